@@ -1,0 +1,80 @@
+import type { ApiMethod, ApiParsedArgs, ApiResults } from '../contracts/api.js';
+import { HearthError } from '../contracts/errors.js';
+import type { Engine } from '../engine/engine.js';
+import { activeExecutionProvider, loadOrt } from '../serving/onnx-runtime.js';
+import { toPredictions } from '../serving/predictor.js';
+import { rawInputsFromRecords } from '../training/preprocess.js';
+
+/** Who is calling: decides what a caller may name (local paths only for in-process callers). */
+export interface CallContext {
+  transport: 'http' | 'ipc' | 'in-process';
+}
+
+export type Handlers = {
+  [K in ApiMethod]: (args: ApiParsedArgs<K>, context: CallContext) => Promise<ApiResults[K]>;
+};
+
+/** One handler per contract method; the compiler rejects a missing or extra one. */
+export function createHandlers(engine: Engine): Handlers {
+  return {
+    'system.info': async () => {
+      const ort = await loadOrt();
+      return {
+        version: engine.version,
+        dataDir: engine.dataDir,
+        node: process.version,
+        platform: `${process.platform}-${process.arch}`,
+        onnxRuntime: { version: ort.env.versions.common ?? 'unknown', executionProvider: activeExecutionProvider() },
+      };
+    },
+    'datasets.list': async () => engine.datasets.list(),
+    'datasets.versions': async ({ name }) => engine.datasets.versions(name),
+    'datasets.version': async ({ name, version }) => {
+      const { id: _id, ...detail } = engine.datasets.version(name, version);
+      return detail;
+    },
+    'datasets.quarantine': async ({ name, version, offset, limit }) => engine.datasets.quarantine(name, version, offset, limit),
+    'datasets.ingest': async (args, context) => {
+      let path: string;
+      if (args.path !== undefined) {
+        if (context.transport !== 'in-process') {
+          throw new HearthError('FORBIDDEN', 'local paths can be ingested from the CLI only; upload the file instead');
+        }
+        path = args.path;
+      } else path = engine.uploadPath(args.uploadId!);
+      try {
+        const result = await engine.datasets.ingestCsv(args.name, path, {
+          ...(args.fileName === undefined ? {} : { fileName: args.fileName }),
+          ...(args.delimiter === undefined ? {} : { delimiter: args.delimiter }),
+        });
+        engine.events.emit('datasets.did-ingest', result);
+        return result;
+      } finally {
+        if (args.uploadId !== undefined) engine.discardUpload(args.uploadId);
+      }
+    },
+    'training.start': async (args) => engine.trainer.start(args),
+    'training.get': async ({ jobId }) => engine.trainer.get(jobId),
+    'training.list': async () => engine.trainer.list(),
+    'training.cancel': async ({ jobId }) => engine.trainer.cancel(jobId),
+    'models.list': async () => engine.registry.list(),
+    'models.versions': async ({ name }) => engine.registry.versions(name),
+    'models.version': async ({ name, version }) => engine.registry.version(name, engine.registry.resolve(name, version)),
+    'models.promote': async ({ name, version }) => {
+      const move = engine.registry.promote(name, version);
+      engine.events.emit('models.did-move-alias', move);
+      return move;
+    },
+    'models.rollback': async ({ name }) => {
+      const move = engine.registry.rollback(name);
+      engine.events.emit('models.did-move-alias', move);
+      return move;
+    },
+    'models.predict': async ({ name, version, rows }) => {
+      const resolved = engine.registry.resolve(name, version);
+      const predictor = await engine.predictors.get(name, resolved);
+      const matrix = await predictor.run(rawInputsFromRecords(predictor.linear.preprocessor, rows));
+      return { model: name, version: resolved, predictions: toPredictions(matrix) };
+    },
+  };
+}

@@ -1,0 +1,349 @@
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadTokenVerifier, resetToken } from '../api/auth.js';
+import { createHandlers } from '../api/handlers.js';
+import { startHttpServer } from '../api/http-server.js';
+import { inProcessTransport } from '../api/in-process.js';
+import type { ApiResults } from '../contracts/api.js';
+import { HearthError, serializeError } from '../contracts/errors.js';
+import { resolveDataDir } from '../engine/data-dir.js';
+import { Engine } from '../engine/engine.js';
+import { evaluateFile, parseRef, predictFile } from '../serving/batch.js';
+import { cellValue } from '../data/frame.js';
+import { createClient, type Client } from '../../renderer/src/api/client.js';
+import { Output, formatMetrics } from './output.js';
+
+const usage = `hearth — on-device machine learning
+
+Usage: hearth <command> [options]
+
+Commands:
+  start                               serve, after ingesting the sample and training a first model if the store is empty
+  serve [--host H] [--port P]         serve the API, the web console and REST predictions
+  ingest FILE --dataset NAME          read a CSV file as the next version of a dataset
+  datasets list | show NAME[@V]       list datasets, or show one version's schema and profile
+  train --dataset NAME[@V] --target COL [--task binary|multiclass|regression] [--algorithm linear]
+        [--model NAME] [--l2 X] [--max-iterations N] [--seed N]
+  evaluate --model NAME[@V] FILE      metrics of a model on a labelled file
+  predict --model NAME[@V] FILE [--out FILE]
+  models list | promote NAME VERSION | rollback NAME
+  token reset                         replace the API token and print the new one
+
+Options for every command:
+  --data-dir DIR   data folder (default: $HEARTH_DATA_DIR, else the platform's application-data folder)
+  --json           print one JSON document on stdout
+Exit status: 0 success, 1 failure, 2 usage error.`;
+
+class UsageError extends Error {}
+
+const options = {
+  'data-dir': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  dataset: { type: 'string' },
+  target: { type: 'string' },
+  task: { type: 'string' },
+  algorithm: { type: 'string' },
+  model: { type: 'string' },
+  l2: { type: 'string' },
+  'max-iterations': { type: 'string' },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  delimiter: { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+type Flags = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string };
+
+function required(flags: Flags, name: keyof Flags): string {
+  const v = flags[name];
+  if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} is required`);
+  return v;
+}
+
+function numberFlag(flags: Flags, name: keyof Flags, integer: boolean): number | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || Number.isNaN(n) || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'}`);
+  return n;
+}
+
+function staticDir(): string {
+  return fileURLToPath(new URL('../../renderer/', import.meta.url));
+}
+
+export const sampleDataset = {
+  name: 'birdstrikes',
+  file: fileURLToPath(new URL('../../../resources/samples/birdstrikes.csv', import.meta.url)),
+  target: 'Effect Amount of damage',
+  model: 'birdstrikes-damage',
+};
+
+async function train(client: Client, out: Output, args: Parameters<Client['call']>[1] & object): Promise<ApiResults['training.get']> {
+  const job = await client.call('training.start', args as never);
+  const bar = out.progress('training', 100);
+  const unsubscribe = client.on((event) => {
+    if (event.name === 'training.progress' && event.data.jobId === job.id) {
+      bar.update(Math.round(event.data.fraction * 100), `${event.data.phase} loss ${Number.isFinite(event.data.loss) ? event.data.loss.toFixed(4) : ''}`);
+    }
+  });
+  const stop = (): void => {
+    void client.call('training.cancel', { jobId: job.id });
+  };
+  process.once('SIGINT', stop);
+  try {
+    for (;;) {
+      const current = await client.call('training.get', { jobId: job.id });
+      if (current.status !== 'queued' && current.status !== 'running') return current;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    unsubscribe();
+    bar.stop();
+  }
+}
+
+async function serve(engine: Engine, out: Output, flags: Flags, handlers = createHandlers(engine)): Promise<void> {
+  const auth = loadTokenVerifier(engine.db);
+  const port = numberFlag(flags, 'port', true) ?? 7420;
+  const server = await startHttpServer({ engine, handlers, auth, host: flags.host ?? '127.0.0.1', port, staticDir: staticDir() });
+  const consoleUrl = auth.generatedToken === undefined ? `${server.url}/` : `${server.url}/#token=${auth.generatedToken}`;
+  out.result({ url: server.url, console: consoleUrl, dataDir: engine.dataDir, tokenSource: auth.source }, () =>
+    [
+      `Hearth ${engine.version} listening on ${server.url}`,
+      `  data folder: ${engine.dataDir}`,
+      auth.generatedToken !== undefined
+        ? `  API token (shown once, stored hashed): ${auth.generatedToken}\n  console:     ${consoleUrl}`
+        : auth.source === 'env'
+          ? `  console:     ${server.url}/  (token: $HEARTH_TOKEN)`
+          : `  console:     ${server.url}/  (token: the one printed at first start; \`hearth token reset\` makes a new one)`,
+    ].join('\n'),
+  );
+  await new Promise<void>((resolve) => {
+    const shutdown = (): void => {
+      void server.close().then(() => {
+        engine.close();
+        resolve();
+      });
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+}
+
+async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const flags = parsed.values as Flags;
+  const [command, ...rest] = parsed.positionals;
+  const out = new Output(flags.json === true);
+  if (flags.help === true || command === undefined || command === 'help') {
+    process.stdout.write(`${usage}\n`);
+    return command === undefined && flags.help !== true ? 2 : 0;
+  }
+  const known = ['start', 'serve', 'ingest', 'datasets', 'train', 'evaluate', 'predict', 'models', 'token'];
+  if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
+  if (command === 'ingest' && rest.length !== 1) throw new UsageError('ingest takes one FILE');
+  if ((command === 'evaluate' || command === 'predict') && rest.length !== 1) throw new UsageError(`${command} takes one FILE`);
+
+  const engine = Engine.open(resolveDataDir(flags['data-dir']));
+  const handlers = createHandlers(engine);
+  const client = createClient(inProcessTransport(engine, handlers));
+  let keepOpen = false;
+  try {
+    switch (command) {
+      case 'serve':
+        keepOpen = true;
+        await serve(engine, out, flags, handlers);
+        return 0;
+      case 'start': {
+        if ((await client.call('datasets.list', {})).length === 0) {
+          out.info(`Empty store: ingesting the sample data set (${sampleDataset.file})`);
+          await client.call('datasets.ingest', { name: sampleDataset.name, path: sampleDataset.file });
+        }
+        if ((await client.call('models.list', {})).length === 0) {
+          out.info(`Training a first model: ${sampleDataset.model} predicts "${sampleDataset.target}"`);
+          const job = await train(client, out, { dataset: sampleDataset.name, target: sampleDataset.target, algorithm: 'linear', model: sampleDataset.model });
+          if (job.status !== 'succeeded') throw new HearthError('INTERNAL', `training the sample model failed: ${job.error?.message ?? job.status}`);
+          out.info(`Trained ${job.result!.model} v${job.result!.version}:\n${formatMetrics(job.result!.metrics)}`);
+        }
+        keepOpen = true;
+        await serve(engine, out, flags, handlers);
+        return 0;
+      }
+      case 'ingest': {
+        const file = rest[0]!;
+        const name = required(flags, 'dataset');
+        const result = await client.call('datasets.ingest', {
+          name,
+          path: file,
+          ...(flags.delimiter === undefined ? {} : { delimiter: flags.delimiter as ',' }),
+        });
+        out.result(
+          { dataset: result.dataset, version: result.version, rows: result.rows, quarantined: result.quarantined, columns: result.columns, content_hash: result.contentHash },
+          () =>
+            `Ingested ${result.rows} rows into ${result.dataset} v${result.version}` +
+            (result.quarantined > 0 ? ` (${result.quarantined} quarantined: see \`hearth datasets show ${result.dataset}@${result.version}\`)` : '') +
+            `\n${result.columns.map((c) => `  ${c.name}: ${c.type}`).join('\n')}`,
+        );
+        return 0;
+      }
+      case 'datasets': {
+        const [sub, ref] = rest;
+        if (sub === 'list') {
+          const list = await client.call('datasets.list', {});
+          out.result(list, () => (list.length === 0 ? 'No datasets.' : list.map((d) => `${d.name}  v${d.latestVersion}  ${d.rows} rows  ${d.columns} columns`).join('\n')));
+          return 0;
+        }
+        if (sub === 'show' && ref !== undefined) {
+          const { name, version } = parseRef(ref);
+          const detail = await client.call('datasets.version', { name, ...(version === undefined ? {} : { version }) });
+          const quarantine = await client.call('datasets.quarantine', { name, version: detail.version, limit: 20 });
+          out.result({ ...detail, quarantine }, () =>
+            [
+              `${detail.dataset} v${detail.version}: ${detail.rows} rows, ${detail.quarantined} quarantined, ${detail.contentHash}`,
+              ...detail.profile.map((p) => `  ${p.name} (${p.type}): ${p.missing} missing, ${p.distinct} distinct` + (p.mean === null ? '' : `, mean ${p.mean.toPrecision(5)}`)),
+              ...quarantine.rows.map((q) => `  quarantined line ${q.line}: ${q.reason}`),
+            ].join('\n'),
+          );
+          return 0;
+        }
+        throw new UsageError('datasets takes list or show NAME[@VERSION]');
+      }
+      case 'train': {
+        const { name: dataset, version: datasetVersion } = parseRef(required(flags, 'dataset'));
+        const task = flags.task;
+        if (task !== undefined && !['binary', 'multiclass', 'regression'].includes(task)) throw new UsageError('--task must be binary, multiclass or regression');
+        if (flags.algorithm !== undefined && flags.algorithm !== 'linear') throw new UsageError(`--algorithm ${flags.algorithm} is not available; use linear`);
+        const l2 = numberFlag(flags, 'l2', false);
+        const maxIterations = numberFlag(flags, 'max-iterations', true);
+        const seed = numberFlag(flags, 'seed', true);
+        const job = await train(client, out, {
+          dataset,
+          target: required(flags, 'target'),
+          algorithm: 'linear',
+          ...(datasetVersion === undefined ? {} : { datasetVersion }),
+          ...(task === undefined ? {} : { task: task as 'binary' }),
+          ...(flags.model === undefined ? {} : { model: flags.model }),
+          ...(l2 === undefined ? {} : { l2 }),
+          ...(maxIterations === undefined ? {} : { maxIterations }),
+          ...(seed === undefined ? {} : { seed }),
+        });
+        if (job.status !== 'succeeded') throw new HearthError((job.error?.code ?? 'INTERNAL') as 'INTERNAL', job.error?.message ?? `training ${job.status}`);
+        const info = await client.call('models.version', { name: job.result!.model, version: job.result!.version });
+        out.result(
+          {
+            model: info.model,
+            version: info.version,
+            algorithm: info.algorithm,
+            task: info.task,
+            metrics: info.metrics,
+            dataset: info.dataset.name,
+            dataset_version: info.dataset.version,
+            duration_ms: job.result!.durationMs,
+            aliases: info.aliases,
+          },
+          () => `Trained ${info.model} v${info.version} (${info.algorithm}, ${info.task}) on ${info.dataset.name} v${info.dataset.version} in ${(job.result!.durationMs / 1000).toFixed(1)} s\n${formatMetrics(info.metrics)}`,
+        );
+        return 0;
+      }
+      case 'evaluate': {
+        const result = await evaluateFile(engine, required(flags, 'model'), rest[0]!);
+        out.result(result, () => `${result.model} v${result.version} on ${result.rows} rows:\n${formatMetrics(result.metrics)}`);
+        return 0;
+      }
+      case 'predict': {
+        const batch = await predictFile(engine, required(flags, 'model'), rest[0]!);
+        if (flags.out !== undefined) {
+          writeFileSync(flags.out, predictionsCsv(batch));
+          out.result({ model: batch.model, version: batch.version, rows: batch.predictions.length, quarantined: batch.quarantined, out: flags.out }, () => `Wrote ${batch.predictions.length} predictions to ${flags.out}`);
+        } else if (out.json) out.result({ model: batch.model, version: batch.version, predictions: batch.predictions }, () => '');
+        else process.stdout.write(predictionsCsv(batch));
+        return 0;
+      }
+      case 'models': {
+        const [sub, name, version] = rest;
+        if (sub === 'list') {
+          const list = await client.call('models.list', {});
+          out.result(list, () =>
+            list.length === 0 ? 'No models.' : list.map((m) => `${m.name}  ${m.task}  target=${m.target}  latest=v${m.latestVersion}  ${Object.entries(m.aliases).map(([a, v]) => `${a}=v${v}`).join(' ')}`).join('\n'),
+          );
+          return 0;
+        }
+        if (sub === 'promote' && name !== undefined && version !== undefined) {
+          const v = Number(version);
+          if (!Number.isInteger(v) || v < 1) throw new UsageError('VERSION must be a positive integer');
+          const move = await client.call('models.promote', { name, version: v });
+          out.result(move, () => `${move.model}: ${move.alias} → v${move.version} (was ${move.previousVersion === null ? 'unset' : `v${move.previousVersion}`})`);
+          return 0;
+        }
+        if (sub === 'rollback' && name !== undefined) {
+          const move = await client.call('models.rollback', { name });
+          out.result(move, () => `${move.model}: ${move.alias} rolled back to v${move.version} (was v${move.previousVersion})`);
+          return 0;
+        }
+        throw new UsageError('models takes list, promote NAME VERSION, or rollback NAME');
+      }
+      case 'token': {
+        if (rest[0] !== 'reset') throw new UsageError('token takes reset');
+        const token = resetToken(engine.db);
+        out.result({ token }, () => `New API token (shown once): ${token}`);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } finally {
+    if (!keepOpen) engine.close();
+  }
+}
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function predictionsCsv(batch: Awaited<ReturnType<typeof predictFile>>): string {
+  const columns = batch.frame.columns;
+  const header = columns.map((c) => c.name);
+  const classes = batch.matrix.kind === 'classification' ? batch.matrix.classes : [];
+  if (batch.matrix.kind === 'classification') header.push('prediction', ...classes.map((c) => `probability_${c}`));
+  else header.push('prediction');
+  const lines = [header.map(csvCell).join(',')];
+  batch.predictions.forEach((p, r) => {
+    const cells = columns.map((c) => csvCell(cellValue(c, r)));
+    if ('label' in p) cells.push(csvCell(p.label), ...classes.map((c) => String(p.probabilities[c])));
+    else cells.push(String(p.value));
+    lines.push(cells.join(','));
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+export async function main(argv = process.argv.slice(2)): Promise<void> {
+  const json = argv.includes('--json');
+  try {
+    process.exitCode = await run(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message: error.message } })}\n`);
+      else process.stderr.write(`hearth: ${error.message}\n\nRun \`hearth --help\` for usage.\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const e = serializeError(error);
+    if (e.code === 'INTERNAL' && !(error instanceof HearthError)) console.error(error);
+    if (json) process.stdout.write(`${JSON.stringify({ error: e })}\n`);
+    else process.stderr.write(`hearth: ${e.message} [${e.code}]\n`);
+    process.exitCode = 1;
+  }
+}
+

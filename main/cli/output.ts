@@ -1,0 +1,34 @@
+import { SingleBar } from 'cli-progress';
+
+/** Where a command writes: one JSON document on stdout with --json, human text otherwise; progress on stderr. */
+export class Output {
+  constructor(readonly json: boolean) {}
+
+  result(data: unknown, human: () => string): void {
+    if (this.json) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    else process.stdout.write(`${human()}\n`);
+  }
+
+  info(text: string): void {
+    if (!this.json) process.stderr.write(`${text}\n`);
+  }
+
+  /** A progress bar on stderr when it is a terminal; silent otherwise (scripts and CI logs stay clean). */
+  progress(label: string, total: number): { update(value: number, detail?: string): void; stop(): void } {
+    if (this.json || !process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+    const bar = new SingleBar({
+      format: `${label} [{bar}] {percentage}% {detail}`,
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+    });
+    bar.start(total, 0, { detail: '' });
+    return { update: (value, detail = '') => bar.update(value, { detail }), stop: () => bar.stop() };
+  }
+}
+
+export function formatMetrics(metrics: Record<string, number>): string {
+  return Object.entries(metrics)
+    .map(([k, v]) => `  ${k.padEnd(10)} ${Number.isFinite(v) ? v.toFixed(4) : String(v)}`)
+    .join('\n');
+}

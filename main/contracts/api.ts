@@ -1,0 +1,242 @@
+import { z } from 'zod';
+
+/*
+ * The API contract: one method map, one zod schema per method, the event map. Types only, plus schemas;
+ * no logic. The renderer imports this file with `import type` only.
+ */
+
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, ".", "_" or "-"');
+const version = z.number().int().positive();
+const task = z.enum(['binary', 'multiclass', 'regression']);
+const row = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
+
+export const apiSchemas = {
+  'system.info': z.object({}).strict(),
+  'datasets.list': z.object({}).strict(),
+  'datasets.versions': z.object({ name }).strict(),
+  'datasets.version': z.object({ name, version: version.optional() }).strict(),
+  'datasets.quarantine': z
+    .object({ name, version: version.optional(), offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(100) })
+    .strict(),
+  'datasets.ingest': z
+    .object({
+      name,
+      /** An id from the transport's upload (HTTP PUT /api/uploads, or the desktop bridge). */
+      uploadId: z.string().regex(/^[a-f0-9-]{36}$/).optional(),
+      /** A local file path: accepted from the CLI and in-process callers only, never over HTTP or IPC. */
+      path: z.string().min(1).optional(),
+      fileName: z.string().max(255).optional(),
+      delimiter: z.enum([',', ';', '\t', '|']).optional(),
+    })
+    .strict()
+    .refine((a) => (a.uploadId === undefined) !== (a.path === undefined), 'give exactly one of uploadId or path'),
+  'training.start': z
+    .object({
+      dataset: name,
+      datasetVersion: version.optional(),
+      target: z.string().min(1),
+      task: task.optional(),
+      algorithm: z.enum(['linear']).default('linear'),
+      model: name.optional(),
+      l2: z.number().min(0).max(1e3).optional(),
+      maxIterations: z.number().int().min(1).max(10_000).optional(),
+      seed: z.number().int().min(0).optional(),
+    })
+    .strict(),
+  'training.get': z.object({ jobId: z.string().uuid() }).strict(),
+  'training.list': z.object({}).strict(),
+  'training.cancel': z.object({ jobId: z.string().uuid() }).strict(),
+  'models.list': z.object({}).strict(),
+  'models.versions': z.object({ name }).strict(),
+  'models.version': z.object({ name, version: version.optional() }).strict(),
+  'models.promote': z.object({ name, version }).strict(),
+  'models.rollback': z.object({ name }).strict(),
+  'models.predict': z.object({ name, version: version.optional(), rows: z.array(row).min(1).max(10_000) }).strict(),
+} as const;
+
+export type ApiMethod = keyof typeof apiSchemas;
+export type ApiArgs<K extends ApiMethod> = z.input<(typeof apiSchemas)[K]>;
+export type ApiParsedArgs<K extends ApiMethod> = z.output<(typeof apiSchemas)[K]>;
+
+export type Task = z.infer<typeof task>;
+export type ColumnType = 'integer' | 'number' | 'boolean' | 'datetime' | 'categorical' | 'text';
+
+/** What the engine and its runtime report about themselves. */
+export interface SystemInfo {
+  version: string;
+  dataDir: string;
+  node: string;
+  platform: string;
+  onnxRuntime: { version: string; executionProvider: string | null };
+}
+
+/** One dataset, by its latest version. */
+export interface DatasetSummary {
+  name: string;
+  latestVersion: number;
+  rows: number;
+  columns: number;
+  versions: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One immutable dataset version. */
+export interface DatasetVersionInfo {
+  dataset: string;
+  version: number;
+  rows: number;
+  quarantined: number;
+  contentHash: string;
+  schema: { name: string; type: ColumnType }[];
+  source: { fileName: string; bytes: number; delimiter: string; lineEnding: string };
+  createdAt: string;
+}
+
+/** A column profile: counts, moments, quantiles, top values and a histogram. */
+export interface ColumnProfile {
+  name: string;
+  type: ColumnType;
+  count: number;
+  missing: number;
+  distinct: number;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  std: number | null;
+  quantiles: { p: number; value: number }[];
+  topValues: { value: string; count: number }[];
+  histogram: { label: string; start: number | null; end: number | null; count: number }[];
+}
+
+/** A dataset version with its column profiles. */
+export interface DatasetVersionDetail extends DatasetVersionInfo {
+  profile: ColumnProfile[];
+}
+
+/** A quarantined record: where it was, why, and what it said. */
+export interface QuarantinedRow {
+  line: number;
+  reason: string;
+  raw: string;
+}
+
+/** What an ingest made. */
+export interface IngestResult {
+  dataset: string;
+  version: number;
+  rows: number;
+  quarantined: number;
+  columns: { name: string; type: ColumnType }[];
+  contentHash: string;
+}
+
+/** Live state of a training job. */
+export interface TrainingProgress {
+  jobId: string;
+  iteration: number;
+  maxIterations: number;
+  loss: number;
+  validationLoss: number | null;
+  fraction: number;
+  phase: string;
+}
+
+/** A training job and, once finished, its outcome. */
+export interface TrainingJob {
+  id: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  args: ApiParsedArgs<'training.start'>;
+  createdAt: string;
+  finishedAt: string | null;
+  progress: TrainingProgress | null;
+  history: { iteration: number; loss: number; validationLoss: number | null }[];
+  result: { model: string; version: number; metrics: Record<string, number>; durationMs: number } | null;
+  error: { code: string; message: string; details?: unknown } | null;
+}
+
+/** A registered model and where its aliases point. */
+export interface ModelSummary {
+  name: string;
+  task: Task;
+  target: string;
+  latestVersion: number;
+  versions: number;
+  aliases: Record<string, number>;
+  createdAt: string;
+}
+
+/** One model version: lineage, parameters, metrics and the evaluation report. */
+export interface ModelVersionInfo {
+  model: string;
+  version: number;
+  algorithm: string;
+  task: Task;
+  target: string;
+  dataset: { name: string; version: number; contentHash: string };
+  params: Record<string, unknown>;
+  metrics: Record<string, number>;
+  report: Record<string, unknown>;
+  inputSchema: { name: string; type: 'double' | 'string' }[];
+  onnxDigest: string;
+  modelDigest: string;
+  aliases: string[];
+  createdAt: string;
+}
+
+/** The result of moving an alias. */
+export interface AliasMove {
+  model: string;
+  alias: string;
+  version: number;
+  previousVersion: number | null;
+}
+
+/** One prediction: a label with class probabilities, or a value. */
+export type Prediction = { label: string; probabilities: Record<string, number> } | { value: number };
+
+/** Predictions with the model version that made them. */
+export interface PredictResult {
+  model: string;
+  version: number;
+  predictions: Prediction[];
+}
+
+/** Result type of every method. */
+export interface ApiResults {
+  'system.info': SystemInfo;
+  'datasets.list': DatasetSummary[];
+  'datasets.versions': DatasetVersionInfo[];
+  'datasets.version': DatasetVersionDetail;
+  'datasets.quarantine': { total: number; rows: QuarantinedRow[] };
+  'datasets.ingest': IngestResult;
+  'training.start': TrainingJob;
+  'training.get': TrainingJob;
+  'training.list': TrainingJob[];
+  'training.cancel': TrainingJob;
+  'models.list': ModelSummary[];
+  'models.versions': ModelVersionInfo[];
+  'models.version': ModelVersionInfo;
+  'models.promote': AliasMove;
+  'models.rollback': AliasMove;
+  'models.predict': PredictResult;
+}
+
+/** The whole API as functions: what every typed client exposes. */
+export type Api = { [K in ApiMethod]: (args: ApiArgs<K>) => Promise<ApiResults[K]> };
+
+/** Events pushed to clients (server-sent events over HTTP, messages over IPC). */
+export interface ApiEvents {
+  'training.progress': TrainingProgress;
+  'training.did-finish': TrainingJob;
+  'datasets.did-ingest': IngestResult;
+  'models.did-move-alias': AliasMove;
+}
+
+export type ApiEventName = keyof ApiEvents;
+export type ApiEvent = { [K in ApiEventName]: { name: K; data: ApiEvents[K] } }[ApiEventName];
+
+// Compile-time check: every method has both a schema and a result type, and nothing else does.
+type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemasMatchResults: Exact<ApiMethod, keyof ApiResults> = true;
+void schemasMatchResults;

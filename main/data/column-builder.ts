@@ -1,0 +1,282 @@
+import type { Column } from './frame.js';
+
+/** Cells read as missing, besides the empty cell (pandas' common defaults, minus ones that are real words). */
+const missingTokens = new Set(['NA', 'N/A', 'n/a', 'NaN', 'nan', 'null', 'NULL', 'Null', '#N/A', '-NaN']);
+const trueTokens = new Set(['true', 'True', 'TRUE', 'yes', 'Yes', 'YES']);
+const falseTokens = new Set(['false', 'False', 'FALSE', 'no', 'No', 'NO']);
+
+export function isMissingToken(text: string): boolean {
+  return text.length === 0 || missingTokens.has(text);
+}
+
+/** 10^k for k = 0..22: every one is exact in a double, which the fast path below relies on. */
+const exactPowersOfTen = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+
+let lastParseWasInteger = false;
+
+/**
+ * Parses an ASCII decimal number straight from bytes; NaN when the bytes are not a number.
+ * Uses Clinger's fast path (a mantissa below 2^53 times or divided by an exact power of ten is correctly
+ * rounded) and falls back to Number() for anything longer, so results equal JavaScript's own parsing.
+ */
+export function parseNumberBytes(buf: Uint8Array, start: number, end: number): number {
+  while (start < end && buf[start] === 0x20) start++;
+  while (end > start && buf[end - 1] === 0x20) end--;
+  if (start >= end) return Number.NaN;
+  let i = start;
+  let negative = false;
+  const first = buf[i]!;
+  if (first === 0x2d || first === 0x2b) {
+    negative = first === 0x2d;
+    i++;
+  }
+  let mantissa = 0;
+  let digits = 0;
+  let significant = 0;
+  let exponent = 0;
+  let integer = true;
+  while (i < end) {
+    const c = buf[i]! - 0x30;
+    if (c < 0 || c > 9) break;
+    if (significant > 0 || c !== 0) significant++;
+    mantissa = mantissa * 10 + c;
+    digits++;
+    i++;
+  }
+  if (i < end && buf[i] === 0x2e) {
+    integer = false;
+    i++;
+    while (i < end) {
+      const c = buf[i]! - 0x30;
+      if (c < 0 || c > 9) break;
+      if (significant > 0 || c !== 0) significant++;
+      mantissa = mantissa * 10 + c;
+      exponent--;
+      digits++;
+      i++;
+    }
+  }
+  if (digits === 0) return Number.NaN;
+  if (i < end && (buf[i] === 0x65 || buf[i] === 0x45)) {
+    integer = false;
+    i++;
+    let expNegative = false;
+    if (i < end && (buf[i] === 0x2d || buf[i] === 0x2b)) {
+      expNegative = buf[i] === 0x2d;
+      i++;
+    }
+    let e = 0;
+    let expDigits = 0;
+    while (i < end) {
+      const c = buf[i]! - 0x30;
+      if (c < 0 || c > 9) break;
+      e = e * 10 + c;
+      expDigits++;
+      i++;
+    }
+    if (expDigits === 0) return Number.NaN;
+    exponent += expNegative ? -e : e;
+  }
+  if (i !== end) return Number.NaN;
+  let value: number;
+  if (significant <= 15 && exponent >= -22 && exponent <= 22) {
+    value = exponent < 0 ? mantissa / exactPowersOfTen[-exponent]! : mantissa * exactPowersOfTen[exponent]!;
+  } else {
+    value = Number(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1'));
+  }
+  lastParseWasInteger = integer && Number.isSafeInteger(value);
+  return negative ? -value : value;
+}
+
+const isoDate =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** Milliseconds since the epoch for an ISO 8601 date or date-time (UTC unless an offset is given); NaN otherwise. */
+export function parseIsoDate(text: string): number {
+  const m = isoDate.exec(text);
+  if (m === null) return Number.NaN;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return Number.NaN;
+  const hour = m[4] === undefined ? 0 : Number(m[4]);
+  const minute = m[5] === undefined ? 0 : Number(m[5]);
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  if (hour > 23 || minute > 59 || second > 60) return Number.NaN;
+  const millis = m[7] === undefined ? 0 : Math.round(Number(`0.${m[7]}`) * 1000);
+  let t = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  const zone = m[8];
+  if (zone !== undefined && zone !== 'Z') {
+    const sign = zone.startsWith('-') ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    t -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+  }
+  return t;
+}
+
+type BuilderState = 'empty' | 'numeric' | 'boolean' | 'datetime' | 'string';
+
+/**
+ * Accumulates one column while the CSV streams by, inferring its type as it goes. It starts from the first
+ * value seen and widens when a later value does not fit (integer → number → string); the only lossy step is a
+ * rare widening to string, where earlier numbers are re-formatted by JavaScript's shortest round-trip form.
+ */
+export class ColumnBuilder {
+  private state: BuilderState = 'empty';
+  private length = 0;
+  private values = new Float64Array(1024);
+  private codes = new Int32Array(0);
+  private readonly dictionary = new Map<string, number>();
+  private allIntegers = true;
+  private trueSpelling = 'true';
+  private falseSpelling = 'false';
+
+  constructor(readonly name: string) {}
+
+  get rowCount(): number {
+    return this.length;
+  }
+
+  /** Adds one cell given as bytes [start, end) of `buf`; `text` is supplied when the caller already decoded it. */
+  push(buf: Buffer, start: number, end: number, text?: string): void {
+    if (this.state === 'numeric' && text === undefined) {
+      const v = parseNumberBytes(buf, start, end);
+      if (!Number.isNaN(v)) {
+        if (!lastParseWasInteger) this.allIntegers = false;
+        this.pushNumber(v);
+        return;
+      }
+    }
+    this.pushText(text ?? buf.toString('utf8', start, end));
+  }
+
+  pushText(text: string): void {
+    if (isMissingToken(text)) {
+      this.pushMissing();
+      return;
+    }
+    switch (this.state) {
+      case 'empty':
+        this.decideState(text);
+        this.pushText(text);
+        return;
+      case 'numeric': {
+        const bytes = Buffer.from(text, 'latin1');
+        const v = /^[\s+\-.\deE]+$/.test(text) ? parseNumberBytes(bytes, 0, bytes.length) : Number.NaN;
+        if (!Number.isNaN(v)) {
+          if (!lastParseWasInteger) this.allIntegers = false;
+          this.pushNumber(v);
+        } else {
+          this.widenToString();
+          this.pushString(text);
+        }
+        return;
+      }
+      case 'boolean':
+        if (trueTokens.has(text)) {
+          this.trueSpelling = text;
+          this.pushNumber(1);
+        } else if (falseTokens.has(text)) {
+          this.falseSpelling = text;
+          this.pushNumber(0);
+        } else {
+          this.widenToString();
+          this.pushString(text);
+        }
+        return;
+      case 'datetime': {
+        const t = parseIsoDate(text);
+        if (!Number.isNaN(t)) this.pushNumber(t);
+        else {
+          this.widenToString();
+          this.pushString(text);
+        }
+        return;
+      }
+      case 'string':
+        this.pushString(text);
+        return;
+    }
+  }
+
+  pushMissing(): void {
+    if (this.state === 'string') this.pushCode(-1);
+    else this.pushNumber(Number.NaN);
+  }
+
+  private decideState(text: string): void {
+    const bytes = Buffer.from(text, 'utf8');
+    if (!Number.isNaN(parseNumberBytes(bytes, 0, bytes.length))) this.state = 'numeric';
+    else if (trueTokens.has(text) || falseTokens.has(text)) this.state = 'boolean';
+    else if (!Number.isNaN(parseIsoDate(text))) this.state = 'datetime';
+    else this.widenToString();
+  }
+
+  private pushNumber(v: number): void {
+    if (this.length === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.length++] = v;
+  }
+
+  private pushCode(code: number): void {
+    if (this.length === this.codes.length) {
+      const grown = new Int32Array(Math.max(1024, this.codes.length * 2));
+      grown.set(this.codes);
+      this.codes = grown;
+    }
+    this.codes[this.length++] = code;
+  }
+
+  private pushString(text: string): void {
+    let code = this.dictionary.get(text);
+    if (code === undefined) {
+      code = this.dictionary.size;
+      this.dictionary.set(text, code);
+    }
+    this.pushCode(code);
+  }
+
+  private widenToString(): void {
+    const previous = this.state;
+    const values = this.values;
+    const n = this.length;
+    this.state = 'string';
+    this.codes = new Int32Array(Math.max(1024, n * 2));
+    this.length = 0;
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      if (Number.isNaN(v)) this.pushCode(-1);
+      else if (previous === 'boolean') this.pushString(v === 1 ? this.trueSpelling : this.falseSpelling);
+      else if (previous === 'datetime') this.pushString(new Date(v).toISOString());
+      else this.pushString(String(v));
+    }
+    this.values = new Float64Array(0);
+  }
+
+  /** The finished column. Strings become categorical when they repeat enough to be levels, else text. */
+  finish(): Column {
+    const n = this.length;
+    if (this.state === 'string') {
+      const dictionary = [...this.dictionary.keys()];
+      let present = 0;
+      const codes = this.codes.slice(0, n);
+      for (let i = 0; i < n; i++) if (codes[i]! >= 0) present++;
+      const distinct = dictionary.length;
+      const categorical = distinct <= 20 || (distinct <= 1000 && distinct <= 0.5 * present);
+      return { kind: 'string', name: this.name, type: categorical ? 'categorical' : 'text', codes, dictionary };
+    }
+    const values = this.state === 'empty' ? new Float64Array(n).fill(Number.NaN) : this.values.slice(0, n);
+    const type =
+      this.state === 'boolean'
+        ? 'boolean'
+        : this.state === 'datetime'
+          ? 'datetime'
+          : this.state === 'numeric' && this.allIntegers
+            ? 'integer'
+            : 'number';
+    return { kind: 'numeric', name: this.name, type, values };
+  }
+}

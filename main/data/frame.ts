@@ -1,0 +1,56 @@
+/** Column types Hearth infers and stores. */
+export type ColumnType = 'integer' | 'number' | 'boolean' | 'datetime' | 'categorical' | 'text';
+
+/**
+ * Numeric-like columns hold Float64 values with NaN for missing: integers, numbers, booleans (0/1) and datetimes
+ * (milliseconds since the Unix epoch, UTC).
+ */
+export interface NumericColumn {
+  readonly kind: 'numeric';
+  readonly name: string;
+  readonly type: 'integer' | 'number' | 'boolean' | 'datetime';
+  readonly values: Float64Array;
+}
+
+/** String columns are dictionary encoded: codes index into `dictionary`, -1 is missing. */
+export interface StringColumn {
+  readonly kind: 'string';
+  readonly name: string;
+  readonly type: 'categorical' | 'text';
+  readonly codes: Int32Array;
+  readonly dictionary: readonly string[];
+}
+
+export type Column = NumericColumn | StringColumn;
+
+/** A column-major table: what ingest produces, the store keeps and the learners read. */
+export interface Frame {
+  readonly rowCount: number;
+  readonly columns: readonly Column[];
+}
+
+export interface SchemaField {
+  name: string;
+  type: ColumnType;
+}
+
+export function schemaOf(frame: Frame): SchemaField[] {
+  return frame.columns.map((c) => ({ name: c.name, type: c.type }));
+}
+
+export function columnByName(frame: Frame, name: string): Column | undefined {
+  return frame.columns.find((c) => c.name === name);
+}
+
+/** A cell as JSON-friendly value: number, boolean, ISO date string, string, or null when missing. */
+export function cellValue(column: Column, row: number): string | number | boolean | null {
+  if (column.kind === 'string') {
+    const code = column.codes[row]!;
+    return code < 0 ? null : column.dictionary[code]!;
+  }
+  const v = column.values[row]!;
+  if (Number.isNaN(v)) return null;
+  if (column.type === 'boolean') return v !== 0;
+  if (column.type === 'datetime') return new Date(v).toISOString();
+  return v;
+}

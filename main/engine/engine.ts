@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ApiEventName, ApiEvents } from '../contracts/api.js';
+import { HearthError } from '../contracts/errors.js';
+import { DatasetStore } from '../data/datasets.js';
+import { ModelRegistry } from '../registry/registry.js';
+import { PredictorCache } from '../serving/predictor.js';
+import { BlobStore } from '../store/blob-store.js';
+import { openDatabase, type Db } from '../store/database.js';
+import { Trainer } from '../training/trainer.js';
+import { hearthVersion } from './version.js';
+
+/** Typed engine events; every host forwards them to its clients. */
+export class EngineEvents {
+  private readonly emitter = new EventEmitter();
+
+  emit<K extends ApiEventName>(name: K, data: ApiEvents[K]): void {
+    this.emitter.emit('event', { name, data });
+  }
+
+  subscribe(listener: (event: { name: ApiEventName; data: unknown }) => void): () => void {
+    this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
+  }
+}
+
+export const maxUploadBytes = 4 * 1024 * 1024 * 1024;
+
+/**
+ * The engine: the store, data, training, registry and serving behind every host. Plain Node: it never imports
+ * electron or the DOM, so the desktop, the server and the CLI run the very same code.
+ */
+export class Engine {
+  readonly version = hearthVersion;
+  readonly events = new EngineEvents();
+  readonly db: Db;
+  readonly blobs: BlobStore;
+  readonly datasets: DatasetStore;
+  readonly registry: ModelRegistry;
+  readonly trainer: Trainer;
+  readonly predictors: PredictorCache;
+  private readonly uploadsDir: string;
+
+  private constructor(readonly dataDir: string) {
+    mkdirSync(dataDir, { recursive: true });
+    this.db = openDatabase(join(dataDir, 'hearth.db'));
+    this.blobs = new BlobStore(join(dataDir, 'blobs'));
+    this.uploadsDir = join(dataDir, 'uploads');
+    mkdirSync(this.uploadsDir, { recursive: true });
+    this.clearStaleUploads();
+    this.datasets = new DatasetStore(this.db, this.blobs);
+    this.registry = new ModelRegistry(this.db, this.blobs);
+    this.predictors = new PredictorCache(this.registry);
+    this.trainer = new Trainer(
+      this.db,
+      this.datasets,
+      this.registry,
+      {
+        progress: (p) => this.events.emit('training.progress', p),
+        finished: (job) => this.events.emit('training.did-finish', job),
+      },
+      this.version,
+    );
+  }
+
+  static open(dataDir: string): Engine {
+    return new Engine(dataDir);
+  }
+
+  /** Streams an upload to a private file and returns its id; ingest then reads it by id. */
+  async saveUpload(body: Readable, maxBytes = maxUploadBytes): Promise<string> {
+    const id = randomUUID();
+    const path = join(this.uploadsDir, id);
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) body.destroy(new HearthError('PAYLOAD_TOO_LARGE', `uploads are limited to ${maxBytes} bytes`));
+    });
+    try {
+      await pipeline(body, createWriteStream(path, { flags: 'wx' }));
+    } catch (error) {
+      rmSync(path, { force: true });
+      throw error instanceof HearthError ? error : new HearthError('INVALID_INPUT', `upload failed: ${String(error)}`);
+    }
+    return id;
+  }
+
+  uploadPath(id: string): string {
+    const path = join(this.uploadsDir, id);
+    if (!/^[a-f0-9-]{36}$/.test(id) || !existsSync(path)) throw new HearthError('NOT_FOUND', `no upload ${id}`);
+    return path;
+  }
+
+  discardUpload(id: string): void {
+    rmSync(join(this.uploadsDir, id), { force: true });
+  }
+
+  private clearStaleUploads(): void {
+    const dayAgo = Date.now() - 24 * 3600 * 1000;
+    for (const f of readdirSync(this.uploadsDir)) {
+      const p = join(this.uploadsDir, f);
+      if (statSync(p).mtimeMs < dayAgo) rmSync(p, { force: true });
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

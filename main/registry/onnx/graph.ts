@@ -1,0 +1,141 @@
+import { ProtoWriter } from './protobuf.js';
+
+/** ONNX TensorProto.DataType values used here. */
+export const TensorType = { FLOAT: 1, INT64: 7, STRING: 8, DOUBLE: 11 } as const;
+export type TensorTypeCode = (typeof TensorType)[keyof typeof TensorType];
+
+export type AttributeValue =
+  | { kind: 'int'; value: number }
+  | { kind: 'float'; value: number }
+  | { kind: 'string'; value: string }
+  | { kind: 'ints'; value: readonly number[] }
+  | { kind: 'floats'; value: readonly number[] }
+  | { kind: 'strings'; value: readonly string[] };
+
+export interface OnnxNode {
+  op: string;
+  domain?: string;
+  inputs: string[];
+  outputs: string[];
+  attributes?: Record<string, AttributeValue>;
+}
+
+export interface OnnxInitializer {
+  name: string;
+  type: typeof TensorType.DOUBLE | typeof TensorType.INT64;
+  dims: number[];
+  values: readonly number[];
+}
+
+export interface OnnxValueInfo {
+  name: string;
+  type: TensorTypeCode;
+  /** A number is a fixed size; a string names a symbolic dimension (the batch). */
+  shape: (number | string)[];
+}
+
+export interface OnnxModel {
+  graphName: string;
+  inputs: OnnxValueInfo[];
+  outputs: OnnxValueInfo[];
+  nodes: OnnxNode[];
+  initializers: OnnxInitializer[];
+  opsets: { domain: string; version: number }[];
+  metadata: Record<string, string>;
+  producerVersion: string;
+  docString: string;
+}
+
+const attributeTypeCode = { float: 1, int: 2, string: 3, floats: 6, ints: 7, strings: 8 } as const;
+
+function writeValueInfo(w: ProtoWriter, info: OnnxValueInfo): void {
+  w.string(1, info.name);
+  w.message(2, (type) =>
+    type.message(1, (tensor) => {
+      tensor.int(1, info.type);
+      tensor.message(2, (shape) => {
+        for (const d of info.shape) {
+          shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
+        }
+      });
+    }),
+  );
+}
+
+function writeAttribute(w: ProtoWriter, name: string, a: AttributeValue): void {
+  w.string(1, name);
+  switch (a.kind) {
+    case 'float':
+      w.float(2, a.value);
+      break;
+    case 'int':
+      w.int(3, a.value);
+      break;
+    case 'string':
+      w.string(4, a.value);
+      break;
+    case 'floats':
+      w.packedFloats(7, a.value);
+      break;
+    case 'ints':
+      w.packedInts(8, a.value);
+      break;
+    case 'strings':
+      for (const s of a.value) w.string(9, s);
+      break;
+  }
+  w.int(20, attributeTypeCode[a.kind]);
+}
+
+function writeInitializer(w: ProtoWriter, t: OnnxInitializer): void {
+  w.packedInts(1, t.dims);
+  w.int(2, t.type);
+  w.string(8, t.name);
+  const raw = new Uint8Array(t.values.length * 8);
+  const view = new DataView(raw.buffer);
+  t.values.forEach((v, i) => {
+    if (t.type === TensorType.DOUBLE) view.setFloat64(i * 8, v, true);
+    else view.setBigInt64(i * 8, BigInt(v), true);
+  });
+  w.bytes(9, raw);
+}
+
+/** Serializes a model to ONNX's protobuf encoding (IR version 8). */
+export function encodeOnnxModel(model: OnnxModel): Uint8Array {
+  const w = new ProtoWriter();
+  w.int(1, 8);
+  w.string(2, 'hearth');
+  w.string(3, model.producerVersion);
+  w.string(4, 'ai.hearth');
+  w.int(5, 1);
+  w.string(6, model.docString);
+  w.message(7, (g) => {
+    model.nodes.forEach((node, index) => {
+      g.message(1, (n) => {
+        for (const i of node.inputs) n.string(1, i);
+        for (const o of node.outputs) n.string(2, o);
+        n.string(3, `${node.op}_${index}`);
+        n.string(4, node.op);
+        for (const [name, value] of Object.entries(node.attributes ?? {})) n.message(5, (a) => writeAttribute(a, name, value));
+        if (node.domain !== undefined) n.string(7, node.domain);
+      });
+    });
+    g.string(2, model.graphName);
+    for (const t of model.initializers) g.message(5, (x) => writeInitializer(x, t));
+    for (const i of model.inputs) g.message(11, (x) => writeValueInfo(x, i));
+    for (const o of model.outputs) g.message(12, (x) => writeValueInfo(x, o));
+  });
+  for (const o of model.opsets) {
+    w.message(8, (x) => {
+      x.string(1, o.domain);
+      x.int(2, o.version);
+    });
+  }
+  for (const [key, value] of Object.entries(model.metadata)) {
+    w.message(14, (x) => {
+      x.string(1, key);
+      x.string(2, value);
+    });
+  }
+  return w.finish();
+}

@@ -1,0 +1,273 @@
+import { HearthError } from '../contracts/errors.js';
+import type { BlobStore } from '../store/blob-store.js';
+import { nowIso, type Db } from '../store/database.js';
+import type { Task } from '../training/preprocess.js';
+
+export const productionAlias = 'production';
+
+export interface ModelVersionInfo {
+  model: string;
+  version: number;
+  algorithm: string;
+  task: Task;
+  target: string;
+  dataset: { name: string; version: number; contentHash: string };
+  params: Record<string, unknown>;
+  metrics: Record<string, number>;
+  /** Curves, confusion matrix, training history and notes: everything the model page shows. */
+  report: Record<string, unknown>;
+  inputSchema: { name: string; type: 'double' | 'string' }[];
+  onnxDigest: string;
+  modelDigest: string;
+  aliases: string[];
+  createdAt: string;
+}
+
+export interface ModelSummary {
+  name: string;
+  task: Task;
+  target: string;
+  latestVersion: number;
+  versions: number;
+  aliases: Record<string, number>;
+  createdAt: string;
+}
+
+export interface AliasMove {
+  model: string;
+  alias: string;
+  version: number;
+  previousVersion: number | null;
+}
+
+export interface NewModelVersion {
+  model: string;
+  algorithm: string;
+  task: Task;
+  target: string;
+  datasetVersionId: number;
+  params: Record<string, unknown>;
+  metrics: Record<string, number>;
+  report: Record<string, unknown>;
+  inputSchema: { name: string; type: 'double' | 'string' }[];
+  onnx: Uint8Array;
+  modelJson: string;
+}
+
+interface VersionRow {
+  version: number;
+  algorithm: string;
+  dataset_version_id: number;
+  params_json: string;
+  metrics_json: string;
+  report_json: string;
+  input_schema_json: string;
+  onnx_blob: string;
+  model_blob: string;
+  created_at: string;
+  task: string;
+  target: string;
+  dataset_name: string;
+  dataset_version: number;
+  content_hash: string;
+}
+
+/** Model versions, their artifacts and the aliases that say which version serves. */
+export class ModelRegistry {
+  constructor(
+    private readonly db: Db,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  /** Registers a version; the first version of a model also becomes `production`. One transaction. */
+  register(input: NewModelVersion): ModelVersionInfo {
+    const onnx = this.blobs.put(input.onnx);
+    const modelBlob = this.blobs.put(Buffer.from(input.modelJson));
+    try {
+      const version = this.db.transaction(() => {
+        const now = nowIso();
+        const insertBlob = this.db.prepare(
+          'INSERT INTO blobs (digest, size, media_type, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        );
+        insertBlob.run(onnx.digest, onnx.size, 'application/vnd.onnx', now);
+        insertBlob.run(modelBlob.digest, modelBlob.size, 'application/vnd.hearth.model+json', now);
+        let model = this.db.prepare('SELECT id, task, target FROM models WHERE name = ?').get(input.model) as
+          | { id: number; task: string; target: string }
+          | undefined;
+        if (model === undefined) {
+          const info = this.db
+            .prepare('INSERT INTO models (name, task, target, created_at) VALUES (?, ?, ?, ?)')
+            .run(input.model, input.task, input.target, now);
+          model = { id: Number(info.lastInsertRowid), task: input.task, target: input.target };
+        } else if (model.task !== input.task || model.target !== input.target) {
+          throw new HearthError(
+            'CONFLICT',
+            `model "${input.model}" predicts "${model.target}" (${model.task}); a version for "${input.target}" (${input.task}) needs another model name`,
+          );
+        }
+        const last = this.db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM model_versions WHERE model_id = ?').get(model.id) as { v: number };
+        const version = last.v + 1;
+        this.db
+          .prepare(
+            `INSERT INTO model_versions (model_id, version, algorithm, dataset_version_id, params_json, metrics_json,
+               report_json, input_schema_json, onnx_blob, model_blob, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            model.id,
+            version,
+            input.algorithm,
+            input.datasetVersionId,
+            JSON.stringify(input.params),
+            JSON.stringify(input.metrics),
+            JSON.stringify(input.report),
+            JSON.stringify(input.inputSchema),
+            onnx.digest,
+            modelBlob.digest,
+            now,
+          );
+        const hasProduction = this.db
+          .prepare('SELECT 1 FROM model_aliases WHERE model_id = ? AND alias = ?')
+          .get(model.id, productionAlias);
+        if (hasProduction === undefined) this.moveAlias(model.id, productionAlias, version, 'set');
+        return version;
+      })();
+      return this.version(input.model, version);
+    } catch (error) {
+      if (onnx.created) this.blobs.discard(onnx.digest);
+      if (modelBlob.created) this.blobs.discard(modelBlob.digest);
+      throw error;
+    }
+  }
+
+  private modelId(name: string): number {
+    const row = this.db.prepare('SELECT id FROM models WHERE name = ?').get(name) as { id: number } | undefined;
+    if (row === undefined) throw new HearthError('NOT_FOUND', `no model named "${name}"`);
+    return row.id;
+  }
+
+  private moveAlias(modelId: number, alias: string, version: number, action: 'set' | 'promote' | 'rollback'): number | null {
+    const current = this.db.prepare('SELECT version FROM model_aliases WHERE model_id = ? AND alias = ?').get(modelId, alias) as
+      | { version: number }
+      | undefined;
+    const now = nowIso();
+    this.db
+      .prepare(
+        `INSERT INTO model_aliases (model_id, alias, version, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (model_id, alias) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at`,
+      )
+      .run(modelId, alias, version, now);
+    this.db
+      .prepare('INSERT INTO alias_history (model_id, alias, action, version, previous_version, at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(modelId, alias, action, version, current?.version ?? null, now);
+    return current?.version ?? null;
+  }
+
+  /** Points `alias` (default production) at `version`, atomically. */
+  promote(name: string, version: number, alias = productionAlias): AliasMove {
+    return this.db.transaction(() => {
+      const id = this.modelId(name);
+      const exists = this.db.prepare('SELECT 1 FROM model_versions WHERE model_id = ? AND version = ?').get(id, version);
+      if (exists === undefined) throw new HearthError('NOT_FOUND', `model "${name}" has no version ${version}`);
+      const previous = this.moveAlias(id, alias, version, 'promote');
+      return { model: name, alias, version, previousVersion: previous };
+    })();
+  }
+
+  /** Undoes the latest promotion of `alias` not yet undone; repeated rollbacks walk further back. */
+  rollback(name: string, alias = productionAlias): AliasMove {
+    return this.db.transaction(() => {
+      const id = this.modelId(name);
+      const last = this.db
+        .prepare(
+          `SELECT id, version, previous_version FROM alias_history
+            WHERE model_id = ? AND alias = ? AND action = 'promote' AND rolled_back = 0 AND previous_version IS NOT NULL
+            ORDER BY id DESC LIMIT 1`,
+        )
+        .get(id, alias) as { id: number; version: number; previous_version: number } | undefined;
+      if (last === undefined) throw new HearthError('CONFLICT', `"${name}" has no earlier ${alias} version to roll back to`);
+      this.db.prepare('UPDATE alias_history SET rolled_back = 1 WHERE id = ?').run(last.id);
+      const previous = this.moveAlias(id, alias, last.previous_version, 'rollback');
+      return { model: name, alias, version: last.previous_version, previousVersion: previous };
+    })();
+  }
+
+  list(): ModelSummary[] {
+    const models = this.db
+      .prepare(
+        `SELECT m.id, m.name, m.task, m.target, m.created_at, MAX(v.version) AS latest, COUNT(v.id) AS versions
+           FROM models m JOIN model_versions v ON v.model_id = m.id GROUP BY m.id ORDER BY m.name`,
+      )
+      .all() as { id: number; name: string; task: Task; target: string; created_at: string; latest: number; versions: number }[];
+    const aliases = this.db.prepare('SELECT alias, version FROM model_aliases WHERE model_id = ?');
+    return models.map((m) => ({
+      name: m.name,
+      task: m.task,
+      target: m.target,
+      latestVersion: m.latest,
+      versions: m.versions,
+      aliases: Object.fromEntries((aliases.all(m.id) as { alias: string; version: number }[]).map((a) => [a.alias, a.version])),
+      createdAt: m.created_at,
+    }));
+  }
+
+  /** Resolves a version number, an alias, or (when neither is given) production, else the latest version. */
+  resolve(name: string, selector?: number | string): number {
+    const id = this.modelId(name);
+    if (typeof selector === 'number') return selector;
+    const alias = selector ?? productionAlias;
+    const row = this.db.prepare('SELECT version FROM model_aliases WHERE model_id = ? AND alias = ?').get(id, alias) as
+      | { version: number }
+      | undefined;
+    if (row !== undefined) return row.version;
+    if (selector !== undefined) throw new HearthError('NOT_FOUND', `model "${name}" has no alias "${alias}"`);
+    const latest = this.db.prepare('SELECT MAX(version) AS v FROM model_versions WHERE model_id = ?').get(id) as { v: number | null };
+    if (latest.v === null) throw new HearthError('NOT_FOUND', `model "${name}" has no versions`);
+    return latest.v;
+  }
+
+  versions(name: string): ModelVersionInfo[] {
+    const id = this.modelId(name);
+    const rows = this.db.prepare('SELECT version FROM model_versions WHERE model_id = ? ORDER BY version DESC').all(id) as { version: number }[];
+    return rows.map((r) => this.version(name, r.version));
+  }
+
+  version(name: string, version: number): ModelVersionInfo {
+    const id = this.modelId(name);
+    const row = this.db
+      .prepare(
+        `SELECT v.*, m.task, m.target, d.name AS dataset_name, dv.version AS dataset_version, dv.content_hash
+           FROM model_versions v JOIN models m ON m.id = v.model_id
+           JOIN dataset_versions dv ON dv.id = v.dataset_version_id JOIN datasets d ON d.id = dv.dataset_id
+          WHERE v.model_id = ? AND v.version = ?`,
+      )
+      .get(id, version) as VersionRow | undefined;
+    if (row === undefined) throw new HearthError('NOT_FOUND', `model "${name}" has no version ${version}`);
+    const aliases = this.db.prepare('SELECT alias FROM model_aliases WHERE model_id = ? AND version = ? ORDER BY alias').all(id, version) as {
+      alias: string;
+    }[];
+    return {
+      model: name,
+      version: row.version,
+      algorithm: row.algorithm,
+      task: row.task as Task,
+      target: row.target,
+      dataset: { name: row.dataset_name, version: row.dataset_version, contentHash: row.content_hash },
+      params: JSON.parse(row.params_json) as Record<string, unknown>,
+      metrics: JSON.parse(row.metrics_json) as Record<string, number>,
+      report: JSON.parse(row.report_json) as Record<string, unknown>,
+      inputSchema: JSON.parse(row.input_schema_json) as ModelVersionInfo['inputSchema'],
+      onnxDigest: row.onnx_blob,
+      modelDigest: row.model_blob,
+      aliases: aliases.map((a) => a.alias),
+      createdAt: row.created_at,
+    };
+  }
+
+  onnxBytes(name: string, version: number): Buffer {
+    return this.blobs.get(this.version(name, version).onnxDigest);
+  }
+
+  modelJson(name: string, version: number): string {
+    return this.blobs.get(this.version(name, version).modelDigest).toString('utf8');
+  }
+}

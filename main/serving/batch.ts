@@ -1,0 +1,73 @@
+import { HearthError } from '../contracts/errors.js';
+import { readCsv } from '../data/csv.js';
+import { cellValue, type Frame } from '../data/frame.js';
+import type { Engine } from '../engine/engine.js';
+import { binaryMetrics, multiclassMetrics, regressionMetrics } from '../training/metrics.js';
+import type { PredictionMatrix } from '../training/linear-model.js';
+import { rawInputsFromFrame } from '../training/preprocess.js';
+import { toPredictions, type Prediction } from './predictor.js';
+
+/** Parses NAME[@VERSION]. */
+export function parseRef(text: string): { name: string; version?: number } {
+  const at = text.lastIndexOf('@');
+  if (at <= 0) return { name: text };
+  const version = Number(text.slice(at + 1));
+  if (!Number.isInteger(version) || version < 1) throw new HearthError('VALIDATION_FAILED', `"${text}": the version after @ must be a positive integer`);
+  return { name: text.slice(0, at), version };
+}
+
+export interface BatchPrediction {
+  model: string;
+  version: number;
+  frame: Frame;
+  matrix: PredictionMatrix;
+  predictions: Prediction[];
+  quarantined: number;
+}
+
+/** Scores every row of a CSV file through the model's ONNX graph (rows that fail to parse are quarantined). */
+export async function predictFile(engine: Engine, ref: string, path: string): Promise<BatchPrediction> {
+  const { name, version } = parseRef(ref);
+  const resolved = engine.registry.resolve(name, version);
+  const predictor = await engine.predictors.get(name, resolved);
+  const { frame, quarantined } = await readCsv(path);
+  const matrix = await predictor.run(rawInputsFromFrame(predictor.linear.preprocessor, frame));
+  return { model: name, version: resolved, frame, matrix, predictions: toPredictions(matrix), quarantined: quarantined.length };
+}
+
+/** Scores a labelled file and computes the task's metrics against its target column. */
+export async function evaluateFile(engine: Engine, ref: string, path: string): Promise<{ model: string; version: number; rows: number; metrics: Record<string, number> }> {
+  const batch = await predictFile(engine, ref, path);
+  const predictor = await engine.predictors.get(batch.model, batch.version);
+  const model = predictor.linear;
+  const target = batch.frame.columns.find((c) => c.name === model.target);
+  if (target === undefined) throw new HearthError('VALIDATION_FAILED', `the file has no target column "${model.target}"`);
+  const rows: number[] = [];
+  for (let r = 0; r < batch.frame.rowCount; r++) if (cellValue(target, r) !== null) rows.push(r);
+  if (rows.length === 0) throw new HearthError('VALIDATION_FAILED', `no row of the file has a value for "${model.target}"`);
+  if (batch.matrix.kind === 'regression') {
+    const values = batch.matrix.values;
+    const m = regressionMetrics(Float64Array.from(rows, (r) => Number(cellValue(target, r))), Float64Array.from(rows, (r) => values[r]!));
+    return { model: batch.model, version: batch.version, rows: rows.length, metrics: { rmse: m.rmse, mae: m.mae, r2: m.r2 } };
+  }
+  const classes = batch.matrix.classes;
+  const k = classes.length;
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const label = (r: number): number => {
+    const v = cellValue(target, r);
+    const i = index.get(String(v));
+    if (i === undefined) throw new HearthError('VALIDATION_FAILED', `row ${r + 2}: "${String(v)}" is not a class the model knows (${classes.join(', ')})`);
+    return i;
+  };
+  const probabilities = batch.matrix.probabilities;
+  if (model.task === 'binary') {
+    const m = binaryMetrics(Uint8Array.from(rows, label), Float64Array.from(rows, (r) => probabilities[2 * r + 1]!));
+    const { confusion_matrix: _c, ...metrics } = m;
+    return { model: batch.model, version: batch.version, rows: rows.length, metrics };
+  }
+  const selected = new Float64Array(rows.length * k);
+  rows.forEach((r, i) => selected.set(probabilities.subarray(r * k, r * k + k), i * k));
+  const m = multiclassMetrics(Int32Array.from(rows, label), selected, k);
+  const { confusion_matrix: _c, ...metrics } = m;
+  return { model: batch.model, version: batch.version, rows: rows.length, metrics };
+}

@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { HearthError } from '../contracts/errors.js';
+
+type Ort = typeof import('onnxruntime-node');
+
+let ortPromise: Promise<Ort> | undefined;
+
+/**
+ * Loads onnxruntime-node on first use. Telemetry is switched off before the native library loads: a privacy
+ * appliance must not write a telemetry queue under the user's home folder.
+ */
+export function loadOrt(): Promise<Ort> {
+  process.env.ORT_DISABLE_TELEMETRY = '1';
+  ortPromise ??= import('onnxruntime-node').then((m) => ((m as { default?: Ort }).default ?? m) as Ort);
+  return ortPromise;
+}
+
+/** Execution providers tried in order; the first that creates a session is used and reported. */
+function providerOrder(): string[] {
+  if (process.env.HEARTH_ORT_PROVIDERS) return process.env.HEARTH_ORT_PROVIDERS.split(',');
+  if (process.platform === 'win32') return ['dml', 'cpu'];
+  if (process.platform === 'darwin') return ['coreml', 'cpu'];
+  // The CUDA provider ships as a separate library that Hearth's install skips (it is fetched from NuGet); try it
+  // only where it is present, so a CPU-only box does not log a load failure on every start.
+  return cudaProviderPresent() ? ['cuda', 'cpu'] : ['cpu'];
+}
+
+function cudaProviderPresent(): boolean {
+  try {
+    const root = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+    return existsSync(join(root, 'bin', 'napi-v6', 'linux', process.arch, 'libonnxruntime_providers_cuda.so'));
+  } catch {
+    return false;
+  }
+}
+
+let workingProvider: string | undefined;
+
+export interface LoadedSession {
+  session: import('onnxruntime-node').InferenceSession;
+  executionProvider: string;
+}
+
+export async function createSession(model: Uint8Array): Promise<LoadedSession> {
+  const ort = await loadOrt();
+  const order = workingProvider === undefined ? providerOrder() : [workingProvider];
+  const failures: string[] = [];
+  for (const provider of order) {
+    try {
+      const session = await ort.InferenceSession.create(model, {
+        executionProviders: [provider],
+        // One request is small; a pool of single-threaded sessions serves concurrent requests better.
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+      });
+      workingProvider = provider;
+      return { session, executionProvider: provider };
+    } catch (error) {
+      failures.push(`${provider}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    }
+  }
+  throw new HearthError('INTERNAL', `ONNX Runtime could not load the model (${failures.join('; ')})`);
+}
+
+export function activeExecutionProvider(): string | null {
+  return workingProvider ?? null;
+}

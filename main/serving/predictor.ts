@@ -1,0 +1,89 @@
+import { HearthError } from '../contracts/errors.js';
+import type { ModelRegistry } from '../registry/registry.js';
+import type { LinearModel, PredictionMatrix } from '../training/linear-model.js';
+import type { RawInputs } from '../training/preprocess.js';
+import { createSession, loadOrt, type LoadedSession } from './onnx-runtime.js';
+
+/** One prediction as the API returns it. */
+export type Prediction = { label: string; probabilities: Record<string, number> } | { value: number };
+
+export class Predictor {
+  constructor(
+    readonly model: string,
+    readonly version: number,
+    readonly linear: LinearModel,
+    private readonly loaded: LoadedSession,
+  ) {}
+
+  get executionProvider(): string {
+    return this.loaded.executionProvider;
+  }
+
+  /** Runs the ONNX graph on raw inputs and returns the probability matrix or values. */
+  async run(raw: RawInputs): Promise<PredictionMatrix> {
+    const ort = await loadOrt();
+    const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
+    let n = 0;
+    let k = 0;
+    for (const f of this.linear.preprocessor.features) {
+      feeds[f.name] =
+        f.kind === 'numeric'
+          ? new ort.Tensor('float64', raw.numeric[n++]!, [raw.rows, 1])
+          : new ort.Tensor('string', raw.categorical[k++]!, [raw.rows, 1]);
+    }
+    const out = await this.loaded.session.run(feeds);
+    if (this.linear.task === 'regression') {
+      return { kind: 'regression', values: Float64Array.from(out.variable!.data as Float64Array) };
+    }
+    return {
+      kind: 'classification',
+      classes: this.linear.classes ?? [],
+      probabilities: Float64Array.from(out.probabilities!.data as Float64Array),
+    };
+  }
+}
+
+/**
+ * Turns a prediction matrix into API predictions. The label is the argmax of the probabilities, never ONNX
+ * Runtime's own label output, which for two-class linear models does not always agree with them.
+ */
+export function toPredictions(matrix: PredictionMatrix): Prediction[] {
+  if (matrix.kind === 'regression') return Array.from(matrix.values, (value) => ({ value }));
+  const k = matrix.classes.length;
+  const n = matrix.probabilities.length / k;
+  const out: Prediction[] = [];
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    const probabilities: Record<string, number> = {};
+    for (let c = 0; c < k; c++) {
+      const p = matrix.probabilities[i * k + c]!;
+      probabilities[matrix.classes[c]!] = p;
+      if (p > matrix.probabilities[i * k + best]!) best = c;
+    }
+    out.push({ label: matrix.classes[best]!, probabilities });
+  }
+  return out;
+}
+
+/** Loaded ONNX sessions by model version; a version's session is created once and shared. */
+export class PredictorCache {
+  private readonly cache = new Map<string, Promise<Predictor>>();
+
+  constructor(private readonly registry: ModelRegistry) {}
+
+  get(model: string, version: number): Promise<Predictor> {
+    const key = `${model}@${version}`;
+    let p = this.cache.get(key);
+    if (p === undefined) {
+      p = (async () => {
+        const linear = JSON.parse(this.registry.modelJson(model, version)) as LinearModel;
+        if (linear.format !== 'hearth.linear/1') throw new HearthError('INTERNAL', `unknown model format ${String(linear.format)}`);
+        const loaded = await createSession(this.registry.onnxBytes(model, version));
+        return new Predictor(model, version, linear, loaded);
+      })();
+      p.catch(() => this.cache.delete(key));
+      this.cache.set(key, p);
+    }
+    return p;
+  }
+}

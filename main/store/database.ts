@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { HearthError } from '../contracts/errors.js';
+import { migrations as knownMigrations } from './migrations/index.js';
+
+export type Db = Database.Database;
+
+interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+export function migrationHash(m: Migration): string {
+  return createHash('sha256').update(m.sql).digest('hex');
+}
+
+/**
+ * Opens (creating if needed) the engine's one writable connection.
+ * WAL lets readers run beside the writer; synchronous=FULL makes every commit durable across a power cut,
+ * which an appliance with a flaky supply needs more than the last few percent of write speed.
+ */
+export function openDatabase(file: string, migrations: readonly Migration[] = knownMigrations): Db {
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db, migrations);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** Applies pending migrations in one transaction each; refuses a database from newer or altered code. */
+export function migrate(db: Db, migrations: readonly Migration[]): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`);
+  const applied = db
+    .prepare('SELECT id, name, hash FROM schema_migrations ORDER BY id')
+    .all() as { id: number; name: string; hash: string }[];
+  const newest = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.id;
+  for (const row of applied) {
+    if (row.id > newest) {
+      throw new HearthError(
+        'STORE_INCOMPATIBLE',
+        `This data folder was written by a newer Hearth (schema ${row.id}, this build knows up to ${newest}). Upgrade Hearth to open it.`,
+        { databaseSchema: row.id, codeSchema: newest },
+      );
+    }
+    const known = migrations.find((m) => m.id === row.id);
+    if (known === undefined || migrationHash(known) !== row.hash) {
+      throw new HearthError(
+        'STORE_INCOMPATIBLE',
+        `Migration ${row.id} (${row.name}) recorded in this database differs from the one in this build.`,
+        { migration: row.id },
+      );
+    }
+  }
+  const appliedIds = new Set(applied.map((r) => r.id));
+  const record = db.prepare('INSERT INTO schema_migrations (id, name, hash, applied_at) VALUES (?, ?, ?, ?)');
+  for (const m of migrations) {
+    if (appliedIds.has(m.id)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      record.run(m.id, m.name, migrationHash(m), new Date().toISOString());
+    })();
+  }
+}
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}

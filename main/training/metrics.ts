@@ -1,0 +1,222 @@
+/** Evaluation metrics, written to match scikit-learn's definitions (the tests pin them to hand-computed values). */
+
+export interface CurvePoint {
+  x: number;
+  y: number;
+  threshold: number;
+}
+
+export interface BinaryMetrics {
+  accuracy: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  roc_auc: number;
+  pr_auc: number;
+  log_loss: number;
+  /** [[tn, fp], [fn, tp]]: rows are true classes, columns predicted, in class order (negative, positive). */
+  confusion_matrix: number[][];
+}
+
+export interface MulticlassMetrics {
+  accuracy: number;
+  f1: number;
+  roc_auc: number;
+  log_loss: number;
+  confusion_matrix: number[][];
+}
+
+export interface RegressionMetrics {
+  rmse: number;
+  mae: number;
+  r2: number;
+}
+
+const epsilon = 1e-15;
+
+function clip(p: number): number {
+  return Math.min(1 - epsilon, Math.max(epsilon, p));
+}
+
+/** Area under the ROC curve via the rank statistic, with ties counted half (Mann–Whitney U). */
+export function rocAuc(labels: Uint8Array, scores: Float64Array): number {
+  const n = labels.length;
+  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+  let positives = 0;
+  let rankSum = 0;
+  for (let i = 0; i < n; ) {
+    let j = i + 1;
+    while (j < n && scores[order[j]!] === scores[order[i]!]) j++;
+    const averageRank = (i + 1 + j) / 2;
+    for (let k = i; k < j; k++) {
+      if (labels[order[k]!] === 1) {
+        positives++;
+        rankSum += averageRank;
+      }
+    }
+    i = j;
+  }
+  const negatives = n - positives;
+  if (positives === 0 || negatives === 0) return Number.NaN;
+  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+}
+
+/** Distinct-threshold sweep from the highest score down: cumulative true and false positives. */
+function thresholdSweep(labels: Uint8Array, scores: Float64Array): { tps: number[]; fps: number[]; thresholds: number[] } {
+  const n = labels.length;
+  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
+  const tps: number[] = [];
+  const fps: number[] = [];
+  const thresholds: number[] = [];
+  let tp = 0;
+  let fp = 0;
+  for (let i = 0; i < n; i++) {
+    const r = order[i]!;
+    if (labels[r] === 1) tp++;
+    else fp++;
+    if (i === n - 1 || scores[order[i + 1]!] !== scores[r]) {
+      tps.push(tp);
+      fps.push(fp);
+      thresholds.push(scores[r]!);
+    }
+  }
+  return { tps, fps, thresholds };
+}
+
+/** Average precision (scikit-learn's step-wise PR AUC): Σ (R_k − R_{k−1}) · P_k. */
+export function averagePrecision(labels: Uint8Array, scores: Float64Array): number {
+  const { tps, fps } = thresholdSweep(labels, scores);
+  const positives = tps.length === 0 ? 0 : tps[tps.length - 1]!;
+  if (positives === 0) return Number.NaN;
+  let ap = 0;
+  let previousRecall = 0;
+  for (let k = 0; k < tps.length; k++) {
+    const recall = tps[k]! / positives;
+    const precision = tps[k]! / (tps[k]! + fps[k]!);
+    ap += (recall - previousRecall) * precision;
+    previousRecall = recall;
+  }
+  return ap;
+}
+
+/** ROC curve points (false positive rate, true positive rate), thinned to at most `maxPoints`. */
+export function rocCurve(labels: Uint8Array, scores: Float64Array, maxPoints = 200): CurvePoint[] {
+  const { tps, fps, thresholds } = thresholdSweep(labels, scores);
+  const p = tps[tps.length - 1] ?? 0;
+  const f = fps[fps.length - 1] ?? 0;
+  const points: CurvePoint[] = [{ x: 0, y: 0, threshold: Number.POSITIVE_INFINITY }];
+  const step = Math.max(1, Math.ceil(tps.length / maxPoints));
+  for (let k = 0; k < tps.length; k += step) {
+    points.push({ x: f === 0 ? 0 : fps[k]! / f, y: p === 0 ? 0 : tps[k]! / p, threshold: thresholds[k]! });
+  }
+  const last = points[points.length - 1]!;
+  if (last.x !== 1 || last.y !== 1) points.push({ x: 1, y: 1, threshold: thresholds[thresholds.length - 1] ?? 0 });
+  return points;
+}
+
+/** Binary metrics from P(positive) per row; the predicted label is positive when p > 0.5. */
+export function binaryMetrics(labels: Uint8Array, probabilities: Float64Array): BinaryMetrics {
+  const n = labels.length;
+  let tp = 0;
+  let fp = 0;
+  let tn = 0;
+  let fn = 0;
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    const p = probabilities[i]!;
+    const predicted = p > 0.5 ? 1 : 0;
+    const y = labels[i]!;
+    if (predicted === 1 && y === 1) tp++;
+    else if (predicted === 1) fp++;
+    else if (y === 1) fn++;
+    else tn++;
+    loss -= y === 1 ? Math.log(clip(p)) : Math.log(clip(1 - p));
+  }
+  const precision = tp + fp === 0 ? 0 : tp / (tp + fp);
+  const recall = tp + fn === 0 ? 0 : tp / (tp + fn);
+  return {
+    accuracy: (tp + tn) / n,
+    precision,
+    recall,
+    f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall),
+    roc_auc: rocAuc(labels, probabilities),
+    pr_auc: averagePrecision(labels, probabilities),
+    log_loss: loss / n,
+    confusion_matrix: [
+      [tn, fp],
+      [fn, tp],
+    ],
+  };
+}
+
+/**
+ * Multiclass metrics from a row-major n × k probability matrix. Prediction is the argmax (first on ties);
+ * F1 is the unweighted mean over classes; ROC AUC is the macro mean of one-vs-rest AUCs over classes present.
+ */
+export function multiclassMetrics(labels: Int32Array, probabilities: Float64Array, k: number): MulticlassMetrics {
+  const n = labels.length;
+  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += probabilities[i * k + c]!;
+    for (let c = 1; c < k; c++) if (probabilities[i * k + c]! > probabilities[i * k + best]!) best = c;
+    confusion[labels[i]!]![best]!++;
+    loss -= Math.log(clip(probabilities[i * k + labels[i]!]! / sum));
+  }
+  let correct = 0;
+  let f1Sum = 0;
+  for (let c = 0; c < k; c++) {
+    correct += confusion[c]![c]!;
+    const tp = confusion[c]![c]!;
+    let predicted = 0;
+    let actual = 0;
+    for (let j = 0; j < k; j++) {
+      predicted += confusion[j]![c]!;
+      actual += confusion[c]![j]!;
+    }
+    const precision = predicted === 0 ? 0 : tp / predicted;
+    const recall = actual === 0 ? 0 : tp / actual;
+    f1Sum += precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+  }
+  let aucSum = 0;
+  let aucCount = 0;
+  const oneVsRest = new Uint8Array(n);
+  const scores = new Float64Array(n);
+  for (let c = 0; c < k; c++) {
+    for (let i = 0; i < n; i++) {
+      oneVsRest[i] = labels[i] === c ? 1 : 0;
+      scores[i] = probabilities[i * k + c]!;
+    }
+    const auc = rocAuc(oneVsRest, scores);
+    if (!Number.isNaN(auc)) {
+      aucSum += auc;
+      aucCount++;
+    }
+  }
+  return {
+    accuracy: correct / n,
+    f1: f1Sum / k,
+    roc_auc: aucCount === 0 ? Number.NaN : aucSum / aucCount,
+    log_loss: loss / n,
+    confusion_matrix: confusion,
+  };
+}
+
+export function regressionMetrics(actual: Float64Array, predicted: Float64Array): RegressionMetrics {
+  const n = actual.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += actual[i]!;
+  mean /= n;
+  let squared = 0;
+  let absolute = 0;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const e = actual[i]! - predicted[i]!;
+    squared += e * e;
+    absolute += Math.abs(e);
+    total += (actual[i]! - mean) ** 2;
+  }
+  return { rmse: Math.sqrt(squared / n), mae: absolute / n, r2: total === 0 ? Number.NaN : 1 - squared / total };
+}

@@ -1,0 +1,288 @@
+import { HearthError } from '../contracts/errors.js';
+import type { Column, Frame } from '../data/frame.js';
+
+export type Task = 'binary' | 'multiclass' | 'regression';
+
+/** A numeric input: missing → median, then standardised with the imputed column's mean and (population) std. */
+export interface NumericFeature {
+  kind: 'numeric';
+  name: string;
+  sourceType: 'integer' | 'number' | 'boolean';
+  median: number;
+  mean: number;
+  std: number;
+}
+
+/** A categorical input, one-hot encoded: missing → mode; a level not seen in training → all zeros. */
+export interface CategoricalFeature {
+  kind: 'categorical';
+  name: string;
+  categories: string[];
+  mode: string;
+}
+
+export type FeatureSpec = NumericFeature | CategoricalFeature;
+
+/** The fitted preprocessing: part of every model, so serving applies exactly what training learned. */
+export interface Preprocessor {
+  /** Numeric features first, then categorical ones, in that order in the design matrix. */
+  features: FeatureSpec[];
+  /** Columns seen but not used, with the reason (shown in the model's report). */
+  ignored: { name: string; reason: string }[];
+}
+
+/** Feature columns as the learners see them: standardised numerics and one-hot block indices (-1: no level). */
+export interface Design {
+  rows: number;
+  numeric: Float64Array[];
+  categorical: Int32Array[];
+  /** Offset of each categorical block in the design, after the numerics. */
+  offsets: number[];
+  dimension: number;
+}
+
+/** Caps a one-hot block; rarer levels act as unseen, which keeps the design small on high-cardinality columns. */
+const maxCategoriesPerFeature = 100;
+
+export function fitPreprocessor(frame: Frame, trainRows: Int32Array, target: string): Preprocessor {
+  const numeric: NumericFeature[] = [];
+  const categorical: CategoricalFeature[] = [];
+  const ignored: Preprocessor['ignored'] = [];
+  for (const column of frame.columns) {
+    if (column.name === target) continue;
+    if (column.kind === 'numeric') {
+      if (column.type === 'datetime') {
+        ignored.push({ name: column.name, reason: 'datetime columns are not used by linear models yet' });
+        continue;
+      }
+      const present: number[] = [];
+      for (const r of trainRows) {
+        const v = column.values[r]!;
+        if (!Number.isNaN(v)) present.push(v);
+      }
+      if (present.length === 0) {
+        ignored.push({ name: column.name, reason: 'no values in the training rows' });
+        continue;
+      }
+      present.sort((a, b) => a - b);
+      const mid = present.length >> 1;
+      const median = present.length % 2 === 1 ? present[mid]! : (present[mid - 1]! + present[mid]!) / 2;
+      let sum = 0;
+      for (const r of trainRows) {
+        const v = column.values[r]!;
+        sum += Number.isNaN(v) ? median : v;
+      }
+      const mean = sum / trainRows.length;
+      let squares = 0;
+      for (const r of trainRows) {
+        const v = column.values[r]!;
+        squares += ((Number.isNaN(v) ? median : v) - mean) ** 2;
+      }
+      const std = Math.sqrt(squares / trainRows.length);
+      numeric.push({ kind: 'numeric', name: column.name, sourceType: column.type, median, mean, std: std > 0 ? std : 1 });
+    } else if (column.type === 'text') {
+      ignored.push({ name: column.name, reason: 'free text (too many distinct values to one-hot encode)' });
+    } else {
+      const counts = new Float64Array(column.dictionary.length);
+      for (const r of trainRows) {
+        const c = column.codes[r]!;
+        if (c >= 0) counts[c]!++;
+      }
+      const order = [...counts.keys()].filter((k) => counts[k]! > 0).sort((a, b) => counts[b]! - counts[a]! || a - b);
+      if (order.length === 0) {
+        ignored.push({ name: column.name, reason: 'no values in the training rows' });
+        continue;
+      }
+      const kept = order.slice(0, maxCategoriesPerFeature);
+      categorical.push({
+        kind: 'categorical',
+        name: column.name,
+        categories: kept.map((k) => column.dictionary[k]!).sort(),
+        mode: column.dictionary[order[0]!]!,
+      });
+    }
+  }
+  const features = [...numeric, ...categorical];
+  if (features.length === 0) throw new HearthError('VALIDATION_FAILED', 'no column can be used as a feature');
+  return { features, ignored };
+}
+
+function emptyDesign(prep: Preprocessor, rows: number): Design {
+  const offsets: number[] = [];
+  let dimension = 0;
+  let numericCount = 0;
+  for (const f of prep.features) if (f.kind === 'numeric') numericCount++;
+  dimension = numericCount;
+  for (const f of prep.features) {
+    if (f.kind === 'categorical') {
+      offsets.push(dimension);
+      dimension += f.categories.length;
+    }
+  }
+  return { rows, numeric: [], categorical: [], offsets, dimension };
+}
+
+function categoryIndex(feature: CategoricalFeature): Map<string, number> {
+  return new Map(feature.categories.map((c, i) => [c, i]));
+}
+
+/** Applies the preprocessor to rows of a stored frame. */
+export function designFromFrame(prep: Preprocessor, frame: Frame, rows: Int32Array): Design {
+  const design = emptyDesign(prep, rows.length);
+  for (const feature of prep.features) {
+    const column = frame.columns.find((c) => c.name === feature.name);
+    if (column === undefined) {
+      throw new HearthError('VALIDATION_FAILED', `the data has no column "${feature.name}", which the model needs`);
+    }
+    if (feature.kind === 'numeric') {
+      if (column.kind !== 'numeric') {
+        throw new HearthError('VALIDATION_FAILED', `column "${feature.name}" must be numeric`);
+      }
+      const out = new Float64Array(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const v = column.values[rows[i]!]!;
+        out[i] = ((Number.isNaN(v) ? feature.median : v) - feature.mean) / feature.std;
+      }
+      design.numeric.push(out);
+    } else {
+      design.categorical.push(encodeCategorical(feature, column, rows));
+    }
+  }
+  return design;
+}
+
+function encodeCategorical(feature: CategoricalFeature, column: Column, rows: Int32Array): Int32Array {
+  const index = categoryIndex(feature);
+  const modeIndex = index.get(feature.mode) ?? -1;
+  const out = new Int32Array(rows.length);
+  if (column.kind === 'string') {
+    const byCode = column.dictionary.map((level) => index.get(level) ?? -1);
+    for (let i = 0; i < rows.length; i++) {
+      const c = column.codes[rows[i]!]!;
+      out[i] = c < 0 ? modeIndex : byCode[c]!;
+    }
+  } else {
+    for (let i = 0; i < rows.length; i++) {
+      const v = column.values[rows[i]!]!;
+      out[i] = Number.isNaN(v) ? modeIndex : (index.get(String(v)) ?? -1);
+    }
+  }
+  return out;
+}
+
+/** The raw inputs of JSON rows, column by column, as both the TypeScript predictor and ONNX Runtime take them. */
+export interface RawInputs {
+  rows: number;
+  /** One array per numeric feature, NaN for missing. */
+  numeric: Float64Array[];
+  /** One array per categorical feature, "" for missing. */
+  categorical: string[][];
+}
+
+function toNumber(value: unknown, feature: NumericFeature, row: number): number {
+  if (value === null || value === undefined || value === '') return Number.NaN;
+  if (typeof value === 'number') return value;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'string') {
+    if (feature.sourceType === 'boolean') {
+      if (/^(true|yes)$/i.test(value)) return 1;
+      if (/^(false|no)$/i.test(value)) return 0;
+    }
+    const n = Number(value);
+    if (!Number.isNaN(n)) return n;
+  }
+  throw new HearthError('VALIDATION_FAILED', `row ${row}: "${feature.name}" must be a number`, {
+    row,
+    column: feature.name,
+  });
+}
+
+export function rawInputsFromRecords(prep: Preprocessor, records: readonly Record<string, unknown>[]): RawInputs {
+  const numeric: Float64Array[] = [];
+  const categorical: string[][] = [];
+  for (const feature of prep.features) {
+    if (feature.kind === 'numeric') {
+      const out = new Float64Array(records.length);
+      records.forEach((r, i) => (out[i] = toNumber(r[feature.name], feature, i)));
+      numeric.push(out);
+    } else {
+      categorical.push(
+        records.map((r) => {
+          const v = r[feature.name];
+          return v === null || v === undefined ? '' : String(v);
+        }),
+      );
+    }
+  }
+  return { rows: records.length, numeric, categorical };
+}
+
+/** Reads the model's raw inputs out of a frame (for batch prediction and evaluation of files). */
+export function rawInputsFromFrame(prep: Preprocessor, frame: Frame): RawInputs {
+  const all = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
+  const numeric: Float64Array[] = [];
+  const categorical: string[][] = [];
+  for (const feature of prep.features) {
+    const column = frame.columns.find((c) => c.name === feature.name);
+    if (column === undefined) {
+      throw new HearthError('VALIDATION_FAILED', `the file has no column "${feature.name}", which the model needs`);
+    }
+    if (feature.kind === 'numeric') {
+      if (column.kind !== 'numeric') throw new HearthError('VALIDATION_FAILED', `column "${feature.name}" must be numeric`);
+      numeric.push(column.values);
+    } else if (column.kind === 'string') {
+      categorical.push(Array.from(all, (r) => (column.codes[r]! < 0 ? '' : column.dictionary[column.codes[r]!]!)));
+    } else {
+      categorical.push(Array.from(all, (r) => (Number.isNaN(column.values[r]!) ? '' : String(column.values[r]!))));
+    }
+  }
+  return { rows: frame.rowCount, numeric, categorical };
+}
+
+/** Applies the preprocessor to raw inputs: the same arithmetic, in the same order, as the ONNX graph. */
+export function designFromRaw(prep: Preprocessor, raw: RawInputs): Design {
+  const design = emptyDesign(prep, raw.rows);
+  let n = 0;
+  let k = 0;
+  for (const feature of prep.features) {
+    if (feature.kind === 'numeric') {
+      const values = raw.numeric[n++]!;
+      const out = new Float64Array(raw.rows);
+      for (let i = 0; i < raw.rows; i++) {
+        const v = values[i]!;
+        out[i] = ((Number.isNaN(v) ? feature.median : v) - feature.mean) / feature.std;
+      }
+      design.numeric.push(out);
+    } else {
+      const index = categoryIndex(feature);
+      const modeIndex = index.get(feature.mode) ?? -1;
+      const values = raw.categorical[k++]!;
+      design.categorical.push(Int32Array.from(values, (v) => (v === '' ? modeIndex : (index.get(v) ?? -1))));
+    }
+  }
+  return design;
+}
+
+/** Margins (n × outputs, row-major) = X·Wᵀ + b, with W row-major (outputs × dimension). */
+export function linearMargins(design: Design, weights: Float64Array, intercepts: Float64Array, outputs: number): Float64Array {
+  const n = design.rows;
+  const d = design.dimension;
+  const margins = new Float64Array(n * outputs);
+  for (let i = 0; i < n; i++) for (let c = 0; c < outputs; c++) margins[i * outputs + c] = intercepts[c]!;
+  design.numeric.forEach((x, j) => {
+    for (let c = 0; c < outputs; c++) {
+      const w = weights[c * d + j]!;
+      if (w === 0) continue;
+      for (let i = 0; i < n; i++) margins[i * outputs + c]! += w * x[i]!;
+    }
+  });
+  design.categorical.forEach((codes, k) => {
+    const offset = design.offsets[k]!;
+    for (let i = 0; i < n; i++) {
+      const code = codes[i]!;
+      if (code < 0) continue;
+      for (let c = 0; c < outputs; c++) margins[i * outputs + c]! += weights[c * d + offset + code]!;
+    }
+  });
+  return margins;
+}

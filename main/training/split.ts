@@ -1,0 +1,56 @@
+import { seededRandom, shuffleInPlace } from './random.js';
+
+export interface Split {
+  train: Int32Array;
+  validation: Int32Array;
+  test: Int32Array;
+}
+
+export interface SplitOptions {
+  seed: number;
+  validationFraction: number;
+  testFraction: number;
+  /** Class index per row for stratification (-1 rows are excluded); omit for a plain shuffled split. */
+  strata?: Int32Array;
+}
+
+/**
+ * Seeded train/validation/test split of `rows`. With strata, every class is split in the same proportions
+ * (rounded per class), so a rare class appears on every side when it has at least three rows.
+ */
+export function splitRows(rows: Int32Array, options: SplitOptions): Split {
+  const random = seededRandom(options.seed);
+  const groups = new Map<number, number[]>();
+  for (const r of rows) {
+    const key = options.strata === undefined ? 0 : options.strata[r]!;
+    let g = groups.get(key);
+    if (g === undefined) groups.set(key, (g = []));
+    g.push(r);
+  }
+  const train: number[] = [];
+  const validation: number[] = [];
+  const test: number[] = [];
+  for (const key of [...groups.keys()].sort((a, b) => a - b)) {
+    const members = Int32Array.from(groups.get(key)!);
+    shuffleInPlace(members, random);
+    const n = members.length;
+    let nTest = Math.round(n * options.testFraction);
+    let nValidation = Math.round(n * options.validationFraction);
+    if (n >= 3) {
+      nTest = Math.max(1, nTest);
+      nValidation = Math.max(1, nValidation);
+    }
+    if (nTest + nValidation >= n) {
+      nTest = Math.min(nTest, Math.max(0, n - 1));
+      nValidation = Math.min(nValidation, Math.max(0, n - 1 - nTest));
+    }
+    for (let i = 0; i < n; i++) {
+      const r = members[i]!;
+      if (i < nTest) test.push(r);
+      else if (i < nTest + nValidation) validation.push(r);
+      else train.push(r);
+    }
+  }
+  const sorted = (a: number[]): Int32Array => Int32Array.from(a).sort();
+  return { train: sorted(train), validation: sorted(validation), test: sorted(test) };
+}

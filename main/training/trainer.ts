@@ -1,0 +1,450 @@
+import { randomUUID } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { HearthError, serializeError, type SerializedError } from '../contracts/errors.js';
+import type { DatasetStore } from '../data/datasets.js';
+import { assertName } from '../data/datasets.js';
+import type { Frame } from '../data/frame.js';
+import { exportLinearToOnnx, onnxInputs } from '../registry/onnx/export-linear.js';
+import type { ModelRegistry, ModelVersionInfo } from '../registry/registry.js';
+import { createSession } from '../serving/onnx-runtime.js';
+import { Predictor } from '../serving/predictor.js';
+import { nowIso, type Db } from '../store/database.js';
+import type { WorkerReply, WorkerRequest } from '../../workers/protocol.js';
+import type { LinearModel, PredictionMatrix } from './linear-model.js';
+import { predictLinearDesign } from './linear-model.js';
+import { binaryMetrics, multiclassMetrics, regressionMetrics, rocCurve } from './metrics.js';
+import { designFromFrame, fitPreprocessor, rawInputsFromFrame, type Task } from './preprocess.js';
+import { splitRows } from './split.js';
+
+export interface TrainArgs {
+  dataset: string;
+  datasetVersion?: number;
+  target: string;
+  task?: Task;
+  algorithm: 'linear';
+  model?: string;
+  l2?: number;
+  maxIterations?: number;
+  seed?: number;
+}
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface TrainingProgress {
+  jobId: string;
+  iteration: number;
+  maxIterations: number;
+  loss: number;
+  validationLoss: number | null;
+  fraction: number;
+  phase: string;
+}
+
+export interface TrainingJob {
+  id: string;
+  status: JobStatus;
+  args: TrainArgs;
+  createdAt: string;
+  finishedAt: string | null;
+  progress: TrainingProgress | null;
+  history: { iteration: number; loss: number; validationLoss: number | null }[];
+  result: { model: string; version: number; metrics: Record<string, number>; durationMs: number } | null;
+  error: SerializedError | null;
+}
+
+export interface TrainerEvents {
+  progress(p: TrainingProgress): void;
+  finished(job: TrainingJob): void;
+}
+
+const maxClasses = 100;
+
+/** Trains models in worker threads, one job at a time per engine, and registers what succeeds. */
+export class Trainer {
+  private readonly jobs = new Map<string, TrainingJob>();
+  private readonly cancels = new Map<string, Int32Array>();
+  private queue: Promise<void> = Promise.resolve();
+  private seq = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly datasets: DatasetStore,
+    private readonly registry: ModelRegistry,
+    private readonly events: TrainerEvents,
+    private readonly version: string,
+  ) {
+    // Jobs that were running when the process stopped cannot resume; record that honestly.
+    db.prepare(
+      `UPDATE jobs SET status = 'failed', finished_at = ?, error_json = ? WHERE status IN ('queued', 'running')`,
+    ).run(nowIso(), JSON.stringify({ code: 'CANCELLED', message: 'Hearth stopped while this job was running' }));
+  }
+
+  /** Validates the arguments now (so mistakes fail fast) and queues the job. */
+  start(args: TrainArgs): TrainingJob {
+    if (args.model !== undefined) assertName('model', args.model);
+    const { frame } = this.datasets.loadFrame(args.dataset, args.datasetVersion);
+    const target = frame.columns.find((c) => c.name === args.target);
+    if (target === undefined) {
+      throw new HearthError('VALIDATION_FAILED', `dataset "${args.dataset}" has no column "${args.target}"`, {
+        columns: frame.columns.map((c) => c.name),
+      });
+    }
+    inferTask(frame, args.target, args.task);
+    const job: TrainingJob = {
+      id: randomUUID(),
+      status: 'queued',
+      args,
+      createdAt: nowIso(),
+      finishedAt: null,
+      progress: null,
+      history: [],
+      result: null,
+      error: null,
+    };
+    this.jobs.set(job.id, job);
+    this.cancels.set(job.id, new Int32Array(new SharedArrayBuffer(4)));
+    this.db
+      .prepare('INSERT INTO jobs (id, kind, status, args_json, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(job.id, 'train', job.status, JSON.stringify(args), job.createdAt);
+    this.queue = this.queue.then(() => this.run(job));
+    return job;
+  }
+
+  get(id: string): TrainingJob {
+    const job = this.jobs.get(id);
+    if (job !== undefined) return job;
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as
+      | { id: string; status: JobStatus; args_json: string; result_json: string | null; error_json: string | null; created_at: string; finished_at: string | null }
+      | undefined;
+    if (row === undefined) throw new HearthError('NOT_FOUND', `no job ${id}`);
+    return {
+      id: row.id,
+      status: row.status,
+      args: JSON.parse(row.args_json) as TrainArgs,
+      createdAt: row.created_at,
+      finishedAt: row.finished_at,
+      progress: null,
+      history: [],
+      result: row.result_json === null ? null : (JSON.parse(row.result_json) as TrainingJob['result']),
+      error: row.error_json === null ? null : (JSON.parse(row.error_json) as SerializedError),
+    };
+  }
+
+  list(): TrainingJob[] {
+    const ids = this.db.prepare('SELECT id FROM jobs ORDER BY created_at DESC LIMIT 100').all() as { id: string }[];
+    return ids.map((r) => this.get(r.id));
+  }
+
+  cancel(id: string): TrainingJob {
+    const job = this.get(id);
+    if (job.status === 'queued' || job.status === 'running') {
+      const flag = this.cancels.get(id);
+      if (flag !== undefined) Atomics.store(flag, 0, 1);
+    }
+    return job;
+  }
+
+  /** Resolves when the job has finished, whatever its outcome. */
+  async wait(id: string): Promise<TrainingJob> {
+    for (;;) {
+      const job = this.get(id);
+      if (job.status !== 'queued' && job.status !== 'running') return job;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  private async run(job: TrainingJob): Promise<void> {
+    const cancel = this.cancels.get(job.id)!;
+    const started = Date.now();
+    try {
+      if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
+      job.status = 'running';
+      this.db.prepare('UPDATE jobs SET status = ? WHERE id = ?').run('running', job.id);
+      const registered = await this.train(job, cancel, started);
+      job.status = 'succeeded';
+      job.result = { model: registered.model, version: registered.version, metrics: registered.metrics, durationMs: Date.now() - started };
+    } catch (error) {
+      job.error = serializeError(error);
+      job.status = job.error.code === 'CANCELLED' ? 'cancelled' : 'failed';
+    }
+    job.finishedAt = nowIso();
+    this.db
+      .prepare('UPDATE jobs SET status = ?, result_json = ?, error_json = ?, finished_at = ? WHERE id = ?')
+      .run(job.status, job.result && JSON.stringify(job.result), job.error && JSON.stringify(job.error), job.finishedAt, job.id);
+    this.cancels.delete(job.id);
+    this.events.finished(job);
+  }
+
+  private async train(job: TrainingJob, cancel: Int32Array, started: number): Promise<ModelVersionInfo> {
+    const args = job.args;
+    const { frame, info } = this.datasets.loadFrame(args.dataset, args.datasetVersion);
+    const task = inferTask(frame, args.target, args.task);
+    const seed = args.seed ?? 42;
+    const l2 = args.l2 ?? 1e-4;
+    const maxIterations = args.maxIterations ?? 300;
+    const target = frame.columns.find((c) => c.name === args.target)!;
+
+    // Rows with a missing target cannot teach anything; they are counted and left out.
+    const labelled: number[] = [];
+    let classes: string[] | null = null;
+    let classOf: Int32Array | undefined;
+    let values: Float64Array | undefined;
+    if (task === 'regression') {
+      if (target.kind !== 'numeric') throw new HearthError('VALIDATION_FAILED', `regression needs a numeric target; "${args.target}" is ${target.type}`);
+      values = target.values;
+      for (let r = 0; r < frame.rowCount; r++) if (!Number.isNaN(target.values[r]!)) labelled.push(r);
+    } else {
+      const labels = labelStrings(target, frame.rowCount);
+      classes = [...new Set(labels.filter((l): l is string => l !== null))].sort(compareLabels);
+      const index = new Map(classes.map((c, i) => [c, i]));
+      classOf = Int32Array.from(labels, (l) => (l === null ? -1 : index.get(l)!));
+      for (let r = 0; r < frame.rowCount; r++) if (classOf[r]! >= 0) labelled.push(r);
+    }
+    const split = splitRows(Int32Array.from(labelled), {
+      seed,
+      validationFraction: 0.15,
+      testFraction: 0.15,
+      ...(classOf === undefined ? {} : { strata: classOf }),
+    });
+    if (split.train.length < 2 || split.test.length < 1) {
+      throw new HearthError('VALIDATION_FAILED', `too few labelled rows to train (${labelled.length})`);
+    }
+    const prep = fitPreprocessor(frame, split.train, args.target);
+    const targetsOf = (rows: Int32Array): Int32Array | Float64Array =>
+      classOf === undefined ? Float64Array.from(rows, (r) => values![r]!) : Int32Array.from(rows, (r) => classOf[r]!);
+    const trainDesign = designFromFrame(prep, frame, split.train);
+    const validationDesign = designFromFrame(prep, frame, split.validation);
+    const fit = await this.runWorker(
+      {
+        seq: ++this.seq,
+        type: 'fit-linear',
+        task,
+        classes: classes?.length ?? 0,
+        l2,
+        maxIterations,
+        train: trainDesign,
+        trainTargets: targetsOf(split.train),
+        validation: validationDesign,
+        validationTargets: targetsOf(split.validation),
+        cancel: cancel.buffer as SharedArrayBuffer,
+      },
+      job,
+    );
+    if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
+    const model: LinearModel = {
+      format: 'hearth.linear/1',
+      task,
+      target: args.target,
+      classes,
+      preprocessor: prep,
+      outputs: fit.outputs,
+      dimension: trainDesign.dimension,
+      weights: Array.from(fit.weights),
+      intercepts: Array.from(fit.intercepts),
+    };
+    this.progress(job, { phase: 'evaluating', fraction: 0.95 });
+    const testDesign = designFromFrame(prep, frame, split.test);
+    const testPrediction = predictLinearDesign(model, testDesign);
+    const validationPrediction = predictLinearDesign(model, validationDesign);
+    const evaluation = evaluate(task, testPrediction, targetsOf(split.test), classes);
+    const validationEvaluation = evaluate(task, validationPrediction, targetsOf(split.validation), classes);
+
+    // The exported graph must reproduce the TypeScript model: check it on held-out rows before registering.
+    const onnx = exportLinearToOnnx(model, this.version);
+    const parityRows = split.test.subarray(0, Math.min(2000, split.test.length));
+    const parityFrame = selectRows(frame, parityRows);
+    const loaded = await createSession(onnx);
+    const onnxPrediction = await new Predictor('', 0, model, loaded).run(rawInputsFromFrame(prep, parityFrame));
+    const tsPrediction = predictLinearDesign(model, designFromFrame(prep, frame, parityRows));
+    const parity = maxAbsDifference(onnxPrediction, tsPrediction);
+    await loaded.session.release();
+    if (!(parity <= 1e-6)) {
+      throw new HearthError('INTERNAL', `the exported ONNX graph disagrees with the trained model (max difference ${parity})`);
+    }
+    const name = args.model ?? `${args.dataset}-${slug(args.target)}`;
+    return this.registry.register({
+      model: name,
+      algorithm: 'linear',
+      task,
+      target: args.target,
+      datasetVersionId: info.id,
+      params: { l2, maxIterations, seed, validationFraction: 0.15, testFraction: 0.15 },
+      metrics: evaluation.metrics,
+      report: {
+        ...evaluation.report,
+        validationMetrics: validationEvaluation.metrics,
+        history: job.history,
+        iterations: fit.iterations,
+        converged: fit.converged,
+        split: { train: split.train.length, validation: split.validation.length, test: split.test.length, unlabelled: frame.rowCount - labelled.length },
+        ignoredColumns: prep.ignored,
+        features: prep.features.map((f) => ({ name: f.name, kind: f.kind })),
+        coefficients: topCoefficients(model),
+        onnxParityMaxAbsDiff: parity,
+        durationMs: Date.now() - started,
+        workerCpuMs: fit.cpuMs,
+        peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      },
+      inputSchema: onnxInputs(model),
+      onnx,
+      modelJson: JSON.stringify(model),
+    });
+  }
+
+  private progress(job: TrainingJob, patch: Partial<TrainingProgress> & { phase: string; fraction: number }): void {
+    job.progress = {
+      jobId: job.id,
+      iteration: job.progress?.iteration ?? 0,
+      maxIterations: job.progress?.maxIterations ?? 0,
+      loss: job.progress?.loss ?? Number.NaN,
+      validationLoss: job.progress?.validationLoss ?? null,
+      ...patch,
+    };
+    this.events.progress(job.progress);
+  }
+
+  private runWorker(request: WorkerRequest, job: TrainingJob): Promise<Extract<WorkerReply, { type: 'result' }>> {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(new URL('../../workers/train-worker.js', import.meta.url));
+      const finish = (action: () => void): void => {
+        void worker.terminate();
+        action();
+      };
+      worker.on('message', (reply: WorkerReply) => {
+        if (reply.seq !== request.seq) return;
+        if (reply.type === 'progress') {
+          job.history.push({ iteration: reply.iteration, loss: reply.loss, validationLoss: reply.validationLoss });
+          this.progress(job, {
+            phase: 'fitting',
+            iteration: reply.iteration,
+            maxIterations: reply.maxIterations,
+            loss: reply.loss,
+            validationLoss: reply.validationLoss,
+            fraction: Math.min(0.9, reply.iteration / reply.maxIterations),
+          });
+        } else if (reply.type === 'result') finish(() => resolve(reply));
+        else finish(() => reject(new HearthError(reply.error.code, reply.error.message, reply.error.details)));
+      });
+      worker.on('error', (error) => finish(() => reject(error)));
+      worker.on('exit', (code) => {
+        if (code !== 0) reject(new HearthError('INTERNAL', `training worker exited with code ${code}`));
+      });
+      worker.postMessage(request);
+    });
+  }
+}
+
+function labelStrings(column: Frame['columns'][number], rows: number): (string | null)[] {
+  const out: (string | null)[] = new Array<string | null>(rows);
+  for (let r = 0; r < rows; r++) {
+    if (column.kind === 'string') out[r] = column.codes[r]! < 0 ? null : column.dictionary[column.codes[r]!]!;
+    else {
+      const v = column.values[r]!;
+      out[r] = Number.isNaN(v) ? null : column.type === 'boolean' ? (v === 1 ? 'true' : 'false') : String(v);
+    }
+  }
+  return out;
+}
+
+/** Numeric-looking labels sort as numbers (so "0" < "1" < "10"), others as text; the last class is "positive". */
+function compareLabels(a: string, b: string): number {
+  const x = Number(a);
+  const y = Number(b);
+  if (!Number.isNaN(x) && !Number.isNaN(y)) return x - y;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Picks the task from the target column when not given, and checks a given task fits the column. */
+export function inferTask(frame: Frame, target: string, requested?: Task): Task {
+  const column = frame.columns.find((c) => c.name === target);
+  if (column === undefined) throw new HearthError('VALIDATION_FAILED', `no column "${target}"`);
+  const distinct = new Set<string | null>(labelStrings(column, frame.rowCount));
+  distinct.delete(null);
+  const n = distinct.size;
+  if (requested === 'regression') {
+    if (column.kind !== 'numeric' || column.type === 'boolean') {
+      throw new HearthError('VALIDATION_FAILED', `regression needs a numeric target; "${target}" is ${column.type}`);
+    }
+    return 'regression';
+  }
+  if (requested === 'binary' && n !== 2) {
+    throw new HearthError('VALIDATION_FAILED', `binary classification needs 2 classes; "${target}" has ${n}`);
+  }
+  if (requested === 'multiclass' && (n < 3 || n > maxClasses)) {
+    throw new HearthError('VALIDATION_FAILED', `multiclass needs 3 to ${maxClasses} classes; "${target}" has ${n}`);
+  }
+  if (requested !== undefined) return requested;
+  if (n < 2) throw new HearthError('VALIDATION_FAILED', `"${target}" has fewer than two distinct values`);
+  if (n === 2) return 'binary';
+  const numericLike = column.kind === 'numeric' && column.type !== 'boolean';
+  if (numericLike && (column.type === 'number' || n > 20)) return 'regression';
+  if (n > maxClasses) throw new HearthError('VALIDATION_FAILED', `"${target}" has ${n} classes; at most ${maxClasses}`);
+  return 'multiclass';
+}
+
+function evaluate(
+  task: Task,
+  prediction: PredictionMatrix,
+  targets: Int32Array | Float64Array,
+  classes: string[] | null,
+): { metrics: Record<string, number>; report: Record<string, unknown> } {
+  if (prediction.kind === 'regression') {
+    const m = regressionMetrics(Float64Array.from(targets), prediction.values);
+    return { metrics: { rmse: m.rmse, mae: m.mae, r2: m.r2 }, report: {} };
+  }
+  if (task === 'binary') {
+    const labels = Uint8Array.from(targets, (t) => (t === 1 ? 1 : 0));
+    const positive = Float64Array.from({ length: labels.length }, (_, i) => prediction.probabilities[2 * i + 1]!);
+    const m = binaryMetrics(labels, positive);
+    return {
+      metrics: { accuracy: m.accuracy, precision: m.precision, recall: m.recall, f1: m.f1, roc_auc: m.roc_auc, pr_auc: m.pr_auc, log_loss: m.log_loss },
+      report: { classes, positiveClass: classes?.[1], confusionMatrix: m.confusion_matrix, rocCurve: rocCurve(labels, positive) },
+    };
+  }
+  const k = classes?.length ?? 0;
+  const m = multiclassMetrics(Int32Array.from(targets), prediction.probabilities, k);
+  return {
+    metrics: { accuracy: m.accuracy, f1: m.f1, roc_auc: m.roc_auc, log_loss: m.log_loss },
+    report: { classes, confusionMatrix: m.confusion_matrix },
+  };
+}
+
+function selectRows(frame: Frame, rows: Int32Array): Frame {
+  return {
+    rowCount: rows.length,
+    columns: frame.columns.map((c) =>
+      c.kind === 'numeric'
+        ? { ...c, values: Float64Array.from(rows, (r) => c.values[r]!) }
+        : { ...c, codes: Int32Array.from(rows, (r) => c.codes[r]!) },
+    ),
+  };
+}
+
+export function maxAbsDifference(a: PredictionMatrix, b: PredictionMatrix): number {
+  const x = a.kind === 'regression' ? a.values : a.probabilities;
+  const y = b.kind === 'regression' ? b.values : b.probabilities;
+  if (x.length !== y.length) return Number.POSITIVE_INFINITY;
+  let max = 0;
+  for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i]! - y[i]!));
+  return max;
+}
+
+function topCoefficients(model: LinearModel): { feature: string; output: string; weight: number }[] {
+  const names: string[] = [];
+  for (const f of model.preprocessor.features) {
+    if (f.kind === 'numeric') names.push(f.name);
+  }
+  for (const f of model.preprocessor.features) {
+    if (f.kind === 'categorical') for (const c of f.categories) names.push(`${f.name}=${c}`);
+  }
+  const outputs = model.task === 'multiclass' ? (model.classes ?? []) : [model.task === 'binary' ? (model.classes?.[1] ?? '') : model.target];
+  const all: { feature: string; output: string; weight: number }[] = [];
+  for (let c = 0; c < model.outputs; c++) {
+    for (let j = 0; j < model.dimension; j++) all.push({ feature: names[j]!, output: outputs[c]!, weight: model.weights[c * model.dimension + j]! });
+  }
+  return all.sort((p, q) => Math.abs(q.weight) - Math.abs(p.weight)).slice(0, 25);
+}
+
+function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'target';
+}
