@@ -20,11 +20,23 @@ port.on('message', (request: WorkerRequest) => {
         const fit = fitLinear(
           request.train,
           request.trainTargets,
-          { task: request.task, classes: request.classes, l2: request.l2, maxIterations: request.maxIterations,
+          {
+            task: request.task,
+            classes: request.classes,
+            l2: request.l2,
+            maxIterations: request.maxIterations,
             onIteration: (iteration, loss, validationLoss) => {
               if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
-              reply({ seq: request.seq, type: 'progress', iteration, maxIterations: request.maxIterations, loss, validationLoss });
-            } },
+              reply({
+                seq: request.seq,
+                type: 'progress',
+                iteration,
+                maxIterations: request.maxIterations,
+                loss,
+                validationLoss,
+              });
+            },
+          },
           { design: request.validation, targets: request.validationTargets },
         );
         const cpu = process.cpuUsage(started);

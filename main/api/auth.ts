@@ -46,9 +46,10 @@ export function loadTokenVerifier(db: Db, envToken = process.env.HEARTH_TOKEN): 
 /** Replaces the stored token with a new random one and returns it (the only time it is visible). */
 export function resetToken(db: Db): string {
   const token = `hth_${randomBytes(32).toString('base64url')}`;
-  db.prepare(
-    'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
-  ).run(settingKey, sha256(token).toString('hex'));
+  db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(
+    settingKey,
+    sha256(token).toString('hex'),
+  );
   return token;
 }
 

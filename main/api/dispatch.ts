@@ -18,9 +18,13 @@ export async function dispatch(handlers: Handlers, method: string, args: unknown
     if (!isApiMethod(method)) throw new HearthError('NOT_FOUND', `no API method "${method}"`);
     const parsed = apiSchemas[method].safeParse(args ?? {});
     if (!parsed.success) {
-      throw new HearthError('VALIDATION_FAILED', `invalid arguments for ${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(args)'}: ${i.message}`).join('; ')}`, {
-        issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
-      });
+      throw new HearthError(
+        'VALIDATION_FAILED',
+        `invalid arguments for ${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(args)'}: ${i.message}`).join('; ')}`,
+        {
+          issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+        },
+      );
     }
     const handler = handlers[method] as (a: unknown, c: CallContext) => Promise<unknown>;
     return { ok: true, result: await handler(parsed.data, context) };

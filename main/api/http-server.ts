@@ -35,14 +35,22 @@ function sendError(reply: FastifyReply, error: SerializedError): FastifyReply {
 }
 
 function isProtected(url: string): boolean {
-  return url.startsWith('/api/') || url === '/api' || url.startsWith('/v1/') || url.startsWith('/openapi.json') || url.startsWith('/metrics');
+  return (
+    url.startsWith('/api/') ||
+    url === '/api' ||
+    url.startsWith('/v1/') ||
+    url.startsWith('/openapi.json') ||
+    url.startsWith('/metrics')
+  );
 }
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
   const { engine, handlers, auth } = options;
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 * 1024, disableRequestLogging: true });
   // Uploads stream straight to disk instead of being buffered.
-  app.addContentTypeParser(['application/octet-stream', 'text/csv', 'text/plain'], (_request, payload, done) => done(null, payload));
+  app.addContentTypeParser(['application/octet-stream', 'text/csv', 'text/plain'], (_request, payload, done) =>
+    done(null, payload),
+  );
 
   app.addHook('onRequest', async (request, reply) => {
     if (!isProtected(request.url)) return;
@@ -59,7 +67,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   app.put('/api/uploads', async (request, reply) => {
     const body = request.body as Readable | undefined;
-    if (body === undefined || typeof (body as Readable).pipe !== 'function') {
+    if (body === undefined || typeof body.pipe !== 'function') {
       return sendError(reply, { code: 'VALIDATION_FAILED', message: 'send the file as application/octet-stream or text/csv' });
     }
     try {
@@ -73,7 +81,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   app.get('/api/events', (request, reply) => {
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.write(': connected\n\n');
     const unsubscribe = engine.events.subscribe((event) => {
       res.write(`event: ${event.name}\ndata: ${JSON.stringify(event.data)}\n\n`);
@@ -114,7 +127,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
   app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
     if (error.statusCode === 413) return sendError(reply, { code: 'PAYLOAD_TOO_LARGE', message: error.message });
-    if (error.statusCode !== undefined && error.statusCode < 500) return sendError(reply, { code: 'VALIDATION_FAILED', message: error.message });
+    if (error.statusCode !== undefined && error.statusCode < 500)
+      return sendError(reply, { code: 'VALIDATION_FAILED', message: error.message });
     console.error('[hearth] unexpected HTTP error:', error);
     return sendError(reply, { code: 'INTERNAL', message: 'internal error' });
   });

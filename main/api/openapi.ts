@@ -17,7 +17,9 @@ export function openApiDocument(version: string): Record<string, unknown> {
         tags: [method.split('.')[0]],
         requestBody: {
           required: true,
-          content: { 'application/json': { schema: z.toJSONSchema(apiSchemas[method], { io: 'input', unrepresentable: 'any' }) } },
+          content: {
+            'application/json': { schema: z.toJSONSchema(apiSchemas[method], { io: 'input', unrepresentable: 'any' }) },
+          },
         },
         responses: {
           '200': { description: 'the result' },
@@ -45,7 +47,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
       responses: { '200': { description: '{ model, version, predictions }' }, default: { description: 'a coded error' } },
     },
   };
-  paths['/api/uploads'] = { put: { operationId: 'upload', requestBody: { content: { 'application/octet-stream': {} } }, responses: { '200': { description: '{ uploadId }' } } } };
+  paths['/api/uploads'] = {
+    put: {
+      operationId: 'upload',
+      requestBody: { content: { 'application/octet-stream': {} } },
+      responses: { '200': { description: '{ uploadId }' } },
+    },
+  };
   paths['/api/events'] = { get: { operationId: 'events', responses: { '200': { description: 'text/event-stream' } } } };
   paths['/healthz'] = { get: { operationId: 'health', security: [], responses: { '200': { description: 'ok' } } } };
   return {

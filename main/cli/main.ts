@@ -11,7 +11,7 @@ import { resolveDataDir } from '../engine/data-dir.js';
 import { Engine } from '../engine/engine.js';
 import { evaluateFile, parseRef, predictFile } from '../serving/batch.js';
 import { cellValue } from '../data/frame.js';
-import { createClient, type Client } from '../../renderer/src/api/client.js';
+import { createClient, type Client } from '../contracts/client.js';
 import { Output, formatMetrics } from './output.js';
 
 const usage = `hearth — on-device machine learning
@@ -67,7 +67,8 @@ function numberFlag(flags: Flags, name: keyof Flags, integer: boolean): number |
   const v = flags[name];
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (typeof v !== 'string' || Number.isNaN(n) || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'}`);
+  if (typeof v !== 'string' || Number.isNaN(n) || (integer && !Number.isInteger(n)))
+    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'}`);
   return n;
 }
 
@@ -82,12 +83,19 @@ export const sampleDataset = {
   model: 'birdstrikes-damage',
 };
 
-async function train(client: Client, out: Output, args: Parameters<Client['call']>[1] & object): Promise<ApiResults['training.get']> {
+async function train(
+  client: Client,
+  out: Output,
+  args: Parameters<Client['call']>[1] & object,
+): Promise<ApiResults['training.get']> {
   const job = await client.call('training.start', args as never);
   const bar = out.progress('training', 100);
   const unsubscribe = client.on((event) => {
     if (event.name === 'training.progress' && event.data.jobId === job.id) {
-      bar.update(Math.round(event.data.fraction * 100), `${event.data.phase} loss ${Number.isFinite(event.data.loss) ? event.data.loss.toFixed(4) : ''}`);
+      bar.update(
+        Math.round(event.data.fraction * 100),
+        `${event.data.phase} loss ${Number.isFinite(event.data.loss) ? event.data.loss.toFixed(4) : ''}`,
+      );
     }
   });
   const stop = (): void => {
@@ -171,8 +179,14 @@ async function run(argv: string[]): Promise<number> {
         }
         if ((await client.call('models.list', {})).length === 0) {
           out.info(`Training a first model: ${sampleDataset.model} predicts "${sampleDataset.target}"`);
-          const job = await train(client, out, { dataset: sampleDataset.name, target: sampleDataset.target, algorithm: 'linear', model: sampleDataset.model });
-          if (job.status !== 'succeeded') throw new HearthError('INTERNAL', `training the sample model failed: ${job.error?.message ?? job.status}`);
+          const job = await train(client, out, {
+            dataset: sampleDataset.name,
+            target: sampleDataset.target,
+            algorithm: 'linear',
+            model: sampleDataset.model,
+          });
+          if (job.status !== 'succeeded')
+            throw new HearthError('INTERNAL', `training the sample model failed: ${job.error?.message ?? job.status}`);
           out.info(`Trained ${job.result!.model} v${job.result!.version}:\n${formatMetrics(job.result!.metrics)}`);
         }
         keepOpen = true;
@@ -188,10 +202,19 @@ async function run(argv: string[]): Promise<number> {
           ...(flags.delimiter === undefined ? {} : { delimiter: flags.delimiter as ',' }),
         });
         out.result(
-          { dataset: result.dataset, version: result.version, rows: result.rows, quarantined: result.quarantined, columns: result.columns, content_hash: result.contentHash },
+          {
+            dataset: result.dataset,
+            version: result.version,
+            rows: result.rows,
+            quarantined: result.quarantined,
+            columns: result.columns,
+            content_hash: result.contentHash,
+          },
           () =>
             `Ingested ${result.rows} rows into ${result.dataset} v${result.version}` +
-            (result.quarantined > 0 ? ` (${result.quarantined} quarantined: see \`hearth datasets show ${result.dataset}@${result.version}\`)` : '') +
+            (result.quarantined > 0
+              ? ` (${result.quarantined} quarantined: see \`hearth datasets show ${result.dataset}@${result.version}\`)`
+              : '') +
             `\n${result.columns.map((c) => `  ${c.name}: ${c.type}`).join('\n')}`,
         );
         return 0;
@@ -200,7 +223,11 @@ async function run(argv: string[]): Promise<number> {
         const [sub, ref] = rest;
         if (sub === 'list') {
           const list = await client.call('datasets.list', {});
-          out.result(list, () => (list.length === 0 ? 'No datasets.' : list.map((d) => `${d.name}  v${d.latestVersion}  ${d.rows} rows  ${d.columns} columns`).join('\n')));
+          out.result(list, () =>
+            list.length === 0
+              ? 'No datasets.'
+              : list.map((d) => `${d.name}  v${d.latestVersion}  ${d.rows} rows  ${d.columns} columns`).join('\n'),
+          );
           return 0;
         }
         if (sub === 'show' && ref !== undefined) {
@@ -210,7 +237,11 @@ async function run(argv: string[]): Promise<number> {
           out.result({ ...detail, quarantine }, () =>
             [
               `${detail.dataset} v${detail.version}: ${detail.rows} rows, ${detail.quarantined} quarantined, ${detail.contentHash}`,
-              ...detail.profile.map((p) => `  ${p.name} (${p.type}): ${p.missing} missing, ${p.distinct} distinct` + (p.mean === null ? '' : `, mean ${p.mean.toPrecision(5)}`)),
+              ...detail.profile.map(
+                (p) =>
+                  `  ${p.name} (${p.type}): ${p.missing} missing, ${p.distinct} distinct` +
+                  (p.mean === null ? '' : `, mean ${p.mean.toPrecision(5)}`),
+              ),
               ...quarantine.rows.map((q) => `  quarantined line ${q.line}: ${q.reason}`),
             ].join('\n'),
           );
@@ -221,8 +252,10 @@ async function run(argv: string[]): Promise<number> {
       case 'train': {
         const { name: dataset, version: datasetVersion } = parseRef(required(flags, 'dataset'));
         const task = flags.task;
-        if (task !== undefined && !['binary', 'multiclass', 'regression'].includes(task)) throw new UsageError('--task must be binary, multiclass or regression');
-        if (flags.algorithm !== undefined && flags.algorithm !== 'linear') throw new UsageError(`--algorithm ${flags.algorithm} is not available; use linear`);
+        if (task !== undefined && !['binary', 'multiclass', 'regression'].includes(task))
+          throw new UsageError('--task must be binary, multiclass or regression');
+        if (flags.algorithm !== undefined && flags.algorithm !== 'linear')
+          throw new UsageError(`--algorithm ${flags.algorithm} is not available; use linear`);
         const l2 = numberFlag(flags, 'l2', false);
         const maxIterations = numberFlag(flags, 'max-iterations', true);
         const seed = numberFlag(flags, 'seed', true);
@@ -237,7 +270,8 @@ async function run(argv: string[]): Promise<number> {
           ...(maxIterations === undefined ? {} : { maxIterations }),
           ...(seed === undefined ? {} : { seed }),
         });
-        if (job.status !== 'succeeded') throw new HearthError((job.error?.code ?? 'INTERNAL') as 'INTERNAL', job.error?.message ?? `training ${job.status}`);
+        if (job.status !== 'succeeded')
+          throw new HearthError((job.error?.code ?? 'INTERNAL') as 'INTERNAL', job.error?.message ?? `training ${job.status}`);
         const info = await client.call('models.version', { name: job.result!.model, version: job.result!.version });
         out.result(
           {
@@ -251,7 +285,8 @@ async function run(argv: string[]): Promise<number> {
             duration_ms: job.result!.durationMs,
             aliases: info.aliases,
           },
-          () => `Trained ${info.model} v${info.version} (${info.algorithm}, ${info.task}) on ${info.dataset.name} v${info.dataset.version} in ${(job.result!.durationMs / 1000).toFixed(1)} s\n${formatMetrics(info.metrics)}`,
+          () =>
+            `Trained ${info.model} v${info.version} (${info.algorithm}, ${info.task}) on ${info.dataset.name} v${info.dataset.version} in ${(job.result!.durationMs / 1000).toFixed(1)} s\n${formatMetrics(info.metrics)}`,
         );
         return 0;
       }
@@ -264,7 +299,16 @@ async function run(argv: string[]): Promise<number> {
         const batch = await predictFile(engine, required(flags, 'model'), rest[0]!);
         if (flags.out !== undefined) {
           writeFileSync(flags.out, predictionsCsv(batch));
-          out.result({ model: batch.model, version: batch.version, rows: batch.predictions.length, quarantined: batch.quarantined, out: flags.out }, () => `Wrote ${batch.predictions.length} predictions to ${flags.out}`);
+          out.result(
+            {
+              model: batch.model,
+              version: batch.version,
+              rows: batch.predictions.length,
+              quarantined: batch.quarantined,
+              out: flags.out,
+            },
+            () => `Wrote ${batch.predictions.length} predictions to ${flags.out}`,
+          );
         } else if (out.json) out.result({ model: batch.model, version: batch.version, predictions: batch.predictions }, () => '');
         else process.stdout.write(predictionsCsv(batch));
         return 0;
@@ -274,7 +318,16 @@ async function run(argv: string[]): Promise<number> {
         if (sub === 'list') {
           const list = await client.call('models.list', {});
           out.result(list, () =>
-            list.length === 0 ? 'No models.' : list.map((m) => `${m.name}  ${m.task}  target=${m.target}  latest=v${m.latestVersion}  ${Object.entries(m.aliases).map(([a, v]) => `${a}=v${v}`).join(' ')}`).join('\n'),
+            list.length === 0
+              ? 'No models.'
+              : list
+                  .map(
+                    (m) =>
+                      `${m.name}  ${m.task}  target=${m.target}  latest=v${m.latestVersion}  ${Object.entries(m.aliases)
+                        .map(([a, v]) => `${a}=v${v}`)
+                        .join(' ')}`,
+                  )
+                  .join('\n'),
           );
           return 0;
         }
@@ -282,7 +335,11 @@ async function run(argv: string[]): Promise<number> {
           const v = Number(version);
           if (!Number.isInteger(v) || v < 1) throw new UsageError('VERSION must be a positive integer');
           const move = await client.call('models.promote', { name, version: v });
-          out.result(move, () => `${move.model}: ${move.alias} → v${move.version} (was ${move.previousVersion === null ? 'unset' : `v${move.previousVersion}`})`);
+          out.result(
+            move,
+            () =>
+              `${move.model}: ${move.alias} → v${move.version} (was ${move.previousVersion === null ? 'unset' : `v${move.previousVersion}`})`,
+          );
           return 0;
         }
         if (sub === 'rollback' && name !== undefined) {
@@ -308,7 +365,7 @@ async function run(argv: string[]): Promise<number> {
 
 function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
-  const text = String(value);
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
@@ -346,4 +403,3 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     process.exitCode = 1;
   }
 }
-

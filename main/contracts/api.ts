@@ -16,13 +16,21 @@ export const apiSchemas = {
   'datasets.versions': z.object({ name }).strict(),
   'datasets.version': z.object({ name, version: version.optional() }).strict(),
   'datasets.quarantine': z
-    .object({ name, version: version.optional(), offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(100) })
+    .object({
+      name,
+      version: version.optional(),
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(1000).default(100),
+    })
     .strict(),
   'datasets.ingest': z
     .object({
       name,
       /** An id from the transport's upload (HTTP PUT /api/uploads, or the desktop bridge). */
-      uploadId: z.string().regex(/^[a-f0-9-]{36}$/).optional(),
+      uploadId: z
+        .string()
+        .regex(/^[a-f0-9-]{36}$/)
+        .optional(),
       /** A local file path: accepted from the CLI and in-process callers only, never over HTTP or IPC. */
       path: z.string().min(1).optional(),
       fileName: z.string().max(255).optional(),

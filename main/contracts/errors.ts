@@ -50,13 +50,7 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 /** Turns anything thrown into the wire form; unexpected errors keep their message but become INTERNAL. */
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof HearthError) return error.toJSON();
-  if (
-    typeof error === 'object' &&
-    error !== null &&
-    'code' in error &&
-    isErrorCode((error as { code: unknown }).code) &&
-    'message' in error
-  ) {
+  if (typeof error === 'object' && error !== null && 'code' in error && isErrorCode(error.code) && 'message' in error) {
     const e = error as SerializedError;
     return e.details === undefined
       ? { code: e.code, message: e.message }

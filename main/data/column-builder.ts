@@ -88,8 +88,7 @@ export function parseNumberBytes(buf: Uint8Array, start: number, end: number): n
   return negative ? -value : value;
 }
 
-const isoDate =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$/;
+const isoDate = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** Milliseconds since the epoch for an ISO 8601 date or date-time (UTC unless an offset is given); NaN otherwise. */
 export function parseIsoDate(text: string): number {

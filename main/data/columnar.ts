@@ -63,10 +63,7 @@ export function frameToArrow(frame: Frame): Uint8Array {
     }
   });
   const schema = new Schema(fields);
-  const batch = new RecordBatch(
-    schema,
-    makeData({ type: new Struct(fields), length: frame.rowCount, nullCount: 0, children }),
-  );
+  const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length: frame.rowCount, nullCount: 0, children }));
   return tableToIPC(new Table(schema, [batch]), 'file');
 }
 
@@ -99,7 +96,7 @@ export function arrowToFrame(bytes: Uint8Array): Frame {
       values.set((chunk.values as Float64Array).subarray(0, chunk.length), offset);
       offset += chunk.length;
     }
-    return { kind: 'numeric', name: field.name, type: type as 'integer' | 'number' | 'boolean' | 'datetime', values };
+    return { kind: 'numeric', name: field.name, type, values };
   });
   return { rowCount, columns };
 }

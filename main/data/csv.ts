@@ -175,7 +175,7 @@ export async function readCsv(path: string, options: CsvReadOptions = {}): Promi
   };
 
   const fieldText = (buf: Buffer, f: number): string => {
-    const text = buf.toString('utf8', starts[f]!, ends[f]!);
+    const text = buf.toString('utf8', starts[f], ends[f]);
     return escaped[f] === 1 ? text.replaceAll('""', '"') : text;
   };
 

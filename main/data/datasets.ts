@@ -144,7 +144,15 @@ export class DatasetStore {
           WHERE v.version = (SELECT MAX(version) FROM dataset_versions y WHERE y.dataset_id = d.id)
           ORDER BY d.name`,
       )
-      .all() as { name: string; created_at: string; version: number; row_count: number; schema_json: string; updated_at: string; versions: number }[];
+      .all() as {
+      name: string;
+      created_at: string;
+      version: number;
+      row_count: number;
+      schema_json: string;
+      updated_at: string;
+      versions: number;
+    }[];
     return rows.map((r) => ({
       name: r.name,
       latestVersion: r.version,
@@ -184,7 +192,9 @@ export class DatasetStore {
   versions(name: string): DatasetVersionInfo[] {
     const dataset = this.db.prepare('SELECT id FROM datasets WHERE name = ?').get(name) as { id: number } | undefined;
     if (dataset === undefined) throw new HearthError('NOT_FOUND', `no dataset named "${name}"`);
-    const rows = this.db.prepare('SELECT * FROM dataset_versions WHERE dataset_id = ? ORDER BY version DESC').all(dataset.id) as VersionRow[];
+    const rows = this.db
+      .prepare('SELECT * FROM dataset_versions WHERE dataset_id = ? ORDER BY version DESC')
+      .all(dataset.id) as VersionRow[];
     return rows.map((r) => this.toInfo(name, r));
   }
 
@@ -201,7 +211,12 @@ export class DatasetStore {
     return this.toInfo(row.name, row);
   }
 
-  quarantine(name: string, version: number | undefined, offset: number, limit: number): { total: number; rows: QuarantinedRow[] } {
+  quarantine(
+    name: string,
+    version: number | undefined,
+    offset: number,
+    limit: number,
+  ): { total: number; rows: QuarantinedRow[] } {
     const row = this.versionRow(name, version);
     const rows = this.db
       .prepare('SELECT line, reason, raw FROM quarantine WHERE version_id = ? ORDER BY line LIMIT ? OFFSET ?')

@@ -77,7 +77,7 @@ export function profileColumn(column: Column, rowCount: number): ColumnProfile {
   for (let i = 0; i < n; i++) squares += (sorted[i]! - mean) ** 2;
   let distinct = 0;
   const runs: { value: number; count: number }[] = [];
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i + 1;
     while (j < n && sorted[j] === sorted[i]) j++;
     distinct++;

@@ -92,8 +92,7 @@ export class ModelRegistry {
         insertBlob.run(onnx.digest, onnx.size, 'application/vnd.onnx', now);
         insertBlob.run(modelBlob.digest, modelBlob.size, 'application/vnd.hearth.model+json', now);
         let model = this.db.prepare('SELECT id, task, target FROM models WHERE name = ?').get(input.model) as
-          | { id: number; task: string; target: string }
-          | undefined;
+          { id: number; task: string; target: string } | undefined;
         if (model === undefined) {
           const info = this.db
             .prepare('INSERT INTO models (name, task, target, created_at) VALUES (?, ?, ?, ?)')
@@ -105,7 +104,9 @@ export class ModelRegistry {
             `model "${input.model}" predicts "${model.target}" (${model.task}); a version for "${input.target}" (${input.task}) needs another model name`,
           );
         }
-        const last = this.db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM model_versions WHERE model_id = ?').get(model.id) as { v: number };
+        const last = this.db
+          .prepare('SELECT COALESCE(MAX(version), 0) AS v FROM model_versions WHERE model_id = ?')
+          .get(model.id) as { v: number };
         const version = last.v + 1;
         this.db
           .prepare(
@@ -147,8 +148,7 @@ export class ModelRegistry {
 
   private moveAlias(modelId: number, alias: string, version: number, action: 'set' | 'promote' | 'rollback'): number | null {
     const current = this.db.prepare('SELECT version FROM model_aliases WHERE model_id = ? AND alias = ?').get(modelId, alias) as
-      | { version: number }
-      | undefined;
+      { version: number } | undefined;
     const now = nowIso();
     this.db
       .prepare(
@@ -216,18 +216,21 @@ export class ModelRegistry {
     if (typeof selector === 'number') return selector;
     const alias = selector ?? productionAlias;
     const row = this.db.prepare('SELECT version FROM model_aliases WHERE model_id = ? AND alias = ?').get(id, alias) as
-      | { version: number }
-      | undefined;
+      { version: number } | undefined;
     if (row !== undefined) return row.version;
     if (selector !== undefined) throw new HearthError('NOT_FOUND', `model "${name}" has no alias "${alias}"`);
-    const latest = this.db.prepare('SELECT MAX(version) AS v FROM model_versions WHERE model_id = ?').get(id) as { v: number | null };
+    const latest = this.db.prepare('SELECT MAX(version) AS v FROM model_versions WHERE model_id = ?').get(id) as {
+      v: number | null;
+    };
     if (latest.v === null) throw new HearthError('NOT_FOUND', `model "${name}" has no versions`);
     return latest.v;
   }
 
   versions(name: string): ModelVersionInfo[] {
     const id = this.modelId(name);
-    const rows = this.db.prepare('SELECT version FROM model_versions WHERE model_id = ? ORDER BY version DESC').all(id) as { version: number }[];
+    const rows = this.db.prepare('SELECT version FROM model_versions WHERE model_id = ? ORDER BY version DESC').all(id) as {
+      version: number;
+    }[];
     return rows.map((r) => this.version(name, r.version));
   }
 
@@ -242,7 +245,9 @@ export class ModelRegistry {
       )
       .get(id, version) as VersionRow | undefined;
     if (row === undefined) throw new HearthError('NOT_FOUND', `model "${name}" has no version ${version}`);
-    const aliases = this.db.prepare('SELECT alias FROM model_aliases WHERE model_id = ? AND version = ? ORDER BY alias').all(id, version) as {
+    const aliases = this.db
+      .prepare('SELECT alias FROM model_aliases WHERE model_id = ? AND version = ? ORDER BY alias')
+      .all(id, version) as {
       alias: string;
     }[];
     return {

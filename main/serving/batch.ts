@@ -12,7 +12,8 @@ export function parseRef(text: string): { name: string; version?: number } {
   const at = text.lastIndexOf('@');
   if (at <= 0) return { name: text };
   const version = Number(text.slice(at + 1));
-  if (!Number.isInteger(version) || version < 1) throw new HearthError('VALIDATION_FAILED', `"${text}": the version after @ must be a positive integer`);
+  if (!Number.isInteger(version) || version < 1)
+    throw new HearthError('VALIDATION_FAILED', `"${text}": the version after @ must be a positive integer`);
   return { name: text.slice(0, at), version };
 }
 
@@ -36,7 +37,11 @@ export async function predictFile(engine: Engine, ref: string, path: string): Pr
 }
 
 /** Scores a labelled file and computes the task's metrics against its target column. */
-export async function evaluateFile(engine: Engine, ref: string, path: string): Promise<{ model: string; version: number; rows: number; metrics: Record<string, number> }> {
+export async function evaluateFile(
+  engine: Engine,
+  ref: string,
+  path: string,
+): Promise<{ model: string; version: number; rows: number; metrics: Record<string, number> }> {
   const batch = await predictFile(engine, ref, path);
   const predictor = await engine.predictors.get(batch.model, batch.version);
   const model = predictor.linear;
@@ -47,7 +52,10 @@ export async function evaluateFile(engine: Engine, ref: string, path: string): P
   if (rows.length === 0) throw new HearthError('VALIDATION_FAILED', `no row of the file has a value for "${model.target}"`);
   if (batch.matrix.kind === 'regression') {
     const values = batch.matrix.values;
-    const m = regressionMetrics(Float64Array.from(rows, (r) => Number(cellValue(target, r))), Float64Array.from(rows, (r) => values[r]!));
+    const m = regressionMetrics(
+      Float64Array.from(rows, (r) => Number(cellValue(target, r))),
+      Float64Array.from(rows, (r) => values[r]!),
+    );
     return { model: batch.model, version: batch.version, rows: rows.length, metrics: { rmse: m.rmse, mae: m.mae, r2: m.r2 } };
   }
   const classes = batch.matrix.classes;
@@ -56,12 +64,19 @@ export async function evaluateFile(engine: Engine, ref: string, path: string): P
   const label = (r: number): number => {
     const v = cellValue(target, r);
     const i = index.get(String(v));
-    if (i === undefined) throw new HearthError('VALIDATION_FAILED', `row ${r + 2}: "${String(v)}" is not a class the model knows (${classes.join(', ')})`);
+    if (i === undefined)
+      throw new HearthError(
+        'VALIDATION_FAILED',
+        `row ${r + 2}: "${String(v)}" is not a class the model knows (${classes.join(', ')})`,
+      );
     return i;
   };
   const probabilities = batch.matrix.probabilities;
   if (model.task === 'binary') {
-    const m = binaryMetrics(Uint8Array.from(rows, label), Float64Array.from(rows, (r) => probabilities[2 * r + 1]!));
+    const m = binaryMetrics(
+      Uint8Array.from(rows, label),
+      Float64Array.from(rows, (r) => probabilities[2 * r + 1]!),
+    );
     const { confusion_matrix: _c, ...metrics } = m;
     return { model: batch.model, version: batch.version, rows: rows.length, metrics };
   }

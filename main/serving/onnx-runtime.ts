@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type * as OrtModule from 'onnxruntime-node';
 import { HearthError } from '../contracts/errors.js';
 
-type Ort = typeof import('onnxruntime-node');
+type Ort = typeof OrtModule.default;
 
 let ortPromise: Promise<Ort> | undefined;
 
@@ -13,7 +14,8 @@ let ortPromise: Promise<Ort> | undefined;
  */
 export function loadOrt(): Promise<Ort> {
   process.env.ORT_DISABLE_TELEMETRY = '1';
-  ortPromise ??= import('onnxruntime-node').then((m) => ((m as { default?: Ort }).default ?? m) as Ort);
+  // onnxruntime-node is CommonJS: its namespace arrives as the default export under ESM.
+  ortPromise ??= import('onnxruntime-node').then((m) => m.default);
   return ortPromise;
 }
 
@@ -39,7 +41,7 @@ function cudaProviderPresent(): boolean {
 let workingProvider: string | undefined;
 
 export interface LoadedSession {
-  session: import('onnxruntime-node').InferenceSession;
+  session: OrtModule.InferenceSession;
   executionProvider: string;
 }
 

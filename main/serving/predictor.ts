@@ -1,3 +1,4 @@
+import type { Tensor as OrtTensor } from 'onnxruntime-node';
 import { HearthError } from '../contracts/errors.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import type { LinearModel, PredictionMatrix } from '../training/linear-model.js';
@@ -22,7 +23,7 @@ export class Predictor {
   /** Runs the ONNX graph on raw inputs and returns the probability matrix or values. */
   async run(raw: RawInputs): Promise<PredictionMatrix> {
     const ort = await loadOrt();
-    const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
+    const feeds: Record<string, OrtTensor> = {};
     let n = 0;
     let k = 0;
     for (const f of this.linear.preprocessor.features) {
@@ -77,7 +78,8 @@ export class PredictorCache {
     if (p === undefined) {
       p = (async () => {
         const linear = JSON.parse(this.registry.modelJson(model, version)) as LinearModel;
-        if (linear.format !== 'hearth.linear/1') throw new HearthError('INTERNAL', `unknown model format ${String(linear.format)}`);
+        if (linear.format !== 'hearth.linear/1')
+          throw new HearthError('INTERNAL', `unknown model format ${String(linear.format)}`);
         const loaded = await createSession(this.registry.onnxBytes(model, version));
         return new Predictor(model, version, linear, loaded);
       })();

@@ -39,9 +39,11 @@ export function openDatabase(file: string, migrations: readonly Migration[] = kn
 export function migrate(db: Db, migrations: readonly Migration[]): void {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     id INTEGER PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`);
-  const applied = db
-    .prepare('SELECT id, name, hash FROM schema_migrations ORDER BY id')
-    .all() as { id: number; name: string; hash: string }[];
+  const applied = db.prepare('SELECT id, name, hash FROM schema_migrations ORDER BY id').all() as {
+    id: number;
+    name: string;
+    hash: string;
+  }[];
   const newest = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.id;
   for (const row of applied) {
     if (row.id > newest) {

@@ -17,8 +17,7 @@ export interface LinearModel {
 
 /** Predictions for n rows: class probabilities (n × classes, row-major) or regression values. */
 export type PredictionMatrix =
-  | { kind: 'classification'; classes: string[]; probabilities: Float64Array }
-  | { kind: 'regression'; values: Float64Array };
+  { kind: 'classification'; classes: string[]; probabilities: Float64Array } | { kind: 'regression'; values: Float64Array };
 
 export function predictLinearDesign(model: LinearModel, design: Design): PredictionMatrix {
   const margins = linearMargins(design, Float64Array.from(model.weights), Float64Array.from(model.intercepts), model.outputs);

@@ -44,7 +44,7 @@ export function rocAuc(labels: Uint8Array, scores: Float64Array): number {
   const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
   let positives = 0;
   let rankSum = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i + 1;
     while (j < n && scores[order[j]!] === scores[order[i]!]) j++;
     const averageRank = (i + 1 + j) / 2;

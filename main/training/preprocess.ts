@@ -110,9 +110,7 @@ export function fitPreprocessor(frame: Frame, trainRows: Int32Array, target: str
 function emptyDesign(prep: Preprocessor, rows: number): Design {
   const offsets: number[] = [];
   let dimension = 0;
-  let numericCount = 0;
-  for (const f of prep.features) if (f.kind === 'numeric') numericCount++;
-  dimension = numericCount;
+  for (const f of prep.features) if (f.kind === 'numeric') dimension++;
   for (const f of prep.features) {
     if (f.kind === 'categorical') {
       offsets.push(dimension);
@@ -209,7 +207,7 @@ export function rawInputsFromRecords(prep: Preprocessor, records: readonly Recor
       categorical.push(
         records.map((r) => {
           const v = r[feature.name];
-          return v === null || v === undefined ? '' : String(v);
+          return v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
         }),
       );
     }

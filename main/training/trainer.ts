@@ -74,9 +74,10 @@ export class Trainer {
     private readonly version: string,
   ) {
     // Jobs that were running when the process stopped cannot resume; record that honestly.
-    db.prepare(
-      `UPDATE jobs SET status = 'failed', finished_at = ?, error_json = ? WHERE status IN ('queued', 'running')`,
-    ).run(nowIso(), JSON.stringify({ code: 'CANCELLED', message: 'Hearth stopped while this job was running' }));
+    db.prepare(`UPDATE jobs SET status = 'failed', finished_at = ?, error_json = ? WHERE status IN ('queued', 'running')`).run(
+      nowIso(),
+      JSON.stringify({ code: 'CANCELLED', message: 'Hearth stopped while this job was running' }),
+    );
   }
 
   /** Validates the arguments now (so mistakes fail fast) and queues the job. */
@@ -114,7 +115,15 @@ export class Trainer {
     const job = this.jobs.get(id);
     if (job !== undefined) return job;
     const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as
-      | { id: string; status: JobStatus; args_json: string; result_json: string | null; error_json: string | null; created_at: string; finished_at: string | null }
+      | {
+          id: string;
+          status: JobStatus;
+          args_json: string;
+          result_json: string | null;
+          error_json: string | null;
+          created_at: string;
+          finished_at: string | null;
+        }
       | undefined;
     if (row === undefined) throw new HearthError('NOT_FOUND', `no job ${id}`);
     return {
@@ -162,7 +171,12 @@ export class Trainer {
       this.db.prepare('UPDATE jobs SET status = ? WHERE id = ?').run('running', job.id);
       const registered = await this.train(job, cancel, started);
       job.status = 'succeeded';
-      job.result = { model: registered.model, version: registered.version, metrics: registered.metrics, durationMs: Date.now() - started };
+      job.result = {
+        model: registered.model,
+        version: registered.version,
+        metrics: registered.metrics,
+        durationMs: Date.now() - started,
+      };
     } catch (error) {
       job.error = serializeError(error);
       job.status = job.error.code === 'CANCELLED' ? 'cancelled' : 'failed';
@@ -190,7 +204,8 @@ export class Trainer {
     let classOf: Int32Array | undefined;
     let values: Float64Array | undefined;
     if (task === 'regression') {
-      if (target.kind !== 'numeric') throw new HearthError('VALIDATION_FAILED', `regression needs a numeric target; "${args.target}" is ${target.type}`);
+      if (target.kind !== 'numeric')
+        throw new HearthError('VALIDATION_FAILED', `regression needs a numeric target; "${args.target}" is ${target.type}`);
       values = target.values;
       for (let r = 0; r < frame.rowCount; r++) if (!Number.isNaN(target.values[r]!)) labelled.push(r);
     } else {
@@ -276,7 +291,12 @@ export class Trainer {
         history: job.history,
         iterations: fit.iterations,
         converged: fit.converged,
-        split: { train: split.train.length, validation: split.validation.length, test: split.test.length, unlabelled: frame.rowCount - labelled.length },
+        split: {
+          train: split.train.length,
+          validation: split.validation.length,
+          test: split.test.length,
+          unlabelled: frame.rowCount - labelled.length,
+        },
         ignoredColumns: prep.ignored,
         features: prep.features.map((f) => ({ name: f.name, kind: f.kind })),
         coefficients: topCoefficients(model),
@@ -397,7 +417,15 @@ function evaluate(
     const positive = Float64Array.from({ length: labels.length }, (_, i) => prediction.probabilities[2 * i + 1]!);
     const m = binaryMetrics(labels, positive);
     return {
-      metrics: { accuracy: m.accuracy, precision: m.precision, recall: m.recall, f1: m.f1, roc_auc: m.roc_auc, pr_auc: m.pr_auc, log_loss: m.log_loss },
+      metrics: {
+        accuracy: m.accuracy,
+        precision: m.precision,
+        recall: m.recall,
+        f1: m.f1,
+        roc_auc: m.roc_auc,
+        pr_auc: m.pr_auc,
+        log_loss: m.log_loss,
+      },
       report: { classes, positiveClass: classes?.[1], confusionMatrix: m.confusion_matrix, rocCurve: rocCurve(labels, positive) },
     };
   }
@@ -437,14 +465,22 @@ function topCoefficients(model: LinearModel): { feature: string; output: string;
   for (const f of model.preprocessor.features) {
     if (f.kind === 'categorical') for (const c of f.categories) names.push(`${f.name}=${c}`);
   }
-  const outputs = model.task === 'multiclass' ? (model.classes ?? []) : [model.task === 'binary' ? (model.classes?.[1] ?? '') : model.target];
+  const outputs =
+    model.task === 'multiclass' ? (model.classes ?? []) : [model.task === 'binary' ? (model.classes?.[1] ?? '') : model.target];
   const all: { feature: string; output: string; weight: number }[] = [];
   for (let c = 0; c < model.outputs; c++) {
-    for (let j = 0; j < model.dimension; j++) all.push({ feature: names[j]!, output: outputs[c]!, weight: model.weights[c * model.dimension + j]! });
+    for (let j = 0; j < model.dimension; j++)
+      all.push({ feature: names[j]!, output: outputs[c]!, weight: model.weights[c * model.dimension + j]! });
   }
   return all.sort((p, q) => Math.abs(q.weight) - Math.abs(p.weight)).slice(0, 25);
 }
 
 function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'target';
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 40) || 'target'
+  );
 }

@@ -65,7 +65,12 @@ export function meanLoss(task: Task, margins: Float64Array, targets: Targets, ou
 }
 
 /** Fits linear regression (squared loss), logistic regression or multinomial logistic regression with L2. */
-export function fitLinear(train: Design, targets: Targets, options: LinearFitOptions, validation?: { design: Design; targets: Targets }): LinearFit {
+export function fitLinear(
+  train: Design,
+  targets: Targets,
+  options: LinearFitOptions,
+  validation?: { design: Design; targets: Targets },
+): LinearFit {
   const outputs = outputsFor(options.task, options.classes);
   const d = train.dimension;
   const n = train.rows;

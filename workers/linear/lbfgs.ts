@@ -57,7 +57,10 @@ export function minimizeLbfgs(
       const yk = y[k]!;
       for (let i = 0; i < n; i++) direction[i]! -= alpha[k]! * yk[i]!;
     }
-    const gamma = s.length > 0 ? dot(s[s.length - 1]!, y[y.length - 1]!) / dot(y[y.length - 1]!, y[y.length - 1]!) : 1 / Math.max(1, Math.sqrt(dot(g, g)));
+    const gamma =
+      s.length > 0
+        ? dot(s[s.length - 1]!, y[y.length - 1]!) / dot(y[y.length - 1]!, y[y.length - 1]!)
+        : 1 / Math.max(1, Math.sqrt(dot(g, g)));
     for (let i = 0; i < n; i++) direction[i]! *= gamma;
     for (let k = 0; k < s.length; k++) {
       const beta = rho[k]! * dot(y[k]!, direction);

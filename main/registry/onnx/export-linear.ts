@@ -45,11 +45,28 @@ export function exportLinearToOnnx(model: LinearModel, producerVersion: string):
     inputs.push({ name: f.name, type: f.kind === 'numeric' ? TensorType.DOUBLE : TensorType.STRING, shape: ['N', 1] });
   }
   if (numeric.length > 0) {
-    nodes.push({ op: 'Concat', inputs: numeric.map((f) => f.name), outputs: ['numeric_raw'], attributes: { axis: { kind: 'int', value: 1 } } });
+    nodes.push({
+      op: 'Concat',
+      inputs: numeric.map((f) => f.name),
+      outputs: ['numeric_raw'],
+      attributes: { axis: { kind: 'int', value: 1 } },
+    });
     nodes.push({ op: 'IsNaN', inputs: ['numeric_raw'], outputs: ['numeric_missing'] });
-    double('medians', [numeric.length], numeric.map((f) => f.median));
-    double('means', [numeric.length], numeric.map((f) => f.mean));
-    double('stds', [numeric.length], numeric.map((f) => f.std));
+    double(
+      'medians',
+      [numeric.length],
+      numeric.map((f) => f.median),
+    );
+    double(
+      'means',
+      [numeric.length],
+      numeric.map((f) => f.mean),
+    );
+    double(
+      'stds',
+      [numeric.length],
+      numeric.map((f) => f.std),
+    );
     nodes.push({ op: 'Where', inputs: ['numeric_missing', 'medians', 'numeric_raw'], outputs: ['numeric_imputed'] });
     nodes.push({ op: 'Sub', inputs: ['numeric_imputed', 'means'], outputs: ['numeric_centered'] });
     nodes.push({ op: 'Div', inputs: ['numeric_centered', 'stds'], outputs: ['numeric_scaled'] });
@@ -62,10 +79,22 @@ export function exportLinearToOnnx(model: LinearModel, producerVersion: string):
       domain: 'ai.onnx.ml',
       inputs: [f.name],
       outputs: [`onehot_${k}`],
-      attributes: { cats_strings: { kind: 'strings', value: [...f.categories, missingCategory] }, zeros: { kind: 'int', value: 1 } },
+      attributes: {
+        cats_strings: { kind: 'strings', value: [...f.categories, missingCategory] },
+        zeros: { kind: 'int', value: 1 },
+      },
     });
-    nodes.push({ op: 'Reshape', inputs: [`onehot_${k}`, int64(`onehot_shape_${k}`, [2], [-1, width])], outputs: [`onehot_flat_${k}`] });
-    nodes.push({ op: 'Cast', inputs: [`onehot_flat_${k}`], outputs: [`onehot_double_${k}`], attributes: { to: { kind: 'int', value: TensorType.DOUBLE } } });
+    nodes.push({
+      op: 'Reshape',
+      inputs: [`onehot_${k}`, int64(`onehot_shape_${k}`, [2], [-1, width])],
+      outputs: [`onehot_flat_${k}`],
+    });
+    nodes.push({
+      op: 'Cast',
+      inputs: [`onehot_flat_${k}`],
+      outputs: [`onehot_double_${k}`],
+      attributes: { to: { kind: 'int', value: TensorType.DOUBLE } },
+    });
     blocks.push(`onehot_double_${k}`);
   });
   nodes.push({ op: 'Concat', inputs: blocks, outputs: ['features'], attributes: { axis: { kind: 'int', value: 1 } } });
@@ -99,7 +128,12 @@ export function exportLinearToOnnx(model: LinearModel, producerVersion: string):
   } else {
     const classes = model.classes ?? [];
     nodes.push({ op: 'Add', inputs: ['product', 'intercepts'], outputs: ['margins'] });
-    nodes.push({ op: 'Softmax', inputs: ['margins'], outputs: ['probabilities'], attributes: { axis: { kind: 'int', value: 1 } } });
+    nodes.push({
+      op: 'Softmax',
+      inputs: ['margins'],
+      outputs: ['probabilities'],
+      attributes: { axis: { kind: 'int', value: 1 } },
+    });
     nodes.push({
       op: 'ArgMax',
       inputs: ['probabilities'],

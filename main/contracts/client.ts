@@ -1,6 +1,6 @@
-import type { ApiArgs, ApiEvent, ApiMethod, ApiResults } from '../../../main/contracts/api.js';
-import type { SerializedError } from '../../../main/contracts/errors.js';
-import type { CallOutcome, Transport } from '../../../main/contracts/transport.js';
+import type { ApiArgs, ApiEvent, ApiMethod, ApiResults } from './api.js';
+import type { SerializedError } from './errors.js';
+import type { CallOutcome, Transport } from './transport.js';
 
 export type { CallOutcome, Transport };
 
@@ -53,7 +53,7 @@ async function outcomeOf(response: Response): Promise<CallOutcome> {
   return {
     ok: false,
     error: {
-      code: (e?.code ?? 'INTERNAL') as SerializedError['code'],
+      code: e?.code ?? 'INTERNAL',
       message: e?.message ?? `HTTP ${response.status}`,
       ...(e?.details === undefined ? {} : { details: e.details }),
     },
@@ -106,7 +106,7 @@ export function httpTransport(options: { baseUrl: string; token: string }): Tran
                 buffer = buffer.slice(end + 2);
                 const name = /^event: (.*)$/m.exec(frame)?.[1];
                 const data = /^data: (.*)$/m.exec(frame)?.[1];
-                if (name !== undefined && data !== undefined) listener({ name, data: JSON.parse(data) } as ApiEvent);
+                if (name !== undefined && data !== undefined) listener({ name, data: JSON.parse(data) as unknown } as ApiEvent);
               }
             }
           } catch {

@@ -1,0 +1,38 @@
+import { Readable } from 'node:stream';
+import type { ApiEvent } from '../contracts/api.js';
+import { serializeError } from '../contracts/errors.js';
+import type { CallOutcome } from '../contracts/transport.js';
+import { resolveDataDir } from '../engine/data-dir.js';
+import { Engine } from '../engine/engine.js';
+import { dispatch } from './dispatch.js';
+import { createHandlers } from './handlers.js';
+
+/**
+ * The IPC adapter on the engine side: runs inside Electron's utility process and speaks to the shell through
+ * `process.parentPort`. It imports nothing from electron; the message shapes are in main/desktop/bridge-protocol.ts.
+ */
+interface ParentPort {
+  on(event: 'message', listener: (message: { data: unknown }) => void): void;
+  postMessage(message: unknown): void;
+}
+
+export function runEngineHost(port: ParentPort): void {
+  const engine = Engine.open(resolveDataDir());
+  const handlers = createHandlers(engine);
+  engine.events.subscribe((event) => port.postMessage({ type: 'event', event: event as ApiEvent }));
+  port.on('message', ({ data }) => {
+    const { id, request } = data as {
+      id: string;
+      request: { kind: 'call'; method: string; args: unknown } | { kind: 'upload'; fileName: string; data: ArrayBuffer };
+    };
+    const respond = (reply: CallOutcome): void => port.postMessage({ type: 'reply', id, reply });
+    if (request.kind === 'call') {
+      void dispatch(handlers, request.method, request.args, { transport: 'ipc' }).then(respond);
+    } else {
+      engine.saveUpload(Readable.from(Buffer.from(request.data))).then(
+        (uploadId) => respond({ ok: true, result: { uploadId } }),
+        (error: unknown) => respond({ ok: false, error: serializeError(error) }),
+      );
+    }
+  });
+}

@@ -1,0 +1,130 @@
+import {
+  app,
+  BrowserWindow,
+  ipcMain,
+  net,
+  protocol,
+  session,
+  utilityProcess,
+  type IpcMainInvokeEvent,
+  type UtilityProcess,
+} from 'electron';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, normalize, sep } from 'node:path';
+import { consoleCsp } from './csp.js';
+import { isBridgeRequest, type BridgeReply, type EngineHostMessage } from './bridge-protocol.js';
+
+/*
+ * The desktop shell: windows, the app:// protocol and the one IPC channel. The engine runs in an Electron
+ * utility process (main/desktop/engine-host.js), so no job can freeze a window, and this file stays thin.
+ */
+
+const rendererRoot = fileURLToPath(new URL('../../renderer/', import.meta.url));
+const appOrigin = 'app://hearth';
+const channel = 'hearth:bridge';
+
+protocol.registerSchemesAsPrivileged([{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+let engine: UtilityProcess | undefined;
+const pending = new Map<string, (reply: BridgeReply) => void>();
+const windows = new Set<BrowserWindow>();
+
+function startEngine(): UtilityProcess {
+  const child = utilityProcess.fork(fileURLToPath(new URL('./engine-host.js', import.meta.url)), [], {
+    serviceName: 'Hearth engine',
+    env: {
+      ...process.env,
+      ORT_DISABLE_TELEMETRY: '1',
+      HEARTH_DATA_DIR: process.env.HEARTH_DATA_DIR ?? join(app.getPath('userData'), 'data'),
+    },
+  });
+  child.on('message', (message: EngineHostMessage) => {
+    if (message.type === 'reply') {
+      pending.get(message.id)?.(message.reply);
+      pending.delete(message.id);
+    } else if (message.type === 'event') {
+      for (const w of windows) w.webContents.send('hearth:event', message.event);
+    }
+  });
+  child.on('exit', (code) => {
+    for (const resolve of pending.values())
+      resolve({ ok: false, error: { code: 'INTERNAL', message: `the engine stopped (exit code ${code})` } });
+    pending.clear();
+    if (!app.isReady() || windows.size === 0) return;
+    engine = startEngine();
+  });
+  return child;
+}
+
+/** Only our own top frame, loaded from app://hearth, may use the bridge. */
+function trustedSender(event: IpcMainInvokeEvent): boolean {
+  const frame = event.senderFrame;
+  return frame !== null && frame.parent === null && new URL(frame.url).origin === appOrigin;
+}
+
+function createWindow(): void {
+  const window = new BrowserWindow({
+    width: 1280,
+    height: 860,
+    title: 'Hearth',
+    webPreferences: {
+      preload: fileURLToPath(new URL('./preload.cjs', import.meta.url)),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false,
+    },
+  });
+  windows.add(window);
+  window.on('closed', () => windows.delete(window));
+  window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  window.webContents.on('will-navigate', (event, url) => {
+    if (new URL(url).origin !== appOrigin) event.preventDefault();
+  });
+  void window.loadURL(`${appOrigin}/index.html`);
+}
+
+void app.whenReady().then(() => {
+  session.defaultSession.setPermissionRequestHandler((_webContents, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+  protocol.handle('app', async (request) => {
+    const url = new URL(request.url);
+    const path = normalize(join(rendererRoot, decodeURIComponent(url.pathname)));
+    if (url.host !== 'hearth' || !path.startsWith(rendererRoot.endsWith(sep) ? rendererRoot : rendererRoot + sep)) {
+      return new Response('not found', { status: 404 });
+    }
+    const response = await net.fetch(pathToFileURL(path).toString());
+    const headers = new Headers(response.headers);
+    headers.set('content-security-policy', consoleCsp);
+    return new Response(response.body, { status: response.status, headers });
+  });
+  engine = startEngine();
+  ipcMain.handle(channel, (event, request: unknown): Promise<BridgeReply> => {
+    if (!trustedSender(event)) return Promise.resolve({ ok: false, error: { code: 'FORBIDDEN', message: 'untrusted sender' } });
+    if (!isBridgeRequest(request))
+      return Promise.resolve({ ok: false, error: { code: 'VALIDATION_FAILED', message: 'malformed bridge request' } });
+    const id = randomUUID();
+    return new Promise((resolve) => {
+      pending.set(id, resolve);
+      engine!.postMessage({ id, request });
+    });
+  });
+  createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+});
+
+app.on('web-contents-created', (_event, contents) => {
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+});
+
+app.on('window-all-closed', () => {
+  engine?.kill();
+  if (process.platform !== 'darwin') app.quit();
+});

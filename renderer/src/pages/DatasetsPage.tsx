@@ -1,0 +1,222 @@
+import { useCallback, useEffect, useState } from 'react';
+import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { ColumnProfile, DatasetSummary, DatasetVersionDetail, QuarantinedRow } from '../../../main/contracts/api.js';
+import { useClient } from '../App.js';
+import { describeError } from '../errors.js';
+
+function fmt(v: number | null): string {
+  return v === null
+    ? '–'
+    : Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-3 && v !== 0)
+      ? v.toExponential(3)
+      : Number(v.toPrecision(5)).toString();
+}
+
+function ProfileCard({ profile }: { profile: ColumnProfile }) {
+  const data = profile.histogram.map((h) => ({ label: h.label, count: h.count }));
+  return (
+    <div className="card profile" data-testid={`profile-${profile.name}`}>
+      <h4>
+        {profile.name} <span className="tag">{profile.type}</span>
+      </h4>
+      <p className="muted">
+        {profile.count} values · {profile.missing} missing · {profile.distinct} distinct
+        {profile.mean !== null &&
+          ` · mean ${fmt(profile.mean)} · std ${fmt(profile.std)} · min ${fmt(profile.min)} · max ${fmt(profile.max)}`}
+      </p>
+      {data.length > 0 && (
+        <ResponsiveContainer width="100%" height={140}>
+          <BarChart data={data}>
+            <CartesianGrid strokeDasharray="3 3" />
+            <XAxis dataKey="label" hide />
+            <YAxis width={40} />
+            <Tooltip />
+            <Bar dataKey="count" fill="#b4532a" isAnimationActive={false} />
+          </BarChart>
+        </ResponsiveContainer>
+      )}
+    </div>
+  );
+}
+
+export function DatasetsPage() {
+  const client = useClient();
+  const [datasets, setDatasets] = useState<DatasetSummary[]>([]);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [detail, setDetail] = useState<DatasetVersionDetail | null>(null);
+  const [versions, setVersions] = useState<number[]>([]);
+  const [quarantine, setQuarantine] = useState<{ total: number; rows: QuarantinedRow[] } | null>(null);
+  const [name, setName] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [dragging, setDragging] = useState(false);
+
+  const refresh = useCallback(async () => setDatasets(await client.call('datasets.list', {})), [client]);
+  useEffect(() => {
+    refresh().catch((e: unknown) => setError(describeError(e)));
+  }, [refresh]);
+
+  const open = async (dataset: string, version?: number): Promise<void> => {
+    setSelected(dataset);
+    try {
+      const d = await client.call('datasets.version', version === undefined ? { name: dataset } : { name: dataset, version });
+      setDetail(d);
+      setVersions((await client.call('datasets.versions', { name: dataset })).map((v) => v.version));
+      setQuarantine(await client.call('datasets.quarantine', { name: dataset, version: d.version, limit: 50 }));
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
+
+  const upload = async (file: File): Promise<void> => {
+    const datasetName =
+      name.trim() ||
+      file.name
+        .replace(/\.[^.]+$/, '')
+        .replace(/[^A-Za-z0-9._-]+/g, '-')
+        .replace(/^[^A-Za-z0-9]+/, '') ||
+      'dataset';
+    setBusy(true);
+    setError(null);
+    setMessage(null);
+    try {
+      const uploadId = await client.upload(file, file.name);
+      const result = await client.call('datasets.ingest', { name: datasetName, uploadId, fileName: file.name });
+      setMessage(
+        `Ingested ${result.rows} rows into ${result.dataset} v${result.version}${result.quarantined > 0 ? `; ${result.quarantined} rows quarantined` : ''}.`,
+      );
+      await refresh();
+      await open(result.dataset, result.version);
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section>
+      <h2>Datasets</h2>
+      <div
+        className={`dropzone${dragging ? ' dragging' : ''}`}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={(e) => {
+          e.preventDefault();
+          setDragging(false);
+          const file = e.dataTransfer.files[0];
+          if (file !== undefined) void upload(file);
+        }}
+      >
+        <p>Drop a CSV file here, or choose one.</p>
+        <label>
+          Dataset name{' '}
+          <input
+            data-testid="dataset-name"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            placeholder="from the file name"
+          />
+        </label>
+        <input
+          type="file"
+          accept=".csv,.tsv,.txt,text/csv"
+          data-testid="upload-input"
+          disabled={busy}
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            if (file !== undefined) void upload(file);
+            e.target.value = '';
+          }}
+        />
+        {busy && <p>Reading…</p>}
+      </div>
+      {message !== null && (
+        <p className="ok" data-testid="ingest-message">
+          {message}
+        </p>
+      )}
+      {error !== null && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <table data-testid="datasets-table">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Latest</th>
+            <th>Rows</th>
+            <th>Columns</th>
+            <th>Versions</th>
+            <th>Updated</th>
+          </tr>
+        </thead>
+        <tbody>
+          {datasets.map((d) => (
+            <tr key={d.name} className={d.name === selected ? 'selected' : ''} onClick={() => void open(d.name)}>
+              <td>{d.name}</td>
+              <td>v{d.latestVersion}</td>
+              <td>{d.rows}</td>
+              <td>{d.columns}</td>
+              <td>{d.versions}</td>
+              <td>{new Date(d.updatedAt).toLocaleString()}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {detail !== null && (
+        <div data-testid="dataset-detail">
+          <h3>
+            {detail.dataset} v{detail.version}{' '}
+            <select value={detail.version} onChange={(e) => void open(detail.dataset, Number(e.target.value))}>
+              {versions.map((v) => (
+                <option key={v} value={v}>
+                  v{v}
+                </option>
+              ))}
+            </select>
+          </h3>
+          <p className="muted">
+            {detail.rows} rows · {detail.quarantined} quarantined · {detail.source.fileName} ·{' '}
+            <code>{detail.contentHash.slice(0, 19)}…</code>
+          </p>
+          <div className="grid">
+            {detail.profile.map((p) => (
+              <ProfileCard key={p.name} profile={p} />
+            ))}
+          </div>
+          {quarantine !== null && quarantine.total > 0 && (
+            <>
+              <h4>Quarantined rows ({quarantine.total})</h4>
+              <table data-testid="quarantine-table">
+                <thead>
+                  <tr>
+                    <th>Line</th>
+                    <th>Reason</th>
+                    <th>Content</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {quarantine.rows.map((q) => (
+                    <tr key={q.line}>
+                      <td>{q.line}</td>
+                      <td>{q.reason}</td>
+                      <td>
+                        <code>{q.raw}</code>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}

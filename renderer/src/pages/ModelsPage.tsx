@@ -1,0 +1,231 @@
+import { useCallback, useEffect, useState } from 'react';
+import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis, Bar, BarChart } from 'recharts';
+import type { ModelSummary, ModelVersionInfo } from '../../../main/contracts/api.js';
+import { useClient } from '../App.js';
+import { describeError } from '../errors.js';
+
+function RocChart({ points }: { points: { x: number; y: number }[] }) {
+  return (
+    <div data-testid="roc-chart">
+      <h4>ROC curve (test rows)</h4>
+      <ResponsiveContainer width="100%" height={260}>
+        <LineChart data={points}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis
+            dataKey="x"
+            type="number"
+            domain={[0, 1]}
+            label={{ value: 'false positive rate', position: 'insideBottom', offset: -2 }}
+          />
+          <YAxis dataKey="y" type="number" domain={[0, 1]} width={40} />
+          <Tooltip />
+          <Line dataKey="y" stroke="#b4532a" dot={false} isAnimationActive={false} />
+        </LineChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
+function ConfusionMatrix({ matrix, classes }: { matrix: number[][]; classes: string[] }) {
+  const max = Math.max(1, ...matrix.flat());
+  return (
+    <div data-testid="confusion-matrix">
+      <h4>Confusion matrix (rows: actual, columns: predicted)</h4>
+      <table className="confusion">
+        <thead>
+          <tr>
+            <th />
+            {classes.map((c) => (
+              <th key={c}>{c}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {matrix.map((row, i) => (
+            <tr key={classes[i]}>
+              <th>{classes[i]}</th>
+              {row.map((v, j) => (
+                <td key={j} style={{ background: `rgba(180, 83, 42, ${(0.85 * v) / max})` }}>
+                  {v}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function ModelsPage() {
+  const client = useClient();
+  const [models, setModels] = useState<ModelSummary[]>([]);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [versions, setVersions] = useState<ModelVersionInfo[]>([]);
+  const [version, setVersion] = useState<ModelVersionInfo | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const refresh = useCallback(
+    async (name?: string | null) => {
+      const list = await client.call('models.list', {});
+      setModels(list);
+      const pick = name ?? list[0]?.name ?? null;
+      setSelected(pick);
+      if (pick !== null) {
+        const vs = await client.call('models.versions', { name: pick });
+        setVersions(vs);
+        setVersion((current) => vs.find((v) => v.version === current?.version && v.model === pick) ?? vs[0] ?? null);
+      }
+    },
+    [client],
+  );
+
+  useEffect(() => {
+    refresh().catch((e: unknown) => setError(describeError(e)));
+  }, [refresh]);
+
+  const act = async (action: () => Promise<unknown>): Promise<void> => {
+    setError(null);
+    try {
+      await action();
+      await refresh(selected);
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
+
+  const report = version?.report as
+    | {
+        rocCurve?: { x: number; y: number }[];
+        confusionMatrix?: number[][];
+        classes?: string[];
+        history?: { iteration: number; loss: number }[];
+        coefficients?: { feature: string; output: string; weight: number }[];
+      }
+    | undefined;
+  return (
+    <section>
+      <h2>Models</h2>
+      {error !== null && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="split">
+        <ul className="list" data-testid="models-list">
+          {models.map((m) => (
+            <li key={m.name} className={m.name === selected ? 'selected' : ''} onClick={() => void refresh(m.name)}>
+              <strong>{m.name}</strong>
+              <span className="muted">
+                {' '}
+                {m.task} · {m.target} ·{' '}
+                {Object.entries(m.aliases)
+                  .map(([a, v]) => `${a} v${v}`)
+                  .join(', ')}
+              </span>
+            </li>
+          ))}
+        </ul>
+        <div>
+          {selected !== null && (
+            <>
+              <div className="toolbar">
+                <button data-testid="rollback" onClick={() => void act(() => client.call('models.rollback', { name: selected }))}>
+                  Roll back production
+                </button>
+              </div>
+              <table data-testid="versions-table">
+                <thead>
+                  <tr>
+                    <th>Version</th>
+                    <th>Aliases</th>
+                    <th>Dataset</th>
+                    <th>Metrics</th>
+                    <th />
+                  </tr>
+                </thead>
+                <tbody>
+                  {versions.map((v) => (
+                    <tr
+                      key={v.version}
+                      data-testid={`version-row-${v.version}`}
+                      className={v.version === version?.version ? 'selected' : ''}
+                      onClick={() => setVersion(v)}
+                    >
+                      <td>v{v.version}</td>
+                      <td data-testid={`aliases-${v.version}`}>{v.aliases.join(', ')}</td>
+                      <td>
+                        {v.dataset.name} v{v.dataset.version}
+                      </td>
+                      <td>
+                        {Object.entries(v.metrics)
+                          .slice(0, 4)
+                          .map(([k, m]) => `${k} ${m.toFixed(3)}`)
+                          .join(' · ')}
+                      </td>
+                      <td>
+                        {!v.aliases.includes('production') && (
+                          <button
+                            data-testid={`promote-${v.version}`}
+                            onClick={(e) => {
+                              e.stopPropagation();
+                              void act(() => client.call('models.promote', { name: selected, version: v.version }));
+                            }}
+                          >
+                            Promote
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          )}
+          {version !== null && (
+            <div className="card" data-testid="model-detail">
+              <h3>
+                {version.model} v{version.version}
+              </h3>
+              <p className="muted">
+                {version.algorithm} · {version.task} · target {version.target} · trained on {version.dataset.name} v
+                {version.dataset.version} · ONNX <code>{version.onnxDigest.slice(0, 19)}…</code>
+              </p>
+              <table data-testid="metrics-table">
+                <tbody>
+                  {Object.entries(version.metrics).map(([k, v]) => (
+                    <tr key={k}>
+                      <td>{k}</td>
+                      <td data-testid={`metric-${k}`}>{v.toFixed(4)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              {report?.rocCurve !== undefined && <RocChart points={report.rocCurve} />}
+              {report?.confusionMatrix !== undefined && report.classes !== undefined && (
+                <ConfusionMatrix matrix={report.confusionMatrix} classes={report.classes} />
+              )}
+              {report?.coefficients !== undefined && (
+                <>
+                  <h4>Largest coefficients (standardised features)</h4>
+                  <ResponsiveContainer width="100%" height={Math.max(160, report.coefficients.length * 18)}>
+                    <BarChart
+                      data={report.coefficients.map((c) => ({ name: `${c.feature} → ${c.output}`, weight: c.weight }))}
+                      layout="vertical"
+                      margin={{ left: 200 }}
+                    >
+                      <XAxis type="number" />
+                      <YAxis type="category" dataKey="name" width={200} />
+                      <Tooltip />
+                      <Bar dataKey="weight" fill="#2a6bb4" isAnimationActive={false} />
+                    </BarChart>
+                  </ResponsiveContainer>
+                </>
+              )}
+            </div>
+          )}
+        </div>
+      </div>
+    </section>
+  );
+}

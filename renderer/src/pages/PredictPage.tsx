@@ -1,0 +1,198 @@
+import { useEffect, useState } from 'react';
+import type { ModelSummary, ModelVersionInfo, Prediction } from '../../../main/contracts/api.js';
+import { useClient } from '../App.js';
+import { parseCsv } from '../csv.js';
+import { describeError } from '../errors.js';
+
+function PredictionView({ prediction }: { prediction: Prediction }) {
+  if ('value' in prediction) return <strong data-testid="prediction-value">{prediction.value.toFixed(4)}</strong>;
+  return (
+    <span>
+      <strong data-testid="prediction-label">{prediction.label}</strong>{' '}
+      <span className="muted">
+        {Object.entries(prediction.probabilities)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 4)
+          .map(([c, p]) => `${c}: ${(p * 100).toFixed(1)}%`)
+          .join(' · ')}
+      </span>
+    </span>
+  );
+}
+
+export function PredictPage() {
+  const client = useClient();
+  const [models, setModels] = useState<ModelSummary[]>([]);
+  const [model, setModel] = useState('');
+  const [info, setInfo] = useState<ModelVersionInfo | null>(null);
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [single, setSingle] = useState<{ version: number; prediction: Prediction } | null>(null);
+  const [batch, setBatch] = useState<{ rows: Record<string, string>[]; predictions: Prediction[]; version: number } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    client.call('models.list', {}).then(
+      (list) => {
+        setModels(list);
+        if (list[0] !== undefined) setModel((m) => m || list[0]!.name);
+      },
+      (e: unknown) => setError(describeError(e)),
+    );
+  }, [client]);
+  useEffect(() => {
+    if (model === '') return;
+    client.call('models.version', { name: model }).then(setInfo, (e: unknown) => setError(describeError(e)));
+  }, [client, model]);
+
+  const toRow = (record: Record<string, string>): Record<string, string | number | null> =>
+    Object.fromEntries(
+      (info?.inputSchema ?? []).map((input) => {
+        const raw = (record[input.name] ?? '').trim();
+        if (raw === '') return [input.name, null];
+        return [input.name, input.type === 'double' && !Number.isNaN(Number(raw)) ? Number(raw) : raw];
+      }),
+    );
+
+  const predictOne = async (): Promise<void> => {
+    setError(null);
+    try {
+      const result = await client.call('models.predict', { name: model, rows: [toRow(values)] });
+      setSingle({ version: result.version, prediction: result.predictions[0]! });
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
+
+  const predictFile = async (file: File): Promise<void> => {
+    setError(null);
+    try {
+      const rows = parseCsv(await file.text());
+      const predictions: Prediction[] = [];
+      let version = 0;
+      for (let i = 0; i < rows.length; i += 5000) {
+        const result = await client.call('models.predict', { name: model, rows: rows.slice(i, i + 5000).map(toRow) });
+        predictions.push(...result.predictions);
+        version = result.version;
+      }
+      setBatch({ rows, predictions, version });
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
+
+  const download = (): void => {
+    if (batch === null) return;
+    const header = [...Object.keys(batch.rows[0] ?? {}), 'prediction'];
+    const esc = (v: string): string => (/[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+    const lines = batch.rows.map((r, i) => {
+      const p = batch.predictions[i]!;
+      return [...Object.values(r), 'label' in p ? p.label : String(p.value)].map(esc).join(',');
+    });
+    const url = URL.createObjectURL(new Blob([[header.join(','), ...lines].join('\n')], { type: 'text/csv' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = 'predictions.csv';
+    a.click();
+    URL.revokeObjectURL(url);
+  };
+
+  return (
+    <section>
+      <h2>Predict</h2>
+      <label>
+        Model{' '}
+        <select
+          data-testid="predict-model"
+          value={model}
+          onChange={(e) => {
+            setModel(e.target.value);
+            setSingle(null);
+            setBatch(null);
+          }}
+        >
+          {models.map((m) => (
+            <option key={m.name} value={m.name}>
+              {m.name} (production v{m.aliases.production ?? m.latestVersion})
+            </option>
+          ))}
+        </select>
+      </label>
+      {error !== null && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {info !== null && (
+        <div className="split">
+          <form
+            className="card form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void predictOne();
+            }}
+            data-testid="predict-form"
+          >
+            <h3>One row</h3>
+            {info.inputSchema.map((input) => (
+              <label key={input.name}>
+                {input.name} <span className="tag">{input.type === 'double' ? 'number' : 'text'}</span>
+                <input
+                  data-testid={`input-${input.name}`}
+                  value={values[input.name] ?? ''}
+                  onChange={(e) => setValues({ ...values, [input.name]: e.target.value })}
+                  placeholder="empty = missing"
+                />
+              </label>
+            ))}
+            <button type="submit" data-testid="predict-submit">
+              Predict
+            </button>
+            {single !== null && (
+              <p data-testid="predict-result">
+                v{single.version}: <PredictionView prediction={single.prediction} />
+              </p>
+            )}
+          </form>
+          <div className="card">
+            <h3>A file</h3>
+            <input
+              type="file"
+              accept=".csv,text/csv"
+              data-testid="predict-file"
+              onChange={(e) => {
+                const f = e.target.files?.[0];
+                if (f !== undefined) void predictFile(f);
+                e.target.value = '';
+              }}
+            />
+            {batch !== null && (
+              <>
+                <p>
+                  {batch.predictions.length} predictions by v{batch.version}. <button onClick={download}>Download CSV</button>
+                </p>
+                <table>
+                  <thead>
+                    <tr>
+                      <th>#</th>
+                      <th>Prediction</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {batch.predictions.slice(0, 20).map((p, i) => (
+                      <tr key={i}>
+                        <td>{i + 1}</td>
+                        <td>
+                          <PredictionView prediction={p} />
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </>
+            )}
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}

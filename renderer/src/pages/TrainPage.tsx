@@ -1,0 +1,202 @@
+import { useEffect, useState } from 'react';
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { DatasetSummary, DatasetVersionDetail, Task, TrainingJob } from '../../../main/contracts/api.js';
+import { useClient } from '../App.js';
+import { describeError } from '../errors.js';
+
+export function TrainPage({ onTrained }: { onTrained: () => void }) {
+  const client = useClient();
+  const [datasets, setDatasets] = useState<DatasetSummary[]>([]);
+  const [dataset, setDataset] = useState('');
+  const [detail, setDetail] = useState<DatasetVersionDetail | null>(null);
+  const [target, setTarget] = useState('');
+  const [task, setTask] = useState<Task | ''>('');
+  const [model, setModel] = useState('');
+  const [l2, setL2] = useState('0.0001');
+  const [job, setJob] = useState<TrainingJob | null>(null);
+  const [curve, setCurve] = useState<{ iteration: number; loss: number; validationLoss: number | null }[]>([]);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    client.call('datasets.list', {}).then(
+      (list) => {
+        setDatasets(list);
+        if (list[0] !== undefined) setDataset((d) => d || list[0]!.name);
+      },
+      (e: unknown) => setError(describeError(e)),
+    );
+  }, [client]);
+
+  useEffect(() => {
+    if (dataset === '') return;
+    client.call('datasets.version', { name: dataset }).then(
+      (d) => {
+        setDetail(d);
+        setTarget((t) => (d.schema.some((c) => c.name === t) ? t : (d.schema[d.schema.length - 1]?.name ?? '')));
+      },
+      (e: unknown) => setError(describeError(e)),
+    );
+  }, [client, dataset]);
+
+  useEffect(() => {
+    if (job === null) return;
+    return client.on((event) => {
+      if (event.name === 'training.progress' && event.data.jobId === job.id && event.data.phase === 'fitting') {
+        const p = event.data;
+        setCurve((c) => [...c, { iteration: p.iteration, loss: p.loss, validationLoss: p.validationLoss }]);
+        setJob((j) => (j === null ? j : { ...j, status: 'running', progress: p }));
+      }
+      if (event.name === 'training.did-finish' && event.data.id === job.id) setJob(event.data);
+    });
+  }, [client, job?.id]);
+
+  // Events can be missed across a reconnect: poll the job too until it ends.
+  useEffect(() => {
+    if (job === null || (job.status !== 'queued' && job.status !== 'running')) return;
+    const timer = setInterval(() => {
+      client.call('training.get', { jobId: job.id }).then(
+        (j) => {
+          if (j.status !== 'queued' && j.status !== 'running') setJob(j);
+        },
+        () => undefined,
+      );
+    }, 1000);
+    return () => clearInterval(timer);
+  }, [client, job]);
+
+  const start = async (): Promise<void> => {
+    setError(null);
+    setCurve([]);
+    try {
+      const l2Value = Number(l2);
+      setJob(
+        await client.call('training.start', {
+          dataset,
+          target,
+          algorithm: 'linear',
+          ...(task === '' ? {} : { task }),
+          ...(model.trim() === '' ? {} : { model: model.trim() }),
+          ...(Number.isFinite(l2Value) ? { l2: l2Value } : {}),
+        }),
+      );
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
+
+  const running = job !== null && (job.status === 'queued' || job.status === 'running');
+  return (
+    <section>
+      <h2>Train</h2>
+      <div className="form">
+        <label>
+          Dataset
+          <select data-testid="train-dataset" value={dataset} onChange={(e) => setDataset(e.target.value)}>
+            {datasets.map((d) => (
+              <option key={d.name} value={d.name}>
+                {d.name} (v{d.latestVersion})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Target
+          <select data-testid="train-target" value={target} onChange={(e) => setTarget(e.target.value)}>
+            {detail?.schema.map((c) => (
+              <option key={c.name} value={c.name}>
+                {c.name} ({c.type})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Task
+          <select data-testid="train-task" value={task} onChange={(e) => setTask(e.target.value as Task | '')}>
+            <option value="">detect from the target</option>
+            <option value="binary">binary classification</option>
+            <option value="multiclass">multiclass classification</option>
+            <option value="regression">regression</option>
+          </select>
+        </label>
+        <label>
+          Algorithm
+          <select value="linear" disabled>
+            <option value="linear">linear / logistic (L2)</option>
+          </select>
+        </label>
+        <label>
+          L2 penalty <input value={l2} onChange={(e) => setL2(e.target.value)} />
+        </label>
+        <label>
+          Model name{' '}
+          <input
+            data-testid="train-model"
+            value={model}
+            onChange={(e) => setModel(e.target.value)}
+            placeholder="dataset-target"
+          />
+        </label>
+        <div>
+          <button data-testid="train-start" disabled={running || dataset === '' || target === ''} onClick={() => void start()}>
+            Train
+          </button>
+          {running && (
+            <button data-testid="train-cancel" onClick={() => void client.call('training.cancel', { jobId: job.id })}>
+              Cancel
+            </button>
+          )}
+        </div>
+      </div>
+      {error !== null && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {job !== null && (
+        <div className="card" data-testid="train-job" data-status={job.status}>
+          <p>
+            Job <code>{job.id.slice(0, 8)}</code>: <strong data-testid="train-status">{job.status}</strong>
+            {job.progress !== null && running && ` · iteration ${job.progress.iteration} · loss ${job.progress.loss.toFixed(5)}`}
+          </p>
+          {running && <progress max={1} value={job.progress?.fraction ?? 0} />}
+          {curve.length > 1 && (
+            <ResponsiveContainer width="100%" height={220}>
+              <LineChart data={curve}>
+                <CartesianGrid strokeDasharray="3 3" />
+                <XAxis dataKey="iteration" />
+                <YAxis domain={['auto', 'auto']} width={60} />
+                <Tooltip />
+                <Legend />
+                <Line dataKey="loss" name="training loss" stroke="#b4532a" dot={false} isAnimationActive={false} />
+                <Line dataKey="validationLoss" name="validation loss" stroke="#2a6bb4" dot={false} isAnimationActive={false} />
+              </LineChart>
+            </ResponsiveContainer>
+          )}
+          {job.status === 'succeeded' && job.result !== null && (
+            <div data-testid="train-result">
+              <p>
+                Registered{' '}
+                <strong>
+                  {job.result.model} v{job.result.version}
+                </strong>{' '}
+                in {(job.result.durationMs / 1000).toFixed(1)} s.
+              </p>
+              <table>
+                <tbody>
+                  {Object.entries(job.result.metrics).map(([k, v]) => (
+                    <tr key={k}>
+                      <td>{k}</td>
+                      <td>{v.toFixed(4)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <button onClick={onTrained}>Open in Models</button>
+            </div>
+          )}
+          {job.error !== null && <p className="error">{job.error.message}</p>}
+        </div>
+      )}
+    </section>
+  );
+}
