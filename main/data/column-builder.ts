@@ -82,7 +82,10 @@ export function parseNumberBytes(buf: Uint8Array, start: number, end: number): n
   if (significant <= 15 && exponent >= -22 && exponent <= 22) {
     value = exponent < 0 ? mantissa / exactPowersOfTen[-exponent]! : mantissa * exactPowersOfTen[exponent]!;
   } else {
-    value = Number(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1'));
+    // The slice includes the sign, so Number() already gives the signed value.
+    const signed = Number(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1'));
+    lastParseWasInteger = integer && Number.isSafeInteger(signed);
+    return signed;
   }
   lastParseWasInteger = integer && Number.isSafeInteger(value);
   return negative ? -value : value;

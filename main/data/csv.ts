@@ -325,6 +325,15 @@ export async function readCsv(path: string, options: CsvReadOptions = {}): Promi
           pos = end;
           break;
         }
+        if (afterQuoteError && newlinesInRecord > 0 && header !== undefined) {
+          // A quote that opened on this line only "closed" lines later, inside other rows: the opening quote was
+          // the mistake. Quarantine this line alone and read on from the next one.
+          const lf = buf.indexOf(LF, pos);
+          quarantine(line, 'unterminated quoted field', buf.toString('utf8', pos, lf + 1));
+          line++;
+          pos = lf + 1;
+          continue;
+        }
         const recordLine = line;
         line += 1 + newlinesInRecord;
         if (!validUtf8 && !isUtf8(buf.subarray(pos, next))) {

@@ -51,6 +51,7 @@ export class Predictor {
 export function toPredictions(matrix: PredictionMatrix): Prediction[] {
   if (matrix.kind === 'regression') return Array.from(matrix.values, (value) => ({ value }));
   const k = matrix.classes.length;
+  if (k === 0) throw new HearthError('INTERNAL', 'a classifier without classes cannot predict');
   const n = matrix.probabilities.length / k;
   const out: Prediction[] = [];
   for (let i = 0; i < n; i++) {

@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { seededRandom } from '../main/training/random.js';
+
+/** A fresh temporary folder, removed by the returned cleanup. */
+export function tempDir(prefix = 'hearth-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function writeFile(dir: string, name: string, content: string | Buffer): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+function gaussian(random: () => number): number {
+  const u = Math.max(random(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
+/**
+ * A deterministic labelled table with numeric, categorical and boolean inputs and missing cells.
+ * binary: `label` good/bad from a logistic model; multiclass: `kind` a/b/c; regression: `amount`.
+ */
+export function syntheticCsv(task: 'binary' | 'multiclass' | 'regression', rows: number, seed = 7): string {
+  const random = seededRandom(seed);
+  const colours = ['red', 'green', 'blue', 'amber'];
+  const effect: Record<string, number> = { red: 1.2, green: -0.8, blue: 0.3, amber: 0 };
+  const target = task === 'binary' ? 'label' : task === 'multiclass' ? 'kind' : 'amount';
+  const lines = [`x1,x2,colour,flag,${target}`];
+  for (let i = 0; i < rows; i++) {
+    const x1 = gaussian(random);
+    const x2 = 3 + 2 * gaussian(random);
+    const colour = colours[Math.floor(random() * colours.length)]!;
+    const flag = random() < 0.3;
+    const signal = 1.5 * x1 - 0.7 * (x2 - 3) + effect[colour]! + (flag ? 0.8 : 0);
+    let y: string;
+    if (task === 'binary') y = random() < 1 / (1 + Math.exp(-signal)) ? 'good' : 'bad';
+    else if (task === 'multiclass') {
+      const noisy = signal + 0.5 * gaussian(random);
+      y = noisy < -0.7 ? 'a' : noisy < 1 ? 'b' : 'c';
+    } else y = (10 + 4 * signal + gaussian(random)).toFixed(4);
+    const cell = (v: string): string => (random() < 0.05 ? '' : v);
+    lines.push([cell(x1.toFixed(5)), cell(x2.toFixed(4)), cell(colour), cell(String(flag)), y].join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Design } from '../../main/training/preprocess.js';
+import { linearMargins } from '../../main/training/preprocess.js';
+import { seededRandom } from '../../main/training/random.js';
+import { splitRows } from '../../main/training/split.js';
+import { fitLinear, meanLoss } from '../../workers/linear/fit-linear.js';
+
+function gaussianDesign(rows: number, columns: number, seed: number): Design {
+  const random = seededRandom(seed);
+  const numeric = Array.from({ length: columns }, () => Float64Array.from({ length: rows }, () => random() * 2 - 1));
+  return { rows, numeric, categorical: [Int32Array.from({ length: rows }, () => Math.floor(random() * 3))], offsets: [columns], dimension: columns + 3 };
+}
+
+/** Dense copy of a design: the reference solutions below use plain matrix algebra. */
+function dense(design: Design): number[][] {
+  return Array.from({ length: design.rows }, (_, i) => {
+    const row = design.numeric.map((c) => c[i]!);
+    design.categorical.forEach((codes, k) => {
+      const width = (design.categorical[k + 1] === undefined ? design.dimension : design.offsets[k + 1]!) - design.offsets[k]!;
+      for (let j = 0; j < width; j++) row.push(codes[i] === j ? 1 : 0);
+    });
+    return row;
+  });
+}
+
+/** Solves A·x = b by Gaussian elimination with partial pivoting. */
+function solve(a: number[][], b: number[]): number[] {
+  const n = b.length;
+  const m = a.map((row, i) => [...row, b[i]!]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[p]![c]!)) p = r;
+    [m[c], m[p]] = [m[p]!, m[c]!];
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = m[r]![c]! / m[c]![c]!;
+      for (let k = c; k <= n; k++) m[r]![k]! -= f * m[c]![k]!;
+    }
+  }
+  return m.map((row, i) => row[n]! / row[i]!);
+}
+
+describe('linear learner', () => {
+  it('ridge regression equals the closed-form solution', () => {
+    const design = gaussianDesign(400, 4, 11);
+    const X = dense(design);
+    const random = seededRandom(5);
+    const y = Float64Array.from(X, (row) => 2 + 3 * row[0]! - 1.5 * row[1]! + 0.5 * row[4]! + 0.1 * (random() - 0.5));
+    const l2 = 0.01;
+    const fit = fitLinear(design, y, { task: 'regression', classes: 0, l2, maxIterations: 2000 });
+    // Minimise (1/2n)‖y − Xw − b‖² + (λ/2)‖w‖²: with centred X and y, (XcᵀXc/n + λI) w = Xcᵀyc/n, b = ȳ − x̄ᵀw.
+    const n = X.length;
+    const d = X[0]!.length;
+    const xMean = Array.from({ length: d }, (_, j) => X.reduce((s, r) => s + r[j]!, 0) / n);
+    const yMean = y.reduce((s, v) => s + v, 0) / n;
+    const A = Array.from({ length: d }, (_, i) =>
+      Array.from({ length: d }, (_, j) => X.reduce((s, r) => s + (r[i]! - xMean[i]!) * (r[j]! - xMean[j]!), 0) / n + (i === j ? l2 : 0)),
+    );
+    const rhs = Array.from({ length: d }, (_, i) => X.reduce((s, r, k) => s + (r[i]! - xMean[i]!) * (y[k]! - yMean), 0) / n);
+    const w = solve(A, rhs);
+    const b = yMean - w.reduce((s, wj, j) => s + wj * xMean[j]!, 0);
+    w.forEach((wj, j) => assert.ok(Math.abs(fit.weights[j]! - wj) < 1e-6, `w${j}: ${fit.weights[j]} vs ${wj}`));
+    assert.ok(Math.abs(fit.intercepts[0]! - b) < 1e-6);
+    assert.ok(fit.converged);
+  });
+
+  it('logistic regression reaches the optimum: the penalised gradient vanishes', () => {
+    const design = gaussianDesign(600, 3, 2);
+    const random = seededRandom(9);
+    const margins = linearMargins(design, Float64Array.from([2, -1, 0.5, 0.3, -0.6, 0]), Float64Array.from([0.2]), 1);
+    const y = Int32Array.from(margins, (m) => (random() < 1 / (1 + Math.exp(-m)) ? 1 : 0));
+    const l2 = 1e-3;
+    const fit = fitLinear(design, y, { task: 'binary', classes: 2, l2, maxIterations: 1000 });
+    const X = dense(design);
+    const fitted = linearMargins(design, fit.weights, fit.intercepts, 1);
+    const residual = Array.from(fitted, (m, i) => 1 / (1 + Math.exp(-m)) - y[i]!);
+    for (let j = 0; j < design.dimension; j++) {
+      const g = X.reduce((s, row, i) => s + residual[i]! * row[j]!, 0) / X.length + l2 * fit.weights[j]!;
+      assert.ok(Math.abs(g) < 1e-6, `gradient ${j} = ${g}`);
+    }
+    assert.ok(Math.abs(residual.reduce((s, r) => s + r, 0) / X.length) < 1e-6);
+    // And it recovers the generating direction.
+    assert.ok(fit.weights[0]! > 1.2 && fit.weights[1]! < -0.5);
+  });
+
+  it('multinomial probabilities sum to one and the loss decreases monotonically', () => {
+    const design = gaussianDesign(500, 3, 4);
+    const y = Int32Array.from({ length: 500 }, (_, i) => (design.numeric[0]![i]! > 0.3 ? 2 : design.numeric[1]![i]! > 0 ? 1 : 0));
+    const losses: number[] = [];
+    const fit = fitLinear(design, y, { task: 'multiclass', classes: 3, l2: 1e-3, maxIterations: 200, onIteration: (_i, loss) => losses.push(loss) });
+    for (let i = 1; i < losses.length; i++) assert.ok(losses[i]! <= losses[i - 1]! + 1e-12);
+    const margins = linearMargins(design, fit.weights, fit.intercepts, 3);
+    assert.ok(meanLoss('multiclass', margins, y, 3) < Math.log(3) / 2);
+  });
+
+  it('is deterministic and splits stratified by class', () => {
+    const strata = Int32Array.from({ length: 1000 }, (_, i) => (i % 10 === 0 ? 1 : 0));
+    const rows = Int32Array.from({ length: 1000 }, (_, i) => i);
+    const a = splitRows(rows, { seed: 1, validationFraction: 0.15, testFraction: 0.15, strata });
+    const b = splitRows(rows, { seed: 1, validationFraction: 0.15, testFraction: 0.15, strata });
+    assert.deepEqual(a, b);
+    assert.equal(a.train.length + a.validation.length + a.test.length, 1000);
+    assert.equal([...a.test].filter((r) => strata[r] === 1).length, 15);
+    assert.equal([...a.validation].filter((r) => strata[r] === 1).length, 15);
+    assert.equal(new Set([...a.train, ...a.validation, ...a.test]).size, 1000);
+  });
+});

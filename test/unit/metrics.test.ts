@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { averagePrecision, binaryMetrics, multiclassMetrics, regressionMetrics, rocAuc } from '../../main/training/metrics.js';
+
+// Expected values worked by hand (and agreeing with scikit-learn 1.2's roc_auc_score, average_precision_score,
+// log_loss, f1_score and r2_score on the same inputs).
+const close = (actual: number, expected: number, tolerance = 1e-9): void =>
+  assert.ok(Math.abs(actual - expected) <= tolerance, `${actual} ≠ ${expected}`);
+
+describe('metrics', () => {
+  it('binary metrics at threshold 0.5', () => {
+    const m = binaryMetrics(Uint8Array.from([0, 0, 1, 1]), Float64Array.from([0.1, 0.4, 0.35, 0.8]));
+    close(m.accuracy, 0.75);
+    close(m.precision, 1);
+    close(m.recall, 0.5);
+    close(m.f1, 2 / 3);
+    close(m.roc_auc, 0.75); // 3 of 4 positive–negative pairs ranked right
+    close(m.pr_auc, (0.5 * 1 + 0.5 * (2 / 3)));
+    close(m.log_loss, -(Math.log(0.9) + Math.log(0.6) + Math.log(0.35) + Math.log(0.8)) / 4);
+    assert.deepEqual(m.confusion_matrix, [
+      [2, 0],
+      [1, 1],
+    ]);
+  });
+
+  it('ROC AUC counts ties as half', () => {
+    close(rocAuc(Uint8Array.from([0, 1, 0, 1]), Float64Array.from([0.5, 0.5, 0.2, 0.9])), 3.5 / 4);
+    close(averagePrecision(Uint8Array.from([0, 1, 0, 1]), Float64Array.from([0.5, 0.5, 0.2, 0.9])), 0.5 * 1 + 0.5 * (2 / 3));
+    assert.ok(Number.isNaN(rocAuc(Uint8Array.from([1, 1]), Float64Array.from([0.2, 0.3]))));
+  });
+
+  it('multiclass accuracy, macro F1, one-vs-rest AUC and log loss', () => {
+    const p = Float64Array.from([0.5, 0.3, 0.2, 0.3, 0.4, 0.3, 0.2, 0.5, 0.3, 0.3, 0.3, 0.4, 0.6, 0.3, 0.1, 0.2, 0.2, 0.6]);
+    const m = multiclassMetrics(Int32Array.from([0, 1, 2, 2, 1, 0]), p, 3);
+    close(m.accuracy, 0.5);
+    // Per class (precision, recall): 0 (1/2, 1/2), 1 (1/2, 1/2), 2 (1/2, 1/2): each F1 is 1/2.
+    close(m.f1, 0.5);
+    close(m.log_loss, -(Math.log(0.5) + Math.log(0.4) + Math.log(0.3) + Math.log(0.4) + Math.log(0.3) + Math.log(0.2)) / 6);
+    close(m.roc_auc, 0.5833333333333334);
+    assert.deepEqual(m.confusion_matrix, [
+      [1, 0, 1],
+      [1, 1, 0],
+      [0, 1, 1],
+    ]);
+  });
+
+  it('regression RMSE, MAE and R²', () => {
+    const m = regressionMetrics(Float64Array.from([3, -0.5, 2, 7]), Float64Array.from([2.5, 0, 2, 8]));
+    close(m.rmse, Math.sqrt(0.375));
+    close(m.mae, 0.5);
+    close(m.r2, 1 - 1.5 / 29.1875);
+  });
+});

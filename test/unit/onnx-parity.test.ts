@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { readCsv } from '../../main/data/csv.js';
+import { exportLinearToOnnx } from '../../main/registry/onnx/export-linear.js';
+import { createSession } from '../../main/serving/onnx-runtime.js';
+import { Predictor, toPredictions } from '../../main/serving/predictor.js';
+import { predictLinear, type LinearModel } from '../../main/training/linear-model.js';
+import { designFromFrame, fitPreprocessor, rawInputsFromFrame, rawInputsFromRecords, type Task } from '../../main/training/preprocess.js';
+import { splitRows } from '../../main/training/split.js';
+import { maxAbsDifference } from '../../main/training/trainer.js';
+import { fitLinear } from '../../workers/linear/fit-linear.js';
+import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
+
+const tmp = tempDir();
+after(tmp.cleanup);
+
+async function trainModel(task: Task): Promise<{ model: LinearModel; heldOut: Int32Array; frame: Awaited<ReturnType<typeof readCsv>>['frame'] }> {
+  const { frame } = await readCsv(writeFile(tmp.dir, `${task}.csv`, syntheticCsv(task, 4000)));
+  const target = { binary: 'label', multiclass: 'kind', regression: 'amount' }[task];
+  const split = splitRows(Int32Array.from({ length: frame.rowCount }, (_, i) => i), { seed: 1, validationFraction: 0, testFraction: 0.25 });
+  const prep = fitPreprocessor(frame, split.train, target);
+  const targetColumn = frame.columns.find((c) => c.name === target)!;
+  const classes = targetColumn.kind === 'string' ? [...targetColumn.dictionary].sort() : null;
+  const targets =
+    targetColumn.kind === 'string'
+      ? Int32Array.from(split.train, (r) => classes!.indexOf(targetColumn.dictionary[targetColumn.codes[r]!]!))
+      : Float64Array.from(split.train, (r) => targetColumn.values[r]!);
+  const design = designFromFrame(prep, frame, split.train);
+  const fit = fitLinear(design, targets, { task, classes: classes?.length ?? 0, l2: 1e-3, maxIterations: 300 });
+  const model: LinearModel = {
+    format: 'hearth.linear/1',
+    task,
+    target,
+    classes,
+    preprocessor: prep,
+    outputs: fit.outputs,
+    dimension: design.dimension,
+    weights: Array.from(fit.weights),
+    intercepts: Array.from(fit.intercepts),
+  };
+  return { model, heldOut: split.test, frame };
+}
+
+describe('ONNX export', () => {
+  for (const task of ['binary', 'multiclass', 'regression'] as const) {
+    it(`${task}: ONNX Runtime predicts what the TypeScript model predicts (held-out rows, within 1e-5)`, async () => {
+      const { model, heldOut, frame } = await trainModel(task);
+      const held = {
+        rowCount: heldOut.length,
+        columns: frame.columns.map((c) =>
+          c.kind === 'numeric' ? { ...c, values: Float64Array.from(heldOut, (r) => c.values[r]!) } : { ...c, codes: Int32Array.from(heldOut, (r) => c.codes[r]!) },
+        ),
+      };
+      assert.ok(held.rowCount >= 900);
+      const raw = rawInputsFromFrame(model.preprocessor, held);
+      const loaded = await createSession(exportLinearToOnnx(model, 'test'));
+      const onnx = await new Predictor('m', 1, model, loaded).run(raw);
+      const ts = predictLinear(model, raw);
+      assert.ok(maxAbsDifference(onnx, ts) < 1e-5, `max difference ${maxAbsDifference(onnx, ts)}`);
+      if (onnx.kind === 'classification') {
+        // The label is the argmax of the probabilities.
+        const predictions = toPredictions(onnx);
+        const k = onnx.classes.length;
+        predictions.forEach((p, i) => {
+          assert.ok('label' in p);
+          const probabilities = onnx.probabilities.subarray(i * k, i * k + k);
+          const sum = probabilities.reduce((s, v) => s + v, 0);
+          assert.ok(Math.abs(sum - 1) < 1e-9);
+          assert.equal(p.label, onnx.classes[probabilities.indexOf(Math.max(...probabilities))]);
+        });
+      }
+      await loaded.session.release();
+    });
+  }
+
+  it('imputes missing inputs and ignores unseen levels the same way in both predictors', async () => {
+    const { model } = await trainModel('binary');
+    const records = [
+      { x1: null, x2: null, colour: null, flag: null },
+      { x1: 0.5, x2: 3, colour: 'purple', flag: true },
+      { x1: '1.25', x2: 2, colour: 'red', flag: 'false' },
+    ];
+    const raw = rawInputsFromRecords(model.preprocessor, records);
+    const loaded = await createSession(exportLinearToOnnx(model, 'test'));
+    const onnx = await new Predictor('m', 1, model, loaded).run(raw);
+    const ts = predictLinear(model, raw);
+    assert.ok(maxAbsDifference(onnx, ts) < 1e-12);
+    await loaded.session.release();
+  });
+});
