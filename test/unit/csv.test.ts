@@ -60,7 +60,10 @@ describe('CSV reader', () => {
     assert.equal(column(frame, 'a').type, 'number');
     assert.equal(cellValue(column(frame, 'a'), 2), 3.5);
     assert.equal(column(frame, 'b').kind, 'string');
-    assert.deepEqual([0, 1, 2].map((r) => cellValue(column(frame, 'b'), r)), ['1', 'x', '2']);
+    assert.deepEqual(
+      [0, 1, 2].map((r) => cellValue(column(frame, 'b'), r)),
+      ['1', 'x', '2'],
+    );
   });
 
   it('detects the delimiter, a UTF-8 BOM and CRLF line ends', async () => {
@@ -68,7 +71,10 @@ describe('CSV reader', () => {
     assert.equal(semicolon.dialect.delimiter, ';');
     assert.equal(semicolon.dialect.bom, true);
     assert.equal(semicolon.dialect.lineEnding, 'CRLF');
-    assert.deepEqual(semicolon.frame.columns.map((c) => c.name), ['a', 'b', 'c']);
+    assert.deepEqual(
+      semicolon.frame.columns.map((c) => c.name),
+      ['a', 'b', 'c'],
+    );
     assert.equal(cellValue(column(semicolon.frame, 'b'), 0), 'x;y');
     assert.equal(cellValue(column(semicolon.frame, 'c'), 1), 6);
     const tabs = await readCsv(file('a\tb\n1\t2\n'));
@@ -80,7 +86,10 @@ describe('CSV reader', () => {
     assert.equal(frame.rowCount, 3);
     assert.equal(cellValue(column(frame, 'text'), 0), 'say "hi"');
     assert.equal(cellValue(column(frame, 'text'), 1), 'two\nlines');
-    assert.deepEqual(quarantined.map((q) => [q.line, q.reason]), [[5, 'expected 2 fields, found 3']]);
+    assert.deepEqual(
+      quarantined.map((q) => [q.line, q.reason]),
+      [[5, 'expected 2 fields, found 3']],
+    );
   });
 
   it('quarantines ragged rows with their line numbers and keeps the rest', async () => {
@@ -97,20 +106,33 @@ describe('CSV reader', () => {
 
   it('quarantines broken quoting without losing the following rows', async () => {
     const { frame, quarantined } = await readCsv(file('a,b\n1,"ok"\n2,"bad"x\n3,"never closed\n4,fine\n5,"also fine"\n'));
-    assert.deepEqual(quarantined.map((q) => [q.line, q.reason]), [
-      [3, 'unexpected character after a closing quote'],
-      [4, 'unterminated quoted field'],
-    ]);
-    assert.deepEqual([0, 1, 2].map((r) => cellValue(column(frame, 'a'), r)), [1, 4, 5]);
+    assert.deepEqual(
+      quarantined.map((q) => [q.line, q.reason]),
+      [
+        [3, 'unexpected character after a closing quote'],
+        [4, 'unterminated quoted field'],
+      ],
+    );
+    assert.deepEqual(
+      [0, 1, 2].map((r) => cellValue(column(frame, 'a'), r)),
+      [1, 4, 5],
+    );
     assert.equal(cellValue(column(frame, 'b'), 2), 'also fine');
   });
 
   it('quarantines rows that are not valid UTF-8', async () => {
-    const bytes = Buffer.concat([Buffer.from('a,b\n1,caf\xc3\xa9\n2,', 'latin1'), Buffer.from([0xff, 0xfe]), Buffer.from('\n3,ok\n')]);
+    const bytes = Buffer.concat([
+      Buffer.from('a,b\n1,caf\xc3\xa9\n2,', 'latin1'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('\n3,ok\n'),
+    ]);
     const { frame, quarantined } = await readCsv(file(bytes));
     assert.equal(frame.rowCount, 2);
     assert.equal(cellValue(column(frame, 'b'), 0), 'café');
-    assert.deepEqual(quarantined.map((q) => [q.line, q.reason]), [[3, 'invalid UTF-8']]);
+    assert.deepEqual(
+      quarantined.map((q) => [q.line, q.reason]),
+      [[3, 'invalid UTF-8']],
+    );
   });
 
   it('rejects an empty file, a header-only file and a binary file with coded errors', async () => {
@@ -136,7 +158,10 @@ describe('CSV reader', () => {
 
   it('names blank and duplicate headers', async () => {
     const { frame } = await readCsv(file('a,,a\n1,2,3\n'));
-    assert.deepEqual(frame.columns.map((c) => c.name), ['a', 'column_2', 'a_2']);
+    assert.deepEqual(
+      frame.columns.map((c) => c.name),
+      ['a', 'column_2', 'a_2'],
+    );
   });
 
   it('parses numbers exactly as JavaScript does', () => {

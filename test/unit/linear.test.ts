@@ -9,7 +9,13 @@ import { fitLinear, meanLoss } from '../../workers/linear/fit-linear.js';
 function gaussianDesign(rows: number, columns: number, seed: number): Design {
   const random = seededRandom(seed);
   const numeric = Array.from({ length: columns }, () => Float64Array.from({ length: rows }, () => random() * 2 - 1));
-  return { rows, numeric, categorical: [Int32Array.from({ length: rows }, () => Math.floor(random() * 3))], offsets: [columns], dimension: columns + 3 };
+  return {
+    rows,
+    numeric,
+    categorical: [Int32Array.from({ length: rows }, () => Math.floor(random() * 3))],
+    offsets: [columns],
+    dimension: columns + 3,
+  };
 }
 
 /** Dense copy of a design: the reference solutions below use plain matrix algebra. */
@@ -55,7 +61,10 @@ describe('linear learner', () => {
     const xMean = Array.from({ length: d }, (_, j) => X.reduce((s, r) => s + r[j]!, 0) / n);
     const yMean = y.reduce((s, v) => s + v, 0) / n;
     const A = Array.from({ length: d }, (_, i) =>
-      Array.from({ length: d }, (_, j) => X.reduce((s, r) => s + (r[i]! - xMean[i]!) * (r[j]! - xMean[j]!), 0) / n + (i === j ? l2 : 0)),
+      Array.from(
+        { length: d },
+        (_, j) => X.reduce((s, r) => s + (r[i]! - xMean[i]!) * (r[j]! - xMean[j]!), 0) / n + (i === j ? l2 : 0),
+      ),
     );
     const rhs = Array.from({ length: d }, (_, i) => X.reduce((s, r, k) => s + (r[i]! - xMean[i]!) * (y[k]! - yMean), 0) / n);
     const w = solve(A, rhs);
@@ -88,7 +97,13 @@ describe('linear learner', () => {
     const design = gaussianDesign(500, 3, 4);
     const y = Int32Array.from({ length: 500 }, (_, i) => (design.numeric[0]![i]! > 0.3 ? 2 : design.numeric[1]![i]! > 0 ? 1 : 0));
     const losses: number[] = [];
-    const fit = fitLinear(design, y, { task: 'multiclass', classes: 3, l2: 1e-3, maxIterations: 200, onIteration: (_i, loss) => losses.push(loss) });
+    const fit = fitLinear(design, y, {
+      task: 'multiclass',
+      classes: 3,
+      l2: 1e-3,
+      maxIterations: 200,
+      onIteration: (_i, loss) => losses.push(loss),
+    });
     for (let i = 1; i < losses.length; i++) assert.ok(losses[i]! <= losses[i - 1]! + 1e-12);
     const margins = linearMargins(design, fit.weights, fit.intercepts, 3);
     assert.ok(meanLoss('multiclass', margins, y, 3) < Math.log(3) / 2);

@@ -15,7 +15,7 @@ describe('metrics', () => {
     close(m.recall, 0.5);
     close(m.f1, 2 / 3);
     close(m.roc_auc, 0.75); // 3 of 4 positive–negative pairs ranked right
-    close(m.pr_auc, (0.5 * 1 + 0.5 * (2 / 3)));
+    close(m.pr_auc, 0.5 * 1 + 0.5 * (2 / 3));
     close(m.log_loss, -(Math.log(0.9) + Math.log(0.6) + Math.log(0.35) + Math.log(0.8)) / 4);
     assert.deepEqual(m.confusion_matrix, [
       [2, 0],

@@ -5,7 +5,13 @@ import { exportLinearToOnnx } from '../../main/registry/onnx/export-linear.js';
 import { createSession } from '../../main/serving/onnx-runtime.js';
 import { Predictor, toPredictions } from '../../main/serving/predictor.js';
 import { predictLinear, type LinearModel } from '../../main/training/linear-model.js';
-import { designFromFrame, fitPreprocessor, rawInputsFromFrame, rawInputsFromRecords, type Task } from '../../main/training/preprocess.js';
+import {
+  designFromFrame,
+  fitPreprocessor,
+  rawInputsFromFrame,
+  rawInputsFromRecords,
+  type Task,
+} from '../../main/training/preprocess.js';
 import { splitRows } from '../../main/training/split.js';
 import { maxAbsDifference } from '../../main/training/trainer.js';
 import { fitLinear } from '../../workers/linear/fit-linear.js';
@@ -14,10 +20,15 @@ import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
 const tmp = tempDir();
 after(tmp.cleanup);
 
-async function trainModel(task: Task): Promise<{ model: LinearModel; heldOut: Int32Array; frame: Awaited<ReturnType<typeof readCsv>>['frame'] }> {
+async function trainModel(
+  task: Task,
+): Promise<{ model: LinearModel; heldOut: Int32Array; frame: Awaited<ReturnType<typeof readCsv>>['frame'] }> {
   const { frame } = await readCsv(writeFile(tmp.dir, `${task}.csv`, syntheticCsv(task, 4000)));
   const target = { binary: 'label', multiclass: 'kind', regression: 'amount' }[task];
-  const split = splitRows(Int32Array.from({ length: frame.rowCount }, (_, i) => i), { seed: 1, validationFraction: 0, testFraction: 0.25 });
+  const split = splitRows(
+    Int32Array.from({ length: frame.rowCount }, (_, i) => i),
+    { seed: 1, validationFraction: 0, testFraction: 0.25 },
+  );
   const prep = fitPreprocessor(frame, split.train, target);
   const targetColumn = frame.columns.find((c) => c.name === target)!;
   const classes = targetColumn.kind === 'string' ? [...targetColumn.dictionary].sort() : null;
@@ -48,7 +59,9 @@ describe('ONNX export', () => {
       const held = {
         rowCount: heldOut.length,
         columns: frame.columns.map((c) =>
-          c.kind === 'numeric' ? { ...c, values: Float64Array.from(heldOut, (r) => c.values[r]!) } : { ...c, codes: Int32Array.from(heldOut, (r) => c.codes[r]!) },
+          c.kind === 'numeric'
+            ? { ...c, values: Float64Array.from(heldOut, (r) => c.values[r]!) }
+            : { ...c, codes: Int32Array.from(heldOut, (r) => c.codes[r]!) },
         ),
       };
       assert.ok(held.rowCount >= 900);

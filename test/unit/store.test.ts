@@ -23,7 +23,10 @@ describe('migrations', () => {
     assert.match(rows[0]!.hash, /^[0-9a-f]{64}$/);
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     assert.throws(
-      () => db.prepare('INSERT INTO blobs (digest, size, media_type, created_at) VALUES (?, ?, ?, ?)').run('d', 'not a number', 'x', 'y'),
+      () =>
+        db
+          .prepare('INSERT INTO blobs (digest, size, media_type, created_at) VALUES (?, ?, ?, ?)')
+          .run('d', 'not a number', 'x', 'y'),
       /cannot store TEXT value in INTEGER column/,
     );
     db.close();
@@ -35,7 +38,10 @@ describe('migrations', () => {
     const raw = new Database(file);
     raw.prepare("INSERT INTO schema_migrations (id, name, hash, applied_at) VALUES (999, 'future', 'x', 'now')").run();
     raw.close();
-    assert.throws(() => openDatabase(file), (e: unknown) => e instanceof HearthError && e.code === 'STORE_INCOMPATIBLE' && /newer Hearth/.test(e.message));
+    assert.throws(
+      () => openDatabase(file),
+      (e: unknown) => e instanceof HearthError && e.code === 'STORE_INCOMPATIBLE' && /newer Hearth/.test(e.message),
+    );
   });
 
   it('refuse a database whose recorded migration differs from the code', () => {
@@ -44,12 +50,18 @@ describe('migrations', () => {
     const raw = new Database(file);
     raw.prepare("UPDATE schema_migrations SET hash = 'tampered' WHERE id = 1").run();
     raw.close();
-    assert.throws(() => openDatabase(file), (e: unknown) => e instanceof HearthError && e.code === 'STORE_INCOMPATIBLE');
+    assert.throws(
+      () => openDatabase(file),
+      (e: unknown) => e instanceof HearthError && e.code === 'STORE_INCOMPATIBLE',
+    );
   });
 
   it('roll back a failing migration whole', () => {
     const file = join(tmp.dir, 'd.db');
-    const broken = [...migrations, { id: migrations.length + 1, name: 'broken', sql: 'CREATE TABLE ok_table (x INTEGER) STRICT; THIS IS NOT SQL;' }];
+    const broken = [
+      ...migrations,
+      { id: migrations.length + 1, name: 'broken', sql: 'CREATE TABLE ok_table (x INTEGER) STRICT; THIS IS NOT SQL;' },
+    ];
     assert.throws(() => openDatabase(file, broken));
     const db = openDatabase(file);
     assert.equal((db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'ok_table'").get() as { n: number }).n, 0);
@@ -78,6 +90,9 @@ describe('blob store', () => {
     const { digest } = blobs.put(Buffer.from('precious'));
     writeFileSync(blobs.pathOf(digest), 'tampered');
     assert.throws(() => blobs.get(digest), /damaged/);
-    assert.throws(() => blobs.pathOf('sha256:../../etc/passwd'), (e: unknown) => e instanceof HearthError && e.code === 'VALIDATION_FAILED');
+    assert.throws(
+      () => blobs.pathOf('sha256:../../etc/passwd'),
+      (e: unknown) => e instanceof HearthError && e.code === 'VALIDATION_FAILED',
+    );
   });
 });

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ApiError } from '../../main/contracts/client.js';
+import { tempDir, writeFile } from '../helpers.js';
+import { startHarness, type Harness } from './harness.js';
+
+/** Every table's rows and every blob file: what "the store is unchanged" means. */
+function snapshot(h: Harness): string {
+  const tables = h.engine.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+    name: string;
+  }[];
+  const rows = tables.map((t) => [t.name, h.engine.db.prepare(`SELECT * FROM "${t.name}" ORDER BY rowid`).all()]);
+  const blobs = readdirSync(join(h.dataDir, 'blobs'), { recursive: true }).map(String).sort();
+  return JSON.stringify({ rows, blobs });
+}
+
+describe('bad input', () => {
+  let h: Harness;
+  const files = tempDir();
+  before(async () => {
+    h = await startHarness('in-process');
+    await h.client.call('datasets.ingest', { name: 'good', path: writeFile(files.dir, 'good.csv', 'a,b\n1,x\n2,y\n') });
+  });
+  after(async () => {
+    await h.close();
+    files.cleanup();
+  });
+
+  const rejected: [string, string | Buffer, string][] = [
+    ['an empty file', '', 'empty'],
+    ['a header-only file', 'a,b,c\r\n', 'header-only'],
+    ['a binary file', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0x08, 0x00]), 'binary'],
+    ['a 50 MB single line', 'y'.repeat(50 * 1024 * 1024), 'header-too-long'],
+    ['a file where no row parses', 'a,b\n1\n2\n3\n', 'all-quarantined'],
+  ];
+  for (const [label, content, reason] of rejected) {
+    it(`rejects ${label} with INVALID_INPUT and leaves the store unchanged`, async () => {
+      const before = snapshot(h);
+      await assert.rejects(
+        h.client.call('datasets.ingest', { name: 'good', path: writeFile(files.dir, 'bad.csv', content) }),
+        (e: unknown) => {
+          assert.ok(e instanceof ApiError);
+          assert.equal(e.code, 'INVALID_INPUT');
+          assert.equal((e.details as { reason: string }).reason, reason);
+          return true;
+        },
+      );
+      assert.equal(snapshot(h), before);
+    });
+  }
+
+  it('loads the good rows of a damaged file and quarantines the rest with line numbers', async () => {
+    const content = Buffer.concat([
+      Buffer.from('id,name,score\n1,ann,3.5\n2,bob\n3,"carl ""c""",4\n4,"dee"x,5\n5,'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from(',6\n6,"unterminated,7\n7,eve,8\n'),
+    ]);
+    const result = await h.client.call('datasets.ingest', {
+      name: 'damaged',
+      path: writeFile(files.dir, 'damaged.csv', content),
+    });
+    assert.equal(result.rows, 3);
+    assert.equal(result.quarantined, 4);
+    const q = await h.client.call('datasets.quarantine', { name: 'damaged' });
+    assert.deepEqual(
+      q.rows.map((r) => [r.line, r.reason]),
+      [
+        [3, 'expected 3 fields, found 2'],
+        [5, 'unexpected character after a closing quote'],
+        [6, 'invalid UTF-8'],
+        [7, 'unterminated quoted field'],
+      ],
+    );
+  });
+});

@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ApiEvent } from '../../main/contracts/api.js';
+import { ApiError, type Client } from '../../main/contracts/client.js';
+import { syntheticCsv } from '../helpers.js';
+import { startHarness, type Harness } from './harness.js';
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(promise, (e: unknown) => {
+    assert.ok(e instanceof ApiError, String(e));
+    assert.equal(e.code, code, e.message);
+    return true;
+  });
+}
+
+async function waitForJob(client: Client, jobId: string) {
+  for (;;) {
+    const job = await client.call('training.get', { jobId });
+    if (job.status !== 'queued' && job.status !== 'running') return job;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// One suite, run over both transports: what a client sees must not depend on how it reaches the engine.
+for (const transport of ['in-process', 'http'] as const) {
+  describe(`API contract over ${transport}`, () => {
+    let h: Harness;
+    let client: Client;
+    before(async () => {
+      h = await startHarness(transport);
+      client = h.client;
+    });
+    after(async () => h.close());
+
+    it('reports the system', async () => {
+      const info = await client.call('system.info', {});
+      assert.match(info.version, /^\d+\.\d+\.\d+/);
+      assert.equal(info.onnxRuntime.version, '1.30.0');
+    });
+
+    it('ingests an upload as an immutable version with a profile and a quarantine', async () => {
+      const csv = syntheticCsv('binary', 1500) + '1,2,3\n';
+      const uploadId = await client.upload(new Blob([csv]), 'customers.csv');
+      const result = await client.call('datasets.ingest', { name: 'customers', uploadId, fileName: 'customers.csv' });
+      assert.equal(result.dataset, 'customers');
+      assert.equal(result.version, 1);
+      assert.equal(result.rows, 1500);
+      assert.equal(result.quarantined, 1);
+      assert.deepEqual(
+        result.columns.map((c) => `${c.name}:${c.type}`),
+        ['x1:number', 'x2:number', 'colour:categorical', 'flag:boolean', 'label:categorical'],
+      );
+      assert.match(result.contentHash, /^sha256:[0-9a-f]{64}$/);
+      const quarantine = await client.call('datasets.quarantine', { name: 'customers' });
+      assert.deepEqual(quarantine.rows, [{ line: 1502, reason: 'expected 5 fields, found 3', raw: '1,2,3\n' }]);
+      const detail = await client.call('datasets.version', { name: 'customers', version: 1 });
+      const x1 = detail.profile.find((p) => p.name === 'x1')!;
+      assert.equal(x1.count + x1.missing, 1500);
+      assert.ok(x1.missing > 30 && x1.missing < 120);
+      assert.equal(
+        x1.histogram.reduce((s, b) => s + b.count, 0),
+        x1.count,
+      );
+      assert.equal(detail.profile.find((p) => p.name === 'colour')!.distinct, 4);
+      // The same bytes again make version 2 with the same content hash: versions are snapshots, never edits.
+      const again = await client.call('datasets.ingest', {
+        name: 'customers',
+        uploadId: await client.upload(new Blob([csv]), 'c.csv'),
+      });
+      assert.equal(again.version, 2);
+      assert.equal(again.contentHash, result.contentHash);
+      assert.deepEqual(
+        (await client.call('datasets.list', {})).map((d) => [d.name, d.latestVersion, d.versions]),
+        [['customers', 2, 2]],
+      );
+    });
+
+    it('trains in a worker with progress events, registers the version and sets production', async () => {
+      const events: ApiEvent[] = [];
+      const unsubscribe = client.on((e) => events.push(e));
+      await new Promise((r) => setTimeout(r, 100)); // let the event stream connect
+      const job = await client.call('training.start', {
+        dataset: 'customers',
+        target: 'label',
+        algorithm: 'linear',
+        model: 'churn',
+      });
+      const done = await waitForJob(client, job.id);
+      await new Promise((r) => setTimeout(r, 100));
+      unsubscribe();
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+      assert.deepEqual(Object.keys(done.result!.metrics).sort(), [
+        'accuracy',
+        'f1',
+        'log_loss',
+        'pr_auc',
+        'precision',
+        'recall',
+        'roc_auc',
+      ]);
+      assert.ok(done.result!.metrics.roc_auc! > 0.75, `roc_auc ${done.result!.metrics.roc_auc}`);
+      assert.ok(events.some((e) => e.name === 'training.progress' && e.data.jobId === job.id && e.data.iteration >= 1));
+      assert.ok(events.some((e) => e.name === 'training.did-finish' && e.data.id === job.id));
+      const models = await client.call('models.list', {});
+      assert.deepEqual(
+        models.map((m) => [m.name, m.task, m.aliases]),
+        [['churn', 'binary', { production: 1 }]],
+      );
+      const info = await client.call('models.version', { name: 'churn' });
+      assert.equal(info.dataset.version, 2);
+      assert.ok((info.report.onnxParityMaxAbsDiff as number) < 1e-9);
+    });
+
+    it('predicts through the served ONNX graph', async () => {
+      const result = await client.call('models.predict', {
+        name: 'churn',
+        rows: [
+          { x1: 2, x2: 1, colour: 'red', flag: true },
+          { x1: -2, x2: 6, colour: 'green', flag: false },
+          { x1: null, x2: null, colour: null, flag: null },
+        ],
+      });
+      assert.equal(result.version, 1);
+      const [high, low] = result.predictions as { label: string; probabilities: Record<string, number> }[];
+      assert.equal(high!.label, 'good');
+      assert.equal(low!.label, 'bad');
+      for (const p of result.predictions) {
+        assert.ok('probabilities' in p);
+        assert.ok(Math.abs(p.probabilities.good! + p.probabilities.bad! - 1) < 1e-12);
+      }
+    });
+
+    it('promotes and rolls back by moving the production alias', async () => {
+      const job = await client.call('training.start', {
+        dataset: 'customers',
+        datasetVersion: 1,
+        target: 'label',
+        model: 'churn',
+        l2: 0.1,
+      });
+      assert.equal((await waitForJob(client, job.id)).status, 'succeeded');
+      assert.deepEqual((await client.call('models.list', {}))[0]!.aliases, { production: 1 });
+      assert.deepEqual(await client.call('models.promote', { name: 'churn', version: 2 }), {
+        model: 'churn',
+        alias: 'production',
+        version: 2,
+        previousVersion: 1,
+      });
+      assert.equal((await client.call('models.predict', { name: 'churn', rows: [{ x1: 1 }] })).version, 2);
+      assert.deepEqual(await client.call('models.rollback', { name: 'churn' }), {
+        model: 'churn',
+        alias: 'production',
+        version: 1,
+        previousVersion: 2,
+      });
+      await expectCode(client.call('models.rollback', { name: 'churn' }), 'CONFLICT');
+      await expectCode(client.call('models.promote', { name: 'churn', version: 9 }), 'NOT_FOUND');
+    });
+
+    it('cancels a job and leaves the registry as it was', async () => {
+      const before = await client.call('models.versions', { name: 'churn' });
+      const job = await client.call('training.start', {
+        dataset: 'customers',
+        target: 'label',
+        model: 'churn',
+        maxIterations: 10_000,
+        l2: 0,
+      });
+      await client.call('training.cancel', { jobId: job.id });
+      const done = await waitForJob(client, job.id);
+      assert.equal(done.status, 'cancelled');
+      assert.equal(done.error?.code, 'CANCELLED');
+      assert.equal((await client.call('models.versions', { name: 'churn' })).length, before.length);
+    });
+
+    it('answers bad calls with coded errors', async () => {
+      await expectCode(client.call('datasets.version', { name: 'nope' }), 'NOT_FOUND');
+      await expectCode(client.call('training.start', { dataset: 'customers', target: 'missing-column' }), 'VALIDATION_FAILED');
+      await expectCode(
+        client.call('training.start', { dataset: 'customers', target: 'colour', task: 'binary' }),
+        'VALIDATION_FAILED',
+      );
+      await expectCode(
+        client.call('datasets.ingest', { name: 'bad name!', uploadId: '00000000-0000-0000-0000-000000000000' }),
+        'VALIDATION_FAILED',
+      );
+      await expectCode(client.call('models.predict', { name: 'churn', rows: [{ x1: 'not a number' }] }), 'VALIDATION_FAILED');
+      await expectCode(client.call('nope.method' as 'system.info', {}), 'NOT_FOUND');
+      // Local paths are for the CLI only: over HTTP they are refused.
+      const pathIngest = client.call('datasets.ingest', { name: 'etc', path: '/nonexistent/hearth/file.csv' });
+      if (transport === 'http') await expectCode(pathIngest, 'FORBIDDEN');
+      else await expectCode(pathIngest, 'NOT_FOUND');
+    });
+  });
+}
