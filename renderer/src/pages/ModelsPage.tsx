@@ -215,7 +215,7 @@ export function ModelsPage() {
                       margin={{ left: 200 }}
                     >
                       <XAxis type="number" />
-                      <YAxis type="category" dataKey="name" width={200} />
+                      <YAxis type="category" dataKey="name" width={200} interval={0} />
                       <Tooltip />
                       <Bar dataKey="weight" fill="#2a6bb4" isAnimationActive={false} />
                     </BarChart>

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
+
+const bin = fileURLToPath(new URL('../../../bin/hearth.js', import.meta.url));
+const artifacts = fileURLToPath(new URL('../../../test-results/', import.meta.url));
+const token = 'e2e-token-abcdefghijklmnop';
+
+/** Selectors live here, not in the test steps. */
+class ConsolePage {
+  constructor(readonly page: Page) {}
+  nav(name: 'datasets' | 'train' | 'models' | 'predict') {
+    return this.page.getByTestId(`nav-${name}`).click();
+  }
+  ready() {
+    return this.page.locator('[data-ready="true"]').waitFor();
+  }
+  async upload(path: string, name: string) {
+    await this.page.getByTestId('dataset-name').fill(name);
+    await this.page.getByTestId('upload-input').setInputFiles(path);
+    return this.page.getByTestId('ingest-message').textContent();
+  }
+  async train(dataset: string, target: string, model: string) {
+    await this.nav('train');
+    await this.page.getByTestId('train-dataset').selectOption(dataset);
+    await this.page.getByTestId('train-target').selectOption(target);
+    await this.page.getByTestId('train-model').fill(model);
+    await this.page.getByTestId('train-start').click();
+    await this.page.locator('[data-testid="train-job"][data-status="succeeded"]').waitFor({ timeout: 60_000 });
+  }
+}
+
+function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--json', '--data-dir', dataDir], {
+    env: { ...process.env, HEARTH_TOKEN: token },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      try {
+        resolve({ child, url: (JSON.parse(out) as { url: string }).url });
+      } catch {
+        // not a whole document yet
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`hearth serve exited with ${code}`)));
+  });
+}
+
+describe('web console in Chromium against a real hearth serve', () => {
+  const tmp = tempDir();
+  let server: { child: ChildProcess; url: string };
+  let browser: Browser;
+  let context: BrowserContext;
+  let ui: ConsolePage;
+  let failed = false;
+
+  before(async () => {
+    mkdirSync(artifacts, { recursive: true });
+    server = await startServer(`${tmp.dir}/data`);
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    await context.tracing.start({ screenshots: true, snapshots: true });
+    ui = new ConsolePage(await context.newPage());
+    await ui.page.goto(`${server.url}/#token=${token}`);
+    await ui.ready();
+  });
+
+  after(async () => {
+    // Keep a trace and a screenshot of a failure as test artifacts.
+    if (failed) {
+      await ui.page.screenshot({ path: `${artifacts}console-failure.png`, fullPage: true }).catch(() => undefined);
+      await context.tracing.stop({ path: `${artifacts}console-trace.zip` }).catch(() => undefined);
+    } else await context.tracing.stop();
+    await browser.close();
+    server.child.kill('SIGTERM');
+    tmp.cleanup();
+  });
+
+  const step = (name: string, fn: () => Promise<void>) =>
+    it(name, async () => {
+      try {
+        await fn();
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    });
+
+  void step('removes the token from the address bar', async () => {
+    assert.equal(new URL(ui.page.url()).hash, '');
+  });
+
+  void step('uploads a CSV and shows its profile with histograms', async () => {
+    const file = writeFile(tmp.dir, 'customers.csv', syntheticCsv('binary', 800, 5));
+    const message = await ui.upload(file, 'customers');
+    assert.match(message ?? '', /Ingested 800 rows into customers v1/);
+    await ui.page.getByTestId('profile-x1').locator('.recharts-surface').waitFor();
+    assert.equal(await ui.page.locator('[data-testid^="profile-"]').count(), 5);
+  });
+
+  void step('trains with a live loss curve, twice', async () => {
+    await ui.train('customers', 'label', 'churn');
+    await ui.page.getByTestId('train-job').locator('.recharts-line').first().waitFor();
+    assert.match((await ui.page.getByTestId('train-result').textContent()) ?? '', /Registered churn v1/);
+    await ui.train('customers', 'label', 'churn');
+    assert.match((await ui.page.getByTestId('train-result').textContent()) ?? '', /Registered churn v2/);
+  });
+
+  void step('shows metrics, the ROC curve and the confusion matrix', async () => {
+    await ui.nav('models');
+    await ui.page.getByTestId('model-detail').waitFor();
+    const auc = Number(await ui.page.getByTestId('metric-roc_auc').textContent());
+    assert.ok(auc > 0.7 && auc <= 1, `roc_auc ${auc}`);
+    await ui.page.getByTestId('roc-chart').locator('.recharts-line').waitFor();
+    await ui.page.getByTestId('confusion-matrix').waitFor();
+    await ui.page.screenshot({ path: `${artifacts}models-page.png`, fullPage: true });
+  });
+
+  void step('promotes version 2 to production', async () => {
+    assert.equal(await ui.page.getByTestId('aliases-1').textContent(), 'production');
+    await ui.page.getByTestId('promote-2').click();
+    await ui.page.getByTestId('aliases-2').filter({ hasText: 'production' }).waitFor();
+    assert.equal(await ui.page.getByTestId('aliases-1').textContent(), '');
+  });
+
+  void step('predicts one row from the form', async () => {
+    await ui.nav('predict');
+    await ui.page.getByTestId('input-x1').fill('2.5');
+    await ui.page.getByTestId('input-x2').fill('0');
+    await ui.page.getByTestId('input-colour').fill('red');
+    await ui.page.getByTestId('predict-submit').click();
+    await ui.page.getByTestId('predict-result').waitFor();
+    assert.equal(await ui.page.getByTestId('prediction-label').textContent(), 'good');
+    assert.match((await ui.page.getByTestId('predict-result').textContent()) ?? '', /^v2:/);
+  });
+});

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
+
+const bin = fileURLToPath(new URL('../../../bin/hearth.js', import.meta.url));
+const tmp = tempDir();
+after(tmp.cleanup);
+const dataDir = `${tmp.dir}/data`;
+
+function hearth(...args: string[]): {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  json: () => Record<string, unknown>;
+} {
+  const r = spawnSync(process.execPath, [bin, ...args, '--data-dir', dataDir], {
+    encoding: 'utf8',
+    env: { ...process.env, HEARTH_DATA_DIR: '' },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) as Record<string, unknown> };
+}
+
+describe('hearth CLI', () => {
+  const train = writeFile(tmp.dir, 'train.csv', syntheticCsv('regression', 2000, 1));
+  const holdout = writeFile(tmp.dir, 'holdout.csv', syntheticCsv('regression', 300, 2));
+
+  it('ingests with --json', () => {
+    const r = hearth('ingest', train, '--dataset', 'sales', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const out = r.json();
+    assert.deepEqual([out.dataset, out.version, out.rows, out.quarantined], ['sales', 1, 2000, 0]);
+    assert.deepEqual(
+      (out.columns as { name: string }[]).map((c) => c.name),
+      ['x1', 'x2', 'colour', 'flag', 'amount'],
+    );
+  });
+
+  it('trains with --json, with snake-case metric keys', () => {
+    const r = hearth('train', '--dataset', 'sales@1', '--target', 'amount', '--model', 'sales-amount', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const out = r.json();
+    assert.deepEqual([out.model, out.version, out.algorithm, out.task], ['sales-amount', 1, 'linear', 'regression']);
+    const metrics = out.metrics as Record<string, number>;
+    assert.deepEqual(Object.keys(metrics).sort(), ['mae', 'r2', 'rmse']);
+    assert.ok(metrics.r2! > 0.9, `r2 ${metrics.r2}`);
+  });
+
+  it('evaluates a labelled file and predicts a file to CSV', () => {
+    const e = hearth('evaluate', '--model', 'sales-amount@1', holdout, '--json');
+    assert.equal(e.status, 0, e.stderr);
+    const evaluation = e.json() as { model: string; version: number; metrics: Record<string, number> };
+    assert.equal(evaluation.version, 1);
+    // Noise (σ = 1) and 5% missing inputs, imputed by median, bound how low the error can go.
+    assert.ok(evaluation.metrics.rmse! > 0.9 && evaluation.metrics.rmse! < 3, `rmse ${evaluation.metrics.rmse}`);
+    assert.ok(evaluation.metrics.r2! > 0.85, `r2 ${evaluation.metrics.r2}`);
+    const out = `${tmp.dir}/predictions.csv`;
+    const p = hearth('predict', '--model', 'sales-amount', holdout, '--out', out);
+    assert.equal(p.status, 0, p.stderr);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    assert.equal(lines.length, 301);
+    assert.equal(lines[0], 'x1,x2,colour,flag,amount,prediction');
+  });
+
+  it('lists, promotes and rolls back models', () => {
+    assert.equal(hearth('train', '--dataset', 'sales', '--target', 'amount', '--model', 'sales-amount', '--l2', '0.5').status, 0);
+    const list = hearth('models', 'list', '--json');
+    assert.deepEqual((JSON.parse(list.stdout) as { aliases: Record<string, number> }[])[0]!.aliases, { production: 1 });
+    assert.deepEqual(hearth('models', 'promote', 'sales-amount', '2', '--json').json(), {
+      model: 'sales-amount',
+      alias: 'production',
+      version: 2,
+      previousVersion: 1,
+    });
+    assert.deepEqual(hearth('models', 'rollback', 'sales-amount', '--json').json(), {
+      model: 'sales-amount',
+      alias: 'production',
+      version: 1,
+      previousVersion: 2,
+    });
+  });
+
+  it('exits 2 on usage errors and 1 on failures, with a JSON error under --json', () => {
+    assert.equal(hearth('frobnicate').status, 2);
+    assert.equal(hearth('train', '--target', 'amount').status, 2);
+    assert.equal(hearth('ingest', train, '--dataset', 'x', '--bogus-flag').status, 2);
+    const missing = hearth('ingest', `${tmp.dir}/missing.csv`, '--dataset', 'x', '--json');
+    assert.equal(missing.status, 1);
+    assert.equal((missing.json().error as { code: string }).code, 'NOT_FOUND');
+    const rollback = hearth('models', 'rollback', 'sales-amount');
+    assert.equal(rollback.status, 1);
+    assert.match(rollback.stderr, /CONFLICT/);
+  });
+});
