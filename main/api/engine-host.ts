@@ -11,13 +11,12 @@ import { createHandlers } from './handlers.js';
  * The IPC adapter on the engine side: runs inside Electron's utility process and speaks to the shell through
  * `process.parentPort`. It imports nothing from electron; the message shapes are in main/desktop/bridge-protocol.ts.
  */
-interface ParentPort {
+export interface ParentPort {
   on(event: 'message', listener: (message: { data: unknown }) => void): void;
   postMessage(message: unknown): void;
 }
 
-export function runEngineHost(port: ParentPort): void {
-  const engine = Engine.open(resolveDataDir());
+export function runEngineHost(port: ParentPort, engine: Engine = Engine.open(resolveDataDir())): void {
   const handlers = createHandlers(engine);
   engine.events.subscribe((event) => port.postMessage({ type: 'event', event: event as ApiEvent }));
   port.on('message', ({ data }) => {

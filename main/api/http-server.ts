@@ -46,7 +46,7 @@ function isProtected(url: string): boolean {
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
   const { engine, handlers, auth } = options;
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 * 1024, disableRequestLogging: true });
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 * 1024 });
   // Uploads stream straight to disk instead of being buffered.
   app.addContentTypeParser(['application/octet-stream', 'text/csv', 'text/plain'], (_request, payload, done) =>
     done(null, payload),

@@ -5,7 +5,7 @@ import { nowIso, type Db } from '../store/database.js';
 import { arrowToFrame, frameToArrow } from './columnar.js';
 import { readCsv, type CsvReadOptions, type QuarantinedRow } from './csv.js';
 import { schemaOf, type Frame, type SchemaField } from './frame.js';
-import { profileFrame, type ColumnProfile } from './profile.js';
+import { profileFrameInWorkers, type ColumnProfile } from './profile.js';
 
 export interface DatasetVersionInfo {
   dataset: string;
@@ -78,11 +78,18 @@ export class DatasetStore {
   async ingestCsv(name: string, path: string, options: CsvReadOptions & { fileName?: string } = {}): Promise<IngestResult> {
     assertName('dataset', name);
     const result = await readCsv(path, options);
-    const arrow = frameToArrow(result.frame);
-    const profile = profileFrame(result.frame);
+    // Profiling runs in worker threads while this thread encodes and writes the version's blob.
+    const profiling = profileFrameInWorkers(result.frame);
     const schema = schemaOf(result.frame);
-    const blob = this.blobs.put(arrow);
+    let blob: ReturnType<BlobStore['put']>;
     try {
+      blob = this.blobs.put(frameToArrow(result.frame));
+    } catch (error) {
+      await profiling.catch(() => undefined);
+      throw error;
+    }
+    try {
+      const profile = await profiling;
       const version = this.db.transaction(() => {
         const now = nowIso();
         this.db

@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import type { Column, ColumnType, Frame } from './frame.js';
 
 /** Summary statistics of one column of one dataset version. */
@@ -75,16 +77,23 @@ export function profileColumn(column: Column, rowCount: number): ColumnProfile {
   const mean = n > 0 ? sum / n : Number.NaN;
   let squares = 0;
   for (let i = 0; i < n; i++) squares += (sorted[i]! - mean) ** 2;
+  // One pass over the sorted values: distinct count and the ten most frequent values (kept in a small array,
+  // not one object per distinct value, which on a continuous column would be a million allocations).
   let distinct = 0;
-  const runs: { value: number; count: number }[] = [];
+  const top: { value: number; count: number }[] = [];
   for (let i = 0; i < n;) {
     let j = i + 1;
     while (j < n && sorted[j] === sorted[i]) j++;
     distinct++;
-    runs.push({ value: sorted[i]!, count: j - i });
+    const count = j - i;
+    if (top.length < 10 || count > top[top.length - 1]!.count) {
+      let k = top.length < 10 ? top.length : top.length - 1;
+      while (k > 0 && top[k - 1]!.count < count) k--;
+      top.splice(k, 0, { value: sorted[i]!, count });
+      if (top.length > 10) top.pop();
+    }
     i = j;
   }
-  runs.sort((a, b) => b.count - a.count);
   const min = n > 0 ? sorted[0]! : Number.NaN;
   const max = n > 0 ? sorted[n - 1]! : Number.NaN;
   const histogram: ColumnProfile['histogram'] = [];
@@ -112,11 +121,40 @@ export function profileColumn(column: Column, rowCount: number): ColumnProfile {
     // Sample standard deviation (n − 1), as pandas reports it.
     std: n > 1 ? Math.sqrt(squares / (n - 1)) : null,
     quantiles: n > 0 ? quantileLevels.map((p) => ({ p, value: quantileSorted(sorted, p) })) : [],
-    topValues: runs.slice(0, 10).map((r) => ({ value: formatValue(column, r.value), count: r.count })),
+    topValues: top.map((r) => ({ value: formatValue(column, r.value), count: r.count })),
     histogram,
   };
 }
 
 export function profileFrame(frame: Frame): ColumnProfile[] {
   return frame.columns.map((c) => profileColumn(c, frame.rowCount));
+}
+
+/**
+ * Profiles a frame in worker threads, one per core (up to four): sorting each numeric column for its quantiles
+ * dominates, and columns are independent. Small frames are profiled inline, where a thread would cost more.
+ */
+export async function profileFrameInWorkers(frame: Frame): Promise<ColumnProfile[]> {
+  const threads = Math.min(4, availableParallelism(), frame.columns.length);
+  if (frame.rowCount < 50_000 || threads < 2) return profileFrame(frame);
+  const groups: number[][] = Array.from({ length: threads }, () => []);
+  frame.columns.forEach((_, i) => groups[i % threads]!.push(i));
+  const results = await Promise.all(
+    groups.map(
+      (indices) =>
+        new Promise<ColumnProfile[]>((resolve, reject) => {
+          const worker = new Worker(new URL('../../workers/profile-worker.js', import.meta.url), {
+            workerData: { columns: indices.map((i) => frame.columns[i]!), rowCount: frame.rowCount },
+          });
+          worker.once('message', (profiles: ColumnProfile[]) => {
+            resolve(profiles);
+            void worker.terminate();
+          });
+          worker.once('error', reject);
+        }),
+    ),
+  );
+  const out = new Array<ColumnProfile>(frame.columns.length);
+  groups.forEach((indices, g) => indices.forEach((column, k) => (out[column] = results[g]![k]!)));
+  return out;
 }

@@ -21,8 +21,9 @@ async function waitForJob(client: Client, jobId: string) {
   }
 }
 
-// One suite, run over both transports: what a client sees must not depend on how it reaches the engine.
-for (const transport of ['in-process', 'http'] as const) {
+// One suite, run over every transport (in-process, HTTP, the desktop bridge): what a client sees must not depend
+// on how it reaches the engine.
+for (const transport of ['in-process', 'http', 'ipc'] as const) {
   describe(`API contract over ${transport}`, () => {
     let h: Harness;
     let client: Client;
@@ -188,7 +189,7 @@ for (const transport of ['in-process', 'http'] as const) {
       await expectCode(client.call('nope.method' as 'system.info', {}), 'NOT_FOUND');
       // Local paths are for the CLI only: over HTTP they are refused.
       const pathIngest = client.call('datasets.ingest', { name: 'etc', path: '/nonexistent/hearth/file.csv' });
-      if (transport === 'http') await expectCode(pathIngest, 'FORBIDDEN');
+      if (transport !== 'in-process') await expectCode(pathIngest, 'FORBIDDEN');
       else await expectCode(pathIngest, 'NOT_FOUND');
     });
   });

@@ -1,0 +1,170 @@
+// `npm run bench [-- ingest|predict]`: benchmarks with their peers measured in the same run; one JSON line each.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Engine } from '../../main/engine/engine.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const sharedBench = join(root, '..', 'shared', 'bench');
+const python = '/usr/bin/python3';
+const which = new Set(process.argv.slice(2));
+const all = which.size === 0;
+
+function emit(line: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+function round(v: number, digits = 3): number {
+  return Number(v.toFixed(digits));
+}
+
+function childJson(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Record<string, unknown> {
+  const r = spawnSync(command, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${r.stderr}`);
+  const last = r.stdout.trim().split('\n').pop()!;
+  return JSON.parse(last) as Record<string, unknown>;
+}
+
+async function benchIngest(): Promise<void> {
+  const file = process.env.HEARTH_BENCH_CSV ?? '/tmp/hearth-bench/synth_1m.csv';
+  if (!existsSync(file)) {
+    const r = spawnSync(python, [join(sharedBench, 'gen_synth.py'), file], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('gen_synth.py failed (needs /usr/bin/python3 with numpy and pandas)');
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-'));
+  try {
+    const child = join(root, 'dist', 'test', 'bench', 'ingest-child.js');
+    const parse = childJson(process.execPath, [child, file, dataDir], { BENCH_MODE: 'parse' });
+    const ingest = childJson(process.execPath, [child, file, dataDir], { BENCH_MODE: 'ingest' });
+    const pandas = childJson(python, [join(sharedBench, 'read_csv.py'), file]);
+    const rows = ingest.rows as number;
+    emit({
+      bench: 'ingest',
+      tool: 'hearth.parse',
+      file,
+      rows,
+      seconds: round(parse.seconds as number),
+      rows_per_s: Math.round(rows / (parse.seconds as number)),
+      peak_rss_mb: parse.peak_rss_mb,
+    });
+    emit({
+      bench: 'ingest',
+      tool: 'hearth.ingest',
+      note: 'parse + type inference + profile + Arrow version + fsynced blob + SQLite commit',
+      rows,
+      seconds: round(ingest.seconds as number),
+      rows_per_s: Math.round(rows / (ingest.seconds as number)),
+      peak_rss_mb: ingest.peak_rss_mb,
+    });
+    emit({ bench: 'ingest', ...pandas });
+    emit({
+      bench: 'ingest',
+      ratio_parse_vs_pandas: round((parse.seconds as number) / (pandas.seconds as number), 2),
+      ratio_ingest_vs_pandas: round((ingest.seconds as number) / (pandas.seconds as number), 2),
+      goal: 'ingest ≤ 2× pandas',
+    });
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function startChild(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      try {
+        resolve({ child, url: (JSON.parse(out) as { url: string }).url });
+      } catch {
+        // wait for the whole document
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`exited with ${code}`)));
+  });
+}
+
+function parseWrk(output: string): { requests_per_s: number; p50_ms: number; p99_ms: number; errors: number } {
+  const toMs = (value: string, unit: string): number =>
+    Number(value) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 }[unit] ?? Number.NaN);
+  const pct = (p: string): number => {
+    const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s|m)`, 'm').exec(output);
+    return m === null ? Number.NaN : round(toMs(m[1]!, m[2]!));
+  };
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(output);
+  const errors = /Non-2xx or 3xx responses:\s+(\d+)/.exec(output);
+  return {
+    requests_per_s: rps === null ? Number.NaN : Math.round(Number(rps[1])),
+    p50_ms: pct('50'),
+    p99_ms: pct('99'),
+    errors: errors === null ? 0 : Number(errors[1]),
+  };
+}
+
+async function benchPredict(): Promise<void> {
+  if (spawnSync('wrk', ['--version']).error !== undefined) throw new Error('wrk is not installed (apt-get install wrk)');
+  const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-'));
+  const token = 'bench-token';
+  const children: ChildProcess[] = [];
+  try {
+    const engine = Engine.open(dataDir);
+    await engine.datasets.ingestCsv('birdstrikes', join(root, 'resources', 'samples', 'birdstrikes.csv'));
+    const job = engine.trainer.start({
+      dataset: 'birdstrikes',
+      target: 'Effect Amount of damage',
+      algorithm: 'linear',
+      model: 'birds',
+    });
+    const done = await engine.trainer.wait(job.id);
+    engine.close();
+    if (done.status !== 'succeeded') throw new Error(`training failed: ${done.error?.message}`);
+    const hearth = await startChild(
+      process.execPath,
+      [join(root, 'bin', 'hearth.js'), 'serve', '--port', '0', '--json', '--data-dir', dataDir],
+      { HEARTH_TOKEN: token },
+    );
+    children.push(hearth.child);
+    const bare = await startChild(process.execPath, [join(root, 'dist', 'test', 'bench', 'bare-fastify.js')], {});
+    children.push(bare.child);
+    const row = {
+      'Airport Name': 'DALLAS/FORT WORTH INTL ARPT',
+      'Aircraft Make Model': 'B-737-300',
+      'Flight Date': '1995-06-01',
+      'Aircraft Airline Operator': 'AMERICAN AIRLINES',
+      'Origin State': 'Texas',
+      'Phase of flight': 'Approach',
+      'Wildlife Size': 'Medium',
+      'Wildlife Species': 'Unknown bird - medium',
+      'Time of day': 'Day',
+      'Speed IAS in knots': 140,
+    };
+    const script = join(dataDir, 'post.lua');
+    writeFileSync(
+      script,
+      [
+        'wrk.method = "POST"',
+        `wrk.body = ${JSON.stringify(JSON.stringify({ rows: [row] }))}`,
+        'wrk.headers["Content-Type"] = "application/json"',
+        `wrk.headers["Authorization"] = "Bearer ${token}"`,
+      ].join('\n'),
+    );
+    const duration = process.env.HEARTH_BENCH_SECONDS ?? '10';
+    for (const [tool, url] of [
+      ['hearth', `${hearth.url}/v1/models/birds/predict`],
+      ['bare-fastify', `${bare.url}/v1/models/birds/predict`],
+    ] as const) {
+      spawnSync('wrk', ['-t1', '-c4', '-d2s', '-s', script, url], { encoding: 'utf8' }); // warm-up
+      const r = spawnSync('wrk', ['-t1', '-c4', `-d${duration}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
+      emit({ bench: 'predict-rest', tool, connections: 4, seconds: Number(duration), ...parseWrk(r.stdout) });
+    }
+    emit({ bench: 'predict-rest', goal: 'hearth p99 < 5 ms' });
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (all || which.has('ingest')) await benchIngest();
+if (all || which.has('predict')) await benchPredict();
