@@ -5,7 +5,7 @@ import { loadTokenVerifier, resetToken } from '../api/auth.js';
 import { createHandlers } from '../api/handlers.js';
 import { startHttpServer } from '../api/http-server.js';
 import { inProcessTransport } from '../api/in-process.js';
-import type { ApiResults } from '../contracts/api.js';
+import type { ApiArgs, ApiResults, Task } from '../contracts/api.js';
 import { HearthError, serializeError } from '../contracts/errors.js';
 import { resolveDataDir } from '../engine/data-dir.js';
 import { Engine } from '../engine/engine.js';
@@ -199,7 +199,7 @@ async function run(argv: string[]): Promise<number> {
         const result = await client.call('datasets.ingest', {
           name,
           path: file,
-          ...(flags.delimiter === undefined ? {} : { delimiter: flags.delimiter as ',' }),
+          ...(flags.delimiter === undefined ? {} : { delimiter: flags.delimiter as ApiArgs<'datasets.ingest'>['delimiter'] }),
         });
         out.result(
           {
@@ -264,7 +264,7 @@ async function run(argv: string[]): Promise<number> {
           target: required(flags, 'target'),
           algorithm: 'linear',
           ...(datasetVersion === undefined ? {} : { datasetVersion }),
-          ...(task === undefined ? {} : { task: task as 'binary' }),
+          ...(task === undefined ? {} : { task: task as Task }),
           ...(flags.model === undefined ? {} : { model: flags.model }),
           ...(l2 === undefined ? {} : { l2 }),
           ...(maxIterations === undefined ? {} : { maxIterations }),
