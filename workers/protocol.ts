@@ -1,5 +1,6 @@
 import type { SerializedError } from '../main/contracts/errors.js';
 import type { Design, Task } from '../main/training/preprocess.js';
+import type { BoostParams, BoostResult } from './gbdt/boost.js';
 
 /** Messages between the engine and a training worker. Every message carries the request's sequence number. */
 export interface FitLinearRequest {
@@ -17,10 +18,27 @@ export interface FitLinearRequest {
   cancel: SharedArrayBuffer;
 }
 
-export type WorkerRequest = FitLinearRequest;
+/** Gradient boosting over a shared bin matrix (rows × features, row-major). */
+export interface FitGbdtRequest {
+  seq: number;
+  type: 'fit-gbdt';
+  task: Task;
+  classes: number;
+  bins: Uint8Array;
+  F: number;
+  binCounts: number[];
+  categorical: boolean[];
+  targets: Int32Array | Float64Array;
+  validation: { bins: Uint8Array; targets: Int32Array | Float64Array } | null;
+  params: BoostParams;
+  cancel: SharedArrayBuffer;
+}
+
+export type WorkerRequest = FitLinearRequest | FitGbdtRequest;
 
 export type WorkerReply =
   | { seq: number; type: 'progress'; iteration: number; maxIterations: number; loss: number; validationLoss: number | null }
+  | { seq: number; type: 'trees'; result: BoostResult; cpuMs: number }
   | {
       seq: number;
       type: 'result';

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { HearthError, serializeError, missingCase } from '../main/contracts/errors.js';
+import { fitBoosting } from './gbdt/boost.js';
 import { fitLinear } from './linear/fit-linear.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 
@@ -43,8 +44,31 @@ port.on('message', (request: WorkerRequest) => {
         reply({ seq: request.seq, type: 'result', ...fit, cpuMs: (cpu.user + cpu.system) / 1000 });
         return;
       }
+      case 'fit-gbdt': {
+        const cancel = new Int32Array(request.cancel);
+        const result = fitBoosting(
+          {
+            task: request.task,
+            classes: request.classes,
+            bins: request.bins,
+            F: request.F,
+            binCounts: request.binCounts,
+            categorical: request.categorical,
+            targets: request.targets,
+            validation: request.validation,
+          },
+          request.params,
+          (iteration, loss, validationLoss) => {
+            if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
+            reply({ seq: request.seq, type: 'progress', iteration, maxIterations: request.params.trees, loss, validationLoss });
+          },
+        );
+        const cpu = process.cpuUsage(started);
+        reply({ seq: request.seq, type: 'trees', result, cpuMs: (cpu.user + cpu.system) / 1000 });
+        return;
+      }
       default:
-        missingCase(request.type);
+        missingCase(request);
     }
   } catch (error) {
     reply({ seq: request.seq, type: 'error', error: serializeError(error) });

@@ -3,6 +3,8 @@ import { HearthError } from '../contracts/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { activeExecutionProvider, loadOrt } from '../serving/onnx-runtime.js';
 import { toPredictions } from '../serving/predictor.js';
+import { modelInputs } from '../training/model.js';
+import { explainPredictions } from '../training/treeshap.js';
 import { rawInputsFromRecords } from '../training/preprocess.js';
 
 /** Who is calling: decides what a caller may name (local paths only for in-process callers). */
@@ -70,11 +72,23 @@ export function createHandlers(engine: Engine): Handlers {
       engine.events.emit('models.did-move-alias', move);
       return move;
     },
-    'models.predict': async ({ name, version, rows }) => {
+    'models.predict': async ({ name, version, rows, explain }) => {
       const resolved = engine.registry.resolve(name, version);
       const predictor = await engine.predictors.get(name, resolved);
-      const matrix = await predictor.run(rawInputsFromRecords(predictor.linear.preprocessor, rows));
-      return { model: name, version: resolved, predictions: toPredictions(matrix) };
+      const raw = rawInputsFromRecords({ features: modelInputs(predictor.stored) }, rows);
+      const predictions = toPredictions(await predictor.run(raw));
+      if (explain === true) {
+        const stored = predictor.stored;
+        if (stored.format !== 'hearth.trees/1') {
+          throw new HearthError(
+            'VALIDATION_FAILED',
+            `explanations are computed for tree models; ${name} v${resolved} is a linear model`,
+          );
+        }
+        const explanations = explainPredictions(stored, raw, predictions);
+        predictions.forEach((p, i) => (p.explanation = explanations[i]));
+      }
+      return { model: name, version: resolved, predictions };
     },
   };
 }

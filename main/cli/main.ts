@@ -23,8 +23,11 @@ Commands:
   serve [--host H] [--port P]         serve the API, the web console and REST predictions
   ingest FILE --dataset NAME          read a CSV file as the next version of a dataset
   datasets list | show NAME[@V]       list datasets, or show one version's schema and profile
-  train --dataset NAME[@V] --target COL [--task binary|multiclass|regression] [--algorithm linear]
-        [--model NAME] [--l2 X] [--max-iterations N] [--seed N]
+  train --dataset NAME[@V] --target COL [--task binary|multiclass|regression] [--algorithm linear|gbdt]
+        [--model NAME] [--seed N] [--l2 X] [--class-weight balanced]
+        linear: [--max-iterations N]
+        gbdt:   [--trees N] [--learning-rate X] [--max-leaves N] [--max-depth N] [--min-child-samples N]
+                [--l1 X] [--row-subsample F] [--col-subsample F] [--early-stopping N] [--threads N]
   evaluate --model NAME[@V] FILE      metrics of a model on a labelled file
   predict --model NAME[@V] FILE [--out FILE]
   models list | promote NAME VERSION | rollback NAME
@@ -53,6 +56,17 @@ const options = {
   seed: { type: 'string' },
   out: { type: 'string' },
   delimiter: { type: 'string' },
+  trees: { type: 'string' },
+  'learning-rate': { type: 'string' },
+  'max-leaves': { type: 'string' },
+  'max-depth': { type: 'string' },
+  'min-child-samples': { type: 'string' },
+  l1: { type: 'string' },
+  'row-subsample': { type: 'string' },
+  'col-subsample': { type: 'string' },
+  'early-stopping': { type: 'string' },
+  threads: { type: 'string' },
+  'class-weight': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 type Flags = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string };
@@ -254,21 +268,34 @@ async function run(argv: string[]): Promise<number> {
         const task = flags.task;
         if (task !== undefined && !['binary', 'multiclass', 'regression'].includes(task))
           throw new UsageError('--task must be binary, multiclass or regression');
-        if (flags.algorithm !== undefined && flags.algorithm !== 'linear')
-          throw new UsageError(`--algorithm ${flags.algorithm} is not available; use linear`);
-        const l2 = numberFlag(flags, 'l2', false);
-        const maxIterations = numberFlag(flags, 'max-iterations', true);
-        const seed = numberFlag(flags, 'seed', true);
+        const algorithm = flags.algorithm ?? 'linear';
+        if (algorithm !== 'linear' && algorithm !== 'gbdt') throw new UsageError('--algorithm must be linear or gbdt');
+        if (flags['class-weight'] !== undefined && flags['class-weight'] !== 'balanced')
+          throw new UsageError('--class-weight takes balanced');
+        const optional = {
+          l2: numberFlag(flags, 'l2', false),
+          maxIterations: numberFlag(flags, 'max-iterations', true),
+          seed: numberFlag(flags, 'seed', true),
+          trees: numberFlag(flags, 'trees', true),
+          learningRate: numberFlag(flags, 'learning-rate', false),
+          maxLeaves: numberFlag(flags, 'max-leaves', true),
+          maxDepth: numberFlag(flags, 'max-depth', true),
+          minChildSamples: numberFlag(flags, 'min-child-samples', true),
+          l1: numberFlag(flags, 'l1', false),
+          rowSubsample: numberFlag(flags, 'row-subsample', false),
+          colSubsample: numberFlag(flags, 'col-subsample', false),
+          earlyStoppingRounds: numberFlag(flags, 'early-stopping', true),
+          threads: numberFlag(flags, 'threads', true),
+          classWeight: flags['class-weight'],
+          datasetVersion,
+          task: task as Task | undefined,
+          model: flags.model,
+        };
         const job = await train(client, out, {
           dataset,
           target: required(flags, 'target'),
-          algorithm: 'linear',
-          ...(datasetVersion === undefined ? {} : { datasetVersion }),
-          ...(task === undefined ? {} : { task: task as Task }),
-          ...(flags.model === undefined ? {} : { model: flags.model }),
-          ...(l2 === undefined ? {} : { l2 }),
-          ...(maxIterations === undefined ? {} : { maxIterations }),
-          ...(seed === undefined ? {} : { seed }),
+          algorithm,
+          ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
         });
         if (job.status !== 'succeeded')
           throw new HearthError((job.error?.code ?? 'INTERNAL') as 'INTERNAL', job.error?.message ?? `training ${job.status}`);
@@ -283,6 +310,14 @@ async function run(argv: string[]): Promise<number> {
             dataset: info.dataset.name,
             dataset_version: info.dataset.version,
             duration_ms: job.result!.durationMs,
+            peak_rss_mb: info.report.peakRssMb,
+            trees: info.report.trees ?? null,
+            best_round: info.report.bestRound ?? null,
+            validation_curve: job.history.map((h) => ({
+              iteration: h.iteration,
+              loss: h.loss,
+              validation_loss: h.validationLoss,
+            })),
             aliases: info.aliases,
           },
           () =>

@@ -44,11 +44,25 @@ export const apiSchemas = {
       datasetVersion: version.optional(),
       target: z.string().min(1),
       task: task.optional(),
-      algorithm: z.enum(['linear']).default('linear'),
+      /** linear: linear / logistic regression with L2; gbdt: histogram gradient-boosted trees. */
+      algorithm: z.enum(['linear', 'gbdt']).default('linear'),
       model: name.optional(),
+      seed: z.number().int().min(0).optional(),
       l2: z.number().min(0).max(1e3).optional(),
       maxIterations: z.number().int().min(1).max(10_000).optional(),
-      seed: z.number().int().min(0).optional(),
+      trees: z.number().int().min(1).max(10_000).optional(),
+      learningRate: z.number().gt(0).max(1).optional(),
+      maxLeaves: z.number().int().min(2).max(4096).optional(),
+      maxDepth: z.number().int().min(0).max(64).optional(),
+      minChildSamples: z.number().int().min(1).optional(),
+      minSplitGain: z.number().min(0).optional(),
+      l1: z.number().min(0).optional(),
+      rowSubsample: z.number().gt(0).max(1).optional(),
+      colSubsample: z.number().gt(0).max(1).optional(),
+      earlyStoppingRounds: z.number().int().min(0).optional(),
+      threads: z.number().int().min(1).max(64).optional(),
+      classWeight: z.enum(['balanced']).optional(),
+      huberDelta: z.number().gt(0).optional(),
     })
     .strict(),
   'training.get': z.object({ jobId: z.string().uuid() }).strict(),
@@ -59,7 +73,15 @@ export const apiSchemas = {
   'models.version': z.object({ name, version: version.optional() }).strict(),
   'models.promote': z.object({ name, version }).strict(),
   'models.rollback': z.object({ name }).strict(),
-  'models.predict': z.object({ name, version: version.optional(), rows: z.array(row).min(1).max(10_000) }).strict(),
+  'models.predict': z
+    .object({
+      name,
+      version: version.optional(),
+      rows: z.array(row).min(1).max(10_000),
+      /** Per-feature contributions (exact TreeSHAP for tree models, w·(x − mean) for linear ones). */
+      explain: z.boolean().optional(),
+    })
+    .strict(),
 } as const;
 
 export type ApiMethod = keyof typeof apiSchemas;
@@ -200,8 +222,19 @@ export interface AliasMove {
   previousVersion: number | null;
 }
 
-/** One prediction: a label with class probabilities, or a value. */
-export type Prediction = { label: string; probabilities: Record<string, number> } | { value: number };
+/** Why a prediction came out as it did: per-feature contributions to one output's margin. */
+export interface Explanation {
+  /** The explained output: the predicted class (its log-odds or softmax score) or the regression value. */
+  output: string;
+  expectedValue: number;
+  /** Exact TreeSHAP values; they sum to the output's margin minus expectedValue. */
+  contributions: Record<string, number>;
+}
+
+/** One prediction: a label with class probabilities, or a value; with `explain`, its explanation. */
+export type Prediction = ({ label: string; probabilities: Record<string, number> } | { value: number }) & {
+  explanation?: Explanation;
+};
 
 /** Predictions with the model version that made them. */
 export interface PredictResult {

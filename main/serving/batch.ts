@@ -4,6 +4,7 @@ import { cellValue, type Frame } from '../data/frame.js';
 import type { Engine } from '../engine/engine.js';
 import { binaryMetrics, multiclassMetrics, regressionMetrics } from '../training/metrics.js';
 import type { PredictionMatrix } from '../training/linear-model.js';
+import { modelInputs } from '../training/model.js';
 import { rawInputsFromFrame } from '../training/preprocess.js';
 import { toPredictions, type Prediction } from './predictor.js';
 
@@ -32,7 +33,7 @@ export async function predictFile(engine: Engine, ref: string, path: string): Pr
   const resolved = engine.registry.resolve(name, version);
   const predictor = await engine.predictors.get(name, resolved);
   const { frame, quarantined } = await readCsv(path);
-  const matrix = await predictor.run(rawInputsFromFrame(predictor.linear.preprocessor, frame));
+  const matrix = await predictor.run(rawInputsFromFrame({ features: modelInputs(predictor.stored) }, frame));
   return { model: name, version: resolved, frame, matrix, predictions: toPredictions(matrix), quarantined: quarantined.length };
 }
 
@@ -44,7 +45,7 @@ export async function evaluateFile(
 ): Promise<{ model: string; version: number; rows: number; metrics: Record<string, number> }> {
   const batch = await predictFile(engine, ref, path);
   const predictor = await engine.predictors.get(batch.model, batch.version);
-  const model = predictor.linear;
+  const model = predictor.stored;
   const target = batch.frame.columns.find((c) => c.name === model.target);
   if (target === undefined) throw new HearthError('VALIDATION_FAILED', `the file has no target column "${model.target}"`);
   const rows: number[] = [];

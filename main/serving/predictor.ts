@@ -1,18 +1,19 @@
 import type { Tensor as OrtTensor } from 'onnxruntime-node';
+import type { Prediction } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { ModelRegistry } from '../registry/registry.js';
-import type { LinearModel, PredictionMatrix } from '../training/linear-model.js';
+import type { PredictionMatrix } from '../training/linear-model.js';
+import { modelInputs, parseStoredModel, type StoredModel } from '../training/model.js';
 import type { RawInputs } from '../training/preprocess.js';
 import { createSession, loadOrt, type LoadedSession } from './onnx-runtime.js';
 
-/** One prediction as the API returns it. */
-export type Prediction = { label: string; probabilities: Record<string, number> } | { value: number };
+export type { Prediction } from '../contracts/api.js';
 
 export class Predictor {
   constructor(
     readonly model: string,
     readonly version: number,
-    readonly linear: LinearModel,
+    readonly stored: StoredModel,
     private readonly loaded: LoadedSession,
   ) {}
 
@@ -26,19 +27,19 @@ export class Predictor {
     const feeds: Record<string, OrtTensor> = {};
     let n = 0;
     let k = 0;
-    for (const f of this.linear.preprocessor.features) {
+    for (const f of modelInputs(this.stored)) {
       feeds[f.name] =
         f.kind === 'numeric'
           ? new ort.Tensor('float64', raw.numeric[n++]!, [raw.rows, 1])
           : new ort.Tensor('string', raw.categorical[k++]!, [raw.rows, 1]);
     }
     const out = await this.loaded.session.run(feeds);
-    if (this.linear.task === 'regression') {
+    if (this.stored.task === 'regression') {
       return { kind: 'regression', values: Float64Array.from(out.variable!.data as Float64Array) };
     }
     return {
       kind: 'classification',
-      classes: this.linear.classes ?? [],
+      classes: this.stored.classes ?? [],
       probabilities: Float64Array.from(out.probabilities!.data as Float64Array),
     };
   }
@@ -78,11 +79,9 @@ export class PredictorCache {
     let p = this.cache.get(key);
     if (p === undefined) {
       p = (async () => {
-        const linear = JSON.parse(this.registry.modelJson(model, version)) as LinearModel;
-        if (linear.format !== 'hearth.linear/1')
-          throw new HearthError('INTERNAL', `unknown model format ${String(linear.format)}`);
+        const stored = parseStoredModel(this.registry.modelJson(model, version));
         const loaded = await createSession(this.registry.onnxBytes(model, version));
-        return new Predictor(model, version, linear, loaded);
+        return new Predictor(model, version, stored, loaded);
       })();
       p.catch(() => this.cache.delete(key));
       this.cache.set(key, p);

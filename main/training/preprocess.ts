@@ -1,4 +1,5 @@
 import { HearthError } from '../contracts/errors.js';
+import { parseIsoDate } from '../data/column-builder.js';
 import type { Column, Frame } from '../data/frame.js';
 
 export type Task = 'binary' | 'multiclass' | 'regression';
@@ -168,6 +169,11 @@ function encodeCategorical(feature: CategoricalFeature, column: Column, rows: In
   return out;
 }
 
+/** What reading raw inputs needs to know of a model's features (linear and tree models both have these). */
+export type InputFeature =
+  | { kind: 'numeric'; name: string; sourceType: 'integer' | 'number' | 'boolean' | 'datetime' }
+  | { kind: 'categorical'; name: string };
+
 /** The raw inputs of JSON rows, column by column, as both the TypeScript predictor and ONNX Runtime take them. */
 export interface RawInputs {
   rows: number;
@@ -177,7 +183,7 @@ export interface RawInputs {
   categorical: string[][];
 }
 
-function toNumber(value: unknown, feature: NumericFeature, row: number): number {
+function toNumber(value: unknown, feature: Extract<InputFeature, { kind: 'numeric' }>, row: number): number {
   if (value === null || value === undefined || value === '') return Number.NaN;
   if (typeof value === 'number') return value;
   if (typeof value === 'boolean') return value ? 1 : 0;
@@ -185,6 +191,10 @@ function toNumber(value: unknown, feature: NumericFeature, row: number): number 
     if (feature.sourceType === 'boolean') {
       if (/^(true|yes)$/i.test(value)) return 1;
       if (/^(false|no)$/i.test(value)) return 0;
+    }
+    if (feature.sourceType === 'datetime') {
+      const t = parseIsoDate(value.trim());
+      if (!Number.isNaN(t)) return t;
     }
     const n = Number(value);
     if (!Number.isNaN(n)) return n;
@@ -195,7 +205,10 @@ function toNumber(value: unknown, feature: NumericFeature, row: number): number 
   });
 }
 
-export function rawInputsFromRecords(prep: Preprocessor, records: readonly Record<string, unknown>[]): RawInputs {
+export function rawInputsFromRecords(
+  prep: { features: readonly InputFeature[] },
+  records: readonly Record<string, unknown>[],
+): RawInputs {
   const numeric: Float64Array[] = [];
   const categorical: string[][] = [];
   for (const feature of prep.features) {
@@ -216,7 +229,7 @@ export function rawInputsFromRecords(prep: Preprocessor, records: readonly Recor
 }
 
 /** Reads the model's raw inputs out of a frame (for batch prediction and evaluation of files). */
-export function rawInputsFromFrame(prep: Preprocessor, frame: Frame): RawInputs {
+export function rawInputsFromFrame(prep: { features: readonly InputFeature[] }, frame: Frame): RawInputs {
   const all = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
   const numeric: Float64Array[] = [];
   const categorical: string[][] = [];

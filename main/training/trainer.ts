@@ -4,14 +4,17 @@ import { HearthError, serializeError, type SerializedError } from '../contracts/
 import type { DatasetStore } from '../data/datasets.js';
 import { assertName } from '../data/datasets.js';
 import type { Frame } from '../data/frame.js';
-import { exportLinearToOnnx, onnxInputs } from '../registry/onnx/export-linear.js';
 import type { ModelRegistry, ModelVersionInfo } from '../registry/registry.js';
 import { createSession } from '../serving/onnx-runtime.js';
 import { Predictor } from '../serving/predictor.js';
 import { nowIso, type Db } from '../store/database.js';
 import type { WorkerReply, WorkerRequest } from '../../workers/protocol.js';
 import type { LinearModel, PredictionMatrix } from './linear-model.js';
-import { predictLinearDesign } from './linear-model.js';
+import { binCount, binFrameRows, fitBins } from './binning.js';
+import { exportModelToOnnx, modelInputs, onnxInputSchema, predictModel, type StoredModel } from './model.js';
+import { treeFeaturesFromBins, treeFromGrown, treeImportance } from './tree-model.js';
+import type { BoostParams } from '../../workers/gbdt/boost.js';
+import { availableParallelism } from 'node:os';
 import { binaryMetrics, multiclassMetrics, regressionMetrics, rocCurve } from './metrics.js';
 import { designFromFrame, fitPreprocessor, rawInputsFromFrame, type Task } from './preprocess.js';
 import { splitRows } from './split.js';
@@ -21,11 +24,25 @@ export interface TrainArgs {
   datasetVersion?: number;
   target: string;
   task?: Task;
-  algorithm: 'linear';
+  algorithm: 'linear' | 'gbdt';
   model?: string;
+  seed?: number;
+  /** L2 penalty: on the weights (linear) or on the leaf values (gbdt). */
   l2?: number;
   maxIterations?: number;
-  seed?: number;
+  trees?: number;
+  learningRate?: number;
+  maxLeaves?: number;
+  maxDepth?: number;
+  minChildSamples?: number;
+  minSplitGain?: number;
+  l1?: number;
+  rowSubsample?: number;
+  colSubsample?: number;
+  earlyStoppingRounds?: number;
+  threads?: number;
+  classWeight?: 'balanced';
+  huberDelta?: number;
 }
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -194,8 +211,6 @@ export class Trainer {
     const { frame, info } = this.datasets.loadFrame(args.dataset, args.datasetVersion);
     const task = inferTask(frame, args.target, args.task);
     const seed = args.seed ?? 42;
-    const l2 = args.l2 ?? 1e-4;
-    const maxIterations = args.maxIterations ?? 300;
     const target = frame.columns.find((c) => c.name === args.target)!;
 
     // Rows with a missing target cannot teach anything; they are counted and left out.
@@ -224,54 +239,150 @@ export class Trainer {
     if (split.train.length < 2 || split.test.length < 1) {
       throw new HearthError('VALIDATION_FAILED', `too few labelled rows to train (${labelled.length})`);
     }
-    const prep = fitPreprocessor(frame, split.train, args.target);
     const targetsOf = (rows: Int32Array): Int32Array | Float64Array =>
       classOf === undefined ? Float64Array.from(rows, (r) => values![r]!) : Int32Array.from(rows, (r) => classOf[r]!);
-    const trainDesign = designFromFrame(prep, frame, split.train);
-    const validationDesign = designFromFrame(prep, frame, split.validation);
-    const fit = await this.runWorker(
-      {
-        seq: ++this.seq,
-        type: 'fit-linear',
+    const classWeights =
+      args.classWeight === 'balanced' && classes !== null
+        ? balancedWeights(targetsOf(split.train) as Int32Array, classes.length)
+        : null;
+
+    let model: StoredModel;
+    let params: Record<string, unknown>;
+    let fitReport: Record<string, unknown>;
+    let workerCpuMs: number;
+    if (args.algorithm === 'gbdt') {
+      const { features: bins, ignored } = fitBins(frame, split.train, args.target, seed);
+      const boost: BoostParams = {
+        trees: args.trees ?? 100,
+        learningRate: args.learningRate ?? 0.1,
+        maxLeaves: args.maxLeaves ?? 31,
+        maxDepth: args.maxDepth ?? 0,
+        minChildSamples: args.minChildSamples ?? 20,
+        minChildWeight: 1e-3,
+        minSplitGain: args.minSplitGain ?? 0,
+        l1: args.l1 ?? 0,
+        // XGBoost's default: keeps leaf values finite where hessians are tiny (rare classes, confident rows).
+        l2: args.l2 ?? 1,
+        catSmooth: 10,
+        rowSubsample: args.rowSubsample ?? 1,
+        colSubsample: args.colSubsample ?? 1,
+        earlyStoppingRounds: args.earlyStoppingRounds ?? 20,
+        seed,
+        threads: args.threads ?? Math.min(4, availableParallelism()),
+        classWeights,
+        huberDelta: args.huberDelta ?? null,
+      };
+      const reply = await this.runWorker(
+        {
+          seq: ++this.seq,
+          type: 'fit-gbdt',
+          task,
+          classes: classes?.length ?? 0,
+          bins: binFrameRows(bins, frame, split.train, true),
+          F: bins.length,
+          binCounts: bins.map(binCount),
+          categorical: bins.map((b) => b.kind === 'categorical'),
+          targets: targetsOf(split.train),
+          validation:
+            split.validation.length > 0
+              ? { bins: binFrameRows(bins, frame, split.validation), targets: targetsOf(split.validation) }
+              : null,
+          params: boost,
+          cancel: cancel.buffer as SharedArrayBuffer,
+        },
+        job,
+      );
+      if (reply.type !== 'trees') throw new HearthError('INTERNAL', 'unexpected worker reply');
+      const fit = reply.result;
+      model = {
+        format: 'hearth.trees/1',
+        algorithm: 'gbdt',
         task,
-        classes: classes?.length ?? 0,
-        l2,
-        maxIterations,
-        train: trainDesign,
-        trainTargets: targetsOf(split.train),
-        validation: validationDesign,
-        validationTargets: targetsOf(split.validation),
-        cancel: cancel.buffer as SharedArrayBuffer,
-      },
-      job,
-    );
+        target: args.target,
+        classes,
+        features: treeFeaturesFromBins(bins),
+        trees: fit.trees.map((t) => treeFromGrown(t, bins)),
+        treeOutputs: fit.treeOutputs,
+        baseScore: fit.baseScore,
+        outputs: task === 'multiclass' ? classes!.length : 1,
+        aggregation: 'sum',
+      };
+      const { seed: _seed, threads: _threads, ...reported } = boost;
+      params = { ...reported, seed, classWeight: args.classWeight ?? null };
+      fitReport = {
+        ignoredColumns: ignored,
+        trees: model.trees.length,
+        rounds: fit.rounds,
+        bestRound: fit.bestRound,
+        importance: treeImportance(model),
+        features: model.features.map((f) => ({ name: f.name, kind: f.kind })),
+      };
+      workerCpuMs = reply.cpuMs;
+    } else {
+      const l2 = args.l2 ?? 1e-4;
+      const maxIterations = args.maxIterations ?? 300;
+      const prep = fitPreprocessor(frame, split.train, args.target);
+      const trainDesign = designFromFrame(prep, frame, split.train);
+      const validationDesign = designFromFrame(prep, frame, split.validation);
+      const reply = await this.runWorker(
+        {
+          seq: ++this.seq,
+          type: 'fit-linear',
+          task,
+          classes: classes?.length ?? 0,
+          l2,
+          maxIterations,
+          train: trainDesign,
+          trainTargets: targetsOf(split.train),
+          validation: validationDesign,
+          validationTargets: targetsOf(split.validation),
+          cancel: cancel.buffer as SharedArrayBuffer,
+        },
+        job,
+      );
+      if (reply.type !== 'result') throw new HearthError('INTERNAL', 'unexpected worker reply');
+      const linear: LinearModel = {
+        format: 'hearth.linear/1',
+        task,
+        target: args.target,
+        classes,
+        preprocessor: prep,
+        outputs: reply.outputs,
+        dimension: trainDesign.dimension,
+        weights: Array.from(reply.weights),
+        intercepts: Array.from(reply.intercepts),
+      };
+      model = linear;
+      params = { l2, maxIterations, seed };
+      fitReport = {
+        iterations: reply.iterations,
+        converged: reply.converged,
+        ignoredColumns: prep.ignored,
+        features: prep.features.map((f) => ({ name: f.name, kind: f.kind })),
+        coefficients: topCoefficients(linear),
+      };
+      workerCpuMs = reply.cpuMs;
+    }
     if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
-    const model: LinearModel = {
-      format: 'hearth.linear/1',
-      task,
-      target: args.target,
-      classes,
-      preprocessor: prep,
-      outputs: fit.outputs,
-      dimension: trainDesign.dimension,
-      weights: Array.from(fit.weights),
-      intercepts: Array.from(fit.intercepts),
-    };
     this.progress(job, { phase: 'evaluating', fraction: 0.95 });
-    const testDesign = designFromFrame(prep, frame, split.test);
-    const testPrediction = predictLinearDesign(model, testDesign);
-    const validationPrediction = predictLinearDesign(model, validationDesign);
+    const inputs = { features: modelInputs(model) };
+    const testPrediction = predictModel(model, rawInputsFromFrame(inputs, selectRows(frame, split.test)));
     const evaluation = evaluate(task, testPrediction, targetsOf(split.test), classes);
-    const validationEvaluation = evaluate(task, validationPrediction, targetsOf(split.validation), classes);
+    const validationEvaluation =
+      split.validation.length > 0
+        ? evaluate(
+            task,
+            predictModel(model, rawInputsFromFrame(inputs, selectRows(frame, split.validation))),
+            targetsOf(split.validation),
+            classes,
+          )
+        : null;
 
     // The exported graph must reproduce the TypeScript model: check it on held-out rows before registering.
-    const onnx = exportLinearToOnnx(model, this.version);
-    const parityRows = split.test.subarray(0, Math.min(2000, split.test.length));
-    const parityFrame = selectRows(frame, parityRows);
+    const onnx = exportModelToOnnx(model, this.version);
+    const parityRaw = rawInputsFromFrame(inputs, selectRows(frame, split.test.subarray(0, Math.min(2000, split.test.length))));
     const loaded = await createSession(onnx);
-    const onnxPrediction = await new Predictor('', 0, model, loaded).run(rawInputsFromFrame(prep, parityFrame));
-    const tsPrediction = predictLinearDesign(model, designFromFrame(prep, frame, parityRows));
-    const parity = maxAbsDifference(onnxPrediction, tsPrediction);
+    const parity = maxAbsDifference(await new Predictor('', 0, model, loaded).run(parityRaw), predictModel(model, parityRaw));
     await loaded.session.release();
     if (!(parity <= 1e-6)) {
       throw new HearthError('INTERNAL', `the exported ONNX graph disagrees with the trained model (max difference ${parity})`);
@@ -279,33 +390,30 @@ export class Trainer {
     const name = args.model ?? `${args.dataset}-${slug(args.target)}`;
     return this.registry.register({
       model: name,
-      algorithm: 'linear',
+      algorithm: args.algorithm,
       task,
       target: args.target,
       datasetVersionId: info.id,
-      params: { l2, maxIterations, seed, validationFraction: 0.15, testFraction: 0.15 },
+      params,
       metrics: evaluation.metrics,
       report: {
         ...evaluation.report,
-        validationMetrics: validationEvaluation.metrics,
+        ...fitReport,
+        validationMetrics: validationEvaluation?.metrics ?? null,
         history: job.history,
-        iterations: fit.iterations,
-        converged: fit.converged,
         split: {
           train: split.train.length,
           validation: split.validation.length,
           test: split.test.length,
           unlabelled: frame.rowCount - labelled.length,
         },
-        ignoredColumns: prep.ignored,
-        features: prep.features.map((f) => ({ name: f.name, kind: f.kind })),
-        coefficients: topCoefficients(model),
         onnxParityMaxAbsDiff: parity,
         durationMs: Date.now() - started,
-        workerCpuMs: fit.cpuMs,
+        workerCpuMs,
         peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+        modelBytes: onnx.length,
       },
-      inputSchema: onnxInputs(model),
+      inputSchema: onnxInputSchema(model),
       onnx,
       modelJson: JSON.stringify(model),
     });
@@ -323,7 +431,7 @@ export class Trainer {
     this.events.progress(job.progress);
   }
 
-  private runWorker(request: WorkerRequest, job: TrainingJob): Promise<Extract<WorkerReply, { type: 'result' }>> {
+  private runWorker(request: WorkerRequest, job: TrainingJob): Promise<Extract<WorkerReply, { type: 'result' | 'trees' }>> {
     return new Promise((resolve, reject) => {
       const worker = new Worker(new URL('../../workers/train-worker.js', import.meta.url));
       const finish = (action: () => void): void => {
@@ -342,8 +450,9 @@ export class Trainer {
             validationLoss: reply.validationLoss,
             fraction: Math.min(0.9, reply.iteration / reply.maxIterations),
           });
-        } else if (reply.type === 'result') finish(() => resolve(reply));
-        else finish(() => reject(new HearthError(reply.error.code, reply.error.message, reply.error.details)));
+        } else if (reply.type === 'error')
+          finish(() => reject(new HearthError(reply.error.code, reply.error.message, reply.error.details)));
+        else finish(() => resolve(reply));
       });
       worker.on('error', (error) => finish(() => reject(error)));
       worker.on('exit', (code) => {
@@ -352,6 +461,13 @@ export class Trainer {
       worker.postMessage(request);
     });
   }
+}
+
+/** "balanced" class weights: n / (classes × count of the class), as scikit-learn computes them. */
+export function balancedWeights(targets: Int32Array, classes: number): number[] {
+  const counts = new Array<number>(classes).fill(0);
+  for (const y of targets) counts[y]!++;
+  return counts.map((c) => (c === 0 ? 0 : targets.length / (classes * c)));
 }
 
 function labelStrings(column: Frame['columns'][number], rows: number): (string | null)[] {

@@ -24,10 +24,11 @@ class ConsolePage {
     await this.page.getByTestId('upload-input').setInputFiles(path);
     return this.page.getByTestId('ingest-message').textContent();
   }
-  async train(dataset: string, target: string, model: string) {
+  async train(dataset: string, target: string, model: string, algorithm: 'linear' | 'gbdt') {
     await this.nav('train');
     await this.page.getByTestId('train-dataset').selectOption(dataset);
     await this.page.getByTestId('train-target').selectOption(target);
+    await this.page.getByTestId('train-algorithm').selectOption(algorithm);
     await this.page.getByTestId('train-model').fill(model);
     await this.page.getByTestId('train-start').click();
     await this.page.locator('[data-testid="train-job"][data-status="succeeded"]').waitFor({ timeout: 60_000 });
@@ -116,11 +117,12 @@ describe('web console in Chromium against a real hearth serve', () => {
     assert.equal(await ui.page.locator('[data-testid^="profile-"]').count(), 5);
   });
 
-  void step('trains with a live loss curve, twice', async () => {
-    await ui.train('customers', 'label', 'churn');
+  void step('trains a linear model and gradient-boosted trees, with live loss curves', async () => {
+    await ui.train('customers', 'label', 'churn', 'linear');
     await ui.page.getByTestId('train-job').locator('.recharts-line').first().waitFor();
     assert.match((await ui.page.getByTestId('train-result').textContent()) ?? '', /Registered churn v1/);
-    await ui.train('customers', 'label', 'churn');
+    await ui.train('customers', 'label', 'churn', 'gbdt');
+    await ui.page.getByTestId('train-job').locator('.recharts-line').first().waitFor();
     assert.match((await ui.page.getByTestId('train-result').textContent()) ?? '', /Registered churn v2/);
   });
 
@@ -131,6 +133,8 @@ describe('web console in Chromium against a real hearth serve', () => {
     assert.ok(auc > 0.7 && auc <= 1, `roc_auc ${auc}`);
     await ui.page.getByTestId('roc-chart').locator('.recharts-line').waitFor();
     await ui.page.getByTestId('confusion-matrix').waitFor();
+    // Version 2 is the tree model: its page ranks features by split gain.
+    await ui.page.getByTestId('importance-chart').locator('.recharts-bar-rectangle').first().waitFor();
     await ui.page.screenshot({ path: `${artifacts}models-page.png`, fullPage: true });
   });
 
@@ -150,5 +154,8 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('predict-result').waitFor();
     assert.equal(await ui.page.getByTestId('prediction-label').textContent(), 'good');
     assert.match((await ui.page.getByTestId('predict-result').textContent()) ?? '', /^v2:/);
+    // The production model is the tree model, so the prediction comes with its TreeSHAP bars.
+    await ui.page.getByTestId('shap-chart').locator('.recharts-bar-rectangle').first().waitFor();
+    await ui.page.screenshot({ path: `${artifacts}predict-page.png`, fullPage: true });
   });
 });

@@ -158,6 +158,43 @@ for (const transport of ['in-process', 'http', 'ipc'] as const) {
       await expectCode(client.call('models.promote', { name: 'churn', version: 9 }), 'NOT_FOUND');
     });
 
+    it('trains gradient-boosted trees and explains a prediction with TreeSHAP', async () => {
+      const job = await client.call('training.start', {
+        dataset: 'customers',
+        target: 'label',
+        algorithm: 'gbdt',
+        model: 'churn-trees',
+        trees: 40,
+        maxLeaves: 8,
+      });
+      const done = await waitForJob(client, job.id);
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+      assert.ok(done.result!.metrics.roc_auc! > 0.7);
+      const info = await client.call('models.version', { name: 'churn-trees' });
+      assert.equal(info.algorithm, 'gbdt');
+      const importance = info.report.importance as { feature: string; gain: number }[];
+      // x1 and x2 carry the most signal in the generating model (1.5 and 0.7 × 2 per standard deviation).
+      assert.deepEqual(
+        importance
+          .slice(0, 2)
+          .map((i) => i.feature)
+          .sort(),
+        ['x1', 'x2'],
+      );
+      const result = await client.call('models.predict', {
+        name: 'churn-trees',
+        explain: true,
+        rows: [{ x1: 1.5, x2: 2, colour: 'red', flag: true }],
+      });
+      const p = result.predictions[0]!;
+      assert.ok('probabilities' in p && p.explanation !== undefined);
+      const margin = Math.log(p.probabilities.good! / p.probabilities.bad!);
+      const total = p.explanation.expectedValue + Object.values(p.explanation.contributions).reduce((s, v) => s + v, 0);
+      assert.ok(Math.abs(total - margin) < 1e-9);
+      assert.equal(p.explanation.output, 'good');
+      await expectCode(client.call('models.predict', { name: 'churn', explain: true, rows: [{ x1: 1 }] }), 'VALIDATION_FAILED');
+    });
+
     it('cancels a job and leaves the registry as it was', async () => {
       const before = await client.call('models.versions', { name: 'churn' });
       const job = await client.call('training.start', {

@@ -1,7 +1,7 @@
 import { ProtoWriter } from './protobuf.js';
 
 /** ONNX TensorProto.DataType values used here. */
-export const TensorType = { FLOAT: 1, INT64: 7, STRING: 8, DOUBLE: 11 } as const;
+export const TensorType = { FLOAT: 1, UINT8: 2, INT64: 7, STRING: 8, DOUBLE: 11 } as const;
 export type TensorTypeCode = (typeof TensorType)[keyof typeof TensorType];
 
 export type AttributeValue =
@@ -10,7 +10,8 @@ export type AttributeValue =
   | { kind: 'string'; value: string }
   | { kind: 'ints'; value: readonly number[] }
   | { kind: 'floats'; value: readonly number[] }
-  | { kind: 'strings'; value: readonly string[] };
+  | { kind: 'strings'; value: readonly string[] }
+  | { kind: 'tensor'; value: { type: OnnxInitializer['type']; dims: number[]; values: readonly number[] } };
 
 export interface OnnxNode {
   op: string;
@@ -22,7 +23,7 @@ export interface OnnxNode {
 
 export interface OnnxInitializer {
   name: string;
-  type: typeof TensorType.DOUBLE | typeof TensorType.INT64;
+  type: typeof TensorType.DOUBLE | typeof TensorType.INT64 | typeof TensorType.UINT8;
   dims: number[];
   values: readonly number[];
 }
@@ -46,7 +47,7 @@ export interface OnnxModel {
   docString: string;
 }
 
-const attributeTypeCode = { float: 1, int: 2, string: 3, floats: 6, ints: 7, strings: 8 } as const;
+const attributeTypeCode = { float: 1, int: 2, string: 3, tensor: 4, floats: 6, ints: 7, strings: 8 } as const;
 
 function writeValueInfo(w: ProtoWriter, info: OnnxValueInfo): void {
   w.string(1, info.name);
@@ -83,6 +84,9 @@ function writeAttribute(w: ProtoWriter, name: string, a: AttributeValue): void {
     case 'strings':
       for (const s of a.value) w.string(9, s);
       break;
+    case 'tensor':
+      w.message(5, (t) => writeInitializer(t, { name: '', ...a.value }));
+      break;
   }
   w.int(20, attributeTypeCode[a.kind]);
 }
@@ -91,10 +95,12 @@ function writeInitializer(w: ProtoWriter, t: OnnxInitializer): void {
   w.packedInts(1, t.dims);
   w.int(2, t.type);
   w.string(8, t.name);
-  const raw = new Uint8Array(t.values.length * 8);
+  const width = t.type === TensorType.UINT8 ? 1 : 8;
+  const raw = new Uint8Array(t.values.length * width);
   const view = new DataView(raw.buffer);
   t.values.forEach((v, i) => {
     if (t.type === TensorType.DOUBLE) view.setFloat64(i * 8, v, true);
+    else if (t.type === TensorType.UINT8) view.setUint8(i, v);
     else view.setBigInt64(i * 8, BigInt(v), true);
   });
   w.bytes(9, raw);

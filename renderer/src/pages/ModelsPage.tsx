@@ -96,6 +96,12 @@ export function ModelsPage() {
 
   const report = version?.report as
     | {
+        importance?: { feature: string; gain: number; splits: number }[];
+        history?: { iteration: number; loss: number; validationLoss: number | null }[];
+      }
+    | undefined;
+  const reportMore = version?.report as
+    | {
         rocCurve?: { x: number; y: number }[];
         confusionMatrix?: number[][];
         classes?: string[];
@@ -201,16 +207,50 @@ export function ModelsPage() {
                   ))}
                 </tbody>
               </table>
-              {report?.rocCurve !== undefined && <RocChart points={report.rocCurve} />}
-              {report?.confusionMatrix !== undefined && report.classes !== undefined && (
-                <ConfusionMatrix matrix={report.confusionMatrix} classes={report.classes} />
+              {report?.importance !== undefined && (
+                <div data-testid="importance-chart">
+                  <h4>Feature importance (total split gain)</h4>
+                  <ResponsiveContainer width="100%" height={Math.max(160, report.importance.length * 20)}>
+                    <BarChart data={report.importance} layout="vertical" margin={{ left: 160 }}>
+                      <XAxis type="number" />
+                      <YAxis type="category" dataKey="feature" width={160} interval={0} />
+                      <Tooltip />
+                      <Bar dataKey="gain" fill="#2a6bb4" isAnimationActive={false} />
+                    </BarChart>
+                  </ResponsiveContainer>
+                </div>
               )}
-              {report?.coefficients !== undefined && (
+              {report?.history !== undefined && report.history.length > 1 && (
+                <>
+                  <h4>Training curve</h4>
+                  <ResponsiveContainer width="100%" height={200}>
+                    <LineChart data={report.history}>
+                      <CartesianGrid strokeDasharray="3 3" />
+                      <XAxis dataKey="iteration" />
+                      <YAxis domain={['auto', 'auto']} width={60} />
+                      <Tooltip />
+                      <Line dataKey="loss" name="training loss" stroke="#b4532a" dot={false} isAnimationActive={false} />
+                      <Line
+                        dataKey="validationLoss"
+                        name="validation loss"
+                        stroke="#2a6bb4"
+                        dot={false}
+                        isAnimationActive={false}
+                      />
+                    </LineChart>
+                  </ResponsiveContainer>
+                </>
+              )}
+              {reportMore?.rocCurve !== undefined && <RocChart points={reportMore.rocCurve} />}
+              {reportMore?.confusionMatrix !== undefined && reportMore.classes !== undefined && (
+                <ConfusionMatrix matrix={reportMore.confusionMatrix} classes={reportMore.classes} />
+              )}
+              {reportMore?.coefficients !== undefined && (
                 <>
                   <h4>Largest coefficients (standardised features)</h4>
-                  <ResponsiveContainer width="100%" height={Math.max(160, report.coefficients.length * 18)}>
+                  <ResponsiveContainer width="100%" height={Math.max(160, reportMore.coefficients.length * 18)}>
                     <BarChart
-                      data={report.coefficients.map((c) => ({ name: `${c.feature} → ${c.output}`, weight: c.weight }))}
+                      data={reportMore.coefficients.map((c) => ({ name: `${c.feature} → ${c.output}`, weight: c.weight }))}
                       layout="vertical"
                       margin={{ left: 200 }}
                     >

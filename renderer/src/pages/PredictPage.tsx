@@ -1,8 +1,36 @@
 import { useEffect, useState } from 'react';
+import { Bar, BarChart, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ModelSummary, ModelVersionInfo, Prediction } from '../../../main/contracts/api.js';
 import { useClient } from '../App.js';
 import { parseCsv } from '../csv.js';
 import { describeError } from '../errors.js';
+
+function ShapBars({ prediction }: { prediction: Prediction }) {
+  const e = prediction.explanation;
+  if (e === undefined) return null;
+  const data = Object.entries(e.contributions)
+    .map(([feature, value]) => ({ feature, value }))
+    .sort((a, b) => Math.abs(b.value) - Math.abs(a.value));
+  return (
+    <div data-testid="shap-chart">
+      <h4>
+        Why: contributions to {e.output} (TreeSHAP, from an expected {e.expectedValue.toFixed(3)})
+      </h4>
+      <ResponsiveContainer width="100%" height={Math.max(140, data.length * 22)}>
+        <BarChart data={data} layout="vertical" margin={{ left: 150 }}>
+          <XAxis type="number" />
+          <YAxis type="category" dataKey="feature" width={150} interval={0} />
+          <Tooltip />
+          <Bar dataKey="value" isAnimationActive={false}>
+            {data.map((d) => (
+              <Cell key={d.feature} fill={d.value >= 0 ? '#b4532a' : '#2a6bb4'} />
+            ))}
+          </Bar>
+        </BarChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
 
 function PredictionView({ prediction }: { prediction: Prediction }) {
   if ('value' in prediction) return <strong data-testid="prediction-value">{prediction.value.toFixed(4)}</strong>;
@@ -27,6 +55,7 @@ export function PredictPage() {
   const [info, setInfo] = useState<ModelVersionInfo | null>(null);
   const [values, setValues] = useState<Record<string, string>>({});
   const [single, setSingle] = useState<{ version: number; prediction: Prediction } | null>(null);
+  const [explain, setExplain] = useState(true);
   const [batch, setBatch] = useState<{ rows: Record<string, string>[]; predictions: Prediction[]; version: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -56,7 +85,12 @@ export function PredictPage() {
   const predictOne = async (): Promise<void> => {
     setError(null);
     try {
-      const result = await client.call('models.predict', { name: model, rows: [toRow(values)] });
+      const canExplain = explain && info?.algorithm !== 'linear';
+      const result = await client.call('models.predict', {
+        name: model,
+        rows: [toRow(values)],
+        ...(canExplain ? { explain: true } : {}),
+      });
       setSingle({ version: result.version, prediction: result.predictions[0]! });
     } catch (e) {
       setError(describeError(e));
@@ -144,13 +178,22 @@ export function PredictPage() {
                 />
               </label>
             ))}
+            {info.algorithm !== 'linear' && (
+              <label>
+                <span>
+                  <input type="checkbox" checked={explain} onChange={(e) => setExplain(e.target.checked)} /> explain (TreeSHAP)
+                </span>
+              </label>
+            )}
             <button type="submit" data-testid="predict-submit">
               Predict
             </button>
             {single !== null && (
-              <p data-testid="predict-result">
-                v{single.version}: <PredictionView prediction={single.prediction} />
-              </p>
+              <>
+                <p data-testid="predict-result">
+                  v{single.version}: <PredictionView prediction={single.prediction} />
+                </p>
+              </>
             )}
           </form>
           <div className="card">
@@ -191,6 +234,11 @@ export function PredictPage() {
               </>
             )}
           </div>
+        </div>
+      )}
+      {single?.prediction.explanation !== undefined && (
+        <div className="card">
+          <ShapBars prediction={single.prediction} />
         </div>
       )}
     </section>

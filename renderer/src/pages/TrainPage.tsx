@@ -12,7 +12,11 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const [target, setTarget] = useState('');
   const [task, setTask] = useState<Task | ''>('');
   const [model, setModel] = useState('');
-  const [l2, setL2] = useState('0.0001');
+  const [algorithm, setAlgorithm] = useState<'linear' | 'gbdt'>('gbdt');
+  const [l2, setL2] = useState('');
+  const [trees, setTrees] = useState('100');
+  const [learningRate, setLearningRate] = useState('0.1');
+  const [maxLeaves, setMaxLeaves] = useState('31');
   const [job, setJob] = useState<TrainingJob | null>(null);
   const [curve, setCurve] = useState<{ iteration: number; loss: number; validationLoss: number | null }[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -68,15 +72,22 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
     setError(null);
     setCurve([]);
     try {
-      const l2Value = Number(l2);
+      const number = (text: string): number | undefined =>
+        text.trim() === '' || !Number.isFinite(Number(text)) ? undefined : Number(text);
+      const options = {
+        l2: number(l2),
+        ...(algorithm === 'gbdt'
+          ? { trees: number(trees), learningRate: number(learningRate), maxLeaves: number(maxLeaves) }
+          : {}),
+      };
       setJob(
         await client.call('training.start', {
           dataset,
           target,
-          algorithm: 'linear',
+          algorithm,
           ...(task === '' ? {} : { task }),
           ...(model.trim() === '' ? {} : { model: model.trim() }),
-          ...(Number.isFinite(l2Value) ? { l2: l2Value } : {}),
+          ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
         }),
       );
     } catch (e) {
@@ -120,12 +131,35 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
         </label>
         <label>
           Algorithm
-          <select value="linear" disabled>
+          <select
+            data-testid="train-algorithm"
+            value={algorithm}
+            onChange={(e) => setAlgorithm(e.target.value as 'linear' | 'gbdt')}
+          >
+            <option value="gbdt">gradient-boosted trees</option>
             <option value="linear">linear / logistic (L2)</option>
           </select>
         </label>
+        {algorithm === 'gbdt' && (
+          <>
+            <label>
+              Trees <input data-testid="train-trees" value={trees} onChange={(e) => setTrees(e.target.value)} />
+            </label>
+            <label>
+              Learning rate <input value={learningRate} onChange={(e) => setLearningRate(e.target.value)} />
+            </label>
+            <label>
+              Max leaves <input value={maxLeaves} onChange={(e) => setMaxLeaves(e.target.value)} />
+            </label>
+          </>
+        )}
         <label>
-          L2 penalty <input value={l2} onChange={(e) => setL2(e.target.value)} />
+          L2 penalty{' '}
+          <input
+            value={l2}
+            onChange={(e) => setL2(e.target.value)}
+            placeholder={algorithm === 'gbdt' ? '1 (on leaf values)' : '0.0001 (on weights)'}
+          />
         </label>
         <label>
           Model name{' '}

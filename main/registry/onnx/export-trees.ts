@@ -1,0 +1,198 @@
+import type { TreeModel } from '../../training/tree-model.js';
+import { encodeOnnxModel, TensorType, type OnnxInitializer, type OnnxNode, type OnnxValueInfo } from './graph.js';
+
+const BRANCH_LEQ = 0;
+const BRANCH_MEMBER = 6;
+
+/**
+ * Exports a tree ensemble and its input encoding as one ONNX graph, in double precision:
+ *   categoricals: ai.onnx.ml LabelEncoder (level → code, "" → NaN, any other level → the "other" code) → Cast
+ *   all inputs:   Concat → ai.onnx.ml TreeEnsemble (opset 5: double thresholds, BRANCH_LEQ for numbers,
+ *                 BRANCH_MEMBER for category sets, missing values routed by nodes_missing_value_tracks_true)
+ *   then:         Add(base score) → Softmax (binary as [−m/2, m/2]) | identity; ArgMax → LabelEncoder for the label.
+ */
+export function exportTreesToOnnx(model: TreeModel, producerVersion: string): Uint8Array {
+  const nodes: OnnxNode[] = [];
+  const initializers: OnnxInitializer[] = [];
+  const inputs: OnnxValueInfo[] = [];
+  const columns: string[] = [];
+  model.features.forEach((f, i) => {
+    if (f.kind === 'numeric') {
+      inputs.push({ name: f.name, type: TensorType.DOUBLE, shape: ['N', 1] });
+      columns.push(f.name);
+    } else {
+      inputs.push({ name: f.name, type: TensorType.STRING, shape: ['N', 1] });
+      nodes.push({
+        op: 'LabelEncoder',
+        domain: 'ai.onnx.ml',
+        inputs: [f.name],
+        outputs: [`codes_float_${i}`],
+        attributes: {
+          keys_strings: { kind: 'strings', value: [...f.categories, ''] },
+          values_floats: { kind: 'floats', value: [...f.categories.map((_, k) => k), Number.NaN] },
+          default_float: { kind: 'float', value: f.categories.length },
+        },
+      });
+      nodes.push({
+        op: 'Cast',
+        inputs: [`codes_float_${i}`],
+        outputs: [`codes_${i}`],
+        attributes: { to: { kind: 'int', value: TensorType.DOUBLE } },
+      });
+      columns.push(`codes_${i}`);
+    }
+  });
+  nodes.push({ op: 'Concat', inputs: columns, outputs: ['X'], attributes: { axis: { kind: 'int', value: 1 } } });
+
+  // Flatten the trees: internal nodes and leaves are numbered separately, across all trees.
+  const modes: number[] = [];
+  const featureIds: number[] = [];
+  const splits: number[] = [];
+  const trueIds: number[] = [];
+  const trueLeafs: number[] = [];
+  const falseIds: number[] = [];
+  const falseLeafs: number[] = [];
+  const missingTrue: number[] = [];
+  const membership: number[] = [];
+  const leafTargets: number[] = [];
+  const leafWeights: number[] = [];
+  const roots: number[] = [];
+  model.trees.forEach((tree, t) => {
+    const target = model.treeOutputs[t]!;
+    const nodeIndex = new Map<number, number>();
+    const leafIndex = new Map<number, number>();
+    tree.feature.forEach((f, node) => {
+      if (f >= 0) nodeIndex.set(node, nodeIndex.size + modes.length);
+    });
+    const firstLeaf = leafWeights.length;
+    tree.feature.forEach((f, node) => {
+      if (f < 0) {
+        leafIndex.set(node, firstLeaf + leafIndex.size);
+        leafTargets.push(target);
+        leafWeights.push(tree.value[node]!);
+      }
+    });
+    if (nodeIndex.size === 0) {
+      // A tree that is a single leaf: one always-true test, both branches to that leaf.
+      roots.push(modes.length);
+      modes.push(BRANCH_LEQ);
+      featureIds.push(0);
+      splits.push(Number.POSITIVE_INFINITY);
+      trueIds.push(leafIndex.get(0)!);
+      trueLeafs.push(1);
+      falseIds.push(leafIndex.get(0)!);
+      falseLeafs.push(1);
+      missingTrue.push(1);
+      return;
+    }
+    roots.push(nodeIndex.get(0)!);
+    tree.feature.forEach((f, node) => {
+      if (f < 0) return;
+      const threshold = tree.threshold[node];
+      const member = threshold === null || threshold === undefined;
+      modes.push(member ? BRANCH_MEMBER : BRANCH_LEQ);
+      featureIds.push(f);
+      splits.push(member ? Number.NaN : threshold);
+      if (member) membership.push(...tree.leftCodes[node]!, Number.NaN);
+      const l = tree.left[node]!;
+      const r = tree.right[node]!;
+      const lLeaf = tree.feature[l]! < 0;
+      const rLeaf = tree.feature[r]! < 0;
+      trueIds.push(lLeaf ? leafIndex.get(l)! : nodeIndex.get(l)!);
+      trueLeafs.push(lLeaf ? 1 : 0);
+      falseIds.push(rLeaf ? leafIndex.get(r)! : nodeIndex.get(r)!);
+      falseLeafs.push(rLeaf ? 1 : 0);
+      missingTrue.push(tree.defaultLeft[node]! ? 1 : 0);
+    });
+  });
+  const K = model.outputs;
+  const ensembleAttributes: OnnxNode['attributes'] = {
+    aggregate_function: { kind: 'int', value: model.aggregation === 'sum' ? 1 : 0 },
+    post_transform: { kind: 'int', value: 0 },
+    n_targets: { kind: 'int', value: K },
+    tree_roots: { kind: 'ints', value: roots },
+    nodes_modes: { kind: 'tensor', value: { type: TensorType.UINT8, dims: [modes.length], values: modes } },
+    nodes_featureids: { kind: 'ints', value: featureIds },
+    nodes_splits: { kind: 'tensor', value: { type: TensorType.DOUBLE, dims: [splits.length], values: splits } },
+    nodes_truenodeids: { kind: 'ints', value: trueIds },
+    nodes_trueleafs: { kind: 'ints', value: trueLeafs },
+    nodes_falsenodeids: { kind: 'ints', value: falseIds },
+    nodes_falseleafs: { kind: 'ints', value: falseLeafs },
+    nodes_missing_value_tracks_true: { kind: 'ints', value: missingTrue },
+    leaf_targetids: { kind: 'ints', value: leafTargets },
+    leaf_weights: { kind: 'tensor', value: { type: TensorType.DOUBLE, dims: [leafWeights.length], values: leafWeights } },
+  };
+  if (membership.length > 0) {
+    ensembleAttributes.membership_values = {
+      kind: 'tensor',
+      value: { type: TensorType.DOUBLE, dims: [membership.length], values: membership },
+    };
+  }
+  nodes.push({ op: 'TreeEnsemble', domain: 'ai.onnx.ml', inputs: ['X'], outputs: ['scores'], attributes: ensembleAttributes });
+  initializers.push({ name: 'base_score', type: TensorType.DOUBLE, dims: [K], values: model.baseScore });
+
+  const outputs: OnnxValueInfo[] = [];
+  if (model.task === 'regression') {
+    nodes.push({ op: 'Add', inputs: ['scores', 'base_score'], outputs: ['variable'] });
+    outputs.push({ name: 'variable', type: TensorType.DOUBLE, shape: ['N', 1] });
+  } else {
+    const classes = model.classes ?? [];
+    nodes.push({ op: 'Add', inputs: ['scores', 'base_score'], outputs: ['margins'] });
+    if (model.task === 'binary') {
+      initializers.push({ name: 'pair', type: TensorType.DOUBLE, dims: [1, 2], values: [-0.5, 0.5] });
+      nodes.push({ op: 'MatMul', inputs: ['margins', 'pair'], outputs: ['pair_margins'] });
+      nodes.push({
+        op: 'Softmax',
+        inputs: ['pair_margins'],
+        outputs: ['probabilities'],
+        attributes: { axis: { kind: 'int', value: 1 } },
+      });
+    } else {
+      nodes.push({
+        op: 'Softmax',
+        inputs: ['margins'],
+        outputs: ['probabilities'],
+        attributes: { axis: { kind: 'int', value: 1 } },
+      });
+    }
+    nodes.push({
+      op: 'ArgMax',
+      inputs: ['probabilities'],
+      outputs: ['label_index'],
+      attributes: { axis: { kind: 'int', value: 1 }, keepdims: { kind: 'int', value: 0 } },
+    });
+    nodes.push({
+      op: 'LabelEncoder',
+      domain: 'ai.onnx.ml',
+      inputs: ['label_index'],
+      outputs: ['label'],
+      attributes: {
+        keys_int64s: { kind: 'ints', value: classes.map((_, i) => i) },
+        values_strings: { kind: 'strings', value: classes },
+        default_string: { kind: 'string', value: '' },
+      },
+    });
+    outputs.push({ name: 'label', type: TensorType.STRING, shape: ['N'] });
+    outputs.push({ name: 'probabilities', type: TensorType.DOUBLE, shape: ['N', classes.length] });
+  }
+  return encodeOnnxModel({
+    graphName: `hearth_${model.algorithm}_${model.task}`,
+    inputs,
+    outputs,
+    nodes,
+    initializers,
+    opsets: [
+      { domain: '', version: 17 },
+      { domain: 'ai.onnx.ml', version: 5 },
+    ],
+    metadata: {
+      'hearth.format': model.format,
+      'hearth.algorithm': model.algorithm,
+      'hearth.task': model.task,
+      'hearth.target': model.target,
+      'hearth.classes': JSON.stringify(model.classes),
+    },
+    producerVersion,
+    docString: `Hearth ${model.algorithm} ${model.task} model for "${model.target}" (${model.trees.length} trees), with its input encoding.`,
+  });
+}

@@ -1,0 +1,258 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { readCsv } from '../../main/data/csv.js';
+import type { Frame } from '../../main/data/frame.js';
+import { exportTreesToOnnx } from '../../main/registry/onnx/export-trees.js';
+import { createSession } from '../../main/serving/onnx-runtime.js';
+import { Predictor } from '../../main/serving/predictor.js';
+import { binCount, binFrameRows, fitBins } from '../../main/training/binning.js';
+import { rawInputsFromFrame, type Task } from '../../main/training/preprocess.js';
+import { maxAbsDifference } from '../../main/training/trainer.js';
+import {
+  predictTrees,
+  treeFeaturesFromBins,
+  treeFromGrown,
+  treeInputMatrix,
+  type TreeModel,
+} from '../../main/training/tree-model.js';
+import { conditionalExpectation, explainTrees, treeShap } from '../../main/training/treeshap.js';
+import { fitBoosting, type BoostParams } from '../../workers/gbdt/boost.js';
+import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
+
+const tmp = tempDir();
+after(tmp.cleanup);
+let files = 0;
+
+const defaults: BoostParams = {
+  trees: 1,
+  learningRate: 1,
+  maxLeaves: 2,
+  maxDepth: 0,
+  minChildSamples: 1,
+  minChildWeight: 1e-6,
+  minSplitGain: 0,
+  l1: 0,
+  l2: 0,
+  catSmooth: 0,
+  rowSubsample: 1,
+  colSubsample: 1,
+  earlyStoppingRounds: 0,
+  seed: 1,
+  threads: 1,
+  classWeights: null,
+  huberDelta: null,
+};
+
+async function frameOf(csv: string): Promise<Frame> {
+  return (await readCsv(writeFile(tmp.dir, `g${files++}.csv`, csv))).frame;
+}
+
+/** Fits on every row of the frame and returns the model as it would be stored. */
+function fit(frame: Frame, target: string, task: Task, params: Partial<BoostParams> = {}, validation?: Frame): TreeModel {
+  const all = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
+  const { features } = fitBins(frame, all, target);
+  const column = frame.columns.find((c) => c.name === target)!;
+  const classes = column.kind === 'string' ? [...column.dictionary].sort() : null;
+  const targetsOf = (f: Frame): Int32Array | Float64Array => {
+    const c = f.columns.find((x) => x.name === target)!;
+    return c.kind === 'string'
+      ? Int32Array.from({ length: f.rowCount }, (_, r) => classes!.indexOf(c.dictionary[c.codes[r]!]!))
+      : Float64Array.from(c.values);
+  };
+  const result = fitBoosting(
+    {
+      task,
+      classes: classes?.length ?? 0,
+      bins: binFrameRows(features, frame, all, true),
+      F: features.length,
+      binCounts: features.map(binCount),
+      categorical: features.map((f) => f.kind === 'categorical'),
+      targets: targetsOf(frame),
+      validation:
+        validation === undefined
+          ? null
+          : {
+              bins: binFrameRows(
+                features,
+                validation,
+                Int32Array.from({ length: validation.rowCount }, (_, i) => i),
+              ),
+              targets: targetsOf(validation),
+            },
+    },
+    { ...defaults, ...params },
+  );
+  return {
+    format: 'hearth.trees/1',
+    algorithm: 'gbdt',
+    task,
+    target,
+    classes,
+    features: treeFeaturesFromBins(features),
+    trees: result.trees.map((t) => treeFromGrown(t, features)),
+    treeOutputs: result.treeOutputs,
+    baseScore: result.baseScore,
+    outputs: task === 'multiclass' ? classes!.length : 1,
+    aggregation: 'sum',
+  };
+}
+
+const values = (model: TreeModel, frame: Frame): Float64Array => {
+  const p = predictTrees(model, rawInputsFromFrame(model, frame));
+  assert.equal(p.kind, 'regression');
+  return p.values;
+};
+
+describe('gradient-boosted trees', () => {
+  it('finds the best split of a tiny table, worked by hand', async () => {
+    // Base score is the mean, 5; the residuals are −5 on the left and +5 on the right of x ≤ 3.5, so one tree with
+    // learning rate 1 and no penalty predicts the two group means exactly.
+    const frame = await frameOf('x,y\n1,0\n2,0\n3,0\n4,10\n5,10\n6,10\n');
+    const model = fit(frame, 'y', 'regression');
+    assert.equal(model.trees[0]!.feature[0], 0);
+    assert.equal(model.trees[0]!.threshold[0], 3.5);
+    assert.deepEqual([...values(model, frame)], [0, 0, 0, 10, 10, 10]);
+  });
+
+  it('routes missing values by a learned default direction', async () => {
+    const frame = await frameOf('x,y\n1,0\n2,0\n3,0\n,10\n,10\n6,10\n');
+    const model = fit(frame, 'y', 'regression');
+    const tree = model.trees[0]!;
+    assert.equal(tree.threshold[0], 4.5); // midpoint of 3 and 6
+    assert.equal(tree.defaultLeft[0], false); // missing rows look like the right side
+    assert.deepEqual([...values(model, frame)], [0, 0, 0, 10, 10, 10]);
+    const unseen = await frameOf('x,y\n,0\n');
+    assert.deepEqual([...values(model, unseen)], [10]);
+  });
+
+  it('splits categories as sets, which one threshold over their codes could not', async () => {
+    const rows = ['a', 'b', 'c', 'd'].flatMap((level) =>
+      Array.from({ length: 5 }, () => `${level},${level === 'b' || level === 'd' ? 10 : 0}`),
+    );
+    const frame = await frameOf(`colour,y\n${rows.join('\n')}\n`);
+    const model = fit(frame, 'y', 'regression');
+    assert.equal(model.trees[0]!.threshold[0], null);
+    const predicted = values(model, frame);
+    rows.forEach((r, i) => assert.equal(predicted[i], Number(r.split(',')[1])));
+  });
+
+  it('stops early when the validation loss stops improving', async () => {
+    const train = await frameOf(syntheticCsv('binary', 300, 1));
+    const validation = await frameOf(syntheticCsv('binary', 300, 2));
+    const model = fit(
+      train,
+      'label',
+      'binary',
+      { trees: 200, learningRate: 0.5, maxLeaves: 31, minChildSamples: 2, earlyStoppingRounds: 10 },
+      validation,
+    );
+    assert.ok(model.trees.length < 60, `${model.trees.length} trees kept`);
+    assert.ok(model.trees.length >= 1);
+  });
+
+  it('gives the same model for the same seed, with row and column subsampling', async () => {
+    const frame = await frameOf(syntheticCsv('regression', 2000, 3));
+    const params = {
+      trees: 15,
+      learningRate: 0.2,
+      maxLeaves: 8,
+      minChildSamples: 10,
+      rowSubsample: 0.7,
+      colSubsample: 0.6,
+      seed: 9,
+    };
+    assert.deepEqual(
+      JSON.stringify(fit(frame, 'amount', 'regression', params)),
+      JSON.stringify(fit(frame, 'amount', 'regression', params)),
+    );
+    assert.notDeepEqual(
+      JSON.stringify(fit(frame, 'amount', 'regression', params)),
+      JSON.stringify(fit(frame, 'amount', 'regression', { ...params, seed: 10 })),
+    );
+  });
+
+  it('builds the same trees with two threads as with one', async () => {
+    const frame = await frameOf(syntheticCsv('binary', 40_000, 4));
+    const params = { trees: 5, learningRate: 0.3, maxLeaves: 15, minChildSamples: 20 };
+    const one = fit(frame, 'label', 'binary', { ...params, threads: 1 });
+    const two = fit(frame, 'label', 'binary', { ...params, threads: 2 });
+    assert.deepEqual(
+      one.trees.map((t) => t.feature),
+      two.trees.map((t) => t.feature),
+    );
+    const a = predictTrees(one, rawInputsFromFrame(one, frame));
+    const b = predictTrees(two, rawInputsFromFrame(two, frame));
+    assert.ok(maxAbsDifference(a, b) < 1e-9);
+  });
+
+  it('gives multiclass probabilities that sum to one', async () => {
+    const frame = await frameOf(syntheticCsv('multiclass', 1500, 5));
+    const model = fit(frame, 'kind', 'multiclass', { trees: 10, learningRate: 0.3, maxLeaves: 8, minChildSamples: 5 });
+    assert.equal(model.trees.length, 30);
+    const p = predictTrees(model, rawInputsFromFrame(model, frame));
+    assert.equal(p.kind, 'classification');
+    for (let i = 0; i < frame.rowCount; i++) {
+      const row = p.probabilities.subarray(i * 3, i * 3 + 3);
+      assert.ok(Math.abs(row[0]! + row[1]! + row[2]! - 1) < 1e-12);
+    }
+  });
+
+  for (const task of ['binary', 'multiclass', 'regression'] as const) {
+    it(`${task}: ONNX Runtime's TreeEnsemble predicts what the TypeScript trees predict on 10,000 rows (within 1e-5)`, async () => {
+      const target = { binary: 'label', multiclass: 'kind', regression: 'amount' }[task];
+      const train = await frameOf(syntheticCsv(task, 3000, 11));
+      const held = await frameOf(syntheticCsv(task, 10_000, 12));
+      const model = fit(train, target, task, { trees: 30, learningRate: 0.2, maxLeaves: 15, minChildSamples: 10, l2: 1 });
+      const raw = rawInputsFromFrame(model, held);
+      const loaded = await createSession(exportTreesToOnnx(model, 'test'));
+      const onnx = await new Predictor('m', 1, model, loaded).run(raw);
+      const ts = predictTrees(model, raw);
+      assert.equal(raw.rows, 10_000);
+      assert.ok(maxAbsDifference(onnx, ts) < 1e-5, `max difference ${maxAbsDifference(onnx, ts)}`);
+      await loaded.session.release();
+    });
+  }
+});
+
+describe('TreeSHAP', () => {
+  it('adds up to the margin minus the expected value', async () => {
+    const frame = await frameOf(syntheticCsv('binary', 2000, 21));
+    const model = fit(frame, 'label', 'binary', { trees: 20, learningRate: 0.3, maxLeaves: 12, minChildSamples: 10, l2: 1 });
+    const x = treeInputMatrix(model, rawInputsFromFrame(model, frame));
+    const { expectedValue, phi } = explainTrees(model, x, 50, 0);
+    const p = predictTrees(model, rawInputsFromFrame(model, frame));
+    assert.equal(p.kind, 'classification');
+    for (let i = 0; i < 50; i++) {
+      const margin = Math.log(p.probabilities[2 * i + 1]! / p.probabilities[2 * i]!);
+      const total = expectedValue + phi[i]!.reduce((s, v) => s + v, 0);
+      assert.ok(Math.abs(total - margin) < 1e-9, `row ${i}: ${total} vs ${margin}`);
+    }
+  });
+
+  it('equals brute-force Shapley values on small trees', async () => {
+    const frame = await frameOf(syntheticCsv('regression', 400, 22));
+    const model = fit(frame, 'amount', 'regression', { trees: 3, learningRate: 0.5, maxLeaves: 6, minChildSamples: 5 });
+    const F = model.features.length;
+    const x = treeInputMatrix(model, rawInputsFromFrame(model, frame));
+    const factorial = (k: number): number => (k <= 1 ? 1 : k * factorial(k - 1));
+    for (const row of [0, 7, 42]) {
+      for (const tree of model.trees) {
+        const fast = new Float64Array(F);
+        treeShap(tree, x, row * F, fast);
+        for (let f = 0; f < F; f++) {
+          // φ_f = Σ over subsets S of the other features |S|!(F−|S|−1)!/F! · (v(S ∪ {f}) − v(S)).
+          let exact = 0;
+          const others = [...Array(F).keys()].filter((g) => g !== f);
+          for (let mask = 0; mask < 1 << others.length; mask++) {
+            const subset = new Set(others.filter((_, k) => (mask >> k) & 1));
+            const weight = (factorial(subset.size) * factorial(F - subset.size - 1)) / factorial(F);
+            const withF = new Set([...subset, f]);
+            exact +=
+              weight * (conditionalExpectation(tree, x, row * F, withF) - conditionalExpectation(tree, x, row * F, subset));
+          }
+          assert.ok(Math.abs(exact - fast[f]!) < 1e-9, `row ${row} feature ${f}: ${fast[f]} vs ${exact}`);
+        }
+      }
+    }
+  });
+});

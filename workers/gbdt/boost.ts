@@ -1,0 +1,210 @@
+import { HearthError } from '../../main/contracts/errors.js';
+import type { Task } from '../../main/training/preprocess.js';
+import { seededRandom } from '../../main/training/random.js';
+import { HistogramPool } from './histogram.js';
+import { growTree, leafOfBinnedRow, type GrowParams, type GrownTree } from './tree.js';
+
+export interface BoostParams extends GrowParams {
+  trees: number;
+  rowSubsample: number;
+  colSubsample: number;
+  /** Stop when the validation loss has not improved for this many rounds (0: never). */
+  earlyStoppingRounds: number;
+  seed: number;
+  /** Threads for histograms, this one included. */
+  threads: number;
+  /** Weight per class (classification), e.g. inverse frequency for "balanced". */
+  classWeights: number[] | null;
+  /** Regression loss: squared error or Huber with this delta. */
+  huberDelta: number | null;
+}
+
+export interface BoostInput {
+  task: Task;
+  classes: number;
+  bins: Uint8Array;
+  F: number;
+  binCounts: number[];
+  categorical: boolean[];
+  targets: Int32Array | Float64Array;
+  validation: { bins: Uint8Array; targets: Int32Array | Float64Array } | null;
+}
+
+export interface BoostResult {
+  trees: GrownTree[];
+  /** Output (class) each tree adds to. */
+  treeOutputs: number[];
+  baseScore: number[];
+  rounds: number;
+  bestRound: number;
+  history: { iteration: number; loss: number; validationLoss: number | null }[];
+}
+
+function outputsOf(task: Task, classes: number): number {
+  return task === 'multiclass' ? classes : 1;
+}
+
+/** Mean loss (weighted by nothing) of margins against targets: log loss, multiclass log loss or squared error. */
+export function marginLoss(task: Task, margins: Float64Array, targets: Int32Array | Float64Array, K: number): number {
+  const n = targets.length;
+  let loss = 0;
+  if (task === 'regression') {
+    for (let i = 0; i < n; i++) loss += 0.5 * (margins[i]! - targets[i]!) ** 2;
+  } else if (task === 'binary') {
+    for (let i = 0; i < n; i++) {
+      const m = margins[i]!;
+      loss += (m > 0 ? m + Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m))) - targets[i]! * m;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      let max = Number.NEGATIVE_INFINITY;
+      for (let c = 0; c < K; c++) max = Math.max(max, margins[i * K + c]!);
+      let sum = 0;
+      for (let c = 0; c < K; c++) sum += Math.exp(margins[i * K + c]! - max);
+      loss += max + Math.log(sum) - margins[i * K + targets[i]!]!;
+    }
+  }
+  return loss / n;
+}
+
+/**
+ * Gradient boosting with histogram trees: binary log loss, softmax for multiclass (one tree per class per
+ * round), squared error or Huber for regression; row and column subsampling, class weights and early stopping
+ * on a validation set. The same seed gives the same model.
+ */
+export function fitBoosting(
+  input: BoostInput,
+  p: BoostParams,
+  onRound?: (round: number, loss: number, validationLoss: number | null) => void,
+): BoostResult {
+  const { task, F, bins, targets } = input;
+  const n = targets.length;
+  if (n === 0) throw new HearthError('VALIDATION_FAILED', 'no training rows');
+  const K = outputsOf(task, input.classes);
+  const random = seededRandom(p.seed);
+  const gradHess = new Float64Array(new SharedArrayBuffer(n * 16));
+  const rows = new Int32Array(new SharedArrayBuffer(n * 4));
+  const pool = new HistogramPool({ bins, F, rows, gradHess }, Math.max(0, p.threads - 1));
+  const columns = new Uint8Array(n * F);
+  for (let i = 0; i < n; i++) for (let f = 0; f < F; f++) columns[f * n + i] = bins[i * F + f]!;
+  const weights =
+    p.classWeights !== null && task !== 'regression' ? Float64Array.from(targets, (y) => p.classWeights![y]!) : null;
+
+  // Base score: the best constant (weighted): log-odds, log-priors or the mean.
+  const baseScore = new Array<number>(K).fill(0);
+  if (task === 'regression') {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += targets[i]!;
+    baseScore[0] = s / n;
+  } else {
+    const totals = new Float64Array(Math.max(2, K));
+    let all = 0;
+    for (let i = 0; i < n; i++) {
+      const w = weights === null ? 1 : weights[i]!;
+      totals[targets[i]!]! += w;
+      all += w;
+    }
+    const clampP = (q: number): number => Math.min(1 - 1e-12, Math.max(1e-12, q));
+    if (task === 'binary') baseScore[0] = Math.log(clampP(totals[1]! / all) / (1 - clampP(totals[1]! / all)));
+    else for (let c = 0; c < K; c++) baseScore[c] = Math.log(clampP(totals[c]! / all));
+  }
+  const margins = new Float64Array(n * K);
+  for (let i = 0; i < n; i++) for (let c = 0; c < K; c++) margins[i * K + c] = baseScore[c]!;
+  const validation = input.validation;
+  const vn = validation?.targets.length ?? 0;
+  const vMargins = new Float64Array(vn * K);
+  for (let i = 0; i < vn; i++) for (let c = 0; c < K; c++) vMargins[i * K + c] = baseScore[c]!;
+
+  const trees: GrownTree[] = [];
+  const treeOutputs: number[] = [];
+  const history: BoostResult['history'] = [];
+  let best = Number.POSITIVE_INFINITY;
+  let bestRound = 0;
+  const allowed = new Uint8Array(F);
+  const probabilities = new Float64Array(K);
+  try {
+    for (let round = 1; round <= p.trees; round++) {
+      // Rows for this round (Bernoulli subsample, seeded) and features for its trees.
+      let count = 0;
+      for (let i = 0; i < n; i++) if (p.rowSubsample >= 1 || random() < p.rowSubsample) rows[count++] = i;
+      allowed.fill(p.colSubsample >= 1 ? 1 : 0);
+      if (p.colSubsample < 1) {
+        const take = Math.max(1, Math.round(F * p.colSubsample));
+        const order = Array.from({ length: F }, (_, f) => f);
+        for (let k = 0; k < take; k++) {
+          const j = k + Math.floor(random() * (F - k));
+          [order[k], order[j]] = [order[j]!, order[k]!];
+          allowed[order[k]!] = 1;
+        }
+      }
+      for (let c = 0; c < K; c++) {
+        // Gradients and hessians of the loss at the current margins, for output c.
+        for (let i = 0; i < n; i++) {
+          const w = weights === null ? 1 : weights[i]!;
+          if (task === 'binary') {
+            const q = 1 / (1 + Math.exp(-margins[i]!));
+            gradHess[2 * i] = (q - targets[i]!) * w;
+            gradHess[2 * i + 1] = Math.max(q * (1 - q), 1e-16) * w;
+          } else if (task === 'regression') {
+            const r = margins[i]! - targets[i]!;
+            const d = p.huberDelta;
+            gradHess[2 * i] = d === null || Math.abs(r) <= d ? r : d * Math.sign(r);
+            gradHess[2 * i + 1] = 1;
+          } else {
+            let max = Number.NEGATIVE_INFINITY;
+            for (let k = 0; k < K; k++) max = Math.max(max, margins[i * K + k]!);
+            let sum = 0;
+            for (let k = 0; k < K; k++) sum += probabilities[k] = Math.exp(margins[i * K + k]! - max);
+            const q = probabilities[c]! / sum;
+            gradHess[2 * i] = (q - (targets[i] === c ? 1 : 0)) * w;
+            gradHess[2 * i + 1] = Math.max(q * (1 - q), 1e-16) * w;
+          }
+        }
+        const tree = growTree(
+          { bins, columns, n, F, rows, binCounts: input.binCounts, categorical: input.categorical, pool },
+          count,
+          allowed,
+          p,
+        );
+        trees.push(tree);
+        treeOutputs.push(c);
+        const leafValue = tree.value;
+        if (count === n) {
+          // Every row took part: the leaves' slices of the row array say where each row ended up.
+          for (const leaf of tree.leaves!) {
+            const v = leafValue[leaf.node]!;
+            for (let k = leaf.start; k < leaf.end; k++) margins[rows[k]! * K + c]! += v;
+          }
+        } else
+          for (let i = 0; i < n; i++) margins[i * K + c]! += leafValue[leafOfBinnedRow(tree, bins, F, i, input.categorical)]!;
+        delete tree.leaves;
+        if (validation !== null) {
+          for (let i = 0; i < vn; i++)
+            vMargins[i * K + c]! += leafValue[leafOfBinnedRow(tree, validation.bins, F, i, input.categorical)]!;
+        }
+      }
+      const loss = marginLoss(task, margins, targets, K);
+      const validationLoss = validation !== null && vn > 0 ? marginLoss(task, vMargins, validation.targets, K) : null;
+      history.push({ iteration: round, loss, validationLoss });
+      onRound?.(round, loss, validationLoss);
+      if (validationLoss !== null) {
+        if (validationLoss < best - 1e-12) {
+          best = validationLoss;
+          bestRound = round;
+        } else if (p.earlyStoppingRounds > 0 && round - bestRound >= p.earlyStoppingRounds) break;
+      } else bestRound = round;
+    }
+  } finally {
+    pool.close();
+  }
+  const rounds = history.length;
+  const keep = (validation !== null && vn > 0 && p.earlyStoppingRounds > 0 ? bestRound : rounds) * K;
+  return {
+    trees: trees.slice(0, keep),
+    treeOutputs: treeOutputs.slice(0, keep),
+    baseScore,
+    rounds,
+    bestRound: keep / K,
+    history,
+  };
+}
