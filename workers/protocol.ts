@@ -1,6 +1,7 @@
 import type { SerializedError } from '../main/contracts/errors.js';
 import type { Design, Task } from '../main/training/preprocess.js';
 import type { BoostParams, BoostResult } from './gbdt/boost.js';
+import type { ForestParams, ForestResult } from './gbdt/forest.js';
 
 /** Messages between the engine and a training worker. Every message carries the request's sequence number. */
 export interface FitLinearRequest {
@@ -34,11 +35,18 @@ export interface FitGbdtRequest {
   cancel: SharedArrayBuffer;
 }
 
-export type WorkerRequest = FitLinearRequest | FitGbdtRequest;
+/** A random forest over the same shared bin matrix. */
+export interface FitForestRequest extends Omit<FitGbdtRequest, 'type' | 'params' | 'validation'> {
+  type: 'fit-forest';
+  params: ForestParams;
+}
+
+export type WorkerRequest = FitLinearRequest | FitGbdtRequest | FitForestRequest;
 
 export type WorkerReply =
   | { seq: number; type: 'progress'; iteration: number; maxIterations: number; loss: number; validationLoss: number | null }
   | { seq: number; type: 'trees'; result: BoostResult; cpuMs: number }
+  | { seq: number; type: 'forest'; result: ForestResult; cpuMs: number }
   | {
       seq: number;
       type: 'result';

@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { HearthError, serializeError, missingCase } from '../main/contracts/errors.js';
 import { fitBoosting } from './gbdt/boost.js';
+import { fitForest } from './gbdt/forest.js';
 import { fitLinear } from './linear/fit-linear.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 
@@ -65,6 +66,36 @@ port.on('message', (request: WorkerRequest) => {
         );
         const cpu = process.cpuUsage(started);
         reply({ seq: request.seq, type: 'trees', result, cpuMs: (cpu.user + cpu.system) / 1000 });
+        return;
+      }
+      case 'fit-forest': {
+        const cancel = new Int32Array(request.cancel);
+        const result = fitForest(
+          {
+            task: request.task,
+            classes: request.classes,
+            bins: request.bins,
+            F: request.F,
+            binCounts: request.binCounts,
+            categorical: request.categorical,
+            targets: request.targets,
+            validation: null,
+          },
+          request.params,
+          (tree, oobLoss) => {
+            if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
+            reply({
+              seq: request.seq,
+              type: 'progress',
+              iteration: tree,
+              maxIterations: request.params.trees,
+              loss: oobLoss ?? Number.NaN,
+              validationLoss: null,
+            });
+          },
+        );
+        const cpu = process.cpuUsage(started);
+        reply({ seq: request.seq, type: 'forest', result, cpuMs: (cpu.user + cpu.system) / 1000 });
         return;
       }
       default:

@@ -23,11 +23,13 @@ Commands:
   serve [--host H] [--port P]         serve the API, the web console and REST predictions
   ingest FILE --dataset NAME          read a CSV file as the next version of a dataset
   datasets list | show NAME[@V]       list datasets, or show one version's schema and profile
-  train --dataset NAME[@V] --target COL [--task binary|multiclass|regression] [--algorithm linear|gbdt]
+  train --dataset NAME[@V] --target COL [--task binary|multiclass|regression] [--algorithm linear|gbdt|forest]
         [--model NAME] [--seed N] [--l2 X] [--class-weight balanced]
         linear: [--max-iterations N]
         gbdt:   [--trees N] [--learning-rate X] [--max-leaves N] [--max-depth N] [--min-child-samples N]
                 [--l1 X] [--row-subsample F] [--col-subsample F] [--early-stopping N] [--threads N]
+                [--huber-delta X]  (regression with the Huber loss)
+        forest: [--trees N] [--max-leaves N] [--max-depth N] [--min-child-samples N] [--features-per-split N]
   evaluate --model NAME[@V] FILE      metrics of a model on a labelled file
   predict --model NAME[@V] FILE [--out FILE]
   models list | promote NAME VERSION | rollback NAME
@@ -67,6 +69,8 @@ const options = {
   'early-stopping': { type: 'string' },
   threads: { type: 'string' },
   'class-weight': { type: 'string' },
+  'features-per-split': { type: 'string' },
+  'huber-delta': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 type Flags = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string };
@@ -269,7 +273,8 @@ async function run(argv: string[]): Promise<number> {
         if (task !== undefined && !['binary', 'multiclass', 'regression'].includes(task))
           throw new UsageError('--task must be binary, multiclass or regression');
         const algorithm = flags.algorithm ?? 'linear';
-        if (algorithm !== 'linear' && algorithm !== 'gbdt') throw new UsageError('--algorithm must be linear or gbdt');
+        if (algorithm !== 'linear' && algorithm !== 'gbdt' && algorithm !== 'forest')
+          throw new UsageError('--algorithm must be linear, gbdt or forest');
         if (flags['class-weight'] !== undefined && flags['class-weight'] !== 'balanced')
           throw new UsageError('--class-weight takes balanced');
         const optional = {
@@ -286,6 +291,8 @@ async function run(argv: string[]): Promise<number> {
           colSubsample: numberFlag(flags, 'col-subsample', false),
           earlyStoppingRounds: numberFlag(flags, 'early-stopping', true),
           threads: numberFlag(flags, 'threads', true),
+          featuresPerSplit: numberFlag(flags, 'features-per-split', true),
+          huberDelta: numberFlag(flags, 'huber-delta', false),
           classWeight: flags['class-weight'],
           datasetVersion,
           task: task as Task | undefined,

@@ -44,8 +44,8 @@ export const apiSchemas = {
       datasetVersion: version.optional(),
       target: z.string().min(1),
       task: task.optional(),
-      /** linear: linear / logistic regression with L2; gbdt: histogram gradient-boosted trees. */
-      algorithm: z.enum(['linear', 'gbdt']).default('linear'),
+      /** linear: linear / logistic regression with L2; gbdt: gradient-boosted trees; forest: random forest. */
+      algorithm: z.enum(['linear', 'gbdt', 'forest']).default('linear'),
       model: name.optional(),
       seed: z.number().int().min(0).optional(),
       l2: z.number().min(0).max(1e3).optional(),
@@ -63,6 +63,8 @@ export const apiSchemas = {
       threads: z.number().int().min(1).max(64).optional(),
       classWeight: z.enum(['balanced']).optional(),
       huberDelta: z.number().gt(0).optional(),
+      featuresPerSplit: z.number().int().min(1).optional(),
+      sampleFraction: z.number().gt(0).max(1).optional(),
     })
     .strict(),
   'training.get': z.object({ jobId: z.string().uuid() }).strict(),

@@ -14,9 +14,11 @@ import { binCount, binFrameRows, fitBins } from './binning.js';
 import { exportModelToOnnx, modelInputs, onnxInputSchema, predictModel, type StoredModel } from './model.js';
 import { treeFeaturesFromBins, treeFromGrown, treeImportance } from './tree-model.js';
 import type { BoostParams } from '../../workers/gbdt/boost.js';
+import type { ForestParams } from '../../workers/gbdt/forest.js';
 import { availableParallelism } from 'node:os';
-import { binaryMetrics, multiclassMetrics, regressionMetrics, rocCurve } from './metrics.js';
-import { designFromFrame, fitPreprocessor, rawInputsFromFrame, type Task } from './preprocess.js';
+import { binaryMetrics, multiclassMetrics, regressionMetrics, rocAuc, rocCurve } from './metrics.js';
+import { designFromFrame, fitPreprocessor, rawInputsFromFrame, type RawInputs, type Task } from './preprocess.js';
+import { seededRandom, shuffleInPlace } from './random.js';
 import { splitRows } from './split.js';
 
 export interface TrainArgs {
@@ -24,7 +26,7 @@ export interface TrainArgs {
   datasetVersion?: number;
   target: string;
   task?: Task;
-  algorithm: 'linear' | 'gbdt';
+  algorithm: 'linear' | 'gbdt' | 'forest';
   model?: string;
   seed?: number;
   /** L2 penalty: on the weights (linear) or on the leaf values (gbdt). */
@@ -43,6 +45,8 @@ export interface TrainArgs {
   threads?: number;
   classWeight?: 'balanced';
   huberDelta?: number;
+  featuresPerSplit?: number;
+  sampleFraction?: number;
 }
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -250,7 +254,61 @@ export class Trainer {
     let params: Record<string, unknown>;
     let fitReport: Record<string, unknown>;
     let workerCpuMs: number;
-    if (args.algorithm === 'gbdt') {
+    if (args.algorithm === 'forest') {
+      const { features: bins, ignored } = fitBins(frame, split.train, args.target, seed);
+      const forest: ForestParams = {
+        trees: args.trees ?? 100,
+        maxLeaves: args.maxLeaves ?? 1024,
+        maxDepth: args.maxDepth ?? 0,
+        minChildSamples: args.minChildSamples ?? 2,
+        featuresPerSplit: args.featuresPerSplit ?? 0,
+        sampleFraction: args.sampleFraction ?? 1,
+        seed,
+        threads: args.threads ?? Math.min(4, availableParallelism()),
+      };
+      const trainTargets = targetsOf(split.train);
+      const reply = await this.runWorker(
+        {
+          seq: ++this.seq,
+          type: 'fit-forest',
+          task,
+          classes: classes?.length ?? 0,
+          bins: binFrameRows(bins, frame, split.train, true),
+          F: bins.length,
+          binCounts: bins.map(binCount),
+          categorical: bins.map((b) => b.kind === 'categorical'),
+          targets: trainTargets,
+          params: forest,
+          cancel: cancel.buffer as SharedArrayBuffer,
+        },
+        job,
+      );
+      if (reply.type !== 'forest') throw new HearthError('INTERNAL', 'unexpected worker reply');
+      const fit = reply.result;
+      model = {
+        format: 'hearth.trees/1',
+        algorithm: 'forest',
+        task,
+        target: args.target,
+        classes,
+        features: treeFeaturesFromBins(bins),
+        trees: fit.trees.map((t) => treeFromGrown(t, bins)),
+        treeOutputs: fit.treeOutputs,
+        baseScore: new Array<number>(fit.outputs).fill(0),
+        outputs: fit.outputs,
+        aggregation: 'average',
+      };
+      const { seed: _seed, threads: _threads, ...reported } = forest;
+      params = { ...reported, seed };
+      fitReport = {
+        ignoredColumns: ignored,
+        trees: model.trees.length,
+        oobScore: outOfBagScore(task, fit.oob, trainTargets, fit.outputs),
+        importance: treeImportance(model),
+        features: model.features.map((f) => ({ name: f.name, kind: f.kind })),
+      };
+      workerCpuMs = reply.cpuMs;
+    } else if (args.algorithm === 'gbdt') {
       const { features: bins, ignored } = fitBins(frame, split.train, args.target, seed);
       const boost: BoostParams = {
         trees: args.trees ?? 100,
@@ -378,6 +436,16 @@ export class Trainer {
           )
         : null;
 
+    const permutation =
+      split.validation.length > 0
+        ? permutationImportance(
+            model,
+            rawInputsFromFrame(inputs, selectRows(frame, split.validation.subarray(0, 2000))),
+            targetsOf(split.validation.subarray(0, 2000)),
+            seed,
+          )
+        : [];
+
     // The exported graph must reproduce the TypeScript model: check it on held-out rows before registering.
     const onnx = exportModelToOnnx(model, this.version);
     const parityRaw = rawInputsFromFrame(inputs, selectRows(frame, split.test.subarray(0, Math.min(2000, split.test.length))));
@@ -399,6 +467,7 @@ export class Trainer {
       report: {
         ...evaluation.report,
         ...fitReport,
+        permutationImportance: permutation,
         validationMetrics: validationEvaluation?.metrics ?? null,
         history: job.history,
         split: {
@@ -431,7 +500,10 @@ export class Trainer {
     this.events.progress(job.progress);
   }
 
-  private runWorker(request: WorkerRequest, job: TrainingJob): Promise<Extract<WorkerReply, { type: 'result' | 'trees' }>> {
+  private runWorker(
+    request: WorkerRequest,
+    job: TrainingJob,
+  ): Promise<Extract<WorkerReply, { type: 'result' | 'trees' | 'forest' }>> {
     return new Promise((resolve, reject) => {
       const worker = new Worker(new URL('../../workers/train-worker.js', import.meta.url));
       const finish = (action: () => void): void => {
@@ -461,6 +533,82 @@ export class Trainer {
       worker.postMessage(request);
     });
   }
+}
+
+/**
+ * The forest's out-of-bag score on the training rows that some tree left out: ROC AUC (binary), accuracy
+ * (multiclass) or R² (regression), with the row count it rests on.
+ */
+function outOfBagScore(
+  task: Task,
+  oob: Float64Array,
+  targets: Int32Array | Float64Array,
+  K: number,
+): { metric: string; value: number; rows: number } {
+  const rows: number[] = [];
+  for (let i = 0; i < targets.length; i++) if (!Number.isNaN(oob[i * K]!)) rows.push(i);
+  if (task === 'regression') {
+    const m = regressionMetrics(
+      Float64Array.from(rows, (i) => targets[i]!),
+      Float64Array.from(rows, (i) => oob[i]!),
+    );
+    return { metric: 'r2', value: m.r2, rows: rows.length };
+  }
+  if (task === 'binary') {
+    return {
+      metric: 'roc_auc',
+      value: rocAuc(
+        Uint8Array.from(rows, (i) => targets[i]!),
+        Float64Array.from(rows, (i) => oob[i]!),
+      ),
+      rows: rows.length,
+    };
+  }
+  let correct = 0;
+  for (const i of rows) {
+    let best = 0;
+    for (let c = 1; c < K; c++) if (oob[i * K + c]! > oob[i * K + best]!) best = c;
+    if (best === targets[i]) correct++;
+  }
+  return { metric: 'accuracy', value: rows.length === 0 ? Number.NaN : correct / rows.length, rows: rows.length };
+}
+
+/**
+ * Permutation importance (Breiman 2001; scikit-learn's permutation_importance): how much the validation loss
+ * (log loss, or RMSE for regression) grows when one feature's values are shuffled, breaking its link to the target.
+ */
+export function permutationImportance(
+  model: StoredModel,
+  raw: RawInputs,
+  targets: Int32Array | Float64Array,
+  seed: number,
+): { feature: string; increase: number }[] {
+  const loss = (prediction: PredictionMatrix): number => {
+    if (prediction.kind === 'regression') return regressionMetrics(Float64Array.from(targets), prediction.values).rmse;
+    const k = prediction.classes.length;
+    let sum = 0;
+    for (let i = 0; i < targets.length; i++) sum -= Math.log(Math.max(1e-15, prediction.probabilities[i * k + targets[i]!]!));
+    return sum / targets.length;
+  };
+  const baseline = loss(predictModel(model, raw));
+  const random = seededRandom(seed);
+  let numeric = 0;
+  let categorical = 0;
+  return modelInputs(model)
+    .map((feature) => {
+      const shuffled: RawInputs = { rows: raw.rows, numeric: [...raw.numeric], categorical: [...raw.categorical] };
+      const order = Int32Array.from({ length: raw.rows }, (_, i) => i);
+      shuffleInPlace(order, random);
+      if (feature.kind === 'numeric') {
+        const values = raw.numeric[numeric]!;
+        shuffled.numeric[numeric++] = Float64Array.from(order, (i) => values[i]!);
+      } else {
+        const values = raw.categorical[categorical]!;
+        shuffled.categorical[categorical++] = Array.from(order, (i) => values[i]!);
+      }
+      return { feature: feature.name, increase: loss(predictModel(model, shuffled)) - baseline };
+    })
+    .sort((a, b) => b.increase - a.increase);
 }
 
 /** "balanced" class weights: n / (classes × count of the class), as scikit-learn computes them. */

@@ -133,6 +133,8 @@ export function treeScores(model: TreeModel, x: Float64Array, rows: number): Flo
   return scores;
 }
 
+export const minimumTotal = 1e-300;
+
 /** Probabilities or values, computed as the exported ONNX graph computes them. */
 export function predictTrees(model: TreeModel, raw: RawInputs): PredictionMatrix {
   const n = raw.rows;
@@ -142,7 +144,8 @@ export function predictTrees(model: TreeModel, raw: RawInputs): PredictionMatrix
   if (model.task === 'binary') {
     const probabilities = new Float64Array(n * 2);
     for (let i = 0; i < n; i++) {
-      const p = model.aggregation === 'sum' ? 1 / (1 + Math.exp(-scores[i]!)) : Math.min(1, Math.max(0, scores[i]!));
+      // A forest's binary output is already the averaged share of positives in the leaves.
+      const p = model.aggregation === 'sum' ? 1 / (1 + Math.exp(-scores[i]!)) : scores[i]!;
       probabilities[2 * i] = 1 - p;
       probabilities[2 * i + 1] = p;
     }
@@ -155,11 +158,12 @@ export function predictTrees(model: TreeModel, raw: RawInputs): PredictionMatrix
     for (let c = 0; c < K; c++) max = Math.max(max, scores[i * K + c]!);
     let sum = 0;
     for (let c = 0; c < K; c++) {
-      const e = model.aggregation === 'sum' ? Math.exp(scores[i * K + c]! - max) : Math.max(0, scores[i * K + c]!);
+      const e = model.aggregation === 'sum' ? Math.exp(scores[i * K + c]! - max) : scores[i * K + c]!;
       probabilities[i * K + c] = e;
       sum += e;
     }
-    for (let c = 0; c < K; c++) probabilities[i * K + c]! /= sum > 0 ? sum : 1;
+    // A forest's per-class averages are normalised; the floor keeps an all-zero row at zero, as in the graph.
+    for (let c = 0; c < K; c++) probabilities[i * K + c]! /= Math.max(sum, minimumTotal);
   }
   return { kind: 'classification', classes, probabilities };
 }

@@ -17,6 +17,8 @@ import {
 } from '../../main/training/tree-model.js';
 import { conditionalExpectation, explainTrees, treeShap } from '../../main/training/treeshap.js';
 import { fitBoosting, type BoostParams } from '../../workers/gbdt/boost.js';
+import { fitForest } from '../../workers/gbdt/forest.js';
+import { rocAuc } from '../../main/training/metrics.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
 
 const tmp = tempDir();
@@ -255,4 +257,77 @@ describe('TreeSHAP', () => {
       }
     }
   });
+});
+
+describe('random forest', () => {
+  function forest(frame: Frame, target: string, task: Task, trees = 20) {
+    const all = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
+    const { features } = fitBins(frame, all, target);
+    const column = frame.columns.find((c) => c.name === target)!;
+    const classes = column.kind === 'string' ? [...column.dictionary].sort() : null;
+    const targets =
+      column.kind === 'string'
+        ? Int32Array.from(all, (r) => classes!.indexOf(column.dictionary[column.codes[r]!]!))
+        : Float64Array.from(column.values);
+    const result = fitForest(
+      {
+        task,
+        classes: classes?.length ?? 0,
+        bins: binFrameRows(features, frame, all, true),
+        F: features.length,
+        binCounts: features.map(binCount),
+        categorical: features.map((f) => f.kind === 'categorical'),
+        targets,
+        validation: null,
+      },
+      { trees, maxLeaves: 64, maxDepth: 0, minChildSamples: 2, featuresPerSplit: 0, sampleFraction: 1, seed: 3, threads: 1 },
+    );
+    const model: TreeModel = {
+      format: 'hearth.trees/1',
+      algorithm: 'forest',
+      task,
+      target,
+      classes,
+      features: treeFeaturesFromBins(features),
+      trees: result.trees.map((t) => treeFromGrown(t, features)),
+      treeOutputs: result.treeOutputs,
+      baseScore: new Array<number>(result.outputs).fill(0),
+      outputs: result.outputs,
+      aggregation: 'average',
+    };
+    return { model, oob: result.oob, targets };
+  }
+
+  it('averages bootstrap trees whose leaves are class shares, with an out-of-bag estimate', async () => {
+    const frame = await frameOf(syntheticCsv('binary', 3000, 31));
+    const { model, oob, targets } = forest(frame, 'label', 'binary');
+    const p = predictTrees(model, rawInputsFromFrame(model, frame));
+    assert.equal(p.kind, 'classification');
+    for (let i = 0; i < frame.rowCount; i++) assert.ok(p.probabilities[2 * i + 1]! >= 0 && p.probabilities[2 * i + 1]! <= 1);
+    // About e^-1 of the rows miss each bootstrap sample, so after 20 trees nearly every row has an OOB estimate,
+    // and it is an honest (held-out) one: clearly better than chance, clearly worse than the in-sample fit.
+    const withOob = [...Array(frame.rowCount).keys()].filter((i) => !Number.isNaN(oob[i]!));
+    assert.ok(withOob.length > 0.99 * frame.rowCount);
+    const oobAuc = rocAuc(
+      Uint8Array.from(withOob, (i) => targets[i]!),
+      Float64Array.from(withOob, (i) => oob[i]!),
+    );
+    const inSampleAuc = rocAuc(
+      Uint8Array.from(targets),
+      Float64Array.from({ length: frame.rowCount }, (_, i) => p.probabilities[2 * i + 1]!),
+    );
+    assert.ok(oobAuc > 0.7 && oobAuc < inSampleAuc, `oob ${oobAuc}, in-sample ${inSampleAuc}`);
+  });
+
+  for (const task of ['binary', 'multiclass', 'regression'] as const) {
+    it(`${task}: ONNX Runtime predicts what the TypeScript forest predicts on 10,000 rows (within 1e-5)`, async () => {
+      const target = { binary: 'label', multiclass: 'kind', regression: 'amount' }[task];
+      const { model } = forest(await frameOf(syntheticCsv(task, 2000, 32)), target, task, 10);
+      const raw = rawInputsFromFrame(model, await frameOf(syntheticCsv(task, 10_000, 33)));
+      const loaded = await createSession(exportTreesToOnnx(model, 'test'));
+      const onnx = await new Predictor('m', 1, model, loaded).run(raw);
+      assert.ok(maxAbsDifference(onnx, predictTrees(model, raw)) < 1e-5);
+      await loaded.session.release();
+    });
+  }
 });

@@ -77,7 +77,17 @@ function threshold(g: number, l1: number): number {
  * Grows one tree leaf-wise (best-first, as LightGBM): the leaf whose best split gains most is split next, until
  * `maxLeaves`. Only the smaller child's histogram is built; the larger one is the parent's minus the smaller's.
  */
-export function growTree(ctx: TreeContext, rowCount: number, allowed: Uint8Array, p: GrowParams): GrownTree {
+/**
+ * `splitFeatures`, when given, picks the features each split may use (a random forest's per-split sampling);
+ * otherwise every split may use the features `allowed` for the tree.
+ */
+export function growTree(
+  ctx: TreeContext,
+  rowCount: number,
+  allowed: Uint8Array,
+  p: GrowParams,
+  splitFeatures?: () => Uint8Array,
+): GrownTree {
   const tree: GrownTree = {
     feature: [],
     splitBin: [],
@@ -122,8 +132,9 @@ export function growTree(ctx: TreeContext, rowCount: number, allowed: Uint8Array
     let bestGain = p.minSplitGain;
     const order: number[] = [];
     let leftSet: Uint8Array | null = null;
+    const usable = splitFeatures === undefined ? allowed : splitFeatures();
     for (let f = 0; f < ctx.F; f++) {
-      if (allowed[f] === 0) continue;
+      if (usable[f] === 0) continue;
       const base = (f << 8) * histStride;
       const mo = base + missingBin * histStride;
       const gm = hist[mo]!;

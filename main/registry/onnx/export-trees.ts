@@ -1,4 +1,4 @@
-import type { TreeModel } from '../../training/tree-model.js';
+import { minimumTotal, type TreeModel } from '../../training/tree-model.js';
 import { encodeOnnxModel, TensorType, type OnnxInitializer, type OnnxNode, type OnnxValueInfo } from './graph.js';
 
 const BRANCH_LEQ = 0;
@@ -107,7 +107,9 @@ export function exportTreesToOnnx(model: TreeModel, producerVersion: string): Ui
   });
   const K = model.outputs;
   const ensembleAttributes: OnnxNode['attributes'] = {
-    aggregate_function: { kind: 'int', value: model.aggregation === 'sum' ? 1 : 0 },
+    // Always SUM: ONNX Runtime's AVERAGE divides every target by the number of all trees, while a forest here has
+    // one tree per class per round; the per-output mean is taken below instead.
+    aggregate_function: { kind: 'int', value: 1 },
     post_transform: { kind: 'int', value: 0 },
     n_targets: { kind: 'int', value: K },
     tree_roots: { kind: 'ints', value: roots },
@@ -128,8 +130,48 @@ export function exportTreesToOnnx(model: TreeModel, producerVersion: string): Ui
       value: { type: TensorType.DOUBLE, dims: [membership.length], values: membership },
     };
   }
-  nodes.push({ op: 'TreeEnsemble', domain: 'ai.onnx.ml', inputs: ['X'], outputs: ['scores'], attributes: ensembleAttributes });
   initializers.push({ name: 'base_score', type: TensorType.DOUBLE, dims: [K], values: model.baseScore });
+  if (model.aggregation === 'average') {
+    const perOutput = new Array<number>(K).fill(0);
+    for (const c of model.treeOutputs) perOutput[c]!++;
+    nodes.push({
+      op: 'TreeEnsemble',
+      domain: 'ai.onnx.ml',
+      inputs: ['X'],
+      outputs: ['tree_sums'],
+      attributes: ensembleAttributes,
+    });
+    nodes.push({ op: 'Add', inputs: ['tree_sums', 'base_score'], outputs: ['biased_sums'] });
+    initializers.push({ name: 'tree_counts', type: TensorType.DOUBLE, dims: [K], values: perOutput.map((c) => Math.max(1, c)) });
+    nodes.push({ op: 'Div', inputs: ['biased_sums', 'tree_counts'], outputs: ['averages'] });
+    const outputs: OnnxValueInfo[] = [];
+    if (model.task === 'regression') {
+      nodes.push({ op: 'Identity', inputs: ['averages'], outputs: ['variable'] });
+      outputs.push({ name: 'variable', type: TensorType.DOUBLE, shape: ['N', 1] });
+    } else {
+      if (model.task === 'binary') {
+        // [1 − p, p] from p.
+        initializers.push({ name: 'complement_weights', type: TensorType.DOUBLE, dims: [1, 2], values: [-1, 1] });
+        initializers.push({ name: 'complement_bias', type: TensorType.DOUBLE, dims: [2], values: [1, 0] });
+        nodes.push({ op: 'MatMul', inputs: ['averages', 'complement_weights'], outputs: ['signed'] });
+        nodes.push({ op: 'Add', inputs: ['signed', 'complement_bias'], outputs: ['probabilities'] });
+      } else {
+        initializers.push({ name: 'sum_axes', type: TensorType.INT64, dims: [1], values: [1] });
+        initializers.push({ name: 'minimum_total', type: TensorType.DOUBLE, dims: [1], values: [minimumTotal] });
+        nodes.push({
+          op: 'ReduceSum',
+          inputs: ['averages', 'sum_axes'],
+          outputs: ['row_totals'],
+          attributes: { keepdims: { kind: 'int', value: 1 } },
+        });
+        nodes.push({ op: 'Max', inputs: ['row_totals', 'minimum_total'], outputs: ['safe_totals'] });
+        nodes.push({ op: 'Div', inputs: ['averages', 'safe_totals'], outputs: ['probabilities'] });
+      }
+      appendLabel(nodes, outputs, model.classes ?? []);
+    }
+    return finish(model, producerVersion, inputs, outputs, nodes, initializers);
+  }
+  nodes.push({ op: 'TreeEnsemble', domain: 'ai.onnx.ml', inputs: ['X'], outputs: ['scores'], attributes: ensembleAttributes });
 
   const outputs: OnnxValueInfo[] = [];
   if (model.task === 'regression') {
@@ -155,26 +197,42 @@ export function exportTreesToOnnx(model: TreeModel, producerVersion: string): Ui
         attributes: { axis: { kind: 'int', value: 1 } },
       });
     }
-    nodes.push({
-      op: 'ArgMax',
-      inputs: ['probabilities'],
-      outputs: ['label_index'],
-      attributes: { axis: { kind: 'int', value: 1 }, keepdims: { kind: 'int', value: 0 } },
-    });
-    nodes.push({
-      op: 'LabelEncoder',
-      domain: 'ai.onnx.ml',
-      inputs: ['label_index'],
-      outputs: ['label'],
-      attributes: {
-        keys_int64s: { kind: 'ints', value: classes.map((_, i) => i) },
-        values_strings: { kind: 'strings', value: classes },
-        default_string: { kind: 'string', value: '' },
-      },
-    });
-    outputs.push({ name: 'label', type: TensorType.STRING, shape: ['N'] });
-    outputs.push({ name: 'probabilities', type: TensorType.DOUBLE, shape: ['N', classes.length] });
+    appendLabel(nodes, outputs, classes);
   }
+  return finish(model, producerVersion, inputs, outputs, nodes, initializers);
+}
+
+/** ArgMax over the probabilities, then class index → class label. */
+function appendLabel(nodes: OnnxNode[], outputs: OnnxValueInfo[], classes: string[]): void {
+  nodes.push({
+    op: 'ArgMax',
+    inputs: ['probabilities'],
+    outputs: ['label_index'],
+    attributes: { axis: { kind: 'int', value: 1 }, keepdims: { kind: 'int', value: 0 } },
+  });
+  nodes.push({
+    op: 'LabelEncoder',
+    domain: 'ai.onnx.ml',
+    inputs: ['label_index'],
+    outputs: ['label'],
+    attributes: {
+      keys_int64s: { kind: 'ints', value: classes.map((_, i) => i) },
+      values_strings: { kind: 'strings', value: classes },
+      default_string: { kind: 'string', value: '' },
+    },
+  });
+  outputs.push({ name: 'label', type: TensorType.STRING, shape: ['N'] });
+  outputs.push({ name: 'probabilities', type: TensorType.DOUBLE, shape: ['N', classes.length] });
+}
+
+function finish(
+  model: TreeModel,
+  producerVersion: string,
+  inputs: OnnxValueInfo[],
+  outputs: OnnxValueInfo[],
+  nodes: OnnxNode[],
+  initializers: OnnxInitializer[],
+): Uint8Array {
   return encodeOnnxModel({
     graphName: `hearth_${model.algorithm}_${model.task}`,
     inputs,

@@ -97,6 +97,8 @@ export function ModelsPage() {
   const report = version?.report as
     | {
         importance?: { feature: string; gain: number; splits: number }[];
+        permutationImportance?: { feature: string; increase: number }[];
+        oobScore?: { metric: string; value: number; rows: number };
         history?: { iteration: number; loss: number; validationLoss: number | null }[];
       }
     | undefined;
@@ -216,6 +218,24 @@ export function ModelsPage() {
                       <YAxis type="category" dataKey="feature" width={160} interval={0} />
                       <Tooltip />
                       <Bar dataKey="gain" fill="#2a6bb4" isAnimationActive={false} />
+                    </BarChart>
+                  </ResponsiveContainer>
+                </div>
+              )}
+              {report?.oobScore !== undefined && (
+                <p className="muted" data-testid="oob-score">
+                  Out-of-bag {report.oobScore.metric}: {report.oobScore.value.toFixed(4)} on {report.oobScore.rows} training rows
+                </p>
+              )}
+              {report?.permutationImportance !== undefined && report.permutationImportance.length > 0 && (
+                <div data-testid="permutation-chart">
+                  <h4>Permutation importance (validation loss increase when a feature is shuffled)</h4>
+                  <ResponsiveContainer width="100%" height={Math.max(160, report.permutationImportance.length * 20)}>
+                    <BarChart data={report.permutationImportance} layout="vertical" margin={{ left: 160 }}>
+                      <XAxis type="number" />
+                      <YAxis type="category" dataKey="feature" width={160} interval={0} />
+                      <Tooltip />
+                      <Bar dataKey="increase" fill="#6b8e23" isAnimationActive={false} />
                     </BarChart>
                   </ResponsiveContainer>
                 </div>

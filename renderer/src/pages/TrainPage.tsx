@@ -12,11 +12,11 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const [target, setTarget] = useState('');
   const [task, setTask] = useState<Task | ''>('');
   const [model, setModel] = useState('');
-  const [algorithm, setAlgorithm] = useState<'linear' | 'gbdt'>('gbdt');
+  const [algorithm, setAlgorithm] = useState<'linear' | 'gbdt' | 'forest'>('gbdt');
   const [l2, setL2] = useState('');
   const [trees, setTrees] = useState('100');
   const [learningRate, setLearningRate] = useState('0.1');
-  const [maxLeaves, setMaxLeaves] = useState('31');
+  const [maxLeaves, setMaxLeaves] = useState('');
   const [job, setJob] = useState<TrainingJob | null>(null);
   const [curve, setCurve] = useState<{ iteration: number; loss: number; validationLoss: number | null }[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -134,33 +134,43 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
           <select
             data-testid="train-algorithm"
             value={algorithm}
-            onChange={(e) => setAlgorithm(e.target.value as 'linear' | 'gbdt')}
+            onChange={(e) => setAlgorithm(e.target.value as 'linear' | 'gbdt' | 'forest')}
           >
             <option value="gbdt">gradient-boosted trees</option>
+            <option value="forest">random forest</option>
             <option value="linear">linear / logistic (L2)</option>
           </select>
         </label>
-        {algorithm === 'gbdt' && (
+        {algorithm !== 'linear' && (
           <>
             <label>
               Trees <input data-testid="train-trees" value={trees} onChange={(e) => setTrees(e.target.value)} />
             </label>
+            {algorithm === 'gbdt' && (
+              <label>
+                Learning rate <input value={learningRate} onChange={(e) => setLearningRate(e.target.value)} />
+              </label>
+            )}
             <label>
-              Learning rate <input value={learningRate} onChange={(e) => setLearningRate(e.target.value)} />
-            </label>
-            <label>
-              Max leaves <input value={maxLeaves} onChange={(e) => setMaxLeaves(e.target.value)} />
+              Max leaves{' '}
+              <input
+                value={maxLeaves}
+                onChange={(e) => setMaxLeaves(e.target.value)}
+                placeholder={algorithm === 'gbdt' ? '31' : '1024'}
+              />
             </label>
           </>
         )}
-        <label>
-          L2 penalty{' '}
-          <input
-            value={l2}
-            onChange={(e) => setL2(e.target.value)}
-            placeholder={algorithm === 'gbdt' ? '1 (on leaf values)' : '0.0001 (on weights)'}
-          />
-        </label>
+        {algorithm !== 'forest' && (
+          <label>
+            L2 penalty{' '}
+            <input
+              value={l2}
+              onChange={(e) => setL2(e.target.value)}
+              placeholder={algorithm === 'gbdt' ? '1 (on leaf values)' : '0.0001 (on weights)'}
+            />
+          </label>
+        )}
         <label>
           Model name{' '}
           <input

@@ -1,0 +1,145 @@
+import { HearthError } from '../../main/contracts/errors.js';
+import type { Task } from '../../main/training/preprocess.js';
+import { seededRandom } from '../../main/training/random.js';
+import { HistogramPool } from './histogram.js';
+import { growTree, leafOfBinnedRow, type GrownTree } from './tree.js';
+import type { BoostInput } from './boost.js';
+
+export interface ForestParams {
+  trees: number;
+  maxLeaves: number;
+  maxDepth: number;
+  minChildSamples: number;
+  /** Features tried per split: 0 means √F for classification and F/3 for regression (Breiman's defaults). */
+  featuresPerSplit: number;
+  /** Bootstrap sample size as a share of the rows. */
+  sampleFraction: number;
+  seed: number;
+  threads: number;
+}
+
+export interface ForestResult {
+  trees: GrownTree[];
+  treeOutputs: number[];
+  /** Out-of-bag estimate per row (n × outputs), NaN where a row was in every bag. */
+  oob: Float64Array;
+  outputs: number;
+}
+
+/**
+ * Random forest from the boosting tree builder: each tree is grown on a bootstrap sample to the squared-error
+ * criterion (with gradient −y and hessian 1, a leaf's value is the mean target of its rows, and the split gain is
+ * the variance reduction, i.e. the Gini reduction for 0/1 targets). Classification grows one probability tree per
+ * class on the same bootstrap sample; predictions average the trees.
+ */
+export function fitForest(
+  input: BoostInput,
+  p: ForestParams,
+  onTree?: (tree: number, oobLoss: number | null) => void,
+): ForestResult {
+  const { task, F, bins, targets } = input;
+  const n = targets.length;
+  if (n === 0) throw new HearthError('VALIDATION_FAILED', 'no training rows');
+  const K = task === 'multiclass' ? input.classes : 1;
+  const random = seededRandom(p.seed);
+  const gradHess = new Float64Array(new SharedArrayBuffer(n * 16));
+  const sampleSize = Math.max(1, Math.round(n * p.sampleFraction));
+  const rows = new Int32Array(new SharedArrayBuffer(sampleSize * 4));
+  const columns = new Uint8Array(n * F);
+  for (let i = 0; i < n; i++) for (let f = 0; f < F; f++) columns[f * n + i] = bins[i * F + f]!;
+  const pool = new HistogramPool({ bins, F, rows, gradHess }, Math.max(0, p.threads - 1));
+  const perSplit =
+    p.featuresPerSplit > 0
+      ? Math.min(F, p.featuresPerSplit)
+      : Math.max(1, task === 'regression' ? Math.floor(F / 3) : Math.round(Math.sqrt(F)));
+  const mask = new Uint8Array(F);
+  const order = Array.from({ length: F }, (_, f) => f);
+  const splitFeatures = (): Uint8Array => {
+    mask.fill(0);
+    for (let k = 0; k < perSplit; k++) {
+      const j = k + Math.floor(random() * (F - k));
+      [order[k], order[j]] = [order[j]!, order[k]!];
+      mask[order[k]!] = 1;
+    }
+    return mask;
+  };
+  const all = new Uint8Array(F).fill(1);
+  const grow = {
+    learningRate: 1,
+    l1: 0,
+    l2: 0,
+    minChildWeight: 0,
+    minSplitGain: 0,
+    catSmooth: 0,
+    maxLeaves: p.maxLeaves,
+    maxDepth: p.maxDepth,
+    minChildSamples: p.minChildSamples,
+  };
+  const trees: GrownTree[] = [];
+  const treeOutputs: number[] = [];
+  const oobSum = new Float64Array(n * K);
+  const oobCount = new Float64Array(n);
+  const inBag = new Uint8Array(n);
+  try {
+    for (let t = 1; t <= p.trees; t++) {
+      inBag.fill(0);
+      for (let k = 0; k < sampleSize; k++) {
+        const r = Math.floor(random() * n);
+        rows[k] = r;
+        inBag[r] = 1;
+      }
+      for (let c = 0; c < K; c++) {
+        for (let i = 0; i < n; i++) {
+          const y = task === 'regression' ? targets[i]! : task === 'binary' ? targets[i]! : targets[i] === c ? 1 : 0;
+          gradHess[2 * i] = -y;
+          gradHess[2 * i + 1] = 1;
+        }
+        // growTree reorders `rows`; every class's tree must see the same bootstrap sample.
+        const sample = rows.slice(0, sampleSize);
+        const tree = growTree(
+          { bins, columns, n, F, rows, binCounts: input.binCounts, categorical: input.categorical, pool },
+          sampleSize,
+          all,
+          grow,
+          splitFeatures,
+        );
+        rows.set(sample);
+        delete tree.leaves;
+        trees.push(tree);
+        treeOutputs.push(c);
+        for (let i = 0; i < n; i++) {
+          if (inBag[i] === 0) oobSum[i * K + c]! += tree.value[leafOfBinnedRow(tree, bins, F, i, input.categorical)]!;
+        }
+      }
+      for (let i = 0; i < n; i++) if (inBag[i] === 0) oobCount[i]!++;
+      onTree?.(t, oobLoss(task, oobSum, oobCount, targets, K));
+    }
+  } finally {
+    pool.close();
+  }
+  const oob = new Float64Array(n * K).fill(Number.NaN);
+  for (let i = 0; i < n; i++)
+    if (oobCount[i]! > 0) for (let c = 0; c < K; c++) oob[i * K + c] = oobSum[i * K + c]! / oobCount[i]!;
+  return { trees, treeOutputs, oob, outputs: K };
+}
+
+/** Out-of-bag loss so far: Brier-style squared error of the averaged predictions, over rows with any OOB tree. */
+function oobLoss(
+  task: Task,
+  sum: Float64Array,
+  count: Float64Array,
+  targets: Int32Array | Float64Array,
+  K: number,
+): number | null {
+  let loss = 0;
+  let rows = 0;
+  for (let i = 0; i < count.length; i++) {
+    if (count[i] === 0) continue;
+    rows++;
+    for (let c = 0; c < K; c++) {
+      const y = task === 'multiclass' ? (targets[i] === c ? 1 : 0) : targets[i]!;
+      loss += (sum[i * K + c]! / count[i]! - y) ** 2;
+    }
+  }
+  return rows === 0 ? null : loss / rows;
+}
