@@ -25,6 +25,7 @@ Commands:
   datasets list | show NAME[@V]       list datasets, or show one version's schema and profile
   train --dataset NAME[@V] --target COL [--task binary|multiclass|regression] [--algorithm linear|gbdt|forest]
         [--model NAME] [--seed N] [--l2 X] [--class-weight balanced]
+        [--validation-fraction F] [--test-fraction F]   (held-out shares, 0.15 each by default)
         linear: [--max-iterations N]
         gbdt:   [--trees N] [--learning-rate X] [--max-leaves N] [--max-depth N] [--min-child-samples N]
                 [--l1 X] [--row-subsample F] [--col-subsample F] [--early-stopping N] [--threads N]
@@ -70,6 +71,8 @@ const options = {
   threads: { type: 'string' },
   'class-weight': { type: 'string' },
   'features-per-split': { type: 'string' },
+  'validation-fraction': { type: 'string' },
+  'test-fraction': { type: 'string' },
   'huber-delta': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -292,6 +295,8 @@ async function run(argv: string[]): Promise<number> {
           earlyStoppingRounds: numberFlag(flags, 'early-stopping', true),
           threads: numberFlag(flags, 'threads', true),
           featuresPerSplit: numberFlag(flags, 'features-per-split', true),
+          validationFraction: numberFlag(flags, 'validation-fraction', false),
+          testFraction: numberFlag(flags, 'test-fraction', false),
           huberDelta: numberFlag(flags, 'huber-delta', false),
           classWeight: flags['class-weight'],
           datasetVersion,
@@ -317,6 +322,8 @@ async function run(argv: string[]): Promise<number> {
             dataset: info.dataset.name,
             dataset_version: info.dataset.version,
             duration_ms: job.result!.durationMs,
+            fit_ms: info.report.fitMs,
+            evaluated_on: info.report.evaluatedOn,
             peak_rss_mb: info.report.peakRssMb,
             trees: info.report.trees ?? null,
             best_round: info.report.bestRound ?? null,

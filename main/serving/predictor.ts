@@ -3,7 +3,8 @@ import type { Prediction } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import type { PredictionMatrix } from '../training/linear-model.js';
-import { modelInputs, parseStoredModel, type StoredModel } from '../training/model.js';
+import { categoricalInput, numericInput } from '../registry/onnx/export-linear.js';
+import { parseStoredModel, type StoredModel } from '../training/model.js';
 import type { RawInputs } from '../training/preprocess.js';
 import { createSession, loadOrt, type LoadedSession } from './onnx-runtime.js';
 
@@ -24,16 +25,29 @@ export class Predictor {
   /** Runs the ONNX graph on raw inputs and returns the probability matrix or values. */
   async run(raw: RawInputs): Promise<PredictionMatrix> {
     const ort = await loadOrt();
+    // Two tensors, row-major: numeric features [N, p] and categorical ones [N, m], each in feature order.
+    const p = raw.numeric.length;
+    const m = raw.categorical.length;
     const feeds: Record<string, OrtTensor> = {};
-    let n = 0;
-    let k = 0;
-    for (const f of modelInputs(this.stored)) {
-      feeds[f.name] =
-        f.kind === 'numeric'
-          ? new ort.Tensor('float64', raw.numeric[n++]!, [raw.rows, 1])
-          : new ort.Tensor('string', raw.categorical[k++]!, [raw.rows, 1]);
+    if (p > 0) {
+      const numeric = new Float64Array(raw.rows * p);
+      for (let j = 0; j < p; j++) {
+        const column = raw.numeric[j]!;
+        for (let i = 0; i < raw.rows; i++) numeric[i * p + j] = column[i]!;
+      }
+      feeds[numericInput] = new ort.Tensor('float64', numeric, [raw.rows, p]);
     }
-    const out = await this.loaded.session.run(feeds);
+    if (m > 0) {
+      const categorical = new Array<string>(raw.rows * m);
+      for (let j = 0; j < m; j++) {
+        const column = raw.categorical[j]!;
+        for (let i = 0; i < raw.rows; i++) categorical[i * m + j] = column[i]!;
+      }
+      feeds[categoricalInput] = new ort.Tensor('string', categorical, [raw.rows, m]);
+    }
+    // Fetch only the numbers: the graph's string `label` output costs a conversion, and the label is derived from
+    // the probabilities anyway.
+    const out = await this.loaded.session.run(feeds, [this.stored.task === 'regression' ? 'variable' : 'probabilities']);
     if (this.stored.task === 'regression') {
       return { kind: 'regression', values: Float64Array.from(out.variable!.data as Float64Array) };
     }

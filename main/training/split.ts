@@ -37,8 +37,9 @@ export function splitRows(rows: Int32Array, options: SplitOptions): Split {
     let nTest = Math.round(n * options.testFraction);
     let nValidation = Math.round(n * options.validationFraction);
     if (n >= 3) {
-      nTest = Math.max(1, nTest);
-      nValidation = Math.max(1, nValidation);
+      // A side asked for gets at least one row of every class; a side asked to be empty stays empty.
+      if (options.testFraction > 0) nTest = Math.max(1, nTest);
+      if (options.validationFraction > 0) nValidation = Math.max(1, nValidation);
     }
     if (nTest + nValidation >= n) {
       nTest = Math.min(nTest, Math.max(0, n - 1));

@@ -47,6 +47,9 @@ export interface TrainArgs {
   huberDelta?: number;
   featuresPerSplit?: number;
   sampleFraction?: number;
+  /** Shares of the labelled rows held out for early stopping and for the reported metrics (default 0.15 each). */
+  validationFraction?: number;
+  testFraction?: number;
 }
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -234,13 +237,15 @@ export class Trainer {
       classOf = Int32Array.from(labels, (l) => (l === null ? -1 : index.get(l)!));
       for (let r = 0; r < frame.rowCount; r++) if (classOf[r]! >= 0) labelled.push(r);
     }
+    const validationFraction = args.validationFraction ?? 0.15;
+    const testFraction = args.testFraction ?? 0.15;
     const split = splitRows(Int32Array.from(labelled), {
       seed,
-      validationFraction: 0.15,
-      testFraction: 0.15,
+      validationFraction,
+      testFraction,
       ...(classOf === undefined ? {} : { strata: classOf }),
     });
-    if (split.train.length < 2 || split.test.length < 1) {
+    if (split.train.length < 2) {
       throw new HearthError('VALIDATION_FAILED', `too few labelled rows to train (${labelled.length})`);
     }
     const targetsOf = (rows: Int32Array): Int32Array | Float64Array =>
@@ -250,6 +255,7 @@ export class Trainer {
         ? balancedWeights(targetsOf(split.train) as Int32Array, classes.length)
         : null;
 
+    const fitStarted = performance.now();
     let model: StoredModel;
     let params: Record<string, unknown>;
     let fitReport: Record<string, unknown>;
@@ -299,7 +305,7 @@ export class Trainer {
         aggregation: 'average',
       };
       const { seed: _seed, threads: _threads, ...reported } = forest;
-      params = { ...reported, seed };
+      params = { ...reported, seed, validationFraction, testFraction };
       fitReport = {
         ignoredColumns: ignored,
         trees: model.trees.length,
@@ -366,7 +372,7 @@ export class Trainer {
         aggregation: 'sum',
       };
       const { seed: _seed, threads: _threads, ...reported } = boost;
-      params = { ...reported, seed, classWeight: args.classWeight ?? null };
+      params = { ...reported, seed, classWeight: args.classWeight ?? null, validationFraction, testFraction };
       fitReport = {
         ignoredColumns: ignored,
         trees: model.trees.length,
@@ -411,7 +417,7 @@ export class Trainer {
         intercepts: Array.from(reply.intercepts),
       };
       model = linear;
-      params = { l2, maxIterations, seed };
+      params = { l2, maxIterations, seed, validationFraction, testFraction };
       fitReport = {
         iterations: reply.iterations,
         converged: reply.converged,
@@ -422,10 +428,15 @@ export class Trainer {
       workerCpuMs = reply.cpuMs;
     }
     if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
+    // Binning (for trees) and fitting: what a peer library's fit() covers.
+    const fitMs = Math.round(performance.now() - fitStarted);
     this.progress(job, { phase: 'evaluating', fraction: 0.95 });
     const inputs = { features: modelInputs(model) };
-    const testPrediction = predictModel(model, rawInputsFromFrame(inputs, selectRows(frame, split.test)));
-    const evaluation = evaluate(task, testPrediction, targetsOf(split.test), classes);
+    // Metrics come from the test rows; with no test rows asked for, from the validation rows, else the training rows.
+    const evaluatedOn = split.test.length > 0 ? 'test' : split.validation.length > 0 ? 'validation' : 'train';
+    const evaluationRows = split.test.length > 0 ? split.test : split.validation.length > 0 ? split.validation : split.train;
+    const testPrediction = predictModel(model, rawInputsFromFrame(inputs, selectRows(frame, evaluationRows)));
+    const evaluation = evaluate(task, testPrediction, targetsOf(evaluationRows), classes);
     const validationEvaluation =
       split.validation.length > 0
         ? evaluate(
@@ -448,7 +459,10 @@ export class Trainer {
 
     // The exported graph must reproduce the TypeScript model: check it on held-out rows before registering.
     const onnx = exportModelToOnnx(model, this.version);
-    const parityRaw = rawInputsFromFrame(inputs, selectRows(frame, split.test.subarray(0, Math.min(2000, split.test.length))));
+    const parityRaw = rawInputsFromFrame(
+      inputs,
+      selectRows(frame, evaluationRows.subarray(0, Math.min(2000, evaluationRows.length))),
+    );
     const loaded = await createSession(onnx);
     const parity = maxAbsDifference(await new Predictor('', 0, model, loaded).run(parityRaw), predictModel(model, parityRaw));
     await loaded.session.release();
@@ -467,6 +481,8 @@ export class Trainer {
       report: {
         ...evaluation.report,
         ...fitReport,
+        evaluatedOn,
+        fitMs,
         permutationImportance: permutation,
         validationMetrics: validationEvaluation?.metrics ?? null,
         history: job.history,

@@ -1,4 +1,4 @@
-// `npm run bench [-- ingest|predict]`: benchmarks with their peers measured in the same run; one JSON line each.
+// `npm run bench [-- ingest|predict|gbdt]`: benchmarks with their peers measured in the same run; one JSON line each.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -166,5 +166,82 @@ async function benchPredict(): Promise<void> {
   }
 }
 
+async function benchGbdt(): Promise<void> {
+  const work = '/tmp/hearth-bench';
+  const synth = process.env.HEARTH_BENCH_CSV ?? join(work, 'synth_1m.csv');
+  if (!existsSync(synth)) {
+    const r = spawnSync(python, [join(sharedBench, 'gen_synth.py'), synth], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('gen_synth.py failed');
+  }
+  // The smaller public data set: Wisconsin diagnostic breast cancer (569 rows), as bundled with scikit-learn.
+  const cancer = join(work, 'breast_cancer.csv');
+  if (!existsSync(cancer)) {
+    const script = `from sklearn.datasets import load_breast_cancer\nd = load_breast_cancer(as_frame=True).frame\nd.to_csv(${JSON.stringify(cancer)}, index=False)`;
+    const r = spawnSync(python, ['-c', script], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('could not write the breast cancer data set (needs python3-sklearn)');
+  }
+  for (const [name, csv, target] of [
+    ['breast_cancer', cancer, 'target'],
+    ['synth_1m', synth, 'label'],
+  ] as const) {
+    const splitDir = join(work, `${name}-split`);
+    if (!existsSync(join(splitDir, 'train.csv'))) {
+      const r = spawnSync(python, [join(sharedBench, 'peers.py'), csv, target, '--split-dir', splitDir], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      if (r.status !== 0) throw new Error(`peers.py --split-dir failed for ${name}`);
+    }
+    const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-'));
+    try {
+      const hearth = childJson(process.execPath, [
+        join(root, 'dist', 'test', 'bench', 'gbdt-child.js'),
+        join(splitDir, 'train.csv'),
+        join(splitDir, 'test.csv'),
+        target,
+        dataDir,
+        '2',
+      ]);
+      emit({ bench: 'gbdt', dataset: name, model: 'hearth-gbdt', threads: 2, ...hearth });
+      const peers = spawnSync(python, [join(sharedBench, 'peers.py'), csv, target, '--models', 'xgb,hgb', '--threads', '2'], {
+        encoding: 'utf8',
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      const lines = peers.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{"dataset"') && l.includes('"model"'));
+      const byModel: Record<string, Record<string, unknown>> = {};
+      for (const line of lines) {
+        const r = JSON.parse(line) as Record<string, unknown>;
+        byModel[r.model as string] = r;
+        emit({
+          bench: 'gbdt',
+          dataset: name,
+          model: r.model,
+          threads: r.threads,
+          fit_s: r.fit_s,
+          peak_rss_mb: r.peak_rss_mb,
+          roc_auc: r.roc_auc,
+          log_loss: r.log_loss,
+          row_ms_p50: r.row_ms_p50,
+        });
+      }
+      const xgb = byModel.xgb;
+      if (xgb !== undefined) {
+        emit({
+          bench: 'gbdt',
+          dataset: name,
+          fit_ratio_vs_xgboost: round((hearth.fit_s as number) / (xgb.fit_s as number), 2),
+          roc_auc_minus_xgboost: round((hearth.roc_auc as number) - (xgb.roc_auc as number), 4),
+          goals: 'fit ≤ 1.0× XGBoost, ROC AUC ≥ XGBoost − 0.002, peak RSS ≤ 1 GB (1M rows), ONNX single row ≤ 20 µs p50',
+        });
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+}
+
 if (all || which.has('ingest')) await benchIngest();
 if (all || which.has('predict')) await benchPredict();
+if (all || which.has('gbdt')) await benchGbdt();

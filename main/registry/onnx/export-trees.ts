@@ -1,4 +1,5 @@
 import { minimumTotal, type TreeModel } from '../../training/tree-model.js';
+import { categoricalInput, numericInput } from './export-linear.js';
 import { encodeOnnxModel, TensorType, type OnnxInitializer, type OnnxNode, type OnnxValueInfo } from './graph.js';
 
 const BRANCH_LEQ = 0;
@@ -15,32 +16,45 @@ export function exportTreesToOnnx(model: TreeModel, producerVersion: string): Ui
   const nodes: OnnxNode[] = [];
   const initializers: OnnxInitializer[] = [];
   const inputs: OnnxValueInfo[] = [];
+  // X = [numeric columns…, category codes…]; `position` maps a model feature to its column of X.
+  const numeric = model.features.filter((f) => f.kind === 'numeric');
+  const categorical = model.features.filter((f) => f.kind === 'categorical');
+  const position = new Map<number, number>();
+  let nextNumeric = 0;
+  let nextCategorical = numeric.length;
+  model.features.forEach((f, i) => position.set(i, f.kind === 'numeric' ? nextNumeric++ : nextCategorical++));
   const columns: string[] = [];
-  model.features.forEach((f, i) => {
-    if (f.kind === 'numeric') {
-      inputs.push({ name: f.name, type: TensorType.DOUBLE, shape: ['N', 1] });
-      columns.push(f.name);
-    } else {
-      inputs.push({ name: f.name, type: TensorType.STRING, shape: ['N', 1] });
-      nodes.push({
-        op: 'LabelEncoder',
-        domain: 'ai.onnx.ml',
-        inputs: [f.name],
-        outputs: [`codes_float_${i}`],
-        attributes: {
-          keys_strings: { kind: 'strings', value: [...f.categories, ''] },
-          values_floats: { kind: 'floats', value: [...f.categories.map((_, k) => k), Number.NaN] },
-          default_float: { kind: 'float', value: f.categories.length },
-        },
-      });
-      nodes.push({
-        op: 'Cast',
-        inputs: [`codes_float_${i}`],
-        outputs: [`codes_${i}`],
-        attributes: { to: { kind: 'int', value: TensorType.DOUBLE } },
-      });
-      columns.push(`codes_${i}`);
-    }
+  if (numeric.length > 0) {
+    inputs.push({ name: numericInput, type: TensorType.DOUBLE, shape: ['N', numeric.length] });
+    columns.push(numericInput);
+  }
+  if (categorical.length > 0) inputs.push({ name: categoricalInput, type: TensorType.STRING, shape: ['N', categorical.length] });
+  categorical.forEach((f, k) => {
+    initializers.push({ name: `column_${k}`, type: TensorType.INT64, dims: [1], values: [k] });
+    nodes.push({
+      op: 'Gather',
+      inputs: [categoricalInput, `column_${k}`],
+      outputs: [`levels_${k}`],
+      attributes: { axis: { kind: 'int', value: 1 } },
+    });
+    nodes.push({
+      op: 'LabelEncoder',
+      domain: 'ai.onnx.ml',
+      inputs: [`levels_${k}`],
+      outputs: [`codes_float_${k}`],
+      attributes: {
+        keys_strings: { kind: 'strings', value: [...f.categories, ''] },
+        values_floats: { kind: 'floats', value: [...f.categories.map((_, c) => c), Number.NaN] },
+        default_float: { kind: 'float', value: f.categories.length },
+      },
+    });
+    nodes.push({
+      op: 'Cast',
+      inputs: [`codes_float_${k}`],
+      outputs: [`codes_${k}`],
+      attributes: { to: { kind: 'int', value: TensorType.DOUBLE } },
+    });
+    columns.push(`codes_${k}`);
   });
   nodes.push({ op: 'Concat', inputs: columns, outputs: ['X'], attributes: { axis: { kind: 'int', value: 1 } } });
 
@@ -91,7 +105,7 @@ export function exportTreesToOnnx(model: TreeModel, producerVersion: string): Ui
       const threshold = tree.threshold[node];
       const member = threshold === null || threshold === undefined;
       modes.push(member ? BRANCH_MEMBER : BRANCH_LEQ);
-      featureIds.push(f);
+      featureIds.push(position.get(f)!);
       splits.push(member ? Number.NaN : threshold);
       if (member) membership.push(...tree.leftCodes[node]!, Number.NaN);
       const l = tree.left[node]!;
@@ -249,6 +263,10 @@ function finish(
       'hearth.task': model.task,
       'hearth.target': model.target,
       'hearth.classes': JSON.stringify(model.classes),
+      'hearth.inputs': JSON.stringify({
+        numeric: model.features.filter((f) => f.kind === 'numeric').map((f) => f.name),
+        categorical: model.features.filter((f) => f.kind === 'categorical').map((f) => f.name),
+      }),
     },
     producerVersion,
     docString: `Hearth ${model.algorithm} ${model.task} model for "${model.target}" (${model.trees.length} trees), with its input encoding.`,
