@@ -46,7 +46,11 @@ samples.sort((a, b) => a - b);
 const rowsInBatch = Math.min(10_000, frame.rowCount);
 const batchFrame = {
   rowCount: rowsInBatch,
-  columns: frame.columns.map((c) => (c.kind === 'numeric' ? { ...c, values: c.values.subarray(0, rowsInBatch) } : { ...c, codes: c.codes.subarray(0, rowsInBatch) })),
+  columns: frame.columns.map((c) =>
+    c.kind === 'numeric'
+      ? { ...c, values: c.values.subarray(0, rowsInBatch) }
+      : { ...c, codes: c.codes.subarray(0, rowsInBatch) },
+  ),
 };
 const batch = rawInputsFromFrame(features, batchFrame);
 const batchTimes: number[] = [];
