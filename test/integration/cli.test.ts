@@ -82,6 +82,64 @@ describe('hearth CLI', () => {
     });
   });
 
+  it('trains gradient-boosted trees and a random forest with hyper-parameters as options', () => {
+    const r = hearth(
+      'train',
+      '--dataset',
+      'sales',
+      '--target',
+      'amount',
+      '--algorithm',
+      'gbdt',
+      '--model',
+      'sales-gbdt',
+      '--trees',
+      '60',
+      '--learning-rate',
+      '0.2',
+      '--max-leaves',
+      '15',
+      '--min-child-samples',
+      '10',
+      '--json',
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const out = r.json() as {
+      algorithm: string;
+      trees: number;
+      duration_ms: number;
+      peak_rss_mb: number;
+      fit_ms: number;
+      validation_curve: { iteration: number; loss: number; validation_loss: number }[];
+      metrics: Record<string, number>;
+    };
+    assert.equal(out.algorithm, 'gbdt');
+    assert.ok(out.trees >= 1 && out.trees <= 60);
+    assert.ok(out.duration_ms > 0 && out.fit_ms > 0 && out.peak_rss_mb > 0);
+    assert.ok(out.validation_curve.length >= out.trees);
+    assert.ok(out.validation_curve[0]!.validation_loss > out.validation_curve[out.trees - 1]!.validation_loss);
+    assert.ok(out.metrics.r2! > 0.85, `r2 ${out.metrics.r2}`);
+    const forest = hearth(
+      'train',
+      '--dataset',
+      'sales',
+      '--target',
+      'amount',
+      '--algorithm',
+      'forest',
+      '--model',
+      'sales-forest',
+      '--trees',
+      '20',
+      '--json',
+    );
+    assert.equal(forest.status, 0, forest.stderr);
+    assert.equal((forest.json() as { algorithm: string }).algorithm, 'forest');
+    const p = hearth('predict', '--model', 'sales-forest', holdout, '--json');
+    assert.equal(p.status, 0, p.stderr);
+    assert.equal((p.json() as { predictions: unknown[] }).predictions.length, 300);
+  });
+
   it('exits 2 on usage errors and 1 on failures, with a JSON error under --json', () => {
     assert.equal(hearth('frobnicate').status, 2);
     assert.equal(hearth('train', '--target', 'amount').status, 2);

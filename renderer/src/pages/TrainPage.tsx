@@ -17,6 +17,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const [trees, setTrees] = useState('100');
   const [learningRate, setLearningRate] = useState('0.1');
   const [maxLeaves, setMaxLeaves] = useState('');
+  const [balanced, setBalanced] = useState(false);
   const [job, setJob] = useState<TrainingJob | null>(null);
   const [curve, setCurve] = useState<{ iteration: number; loss: number; validationLoss: number | null }[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -75,10 +76,10 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
       const number = (text: string): number | undefined =>
         text.trim() === '' || !Number.isFinite(Number(text)) ? undefined : Number(text);
       const options = {
-        l2: number(l2),
-        ...(algorithm === 'gbdt'
-          ? { trees: number(trees), learningRate: number(learningRate), maxLeaves: number(maxLeaves) }
-          : {}),
+        ...(algorithm === 'forest' ? {} : { l2: number(l2) }),
+        ...(algorithm === 'linear' ? {} : { trees: number(trees), maxLeaves: number(maxLeaves) }),
+        ...(algorithm === 'gbdt' ? { learningRate: number(learningRate) } : {}),
+        ...(algorithm === 'gbdt' && balanced ? { classWeight: 'balanced' as const } : {}),
       };
       setJob(
         await client.call('training.start', {
@@ -147,9 +148,17 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
               Trees <input data-testid="train-trees" value={trees} onChange={(e) => setTrees(e.target.value)} />
             </label>
             {algorithm === 'gbdt' && (
-              <label>
-                Learning rate <input value={learningRate} onChange={(e) => setLearningRate(e.target.value)} />
-              </label>
+              <>
+                <label>
+                  Learning rate <input value={learningRate} onChange={(e) => setLearningRate(e.target.value)} />
+                </label>
+                <label>
+                  <span>
+                    <input type="checkbox" checked={balanced} onChange={(e) => setBalanced(e.target.checked)} /> balanced class
+                    weights
+                  </span>
+                </label>
+              </>
             )}
             <label>
               Max leaves{' '}
