@@ -134,6 +134,8 @@ export interface ColumnProfile {
   count: number;
   missing: number;
   distinct: number;
+  /** True when quantiles, distinct and top values are estimates from a 200,000-value sample. */
+  sampled: boolean;
   min: number | null;
   max: number | null;
   mean: number | null;
