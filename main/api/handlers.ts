@@ -73,6 +73,8 @@ export function createHandlers(engine: Engine): Handlers {
       return move;
     },
     'models.predict': async ({ name, version, rows, explain }) => {
+      if (explain === true && rows.length > 1000)
+        throw new HearthError('VALIDATION_FAILED', 'explain at most 1,000 rows per request');
       const resolved = engine.registry.resolve(name, version);
       const predictor = await engine.predictors.get(name, resolved);
       const raw = rawInputsFromRecords({ features: modelInputs(predictor.stored) }, rows);

@@ -18,6 +18,10 @@ export class Predictor {
     private readonly loaded: LoadedSession,
   ) {}
 
+  release(): Promise<void> {
+    return this.loaded.session.release();
+  }
+
   get executionProvider(): string {
     return this.loaded.executionProvider;
   }
@@ -82,15 +86,24 @@ export function toPredictions(matrix: PredictionMatrix): Prediction[] {
   return out;
 }
 
-/** Loaded ONNX sessions by model version; a version's session is created once and shared. */
+/**
+ * Loaded ONNX sessions by model version; a version's session is created once and shared. The least recently
+ * used ones are released beyond `capacity`, so a box that has served many versions does not keep them all loaded.
+ */
 export class PredictorCache {
   private readonly cache = new Map<string, Promise<Predictor>>();
+  private readonly capacity = 16;
 
   constructor(private readonly registry: ModelRegistry) {}
 
   get(model: string, version: number): Promise<Predictor> {
     const key = `${model}@${version}`;
     let p = this.cache.get(key);
+    if (p !== undefined) {
+      // Map order is insertion order: re-inserting marks the entry as most recently used.
+      this.cache.delete(key);
+      this.cache.set(key, p);
+    }
     if (p === undefined) {
       p = (async () => {
         const stored = parseStoredModel(this.registry.modelJson(model, version));
@@ -99,6 +112,15 @@ export class PredictorCache {
       })();
       p.catch(() => this.cache.delete(key));
       this.cache.set(key, p);
+      if (this.cache.size > this.capacity) {
+        const [oldestKey, oldest] = this.cache.entries().next().value!;
+        this.cache.delete(oldestKey);
+        // Requests already holding this predictor finish first: release only after a grace period.
+        oldest.then(
+          (predictor) => setTimeout(() => void predictor.release(), 30_000).unref(),
+          () => undefined,
+        );
+      }
     }
     return p;
   }
