@@ -1,5 +1,6 @@
 import { HearthError } from '../contracts/errors.js';
 import type { BlobStore } from '../store/blob-store.js';
+import type { Statement } from 'better-sqlite3';
 import { nowIso, type Db } from '../store/database.js';
 import type { Task } from '../training/preprocess.js';
 
@@ -104,6 +105,7 @@ export class ModelRegistry {
             `model "${input.model}" predicts "${model.target}" (${model.task}); a version for "${input.target}" (${input.task}) needs another model name`,
           );
         }
+        this.defaultVersions.clear();
         const last = this.db
           .prepare('SELECT COALESCE(MAX(version), 0) AS v FROM model_versions WHERE model_id = ?')
           .get(model.id) as { v: number };
@@ -147,6 +149,7 @@ export class ModelRegistry {
   }
 
   private moveAlias(modelId: number, alias: string, version: number, action: 'set' | 'promote' | 'rollback'): number | null {
+    this.defaultVersions.clear();
     const current = this.db.prepare('SELECT version FROM model_aliases WHERE model_id = ? AND alias = ?').get(modelId, alias) as
       { version: number } | undefined;
     const now = nowIso();
@@ -212,6 +215,30 @@ export class ModelRegistry {
 
   /** Resolves a version number, an alias, or (when neither is given) production, else the latest version. */
   resolve(name: string, selector?: number | string): number {
+    // Every prediction resolves its model: the default (production) answer is cached until an alias moves or a
+    // version is registered, which keeps SQLite off the serving hot path.
+    if (selector === undefined) {
+      // PRAGMA data_version changes when another connection (a CLI promote beside a running server) commits.
+      this.dataVersion ??= this.db.prepare('PRAGMA data_version').pluck();
+      const dataVersion = this.dataVersion.get() as number;
+      if (dataVersion !== this.cachedDataVersion) {
+        this.defaultVersions.clear();
+        this.cachedDataVersion = dataVersion;
+      }
+      const cached = this.defaultVersions.get(name);
+      if (cached !== undefined) return cached;
+      const resolved = this.resolveUncached(name);
+      this.defaultVersions.set(name, resolved);
+      return resolved;
+    }
+    return this.resolveUncached(name, selector);
+  }
+
+  private readonly defaultVersions = new Map<string, number>();
+  private cachedDataVersion = -1;
+  private dataVersion: Statement | undefined;
+
+  private resolveUncached(name: string, selector?: number | string): number {
     const id = this.modelId(name);
     if (typeof selector === 'number') return selector;
     const alias = selector ?? productionAlias;

@@ -18,6 +18,8 @@ export class Predictor {
     private readonly loaded: LoadedSession,
   ) {}
 
+  private ort: Awaited<ReturnType<typeof loadOrt>> | undefined;
+
   release(): Promise<void> {
     return this.loaded.session.release();
   }
@@ -28,7 +30,7 @@ export class Predictor {
 
   /** Runs the ONNX graph on raw inputs and returns the probability matrix or values. */
   async run(raw: RawInputs): Promise<PredictionMatrix> {
-    const ort = await loadOrt();
+    const ort = this.ort ?? (this.ort = await loadOrt());
     // Two tensors, row-major: numeric features [N, p] and categorical ones [N, m], each in feature order.
     const p = raw.numeric.length;
     const m = raw.categorical.length;
@@ -53,12 +55,12 @@ export class Predictor {
     // the probabilities anyway.
     const out = await this.loaded.session.run(feeds, [this.stored.task === 'regression' ? 'variable' : 'probabilities']);
     if (this.stored.task === 'regression') {
-      return { kind: 'regression', values: Float64Array.from(out.variable!.data as Float64Array) };
+      return { kind: 'regression', values: out.variable!.data as Float64Array };
     }
     return {
       kind: 'classification',
       classes: this.stored.classes ?? [],
-      probabilities: Float64Array.from(out.probabilities!.data as Float64Array),
+      probabilities: out.probabilities!.data as Float64Array,
     };
   }
 }
