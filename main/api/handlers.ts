@@ -45,7 +45,15 @@ export function createHandlers(engine: Engine): Handlers {
         path = args.path;
       } else path = engine.uploadPath(args.uploadId!);
       try {
+        let lastReport = 0;
         const result = await engine.datasets.ingestCsv(args.name, path, {
+          // Throttled: a progress event per 100 ms is plenty for a bar and cheap for the event stream.
+          onProgress: (bytesRead, totalBytes) => {
+            const now = Date.now();
+            if (now - lastReport < 100 && bytesRead < totalBytes) return;
+            lastReport = now;
+            engine.events.emit('datasets.ingest-progress', { dataset: args.name, bytesRead, totalBytes });
+          },
           ...(args.fileName === undefined ? {} : { fileName: args.fileName }),
           ...(args.delimiter === undefined ? {} : { delimiter: args.delimiter }),
         });

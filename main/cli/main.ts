@@ -217,11 +217,26 @@ async function run(argv: string[]): Promise<number> {
       case 'ingest': {
         const file = rest[0]!;
         const name = required(flags, 'dataset');
-        const result = await client.call('datasets.ingest', {
-          name,
-          path: file,
-          ...(flags.delimiter === undefined ? {} : { delimiter: flags.delimiter as ApiArgs<'datasets.ingest'>['delimiter'] }),
+        const bar = out.progress('reading', 100);
+        const unsubscribe = client.on((event) => {
+          if (event.name === 'datasets.ingest-progress' && event.data.dataset === name) {
+            bar.update(
+              Math.round((100 * event.data.bytesRead) / Math.max(1, event.data.totalBytes)),
+              `${(event.data.bytesRead / 1e6).toFixed(0)} MB`,
+            );
+          }
         });
+        let result: ApiResults['datasets.ingest'];
+        try {
+          result = await client.call('datasets.ingest', {
+            name,
+            path: file,
+            ...(flags.delimiter === undefined ? {} : { delimiter: flags.delimiter as ApiArgs<'datasets.ingest'>['delimiter'] }),
+          });
+        } finally {
+          unsubscribe();
+          bar.stop();
+        }
         out.result(
           {
             dataset: result.dataset,

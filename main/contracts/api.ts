@@ -274,6 +274,7 @@ export type Api = { [K in ApiMethod]: (args: ApiArgs<K>) => Promise<ApiResults[K
 
 /** Events pushed to clients (server-sent events over HTTP, messages over IPC). */
 export interface ApiEvents {
+  'datasets.ingest-progress': { dataset: string; bytesRead: number; totalBytes: number };
   'training.progress': TrainingProgress;
   'training.did-finish': TrainingJob;
   'datasets.did-ingest': IngestResult;

@@ -51,6 +51,14 @@ export function DatasetsPage() {
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
+  const [progress, setProgress] = useState<number | null>(null);
+  useEffect(
+    () =>
+      client.on((event) => {
+        if (event.name === 'datasets.ingest-progress') setProgress(event.data.bytesRead / Math.max(1, event.data.totalBytes));
+      }),
+    [client],
+  );
 
   const refresh = useCallback(async () => setDatasets(await client.call('datasets.list', {})), [client]);
   useEffect(() => {
@@ -78,6 +86,7 @@ export function DatasetsPage() {
         .replace(/^[^A-Za-z0-9]+/, '') ||
       'dataset';
     setBusy(true);
+    setProgress(null);
     setError(null);
     setMessage(null);
     try {
@@ -133,7 +142,12 @@ export function DatasetsPage() {
             e.target.value = '';
           }}
         />
-        {busy && <p>Reading…</p>}
+        {busy && (
+          <p>
+            Reading… {progress !== null && <progress max={1} value={progress} />}{' '}
+            {progress !== null && `${Math.round(progress * 100)}%`}
+          </p>
+        )}
       </div>
       {message !== null && (
         <p className="ok" data-testid="ingest-message">
