@@ -130,6 +130,23 @@ export function fitBins(
   return { features, ignored };
 }
 
+/**
+ * An index over 4,096 equal-width buckets between the first and last edge: `first[k]` is the first bin a value in
+ * bucket k can fall in, so binning scans forward from there (exactly the bin numericBin finds).
+ */
+function bucketLookup(upper: readonly number[]): { low: number; scale: number; first: Int32Array } {
+  const buckets = 4096;
+  const low = upper[0]!;
+  const high = upper[upper.length - 1]!;
+  const scale = high > low ? buckets / (high - low) : 0;
+  const first = new Int32Array(buckets + 1);
+  for (let k = 0; k <= buckets; k++) first[k] = numericBin(upper, scale > 0 ? low + k / scale : low);
+  // A value just above a bucket's lower edge may still belong to the bin before the one at that edge; step back
+  // two so rounding in the bucket arithmetic can never make the forward scan start past the right bin.
+  for (let k = 0; k <= buckets; k++) first[k] = Math.max(0, first[k]! - 2);
+  return { low, scale, first };
+}
+
 /** Midpoint that stays strictly between a and b, and is never rounded up to b. */
 function midpoint(a: number, b: number): number {
   const m = a + (b - a) / 2;
@@ -146,9 +163,20 @@ export function binFrameRows(features: readonly FeatureBins[], frame: Frame, row
       throw new HearthError('VALIDATION_FAILED', `the data has no column "${feature.name}", which the model needs`);
     if (feature.kind === 'numeric') {
       if (column.kind !== 'numeric') throw new HearthError('VALIDATION_FAILED', `column "${feature.name}" must be numeric`);
+      const lookup = bucketLookup(feature.upper);
+      const upper = feature.upper;
+      const last = upper.length;
       for (let i = 0; i < rows.length; i++) {
         const v = column.values[rows[i]!]!;
-        out[i * F + f] = Number.isNaN(v) ? missingBin : numericBin(feature.upper, v);
+        if (Number.isNaN(v)) {
+          out[i * F + f] = missingBin;
+          continue;
+        }
+        // Start from the bucket's first candidate bin and step up: a few comparisons instead of a binary search.
+        const bucket = Math.floor((v - lookup.low) * lookup.scale);
+        let b = bucket < 0 ? 0 : bucket >= lookup.first.length ? lookup.first[lookup.first.length - 1]! : lookup.first[bucket]!;
+        while (b < last && v > upper[b]!) b++;
+        out[i * F + f] = b;
       }
     } else {
       const index = new Map(feature.categories.map((c, i) => [c, i]));

@@ -5,7 +5,8 @@ import type { Frame } from '../../main/data/frame.js';
 import { exportTreesToOnnx } from '../../main/registry/onnx/export-trees.js';
 import { createSession } from '../../main/serving/onnx-runtime.js';
 import { Predictor } from '../../main/serving/predictor.js';
-import { binCount, binFrameRows, fitBins } from '../../main/training/binning.js';
+import { binCount, binFrameRows, fitBins, numericBin } from '../../main/training/binning.js';
+import { seededRandom } from '../../main/training/random.js';
 import { rawInputsFromFrame, type Task } from '../../main/training/preprocess.js';
 import { maxAbsDifference } from '../../main/training/trainer.js';
 import {
@@ -330,4 +331,39 @@ describe('random forest', () => {
       await loaded.session.release();
     });
   }
+});
+
+describe('binning', () => {
+  it('puts every value in the bin whose edge test the trees apply (value ≤ upper[b])', async () => {
+    const random = seededRandom(8);
+    const values = Array.from({ length: 50_000 }, (_, i) =>
+      i % 97 === 0 ? '' : (Math.exp(random() * 8) * (random() < 0.5 ? -1 : 1)).toPrecision(5),
+    );
+    const frame = await frameOf(`x\n${values.join('\n')}\n`);
+    const all = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
+    const { features } = fitBins(frame, all, 'none');
+    const bins = binFrameRows(features, frame, all);
+    const upper = (features[0] as { upper: number[] }).upper;
+    assert.ok(upper.length === 254);
+    const column = frame.columns[0]!;
+    assert.equal(column.kind, 'numeric');
+    // Also the edges themselves and values just beside them.
+    for (let i = 0; i < frame.rowCount; i++) {
+      const v: number = column.kind === 'numeric' ? column.values[i]! : Number.NaN;
+      assert.equal(bins[i], Number.isNaN(v) ? 255 : numericBin(upper, v));
+    }
+    const probe = upper.flatMap((e) => [e, e * (1 + 1e-15), e * (1 - 1e-15)]);
+    const probeFrame = await frameOf(`x\n${probe.map((v) => v.toPrecision(17)).join('\n')}\n`);
+    const probeBins = binFrameRows(
+      features,
+      probeFrame,
+      Int32Array.from({ length: probeFrame.rowCount }, (_, i) => i),
+    );
+    const probeColumn = probeFrame.columns[0]!;
+    for (let i = 0; i < probeFrame.rowCount; i++) {
+      const v: number = probeColumn.kind === 'numeric' ? probeColumn.values[i]! : Number.NaN;
+      assert.equal(probeBins[i], numericBin(upper, v));
+      assert.ok(probeBins[i] === upper.length || v <= upper[probeBins[i]!]!);
+    }
+  });
 });

@@ -8,7 +8,7 @@ const { control, hist, bins, F, rows, gradHess } = workerData as {
   bins: Uint8Array;
   F: number;
   rows: Int32Array;
-  gradHess: Float64Array;
+  gradHess: Float32Array;
 };
 let seen = 0;
 for (;;) {

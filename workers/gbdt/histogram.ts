@@ -21,7 +21,7 @@ export function accumulateHistogram(
   rows: Int32Array,
   start: number,
   end: number,
-  gradHess: Float64Array,
+  gradHess: Float32Array,
   out: Float64Array,
 ): void {
   // Four features per step: measured 28% faster than one at a time (fewer loop tests, more independent adds).
@@ -58,8 +58,8 @@ export interface SharedTrainingData {
   bins: Uint8Array;
   F: number;
   rows: Int32Array;
-  /** Gradient and hessian of row r at 2r and 2r + 1: one cache line serves both. */
-  gradHess: Float64Array;
+  /** Gradient and hessian of row r at 2r and 2r + 1 (float32): one cache line serves both. */
+  gradHess: Float32Array;
 }
 
 /** Below this many rows one thread is faster than waking the helpers. */
