@@ -116,19 +116,95 @@ export function leafOf(tree: TreeNodes, x: Float64Array, offset: number): number
   }
 }
 
+/** The trees flattened into typed arrays for fast scoring (category sets as 256-entry membership tables). */
+interface CompiledTrees {
+  roots: Int32Array;
+  feature: Int32Array;
+  threshold: Float64Array;
+  /** Offset into `members` for categorical splits, −1 for numeric ones. */
+  memberOffset: Int32Array;
+  members: Uint8Array;
+  defaultLeft: Uint8Array;
+  left: Int32Array;
+  right: Int32Array;
+  value: Float64Array;
+}
+
+const compiled = new WeakMap<TreeModel, CompiledTrees>();
+
+function compile(model: TreeModel): CompiledTrees {
+  let c = compiled.get(model);
+  if (c !== undefined) return c;
+  const total = model.trees.reduce((s, t) => s + t.feature.length, 0);
+  const categoricalNodes = model.trees.reduce((s, t) => s + t.leftCodes.filter((l) => l !== null).length, 0);
+  c = {
+    roots: new Int32Array(model.trees.length),
+    feature: new Int32Array(total),
+    threshold: new Float64Array(total),
+    memberOffset: new Int32Array(total).fill(-1),
+    members: new Uint8Array(categoricalNodes * 256),
+    defaultLeft: new Uint8Array(total),
+    left: new Int32Array(total),
+    right: new Int32Array(total),
+    value: new Float64Array(total),
+  };
+  let base = 0;
+  let nextMember = 0;
+  model.trees.forEach((tree, t) => {
+    c!.roots[t] = base;
+    tree.feature.forEach((f, node) => {
+      const i = base + node;
+      c!.feature[i] = f;
+      c!.value[i] = tree.value[node]!;
+      c!.defaultLeft[i] = tree.defaultLeft[node]! ? 1 : 0;
+      c!.left[i] = base + tree.left[node]!;
+      c!.right[i] = base + tree.right[node]!;
+      const threshold = tree.threshold[node];
+      if (f >= 0 && (threshold === null || threshold === undefined)) {
+        c!.memberOffset[i] = nextMember;
+        for (const code of tree.leftCodes[node]!) if (code >= 0 && code < 256) c!.members[nextMember + code] = 1;
+        nextMember += 256;
+      } else c!.threshold[i] = threshold ?? 0;
+    });
+    base += tree.feature.length;
+  });
+  compiled.set(model, c);
+  return c;
+}
+
 /** Sums (gbdt) or averages (forest) the trees into raw scores, n × outputs. */
 export function treeScores(model: TreeModel, x: Float64Array, rows: number): Float64Array {
   const F = model.features.length;
   const K = model.outputs;
+  const c = compile(model);
   const scores = new Float64Array(rows * K);
   const perOutput = new Array<number>(K).fill(0);
-  for (const c of model.treeOutputs) perOutput[c]!++;
-  for (let i = 0; i < rows; i++) {
-    for (let c = 0; c < K; c++) scores[i * K + c] = model.baseScore[c]!;
-    model.trees.forEach((tree, t) => {
-      scores[i * K + model.treeOutputs[t]!]! += tree.value[leafOf(tree, x, i * F)]!;
-    });
-    if (model.aggregation === 'average') for (let c = 0; c < K; c++) scores[i * K + c]! /= Math.max(1, perOutput[c]!);
+  for (const o of model.treeOutputs) perOutput[o]!++;
+  for (let i = 0; i < rows; i++) for (let k = 0; k < K; k++) scores[i * K + k] = model.baseScore[k]!;
+  // Tree by tree (its nodes stay in cache), each row adding the trees in order, as the ONNX graph sums them.
+  for (let t = 0; t < c.roots.length; t++) {
+    const output = model.treeOutputs[t]!;
+    const root = c.roots[t]!;
+    for (let i = 0; i < rows; i++) {
+      const offset = i * F;
+      let node = root;
+      for (;;) {
+        const f = c.feature[node]!;
+        if (f < 0) break;
+        const v = x[offset + f]!;
+        let goLeft: boolean;
+        if (Number.isNaN(v)) goLeft = c.defaultLeft[node] === 1;
+        else {
+          const m = c.memberOffset[node]!;
+          goLeft = m < 0 ? v <= c.threshold[node]! : v >= 0 && v < 256 && c.members[m + v] === 1;
+        }
+        node = goLeft ? c.left[node]! : c.right[node]!;
+      }
+      scores[i * K + output]! += c.value[node]!;
+    }
+  }
+  if (model.aggregation === 'average') {
+    for (let i = 0; i < rows; i++) for (let k = 0; k < K; k++) scores[i * K + k]! /= Math.max(1, perOutput[k]!);
   }
   return scores;
 }
