@@ -151,20 +151,20 @@ function compile(model: TreeModel): CompiledTrees {
   let base = 0;
   let nextMember = 0;
   model.trees.forEach((tree, t) => {
-    c!.roots[t] = base;
+    c.roots[t] = base;
     tree.feature.forEach((f, node) => {
       const i = base + node;
-      c!.feature[i] = f;
-      c!.value[i] = tree.value[node]!;
-      c!.defaultLeft[i] = tree.defaultLeft[node]! ? 1 : 0;
-      c!.left[i] = base + tree.left[node]!;
-      c!.right[i] = base + tree.right[node]!;
+      c.feature[i] = f;
+      c.value[i] = tree.value[node]!;
+      c.defaultLeft[i] = tree.defaultLeft[node]! ? 1 : 0;
+      c.left[i] = base + tree.left[node]!;
+      c.right[i] = base + tree.right[node]!;
       const threshold = tree.threshold[node];
       if (f >= 0 && (threshold === null || threshold === undefined)) {
-        c!.memberOffset[i] = nextMember;
-        for (const code of tree.leftCodes[node]!) if (code >= 0 && code < 256) c!.members[nextMember + code] = 1;
+        c.memberOffset[i] = nextMember;
+        for (const code of tree.leftCodes[node]!) if (code >= 0 && code < 256) c.members[nextMember + code] = 1;
         nextMember += 256;
-      } else c!.threshold[i] = threshold ?? 0;
+      } else c.threshold[i] = threshold ?? 0;
     });
     base += tree.feature.length;
   });
