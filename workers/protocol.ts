@@ -1,6 +1,6 @@
 import type { SerializedError } from '../main/contracts/errors.js';
 import type { Design, Task } from '../main/training/preprocess.js';
-import type { BoostParams, BoostResult } from './gbdt/boost.js';
+import type { BoostInput, BoostParams, BoostResult } from './gbdt/boost.js';
 import type { ForestParams, ForestResult } from './gbdt/forest.js';
 
 /** Messages between the engine and a training worker. Every message carries the request's sequence number. */
@@ -20,25 +20,19 @@ export interface FitLinearRequest {
 }
 
 /** Gradient boosting over a shared bin matrix (rows × features, row-major). */
-export interface FitGbdtRequest {
+export interface FitGbdtRequest extends BoostInput {
   seq: number;
   type: 'fit-gbdt';
-  task: Task;
-  classes: number;
-  bins: Uint8Array;
-  F: number;
-  binCounts: number[];
-  categorical: boolean[];
-  targets: Int32Array | Float64Array;
-  validation: { bins: Uint8Array; targets: Int32Array | Float64Array } | null;
   params: BoostParams;
   cancel: SharedArrayBuffer;
 }
 
 /** A random forest over the same shared bin matrix. */
-export interface FitForestRequest extends Omit<FitGbdtRequest, 'type' | 'params' | 'validation'> {
+export interface FitForestRequest extends Omit<BoostInput, 'validation'> {
+  seq: number;
   type: 'fit-forest';
   params: ForestParams;
+  cancel: SharedArrayBuffer;
 }
 
 export type WorkerRequest = FitLinearRequest | FitGbdtRequest | FitForestRequest;

@@ -47,53 +47,27 @@ port.on('message', (request: WorkerRequest) => {
       }
       case 'fit-gbdt': {
         const cancel = new Int32Array(request.cancel);
-        const result = fitBoosting(
-          {
-            task: request.task,
-            classes: request.classes,
-            bins: request.bins,
-            F: request.F,
-            binCounts: request.binCounts,
-            categorical: request.categorical,
-            targets: request.targets,
-            validation: request.validation,
-          },
-          request.params,
-          (iteration, loss, validationLoss) => {
-            if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
-            reply({ seq: request.seq, type: 'progress', iteration, maxIterations: request.params.trees, loss, validationLoss });
-          },
-        );
+        const result = fitBoosting(request, request.params, (iteration, loss, validationLoss) => {
+          if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
+          reply({ seq: request.seq, type: 'progress', iteration, maxIterations: request.params.trees, loss, validationLoss });
+        });
         const cpu = process.cpuUsage(started);
         reply({ seq: request.seq, type: 'trees', result, cpuMs: (cpu.user + cpu.system) / 1000 });
         return;
       }
       case 'fit-forest': {
         const cancel = new Int32Array(request.cancel);
-        const result = fitForest(
-          {
-            task: request.task,
-            classes: request.classes,
-            bins: request.bins,
-            F: request.F,
-            binCounts: request.binCounts,
-            categorical: request.categorical,
-            targets: request.targets,
-            validation: null,
-          },
-          request.params,
-          (tree, oobLoss) => {
-            if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
-            reply({
-              seq: request.seq,
-              type: 'progress',
-              iteration: tree,
-              maxIterations: request.params.trees,
-              loss: oobLoss ?? Number.NaN,
-              validationLoss: null,
-            });
-          },
-        );
+        const result = fitForest({ ...request, validation: null }, request.params, (tree, oobLoss) => {
+          if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
+          reply({
+            seq: request.seq,
+            type: 'progress',
+            iteration: tree,
+            maxIterations: request.params.trees,
+            loss: oobLoss ?? Number.NaN,
+            validationLoss: null,
+          });
+        });
         const cpu = process.cpuUsage(started);
         reply({ seq: request.seq, type: 'forest', result, cpuMs: (cpu.user + cpu.system) / 1000 });
         return;

@@ -1,41 +1,13 @@
 import { basename } from 'node:path';
+import type { ColumnProfile, DatasetSummary, DatasetVersionInfo, IngestResult } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
+
 import type { BlobStore } from '../store/blob-store.js';
 import { nowIso, type Db } from '../store/database.js';
 import { arrowToFrame, frameToArrow } from './columnar.js';
 import { readCsv, type CsvReadOptions, type QuarantinedRow } from './csv.js';
 import { schemaOf, type Frame, type SchemaField } from './frame.js';
-import { profileFrameInWorkers, type ColumnProfile } from './profile.js';
-
-export interface DatasetVersionInfo {
-  dataset: string;
-  version: number;
-  rows: number;
-  quarantined: number;
-  contentHash: string;
-  schema: SchemaField[];
-  source: { fileName: string; bytes: number; delimiter: string; lineEnding: string };
-  createdAt: string;
-}
-
-export interface DatasetSummary {
-  name: string;
-  latestVersion: number;
-  rows: number;
-  columns: number;
-  versions: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface IngestResult {
-  dataset: string;
-  version: number;
-  rows: number;
-  quarantined: number;
-  columns: SchemaField[];
-  contentHash: string;
-}
+import { profileFrameInWorkers } from './profile.js';
 
 interface VersionRow {
   id: number;

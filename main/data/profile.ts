@@ -1,27 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { ColumnProfile } from '../contracts/api.js';
 import { seededRandom } from '../training/random.js';
-import type { Column, ColumnType, Frame } from './frame.js';
-
-/** Summary statistics of one column of one dataset version. */
-export interface ColumnProfile {
-  name: string;
-  type: ColumnType;
-  count: number;
-  missing: number;
-  distinct: number;
-  min: number | null;
-  max: number | null;
-  mean: number | null;
-  std: number | null;
-  /** True when quantiles, distinct and top values were estimated from a sample (columns of over 200,000 values). */
-  sampled: boolean;
-  /** p05, p25, p50, p75, p95 (linear interpolation, as numpy's default). */
-  quantiles: { p: number; value: number }[];
-  topValues: { value: string; count: number }[];
-  /** Equal-width bins for numeric columns; the top values for string columns. */
-  histogram: { label: string; start: number | null; end: number | null; count: number }[];
-}
+import type { Column, Frame } from './frame.js';
 
 const quantileLevels = [0.05, 0.25, 0.5, 0.75, 0.95];
 const histogramBins = 20;

@@ -1,45 +1,12 @@
+import type { AliasMove, ModelSummary, ModelVersionInfo } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
+
 import type { BlobStore } from '../store/blob-store.js';
 import type { Statement } from 'better-sqlite3';
 import { nowIso, type Db } from '../store/database.js';
 import type { Task } from '../training/preprocess.js';
 
 export const productionAlias = 'production';
-
-export interface ModelVersionInfo {
-  model: string;
-  version: number;
-  algorithm: string;
-  task: Task;
-  target: string;
-  dataset: { name: string; version: number; contentHash: string };
-  params: Record<string, unknown>;
-  metrics: Record<string, number>;
-  /** Curves, confusion matrix, training history and notes: everything the model page shows. */
-  report: Record<string, unknown>;
-  inputSchema: { name: string; type: 'double' | 'string' }[];
-  onnxDigest: string;
-  modelDigest: string;
-  aliases: string[];
-  createdAt: string;
-}
-
-export interface ModelSummary {
-  name: string;
-  task: Task;
-  target: string;
-  latestVersion: number;
-  versions: number;
-  aliases: Record<string, number>;
-  createdAt: string;
-}
-
-export interface AliasMove {
-  model: string;
-  alias: string;
-  version: number;
-  previousVersion: number | null;
-}
 
 export interface NewModelVersion {
   model: string;

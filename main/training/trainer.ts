@@ -1,19 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import type { ModelVersionInfo, TrainingProgress } from '../contracts/api.js';
 import { HearthError, serializeError, type SerializedError } from '../contracts/errors.js';
+
 import type { DatasetStore } from '../data/datasets.js';
 import { assertName } from '../data/datasets.js';
 import type { Frame } from '../data/frame.js';
-import type { ModelRegistry, ModelVersionInfo } from '../registry/registry.js';
+import type { ModelRegistry } from '../registry/registry.js';
 import { createSession } from '../serving/onnx-runtime.js';
 import { Predictor } from '../serving/predictor.js';
 import { nowIso, type Db } from '../store/database.js';
 import type { WorkerReply, WorkerRequest } from '../../workers/protocol.js';
 import type { LinearModel, PredictionMatrix } from './linear-model.js';
-import { binCount, binFrameRows, fitBins } from './binning.js';
+import { binCount, binFrameRows, fitBins, type FeatureBins } from './binning.js';
 import { exportModelToOnnx, modelInputs, onnxInputSchema, predictModel, type StoredModel } from './model.js';
-import { treeFeaturesFromBins, treeFromGrown, treeImportance } from './tree-model.js';
+import { treeFeaturesFromBins, treeFromGrown, treeImportance, type TreeModel } from './tree-model.js';
 import type { BoostParams } from '../../workers/gbdt/boost.js';
+import type { GrownTree } from '../../workers/gbdt/tree.js';
 import type { ForestParams } from '../../workers/gbdt/forest.js';
 import { availableParallelism } from 'node:os';
 import { binaryMetrics, multiclassMetrics, regressionMetrics, rocAuc, rocCurve } from './metrics.js';
@@ -53,16 +56,6 @@ export interface TrainArgs {
 }
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-
-export interface TrainingProgress {
-  jobId: string;
-  iteration: number;
-  maxIterations: number;
-  loss: number;
-  validationLoss: number | null;
-  fraction: number;
-  phase: string;
-}
 
 export interface TrainingJob {
   id: string;
@@ -260,6 +253,35 @@ export class Trainer {
     let params: Record<string, unknown>;
     let fitReport: Record<string, unknown>;
     let workerCpuMs: number;
+    // What both tree learners take: the training rows binned into a shared matrix, and their targets.
+    const binnedTraining = (bins: FeatureBins[]) => ({
+      task,
+      classes: classes?.length ?? 0,
+      bins: binFrameRows(bins, frame, split.train, true),
+      F: bins.length,
+      binCounts: bins.map(binCount),
+      categorical: bins.map((b) => b.kind === 'categorical'),
+      targets: targetsOf(split.train),
+    });
+    const treeModel = (
+      algorithm: 'gbdt' | 'forest',
+      bins: FeatureBins[],
+      fit: { trees: GrownTree[]; treeOutputs: number[] },
+      baseScore: number[],
+      outputs: number,
+    ): TreeModel => ({
+      format: 'hearth.trees/1',
+      algorithm,
+      task,
+      target: args.target,
+      classes,
+      features: treeFeaturesFromBins(bins),
+      trees: fit.trees.map((t) => treeFromGrown(t, bins)),
+      treeOutputs: fit.treeOutputs,
+      baseScore,
+      outputs,
+      aggregation: algorithm === 'gbdt' ? 'sum' : 'average',
+    });
     if (args.algorithm === 'forest') {
       const { features: bins, ignored } = fitBins(frame, split.train, args.target, seed);
       const forest: ForestParams = {
@@ -272,44 +294,20 @@ export class Trainer {
         seed,
         threads: args.threads ?? Math.min(4, availableParallelism()),
       };
-      const trainTargets = targetsOf(split.train);
+      const training = binnedTraining(bins);
       const reply = await this.runWorker(
-        {
-          seq: ++this.seq,
-          type: 'fit-forest',
-          task,
-          classes: classes?.length ?? 0,
-          bins: binFrameRows(bins, frame, split.train, true),
-          F: bins.length,
-          binCounts: bins.map(binCount),
-          categorical: bins.map((b) => b.kind === 'categorical'),
-          targets: trainTargets,
-          params: forest,
-          cancel: cancel.buffer as SharedArrayBuffer,
-        },
+        { seq: ++this.seq, type: 'fit-forest', ...training, params: forest, cancel: cancel.buffer as SharedArrayBuffer },
         job,
       );
       if (reply.type !== 'forest') throw new HearthError('INTERNAL', 'unexpected worker reply');
       const fit = reply.result;
-      model = {
-        format: 'hearth.trees/1',
-        algorithm: 'forest',
-        task,
-        target: args.target,
-        classes,
-        features: treeFeaturesFromBins(bins),
-        trees: fit.trees.map((t) => treeFromGrown(t, bins)),
-        treeOutputs: fit.treeOutputs,
-        baseScore: new Array<number>(fit.outputs).fill(0),
-        outputs: fit.outputs,
-        aggregation: 'average',
-      };
+      model = treeModel('forest', bins, fit, new Array<number>(fit.outputs).fill(0), fit.outputs);
       const { seed: _seed, threads: _threads, ...reported } = forest;
       params = { ...reported, seed, validationFraction, testFraction };
       fitReport = {
         ignoredColumns: ignored,
         trees: model.trees.length,
-        oobScore: outOfBagScore(task, fit.oob, trainTargets, fit.outputs),
+        oobScore: outOfBagScore(task, fit.oob, training.targets, fit.outputs),
         importance: treeImportance(model),
         features: model.features.map((f) => ({ name: f.name, kind: f.kind })),
       };
@@ -336,21 +334,16 @@ export class Trainer {
         classWeights,
         huberDelta: args.huberDelta ?? null,
       };
+      const validation =
+        split.validation.length > 0
+          ? { bins: binFrameRows(bins, frame, split.validation), targets: targetsOf(split.validation) }
+          : null;
       const reply = await this.runWorker(
         {
           seq: ++this.seq,
           type: 'fit-gbdt',
-          task,
-          classes: classes?.length ?? 0,
-          bins: binFrameRows(bins, frame, split.train, true),
-          F: bins.length,
-          binCounts: bins.map(binCount),
-          categorical: bins.map((b) => b.kind === 'categorical'),
-          targets: targetsOf(split.train),
-          validation:
-            split.validation.length > 0
-              ? { bins: binFrameRows(bins, frame, split.validation), targets: targetsOf(split.validation) }
-              : null,
+          ...binnedTraining(bins),
+          validation,
           params: boost,
           cancel: cancel.buffer as SharedArrayBuffer,
         },
@@ -358,19 +351,7 @@ export class Trainer {
       );
       if (reply.type !== 'trees') throw new HearthError('INTERNAL', 'unexpected worker reply');
       const fit = reply.result;
-      model = {
-        format: 'hearth.trees/1',
-        algorithm: 'gbdt',
-        task,
-        target: args.target,
-        classes,
-        features: treeFeaturesFromBins(bins),
-        trees: fit.trees.map((t) => treeFromGrown(t, bins)),
-        treeOutputs: fit.treeOutputs,
-        baseScore: fit.baseScore,
-        outputs: task === 'multiclass' ? classes!.length : 1,
-        aggregation: 'sum',
-      };
+      model = treeModel('gbdt', bins, fit, fit.baseScore, task === 'multiclass' ? classes!.length : 1);
       const { seed: _seed, threads: _threads, ...reported } = boost;
       params = { ...reported, seed, classWeight: args.classWeight ?? null, validationFraction, testFraction };
       fitReport = {

@@ -1,5 +1,5 @@
 import type { LinearModel } from '../../training/linear-model.js';
-import { encodeOnnxModel, TensorType, type OnnxInitializer, type OnnxNode, type OnnxValueInfo } from './graph.js';
+import { appendLabel, encodeOnnxModel, TensorType, type OnnxInitializer, type OnnxNode, type OnnxValueInfo } from './graph.js';
 
 /**
  * Graph inputs: every numeric feature as one column of `numeric` [N, p] (double, NaN for missing) and every
@@ -133,25 +133,7 @@ export function exportLinearToOnnx(model: LinearModel, producerVersion: string):
       outputs: ['probabilities'],
       attributes: { axis: { kind: 'int', value: 1 } },
     });
-    nodes.push({
-      op: 'ArgMax',
-      inputs: ['probabilities'],
-      outputs: ['label_index'],
-      attributes: { axis: { kind: 'int', value: 1 }, keepdims: { kind: 'int', value: 0 } },
-    });
-    nodes.push({
-      op: 'LabelEncoder',
-      domain: 'ai.onnx.ml',
-      inputs: ['label_index'],
-      outputs: ['label'],
-      attributes: {
-        keys_int64s: { kind: 'ints', value: classes.map((_, i) => i) },
-        values_strings: { kind: 'strings', value: classes },
-        default_string: { kind: 'string', value: '' },
-      },
-    });
-    outputs.push({ name: 'label', type: TensorType.STRING, shape: ['N'] });
-    outputs.push({ name: 'probabilities', type: TensorType.DOUBLE, shape: ['N', classes.length] });
+    appendLabel(nodes, outputs, classes);
   }
   return encodeOnnxModel({
     graphName: `hearth_linear_${model.task}`,

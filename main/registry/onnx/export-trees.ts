@@ -1,6 +1,6 @@
 import { minimumTotal, type TreeModel } from '../../training/tree-model.js';
 import { categoricalInput, numericInput } from './export-linear.js';
-import { encodeOnnxModel, TensorType, type OnnxInitializer, type OnnxNode, type OnnxValueInfo } from './graph.js';
+import { appendLabel, encodeOnnxModel, TensorType, type OnnxInitializer, type OnnxNode, type OnnxValueInfo } from './graph.js';
 
 const BRANCH_LEQ = 0;
 const BRANCH_MEMBER = 6;
@@ -214,29 +214,6 @@ export function exportTreesToOnnx(model: TreeModel, producerVersion: string): Ui
     appendLabel(nodes, outputs, classes);
   }
   return finish(model, producerVersion, inputs, outputs, nodes, initializers);
-}
-
-/** ArgMax over the probabilities, then class index → class label. */
-function appendLabel(nodes: OnnxNode[], outputs: OnnxValueInfo[], classes: string[]): void {
-  nodes.push({
-    op: 'ArgMax',
-    inputs: ['probabilities'],
-    outputs: ['label_index'],
-    attributes: { axis: { kind: 'int', value: 1 }, keepdims: { kind: 'int', value: 0 } },
-  });
-  nodes.push({
-    op: 'LabelEncoder',
-    domain: 'ai.onnx.ml',
-    inputs: ['label_index'],
-    outputs: ['label'],
-    attributes: {
-      keys_int64s: { kind: 'ints', value: classes.map((_, i) => i) },
-      values_strings: { kind: 'strings', value: classes },
-      default_string: { kind: 'string', value: '' },
-    },
-  });
-  outputs.push({ name: 'label', type: TensorType.STRING, shape: ['N'] });
-  outputs.push({ name: 'probabilities', type: TensorType.DOUBLE, shape: ['N', classes.length] });
 }
 
 function finish(

@@ -145,3 +145,26 @@ export function encodeOnnxModel(model: OnnxModel): Uint8Array {
   }
   return w.finish();
 }
+
+/** ArgMax over the probabilities, then class index → class label. */
+export function appendLabel(nodes: OnnxNode[], outputs: OnnxValueInfo[], classes: string[]): void {
+  nodes.push({
+    op: 'ArgMax',
+    inputs: ['probabilities'],
+    outputs: ['label_index'],
+    attributes: { axis: { kind: 'int', value: 1 }, keepdims: { kind: 'int', value: 0 } },
+  });
+  nodes.push({
+    op: 'LabelEncoder',
+    domain: 'ai.onnx.ml',
+    inputs: ['label_index'],
+    outputs: ['label'],
+    attributes: {
+      keys_int64s: { kind: 'ints', value: classes.map((_, i) => i) },
+      values_strings: { kind: 'strings', value: classes },
+      default_string: { kind: 'string', value: '' },
+    },
+  });
+  outputs.push({ name: 'label', type: TensorType.STRING, shape: ['N'] });
+  outputs.push({ name: 'probabilities', type: TensorType.DOUBLE, shape: ['N', classes.length] });
+}
