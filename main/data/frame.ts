@@ -54,3 +54,13 @@ export function cellValue(column: Column, row: number): string | number | boolea
   if (column.type === 'datetime') return new Date(v).toISOString();
   return v;
 }
+
+/** Dictionary codes of the levels present in `rows`, most frequent first (ties by first appearance in the dictionary). */
+export function levelsByFrequency(column: StringColumn, rows: Int32Array): number[] {
+  const counts = new Float64Array(column.dictionary.length);
+  for (const r of rows) {
+    const c = column.codes[r]!;
+    if (c >= 0) counts[c]!++;
+  }
+  return [...counts.keys()].filter((k) => counts[k]! > 0).sort((a, b) => counts[b]! - counts[a]! || a - b);
+}

@@ -1,5 +1,5 @@
 import { HearthError } from '../contracts/errors.js';
-import type { Frame } from '../data/frame.js';
+import { levelsByFrequency, type Frame } from '../data/frame.js';
 import { seededRandom } from './random.js';
 
 /** Bin 255 holds missing values in every feature; real values use bins 0..254. */
@@ -109,12 +109,7 @@ export function fitBins(
     } else if (column.type === 'text') {
       ignored.push({ name: column.name, reason: 'free text (too many distinct values to split on)' });
     } else {
-      const counts = new Float64Array(column.dictionary.length);
-      for (const r of trainRows) {
-        const c = column.codes[r]!;
-        if (c >= 0) counts[c]!++;
-      }
-      const order = [...counts.keys()].filter((k) => counts[k]! > 0).sort((a, b) => counts[b]! - counts[a]! || a - b);
+      const order = levelsByFrequency(column, trainRows);
       if (order.length === 0) {
         ignored.push({ name: column.name, reason: 'no values in the training rows' });
         continue;

@@ -1,6 +1,6 @@
 import { HearthError } from '../contracts/errors.js';
 import { parseIsoDate } from '../data/column-builder.js';
-import type { Column, Frame } from '../data/frame.js';
+import { levelsByFrequency, type Column, type Frame } from '../data/frame.js';
 
 export type Task = 'binary' | 'multiclass' | 'regression';
 
@@ -84,12 +84,7 @@ export function fitPreprocessor(frame: Frame, trainRows: Int32Array, target: str
     } else if (column.type === 'text') {
       ignored.push({ name: column.name, reason: 'free text (too many distinct values to one-hot encode)' });
     } else {
-      const counts = new Float64Array(column.dictionary.length);
-      for (const r of trainRows) {
-        const c = column.codes[r]!;
-        if (c >= 0) counts[c]!++;
-      }
-      const order = [...counts.keys()].filter((k) => counts[k]! > 0).sort((a, b) => counts[b]! - counts[a]! || a - b);
+      const order = levelsByFrequency(column, trainRows);
       if (order.length === 0) {
         ignored.push({ name: column.name, reason: 'no values in the training rows' });
         continue;

@@ -1,5 +1,13 @@
 import type { LinearModel } from '../../training/linear-model.js';
-import { appendLabel, encodeOnnxModel, TensorType, type OnnxInitializer, type OnnxNode, type OnnxValueInfo } from './graph.js';
+import {
+  appendLabel,
+  encodeOnnxModel,
+  hearthMetadata,
+  TensorType,
+  type OnnxInitializer,
+  type OnnxNode,
+  type OnnxValueInfo,
+} from './graph.js';
 
 /**
  * Graph inputs: every numeric feature as one column of `numeric` [N, p] (double, NaN for missing) and every
@@ -145,13 +153,7 @@ export function exportLinearToOnnx(model: LinearModel, producerVersion: string):
       { domain: '', version: 17 },
       { domain: 'ai.onnx.ml', version: 3 },
     ],
-    metadata: {
-      'hearth.format': model.format,
-      'hearth.task': model.task,
-      'hearth.target': model.target,
-      'hearth.classes': JSON.stringify(model.classes),
-      'hearth.inputs': JSON.stringify({ numeric: numeric.map((f) => f.name), categorical: categorical.map((f) => f.name) }),
-    },
+    metadata: hearthMetadata(model, { numeric: numeric.map((f) => f.name), categorical: categorical.map((f) => f.name) }),
     producerVersion,
     docString: `Hearth ${model.task} linear model for "${model.target}", with its preprocessing.`,
   });

@@ -1,6 +1,14 @@
 import { minimumTotal, type TreeModel } from '../../training/tree-model.js';
 import { categoricalInput, numericInput } from './export-linear.js';
-import { appendLabel, encodeOnnxModel, TensorType, type OnnxInitializer, type OnnxNode, type OnnxValueInfo } from './graph.js';
+import {
+  appendLabel,
+  encodeOnnxModel,
+  hearthMetadata,
+  TensorType,
+  type OnnxInitializer,
+  type OnnxNode,
+  type OnnxValueInfo,
+} from './graph.js';
 
 const BRANCH_LEQ = 0;
 const BRANCH_MEMBER = 6;
@@ -234,17 +242,14 @@ function finish(
       { domain: '', version: 17 },
       { domain: 'ai.onnx.ml', version: 5 },
     ],
-    metadata: {
-      'hearth.format': model.format,
-      'hearth.algorithm': model.algorithm,
-      'hearth.task': model.task,
-      'hearth.target': model.target,
-      'hearth.classes': JSON.stringify(model.classes),
-      'hearth.inputs': JSON.stringify({
+    metadata: hearthMetadata(
+      model,
+      {
         numeric: model.features.filter((f) => f.kind === 'numeric').map((f) => f.name),
         categorical: model.features.filter((f) => f.kind === 'categorical').map((f) => f.name),
-      }),
-    },
+      },
+      { 'hearth.algorithm': model.algorithm },
+    ),
     producerVersion,
     docString: `Hearth ${model.algorithm} ${model.task} model for "${model.target}" (${model.trees.length} trees), with its input encoding.`,
   });

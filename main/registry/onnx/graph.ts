@@ -106,6 +106,22 @@ function writeInitializer(w: ProtoWriter, t: OnnxInitializer): void {
   w.bytes(9, raw);
 }
 
+/** Metadata every Hearth graph carries: what it predicts and how its two input tensors are laid out. */
+export function hearthMetadata(
+  model: { format: string; task: string; target: string; classes: string[] | null },
+  inputs: { numeric: string[]; categorical: string[] },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    'hearth.format': model.format,
+    ...extra,
+    'hearth.task': model.task,
+    'hearth.target': model.target,
+    'hearth.classes': JSON.stringify(model.classes),
+    'hearth.inputs': JSON.stringify(inputs),
+  };
+}
+
 /** Serializes a model to ONNX's protobuf encoding (IR version 8). */
 export function encodeOnnxModel(model: OnnxModel): Uint8Array {
   const w = new ProtoWriter();
