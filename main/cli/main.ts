@@ -26,6 +26,7 @@ Commands:
   train --dataset NAME[@V] --target COL [--task binary|multiclass|regression] [--algorithm linear|gbdt|forest]
         [--model NAME] [--seed N] [--l2 X] [--class-weight balanced]
         [--validation-fraction F] [--test-fraction F]   (held-out shares, 0.15 each by default)
+        [--folds K]   (k-fold cross-validation on the non-test rows, reported beside the test metrics)
         linear: [--max-iterations N]
         gbdt:   [--trees N] [--learning-rate X] [--max-leaves N] [--max-depth N] [--min-child-samples N]
                 [--l1 X] [--row-subsample F] [--col-subsample F] [--early-stopping N] [--threads N]
@@ -72,6 +73,7 @@ const options = {
   'class-weight': { type: 'string' },
   'features-per-split': { type: 'string' },
   'validation-fraction': { type: 'string' },
+  folds: { type: 'string' },
   'test-fraction': { type: 'string' },
   'huber-delta': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
@@ -310,6 +312,7 @@ async function run(argv: string[]): Promise<number> {
           earlyStoppingRounds: numberFlag(flags, 'early-stopping', true),
           threads: numberFlag(flags, 'threads', true),
           featuresPerSplit: numberFlag(flags, 'features-per-split', true),
+          folds: numberFlag(flags, 'folds', true),
           validationFraction: numberFlag(flags, 'validation-fraction', false),
           testFraction: numberFlag(flags, 'test-fraction', false),
           huberDelta: numberFlag(flags, 'huber-delta', false),
@@ -338,6 +341,7 @@ async function run(argv: string[]): Promise<number> {
             dataset_version: info.dataset.version,
             duration_ms: job.result!.durationMs,
             fit_ms: info.report.fitMs,
+            cross_validation: info.report.crossValidation ?? null,
             evaluated_on: info.report.evaluatedOn,
             peak_rss_mb: info.report.peakRssMb,
             trees: info.report.trees ?? null,

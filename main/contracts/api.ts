@@ -64,6 +64,7 @@ export const apiSchemas = {
       classWeight: z.enum(['balanced']).optional(),
       huberDelta: z.number().gt(0).optional(),
       featuresPerSplit: z.number().int().min(1).optional(),
+      folds: z.number().int().min(2).max(20).optional(),
       validationFraction: z.number().min(0).max(0.5).optional(),
       testFraction: z.number().min(0).max(0.5).optional(),
       sampleFraction: z.number().gt(0).max(1).optional(),

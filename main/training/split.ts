@@ -55,3 +55,29 @@ export function splitRows(rows: Int32Array, options: SplitOptions): Split {
   const sorted = (a: number[]): Int32Array => Int32Array.from(a).sort();
   return { train: sorted(train), validation: sorted(validation), test: sorted(test) };
 }
+
+/**
+ * Splits rows into k folds of near-equal size, seeded; with strata, every class is dealt round-robin across the
+ * folds after a shuffle, so each fold keeps the class proportions (scikit-learn's StratifiedKFold does the same).
+ */
+export function stratifiedFolds(rows: Int32Array, k: number, seed: number, strata?: Int32Array): Int32Array[] {
+  const random = seededRandom(seed + 7919);
+  const groups = new Map<number, number[]>();
+  for (const r of rows) {
+    const key = strata === undefined ? 0 : strata[r]!;
+    let g = groups.get(key);
+    if (g === undefined) groups.set(key, (g = []));
+    g.push(r);
+  }
+  const folds: number[][] = Array.from({ length: k }, () => []);
+  let next = 0;
+  for (const key of [...groups.keys()].sort((a, b) => a - b)) {
+    const members = Int32Array.from(groups.get(key)!);
+    shuffleInPlace(members, random);
+    for (const r of members) {
+      folds[next]!.push(r);
+      next = (next + 1) % k;
+    }
+  }
+  return folds.map((f) => Int32Array.from(f).sort());
+}

@@ -22,7 +22,7 @@ import { availableParallelism } from 'node:os';
 import { binaryMetrics, multiclassMetrics, regressionMetrics, rocAuc, rocCurve } from './metrics.js';
 import { designFromFrame, fitPreprocessor, rawInputsFromFrame, type RawInputs, type Task } from './preprocess.js';
 import { seededRandom, shuffleInPlace } from './random.js';
-import { splitRows } from './split.js';
+import { splitRows, stratifiedFolds } from './split.js';
 
 export interface TrainArgs {
   dataset: string;
@@ -50,6 +50,8 @@ export interface TrainArgs {
   huberDelta?: number;
   featuresPerSplit?: number;
   sampleFraction?: number;
+  /** k-fold cross-validation (stratified for classification) over the non-test rows before the final fit. */
+  folds?: number;
   /** Shares of the labelled rows held out for early stopping and for the reported metrics (default 0.15 each). */
   validationFraction?: number;
   testFraction?: number;
@@ -243,171 +245,209 @@ export class Trainer {
     }
     const targetsOf = (rows: Int32Array): Int32Array | Float64Array =>
       classOf === undefined ? Float64Array.from(rows, (r) => values![r]!) : Int32Array.from(rows, (r) => classOf[r]!);
-    const classWeights =
-      args.classWeight === 'balanced' && classes !== null
-        ? balancedWeights(targetsOf(split.train) as Int32Array, classes.length)
-        : null;
 
-    const fitStarted = performance.now();
-    let model: StoredModel;
-    let params: Record<string, unknown>;
-    let fitReport: Record<string, unknown>;
-    let workerCpuMs: number;
-    // What both tree learners take: the training rows binned into a shared matrix, and their targets.
-    const binnedTraining = (bins: FeatureBins[]) => ({
-      task,
-      classes: classes?.length ?? 0,
-      bins: binFrameRows(bins, frame, split.train, true),
-      F: bins.length,
-      binCounts: bins.map(binCount),
-      categorical: bins.map((b) => b.kind === 'categorical'),
-      targets: targetsOf(split.train),
-    });
-    const treeModel = (
-      algorithm: 'gbdt' | 'forest',
-      bins: FeatureBins[],
-      fit: { trees: GrownTree[]; treeOutputs: number[] },
-      baseScore: number[],
-      outputs: number,
-    ): TreeModel => ({
-      format: 'hearth.trees/1',
-      algorithm,
-      task,
-      target: args.target,
-      classes,
-      features: treeFeaturesFromBins(bins),
-      trees: fit.trees.map((t) => treeFromGrown(t, bins)),
-      treeOutputs: fit.treeOutputs,
-      baseScore,
-      outputs,
-      aggregation: algorithm === 'gbdt' ? 'sum' : 'average',
-    });
-    if (args.algorithm === 'forest') {
-      const { features: bins, ignored } = fitBins(frame, split.train, args.target, seed);
-      const forest: ForestParams = {
-        trees: args.trees ?? 100,
-        maxLeaves: args.maxLeaves ?? 1024,
-        maxDepth: args.maxDepth ?? 0,
-        minChildSamples: args.minChildSamples ?? 2,
-        featuresPerSplit: args.featuresPerSplit ?? 0,
-        sampleFraction: args.sampleFraction ?? 1,
-        seed,
-        threads: args.threads ?? Math.min(4, availableParallelism()),
-      };
-      const training = binnedTraining(bins);
-      const reply = await this.runWorker(
-        { seq: ++this.seq, type: 'fit-forest', ...training, params: forest, cancel: cancel.buffer as SharedArrayBuffer },
-        job,
-      );
-      if (reply.type !== 'forest') throw new HearthError('INTERNAL', 'unexpected worker reply');
-      const fit = reply.result;
-      model = treeModel('forest', bins, fit, new Array<number>(fit.outputs).fill(0), fit.outputs);
-      const { seed: _seed, threads: _threads, ...reported } = forest;
-      params = { ...reported, seed, validationFraction, testFraction };
-      fitReport = {
-        ignoredColumns: ignored,
-        trees: model.trees.length,
-        oobScore: outOfBagScore(task, fit.oob, training.targets, fit.outputs),
-        importance: treeImportance(model),
-        features: model.features.map((f) => ({ name: f.name, kind: f.kind })),
-      };
-      workerCpuMs = reply.cpuMs;
-    } else if (args.algorithm === 'gbdt') {
-      const { features: bins, ignored } = fitBins(frame, split.train, args.target, seed);
-      const boost: BoostParams = {
-        trees: args.trees ?? 100,
-        learningRate: args.learningRate ?? 0.1,
-        maxLeaves: args.maxLeaves ?? 31,
-        maxDepth: args.maxDepth ?? 0,
-        minChildSamples: args.minChildSamples ?? 20,
-        minChildWeight: 1e-3,
-        minSplitGain: args.minSplitGain ?? 0,
-        l1: args.l1 ?? 0,
-        // XGBoost's default: keeps leaf values finite where hessians are tiny (rare classes, confident rows).
-        l2: args.l2 ?? 1,
-        catSmooth: 10,
-        rowSubsample: args.rowSubsample ?? 1,
-        colSubsample: args.colSubsample ?? 1,
-        earlyStoppingRounds: args.earlyStoppingRounds ?? 20,
-        seed,
-        threads: args.threads ?? Math.min(4, availableParallelism()),
-        classWeights,
-        huberDelta: args.huberDelta ?? null,
-      };
-      const validation =
-        split.validation.length > 0
-          ? { bins: binFrameRows(bins, frame, split.validation), targets: targetsOf(split.validation) }
+    // Fits the chosen learner on some rows (with optional validation rows for early stopping): used for the
+    // model itself and for each cross-validation fold.
+    const fit = async (
+      trainRows: Int32Array,
+      validationRows: Int32Array,
+      label: string | null,
+    ): Promise<{
+      model: StoredModel;
+      params: Record<string, unknown>;
+      fitReport: Record<string, unknown>;
+      workerCpuMs: number;
+    }> => {
+      const classWeights =
+        args.classWeight === 'balanced' && classes !== null
+          ? balancedWeights(targetsOf(trainRows) as Int32Array, classes.length)
           : null;
-      const reply = await this.runWorker(
-        {
-          seq: ++this.seq,
-          type: 'fit-gbdt',
-          ...binnedTraining(bins),
-          validation,
-          params: boost,
-          cancel: cancel.buffer as SharedArrayBuffer,
-        },
-        job,
-      );
-      if (reply.type !== 'trees') throw new HearthError('INTERNAL', 'unexpected worker reply');
-      const fit = reply.result;
-      model = treeModel('gbdt', bins, fit, fit.baseScore, task === 'multiclass' ? classes!.length : 1);
-      const { seed: _seed, threads: _threads, ...reported } = boost;
-      params = { ...reported, seed, classWeight: args.classWeight ?? null, validationFraction, testFraction };
-      fitReport = {
-        ignoredColumns: ignored,
-        trees: model.trees.length,
-        rounds: fit.rounds,
-        bestRound: fit.bestRound,
-        importance: treeImportance(model),
-        features: model.features.map((f) => ({ name: f.name, kind: f.kind })),
-      };
-      workerCpuMs = reply.cpuMs;
-    } else {
-      const l2 = args.l2 ?? 1e-4;
-      const maxIterations = args.maxIterations ?? 300;
-      const prep = fitPreprocessor(frame, split.train, args.target);
-      const trainDesign = designFromFrame(prep, frame, split.train);
-      const validationDesign = designFromFrame(prep, frame, split.validation);
-      const reply = await this.runWorker(
-        {
-          seq: ++this.seq,
-          type: 'fit-linear',
-          task,
-          classes: classes?.length ?? 0,
-          l2,
-          maxIterations,
-          train: trainDesign,
-          trainTargets: targetsOf(split.train),
-          validation: validationDesign,
-          validationTargets: targetsOf(split.validation),
-          cancel: cancel.buffer as SharedArrayBuffer,
-        },
-        job,
-      );
-      if (reply.type !== 'result') throw new HearthError('INTERNAL', 'unexpected worker reply');
-      const linear: LinearModel = {
-        format: 'hearth.linear/1',
+      let model: StoredModel;
+      let params: Record<string, unknown>;
+      let fitReport: Record<string, unknown>;
+      let workerCpuMs: number;
+      // What both tree learners take: the training rows binned into a shared matrix, and their targets.
+      const binnedTraining = (bins: FeatureBins[]) => ({
+        task,
+        classes: classes?.length ?? 0,
+        bins: binFrameRows(bins, frame, trainRows, true),
+        F: bins.length,
+        binCounts: bins.map(binCount),
+        categorical: bins.map((b) => b.kind === 'categorical'),
+        targets: targetsOf(trainRows),
+      });
+      const treeModel = (
+        algorithm: 'gbdt' | 'forest',
+        bins: FeatureBins[],
+        fit: { trees: GrownTree[]; treeOutputs: number[] },
+        baseScore: number[],
+        outputs: number,
+      ): TreeModel => ({
+        format: 'hearth.trees/1',
+        algorithm,
         task,
         target: args.target,
         classes,
-        preprocessor: prep,
-        outputs: reply.outputs,
-        dimension: trainDesign.dimension,
-        weights: Array.from(reply.weights),
-        intercepts: Array.from(reply.intercepts),
-      };
-      model = linear;
-      params = { l2, maxIterations, seed, validationFraction, testFraction };
-      fitReport = {
-        iterations: reply.iterations,
-        converged: reply.converged,
-        ignoredColumns: prep.ignored,
-        features: prep.features.map((f) => ({ name: f.name, kind: f.kind })),
-        coefficients: topCoefficients(linear),
-      };
-      workerCpuMs = reply.cpuMs;
+        features: treeFeaturesFromBins(bins),
+        trees: fit.trees.map((t) => treeFromGrown(t, bins)),
+        treeOutputs: fit.treeOutputs,
+        baseScore,
+        outputs,
+        aggregation: algorithm === 'gbdt' ? 'sum' : 'average',
+      });
+      if (args.algorithm === 'forest') {
+        const { features: bins, ignored } = fitBins(frame, trainRows, args.target, seed);
+        const forest: ForestParams = {
+          trees: args.trees ?? 100,
+          maxLeaves: args.maxLeaves ?? 1024,
+          maxDepth: args.maxDepth ?? 0,
+          minChildSamples: args.minChildSamples ?? 2,
+          featuresPerSplit: args.featuresPerSplit ?? 0,
+          sampleFraction: args.sampleFraction ?? 1,
+          seed,
+          threads: args.threads ?? Math.min(4, availableParallelism()),
+        };
+        const training = binnedTraining(bins);
+        const reply = await this.runWorker(
+          { seq: ++this.seq, type: 'fit-forest', ...training, params: forest, cancel: cancel.buffer as SharedArrayBuffer },
+          job,
+          label,
+        );
+        if (reply.type !== 'forest') throw new HearthError('INTERNAL', 'unexpected worker reply');
+        const fit = reply.result;
+        model = treeModel('forest', bins, fit, new Array<number>(fit.outputs).fill(0), fit.outputs);
+        const { seed: _seed, threads: _threads, ...reported } = forest;
+        params = { ...reported, seed, validationFraction, testFraction };
+        fitReport = {
+          ignoredColumns: ignored,
+          trees: model.trees.length,
+          oobScore: outOfBagScore(task, fit.oob, training.targets, fit.outputs),
+          importance: treeImportance(model),
+          features: model.features.map((f) => ({ name: f.name, kind: f.kind })),
+        };
+        workerCpuMs = reply.cpuMs;
+      } else if (args.algorithm === 'gbdt') {
+        const { features: bins, ignored } = fitBins(frame, trainRows, args.target, seed);
+        const boost: BoostParams = {
+          trees: args.trees ?? 100,
+          learningRate: args.learningRate ?? 0.1,
+          maxLeaves: args.maxLeaves ?? 31,
+          maxDepth: args.maxDepth ?? 0,
+          minChildSamples: args.minChildSamples ?? 20,
+          minChildWeight: 1e-3,
+          minSplitGain: args.minSplitGain ?? 0,
+          l1: args.l1 ?? 0,
+          // XGBoost's default: keeps leaf values finite where hessians are tiny (rare classes, confident rows).
+          l2: args.l2 ?? 1,
+          catSmooth: 10,
+          rowSubsample: args.rowSubsample ?? 1,
+          colSubsample: args.colSubsample ?? 1,
+          earlyStoppingRounds: args.earlyStoppingRounds ?? 20,
+          seed,
+          threads: args.threads ?? Math.min(4, availableParallelism()),
+          classWeights,
+          huberDelta: args.huberDelta ?? null,
+        };
+        const validation =
+          validationRows.length > 0
+            ? { bins: binFrameRows(bins, frame, validationRows), targets: targetsOf(validationRows) }
+            : null;
+        const reply = await this.runWorker(
+          {
+            seq: ++this.seq,
+            type: 'fit-gbdt',
+            ...binnedTraining(bins),
+            validation,
+            params: boost,
+            cancel: cancel.buffer as SharedArrayBuffer,
+          },
+          job,
+          label,
+        );
+        if (reply.type !== 'trees') throw new HearthError('INTERNAL', 'unexpected worker reply');
+        const fit = reply.result;
+        model = treeModel('gbdt', bins, fit, fit.baseScore, task === 'multiclass' ? classes!.length : 1);
+        const { seed: _seed, threads: _threads, ...reported } = boost;
+        params = { ...reported, seed, classWeight: args.classWeight ?? null, validationFraction, testFraction };
+        fitReport = {
+          ignoredColumns: ignored,
+          trees: model.trees.length,
+          rounds: fit.rounds,
+          bestRound: fit.bestRound,
+          importance: treeImportance(model),
+          features: model.features.map((f) => ({ name: f.name, kind: f.kind })),
+        };
+        workerCpuMs = reply.cpuMs;
+      } else {
+        const l2 = args.l2 ?? 1e-4;
+        const maxIterations = args.maxIterations ?? 300;
+        const prep = fitPreprocessor(frame, trainRows, args.target);
+        const trainDesign = designFromFrame(prep, frame, trainRows);
+        const validationDesign = designFromFrame(prep, frame, validationRows);
+        const reply = await this.runWorker(
+          {
+            seq: ++this.seq,
+            type: 'fit-linear',
+            task,
+            classes: classes?.length ?? 0,
+            l2,
+            maxIterations,
+            train: trainDesign,
+            trainTargets: targetsOf(trainRows),
+            validation: validationDesign,
+            validationTargets: targetsOf(validationRows),
+            cancel: cancel.buffer as SharedArrayBuffer,
+          },
+          job,
+          label,
+        );
+        if (reply.type !== 'result') throw new HearthError('INTERNAL', 'unexpected worker reply');
+        const linear: LinearModel = {
+          format: 'hearth.linear/1',
+          task,
+          target: args.target,
+          classes,
+          preprocessor: prep,
+          outputs: reply.outputs,
+          dimension: trainDesign.dimension,
+          weights: Array.from(reply.weights),
+          intercepts: Array.from(reply.intercepts),
+        };
+        model = linear;
+        params = { l2, maxIterations, seed, validationFraction, testFraction };
+        fitReport = {
+          iterations: reply.iterations,
+          converged: reply.converged,
+          ignoredColumns: prep.ignored,
+          features: prep.features.map((f) => ({ name: f.name, kind: f.kind })),
+          coefficients: topCoefficients(linear),
+        };
+        workerCpuMs = reply.cpuMs;
+      }
+      return { model, params, fitReport, workerCpuMs };
+    };
+
+    // k-fold cross-validation over the training and validation rows (the test rows stay untouched), when asked.
+    let crossValidation: Record<string, unknown> | null = null;
+    if (args.folds !== undefined && args.folds >= 2) {
+      const pool = Int32Array.from([...split.train, ...split.validation]).sort();
+      const folds = stratifiedFolds(pool, args.folds, seed, classOf);
+      const perFold: Record<string, number>[] = [];
+      for (let k = 0; k < folds.length; k++) {
+        const heldOut = folds[k]!;
+        const rest = Int32Array.from(folds.filter((_, j) => j !== k).flatMap((f) => [...f])).sort();
+        const { model: foldModel } = await fit(rest, new Int32Array(0), `fold ${k + 1}/${folds.length}`);
+        const prediction = predictModel(
+          foldModel,
+          rawInputsFromFrame({ features: modelInputs(foldModel) }, selectRows(frame, heldOut)),
+        );
+        perFold.push(evaluate(task, prediction, targetsOf(heldOut), classes).metrics);
+      }
+      crossValidation = { folds: folds.length, ...summariseFolds(perFold) };
     }
+
+    const fitStarted = performance.now();
+    const { model, params, fitReport, workerCpuMs } = await fit(split.train, split.validation, null);
     if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
     // Binning (for trees) and fitting: what a peer library's fit() covers.
     const fitMs = Math.round(performance.now() - fitStarted);
@@ -462,6 +502,7 @@ export class Trainer {
       report: {
         ...evaluation.report,
         ...fitReport,
+        crossValidation,
         evaluatedOn,
         fitMs,
         permutationImportance: permutation,
@@ -500,6 +541,8 @@ export class Trainer {
   private runWorker(
     request: WorkerRequest,
     job: TrainingJob,
+    /** Set for cross-validation folds: their progress is reported under this label and kept out of the history. */
+    label: string | null = null,
   ): Promise<Extract<WorkerReply, { type: 'result' | 'trees' | 'forest' }>> {
     return new Promise((resolve, reject) => {
       const worker = new Worker(new URL('../../workers/train-worker.js', import.meta.url));
@@ -510,9 +553,10 @@ export class Trainer {
       worker.on('message', (reply: WorkerReply) => {
         if (reply.seq !== request.seq) return;
         if (reply.type === 'progress') {
-          job.history.push({ iteration: reply.iteration, loss: reply.loss, validationLoss: reply.validationLoss });
+          if (label === null)
+            job.history.push({ iteration: reply.iteration, loss: reply.loss, validationLoss: reply.validationLoss });
           this.progress(job, {
-            phase: 'fitting',
+            phase: label ?? 'fitting',
             iteration: reply.iteration,
             maxIterations: reply.maxIterations,
             loss: reply.loss,
@@ -606,6 +650,20 @@ export function permutationImportance(
       return { feature: feature.name, increase: loss(predictModel(model, shuffled)) - baseline };
     })
     .sort((a, b) => b.increase - a.increase);
+}
+
+/** Mean and (sample) standard deviation of each metric over the folds, with the per-fold values. */
+export function summariseFolds(perFold: Record<string, number>[]): {
+  metrics: Record<string, { mean: number; std: number; folds: number[] }>;
+} {
+  const metrics: Record<string, { mean: number; std: number; folds: number[] }> = {};
+  for (const key of Object.keys(perFold[0] ?? {})) {
+    const values = perFold.map((m) => m[key]!);
+    const mean = values.reduce((s, v) => s + v, 0) / values.length;
+    const std = values.length > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
+    metrics[key] = { mean, std, folds: values };
+  }
+  return { metrics };
 }
 
 /** "balanced" class weights: n / (classes × count of the class), as scikit-learn computes them. */

@@ -101,6 +101,8 @@ describe('hearth CLI', () => {
       '15',
       '--min-child-samples',
       '10',
+      '--folds',
+      '3',
       '--json',
     );
     assert.equal(r.status, 0, r.stderr);
@@ -119,6 +121,12 @@ describe('hearth CLI', () => {
     assert.ok(out.validation_curve.length >= out.trees);
     assert.ok(out.validation_curve[0]!.validation_loss > out.validation_curve[out.trees - 1]!.validation_loss);
     assert.ok(out.metrics.r2! > 0.85, `r2 ${out.metrics.r2}`);
+    const cv = (
+      r.json() as { cross_validation: { folds: number; metrics: Record<string, { mean: number; std: number; folds: number[] }> } }
+    ).cross_validation;
+    assert.equal(cv.folds, 3);
+    assert.equal(cv.metrics.r2!.folds.length, 3);
+    assert.ok(Math.abs(cv.metrics.r2!.mean - out.metrics.r2!) < 0.1, `cv r2 ${cv.metrics.r2!.mean} vs test ${out.metrics.r2}`);
     const forest = hearth(
       'train',
       '--dataset',

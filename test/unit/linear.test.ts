@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Design } from '../../main/training/preprocess.js';
 import { linearMargins } from '../../main/training/preprocess.js';
 import { seededRandom } from '../../main/training/random.js';
-import { splitRows } from '../../main/training/split.js';
+import { splitRows, stratifiedFolds } from '../../main/training/split.js';
 import { fitLinear, meanLoss } from '../../workers/linear/fit-linear.js';
 
 function gaussianDesign(rows: number, columns: number, seed: number): Design {
@@ -107,6 +107,22 @@ describe('linear learner', () => {
     for (let i = 1; i < losses.length; i++) assert.ok(losses[i]! <= losses[i - 1]! + 1e-12);
     const margins = linearMargins(design, fit.weights, fit.intercepts, 3);
     assert.ok(meanLoss('multiclass', margins, y, 3) < Math.log(3) / 2);
+  });
+
+  it('deals stratified folds: every row once, class shares kept', () => {
+    const strata = Int32Array.from({ length: 1000 }, (_, i) => (i % 10 === 0 ? 1 : 0));
+    const rows = Int32Array.from({ length: 1000 }, (_, i) => i);
+    const folds = stratifiedFolds(rows, 5, 3, strata);
+    assert.equal(folds.length, 5);
+    assert.deepEqual(
+      [...folds.flatMap((f) => [...f])].sort((a, b) => a - b),
+      [...rows],
+    );
+    for (const f of folds) {
+      assert.equal(f.length, 200);
+      assert.equal([...f].filter((r) => strata[r] === 1).length, 20);
+    }
+    assert.deepEqual(folds, stratifiedFolds(rows, 5, 3, strata));
   });
 
   it('is deterministic and splits stratified by class', () => {

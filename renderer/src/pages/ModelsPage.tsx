@@ -99,6 +99,7 @@ export function ModelsPage() {
         importance?: { feature: string; gain: number; splits: number }[];
         permutationImportance?: { feature: string; increase: number }[];
         oobScore?: { metric: string; value: number; rows: number };
+        crossValidation?: { folds: number; metrics: Record<string, { mean: number; std: number }> } | null;
         history?: { iteration: number; loss: number; validationLoss: number | null }[];
       }
     | undefined;
@@ -220,6 +221,23 @@ export function ModelsPage() {
                       <Bar dataKey="gain" fill="#2a6bb4" isAnimationActive={false} />
                     </BarChart>
                   </ResponsiveContainer>
+                </div>
+              )}
+              {report?.crossValidation !== undefined && report.crossValidation !== null && (
+                <div data-testid="cross-validation">
+                  <h4>{report.crossValidation.folds}-fold cross-validation (training rows)</h4>
+                  <table>
+                    <tbody>
+                      {Object.entries(report.crossValidation.metrics).map(([k, m]) => (
+                        <tr key={k}>
+                          <td>{k}</td>
+                          <td>
+                            {m.mean.toFixed(4)} ± {m.std.toFixed(4)}
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
                 </div>
               )}
               {report?.oobScore !== undefined && (

@@ -18,6 +18,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const [learningRate, setLearningRate] = useState('0.1');
   const [maxLeaves, setMaxLeaves] = useState('');
   const [balanced, setBalanced] = useState(false);
+  const [folds, setFolds] = useState('');
   const [job, setJob] = useState<TrainingJob | null>(null);
   const [curve, setCurve] = useState<{ iteration: number; loss: number; validationLoss: number | null }[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -77,6 +78,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
         text.trim() === '' || !Number.isFinite(Number(text)) ? undefined : Number(text);
       const options = {
         ...(algorithm === 'forest' ? {} : { l2: number(l2) }),
+        folds: number(folds),
         ...(algorithm === 'linear' ? {} : { trees: number(trees), maxLeaves: number(maxLeaves) }),
         ...(algorithm === 'gbdt' ? { learningRate: number(learningRate) } : {}),
         ...(algorithm === 'gbdt' && balanced ? { classWeight: 'balanced' as const } : {}),
@@ -180,6 +182,10 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
             />
           </label>
         )}
+        <label>
+          Cross-validation folds{' '}
+          <input data-testid="train-folds" value={folds} onChange={(e) => setFolds(e.target.value)} placeholder="none" />
+        </label>
         <label>
           Model name{' '}
           <input
