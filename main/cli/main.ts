@@ -342,6 +342,7 @@ async function run(argv: string[]): Promise<number> {
             duration_ms: job.result!.durationMs,
             fit_ms: info.report.fitMs,
             cross_validation: info.report.crossValidation ?? null,
+            warnings: info.report.warnings ?? [],
             evaluated_on: info.report.evaluatedOn,
             peak_rss_mb: info.report.peakRssMb,
             trees: info.report.trees ?? null,
@@ -354,7 +355,8 @@ async function run(argv: string[]): Promise<number> {
             aliases: info.aliases,
           },
           () =>
-            `Trained ${info.model} v${info.version} (${info.algorithm}, ${info.task}) on ${info.dataset.name} v${info.dataset.version} in ${(job.result!.durationMs / 1000).toFixed(1)} s\n${formatMetrics(info.metrics)}`,
+            `Trained ${info.model} v${info.version} (${info.algorithm}, ${info.task}) on ${info.dataset.name} v${info.dataset.version} in ${(job.result!.durationMs / 1000).toFixed(1)} s\n${formatMetrics(info.metrics)}` +
+            ((info.report.warnings as { message: string }[] | undefined) ?? []).map((w) => `\nwarning: ${w.message}`).join(''),
         );
         return 0;
       }

@@ -22,6 +22,7 @@ import { availableParallelism } from 'node:os';
 import { binaryMetrics, multiclassMetrics, regressionMetrics, rocAuc, rocCurve } from './metrics.js';
 import { designFromFrame, fitPreprocessor, rawInputsFromFrame, type RawInputs, type Task } from './preprocess.js';
 import { seededRandom, shuffleInPlace } from './random.js';
+import { dataChecks } from './checks.js';
 import { splitRows, stratifiedFolds } from './split.js';
 
 export interface TrainArgs {
@@ -446,6 +447,10 @@ export class Trainer {
       crossValidation = { folds: folds.length, ...summariseFolds(perFold) };
     }
 
+    const warnings = dataChecks(frame, args.target, task, split.train, split.test, (r) =>
+      classOf === undefined ? values![r]! : classOf[r]!,
+    );
+
     const fitStarted = performance.now();
     const { model, params, fitReport, workerCpuMs } = await fit(split.train, split.validation, null);
     if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
@@ -502,6 +507,7 @@ export class Trainer {
       report: {
         ...evaluation.report,
         ...fitReport,
+        warnings,
         crossValidation,
         evaluatedOn,
         fitMs,

@@ -100,6 +100,7 @@ export function ModelsPage() {
         permutationImportance?: { feature: string; increase: number }[];
         oobScore?: { metric: string; value: number; rows: number };
         crossValidation?: { folds: number; metrics: Record<string, { mean: number; std: number }> } | null;
+        warnings?: { kind: string; message: string }[];
         history?: { iteration: number; loss: number; validationLoss: number | null }[];
       }
     | undefined;
@@ -222,6 +223,15 @@ export function ModelsPage() {
                     </BarChart>
                   </ResponsiveContainer>
                 </div>
+              )}
+              {report?.warnings !== undefined && report.warnings.length > 0 && (
+                <ul className="warnings" data-testid="model-warnings">
+                  {report.warnings.map((w) => (
+                    <li key={w.message} className="error">
+                      {w.message}
+                    </li>
+                  ))}
+                </ul>
               )}
               {report?.crossValidation !== undefined && report.crossValidation !== null && (
                 <div data-testid="cross-validation">
