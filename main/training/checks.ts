@@ -65,7 +65,7 @@ function majorityAccuracy(bins: Uint8Array, F: number, f: number, y: Float64Arra
   for (let i = 0; i < y.length; i++) {
     const b = bins[i * F + f]!;
     let byClass = counts.get(b);
-    if (byClass === undefined) counts.set(b, (byClass = new Map()));
+    if (byClass === undefined) counts.set(b, (byClass = new Map<number, number>()));
     byClass.set(y[i]!, (byClass.get(y[i]!) ?? 0) + 1);
   }
   let correct = 0;
