@@ -23,10 +23,11 @@ Commands:
   serve [--host H] [--port P]         serve the API, the web console and REST predictions
   ingest FILE --dataset NAME          read a CSV file as the next version of a dataset
   datasets list | show NAME[@V]       list datasets, or show one version's schema and profile
-  train --dataset NAME[@V] --target COL [--task binary|multiclass|regression] [--algorithm linear|gbdt|forest]
+  train --dataset NAME[@V] --target COL [--task binary|multiclass|regression] [--algorithm linear|gbdt|forest|auto]
         [--model NAME] [--seed N] [--l2 X] [--class-weight balanced]
         [--validation-fraction F] [--test-fraction F]   (held-out shares, 0.15 each by default)
         [--folds K]   (k-fold cross-validation on the non-test rows, reported beside the test metrics)
+        auto:   [--time-budget SEC] [--metric roc_auc|pr_auc|accuracy|f1|log_loss|rmse|mae|r2] [--folds K]
         linear: [--max-iterations N]
         gbdt:   [--trees N] [--learning-rate X] [--max-leaves N] [--max-depth N] [--min-child-samples N]
                 [--l1 X] [--row-subsample F] [--col-subsample F] [--early-stopping N] [--threads N]
@@ -74,6 +75,8 @@ const options = {
   'features-per-split': { type: 'string' },
   'validation-fraction': { type: 'string' },
   folds: { type: 'string' },
+  'time-budget': { type: 'string' },
+  metric: { type: 'string' },
   'test-fraction': { type: 'string' },
   'huber-delta': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
@@ -293,8 +296,9 @@ async function run(argv: string[]): Promise<number> {
         if (task !== undefined && !['binary', 'multiclass', 'regression'].includes(task))
           throw new UsageError('--task must be binary, multiclass or regression');
         const algorithm = flags.algorithm ?? 'linear';
-        if (algorithm !== 'linear' && algorithm !== 'gbdt' && algorithm !== 'forest')
-          throw new UsageError('--algorithm must be linear, gbdt or forest');
+        if (algorithm !== 'linear' && algorithm !== 'gbdt' && algorithm !== 'forest' && algorithm !== 'auto') {
+          throw new UsageError('--algorithm must be linear, gbdt, forest or auto');
+        }
         if (flags['class-weight'] !== undefined && flags['class-weight'] !== 'balanced')
           throw new UsageError('--class-weight takes balanced');
         const optional = {
@@ -313,6 +317,8 @@ async function run(argv: string[]): Promise<number> {
           threads: numberFlag(flags, 'threads', true),
           featuresPerSplit: numberFlag(flags, 'features-per-split', true),
           folds: numberFlag(flags, 'folds', true),
+          timeBudget: numberFlag(flags, 'time-budget', false),
+          metric: flags.metric as ApiArgs<'training.start'>['metric'],
           validationFraction: numberFlag(flags, 'validation-fraction', false),
           testFraction: numberFlag(flags, 'test-fraction', false),
           huberDelta: numberFlag(flags, 'huber-delta', false),
@@ -343,6 +349,7 @@ async function run(argv: string[]): Promise<number> {
             fit_ms: info.report.fitMs,
             cross_validation: info.report.crossValidation ?? null,
             warnings: info.report.warnings ?? [],
+            leaderboard: info.report.leaderboard ?? null,
             evaluated_on: info.report.evaluatedOn,
             peak_rss_mb: info.report.peakRssMb,
             trees: info.report.trees ?? null,

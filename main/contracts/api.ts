@@ -44,8 +44,13 @@ export const apiSchemas = {
       datasetVersion: version.optional(),
       target: z.string().min(1),
       task: task.optional(),
-      /** linear: linear / logistic regression with L2; gbdt: gradient-boosted trees; forest: random forest. */
-      algorithm: z.enum(['linear', 'gbdt', 'forest']).default('linear'),
+      /**
+       * linear: linear / logistic regression with L2; gbdt: gradient-boosted trees; forest: random forest;
+       * auto: search all three by cross-validation within timeBudget seconds.
+       */
+      algorithm: z.enum(['linear', 'gbdt', 'forest', 'auto']).default('linear'),
+      timeBudget: z.number().min(1).max(86_400).optional(),
+      metric: z.enum(['roc_auc', 'pr_auc', 'accuracy', 'precision', 'recall', 'f1', 'log_loss', 'rmse', 'mae', 'r2']).optional(),
       model: name.optional(),
       seed: z.number().int().min(0).optional(),
       l2: z.number().min(0).max(1e3).optional(),
@@ -277,6 +282,8 @@ export type Api = { [K in ApiMethod]: (args: ApiArgs<K>) => Promise<ApiResults[K
 export interface ApiEvents {
   'datasets.ingest-progress': { dataset: string; bytesRead: number; totalBytes: number };
   'training.progress': TrainingProgress;
+  /** A candidate of an automatic search was scored. */
+  'training.trial': { jobId: string; trial: number; algorithm: string; metric: string; value: number };
   'training.did-finish': TrainingJob;
   'datasets.did-ingest': IngestResult;
   'models.did-move-alias': AliasMove;

@@ -61,6 +61,7 @@ export class Engine {
       this.registry,
       {
         progress: (p) => this.events.emit('training.progress', p),
+        trial: (t) => this.events.emit('training.trial', t),
         finished: (job) => this.events.emit('training.did-finish', job),
       },
       this.version,

@@ -30,7 +30,11 @@ export interface TrainArgs {
   datasetVersion?: number;
   target: string;
   task?: Task;
-  algorithm: 'linear' | 'gbdt' | 'forest';
+  /** auto: search the learners and their parameters by cross-validation within `timeBudget` seconds. */
+  algorithm: 'linear' | 'gbdt' | 'forest' | 'auto';
+  timeBudget?: number;
+  /** The metric the search optimises (default ROC AUC, log loss or RMSE by task). */
+  metric?: 'roc_auc' | 'pr_auc' | 'accuracy' | 'precision' | 'recall' | 'f1' | 'log_loss' | 'rmse' | 'mae' | 'r2';
   model?: string;
   seed?: number;
   /** L2 penalty: on the weights (linear) or on the leaf values (gbdt). */
@@ -74,6 +78,8 @@ export interface TrainingJob {
 
 export interface TrainerEvents {
   progress(p: TrainingProgress): void;
+  /** A search candidate was scored (algorithm "auto"). */
+  trial?(t: { jobId: string; trial: number; algorithm: string; metric: string; value: number }): void;
   finished(job: TrainingJob): void;
 }
 
@@ -110,7 +116,13 @@ export class Trainer {
         columns: frame.columns.map((c) => c.name),
       });
     }
-    inferTask(frame, args.target, args.task);
+    const task = inferTask(frame, args.target, args.task);
+    if (args.metric !== undefined && !metricsOf(task).includes(args.metric)) {
+      throw new HearthError(
+        'VALIDATION_FAILED',
+        `metric "${args.metric}" does not apply to ${task}; use one of ${metricsOf(task).join(', ')}`,
+      );
+    }
     const job: TrainingJob = {
       id: randomUUID(),
       status: 'queued',
@@ -253,6 +265,7 @@ export class Trainer {
       trainRows: Int32Array,
       validationRows: Int32Array,
       label: string | null,
+      a: TrainArgs = args,
     ): Promise<{
       model: StoredModel;
       params: Record<string, unknown>;
@@ -260,7 +273,7 @@ export class Trainer {
       workerCpuMs: number;
     }> => {
       const classWeights =
-        args.classWeight === 'balanced' && classes !== null
+        a.classWeight === 'balanced' && classes !== null
           ? balancedWeights(targetsOf(trainRows) as Int32Array, classes.length)
           : null;
       let model: StoredModel;
@@ -287,7 +300,7 @@ export class Trainer {
         format: 'hearth.trees/1',
         algorithm,
         task,
-        target: args.target,
+        target: a.target,
         classes,
         features: treeFeaturesFromBins(bins),
         trees: fit.trees.map((t) => treeFromGrown(t, bins)),
@@ -296,17 +309,17 @@ export class Trainer {
         outputs,
         aggregation: algorithm === 'gbdt' ? 'sum' : 'average',
       });
-      if (args.algorithm === 'forest') {
-        const { features: bins, ignored } = fitBins(frame, trainRows, args.target, seed);
+      if (a.algorithm === 'forest') {
+        const { features: bins, ignored } = fitBins(frame, trainRows, a.target, seed);
         const forest: ForestParams = {
-          trees: args.trees ?? 100,
-          maxLeaves: args.maxLeaves ?? 1024,
-          maxDepth: args.maxDepth ?? 0,
-          minChildSamples: args.minChildSamples ?? 2,
-          featuresPerSplit: args.featuresPerSplit ?? 0,
-          sampleFraction: args.sampleFraction ?? 1,
+          trees: a.trees ?? 100,
+          maxLeaves: a.maxLeaves ?? 1024,
+          maxDepth: a.maxDepth ?? 0,
+          minChildSamples: a.minChildSamples ?? 2,
+          featuresPerSplit: a.featuresPerSplit ?? 0,
+          sampleFraction: a.sampleFraction ?? 1,
           seed,
-          threads: args.threads ?? Math.min(4, availableParallelism()),
+          threads: a.threads ?? Math.min(4, availableParallelism()),
         };
         const training = binnedTraining(bins);
         const reply = await this.runWorker(
@@ -327,27 +340,27 @@ export class Trainer {
           features: model.features.map((f) => ({ name: f.name, kind: f.kind })),
         };
         workerCpuMs = reply.cpuMs;
-      } else if (args.algorithm === 'gbdt') {
-        const { features: bins, ignored } = fitBins(frame, trainRows, args.target, seed);
+      } else if (a.algorithm === 'gbdt') {
+        const { features: bins, ignored } = fitBins(frame, trainRows, a.target, seed);
         const boost: BoostParams = {
-          trees: args.trees ?? 100,
-          learningRate: args.learningRate ?? 0.1,
-          maxLeaves: args.maxLeaves ?? 31,
-          maxDepth: args.maxDepth ?? 0,
-          minChildSamples: args.minChildSamples ?? 20,
+          trees: a.trees ?? 100,
+          learningRate: a.learningRate ?? 0.1,
+          maxLeaves: a.maxLeaves ?? 31,
+          maxDepth: a.maxDepth ?? 0,
+          minChildSamples: a.minChildSamples ?? 20,
           minChildWeight: 1e-3,
-          minSplitGain: args.minSplitGain ?? 0,
-          l1: args.l1 ?? 0,
+          minSplitGain: a.minSplitGain ?? 0,
+          l1: a.l1 ?? 0,
           // XGBoost's default: keeps leaf values finite where hessians are tiny (rare classes, confident rows).
-          l2: args.l2 ?? 1,
+          l2: a.l2 ?? 1,
           catSmooth: 10,
-          rowSubsample: args.rowSubsample ?? 1,
-          colSubsample: args.colSubsample ?? 1,
-          earlyStoppingRounds: args.earlyStoppingRounds ?? 20,
+          rowSubsample: a.rowSubsample ?? 1,
+          colSubsample: a.colSubsample ?? 1,
+          earlyStoppingRounds: a.earlyStoppingRounds ?? 20,
           seed,
-          threads: args.threads ?? Math.min(4, availableParallelism()),
+          threads: a.threads ?? Math.min(4, availableParallelism()),
           classWeights,
-          huberDelta: args.huberDelta ?? null,
+          huberDelta: a.huberDelta ?? null,
         };
         const validation =
           validationRows.length > 0
@@ -369,7 +382,7 @@ export class Trainer {
         const fit = reply.result;
         model = treeModel('gbdt', bins, fit, fit.baseScore, task === 'multiclass' ? classes!.length : 1);
         const { seed: _seed, threads: _threads, ...reported } = boost;
-        params = { ...reported, seed, classWeight: args.classWeight ?? null, validationFraction, testFraction };
+        params = { ...reported, seed, classWeight: a.classWeight ?? null, validationFraction, testFraction };
         fitReport = {
           ignoredColumns: ignored,
           trees: model.trees.length,
@@ -380,9 +393,9 @@ export class Trainer {
         };
         workerCpuMs = reply.cpuMs;
       } else {
-        const l2 = args.l2 ?? 1e-4;
-        const maxIterations = args.maxIterations ?? 300;
-        const prep = fitPreprocessor(frame, trainRows, args.target);
+        const l2 = a.l2 ?? 1e-4;
+        const maxIterations = a.maxIterations ?? 300;
+        const prep = fitPreprocessor(frame, trainRows, a.target);
         const trainDesign = designFromFrame(prep, frame, trainRows);
         const validationDesign = designFromFrame(prep, frame, validationRows);
         const reply = await this.runWorker(
@@ -406,7 +419,7 @@ export class Trainer {
         const linear: LinearModel = {
           format: 'hearth.linear/1',
           task,
-          target: args.target,
+          target: a.target,
           classes,
           preprocessor: prep,
           outputs: reply.outputs,
@@ -428,9 +441,66 @@ export class Trainer {
       return { model, params, fitReport, workerCpuMs };
     };
 
+    // With algorithm "auto": random search over learners and parameters, each candidate scored by k-fold
+    // cross-validation on the non-test rows, until the time budget is spent; the best is refitted below.
+    let chosen: TrainArgs = args;
+    let leaderboard: LeaderboardEntry[] | null = null;
+    let searchReport: Record<string, unknown> | null = null;
+    if (args.algorithm === 'auto') {
+      const metric = args.metric ?? defaultMetric(task);
+      const higherIsBetter = !lowerIsBetter.has(metric);
+      const budgetMs = (args.timeBudget ?? 60) * 1000;
+      const pool = Int32Array.from([...split.train, ...split.validation]).sort();
+      const folds = stratifiedFolds(pool, args.folds ?? 3, seed, classOf);
+      const searchStarted = Date.now();
+      leaderboard = [];
+      let trial = 0;
+      for (const candidate of searchSpace(task, seed)) {
+        if (trial > 0 && Date.now() - searchStarted > budgetMs) break;
+        if (trial >= 200) break;
+        if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
+        trial++;
+        const trialStarted = Date.now();
+        const perFold: Record<string, number>[] = [];
+        for (let k = 0; k < folds.length; k++) {
+          const heldOut = folds[k]!;
+          const rest = Int32Array.from(folds.filter((_, j) => j !== k).flatMap((f) => [...f])).sort();
+          const { model: foldModel } = await fit(rest, new Int32Array(0), `trial ${trial}, fold ${k + 1}/${folds.length}`, {
+            ...args,
+            ...candidate,
+          });
+          const prediction = predictModel(
+            foldModel,
+            rawInputsFromFrame({ features: modelInputs(foldModel) }, selectRows(frame, heldOut)),
+          );
+          perFold.push(evaluate(task, prediction, targetsOf(heldOut), classes).metrics);
+        }
+        const summary = summariseFolds(perFold).metrics[metric];
+        if (summary === undefined)
+          throw new HearthError('VALIDATION_FAILED', `metric "${metric}" does not apply to ${task} models`);
+        leaderboard.push({
+          algorithm: candidate.algorithm,
+          params: candidate,
+          cv_metric: summary.mean,
+          cv_std: summary.std,
+          fit_s: (Date.now() - trialStarted) / 1000,
+        });
+        this.events.trial?.({ jobId: job.id, trial, algorithm: candidate.algorithm, metric, value: summary.mean });
+      }
+      leaderboard.sort((p, q) => (higherIsBetter ? q.cv_metric - p.cv_metric : p.cv_metric - q.cv_metric));
+      chosen = { ...args, ...leaderboard[0]!.params };
+      searchReport = {
+        metric,
+        folds: folds.length,
+        trials: leaderboard.length,
+        budgetSeconds: budgetMs / 1000,
+        searchSeconds: (Date.now() - searchStarted) / 1000,
+      };
+    }
+
     // k-fold cross-validation over the training and validation rows (the test rows stay untouched), when asked.
     let crossValidation: Record<string, unknown> | null = null;
-    if (args.folds !== undefined && args.folds >= 2) {
+    if (args.algorithm !== 'auto' && args.folds !== undefined && args.folds >= 2) {
       const pool = Int32Array.from([...split.train, ...split.validation]).sort();
       const folds = stratifiedFolds(pool, args.folds, seed, classOf);
       const perFold: Record<string, number>[] = [];
@@ -452,7 +522,7 @@ export class Trainer {
     );
 
     const fitStarted = performance.now();
-    const { model, params, fitReport, workerCpuMs } = await fit(split.train, split.validation, null);
+    const { model, params, fitReport, workerCpuMs } = await fit(split.train, split.validation, null, chosen);
     if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
     // Binning (for trees) and fitting: what a peer library's fit() covers.
     const fitMs = Math.round(performance.now() - fitStarted);
@@ -498,7 +568,7 @@ export class Trainer {
     const name = args.model ?? `${args.dataset}-${slug(args.target)}`;
     return this.registry.register({
       model: name,
-      algorithm: args.algorithm,
+      algorithm: chosen.algorithm,
       task,
       target: args.target,
       datasetVersionId: info.id,
@@ -507,6 +577,8 @@ export class Trainer {
       report: {
         ...evaluation.report,
         ...fitReport,
+        leaderboard,
+        search: searchReport,
         warnings,
         crossValidation,
         evaluatedOn,
@@ -656,6 +728,68 @@ export function permutationImportance(
       return { feature: feature.name, increase: loss(predictModel(model, shuffled)) - baseline };
     })
     .sort((a, b) => b.increase - a.increase);
+}
+
+/** One searched candidate: its learner and parameters, and its cross-validated score. */
+export interface LeaderboardEntry {
+  algorithm: string;
+  params: Partial<TrainArgs> & { algorithm: 'linear' | 'gbdt' | 'forest' };
+  cv_metric: number;
+  cv_std: number;
+  fit_s: number;
+}
+
+const lowerIsBetter = new Set(['log_loss', 'rmse', 'mae']);
+
+export function metricsOf(task: Task): string[] {
+  if (task === 'regression') return ['rmse', 'mae', 'r2'];
+  if (task === 'binary') return ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'pr_auc', 'log_loss'];
+  return ['accuracy', 'f1', 'roc_auc', 'log_loss'];
+}
+
+export function defaultMetric(task: Task): string {
+  return task === 'binary' ? 'roc_auc' : task === 'multiclass' ? 'log_loss' : 'rmse';
+}
+
+/**
+ * Candidates for the search, seeded: first each learner with its defaults, then random draws (gradient boosting
+ * more often, as it usually wins on tables), log-uniform for rates and penalties.
+ */
+export function* searchSpace(
+  task: Task,
+  seed: number,
+): Generator<Partial<TrainArgs> & { algorithm: 'linear' | 'gbdt' | 'forest' }> {
+  yield { algorithm: 'gbdt' };
+  yield { algorithm: 'linear' };
+  yield { algorithm: 'forest', trees: 100 };
+  const random = seededRandom(seed + 31);
+  const pick = <T>(options: readonly T[]): T => options[Math.floor(random() * options.length)]!;
+  const logUniform = (low: number, high: number): number => Math.exp(Math.log(low) + random() * (Math.log(high) - Math.log(low)));
+  for (;;) {
+    const u = random();
+    if (u < 0.6) {
+      yield {
+        algorithm: 'gbdt',
+        trees: pick([50, 100, 200, 300]),
+        learningRate: Number(logUniform(0.02, 0.3).toPrecision(3)),
+        maxLeaves: pick([7, 15, 31, 63]),
+        minChildSamples: pick([5, 10, 20, 50]),
+        l2: pick([0, 1, 5]),
+        colSubsample: pick([0.6, 0.8, 1]),
+        rowSubsample: pick([0.7, 0.85, 1]),
+      };
+    } else if (u < 0.8) {
+      yield {
+        algorithm: 'forest',
+        trees: pick([50, 100, 200]),
+        maxLeaves: pick([256, 1024, 4096]),
+        minChildSamples: pick([1, 2, 5]),
+      };
+    } else {
+      yield { algorithm: 'linear', l2: Number(logUniform(1e-5, 1e-1).toPrecision(3)) };
+    }
+  }
+  void task;
 }
 
 /** Mean and (sample) standard deviation of each metric over the folds, with the per-fold values. */

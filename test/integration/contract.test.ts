@@ -195,6 +195,31 @@ for (const transport of ['in-process', 'http', 'ipc'] as const) {
       await expectCode(client.call('models.predict', { name: 'churn', explain: true, rows: [{ x1: 1 }] }), 'VALIDATION_FAILED');
     });
 
+    it('searches the learners by cross-validation within a time budget (algorithm auto)', async () => {
+      const job = await client.call('training.start', {
+        dataset: 'customers',
+        target: 'label',
+        algorithm: 'auto',
+        timeBudget: 2,
+        folds: 3,
+        model: 'churn-auto',
+      });
+      const done = await waitForJob(client, job.id);
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+      const info = await client.call('models.version', { name: 'churn-auto' });
+      const board = info.report.leaderboard as { algorithm: string; cv_metric: number }[];
+      // The three learners' defaults are always tried first; the board is sorted best first by ROC AUC.
+      assert.ok(board.length >= 3);
+      assert.deepEqual([...new Set(board.map((e) => e.algorithm))].sort(), ['forest', 'gbdt', 'linear']);
+      for (let i = 1; i < board.length; i++) assert.ok(board[i - 1]!.cv_metric >= board[i]!.cv_metric);
+      assert.equal(info.algorithm, board[0]!.algorithm);
+      assert.ok(Math.abs(board[0]!.cv_metric - info.metrics.roc_auc!) < 0.08);
+      await expectCode(
+        client.call('training.start', { dataset: 'customers', target: 'label', algorithm: 'auto', metric: 'rmse' }),
+        'VALIDATION_FAILED',
+      );
+    });
+
     it('cancels a job and leaves the registry as it was', async () => {
       const before = await client.call('models.versions', { name: 'churn' });
       const job = await client.call('training.start', {

@@ -101,6 +101,9 @@ export function ModelsPage() {
         oobScore?: { metric: string; value: number; rows: number };
         crossValidation?: { folds: number; metrics: Record<string, { mean: number; std: number }> } | null;
         warnings?: { kind: string; message: string }[];
+        leaderboard?:
+          { algorithm: string; params: Record<string, unknown>; cv_metric: number; cv_std: number; fit_s: number }[] | null;
+        search?: { metric: string; folds: number; trials: number } | null;
         history?: { iteration: number; loss: number; validationLoss: number | null }[];
       }
     | undefined;
@@ -224,6 +227,47 @@ export function ModelsPage() {
                   </ResponsiveContainer>
                 </div>
               )}
+              {report?.leaderboard !== undefined &&
+                report.leaderboard !== null &&
+                report.search !== undefined &&
+                report.search !== null && (
+                  <div data-testid="leaderboard">
+                    <h4>
+                      Search: {report.search.trials} candidates, {report.search.folds}-fold cross-validated {report.search.metric}
+                    </h4>
+                    <table>
+                      <thead>
+                        <tr>
+                          <th>#</th>
+                          <th>Learner</th>
+                          <th>Parameters</th>
+                          <th>{report.search.metric}</th>
+                          <th>Seconds</th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {report.leaderboard.slice(0, 15).map((e, i) => (
+                          <tr key={i}>
+                            <td>{i + 1}</td>
+                            <td>{e.algorithm}</td>
+                            <td>
+                              <code>
+                                {Object.entries(e.params)
+                                  .filter(([k]) => k !== 'algorithm')
+                                  .map(([k, v]) => `${k}=${String(v)}`)
+                                  .join(' ')}
+                              </code>
+                            </td>
+                            <td>
+                              {e.cv_metric.toFixed(4)} ± {e.cv_std.toFixed(4)}
+                            </td>
+                            <td>{e.fit_s.toFixed(1)}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </div>
+                )}
               {report?.warnings !== undefined && report.warnings.length > 0 && (
                 <ul className="warnings" data-testid="model-warnings">
                   {report.warnings.map((w) => (

@@ -12,13 +12,14 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const [target, setTarget] = useState('');
   const [task, setTask] = useState<Task | ''>('');
   const [model, setModel] = useState('');
-  const [algorithm, setAlgorithm] = useState<'linear' | 'gbdt' | 'forest'>('gbdt');
+  const [algorithm, setAlgorithm] = useState<'linear' | 'gbdt' | 'forest' | 'auto'>('gbdt');
   const [l2, setL2] = useState('');
   const [trees, setTrees] = useState('100');
   const [learningRate, setLearningRate] = useState('0.1');
   const [maxLeaves, setMaxLeaves] = useState('');
   const [balanced, setBalanced] = useState(false);
   const [folds, setFolds] = useState('');
+  const [budget, setBudget] = useState('60');
   const [job, setJob] = useState<TrainingJob | null>(null);
   const [curve, setCurve] = useState<{ iteration: number; loss: number; validationLoss: number | null }[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -77,9 +78,10 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
       const number = (text: string): number | undefined =>
         text.trim() === '' || !Number.isFinite(Number(text)) ? undefined : Number(text);
       const options = {
-        ...(algorithm === 'forest' ? {} : { l2: number(l2) }),
+        ...(algorithm === 'forest' || algorithm === 'auto' ? {} : { l2: number(l2) }),
         folds: number(folds),
-        ...(algorithm === 'linear' ? {} : { trees: number(trees), maxLeaves: number(maxLeaves) }),
+        ...(algorithm === 'auto' ? { timeBudget: number(budget) } : {}),
+        ...(algorithm === 'linear' || algorithm === 'auto' ? {} : { trees: number(trees), maxLeaves: number(maxLeaves) }),
         ...(algorithm === 'gbdt' ? { learningRate: number(learningRate) } : {}),
         ...(algorithm === 'gbdt' && balanced ? { classWeight: 'balanced' as const } : {}),
       };
@@ -137,14 +139,20 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
           <select
             data-testid="train-algorithm"
             value={algorithm}
-            onChange={(e) => setAlgorithm(e.target.value as 'linear' | 'gbdt' | 'forest')}
+            onChange={(e) => setAlgorithm(e.target.value as 'linear' | 'gbdt' | 'forest' | 'auto')}
           >
             <option value="gbdt">gradient-boosted trees</option>
+            <option value="auto">automatic (search all, cross-validated)</option>
             <option value="forest">random forest</option>
             <option value="linear">linear / logistic (L2)</option>
           </select>
         </label>
-        {algorithm !== 'linear' && (
+        {algorithm === 'auto' && (
+          <label>
+            Time budget (seconds) <input data-testid="train-budget" value={budget} onChange={(e) => setBudget(e.target.value)} />
+          </label>
+        )}
+        {(algorithm === 'gbdt' || algorithm === 'forest') && (
           <>
             <label>
               Trees <input data-testid="train-trees" value={trees} onChange={(e) => setTrees(e.target.value)} />
@@ -172,7 +180,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
             </label>
           </>
         )}
-        {algorithm !== 'forest' && (
+        {(algorithm === 'linear' || algorithm === 'gbdt') && (
           <label>
             L2 penalty{' '}
             <input
