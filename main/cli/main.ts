@@ -27,6 +27,7 @@ Commands:
         [--model NAME] [--seed N] [--l2 X] [--class-weight balanced]
         [--validation-fraction F] [--test-fraction F]   (held-out shares, 0.15 each by default)
         [--folds K]   (k-fold cross-validation on the non-test rows, reported beside the test metrics)
+        [--time-column COL | --group-column COL]   (split by time, or keep each group on one side)
         auto:   [--time-budget SEC] [--metric roc_auc|pr_auc|accuracy|f1|log_loss|rmse|mae|r2] [--folds K]
         linear: [--max-iterations N]
         gbdt:   [--trees N] [--learning-rate X] [--max-leaves N] [--max-depth N] [--min-child-samples N]
@@ -75,6 +76,8 @@ const options = {
   'features-per-split': { type: 'string' },
   'validation-fraction': { type: 'string' },
   folds: { type: 'string' },
+  'time-column': { type: 'string' },
+  'group-column': { type: 'string' },
   'time-budget': { type: 'string' },
   metric: { type: 'string' },
   'test-fraction': { type: 'string' },
@@ -317,6 +320,8 @@ async function run(argv: string[]): Promise<number> {
           threads: numberFlag(flags, 'threads', true),
           featuresPerSplit: numberFlag(flags, 'features-per-split', true),
           folds: numberFlag(flags, 'folds', true),
+          timeColumn: flags['time-column'],
+          groupColumn: flags['group-column'],
           timeBudget: numberFlag(flags, 'time-budget', false),
           metric: flags.metric as ApiArgs<'training.start'>['metric'],
           validationFraction: numberFlag(flags, 'validation-fraction', false),

@@ -70,6 +70,10 @@ export const apiSchemas = {
       huberDelta: z.number().gt(0).optional(),
       featuresPerSplit: z.number().int().min(1).optional(),
       folds: z.number().int().min(2).max(20).optional(),
+      /** Split by time on this datetime or numeric column: train on the past, test on the future. */
+      timeColumn: z.string().min(1).optional(),
+      /** Split by group on this column: a group's rows stay on one side (and the column is not a feature). */
+      groupColumn: z.string().min(1).optional(),
       validationFraction: z.number().min(0).max(0.5).optional(),
       testFraction: z.number().min(0).max(0.5).optional(),
       sampleFraction: z.number().gt(0).max(1).optional(),

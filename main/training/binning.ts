@@ -52,6 +52,7 @@ export function fitBins(
   trainRows: Int32Array,
   target: string,
   seed = 1,
+  excluded: readonly string[] = [],
 ): { features: FeatureBins[]; ignored: { name: string; reason: string }[] } {
   const features: FeatureBins[] = [];
   const ignored: { name: string; reason: string }[] = [];
@@ -63,6 +64,10 @@ export function fitBins(
       : Int32Array.from({ length: sampleSize }, () => trainRows[Math.floor(random() * trainRows.length)]!);
   for (const column of frame.columns) {
     if (column.name === target) continue;
+    if (excluded.includes(column.name)) {
+      ignored.push({ name: column.name, reason: "the split's group column" });
+      continue;
+    }
     if (column.kind === 'numeric') {
       const buffer = new Float64Array(sample.length);
       let present = 0;

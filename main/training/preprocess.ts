@@ -45,12 +45,21 @@ export interface Design {
 /** Caps a one-hot block; rarer levels act as unseen, which keeps the design small on high-cardinality columns. */
 const maxCategoriesPerFeature = 100;
 
-export function fitPreprocessor(frame: Frame, trainRows: Int32Array, target: string): Preprocessor {
+export function fitPreprocessor(
+  frame: Frame,
+  trainRows: Int32Array,
+  target: string,
+  excluded: readonly string[] = [],
+): Preprocessor {
   const numeric: NumericFeature[] = [];
   const categorical: CategoricalFeature[] = [];
   const ignored: Preprocessor['ignored'] = [];
   for (const column of frame.columns) {
     if (column.name === target) continue;
+    if (excluded.includes(column.name)) {
+      ignored.push({ name: column.name, reason: "the split's group column" });
+      continue;
+    }
     if (column.kind === 'numeric') {
       if (column.type === 'datetime') {
         ignored.push({ name: column.name, reason: 'datetime columns are not used by linear models yet' });

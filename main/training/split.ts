@@ -81,3 +81,76 @@ export function stratifiedFolds(rows: Int32Array, k: number, seed: number, strat
   }
   return folds.map((f) => Int32Array.from(f).sort());
 }
+
+/** One round of cross-validation: the rows to fit on and the rows to score. */
+export interface FoldPair {
+  train: Int32Array;
+  heldOut: Int32Array;
+}
+
+/** How rows are kept apart: shuffled (stratified by class when given), by time order, or by group. */
+export type SplitScheme =
+  { kind: 'random'; strata?: Int32Array } | { kind: 'time'; times: Float64Array } | { kind: 'group'; groups: Int32Array };
+
+function withoutRows(pool: Int32Array, excluded: Int32Array): Int32Array {
+  const drop = new Set(excluded);
+  return pool.filter((r) => !drop.has(r)).sort();
+}
+
+/**
+ * Train/validation/test split under a scheme. Time: the earliest rows train, the next validate, the latest test,
+ * so no model is scored on a past it was not allowed to see. Group: whole groups go to one side (a patient, a
+ * machine, a customer is never both trained on and tested on).
+ */
+export function splitByScheme(rows: Int32Array, scheme: SplitScheme, options: Omit<SplitOptions, 'strata'>): Split {
+  if (scheme.kind === 'random')
+    return splitRows(rows, { ...options, ...(scheme.strata === undefined ? {} : { strata: scheme.strata }) });
+  if (scheme.kind === 'time') {
+    const ordered = Int32Array.from(rows).sort((a, b) => scheme.times[a]! - scheme.times[b]! || a - b);
+    const n = ordered.length;
+    const nTest = Math.round(n * options.testFraction);
+    const nValidation = Math.round(n * options.validationFraction);
+    const trainEnd = n - nTest - nValidation;
+    return {
+      train: ordered.slice(0, trainEnd).sort(),
+      validation: ordered.slice(trainEnd, n - nTest).sort(),
+      test: ordered.slice(n - nTest).sort(),
+    };
+  }
+  // Group: split the distinct groups with the row split's own logic, then map back to rows.
+  const groupIds = Int32Array.from(new Set(Array.from(rows, (r) => scheme.groups[r]!))).sort();
+  const byGroup = splitRows(groupIds, options);
+  const side = new Map<number, 0 | 1 | 2>();
+  for (const g of byGroup.train) side.set(g, 0);
+  for (const g of byGroup.validation) side.set(g, 1);
+  for (const g of byGroup.test) side.set(g, 2);
+  const out: number[][] = [[], [], []];
+  for (const r of rows) out[side.get(scheme.groups[r]!)!]!.push(r);
+  return { train: Int32Array.from(out[0]!), validation: Int32Array.from(out[1]!), test: Int32Array.from(out[2]!) };
+}
+
+/**
+ * Cross-validation rounds under a scheme: stratified k-fold; for time, forward chaining (fit on the first j
+ * blocks, score on block j + 1, as scikit-learn's TimeSeriesSplit); for groups, k folds of whole groups.
+ */
+export function foldPairs(pool: Int32Array, k: number, seed: number, scheme: SplitScheme): FoldPair[] {
+  if (scheme.kind === 'time') {
+    const ordered = Int32Array.from(pool).sort((a, b) => scheme.times[a]! - scheme.times[b]! || a - b);
+    const block = Math.floor(ordered.length / (k + 1));
+    return Array.from({ length: k }, (_, j) => ({
+      train: ordered.slice(0, block * (j + 1)).sort(),
+      heldOut: ordered.slice(block * (j + 1), j === k - 1 ? ordered.length : block * (j + 2)).sort(),
+    }));
+  }
+  if (scheme.kind === 'group') {
+    const groupIds = Int32Array.from(new Set(Array.from(pool, (r) => scheme.groups[r]!))).sort();
+    if (groupIds.length < k) return [];
+    const groupFolds = stratifiedFolds(groupIds, k, seed);
+    return groupFolds.map((groups) => {
+      const inFold = new Set(groups);
+      const heldOut = pool.filter((r) => inFold.has(scheme.groups[r]!)).sort();
+      return { train: withoutRows(pool, heldOut), heldOut };
+    });
+  }
+  return stratifiedFolds(pool, k, seed, scheme.strata).map((heldOut) => ({ train: withoutRows(pool, heldOut), heldOut }));
+}

@@ -23,7 +23,7 @@ import { binaryMetrics, multiclassMetrics, regressionMetrics, rocAuc, rocCurve }
 import { designFromFrame, fitPreprocessor, rawInputsFromFrame, type RawInputs, type Task } from './preprocess.js';
 import { seededRandom, shuffleInPlace } from './random.js';
 import { dataChecks } from './checks.js';
-import { splitRows, stratifiedFolds } from './split.js';
+import { foldPairs, splitByScheme, type SplitScheme } from './split.js';
 
 export interface TrainArgs {
   dataset: string;
@@ -55,6 +55,10 @@ export interface TrainArgs {
   huberDelta?: number;
   featuresPerSplit?: number;
   sampleFraction?: number;
+  /** Split by time: the earliest rows train and the latest test (a datetime or numeric column). */
+  timeColumn?: string;
+  /** Split by group: all rows of a group on one side (a categorical or integer column). */
+  groupColumn?: string;
   /** k-fold cross-validation (stratified for classification) over the non-test rows before the final fit. */
   folds?: number;
   /** Shares of the labelled rows held out for early stopping and for the reported metrics (default 0.15 each). */
@@ -117,6 +121,7 @@ export class Trainer {
       });
     }
     const task = inferTask(frame, args.target, args.task);
+    splitScheme(frame, args, undefined); // checks the time or group column now, before the job is queued
     if (args.metric !== undefined && !metricsOf(task).includes(args.metric)) {
       throw new HearthError(
         'VALIDATION_FAILED',
@@ -247,12 +252,9 @@ export class Trainer {
     }
     const validationFraction = args.validationFraction ?? 0.15;
     const testFraction = args.testFraction ?? 0.15;
-    const split = splitRows(Int32Array.from(labelled), {
-      seed,
-      validationFraction,
-      testFraction,
-      ...(classOf === undefined ? {} : { strata: classOf }),
-    });
+    const scheme = splitScheme(frame, args, classOf);
+    const usable = scheme.kind === 'time' ? labelled.filter((r) => !Number.isNaN(scheme.times[r]!)) : labelled;
+    const split = splitByScheme(Int32Array.from(usable), scheme, { seed, validationFraction, testFraction });
     if (split.train.length < 2) {
       throw new HearthError('VALIDATION_FAILED', `too few labelled rows to train (${labelled.length})`);
     }
@@ -310,7 +312,7 @@ export class Trainer {
         aggregation: algorithm === 'gbdt' ? 'sum' : 'average',
       });
       if (a.algorithm === 'forest') {
-        const { features: bins, ignored } = fitBins(frame, trainRows, a.target, seed);
+        const { features: bins, ignored } = fitBins(frame, trainRows, a.target, seed, excludedColumns(a));
         const forest: ForestParams = {
           trees: a.trees ?? 100,
           maxLeaves: a.maxLeaves ?? 1024,
@@ -341,7 +343,7 @@ export class Trainer {
         };
         workerCpuMs = reply.cpuMs;
       } else if (a.algorithm === 'gbdt') {
-        const { features: bins, ignored } = fitBins(frame, trainRows, a.target, seed);
+        const { features: bins, ignored } = fitBins(frame, trainRows, a.target, seed, excludedColumns(a));
         const boost: BoostParams = {
           trees: a.trees ?? 100,
           learningRate: a.learningRate ?? 0.1,
@@ -395,7 +397,7 @@ export class Trainer {
       } else {
         const l2 = a.l2 ?? 1e-4;
         const maxIterations = a.maxIterations ?? 300;
-        const prep = fitPreprocessor(frame, trainRows, a.target);
+        const prep = fitPreprocessor(frame, trainRows, a.target, excludedColumns(a));
         const trainDesign = designFromFrame(prep, frame, trainRows);
         const validationDesign = designFromFrame(prep, frame, validationRows);
         const reply = await this.runWorker(
@@ -451,7 +453,8 @@ export class Trainer {
       const higherIsBetter = !lowerIsBetter.has(metric);
       const budgetMs = (args.timeBudget ?? 60) * 1000;
       const pool = Int32Array.from([...split.train, ...split.validation]).sort();
-      const folds = stratifiedFolds(pool, args.folds ?? 3, seed, classOf);
+      const folds = foldPairs(pool, args.folds ?? 3, seed, scheme);
+      if (folds.length === 0) throw new HearthError('VALIDATION_FAILED', 'too few groups for the requested folds');
       const searchStarted = Date.now();
       leaderboard = [];
       let trial = 0;
@@ -463,8 +466,7 @@ export class Trainer {
         const trialStarted = Date.now();
         const perFold: Record<string, number>[] = [];
         for (let k = 0; k < folds.length; k++) {
-          const heldOut = folds[k]!;
-          const rest = Int32Array.from(folds.filter((_, j) => j !== k).flatMap((f) => [...f])).sort();
+          const { train: rest, heldOut } = folds[k]!;
           const { model: foldModel } = await fit(rest, new Int32Array(0), `trial ${trial}, fold ${k + 1}/${folds.length}`, {
             ...args,
             ...candidate,
@@ -502,11 +504,11 @@ export class Trainer {
     let crossValidation: Record<string, unknown> | null = null;
     if (args.algorithm !== 'auto' && args.folds !== undefined && args.folds >= 2) {
       const pool = Int32Array.from([...split.train, ...split.validation]).sort();
-      const folds = stratifiedFolds(pool, args.folds, seed, classOf);
+      const folds = foldPairs(pool, args.folds, seed, scheme);
+      if (folds.length === 0) throw new HearthError('VALIDATION_FAILED', 'too few groups for the requested folds');
       const perFold: Record<string, number>[] = [];
       for (let k = 0; k < folds.length; k++) {
-        const heldOut = folds[k]!;
-        const rest = Int32Array.from(folds.filter((_, j) => j !== k).flatMap((f) => [...f])).sort();
+        const { train: rest, heldOut } = folds[k]!;
         const { model: foldModel } = await fit(rest, new Int32Array(0), `fold ${k + 1}/${folds.length}`);
         const prediction = predictModel(
           foldModel,
@@ -728,6 +730,42 @@ export function permutationImportance(
       return { feature: feature.name, increase: loss(predictModel(model, shuffled)) - baseline };
     })
     .sort((a, b) => b.increase - a.increase);
+}
+
+/** Columns that are never features: the group column says which rows belong together, not what they are. */
+function excludedColumns(args: TrainArgs): string[] {
+  return args.groupColumn === undefined ? [] : [args.groupColumn];
+}
+
+/** The split scheme the arguments ask for: by time, by group, or shuffled and stratified by class. */
+function splitScheme(frame: Frame, args: TrainArgs, classOf: Int32Array | undefined): SplitScheme {
+  if (args.timeColumn !== undefined && args.groupColumn !== undefined) {
+    throw new HearthError('VALIDATION_FAILED', 'split by time or by group, not both');
+  }
+  if (args.timeColumn !== undefined) {
+    const column = frame.columns.find((c) => c.name === args.timeColumn);
+    if (column === undefined || column.kind !== 'numeric' || column.type === 'boolean') {
+      throw new HearthError('VALIDATION_FAILED', `time column "${args.timeColumn}" must be a datetime or numeric column`);
+    }
+    return { kind: 'time', times: column.values };
+  }
+  if (args.groupColumn !== undefined) {
+    const column = frame.columns.find((c) => c.name === args.groupColumn);
+    if (column === undefined) throw new HearthError('VALIDATION_FAILED', `no group column "${args.groupColumn}"`);
+    // Numeric group ids (possibly beyond 32 bits) become dense codes; a missing id is a group of its own.
+    const ids = new Map<number, number>();
+    const groups =
+      column.kind === 'string'
+        ? Int32Array.from(column.codes)
+        : Int32Array.from(column.values, (v) => {
+            const key = Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
+            let id = ids.get(key);
+            if (id === undefined) ids.set(key, (id = ids.size));
+            return id;
+          });
+    return { kind: 'group', groups };
+  }
+  return classOf === undefined ? { kind: 'random' } : { kind: 'random', strata: classOf };
 }
 
 /** One searched candidate: its learner and parameters, and its cross-validated score. */

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Design } from '../../main/training/preprocess.js';
 import { linearMargins } from '../../main/training/preprocess.js';
 import { seededRandom } from '../../main/training/random.js';
-import { splitRows, stratifiedFolds } from '../../main/training/split.js';
+import { foldPairs, splitByScheme, splitRows, stratifiedFolds } from '../../main/training/split.js';
 import { fitLinear, meanLoss } from '../../workers/linear/fit-linear.js';
 
 function gaussianDesign(rows: number, columns: number, seed: number): Design {
@@ -135,5 +135,39 @@ describe('linear learner', () => {
     assert.equal([...a.test].filter((r) => strata[r] === 1).length, 15);
     assert.equal([...a.validation].filter((r) => strata[r] === 1).length, 15);
     assert.equal(new Set([...a.train, ...a.validation, ...a.test]).size, 1000);
+  });
+});
+
+describe('time and group splits', () => {
+  it('trains on the past and tests on the future, and chains folds forward', () => {
+    const rows = Int32Array.from({ length: 100 }, (_, i) => i);
+    const times = Float64Array.from({ length: 100 }, (_, i) => (i * 37) % 100); // a shuffled time order
+    const split = splitByScheme(rows, { kind: 'time', times }, { seed: 1, validationFraction: 0.15, testFraction: 0.15 });
+    const latest = (r: Int32Array): number => Math.max(...Array.from(r, (i) => times[i]!));
+    const earliest = (r: Int32Array): number => Math.min(...Array.from(r, (i) => times[i]!));
+    assert.deepEqual([split.train.length, split.validation.length, split.test.length], [70, 15, 15]);
+    assert.ok(latest(split.train) < earliest(split.validation) && latest(split.validation) < earliest(split.test));
+    const pairs = foldPairs(split.train, 3, 1, { kind: 'time', times });
+    assert.equal(pairs.length, 3);
+    for (const p of pairs) assert.ok(latest(p.train) < earliest(p.heldOut));
+    assert.deepEqual(
+      pairs.map((p) => p.train.length),
+      [17, 34, 51],
+    );
+  });
+
+  it('keeps every group on one side', () => {
+    const rows = Int32Array.from({ length: 400 }, (_, i) => i);
+    const groups = Int32Array.from({ length: 400 }, (_, i) => i % 40);
+    const split = splitByScheme(rows, { kind: 'group', groups }, { seed: 2, validationFraction: 0.15, testFraction: 0.15 });
+    const of = (r: Int32Array): Set<number> => new Set(Array.from(r, (i) => groups[i]!));
+    const [a, b, c] = [of(split.train), of(split.validation), of(split.test)];
+    for (const g of a) assert.ok(!b.has(g) && !c.has(g));
+    for (const g of b) assert.ok(!c.has(g));
+    assert.equal(a.size + b.size + c.size, 40);
+    for (const p of foldPairs(split.train, 4, 2, { kind: 'group', groups })) {
+      const held = of(p.heldOut);
+      for (const g of of(p.train)) assert.ok(!held.has(g));
+    }
   });
 });

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ApiError } from '../../main/contracts/client.js';
+import { seededRandom } from '../../main/training/random.js';
+import { tempDir, writeFile } from '../helpers.js';
+import { startHarness, type Harness } from './harness.js';
+
+describe('time and group splits through the API', () => {
+  let h: Harness;
+  const files = tempDir();
+  before(async () => {
+    h = await startHarness('in-process');
+    const random = seededRandom(5);
+    const lines = ['day,machine,load,failed'];
+    for (let i = 0; i < 900; i++) {
+      const load = random() * 10;
+      const day = new Date(Date.UTC(2024, 0, 1) + (i % 300) * 86_400_000).toISOString().slice(0, 10);
+      lines.push(`${day},m${i % 30},${load.toFixed(3)},${random() < load / 12 ? 'yes' : 'no'}`);
+    }
+    await h.client.call('datasets.ingest', { name: 'plant', path: writeFile(files.dir, 'plant.csv', `${lines.join('\n')}\n`) });
+  });
+  after(async () => {
+    await h.close();
+    files.cleanup();
+  });
+
+  const train = async (extra: Record<string, unknown>) => {
+    const job = await h.client.call('training.start', {
+      dataset: 'plant',
+      target: 'failed',
+      algorithm: 'gbdt',
+      trees: 20,
+      folds: 3,
+      ...extra,
+    });
+    const done = await h.engine.trainer.wait(job.id);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    return h.client.call('models.version', { name: done.result!.model, version: done.result!.version });
+  };
+
+  it('splits by time, with forward-chained folds', async () => {
+    const info = await train({ timeColumn: 'day', model: 'by-time' });
+    const split = info.report.split as { train: number; validation: number; test: number };
+    assert.deepEqual([split.train, split.validation, split.test], [630, 135, 135]);
+    assert.equal((info.report.crossValidation as { folds: number }).folds, 3);
+    assert.equal(info.params.testFraction, 0.15);
+  });
+
+  it('splits by group and does not learn from the group column', async () => {
+    const info = await train({ groupColumn: 'machine', model: 'by-machine' });
+    const ignored = info.report.ignoredColumns as { name: string }[];
+    assert.ok(ignored.some((c) => c.name === 'machine'));
+    assert.ok(!(info.report.importance as { feature: string }[]).some((f) => f.feature === 'machine'));
+  });
+
+  it('refuses a time column that is not a time', async () => {
+    await assert.rejects(
+      train({ timeColumn: 'machine' }),
+      (e: unknown) => e instanceof ApiError && e.code === 'VALIDATION_FAILED',
+    );
+  });
+});
