@@ -20,6 +20,8 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const [balanced, setBalanced] = useState(false);
   const [folds, setFolds] = useState('');
   const [budget, setBudget] = useState('60');
+  const [splitBy, setSplitBy] = useState<'random' | 'time' | 'group'>('random');
+  const [splitColumn, setSplitColumn] = useState('');
   const [job, setJob] = useState<TrainingJob | null>(null);
   const [curve, setCurve] = useState<{ iteration: number; loss: number; validationLoss: number | null }[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -80,6 +82,8 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
       const options = {
         ...(algorithm === 'forest' || algorithm === 'auto' ? {} : { l2: number(l2) }),
         folds: number(folds),
+        ...(splitBy === 'time' && splitColumn !== '' ? { timeColumn: splitColumn } : {}),
+        ...(splitBy === 'group' && splitColumn !== '' ? { groupColumn: splitColumn } : {}),
         ...(algorithm === 'auto' ? { timeBudget: number(budget) } : {}),
         ...(algorithm === 'linear' || algorithm === 'auto' ? {} : { trees: number(trees), maxLeaves: number(maxLeaves) }),
         ...(algorithm === 'gbdt' ? { learningRate: number(learningRate) } : {}),
@@ -188,6 +192,37 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
               onChange={(e) => setL2(e.target.value)}
               placeholder={algorithm === 'gbdt' ? '1 (on leaf values)' : '0.0001 (on weights)'}
             />
+          </label>
+        )}
+        <label>
+          Split
+          <select
+            data-testid="train-split"
+            value={splitBy}
+            onChange={(e) => setSplitBy(e.target.value as 'random' | 'time' | 'group')}
+          >
+            <option value="random">shuffled (stratified by class)</option>
+            <option value="time">by time: train on the past, test on the future</option>
+            <option value="group">by group: a group's rows stay together</option>
+          </select>
+        </label>
+        {splitBy !== 'random' && (
+          <label>
+            {splitBy === 'time' ? 'Time column' : 'Group column'}
+            <select data-testid="train-split-column" value={splitColumn} onChange={(e) => setSplitColumn(e.target.value)}>
+              <option value="">choose…</option>
+              {detail?.schema
+                .filter(
+                  (c) =>
+                    c.name !== target &&
+                    (splitBy === 'group' || c.type === 'datetime' || c.type === 'integer' || c.type === 'number'),
+                )
+                .map((c) => (
+                  <option key={c.name} value={c.name}>
+                    {c.name} ({c.type})
+                  </option>
+                ))}
+            </select>
           </label>
         )}
         <label>
