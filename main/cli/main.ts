@@ -37,6 +37,7 @@ Commands:
   evaluate --model NAME[@V] FILE      metrics of a model on a labelled file
   predict --model NAME[@V] FILE [--out FILE]
   models list | promote NAME VERSION | rollback NAME
+  runs list | show ID | compare ID ID…   training runs as experiments (ids may be abbreviated)
   token reset                         replace the API token and print the new one
 
 Options for every command:
@@ -186,7 +187,7 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${usage}\n`);
     return command === undefined && flags.help !== true ? 2 : 0;
   }
-  const known = ['start', 'serve', 'ingest', 'datasets', 'train', 'evaluate', 'predict', 'models', 'token'];
+  const known = ['start', 'serve', 'ingest', 'datasets', 'train', 'evaluate', 'predict', 'models', 'runs', 'token'];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
   if (command === 'ingest' && rest.length !== 1) throw new UsageError('ingest takes one FILE');
   if ((command === 'evaluate' || command === 'predict') && rest.length !== 1) throw new UsageError(`${command} takes one FILE`);
@@ -430,6 +431,52 @@ async function run(argv: string[]): Promise<number> {
           return 0;
         }
         throw new UsageError('models takes list, promote NAME VERSION, or rollback NAME');
+      }
+      case 'runs': {
+        const [sub, ...ids] = rest;
+        if (sub === 'list') {
+          const runs = await client.call('runs.list', {});
+          out.result(runs, () =>
+            runs.length === 0
+              ? 'No runs.'
+              : runs
+                  .map((r) => {
+                    const metric = Object.entries(r.metrics)[0];
+                    return `${r.id.slice(0, 8)}  ${r.status.padEnd(9)} ${r.algorithm.padEnd(7)} ${r.dataset}→${r.target}  ${r.model === null ? '' : `${r.model} v${r.version}`}  ${metric === undefined ? '' : `${metric[0]} ${metric[1].toFixed(4)}`}`;
+                  })
+                  .join('\n'),
+          );
+          return 0;
+        }
+        const resolveId = async (prefix: string): Promise<string> => {
+          const matches = (await client.call('runs.list', {})).filter((r) => r.id.startsWith(prefix));
+          if (matches.length !== 1) throw new UsageError(`"${prefix}" matches ${matches.length} runs; give more of the id`);
+          return matches[0]!.id;
+        };
+        if (sub === 'show' && ids.length === 1) {
+          const detail = await client.call('runs.show', { id: await resolveId(ids[0]!) });
+          out.result(detail, () =>
+            [
+              `run ${detail.run.id}: ${detail.run.status}, ${detail.run.algorithm} on ${detail.run.dataset} v${detail.run.datasetVersion ?? '?'} → ${detail.run.target}`,
+              `arguments: ${JSON.stringify(detail.args)}`,
+              detail.error === null ? formatMetrics(detail.run.metrics) : `error: ${detail.error.message}`,
+            ].join('\n'),
+          );
+          return 0;
+        }
+        if (sub === 'compare' && ids.length >= 2) {
+          const comparison = await client.call('runs.compare', { ids: await Promise.all(ids.map(resolveId)) });
+          out.result(comparison, () => {
+            const header = ['metric', ...comparison.runs.map((r) => `${r.id.slice(0, 8)} ${r.algorithm}`)];
+            const rows = comparison.metrics.map((m) => [
+              m,
+              ...comparison.runs.map((r) => (r.metrics[m] ?? Number.NaN).toFixed(4)),
+            ]);
+            return [header, ...rows].map((r) => r.map((c) => c.padEnd(18)).join('')).join('\n');
+          });
+          return 0;
+        }
+        throw new UsageError('runs takes list, show ID, or compare ID ID…');
       }
       case 'token': {
         if (rest[0] !== 'reset') throw new UsageError('token takes reset');

@@ -82,6 +82,9 @@ export const apiSchemas = {
   'training.get': z.object({ jobId: z.string().uuid() }).strict(),
   'training.list': z.object({}).strict(),
   'training.cancel': z.object({ jobId: z.string().uuid() }).strict(),
+  'runs.list': z.object({}).strict(),
+  'runs.show': z.object({ id: z.string().uuid() }).strict(),
+  'runs.compare': z.object({ ids: z.array(z.string().uuid()).min(2).max(10) }).strict(),
   'models.list': z.object({}).strict(),
   'models.versions': z.object({ name }).strict(),
   'models.version': z.object({ name, version: version.optional() }).strict(),
@@ -201,6 +204,49 @@ export interface TrainingJob {
   error: { code: string; message: string; details?: unknown } | null;
 }
 
+/** A training run as an experiment: what was trained, on what, with which outcome. */
+export interface RunSummary {
+  id: string;
+  status: TrainingJob['status'];
+  createdAt: string;
+  finishedAt: string | null;
+  dataset: string;
+  datasetVersion: number | null;
+  target: string;
+  algorithm: string;
+  model: string | null;
+  version: number | null;
+  metrics: Record<string, number>;
+  durationMs: number | null;
+}
+
+/** A run with its arguments and, when it succeeded, the model version it registered. */
+export interface RunDetail {
+  run: RunSummary;
+  args: Record<string, unknown>;
+  modelVersion: ModelVersionInfo | null;
+  error: { code: string; message: string; details?: unknown } | null;
+}
+
+/** Runs side by side: metrics, parameters, resources and ROC curves (binary). */
+export interface RunComparison {
+  runs: RunSummary[];
+  metrics: string[];
+  params: Record<string, Record<string, unknown>>;
+  resources: Record<
+    string,
+    {
+      durationMs: number;
+      fitMs: number | null;
+      workerCpuMs: number;
+      peakRssMb: number;
+      modelBytes: number | null;
+      predictLatencyUs: number | null;
+    }
+  >;
+  curves: Record<string, { x: number; y: number }[] | null>;
+}
+
 /** A registered model and where its aliases point. */
 export interface ModelSummary {
   name: string;
@@ -271,6 +317,9 @@ export interface ApiResults {
   'training.get': TrainingJob;
   'training.list': TrainingJob[];
   'training.cancel': TrainingJob;
+  'runs.list': RunSummary[];
+  'runs.show': RunDetail;
+  'runs.compare': RunComparison;
   'models.list': ModelSummary[];
   'models.versions': ModelVersionInfo[];
   'models.version': ModelVersionInfo;

@@ -11,6 +11,7 @@ import { ModelRegistry } from '../registry/registry.js';
 import { PredictorCache } from '../serving/predictor.js';
 import { BlobStore } from '../store/blob-store.js';
 import { openDatabase, type Db } from '../store/database.js';
+import { Runs } from '../training/runs.js';
 import { Trainer } from '../training/trainer.js';
 import { hearthVersion } from './version.js';
 
@@ -43,6 +44,7 @@ export class Engine {
   readonly registry: ModelRegistry;
   readonly trainer: Trainer;
   readonly predictors: PredictorCache;
+  readonly runs: Runs;
   private readonly uploadsDir: string;
 
   private constructor(readonly dataDir: string) {
@@ -66,6 +68,7 @@ export class Engine {
       },
       this.version,
     );
+    this.runs = new Runs(this.trainer, this.registry);
   }
 
   static open(dataDir: string): Engine {

@@ -563,6 +563,21 @@ export class Trainer {
     );
     const loaded = await createSession(onnx);
     const parity = maxAbsDifference(await new Predictor('', 0, model, loaded).run(parityRaw), predictModel(model, parityRaw));
+    // Single-row latency through the exported graph, for the run's record (median of 200 calls).
+    const oneRow: RawInputs = {
+      rows: 1,
+      numeric: parityRaw.numeric.map((c) => c.subarray(0, 1)),
+      categorical: parityRaw.categorical.map((c) => c.slice(0, 1)),
+    };
+    const parityPredictor = new Predictor('', 0, model, loaded);
+    const latencies: number[] = [];
+    for (let i = 0; i < 200 && parityRaw.rows > 0; i++) {
+      const t = process.hrtime.bigint();
+      await parityPredictor.run(oneRow);
+      latencies.push(Number(process.hrtime.bigint() - t) / 1000);
+    }
+    latencies.sort((p, q) => p - q);
+    const predictLatencyUs = latencies.length > 0 ? Number(latencies[latencies.length >> 1]!.toFixed(1)) : null;
     await loaded.session.release();
     if (!(parity <= 1e-6)) {
       throw new HearthError('INTERNAL', `the exported ONNX graph disagrees with the trained model (max difference ${parity})`);
@@ -599,6 +614,8 @@ export class Trainer {
         workerCpuMs,
         peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
         modelBytes: onnx.length,
+        predictLatencyUs,
+        codeVersion: this.version,
       },
       inputSchema: onnxInputSchema(model),
       onnx,

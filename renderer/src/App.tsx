@@ -5,6 +5,7 @@ import { describeError } from './errors.js';
 import { DatasetsPage } from './pages/DatasetsPage.js';
 import { ModelsPage } from './pages/ModelsPage.js';
 import { PredictPage } from './pages/PredictPage.js';
+import { RunsPage } from './pages/RunsPage.js';
 import { TrainPage } from './pages/TrainPage.js';
 
 const ClientContext = createContext<Client | null>(null);
@@ -15,7 +16,7 @@ export function useClient(): Client {
   return client;
 }
 
-const pages = ['datasets', 'train', 'models', 'predict'] as const;
+const pages = ['datasets', 'train', 'models', 'runs', 'predict'] as const;
 type Page = (typeof pages)[number];
 
 export function App({ client, onSignOut }: { client: Client; onSignOut: (() => void) | null }) {
@@ -49,6 +50,7 @@ export function App({ client, onSignOut }: { client: Client; onSignOut: (() => v
           {page === 'datasets' && <DatasetsPage />}
           {page === 'train' && <TrainPage onTrained={() => setPage('models')} />}
           {page === 'models' && <ModelsPage />}
+          {page === 'runs' && <RunsPage />}
           {page === 'predict' && <PredictPage />}
         </main>
       </div>

@@ -13,7 +13,7 @@ const token = 'e2e-token-abcdefghijklmnop';
 /** Selectors live here, not in the test steps. */
 class ConsolePage {
   constructor(readonly page: Page) {}
-  nav(name: 'datasets' | 'train' | 'models' | 'predict') {
+  nav(name: 'datasets' | 'train' | 'models' | 'runs' | 'predict') {
     return this.page.getByTestId(`nav-${name}`).click();
   }
   ready() {
@@ -143,6 +143,20 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('promote-2').click();
     await ui.page.getByTestId('aliases-2').filter({ hasText: 'production' }).waitFor();
     assert.equal(await ui.page.getByTestId('aliases-1').textContent(), '');
+  });
+
+  void step('compares the two runs side by side', async () => {
+    await ui.nav('runs');
+    const boxes = ui.page.locator('[data-testid^="run-pick-"]');
+    await boxes.first().waitFor();
+    assert.equal(await boxes.count(), 2);
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    await ui.page.getByTestId('runs-compare').click();
+    const comparison = ui.page.getByTestId('runs-comparison');
+    await comparison.waitFor();
+    assert.match((await comparison.textContent()) ?? '', /roc_auc/);
+    assert.equal(await comparison.locator('.recharts-line').count(), 2);
   });
 
   void step('predicts one row from the form', async () => {

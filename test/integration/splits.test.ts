@@ -60,3 +60,59 @@ describe('time and group splits through the API', () => {
     );
   });
 });
+
+describe('runs as experiments', () => {
+  it('lists, shows and compares runs, and refuses to compare one that failed', async () => {
+    const h = await startHarness('in-process');
+    const files = tempDir();
+    try {
+      await h.client.call('datasets.ingest', {
+        name: 'd',
+        path: writeFile(files.dir, 'd.csv', 'x,y\n1,0\n2,0\n3,1\n4,1\n5,0\n6,1\n7,1\n8,0\n9,1\n10,1\n'),
+      });
+      const ids: string[] = [];
+      for (const algorithm of ['linear', 'gbdt'] as const) {
+        const job = await h.client.call('training.start', {
+          dataset: 'd',
+          target: 'y',
+          algorithm,
+          model: 'm',
+          minChildSamples: 1,
+        });
+        ids.push(job.id);
+        assert.equal((await h.engine.trainer.wait(job.id)).status, 'succeeded');
+      }
+      const runs = await h.client.call('runs.list', {});
+      assert.deepEqual(runs.map((r) => r.algorithm).sort(), ['gbdt', 'linear']);
+      const shown = await h.client.call('runs.show', { id: ids[1]! });
+      assert.equal(shown.modelVersion?.version, 2);
+      assert.equal(shown.args.algorithm, 'gbdt');
+      const comparison = await h.client.call('runs.compare', { ids });
+      assert.deepEqual(
+        comparison.runs.map((r) => r.id),
+        ids,
+      );
+      assert.ok(comparison.metrics.includes('roc_auc'));
+      for (const id of ids) {
+        assert.ok(comparison.resources[id]!.predictLatencyUs! > 0);
+        assert.ok(comparison.curves[id] !== null);
+      }
+      const failed = await h.client.call('training.start', {
+        dataset: 'd',
+        target: 'y',
+        algorithm: 'linear',
+        maxIterations: 5000,
+        l2: 0,
+      });
+      await h.client.call('training.cancel', { jobId: failed.id });
+      await h.engine.trainer.wait(failed.id);
+      await assert.rejects(
+        h.client.call('runs.compare', { ids: [ids[0]!, failed.id] }),
+        (e: unknown) => e instanceof ApiError && e.code === 'CONFLICT',
+      );
+    } finally {
+      await h.close();
+      files.cleanup();
+    }
+  });
+});

@@ -1,0 +1,90 @@
+import type { ModelVersionInfo, RunComparison, RunDetail, RunSummary } from '../contracts/api.js';
+import { HearthError } from '../contracts/errors.js';
+import type { ModelRegistry } from '../registry/registry.js';
+import type { Trainer, TrainingJob } from './trainer.js';
+
+/**
+ * Runs are training jobs seen as experiments: what was asked (arguments), on which data version, with which
+ * outcome (metrics, cross-validation, resources). They are read from the jobs table and the registry; nothing is
+ * stored twice.
+ */
+export class Runs {
+  constructor(
+    private readonly trainer: Trainer,
+    private readonly registry: ModelRegistry,
+  ) {}
+
+  private versionOf(job: TrainingJob): ModelVersionInfo | null {
+    if (job.result === null) return null;
+    try {
+      return this.registry.version(job.result.model, job.result.version);
+    } catch {
+      return null;
+    }
+  }
+
+  private summary(job: TrainingJob, version: ModelVersionInfo | null): RunSummary {
+    return {
+      id: job.id,
+      status: job.status,
+      createdAt: job.createdAt,
+      finishedAt: job.finishedAt,
+      dataset: job.args.dataset,
+      datasetVersion: version?.dataset.version ?? job.args.datasetVersion ?? null,
+      target: job.args.target,
+      algorithm: version?.algorithm ?? job.args.algorithm,
+      model: version?.model ?? null,
+      version: version?.version ?? null,
+      metrics: version?.metrics ?? {},
+      durationMs: job.result?.durationMs ?? null,
+    };
+  }
+
+  list(): RunSummary[] {
+    return this.trainer.list().map((job) => this.summary(job, this.versionOf(job)));
+  }
+
+  show(id: string): RunDetail {
+    const job = this.trainer.get(id);
+    const version = this.versionOf(job);
+    return {
+      run: this.summary(job, version),
+      args: { ...job.args },
+      modelVersion: version,
+      error: job.error,
+    };
+  }
+
+  compare(ids: readonly string[]): RunComparison {
+    const details = ids.map((id) => this.show(id));
+    const metrics = [...new Set(details.flatMap((d) => Object.keys(d.run.metrics)))];
+    if (details.some((d) => d.modelVersion === null)) {
+      const failed = details.find((d) => d.modelVersion === null)!;
+      throw new HearthError('CONFLICT', `run ${failed.run.id} produced no model (${failed.run.status}); compare finished runs`);
+    }
+    return {
+      runs: details.map((d) => d.run),
+      metrics,
+      params: Object.fromEntries(details.map((d) => [d.run.id, d.modelVersion!.params])),
+      resources: Object.fromEntries(
+        details.map((d) => {
+          const r = d.modelVersion!.report;
+          return [
+            d.run.id,
+            {
+              durationMs: r.durationMs as number,
+              fitMs: (r.fitMs as number | undefined) ?? null,
+              workerCpuMs: r.workerCpuMs as number,
+              peakRssMb: r.peakRssMb as number,
+              modelBytes: (r.modelBytes as number | undefined) ?? null,
+              predictLatencyUs: (r.predictLatencyUs as number | undefined) ?? null,
+            },
+          ];
+        }),
+      ),
+      curves: Object.fromEntries(
+        details.map((d) => [d.run.id, (d.modelVersion!.report.rocCurve as { x: number; y: number }[] | undefined) ?? null]),
+      ),
+    };
+  }
+}
