@@ -5,6 +5,7 @@ import { activeExecutionProvider, loadOrt } from '../serving/onnx-runtime.js';
 import { toPredictions } from '../serving/predictor.js';
 import { modelInputs } from '../training/model.js';
 import { explainPredictions } from '../training/treeshap.js';
+import { modelReportHtml } from '../registry/report.js';
 import { rawInputsFromRecords } from '../training/preprocess.js';
 
 /** Who is calling: decides what a caller may name (local paths only for in-process callers). */
@@ -73,6 +74,11 @@ export function createHandlers(engine: Engine): Handlers {
     'models.list': async () => engine.registry.list(),
     'models.versions': async ({ name }) => engine.registry.versions(name),
     'models.version': async ({ name, version }) => engine.registry.version(name, engine.registry.resolve(name, version)),
+    'models.report': async ({ name, version }) => {
+      const info = engine.registry.version(name, engine.registry.resolve(name, version));
+      const { id: _id, ...data } = engine.datasets.version(info.dataset.name, info.dataset.version);
+      return { fileName: `${name}-v${info.version}-report.html`, html: modelReportHtml(info, data) };
+    },
     'models.promote': async ({ name, version }) => {
       const move = engine.registry.promote(name, version);
       engine.events.emit('models.did-move-alias', move);

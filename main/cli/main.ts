@@ -36,7 +36,7 @@ Commands:
         forest: [--trees N] [--max-leaves N] [--max-depth N] [--min-child-samples N] [--features-per-split N]
   evaluate --model NAME[@V] FILE      metrics of a model on a labelled file
   predict --model NAME[@V] FILE [--out FILE]
-  models list | promote NAME VERSION | rollback NAME
+  models list | promote NAME VERSION | rollback NAME | report NAME[@V] [--out FILE]
   runs list | show ID | compare ID ID…   training runs as experiments (ids may be abbreviated)
   token reset                         replace the API token and print the new one
 
@@ -425,12 +425,23 @@ async function run(argv: string[]): Promise<number> {
           );
           return 0;
         }
+        if (sub === 'report' && name !== undefined) {
+          const { name: model, version: v } = parseRef(name);
+          const report = await client.call('models.report', { name: model, ...(v === undefined ? {} : { version: v }) });
+          const target = flags.out ?? report.fileName;
+          writeFileSync(target, report.html);
+          out.result(
+            { out: target, bytes: Buffer.byteLength(report.html) },
+            () => `Wrote ${target} (${Buffer.byteLength(report.html)} bytes)`,
+          );
+          return 0;
+        }
         if (sub === 'rollback' && name !== undefined) {
           const move = await client.call('models.rollback', { name });
           out.result(move, () => `${move.model}: ${move.alias} rolled back to v${move.version} (was v${move.previousVersion})`);
           return 0;
         }
-        throw new UsageError('models takes list, promote NAME VERSION, or rollback NAME');
+        throw new UsageError('models takes list, promote NAME VERSION, rollback NAME, or report NAME[@VERSION]');
       }
       case 'runs': {
         const [sub, ...ids] = rest;

@@ -88,6 +88,8 @@ export const apiSchemas = {
   'models.list': z.object({}).strict(),
   'models.versions': z.object({ name }).strict(),
   'models.version': z.object({ name, version: version.optional() }).strict(),
+  /** A self-contained HTML report of a model version (summaries, charts, lineage; no data rows). */
+  'models.report': z.object({ name, version: version.optional() }).strict(),
   'models.promote': z.object({ name, version }).strict(),
   'models.rollback': z.object({ name }).strict(),
   'models.predict': z
@@ -323,6 +325,7 @@ export interface ApiResults {
   'models.list': ModelSummary[];
   'models.versions': ModelVersionInfo[];
   'models.version': ModelVersionInfo;
+  'models.report': { fileName: string; html: string };
   'models.promote': AliasMove;
   'models.rollback': AliasMove;
   'models.predict': PredictResult;

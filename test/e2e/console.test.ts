@@ -136,6 +136,8 @@ describe('web console in Chromium against a real hearth serve', () => {
     // Version 2 is the tree model: its page ranks features by split gain.
     await ui.page.getByTestId('importance-chart').locator('.recharts-bar-rectangle').first().waitFor();
     await ui.page.screenshot({ path: `${artifacts}models-page.png`, fullPage: true });
+    const [download] = await Promise.all([ui.page.waitForEvent('download'), ui.page.getByTestId('download-report').click()]);
+    assert.equal(download.suggestedFilename(), 'churn-v2-report.html');
   });
 
   void step('promotes version 2 to production', async () => {

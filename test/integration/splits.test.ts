@@ -87,6 +87,12 @@ describe('runs as experiments', () => {
       const shown = await h.client.call('runs.show', { id: ids[1]! });
       assert.equal(shown.modelVersion?.version, 2);
       assert.equal(shown.args.algorithm, 'gbdt');
+      const report = await h.client.call('models.report', { name: 'm', version: 2 });
+      assert.equal(report.fileName, 'm-v2-report.html');
+      assert.match(report.html, /^<!doctype html>/);
+      assert.ok(!/<script|https?:\/\//i.test(report.html), 'self-contained: no script, no external resource');
+      assert.match(report.html, /roc_auc/);
+      assert.match(report.html, /Feature importance/);
       const comparison = await h.client.call('runs.compare', { ids });
       assert.deepEqual(
         comparison.runs.map((r) => r.id),

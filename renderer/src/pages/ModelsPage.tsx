@@ -84,6 +84,20 @@ export function ModelsPage() {
     refresh().catch((e: unknown) => setError(describeError(e)));
   }, [refresh]);
 
+  const downloadReport = async (name: string, v: number): Promise<void> => {
+    try {
+      const report = await client.call('models.report', { name, version: v });
+      const url = URL.createObjectURL(new Blob([report.html], { type: 'text/html' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = report.fileName;
+      a.click();
+      URL.revokeObjectURL(url);
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
+
   const act = async (action: () => Promise<unknown>): Promise<void> => {
     setError(null);
     try {
@@ -198,7 +212,10 @@ export function ModelsPage() {
           {version !== null && (
             <div className="card" data-testid="model-detail">
               <h3>
-                {version.model} v{version.version}
+                {version.model} v{version.version}{' '}
+                <button data-testid="download-report" onClick={() => void downloadReport(version.model, version.version)}>
+                  Download report
+                </button>
               </h3>
               <p className="muted">
                 {version.algorithm} · {version.task} · target {version.target} · trained on {version.dataset.name} v

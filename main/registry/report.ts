@@ -1,0 +1,157 @@
+import type { ColumnProfile, DatasetVersionDetail, ModelVersionInfo } from '../contracts/api.js';
+
+/*
+ * A self-contained HTML model report: summaries only (no raw rows), inline styles and SVG charts, no script and
+ * no external resource, so it can be mailed and opened anywhere, offline.
+ */
+
+function escape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+function number(v: unknown): string {
+  return typeof v === 'number' && Number.isFinite(v)
+    ? Math.abs(v) >= 1e5
+      ? v.toExponential(3)
+      : Number(v.toPrecision(5)).toString()
+    : '–';
+}
+
+function table(rows: [string, string][]): string {
+  return `<table>${rows.map(([k, v]) => `<tr><th>${escape(k)}</th><td>${v}</td></tr>`).join('')}</table>`;
+}
+
+/** Horizontal bars (importance, SHAP-like values): one row per item, scaled to the largest magnitude. */
+function bars(items: { label: string; value: number }[], unit = ''): string {
+  const max = Math.max(1e-12, ...items.map((i) => Math.abs(i.value)));
+  const rowHeight = 18;
+  const width = 520;
+  const labelWidth = 200;
+  const body = items
+    .map((item, i) => {
+      const w = ((width - labelWidth - 70) * Math.abs(item.value)) / max;
+      const y = i * rowHeight;
+      return `<text x="${labelWidth - 6}" y="${y + 13}" text-anchor="end">${escape(item.label.slice(0, 32))}</text><rect x="${labelWidth}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowHeight - 6}" fill="${item.value >= 0 ? '#b4532a' : '#2a6bb4'}"/><text x="${(labelWidth + w + 4).toFixed(1)}" y="${y + 13}">${number(item.value)}${unit}</text>`;
+    })
+    .join('');
+  return `<svg width="${width}" height="${items.length * rowHeight + 4}" font-size="11" role="img">${body}</svg>`;
+}
+
+/** A curve in the unit square (ROC): polyline with the diagonal for reference. */
+function curve(points: { x: number; y: number }[]): string {
+  const size = 260;
+  const pad = 24;
+  const scale = (v: number): number => pad + v * (size - 2 * pad);
+  const path = points.map((p) => `${scale(p.x).toFixed(1)},${scale(1 - p.y).toFixed(1)}`).join(' ');
+  return `<svg width="${size}" height="${size}" font-size="10" role="img"><rect x="${pad}" y="${pad}" width="${size - 2 * pad}" height="${size - 2 * pad}" fill="none" stroke="#ccc"/><line x1="${pad}" y1="${size - pad}" x2="${size - pad}" y2="${pad}" stroke="#ddd" stroke-dasharray="4"/><polyline points="${path}" fill="none" stroke="#b4532a" stroke-width="2"/><text x="${size / 2}" y="${size - 6}" text-anchor="middle">false positive rate</text><text x="8" y="${size / 2}" transform="rotate(-90 8 ${size / 2})" text-anchor="middle">true positive rate</text></svg>`;
+}
+
+/** Dates as dates, numbers as numbers. */
+function valueOf(profile: ColumnProfile, v: number | null): string {
+  if (v === null) return '–';
+  return profile.type === 'datetime' ? new Date(v).toISOString().slice(0, 10) : number(v);
+}
+
+function histogram(profile: ColumnProfile): string {
+  const max = Math.max(1, ...profile.histogram.map((b) => b.count));
+  const w = 160;
+  const h = 36;
+  const barWidth = w / Math.max(1, profile.histogram.length);
+  return `<svg width="${w}" height="${h}" role="img">${profile.histogram
+    .map((b, i) => {
+      const bh = (h * b.count) / max;
+      return `<rect x="${(i * barWidth).toFixed(1)}" y="${(h - bh).toFixed(1)}" width="${Math.max(1, barWidth - 1).toFixed(1)}" height="${bh.toFixed(1)}" fill="#c98b6b"><title>${escape(b.label)}: ${b.count}</title></rect>`;
+    })
+    .join('')}</svg>`;
+}
+
+export function modelReportHtml(model: ModelVersionInfo, data: DatasetVersionDetail): string {
+  const r = model.report;
+  const importance = (r.importance as { feature: string; gain: number }[] | undefined) ?? [];
+  const permutation = (r.permutationImportance as { feature: string; increase: number }[] | undefined) ?? [];
+  const coefficients = (r.coefficients as { feature: string; output: string; weight: number }[] | undefined) ?? [];
+  const roc = r.rocCurve as { x: number; y: number }[] | undefined;
+  const confusion = r.confusionMatrix as number[][] | undefined;
+  const classes = (r.classes as string[] | undefined) ?? [];
+  const warnings = (r.warnings as { message: string }[] | undefined) ?? [];
+  const cv = r.crossValidation as { folds: number; metrics: Record<string, { mean: number; std: number }> } | null | undefined;
+  const split = r.split as { train: number; validation: number; test: number; unlabelled: number } | undefined;
+  const leaderboard = r.leaderboard as { algorithm: string; cv_metric: number; cv_std: number }[] | null | undefined;
+  const sections: string[] = [];
+  sections.push(
+    `<h2>Model</h2>${table([
+      ['name', `${escape(model.model)} v${model.version}`],
+      ['learner', escape(model.algorithm)],
+      ['task', `${escape(model.task)} of <b>${escape(model.target)}</b>`],
+      ['aliases', escape(model.aliases.join(', ') || '–')],
+      ['created', escape(model.createdAt)],
+      ['ONNX', `<code>${escape(model.onnxDigest)}</code>`],
+      ['parameters', `<code>${escape(JSON.stringify(model.params))}</code>`],
+    ])}`,
+  );
+  sections.push(
+    `<h2>Metrics</h2><p>On the ${escape(typeof r.evaluatedOn === 'string' ? r.evaluatedOn : 'test')} rows.</p>${table(Object.entries(model.metrics).map(([k, v]) => [k, number(v)]))}` +
+      (cv
+        ? `<h3>${cv.folds}-fold cross-validation</h3>${table(Object.entries(cv.metrics).map(([k, m]) => [k, `${number(m.mean)} ± ${number(m.std)}`]))}`
+        : '') +
+      (roc ? `<h3>ROC curve</h3>${curve(roc)}` : '') +
+      (confusion
+        ? `<h3>Confusion matrix</h3><table class="grid"><tr><th>actual \\ predicted</th>${classes.map((c) => `<th>${escape(c)}</th>`).join('')}</tr>${confusion
+            .map((row, i) => `<tr><th>${escape(classes[i] ?? String(i))}</th>${row.map((v) => `<td>${v}</td>`).join('')}</tr>`)
+            .join('')}</table>`
+        : ''),
+  );
+  sections.push(
+    `<h2>Validation</h2>${table([
+      [
+        'split (train / validation / test)',
+        split ? `${split.train} / ${split.validation} / ${split.test} (${split.unlabelled} rows without a target left out)` : '–',
+      ],
+      ['ONNX parity with the trained model', `max |Δ| ${number(r.onnxParityMaxAbsDiff)}`],
+    ])}${warnings.length > 0 ? `<ul class="warn">${warnings.map((w) => `<li>${escape(w.message)}</li>`).join('')}</ul>` : '<p>No data warnings.</p>'}` +
+      (leaderboard && leaderboard.length > 0
+        ? `<h3>Search leaderboard</h3>${table(leaderboard.slice(0, 10).map((e, i) => [`${i + 1}. ${e.algorithm}`, `${number(e.cv_metric)} ± ${number(e.cv_std)}`]))}`
+        : ''),
+  );
+  const explanations: string[] = [];
+  if (importance.length > 0)
+    explanations.push(
+      `<h3>Feature importance (split gain)</h3>${bars(importance.slice(0, 20).map((i) => ({ label: i.feature, value: i.gain })))}`,
+    );
+  if (permutation.length > 0)
+    explanations.push(
+      `<h3>Permutation importance (validation loss increase)</h3>${bars(permutation.slice(0, 20).map((i) => ({ label: i.feature, value: i.increase })))}`,
+    );
+  if (coefficients.length > 0)
+    explanations.push(
+      `<h3>Largest coefficients</h3>${bars(coefficients.slice(0, 20).map((c) => ({ label: `${c.feature} → ${c.output}`, value: c.weight })))}`,
+    );
+  if (explanations.length > 0) sections.push(`<h2>Explanations</h2>${explanations.join('')}`);
+  sections.push(
+    `<h2>Data</h2><p>${escape(data.dataset)} v${data.version}: ${data.rows} rows, ${data.quarantined} quarantined, <code>${escape(data.contentHash)}</code>, from ${escape(data.source.fileName)}.</p><table class="grid"><tr><th>column</th><th>type</th><th>missing</th><th>distinct</th><th>mean</th><th>min – max</th><th>distribution</th></tr>${data.profile
+      .map(
+        (p) =>
+          `<tr><td>${escape(p.name)}</td><td>${p.type}</td><td>${p.missing}</td><td>${p.distinct}${p.sampled ? '≈' : ''}</td><td>${valueOf(p, p.mean)}</td><td>${p.min === null ? '–' : `${valueOf(p, p.min)} – ${valueOf(p, p.max)}`}</td><td>${histogram(p)}</td></tr>`,
+      )
+      .join('')}</table>`,
+  );
+  sections.push(
+    `<h2>Resources and lineage</h2>${table([
+      ['training wall time', `${number((r.durationMs as number) / 1000)} s (fit ${number(r.fitMs ?? Number.NaN)} ms)`],
+      ['worker CPU', `${number((r.workerCpuMs as number) / 1000)} s`],
+      ['peak memory', `${number(r.peakRssMb)} MB`],
+      ['model size', `${number(r.modelBytes)} bytes`],
+      ['single-row latency (ONNX Runtime)', `${number(r.predictLatencyUs)} µs`],
+      [
+        'dataset version',
+        `${escape(model.dataset.name)} v${model.dataset.version} <code>${escape(model.dataset.contentHash)}</code>`,
+      ],
+      ['Hearth', escape(typeof r.codeVersion === 'string' ? r.codeVersion : '–')],
+    ])}`,
+  );
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(model.model)} v${model.version} — Hearth model report</title><style>
+body{font:14px system-ui,sans-serif;color:#222;max-width:960px;margin:2em auto;padding:0 1em}h1{margin-bottom:0}h2{border-bottom:1px solid #e6ddd5;margin-top:1.6em}
+table{border-collapse:collapse;margin:.5em 0}th,td{padding:.25em .6em;border-bottom:1px solid #eee;text-align:left;vertical-align:middle}th{color:#6b5e55;font-weight:600}
+.grid td,.grid th{border:1px solid #eee}code{font-size:.85em;word-break:break-all}.warn li{color:#a3261b}svg text{fill:#333}
+</style></head><body><h1>${escape(model.model)} v${model.version}</h1><p>${escape(model.algorithm)} ${escape(model.task)} model predicting <b>${escape(model.target)}</b>, trained on ${escape(model.dataset.name)} v${model.dataset.version}. Summaries only: this report holds no data rows.</p>${sections.join('')}</body></html>`;
+}
