@@ -95,7 +95,7 @@ export function createHandlers(engine: Engine): Handlers {
       const resolved = engine.registry.resolve(name, version);
       const predictor = await engine.predictors.get(name, resolved);
       const raw = rawInputsFromRecords({ features: modelInputs(predictor.stored) }, rows);
-      const predictions = toPredictions(await predictor.run(raw));
+      const predictions = toPredictions(await predictor.run(raw), predictor.threshold);
       if (explain === true) {
         const stored = predictor.stored;
         if (stored.format !== 'hearth.trees/1') {

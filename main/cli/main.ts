@@ -28,6 +28,7 @@ Commands:
         [--validation-fraction F] [--test-fraction F]   (held-out shares, 0.15 each by default)
         [--folds K]   (k-fold cross-validation on the non-test rows, reported beside the test metrics)
         [--time-column COL | --group-column COL]   (split by time, or keep each group on one side)
+        [--threshold f1 | --threshold cost --fp-cost X --fn-cost Y]   (binary: tune the decision threshold)
         auto:   [--time-budget SEC] [--metric roc_auc|pr_auc|accuracy|f1|log_loss|rmse|mae|r2] [--folds K]
         linear: [--max-iterations N]
         gbdt:   [--trees N] [--learning-rate X] [--max-leaves N] [--max-depth N] [--min-child-samples N]
@@ -78,6 +79,9 @@ const options = {
   'validation-fraction': { type: 'string' },
   folds: { type: 'string' },
   'time-column': { type: 'string' },
+  threshold: { type: 'string' },
+  'fp-cost': { type: 'string' },
+  'fn-cost': { type: 'string' },
   'group-column': { type: 'string' },
   'time-budget': { type: 'string' },
   metric: { type: 'string' },
@@ -303,6 +307,8 @@ async function run(argv: string[]): Promise<number> {
         if (algorithm !== 'linear' && algorithm !== 'gbdt' && algorithm !== 'forest' && algorithm !== 'auto') {
           throw new UsageError('--algorithm must be linear, gbdt, forest or auto');
         }
+        if (flags.threshold !== undefined && flags.threshold !== 'f1' && flags.threshold !== 'cost')
+          throw new UsageError('--threshold takes f1 or cost');
         if (flags['class-weight'] !== undefined && flags['class-weight'] !== 'balanced')
           throw new UsageError('--class-weight takes balanced');
         const optional = {
@@ -322,6 +328,9 @@ async function run(argv: string[]): Promise<number> {
           featuresPerSplit: numberFlag(flags, 'features-per-split', true),
           folds: numberFlag(flags, 'folds', true),
           timeColumn: flags['time-column'],
+          threshold: flags.threshold,
+          falsePositiveCost: numberFlag(flags, 'fp-cost', false),
+          falseNegativeCost: numberFlag(flags, 'fn-cost', false),
           groupColumn: flags['group-column'],
           timeBudget: numberFlag(flags, 'time-budget', false),
           metric: flags.metric as ApiArgs<'training.start'>['metric'],

@@ -70,6 +70,10 @@ export const apiSchemas = {
       huberDelta: z.number().gt(0).optional(),
       featuresPerSplit: z.number().int().min(1).optional(),
       folds: z.number().int().min(2).max(20).optional(),
+      /** Binary: tune the decision threshold on the validation rows for F1, or for the least cost of errors. */
+      threshold: z.enum(['f1', 'cost']).optional(),
+      falsePositiveCost: z.number().min(0).optional(),
+      falseNegativeCost: z.number().min(0).optional(),
       /** Split by time on this datetime or numeric column: train on the past, test on the future. */
       timeColumn: z.string().min(1).optional(),
       /** Split by group on this column: a group's rows stay on one side (and the column is not a feature). */

@@ -34,7 +34,14 @@ export async function predictFile(engine: Engine, ref: string, path: string): Pr
   const predictor = await engine.predictors.get(name, resolved);
   const { frame, quarantined } = await readCsv(path);
   const matrix = await predictor.run(rawInputsFromFrame({ features: modelInputs(predictor.stored) }, frame));
-  return { model: name, version: resolved, frame, matrix, predictions: toPredictions(matrix), quarantined: quarantined.length };
+  return {
+    model: name,
+    version: resolved,
+    frame,
+    matrix,
+    predictions: toPredictions(matrix, predictor.threshold),
+    quarantined: quarantined.length,
+  };
 }
 
 /** Scores a labelled file and computes the task's metrics against its target column. */

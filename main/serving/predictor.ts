@@ -20,6 +20,11 @@ export class Predictor {
 
   private ort: Awaited<ReturnType<typeof loadOrt>> | undefined;
 
+  /** The binary decision threshold the model was tuned to, when it was. */
+  get threshold(): number | undefined {
+    return this.stored.decisionThreshold;
+  }
+
   release(): Promise<void> {
     return this.loaded.session.release();
   }
@@ -69,7 +74,7 @@ export class Predictor {
  * Turns a prediction matrix into API predictions. The label is the argmax of the probabilities, never ONNX
  * Runtime's own label output, which for two-class linear models does not always agree with them.
  */
-export function toPredictions(matrix: PredictionMatrix): Prediction[] {
+export function toPredictions(matrix: PredictionMatrix, threshold?: number): Prediction[] {
   if (matrix.kind === 'regression') return Array.from(matrix.values, (value) => ({ value }));
   const k = matrix.classes.length;
   if (k === 0) throw new HearthError('INTERNAL', 'a classifier without classes cannot predict');
@@ -83,6 +88,8 @@ export function toPredictions(matrix: PredictionMatrix): Prediction[] {
       probabilities[matrix.classes[c]!] = p;
       if (p > matrix.probabilities[i * k + best]!) best = c;
     }
+    // A binary model tuned for F1 or for costs labels positive above its own threshold instead of at 0.5.
+    if (threshold !== undefined && k === 2) best = matrix.probabilities[i * 2 + 1]! > threshold ? 1 : 0;
     out.push({ label: matrix.classes[best]!, probabilities });
   }
   return out;

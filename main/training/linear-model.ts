@@ -13,6 +13,8 @@ export interface LinearModel {
   /** Row-major outputs × dimension. */
   weights: number[];
   intercepts: number[];
+  /** Binary only: positive when P(positive) > this, when tuned (otherwise 0.5). */
+  decisionThreshold?: number;
 }
 
 /** Predictions for n rows: class probabilities (n × classes, row-major) or regression values. */

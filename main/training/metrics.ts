@@ -114,8 +114,8 @@ export function rocCurve(labels: Uint8Array, scores: Float64Array, maxPoints = 2
   return points;
 }
 
-/** Binary metrics from P(positive) per row; the predicted label is positive when p > 0.5. */
-export function binaryMetrics(labels: Uint8Array, probabilities: Float64Array): BinaryMetrics {
+/** Binary metrics from P(positive) per row; the predicted label is positive when p > threshold (default 0.5). */
+export function binaryMetrics(labels: Uint8Array, probabilities: Float64Array, threshold = 0.5): BinaryMetrics {
   const n = labels.length;
   let tp = 0;
   let fp = 0;
@@ -124,7 +124,7 @@ export function binaryMetrics(labels: Uint8Array, probabilities: Float64Array): 
   let loss = 0;
   for (let i = 0; i < n; i++) {
     const p = probabilities[i]!;
-    const predicted = p > 0.5 ? 1 : 0;
+    const predicted = p > threshold ? 1 : 0;
     const y = labels[i]!;
     if (predicted === 1 && y === 1) tp++;
     else if (predicted === 1) fp++;
@@ -219,4 +219,45 @@ export function regressionMetrics(actual: Float64Array, predicted: Float64Array)
     total += (actual[i]! - mean) ** 2;
   }
   return { rmse: Math.sqrt(squared / n), mae: absolute / n, r2: total === 0 ? Number.NaN : 1 - squared / total };
+}
+
+/**
+ * The decision threshold t (label positive when p > t) that maximises F1, or minimises the total cost of errors
+ * for the given false-positive and false-negative costs, over the rows' own probabilities.
+ */
+export function bestThreshold(
+  labels: Uint8Array,
+  probabilities: Float64Array,
+  objective: { kind: 'f1' } | { kind: 'cost'; falsePositive: number; falseNegative: number },
+): number {
+  const n = labels.length;
+  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => probabilities[b]! - probabilities[a]!);
+  let positives = 0;
+  for (let i = 0; i < n; i++) positives += labels[i]!;
+  // Start with everything negative (t = the highest probability), then lower t past one distinct value at a time.
+  let tp = 0;
+  let fp = 0;
+  const score = (): number => {
+    const fn = positives - tp;
+    if (objective.kind === 'f1') return tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+    return -(fp * objective.falsePositive + fn * objective.falseNegative);
+  };
+  let bestScore = score();
+  let best = n > 0 ? probabilities[order[0]!]! : 0.5;
+  for (let i = 0; i < n;) {
+    const p = probabilities[order[i]!]!;
+    while (i < n && probabilities[order[i]!] === p) {
+      if (labels[order[i]!] === 1) tp++;
+      else fp++;
+      i++;
+    }
+    // Every row with probability ≥ p is now positive: the threshold sits just below p (midway to the next value).
+    const next = i < n ? probabilities[order[i]!]! : 0;
+    const s = score();
+    if (s > bestScore) {
+      bestScore = s;
+      best = (p + next) / 2;
+    }
+  }
+  return best;
 }

@@ -19,7 +19,7 @@ import type { BoostParams } from '../../workers/gbdt/boost.js';
 import type { GrownTree } from '../../workers/gbdt/tree.js';
 import type { ForestParams } from '../../workers/gbdt/forest.js';
 import { availableParallelism } from 'node:os';
-import { binaryMetrics, multiclassMetrics, regressionMetrics, rocAuc, rocCurve } from './metrics.js';
+import { bestThreshold, binaryMetrics, multiclassMetrics, regressionMetrics, rocAuc, rocCurve } from './metrics.js';
 import { designFromFrame, fitPreprocessor, rawInputsFromFrame, type RawInputs, type Task } from './preprocess.js';
 import { seededRandom, shuffleInPlace } from './random.js';
 import { dataChecks } from './checks.js';
@@ -55,6 +55,10 @@ export interface TrainArgs {
   huberDelta?: number;
   featuresPerSplit?: number;
   sampleFraction?: number;
+  /** Binary: tune the decision threshold for F1, or for the least total cost of errors. */
+  threshold?: 'f1' | 'cost';
+  falsePositiveCost?: number;
+  falseNegativeCost?: number;
   /** Split by time: the earliest rows train and the latest test (a datetime or numeric column). */
   timeColumn?: string;
   /** Split by group: all rows of a group on one side (a categorical or integer column). */
@@ -530,11 +534,31 @@ export class Trainer {
     const fitMs = Math.round(performance.now() - fitStarted);
     this.progress(job, { phase: 'evaluating', fraction: 0.95 });
     const inputs = { features: modelInputs(model) };
+    // Binary decision threshold tuned on the validation rows (the training rows when there are none), if asked.
+    let thresholdReport: Record<string, unknown> | null = null;
+    if (task === 'binary' && args.threshold !== undefined) {
+      const tuneRows = split.validation.length > 0 ? split.validation : split.train;
+      const tuned = predictModel(model, rawInputsFromFrame(inputs, selectRows(frame, tuneRows)));
+      if (tuned.kind === 'classification') {
+        const labels = Uint8Array.from(targetsOf(tuneRows), (t) => (t === 1 ? 1 : 0));
+        const positive = Float64Array.from({ length: labels.length }, (_, i) => tuned.probabilities[2 * i + 1]!);
+        const objective =
+          args.threshold === 'f1'
+            ? ({ kind: 'f1' } as const)
+            : ({ kind: 'cost', falsePositive: args.falsePositiveCost ?? 1, falseNegative: args.falseNegativeCost ?? 1 } as const);
+        model.decisionThreshold = bestThreshold(labels, positive, objective);
+        thresholdReport = {
+          objective,
+          threshold: model.decisionThreshold,
+          tunedOn: split.validation.length > 0 ? 'validation' : 'train',
+        };
+      }
+    }
     // Metrics come from the test rows; with no test rows asked for, from the validation rows, else the training rows.
     const evaluatedOn = split.test.length > 0 ? 'test' : split.validation.length > 0 ? 'validation' : 'train';
     const evaluationRows = split.test.length > 0 ? split.test : split.validation.length > 0 ? split.validation : split.train;
     const testPrediction = predictModel(model, rawInputsFromFrame(inputs, selectRows(frame, evaluationRows)));
-    const evaluation = evaluate(task, testPrediction, targetsOf(evaluationRows), classes);
+    const evaluation = evaluate(task, testPrediction, targetsOf(evaluationRows), classes, model.decisionThreshold);
     const validationEvaluation =
       split.validation.length > 0
         ? evaluate(
@@ -542,6 +566,7 @@ export class Trainer {
             predictModel(model, rawInputsFromFrame(inputs, selectRows(frame, split.validation))),
             targetsOf(split.validation),
             classes,
+            model.decisionThreshold,
           )
         : null;
 
@@ -594,6 +619,7 @@ export class Trainer {
       report: {
         ...evaluation.report,
         ...fitReport,
+        decisionThreshold: thresholdReport,
         leaderboard,
         search: searchReport,
         warnings,
@@ -921,6 +947,7 @@ function evaluate(
   prediction: PredictionMatrix,
   targets: Int32Array | Float64Array,
   classes: string[] | null,
+  threshold = 0.5,
 ): { metrics: Record<string, number>; report: Record<string, unknown> } {
   if (prediction.kind === 'regression') {
     const m = regressionMetrics(Float64Array.from(targets), prediction.values);
@@ -929,7 +956,7 @@ function evaluate(
   if (task === 'binary') {
     const labels = Uint8Array.from(targets, (t) => (t === 1 ? 1 : 0));
     const positive = Float64Array.from({ length: labels.length }, (_, i) => prediction.probabilities[2 * i + 1]!);
-    const m = binaryMetrics(labels, positive);
+    const m = binaryMetrics(labels, positive, threshold);
     return {
       metrics: {
         accuracy: m.accuracy,

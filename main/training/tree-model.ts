@@ -41,6 +41,8 @@ export interface TreeModel {
   outputs: number;
   /** gbdt sums tree outputs into margins; a forest averages probabilities (or values). */
   aggregation: 'sum' | 'average';
+  /** Binary only: positive when P(positive) > this, when tuned (otherwise 0.5). */
+  decisionThreshold?: number;
 }
 
 export function treeFeaturesFromBins(bins: readonly FeatureBins[]): TreeFeature[] {

@@ -61,6 +61,47 @@ describe('time and group splits through the API', () => {
   });
 });
 
+describe('decision thresholds', () => {
+  it('tunes a binary model for F1 and labels by that threshold when serving', async () => {
+    const h = await startHarness('in-process');
+    const files = tempDir();
+    try {
+      // A rare positive class (about 10%): F1 prefers a threshold below 0.5.
+      const random = seededRandom(12);
+      const lines = ['x,y'];
+      for (let i = 0; i < 3000; i++) {
+        const x = random() * 4 - 2;
+        lines.push(`${x.toFixed(4)},${random() < 1 / (1 + Math.exp(-(2 * x - 3))) ? 'yes' : 'no'}`);
+      }
+      await h.client.call('datasets.ingest', { name: 'rare', path: writeFile(files.dir, 'rare.csv', `${lines.join('\n')}\n`) });
+      const job = await h.client.call('training.start', {
+        dataset: 'rare',
+        target: 'y',
+        algorithm: 'linear',
+        threshold: 'f1',
+        model: 'rare',
+      });
+      assert.equal((await h.engine.trainer.wait(job.id)).status, 'succeeded');
+      const info = await h.client.call('models.version', { name: 'rare' });
+      const tuned = (info.report.decisionThreshold as { threshold: number }).threshold;
+      assert.ok(tuned > 0.05 && tuned < 0.5, `threshold ${tuned}`);
+      // A row whose probability lies between the tuned threshold and 0.5 is labelled positive.
+      const rows = Array.from({ length: 81 }, (_, i) => ({ x: -1 + i * 0.05 }));
+      const predictions = (await h.client.call('models.predict', { name: 'rare', rows })).predictions as {
+        label: string;
+        probabilities: Record<string, number>;
+      }[];
+      // yes/no is read as a boolean column, so the classes are "false" and "true".
+      const between = predictions.find((p) => p.probabilities.true! > tuned && p.probabilities.true! <= 0.5);
+      assert.ok(between !== undefined);
+      assert.equal(between.label, 'true');
+    } finally {
+      await h.close();
+      files.cleanup();
+    }
+  });
+});
+
 describe('runs as experiments', () => {
   it('lists, shows and compares runs, and refuses to compare one that failed', async () => {
     const h = await startHarness('in-process');

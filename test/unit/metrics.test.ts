@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { averagePrecision, binaryMetrics, multiclassMetrics, regressionMetrics, rocAuc } from '../../main/training/metrics.js';
+import {
+  averagePrecision,
+  bestThreshold,
+  binaryMetrics,
+  multiclassMetrics,
+  regressionMetrics,
+  rocAuc,
+} from '../../main/training/metrics.js';
 
 // Expected values worked by hand (and agreeing with scikit-learn 1.2's roc_auc_score, average_precision_score,
 // log_loss, f1_score and r2_score on the same inputs).
@@ -41,6 +48,23 @@ describe('metrics', () => {
       [1, 0, 1],
       [1, 1, 0],
       [0, 1, 1],
+    ]);
+  });
+
+  it('tunes the decision threshold for F1 and for error costs', () => {
+    const labels = Uint8Array.from([0, 0, 1, 0, 1, 1]);
+    const p = Float64Array.from([0.1, 0.2, 0.3, 0.35, 0.4, 0.8]);
+    // Thresholds just below each distinct score: positives above 0.8 → F1 0.5; above 0.4 → 0.8; above 0.35 → 2·2/(4+1+1)=0.667;
+    // above 0.3 → 2·3/(6+1) = 0.857 (best); above 0.2 → 0.75.
+    close(bestThreshold(labels, p, { kind: 'f1' }), (0.3 + 0.2) / 2);
+    // A false negative ten times dearer than a false positive: positive above 0.2 (1 FP, 0 FN: cost 1).
+    close(bestThreshold(labels, p, { kind: 'cost', falsePositive: 1, falseNegative: 10 }), (0.3 + 0.2) / 2);
+    // A false positive ten times dearer: positive from 0.4 up (0 FP, 1 FN: cost 1) beats only 0.8 (2 FN: cost 2).
+    close(bestThreshold(labels, p, { kind: 'cost', falsePositive: 10, falseNegative: 1 }), (0.4 + 0.35) / 2);
+    const m = binaryMetrics(labels, p, 0.25);
+    assert.deepEqual(m.confusion_matrix, [
+      [2, 1],
+      [0, 3],
     ]);
   });
 

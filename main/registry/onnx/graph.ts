@@ -108,7 +108,7 @@ function writeInitializer(w: ProtoWriter, t: OnnxInitializer): void {
 
 /** Metadata every Hearth graph carries: what it predicts and how its two input tensors are laid out. */
 export function hearthMetadata(
-  model: { format: string; task: string; target: string; classes: string[] | null },
+  model: { format: string; task: string; target: string; classes: string[] | null; decisionThreshold?: number },
   inputs: { numeric: string[]; categorical: string[] },
   extra: Record<string, string> = {},
 ): Record<string, string> {
@@ -119,6 +119,8 @@ export function hearthMetadata(
     'hearth.target': model.target,
     'hearth.classes': JSON.stringify(model.classes),
     'hearth.inputs': JSON.stringify(inputs),
+    // The graph's `label` output is the argmax; a tuned binary model labels positive when P(positive) > this.
+    ...(model.decisionThreshold === undefined ? {} : { 'hearth.decision_threshold': String(model.decisionThreshold) }),
   };
 }
 

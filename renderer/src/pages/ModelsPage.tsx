@@ -118,6 +118,7 @@ export function ModelsPage() {
         leaderboard?:
           { algorithm: string; params: Record<string, unknown>; cv_metric: number; cv_std: number; fit_s: number }[] | null;
         search?: { metric: string; folds: number; trials: number } | null;
+        decisionThreshold?: { threshold: number; tunedOn: string } | null;
         history?: { iteration: number; loss: number; validationLoss: number | null }[];
       }
     | undefined;
@@ -310,6 +311,12 @@ export function ModelsPage() {
                     </tbody>
                   </table>
                 </div>
+              )}
+              {report?.decisionThreshold !== undefined && report.decisionThreshold !== null && (
+                <p className="muted" data-testid="decision-threshold">
+                  Decision threshold {report.decisionThreshold.threshold.toFixed(3)} (tuned for F1 on the{' '}
+                  {report.decisionThreshold.tunedOn} rows); the metrics above use it.
+                </p>
               )}
               {report?.oobScore !== undefined && (
                 <p className="muted" data-testid="oob-score">

@@ -22,6 +22,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const [budget, setBudget] = useState('60');
   const [splitBy, setSplitBy] = useState<'random' | 'time' | 'group'>('random');
   const [splitColumn, setSplitColumn] = useState('');
+  const [tuneThreshold, setTuneThreshold] = useState(false);
   const [job, setJob] = useState<TrainingJob | null>(null);
   const [curve, setCurve] = useState<{ iteration: number; loss: number; validationLoss: number | null }[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -82,6 +83,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
       const options = {
         ...(algorithm === 'forest' || algorithm === 'auto' ? {} : { l2: number(l2) }),
         folds: number(folds),
+        ...(tuneThreshold ? { threshold: 'f1' as const } : {}),
         ...(splitBy === 'time' && splitColumn !== '' ? { timeColumn: splitColumn } : {}),
         ...(splitBy === 'group' && splitColumn !== '' ? { groupColumn: splitColumn } : {}),
         ...(algorithm === 'auto' ? { timeBudget: number(budget) } : {}),
@@ -194,6 +196,17 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
             />
           </label>
         )}
+        <label>
+          <span>
+            <input
+              type="checkbox"
+              data-testid="train-threshold"
+              checked={tuneThreshold}
+              onChange={(e) => setTuneThreshold(e.target.checked)}
+            />{' '}
+            tune the decision threshold for F1 (binary)
+          </span>
+        </label>
         <label>
           Split
           <select
