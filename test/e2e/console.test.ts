@@ -174,4 +174,19 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('shap-chart').locator('.recharts-bar-rectangle').first().waitFor();
     await ui.page.screenshot({ path: `${artifacts}predict-page.png`, fullPage: true });
   });
+
+  void step('searches automatically and charts each candidate as it is scored', async () => {
+    await ui.nav('train');
+    await ui.page.getByTestId('train-dataset').selectOption('customers');
+    await ui.page.getByTestId('train-target').selectOption('label');
+    await ui.page.getByTestId('train-algorithm').selectOption('auto');
+    await ui.page.getByTestId('train-budget').fill('2');
+    await ui.page.getByTestId('train-model').fill('churn-auto');
+    await ui.page.getByTestId('train-start').click();
+    await ui.page.locator('[data-testid="train-job"][data-status="succeeded"]').waitFor({ timeout: 90_000 });
+    assert.ok((await ui.page.getByTestId('trial-chart').locator('.recharts-scatter-symbol').count()) >= 3);
+    await ui.nav('models');
+    await ui.page.getByText('churn-auto').click();
+    await ui.page.getByTestId('leaderboard').waitFor();
+  });
 });

@@ -1,5 +1,16 @@
 import { useEffect, useState } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import {
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ResponsiveContainer,
+  Scatter,
+  ScatterChart,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
 import type { DatasetSummary, DatasetVersionDetail, Task, TrainingJob } from '../../../main/contracts/api.js';
 import { useClient } from '../App.js';
 import { describeError } from '../errors.js';
@@ -25,6 +36,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const [tuneThreshold, setTuneThreshold] = useState(false);
   const [job, setJob] = useState<TrainingJob | null>(null);
   const [curve, setCurve] = useState<{ iteration: number; loss: number; validationLoss: number | null }[]>([]);
+  const [trials, setTrials] = useState<{ trial: number; algorithm: string; metric: string; value: number }[]>([]);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
@@ -57,6 +69,10 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
         setJob((j) => (j === null ? j : { ...j, status: 'running', progress: p }));
       }
       if (event.name === 'training.did-finish' && event.data.id === job.id) setJob(event.data);
+      if (event.name === 'training.trial' && event.data.jobId === job.id) {
+        const t = event.data;
+        setTrials((list) => [...list, { trial: t.trial, algorithm: t.algorithm, metric: t.metric, value: t.value }]);
+      }
     });
   }, [client, job?.id]);
 
@@ -77,6 +93,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const start = async (): Promise<void> => {
     setError(null);
     setCurve([]);
+    setTrials([]);
     try {
       const number = (text: string): number | undefined =>
         text.trim() === '' || !Number.isFinite(Number(text)) ? undefined : Number(text);
@@ -286,6 +303,31 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
                 <Line dataKey="validationLoss" name="validation loss" stroke="#2a6bb4" dot={false} isAnimationActive={false} />
               </LineChart>
             </ResponsiveContainer>
+          )}
+          {trials.length > 0 && (
+            <div data-testid="trial-chart">
+              <h4>
+                Search: {trials.length} candidates, cross-validated {trials[0]!.metric}
+              </h4>
+              <ResponsiveContainer width="100%" height={220}>
+                <ScatterChart>
+                  <CartesianGrid strokeDasharray="3 3" />
+                  <XAxis dataKey="trial" type="number" name="trial" allowDecimals={false} />
+                  <YAxis dataKey="value" type="number" name={trials[0]!.metric} domain={['auto', 'auto']} width={60} />
+                  <Tooltip />
+                  <Legend />
+                  {['gbdt', 'forest', 'linear'].map((algorithm, i) => (
+                    <Scatter
+                      key={algorithm}
+                      name={algorithm}
+                      data={trials.filter((t) => t.algorithm === algorithm)}
+                      fill={['#b4532a', '#6b8e23', '#2a6bb4'][i]}
+                      isAnimationActive={false}
+                    />
+                  ))}
+                </ScatterChart>
+              </ResponsiveContainer>
+            </div>
           )}
           {job.status === 'succeeded' && job.result !== null && (
             <div data-testid="train-result">
