@@ -29,6 +29,7 @@ Commands:
         [--folds K]   (k-fold cross-validation on the non-test rows, reported beside the test metrics)
         [--time-column COL | --group-column COL]   (split by time, or keep each group on one side)
         [--threshold f1 | --threshold cost --fp-cost X --fn-cost Y]   (binary: tune the decision threshold)
+        [--resample smote]   (classification: synthetic minority rows for the final fit)
         auto:   [--time-budget SEC] [--metric roc_auc|pr_auc|accuracy|f1|log_loss|rmse|mae|r2] [--folds K]
         linear: [--max-iterations N]
         gbdt:   [--trees N] [--learning-rate X] [--max-leaves N] [--max-depth N] [--min-child-samples N]
@@ -80,6 +81,7 @@ const options = {
   folds: { type: 'string' },
   'time-column': { type: 'string' },
   threshold: { type: 'string' },
+  resample: { type: 'string' },
   'fp-cost': { type: 'string' },
   'fn-cost': { type: 'string' },
   'group-column': { type: 'string' },
@@ -307,6 +309,7 @@ async function run(argv: string[]): Promise<number> {
         if (algorithm !== 'linear' && algorithm !== 'gbdt' && algorithm !== 'forest' && algorithm !== 'auto') {
           throw new UsageError('--algorithm must be linear, gbdt, forest or auto');
         }
+        if (flags.resample !== undefined && flags.resample !== 'smote') throw new UsageError('--resample takes smote');
         if (flags.threshold !== undefined && flags.threshold !== 'f1' && flags.threshold !== 'cost')
           throw new UsageError('--threshold takes f1 or cost');
         if (flags['class-weight'] !== undefined && flags['class-weight'] !== 'balanced')
@@ -329,6 +332,7 @@ async function run(argv: string[]): Promise<number> {
           folds: numberFlag(flags, 'folds', true),
           timeColumn: flags['time-column'],
           threshold: flags.threshold,
+          resample: flags.resample,
           falsePositiveCost: numberFlag(flags, 'fp-cost', false),
           falseNegativeCost: numberFlag(flags, 'fn-cost', false),
           groupColumn: flags['group-column'],

@@ -72,6 +72,8 @@ export const apiSchemas = {
       folds: z.number().int().min(2).max(20).optional(),
       /** Binary: tune the decision threshold on the validation rows for F1, or for the least cost of errors. */
       threshold: z.enum(['f1', 'cost']).optional(),
+      /** Classification: SMOTE synthetic minority rows for the final fit (not for cross-validation folds). */
+      resample: z.enum(['smote']).optional(),
       falsePositiveCost: z.number().min(0).optional(),
       falseNegativeCost: z.number().min(0).optional(),
       /** Split by time on this datetime or numeric column: train on the past, test on the future. */

@@ -23,6 +23,7 @@ import { bestThreshold, binaryMetrics, multiclassMetrics, regressionMetrics, roc
 import { designFromFrame, fitPreprocessor, rawInputsFromFrame, type RawInputs, type Task } from './preprocess.js';
 import { seededRandom, shuffleInPlace } from './random.js';
 import { dataChecks } from './checks.js';
+import { smote } from './smote.js';
 import { foldPairs, splitByScheme, type SplitScheme } from './split.js';
 
 export interface TrainArgs {
@@ -55,6 +56,8 @@ export interface TrainArgs {
   huberDelta?: number;
   featuresPerSplit?: number;
   sampleFraction?: number;
+  /** Classification: add synthetic minority rows (SMOTE) to the final fit's training rows. */
+  resample?: 'smote';
   /** Binary: tune the decision threshold for F1, or for the least total cost of errors. */
   threshold?: 'f1' | 'cost';
   falsePositiveCost?: number;
@@ -262,8 +265,24 @@ export class Trainer {
     if (split.train.length < 2) {
       throw new HearthError('VALIDATION_FAILED', `too few labelled rows to train (${labelled.length})`);
     }
-    const targetsOf = (rows: Int32Array): Int32Array | Float64Array =>
-      classOf === undefined ? Float64Array.from(rows, (r) => values![r]!) : Int32Array.from(rows, (r) => classOf[r]!);
+    const targetsOf = (rows: Int32Array): Int32Array | Float64Array => {
+      const classes = classOf;
+      return classes === undefined ? Float64Array.from(rows, (r) => values![r]!) : Int32Array.from(rows, (r) => classes[r]!);
+    };
+
+    // SMOTE, when asked: synthetic minority rows appended to a copy of the frame, used by the final fit only.
+    let trainFrame: Frame = frame;
+    let finalTrainRows = split.train;
+    let resampling: Record<string, unknown> | null = null;
+    if (args.resample === 'smote') {
+      if (classOf === undefined || classes === null)
+        throw new HearthError('VALIDATION_FAILED', 'SMOTE needs a classification target');
+      const augmented = smote(frame, split.train, classOf, classes.length, args.target, seed);
+      trainFrame = augmented.frame;
+      classOf = augmented.classOf;
+      finalTrainRows = Int32Array.from([...split.train, ...augmented.synthetic]);
+      resampling = { method: 'smote', added: Object.fromEntries(classes.map((c, i) => [c, augmented.added[i]!])) };
+    }
 
     // Fits the chosen learner on some rows (with optional validation rows for early stopping): used for the
     // model itself and for each cross-validation fold.
@@ -290,7 +309,7 @@ export class Trainer {
       const binnedTraining = (bins: FeatureBins[]) => ({
         task,
         classes: classes?.length ?? 0,
-        bins: binFrameRows(bins, frame, trainRows, true),
+        bins: binFrameRows(bins, trainFrame, trainRows, true),
         F: bins.length,
         binCounts: bins.map(binCount),
         categorical: bins.map((b) => b.kind === 'categorical'),
@@ -316,7 +335,7 @@ export class Trainer {
         aggregation: algorithm === 'gbdt' ? 'sum' : 'average',
       });
       if (a.algorithm === 'forest') {
-        const { features: bins, ignored } = fitBins(frame, trainRows, a.target, seed, excludedColumns(a));
+        const { features: bins, ignored } = fitBins(trainFrame, trainRows, a.target, seed, excludedColumns(a));
         const forest: ForestParams = {
           trees: a.trees ?? 100,
           maxLeaves: a.maxLeaves ?? 1024,
@@ -347,7 +366,7 @@ export class Trainer {
         };
         workerCpuMs = reply.cpuMs;
       } else if (a.algorithm === 'gbdt') {
-        const { features: bins, ignored } = fitBins(frame, trainRows, a.target, seed, excludedColumns(a));
+        const { features: bins, ignored } = fitBins(trainFrame, trainRows, a.target, seed, excludedColumns(a));
         const boost: BoostParams = {
           trees: a.trees ?? 100,
           learningRate: a.learningRate ?? 0.1,
@@ -370,7 +389,7 @@ export class Trainer {
         };
         const validation =
           validationRows.length > 0
-            ? { bins: binFrameRows(bins, frame, validationRows), targets: targetsOf(validationRows) }
+            ? { bins: binFrameRows(bins, trainFrame, validationRows), targets: targetsOf(validationRows) }
             : null;
         const reply = await this.runWorker(
           {
@@ -401,9 +420,9 @@ export class Trainer {
       } else {
         const l2 = a.l2 ?? 1e-4;
         const maxIterations = a.maxIterations ?? 300;
-        const prep = fitPreprocessor(frame, trainRows, a.target, excludedColumns(a));
-        const trainDesign = designFromFrame(prep, frame, trainRows);
-        const validationDesign = designFromFrame(prep, frame, validationRows);
+        const prep = fitPreprocessor(trainFrame, trainRows, a.target, excludedColumns(a));
+        const trainDesign = designFromFrame(prep, trainFrame, trainRows);
+        const validationDesign = designFromFrame(prep, trainFrame, validationRows);
         const reply = await this.runWorker(
           {
             seq: ++this.seq,
@@ -528,7 +547,7 @@ export class Trainer {
     );
 
     const fitStarted = performance.now();
-    const { model, params, fitReport, workerCpuMs } = await fit(split.train, split.validation, null, chosen);
+    const { model, params, fitReport, workerCpuMs } = await fit(finalTrainRows, split.validation, null, chosen);
     if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
     // Binning (for trees) and fitting: what a peer library's fit() covers.
     const fitMs = Math.round(performance.now() - fitStarted);
@@ -620,6 +639,7 @@ export class Trainer {
         ...evaluation.report,
         ...fitReport,
         decisionThreshold: thresholdReport,
+        resampling,
         leaderboard,
         search: searchReport,
         warnings,

@@ -34,6 +34,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const [splitBy, setSplitBy] = useState<'random' | 'time' | 'group'>('random');
   const [splitColumn, setSplitColumn] = useState('');
   const [tuneThreshold, setTuneThreshold] = useState(false);
+  const [useSmote, setUseSmote] = useState(false);
   const [job, setJob] = useState<TrainingJob | null>(null);
   const [curve, setCurve] = useState<{ iteration: number; loss: number; validationLoss: number | null }[]>([]);
   const [trials, setTrials] = useState<{ trial: number; algorithm: string; metric: string; value: number }[]>([]);
@@ -101,6 +102,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
         ...(algorithm === 'forest' || algorithm === 'auto' ? {} : { l2: number(l2) }),
         folds: number(folds),
         ...(tuneThreshold ? { threshold: 'f1' as const } : {}),
+        ...(useSmote ? { resample: 'smote' as const } : {}),
         ...(splitBy === 'time' && splitColumn !== '' ? { timeColumn: splitColumn } : {}),
         ...(splitBy === 'group' && splitColumn !== '' ? { groupColumn: splitColumn } : {}),
         ...(algorithm === 'auto' ? { timeBudget: number(budget) } : {}),
@@ -222,6 +224,12 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
               onChange={(e) => setTuneThreshold(e.target.checked)}
             />{' '}
             tune the decision threshold for F1 (binary)
+          </span>
+        </label>
+        <label>
+          <span>
+            <input type="checkbox" data-testid="train-smote" checked={useSmote} onChange={(e) => setUseSmote(e.target.checked)} />{' '}
+            add synthetic minority rows (SMOTE)
           </span>
         </label>
         <label>
