@@ -481,7 +481,8 @@ export class Trainer {
       const searchStarted = Date.now();
       leaderboard = [];
       let trial = 0;
-      for (const candidate of searchSpace(task, seed)) {
+      const scored: { candidate: Candidate; score: number }[] = [];
+      for (const candidate of searchSpace(seed, scored, higherIsBetter)) {
         if (trial > 0 && Date.now() - searchStarted > budgetMs) break;
         if (trial >= 200) break;
         if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
@@ -503,6 +504,7 @@ export class Trainer {
         const summary = summariseFolds(perFold).metrics[metric];
         if (summary === undefined)
           throw new HearthError('VALIDATION_FAILED', `metric "${metric}" does not apply to ${task} models`);
+        scored.push({ candidate, score: summary.mean });
         leaderboard.push({
           algorithm: candidate.algorithm,
           params: candidate,
@@ -852,45 +854,83 @@ export function defaultMetric(task: Task): string {
   return task === 'binary' ? 'roc_auc' : task === 'multiclass' ? 'log_loss' : 'rmse';
 }
 
+type Candidate = Partial<TrainArgs> & { algorithm: 'linear' | 'gbdt' | 'forest' };
+
+/** Each learner's parameters and the values the search draws from (learning rates and penalties log-spaced). */
+const searchGrid: Record<'gbdt' | 'forest' | 'linear', Record<string, readonly number[]>> = {
+  gbdt: {
+    trees: [50, 100, 200, 300],
+    learningRate: [0.02, 0.035, 0.05, 0.08, 0.12, 0.2, 0.3],
+    maxLeaves: [7, 15, 31, 63],
+    minChildSamples: [5, 10, 20, 50],
+    l2: [0, 1, 5],
+    colSubsample: [0.6, 0.8, 1],
+    rowSubsample: [0.7, 0.85, 1],
+  },
+  forest: { trees: [50, 100, 200], maxLeaves: [256, 1024, 4096], minChildSamples: [1, 2, 5] },
+  linear: { l2: [1e-5, 1e-4, 1e-3, 1e-2, 1e-1] },
+};
+
 /**
- * Candidates for the search, seeded: first each learner with its defaults, then random draws (gradient boosting
- * more often, as it usually wins on tables), log-uniform for rates and penalties.
+ * Candidates for the search, seeded. First each learner with its defaults, then ten random draws, then a
+ * tree-structured Parzen estimator (Bergstra et al., 2011) over the grid: the scored candidates are cut into the
+ * best quarter and the rest, and among 24 draws from the best quarter's value frequencies the one with the
+ * highest ratio of good to bad likelihood (per parameter, Laplace-smoothed, learner included) is tried next.
+ * `scored` is read live: the search loop appends each candidate's score before asking for the next.
  */
 export function* searchSpace(
-  task: Task,
   seed: number,
-): Generator<Partial<TrainArgs> & { algorithm: 'linear' | 'gbdt' | 'forest' }> {
+  scored: readonly { candidate: Candidate; score: number }[] = [],
+  higherIsBetter = true,
+): Generator<Candidate> {
   yield { algorithm: 'gbdt' };
   yield { algorithm: 'linear' };
   yield { algorithm: 'forest', trees: 100 };
   const random = seededRandom(seed + 31);
   const pick = <T>(options: readonly T[]): T => options[Math.floor(random() * options.length)]!;
-  const logUniform = (low: number, high: number): number => Math.exp(Math.log(low) + random() * (Math.log(high) - Math.log(low)));
-  for (;;) {
+  const randomCandidate = (): Candidate => {
     const u = random();
-    if (u < 0.6) {
-      yield {
-        algorithm: 'gbdt',
-        trees: pick([50, 100, 200, 300]),
-        learningRate: Number(logUniform(0.02, 0.3).toPrecision(3)),
-        maxLeaves: pick([7, 15, 31, 63]),
-        minChildSamples: pick([5, 10, 20, 50]),
-        l2: pick([0, 1, 5]),
-        colSubsample: pick([0.6, 0.8, 1]),
-        rowSubsample: pick([0.7, 0.85, 1]),
-      };
-    } else if (u < 0.8) {
-      yield {
-        algorithm: 'forest',
-        trees: pick([50, 100, 200]),
-        maxLeaves: pick([256, 1024, 4096]),
-        minChildSamples: pick([1, 2, 5]),
-      };
-    } else {
-      yield { algorithm: 'linear', l2: Number(logUniform(1e-5, 1e-1).toPrecision(3)) };
+    const algorithm = u < 0.6 ? 'gbdt' : u < 0.8 ? 'forest' : 'linear';
+    return { algorithm, ...Object.fromEntries(Object.entries(searchGrid[algorithm]).map(([k, values]) => [k, pick(values)])) };
+  };
+  for (let i = 0; i < 10; i++) yield randomCandidate();
+  const algorithms = ['gbdt', 'forest', 'linear'] as const;
+  for (;;) {
+    const ranked = [...scored].sort((a, b) => (higherIsBetter ? b.score - a.score : a.score - b.score));
+    const cut = Math.max(1, Math.ceil(ranked.length / 4));
+    const good = ranked.slice(0, cut).map((r) => r.candidate);
+    const bad = ranked.slice(cut).map((r) => r.candidate);
+    const likelihood = (group: Candidate[], key: string, value: unknown, choices: readonly unknown[]): number =>
+      (group.filter((c) => (c as Record<string, unknown>)[key] === value).length + 1) / (group.length + choices.length);
+    const sampleFrom = (group: Candidate[], key: string, choices: readonly unknown[]): unknown => {
+      // Draw proportionally to the smoothed frequency of each value among `group`.
+      const weights = choices.map((v) => likelihood(group, key, v, choices));
+      let u = random() * weights.reduce((s, w) => s + w, 0);
+      for (let i = 0; i < choices.length; i++) if ((u -= weights[i]!) <= 0) return choices[i];
+      return choices[choices.length - 1];
+    };
+    let best: Candidate | null = null;
+    let bestRatio = Number.NEGATIVE_INFINITY;
+    for (let draw = 0; draw < 24; draw++) {
+      const algorithm = sampleFrom(good, 'algorithm', algorithms) as Candidate['algorithm'];
+      const candidate: Candidate = { algorithm };
+      let ratio = Math.log(
+        likelihood(good, 'algorithm', algorithm, algorithms) / likelihood(bad, 'algorithm', algorithm, algorithms),
+      );
+      const sameGood = good.filter((c) => c.algorithm === algorithm);
+      const sameBad = bad.filter((c) => c.algorithm === algorithm);
+      for (const [key, values] of Object.entries(searchGrid[algorithm])) {
+        const value = sampleFrom(sameGood, key, values);
+        (candidate as Record<string, unknown>)[key] = value;
+        ratio += Math.log(likelihood(sameGood, key, value, values) / likelihood(sameBad, key, value, values));
+      }
+      if (ratio > bestRatio) {
+        bestRatio = ratio;
+        best = candidate;
+      }
     }
+    yield best ?? randomCandidate();
   }
-  void task;
 }
 
 /** Mean and (sample) standard deviation of each metric over the folds, with the per-fold values. */

@@ -5,6 +5,7 @@ import { linearMargins } from '../../main/training/preprocess.js';
 import { seededRandom } from '../../main/training/random.js';
 import { foldPairs, splitByScheme, splitRows, stratifiedFolds } from '../../main/training/split.js';
 import { fitLinear, meanLoss } from '../../workers/linear/fit-linear.js';
+import { searchSpace } from '../../main/training/trainer.js';
 
 function gaussianDesign(rows: number, columns: number, seed: number): Design {
   const random = seededRandom(seed);
@@ -169,5 +170,32 @@ describe('time and group splits', () => {
       const held = of(p.heldOut);
       for (const g of of(p.train)) assert.ok(!held.has(g));
     }
+  });
+});
+
+describe('search sampler', () => {
+  it('tries each learner first, then concentrates where the scores are good (TPE)', () => {
+    const scored: { candidate: ReturnType<typeof searchSpace> extends Generator<infer C> ? C : never; score: number }[] = [];
+    const sampler = searchSpace(3, scored, true);
+    const drawn: { algorithm: string; learningRate?: number }[] = [];
+    // A made-up objective: gradient boosting with a learning rate near 0.05 is best.
+    const score = (c: { algorithm: string; learningRate?: number }): number =>
+      c.algorithm === 'gbdt' ? 1 - Math.abs(Math.log((c.learningRate ?? 0.1) / 0.05)) : 0;
+    for (let i = 0; i < 60; i++) {
+      const candidate = sampler.next().value as { algorithm: 'gbdt' | 'forest' | 'linear'; learningRate?: number };
+      drawn.push(candidate);
+      scored.push({ candidate, score: score(candidate) });
+    }
+    assert.deepEqual(
+      drawn.slice(0, 3).map((c) => c.algorithm),
+      ['gbdt', 'linear', 'forest'],
+    );
+    const late = drawn.slice(30);
+    const gbdtShare = late.filter((c) => c.algorithm === 'gbdt').length / late.length;
+    const nearShare =
+      late.filter((c) => c.learningRate !== undefined && c.learningRate >= 0.035 && c.learningRate <= 0.08).length / late.length;
+    // Random draws give gradient boosting 60% of the time and 3 of 7 learning rates; TPE should beat both.
+    assert.ok(gbdtShare > 0.75, `gbdt share ${gbdtShare}`);
+    assert.ok(nearShare > 0.5, `near-optimal learning rates ${nearShare}`);
   });
 });
