@@ -252,7 +252,12 @@ export interface RunComparison {
       predictLatencyUs: number | null;
     }
   >;
+  /** ROC curves (binary), by run. */
   curves: Record<string, { x: number; y: number }[] | null>;
+  /** Precision–recall curves (binary), by run. */
+  prCurves: Record<string, { x: number; y: number }[] | null>;
+  /** Reliability diagrams (binary): mean predicted probability against the observed share of positives. */
+  calibration: Record<string, { predicted: number; observed: number; count: number }[] | null>;
 }
 
 /** A registered model and where its aliases point. */

@@ -4,7 +4,7 @@ import type { Task } from './preprocess.js';
 import { seededRandom } from './random.js';
 
 export interface DataWarning {
-  kind: 'leakage' | 'duplicates';
+  kind: 'leakage' | 'duplicates' | 'future';
   column?: string;
   message: string;
 }

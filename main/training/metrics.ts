@@ -261,3 +261,40 @@ export function bestThreshold(
   }
   return best;
 }
+
+/** Precision–recall curve points (x: recall, y: precision), thinned to at most `maxPoints`. */
+export function precisionRecallCurve(labels: Uint8Array, scores: Float64Array, maxPoints = 200): CurvePoint[] {
+  const { tps, fps, thresholds } = thresholdSweep(labels, scores);
+  const positives = tps[tps.length - 1] ?? 0;
+  const points: CurvePoint[] = [];
+  const step = Math.max(1, Math.ceil(tps.length / maxPoints));
+  for (let k = 0; k < tps.length; k += step) {
+    points.push({ x: positives === 0 ? 0 : tps[k]! / positives, y: tps[k]! / (tps[k]! + fps[k]!), threshold: thresholds[k]! });
+  }
+  return points;
+}
+
+/**
+ * Reliability diagram: rows grouped into ten equal-width bins of predicted probability, each with its mean
+ * prediction and the observed share of positives (a calibrated model sits on the diagonal).
+ */
+export function calibrationBins(
+  labels: Uint8Array,
+  probabilities: Float64Array,
+  bins = 10,
+): { predicted: number; observed: number; count: number }[] {
+  const sum = new Float64Array(bins);
+  const hits = new Float64Array(bins);
+  const count = new Float64Array(bins);
+  for (let i = 0; i < labels.length; i++) {
+    const p = probabilities[i]!;
+    const b = Math.min(bins - 1, Math.floor(p * bins));
+    sum[b]! += p;
+    hits[b]! += labels[i]!;
+    count[b]!++;
+  }
+  const out: { predicted: number; observed: number; count: number }[] = [];
+  for (let b = 0; b < bins; b++)
+    if (count[b]! > 0) out.push({ predicted: sum[b]! / count[b]!, observed: hits[b]! / count[b]!, count: count[b]! });
+  return out;
+}

@@ -82,6 +82,15 @@ export class Runs {
           ];
         }),
       ),
+      prCurves: Object.fromEntries(
+        details.map((d) => [d.run.id, (d.modelVersion!.report.prCurve as { x: number; y: number }[] | undefined) ?? null]),
+      ),
+      calibration: Object.fromEntries(
+        details.map((d) => [
+          d.run.id,
+          (d.modelVersion!.report.calibration as { predicted: number; observed: number; count: number }[] | undefined) ?? null,
+        ]),
+      ),
       curves: Object.fromEntries(
         details.map((d) => [d.run.id, (d.modelVersion!.report.rocCurve as { x: number; y: number }[] | undefined) ?? null]),
       ),

@@ -19,7 +19,16 @@ import type { BoostParams } from '../../workers/gbdt/boost.js';
 import type { GrownTree } from '../../workers/gbdt/tree.js';
 import type { ForestParams } from '../../workers/gbdt/forest.js';
 import { availableParallelism } from 'node:os';
-import { bestThreshold, binaryMetrics, multiclassMetrics, regressionMetrics, rocAuc, rocCurve } from './metrics.js';
+import {
+  bestThreshold,
+  binaryMetrics,
+  calibrationBins,
+  precisionRecallCurve,
+  multiclassMetrics,
+  regressionMetrics,
+  rocAuc,
+  rocCurve,
+} from './metrics.js';
 import { designFromFrame, fitPreprocessor, rawInputsFromFrame, type RawInputs, type Task } from './preprocess.js';
 import { seededRandom, shuffleInPlace } from './random.js';
 import { dataChecks } from './checks.js';
@@ -547,6 +556,19 @@ export class Trainer {
     const warnings = dataChecks(frame, args.target, task, split.train, split.test, (r) =>
       classOf === undefined ? values![r]! : classOf[r]!,
     );
+    if (scheme.kind === 'time' && split.test.length > 0) {
+      // Rows sharing a timestamp can straddle the cut: the test side then holds rows no later than training rows.
+      let latestTrain = Number.NEGATIVE_INFINITY;
+      for (const r of split.train) latestTrain = Math.max(latestTrain, scheme.times[r]!);
+      let notLater = 0;
+      for (const r of split.test) if (scheme.times[r]! <= latestTrain) notLater++;
+      if (notLater > 0) {
+        warnings.push({
+          kind: 'future',
+          message: `${notLater} test rows are not later than the latest training row in "${args.timeColumn}": the training side holds rows from their time`,
+        });
+      }
+    }
 
     const fitStarted = performance.now();
     const { model, params, fitReport, workerCpuMs } = await fit(finalTrainRows, split.validation, null, chosen);
@@ -1027,7 +1049,14 @@ function evaluate(
         pr_auc: m.pr_auc,
         log_loss: m.log_loss,
       },
-      report: { classes, positiveClass: classes?.[1], confusionMatrix: m.confusion_matrix, rocCurve: rocCurve(labels, positive) },
+      report: {
+        classes,
+        positiveClass: classes?.[1],
+        confusionMatrix: m.confusion_matrix,
+        rocCurve: rocCurve(labels, positive),
+        prCurve: precisionRecallCurve(labels, positive),
+        calibration: calibrationBins(labels, positive),
+      },
     };
   }
   const k = classes?.length ?? 0;

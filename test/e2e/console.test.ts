@@ -158,7 +158,8 @@ describe('web console in Chromium against a real hearth serve', () => {
     const comparison = ui.page.getByTestId('runs-comparison');
     await comparison.waitFor();
     assert.match((await comparison.textContent()) ?? '', /roc_auc/);
-    assert.equal(await comparison.locator('.recharts-line').count(), 2);
+    // ROC, precision–recall and calibration overlays: two runs each, plus the calibration diagonal.
+    assert.equal(await comparison.locator('.recharts-line').count(), 7);
   });
 
   void step('predicts one row from the form', async () => {

@@ -53,6 +53,26 @@ describe('time and group splits through the API', () => {
     assert.ok(!(info.report.importance as { feature: string }[]).some((f) => f.feature === 'machine'));
   });
 
+  it('warns when rows of one time land on both sides of a time split', async () => {
+    const lines = ['day,load,failed'];
+    for (let i = 0; i < 200; i++) lines.push(`${i < 100 ? '2024-01-01' : '2024-01-02'},${i % 10},${i % 3 === 0 ? 'yes' : 'no'}`);
+    await h.client.call('datasets.ingest', {
+      name: 'two-days',
+      path: writeFile(files.dir, 'two-days.csv', `${lines.join('\n')}\n`),
+    });
+    const job = await h.client.call('training.start', {
+      dataset: 'two-days',
+      target: 'failed',
+      timeColumn: 'day',
+      model: 'two-days',
+    });
+    assert.equal((await h.engine.trainer.wait(job.id)).status, 'succeeded');
+    const info = await h.client.call('models.version', { name: 'two-days' });
+    const warning = (info.report.warnings as { kind: string; message: string }[]).find((w) => w.kind === 'future');
+    assert.ok(warning !== undefined);
+    assert.match(warning.message, /^30 test rows are not later/);
+  });
+
   it('refuses a time column that is not a time', async () => {
     await assert.rejects(
       train({ timeColumn: 'machine' }),

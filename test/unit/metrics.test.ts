@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import {
   averagePrecision,
   bestThreshold,
+  calibrationBins,
+  precisionRecallCurve,
   binaryMetrics,
   multiclassMetrics,
   regressionMetrics,
@@ -73,5 +75,29 @@ describe('metrics', () => {
     close(m.rmse, Math.sqrt(0.375));
     close(m.mae, 0.5);
     close(m.r2, 1 - 1.5 / 29.1875);
+  });
+});
+
+describe('curves', () => {
+  it('precision–recall points and calibration bins, worked by hand', () => {
+    const labels = Uint8Array.from([0, 0, 1, 1]);
+    const p = Float64Array.from([0.1, 0.4, 0.35, 0.8]);
+    // Thresholds from the top: 0.8 → (recall 0.5, precision 1); 0.4 → (0.5, 0.5); 0.35 → (1, 2/3); 0.1 → (1, 0.5).
+    assert.deepEqual(
+      precisionRecallCurve(labels, p).map((c) => [c.x, Number(c.y.toFixed(4))]),
+      [
+        [0.5, 1],
+        [0.5, 0.5],
+        [1, 0.6667],
+        [1, 0.5],
+      ],
+    );
+    // Bins of width 0.1: {0.1}, {0.35}, {0.4}, {0.8}.
+    assert.deepEqual(calibrationBins(labels, p), [
+      { predicted: 0.1, observed: 0, count: 1 },
+      { predicted: 0.35, observed: 1, count: 1 },
+      { predicted: 0.4, observed: 0, count: 1 },
+      { predicted: 0.8, observed: 1, count: 1 },
+    ]);
   });
 });

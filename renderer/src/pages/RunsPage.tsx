@@ -6,6 +6,61 @@ import { describeError } from '../errors.js';
 
 const colours = ['#b4532a', '#2a6bb4', '#6b8e23', '#8e236b', '#238e86', '#8e7a23'];
 
+/** Several runs' curves in one unit-square chart. */
+function Overlay({
+  title,
+  xLabel,
+  series,
+  diagonal = false,
+}: {
+  title: string;
+  xLabel: string;
+  series: { name: string; points: { x: number; y: number }[] | null }[];
+  diagonal?: boolean;
+}) {
+  return (
+    <div>
+      <h4>{title}</h4>
+      <ResponsiveContainer width="100%" height={260}>
+        <LineChart>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="x" type="number" domain={[0, 1]} label={{ value: xLabel, position: 'insideBottom', offset: -2 }} />
+          <YAxis dataKey="y" type="number" domain={[0, 1]} width={40} />
+          <Tooltip />
+          <Legend />
+          {diagonal && (
+            <Line
+              data={[
+                { x: 0, y: 0 },
+                { x: 1, y: 1 },
+              ]}
+              dataKey="y"
+              name="perfect calibration"
+              stroke="#bbb"
+              strokeDasharray="4 4"
+              dot={false}
+              isAnimationActive={false}
+            />
+          )}
+          {series.map((s, i) =>
+            s.points === null ? null : (
+              <Line
+                key={s.name + i}
+                data={s.points}
+                dataKey="y"
+                name={s.name}
+                stroke={colours[i % colours.length]}
+                dot={diagonal}
+                isAnimationActive={false}
+              />
+            ),
+          )}
+        </LineChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
 /** Training runs as experiments: pick some, see their metrics, parameters, resources and ROC curves side by side. */
 export function RunsPage() {
   const client = useClient();
@@ -119,28 +174,27 @@ export function RunsPage() {
             </tbody>
           </table>
           {comparison.runs.some((r) => comparison.curves[r.id] !== null) && (
-            <ResponsiveContainer width="100%" height={300}>
-              <LineChart>
-                <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="x" type="number" domain={[0, 1]} />
-                <YAxis dataKey="y" type="number" domain={[0, 1]} width={40} />
-                <Tooltip />
-                <Legend />
-                {comparison.runs.map((r, i) =>
-                  comparison.curves[r.id] === null ? null : (
-                    <Line
-                      key={r.id}
-                      data={comparison.curves[r.id]!}
-                      dataKey="y"
-                      name={`ROC ${label(r.id)}`}
-                      stroke={colours[i % colours.length]}
-                      dot={false}
-                      isAnimationActive={false}
-                    />
-                  ),
-                )}
-              </LineChart>
-            </ResponsiveContainer>
+            <div className="grid" data-testid="runs-curves">
+              <Overlay
+                title="ROC curves"
+                xLabel="false positive rate"
+                series={comparison.runs.map((r) => ({ name: label(r.id), points: comparison.curves[r.id] ?? null }))}
+              />
+              <Overlay
+                title="Precision–recall curves"
+                xLabel="recall"
+                series={comparison.runs.map((r) => ({ name: label(r.id), points: comparison.prCurves[r.id] ?? null }))}
+              />
+              <Overlay
+                title="Calibration (observed share against predicted probability)"
+                xLabel="predicted probability"
+                series={comparison.runs.map((r) => ({
+                  name: label(r.id),
+                  points: comparison.calibration[r.id]?.map((b) => ({ x: b.predicted, y: b.observed })) ?? null,
+                }))}
+                diagonal
+              />
+            </div>
           )}
         </div>
       )}
