@@ -31,6 +31,7 @@ Commands:
         [--threshold f1 | --threshold cost --fp-cost X --fn-cost Y]   (binary: tune the decision threshold)
         [--resample smote]   (classification: synthetic minority rows for the final fit)
         auto:   [--time-budget SEC] [--metric roc_auc|pr_auc|accuracy|f1|log_loss|rmse|mae|r2] [--folds K]
+                [--search full|halving]
         linear: [--max-iterations N]
         gbdt:   [--trees N] [--learning-rate X] [--max-leaves N] [--max-depth N] [--min-child-samples N]
                 [--l1 X] [--row-subsample F] [--col-subsample F] [--early-stopping N] [--threads N]
@@ -86,6 +87,7 @@ const options = {
   'fn-cost': { type: 'string' },
   'group-column': { type: 'string' },
   'time-budget': { type: 'string' },
+  search: { type: 'string' },
   metric: { type: 'string' },
   'test-fraction': { type: 'string' },
   'huber-delta': { type: 'string' },
@@ -309,6 +311,8 @@ async function run(argv: string[]): Promise<number> {
         if (algorithm !== 'linear' && algorithm !== 'gbdt' && algorithm !== 'forest' && algorithm !== 'auto') {
           throw new UsageError('--algorithm must be linear, gbdt, forest or auto');
         }
+        if (flags.search !== undefined && flags.search !== 'full' && flags.search !== 'halving')
+          throw new UsageError('--search takes full or halving');
         if (flags.resample !== undefined && flags.resample !== 'smote') throw new UsageError('--resample takes smote');
         if (flags.threshold !== undefined && flags.threshold !== 'f1' && flags.threshold !== 'cost')
           throw new UsageError('--threshold takes f1 or cost');
@@ -337,6 +341,7 @@ async function run(argv: string[]): Promise<number> {
           falseNegativeCost: numberFlag(flags, 'fn-cost', false),
           groupColumn: flags['group-column'],
           timeBudget: numberFlag(flags, 'time-budget', false),
+          searchStrategy: flags.search,
           metric: flags.metric as ApiArgs<'training.start'>['metric'],
           validationFraction: numberFlag(flags, 'validation-fraction', false),
           testFraction: numberFlag(flags, 'test-fraction', false),

@@ -50,6 +50,8 @@ export const apiSchemas = {
        */
       algorithm: z.enum(['linear', 'gbdt', 'forest', 'auto']).default('linear'),
       timeBudget: z.number().min(1).max(86_400).optional(),
+      /** auto: score every candidate on all rows (full), or by successive halving over shares of the rows. */
+      searchStrategy: z.enum(['full', 'halving']).optional(),
       metric: z.enum(['roc_auc', 'pr_auc', 'accuracy', 'precision', 'recall', 'f1', 'log_loss', 'rmse', 'mae', 'r2']).optional(),
       model: name.optional(),
       seed: z.number().int().min(0).optional(),

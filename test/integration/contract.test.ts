@@ -218,6 +218,19 @@ for (const transport of ['in-process', 'http', 'ipc'] as const) {
         client.call('training.start', { dataset: 'customers', target: 'label', algorithm: 'auto', metric: 'rmse' }),
         'VALIDATION_FAILED',
       );
+      // Successive halving: nine candidates on a quarter of the rows, three on half, one on all of them.
+      const halving = await client.call('training.start', {
+        dataset: 'customers',
+        target: 'label',
+        algorithm: 'auto',
+        searchStrategy: 'halving',
+        timeBudget: 1,
+        model: 'churn-halving',
+      });
+      assert.equal((await waitForJob(client, halving.id)).status, 'succeeded');
+      const halved = await client.call('models.version', { name: 'churn-halving' });
+      assert.equal((halved.report.search as { strategy: string }).strategy, 'halving');
+      assert.equal((halved.report.leaderboard as unknown[]).length, 1);
     });
 
     it('cancels a job and leaves the registry as it was', async () => {
