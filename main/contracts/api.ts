@@ -50,7 +50,7 @@ export const apiSchemas = {
        */
       algorithm: z.enum(['linear', 'gbdt', 'forest', 'auto']).default('linear'),
       timeBudget: z.number().min(1).max(86_400).optional(),
-      /** auto: score every candidate on all rows (full), or by successive halving over shares of the rows. */
+      /** auto: every candidate on all rows (full), or successive halving over row shares (default above 100,000 rows). */
       searchStrategy: z.enum(['full', 'halving']).optional(),
       metric: z.enum(['roc_auc', 'pr_auc', 'accuracy', 'precision', 'recall', 'f1', 'log_loss', 'rmse', 'mae', 'r2']).optional(),
       model: name.optional(),

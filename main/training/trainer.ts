@@ -532,9 +532,11 @@ export class Trainer {
       };
       const better = (a: number, b: number): number => (higherIsBetter ? b - a : a - b);
       const outOfTime = (): boolean => trial > 0 && Date.now() - searchStarted > budgetMs;
+      // On large tables a single full cross-validation can eat most of a budget: halve by default there.
+      const strategy = args.searchStrategy ?? (pool.length > 100_000 ? 'halving' : 'full');
       while (!outOfTime() && trial < 200) {
         if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
-        if (args.searchStrategy !== 'halving') {
+        if (strategy === 'full') {
           const candidate = sampler.next().value as Candidate;
           trial++;
           const started = Date.now();
@@ -569,7 +571,7 @@ export class Trainer {
       leaderboard.sort((p, q) => (higherIsBetter ? q.cv_metric - p.cv_metric : p.cv_metric - q.cv_metric));
       chosen = { ...args, ...leaderboard[0]!.params };
       searchReport = {
-        strategy: args.searchStrategy ?? 'full',
+        strategy,
         metric,
         folds: folds.length,
         trials: leaderboard.length,
