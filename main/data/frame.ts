@@ -64,3 +64,23 @@ export function levelsByFrequency(column: StringColumn, rows: Int32Array): numbe
   }
   return [...counts.keys()].filter((k) => counts[k]! > 0).sort((a, b) => counts[b]! - counts[a]! || a - b);
 }
+
+/**
+ * The columns that may become features: all but the target and the excluded ones (a split's group column), which are
+ * recorded in `ignored` with the reason.
+ */
+export function candidateColumns(
+  frame: Frame,
+  target: string,
+  excluded: readonly string[],
+  ignored: { name: string; reason: string }[],
+): Column[] {
+  return frame.columns.filter((column) => {
+    if (column.name === target) return false;
+    if (excluded.includes(column.name)) {
+      ignored.push({ name: column.name, reason: "the split's group column" });
+      return false;
+    }
+    return true;
+  });
+}

@@ -1,5 +1,5 @@
 import { HearthError } from '../contracts/errors.js';
-import { levelsByFrequency, type Frame } from '../data/frame.js';
+import { candidateColumns, levelsByFrequency, type Frame } from '../data/frame.js';
 import { seededRandom } from './random.js';
 
 /** Bin 255 holds missing values in every feature; real values use bins 0..254. */
@@ -62,12 +62,7 @@ export function fitBins(
     trainRows.length <= sampleSize
       ? trainRows
       : Int32Array.from({ length: sampleSize }, () => trainRows[Math.floor(random() * trainRows.length)]!);
-  for (const column of frame.columns) {
-    if (column.name === target) continue;
-    if (excluded.includes(column.name)) {
-      ignored.push({ name: column.name, reason: "the split's group column" });
-      continue;
-    }
+  for (const column of candidateColumns(frame, target, excluded, ignored)) {
     if (column.kind === 'numeric') {
       const buffer = new Float64Array(sample.length);
       let present = 0;

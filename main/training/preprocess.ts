@@ -1,6 +1,6 @@
 import { HearthError } from '../contracts/errors.js';
 import { parseIsoDate } from '../data/column-builder.js';
-import { levelsByFrequency, type Column, type Frame } from '../data/frame.js';
+import { candidateColumns, levelsByFrequency, type Column, type Frame } from '../data/frame.js';
 
 export type Task = 'binary' | 'multiclass' | 'regression';
 
@@ -54,12 +54,7 @@ export function fitPreprocessor(
   const numeric: NumericFeature[] = [];
   const categorical: CategoricalFeature[] = [];
   const ignored: Preprocessor['ignored'] = [];
-  for (const column of frame.columns) {
-    if (column.name === target) continue;
-    if (excluded.includes(column.name)) {
-      ignored.push({ name: column.name, reason: "the split's group column" });
-      continue;
-    }
+  for (const column of candidateColumns(frame, target, excluded, ignored)) {
     if (column.kind === 'numeric') {
       if (column.type === 'datetime') {
         ignored.push({ name: column.name, reason: 'datetime columns are not used by linear models yet' });

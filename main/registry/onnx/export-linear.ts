@@ -2,6 +2,7 @@ import type { LinearModel } from '../../training/linear-model.js';
 import {
   appendLabel,
   encodeOnnxModel,
+  gatherColumn,
   hearthMetadata,
   TensorType,
   type OnnxInitializer,
@@ -76,15 +77,9 @@ export function exportLinearToOnnx(model: LinearModel, producerVersion: string):
   categorical.forEach((f, k) => {
     const width = f.categories.length + 1;
     nodes.push({
-      op: 'Gather',
-      inputs: [categoricalInput, int64(`column_${k}`, [1], [k])],
-      outputs: [`levels_${k}`],
-      attributes: { axis: { kind: 'int', value: 1 } },
-    });
-    nodes.push({
       op: 'OneHotEncoder',
       domain: 'ai.onnx.ml',
-      inputs: [`levels_${k}`],
+      inputs: [gatherColumn(nodes, initializers, categoricalInput, k)],
       outputs: [`onehot_${k}`],
       attributes: {
         cats_strings: { kind: 'strings', value: [...f.categories, missingCategory] },

@@ -3,6 +3,7 @@ import { categoricalInput, numericInput } from './export-linear.js';
 import {
   appendLabel,
   encodeOnnxModel,
+  gatherColumn,
   hearthMetadata,
   TensorType,
   type OnnxInitializer,
@@ -38,17 +39,10 @@ export function exportTreesToOnnx(model: TreeModel, producerVersion: string): Ui
   }
   if (categorical.length > 0) inputs.push({ name: categoricalInput, type: TensorType.STRING, shape: ['N', categorical.length] });
   categorical.forEach((f, k) => {
-    initializers.push({ name: `column_${k}`, type: TensorType.INT64, dims: [1], values: [k] });
-    nodes.push({
-      op: 'Gather',
-      inputs: [categoricalInput, `column_${k}`],
-      outputs: [`levels_${k}`],
-      attributes: { axis: { kind: 'int', value: 1 } },
-    });
     nodes.push({
       op: 'LabelEncoder',
       domain: 'ai.onnx.ml',
-      inputs: [`levels_${k}`],
+      inputs: [gatherColumn(nodes, initializers, categoricalInput, k)],
       outputs: [`codes_float_${k}`],
       attributes: {
         keys_strings: { kind: 'strings', value: [...f.categories, ''] },

@@ -186,3 +186,15 @@ export function appendLabel(nodes: OnnxNode[], outputs: OnnxValueInfo[], classes
   outputs.push({ name: 'label', type: TensorType.STRING, shape: ['N'] });
   outputs.push({ name: 'probabilities', type: TensorType.DOUBLE, shape: ['N', classes.length] });
 }
+
+/** Column k of a [N, m] tensor as [N, 1] (a Gather on axis 1); returns the output's name. */
+export function gatherColumn(nodes: OnnxNode[], initializers: OnnxInitializer[], input: string, k: number): string {
+  initializers.push({ name: `column_${k}`, type: TensorType.INT64, dims: [1], values: [k] });
+  nodes.push({
+    op: 'Gather',
+    inputs: [input, `column_${k}`],
+    outputs: [`levels_${k}`],
+    attributes: { axis: { kind: 'int', value: 1 } },
+  });
+  return `levels_${k}`;
+}
