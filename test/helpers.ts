@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,4 +47,28 @@ export function syntheticCsv(task: 'binary' | 'multiclass' | 'regression', rows:
     lines.push([cell(x1.toFixed(5)), cell(x2.toFixed(4)), cell(colour), cell(String(flag)), y].join(','));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Starts a process that prints one JSON document with a `url` on stdout (as `hearth serve --json` does) and
+ * resolves once that document is whole.
+ */
+export function startJsonChild(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      try {
+        resolve({ child, url: (JSON.parse(out) as { url: string }).url });
+      } catch {
+        // not a whole document yet
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${command} ${args[0] ?? ''} exited with ${code}`)));
+  });
 }

@@ -1,10 +1,11 @@
 // `npm run bench [-- ingest|predict|gbdt]`: benchmarks with their peers measured in the same run; one JSON line each.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../../main/engine/engine.js';
+import { startJsonChild } from '../helpers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const sharedBench = join(root, '..', 'shared', 'bench');
@@ -70,22 +71,6 @@ async function benchIngest(): Promise<void> {
   }
 }
 
-function startChild(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      try {
-        resolve({ child, url: (JSON.parse(out) as { url: string }).url });
-      } catch {
-        // wait for the whole document
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`exited with ${code}`)));
-  });
-}
-
 function parseWrk(output: string): { requests_per_s: number; p50_ms: number; p99_ms: number; errors: number } {
   const toMs = (value: string, unit: string): number =>
     Number(value) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 }[unit] ?? Number.NaN);
@@ -120,13 +105,13 @@ async function benchPredict(): Promise<void> {
     const done = await engine.trainer.wait(job.id);
     engine.close();
     if (done.status !== 'succeeded') throw new Error(`training failed: ${done.error?.message}`);
-    const hearth = await startChild(
+    const hearth = await startJsonChild(
       process.execPath,
       [join(root, 'bin', 'hearth.js'), 'serve', '--port', '0', '--json', '--data-dir', dataDir],
       { HEARTH_TOKEN: token },
     );
     children.push(hearth.child);
-    const bare = await startChild(process.execPath, [join(root, 'dist', 'test', 'bench', 'bare-fastify.js')], {});
+    const bare = await startJsonChild(process.execPath, [join(root, 'dist', 'test', 'bench', 'bare-fastify.js')], {});
     children.push(bare.child);
     const row = {
       'Airport Name': 'DALLAS/FORT WORTH INTL ARPT',

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
+import { startJsonChild, syntheticCsv, tempDir, writeFile } from '../helpers.js';
 
 const bin = fileURLToPath(new URL('../../../bin/hearth.js', import.meta.url));
 const artifacts = fileURLToPath(new URL('../../../test-results/', import.meta.url));
@@ -36,21 +36,8 @@ class ConsolePage {
 }
 
 function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--json', '--data-dir', dataDir], {
-    env: { ...process.env, HEARTH_TOKEN: token },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      try {
-        resolve({ child, url: (JSON.parse(out) as { url: string }).url });
-      } catch {
-        // not a whole document yet
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`hearth serve exited with ${code}`)));
+  return startJsonChild(process.execPath, [bin, 'serve', '--port', '0', '--json', '--data-dir', dataDir], {
+    HEARTH_TOKEN: token,
   });
 }
 
