@@ -2,6 +2,8 @@ import type { SerializedError } from '../main/contracts/errors.js';
 import type { Design, Task } from '../main/training/preprocess.js';
 import type { BoostInput, BoostParams, BoostResult } from './gbdt/boost.js';
 import type { ForestParams, ForestResult } from './gbdt/forest.js';
+import type { BackendChoice, BackendName } from './mlp/backend.js';
+import type { MlpParams, MlpResult } from './mlp/fit-mlp.js';
 
 /** Messages between the engine and a training worker. Every message carries the request's sequence number. */
 export interface FitLinearRequest {
@@ -35,12 +37,28 @@ export interface FitForestRequest extends Omit<BoostInput, 'validation'> {
   cancel: SharedArrayBuffer;
 }
 
-export type WorkerRequest = FitLinearRequest | FitGbdtRequest | FitForestRequest;
+/** A multilayer perceptron on the best TensorFlow.js back end that loads (or the one pinned by `backend`). */
+export interface FitMlpRequest {
+  seq: number;
+  type: 'fit-mlp';
+  task: Task;
+  classes: number;
+  train: Design;
+  trainTargets: Int32Array | Float64Array;
+  validation: Design | null;
+  validationTargets: Int32Array | Float64Array | null;
+  params: MlpParams;
+  backend: BackendName | null;
+  cancel: SharedArrayBuffer;
+}
+
+export type WorkerRequest = FitLinearRequest | FitGbdtRequest | FitForestRequest | FitMlpRequest;
 
 export type WorkerReply =
   | { seq: number; type: 'progress'; iteration: number; maxIterations: number; loss: number; validationLoss: number | null }
   | { seq: number; type: 'trees'; result: BoostResult; cpuMs: number }
   | { seq: number; type: 'forest'; result: ForestResult; cpuMs: number }
+  | { seq: number; type: 'mlp'; result: MlpResult; backend: BackendChoice; cpuMs: number }
   | {
       seq: number;
       type: 'result';

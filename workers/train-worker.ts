@@ -3,7 +3,47 @@ import { HearthError, serializeError, missingCase } from '../main/contracts/erro
 import { fitBoosting } from './gbdt/boost.js';
 import { fitForest } from './gbdt/forest.js';
 import { fitLinear } from './linear/fit-linear.js';
-import type { WorkerReply, WorkerRequest } from './protocol.js';
+import type { FitMlpRequest, WorkerReply, WorkerRequest } from './protocol.js';
+
+/** TensorFlow.js is loaded only by workers that fit an MLP: tree and linear fits do not pay its start-up. */
+async function fitMlpRequest(request: FitMlpRequest): Promise<void> {
+  const started = process.cpuUsage();
+  try {
+    const [{ selectBackend }, { fitMlp, denseFromDesign }] = await Promise.all([
+      import('./mlp/backend.js'),
+      import('./mlp/fit-mlp.js'),
+    ]);
+    const backend = await selectBackend(undefined, request.backend ?? undefined);
+    const cancel = new Int32Array(request.cancel);
+    const result = fitMlp(
+      {
+        task: request.task,
+        classes: request.classes,
+        train: denseFromDesign(request.train),
+        trainTargets: request.trainTargets,
+        validation: request.validation === null ? null : denseFromDesign(request.validation),
+        validationTargets: request.validationTargets,
+      },
+      request.params,
+      (epoch, loss, validationLoss) =>
+        reply({
+          seq: request.seq,
+          type: 'progress',
+          iteration: epoch,
+          maxIterations: request.params.epochs,
+          loss,
+          validationLoss,
+        }),
+      () => {
+        if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
+      },
+    );
+    const cpu = process.cpuUsage(started);
+    reply({ seq: request.seq, type: 'mlp', result, backend, cpuMs: (cpu.user + cpu.system) / 1000 });
+  } catch (error) {
+    reply({ seq: request.seq, type: 'error', error: serializeError(error) });
+  }
+}
 
 /** Training worker: runs one fit at a time off the engine's event loop and streams progress back. */
 const port = parentPort;
@@ -14,6 +54,10 @@ function reply(message: WorkerReply): void {
 }
 
 port.on('message', (request: WorkerRequest) => {
+  if (request.type === 'fit-mlp') {
+    void fitMlpRequest(request);
+    return;
+  }
   const started = process.cpuUsage();
   try {
     switch (request.type) {

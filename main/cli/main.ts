@@ -23,7 +23,7 @@ Commands:
   serve [--host H] [--port P]         serve the API, the web console and REST predictions
   ingest FILE --dataset NAME          read a CSV file as the next version of a dataset
   datasets list | show NAME[@V]       list datasets, or show one version's schema and profile
-  train --dataset NAME[@V] --target COL [--task binary|multiclass|regression] [--algorithm linear|gbdt|forest|auto]
+  train --dataset NAME[@V] --target COL [--task binary|multiclass|regression] [--algorithm linear|gbdt|forest|mlp|auto]
         [--model NAME] [--seed N] [--l2 X] [--class-weight balanced]
         [--validation-fraction F] [--test-fraction F]   (held-out shares, 0.15 each by default)
         [--folds K]   (k-fold cross-validation on the non-test rows, reported beside the test metrics)
@@ -37,6 +37,8 @@ Commands:
                 [--l1 X] [--row-subsample F] [--col-subsample F] [--early-stopping N] [--threads N]
                 [--huber-delta X]  (regression with the Huber loss)
         forest: [--trees N] [--max-leaves N] [--max-depth N] [--min-child-samples N] [--features-per-split N]
+        mlp:    [--hidden-layers 64,32] [--epochs N] [--batch-size N] [--learning-rate X] [--dropout F] [--l2 X]
+                [--backend tensorflow-gpu|tensorflow|wasm|cpu]   (default: the first of these that loads)
   evaluate --model NAME[@V] FILE      metrics of a model on a labelled file
   predict --model NAME[@V] FILE [--out FILE]
   models list | promote NAME VERSION | rollback NAME | report NAME[@V] [--out FILE]
@@ -91,6 +93,11 @@ const options = {
   metric: { type: 'string' },
   'test-fraction': { type: 'string' },
   'huber-delta': { type: 'string' },
+  'hidden-layers': { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  dropout: { type: 'string' },
+  backend: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 type Flags = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string };
@@ -307,10 +314,11 @@ async function run(argv: string[]): Promise<number> {
         const task = flags.task;
         if (task !== undefined && !['binary', 'multiclass', 'regression'].includes(task))
           throw new UsageError('--task must be binary, multiclass or regression');
-        const algorithm = flags.algorithm ?? 'linear';
-        if (algorithm !== 'linear' && algorithm !== 'gbdt' && algorithm !== 'forest' && algorithm !== 'auto') {
-          throw new UsageError('--algorithm must be linear, gbdt, forest or auto');
-        }
+        const algorithm = (['linear', 'gbdt', 'forest', 'mlp', 'auto'] as const).find((a) => a === (flags.algorithm ?? 'linear'));
+        if (algorithm === undefined) throw new UsageError('--algorithm must be linear, gbdt, forest, mlp or auto');
+        const hiddenLayers = flags['hidden-layers']?.split(',').map(Number);
+        if (hiddenLayers !== undefined && hiddenLayers.some((u) => !Number.isInteger(u) || u < 1))
+          throw new UsageError('--hidden-layers takes positive integers separated by commas, such as 64,32');
         if (flags.search !== undefined && flags.search !== 'full' && flags.search !== 'halving')
           throw new UsageError('--search takes full or halving');
         if (flags.resample !== undefined && flags.resample !== 'smote') throw new UsageError('--resample takes smote');
@@ -346,6 +354,11 @@ async function run(argv: string[]): Promise<number> {
           validationFraction: numberFlag(flags, 'validation-fraction', false),
           testFraction: numberFlag(flags, 'test-fraction', false),
           huberDelta: numberFlag(flags, 'huber-delta', false),
+          hiddenLayers,
+          epochs: numberFlag(flags, 'epochs', true),
+          batchSize: numberFlag(flags, 'batch-size', true),
+          dropout: numberFlag(flags, 'dropout', false),
+          backend: flags.backend as ApiArgs<'training.start'>['backend'],
           classWeight: flags['class-weight'],
           datasetVersion,
           task: task as Task | undefined,
@@ -378,6 +391,7 @@ async function run(argv: string[]): Promise<number> {
             peak_rss_mb: info.report.peakRssMb,
             trees: info.report.trees ?? null,
             best_round: info.report.bestRound ?? null,
+            backend: info.report.backend ?? null,
             validation_curve: job.history.map((h) => ({
               iteration: h.iteration,
               loss: h.loss,

@@ -46,9 +46,9 @@ export const apiSchemas = {
       task: task.optional(),
       /**
        * linear: linear / logistic regression with L2; gbdt: gradient-boosted trees; forest: random forest;
-       * auto: search all three by cross-validation within timeBudget seconds.
+       * mlp: a neural net (TensorFlow.js); auto: search them all by cross-validation within timeBudget seconds.
        */
-      algorithm: z.enum(['linear', 'gbdt', 'forest', 'auto']).default('linear'),
+      algorithm: z.enum(['linear', 'gbdt', 'forest', 'mlp', 'auto']).default('linear'),
       timeBudget: z.number().min(1).max(86_400).optional(),
       /** auto: every candidate on all rows (full), or successive halving over row shares (default above 100,000 rows). */
       searchStrategy: z.enum(['full', 'halving']).optional(),
@@ -71,6 +71,13 @@ export const apiSchemas = {
       classWeight: z.enum(['balanced']).optional(),
       huberDelta: z.number().gt(0).optional(),
       featuresPerSplit: z.number().int().min(1).optional(),
+      /** MLP: units per hidden layer (default [64, 32]). */
+      hiddenLayers: z.array(z.number().int().min(1).max(4096)).min(1).max(8).optional(),
+      epochs: z.number().int().min(1).max(10_000).optional(),
+      batchSize: z.number().int().min(1).max(65_536).optional(),
+      dropout: z.number().min(0).lt(1).optional(),
+      /** MLP: pin a TensorFlow.js back end instead of the first that loads (tensorflow-gpu, tensorflow, wasm, cpu). */
+      backend: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
       folds: z.number().int().min(2).max(20).optional(),
       /** Binary: tune the decision threshold on the validation rows for F1, or for the least cost of errors. */
       threshold: z.enum(['f1', 'cost']).optional(),

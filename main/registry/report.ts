@@ -139,6 +139,9 @@ export function modelReportHtml(model: ModelVersionInfo, data: DatasetVersionDet
     `<h2>Resources and lineage</h2>${table([
       ['training wall time', `${number((r.durationMs as number) / 1000)} s (fit ${number(r.fitMs ?? Number.NaN)} ms)`],
       ['worker CPU', `${number((r.workerCpuMs as number) / 1000)} s`],
+      ...(r.backend === undefined
+        ? []
+        : [['TensorFlow.js back end', escape((r.backend as { name: string }).name)] as [string, string]]),
       ['peak memory', `${number(r.peakRssMb)} MB`],
       ['model size', `${number(r.modelBytes)} bytes`],
       ['single-row latency (ONNX Runtime)', `${number(r.predictLatencyUs)} µs`],

@@ -3,7 +3,7 @@ import type { Prediction } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import type { PredictionMatrix } from '../training/linear-model.js';
-import { categoricalInput, numericInput } from '../registry/onnx/export-linear.js';
+import { categoricalInput, numericInput } from '../registry/onnx/design-graph.js';
 import { parseStoredModel, type StoredModel } from '../training/model.js';
 import type { RawInputs } from '../training/preprocess.js';
 import { createSession, loadOrt, type LoadedSession } from './onnx-runtime.js';

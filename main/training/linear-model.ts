@@ -23,10 +23,22 @@ export type PredictionMatrix =
 
 export function predictLinearDesign(model: LinearModel, design: Design): PredictionMatrix {
   const margins = linearMargins(design, Float64Array.from(model.weights), Float64Array.from(model.intercepts), model.outputs);
-  const n = design.rows;
-  if (model.task === 'regression') return { kind: 'regression', values: margins };
-  const classes = model.classes ?? [];
-  if (model.task === 'binary') {
+  return predictionFromMargins(model.task, model.classes ?? [], margins, design.rows, model.outputs);
+}
+
+/**
+ * Margins (n × k, row-major) to predictions: the value itself (regression), a sigmoid over one margin (binary) or a
+ * softmax over k (multiclass). Shared by every model whose last step is linear.
+ */
+export function predictionFromMargins(
+  task: Task,
+  classes: string[],
+  margins: Float64Array,
+  n: number,
+  k: number,
+): PredictionMatrix {
+  if (task === 'regression') return { kind: 'regression', values: margins };
+  if (task === 'binary') {
     const probabilities = new Float64Array(n * 2);
     for (let i = 0; i < n; i++) {
       const p = 1 / (1 + Math.exp(-margins[i]!));
@@ -35,7 +47,6 @@ export function predictLinearDesign(model: LinearModel, design: Design): Predict
     }
     return { kind: 'classification', classes, probabilities };
   }
-  const k = model.outputs;
   const probabilities = new Float64Array(n * k);
   for (let i = 0; i < n; i++) {
     let max = Number.NEGATIVE_INFINITY;

@@ -1,16 +1,20 @@
 import { HearthError } from '../contracts/errors.js';
 import { exportLinearToOnnx } from '../registry/onnx/export-linear.js';
+import { exportMlpToOnnx } from '../registry/onnx/export-mlp.js';
 import { exportTreesToOnnx } from '../registry/onnx/export-trees.js';
 import { predictLinear, type LinearModel, type PredictionMatrix } from './linear-model.js';
+import { predictMlp, type MlpModel } from './mlp-model.js';
 import type { InputFeature, RawInputs } from './preprocess.js';
 import { predictTrees, type TreeModel } from './tree-model.js';
 
 /** Every kind of model Hearth stores. */
-export type StoredModel = LinearModel | TreeModel;
+export type StoredModel = LinearModel | TreeModel | MlpModel;
+
+const formats = new Set(['hearth.linear/1', 'hearth.trees/1', 'hearth.mlp/1']);
 
 export function parseStoredModel(json: string): StoredModel {
   const model = JSON.parse(json) as StoredModel;
-  if (model.format !== 'hearth.linear/1' && model.format !== 'hearth.trees/1') {
+  if (!formats.has(model.format)) {
     throw new HearthError('INTERNAL', `unknown model format ${String((model as { format?: unknown }).format)}`);
   }
   return model;
@@ -18,18 +22,30 @@ export function parseStoredModel(json: string): StoredModel {
 
 /** The model's inputs, in the order its ONNX graph takes them. */
 export function modelInputs(model: StoredModel): InputFeature[] {
-  return model.format === 'hearth.linear/1' ? model.preprocessor.features : model.features;
+  return model.format === 'hearth.trees/1' ? model.features : model.preprocessor.features;
 }
 
 /** The TypeScript predictor: what the ONNX graph must reproduce. */
 export function predictModel(model: StoredModel, raw: RawInputs): PredictionMatrix {
-  return model.format === 'hearth.linear/1' ? predictLinear(model, raw) : predictTrees(model, raw);
+  switch (model.format) {
+    case 'hearth.linear/1':
+      return predictLinear(model, raw);
+    case 'hearth.trees/1':
+      return predictTrees(model, raw);
+    case 'hearth.mlp/1':
+      return predictMlp(model, raw);
+  }
 }
 
 export function exportModelToOnnx(model: StoredModel, producerVersion: string): Uint8Array {
-  return model.format === 'hearth.linear/1'
-    ? exportLinearToOnnx(model, producerVersion)
-    : exportTreesToOnnx(model, producerVersion);
+  switch (model.format) {
+    case 'hearth.linear/1':
+      return exportLinearToOnnx(model, producerVersion);
+    case 'hearth.trees/1':
+      return exportTreesToOnnx(model, producerVersion);
+    case 'hearth.mlp/1':
+      return exportMlpToOnnx(model, producerVersion);
+  }
 }
 
 /** The ONNX input schema: one [N, 1] tensor per feature. */

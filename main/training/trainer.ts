@@ -33,6 +33,8 @@ import { designFromFrame, fitPreprocessor, rawInputsFromFrame, type RawInputs, t
 import { seededRandom, shuffleInPlace } from './random.js';
 import { dataChecks } from './checks.js';
 import { smote } from './smote.js';
+import type { BackendName } from '../../workers/mlp/backend.js';
+import type { MlpParams } from '../../workers/mlp/fit-mlp.js';
 import { foldPairs, splitByScheme, type FoldPair, type SplitScheme } from './split.js';
 
 export interface TrainArgs {
@@ -41,7 +43,7 @@ export interface TrainArgs {
   target: string;
   task?: Task;
   /** auto: search the learners and their parameters by cross-validation within `timeBudget` seconds. */
-  algorithm: 'linear' | 'gbdt' | 'forest' | 'auto';
+  algorithm: 'linear' | 'gbdt' | 'forest' | 'mlp' | 'auto';
   timeBudget?: number;
   /** How the search spends its budget: every candidate on all rows, or successive halving over row shares. */
   searchStrategy?: 'full' | 'halving';
@@ -66,6 +68,12 @@ export interface TrainArgs {
   classWeight?: 'balanced';
   huberDelta?: number;
   featuresPerSplit?: number;
+  /** MLP: units per hidden layer, the most epochs, rows per mini-batch, dropout rate, and a pinned tfjs back end. */
+  hiddenLayers?: number[];
+  epochs?: number;
+  batchSize?: number;
+  dropout?: number;
+  backend?: BackendName;
   sampleFraction?: number;
   /** Classification: add synthetic minority rows (SMOTE) to the final fit's training rows. */
   resample?: 'smote';
@@ -428,6 +436,63 @@ export class Trainer {
           features: model.features.map((f) => ({ name: f.name, kind: f.kind })),
         };
         workerCpuMs = reply.cpuMs;
+      } else if (a.algorithm === 'mlp') {
+        const prep = fitPreprocessor(trainFrame, trainRows, a.target, excludedColumns(a));
+        const mlp: MlpParams = {
+          hiddenLayers: a.hiddenLayers ?? [64, 32],
+          learningRate: a.learningRate ?? 1e-3,
+          epochs: a.epochs ?? 100,
+          // Larger batches on large tables: tfjs' cost per step is mostly fixed overhead.
+          batchSize: a.batchSize ?? (trainRows.length > 50_000 ? 1024 : 256),
+          l2: a.l2 ?? 1e-5,
+          dropout: a.dropout ?? 0,
+          patience: 10,
+          seed,
+          classWeights,
+        };
+        const reply = await this.runWorker(
+          {
+            seq: ++this.seq,
+            type: 'fit-mlp',
+            task,
+            classes: classes?.length ?? 0,
+            train: designFromFrame(prep, trainFrame, trainRows),
+            trainTargets: targetsOf(trainRows),
+            validation: validationRows.length > 0 ? designFromFrame(prep, trainFrame, validationRows) : null,
+            validationTargets: validationRows.length > 0 ? targetsOf(validationRows) : null,
+            params: mlp,
+            backend: a.backend ?? null,
+            cancel: cancel.buffer as SharedArrayBuffer,
+          },
+          job,
+          label,
+        );
+        if (reply.type !== 'mlp') throw new HearthError('INTERNAL', 'unexpected worker reply');
+        model = {
+          format: 'hearth.mlp/1',
+          task,
+          target: a.target,
+          classes,
+          preprocessor: prep,
+          layers: reply.result.layers.map((layer) => ({
+            inputs: layer.inputs,
+            outputs: layer.outputs,
+            weights: Array.from(layer.weights),
+            bias: Array.from(layer.bias),
+            activation: layer.activation,
+          })),
+          backend: reply.backend.name,
+        };
+        const { seed: _seed, classWeights: _weights, ...reported } = mlp;
+        params = { ...reported, seed, classWeight: a.classWeight ?? null, validationFraction, testFraction };
+        fitReport = {
+          backend: reply.backend,
+          epochs: reply.result.epochs,
+          bestEpoch: reply.result.bestEpoch,
+          ignoredColumns: prep.ignored,
+          features: prep.features.map((f) => ({ name: f.name, kind: f.kind })),
+        };
+        workerCpuMs = reply.cpuMs;
       } else {
         const l2 = a.l2 ?? 1e-4;
         const maxIterations = a.maxIterations ?? 300;
@@ -756,7 +821,7 @@ export class Trainer {
     job: TrainingJob,
     /** Set for cross-validation folds: their progress is reported under this label and kept out of the history. */
     label: string | null = null,
-  ): Promise<Extract<WorkerReply, { type: 'result' | 'trees' | 'forest' }>> {
+  ): Promise<Extract<WorkerReply, { type: 'result' | 'trees' | 'forest' | 'mlp' }>> {
     return new Promise((resolve, reject) => {
       const worker = new Worker(new URL('../../workers/train-worker.js', import.meta.url));
       const finish = (action: () => void): void => {
@@ -904,7 +969,7 @@ function splitScheme(frame: Frame, args: TrainArgs, classOf: Int32Array | undefi
 /** One searched candidate: its learner and parameters, and its cross-validated score. */
 export interface LeaderboardEntry {
   algorithm: string;
-  params: Partial<TrainArgs> & { algorithm: 'linear' | 'gbdt' | 'forest' };
+  params: Partial<TrainArgs> & { algorithm: 'linear' | 'gbdt' | 'forest' | 'mlp' };
   cv_metric: number;
   cv_std: number;
   fit_s: number;
@@ -922,10 +987,11 @@ export function defaultMetric(task: Task): string {
   return task === 'binary' ? 'roc_auc' : task === 'multiclass' ? 'log_loss' : 'rmse';
 }
 
-type Candidate = Partial<TrainArgs> & { algorithm: 'linear' | 'gbdt' | 'forest' };
+type Learner = 'linear' | 'gbdt' | 'forest' | 'mlp';
+type Candidate = Partial<TrainArgs> & { algorithm: Learner };
 
 /** Each learner's parameters and the values the search draws from (learning rates and penalties log-spaced). */
-const searchGrid: Record<'gbdt' | 'forest' | 'linear', Record<string, readonly number[]>> = {
+const searchGrid: Record<Learner, Record<string, readonly unknown[]>> = {
   gbdt: {
     trees: [50, 100, 200, 300],
     learningRate: [0.02, 0.035, 0.05, 0.08, 0.12, 0.2, 0.3],
@@ -937,6 +1003,13 @@ const searchGrid: Record<'gbdt' | 'forest' | 'linear', Record<string, readonly n
   },
   forest: { trees: [50, 100, 200], maxLeaves: [256, 1024, 4096], minChildSamples: [1, 2, 5] },
   linear: { l2: [1e-5, 1e-4, 1e-3, 1e-2, 1e-1] },
+  mlp: {
+    hiddenLayers: [[32], [64, 32], [128, 64], [256, 128]],
+    learningRate: [3e-4, 1e-3, 3e-3],
+    dropout: [0, 0.1, 0.2],
+    l2: [0, 1e-5, 1e-4],
+    batchSize: [128, 256, 512],
+  },
 };
 
 /**
@@ -954,15 +1027,16 @@ export function* searchSpace(
   yield { algorithm: 'gbdt' };
   yield { algorithm: 'linear' };
   yield { algorithm: 'forest', trees: 100 };
+  yield { algorithm: 'mlp' };
   const random = seededRandom(seed + 31);
   const pick = <T>(options: readonly T[]): T => options[Math.floor(random() * options.length)]!;
   const randomCandidate = (): Candidate => {
     const u = random();
-    const algorithm = u < 0.6 ? 'gbdt' : u < 0.8 ? 'forest' : 'linear';
+    const algorithm = u < 0.5 ? 'gbdt' : u < 0.7 ? 'forest' : u < 0.85 ? 'mlp' : 'linear';
     return { algorithm, ...Object.fromEntries(Object.entries(searchGrid[algorithm]).map(([k, values]) => [k, pick(values)])) };
   };
   for (let i = 0; i < 10; i++) yield randomCandidate();
-  const algorithms = ['gbdt', 'forest', 'linear'] as const;
+  const algorithms = ['gbdt', 'forest', 'linear', 'mlp'] as const;
   for (;;) {
     const ranked = [...scored].sort((a, b) => (higherIsBetter ? b.score - a.score : a.score - b.score));
     const cut = Math.max(1, Math.ceil(ranked.length / 4));

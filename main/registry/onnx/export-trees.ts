@@ -1,5 +1,5 @@
 import { minimumTotal, type TreeModel } from '../../training/tree-model.js';
-import { categoricalInput, numericInput } from './export-linear.js';
+import { categoricalInput, numericInput } from './design-graph.js';
 import {
   appendLabel,
   encodeOnnxModel,

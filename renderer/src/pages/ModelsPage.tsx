@@ -113,6 +113,9 @@ export function ModelsPage() {
         importance?: { feature: string; gain: number; splits: number }[];
         permutationImportance?: { feature: string; increase: number }[];
         oobScore?: { metric: string; value: number; rows: number };
+        backend?: { name: string; simd: boolean | null; skipped: { name: string; reason: string }[] };
+        epochs?: number;
+        bestEpoch?: number;
         crossValidation?: { folds: number; metrics: Record<string, { mean: number; std: number }> } | null;
         warnings?: { kind: string; message: string }[];
         leaderboard?:
@@ -316,6 +319,16 @@ export function ModelsPage() {
                 <p className="muted" data-testid="decision-threshold">
                   Decision threshold {report.decisionThreshold.threshold.toFixed(3)} (tuned for F1 on the{' '}
                   {report.decisionThreshold.tunedOn} rows); the metrics above use it.
+                </p>
+              )}
+              {report?.backend !== undefined && (
+                <p className="muted" data-testid="mlp-backend">
+                  Trained on the TensorFlow.js <strong>{report.backend.name}</strong> back end
+                  {report.backend.simd === true ? ' (SIMD)' : ''}
+                  {report.backend.skipped.length > 0
+                    ? `; not available: ${report.backend.skipped.map((b) => b.name).join(', ')}`
+                    : ''}
+                  {report.epochs !== undefined ? `; ${report.epochs} epochs, best ${report.bestEpoch ?? '?'}` : ''}
                 </p>
               )}
               {report?.oobScore !== undefined && (

@@ -15,6 +15,8 @@ import type { DatasetSummary, DatasetVersionDetail, Task, TrainingJob } from '..
 import { useClient } from '../App.js';
 import { describeError } from '../errors.js';
 
+type Algorithm = 'linear' | 'gbdt' | 'forest' | 'mlp' | 'auto';
+
 export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const client = useClient();
   const [datasets, setDatasets] = useState<DatasetSummary[]>([]);
@@ -23,8 +25,10 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const [target, setTarget] = useState('');
   const [task, setTask] = useState<Task | ''>('');
   const [model, setModel] = useState('');
-  const [algorithm, setAlgorithm] = useState<'linear' | 'gbdt' | 'forest' | 'auto'>('gbdt');
+  const [algorithm, setAlgorithm] = useState<Algorithm>('gbdt');
   const [l2, setL2] = useState('');
+  const [hiddenLayers, setHiddenLayers] = useState('64,32');
+  const [epochs, setEpochs] = useState('100');
   const [trees, setTrees] = useState('100');
   const [learningRate, setLearningRate] = useState('0.1');
   const [maxLeaves, setMaxLeaves] = useState('');
@@ -106,9 +110,18 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
         ...(splitBy === 'time' && splitColumn !== '' ? { timeColumn: splitColumn } : {}),
         ...(splitBy === 'group' && splitColumn !== '' ? { groupColumn: splitColumn } : {}),
         ...(algorithm === 'auto' ? { timeBudget: number(budget) } : {}),
-        ...(algorithm === 'linear' || algorithm === 'auto' ? {} : { trees: number(trees), maxLeaves: number(maxLeaves) }),
+        ...(algorithm === 'gbdt' || algorithm === 'forest' ? { trees: number(trees), maxLeaves: number(maxLeaves) } : {}),
         ...(algorithm === 'gbdt' ? { learningRate: number(learningRate) } : {}),
-        ...(algorithm === 'gbdt' && balanced ? { classWeight: 'balanced' as const } : {}),
+        ...(algorithm === 'mlp'
+          ? {
+              hiddenLayers: hiddenLayers
+                .split(',')
+                .map((u) => Number(u.trim()))
+                .filter((u) => Number.isInteger(u) && u > 0),
+              epochs: number(epochs),
+            }
+          : {}),
+        ...((algorithm === 'gbdt' || algorithm === 'mlp') && balanced ? { classWeight: 'balanced' as const } : {}),
       };
       setJob(
         await client.call('training.start', {
@@ -161,17 +174,31 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
         </label>
         <label>
           Algorithm
-          <select
-            data-testid="train-algorithm"
-            value={algorithm}
-            onChange={(e) => setAlgorithm(e.target.value as 'linear' | 'gbdt' | 'forest' | 'auto')}
-          >
+          <select data-testid="train-algorithm" value={algorithm} onChange={(e) => setAlgorithm(e.target.value as Algorithm)}>
             <option value="gbdt">gradient-boosted trees</option>
             <option value="auto">automatic (search all, cross-validated)</option>
             <option value="forest">random forest</option>
             <option value="linear">linear / logistic (L2)</option>
+            <option value="mlp">neural net (MLP, TensorFlow.js)</option>
           </select>
         </label>
+        {algorithm === 'mlp' && (
+          <>
+            <label>
+              Hidden layers{' '}
+              <input data-testid="train-hidden-layers" value={hiddenLayers} onChange={(e) => setHiddenLayers(e.target.value)} />
+            </label>
+            <label>
+              Most epochs <input value={epochs} onChange={(e) => setEpochs(e.target.value)} />
+            </label>
+            <label>
+              <span>
+                <input type="checkbox" checked={balanced} onChange={(e) => setBalanced(e.target.checked)} /> balanced class
+                weights
+              </span>
+            </label>
+          </>
+        )}
         {algorithm === 'auto' && (
           <label>
             Time budget (seconds) <input data-testid="train-budget" value={budget} onChange={(e) => setBudget(e.target.value)} />
@@ -205,13 +232,15 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
             </label>
           </>
         )}
-        {(algorithm === 'linear' || algorithm === 'gbdt') && (
+        {(algorithm === 'linear' || algorithm === 'gbdt' || algorithm === 'mlp') && (
           <label>
             L2 penalty{' '}
             <input
               value={l2}
               onChange={(e) => setL2(e.target.value)}
-              placeholder={algorithm === 'gbdt' ? '1 (on leaf values)' : '0.0001 (on weights)'}
+              placeholder={
+                algorithm === 'gbdt' ? '1 (on leaf values)' : algorithm === 'mlp' ? '0.00001 (on weights)' : '0.0001 (on weights)'
+              }
             />
           </label>
         )}
@@ -324,12 +353,12 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
                   <YAxis dataKey="value" type="number" name={trials[0]!.metric} domain={['auto', 'auto']} width={60} />
                   <Tooltip />
                   <Legend />
-                  {['gbdt', 'forest', 'linear'].map((algorithm, i) => (
+                  {['gbdt', 'forest', 'linear', 'mlp', 'ensemble'].map((algorithm, i) => (
                     <Scatter
                       key={algorithm}
                       name={algorithm}
                       data={trials.filter((t) => t.algorithm === algorithm)}
-                      fill={['#b4532a', '#6b8e23', '#2a6bb4'][i]}
+                      fill={['#b4532a', '#6b8e23', '#2a6bb4', '#8a3ab4', '#333333'][i]}
                       isAnimationActive={false}
                     />
                   ))}

@@ -1,0 +1,98 @@
+import type { MlpModel } from '../../training/mlp-model.js';
+import { appendDesign, designRows } from './design-graph.js';
+import {
+  appendLabel,
+  encodeOnnxModel,
+  hearthMetadata,
+  TensorType,
+  type OnnxInitializer,
+  type OnnxNode,
+  type OnnxValueInfo,
+} from './graph.js';
+
+/**
+ * Exports an MLP with its preprocessing as one double-precision ONNX graph:
+ *   preprocessing: `appendDesign` (the same subgraph as the linear models)
+ *   layers:        Gemm → Relu for each hidden layer, Gemm for the last (the first layer's weights get the
+ *                  missing-marker rows of `designRows`)
+ *   output:        binary Sigmoid → [1 − p, p]; multiclass Softmax; regression the value
+ *   label:         ArgMax → ai.onnx.ml LabelEncoder
+ */
+export function exportMlpToOnnx(model: MlpModel, producerVersion: string): Uint8Array {
+  const nodes: OnnxNode[] = [];
+  const initializers: OnnxInitializer[] = [];
+  const inputs: OnnxValueInfo[] = [];
+  const features = model.preprocessor.features;
+  const double = (name: string, dims: number[], values: readonly number[]): string => {
+    initializers.push({ name, type: TensorType.DOUBLE, dims, values });
+    return name;
+  };
+  let current = appendDesign(nodes, initializers, inputs, features);
+  model.layers.forEach((layer, l) => {
+    const weights =
+      l === 0
+        ? designRows(features, (j) => layer.weights.slice(j * layer.outputs, (j + 1) * layer.outputs), layer.outputs).flat()
+        : layer.weights;
+    const rows = weights.length / layer.outputs;
+    nodes.push({
+      op: 'Gemm',
+      inputs: [
+        current,
+        double(`layer_${l}_weights`, [rows, layer.outputs], weights),
+        double(`layer_${l}_bias`, [layer.outputs], layer.bias),
+      ],
+      outputs: [`layer_${l}_linear`],
+    });
+    current = `layer_${l}_linear`;
+    if (layer.activation === 'relu') {
+      nodes.push({ op: 'Relu', inputs: [current], outputs: [`layer_${l}_relu`] });
+      current = `layer_${l}_relu`;
+    }
+  });
+
+  const outputs: OnnxValueInfo[] = [];
+  if (model.task === 'regression') {
+    nodes.push({ op: 'Identity', inputs: [current], outputs: ['variable'] });
+    outputs.push({ name: 'variable', type: TensorType.DOUBLE, shape: ['N', 1] });
+  } else {
+    if (model.task === 'binary') {
+      nodes.push({ op: 'Sigmoid', inputs: [current], outputs: ['positive'] });
+      nodes.push({ op: 'Sub', inputs: [double('one', [], [1]), 'positive'], outputs: ['negative'] });
+      nodes.push({
+        op: 'Concat',
+        inputs: ['negative', 'positive'],
+        outputs: ['probabilities'],
+        attributes: { axis: { kind: 'int', value: 1 } },
+      });
+    } else {
+      nodes.push({
+        op: 'Softmax',
+        inputs: [current],
+        outputs: ['probabilities'],
+        attributes: { axis: { kind: 'int', value: 1 } },
+      });
+    }
+    appendLabel(nodes, outputs, model.classes ?? []);
+  }
+  return encodeOnnxModel({
+    graphName: `hearth_mlp_${model.task}`,
+    inputs,
+    outputs,
+    nodes,
+    initializers,
+    opsets: [
+      { domain: '', version: 17 },
+      { domain: 'ai.onnx.ml', version: 3 },
+    ],
+    metadata: hearthMetadata(
+      model,
+      {
+        numeric: features.filter((f) => f.kind === 'numeric').map((f) => f.name),
+        categorical: features.filter((f) => f.kind === 'categorical').map((f) => f.name),
+      },
+      { 'hearth.backend': model.backend },
+    ),
+    producerVersion,
+    docString: `Hearth ${model.task} MLP for "${model.target}" (${model.layers.length} layers), with its preprocessing.`,
+  });
+}
