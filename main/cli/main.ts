@@ -29,9 +29,10 @@ Commands:
         [--folds K]   (k-fold cross-validation on the non-test rows, reported beside the test metrics)
         [--time-column COL | --group-column COL]   (split by time, or keep each group on one side)
         [--threshold f1 | --threshold cost --fp-cost X --fn-cost Y]   (binary: tune the decision threshold)
-        [--resample smote]   (classification: synthetic minority rows for the final fit)
+        [--resample smote]   (classification: synthetic minority rows on the training side of every fit)
         auto:   [--time-budget SEC] [--metric roc_auc|pr_auc|accuracy|f1|log_loss|rmse|mae|r2] [--folds K]
-                [--search full|halving]
+                [--search full|halving] [--imbalance auto|none]
+                (auto: class weights, SMOTE and a tuned threshold compared by cross-validation on rare classes)
         linear: [--max-iterations N]
         gbdt:   [--trees N] [--learning-rate X] [--max-leaves N] [--max-depth N] [--min-child-samples N]
                 [--l1 X] [--row-subsample F] [--col-subsample F] [--early-stopping N] [--threads N]
@@ -98,6 +99,7 @@ const options = {
   'batch-size': { type: 'string' },
   dropout: { type: 'string' },
   backend: { type: 'string' },
+  imbalance: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 type Flags = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string };
@@ -322,6 +324,8 @@ async function run(argv: string[]): Promise<number> {
         if (flags.search !== undefined && flags.search !== 'full' && flags.search !== 'halving')
           throw new UsageError('--search takes full or halving');
         if (flags.resample !== undefined && flags.resample !== 'smote') throw new UsageError('--resample takes smote');
+        if (flags.imbalance !== undefined && flags.imbalance !== 'auto' && flags.imbalance !== 'none')
+          throw new UsageError('--imbalance takes auto or none');
         if (flags.threshold !== undefined && flags.threshold !== 'f1' && flags.threshold !== 'cost')
           throw new UsageError('--threshold takes f1 or cost');
         if (flags['class-weight'] !== undefined && flags['class-weight'] !== 'balanced')
@@ -359,6 +363,7 @@ async function run(argv: string[]): Promise<number> {
           batchSize: numberFlag(flags, 'batch-size', true),
           dropout: numberFlag(flags, 'dropout', false),
           backend: flags.backend as ApiArgs<'training.start'>['backend'],
+          imbalance: flags.imbalance,
           classWeight: flags['class-weight'],
           datasetVersion,
           task: task as Task | undefined,

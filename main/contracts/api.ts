@@ -79,9 +79,14 @@ export const apiSchemas = {
       /** MLP: pin a TensorFlow.js back end instead of the first that loads (tensorflow-gpu, tensorflow, wasm, cpu). */
       backend: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
       folds: z.number().int().min(2).max(20).optional(),
+      /**
+       * auto: compare no treatment, balanced class weights and SMOTE (and a tuned threshold, with a threshold objective)
+       * by cross-validation and keep the best; by default compared when the rarest class is under 20% of the rows.
+       */
+      imbalance: z.enum(['auto', 'none']).optional(),
       /** Binary: tune the decision threshold on the validation rows for F1, or for the least cost of errors. */
       threshold: z.enum(['f1', 'cost']).optional(),
-      /** Classification: SMOTE synthetic minority rows for the final fit (not for cross-validation folds). */
+      /** Classification: SMOTE synthetic minority rows added to the training side of every fit (each fold's own). */
       resample: z.enum(['smote']).optional(),
       falsePositiveCost: z.number().min(0).optional(),
       falseNegativeCost: z.number().min(0).optional(),

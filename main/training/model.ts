@@ -1,16 +1,18 @@
 import { HearthError } from '../contracts/errors.js';
 import { exportLinearToOnnx } from '../registry/onnx/export-linear.js';
+import { exportEnsembleToOnnx } from '../registry/onnx/export-ensemble.js';
 import { exportMlpToOnnx } from '../registry/onnx/export-mlp.js';
 import { exportTreesToOnnx } from '../registry/onnx/export-trees.js';
-import { predictLinear, type LinearModel, type PredictionMatrix } from './linear-model.js';
-import { predictMlp, type MlpModel } from './mlp-model.js';
+import { predictLinear, type PredictionMatrix } from './linear-model.js';
+import { ensembleInputs, predictEnsemble, singleModelInputs, type EnsembleModel, type SingleModel } from './ensemble-model.js';
+import { predictMlp } from './mlp-model.js';
 import type { InputFeature, RawInputs } from './preprocess.js';
-import { predictTrees, type TreeModel } from './tree-model.js';
+import { predictTrees } from './tree-model.js';
 
 /** Every kind of model Hearth stores. */
-export type StoredModel = LinearModel | TreeModel | MlpModel;
+export type StoredModel = SingleModel | EnsembleModel;
 
-const formats = new Set(['hearth.linear/1', 'hearth.trees/1', 'hearth.mlp/1']);
+const formats = new Set(['hearth.linear/1', 'hearth.trees/1', 'hearth.mlp/1', 'hearth.ensemble/1']);
 
 export function parseStoredModel(json: string): StoredModel {
   const model = JSON.parse(json) as StoredModel;
@@ -22,7 +24,7 @@ export function parseStoredModel(json: string): StoredModel {
 
 /** The model's inputs, in the order its ONNX graph takes them. */
 export function modelInputs(model: StoredModel): InputFeature[] {
-  return model.format === 'hearth.trees/1' ? model.features : model.preprocessor.features;
+  return model.format === 'hearth.ensemble/1' ? ensembleInputs(model) : singleModelInputs(model);
 }
 
 /** The TypeScript predictor: what the ONNX graph must reproduce. */
@@ -34,6 +36,8 @@ export function predictModel(model: StoredModel, raw: RawInputs): PredictionMatr
       return predictTrees(model, raw);
     case 'hearth.mlp/1':
       return predictMlp(model, raw);
+    case 'hearth.ensemble/1':
+      return predictEnsemble(model, raw, predictModel);
   }
 }
 
@@ -45,6 +49,8 @@ export function exportModelToOnnx(model: StoredModel, producerVersion: string): 
       return exportTreesToOnnx(model, producerVersion);
     case 'hearth.mlp/1':
       return exportMlpToOnnx(model, producerVersion);
+    case 'hearth.ensemble/1':
+      return exportEnsembleToOnnx(model, producerVersion);
   }
 }
 

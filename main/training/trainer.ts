@@ -33,6 +33,10 @@ import { designFromFrame, fitPreprocessor, rawInputsFromFrame, type RawInputs, t
 import { seededRandom, shuffleInPlace } from './random.js';
 import { dataChecks } from './checks.js';
 import { smote } from './smote.js';
+import { blendPredictions } from './ensemble-model.js';
+import { selectEnsemble, takePrediction } from './ensemble-selection.js';
+import { crossFittedThresholdScores, scatterPrediction, thresholdObjective } from './imbalance.js';
+import type { EnsembleModel, SingleModel } from './ensemble-model.js';
 import type { BackendName } from '../../workers/mlp/backend.js';
 import type { MlpParams } from '../../workers/mlp/fit-mlp.js';
 import { foldPairs, splitByScheme, type FoldPair, type SplitScheme } from './split.js';
@@ -77,6 +81,12 @@ export interface TrainArgs {
   sampleFraction?: number;
   /** Classification: add synthetic minority rows (SMOTE) to the final fit's training rows. */
   resample?: 'smote';
+  /**
+   * Classification with algorithm auto: compare no treatment, balanced class weights and SMOTE (and, with a
+   * threshold objective, a tuned threshold) by cross-validation and keep the best. "auto" always compares; by
+   * default it compares when the rarest class is under 20% of the rows or a threshold objective is given.
+   */
+  imbalance?: 'auto' | 'none';
   /** Binary: tune the decision threshold for F1, or for the least total cost of errors. */
   threshold?: 'f1' | 'cost';
   falsePositiveCost?: number;
@@ -289,19 +299,8 @@ export class Trainer {
       return classes === undefined ? Float64Array.from(rows, (r) => values![r]!) : Int32Array.from(rows, (r) => classes[r]!);
     };
 
-    // SMOTE, when asked: synthetic minority rows appended to a copy of the frame, used by the final fit only.
-    let trainFrame: Frame = frame;
-    let finalTrainRows = split.train;
-    let resampling: Record<string, unknown> | null = null;
-    if (args.resample === 'smote') {
-      if (classOf === undefined || classes === null)
-        throw new HearthError('VALIDATION_FAILED', 'SMOTE needs a classification target');
-      const augmented = smote(frame, split.train, classOf, classes.length, args.target, seed);
-      trainFrame = augmented.frame;
-      classOf = augmented.classOf;
-      finalTrainRows = Int32Array.from([...split.train, ...augmented.synthetic]);
-      resampling = { method: 'smote', added: Object.fromEntries(classes.map((c, i) => [c, augmented.added[i]!])) };
-    }
+    if (args.resample === 'smote' && classOf === undefined)
+      throw new HearthError('VALIDATION_FAILED', 'SMOTE needs a classification target');
 
     // Fits the chosen learner on some rows (with optional validation rows for early stopping): used for the
     // model itself and for each cross-validation fold.
@@ -310,17 +309,36 @@ export class Trainer {
       validationRows: Int32Array,
       label: string | null,
       a: TrainArgs = args,
+      /** An MLP stops at this time (ms since the epoch) with its best epoch so far; searches set it. */
+      deadline: number | null = null,
     ): Promise<{
-      model: StoredModel;
+      model: SingleModel;
       params: Record<string, unknown>;
       fitReport: Record<string, unknown>;
       workerCpuMs: number;
     }> => {
+      // SMOTE, when asked: synthetic minority rows appended to a copy of the frame, for this fit's training rows
+      // only (so inside cross-validation each fold resamples its own training side).
+      let fitFrame: Frame = frame;
+      let fitClassOf = classOf;
+      let fitRows = trainRows;
+      let resampling: Record<string, unknown> | null = null;
+      if (a.resample === 'smote' && classOf !== undefined && classes !== null) {
+        const augmented = smote(frame, trainRows, classOf, classes.length, a.target, seed);
+        fitFrame = augmented.frame;
+        fitClassOf = augmented.classOf;
+        fitRows = Int32Array.from([...trainRows, ...augmented.synthetic]);
+        resampling = { method: 'smote', added: Object.fromEntries(classes.map((c, i) => [c, augmented.added[i]!])) };
+      }
+      const targetsIn = (rows: Int32Array): Int32Array | Float64Array => {
+        const labels = fitClassOf;
+        return labels === undefined ? Float64Array.from(rows, (r) => values![r]!) : Int32Array.from(rows, (r) => labels[r]!);
+      };
       const classWeights =
         a.classWeight === 'balanced' && classes !== null
-          ? balancedWeights(targetsOf(trainRows) as Int32Array, classes.length)
+          ? balancedWeights(targetsIn(fitRows) as Int32Array, classes.length)
           : null;
-      let model: StoredModel;
+      let model: SingleModel;
       let params: Record<string, unknown>;
       let fitReport: Record<string, unknown>;
       let workerCpuMs: number;
@@ -328,11 +346,11 @@ export class Trainer {
       const binnedTraining = (bins: FeatureBins[]) => ({
         task,
         classes: classes?.length ?? 0,
-        bins: binFrameRows(bins, trainFrame, trainRows, true),
+        bins: binFrameRows(bins, fitFrame, fitRows, true),
         F: bins.length,
         binCounts: bins.map(binCount),
         categorical: bins.map((b) => b.kind === 'categorical'),
-        targets: targetsOf(trainRows),
+        targets: targetsIn(fitRows),
       });
       const treeModel = (
         algorithm: 'gbdt' | 'forest',
@@ -354,7 +372,7 @@ export class Trainer {
         aggregation: algorithm === 'gbdt' ? 'sum' : 'average',
       });
       if (a.algorithm === 'forest') {
-        const { features: bins, ignored } = fitBins(trainFrame, trainRows, a.target, seed, excludedColumns(a));
+        const { features: bins, ignored } = fitBins(fitFrame, fitRows, a.target, seed, excludedColumns(a));
         const forest: ForestParams = {
           trees: a.trees ?? 100,
           maxLeaves: a.maxLeaves ?? 1024,
@@ -385,7 +403,7 @@ export class Trainer {
         };
         workerCpuMs = reply.cpuMs;
       } else if (a.algorithm === 'gbdt') {
-        const { features: bins, ignored } = fitBins(trainFrame, trainRows, a.target, seed, excludedColumns(a));
+        const { features: bins, ignored } = fitBins(fitFrame, fitRows, a.target, seed, excludedColumns(a));
         const boost: BoostParams = {
           trees: a.trees ?? 100,
           learningRate: a.learningRate ?? 0.1,
@@ -408,7 +426,7 @@ export class Trainer {
         };
         const validation =
           validationRows.length > 0
-            ? { bins: binFrameRows(bins, trainFrame, validationRows), targets: targetsOf(validationRows) }
+            ? { bins: binFrameRows(bins, fitFrame, validationRows), targets: targetsIn(validationRows) }
             : null;
         const reply = await this.runWorker(
           {
@@ -437,18 +455,19 @@ export class Trainer {
         };
         workerCpuMs = reply.cpuMs;
       } else if (a.algorithm === 'mlp') {
-        const prep = fitPreprocessor(trainFrame, trainRows, a.target, excludedColumns(a));
+        const prep = fitPreprocessor(fitFrame, fitRows, a.target, excludedColumns(a));
         const mlp: MlpParams = {
           hiddenLayers: a.hiddenLayers ?? [64, 32],
           learningRate: a.learningRate ?? 1e-3,
           epochs: a.epochs ?? 100,
           // Larger batches on large tables: tfjs' cost per step is mostly fixed overhead.
-          batchSize: a.batchSize ?? (trainRows.length > 50_000 ? 1024 : 256),
+          batchSize: a.batchSize ?? (fitRows.length > 50_000 ? 1024 : 256),
           l2: a.l2 ?? 1e-5,
           dropout: a.dropout ?? 0,
           patience: 10,
           seed,
           classWeights,
+          deadline,
         };
         const reply = await this.runWorker(
           {
@@ -456,10 +475,10 @@ export class Trainer {
             type: 'fit-mlp',
             task,
             classes: classes?.length ?? 0,
-            train: designFromFrame(prep, trainFrame, trainRows),
-            trainTargets: targetsOf(trainRows),
-            validation: validationRows.length > 0 ? designFromFrame(prep, trainFrame, validationRows) : null,
-            validationTargets: validationRows.length > 0 ? targetsOf(validationRows) : null,
+            train: designFromFrame(prep, fitFrame, fitRows),
+            trainTargets: targetsIn(fitRows),
+            validation: validationRows.length > 0 ? designFromFrame(prep, fitFrame, validationRows) : null,
+            validationTargets: validationRows.length > 0 ? targetsIn(validationRows) : null,
             params: mlp,
             backend: a.backend ?? null,
             cancel: cancel.buffer as SharedArrayBuffer,
@@ -483,7 +502,7 @@ export class Trainer {
           })),
           backend: reply.backend.name,
         };
-        const { seed: _seed, classWeights: _weights, ...reported } = mlp;
+        const { seed: _seed, classWeights: _weights, deadline: _deadline, ...reported } = mlp;
         params = { ...reported, seed, classWeight: a.classWeight ?? null, validationFraction, testFraction };
         fitReport = {
           backend: reply.backend,
@@ -496,9 +515,9 @@ export class Trainer {
       } else {
         const l2 = a.l2 ?? 1e-4;
         const maxIterations = a.maxIterations ?? 300;
-        const prep = fitPreprocessor(trainFrame, trainRows, a.target, excludedColumns(a));
-        const trainDesign = designFromFrame(prep, trainFrame, trainRows);
-        const validationDesign = designFromFrame(prep, trainFrame, validationRows);
+        const prep = fitPreprocessor(fitFrame, fitRows, a.target, excludedColumns(a));
+        const trainDesign = designFromFrame(prep, fitFrame, fitRows);
+        const validationDesign = designFromFrame(prep, fitFrame, validationRows);
         const reply = await this.runWorker(
           {
             seq: ++this.seq,
@@ -508,9 +527,9 @@ export class Trainer {
             l2,
             maxIterations,
             train: trainDesign,
-            trainTargets: targetsOf(trainRows),
+            trainTargets: targetsIn(fitRows),
             validation: validationDesign,
-            validationTargets: targetsOf(validationRows),
+            validationTargets: targetsIn(validationRows),
             cancel: cancel.buffer as SharedArrayBuffer,
           },
           job,
@@ -539,12 +558,17 @@ export class Trainer {
         };
         workerCpuMs = reply.cpuMs;
       }
+      fitReport.resampling = resampling;
       return { model, params, fitReport, workerCpuMs };
     };
 
     // With algorithm "auto": random search over learners and parameters, each candidate scored by k-fold
     // cross-validation on the non-test rows, until the time budget is spent; the best is refitted below.
     let chosen: TrainArgs = args;
+    let ensembleMembers: { candidate: Candidate; weight: number }[] | null = null;
+    let imbalanceReport: Record<string, unknown> | null = null;
+    // Without a search, a threshold objective means tuning; the search may find that the default threshold wins.
+    let tuneThreshold = args.threshold !== undefined;
     let leaderboard: LeaderboardEntry[] | null = null;
     let searchReport: Record<string, unknown> | null = null;
     if (args.algorithm === 'auto') {
@@ -554,49 +578,100 @@ export class Trainer {
       const pool = Int32Array.from([...split.train, ...split.validation]).sort();
       const folds = foldPairs(pool, args.folds ?? 3, seed, scheme);
       if (folds.length === 0) throw new HearthError('VALIDATION_FAILED', 'too few groups for the requested folds');
+      // Out-of-fold predictions are kept pool-aligned: row pool[i] at index i, predicted by the fold that held it out.
+      const poolIndex = new Int32Array(frame.rowCount).fill(-1);
+      pool.forEach((r, i) => (poolIndex[r] = i));
+      const foldIndices = folds.map((f) => Int32Array.from(f.heldOut, (r) => poolIndex[r]!));
+      const foldTargets = folds.map((f) => targetsOf(f.heldOut));
+      /** Per-fold values of a metric (higher or lower is better as the metric says) over out-of-fold predictions. */
+      const foldValues = (oof: PredictionMatrix, name: string = metric): number[] =>
+        foldIndices.map(
+          (rows, k) => evaluate(task, takePrediction(oof, rows), foldTargets[k]!, classes, 0.5, false).metrics[name]!,
+        );
+      const summary = (values: number[]): { mean: number; std: number } => {
+        const { mean, std } = summariseFolds(values.map((v) => ({ v }))).metrics.v!;
+        return { mean, std };
+      };
       const searchStarted = Date.now();
       const board: LeaderboardEntry[] = [];
       leaderboard = board;
       let trial = 0;
       const scored: { candidate: Candidate; score: number }[] = [];
       const sampler = searchSpace(seed, scored, higherIsBetter);
-      // Cross-validates one candidate on the given folds; returns the metric's mean and spread.
+      const better = (a: number, b: number): number => (higherIsBetter ? b - a : a - b);
+      // The best few candidates' out-of-fold predictions, for ensemble selection.
+      const keptOutOfFold: { candidate: Candidate; score: number; oof: PredictionMatrix }[] = [];
+      const keepOutOfFold = (candidate: Candidate, score: number, oof: PredictionMatrix): void => {
+        keptOutOfFold.push({ candidate, score, oof });
+        keptOutOfFold.sort((a, b) => better(a.score, b.score));
+        keptOutOfFold.length = Math.min(keptOutOfFold.length, 8);
+      };
+      // Cross-validates one candidate on the given folds; returns the metric's mean and spread, and on the full
+      // folds the out-of-fold predictions.
       const crossValidate = async (
         candidate: Candidate,
         pairs: FoldPair[],
         tag: string,
-      ): Promise<{ mean: number; std: number }> => {
-        const perFold: Record<string, number>[] = [];
+      ): Promise<{ mean: number; std: number; oof: PredictionMatrix | null }> => {
+        const full = pairs === folds;
+        const perFold: number[] = [];
+        let oof: PredictionMatrix | null = null;
         for (let k = 0; k < pairs.length; k++) {
           const { train: rest, heldOut } = pairs[k]!;
-          const { model: foldModel } = await fit(rest, new Int32Array(0), `${tag}, fold ${k + 1}/${pairs.length}`, {
-            ...args,
-            ...candidate,
-          });
+          // Boosting stops early on a seeded tenth of the fold's training rows, as the final fit stops on the
+          // validation rows: without it, the folds would score a model the final fit never makes.
+          const { kept, held } =
+            candidate.algorithm === 'gbdt' ? holdOut(rest, 0.1, seed + k) : { kept: rest, held: new Int32Array(0) };
+          // Each fold gets an equal share of what is left of the budget (an MLP stops at its share; others run on).
+          const deadline = Date.now() + Math.max(1000, (searchStarted + budgetMs - Date.now()) / (pairs.length - k));
+          const { model: foldModel } = await fit(
+            kept,
+            held,
+            `${tag}, fold ${k + 1}/${pairs.length}`,
+            { ...args, ...candidate },
+            deadline,
+          );
           const prediction = predictModel(
             foldModel,
             rawInputsFromFrame({ features: modelInputs(foldModel) }, selectRows(frame, heldOut)),
           );
-          perFold.push(evaluate(task, prediction, targetsOf(heldOut), classes).metrics);
+          const value = evaluate(task, prediction, targetsOf(heldOut), classes, 0.5, false).metrics[metric];
+          if (value === undefined)
+            throw new HearthError('VALIDATION_FAILED', `metric "${metric}" does not apply to ${task} models`);
+          perFold.push(value);
+          if (full) oof = scatterPrediction(oof, prediction, foldIndices[k]!, pool.length);
         }
-        const summary = summariseFolds(perFold).metrics[metric];
-        if (summary === undefined)
-          throw new HearthError('VALIDATION_FAILED', `metric "${metric}" does not apply to ${task} models`);
-        return summary;
+        return { ...summary(perFold), oof };
       };
-      const record = (candidate: Candidate, summary: { mean: number; std: number }, started: number): void => {
-        scored.push({ candidate, score: summary.mean });
+      const record = (
+        candidate: Candidate,
+        result: { mean: number; std: number; oof: PredictionMatrix | null },
+        started: number,
+      ): void => {
+        scored.push({ candidate, score: result.mean });
         board.push({
           algorithm: candidate.algorithm,
           params: candidate,
-          cv_metric: summary.mean,
-          cv_std: summary.std,
+          cv_metric: result.mean,
+          cv_std: result.std,
           fit_s: (Date.now() - started) / 1000,
         });
-        this.events.trial?.({ jobId: job.id, trial, algorithm: candidate.algorithm, metric, value: summary.mean });
+        if (result.oof !== null) keepOutOfFold(candidate, result.mean, result.oof);
+        this.events.trial?.({ jobId: job.id, trial, algorithm: candidate.algorithm, metric, value: result.mean });
       };
-      const better = (a: number, b: number): number => (higherIsBetter ? b - a : a - b);
-      const outOfTime = (): boolean => trial > 0 && Date.now() - searchStarted > budgetMs;
+      // Classification with a rare class (under 20% of the rows), or when asked: after the search, the best
+      // candidate is cross-validated again with class weights and with SMOTE, so a share of the budget is kept.
+      const rarest =
+        classes === null
+          ? 1
+          : Math.min(...balancedWeights(targetsOf(pool) as Int32Array, classes.length).map((w) => 1 / (w * classes.length)));
+      const compareImbalance =
+        classes !== null &&
+        args.imbalance !== 'none' &&
+        (args.imbalance === 'auto' || rarest < 0.2 || args.threshold !== undefined);
+      let objectiveDecided = false;
+      const searchMs = compareImbalance ? budgetMs * 0.7 : budgetMs;
+      const outOfTime = (): boolean => trial > 0 && Date.now() - searchStarted > searchMs;
       // On large tables a single full cross-validation can eat most of a budget: halve by default there.
       const strategy = args.searchStrategy ?? (pool.length > 100_000 ? 'halving' : 'full');
       while (!outOfTime() && trial < 200) {
@@ -615,7 +690,7 @@ export class Trainer {
         for (const share of [0.25, 0.5, 1]) {
           const rows = share < 1 ? pool.filter(() => random() < share) : pool;
           const pairs = share < 1 ? foldPairs(rows, args.folds ?? 3, seed, scheme) : folds;
-          const results: { candidate: Candidate; summary: { mean: number; std: number }; started: number }[] = [];
+          const results: { candidate: Candidate; result: Awaited<ReturnType<typeof crossValidate>>; started: number }[] = [];
           for (const candidate of rung) {
             // Out of time: finish the bracket with what has been scored, so one candidate still reaches all rows.
             if (outOfTime() && share < 1 && results.length > 0) break;
@@ -623,25 +698,127 @@ export class Trainer {
             const started = Date.now();
             results.push({
               candidate,
-              summary: await crossValidate(candidate, pairs, `trial ${trial} (${Math.round(share * 100)}% of rows)`),
+              result: await crossValidate(candidate, pairs, `trial ${trial} (${Math.round(share * 100)}% of rows)`),
               started,
             });
           }
-          if (share === 1) for (const r of results) record(r.candidate, r.summary, r.started);
-          results.sort((a, b) => better(a.summary.mean, b.summary.mean));
+          if (share === 1) for (const r of results) record(r.candidate, r.result, r.started);
+          results.sort((a, b) => better(a.result.mean, b.result.mean));
           rung = results.slice(0, Math.max(1, Math.ceil(results.length / 3))).map((r) => r.candidate);
           if (rung.length === 0) break;
         }
       }
-      leaderboard.sort((p, q) => (higherIsBetter ? q.cv_metric - p.cv_metric : p.cv_metric - q.cv_metric));
-      chosen = { ...args, ...leaderboard[0]!.params };
+      board.sort((p, q) => better(p.cv_metric, q.cv_metric));
+
+      // Imbalance: the best candidate as it is, with balanced class weights (learners that take them) and with
+      // SMOTE inside each fold; for binary targets with a threshold objective, each also with a threshold tuned
+      // on the other folds' predictions. Whichever scores best on cross-validation is kept.
+      let chosenSingle: Candidate;
+      if (compareImbalance && Atomics.load(cancel, 0) === 0) {
+        const best = board.map((e) => e.params).filter(isSingle)[0]!;
+        const variants: { strategy: string; candidate: Candidate }[] = [];
+        if (best.algorithm === 'gbdt' || best.algorithm === 'mlp')
+          variants.push({ strategy: 'class weights', candidate: { ...best, classWeight: 'balanced' } });
+        variants.push({ strategy: 'SMOTE', candidate: { ...best, resample: 'smote' } });
+        const objective = task === 'binary' ? thresholdObjective(args) : null;
+        const rows: {
+          strategy: string;
+          threshold: 'default' | 'tuned';
+          candidate: Candidate;
+          metric: string;
+          cv_metric: number;
+          cv_std: number;
+        }[] = [];
+        const judge = (
+          strategy: string,
+          candidate: Candidate,
+          result: { mean: number; std: number; oof: PredictionMatrix | null },
+        ): void => {
+          rows.push({ strategy, threshold: 'default', candidate, metric, cv_metric: result.mean, cv_std: result.std });
+          if (objective !== null && result.oof !== null) {
+            const scores = crossFittedThresholdScores(result.oof, foldIndices, foldTargets, objective);
+            rows.push({ strategy, threshold: 'default', candidate, metric: objective.metric, ...scores.fixed });
+            rows.push({ strategy, threshold: 'tuned', candidate, metric: objective.metric, ...scores.tuned });
+          }
+        };
+        const baseline = keptOutOfFold.find((k) => k.candidate === best);
+        const bestEntry = board.find((e) => e.params === best)!;
+        judge('none', best, { mean: bestEntry.cv_metric, std: bestEntry.cv_std, oof: baseline?.oof ?? null });
+        for (const variant of variants) {
+          if (Date.now() - searchStarted > budgetMs) break;
+          trial++;
+          const started = Date.now();
+          const result = await crossValidate(variant.candidate, folds, `trial ${trial} (${variant.strategy})`);
+          record(variant.candidate, result, started);
+          judge(variant.strategy, variant.candidate, result);
+        }
+        // With a threshold objective the objective decides (higher is better for F1, lower for cost); otherwise the metric.
+        const decisive = rows.filter((r) => r.metric === (objective === null ? metric : objective.metric));
+        const higher = objective === null ? higherIsBetter : objective.kind === 'f1';
+        objectiveDecided = objective !== null;
+        decisive.sort((a, b) => (higher ? b.cv_metric - a.cv_metric : a.cv_metric - b.cv_metric));
+        const winner = decisive[0]!;
+        imbalanceReport = {
+          compared: rows.map(({ candidate: _c, ...row }) => row),
+          chosen: { strategy: winner.strategy, threshold: winner.threshold },
+        };
+        tuneThreshold = winner.threshold === 'tuned';
+        board.sort((p, q) => better(p.cv_metric, q.cv_metric));
+        chosenSingle = winner.candidate;
+      } else {
+        chosenSingle = board.map((e) => e.params).filter(isSingle)[0]!;
+      }
+
+      // Ensemble selection over the best candidates' out-of-fold predictions; kept only when the blend's
+      // cross-validated score beats the best single candidate's.
+      let ensembleReport: Record<string, unknown> | null = null;
+      if (keptOutOfFold.length >= 2 && !objectiveDecided) {
+        const sign = higherIsBetter ? 1 : -1;
+        const blendScore = (p: PredictionMatrix): number => sign * summary(foldValues(p)).mean;
+        const selection = selectEnsemble(
+          keptOutOfFold.map((k) => k.oof),
+          blendScore,
+        );
+        const members = keptOutOfFold
+          .map((k, i) => ({ candidate: k.candidate, weight: selection.weights[i]! }))
+          .filter((m) => m.weight > 0);
+        const bestSingle = keptOutOfFold[0]!.score;
+        const blended = sign * selection.score;
+        ensembleReport = {
+          candidates: keptOutOfFold.length,
+          members: members.length,
+          cv_metric: blended,
+          best_single: bestSingle,
+          kept: false,
+        };
+        if (members.length >= 2 && better(blended, bestSingle) < 0) {
+          const weighted = members.map((m) => ({ algorithm: m.candidate.algorithm, params: m.candidate, weight: m.weight }));
+          const blendedOof = blendPredictions(
+            members.map((m) => keptOutOfFold.find((k) => k.candidate === m.candidate)!.oof),
+            members.map((m) => m.weight),
+          );
+          board.push({
+            algorithm: 'ensemble',
+            params: { algorithm: 'ensemble', members: weighted },
+            cv_metric: blended,
+            cv_std: summary(foldValues(blendedOof)).std,
+            fit_s: members.reduce((s, m) => s + (board.find((e) => e.params === m.candidate)?.fit_s ?? 0), 0),
+          });
+          board.sort((p, q) => better(p.cv_metric, q.cv_metric));
+          ensembleMembers = members;
+          ensembleReport.kept = true;
+        }
+      }
+      chosen = { ...args, ...chosenSingle };
       searchReport = {
         strategy,
         metric,
         folds: folds.length,
-        trials: leaderboard.length,
+        trials: board.length,
         budgetSeconds: budgetMs / 1000,
         searchSeconds: (Date.now() - searchStarted) / 1000,
+        ensemble: ensembleReport,
+        imbalance: imbalanceReport,
       };
     }
 
@@ -682,7 +859,45 @@ export class Trainer {
     }
 
     const fitStarted = performance.now();
-    const { model, params, fitReport, workerCpuMs } = await fit(finalTrainRows, split.validation, null, chosen);
+    let fitted: { model: StoredModel; params: Record<string, unknown>; fitReport: Record<string, unknown>; workerCpuMs: number };
+    if (ensembleMembers === null) fitted = await fit(split.train, split.validation, null, chosen);
+    else {
+      // The blend's members, each refitted on the training rows (validation rows for early stopping), as searched.
+      const members: { model: SingleModel; fitReport: Record<string, unknown>; workerCpuMs: number }[] = [];
+      for (const [i, member] of ensembleMembers.entries()) {
+        members.push(
+          await fit(split.train, split.validation, `ensemble member ${i + 1}/${ensembleMembers.length}`, {
+            ...args,
+            ...member.candidate,
+          }),
+        );
+      }
+      const ensemble: EnsembleModel = {
+        format: 'hearth.ensemble/1',
+        task,
+        target: args.target,
+        classes,
+        members: members.map((m) => m.model),
+        weights: ensembleMembers.map((m) => m.weight),
+      };
+      fitted = {
+        model: ensemble,
+        params: {
+          members: ensembleMembers.map((m) => ({ algorithm: m.candidate.algorithm, params: m.candidate, weight: m.weight })),
+        },
+        fitReport: {
+          members: members.map((m, i) => ({
+            algorithm: m.model.format === 'hearth.trees/1' ? m.model.algorithm : m.model.format.slice(7, -2),
+            weight: ensembleMembers[i]!.weight,
+            trees: m.fitReport.trees ?? null,
+            backend: m.fitReport.backend ?? null,
+          })),
+          features: modelInputs(ensemble).map((f) => ({ name: f.name, kind: f.kind })),
+        },
+        workerCpuMs: members.reduce((s, m) => s + m.workerCpuMs, 0),
+      };
+    }
+    const { model, params, fitReport, workerCpuMs } = fitted;
     if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
     // Binning (for trees) and fitting: what a peer library's fit() covers.
     const fitMs = Math.round(performance.now() - fitStarted);
@@ -690,7 +905,14 @@ export class Trainer {
     const inputs = { features: modelInputs(model) };
     // Binary decision threshold tuned on the validation rows (the training rows when there are none), if asked.
     let thresholdReport: Record<string, unknown> | null = null;
-    if (task === 'binary' && args.threshold !== undefined) {
+    if (task === 'binary' && args.threshold !== undefined && !tuneThreshold) {
+      thresholdReport = {
+        objective: args.threshold,
+        threshold: 0.5,
+        tunedOn: 'none: the default scored better on cross-validation',
+      };
+    }
+    if (task === 'binary' && args.threshold !== undefined && tuneThreshold) {
       const tuneRows = split.validation.length > 0 ? split.validation : split.train;
       const tuned = predictModel(model, rawInputsFromFrame(inputs, selectRows(frame, tuneRows)));
       if (tuned.kind === 'classification') {
@@ -764,7 +986,7 @@ export class Trainer {
     const name = args.model ?? `${args.dataset}-${slug(args.target)}`;
     return this.registry.register({
       model: name,
-      algorithm: chosen.algorithm,
+      algorithm: ensembleMembers === null ? chosen.algorithm : 'ensemble',
       task,
       target: args.target,
       datasetVersionId: info.id,
@@ -774,7 +996,6 @@ export class Trainer {
         ...evaluation.report,
         ...fitReport,
         decisionThreshold: thresholdReport,
-        resampling,
         leaderboard,
         search: searchReport,
         warnings,
@@ -969,7 +1190,7 @@ function splitScheme(frame: Frame, args: TrainArgs, classOf: Int32Array | undefi
 /** One searched candidate: its learner and parameters, and its cross-validated score. */
 export interface LeaderboardEntry {
   algorithm: string;
-  params: Partial<TrainArgs> & { algorithm: 'linear' | 'gbdt' | 'forest' | 'mlp' };
+  params: EntryParams;
   cv_metric: number;
   cv_std: number;
   fit_s: number;
@@ -989,6 +1210,13 @@ export function defaultMetric(task: Task): string {
 
 type Learner = 'linear' | 'gbdt' | 'forest' | 'mlp';
 type Candidate = Partial<TrainArgs> & { algorithm: Learner };
+
+function isSingle(params: EntryParams): params is Candidate {
+  return params.algorithm !== 'ensemble';
+}
+
+/** A leaderboard entry's parameters: a single learner's, or an ensemble's members with their weights. */
+type EntryParams = Candidate | { algorithm: 'ensemble'; members: { algorithm: Learner; params: Candidate; weight: number }[] };
 
 /** Each learner's parameters and the values the search draws from (learning rates and penalties log-spaced). */
 const searchGrid: Record<Learner, Record<string, readonly unknown[]>> = {
@@ -1089,6 +1317,13 @@ export function summariseFolds(perFold: Record<string, number>[]): {
   return { metrics };
 }
 
+/** A seeded share of the rows held out (for early stopping), and the rest; both keep the rows' order. */
+function holdOut(rows: Int32Array, share: number, seed: number): { kept: Int32Array; held: Int32Array } {
+  const random = seededRandom(seed);
+  const flags = Uint8Array.from(rows, () => (random() < share ? 1 : 0));
+  return { kept: rows.filter((_, i) => flags[i] === 0), held: rows.filter((_, i) => flags[i] === 1) };
+}
+
 /** "balanced" class weights: n / (classes × count of the class), as scikit-learn computes them. */
 export function balancedWeights(targets: Int32Array, classes: number): number[] {
   const counts = new Array<number>(classes).fill(0);
@@ -1150,6 +1385,8 @@ function evaluate(
   targets: Int32Array | Float64Array,
   classes: string[] | null,
   threshold = 0.5,
+  /** Curves (ROC, PR, calibration) cost sorts: skipped where only the numbers matter, as in the search. */
+  withCurves = true,
 ): { metrics: Record<string, number>; report: Record<string, unknown> } {
   if (prediction.kind === 'regression') {
     const m = regressionMetrics(Float64Array.from(targets), prediction.values);
@@ -1173,9 +1410,13 @@ function evaluate(
         classes,
         positiveClass: classes?.[1],
         confusionMatrix: m.confusion_matrix,
-        rocCurve: rocCurve(labels, positive),
-        prCurve: precisionRecallCurve(labels, positive),
-        calibration: calibrationBins(labels, positive),
+        ...(withCurves
+          ? {
+              rocCurve: rocCurve(labels, positive),
+              prCurve: precisionRecallCurve(labels, positive),
+              calibration: calibrationBins(labels, positive),
+            }
+          : {}),
       },
     };
   }

@@ -25,6 +25,7 @@ const params: MlpParams = {
   patience: 15,
   seed: 3,
   classWeights: null,
+  deadline: null,
 };
 
 describe('TensorFlow.js back end selection', () => {

@@ -36,6 +36,8 @@ export interface MlpParams {
   patience: number;
   seed: number;
   classWeights: number[] | null;
+  /** Stop after the epoch that ends past this time (ms since the epoch), keeping the best epoch so far. */
+  deadline: number | null;
 }
 
 export interface MlpInput {
@@ -298,6 +300,7 @@ export function fitMlp(
     } else if (epoch - best.epoch >= params.patience) {
       break;
     }
+    if (params.deadline !== null && Date.now() > params.deadline) break;
   }
   optimizer.dispose();
   for (const layer of variables) {

@@ -6,6 +6,7 @@ import {
   hearthMetadata,
   TensorType,
   type OnnxInitializer,
+  type OnnxModel,
   type OnnxNode,
   type OnnxValueInfo,
 } from './graph.js';
@@ -18,6 +19,11 @@ import {
  *   label:        ArgMax → ai.onnx.ml LabelEncoder (class index → class label)
  */
 export function exportLinearToOnnx(model: LinearModel, producerVersion: string): Uint8Array {
+  return encodeOnnxModel(linearGraph(model, producerVersion));
+}
+
+/** The graph before encoding (an ensemble merges its members' graphs). */
+export function linearGraph(model: LinearModel, producerVersion: string): OnnxModel {
   const nodes: OnnxNode[] = [];
   const initializers: OnnxInitializer[] = [];
   const inputs: OnnxValueInfo[] = [];
@@ -63,7 +69,7 @@ export function exportLinearToOnnx(model: LinearModel, producerVersion: string):
     });
     appendLabel(nodes, outputs, classes);
   }
-  return encodeOnnxModel({
+  return {
     graphName: `hearth_linear_${model.task}`,
     inputs,
     outputs,
@@ -76,5 +82,5 @@ export function exportLinearToOnnx(model: LinearModel, producerVersion: string):
     metadata: hearthMetadata(model, { numeric: numeric.map((f) => f.name), categorical: categorical.map((f) => f.name) }),
     producerVersion,
     docString: `Hearth ${model.task} linear model for "${model.target}", with its preprocessing.`,
-  });
+  };
 }

@@ -6,6 +6,7 @@ import {
   hearthMetadata,
   TensorType,
   type OnnxInitializer,
+  type OnnxModel,
   type OnnxNode,
   type OnnxValueInfo,
 } from './graph.js';
@@ -19,6 +20,11 @@ import {
  *   label:         ArgMax → ai.onnx.ml LabelEncoder
  */
 export function exportMlpToOnnx(model: MlpModel, producerVersion: string): Uint8Array {
+  return encodeOnnxModel(mlpGraph(model, producerVersion));
+}
+
+/** The graph before encoding (an ensemble merges its members' graphs). */
+export function mlpGraph(model: MlpModel, producerVersion: string): OnnxModel {
   const nodes: OnnxNode[] = [];
   const initializers: OnnxInitializer[] = [];
   const inputs: OnnxValueInfo[] = [];
@@ -74,7 +80,7 @@ export function exportMlpToOnnx(model: MlpModel, producerVersion: string): Uint8
     }
     appendLabel(nodes, outputs, model.classes ?? []);
   }
-  return encodeOnnxModel({
+  return {
     graphName: `hearth_mlp_${model.task}`,
     inputs,
     outputs,
@@ -94,5 +100,5 @@ export function exportMlpToOnnx(model: MlpModel, producerVersion: string): Uint8
     ),
     producerVersion,
     docString: `Hearth ${model.task} MLP for "${model.target}" (${model.layers.length} layers), with its preprocessing.`,
-  });
+  };
 }

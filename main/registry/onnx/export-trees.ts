@@ -7,6 +7,7 @@ import {
   hearthMetadata,
   TensorType,
   type OnnxInitializer,
+  type OnnxModel,
   type OnnxNode,
   type OnnxValueInfo,
 } from './graph.js';
@@ -22,6 +23,11 @@ const BRANCH_MEMBER = 6;
  *   then:         Add(base score) → Softmax (binary as [−m/2, m/2]) | identity; ArgMax → LabelEncoder for the label.
  */
 export function exportTreesToOnnx(model: TreeModel, producerVersion: string): Uint8Array {
+  return encodeOnnxModel(treesGraph(model, producerVersion));
+}
+
+/** The graph before encoding (an ensemble merges its members' graphs). */
+export function treesGraph(model: TreeModel, producerVersion: string): OnnxModel {
   const nodes: OnnxNode[] = [];
   const initializers: OnnxInitializer[] = [];
   const inputs: OnnxValueInfo[] = [];
@@ -225,8 +231,8 @@ function finish(
   outputs: OnnxValueInfo[],
   nodes: OnnxNode[],
   initializers: OnnxInitializer[],
-): Uint8Array {
-  return encodeOnnxModel({
+): OnnxModel {
+  return {
     graphName: `hearth_${model.algorithm}_${model.task}`,
     inputs,
     outputs,
@@ -246,5 +252,5 @@ function finish(
     ),
     producerVersion,
     docString: `Hearth ${model.algorithm} ${model.task} model for "${model.target}" (${model.trees.length} trees), with its input encoding.`,
-  });
+  };
 }

@@ -1,0 +1,103 @@
+import { ensembleInputs, memberColumns, type EnsembleModel, type SingleModel } from '../../training/ensemble-model.js';
+import { categoricalInput, numericInput } from './design-graph.js';
+import { linearGraph } from './export-linear.js';
+import { mlpGraph } from './export-mlp.js';
+import { treesGraph } from './export-trees.js';
+import {
+  appendLabel,
+  encodeOnnxModel,
+  hearthMetadata,
+  TensorType,
+  type OnnxInitializer,
+  type OnnxModel,
+  type OnnxNode,
+  type OnnxValueInfo,
+} from './graph.js';
+
+function memberGraph(member: SingleModel, producerVersion: string): OnnxModel {
+  switch (member.format) {
+    case 'hearth.linear/1':
+      return linearGraph(member, producerVersion);
+    case 'hearth.trees/1':
+      return treesGraph(member, producerVersion);
+    case 'hearth.mlp/1':
+      return mlpGraph(member, producerVersion);
+  }
+}
+
+/**
+ * One graph for the blend: each member's graph with every name prefixed (`m0_`, `m1_`, …) and its label nodes
+ * dropped, fed by Gathers that pick its columns out of the ensemble's two input tensors; then the members'
+ * probabilities (or values) times their weights, summed, and the label of the sum.
+ */
+export function exportEnsembleToOnnx(model: EnsembleModel, producerVersion: string): Uint8Array {
+  const nodes: OnnxNode[] = [];
+  const initializers: OnnxInitializer[] = [];
+  const inputs = ensembleInputs(model);
+  const numeric = inputs.filter((f) => f.kind === 'numeric');
+  const categorical = inputs.filter((f) => f.kind === 'categorical');
+  const graphInputs: OnnxValueInfo[] = [];
+  if (numeric.length > 0) graphInputs.push({ name: numericInput, type: TensorType.DOUBLE, shape: ['N', numeric.length] });
+  if (categorical.length > 0)
+    graphInputs.push({ name: categoricalInput, type: TensorType.STRING, shape: ['N', categorical.length] });
+  const opsets = new Map<string, number>();
+  const weighted: string[] = [];
+  const outputName = model.task === 'regression' ? 'variable' : 'probabilities';
+
+  model.members.forEach((member, m) => {
+    const graph = memberGraph(member, producerVersion);
+    const prefix = `m${m}_`;
+    const rename = (name: string): string => (name === '' ? name : prefix + name);
+    const columns = memberColumns(model, member);
+    for (const [input, picked] of [
+      [numericInput, columns.numeric],
+      [categoricalInput, columns.categorical],
+    ] as const) {
+      if (picked.length === 0) continue;
+      initializers.push({ name: `${prefix}${input}_columns`, type: TensorType.INT64, dims: [picked.length], values: picked });
+      nodes.push({
+        op: 'Gather',
+        inputs: [input, `${prefix}${input}_columns`],
+        outputs: [rename(input)],
+        attributes: { axis: { kind: 'int', value: 1 } },
+      });
+    }
+    for (const node of graph.nodes) {
+      // The members' own labels are not needed: the ensemble labels its blended probabilities.
+      if (node.outputs.includes('label_index') || node.outputs.includes('label')) continue;
+      nodes.push({ ...node, inputs: node.inputs.map(rename), outputs: node.outputs.map(rename) });
+    }
+    for (const initializer of graph.initializers) initializers.push({ ...initializer, name: rename(initializer.name) });
+    for (const opset of graph.opsets) opsets.set(opset.domain, Math.max(opsets.get(opset.domain) ?? 0, opset.version));
+    initializers.push({ name: `${prefix}weight`, type: TensorType.DOUBLE, dims: [], values: [model.weights[m]!] });
+    nodes.push({ op: 'Mul', inputs: [rename(outputName), `${prefix}weight`], outputs: [`${prefix}weighted`] });
+    weighted.push(`${prefix}weighted`);
+  });
+  nodes.push({ op: 'Sum', inputs: weighted, outputs: [outputName] });
+  const outputs: OnnxValueInfo[] = [];
+  if (model.task === 'regression') outputs.push({ name: 'variable', type: TensorType.DOUBLE, shape: ['N', 1] });
+  else appendLabel(nodes, outputs, model.classes ?? []);
+  return encodeOnnxModel({
+    graphName: `hearth_ensemble_${model.task}`,
+    inputs: graphInputs,
+    outputs,
+    nodes,
+    initializers,
+    opsets: [...opsets].map(([domain, version]) => ({ domain, version })),
+    metadata: hearthMetadata(
+      model,
+      { numeric: numeric.map((f) => f.name), categorical: categorical.map((f) => f.name) },
+      {
+        'hearth.members': JSON.stringify(
+          model.members.map((member, m) => ({
+            format: member.format,
+            algorithm: member.format === 'hearth.trees/1' ? member.algorithm : member.format.slice(7, -2),
+            weight: model.weights[m],
+          })),
+        ),
+      },
+    ),
+    producerVersion,
+    docString: `Hearth ${model.task} ensemble of ${model.members.length} models for "${model.target}", with their preprocessing.`,
+  });
+}
