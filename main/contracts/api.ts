@@ -272,6 +272,17 @@ export interface RunComparison {
   prCurves: Record<string, { x: number; y: number }[] | null>;
   /** Reliability diagrams (binary): mean predicted probability against the observed share of positives. */
   calibration: Record<string, { predicted: number; observed: number; count: number }[] | null>;
+  /** Confusion matrices (classification; rows actual, columns predicted) with their class labels, by run. */
+  confusion: Record<string, { classes: string[]; matrix: number[][] } | null>;
+  /** Permutation importance (every learner), largest first, by run. */
+  importance: Record<string, { feature: string; increase: number }[]>;
+  /** Mean |SHAP| per feature (tree models), largest first, by run. */
+  shap: Record<string, { feature: string; meanAbs: number }[] | null>;
+  /** Search trials (algorithm auto): each candidate's cross-validated metric and parameters, by run. */
+  trials: Record<
+    string,
+    { metric: string; entries: { trial: number; algorithm: string; cv_metric: number; params: Record<string, unknown> }[] } | null
+  >;
 }
 
 /** A registered model and where its aliases point. */

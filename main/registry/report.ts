@@ -111,7 +111,8 @@ export function modelReportHtml(model: ModelVersionInfo, data: DatasetVersionDet
     ])}${warnings.length > 0 ? `<ul class="warn">${warnings.map((w) => `<li>${escape(w.message)}</li>`).join('')}</ul>` : '<p>No data warnings.</p>'}` +
       (leaderboard && leaderboard.length > 0
         ? `<h3>Search leaderboard</h3>${table(leaderboard.slice(0, 10).map((e, i) => [`${i + 1}. ${e.algorithm}`, `${number(e.cv_metric)} ± ${number(e.cv_std)}`]))}`
-        : ''),
+        : '') +
+      searchSummary(r.search),
   );
   const explanations: string[] = [];
   if (importance.length > 0)
@@ -157,4 +158,30 @@ body{font:14px system-ui,sans-serif;color:#222;max-width:960px;margin:2em auto;p
 table{border-collapse:collapse;margin:.5em 0}th,td{padding:.25em .6em;border-bottom:1px solid #eee;text-align:left;vertical-align:middle}th{color:#6b5e55;font-weight:600}
 .grid td,.grid th{border:1px solid #eee}code{font-size:.85em;word-break:break-all}.warn li{color:#a3261b}svg text{fill:#333}
 </style></head><body><h1>${escape(model.model)} v${model.version}</h1><p>${escape(model.algorithm)} ${escape(model.task)} model predicting <b>${escape(model.target)}</b>, trained on ${escape(model.dataset.name)} v${model.dataset.version}. Summaries only: this report holds no data rows.</p>${sections.join('')}</body></html>`;
+}
+
+/** The ensemble and imbalance decisions of a search, in a sentence each. */
+function searchSummary(search: unknown): string {
+  const s = search as
+    | {
+        ensemble?: { members: number; cv_metric: number; best_single: number; kept: boolean } | null;
+        imbalance?: {
+          compared: { strategy: string; threshold: string; metric: string; cv_metric: number }[];
+          chosen: { strategy: string; threshold: string };
+        } | null;
+      }
+    | null
+    | undefined;
+  const parts: string[] = [];
+  if (s?.ensemble)
+    parts.push(
+      s.ensemble.kept
+        ? `<p>Ensemble of ${s.ensemble.members} kept: ${number(s.ensemble.cv_metric)} against the best single ${number(s.ensemble.best_single)} on cross-validation.</p>`
+        : `<p>No ensemble beat the best single model (${number(s.ensemble.best_single)}).</p>`,
+    );
+  if (s?.imbalance)
+    parts.push(
+      `<h3>Imbalance treatments</h3>${table(s.imbalance.compared.map((c) => [`${escape(c.strategy)}, threshold ${escape(c.threshold)}`, `${escape(c.metric)} ${number(c.cv_metric)}`]))}<p>Kept: ${escape(s.imbalance.chosen.strategy)}, threshold ${escape(s.imbalance.chosen.threshold)}.</p>`,
+    );
+  return parts.join('');
 }

@@ -94,6 +94,48 @@ export class Runs {
       curves: Object.fromEntries(
         details.map((d) => [d.run.id, (d.modelVersion!.report.rocCurve as { x: number; y: number }[] | undefined) ?? null]),
       ),
+      confusion: Object.fromEntries(
+        details.map((d) => {
+          const r = d.modelVersion!.report;
+          const matrix = r.confusionMatrix as number[][] | undefined;
+          const classes = r.classes as string[] | undefined;
+          return [d.run.id, matrix !== undefined && classes !== undefined ? { classes, matrix } : null];
+        }),
+      ),
+      importance: Object.fromEntries(
+        details.map((d) => [
+          d.run.id,
+          (d.modelVersion!.report.permutationImportance as { feature: string; increase: number }[] | undefined) ?? [],
+        ]),
+      ),
+      shap: Object.fromEntries(
+        details.map((d) => [
+          d.run.id,
+          (d.modelVersion!.report.shapSummary as { feature: string; meanAbs: number }[] | null | undefined) ?? null,
+        ]),
+      ),
+      trials: Object.fromEntries(
+        details.map((d) => {
+          const r = d.modelVersion!.report;
+          const board = r.leaderboard as
+            { trial?: number; algorithm: string; cv_metric: number; params: Record<string, unknown> }[] | null | undefined;
+          const search = r.search as { metric: string } | null | undefined;
+          return [
+            d.run.id,
+            board && search
+              ? {
+                  metric: search.metric,
+                  entries: board.map(({ trial, algorithm, cv_metric, params }, i) => ({
+                    trial: trial ?? i + 1,
+                    algorithm,
+                    cv_metric,
+                    params,
+                  })),
+                }
+              : null,
+          ];
+        }),
+      ),
     };
   }
 }

@@ -33,6 +33,7 @@ import { designFromFrame, fitPreprocessor, rawInputsFromFrame, type RawInputs, t
 import { seededRandom, shuffleInPlace } from './random.js';
 import { dataChecks } from './checks.js';
 import { smote } from './smote.js';
+import { shapSummary } from './treeshap.js';
 import { blendPredictions } from './ensemble-model.js';
 import { selectEnsemble, takePrediction } from './ensemble-selection.js';
 import { crossFittedThresholdScores, scatterPrediction, thresholdObjective } from './imbalance.js';
@@ -650,6 +651,7 @@ export class Trainer {
       ): void => {
         scored.push({ candidate, score: result.mean });
         board.push({
+          trial,
           algorithm: candidate.algorithm,
           params: candidate,
           cv_metric: result.mean,
@@ -671,7 +673,8 @@ export class Trainer {
         (args.imbalance === 'auto' || rarest < 0.2 || args.threshold !== undefined);
       let objectiveDecided = false;
       const searchMs = compareImbalance ? budgetMs * 0.7 : budgetMs;
-      const outOfTime = (): boolean => trial > 0 && Date.now() - searchStarted > searchMs;
+      // Each learner's defaults are tried whatever the budget, so every search compares all four learners.
+      const outOfTime = (): boolean => trial >= 4 && Date.now() - searchStarted > searchMs;
       // On large tables a single full cross-validation can eat most of a budget: halve by default there.
       const strategy = args.searchStrategy ?? (pool.length > 100_000 ? 'halving' : 'full');
       while (!outOfTime() && trial < 200) {
@@ -798,6 +801,7 @@ export class Trainer {
             members.map((m) => m.weight),
           );
           board.push({
+            trial: trial + 1,
             algorithm: 'ensemble',
             params: { algorithm: 'ensemble', members: weighted },
             cv_metric: blended,
@@ -956,6 +960,11 @@ export class Trainer {
           )
         : [];
 
+    // SHAP summary (tree models: exact TreeSHAP) over up to 500 validation rows, for run comparisons.
+    const shapRows = (split.validation.length > 0 ? split.validation : evaluationRows).subarray(0, 500);
+    const shap =
+      model.format === 'hearth.trees/1' ? shapSummary(model, rawInputsFromFrame(inputs, selectRows(frame, shapRows))) : null;
+
     // The exported graph must reproduce the TypeScript model: check it on held-out rows before registering.
     const onnx = exportModelToOnnx(model, this.version);
     const parityRaw = rawInputsFromFrame(
@@ -1003,6 +1012,7 @@ export class Trainer {
         evaluatedOn,
         fitMs,
         permutationImportance: permutation,
+        shapSummary: shap,
         validationMetrics: validationEvaluation?.metrics ?? null,
         history: job.history,
         split: {
@@ -1189,6 +1199,8 @@ function splitScheme(frame: Frame, args: TrainArgs, classOf: Int32Array | undefi
 
 /** One searched candidate: its learner and parameters, and its cross-validated score. */
 export interface LeaderboardEntry {
+  /** The order in which the search scored it (the ensemble comes after every trial). */
+  trial: number;
   algorithm: string;
   params: EntryParams;
   cv_metric: number;

@@ -161,3 +161,21 @@ export function conditionalExpectation(tree: TreeNodes, x: Float64Array, offset:
 }
 
 export { leafOf };
+
+/**
+ * A SHAP summary: each feature's mean |contribution| over the rows (summed over classes for multiclass), largest
+ * first. What a beeswarm plot summarises, small enough to keep in a run's record.
+ */
+export function shapSummary(model: TreeModel, raw: RawInputs): { feature: string; meanAbs: number }[] {
+  const F = model.features.length;
+  const x = treeInputMatrix(model, raw);
+  const totals = new Float64Array(F);
+  const outputs = model.task === 'multiclass' ? (model.classes?.length ?? 1) : 1;
+  for (let k = 0; k < outputs; k++) {
+    const { phi } = explainTrees(model, x, raw.rows, k);
+    for (const row of phi) for (let j = 0; j < F; j++) totals[j]! += Math.abs(row[j]!);
+  }
+  return model.features
+    .map((f, j) => ({ feature: f.name, meanAbs: raw.rows === 0 ? 0 : totals[j]! / raw.rows }))
+    .sort((a, b) => b.meanAbs - a.meanAbs);
+}

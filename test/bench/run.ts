@@ -1,4 +1,4 @@
-// `npm run bench [-- ingest|predict|gbdt]`: benchmarks with their peers measured in the same run; one JSON line each.
+// `npm run bench [-- ingest|predict|gbdt|mlp|automl]`: benchmarks with their peers measured in the same run; one JSON line each.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -230,3 +230,127 @@ async function benchGbdt(): Promise<void> {
 if (all || which.has('ingest')) await benchIngest();
 if (all || which.has('predict')) await benchPredict();
 if (all || which.has('gbdt')) await benchGbdt();
+
+/** The headline metric per task and whether higher is better: what `auto` optimises by default. */
+const headline = {
+  binary: { metric: 'roc_auc', higher: true },
+  multiclass: { metric: 'log_loss', higher: false },
+  regression: { metric: 'rmse', higher: false },
+} as const;
+
+async function benchAutoml(): Promise<void> {
+  const work = '/tmp/hearth-bench';
+  const budget = process.env.HEARTH_BENCH_BUDGET ?? '120';
+  const pub = join(work, 'public');
+  if (!existsSync(join(pub, 'digits.csv'))) {
+    const r = spawnSync(python, [join(root, 'test', 'bench', 'public_datasets.py'), pub], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    if (r.status !== 0) throw new Error('public_datasets.py failed (needs python3-sklearn)');
+  }
+  // The 1M-row synthetic table's generator at 200,000 rows: the same signal, a sample the search can afford.
+  const synth = join(work, 'synth_200k.csv');
+  if (!existsSync(synth)) {
+    const r = spawnSync(python, [join(sharedBench, 'gen_synth.py'), synth, '200000'], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('gen_synth.py failed');
+  }
+  const sets: { name: string; csv: string; target: string; task: keyof typeof headline }[] = [
+    { name: 'breast_cancer', csv: join(pub, 'breast_cancer.csv'), target: 'diagnosis', task: 'binary' },
+    { name: 'wine', csv: join(pub, 'wine.csv'), target: 'cultivar', task: 'multiclass' },
+    { name: 'diabetes', csv: join(pub, 'diabetes.csv'), target: 'progression', task: 'regression' },
+    { name: 'digits', csv: join(pub, 'digits.csv'), target: 'digit', task: 'multiclass' },
+    {
+      name: 'birdstrikes',
+      csv: join(root, 'resources', 'samples', 'birdstrikes.csv'),
+      target: 'Effect Amount of damage',
+      task: 'multiclass',
+    },
+    { name: 'synth_200k', csv: synth, target: 'label', task: 'binary' },
+  ];
+  const only = process.env.HEARTH_BENCH_DATASETS?.split(',');
+  for (const set of sets.filter((s) => only === undefined || only.includes(s.name))) {
+    const splitDir = join(work, `${set.name}-split`);
+    if (!existsSync(join(splitDir, 'train.csv'))) {
+      const r = spawnSync(
+        python,
+        [join(sharedBench, 'peers.py'), set.csv, set.target, '--task', set.task, '--split-dir', splitDir],
+        {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        },
+      );
+      if (r.status !== 0) throw new Error(`peers.py --split-dir failed for ${set.name}`);
+    }
+    const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-'));
+    try {
+      const hearth = childJson(process.execPath, [
+        join(root, 'dist', 'test', 'bench', 'automl-child.js'),
+        join(splitDir, 'train.csv'),
+        join(splitDir, 'test.csv'),
+        set.target,
+        dataDir,
+        budget,
+        set.task,
+      ]);
+      const { metric, higher } = headline[set.task];
+      emit({ bench: 'automl', dataset: set.name, model: 'hearth-auto', budget_s: Number(budget), ...hearth });
+      const peers = spawnSync(
+        python,
+        [join(sharedBench, 'peers.py'), set.csv, set.target, '--task', set.task, '--threads', '2'],
+        {
+          encoding: 'utf8',
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      );
+      let best: { model: string; value: number } | null = null;
+      for (const line of peers.stdout.split('\n').filter((l) => l.startsWith('{"dataset"') && l.includes('"model"'))) {
+        const r = JSON.parse(line) as Record<string, unknown>;
+        const value = r[metric] as number;
+        emit({
+          bench: 'automl',
+          dataset: set.name,
+          model: r.model,
+          fit_s: r.fit_s,
+          [metric]: value,
+          accuracy: r.accuracy,
+          r2: r.r2,
+        });
+        if (best === null || (higher ? value > best.value : value < best.value)) best = { model: r.model as string, value };
+      }
+      if (best !== null) {
+        const ours = hearth[metric] as number;
+        emit({
+          bench: 'automl',
+          dataset: set.name,
+          metric,
+          hearth: round(ours, 4),
+          best_peer: best.model,
+          best_peer_value: round(best.value, 4),
+          hearth_at_least_as_good: higher ? ours >= best.value : ours <= best.value,
+          goal: 'auto (120 s budget) ≥ the best peer on the test rows',
+        });
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+}
+
+async function benchMlp(): Promise<void> {
+  const child = join(root, 'dist', 'test', 'bench', 'mlp-child.js');
+  const results: Record<string, Record<string, unknown>> = {};
+  for (const backend of ['wasm', 'cpu']) {
+    results[backend] = childJson(process.execPath, [child, backend, '50000']);
+    emit({ bench: 'mlp', ...results[backend] });
+  }
+  const wasm = results.wasm!;
+  const cpu = results.cpu!;
+  emit({
+    bench: 'mlp',
+    epoch_speedup_wasm_vs_cpu: round((cpu.epoch_s as number) / (wasm.epoch_s as number), 2),
+    predict_speedup_batch_4096_vs_32_wasm: round((wasm.predict_s_batch_32 as number) / (wasm.predict_s_batch_4096 as number), 1),
+    goal: 'MLP epochs on wasm ≥ 3× faster than on cpu',
+  });
+}
+
+if (all || which.has('mlp')) await benchMlp();
+if (all || which.has('automl')) await benchAutoml();

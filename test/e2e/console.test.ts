@@ -24,7 +24,7 @@ class ConsolePage {
     await this.page.getByTestId('upload-input').setInputFiles(path);
     return this.page.getByTestId('ingest-message').textContent();
   }
-  async train(dataset: string, target: string, model: string, algorithm: 'linear' | 'gbdt') {
+  async train(dataset: string, target: string, model: string, algorithm: 'linear' | 'gbdt' | 'mlp') {
     await this.nav('train');
     await this.page.getByTestId('train-dataset').selectOption(dataset);
     await this.page.getByTestId('train-target').selectOption(target);
@@ -147,6 +147,10 @@ describe('web console in Chromium against a real hearth serve', () => {
     assert.match((await comparison.textContent()) ?? '', /roc_auc/);
     // ROC, precision–recall and calibration overlays: two runs each, plus the calibration diagonal.
     assert.equal(await comparison.locator('.recharts-line').count(), 7);
+    // Permutation importance for both runs, the SHAP summary for the tree model, a confusion matrix each.
+    await comparison.getByTestId('runs-importance').locator('.recharts-bar-rectangle').first().waitFor();
+    await comparison.getByTestId('runs-shap').locator('.recharts-bar-rectangle').first().waitFor();
+    assert.equal(await comparison.getByTestId('runs-confusion').locator('table').count(), 2);
   });
 
   void step('predicts one row from the form', async () => {
@@ -175,6 +179,17 @@ describe('web console in Chromium against a real hearth serve', () => {
     assert.ok((await ui.page.getByTestId('trial-chart').locator('.recharts-scatter-symbol').count()) >= 3);
     await ui.nav('models');
     await ui.page.getByText('churn-auto').click();
-    await ui.page.getByTestId('leaderboard').waitFor();
+    const leaderboard = ui.page.getByTestId('leaderboard');
+    await leaderboard.waitFor();
+    assert.match((await leaderboard.textContent()) ?? '', /mlp/);
+  });
+
+  void step('trains a neural net and names the TensorFlow.js back end that ran it', async () => {
+    await ui.train('customers', 'label', 'churn-mlp', 'mlp');
+    await ui.nav('models');
+    await ui.page.getByText('churn-mlp').click();
+    const backend = ui.page.getByTestId('mlp-backend');
+    await backend.waitFor();
+    assert.match((await backend.textContent()) ?? '', /TensorFlow\.js (tensorflow-gpu|tensorflow|wasm|cpu) back end/);
   });
 });

@@ -120,7 +120,17 @@ export function ModelsPage() {
         warnings?: { kind: string; message: string }[];
         leaderboard?:
           { algorithm: string; params: Record<string, unknown>; cv_metric: number; cv_std: number; fit_s: number }[] | null;
-        search?: { metric: string; folds: number; trials: number } | null;
+        search?: {
+          metric: string;
+          folds: number;
+          trials: number;
+          ensemble?: { candidates: number; members: number; cv_metric: number; best_single: number; kept: boolean } | null;
+          imbalance?: {
+            compared: { strategy: string; threshold: string; metric: string; cv_metric: number; cv_std: number }[];
+            chosen: { strategy: string; threshold: string };
+          } | null;
+        } | null;
+        members?: { algorithm: string; weight: number }[];
         decisionThreshold?: { threshold: number; tunedOn: string } | null;
         history?: { iteration: number; loss: number; validationLoss: number | null }[];
       }
@@ -272,12 +282,7 @@ export function ModelsPage() {
                             <td>{i + 1}</td>
                             <td>{e.algorithm}</td>
                             <td>
-                              <code>
-                                {Object.entries(e.params)
-                                  .filter(([k]) => k !== 'algorithm')
-                                  .map(([k, v]) => `${k}=${String(v)}`)
-                                  .join(' ')}
-                              </code>
+                              <code>{describeParams(e.params)}</code>
                             </td>
                             <td>
                               {e.cv_metric.toFixed(4)} ± {e.cv_std.toFixed(4)}
@@ -287,6 +292,47 @@ export function ModelsPage() {
                         ))}
                       </tbody>
                     </table>
+                    {report.search.ensemble !== undefined && report.search.ensemble !== null && (
+                      <p className="muted" data-testid="ensemble-summary">
+                        Ensemble selection over the best {report.search.ensemble.candidates} candidates:{' '}
+                        {report.search.ensemble.kept
+                          ? `a blend of ${report.search.ensemble.members} scored ${report.search.ensemble.cv_metric.toFixed(4)} against the best single ${report.search.ensemble.best_single.toFixed(4)}, so the blend was kept`
+                          : `no blend beat the best single candidate (${report.search.ensemble.best_single.toFixed(4)})`}
+                        {report.members !== undefined
+                          ? ` — members: ${report.members.map((m) => `${m.algorithm} ${(m.weight * 100).toFixed(0)}%`).join(', ')}`
+                          : ''}
+                      </p>
+                    )}
+                    {report.search.imbalance !== undefined && report.search.imbalance !== null && (
+                      <div data-testid="imbalance-table">
+                        <h4>
+                          Imbalance treatments (cross-validated); kept: {report.search.imbalance.chosen.strategy}, threshold{' '}
+                          {report.search.imbalance.chosen.threshold}
+                        </h4>
+                        <table>
+                          <thead>
+                            <tr>
+                              <th>Treatment</th>
+                              <th>Threshold</th>
+                              <th>Metric</th>
+                              <th>Value</th>
+                            </tr>
+                          </thead>
+                          <tbody>
+                            {report.search.imbalance.compared.map((r, i) => (
+                              <tr key={i}>
+                                <td>{r.strategy}</td>
+                                <td>{r.threshold}</td>
+                                <td>{r.metric}</td>
+                                <td>
+                                  {r.cv_metric.toFixed(4)} ± {r.cv_std.toFixed(4)}
+                                </td>
+                              </tr>
+                            ))}
+                          </tbody>
+                        </table>
+                      </div>
+                    )}
                   </div>
                 )}
               {report?.warnings !== undefined && report.warnings.length > 0 && (
@@ -397,4 +443,17 @@ export function ModelsPage() {
       </div>
     </section>
   );
+}
+
+/** A leaderboard entry's parameters in one line; an ensemble lists its members and weights. */
+function describeParams(params: Record<string, unknown>): string {
+  if (params.algorithm === 'ensemble' && Array.isArray(params.members)) {
+    return (params.members as { algorithm: string; weight: number }[])
+      .map((m) => `${m.algorithm} ×${m.weight.toFixed(2)}`)
+      .join(' + ');
+  }
+  return Object.entries(params)
+    .filter(([k]) => k !== 'algorithm')
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
+    .join(' ');
 }

@@ -1,0 +1,43 @@
+// Trains Hearth's `auto` on a peer split's train.csv within a time budget, in a fresh process, and scores test.csv.
+// Prints one JSON line.
+import { Engine } from '../../main/engine/engine.js';
+import { evaluateFile } from '../../main/serving/batch.js';
+import type { Task } from '../../main/training/preprocess.js';
+
+const [train, test, target, dataDir, budget, task] = process.argv.slice(2);
+if (train === undefined || test === undefined || target === undefined || dataDir === undefined || budget === undefined)
+  throw new Error('usage: automl-child TRAIN TEST TARGET DATA_DIR BUDGET_S [TASK]');
+const engine = Engine.open(dataDir);
+await engine.datasets.ingestCsv('bench', train);
+const started = performance.now();
+const job = engine.trainer.start({
+  dataset: 'bench',
+  target,
+  algorithm: 'auto',
+  timeBudget: Number(budget),
+  model: 'bench',
+  // The peer's test rows are the test set; 15% of the training rows stop early and tune, as by default.
+  testFraction: 0,
+  ...(task === undefined ? {} : { task: task as Task }),
+});
+const done = await engine.trainer.wait(job.id);
+if (done.status !== 'succeeded') throw new Error(`training failed: ${done.error?.message}`);
+const info = engine.registry.version('bench', done.result!.version);
+const evaluation = await evaluateFile(engine, 'bench', test);
+const search = info.report.search as { searchSeconds: number; trials: number; metric: string; ensemble: unknown };
+const board = info.report.leaderboard as { algorithm: string; cv_metric: number }[];
+process.stdout.write(
+  `${JSON.stringify({
+    chosen: info.algorithm,
+    wall_s: Number(((performance.now() - started) / 1000).toFixed(1)),
+    search_s: search.searchSeconds,
+    trials: search.trials,
+    search_metric: search.metric,
+    best_cv: board[0]?.cv_metric,
+    learners_tried: [...new Set(board.map((e) => e.algorithm))],
+    ensemble: search.ensemble,
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...evaluation.metrics,
+  })}\n`,
+);
+engine.close();
