@@ -269,7 +269,7 @@ async function benchAutoml(): Promise<void> {
   ];
   const only = process.env.HEARTH_BENCH_DATASETS?.split(',');
   for (const set of sets.filter((s) => only === undefined || only.includes(s.name))) {
-    const splitDir = join(work, `${set.name}-split`);
+    const splitDir = join(work, `automl-${set.name}-split`);
     if (!existsSync(join(splitDir, 'train.csv'))) {
       const r = spawnSync(
         python,
