@@ -217,6 +217,16 @@ for (const transport of ['in-process', 'http', 'ipc'] as const) {
         'mlp',
       ]);
       for (let i = 1; i < board.length; i++) assert.ok(board[i - 1]!.cv_metric >= board[i]!.cv_metric);
+      // The budget: no trial starts after it (past the four learners' defaults, which always run), so the search
+      // overruns it by at most the trial in progress.
+      const search = info.report.search as { searchSeconds: number; budgetSeconds: number };
+      const singles = board.filter((e) => e.algorithm !== 'ensemble') as unknown as { trial: number; fit_s: number }[];
+      const defaults = singles.filter((e) => e.trial <= 4).reduce((s, e) => s + e.fit_s, 0);
+      const longest = Math.max(...singles.map((e) => e.fit_s));
+      assert.ok(
+        search.searchSeconds <= Math.max(search.budgetSeconds, defaults) + longest + 1,
+        `search ${search.searchSeconds} s, budget ${search.budgetSeconds} s, defaults ${defaults} s, longest ${longest} s`,
+      );
       assert.equal(info.algorithm, board[0]!.algorithm);
       assert.ok(Math.abs(board[0]!.cv_metric - info.metrics.roc_auc!) < 0.08);
       await expectCode(
