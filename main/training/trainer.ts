@@ -794,7 +794,8 @@ export class Trainer {
           best_single: bestSingle,
           kept: false,
         };
-        if (members.length >= 2 && better(blended, bestSingle) < 0) {
+        // A real improvement, not rounding: blends of near-identical members tie to the last digits.
+        if (members.length >= 2 && better(blended, bestSingle) < -1e-6 * Math.max(1e-12, Math.abs(bestSingle))) {
           const weighted = members.map((m) => ({ algorithm: m.candidate.algorithm, params: m.candidate, weight: m.weight }));
           const blendedOof = blendPredictions(
             members.map((m) => keptOutOfFold.find((k) => k.candidate === m.candidate)!.oof),
