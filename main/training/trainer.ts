@@ -310,7 +310,7 @@ export class Trainer {
       validationRows: Int32Array,
       label: string | null,
       a: TrainArgs = args,
-      /** An MLP stops at this time (ms since the epoch) with its best epoch so far; searches set it. */
+      /** The learner stops at this time (ms since the epoch) with what it has grown; searches set it. */
       deadline: number | null = null,
     ): Promise<{
       model: SingleModel;
@@ -383,6 +383,7 @@ export class Trainer {
           sampleFraction: a.sampleFraction ?? 1,
           seed,
           threads: a.threads ?? Math.min(4, availableParallelism()),
+          deadline,
         };
         const training = binnedTraining(bins);
         const reply = await this.runWorker(
@@ -393,7 +394,7 @@ export class Trainer {
         if (reply.type !== 'forest') throw new HearthError('INTERNAL', 'unexpected worker reply');
         const fit = reply.result;
         model = treeModel('forest', bins, fit, new Array<number>(fit.outputs).fill(0), fit.outputs);
-        const { seed: _seed, threads: _threads, ...reported } = forest;
+        const { seed: _seed, threads: _threads, deadline: _forestDeadline, ...reported } = forest;
         params = { ...reported, seed, validationFraction, testFraction };
         fitReport = {
           ignoredColumns: ignored,
@@ -424,6 +425,7 @@ export class Trainer {
           threads: a.threads ?? Math.min(4, availableParallelism()),
           classWeights,
           huberDelta: a.huberDelta ?? null,
+          deadline,
         };
         const validation =
           validationRows.length > 0
@@ -444,7 +446,7 @@ export class Trainer {
         if (reply.type !== 'trees') throw new HearthError('INTERNAL', 'unexpected worker reply');
         const fit = reply.result;
         model = treeModel('gbdt', bins, fit, fit.baseScore, task === 'multiclass' ? classes!.length : 1);
-        const { seed: _seed, threads: _threads, ...reported } = boost;
+        const { seed: _seed, threads: _threads, deadline: _boostDeadline, ...reported } = boost;
         params = { ...reported, seed, classWeight: a.classWeight ?? null, validationFraction, testFraction };
         fitReport = {
           ignoredColumns: ignored,
@@ -465,7 +467,8 @@ export class Trainer {
           batchSize: a.batchSize ?? (fitRows.length > 50_000 ? 1024 : 256),
           l2: a.l2 ?? 1e-5,
           dropout: a.dropout ?? 0,
-          patience: 10,
+          // earlyStoppingRounds 0: a fixed number of epochs on all the rows given (the refit after a search).
+          patience: a.earlyStoppingRounds === 0 ? Number.POSITIVE_INFINITY : (a.earlyStoppingRounds ?? 10),
           seed,
           classWeights,
           deadline,
@@ -613,6 +616,8 @@ export class Trainer {
         candidate: Candidate,
         pairs: FoldPair[],
         tag: string,
+        /** Halving's last rung: scored without a deadline. */
+        promoted = false,
       ): Promise<{ mean: number; std: number; oof: PredictionMatrix | null }> => {
         const full = pairs === folds;
         const perFold: number[] = [];
@@ -623,8 +628,11 @@ export class Trainer {
           // validation rows: without it, the folds would score a model the final fit never makes.
           const { kept, held } =
             candidate.algorithm === 'gbdt' ? holdOut(rest, 0.1, seed + k) : { kept: rest, held: new Int32Array(0) };
-          // Each fold gets an equal share of what is left of the budget (an MLP stops at its share; others run on).
-          const deadline = Date.now() + Math.max(1000, (searchStarted + budgetMs - Date.now()) / (pairs.length - k));
+          // Each fold gets an equal share of what is left of the budget, and no candidate more than 15% of the whole
+          // budget, so one slow candidate (a big MLP, a deep forest) cannot spend the search: it stops where it got.
+          // Candidates on all the rows that halving promoted are scored in full: their scores decide.
+          const share = Math.min((searchStarted + budgetMs - Date.now()) / (pairs.length - k), (0.15 * budgetMs) / pairs.length);
+          const deadline = promoted ? null : Date.now() + Math.max(1000, share);
           const { model: foldModel } = await fit(
             kept,
             held,
@@ -695,19 +703,27 @@ export class Trainer {
           const pairs = share < 1 ? foldPairs(rows, args.folds ?? 3, seed, scheme) : folds;
           const results: { candidate: Candidate; result: Awaited<ReturnType<typeof crossValidate>>; started: number }[] = [];
           for (const candidate of rung) {
-            // Out of time: finish the bracket with what has been scored, so one candidate still reaches all rows.
-            if (outOfTime() && share < 1 && results.length > 0) break;
+            // A partial rung stops starting candidates once its share of the budget is spent (40% for the quarter,
+            // 60% with the half), keeping time for the full rows; but one boosted candidate is always scored, so
+            // one reaches the full rows. The promoted candidates on all rows are all scored.
+            const rungSpent = Date.now() - searchStarted > searchMs * (share === 0.25 ? 0.4 : 0.6);
+            const boostedScored = results.some((r) => r.candidate.algorithm === 'gbdt');
+            if (share < 1 && results.length > 0 && rungSpent && (boostedScored || candidate.algorithm !== 'gbdt')) continue;
             trial++;
             const started = Date.now();
             results.push({
               candidate,
-              result: await crossValidate(candidate, pairs, `trial ${trial} (${Math.round(share * 100)}% of rows)`),
+              result: await crossValidate(candidate, pairs, `trial ${trial} (${Math.round(share * 100)}% of rows)`, share === 1),
               started,
             });
           }
           if (share === 1) for (const r of results) record(r.candidate, r.result, r.started);
           results.sort((a, b) => better(a.result.mean, b.result.mean));
           rung = results.slice(0, Math.max(1, Math.ceil(results.length / 3))).map((r) => r.candidate);
+          // The best boosted-tree candidate always goes on: small row shares flatter learners that saturate early
+          // (an MLP led at a quarter of 160,000 rows and lost at all of them), and boosting is the strong default.
+          const bestBoosted = results.find((r) => r.candidate.algorithm === 'gbdt');
+          if (bestBoosted !== undefined && !rung.includes(bestBoosted.candidate)) rung.push(bestBoosted.candidate);
           if (rung.length === 0) break;
         }
       }
@@ -864,6 +880,9 @@ export class Trainer {
     }
 
     const fitStarted = performance.now();
+    let memberReports: Record<string, unknown>[] = [];
+    // What each fitted model was trained with, for the refit on all training rows (one entry, or one per member).
+    let fittedArgs: TrainArgs[] = [chosen];
     let fitted: { model: StoredModel; params: Record<string, unknown>; fitReport: Record<string, unknown>; workerCpuMs: number };
     if (ensembleMembers === null) fitted = await fit(split.train, split.validation, null, chosen);
     else {
@@ -877,6 +896,8 @@ export class Trainer {
           }),
         );
       }
+      fittedArgs = ensembleMembers.map((m) => ({ ...args, ...m.candidate }));
+      memberReports = members.map((m) => m.fitReport);
       const ensemble: EnsembleModel = {
         format: 'hearth.ensemble/1',
         task,
@@ -902,12 +923,13 @@ export class Trainer {
         workerCpuMs: members.reduce((s, m) => s + m.workerCpuMs, 0),
       };
     }
-    const { model, params, fitReport, workerCpuMs } = fitted;
+    const { params, fitReport } = fitted;
+    let { model, workerCpuMs } = fitted;
     if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
     // Binning (for trees) and fitting: what a peer library's fit() covers.
     const fitMs = Math.round(performance.now() - fitStarted);
     this.progress(job, { phase: 'evaluating', fraction: 0.95 });
-    const inputs = { features: modelInputs(model) };
+    let inputs = { features: modelInputs(model) };
     // Binary decision threshold tuned on the validation rows (the training rows when there are none), if asked.
     let thresholdReport: Record<string, unknown> | null = null;
     if (task === 'binary' && args.threshold !== undefined && !tuneThreshold) {
@@ -936,10 +958,15 @@ export class Trainer {
       }
     }
     // Metrics come from the test rows; with no test rows asked for, from the validation rows, else the training rows.
-    const evaluatedOn = split.test.length > 0 ? 'test' : split.validation.length > 0 ? 'validation' : 'train';
+    let evaluatedOn = split.test.length > 0 ? 'test' : split.validation.length > 0 ? 'validation' : 'train';
     const evaluationRows = split.test.length > 0 ? split.test : split.validation.length > 0 ? split.validation : split.train;
-    const testPrediction = predictModel(model, rawInputsFromFrame(inputs, selectRows(frame, evaluationRows)));
-    const evaluation = evaluate(task, testPrediction, targetsOf(evaluationRows), classes, model.decisionThreshold);
+    let evaluation = evaluate(
+      task,
+      predictModel(model, rawInputsFromFrame(inputs, selectRows(frame, evaluationRows))),
+      targetsOf(evaluationRows),
+      classes,
+      model.decisionThreshold,
+    );
     const validationEvaluation =
       split.validation.length > 0
         ? evaluate(
@@ -960,6 +987,39 @@ export class Trainer {
             seed,
           )
         : [];
+
+    // A search's choice is refitted on all the training rows (training and validation), with the rounds or epochs
+    // early stopping chose; validation metrics, importance and the threshold above come from the first fit, and
+    // the reported metrics from the refit when there are test rows (otherwise they stay the first fit's).
+    let refitReport: Record<string, unknown> | null = null;
+    if (args.algorithm === 'auto' && split.validation.length > 0) {
+      const all = Int32Array.from([...split.train, ...split.validation]).sort();
+      const reports = ensembleMembers === null ? [fitReport] : memberReports;
+      const refitStarted = performance.now();
+      const refitted: SingleModel[] = [];
+      for (const [i, a] of fittedArgs.entries()) {
+        const fixed = fixedIterations(a, reports[i]!);
+        const label = `refit on all ${all.length} training rows${fittedArgs.length > 1 ? ` (member ${i + 1}/${fittedArgs.length})` : ''}`;
+        const refit = await fit(all, new Int32Array(0), label, fixed);
+        refitted.push(refit.model);
+        workerCpuMs += refit.workerCpuMs;
+      }
+      if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
+      const threshold = model.decisionThreshold;
+      model = model.format === 'hearth.ensemble/1' ? { ...model, members: refitted } : refitted[0]!;
+      if (threshold !== undefined) model.decisionThreshold = threshold;
+      inputs = { features: modelInputs(model) };
+      refitReport = { rows: all.length, seconds: Number(((performance.now() - refitStarted) / 1000).toFixed(2)) };
+      if (split.test.length > 0) {
+        evaluation = evaluate(
+          task,
+          predictModel(model, rawInputsFromFrame(inputs, selectRows(frame, split.test))),
+          targetsOf(split.test),
+          classes,
+          model.decisionThreshold,
+        );
+      } else evaluatedOn = 'validation, before the refit on all training rows';
+    }
 
     // SHAP summary (tree models: exact TreeSHAP) over up to 500 validation rows, for run comparisons.
     const shapRows = (split.validation.length > 0 ? split.validation : evaluationRows).subarray(0, 500);
@@ -1013,6 +1073,7 @@ export class Trainer {
         evaluatedOn,
         fitMs,
         permutationImportance: permutation,
+        refit: refitReport,
         shapSummary: shap,
         validationMetrics: validationEvaluation?.metrics ?? null,
         history: job.history,
@@ -1328,6 +1389,15 @@ export function summariseFolds(perFold: Record<string, number>[]): {
     metrics[key] = { mean, std, folds: values };
   }
   return { metrics };
+}
+
+/** The arguments that repeat a fit's early-stopped length without early stopping (boosting rounds, MLP epochs). */
+function fixedIterations(a: TrainArgs, report: Record<string, unknown>): TrainArgs {
+  if (a.algorithm === 'gbdt' && typeof report.bestRound === 'number' && report.bestRound > 0)
+    return { ...a, trees: report.bestRound, earlyStoppingRounds: 0 };
+  if (a.algorithm === 'mlp' && typeof report.bestEpoch === 'number' && report.bestEpoch > 0)
+    return { ...a, epochs: report.bestEpoch, earlyStoppingRounds: 0 };
+  return a;
 }
 
 /** A seeded share of the rows held out (for early stopping), and the rest; both keep the rows' order. */

@@ -17,6 +17,8 @@ export interface BoostParams extends GrowParams {
   classWeights: number[] | null;
   /** Regression loss: squared error or Huber with this delta. */
   huberDelta: number | null;
+  /** Stop adding trees after the round that ends past this time (ms since the epoch); searches set it. */
+  deadline?: number | null;
 }
 
 export interface BoostInput {
@@ -194,6 +196,7 @@ export function fitBoosting(
           bestRound = round;
         } else if (p.earlyStoppingRounds > 0 && round - bestRound >= p.earlyStoppingRounds) break;
       } else bestRound = round;
+      if (p.deadline !== undefined && p.deadline !== null && Date.now() > p.deadline) break;
     }
   } finally {
     pool.close();

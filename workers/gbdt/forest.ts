@@ -16,6 +16,8 @@ export interface ForestParams {
   sampleFraction: number;
   seed: number;
   threads: number;
+  /** Stop growing after the tree that ends past this time (ms since the epoch); searches set it. */
+  deadline?: number | null;
 }
 
 export interface ForestResult {
@@ -114,6 +116,7 @@ export function fitForest(
       }
       for (let i = 0; i < n; i++) if (inBag[i] === 0) oobCount[i]!++;
       onTree?.(t, oobLoss(task, oobSum, oobCount, targets, K));
+      if (p.deadline !== undefined && p.deadline !== null && Date.now() > p.deadline) break;
     }
   } finally {
     pool.close();

@@ -97,7 +97,9 @@ export function fitMlp(
 ): MlpResult {
   const random = seededRandom(params.seed);
   let { train, trainTargets, validation, validationTargets } = input;
-  if (validation === null || validationTargets === null || validation.rows === 0) {
+  // An infinite patience means a fixed number of epochs (a refit on all rows): nothing is held out then.
+  const earlyStopping = Number.isFinite(params.patience);
+  if (earlyStopping && (validation === null || validationTargets === null || validation.rows === 0)) {
     const order = Int32Array.from({ length: train.rows }, (_, i) => i);
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
@@ -247,17 +249,23 @@ export function fitMlp(
       return out;
     });
 
+  const held =
+    validation !== null && validationTargets !== null && validation.rows > 0
+      ? { matrix: validation, targets: validationTargets }
+      : null;
   const validationLoss = (): number => {
-    const z = new Float32Array(validation.rows * outputs);
-    for (let start = 0; start < validation.rows; start += predictBatch) {
-      const end = Math.min(validation.rows, start + predictBatch);
-      const x = validation.values.subarray(start * validation.columns, end * validation.columns);
-      z.set(tf.tidy(() => forward(tf.tensor2d(x, [end - start, validation.columns]))).dataSync(), start * outputs);
+    if (held === null) return Number.NaN;
+    const { matrix, targets } = held;
+    const z = new Float32Array(matrix.rows * outputs);
+    for (let start = 0; start < matrix.rows; start += predictBatch) {
+      const end = Math.min(matrix.rows, start + predictBatch);
+      const x = matrix.values.subarray(start * matrix.columns, end * matrix.columns);
+      z.set(tf.tidy(() => forward(tf.tensor2d(x, [end - start, matrix.columns]))).dataSync(), start * outputs);
     }
     return meanLoss(
       z,
-      validationTargets,
-      Int32Array.from({ length: validation.rows }, (_, i) => i),
+      targets,
+      Int32Array.from({ length: matrix.rows }, (_, i) => i),
     );
   };
 
@@ -288,7 +296,7 @@ export function fitMlp(
     const validationValue = validationLoss();
     onEpoch(epoch, epochLoss / train.rows, validationValue);
     // The first epoch is always kept, so a model exists even when every validation loss is NaN.
-    if (validationValue < best.loss - 1e-7 || best.epoch === 0) {
+    if (!earlyStopping || validationValue < best.loss - 1e-7 || best.epoch === 0) {
       best = {
         loss: validationValue,
         epoch,
