@@ -618,7 +618,7 @@ export class Trainer {
         tag: string,
         /** Halving's last rung: scored without a deadline. */
         promoted = false,
-      ): Promise<{ mean: number; std: number; oof: PredictionMatrix | null }> => {
+      ): Promise<{ mean: number; std: number; folds: number[]; oof: PredictionMatrix | null }> => {
         const full = pairs === folds;
         const perFold: number[] = [];
         let oof: PredictionMatrix | null = null;
@@ -628,11 +628,12 @@ export class Trainer {
           // validation rows: without it, the folds would score a model the final fit never makes.
           const { kept, held } =
             candidate.algorithm === 'gbdt' ? holdOut(rest, 0.1, seed + k) : { kept: rest, held: new Int32Array(0) };
-          // Each fold gets an equal share of what is left of the budget, and no candidate more than 15% of the whole
-          // budget, so one slow candidate (a big MLP, a deep forest) cannot spend the search: it stops where it got.
-          // Candidates on all the rows that halving promoted are scored in full: their scores decide.
-          const share = Math.min((searchStarted + budgetMs - Date.now()) / (pairs.length - k), (0.15 * budgetMs) / pairs.length);
-          const deadline = promoted ? null : Date.now() + Math.max(1000, share);
+          // No candidate gets more than 15% of the budget, so one slow candidate (a big MLP, a deep forest) cannot
+          // spend the search: it stops where it got, which can only understate it. Each fold also gets at most an
+          // equal share of what is left, except on halving's full rows, where the finalists get their whole 15%.
+          const cap = (0.15 * budgetMs) / pairs.length;
+          const share = promoted ? cap : Math.min((searchStarted + budgetMs - Date.now()) / (pairs.length - k), cap);
+          const deadline = Date.now() + Math.max(1000, share);
           const { model: foldModel } = await fit(
             kept,
             held,
@@ -650,11 +651,11 @@ export class Trainer {
           perFold.push(value);
           if (full) oof = scatterPrediction(oof, prediction, foldIndices[k]!, pool.length);
         }
-        return { ...summary(perFold), oof };
+        return { ...summary(perFold), folds: perFold, oof };
       };
       const record = (
         candidate: Candidate,
-        result: { mean: number; std: number; oof: PredictionMatrix | null },
+        result: { mean: number; std: number; folds?: number[]; oof: PredictionMatrix | null },
         started: number,
       ): void => {
         scored.push({ candidate, score: result.mean });
@@ -664,6 +665,7 @@ export class Trainer {
           params: candidate,
           cv_metric: result.mean,
           cv_std: result.std,
+          ...(result.folds === undefined ? {} : { cv_folds: result.folds }),
           fit_s: (Date.now() - started) / 1000,
         });
         if (result.oof !== null) keepOutOfFold(candidate, result.mean, result.oof);
@@ -884,16 +886,28 @@ export class Trainer {
     // What each fitted model was trained with, for the refit on all training rows (one entry, or one per member).
     let fittedArgs: TrainArgs[] = [chosen];
     let fitted: { model: StoredModel; params: Record<string, unknown>; fitReport: Record<string, unknown>; workerCpuMs: number };
-    if (ensembleMembers === null) fitted = await fit(split.train, split.validation, null, chosen);
+    // After a search, the final fits share a quarter of the budget (an MLP or boosting stops at its share with its
+    // best so far), so "two minutes" does not become ten on a big table; a single learner asked for runs to the end.
+    // The deadline of the i-th of `parts` fits in a final phase that started at `phaseStart`.
+    const finalDeadline = (phaseStart: number, parts: number, i: number): number | null => {
+      if (args.algorithm !== 'auto') return null;
+      const end = phaseStart + 0.25 * (args.timeBudget ?? 60) * 1000;
+      return Date.now() + Math.max(2000, (end - Date.now()) / (parts - i));
+    };
+    const fitPhase = Date.now();
+    if (ensembleMembers === null) fitted = await fit(split.train, split.validation, null, chosen, finalDeadline(fitPhase, 1, 0));
     else {
       // The blend's members, each refitted on the training rows (validation rows for early stopping), as searched.
       const members: { model: SingleModel; fitReport: Record<string, unknown>; workerCpuMs: number }[] = [];
       for (const [i, member] of ensembleMembers.entries()) {
         members.push(
-          await fit(split.train, split.validation, `ensemble member ${i + 1}/${ensembleMembers.length}`, {
-            ...args,
-            ...member.candidate,
-          }),
+          await fit(
+            split.train,
+            split.validation,
+            `ensemble member ${i + 1}/${ensembleMembers.length}`,
+            { ...args, ...member.candidate },
+            finalDeadline(fitPhase, ensembleMembers.length, i),
+          ),
         );
       }
       fittedArgs = ensembleMembers.map((m) => ({ ...args, ...m.candidate }));
@@ -996,11 +1010,12 @@ export class Trainer {
       const all = Int32Array.from([...split.train, ...split.validation]).sort();
       const reports = ensembleMembers === null ? [fitReport] : memberReports;
       const refitStarted = performance.now();
+      const refitPhase = Date.now();
       const refitted: SingleModel[] = [];
       for (const [i, a] of fittedArgs.entries()) {
         const fixed = fixedIterations(a, reports[i]!);
         const label = `refit on all ${all.length} training rows${fittedArgs.length > 1 ? ` (member ${i + 1}/${fittedArgs.length})` : ''}`;
-        const refit = await fit(all, new Int32Array(0), label, fixed);
+        const refit = await fit(all, new Int32Array(0), label, fixed, finalDeadline(refitPhase, fittedArgs.length, i));
         refitted.push(refit.model);
         workerCpuMs += refit.workerCpuMs;
       }
@@ -1267,6 +1282,8 @@ export interface LeaderboardEntry {
   params: EntryParams;
   cv_metric: number;
   cv_std: number;
+  /** The metric on each fold (absent for the ensemble, scored on the pooled out-of-fold predictions per fold). */
+  cv_folds?: number[];
   fit_s: number;
 }
 

@@ -320,7 +320,8 @@ async function benchAutoml(): Promise<void> {
           hearth: round(ours, 4),
           best_peer: best.model,
           best_peer_value: round(best.value, 4),
-          hearth_at_least_as_good: higher ? ours >= best.value : ours <= best.value,
+          // peers.py rounds its metrics to 6 decimals: within half a unit of that is a tie, not a loss.
+          hearth_at_least_as_good: higher ? ours >= best.value - 5e-7 : ours <= best.value + 5e-7,
           goal: 'auto (120 s budget) ≥ the best peer on the test rows',
         });
       }
