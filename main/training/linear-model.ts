@@ -61,3 +61,41 @@ export function predictionFromMargins(
 export function predictLinear(model: LinearModel, raw: RawInputs): PredictionMatrix {
   return predictLinearDesign(model, designFromRaw(model.preprocessor, raw));
 }
+
+/**
+ * A SHAP summary for a linear model: each feature's mean |contribution| to the margin over the rows, with the rows
+ * themselves as the background (for a linear margin the exact SHAP value is w·(x − E[x]); a one-hot block's
+ * contribution sums over its levels). Summed over outputs for multinomial models; largest first.
+ */
+export function linearShapSummary(model: LinearModel, raw: RawInputs): { feature: string; meanAbs: number }[] {
+  const design = designFromRaw(model.preprocessor, raw);
+  const n = design.rows;
+  const d = model.dimension;
+  const numericFeatures = model.preprocessor.features.filter((f) => f.kind === 'numeric');
+  const categoricalFeatures = model.preprocessor.features.filter((f) => f.kind === 'categorical');
+  const totals: { feature: string; meanAbs: number }[] = [];
+  design.numeric.forEach((column, j) => {
+    const mean = column.reduce((s, v) => s + v, 0) / Math.max(1, n);
+    let total = 0;
+    for (let c = 0; c < model.outputs; c++) {
+      const w = model.weights[c * d + j]!;
+      for (let i = 0; i < n; i++) total += Math.abs(w * (column[i]! - mean));
+    }
+    totals.push({ feature: numericFeatures[j]!.name, meanAbs: n === 0 ? 0 : total / n });
+  });
+  design.categorical.forEach((levels, k) => {
+    const feature = categoricalFeatures[k]!;
+    const offset = design.offsets[k]!;
+    const share = new Float64Array(feature.categories.length);
+    for (const level of levels) if (level >= 0) share[level]! += 1 / n;
+    let total = 0;
+    for (let c = 0; c < model.outputs; c++) {
+      // E[w·x] over the block, then each row's w at its level (none for an unseen level) minus that.
+      let expected = 0;
+      share.forEach((p, l) => (expected += p * model.weights[c * d + offset + l]!));
+      for (const level of levels) total += Math.abs((level >= 0 ? model.weights[c * d + offset + level]! : 0) - expected);
+    }
+    totals.push({ feature: feature.name, meanAbs: n === 0 ? 0 : total / n });
+  });
+  return totals.sort((a, b) => b.meanAbs - a.meanAbs);
+}

@@ -11,7 +11,7 @@ import { createSession } from '../serving/onnx-runtime.js';
 import { Predictor } from '../serving/predictor.js';
 import { nowIso, type Db } from '../store/database.js';
 import type { WorkerReply, WorkerRequest } from '../../workers/protocol.js';
-import type { LinearModel, PredictionMatrix } from './linear-model.js';
+import { linearShapSummary, type LinearModel, type PredictionMatrix } from './linear-model.js';
 import { binCount, binFrameRows, fitBins, type FeatureBins } from './binning.js';
 import { exportModelToOnnx, modelInputs, onnxInputSchema, predictModel, type StoredModel } from './model.js';
 import { treeFeaturesFromBins, treeFromGrown, treeImportance, type TreeModel } from './tree-model.js';
@@ -1036,10 +1036,16 @@ export class Trainer {
       } else evaluatedOn = 'validation, before the refit on all training rows';
     }
 
-    // SHAP summary (tree models: exact TreeSHAP) over up to 500 validation rows, for run comparisons.
+    // SHAP summary over up to 500 validation rows, for run comparisons: exact TreeSHAP for trees, exact linear SHAP
+    // (w·(x − E[x])) for linear models; none for MLPs and ensembles, which have permutation importance.
     const shapRows = (split.validation.length > 0 ? split.validation : evaluationRows).subarray(0, 500);
+    const shapRaw = (): RawInputs => rawInputsFromFrame(inputs, selectRows(frame, shapRows));
     const shap =
-      model.format === 'hearth.trees/1' ? shapSummary(model, rawInputsFromFrame(inputs, selectRows(frame, shapRows))) : null;
+      model.format === 'hearth.trees/1'
+        ? shapSummary(model, shapRaw())
+        : model.format === 'hearth.linear/1'
+          ? linearShapSummary(model, shapRaw())
+          : null;
 
     // The exported graph must reproduce the TypeScript model: check it on held-out rows before registering.
     const onnx = exportModelToOnnx(model, this.version);

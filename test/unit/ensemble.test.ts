@@ -158,3 +158,32 @@ describe('ensemble ONNX export', () => {
     } else assert.fail('expected class probabilities');
   });
 });
+
+describe('linear SHAP summary', () => {
+  it('is w·(x − E[x]) per feature, a one-hot block summed over its levels (hand-computed)', async () => {
+    const { linearShapSummary } = await import('../../main/training/linear-model.js');
+    const model: LinearModel = {
+      format: 'hearth.linear/1',
+      task: 'binary',
+      target: 'y',
+      classes: ['0', '1'],
+      preprocessor: {
+        features: [
+          { kind: 'numeric', name: 'x', sourceType: 'number', median: 0, mean: 0, std: 1 },
+          { kind: 'categorical', name: 'c', categories: ['a', 'b'], mode: 'a' },
+        ],
+        ignored: [],
+      },
+      outputs: 1,
+      dimension: 3,
+      weights: [2, 1, -1],
+      intercepts: [0],
+    };
+    const raw = { rows: 4, numeric: [Float64Array.from([1, -1, 3, -3])], categorical: [['a', 'a', 'b', 'b']] };
+    // x: mean 0, |2·x| averages 2·(1 + 1 + 3 + 3)/4 = 4; c: E = ½·1 + ½·(−1) = 0, |±1| averages 1.
+    assert.deepEqual(linearShapSummary(model, raw), [
+      { feature: 'x', meanAbs: 4 },
+      { feature: 'c', meanAbs: 1 },
+    ]);
+  });
+});
