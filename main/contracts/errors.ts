@@ -12,6 +12,8 @@ export const errorCodes = [
   'CANCELLED',
   'PAYLOAD_TOO_LARGE',
   'STORE_INCOMPATIBLE',
+  /** A remote (a registry, a broker) could not be reached or failed on its side; retrying later may work. */
+  'UNAVAILABLE',
   'INTERNAL',
 ] as const;
 
@@ -71,6 +73,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   CANCELLED: 409,
   PAYLOAD_TOO_LARGE: 413,
   STORE_INCOMPATIBLE: 500,
+  UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
