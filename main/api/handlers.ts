@@ -89,6 +89,14 @@ export function createHandlers(engine: Engine): Handlers {
       engine.events.emit('models.did-move-alias', move);
       return move;
     },
+    'remotes.add': async ({ name, url, insecureHttp }) => engine.sync.addRemote(name, url, insecureHttp ?? false),
+    'remotes.list': async () => engine.sync.listRemotes(),
+    'remotes.remove': async ({ name }) => {
+      engine.sync.removeRemote(name);
+      return { removed: name };
+    },
+    'sync.status': async () => engine.sync.status(),
+    'sync.push': async ({ remote }) => engine.sync.push(remote),
     'models.predict': async ({ name, version, rows, explain }) => {
       if (explain === true && rows.length > 1000)
         throw new HearthError('VALIDATION_FAILED', 'explain at most 1,000 rows per request');

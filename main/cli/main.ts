@@ -44,6 +44,9 @@ Commands:
   predict --model NAME[@V] FILE [--out FILE]
   models list | promote NAME VERSION | rollback NAME | report NAME[@V] [--out FILE]
   runs list | show ID | compare ID ID…   training runs as experiments (ids may be abbreviated)
+  remote add NAME oci://HOST[:PORT]/REPO [--insecure-http] | list | remove NAME
+                                      OCI registries to push models to (plain HTTP: loopback only)
+  sync status | push [--remote NAME]  the outbox of model versions and alias moves, and sending it now
   token reset                         replace the API token and print the new one
 
 Options for every command:
@@ -100,6 +103,8 @@ const options = {
   dropout: { type: 'string' },
   backend: { type: 'string' },
   imbalance: { type: 'string' },
+  'insecure-http': { type: 'boolean', default: false },
+  remote: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 type Flags = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string };
@@ -204,7 +209,20 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${usage}\n`);
     return command === undefined && flags.help !== true ? 2 : 0;
   }
-  const known = ['start', 'serve', 'ingest', 'datasets', 'train', 'evaluate', 'predict', 'models', 'runs', 'token'];
+  const known = [
+    'start',
+    'serve',
+    'ingest',
+    'datasets',
+    'train',
+    'evaluate',
+    'predict',
+    'models',
+    'runs',
+    'remote',
+    'sync',
+    'token',
+  ];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
   if (command === 'ingest' && rest.length !== 1) throw new UsageError('ingest takes one FILE');
   if ((command === 'evaluate' || command === 'predict') && rest.length !== 1) throw new UsageError(`${command} takes one FILE`);
@@ -525,6 +543,57 @@ async function run(argv: string[]): Promise<number> {
           return 0;
         }
         throw new UsageError('runs takes list, show ID, or compare ID ID…');
+      }
+      case 'remote': {
+        const [action, name, url] = rest;
+        if (action === 'add') {
+          if (name === undefined || url === undefined) throw new UsageError('remote add NAME oci://HOST[:PORT]/REPOSITORY');
+          const remote = await client.call('remotes.add', { name, url, insecureHttp: flags['insecure-http'] === true });
+          out.result(remote, () => `Added remote ${remote.name} (${remote.url}); ${remote.pending} events to send`);
+          return 0;
+        }
+        if (action === 'remove') {
+          if (name === undefined) throw new UsageError('remote remove NAME');
+          out.result(await client.call('remotes.remove', { name }), () => `Removed remote ${name}`);
+          return 0;
+        }
+        if (action === 'list') {
+          const remotes = await client.call('remotes.list', {});
+          out.result(remotes, () =>
+            remotes.length === 0
+              ? 'No remotes.'
+              : remotes
+                  .map(
+                    (r) =>
+                      `${r.name}  ${r.url}  pending ${r.pending}, sent ${r.sent}${r.lastError ? `, last error: ${r.lastError}` : ''}`,
+                  )
+                  .join('\n'),
+          );
+          return 0;
+        }
+        throw new UsageError('remote takes add, list or remove');
+      }
+      case 'sync': {
+        if (rest[0] === 'status') {
+          const status = await client.call('sync.status', {});
+          out.result(
+            status,
+            () =>
+              `pending ${status.pending}, sent ${status.sent}, failed attempts ${status.failed}${status.last_error ? `\nlast error: ${status.last_error}` : ''}`,
+          );
+          return 0;
+        }
+        if (rest[0] === 'push') {
+          const results = await client.call('sync.push', flags.remote === undefined ? {} : { remote: flags.remote });
+          out.result(
+            results,
+            () =>
+              results.map((r) => `${r.remote}: sent ${r.sent}${r.error ? `, stopped: ${r.error}` : ''}`).join('\n') ||
+              'No remotes.',
+          );
+          return results.some((r) => r.error !== null) ? 1 : 0;
+        }
+        throw new UsageError('sync takes status or push');
       }
       case 'token': {
         if (rest[0] !== 'reset') throw new UsageError('token takes reset');

@@ -112,6 +112,15 @@ export const apiSchemas = {
   'models.report': z.object({ name, version: version.optional() }).strict(),
   'models.promote': z.object({ name, version }).strict(),
   'models.rollback': z.object({ name }).strict(),
+  /** A remote OCI registry the sync agent pushes to: oci://HOST[:PORT]/REPOSITORY (TLS unless insecureHttp, loopback only). */
+  'remotes.add': z
+    .object({ name: z.string().min(1).max(64), url: z.string().min(1).max(500), insecureHttp: z.boolean().optional() })
+    .strict(),
+  'remotes.list': z.object({}).strict(),
+  'remotes.remove': z.object({ name: z.string().min(1).max(64) }).strict(),
+  'sync.status': z.object({}).strict(),
+  /** Drains the outbox now, to every remote or to one. */
+  'sync.push': z.object({ remote: z.string().min(1).max(64).optional() }).strict(),
   'models.predict': z
     .object({
       name,
@@ -364,7 +373,31 @@ export interface ApiResults {
   'models.report': { fileName: string; html: string };
   'models.promote': AliasMove;
   'models.rollback': AliasMove;
+  'remotes.add': RemoteInfo;
+  'remotes.list': RemoteInfo[];
+  'remotes.remove': { removed: string };
+  'sync.status': SyncStatus;
+  'sync.push': { remote: string; sent: number; error: string | null }[];
   'models.predict': PredictResult;
+}
+
+/** A sync remote and its queue: events not yet delivered, delivered, failed attempts, the last error. */
+export interface RemoteInfo {
+  name: string;
+  url: string;
+  insecureHttp: boolean;
+  pending: number;
+  sent: number;
+  failed: number;
+  lastError: string | null;
+}
+
+export interface SyncStatus {
+  pending: number;
+  sent: number;
+  failed: number;
+  last_error: string | null;
+  remotes: RemoteInfo[];
 }
 
 /** The whole API as functions: what every typed client exposes. */

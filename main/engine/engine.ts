@@ -1,3 +1,4 @@
+import { SyncAgent } from '../sync/agent.js';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -45,6 +46,7 @@ export class Engine {
   readonly trainer: Trainer;
   readonly predictors: PredictorCache;
   readonly runs: Runs;
+  readonly sync: SyncAgent;
   private readonly uploadsDir: string;
 
   private constructor(readonly dataDir: string) {
@@ -57,6 +59,7 @@ export class Engine {
     this.datasets = new DatasetStore(this.db, this.blobs);
     this.registry = new ModelRegistry(this.db, this.blobs);
     this.predictors = new PredictorCache(this.registry);
+    this.sync = new SyncAgent(this.db, this.blobs, this.registry, hearthVersion);
     this.trainer = new Trainer(
       this.db,
       this.datasets,

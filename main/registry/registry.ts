@@ -95,6 +95,10 @@ export class ModelRegistry {
             modelBlob.digest,
             now,
           );
+        // The sync outbox hears of the version in this same transaction: no version without its event.
+        this.db
+          .prepare('INSERT INTO outbox (kind, model, version, created_at) VALUES (?, ?, ?, ?)')
+          .run('model-version', input.model, version, now);
         const hasProduction = this.db
           .prepare('SELECT 1 FROM model_aliases WHERE model_id = ? AND alias = ?')
           .get(model.id, productionAlias);
@@ -129,6 +133,10 @@ export class ModelRegistry {
     this.db
       .prepare('INSERT INTO alias_history (model_id, alias, action, version, previous_version, at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(modelId, alias, action, version, current?.version ?? null, now);
+    const name = (this.db.prepare('SELECT name FROM models WHERE id = ?').get(modelId) as { name: string }).name;
+    this.db
+      .prepare('INSERT INTO outbox (kind, model, version, alias, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run('alias', name, version, alias, now);
     return current?.version ?? null;
   }
 

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { HearthError } from '../../main/contracts/errors.js';
 import { OciClient, manifestMediaType, parseChallenge, sha256Digest, type ImageManifest } from '../../main/sync/oci-client.js';
-import { tempDir, writeFile } from '../helpers.js';
+import { Engine } from '../../main/engine/engine.js';
+import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
 
 /** Debian's docker-registry (Distribution 2.8): .ci/run installs it; elsewhere the suite says it is missing. */
 const registryBinary = spawnSync('sh', ['-c', 'command -v docker-registry'], { encoding: 'utf8' }).stdout.trim();
@@ -27,6 +29,7 @@ function freePort(): Promise<number> {
 }
 
 async function startRegistry(dir: string): Promise<{ child: ChildProcess; url: string }> {
+  mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const config = writeFile(
     dir,
@@ -129,6 +132,87 @@ describe('OCI distribution client against a real registry', { skip }, () => {
       offline.hasBlob(sha256Digest(Buffer.from('x'))),
       (e: unknown) => e instanceof HearthError && e.code === 'UNAVAILABLE',
     );
+  });
+});
+
+describe('sync agent: the outbox to a real registry', { skip }, () => {
+  const tmp = tempDir();
+  let registry: { child: ChildProcess; url: string };
+  let engine: Engine;
+  before(async () => {
+    registry = await startRegistry(`${tmp.dir}/registry`);
+    engine = Engine.open(`${tmp.dir}/data`);
+    await engine.datasets.ingestCsv('churn', writeFile(tmp.dir, 'churn.csv', syntheticCsv('binary', 600)));
+  });
+  after(() => {
+    engine?.close();
+    registry?.child.kill();
+    tmp.cleanup();
+  });
+  const train = async (): Promise<number> => {
+    const job = engine.trainer.start({ dataset: 'churn', target: 'label', algorithm: 'linear', model: 'churn' });
+    const done = await engine.trainer.wait(job.id);
+    assert.equal(done.status, 'succeeded');
+    return done.result!.version;
+  };
+  const remoteClient = () => new OciClient({ baseUrl: registry.url, repository: 'hearth/churn' });
+
+  it('queues events while no remote is reachable and keeps them after a failed push', async () => {
+    await train();
+    const port = await freePort();
+    engine.sync.addRemote('offline', `oci://127.0.0.1:${port}/hearth`, true);
+    const [result] = await engine.sync.push('offline');
+    assert.equal(result!.sent, 0);
+    assert.match(result!.error ?? '', /unreachable/);
+    const offline = engine.sync.status().remotes.find((r) => r.name === 'offline')!;
+    // v1 and its production alias, still pending, with the error in plain words.
+    assert.equal(offline.pending, 2);
+    assert.match(offline.lastError ?? '', /unreachable/);
+    engine.sync.removeRemote('offline');
+  });
+
+  it('pushes each version as an OCI artifact and each alias as a tag, exactly once', async () => {
+    engine.sync.addRemote('central', `oci://${registry.url.slice('http://'.length)}/hearth`, true);
+    assert.deepEqual(
+      (await engine.sync.push()).map((r) => [r.remote, r.sent, r.error]),
+      [['central', 2, null]],
+    );
+    const client = remoteClient();
+    assert.deepEqual((await client.listTags()).sort(), ['production', 'v1']);
+    const v1 = (await client.getManifest('v1'))!;
+    assert.equal(v1.manifest.artifactType, 'application/vnd.hearth.model.v1+json');
+    assert.deepEqual(
+      v1.manifest.layers.map((l) => l.annotations?.['org.opencontainers.image.title']),
+      ['model.onnx', 'MODEL_CARD.md', 'evaluation.json'],
+    );
+    assert.equal((await client.getManifest('production'))!.digest, v1.digest);
+    // The pulled graph is the registered one, byte for byte, so it predicts exactly as the local model.
+    const info = engine.registry.version('churn', 1);
+    assert.deepEqual(Buffer.from(await client.getBlob(v1.manifest.layers[0]!.digest)), engine.blobs.get(info.onnxDigest));
+    const config = JSON.parse(Buffer.from(await client.getBlob(v1.manifest.config.digest)).toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(config.target, 'label');
+    assert.deepEqual(config.metrics, info.metrics);
+    // Nothing is sent twice.
+    assert.equal((await engine.sync.push())[0]!.sent, 0);
+    assert.equal(engine.sync.status().pending, 0);
+  });
+
+  it('a new version and a promotion reach the remote in order; the alias tag follows', async () => {
+    const version = await train();
+    assert.equal(version, 2);
+    engine.registry.promote('churn', 2);
+    assert.equal((await engine.sync.push())[0]!.sent, 2);
+    const client = remoteClient();
+    assert.deepEqual((await client.listTags()).sort(), ['production', 'v1', 'v2']);
+    assert.equal((await client.getManifest('production'))!.digest, (await client.getManifest('v2'))!.digest);
+    engine.registry.rollback('churn');
+    assert.equal((await engine.sync.push())[0]!.sent, 1);
+    assert.equal((await client.getManifest('production'))!.digest, (await client.getManifest('v1'))!.digest);
+    const status = engine.sync.status();
+    assert.deepEqual([status.pending, status.sent], [0, 5]);
   });
 });
 
