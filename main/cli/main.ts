@@ -171,6 +171,8 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
   const auth = loadTokenVerifier(engine.db);
   const port = numberFlag(flags, 'port', true) ?? 7420;
   const server = await startHttpServer({ engine, handlers, auth, host: flags.host ?? '127.0.0.1', port, staticDir: staticDir() });
+  // The sync agent drains the outbox in the background while the server runs (a no-op without remotes).
+  engine.sync.start();
   const consoleUrl = auth.generatedToken === undefined ? `${server.url}/` : `${server.url}/#token=${auth.generatedToken}`;
   out.result({ url: server.url, console: consoleUrl, dataDir: engine.dataDir, tokenSource: auth.source }, () =>
     [
@@ -185,10 +187,13 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
   );
   await new Promise<void>((resolve) => {
     const shutdown = (): void => {
-      void server.close().then(() => {
-        engine.close();
-        resolve();
-      });
+      void server
+        .close()
+        .then(() => engine.sync.stop())
+        .then(() => {
+          engine.close();
+          resolve();
+        });
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);

@@ -53,6 +53,9 @@ function repositoryComponent(model: string): string {
  * not the clock), so a re-send after a crash between the two puts the same bytes under the same digest.
  */
 export class SyncAgent {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+
   constructor(
     private readonly db: Db,
     private readonly blobs: BlobStore,
@@ -116,6 +119,53 @@ export class SyncAgent {
       last_error: remotes.find((r) => r.lastError !== null)?.lastError ?? null,
       remotes,
     };
+  }
+
+  /**
+   * Runs in the background (the server and the desktop start it): every `intervalMs`, each remote with pending
+   * events whose backoff has passed is drained. After a failure a remote waits `baseDelayMs · 2^(failures − 1)`,
+   * at most `maxDelayMs`, with ±20% jitter so a fleet does not retry in step; the wait survives restarts
+   * (deliveries.next_attempt_at).
+   */
+  start(options: { intervalMs?: number; baseDelayMs?: number; maxDelayMs?: number } = {}): void {
+    if (this.timer !== null) return;
+    const interval = options.intervalMs ?? 10_000;
+    const tick = (): void => {
+      if (this.running !== null) return;
+      this.running = this.pushDue(options.baseDelayMs ?? 5_000, options.maxDelayMs ?? 30 * 60_000)
+        .catch(() => undefined)
+        .finally(() => (this.running = null));
+    };
+    this.timer = setInterval(tick, interval);
+    this.timer.unref();
+    tick();
+  }
+
+  /** Stops the background loop and waits for a push in progress. */
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  private async pushDue(baseDelayMs: number, maxDelayMs: number): Promise<void> {
+    for (const remote of this.listRemotes()) {
+      if (remote.pending === 0) continue;
+      const due = this.db
+        .prepare(`SELECT MAX(next_attempt_at) AS next FROM deliveries WHERE remote = ? AND status = 'failed'`)
+        .get(remote.name) as { next: string | null };
+      if (due.next !== null && due.next > nowIso()) continue;
+      const [result] = await this.push(remote.name);
+      if (result?.error !== null && result?.error !== undefined) {
+        const failures = this.db
+          .prepare(`SELECT MAX(attempts) AS n FROM deliveries WHERE remote = ? AND status = 'failed'`)
+          .get(remote.name) as { n: number };
+        const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.max(0, failures.n - 1)) * (0.8 + 0.4 * Math.random());
+        this.db
+          .prepare(`UPDATE deliveries SET next_attempt_at = ? WHERE remote = ? AND status = 'failed'`)
+          .run(new Date(Date.now() + delay).toISOString(), remote.name);
+      }
+    }
   }
 
   /** Sends every pending event to each remote (or one), oldest first; stops a remote at its first failure. */

@@ -6,6 +6,7 @@ import { DatasetsPage } from './pages/DatasetsPage.js';
 import { ModelsPage } from './pages/ModelsPage.js';
 import { PredictPage } from './pages/PredictPage.js';
 import { RunsPage } from './pages/RunsPage.js';
+import { SyncPage } from './pages/SyncPage.js';
 import { TrainPage } from './pages/TrainPage.js';
 
 const ClientContext = createContext<Client | null>(null);
@@ -16,7 +17,7 @@ export function useClient(): Client {
   return client;
 }
 
-const pages = ['datasets', 'train', 'models', 'runs', 'predict'] as const;
+const pages = ['datasets', 'train', 'models', 'runs', 'predict', 'sync'] as const;
 type Page = (typeof pages)[number];
 
 export function App({ client, onSignOut }: { client: Client; onSignOut: (() => void) | null }) {
@@ -51,6 +52,7 @@ export function App({ client, onSignOut }: { client: Client; onSignOut: (() => v
           {page === 'train' && <TrainPage onTrained={() => setPage('models')} />}
           {page === 'models' && <ModelsPage />}
           {page === 'runs' && <RunsPage />}
+          {page === 'sync' && <SyncPage />}
           {page === 'predict' && <PredictPage />}
         </main>
       </div>

@@ -13,7 +13,7 @@ const token = 'e2e-token-abcdefghijklmnop';
 /** Selectors live here, not in the test steps. */
 class ConsolePage {
   constructor(readonly page: Page) {}
-  nav(name: 'datasets' | 'train' | 'models' | 'runs' | 'predict') {
+  nav(name: 'datasets' | 'train' | 'models' | 'runs' | 'predict' | 'sync') {
     return this.page.getByTestId(`nav-${name}`).click();
   }
   ready() {
@@ -182,6 +182,20 @@ describe('web console in Chromium against a real hearth serve', () => {
     const leaderboard = ui.page.getByTestId('leaderboard');
     await leaderboard.waitFor();
     assert.match((await leaderboard.textContent()) ?? '', /mlp/);
+  });
+
+  void step('adds a sync remote, shows its queue and the error of a push to an unreachable registry', async () => {
+    await ui.nav('sync');
+    await ui.page.getByTestId('remote-name').fill('central');
+    // Port 9 (discard) on loopback: nothing listens there.
+    await ui.page.getByTestId('remote-url').fill('oci://127.0.0.1:9/hearth');
+    await ui.page.getByText('plain HTTP (loopback registries only)').click();
+    await ui.page.getByTestId('remote-add').click();
+    await ui.page.getByTestId('remote-central').waitFor();
+    assert.match((await ui.page.getByTestId('sync-message').textContent()) ?? '', /Added central: \d+ events to send/);
+    await ui.page.getByTestId('push-central').click();
+    await ui.page.getByTestId('sync-message').filter({ hasText: 'Stopped' }).waitFor();
+    assert.match((await ui.page.getByTestId('remote-central').textContent()) ?? '', /unreachable/);
   });
 
   void step('trains a neural net and names the TensorFlow.js back end that ran it', async () => {

@@ -28,9 +28,9 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startRegistry(dir: string): Promise<{ child: ChildProcess; url: string }> {
+async function startRegistry(dir: string, fixedPort?: number): Promise<{ child: ChildProcess; url: string }> {
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const config = writeFile(
     dir,
     'config.yml',
@@ -213,6 +213,35 @@ describe('sync agent: the outbox to a real registry', { skip }, () => {
     assert.equal((await client.getManifest('production'))!.digest, (await client.getManifest('v1'))!.digest);
     const status = engine.sync.status();
     assert.deepEqual([status.pending, status.sent], [0, 5]);
+  });
+
+  it('the background agent retries with backoff while a registry is down and delivers everything once it is up', async () => {
+    const port = await freePort();
+    engine.sync.addRemote('later', `oci://127.0.0.1:${port}/fleet`, true);
+    engine.sync.start({ intervalMs: 100, baseDelayMs: 300, maxDelayMs: 1000 });
+    let late: { child: ChildProcess; url: string } | null = null;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      const waiting = engine.sync.status().remotes.find((r) => r.name === 'later')!;
+      assert.equal(waiting.pending, 5, 'every event is still queued');
+      assert.ok(waiting.failed >= 1 && waiting.lastError !== null);
+      // Backoff: a handful of attempts in 0.8 s at a 0.1 s tick, not eight.
+      const attempts = engine.db.prepare(`SELECT attempts FROM deliveries WHERE remote = 'later'`).get() as { attempts: number };
+      assert.ok(attempts.attempts >= 1 && attempts.attempts <= 4, `attempts ${attempts.attempts}`);
+      late = await startRegistry(`${tmp.dir}/late-registry`, port);
+      for (let i = 0; i < 100 && engine.sync.status().remotes.find((r) => r.name === 'later')!.pending > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const done = engine.sync.status().remotes.find((r) => r.name === 'later')!;
+      assert.deepEqual([done.pending, done.sent], [0, 5]);
+      const client = new OciClient({ baseUrl: late.url, repository: 'fleet/churn' });
+      assert.deepEqual((await client.listTags()).sort(), ['production', 'v1', 'v2']);
+      // Replayed in order: the last alias event (the rollback) decides where production points.
+      assert.equal((await client.getManifest('production'))!.digest, (await client.getManifest('v1'))!.digest);
+    } finally {
+      await engine.sync.stop();
+      late?.child.kill();
+    }
   });
 });
 
