@@ -89,7 +89,13 @@ export function createHandlers(engine: Engine): Handlers {
       engine.events.emit('models.did-move-alias', move);
       return move;
     },
-    'remotes.add': async ({ name, url, insecureHttp }) => engine.sync.addRemote(name, url, insecureHttp ?? false),
+    'remotes.add': async ({ name, url, insecureHttp, username, password, token }) =>
+      engine.sync.addRemote(
+        name,
+        url,
+        insecureHttp ?? false,
+        token !== undefined ? { token } : username !== undefined && password !== undefined ? { username, password } : undefined,
+      ),
     'remotes.list': async () => engine.sync.listRemotes(),
     'remotes.remove': async ({ name }) => {
       engine.sync.removeRemote(name);

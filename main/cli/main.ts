@@ -1,3 +1,4 @@
+import { text } from 'node:stream/consumers';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -44,7 +45,8 @@ Commands:
   predict --model NAME[@V] FILE [--out FILE]
   models list | promote NAME VERSION | rollback NAME | report NAME[@V] [--out FILE]
   runs list | show ID | compare ID ID…   training runs as experiments (ids may be abbreviated)
-  remote add NAME oci://HOST[:PORT]/REPO [--insecure-http] | list | remove NAME
+  remote add NAME oci://HOST[:PORT]/REPO [--username U --password-stdin | --token-stdin] [--insecure-http]
+         | list | remove NAME
                                       OCI registries to push models to (plain HTTP: loopback only)
   sync status | push [--remote NAME]  the outbox of model versions and alias moves, and sending it now
   token reset                         replace the API token and print the new one
@@ -104,6 +106,9 @@ const options = {
   backend: { type: 'string' },
   imbalance: { type: 'string' },
   'insecure-http': { type: 'boolean', default: false },
+  username: { type: 'string' },
+  'password-stdin': { type: 'boolean', default: false },
+  'token-stdin': { type: 'boolean', default: false },
   remote: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -553,7 +558,18 @@ async function run(argv: string[]): Promise<number> {
         const [action, name, url] = rest;
         if (action === 'add') {
           if (name === undefined || url === undefined) throw new UsageError('remote add NAME oci://HOST[:PORT]/REPOSITORY');
-          const remote = await client.call('remotes.add', { name, url, insecureHttp: flags['insecure-http'] === true });
+          // Secrets come on standard input, never as arguments (which other users can read in the process list).
+          if (flags['password-stdin'] === true && flags.username === undefined)
+            throw new UsageError('--password-stdin needs --username');
+          const secret =
+            flags['password-stdin'] === true || flags['token-stdin'] === true ? (await text(process.stdin)).trim() : undefined;
+          const remote = await client.call('remotes.add', {
+            name,
+            url,
+            insecureHttp: flags['insecure-http'] === true,
+            ...(flags['token-stdin'] === true && secret !== undefined ? { token: secret } : {}),
+            ...(flags['password-stdin'] === true && secret !== undefined ? { username: flags.username, password: secret } : {}),
+          });
           out.result(remote, () => `Added remote ${remote.name} (${remote.url}); ${remote.pending} events to send`);
           return 0;
         }

@@ -114,8 +114,18 @@ export const apiSchemas = {
   'models.rollback': z.object({ name }).strict(),
   /** A remote OCI registry the sync agent pushes to: oci://HOST[:PORT]/REPOSITORY (TLS unless insecureHttp, loopback only). */
   'remotes.add': z
-    .object({ name: z.string().min(1).max(64), url: z.string().min(1).max(500), insecureHttp: z.boolean().optional() })
-    .strict(),
+    .object({
+      name: z.string().min(1).max(64),
+      url: z.string().min(1).max(500),
+      insecureHttp: z.boolean().optional(),
+      /** Write-only: stored sealed (AES-256-GCM), never returned or logged. A user and password, or a token. */
+      username: z.string().min(1).max(256).optional(),
+      password: z.string().min(1).max(4096).optional(),
+      token: z.string().min(1).max(8192).optional(),
+    })
+    .strict()
+    .refine((a) => (a.username === undefined) === (a.password === undefined), 'give a username with its password')
+    .refine((a) => a.token === undefined || a.username === undefined, 'give a username and password, or a token, not both'),
   'remotes.list': z.object({}).strict(),
   'remotes.remove': z.object({ name: z.string().min(1).max(64) }).strict(),
   'sync.status': z.object({}).strict(),
@@ -386,6 +396,8 @@ export interface RemoteInfo {
   name: string;
   url: string;
   insecureHttp: boolean;
+  /** Whether credentials are stored (they are never returned). */
+  authenticated: boolean;
   pending: number;
   sent: number;
   failed: number;

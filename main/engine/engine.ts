@@ -1,3 +1,4 @@
+import { SecretBox } from '../security/secrets.js';
 import { SyncAgent } from '../sync/agent.js';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -59,7 +60,7 @@ export class Engine {
     this.datasets = new DatasetStore(this.db, this.blobs);
     this.registry = new ModelRegistry(this.db, this.blobs);
     this.predictors = new PredictorCache(this.registry);
-    this.sync = new SyncAgent(this.db, this.blobs, this.registry, hearthVersion);
+    this.sync = new SyncAgent(this.db, this.blobs, this.registry, hearthVersion, new SecretBox(dataDir));
     this.trainer = new Trainer(
       this.db,
       this.datasets,

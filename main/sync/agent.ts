@@ -3,7 +3,8 @@ import type { ModelVersionInfo, RemoteInfo, SyncStatus } from '../contracts/api.
 import type { BlobStore } from '../store/blob-store.js';
 import { nowIso, type Db } from '../store/database.js';
 import type { ModelRegistry } from '../registry/registry.js';
-import { OciClient, manifestMediaType, type ImageManifest } from './oci-client.js';
+import type { SecretBox } from '../security/secrets.js';
+import { OciClient, manifestMediaType, type ImageManifest, type RegistryTarget } from './oci-client.js';
 
 /**
  * Hearth's artifact type for a model version (an OCI image-spec 1.1 artifact manifest). The config blob is the
@@ -61,9 +62,10 @@ export class SyncAgent {
     private readonly blobs: BlobStore,
     private readonly registry: ModelRegistry,
     private readonly hearthVersion: string,
+    private readonly secrets: SecretBox,
   ) {}
 
-  addRemote(name: string, url: string, insecureHttp = false): RemoteInfo {
+  addRemote(name: string, url: string, insecureHttp = false, credentials?: RegistryTarget['credentials']): RemoteInfo {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name))
       throw new HearthError('VALIDATION_FAILED', `"${name}" is not a remote name`);
     const { baseUrl } = parseRemoteUrl(url, insecureHttp);
@@ -72,8 +74,14 @@ export class SyncAgent {
     const exists = this.db.prepare('SELECT 1 FROM remotes WHERE name = ?').get(name);
     if (exists !== undefined) throw new HearthError('CONFLICT', `a remote named "${name}" exists`);
     this.db
-      .prepare('INSERT INTO remotes (name, url, insecure_http, created_at) VALUES (?, ?, ?, ?)')
-      .run(name, url, insecureHttp ? 1 : 0, nowIso());
+      .prepare('INSERT INTO remotes (name, url, insecure_http, credentials, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(
+        name,
+        url,
+        insecureHttp ? 1 : 0,
+        credentials === undefined ? null : this.secrets.seal(JSON.stringify(credentials)),
+        nowIso(),
+      );
     return this.remote(name);
   }
 
@@ -83,8 +91,8 @@ export class SyncAgent {
   }
 
   private remote(name: string): RemoteInfo {
-    const row = this.db.prepare('SELECT name, url, insecure_http FROM remotes WHERE name = ?').get(name) as
-      { name: string; url: string; insecure_http: number } | undefined;
+    const row = this.db.prepare('SELECT name, url, insecure_http, credentials FROM remotes WHERE name = ?').get(name) as
+      { name: string; url: string; insecure_http: number; credentials: string | null } | undefined;
     if (row === undefined) throw new HearthError('NOT_FOUND', `no remote named "${name}"`);
     const counts = this.db
       .prepare(
@@ -98,6 +106,7 @@ export class SyncAgent {
       name: row.name,
       url: row.url,
       insecureHttp: row.insecure_http === 1,
+      authenticated: row.credentials !== null,
       pending: counts.pending,
       sent: counts.sent,
       failed: counts.failed,
@@ -180,10 +189,17 @@ export class SyncAgent {
         )
         .all(remote.name) as OutboxEvent[];
       const { baseUrl, repository } = parseRemoteUrl(remote.url, remote.insecureHttp);
+      const sealed = this.db.prepare('SELECT credentials FROM remotes WHERE name = ?').get(remote.name) as {
+        credentials: string | null;
+      };
+      const credentials =
+        sealed.credentials === null
+          ? undefined
+          : (JSON.parse(this.secrets.open(sealed.credentials)) as RegistryTarget['credentials']);
       let sent = 0;
       let error: string | null = null;
       for (const event of pending) {
-        const client = new OciClient({ baseUrl, repository: `${repository}/${repositoryComponent(event.model)}` });
+        const client = new OciClient({ baseUrl, repository: `${repository}/${repositoryComponent(event.model)}`, credentials });
         try {
           const digest = await this.deliver(client, event);
           this.record(remote.name, event.id, 'sent', digest, null);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { HearthError } from '../../main/contracts/errors.js';
@@ -28,19 +28,24 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startRegistry(dir: string, fixedPort?: number): Promise<{ child: ChildProcess; url: string }> {
+async function startRegistry(dir: string, fixedPort?: number, htpasswd?: string): Promise<{ child: ChildProcess; url: string }> {
   mkdirSync(dir, { recursive: true });
   const port = fixedPort ?? (await freePort());
+  const auth =
+    htpasswd === undefined
+      ? ''
+      : `auth:\n  htpasswd:\n    realm: hearth-test\n    path: ${writeFile(dir, 'htpasswd', htpasswd)}\n`;
   const config = writeFile(
     dir,
     'config.yml',
-    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/storage\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/storage\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`,
   );
   const child = spawn(registryBinary || 'docker-registry', ['serve', config], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
-      if ((await fetch(`${url}/v2/`)).ok) return { child, url };
+      const status = (await fetch(`${url}/v2/`)).status;
+      if (status === 200 || status === 401) return { child, url };
     } catch {
       // not listening yet
     }
@@ -242,6 +247,67 @@ describe('sync agent: the outbox to a real registry', { skip }, () => {
       await engine.sync.stop();
       late?.child.kill();
     }
+  });
+});
+
+describe('sync to a registry that requires a password (htpasswd, Basic)', { skip }, () => {
+  const tmp = tempDir();
+  let registry: { child: ChildProcess; url: string };
+  let engine: Engine;
+  before(async () => {
+    // A bcrypt entry, as docker-registry requires, made with the system's crypt(3) (libxcrypt).
+    const hash = spawnSync(
+      'python3',
+      ['-W', 'ignore', '-c', "import crypt; print(crypt.crypt('s3cret-pass', crypt.mksalt(crypt.METHOD_BLOWFISH)))"],
+      { encoding: 'utf8' },
+    ).stdout.trim();
+    assert.match(hash, /^\$2[aby]\$/);
+    registry = await startRegistry(`${tmp.dir}/registry`, undefined, `hearth:${hash}\n`);
+    engine = Engine.open(`${tmp.dir}/data`);
+    await engine.datasets.ingestCsv('churn', writeFile(tmp.dir, 'churn.csv', syntheticCsv('binary', 400)));
+    const job = engine.trainer.start({ dataset: 'churn', target: 'label', algorithm: 'linear', model: 'churn' });
+    assert.equal((await engine.trainer.wait(job.id)).status, 'succeeded');
+  });
+  after(() => {
+    engine?.close();
+    registry?.child.kill();
+    tmp.cleanup();
+  });
+  const hostPath = () => `oci://${registry.url.slice('http://'.length)}/hearth`;
+
+  it('wrong credentials give a clear error and keep the events queued; the right ones deliver them', async () => {
+    engine.sync.addRemote('central', hostPath(), true, { username: 'hearth', password: 'wrong' });
+    const [refused] = await engine.sync.push();
+    assert.equal(refused!.sent, 0);
+    assert.match(refused!.error ?? '', /refused the credentials/);
+    assert.equal(engine.sync.status().pending, 2);
+    engine.sync.removeRemote('central');
+    const remote = engine.sync.addRemote('central', hostPath(), true, { username: 'hearth', password: 's3cret-pass' });
+    assert.equal(remote.authenticated, true);
+    assert.ok(!JSON.stringify(remote).includes('s3cret-pass'), 'credentials are never returned');
+    assert.deepEqual(
+      (await engine.sync.push()).map((r) => [r.sent, r.error]),
+      [[2, null]],
+    );
+    const client = new OciClient({
+      baseUrl: registry.url,
+      repository: 'hearth/churn',
+      credentials: { username: 'hearth', password: 's3cret-pass' },
+    });
+    assert.deepEqual((await client.listTags()).sort(), ['production', 'v1']);
+    await assert.rejects(
+      new OciClient({ baseUrl: registry.url, repository: 'hearth/churn' }).listTags(),
+      /user name and password/,
+    );
+  });
+
+  it('stores the password sealed: neither the database nor its WAL holds it in clear', () => {
+    engine.db.pragma('wal_checkpoint(TRUNCATE)');
+    for (const file of readdirSync(`${tmp.dir}/data`).filter((f) => f.startsWith('hearth.db'))) {
+      assert.ok(!readFileSync(`${tmp.dir}/data/${file}`).includes('s3cret-pass'), `${file} holds the password`);
+    }
+    const sealed = engine.db.prepare(`SELECT credentials FROM remotes WHERE name = 'central'`).get() as { credentials: string };
+    assert.match(sealed.credentials, /^v1:/);
   });
 });
 

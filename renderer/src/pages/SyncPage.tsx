@@ -10,6 +10,8 @@ export function SyncPage() {
   const [name, setName] = useState('');
   const [url, setUrl] = useState('');
   const [insecure, setInsecure] = useState(false);
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -63,6 +65,7 @@ export function SyncPage() {
               <td>
                 <code>{r.url}</code>
                 {r.insecureHttp ? ' (plain HTTP)' : ''}
+                {r.authenticated ? ' (signed in)' : ''}
               </td>
               <td>{r.pending}</td>
               <td>{r.sent}</td>
@@ -109,6 +112,13 @@ export function SyncPage() {
           />
         </label>
         <label>
+          User (optional) <input value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="off" />
+        </label>
+        <label>
+          Password or token{' '}
+          <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" />
+        </label>
+        <label>
           <span>
             <input type="checkbox" checked={insecure} onChange={(e) => setInsecure(e.target.checked)} /> plain HTTP (loopback
             registries only)
@@ -118,7 +128,16 @@ export function SyncPage() {
           data-testid="remote-add"
           onClick={() =>
             void run(async () => {
-              const remote = await client.call('remotes.add', { name: name.trim(), url: url.trim(), insecureHttp: insecure });
+              // Stored sealed by the engine and never shown again; a password without a user is a bearer token.
+              const secret =
+                password === '' ? {} : username.trim() === '' ? { token: password } : { username: username.trim(), password };
+              const remote = await client.call('remotes.add', {
+                name: name.trim(),
+                url: url.trim(),
+                insecureHttp: insecure,
+                ...secret,
+              });
+              setPassword('');
               return `Added ${remote.name}: ${remote.pending} events to send.`;
             })
           }
