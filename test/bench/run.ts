@@ -1,11 +1,13 @@
-// `npm run bench [-- ingest|predict|gbdt|mlp|automl]`: benchmarks with their peers measured in the same run; one JSON line each.
-import { spawnSync, type ChildProcess } from 'node:child_process';
+// `npm run bench [-- ingest|predict|gbdt|mlp|automl|sync]`: benchmarks with their peers measured in the same run; one JSON line each.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../../main/engine/engine.js';
 import { startJsonChild } from '../helpers.js';
+import { OciClient } from '../../main/sync/oci-client.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const sharedBench = join(root, '..', 'shared', 'bench');
@@ -350,3 +352,95 @@ async function benchMlp(): Promise<void> {
 
 if (all || which.has('mlp')) await benchMlp();
 if (all || which.has('automl')) await benchAutoml();
+
+/** Push and pull of a 100 MB artifact blob to Debian's docker-registry over loopback, beside curl on the same blob. */
+async function benchSync(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'hearth-bench-registry-'));
+  const port = 5000 + Math.floor(Math.random() * 1000);
+  writeFileSync(
+    join(dir, 'config.yml'),
+    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/storage\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+  );
+  const registry = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; i < 100; i++) {
+      try {
+        if ((await fetch(`${url}/v2/`)).ok) break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    const size = 100 * 1024 * 1024;
+    const data = randomBytes(size);
+    const file = join(dir, 'blob.bin');
+    writeFileSync(file, data);
+    const client = new OciClient({ baseUrl: url, repository: 'bench/hearth' }, { chunkSize: 16 * 1024 * 1024 });
+    let t = performance.now();
+    const pushed = await client.uploadBlob(data);
+    const pushS = (performance.now() - t) / 1000;
+    t = performance.now();
+    await client.getBlob(pushed.digest);
+    const pullS = (performance.now() - t) / 1000;
+    emit({
+      bench: 'sync',
+      tool: 'hearth',
+      mb: 100,
+      push_s: round(pushS),
+      push_mb_s: round(100 / pushS, 1),
+      pull_s: round(pullS),
+      pull_mb_s: round(100 / pullS, 1),
+      chunk_mb: 16,
+    });
+    // curl: a monolithic upload (POST, then PUT with the whole body and the digest) to another repository.
+    const start = spawnSync('curl', ['-s', '-i', '-X', 'POST', `${url}/v2/bench/curl/blobs/uploads/`], { encoding: 'utf8' });
+    const location = /^location:\s*(\S+)/im.exec(start.stdout)?.[1];
+    if (location === undefined) throw new Error('curl: no upload location');
+    const put = new URL(location, url);
+    put.searchParams.set('digest', pushed.digest);
+    t = performance.now();
+    const upload = spawnSync(
+      'curl',
+      [
+        '-s',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '-X',
+        'PUT',
+        '-H',
+        'Content-Type: application/octet-stream',
+        '--data-binary',
+        `@${file}`,
+        put.toString(),
+      ],
+      { encoding: 'utf8' },
+    );
+    const curlPushS = (performance.now() - t) / 1000;
+    t = performance.now();
+    const download = spawnSync(
+      'curl',
+      ['-s', '-o', '/dev/null', '-w', '%{http_code}', `${url}/v2/bench/curl/blobs/${pushed.digest}`],
+      { encoding: 'utf8' },
+    );
+    const curlPullS = (performance.now() - t) / 1000;
+    emit({
+      bench: 'sync',
+      tool: 'curl',
+      mb: 100,
+      push_status: upload.stdout,
+      push_s: round(curlPushS),
+      push_mb_s: round(100 / curlPushS, 1),
+      pull_status: download.stdout,
+      pull_s: round(curlPullS),
+      pull_mb_s: round(100 / curlPullS, 1),
+    });
+    emit({ bench: 'sync', push_ratio_vs_curl: round(pushS / curlPushS, 2), pull_ratio_vs_curl: round(pullS / curlPullS, 2) });
+  } finally {
+    registry.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (all || which.has('sync')) await benchSync();
