@@ -84,19 +84,15 @@ export function exportEnsembleToOnnx(model: EnsembleModel, producerVersion: stri
     nodes,
     initializers,
     opsets: [...opsets].map(([domain, version]) => ({ domain, version })),
-    metadata: hearthMetadata(
-      model,
-      { numeric: numeric.map((f) => f.name), categorical: categorical.map((f) => f.name) },
-      {
-        'hearth.members': JSON.stringify(
-          model.members.map((member, m) => ({
-            format: member.format,
-            algorithm: member.format === 'hearth.trees/1' ? member.algorithm : member.format.slice(7, -2),
-            weight: model.weights[m],
-          })),
-        ),
-      },
-    ),
+    metadata: hearthMetadata(model, inputs, {
+      'hearth.members': JSON.stringify(
+        model.members.map((member, m) => ({
+          format: member.format,
+          algorithm: member.format === 'hearth.trees/1' ? member.algorithm : member.format.slice(7, -2),
+          weight: model.weights[m],
+        })),
+      ),
+    }),
     producerVersion,
     docString: `Hearth ${model.task} ensemble of ${model.members.length} models for "${model.target}", with their preprocessing.`,
   });

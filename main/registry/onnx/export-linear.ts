@@ -28,8 +28,6 @@ export function linearGraph(model: LinearModel, producerVersion: string): OnnxMo
   const initializers: OnnxInitializer[] = [];
   const inputs: OnnxValueInfo[] = [];
   const features = model.preprocessor.features;
-  const numeric = features.filter((f) => f.kind === 'numeric');
-  const categorical = features.filter((f) => f.kind === 'categorical');
   const d = model.dimension;
   const double = (name: string, dims: number[], values: readonly number[]): string => {
     initializers.push({ name, type: TensorType.DOUBLE, dims, values });
@@ -79,7 +77,7 @@ export function linearGraph(model: LinearModel, producerVersion: string): OnnxMo
       { domain: '', version: 17 },
       { domain: 'ai.onnx.ml', version: 3 },
     ],
-    metadata: hearthMetadata(model, { numeric: numeric.map((f) => f.name), categorical: categorical.map((f) => f.name) }),
+    metadata: hearthMetadata(model, features),
     producerVersion,
     docString: `Hearth ${model.task} linear model for "${model.target}", with its preprocessing.`,
   };

@@ -90,14 +90,7 @@ export function mlpGraph(model: MlpModel, producerVersion: string): OnnxModel {
       { domain: '', version: 17 },
       { domain: 'ai.onnx.ml', version: 3 },
     ],
-    metadata: hearthMetadata(
-      model,
-      {
-        numeric: features.filter((f) => f.kind === 'numeric').map((f) => f.name),
-        categorical: features.filter((f) => f.kind === 'categorical').map((f) => f.name),
-      },
-      { 'hearth.backend': model.backend },
-    ),
+    metadata: hearthMetadata(model, features, { 'hearth.backend': model.backend }),
     producerVersion,
     docString: `Hearth ${model.task} MLP for "${model.target}" (${model.layers.length} layers), with its preprocessing.`,
   };

@@ -242,14 +242,7 @@ function finish(
       { domain: '', version: 17 },
       { domain: 'ai.onnx.ml', version: 5 },
     ],
-    metadata: hearthMetadata(
-      model,
-      {
-        numeric: model.features.filter((f) => f.kind === 'numeric').map((f) => f.name),
-        categorical: model.features.filter((f) => f.kind === 'categorical').map((f) => f.name),
-      },
-      { 'hearth.algorithm': model.algorithm },
-    ),
+    metadata: hearthMetadata(model, model.features, { 'hearth.algorithm': model.algorithm }),
     producerVersion,
     docString: `Hearth ${model.algorithm} ${model.task} model for "${model.target}" (${model.trees.length} trees), with its input encoding.`,
   };

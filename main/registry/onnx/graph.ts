@@ -109,9 +109,14 @@ function writeInitializer(w: ProtoWriter, t: OnnxInitializer): void {
 /** Metadata every Hearth graph carries: what it predicts and how its two input tensors are laid out. */
 export function hearthMetadata(
   model: { format: string; task: string; target: string; classes: string[] | null; decisionThreshold?: number },
-  inputs: { numeric: string[]; categorical: string[] },
+  /** The graph's inputs in feature order: numerics go to the `numeric` tensor, categoricals to `categorical`. */
+  features: readonly { kind: 'numeric' | 'categorical'; name: string }[],
   extra: Record<string, string> = {},
 ): Record<string, string> {
+  const inputs = {
+    numeric: features.filter((f) => f.kind === 'numeric').map((f) => f.name),
+    categorical: features.filter((f) => f.kind === 'categorical').map((f) => f.name),
+  };
   return {
     'hearth.format': model.format,
     ...extra,
