@@ -198,8 +198,12 @@ export class SyncAgent {
           : (JSON.parse(this.secrets.open(sealed.credentials)) as RegistryTarget['credentials']);
       let sent = 0;
       let error: string | null = null;
+      const clients = new Map<string, OciClient>();
       for (const event of pending) {
-        const client = new OciClient({ baseUrl, repository: `${repository}/${repositoryComponent(event.model)}`, credentials });
+        // One client per model repository, so it signs in once and keeps its authorization for the next events.
+        const path = `${repository}/${repositoryComponent(event.model)}`;
+        const client = clients.get(path) ?? new OciClient({ baseUrl, repository: path, credentials });
+        clients.set(path, client);
         try {
           const digest = await this.deliver(client, event);
           this.record(remote.name, event.id, 'sent', digest, null);

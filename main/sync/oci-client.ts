@@ -47,6 +47,10 @@ export function parseChallenge(header: string): { scheme: string; params: Record
   return { scheme, params };
 }
 
+function basicAuthorization(credentials: { username: string; password: string }): string {
+  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+}
+
 export class OciClient {
   private authorization: string | null = null;
 
@@ -90,7 +94,7 @@ export class OciClient {
     if (challenge.scheme === 'basic') {
       if (credentials === undefined || !('username' in credentials))
         throw new HearthError('UNAUTHORIZED', 'the registry asks for a user name and password');
-      this.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+      this.authorization = basicAuthorization(credentials);
       return;
     }
     if (challenge.scheme === 'bearer') {
@@ -104,8 +108,7 @@ export class OciClient {
       if (challenge.params.service !== undefined) url.searchParams.set('service', challenge.params.service);
       url.searchParams.set('scope', challenge.params.scope ?? `repository:${this.target.repository}:pull,push`);
       const headers: Record<string, string> = {};
-      if (credentials !== undefined && 'username' in credentials)
-        headers.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+      if (credentials !== undefined && 'username' in credentials) headers.authorization = basicAuthorization(credentials);
       const response = await (this.options.fetch ?? fetch)(url, { headers });
       if (!response.ok) throw new HearthError('UNAUTHORIZED', `the token service refused the credentials (${response.status})`);
       const body = (await response.json()) as { token?: string; access_token?: string };

@@ -20,6 +20,11 @@ export interface EnsembleModel {
   decisionThreshold?: number;
 }
 
+/** The learner's name: gbdt or forest for trees, else the format's (linear, mlp). */
+export function modelAlgorithm(model: SingleModel): string {
+  return model.format === 'hearth.trees/1' ? model.algorithm : model.format === 'hearth.linear/1' ? 'linear' : 'mlp';
+}
+
 export function singleModelInputs(model: SingleModel): InputFeature[] {
   return model.format === 'hearth.trees/1' ? model.features : model.preprocessor.features;
 }

@@ -1,5 +1,5 @@
 import type { PredictionMatrix } from './linear-model.js';
-import { bestThreshold } from './metrics.js';
+import { bestThreshold, meanAndStd } from './metrics.js';
 
 export type ThresholdObjective =
   { kind: 'f1'; metric: 'f1' } | { kind: 'cost'; metric: 'cost_per_row'; falsePositive: number; falseNegative: number };
@@ -41,8 +41,7 @@ export function objectiveValue(
 }
 
 function meanStd(values: number[]): { cv_metric: number; cv_std: number } {
-  const mean = values.reduce((s, v) => s + v, 0) / values.length;
-  const std = values.length > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
+  const { mean, std } = meanAndStd(values);
   return { cv_metric: mean, cv_std: std };
 }
 

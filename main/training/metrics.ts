@@ -298,3 +298,10 @@ export function calibrationBins(
     if (count[b]! > 0) out.push({ predicted: sum[b]! / count[b]!, observed: hits[b]! / count[b]!, count: count[b]! });
   return out;
 }
+
+/** Mean and sample standard deviation (0 for a single value): how cross-validation scores are summarised. */
+export function meanAndStd(values: readonly number[]): { mean: number; std: number } {
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  const std = values.length > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
+  return { mean, std };
+}

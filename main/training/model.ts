@@ -1,8 +1,6 @@
 import { HearthError } from '../contracts/errors.js';
-import { exportLinearToOnnx } from '../registry/onnx/export-linear.js';
-import { exportEnsembleToOnnx } from '../registry/onnx/export-ensemble.js';
-import { exportMlpToOnnx } from '../registry/onnx/export-mlp.js';
-import { exportTreesToOnnx } from '../registry/onnx/export-trees.js';
+import { encodeOnnxModel } from '../registry/onnx/graph.js';
+import { modelGraph } from '../registry/onnx/export-model.js';
 import { predictLinear, type PredictionMatrix } from './linear-model.js';
 import { ensembleInputs, predictEnsemble, singleModelInputs, type EnsembleModel, type SingleModel } from './ensemble-model.js';
 import { predictMlp } from './mlp-model.js';
@@ -42,16 +40,7 @@ export function predictModel(model: StoredModel, raw: RawInputs): PredictionMatr
 }
 
 export function exportModelToOnnx(model: StoredModel, producerVersion: string): Uint8Array {
-  switch (model.format) {
-    case 'hearth.linear/1':
-      return exportLinearToOnnx(model, producerVersion);
-    case 'hearth.trees/1':
-      return exportTreesToOnnx(model, producerVersion);
-    case 'hearth.mlp/1':
-      return exportMlpToOnnx(model, producerVersion);
-    case 'hearth.ensemble/1':
-      return exportEnsembleToOnnx(model, producerVersion);
-  }
+  return encodeOnnxModel(modelGraph(model, producerVersion));
 }
 
 /** The ONNX input schema: one [N, 1] tensor per feature. */

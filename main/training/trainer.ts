@@ -23,6 +23,7 @@ import {
   bestThreshold,
   binaryMetrics,
   calibrationBins,
+  meanAndStd,
   precisionRecallCurve,
   multiclassMetrics,
   regressionMetrics,
@@ -37,7 +38,7 @@ import { shapSummary } from './treeshap.js';
 import { blendPredictions } from './ensemble-model.js';
 import { selectEnsemble, takePrediction } from './ensemble-selection.js';
 import { crossFittedThresholdScores, scatterPrediction, thresholdObjective } from './imbalance.js';
-import type { EnsembleModel, SingleModel } from './ensemble-model.js';
+import { modelAlgorithm, type EnsembleModel, type SingleModel } from './ensemble-model.js';
 import type { BackendName } from '../../workers/mlp/backend.js';
 import type { MlpParams } from '../../workers/mlp/fit-mlp.js';
 import { foldPairs, splitByScheme, type FoldPair, type SplitScheme } from './split.js';
@@ -592,10 +593,6 @@ export class Trainer {
         foldIndices.map(
           (rows, k) => evaluate(task, takePrediction(oof, rows), foldTargets[k]!, classes, 0.5, false).metrics[name]!,
         );
-      const summary = (values: number[]): { mean: number; std: number } => {
-        const { mean, std } = summariseFolds(values.map((v) => ({ v }))).metrics.v!;
-        return { mean, std };
-      };
       const searchStarted = Date.now();
       const board: LeaderboardEntry[] = [];
       leaderboard = board;
@@ -651,7 +648,7 @@ export class Trainer {
           perFold.push(value);
           if (full) oof = scatterPrediction(oof, prediction, foldIndices[k]!, pool.length);
         }
-        return { ...summary(perFold), folds: perFold, oof };
+        return { ...meanAndStd(perFold), folds: perFold, oof };
       };
       const record = (
         candidate: Candidate,
@@ -673,10 +670,10 @@ export class Trainer {
       };
       // Classification with a rare class (under 20% of the rows), or when asked: after the search, the best
       // candidate is cross-validated again with class weights and with SMOTE, so a share of the budget is kept.
-      const rarest =
-        classes === null
-          ? 1
-          : Math.min(...balancedWeights(targetsOf(pool) as Int32Array, classes.length).map((w) => 1 / (w * classes.length)));
+      // The share of the rarest class present among the rows searched.
+      const classCounts = new Array<number>(classes?.length ?? 0).fill(0);
+      if (classOf !== undefined) for (const r of pool) classCounts[classOf[r]!]!++;
+      const rarest = classes === null ? 1 : Math.min(...classCounts.filter((c) => c > 0)) / pool.length;
       const compareImbalance =
         classes !== null &&
         args.imbalance !== 'none' &&
@@ -795,7 +792,7 @@ export class Trainer {
       let ensembleReport: Record<string, unknown> | null = null;
       if (keptOutOfFold.length >= 2 && !objectiveDecided) {
         const sign = higherIsBetter ? 1 : -1;
-        const blendScore = (p: PredictionMatrix): number => sign * summary(foldValues(p)).mean;
+        const blendScore = (p: PredictionMatrix): number => sign * meanAndStd(foldValues(p)).mean;
         const selection = selectEnsemble(
           keptOutOfFold.map((k) => k.oof),
           blendScore,
@@ -824,7 +821,7 @@ export class Trainer {
             algorithm: 'ensemble',
             params: { algorithm: 'ensemble', members: weighted },
             cv_metric: blended,
-            cv_std: summary(foldValues(blendedOof)).std,
+            cv_std: meanAndStd(foldValues(blendedOof)).std,
             fit_s: members.reduce((s, m) => s + (board.find((e) => e.params === m.candidate)?.fit_s ?? 0), 0),
           });
           board.sort((p, q) => better(p.cv_metric, q.cv_metric));
@@ -927,7 +924,7 @@ export class Trainer {
         },
         fitReport: {
           members: members.map((m, i) => ({
-            algorithm: m.model.format === 'hearth.trees/1' ? m.model.algorithm : m.model.format.slice(7, -2),
+            algorithm: modelAlgorithm(m.model),
             weight: ensembleMembers[i]!.weight,
             trees: m.fitReport.trees ?? null,
             backend: m.fitReport.backend ?? null,
@@ -1407,9 +1404,7 @@ export function summariseFolds(perFold: Record<string, number>[]): {
   const metrics: Record<string, { mean: number; std: number; folds: number[] }> = {};
   for (const key of Object.keys(perFold[0] ?? {})) {
     const values = perFold.map((m) => m[key]!);
-    const mean = values.reduce((s, v) => s + v, 0) / values.length;
-    const std = values.length > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
-    metrics[key] = { mean, std, folds: values };
+    metrics[key] = { ...meanAndStd(values), folds: values };
   }
   return { metrics };
 }

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
-import { exportEnsembleToOnnx } from '../../main/registry/onnx/export-ensemble.js';
 import { createSession } from '../../main/serving/onnx-runtime.js';
 import { Predictor } from '../../main/serving/predictor.js';
 import type { EnsembleModel } from '../../main/training/ensemble-model.js';
@@ -9,7 +8,7 @@ import { selectEnsemble, takePrediction } from '../../main/training/ensemble-sel
 import { crossFittedThresholdScores, objectiveValue, scatterPrediction } from '../../main/training/imbalance.js';
 import type { LinearModel, PredictionMatrix } from '../../main/training/linear-model.js';
 import { rocAuc } from '../../main/training/metrics.js';
-import { modelInputs, predictModel } from '../../main/training/model.js';
+import { exportModelToOnnx, modelInputs, predictModel } from '../../main/training/model.js';
 import { designFromFrame, fitPreprocessor, rawInputsFromFrame } from '../../main/training/preprocess.js';
 import { seededRandom } from '../../main/training/random.js';
 import { maxAbsDifference } from '../../main/training/trainer.js';
@@ -139,7 +138,7 @@ describe('ensemble ONNX export', () => {
       weights: [0.7, 0.3],
     };
     const inputs = rawInputsFromFrame({ features: modelInputs(ensemble) }, frame);
-    const loaded = await createSession(exportEnsembleToOnnx(ensemble, 'test'));
+    const loaded = await createSession(exportModelToOnnx(ensemble, 'test'));
     const onnx = await new Predictor('e', 1, ensemble, loaded).run(inputs);
     await loaded.session.release();
     const ts = predictModel(ensemble, inputs);

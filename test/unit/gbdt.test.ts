@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
 import type { Frame } from '../../main/data/frame.js';
-import { exportTreesToOnnx } from '../../main/registry/onnx/export-trees.js';
+import { exportModelToOnnx } from '../../main/training/model.js';
 import { createSession } from '../../main/serving/onnx-runtime.js';
 import { Predictor } from '../../main/serving/predictor.js';
 import { binCount, binFrameRows, fitBins, numericBin } from '../../main/training/binning.js';
@@ -207,7 +207,7 @@ describe('gradient-boosted trees', () => {
       const held = await frameOf(syntheticCsv(task, 10_000, 12));
       const model = fit(train, target, task, { trees: 30, learningRate: 0.2, maxLeaves: 15, minChildSamples: 10, l2: 1 });
       const raw = rawInputsFromFrame(model, held);
-      const loaded = await createSession(exportTreesToOnnx(model, 'test'));
+      const loaded = await createSession(exportModelToOnnx(model, 'test'));
       const onnx = await new Predictor('m', 1, model, loaded).run(raw);
       const ts = predictTrees(model, raw);
       assert.equal(raw.rows, 10_000);
@@ -325,7 +325,7 @@ describe('random forest', () => {
       const target = { binary: 'label', multiclass: 'kind', regression: 'amount' }[task];
       const { model } = forest(await frameOf(syntheticCsv(task, 2000, 32)), target, task, 10);
       const raw = rawInputsFromFrame(model, await frameOf(syntheticCsv(task, 10_000, 33)));
-      const loaded = await createSession(exportTreesToOnnx(model, 'test'));
+      const loaded = await createSession(exportModelToOnnx(model, 'test'));
       const onnx = await new Predictor('m', 1, model, loaded).run(raw);
       assert.ok(maxAbsDifference(onnx, predictTrees(model, raw)) < 1e-5);
       await loaded.session.release();

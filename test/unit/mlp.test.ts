@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
-import { exportMlpToOnnx } from '../../main/registry/onnx/export-mlp.js';
+import { exportModelToOnnx } from '../../main/training/model.js';
 import { createSession } from '../../main/serving/onnx-runtime.js';
 import { Predictor } from '../../main/serving/predictor.js';
 import { predictMlp, type MlpModel } from '../../main/training/mlp-model.js';
@@ -235,7 +235,7 @@ describe('MLP ONNX export', () => {
         raw.numeric.some((c) => c.some((v) => Number.isNaN(v))),
         'the held-out rows include missing numbers',
       );
-      const loaded = await createSession(exportMlpToOnnx(model, 'test'));
+      const loaded = await createSession(exportModelToOnnx(model, 'test'));
       const onnx = await new Predictor('m', 1, model, loaded).run(raw);
       await loaded.session.release();
       const difference = maxAbsDifference(onnx, predictMlp(model, raw));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
-import { exportLinearToOnnx } from '../../main/registry/onnx/export-linear.js';
+import { exportModelToOnnx } from '../../main/training/model.js';
 import { createSession } from '../../main/serving/onnx-runtime.js';
 import { Predictor, toPredictions } from '../../main/serving/predictor.js';
 import { predictLinear, type LinearModel } from '../../main/training/linear-model.js';
@@ -66,7 +66,7 @@ describe('ONNX export', () => {
       };
       assert.ok(held.rowCount >= 900);
       const raw = rawInputsFromFrame(model.preprocessor, held);
-      const loaded = await createSession(exportLinearToOnnx(model, 'test'));
+      const loaded = await createSession(exportModelToOnnx(model, 'test'));
       const onnx = await new Predictor('m', 1, model, loaded).run(raw);
       const ts = predictLinear(model, raw);
       assert.ok(maxAbsDifference(onnx, ts) < 1e-5, `max difference ${maxAbsDifference(onnx, ts)}`);
@@ -94,7 +94,7 @@ describe('ONNX export', () => {
       { x1: '1.25', x2: 2, colour: 'red', flag: 'false' },
     ];
     const raw = rawInputsFromRecords(model.preprocessor, records);
-    const loaded = await createSession(exportLinearToOnnx(model, 'test'));
+    const loaded = await createSession(exportModelToOnnx(model, 'test'));
     const onnx = await new Predictor('m', 1, model, loaded).run(raw);
     const ts = predictLinear(model, raw);
     assert.ok(maxAbsDifference(onnx, ts) < 1e-12);

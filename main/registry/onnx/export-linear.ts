@@ -2,7 +2,6 @@ import type { LinearModel } from '../../training/linear-model.js';
 import { appendDesign, designRows } from './design-graph.js';
 import {
   appendLabel,
-  encodeOnnxModel,
   hearthMetadata,
   TensorType,
   type OnnxInitializer,
@@ -18,11 +17,6 @@ import {
  *   model:        MatMul → Add → Softmax (classifiers; binary as the pair [−m/2, m/2]) | identity
  *   label:        ArgMax → ai.onnx.ml LabelEncoder (class index → class label)
  */
-export function exportLinearToOnnx(model: LinearModel, producerVersion: string): Uint8Array {
-  return encodeOnnxModel(linearGraph(model, producerVersion));
-}
-
-/** The graph before encoding (an ensemble merges its members' graphs). */
 export function linearGraph(model: LinearModel, producerVersion: string): OnnxModel {
   const nodes: OnnxNode[] = [];
   const initializers: OnnxInitializer[] = [];

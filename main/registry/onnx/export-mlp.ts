@@ -2,7 +2,6 @@ import type { MlpModel } from '../../training/mlp-model.js';
 import { appendDesign, designRows } from './design-graph.js';
 import {
   appendLabel,
-  encodeOnnxModel,
   hearthMetadata,
   TensorType,
   type OnnxInitializer,
@@ -19,11 +18,6 @@ import {
  *   output:        binary Sigmoid → [1 − p, p]; multiclass Softmax; regression the value
  *   label:         ArgMax → ai.onnx.ml LabelEncoder
  */
-export function exportMlpToOnnx(model: MlpModel, producerVersion: string): Uint8Array {
-  return encodeOnnxModel(mlpGraph(model, producerVersion));
-}
-
-/** The graph before encoding (an ensemble merges its members' graphs). */
 export function mlpGraph(model: MlpModel, producerVersion: string): OnnxModel {
   const nodes: OnnxNode[] = [];
   const initializers: OnnxInitializer[] = [];

@@ -2,7 +2,6 @@ import { minimumTotal, type TreeModel } from '../../training/tree-model.js';
 import { categoricalInput, numericInput } from './design-graph.js';
 import {
   appendLabel,
-  encodeOnnxModel,
   gatherColumn,
   hearthMetadata,
   TensorType,
@@ -22,11 +21,6 @@ const BRANCH_MEMBER = 6;
  *                 BRANCH_MEMBER for category sets, missing values routed by nodes_missing_value_tracks_true)
  *   then:         Add(base score) → Softmax (binary as [−m/2, m/2]) | identity; ArgMax → LabelEncoder for the label.
  */
-export function exportTreesToOnnx(model: TreeModel, producerVersion: string): Uint8Array {
-  return encodeOnnxModel(treesGraph(model, producerVersion));
-}
-
-/** The graph before encoding (an ensemble merges its members' graphs). */
 export function treesGraph(model: TreeModel, producerVersion: string): OnnxModel {
   const nodes: OnnxNode[] = [];
   const initializers: OnnxInitializer[] = [];

@@ -191,12 +191,6 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
             <label>
               Most epochs <input value={epochs} onChange={(e) => setEpochs(e.target.value)} />
             </label>
-            <label>
-              <span>
-                <input type="checkbox" checked={balanced} onChange={(e) => setBalanced(e.target.checked)} /> balanced class
-                weights
-              </span>
-            </label>
           </>
         )}
         {algorithm === 'auto' && (
@@ -210,17 +204,9 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
               Trees <input data-testid="train-trees" value={trees} onChange={(e) => setTrees(e.target.value)} />
             </label>
             {algorithm === 'gbdt' && (
-              <>
-                <label>
-                  Learning rate <input value={learningRate} onChange={(e) => setLearningRate(e.target.value)} />
-                </label>
-                <label>
-                  <span>
-                    <input type="checkbox" checked={balanced} onChange={(e) => setBalanced(e.target.checked)} /> balanced class
-                    weights
-                  </span>
-                </label>
-              </>
+              <label>
+                Learning rate <input value={learningRate} onChange={(e) => setLearningRate(e.target.value)} />
+              </label>
             )}
             <label>
               Max leaves{' '}
@@ -231,6 +217,13 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
               />
             </label>
           </>
+        )}
+        {(algorithm === 'gbdt' || algorithm === 'mlp') && (
+          <label>
+            <span>
+              <input type="checkbox" checked={balanced} onChange={(e) => setBalanced(e.target.checked)} /> balanced class weights
+            </span>
+          </label>
         )}
         {(algorithm === 'linear' || algorithm === 'gbdt' || algorithm === 'mlp') && (
           <label>

@@ -1,11 +1,16 @@
-import { ensembleInputs, memberColumns, type EnsembleModel, type SingleModel } from '../../training/ensemble-model.js';
+import {
+  ensembleInputs,
+  memberColumns,
+  modelAlgorithm,
+  type EnsembleModel,
+  type SingleModel,
+} from '../../training/ensemble-model.js';
 import { categoricalInput, numericInput } from './design-graph.js';
 import { linearGraph } from './export-linear.js';
 import { mlpGraph } from './export-mlp.js';
 import { treesGraph } from './export-trees.js';
 import {
   appendLabel,
-  encodeOnnxModel,
   hearthMetadata,
   TensorType,
   type OnnxInitializer,
@@ -14,14 +19,17 @@ import {
   type OnnxValueInfo,
 } from './graph.js';
 
-function memberGraph(member: SingleModel, producerVersion: string): OnnxModel {
-  switch (member.format) {
+/** Every model Hearth stores as one ONNX graph with its preprocessing, before encoding: the exporters' dispatch. */
+export function modelGraph(model: SingleModel | EnsembleModel, producerVersion: string): OnnxModel {
+  switch (model.format) {
     case 'hearth.linear/1':
-      return linearGraph(member, producerVersion);
+      return linearGraph(model, producerVersion);
     case 'hearth.trees/1':
-      return treesGraph(member, producerVersion);
+      return treesGraph(model, producerVersion);
     case 'hearth.mlp/1':
-      return mlpGraph(member, producerVersion);
+      return mlpGraph(model, producerVersion);
+    case 'hearth.ensemble/1':
+      return ensembleGraph(model, producerVersion);
   }
 }
 
@@ -30,7 +38,7 @@ function memberGraph(member: SingleModel, producerVersion: string): OnnxModel {
  * dropped, fed by Gathers that pick its columns out of the ensemble's two input tensors; then the members'
  * probabilities (or values) times their weights, summed, and the label of the sum.
  */
-export function exportEnsembleToOnnx(model: EnsembleModel, producerVersion: string): Uint8Array {
+function ensembleGraph(model: EnsembleModel, producerVersion: string): OnnxModel {
   const nodes: OnnxNode[] = [];
   const initializers: OnnxInitializer[] = [];
   const inputs = ensembleInputs(model);
@@ -45,7 +53,7 @@ export function exportEnsembleToOnnx(model: EnsembleModel, producerVersion: stri
   const outputName = model.task === 'regression' ? 'variable' : 'probabilities';
 
   model.members.forEach((member, m) => {
-    const graph = memberGraph(member, producerVersion);
+    const graph = modelGraph(member, producerVersion);
     const prefix = `m${m}_`;
     const rename = (name: string): string => (name === '' ? name : prefix + name);
     const columns = memberColumns(model, member);
@@ -77,7 +85,7 @@ export function exportEnsembleToOnnx(model: EnsembleModel, producerVersion: stri
   const outputs: OnnxValueInfo[] = [];
   if (model.task === 'regression') outputs.push({ name: 'variable', type: TensorType.DOUBLE, shape: ['N', 1] });
   else appendLabel(nodes, outputs, model.classes ?? []);
-  return encodeOnnxModel({
+  return {
     graphName: `hearth_ensemble_${model.task}`,
     inputs: graphInputs,
     outputs,
@@ -88,12 +96,12 @@ export function exportEnsembleToOnnx(model: EnsembleModel, producerVersion: stri
       'hearth.members': JSON.stringify(
         model.members.map((member, m) => ({
           format: member.format,
-          algorithm: member.format === 'hearth.trees/1' ? member.algorithm : member.format.slice(7, -2),
+          algorithm: modelAlgorithm(member),
           weight: model.weights[m],
         })),
       ),
     }),
     producerVersion,
     docString: `Hearth ${model.task} ensemble of ${model.members.length} models for "${model.target}", with their preprocessing.`,
-  });
+  };
 }
