@@ -7,6 +7,16 @@ import { modelInputs } from '../training/model.js';
 import { explainPredictions } from '../training/treeshap.js';
 import { modelReportHtml } from '../registry/report.js';
 import { rawInputsFromRecords } from '../training/preprocess.js';
+import { evaluateFile } from '../serving/batch.js';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+
+/** The sha256 of a file, streamed: what a metrics snapshot names as the data it measured. */
+async function fileDigest(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest('hex')}`;
+}
 
 /** Who is calling: decides what a caller may name (local paths only for in-process callers). */
 export interface CallContext {
@@ -76,7 +86,11 @@ export function createHandlers(engine: Engine): Handlers {
     'models.version': async ({ name, version }) => engine.registry.version(name, engine.registry.resolve(name, version)),
     'models.report': async ({ name, version }) => {
       const info = engine.registry.version(name, engine.registry.resolve(name, version));
-      const { id: _id, ...data } = engine.datasets.version(info.dataset.name, info.dataset.version);
+      let data = null;
+      if (info.origin === null) {
+        const { id: _id, ...detail } = engine.datasets.version(info.dataset.name, info.dataset.version);
+        data = detail;
+      }
       return { fileName: `${name}-v${info.version}-report.html`, html: modelReportHtml(info, data) };
     },
     'models.promote': async ({ name, version }) => {
@@ -103,6 +117,38 @@ export function createHandlers(engine: Engine): Handlers {
     },
     'sync.status': async () => engine.sync.status(),
     'sync.push': async ({ remote }) => engine.sync.push(remote),
+    'sync.follow': async () => engine.sync.checkFollows(),
+    'remotes.follow': async ({ remote, model, alias }) => engine.sync.follow(remote, model, alias),
+    'remotes.unfollow': async ({ remote, model, alias }) => {
+      engine.sync.unfollow(remote, model, alias);
+      return { removed: `${remote}/${model}:${alias}` };
+    },
+    'models.pull': async ({ url, alias, insecureHttp }) =>
+      engine.sync.pull(url, {
+        ...(alias === undefined ? {} : { alias }),
+        ...(insecureHttp === undefined ? {} : { insecureHttp }),
+      }),
+    'models.evaluate': async (args, context) => {
+      let path: string;
+      if (args.path !== undefined) {
+        if (context.transport !== 'in-process')
+          throw new HearthError('FORBIDDEN', 'local paths can be evaluated from the CLI only; upload the file instead');
+        path = args.path;
+      } else path = engine.uploadPath(args.uploadId!);
+      try {
+        const version = engine.registry.resolve(args.name, args.version);
+        const result = await evaluateFile(engine, `${args.name}@${version}`, path);
+        return engine.registry.recordMetrics(args.name, version, {
+          source: 'evaluate',
+          dataHash: await fileDigest(path),
+          rows: result.rows,
+          metrics: result.metrics,
+        });
+      } finally {
+        if (args.uploadId !== undefined) engine.discardUpload(args.uploadId);
+      }
+    },
+    'models.snapshots': async ({ name, version }) => engine.registry.snapshots(name, engine.registry.resolve(name, version)),
     'models.predict': async ({ name, version, rows, explain }) => {
       if (explain === true && rows.length > 1000)
         throw new HearthError('VALIDATION_FAILED', 'explain at most 1,000 rows per request');

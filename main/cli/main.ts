@@ -6,11 +6,11 @@ import { loadTokenVerifier, resetToken } from '../api/auth.js';
 import { createHandlers } from '../api/handlers.js';
 import { startHttpServer } from '../api/http-server.js';
 import { inProcessTransport } from '../api/in-process.js';
-import type { ApiArgs, ApiResults, Task } from '../contracts/api.js';
+import type { ApiArgs, ApiResults, FollowInfo, Task } from '../contracts/api.js';
 import { HearthError, serializeError } from '../contracts/errors.js';
 import { resolveDataDir } from '../engine/data-dir.js';
 import { Engine } from '../engine/engine.js';
-import { evaluateFile, parseRef, predictFile } from '../serving/batch.js';
+import { parseRef, predictFile } from '../serving/batch.js';
 import { cellValue } from '../data/frame.js';
 import { createClient, type Client } from '../contracts/client.js';
 import { Output, formatMetrics } from './output.js';
@@ -41,14 +41,20 @@ Commands:
         forest: [--trees N] [--max-leaves N] [--max-depth N] [--min-child-samples N] [--features-per-split N]
         mlp:    [--hidden-layers 64,32] [--epochs N] [--batch-size N] [--learning-rate X] [--dropout F] [--l2 X]
                 [--backend tensorflow-gpu|tensorflow|wasm|cpu]   (default: the first of these that loads)
-  evaluate --model NAME[@V] FILE      metrics of a model on a labelled file
+  evaluate --model NAME[@V] FILE      metrics of a model on a labelled file, kept as a snapshot (synced as a referrer)
   predict --model NAME[@V] FILE [--out FILE]
   models list | promote NAME VERSION | rollback NAME | report NAME[@V] [--out FILE]
   runs list | show ID | compare ID ID…   training runs as experiments (ids may be abbreviated)
   remote add NAME oci://HOST[:PORT]/REPO [--username U --password-stdin | --token-stdin] [--insecure-http]
          | list | remove NAME
-                                      OCI registries to push models to (plain HTTP: loopback only)
-  sync status | push [--remote NAME]  the outbox of model versions and alias moves, and sending it now
+         | follow NAME MODEL --alias A | unfollow NAME MODEL --alias A
+                                      OCI registries to push models to (plain HTTP: loopback only); follow
+                                      keeps a local alias on what a remote alias names, hot-swapping serving
+  pull oci://HOST[:PORT]/REPO/MODEL:TAG | …@sha256:DIGEST [--alias A] [--insecure-http]
+                                      pull a model version, verify every digest, register it with its lineage
+  sync status | push [--remote NAME] | follow
+                                      the outbox of versions, alias moves and metrics snapshots; send it now;
+                                      check followed aliases now (the server does both in the background)
   token reset                         replace the API token and print the new one
 
 Options for every command:
@@ -106,6 +112,7 @@ const options = {
   backend: { type: 'string' },
   imbalance: { type: 'string' },
   'insecure-http': { type: 'boolean', default: false },
+  alias: { type: 'string' },
   username: { type: 'string' },
   'password-stdin': { type: 'boolean', default: false },
   'token-stdin': { type: 'boolean', default: false },
@@ -230,6 +237,7 @@ async function run(argv: string[]): Promise<number> {
     'models',
     'runs',
     'remote',
+    'pull',
     'sync',
     'token',
   ];
@@ -439,8 +447,31 @@ async function run(argv: string[]): Promise<number> {
         return 0;
       }
       case 'evaluate': {
-        const result = await evaluateFile(engine, required(flags, 'model'), rest[0]!);
-        out.result(result, () => `${result.model} v${result.version} on ${result.rows} rows:\n${formatMetrics(result.metrics)}`);
+        const { name, version } = parseRef(required(flags, 'model'));
+        const snapshot = await client.call('models.evaluate', {
+          name,
+          ...(version === undefined ? {} : { version }),
+          path: rest[0]!,
+        });
+        out.result(
+          snapshot,
+          () =>
+            `${snapshot.model} v${snapshot.version} on ${snapshot.rows} rows (snapshot ${snapshot.id}):\n${formatMetrics(snapshot.metrics)}`,
+        );
+        return 0;
+      }
+      case 'pull': {
+        if (rest.length !== 1) throw new UsageError('pull takes one oci://… reference');
+        const pulled = await client.call('models.pull', {
+          url: rest[0]!,
+          insecureHttp: flags['insecure-http'] === true,
+          ...(flags.alias === undefined ? {} : { alias: flags.alias }),
+        });
+        out.result(
+          pulled,
+          () =>
+            `${pulled.registered ? 'Pulled' : 'Already had'} ${pulled.model} v${pulled.version} (${pulled.digest})${pulled.alias === null ? '' : `; ${pulled.alias} → v${pulled.version}`}`,
+        );
         return 0;
       }
       case 'predict': {
@@ -592,7 +623,24 @@ async function run(argv: string[]): Promise<number> {
           );
           return 0;
         }
-        throw new UsageError('remote takes add, list or remove');
+        if (action === 'follow' || action === 'unfollow') {
+          if (name === undefined || url === undefined || flags.alias === undefined)
+            throw new UsageError(`remote ${action} NAME MODEL --alias ALIAS`);
+          if (action === 'unfollow') {
+            out.result(
+              await client.call('remotes.unfollow', { remote: name, model: url, alias: flags.alias }),
+              () => 'Stopped following',
+            );
+            return 0;
+          }
+          await client.call('remotes.follow', { remote: name, model: url, alias: flags.alias });
+          // The first check runs now, so the command says whether the remote alias could be pulled.
+          const follows = await client.call('sync.follow', {});
+          const f = follows.find((x) => x.remote === name && x.model === url && x.alias === flags.alias)!;
+          out.result(f, () => followLine(f));
+          return f.status === 'current' ? 0 : 1;
+        }
+        throw new UsageError('remote takes add, list, remove, follow or unfollow');
       }
       case 'sync': {
         if (rest[0] === 'status') {
@@ -600,9 +648,15 @@ async function run(argv: string[]): Promise<number> {
           out.result(
             status,
             () =>
-              `pending ${status.pending}, sent ${status.sent}, failed attempts ${status.failed}${status.last_error ? `\nlast error: ${status.last_error}` : ''}`,
+              `pending ${status.pending}, sent ${status.sent}, failed attempts ${status.failed}${status.last_error ? `\nlast error: ${status.last_error}` : ''}` +
+              status.follows.map((f) => `\n${followLine(f)}`).join(''),
           );
           return 0;
+        }
+        if (rest[0] === 'follow') {
+          const follows = await client.call('sync.follow', {});
+          out.result(follows, () => follows.map(followLine).join('\n') || 'This box follows no remote alias.');
+          return follows.some((f) => f.status === 'failed' || f.status === 'rolled-back') ? 1 : 0;
         }
         if (rest[0] === 'push') {
           const results = await client.call('sync.push', flags.remote === undefined ? {} : { remote: flags.remote });
@@ -614,7 +668,7 @@ async function run(argv: string[]): Promise<number> {
           );
           return results.some((r) => r.error !== null) ? 1 : 0;
         }
-        throw new UsageError('sync takes status or push');
+        throw new UsageError('sync takes status, push or follow');
       }
       case 'token': {
         if (rest[0] !== 'reset') throw new UsageError('token takes reset');
@@ -628,6 +682,11 @@ async function run(argv: string[]): Promise<number> {
   } finally {
     if (!keepOpen) engine.close();
   }
+}
+
+function followLine(f: FollowInfo): string {
+  const where = f.localVersion === null ? 'nothing pulled yet' : `local v${f.localVersion}`;
+  return `follow ${f.remote}/${f.model}:${f.alias}: ${f.status}, ${where}${f.lastError === null ? '' : ` — ${f.lastError}`}`;
 }
 
 function csvCell(value: unknown): string {

@@ -7,6 +7,8 @@ import { z } from 'zod';
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, ".", "_" or "-"');
 const version = z.number().int().positive();
+/** An alias is also an OCI tag, so it keeps to the tag grammar. */
+const aliasName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/, 'an alias is letters, digits, ".", "_" or "-"');
 const task = z.enum(['binary', 'multiclass', 'regression']);
 const row = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
 
@@ -131,6 +133,30 @@ export const apiSchemas = {
   'sync.status': z.object({}).strict(),
   /** Drains the outbox now, to every remote or to one. */
   'sync.push': z.object({ remote: z.string().min(1).max(64).optional() }).strict(),
+  /** Checks every followed remote alias now and pulls what moved. */
+  'sync.follow': z.object({}).strict(),
+  /** Tracks a remote alias: when it moves, the version is pulled, loaded, and the local alias follows it. */
+  'remotes.follow': z.object({ remote: z.string().min(1).max(64), model: name, alias: aliasName }).strict(),
+  'remotes.unfollow': z.object({ remote: z.string().min(1).max(64), model: name, alias: aliasName }).strict(),
+  /** Pulls oci://HOST[:PORT]/REPOSITORY:TAG or …@sha256:DIGEST, verifying every digest, and registers it. */
+  'models.pull': z
+    .object({ url: z.string().min(1).max(1000), alias: aliasName.optional(), insecureHttp: z.boolean().optional() })
+    .strict(),
+  /** Scores a labelled upload and records the metrics as a snapshot of the version (synced as a referrer). */
+  'models.evaluate': z
+    .object({
+      name,
+      version: version.optional(),
+      uploadId: z
+        .string()
+        .regex(/^[a-f0-9-]{36}$/)
+        .optional(),
+      /** A local file path: accepted from the CLI and in-process callers only. */
+      path: z.string().min(1).optional(),
+    })
+    .strict()
+    .refine((a) => (a.uploadId === undefined) !== (a.path === undefined), 'give exactly one of uploadId or path'),
+  'models.snapshots': z.object({ name, version: version.optional() }).strict(),
   'models.predict': z
     .object({
       name,
@@ -331,6 +357,32 @@ export interface ModelVersionInfo {
   modelDigest: string;
   aliases: string[];
   createdAt: string;
+  /** Where a version pulled from a registry came from; null for one trained here. */
+  origin: ModelOrigin | null;
+}
+
+/** A pulled version's provenance: the artifact it was verified against and the remote's own version number. */
+export interface ModelOrigin {
+  /** oci://HOST[:PORT]/REPOSITORY */
+  url: string;
+  /** The tag or digest that was asked for. */
+  reference: string;
+  /** The manifest's digest, verified on arrival. */
+  digest: string;
+  remoteVersion: number | null;
+  pulledAt: string;
+}
+
+/** A model version's metrics measured on labelled data after training; synced as an OCI referrer of the version. */
+export interface MetricSnapshot {
+  id: number;
+  model: string;
+  version: number;
+  source: string;
+  dataHash: string;
+  rows: number;
+  metrics: Record<string, number>;
+  createdAt: string;
 }
 
 /** The result of moving an alias. */
@@ -388,6 +440,12 @@ export interface ApiResults {
   'remotes.remove': { removed: string };
   'sync.status': SyncStatus;
   'sync.push': { remote: string; sent: number; error: string | null }[];
+  'sync.follow': FollowInfo[];
+  'remotes.follow': FollowInfo;
+  'remotes.unfollow': { removed: string };
+  'models.pull': PullResult;
+  'models.evaluate': MetricSnapshot;
+  'models.snapshots': MetricSnapshot[];
   'models.predict': PredictResult;
 }
 
@@ -410,6 +468,31 @@ export interface SyncStatus {
   failed: number;
   last_error: string | null;
   remotes: RemoteInfo[];
+  follows: FollowInfo[];
+}
+
+/** A remote alias this box tracks, and where it stands. */
+export interface FollowInfo {
+  remote: string;
+  model: string;
+  alias: string;
+  /** waiting: not checked yet; current: serving what the remote alias names; failed: could not check or pull;
+   * rolled-back: the new version did not load, the previous one serves on. */
+  status: 'waiting' | 'current' | 'failed' | 'rolled-back';
+  lastDigest: string | null;
+  localVersion: number | null;
+  lastError: string | null;
+  checkedAt: string | null;
+}
+
+/** What a pull registered (or found it already had). */
+export interface PullResult {
+  model: string;
+  version: number;
+  digest: string;
+  /** False when a version with this manifest digest was pulled before: nothing new was registered. */
+  registered: boolean;
+  alias: string | null;
 }
 
 /** The whole API as functions: what every typed client exposes. */

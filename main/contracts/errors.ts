@@ -14,6 +14,8 @@ export const errorCodes = [
   'STORE_INCOMPATIBLE',
   /** A remote (a registry, a broker) could not be reached or failed on its side; retrying later may work. */
   'UNAVAILABLE',
+  /** A model artifact arrived whole (every digest matched) but does not load: its graph or stored form is broken. */
+  'MODEL_LOAD_FAILED',
   'INTERNAL',
 ] as const;
 
@@ -74,6 +76,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   STORE_INCOMPATIBLE: 500,
   UNAVAILABLE: 503,
+  MODEL_LOAD_FAILED: 422,
   INTERNAL: 500,
 };
 

@@ -15,6 +15,7 @@ import { BlobStore } from '../store/blob-store.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { Runs } from '../training/runs.js';
 import { Trainer } from '../training/trainer.js';
+import { applyConfigFile } from './config.js';
 import { hearthVersion } from './version.js';
 
 /** Typed engine events; every host forwards them to its clients. */
@@ -60,7 +61,17 @@ export class Engine {
     this.datasets = new DatasetStore(this.db, this.blobs);
     this.registry = new ModelRegistry(this.db, this.blobs);
     this.predictors = new PredictorCache(this.registry);
-    this.sync = new SyncAgent(this.db, this.blobs, this.registry, hearthVersion, new SecretBox(dataDir));
+    // A followed model is loaded into the serving cache before its alias moves: no request waits on the swap.
+    this.sync = new SyncAgent(
+      this.db,
+      this.blobs,
+      this.registry,
+      hearthVersion,
+      new SecretBox(dataDir),
+      async (model, version) => {
+        await this.predictors.get(model, version);
+      },
+    );
     this.trainer = new Trainer(
       this.db,
       this.datasets,
@@ -73,6 +84,12 @@ export class Engine {
       this.version,
     );
     this.runs = new Runs(this.trainer, this.registry);
+    try {
+      applyConfigFile(dataDir, this.sync);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
   }
 
   static open(dataDir: string): Engine {

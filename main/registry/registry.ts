@@ -1,4 +1,4 @@
-import type { AliasMove, ModelSummary, ModelVersionInfo } from '../contracts/api.js';
+import type { AliasMove, MetricSnapshot, ModelOrigin, ModelSummary, ModelVersionInfo } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 
 import type { BlobStore } from '../store/blob-store.js';
@@ -13,7 +13,11 @@ export interface NewModelVersion {
   algorithm: string;
   task: Task;
   target: string;
-  datasetVersionId: number;
+  /** The local dataset version it was trained on; absent for a pulled version, whose lineage is in `origin`. */
+  datasetVersionId?: number;
+  origin?: { source: ModelOrigin; dataset: ModelVersionInfo['dataset']; createdAt: string };
+  /** A pulled version keeps the remote's number when it is free here. */
+  preferredVersion?: number;
   params: Record<string, unknown>;
   metrics: Record<string, number>;
   report: Record<string, unknown>;
@@ -25,7 +29,8 @@ export interface NewModelVersion {
 interface VersionRow {
   version: number;
   algorithm: string;
-  dataset_version_id: number;
+  dataset_version_id: number | null;
+  origin_json: string | null;
   params_json: string;
   metrics_json: string;
   report_json: string;
@@ -35,9 +40,9 @@ interface VersionRow {
   created_at: string;
   task: string;
   target: string;
-  dataset_name: string;
-  dataset_version: number;
-  content_hash: string;
+  dataset_name: string | null;
+  dataset_version: number | null;
+  content_hash: string | null;
 }
 
 /** Model versions, their artifacts and the aliases that say which version serves. */
@@ -47,7 +52,11 @@ export class ModelRegistry {
     private readonly blobs: BlobStore,
   ) {}
 
-  /** Registers a version; the first version of a model also becomes `production`. One transaction. */
+  /**
+   * Registers a version; the first version of a model also becomes `production`. One transaction. A version
+   * trained here writes its sync outbox events in it; a pulled one (`origin`) writes none: it came from a
+   * registry and is not sent back.
+   */
   register(input: NewModelVersion): ModelVersionInfo {
     const onnx = this.blobs.put(input.onnx);
     const modelBlob = this.blobs.put(Buffer.from(input.modelJson));
@@ -76,33 +85,42 @@ export class ModelRegistry {
         const last = this.db
           .prepare('SELECT COALESCE(MAX(version), 0) AS v FROM model_versions WHERE model_id = ?')
           .get(model.id) as { v: number };
-        const version = last.v + 1;
+        const preferredFree =
+          input.preferredVersion !== undefined &&
+          this.db
+            .prepare('SELECT 1 FROM model_versions WHERE model_id = ? AND version = ?')
+            .get(model.id, input.preferredVersion) === undefined;
+        const version = preferredFree ? input.preferredVersion! : last.v + 1;
+        const publish = input.origin === undefined;
         this.db
           .prepare(
             `INSERT INTO model_versions (model_id, version, algorithm, dataset_version_id, params_json, metrics_json,
-               report_json, input_schema_json, onnx_blob, model_blob, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+               report_json, input_schema_json, onnx_blob, model_blob, created_at, origin_json)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             model.id,
             version,
             input.algorithm,
-            input.datasetVersionId,
+            input.datasetVersionId ?? null,
             JSON.stringify(input.params),
             JSON.stringify(input.metrics),
             JSON.stringify(input.report),
             JSON.stringify(input.inputSchema),
             onnx.digest,
             modelBlob.digest,
-            now,
+            input.origin?.createdAt ?? now,
+            input.origin === undefined ? null : JSON.stringify({ ...input.origin.source, dataset: input.origin.dataset }),
           );
         // The sync outbox hears of the version in this same transaction: no version without its event.
-        this.db
-          .prepare('INSERT INTO outbox (kind, model, version, created_at) VALUES (?, ?, ?, ?)')
-          .run('model-version', input.model, version, now);
+        if (publish)
+          this.db
+            .prepare('INSERT INTO outbox (kind, model, version, created_at) VALUES (?, ?, ?, ?)')
+            .run('model-version', input.model, version, now);
         const hasProduction = this.db
           .prepare('SELECT 1 FROM model_aliases WHERE model_id = ? AND alias = ?')
           .get(model.id, productionAlias);
-        if (hasProduction === undefined) this.moveAlias(model.id, productionAlias, version, 'set');
+        if (hasProduction === undefined) this.moveAlias(model.id, productionAlias, version, 'set', publish);
         return version;
       })();
       return this.version(input.model, version);
@@ -119,7 +137,13 @@ export class ModelRegistry {
     return row.id;
   }
 
-  private moveAlias(modelId: number, alias: string, version: number, action: 'set' | 'promote' | 'rollback'): number | null {
+  private moveAlias(
+    modelId: number,
+    alias: string,
+    version: number,
+    action: 'set' | 'promote' | 'rollback',
+    publish = true,
+  ): number | null {
     this.defaultVersions.clear();
     const current = this.db.prepare('SELECT version FROM model_aliases WHERE model_id = ? AND alias = ?').get(modelId, alias) as
       { version: number } | undefined;
@@ -134,10 +158,94 @@ export class ModelRegistry {
       .prepare('INSERT INTO alias_history (model_id, alias, action, version, previous_version, at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(modelId, alias, action, version, current?.version ?? null, now);
     const name = (this.db.prepare('SELECT name FROM models WHERE id = ?').get(modelId) as { name: string }).name;
-    this.db
-      .prepare('INSERT INTO outbox (kind, model, version, alias, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run('alias', name, version, alias, now);
+    if (publish)
+      this.db
+        .prepare('INSERT INTO outbox (kind, model, version, alias, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run('alias', name, version, alias, now);
     return current?.version ?? null;
+  }
+
+  /**
+   * Points `alias` at `version` because a followed remote alias moved (or back, when the new version failed to
+   * load). Not published: the move mirrors the registry, it is not news for it.
+   */
+  follow(name: string, alias: string, version: number): AliasMove {
+    return this.db.transaction(() => {
+      const id = this.modelId(name);
+      const previous = this.moveAlias(id, alias, version, 'set', false);
+      return { model: name, alias, version, previousVersion: previous };
+    })();
+  }
+
+  /** The version whose origin is this manifest digest, if one was pulled before. */
+  versionByOriginDigest(name: string, digest: string): number | null {
+    const row = this.db
+      .prepare(
+        `SELECT v.version FROM model_versions v JOIN models m ON m.id = v.model_id
+          WHERE m.name = ? AND json_extract(v.origin_json, '$.digest') = ?`,
+      )
+      .get(name, digest) as { version: number } | undefined;
+    return row?.version ?? null;
+  }
+
+  /** Records a version's metrics measured on labelled data, with its sync outbox event, in one transaction. */
+  recordMetrics(
+    name: string,
+    version: number,
+    snapshot: { source: string; dataHash: string; rows: number; metrics: Record<string, number> },
+  ): MetricSnapshot {
+    return this.db.transaction(() => {
+      const id = this.modelId(name);
+      this.version(name, version);
+      const now = nowIso();
+      const info = this.db
+        .prepare(
+          `INSERT INTO metric_snapshots (model_id, version, source, data_hash, rows, metrics_json, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(id, version, snapshot.source, snapshot.dataHash, snapshot.rows, JSON.stringify(snapshot.metrics), now);
+      const snapshotId = Number(info.lastInsertRowid);
+      this.db
+        .prepare('INSERT INTO outbox (kind, model, version, snapshot_id, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run('metrics', name, version, snapshotId, now);
+      return this.snapshot(snapshotId);
+    })();
+  }
+
+  snapshot(id: number): MetricSnapshot {
+    const row = this.db
+      .prepare(`SELECT s.*, m.name FROM metric_snapshots s JOIN models m ON m.id = s.model_id WHERE s.id = ?`)
+      .get(id) as
+      | {
+          id: number;
+          name: string;
+          version: number;
+          source: string;
+          data_hash: string;
+          rows: number;
+          metrics_json: string;
+          created_at: string;
+        }
+      | undefined;
+    if (row === undefined) throw new HearthError('NOT_FOUND', `no metrics snapshot ${id}`);
+    return {
+      id: row.id,
+      model: row.name,
+      version: row.version,
+      source: row.source,
+      dataHash: row.data_hash,
+      rows: row.rows,
+      metrics: JSON.parse(row.metrics_json) as Record<string, number>,
+      createdAt: row.created_at,
+    };
+  }
+
+  /** A version's metrics snapshots, newest first. */
+  snapshots(name: string, version: number): MetricSnapshot[] {
+    const rows = this.db
+      .prepare('SELECT id FROM metric_snapshots WHERE model_id = ? AND version = ? ORDER BY id DESC')
+      .all(this.modelId(name), version) as { id: number }[];
+    return rows.map((r) => this.snapshot(r.id));
   }
 
   /** Points `alias` (default production) at `version`, atomically. */
@@ -242,11 +350,13 @@ export class ModelRegistry {
       .prepare(
         `SELECT v.*, m.task, m.target, d.name AS dataset_name, dv.version AS dataset_version, dv.content_hash
            FROM model_versions v JOIN models m ON m.id = v.model_id
-           JOIN dataset_versions dv ON dv.id = v.dataset_version_id JOIN datasets d ON d.id = dv.dataset_id
+           LEFT JOIN dataset_versions dv ON dv.id = v.dataset_version_id LEFT JOIN datasets d ON d.id = dv.dataset_id
           WHERE v.model_id = ? AND v.version = ?`,
       )
       .get(id, version) as VersionRow | undefined;
     if (row === undefined) throw new HearthError('NOT_FOUND', `model "${name}" has no version ${version}`);
+    const origin =
+      row.origin_json === null ? null : (JSON.parse(row.origin_json) as ModelOrigin & { dataset: ModelVersionInfo['dataset'] });
     const aliases = this.db
       .prepare('SELECT alias FROM model_aliases WHERE model_id = ? AND version = ? ORDER BY alias')
       .all(id, version) as {
@@ -258,7 +368,7 @@ export class ModelRegistry {
       algorithm: row.algorithm,
       task: row.task as Task,
       target: row.target,
-      dataset: { name: row.dataset_name, version: row.dataset_version, contentHash: row.content_hash },
+      dataset: origin?.dataset ?? { name: row.dataset_name!, version: row.dataset_version!, contentHash: row.content_hash! },
       params: JSON.parse(row.params_json) as Record<string, unknown>,
       metrics: JSON.parse(row.metrics_json) as Record<string, number>,
       report: JSON.parse(row.report_json) as Record<string, unknown>,
@@ -267,6 +377,7 @@ export class ModelRegistry {
       modelDigest: row.model_blob,
       aliases: aliases.map((a) => a.alias),
       createdAt: row.created_at,
+      origin: origin === null ? null : originSource(origin),
     };
   }
 
@@ -277,4 +388,14 @@ export class ModelRegistry {
   modelJson(name: string, version: number): string {
     return this.blobs.get(this.version(name, version).modelDigest).toString('utf8');
   }
+}
+
+function originSource(origin: ModelOrigin): ModelOrigin {
+  return {
+    url: origin.url,
+    reference: origin.reference,
+    digest: origin.digest,
+    remoteVersion: origin.remoteVersion,
+    pulledAt: origin.pulledAt,
+  };
 }

@@ -65,7 +65,8 @@ function histogram(profile: ColumnProfile): string {
     .join('')}</svg>`;
 }
 
-export function modelReportHtml(model: ModelVersionInfo, data: DatasetVersionDetail): string {
+/** `data` is null for a version pulled from a registry: its dataset never came here, only its lineage did. */
+export function modelReportHtml(model: ModelVersionInfo, data: DatasetVersionDetail | null): string {
   const r = model.report;
   const importance = (r.importance as { feature: string; gain: number }[] | undefined) ?? [];
   const permutation = (r.permutationImportance as { feature: string; increase: number }[] | undefined) ?? [];
@@ -128,14 +129,19 @@ export function modelReportHtml(model: ModelVersionInfo, data: DatasetVersionDet
       `<h3>Largest coefficients</h3>${bars(coefficients.slice(0, 20).map((c) => ({ label: `${c.feature} → ${c.output}`, value: c.weight })))}`,
     );
   if (explanations.length > 0) sections.push(`<h2>Explanations</h2>${explanations.join('')}`);
-  sections.push(
-    `<h2>Data</h2><p>${escape(data.dataset)} v${data.version}: ${data.rows} rows, ${data.quarantined} quarantined, <code>${escape(data.contentHash)}</code>, from ${escape(data.source.fileName)}.</p><table class="grid"><tr><th>column</th><th>type</th><th>missing</th><th>distinct</th><th>mean</th><th>min – max</th><th>distribution</th></tr>${data.profile
-      .map(
-        (p) =>
-          `<tr><td>${escape(p.name)}</td><td>${p.type}</td><td>${p.missing}</td><td>${p.distinct}${p.sampled ? '≈' : ''}</td><td>${valueOf(p, p.mean)}</td><td>${p.min === null ? '–' : `${valueOf(p, p.min)} – ${valueOf(p, p.max)}`}</td><td>${histogram(p)}</td></tr>`,
-      )
-      .join('')}</table>`,
-  );
+  if (data === null)
+    sections.push(
+      `<h2>Data</h2><p>Pulled from ${escape(model.origin?.url ?? 'a registry')} (${escape(model.origin?.digest ?? '')}); trained elsewhere on ${escape(model.dataset.name)} v${model.dataset.version}, <code>${escape(model.dataset.contentHash)}</code>.</p>`,
+    );
+  else
+    sections.push(
+      `<h2>Data</h2><p>${escape(data.dataset)} v${data.version}: ${data.rows} rows, ${data.quarantined} quarantined, <code>${escape(data.contentHash)}</code>, from ${escape(data.source.fileName)}.</p><table class="grid"><tr><th>column</th><th>type</th><th>missing</th><th>distinct</th><th>mean</th><th>min – max</th><th>distribution</th></tr>${data.profile
+        .map(
+          (p) =>
+            `<tr><td>${escape(p.name)}</td><td>${p.type}</td><td>${p.missing}</td><td>${p.distinct}${p.sampled ? '≈' : ''}</td><td>${valueOf(p, p.mean)}</td><td>${p.min === null ? '–' : `${valueOf(p, p.min)} – ${valueOf(p, p.max)}`}</td><td>${histogram(p)}</td></tr>`,
+        )
+        .join('')}</table>`,
+    );
   sections.push(
     `<h2>Resources and lineage</h2>${table([
       ['training wall time', `${number((r.durationMs as number) / 1000)} s (fit ${number(r.fitMs ?? Number.NaN)} ms)`],

@@ -64,12 +64,24 @@ export function migrate(db: Db, migrations: readonly Migration[]): void {
   }
   const appliedIds = new Set(applied.map((r) => r.id));
   const record = db.prepare('INSERT INTO schema_migrations (id, name, hash, applied_at) VALUES (?, ?, ?, ?)');
-  for (const m of migrations) {
-    if (appliedIds.has(m.id)) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      record.run(m.id, m.name, migrationHash(m), new Date().toISOString());
-    })();
+  // Foreign keys are off while a migration runs (the pragma is a no-op inside a transaction, so it is set around
+  // it): rebuilding a table that others reference (new, copy, drop, rename) is otherwise refused or cascades.
+  // Before committing, foreign_key_check proves the migration left every reference intact.
+  const pending = migrations.filter((m) => !appliedIds.has(m.id));
+  if (pending.length === 0) return;
+  db.pragma('foreign_keys = OFF');
+  try {
+    for (const m of pending) {
+      db.transaction(() => {
+        db.exec(m.sql);
+        const broken = db.pragma('foreign_key_check') as unknown[];
+        if (broken.length > 0)
+          throw new HearthError('STORE_INCOMPATIBLE', `migration ${m.id} (${m.name}) would break ${broken.length} references`);
+        record.run(m.id, m.name, migrationHash(m), new Date().toISOString());
+      })();
+    }
+  } finally {
+    db.pragma('foreign_keys = ON');
   }
 }
 

@@ -32,7 +32,26 @@ export interface ImageManifest {
   annotations?: Record<string, string>;
 }
 
+export interface ImageIndex {
+  schemaVersion: 2;
+  mediaType: 'application/vnd.oci.image.index.v1+json';
+  manifests: Descriptor[];
+}
+
 export const manifestMediaType = 'application/vnd.oci.image.manifest.v1+json';
+export const indexMediaType = 'application/vnd.oci.image.index.v1+json';
+/** The image spec's empty JSON blob (`{}`), the config of an artifact that needs none. */
+export const emptyConfig = {
+  mediaType: 'application/vnd.oci.empty.v1+json',
+  digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+  size: 2,
+  data: Buffer.from('{}'),
+};
+
+/** The distribution spec's referrers tag schema: `<alg>-<hex>` of the subject, for registries without the API. */
+export function referrersTag(digest: string): string {
+  return digest.replace(':', '-').slice(0, 128);
+}
 
 export function sha256Digest(data: Uint8Array): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -56,8 +75,12 @@ export class OciClient {
 
   constructor(
     private readonly target: RegistryTarget,
-    private readonly options: { chunkSize?: number; fetch?: typeof fetch } = {},
+    private readonly options: { chunkSize?: number; fetch?: typeof fetch; timeoutMs?: number } = {},
   ) {}
+
+  get repository(): string {
+    return this.target.repository;
+  }
 
   private get repositoryUrl(): string {
     return `${this.target.baseUrl.replace(/\/$/, '')}/v2/${this.target.repository}`;
@@ -69,10 +92,23 @@ export class OciClient {
     const headers = new Headers(init.headers);
     if (this.authorization !== null) headers.set('authorization', this.authorization);
     let response: Response;
+    // A registry that stops answering must not hold the outbox forever: each request must be answered (its headers,
+    // after its body was sent) within a deadline, after which the attempt fails like any outage and is retried with
+    // backoff; every step is idempotent, so that is safe. A download's body may then take as long as it needs.
+    const timeoutMs = this.options.timeoutMs ?? 120_000;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error('deadline')), timeoutMs);
     try {
-      response = await doFetch(url, { ...init, headers, redirect: 'follow' });
+      response = await doFetch(url, { ...init, headers, redirect: 'follow', signal: controller.signal });
     } catch (error) {
-      throw new HearthError('UNAVAILABLE', `registry unreachable: ${error instanceof Error ? error.message : String(error)}`);
+      const reason = controller.signal.aborted
+        ? `no answer in ${timeoutMs / 1000} s`
+        : error instanceof Error
+          ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}`
+          : String(error);
+      throw new HearthError('UNAVAILABLE', `registry unreachable: ${reason}`);
+    } finally {
+      clearTimeout(timer);
     }
     if (response.status === 401 && retry) {
       const challenge = response.headers.get('www-authenticate');
@@ -174,7 +210,16 @@ export class OciClient {
     const descriptor = { mediaType: 'application/octet-stream', digest, size: data.length };
     if (await this.hasBlob(digest)) return { ...descriptor, resumedAt: data.length };
     let url = uploadUrl ?? (await this.startUpload());
-    const resumedAt = uploadUrl === null ? 0 : await this.uploadOffset(url);
+    let resumedAt = 0;
+    if (uploadUrl !== null) {
+      // A session the registry no longer knows (it restarted, or purged it) starts over rather than failing.
+      const offset = await this.uploadOffset(url).catch((e: unknown) => {
+        if (e instanceof HearthError && e.code === 'UNAVAILABLE') throw e;
+        return null;
+      });
+      if (offset === null || offset > data.length) url = await this.startUpload();
+      else resumedAt = offset;
+    }
     const chunkSize = this.options.chunkSize ?? 8 * 1024 * 1024;
     for (let offset = resumedAt; offset < data.length;) {
       const end = Math.min(data.length, offset + chunkSize);
@@ -205,41 +250,121 @@ export class OciClient {
     return { ...descriptor, resumedAt };
   }
 
-  /** Puts a manifest under a tag (or its digest); returns the manifest's digest. */
-  async putManifest(reference: string, manifest: ImageManifest): Promise<string> {
+  /**
+   * Puts a manifest (or an index) under a tag or its own digest. Returns its digest, computed here over the bytes
+   * sent, and whether the registry took note of a `subject` (the `OCI-Subject` header of a registry with the
+   * referrers API).
+   */
+  async putManifest(reference: string, manifest: ImageManifest | ImageIndex): Promise<string> {
+    return (await this.putManifestBytes(reference, manifest)).digest;
+  }
+
+  private async putManifestBytes(
+    reference: string,
+    manifest: ImageManifest | ImageIndex,
+  ): Promise<{ digest: string; size: number; subjectNoted: boolean }> {
     const body = Buffer.from(JSON.stringify(manifest));
+    const digest = sha256Digest(body);
     const response = await this.expect(
       await this.request(`${this.repositoryUrl}/manifests/${reference}`, {
         method: 'PUT',
-        headers: { 'content-type': manifestMediaType },
+        headers: { 'content-type': manifest.mediaType },
         body,
       }),
       [201],
       `putting manifest ${reference}`,
     );
-    return response.headers.get('docker-content-digest') ?? sha256Digest(body);
+    const echoed = response.headers.get('docker-content-digest');
+    if (echoed !== null && echoed !== digest)
+      throw new HearthError('INVALID_INPUT', `the registry stored manifest ${reference} as ${echoed}, not ${digest}`);
+    return { digest, size: body.length, subjectNoted: response.headers.get('oci-subject') !== null };
   }
 
-  async getManifest(reference: string): Promise<{ manifest: ImageManifest; digest: string } | null> {
-    const response = await this.request(`${this.repositoryUrl}/manifests/${reference}`, {
-      headers: { accept: manifestMediaType },
-    });
+  /**
+   * Pushes an artifact whose `subject` is another manifest, by digest. On a registry without the referrers API
+   * it also adds the artifact to the subject's referrers index under the fallback tag (`sha256-<hex>`), the way
+   * the distribution spec lays out; adding is idempotent, so a re-send after a crash leaves one entry.
+   */
+  async putReferrer(manifest: ImageManifest & { subject: Descriptor }): Promise<string> {
+    const body = Buffer.from(JSON.stringify(manifest));
+    const { digest, size, subjectNoted } = await this.putManifestBytes(sha256Digest(body), manifest);
+    if (subjectNoted) return digest;
+    const tag = referrersTag(manifest.subject.digest);
+    const existing = await this.getIndex(tag);
+    const manifests = existing?.manifests ?? [];
+    if (!manifests.some((d) => d.digest === digest)) {
+      manifests.push({
+        mediaType: manifestMediaType,
+        digest,
+        size,
+        ...(manifest.artifactType === undefined ? {} : { artifactType: manifest.artifactType }),
+        ...(manifest.annotations === undefined ? {} : { annotations: manifest.annotations }),
+      });
+      await this.putManifest(tag, { schemaVersion: 2, mediaType: indexMediaType, manifests });
+    }
+    return digest;
+  }
+
+  /** The artifacts that name `digest` as their subject: the referrers API, else the fallback tag's index. */
+  async referrers(digest: string, artifactType?: string): Promise<Descriptor[]> {
+    const url = new URL(`${this.repositoryUrl}/referrers/${digest}`);
+    if (artifactType !== undefined) url.searchParams.set('artifactType', artifactType);
+    const response = await this.request(url.toString(), { headers: { accept: indexMediaType } });
+    let list: Descriptor[];
+    if (response.status === 200 && (response.headers.get('content-type') ?? '').startsWith(indexMediaType)) {
+      list = ((await response.json()) as ImageIndex).manifests;
+    } else {
+      await response.body?.cancel();
+      list = (await this.getIndex(referrersTag(digest)))?.manifests ?? [];
+    }
+    return artifactType === undefined ? list : list.filter((d) => d.artifactType === artifactType);
+  }
+
+  private async getIndex(reference: string): Promise<ImageIndex | null> {
+    const got = await this.getManifestBytes(reference, indexMediaType);
+    return got === null ? null : (JSON.parse(got.bytes.toString('utf8')) as ImageIndex);
+  }
+
+  private async getManifestBytes(reference: string, accept: string): Promise<{ bytes: Buffer; digest: string } | null> {
+    const response = await this.request(`${this.repositoryUrl}/manifests/${reference}`, { headers: { accept } });
     if (response.status === 404) return null;
     await this.expect(response, [200], `getting manifest ${reference}`);
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    return { manifest: JSON.parse(Buffer.from(bytes).toString('utf8')) as ImageManifest, digest: sha256Digest(bytes) };
+    const bytes = Buffer.from(await response.arrayBuffer());
+    const digest = sha256Digest(bytes);
+    // A manifest asked for by digest must hash to it: a registry (or a proxy) cannot swap it unnoticed.
+    if (reference.startsWith('sha256:') && digest !== reference)
+      throw new HearthError('INVALID_INPUT', `manifest ${reference} arrived with digest ${digest}`);
+    return { bytes, digest };
   }
 
-  /** Downloads a blob and checks its digest. */
-  async getBlob(digest: string): Promise<Uint8Array> {
+  async getManifest(reference: string): Promise<{ manifest: ImageManifest; digest: string; size: number } | null> {
+    const got = await this.getManifestBytes(reference, manifestMediaType);
+    if (got === null) return null;
+    return { manifest: JSON.parse(got.bytes.toString('utf8')) as ImageManifest, digest: got.digest, size: got.bytes.length };
+  }
+
+  /** Downloads a blob, hashing it as it streams in, and refuses it unless it matches its digest and size. */
+  async getBlob(digest: string, expectedSize?: number): Promise<Buffer> {
     const response = await this.expect(
       await this.request(`${this.repositoryUrl}/blobs/${digest}`),
       [200],
       `getting blob ${digest}`,
     );
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    if (sha256Digest(bytes) !== digest) throw new HearthError('INVALID_INPUT', `blob ${digest} arrived with another digest`);
-    return bytes;
+    const hash = createHash('sha256');
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    if (response.body !== null) {
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+        hash.update(chunk);
+        chunks.push(chunk);
+        size += chunk.length;
+        if (expectedSize !== undefined && size > expectedSize)
+          throw new HearthError('INVALID_INPUT', `blob ${digest} is larger than its descriptor says (${expectedSize} bytes)`);
+      }
+    }
+    if (`sha256:${hash.digest('hex')}` !== digest || (expectedSize !== undefined && size !== expectedSize))
+      throw new HearthError('INVALID_INPUT', `blob ${digest} arrived with another digest or size`);
+    return Buffer.concat(chunks, size);
   }
 
   async listTags(): Promise<string[]> {

@@ -1,59 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { HearthError } from '../../main/contracts/errors.js';
 import { OciClient, manifestMediaType, parseChallenge, sha256Digest, type ImageManifest } from '../../main/sync/oci-client.js';
 import { Engine } from '../../main/engine/engine.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
-
-/** Debian's docker-registry (Distribution 2.8): .ci/run installs it; elsewhere the suite says it is missing. */
-const registryBinary = spawnSync('sh', ['-c', 'command -v docker-registry'], { encoding: 'utf8' }).stdout.trim();
-const skip =
-  registryBinary === '' && process.env.CI !== 'true'
-    ? 'docker-registry is not installed (apt-get install docker-registry)'
-    : false;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-async function startRegistry(dir: string, fixedPort?: number, htpasswd?: string): Promise<{ child: ChildProcess; url: string }> {
-  mkdirSync(dir, { recursive: true });
-  const port = fixedPort ?? (await freePort());
-  const auth =
-    htpasswd === undefined
-      ? ''
-      : `auth:\n  htpasswd:\n    realm: hearth-test\n    path: ${writeFile(dir, 'htpasswd', htpasswd)}\n`;
-  const config = writeFile(
-    dir,
-    'config.yml',
-    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/storage\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`,
-  );
-  const child = spawn(registryBinary || 'docker-registry', ['serve', config], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      const status = (await fetch(`${url}/v2/`)).status;
-      if (status === 200 || status === 401) return { child, url };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill();
-  throw new Error('docker-registry did not start');
-}
+import { freePort, registrySkip as skip, startRegistry } from './registry-harness.js';
 
 describe('OCI distribution client against a real registry', { skip }, () => {
   const tmp = tempDir();
@@ -188,7 +142,7 @@ describe('sync agent: the outbox to a real registry', { skip }, () => {
     assert.equal(v1.manifest.artifactType, 'application/vnd.hearth.model.v1+json');
     assert.deepEqual(
       v1.manifest.layers.map((l) => l.annotations?.['org.opencontainers.image.title']),
-      ['model.onnx', 'MODEL_CARD.md', 'evaluation.json'],
+      ['model.onnx', 'MODEL_CARD.md', 'evaluation.json', 'model.hearth.json'],
     );
     assert.equal((await client.getManifest('production'))!.digest, v1.digest);
     // The pulled graph is the registered one, byte for byte, so it predicts exactly as the local model.

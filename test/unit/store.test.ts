@@ -69,6 +69,47 @@ describe('migrations', () => {
   });
 });
 
+describe('migration 4 (rebuilding outbox and model_versions)', () => {
+  it('keeps every row of a database from before it, with its references intact and foreign keys back on', () => {
+    const file = join(tmp.dir, 'e.db');
+    const old = openDatabase(file, migrations.slice(0, 3));
+    const now = '2026-01-01T00:00:00.000Z';
+    old.exec(`
+      INSERT INTO blobs VALUES ('sha256:a', 1, 'x', '${now}'), ('sha256:b', 1, 'x', '${now}');
+      INSERT INTO datasets VALUES (1, 'churn', '${now}');
+      INSERT INTO dataset_versions VALUES (1, 1, 1, '[]', 10, 0, 'h', 'sha256:a', '[]', '{}', '${now}');
+      INSERT INTO models VALUES (1, 'churn', 'binary', 'label', '${now}');
+      INSERT INTO model_versions VALUES (7, 1, 1, 'gbdt', 1, '{}', '{"auc":0.9}', '{}', '[]', 'sha256:a', 'sha256:b', '${now}');
+      INSERT INTO outbox (kind, model, version, alias, created_at) VALUES ('model-version', 'churn', 1, NULL, '${now}'),
+        ('alias', 'churn', 1, 'production', '${now}');
+      INSERT INTO remotes (name, url, insecure_http, created_at) VALUES ('central', 'oci://r/x', 0, '${now}');
+      INSERT INTO deliveries VALUES ('central', 1, 'sent', 1, 'sha256:c', NULL, NULL, '${now}');
+    `);
+    old.close();
+    const db = openDatabase(file);
+    assert.deepEqual(db.prepare('SELECT id, version, metrics_json, origin_json FROM model_versions').all(), [
+      { id: 7, version: 1, metrics_json: '{"auc":0.9}', origin_json: null },
+    ]);
+    assert.deepEqual(db.prepare('SELECT id, kind, alias, snapshot_id FROM outbox ORDER BY id').all(), [
+      { id: 1, kind: 'model-version', alias: null, snapshot_id: null },
+      { id: 2, kind: 'alias', alias: 'production', snapshot_id: null },
+    ]);
+    assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+    assert.deepEqual(db.pragma('foreign_key_check'), []);
+    // deliveries still reference the rebuilt outbox: a delivery for an event that does not exist is refused.
+    assert.throws(
+      () => db.prepare(`INSERT INTO deliveries VALUES ('central', 99, 'sent', 1, NULL, NULL, NULL, '${now}')`).run(),
+      /FOREIGN KEY/,
+    );
+    // The new outbox keeps its shape: a metrics event needs its snapshot.
+    assert.throws(
+      () => db.prepare(`INSERT INTO outbox (kind, model, version, created_at) VALUES ('metrics', 'churn', 1, '${now}')`).run(),
+      /CHECK/,
+    );
+    db.close();
+  });
+});
+
 describe('blob store', () => {
   it('stores content by its sha256, once, and leaves no temp file', () => {
     const blobs = new BlobStore(join(tmp.dir, 'blobs'));

@@ -1,10 +1,12 @@
 import { sql as m0001 } from './0001-initial.js';
 import { sql as m0002 } from './0002-sync-outbox.js';
 import { sql as m0003 } from './0003-remote-credentials.js';
+import { sql as m0004 } from './0004-pull-follow-metrics.js';
 
 /** Every migration, in order. Append only: ids are 1, 2, 3, … with no gaps. */
 export const migrations: readonly { id: number; name: string; sql: string }[] = [
   { id: 1, name: 'initial', sql: m0001 },
   { id: 2, name: 'sync-outbox', sql: m0002 },
   { id: 3, name: 'remote-credentials', sql: m0003 },
+  { id: 4, name: 'pull-follow-metrics', sql: m0004 },
 ];

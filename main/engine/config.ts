@@ -1,0 +1,92 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { HearthError } from '../contracts/errors.js';
+import type { SyncAgent } from '../sync/agent.js';
+
+/**
+ * The appliance's config file: remotes and followed aliases set up by provisioning rather than by hand.
+ * `$HEARTH_CONFIG`, else `hearth.config.json` in the data folder. Secrets are never written in it: a remote names
+ * a file that holds its password or token (a mounted secret), read at start and stored sealed like any other.
+ */
+const configSchema = z
+  .object({
+    remotes: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1).max(64),
+            url: z.string().min(1).max(500),
+            insecureHttp: z.boolean().optional(),
+            username: z.string().min(1).max(256).optional(),
+            passwordFile: z.string().min(1).optional(),
+            tokenFile: z.string().min(1).optional(),
+          })
+          .strict()
+          .refine((r) => (r.username === undefined) === (r.passwordFile === undefined), 'give a username with its passwordFile')
+          .refine(
+            (r) => r.tokenFile === undefined || r.username === undefined,
+            'give a username and passwordFile, or a tokenFile',
+          ),
+      )
+      .default([]),
+    follow: z
+      .array(
+        z
+          .object({ remote: z.string().min(1).max(64), model: z.string().min(1).max(128), alias: z.string().min(1).max(128) })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict();
+
+export type HearthConfig = z.infer<typeof configSchema>;
+
+export function configPath(dataDir: string): string {
+  return process.env.HEARTH_CONFIG ?? join(dataDir, 'hearth.config.json');
+}
+
+/** Reads and applies the config file, when there is one; a bad file is a coded error naming the file and the field. */
+export function applyConfigFile(dataDir: string, sync: SyncAgent): HearthConfig | null {
+  const path = configPath(dataDir);
+  if (!existsSync(path)) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new HearthError('VALIDATION_FAILED', `${path} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const result = configSchema.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new HearthError('VALIDATION_FAILED', `${path}: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+  }
+  const secret = (file: string): string => {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch {
+      throw new HearthError('VALIDATION_FAILED', `${path}: cannot read the secret file ${file}`);
+    }
+  };
+  const within = (where: string, apply: () => void): void => {
+    try {
+      apply();
+    } catch (error) {
+      if (error instanceof HearthError) throw new HearthError(error.code, `${path}: ${where}: ${error.message}`);
+      throw error;
+    }
+  };
+  result.data.remotes.forEach((r, i) =>
+    within(`remotes.${i}`, () => {
+      const credentials =
+        r.tokenFile !== undefined
+          ? { token: secret(r.tokenFile) }
+          : r.username !== undefined
+            ? { username: r.username, password: secret(r.passwordFile!) }
+            : undefined;
+      sync.upsertRemote(r.name, r.url, r.insecureHttp ?? false, credentials);
+    }),
+  );
+  result.data.follow.forEach((f, i) => within(`follow.${i}`, () => sync.follow(f.remote, f.model, f.alias)));
+  return result.data;
+}

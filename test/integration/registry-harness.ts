@@ -1,0 +1,124 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { writeFile } from '../helpers.js';
+
+/** Debian's docker-registry (Distribution 2.8): .ci/run installs it; elsewhere the suite says it is missing. */
+export const registryBinary = spawnSync('sh', ['-c', 'command -v docker-registry'], { encoding: 'utf8' }).stdout.trim();
+export const registrySkip: string | false =
+  registryBinary === '' && process.env.CI !== 'true'
+    ? 'docker-registry is not installed (apt-get install docker-registry)'
+    : false;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+export async function startRegistry(
+  dir: string,
+  fixedPort?: number,
+  htpasswd?: string,
+): Promise<{ child: ChildProcess; url: string }> {
+  mkdirSync(dir, { recursive: true });
+  const port = fixedPort ?? (await freePort());
+  const auth =
+    htpasswd === undefined
+      ? ''
+      : `auth:\n  htpasswd:\n    realm: hearth-test\n    path: ${writeFile(dir, 'htpasswd', htpasswd)}\n`;
+  const config = writeFile(
+    dir,
+    'config.yml',
+    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/storage\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`,
+  );
+  const child = spawn(registryBinary || 'docker-registry', ['serve', config], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      const status = (await fetch(`${url}/v2/`)).status;
+      if (status === 200 || status === 401) return { child, url };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill();
+  throw new Error('docker-registry did not start');
+}
+
+export type Fault = 'pass' | 'fail-500' | 'reset' | { delayMs: number };
+
+export interface FaultProxy {
+  url: string;
+  /** Every request seen, in order: what the fault tests assert on (e.g. where a resumed upload starts). */
+  seen: { method: string; path: string; contentRange: string | null; fault: string }[];
+  /** Decides each request's fate from its number (1-based), method and path; change it between steps. */
+  plan: (n: number, method: string, path: string) => Fault;
+  close(): Promise<void>;
+}
+
+/**
+ * An HTTP proxy in front of a registry that injects faults per request: 500s, connection resets (the socket
+ * destroyed before any answer) and slow answers. The Host header passes through, so the registry's upload
+ * Locations point back at the proxy.
+ */
+export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
+  const target = new URL(upstream);
+  const seen: FaultProxy['seen'] = [];
+  let n = 0;
+  const proxy: FaultProxy = {
+    url: '',
+    seen,
+    plan: () => 'pass',
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+  const forward = (req: IncomingMessage, res: ServerResponse): void => {
+    const up = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  };
+  const server = createHttpServer((req, res) => {
+    const fault = proxy.plan(++n, req.method ?? 'GET', req.url ?? '/');
+    seen.push({
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      contentRange: (req.headers['content-range']) ?? null,
+      fault: typeof fault === 'string' ? fault : `delay ${fault.delayMs}`,
+    });
+    if (fault === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault === 'fail-500') {
+      req.resume();
+      req.on('end', () =>
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end('{"errors":[{"code":"UNKNOWN","message":"injected fault"}]}'),
+      );
+      return;
+    }
+    if (fault === 'pass') forward(req, res);
+    else setTimeout(() => forward(req, res), fault.delayMs);
+  });
+  // Slow answers must not keep the test process alive once it is done with them.
+  server.keepAliveTimeout = 100;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address() as AddressInfo;
+  proxy.url = `http://127.0.0.1:${address.port}`;
+  return proxy;
+}
