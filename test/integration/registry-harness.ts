@@ -81,6 +81,8 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   const forward = (req: IncomingMessage, res: ServerResponse): void => {
+    // The client went away while its request was held back: there is nothing to forward.
+    if (req.socket.destroyed && !req.complete) return;
     const up = httpRequest(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
@@ -89,6 +91,11 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       },
     );
     up.on('error', () => res.destroy());
+    // A client that dies mid-request (SIGKILL) closes its connection: the registry must see that too, not wait
+    // for the rest of a body that will never come.
+    req.on('close', () => {
+      if (!req.complete) up.destroy();
+    });
     req.pipe(up);
   };
   const server = createHttpServer((req, res) => {
@@ -96,7 +103,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     seen.push({
       method: req.method ?? 'GET',
       path: req.url ?? '/',
-      contentRange: (req.headers['content-range']) ?? null,
+      contentRange: req.headers['content-range'] ?? null,
       fault: typeof fault === 'string' ? fault : `delay ${fault.delayMs}`,
     });
     if (fault === 'reset') {
