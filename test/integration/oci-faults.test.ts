@@ -172,13 +172,13 @@ describe('sync under faults: 500s, resets, slow answers, a registry restart, a S
     const port = Number(new URL(registry.url).port);
     const proxy = await startFaultProxy(registry.url);
     let patches = 0;
-    let restarted: Promise<void> | null = null;
+    const restart: { done: Promise<void> | null } = { done: null };
     try {
       proxy.plan = (_n, method) => {
         // At the fifth chunk the registry goes down; it comes back on the same port and storage 1.5 s later.
         if (method === 'PATCH' && ++patches === 5) {
           registry.child.kill('SIGKILL');
-          restarted = new Promise((resolve) => setTimeout(resolve, 1500)).then(async () => {
+          restart.done = new Promise((resolve) => setTimeout(resolve, 1500)).then(async () => {
             registry = await startRegistry(dir, port);
           });
         }
@@ -186,12 +186,12 @@ describe('sync under faults: 500s, resets, slow answers, a registry restart, a S
       };
       engine.sync.addRemote('restarting', `oci://${proxy.url.slice('http://'.length)}/fleet`, true);
       engine.sync.start({ intervalMs: 20, baseDelayMs: 100, maxDelayMs: 400 });
-      await until(() => restarted !== null, 'the registry to be stopped');
+      await until(() => restart.done !== null, 'the registry to be stopped');
       await until(
         () => engine.sync.status().remotes.find((r) => r.name === 'restarting')!.lastError !== null,
         'a failed attempt while it is down',
       );
-      await restarted;
+      await restart.done;
       await until(() => engine.sync.status().remotes.find((r) => r.name === 'restarting')!.pending === 0, 'the outbox to drain');
       await engine.sync.stop();
       await assertDeliveredOnce(engine, 'restarting', new OciClient({ baseUrl: registry.url, repository: 'fleet/churn' }), {
