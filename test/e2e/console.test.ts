@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startJsonChild, syntheticCsv, tempDir, writeFile } from '../helpers.js';
+import { registrySkip, startRegistry } from '../integration/registry-harness.js';
 
 const bin = fileURLToPath(new URL('../../../bin/hearth.js', import.meta.url));
 const artifacts = fileURLToPath(new URL('../../../test-results/', import.meta.url));
@@ -82,8 +83,8 @@ describe('web console in Chromium against a real hearth serve', () => {
     tmp.cleanup();
   });
 
-  const step = (name: string, fn: () => Promise<void>) =>
-    it(name, async () => {
+  const step = (name: string, fn: () => Promise<void>, options: { skip?: string | false } = {}) =>
+    it(name, options, async () => {
       try {
         await fn();
       } catch (error) {
@@ -189,7 +190,7 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('remote-name').fill('central');
     // Port 9 (discard) on loopback: nothing listens there.
     await ui.page.getByTestId('remote-url').fill('oci://127.0.0.1:9/hearth');
-    await ui.page.getByText('plain HTTP (loopback registries only)').click();
+    await ui.page.getByTestId('remote-insecure').check();
     await ui.page.getByTestId('remote-add').click();
     await ui.page.getByTestId('remote-central').waitFor();
     assert.match((await ui.page.getByTestId('sync-message').textContent()) ?? '', /Added central: \d+ events to send/);
@@ -197,6 +198,48 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('sync-message').filter({ hasText: 'Stopped' }).waitFor();
     assert.match((await ui.page.getByTestId('remote-central').textContent()) ?? '', /unreachable/);
   });
+
+  void step(
+    'pushes to a real registry, pulls a version back, follows production and records an evaluation',
+    async () => {
+      const registry = await startRegistry(`${tmp.dir}/registry`);
+      try {
+        const host = registry.url.slice('http://'.length);
+        await ui.page.getByTestId('remote-name').fill('live');
+        await ui.page.getByTestId('remote-url').fill(`oci://${host}/hearth`);
+        await ui.page.getByTestId('remote-add').click();
+        await ui.page.getByTestId('remote-live').waitFor();
+        await ui.page.getByTestId('push-live').click();
+        await ui.page.getByTestId('sync-message').filter({ hasText: 'to live' }).waitFor();
+        assert.match((await ui.page.getByTestId('sync-message').textContent()) ?? '', /^Sent \d+ events to live\.$/);
+
+        await ui.page.getByTestId('pull-url').fill(`oci://${host}/hearth/churn:v1`);
+        await ui.page.getByTestId('pull-insecure').check();
+        await ui.page.getByTestId('pull-run').click();
+        await ui.page.getByTestId('sync-message').filter({ hasText: 'Pulled' }).waitFor();
+        const pulled = /Pulled churn v(\d+)/.exec((await ui.page.getByTestId('sync-message').textContent()) ?? '');
+        assert.ok(pulled !== null);
+
+        await ui.page.getByTestId('follow-remote').selectOption('live');
+        await ui.page.getByTestId('follow-model').fill('churn');
+        await ui.page.getByTestId('follow-add').click();
+        await ui.page.getByTestId('follow-churn-production').waitFor();
+        assert.match((await ui.page.getByTestId('follow-churn-production').textContent()) ?? '', /up to date/);
+
+        await ui.nav('models');
+        await ui.page.getByTestId(`version-row-${pulled[1]}`).click();
+        assert.match((await ui.page.getByTestId('model-origin').textContent()) ?? '', /Pulled from oci:\/\/.*hearth\/churn/);
+        await ui.page
+          .getByTestId('evaluate-input')
+          .setInputFiles(writeFile(tmp.dir, 'labelled.csv', syntheticCsv('binary', 300, 9)));
+        await ui.page.getByTestId('snapshots-table').waitFor();
+        assert.match((await ui.page.getByTestId('snapshots-table').textContent()) ?? '', /300/);
+      } finally {
+        registry.child.kill();
+      }
+    },
+    { skip: registrySkip },
+  );
 
   void step('trains a neural net and names the TensorFlow.js back end that ran it', async () => {
     await ui.train('customers', 'label', 'churn-mlp', 'mlp');

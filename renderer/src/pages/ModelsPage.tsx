@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis, Bar, BarChart } from 'recharts';
-import type { ModelSummary, ModelVersionInfo } from '../../../main/contracts/api.js';
+import type { MetricSnapshot, ModelSummary, ModelVersionInfo } from '../../../main/contracts/api.js';
 import { useClient } from '../App.js';
 import { describeError } from '../errors.js';
 
@@ -53,6 +53,81 @@ function ConfusionMatrix({ matrix, classes }: { matrix: number[][]; classes: str
           ))}
         </tbody>
       </table>
+    </div>
+  );
+}
+
+/** A version's metrics measured after training (each one is synced to the registry as a referrer of the version). */
+function Snapshots({ model, version }: { model: string; version: number }) {
+  const client = useClient();
+  const [snapshots, setSnapshots] = useState<MetricSnapshot[]>([]);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const load = useCallback(() => {
+    client.call('models.snapshots', { name: model, version }).then(setSnapshots, (e: unknown) => setError(describeError(e)));
+  }, [client, model, version]);
+  useEffect(load, [load]);
+  const evaluate = async (file: File): Promise<void> => {
+    setBusy(true);
+    setError(null);
+    try {
+      const uploadId = await client.upload(file, file.name);
+      await client.call('models.evaluate', { name: model, version, uploadId });
+      load();
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div data-testid="snapshots">
+      <h4>Measured since training</h4>
+      {snapshots.length === 0 ? (
+        <p className="muted">No evaluations yet.</p>
+      ) : (
+        <table data-testid="snapshots-table">
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>Rows</th>
+              <th>Data</th>
+              {Object.keys(snapshots[0]!.metrics).map((k) => (
+                <th key={k}>{k}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {snapshots.map((s) => (
+              <tr key={s.id}>
+                <td>{new Date(s.createdAt).toLocaleString()}</td>
+                <td>{s.rows}</td>
+                <td>
+                  <code>{s.dataHash.slice(7, 19)}</code>
+                </td>
+                {Object.keys(snapshots[0]!.metrics).map((k) => (
+                  <td key={k}>{s.metrics[k]?.toFixed(4) ?? '–'}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <label>
+        Evaluate on a labelled CSV file{' '}
+        <input
+          type="file"
+          accept=".csv,text/csv"
+          data-testid="evaluate-input"
+          disabled={busy}
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            if (file !== undefined) void evaluate(file);
+            e.target.value = '';
+          }}
+        />
+      </label>
+      {error !== null && <p className="error">{error}</p>}
     </div>
   );
 }
@@ -235,6 +310,13 @@ export function ModelsPage() {
                 {version.algorithm} · {version.task} · target {version.target} · trained on {version.dataset.name} v
                 {version.dataset.version} · ONNX <code>{version.onnxDigest.slice(0, 19)}…</code>
               </p>
+              {version.origin !== null && (
+                <p className="muted" data-testid="model-origin">
+                  Pulled from <code>{version.origin.url}</code> ({version.origin.reference}, remote v
+                  {version.origin.remoteVersion ?? '?'}), manifest <code>{version.origin.digest.slice(0, 19)}…</code>, on{' '}
+                  {new Date(version.origin.pulledAt).toLocaleString()}
+                </p>
+              )}
               <table data-testid="metrics-table">
                 <tbody>
                   {Object.entries(version.metrics).map(([k, v]) => (
@@ -245,6 +327,7 @@ export function ModelsPage() {
                   ))}
                 </tbody>
               </table>
+              <Snapshots model={version.model} version={version.version} />
               {report?.importance !== undefined && (
                 <div data-testid="importance-chart">
                   <h4>Feature importance (total split gain)</h4>

@@ -1,9 +1,12 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { SyncStatus } from '../../../main/contracts/api.js';
+import type { FollowInfo, SyncStatus } from '../../../main/contracts/api.js';
 import { useClient } from '../App.js';
 import { describeError } from '../errors.js';
 
-/** Remotes (OCI registries), the outbox queue per remote, the last error in plain words, and "push now". */
+/**
+ * Remotes (OCI registries), the outbox queue per remote, the last error in plain words, and "push now"; remote
+ * aliases this box follows and where each stands; pulling one model version by tag or digest.
+ */
 export function SyncPage() {
   const client = useClient();
   const [status, setStatus] = useState<SyncStatus | null>(null);
@@ -12,6 +15,12 @@ export function SyncPage() {
   const [insecure, setInsecure] = useState(false);
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
+  const [followRemote, setFollowRemote] = useState('');
+  const [followModel, setFollowModel] = useState('');
+  const [followAlias, setFollowAlias] = useState('production');
+  const [pullUrl, setPullUrl] = useState('');
+  const [pullAlias, setPullAlias] = useState('');
+  const [pullInsecure, setPullInsecure] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -39,8 +48,8 @@ export function SyncPage() {
     <section>
       <h2>Sync</h2>
       <p className="muted">
-        Every model version and alias move waits in an outbox until each remote registry has it; the server sends it in the
-        background whenever a remote is reachable, retrying with growing pauses.
+        Every model version, alias move and metrics snapshot waits in an outbox until each remote registry has it; the server
+        sends it in the background whenever a remote is reachable, retrying with growing pauses.
       </p>
       {status !== null && (
         <p data-testid="sync-summary">
@@ -97,6 +106,135 @@ export function SyncPage() {
           ))}
         </tbody>
       </table>
+      <h3>Followed aliases</h3>
+      <p className="muted">
+        When a followed alias moves on the registry, the version it names is pulled, checked, loaded, and only then served here;
+        one that does not load leaves the previous version serving.
+      </p>
+      <table data-testid="follows-table">
+        <thead>
+          <tr>
+            <th>Remote</th>
+            <th>Model</th>
+            <th>Alias</th>
+            <th>State</th>
+            <th>Serving here</th>
+            <th>Last check</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {status?.follows.map((f) => (
+            <tr key={`${f.remote}/${f.model}:${f.alias}`} data-testid={`follow-${f.model}-${f.alias}`}>
+              <td>{f.remote}</td>
+              <td>{f.model}</td>
+              <td>{f.alias}</td>
+              <td className={f.status === 'failed' || f.status === 'rolled-back' ? 'error' : ''}>
+                {followStates[f.status]}
+                {f.lastError === null ? '' : `: ${f.lastError}`}
+              </td>
+              <td>{f.localVersion === null ? '–' : `v${f.localVersion}`}</td>
+              <td>{f.checkedAt === null ? 'not yet' : new Date(f.checkedAt).toLocaleString()}</td>
+              <td>
+                <button
+                  onClick={() =>
+                    void run(async () => {
+                      await client.call('remotes.unfollow', { remote: f.remote, model: f.model, alias: f.alias });
+                      return `No longer following ${f.model}:${f.alias}.`;
+                    })
+                  }
+                >
+                  Stop following
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="form">
+        <label>
+          Remote{' '}
+          <select data-testid="follow-remote" value={followRemote} onChange={(e) => setFollowRemote(e.target.value)}>
+            <option value="">choose…</option>
+            {status?.remotes.map((r) => (
+              <option key={r.name} value={r.name}>
+                {r.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Model <input data-testid="follow-model" value={followModel} onChange={(e) => setFollowModel(e.target.value)} />
+        </label>
+        <label>
+          Alias <input data-testid="follow-alias" value={followAlias} onChange={(e) => setFollowAlias(e.target.value)} />
+        </label>
+        <button
+          data-testid="follow-add"
+          onClick={() =>
+            void run(async () => {
+              await client.call('remotes.follow', { remote: followRemote, model: followModel.trim(), alias: followAlias.trim() });
+              const follows = await client.call('sync.follow', {});
+              const f = follows.find((x) => x.remote === followRemote && x.model === followModel.trim());
+              return f === undefined ? 'Following.' : `Following ${f.model}:${f.alias}: ${followStates[f.status]}.`;
+            })
+          }
+        >
+          Follow
+        </button>{' '}
+        <button
+          data-testid="follow-check"
+          onClick={() =>
+            void run(async () => {
+              const follows = await client.call('sync.follow', {});
+              return `Checked ${follows.length} followed aliases.`;
+            })
+          }
+        >
+          Check now
+        </button>
+      </div>
+      <div className="form">
+        <h3>Pull a model version</h3>
+        <label>
+          Artifact{' '}
+          <input
+            data-testid="pull-url"
+            value={pullUrl}
+            onChange={(e) => setPullUrl(e.target.value)}
+            placeholder="oci://registry.example.org/hearth/churn:v3"
+          />
+        </label>
+        <label>
+          Set alias (optional) <input data-testid="pull-alias" value={pullAlias} onChange={(e) => setPullAlias(e.target.value)} />
+        </label>
+        <label>
+          <span>
+            <input
+              type="checkbox"
+              data-testid="pull-insecure"
+              checked={pullInsecure}
+              onChange={(e) => setPullInsecure(e.target.checked)}
+            />{' '}
+            plain HTTP (loopback registries only)
+          </span>
+        </label>
+        <button
+          data-testid="pull-run"
+          onClick={() =>
+            void run(async () => {
+              const pulled = await client.call('models.pull', {
+                url: pullUrl.trim(),
+                insecureHttp: pullInsecure,
+                ...(pullAlias.trim() === '' ? {} : { alias: pullAlias.trim() }),
+              });
+              return `${pulled.registered ? 'Pulled' : 'Already had'} ${pulled.model} v${pulled.version} (${pulled.digest.slice(0, 19)}…)${pulled.alias === null ? '' : `, now ${pulled.alias}`}.`;
+            })
+          }
+        >
+          Pull
+        </button>
+      </div>
       <div className="form">
         <h3>Add a remote</h3>
         <label>
@@ -120,8 +258,13 @@ export function SyncPage() {
         </label>
         <label>
           <span>
-            <input type="checkbox" checked={insecure} onChange={(e) => setInsecure(e.target.checked)} /> plain HTTP (loopback
-            registries only)
+            <input
+              type="checkbox"
+              data-testid="remote-insecure"
+              checked={insecure}
+              onChange={(e) => setInsecure(e.target.checked)}
+            />{' '}
+            plain HTTP (loopback registries only)
           </span>
         </label>
         <button
@@ -154,3 +297,10 @@ export function SyncPage() {
     </section>
   );
 }
+
+const followStates: Record<FollowInfo['status'], string> = {
+  waiting: 'not checked yet',
+  current: 'up to date',
+  failed: 'could not check',
+  'rolled-back': 'new version rejected, previous one serves',
+};
