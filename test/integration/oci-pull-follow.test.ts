@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { createHandlers, type Handlers } from '../../main/api/handlers.js';
 import { HearthError } from '../../main/contracts/errors.js';
@@ -12,6 +14,7 @@ import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
 import { registrySkip as skip, startRegistry } from './registry-harness.js';
 
 const ctx = { transport: 'in-process' } as const;
+const bin = fileURLToPath(new URL('../../../bin/hearth.js', import.meta.url));
 
 /**
  * Two boxes and one registry: "central" trains and publishes churn; "fleet" pulls and follows it. Every step is
@@ -210,6 +213,41 @@ describe('pull, follow and metrics snapshots against a real registry', { skip },
     const both = await central.sync.remoteSnapshots(`oci://${host()}/hearth/churn:v2`, true);
     assert.equal(both.length, 2);
     assert.deepEqual(both[0]!.metrics, both[1]!.metrics);
+  });
+
+  it('the CLI pulls, follows, evaluates and reports sync status as JSON', () => {
+    const dir = `${tmp.dir}/cli-box`;
+    const hearth = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [bin, ...args, '--data-dir', dir, '--json'], {
+        encoding: 'utf8',
+        env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
+      });
+      return {
+        status: r.status,
+        json: r.stdout.trim() === '' ? null : (JSON.parse(r.stdout) as Record<string, unknown>),
+        stderr: r.stderr,
+      };
+    };
+    const pulled = hearth('pull', `oci://${host()}/hearth/churn:v2`, '--insecure-http', '--alias', 'candidate');
+    assert.equal(pulled.status, 0, pulled.stderr);
+    assert.deepEqual(
+      [pulled.json!.model, pulled.json!.version, pulled.json!.registered, pulled.json!.alias],
+      ['churn', 2, true, 'candidate'],
+    );
+    assert.equal(hearth('remote', 'add', 'central', `oci://${host()}/hearth`, '--insecure-http').status, 0);
+    const follow = hearth('remote', 'follow', 'central', 'churn', '--alias', 'production');
+    assert.equal(follow.status, 0, follow.stderr);
+    assert.deepEqual([follow.json!.status, follow.json!.localVersion], ['current', 1]);
+    const evaluated = hearth('evaluate', '--model', 'churn@2', `${tmp.dir}/labelled.csv`);
+    assert.equal(evaluated.status, 0, evaluated.stderr);
+    assert.equal(evaluated.json!.rows, 200);
+    const status = hearth('sync', 'status');
+    assert.deepEqual(Object.keys(status.json!).sort(), ['failed', 'follows', 'last_error', 'pending', 'remotes', 'sent']);
+    // Only the snapshot waits: pulled versions and followed aliases are not sent back.
+    assert.equal(status.json!.pending, 1);
+    const bad = hearth('pull', 'oci://nowhere/x');
+    assert.equal(bad.status, 1);
+    assert.match(`${JSON.stringify(bad.json)} ${bad.stderr}`, /VALIDATION_FAILED/);
   });
 
   it('remotes and follows come from the config file, secrets from files; a bad file is a clear coded error', () => {
