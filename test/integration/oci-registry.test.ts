@@ -7,7 +7,7 @@ import { HearthError } from '../../main/contracts/errors.js';
 import { OciClient, manifestMediaType, parseChallenge, sha256Digest, type ImageManifest } from '../../main/sync/oci-client.js';
 import { Engine } from '../../main/engine/engine.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
-import { freePort, registrySkip as skip, startRegistry } from './registry-harness.js';
+import { freePort, registrySkip as skip, startRegistry, startTokenService } from './registry-harness.js';
 
 describe('OCI distribution client against a real registry', { skip }, () => {
   const tmp = tempDir();
@@ -262,6 +262,54 @@ describe('sync to a registry that requires a password (htpasswd, Basic)', { skip
     }
     const sealed = engine.db.prepare(`SELECT credentials FROM remotes WHERE name = 'central'`).get() as { credentials: string };
     assert.match(sealed.credentials, /^v1:/);
+  });
+});
+
+describe('sync to a registry behind a token service (the bearer flow of Docker Hub, GHCR, Harbor)', { skip }, () => {
+  const tmp = tempDir();
+  let registry: { child: ChildProcess; url: string };
+  let tokens: Awaited<ReturnType<typeof startTokenService>>;
+  let engine: Engine;
+  before(async () => {
+    tokens = await startTokenService(`${tmp.dir}/token`, { name: 'box7', password: 't0ken-pass' });
+    registry = await startRegistry(`${tmp.dir}/registry`, undefined, undefined, tokens);
+    engine = Engine.open(`${tmp.dir}/data`);
+    await engine.datasets.ingestCsv('churn', writeFile(tmp.dir, 'churn.csv', syntheticCsv('binary', 400)));
+    const job = engine.trainer.start({ dataset: 'churn', target: 'label', algorithm: 'linear', model: 'churn' });
+    assert.equal((await engine.trainer.wait(job.id)).status, 'succeeded');
+  });
+  after(async () => {
+    engine?.close();
+    registry?.child.kill();
+    await tokens?.close();
+    tmp.cleanup();
+  });
+  const hostPath = () => `oci://${registry.url.slice('http://'.length)}/hearth`;
+
+  it('answers the challenge with a token for the scope it names, pushes, and pulls back with the same sign-in', async () => {
+    const challenge = (await fetch(`${registry.url}/v2/`)).headers.get('www-authenticate') ?? '';
+    assert.match(challenge, /^Bearer realm=/);
+    engine.sync.addRemote('wrong', hostPath(), true, { username: 'box7', password: 'nope' });
+    const [refused] = await engine.sync.push('wrong');
+    assert.match(refused!.error ?? '', /token service refused the credentials \(401\)/);
+    engine.sync.removeRemote('wrong');
+    engine.sync.addRemote('central', hostPath(), true, { username: 'box7', password: 't0ken-pass' });
+    assert.deepEqual(
+      (await engine.sync.push()).map((r) => [r.sent, r.error]),
+      [[2, null]],
+    );
+    assert.ok(
+      tokens.issued.some((scope) => scope === 'repository:hearth/churn:pull,push'),
+      tokens.issued.join('; '),
+    );
+    const box = Engine.open(`${tmp.dir}/box`);
+    try {
+      box.sync.addRemote('central', hostPath(), true, { username: 'box7', password: 't0ken-pass' });
+      const pulled = await box.sync.pull(`${hostPath()}/churn:production`);
+      assert.deepEqual([pulled.model, pulled.version, pulled.registered], ['churn', 1, true]);
+    } finally {
+      box.close();
+    }
   });
 });
 

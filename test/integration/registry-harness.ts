@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { createPrivateKey, randomUUID, sign, X509Certificate } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { writeFile } from '../helpers.js';
@@ -27,13 +28,16 @@ export async function startRegistry(
   dir: string,
   fixedPort?: number,
   htpasswd?: string,
+  token?: { realm: string; certFile: string },
 ): Promise<{ child: ChildProcess; url: string }> {
   mkdirSync(dir, { recursive: true });
   const port = fixedPort ?? (await freePort());
   const auth =
-    htpasswd === undefined
-      ? ''
-      : `auth:\n  htpasswd:\n    realm: hearth-test\n    path: ${writeFile(dir, 'htpasswd', htpasswd)}\n`;
+    token !== undefined
+      ? `auth:\n  token:\n    realm: ${token.realm}\n    service: hearth-test-registry\n    issuer: hearth-test-issuer\n    rootcertbundle: ${token.certFile}\n`
+      : htpasswd === undefined
+        ? ''
+        : `auth:\n  htpasswd:\n    realm: hearth-test\n    path: ${writeFile(dir, 'htpasswd', htpasswd)}\n`;
   const config = writeFile(
     dir,
     'config.yml',
@@ -128,4 +132,79 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const address = server.address() as AddressInfo;
   proxy.url = `http://127.0.0.1:${address.port}`;
   return proxy;
+}
+
+/**
+ * A token service for docker-registry's bearer flow, as Docker Hub, GHCR or Harbor run one: it checks a user and
+ * password (Basic) and answers a JWT signed with a key whose self-signed certificate the registry trusts
+ * (`rootcertbundle`; the certificate travels in the token's x5c header). Grants what the scope asks for.
+ */
+export async function startTokenService(
+  dir: string,
+  user: { name: string; password: string },
+): Promise<{ realm: string; certFile: string; issued: string[]; close(): Promise<void> }> {
+  mkdirSync(dir, { recursive: true });
+  const keyFile = `${dir}/token.key`;
+  const certFile = `${dir}/token.crt`;
+  const made = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=hearth-test-token',
+    ],
+    { encoding: 'utf8' },
+  );
+  if (made.status !== 0) throw new Error(`openssl: ${made.stderr}`);
+  const key = createPrivateKey(readFileSync(keyFile));
+  const der = new X509Certificate(readFileSync(certFile)).raw.toString('base64');
+  const issued: string[] = [];
+  const b64url = (data: Buffer | string): string => Buffer.from(data).toString('base64url');
+  const server = createHttpServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const expected = `Basic ${Buffer.from(`${user.name}:${user.password}`).toString('base64')}`;
+    if (url.pathname !== '/token' || req.headers.authorization !== expected) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"bad credentials"}');
+      return;
+    }
+    const access = url.searchParams.getAll('scope').map((scope) => {
+      const [type, name, actions] = scope.split(':');
+      return { type, name, actions: (actions ?? '').split(',').filter((a) => a !== '') };
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const header = b64url(JSON.stringify({ typ: 'JWT', alg: 'RS256', x5c: [der] }));
+    const claims = b64url(
+      JSON.stringify({
+        iss: 'hearth-test-issuer',
+        sub: user.name,
+        aud: url.searchParams.get('service'),
+        exp: now + 300,
+        nbf: now - 10,
+        iat: now,
+        jti: randomUUID(),
+        access,
+      }),
+    );
+    const signature = b64url(sign('sha256', Buffer.from(`${header}.${claims}`), key));
+    issued.push(url.searchParams.getAll('scope').join(' '));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `${header}.${claims}.${signature}` }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    realm: `http://127.0.0.1:${port}/token`,
+    certFile,
+    issued,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
