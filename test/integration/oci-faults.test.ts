@@ -130,7 +130,8 @@ describe('sync under faults: 500s, resets, slow answers, a registry restart, a S
     tmp.cleanup();
   });
 
-  it('500s, connection resets and answers slower than the deadline: everything arrives once, in order', async () => {
+  it('500s, connection resets and answers slower than the deadline: everything arrives once, in order', async (t) => {
+    const started = Date.now();
     const registry = await startRegistry(`${tmp.dir}/r1`);
     const proxy = await startFaultProxy(registry.url);
     try {
@@ -156,6 +157,12 @@ describe('sync under faults: 500s, resets, slow answers, a registry restart, a S
         n: number;
       };
       assert.ok(retried.n > 1, 'some events needed more than one attempt');
+      const count = (fault: string) => proxy.seen.filter((s) => s.fault === fault).length;
+      t.diagnostic(
+        `${proxy.seen.length} requests: ${count('fail-500')} answered 500, ${count('reset')} reset, ${count('delay 700')} ` +
+          `past the deadline, ${count('delay 150')} slow in time; at most ${retried.n} attempts for one event; ` +
+          `drained in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
       await assertDeliveredOnce(engine, 'flaky', new OciClient({ baseUrl: registry.url, repository: 'fleet/churn' }), {
         production: 3,
       });
@@ -204,7 +211,7 @@ describe('sync under faults: 500s, resets, slow answers, a registry restart, a S
     }
   });
 
-  it('Hearth killed with SIGKILL mid-upload resumes at the offset the registry holds, and the pulled model predicts the same', async () => {
+  it('Hearth killed with SIGKILL mid-upload resumes at the offset the registry holds, and the pulled model predicts the same', async (t) => {
     const registry = await startRegistry(`${tmp.dir}/r3`);
     const proxy = await startFaultProxy(registry.url);
     let child: ChildProcess | null = null;
@@ -250,6 +257,15 @@ describe('sync under faults: 500s, resets, slow answers, a registry restart, a S
         const start = Number(/^(\d+)-/.exec(patch.contentRange ?? '')?.[1]);
         assert.ok(start >= saved!.offset, `resumed at byte ${start}, the saved offset was ${saved!.offset}`);
       }
+      t.diagnostic(
+        `killed with ${saved!.offset} bytes of ${saved!.digest.slice(0, 19)}… saved; the restart sent ` +
+          `${
+            after
+              .filter((s) => s.method === 'PATCH')
+              .map((s) => s.contentRange)
+              .join(', ') || 'nothing more (the registry had it all)'
+          }`,
+      );
       const close = after.find((s) => s.method === 'PUT');
       assert.ok(
         close !== undefined && close.path.includes(`digest=${encodeURIComponent(saved!.digest)}`),
