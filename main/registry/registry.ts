@@ -158,7 +158,11 @@ export class ModelRegistry {
       .prepare('INSERT INTO alias_history (model_id, alias, action, version, previous_version, at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(modelId, alias, action, version, current?.version ?? null, now);
     const name = (this.db.prepare('SELECT name FROM models WHERE id = ?').get(modelId) as { name: string }).name;
-    if (publish)
+    // Pointing an alias at a pulled version is a local decision about another registry's model: not published.
+    const pulled = this.db
+      .prepare('SELECT 1 FROM model_versions WHERE model_id = ? AND version = ? AND origin_json IS NOT NULL')
+      .get(modelId, version);
+    if (publish && pulled === undefined)
       this.db
         .prepare('INSERT INTO outbox (kind, model, version, alias, created_at) VALUES (?, ?, ?, ?, ?)')
         .run('alias', name, version, alias, now);

@@ -331,6 +331,14 @@ export class SyncAgent {
     if (event.kind === 'metrics') return this.deliverSnapshot(remote, baseUrl, client, clientFor, event);
     if (event.kind === 'model-version') {
       const manifest = await this.uploadVersion(remote, client, this.registry.version(event.model, event.version));
+      // A version tag is written once. Another box that pushed its own model of the same name to the same
+      // repository would otherwise have its v<N> silently replaced: refuse, and say so.
+      const existing = await client.getManifest(`v${event.version}`);
+      if (existing !== null && existing.digest !== sha256Digest(Buffer.from(JSON.stringify(manifest))))
+        throw new HearthError(
+          'CONFLICT',
+          `${client.repository}:v${event.version} holds another model (${existing.digest.slice(0, 19)}…); is a second box pushing "${event.model}" to this repository? Give one of them another remote repository`,
+        );
       return client.putManifest(`v${event.version}`, manifest);
     }
     // An alias is a tag on the version's manifest: the same bytes under another name (the version goes first).

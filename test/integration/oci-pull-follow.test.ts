@@ -119,10 +119,32 @@ describe('pull, follow and metrics snapshots against a real registry', { skip },
       ctx,
     );
     assert.deepEqual([again.version, again.registered], [1, false]);
-    // Pulled versions are not news for the registry: the fleet box queues nothing to send back.
+    // Pulled versions are not news for the registry: the fleet box queues nothing to send back, not even when it
+    // points an alias at one.
+    fleet.registry.promote('churn', 1, 'staging');
     assert.equal(fleet.sync.status().pending, 0);
     const report = await fleetApi['models.report']({ name: 'churn' }, ctx);
     assert.match(report.html, /Pulled from oci:\/\//);
+  });
+
+  it('a second box pushing its own model of the same name is refused, not allowed to replace v1', async () => {
+    const other = Engine.open(`${tmp.dir}/other`);
+    try {
+      await other.datasets.ingestCsv('churn', writeFile(tmp.dir, 'other.csv', syntheticCsv('binary', 300, 99)));
+      const job = other.trainer.start({ dataset: 'churn', target: 'label', algorithm: 'linear', model: 'churn' });
+      assert.equal((await other.trainer.wait(job.id)).status, 'succeeded');
+      other.sync.addRemote('central', `oci://${host()}/hearth`, true);
+      const [result] = await other.sync.push();
+      assert.equal(result!.sent, 0);
+      assert.match(result!.error ?? '', /holds another model/);
+      assert.equal(other.sync.status().pending, 2, 'its events wait for an operator');
+      assert.equal(
+        (await repo().getManifest('v1'))!.digest,
+        (await fleet.sync.pull(`oci://${host()}/hearth/churn:v1`, { insecureHttp: true })).digest,
+      );
+    } finally {
+      other.close();
+    }
   });
 
   it('refuses what it cannot verify: an unknown reference, another digest, a blob that arrives altered', async () => {
