@@ -1,0 +1,233 @@
+import { HearthError } from '../contracts/errors.js';
+import { chiSquareSf, jensenShannon, ksTwoSample, normalCdf, psi, std, wasserstein } from './stats.js';
+
+/**
+ * Drift of one column between a reference sample (the model's training data) and a current one (what it served),
+ * with the test picked the way Evidently picks it by default:
+ *
+ * | reference rows | numeric (> 5 distinct values)          | categorical, or numeric with ≤ 5 distinct     |
+ * | ≤ 1,000        | Kolmogorov–Smirnov, drift at p < 0.05   | chi-square (z-test for two values), p < 0.05  |
+ * | > 1,000        | Wasserstein / reference std, ≥ 0.1      | Jensen–Shannon distance, ≥ 0.1                |
+ *
+ * PSI (≥ 0.1) is there on request. A data set drifts when at least half of its columns do.
+ */
+export type DriftTest = 'ks' | 'chisquare' | 'z' | 'wasserstein' | 'jensenshannon' | 'psi';
+
+export type DriftColumn =
+  | { name: string; kind: 'numeric'; reference: Float64Array; current: Float64Array }
+  | { name: string; kind: 'categorical'; reference: (string | null)[]; current: (string | null)[] };
+
+export interface ColumnDrift {
+  column: string;
+  kind: 'numeric' | 'categorical';
+  test: DriftTest;
+  /** The test's statistic or distance. */
+  statistic: number;
+  /** For the hypothesis tests (ks, chisquare, z); null for the distances. */
+  pValue: number | null;
+  /** p-value below it, or distance at or above it, means drift. */
+  threshold: number;
+  drifted: boolean;
+  referenceRows: number;
+  currentRows: number;
+  /** Both distributions over the same bins or categories, as shares: what the console charts. */
+  distribution: { bins: string[]; reference: number[]; current: number[] };
+}
+
+export interface DatasetDrift {
+  columns: ColumnDrift[];
+  drifted: number;
+  share: number;
+  /** The share of drifted columns at or above which the data set as a whole counts as drifted. */
+  shareThreshold: number;
+  datasetDrifted: boolean;
+}
+
+export interface DriftOptions {
+  /** Per-column test and threshold, overriding the automatic choice. */
+  tests?: Record<string, { test?: DriftTest; threshold?: number }>;
+  shareThreshold?: number;
+}
+
+const defaultThresholds: Record<DriftTest, number> = {
+  ks: 0.05,
+  chisquare: 0.05,
+  z: 0.05,
+  wasserstein: 0.1,
+  jensenshannon: 0.1,
+  psi: 0.1,
+};
+
+const isTest = (test: DriftTest): boolean => test === 'ks' || test === 'chisquare' || test === 'z';
+
+function present(values: Float64Array): Float64Array {
+  let n = 0;
+  for (const v of values) if (!Number.isNaN(v)) n++;
+  const out = new Float64Array(n);
+  let k = 0;
+  for (const v of values) if (!Number.isNaN(v)) out[k++] = v;
+  return out.sort();
+}
+
+function distinctCount(sorted: Float64Array, limit: number): number {
+  let count = 0;
+  for (let i = 0; i < sorted.length && count <= limit; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) count++;
+  return count;
+}
+
+/** Shares per category over the union of both samples' categories (missing values left out). */
+function categoryShares(reference: string[], current: string[]): { bins: string[]; reference: number[]; current: number[] } {
+  const count = (values: string[]) => {
+    const m = new Map<string, number>();
+    for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
+    return m;
+  };
+  const r = count(reference);
+  const c = count(current);
+  const bins = [...new Set([...r.keys(), ...c.keys()])].sort();
+  return {
+    bins,
+    reference: bins.map((b) => (r.get(b) ?? 0) / Math.max(1, reference.length)),
+    current: bins.map((b) => (c.get(b) ?? 0) / Math.max(1, current.length)),
+  };
+}
+
+/** Shares per bin, Sturges' rule over both samples' range (as Evidently bins numeric columns for JS and PSI). */
+function histogramShares(
+  reference: Float64Array,
+  current: Float64Array,
+): { bins: string[]; reference: number[]; current: number[] } {
+  const lo = Math.min(reference[0]!, current[0]!);
+  const hi = Math.max(reference[reference.length - 1]!, current[current.length - 1]!);
+  const k = Math.max(1, Math.ceil(Math.log2(reference.length + current.length) + 1));
+  const width = hi > lo ? (hi - lo) / k : 1;
+  const shares = (values: Float64Array) => {
+    const counts = new Array<number>(k).fill(0);
+    for (const v of values) counts[Math.min(k - 1, Math.floor((v - lo) / width))]!++;
+    return counts.map((c) => c / values.length);
+  };
+  const bins = Array.from({ length: k }, (_, i) => `${(lo + i * width).toPrecision(4)}–${(lo + (i + 1) * width).toPrecision(4)}`);
+  return { bins, reference: shares(reference), current: shares(current) };
+}
+
+/** Evidently's zero filling: an empty bin gets a small share so logarithms and ratios stay finite. */
+function fillZeroes(shares: number[]): number[] {
+  const positive = shares.filter((s) => s > 0);
+  const smallest = positive.length === 0 ? 1 : Math.min(...positive);
+  const fill = smallest <= 0.0001 ? smallest / 1e6 : 0.0001;
+  return shares.map((s) => (s === 0 ? fill : s));
+}
+
+function chiSquare(reference: string[], current: string[]): { statistic: number; pValue: number } {
+  const shares = categoryShares(reference, current);
+  if (shares.bins.length < 2) return { statistic: 0, pValue: 1 };
+  let statistic = 0;
+  for (let k = 0; k < shares.bins.length; k++) {
+    const expected = shares.reference[k]! * current.length;
+    const observed = shares.current[k]! * current.length;
+    statistic += expected === 0 ? (observed > 0 ? Infinity : 0) : (observed - expected) ** 2 / expected;
+  }
+  return { statistic, pValue: chiSquareSf(statistic, shares.bins.length - 1) };
+}
+
+/** Two-proportion z-test on a two-valued column: the share of its first value (sorted) in each sample. */
+function zTest(reference: string[], current: string[]): { statistic: number; pValue: number } {
+  const key = [...new Set([...reference, ...current])].sort()[0];
+  const p1 = reference.filter((v) => v === key).length / reference.length;
+  const p2 = current.filter((v) => v === key).length / current.length;
+  const pooled = (p1 * reference.length + p2 * current.length) / (reference.length + current.length);
+  const se = Math.sqrt(pooled * (1 - pooled) * (1 / reference.length + 1 / current.length));
+  if (se === 0) return { statistic: 0, pValue: 1 };
+  const z = (p1 - p2) / se;
+  return { statistic: z, pValue: 2 * (1 - normalCdf(Math.abs(z))) };
+}
+
+export function columnDrift(column: DriftColumn, override: { test?: DriftTest; threshold?: number } = {}): ColumnDrift {
+  let numeric: { reference: Float64Array; current: Float64Array } | null = null;
+  let categorical: { reference: string[]; current: string[] };
+  if (column.kind === 'numeric') {
+    numeric = { reference: present(column.reference), current: present(column.current) };
+    categorical = {
+      reference: Array.from(numeric.reference, (v) => String(v)),
+      current: Array.from(numeric.current, (v) => String(v)),
+    };
+  } else {
+    categorical = {
+      reference: column.reference.filter((v): v is string => v !== null),
+      current: column.current.filter((v): v is string => v !== null),
+    };
+  }
+  const referenceRows = categorical.reference.length;
+  const currentRows = categorical.current.length;
+  if (referenceRows === 0 || currentRows === 0)
+    throw new HearthError(
+      'VALIDATION_FAILED',
+      `column "${column.name}" has no values in the ${referenceRows === 0 ? 'reference' : 'current'} data`,
+    );
+  // A numeric column with five or fewer distinct values is compared as categories, as Evidently does.
+  const treatAsNumeric = numeric !== null && distinctCount(numeric.reference, 5) > 5;
+  const small = referenceRows <= 1000;
+  const distinct = new Set(categorical.reference).size;
+  const test: DriftTest =
+    override.test ??
+    (treatAsNumeric ? (small ? 'ks' : 'wasserstein') : small ? (distinct <= 2 ? 'z' : 'chisquare') : 'jensenshannon');
+  if ((test === 'ks' || test === 'wasserstein') && numeric === null)
+    throw new HearthError('VALIDATION_FAILED', `${test} compares numbers; "${column.name}" is categorical`);
+  const threshold = override.threshold ?? defaultThresholds[test];
+  const distribution =
+    numeric !== null && treatAsNumeric
+      ? histogramShares(numeric.reference, numeric.current)
+      : categoryShares(categorical.reference, categorical.current);
+  let statistic: number;
+  let pValue: number | null = null;
+  switch (test) {
+    case 'ks': {
+      const r = ksTwoSample(numeric!.reference, numeric!.current);
+      statistic = r.statistic;
+      pValue = r.pValue;
+      break;
+    }
+    case 'wasserstein':
+      statistic = wasserstein(numeric!.reference, numeric!.current) / Math.max(std(numeric!.reference), 0.001);
+      break;
+    case 'chisquare': {
+      const r = chiSquare(categorical.reference, categorical.current);
+      statistic = r.statistic;
+      pValue = r.pValue;
+      break;
+    }
+    case 'z': {
+      const r = zTest(categorical.reference, categorical.current);
+      statistic = r.statistic;
+      pValue = r.pValue;
+      break;
+    }
+    case 'jensenshannon':
+      statistic = jensenShannon(fillZeroes(distribution.reference), fillZeroes(distribution.current));
+      break;
+    case 'psi':
+      statistic = psi(fillZeroes(distribution.reference), fillZeroes(distribution.current));
+      break;
+  }
+  const drifted = isTest(test) ? pValue! < threshold : statistic >= threshold;
+  return {
+    column: column.name,
+    kind: treatAsNumeric ? 'numeric' : 'categorical',
+    test,
+    statistic,
+    pValue,
+    threshold,
+    drifted,
+    referenceRows,
+    currentRows,
+    distribution,
+  };
+}
+
+export function datasetDrift(columns: DriftColumn[], options: DriftOptions = {}): DatasetDrift {
+  const results = columns.map((c) => columnDrift(c, options.tests?.[c.name]));
+  const drifted = results.filter((r) => r.drifted).length;
+  const share = results.length === 0 ? 0 : drifted / results.length;
+  const shareThreshold = options.shareThreshold ?? 0.5;
+  return { columns: results, drifted, share, shareThreshold, datasetDrifted: results.length > 0 && share >= shareThreshold };
+}
