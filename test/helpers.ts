@@ -72,3 +72,8 @@ export function startJsonChild(
     child.on('exit', (code) => reject(new Error(`${command} ${args[0] ?? ''} exited with ${code}`)));
   });
 }
+
+/** Predictions without their prediction-log ids (which differ per request), to compare what two models answered. */
+export function withoutIds<T extends { id?: string }>(predictions: T[]): Omit<T, 'id'>[] {
+  return predictions.map(({ id: _id, ...rest }) => rest);
+}

@@ -8,6 +8,7 @@ import { explainPredictions } from '../training/treeshap.js';
 import { modelReportHtml } from '../registry/report.js';
 import { rawInputsFromRecords } from '../training/preprocess.js';
 import { evaluateFile } from '../serving/batch.js';
+import { driftReport } from '../monitoring/monitor.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 
@@ -148,14 +149,23 @@ export function createHandlers(engine: Engine): Handlers {
         if (args.uploadId !== undefined) engine.discardUpload(args.uploadId);
       }
     },
+    'models.feedback': async ({ name, labels }) => {
+      engine.registry.resolve(name);
+      return engine.predictionLog.feedback(name, labels);
+    },
+    'models.drift': async ({ name, ...options }) => driftReport(engine, name, options),
     'models.snapshots': async ({ name, version }) => engine.registry.snapshots(name, engine.registry.resolve(name, version)),
     'models.predict': async ({ name, version, rows, explain }) => {
+      const started = performance.now();
       if (explain === true && rows.length > 1000)
         throw new HearthError('VALIDATION_FAILED', 'explain at most 1,000 rows per request');
       const resolved = engine.registry.resolve(name, version);
       const predictor = await engine.predictors.get(name, resolved);
-      const raw = rawInputsFromRecords({ features: modelInputs(predictor.stored) }, rows);
+      const features = modelInputs(predictor.stored);
+      const raw = rawInputsFromRecords({ features }, rows);
       const predictions = toPredictions(await predictor.run(raw), predictor.threshold);
+      const ids = engine.predictionLog.record(name, resolved, features, raw, predictions, (performance.now() - started) * 1000);
+      predictions.forEach((p, i) => (p.id = ids[i]));
       if (explain === true) {
         const stored = predictor.stored;
         if (stored.format !== 'hearth.trees/1') {

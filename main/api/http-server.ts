@@ -109,6 +109,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     return outcome.ok ? outcome.result : sendError(reply, outcome.error);
   });
 
+  // Late labels: {id, label}, or {labels: [{id, label}, …]}, for rows predict answered with those ids.
+  app.post('/v1/models/:name/feedback', async (request: FastifyRequest<{ Params: { name: string } }>, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const labels = Array.isArray(body.labels) ? body.labels : [{ id: body.id, label: body.label }];
+    const outcome = await dispatch(handlers, 'models.feedback', { name: request.params.name, labels }, { transport: 'http' });
+    return outcome.ok ? outcome.result : sendError(reply, outcome.error);
+  });
+
   if (options.staticDir !== undefined && existsSync(options.staticDir)) {
     await app.register(fastifyStatic, {
       root: options.staticDir,

@@ -12,6 +12,7 @@ import { resolveDataDir } from '../engine/data-dir.js';
 import { Engine } from '../engine/engine.js';
 import { parseRef, predictFile } from '../serving/batch.js';
 import { cellValue } from '../data/frame.js';
+import { readCsv } from '../data/csv.js';
 import { createClient, type Client } from '../contracts/client.js';
 import { Output, formatMetrics } from './output.js';
 
@@ -43,6 +44,9 @@ Commands:
                 [--backend tensorflow-gpu|tensorflow|wasm|cpu]   (default: the first of these that loads)
   evaluate --model NAME[@V] FILE      metrics of a model on a labelled file, kept as a snapshot (synced as a referrer)
   predict --model NAME[@V] FILE [--out FILE]
+  feedback --model NAME FILE          late labels: a CSV with an id column (from predict) and the model's target
+  drift --model NAME[@V] [--since ISO] [--until ISO]
+                                      drift of inputs and predictions: training data against served rows
   models list | promote NAME VERSION | rollback NAME | report NAME[@V] [--out FILE]
   runs list | show ID | compare ID ID…   training runs as experiments (ids may be abbreviated)
   remote add NAME oci://HOST[:PORT]/REPO [--username U --password-stdin | --token-stdin] [--insecure-http]
@@ -113,6 +117,8 @@ const options = {
   imbalance: { type: 'string' },
   'insecure-http': { type: 'boolean', default: false },
   alias: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
   username: { type: 'string' },
   'password-stdin': { type: 'boolean', default: false },
   'token-stdin': { type: 'boolean', default: false },
@@ -238,6 +244,8 @@ async function run(argv: string[]): Promise<number> {
     'runs',
     'remote',
     'pull',
+    'feedback',
+    'drift',
     'sync',
     'token',
   ];
@@ -457,6 +465,51 @@ async function run(argv: string[]): Promise<number> {
           snapshot,
           () =>
             `${snapshot.model} v${snapshot.version} on ${snapshot.rows} rows (snapshot ${snapshot.id}):\n${formatMetrics(snapshot.metrics)}`,
+        );
+        return 0;
+      }
+      case 'feedback': {
+        if (rest.length !== 1) throw new UsageError('feedback takes one FILE');
+        const name = required(flags, 'model');
+        const target = engine.registry.version(name, engine.registry.resolve(name)).target;
+        const { frame } = await readCsv(rest[0]!);
+        const idColumn = frame.columns.find((c) => c.name === 'id');
+        const labelColumn = frame.columns.find((c) => c.name === target);
+        if (idColumn === undefined || labelColumn === undefined)
+          throw new HearthError('VALIDATION_FAILED', `the file needs an "id" column and a "${target}" column`);
+        const labels: { id: string; label: string | number }[] = [];
+        for (let r = 0; r < frame.rowCount; r++) {
+          const id = cellValue(idColumn, r);
+          const label = cellValue(labelColumn, r);
+          if (id !== null && label !== null)
+            labels.push({ id: String(id), label: typeof label === 'number' ? label : String(label) });
+        }
+        const result = await client.call('models.feedback', { name, labels });
+        out.result(
+          result,
+          () =>
+            `${result.matched} labels joined${result.unknown.length > 0 ? `; ${result.unknown.length} ids not in the log` : ''}`,
+        );
+        return 0;
+      }
+      case 'drift': {
+        const { name, version } = parseRef(required(flags, 'model'));
+        const report = await client.call('models.drift', {
+          name,
+          ...(version === undefined ? {} : { version }),
+          ...(flags.since === undefined ? {} : { since: flags.since }),
+          ...(flags.until === undefined ? {} : { until: flags.until }),
+        });
+        out.result(report, () =>
+          [
+            `${report.model} v${report.version}: ${report.window.rows} served rows against ${report.reference.dataset} v${report.reference.version} (${report.reference.rows} rows)`,
+            ...[...report.features.columns, report.prediction].map(
+              (c) =>
+                `  ${c.drifted ? 'DRIFT' : 'ok   '}  ${c.column.padEnd(24)} ${c.test.padEnd(13)} ${c.statistic.toFixed(4)}${c.pValue === null ? '' : ` (p ${c.pValue.toPrecision(3)})`}`,
+            ),
+            ...report.features.skipped.map((k) => `  n/a    ${k.column.padEnd(24)} ${k.reason}`),
+            `${report.features.drifted} of ${report.features.columns.length} features drifted (${(report.features.share * 100).toFixed(0)}%): ${report.features.datasetDrifted ? 'the data set has drifted' : 'no data-set drift'}`,
+          ].join('\n'),
         );
         return 0;
       }

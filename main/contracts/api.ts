@@ -157,6 +157,37 @@ export const apiSchemas = {
     .strict()
     .refine((a) => (a.uploadId === undefined) !== (a.path === undefined), 'give exactly one of uploadId or path'),
   'models.snapshots': z.object({ name, version: version.optional() }).strict(),
+  /** Labels that arrived after the predictions, joined by the ids predict returned. */
+  'models.feedback': z
+    .object({
+      name,
+      labels: z
+        .array(z.object({ id: z.string().uuid(), label: z.union([z.string().min(1).max(256), z.number()]) }).strict())
+        .min(1)
+        .max(100_000),
+    })
+    .strict(),
+  /** Drift of a version's inputs and predictions: its training data against the rows it served in [since, until). */
+  'models.drift': z
+    .object({
+      name,
+      version: version.optional(),
+      since: z.string().datetime().optional(),
+      until: z.string().datetime().optional(),
+      tests: z
+        .record(
+          z.string(),
+          z
+            .object({
+              test: z.enum(['ks', 'chisquare', 'z', 'wasserstein', 'jensenshannon', 'psi']).optional(),
+              threshold: z.number().positive().optional(),
+            })
+            .strict(),
+        )
+        .optional(),
+      shareThreshold: z.number().gt(0).max(1).optional(),
+    })
+    .strict(),
   'models.predict': z
     .object({
       name,
@@ -385,6 +416,47 @@ export interface MetricSnapshot {
   createdAt: string;
 }
 
+/** Drift tests (see main/monitoring/drift.ts for how one is chosen). */
+export type DriftTest = 'ks' | 'chisquare' | 'z' | 'wasserstein' | 'jensenshannon' | 'psi';
+
+export interface ColumnDrift {
+  column: string;
+  kind: 'numeric' | 'categorical';
+  test: DriftTest;
+  /** The test's statistic or distance. */
+  statistic: number;
+  /** For the hypothesis tests (ks, chisquare, z); null for the distances. */
+  pValue: number | null;
+  /** p-value below it, or distance at or above it, means drift. */
+  threshold: number;
+  drifted: boolean;
+  referenceRows: number;
+  currentRows: number;
+  /** Both distributions over the same bins or categories, as shares: what the console charts. */
+  distribution: { bins: string[]; reference: number[]; current: number[] };
+}
+
+export interface DatasetDrift {
+  columns: ColumnDrift[];
+  /** Columns that could not be tested (no values on one side), and why. */
+  skipped: { column: string; reason: string }[];
+  drifted: number;
+  share: number;
+  /** The share of drifted columns at or above which the data set as a whole counts as drifted. */
+  shareThreshold: number;
+  datasetDrifted: boolean;
+}
+
+/** Drift of a model's inputs and predictions between its training data and what it served in a window. */
+export interface DriftReport {
+  model: string;
+  version: number;
+  window: { since: string | null; until: string | null; rows: number };
+  reference: { dataset: string; version: number; rows: number };
+  features: DatasetDrift;
+  prediction: ColumnDrift;
+}
+
 /** The result of moving an alias. */
 export interface AliasMove {
   model: string;
@@ -405,6 +477,8 @@ export interface Explanation {
 /** One prediction: a label with class probabilities, or a value; with `explain`, its explanation. */
 export type Prediction = ({ label: string; probabilities: Record<string, number> } | { value: number }) & {
   explanation?: Explanation;
+  /** The row's id in the prediction log: send it back with the label when the label is known. */
+  id?: string;
 };
 
 /** Predictions with the model version that made them. */
@@ -446,6 +520,8 @@ export interface ApiResults {
   'models.pull': PullResult;
   'models.evaluate': MetricSnapshot;
   'models.snapshots': MetricSnapshot[];
+  'models.feedback': { matched: number; unknown: string[] };
+  'models.drift': DriftReport;
   'models.predict': PredictResult;
 }
 

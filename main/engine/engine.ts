@@ -15,6 +15,7 @@ import { BlobStore } from '../store/blob-store.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { Runs } from '../training/runs.js';
 import { Trainer } from '../training/trainer.js';
+import { PredictionLog } from '../monitoring/prediction-log.js';
 import { applyConfigFile } from './config.js';
 import { hearthVersion } from './version.js';
 
@@ -49,6 +50,7 @@ export class Engine {
   readonly predictors: PredictorCache;
   readonly runs: Runs;
   readonly sync: SyncAgent;
+  readonly predictionLog: PredictionLog;
   private readonly uploadsDir: string;
 
   private constructor(readonly dataDir: string) {
@@ -61,6 +63,7 @@ export class Engine {
     this.datasets = new DatasetStore(this.db, this.blobs);
     this.registry = new ModelRegistry(this.db, this.blobs);
     this.predictors = new PredictorCache(this.registry);
+    this.predictionLog = new PredictionLog(this.db);
     // A followed model is loaded into the serving cache before its alias moves: no request waits on the swap.
     this.sync = new SyncAgent(
       this.db,
@@ -133,6 +136,7 @@ export class Engine {
   }
 
   close(): void {
+    this.predictionLog.flush();
     this.db.close();
   }
 }

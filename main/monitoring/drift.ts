@@ -1,3 +1,4 @@
+import type { ColumnDrift, DatasetDrift, DriftTest } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import { chiSquareSf, jensenShannon, ksTwoSample, normalCdf, psi, std, wasserstein } from './stats.js';
 
@@ -11,37 +12,11 @@ import { chiSquareSf, jensenShannon, ksTwoSample, normalCdf, psi, std, wasserste
  *
  * PSI (≥ 0.1) is there on request. A data set drifts when at least half of its columns do.
  */
-export type DriftTest = 'ks' | 'chisquare' | 'z' | 'wasserstein' | 'jensenshannon' | 'psi';
-
 export type DriftColumn =
   | { name: string; kind: 'numeric'; reference: Float64Array; current: Float64Array }
   | { name: string; kind: 'categorical'; reference: (string | null)[]; current: (string | null)[] };
 
-export interface ColumnDrift {
-  column: string;
-  kind: 'numeric' | 'categorical';
-  test: DriftTest;
-  /** The test's statistic or distance. */
-  statistic: number;
-  /** For the hypothesis tests (ks, chisquare, z); null for the distances. */
-  pValue: number | null;
-  /** p-value below it, or distance at or above it, means drift. */
-  threshold: number;
-  drifted: boolean;
-  referenceRows: number;
-  currentRows: number;
-  /** Both distributions over the same bins or categories, as shares: what the console charts. */
-  distribution: { bins: string[]; reference: number[]; current: number[] };
-}
-
-export interface DatasetDrift {
-  columns: ColumnDrift[];
-  drifted: number;
-  share: number;
-  /** The share of drifted columns at or above which the data set as a whole counts as drifted. */
-  shareThreshold: number;
-  datasetDrifted: boolean;
-}
+export type { ColumnDrift, DatasetDrift, DriftTest };
 
 export interface DriftOptions {
   /** Per-column test and threshold, overriding the automatic choice. */
@@ -224,10 +199,30 @@ export function columnDrift(column: DriftColumn, override: { test?: DriftTest; t
   };
 }
 
+/** A column with no values on one side (all missing in the window) cannot be tested: it is listed, not guessed. */
+function emptySide(c: DriftColumn): 'reference' | 'current' | null {
+  const has = (values: Float64Array | (string | null)[]) =>
+    values instanceof Float64Array ? values.some((v) => !Number.isNaN(v)) : values.some((v) => v !== null);
+  return !has(c.reference) ? 'reference' : !has(c.current) ? 'current' : null;
+}
+
 export function datasetDrift(columns: DriftColumn[], options: DriftOptions = {}): DatasetDrift {
-  const results = columns.map((c) => columnDrift(c, options.tests?.[c.name]));
+  const skipped: DatasetDrift['skipped'] = [];
+  const testable = columns.filter((c) => {
+    const empty = emptySide(c);
+    if (empty !== null) skipped.push({ column: c.name, reason: `no values in the ${empty} data` });
+    return empty === null;
+  });
+  const results = testable.map((c) => columnDrift(c, options.tests?.[c.name]));
   const drifted = results.filter((r) => r.drifted).length;
   const share = results.length === 0 ? 0 : drifted / results.length;
   const shareThreshold = options.shareThreshold ?? 0.5;
-  return { columns: results, drifted, share, shareThreshold, datasetDrifted: results.length > 0 && share >= shareThreshold };
+  return {
+    columns: results,
+    skipped,
+    drifted,
+    share,
+    shareThreshold,
+    datasetDrifted: results.length > 0 && share >= shareThreshold,
+  };
 }

@@ -168,6 +168,19 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.screenshot({ path: `${artifacts}predict-page.png`, fullPage: true });
   });
 
+  void step('compares what production served with its training data, column by column', async () => {
+    await ui.nav('models');
+    await ui.page.getByTestId('version-row-2').click();
+    await ui.page.getByTestId('drift-check').click();
+    await ui.page.getByTestId('drift-table').waitFor();
+    assert.match(
+      (await ui.page.getByTestId('drift-summary').textContent()) ?? '',
+      /^1 served rows against customers v1 \(800 rows\)/,
+    );
+    for (const column of ['x1', 'x2', 'colour', 'prediction']) await ui.page.getByTestId(`drift-${column}`).waitFor();
+    await ui.page.getByTestId('drift-chart').locator('.recharts-bar-rectangle').first().waitFor();
+  });
+
   void step('searches automatically and charts each candidate as it is scored', async () => {
     await ui.nav('train');
     await ui.page.getByTestId('train-dataset').selectOption('customers');

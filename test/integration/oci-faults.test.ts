@@ -7,7 +7,7 @@ import { createHandlers } from '../../main/api/handlers.js';
 import { Engine } from '../../main/engine/engine.js';
 import { metricsArtifactType } from '../../main/sync/agent.js';
 import { OciClient, referrersTag } from '../../main/sync/oci-client.js';
-import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
+import { syntheticCsv, tempDir, withoutIds, writeFile } from '../helpers.js';
 import { registrySkip as skip, startFaultProxy, startRegistry } from './registry-harness.js';
 
 const bin = fileURLToPath(new URL('../../../bin/hearth.js', import.meta.url));
@@ -282,8 +282,8 @@ describe('sync under faults: 500s, resets, slow answers, a registry restart, a S
           { x1: -0.4, x2: 6.2, colour: 'red', flag: 'true' },
         ];
         assert.deepEqual(
-          (await createHandlers(box)['models.predict']({ name: 'churn', rows }, ctx)).predictions,
-          (await createHandlers(engine)['models.predict']({ name: 'churn', version: 3, rows }, ctx)).predictions,
+          withoutIds((await createHandlers(box)['models.predict']({ name: 'churn', rows }, ctx)).predictions),
+          withoutIds((await createHandlers(engine)['models.predict']({ name: 'churn', version: 3, rows }, ctx)).predictions),
         );
       } finally {
         box.close();

@@ -10,7 +10,7 @@ import { HearthError } from '../../main/contracts/errors.js';
 import { Engine } from '../../main/engine/engine.js';
 import { metricsArtifactType } from '../../main/sync/agent.js';
 import { OciClient, referrersTag, sha256Digest } from '../../main/sync/oci-client.js';
-import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
+import { syntheticCsv, tempDir, withoutIds, writeFile } from '../helpers.js';
 import { registrySkip as skip, startRegistry } from './registry-harness.js';
 
 const ctx = { transport: 'in-process' } as const;
@@ -112,7 +112,7 @@ describe('pull, follow and metrics snapshots against a real registry', { skip },
     });
     const there = await centralApi['models.predict']({ name: 'churn', rows }, ctx);
     const here = await fleetApi['models.predict']({ name: 'churn', rows }, ctx);
-    assert.deepEqual(here.predictions, there.predictions);
+    assert.deepEqual(withoutIds(here.predictions), withoutIds(there.predictions));
     // By digest: the same manifest is not registered twice.
     const again = await fleetApi['models.pull'](
       { url: `oci://${host()}/hearth/churn@${pulled.digest}`, insecureHttp: true },
@@ -184,11 +184,14 @@ describe('pull, follow and metrics snapshots against a real registry', { skip },
     assert.deepEqual([state!.status, state!.localVersion, state!.lastError], ['current', 2, null]);
     const served = await fleetApi['models.predict']({ name: 'churn', rows }, ctx);
     assert.equal(served.version, 2, 'serving moved to v2 without a restart');
-    assert.deepEqual(served.predictions, (await centralApi['models.predict']({ name: 'churn', rows }, ctx)).predictions);
+    assert.deepEqual(
+      withoutIds(served.predictions),
+      withoutIds((await centralApi['models.predict']({ name: 'churn', rows }, ctx)).predictions),
+    );
     // A pulled tree model explains itself too: the native layer carries the trees TreeSHAP reads.
     assert.deepEqual(
-      (await fleetApi['models.predict']({ name: 'churn', rows, explain: true }, ctx)).predictions,
-      (await centralApi['models.predict']({ name: 'churn', version: 2, rows, explain: true }, ctx)).predictions,
+      withoutIds((await fleetApi['models.predict']({ name: 'churn', rows, explain: true }, ctx)).predictions),
+      withoutIds((await centralApi['models.predict']({ name: 'churn', version: 2, rows, explain: true }, ctx)).predictions),
     );
 
     // Someone publishes a broken production: every digest is right, but the graph is garbage.

@@ -135,5 +135,12 @@ describe('drift statistics against SciPy', () => {
     );
     assert.deepEqual([report.drifted, report.share, report.datasetDrifted], [1, 0.5, true]);
     assert.equal(datasetDrift([{ name: 'still', kind: 'numeric', reference: same, current: same }]).datasetDrifted, false);
+    // A column never filled in the window is listed as untested rather than failing the report.
+    const partial = datasetDrift([
+      { name: 'still', kind: 'numeric', reference: same, current: same },
+      { name: 'empty', kind: 'categorical', reference: ['a', 'b'], current: [null, null] },
+    ]);
+    assert.deepEqual(partial.skipped, [{ column: 'empty', reason: 'no values in the current data' }]);
+    assert.equal(partial.columns.length, 1);
   });
 });

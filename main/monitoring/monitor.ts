@@ -1,0 +1,86 @@
+import type { DriftReport } from '../contracts/api.js';
+import { HearthError } from '../contracts/errors.js';
+import type { Engine } from '../engine/engine.js';
+import { toPredictions } from '../serving/predictor.js';
+import { modelInputs } from '../training/model.js';
+import { rawInputsFromFrame } from '../training/preprocess.js';
+import { columnDrift, datasetDrift, type DriftColumn, type DriftOptions } from './drift.js';
+
+/**
+ * Drift of one model version: each input feature and the predictions, between the data version it was trained on
+ * (the reference) and the rows it served in a window of the prediction log (the current data).
+ */
+export async function driftReport(
+  engine: Engine,
+  name: string,
+  options: { version?: number; since?: string; until?: string } & DriftOptions = {},
+): Promise<DriftReport> {
+  const version = engine.registry.resolve(name, options.version);
+  const info = engine.registry.version(name, version);
+  if (info.origin !== null)
+    throw new HearthError(
+      'VALIDATION_FAILED',
+      `${name} v${version} was pulled from ${info.origin.url}: its training data (${info.dataset.name} v${info.dataset.version}) is not on this box to compare with`,
+    );
+  const logged = engine.predictionLog.rows(name, {
+    version,
+    ...(options.since === undefined ? {} : { since: options.since }),
+    ...(options.until === undefined ? {} : { until: options.until }),
+  });
+  if (logged.length === 0)
+    throw new HearthError('VALIDATION_FAILED', `${name} v${version} has served no logged rows in this window`);
+  const predictor = await engine.predictors.get(name, version);
+  const features = modelInputs(predictor.stored);
+  const { frame } = engine.datasets.loadFrame(info.dataset.name, info.dataset.version);
+  const raw = rawInputsFromFrame({ features }, frame);
+  const columns: DriftColumn[] = [];
+  let n = 0;
+  let c = 0;
+  for (const f of features) {
+    if (f.kind === 'numeric') {
+      columns.push({
+        name: f.name,
+        kind: 'numeric',
+        reference: raw.numeric[n++]!,
+        current: Float64Array.from(logged, (row) => {
+          const v = row.inputs[f.name];
+          return typeof v === 'number' ? v : Number.NaN;
+        }),
+      });
+    } else {
+      columns.push({
+        name: f.name,
+        kind: 'categorical',
+        reference: raw.categorical[c++]!.map((v) => (v === '' ? null : v)),
+        current: logged.map((row) => {
+          const v = row.inputs[f.name];
+          return v === null || v === undefined ? null : String(v);
+        }),
+      });
+    }
+  }
+  // The predictions' own drift: what the model says about its training data against what it said in service.
+  const referencePredictions = toPredictions(await predictor.run(raw), predictor.threshold);
+  const prediction: DriftColumn =
+    info.task === 'regression'
+      ? {
+          name: 'prediction',
+          kind: 'numeric',
+          reference: Float64Array.from(referencePredictions, (p) => ('value' in p ? p.value : Number.NaN)),
+          current: Float64Array.from(logged, (row) => ('value' in row.prediction ? row.prediction.value : Number.NaN)),
+        }
+      : {
+          name: 'prediction',
+          kind: 'categorical',
+          reference: referencePredictions.map((p) => ('label' in p ? p.label : null)),
+          current: logged.map((row) => ('label' in row.prediction ? row.prediction.label : null)),
+        };
+  return {
+    model: name,
+    version,
+    window: { since: options.since ?? null, until: options.until ?? null, rows: logged.length },
+    reference: { dataset: info.dataset.name, version: info.dataset.version, rows: frame.rowCount },
+    features: datasetDrift(columns, options),
+    prediction: columnDrift(prediction, options.tests?.prediction),
+  };
+}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createHandlers, type Handlers } from '../../main/api/handlers.js';
+import { HearthError } from '../../main/contracts/errors.js';
+import { syntheticCsv, writeFile } from '../helpers.js';
+import { startHarness, testToken, type Harness } from './harness.js';
+
+const ctx = { transport: 'in-process' } as const;
+
+/** The rows of a synthetic CSV as JSON records, as a client would send them (label column left out). */
+function records(csv: string): { rows: Record<string, string>[]; labels: string[] } {
+  const [header, ...lines] = csv.trim().split('\n');
+  const names = header!.split(',');
+  const rows: Record<string, string>[] = [];
+  const labels: string[] = [];
+  for (const line of lines) {
+    const cells = line.split(',');
+    const row: Record<string, string> = {};
+    names.forEach((n, i) => (row[n] = cells[i]!));
+    labels.push(row.label!);
+    delete row.label;
+    rows.push(row);
+  }
+  return { rows, labels };
+}
+
+describe('prediction log, late labels and drift', () => {
+  let h: Harness;
+  let api: Handlers;
+  const firstIds: string[] = [];
+  let firstLabels: string[] = [];
+  let shiftStart = '';
+
+  before(async () => {
+    h = await startHarness('http');
+    api = createHandlers(h.engine);
+    // 3,000 reference rows: over Evidently's 1,000, so Wasserstein and Jensen–Shannon decide.
+    await h.engine.datasets.ingestCsv('churn', writeFile(h.dataDir, 'churn.csv', syntheticCsv('binary', 3000, 7)));
+    const job = h.engine.trainer.start({ dataset: 'churn', target: 'label', algorithm: 'gbdt', model: 'churn', seed: 1 });
+    assert.equal((await h.engine.trainer.wait(job.id)).status, 'succeeded');
+  });
+  after(() => h?.close());
+
+  it('logs every served row with an id, and the same distribution shows no drift', async () => {
+    const { rows, labels } = records(syntheticCsv('binary', 1500, 21));
+    for (let i = 0; i < rows.length; i += 500) {
+      const result = await api['models.predict']({ name: 'churn', rows: rows.slice(i, i + 500) }, ctx);
+      firstIds.push(...result.predictions.map((p) => p.id!));
+    }
+    firstLabels = labels;
+    assert.equal(new Set(firstIds).size, 1500);
+    const logged = h.engine.predictionLog.rows('churn');
+    assert.equal(logged.length, 1500);
+    assert.deepEqual(Object.keys(logged[0]!.inputs).sort(), ['colour', 'flag', 'x1', 'x2']);
+    const report = await api['models.drift']({ name: 'churn' }, ctx);
+    assert.equal(report.window.rows, 1500);
+    assert.equal(report.reference.rows, 3000);
+    assert.deepEqual(Object.fromEntries(report.features.columns.map((c) => [c.column, [c.test, c.drifted]])), {
+      x1: ['wasserstein', false],
+      x2: ['wasserstein', false],
+      colour: ['jensenshannon', false],
+      flag: ['jensenshannon', false],
+    });
+    assert.equal(report.features.datasetDrifted, false);
+    assert.equal(report.prediction.drifted, false);
+  });
+
+  it('finds the planted shifts (x1 moved, blue gone) and leaves the other columns alone', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    shiftStart = new Date().toISOString();
+    const { rows } = records(syntheticCsv('binary', 1500, 22));
+    for (const row of rows) {
+      if (row.x1 !== '') row.x1 = String(Number(row.x1) + 1.5);
+      if (row.colour === 'blue') row.colour = 'red';
+    }
+    for (let i = 0; i < rows.length; i += 500) await api['models.predict']({ name: 'churn', rows: rows.slice(i, i + 500) }, ctx);
+    const report = await api['models.drift']({ name: 'churn', since: shiftStart }, ctx);
+    assert.equal(report.window.rows, 1500);
+    const drifted = Object.fromEntries(report.features.columns.map((c) => [c.column, c.drifted]));
+    assert.deepEqual(drifted, { x1: true, x2: false, colour: true, flag: false });
+    const x1 = report.features.columns.find((c) => c.column === 'x1')!;
+    // x1 is standard normal in the reference: a shift of 1.5 moves the normalised Wasserstein distance by about 1.5.
+    assert.ok(Math.abs(x1.statistic - 1.5) < 0.15, `W1/σ ${x1.statistic}`);
+    assert.equal(report.features.share, 0.5);
+    assert.equal(report.features.datasetDrifted, true);
+    assert.equal(report.prediction.drifted, true, 'the predictions moved with x1');
+    // The earlier window still shows none.
+    const before = await api['models.drift']({ name: 'churn', until: shiftStart }, ctx);
+    assert.equal(before.features.datasetDrifted, false);
+  });
+
+  it('joins late labels by id over HTTP, and reports ids it does not know', async () => {
+    const post = (body: unknown) =>
+      fetch(`${h.server!.url}/v1/models/churn/feedback`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${testToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const one = await post({ id: firstIds[0], label: firstLabels[0] });
+    assert.equal(one.status, 200);
+    assert.deepEqual(await one.json(), { matched: 1, unknown: [] });
+    const unknownId = '00000000-0000-4000-8000-000000000000';
+    const many = await post({
+      labels: [...firstIds.slice(1, 1000).map((id, i) => ({ id, label: firstLabels[i + 1] })), { id: unknownId, label: 'good' }],
+    });
+    assert.deepEqual(await many.json(), { matched: 999, unknown: [unknownId] });
+    const labelled = h.engine.predictionLog.rows('churn').filter((r) => r.label !== null);
+    assert.equal(labelled.length, 1000);
+    assert.equal(labelled[0]!.label, firstLabels[0]);
+    const bad = await post({ id: 'not-an-id', label: 'good' });
+    assert.equal(bad.status, 400);
+    await assert.rejects(
+      api['models.drift']({ name: 'churn', since: '2100-01-01T00:00:00Z' }, ctx),
+      (e: unknown) => e instanceof HearthError && e.code === 'VALIDATION_FAILED',
+    );
+  });
+});
