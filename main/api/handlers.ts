@@ -30,7 +30,7 @@ export type Handlers = {
 
 /** One handler per contract method; the compiler rejects a missing or extra one. */
 export function createHandlers(engine: Engine): Handlers {
-  return {
+  const handlers: Handlers = {
     'system.info': async () => {
       const ort = await loadOrt();
       return {
@@ -155,29 +155,45 @@ export function createHandlers(engine: Engine): Handlers {
     },
     'models.drift': async ({ name, ...options }) => driftReport(engine, name, options),
     'models.snapshots': async ({ name, version }) => engine.registry.snapshots(name, engine.registry.resolve(name, version)),
-    'models.predict': async ({ name, version, rows, explain }) => {
-      const started = performance.now();
-      if (explain === true && rows.length > 1000)
-        throw new HearthError('VALIDATION_FAILED', 'explain at most 1,000 rows per request');
-      const resolved = engine.registry.resolve(name, version);
-      const predictor = await engine.predictors.get(name, resolved);
-      const features = modelInputs(predictor.stored);
-      const raw = rawInputsFromRecords({ features }, rows);
-      const predictions = toPredictions(await predictor.run(raw), predictor.threshold);
-      const ids = engine.predictionLog.record(name, resolved, features, raw, predictions, (performance.now() - started) * 1000);
-      predictions.forEach((p, i) => (p.id = ids[i]));
-      if (explain === true) {
-        const stored = predictor.stored;
-        if (stored.format !== 'hearth.trees/1') {
-          throw new HearthError(
-            'VALIDATION_FAILED',
-            `explanations are computed for tree models; ${name} v${resolved} is a linear model`,
-          );
-        }
-        const explanations = explainPredictions(stored, raw, predictions);
-        predictions.forEach((p, i) => (p.explanation = explanations[i]));
+    'models.predict': async (args) => {
+      try {
+        return await predict(args);
+      } catch (error) {
+        engine.servingMetrics.failed(args.name, error instanceof HearthError ? error.code : 'INTERNAL');
+        throw error;
       }
-      return { model: name, version: resolved, predictions };
     },
   };
+  return handlers;
+
+  async function predict({
+    name,
+    version,
+    rows,
+    explain,
+  }: ApiParsedArgs<'models.predict'>): Promise<ApiResults['models.predict']> {
+    const started = performance.now();
+    if (explain === true && rows.length > 1000)
+      throw new HearthError('VALIDATION_FAILED', 'explain at most 1,000 rows per request');
+    const resolved = engine.registry.resolve(name, version);
+    const predictor = await engine.predictors.get(name, resolved);
+    const features = modelInputs(predictor.stored);
+    const raw = rawInputsFromRecords({ features }, rows);
+    const predictions = toPredictions(await predictor.run(raw), predictor.threshold);
+    const ids = engine.predictionLog.record(name, resolved, features, raw, predictions, (performance.now() - started) * 1000);
+    predictions.forEach((p, i) => (p.id = ids[i]));
+    if (explain === true) {
+      const stored = predictor.stored;
+      if (stored.format !== 'hearth.trees/1') {
+        throw new HearthError(
+          'VALIDATION_FAILED',
+          `explanations are computed for tree models; ${name} v${resolved} is a linear model`,
+        );
+      }
+      const explanations = explainPredictions(stored, raw, predictions);
+      predictions.forEach((p, i) => (p.explanation = explanations[i]));
+    }
+    engine.servingMetrics.served(name, resolved, rows.length, (performance.now() - started) / 1000);
+    return { model: name, version: resolved, predictions };
+  }
 }

@@ -109,6 +109,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     return outcome.ok ? outcome.result : sendError(reply, outcome.error);
   });
 
+  // Prometheus scrapes this with the API token (`authorization: { credentials: … }` in its scrape config).
+  app.get('/metrics', async (_request, reply) => {
+    const text = await options.engine.servingMetrics.text();
+    return reply.header('content-type', options.engine.servingMetrics.contentType).send(text);
+  });
+
   // Late labels: {id, label}, or {labels: [{id, label}, …]}, for rows predict answered with those ids.
   app.post('/v1/models/:name/feedback', async (request: FastifyRequest<{ Params: { name: string } }>, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;

@@ -16,6 +16,7 @@ import { openDatabase, type Db } from '../store/database.js';
 import { Runs } from '../training/runs.js';
 import { Trainer } from '../training/trainer.js';
 import { PredictionLog } from '../monitoring/prediction-log.js';
+import { ServingMetrics } from '../monitoring/serving-metrics.js';
 import { applyConfigFile } from './config.js';
 import { hearthVersion } from './version.js';
 
@@ -51,6 +52,7 @@ export class Engine {
   readonly runs: Runs;
   readonly sync: SyncAgent;
   readonly predictionLog: PredictionLog;
+  readonly servingMetrics = new ServingMetrics();
   private readonly uploadsDir: string;
 
   private constructor(readonly dataDir: string) {

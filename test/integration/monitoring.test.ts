@@ -89,6 +89,27 @@ describe('prediction log, late labels and drift', () => {
     assert.equal(before.features.datasetDrifted, false);
   });
 
+  it('exposes requests, rows, latency and errors per model in the Prometheus format, behind the token', async () => {
+    assert.equal((await fetch(`${h.server!.url}/metrics`)).status, 401);
+    const failed = await fetch(`${h.server!.url}/v1/models/nope/predict`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${testToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ rows: [{ x1: 1 }] }),
+    });
+    assert.equal(failed.status, 404);
+    const response = await fetch(`${h.server!.url}/metrics`, { headers: { authorization: `Bearer ${testToken}` } });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    // Two windows of 1,500 rows each, in batches of 500: six requests.
+    assert.match(text, /^hearth_predicted_rows_total\{model="churn",version="1"\} 3000$/m);
+    assert.match(text, /^hearth_predict_requests_total\{model="churn",version="1",outcome="ok"\} 6$/m);
+    assert.match(text, /^hearth_predict_duration_seconds_count\{model="churn",version="1"\} 6$/m);
+    assert.match(text, /^hearth_predict_duration_seconds_bucket\{le="\+Inf",model="churn",version="1"\} 6$/m);
+    assert.match(text, /^hearth_predict_errors_total\{model="nope",code="NOT_FOUND"\} 1$/m);
+    assert.match(text, /^hearth_process_resident_memory_bytes \d+/m);
+  });
+
   it('joins late labels by id over HTTP, and reports ids it does not know', async () => {
     const post = (body: unknown) =>
       fetch(`${h.server!.url}/v1/models/churn/feedback`, {
