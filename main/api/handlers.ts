@@ -9,6 +9,7 @@ import { modelReportHtml } from '../registry/report.js';
 import { rawInputsFromRecords } from '../training/preprocess.js';
 import { evaluateFile } from '../serving/batch.js';
 import { driftReport } from '../monitoring/monitor.js';
+import { monitorReport } from '../monitoring/performance.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 
@@ -154,6 +155,7 @@ export function createHandlers(engine: Engine): Handlers {
       return engine.predictionLog.feedback(name, labels);
     },
     'models.drift': async ({ name, ...options }) => driftReport(engine, name, options),
+    'models.monitor': async ({ name, ...options }) => monitorReport(engine, name, options),
     'models.snapshots': async ({ name, version }) => engine.registry.snapshots(name, engine.registry.resolve(name, version)),
     'models.predict': async (args) => {
       try {

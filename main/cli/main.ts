@@ -45,6 +45,9 @@ Commands:
   evaluate --model NAME[@V] FILE      metrics of a model on a labelled file, kept as a snapshot (synced as a referrer)
   predict --model NAME[@V] FILE [--out FILE]
   feedback --model NAME FILE          late labels: a CSV with an id column (from predict) and the model's target
+  monitor --model NAME[@V] [--window hour|day|SECONDS] [--since ISO] [--until ISO]
+                                      served rows, latency, realised metrics on late labels and the label-free
+                                      estimate per window
   drift --model NAME[@V] [--since ISO] [--until ISO]
                                       drift of inputs and predictions: training data against served rows
   models list | promote NAME VERSION | rollback NAME | report NAME[@V] [--out FILE]
@@ -118,6 +121,7 @@ const options = {
   'insecure-http': { type: 'boolean', default: false },
   alias: { type: 'string' },
   since: { type: 'string' },
+  window: { type: 'string' },
   until: { type: 'string' },
   username: { type: 'string' },
   'password-stdin': { type: 'boolean', default: false },
@@ -245,6 +249,7 @@ async function run(argv: string[]): Promise<number> {
     'remote',
     'pull',
     'feedback',
+    'monitor',
     'drift',
     'sync',
     'token',
@@ -489,6 +494,37 @@ async function run(argv: string[]): Promise<number> {
           result,
           () =>
             `${result.matched} labels joined${result.unknown.length > 0 ? `; ${result.unknown.length} ids not in the log` : ''}`,
+        );
+        return 0;
+      }
+      case 'monitor': {
+        const { name, version } = parseRef(required(flags, 'model'));
+        const span = flags.window ?? 'hour';
+        const windowSeconds = span === 'hour' ? 3600 : span === 'day' ? 86400 : Number(span);
+        if (!Number.isInteger(windowSeconds) || windowSeconds < 60)
+          throw new UsageError('--window is hour, day or a number of seconds (at least 60)');
+        const report = await client.call('models.monitor', {
+          name,
+          windowSeconds,
+          ...(version === undefined ? {} : { version }),
+          ...(flags.since === undefined ? {} : { since: flags.since }),
+          ...(flags.until === undefined ? {} : { until: flags.until }),
+        });
+        const fmt = (m: Record<string, number> | null) =>
+          m === null
+            ? '–'
+            : Object.entries(m)
+                .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+                .join(', ');
+        out.result(report, () =>
+          [
+            `${report.model} v${report.version}, windows of ${report.windowSeconds} s:`,
+            ...report.windows.map(
+              (w) =>
+                `${w.start}  ${w.rows} rows, p50 ${w.latencyMs.p50.toFixed(2)} ms, p99 ${w.latencyMs.p99.toFixed(2)} ms, ${w.labelled} labelled\n` +
+                `    realised: ${fmt(w.realised)}\n    estimated: ${fmt(w.estimated)}`,
+            ),
+          ].join('\n'),
         );
         return 0;
       }

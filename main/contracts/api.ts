@@ -167,6 +167,21 @@ export const apiSchemas = {
         .max(100_000),
     })
     .strict(),
+  /** Live performance over time windows: volume, latency, realised metrics on late labels, the label-free estimate. */
+  'models.monitor': z
+    .object({
+      name,
+      version: version.optional(),
+      since: z.string().datetime().optional(),
+      until: z.string().datetime().optional(),
+      windowSeconds: z
+        .number()
+        .int()
+        .min(60)
+        .max(31 * 86400)
+        .optional(),
+    })
+    .strict(),
   /** Drift of a version's inputs and predictions: its training data against the rows it served in [since, until). */
   'models.drift': z
     .object({
@@ -457,6 +472,27 @@ export interface DriftReport {
   prediction: ColumnDrift;
 }
 
+/** One time window of a model's service: volume, latency, realised metrics on labelled rows, the label-free estimate. */
+export interface MonitorWindow {
+  start: string;
+  end: string;
+  rows: number;
+  latencyMs: { p50: number; p99: number };
+  labelled: number;
+  /** On the rows whose labels arrived; null before any did. */
+  realised: Record<string, number> | null;
+  /** Binary classifiers: estimated from the model's confidence on every row (CBPE); null otherwise. */
+  estimated: Record<string, number> | null;
+}
+
+export interface MonitorReport {
+  model: string;
+  version: number;
+  task: Task;
+  windowSeconds: number;
+  windows: MonitorWindow[];
+}
+
 /** The result of moving an alias. */
 export interface AliasMove {
   model: string;
@@ -522,6 +558,7 @@ export interface ApiResults {
   'models.snapshots': MetricSnapshot[];
   'models.feedback': { matched: number; unknown: string[] };
   'models.drift': DriftReport;
+  'models.monitor': MonitorReport;
   'models.predict': PredictResult;
 }
 

@@ -179,6 +179,9 @@ describe('web console in Chromium against a real hearth serve', () => {
     );
     for (const column of ['x1', 'x2', 'colour', 'prediction']) await ui.page.getByTestId(`drift-${column}`).waitFor();
     await ui.page.getByTestId('drift-chart').locator('.recharts-bar-rectangle').first().waitFor();
+    await ui.page.getByTestId('monitor-load').click();
+    await ui.page.getByTestId('monitor-table').waitFor();
+    assert.match((await ui.page.getByTestId('monitor-table').textContent()) ?? '', /Realised roc_auc/);
   });
 
   void step('searches automatically and charts each candidate as it is scored', async () => {

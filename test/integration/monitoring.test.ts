@@ -110,7 +110,7 @@ describe('prediction log, late labels and drift', () => {
     assert.match(text, /^hearth_process_resident_memory_bytes \d+/m);
   });
 
-  it('joins late labels by id over HTTP, and reports ids it does not know', async () => {
+  it('joins late labels by id over HTTP, and reports ids it does not know', async (t) => {
     const post = (body: unknown) =>
       fetch(`${h.server!.url}/v1/models/churn/feedback`, {
         method: 'POST',
@@ -128,6 +128,22 @@ describe('prediction log, late labels and drift', () => {
     const labelled = h.engine.predictionLog.rows('churn').filter((r) => r.label !== null);
     assert.equal(labelled.length, 1000);
     assert.equal(labelled[0]!.label, firstLabels[0]);
+    // Live performance: the realised metrics on the labelled rows, and the estimate from confidence beside them.
+    const report = await api['models.monitor']({ name: 'churn', until: shiftStart, windowSeconds: 31 * 86400 }, ctx);
+    assert.equal(report.windows.length, 1);
+    const [w] = report.windows;
+    assert.deepEqual([w!.rows, w!.labelled], [1500, 1000]);
+    const labelledRows = h.engine.predictionLog.rows('churn', { until: shiftStart }).filter((r) => r.label !== null);
+    const correct = labelledRows.filter((r) => 'label' in r.prediction && r.prediction.label === r.label).length;
+    assert.equal(w!.realised!.accuracy, correct / 1000);
+    assert.ok(w!.latencyMs.p99 >= w!.latencyMs.p50 && w!.latencyMs.p50 > 0);
+    // On data like the training data a boosted model's confidence is close to calibrated: the estimate lands near.
+    t.diagnostic(
+      `realised accuracy ${w!.realised!.accuracy.toFixed(4)}, AUC ${w!.realised!.roc_auc!.toFixed(4)}; ` +
+        `estimated accuracy ${w!.estimated!.accuracy!.toFixed(4)}, AUC ${w!.estimated!.roc_auc!.toFixed(4)}`,
+    );
+    assert.ok(Math.abs(w!.estimated!.accuracy! - w!.realised!.accuracy) < 0.05, JSON.stringify(w));
+    assert.ok(Math.abs(w!.estimated!.roc_auc! - w!.realised!.roc_auc!) < 0.05, JSON.stringify(w));
     const bad = await post({ id: 'not-an-id', label: 'good' });
     assert.equal(bad.status, 400);
     await assert.rejects(

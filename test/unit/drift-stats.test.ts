@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { columnDrift, datasetDrift } from '../../main/monitoring/drift.js';
+import { estimateBinary } from '../../main/monitoring/performance.js';
 import {
   chiSquareSf,
   gammaQ,
@@ -142,5 +143,18 @@ describe('drift statistics against SciPy', () => {
     ]);
     assert.deepEqual(partial.skipped, [{ column: 'empty', reason: 'no values in the current data' }]);
     assert.equal(partial.columns.length, 1);
+  });
+});
+
+describe('label-free performance estimate (CBPE)', () => {
+  it('turns calibrated confidences into the expected confusion matrix and ROC AUC', () => {
+    // P(positive) 0.9, 0.8 predicted positive; 0.3, 0.1 predicted negative: expected TP 1.7, FP 0.3, FN 0.4, TN 1.6.
+    const m = estimateBinary(Float64Array.from([0.9, 0.8, 0.3, 0.1]), Uint8Array.from([1, 1, 0, 0]));
+    close(m.accuracy!, 0.825, 1e-12, 'accuracy');
+    close(m.precision!, 0.85, 1e-12, 'precision');
+    close(m.recall!, 0.8095238095238094, 1e-12, 'recall');
+    close(m.f1!, 0.8292682926829268, 1e-12, 'F1');
+    // Expected TPR/FPR along the rows sorted by p, by the trapezoid rule (worked by hand).
+    close(m.roc_auc!, 0.8634085213032581, 1e-12, 'ROC AUC');
   });
 });
