@@ -155,13 +155,26 @@ export function createHandlers(engine: Engine): Handlers {
       return engine.predictionLog.feedback(name, labels);
     },
     'models.drift': async ({ name, ...options }) => driftReport(engine, name, options),
+    'alerts.rules': async () => engine.alerts.rules(),
+    'alerts.add-rule': async (rule) => engine.alerts.addRule(rule),
+    'alerts.remove-rule': async ({ name }) => {
+      engine.alerts.removeRule(name);
+      return { removed: name };
+    },
+    'alerts.list': async ({ firing }) => engine.alerts.list(firing === true),
+    'alerts.check': async () => engine.alerts.check(),
     'models.monitor': async ({ name, ...options }) => monitorReport(engine, name, options),
     'models.snapshots': async ({ name, version }) => engine.registry.snapshots(name, engine.registry.resolve(name, version)),
     'models.predict': async (args) => {
       try {
         return await predict(args);
       } catch (error) {
-        engine.servingMetrics.failed(args.name, error instanceof HearthError ? error.code : 'INTERNAL');
+        const code = error instanceof HearthError ? error.code : 'INTERNAL';
+        engine.servingMetrics.failed(args.name, code);
+        // Kept for error-rate and validation alert rules.
+        engine.db
+          .prepare('INSERT INTO request_errors (model, code, at) VALUES (?, ?, ?)')
+          .run(args.name, code, new Date().toISOString());
         throw error;
       }
     },

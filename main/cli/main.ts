@@ -48,6 +48,10 @@ Commands:
   monitor --model NAME[@V] [--window hour|day|SECONDS] [--since ISO] [--until ISO]
                                       served rows, latency, realised metrics on late labels and the label-free
                                       estimate per window
+  alerts list [--firing] | rules | check | remove NAME
+       | add NAME --model M --kind drift|metric|latency|error-rate|validation --threshold X [--window SECONDS]
+             [--metric roc_auc --source realised|estimated] [--webhook URL]
+                                      alert rules checked every minute by the server; an alert fires once per episode
   drift --model NAME[@V] [--since ISO] [--until ISO]
                                       drift of inputs and predictions: training data against served rows
   models list | promote NAME VERSION | rollback NAME | report NAME[@V] [--out FILE]
@@ -122,6 +126,10 @@ const options = {
   alias: { type: 'string' },
   since: { type: 'string' },
   window: { type: 'string' },
+  kind: { type: 'string' },
+  source: { type: 'string' },
+  webhook: { type: 'string' },
+  firing: { type: 'boolean', default: false },
   until: { type: 'string' },
   username: { type: 'string' },
   'password-stdin': { type: 'boolean', default: false },
@@ -193,8 +201,10 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
   const auth = loadTokenVerifier(engine.db);
   const port = numberFlag(flags, 'port', true) ?? 7420;
   const server = await startHttpServer({ engine, handlers, auth, host: flags.host ?? '127.0.0.1', port, staticDir: staticDir() });
-  // The sync agent drains the outbox in the background while the server runs (a no-op without remotes).
+  // The sync agent drains the outbox in the background while the server runs (a no-op without remotes), and the
+  // alert rules are checked every minute.
   engine.sync.start();
+  engine.alerts.start();
   const consoleUrl = auth.generatedToken === undefined ? `${server.url}/` : `${server.url}/#token=${auth.generatedToken}`;
   out.result({ url: server.url, console: consoleUrl, dataDir: engine.dataDir, tokenSource: auth.source }, () =>
     [
@@ -212,6 +222,7 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
       void server
         .close()
         .then(() => engine.sync.stop())
+        .then(() => engine.alerts.stop())
         .then(() => {
           engine.close();
           resolve();
@@ -250,6 +261,7 @@ async function run(argv: string[]): Promise<number> {
     'pull',
     'feedback',
     'monitor',
+    'alerts',
     'drift',
     'sync',
     'token',
@@ -496,6 +508,62 @@ async function run(argv: string[]): Promise<number> {
             `${result.matched} labels joined${result.unknown.length > 0 ? `; ${result.unknown.length} ids not in the log` : ''}`,
         );
         return 0;
+      }
+      case 'alerts': {
+        const [action, ruleName] = rest;
+        const line = (a: { status: string; rule: string; message: string; startedAt: string; resolvedAt: string | null }) =>
+          `${a.status === 'firing' ? 'FIRING  ' : 'resolved'}  ${a.rule}: ${a.message} (since ${a.startedAt}${a.resolvedAt === null ? '' : `, until ${a.resolvedAt}`})`;
+        if (action === 'list' || action === undefined) {
+          const alerts = await client.call('alerts.list', { firing: flags.firing === true });
+          out.result(alerts, () => alerts.map(line).join('\n') || 'No alerts.');
+          return 0;
+        }
+        if (action === 'rules') {
+          const rules = await client.call('alerts.rules', {});
+          out.result(
+            rules,
+            () =>
+              rules
+                .map(
+                  (r) =>
+                    `${r.name}: ${r.model} ${r.kind}${r.metric === null ? '' : ` ${r.source} ${r.metric}`} threshold ${r.threshold} over ${r.windowSeconds} s${r.webhook === null ? '' : ` → ${r.webhook}`}`,
+                )
+                .join('\n') || 'No alert rules.',
+          );
+          return 0;
+        }
+        if (action === 'check') {
+          const changed = await client.call('alerts.check', {});
+          out.result(changed, () => changed.map(line).join('\n') || 'Nothing changed.');
+          return 0;
+        }
+        if (action === 'remove') {
+          if (ruleName === undefined) throw new UsageError('alerts remove NAME');
+          out.result(await client.call('alerts.remove-rule', { name: ruleName }), () => `Removed ${ruleName}`);
+          return 0;
+        }
+        if (action === 'add') {
+          if (ruleName === undefined) throw new UsageError('alerts add NAME --model M --kind KIND --threshold X');
+          const kinds = ['drift', 'metric', 'latency', 'error-rate', 'validation'] as const;
+          const kind = kinds.find((k) => k === flags.kind);
+          if (kind === undefined) throw new UsageError(`--kind is one of ${kinds.join(', ')}`);
+          const threshold = Number(required(flags, 'threshold'));
+          if (!Number.isFinite(threshold)) throw new UsageError('--threshold is a number');
+          const source = flags.source === 'estimated' ? 'estimated' : flags.source === 'realised' ? 'realised' : undefined;
+          const rule = await client.call('alerts.add-rule', {
+            name: ruleName,
+            model: required(flags, 'model'),
+            kind,
+            threshold,
+            ...(flags.window === undefined ? {} : { windowSeconds: Number(flags.window) }),
+            ...(flags.metric === undefined ? {} : { metric: flags.metric }),
+            ...(source === undefined ? {} : { source }),
+            ...(flags.webhook === undefined ? {} : { webhook: flags.webhook }),
+          });
+          out.result(rule, () => `Added alert rule ${rule.name}`);
+          return 0;
+        }
+        throw new UsageError('alerts takes list, rules, check, add or remove');
       }
       case 'monitor': {
         const { name, version } = parseRef(required(flags, 'model'));

@@ -167,6 +167,31 @@ export const apiSchemas = {
         .max(100_000),
     })
     .strict(),
+  'alerts.rules': z.object({}).strict(),
+  'alerts.add-rule': z
+    .object({
+      name,
+      model: name,
+      kind: z.enum(['drift', 'metric', 'latency', 'error-rate', 'validation']),
+      threshold: z.number(),
+      windowSeconds: z
+        .number()
+        .int()
+        .min(60)
+        .max(31 * 86400)
+        .default(3600),
+      metric: z.string().min(1).max(32).optional(),
+      source: z.enum(['realised', 'estimated']).optional(),
+      /** http(s) URL the alert is POSTed to. */
+      webhook: z.string().url().max(2000).optional(),
+    })
+    .strict()
+    .refine((r) => r.kind !== 'metric' || r.metric !== undefined, 'a metric rule names its metric'),
+  'alerts.remove-rule': z.object({ name }).strict(),
+  /** Alerts, newest first: every episode, or only those firing now. */
+  'alerts.list': z.object({ firing: z.boolean().optional() }).strict(),
+  /** Evaluates every rule now (the server does it every minute). */
+  'alerts.check': z.object({}).strict(),
   /** Live performance over time windows: volume, latency, realised metrics on late labels, the label-free estimate. */
   'models.monitor': z
     .object({
@@ -493,6 +518,40 @@ export interface MonitorReport {
   windows: MonitorWindow[];
 }
 
+export type AlertKind = 'drift' | 'metric' | 'latency' | 'error-rate' | 'validation';
+
+/** A condition on a model's service, checked on a schedule over its last `windowSeconds`. */
+export interface AlertRule {
+  name: string;
+  model: string;
+  kind: AlertKind;
+  /**
+   * drift: share of drifted features at or above it; metric: the metric below it (above it for rmse/mae);
+   * latency: p99 in ms above it; error-rate and validation: the share of failed requests above it.
+   */
+  threshold: number;
+  windowSeconds: number;
+  /** metric rules: which metric, realised on late labels or estimated from confidence. */
+  metric: string | null;
+  source: 'realised' | 'estimated' | null;
+  /** Where an alert is POSTed as JSON (retried); the GUI, the log and the desktop always hear of it. */
+  webhook: string | null;
+}
+
+/** One episode of a rule's condition holding: it fires once when it starts and resolves when it ends. */
+export interface Alert {
+  id: number;
+  rule: string;
+  model: string;
+  kind: AlertKind;
+  status: 'firing' | 'resolved';
+  value: number;
+  message: string;
+  startedAt: string;
+  resolvedAt: string | null;
+  webhook: { status: string | null; attempts: number };
+}
+
 /** The result of moving an alias. */
 export interface AliasMove {
   model: string;
@@ -559,6 +618,11 @@ export interface ApiResults {
   'models.feedback': { matched: number; unknown: string[] };
   'models.drift': DriftReport;
   'models.monitor': MonitorReport;
+  'alerts.rules': AlertRule[];
+  'alerts.add-rule': AlertRule;
+  'alerts.remove-rule': { removed: string };
+  'alerts.list': Alert[];
+  'alerts.check': Alert[];
   'models.predict': PredictResult;
 }
 
@@ -620,6 +684,8 @@ export interface ApiEvents {
   'training.did-finish': TrainingJob;
   'datasets.did-ingest': IngestResult;
   'models.did-move-alias': AliasMove;
+  /** An alert started (fired) or ended (resolved). */
+  'alerts.changed': Alert;
 }
 
 export type ApiEventName = keyof ApiEvents;

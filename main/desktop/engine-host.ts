@@ -8,4 +8,6 @@ if (port === undefined) throw new Error('engine-host must be started with utilit
 const engine = Engine.open(resolveDataDir());
 // The desktop, like the server, drains the sync outbox in the background whenever a remote is reachable.
 engine.sync.start();
+// Alert rules are checked every minute; a firing alert becomes a desktop notification in the shell.
+engine.alerts.start();
 runEngineHost(port, engine);

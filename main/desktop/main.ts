@@ -6,6 +6,7 @@ import {
   protocol,
   session,
   utilityProcess,
+  Notification,
   type IpcMainInvokeEvent,
   type UtilityProcess,
 } from 'electron';
@@ -45,6 +46,8 @@ function startEngine(): UtilityProcess {
       pending.delete(message.id);
     } else if (message.type === 'event') {
       for (const w of windows) w.webContents.send('hearth:event', message.event);
+      if (message.event.name === 'alerts.changed' && message.event.data.status === 'firing' && Notification.isSupported())
+        new Notification({ title: `Hearth alert: ${message.event.data.rule}`, body: message.event.data.message }).show();
     }
   });
   child.on('exit', (code) => {

@@ -17,6 +17,7 @@ import { Runs } from '../training/runs.js';
 import { Trainer } from '../training/trainer.js';
 import { PredictionLog } from '../monitoring/prediction-log.js';
 import { ServingMetrics } from '../monitoring/serving-metrics.js';
+import { AlertEngine } from '../monitoring/alerts.js';
 import { applyConfigFile } from './config.js';
 import { hearthVersion } from './version.js';
 
@@ -53,6 +54,7 @@ export class Engine {
   readonly sync: SyncAgent;
   readonly predictionLog: PredictionLog;
   readonly servingMetrics = new ServingMetrics();
+  readonly alerts: AlertEngine;
   private readonly uploadsDir: string;
 
   private constructor(readonly dataDir: string) {
@@ -66,6 +68,7 @@ export class Engine {
     this.registry = new ModelRegistry(this.db, this.blobs);
     this.predictors = new PredictorCache(this.registry);
     this.predictionLog = new PredictionLog(this.db);
+    this.alerts = new AlertEngine(this);
     // A followed model is loaded into the serving cache before its alias moves: no request waits on the swap.
     this.sync = new SyncAgent(
       this.db,

@@ -2,6 +2,7 @@ import { createContext, useContext, useEffect, useState } from 'react';
 import type { SystemInfo } from '../../main/contracts/api.js';
 import type { Client } from '../../main/contracts/client.js';
 import { describeError } from './errors.js';
+import { AlertsPage } from './pages/AlertsPage.js';
 import { DatasetsPage } from './pages/DatasetsPage.js';
 import { ModelsPage } from './pages/ModelsPage.js';
 import { PredictPage } from './pages/PredictPage.js';
@@ -17,7 +18,7 @@ export function useClient(): Client {
   return client;
 }
 
-const pages = ['datasets', 'train', 'models', 'runs', 'predict', 'sync'] as const;
+const pages = ['datasets', 'train', 'models', 'runs', 'predict', 'alerts', 'sync'] as const;
 type Page = (typeof pages)[number];
 
 export function App({ client, onSignOut }: { client: Client; onSignOut: (() => void) | null }) {
@@ -52,6 +53,7 @@ export function App({ client, onSignOut }: { client: Client; onSignOut: (() => v
           {page === 'train' && <TrainPage onTrained={() => setPage('models')} />}
           {page === 'models' && <ModelsPage />}
           {page === 'runs' && <RunsPage />}
+          {page === 'alerts' && <AlertsPage />}
           {page === 'sync' && <SyncPage />}
           {page === 'predict' && <PredictPage />}
         </main>

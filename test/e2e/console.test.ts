@@ -14,7 +14,7 @@ const token = 'e2e-token-abcdefghijklmnop';
 /** Selectors live here, not in the test steps. */
 class ConsolePage {
   constructor(readonly page: Page) {}
-  nav(name: 'datasets' | 'train' | 'models' | 'runs' | 'predict' | 'sync') {
+  nav(name: 'datasets' | 'train' | 'models' | 'runs' | 'predict' | 'alerts' | 'sync') {
     return this.page.getByTestId(`nav-${name}`).click();
   }
   ready() {
@@ -182,6 +182,21 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('monitor-load').click();
     await ui.page.getByTestId('monitor-table').waitFor();
     assert.match((await ui.page.getByTestId('monitor-table').textContent()) ?? '', /Realised roc_auc/);
+  });
+
+  void step('adds an alert rule, checks it, and shows the alert firing', async () => {
+    await ui.nav('alerts');
+    await ui.page.getByTestId('rule-name').fill('slow');
+    await ui.page.getByTestId('rule-model').selectOption('churn');
+    await ui.page.getByTestId('rule-kind').selectOption('latency');
+    // Any served row is slower than 0 ms: the rule must fire.
+    await ui.page.getByTestId('rule-threshold').fill('0');
+    await ui.page.getByTestId('rule-add').click();
+    await ui.page.getByTestId('rule-slow').waitFor();
+    await ui.page.getByTestId('alerts-check').click();
+    await ui.page.getByTestId('alerts-message').filter({ hasText: 'slow firing' }).waitFor();
+    await ui.page.getByTestId('alert-slow').waitFor();
+    assert.match((await ui.page.getByTestId('alerts-summary').textContent()) ?? '', /^1 firing/);
   });
 
   void step('searches automatically and charts each candidate as it is scored', async () => {

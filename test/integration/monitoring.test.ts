@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createHandlers, type Handlers } from '../../main/api/handlers.js';
 import { HearthError } from '../../main/contracts/errors.js';
@@ -108,6 +110,73 @@ describe('prediction log, late labels and drift', () => {
     assert.match(text, /^hearth_predict_duration_seconds_bucket\{le="\+Inf",model="churn",version="1"\} 6$/m);
     assert.match(text, /^hearth_predict_errors_total\{model="nope",code="NOT_FOUND"\} 1$/m);
     assert.match(text, /^hearth_process_resident_memory_bytes \d+/m);
+  });
+
+  it('alerts fire once per episode to the webhook (retried), and resolve when the condition ends', async () => {
+    const received: { status: string; rule: string }[] = [];
+    let calls = 0;
+    const receiver = createServer((req: IncomingMessage, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        // The receiver is down for the first call: the engine must retry.
+        if (++calls === 1) return res.writeHead(500).end();
+        received.push(JSON.parse(body) as { status: string; rule: string });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      h.engine.alerts.webhookBackoffMs = [20, 20, 20];
+      const webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      await api['alerts.add-rule'](
+        { name: 'inputs-drift', model: 'churn', kind: 'drift', threshold: 0.5, windowSeconds: 60, webhook },
+        ctx,
+      );
+      await api['alerts.add-rule'](
+        { name: 'bad-input', model: 'churn', kind: 'validation', threshold: 0.0001, windowSeconds: 60 },
+        ctx,
+      );
+      // The last minute holds the shifted rows: drift fires; no request has failed validation yet.
+      const fired = await h.engine.alerts.check();
+      assert.deepEqual(
+        fired.map((a) => [a.rule, a.status]),
+        [['inputs-drift', 'firing']],
+      );
+      assert.match(fired[0]!.message, /2 of 4 features drifted/);
+      assert.deepEqual(fired[0]!.webhook, { status: 'delivered (204)', attempts: 2 });
+      // Still drifting: nothing new is sent.
+      assert.deepEqual(await h.engine.alerts.check(), []);
+      assert.equal(received.length, 1);
+      // One failed request beside 3,000 rows served in the last minute: above 0.01%, the other rule trips.
+      await assert.rejects(api['models.predict']({ name: 'churn', rows: [{ x1: 'not a number' }] }, ctx));
+      assert.deepEqual(
+        (await h.engine.alerts.check()).map((a) => [a.rule, a.status]),
+        [['bad-input', 'firing']],
+      );
+      // Clean traffic again: judged over a minute that holds only it, the drift episode ends, and that is sent once.
+      const calm = new Date();
+      const { rows } = records(syntheticCsv('binary', 1500, 23));
+      for (let i = 0; i < rows.length; i += 500)
+        await api['models.predict']({ name: 'churn', rows: rows.slice(i, i + 500) }, ctx);
+      const resolved = await h.engine.alerts.check(new Date(calm.getTime() + 60_000));
+      assert.deepEqual(resolved.map((a) => [a.rule, a.status]).sort(), [
+        ['bad-input', 'resolved'],
+        ['inputs-drift', 'resolved'],
+      ]);
+      assert.deepEqual(
+        received.map((r) => [r.rule, r.status]),
+        [
+          ['inputs-drift', 'firing'],
+          ['inputs-drift', 'resolved'],
+        ],
+      );
+      const all = await api['alerts.list']({}, ctx);
+      assert.equal(all.length, 2);
+      assert.deepEqual(await api['alerts.list']({ firing: true }, ctx), []);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   it('joins late labels by id over HTTP, and reports ids it does not know', async (t) => {
