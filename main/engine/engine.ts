@@ -67,7 +67,7 @@ export class Engine {
     this.datasets = new DatasetStore(this.db, this.blobs);
     this.registry = new ModelRegistry(this.db, this.blobs);
     this.predictors = new PredictorCache(this.registry);
-    this.predictionLog = new PredictionLog(this.db);
+    this.predictionLog = new PredictionLog(join(dataDir, 'hearth.db'), this.db);
     this.alerts = new AlertEngine(this);
     // A followed model is loaded into the serving cache before its alias moves: no request waits on the swap.
     this.sync = new SyncAgent(
@@ -141,7 +141,7 @@ export class Engine {
   }
 
   close(): void {
-    this.predictionLog.flush();
+    this.predictionLog.close();
     this.db.close();
   }
 }

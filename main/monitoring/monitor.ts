@@ -22,7 +22,7 @@ export async function driftReport(
       'VALIDATION_FAILED',
       `${name} v${version} was pulled from ${info.origin.url}: its training data (${info.dataset.name} v${info.dataset.version}) is not on this box to compare with`,
     );
-  const logged = engine.predictionLog.rows(name, {
+  const logged = await engine.predictionLog.rows(name, {
     version,
     ...(options.since === undefined ? {} : { since: options.since }),
     ...(options.until === undefined ? {} : { until: options.until }),

@@ -78,7 +78,7 @@ export async function monitorReport(
   const predictor = await engine.predictors.get(name, version);
   const classes = predictor.stored.classes ?? [];
   const windowMs = (options.windowSeconds ?? 3600) * 1000;
-  const logged = engine.predictionLog.rows(name, {
+  const logged = await engine.predictionLog.rows(name, {
     version,
     ...(options.since === undefined ? {} : { since: options.since }),
     ...(options.until === undefined ? {} : { until: options.until }),

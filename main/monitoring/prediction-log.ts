@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import type { Prediction } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import { nowIso, type Db } from '../store/database.js';
@@ -16,25 +17,43 @@ export interface LoggedPrediction {
 }
 
 /**
- * The prediction log. Serving must not wait on the disk, so rows are buffered and written in one transaction every
- * `flushMs` (or every 1,000 rows): a crash loses at most that much of a log that is sampled anyway, never a
- * prediction. Every served row gets an id, returned to the caller, so its label can be joined when it arrives.
+ * The prediction log. Serving must not wait on the disk: rows are buffered and handed every `flushMs` (or every 500
+ * rows) to a writer thread with its own connection (workers/log-writer.ts), so neither inserts nor WAL checkpoints
+ * run on the thread that answers requests. Every served row gets an id, returned to the caller, so its label can be
+ * joined when it arrives. Reads flush first and wait for the writer, so they see every row served before them.
  */
 export class PredictionLog {
   private buffer: unknown[][] = [];
   private timer: NodeJS.Timeout | null = null;
-  private readonly insert;
+  private readonly writer: Worker;
+  /** Set by the writer when it has closed its connection: what close() waits on. */
+  private readonly done = new Int32Array(new SharedArrayBuffer(4));
+  private sent = 0;
+  private committed = 0;
+  private readonly waiters: { target: number; resolve: () => void }[] = [];
 
   constructor(
+    file: string,
     private readonly db: Db,
     /** The share of rows logged (HEARTH_LOG_SAMPLE, 1 by default: an appliance's traffic fits). */
     readonly sampleRate = Number(process.env.HEARTH_LOG_SAMPLE ?? 1),
-    private readonly flushMs = 250,
+    private readonly flushMs = 50,
   ) {
-    this.insert = db.prepare(
-      `INSERT INTO prediction_log (id, model_id, version, at, latency_us, inputs_json, prediction_json)
-       SELECT ?, id, ?, ?, ?, ?, ? FROM models WHERE name = ?`,
-    );
+    this.writer = new Worker(new URL('../../workers/log-writer.js', import.meta.url), {
+      workerData: { file, done: this.done.buffer },
+    });
+    this.writer.on('message', (message: { committed: number }) => {
+      this.committed = message.committed;
+      this.wake();
+    });
+    this.writer.on('error', (error) => {
+      // A writer that dies loses what it held; reads must not wait for it forever.
+      process.stderr.write(`${JSON.stringify({ level: 'error', event: 'prediction-log', message: error.message })}\n`);
+      this.committed = Number.POSITIVE_INFINITY;
+      this.wake();
+    });
+    // The writer must not keep a finished CLI command alive; close() still waits for it.
+    this.writer.unref();
   }
 
   /** Logs a sample of the rows of one request; returns an id for every row. */
@@ -69,7 +88,7 @@ export class PredictionLog {
         'value' in p ? { value: p.value } : { label: p.label, probability: p.probabilities[p.label] ?? Number.NaN };
       this.buffer.push([id, version, at, Math.round(latencyUs), JSON.stringify(inputs), JSON.stringify(prediction), model]);
     }
-    if (this.buffer.length >= 1000) this.flush();
+    if (this.buffer.length >= 500) this.flush();
     else if (this.buffer.length > 0 && this.timer === null) {
       this.timer = setTimeout(() => this.flush(), this.flushMs);
       this.timer.unref();
@@ -77,20 +96,48 @@ export class PredictionLog {
     return ids;
   }
 
+  private wake(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.waiters[i]!.target <= this.committed) this.waiters.splice(i, 1)[0]!.resolve();
+    }
+  }
+
+  /** Hands buffered rows to the writer now. */
   flush(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     if (this.buffer.length === 0) return;
-    const rows = this.buffer;
+    this.writer.postMessage({ rows: this.buffer });
     this.buffer = [];
-    this.db.transaction(() => {
-      for (const row of rows) this.insert.run(...row);
-    })();
+    this.sent++;
+  }
+
+  /** Flushes and waits until the writer has committed everything handed to it. */
+  private async settle(): Promise<void> {
+    this.flush();
+    if (this.committed >= this.sent) return;
+    // Held while waiting, so a CLI command that reads the log does not exit under it.
+    this.writer.ref();
+    try {
+      await new Promise<void>((resolve) => this.waiters.push({ target: this.sent, resolve }));
+    } finally {
+      if (this.waiters.length === 0) this.writer.unref();
+    }
+  }
+
+  /** Writes what is buffered and stops the writer, waiting (at most 10 s) for it to commit. */
+  close(): void {
+    this.flush();
+    this.writer.postMessage({ close: true });
+    Atomics.wait(this.done, 0, 0, 10_000);
   }
 
   /** Joins late labels to logged predictions by id; returns how many matched and the ids that did not. */
-  feedback(model: string, labels: { id: string; label: string | number }[]): { matched: number; unknown: string[] } {
-    this.flush();
+  async feedback(
+    model: string,
+    labels: { id: string; label: string | number }[],
+  ): Promise<{ matched: number; unknown: string[] }> {
+    await this.settle();
     const update = this.db.prepare(
       `UPDATE prediction_log SET label = ?, labelled_at = ?
         WHERE id = ? AND model_id = (SELECT id FROM models WHERE name = ?)`,
@@ -104,8 +151,11 @@ export class PredictionLog {
   }
 
   /** Logged predictions of a model (one version, or all), oldest first, in [since, until). */
-  rows(model: string, options: { version?: number; since?: string; until?: string; limit?: number } = {}): LoggedPrediction[] {
-    this.flush();
+  async rows(
+    model: string,
+    options: { version?: number; since?: string; until?: string; limit?: number } = {},
+  ): Promise<LoggedPrediction[]> {
+    await this.settle();
     const found = this.db.prepare('SELECT id FROM models WHERE name = ?').get(model) as { id: number } | undefined;
     if (found === undefined) throw new HearthError('NOT_FOUND', `no model named "${model}"`);
     const rows = this.db

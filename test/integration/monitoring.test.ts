@@ -51,7 +51,7 @@ describe('prediction log, late labels and drift', () => {
     }
     firstLabels = labels;
     assert.equal(new Set(firstIds).size, 1500);
-    const logged = h.engine.predictionLog.rows('churn');
+    const logged = await h.engine.predictionLog.rows('churn');
     assert.equal(logged.length, 1500);
     assert.deepEqual(Object.keys(logged[0]!.inputs).sort(), ['colour', 'flag', 'x1', 'x2']);
     const report = await api['models.drift']({ name: 'churn' }, ctx);
@@ -194,7 +194,7 @@ describe('prediction log, late labels and drift', () => {
       labels: [...firstIds.slice(1, 1000).map((id, i) => ({ id, label: firstLabels[i + 1] })), { id: unknownId, label: 'good' }],
     });
     assert.deepEqual(await many.json(), { matched: 999, unknown: [unknownId] });
-    const labelled = h.engine.predictionLog.rows('churn').filter((r) => r.label !== null);
+    const labelled = (await h.engine.predictionLog.rows('churn')).filter((r) => r.label !== null);
     assert.equal(labelled.length, 1000);
     assert.equal(labelled[0]!.label, firstLabels[0]);
     // Live performance: the realised metrics on the labelled rows, and the estimate from confidence beside them.
@@ -202,7 +202,7 @@ describe('prediction log, late labels and drift', () => {
     assert.equal(report.windows.length, 1);
     const [w] = report.windows;
     assert.deepEqual([w!.rows, w!.labelled], [1500, 1000]);
-    const labelledRows = h.engine.predictionLog.rows('churn', { until: shiftStart }).filter((r) => r.label !== null);
+    const labelledRows = (await h.engine.predictionLog.rows('churn', { until: shiftStart })).filter((r) => r.label !== null);
     const correct = labelledRows.filter((r) => 'label' in r.prediction && r.prediction.label === r.label).length;
     assert.equal(w!.realised!.accuracy, correct / 1000);
     assert.ok(w!.latencyMs.p99 >= w!.latencyMs.p50 && w!.latencyMs.p50 > 0);

@@ -1,0 +1,37 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+
+/**
+ * Writes the prediction log on its own thread and connection, so neither the inserts nor SQLite's WAL checkpoints
+ * (which copy pages and fsync) ever hold up a prediction. Each batch is one transaction, acknowledged with the count
+ * committed so far; `done` is set once the connection is closed, which the engine's close waits on.
+ */
+const { file, done } = workerData as { file: string; done: SharedArrayBuffer };
+const closed = new Int32Array(done);
+let committed = 0;
+const db = new Database(file);
+db.pragma('journal_mode = WAL');
+// The log is sampled telemetry: a power cut may cost its last moments, never a prediction or the store's integrity.
+db.pragma('synchronous = NORMAL');
+db.pragma('busy_timeout = 5000');
+const insert = db.prepare(
+  `INSERT INTO prediction_log (id, model_id, version, at, latency_us, inputs_json, prediction_json)
+   SELECT ?, id, ?, ?, ?, ?, ? FROM models WHERE name = ?`,
+);
+const write = db.transaction((rows: unknown[][]) => {
+  for (const row of rows) insert.run(...row);
+});
+
+parentPort!.on('message', (message: { rows: unknown[][] } | { close: true }) => {
+  if ('close' in message) {
+    db.close();
+    Atomics.store(closed, 0, 1);
+    Atomics.notify(closed, 0);
+    return;
+  }
+  try {
+    write(message.rows);
+  } finally {
+    parentPort!.postMessage({ committed: ++committed });
+  }
+});
