@@ -1,6 +1,6 @@
 import type { ColumnDrift, DatasetDrift, DriftTest } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
-import { chiSquareSf, jensenShannon, ksTwoSample, normalCdf, psi, std, wasserstein } from './stats.js';
+import { chiSquareSf, jensenShannon, ksTwoSample, normalCdf, psi, sortFloat64, std, wasserstein } from './stats.js';
 
 /**
  * Drift of one column between a reference sample (the model's training data) and a current one (what it served),
@@ -41,7 +41,7 @@ function present(values: Float64Array): Float64Array {
   const out = new Float64Array(n);
   let k = 0;
   for (const v of values) if (!Number.isNaN(v)) out[k++] = v;
-  return out.sort();
+  return sortFloat64(out);
 }
 
 function distinctCount(sorted: Float64Array, limit: number): number {
@@ -118,22 +118,9 @@ function zTest(reference: string[], current: string[]): { statistic: number; pVa
 }
 
 export function columnDrift(column: DriftColumn, override: { test?: DriftTest; threshold?: number } = {}): ColumnDrift {
-  let numeric: { reference: Float64Array; current: Float64Array } | null = null;
-  let categorical: { reference: string[]; current: string[] };
-  if (column.kind === 'numeric') {
-    numeric = { reference: present(column.reference), current: present(column.current) };
-    categorical = {
-      reference: Array.from(numeric.reference, (v) => String(v)),
-      current: Array.from(numeric.current, (v) => String(v)),
-    };
-  } else {
-    categorical = {
-      reference: column.reference.filter((v): v is string => v !== null),
-      current: column.current.filter((v): v is string => v !== null),
-    };
-  }
-  const referenceRows = categorical.reference.length;
-  const currentRows = categorical.current.length;
+  const numeric = column.kind === 'numeric' ? { reference: present(column.reference), current: present(column.current) } : null;
+  const referenceRows = numeric?.reference.length ?? column.reference.filter((v) => v !== null).length;
+  const currentRows = numeric?.current.length ?? column.current.filter((v) => v !== null).length;
   if (referenceRows === 0 || currentRows === 0)
     throw new HearthError(
       'VALIDATION_FAILED',
@@ -141,18 +128,35 @@ export function columnDrift(column: DriftColumn, override: { test?: DriftTest; t
     );
   // A numeric column with five or fewer distinct values is compared as categories, as Evidently does.
   const treatAsNumeric = numeric !== null && distinctCount(numeric.reference, 5) > 5;
+  // Categories are built only when they are compared: turning a million numbers into strings is not free.
+  let categories: { reference: string[]; current: string[] } | null = null;
+  const categorical = (): { reference: string[]; current: string[] } =>
+    (categories ??=
+      numeric !== null
+        ? { reference: Array.from(numeric.reference, (v) => String(v)), current: Array.from(numeric.current, (v) => String(v)) }
+        : {
+            reference: (column.reference as (string | null)[]).filter((v): v is string => v !== null),
+            current: (column.current as (string | null)[]).filter((v): v is string => v !== null),
+          });
   const small = referenceRows <= 1000;
-  const distinct = new Set(categorical.reference).size;
   const test: DriftTest =
     override.test ??
-    (treatAsNumeric ? (small ? 'ks' : 'wasserstein') : small ? (distinct <= 2 ? 'z' : 'chisquare') : 'jensenshannon');
+    (treatAsNumeric
+      ? small
+        ? 'ks'
+        : 'wasserstein'
+      : small
+        ? new Set(categorical().reference).size <= 2
+          ? 'z'
+          : 'chisquare'
+        : 'jensenshannon');
   if ((test === 'ks' || test === 'wasserstein') && numeric === null)
     throw new HearthError('VALIDATION_FAILED', `${test} compares numbers; "${column.name}" is categorical`);
   const threshold = override.threshold ?? defaultThresholds[test];
   const distribution =
     numeric !== null && treatAsNumeric
       ? histogramShares(numeric.reference, numeric.current)
-      : categoryShares(categorical.reference, categorical.current);
+      : categoryShares(categorical().reference, categorical().current);
   let statistic: number;
   let pValue: number | null = null;
   switch (test) {
@@ -166,13 +170,13 @@ export function columnDrift(column: DriftColumn, override: { test?: DriftTest; t
       statistic = wasserstein(numeric!.reference, numeric!.current) / Math.max(std(numeric!.reference), 0.001);
       break;
     case 'chisquare': {
-      const r = chiSquare(categorical.reference, categorical.current);
+      const r = chiSquare(categorical().reference, categorical().current);
       statistic = r.statistic;
       pValue = r.pValue;
       break;
     }
     case 'z': {
-      const r = zTest(categorical.reference, categorical.current);
+      const r = zTest(categorical().reference, categorical().current);
       statistic = r.statistic;
       pValue = r.pValue;
       break;

@@ -1,4 +1,4 @@
-// `npm run bench [-- ingest|predict|gbdt|mlp|automl|sync]`: benchmarks with their peers measured in the same run; one JSON line each.
+// `npm run bench [-- ingest|predict|gbdt|mlp|automl|sync|drift]`: benchmarks with their peers measured in the same run; one JSON line each.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Engine } from '../../main/engine/engine.js';
 import { startJsonChild } from '../helpers.js';
 import { OciClient } from '../../main/sync/oci-client.js';
+import { datasetDrift, type DriftColumn } from '../../main/monitoring/drift.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const sharedBench = join(root, '..', 'shared', 'bench');
@@ -444,3 +445,60 @@ async function benchSync(): Promise<void> {
 }
 
 if (all || which.has('sync')) await benchSync();
+
+/**
+ * Drift over a 1M-row window (goal: under 1 s): four numeric and two categorical columns, 1M reference rows against
+ * 1M current ones (two columns shifted), beside SciPy computing the same statistics on the same bytes.
+ */
+async function benchDrift(): Promise<void> {
+  const rows = 1_000_000;
+  const dir = mkdtempSync(join(tmpdir(), 'hearth-bench-drift-'));
+  try {
+    let state = 12345;
+    const random = (): number => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+    const gaussian = (): number => Math.sqrt(-2 * Math.log(Math.max(random(), 1e-12))) * Math.cos(2 * Math.PI * random());
+    const columns: DriftColumn[] = [];
+    for (let j = 0; j < 4; j++) {
+      const reference = Float64Array.from({ length: rows }, () => gaussian() * (j + 1));
+      const current = Float64Array.from({ length: rows }, () => gaussian() * (j + 1) + (j === 0 ? 0.3 : 0));
+      writeFileSync(join(dir, `ref_n${j}.f64`), Buffer.from(reference.buffer));
+      writeFileSync(join(dir, `cur_n${j}.f64`), Buffer.from(current.buffer));
+      columns.push({ name: `n${j}`, kind: 'numeric', reference, current });
+    }
+    for (let j = 0; j < 2; j++) {
+      const reference = Uint8Array.from({ length: rows }, () => Math.floor(random() * 8));
+      const current = Uint8Array.from({ length: rows }, () => (j === 0 && random() < 0.2 ? 0 : Math.floor(random() * 8)));
+      writeFileSync(join(dir, `ref_c${j}.u8`), reference);
+      writeFileSync(join(dir, `cur_c${j}.u8`), current);
+      const names = Array.from({ length: 8 }, (_, k) => `level-${k}`);
+      columns.push({
+        name: `c${j}`,
+        kind: 'categorical',
+        reference: Array.from(reference, (v) => names[v]!),
+        current: Array.from(current, (v) => names[v]!),
+      });
+    }
+    const t = performance.now();
+    const report = datasetDrift(columns);
+    const seconds = (performance.now() - t) / 1000;
+    emit({
+      bench: 'drift',
+      tool: 'hearth',
+      rows,
+      columns: columns.length,
+      seconds: round(seconds),
+      drifted: report.columns.filter((c) => c.drifted).map((c) => c.column),
+      values: report.columns.map((c) => round(c.statistic, 6)),
+    });
+    const peer = childJson(python, [join(root, 'test', 'bench', 'drift_peer.py'), dir, '4', '2']);
+    emit(peer);
+    emit({ bench: 'drift', goal: 'hearth < 1 s for a 1M-row window', ratio_vs_scipy: round(seconds / Number(peer.seconds), 2) });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (all || which.has('drift')) await benchDrift();
