@@ -12,6 +12,8 @@ import { resolveDataDir } from '../engine/data-dir.js';
 import { Engine } from '../engine/engine.js';
 import { parseRef, predictFile } from '../serving/batch.js';
 import { cellValue } from '../data/frame.js';
+import { MqttStream } from '../streams/mqtt-stream.js';
+import { join } from 'node:path';
 import { readCsv } from '../data/csv.js';
 import { createClient, type Client } from '../contracts/client.js';
 import { Output, formatMetrics } from './output.js';
@@ -52,6 +54,8 @@ Commands:
        | add NAME --model M --kind drift|metric|latency|error-rate|validation --threshold X [--window SECONDS]
              [--metric roc_auc --source realised|estimated] [--webhook URL]
                                       alert rules checked every minute by the server; an alert fires once per episode
+  stream --mqtt mqtt://HOST:PORT --in TOPIC --out TOPIC --model NAME [--client-id ID]
+         [--window FIELD:SECONDS[:sliding],…]   JSON rows in, predictions out, at least once, until stopped
   drift --model NAME[@V] [--since ISO] [--until ISO]
                                       drift of inputs and predictions: training data against served rows
   models list | promote NAME VERSION | rollback NAME | report NAME[@V] [--out FILE]
@@ -126,6 +130,9 @@ const options = {
   alias: { type: 'string' },
   since: { type: 'string' },
   window: { type: 'string' },
+  mqtt: { type: 'string' },
+  in: { type: 'string' },
+  'client-id': { type: 'string' },
   kind: { type: 'string' },
   source: { type: 'string' },
   webhook: { type: 'string' },
@@ -205,6 +212,22 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
   // alert rules are checked every minute.
   engine.sync.start();
   engine.alerts.start();
+  // MQTT pipelines from the config file; one that cannot reach its broker now keeps trying without holding the rest.
+  const streams = (engine.config?.streams ?? []).map(
+    (st) =>
+      new MqttStream(handlers, join(engine.dataDir, 'hearth.db'), {
+        url: st.mqtt,
+        inTopic: st.in,
+        outTopic: st.out,
+        model: st.model,
+        ...(st.clientId === undefined ? {} : { clientId: st.clientId }),
+        ...(st.windows === undefined ? {} : { windows: st.windows }),
+      }),
+  );
+  for (const st of streams)
+    st.start().catch((error: unknown) =>
+      process.stderr.write(`stream ${st.options.inTopic}: ${error instanceof Error ? error.message : String(error)}\n`),
+    );
   const consoleUrl = auth.generatedToken === undefined ? `${server.url}/` : `${server.url}/#token=${auth.generatedToken}`;
   out.result({ url: server.url, console: consoleUrl, dataDir: engine.dataDir, tokenSource: auth.source }, () =>
     [
@@ -223,6 +246,7 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
         .close()
         .then(() => engine.sync.stop())
         .then(() => engine.alerts.stop())
+        .then(() => Promise.all(streams.map((st) => st.stop().catch(() => undefined))))
         .then(() => {
           engine.close();
           resolve();
@@ -262,6 +286,7 @@ async function run(argv: string[]): Promise<number> {
     'feedback',
     'monitor',
     'alerts',
+    'stream',
     'drift',
     'sync',
     'token',
@@ -564,6 +589,47 @@ async function run(argv: string[]): Promise<number> {
           return 0;
         }
         throw new UsageError('alerts takes list, rules, check, add or remove');
+      }
+      case 'stream': {
+        const windows = (flags.window ?? '')
+          .split(',')
+          .filter((w) => w !== '')
+          .map((w) => {
+            const [field, seconds, kind] = w.split(':');
+            if (
+              field === undefined ||
+              !(Number(seconds) > 0) ||
+              (kind !== undefined && kind !== 'sliding' && kind !== 'tumbling')
+            )
+              throw new UsageError(`--window takes FIELD:SECONDS[:sliding|tumbling], not "${w}"`);
+            return { field, seconds: Number(seconds), kind: kind === 'sliding' ? ('sliding' as const) : ('tumbling' as const) };
+          });
+        const stream = new MqttStream(handlers, join(engine.dataDir, 'hearth.db'), {
+          url: required(flags, 'mqtt'),
+          inTopic: required(flags, 'in'),
+          outTopic: required(flags, 'out'),
+          model: required(flags, 'model'),
+          ...(flags['client-id'] === undefined ? {} : { clientId: flags['client-id'] }),
+          ...(windows.length === 0 ? {} : { windows }),
+        });
+        await stream.start();
+        process.stderr.write(
+          `streaming ${stream.options.inTopic} → ${stream.options.model} → ${stream.options.outTopic} (Ctrl-C stops)\n`,
+        );
+        const report = setInterval(() => {
+          const st = stream.stats;
+          process.stderr.write(
+            `\r${st.received} received, ${st.predicted} predicted, ${st.rejected} rejected, ${st.connected ? 'connected' : `reconnecting (${st.lastError ?? ''})`}   `,
+          );
+        }, 1000);
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        clearInterval(report);
+        await stream.stop();
+        out.result(stream.stats, () => `\nstopped: ${stream.stats.predicted} predicted, ${stream.stats.rejected} rejected`);
+        return 0;
       }
       case 'monitor': {
         const { name, version } = parseRef(required(flags, 'model'));

@@ -37,6 +37,27 @@ const configSchema = z
           .strict(),
       )
       .default([]),
+    /** MQTT pipelines the server runs: JSON rows in, predictions out (see main/streams/mqtt-stream.ts). */
+    streams: z
+      .array(
+        z
+          .object({
+            mqtt: z.string().regex(/^mqtts?:\/\//, 'mqtt://HOST:PORT'),
+            in: z.string().min(1),
+            out: z.string().min(1),
+            model: z.string().min(1).max(128),
+            clientId: z.string().min(1).max(128).optional(),
+            windows: z
+              .array(
+                z
+                  .object({ field: z.string().min(1), seconds: z.number().positive(), kind: z.enum(['tumbling', 'sliding']) })
+                  .strict(),
+              )
+              .optional(),
+          })
+          .strict(),
+      )
+      .default([]),
   })
   .strict();
 

@@ -18,7 +18,7 @@ import { Trainer } from '../training/trainer.js';
 import { PredictionLog } from '../monitoring/prediction-log.js';
 import { ServingMetrics } from '../monitoring/serving-metrics.js';
 import { AlertEngine } from '../monitoring/alerts.js';
-import { applyConfigFile } from './config.js';
+import { applyConfigFile, type HearthConfig } from './config.js';
 import { hearthVersion } from './version.js';
 
 /** Typed engine events; every host forwards them to its clients. */
@@ -55,6 +55,8 @@ export class Engine {
   readonly predictionLog: PredictionLog;
   readonly servingMetrics = new ServingMetrics();
   readonly alerts: AlertEngine;
+  /** The config file's contents, when there is one (streams are started by the server from it). */
+  readonly config: HearthConfig | null = null;
   private readonly uploadsDir: string;
 
   private constructor(readonly dataDir: string) {
@@ -93,7 +95,7 @@ export class Engine {
     );
     this.runs = new Runs(this.trainer, this.registry);
     try {
-      applyConfigFile(dataDir, this.sync);
+      this.config = applyConfigFile(dataDir, this.sync);
     } catch (error) {
       this.db.close();
       throw error;

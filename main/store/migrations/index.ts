@@ -4,6 +4,7 @@ import { sql as m0003 } from './0003-remote-credentials.js';
 import { sql as m0004 } from './0004-pull-follow-metrics.js';
 import { sql as m0005 } from './0005-prediction-log.js';
 import { sql as m0006 } from './0006-alerts.js';
+import { sql as m0007 } from './0007-stream-inbox.js';
 
 /** Every migration, in order. Append only: ids are 1, 2, 3, … with no gaps. */
 export const migrations: readonly { id: number; name: string; sql: string }[] = [
@@ -13,4 +14,5 @@ export const migrations: readonly { id: number; name: string; sql: string }[] = 
   { id: 4, name: 'pull-follow-metrics', sql: m0004 },
   { id: 5, name: 'prediction-log', sql: m0005 },
   { id: 6, name: 'alerts', sql: m0006 },
+  { id: 7, name: 'stream-inbox', sql: m0007 },
 ];

@@ -1,0 +1,305 @@
+import Database from 'better-sqlite3';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { Handlers } from '../api/handlers.js';
+import { HearthError } from '../contracts/errors.js';
+
+export interface StreamOptions {
+  /** mqtt://HOST:PORT (mqtts:// for TLS) */
+  url: string;
+  inTopic: string;
+  outTopic: string;
+  model: string;
+  version?: number;
+  /** Keeps the broker session (and messages queued while away) across restarts: clean: false under this id. */
+  clientId?: string;
+  username?: string;
+  password?: string;
+  /**
+   * Window features added to each row before it is predicted: the mean of `field` over the last `seconds`
+   * (sliding), or since the current window began (tumbling), as `<field>_mean_<seconds>s`.
+   */
+  windows?: { field: string; seconds: number; kind: 'tumbling' | 'sliding' }[];
+  /** How long to gather messages into one prediction batch. */
+  batchMs?: number;
+}
+
+export interface StreamStats {
+  received: number;
+  predicted: number;
+  rejected: number;
+  connected: boolean;
+  reconnects: number;
+  lastError: string | null;
+}
+
+type Row = Record<string, string | number | boolean | null>;
+
+interface Pending {
+  seq: number;
+  id: string;
+  row: Row;
+}
+
+/**
+ * A stream from an MQTT topic through a model to another topic, at least once. mqtt.js acknowledges a QoS 1
+ * message as soon as its handler returns, and it handles one incoming packet at a time, so holding the
+ * acknowledgement until the answer is out would stall the connection. Instead each message is written to a SQLite
+ * inbox in the handler, before the acknowledgement leaves, and deleted only when its answer (or its rejection) has
+ * been acknowledged by the broker; after a crash the inbox is replayed. Messages are JSON rows (`{...features}`, or
+ * `{"id": …, "row": {...}}`), predicted in batches; answers go to `outTopic` as `{id, model, version, prediction}`,
+ * rejections to `<outTopic>/rejected` with the reason. mqtt.js reconnects with backoff and re-sends unacknowledged
+ * answers; with a persistent session (`clientId`) the broker keeps the subscription and queues messages meanwhile.
+ */
+export class MqttStream {
+  readonly stats: StreamStats = { received: 0, predicted: 0, rejected: 0, connected: false, reconnects: 0, lastError: null };
+  private client: MqttClient | null = null;
+  private pending: Pending[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private readonly windowState = new Map<string, { at: number; value: number }[]>();
+  private draining: Promise<void> = Promise.resolve();
+  private readonly inbox: Database.Database;
+  private readonly name: string;
+  private answered: number[] = [];
+  private forgetTimer: NodeJS.Timeout | null = null;
+  private generation = 0;
+  private stopping = false;
+  private backoffMs = 250;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly handlers: Handlers,
+    databaseFile: string,
+    readonly options: StreamOptions,
+  ) {
+    this.name = `${options.model}:${options.inTopic}`;
+    this.inbox = new Database(databaseFile);
+    this.inbox.pragma('journal_mode = WAL');
+    // A crashed process loses nothing with NORMAL in WAL mode; only a power cut can cost the last moments.
+    this.inbox.pragma('synchronous = NORMAL');
+    this.inbox.pragma('busy_timeout = 5000');
+    if (!/^mqtts?:\/\//.test(options.url))
+      throw new HearthError('VALIDATION_FAILED', `a stream's broker is mqtt://HOST:PORT, not "${options.url}"`);
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new HearthError('UNAVAILABLE', `no MQTT broker answered at ${this.options.url}`)),
+        10_000,
+      );
+      this.connectClient(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * One connection. mqtt.js can reconnect by itself, but its offline queue and outgoing store stalled in the
+   * broker-restart test; the inbox already holds everything not yet answered, so a fresh client per connection
+   * that replays the inbox is both simpler and at least once.
+   */
+  private connectClient(onFirstConnect?: () => void): void {
+    const generation = ++this.generation;
+    const client = connect(this.options.url, {
+      clientId: this.options.clientId ?? `hearth-${this.options.model}-${process.pid}`,
+      clean: this.options.clientId === undefined,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+      protocolVersion: 4,
+      ...(this.options.username === undefined ? {} : { username: this.options.username }),
+      ...(this.options.password === undefined ? {} : { password: this.options.password }),
+    } satisfies IClientOptions);
+    this.client = client;
+    const keep = this.inbox.prepare('INSERT INTO stream_inbox (stream, payload, received_at) VALUES (?, ?, ?)');
+    // Synchronous on purpose: the row is in the inbox before mqtt.js sends the acknowledgement.
+    client.on('message', (_topic, payload) => {
+      const seq = Number(keep.run(this.name, payload, new Date().toISOString()).lastInsertRowid);
+      this.receive(seq, payload);
+    });
+    client.on('connect', () => {
+      this.stats.connected = true;
+      this.backoffMs = 250;
+      client.subscribe(this.options.inTopic, { qos: 1 });
+      // Everything taken from the broker but not answered (by a previous run, or on a connection that dropped).
+      const done = new Set(this.answered);
+      const left = this.inbox.prepare('SELECT seq, payload FROM stream_inbox WHERE stream = ? ORDER BY seq').all(this.name) as {
+        seq: number;
+        payload: Buffer;
+      }[];
+      for (const m of left) if (!done.has(m.seq)) this.receive(m.seq, m.payload);
+      onFirstConnect?.();
+      onFirstConnect = undefined;
+    });
+    client.on('error', (error) => (this.stats.lastError = error.message));
+    client.on('close', () => {
+      if (generation !== this.generation) return;
+      this.stats.connected = false;
+      // What was gathered on this connection is in the inbox: it is replayed on the next one, not sent twice now.
+      this.pending = [];
+      if (this.stopping) return;
+      client.end(true);
+      this.stats.reconnects++;
+      this.reconnectTimer = setTimeout(() => this.connectClient(), this.backoffMs);
+      this.backoffMs = Math.min(5000, this.backoffMs * 2);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    await this.drain();
+    await this.client?.endAsync();
+    this.client = null;
+    this.forget();
+    this.inbox.close();
+  }
+
+  /** Messages received but not yet answered (what a crash now would replay). */
+  get backlog(): number {
+    return (this.inbox.prepare('SELECT COUNT(*) AS n FROM stream_inbox WHERE stream = ?').get(this.name) as { n: number }).n;
+  }
+
+  private receive(seq: number, payload: Buffer): void {
+    this.stats.received++;
+    const id = `${this.name}#${seq}`;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(payload.toString('utf8'));
+    } catch {
+      this.reject({ seq, id, row: {} }, 'not JSON');
+      return;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      this.reject({ seq, id, row: {} }, 'a message is one JSON object (a row, or {"id": …, "row": {…}})');
+      return;
+    }
+    const message = parsed as Record<string, unknown>;
+    const wrapped = typeof message.row === 'object' && message.row !== null && !Array.isArray(message.row);
+    const row = (wrapped ? message.row : message) as Record<string, unknown>;
+    const messageId = wrapped && message.id !== undefined ? String(message.id) : id;
+    const nested = Object.entries(row).find(([, v]) => typeof v === 'object' && v !== null);
+    if (nested !== undefined) {
+      this.reject({ seq, id: messageId, row: {} }, `field "${nested[0]}" is not a number, string, boolean or null`);
+      return;
+    }
+    this.addWindows(row as Row);
+    this.pending.push({ seq, id: messageId, row: row as Row });
+    if (this.pending.length >= 512) void this.flush();
+    else if (this.timer === null) this.timer = setTimeout(() => void this.flush(), this.options.batchMs ?? 5);
+  }
+
+  /** Deletes answered messages from the inbox, in one transaction every 50 ms rather than one per message. */
+  private done(seq: number): void {
+    this.answered.push(seq);
+    if (this.forgetTimer === null) {
+      this.forgetTimer = setTimeout(() => this.forget(), 50);
+      this.forgetTimer.unref();
+    }
+  }
+
+  private forget(): void {
+    if (this.forgetTimer !== null) clearTimeout(this.forgetTimer);
+    this.forgetTimer = null;
+    const seqs = this.answered;
+    this.answered = [];
+    if (seqs.length === 0) return;
+    const remove = this.inbox.prepare('DELETE FROM stream_inbox WHERE seq = ?');
+    this.inbox.transaction(() => {
+      for (const seq of seqs) remove.run(seq);
+    })();
+  }
+
+  private addWindows(row: Row): void {
+    const now = Date.now();
+    for (const w of this.options.windows ?? []) {
+      const key = `${w.field}:${w.seconds}:${w.kind}`;
+      let values = this.windowState.get(key) ?? [];
+      const v = Number(row[w.field]);
+      values =
+        w.kind === 'sliding'
+          ? values.filter((x) => x.at > now - w.seconds * 1000)
+          : values.length > 0 && Math.floor(values[0]!.at / (w.seconds * 1000)) !== Math.floor(now / (w.seconds * 1000))
+            ? []
+            : values;
+      if (row[w.field] !== null && row[w.field] !== undefined && Number.isFinite(v)) values.push({ at: now, value: v });
+      this.windowState.set(key, values);
+      row[`${w.field}_mean_${w.seconds}s`] = values.length === 0 ? null : values.reduce((s, x) => s + x.value, 0) / values.length;
+    }
+  }
+
+  private reject(item: Pending, reason: string): void {
+    this.stats.rejected++;
+    this.client?.publish(`${this.options.outTopic}/rejected`, JSON.stringify({ id: item.id, reason }), { qos: 1 }, (error) => {
+      if (error === undefined || error === null) this.done(item.seq);
+    });
+  }
+
+  private drain(): Promise<void> {
+    return this.flush().then(() => this.draining);
+  }
+
+  /** Predicts what has gathered, in one call, and publishes each answer; one bad row does not fail the others. */
+  private flush(): Promise<void> {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return this.draining;
+    this.draining = this.draining.then(() => this.predict(batch));
+    return this.draining;
+  }
+
+  private async predict(batch: Pending[]): Promise<void> {
+    const generation = this.generation;
+    const context = { transport: 'in-process' } as const;
+    const call = (rows: Pending[]) =>
+      this.handlers['models.predict'](
+        {
+          name: this.options.model,
+          rows: rows.map((p) => p.row),
+          ...(this.options.version === undefined ? {} : { version: this.options.version }),
+        },
+        context,
+      );
+    let results: { item: Pending; answer: Record<string, unknown> | null; error: string | null }[];
+    try {
+      const out = await call(batch);
+      results = batch.map((item, i) => ({
+        item,
+        answer: { id: item.id, model: out.model, version: out.version, prediction: { ...out.predictions[i], id: undefined } },
+        error: null,
+      }));
+    } catch {
+      // Some row is bad: predict one by one so only it is rejected.
+      results = [];
+      for (const item of batch) {
+        try {
+          const out = await call([item]);
+          results.push({
+            item,
+            answer: { id: item.id, model: out.model, version: out.version, prediction: { ...out.predictions[0], id: undefined } },
+            error: null,
+          });
+        } catch (e) {
+          results.push({ item, answer: null, error: e instanceof Error ? e.message : String(e) });
+        }
+      }
+    }
+    // The connection dropped meanwhile: these rows wait in the inbox and are replayed on the next one.
+    if (generation !== this.generation || this.client?.connected !== true) return;
+    for (const r of results) {
+      if (r.answer === null) {
+        this.reject(r.item, r.error ?? 'failed');
+        continue;
+      }
+      this.stats.predicted++;
+      this.client?.publish(this.options.outTopic, JSON.stringify(r.answer), { qos: 1 }, (error) => {
+        // Out of the inbox only once the broker has the answer; until then a crash replays it.
+        if (error === undefined || error === null) this.done(r.item.seq);
+      });
+    }
+  }
+}

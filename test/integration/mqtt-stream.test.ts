@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { createHandlers, type Handlers } from '../../main/api/handlers.js';
+import { Engine } from '../../main/engine/engine.js';
+import { MqttStream } from '../../main/streams/mqtt-stream.js';
+import { syntheticCsv, tempDir, withoutIds, writeFile } from '../helpers.js';
+import { brokerSkip as skip, startBroker } from './broker-harness.js';
+
+const ctx = { transport: 'in-process' } as const;
+
+async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function row(i: number): Record<string, string | number | boolean> {
+  return {
+    x1: Math.sin(i) * 2,
+    x2: 3 + Math.cos(i * 0.7) * 2,
+    colour: ['red', 'green', 'blue', 'amber'][i % 4]!,
+    flag: i % 3 === 0,
+  };
+}
+
+describe('MQTT stream through a model, against a real mosquitto', { skip }, () => {
+  const tmp = tempDir();
+  let engine: Engine;
+  let api: Handlers;
+  let broker: { child: ChildProcess; url: string; port: number };
+  let stream: MqttStream;
+  let publisher: MqttClient;
+  let listener: MqttClient;
+  const answers = new Map<string, { model: string; version: number; prediction: Record<string, unknown> }>();
+  const rejected: { id: string; reason: string }[] = [];
+
+  before(async () => {
+    engine = Engine.open(`${tmp.dir}/data`);
+    api = createHandlers(engine);
+    await engine.datasets.ingestCsv('churn', writeFile(tmp.dir, 'churn.csv', syntheticCsv('binary', 800)));
+    const job = engine.trainer.start({ dataset: 'churn', target: 'label', algorithm: 'gbdt', model: 'churn', seed: 1 });
+    assert.equal((await engine.trainer.wait(job.id)).status, 'succeeded');
+    broker = await startBroker(`${tmp.dir}/broker`);
+    stream = new MqttStream(api, `${tmp.dir}/data/hearth.db`, {
+      url: broker.url,
+      inTopic: 'plant/line1/in',
+      outTopic: 'plant/line1/out',
+      model: 'churn',
+      clientId: 'hearth-test-stream',
+      windows: [{ field: 'x1', seconds: 60, kind: 'sliding' }],
+    });
+    await stream.start();
+    listener = await connectAsync(broker.url, { clientId: 'test-listener', clean: false, reconnectPeriod: 200 });
+    listener.on('message', (topic, payload) => {
+      const message = JSON.parse(payload.toString()) as {
+        id: string;
+        reason: string;
+        model: string;
+        version: number;
+        prediction: Record<string, unknown>;
+      };
+      if (topic.endsWith('/rejected')) rejected.push(message);
+      else answers.set(message.id, message);
+    });
+    await listener.subscribeAsync(['plant/line1/out', 'plant/line1/out/rejected'], { qos: 1 });
+    publisher = await connectAsync(broker.url, { clientId: 'test-publisher', clean: false, reconnectPeriod: 200 });
+  });
+  after(async () => {
+    await stream?.stop().catch(() => undefined);
+    await publisher?.endAsync(true).catch(() => undefined);
+    await listener?.endAsync(true).catch(() => undefined);
+    broker?.child.kill();
+    engine?.close();
+    tmp.cleanup();
+  });
+
+  it('answers every message with the same prediction the API gives, and rejects bad ones with the reason', async () => {
+    for (let i = 0; i < 500; i++)
+      await publisher.publishAsync('plant/line1/in', JSON.stringify({ id: `m${i}`, row: row(i) }), { qos: 1 });
+    await publisher.publishAsync('plant/line1/in', 'not json', { qos: 1 });
+    await publisher.publishAsync('plant/line1/in', JSON.stringify({ id: 'bad', row: { x1: 'abc' } }), { qos: 1 });
+    await until(() => answers.size >= 500 && rejected.length >= 2, 'every answer');
+    const direct = await api['models.predict']({ name: 'churn', rows: [row(7), row(123)] }, ctx);
+    assert.deepEqual(
+      withoutIds([answers.get('m7')!.prediction, answers.get('m123')!.prediction] as never),
+      withoutIds(direct.predictions),
+    );
+    assert.equal(answers.get('m0')!.version, 1);
+    assert.deepEqual(
+      rejected.map((r) => r.reason).sort(),
+      ['"x1" must be a number'.length > 0 ? rejected.find((r) => r.id === 'bad')!.reason : '', 'not JSON'].sort(),
+    );
+    assert.match(rejected.find((r) => r.id === 'bad')!.reason, /x1.*must be a number/);
+    assert.equal(stream.stats.predicted, 500);
+  });
+
+  it('loses nothing at QoS 1 when the broker restarts mid-stream', async () => {
+    answers.clear();
+    const total = 3000;
+    let sent = 0;
+    const sending = (async () => {
+      for (; sent < total; sent++) {
+        // While the broker is down, publishAsync waits in mqtt.js's outgoing store and is sent on reconnect.
+        await publisher.publishAsync('plant/line1/in', JSON.stringify({ id: `r${sent}`, row: row(sent) }), { qos: 1 });
+      }
+    })();
+    await until(() => answers.size > 500, 'the stream to be under way');
+    broker.child.kill('SIGTERM');
+    await new Promise((resolve) => broker.child.once('exit', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    broker = await startBroker(`${tmp.dir}/broker`, broker.port);
+    await sending;
+    await until(
+      () => answers.size >= total,
+      `all ${total} answers (have ${answers.size}, sent ${sent}, stream received ${stream.stats.received}, predicted ${stream.stats.predicted}, backlog ${stream.backlog}, connected ${stream.stats.connected}, reconnects ${stream.stats.reconnects}, error ${stream.stats.lastError}, client ${String((stream as unknown as { client: { connected: boolean } }).client.connected)})`,
+      20_000,
+    );
+    for (let i = 0; i < total; i++) assert.ok(answers.has(`r${i}`), `r${i} lost`);
+    assert.ok(stream.stats.reconnects >= 1, 'the stream reconnected');
+  });
+});
