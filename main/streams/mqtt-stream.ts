@@ -179,7 +179,7 @@ export class MqttStream {
     const message = parsed as Record<string, unknown>;
     const wrapped = typeof message.row === 'object' && message.row !== null && !Array.isArray(message.row);
     const row = (wrapped ? message.row : message) as Record<string, unknown>;
-    const messageId = wrapped && message.id !== undefined ? String(message.id) : id;
+    const messageId = wrapped && (typeof message.id === 'string' || typeof message.id === 'number') ? String(message.id) : id;
     const nested = Object.entries(row).find(([, v]) => typeof v === 'object' && v !== null);
     if (nested !== undefined) {
       this.reject({ seq, id: messageId, row: {} }, `field "${nested[0]}" is not a number, string, boolean or null`);
