@@ -9,6 +9,11 @@ import { Engine } from '../../main/engine/engine.js';
 import { startJsonChild } from '../helpers.js';
 import { OciClient } from '../../main/sync/oci-client.js';
 import { datasetDrift, type DriftColumn } from '../../main/monitoring/drift.js';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { createHandlers } from '../../main/api/handlers.js';
+import { MqttStream } from '../../main/streams/mqtt-stream.js';
+import { startBroker } from '../integration/broker-harness.js';
+import { syntheticCsv } from '../helpers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const sharedBench = join(root, '..', 'shared', 'bench');
@@ -502,3 +507,78 @@ async function benchDrift(): Promise<void> {
 }
 
 if (all || which.has('drift')) await benchDrift();
+
+/**
+ * MQTT end to end at QoS 1 (goal: ≥ 10,000 messages/s sustained, none lost): 50,000 JSON rows published with up to
+ * 1,000 in flight, through the stream and a model, to a listener that counts distinct answers; beside a bare relay
+ * (subscribe, republish; no inbox, no model) on the same broker in the same run.
+ */
+async function benchMqtt(): Promise<void> {
+  const total = Number(process.env.HEARTH_BENCH_MESSAGES ?? 50_000);
+  const dir = mkdtempSync(join(tmpdir(), 'hearth-bench-mqtt-'));
+  const broker = await startBroker(join(dir, 'broker'));
+  const engine = Engine.open(join(dir, 'data'));
+  try {
+    writeFileSync(join(dir, 'churn.csv'), syntheticCsv('binary', 2000));
+    await engine.datasets.ingestCsv('churn', join(dir, 'churn.csv'));
+    const job = engine.trainer.start({ dataset: 'churn', target: 'label', algorithm: 'gbdt', model: 'churn', seed: 1 });
+    await engine.trainer.wait(job.id);
+    const run = async (tool: string, inTopic: string, outTopic: string): Promise<void> => {
+      const seen = new Set<string>();
+      const listener = await connectAsync(broker.url, { clientId: `bench-listener-${tool}`, clean: true });
+      let last = 0;
+      listener.on('message', (_t, payload) => {
+        seen.add((JSON.parse(payload.toString()) as { id: string }).id);
+        last = performance.now();
+      });
+      await listener.subscribeAsync(outTopic, { qos: 1 });
+      const publisher: MqttClient = await connectAsync(broker.url, { clientId: `bench-publisher-${tool}`, clean: true });
+      const started = performance.now();
+      let inFlight = 0;
+      for (let i = 0; i < total; i++) {
+        while (inFlight >= 1000) await new Promise((resolve) => setImmediate(resolve));
+        inFlight++;
+        const row = { x1: Math.sin(i), x2: 3 + Math.cos(i), colour: ['red', 'green', 'blue', 'amber'][i % 4], flag: i % 3 === 0 };
+        publisher.publish(inTopic, JSON.stringify({ id: `m${i}`, row }), { qos: 1 }, () => inFlight--);
+      }
+      const deadline = Date.now() + 120_000;
+      while (seen.size < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      const seconds = (last - started) / 1000;
+      emit({
+        bench: 'mqtt',
+        tool,
+        qos: 1,
+        messages: total,
+        answered: seen.size,
+        lost: total - seen.size,
+        seconds: round(seconds),
+        messages_per_s: Math.round(seen.size / seconds),
+      });
+      await publisher.endAsync();
+      await listener.endAsync();
+    };
+    // The peer: a relay with no model and no inbox, the ceiling the broker and mqtt.js allow here.
+    const relay = await connectAsync(broker.url, { clientId: 'bench-relay', clean: true });
+    relay.on('message', (_t, payload) => relay.publish('relay/out', payload, { qos: 1 }));
+    await relay.subscribeAsync('relay/in', { qos: 1 });
+    await run('bare-relay', 'relay/in', 'relay/out');
+    await relay.endAsync();
+    const stream = new MqttStream(createHandlers(engine), join(dir, 'data', 'hearth.db'), {
+      url: broker.url,
+      inTopic: 'bench/in',
+      outTopic: 'bench/out',
+      model: 'churn',
+      clientId: 'bench-stream',
+    });
+    await stream.start();
+    await run('hearth', 'bench/in', 'bench/out');
+    await stream.stop();
+    emit({ bench: 'mqtt', goal: '>= 10,000 messages/s at QoS 1, 0 lost' });
+  } finally {
+    engine.close();
+    broker.child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (all || which.has('mqtt')) await benchMqtt();
