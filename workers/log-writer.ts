@@ -18,9 +18,10 @@ const insert = db.prepare(
   `INSERT INTO prediction_log (id, model_id, version, at, latency_us, inputs_json, prediction_json)
    SELECT ?, id, ?, ?, ?, ?, ? FROM models WHERE name = ?`,
 );
+// eslint-disable-next-line @typescript-eslint/unbound-method -- better-sqlite3's variants are closures that ignore `this`
 const write = db.transaction((rows: unknown[][]) => {
   for (const row of rows) insert.run(...row);
-});
+}).immediate;
 
 parentPort!.on('message', (message: { rows: unknown[][] } | { close: true }) => {
   if ('close' in message) {

@@ -27,12 +27,29 @@ export function openDatabase(file: string, migrations: readonly Migration[] = kn
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    immediateTransactions(db);
     migrate(db, migrations);
     return db;
   } catch (error) {
     db.close();
     throw error;
   }
+}
+
+/**
+ * Makes `db.transaction(fn)()` start with BEGIN IMMEDIATE. Other connections write beside this one (the prediction
+ * log's writer thread, stream inboxes, a CLI next to the server); a deferred transaction that reads and then writes
+ * cannot wait for them: SQLite answers SQLITE_BUSY at once rather than risk a deadlock. Taking the write lock up
+ * front lets busy_timeout do its work.
+ */
+export function immediateTransactions(db: Db): void {
+  const deferred = db.transaction.bind(db);
+  db.transaction = ((fn: Parameters<Db['transaction']>[0]) => {
+    const t = deferred(fn);
+    // Each variant carries .deferred, .immediate and .exclusive itself, so callers can still pick one.
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- better-sqlite3's variants are closures that ignore `this`
+    return t.immediate;
+  }) as Db['transaction'];
 }
 
 /** Applies pending migrations in one transaction each; refuses a database from newer or altered code. */

@@ -207,9 +207,11 @@ export class MqttStream {
     this.answered = [];
     if (seqs.length === 0) return;
     const remove = this.inbox.prepare('DELETE FROM stream_inbox WHERE seq = ?');
-    this.inbox.transaction(() => {
-      for (const seq of seqs) remove.run(seq);
-    })();
+    this.inbox
+      .transaction(() => {
+        for (const seq of seqs) remove.run(seq);
+      })
+      .immediate();
   }
 
   private addWindows(row: Row): void {

@@ -32,7 +32,8 @@ describe('moving an alias under load', () => {
           });
           const result = (await response.json()) as { version?: number };
           requests++;
-          if (response.status !== 200 || result.version === undefined) failures.push(`${response.status} ${JSON.stringify(result)}`);
+          if (response.status !== 200 || result.version === undefined)
+            failures.push(`${response.status} ${JSON.stringify(result)}`);
           else served.set(result.version, (served.get(result.version) ?? 0) + 1);
         } catch (error) {
           failures.push(String(error));
