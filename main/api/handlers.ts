@@ -10,6 +10,7 @@ import { rawInputsFromRecords } from '../training/preprocess.js';
 import { evaluateFile } from '../serving/batch.js';
 import { driftReport } from '../monitoring/monitor.js';
 import { monitorReport } from '../monitoring/performance.js';
+import { retrain } from '../training/retrain.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 
@@ -155,6 +156,7 @@ export function createHandlers(engine: Engine): Handlers {
       return engine.predictionLog.feedback(name, labels);
     },
     'models.drift': async ({ name, ...options }) => driftReport(engine, name, options),
+    'models.retrain': async ({ name, promote }) => retrain(engine, name, promote === undefined ? {} : { promote }),
     'alerts.rules': async () => engine.alerts.rules(),
     'alerts.add-rule': async (rule) => engine.alerts.addRule(rule),
     'alerts.remove-rule': async ({ name }) => {

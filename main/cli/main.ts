@@ -54,6 +54,8 @@ Commands:
        | add NAME --model M --kind drift|metric|latency|error-rate|validation --threshold X [--window SECONDS]
              [--metric roc_auc --source realised|estimated] [--webhook URL]
                                       alert rules checked every minute by the server; an alert fires once per episode
+  retrain MODEL [--no-promote]        a challenger with production's settings on the newest data version, promoted
+                                      only if better on its holdout
   stream --mqtt mqtt://HOST:PORT --in TOPIC --out TOPIC --model NAME [--client-id ID]
          [--window FIELD:SECONDS[:sliding],…]   JSON rows in, predictions out, at least once, until stopped
   drift --model NAME[@V] [--since ISO] [--until ISO]
@@ -131,6 +133,7 @@ const options = {
   since: { type: 'string' },
   window: { type: 'string' },
   mqtt: { type: 'string' },
+  'no-promote': { type: 'boolean', default: false },
   in: { type: 'string' },
   'client-id': { type: 'string' },
   kind: { type: 'string' },
@@ -286,6 +289,7 @@ async function run(argv: string[]): Promise<number> {
     'feedback',
     'monitor',
     'alerts',
+    'retrain',
     'stream',
     'drift',
     'sync',
@@ -589,6 +593,19 @@ async function run(argv: string[]): Promise<number> {
           return 0;
         }
         throw new UsageError('alerts takes list, rules, check, add or remove');
+      }
+      case 'retrain': {
+        if (rest.length !== 1) throw new UsageError('retrain takes one MODEL');
+        const result = await client.call('models.retrain', { name: rest[0]!, promote: flags['no-promote'] !== true });
+        const fmt = (v: number | null) => (v === null ? 'n/a' : v.toFixed(4));
+        out.result(
+          result,
+          () =>
+            `${result.model}: challenger v${result.challenger.version} (${result.dataset.name} v${result.dataset.version}) ${result.metric} ${fmt(result.challenger.score)} ` +
+            `against production v${result.production.version} ${fmt(result.production.score)} on ${result.holdoutRows} held-out rows: ` +
+            `${result.promoted ? 'promoted' : 'not promoted'} (${result.reason})`,
+        );
+        return 0;
       }
       case 'stream': {
         const windows = (flags.window ?? '')

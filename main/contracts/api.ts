@@ -167,6 +167,8 @@ export const apiSchemas = {
         .max(100_000),
     })
     .strict(),
+  /** Trains a challenger with production's settings on the newest data; promotes it only if better on its holdout. */
+  'models.retrain': z.object({ name, promote: z.boolean().optional() }).strict(),
   'alerts.rules': z.object({}).strict(),
   'alerts.add-rule': z
     .object({
@@ -552,6 +554,19 @@ export interface Alert {
   webhook: { status: string | null; attempts: number };
 }
 
+/** A retraining: the challenger against production on the challenger's holdout, and whether it was promoted. */
+export interface RetrainResult {
+  model: string;
+  metric: string;
+  holdoutRows: number;
+  dataset: ModelVersionInfo['dataset'];
+  /** score is null when production cannot be scored on the new data (a class it never saw). */
+  production: { version: number; score: number | null };
+  challenger: { version: number; score: number };
+  promoted: boolean;
+  reason: string;
+}
+
 /** The result of moving an alias. */
 export interface AliasMove {
   model: string;
@@ -618,6 +633,7 @@ export interface ApiResults {
   'models.feedback': { matched: number; unknown: string[] };
   'models.drift': DriftReport;
   'models.monitor': MonitorReport;
+  'models.retrain': RetrainResult;
   'alerts.rules': AlertRule[];
   'alerts.add-rule': AlertRule;
   'alerts.remove-rule': { removed: string };

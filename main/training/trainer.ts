@@ -267,32 +267,9 @@ export class Trainer {
   private async train(job: TrainingJob, cancel: Int32Array, started: number): Promise<ModelVersionInfo> {
     const args = job.args;
     const { frame, info } = this.datasets.loadFrame(args.dataset, args.datasetVersion);
-    const task = inferTask(frame, args.target, args.task);
-    const seed = args.seed ?? 42;
-    const target = frame.columns.find((c) => c.name === args.target)!;
-
-    // Rows with a missing target cannot teach anything; they are counted and left out.
-    const labelled: number[] = [];
-    let classes: string[] | null = null;
-    let classOf: Int32Array | undefined;
-    let values: Float64Array | undefined;
-    if (task === 'regression') {
-      if (target.kind !== 'numeric')
-        throw new HearthError('VALIDATION_FAILED', `regression needs a numeric target; "${args.target}" is ${target.type}`);
-      values = target.values;
-      for (let r = 0; r < frame.rowCount; r++) if (!Number.isNaN(target.values[r]!)) labelled.push(r);
-    } else {
-      const labels = labelStrings(target, frame.rowCount);
-      classes = [...new Set(labels.filter((l): l is string => l !== null))].sort(compareLabels);
-      const index = new Map(classes.map((c, i) => [c, i]));
-      classOf = Int32Array.from(labels, (l) => (l === null ? -1 : index.get(l)!));
-      for (let r = 0; r < frame.rowCount; r++) if (classOf[r]! >= 0) labelled.push(r);
-    }
+    const { task, seed, classes, classOf, values, labelled, scheme, split } = labelledSplit(frame, args);
     const validationFraction = args.validationFraction ?? 0.15;
     const testFraction = args.testFraction ?? 0.15;
-    const scheme = splitScheme(frame, args, classOf);
-    const usable = scheme.kind === 'time' ? labelled.filter((r) => !Number.isNaN(scheme.times[r]!)) : labelled;
-    const split = splitByScheme(Int32Array.from(usable), scheme, { seed, validationFraction, testFraction });
     if (split.train.length < 2) {
       throw new HearthError('VALIDATION_FAILED', `too few labelled rows to train (${labelled.length})`);
     }
@@ -1247,6 +1224,40 @@ function excludedColumns(args: TrainArgs): string[] {
 }
 
 /** The split scheme the arguments ask for: by time, by group, or shuffled and stratified by class. */
+/**
+ * The rows a training run learns from and holds out: labelled rows (classes or values per row) split into train,
+ * validation and test by the run's scheme and seed. Deterministic, so a later step (retraining's comparison with
+ * production) can find the very rows a version was tested on.
+ */
+export function labelledSplit(frame: Frame, args: TrainArgs) {
+  const task = inferTask(frame, args.target, args.task);
+  const seed = args.seed ?? 42;
+  const target = frame.columns.find((c) => c.name === args.target)!;
+  // Rows with a missing target cannot teach anything; they are counted and left out.
+  const labelled: number[] = [];
+  let classes: string[] | null = null;
+  let classOf: Int32Array | undefined;
+  let values: Float64Array | undefined;
+  if (task === 'regression') {
+    if (target.kind !== 'numeric')
+      throw new HearthError('VALIDATION_FAILED', `regression needs a numeric target; "${args.target}" is ${target.type}`);
+    values = target.values;
+    for (let r = 0; r < frame.rowCount; r++) if (!Number.isNaN(target.values[r]!)) labelled.push(r);
+  } else {
+    const labels = labelStrings(target, frame.rowCount);
+    classes = [...new Set(labels.filter((l): l is string => l !== null))].sort(compareLabels);
+    const index = new Map(classes.map((c, i) => [c, i]));
+    classOf = Int32Array.from(labels, (l) => (l === null ? -1 : index.get(l)!));
+    for (let r = 0; r < frame.rowCount; r++) if (classOf[r]! >= 0) labelled.push(r);
+  }
+  const validationFraction = args.validationFraction ?? 0.15;
+  const testFraction = args.testFraction ?? 0.15;
+  const scheme = splitScheme(frame, args, classOf);
+  const usable = scheme.kind === 'time' ? labelled.filter((r) => !Number.isNaN(scheme.times[r]!)) : labelled;
+  const split = splitByScheme(Int32Array.from(usable), scheme, { seed, validationFraction, testFraction });
+  return { task, seed, classes, classOf, values, labelled, scheme, split };
+}
+
 function splitScheme(frame: Frame, args: TrainArgs, classOf: Int32Array | undefined): SplitScheme {
   if (args.timeColumn !== undefined && args.groupColumn !== undefined) {
     throw new HearthError('VALIDATION_FAILED', 'split by time or by group, not both');

@@ -199,6 +199,16 @@ describe('web console in Chromium against a real hearth serve', () => {
     assert.match((await ui.page.getByTestId('alerts-summary').textContent()) ?? '', /^1 firing/);
   });
 
+  void step('retrains production on the newest data and says whether the challenger won', async () => {
+    await ui.nav('models');
+    await ui.page.getByTestId('retrain').click();
+    await ui.page.getByTestId('retrain-result').waitFor({ timeout: 60_000 });
+    assert.match(
+      (await ui.page.getByTestId('retrain-result').textContent()) ?? '',
+      /^Challenger v\d+ roc_auc [\d.]+ against production v2 [\d.]+ on \d+ held-out rows: (promoted|kept production)/,
+    );
+  });
+
   void step('searches automatically and charts each candidate as it is scored', async () => {
     await ui.nav('train');
     await ui.page.getByTestId('train-dataset').selectOption('customers');

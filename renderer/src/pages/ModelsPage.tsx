@@ -343,6 +343,9 @@ export function ModelsPage() {
     }
   };
 
+  const [retraining, setRetraining] = useState(false);
+  const [retrained, setRetrained] = useState<string | null>(null);
+
   const act = async (action: () => Promise<unknown>): Promise<void> => {
     setError(null);
     try {
@@ -474,12 +477,31 @@ export function ModelsPage() {
                 {version.model} v{version.version}{' '}
                 <button data-testid="download-report" onClick={() => void downloadReport(version.model, version.version)}>
                   Download report
+                </button>{' '}
+                <button
+                  data-testid="retrain"
+                  disabled={retraining}
+                  title="Train a challenger with production's settings on the newest data; promote it only if it is better on its holdout"
+                  onClick={() => {
+                    setRetraining(true);
+                    setRetrained(null);
+                    void act(async () => {
+                      const r = await client.call('models.retrain', { name: version.model });
+                      const fmt = (v: number | null) => (v === null ? 'n/a' : v.toFixed(4));
+                      setRetrained(
+                        `Challenger v${r.challenger.version} ${r.metric} ${fmt(r.challenger.score)} against production v${r.production.version} ${fmt(r.production.score)} on ${r.holdoutRows} held-out rows: ${r.promoted ? 'promoted' : 'kept production'} (${r.reason}).`,
+                      );
+                    }).finally(() => setRetraining(false));
+                  }}
+                >
+                  {retraining ? 'Retraining…' : 'Retrain on the newest data'}
                 </button>
               </h3>
               <p className="muted">
                 {version.algorithm} · {version.task} · target {version.target} · trained on {version.dataset.name} v
                 {version.dataset.version} · ONNX <code>{version.onnxDigest.slice(0, 19)}…</code>
               </p>
+              {retrained !== null && <p data-testid="retrain-result">{retrained}</p>}
               {version.origin !== null && (
                 <p className="muted" data-testid="model-origin">
                   Pulled from <code>{version.origin.url}</code> ({version.origin.reference}, remote v
