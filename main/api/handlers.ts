@@ -9,6 +9,7 @@ import { modelReportHtml } from '../registry/report.js';
 import { rawInputsFromRecords } from '../training/preprocess.js';
 import { evaluateFile } from '../serving/batch.js';
 import { driftReport } from '../monitoring/monitor.js';
+import { driftHistory } from '../monitoring/drift-history.js';
 import { monitorReport } from '../monitoring/performance.js';
 import { retrain } from '../training/retrain.js';
 import { createHash } from 'node:crypto';
@@ -156,6 +157,7 @@ export function createHandlers(engine: Engine): Handlers {
       return engine.predictionLog.feedback(name, labels);
     },
     'models.drift': async ({ name, ...options }) => driftReport(engine, name, options),
+    'models.drift-history': async ({ name, limit }) => driftHistory(engine, name, limit),
     'models.retrain': async ({ name, promote }) => retrain(engine, name, promote === undefined ? {} : { promote }),
     'alerts.rules': async () => engine.alerts.rules(),
     'alerts.add-rule': async (rule) => engine.alerts.addRule(rule),

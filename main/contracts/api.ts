@@ -167,6 +167,8 @@ export const apiSchemas = {
         .max(100_000),
     })
     .strict(),
+  /** Drift per closed window (hourly by default), oldest first, as the schedule recorded it. */
+  'models.drift-history': z.object({ name, limit: z.number().int().min(1).max(10_000).optional() }).strict(),
   /** Trains a challenger with production's settings on the newest data; promotes it only if better on its holdout. */
   'models.retrain': z.object({ name, promote: z.boolean().optional() }).strict(),
   'alerts.rules': z.object({}).strict(),
@@ -567,6 +569,19 @@ export interface RetrainResult {
   reason: string;
 }
 
+/** One closed window's drift, computed on the schedule. */
+export interface DriftHistoryEntry {
+  version: number;
+  windowStart: string;
+  windowEnd: string;
+  rows: number;
+  share: number;
+  datasetDrifted: boolean;
+  predictionDrifted: boolean;
+  /** Per column: the test's statistic and whether it drifted. */
+  columns: Record<string, { statistic: number; drifted: boolean }>;
+}
+
 /** The result of moving an alias. */
 export interface AliasMove {
   model: string;
@@ -634,6 +649,7 @@ export interface ApiResults {
   'models.drift': DriftReport;
   'models.monitor': MonitorReport;
   'models.retrain': RetrainResult;
+  'models.drift-history': DriftHistoryEntry[];
   'alerts.rules': AlertRule[];
   'alerts.add-rule': AlertRule;
   'alerts.remove-rule': { removed: string };

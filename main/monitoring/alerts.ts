@@ -2,6 +2,7 @@ import type { Alert, AlertKind, AlertRule } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { nowIso } from '../store/database.js';
+import { recordDriftWindows } from './drift-history.js';
 import { driftReport } from './monitor.js';
 import { monitorReport } from './performance.js';
 
@@ -98,7 +99,14 @@ export class AlertEngine {
   start(intervalMs = 60_000): void {
     if (this.timer !== null) return;
     this.timer = setInterval(() => {
-      if (this.running === null) this.running = this.check().finally(() => (this.running = null));
+      // The drift history rides on the same schedule: a window is recorded once, after it closes.
+      if (this.running === null)
+        this.running = this.check()
+          .then(() => recordDriftWindows(this.engine))
+          .catch((error: unknown) =>
+            process.stderr.write(`${JSON.stringify({ level: 'error', event: 'monitoring', message: String(error) })}\n`),
+          )
+          .finally(() => (this.running = null));
     }, intervalMs);
     this.timer.unref();
   }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createHandlers, type Handlers } from '../../main/api/handlers.js';
 import { HearthError } from '../../main/contracts/errors.js';
+import { recordDriftWindows } from '../../main/monitoring/drift-history.js';
 import { syntheticCsv, writeFile } from '../helpers.js';
 import { startHarness, testToken, type Harness } from './harness.js';
 
@@ -177,6 +178,19 @@ describe('prediction log, late labels and drift', () => {
     } finally {
       await new Promise((resolve) => receiver.close(resolve));
     }
+  });
+
+  it('records the drift of each closed window once, on the schedule, for the chart over time', async () => {
+    const size = 31 * 86400;
+    // A "now" just after the 31-day window that holds every row served so far has closed.
+    const now = new Date((Math.floor(Date.now() / (size * 1000)) + 1) * size * 1000 + 1000);
+    assert.equal(await recordDriftWindows(h.engine, now, size), 1);
+    assert.equal(await recordDriftWindows(h.engine, now, size), 0, 'a window is recorded once');
+    const [entry] = await api['models.drift-history']({ name: 'churn' }, ctx);
+    const report = await api['models.drift']({ name: 'churn', since: entry!.windowStart, until: entry!.windowEnd }, ctx);
+    assert.equal(entry!.rows, report.window.rows);
+    assert.equal(entry!.share, report.features.share);
+    assert.deepEqual(Object.keys(entry!.columns).sort(), ['colour', 'flag', 'prediction', 'x1', 'x2']);
   });
 
   it('joins late labels by id over HTTP, and reports ids it does not know', async (t) => {

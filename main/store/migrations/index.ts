@@ -5,6 +5,7 @@ import { sql as m0004 } from './0004-pull-follow-metrics.js';
 import { sql as m0005 } from './0005-prediction-log.js';
 import { sql as m0006 } from './0006-alerts.js';
 import { sql as m0007 } from './0007-stream-inbox.js';
+import { sql as m0008 } from './0008-drift-history.js';
 
 /** Every migration, in order. Append only: ids are 1, 2, 3, … with no gaps. */
 export const migrations: readonly { id: number; name: string; sql: string }[] = [
@@ -15,4 +16,5 @@ export const migrations: readonly { id: number; name: string; sql: string }[] = 
   { id: 5, name: 'prediction-log', sql: m0005 },
   { id: 6, name: 'alerts', sql: m0006 },
   { id: 7, name: 'stream-inbox', sql: m0007 },
+  { id: 8, name: 'drift-history', sql: m0008 },
 ];

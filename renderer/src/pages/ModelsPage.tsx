@@ -1,6 +1,13 @@
 import { useCallback, useEffect, useState } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis, Bar, BarChart } from 'recharts';
-import type { DriftReport, MetricSnapshot, ModelSummary, ModelVersionInfo, MonitorReport } from '../../../main/contracts/api.js';
+import type {
+  DriftHistoryEntry,
+  DriftReport,
+  MetricSnapshot,
+  ModelSummary,
+  ModelVersionInfo,
+  MonitorReport,
+} from '../../../main/contracts/api.js';
 import { useClient } from '../App.js';
 import { describeError } from '../errors.js';
 
@@ -222,6 +229,10 @@ function DriftSection({ model, version }: { model: string; version: number }) {
       setError(describeError(e));
     }
   };
+  const [history, setHistory] = useState<DriftHistoryEntry[]>([]);
+  useEffect(() => {
+    client.call('models.drift-history', { name: model, limit: 500 }).then(setHistory, () => setHistory([]));
+  }, [client, model]);
   const columns = report === null ? [] : [...report.features.columns, report.prediction];
   const chosen = columns.find((c) => c.column === selected);
   return (
@@ -239,6 +250,22 @@ function DriftSection({ model, version }: { model: string; version: number }) {
       <button data-testid="drift-check" onClick={() => void check()}>
         Check drift
       </button>
+      {history.length > 0 && (
+        <div data-testid="drift-history">
+          <h4>Share of drifted features per hour (recorded on the schedule)</h4>
+          <ResponsiveContainer width="100%" height={180}>
+            <LineChart
+              data={history.map((e) => ({ hour: new Date(e.windowStart).toLocaleString(), share: e.share, rows: e.rows }))}
+            >
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis dataKey="hour" />
+              <YAxis width={40} domain={[0, 1]} />
+              <Tooltip />
+              <Line dataKey="share" stroke="#b4532a" isAnimationActive={false} />
+            </LineChart>
+          </ResponsiveContainer>
+        </div>
+      )}
       {error !== null && <p className="error">{error}</p>}
       {report !== null && (
         <>

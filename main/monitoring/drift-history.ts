@@ -1,0 +1,90 @@
+import type { DriftHistoryEntry } from '../contracts/api.js';
+import { HearthError } from '../contracts/errors.js';
+import type { Engine } from '../engine/engine.js';
+import { nowIso } from '../store/database.js';
+import { driftReport } from './monitor.js';
+
+/**
+ * Records the drift of every model's production version over the last closed window (an hour by default,
+ * HEARTH_DRIFT_WINDOW_SECONDS), once per window: the alert schedule calls it every minute and it does nothing
+ * until a window closes. Windows without served rows, and versions whose training data is not here, are skipped.
+ */
+export async function recordDriftWindows(
+  engine: Engine,
+  now = new Date(),
+  windowSeconds = Number(process.env.HEARTH_DRIFT_WINDOW_SECONDS ?? 3600),
+): Promise<number> {
+  const size = windowSeconds * 1000;
+  const end = Math.floor(now.getTime() / size) * size;
+  const windowStart = new Date(end - size).toISOString();
+  const windowEnd = new Date(end).toISOString();
+  let recorded = 0;
+  for (const model of engine.registry.list()) {
+    const version = engine.registry.resolve(model.name);
+    const done = engine.db
+      .prepare('SELECT 1 FROM drift_history WHERE model = ? AND version = ? AND window_start = ?')
+      .get(model.name, version, windowStart);
+    if (done !== undefined) continue;
+    let report;
+    try {
+      report = await driftReport(engine, model.name, { version, since: windowStart, until: windowEnd });
+    } catch (error) {
+      if (error instanceof HearthError && error.code === 'VALIDATION_FAILED') continue;
+      throw error;
+    }
+    engine.db
+      .prepare(
+        `INSERT INTO drift_history (model, version, window_start, window_end, rows, share, dataset_drifted, prediction_drifted,
+           columns_json, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      )
+      .run(
+        model.name,
+        version,
+        windowStart,
+        windowEnd,
+        report.window.rows,
+        report.features.share,
+        report.features.datasetDrifted ? 1 : 0,
+        report.prediction.drifted ? 1 : 0,
+        JSON.stringify(
+          Object.fromEntries(
+            [...report.features.columns, report.prediction].map((c) => [
+              c.column,
+              { statistic: c.statistic, drifted: c.drifted },
+            ]),
+          ),
+        ),
+        nowIso(),
+      );
+    recorded++;
+  }
+  return recorded;
+}
+
+export function driftHistory(engine: Engine, model: string, limit = 1000): DriftHistoryEntry[] {
+  engine.registry.resolve(model);
+  const rows = engine.db
+    .prepare(
+      `SELECT * FROM (SELECT * FROM drift_history WHERE model = ? ORDER BY window_start DESC LIMIT ?) ORDER BY window_start`,
+    )
+    .all(model, limit) as {
+    version: number;
+    window_start: string;
+    window_end: string;
+    rows: number;
+    share: number;
+    dataset_drifted: number;
+    prediction_drifted: number;
+    columns_json: string;
+  }[];
+  return rows.map((r) => ({
+    version: r.version,
+    windowStart: r.window_start,
+    windowEnd: r.window_end,
+    rows: r.rows,
+    share: r.share,
+    datasetDrifted: r.dataset_drifted === 1,
+    predictionDrifted: r.prediction_drifted === 1,
+    columns: JSON.parse(r.columns_json) as DriftHistoryEntry['columns'],
+  }));
+}
