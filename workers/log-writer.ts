@@ -15,8 +15,8 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
 const insert = db.prepare(
-  `INSERT INTO prediction_log (id, model_id, version, at, latency_us, inputs_json, prediction_json)
-   SELECT ?, id, ?, ?, ?, ?, ? FROM models WHERE name = ?`,
+  `INSERT INTO prediction_log (id, model_id, version, at, latency_us, inputs_json, prediction_json, shadow_of)
+   SELECT ?, id, ?, ?, ?, ?, ?, ? FROM models WHERE name = ?`,
 );
 // eslint-disable-next-line @typescript-eslint/unbound-method -- better-sqlite3's variants are closures that ignore `this`
 const write = db.transaction((rows: unknown[][]) => {

@@ -157,6 +157,12 @@ export function createHandlers(engine: Engine): Handlers {
       return engine.predictionLog.feedback(name, labels);
     },
     'models.drift': async ({ name, ...options }) => driftReport(engine, name, options),
+    'models.route': async ({ name }) => {
+      engine.registry.resolve(name);
+      return engine.routes.get(name);
+    },
+    'models.set-route': async ({ name, canary, shadow }) =>
+      engine.routes.set(name, { ...(canary === undefined ? {} : { canary }), ...(shadow === undefined ? {} : { shadow }) }),
     'models.drift-history': async ({ name, limit }) => driftHistory(engine, name, limit),
     'models.retrain': async ({ name, promote }) => retrain(engine, name, promote === undefined ? {} : { promote }),
     'alerts.rules': async () => engine.alerts.rules(),
@@ -185,6 +191,29 @@ export function createHandlers(engine: Engine): Handlers {
   };
   return handlers;
 
+  /**
+   * The shadow version predicts the same rows after the answer has gone; its predictions are logged under its own
+   * version, each pointing at the row it shadows (so late labels reach it too), and never returned. A shadow that
+   * fails is counted, never felt by the caller.
+   */
+  async function shadow(
+    name: string,
+    version: number,
+    rows: ApiParsedArgs<'models.predict'>['rows'],
+    ids: string[],
+  ): Promise<void> {
+    const started = performance.now();
+    try {
+      const predictor = await engine.predictors.get(name, version);
+      const features = modelInputs(predictor.stored);
+      const raw = rawInputsFromRecords({ features }, rows);
+      const predictions = toPredictions(await predictor.run(raw), predictor.threshold);
+      engine.predictionLog.record(name, version, features, raw, predictions, (performance.now() - started) * 1000, ids);
+    } catch (error) {
+      engine.servingMetrics.failed(name, `SHADOW_${error instanceof HearthError ? error.code : 'INTERNAL'}`);
+    }
+  }
+
   async function predict({
     name,
     version,
@@ -194,13 +223,19 @@ export function createHandlers(engine: Engine): Handlers {
     const started = performance.now();
     if (explain === true && rows.length > 1000)
       throw new HearthError('VALIDATION_FAILED', 'explain at most 1,000 rows per request');
-    const resolved = engine.registry.resolve(name, version);
+    // A request that names no version goes to production, or to the canary for its share of requests.
+    const route = version === undefined ? engine.routes.get(name) : null;
+    const resolved =
+      route !== null && route.canary !== null && Math.random() < route.canary.share
+        ? route.canary.version
+        : engine.registry.resolve(name, version);
     const predictor = await engine.predictors.get(name, resolved);
     const features = modelInputs(predictor.stored);
     const raw = rawInputsFromRecords({ features }, rows);
     const predictions = toPredictions(await predictor.run(raw), predictor.threshold);
     const ids = engine.predictionLog.record(name, resolved, features, raw, predictions, (performance.now() - started) * 1000);
     predictions.forEach((p, i) => (p.id = ids[i]));
+    if (route !== null && route.shadow !== null && route.shadow !== resolved) void shadow(name, route.shadow, rows, ids);
     if (explain === true) {
       const stored = predictor.stored;
       if (stored.format !== 'hearth.trees/1') {

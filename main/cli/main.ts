@@ -61,6 +61,8 @@ Commands:
   drift --model NAME[@V] [--since ISO] [--until ISO]
                                       drift of inputs and predictions: training data against served rows
   models list | promote NAME VERSION | rollback NAME | report NAME[@V] [--out FILE]
+       | canary NAME VERSION [--share F] | shadow NAME VERSION | route NAME [--clear]
+                                      a canary answers a share of requests; a shadow predicts all, logged only
   runs list | show ID | compare ID ID…   training runs as experiments (ids may be abbreviated)
   remote add NAME oci://HOST[:PORT]/REPO [--username U --password-stdin | --token-stdin] [--insecure-http]
          | list | remove NAME
@@ -134,6 +136,8 @@ const options = {
   window: { type: 'string' },
   mqtt: { type: 'string' },
   'no-promote': { type: 'boolean', default: false },
+  share: { type: 'string' },
+  clear: { type: 'boolean', default: false },
   in: { type: 'string' },
   'client-id': { type: 'string' },
   kind: { type: 'string' },
@@ -777,7 +781,33 @@ async function run(argv: string[]): Promise<number> {
           out.result(move, () => `${move.model}: ${move.alias} rolled back to v${move.version} (was v${move.previousVersion})`);
           return 0;
         }
-        throw new UsageError('models takes list, promote NAME VERSION, rollback NAME, or report NAME[@VERSION]');
+        if (sub === 'canary' || sub === 'shadow' || sub === 'route') {
+          if (name === undefined) throw new UsageError(`models ${sub} NAME …`);
+          let route;
+          if (sub === 'route') {
+            route =
+              flags.clear === true
+                ? await client.call('models.set-route', { name, canary: null, shadow: null })
+                : await client.call('models.route', { name });
+          } else {
+            const v = version === undefined ? NaN : Number(version);
+            if (!Number.isInteger(v) || v < 1) throw new UsageError(`models ${sub} NAME VERSION`);
+            if (sub === 'canary') {
+              const share = Number(flags.share ?? '0.1');
+              route = await client.call('models.set-route', { name, canary: { version: v, share } });
+            } else route = await client.call('models.set-route', { name, shadow: v });
+          }
+          out.result(
+            route,
+            () =>
+              `${route.model}: ${route.canary === null ? 'no canary' : `canary v${route.canary.version} answers ${(route.canary.share * 100).toFixed(0)}% of requests`}; ` +
+              `${route.shadow === null ? 'no shadow' : `shadow v${route.shadow} predicts every request (logged, not returned)`}`,
+          );
+          return 0;
+        }
+        throw new UsageError(
+          'models takes list, promote NAME VERSION, rollback NAME, report NAME[@VERSION], canary NAME VERSION [--share F], shadow NAME VERSION, or route NAME [--clear]',
+        );
       }
       case 'runs': {
         const [sub, ...ids] = rest;

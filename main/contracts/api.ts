@@ -167,6 +167,19 @@ export const apiSchemas = {
         .max(100_000),
     })
     .strict(),
+  'models.route': z.object({ name }).strict(),
+  /** A canary (null to end it) and a shadow (null to end it); fields left out stay as they are. */
+  'models.set-route': z
+    .object({
+      name,
+      canary: z
+        .object({ version, share: z.number().gt(0).max(1) })
+        .strict()
+        .nullable()
+        .optional(),
+      shadow: version.nullable().optional(),
+    })
+    .strict(),
   /** Drift per closed window (hourly by default), oldest first, as the schedule recorded it. */
   'models.drift-history': z.object({ name, limit: z.number().int().min(1).max(10_000).optional() }).strict(),
   /** Trains a challenger with production's settings on the newest data; promotes it only if better on its holdout. */
@@ -582,6 +595,14 @@ export interface DriftHistoryEntry {
   columns: Record<string, { statistic: number; drifted: boolean }>;
 }
 
+/** Requests for a model without a version: production, except a canary's share; a shadow predicts them all too. */
+export interface ServingRoute {
+  model: string;
+  canary: { version: number; share: number } | null;
+  /** Predicts every request beside the answering version; its answers are logged, never returned. */
+  shadow: number | null;
+}
+
 /** The result of moving an alias. */
 export interface AliasMove {
   model: string;
@@ -650,6 +671,8 @@ export interface ApiResults {
   'models.monitor': MonitorReport;
   'models.retrain': RetrainResult;
   'models.drift-history': DriftHistoryEntry[];
+  'models.route': ServingRoute;
+  'models.set-route': ServingRoute;
   'alerts.rules': AlertRule[];
   'alerts.add-rule': AlertRule;
   'alerts.remove-rule': { removed: string };

@@ -18,6 +18,7 @@ import { Trainer } from '../training/trainer.js';
 import { PredictionLog } from '../monitoring/prediction-log.js';
 import { ServingMetrics } from '../monitoring/serving-metrics.js';
 import { AlertEngine } from '../monitoring/alerts.js';
+import { Routes } from '../serving/routing.js';
 import { applyConfigFile, type HearthConfig } from './config.js';
 import { hearthVersion } from './version.js';
 
@@ -55,6 +56,7 @@ export class Engine {
   readonly predictionLog: PredictionLog;
   readonly servingMetrics = new ServingMetrics();
   readonly alerts: AlertEngine;
+  readonly routes: Routes;
   /** The config file's contents, when there is one (streams are started by the server from it). */
   readonly config: HearthConfig | null = null;
   private readonly uploadsDir: string;
@@ -71,6 +73,7 @@ export class Engine {
     this.predictors = new PredictorCache(this.registry);
     this.predictionLog = new PredictionLog(join(dataDir, 'hearth.db'), this.db);
     this.alerts = new AlertEngine(this);
+    this.routes = new Routes(this.db, this.registry);
     // A followed model is loaded into the serving cache before its alias moves: no request waits on the swap.
     this.sync = new SyncAgent(
       this.db,

@@ -64,13 +64,15 @@ export class PredictionLog {
     raw: RawInputs,
     predictions: Prediction[],
     latencyUs: number,
+    /** For a shadow's rows: the ids of the rows they shadow (logged whatever the sample said for those). */
+    shadowOf?: string[],
   ): string[] {
     const at = nowIso();
     const ids: string[] = [];
     for (let i = 0; i < raw.rows; i++) {
       const id = randomUUID();
       ids.push(id);
-      if (this.sampleRate < 1 && Math.random() >= this.sampleRate) continue;
+      if (shadowOf === undefined && this.sampleRate < 1 && Math.random() >= this.sampleRate) continue;
       const inputs: Record<string, number | string | null> = {};
       let n = 0;
       let c = 0;
@@ -86,7 +88,16 @@ export class PredictionLog {
       const p = predictions[i]!;
       const prediction =
         'value' in p ? { value: p.value } : { label: p.label, probability: p.probabilities[p.label] ?? Number.NaN };
-      this.buffer.push([id, version, at, Math.round(latencyUs), JSON.stringify(inputs), JSON.stringify(prediction), model]);
+      this.buffer.push([
+        id,
+        version,
+        at,
+        Math.round(latencyUs),
+        JSON.stringify(inputs),
+        JSON.stringify(prediction),
+        shadowOf?.[i] ?? null,
+        model,
+      ]);
     }
     if (this.buffer.length >= 500) this.flush();
     else if (this.buffer.length > 0 && this.timer === null) {
@@ -139,13 +150,13 @@ export class PredictionLog {
   ): Promise<{ matched: number; unknown: string[] }> {
     await this.settle();
     const update = this.db.prepare(
-      `UPDATE prediction_log SET label = ?, labelled_at = ?
-        WHERE id = ? AND model_id = (SELECT id FROM models WHERE name = ?)`,
+      `UPDATE prediction_log SET label = @label, labelled_at = @at
+        WHERE (id = @id OR shadow_of = @id) AND model_id = (SELECT id FROM models WHERE name = @model)`,
     );
     const unknown: string[] = [];
     const at = nowIso();
     this.db.transaction(() => {
-      for (const { id, label } of labels) if (update.run(String(label), at, id, model).changes === 0) unknown.push(id);
+      for (const { id, label } of labels) if (update.run({ label: String(label), at, id, model }).changes === 0) unknown.push(id);
     })();
     return { matched: labels.length - unknown.length, unknown };
   }

@@ -199,6 +199,17 @@ describe('web console in Chromium against a real hearth serve', () => {
     assert.match((await ui.page.getByTestId('alerts-summary').textContent()) ?? '', /^1 firing/);
   });
 
+  void step('starts a canary and a shadow for production from the Models page', async () => {
+    await ui.nav('models');
+    await ui.page.getByTestId('canary-version').selectOption('1');
+    await ui.page.getByTestId('canary-share').fill('25');
+    await ui.page.getByTestId('canary-set').click();
+    await ui.page.getByTestId('routing-state').filter({ hasText: 'Canary v1 answers 25% of requests' }).waitFor();
+    await ui.page.getByTestId('shadow-version').selectOption('1');
+    await ui.page.getByTestId('shadow-set').click();
+    await ui.page.getByTestId('routing-state').filter({ hasText: 'shadow v1 predicts every request' }).waitFor();
+  });
+
   void step('retrains production on the newest data and says whether the challenger won', async () => {
     await ui.nav('models');
     await ui.page.getByTestId('retrain').click();

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createHandlers } from '../../main/api/handlers.js';
 import { syntheticCsv, writeFile } from '../helpers.js';
 import { startHarness, testToken, type Harness } from './harness.js';
 
-describe('moving an alias under load', () => {
+const ctx = { transport: 'in-process' } as const;
+
+describe('moving an alias under load, canaries and shadows', () => {
   let h: Harness;
   before(async () => {
     h = await startHarness('http');
@@ -52,5 +55,40 @@ describe('moving an alias under load', () => {
     assert.deepEqual(failures, []);
     assert.ok(requests > 200, `${requests} requests`);
     assert.ok((served.get(1) ?? 0) > 0 && (served.get(2) ?? 0) > 0, `both versions served: ${JSON.stringify([...served])}`);
+  });
+
+  it('a canary answers its share of requests; a shadow predicts them all, logged and labelled, never returned', async () => {
+    const api = createHandlers(h.engine);
+    assert.equal(h.engine.registry.resolve('churn'), 1);
+    const row = { x1: 0.4, x2: 2.2, colour: 'red', flag: true };
+    await api['models.set-route']({ name: 'churn', canary: { version: 2, share: 0.3 } }, ctx);
+    let canary = 0;
+    for (let i = 0; i < 1000; i++) if ((await api['models.predict']({ name: 'churn', rows: [row] }, ctx)).version === 2) canary++;
+    // Binomial(1000, 0.3): 300 ± 14.5; 5 standard deviations either side.
+    assert.ok(canary > 227 && canary < 373, `${canary} of 1000 answered by the canary`);
+    // A request naming its version is not rerouted.
+    assert.equal((await api['models.predict']({ name: 'churn', version: 1, rows: [row] }, ctx)).version, 1);
+
+    const route = await api['models.set-route']({ name: 'churn', canary: null, shadow: 2 }, ctx);
+    assert.deepEqual(route, { model: 'churn', canary: null, shadow: 2 });
+    const since = new Date().toISOString();
+    const answers = [];
+    for (let i = 0; i < 20; i++)
+      answers.push(await api['models.predict']({ name: 'churn', rows: [row, { ...row, x1: -1 }] }, ctx));
+    assert.ok(
+      answers.every((a) => a.version === 1),
+      'production answers',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const shadowRows = await h.engine.predictionLog.rows('churn', { version: 2, since });
+    assert.equal(shadowRows.length, 40, 'the shadow predicted every row');
+    const firstId = answers[0]!.predictions[0]!.id!;
+    await api['models.feedback']({ name: 'churn', labels: [{ id: firstId, label: 'good' }] }, ctx);
+    const labelled = (await h.engine.predictionLog.rows('churn', { version: 2, since })).filter((r) => r.label !== null);
+    assert.equal(labelled.length, 1, 'the label reached the shadow row too');
+    await assert.rejects(
+      api['models.set-route']({ name: 'churn', canary: { version: 1, share: 0.5 } }, ctx),
+      /production already/,
+    );
   });
 });

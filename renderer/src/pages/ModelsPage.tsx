@@ -7,6 +7,7 @@ import type {
   ModelSummary,
   ModelVersionInfo,
   MonitorReport,
+  ServingRoute,
 } from '../../../main/contracts/api.js';
 import { useClient } from '../App.js';
 import { describeError } from '../errors.js';
@@ -134,6 +135,78 @@ function Snapshots({ model, version }: { model: string; version: number }) {
           }}
         />
       </label>
+      {error !== null && <p className="error">{error}</p>}
+    </div>
+  );
+}
+
+/** Canary and shadow routes of a model: who answers requests that name no version, who predicts alongside. */
+function RoutingSection({ model, versions }: { model: string; versions: number[] }) {
+  const client = useClient();
+  const [route, setRoute] = useState<ServingRoute | null>(null);
+  const [canary, setCanary] = useState('');
+  const [share, setShare] = useState('10');
+  const [shadow, setShadow] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    client.call('models.route', { name: model }).then(setRoute, (e: unknown) => setError(describeError(e)));
+  }, [client, model]);
+  const apply = async (change: Omit<Parameters<typeof client.call<'models.set-route'>>[1], 'name'>): Promise<void> => {
+    setError(null);
+    try {
+      setRoute(await client.call('models.set-route', { name: model, ...change }));
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
+  return (
+    <div data-testid="routing">
+      <h4>Routing</h4>
+      <p data-testid="routing-state">
+        {route === null || route.canary === null
+          ? 'No canary'
+          : `Canary v${route.canary.version} answers ${Math.round(route.canary.share * 100)}% of requests`}
+        ;{' '}
+        {route === null || route.shadow === null
+          ? 'no shadow.'
+          : `shadow v${route.shadow} predicts every request (logged, not returned).`}
+      </p>
+      <label>
+        Canary{' '}
+        <select data-testid="canary-version" value={canary} onChange={(e) => setCanary(e.target.value)}>
+          <option value="">version…</option>
+          {versions.map((v) => (
+            <option key={v} value={v}>
+              v{v}
+            </option>
+          ))}
+        </select>
+      </label>{' '}
+      <label>
+        share % <input data-testid="canary-share" value={share} onChange={(e) => setShare(e.target.value)} size={4} />
+      </label>{' '}
+      <button
+        data-testid="canary-set"
+        onClick={() => void apply({ canary: { version: Number(canary), share: Number(share) / 100 } })}
+      >
+        Start canary
+      </button>{' '}
+      <button onClick={() => void apply({ canary: null })}>End canary</button>{' '}
+      <label>
+        Shadow{' '}
+        <select data-testid="shadow-version" value={shadow} onChange={(e) => setShadow(e.target.value)}>
+          <option value="">version…</option>
+          {versions.map((v) => (
+            <option key={v} value={v}>
+              v{v}
+            </option>
+          ))}
+        </select>
+      </label>{' '}
+      <button data-testid="shadow-set" onClick={() => void apply({ shadow: Number(shadow) })}>
+        Start shadow
+      </button>{' '}
+      <button onClick={() => void apply({ shadow: null })}>End shadow</button>
       {error !== null && <p className="error">{error}</p>}
     </div>
   );
@@ -547,6 +620,7 @@ export function ModelsPage() {
                 </tbody>
               </table>
               <Snapshots model={version.model} version={version.version} />
+              <RoutingSection key={`r-${version.model}`} model={version.model} versions={versions.map((v) => v.version)} />
               <MonitorSection key={`m-${version.model}@${version.version}`} model={version.model} version={version.version} />
               <DriftSection key={`${version.model}@${version.version}`} model={version.model} version={version.version} />
               {report?.importance !== undefined && (
