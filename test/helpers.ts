@@ -77,3 +77,12 @@ export function startJsonChild(
 export function withoutIds<T extends { id?: string }>(predictions: T[]): Omit<T, 'id'>[] {
   return predictions.map(({ id: _id, ...rest }) => rest);
 }
+
+/** Polls `condition` every 20 ms until it holds, failing with `what` after `timeoutMs`. */
+export async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -5,6 +5,7 @@ import { toPredictions } from '../serving/predictor.js';
 import { modelInputs } from '../training/model.js';
 import { rawInputsFromFrame } from '../training/preprocess.js';
 import { columnDrift, datasetDrift, type DriftColumn, type DriftOptions } from './drift.js';
+import { servedRows } from './prediction-log.js';
 
 /**
  * Drift of one model version: each input feature and the predictions, between the data version it was trained on
@@ -22,13 +23,7 @@ export async function driftReport(
       'VALIDATION_FAILED',
       `${name} v${version} was pulled from ${info.origin.url}: its training data (${info.dataset.name} v${info.dataset.version}) is not on this box to compare with`,
     );
-  const logged = await engine.predictionLog.rows(name, {
-    version,
-    ...(options.since === undefined ? {} : { since: options.since }),
-    ...(options.until === undefined ? {} : { until: options.until }),
-  });
-  if (logged.length === 0)
-    throw new HearthError('VALIDATION_FAILED', `${name} v${version} has served no logged rows in this window`);
+  const logged = await servedRows(engine.predictionLog, name, version, options);
   const predictor = await engine.predictors.get(name, version);
   const features = modelInputs(predictor.stored);
   const { frame } = engine.datasets.loadFrame(info.dataset.name, info.dataset.version);

@@ -1,8 +1,7 @@
 import type { MonitorReport, MonitorWindow } from '../contracts/api.js';
-import { HearthError } from '../contracts/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { binaryMetrics, regressionMetrics } from '../training/metrics.js';
-import type { LoggedPrediction } from './prediction-log.js';
+import { servedRows, type LoggedPrediction } from './prediction-log.js';
 
 /**
  * Confidence-based performance estimation (the idea of NannyML's CBPE) for a binary classifier: if its
@@ -78,13 +77,7 @@ export async function monitorReport(
   const predictor = await engine.predictors.get(name, version);
   const classes = predictor.stored.classes ?? [];
   const windowMs = (options.windowSeconds ?? 3600) * 1000;
-  const logged = await engine.predictionLog.rows(name, {
-    version,
-    ...(options.since === undefined ? {} : { since: options.since }),
-    ...(options.until === undefined ? {} : { until: options.until }),
-  });
-  if (logged.length === 0)
-    throw new HearthError('VALIDATION_FAILED', `${name} v${version} has served no logged rows in this window`);
+  const logged = await servedRows(engine.predictionLog, name, version, options);
   const byWindow = new Map<number, LoggedPrediction[]>();
   for (const row of logged) {
     const start = Math.floor(Date.parse(row.at) / windowMs) * windowMs;

@@ -202,3 +202,20 @@ export class PredictionLog {
     }));
   }
 }
+
+/** The rows a version served in [since, until); a window with none is a VALIDATION_FAILED, since nothing can be judged. */
+export async function servedRows(
+  log: PredictionLog,
+  model: string,
+  version: number,
+  window: { since?: string | undefined; until?: string | undefined },
+): Promise<LoggedPrediction[]> {
+  const logged = await log.rows(model, {
+    version,
+    ...(window.since === undefined ? {} : { since: window.since }),
+    ...(window.until === undefined ? {} : { until: window.until }),
+  });
+  if (logged.length === 0)
+    throw new HearthError('VALIDATION_FAILED', `${model} v${version} has served no logged rows in this window`);
+  return logged;
+}

@@ -687,25 +687,10 @@ ${info.inputSchema.map((i) => `- ${i.name} (${i.type})`).join('\n')}
 `;
 }
 
-/** The metrics.json of a snapshot artifact. */
-export function snapshotDocument(snapshot: MetricSnapshot): {
-  model: string;
-  version: number;
-  source: string;
-  dataHash: string;
-  rows: number;
-  metrics: Record<string, number>;
-  createdAt: string;
-} {
-  return {
-    model: snapshot.model,
-    version: snapshot.version,
-    source: snapshot.source,
-    dataHash: snapshot.dataHash,
-    rows: snapshot.rows,
-    metrics: snapshot.metrics,
-    createdAt: snapshot.createdAt,
-  };
+/** The metrics.json of a snapshot artifact: the snapshot without this box's row id. */
+export function snapshotDocument(snapshot: MetricSnapshot): Omit<MetricSnapshot, 'id'> {
+  const { id: _id, ...document } = snapshot;
+  return document;
 }
 
 /** Refuses a pulled model that Hearth cannot serve: its stored form must parse and its graph must load. */

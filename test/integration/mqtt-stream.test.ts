@@ -5,18 +5,10 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { createHandlers, type Handlers } from '../../main/api/handlers.js';
 import { Engine } from '../../main/engine/engine.js';
 import { MqttStream } from '../../main/streams/mqtt-stream.js';
-import { syntheticCsv, tempDir, withoutIds, writeFile } from '../helpers.js';
+import { syntheticCsv, tempDir, until, withoutIds, writeFile } from '../helpers.js';
 import { brokerSkip as skip, startBroker } from './broker-harness.js';
 
 const ctx = { transport: 'in-process' } as const;
-
-async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function row(i: number): Record<string, string | number | boolean> {
   return {

@@ -7,19 +7,11 @@ import { createHandlers } from '../../main/api/handlers.js';
 import { Engine } from '../../main/engine/engine.js';
 import { metricsArtifactType } from '../../main/sync/agent.js';
 import { OciClient, referrersTag } from '../../main/sync/oci-client.js';
-import { syntheticCsv, tempDir, withoutIds, writeFile } from '../helpers.js';
+import { syntheticCsv, tempDir, until, withoutIds, writeFile } from '../helpers.js';
 import { registrySkip as skip, startFaultProxy, startRegistry } from './registry-harness.js';
 
 const bin = fileURLToPath(new URL('../../../bin/hearth.js', import.meta.url));
 const ctx = { transport: 'in-process' } as const;
-
-async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; output: string }> {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { Alert, AlertKind, AlertRule } from '../../../main/contracts/api.js';
 import { useClient } from '../App.js';
 import { describeError } from '../errors.js';
+import { Outcome, useOutcome } from '../outcome.js';
 
 const kinds: { kind: AlertKind; label: string; hint: string }[] = [
   { kind: 'drift', label: 'Data drift', hint: 'share of drifted features, e.g. 0.5' },
@@ -27,9 +28,9 @@ export function AlertsPage() {
     source: 'realised' as 'realised' | 'estimated',
     webhook: '',
   });
-  const [message, setMessage] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
 
+  const outcome = useOutcome();
+  const { message, error, setError } = outcome;
   const refresh = useCallback(() => {
     Promise.all([client.call('alerts.list', {}), client.call('alerts.rules', {}), client.call('models.list', {})]).then(
       ([a, r, m]) => {
@@ -40,6 +41,8 @@ export function AlertsPage() {
       (e: unknown) => setError(describeError(e)),
     );
   }, [client]);
+  // Every action ends with the page brought up to date.
+  const run = (action: () => Promise<string>): Promise<void> => outcome.run(action).then(refresh);
   useEffect(() => {
     refresh();
     // An alert that fires or resolves anywhere (the schedule, another window) shows up at once.
@@ -47,17 +50,6 @@ export function AlertsPage() {
       if (event.name === 'alerts.changed') refresh();
     });
   }, [client, refresh]);
-
-  const run = async (action: () => Promise<string>): Promise<void> => {
-    setError(null);
-    setMessage(null);
-    try {
-      setMessage(await action());
-    } catch (e) {
-      setError(describeError(e));
-    }
-    refresh();
-  };
 
   const firing = alerts.filter((a) => a.status === 'firing');
   return (
@@ -213,12 +205,7 @@ export function AlertsPage() {
           Check now
         </button>
       </div>
-      {message !== null && <p data-testid="alerts-message">{message}</p>}
-      {error !== null && (
-        <p className="error" data-testid="alerts-error">
-          {error}
-        </p>
-      )}
+      <Outcome prefix="alerts" message={message} error={error} />
     </section>
   );
 }

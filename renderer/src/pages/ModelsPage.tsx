@@ -140,6 +140,19 @@ function Snapshots({ model, version }: { model: string; version: number }) {
   );
 }
 
+function VersionSelect(props: { testId: string; versions: number[]; value: string; onChange: (value: string) => void }) {
+  return (
+    <select data-testid={props.testId} value={props.value} onChange={(e) => props.onChange(e.target.value)}>
+      <option value="">version…</option>
+      {props.versions.map((v) => (
+        <option key={v} value={v}>
+          v{v}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 /** Canary and shadow routes of a model: who answers requests that name no version, who predicts alongside. */
 function RoutingSection({ model, versions }: { model: string; versions: number[] }) {
   const client = useClient();
@@ -172,15 +185,7 @@ function RoutingSection({ model, versions }: { model: string; versions: number[]
           : `shadow v${route.shadow} predicts every request (logged, not returned).`}
       </p>
       <label>
-        Canary{' '}
-        <select data-testid="canary-version" value={canary} onChange={(e) => setCanary(e.target.value)}>
-          <option value="">version…</option>
-          {versions.map((v) => (
-            <option key={v} value={v}>
-              v{v}
-            </option>
-          ))}
-        </select>
+        Canary <VersionSelect testId="canary-version" versions={versions} value={canary} onChange={setCanary} />
       </label>{' '}
       <label>
         share % <input data-testid="canary-share" value={share} onChange={(e) => setShare(e.target.value)} size={4} />
@@ -193,15 +198,7 @@ function RoutingSection({ model, versions }: { model: string; versions: number[]
       </button>{' '}
       <button onClick={() => void apply({ canary: null })}>End canary</button>{' '}
       <label>
-        Shadow{' '}
-        <select data-testid="shadow-version" value={shadow} onChange={(e) => setShadow(e.target.value)}>
-          <option value="">version…</option>
-          {versions.map((v) => (
-            <option key={v} value={v}>
-              v{v}
-            </option>
-          ))}
-        </select>
+        Shadow <VersionSelect testId="shadow-version" versions={versions} value={shadow} onChange={setShadow} />
       </label>{' '}
       <button data-testid="shadow-set" onClick={() => void apply({ shadow: Number(shadow) })}>
         Start shadow

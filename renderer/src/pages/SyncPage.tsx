@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { FollowInfo, SyncStatus } from '../../../main/contracts/api.js';
 import { useClient } from '../App.js';
 import { describeError } from '../errors.js';
+import { Outcome, useOutcome } from '../outcome.js';
 
 /**
  * Remotes (OCI registries), the outbox queue per remote, the last error in plain words, and "push now"; remote
@@ -21,28 +22,19 @@ export function SyncPage() {
   const [pullUrl, setPullUrl] = useState('');
   const [pullAlias, setPullAlias] = useState('');
   const [pullInsecure, setPullInsecure] = useState(false);
-  const [message, setMessage] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
 
+  const outcome = useOutcome();
+  const { message, error, setError } = outcome;
   const refresh = useCallback(() => {
     client.call('sync.status', {}).then(setStatus, (e: unknown) => setError(describeError(e)));
   }, [client]);
+  // Every action ends with the page brought up to date.
+  const run = (action: () => Promise<string>): Promise<void> => outcome.run(action).then(refresh);
   useEffect(() => {
     refresh();
     const timer = setInterval(refresh, 5000);
     return () => clearInterval(timer);
   }, [refresh]);
-
-  const run = async (action: () => Promise<string>): Promise<void> => {
-    setError(null);
-    setMessage(null);
-    try {
-      setMessage(await action());
-    } catch (e) {
-      setError(describeError(e));
-    }
-    refresh();
-  };
 
   return (
     <section>
@@ -288,12 +280,7 @@ export function SyncPage() {
           Add
         </button>
       </div>
-      {message !== null && <p data-testid="sync-message">{message}</p>}
-      {error !== null && (
-        <p className="error" data-testid="sync-error">
-          {error}
-        </p>
-      )}
+      <Outcome prefix="sync" message={message} error={error} />
     </section>
   );
 }
