@@ -51,8 +51,8 @@ Commands:
                                       served rows, latency, realised metrics on late labels and the label-free
                                       estimate per window
   alerts list [--firing] | rules | check | remove NAME
-       | add NAME --model M --kind drift|metric|latency|error-rate|validation --threshold X [--window SECONDS]
-             [--metric roc_auc --source realised|estimated] [--webhook URL]
+       | add NAME --model M --kind drift|metric|latency|error-rate|validation|new-rows --threshold X
+             [--window SECONDS] [--metric roc_auc --source realised|estimated] [--webhook URL] [--retrain]
                                       alert rules checked every minute by the server; an alert fires once per episode
   retrain MODEL [--no-promote]        a challenger with production's settings on the newest data version, promoted
                                       only if better on its holdout
@@ -137,6 +137,7 @@ const options = {
   mqtt: { type: 'string' },
   'no-promote': { type: 'boolean', default: false },
   share: { type: 'string' },
+  retrain: { type: 'boolean', default: false },
   clear: { type: 'boolean', default: false },
   in: { type: 'string' },
   'client-id': { type: 'string' },
@@ -577,7 +578,7 @@ async function run(argv: string[]): Promise<number> {
         }
         if (action === 'add') {
           if (ruleName === undefined) throw new UsageError('alerts add NAME --model M --kind KIND --threshold X');
-          const kinds = ['drift', 'metric', 'latency', 'error-rate', 'validation'] as const;
+          const kinds = ['drift', 'metric', 'latency', 'error-rate', 'validation', 'new-rows'] as const;
           const kind = kinds.find((k) => k === flags.kind);
           if (kind === undefined) throw new UsageError(`--kind is one of ${kinds.join(', ')}`);
           const threshold = Number(required(flags, 'threshold'));
@@ -592,6 +593,7 @@ async function run(argv: string[]): Promise<number> {
             ...(flags.metric === undefined ? {} : { metric: flags.metric }),
             ...(source === undefined ? {} : { source }),
             ...(flags.webhook === undefined ? {} : { webhook: flags.webhook }),
+            retrain: flags.retrain === true,
           });
           out.result(rule, () => `Added alert rule ${rule.name}`);
           return 0;

@@ -189,7 +189,7 @@ export const apiSchemas = {
     .object({
       name,
       model: name,
-      kind: z.enum(['drift', 'metric', 'latency', 'error-rate', 'validation']),
+      kind: z.enum(['drift', 'metric', 'latency', 'error-rate', 'validation', 'new-rows']),
       threshold: z.number(),
       windowSeconds: z
         .number()
@@ -201,6 +201,7 @@ export const apiSchemas = {
       source: z.enum(['realised', 'estimated']).optional(),
       /** http(s) URL the alert is POSTed to. */
       webhook: z.string().url().max(2000).optional(),
+      retrain: z.boolean().optional(),
     })
     .strict()
     .refine((r) => r.kind !== 'metric' || r.metric !== undefined, 'a metric rule names its metric'),
@@ -535,7 +536,7 @@ export interface MonitorReport {
   windows: MonitorWindow[];
 }
 
-export type AlertKind = 'drift' | 'metric' | 'latency' | 'error-rate' | 'validation';
+export type AlertKind = 'drift' | 'metric' | 'latency' | 'error-rate' | 'validation' | 'new-rows';
 
 /** A condition on a model's service, checked on a schedule over its last `windowSeconds`. */
 export interface AlertRule {
@@ -544,7 +545,8 @@ export interface AlertRule {
   kind: AlertKind;
   /**
    * drift: share of drifted features at or above it; metric: the metric below it (above it for rmse/mae);
-   * latency: p99 in ms above it; error-rate and validation: the share of failed requests above it.
+   * latency: p99 in ms above it; error-rate and validation: the share of failed requests above it; new-rows: at
+   * least this many rows in the newest version of the dataset beyond the one production was trained on.
    */
   threshold: number;
   windowSeconds: number;
@@ -553,6 +555,8 @@ export interface AlertRule {
   source: 'realised' | 'estimated' | null;
   /** Where an alert is POSTed as JSON (retried); the GUI, the log and the desktop always hear of it. */
   webhook: string | null;
+  /** When it fires, retrain (a challenger on the newest data, promoted only if better on its holdout). */
+  retrain: boolean;
 }
 
 /** One episode of a rule's condition holding: it fires once when it starts and resolves when it ends. */

@@ -4,6 +4,7 @@ import type { Engine } from '../engine/engine.js';
 import { nowIso } from '../store/database.js';
 import { recordDriftWindows } from './drift-history.js';
 import { driftReport } from './monitor.js';
+import { retrain } from '../training/retrain.js';
 import { monitorReport } from './performance.js';
 
 interface RuleRow {
@@ -15,6 +16,7 @@ interface RuleRow {
   window_seconds: number;
   params_json: string;
   webhook: string | null;
+  retrain: number;
 }
 
 interface AlertRow {
@@ -51,7 +53,8 @@ export class AlertEngine {
   constructor(private readonly engine: Engine) {}
 
   addRule(
-    rule: Omit<AlertRule, 'metric' | 'source' | 'webhook'> & Partial<Pick<AlertRule, 'metric' | 'source' | 'webhook'>>,
+    rule: Omit<AlertRule, 'metric' | 'source' | 'webhook' | 'retrain'> &
+      Partial<Pick<AlertRule, 'metric' | 'source' | 'webhook' | 'retrain'>>,
   ): AlertRule {
     this.engine.registry.resolve(rule.model);
     if (rule.webhook !== undefined && rule.webhook !== null && !/^https?:\/\//.test(rule.webhook))
@@ -60,8 +63,8 @@ export class AlertEngine {
     if (exists !== undefined) throw new HearthError('CONFLICT', `an alert rule named "${rule.name}" exists`);
     this.engine.db
       .prepare(
-        `INSERT INTO alert_rules (name, model, kind, threshold, window_seconds, params_json, webhook, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO alert_rules (name, model, kind, threshold, window_seconds, params_json, webhook, retrain, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         rule.name,
@@ -71,6 +74,7 @@ export class AlertEngine {
         rule.windowSeconds,
         JSON.stringify({ metric: rule.metric ?? null, source: rule.source ?? (rule.kind === 'metric' ? 'realised' : null) }),
         rule.webhook ?? null,
+        rule.retrain === true ? 1 : 0,
         nowIso(),
       );
     return this.rules().find((r) => r.name === rule.name)!;
@@ -149,8 +153,25 @@ export class AlertEngine {
         changed.push(this.alert(open.id));
       }
     }
-    for (const alert of changed) await this.notify(alert);
+    for (const alert of changed) {
+      await this.notify(alert);
+      const rule = this.rules().find((r) => r.name === alert.rule);
+      if (alert.status === 'firing' && rule?.retrain === true) await this.retrainFor(alert);
+    }
     return changed.map((a) => this.alert(a.id));
+  }
+
+  /** The rule's action: retrain (promotion gated by the holdout comparison), the outcome added to the alert. */
+  private async retrainFor(alert: Alert): Promise<void> {
+    let outcome: string;
+    try {
+      const r = await retrain(this.engine, alert.model);
+      outcome = `retrained: challenger v${r.challenger.version} ${r.promoted ? 'promoted' : 'not promoted'} (${r.reason})`;
+    } catch (error) {
+      outcome = `retraining failed: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    this.engine.db.prepare('UPDATE alerts SET message = ? WHERE id = ?').run(`${alert.message}; ${outcome}`, alert.id);
+    this.engine.events.emit('alerts.changed', this.alert(alert.id));
   }
 
   private alert(id: number): Alert {
@@ -194,6 +215,18 @@ export class AlertEngine {
         const report = await monitorReport(this.engine, rule.model, { since, until, windowSeconds: 31 * 86400 });
         const value = Math.max(...report.windows.map((w) => w.latencyMs.p99));
         return { value, holds: value > rule.threshold, message: `${rule.model}: p99 latency ${value.toFixed(2)} ms ${window}` };
+      }
+      case 'new-rows': {
+        const production = this.engine.registry.version(rule.model, this.engine.registry.resolve(rule.model));
+        if (production.origin !== null) return null;
+        const trained = this.engine.datasets.version(production.dataset.name, production.dataset.version);
+        const newest = this.engine.datasets.version(production.dataset.name);
+        const value = newest.rows - trained.rows;
+        return {
+          value,
+          holds: value >= rule.threshold,
+          message: `${rule.model}: ${production.dataset.name} v${newest.version} has ${value} rows more than v${trained.version}, which production was trained on`,
+        };
       }
       case 'error-rate':
       case 'validation': {
@@ -265,6 +298,7 @@ function toRule(row: RuleRow): AlertRule {
     metric: params.metric,
     source: params.source,
     webhook: row.webhook,
+    retrain: row.retrain === 1,
   };
 }
 

@@ -44,6 +44,27 @@ describe('retraining gated by a comparison with production', () => {
     assert.equal(h.engine.registry.resolve('churn'), result.challenger.version);
   });
 
+  it('a new-rows rule retrains when the newest data outgrows what production learnt from', async () => {
+    const before = h.engine.registry.versions('churn').length;
+    await api['alerts.add-rule'](
+      { name: 'fresh-data', model: 'churn', kind: 'new-rows', threshold: 500, windowSeconds: 3600, retrain: true },
+      ctx,
+    );
+    assert.deepEqual(await h.engine.alerts.check(), [], 'production was trained on the newest version');
+    const more = syntheticCsv('binary', 1000, 8).replace(/,(good|bad)$/gm, (_m, l: string) => (l === 'good' ? ',bad' : ',good'));
+    const extra = syntheticCsv('binary', 600, 9)
+      .replace(/,(good|bad)$/gm, (_m, l: string) => (l === 'good' ? ',bad' : ',good'))
+      .split('\n')
+      .slice(1)
+      .join('\n');
+    await h.engine.datasets.ingestCsv('churn', writeFile(h.dataDir, 'v3.csv', `${more.trimEnd()}\n${extra}`));
+    const [fired] = await h.engine.alerts.check();
+    assert.equal(fired!.status, 'firing');
+    assert.match(fired!.message, /has 600 rows more than v2/);
+    assert.match(fired!.message, /retrained: challenger v\d+ (promoted|not promoted)/);
+    assert.equal(h.engine.registry.versions('churn').length, before + 1);
+  });
+
   it('refuses a model with no training run on this box, and --no-promote only reports', async () => {
     await assert.rejects(
       api['models.retrain']({ name: 'nope' }, ctx),

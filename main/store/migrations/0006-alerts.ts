@@ -6,11 +6,13 @@ CREATE TABLE alert_rules (
   id INTEGER PRIMARY KEY,
   name TEXT NOT NULL UNIQUE,
   model TEXT NOT NULL,
-  kind TEXT NOT NULL CHECK (kind IN ('drift', 'metric', 'latency', 'error-rate', 'validation')),
+  kind TEXT NOT NULL CHECK (kind IN ('drift', 'metric', 'latency', 'error-rate', 'validation', 'new-rows')),
   threshold REAL NOT NULL,
   window_seconds INTEGER NOT NULL,
   params_json TEXT NOT NULL,
   webhook TEXT,
+  -- When it fires: train a challenger on the newest data and promote it if it is better on its holdout.
+  retrain INTEGER NOT NULL DEFAULT 0,
   created_at TEXT NOT NULL
 ) STRICT;
 

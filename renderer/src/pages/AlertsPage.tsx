@@ -10,6 +10,7 @@ const kinds: { kind: AlertKind; label: string; hint: string }[] = [
   { kind: 'latency', label: 'Latency', hint: 'p99 in ms, e.g. 20' },
   { kind: 'error-rate', label: 'Error rate', hint: 'share of failed requests, e.g. 0.01' },
   { kind: 'validation', label: 'Validation failures', hint: 'share of requests failing validation, e.g. 0.01' },
+  { kind: 'new-rows', label: 'New rows', hint: 'rows in the newest data beyond what production was trained on, e.g. 10000' },
 ];
 
 /** Alerts (firing first, then past episodes), the rules behind them, and a form to add one. */
@@ -27,6 +28,7 @@ export function AlertsPage() {
     metric: 'roc_auc',
     source: 'realised' as 'realised' | 'estimated',
     webhook: '',
+    retrain: false,
   });
 
   const outcome = useOutcome();
@@ -93,6 +95,7 @@ export function AlertsPage() {
                 {r.model}: {r.kind}
                 {r.metric === null ? '' : ` (${r.source} ${r.metric})`} threshold {r.threshold} over {r.windowSeconds / 60} min
                 {r.webhook === null ? '' : ` → ${r.webhook}`}
+                {r.retrain ? ', retrains' : ''}
               </td>
               <td>
                 <button
@@ -172,6 +175,12 @@ export function AlertsPage() {
           Webhook (optional){' '}
           <input value={form.webhook} onChange={(e) => setForm({ ...form, webhook: e.target.value })} placeholder="https://…" />
         </label>
+        <label>
+          <span>
+            <input type="checkbox" checked={form.retrain} onChange={(e) => setForm({ ...form, retrain: e.target.checked })} />{' '}
+            retrain when it fires (promoted only if better)
+          </span>
+        </label>
         <button
           data-testid="rule-add"
           onClick={() =>
@@ -184,6 +193,7 @@ export function AlertsPage() {
                 windowSeconds: Math.round(Number(form.windowMinutes) * 60),
                 ...(form.kind === 'metric' ? { metric: form.metric, source: form.source } : {}),
                 ...(form.webhook.trim() === '' ? {} : { webhook: form.webhook.trim() }),
+                retrain: form.retrain,
               });
               return `Added ${rule.name}.`;
             })
