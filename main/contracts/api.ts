@@ -524,7 +524,7 @@ export interface MonitorWindow {
   labelled: number;
   /** On the rows whose labels arrived; null before any did. */
   realised: Record<string, number> | null;
-  /** Binary classifiers: estimated from the model's confidence on every row (CBPE); null otherwise. */
+  /** Classifiers: estimated from the model's confidence on every row (CBPE; multiclass: accuracy); null for regression. */
   estimated: Record<string, number> | null;
 }
 

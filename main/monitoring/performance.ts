@@ -58,6 +58,16 @@ export function estimateBinary(positive: Float64Array, predictedPositive: Uint8A
   };
 }
 
+/**
+ * The multiclass counterpart: with calibrated probabilities a row is right with the probability the model gave its
+ * chosen class, so expected accuracy is the mean of those confidences.
+ */
+export function estimateMulticlass(confidence: Float64Array): Record<string, number> {
+  let sum = 0;
+  for (const c of confidence) sum += c;
+  return { accuracy: sum / confidence.length };
+}
+
 function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
@@ -97,7 +107,14 @@ export async function monitorReport(
         latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) },
         labelled: labelled.length,
         realised: labelled.length === 0 ? null : realised(info.task, classes, labelled),
-        estimated: info.task === 'binary' ? estimated(classes, rows) : null,
+        estimated:
+          info.task === 'binary'
+            ? estimated(classes, rows)
+            : info.task === 'multiclass'
+              ? estimateMulticlass(
+                  Float64Array.from(rows, (r) => ('label' in r.prediction ? r.prediction.probability : Number.NaN)),
+                )
+              : null,
       };
     });
   return { model: name, version, task: info.task, windowSeconds: windowMs / 1000, windows };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { columnDrift, datasetDrift } from '../../main/monitoring/drift.js';
-import { estimateBinary } from '../../main/monitoring/performance.js';
+import { estimateBinary, estimateMulticlass } from '../../main/monitoring/performance.js';
 import {
   chiSquareSf,
   gammaQ,
@@ -178,5 +178,9 @@ describe('label-free performance estimate (CBPE)', () => {
     close(m.f1!, 0.8292682926829268, 1e-12, 'F1');
     // Expected TPR/FPR along the rows sorted by p, by the trapezoid rule (worked by hand).
     close(m.roc_auc!, 0.8634085213032581, 1e-12, 'ROC AUC');
+  });
+
+  it('expects a multiclass model to be right as often as its confidence in its chosen class says', () => {
+    close(estimateMulticlass(Float64Array.from([0.9, 0.5, 0.7, 0.4])).accuracy!, 0.625, 1e-12, 'expected accuracy');
   });
 });
