@@ -51,15 +51,8 @@ export function createHandlers(engine: Engine): Handlers {
       return detail;
     },
     'datasets.quarantine': async ({ name, version, offset, limit }) => engine.datasets.quarantine(name, version, offset, limit),
-    'datasets.ingest': async (args, context) => {
-      let path: string;
-      if (args.path !== undefined) {
-        if (context.transport !== 'in-process') {
-          throw new HearthError('FORBIDDEN', 'local paths can be ingested from the CLI only; upload the file instead');
-        }
-        path = args.path;
-      } else path = engine.uploadPath(args.uploadId!);
-      try {
+    'datasets.ingest': async (args, context) =>
+      withInputFile(args, context, 'ingested', async (path) => {
         let lastReport = 0;
         const result = await engine.datasets.ingestCsv(args.name, path, {
           // Throttled: a progress event per 100 ms is plenty for a bar and cheap for the event stream.
@@ -74,10 +67,7 @@ export function createHandlers(engine: Engine): Handlers {
         });
         engine.events.emit('datasets.did-ingest', result);
         return result;
-      } finally {
-        if (args.uploadId !== undefined) engine.discardUpload(args.uploadId);
-      }
-    },
+      }),
     'training.start': async (args) => engine.trainer.start(args),
     'training.get': async ({ jobId }) => engine.trainer.get(jobId),
     'training.list': async () => engine.trainer.list(),
@@ -132,14 +122,8 @@ export function createHandlers(engine: Engine): Handlers {
         ...(alias === undefined ? {} : { alias }),
         ...(insecureHttp === undefined ? {} : { insecureHttp }),
       }),
-    'models.evaluate': async (args, context) => {
-      let path: string;
-      if (args.path !== undefined) {
-        if (context.transport !== 'in-process')
-          throw new HearthError('FORBIDDEN', 'local paths can be evaluated from the CLI only; upload the file instead');
-        path = args.path;
-      } else path = engine.uploadPath(args.uploadId!);
-      try {
+    'models.evaluate': async (args, context) =>
+      withInputFile(args, context, 'evaluated', async (path) => {
         const version = engine.registry.resolve(args.name, args.version);
         const result = await evaluateFile(engine, `${args.name}@${version}`, path);
         return engine.registry.recordMetrics(args.name, version, {
@@ -148,10 +132,7 @@ export function createHandlers(engine: Engine): Handlers {
           rows: result.rows,
           metrics: result.metrics,
         });
-      } finally {
-        if (args.uploadId !== undefined) engine.discardUpload(args.uploadId);
-      }
-    },
+      }),
     'models.feedback': async ({ name, labels }) => {
       engine.registry.resolve(name);
       return engine.predictionLog.feedback(name, labels);
@@ -190,6 +171,29 @@ export function createHandlers(engine: Engine): Handlers {
     },
   };
   return handlers;
+
+  /**
+   * The file a method reads: an upload (HTTP PUT /api/uploads, the desktop bridge), discarded afterwards, or a local
+   * path, which only the CLI and in-process callers may name.
+   */
+  async function withInputFile<T>(
+    args: { uploadId?: string | undefined; path?: string | undefined },
+    context: CallContext,
+    verb: string,
+    use: (path: string) => Promise<T>,
+  ): Promise<T> {
+    let path: string;
+    if (args.path !== undefined) {
+      if (context.transport !== 'in-process')
+        throw new HearthError('FORBIDDEN', `local paths can be ${verb} from the CLI only; upload the file instead`);
+      path = args.path;
+    } else path = engine.uploadPath(args.uploadId!);
+    try {
+      return await use(path);
+    } finally {
+      if (args.uploadId !== undefined) engine.discardUpload(args.uploadId);
+    }
+  }
 
   /**
    * The shadow version predicts the same rows after the answer has gone; its predictions are logged under its own

@@ -91,7 +91,6 @@ export class ModelRegistry {
             .prepare('SELECT 1 FROM model_versions WHERE model_id = ? AND version = ?')
             .get(model.id, input.preferredVersion) === undefined;
         const version = preferredFree ? input.preferredVersion! : last.v + 1;
-        const publish = input.origin === undefined;
         this.db
           .prepare(
             `INSERT INTO model_versions (model_id, version, algorithm, dataset_version_id, params_json, metrics_json,
@@ -113,14 +112,14 @@ export class ModelRegistry {
             input.origin === undefined ? null : JSON.stringify({ ...input.origin.source, dataset: input.origin.dataset }),
           );
         // The sync outbox hears of the version in this same transaction: no version without its event.
-        if (publish)
+        if (input.origin === undefined)
           this.db
             .prepare('INSERT INTO outbox (kind, model, version, created_at) VALUES (?, ?, ?, ?)')
             .run('model-version', input.model, version, now);
         const hasProduction = this.db
           .prepare('SELECT 1 FROM model_aliases WHERE model_id = ? AND alias = ?')
           .get(model.id, productionAlias);
-        if (hasProduction === undefined) this.moveAlias(model.id, productionAlias, version, 'set', publish);
+        if (hasProduction === undefined) this.moveAlias(model.id, productionAlias, version, 'set');
         return version;
       })();
       return this.version(input.model, version);
@@ -137,13 +136,7 @@ export class ModelRegistry {
     return row.id;
   }
 
-  private moveAlias(
-    modelId: number,
-    alias: string,
-    version: number,
-    action: 'set' | 'promote' | 'rollback',
-    publish = true,
-  ): number | null {
+  private moveAlias(modelId: number, alias: string, version: number, action: 'set' | 'promote' | 'rollback'): number | null {
     this.defaultVersions.clear();
     const current = this.db.prepare('SELECT version FROM model_aliases WHERE model_id = ? AND alias = ?').get(modelId, alias) as
       { version: number } | undefined;
@@ -162,7 +155,7 @@ export class ModelRegistry {
     const pulled = this.db
       .prepare('SELECT 1 FROM model_versions WHERE model_id = ? AND version = ? AND origin_json IS NOT NULL')
       .get(modelId, version);
-    if (publish && pulled === undefined)
+    if (pulled === undefined)
       this.db
         .prepare('INSERT INTO outbox (kind, model, version, alias, created_at) VALUES (?, ?, ?, ?, ?)')
         .run('alias', name, version, alias, now);
@@ -170,13 +163,13 @@ export class ModelRegistry {
   }
 
   /**
-   * Points `alias` at `version` because a followed remote alias moved (or back, when the new version failed to
-   * load). Not published: the move mirrors the registry, it is not news for it.
+   * Points `alias` at a pulled `version` because a followed remote alias moved, or a pull asked for it. Not
+   * published, as no move onto a pulled version is: it mirrors the registry, it is not news for it.
    */
   follow(name: string, alias: string, version: number): AliasMove {
     return this.db.transaction(() => {
       const id = this.modelId(name);
-      const previous = this.moveAlias(id, alias, version, 'set', false);
+      const previous = this.moveAlias(id, alias, version, 'set');
       return { model: name, alias, version, previousVersion: previous };
     })();
   }

@@ -71,8 +71,8 @@ export function parseArtifactUrl(url: string): { host: string; repository: strin
   return { host: m[1]!, repository: m[2]!, reference: m[3] ?? m[4]! };
 }
 
-/** `oci://HOST[:PORT]/REPOSITORY` → the registry's base URL and the repository prefix. */
-export function parseRemoteUrl(url: string, insecureHttp: boolean): { baseUrl: string; repository: string } {
+/** `oci://HOST[:PORT]/REPOSITORY` → the registry's host, base URL and the repository prefix. */
+export function parseRemoteUrl(url: string, insecureHttp: boolean): { host: string; baseUrl: string; repository: string } {
   const m = /^oci:\/\/([^/]+)\/(.+)$/.exec(url);
   if (m === null) throw new HearthError('VALIDATION_FAILED', `a remote is oci://HOST[:PORT]/REPOSITORY, not "${url}"`);
   const repository = m[2]!.replace(/\/+$/, '');
@@ -81,7 +81,7 @@ export function parseRemoteUrl(url: string, insecureHttp: boolean): { baseUrl: s
       'VALIDATION_FAILED',
       `"${repository}" is not a valid OCI repository name (lower case, digits, . _ - /)`,
     );
-  return { baseUrl: `${insecureHttp ? 'http' : 'https'}://${m[1]}`, repository };
+  return { host: m[1]!, baseUrl: `${insecureHttp ? 'http' : 'https'}://${m[1]}`, repository };
 }
 
 /** Plain HTTP would send models and credentials in clear: it is for loopback registries (tests, a local mirror). */
@@ -365,13 +365,9 @@ export class SyncAgent {
     const result = await client.uploadBlob(data, saved?.url ?? null, ({ uploadUrl, offset }) => {
       if (offset < data.length) save.run(...key, uploadUrl, offset, nowIso());
     });
-    if (saved !== undefined || result.resumedAt > 0) this.resumedUploads.push({ digest, resumedAt: result.resumedAt });
     this.db.prepare('DELETE FROM upload_sessions WHERE remote = ? AND repository = ? AND digest = ?').run(...key);
     return result;
   }
-
-  /** Uploads that went on from a saved offset (what the crash tests and the log look at). */
-  readonly resumedUploads: { digest: string; resumedAt: number }[] = [];
 
   /** Uploads a version's config and layers (skipping blobs the registry has) and returns its manifest. */
   private async uploadVersion(remote: string, client: OciClient, info: ModelVersionInfo): Promise<ImageManifest> {
@@ -485,9 +481,9 @@ export class SyncAgent {
     const { host, repository, reference } = parseArtifactUrl(url);
     let match: RemoteInfo | undefined;
     for (const remote of this.listRemotes()) {
-      const parsed = /^oci:\/\/([^/]+)\/(.+)$/.exec(remote.url);
-      if (parsed === null || parsed[1] !== host) continue;
-      const prefix = parsed[2]!.replace(/\/+$/, '');
+      const parsed = parseRemoteUrl(remote.url, remote.insecureHttp);
+      if (parsed.host !== host) continue;
+      const prefix = parsed.repository;
       if (repository !== prefix && !repository.startsWith(`${prefix}/`)) continue;
       if (match === undefined || match.url.length < remote.url.length) match = remote;
     }
@@ -610,8 +606,8 @@ export class SyncAgent {
   async checkFollows(): Promise<FollowInfo[]> {
     for (const f of this.listFollows()) {
       const remote = this.remote(f.remote);
-      const { repository } = parseRemoteUrl(remote.url, remote.insecureHttp);
-      const url = `oci://${/^oci:\/\/([^/]+)\//.exec(remote.url)![1]}/${repository}/${repositoryComponent(f.model)}`;
+      const { host, repository } = parseRemoteUrl(remote.url, remote.insecureHttp);
+      const url = `oci://${host}/${repository}/${repositoryComponent(f.model)}`;
       const update = this.db.prepare(
         `UPDATE follows SET status = ?, last_digest = ?, local_version = ?, last_error = ?, checked_at = ?
           WHERE remote = ? AND model = ? AND alias = ?`,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { HearthError } from '../contracts/errors.js';
+import { sha256Digest } from '../store/blob-store.js';
 
 /**
  * A client for the OCI distribution API (v1.1): what the sync agent needs to push and pull artifacts to any
@@ -53,9 +54,8 @@ export function referrersTag(digest: string): string {
   return digest.replace(':', '-').slice(0, 128);
 }
 
-export function sha256Digest(data: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
-}
+// The blob store's own digest: a registry names blobs exactly as the store does.
+export { sha256Digest };
 
 /** Parses a WWW-Authenticate challenge: its scheme and its quoted parameters. */
 export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
