@@ -162,10 +162,7 @@ export function createHandlers(engine: Engine): Handlers {
       } catch (error) {
         const code = error instanceof HearthError ? error.code : 'INTERNAL';
         engine.servingMetrics.failed(args.name, code);
-        // Kept for error-rate and validation alert rules.
-        engine.db
-          .prepare('INSERT INTO request_errors (model, code, at) VALUES (?, ?, ?)')
-          .run(args.name, code, new Date().toISOString());
+        engine.predictionLog.recordError(args.name, code);
         throw error;
       }
     },

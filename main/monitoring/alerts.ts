@@ -230,6 +230,8 @@ export class AlertEngine {
       }
       case 'error-rate':
       case 'validation': {
+        // Both counts come from the log's writer: what it still holds must be in before they are read.
+        await this.engine.predictionLog.flushed();
         const failed = this.engine.db
           .prepare(
             `SELECT COUNT(*) AS n FROM request_errors WHERE model = ? AND at >= ? AND at < ? AND (? = 0 OR code = 'VALIDATION_FAILED')`,

@@ -24,8 +24,10 @@ export interface LoggedPrediction {
  */
 export class PredictionLog {
   private buffer: unknown[][] = [];
+  private errors: unknown[][] = [];
   private timer: NodeJS.Timeout | null = null;
-  private readonly writer: Worker;
+  /** Started with the first batch, so a CLI command that serves nothing starts no thread. */
+  private writer: Worker | null = null;
   /** Set by the writer when it has closed its connection: what close() waits on. */
   private readonly done = new Int32Array(new SharedArrayBuffer(4));
   private sent = 0;
@@ -33,27 +35,47 @@ export class PredictionLog {
   private readonly waiters: { target: number; resolve: () => void }[] = [];
 
   constructor(
-    file: string,
+    private readonly file: string,
     private readonly db: Db,
     /** The share of rows logged (HEARTH_LOG_SAMPLE, 1 by default: an appliance's traffic fits). */
     readonly sampleRate = Number(process.env.HEARTH_LOG_SAMPLE ?? 1),
     private readonly flushMs = 50,
-  ) {
-    this.writer = new Worker(new URL('../../workers/log-writer.js', import.meta.url), {
-      workerData: { file, done: this.done.buffer },
+  ) {}
+
+  private startWriter(): Worker {
+    const writer = new Worker(new URL('../../workers/log-writer.js', import.meta.url), {
+      workerData: { file: this.file, done: this.done.buffer },
     });
-    this.writer.on('message', (message: { committed: number }) => {
+    writer.on('message', (message: { committed: number }) => {
       this.committed = message.committed;
       this.wake();
     });
-    this.writer.on('error', (error) => {
+    writer.on('error', (error) => {
       // A writer that dies loses what it held; reads must not wait for it forever.
       process.stderr.write(`${JSON.stringify({ level: 'error', event: 'prediction-log', message: error.message })}\n`);
       this.committed = Number.POSITIVE_INFINITY;
       this.wake();
     });
     // The writer must not keep a finished CLI command alive; close() still waits for it.
-    this.writer.unref();
+    writer.unref();
+    return writer;
+  }
+
+  /**
+   * Counts a failed prediction request (for error-rate and validation alert rules), through the same writer: a
+   * flood of bad requests must not cost a synchronous commit each on the thread that answers them.
+   */
+  recordError(model: string, code: string): void {
+    this.errors.push([model, code, nowIso()]);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.buffer.length + this.errors.length >= 500) this.flush();
+    else if (this.timer === null) {
+      this.timer = setTimeout(() => this.flush(), this.flushMs);
+      this.timer.unref();
+    }
   }
 
   /** Logs a sample of the rows of one request; returns an id for every row. */
@@ -99,11 +121,7 @@ export class PredictionLog {
         model,
       ]);
     }
-    if (this.buffer.length >= 500) this.flush();
-    else if (this.buffer.length > 0 && this.timer === null) {
-      this.timer = setTimeout(() => this.flush(), this.flushMs);
-      this.timer.unref();
-    }
+    if (this.buffer.length > 0) this.schedule();
     return ids;
   }
 
@@ -113,20 +131,22 @@ export class PredictionLog {
     }
   }
 
-  /** Hands buffered rows to the writer now. */
+  /** Hands buffered rows and errors to the writer now. */
   flush(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    if (this.buffer.length === 0) return;
-    this.writer.postMessage({ rows: this.buffer });
+    if (this.buffer.length === 0 && this.errors.length === 0) return;
+    this.writer ??= this.startWriter();
+    this.writer.postMessage({ rows: this.buffer, errors: this.errors });
     this.buffer = [];
+    this.errors = [];
     this.sent++;
   }
 
-  /** Flushes and waits until the writer has committed everything handed to it. */
-  private async settle(): Promise<void> {
+  /** Flushes and waits until the writer has committed everything handed to it: what a read of the log needs. */
+  async flushed(): Promise<void> {
     this.flush();
-    if (this.committed >= this.sent) return;
+    if (this.writer === null || this.committed >= this.sent) return;
     // Held while waiting, so a CLI command that reads the log does not exit under it.
     this.writer.ref();
     try {
@@ -139,6 +159,7 @@ export class PredictionLog {
   /** Writes what is buffered and stops the writer, waiting (at most 10 s) for it to commit. */
   close(): void {
     this.flush();
+    if (this.writer === null) return;
     this.writer.postMessage({ close: true });
     Atomics.wait(this.done, 0, 0, 10_000);
   }
@@ -148,7 +169,7 @@ export class PredictionLog {
     model: string,
     labels: { id: string; label: string | number }[],
   ): Promise<{ matched: number; unknown: string[] }> {
-    await this.settle();
+    await this.flushed();
     const update = this.db.prepare(
       `UPDATE prediction_log SET label = @label, labelled_at = @at
         WHERE (id = @id OR shadow_of = @id) AND model_id = (SELECT id FROM models WHERE name = @model)`,
@@ -166,7 +187,7 @@ export class PredictionLog {
     model: string,
     options: { version?: number; since?: string; until?: string; limit?: number } = {},
   ): Promise<LoggedPrediction[]> {
-    await this.settle();
+    await this.flushed();
     const found = this.db.prepare('SELECT id FROM models WHERE name = ?').get(model) as { id: number } | undefined;
     if (found === undefined) throw new HearthError('NOT_FOUND', `no model named "${model}"`);
     const rows = this.db
