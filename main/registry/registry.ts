@@ -2,8 +2,7 @@ import type { AliasMove, MetricSnapshot, ModelOrigin, ModelSummary, ModelVersion
 import { HearthError } from '../contracts/errors.js';
 
 import type { BlobStore } from '../store/blob-store.js';
-import type { Statement } from 'better-sqlite3';
-import { nowIso, type Db } from '../store/database.js';
+import { CommitCache, nowIso, type Db } from '../store/database.js';
 import type { Task } from '../training/preprocess.js';
 
 export const productionAlias = 'production';
@@ -50,7 +49,9 @@ export class ModelRegistry {
   constructor(
     private readonly db: Db,
     private readonly blobs: BlobStore,
-  ) {}
+  ) {
+    this.defaultVersions = new CommitCache(db);
+  }
 
   /**
    * Registers a version; the first version of a model also becomes `production`. One transaction. A version
@@ -297,26 +298,11 @@ export class ModelRegistry {
   resolve(name: string, selector?: number | string): number {
     // Every prediction resolves its model: the default (production) answer is cached until an alias moves or a
     // version is registered, which keeps SQLite off the serving hot path.
-    if (selector === undefined) {
-      // PRAGMA data_version changes when another connection (a CLI promote beside a running server) commits.
-      this.dataVersion ??= this.db.prepare('PRAGMA data_version').pluck();
-      const dataVersion = this.dataVersion.get() as number;
-      if (dataVersion !== this.cachedDataVersion) {
-        this.defaultVersions.clear();
-        this.cachedDataVersion = dataVersion;
-      }
-      const cached = this.defaultVersions.get(name);
-      if (cached !== undefined) return cached;
-      const resolved = this.resolveUncached(name);
-      this.defaultVersions.set(name, resolved);
-      return resolved;
-    }
+    if (selector === undefined) return this.defaultVersions.get(name, () => this.resolveUncached(name));
     return this.resolveUncached(name, selector);
   }
 
-  private readonly defaultVersions = new Map<string, number>();
-  private cachedDataVersion = -1;
-  private dataVersion: Statement | undefined;
+  private readonly defaultVersions: CommitCache<number>;
 
   private resolveUncached(name: string, selector?: number | string): number {
     const id = this.modelId(name);

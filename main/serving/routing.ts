@@ -1,43 +1,30 @@
 import type { ServingRoute } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { ModelRegistry } from '../registry/registry.js';
-import { nowIso, type Db } from '../store/database.js';
+import { CommitCache, nowIso, type Db } from '../store/database.js';
 
-/**
- * Canary and shadow routes per model. Read on every prediction, so kept in memory and reloaded when another
- * connection (a CLI beside the server) has committed, as the registry does for aliases.
- */
+/** Canary and shadow routes per model. Read on every prediction, so kept in a CommitCache, as production is. */
 export class Routes {
-  private cache = new Map<string, ServingRoute>();
-  private seen = -1;
-  private readonly dataVersion;
+  private readonly cache: CommitCache<ServingRoute>;
 
   constructor(
     private readonly db: Db,
     private readonly registry: ModelRegistry,
   ) {
-    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
+    this.cache = new CommitCache(db);
   }
 
   get(model: string): ServingRoute {
-    const version = this.dataVersion.get() as number;
-    if (version !== this.seen) {
-      this.cache.clear();
-      this.seen = version;
-    }
-    let route = this.cache.get(model);
-    if (route === undefined) {
+    return this.cache.get(model, () => {
       const row = this.db.prepare('SELECT * FROM serving_routes WHERE model = ?').get(model) as
         { canary_version: number | null; canary_share: number; shadow_version: number | null } | undefined;
-      route = {
+      return {
         model,
         canary:
           row === undefined || row.canary_version === null ? null : { version: row.canary_version, share: row.canary_share },
         shadow: row?.shadow_version ?? null,
       };
-      this.cache.set(model, route);
-    }
-    return route;
+    });
   }
 
   set(model: string, change: { canary?: { version: number; share: number } | null; shadow?: number | null }): ServingRoute {
@@ -56,7 +43,7 @@ export class Routes {
            shadow_version = excluded.shadow_version, updated_at = excluded.updated_at`,
       )
       .run(model, canary?.version ?? null, canary?.share ?? 0, shadow, nowIso());
-    this.cache.delete(model);
+    this.cache.clear();
     return this.get(model);
   }
 }

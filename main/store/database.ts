@@ -105,3 +105,36 @@ export function migrate(db: Db, migrations: readonly Migration[]): void {
 export function nowIso(): string {
   return new Date().toISOString();
 }
+
+/**
+ * Values read from the store on a hot path (which version serves, how requests are routed), kept in memory.
+ * This connection's own writers call `clear()`; another connection's commit (a CLI beside the server) changes
+ * PRAGMA data_version, which empties the cache on the next read.
+ */
+export class CommitCache<V> {
+  private readonly values = new Map<string, V>();
+  private seen = -1;
+  private readonly dataVersion;
+
+  constructor(db: Db) {
+    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
+  }
+
+  get(key: string, load: () => V): V {
+    const version = this.dataVersion.get() as number;
+    if (version !== this.seen) {
+      this.values.clear();
+      this.seen = version;
+    }
+    let value = this.values.get(key);
+    if (value === undefined) {
+      value = load();
+      this.values.set(key, value);
+    }
+    return value;
+  }
+
+  clear(): void {
+    this.values.clear();
+  }
+}
