@@ -123,7 +123,7 @@ export class AlertEngine {
 
   /** Evaluates every rule over the window ending at `now`; returns the alerts that changed (fired or resolved). */
   async check(now = new Date()): Promise<Alert[]> {
-    const changed: Alert[] = [];
+    const changed: { alert: Alert; rule: AlertRule }[] = [];
     for (const row of this.engine.db.prepare('SELECT * FROM alert_rules ORDER BY id').all() as RuleRow[]) {
       const rule = toRule(row);
       const since = new Date(now.getTime() - rule.windowSeconds * 1000).toISOString();
@@ -143,22 +143,21 @@ export class AlertEngine {
         const info = this.engine.db
           .prepare(`INSERT INTO alerts (rule_id, status, value, message, started_at) VALUES (?, 'firing', ?, ?, ?)`)
           .run(row.id, observed.value, observed.message, until);
-        changed.push(this.alert(Number(info.lastInsertRowid)));
+        changed.push({ alert: this.alert(Number(info.lastInsertRowid)), rule });
       } else if (observed.holds && open !== undefined) {
         this.engine.db.prepare('UPDATE alerts SET value = ? WHERE id = ?').run(observed.value, open.id);
       } else if (!observed.holds && open !== undefined) {
         this.engine.db
           .prepare(`UPDATE alerts SET status = 'resolved', resolved_at = ?, value = ? WHERE id = ?`)
           .run(until, observed.value, open.id);
-        changed.push(this.alert(open.id));
+        changed.push({ alert: this.alert(open.id), rule });
       }
     }
-    for (const alert of changed) {
-      await this.notify(alert);
-      const rule = this.rules().find((r) => r.name === alert.rule);
-      if (alert.status === 'firing' && rule?.retrain === true) await this.retrainFor(alert);
+    for (const { alert, rule } of changed) {
+      await this.notify(alert, rule);
+      if (alert.status === 'firing' && rule.retrain) await this.retrainFor(alert);
     }
-    return changed.map((a) => this.alert(a.id));
+    return changed.map(({ alert }) => this.alert(alert.id));
   }
 
   /** The rule's action: retrain (promotion gated by the holdout comparison), the outcome added to the alert. */
@@ -256,11 +255,10 @@ export class AlertEngine {
   }
 
   /** Tells every sink; the webhook is retried with backoff, and its outcome kept with the alert. */
-  private async notify(alert: Alert): Promise<void> {
+  private async notify(alert: Alert, rule: AlertRule): Promise<void> {
     this.engine.events.emit('alerts.changed', alert);
     process.stderr.write(`${JSON.stringify({ level: alert.status === 'firing' ? 'warn' : 'info', event: 'alert', ...alert })}\n`);
-    const rule = this.rules().find((r) => r.name === alert.rule);
-    if (rule?.webhook === null || rule?.webhook === undefined) return;
+    if (rule.webhook === null) return;
     let status = 'failed';
     let attempts = 0;
     for (let i = 0; i <= this.webhookBackoffMs.length; i++) {

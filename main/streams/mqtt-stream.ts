@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Handlers } from '../api/handlers.js';
+import type { PredictResult } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 
 export interface StreamOptions {
@@ -150,7 +151,7 @@ export class MqttStream {
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    await this.drain();
+    await this.flush();
     await this.client?.endAsync();
     this.client = null;
     this.forget();
@@ -239,10 +240,6 @@ export class MqttStream {
     });
   }
 
-  private drain(): Promise<void> {
-    return this.flush().then(() => this.draining);
-  }
-
   /** Predicts what has gathered, in one call, and publishes each answer; one bad row does not fail the others. */
   private flush(): Promise<void> {
     if (this.timer !== null) clearTimeout(this.timer);
@@ -266,35 +263,31 @@ export class MqttStream {
         },
         context,
       );
-    let results: { item: Pending; answer: Record<string, unknown> | null; error: string | null }[];
+    // The prediction log's id is this box's; the message's own id is what the answer carries.
+    const answered = (item: Pending, out: PredictResult, i: number) => ({
+      item,
+      answer: { id: item.id, model: out.model, version: out.version, prediction: { ...out.predictions[i], id: undefined } },
+    });
+    let results: ({ item: Pending; answer: Record<string, unknown> } | { item: Pending; error: string })[];
     try {
       const out = await call(batch);
-      results = batch.map((item, i) => ({
-        item,
-        answer: { id: item.id, model: out.model, version: out.version, prediction: { ...out.predictions[i], id: undefined } },
-        error: null,
-      }));
+      results = batch.map((item, i) => answered(item, out, i));
     } catch {
       // Some row is bad: predict one by one so only it is rejected.
       results = [];
       for (const item of batch) {
         try {
-          const out = await call([item]);
-          results.push({
-            item,
-            answer: { id: item.id, model: out.model, version: out.version, prediction: { ...out.predictions[0], id: undefined } },
-            error: null,
-          });
+          results.push(answered(item, await call([item]), 0));
         } catch (e) {
-          results.push({ item, answer: null, error: e instanceof Error ? e.message : String(e) });
+          results.push({ item, error: e instanceof Error ? e.message : String(e) });
         }
       }
     }
     // The connection dropped meanwhile: these rows wait in the inbox and are replayed on the next one.
     if (generation !== this.generation || this.client?.connected !== true) return;
     for (const r of results) {
-      if (r.answer === null) {
-        this.reject(r.item, r.error ?? 'failed');
+      if ('error' in r) {
+        this.reject(r.item, r.error);
         continue;
       }
       this.stats.predicted++;
