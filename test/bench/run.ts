@@ -1,5 +1,5 @@
 // `npm run bench [-- ingest|predict|gbdt|mlp|automl|sync|drift]`: benchmarks with their peers measured in the same run; one JSON line each.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { createHandlers } from '../../main/api/handlers.js';
 import { MqttStream } from '../../main/streams/mqtt-stream.js';
 import { startBroker } from '../integration/broker-harness.js';
+import { startRegistry } from '../integration/registry-harness.js';
 import { syntheticCsv } from '../helpers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -362,21 +363,9 @@ if (all || which.has('automl')) await benchAutoml();
 /** Push and pull of a 100 MB artifact blob to Debian's docker-registry over loopback, beside curl on the same blob. */
 async function benchSync(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hearth-bench-registry-'));
-  const port = 5000 + Math.floor(Math.random() * 1000);
-  writeFileSync(
-    join(dir, 'config.yml'),
-    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/storage\nhttp:\n  addr: 127.0.0.1:${port}\n`,
-  );
-  const registry = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
+  // The tests' own registry start-up: a free loopback port, filesystem storage, waiting until it answers.
+  const { child: registry, url } = await startRegistry(dir);
   try {
-    for (let i = 0; i < 100; i++) {
-      try {
-        if ((await fetch(`${url}/v2/`)).ok) break;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
     const size = 100 * 1024 * 1024;
     const data = randomBytes(size);
     const file = join(dir, 'blob.bin');
