@@ -40,9 +40,25 @@ function cudaProviderPresent(): boolean {
 
 let workingProvider: string | undefined;
 
-export interface LoadedSession {
+/** A tensor as plain data, so it can cross to a worker thread and back (ONNX Runtime's own Tensor cannot). */
+export interface TensorData {
+  type: 'float32' | 'float64' | 'int32' | 'int64' | 'bool' | 'string';
+  data: Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | string[];
+  dims: number[];
+}
+
+export type Feeds = Record<string, TensorData>;
+export type Outputs = Record<string, TensorData>;
+
+/** Something that runs one ONNX graph: a session on this thread, or one held by the serving pool's workers. */
+export interface GraphRunner {
+  readonly executionProvider: string;
+  run(feeds: Feeds, fetches: readonly string[]): Promise<Outputs>;
+  release(): Promise<void>;
+}
+
+export interface LoadedSession extends GraphRunner {
   session: OrtModule.InferenceSession;
-  executionProvider: string;
 }
 
 export async function createSession(model: Uint8Array): Promise<LoadedSession> {
@@ -59,12 +75,33 @@ export async function createSession(model: Uint8Array): Promise<LoadedSession> {
         graphOptimizationLevel: 'all',
       });
       workingProvider = provider;
-      return { session, executionProvider: provider };
+      return {
+        session,
+        executionProvider: provider,
+        run: (feeds, fetches) => runSession(ort, session, feeds, fetches),
+        release: () => session.release(),
+      };
     } catch (error) {
       failures.push(`${provider}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
     }
   }
   throw new HearthError('INTERNAL', `ONNX Runtime could not load the model (${failures.join('; ')})`);
+}
+
+async function runSession(
+  ort: Ort,
+  session: OrtModule.InferenceSession,
+  feeds: Feeds,
+  fetches: readonly string[],
+): Promise<Outputs> {
+  const tensors: Record<string, OrtModule.Tensor> = {};
+  for (const [name, t] of Object.entries(feeds)) tensors[name] = new ort.Tensor(t.type, t.data, t.dims);
+  const out = await session.run(tensors, [...fetches]);
+  const outputs: Outputs = {};
+  for (const [name, t] of Object.entries(out)) {
+    outputs[name] = { type: t.type as TensorData['type'], data: t.data as TensorData['data'], dims: [...t.dims] };
+  }
+  return outputs;
 }
 
 export function activeExecutionProvider(): string | null {

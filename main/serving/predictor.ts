@@ -1,4 +1,3 @@
-import type { Tensor as OrtTensor } from 'onnxruntime-node';
 import type { Prediction } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { ModelRegistry } from '../registry/registry.js';
@@ -6,7 +5,8 @@ import type { PredictionMatrix } from '../training/linear-model.js';
 import { categoricalInput, numericInput } from '../registry/onnx/design-graph.js';
 import { parseStoredModel, type StoredModel } from '../training/model.js';
 import type { RawInputs } from '../training/preprocess.js';
-import { createSession, loadOrt, type LoadedSession } from './onnx-runtime.js';
+import { createSession, type Feeds, type GraphRunner } from './onnx-runtime.js';
+import { defaultServingThreads, SessionPool } from './session-pool.js';
 
 export type { Prediction } from '../contracts/api.js';
 
@@ -15,10 +15,8 @@ export class Predictor {
     readonly model: string,
     readonly version: number,
     readonly stored: StoredModel,
-    private readonly loaded: LoadedSession,
+    private readonly loaded: GraphRunner,
   ) {}
-
-  private ort: Awaited<ReturnType<typeof loadOrt>> | undefined;
 
   /** The binary decision threshold the model was tuned to, when it was. */
   get threshold(): number | undefined {
@@ -26,7 +24,7 @@ export class Predictor {
   }
 
   release(): Promise<void> {
-    return this.loaded.session.release();
+    return this.loaded.release();
   }
 
   get executionProvider(): string {
@@ -35,18 +33,17 @@ export class Predictor {
 
   /** Runs the ONNX graph on raw inputs and returns the probability matrix or values. */
   async run(raw: RawInputs): Promise<PredictionMatrix> {
-    const ort = this.ort ?? (this.ort = await loadOrt());
     // Two tensors, row-major: numeric features [N, p] and categorical ones [N, m], each in feature order.
     const p = raw.numeric.length;
     const m = raw.categorical.length;
-    const feeds: Record<string, OrtTensor> = {};
+    const feeds: Feeds = {};
     if (p > 0) {
       const numeric = new Float64Array(raw.rows * p);
       for (let j = 0; j < p; j++) {
         const column = raw.numeric[j]!;
         for (let i = 0; i < raw.rows; i++) numeric[i * p + j] = column[i]!;
       }
-      feeds[numericInput] = new ort.Tensor('float64', numeric, [raw.rows, p]);
+      feeds[numericInput] = { type: 'float64', data: numeric, dims: [raw.rows, p] };
     }
     if (m > 0) {
       const categorical = new Array<string>(raw.rows * m);
@@ -54,11 +51,11 @@ export class Predictor {
         const column = raw.categorical[j]!;
         for (let i = 0; i < raw.rows; i++) categorical[i * m + j] = column[i]!;
       }
-      feeds[categoricalInput] = new ort.Tensor('string', categorical, [raw.rows, m]);
+      feeds[categoricalInput] = { type: 'string', data: categorical, dims: [raw.rows, m] };
     }
     // Fetch only the numbers: the graph's string `label` output costs a conversion, and the label is derived from
     // the probabilities anyway.
-    const out = await this.loaded.session.run(feeds, [this.stored.task === 'regression' ? 'variable' : 'probabilities']);
+    const out = await this.loaded.run(feeds, [this.stored.task === 'regression' ? 'variable' : 'probabilities']);
     if (this.stored.task === 'regression') {
       return { kind: 'regression', values: out.variable!.data as Float64Array };
     }
@@ -102,8 +99,25 @@ export function toPredictions(matrix: PredictionMatrix, threshold?: number): Pre
 export class PredictorCache {
   private readonly cache = new Map<string, Promise<Predictor>>();
   private readonly capacity = 16;
+  /** Null where HEARTH_SERVE_THREADS=0: sessions then run on the calling thread. Started on first use. */
+  private pool: SessionPool | null | undefined;
 
   constructor(private readonly registry: ModelRegistry) {}
+
+  private async session(key: string, bytes: Uint8Array): Promise<GraphRunner> {
+    if (this.pool === undefined) {
+      const threads = defaultServingThreads();
+      this.pool = threads === 0 ? null : new SessionPool(threads);
+    }
+    return this.pool === null ? createSession(bytes) : this.pool.load(key, bytes);
+  }
+
+  /** Stops the serving threads; requests still waiting fail as UNAVAILABLE. */
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = undefined;
+    this.cache.clear();
+  }
 
   get(model: string, version: number): Promise<Predictor> {
     const key = `${model}@${version}`;
@@ -116,7 +130,7 @@ export class PredictorCache {
     if (p === undefined) {
       p = (async () => {
         const stored = parseStoredModel(this.registry.modelJson(model, version));
-        const loaded = await createSession(this.registry.onnxBytes(model, version));
+        const loaded = await this.session(key, this.registry.onnxBytes(model, version));
         return new Predictor(model, version, stored, loaded);
       })();
       p.catch(() => this.cache.delete(key));

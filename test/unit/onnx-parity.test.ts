@@ -4,6 +4,7 @@ import { readCsv } from '../../main/data/csv.js';
 import { exportModelToOnnx } from '../../main/training/model.js';
 import { createSession } from '../../main/serving/onnx-runtime.js';
 import { Predictor, toPredictions } from '../../main/serving/predictor.js';
+import { SessionPool } from '../../main/serving/session-pool.js';
 import { predictLinear, type LinearModel } from '../../main/training/linear-model.js';
 import {
   designFromFrame,
@@ -99,5 +100,40 @@ describe('ONNX export', () => {
     const ts = predictLinear(model, raw);
     assert.ok(maxAbsDifference(onnx, ts) < 1e-12);
     await loaded.session.release();
+  });
+
+  it('the serving pool merges concurrent requests into batches and answers each with its own rows', async () => {
+    const { model, heldOut, frame } = await trainModel('multiclass');
+    const rows = Array.from(heldOut.subarray(0, 300));
+    const one = (r: number) =>
+      rawInputsFromFrame(model.preprocessor, {
+        rowCount: 1,
+        columns: frame.columns.map((c) =>
+          c.kind === 'numeric' ? { ...c, values: Float64Array.of(c.values[r]!) } : { ...c, codes: Int32Array.of(c.codes[r]!) },
+        ),
+      });
+    const pool = new SessionPool(2);
+    try {
+      const runner = await pool.load('m@1', exportModelToOnnx(model, 'test'));
+      assert.equal(runner.executionProvider, 'cpu');
+      const predictor = new Predictor('m', 1, model, runner);
+      // 300 single-row requests at once: two threads cannot take them one by one, so most of them share a run.
+      const answers = await Promise.all(rows.map((r) => predictor.run(one(r))));
+      const k = model.classes!.length;
+      answers.forEach((answer, i) => {
+        assert.equal(answer.kind, 'classification');
+        if (answer.kind !== 'classification') return;
+        assert.equal(answer.probabilities.length, k);
+        const expected = predictLinear(model, one(rows[i]!));
+        assert.ok(maxAbsDifference(answer, expected) < 1e-9, `row ${i}: ${maxAbsDifference(answer, expected)}`);
+      });
+      assert.equal(pool.counts.requests, 300);
+      assert.ok(pool.counts.runs < 100, `${pool.counts.runs} runs for 300 requests`);
+      // A request for a released version fails with a coded error instead of hanging.
+      await runner.release();
+      await assert.rejects(predictor.run(one(rows[0]!)), { code: 'UNAVAILABLE' });
+    } finally {
+      await pool.close();
+    }
   });
 });
