@@ -1,3 +1,4 @@
+import { importOnnx } from '../registry/import-onnx.js';
 import type { ApiMethod, ApiParsedArgs, ApiResults } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { Engine } from '../engine/engine.js';
@@ -132,6 +133,27 @@ export function createHandlers(engine: Engine): Handlers {
           rows: result.rows,
           metrics: result.metrics,
         });
+      }),
+    'models.import': async (args, context) =>
+      withInputFile(args, context, 'imported', async (path) => {
+        const { name, target, task, classes, features, alias } = args;
+        const reference =
+          args.referenceUploadId !== undefined
+            ? { uploadId: args.referenceUploadId }
+            : args.referencePath !== undefined
+              ? { path: args.referencePath }
+              : null;
+        const run = (referencePath?: string) =>
+          importOnnx(engine, path, {
+            name,
+            ...(target === undefined ? {} : { target }),
+            ...(task === undefined ? {} : { task }),
+            ...(classes === undefined ? {} : { classes }),
+            ...(features === undefined ? {} : { features }),
+            ...(alias === undefined ? {} : { alias }),
+            ...(referencePath === undefined ? {} : { referencePath }),
+          });
+        return reference === null ? run() : withInputFile(reference, context, 'read', run);
       }),
     'models.feedback': async ({ name, labels }) => {
       engine.registry.resolve(name);

@@ -62,6 +62,10 @@ Commands:
                                       drift of inputs and predictions: training data against served rows
   models list | promote NAME VERSION | rollback NAME | report NAME[@V] [--out FILE]
        | canary NAME VERSION [--share F] | shadow NAME VERSION | route NAME [--clear]
+       | import FILE.onnx --name NAME [--target T] [--task binary|multiclass|regression] [--classes A,B,…]
+                [--features F1,F2,…] [--reference TRAINING.csv] [--alias A]
+                                      serve a model made elsewhere; inputs are read from the graph, the reference
+                                      data (ingested as NAME-reference) is what drift is measured against
                                       a canary answers a share of requests; a shadow predicts all, logged only
   runs list | show ID | compare ID ID…   training runs as experiments (ids may be abbreviated)
   remote add NAME oci://HOST[:PORT]/REPO [--username U --password-stdin | --token-stdin] [--insecure-http]
@@ -132,6 +136,10 @@ const options = {
   imbalance: { type: 'string' },
   'insecure-http': { type: 'boolean', default: false },
   alias: { type: 'string' },
+  name: { type: 'string' },
+  classes: { type: 'string' },
+  features: { type: 'string' },
+  reference: { type: 'string' },
   since: { type: 'string' },
   window: { type: 'string' },
   mqtt: { type: 'string' },
@@ -775,6 +783,30 @@ async function run(argv: string[]): Promise<number> {
           out.result(
             { out: target, bytes: Buffer.byteLength(report.html) },
             () => `Wrote ${target} (${Buffer.byteLength(report.html)} bytes)`,
+          );
+          return 0;
+        }
+        if (sub === 'import') {
+          if (name === undefined || flags.name === undefined) throw new UsageError('models import FILE.onnx --name NAME');
+          const list = (text: string | undefined) => (text === undefined ? undefined : text.split(',').map((s) => s.trim()));
+          const classes = list(flags.classes);
+          const features = list(flags.features);
+          const task = flags.task as 'binary' | 'multiclass' | 'regression' | undefined;
+          const info = await client.call('models.import', {
+            name: flags.name,
+            path: name,
+            ...(flags.target === undefined ? {} : { target: flags.target }),
+            ...(task === undefined ? {} : { task }),
+            ...(classes === undefined ? {} : { classes }),
+            ...(features === undefined ? {} : { features }),
+            ...(flags.reference === undefined ? {} : { referencePath: flags.reference }),
+            ...(flags.alias === undefined ? {} : { alias: flags.alias }),
+          });
+          out.result(
+            info,
+            () =>
+              `Imported ${info.model} v${info.version} (${info.task}, predicts "${info.target}")\n` +
+              `  inputs: ${info.inputSchema.map((i) => `${i.name}:${i.type}`).join(', ')}`,
           );
           return 0;
         }

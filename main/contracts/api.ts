@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, ".", "_" or "-"');
 const version = z.number().int().positive();
+const uploadRef = z.string().regex(/^[a-f0-9-]{36}$/);
 /** An alias is also an OCI tag, so it keeps to the tag grammar. */
 const aliasName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/, 'an alias is letters, digits, ".", "_" or "-"');
 const task = z.enum(['binary', 'multiclass', 'regression']);
@@ -157,6 +158,25 @@ export const apiSchemas = {
     .strict()
     .refine((a) => (a.uploadId === undefined) !== (a.path === undefined), 'give exactly one of uploadId or path'),
   'models.snapshots': z.object({ name, version: version.optional() }).strict(),
+  /** Registers an ONNX file made elsewhere; its inputs are read from the graph. */
+  'models.import': z
+    .object({
+      name,
+      uploadId: uploadRef.optional(),
+      /** A local file path: accepted from the CLI and in-process callers only. */
+      path: z.string().min(1).optional(),
+      target: z.string().min(1).max(256).optional(),
+      task: z.enum(['binary', 'multiclass', 'regression']).optional(),
+      classes: z.array(z.string().min(1).max(256)).min(2).max(10_000).optional(),
+      features: z.array(z.string().min(1).max(256)).min(1).max(100_000).optional(),
+      /** The training data (a CSV), ingested as NAME-reference: what drift is measured against. */
+      referenceUploadId: uploadRef.optional(),
+      referencePath: z.string().min(1).optional(),
+      alias: aliasName.optional(),
+    })
+    .strict()
+    .refine((a) => (a.uploadId === undefined) !== (a.path === undefined), 'give exactly one of uploadId or path')
+    .refine((a) => a.referenceUploadId === undefined || a.referencePath === undefined, 'give at most one reference'),
   /** Labels that arrived after the predictions, joined by the ids predict returned. */
   'models.feedback': z
     .object({
@@ -670,6 +690,7 @@ export interface ApiResults {
   'models.pull': PullResult;
   'models.evaluate': MetricSnapshot;
   'models.snapshots': MetricSnapshot[];
+  'models.import': ModelVersionInfo;
   'models.feedback': { matched: number; unknown: string[] };
   'models.drift': DriftReport;
   'models.monitor': MonitorReport;

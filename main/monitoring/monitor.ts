@@ -18,10 +18,16 @@ export async function driftReport(
 ): Promise<DriftReport> {
   const version = engine.registry.resolve(name, options.version);
   const info = engine.registry.version(name, version);
-  if (info.origin !== null)
+  // The reference is the training data, wherever the model came from, provided those exact bytes are here: a pulled
+  // model's data set usually is not; an imported one's is when a reference file came with it.
+  if (!hasLocalData(engine, info.dataset))
     throw new HearthError(
       'VALIDATION_FAILED',
-      `${name} v${version} was pulled from ${info.origin.url}: its training data (${info.dataset.name} v${info.dataset.version}) is not on this box to compare with`,
+      info.origin === null
+        ? `${name} v${version}: its training data (${info.dataset.name} v${info.dataset.version}) is no longer in the store`
+        : info.dataset.version === 0
+          ? `${name} v${version} was imported without reference data: import it again with --reference TRAINING.csv to measure drift`
+          : `${name} v${version} came from ${info.origin.url}: its training data (${info.dataset.name} v${info.dataset.version}) is not on this box to compare with`,
     );
   const logged = await servedRows(engine.predictionLog, name, version, options);
   const predictor = await engine.predictors.get(name, version);
@@ -78,4 +84,12 @@ export async function driftReport(
     features: datasetDrift(columns, options),
     prediction: columnDrift(prediction, options.tests?.prediction),
   };
+}
+
+function hasLocalData(engine: Engine, dataset: { name: string; version: number; contentHash: string }): boolean {
+  try {
+    return engine.datasets.version(dataset.name, dataset.version).contentHash === dataset.contentHash;
+  } catch {
+    return false;
+  }
 }

@@ -5,7 +5,8 @@ import type { PredictionMatrix } from '../training/linear-model.js';
 import { categoricalInput, numericInput } from '../registry/onnx/design-graph.js';
 import { parseStoredModel, type StoredModel } from '../training/model.js';
 import type { RawInputs } from '../training/preprocess.js';
-import { createSession, type Feeds, type GraphRunner } from './onnx-runtime.js';
+import { createSession, type Feeds, type GraphRunner, type TensorData } from './onnx-runtime.js';
+import type { ImportedModel } from '../training/imported-model.js';
 import { defaultServingThreads, SessionPool } from './session-pool.js';
 
 export type { Prediction } from '../contracts/api.js';
@@ -33,6 +34,7 @@ export class Predictor {
 
   /** Runs the ONNX graph on raw inputs and returns the probability matrix or values. */
   async run(raw: RawInputs): Promise<PredictionMatrix> {
+    if (this.stored.format === 'onnx.imported/1') return runImported(this.stored, this.loaded, raw);
     // Two tensors, row-major: numeric features [N, p] and categorical ones [N, m], each in feature order.
     const p = raw.numeric.length;
     const m = raw.categorical.length;
@@ -65,6 +67,86 @@ export class Predictor {
       probabilities: out.probabilities!.data as Float64Array,
     };
   }
+}
+
+/** Feeds an imported graph its own inputs (each [N] or [N, k], of its own type) and reads its outputs. */
+async function runImported(model: ImportedModel, runner: GraphRunner, raw: RawInputs): Promise<PredictionMatrix> {
+  const feeds: Feeds = {};
+  let n = 0;
+  let c = 0;
+  for (const input of model.graphInputs) {
+    const k = input.features.length;
+    const dims = input.rank === 1 ? [raw.rows] : [raw.rows, k];
+    if (input.type === 'string') {
+      const data = new Array<string>(raw.rows * k);
+      for (let j = 0; j < k; j++) {
+        const column = raw.categorical[c++]!;
+        for (let i = 0; i < raw.rows; i++) data[i * k + j] = column[i]!;
+      }
+      feeds[input.name] = { type: 'string', data, dims };
+      continue;
+    }
+    const columns = raw.numeric.slice(n, n + k);
+    n += k;
+    const at = (i: number, j: number): number => {
+      const v = columns[j]![i]!;
+      if (Number.isNaN(v) && input.type !== 'float32' && input.type !== 'float64')
+        throw new HearthError(
+          'VALIDATION_FAILED',
+          `row ${i}: "${input.features[j]}" is required (the graph takes ${input.type})`,
+          {
+            row: i,
+            column: input.features[j],
+          },
+        );
+      return v;
+    };
+    let data: TensorData['data'];
+    if (input.type === 'int64')
+      data = BigInt64Array.from({ length: raw.rows * k }, (_, x) => BigInt(Math.trunc(at(Math.floor(x / k), x % k))));
+    else {
+      const typed =
+        input.type === 'float64'
+          ? new Float64Array(raw.rows * k)
+          : input.type === 'float32'
+            ? new Float32Array(raw.rows * k)
+            : input.type === 'int32'
+              ? new Int32Array(raw.rows * k)
+              : new Uint8Array(raw.rows * k);
+      for (let i = 0; i < raw.rows; i++) for (let j = 0; j < k; j++) typed[i * k + j] = at(i, j);
+      data = typed;
+    }
+    feeds[input.name] = { type: input.type, data, dims };
+  }
+  const { probabilities, label, value } = model.outputs;
+  if (model.task === 'regression') {
+    const out = await runner.run(feeds, [value!]);
+    return { kind: 'regression', values: Float64Array.from(out[value!]!.data as Float32Array) };
+  }
+  const classes = model.classes ?? [];
+  const k = classes.length;
+  if (probabilities !== null) {
+    const out = await runner.run(feeds, [probabilities]);
+    const data = out[probabilities]!.data as Float32Array | Float64Array;
+    if (data.length !== raw.rows * k)
+      throw new HearthError(
+        'INTERNAL',
+        `${probabilities} has ${data.length / raw.rows} columns per row, not one per class (${k})`,
+      );
+    return { kind: 'classification', classes, probabilities: Float64Array.from(data) };
+  }
+  // A graph that answers labels only: the label gets probability 1.
+  const out = await runner.run(feeds, [label!]);
+  const labels = out[label!]!.data;
+  const matrix = new Float64Array(raw.rows * k);
+  const index = new Map(classes.map((name, i) => [name, i]));
+  for (let i = 0; i < raw.rows; i++) {
+    const name = String(Array.isArray(labels) ? labels[i] : (labels as BigInt64Array)[i]);
+    const at = index.get(name);
+    if (at === undefined) throw new HearthError('INTERNAL', `the graph answered "${name}", which is not one of its classes`);
+    matrix[i * k + at] = 1;
+  }
+  return { kind: 'classification', classes, probabilities: matrix };
 }
 
 /**

@@ -3,14 +3,18 @@ import { encodeOnnxModel } from '../registry/onnx/graph.js';
 import { modelGraph } from '../registry/onnx/export-model.js';
 import { predictLinear, type PredictionMatrix } from './linear-model.js';
 import { ensembleInputs, predictEnsemble, singleModelInputs, type EnsembleModel, type SingleModel } from './ensemble-model.js';
+import { importedInputs, type ImportedModel } from './imported-model.js';
 import { predictMlp } from './mlp-model.js';
 import type { InputFeature, RawInputs } from './preprocess.js';
 import { predictTrees } from './tree-model.js';
 
 /** Every kind of model Hearth stores. */
-export type StoredModel = SingleModel | EnsembleModel;
+export type StoredModel = SingleModel | EnsembleModel | ImportedModel;
 
-const formats = new Set(['hearth.linear/1', 'hearth.trees/1', 'hearth.mlp/1', 'hearth.ensemble/1']);
+/** The models Hearth trained, which it can also predict with in TypeScript, export and explain. */
+export type TrainedModel = SingleModel | EnsembleModel;
+
+const formats = new Set(['hearth.linear/1', 'hearth.trees/1', 'hearth.mlp/1', 'hearth.ensemble/1', 'onnx.imported/1']);
 
 export function parseStoredModel(json: string): StoredModel {
   const model = JSON.parse(json) as StoredModel;
@@ -22,11 +26,12 @@ export function parseStoredModel(json: string): StoredModel {
 
 /** The model's inputs, in the order its ONNX graph takes them. */
 export function modelInputs(model: StoredModel): InputFeature[] {
+  if (model.format === 'onnx.imported/1') return importedInputs(model);
   return model.format === 'hearth.ensemble/1' ? ensembleInputs(model) : singleModelInputs(model);
 }
 
 /** The TypeScript predictor: what the ONNX graph must reproduce. */
-export function predictModel(model: StoredModel, raw: RawInputs): PredictionMatrix {
+export function predictModel(model: TrainedModel, raw: RawInputs): PredictionMatrix {
   switch (model.format) {
     case 'hearth.linear/1':
       return predictLinear(model, raw);
@@ -39,11 +44,11 @@ export function predictModel(model: StoredModel, raw: RawInputs): PredictionMatr
   }
 }
 
-export function exportModelToOnnx(model: StoredModel, producerVersion: string): Uint8Array {
+export function exportModelToOnnx(model: TrainedModel, producerVersion: string): Uint8Array {
   return encodeOnnxModel(modelGraph(model, producerVersion));
 }
 
 /** The ONNX input schema: one [N, 1] tensor per feature. */
-export function onnxInputSchema(model: StoredModel): { name: string; type: 'double' | 'string' }[] {
+export function onnxInputSchema(model: TrainedModel): { name: string; type: 'double' | 'string' }[] {
   return modelInputs(model).map((f) => ({ name: f.name, type: f.kind === 'numeric' ? 'double' : 'string' }));
 }

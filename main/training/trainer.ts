@@ -13,7 +13,7 @@ import { nowIso, type Db } from '../store/database.js';
 import type { WorkerReply, WorkerRequest } from '../../workers/protocol.js';
 import { linearShapSummary, type LinearModel, type PredictionMatrix } from './linear-model.js';
 import { binCount, binFrameRows, fitBins, type FeatureBins } from './binning.js';
-import { exportModelToOnnx, modelInputs, onnxInputSchema, predictModel, type StoredModel } from './model.js';
+import { exportModelToOnnx, modelInputs, onnxInputSchema, predictModel, type TrainedModel } from './model.js';
 import { treeFeaturesFromBins, treeFromGrown, treeImportance, type TreeModel } from './tree-model.js';
 import type { BoostParams } from '../../workers/gbdt/boost.js';
 import type { GrownTree } from '../../workers/gbdt/tree.js';
@@ -859,7 +859,7 @@ export class Trainer {
     let memberReports: Record<string, unknown>[] = [];
     // What each fitted model was trained with, for the refit on all training rows (one entry, or one per member).
     let fittedArgs: TrainArgs[] = [chosen];
-    let fitted: { model: StoredModel; params: Record<string, unknown>; fitReport: Record<string, unknown>; workerCpuMs: number };
+    let fitted: { model: TrainedModel; params: Record<string, unknown>; fitReport: Record<string, unknown>; workerCpuMs: number };
     // After a search, the final fits share a quarter of the budget (an MLP or boosting stops at its share with its
     // best so far), so "two minutes" does not become ten on a big table; a single learner asked for runs to the end.
     // The deadline of the i-th of `parts` fits in a final phase that started at `phaseStart`.
@@ -1185,7 +1185,7 @@ function outOfBagScore(
  * (log loss, or RMSE for regression) grows when one feature's values are shuffled, breaking its link to the target.
  */
 export function permutationImportance(
-  model: StoredModel,
+  model: TrainedModel,
   raw: RawInputs,
   targets: Int32Array | Float64Array,
   seed: number,

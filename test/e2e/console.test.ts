@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -218,6 +219,33 @@ describe('web console in Chromium against a real hearth serve', () => {
       (await ui.page.getByTestId('retrain-result').textContent()) ?? '',
       /^Challenger v\d+ roc_auc [\d.]+ against production v2 [\d.]+ on \d+ held-out rows: (promoted|kept production)/,
     );
+  });
+
+  void step('imports an ONNX model made by scikit-learn, with its training data as the drift reference', async () => {
+    const foreign = join(tmp.dir, 'foreign');
+    const made = spawnSync(
+      '/usr/bin/python3',
+      [fileURLToPath(new URL('../../../test/fixtures/foreign_onnx.py', import.meta.url)), foreign],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(made.status, 0, made.stderr);
+    await ui.nav('models');
+    await ui.page.getByTestId('import-onnx').locator('summary').click();
+    await ui.page.getByTestId('import-name').fill('iris');
+    await ui.page.getByTestId('import-target').fill('species');
+    await ui.page.getByTestId('import-features').fill('sepal_length, sepal_width, petal_length, petal_width');
+    await ui.page.getByTestId('import-file').setInputFiles(join(foreign, 'iris.onnx'));
+    await ui.page.getByTestId('import-reference').setInputFiles(join(foreign, 'iris_train.csv'));
+    await ui.page.getByTestId('import-submit').click();
+    await ui.page.getByTestId('import-done').waitFor();
+    assert.equal(
+      await ui.page.getByTestId('import-done').textContent(),
+      'Imported iris v1 (multiclass): sepal_length, sepal_width, petal_length, petal_width',
+    );
+    await ui.page.getByTestId('models-list').getByText('iris').waitFor();
+    await ui.page.getByTestId('version-row-1').getByText('iris-reference v1').waitFor();
   });
 
   void step('searches automatically and charts each candidate as it is scored', async () => {
