@@ -52,6 +52,11 @@ export function createHandlers(engine: Engine): Handlers {
       return detail;
     },
     'datasets.quarantine': async ({ name, version, offset, limit }) => engine.datasets.quarantine(name, version, offset, limit),
+    'datasets.append': async ({ name, rows, source }, context) => {
+      const result = await engine.datasets.appendRecords(name, rows, source ?? `${context.transport} rows`);
+      engine.events.emit('datasets.did-ingest', result);
+      return result;
+    },
     'datasets.ingest': async (args, context) =>
       withInputFile(args, context, 'ingested', async (path) => {
         let lastReport = 0;

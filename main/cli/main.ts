@@ -14,7 +14,7 @@ import { parseRef, predictFile } from '../serving/batch.js';
 import { cellValue } from '../data/frame.js';
 import { MqttStream } from '../streams/mqtt-stream.js';
 import { join } from 'node:path';
-import { readCsv } from '../data/csv.js';
+import { csvCell, readCsv } from '../data/csv.js';
 import { createClient, type Client } from '../contracts/client.js';
 import { Output, formatMetrics } from './output.js';
 
@@ -57,7 +57,9 @@ Commands:
   retrain MODEL [--no-promote]        a challenger with production's settings on the newest data version, promoted
                                       only if better on its holdout
   stream --mqtt mqtt://HOST:PORT --in TOPIC --out TOPIC --model NAME [--client-id ID]
-         [--window FIELD:SECONDS[:sliding],…]   JSON rows in, predictions out, at least once, until stopped
+         [--window FIELD:SECONDS[:sliding],…] [--dataset NAME [--append-rows N] [--append-seconds S]]
+                                      JSON rows in, predictions out, at least once, until stopped; answered rows
+                                      appended to a dataset as new versions (every 1,000 rows or 60 s)
   drift --model NAME[@V] [--since ISO] [--until ISO]
                                       drift of inputs and predictions: training data against served rows
   models list | promote NAME VERSION | rollback NAME | report NAME[@V] [--out FILE]
@@ -140,6 +142,8 @@ const options = {
   classes: { type: 'string' },
   features: { type: 'string' },
   reference: { type: 'string' },
+  'append-rows': { type: 'string' },
+  'append-seconds': { type: 'string' },
   since: { type: 'string' },
   window: { type: 'string' },
   mqtt: { type: 'string' },
@@ -166,6 +170,11 @@ function required(flags: Flags, name: keyof Flags): string {
   const v = flags[name];
   if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} is required`);
   return v;
+}
+
+/** `{key: value}` when the value is there, `{}` otherwise: optional properties under exactOptionalPropertyTypes. */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }
 
 function numberFlag(flags: Flags, name: keyof Flags, integer: boolean): number | undefined {
@@ -238,6 +247,9 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
         model: st.model,
         ...(st.clientId === undefined ? {} : { clientId: st.clientId }),
         ...(st.windows === undefined ? {} : { windows: st.windows }),
+        ...optional('dataset', st.dataset),
+        ...optional('appendRows', st.appendRows),
+        ...optional('appendSeconds', st.appendSeconds),
       }),
   );
   for (const st of streams)
@@ -642,6 +654,9 @@ async function run(argv: string[]): Promise<number> {
           model: required(flags, 'model'),
           ...(flags['client-id'] === undefined ? {} : { clientId: flags['client-id'] }),
           ...(windows.length === 0 ? {} : { windows }),
+          ...(flags.dataset === undefined ? {} : { dataset: flags.dataset }),
+          ...optional('appendRows', numberFlag(flags, 'append-rows', true)),
+          ...optional('appendSeconds', numberFlag(flags, 'append-seconds', false)),
         });
         await stream.start();
         process.stderr.write(
@@ -650,7 +665,7 @@ async function run(argv: string[]): Promise<number> {
         const report = setInterval(() => {
           const st = stream.stats;
           process.stderr.write(
-            `\r${st.received} received, ${st.predicted} predicted, ${st.rejected} rejected, ${st.connected ? 'connected' : `reconnecting (${st.lastError ?? ''})`}   `,
+            `\r${st.received} received, ${st.predicted} predicted, ${st.rejected} rejected${st.datasetVersion === null ? '' : `, ${st.appended} appended (v${st.datasetVersion})`}, ${st.connected ? 'connected' : `reconnecting (${st.lastError ?? ''})`}   `,
           );
         }, 1000);
         await new Promise<void>((resolve) => {
@@ -991,12 +1006,6 @@ async function run(argv: string[]): Promise<number> {
 function followLine(f: FollowInfo): string {
   const where = f.localVersion === null ? 'nothing pulled yet' : `local v${f.localVersion}`;
   return `follow ${f.remote}/${f.model}:${f.alias}: ${f.status}, ${where}${f.lastError === null ? '' : ` — ${f.lastError}`}`;
-}
-
-function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 function predictionsCsv(batch: Awaited<ReturnType<typeof predictFile>>): string {

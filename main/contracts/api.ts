@@ -41,6 +41,15 @@ export const apiSchemas = {
     })
     .strict()
     .refine((a) => (a.uploadId === undefined) !== (a.path === undefined), 'give exactly one of uploadId or path'),
+  /** Appends JSON rows as the dataset's next version (the latest's rows, then these), or creates it from them. */
+  'datasets.append': z
+    .object({
+      name,
+      rows: z.array(row).min(1).max(100_000),
+      /** Where the rows came from, kept as the version's source (e.g. the MQTT topic). */
+      source: z.string().min(1).max(255).optional(),
+    })
+    .strict(),
   'training.start': z
     .object({
       dataset: name,
@@ -666,6 +675,7 @@ export interface ApiResults {
   'datasets.version': DatasetVersionDetail;
   'datasets.quarantine': { total: number; rows: QuarantinedRow[] };
   'datasets.ingest': IngestResult;
+  'datasets.append': IngestResult & { appended: number; ignoredFields: string[] };
   'training.start': TrainingJob;
   'training.get': TrainingJob;
   'training.list': TrainingJob[];

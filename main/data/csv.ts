@@ -389,3 +389,10 @@ export async function readCsv(path: string, options: CsvReadOptions = {}): Promi
   }
   return { frame: { rowCount, columns }, quarantined, dialect, bytes: total };
 }
+
+/** One CSV cell: quoted when it holds a quote, the delimiter or a line break. */
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}

@@ -5,8 +5,9 @@ import { HearthError } from '../contracts/errors.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { nowIso, type Db } from '../store/database.js';
 import { arrowToFrame, frameToArrow } from './columnar.js';
+import { ColumnBuilder, parseIsoDate } from './column-builder.js';
 import { readCsv, type CsvReadOptions, type QuarantinedRow } from './csv.js';
-import { schemaOf, type Frame, type SchemaField } from './frame.js';
+import { schemaOf, type Column, type Frame, type NumericColumn, type SchemaField } from './frame.js';
 import { profileFrameInWorkers } from './profile.js';
 
 interface VersionRow {
@@ -50,12 +51,112 @@ export class DatasetStore {
   async ingestCsv(name: string, path: string, options: CsvReadOptions & { fileName?: string } = {}): Promise<IngestResult> {
     assertName('dataset', name);
     const result = await readCsv(path, options);
+    return this.commitVersion(name, result.frame, result.quarantined, {
+      fileName: options.fileName ?? basename(path),
+      bytes: result.bytes,
+      delimiter: result.dialect.delimiter,
+      lineEnding: result.dialect.lineEnding,
+    });
+  }
+
+  /**
+   * Appends JSON rows as the next version of `name`: the latest version's rows and then these, in its schema. A
+   * value the column's type cannot hold quarantines its row (numbered from 1 within the batch); fields the schema
+   * lacks are left out and reported. A dataset that does not exist yet is created with types inferred from the rows.
+   */
+  async appendRecords(
+    name: string,
+    records: readonly Record<string, unknown>[],
+    source: string,
+  ): Promise<IngestResult & { appended: number; ignoredFields: string[] }> {
+    assertName('dataset', name);
+    if (records.length === 0) throw new HearthError('VALIDATION_FAILED', 'no rows to append');
+    const exists = this.db.prepare('SELECT 1 FROM datasets WHERE name = ?').get(name) !== undefined;
+    const bytes = Buffer.byteLength(JSON.stringify(records));
+    const sourceInfo = { fileName: source, bytes, delimiter: '', lineEnding: '' };
+    if (!exists) {
+      // Types are inferred as ingest infers them from a file's cells: each value goes through the same builder.
+      const fields = [...new Set(records.flatMap((r) => Object.keys(r)))];
+      const quarantined: QuarantinedRow[] = [];
+      const builders = fields.map((f) => new ColumnBuilder(f));
+      records.forEach((r, i) => {
+        const nested = fields.find((f) => typeof r[f] === 'object' && r[f] !== null);
+        if (nested !== undefined) {
+          quarantined.push({ line: i + 1, reason: `"${nested}": a nested value`, raw: JSON.stringify(r).slice(0, 1000) });
+          return;
+        }
+        fields.forEach((f, j) => {
+          const v = r[f];
+          builders[j]!.pushText(v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+        });
+      });
+      if (quarantined.length === records.length) throw allQuarantined(quarantined);
+      const columns = builders.map((b) => b.finish());
+      const frame = { rowCount: records.length - quarantined.length, columns };
+      const ingested = await this.commitVersion(name, frame, quarantined, sourceInfo);
+      return { ...ingested, appended: frame.rowCount, ignoredFields: [] };
+    }
+    const { frame: previous } = this.loadFrame(name);
+    const known = new Set(previous.columns.map((c) => c.name));
+    const ignoredFields = [...new Set(records.flatMap((r) => Object.keys(r)).filter((f) => !known.has(f)))];
+    const quarantined: QuarantinedRow[] = [];
+    const accepted: Record<string, unknown>[] = [];
+    records.forEach((record, i) => {
+      for (const column of previous.columns) {
+        const reason = cellProblem(column, record[column.name]);
+        if (reason !== null) {
+          quarantined.push({ line: i + 1, reason: `"${column.name}": ${reason}`, raw: JSON.stringify(record).slice(0, 1000) });
+          return;
+        }
+      }
+      accepted.push(record);
+    });
+    if (accepted.length === 0) throw allQuarantined(quarantined);
+    const n = previous.rowCount + accepted.length;
+    const columns: Column[] = previous.columns.map((column) => {
+      if (column.kind === 'numeric') {
+        const values = new Float64Array(n);
+        values.set(column.values);
+        accepted.forEach((r, i) => (values[previous.rowCount + i] = numericCell(column, r[column.name])));
+        return { ...column, values };
+      }
+      const dictionary = [...column.dictionary];
+      const index = new Map(dictionary.map((v, i) => [v, i]));
+      const codes = new Int32Array(n);
+      codes.set(column.codes);
+      accepted.forEach((r, i) => {
+        const v = r[column.name];
+        if (v === null || v === undefined || v === '') {
+          codes[previous.rowCount + i] = -1;
+          return;
+        }
+        const text = typeof v === 'string' ? v : JSON.stringify(v);
+        let code = index.get(text);
+        if (code === undefined) {
+          code = dictionary.push(text) - 1;
+          index.set(text, code);
+        }
+        codes[previous.rowCount + i] = code;
+      });
+      return { ...column, dictionary, codes };
+    });
+    const result = await this.commitVersion(name, { rowCount: n, columns }, quarantined, sourceInfo);
+    return { ...result, appended: accepted.length, ignoredFields };
+  }
+
+  /** Stores a frame as the next version: blob, schema, profile and quarantine in one transaction. */
+  private async commitVersion(
+    name: string,
+    frame: Frame,
+    quarantined: readonly QuarantinedRow[],
+    source: DatasetVersionInfo['source'],
+  ): Promise<IngestResult> {
     // Profiling runs in worker threads while this thread encodes and writes the version's blob.
-    const profiling = profileFrameInWorkers(result.frame);
-    const schema = schemaOf(result.frame);
+    const profiling = profileFrameInWorkers(frame);
+    const schema = schemaOf(frame);
     let blob: ReturnType<BlobStore['put']>;
     try {
-      blob = this.blobs.put(frameToArrow(result.frame));
+      blob = this.blobs.put(frameToArrow(frame));
     } catch (error) {
       await profiling.catch(() => undefined);
       throw error;
@@ -73,12 +174,6 @@ export class DatasetStore {
           .prepare('SELECT COALESCE(MAX(version), 0) AS v FROM dataset_versions WHERE dataset_id = ?')
           .get(dataset.id) as { v: number };
         const version = last.v + 1;
-        const source = {
-          fileName: options.fileName ?? basename(path),
-          bytes: result.bytes,
-          delimiter: result.dialect.delimiter,
-          lineEnding: result.dialect.lineEnding,
-        };
         const info = this.db
           .prepare(
             `INSERT INTO dataset_versions (dataset_id, version, schema_json, row_count, quarantined_count, content_hash,
@@ -88,8 +183,8 @@ export class DatasetStore {
             dataset.id,
             version,
             JSON.stringify(schema),
-            result.frame.rowCount,
-            result.quarantined.length,
+            frame.rowCount,
+            quarantined.length,
             blob.digest,
             blob.digest,
             JSON.stringify(profile),
@@ -97,14 +192,14 @@ export class DatasetStore {
             now,
           );
         const insert = this.db.prepare('INSERT INTO quarantine (version_id, line, reason, raw) VALUES (?, ?, ?, ?)');
-        for (const q of result.quarantined) insert.run(info.lastInsertRowid, q.line, q.reason, q.raw);
+        for (const q of quarantined) insert.run(info.lastInsertRowid, q.line, q.reason, q.raw);
         return version;
       })();
       return {
         dataset: name,
         version,
-        rows: result.frame.rowCount,
-        quarantined: result.quarantined.length,
+        rows: frame.rowCount,
+        quarantined: quarantined.length,
         columns: schema,
         contentHash: blob.digest,
       };
@@ -215,4 +310,43 @@ export class DatasetStore {
     }
     return { frame, info };
   }
+}
+
+/** A JSON value as a numeric column's cell: NaN for missing, undefined when the type cannot hold it. */
+function toNumericCell(column: NumericColumn, value: unknown): number | undefined {
+  if (value === null || value === undefined || value === '') return Number.NaN;
+  if (column.type === 'boolean') {
+    if (typeof value === 'boolean') return value ? 1 : 0;
+    if (value === 0 || value === 1) return value;
+    if (typeof value === 'string' && /^(true|yes)$/i.test(value)) return 1;
+    if (typeof value === 'string' && /^(false|no)$/i.test(value)) return 0;
+    return undefined;
+  }
+  if (column.type === 'datetime') {
+    if (typeof value === 'number') return value;
+    const t = typeof value === 'string' ? parseIsoDate(value.trim()) : Number.NaN;
+    return Number.isNaN(t) ? undefined : t;
+  }
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : Number.NaN;
+  if (Number.isNaN(n)) return undefined;
+  if (column.type === 'integer' && !Number.isInteger(n)) return undefined;
+  return n;
+}
+
+function numericCell(column: NumericColumn, value: unknown): number {
+  return toNumericCell(column, value) ?? Number.NaN;
+}
+
+function cellProblem(column: Column, value: unknown): string | null {
+  if (typeof value === 'object' && value !== null) return 'a nested value';
+  if (column.kind === 'string') return null;
+  return toNumericCell(column, value) === undefined
+    ? `${JSON.stringify(value)} is not ${column.type === 'integer' ? 'an integer' : `a ${column.type}`}`
+    : null;
+}
+
+function allQuarantined(quarantined: readonly QuarantinedRow[]): HearthError {
+  return new HearthError('INVALID_INPUT', `no row could be appended: row ${quarantined[0]!.line}: ${quarantined[0]!.reason}`, {
+    reason: 'all-quarantined',
+  });
 }

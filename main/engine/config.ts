@@ -54,6 +54,10 @@ const configSchema = z
                   .strict(),
               )
               .optional(),
+            /** Answered rows are appended to this dataset, a version per appendRows rows or appendSeconds. */
+            dataset: z.string().min(1).max(128).optional(),
+            appendRows: z.number().int().positive().optional(),
+            appendSeconds: z.number().positive().optional(),
           })
           .strict(),
       )

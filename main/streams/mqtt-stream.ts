@@ -22,6 +22,11 @@ export interface StreamOptions {
   windows?: { field: string; seconds: number; kind: 'tumbling' | 'sliding' }[];
   /** How long to gather messages into one prediction batch. */
   batchMs?: number;
+  /** Appends the rows it answered (window features included) to this dataset, as new versions. */
+  dataset?: string;
+  /** A new version once this many rows wait (1,000 by default) or this many seconds passed (60). */
+  appendRows?: number;
+  appendSeconds?: number;
 }
 
 export interface StreamStats {
@@ -31,6 +36,9 @@ export interface StreamStats {
   connected: boolean;
   reconnects: number;
   lastError: string | null;
+  /** Rows appended to the dataset so far, and the version that holds the latest. */
+  appended: number;
+  datasetVersion: number | null;
 }
 
 type Row = Record<string, string | number | boolean | null>;
@@ -47,12 +55,22 @@ interface Pending {
  * acknowledgement until the answer is out would stall the connection. Instead each message is written to a SQLite
  * inbox in the handler, before the acknowledgement leaves, and deleted only when its answer (or its rejection) has
  * been acknowledged by the broker; after a crash the inbox is replayed. Messages are JSON rows (`{...features}`, or
- * `{"id": …, "row": {...}}`), predicted in batches; answers go to `outTopic` as `{id, model, version, prediction}`,
- * rejections to `<outTopic>/rejected` with the reason. mqtt.js reconnects with backoff and re-sends unacknowledged
- * answers; with a persistent session (`clientId`) the broker keeps the subscription and queues messages meanwhile.
+ * `{"id": …, "row": {...}}`), predicted in batches; answers go to `outTopic` as
+ * `{id, predictionId, model, version, prediction}`, rejections to `<outTopic>/rejected` with the reason. mqtt.js
+ * reconnects with backoff and re-sends unacknowledged answers; with a persistent session (`clientId`) the broker
+ * keeps the subscription and queues messages meanwhile. With `dataset`, answered rows are appended to it.
  */
 export class MqttStream {
-  readonly stats: StreamStats = { received: 0, predicted: 0, rejected: 0, connected: false, reconnects: 0, lastError: null };
+  readonly stats: StreamStats = {
+    received: 0,
+    predicted: 0,
+    rejected: 0,
+    connected: false,
+    reconnects: 0,
+    lastError: null,
+    appended: 0,
+    datasetVersion: null,
+  };
   private client: MqttClient | null = null;
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -60,7 +78,10 @@ export class MqttStream {
   private draining: Promise<void> = Promise.resolve();
   private readonly inbox: Database.Database;
   private readonly name: string;
-  private answered: number[] = [];
+  private answered: { seq: number; row: Row | null }[] = [];
+  private appendTimer: NodeJS.Timeout | null = null;
+  private appending: Promise<void> = Promise.resolve();
+  private waitingRows = 0;
   private forgetTimer: NodeJS.Timeout | null = null;
   private generation = 0;
   private stopping = false;
@@ -83,6 +104,10 @@ export class MqttStream {
   }
 
   async start(): Promise<void> {
+    if (this.options.dataset !== undefined && this.appendTimer === null) {
+      this.appendTimer = setInterval(() => void this.append(), (this.options.appendSeconds ?? 60) * 1000);
+      this.appendTimer.unref();
+    }
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new HearthError('UNAVAILABLE', `no MQTT broker answered at ${this.options.url}`)),
@@ -123,7 +148,7 @@ export class MqttStream {
       this.backoffMs = 250;
       client.subscribe(this.options.inTopic, { qos: 1 });
       // Everything taken from the broker but not answered (by a previous run, or on a connection that dropped).
-      const done = new Set(this.answered);
+      const done = new Set(this.answered.map((a) => a.seq));
       const left = this.inbox.prepare('SELECT seq, payload FROM stream_inbox WHERE stream = ? ORDER BY seq').all(this.name) as {
         seq: number;
         payload: Buffer;
@@ -155,6 +180,8 @@ export class MqttStream {
     await this.client?.endAsync();
     this.client = null;
     this.forget();
+    if (this.appendTimer !== null) clearInterval(this.appendTimer);
+    await this.append();
     this.inbox.close();
   }
 
@@ -192,9 +219,12 @@ export class MqttStream {
     else if (this.timer === null) this.timer = setTimeout(() => void this.flush(), this.options.batchMs ?? 5);
   }
 
-  /** Deletes answered messages from the inbox, in one transaction every 50 ms rather than one per message. */
-  private done(seq: number): void {
-    this.answered.push(seq);
+  /**
+   * Deletes answered messages from the inbox, in one transaction every 50 ms rather than one per message; with a
+   * dataset, the answered rows move to stream_rows in that same transaction.
+   */
+  private done(seq: number, row: Row | null = null): void {
+    this.answered.push({ seq, row: this.options.dataset === undefined ? null : row });
     if (this.forgetTimer === null) {
       this.forgetTimer = setTimeout(() => this.forget(), 50);
       this.forgetTimer.unref();
@@ -204,15 +234,54 @@ export class MqttStream {
   private forget(): void {
     if (this.forgetTimer !== null) clearTimeout(this.forgetTimer);
     this.forgetTimer = null;
-    const seqs = this.answered;
+    const answered = this.answered;
     this.answered = [];
-    if (seqs.length === 0) return;
+    if (answered.length === 0) return;
     const remove = this.inbox.prepare('DELETE FROM stream_inbox WHERE seq = ?');
+    const keep = this.inbox.prepare('INSERT OR IGNORE INTO stream_rows (seq, stream, row_json) VALUES (?, ?, ?)');
+    let kept = 0;
     this.inbox
       .transaction(() => {
-        for (const seq of seqs) remove.run(seq);
+        for (const { seq, row } of answered) {
+          remove.run(seq);
+          if (row !== null) kept += keep.run(seq, this.name, JSON.stringify(row)).changes;
+        }
       })
       .immediate();
+    this.waitingRows += kept;
+    if (this.waitingRows >= (this.options.appendRows ?? 1000)) void this.append();
+  }
+
+  /**
+   * Appends the rows waiting in stream_rows as the dataset's next version, then deletes them. One append at a
+   * time; a failed one (the store busy, a full disk) keeps the rows for the next attempt.
+   */
+  private append(): Promise<void> {
+    const dataset = this.options.dataset;
+    if (dataset === undefined) return Promise.resolve();
+    this.appending = this.appending.then(async () => {
+      const rows = this.inbox
+        .prepare('SELECT seq, row_json FROM stream_rows WHERE stream = ? ORDER BY seq LIMIT 100000')
+        .all(this.name) as { seq: number; row_json: string }[];
+      if (rows.length === 0) return;
+      try {
+        const result = await this.handlers['datasets.append'](
+          {
+            name: dataset,
+            rows: rows.map((r) => JSON.parse(r.row_json) as Row),
+            source: `${this.options.url}/${this.options.inTopic}`,
+          },
+          { transport: 'in-process' },
+        );
+        this.inbox.prepare('DELETE FROM stream_rows WHERE stream = ? AND seq <= ?').run(this.name, rows.at(-1)!.seq);
+        this.waitingRows = Math.max(0, this.waitingRows - rows.length);
+        this.stats.appended += result.appended;
+        this.stats.datasetVersion = result.version;
+      } catch (error) {
+        this.stats.lastError = `append to ${dataset}: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    });
+    return this.appending;
   }
 
   private addWindows(row: Row): void {
@@ -263,11 +332,12 @@ export class MqttStream {
         },
         context,
       );
-    // The prediction log's id is this box's; the message's own id is what the answer carries.
-    const answered = (item: Pending, out: PredictResult, i: number) => ({
-      item,
-      answer: { id: item.id, model: out.model, version: out.version, prediction: { ...out.predictions[i], id: undefined } },
-    });
+    // The message's own id says which message this answers; predictionId is the prediction log's, for late labels
+    // (POST /v1/models/{name}/feedback with {id: predictionId, label}).
+    const answered = (item: Pending, out: PredictResult, i: number) => {
+      const { id: predictionId, ...prediction } = out.predictions[i]!;
+      return { item, answer: { id: item.id, predictionId, model: out.model, version: out.version, prediction } };
+    };
     let results: ({ item: Pending; answer: Record<string, unknown> } | { item: Pending; error: string })[];
     try {
       const out = await call(batch);
@@ -293,7 +363,7 @@ export class MqttStream {
       this.stats.predicted++;
       this.client?.publish(this.options.outTopic, JSON.stringify(r.answer), { qos: 1 }, (error) => {
         // Out of the inbox only once the broker has the answer; until then a crash replays it.
-        if (error === undefined || error === null) this.done(r.item.seq);
+        if (error === undefined || error === null) this.done(r.item.seq, r.item.row);
       });
     }
   }

@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApiError } from '../../main/contracts/client.js';
+import { cellValue } from '../../main/data/frame.js';
 import { tempDir, writeFile } from '../helpers.js';
 import { startHarness, type Harness } from './harness.js';
 
@@ -73,5 +74,48 @@ describe('bad input', () => {
         [7, 'unterminated quoted field'],
       ],
     );
+  });
+
+  it("appends JSON rows in the dataset's schema, quarantining the rows its types cannot hold", async () => {
+    const result = await h.client.call('datasets.append', {
+      name: 'good',
+      rows: [
+        { a: 3, b: 'z' },
+        { a: 'four', b: 'w' },
+        { a: 5.5, b: 'v' },
+        { a: null, b: 'u', c: 1 },
+        { a: '7', b: 'x' },
+      ],
+    });
+    assert.deepEqual(
+      { version: result.version, rows: result.rows, appended: result.appended, quarantined: result.quarantined },
+      { version: 2, rows: 5, appended: 3, quarantined: 2 },
+    );
+    assert.deepEqual(result.ignoredFields, ['c']);
+    const q = await h.client.call('datasets.quarantine', { name: 'good', version: 2 });
+    assert.deepEqual(
+      q.rows.map((r) => [r.line, r.reason]),
+      [
+        [2, '"a": "four" is not an integer'],
+        [3, '"a": 5.5 is not an integer'],
+      ],
+    );
+    const { frame } = h.engine.datasets.loadFrame('good', 2);
+    assert.deepEqual(
+      Array.from({ length: frame.rowCount }, (_, r) => frame.columns.map((c) => cellValue(c, r))),
+      [
+        [1, 'x'],
+        [2, 'y'],
+        [3, 'z'],
+        [null, 'u'],
+        [7, 'x'],
+      ],
+    );
+    // A nested value is refused whole by the API's schema, before anything is stored.
+    const before = snapshot(h);
+    await assert.rejects(h.client.call('datasets.append', { name: 'good', rows: [{ a: 1, b: { x: 1 } as never }] }), {
+      code: 'VALIDATION_FAILED',
+    });
+    assert.equal(snapshot(h), before);
   });
 });

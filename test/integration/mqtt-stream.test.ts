@@ -114,4 +114,53 @@ describe('MQTT stream through a model, against a real mosquitto', { skip }, () =
     for (let i = 0; i < total; i++) assert.ok(answers.has(`r${i}`), `r${i} lost`);
     assert.ok(stream.stats.reconnects >= 1, 'the stream reconnected');
   });
+
+  it('answers carry the prediction log id for late labels, and answered rows are appended to a dataset', async () => {
+    const line2 = new MqttStream(api, `${tmp.dir}/data/hearth.db`, {
+      url: broker.url,
+      inTopic: 'plant/line2/in',
+      outTopic: 'plant/line2/out',
+      model: 'churn',
+      dataset: 'line2',
+      appendRows: 100,
+      appendSeconds: 0.5,
+    });
+    await line2.start();
+    const got = new Map<string, { predictionId: string }>();
+    const watcher = await connectAsync(broker.url, { clientId: 'test-watch-line2' });
+    watcher.on('message', (_topic, payload) => {
+      const m = JSON.parse(payload.toString()) as { id: string; predictionId: string };
+      got.set(m.id, m);
+    });
+    await watcher.subscribeAsync('plant/line2/out', { qos: 1 });
+    try {
+      for (let i = 0; i < 250; i++)
+        await publisher.publishAsync('plant/line2/in', JSON.stringify({ id: `a${i}`, row: row(i) }), { qos: 1 });
+      await until(() => got.size >= 250, 'line 2 answers');
+      const first = got.get('a0')!;
+      assert.match(first.predictionId, /^[0-9a-f-]{36}$/);
+      const feedback = await api['models.feedback']({ name: 'churn', labels: [{ id: first.predictionId, label: 'good' }] }, ctx);
+      assert.deepEqual(feedback, { matched: 1, unknown: [] });
+      await until(() => line2.stats.appended >= 250, `rows appended (have ${line2.stats.appended}, ${line2.stats.lastError})`);
+      const latest = engine.datasets.version('line2');
+      assert.equal(latest.rows, 250);
+      assert.deepEqual(
+        latest.schema.map((c) => c.name),
+        ['x1', 'x2', 'colour', 'flag'],
+      );
+      assert.equal(latest.source.fileName, `${broker.url}/plant/line2/in`);
+      // Each row once, in order: the versions grow by what each append took.
+      const { frame } = engine.datasets.loadFrame('line2');
+      const x1 = frame.columns.find((c) => c.name === 'x1')!;
+      assert.equal(x1.kind, 'numeric');
+      if (x1.kind === 'numeric')
+        assert.deepEqual(
+          Array.from(x1.values),
+          Array.from({ length: 250 }, (_, i) => row(i).x1),
+        );
+    } finally {
+      await watcher.endAsync(true);
+      await line2.stop();
+    }
+  });
 });

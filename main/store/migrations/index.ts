@@ -7,6 +7,7 @@ import { sql as m0006 } from './0006-alerts.js';
 import { sql as m0007 } from './0007-stream-inbox.js';
 import { sql as m0008 } from './0008-drift-history.js';
 import { sql as m0009 } from './0009-routing.js';
+import { sql as m0010 } from './0010-stream-rows.js';
 
 /** Every migration, in order. Append only: ids are 1, 2, 3, … with no gaps. */
 export const migrations: readonly { id: number; name: string; sql: string }[] = [
@@ -19,4 +20,5 @@ export const migrations: readonly { id: number; name: string; sql: string }[] = 
   { id: 7, name: 'stream-inbox', sql: m0007 },
   { id: 8, name: 'drift-history', sql: m0008 },
   { id: 9, name: 'routing', sql: m0009 },
+  { id: 10, name: 'stream-rows', sql: m0010 },
 ];
