@@ -5,7 +5,6 @@ import { toPredictions } from '../serving/predictor.js';
 import { modelInputs } from '../training/model.js';
 import { rawInputsFromFrame } from '../training/preprocess.js';
 import { columnDrift, datasetDrift, type DriftColumn, type DriftOptions } from './drift.js';
-import { servedRows } from './prediction-log.js';
 
 /**
  * Drift of one model version: each input feature and the predictions, between the data version it was trained on
@@ -29,7 +28,7 @@ export async function driftReport(
           ? `${name} v${version} was imported without reference data: import it again with --reference TRAINING.csv to measure drift`
           : `${name} v${version} came from ${info.origin.url}: its training data (${info.dataset.name} v${info.dataset.version}) is not on this box to compare with`,
     );
-  const logged = await servedRows(engine.predictionLog, name, version, options);
+  const logged = await engine.predictionLog.window(name, version, options);
   const predictor = await engine.predictors.get(name, version);
   const features = modelInputs(predictor.stored);
   const { frame } = engine.datasets.loadFrame(info.dataset.name, info.dataset.version);
@@ -43,8 +42,8 @@ export async function driftReport(
         name: f.name,
         kind: 'numeric',
         reference: raw.numeric[n++]!,
-        current: Float64Array.from(logged, (row) => {
-          const v = row.inputs[f.name];
+        current: Float64Array.from(logged.inputs, (row) => {
+          const v = row[f.name];
           return typeof v === 'number' ? v : Number.NaN;
         }),
       });
@@ -53,8 +52,8 @@ export async function driftReport(
         name: f.name,
         kind: 'categorical',
         reference: raw.categorical[c++]!.map((v) => (v === '' ? null : v)),
-        current: logged.map((row) => {
-          const v = row.inputs[f.name];
+        current: logged.inputs.map((row) => {
+          const v = row[f.name];
           return v === null || v === undefined ? null : String(v);
         }),
       });
@@ -68,18 +67,18 @@ export async function driftReport(
           name: 'prediction',
           kind: 'numeric',
           reference: Float64Array.from(referencePredictions, (p) => ('value' in p ? p.value : Number.NaN)),
-          current: Float64Array.from(logged, (row) => ('value' in row.prediction ? row.prediction.value : Number.NaN)),
+          current: Float64Array.from(logged.predictions, (p) => ('value' in p ? p.value : Number.NaN)),
         }
       : {
           name: 'prediction',
           kind: 'categorical',
           reference: referencePredictions.map((p) => ('label' in p ? p.label : null)),
-          current: logged.map((row) => ('label' in row.prediction ? row.prediction.label : null)),
+          current: logged.predictions.map((p) => ('label' in p ? p.label : null)),
         };
   return {
     model: name,
     version,
-    window: { since: options.since ?? null, until: options.until ?? null, rows: logged.length },
+    window: { since: options.since ?? null, until: options.until ?? null, rows: logged.inputs.length },
     reference: { dataset: info.dataset.name, version: info.dataset.version, rows: frame.rowCount },
     features: datasetDrift(columns, options),
     prediction: columnDrift(prediction, options.tests?.prediction),

@@ -1,6 +1,6 @@
 // `npm run bench [-- ingest|predict|gbdt|mlp|automl|sync|drift]`: benchmarks with their peers measured in the same run; one JSON line each.
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { Engine } from '../../main/engine/engine.js';
 import { startJsonChild } from '../helpers.js';
 import { OciClient } from '../../main/sync/oci-client.js';
 import { datasetDrift, type DriftColumn } from '../../main/monitoring/drift.js';
+import { driftReport } from '../../main/monitoring/monitor.js';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { createHandlers } from '../../main/api/handlers.js';
 import { MqttStream } from '../../main/streams/mqtt-stream.js';
@@ -518,6 +519,69 @@ async function benchDrift(): Promise<void> {
 }
 
 if (all || which.has('drift')) await benchDrift();
+
+/**
+ * Drift end to end over a 1M-row window of the prediction log: reading the logged rows from SQLite and parsing
+ * them count, as they do when the server computes drift; the peer reads the same file with Python.
+ */
+async function benchDriftLog(): Promise<void> {
+  const rows = 1_000_000;
+  const dir = mkdtempSync(join(tmpdir(), 'hearth-bench-driftlog-'));
+  try {
+    const engine = Engine.open(join(dir, 'data'));
+    const reference = join(dir, 'reference.csv');
+    writeFileSync(reference, syntheticCsv('binary', 20_000, 3));
+    await engine.datasets.ingestCsv('churn', reference);
+    const job = engine.trainer.start({ dataset: 'churn', target: 'label', algorithm: 'linear', model: 'churn' });
+    if ((await engine.trainer.wait(job.id)).status !== 'succeeded') throw new Error('training failed');
+    const model = engine.db.prepare("SELECT id FROM models WHERE name = 'churn'").get() as { id: number };
+    const insert = engine.db.prepare(
+      'INSERT INTO prediction_log (id, model_id, version, at, latency_us, inputs_json, prediction_json) VALUES (?, ?, 1, ?, 100, ?, ?)',
+    );
+    const start = Date.now() - rows;
+    engine.db.transaction(() => {
+      for (let i = 0; i < rows; i++) {
+        // x1 is shifted by 0.5 and x2 drawn unlike the reference: both drift; colour and flag do not.
+        const inputs = {
+          x1: Math.sin(i) * 2 + 0.5,
+          x2: 3 + Math.cos(i * 0.7) * 2,
+          colour: ['red', 'green', 'blue', 'amber'][i % 4],
+          flag: i % 3 === 0 ? 1 : 0,
+        };
+        insert.run(
+          randomUUID(),
+          model.id,
+          new Date(start + i).toISOString(),
+          JSON.stringify(inputs),
+          '{"label":"good","probability":0.6}',
+        );
+      }
+    })();
+    await driftReport(engine, 'churn'); // warm-up: the reference's predictions, ONNX Runtime's session
+    const t = performance.now();
+    const report = await driftReport(engine, 'churn');
+    const seconds = (performance.now() - t) / 1000;
+    engine.close();
+    emit({
+      bench: 'drift-log',
+      tool: 'hearth',
+      rows: report.window.rows,
+      seconds: round(seconds),
+      drifted: report.features.columns.filter((c) => c.drifted).map((c) => c.column),
+      values: Object.fromEntries(report.features.columns.map((c) => [c.column, round(c.statistic, 6)])),
+    });
+    const peer = childJson(python, [join(root, 'test', 'bench', 'drift_log_peer.py'), join(dir, 'data', 'hearth.db'), reference]);
+    emit(peer);
+    emit({
+      bench: 'drift-log',
+      goal: 'hearth < 1 s for a 1M-row window',
+      ratio_vs_python: round(seconds / Number(peer.seconds), 2),
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+if (all || which.has('drift')) await benchDriftLog();
 
 /**
  * MQTT end to end at QoS 1 (goal: ≥ 10,000 messages/s sustained, none lost): 50,000 JSON rows published with up to
