@@ -1,3 +1,4 @@
+import { kAnonymity } from '../privacy/pii.js';
 import { importOnnx } from '../registry/import-onnx.js';
 import type { ApiMethod, ApiParsedArgs, ApiResults } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
@@ -70,10 +71,25 @@ export function createHandlers(engine: Engine): Handlers {
           },
           ...(args.fileName === undefined ? {} : { fileName: args.fileName }),
           ...(args.delimiter === undefined ? {} : { delimiter: args.delimiter }),
+          ...(args.pii === undefined ? {} : { pii: args.pii }),
         });
         engine.events.emit('datasets.did-ingest', result);
         return result;
       }),
+    'datasets.pii-scan': async (args, context) => {
+      // The console scans an upload, then ingests the same upload with the policies chosen: it keeps it for that.
+      if (args.keepUpload === true && args.uploadId !== undefined)
+        return engine.datasets.scanCsv(engine.uploadPath(args.uploadId));
+      return withInputFile(args, context, 'scanned', (path) => engine.datasets.scanCsv(path));
+    },
+    'datasets.pii-policies': async ({ name }) => {
+      engine.datasets.version(name);
+      return engine.datasets.policies(name);
+    },
+    'datasets.k-anonymity': async ({ name, version, columns, k }) => {
+      const { frame, info } = engine.datasets.loadFrame(name, version);
+      return { dataset: name, version: info.version, columns, required: k, ...kAnonymity(frame, columns, k) };
+    },
     'training.start': async (args) => engine.trainer.start(args),
     'training.get': async ({ jobId }) => engine.trainer.get(jobId),
     'training.list': async () => engine.trainer.list(),
@@ -234,7 +250,7 @@ export function createHandlers(engine: Engine): Handlers {
     try {
       const predictor = await engine.predictors.get(name, version);
       const features = modelInputs(predictor.stored);
-      const raw = rawInputsFromRecords({ features }, rows);
+      const raw = rawInputsFromRecords({ features }, engine.protectInputs(name, version, rows));
       const predictions = toPredictions(await predictor.run(raw), predictor.threshold);
       engine.predictionLog.record(name, version, features, raw, predictions, (performance.now() - started) * 1000, ids);
     } catch (error) {
@@ -259,7 +275,7 @@ export function createHandlers(engine: Engine): Handlers {
         : engine.registry.resolve(name, version);
     const predictor = await engine.predictors.get(name, resolved);
     const features = modelInputs(predictor.stored);
-    const raw = rawInputsFromRecords({ features }, rows);
+    const raw = rawInputsFromRecords({ features }, engine.protectInputs(name, resolved, rows));
     const predictions = toPredictions(await predictor.run(raw), predictor.threshold);
     const ids = engine.predictionLog.record(name, resolved, features, raw, predictions, (performance.now() - started) * 1000);
     predictions.forEach((p, i) => (p.id = ids[i]));

@@ -1,3 +1,4 @@
+import { piiPolicies, piiTypes, type PiiPolicy, type PiiType } from '../contracts/pii.js';
 import { text } from 'node:stream/consumers';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -25,8 +26,13 @@ Usage: hearth <command> [options]
 Commands:
   start                               serve, after ingesting the sample and training a first model if the store is empty
   serve [--host H] [--port P]         serve the API, the web console and REST predictions
-  ingest FILE --dataset NAME          read a CSV file as the next version of a dataset
-  datasets list | show NAME[@V]       list datasets, or show one version's schema and profile
+  ingest FILE --dataset NAME [--pii apply | --pii-policy COL=POLICY[:TYPE],…]
+                                      read a CSV file as the next version of a dataset; PII policies (keep, drop,
+                                      mask, hash, generalise) apply before anything is written, and to later versions
+  ingest FILE --pii suggest           scan a file for personal data and suggest a policy per column; stores nothing
+  datasets list | show NAME[@V] | pii NAME | k-anonymity NAME[@V] --columns A,B [--k 5]
+                                      list datasets, show a version's schema and profile, its PII policies, or the
+                                      smallest group sharing the quasi-identifiers' values (exit 1 below k)
   train --dataset NAME[@V] --target COL [--task binary|multiclass|regression] [--algorithm linear|gbdt|forest|mlp|auto]
         [--model NAME] [--seed N] [--l2 X] [--class-weight balanced]
         [--validation-fraction F] [--test-fraction F]   (held-out shares, 0.15 each by default)
@@ -143,6 +149,10 @@ const options = {
   features: { type: 'string' },
   reference: { type: 'string' },
   'append-rows': { type: 'string' },
+  pii: { type: 'string' },
+  'pii-policy': { type: 'string' },
+  columns: { type: 'string' },
+  k: { type: 'string' },
   'append-seconds': { type: 'string' },
   since: { type: 'string' },
   window: { type: 'string' },
@@ -170,6 +180,25 @@ function required(flags: Flags, name: keyof Flags): string {
   const v = flags[name];
   if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} is required`);
   return v;
+}
+
+/** --pii-policy email=hash,dob=generalise:date-of-birth,notes=drop */
+function parsePolicies(text: string | undefined): Record<string, { policy: PiiPolicy; type: PiiType | null }> | undefined {
+  if (text === undefined) return undefined;
+  const out: Record<string, { policy: PiiPolicy; type: PiiType | null }> = {};
+  for (const part of text.split(',')) {
+    const m = /^([^=]+)=([a-z]+)(?::([a-z0-9-]+))?$/.exec(part.trim());
+    if (
+      m === null ||
+      !(piiPolicies as readonly string[]).includes(m[2]!) ||
+      (m[3] !== undefined && !(piiTypes as readonly string[]).includes(m[3]))
+    )
+      throw new UsageError(
+        `--pii-policy takes COLUMN=${piiPolicies.join('|')}[:TYPE], not "${part}" (types: ${piiTypes.join(', ')})`,
+      );
+    out[m[1]!.trim()] = { policy: m[2] as PiiPolicy, type: (m[3] as PiiType | undefined) ?? null };
+  }
+  return out;
 }
 
 /** `{key: value}` when the value is there, `{}` otherwise: optional properties under exactOptionalPropertyTypes. */
@@ -357,7 +386,26 @@ async function run(argv: string[]): Promise<number> {
       }
       case 'ingest': {
         const file = rest[0]!;
+        if (flags.pii === 'suggest') {
+          const scan = await client.call('datasets.pii-scan', { path: file });
+          out.result(scan, () =>
+            scan.detections.length === 0
+              ? `No personal data found in ${scan.rows} rows.`
+              : [
+                  `Personal data in ${file} (${scan.rows} rows):`,
+                  ...scan.detections.map(
+                    (d) =>
+                      `  ${d.column}: ${d.type} (confidence ${d.confidence.toFixed(2)}, ${d.matched}/${d.sampled} sampled values) → suggested: ${d.suggested}`,
+                  ),
+                  `Ingest with these policies: hearth ingest ${file} --dataset NAME --pii apply`,
+                  `or choose: --pii-policy ${scan.detections.map((d) => `${d.column}=${d.suggested}`).join(',')}`,
+                ].join('\n'),
+          );
+          return 0;
+        }
         const name = required(flags, 'dataset');
+        if (flags.pii !== undefined && flags.pii !== 'apply') throw new UsageError('--pii takes suggest or apply');
+        const pii = flags.pii === 'apply' ? ('suggested' as const) : parsePolicies(flags['pii-policy']);
         const bar = out.progress('reading', 100);
         const unsubscribe = client.on((event) => {
           if (event.name === 'datasets.ingest-progress' && event.data.dataset === name) {
@@ -373,6 +421,7 @@ async function run(argv: string[]): Promise<number> {
             name,
             path: file,
             ...(flags.delimiter === undefined ? {} : { delimiter: flags.delimiter as ApiArgs<'datasets.ingest'>['delimiter'] }),
+            ...(pii === undefined ? {} : { pii }),
           });
         } finally {
           unsubscribe();
@@ -424,7 +473,42 @@ async function run(argv: string[]): Promise<number> {
           );
           return 0;
         }
-        throw new UsageError('datasets takes list or show NAME[@VERSION]');
+        if (sub === 'pii' && ref !== undefined) {
+          const policies = await client.call('datasets.pii-policies', { name: ref });
+          out.result(policies, () =>
+            Object.keys(policies).length === 0
+              ? `${ref}: no PII policies`
+              : Object.entries(policies)
+                  .map(([column, p]) => `${column}: ${p.policy}${p.type === null ? '' : ` (${p.type})`}`)
+                  .join('\n'),
+          );
+          return 0;
+        }
+        if (sub === 'k-anonymity' && ref !== undefined) {
+          const { name, version } = parseRef(ref);
+          const columns = required(flags, 'columns')
+            .split(',')
+            .map((c) => c.trim());
+          const report = await client.call('datasets.k-anonymity', {
+            name,
+            columns,
+            ...(version === undefined ? {} : { version }),
+            ...optional('k', numberFlag(flags, 'k', true)),
+          });
+          out.result(report, () =>
+            [
+              `${report.dataset} v${report.version} over ${report.columns.join(', ')}: k = ${report.k} (${report.groups} groups)`,
+              report.groupsBelowK === 0
+                ? `  every group has at least ${report.required} rows`
+                : `  ${report.groupsBelowK} groups (${report.rowsBelowK} rows) have fewer than ${report.required} rows; smallest:`,
+              ...(report.groupsBelowK === 0
+                ? []
+                : report.smallest.map((g) => `    ${g.values.map((v) => v ?? '∅').join(' | ')}: ${g.rows}`)),
+            ].join('\n'),
+          );
+          return report.groupsBelowK === 0 ? 0 : 1;
+        }
+        throw new UsageError('datasets takes list, show NAME[@VERSION], pii NAME or k-anonymity NAME[@V] --columns A,B [--k N]');
       }
       case 'train': {
         const { name: dataset, version: datasetVersion } = parseRef(required(flags, 'dataset'));

@@ -1,3 +1,4 @@
+import { piiPolicies, piiTypes, type ColumnPolicy, type PiiDetection } from './pii.js';
 import { z } from 'zod';
 
 /*
@@ -8,6 +9,8 @@ import { z } from 'zod';
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, ".", "_" or "-"');
 const version = z.number().int().positive();
 const uploadRef = z.string().regex(/^[a-f0-9-]{36}$/);
+const piiType = z.enum(piiTypes);
+const columnPolicy = z.object({ policy: z.enum(piiPolicies), type: piiType.nullable().default(null) }).strict();
 /** An alias is also an OCI tag, so it keeps to the tag grammar. */
 const aliasName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/, 'an alias is letters, digits, ".", "_" or "-"');
 const task = z.enum(['binary', 'multiclass', 'regression']);
@@ -38,9 +41,26 @@ export const apiSchemas = {
       path: z.string().min(1).optional(),
       fileName: z.string().max(255).optional(),
       delimiter: z.enum([',', ';', '\t', '|']).optional(),
+      /** PII policies applied before anything is written: "suggested" takes the scan's suggestions. */
+      pii: z.union([z.literal('suggested'), z.record(z.string().min(1), columnPolicy)]).optional(),
     })
     .strict()
     .refine((a) => (a.uploadId === undefined) !== (a.path === undefined), 'give exactly one of uploadId or path'),
+  /** Scans a file for personal data without storing anything: detections per column, with a suggested policy. */
+  'datasets.pii-scan': z
+    .object({ uploadId: uploadRef.optional(), path: z.string().min(1).optional(), keepUpload: z.boolean().optional() })
+    .strict()
+    .refine((a) => (a.uploadId === undefined) !== (a.path === undefined), 'give exactly one of uploadId or path'),
+  'datasets.pii-policies': z.object({ name }).strict(),
+  /** The smallest group of rows sharing one combination of the quasi-identifiers' values. */
+  'datasets.k-anonymity': z
+    .object({
+      name,
+      version: version.optional(),
+      columns: z.array(z.string().min(1)).min(1).max(32),
+      k: z.number().int().min(2).max(1000).default(5),
+    })
+    .strict(),
   /** Appends JSON rows as the dataset's next version (the latest's rows, then these), or creates it from them. */
   'datasets.append': z
     .object({
@@ -676,6 +696,9 @@ export interface ApiResults {
   'datasets.quarantine': { total: number; rows: QuarantinedRow[] };
   'datasets.ingest': IngestResult;
   'datasets.append': IngestResult & { appended: number; ignoredFields: string[] };
+  'datasets.pii-scan': { rows: number; detections: PiiDetection[] };
+  'datasets.pii-policies': Record<string, ColumnPolicy>;
+  'datasets.k-anonymity': KAnonymityReport;
   'training.start': TrainingJob;
   'training.get': TrainingJob;
   'training.list': TrainingJob[];
@@ -785,3 +808,18 @@ export type ApiEvent = { [K in ApiEventName]: { name: K; data: ApiEvents[K] } }[
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const schemasMatchResults: Exact<ApiMethod, keyof ApiResults> = true;
 void schemasMatchResults;
+
+export type { ColumnPolicy, PiiDetection } from './pii.js';
+
+export interface KAnonymityReport {
+  dataset: string;
+  version: number;
+  columns: string[];
+  /** The k asked for, and the k the data has (its smallest group). */
+  required: number;
+  k: number;
+  groups: number;
+  groupsBelowK: number;
+  rowsBelowK: number;
+  smallest: { values: (string | null)[]; rows: number }[];
+}

@@ -3,7 +3,16 @@ import type { ColumnProfile, DatasetSummary, DatasetVersionInfo, IngestResult } 
 import { HearthError } from '../contracts/errors.js';
 
 import type { BlobStore } from '../store/blob-store.js';
-import { nowIso, type Db } from '../store/database.js';
+import { CommitCache, nowIso, type Db } from '../store/database.js';
+import {
+  applyPolicies,
+  applyToValue,
+  scanFrame,
+  type ColumnPolicy,
+  type PiiDetection,
+  type PiiPolicy,
+  type PiiType,
+} from '../privacy/pii.js';
 import { arrowToFrame, frameToArrow } from './columnar.js';
 import { ColumnBuilder, parseIsoDate } from './column-builder.js';
 import { readCsv, type CsvReadOptions, type QuarantinedRow } from './csv.js';
@@ -41,22 +50,98 @@ export class DatasetStore {
   constructor(
     private readonly db: Db,
     private readonly blobs: BlobStore,
-  ) {}
+    /** The key of keyed pseudonyms (hash policies): from the store's secret, so tokens are stable on this box. */
+    private readonly piiKey: () => Buffer = () => {
+      throw new HearthError('INTERNAL', 'this store has no pseudonym key');
+    },
+  ) {
+    this.policyCache = new CommitCache(db);
+  }
+
+  private readonly policyCache: CommitCache<Record<string, ColumnPolicy>>;
+
+  /** The PII policies of a dataset's columns (none: an empty record). */
+  policies(name: string): Record<string, ColumnPolicy> {
+    return this.policyCache.get(name, () => {
+      const rows = this.db
+        .prepare(
+          `SELECT p.column_name, p.policy, p.pii_type FROM pii_policies p JOIN datasets d ON d.id = p.dataset_id
+            WHERE d.name = ? ORDER BY p.column_name`,
+        )
+        .all(name) as { column_name: string; policy: PiiPolicy; pii_type: PiiType | null }[];
+      return Object.fromEntries(rows.map((r) => [r.column_name, { policy: r.policy, type: r.pii_type }]));
+    });
+  }
+
+  /**
+   * Applies a dataset's policies to rows from outside (a prediction request, a stream), value by value, so a model
+   * trained on pseudonymised or generalised columns is given what it learnt from, and only that reaches the log.
+   */
+  protectRecords<T extends Record<string, unknown>>(name: string, records: readonly T[]): T[] {
+    const policies = Object.entries(this.policies(name)).filter(([, p]) => p.policy !== 'keep');
+    if (policies.length === 0) return records as T[];
+    const key = this.piiKey();
+    return records.map((record) => {
+      const out: Record<string, unknown> = { ...record };
+      for (const [column, policy] of policies) {
+        const v = out[column];
+        if (v === null || v === undefined || v === '') continue;
+        if (policy.policy === 'drop') delete out[column];
+        else out[column] = applyToValue(policy, key, typeof v === 'string' ? v : JSON.stringify(v));
+      }
+      return out as T;
+    });
+  }
+
+  /** The dataset's policies for the columns `frame` has (a later file may lack a column an earlier one had). */
+  private protectionFor(name: string, frame: Frame): Record<string, ColumnPolicy> {
+    const present = new Set(frame.columns.map((c) => c.name));
+    return Object.fromEntries(Object.entries(this.policies(name)).filter(([column]) => present.has(column)));
+  }
+
+  /** A frame from outside (a file to score) under the dataset's policies, as the model's training data was. */
+  protectFrame(name: string, frame: Frame): Frame {
+    const policies = this.protectionFor(name, frame);
+    return Object.keys(policies).length === 0 ? frame : applyPolicies(frame, policies, this.piiKey());
+  }
+
+  /** A CSV's columns scanned for personal data: what `--pii suggest` and the console's upload show. */
+  async scanCsv(path: string, options: CsvReadOptions = {}): Promise<{ rows: number; detections: PiiDetection[] }> {
+    const { frame } = await readCsv(path, options);
+    return { rows: frame.rowCount, detections: scanFrame(frame) };
+  }
 
   /**
    * Reads a file and records it as the next version of `name`. Everything is parsed before anything is written;
    * the version, its quarantine and its blob reference are committed in one transaction, so a rejected file or a
    * crash leaves the store as it was.
    */
-  async ingestCsv(name: string, path: string, options: CsvReadOptions & { fileName?: string } = {}): Promise<IngestResult> {
+  async ingestCsv(
+    name: string,
+    path: string,
+    options: CsvReadOptions & { fileName?: string; pii?: Record<string, ColumnPolicy> | 'suggested' } = {},
+  ): Promise<IngestResult> {
     assertName('dataset', name);
     const result = await readCsv(path, options);
-    return this.commitVersion(name, result.frame, result.quarantined, {
-      fileName: options.fileName ?? basename(path),
-      bytes: result.bytes,
-      delimiter: result.dialect.delimiter,
-      lineEnding: result.dialect.lineEnding,
-    });
+    // Policies already set for the dataset hold for every later version; those given now add to or replace them.
+    const given =
+      options.pii === 'suggested'
+        ? Object.fromEntries(scanFrame(result.frame).map((d) => [d.column, { policy: d.suggested, type: d.type }]))
+        : (options.pii ?? {});
+    const policies = { ...this.protectionFor(name, result.frame), ...given };
+    const frame = Object.keys(policies).length === 0 ? result.frame : applyPolicies(result.frame, policies, this.piiKey());
+    return this.commitVersion(
+      name,
+      frame,
+      result.quarantined,
+      {
+        fileName: options.fileName ?? basename(path),
+        bytes: result.bytes,
+        delimiter: result.dialect.delimiter,
+        lineEnding: result.dialect.lineEnding,
+      },
+      given,
+    );
   }
 
   /**
@@ -71,6 +156,8 @@ export class DatasetStore {
   ): Promise<IngestResult & { appended: number; ignoredFields: string[] }> {
     assertName('dataset', name);
     if (records.length === 0) throw new HearthError('VALIDATION_FAILED', 'no rows to append');
+    // The dataset's PII policies apply before anything else sees the rows.
+    records = this.protectRecords(name, records);
     const exists = this.db.prepare('SELECT 1 FROM datasets WHERE name = ?').get(name) !== undefined;
     const bytes = Buffer.byteLength(JSON.stringify(records));
     const sourceInfo = { fileName: source, bytes, delimiter: '', lineEnding: '' };
@@ -150,6 +237,8 @@ export class DatasetStore {
     frame: Frame,
     quarantined: readonly QuarantinedRow[],
     source: DatasetVersionInfo['source'],
+    /** Policies to record for the dataset with this version (raw values never reached `frame`). */
+    policies: Record<string, ColumnPolicy> = {},
   ): Promise<IngestResult> {
     // Profiling runs in worker threads while this thread encodes and writes the version's blob.
     const profiling = profileFrameInWorkers(frame);
@@ -193,6 +282,13 @@ export class DatasetStore {
           );
         const insert = this.db.prepare('INSERT INTO quarantine (version_id, line, reason, raw) VALUES (?, ?, ?, ?)');
         for (const q of quarantined) insert.run(info.lastInsertRowid, q.line, q.reason, q.raw);
+        const setPolicy = this.db.prepare(
+          `INSERT INTO pii_policies (dataset_id, column_name, policy, pii_type, updated_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (dataset_id, column_name) DO UPDATE SET policy = excluded.policy, pii_type = excluded.pii_type,
+             updated_at = excluded.updated_at`,
+        );
+        for (const [column, p] of Object.entries(policies)) setPolicy.run(dataset.id, column, p.policy, p.type, now);
+        this.policyCache.clear();
         return version;
       })();
       return {

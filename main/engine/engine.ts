@@ -68,23 +68,17 @@ export class Engine {
     this.uploadsDir = join(dataDir, 'uploads');
     mkdirSync(this.uploadsDir, { recursive: true });
     this.clearStaleUploads();
-    this.datasets = new DatasetStore(this.db, this.blobs);
+    const secrets = new SecretBox(dataDir);
+    this.datasets = new DatasetStore(this.db, this.blobs, () => secrets.derive('pii-pseudonyms'));
     this.registry = new ModelRegistry(this.db, this.blobs);
     this.predictors = new PredictorCache(this.registry);
     this.predictionLog = new PredictionLog(join(dataDir, 'hearth.db'), this.db);
     this.alerts = new AlertEngine(this);
     this.routes = new Routes(this.db, this.registry);
     // A followed model is loaded into the serving cache before its alias moves: no request waits on the swap.
-    this.sync = new SyncAgent(
-      this.db,
-      this.blobs,
-      this.registry,
-      hearthVersion,
-      new SecretBox(dataDir),
-      async (model, version) => {
-        await this.predictors.get(model, version);
-      },
-    );
+    this.sync = new SyncAgent(this.db, this.blobs, this.registry, hearthVersion, secrets, async (model, version) => {
+      await this.predictors.get(model, version);
+    });
     this.trainer = new Trainer(
       this.db,
       this.datasets,
@@ -103,6 +97,23 @@ export class Engine {
       this.db.close();
       throw error;
     }
+  }
+
+  private readonly trainingData = new Map<string, string>();
+
+  /**
+   * Request rows under the PII policies of the data the model version learnt from: hashed, masked or generalised as
+   * its training columns were, so it predicts on what it learnt from, and the log holds no raw value.
+   */
+  protectInputs<T extends Record<string, unknown>>(model: string, version: number, rows: readonly T[]): T[] {
+    const key = `${model}@${version}`;
+    let dataset = this.trainingData.get(key);
+    if (dataset === undefined) {
+      // A version's lineage never changes: one lookup per version.
+      dataset = this.registry.version(model, version).dataset.name;
+      this.trainingData.set(key, dataset);
+    }
+    return this.datasets.protectRecords(dataset, rows);
   }
 
   static open(dataDir: string): Engine {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HearthError } from '../contracts/errors.js';
@@ -26,6 +26,11 @@ export class SecretBox {
     const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
     if (key.length !== 32) throw new HearthError('STORE_INCOMPATIBLE', `${file} does not hold a 32-byte key`);
     return (this.key = key);
+  }
+
+  /** A key for one purpose (HKDF-SHA256 of the store's key): pseudonyms, for one, must not share the sealing key. */
+  derive(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.loadKey(), Buffer.alloc(0), `hearth:${purpose}`, 32));
   }
 
   seal(plaintext: string): string {

@@ -32,7 +32,9 @@ export async function predictFile(engine: Engine, ref: string, path: string): Pr
   const { name, version } = parseRef(ref);
   const resolved = engine.registry.resolve(name, version);
   const predictor = await engine.predictors.get(name, resolved);
-  const { frame, quarantined } = await readCsv(path);
+  const read = await readCsv(path);
+  const frame = engine.datasets.protectFrame(engine.registry.version(name, resolved).dataset.name, read.frame);
+  const quarantined = read.quarantined;
   const matrix = await predictor.run(rawInputsFromFrame({ features: modelInputs(predictor.stored) }, frame));
   return {
     model: name,

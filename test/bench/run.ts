@@ -16,6 +16,7 @@ import { MqttStream } from '../../main/streams/mqtt-stream.js';
 import { startBroker } from '../integration/broker-harness.js';
 import { startRegistry } from '../integration/registry-harness.js';
 import { syntheticCsv } from '../helpers.js';
+import { buildCorpus, scoreCorpus } from '../fixtures/pii-corpus.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const sharedBench = join(root, '..', 'shared', 'bench');
@@ -260,6 +261,20 @@ async function benchGbdt(): Promise<void> {
 }
 
 if (all || which.has('ingest')) await benchIngest();
+
+/** The PII detectors' precision and recall per type on the labelled corpus (test/fixtures/pii-corpus.ts). */
+if (all || which.has('pii')) {
+  const corpus = buildCorpus();
+  for (const row of scoreCorpus(corpus))
+    emit({
+      bench: 'pii',
+      type: row.type,
+      positives: row.positives,
+      precision: round(row.precision, 3),
+      recall: round(row.recall, 3),
+    });
+  emit({ bench: 'pii', corpus_values: corpus.length, goal: 'precision and recall ≥ 0.95 for payment cards and IBANs' });
+}
 if (all || which.has('predict')) await benchPredict();
 if (all || which.has('gbdt')) await benchGbdt();
 

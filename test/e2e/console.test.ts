@@ -106,6 +106,25 @@ describe('web console in Chromium against a real hearth serve', () => {
     assert.equal(await ui.page.locator('[data-testid^="profile-"]').count(), 5);
   });
 
+  void step('finds personal data in an upload and ingests it under the policies chosen', async () => {
+    const rows = ['email,full_name,visits'];
+    for (let i = 0; i < 50; i++) rows.push(`user${i}@example.com,${['Ann Smith', 'John Garcia', 'Maria Rossi'][i % 3]},${i % 7}`);
+    const file = writeFile(tmp.dir, 'contacts.csv', `${rows.join('\n')}\n`);
+    await ui.nav('datasets');
+    await ui.page.getByTestId('dataset-name').fill('contacts');
+    await ui.page.getByTestId('upload-input').setInputFiles(file);
+    await ui.page.getByTestId('pii-review').waitFor();
+    assert.equal(await ui.page.getByTestId('pii-policy-email').inputValue(), 'hash');
+    assert.equal(await ui.page.getByTestId('pii-policy-full_name').inputValue(), 'hash');
+    await ui.page.getByTestId('pii-policy-full_name').selectOption('drop');
+    await ui.page.getByTestId('pii-ingest').click();
+    assert.match((await ui.page.getByTestId('ingest-message').textContent()) ?? '', /Ingested 50 rows into contacts v1/);
+    // The profile shows what was stored: pseudonyms, no names.
+    await ui.page.locator('[data-testid^="profile-"]').first().waitFor();
+    assert.equal(await ui.page.getByTestId('profile-full_name').count(), 0);
+    assert.equal(await ui.page.getByTestId('profile-email').count(), 1);
+  });
+
   void step('trains a linear model and gradient-boosted trees, with live loss curves', async () => {
     await ui.train('customers', 'label', 'churn', 'linear');
     await ui.page.getByTestId('train-job').locator('.recharts-line').first().waitFor();

@@ -8,6 +8,7 @@ import { sql as m0007 } from './0007-stream-inbox.js';
 import { sql as m0008 } from './0008-drift-history.js';
 import { sql as m0009 } from './0009-routing.js';
 import { sql as m0010 } from './0010-stream-rows.js';
+import { sql as m0011 } from './0011-pii-policies.js';
 
 /** Every migration, in order. Append only: ids are 1, 2, 3, … with no gaps. */
 export const migrations: readonly { id: number; name: string; sql: string }[] = [
@@ -21,4 +22,5 @@ export const migrations: readonly { id: number; name: string; sql: string }[] = 
   { id: 8, name: 'drift-history', sql: m0008 },
   { id: 9, name: 'routing', sql: m0009 },
   { id: 10, name: 'stream-rows', sql: m0010 },
+  { id: 11, name: 'pii-policies', sql: m0011 },
 ];

@@ -1,6 +1,9 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ColumnProfile, DatasetSummary, DatasetVersionDetail, QuarantinedRow } from '../../../main/contracts/api.js';
+import type { PiiDetection, PiiPolicy } from '../../../main/contracts/pii.js';
+
+const piiPolicies: readonly PiiPolicy[] = ['keep', 'drop', 'mask', 'hash', 'generalise'];
 import { useClient } from '../App.js';
 import { describeError } from '../errors.js';
 
@@ -77,6 +80,35 @@ export function DatasetsPage() {
     }
   };
 
+  const [review, setReview] = useState<{
+    uploadId: string;
+    datasetName: string;
+    fileName: string;
+    rows: number;
+    detections: PiiDetection[];
+    choices: Record<string, PiiPolicy>;
+  } | null>(null);
+
+  const ingest = async (
+    datasetName: string,
+    uploadId: string,
+    fileName: string,
+    pii?: Record<string, { policy: PiiPolicy; type: PiiDetection['type'] | null }>,
+  ): Promise<void> => {
+    const result = await client.call('datasets.ingest', {
+      name: datasetName,
+      uploadId,
+      fileName,
+      ...(pii === undefined ? {} : { pii }),
+    });
+    setMessage(
+      `Ingested ${result.rows} rows into ${result.dataset} v${result.version}${result.quarantined > 0 ? `; ${result.quarantined} rows quarantined` : ''}.`,
+    );
+    await refresh();
+    await open(result.dataset, result.version);
+  };
+
+  /** Uploads, scans for personal data and either ingests at once (none found) or asks for a policy per column. */
   const upload = async (file: File): Promise<void> => {
     const datasetName =
       name.trim() ||
@@ -89,14 +121,39 @@ export function DatasetsPage() {
     setProgress(null);
     setError(null);
     setMessage(null);
+    setReview(null);
     try {
       const uploadId = await client.upload(file, file.name);
-      const result = await client.call('datasets.ingest', { name: datasetName, uploadId, fileName: file.name });
-      setMessage(
-        `Ingested ${result.rows} rows into ${result.dataset} v${result.version}${result.quarantined > 0 ? `; ${result.quarantined} rows quarantined` : ''}.`,
+      const scan = await client.call('datasets.pii-scan', { uploadId, keepUpload: true });
+      if (scan.detections.length === 0) await ingest(datasetName, uploadId, file.name);
+      else
+        setReview({
+          uploadId,
+          datasetName,
+          fileName: file.name,
+          rows: scan.rows,
+          detections: scan.detections,
+          choices: Object.fromEntries(scan.detections.map((d) => [d.column, d.suggested])),
+        });
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const confirmReview = async (): Promise<void> => {
+    if (review === null) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await ingest(
+        review.datasetName,
+        review.uploadId,
+        review.fileName,
+        Object.fromEntries(review.detections.map((d) => [d.column, { policy: review.choices[d.column]!, type: d.type }])),
       );
-      await refresh();
-      await open(result.dataset, result.version);
+      setReview(null);
     } catch (e) {
       setError(describeError(e));
     } finally {
@@ -149,6 +206,52 @@ export function DatasetsPage() {
           </p>
         )}
       </div>
+      {review !== null && (
+        <div className="card" data-testid="pii-review">
+          <h3>Personal data in {review.fileName}</h3>
+          <p className="muted">
+            Choose what happens to each column before anything is written: hashing keeps joins and categories (a keyed pseudonym),
+            masking keeps the last four characters, generalising keeps a coarser value.
+          </p>
+          <table>
+            <thead>
+              <tr>
+                <th>Column</th>
+                <th>Looks like</th>
+                <th>Confidence</th>
+                <th>Policy</th>
+              </tr>
+            </thead>
+            <tbody>
+              {review.detections.map((d) => (
+                <tr key={d.column} data-testid={`pii-${d.column}`}>
+                  <td>{d.column}</td>
+                  <td>{d.type}</td>
+                  <td>{(d.confidence * 100).toFixed(0)}%</td>
+                  <td>
+                    <select
+                      data-testid={`pii-policy-${d.column}`}
+                      value={review.choices[d.column]}
+                      onChange={(e) =>
+                        setReview({ ...review, choices: { ...review.choices, [d.column]: e.target.value as PiiPolicy } })
+                      }
+                    >
+                      {piiPolicies.map((p) => (
+                        <option key={p} value={p}>
+                          {p}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <button data-testid="pii-ingest" disabled={busy} onClick={() => void confirmReview()}>
+            Ingest {review.rows} rows into {review.datasetName} with these policies
+          </button>
+        </div>
+      )}
       {message !== null && (
         <p className="ok" data-testid="ingest-message">
           {message}

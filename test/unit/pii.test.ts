@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Frame } from '../../main/data/frame.js';
+import {
+  applyPolicies,
+  generaliseValue,
+  isIban,
+  isPaymentCard,
+  isUsSsn,
+  kAnonymity,
+  luhnValid,
+  maskValue,
+  pseudonym,
+  scanFrame,
+} from '../../main/privacy/pii.js';
+import { buildCorpus, scoreCorpus } from '../fixtures/pii-corpus.js';
+
+function stringColumn(name: string, values: (string | null)[]) {
+  const dictionary = [...new Set(values.filter((v): v is string => v !== null))];
+  return {
+    kind: 'string' as const,
+    name,
+    type: 'categorical' as const,
+    dictionary,
+    codes: Int32Array.from(values, (v) => (v === null ? -1 : dictionary.indexOf(v))),
+  };
+}
+
+describe('PII detectors', () => {
+  it('validate checksums: Luhn, IBAN mod 97, SSN rules', () => {
+    assert.equal(luhnValid('79927398713'), true); // the textbook example
+    assert.equal(luhnValid('79927398710'), false);
+    assert.equal(isPaymentCard('4111 1111 1111 1111'), true);
+    assert.equal(isPaymentCard('4111-1111-1111-1112'), false);
+    assert.equal(isPaymentCard('9111111111111111'), false, 'valid Luhn, but no scheme issues 9…');
+    assert.equal(isIban('GB82 WEST 1234 5698 7654 32'), true); // ISO 13616's example
+    assert.equal(isIban('DE89370400440532013000'), true);
+    assert.equal(isIban('DE89370400440532013001'), false);
+    assert.equal(isIban('NL91ABNA041716430'), false, 'one character short for NL');
+    assert.equal(isUsSsn('123-45-6789'), true);
+    for (const bad of ['000-45-6789', '666-45-6789', '912-45-6789', '123-00-6789', '123-45-0000'])
+      assert.equal(isUsSsn(bad), false, bad);
+  });
+
+  it('find the personal columns of a table and suggest a policy, leaving the others alone', () => {
+    const frame: Frame = {
+      rowCount: 4,
+      columns: [
+        stringColumn('contact', ['ann@example.com', 'bob@example.org', null, 'eve@corp.example.co.uk']),
+        stringColumn('customer', ['Ann Smith', 'Bob Jones', 'Maria Garcia', 'Eve Martin']),
+        stringColumn('zip', ['94105', '10001', '60601', '73301']),
+        stringColumn('plan', ['gold', 'silver', 'gold', 'bronze']),
+        { kind: 'numeric', name: 'amount', type: 'number', values: Float64Array.of(12.5, 99, 3.25, 40) },
+      ],
+    };
+    assert.deepEqual(
+      scanFrame(frame).map((d) => [d.column, d.type, d.suggested, d.confidence]),
+      [
+        ['contact', 'email', 'hash', 1],
+        ['customer', 'person-name', 'hash', 1],
+        ['zip', 'postcode', 'generalise', 1],
+      ],
+    );
+  });
+
+  it('meet precision and recall on a labelled corpus (≥ 0.95 for the checksum-validated types)', () => {
+    const table = scoreCorpus(buildCorpus());
+    for (const row of table) {
+      assert.ok(row.positives >= 150, `${row.type}: ${row.positives} positives`);
+      // A fifth of the corpus's names are from outside the bundled list and are missed: recall is lower there.
+      const floor = row.type === 'payment-card' || row.type === 'iban' ? 0.95 : row.type === 'person-name' ? 0.7 : 0.85;
+      assert.ok(row.precision >= floor && row.recall >= floor, `${row.type}: precision ${row.precision}, recall ${row.recall}`);
+    }
+  });
+});
+
+describe('PII policies', () => {
+  const key = Buffer.alloc(32, 7);
+  it('mask, pseudonymise with a key, and generalise to known answers', () => {
+    assert.equal(maskValue('payment-card', '4111 1111 1111 1234'), '**** **** **** 1234');
+    assert.equal(maskValue('email', 'ann.smith@example.com'), 'a***@example.com');
+    assert.equal(maskValue('phone', '+44 20 7946 0958'), '+** ** **** 0958');
+    assert.equal(pseudonym(key, 'ann@example.com'), pseudonym(key, 'ann@example.com'));
+    assert.notEqual(pseudonym(key, 'ann@example.com'), pseudonym(Buffer.alloc(32, 8), 'ann@example.com'));
+    assert.match(pseudonym(key, 'x'), /^h_[A-Za-z0-9_-]{22}$/);
+    assert.equal(generaliseValue('date-of-birth', '1984-03-02'), '1984');
+    assert.equal(generaliseValue(null, '37'), '30-39');
+    assert.equal(generaliseValue('postcode', 'SW1A 1AA'), 'SW1A');
+    assert.equal(generaliseValue('postcode', '94105'), '941**');
+    assert.equal(generaliseValue('ipv4', '192.168.10.77'), '192.168.10.0/24');
+  });
+
+  it('apply to a frame before it is stored: drop, hash (joins still work), generalise', () => {
+    const frame: Frame = {
+      rowCount: 3,
+      columns: [
+        stringColumn('email', ['ann@example.com', 'bob@example.org', 'ann@example.com']),
+        stringColumn('notes', ['called twice', null, 'VIP']),
+        { kind: 'numeric', name: 'age', type: 'integer', values: Float64Array.of(34, 41, Number.NaN) },
+      ],
+    };
+    const out = applyPolicies(
+      frame,
+      {
+        email: { policy: 'hash', type: 'email' },
+        notes: { policy: 'drop', type: null },
+        age: { policy: 'generalise', type: null },
+      },
+      key,
+    );
+    assert.deepEqual(
+      out.columns.map((c) => c.name),
+      ['email', 'age'],
+    );
+    const email = out.columns[0]!;
+    assert.ok(email.kind === 'string');
+    assert.deepEqual(Array.from(email.codes), [0, 1, 0], 'the same person keeps one token');
+    assert.equal(email.dictionary[0], pseudonym(key, 'ann@example.com'));
+    const age = out.columns[1]!;
+    assert.ok(age.kind === 'string');
+    assert.deepEqual(
+      Array.from(age.codes, (c) => (c < 0 ? null : age.dictionary[c])),
+      ['30-39', '40-49', null],
+    );
+    assert.throws(() => applyPolicies(frame, { nope: { policy: 'drop', type: null } }, key), { code: 'VALIDATION_FAILED' });
+  });
+
+  it('k-anonymity finds the smallest group over the quasi-identifiers', () => {
+    const frame: Frame = {
+      rowCount: 6,
+      columns: [
+        stringColumn('zip3', ['941', '941', '941', '100', '100', '606']),
+        stringColumn('band', ['30-39', '30-39', '30-39', '40-49', '40-49', '30-39']),
+      ],
+    };
+    const report = kAnonymity(frame, ['zip3', 'band'], 2);
+    assert.deepEqual(
+      { k: report.k, groups: report.groups, groupsBelowK: report.groupsBelowK, rowsBelowK: report.rowsBelowK },
+      { k: 1, groups: 3, groupsBelowK: 1, rowsBelowK: 1 },
+    );
+    assert.deepEqual(report.smallest[0], { values: ['606', '30-39'], rows: 1 });
+  });
+});
