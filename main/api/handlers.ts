@@ -1,3 +1,5 @@
+import { basename, join } from 'node:path';
+import { listBackups, verifyBackup } from '../store/backup.js';
 import { kAnonymity } from '../privacy/pii.js';
 import { importOnnx } from '../registry/import-onnx.js';
 import type { ApiMethod, ApiParsedArgs, ApiResults } from '../contracts/api.js';
@@ -89,6 +91,23 @@ export function createHandlers(engine: Engine): Handlers {
     'datasets.k-anonymity': async ({ name, version, columns, k }) => {
       const { frame, info } = engine.datasets.loadFrame(name, version);
       return { dataset: name, version: info.version, columns, required: k, ...kAnonymity(frame, columns, k) };
+    },
+    'backups.create': async ({ passphrase }) => {
+      const info = await engine.backup(passphrase === undefined ? {} : { passphrase });
+      return { ...info, file: basename(info.file) };
+    },
+    'backups.list': async () => listBackups(engine.backupDir).map((b) => ({ ...b, file: basename(b.file) })),
+    'backups.verify': async ({ file, passphrase }) => {
+      const result = await verifyBackup(join(engine.backupDir, file), passphrase);
+      return {
+        file,
+        files: result.files,
+        bytes: result.bytes,
+        createdAt: result.manifest.createdAt,
+        hearthVersion: result.manifest.hearthVersion,
+        encrypted: result.manifest.encrypted,
+        includesSecretKey: result.manifest.includesSecretKey,
+      };
     },
     'training.start': async (args) => engine.trainer.start(args),
     'training.get': async ({ jobId }) => engine.trainer.get(jobId),

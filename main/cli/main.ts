@@ -1,6 +1,7 @@
+import { listBackups, pruneBackups, restoreBackup, verifyBackup } from '../store/backup.js';
 import { piiPolicies, piiTypes, type PiiPolicy, type PiiType } from '../contracts/pii.js';
 import { text } from 'node:stream/consumers';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadTokenVerifier, resetToken } from '../api/auth.js';
@@ -87,6 +88,13 @@ Commands:
                                       the outbox of versions, alias moves and metrics snapshots; send it now;
                                       check followed aliases now (the server does both in the background)
   token reset                         replace the API token and print the new one
+  backup create [--to FILE] [--passphrase-stdin] | list
+                                      a consistent copy of the store (database, blobs, a manifest of hashes) while it
+                                      runs; with a passphrase, encrypted and carrying the store key
+  backup verify FILE [--passphrase-stdin]
+                                      unpack and check every hash, each blob against its name, the database's integrity
+  backup restore FILE --data-dir DIR [--force] [--passphrase-stdin]
+                                      into an empty folder (--force moves what it holds aside, never deletes it)
 
 Options for every command:
   --data-dir DIR   data folder (default: $HEARTH_DATA_DIR, else the platform's application-data folder)
@@ -150,6 +158,9 @@ const options = {
   reference: { type: 'string' },
   'append-rows': { type: 'string' },
   pii: { type: 'string' },
+  'passphrase-stdin': { type: 'boolean', default: false },
+  to: { type: 'string' },
+  force: { type: 'boolean', default: false },
   'pii-policy': { type: 'string' },
   columns: { type: 'string' },
   k: { type: 'string' },
@@ -180,6 +191,60 @@ function required(flags: Flags, name: keyof Flags): string {
   const v = flags[name];
   if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} is required`);
   return v;
+}
+
+/** The config's scheduled backups: one every `everyHours`, the newest `keep` kept; each outcome is a JSON log line. */
+function scheduleBackups(engine: Engine): NodeJS.Timeout | undefined {
+  const plan = engine.config?.backups;
+  if (plan === undefined) return undefined;
+  const take = async (): Promise<void> => {
+    try {
+      const passphrase = plan.passphraseFile === undefined ? undefined : readFileSync(plan.passphraseFile, 'utf8').trim();
+      const info = await engine.backup(optional('passphrase', passphrase));
+      const removed = pruneBackups(engine.backupDir, plan.keep);
+      process.stderr.write(
+        `${JSON.stringify({ level: 'info', event: 'backup', file: info.file, bytes: info.bytes, removed })}\n`,
+      );
+    } catch (error) {
+      process.stderr.write(`${JSON.stringify({ level: 'error', event: 'backup', message: (error as Error).message })}\n`);
+    }
+  };
+  const timer = setInterval(() => void take(), plan.everyHours * 3600_000);
+  timer.unref();
+  return timer;
+}
+
+/** `backup verify FILE` and `backup restore FILE --data-dir DIR [--force]`. */
+async function backupFile(rest: string[], flags: Flags, out: Output): Promise<number> {
+  const [sub, file] = rest;
+  if (file === undefined) throw new UsageError(`backup ${sub} FILE`);
+  const passphrase = flags['passphrase-stdin'] === true ? (await text(process.stdin)).trim() : undefined;
+  if (sub === 'verify') {
+    const result = await verifyBackup(file, passphrase);
+    out.result(
+      result,
+      () =>
+        `${file}: ok — ${result.files} files, ${(result.bytes / 1e6).toFixed(1)} MB, every hash matches its manifest, the database passes ` +
+        `SQLite's integrity check; taken ${result.manifest.createdAt} by Hearth ${result.manifest.hearthVersion}`,
+    );
+    return 0;
+  }
+  if (flags['data-dir'] === undefined)
+    throw new UsageError('backup restore FILE --data-dir DIR (an empty folder; --force moves its contents aside)');
+  const result = await restoreBackup(file, flags['data-dir'], {
+    ...optional('passphrase', passphrase),
+    force: flags.force === true,
+  });
+  out.result(
+    result,
+    () =>
+      `Restored ${result.files} files into ${result.dataDir}` +
+      (result.replacedTo === null ? '' : `; what it held is now in ${result.replacedTo}`) +
+      (result.manifest.includesSecretKey
+        ? ''
+        : '\n  The backup has no store key: put the original secret.key in the folder (or set HEARTH_SECRET_KEY) to open sealed credentials.'),
+  );
+  return 0;
 }
 
 /** --pii-policy email=hash,dob=generalise:date-of-birth,notes=drop */
@@ -266,6 +331,7 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
   // alert rules are checked every minute.
   engine.sync.start();
   engine.alerts.start();
+  const backups = scheduleBackups(engine);
   // MQTT pipelines from the config file; one that cannot reach its broker now keeps trying without holding the rest.
   const streams = (engine.config?.streams ?? []).map(
     (st) =>
@@ -303,6 +369,7 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
         .close()
         .then(() => engine.sync.stop())
         .then(() => engine.alerts.stop())
+        .then(() => clearInterval(backups))
         .then(() => Promise.all(streams.map((st) => st.stop().catch(() => undefined))))
         .then(() => {
           engine.close();
@@ -348,8 +415,11 @@ async function run(argv: string[]): Promise<number> {
     'drift',
     'sync',
     'token',
+    'backup',
   ];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
+  // verify and restore read a backup file, not a store: restore's target must not be opened (it must be empty).
+  if (command === 'backup' && (rest[0] === 'verify' || rest[0] === 'restore')) return backupFile(rest, flags, out);
   if (command === 'ingest' && rest.length !== 1) throw new UsageError('ingest takes one FILE');
   if ((command === 'evaluate' || command === 'predict') && rest.length !== 1) throw new UsageError(`${command} takes one FILE`);
 
@@ -359,6 +429,31 @@ async function run(argv: string[]): Promise<number> {
   let keepOpen = false;
   try {
     switch (command) {
+      case 'backup': {
+        const passphrase = flags['passphrase-stdin'] === true ? (await text(process.stdin)).trim() : undefined;
+        if (rest[0] === 'create') {
+          const info = await engine.backup({ ...optional('to', flags.to), ...optional('passphrase', passphrase) });
+          out.result(
+            info,
+            () =>
+              `Backed up ${info.files} files (${info.blobs} blobs) to ${info.file}: ${(info.bytes / 1e6).toFixed(1)} MB, ` +
+              `sha256 ${info.sha256.slice(0, 16)}…${info.encrypted ? ', encrypted with the store key inside' : ' (not encrypted; the store key is not included)'}`,
+          );
+          return 0;
+        }
+        if (rest[0] === 'list') {
+          const list = listBackups(engine.backupDir);
+          out.result(list, () =>
+            list.length === 0
+              ? `No backups in ${engine.backupDir}.`
+              : list.map((b) => `${b.file}  ${(b.bytes / 1e6).toFixed(1)} MB  ${b.encrypted ? 'encrypted' : 'plain'}`).join('\n'),
+          );
+          return 0;
+        }
+        throw new UsageError(
+          'backup create [--to FILE] [--passphrase-stdin] | list | verify FILE | restore FILE --data-dir DIR [--force]',
+        );
+      }
       case 'serve':
         keepOpen = true;
         await serve(engine, out, flags, handlers);

@@ -70,6 +70,13 @@ export const apiSchemas = {
       source: z.string().min(1).max(255).optional(),
     })
     .strict(),
+  /** A backup of the whole store into the backup folder; with a passphrase, encrypted and with the store's key. */
+  'backups.create': z.object({ passphrase: z.string().min(8).max(1024).optional() }).strict(),
+  'backups.list': z.object({}).strict(),
+  /** Checks a backup in the backup folder (by file name) end to end, without restoring it. */
+  'backups.verify': z
+    .object({ file: z.string().regex(/^hearth-[0-9TZ-]+\.hbk$/), passphrase: z.string().min(8).max(1024).optional() })
+    .strict(),
   'training.start': z
     .object({
       dataset: name,
@@ -697,6 +704,17 @@ export interface ApiResults {
   'datasets.ingest': IngestResult;
   'datasets.append': IngestResult & { appended: number; ignoredFields: string[] };
   'datasets.pii-scan': { rows: number; detections: PiiDetection[] };
+  'backups.create': BackupSummary & { sha256: string; files: number; blobs: number };
+  'backups.list': BackupSummary[];
+  'backups.verify': {
+    file: string;
+    files: number;
+    bytes: number;
+    createdAt: string;
+    hearthVersion: string;
+    encrypted: boolean;
+    includesSecretKey: boolean;
+  };
   'datasets.pii-policies': Record<string, ColumnPolicy>;
   'datasets.k-anonymity': KAnonymityReport;
   'training.start': TrainingJob;
@@ -822,4 +840,11 @@ export interface KAnonymityReport {
   groupsBelowK: number;
   rowsBelowK: number;
   smallest: { values: (string | null)[]; rows: number }[];
+}
+
+export interface BackupSummary {
+  file: string;
+  bytes: number;
+  createdAt: string;
+  encrypted: boolean;
 }

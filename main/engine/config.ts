@@ -62,6 +62,20 @@ const configSchema = z
           .strict(),
       )
       .default([]),
+    /** Scheduled backups the server takes: every `everyHours`, keeping the newest `keep`, in `dir` (default: backups/ in the data folder). */
+    backups: z
+      .object({
+        everyHours: z
+          .number()
+          .positive()
+          .max(24 * 31),
+        keep: z.number().int().min(1).max(1000).default(7),
+        dir: z.string().min(1).optional(),
+        /** A file holding the passphrase that encrypts them (a mounted secret), never the passphrase itself. */
+        passphraseFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -1,3 +1,4 @@
+import { backupFileName, createBackup, type BackupInfo } from '../store/backup.js';
 import { SecretBox } from '../security/secrets.js';
 import { SyncAgent } from '../sync/agent.js';
 import { randomUUID } from 'node:crypto';
@@ -114,6 +115,21 @@ export class Engine {
       this.trainingData.set(key, dataset);
     }
     return this.datasets.protectRecords(dataset, rows);
+  }
+
+  /** Where backups go unless told otherwise: the config's folder, else backups/ in the data folder. */
+  get backupDir(): string {
+    return this.config?.backups?.dir ?? join(this.dataDir, 'backups');
+  }
+
+  /** A backup of the whole store, taken while it keeps working; the prediction log's pending rows are written first. */
+  async backup(options: { to?: string; passphrase?: string } = {}): Promise<BackupInfo> {
+    this.predictionLog.flush();
+    await this.predictionLog.flushed();
+    return createBackup(this.db, this.dataDir, options.to ?? join(this.backupDir, backupFileName()), {
+      hearthVersion: this.version,
+      ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
+    });
   }
 
   static open(dataDir: string): Engine {

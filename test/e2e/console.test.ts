@@ -340,6 +340,17 @@ describe('web console in Chromium against a real hearth serve', () => {
     { skip: registrySkip },
   );
 
+  void step('backs the store up from the Sync page and verifies the backup', async () => {
+    await ui.nav('sync');
+    await ui.page.getByTestId('backup-create').click();
+    assert.match(
+      (await ui.page.getByTestId('backup-message').textContent()) ?? '',
+      /^Backed up \d+ files \(\d+ blobs\) to hearth-.*\.hbk/,
+    );
+    await ui.page.locator('[data-testid^="backup-verify-"]').first().click();
+    await ui.page.getByTestId('backup-message').filter({ hasText: 'every hash matches' }).waitFor();
+  });
+
   void step('trains a neural net and names the TensorFlow.js back end that ran it', async () => {
     await ui.train('customers', 'label', 'churn-mlp', 'mlp');
     await ui.nav('models');

@@ -1,0 +1,395 @@
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { Transform, type Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+import Database from 'better-sqlite3';
+import * as tar from 'tar-stream';
+import { HearthError } from '../contracts/errors.js';
+import type { Db } from './database.js';
+import { migrations } from './migrations/index.js';
+
+/**
+ * Backups of a whole store: a consistent copy of the database (SQLite's online backup, so the server keeps serving
+ * while it runs), every blob, and a manifest of their SHA-256 hashes, in a gzipped tar. With a passphrase the archive
+ * is encrypted (AES-256-GCM, key by scrypt) and also carries the store's secret key, without which sealed
+ * credentials cannot be opened and pseudonyms would change; without one the key stays out, and the manifest says so.
+ */
+
+export const backupFormat = 'hearth-backup/1';
+const magic = Buffer.from('HEARTHBK1');
+
+export interface BackupManifest {
+  format: typeof backupFormat;
+  createdAt: string;
+  hearthVersion: string;
+  /** The store's schema: the number of migrations applied. */
+  migrations: number;
+  encrypted: boolean;
+  includesSecretKey: boolean;
+  files: { path: string; sha256: string; size: number }[];
+}
+
+export interface BackupInfo {
+  file: string;
+  bytes: number;
+  sha256: string;
+  createdAt: string;
+  encrypted: boolean;
+  files: number;
+  blobs: number;
+}
+
+function sha256File(path: string): string {
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+function blobFiles(dataDir: string): string[] {
+  const root = join(dataDir, 'blobs', 'sha256');
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { recursive: true })
+    .map(String)
+    .filter((p) => /^[0-9a-f]{2}[/\\][0-9a-f]{64}$/.test(p))
+    .map((p) => `blobs/sha256/${p.replace('\\', '/')}`)
+    .sort();
+}
+
+function backupKey(passphrase: string, salt: Buffer): Buffer {
+  return scryptSync(passphrase, salt, 32, { N: 1 << 15, r: 8, p: 1, maxmem: 64 << 20 });
+}
+
+/** A value only the right key gives, so a wrong passphrase is told apart from a damaged file before any decryption. */
+function keyCheck(key: Buffer): Buffer {
+  return createHmac('sha256', key).update('hearth-backup-key-check').digest().subarray(0, 16);
+}
+
+const headerLength = magic.length + 16 + 12 + 16;
+
+/** Encrypting writer: magic ‖ salt ‖ iv ‖ key check, the ciphertext, then the GCM tag. */
+function encrypter(passphrase: string): Transform {
+  const salt = randomBytes(16);
+  const iv = randomBytes(12);
+  const key = backupKey(passphrase, salt);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const header = Buffer.concat([magic, salt, iv, keyCheck(key)]);
+  let headerSent = false;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (!headerSent) {
+        this.push(header);
+        headerSent = true;
+      }
+      done(null, cipher.update(chunk));
+    },
+    flush(done) {
+      if (!headerSent) this.push(header);
+      this.push(cipher.final());
+      done(null, cipher.getAuthTag());
+    },
+  });
+}
+
+/** Whether a backup file is encrypted (it starts with Hearth's magic; a plain one is gzip). */
+export function isEncryptedBackup(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(magic.length);
+    readSync(fd, head, 0, head.length, 0);
+    return head.equals(magic);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The plaintext of an encrypted backup as a stream; GCM's tag is checked at the end, failing the stream if wrong. */
+function decryptingStream(file: string, passphrase: string): Readable {
+  const size = statSync(file).size;
+  if (size < headerLength + 16) throw new HearthError('INVALID_INPUT', `${basename(file)} is too short to be a backup`);
+  const header = Buffer.alloc(headerLength);
+  const tag = Buffer.alloc(16);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, header, 0, header.length, 0);
+    readSync(fd, tag, 0, 16, size - 16);
+  } finally {
+    closeSync(fd);
+  }
+  const salt = header.subarray(magic.length, magic.length + 16);
+  const iv = header.subarray(magic.length + 16, magic.length + 28);
+  const key = backupKey(passphrase, salt);
+  if (!timingSafeEqual(keyCheck(key), header.subarray(magic.length + 28)))
+    throw new HearthError('UNAUTHORIZED', `wrong passphrase for ${basename(file)}`);
+  const decipher = createDecipheriv('aes-256-gcm', key, iv);
+  decipher.setAuthTag(tag);
+  return createReadStream(file, { start: header.length, end: size - 17 }).pipe(decipher);
+}
+
+export async function createBackup(
+  db: Db,
+  dataDir: string,
+  target: string,
+  options: { passphrase?: string; hearthVersion: string },
+): Promise<BackupInfo> {
+  mkdirSync(dirname(target), { recursive: true });
+  const scratch = mkdtempSync(join(dataDir, '.backup-'));
+  const part = `${target}.part`;
+  try {
+    // SQLite's online backup: a consistent snapshot, WAL included, while other connections go on writing.
+    const dbCopy = join(scratch, 'hearth.db');
+    await db.backup(dbCopy);
+    const includesSecretKey = options.passphrase !== undefined && existsSync(join(dataDir, 'secret.key'));
+    const entries: { path: string; source: string }[] = [{ path: 'hearth.db', source: dbCopy }];
+    if (includesSecretKey) entries.push({ path: 'secret.key', source: join(dataDir, 'secret.key') });
+    const blobs = blobFiles(dataDir);
+    for (const blob of blobs) entries.push({ path: blob, source: join(dataDir, blob) });
+
+    const manifest: BackupManifest = {
+      format: backupFormat,
+      createdAt: new Date().toISOString(),
+      hearthVersion: options.hearthVersion,
+      migrations: (db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number }).n,
+      encrypted: options.passphrase !== undefined,
+      includesSecretKey,
+      files: [],
+    };
+    const pack = tar.pack();
+    const sink: Writable = createWriteStream(part, { mode: 0o600 });
+    // tar-stream's Pack is a streamx stream, which Node's pipeline takes like any readable.
+    const packed = pack as unknown as Readable;
+    const writing =
+      options.passphrase === undefined
+        ? pipeline(packed, createGzip({ level: 6 }), sink)
+        : pipeline(packed, createGzip({ level: 6 }), encrypter(options.passphrase), sink);
+    for (const entry of entries) {
+      const size = statSync(entry.source).size;
+      const hash = createHash('sha256');
+      await new Promise<void>((resolve, reject) => {
+        const stream = pack.entry({ name: entry.path, size, mode: 0o600 }, (error) => (error ? reject(error) : resolve()));
+        const source = createReadStream(entry.source);
+        source.on('data', (chunk) => hash.update(chunk));
+        source.on('error', reject);
+        source.pipe(stream);
+      });
+      manifest.files.push({ path: entry.path, sha256: hash.digest('hex'), size });
+    }
+    const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2));
+    pack.entry({ name: 'manifest.json', size: manifestBytes.length, mode: 0o600 }, manifestBytes);
+    pack.finalize();
+    await writing;
+    const fd = openSync(part, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(part, target);
+    return {
+      file: target,
+      bytes: statSync(target).size,
+      sha256: sha256File(target),
+      createdAt: manifest.createdAt,
+      encrypted: manifest.encrypted,
+      files: entries.length,
+      blobs: blobs.length,
+    };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+    rmSync(part, { force: true });
+  }
+}
+
+const allowedPath = /^(hearth\.db|secret\.key|manifest\.json|blobs\/sha256\/[0-9a-f]{2}\/[0-9a-f]{64})$/;
+
+/**
+ * Unpacks a backup into `into`, hashing every file as it arrives, then checks it whole: the manifest's hashes and
+ * sizes, each blob against its own name, the database's integrity and schema. Anything wrong is a coded error.
+ */
+async function unpack(file: string, into: string, passphrase: string | undefined): Promise<BackupManifest> {
+  if (!existsSync(file)) throw new HearthError('NOT_FOUND', `no backup at ${file}`);
+  const encrypted = isEncryptedBackup(file);
+  if (encrypted && passphrase === undefined)
+    throw new HearthError('UNAUTHORIZED', `${basename(file)} is encrypted: give its passphrase (--passphrase-stdin)`);
+  const source = encrypted ? decryptingStream(file, passphrase!) : createReadStream(file);
+  source.on('error', () => undefined); // reported through the pipeline below
+  const extract = tar.extract();
+  const seen = new Map<string, { sha256: string; size: number }>();
+  let manifest: BackupManifest | null = null;
+  extract.on('entry', (header, stream, next) => {
+    const name = header.name;
+    if (!allowedPath.test(name) || header.type !== 'file') {
+      stream.resume();
+      extract.destroy(new HearthError('INVALID_INPUT', `the backup holds an unexpected entry "${name}"`));
+      return;
+    }
+    const hash = createHash('sha256');
+    const chunks: Buffer[] = [];
+    const target = join(into, name);
+    mkdirSync(dirname(target), { recursive: true });
+    const out = name === 'manifest.json' ? null : createWriteStream(target, { mode: 0o600 });
+    let size = 0;
+    stream.on('data', (data: unknown) => {
+      const chunk = data as Buffer;
+      hash.update(chunk);
+      size += chunk.length;
+      if (out === null) chunks.push(chunk);
+      else out.write(chunk);
+    });
+    stream.on('end', () => {
+      if (out === null) {
+        try {
+          manifest = JSON.parse(Buffer.concat(chunks).toString('utf8')) as BackupManifest;
+        } catch {
+          extract.destroy(new HearthError('INVALID_INPUT', 'the backup manifest is not JSON'));
+          return;
+        }
+        next();
+      } else {
+        seen.set(name, { sha256: hash.digest('hex'), size });
+        out.end(() => next());
+      }
+    });
+  });
+  try {
+    await pipeline(source, createGunzip(), extract);
+  } catch (error) {
+    if (error instanceof HearthError) throw error;
+    if (encrypted)
+      throw new HearthError(
+        'INVALID_INPUT',
+        `${basename(file)} is damaged: its content fails authentication (${(error as Error).message})`,
+      );
+    throw new HearthError('INVALID_INPUT', `${basename(file)} is not a readable Hearth backup: ${(error as Error).message}`);
+  }
+  const m = manifest as BackupManifest | null;
+  if (m === null || m.format !== backupFormat)
+    throw new HearthError('INVALID_INPUT', `${basename(file)} has no ${backupFormat} manifest`);
+  for (const f of m.files) {
+    const got = seen.get(f.path);
+    if (got === undefined) throw new HearthError('INVALID_INPUT', `the backup lacks ${f.path}, which its manifest lists`);
+    if (got.sha256 !== f.sha256 || got.size !== f.size)
+      throw new HearthError('INVALID_INPUT', `${f.path} in the backup does not match its manifest hash: the file is damaged`);
+    if (f.path.startsWith('blobs/') && `${f.path.slice(-64)}` !== got.sha256)
+      throw new HearthError('INVALID_INPUT', `blob ${f.path.slice(-64)} in the backup does not hash to its name`);
+  }
+  if (seen.size !== m.files.length) throw new HearthError('INVALID_INPUT', 'the backup holds files its manifest does not list');
+  if (m.migrations > migrations.length)
+    throw new HearthError(
+      'STORE_INCOMPATIBLE',
+      `the backup's store is newer (schema ${m.migrations}) than this Hearth (${migrations.length})`,
+    );
+  const copy = new Database(join(into, 'hearth.db'), { readonly: true });
+  try {
+    const check = copy.pragma('integrity_check', { simple: true });
+    if (check !== 'ok')
+      throw new HearthError('INVALID_INPUT', `the backup's database fails SQLite's integrity check: ${String(check)}`);
+    // Every blob the database names is in the backup.
+    const digests = copy.prepare('SELECT digest FROM blobs').pluck().all() as string[];
+    for (const digest of digests) {
+      const hex = digest.slice('sha256:'.length);
+      if (!seen.has(`blobs/sha256/${hex.slice(0, 2)}/${hex}`))
+        throw new HearthError('INVALID_INPUT', `the backup lacks blob ${digest}, which its database references`);
+    }
+  } finally {
+    copy.close();
+  }
+  return m;
+}
+
+export async function verifyBackup(
+  file: string,
+  passphrase?: string,
+): Promise<{ file: string; manifest: Omit<BackupManifest, 'files'>; files: number; bytes: number }> {
+  const scratch = mkdtempSync(join(tmpdir(), 'hearth-verify-'));
+  try {
+    const { files, ...manifest } = await unpack(file, scratch, passphrase);
+    return { file, manifest, files: files.length, bytes: files.reduce((n, f) => n + f.size, 0) };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Restores a backup into a data folder that is empty (or absent). With `force`, what the folder held is moved
+ * aside to `<folder>.replaced-<time>` first, never deleted. Nothing lands in the folder before the whole backup
+ * has been checked.
+ */
+export async function restoreBackup(
+  file: string,
+  dataDir: string,
+  options: { passphrase?: string; force?: boolean },
+): Promise<{ dataDir: string; files: number; replacedTo: string | null; manifest: Omit<BackupManifest, 'files'> }> {
+  const occupied = existsSync(dataDir) && readdirSync(dataDir).length > 0;
+  if (occupied && options.force !== true)
+    throw new HearthError(
+      'CONFLICT',
+      `${dataDir} is not empty: restore into an empty folder, or add --force to move its contents aside`,
+    );
+  const parent = dirname(dataDir);
+  mkdirSync(parent, { recursive: true });
+  const scratch = mkdtempSync(join(parent, `.${basename(dataDir)}.restore-`));
+  try {
+    const { files, ...manifest } = await unpack(file, scratch, options.passphrase);
+    let replacedTo: string | null = null;
+    if (occupied) {
+      replacedTo = `${dataDir}.replaced-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      renameSync(dataDir, replacedTo);
+    } else if (existsSync(dataDir)) rmSync(dataDir, { recursive: true });
+    renameSync(scratch, dataDir);
+    return { dataDir, files: files.length, replacedTo, manifest };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Backups in a folder, newest first; beyond `keep`, the oldest are deleted. */
+export function pruneBackups(dir: string, keep: number): string[] {
+  if (!existsSync(dir)) return [];
+  const files = readdirSync(dir)
+    .filter((f) => /^hearth-.*\.hbk$/.test(f))
+    .sort()
+    .reverse();
+  const removed = files.slice(keep);
+  for (const f of removed) rmSync(join(dir, f), { force: true });
+  return removed;
+}
+
+export function listBackups(dir: string): { file: string; bytes: number; createdAt: string; encrypted: boolean }[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /^hearth-.*\.hbk$/.test(f))
+    .sort()
+    .reverse()
+    .map((f) => {
+      const path = join(dir, f);
+      const st = statSync(path);
+      return { file: path, bytes: st.size, createdAt: st.mtime.toISOString(), encrypted: isEncryptedBackup(path) };
+    });
+}
+
+export function backupFileName(now = new Date()): string {
+  return `hearth-${now.toISOString().replace(/[:.]/g, '-')}.hbk`;
+}
