@@ -1,5 +1,6 @@
 import { apiSchemas, type ApiMethod } from '../contracts/api.js';
 import { HearthError, serializeError, type SerializedError } from '../contracts/errors.js';
+import { allowed, localAdmin, methodPermission, type AccessControl } from './access.js';
 import type { CallContext, Handlers } from './handlers.js';
 
 export type DispatchResult = { ok: true; result: unknown } | { ok: false; error: SerializedError };
@@ -8,14 +9,51 @@ export function isApiMethod(method: string): method is ApiMethod {
   return Object.prototype.hasOwnProperty.call(apiSchemas, method);
 }
 
+/** What an audit entry names as the call's object: the model, dataset, remote or file it acted on. */
+function targetOf(args: unknown): string | null {
+  if (typeof args !== 'object' || args === null) return null;
+  const a = args as Record<string, unknown>;
+  for (const key of ['name', 'model', 'dataset', 'remote', 'file', 'url', 'jobId']) if (typeof a[key] === 'string') return a[key];
+  return null;
+}
+
 /**
- * The one entry point every transport calls: checks the method, validates the arguments with the method's zod
- * schema, runs the handler, and returns either the result or a serialized coded error. Unexpected errors are
- * logged here (they are bugs); expected ones are not.
+ * The one entry point every transport calls: checks the method, the caller's role (a refusal is audited), validates
+ * the arguments with the method's zod schema, runs the handler, audits every call that changes something, and
+ * returns either the result or a serialized coded error. Unexpected errors are logged here (they are bugs); expected
+ * ones are not. The local user (CLI, desktop) is the box's admin; with no access control given, nothing is audited.
  */
-export async function dispatch(handlers: Handlers, method: string, args: unknown, context: CallContext): Promise<DispatchResult> {
+export async function dispatch(
+  handlers: Handlers,
+  method: string,
+  args: unknown,
+  context: CallContext,
+  access?: AccessControl,
+): Promise<DispatchResult> {
+  const principal = context.principal ?? localAdmin;
+  let audited = false;
+  const audit = (outcome: 'ok' | 'failed' | 'denied', code: string | null): void => {
+    if (access === undefined || !audited) return;
+    access.audit({
+      actor: principal.name,
+      role: principal.role,
+      transport: context.transport,
+      remote: context.remote ?? null,
+      action: method,
+      target: targetOf(args),
+      outcome,
+      code,
+    });
+  };
   try {
     if (!isApiMethod(method)) throw new HearthError('NOT_FOUND', `no API method "${method}"`);
+    const permission = methodPermission[method];
+    // Reads and predictions are not audited (the prediction log records those); everything else is.
+    audited = permission !== 'info' && permission !== 'read' && permission !== 'predict';
+    if (!allowed(principal.role, permission)) {
+      audited = true;
+      throw new HearthError('FORBIDDEN', `${principal.name} (${principal.role}) may not call ${method}`);
+    }
     const parsed = apiSchemas[method].safeParse(args ?? {});
     if (!parsed.success) {
       throw new HearthError(
@@ -27,9 +65,12 @@ export async function dispatch(handlers: Handlers, method: string, args: unknown
       );
     }
     const handler = handlers[method] as (a: unknown, c: CallContext) => Promise<unknown>;
-    return { ok: true, result: await handler(parsed.data, context) };
+    const result = await handler(parsed.data, context);
+    audit('ok', null);
+    return { ok: true, result };
   } catch (error) {
     const serialized = serializeError(error);
+    audit(serialized.code === 'FORBIDDEN' ? 'denied' : 'failed', serialized.code);
     if (!(error instanceof HearthError) && serialized.code === 'INTERNAL') {
       console.error(`[hearth] ${method} failed unexpectedly:`, error);
     }

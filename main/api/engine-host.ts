@@ -26,7 +26,7 @@ export function runEngineHost(port: ParentPort, engine: Engine = Engine.open(res
     };
     const respond = (reply: CallOutcome): void => port.postMessage({ type: 'reply', id, reply });
     if (request.kind === 'call') {
-      void dispatch(handlers, request.method, request.args, { transport: 'ipc' }).then(respond);
+      void dispatch(handlers, request.method, request.args, { transport: 'ipc' }, engine.access).then(respond);
     } else {
       engine.saveUpload(Readable.from(Buffer.from(request.data))).then(
         (uploadId) => respond({ ok: true, result: { uploadId } }),

@@ -1,3 +1,4 @@
+import type { Principal } from './access.js';
 import { basename, join } from 'node:path';
 import { listBackups, verifyBackup } from '../store/backup.js';
 import { kAnonymity } from '../privacy/pii.js';
@@ -29,6 +30,10 @@ async function fileDigest(path: string): Promise<string> {
 /** Who is calling: decides what a caller may name (local paths only for in-process callers). */
 export interface CallContext {
   transport: 'http' | 'ipc' | 'in-process';
+  /** Who is calling; absent for the local user (the CLI, the desktop app), who is the box's admin. */
+  principal?: Principal;
+  /** The caller's address, for the audit log. */
+  remote?: string;
 }
 
 export type Handlers = {
@@ -109,6 +114,10 @@ export function createHandlers(engine: Engine): Handlers {
         includesSecretKey: result.manifest.includesSecretKey,
       };
     },
+    'tokens.create': async ({ name, role, expiresInDays }) => engine.access.createToken(name, role, expiresInDays),
+    'tokens.list': async () => engine.access.listTokens(),
+    'tokens.revoke': async ({ name }) => engine.access.revokeToken(name),
+    'audit.list': async ({ limit, before }) => engine.access.auditLog({ limit, before }),
     'training.start': async (args) => engine.trainer.start(args),
     'training.get': async ({ jobId }) => engine.trainer.get(jobId),
     'training.list': async () => engine.trainer.list(),

@@ -5,8 +5,9 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { httpStatusOf, type SerializedError } from '../contracts/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { bearerToken, type TokenVerifier } from './auth.js';
+import { allowed, FailureThrottle, type Permission, type Principal } from './access.js';
 import { dispatch } from './dispatch.js';
-import type { Handlers } from './handlers.js';
+import type { CallContext, Handlers } from './handlers.js';
 import { openApiDocument } from './openapi.js';
 
 export interface HttpServerOptions {
@@ -52,20 +53,127 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     done(null, payload),
   );
 
+  const throttle = new FailureThrottle();
+  const cookieName = 'hearth_session';
+  const sessionOf = (request: FastifyRequest): string | undefined =>
+    request.headers.cookie
+      ?.split(';')
+      .map((c) => c.trim())
+      .find((c) => c.startsWith(`${cookieName}=`))
+      ?.slice(cookieName.length + 1);
+  /** The bootstrap token is the admin "bootstrap"; any other token is looked up among the named ones. */
+  const principalOfToken = (token: string | undefined): Principal | null =>
+    auth.verify(token) ? { name: 'bootstrap', role: 'admin' } : engine.access.authenticate(token);
+  const principals = new WeakMap<FastifyRequest, Principal>();
+  const refuse = (reply: FastifyReply, request: FastifyRequest, message: string): Promise<FastifyReply> => {
+    throttle.failed(request.ip);
+    engine.access.audit({
+      actor: 'unknown',
+      role: null,
+      transport: 'http',
+      remote: request.ip,
+      action: 'sign-in',
+      target: request.url.split('?')[0] ?? null,
+      outcome: 'denied',
+      code: 'UNAUTHORIZED',
+    });
+    return sendError(reply.header('www-authenticate', 'Bearer realm="hearth"'), {
+      code: 'UNAUTHORIZED',
+      message,
+    }) as unknown as Promise<FastifyReply>;
+  };
+
   app.addHook('onRequest', async (request, reply) => {
-    if (!isProtected(request.url)) return;
-    if (!auth.verify(bearerToken(request.headers.authorization))) {
-      await sendError(reply.header('www-authenticate', 'Bearer realm="hearth"'), {
-        code: 'UNAUTHORIZED',
-        message: 'a valid API token is required (Authorization: Bearer <token>)',
+    const path = request.url.split('?')[0]!;
+    if (!isProtected(path) && path !== '/api/session') return;
+    // Repeated failures from one address are refused for a while before any token is looked at.
+    const wait = throttle.retryAfterSeconds(request.ip);
+    if (wait > 0) {
+      return sendError(reply.header('retry-after', String(wait)), {
+        code: 'RATE_LIMITED',
+        message: `too many failed sign-ins from ${request.ip}: try again in ${wait} s`,
       });
     }
+    if (path === '/api/session') return;
+    const presented = bearerToken(request.headers.authorization);
+    if (presented !== undefined) {
+      const principal = principalOfToken(presented);
+      if (principal === null) return refuse(reply, request, 'this API token is unknown, revoked or expired');
+      throttle.succeeded(request.ip);
+      principals.set(request, principal);
+      return;
+    }
+    const session = engine.access.session(sessionOf(request));
+    if (session === null)
+      return sendError(reply.header('www-authenticate', 'Bearer realm="hearth"'), {
+        code: 'UNAUTHORIZED',
+        message: 'a valid API token is required (Authorization: Bearer <token>), or a console session',
+      });
+    // A cookie rides along with any request the browser makes, even one another site starts: changes must come
+    // from this origin (SameSite=Strict is the first guard, this the second).
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      const origin = request.headers.origin;
+      const own = `${request.protocol}://${request.headers.host ?? ''}`;
+      if (origin !== own)
+        return sendError(reply, { code: 'FORBIDDEN', message: `cross-origin request refused (Origin ${origin ?? 'missing'})` });
+    }
+    principals.set(request, session);
+  });
+
+  /** The dispatch context of an authenticated request; a route's own permission is checked here. */
+  const contextOf = (request: FastifyRequest): CallContext => ({
+    transport: 'http',
+    principal: principals.get(request) ?? { name: 'unknown', role: 'viewer' },
+    remote: request.ip,
+  });
+  const permit = (request: FastifyRequest, reply: FastifyReply, permission: Permission): boolean => {
+    const principal = principals.get(request);
+    if (principal !== undefined && allowed(principal.role, permission)) return true;
+    void sendError(reply, {
+      code: 'FORBIDDEN',
+      message: `${principal?.name ?? 'this caller'} (${principal?.role ?? 'no role'}) may not ${permission} here`,
+    });
+    return false;
+  };
+
+  // Console sign-in: a token for an HttpOnly, SameSite=Strict session cookie; the token itself is not kept.
+  app.post('/api/session', async (request, reply) => {
+    const token = (request.body as { token?: unknown } | undefined)?.token;
+    const principal = typeof token === 'string' ? principalOfToken(token) : null;
+    if (principal === null) return refuse(reply, request, 'this API token is unknown, revoked or expired');
+    throttle.succeeded(request.ip);
+    const session = engine.access.openSession(principal);
+    engine.access.audit({
+      actor: principal.name,
+      role: principal.role,
+      transport: 'http',
+      remote: request.ip,
+      action: 'sign-in',
+      target: null,
+      outcome: 'ok',
+      code: null,
+    });
+    return reply
+      .header(
+        'set-cookie',
+        `${cookieName}=${session.id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${session.maxAgeSeconds}${request.protocol === 'https' ? '; Secure' : ''}`,
+      )
+      .send(principal);
+  });
+  app.get('/api/session', async (request, reply) => {
+    const session = engine.access.session(sessionOf(request));
+    return session === null ? sendError(reply, { code: 'UNAUTHORIZED', message: 'not signed in' }) : session;
+  });
+  app.delete('/api/session', async (request, reply) => {
+    engine.access.closeSession(sessionOf(request));
+    return reply.header('set-cookie', `${cookieName}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`).send({ signedOut: true });
   });
 
   app.get('/healthz', async () => ({ status: 'ok', version: engine.version }));
   app.get('/openapi.json', async () => openApiDocument(engine.version));
 
   app.put('/api/uploads', async (request, reply) => {
+    if (!permit(request, reply, 'ingest')) return reply;
     const body = request.body as Readable | undefined;
     if (body === undefined || typeof body.pipe !== 'function') {
       return sendError(reply, { code: 'VALIDATION_FAILED', message: 'send the file as application/octet-stream or text/csv' });
@@ -79,6 +187,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
 
   app.get('/api/events', (request, reply) => {
+    if (!permit(request, reply, 'read')) return reply;
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -99,18 +208,25 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
 
   app.post('/api/:method', async (request: FastifyRequest<{ Params: { method: string } }>, reply) => {
-    const outcome = await dispatch(handlers, request.params.method, request.body, { transport: 'http' });
+    const outcome = await dispatch(handlers, request.params.method, request.body, contextOf(request), engine.access);
     return outcome.ok ? outcome.result : sendError(reply, outcome.error);
   });
 
   app.post('/v1/models/:name/predict', async (request: FastifyRequest<{ Params: { name: string } }>, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
-    const outcome = await dispatch(handlers, 'models.predict', { ...body, name: request.params.name }, { transport: 'http' });
+    const outcome = await dispatch(
+      handlers,
+      'models.predict',
+      { ...body, name: request.params.name },
+      contextOf(request),
+      engine.access,
+    );
     return outcome.ok ? outcome.result : sendError(reply, outcome.error);
   });
 
   // Prometheus scrapes this with the API token (`authorization: { credentials: … }` in its scrape config).
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', async (request, reply) => {
+    if (!permit(request, reply, 'read')) return reply;
     const text = await options.engine.servingMetrics.text();
     return reply.header('content-type', options.engine.servingMetrics.contentType).send(text);
   });
@@ -119,7 +235,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   app.post('/v1/models/:name/feedback', async (request: FastifyRequest<{ Params: { name: string } }>, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const labels = Array.isArray(body.labels) ? body.labels : [{ id: body.id, label: body.label }];
-    const outcome = await dispatch(handlers, 'models.feedback', { name: request.params.name, labels }, { transport: 'http' });
+    const outcome = await dispatch(
+      handlers,
+      'models.feedback',
+      { name: request.params.name, labels },
+      contextOf(request),
+      engine.access,
+    );
     return outcome.ok ? outcome.result : sendError(reply, outcome.error);
   });
 

@@ -8,7 +8,7 @@ import type { Handlers } from './handlers.js';
 /** In-process transport: the CLI and tests call the engine directly, through the same dispatch. */
 export function inProcessTransport(engine: Engine, handlers: Handlers): Transport {
   return {
-    call: (method, args) => dispatch(handlers, method, args, { transport: 'in-process' }),
+    call: (method, args) => dispatch(handlers, method, args, { transport: 'in-process' }, engine.access),
     upload: async (data) => {
       const uploadId = await engine.saveUpload(Readable.from(Buffer.from(await data.arrayBuffer())));
       return { ok: true, result: { uploadId } };

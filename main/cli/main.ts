@@ -87,7 +87,11 @@ Commands:
   sync status | push [--remote NAME] | follow
                                       the outbox of versions, alias moves and metrics snapshots; send it now;
                                       check followed aliases now (the server does both in the background)
-  token reset                         replace the API token and print the new one
+  token create NAME --role admin|analyst|viewer|service [--expires-days N] | list | revoke NAME
+                                      named API tokens (stored hashed, shown once): admin does everything, analyst
+                                      ingests, trains and promotes, viewer reads, service predicts and ingests
+  token reset                         replace the bootstrap (admin) token and print the new one
+  audit [--limit N]                   the append-only audit log: every change, refusal and failed sign-in
   backup create [--to FILE] [--passphrase-stdin] | list
                                       a consistent copy of the store (database, blobs, a manifest of hashes) while it
                                       runs; with a passphrase, encrypted and carrying the store key
@@ -160,6 +164,9 @@ const options = {
   pii: { type: 'string' },
   'passphrase-stdin': { type: 'boolean', default: false },
   to: { type: 'string' },
+  role: { type: 'string' },
+  limit: { type: 'string' },
+  'expires-days': { type: 'string' },
   force: { type: 'boolean', default: false },
   'pii-policy': { type: 'string' },
   columns: { type: 'string' },
@@ -416,6 +423,7 @@ async function run(argv: string[]): Promise<number> {
     'sync',
     'token',
     'backup',
+    'audit',
   ];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
   // verify and restore read a backup file, not a store: restore's target must not be opened (it must be empty).
@@ -1169,9 +1177,66 @@ async function run(argv: string[]): Promise<number> {
         throw new UsageError('sync takes status, push or follow');
       }
       case 'token': {
-        if (rest[0] !== 'reset') throw new UsageError('token takes reset');
-        const token = resetToken(engine.db);
-        out.result({ token }, () => `New API token (shown once): ${token}`);
+        const [sub, name] = rest;
+        if (sub === 'reset') {
+          const token = resetToken(engine.db);
+          out.result({ token }, () => `New bootstrap (admin) token (shown once): ${token}`);
+          return 0;
+        }
+        if (sub === 'create' && name !== undefined) {
+          const role = required(flags, 'role') as ApiArgs<'tokens.create'>['role'];
+          const created = await client.call('tokens.create', {
+            name,
+            role,
+            ...optional('expiresInDays', numberFlag(flags, 'expires-days', false)),
+          });
+          out.result(
+            created,
+            () =>
+              `Token ${created.name} (${created.role}${created.expiresAt === null ? '' : `, expires ${created.expiresAt}`}), shown once:\n${created.token}`,
+          );
+          return 0;
+        }
+        if (sub === 'list') {
+          const list = await client.call('tokens.list', {});
+          out.result(list, () =>
+            list.length === 0
+              ? 'No named tokens (the bootstrap token is always admin).'
+              : list
+                  .map(
+                    (t) =>
+                      `${t.name}  ${t.role}  created ${t.createdAt}` +
+                      (t.revokedAt !== null
+                        ? `  revoked ${t.revokedAt}`
+                        : t.expiresAt !== null
+                          ? `  expires ${t.expiresAt}`
+                          : ''),
+                  )
+                  .join('\n'),
+          );
+          return 0;
+        }
+        if (sub === 'revoke' && name !== undefined) {
+          const revoked = await client.call('tokens.revoke', { name });
+          out.result(revoked, () => `Revoked ${revoked.name}; its console sessions are closed.`);
+          return 0;
+        }
+        throw new UsageError(
+          'token create NAME --role admin|analyst|viewer|service [--expires-days N] | list | revoke NAME | reset',
+        );
+      }
+      case 'audit': {
+        const entries = await client.call('audit.list', { ...optional('limit', numberFlag(flags, 'limit', true)) });
+        out.result(
+          entries,
+          () =>
+            entries
+              .map(
+                (e) =>
+                  `${e.at}  ${e.actor}${e.role === null ? '' : ` (${e.role})`}  ${e.transport}${e.remote === null ? '' : ` ${e.remote}`}  ${e.action}${e.target === null ? '' : ` ${e.target}`}  ${e.outcome}${e.code === null ? '' : ` ${e.code}`}`,
+              )
+              .join('\n') || 'The audit log is empty.',
+        );
         return 0;
       }
       default:

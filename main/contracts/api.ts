@@ -77,6 +77,20 @@ export const apiSchemas = {
   'backups.verify': z
     .object({ file: z.string().regex(/^hearth-[0-9TZ-]+\.hbk$/), passphrase: z.string().min(8).max(1024).optional() })
     .strict(),
+  /** Named API tokens with a role and an optional expiry; the token is shown once, in this answer. */
+  'tokens.create': z
+    .object({
+      name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-"'),
+      role: z.enum(['admin', 'analyst', 'viewer', 'service']),
+      expiresInDays: z.number().positive().max(3650).optional(),
+    })
+    .strict(),
+  'tokens.list': z.object({}).strict(),
+  'tokens.revoke': z.object({ name: z.string().min(1).max(64) }).strict(),
+  /** The audit log, newest first: every mutating call, every refusal and failed sign-in. */
+  'audit.list': z
+    .object({ limit: z.number().int().min(1).max(10_000).default(200), before: z.number().int().positive().optional() })
+    .strict(),
   'training.start': z
     .object({
       dataset: name,
@@ -704,6 +718,10 @@ export interface ApiResults {
   'datasets.ingest': IngestResult;
   'datasets.append': IngestResult & { appended: number; ignoredFields: string[] };
   'datasets.pii-scan': { rows: number; detections: PiiDetection[] };
+  'tokens.create': TokenInfo & { token: string };
+  'tokens.list': TokenInfo[];
+  'tokens.revoke': TokenInfo;
+  'audit.list': AuditEntry[];
   'backups.create': BackupSummary & { sha256: string; files: number; blobs: number };
   'backups.list': BackupSummary[];
   'backups.verify': {
@@ -847,4 +865,26 @@ export interface BackupSummary {
   bytes: number;
   createdAt: string;
   encrypted: boolean;
+}
+
+export interface TokenInfo {
+  name: string;
+  role: 'admin' | 'analyst' | 'viewer' | 'service';
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
+/** One audited action: who (token name and role), how (transport, address), what (method, target), the outcome. */
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  role: string | null;
+  transport: string;
+  remote: string | null;
+  action: string;
+  target: string | null;
+  outcome: 'ok' | 'failed' | 'denied';
+  code: string | null;
 }

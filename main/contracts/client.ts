@@ -61,9 +61,13 @@ async function outcomeOf(response: Response): Promise<CallOutcome> {
 }
 
 /** HTTP transport: POST /api/<method>, PUT /api/uploads, and server-sent events from GET /api/events. */
-export function httpTransport(options: { baseUrl: string; token: string }): Transport {
+/**
+ * HTTP to a Hearth server. With a token, each request carries it as a bearer token; without one (the web console),
+ * the browser's HttpOnly session cookie authenticates, set by POST /api/session.
+ */
+export function httpTransport(options: { baseUrl: string; token?: string }): Transport {
   const base = options.baseUrl.replace(/\/$/, '');
-  const auth = { authorization: `Bearer ${options.token}` };
+  const auth: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
   return {
     call: async (method, args) => {
       try {
@@ -121,4 +125,22 @@ export function httpTransport(options: { baseUrl: string; token: string }): Tran
       return () => controller.abort();
     },
   };
+}
+
+/** The web console's sign-in: exchanges a token for a session cookie; answers who signed in. */
+export async function signIn(baseUrl: string, token: string): Promise<CallOutcome> {
+  const response = await fetch(`${baseUrl.replace(/\/$/, '')}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token }),
+  });
+  return outcomeOf(response);
+}
+
+export async function currentSession(baseUrl: string): Promise<CallOutcome> {
+  return outcomeOf(await fetch(`${baseUrl.replace(/\/$/, '')}/api/session`));
+}
+
+export async function signOut(baseUrl: string): Promise<void> {
+  await fetch(`${baseUrl.replace(/\/$/, '')}/api/session`, { method: 'DELETE' });
 }

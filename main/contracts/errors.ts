@@ -16,6 +16,8 @@ export const errorCodes = [
   'UNAVAILABLE',
   /** A model artifact arrived whole (every digest matched) but does not load: its graph or stored form is broken. */
   'MODEL_LOAD_FAILED',
+  /** Too many failed sign-ins from one address: wait the Retry-After seconds. */
+  'RATE_LIMITED',
   'INTERNAL',
 ] as const;
 
@@ -77,6 +79,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   STORE_INCOMPATIBLE: 500,
   UNAVAILABLE: 503,
   MODEL_LOAD_FAILED: 422,
+  RATE_LIMITED: 429,
   INTERNAL: 500,
 };
 

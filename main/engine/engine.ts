@@ -1,3 +1,4 @@
+import { AccessControl } from '../api/access.js';
 import { backupFileName, createBackup, type BackupInfo } from '../store/backup.js';
 import { SecretBox } from '../security/secrets.js';
 import { SyncAgent } from '../sync/agent.js';
@@ -52,6 +53,8 @@ export class Engine {
   readonly registry: ModelRegistry;
   readonly trainer: Trainer;
   readonly predictors: PredictorCache;
+  /** API tokens, console sessions and the audit log. */
+  readonly access: AccessControl;
   readonly runs: Runs;
   readonly sync: SyncAgent;
   readonly predictionLog: PredictionLog;
@@ -73,6 +76,7 @@ export class Engine {
     this.datasets = new DatasetStore(this.db, this.blobs, () => secrets.derive('pii-pseudonyms'));
     this.registry = new ModelRegistry(this.db, this.blobs);
     this.predictors = new PredictorCache(this.registry);
+    this.access = new AccessControl(this.db);
     this.predictionLog = new PredictionLog(join(dataDir, 'hearth.db'), this.db);
     this.alerts = new AlertEngine(this);
     this.routes = new Routes(this.db, this.registry);

@@ -2,6 +2,7 @@ import { createContext, useContext, useEffect, useState } from 'react';
 import type { SystemInfo } from '../../main/contracts/api.js';
 import type { Client } from '../../main/contracts/client.js';
 import { describeError } from './errors.js';
+import { AccessPage } from './pages/AccessPage.js';
 import { AlertsPage } from './pages/AlertsPage.js';
 import { DatasetsPage } from './pages/DatasetsPage.js';
 import { ModelsPage } from './pages/ModelsPage.js';
@@ -18,7 +19,7 @@ export function useClient(): Client {
   return client;
 }
 
-const pages = ['datasets', 'train', 'models', 'runs', 'predict', 'alerts', 'sync'] as const;
+const pages = ['datasets', 'train', 'models', 'runs', 'predict', 'alerts', 'sync', 'access'] as const;
 type Page = (typeof pages)[number];
 
 export function App({ client, onSignOut }: { client: Client; onSignOut: (() => void) | null }) {
@@ -56,6 +57,7 @@ export function App({ client, onSignOut }: { client: Client; onSignOut: (() => v
           {page === 'alerts' && <AlertsPage />}
           {page === 'sync' && <SyncPage />}
           {page === 'predict' && <PredictPage />}
+          {page === 'access' && <AccessPage />}
         </main>
       </div>
     </ClientContext.Provider>

@@ -1,19 +1,20 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { createClient, httpTransport } from '../../main/contracts/client.js';
+import { createClient, currentSession, httpTransport, signIn, signOut } from '../../main/contracts/client.js';
 import { App } from './App.js';
 import { ipcTransport } from './ipc.js';
 import { Login } from './pages/Login.js';
 import './styles.css';
 
 const root = createRoot(document.getElementById('root')!);
+const origin = window.location.origin;
 
 /**
- * Picks the transport: the desktop bridge when the preload exposed one, else HTTP to the serving origin.
- * Over HTTP the token comes from the URL fragment `#token=…` (never sent to a server, and removed from the address
- * bar at once), else from this tab's session storage, else from the login form.
+ * Picks the transport: the desktop bridge when the preload exposed one, else HTTP to the serving origin, signed in
+ * with an HttpOnly session cookie the page's scripts never see. A token in the URL fragment `#token=…` (never sent
+ * to a server) is exchanged for that cookie and removed from the address bar at once; otherwise the login form asks.
  */
-function boot(): void {
+async function boot(): Promise<void> {
   if (window.hearth !== undefined) {
     root.render(
       <StrictMode>
@@ -24,33 +25,24 @@ function boot(): void {
   }
   const fromHash = /(?:^#|&)token=([^&]+)/.exec(window.location.hash)?.[1];
   if (fromHash !== undefined) {
-    sessionStorage.setItem('hearth.token', decodeURIComponent(fromHash));
     history.replaceState(null, '', window.location.pathname + window.location.search);
+    await signIn(origin, decodeURIComponent(fromHash));
   }
-  const token = sessionStorage.getItem('hearth.token');
-  if (token === null) {
+  const session = await currentSession(origin);
+  if (!session.ok) {
     root.render(
       <StrictMode>
-        <Login
-          onToken={(t) => {
-            sessionStorage.setItem('hearth.token', t);
-            boot();
-          }}
-        />
+        <Login onSignedIn={() => void boot()} />
       </StrictMode>,
     );
     return;
   }
-  const client = createClient(httpTransport({ baseUrl: window.location.origin, token }));
-  const signOut = (): void => {
-    sessionStorage.removeItem('hearth.token');
-    boot();
-  };
+  const client = createClient(httpTransport({ baseUrl: origin }));
   root.render(
     <StrictMode>
-      <App client={client} onSignOut={signOut} />
+      <App client={client} onSignOut={() => void signOut(origin).then(boot)} />
     </StrictMode>,
   );
 }
 
-boot();
+void boot();

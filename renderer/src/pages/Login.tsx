@@ -1,22 +1,23 @@
 import { useState } from 'react';
-import { createClient, httpTransport } from '../../../main/contracts/client.js';
+import { signIn } from '../../../main/contracts/client.js';
 import { describeError } from '../errors.js';
 
-export function Login({ onToken }: { onToken: (token: string) => void }) {
+/** Signs in with an API token; the server answers with a session cookie and the page never stores the token. */
+export function Login({ onSignedIn }: { onSignedIn: () => void }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | null>(null);
   const submit = async (): Promise<void> => {
-    try {
-      await createClient(httpTransport({ baseUrl: window.location.origin, token })).call('system.info', {});
-      onToken(token);
-    } catch (e) {
-      setError(describeError(e));
-    }
+    const outcome = await signIn(window.location.origin, token);
+    if (outcome.ok) onSignedIn();
+    else setError(describeError(outcome.error));
   };
   return (
     <main className="login" data-ready="true">
       <h1>Hearth</h1>
-      <p>Enter the API token printed when the server first started (or set with HEARTH_TOKEN).</p>
+      <p>
+        Enter an API token: the one printed when the server first started (or set with HEARTH_TOKEN), or one made with `hearth
+        token create`.
+      </p>
       <form
         onSubmit={(e) => {
           e.preventDefault();

@@ -1,0 +1,248 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { ApiMethod, AuditEntry, TokenInfo } from '../contracts/api.js';
+import { HearthError } from '../contracts/errors.js';
+import { CommitCache, nowIso, type Db } from '../store/database.js';
+
+/**
+ * Who may call what. Four roles: admin (everything), analyst (ingest, train, promote), viewer (read only) and
+ * service (predict and ingest only). Every API method has one permission; the compiler rejects a method left out.
+ */
+export const roles = ['admin', 'analyst', 'viewer', 'service'] as const;
+export type Role = (typeof roles)[number];
+export type Permission = 'info' | 'read' | 'ingest' | 'predict' | 'write' | 'admin';
+
+export const methodPermission: Record<ApiMethod, Permission> = {
+  'system.info': 'info',
+  'datasets.list': 'read',
+  'datasets.versions': 'read',
+  'datasets.version': 'read',
+  'datasets.quarantine': 'read',
+  'datasets.pii-policies': 'read',
+  'datasets.k-anonymity': 'read',
+  'datasets.ingest': 'ingest',
+  'datasets.append': 'ingest',
+  'datasets.pii-scan': 'ingest',
+  'backups.create': 'admin',
+  'backups.list': 'admin',
+  'backups.verify': 'admin',
+  'training.start': 'write',
+  'training.get': 'read',
+  'training.list': 'read',
+  'training.cancel': 'write',
+  'runs.list': 'read',
+  'runs.show': 'read',
+  'runs.compare': 'read',
+  'models.list': 'read',
+  'models.versions': 'read',
+  'models.version': 'read',
+  'models.report': 'read',
+  'models.promote': 'write',
+  'models.rollback': 'write',
+  'remotes.add': 'admin',
+  'remotes.list': 'read',
+  'remotes.remove': 'admin',
+  'sync.status': 'read',
+  'sync.push': 'write',
+  'sync.follow': 'write',
+  'remotes.follow': 'admin',
+  'remotes.unfollow': 'admin',
+  'models.pull': 'write',
+  'models.evaluate': 'write',
+  'models.snapshots': 'read',
+  'models.import': 'write',
+  'models.feedback': 'ingest',
+  'models.route': 'read',
+  'models.set-route': 'write',
+  'models.drift-history': 'read',
+  'models.retrain': 'write',
+  'alerts.rules': 'read',
+  'alerts.add-rule': 'write',
+  'alerts.remove-rule': 'write',
+  'alerts.list': 'read',
+  'alerts.check': 'write',
+  'models.monitor': 'read',
+  'models.drift': 'read',
+  'models.predict': 'predict',
+  'tokens.create': 'admin',
+  'tokens.list': 'admin',
+  'tokens.revoke': 'admin',
+  'audit.list': 'admin',
+};
+
+const grants: Record<Role, ReadonlySet<Permission>> = {
+  admin: new Set(['info', 'read', 'ingest', 'predict', 'write', 'admin']),
+  analyst: new Set(['info', 'read', 'ingest', 'predict', 'write']),
+  viewer: new Set(['info', 'read']),
+  service: new Set(['info', 'ingest', 'predict']),
+};
+
+export function allowed(role: Role, permission: Permission): boolean {
+  return grants[role].has(permission);
+}
+
+/** Who is calling: a named token's holder, a console session, or the local user (CLI, desktop). */
+export interface Principal {
+  name: string;
+  role: Role;
+}
+
+export const localAdmin: Principal = { name: 'local', role: 'admin' };
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+const sessionHours = 12;
+
+/**
+ * Named API tokens, console sessions and the audit log. Tokens are 256-bit random strings stored as SHA-256 only (a
+ * slow hash buys nothing for a random secret; the lookup is by hash, so no comparison leaks timing), shown once at
+ * creation. The bootstrap token (auth.ts) stands beside them as the admin named "bootstrap".
+ */
+export class AccessControl {
+  private readonly tokens: CommitCache<Map<string, { name: string; role: Role; expiresAt: string | null }>>;
+
+  constructor(private readonly db: Db) {
+    this.tokens = new CommitCache(db);
+  }
+
+  /** The principal a named token stands for, or null (unknown, revoked or expired). */
+  authenticate(token: string | undefined): Principal | null {
+    if (token === undefined || token === '') return null;
+    const digest = createHash('sha256').update(token).digest();
+    const active = this.tokens.get('active', () => {
+      const rows = this.db
+        .prepare('SELECT name, role, token_sha256, expires_at FROM api_tokens WHERE revoked_at IS NULL')
+        .all() as { name: string; role: Role; token_sha256: string; expires_at: string | null }[];
+      return new Map(rows.map((r) => [r.token_sha256, { name: r.name, role: r.role, expiresAt: r.expires_at }]));
+    });
+    const found = active.get(digest.toString('hex'));
+    if (found === undefined || (found.expiresAt !== null && found.expiresAt <= nowIso())) return null;
+    return { name: found.name, role: found.role };
+  }
+
+  createToken(name: string, role: Role, expiresInDays?: number): TokenInfo & { token: string } {
+    const token = `hth_${randomBytes(32).toString('base64url')}`;
+    const createdAt = nowIso();
+    const expiresAt = expiresInDays === undefined ? null : new Date(Date.now() + expiresInDays * 86_400_000).toISOString();
+    try {
+      this.db
+        .prepare('INSERT INTO api_tokens (name, role, token_sha256, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+        .run(name, role, sha256Hex(token), createdAt, expiresAt);
+    } catch (error) {
+      if (/UNIQUE|PRIMARY KEY/.test(String(error)))
+        throw new HearthError('CONFLICT', `a token named "${name}" exists; revoke it first`);
+      throw error;
+    }
+    this.tokens.clear();
+    return { name, role, createdAt, expiresAt, revokedAt: null, token };
+  }
+
+  listTokens(): TokenInfo[] {
+    return (
+      this.db.prepare('SELECT name, role, created_at, expires_at, revoked_at FROM api_tokens ORDER BY created_at').all() as {
+        name: string;
+        role: Role;
+        created_at: string;
+        expires_at: string | null;
+        revoked_at: string | null;
+      }[]
+    ).map((r) => ({ name: r.name, role: r.role, createdAt: r.created_at, expiresAt: r.expires_at, revokedAt: r.revoked_at }));
+  }
+
+  /** Revokes a token and ends the console sessions opened with it. */
+  revokeToken(name: string): TokenInfo {
+    const revoked = this.db.transaction(() => {
+      const info = this.db
+        .prepare('UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL')
+        .run(nowIso(), name);
+      if (info.changes === 0) throw new HearthError('NOT_FOUND', `no active token named "${name}"`);
+      this.db.prepare('DELETE FROM sessions WHERE token_name = ?').run(name);
+    });
+    revoked();
+    this.tokens.clear();
+    return this.listTokens().find((t) => t.name === name)!;
+  }
+
+  /** Opens a console session for a principal; the id goes in an HttpOnly cookie and is stored only as its hash. */
+  openSession(principal: Principal): { id: string; maxAgeSeconds: number } {
+    const id = randomBytes(32).toString('base64url');
+    const now = Date.now();
+    this.db
+      .prepare('INSERT INTO sessions (id_sha256, token_name, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+      .run(
+        sha256Hex(id),
+        principal.name,
+        principal.role,
+        new Date(now).toISOString(),
+        new Date(now + sessionHours * 3_600_000).toISOString(),
+      );
+    return { id, maxAgeSeconds: sessionHours * 3600 };
+  }
+
+  session(id: string | undefined): Principal | null {
+    if (id === undefined || id === '') return null;
+    const row = this.db.prepare('SELECT token_name, role, expires_at FROM sessions WHERE id_sha256 = ?').get(sha256Hex(id)) as
+      { token_name: string; role: Role; expires_at: string } | undefined;
+    if (row === undefined || row.expires_at <= nowIso()) return null;
+    return { name: row.token_name, role: row.role };
+  }
+
+  closeSession(id: string | undefined): void {
+    if (id !== undefined) this.db.prepare('DELETE FROM sessions WHERE id_sha256 = ?').run(sha256Hex(id));
+  }
+
+  audit(entry: Omit<AuditEntry, 'id' | 'at'>): void {
+    this.db
+      .prepare(
+        'INSERT INTO audit_log (at, actor, role, transport, remote, action, target, outcome, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        nowIso(),
+        entry.actor,
+        entry.role,
+        entry.transport,
+        entry.remote,
+        entry.action,
+        entry.target,
+        entry.outcome,
+        entry.code,
+      );
+  }
+
+  auditLog(options: { limit: number; before?: number | undefined }): AuditEntry[] {
+    return this.db
+      .prepare(
+        `SELECT id, at, actor, role, transport, remote, action, target, outcome, code FROM audit_log
+          WHERE id < ? ORDER BY id DESC LIMIT ?`,
+      )
+      .all(options.before ?? Number.MAX_SAFE_INTEGER, options.limit) as AuditEntry[];
+  }
+}
+
+/**
+ * Slows down guessing: after 5 failed authentications from one address within 15 minutes, that address is refused
+ * (429) for a time that doubles with each further failure, up to 15 minutes. A success clears its count.
+ */
+export class FailureThrottle {
+  private readonly failures = new Map<string, { count: number; first: number; blockedUntil: number }>();
+
+  retryAfterSeconds(address: string, now = Date.now()): number {
+    const f = this.failures.get(address);
+    if (f === undefined || f.blockedUntil <= now) return 0;
+    return Math.ceil((f.blockedUntil - now) / 1000);
+  }
+
+  failed(address: string, now = Date.now()): void {
+    let f = this.failures.get(address);
+    if (f === undefined || now - f.first > 15 * 60_000) f = { count: 0, first: now, blockedUntil: 0 };
+    f.count++;
+    if (f.count >= 5) f.blockedUntil = now + Math.min(15 * 60_000, 1000 * 2 ** (f.count - 5));
+    this.failures.set(address, f);
+    if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
+  }
+
+  succeeded(address: string): void {
+    this.failures.delete(address);
+  }
+}
