@@ -19,6 +19,8 @@ export interface HttpServerOptions {
   /** The built web console (dist/renderer); served without a token, since it holds code, not data. */
   staticDir?: string;
   logger?: boolean;
+  /** PEM certificate chain and private key: the server then speaks HTTPS only (and cookies are Secure). */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export interface RunningServer {
@@ -47,7 +49,15 @@ function isProtected(url: string): boolean {
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
   const { engine, handlers, auth } = options;
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 * 1024 });
+  const app = (
+    options.tls === undefined
+      ? Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 * 1024 })
+      : Fastify({
+          logger: options.logger ?? false,
+          bodyLimit: 64 * 1024 * 1024,
+          https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' },
+        })
+  ) as FastifyInstance;
   // Uploads stream straight to disk instead of being buffered.
   app.addContentTypeParser(['application/octet-stream', 'text/csv', 'text/plain'], (_request, payload, done) =>
     done(null, payload),

@@ -26,7 +26,8 @@ Usage: hearth <command> [options]
 
 Commands:
   start                               serve, after ingesting the sample and training a first model if the store is empty
-  serve [--host H] [--port P]         serve the API, the web console and REST predictions
+  serve [--host H] [--port P] [--tls-cert FILE --tls-key FILE]
+                                      serve the API, the web console and REST predictions (HTTPS with a certificate)
   ingest FILE --dataset NAME [--pii apply | --pii-policy COL=POLICY[:TYPE],…]
                                       read a CSV file as the next version of a dataset; PII policies (keep, drop,
                                       mask, hash, generalise) apply before anything is written, and to later versions
@@ -164,6 +165,8 @@ const options = {
   pii: { type: 'string' },
   'passphrase-stdin': { type: 'boolean', default: false },
   to: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
   role: { type: 'string' },
   limit: { type: 'string' },
   'expires-days': { type: 'string' },
@@ -333,7 +336,19 @@ async function train(
 async function serve(engine: Engine, out: Output, flags: Flags, handlers = createHandlers(engine)): Promise<void> {
   const auth = loadTokenVerifier(engine.db);
   const port = numberFlag(flags, 'port', true) ?? 7420;
-  const server = await startHttpServer({ engine, handlers, auth, host: flags.host ?? '127.0.0.1', port, staticDir: staticDir() });
+  if ((flags['tls-cert'] === undefined) !== (flags['tls-key'] === undefined))
+    throw new UsageError('--tls-cert and --tls-key go together');
+  const tls =
+    flags['tls-cert'] === undefined ? undefined : { cert: readFileSync(flags['tls-cert']), key: readFileSync(flags['tls-key']!) };
+  const server = await startHttpServer({
+    engine,
+    handlers,
+    auth,
+    host: flags.host ?? '127.0.0.1',
+    port,
+    staticDir: staticDir(),
+    ...optional('tls', tls),
+  });
   // The sync agent drains the outbox in the background while the server runs (a no-op without remotes), and the
   // alert rules are checked every minute.
   engine.sync.start();

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import { loadTokenVerifier } from '../../main/api/auth.js';
+import { createHandlers } from '../../main/api/handlers.js';
+import { startHttpServer } from '../../main/api/http-server.js';
 import { apiSchemas } from '../../main/contracts/api.js';
+import { Engine } from '../../main/engine/engine.js';
+import { tempDir } from '../helpers.js';
 import { startHarness, testToken, type Harness } from './harness.js';
 
 describe('HTTP authentication', () => {
@@ -78,5 +87,75 @@ describe('HTTP authentication', () => {
     });
     assert.equal(response.status, 404);
     assert.equal(((await response.json()) as { code: string }).code, 'NOT_FOUND');
+  });
+});
+
+describe('HTTPS', () => {
+  it('serves the API over TLS with the certificate given, and marks the session cookie Secure', async () => {
+    const tmp = tempDir();
+    const cert = join(tmp.dir, 'cert.pem');
+    const key = join(tmp.dir, 'key.pem');
+    const made = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(made.status, 0, made.stderr);
+    const engine = Engine.open(join(tmp.dir, 'data'));
+    const server = await startHttpServer({
+      engine,
+      handlers: createHandlers(engine),
+      auth: loadTokenVerifier(engine.db, testToken),
+      port: 0,
+      tls: { cert: readFileSync(cert), key: readFileSync(key) },
+    });
+    try {
+      assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+      const request = (path: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}) =>
+        new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>(
+          (resolve, reject) => {
+            const req = httpsRequest(`${server.url}${path}`, { ...init, ca: readFileSync(cert) }, (res) => {
+              let body = '';
+              res.on('data', (c: Buffer) => (body += c.toString()));
+              res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+            });
+            req.on('error', reject);
+            req.end(init.body);
+          },
+        );
+      const health = await request('/healthz');
+      assert.equal(health.status, 200);
+      const signIn = await request('/api/session', {
+        method: 'POST',
+        body: JSON.stringify({ token: testToken }),
+        headers: { 'content-type': 'application/json' },
+      });
+      assert.equal(signIn.status, 200);
+      assert.match(String(signIn.headers['set-cookie']), /; Secure$/);
+      // A client that does not trust the certificate is refused by TLS itself.
+      await assert.rejects(fetch(`${server.url}/healthz`));
+    } finally {
+      await server.close();
+      engine.close();
+      tmp.cleanup();
+    }
   });
 });
