@@ -67,6 +67,9 @@ export const methodPermission: Record<ApiMethod, Permission> = {
   'tokens.list': 'admin',
   'tokens.revoke': 'admin',
   'audit.list': 'admin',
+  'retention.set': 'admin',
+  'retention.list': 'read',
+  'store.gc': 'admin',
 };
 
 const grants: Record<Role, ReadonlySet<Permission>> = {

@@ -118,6 +118,14 @@ export function createHandlers(engine: Engine): Handlers {
     'tokens.list': async () => engine.access.listTokens(),
     'tokens.revoke': async ({ name }) => engine.access.revokeToken(name),
     'audit.list': async ({ limit, before }) => engine.access.auditLog({ limit, before }),
+    'retention.set': async (rule) => engine.retention.set(rule),
+    'retention.list': async () => engine.retention.rules(),
+    'store.gc': async ({ dryRun }) => {
+      // Rows the log writer still holds are written first, so the cut-off sees them.
+      engine.predictionLog.flush();
+      await engine.predictionLog.flushed();
+      return engine.retention.collect(dryRun === undefined ? {} : { dryRun });
+    },
     'training.start': async (args) => engine.trainer.start(args),
     'training.get': async ({ jobId }) => engine.trainer.get(jobId),
     'training.list': async () => engine.trainer.list(),

@@ -93,6 +93,9 @@ Commands:
                                       ingests, trains and promotes, viewer reads, service predicts and ingests
   token reset                         replace the bootstrap (admin) token and print the new one
   audit [--limit N]                   the append-only audit log: every change, refusal and failed sign-in
+  retention set dataset NAME --keep-versions N | set model NAME --log-days D | list
+  gc [--dry-run]                      apply retention, then delete every blob nothing references (the server does
+                                      this every 6 hours)
   backup create [--to FILE] [--passphrase-stdin] | list
                                       a consistent copy of the store (database, blobs, a manifest of hashes) while it
                                       runs; with a passphrase, encrypted and carrying the store key
@@ -168,6 +171,9 @@ const options = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   role: { type: 'string' },
+  'keep-versions': { type: 'string' },
+  'log-days': { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
   limit: { type: 'string' },
   'expires-days': { type: 'string' },
   force: { type: 'boolean', default: false },
@@ -354,6 +360,18 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
   engine.sync.start();
   engine.alerts.start();
   const backups = scheduleBackups(engine);
+  // Retention and blob collection every 6 hours; a failure is logged and tried again next time.
+  const collector = setInterval(() => {
+    engine.predictionLog.flush();
+    void engine.predictionLog
+      .flushed()
+      .then(() => engine.retention.collect())
+      .then(
+        (report) => process.stderr.write(`${JSON.stringify({ level: 'info', event: 'gc', ...report })}\n`),
+        (error: unknown) => process.stderr.write(`${JSON.stringify({ level: 'error', event: 'gc', message: String(error) })}\n`),
+      );
+  }, 6 * 3600_000);
+  collector.unref();
   // MQTT pipelines from the config file; one that cannot reach its broker now keeps trying without holding the rest.
   const streams = (engine.config?.streams ?? []).map(
     (st) =>
@@ -392,6 +410,7 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
         .then(() => engine.sync.stop())
         .then(() => engine.alerts.stop())
         .then(() => clearInterval(backups))
+        .then(() => clearInterval(collector))
         .then(() => Promise.all(streams.map((st) => st.stop().catch(() => undefined))))
         .then(() => {
           engine.close();
@@ -439,6 +458,8 @@ async function run(argv: string[]): Promise<number> {
     'token',
     'backup',
     'audit',
+    'retention',
+    'gc',
   ];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
   // verify and restore read a backup file, not a store: restore's target must not be opened (it must be empty).
@@ -1239,6 +1260,49 @@ async function run(argv: string[]): Promise<number> {
         throw new UsageError(
           'token create NAME --role admin|analyst|viewer|service [--expires-days N] | list | revoke NAME | reset',
         );
+      }
+      case 'retention': {
+        const [sub, kind, name] = rest;
+        if (sub === 'set' && (kind === 'dataset' || kind === 'model') && name !== undefined) {
+          const rule = await client.call('retention.set', {
+            kind,
+            name,
+            keepVersions: numberFlag(flags, 'keep-versions', true) ?? null,
+            logDays: numberFlag(flags, 'log-days', false) ?? null,
+          });
+          out.result(rule, () =>
+            rule.kind === 'dataset'
+              ? `${rule.name}: keep the newest ${rule.keepVersions} versions (and any a model was trained on)`
+              : `${rule.name}: keep ${rule.logDays} days of prediction log`,
+          );
+          return 0;
+        }
+        if (sub === 'list') {
+          const rules = await client.call('retention.list', {});
+          out.result(rules, () =>
+            rules.length === 0
+              ? 'No retention rules: everything is kept.'
+              : rules
+                  .map(
+                    (r) =>
+                      `${r.kind} ${r.name}: ${r.kind === 'dataset' ? `${r.keepVersions} versions` : `${r.logDays} days of log`}`,
+                  )
+                  .join('\n'),
+          );
+          return 0;
+        }
+        throw new UsageError('retention set dataset NAME --keep-versions N | set model NAME --log-days D | list');
+      }
+      case 'gc': {
+        const report = await client.call('store.gc', { dryRun: flags['dry-run'] === true });
+        out.result(
+          report,
+          () =>
+            `${report.dryRun ? 'Would remove' : 'Removed'} ${report.datasetVersionsRemoved.length} dataset versions, ` +
+            `${report.predictionLogRowsRemoved} prediction-log rows, ${report.blobsRemoved} blobs and ${report.orphanFilesRemoved} stray files ` +
+            `(${(report.bytesFreed / 1e6).toFixed(1)} MB)`,
+        );
+        return 0;
       }
       case 'audit': {
         const entries = await client.call('audit.list', { ...optional('limit', numberFlag(flags, 'limit', true)) });

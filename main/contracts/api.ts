@@ -91,6 +91,17 @@ export const apiSchemas = {
   'audit.list': z
     .object({ limit: z.number().int().min(1).max(10_000).default(200), before: z.number().int().positive().optional() })
     .strict(),
+  'retention.set': z
+    .object({
+      kind: z.enum(['dataset', 'model']),
+      name,
+      keepVersions: z.number().int().min(1).nullable().default(null),
+      logDays: z.number().positive().nullable().default(null),
+    })
+    .strict(),
+  'retention.list': z.object({}).strict(),
+  /** Applies retention and deletes every blob nothing references; dryRun reports without deleting. */
+  'store.gc': z.object({ dryRun: z.boolean().optional() }).strict(),
   'training.start': z
     .object({
       dataset: name,
@@ -722,6 +733,9 @@ export interface ApiResults {
   'tokens.list': TokenInfo[];
   'tokens.revoke': TokenInfo;
   'audit.list': AuditEntry[];
+  'retention.set': RetentionRule;
+  'retention.list': RetentionRule[];
+  'store.gc': GcReport;
   'backups.create': BackupSummary & { sha256: string; files: number; blobs: number };
   'backups.list': BackupSummary[];
   'backups.verify': {
@@ -887,4 +901,21 @@ export interface AuditEntry {
   target: string | null;
   outcome: 'ok' | 'failed' | 'denied';
   code: string | null;
+}
+
+/** Keep a dataset's newest N versions, or a model's last N days of prediction log. */
+export interface RetentionRule {
+  kind: 'dataset' | 'model';
+  name: string;
+  keepVersions: number | null;
+  logDays: number | null;
+}
+
+export interface GcReport {
+  dryRun: boolean;
+  datasetVersionsRemoved: { dataset: string; version: number }[];
+  predictionLogRowsRemoved: number;
+  blobsRemoved: number;
+  bytesFreed: number;
+  orphanFilesRemoved: number;
 }

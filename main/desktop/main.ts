@@ -12,9 +12,18 @@ import {
 } from 'electron';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
 import { consoleCsp } from './csp.js';
 import { isBridgeRequest, type BridgeReply, type EngineHostMessage } from './bridge-protocol.js';
+import {
+  allowNavigation,
+  appOrigin,
+  isTrustedSender,
+  permissionDecision,
+  resolveAppPath,
+  secureWebPreferences,
+  windowOpenDecision,
+} from './security.js';
 
 /*
  * The desktop shell: windows, the app:// protocol and the one IPC channel. The engine runs in an Electron
@@ -22,7 +31,6 @@ import { isBridgeRequest, type BridgeReply, type EngineHostMessage } from './bri
  */
 
 const rendererRoot = fileURLToPath(new URL('../../renderer/', import.meta.url));
-const appOrigin = 'app://hearth';
 const channel = 'hearth:bridge';
 
 protocol.registerSchemesAsPrivileged([{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
@@ -62,8 +70,7 @@ function startEngine(): UtilityProcess {
 
 /** Only our own top frame, loaded from app://hearth, may use the bridge. */
 function trustedSender(event: IpcMainInvokeEvent): boolean {
-  const frame = event.senderFrame;
-  return frame !== null && frame.parent === null && new URL(frame.url).origin === appOrigin;
+  return isTrustedSender(event.senderFrame);
 }
 
 function createWindow(): void {
@@ -71,36 +78,23 @@ function createWindow(): void {
     width: 1280,
     height: 860,
     title: 'Hearth',
-    webPreferences: {
-      preload: fileURLToPath(new URL('./preload.cjs', import.meta.url)),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-      spellcheck: false,
-    },
+    webPreferences: secureWebPreferences(fileURLToPath(new URL('./preload.cjs', import.meta.url))),
   });
   windows.add(window);
   window.on('closed', () => windows.delete(window));
-  window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  window.webContents.setWindowOpenHandler(windowOpenDecision);
   window.webContents.on('will-navigate', (event, url) => {
-    if (new URL(url).origin !== appOrigin) event.preventDefault();
+    if (!allowNavigation(url)) event.preventDefault();
   });
   void window.loadURL(`${appOrigin}/index.html`);
 }
 
 void app.whenReady().then(() => {
-  session.defaultSession.setPermissionRequestHandler((_webContents, _permission, callback) => callback(false));
-  session.defaultSession.setPermissionCheckHandler(() => false);
+  session.defaultSession.setPermissionRequestHandler((_webContents, _permission, callback) => callback(permissionDecision()));
+  session.defaultSession.setPermissionCheckHandler(permissionDecision);
   protocol.handle('app', async (request) => {
-    const url = new URL(request.url);
-    const path = normalize(join(rendererRoot, decodeURIComponent(url.pathname)));
-    if (url.host !== 'hearth' || !path.startsWith(rendererRoot.endsWith(sep) ? rendererRoot : rendererRoot + sep)) {
-      return new Response('not found', { status: 404 });
-    }
+    const path = resolveAppPath(rendererRoot, request.url);
+    if (path === null) return new Response('not found', { status: 404 });
     const response = await net.fetch(pathToFileURL(path).toString());
     const headers = new Headers(response.headers);
     headers.set('content-security-policy', consoleCsp);

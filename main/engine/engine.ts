@@ -1,3 +1,4 @@
+import { Retention } from '../store/retention.js';
 import { AccessControl } from '../api/access.js';
 import { backupFileName, createBackup, type BackupInfo } from '../store/backup.js';
 import { SecretBox } from '../security/secrets.js';
@@ -55,6 +56,8 @@ export class Engine {
   readonly predictors: PredictorCache;
   /** API tokens, console sessions and the audit log. */
   readonly access: AccessControl;
+  /** Retention rules and garbage collection of versions, log rows and blobs. */
+  readonly retention: Retention;
   readonly runs: Runs;
   readonly sync: SyncAgent;
   readonly predictionLog: PredictionLog;
@@ -77,6 +80,7 @@ export class Engine {
     this.registry = new ModelRegistry(this.db, this.blobs);
     this.predictors = new PredictorCache(this.registry);
     this.access = new AccessControl(this.db);
+    this.retention = new Retention(this.db, this.blobs, join(dataDir, 'blobs', 'sha256'));
     this.predictionLog = new PredictionLog(join(dataDir, 'hearth.db'), this.db);
     this.alerts = new AlertEngine(this);
     this.routes = new Routes(this.db, this.registry);

@@ -10,6 +10,7 @@ import { sql as m0009 } from './0009-routing.js';
 import { sql as m0010 } from './0010-stream-rows.js';
 import { sql as m0011 } from './0011-pii-policies.js';
 import { sql as m0012 } from './0012-access.js';
+import { sql as m0013 } from './0013-retention.js';
 
 /** Every migration, in order. Append only: ids are 1, 2, 3, … with no gaps. */
 export const migrations: readonly { id: number; name: string; sql: string }[] = [
@@ -25,4 +26,5 @@ export const migrations: readonly { id: number; name: string; sql: string }[] = 
   { id: 10, name: 'stream-rows', sql: m0010 },
   { id: 11, name: 'pii-policies', sql: m0011 },
   { id: 12, name: 'access', sql: m0012 },
+  { id: 13, name: 'retention', sql: m0013 },
 ];
