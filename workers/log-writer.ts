@@ -1,15 +1,17 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import { keyConnection } from '../main/security/store-key.js';
+import Database from 'better-sqlite3-multiple-ciphers';
 
 /**
  * Writes the prediction log (and the failed-request counts beside it) on its own thread and connection, so neither the inserts nor SQLite's WAL checkpoints
  * (which copy pages and fsync) ever hold up a prediction. Each batch is one transaction, acknowledged with the count
  * committed so far; `done` is set once the connection is closed, which the engine's close waits on.
  */
-const { file, done } = workerData as { file: string; done: SharedArrayBuffer };
+const { file, done, key } = workerData as { file: string; done: SharedArrayBuffer; key: Uint8Array | null };
 const closed = new Int32Array(done);
 let committed = 0;
 const db = new Database(file);
+keyConnection(db, key === null ? null : Buffer.from(key));
 db.pragma('journal_mode = WAL');
 // The log is sampled telemetry: a power cut may cost its last moments, never a prediction or the store's integrity.
 db.pragma('synchronous = NORMAL');

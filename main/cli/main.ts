@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { rotateStoreKey } from '../security/rotate-key.js';
+import { keySourceFromEnv } from '../security/store-key.js';
 import { listBackups, pruneBackups, restoreBackup, verifyBackup } from '../store/backup.js';
 import { piiPolicies, piiTypes, type PiiPolicy, type PiiType } from '../contracts/pii.js';
 import { text } from 'node:stream/consumers';
@@ -93,6 +96,10 @@ Commands:
                                       ingests, trains and promotes, viewer reads, service predicts and ingests
   token reset                         replace the bootstrap (admin) token and print the new one
   audit [--limit N]                   the append-only audit log: every change, refusal and failed sign-in
+  keys generate                       a random store key (base64) for HEARTH_STORE_KEY_FILE
+  keys rotate --new-key-file FILE | --new-passphrase-stdin
+                                      re-key a stopped, encrypted store (database and blobs); the current key comes
+                                      from HEARTH_STORE_KEY_FILE, HEARTH_STORE_KEY or HEARTH_STORE_PASSPHRASE
   retention set dataset NAME --keep-versions N | set model NAME --log-days D | list
   gc [--dry-run]                      apply retention, then delete every blob nothing references (the server does
                                       this every 6 hours)
@@ -174,6 +181,8 @@ const options = {
   'keep-versions': { type: 'string' },
   'log-days': { type: 'string' },
   'dry-run': { type: 'boolean', default: false },
+  'new-key-file': { type: 'string' },
+  'new-passphrase-stdin': { type: 'boolean', default: false },
   limit: { type: 'string' },
   'expires-days': { type: 'string' },
   force: { type: 'boolean', default: false },
@@ -230,6 +239,34 @@ function scheduleBackups(engine: Engine): NodeJS.Timeout | undefined {
   return timer;
 }
 
+/** `keys generate` (a random store key, base64) and `keys rotate` (current key from the environment, new one given). */
+async function keys(rest: string[], flags: Flags, out: Output): Promise<number> {
+  if (rest[0] === 'generate') {
+    const key = randomBytes(32).toString('base64');
+    out.result({ key }, () => key);
+    return 0;
+  }
+  if (rest[0] !== 'rotate') throw new UsageError('keys generate | rotate (--new-key-file FILE | --new-passphrase-stdin)');
+  const next =
+    flags['new-passphrase-stdin'] === true
+      ? { passphrase: (await text(process.stdin)).trim() }
+      : flags['new-key-file'] !== undefined
+        ? { keyFile: flags['new-key-file'] }
+        : null;
+  if (next === null)
+    throw new UsageError(
+      'keys rotate --new-key-file FILE | --new-passphrase-stdin (the current key comes from HEARTH_STORE_KEY_FILE, HEARTH_STORE_KEY or HEARTH_STORE_PASSPHRASE)',
+    );
+  const dataDir = resolveDataDir(flags['data-dir']);
+  const result = rotateStoreKey(dataDir, keySourceFromEnv(), next);
+  out.result(
+    result,
+    () =>
+      `Re-keyed the database and ${result.blobs} blobs${result.alreadyDone > 0 ? ` (${result.alreadyDone} were already under the new key)` : ''}. Stop using the old key.`,
+  );
+  return 0;
+}
+
 /** `backup verify FILE` and `backup restore FILE --data-dir DIR [--force]`. */
 async function backupFile(rest: string[], flags: Flags, out: Output): Promise<number> {
   const [sub, file] = rest;
@@ -240,8 +277,11 @@ async function backupFile(rest: string[], flags: Flags, out: Output): Promise<nu
     out.result(
       result,
       () =>
-        `${file}: ok — ${result.files} files, ${(result.bytes / 1e6).toFixed(1)} MB, every hash matches its manifest, the database passes ` +
-        `SQLite's integrity check; taken ${result.manifest.createdAt} by Hearth ${result.manifest.hearthVersion}`,
+        `${file}: ok — ${result.files} files, ${(result.bytes / 1e6).toFixed(1)} MB, every hash matches its manifest, ` +
+        (result.integrityChecked
+          ? "the database passes SQLite's integrity check"
+          : 'the store is encrypted and no key was given, so its database was not opened') +
+        `; taken ${result.manifest.createdAt} by Hearth ${result.manifest.hearthVersion}`,
     );
     return 0;
   }
@@ -376,6 +416,7 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
   const streams = (engine.config?.streams ?? []).map(
     (st) =>
       new MqttStream(handlers, join(engine.dataDir, 'hearth.db'), {
+        key: engine.storeKey,
         url: st.mqtt,
         inTopic: st.in,
         outTopic: st.out,
@@ -460,10 +501,13 @@ async function run(argv: string[]): Promise<number> {
     'audit',
     'retention',
     'gc',
+    'keys',
   ];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
   // verify and restore read a backup file, not a store: restore's target must not be opened (it must be empty).
   if (command === 'backup' && (rest[0] === 'verify' || rest[0] === 'restore')) return backupFile(rest, flags, out);
+  // Keys work on a closed store (rotate) or none at all (generate).
+  if (command === 'keys') return keys(rest, flags, out);
   if (command === 'ingest' && rest.length !== 1) throw new UsageError('ingest takes one FILE');
   if ((command === 'evaluate' || command === 'predict') && rest.length !== 1) throw new UsageError(`${command} takes one FILE`);
 
@@ -871,6 +915,7 @@ async function run(argv: string[]): Promise<number> {
             return { field, seconds: Number(seconds), kind: kind === 'sliding' ? ('sliding' as const) : ('tumbling' as const) };
           });
         const stream = new MqttStream(handlers, join(engine.dataDir, 'hearth.db'), {
+          key: engine.storeKey,
           url: required(flags, 'mqtt'),
           inTopic: required(flags, 'in'),
           outTopic: required(flags, 'out'),

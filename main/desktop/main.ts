@@ -7,10 +7,12 @@ import {
   session,
   utilityProcess,
   Notification,
+  safeStorage,
   type IpcMainInvokeEvent,
   type UtilityProcess,
 } from 'electron';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { consoleCsp } from './csp.js';
@@ -39,13 +41,31 @@ let engine: UtilityProcess | undefined;
 const pending = new Map<string, (reply: BridgeReply) => void>();
 const windows = new Set<BrowserWindow>();
 
+/**
+ * The store key for the desktop: kept in the OS keychain through Electron's safeStorage (Keychain on macOS, DPAPI
+ * on Windows, the Secret Service on Linux), sealed in a file beside the data folder. A new data folder gets a new
+ * key; a folder that already holds a plain store stays plain (a key applies to new stores only).
+ */
+function desktopStoreKey(dataDir: string): string | undefined {
+  if (process.env.HEARTH_STORE_KEY !== undefined || process.env.HEARTH_STORE_KEY_FILE !== undefined) return undefined;
+  const sealedFile = join(app.getPath('userData'), 'store-key.sealed');
+  if (existsSync(sealedFile)) return safeStorage.decryptString(readFileSync(sealedFile));
+  if (existsSync(join(dataDir, 'hearth.db')) || !safeStorage.isEncryptionAvailable()) return undefined;
+  const key = randomBytes(32).toString('base64');
+  writeFileSync(sealedFile, safeStorage.encryptString(key), { mode: 0o600 });
+  return key;
+}
+
 function startEngine(): UtilityProcess {
+  const dataDir = process.env.HEARTH_DATA_DIR ?? join(app.getPath('userData'), 'data');
+  const key = desktopStoreKey(dataDir);
   const child = utilityProcess.fork(fileURLToPath(new URL('./engine-host.js', import.meta.url)), [], {
     serviceName: 'Hearth engine',
     env: {
       ...process.env,
       ORT_DISABLE_TELEMETRY: '1',
-      HEARTH_DATA_DIR: process.env.HEARTH_DATA_DIR ?? join(app.getPath('userData'), 'data'),
+      HEARTH_DATA_DIR: dataDir,
+      ...(key === undefined ? {} : { HEARTH_STORE_KEY: key }),
     },
   });
   child.on('message', (message: EngineHostMessage) => {

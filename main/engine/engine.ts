@@ -1,3 +1,4 @@
+import { keySourceFromEnv, storeKey, type KeySource } from '../security/store-key.js';
 import { Retention } from '../store/retention.js';
 import { AccessControl } from '../api/access.js';
 import { backupFileName, createBackup, type BackupInfo } from '../store/backup.js';
@@ -68,10 +69,26 @@ export class Engine {
   readonly config: HearthConfig | null = null;
   private readonly uploadsDir: string;
 
-  private constructor(readonly dataDir: string) {
+  /** The store's encryption key, when it is encrypted (never logged, never returned by the API). */
+  readonly storeKey: Buffer | null;
+
+  private constructor(
+    readonly dataDir: string,
+    keySource: KeySource,
+  ) {
     mkdirSync(dataDir, { recursive: true });
-    this.db = openDatabase(join(dataDir, 'hearth.db'));
-    this.blobs = new BlobStore(join(dataDir, 'blobs'));
+    this.storeKey = storeKey(dataDir, keySource, existsSync(join(dataDir, 'hearth.db')));
+    try {
+      this.db = openDatabase(join(dataDir, 'hearth.db'), undefined, this.storeKey);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_NOTADB')
+        throw new HearthError(
+          'UNAUTHORIZED',
+          `${join(dataDir, 'hearth.db')} cannot be read: it is encrypted, or not a Hearth store`,
+        );
+      throw error;
+    }
+    this.blobs = new BlobStore(join(dataDir, 'blobs'), this.storeKey);
     this.uploadsDir = join(dataDir, 'uploads');
     mkdirSync(this.uploadsDir, { recursive: true });
     this.clearStaleUploads();
@@ -81,7 +98,7 @@ export class Engine {
     this.predictors = new PredictorCache(this.registry);
     this.access = new AccessControl(this.db);
     this.retention = new Retention(this.db, this.blobs, join(dataDir, 'blobs', 'sha256'));
-    this.predictionLog = new PredictionLog(join(dataDir, 'hearth.db'), this.db);
+    this.predictionLog = new PredictionLog(join(dataDir, 'hearth.db'), this.db, this.storeKey);
     this.alerts = new AlertEngine(this);
     this.routes = new Routes(this.db, this.registry);
     // A followed model is loaded into the serving cache before its alias moves: no request waits on the swap.
@@ -136,12 +153,14 @@ export class Engine {
     await this.predictionLog.flushed();
     return createBackup(this.db, this.dataDir, options.to ?? join(this.backupDir, backupFileName()), {
       hearthVersion: this.version,
+      storeEncrypted: this.storeKey !== null,
       ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
     });
   }
 
-  static open(dataDir: string): Engine {
-    return new Engine(dataDir);
+  /** Opens the store in `dataDir`; an encrypted one needs its key (by default from the environment). */
+  static open(dataDir: string, keySource: KeySource = keySourceFromEnv()): Engine {
+    return new Engine(dataDir, keySource);
   }
 
   /** Streams an upload to a private file and returns its id; ingest then reads it by id. */

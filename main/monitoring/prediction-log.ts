@@ -37,6 +37,8 @@ export class PredictionLog {
   constructor(
     private readonly file: string,
     private readonly db: Db,
+    /** The store key, for the writer's own connection to an encrypted store. */
+    private readonly key: Buffer | null = null,
     /** The share of rows logged (HEARTH_LOG_SAMPLE, 1 by default: an appliance's traffic fits). */
     readonly sampleRate = Number(process.env.HEARTH_LOG_SAMPLE ?? 1),
     private readonly flushMs = 50,
@@ -44,7 +46,7 @@ export class PredictionLog {
 
   private startWriter(): Worker {
     const writer = new Worker(new URL('../../workers/log-writer.js', import.meta.url), {
-      workerData: { file: this.file, done: this.done.buffer },
+      workerData: { file: this.file, done: this.done.buffer, key: this.key },
     });
     writer.on('message', (message: { committed: number }) => {
       this.committed = message.committed;

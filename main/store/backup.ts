@@ -19,8 +19,9 @@ import { basename, dirname, join } from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import * as tar from 'tar-stream';
+import { keyConnection, keySourceFromEnv, storeKey, type KeySource } from '../security/store-key.js';
 import { HearthError } from '../contracts/errors.js';
 import type { Db } from './database.js';
 import { migrations } from './migrations/index.js';
@@ -43,6 +44,8 @@ export interface BackupManifest {
   migrations: number;
   encrypted: boolean;
   includesSecretKey: boolean;
+  /** The store itself is encrypted at rest: its database and blobs are in the archive as they are on disk. */
+  storeEncrypted?: boolean;
   files: { path: string; sha256: string; size: number }[];
 }
 
@@ -152,18 +155,23 @@ export async function createBackup(
   db: Db,
   dataDir: string,
   target: string,
-  options: { passphrase?: string; hearthVersion: string },
+  options: { passphrase?: string; hearthVersion: string; storeEncrypted?: boolean },
 ): Promise<BackupInfo> {
   mkdirSync(dirname(target), { recursive: true });
   const scratch = mkdtempSync(join(dataDir, '.backup-'));
   const part = `${target}.part`;
   try {
-    // SQLite's online backup: a consistent snapshot, WAL included, while other connections go on writing.
+    // A consistent snapshot, WAL included, while other connections go on writing: SQLite's online backup, or for
+    // an encrypted store VACUUM INTO, which writes the copy encrypted with the same key (the online backup refuses
+    // an encrypted source rather than write a plain copy).
     const dbCopy = join(scratch, 'hearth.db');
-    await db.backup(dbCopy);
+    if (options.storeEncrypted === true) db.prepare('VACUUM INTO ?').run(dbCopy);
+    else await db.backup(dbCopy);
     const includesSecretKey = options.passphrase !== undefined && existsSync(join(dataDir, 'secret.key'));
     const entries: { path: string; source: string }[] = [{ path: 'hearth.db', source: dbCopy }];
     if (includesSecretKey) entries.push({ path: 'secret.key', source: join(dataDir, 'secret.key') });
+    // An encrypted store's key check and salt (never its key): a restore needs them to open it.
+    if (options.storeEncrypted === true) entries.push({ path: 'encryption.json', source: join(dataDir, 'encryption.json') });
     const blobs = blobFiles(dataDir);
     for (const blob of blobs) entries.push({ path: blob, source: join(dataDir, blob) });
 
@@ -174,6 +182,7 @@ export async function createBackup(
       migrations: (db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number }).n,
       encrypted: options.passphrase !== undefined,
       includesSecretKey,
+      storeEncrypted: options.storeEncrypted === true,
       files: [],
     };
     const pack = tar.pack();
@@ -222,13 +231,18 @@ export async function createBackup(
   }
 }
 
-const allowedPath = /^(hearth\.db|secret\.key|manifest\.json|blobs\/sha256\/[0-9a-f]{2}\/[0-9a-f]{64})$/;
+const allowedPath = /^(hearth\.db|secret\.key|encryption\.json|manifest\.json|blobs\/sha256\/[0-9a-f]{2}\/[0-9a-f]{64})$/;
 
 /**
  * Unpacks a backup into `into`, hashing every file as it arrives, then checks it whole: the manifest's hashes and
  * sizes, each blob against its own name, the database's integrity and schema. Anything wrong is a coded error.
  */
-async function unpack(file: string, into: string, passphrase: string | undefined): Promise<BackupManifest> {
+async function unpack(
+  file: string,
+  into: string,
+  passphrase: string | undefined,
+  keySource: KeySource = keySourceFromEnv(),
+): Promise<BackupManifest & { integrityChecked: boolean }> {
   if (!existsSync(file)) throw new HearthError('NOT_FOUND', `no backup at ${file}`);
   const encrypted = isEncryptedBackup(file);
   if (encrypted && passphrase === undefined)
@@ -292,7 +306,8 @@ async function unpack(file: string, into: string, passphrase: string | undefined
     if (got === undefined) throw new HearthError('INVALID_INPUT', `the backup lacks ${f.path}, which its manifest lists`);
     if (got.sha256 !== f.sha256 || got.size !== f.size)
       throw new HearthError('INVALID_INPUT', `${f.path} in the backup does not match its manifest hash: the file is damaged`);
-    if (f.path.startsWith('blobs/') && `${f.path.slice(-64)}` !== got.sha256)
+    // A plain blob hashes to its name; an encrypted one is checked by the manifest hash (and by GCM when read).
+    if (f.path.startsWith('blobs/') && m.storeEncrypted !== true && `${f.path.slice(-64)}` !== got.sha256)
       throw new HearthError('INVALID_INPUT', `blob ${f.path.slice(-64)} in the backup does not hash to its name`);
   }
   if (seen.size !== m.files.length) throw new HearthError('INVALID_INPUT', 'the backup holds files its manifest does not list');
@@ -301,8 +316,18 @@ async function unpack(file: string, into: string, passphrase: string | undefined
       'STORE_INCOMPATIBLE',
       `the backup's store is newer (schema ${m.migrations}) than this Hearth (${migrations.length})`,
     );
+  // An encrypted store's database is checked with its key when one is at hand; without it, only the hashes are.
+  let key: Buffer | null = null;
+  if (m.storeEncrypted === true) {
+    try {
+      key = storeKey(into, keySource, true);
+    } catch {
+      return { ...m, integrityChecked: false };
+    }
+  }
   const copy = new Database(join(into, 'hearth.db'), { readonly: true });
   try {
+    keyConnection(copy, key);
     const check = copy.pragma('integrity_check', { simple: true });
     if (check !== 'ok')
       throw new HearthError('INVALID_INPUT', `the backup's database fails SQLite's integrity check: ${String(check)}`);
@@ -313,20 +338,25 @@ async function unpack(file: string, into: string, passphrase: string | undefined
       if (!seen.has(`blobs/sha256/${hex.slice(0, 2)}/${hex}`))
         throw new HearthError('INVALID_INPUT', `the backup lacks blob ${digest}, which its database references`);
     }
+  } catch (error) {
+    if ((error as { code?: string }).code === 'SQLITE_NOTADB')
+      throw new HearthError('INVALID_INPUT', "the backup's database cannot be read (damaged, or not encrypted with this key)");
+    throw error;
   } finally {
     copy.close();
   }
-  return m;
+  return { ...m, integrityChecked: true };
 }
 
 export async function verifyBackup(
   file: string,
   passphrase?: string,
-): Promise<{ file: string; manifest: Omit<BackupManifest, 'files'>; files: number; bytes: number }> {
+  keySource?: KeySource,
+): Promise<{ file: string; manifest: Omit<BackupManifest, 'files'>; files: number; bytes: number; integrityChecked: boolean }> {
   const scratch = mkdtempSync(join(tmpdir(), 'hearth-verify-'));
   try {
-    const { files, ...manifest } = await unpack(file, scratch, passphrase);
-    return { file, manifest, files: files.length, bytes: files.reduce((n, f) => n + f.size, 0) };
+    const { files, integrityChecked, ...manifest } = await unpack(file, scratch, passphrase, keySource);
+    return { file, manifest, files: files.length, bytes: files.reduce((n, f) => n + f.size, 0), integrityChecked };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -340,7 +370,7 @@ export async function verifyBackup(
 export async function restoreBackup(
   file: string,
   dataDir: string,
-  options: { passphrase?: string; force?: boolean },
+  options: { passphrase?: string; force?: boolean; keySource?: KeySource },
 ): Promise<{ dataDir: string; files: number; replacedTo: string | null; manifest: Omit<BackupManifest, 'files'> }> {
   const occupied = existsSync(dataDir) && readdirSync(dataDir).length > 0;
   if (occupied && options.force !== true)
@@ -352,7 +382,7 @@ export async function restoreBackup(
   mkdirSync(parent, { recursive: true });
   const scratch = mkdtempSync(join(parent, `.${basename(dataDir)}.restore-`));
   try {
-    const { files, ...manifest } = await unpack(file, scratch, options.passphrase);
+    const { files, integrityChecked: _checked, ...manifest } = await unpack(file, scratch, options.passphrase, options.keySource);
     let replacedTo: string | null = null;
     if (occupied) {
       replacedTo = `${dataDir}.replaced-${new Date().toISOString().replace(/[:.]/g, '-')}`;

@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HearthError } from '../contracts/errors.js';
 
 const digestPattern = /^sha256:[0-9a-f]{64}$/;
+const sealedMagic = Buffer.from('HBE1');
 
 export function sha256Digest(data: Uint8Array): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -14,8 +15,35 @@ export function sha256Digest(data: Uint8Array): string {
  * so a crash leaves either the whole blob or nothing; the same content is stored once.
  */
 export class BlobStore {
-  constructor(private readonly root: string) {
+  constructor(
+    private readonly root: string,
+    /** With a key, files hold `HBE1` ‖ iv ‖ tag ‖ AES-256-GCM ciphertext; names stay the plaintext's digest. */
+    private readonly key: Buffer | null = null,
+  ) {
     mkdirSync(join(root, 'tmp'), { recursive: true });
+  }
+
+  private seal(data: Uint8Array): Uint8Array {
+    if (this.key === null) return data;
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const body = Buffer.concat([cipher.update(data), cipher.final()]);
+    return Buffer.concat([sealedMagic, iv, cipher.getAuthTag(), body]);
+  }
+
+  private open(file: Buffer, digest: string): Buffer {
+    if (!file.subarray(0, 4).equals(sealedMagic)) {
+      if (this.key !== null) throw new HearthError('INTERNAL', `blob ${digest} is not encrypted in an encrypted store`);
+      return file;
+    }
+    if (this.key === null) throw new HearthError('UNAUTHORIZED', `blob ${digest} is encrypted: the store key is needed`);
+    const decipher = createDecipheriv('aes-256-gcm', this.key, file.subarray(4, 16));
+    decipher.setAuthTag(file.subarray(16, 32));
+    try {
+      return Buffer.concat([decipher.update(file.subarray(32)), decipher.final()]);
+    } catch {
+      throw new HearthError('INTERNAL', `blob ${digest} is damaged: it fails authentication`);
+    }
   }
 
   pathOf(digest: string): string {
@@ -36,9 +64,10 @@ export class BlobStore {
     mkdirSync(dirname(target), { recursive: true });
     const temp = join(this.root, 'tmp', `${randomBytes(8).toString('hex')}.part`);
     const fd = openSync(temp, 'w');
+    const bytes = this.seal(data);
     try {
       let offset = 0;
-      while (offset < data.byteLength) offset += writeSync(fd, data, offset, data.byteLength - offset);
+      while (offset < bytes.byteLength) offset += writeSync(fd, bytes, offset, bytes.byteLength - offset);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -52,7 +81,7 @@ export class BlobStore {
   get(digest: string): Buffer {
     const path = this.pathOf(digest);
     if (!existsSync(path)) throw new HearthError('NOT_FOUND', `blob ${digest} is missing from the store`);
-    const data = readFileSync(path);
+    const data = this.open(readFileSync(path), digest);
     if (sha256Digest(data) !== digest) {
       throw new HearthError('INTERNAL', `blob ${digest} is damaged: its content no longer matches its digest`);
     }

@@ -1,5 +1,6 @@
+import { keyConnection } from '../security/store-key.js';
 import { createHash } from 'node:crypto';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { HearthError } from '../contracts/errors.js';
 import { migrations as knownMigrations } from './migrations/index.js';
 
@@ -20,9 +21,11 @@ export function migrationHash(m: Migration): string {
  * WAL lets readers run beside the writer; synchronous=FULL makes every commit durable across a power cut,
  * which an appliance with a flaky supply needs more than the last few percent of write speed.
  */
-export function openDatabase(file: string, migrations: readonly Migration[] = knownMigrations): Db {
+export function openDatabase(file: string, migrations: readonly Migration[] = knownMigrations, key?: Buffer | null): Db {
   const db = new Database(file);
   try {
+    // An encrypted store's key comes first: nothing can be read before it.
+    keyConnection(db, key);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');

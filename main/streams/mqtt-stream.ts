@@ -1,7 +1,8 @@
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Handlers } from '../api/handlers.js';
 import type { PredictResult } from '../contracts/api.js';
+import { keyConnection } from '../security/store-key.js';
 import { HearthError } from '../contracts/errors.js';
 
 export interface StreamOptions {
@@ -22,6 +23,8 @@ export interface StreamOptions {
   windows?: { field: string; seconds: number; kind: 'tumbling' | 'sliding' }[];
   /** How long to gather messages into one prediction batch. */
   batchMs?: number;
+  /** The store key, when the store is encrypted: the inbox is a connection of its own. */
+  key?: Buffer | null;
   /** Appends the rows it answered (window features included) to this dataset, as new versions. */
   dataset?: string;
   /** A new version once this many rows wait (1,000 by default) or this many seconds passed (60). */
@@ -95,6 +98,7 @@ export class MqttStream {
   ) {
     this.name = `${options.model}:${options.inTopic}`;
     this.inbox = new Database(databaseFile);
+    keyConnection(this.inbox, options.key);
     this.inbox.pragma('journal_mode = WAL');
     // A crashed process loses nothing with NORMAL in WAL mode; only a power cut can cost the last moments.
     this.inbox.pragma('synchronous = NORMAL');

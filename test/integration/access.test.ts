@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { allowed, methodPermission, roles, type Role } from '../../main/api/access.js';
 import { apiSchemas, type ApiMethod } from '../../main/contracts/api.js';
 import { syntheticCsv, writeFile } from '../helpers.js';

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { createHandlers, type Handlers } from '../../main/api/handlers.js';
 import { Engine } from '../../main/engine/engine.js';
 import { pruneBackups, restoreBackup, verifyBackup } from '../../main/store/backup.js';

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { createHandlers } from '../../main/api/handlers.js';
 import { inProcessTransport } from '../../main/api/in-process.js';
 import { createClient } from '../../main/contracts/client.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { createHandlers } from '../../main/api/handlers.js';
 import { Engine } from '../../main/engine/engine.js';
 import { metricsArtifactType } from '../../main/sync/agent.js';

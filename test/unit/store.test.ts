@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { HearthError } from '../../main/contracts/errors.js';
 import { BlobStore, sha256Digest } from '../../main/store/blob-store.js';
 import { openDatabase } from '../../main/store/database.js';

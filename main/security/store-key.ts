@@ -1,0 +1,138 @@
+import { createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HearthError } from '../contracts/errors.js';
+
+/**
+ * Encryption at rest. A store created with a key keeps its database encrypted by SQLite3 Multiple Ciphers
+ * (SQLCipher's format) and every blob sealed with AES-256-GCM; `encryption.json` in the data folder says so and
+ * holds a key check (never the key), so a missing or wrong key is a coded error before SQLite sees the file.
+ *
+ * Where the key comes from: HEARTH_STORE_KEY (base64, 32 bytes; the desktop app passes one kept in the OS keychain),
+ * HEARTH_STORE_KEY_FILE (a file holding that), or HEARTH_STORE_PASSPHRASE (scrypt, with the salt in encryption.json).
+ */
+
+const markerName = 'encryption.json';
+
+interface Marker {
+  format: 'hearth-store-encryption/1';
+  database: 'sqlcipher';
+  blobs: 'aes-256-gcm';
+  kdf: 'raw' | 'scrypt';
+  salt: string | null;
+  keyCheck: string;
+}
+
+function keyCheck(key: Buffer): string {
+  return createHmac('sha256', key).update('hearth-store-key-check').digest().subarray(0, 16).toString('base64');
+}
+
+function passphraseKey(passphrase: string, salt: Buffer): Buffer {
+  return scryptSync(passphrase, salt, 32, { N: 1 << 15, r: 8, p: 1, maxmem: 64 << 20 });
+}
+
+export function isEncryptedStore(dataDir: string): boolean {
+  return existsSync(join(dataDir, markerName));
+}
+
+function readMarker(dataDir: string): Marker {
+  return JSON.parse(readFileSync(join(dataDir, markerName), 'utf8')) as Marker;
+}
+
+export interface KeySource {
+  key?: string | undefined;
+  keyFile?: string | undefined;
+  passphrase?: string | undefined;
+}
+
+export function keySourceFromEnv(env: NodeJS.ProcessEnv = process.env): KeySource {
+  return { key: env.HEARTH_STORE_KEY, keyFile: env.HEARTH_STORE_KEY_FILE, passphrase: env.HEARTH_STORE_PASSPHRASE };
+}
+
+function rawKey(source: KeySource): Buffer | null {
+  const text = source.key ?? (source.keyFile === undefined ? undefined : readKeyFile(source.keyFile));
+  if (text === undefined || text === '') return null;
+  const key = Buffer.from(text.trim(), 'base64');
+  if (key.length !== 32) throw new HearthError('VALIDATION_FAILED', 'a store key is 32 bytes, base64-encoded');
+  return key;
+}
+
+function readKeyFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new HearthError('VALIDATION_FAILED', `cannot read the store key file ${path}`);
+  }
+}
+
+/**
+ * The key of the store in `dataDir`: null for a plain store opened without one; for an encrypted store, the key
+ * (checked), else UNAUTHORIZED. A key given for a store that does not exist yet makes it an encrypted one.
+ */
+export function storeKey(dataDir: string, source: KeySource, storeExists: boolean): Buffer | null {
+  const given = source.key !== undefined || source.keyFile !== undefined || source.passphrase !== undefined;
+  if (!isEncryptedStore(dataDir)) {
+    if (!given) return null;
+    if (storeExists)
+      throw new HearthError(
+        'VALIDATION_FAILED',
+        `${dataDir} holds a store that is not encrypted: a key applies to a new store only (back it up, then restore into an encrypted one is not there yet)`,
+      );
+    const { key, marker } = newStoreKey(source);
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(join(dataDir, markerName), marker, { mode: 0o600, flag: 'wx' });
+    return key;
+  }
+  const marker = readMarker(dataDir);
+  if (!given)
+    throw new HearthError(
+      'UNAUTHORIZED',
+      `the store in ${dataDir} is encrypted: give its key (HEARTH_STORE_KEY_FILE, HEARTH_STORE_KEY or HEARTH_STORE_PASSPHRASE)`,
+    );
+  const key =
+    marker.kdf === 'scrypt'
+      ? source.passphrase === undefined
+        ? null
+        : passphraseKey(source.passphrase, Buffer.from(marker.salt!, 'base64'))
+      : rawKey(source);
+  if (key === null || !timingSafeEqual(Buffer.from(keyCheck(key), 'base64'), Buffer.from(marker.keyCheck, 'base64')))
+    throw new HearthError('UNAUTHORIZED', `wrong key for the encrypted store in ${dataDir}`);
+  return key;
+}
+
+/** Applies the key to a fresh connection: SQLCipher's format, the raw 256-bit key (no second KDF). */
+export function keyConnection(db: { pragma(source: string): unknown }, key: Buffer | null | undefined): void {
+  if (key === null || key === undefined) return;
+  db.pragma(`cipher='sqlcipher'`);
+  db.pragma(`key="x'${key.toString('hex')}'"`);
+}
+
+/** What `encryption.json` would say for `source`: the key and its marker (a fresh salt for a passphrase). */
+export function newStoreKey(source: KeySource): { key: Buffer; marker: string } {
+  const passphrase = source.passphrase !== undefined && source.passphrase !== '';
+  const salt = passphrase ? randomBytes(16) : null;
+  const key = passphrase ? passphraseKey(source.passphrase!, salt!) : rawKey(source);
+  if (key === null)
+    throw new HearthError('VALIDATION_FAILED', 'give the new key (--new-key-file) or passphrase (--new-passphrase-stdin)');
+  const marker: Marker = {
+    format: 'hearth-store-encryption/1',
+    database: 'sqlcipher',
+    blobs: 'aes-256-gcm',
+    kdf: passphrase ? 'scrypt' : 'raw',
+    salt: salt?.toString('base64') ?? null,
+    keyCheck: keyCheck(key),
+  };
+  return { key, marker: `${JSON.stringify(marker, null, 2)}\n` };
+}
+
+/** Whether `key` is the one a marker file describes (for a raw key; a passphrase is re-derived with its salt). */
+export function markerAccepts(markerText: string, source: KeySource): Buffer | null {
+  const marker = JSON.parse(markerText) as Marker;
+  const key =
+    marker.kdf === 'scrypt'
+      ? source.passphrase === undefined
+        ? null
+        : passphraseKey(source.passphrase, Buffer.from(marker.salt!, 'base64'))
+      : rawKey(source);
+  return key !== null && keyCheck(key) === marker.keyCheck ? key : null;
+}
