@@ -123,6 +123,17 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.locator('[data-testid^="profile-"]').first().waitFor();
     assert.equal(await ui.page.getByTestId('profile-full_name').count(), 0);
     assert.equal(await ui.page.getByTestId('profile-email').count(), 1);
+    assert.match((await ui.page.getByTestId('pii-policies').textContent()) ?? '', /email hash, full_name drop/);
+    // Visits take 7 values over 50 rows: the smallest group has 7 rows, so k = 7 passes k = 5.
+    await ui.page.getByTestId('qi-visits').check();
+    await ui.page.getByTestId('k-check').click();
+    assert.equal(
+      await ui.page.getByTestId('privacy-message').textContent(),
+      'k = 7: every one of the 7 groups has at least 5 rows.',
+    );
+    await ui.page.getByTestId('keep-versions').fill('3');
+    await ui.page.getByTestId('keep-set').click();
+    await ui.page.getByTestId('privacy-message').filter({ hasText: 'contacts keeps its newest 3 versions' }).waitFor();
   });
 
   void step('trains a linear model and gradient-boosted trees, with live loss curves', async () => {

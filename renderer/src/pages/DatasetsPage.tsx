@@ -42,6 +42,100 @@ function ProfileCard({ profile }: { profile: ColumnProfile }) {
   );
 }
 
+/** A dataset's PII policies, a k-anonymity check over chosen quasi-identifiers, and how many versions to keep. */
+function PrivacySection({ dataset, version, columns }: { dataset: string; version: number; columns: string[] }) {
+  const client = useClient();
+  const [policies, setPolicies] = useState<Record<string, { policy: string; type: string | null }>>({});
+  const [chosen, setChosen] = useState<string[]>([]);
+  const [k, setK] = useState('5');
+  const [keep, setKeep] = useState('');
+  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    client.call('datasets.pii-policies', { name: dataset }).then(setPolicies, () => setPolicies({}));
+  }, [client, dataset]);
+  const act = async (action: () => Promise<string>): Promise<void> => {
+    setError(null);
+    setMessage(null);
+    try {
+      setMessage(await action());
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
+  return (
+    <div data-testid="privacy">
+      <h4>Privacy and retention</h4>
+      <p className="muted" data-testid="pii-policies">
+        {Object.keys(policies).length === 0
+          ? 'No PII policies.'
+          : `PII policies: ${Object.entries(policies)
+              .map(([c, p]) => `${c} ${p.policy}`)
+              .join(', ')}`}
+      </p>
+      <div className="toolbar">
+        <span>Quasi-identifiers:</span>
+        {columns.map((c) => (
+          <label key={c}>
+            <input
+              type="checkbox"
+              data-testid={`qi-${c}`}
+              checked={chosen.includes(c)}
+              onChange={(e) => setChosen(e.target.checked ? [...chosen, c] : chosen.filter((x) => x !== c))}
+            />{' '}
+            {c}
+          </label>
+        ))}
+        <label>
+          k <input data-testid="k-value" value={k} onChange={(e) => setK(e.target.value)} size={3} />
+        </label>
+        <button
+          data-testid="k-check"
+          disabled={chosen.length === 0}
+          onClick={() =>
+            void act(async () => {
+              const r = await client.call('datasets.k-anonymity', { name: dataset, version, columns: chosen, k: Number(k) });
+              return r.groupsBelowK === 0
+                ? `k = ${r.k}: every one of the ${r.groups} groups has at least ${r.required} rows.`
+                : `k = ${r.k}: ${r.groupsBelowK} of ${r.groups} groups (${r.rowsBelowK} rows) have fewer than ${r.required} rows.`;
+            })
+          }
+        >
+          Check k-anonymity
+        </button>
+      </div>
+      <div className="toolbar">
+        <label>
+          Keep the newest <input data-testid="keep-versions" value={keep} onChange={(e) => setKeep(e.target.value)} size={3} />{' '}
+          versions
+        </label>
+        <button
+          data-testid="keep-set"
+          onClick={() =>
+            void act(async () => {
+              const rule = await client.call('retention.set', {
+                kind: 'dataset',
+                name: dataset,
+                keepVersions: Number(keep),
+                logDays: null,
+              });
+              return `${rule.name} keeps its newest ${rule.keepVersions} versions, and any a model was trained on.`;
+            })
+          }
+        >
+          Set retention
+        </button>
+      </div>
+      {message !== null && <p data-testid="privacy-message">{message}</p>}
+      {error !== null && (
+        <p className="error" data-testid="privacy-error">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
 export function DatasetsPage() {
   const client = useClient();
   const [datasets, setDatasets] = useState<DatasetSummary[]>([]);
@@ -307,6 +401,7 @@ export function DatasetsPage() {
               <ProfileCard key={p.name} profile={p} />
             ))}
           </div>
+          <PrivacySection dataset={detail.dataset} version={detail.version} columns={detail.profile.map((p) => p.name)} />
           {quarantine !== null && quarantine.total > 0 && (
             <>
               <h4>Quarantined rows ({quarantine.total})</h4>
