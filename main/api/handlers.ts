@@ -1,3 +1,4 @@
+import { spoolStream, type SpoolCipher } from '../security/spool.js';
 import type { Principal } from './access.js';
 import { basename, join } from 'node:path';
 import { listBackups, verifyBackup } from '../store/backup.js';
@@ -21,9 +22,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 
 /** The sha256 of a file, streamed: what a metrics snapshot names as the data it measured. */
-async function fileDigest(path: string): Promise<string> {
+/** The SHA-256 of a file's content (an upload's plaintext, read through its spool cipher). */
+async function fileDigest(path: string, spool?: SpoolCipher): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  const stream = spool === undefined ? createReadStream(path) : spoolStream(path, spool, 0, 1 << 20);
+  for await (const chunk of stream) hash.update(chunk as Buffer);
   return `sha256:${hash.digest('hex')}`;
 }
 
@@ -66,7 +69,7 @@ export function createHandlers(engine: Engine): Handlers {
       return result;
     },
     'datasets.ingest': async (args, context) =>
-      withInputFile(args, context, 'ingested', async (path) => {
+      withInputFile(args, context, 'ingested', async (path, spool) => {
         let lastReport = 0;
         const result = await engine.datasets.ingestCsv(args.name, path, {
           // Throttled: a progress event per 100 ms is plenty for a bar and cheap for the event stream.
@@ -79,15 +82,20 @@ export function createHandlers(engine: Engine): Handlers {
           ...(args.fileName === undefined ? {} : { fileName: args.fileName }),
           ...(args.delimiter === undefined ? {} : { delimiter: args.delimiter }),
           ...(args.pii === undefined ? {} : { pii: args.pii }),
+          ...(spool === undefined ? {} : { spool }),
         });
         engine.events.emit('datasets.did-ingest', result);
         return result;
       }),
     'datasets.pii-scan': async (args, context) => {
       // The console scans an upload, then ingests the same upload with the policies chosen: it keeps it for that.
-      if (args.keepUpload === true && args.uploadId !== undefined)
-        return engine.datasets.scanCsv(engine.uploadPath(args.uploadId));
-      return withInputFile(args, context, 'scanned', (path) => engine.datasets.scanCsv(path));
+      if (args.keepUpload === true && args.uploadId !== undefined) {
+        const { path, spool } = engine.upload(args.uploadId);
+        return engine.datasets.scanCsv(path, { spool });
+      }
+      return withInputFile(args, context, 'scanned', (path, spool) =>
+        engine.datasets.scanCsv(path, spool === undefined ? {} : { spool }),
+      );
     },
     'datasets.pii-policies': async ({ name }) => {
       engine.datasets.version(name);
@@ -181,18 +189,18 @@ export function createHandlers(engine: Engine): Handlers {
         ...(insecureHttp === undefined ? {} : { insecureHttp }),
       }),
     'models.evaluate': async (args, context) =>
-      withInputFile(args, context, 'evaluated', async (path) => {
+      withInputFile(args, context, 'evaluated', async (path, spool) => {
         const version = engine.registry.resolve(args.name, args.version);
-        const result = await evaluateFile(engine, `${args.name}@${version}`, path);
+        const result = await evaluateFile(engine, `${args.name}@${version}`, path, spool);
         return engine.registry.recordMetrics(args.name, version, {
           source: 'evaluate',
-          dataHash: await fileDigest(path),
+          dataHash: await fileDigest(path, spool),
           rows: result.rows,
           metrics: result.metrics,
         });
       }),
     'models.import': async (args, context) =>
-      withInputFile(args, context, 'imported', async (path) => {
+      withInputFile(args, context, 'imported', async (path, spool) => {
         const { name, target, task, classes, features, alias } = args;
         const reference =
           args.referenceUploadId !== undefined
@@ -200,8 +208,10 @@ export function createHandlers(engine: Engine): Handlers {
             : args.referencePath !== undefined
               ? { path: args.referencePath }
               : null;
-        const run = (referencePath?: string) =>
+        const run = (referencePath?: string, referenceSpool?: SpoolCipher) =>
           importOnnx(engine, path, {
+            ...(spool === undefined ? {} : { spool }),
+            ...(referenceSpool === undefined ? {} : { referenceSpool }),
             name,
             ...(target === undefined ? {} : { target }),
             ...(task === undefined ? {} : { task }),
@@ -256,16 +266,17 @@ export function createHandlers(engine: Engine): Handlers {
     args: { uploadId?: string | undefined; path?: string | undefined },
     context: CallContext,
     verb: string,
-    use: (path: string) => Promise<T>,
+    use: (path: string, spool: SpoolCipher | undefined) => Promise<T>,
   ): Promise<T> {
     let path: string;
+    let spool: SpoolCipher | undefined;
     if (args.path !== undefined) {
       if (context.transport !== 'in-process')
         throw new HearthError('FORBIDDEN', `local paths can be ${verb} from the CLI only; upload the file instead`);
       path = args.path;
-    } else path = engine.uploadPath(args.uploadId!);
+    } else ({ path, spool } = engine.upload(args.uploadId!));
     try {
-      return await use(path);
+      return await use(path, spool);
     } finally {
       if (args.uploadId !== undefined) engine.discardUpload(args.uploadId);
     }

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { createReadStream, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { spoolDecipherAt, spoolStream, type SpoolCipher } from '../security/spool.js';
 import { HearthError } from '../contracts/errors.js';
 import { ColumnBuilder } from './column-builder.js';
 import type { Frame } from './frame.js';
@@ -27,6 +28,8 @@ export interface CsvReadResult {
 }
 
 export interface CsvReadOptions {
+  /** The file is an encrypted upload spool (main/security/spool.ts): read it through its cipher. */
+  spool?: SpoolCipher;
   /** Forces a delimiter instead of detecting one. */
   delimiter?: string;
   /** A record longer than this is quarantined (default 1 MiB); a header longer than this rejects the file. */
@@ -119,13 +122,14 @@ export async function readCsv(path: string, options: CsvReadOptions = {}): Promi
   }
   if (total === 0) throw new HearthError('INVALID_INPUT', 'the file is empty', { reason: 'empty' });
 
-  const head = Buffer.alloc(Math.min(sniffBytes, total));
+  let head = Buffer.alloc(Math.min(sniffBytes, total));
   const fd = openSync(path, 'r');
   try {
     readSync(fd, head, 0, head.length, 0);
   } finally {
     closeSync(fd);
   }
+  if (options.spool !== undefined) head = spoolDecipherAt(options.spool, 0).update(head);
   if (head.includes(0)) {
     throw new HearthError('INVALID_INPUT', 'the file contains NUL bytes: it is binary, not delimited text', {
       reason: 'binary',
@@ -272,7 +276,10 @@ export async function readCsv(path: string, options: CsvReadOptions = {}): Promi
     let carryOffset = resumeAt;
     let skipping = false;
     let restart: { offset: number; line: number } | undefined;
-    const stream = createReadStream(path, { start: resumeAt, highWaterMark: chunkBytes });
+    const stream =
+      options.spool === undefined
+        ? createReadStream(path, { start: resumeAt, highWaterMark: chunkBytes })
+        : spoolStream(path, options.spool, resumeAt, chunkBytes);
     const consume = (buf: Buffer, bufOffset: number, atEof: boolean): void => {
       let pos = 0;
       const end = buf.length;

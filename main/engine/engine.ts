@@ -1,3 +1,4 @@
+import { newSpoolCipher, spoolEncrypter, type SpoolCipher } from '../security/spool.js';
 import { keySourceFromEnv, storeKey, type KeySource } from '../security/store-key.js';
 import { Retention } from '../store/retention.js';
 import { AccessControl } from '../api/access.js';
@@ -172,22 +173,31 @@ export class Engine {
       size += chunk.length;
       if (size > maxBytes) body.destroy(new HearthError('PAYLOAD_TOO_LARGE', `uploads are limited to ${maxBytes} bytes`));
     });
+    // Spooled encrypted under a key kept in memory only: raw values never sit readable on the disk.
+    const spool = newSpoolCipher();
     try {
-      await pipeline(body, createWriteStream(path, { flags: 'wx' }));
+      await pipeline(body, spoolEncrypter(spool), createWriteStream(path, { flags: 'wx', mode: 0o600 }));
     } catch (error) {
       rmSync(path, { force: true });
       throw error instanceof HearthError ? error : new HearthError('INVALID_INPUT', `upload failed: ${String(error)}`);
     }
+    this.spools.set(id, spool);
     return id;
   }
 
-  uploadPath(id: string): string {
+  private readonly spools = new Map<string, SpoolCipher>();
+
+  /** An upload's spooled file and the cipher to read it through (readCsv's `spool` option, or `readUpload`). */
+  upload(id: string): { path: string; spool: SpoolCipher } {
     const path = join(this.uploadsDir, id);
-    if (!/^[a-f0-9-]{36}$/.test(id) || !existsSync(path)) throw new HearthError('NOT_FOUND', `no upload ${id}`);
-    return path;
+    const spool = this.spools.get(id);
+    if (!/^[a-f0-9-]{36}$/.test(id) || !existsSync(path) || spool === undefined)
+      throw new HearthError('NOT_FOUND', `no upload ${id}`);
+    return { path, spool };
   }
 
   discardUpload(id: string): void {
+    this.spools.delete(id);
     rmSync(join(this.uploadsDir, id), { force: true });
   }
 

@@ -1,3 +1,4 @@
+import { spoolDecipherAt, type SpoolCipher } from '../security/spool.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -24,6 +25,9 @@ export interface ImportOptions {
   /** A labelled or unlabelled CSV of the data the model was trained on: ingested, it is the drift reference. */
   referencePath?: string;
   alias?: string;
+  /** The ONNX file and the reference are encrypted upload spools: read them through these. */
+  spool?: SpoolCipher;
+  referenceSpool?: SpoolCipher;
 }
 
 const feedable = new Set<ImportedInputType>(['float32', 'float64', 'int32', 'int64', 'bool', 'string']);
@@ -116,7 +120,8 @@ function readOutputs(
  * must load in ONNX Runtime and answer a probe row before anything is stored.
  */
 export async function importOnnx(engine: Engine, path: string, options: ImportOptions): Promise<ModelVersionInfo> {
-  const bytes = readFileSync(path);
+  const stored = readFileSync(path);
+  const bytes = options.spool === undefined ? stored : spoolDecipherAt(options.spool, 0).update(stored);
   const graph = inspectOnnx(bytes);
   const graphInputs = readInputs(graph, options.features);
   const { task, classes, outputs } = readOutputs(graph, options);
@@ -163,7 +168,11 @@ export async function importOnnx(engine: Engine, path: string, options: ImportOp
   const reference =
     options.referencePath === undefined
       ? null
-      : await engine.datasets.ingestCsv(`${options.name}-reference`, options.referencePath);
+      : await engine.datasets.ingestCsv(
+          `${options.name}-reference`,
+          options.referencePath,
+          options.referenceSpool === undefined ? {} : { spool: options.referenceSpool },
+        );
   const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
   const info = engine.registry.register({
     model: options.name,

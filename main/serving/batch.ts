@@ -1,3 +1,4 @@
+import type { SpoolCipher } from '../security/spool.js';
 import { HearthError } from '../contracts/errors.js';
 import { readCsv } from '../data/csv.js';
 import { cellValue, type Frame } from '../data/frame.js';
@@ -28,11 +29,11 @@ export interface BatchPrediction {
 }
 
 /** Scores every row of a CSV file through the model's ONNX graph (rows that fail to parse are quarantined). */
-export async function predictFile(engine: Engine, ref: string, path: string): Promise<BatchPrediction> {
+export async function predictFile(engine: Engine, ref: string, path: string, spool?: SpoolCipher): Promise<BatchPrediction> {
   const { name, version } = parseRef(ref);
   const resolved = engine.registry.resolve(name, version);
   const predictor = await engine.predictors.get(name, resolved);
-  const read = await readCsv(path);
+  const read = await readCsv(path, spool === undefined ? {} : { spool });
   const frame = engine.datasets.protectFrame(engine.registry.version(name, resolved).dataset.name, read.frame);
   const quarantined = read.quarantined;
   const matrix = await predictor.run(rawInputsFromFrame({ features: modelInputs(predictor.stored) }, frame));
@@ -51,8 +52,9 @@ export async function evaluateFile(
   engine: Engine,
   ref: string,
   path: string,
+  spool?: SpoolCipher,
 ): Promise<{ model: string; version: number; rows: number; metrics: Record<string, number> }> {
-  const batch = await predictFile(engine, ref, path);
+  const batch = await predictFile(engine, ref, path, spool);
   const predictor = await engine.predictors.get(batch.model, batch.version);
   const model = predictor.stored;
   const target = batch.frame.columns.find((c) => c.name === model.target);

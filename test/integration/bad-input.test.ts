@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { ApiError } from '../../main/contracts/client.js';
 import { cellValue } from '../../main/data/frame.js';
@@ -122,5 +123,24 @@ describe('bad input', () => {
       code: 'VALIDATION_FAILED',
     });
     assert.equal(snapshot(h), before);
+  });
+
+  it('spools an upload encrypted and reads it exactly as the file, broken quotes and all', async () => {
+    // Long enough that the reader resumes after the broken quote at an offset inside a cipher block.
+    const lines = ['id,name,score'];
+    for (let i = 0; i < 3000; i++) lines.push(i === 1234 ? `${i},"unterminated-${i},${i}` : `${i},secret-value-${i},${i / 7}`);
+    const content = `${lines.join('\n')}\n`;
+    const uploadId = await h.engine.saveUpload(Readable.from([Buffer.from(content)]));
+    const spooled = readFileSync(join(h.dataDir, 'uploads', uploadId));
+    assert.equal(spooled.length, Buffer.byteLength(content));
+    assert.equal(spooled.includes('secret-value-'), false, 'the spool on disk is not readable');
+    const viaUpload = await h.client.call('datasets.ingest', { name: 'spooled', uploadId, fileName: 'scores.csv' });
+    const viaFile = await h.client.call('datasets.ingest', { name: 'direct', path: writeFile(files.dir, 'scores.csv', content) });
+    assert.deepEqual(
+      [viaUpload.rows, viaUpload.quarantined, viaUpload.contentHash],
+      [viaFile.rows, viaFile.quarantined, viaFile.contentHash],
+    );
+    assert.equal(viaFile.quarantined, 1);
+    assert.equal(existsSync(join(h.dataDir, 'uploads', uploadId)), false, 'the spool is gone after the ingest');
   });
 });
