@@ -241,6 +241,18 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('routing-state').filter({ hasText: 'shadow v1 predicts every request' }).waitFor();
   });
 
+  void step('sets how long the prediction log is kept and collects now', async () => {
+    await ui.nav('models');
+    await ui.page.getByTestId('log-days').fill('30');
+    await ui.page.getByTestId('log-days-set').click();
+    await ui.page.getByTestId('retention-message').filter({ hasText: 'keeps 30 days of prediction log' }).waitFor();
+    await ui.page.getByTestId('gc-now').click();
+    await ui.page
+      .getByTestId('retention-message')
+      .filter({ hasText: /^Removed \d+ dataset versions, 0 log rows/ })
+      .waitFor();
+  });
+
   void step('retrains production on the newest data and says whether the challenger won', async () => {
     await ui.nav('models');
     await ui.page.getByTestId('retrain').click();

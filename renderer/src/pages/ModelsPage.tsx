@@ -11,6 +11,7 @@ import type {
 } from '../../../main/contracts/api.js';
 import { useClient } from '../App.js';
 import { describeError } from '../errors.js';
+import { Outcome, useOutcome } from '../outcome.js';
 
 function RocChart({ points }: { points: { x: number; y: number }[] }) {
   return (
@@ -150,6 +151,55 @@ function VersionSelect(props: { testId: string; versions: number[]; value: strin
         </option>
       ))}
     </select>
+  );
+}
+
+/** How many days of prediction log the model keeps, and collecting now what retention lets go. */
+function LogRetentionSection({ model }: { model: string }) {
+  const client = useClient();
+  const [days, setDays] = useState('');
+  const { message, error, run } = useOutcome();
+  useEffect(() => {
+    client.call('retention.list', {}).then(
+      (rules) => setDays(String(rules.find((r) => r.kind === 'model' && r.name === model)?.logDays ?? '')),
+      () => undefined,
+    );
+  }, [client, model]);
+  return (
+    <div data-testid="log-retention">
+      <h4>Prediction log retention</h4>
+      <label>
+        Keep <input data-testid="log-days" value={days} onChange={(e) => setDays(e.target.value)} size={4} /> days of log
+      </label>{' '}
+      <button
+        data-testid="log-days-set"
+        onClick={() =>
+          void run(async () => {
+            const rule = await client.call('retention.set', {
+              kind: 'model',
+              name: model,
+              keepVersions: null,
+              logDays: Number(days),
+            });
+            return `${rule.name} keeps ${rule.logDays} days of prediction log.`;
+          })
+        }
+      >
+        Set
+      </button>{' '}
+      <button
+        data-testid="gc-now"
+        onClick={() =>
+          void run(async () => {
+            const r = await client.call('store.gc', {});
+            return `Removed ${r.datasetVersionsRemoved.length} dataset versions, ${r.predictionLogRowsRemoved} log rows and ${r.blobsRemoved} blobs.`;
+          })
+        }
+      >
+        Collect now
+      </button>
+      <Outcome prefix="retention" message={message} error={error} />
+    </div>
   );
 }
 
@@ -709,6 +759,7 @@ export function ModelsPage() {
               </table>
               <Snapshots model={version.model} version={version.version} />
               <RoutingSection key={`r-${version.model}`} model={version.model} versions={versions.map((v) => v.version)} />
+              <LogRetentionSection key={`lr-${version.model}`} model={version.model} />
               <MonitorSection key={`m-${version.model}@${version.version}`} model={version.model} version={version.version} />
               <DriftSection key={`${version.model}@${version.version}`} model={version.model} version={version.version} />
               {report?.importance !== undefined && (
