@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { Transform, type Readable, type Writable } from 'node:stream';
+import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import Database from 'better-sqlite3-multiple-ciphers';
@@ -247,6 +247,21 @@ async function unpack(
   const encrypted = isEncryptedBackup(file);
   if (encrypted && passphrase === undefined)
     throw new HearthError('UNAUTHORIZED', `${basename(file)} is encrypted: give its passphrase (--passphrase-stdin)`);
+  // First pass: the compressed (and, when encrypted, authenticated) stream must read to its end. A damaged file is
+  // refused here, before any of it is unpacked; tar's parser never sees a corrupt stream.
+  try {
+    await pipeline(
+      encrypted ? decryptingStream(file, passphrase!) : createReadStream(file),
+      createGunzip(),
+      new Writable({ write: (_chunk, _encoding, done) => done() }),
+    );
+  } catch (error) {
+    if (error instanceof HearthError) throw error;
+    throw new HearthError(
+      'INVALID_INPUT',
+      `${basename(file)} is damaged: ${encrypted ? 'it fails authentication' : 'its compressed stream is corrupt'} (${(error as Error).message})`,
+    );
+  }
   const source = encrypted ? decryptingStream(file, passphrase!) : createReadStream(file);
   source.on('error', () => undefined); // reported through the pipeline below
   const extract = tar.extract();
