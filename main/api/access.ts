@@ -69,6 +69,7 @@ export const methodPermission: Record<ApiMethod, Permission> = {
   'audit.list': 'admin',
   'retention.set': 'admin',
   'retention.list': 'read',
+  'datasets.diff': 'read',
   'store.gc': 'admin',
 };
 

@@ -1,3 +1,4 @@
+import { diffFrames } from '../data/diff.js';
 import { spoolStream, type SpoolCipher } from '../security/spool.js';
 import type { Principal } from './access.js';
 import { basename, join } from 'node:path';
@@ -128,6 +129,8 @@ export function createHandlers(engine: Engine): Handlers {
     'audit.list': async ({ limit, before }) => engine.access.auditLog({ limit, before }),
     'retention.set': async (rule) => engine.retention.set(rule),
     'retention.list': async () => engine.retention.rules(),
+    'datasets.diff': async ({ name, from, to }) =>
+      diffFrames(name, [from, to], engine.datasets.loadFrame(name, from).frame, engine.datasets.loadFrame(name, to).frame),
     'store.gc': async ({ dryRun }) => {
       // Rows the log writer still holds are written first, so the cut-off sees them.
       engine.predictionLog.flush();

@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { httpStatusOf, type SerializedError } from '../contracts/errors.js';
+import { httpStatusOf, serializeError, type SerializedError } from '../contracts/errors.js';
+import { readCsv } from '../data/csv.js';
+import { cellValue } from '../data/frame.js';
 import type { Engine } from '../engine/engine.js';
 import { bearerToken, type TokenVerifier } from './auth.js';
 import { allowed, FailureThrottle, type Permission, type Principal } from './access.js';
@@ -239,6 +241,36 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (!permit(request, reply, 'read')) return reply;
     const text = await options.engine.servingMetrics.text();
     return reply.header('content-type', options.engine.servingMetrics.contentType).send(text);
+  });
+
+  // Rows pushed by an application: JSON ({rows: [...]} or an array) or a CSV body, appended as the next version.
+  app.post('/v1/datasets/:name/rows', async (request: FastifyRequest<{ Params: { name: string } }>, reply) => {
+    let rows: unknown = request.body;
+    const body = request.body as Readable | { rows?: unknown } | unknown[] | undefined;
+    if (body !== undefined && typeof (body as Readable).pipe === 'function') {
+      if (!permit(request, reply, 'ingest')) return reply;
+      const uploadId = await engine.saveUpload(body as Readable);
+      try {
+        const { path, spool } = engine.upload(uploadId);
+        const { frame } = await readCsv(path, { spool });
+        rows = Array.from({ length: frame.rowCount }, (_, r) =>
+          Object.fromEntries(frame.columns.map((c) => [c.name, cellValue(c, r)])),
+        );
+      } catch (error) {
+        const e = serializeError(error);
+        return sendError(reply, e);
+      } finally {
+        engine.discardUpload(uploadId);
+      }
+    } else if (!Array.isArray(body)) rows = (body as { rows?: unknown } | undefined)?.rows;
+    const outcome = await dispatch(
+      handlers,
+      'datasets.append',
+      { name: request.params.name, rows, source: 'POST /v1/datasets/:name/rows' },
+      contextOf(request),
+      engine.access,
+    );
+    return outcome.ok ? outcome.result : sendError(reply, outcome.error);
   });
 
   // Late labels: {id, label}, or {labels: [{id, label}, …]}, for rows predict answered with those ids.

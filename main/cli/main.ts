@@ -35,7 +35,7 @@ Commands:
                                       read a CSV file as the next version of a dataset; PII policies (keep, drop,
                                       mask, hash, generalise) apply before anything is written, and to later versions
   ingest FILE --pii suggest           scan a file for personal data and suggest a policy per column; stores nothing
-  datasets list | show NAME[@V] | pii NAME | k-anonymity NAME[@V] --columns A,B [--k 5]
+  datasets list | show NAME[@V] | diff NAME@A NAME@B | pii NAME | k-anonymity NAME[@V] --columns A,B [--k 5]
                                       list datasets, show a version's schema and profile, its PII policies, or the
                                       smallest group sharing the quasi-identifiers' values (exit 1 below k)
   train --dataset NAME[@V] --target COL [--task binary|multiclass|regression] [--algorithm linear|gbdt|forest|mlp|auto]
@@ -656,6 +656,25 @@ async function run(argv: string[]): Promise<number> {
           );
           return 0;
         }
+        if (sub === 'diff' && ref !== undefined && rest[2] !== undefined) {
+          const a = parseRef(ref);
+          const b = parseRef(rest[2]);
+          if (a.version === undefined || b.version === undefined || a.name !== b.name)
+            throw new UsageError('datasets diff NAME@A NAME@B (two versions of one dataset)');
+          const diff = await client.call('datasets.diff', { name: a.name, from: a.version, to: b.version });
+          out.result(diff, () =>
+            [
+              `${diff.dataset} v${diff.from} → v${diff.to}: ${diff.rows.from} → ${diff.rows.to} rows (${diff.rows.added} added, ${diff.rows.removed} removed)`,
+              ...diff.schema.added.map((c) => `  + ${c.column} (${c.type})`),
+              ...diff.schema.dropped.map((c) => `  - ${c.column} (${c.type})`),
+              ...diff.schema.retyped.map((c) => `  ~ ${c.column}: ${c.from} → ${c.to}`),
+              ...diff.distributions
+                .filter((d) => d.changed)
+                .map((d) => `  distribution of ${d.column} changed (${d.test} ${d.statistic.toPrecision(3)})`),
+            ].join('\n'),
+          );
+          return 0;
+        }
         if (sub === 'pii' && ref !== undefined) {
           const policies = await client.call('datasets.pii-policies', { name: ref });
           out.result(policies, () =>
@@ -691,7 +710,9 @@ async function run(argv: string[]): Promise<number> {
           );
           return report.groupsBelowK === 0 ? 0 : 1;
         }
-        throw new UsageError('datasets takes list, show NAME[@VERSION], pii NAME or k-anonymity NAME[@V] --columns A,B [--k N]');
+        throw new UsageError(
+          'datasets takes list, show NAME[@VERSION], diff NAME@A NAME@B, pii NAME or k-anonymity NAME[@V] --columns A,B [--k N]',
+        );
       }
       case 'train': {
         const { name: dataset, version: datasetVersion } = parseRef(required(flags, 'dataset'));

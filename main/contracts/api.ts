@@ -100,6 +100,7 @@ export const apiSchemas = {
     })
     .strict(),
   'retention.list': z.object({}).strict(),
+  'datasets.diff': z.object({ name, from: version, to: version }).strict(),
   /** Applies retention and deletes every blob nothing references; dryRun reports without deleting. */
   'store.gc': z.object({ dryRun: z.boolean().optional() }).strict(),
   'training.start': z
@@ -735,6 +736,7 @@ export interface ApiResults {
   'audit.list': AuditEntry[];
   'retention.set': RetentionRule;
   'retention.list': RetentionRule[];
+  'datasets.diff': DatasetDiff;
   'store.gc': GcReport;
   'backups.create': BackupSummary & { sha256: string; files: number; blobs: number };
   'backups.list': BackupSummary[];
@@ -918,4 +920,19 @@ export interface GcReport {
   blobsRemoved: number;
   bytesFreed: number;
   orphanFilesRemoved: number;
+}
+
+/** Two versions of a dataset compared: schema, rows (as multisets of values), and each shared column's distribution. */
+export interface DatasetDiff {
+  dataset: string;
+  from: number;
+  to: number;
+  schema: {
+    added: { column: string; type: ColumnType }[];
+    dropped: { column: string; type: ColumnType }[];
+    retyped: { column: string; from: ColumnType; to: ColumnType }[];
+  };
+  rows: { from: number; to: number; added: number; removed: number; unchanged: number };
+  distributions: { column: string; test: DriftTest; statistic: number; pValue: number | null; changed: boolean }[];
+  skipped: { column: string; reason: string }[];
 }
