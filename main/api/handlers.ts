@@ -83,6 +83,7 @@ export function createHandlers(engine: Engine): Handlers {
           ...(args.fileName === undefined ? {} : { fileName: args.fileName }),
           ...(args.delimiter === undefined ? {} : { delimiter: args.delimiter }),
           ...(args.pii === undefined ? {} : { pii: args.pii }),
+          ...(args.format === undefined ? {} : { format: args.format }),
           ...(spool === undefined ? {} : { spool }),
         });
         engine.events.emit('datasets.did-ingest', result);
@@ -90,12 +91,16 @@ export function createHandlers(engine: Engine): Handlers {
       }),
     'datasets.pii-scan': async (args, context) => {
       // The console scans an upload, then ingests the same upload with the policies chosen: it keeps it for that.
+      const named = {
+        ...(args.fileName === undefined ? {} : { fileName: args.fileName }),
+        ...(args.format === undefined ? {} : { format: args.format }),
+      };
       if (args.keepUpload === true && args.uploadId !== undefined) {
         const { path, spool } = engine.upload(args.uploadId);
-        return engine.datasets.scanCsv(path, { spool });
+        return engine.datasets.scanCsv(path, { ...named, spool });
       }
       return withInputFile(args, context, 'scanned', (path, spool) =>
-        engine.datasets.scanCsv(path, spool === undefined ? {} : { spool }),
+        engine.datasets.scanCsv(path, spool === undefined ? named : { ...named, spool }),
       );
     },
     'datasets.pii-policies': async ({ name }) => {

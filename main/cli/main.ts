@@ -31,7 +31,7 @@ Commands:
   start                               serve, after ingesting the sample and training a first model if the store is empty
   serve [--host H] [--port P] [--tls-cert FILE --tls-key FILE]
                                       serve the API, the web console and REST predictions (HTTPS with a certificate)
-  ingest FILE --dataset NAME [--pii apply | --pii-policy COL=POLICY[:TYPE],…]
+  ingest FILE --dataset NAME [--format csv|json|ndjson] [--pii apply | --pii-policy COL=POLICY[:TYPE],…]
                                       read a CSV file as the next version of a dataset; PII policies (keep, drop,
                                       mask, hash, generalise) apply before anything is written, and to later versions
   ingest FILE --pii suggest           scan a file for personal data and suggest a policy per column; stores nothing
@@ -179,6 +179,7 @@ const options = {
   'tls-key': { type: 'string' },
   role: { type: 'string' },
   'keep-versions': { type: 'string' },
+  format: { type: 'string' },
   'log-days': { type: 'string' },
   'dry-run': { type: 'boolean', default: false },
   'new-key-file': { type: 'string' },
@@ -570,7 +571,10 @@ async function run(argv: string[]): Promise<number> {
       case 'ingest': {
         const file = rest[0]!;
         if (flags.pii === 'suggest') {
-          const scan = await client.call('datasets.pii-scan', { path: file });
+          const scan = await client.call('datasets.pii-scan', {
+            path: file,
+            ...(flags.format === undefined ? {} : { format: flags.format as ApiArgs<'datasets.ingest'>['format'] }),
+          });
           out.result(scan, () =>
             scan.detections.length === 0
               ? `No personal data found in ${scan.rows} rows.`
@@ -605,6 +609,7 @@ async function run(argv: string[]): Promise<number> {
             path: file,
             ...(flags.delimiter === undefined ? {} : { delimiter: flags.delimiter as ApiArgs<'datasets.ingest'>['delimiter'] }),
             ...(pii === undefined ? {} : { pii }),
+            ...(flags.format === undefined ? {} : { format: flags.format as ApiArgs<'datasets.ingest'>['format'] }),
           });
         } finally {
           unsubscribe();

@@ -41,6 +41,8 @@ export const apiSchemas = {
       path: z.string().min(1).optional(),
       fileName: z.string().max(255).optional(),
       delimiter: z.enum([',', ';', '\t', '|']).optional(),
+      /** csv, json (an array of objects) or ndjson; by default from the file name's extension. */
+      format: z.enum(['csv', 'json', 'ndjson']).optional(),
       /** PII policies applied before anything is written: "suggested" takes the scan's suggestions. */
       pii: z.union([z.literal('suggested'), z.record(z.string().min(1), columnPolicy)]).optional(),
     })
@@ -48,7 +50,13 @@ export const apiSchemas = {
     .refine((a) => (a.uploadId === undefined) !== (a.path === undefined), 'give exactly one of uploadId or path'),
   /** Scans a file for personal data without storing anything: detections per column, with a suggested policy. */
   'datasets.pii-scan': z
-    .object({ uploadId: uploadRef.optional(), path: z.string().min(1).optional(), keepUpload: z.boolean().optional() })
+    .object({
+      uploadId: uploadRef.optional(),
+      path: z.string().min(1).optional(),
+      keepUpload: z.boolean().optional(),
+      fileName: z.string().max(255).optional(),
+      format: z.enum(['csv', 'json', 'ndjson']).optional(),
+    })
     .strict()
     .refine((a) => (a.uploadId === undefined) !== (a.path === undefined), 'give exactly one of uploadId or path'),
   'datasets.pii-policies': z.object({ name }).strict(),

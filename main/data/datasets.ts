@@ -16,6 +16,7 @@ import {
 import { arrowToFrame, frameToArrow } from './columnar.js';
 import { ColumnBuilder, parseIsoDate } from './column-builder.js';
 import { readCsv, type CsvReadOptions, type QuarantinedRow } from './csv.js';
+import { jsonFormatOf, readJsonRows, type JsonFormat } from './json-rows.js';
 import { schemaOf, type Column, type Frame, type NumericColumn, type SchemaField } from './frame.js';
 import { profileFrameInWorkers } from './profile.js';
 
@@ -105,9 +106,12 @@ export class DatasetStore {
     return Object.keys(policies).length === 0 ? frame : applyPolicies(frame, policies, this.piiKey());
   }
 
-  /** A CSV's columns scanned for personal data: what `--pii suggest` and the console's upload show. */
-  async scanCsv(path: string, options: CsvReadOptions = {}): Promise<{ rows: number; detections: PiiDetection[] }> {
-    const { frame } = await readCsv(path, options);
+  /** A file's columns scanned for personal data: what `--pii suggest` and the console's upload show. */
+  async scanCsv(
+    path: string,
+    options: CsvReadOptions & { fileName?: string; format?: 'csv' | JsonFormat } = {},
+  ): Promise<{ rows: number; detections: PiiDetection[] }> {
+    const { frame } = await readTable(path, options.fileName ?? basename(path), options);
     return { rows: frame.rowCount, detections: scanFrame(frame) };
   }
 
@@ -119,10 +123,16 @@ export class DatasetStore {
   async ingestCsv(
     name: string,
     path: string,
-    options: CsvReadOptions & { fileName?: string; pii?: Record<string, ColumnPolicy> | 'suggested' } = {},
+    options: CsvReadOptions & {
+      fileName?: string;
+      pii?: Record<string, ColumnPolicy> | 'suggested';
+      /** csv (the default), or json / ndjson; by default taken from the file name's extension. */
+      format?: 'csv' | JsonFormat;
+    } = {},
   ): Promise<IngestResult> {
     assertName('dataset', name);
-    const result = await readCsv(path, options);
+    const fileName = options.fileName ?? basename(path);
+    const result = await readTable(path, fileName, options);
     // Policies already set for the dataset hold for every later version; those given now add to or replace them.
     const given =
       options.pii === 'suggested'
@@ -134,12 +144,7 @@ export class DatasetStore {
       name,
       frame,
       result.quarantined,
-      {
-        fileName: options.fileName ?? basename(path),
-        bytes: result.bytes,
-        delimiter: result.dialect.delimiter,
-        lineEnding: result.dialect.lineEnding,
-      },
+      { fileName, bytes: result.bytes, delimiter: result.delimiter, lineEnding: result.lineEnding },
       given,
     );
   }
@@ -445,4 +450,19 @@ function allQuarantined(quarantined: readonly QuarantinedRow[]): HearthError {
   return new HearthError('INVALID_INPUT', `no row could be appended: row ${quarantined[0]!.line}: ${quarantined[0]!.reason}`, {
     reason: 'all-quarantined',
   });
+}
+
+/** Reads a table file by its format: `format` when given, else the file name's extension (.json, .ndjson, .jsonl), else CSV. */
+async function readTable(
+  path: string,
+  fileName: string,
+  options: CsvReadOptions & { format?: 'csv' | JsonFormat },
+): Promise<{ frame: Frame; quarantined: QuarantinedRow[]; bytes: number; delimiter: string; lineEnding: string }> {
+  const format = options.format ?? jsonFormatOf(fileName) ?? 'csv';
+  if (format === 'csv') {
+    const csv = await readCsv(path, options);
+    return { ...csv, delimiter: csv.dialect.delimiter, lineEnding: csv.dialect.lineEnding };
+  }
+  const json = await readJsonRows(path, format, { spool: options.spool });
+  return { ...json, delimiter: '', lineEnding: format === 'ndjson' ? 'LF' : '' };
 }

@@ -143,4 +143,58 @@ describe('bad input', () => {
     assert.equal(viaFile.quarantined, 1);
     assert.equal(existsSync(join(h.dataDir, 'uploads', uploadId)), false, 'the spool is gone after the ingest');
   });
+
+  it('reads NDJSON and JSON, flattening nested objects to dotted names and quarantining lines that are not objects', async () => {
+    const ndjson = [
+      '{"id": 1, "customer": {"name": "Ann", "address": {"city": "Leeds"}}, "tags": ["a", "b"], "score": 3.5, "vip": true}',
+      '{"id": 2, "customer": {"name": "Bob"}, "score": 4}',
+      '[1, 2, 3]',
+      '{"id": 3, broken',
+      '',
+      '{"id": 4, "customer": {"name": "Cy", "address": {"city": "York"}}, "score": null, "vip": false}',
+    ].join('\n');
+    const result = await h.client.call('datasets.ingest', {
+      name: 'events',
+      path: writeFile(files.dir, 'events.ndjson', `${ndjson}\n`),
+    });
+    assert.deepEqual([result.rows, result.quarantined], [3, 2]);
+    assert.deepEqual(
+      result.columns.map((c) => `${c.name}:${c.type}`),
+      [
+        'id:integer',
+        'customer.name:categorical',
+        'customer.address.city:categorical',
+        'tags:categorical',
+        'score:number',
+        'vip:boolean',
+      ],
+    );
+    const q = await h.client.call('datasets.quarantine', { name: 'events' });
+    assert.deepEqual(
+      q.rows.map((r) => [r.line, r.reason.split(':')[0]]),
+      [
+        [3, 'not a JSON object'],
+        [4, 'not JSON'],
+      ],
+    );
+    const { frame } = h.engine.datasets.loadFrame('events');
+    assert.deepEqual(
+      Array.from({ length: 3 }, (_, r) => frame.columns.map((c) => cellValue(c, r))),
+      [
+        [1, 'Ann', 'Leeds', '["a","b"]', 3.5, true],
+        [2, 'Bob', null, null, 4, null],
+        [4, 'Cy', 'York', null, null, false],
+      ],
+    );
+    // A JSON array of objects reads to the same table as its NDJSON twin.
+    const rows = ndjson
+      .split('\n')
+      .filter((l) => l.startsWith('{"id"') && !l.includes('broken'))
+      .map((l) => JSON.parse(l) as unknown);
+    const json = await h.client.call('datasets.ingest', {
+      name: 'events-json',
+      path: writeFile(files.dir, 'events.json', JSON.stringify(rows)),
+    });
+    assert.equal(json.contentHash, result.contentHash);
+  });
 });

@@ -218,7 +218,7 @@ export function DatasetsPage() {
     setReview(null);
     try {
       const uploadId = await client.upload(file, file.name);
-      const scan = await client.call('datasets.pii-scan', { uploadId, keepUpload: true });
+      const scan = await client.call('datasets.pii-scan', { uploadId, keepUpload: true, fileName: file.name });
       if (scan.detections.length === 0) await ingest(datasetName, uploadId, file.name);
       else
         setReview({
@@ -284,7 +284,7 @@ export function DatasetsPage() {
         </label>
         <input
           type="file"
-          accept=".csv,.tsv,.txt,text/csv"
+          accept=".csv,.tsv,.txt,.json,.ndjson,.jsonl,text/csv,application/json"
           data-testid="upload-input"
           disabled={busy}
           onChange={(e) => {
