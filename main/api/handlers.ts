@@ -71,6 +71,21 @@ export function createHandlers(engine: Engine): Handlers {
     },
     'datasets.ingest': async (args, context) =>
       withInputFile(args, context, 'ingested', async (path, spool) => {
+        if (args.append === true) {
+          if (args.pii !== undefined)
+            throw new HearthError(
+              'VALIDATION_FAILED',
+              'an append follows the policies the dataset has; set policies with a new version',
+            );
+          const appended = await engine.datasets.appendFile(args.name, path, {
+            ...(args.fileName === undefined ? {} : { fileName: args.fileName }),
+            ...(args.format === undefined ? {} : { format: args.format }),
+            ...(args.delimiter === undefined ? {} : { delimiter: args.delimiter }),
+            ...(spool === undefined ? {} : { spool }),
+          });
+          engine.events.emit('datasets.did-ingest', appended);
+          return appended;
+        }
         let lastReport = 0;
         const result = await engine.datasets.ingestCsv(args.name, path, {
           // Throttled: a progress event per 100 ms is plenty for a bar and cheap for the event stream.

@@ -31,7 +31,7 @@ Commands:
   start                               serve, after ingesting the sample and training a first model if the store is empty
   serve [--host H] [--port P] [--tls-cert FILE --tls-key FILE]
                                       serve the API, the web console and REST predictions (HTTPS with a certificate)
-  ingest FILE --dataset NAME [--format csv|json|ndjson] [--pii apply | --pii-policy COL=POLICY[:TYPE],…]
+  ingest FILE --dataset NAME [--format csv|json|ndjson] [--append] [--pii apply | --pii-policy COL=POLICY[:TYPE],…]
                                       read a CSV file as the next version of a dataset; PII policies (keep, drop,
                                       mask, hash, generalise) apply before anything is written, and to later versions
   ingest FILE --pii suggest           scan a file for personal data and suggest a policy per column; stores nothing
@@ -180,6 +180,7 @@ const options = {
   role: { type: 'string' },
   'keep-versions': { type: 'string' },
   format: { type: 'string' },
+  append: { type: 'boolean', default: false },
   'log-days': { type: 'string' },
   'dry-run': { type: 'boolean', default: false },
   'new-key-file': { type: 'string' },
@@ -610,6 +611,7 @@ async function run(argv: string[]): Promise<number> {
             ...(flags.delimiter === undefined ? {} : { delimiter: flags.delimiter as ApiArgs<'datasets.ingest'>['delimiter'] }),
             ...(pii === undefined ? {} : { pii }),
             ...(flags.format === undefined ? {} : { format: flags.format as ApiArgs<'datasets.ingest'>['format'] }),
+            ...(flags.append === true ? { append: true } : {}),
           });
         } finally {
           unsubscribe();

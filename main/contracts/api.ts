@@ -43,6 +43,8 @@ export const apiSchemas = {
       delimiter: z.enum([',', ';', '\t', '|']).optional(),
       /** csv, json (an array of objects) or ndjson; by default from the file name's extension. */
       format: z.enum(['csv', 'json', 'ndjson']).optional(),
+      /** Append the file's rows to the latest version (in its schema) instead of making a version of the file alone. */
+      append: z.boolean().optional(),
       /** PII policies applied before anything is written: "suggested" takes the scan's suggestions. */
       pii: z.union([z.literal('suggested'), z.record(z.string().min(1), columnPolicy)]).optional(),
     })

@@ -17,7 +17,7 @@ import { arrowToFrame, frameToArrow } from './columnar.js';
 import { ColumnBuilder, parseIsoDate } from './column-builder.js';
 import { readCsv, type CsvReadOptions, type QuarantinedRow } from './csv.js';
 import { jsonFormatOf, readJsonRows, type JsonFormat } from './json-rows.js';
-import { schemaOf, type Column, type Frame, type NumericColumn, type SchemaField } from './frame.js';
+import { cellValue, schemaOf, type Column, type Frame, type NumericColumn, type SchemaField } from './frame.js';
 import { profileFrameInWorkers } from './profile.js';
 
 interface VersionRow {
@@ -158,6 +158,8 @@ export class DatasetStore {
     name: string,
     records: readonly Record<string, unknown>[],
     source: string,
+    /** Records the source could not even parse (a file's malformed lines), kept with the version's quarantine. */
+    unparsed: readonly QuarantinedRow[] = [],
   ): Promise<IngestResult & { appended: number; ignoredFields: string[] }> {
     assertName('dataset', name);
     if (records.length === 0) throw new HearthError('VALIDATION_FAILED', 'no rows to append');
@@ -185,7 +187,7 @@ export class DatasetStore {
       if (quarantined.length === records.length) throw allQuarantined(quarantined);
       const columns = builders.map((b) => b.finish());
       const frame = { rowCount: records.length - quarantined.length, columns };
-      const ingested = await this.commitVersion(name, frame, quarantined, sourceInfo);
+      const ingested = await this.commitVersion(name, frame, [...unparsed, ...quarantined], sourceInfo);
       return { ...ingested, appended: frame.rowCount, ignoredFields: [] };
     }
     const { frame: previous } = this.loadFrame(name);
@@ -232,8 +234,25 @@ export class DatasetStore {
       });
       return { ...column, dictionary, codes };
     });
-    const result = await this.commitVersion(name, { rowCount: n, columns }, quarantined, sourceInfo);
+    const result = await this.commitVersion(name, { rowCount: n, columns }, [...unparsed, ...quarantined], sourceInfo);
     return { ...result, appended: accepted.length, ignoredFields };
+  }
+
+  /**
+   * Appends a file's rows (CSV, JSON or NDJSON) to the dataset's latest version, in its schema, as `appendRecords`
+   * does; the file's own malformed lines are quarantined with their line numbers beside the rows its types refuse.
+   */
+  async appendFile(
+    name: string,
+    path: string,
+    options: CsvReadOptions & { fileName?: string; format?: 'csv' | JsonFormat } = {},
+  ): Promise<IngestResult & { appended: number; ignoredFields: string[] }> {
+    const fileName = options.fileName ?? basename(path);
+    const { frame, quarantined } = await readTable(path, fileName, options);
+    const records = Array.from({ length: frame.rowCount }, (_, r) =>
+      Object.fromEntries(frame.columns.map((c) => [c.name, cellValue(c, r)])),
+    );
+    return this.appendRecords(name, records, fileName, quarantined);
   }
 
   /** Stores a frame as the next version: blob, schema, profile and quarantine in one transaction. */

@@ -197,4 +197,25 @@ describe('bad input', () => {
     });
     assert.equal(json.contentHash, result.contentHash);
   });
+
+  it('appends a file to the latest version with --append, quarantining malformed lines and values the schema refuses', async () => {
+    await h.client.call('datasets.ingest', { name: 'scores', path: writeFile(files.dir, 's1.csv', 'a,b\n1,x\n2,y\n') });
+    const appended = await h.client.call('datasets.ingest', {
+      name: 'scores',
+      path: writeFile(files.dir, 's2.csv', 'a,b\n3,z\nfour,w\n5\n'),
+      append: true,
+    });
+    assert.deepEqual([appended.version, appended.rows, appended.quarantined], [2, 3, 2]);
+    const q = await h.client.call('datasets.quarantine', { name: 'scores' });
+    assert.deepEqual(q.rows.map((r) => r.reason).sort(), ['"a": "four" is not an integer', 'expected 2 fields, found 1']);
+    const { frame } = h.engine.datasets.loadFrame('scores');
+    assert.deepEqual(
+      Array.from({ length: frame.rowCount }, (_, r) => frame.columns.map((c) => cellValue(c, r))),
+      [
+        [1, 'x'],
+        [2, 'y'],
+        [3, 'z'],
+      ],
+    );
+  });
 });
