@@ -151,12 +151,7 @@ export function createHandlers(engine: Engine): Handlers {
     'retention.list': async () => engine.retention.rules(),
     'datasets.diff': async ({ name, from, to }) =>
       diffFrames(name, [from, to], engine.datasets.loadFrame(name, from).frame, engine.datasets.loadFrame(name, to).frame),
-    'store.gc': async ({ dryRun }) => {
-      // Rows the log writer still holds are written first, so the cut-off sees them.
-      engine.predictionLog.flush();
-      await engine.predictionLog.flushed();
-      return engine.retention.collect(dryRun === undefined ? {} : { dryRun });
-    },
+    'store.gc': async ({ dryRun }) => engine.collectGarbage(dryRun === undefined ? {} : { dryRun }),
     'training.start': async (args) => engine.trainer.start(args),
     'training.get': async ({ jobId }) => engine.trainer.get(jobId),
     'training.list': async () => engine.trainer.list(),

@@ -2,9 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { httpStatusOf, serializeError, type SerializedError } from '../contracts/errors.js';
-import { readCsv } from '../data/csv.js';
-import { cellValue } from '../data/frame.js';
+import { httpStatusOf, type SerializedError } from '../contracts/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { bearerToken, type TokenVerifier } from './auth.js';
 import { allowed, FailureThrottle, type Permission, type Principal } from './access.js';
@@ -245,31 +243,34 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   // Rows pushed by an application: JSON ({rows: [...]} or an array) or a CSV body, appended as the next version.
   app.post('/v1/datasets/:name/rows', async (request: FastifyRequest<{ Params: { name: string } }>, reply) => {
-    let rows: unknown = request.body;
     const body = request.body as Readable | { rows?: unknown } | unknown[] | undefined;
+    const source = 'POST /v1/datasets/:name/rows';
+    let outcome;
     if (body !== undefined && typeof (body as Readable).pipe === 'function') {
+      // A CSV body is an upload appended as a file is (`ingest --append`): spooled encrypted, malformed lines kept.
       if (!permit(request, reply, 'ingest')) return reply;
       const uploadId = await engine.saveUpload(body as Readable);
       try {
-        const { path, spool } = engine.upload(uploadId);
-        const { frame } = await readCsv(path, { spool });
-        rows = Array.from({ length: frame.rowCount }, (_, r) =>
-          Object.fromEntries(frame.columns.map((c) => [c.name, cellValue(c, r)])),
+        outcome = await dispatch(
+          handlers,
+          'datasets.ingest',
+          { name: request.params.name, uploadId, append: true, format: 'csv', fileName: source },
+          contextOf(request),
+          engine.access,
         );
-      } catch (error) {
-        const e = serializeError(error);
-        return sendError(reply, e);
       } finally {
         engine.discardUpload(uploadId);
       }
-    } else if (!Array.isArray(body)) rows = (body as { rows?: unknown } | undefined)?.rows;
-    const outcome = await dispatch(
-      handlers,
-      'datasets.append',
-      { name: request.params.name, rows, source: 'POST /v1/datasets/:name/rows' },
-      contextOf(request),
-      engine.access,
-    );
+    } else {
+      const rows = Array.isArray(body) ? body : (body as { rows?: unknown } | undefined)?.rows;
+      outcome = await dispatch(
+        handlers,
+        'datasets.append',
+        { name: request.params.name, rows, source },
+        contextOf(request),
+        engine.access,
+      );
+    }
     return outcome.ok ? outcome.result : sendError(reply, outcome.error);
   });
 

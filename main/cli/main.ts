@@ -404,14 +404,10 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
   const backups = scheduleBackups(engine);
   // Retention and blob collection every 6 hours; a failure is logged and tried again next time.
   const collector = setInterval(() => {
-    engine.predictionLog.flush();
-    void engine.predictionLog
-      .flushed()
-      .then(() => engine.retention.collect())
-      .then(
-        (report) => process.stderr.write(`${JSON.stringify({ level: 'info', event: 'gc', ...report })}\n`),
-        (error: unknown) => process.stderr.write(`${JSON.stringify({ level: 'error', event: 'gc', message: String(error) })}\n`),
-      );
+    void engine.collectGarbage().then(
+      (report) => process.stderr.write(`${JSON.stringify({ level: 'info', event: 'gc', ...report })}\n`),
+      (error: unknown) => process.stderr.write(`${JSON.stringify({ level: 'error', event: 'gc', message: String(error) })}\n`),
+    );
   }, 6 * 3600_000);
   collector.unref();
   // MQTT pipelines from the config file; one that cannot reach its broker now keeps trying without holding the rest.

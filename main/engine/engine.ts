@@ -11,7 +11,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, statSync
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ApiEventName, ApiEvents } from '../contracts/api.js';
+import type { ApiEventName, ApiEvents, GcReport } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import { DatasetStore } from '../data/datasets.js';
 import { ModelRegistry } from '../registry/registry.js';
@@ -148,9 +148,14 @@ export class Engine {
     return this.config?.backups?.dir ?? join(this.dataDir, 'backups');
   }
 
+  /** Retention and blob collection; rows the log writer still holds are written first, so the cut-off sees them. */
+  async collectGarbage(options: { dryRun?: boolean } = {}): Promise<GcReport> {
+    await this.predictionLog.flushed();
+    return this.retention.collect(options);
+  }
+
   /** A backup of the whole store, taken while it keeps working; the prediction log's pending rows are written first. */
   async backup(options: { to?: string; passphrase?: string } = {}): Promise<BackupInfo> {
-    this.predictionLog.flush();
     await this.predictionLog.flushed();
     return createBackup(this.db, this.dataDir, options.to ?? join(this.backupDir, backupFileName()), {
       hearthVersion: this.version,

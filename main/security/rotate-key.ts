@@ -1,28 +1,9 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { HearthError } from '../contracts/errors.js';
+import { isSealedBlob, openSealedBlob, sealBlob } from '../store/blob-store.js';
 import { keyConnection, markerAccepts, newStoreKey, type KeySource } from './store-key.js';
-
-const magic = Buffer.from('HBE1');
-
-function unseal(file: Buffer, key: Buffer): Buffer | null {
-  const decipher = createDecipheriv('aes-256-gcm', key, file.subarray(4, 16));
-  decipher.setAuthTag(file.subarray(16, 32));
-  try {
-    return Buffer.concat([decipher.update(file.subarray(32)), decipher.final()]);
-  } catch {
-    return null;
-  }
-}
-
-function seal(data: Buffer, key: Buffer): Buffer {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const body = Buffer.concat([cipher.update(data), cipher.final()]);
-  return Buffer.concat([magic, iv, cipher.getAuthTag(), body]);
-}
 
 /**
  * Re-keys a closed, encrypted store: every blob re-sealed under the new key (each file replaced whole, by rename),
@@ -56,15 +37,16 @@ export function rotateStoreKey(dataDir: string, current: KeySource, next: KeySou
   for (const path of files) {
     if (!statSync(path).isFile()) continue;
     const file = readFileSync(path);
-    if (!file.subarray(0, 4).equals(magic)) continue;
-    const plain = unseal(file, oldKey);
+    if (!isSealedBlob(file)) continue;
+    const plain = openSealedBlob(oldKey, file);
     if (plain === null) {
-      if (unseal(file, newKey) === null) throw new HearthError('INTERNAL', `${path} opens with neither key: it is damaged`);
+      if (openSealedBlob(newKey, file) === null)
+        throw new HearthError('INTERNAL', `${path} opens with neither key: it is damaged`);
       alreadyDone++;
       continue;
     }
     const temp = `${path}.rekey`;
-    writeFileSync(temp, seal(plain, newKey), { mode: 0o600 });
+    writeFileSync(temp, sealBlob(newKey, plain), { mode: 0o600 });
     renameSync(temp, path);
     blobs++;
   }

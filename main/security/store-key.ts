@@ -35,10 +35,6 @@ export function isEncryptedStore(dataDir: string): boolean {
   return existsSync(join(dataDir, markerName));
 }
 
-function readMarker(dataDir: string): Marker {
-  return JSON.parse(readFileSync(join(dataDir, markerName), 'utf8')) as Marker;
-}
-
 export interface KeySource {
   key?: string | undefined;
   keyFile?: string | undefined;
@@ -83,20 +79,13 @@ export function storeKey(dataDir: string, source: KeySource, storeExists: boolea
     writeFileSync(join(dataDir, markerName), marker, { mode: 0o600, flag: 'wx' });
     return key;
   }
-  const marker = readMarker(dataDir);
   if (!given)
     throw new HearthError(
       'UNAUTHORIZED',
       `the store in ${dataDir} is encrypted: give its key (HEARTH_STORE_KEY_FILE, HEARTH_STORE_KEY or HEARTH_STORE_PASSPHRASE)`,
     );
-  const key =
-    marker.kdf === 'scrypt'
-      ? source.passphrase === undefined
-        ? null
-        : passphraseKey(source.passphrase, Buffer.from(marker.salt!, 'base64'))
-      : rawKey(source);
-  if (key === null || !timingSafeEqual(Buffer.from(keyCheck(key), 'base64'), Buffer.from(marker.keyCheck, 'base64')))
-    throw new HearthError('UNAUTHORIZED', `wrong key for the encrypted store in ${dataDir}`);
+  const key = markerAccepts(readFileSync(join(dataDir, markerName), 'utf8'), source);
+  if (key === null) throw new HearthError('UNAUTHORIZED', `wrong key for the encrypted store in ${dataDir}`);
   return key;
 }
 
@@ -125,7 +114,7 @@ export function newStoreKey(source: KeySource): { key: Buffer; marker: string } 
   return { key, marker: `${JSON.stringify(marker, null, 2)}\n` };
 }
 
-/** Whether `key` is the one a marker file describes (for a raw key; a passphrase is re-derived with its salt). */
+/** The key `source` gives if it is the one a marker describes (a passphrase is re-derived with the marker's salt), else null. */
 export function markerAccepts(markerText: string, source: KeySource): Buffer | null {
   const marker = JSON.parse(markerText) as Marker;
   const key =
@@ -134,5 +123,7 @@ export function markerAccepts(markerText: string, source: KeySource): Buffer | n
         ? null
         : passphraseKey(source.passphrase, Buffer.from(marker.salt!, 'base64'))
       : rawKey(source);
-  return key !== null && keyCheck(key) === marker.keyCheck ? key : null;
+  const expected = Buffer.from(marker.keyCheck, 'base64');
+  if (key === null || expected.length !== 16) return null;
+  return timingSafeEqual(Buffer.from(keyCheck(key), 'base64'), expected) ? key : null;
 }

@@ -128,8 +128,11 @@ export function isEncryptedBackup(file: string): boolean {
   }
 }
 
-/** The plaintext of an encrypted backup as a stream; GCM's tag is checked at the end, failing the stream if wrong. */
-function decryptingStream(file: string, passphrase: string): Readable {
+/**
+ * Opens an encrypted backup: checks the passphrase against the key check, then gives the plaintext as a stream, as
+ * often as asked; GCM's tag is checked at each stream's end, failing it if wrong.
+ */
+function decryption(file: string, passphrase: string): () => Readable {
   const size = statSync(file).size;
   if (size < headerLength + 16) throw new HearthError('INVALID_INPUT', `${basename(file)} is too short to be a backup`);
   const header = Buffer.alloc(headerLength);
@@ -146,9 +149,12 @@ function decryptingStream(file: string, passphrase: string): Readable {
   const key = backupKey(passphrase, salt);
   if (!timingSafeEqual(keyCheck(key), header.subarray(magic.length + 28)))
     throw new HearthError('UNAUTHORIZED', `wrong passphrase for ${basename(file)}`);
-  const decipher = createDecipheriv('aes-256-gcm', key, iv);
-  decipher.setAuthTag(tag);
-  return createReadStream(file, { start: header.length, end: size - 17 }).pipe(decipher);
+  // The key is derived once (scrypt is slow on purpose); each read of the file gets a fresh decipher.
+  return () => {
+    const decipher = createDecipheriv('aes-256-gcm', key, iv);
+    decipher.setAuthTag(tag);
+    return createReadStream(file, { start: header.length, end: size - 17 }).pipe(decipher);
+  };
 }
 
 export async function createBackup(
@@ -247,14 +253,11 @@ async function unpack(
   const encrypted = isEncryptedBackup(file);
   if (encrypted && passphrase === undefined)
     throw new HearthError('UNAUTHORIZED', `${basename(file)} is encrypted: give its passphrase (--passphrase-stdin)`);
+  const open = encrypted ? decryption(file, passphrase!) : () => createReadStream(file);
   // First pass: the compressed (and, when encrypted, authenticated) stream must read to its end. A damaged file is
   // refused here, before any of it is unpacked; tar's parser never sees a corrupt stream.
   try {
-    await pipeline(
-      encrypted ? decryptingStream(file, passphrase!) : createReadStream(file),
-      createGunzip(),
-      new Writable({ write: (_chunk, _encoding, done) => done() }),
-    );
+    await pipeline(open(), createGunzip(), new Writable({ write: (_chunk, _encoding, done) => done() }));
   } catch (error) {
     if (error instanceof HearthError) throw error;
     throw new HearthError(
@@ -262,7 +265,7 @@ async function unpack(
       `${basename(file)} is damaged: ${encrypted ? 'it fails authentication' : 'its compressed stream is corrupt'} (${(error as Error).message})`,
     );
   }
-  const source = encrypted ? decryptingStream(file, passphrase!) : createReadStream(file);
+  const source = open();
   source.on('error', () => undefined); // reported through the pipeline below
   const extract = tar.extract();
   const seen = new Map<string, { sha256: string; size: number }>();

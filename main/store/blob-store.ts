@@ -24,26 +24,18 @@ export class BlobStore {
   }
 
   private seal(data: Uint8Array): Uint8Array {
-    if (this.key === null) return data;
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    const body = Buffer.concat([cipher.update(data), cipher.final()]);
-    return Buffer.concat([sealedMagic, iv, cipher.getAuthTag(), body]);
+    return this.key === null ? data : sealBlob(this.key, data);
   }
 
   private open(file: Buffer, digest: string): Buffer {
-    if (!file.subarray(0, 4).equals(sealedMagic)) {
+    if (!isSealedBlob(file)) {
       if (this.key !== null) throw new HearthError('INTERNAL', `blob ${digest} is not encrypted in an encrypted store`);
       return file;
     }
     if (this.key === null) throw new HearthError('UNAUTHORIZED', `blob ${digest} is encrypted: the store key is needed`);
-    const decipher = createDecipheriv('aes-256-gcm', this.key, file.subarray(4, 16));
-    decipher.setAuthTag(file.subarray(16, 32));
-    try {
-      return Buffer.concat([decipher.update(file.subarray(32)), decipher.final()]);
-    } catch {
-      throw new HearthError('INTERNAL', `blob ${digest} is damaged: it fails authentication`);
-    }
+    const plain = openSealedBlob(this.key, file);
+    if (plain === null) throw new HearthError('INTERNAL', `blob ${digest} is damaged: it fails authentication`);
+    return plain;
   }
 
   pathOf(digest: string): string {
@@ -102,5 +94,28 @@ function fsyncDirectory(path: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** A blob file of an encrypted store: `HBE1` ‖ iv ‖ GCM tag ‖ AES-256-GCM ciphertext. */
+export function sealBlob(key: Buffer, data: Uint8Array): Buffer {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const body = Buffer.concat([cipher.update(data), cipher.final()]);
+  return Buffer.concat([sealedMagic, iv, cipher.getAuthTag(), body]);
+}
+
+export function isSealedBlob(file: Buffer): boolean {
+  return file.subarray(0, 4).equals(sealedMagic);
+}
+
+/** The plaintext of a sealed blob, or null when it does not authenticate under `key`. */
+export function openSealedBlob(key: Buffer, file: Buffer): Buffer | null {
+  const decipher = createDecipheriv('aes-256-gcm', key, file.subarray(4, 16));
+  decipher.setAuthTag(file.subarray(16, 32));
+  try {
+    return Buffer.concat([decipher.update(file.subarray(32)), decipher.final()]);
+  } catch {
+    return null;
   }
 }

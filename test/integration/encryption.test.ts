@@ -38,7 +38,6 @@ describe('encryption at rest', () => {
         { name: 'churn', rows: [{ x1: 1, x2: 2, colour: secret, flag: true }] },
         ctx,
       );
-      engine.predictionLog.flush();
       await engine.predictionLog.flushed();
     } finally {
       engine.close();

@@ -108,7 +108,6 @@ describe('PII policies applied before storage, at serving and in the prediction 
     const logged = await h.engine.predictionLog.rows('churn');
     assert.deepEqual(logged[0]!.inputs.zip, '941**');
     assert.deepEqual(logged[0]!.inputs.age, '60-69');
-    h.engine.predictionLog.flush();
     await h.engine.predictionLog.flushed();
     const bytes = storeBytes(h.dataDir);
     // (Five-digit codes are not searched for: hex digests and binary blobs hold such runs by chance.)

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { AuditEntry, TokenInfo } from '../../../main/contracts/api.js';
 import { useClient } from '../App.js';
+import { describeError } from '../errors.js';
 import { Outcome, useOutcome } from '../outcome.js';
 
 type Role = TokenInfo['role'];
@@ -21,7 +22,7 @@ export function AccessPage() {
         setTokens(t);
         setAudit(a);
       },
-      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => setError(describeError(e)),
     );
   }, [client, setError]);
   useEffect(load, [load]);

@@ -6,6 +6,7 @@ import type { PiiDetection, PiiPolicy } from '../../../main/contracts/pii.js';
 const piiPolicies: readonly PiiPolicy[] = ['keep', 'drop', 'mask', 'hash', 'generalise'];
 import { useClient } from '../App.js';
 import { describeError } from '../errors.js';
+import { Outcome, useOutcome } from '../outcome.js';
 
 function fmt(v: number | null): string {
   return v === null
@@ -49,20 +50,10 @@ function PrivacySection({ dataset, version, columns }: { dataset: string; versio
   const [chosen, setChosen] = useState<string[]>([]);
   const [k, setK] = useState('5');
   const [keep, setKeep] = useState('');
-  const [message, setMessage] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { message, error, run } = useOutcome();
   useEffect(() => {
     client.call('datasets.pii-policies', { name: dataset }).then(setPolicies, () => setPolicies({}));
   }, [client, dataset]);
-  const act = async (action: () => Promise<string>): Promise<void> => {
-    setError(null);
-    setMessage(null);
-    try {
-      setMessage(await action());
-    } catch (e) {
-      setError(describeError(e));
-    }
-  };
   return (
     <div data-testid="privacy">
       <h4>Privacy and retention</h4>
@@ -93,7 +84,7 @@ function PrivacySection({ dataset, version, columns }: { dataset: string; versio
           data-testid="k-check"
           disabled={chosen.length === 0}
           onClick={() =>
-            void act(async () => {
+            void run(async () => {
               const r = await client.call('datasets.k-anonymity', { name: dataset, version, columns: chosen, k: Number(k) });
               return r.groupsBelowK === 0
                 ? `k = ${r.k}: every one of the ${r.groups} groups has at least ${r.required} rows.`
@@ -112,7 +103,7 @@ function PrivacySection({ dataset, version, columns }: { dataset: string; versio
         <button
           data-testid="keep-set"
           onClick={() =>
-            void act(async () => {
+            void run(async () => {
               const rule = await client.call('retention.set', {
                 kind: 'dataset',
                 name: dataset,
@@ -126,12 +117,7 @@ function PrivacySection({ dataset, version, columns }: { dataset: string; versio
           Set retention
         </button>
       </div>
-      {message !== null && <p data-testid="privacy-message">{message}</p>}
-      {error !== null && (
-        <p className="error" data-testid="privacy-error">
-          {error}
-        </p>
-      )}
+      <Outcome prefix="privacy" message={message} error={error} />
     </div>
   );
 }
