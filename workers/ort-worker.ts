@@ -1,15 +1,16 @@
 import { parentPort } from 'node:worker_threads';
 import { serializeError, type SerializedError } from '../main/contracts/errors.js';
-import { createSession, type Feeds, type LoadedSession, type Outputs } from '../main/serving/onnx-runtime.js';
+import type { OrtProviderName } from '../main/contracts/api.js';
+import { createSession, type Feeds, type LoadedSession, type Outputs, type Placement } from '../main/serving/onnx-runtime.js';
 
 /** Messages between the serving pool (main/serving/session-pool.ts) and one of its ONNX Runtime threads. */
 export type OrtWorkerRequest =
-  | { type: 'load'; key: string; model: Uint8Array }
+  | { type: 'load'; key: string; model: Uint8Array; provider: OrtProviderName; decided?: Placement }
   | { type: 'run'; id: number; key: string; feeds: Feeds; fetches: string[] }
   | { type: 'release'; key: string };
 
 export type OrtWorkerReply =
-  | { type: 'loaded'; key: string; executionProvider: string }
+  | { type: 'loaded'; key: string; placement: Placement }
   | { type: 'load-failed'; key: string; error: SerializedError }
   | { type: 'ran'; id: number; outputs: Outputs }
   | { type: 'run-failed'; id: number; error: SerializedError };
@@ -24,11 +25,10 @@ const port = parentPort!;
 
 port.on('message', (message: OrtWorkerRequest) => {
   if (message.type === 'load') {
-    const loading = createSession(message.model);
+    const loading = createSession(message.model, message.provider, message.decided);
     sessions.set(message.key, loading);
     loading.then(
-      (s) =>
-        port.postMessage({ type: 'loaded', key: message.key, executionProvider: s.executionProvider } satisfies OrtWorkerReply),
+      (s) => port.postMessage({ type: 'loaded', key: message.key, placement: s.placement } satisfies OrtWorkerReply),
       (error: unknown) => {
         sessions.delete(message.key);
         port.postMessage({ type: 'load-failed', key: message.key, error: serializeError(error) } satisfies OrtWorkerReply);

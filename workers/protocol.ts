@@ -48,7 +48,10 @@ export interface FitMlpRequest {
   validation: Design | null;
   validationTargets: Int32Array | Float64Array | null;
   params: MlpParams;
+  /** The run's own back end: that one or a failure. */
   backend: BackendName | null;
+  /** The pinned back end from the settings: tried first, others after it if it cannot run. */
+  preferredBackend: BackendName | null;
   cancel: SharedArrayBuffer;
 }
 

@@ -9,13 +9,13 @@ import type { FitMlpRequest, WorkerReply, WorkerRequest } from './protocol.js';
 async function fitMlpRequest(request: FitMlpRequest): Promise<void> {
   const started = process.cpuUsage();
   try {
-    const [{ selectBackend }, { fitMlp, denseFromDesign }] = await Promise.all([
+    const [{ selectBackend, gpuBackends }, { fitMlp, denseFromDesign }] = await Promise.all([
       import('./mlp/backend.js'),
       import('./mlp/fit-mlp.js'),
     ]);
-    const backend = await selectBackend(undefined, request.backend ?? undefined);
+    const backend = await selectBackend(undefined, request.backend ?? undefined, request.preferredBackend ?? undefined);
     const cancel = new Int32Array(request.cancel);
-    const result = fitMlp(
+    const result = await fitMlp(
       {
         task: request.task,
         classes: request.classes,
@@ -37,6 +37,7 @@ async function fitMlpRequest(request: FitMlpRequest): Promise<void> {
       () => {
         if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
       },
+      gpuBackends.has(backend.name),
     );
     const cpu = process.cpuUsage(started);
     reply({ seq: request.seq, type: 'mlp', result, backend, cpuMs: (cpu.user + cpu.system) / 1000 });

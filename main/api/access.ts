@@ -13,6 +13,8 @@ export type Permission = 'info' | 'read' | 'ingest' | 'predict' | 'write' | 'adm
 
 export const methodPermission: Record<ApiMethod, Permission> = {
   'system.info': 'info',
+  'system.backends': 'read',
+  'system.pin-backend': 'admin',
   'datasets.list': 'read',
   'datasets.versions': 'read',
   'datasets.version': 'read',

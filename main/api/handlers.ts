@@ -57,6 +57,11 @@ export function createHandlers(engine: Engine): Handlers {
         onnxRuntime: { version: ort.env.versions.common ?? 'unknown', executionProvider: activeExecutionProvider() },
       };
     },
+    'system.backends': async ({ refresh }) => engine.accel.report(refresh === true),
+    'system.pin-backend': async ({ runtime, name }) => {
+      engine.accel.pin(runtime, name);
+      return engine.accel.report();
+    },
     'datasets.list': async () => engine.datasets.list(),
     'datasets.versions': async ({ name }) => engine.datasets.versions(name),
     'datasets.version': async ({ name, version }) => {
@@ -357,6 +362,6 @@ export function createHandlers(engine: Engine): Handlers {
       predictions.forEach((p, i) => (p.explanation = explanations[i]));
     }
     engine.servingMetrics.served(name, resolved, rows.length, (performance.now() - started) / 1000);
-    return { model: name, version: resolved, predictions };
+    return { model: name, version: resolved, executionProvider: predictor.executionProvider, predictions };
   }
 }

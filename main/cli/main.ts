@@ -54,7 +54,8 @@ Commands:
                 [--huber-delta X]  (regression with the Huber loss)
         forest: [--trees N] [--max-leaves N] [--max-depth N] [--min-child-samples N] [--features-per-split N]
         mlp:    [--hidden-layers 64,32] [--epochs N] [--batch-size N] [--learning-rate X] [--dropout F] [--l2 X]
-                [--backend tensorflow-gpu|tensorflow|wasm|cpu]   (default: the first of these that loads)
+                [--backend tensorflow-gpu|webgpu|tensorflow|wasm|cpu]   (default: the pinned one, else the first
+                of these that works; a software GPU adapter only when named)
   evaluate --model NAME[@V] FILE      metrics of a model on a labelled file, kept as a snapshot (synced as a referrer)
   predict --model NAME[@V] FILE [--out FILE]
   feedback --model NAME FILE          late labels: a CSV with an id column (from predict) and the model's target
@@ -95,6 +96,11 @@ Commands:
                                       named API tokens (stored hashed, shown once): admin does everything, analyst
                                       ingests, trains and promotes, viewer reads, service predicts and ingests
   token reset                         replace the bootstrap (admin) token and print the new one
+  doctor [--json]                     every compute back end of TensorFlow.js (training) and ONNX Runtime (serving):
+                                      selected, available or unavailable, why, and on which device
+  backends pin tfjs|onnxruntime NAME | unpin tfjs|onnxruntime
+                                      prefer a back end (a software GPU adapter included); if it stops working the
+                                      automatic choice runs instead, and says so
   audit [--limit N]                   the append-only audit log: every change, refusal and failed sign-in
   keys generate                       a random store key (base64) for HEARTH_STORE_KEY_FILE
   keys rotate --new-key-file FILE | --new-passphrase-stdin
@@ -497,6 +503,8 @@ async function run(argv: string[]): Promise<number> {
     'token',
     'backup',
     'audit',
+    'doctor',
+    'backends',
     'retention',
     'gc',
     'keys',
@@ -1046,10 +1054,20 @@ async function run(argv: string[]): Promise<number> {
               rows: batch.predictions.length,
               quarantined: batch.quarantined,
               out: flags.out,
+              execution_provider: batch.executionProvider,
             },
-            () => `Wrote ${batch.predictions.length} predictions to ${flags.out}`,
+            () => `Wrote ${batch.predictions.length} predictions to ${flags.out} (ran on ${batch.executionProvider})`,
           );
-        } else if (out.json) out.result({ model: batch.model, version: batch.version, predictions: batch.predictions }, () => '');
+        } else if (out.json)
+          out.result(
+            {
+              model: batch.model,
+              version: batch.version,
+              execution_provider: batch.executionProvider,
+              predictions: batch.predictions,
+            },
+            () => '',
+          );
         else process.stdout.write(predictionsCsv(batch));
         return 0;
       }
@@ -1373,6 +1391,23 @@ async function run(argv: string[]): Promise<number> {
         );
         return 0;
       }
+      case 'doctor': {
+        const report = await client.call('system.backends', { refresh: true });
+        out.result(report.backends, () => formatBackends(report));
+        return 0;
+      }
+      case 'backends': {
+        const [sub, runtime, name] = rest;
+        if ((sub !== 'pin' && sub !== 'unpin') || (runtime !== 'tfjs' && runtime !== 'onnxruntime'))
+          throw new UsageError('backends pin tfjs|onnxruntime NAME | unpin tfjs|onnxruntime');
+        if (sub === 'pin' && name === undefined) throw new UsageError('backends pin takes a runtime and a back end name');
+        const report = await client.call('system.pin-backend', {
+          runtime,
+          name: sub === 'pin' ? (name as ApiArgs<'system.pin-backend'>['name']) : null,
+        });
+        out.result(report.backends, () => formatBackends(report));
+        return 0;
+      }
       case 'audit': {
         const entries = await client.call('audit.list', { ...optional('limit', numberFlag(flags, 'limit', true)) });
         out.result(
@@ -1433,4 +1468,22 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     else process.stderr.write(`hearth: ${e.message} [${e.code}]\n`);
     process.exitCode = 1;
   }
+}
+
+function formatBackends(report: ApiResults['system.backends']): string {
+  const lines: string[] = [];
+  for (const runtime of ['tfjs', 'onnxruntime'] as const) {
+    const pin = report.pins[runtime];
+    lines.push(
+      `${runtime === 'tfjs' ? 'TensorFlow.js (training)' : 'ONNX Runtime (serving)'}${pin === null ? '' : `, pinned: ${pin}`}`,
+    );
+    for (const b of report.backends.filter((x) => x.runtime === runtime)) {
+      const mark = b.status === 'selected' ? '*' : b.status === 'available' ? '+' : '-';
+      lines.push(
+        `  ${mark} ${b.name.padEnd(15)} ${b.status.padEnd(11)} ${b.device === null ? '' : `[${b.device}${b.software ? ', software' : ''}] `}${b.reason}`,
+      );
+    }
+  }
+  lines.push(`(* selected, + available, - unavailable; probed ${report.probedAt})`);
+  return lines.join('\n');
 }

@@ -14,10 +14,25 @@ const columnPolicy = z.object({ policy: z.enum(piiPolicies), type: piiType.nulla
 /** An alias is also an OCI tag, so it keeps to the tag grammar. */
 const aliasName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/, 'an alias is letters, digits, ".", "_" or "-"');
 const task = z.enum(['binary', 'multiclass', 'regression']);
+/** Compute back ends, each runtime's in the order they are preferred. */
+export const backendsOf = {
+  tfjs: ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'],
+  onnxruntime: ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'],
+} as const;
+const backendNames = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu', 'cuda', 'dml', 'coreml'] as const;
 const row = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
 
 export const apiSchemas = {
   'system.info': z.object({}).strict(),
+  /** Every compute back end of both runtimes, with its status and why; `refresh` probes them again. */
+  'system.backends': z.object({ refresh: z.boolean().optional() }).strict(),
+  /** Prefers one back end of a runtime (null: the automatic choice). A pin that stops working falls back, reported. */
+  'system.pin-backend': z
+    .object({ runtime: z.enum(['tfjs', 'onnxruntime']), name: z.enum(backendNames).nullable() })
+    .strict()
+    .refine((a) => a.name === null || (backendsOf[a.runtime] as readonly string[]).includes(a.name), {
+      message: 'that back end belongs to the other runtime',
+    }),
   'datasets.list': z.object({}).strict(),
   'datasets.versions': z.object({ name }).strict(),
   'datasets.version': z.object({ name, version: version.optional() }).strict(),
@@ -152,7 +167,7 @@ export const apiSchemas = {
       batchSize: z.number().int().min(1).max(65_536).optional(),
       dropout: z.number().min(0).lt(1).optional(),
       /** MLP: pin a TensorFlow.js back end instead of the first that loads (tensorflow-gpu, tensorflow, wasm, cpu). */
-      backend: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
+      backend: z.enum(backendsOf.tfjs).optional(),
       folds: z.number().int().min(2).max(20).optional(),
       /**
        * auto: compare no treatment, balanced class weights and SMOTE (and a tuned threshold, with a threshold objective)
@@ -355,6 +370,29 @@ export type ApiParsedArgs<K extends ApiMethod> = z.output<(typeof apiSchemas)[K]
 
 export type Task = z.infer<typeof task>;
 export type ColumnType = 'integer' | 'number' | 'boolean' | 'datetime' | 'categorical' | 'text';
+
+export type AccelRuntime = keyof typeof backendsOf;
+export type TfjsBackendName = (typeof backendsOf.tfjs)[number];
+export type OrtProviderName = (typeof backendsOf.onnxruntime)[number];
+
+/** One compute back end as `hearth doctor` reports it. */
+export interface BackendReport {
+  runtime: AccelRuntime;
+  name: string;
+  /** selected: what the next fit (tfjs) or model load (onnxruntime) uses; available: works but is not chosen. */
+  status: 'available' | 'unavailable' | 'selected';
+  reason: string;
+  /** The GPU adapter or CPU it runs on, where known. */
+  device: string | null;
+  /** A software GPU adapter (a CPU behind the GPU API): correct, but never chosen for speed unless pinned. */
+  software: boolean;
+}
+
+export interface BackendsReport {
+  backends: BackendReport[];
+  pins: Record<AccelRuntime, string | null>;
+  probedAt: string;
+}
 
 /** What the engine and its runtime report about themselves. */
 export interface SystemInfo {
@@ -727,12 +765,16 @@ export type Prediction = ({ label: string; probabilities: Record<string, number>
 export interface PredictResult {
   model: string;
   version: number;
+  /** Where the graph ran: "cpu", or a GPU provider with how many nodes it took ("webgpu: 5 of 18 nodes"). */
+  executionProvider: string;
   predictions: Prediction[];
 }
 
 /** Result type of every method. */
 export interface ApiResults {
   'system.info': SystemInfo;
+  'system.backends': BackendsReport;
+  'system.pin-backend': BackendsReport;
   'datasets.list': DatasetSummary[];
   'datasets.versions': DatasetVersionInfo[];
   'datasets.version': DatasetVersionDetail;

@@ -16,6 +16,7 @@ import { HearthError } from '../contracts/errors.js';
 import { DatasetStore } from '../data/datasets.js';
 import { ModelRegistry } from '../registry/registry.js';
 import { PredictorCache } from '../serving/predictor.js';
+import { AccelRegistry } from '../accel/registry.js';
 import { BlobStore } from '../store/blob-store.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { Runs } from '../training/runs.js';
@@ -56,6 +57,8 @@ export class Engine {
   readonly registry: ModelRegistry;
   readonly trainer: Trainer;
   readonly predictors: PredictorCache;
+  /** Compute back ends of both runtimes: probed, pinned, chosen. */
+  readonly accel: AccelRegistry;
   /** API tokens, console sessions and the audit log. */
   readonly access: AccessControl;
   /** Retention rules and garbage collection of versions, log rows and blobs. */
@@ -96,7 +99,8 @@ export class Engine {
     const secrets = new SecretBox(dataDir);
     this.datasets = new DatasetStore(this.db, this.blobs, () => secrets.derive('pii-pseudonyms'));
     this.registry = new ModelRegistry(this.db, this.blobs);
-    this.predictors = new PredictorCache(this.registry);
+    this.accel = new AccelRegistry(this.db);
+    this.predictors = new PredictorCache(this.registry, () => this.accel.ortProvider());
     this.access = new AccessControl(this.db);
     this.retention = new Retention(this.db, this.blobs, join(dataDir, 'blobs', 'sha256'));
     this.predictionLog = new PredictionLog(join(dataDir, 'hearth.db'), this.db, this.storeKey);

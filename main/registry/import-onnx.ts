@@ -82,7 +82,11 @@ function readOutputs(
   const label = tensors.find((o) => (o.elementType === 'string' || o.elementType === 'int64') && /label/i.test(o.name)) ?? null;
   const scores = tensors.filter((o) => floating.has(o.elementType ?? '') && rankOf(o) === 2);
   const probabilities = scores.find((o) => /prob|score/i.test(o.name)) ?? (label !== null ? (scores[0] ?? null) : null);
-  const classifier = options.task === undefined ? label !== null || graph.classLabels !== null : options.task !== 'regression';
+  // Naming classes says the graph classifies, as much as a label output or class labels in the graph do.
+  const classifier =
+    options.task === undefined
+      ? label !== null || graph.classLabels !== null || options.classes !== undefined
+      : options.task !== 'regression';
   if (!classifier) {
     const value = tensors.find((o) => floating.has(o.elementType ?? '')) ?? null;
     if (value === null) throw new HearthError('INVALID_INPUT', 'the graph has no float output to read a prediction from');

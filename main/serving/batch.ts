@@ -22,6 +22,8 @@ export function parseRef(text: string): { name: string; version?: number } {
 export interface BatchPrediction {
   model: string;
   version: number;
+  /** Where the graph ran (see PredictResult.executionProvider). */
+  executionProvider: string;
   frame: Frame;
   matrix: PredictionMatrix;
   predictions: Prediction[];
@@ -40,6 +42,7 @@ export async function predictFile(engine: Engine, ref: string, path: string, spo
   return {
     model: name,
     version: resolved,
+    executionProvider: predictor.executionProvider,
     frame,
     matrix,
     predictions: toPredictions(matrix, predictor.threshold),

@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import type * as OrtModule from 'onnxruntime-node';
+import { nodePlacement } from '../accel/ort-providers.js';
+import type { OrtProviderName } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
+import { inspectOnnx } from '../registry/onnx/inspect.js';
 
-type Ort = typeof OrtModule.default;
+export type Ort = typeof OrtModule.default;
 
 let ortPromise: Promise<Ort> | undefined;
 
@@ -19,26 +19,8 @@ export function loadOrt(): Promise<Ort> {
   return ortPromise;
 }
 
-/** Execution providers tried in order; the first that creates a session is used and reported. */
-function providerOrder(): string[] {
-  if (process.env.HEARTH_ORT_PROVIDERS) return process.env.HEARTH_ORT_PROVIDERS.split(',');
-  if (process.platform === 'win32') return ['dml', 'cpu'];
-  if (process.platform === 'darwin') return ['coreml', 'cpu'];
-  // The CUDA provider ships as a separate library that Hearth's install skips (it is fetched from NuGet); try it
-  // only where it is present, so a CPU-only box does not log a load failure on every start.
-  return cudaProviderPresent() ? ['cuda', 'cpu'] : ['cpu'];
-}
-
-function cudaProviderPresent(): boolean {
-  try {
-    const root = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
-    return existsSync(join(root, 'bin', 'napi-v6', 'linux', process.arch, 'libonnxruntime_providers_cuda.so'));
-  } catch {
-    return false;
-  }
-}
-
-let workingProvider: string | undefined;
+/** How the last model was placed, for system.info. */
+let lastPlacement: string | undefined;
 
 /** A tensor as plain data, so it can cross to a worker thread and back (ONNX Runtime's own Tensor cannot). */
 export interface TensorData {
@@ -59,33 +41,98 @@ export interface GraphRunner {
 
 export interface LoadedSession extends GraphRunner {
   session: OrtModule.InferenceSession;
+  placement: Placement;
 }
 
-export async function createSession(model: Uint8Array): Promise<LoadedSession> {
+/**
+ * Where a model runs: `provider` alone ("cpu"), or a GPU provider with ONNX Runtime's CPU provider taking the nodes
+ * the GPU one cannot (ai.onnx.ml operators, float64 tensors…). `description` says which, for the API and logs.
+ */
+export interface Placement {
+  provider: OrtProviderName;
+  description: string;
+}
+
+/**
+ * Creates a session on `provider` (the backend registry's choice). For a GPU provider, one profiled run on zeros
+ * first says which nodes ONNX Runtime put where; a graph none of whose nodes would run on the GPU is loaded on the
+ * CPU alone (a GPU provider then only adds copies). `decided` skips that probe when another thread already made it.
+ */
+export async function createSession(
+  model: Uint8Array,
+  provider: OrtProviderName = 'cpu',
+  decided?: Placement,
+): Promise<LoadedSession> {
   const ort = await loadOrt();
-  const order = workingProvider === undefined ? providerOrder() : [workingProvider];
-  const failures: string[] = [];
-  for (const provider of order) {
-    try {
-      const session = await ort.InferenceSession.create(model, {
-        executionProviders: [provider],
-        // One request is small; a pool of single-threaded sessions serves concurrent requests better.
-        intraOpNumThreads: 1,
-        interOpNumThreads: 1,
-        graphOptimizationLevel: 'all',
-      });
-      workingProvider = provider;
-      return {
-        session,
-        executionProvider: provider,
-        run: (feeds, fetches) => runSession(ort, session, feeds, fetches),
-        release: () => session.release(),
-      };
-    } catch (error) {
-      failures.push(`${provider}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
-    }
+  const placement = decided ?? (provider === 'cpu' ? { provider, description: 'cpu' } : await place(ort, model, provider));
+  try {
+    const session = await ort.InferenceSession.create(model, {
+      executionProviders: placement.provider === 'cpu' ? ['cpu'] : [placement.provider, 'cpu'],
+      // One request is small; a pool of single-threaded sessions serves concurrent requests better.
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    });
+    lastPlacement = placement.description;
+    return {
+      session,
+      executionProvider: placement.description,
+      placement,
+      run: (feeds, fetches) => runSession(ort, session, feeds, fetches),
+      release: () => session.release(),
+    };
+  } catch (error) {
+    throw new HearthError(
+      'INTERNAL',
+      `ONNX Runtime could not load the model on ${placement.provider}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    );
   }
-  throw new HearthError('INTERNAL', `ONNX Runtime could not load the model (${failures.join('; ')})`);
+}
+
+const shapeOnlyOperators = new Set(['Reshape', 'Shape', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity']);
+
+async function place(ort: Ort, model: Uint8Array, provider: OrtProviderName): Promise<Placement> {
+  try {
+    const { counts, operators } = await nodePlacement(ort, model, provider, zeroFeeds(ort, model));
+    const onProvider = counts[provider] ?? 0;
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    // Nodes that only relabel a tensor's shape do no arithmetic: a GPU holding only those would just add copies.
+    const computes = (operators[provider] ?? []).filter((op) => !shapeOnlyOperators.has(op));
+    if (computes.length === 0) return { provider: 'cpu', description: `cpu (no operator of this graph computes on ${provider})` };
+    return {
+      provider,
+      description:
+        onProvider === total
+          ? `${provider}: all ${total} nodes`
+          : `${provider}: ${onProvider} of ${total} nodes (${computes.join(', ')}), the rest on cpu`,
+    };
+  } catch (error) {
+    return {
+      provider: 'cpu',
+      description: `cpu (${provider} could not load this graph: ${error instanceof Error ? error.message.split('\n')[0]!.replace(/^\/\S+ /, '') : String(error)})`,
+    };
+  }
+}
+
+/** One row of zeros (empty strings, false) for every graph input: enough for ONNX Runtime to place and run it. */
+function zeroFeeds(ort: Ort, model: Uint8Array): Record<string, InstanceType<Ort['Tensor']>> {
+  const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
+  for (const input of inspectOnnx(model).inputs) {
+    const dims = input.dims.map((d) => (typeof d === 'number' && d > 0 ? d : 1));
+    const n = dims.reduce((a, b) => a * b, 1);
+    const type = input.elementType;
+    if (type === 'string') feeds[input.name] = new ort.Tensor('string', new Array<string>(n).fill(''), dims);
+    else if (type === 'float64') feeds[input.name] = new ort.Tensor('float64', new Float64Array(n), dims);
+    else if (type === 'int64') feeds[input.name] = new ort.Tensor('int64', new BigInt64Array(n), dims);
+    else if (type === 'int32') feeds[input.name] = new ort.Tensor('int32', new Int32Array(n), dims);
+    else if (type === 'bool') feeds[input.name] = new ort.Tensor('bool', new Uint8Array(n), dims);
+    else if (type === 'uint8') feeds[input.name] = new ort.Tensor('uint8', new Uint8Array(n), dims);
+    else if (type === 'int8') feeds[input.name] = new ort.Tensor('int8', new Int8Array(n), dims);
+    else if (type === 'float16') feeds[input.name] = new ort.Tensor('float16', new Uint16Array(n), dims);
+    else feeds[input.name] = new ort.Tensor('float32', new Float32Array(n), dims);
+  }
+  return feeds;
 }
 
 async function runSession(
@@ -105,5 +152,5 @@ async function runSession(
 }
 
 export function activeExecutionProvider(): string | null {
-  return workingProvider ?? null;
+  return lastPlacement ?? null;
 }

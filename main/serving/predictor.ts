@@ -1,4 +1,4 @@
-import type { Prediction } from '../contracts/api.js';
+import type { OrtProviderName, Prediction } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import type { PredictionMatrix } from '../training/linear-model.js';
@@ -184,14 +184,19 @@ export class PredictorCache {
   /** Null where HEARTH_SERVE_THREADS=0: sessions then run on the calling thread. Started on first use. */
   private pool: SessionPool | null | undefined;
 
-  constructor(private readonly registry: ModelRegistry) {}
+  constructor(
+    private readonly registry: ModelRegistry,
+    /** The ONNX Runtime provider a model is loaded on (the backend registry's choice). */
+    private readonly provider: () => Promise<OrtProviderName> = () => Promise.resolve('cpu'),
+  ) {}
 
   private async session(key: string, bytes: Uint8Array): Promise<GraphRunner> {
     if (this.pool === undefined) {
       const threads = defaultServingThreads();
       this.pool = threads === 0 ? null : new SessionPool(threads);
     }
-    return this.pool === null ? createSession(bytes) : this.pool.load(key, bytes);
+    const provider = await this.provider();
+    return this.pool === null ? createSession(bytes, provider) : this.pool.load(key, bytes, provider);
   }
 
   /** Stops the serving threads; requests still waiting fail as UNAVAILABLE. */

@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { HearthError, type SerializedError } from '../contracts/errors.js';
 import type { OrtWorkerReply, OrtWorkerRequest } from '../../workers/ort-worker.js';
-import type { Feeds, GraphRunner, Outputs, TensorData } from './onnx-runtime.js';
+import type { OrtProviderName } from '../contracts/api.js';
+import type { Feeds, GraphRunner, Outputs, Placement, TensorData } from './onnx-runtime.js';
 
 /** Serving threads by default: one per core but one (the HTTP thread needs its own), at most 4. */
 export function defaultServingThreads(): number {
@@ -43,9 +44,9 @@ interface Thread {
  */
 export class SessionPool {
   private readonly threads: Thread[] = [];
-  private readonly models = new Map<string, { bytes: Uint8Array; executionProvider: string }>();
+  private readonly models = new Map<string, { bytes: Uint8Array; placement: Placement }>();
   private readonly queue: Pending[] = [];
-  private readonly loads = new Map<string, { resolve: (provider: string) => void; reject: (error: Error) => void }>();
+  private readonly loads = new Map<string, { resolve: (placement: Placement) => void; reject: (error: Error) => void }>();
   private nextId = 1;
   private closed = false;
   /** Graph runs started and the requests they served: how much merging happened. */
@@ -83,7 +84,7 @@ export class SessionPool {
       if (reply.type === 'load-failed') thread.loaded.delete(reply.key);
       if (waiter === undefined) return;
       this.loads.delete(reply.key);
-      if (reply.type === 'loaded') waiter.resolve(reply.executionProvider);
+      if (reply.type === 'loaded') waiter.resolve(reply.placement);
       else waiter.reject(toError(reply.error, 'MODEL_LOAD_FAILED'));
       return;
     }
@@ -97,21 +98,24 @@ export class SessionPool {
     this.pump();
   }
 
-  /** Loads a model version on one thread (the others load it when first asked) and returns its runner. */
-  async load(key: string, bytes: Uint8Array): Promise<GraphRunner> {
+  /**
+   * Loads a model version on one thread (the others load it when first asked, placed as the first one decided)
+   * and returns its runner. `provider`: the backend registry's ONNX Runtime choice.
+   */
+  async load(key: string, bytes: Uint8Array, provider: OrtProviderName = 'cpu'): Promise<GraphRunner> {
     if (this.closed) throw new HearthError('UNAVAILABLE', 'the serving pool is closed');
     const thread = this.threads[0]!;
-    const executionProvider = await new Promise<string>((resolve, reject) => {
+    const placement = await new Promise<Placement>((resolve, reject) => {
       this.loads.set(key, { resolve, reject });
       thread.loaded.add(key);
       thread.worker.ref();
-      this.post(thread, { type: 'load', key, model: bytes });
+      this.post(thread, { type: 'load', key, model: bytes, provider });
     }).finally(() => {
       if (thread.running === null) thread.worker.unref();
     });
-    this.models.set(key, { bytes, executionProvider });
+    this.models.set(key, { bytes, placement });
     return {
-      executionProvider,
+      executionProvider: placement.description,
       run: (feeds, fetches) => this.run(key, feeds, fetches),
       release: () => this.release(key),
     };
@@ -150,7 +154,13 @@ export class SessionPool {
       }
       if (!thread.loaded.has(first.key)) {
         thread.loaded.add(first.key);
-        this.post(thread, { type: 'load', key: first.key, model: model.bytes });
+        this.post(thread, {
+          type: 'load',
+          key: first.key,
+          model: model.bytes,
+          provider: model.placement.provider,
+          decided: model.placement,
+        });
       }
       const id = this.nextId++;
       this.counts.runs++;

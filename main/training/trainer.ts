@@ -40,6 +40,7 @@ import { selectEnsemble, takePrediction } from './ensemble-selection.js';
 import { crossFittedThresholdScores, scatterPrediction, thresholdObjective } from './imbalance.js';
 import { modelAlgorithm, type EnsembleModel, type SingleModel } from './ensemble-model.js';
 import type { BackendName } from '../../workers/mlp/backend.js';
+import { readPins } from '../accel/pins.js';
 import type { MlpParams } from '../../workers/mlp/fit-mlp.js';
 import { foldPairs, splitByScheme, type FoldPair, type SplitScheme } from './split.js';
 
@@ -441,8 +442,8 @@ export class Trainer {
           hiddenLayers: a.hiddenLayers ?? [64, 32],
           learningRate: a.learningRate ?? 1e-3,
           epochs: a.epochs ?? 100,
-          // Larger batches on large tables: tfjs' cost per step is mostly fixed overhead.
-          batchSize: a.batchSize ?? (fitRows.length > 50_000 ? 1024 : 256),
+          // Null: the worker sizes batches for the back end it selects (larger on a GPU).
+          batchSize: a.batchSize ?? null,
           l2: a.l2 ?? 1e-5,
           dropout: a.dropout ?? 0,
           // earlyStoppingRounds 0: a fixed number of epochs on all the rows given (the refit after a search).
@@ -463,6 +464,7 @@ export class Trainer {
             validationTargets: validationRows.length > 0 ? targetsIn(validationRows) : null,
             params: mlp,
             backend: a.backend ?? null,
+            preferredBackend: readPins(this.db).tfjs as BackendName | null,
             cancel: cancel.buffer as SharedArrayBuffer,
           },
           job,
@@ -485,7 +487,14 @@ export class Trainer {
           backend: reply.backend.name,
         };
         const { seed: _seed, classWeights: _weights, deadline: _deadline, ...reported } = mlp;
-        params = { ...reported, seed, classWeight: a.classWeight ?? null, validationFraction, testFraction };
+        params = {
+          ...reported,
+          batchSize: reply.result.batchSize,
+          seed,
+          classWeight: a.classWeight ?? null,
+          validationFraction,
+          testFraction,
+        };
         fitReport = {
           backend: reply.backend,
           epochs: reply.result.epochs,

@@ -16,7 +16,7 @@ const choice = await selectBackend(undefined, backend);
 const epochs = 3;
 const epochTimes: number[] = [];
 let last = performance.now();
-fitMlp(
+await fitMlp(
   { task: 'binary', classes: 2, train, trainTargets: targets, validation: null, validationTargets: null },
   {
     hiddenLayers: [64, 32],

@@ -36,7 +36,7 @@ describe('TensorFlow.js back end selection', () => {
         register: () => Promise.reject(new Error('libtensorflow.so: cannot open shared object file')),
       },
       { name: 'tensorflow', register: () => Promise.reject(new Error('no CUDA device')) },
-      { name: 'cpu', register: async () => (await import('@tensorflow/tfjs-backend-cpu'), 'cpu') },
+      { name: 'cpu', register: async () => (await import('@tensorflow/tfjs-backend-cpu'), { tfName: 'cpu', device: 'CPU' }) },
     ];
     const choice = await selectBackend(candidates);
     assert.equal(choice.name, 'cpu');
@@ -49,8 +49,8 @@ describe('TensorFlow.js back end selection', () => {
 
   it('a back end that registers but cannot initialise is skipped too', async () => {
     const choice = await selectBackend([
-      { name: 'wasm', register: () => Promise.resolve('no-such-backend') },
-      { name: 'cpu', register: () => Promise.resolve('cpu') },
+      { name: 'wasm', register: () => Promise.resolve({ tfName: 'no-such-backend', device: '?' }) },
+      { name: 'cpu', register: () => Promise.resolve({ tfName: 'cpu', device: 'CPU' }) },
     ]);
     assert.equal(choice.name, 'cpu');
     assert.equal(choice.skipped[0]!.name, 'wasm');
@@ -97,7 +97,7 @@ describe('MLP training', () => {
     await selectBackend();
     const train = xorDesign(3000, 1);
     const test = xorDesign(1000, 2);
-    const fit = fitMlp(
+    const fit = await fitMlp(
       {
         task: 'binary',
         classes: 2,
@@ -136,7 +136,7 @@ describe('MLP training', () => {
     const x = Float64Array.from({ length: 2000 }, () => 2 * random() - 1);
     const y = Float64Array.from(x, (v) => 1000 * v + 5000);
     const design: Design = { rows: x.length, numeric: [x], categorical: [], offsets: [], dimension: 1 };
-    const fit = fitMlp(
+    const fit = await fitMlp(
       {
         task: 'regression',
         classes: 0,
@@ -182,7 +182,7 @@ describe('MLP training', () => {
         { ...params, epochs: 5, dropout: 0.2 },
         () => {},
       );
-    assert.deepEqual(run().layers[0]!.weights, run().layers[0]!.weights);
+    assert.deepEqual((await run()).layers[0]!.weights, (await run()).layers[0]!.weights);
   });
 });
 
@@ -201,7 +201,7 @@ describe('MLP ONNX export', () => {
         column.kind === 'string'
           ? Int32Array.from(rows, (r) => classes!.indexOf(column.dictionary[column.codes[r]!]!))
           : Float64Array.from(rows, (r) => column.values[r]!);
-      const fit = fitMlp(
+      const fit = await fitMlp(
         {
           task,
           classes: classes?.length ?? 0,

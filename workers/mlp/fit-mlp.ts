@@ -28,7 +28,8 @@ export interface MlpParams {
   learningRate: number;
   /** The most passes over the training rows; early stopping usually ends sooner. */
   epochs: number;
-  batchSize: number;
+  /** Rows per mini-batch; null: chosen for the back end and the table (see defaultBatchSize). */
+  batchSize: number | null;
   /** L2 penalty on the weight matrices (not the biases). */
   l2: number;
   dropout: number;
@@ -60,11 +61,24 @@ export interface DenseLayer {
 }
 
 export interface MlpResult {
+  /** The mini-batch size used. */
+  batchSize: number;
   /** The last layer's outputs are logits (classification) or the target on its own scale (regression). */
   layers: DenseLayer[];
   epochs: number;
   bestEpoch: number;
   bestValidationLoss: number;
+}
+
+/**
+ * Rows per mini-batch when the run does not say. A step's cost is mostly fixed overhead on every back end, far more
+ * on a GPU (a dispatch and a queue per op), so GPUs get larger batches; small tables keep enough steps per epoch
+ * (at least ~32) for Adam to converge within the epoch budget.
+ */
+export function defaultBatchSize(rows: number, gpu: boolean): number {
+  if (!gpu) return rows > 50_000 ? 1024 : 256;
+  const target = Math.min(4096, Math.max(256, rows / 32));
+  return 2 ** Math.floor(Math.log2(target));
 }
 
 /** Rows per forward pass outside training: tfjs' default of 32 spends its time in per-call overhead. */
@@ -88,13 +102,16 @@ function initialWeights(inputs: number, outputs: number, relu: boolean, random: 
  * class weights, dropout, L2, and early stopping on the validation loss (the best epoch's weights are kept).
  * Regression targets are standardised for training and the scale is folded back into the last layer.
  */
-export function fitMlp(
+export async function fitMlp(
   input: MlpInput,
   params: MlpParams,
   onEpoch: (epoch: number, loss: number, validationLoss: number) => void,
   /** Checked between mini-batches; throwing from it stops the fit. */
   checkCancelled: () => void = () => {},
-): MlpResult {
+  /** Whether the active back end is a GPU one (it gets larger default batches). */
+  gpu = false,
+): Promise<MlpResult> {
+  const batchSize = params.batchSize ?? defaultBatchSize(input.train.rows, gpu);
   const random = seededRandom(params.seed);
   let { train, trainTargets, validation, validationTargets } = input;
   // An infinite patience means a fixed number of epochs (a refit on all rows): nothing is held out then.
@@ -253,14 +270,16 @@ export function fitMlp(
     validation !== null && validationTargets !== null && validation.rows > 0
       ? { matrix: validation, targets: validationTargets }
       : null;
-  const validationLoss = (): number => {
+  const validationLoss = async (): Promise<number> => {
     if (held === null) return Number.NaN;
     const { matrix, targets } = held;
     const z = new Float32Array(matrix.rows * outputs);
     for (let start = 0; start < matrix.rows; start += predictBatch) {
       const end = Math.min(matrix.rows, start + predictBatch);
       const x = matrix.values.subarray(start * matrix.columns, end * matrix.columns);
-      z.set(tf.tidy(() => forward(tf.tensor2d(x, [end - start, matrix.columns]))).dataSync(), start * outputs);
+      const batchOutputs = tf.tidy(() => forward(tf.tensor2d(x, [end - start, matrix.columns])));
+      z.set(await batchOutputs.data(), start * outputs);
+      batchOutputs.dispose();
     }
     return meanLoss(
       z,
@@ -270,7 +289,7 @@ export function fitMlp(
   };
 
   const order = Int32Array.from({ length: train.rows }, (_, i) => i);
-  const batch = new Float32Array(params.batchSize * train.columns);
+  const batch = new Float32Array(batchSize * train.columns);
   let best = { loss: Number.POSITIVE_INFINITY, epoch: 0, weights: [] as { weights: Float32Array; bias: Float32Array }[] };
   let epochs = 0;
   for (let epoch = 1; epoch <= params.epochs; epoch++) {
@@ -279,31 +298,44 @@ export function fitMlp(
       const j = Math.floor(random() * (i + 1));
       [order[i], order[j]] = [order[j]!, order[i]!];
     }
+    // Each batch's outputs are read back after the epoch, not after its step: a GPU back end then runs the epoch's
+    // steps without waiting for a round trip per batch (reading back synchronously is not even possible there).
+    const batchOutputs: { rows: Int32Array; out: tf.Tensor2D }[] = [];
     let epochLoss = 0;
-    for (let start = 0; start < train.rows; start += params.batchSize) {
-      checkCancelled();
-      const rows = order.subarray(start, Math.min(train.rows, start + params.batchSize));
-      for (let i = 0; i < rows.length; i++)
-        batch.set(train.values.subarray(rows[i]! * train.columns, (rows[i]! + 1) * train.columns), i * train.columns);
-      const dropoutSeed = Math.floor(random() * 2 ** 31);
-      const x = tf.tensor2d(batch.subarray(0, rows.length * train.columns), [rows.length, train.columns]);
-      const y = targetTensor(trainTargets, rows);
-      const weights = params.classWeights === null ? null : Float32Array.from(rows, (r) => weightOf(trainTargets, r));
-      const out = step(x, y, weights, dropoutSeed);
-      epochLoss += meanLoss(out.dataSync() as Float32Array, trainTargets, rows) * rows.length;
-      tf.dispose([x, y, out]);
+    try {
+      for (let start = 0; start < train.rows; start += batchSize) {
+        checkCancelled();
+        const rows = order.subarray(start, Math.min(train.rows, start + batchSize));
+        for (let i = 0; i < rows.length; i++)
+          batch.set(train.values.subarray(rows[i]! * train.columns, (rows[i]! + 1) * train.columns), i * train.columns);
+        const dropoutSeed = Math.floor(random() * 2 ** 31);
+        const x = tf.tensor2d(batch.subarray(0, rows.length * train.columns), [rows.length, train.columns]);
+        const y = targetTensor(trainTargets, rows);
+        const weights = params.classWeights === null ? null : Float32Array.from(rows, (r) => weightOf(trainTargets, r));
+        batchOutputs.push({ rows, out: step(x, y, weights, dropoutSeed) });
+        tf.dispose([x, y]);
+      }
+      for (const { rows, out } of batchOutputs) {
+        epochLoss += meanLoss((await out.data()) as Float32Array, trainTargets, rows) * rows.length;
+        out.dispose();
+      }
+    } finally {
+      // A cancelled epoch leaves outputs unread: free them (disposing a disposed tensor does nothing).
+      tf.dispose(batchOutputs.map((b) => b.out));
     }
-    const validationValue = validationLoss();
+    const validationValue = await validationLoss();
     onEpoch(epoch, epochLoss / train.rows, validationValue);
     // The first epoch is always kept, so a model exists even when every validation loss is NaN.
     if (!earlyStopping || validationValue < best.loss - 1e-7 || best.epoch === 0) {
       best = {
         loss: validationValue,
         epoch,
-        weights: variables.map((layer) => ({
-          weights: layer.weights.dataSync() as Float32Array,
-          bias: layer.bias.dataSync() as Float32Array,
-        })),
+        weights: await Promise.all(
+          variables.map(async (layer) => ({
+            weights: (await layer.weights.data()) as Float32Array,
+            bias: (await layer.bias.data()) as Float32Array,
+          })),
+        ),
       };
     } else if (epoch - best.epoch >= params.patience) {
       break;
@@ -328,5 +360,5 @@ export function fitMlp(
     for (let i = 0; i < last.weights.length; i++) last.weights[i]! *= targetStd;
     for (let i = 0; i < last.bias.length; i++) last.bias[i] = last.bias[i]! * targetStd + targetMean;
   }
-  return { layers, epochs, bestEpoch: best.epoch, bestValidationLoss: best.loss };
+  return { batchSize, layers, epochs, bestEpoch: best.epoch, bestValidationLoss: best.loss };
 }

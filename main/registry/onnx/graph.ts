@@ -23,7 +23,7 @@ export interface OnnxNode {
 
 export interface OnnxInitializer {
   name: string;
-  type: typeof TensorType.DOUBLE | typeof TensorType.INT64 | typeof TensorType.UINT8;
+  type: typeof TensorType.DOUBLE | typeof TensorType.FLOAT | typeof TensorType.INT64 | typeof TensorType.UINT8;
   dims: number[];
   values: readonly number[];
 }
@@ -95,11 +95,12 @@ function writeInitializer(w: ProtoWriter, t: OnnxInitializer): void {
   w.packedInts(1, t.dims);
   w.int(2, t.type);
   w.string(8, t.name);
-  const width = t.type === TensorType.UINT8 ? 1 : 8;
+  const width = t.type === TensorType.UINT8 ? 1 : t.type === TensorType.FLOAT ? 4 : 8;
   const raw = new Uint8Array(t.values.length * width);
   const view = new DataView(raw.buffer);
   t.values.forEach((v, i) => {
     if (t.type === TensorType.DOUBLE) view.setFloat64(i * 8, v, true);
+    else if (t.type === TensorType.FLOAT) view.setFloat32(i * 4, v, true);
     else if (t.type === TensorType.UINT8) view.setUint8(i, v);
     else view.setBigInt64(i * 8, BigInt(v), true);
   });

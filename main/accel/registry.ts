@@ -1,0 +1,100 @@
+import { Worker } from 'node:worker_threads';
+import {
+  backendsOf,
+  type AccelRuntime,
+  type BackendReport,
+  type BackendsReport,
+  type OrtProviderName,
+} from '../contracts/api.js';
+import { HearthError } from '../contracts/errors.js';
+import { nowIso, type Db } from '../store/database.js';
+import { loadOrt } from '../serving/onnx-runtime.js';
+import type { BackendProbe } from './backend-probe.js';
+import { probeOrtProviders } from './ort-providers.js';
+import { readPins, writePin } from './pins.js';
+
+/**
+ * One registry of compute back ends for both runtimes: TensorFlow.js (training the MLP) and ONNX Runtime
+ * (serving). Each is probed once (a known computation, not just a load), then picked by the user's pin or the
+ * priority order; a software GPU adapter works but is never picked for speed unless pinned. `hearth doctor`, the
+ * settings page and every run report the same thing.
+ */
+export class AccelRegistry {
+  private probes: Promise<{ tfjs: BackendProbe[]; onnxruntime: BackendProbe[]; at: string }> | undefined;
+
+  constructor(private readonly db: Db) {}
+
+  private probeAll(): Promise<{ tfjs: BackendProbe[]; onnxruntime: BackendProbe[]; at: string }> {
+    this.probes ??= (async () => {
+      const [tfjs, onnxruntime] = await Promise.all([probeTfjs(), loadOrt().then(probeOrtProviders)]);
+      return { tfjs, onnxruntime, at: nowIso() };
+    })();
+    this.probes.catch(() => (this.probes = undefined));
+    return this.probes;
+  }
+
+  async report(refresh = false): Promise<BackendsReport> {
+    if (refresh) this.probes = undefined;
+    const probes = await this.probeAll();
+    const pins = readPins(this.db);
+    return {
+      backends: [...statuses('tfjs', probes.tfjs, pins.tfjs), ...statuses('onnxruntime', probes.onnxruntime, pins.onnxruntime)],
+      pins,
+      probedAt: probes.at,
+    };
+  }
+
+  pin(runtime: AccelRuntime, name: string | null): void {
+    if (name !== null && !(backendsOf[runtime] as readonly string[]).includes(name))
+      throw new HearthError('VALIDATION_FAILED', `${name} is not a ${runtime} back end (${backendsOf[runtime].join(', ')})`);
+    writePin(this.db, runtime, name);
+  }
+
+  /** The provider the next model load uses. */
+  async ortProvider(): Promise<OrtProviderName> {
+    const probes = await this.probeAll();
+    return choose(probes.onnxruntime, readPins(this.db).onnxruntime).name as OrtProviderName;
+  }
+}
+
+/** The pinned back end if it works, else the first usable and preferred one in priority order. */
+function choose(probes: BackendProbe[], pin: string | null): BackendProbe {
+  const pinned = probes.find((p) => p.name === pin && p.usable);
+  const chosen = pinned ?? probes.find((p) => p.usable && p.preferred);
+  // The last candidate of each runtime (cpu) is always usable; reaching here means the runtime itself is broken.
+  if (chosen === undefined)
+    throw new HearthError('INTERNAL', `no back end works: ${probes.map((p) => `${p.name}: ${p.reason}`).join('; ')}`);
+  return chosen;
+}
+
+function statuses(runtime: AccelRuntime, probes: BackendProbe[], pin: string | null): BackendReport[] {
+  const chosen = choose(probes, pin);
+  const pinFailed = pin !== null && chosen.name !== pin;
+  return probes.map((p) => {
+    let reason = p.reason;
+    if (p.name === pin) reason = p.usable ? `pinned; ${reason}` : `pinned, but cannot run: ${reason}`;
+    else if (p === chosen) reason = pinFailed ? `chosen because the pinned ${pin} cannot run; ${reason}` : reason;
+    return {
+      runtime,
+      name: p.name,
+      status: p === chosen ? 'selected' : p.usable ? 'available' : 'unavailable',
+      reason,
+      device: p.device,
+      software: p.software,
+    };
+  });
+}
+
+function probeTfjs(): Promise<BackendProbe[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('../../workers/accel-probe.js', import.meta.url));
+    worker.once('message', (message: { ok: true; probes: BackendProbe[] } | { ok: false; reason: string }) => {
+      void worker.terminate();
+      if (message.ok) resolve(message.probes);
+      else reject(new HearthError('INTERNAL', `probing the TensorFlow.js back ends failed: ${message.reason}`));
+    });
+    worker.once('error', (error) =>
+      reject(new HearthError('INTERNAL', `probing the TensorFlow.js back ends failed: ${error.message}`)),
+    );
+  });
+}

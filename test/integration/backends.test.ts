@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { probeWebGpu } from '../../main/accel/webgpu.js';
+import type { BackendReport } from '../../main/contracts/api.js';
+import type { Client } from '../../main/contracts/client.js';
+import { seededRandom } from '../../main/training/random.js';
+import { floatMlpGraph } from '../fixtures/float-mlp.js';
+import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
+import { startHarness, type Harness } from './harness.js';
+
+const bin = fileURLToPath(new URL('../../../bin/hearth.js', import.meta.url));
+const adapter = await probeWebGpu();
+
+function doctor(dataDir: string, env: NodeJS.ProcessEnv = {}): BackendReport[] {
+  const r = spawnSync(process.execPath, [bin, 'doctor', '--json', '--data-dir', dataDir], {
+    encoding: 'utf8',
+    env: { ...process.env, HEARTH_DATA_DIR: '', ...env },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as BackendReport[];
+}
+
+function byName(report: BackendReport[], runtime: string, name: string): BackendReport {
+  const found = report.find((b) => b.runtime === runtime && b.name === name);
+  assert.ok(found, `${runtime}/${name} missing from ${JSON.stringify(report)}`);
+  return found;
+}
+
+async function waitForJob(client: Client, jobId: string) {
+  for (;;) {
+    const job = await client.call('training.get', { jobId });
+    if (job.status !== 'queued' && job.status !== 'running') return job;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('hearth doctor: every back end, what it is and why', () => {
+  const tmp = tempDir();
+  after(tmp.cleanup);
+
+  it('lists both runtimes in priority order with exactly one selected each, the CPU always usable', () => {
+    const report = doctor(tmp.dir);
+    assert.deepEqual(
+      report.filter((b) => b.runtime === 'tfjs').map((b) => b.name),
+      ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'],
+    );
+    assert.deepEqual(
+      report.filter((b) => b.runtime === 'onnxruntime').map((b) => b.name),
+      ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'],
+    );
+    for (const runtime of ['tfjs', 'onnxruntime']) {
+      assert.equal(report.filter((b) => b.runtime === runtime && b.status === 'selected').length, 1, runtime);
+    }
+    for (const b of report) {
+      assert.ok(b.reason.length > 0, `${b.runtime}/${b.name} has no reason`);
+      if (b.status !== 'unavailable') assert.ok(b.device !== null, `${b.name} works but names no device`);
+    }
+    assert.notEqual(byName(report, 'tfjs', 'cpu').status, 'unavailable');
+    assert.notEqual(byName(report, 'onnxruntime', 'cpu').status, 'unavailable');
+    // No CUDA provider library is installed by Hearth's offline install: the report must say so, not pretend.
+    if (process.platform === 'linux') assert.match(byName(report, 'onnxruntime', 'cuda').reason, /not installed/);
+    if (process.platform !== 'win32') assert.match(byName(report, 'onnxruntime', 'dml').reason, /Windows only/);
+    if (adapter.ok && adapter.info.software) {
+      // A software adapter works but is never chosen for speed.
+      for (const runtime of ['tfjs', 'onnxruntime']) {
+        const webgpu = byName(report, runtime, 'webgpu');
+        assert.equal(webgpu.status, 'available');
+        assert.equal(webgpu.software, true);
+        assert.match(webgpu.reason, /software adapter/);
+      }
+    }
+  });
+
+  it('with no WebGPU adapter (no Vulkan driver), says so and selects a CPU back end', () => {
+    const report = doctor(tmp.dir, { VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json' });
+    const tfjs = byName(report, 'tfjs', 'webgpu');
+    assert.equal(tfjs.status, 'unavailable');
+    assert.match(tfjs.reason, /no WebGPU adapter/);
+    const ort = byName(report, 'onnxruntime', 'webgpu');
+    assert.equal(ort.status, 'unavailable');
+    assert.match(ort.reason, /adapter/i);
+    assert.equal(byName(report, 'onnxruntime', 'cpu').status, 'selected');
+    assert.ok(['wasm', 'cpu', 'tensorflow'].includes(report.find((b) => b.runtime === 'tfjs' && b.status === 'selected')!.name));
+  });
+});
+
+describe('pinned back ends: training and serving use them, and say so', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness('in-process');
+    const csv = writeFile(h.dataDir, 'customers.csv', syntheticCsv('binary', 1200, 4));
+    await h.client.call('datasets.ingest', { name: 'customers', path: csv });
+  });
+  after(() => h?.close());
+
+  async function trainMlp(): Promise<{ name: string; device: string; skipped: { name: string; reason: string }[] }> {
+    const job = await h.client.call('training.start', {
+      dataset: 'customers',
+      target: 'label',
+      algorithm: 'mlp',
+      epochs: 3,
+      model: 'churn-mlp',
+    });
+    const done = await waitForJob(h.client, job.id);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    const info = await h.client.call('models.version', { name: 'churn-mlp', version: done.result!.version });
+    return info.report.backend as { name: string; device: string; skipped: { name: string; reason: string }[] };
+  }
+
+  it('a pin that cannot run falls back to the automatic choice, and the report and the run both say why', async () => {
+    const report = await h.client.call('system.pin-backend', { runtime: 'tfjs', name: 'tensorflow-gpu' });
+    assert.equal(report.pins.tfjs, 'tensorflow-gpu');
+    const pinned = byName(report.backends, 'tfjs', 'tensorflow-gpu');
+    assert.equal(pinned.status, 'unavailable');
+    assert.match(pinned.reason, /^pinned, but cannot run/);
+    const selected = report.backends.find((b) => b.runtime === 'tfjs' && b.status === 'selected');
+    assert.ok(selected);
+    assert.match(selected.reason, /chosen because the pinned tensorflow-gpu cannot run/);
+    const ran = await trainMlp();
+    assert.equal(ran.name, selected.name);
+    assert.equal(ran.skipped[0]?.name, 'tensorflow-gpu');
+    assert.match(ran.skipped[0].reason, /not installed/);
+    await h.client.call('system.pin-backend', { runtime: 'tfjs', name: null });
+  });
+
+  it('refuses a back end of the other runtime', async () => {
+    await assert.rejects(
+      h.client.call('system.pin-backend', { runtime: 'tfjs', name: 'cuda' }),
+      (e: unknown) => (e as { code?: string }).code === 'VALIDATION_FAILED' && /other runtime/.test((e as Error).message),
+    );
+  });
+
+  it(
+    'pinned WebGPU: the MLP trains on the adapter and the run records it',
+    { skip: !adapter.ok && 'no WebGPU adapter here' },
+    async () => {
+      const report = await h.client.call('system.pin-backend', { runtime: 'tfjs', name: 'webgpu' });
+      assert.equal(byName(report.backends, 'tfjs', 'webgpu').status, 'selected');
+      const ran = await trainMlp();
+      assert.equal(ran.name, 'webgpu');
+      assert.equal(ran.device, adapter.ok ? adapter.info.device : '');
+      await h.client.call('system.pin-backend', { runtime: 'tfjs', name: null });
+    },
+  );
+
+  it(
+    'serving: a float32 graph runs on the pinned WebGPU provider and answers what the CPU answers; a float64 one stays on the CPU',
+    { skip: !adapter.ok && 'no WebGPU adapter here' },
+    async () => {
+      const tmp = tempDir();
+      try {
+        const graph = writeFile(tmp.dir, 'mlp.onnx', Buffer.from(floatMlpGraph(6, [32, 16], 3)));
+        const features = ['f1', 'f2', 'f3', 'f4', 'f5', 'f6'];
+        const classes = ['low', 'mid', 'high'];
+        const imported = { name: 'f32', path: graph, target: 'band', classes, features };
+        await h.client.call('models.import', imported);
+        await h.client.call('models.import', imported);
+        const random = seededRandom(8);
+        const rows = Array.from({ length: 40 }, () => Object.fromEntries(features.map((f) => [f, 4 * random() - 2])));
+
+        await h.client.call('system.pin-backend', { runtime: 'onnxruntime', name: 'cpu' });
+        const onCpu = await h.client.call('models.predict', { name: 'f32', version: 1, rows });
+        assert.equal(onCpu.executionProvider, 'cpu');
+        await h.client.call('system.pin-backend', { runtime: 'onnxruntime', name: 'webgpu' });
+        const onGpu = await h.client.call('models.predict', { name: 'f32', version: 2, rows });
+        assert.match(onGpu.executionProvider, /^webgpu: all \d+ nodes$/);
+        const probabilities = (p: (typeof onCpu.predictions)[number]): Record<string, number> =>
+          'probabilities' in p ? p.probabilities : {};
+        onCpu.predictions.forEach((p, i) => {
+          for (const c of classes) {
+            const gap = Math.abs(probabilities(p)[c]! - probabilities(onGpu.predictions[i]!)[c]!);
+            assert.ok(gap < 1e-5, `row ${i} ${c}: ${gap}`);
+          }
+        });
+
+        // Hearth's own graphs compute in float64, which WebGPU lacks: the provider takes no arithmetic, so CPU.
+        const job = await h.client.call('training.start', {
+          dataset: 'customers',
+          target: 'label',
+          algorithm: 'linear',
+          model: 'lin',
+        });
+        assert.equal((await waitForJob(h.client, job.id)).status, 'succeeded');
+        const linear = await h.client.call('models.predict', {
+          name: 'lin',
+          rows: [{ x1: 0.1, x2: 3, colour: 'red', flag: true }],
+        });
+        assert.match(linear.executionProvider, /^cpu \(no operator of this graph computes on webgpu\)$/);
+      } finally {
+        await h.client.call('system.pin-backend', { runtime: 'onnxruntime', name: null });
+        tmp.cleanup();
+      }
+    },
+  );
+});
