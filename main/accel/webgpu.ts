@@ -1,3 +1,5 @@
+import { keepNativeLibrariesPrivate } from '../engine/private-env.js';
+
 /**
  * WebGPU through Dawn's Node bindings (the `webgpu` package): finds an adapter and says what it is. Loaded only when
  * asked for, so a box whose Dawn binary cannot load (no Vulkan loader, an unsupported platform) still runs
@@ -31,9 +33,14 @@ function describe(adapter: GPUAdapter): WebGpuAdapterInfo {
     (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
     info.architecture === 'software' ||
     /llvmpipe|lavapipe|swiftshader|microsoft basic render|warp/.test(text);
-  const name = [info.vendor, info.device].filter((s) => s !== '').join(' ');
+  // Drivers fill these in unevenly: Mesa names the device in its description, NVIDIA puts its driver version there.
+  const name = info.device !== '' ? info.device : info.vendor;
+  const described =
+    info.description === '' || info.description.toLowerCase().includes(name.toLowerCase())
+      ? info.description
+      : `${name} (${info.description})`;
   return {
-    device: info.description !== '' ? info.description : name || 'unnamed adapter',
+    device: described !== '' ? described : name || 'unnamed adapter',
     vendor: info.vendor,
     architecture: info.architecture,
     software,
@@ -45,6 +52,7 @@ let probe: Promise<WebGpuProbe> | undefined;
 /** The process's one Dawn instance and its default (high-performance) adapter, found once. */
 export function probeWebGpu(): Promise<WebGpuProbe> {
   probe ??= (async (): Promise<WebGpuProbe> => {
+    keepNativeLibrariesPrivate();
     let gpu: GPU;
     try {
       const dawn = await import('webgpu');

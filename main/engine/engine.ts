@@ -17,6 +17,7 @@ import { DatasetStore } from '../data/datasets.js';
 import { ModelRegistry } from '../registry/registry.js';
 import { PredictorCache } from '../serving/predictor.js';
 import { AccelRegistry } from '../accel/registry.js';
+import './private-env.js';
 import { BlobStore } from '../store/blob-store.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { Runs } from '../training/runs.js';

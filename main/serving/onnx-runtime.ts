@@ -2,6 +2,7 @@ import type * as OrtModule from 'onnxruntime-node';
 import { nodePlacement } from '../accel/ort-providers.js';
 import type { OrtProviderName } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
+import { keepNativeLibrariesPrivate } from '../engine/private-env.js';
 import { inspectOnnx } from '../registry/onnx/inspect.js';
 
 export type Ort = typeof OrtModule.default;
@@ -13,7 +14,7 @@ let ortPromise: Promise<Ort> | undefined;
  * appliance must not write a telemetry queue under the user's home folder.
  */
 export function loadOrt(): Promise<Ort> {
-  process.env.ORT_DISABLE_TELEMETRY = '1';
+  keepNativeLibrariesPrivate();
   // onnxruntime-node is CommonJS: its namespace arrives as the default export under ESM.
   ortPromise ??= import('onnxruntime-node').then((m) => m.default);
   return ortPromise;

@@ -1,4 +1,4 @@
-// `npm run bench [-- ingest|predict|gbdt|mlp|automl|sync|drift]`: benchmarks with their peers measured in the same run; one JSON line each.
+// `npm run bench [-- ingest|predict|gbdt|mlp|automl|sync|drift|gpu]`: benchmarks with their peers measured in the same run; one JSON line each.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { startBroker } from '../integration/broker-harness.js';
 import { startRegistry } from '../integration/registry-harness.js';
 import { syntheticCsv } from '../helpers.js';
 import { buildCorpus, scoreCorpus } from '../fixtures/pii-corpus.js';
+import { runGpuBench } from './gpu.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const sharedBench = join(root, '..', 'shared', 'bench');
@@ -396,6 +397,8 @@ async function benchMlp(): Promise<void> {
 }
 
 if (all || which.has('mlp')) await benchMlp();
+// The GPU group runs only when named: on a box without a GPU it measures software adapters, which says nothing.
+if (which.has('gpu')) await runGpuBench();
 if (all || which.has('automl')) await benchAutoml();
 
 /** Push and pull of a 100 MB artifact blob to Debian's docker-registry over loopback, beside curl on the same blob. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { probeWebGpu } from '../../main/accel/webgpu.js';
@@ -70,6 +71,26 @@ describe('hearth doctor: every back end, what it is and why', () => {
         assert.equal(webgpu.software, true);
         assert.match(webgpu.reason, /software adapter/);
       }
+    }
+  });
+
+  it('probing the GPU writes nothing under the home folder (no driver shader cache, no telemetry queue)', () => {
+    const home = tempDir('hearth-home-');
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, HOME: home.dir };
+      for (const name of [
+        'ORT_DISABLE_TELEMETRY',
+        'MESA_SHADER_CACHE_DISABLE',
+        '__GL_SHADER_DISK_CACHE',
+        'CUDA_CACHE_DISABLE',
+        'XDG_CACHE_HOME',
+      ])
+        delete env[name];
+      const r = spawnSync(process.execPath, [bin, 'doctor', '--json', '--data-dir', tmp.dir], { encoding: 'utf8', env });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(readdirSync(home.dir, { recursive: true }), []);
+    } finally {
+      home.cleanup();
     }
   });
 

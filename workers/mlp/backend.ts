@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { backendsOf, type TfjsBackendName } from '../../main/contracts/api.js';
@@ -128,10 +127,9 @@ async function activate(candidate: BackendCandidate, pinned: boolean): Promise<B
   if (tf.getBackend() !== tfName) throw new Error(`tfjs switched to "${tf.getBackend()}" instead of "${tfName}"`);
   await checkArithmetic();
   const simd = tfName === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : null;
-  const threads = tfName === 'wasm' ? availableParallelism() : null;
   return {
     name: candidate.name,
-    device: tfName === 'wasm' ? `CPU (WebAssembly${simd === true ? ' SIMD' : ''}, ${threads} cores)` : device,
+    device: tfName === 'wasm' ? `CPU (WebAssembly${simd === true ? ' SIMD' : ''})` : device,
     simd,
     skipped: [],
     software,
