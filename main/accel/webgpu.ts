@@ -33,14 +33,11 @@ function describe(adapter: GPUAdapter): WebGpuAdapterInfo {
     (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
     info.architecture === 'software' ||
     /llvmpipe|lavapipe|swiftshader|microsoft basic render|warp/.test(text);
-  // Drivers fill these in unevenly: Mesa names the device in its description, NVIDIA puts its driver version there.
-  const name = info.device !== '' ? info.device : info.vendor;
-  const described =
-    info.description === '' || info.description.toLowerCase().includes(name.toLowerCase())
-      ? info.description
-      : `${name} (${info.description})`;
+  // Drivers fill these in unevenly: Mesa's description names the device and driver, NVIDIA's the driver version,
+  // and the device field may be an empty string or a slug, so the description wins where there is one.
+  const name = [info.vendor, info.device].filter((s) => s !== '').join(' ');
   return {
-    device: described !== '' ? described : name || 'unnamed adapter',
+    device: info.description !== '' ? info.description : name || 'unnamed adapter',
     vendor: info.vendor,
     architecture: info.architecture,
     software,

@@ -8,6 +8,7 @@ import { DatasetsPage } from './pages/DatasetsPage.js';
 import { ModelsPage } from './pages/ModelsPage.js';
 import { PredictPage } from './pages/PredictPage.js';
 import { RunsPage } from './pages/RunsPage.js';
+import { SettingsPage } from './pages/SettingsPage.js';
 import { SyncPage } from './pages/SyncPage.js';
 import { TrainPage } from './pages/TrainPage.js';
 
@@ -19,7 +20,7 @@ export function useClient(): Client {
   return client;
 }
 
-const pages = ['datasets', 'train', 'models', 'runs', 'predict', 'alerts', 'sync', 'access'] as const;
+const pages = ['datasets', 'train', 'models', 'runs', 'predict', 'alerts', 'sync', 'access', 'settings'] as const;
 type Page = (typeof pages)[number];
 
 export function App({ client, onSignOut }: { client: Client; onSignOut: (() => void) | null }) {
@@ -58,6 +59,7 @@ export function App({ client, onSignOut }: { client: Client; onSignOut: (() => v
           {page === 'sync' && <SyncPage />}
           {page === 'predict' && <PredictPage />}
           {page === 'access' && <AccessPage />}
+          {page === 'settings' && <SettingsPage />}
         </main>
       </div>
     </ClientContext.Provider>

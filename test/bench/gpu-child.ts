@@ -99,7 +99,7 @@ if (runtime === 'tfjs') {
 } else if (runtime === 'ort') {
   const model = floatMlpGraph(columns, hidden, 8);
   const session = await createSession(model, name as OrtProviderName);
-  const batch = 4096;
+  const batch = Math.min(4096, rows);
   const feeds = (start: number) => ({
     features: {
       type: 'float32' as const,
@@ -114,7 +114,7 @@ if (runtime === 'tfjs') {
   for (
     let start = 0;
     performance.now() - began < Math.min(budgetMs, 20_000) || latencies.length < 5;
-    start = (start + batch) % (rows - batch)
+    start = rows === batch ? 0 : (start + batch) % (rows - batch)
   ) {
     const t = performance.now();
     await session.run(feeds(start), ['probabilities']);

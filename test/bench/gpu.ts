@@ -48,11 +48,15 @@ export async function runGpuBench(rows = Number(process.env.HEARTH_GPU_BENCH_ROW
         results.push(line);
         emit(line);
       } else {
+        const message = (r.stderr ?? '')
+          .split('\n')
+          .filter((l) => /Error|error:/.test(l))
+          .slice(-1)[0];
         emit({
           bench: 'gpu',
-          runtime,
+          runtime: runtime === 'ort' ? 'onnxruntime' : runtime,
           backend: probe.name,
-          error: r.error?.message ?? `exit ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`,
+          error: r.error?.message ?? `exit ${r.status ?? r.signal}: ${message?.trim() ?? 'no error message'}`,
         });
       }
     }

@@ -7,6 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startJsonChild, syntheticCsv, tempDir, writeFile } from '../helpers.js';
 import { registrySkip, startRegistry } from '../integration/registry-harness.js';
+import { probeWebGpu } from '../../main/accel/webgpu.js';
+
+const adapter = await probeWebGpu();
 
 const bin = fileURLToPath(new URL('../../../bin/hearth.js', import.meta.url));
 const artifacts = fileURLToPath(new URL('../../../test-results/', import.meta.url));
@@ -15,7 +18,7 @@ const token = 'e2e-token-abcdefghijklmnop';
 /** Selectors live here, not in the test steps. */
 class ConsolePage {
   constructor(readonly page: Page) {}
-  nav(name: 'datasets' | 'train' | 'models' | 'runs' | 'predict' | 'alerts' | 'sync') {
+  nav(name: 'datasets' | 'train' | 'models' | 'runs' | 'predict' | 'alerts' | 'sync' | 'settings') {
     return this.page.getByTestId(`nav-${name}`).click();
   }
   ready() {
@@ -374,12 +377,30 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('backup-message').filter({ hasText: 'every hash matches' }).waitFor();
   });
 
-  void step('trains a neural net and names the TensorFlow.js back end that ran it', async () => {
+  void step('lists every compute back end with its status and pins WebGPU for training', async () => {
+    await ui.nav('settings');
+    for (const runtime of ['tfjs', 'onnxruntime']) {
+      await ui.page.getByTestId(`backend-${runtime}-cpu`).waitFor();
+      assert.equal(await ui.page.locator(`[data-testid^="backend-${runtime}-"][data-status]`).count(), 5);
+      assert.equal(await ui.page.locator(`[data-testid^="backend-${runtime}-"][data-status="selected"]`).count(), 1);
+    }
+    await ui.page.getByTestId('backends-pin-tfjs').selectOption('webgpu');
+    const message = ui.page.getByTestId('backends-message');
+    await message.waitFor();
+    if (adapter.ok) {
+      assert.equal(await message.textContent(), 'tfjs: pinned webgpu; it is selected.');
+      assert.equal(await ui.page.getByTestId('backend-tfjs-webgpu').getAttribute('data-status'), 'selected');
+    } else assert.match((await message.textContent()) ?? '', /^tfjs: pinned webgpu; it cannot run, so \w+ is used\.$/);
+  });
+
+  void step('trains a neural net on the pinned back end and names it, with its device', async () => {
     await ui.train('customers', 'label', 'churn-mlp', 'mlp');
     await ui.nav('models');
     await ui.page.getByText('churn-mlp').click();
     const backend = ui.page.getByTestId('mlp-backend');
     await backend.waitFor();
-    assert.match((await backend.textContent()) ?? '', /TensorFlow\.js (tensorflow-gpu|tensorflow|wasm|cpu) back end/);
+    const text = (await backend.textContent()) ?? '';
+    if (adapter.ok) assert.ok(text.startsWith(`Trained on the TensorFlow.js webgpu back end (${adapter.info.device})`), text);
+    else assert.match(text, /TensorFlow\.js (tensorflow|wasm|cpu) back end .*passed over: webgpu/);
   });
 });

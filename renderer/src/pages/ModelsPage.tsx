@@ -598,7 +598,7 @@ export function ModelsPage() {
         importance?: { feature: string; gain: number; splits: number }[];
         permutationImportance?: { feature: string; increase: number }[];
         oobScore?: { metric: string; value: number; rows: number };
-        backend?: { name: string; simd: boolean | null; skipped: { name: string; reason: string }[] };
+        backend?: { name: string; device?: string; simd: boolean | null; skipped: { name: string; reason: string }[] };
         epochs?: number;
         bestEpoch?: number;
         crossValidation?: { folds: number; metrics: Record<string, { mean: number; std: number }> } | null;
@@ -887,9 +887,13 @@ export function ModelsPage() {
               {report?.backend !== undefined && (
                 <p className="muted" data-testid="mlp-backend">
                   Trained on the TensorFlow.js <strong>{report.backend.name}</strong> back end
-                  {report.backend.simd === true ? ' (SIMD)' : ''}
+                  {report.backend.device !== undefined
+                    ? ` (${report.backend.device})`
+                    : report.backend.simd === true
+                      ? ' (SIMD)'
+                      : ''}
                   {report.backend.skipped.length > 0
-                    ? `; not available: ${report.backend.skipped.map((b) => b.name).join(', ')}`
+                    ? `; passed over: ${report.backend.skipped.map((b) => `${b.name} (${b.reason})`).join('; ')}`
                     : ''}
                   {report.epochs !== undefined ? `; ${report.epochs} epochs, best ${report.bestEpoch ?? '?'}` : ''}
                 </p>

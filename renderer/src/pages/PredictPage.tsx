@@ -54,7 +54,7 @@ export function PredictPage() {
   const [model, setModel] = useState('');
   const [info, setInfo] = useState<ModelVersionInfo | null>(null);
   const [values, setValues] = useState<Record<string, string>>({});
-  const [single, setSingle] = useState<{ version: number; prediction: Prediction } | null>(null);
+  const [single, setSingle] = useState<{ version: number; prediction: Prediction; executionProvider: string } | null>(null);
   const [explain, setExplain] = useState(true);
   const [batch, setBatch] = useState<{ rows: Record<string, string>[]; predictions: Prediction[]; version: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -91,7 +91,7 @@ export function PredictPage() {
         rows: [toRow(values)],
         ...(canExplain ? { explain: true } : {}),
       });
-      setSingle({ version: result.version, prediction: result.predictions[0]! });
+      setSingle({ version: result.version, prediction: result.predictions[0]!, executionProvider: result.executionProvider });
     } catch (e) {
       setError(describeError(e));
     }
@@ -192,6 +192,9 @@ export function PredictPage() {
               <>
                 <p data-testid="predict-result">
                   v{single.version}: <PredictionView prediction={single.prediction} />
+                </p>
+                <p className="muted" data-testid="predict-provider">
+                  Ran on {single.executionProvider}
                 </p>
               </>
             )}
