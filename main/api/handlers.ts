@@ -60,6 +60,8 @@ export function createHandlers(engine: Engine): Handlers {
     'system.backends': async ({ refresh }) => engine.accel.report(refresh === true),
     'system.pin-backend': async ({ runtime, name }) => {
       engine.accel.pin(runtime, name);
+      // Loaded models move to the new choice with their next request.
+      if (runtime === 'onnxruntime') engine.predictors.reloadAll();
       return engine.accel.report();
     },
     'datasets.list': async () => engine.datasets.list(),

@@ -206,6 +206,16 @@ export class PredictorCache {
     this.cache.clear();
   }
 
+  /**
+   * Forgets every loaded version, so the next request loads it again (on the provider chosen now: a new pin takes
+   * effect at once). Requests holding a predictor finish on it; it is released after the same grace period as an
+   * evicted one.
+   */
+  reloadAll(): void {
+    for (const p of this.cache.values()) releaseLater(p);
+    this.cache.clear();
+  }
+
   get(model: string, version: number): Promise<Predictor> {
     const key = `${model}@${version}`;
     let p = this.cache.get(key);
@@ -225,13 +235,17 @@ export class PredictorCache {
       if (this.cache.size > this.capacity) {
         const [oldestKey, oldest] = this.cache.entries().next().value!;
         this.cache.delete(oldestKey);
-        // Requests already holding this predictor finish first: release only after a grace period.
-        oldest.then(
-          (predictor) => setTimeout(() => void predictor.release(), 30_000).unref(),
-          () => undefined,
-        );
+        releaseLater(oldest);
       }
     }
     return p;
   }
+}
+
+/** Requests already holding a predictor finish first: it is released only after a grace period. */
+function releaseLater(predictor: Promise<Predictor>): void {
+  predictor.then(
+    (p) => setTimeout(() => void p.release(), 30_000).unref(),
+    () => undefined,
+  );
 }

@@ -185,7 +185,8 @@ describe('pinned back ends: training and serving use them, and say so', () => {
         const onCpu = await h.client.call('models.predict', { name: 'f32', version: 1, rows });
         assert.equal(onCpu.executionProvider, 'cpu');
         await h.client.call('system.pin-backend', { runtime: 'onnxruntime', name: 'webgpu' });
-        const onGpu = await h.client.call('models.predict', { name: 'f32', version: 2, rows });
+        // The pin moves a loaded model at its next request.
+        const onGpu = await h.client.call('models.predict', { name: 'f32', version: 1, rows });
         assert.match(onGpu.executionProvider, /^webgpu: all \d+ nodes$/);
         const probabilities = (p: (typeof onCpu.predictions)[number]): Record<string, number> =>
           'probabilities' in p ? p.probabilities : {};
@@ -196,7 +197,27 @@ describe('pinned back ends: training and serving use them, and say so', () => {
           }
         });
 
-        // Hearth's own graphs compute in float64, which WebGPU lacks: the provider takes no arithmetic, so CPU.
+        // Hearth's MLP graph runs its layers in float32: they go to WebGPU, the float64 preprocessing stays on the CPU.
+        const customer = Array.from({ length: 30 }, (_, i) => ({
+          x1: i / 10 - 1.5,
+          x2: 3 + (i % 5),
+          colour: 'red',
+          flag: i % 2 === 0,
+        }));
+        await h.client.call('system.pin-backend', { runtime: 'onnxruntime', name: 'cpu' });
+        const mlpOnCpu = await h.client.call('models.predict', { name: 'churn-mlp', rows: customer });
+        assert.equal(mlpOnCpu.executionProvider, 'cpu');
+        await h.client.call('system.pin-backend', { runtime: 'onnxruntime', name: 'webgpu' });
+        const mlpOnGpu = await h.client.call('models.predict', { name: 'churn-mlp', rows: customer });
+        assert.match(mlpOnGpu.executionProvider, /^webgpu: \d+ of \d+ nodes \(Gemm, Relu\), the rest on cpu$/);
+        mlpOnCpu.predictions.forEach((p, i) => {
+          for (const c of ['good', 'bad']) {
+            const gap = Math.abs(probabilities(p)[c]! - probabilities(mlpOnGpu.predictions[i]!)[c]!);
+            assert.ok(gap < 1e-5, `row ${i} ${c}: ${gap}`);
+          }
+        });
+
+        // Linear models compute in float64, which WebGPU lacks: the provider takes no arithmetic, so CPU.
         const job = await h.client.call('training.start', {
           dataset: 'customers',
           target: 'label',

@@ -7,7 +7,7 @@ import { Predictor } from '../../main/serving/predictor.js';
 import { predictMlp, type MlpModel } from '../../main/training/mlp-model.js';
 import { designFromFrame, fitPreprocessor, rawInputsFromFrame, type Design, type Task } from '../../main/training/preprocess.js';
 import { seededRandom } from '../../main/training/random.js';
-import { maxAbsDifference } from '../../main/training/trainer.js';
+import { maxAbsDifference, parityTolerance } from '../../main/training/trainer.js';
 import { backendOrder, selectBackend, type BackendCandidate } from '../../workers/mlp/backend.js';
 import { denseFromDesign, fitMlp, type MlpParams } from '../../workers/mlp/fit-mlp.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
@@ -238,8 +238,11 @@ describe('MLP ONNX export', () => {
       const loaded = await createSession(exportModelToOnnx(model, 'test'));
       const onnx = await new Predictor('m', 1, model, loaded).run(raw);
       await loaded.session.release();
-      const difference = maxAbsDifference(onnx, predictMlp(model, raw));
-      assert.ok(difference < 1e-9, `max difference ${difference}`);
+      const reference = predictMlp(model, raw);
+      const difference = maxAbsDifference(onnx, reference);
+      // The graph's layers run in float32 (so a GPU provider can take them): within the trainer's own gate.
+      const tolerance = parityTolerance(model, reference);
+      assert.ok(difference <= tolerance, `max difference ${difference} (allowed ${tolerance})`);
     });
   }
 });

@@ -11,10 +11,10 @@ import {
 } from './graph.js';
 
 /**
- * Exports an MLP with its preprocessing as one double-precision ONNX graph:
+ * Exports an MLP with its preprocessing as one ONNX graph (preprocessing and outputs in float64, layers in float32):
  *   preprocessing: `appendDesign` (the same subgraph as the linear models)
- *   layers:        Gemm → Relu for each hidden layer, Gemm for the last (the first layer's weights get the
- *                  missing-marker rows of `designRows`)
+ *   layers:        Cast to float32, Gemm → Relu for each hidden layer, Gemm for the last (the first layer's
+ *                  weights get the missing-marker rows of `designRows`), Cast back to float64
  *   output:        binary Sigmoid → [1 − p, p]; multiclass Softmax; regression the value
  *   label:         ArgMax → ai.onnx.ml LabelEncoder
  */
@@ -27,7 +27,20 @@ export function mlpGraph(model: MlpModel, producerVersion: string): OnnxModel {
     initializers.push({ name, type: TensorType.DOUBLE, dims, values });
     return name;
   };
-  let current = appendDesign(nodes, initializers, inputs, features);
+  const float = (name: string, dims: number[], values: readonly number[]): string => {
+    initializers.push({ name, type: TensorType.FLOAT, dims, values });
+    return name;
+  };
+  const design = appendDesign(nodes, initializers, inputs, features);
+  // The network trained in float32, so it runs in float32: the layers then run on a GPU provider (WebGPU has no
+  // float64), and the weights lose nothing. The design is computed in float64 and rounded once on the way in.
+  nodes.push({
+    op: 'Cast',
+    inputs: [design],
+    outputs: ['design_float'],
+    attributes: { to: { kind: 'int', value: TensorType.FLOAT } },
+  });
+  let current = 'design_float';
   model.layers.forEach((layer, l) => {
     const weights =
       l === 0
@@ -38,8 +51,8 @@ export function mlpGraph(model: MlpModel, producerVersion: string): OnnxModel {
       op: 'Gemm',
       inputs: [
         current,
-        double(`layer_${l}_weights`, [rows, layer.outputs], weights),
-        double(`layer_${l}_bias`, [layer.outputs], layer.bias),
+        float(`layer_${l}_weights`, [rows, layer.outputs], weights),
+        float(`layer_${l}_bias`, [layer.outputs], layer.bias),
       ],
       outputs: [`layer_${l}_linear`],
     });
@@ -50,6 +63,13 @@ export function mlpGraph(model: MlpModel, producerVersion: string): OnnxModel {
     }
   });
 
+  nodes.push({
+    op: 'Cast',
+    inputs: [current],
+    outputs: ['margins'],
+    attributes: { to: { kind: 'int', value: TensorType.DOUBLE } },
+  });
+  current = 'margins';
   const outputs: OnnxValueInfo[] = [];
   if (model.task === 'regression') {
     nodes.push({ op: 'Identity', inputs: [current], outputs: ['variable'] });

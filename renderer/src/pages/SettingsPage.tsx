@@ -41,8 +41,8 @@ export function SettingsPage() {
       <h2>Settings</h2>
       <h3>Compute back ends</h3>
       <p className="muted">
-        {report === null ? 'Probing…' : `Probed ${new Date(report.probedAt).toLocaleString()}. `}
-        Pins apply to the next training run and to models loaded after the change.
+        {report === null ? 'Probing…' : `Probed ${new Date(report.probedAt).toLocaleString()}. `}A pin applies to the next
+        training run and to each served model's next request.
       </p>
       <div className="toolbar">
         <button data-testid="backends-refresh" onClick={() => load(true)}>
