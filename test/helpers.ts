@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seededRandom } from '../main/training/random.js';
+import type { Design } from '../main/training/preprocess.js';
 
 /** A fresh temporary folder, removed by the returned cleanup. */
 export function tempDir(prefix = 'hearth-test-'): { dir: string; cleanup: () => void } {
@@ -85,4 +86,18 @@ export async function until(condition: () => boolean, what: string, timeoutMs = 
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** XOR of two signs: no linear model beats chance on it; a hidden layer must. */
+export function xorDesign(rows: number, seed: number): { design: Design; targets: Int32Array } {
+  const random = seededRandom(seed);
+  const a = new Float64Array(rows);
+  const b = new Float64Array(rows);
+  const targets = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    a[i] = 2 * random() - 1;
+    b[i] = 2 * random() - 1;
+    targets[i] = a[i]! * b[i]! > 0 ? 1 : 0;
+  }
+  return { design: { rows, numeric: [a, b], categorical: [], offsets: [], dimension: 2 }, targets };
 }

@@ -5,11 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { probeWebGpu } from '../../main/accel/webgpu.js';
 import type { BackendReport } from '../../main/contracts/api.js';
-import type { Client } from '../../main/contracts/client.js';
 import { seededRandom } from '../../main/training/random.js';
 import { floatMlpGraph } from '../fixtures/float-mlp.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
-import { startHarness, type Harness } from './harness.js';
+import { startHarness, waitForJob, type Harness } from './harness.js';
 
 const bin = fileURLToPath(new URL('../../../bin/hearth.js', import.meta.url));
 const adapter = await probeWebGpu();
@@ -27,14 +26,6 @@ function byName(report: BackendReport[], runtime: string, name: string): Backend
   const found = report.find((b) => b.runtime === runtime && b.name === name);
   assert.ok(found, `${runtime}/${name} missing from ${JSON.stringify(report)}`);
   return found;
-}
-
-async function waitForJob(client: Client, jobId: string) {
-  for (;;) {
-    const job = await client.call('training.get', { jobId });
-    if (job.status !== 'queued' && job.status !== 'running') return job;
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('hearth doctor: every back end, what it is and why', () => {

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ApiEvent } from '../../main/contracts/api.js';
 import { ApiError, type Client } from '../../main/contracts/client.js';
 import { syntheticCsv } from '../helpers.js';
-import { startHarness, type Harness } from './harness.js';
+import { startHarness, waitForJob, type Harness } from './harness.js';
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(promise, (e: unknown) => {
@@ -11,14 +11,6 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<void
     assert.equal(e.code, code, e.message);
     return true;
   });
-}
-
-async function waitForJob(client: Client, jobId: string) {
-  for (;;) {
-    const job = await client.call('training.get', { jobId });
-    if (job.status !== 'queued' && job.status !== 'running') return job;
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 // One suite, run over every transport (in-process, HTTP, the desktop bridge): what a client sees must not depend

@@ -103,3 +103,12 @@ function ipcTransport(engine: Engine): Transport {
     },
   };
 }
+
+/** Polls a training job until it is no longer queued or running. */
+export async function waitForJob(client: Client, jobId: string) {
+  for (;;) {
+    const job = await client.call('training.get', { jobId });
+    if (job.status !== 'queued' && job.status !== 'running') return job;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -10,7 +10,7 @@ import { seededRandom } from '../../main/training/random.js';
 import { maxAbsDifference, parityTolerance } from '../../main/training/trainer.js';
 import { backendOrder, selectBackend, type BackendCandidate } from '../../workers/mlp/backend.js';
 import { denseFromDesign, fitMlp, type MlpParams } from '../../workers/mlp/fit-mlp.js';
-import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
+import { syntheticCsv, tempDir, writeFile, xorDesign } from '../helpers.js';
 
 const tmp = tempDir();
 after(tmp.cleanup);
@@ -77,20 +77,6 @@ describe('TensorFlow.js back end selection', () => {
     if (choice.name === 'wasm') assert.equal(typeof choice.simd, 'boolean');
   });
 });
-
-/** XOR of two signs: no linear model beats chance on it; a hidden layer must. */
-function xorDesign(rows: number, seed: number): { design: Design; targets: Int32Array } {
-  const random = seededRandom(seed);
-  const a = new Float64Array(rows);
-  const b = new Float64Array(rows);
-  const targets = new Int32Array(rows);
-  for (let i = 0; i < rows; i++) {
-    a[i] = 2 * random() - 1;
-    b[i] = 2 * random() - 1;
-    targets[i] = a[i]! * b[i]! > 0 ? 1 : 0;
-  }
-  return { design: { rows, numeric: [a, b], categorical: [], offsets: [], dimension: 2 }, targets };
-}
 
 describe('MLP training', () => {
   it('learns XOR, which no linear model can (held-out accuracy > 0.95)', async () => {

@@ -4,11 +4,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { probeWebGpu } from '../../main/accel/webgpu.js';
 import { createSession, loadOrt } from '../../main/serving/onnx-runtime.js';
 import { predictMlpDesign, type MlpModel } from '../../main/training/mlp-model.js';
-import type { Design } from '../../main/training/preprocess.js';
 import { seededRandom } from '../../main/training/random.js';
 import { selectBackend } from '../../workers/mlp/backend.js';
 import { denseFromDesign, fitMlp, type MlpParams, type MlpResult } from '../../workers/mlp/fit-mlp.js';
 import { floatMlpGraph } from '../fixtures/float-mlp.js';
+import { xorDesign } from '../helpers.js';
 
 /*
  * The WebGPU paths against the CPU ones, on whatever adapter Dawn finds: on a box without a GPU that is Mesa's
@@ -18,22 +18,6 @@ import { floatMlpGraph } from '../fixtures/float-mlp.js';
  */
 const probe = await probeWebGpu();
 const required = process.env.HEARTH_REQUIRE_WEBGPU === '1';
-
-/** Two interleaved spirals' worth of non-linear signal: a table an MLP needs its hidden layers for. */
-function table(rows: number, seed: number): { design: Design; targets: Int32Array } {
-  const random = seededRandom(seed);
-  const a = new Float64Array(rows);
-  const b = new Float64Array(rows);
-  const c = new Float64Array(rows);
-  const targets = new Int32Array(rows);
-  for (let i = 0; i < rows; i++) {
-    a[i] = 2 * random() - 1;
-    b[i] = 2 * random() - 1;
-    c[i] = 2 * random() - 1;
-    targets[i] = Math.sin(3 * a[i]!) + b[i]! * b[i]! > 0.4 ? 1 : 0;
-  }
-  return { design: { rows, numeric: [a, b, c], categorical: [], offsets: [], dimension: 3 }, targets };
-}
 
 const params: MlpParams = {
   hiddenLayers: [32, 16],
@@ -48,7 +32,10 @@ const params: MlpParams = {
   deadline: null,
 };
 
-async function train(backend: 'cpu' | 'webgpu', data: ReturnType<typeof table>): Promise<{ fit: MlpResult; losses: number[] }> {
+async function train(
+  backend: 'cpu' | 'webgpu',
+  data: ReturnType<typeof xorDesign>,
+): Promise<{ fit: MlpResult; losses: number[] }> {
   const choice = await selectBackend(undefined, backend);
   assert.equal(choice.name, backend);
   assert.equal(tf.getBackend(), backend, 'tfjs must not have fallen back to another back end');
@@ -84,7 +71,7 @@ describe('WebGPU', () => {
   });
 
   it('TensorFlow.js: an MLP trains on WebGPU with the losses and predictions it has on the CPU', async () => {
-    const data = table(3000, 2);
+    const data = xorDesign(3000, 2);
     const onCpu = await train('cpu', data);
     const onGpu = await train('webgpu', data);
     assert.equal(onGpu.losses.length, params.epochs);
@@ -94,7 +81,7 @@ describe('WebGPU', () => {
     });
     // It learnt something: the last epoch's loss is well under the first's.
     assert.ok(onGpu.losses.at(-1)! < 0.8 * onGpu.losses[0]!, `losses ${onGpu.losses.join(', ')}`);
-    const held = table(500, 9);
+    const held = xorDesign(500, 9);
     const model = (fit: MlpResult): MlpModel => ({
       format: 'hearth.mlp/1',
       task: 'binary',
