@@ -12,7 +12,7 @@ import { activeExecutionProvider, loadOrt } from '../serving/onnx-runtime.js';
 import { toPredictions } from '../serving/predictor.js';
 import { modelInputs } from '../training/model.js';
 import { explainPredictions } from '../training/treeshap.js';
-import { modelReportHtml } from '../registry/report.js';
+import { modelReportHtml, qualityReportHtml } from '../registry/report.js';
 import { rawInputsFromRecords } from '../training/preprocess.js';
 import { evaluateFile } from '../serving/batch.js';
 import { driftReport } from '../monitoring/monitor.js';
@@ -65,6 +65,21 @@ export function createHandlers(engine: Engine): Handlers {
       return engine.accel.report();
     },
     'datasets.list': async () => engine.datasets.list(),
+    'rules.suggest': async ({ name, version }) => engine.datasets.suggestRules(name, version),
+    'rules.get': async ({ name }) => {
+      engine.datasets.version(name);
+      return engine.datasets.rules(name);
+    },
+    'rules.set': async ({ name, rules }) => engine.datasets.setRules(name, rules),
+    'rules.check': async ({ name, version, rules }) => engine.datasets.checkRules(name, version, rules),
+    'rules.report': async ({ name, version }) => {
+      const { id: _id, ...detail } = engine.datasets.version(name, version);
+      const check = engine.datasets.checkRules(name, detail.version);
+      return {
+        fileName: `${name}-v${detail.version}-quality.html`,
+        html: qualityReportHtml(detail, check, engine.datasets.rules(name)),
+      };
+    },
     'datasets.versions': async ({ name }) => engine.datasets.versions(name),
     'datasets.version': async ({ name, version }) => {
       const { id: _id, ...detail } = engine.datasets.version(name, version);
@@ -347,6 +362,8 @@ export function createHandlers(engine: Engine): Handlers {
         : engine.registry.resolve(name, version);
     const predictor = await engine.predictors.get(name, resolved);
     const features = modelInputs(predictor.stored);
+    // The rules of the data the model learnt from hold for what it is asked about: a row that breaks one is a 422.
+    engine.assertServable(name, resolved, rows);
     const raw = rawInputsFromRecords({ features }, engine.protectInputs(name, resolved, rows));
     const predictions = toPredictions(await predictor.run(raw), predictor.threshold);
     const ids = engine.predictionLog.record(name, resolved, features, raw, predictions, (performance.now() - started) * 1000);

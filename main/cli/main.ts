@@ -96,6 +96,12 @@ Commands:
                                       named API tokens (stored hashed, shown once): admin does everything, analyst
                                       ingests, trains and promotes, viewer reads, service predicts and ingests
   token reset                         replace the bootstrap (admin) token and print the new one
+  rules suggest NAME[@V] [--save] | show NAME | set NAME FILE.json | check NAME[@V] [--json]
+        | report NAME[@V] [--out FILE]
+                                      data-quality rules: suggested from a good version, edited as JSON, enforced
+                                      at ingest (reject refuses a version, quarantine sets rows aside) and when
+                                      serving (a row breaking a reject or quarantine rule gets a 422); check
+                                      exits 1 when a rule fails; report writes the version's quality as HTML
   doctor [--json]                     every compute back end of TensorFlow.js (training) and ONNX Runtime (serving):
                                       selected, available or unavailable, why, and on which device
   backends pin tfjs|onnxruntime NAME | unpin tfjs|onnxruntime
@@ -202,6 +208,7 @@ const options = {
   window: { type: 'string' },
   mqtt: { type: 'string' },
   'no-promote': { type: 'boolean', default: false },
+  save: { type: 'boolean', default: false },
   share: { type: 'string' },
   retrain: { type: 'boolean', default: false },
   clear: { type: 'boolean', default: false },
@@ -505,6 +512,7 @@ async function run(argv: string[]): Promise<number> {
     'audit',
     'doctor',
     'backends',
+    'rules',
     'retention',
     'gc',
     'keys',
@@ -629,13 +637,17 @@ async function run(argv: string[]): Promise<number> {
             quarantined: result.quarantined,
             columns: result.columns,
             content_hash: result.contentHash,
+            rules_failed: result.rulesFailed ?? [],
           },
           () =>
             `Ingested ${result.rows} rows into ${result.dataset} v${result.version}` +
             (result.quarantined > 0
               ? ` (${result.quarantined} quarantined: see \`hearth datasets show ${result.dataset}@${result.version}\`)`
               : '') +
-            `\n${result.columns.map((c) => `  ${c.name}: ${c.type}`).join('\n')}`,
+            `\n${result.columns.map((c) => `  ${c.name}: ${c.type}`).join('\n')}` +
+            (result.rulesFailed === undefined || result.rulesFailed.length === 0
+              ? ''
+              : `\nRules that did not hold:\n${result.rulesFailed.map((f) => `  ${f.rule} [${f.severity}]: ${f.detail}`).join('\n')}`),
         );
         return 0;
       }
@@ -1390,6 +1402,71 @@ async function run(argv: string[]): Promise<number> {
             `(${(report.bytesFreed / 1e6).toFixed(1)} MB)`,
         );
         return 0;
+      }
+      case 'rules': {
+        const [sub, ref, file] = rest;
+        if (ref === undefined)
+          throw new UsageError('rules suggest NAME[@V] [--save] | show NAME | set NAME FILE.json | check NAME[@V]');
+        const { name, version } = parseRef(ref);
+        const at = version === undefined ? {} : { version };
+        if (sub === 'suggest') {
+          const suggested = await client.call('rules.suggest', { name, ...at });
+          if (flags.save === true) await client.call('rules.set', { name, rules: suggested });
+          out.result(
+            suggested,
+            () => `${JSON.stringify(suggested, null, 2)}${flags.save === true ? `\nSaved as ${name}'s rules.` : ''}`,
+          );
+          return 0;
+        }
+        if (sub === 'show') {
+          const rules = await client.call('rules.get', { name });
+          out.result(rules, () => (rules.length === 0 ? `${name} has no rules.` : JSON.stringify(rules, null, 2)));
+          return 0;
+        }
+        if (sub === 'set' && file !== undefined) {
+          let rules: unknown;
+          try {
+            rules = JSON.parse(readFileSync(file, 'utf8'));
+          } catch (error) {
+            throw new HearthError('VALIDATION_FAILED', `${file} is not a JSON array of rules: ${(error as Error).message}`);
+          }
+          const saved = await client.call('rules.set', { name, rules: rules as ApiArgs<'rules.set'>['rules'] });
+          out.result(saved, () => `Saved ${saved.length} rules for ${name}.`);
+          return 0;
+        }
+        if (sub === 'check') {
+          const check = await client.call('rules.check', { name, ...at });
+          out.result(
+            {
+              passed: check.passed,
+              failed: check.failed.map((f) => ({
+                rule: f.rule,
+                column: f.column,
+                rows: f.rows,
+                severity: f.severity,
+                detail: f.detail,
+              })),
+            },
+            () =>
+              check.passed
+                ? `${check.dataset} v${check.version}: all ${check.rules} rules hold.`
+                : [
+                    `${check.dataset} v${check.version}: ${check.failed.length} of ${check.rules} rules fail:`,
+                    ...check.failed.map((f) => `  ${f.rule} [${f.severity}]: ${f.detail}`),
+                  ].join('\n'),
+          );
+          return check.passed ? 0 : 1;
+        }
+        if (sub === 'report') {
+          const report = await client.call('rules.report', { name, ...at });
+          const target = flags.out ?? report.fileName;
+          writeFileSync(target, report.html);
+          out.result({ out: target, bytes: Buffer.byteLength(report.html) }, () => `Wrote ${target}`);
+          return 0;
+        }
+        throw new UsageError(
+          'rules suggest NAME[@V] [--save] | show NAME | set NAME FILE.json | check NAME[@V] | report NAME[@V]',
+        );
       }
       case 'doctor': {
         const report = await client.call('system.backends', { refresh: true });

@@ -20,6 +20,33 @@ export const backendsOf = {
   onnxruntime: ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'],
 } as const;
 const backendNames = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu', 'cuda', 'dml', 'coreml'] as const;
+/**
+ * A data-quality rule (issue 8): per column (type, share missing, range, allowed values, pattern, uniqueness) or
+ * per table (row-count change against the previous version, duplicate keys, distribution change against a
+ * reference version). Severity: reject refuses the whole version (and a served row), quarantine sets the rows that
+ * break it aside (row rules only), warn reports.
+ */
+export const dataRule = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('type'),
+      column: z.string().min(1),
+      type: z.enum(['integer', 'number', 'boolean', 'datetime', 'categorical', 'text']),
+    })
+    .strict(),
+  z.object({ kind: z.literal('missing'), column: z.string().min(1), max: z.number().min(0).max(1) }).strict(),
+  z
+    .object({ kind: z.literal('range'), column: z.string().min(1), min: z.number().nullable(), max: z.number().nullable() })
+    .strict(),
+  z.object({ kind: z.literal('allowed'), column: z.string().min(1), values: z.array(z.string()).min(1).max(10_000) }).strict(),
+  z.object({ kind: z.literal('pattern'), column: z.string().min(1), pattern: z.string().min(1).max(200) }).strict(),
+  z.object({ kind: z.literal('unique'), column: z.string().min(1) }).strict(),
+  z.object({ kind: z.literal('row-count'), maxChange: z.number().min(0) }).strict(),
+  z.object({ kind: z.literal('duplicate-keys'), columns: z.array(z.string().min(1)).min(1).max(32) }).strict(),
+  z.object({ kind: z.literal('distribution'), column: z.string().min(1), reference: z.number().int().positive() }).strict(),
+]);
+export const ruleSeverities = ['reject', 'quarantine', 'warn'] as const;
+const ruleEntry = z.intersection(dataRule, z.object({ severity: z.enum(ruleSeverities) }));
 const row = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
 
 export const apiSchemas = {
@@ -34,6 +61,15 @@ export const apiSchemas = {
       message: 'that back end belongs to the other runtime',
     }),
   'datasets.list': z.object({}).strict(),
+  /** Rules suggested from a version's data (nothing is stored). */
+  'rules.suggest': z.object({ name, version: version.optional() }).strict(),
+  /** The dataset's rules, enforced at ingest and at serving. */
+  'rules.get': z.object({ name }).strict(),
+  'rules.set': z.object({ name, rules: z.array(ruleEntry).max(10_000) }).strict(),
+  /** A version checked against the dataset's rules (or the rules given). */
+  'rules.check': z.object({ name, version: version.optional(), rules: z.array(ruleEntry).max(10_000).optional() }).strict(),
+  /** A version's data-quality report as one self-contained HTML file. */
+  'rules.report': z.object({ name, version: version.optional() }).strict(),
   'datasets.versions': z.object({ name }).strict(),
   'datasets.version': z.object({ name, version: version.optional() }).strict(),
   'datasets.quarantine': z
@@ -371,6 +407,25 @@ export type ApiParsedArgs<K extends ApiMethod> = z.output<(typeof apiSchemas)[K]
 export type Task = z.infer<typeof task>;
 export type ColumnType = 'integer' | 'number' | 'boolean' | 'datetime' | 'categorical' | 'text';
 
+export type DataRule = z.infer<typeof dataRule> & { severity: (typeof ruleSeverities)[number] };
+
+/** One rule that did not hold: its id (`column:kind`, or the kind for a table rule), and how many rows broke it. */
+export interface RuleFailure {
+  rule: string;
+  column: string | null;
+  severity: DataRule['severity'];
+  rows: number;
+  detail: string;
+}
+
+export interface RulesCheck {
+  dataset: string;
+  version: number;
+  rules: number;
+  passed: boolean;
+  failed: RuleFailure[];
+}
+
 export type AccelRuntime = keyof typeof backendsOf;
 export type TfjsBackendName = (typeof backendsOf.tfjs)[number];
 export type OrtProviderName = (typeof backendsOf.onnxruntime)[number];
@@ -464,6 +519,8 @@ export interface IngestResult {
   quarantined: number;
   columns: { name: string; type: ColumnType }[];
   contentHash: string;
+  /** The dataset's rules that this version broke without being refused (warn, or rows quarantined). */
+  rulesFailed?: RuleFailure[];
 }
 
 /** Live state of a training job. */
@@ -774,6 +831,11 @@ export interface PredictResult {
 export interface ApiResults {
   'system.info': SystemInfo;
   'system.backends': BackendsReport;
+  'rules.suggest': DataRule[];
+  'rules.get': DataRule[];
+  'rules.set': DataRule[];
+  'rules.check': RulesCheck;
+  'rules.report': { fileName: string; html: string };
   'system.pin-backend': BackendsReport;
   'datasets.list': DatasetSummary[];
   'datasets.versions': DatasetVersionInfo[];

@@ -22,6 +22,8 @@ export interface CsvDialect {
 
 export interface CsvReadResult {
   frame: Frame;
+  /** The file line each row of the frame started on (1-based, the header is line 1). */
+  rowLines: Int32Array;
   quarantined: QuarantinedRow[];
   dialect: CsvDialect;
   bytes: number;
@@ -140,6 +142,7 @@ export async function readCsv(path: string, options: CsvReadOptions = {}): Promi
   const delimiter = dialect.delimiter.charCodeAt(0);
 
   const quarantined: QuarantinedRow[] = [];
+  const rowLines: number[] = [];
   let header: string[] | undefined;
   let builders: ColumnBuilder[] = [];
   let ncols = 0;
@@ -176,6 +179,7 @@ export async function readCsv(path: string, options: CsvReadOptions = {}): Promi
       if (escaped[f] === 1) builders[f]!.pushText(fieldText(buf, f));
       else builders[f]!.push(buf, starts[f]!, ends[f]!);
     }
+    rowLines.push(line);
   };
 
   const fieldText = (buf: Buffer, f: number): string => {
@@ -394,7 +398,7 @@ export async function readCsv(path: string, options: CsvReadOptions = {}): Promi
       { reason: quarantined.length > 0 ? 'all-quarantined' : 'header-only', quarantined: quarantined.slice(0, 20) },
     );
   }
-  return { frame: { rowCount, columns }, quarantined, dialect, bytes: total };
+  return { frame: { rowCount, columns }, rowLines: Int32Array.from(rowLines), quarantined, dialect, bytes: total };
 }
 
 /** One CSV cell: quoted when it holds a quote, the delimiter or a line break. */

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { ColumnProfile, DatasetSummary, DatasetVersionInfo, IngestResult } from '../contracts/api.js';
+import type { ColumnProfile, DataRule, DatasetSummary, DatasetVersionInfo, IngestResult, RulesCheck } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 
 import type { BlobStore } from '../store/blob-store.js';
@@ -17,8 +17,9 @@ import { arrowToFrame, frameToArrow } from './columnar.js';
 import { ColumnBuilder, parseIsoDate } from './column-builder.js';
 import { readCsv, type CsvReadOptions, type QuarantinedRow } from './csv.js';
 import { jsonFormatOf, readJsonRows, type JsonFormat } from './json-rows.js';
-import { cellValue, schemaOf, type Column, type Frame, type NumericColumn, type SchemaField } from './frame.js';
+import { cellValue, schemaOf, selectRows, type Column, type Frame, type NumericColumn, type SchemaField } from './frame.js';
 import { profileFrameInWorkers } from './profile.js';
+import { checkRules, isRowRule, rowProblem, suggestRules } from './rules.js';
 
 interface VersionRow {
   id: number;
@@ -57,9 +58,12 @@ export class DatasetStore {
     },
   ) {
     this.policyCache = new CommitCache(db);
+    this.rulesCache = new CommitCache(db);
   }
 
   private readonly policyCache: CommitCache<Record<string, ColumnPolicy>>;
+  /** Rules are read on every served request: cached until any connection commits. */
+  private readonly rulesCache: CommitCache<DataRule[]>;
 
   /** The PII policies of a dataset's columns (none: an empty record). */
   policies(name: string): Record<string, ColumnPolicy> {
@@ -140,13 +144,15 @@ export class DatasetStore {
         : (options.pii ?? {});
     const policies = { ...this.protectionFor(name, result.frame), ...given };
     const frame = Object.keys(policies).length === 0 ? result.frame : applyPolicies(result.frame, policies, this.piiKey());
-    return this.commitVersion(
+    const { ruleQuarantined: _setAside, ...ingested } = await this.commitVersion(
       name,
       frame,
       result.quarantined,
       { fileName, bytes: result.bytes, delimiter: result.delimiter, lineEnding: result.lineEnding },
       given,
+      { lineOf: (r) => result.rowLines?.[r] ?? r + 1 },
     );
+    return ingested;
   }
 
   /**
@@ -187,14 +193,25 @@ export class DatasetStore {
       if (quarantined.length === records.length) throw allQuarantined(quarantined);
       const columns = builders.map((b) => b.finish());
       const frame = { rowCount: records.length - quarantined.length, columns };
-      const ingested = await this.commitVersion(name, frame, [...unparsed, ...quarantined], sourceInfo);
-      return { ...ingested, appended: frame.rowCount, ignoredFields: [] };
+      const kept = records.map((_, i) => i + 1).filter((line) => !quarantined.some((q) => q.line === line));
+      const { ruleQuarantined, ...ingested } = await this.commitVersion(
+        name,
+        frame,
+        [...unparsed, ...quarantined],
+        sourceInfo,
+        {},
+        {
+          lineOf: (r) => kept[r] ?? r + 1,
+        },
+      );
+      return { ...ingested, appended: frame.rowCount - ruleQuarantined, ignoredFields: [] };
     }
     const { frame: previous } = this.loadFrame(name);
     const known = new Set(previous.columns.map((c) => c.name));
     const ignoredFields = [...new Set(records.flatMap((r) => Object.keys(r)).filter((f) => !known.has(f)))];
     const quarantined: QuarantinedRow[] = [];
     const accepted: Record<string, unknown>[] = [];
+    const acceptedLines: number[] = [];
     records.forEach((record, i) => {
       for (const column of previous.columns) {
         const reason = cellProblem(column, record[column.name]);
@@ -204,6 +221,7 @@ export class DatasetStore {
         }
       }
       accepted.push(record);
+      acceptedLines.push(i + 1);
     });
     if (accepted.length === 0) throw allQuarantined(quarantined);
     const n = previous.rowCount + accepted.length;
@@ -234,8 +252,20 @@ export class DatasetStore {
       });
       return { ...column, dictionary, codes };
     });
-    const result = await this.commitVersion(name, { rowCount: n, columns }, [...unparsed, ...quarantined], sourceInfo);
-    return { ...result, appended: accepted.length, ignoredFields };
+    const { ruleQuarantined, ...result } = await this.commitVersion(
+      name,
+      { rowCount: n, columns },
+      [...unparsed, ...quarantined],
+      sourceInfo,
+      {},
+      {
+        // The rules judge only the appended rows: the earlier ones were judged when they arrived.
+        firstRow: previous.rowCount,
+        previous,
+        lineOf: (r) => acceptedLines[r - previous.rowCount] ?? r - previous.rowCount + 1,
+      },
+    );
+    return { ...result, appended: accepted.length - ruleQuarantined, ignoredFields };
   }
 
   /**
@@ -255,7 +285,11 @@ export class DatasetStore {
     return this.appendRecords(name, records, fileName, quarantined);
   }
 
-  /** Stores a frame as the next version: blob, schema, profile and quarantine in one transaction. */
+  /**
+   * Stores a frame as the next version: blob, schema, profile, quarantine and rules check in one transaction. The
+   * dataset's rules are enforced first: a broken reject rule refuses the version (nothing is written), rows that
+   * break a quarantine rule are set aside with the rule named, the rest is recorded as the version's check.
+   */
   private async commitVersion(
     name: string,
     frame: Frame,
@@ -263,7 +297,54 @@ export class DatasetStore {
     source: DatasetVersionInfo['source'],
     /** Policies to record for the dataset with this version (raw values never reached `frame`). */
     policies: Record<string, ColumnPolicy> = {},
-  ): Promise<IngestResult> {
+    enforce: { firstRow?: number; previous?: Frame; lineOf?: (row: number) => number } = {},
+  ): Promise<IngestResult & { ruleQuarantined: number }> {
+    const rules = this.rules(name);
+    let check: Omit<RulesCheck, 'version'> | null = null;
+    let ruleQuarantined = 0;
+    if (rules.length > 0) {
+      const previous = enforce.previous ?? (this.exists(name) ? this.loadFrame(name).frame : null);
+      const context = {
+        previous,
+        reference: (v: number) => this.loadFrame(name, v).frame,
+        ...(enforce.firstRow === undefined ? {} : { firstRow: enforce.firstRow }),
+      };
+      // Row rules first: the table rules then judge the version as it would be stored, without the rows set aside.
+      const outcome = checkRules(frame, rules.filter(isRowRule), context);
+      const refusing = outcome.failures.some((f) => f.severity === 'reject');
+      if (outcome.quarantine.size > 0 && !refusing) {
+        const lineOf = enforce.lineOf ?? ((r: number) => r + 1);
+        const setAside = [...outcome.quarantine.entries()].map(([r, reason]) => ({
+          line: lineOf(r),
+          reason,
+          raw: JSON.stringify(Object.fromEntries(frame.columns.map((c) => [c.name, cellValue(c, r)]))).slice(0, 1000),
+        }));
+        const keep = Int32Array.from({ length: frame.rowCount }, (_, r) => r).filter((r) => !outcome.quarantine.has(r));
+        if (keep.length === 0)
+          throw new HearthError('INVALID_INPUT', `every row broke a quarantine rule (first: ${setAside[0]!.reason})`, {
+            reason: 'all-quarantined',
+          });
+        frame = selectRows(frame, keep);
+        quarantined = [...quarantined, ...setAside];
+        ruleQuarantined = setAside.length;
+      }
+      outcome.failures.push(
+        ...checkRules(
+          frame,
+          rules.filter((r) => !isRowRule(r)),
+          context,
+        ).failures,
+      );
+      const rejected = outcome.failures.filter((f) => f.severity === 'reject');
+      if (rejected.length > 0) {
+        throw new HearthError(
+          'VALIDATION_FAILED',
+          `refused by the dataset's rules: ${rejected.map((f) => `${f.rule} (${f.detail})`).join('; ')}`,
+          { reason: 'rules', failed: rejected },
+        );
+      }
+      check = { dataset: name, rules: rules.length, passed: outcome.failures.length === 0, failed: outcome.failures };
+    }
     // Profiling runs in worker threads while this thread encodes and writes the version's blob.
     const profiling = profileFrameInWorkers(frame);
     const schema = schemaOf(frame);
@@ -290,7 +371,7 @@ export class DatasetStore {
         const info = this.db
           .prepare(
             `INSERT INTO dataset_versions (dataset_id, version, schema_json, row_count, quarantined_count, content_hash,
-               data_blob, profile_json, source_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+               data_blob, profile_json, source_json, created_at, rules_check_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             dataset.id,
@@ -303,6 +384,7 @@ export class DatasetStore {
             JSON.stringify(profile),
             JSON.stringify(source),
             now,
+            check === null ? null : JSON.stringify(check),
           );
         const insert = this.db.prepare('INSERT INTO quarantine (version_id, line, reason, raw) VALUES (?, ?, ?, ?)');
         for (const q of quarantined) insert.run(info.lastInsertRowid, q.line, q.reason, q.raw);
@@ -322,11 +404,92 @@ export class DatasetStore {
         quarantined: quarantined.length,
         columns: schema,
         contentHash: blob.digest,
+        ruleQuarantined,
+        ...(check === null ? {} : { rulesFailed: check.failed }),
       };
     } catch (error) {
       if (blob.created) this.blobs.discard(blob.digest);
       throw error;
     }
+  }
+
+  private exists(name: string): boolean {
+    return this.db.prepare('SELECT 1 FROM datasets WHERE name = ?').get(name) !== undefined;
+  }
+
+  /** The dataset's rules ([] when none are set). */
+  rules(name: string): DataRule[] {
+    return this.rulesCache.get(name, () => {
+      const row = this.db
+        .prepare('SELECT r.rules_json FROM dataset_rules r JOIN datasets d ON d.id = r.dataset_id WHERE d.name = ?')
+        .get(name) as { rules_json: string } | undefined;
+      return row === undefined ? [] : (JSON.parse(row.rules_json) as DataRule[]);
+    });
+  }
+
+  /**
+   * A served row against the dataset's row rules that refuse or quarantine (warn rules do not stop a request):
+   * the first rule a row breaks, as a 422 naming the rule, the row and the column.
+   */
+  assertServable(name: string, rows: readonly Record<string, unknown>[]): void {
+    const rules = this.rules(name).filter(
+      (r): r is Extract<DataRule, { kind: 'range' | 'allowed' | 'pattern' }> =>
+        (r.kind === 'range' || r.kind === 'allowed' || r.kind === 'pattern') && r.severity !== 'warn',
+    );
+    if (rules.length === 0) return;
+    rows.forEach((row, i) => {
+      for (const rule of rules) {
+        const value = row[rule.column];
+        const problem =
+          value === undefined || typeof value === 'object' ? null : rowProblem(rule, value as string | number | boolean);
+        if (problem !== null)
+          throw new HearthError('INVALID_INPUT', `row ${i}: rule ${rule.column}:${rule.kind}: ${problem}`, {
+            reason: 'rule',
+            row: i,
+            rule: `${rule.column}:${rule.kind}`,
+            column: rule.column,
+          });
+      }
+    });
+  }
+
+  /** Replaces the dataset's rules; each pattern must compile and each column must exist in the latest version. */
+  setRules(name: string, rules: DataRule[]): DataRule[] {
+    const info = this.version(name);
+    const columns = new Set(info.schema.map((c) => c.name));
+    for (const rule of rules) {
+      const named = 'column' in rule ? [rule.column] : rule.kind === 'duplicate-keys' ? rule.columns : [];
+      const unknown = named.find((c) => !columns.has(c));
+      if (unknown !== undefined)
+        throw new HearthError('VALIDATION_FAILED', `rule ${rule.kind}: ${name} has no column "${unknown}"`, { column: unknown });
+      // Compiles the pattern now, so a broken one is refused here rather than at the next ingest.
+      if (rule.kind === 'pattern') rowProblem(rule, 'x');
+      if (rule.kind === 'distribution') this.version(name, rule.reference);
+      if (rule.severity === 'quarantine' && rule.kind !== 'range' && rule.kind !== 'allowed' && rule.kind !== 'pattern')
+        throw new HearthError('VALIDATION_FAILED', `rule ${rule.kind}: only row rules (range, allowed, pattern) can quarantine`);
+    }
+    this.db
+      .prepare(
+        `INSERT INTO dataset_rules (dataset_id, rules_json, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (dataset_id) DO UPDATE SET rules_json = excluded.rules_json, updated_at = excluded.updated_at`,
+      )
+      .run(info.id, JSON.stringify(rules), nowIso());
+    this.rulesCache.clear();
+    return rules;
+  }
+
+  suggestRules(name: string, version?: number): DataRule[] {
+    const { frame, info } = this.loadFrame(name, version);
+    return suggestRules(frame, info.version);
+  }
+
+  /** A version against the dataset's rules, or against `rules` when given. */
+  checkRules(name: string, version?: number, rules?: DataRule[]): RulesCheck {
+    const { frame, info } = this.loadFrame(name, version);
+    const applied = rules ?? this.rules(name);
+    const previous = info.version > 1 ? this.loadFrame(name, info.version - 1).frame : null;
+    const { failures } = checkRules(frame, applied, { previous, reference: (v) => this.loadFrame(name, v).frame });
+    return { dataset: name, version: info.version, rules: applied.length, passed: failures.length === 0, failed: failures };
   }
 
   list(): DatasetSummary[] {
@@ -476,7 +639,14 @@ async function readTable(
   path: string,
   fileName: string,
   options: CsvReadOptions & { format?: 'csv' | JsonFormat },
-): Promise<{ frame: Frame; quarantined: QuarantinedRow[]; bytes: number; delimiter: string; lineEnding: string }> {
+): Promise<{
+  frame: Frame;
+  rowLines?: Int32Array;
+  quarantined: QuarantinedRow[];
+  bytes: number;
+  delimiter: string;
+  lineEnding: string;
+}> {
   const format = options.format ?? jsonFormatOf(fileName) ?? 'csv';
   if (format === 'csv') {
     const csv = await readCsv(path, options);

@@ -84,3 +84,15 @@ export function candidateColumns(
     return true;
   });
 }
+
+/** The rows of `frame` at `rows`, in that order. */
+export function selectRows(frame: Frame, rows: Int32Array): Frame {
+  return {
+    rowCount: rows.length,
+    columns: frame.columns.map((c) =>
+      c.kind === 'numeric'
+        ? { ...c, values: Float64Array.from(rows, (r) => c.values[r]!) }
+        : { ...c, codes: Int32Array.from(rows, (r) => c.codes[r]!) },
+    ),
+  };
+}

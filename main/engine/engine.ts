@@ -138,6 +138,15 @@ export class Engine {
    * its training columns were, so it predicts on what it learnt from, and the log holds no raw value.
    */
   protectInputs<T extends Record<string, unknown>>(model: string, version: number, rows: readonly T[]): T[] {
+    return this.datasets.protectRecords(this.trainingDataOf(model, version), rows);
+  }
+
+  /** Refuses (422) a served row that breaks a refusing row rule of the model's training data. */
+  assertServable(model: string, version: number, rows: readonly Record<string, unknown>[]): void {
+    this.datasets.assertServable(this.trainingDataOf(model, version), rows);
+  }
+
+  private trainingDataOf(model: string, version: number): string {
     const key = `${model}@${version}`;
     let dataset = this.trainingData.get(key);
     if (dataset === undefined) {
@@ -145,7 +154,7 @@ export class Engine {
       dataset = this.registry.version(model, version).dataset.name;
       this.trainingData.set(key, dataset);
     }
-    return this.datasets.protectRecords(dataset, rows);
+    return dataset;
   }
 
   /** Where backups go unless told otherwise: the config's folder, else backups/ in the data folder. */

@@ -1,4 +1,4 @@
-import type { ColumnProfile, DatasetVersionDetail, ModelVersionInfo } from '../contracts/api.js';
+import type { ColumnProfile, DataRule, DatasetVersionDetail, ModelVersionInfo, RulesCheck } from '../contracts/api.js';
 
 /*
  * A self-contained HTML model report: summaries only (no raw rows), inline styles and SVG charts, no script and
@@ -135,12 +135,7 @@ export function modelReportHtml(model: ModelVersionInfo, data: DatasetVersionDet
     );
   else
     sections.push(
-      `<h2>Data</h2><p>${escape(data.dataset)} v${data.version}: ${data.rows} rows, ${data.quarantined} quarantined, <code>${escape(data.contentHash)}</code>, from ${escape(data.source.fileName)}.</p><table class="grid"><tr><th>column</th><th>type</th><th>missing</th><th>distinct</th><th>mean</th><th>min – max</th><th>distribution</th></tr>${data.profile
-        .map(
-          (p) =>
-            `<tr><td>${escape(p.name)}</td><td>${p.type}</td><td>${p.missing}</td><td>${p.distinct}${p.sampled ? '≈' : ''}</td><td>${valueOf(p, p.mean)}</td><td>${p.min === null ? '–' : `${valueOf(p, p.min)} – ${valueOf(p, p.max)}`}</td><td>${histogram(p)}</td></tr>`,
-        )
-        .join('')}</table>`,
+      `<h2>Data</h2><p>${escape(data.dataset)} v${data.version}: ${data.rows} rows, ${data.quarantined} quarantined, <code>${escape(data.contentHash)}</code>, from ${escape(data.source.fileName)}.</p>${profileTable(data.profile)}`,
     );
   sections.push(
     `<h2>Resources and lineage</h2>${table([
@@ -159,11 +154,58 @@ export function modelReportHtml(model: ModelVersionInfo, data: DatasetVersionDet
       ['Hearth', escape(typeof r.codeVersion === 'string' ? r.codeVersion : '–')],
     ])}`,
   );
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(model.model)} v${model.version} — Hearth model report</title><style>
+  return page(
+    `${model.model} v${model.version} — Hearth model report`,
+    `<h1>${escape(model.model)} v${model.version}</h1><p>${escape(model.algorithm)} ${escape(model.task)} model predicting <b>${escape(model.target)}</b>, trained on ${escape(model.dataset.name)} v${model.dataset.version}. Summaries only: this report holds no data rows.</p>${sections.join('')}`,
+  );
+}
+
+/** The shell every report shares: inline styles, no script, no external resource. */
+function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title><style>
 body{font:14px system-ui,sans-serif;color:#222;max-width:960px;margin:2em auto;padding:0 1em}h1{margin-bottom:0}h2{border-bottom:1px solid #e6ddd5;margin-top:1.6em}
 table{border-collapse:collapse;margin:.5em 0}th,td{padding:.25em .6em;border-bottom:1px solid #eee;text-align:left;vertical-align:middle}th{color:#6b5e55;font-weight:600}
-.grid td,.grid th{border:1px solid #eee}code{font-size:.85em;word-break:break-all}.warn li{color:#a3261b}svg text{fill:#333}
-</style></head><body><h1>${escape(model.model)} v${model.version}</h1><p>${escape(model.algorithm)} ${escape(model.task)} model predicting <b>${escape(model.target)}</b>, trained on ${escape(model.dataset.name)} v${model.dataset.version}. Summaries only: this report holds no data rows.</p>${sections.join('')}</body></html>`;
+.grid td,.grid th{border:1px solid #eee}code{font-size:.85em;word-break:break-all}.warn li,.fail td{color:#a3261b}svg text{fill:#333}
+</style></head><body>${body}</body></html>`;
+}
+
+function profileTable(profile: readonly ColumnProfile[]): string {
+  return `<table class="grid"><tr><th>column</th><th>type</th><th>missing</th><th>distinct</th><th>mean</th><th>min – max</th><th>distribution</th></tr>${profile
+    .map(
+      (p) =>
+        `<tr><td>${escape(p.name)}</td><td>${p.type}</td><td>${p.missing}</td><td>${p.distinct}${p.sampled ? '≈' : ''}</td><td>${valueOf(p, p.mean)}</td><td>${p.min === null ? '–' : `${valueOf(p, p.min)} – ${valueOf(p, p.max)}`}</td><td>${histogram(p)}</td></tr>`,
+    )
+    .join('')}</table>`;
+}
+
+/**
+ * A dataset version's data-quality report: the version, each rule that failed (severity, rows, what), the rules in
+ * force, and the columns' profiles. Summaries only, like the model report: no data rows, no quarantined content.
+ */
+export function qualityReportHtml(data: DatasetVersionDetail, check: RulesCheck, rules: readonly DataRule[]): string {
+  const failures =
+    check.failed.length === 0
+      ? `<p>${check.rules === 0 ? 'No rules are set for this dataset.' : `All ${check.rules} rules hold.`}</p>`
+      : `<table class="grid"><tr><th>rule</th><th>severity</th><th>rows</th><th>what</th></tr>${check.failed
+          .map(
+            (f) =>
+              `<tr class="${f.severity === 'warn' ? '' : 'fail'}"><td>${escape(f.rule)}</td><td>${f.severity}</td><td>${f.rows}</td><td>${escape(f.detail)}</td></tr>`,
+          )
+          .join('')}</table>`;
+  const inForce =
+    rules.length === 0
+      ? ''
+      : `<h2>Rules in force</h2><table class="grid"><tr><th>rule</th><th>severity</th><th>parameters</th></tr>${rules
+          .map((r) => {
+            const { kind: _kind, severity, ...parameters } = r;
+            const shown = Object.fromEntries(Object.entries(parameters).filter(([k]) => k !== 'column'));
+            return `<tr><td>${escape('column' in r ? `${r.column}:${r.kind}` : r.kind)}</td><td>${severity}</td><td><code>${escape(JSON.stringify(shown))}</code></td></tr>`;
+          })
+          .join('')}</table>`;
+  return page(
+    `${data.dataset} v${data.version} — Hearth data-quality report`,
+    `<h1>${escape(data.dataset)} v${data.version}</h1><p>${data.rows} rows, ${data.quarantined} quarantined, <code>${escape(data.contentHash)}</code>, from ${escape(data.source.fileName)}. Summaries only: this report holds no data rows.</p><h2>${check.passed ? 'Every rule holds' : `${check.failed.length} of ${check.rules} rules fail`}</h2>${failures}${inForce}<h2>Columns</h2>${profileTable(data.profile)}`,
+  );
 }
 
 /** The ensemble and imbalance decisions of a search, in a sentence each. */

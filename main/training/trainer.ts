@@ -5,7 +5,7 @@ import { HearthError, serializeError, type SerializedError } from '../contracts/
 
 import type { DatasetStore } from '../data/datasets.js';
 import { assertName } from '../data/datasets.js';
-import type { Frame } from '../data/frame.js';
+import { selectRows, type Frame } from '../data/frame.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import { createSession } from '../serving/onnx-runtime.js';
 import { Predictor } from '../serving/predictor.js';
@@ -1550,17 +1550,6 @@ function evaluate(
   return {
     metrics: { accuracy: m.accuracy, f1: m.f1, roc_auc: m.roc_auc, log_loss: m.log_loss },
     report: { classes, confusionMatrix: m.confusion_matrix },
-  };
-}
-
-function selectRows(frame: Frame, rows: Int32Array): Frame {
-  return {
-    rowCount: rows.length,
-    columns: frame.columns.map((c) =>
-      c.kind === 'numeric'
-        ? { ...c, values: Float64Array.from(rows, (r) => c.values[r]!) }
-        : { ...c, codes: Int32Array.from(rows, (r) => c.codes[r]!) },
-    ),
   };
 }
 

@@ -109,6 +109,25 @@ describe('web console in Chromium against a real hearth serve', () => {
     assert.equal(await ui.page.locator('[data-testid^="profile-"]').count(), 5);
   });
 
+  void step('suggests data-quality rules from a version, saves them, and checks the version against them', async () => {
+    await ui.nav('datasets');
+    await ui.page.getByTestId('quality-summary').filter({ hasText: 'No rules yet' }).waitFor();
+    await ui.page.getByTestId('rules-suggest').click();
+    const draft = ui.page.getByTestId('rules-draft');
+    await draft.waitFor();
+    const suggested = JSON.parse(await draft.inputValue()) as { kind: string; column?: string }[];
+    assert.ok(suggested.some((r) => r.kind === 'range' && r.column === 'x1'));
+    await ui.page.getByTestId('rules-save').click();
+    await ui.page
+      .getByTestId('quality-message')
+      .filter({ hasText: `Saved ${suggested.length} rules for customers` })
+      .waitFor();
+    await ui.page
+      .getByTestId('quality-summary')
+      .filter({ hasText: `All ${suggested.length} rules hold on v1.` })
+      .waitFor();
+  });
+
   void step('finds personal data in an upload and ingests it under the policies chosen', async () => {
     const rows = ['email,full_name,visits'];
     for (let i = 0; i < 50; i++) rows.push(`user${i}@example.com,${['Ann Smith', 'John Garcia', 'Maria Rossi'][i % 3]},${i % 7}`);

@@ -1,0 +1,275 @@
+import type { DataRule, RuleFailure } from '../contracts/api.js';
+import { HearthError } from '../contracts/errors.js';
+import { columnDrift } from '../monitoring/drift.js';
+import { cellValue, type Column, type Frame } from './frame.js';
+
+/**
+ * Data-quality rules: suggested from a version known to be good, checked against any version, enforced when a
+ * version is written (rows that break a quarantine rule are set aside, a broken reject rule refuses the version)
+ * and when a row is served (a row that breaks a reject or quarantine row rule of the model's data gets a 422).
+ */
+
+export function ruleId(rule: DataRule): string {
+  return 'column' in rule ? `${rule.column}:${rule.kind}` : rule.kind;
+}
+
+/** Rules that judge one row on its own: the ones that can quarantine a row or refuse a request. */
+export function isRowRule(rule: DataRule): rule is Extract<DataRule, { kind: 'range' | 'allowed' | 'pattern' }> {
+  return rule.kind === 'range' || rule.kind === 'allowed' || rule.kind === 'pattern';
+}
+
+/** Patterns come from users: compiled once, and refused when they do not compile. */
+const patterns = new Map<string, RegExp>();
+function compiled(pattern: string): RegExp {
+  let re = patterns.get(pattern);
+  if (re === undefined) {
+    try {
+      re = new RegExp(`^(?:${pattern})$`, 'u');
+    } catch (error) {
+      throw new HearthError(
+        'VALIDATION_FAILED',
+        `pattern ${JSON.stringify(pattern)} does not compile: ${(error as Error).message}`,
+      );
+    }
+    patterns.set(pattern, re);
+  }
+  return re;
+}
+
+/** Why a value breaks a row rule, or null when it does not (a missing value breaks none: `missing` judges those). */
+export function rowProblem(rule: DataRule, value: string | number | boolean | null): string | null {
+  if (value === null || value === '') return null;
+  if (rule.kind === 'range') {
+    const v = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number(value);
+    if (Number.isNaN(v)) return null;
+    if (rule.min !== null && v < rule.min) return `${String(value)} is below ${rule.min}`;
+    if (rule.max !== null && v > rule.max) return `${String(value)} is above ${rule.max}`;
+    return null;
+  }
+  if (rule.kind === 'allowed') {
+    return rule.values.includes(String(value)) ? null : `${JSON.stringify(String(value))} is not one of the allowed values`;
+  }
+  if (rule.kind === 'pattern') {
+    return compiled(rule.pattern).test(String(value)) ? null : `${JSON.stringify(String(value))} does not match ${rule.pattern}`;
+  }
+  return null;
+}
+
+/** The rows of `frame` (from `from` on) that break a row rule, with the first few reasons. */
+function rowFailures(rule: DataRule, column: Column, from: number): { rows: number[]; first: string | null } {
+  const rows: number[] = [];
+  let first: string | null = null;
+  // Datetime ranges are kept in milliseconds, as the column holds them.
+  for (let r = from; r < (column.kind === 'numeric' ? column.values.length : column.codes.length); r++) {
+    const value = column.kind === 'numeric' ? (Number.isNaN(column.values[r]!) ? null : column.values[r]!) : cellValue(column, r);
+    const problem = rowProblem(rule, value);
+    if (problem !== null) {
+      rows.push(r);
+      first ??= problem;
+    }
+  }
+  return { rows, first };
+}
+
+export interface CheckContext {
+  /** The version before this one, for row-count change. */
+  previous: Frame | null;
+  /** Reference versions for distribution rules, by version number. */
+  reference: (version: number) => Frame;
+  /** Row rules judge only the rows from here on (appends: the new rows). */
+  firstRow?: number;
+}
+
+export interface RuleOutcome {
+  failures: RuleFailure[];
+  /** Rows set aside by quarantine rules, each with the rule and reason. */
+  quarantine: Map<number, string>;
+}
+
+/** Checks `frame` against `rules`; row rules of quarantine severity list their rows for setting aside. */
+export function checkRules(frame: Frame, rules: readonly DataRule[], context: CheckContext): RuleOutcome {
+  const failures: RuleFailure[] = [];
+  const quarantine = new Map<number, string>();
+  const byName = new Map(frame.columns.map((c) => [c.name, c]));
+  const fail = (rule: DataRule, rows: number, detail: string) =>
+    failures.push({ rule: ruleId(rule), column: 'column' in rule ? rule.column : null, severity: rule.severity, rows, detail });
+  for (const rule of rules) {
+    const column = 'column' in rule ? byName.get(rule.column) : undefined;
+    if ('column' in rule && column === undefined) {
+      fail(rule, frame.rowCount, `the column "${rule.column}" is missing`);
+      continue;
+    }
+    switch (rule.kind) {
+      case 'type':
+        if (column!.type !== rule.type) fail(rule, frame.rowCount, `"${rule.column}" is ${column!.type}, not ${rule.type}`);
+        break;
+      case 'missing': {
+        let missing = 0;
+        for (let r = 0; r < frame.rowCount; r++) if (cellValue(column!, r) === null) missing++;
+        const share = frame.rowCount === 0 ? 0 : missing / frame.rowCount;
+        if (share > rule.max)
+          fail(rule, missing, `${(100 * share).toFixed(1)}% missing, more than ${(100 * rule.max).toFixed(1)}%`);
+        break;
+      }
+      case 'range':
+      case 'allowed':
+      case 'pattern': {
+        const { rows, first } = rowFailures(rule, column!, context.firstRow ?? 0);
+        if (rows.length === 0) break;
+        fail(rule, rows.length, `${rows.length} rows, e.g. ${first}`);
+        if (rule.severity === 'quarantine') {
+          for (const r of rows)
+            if (!quarantine.has(r)) quarantine.set(r, `rule ${ruleId(rule)}: ${rowProblem(rule, cellValue(column!, r))}`);
+        }
+        break;
+      }
+      case 'unique': {
+        const seen = new Set<string>();
+        let duplicates = 0;
+        for (let r = 0; r < frame.rowCount; r++) {
+          const v = cellValue(column!, r);
+          if (v === null) continue;
+          const key = String(v);
+          if (seen.has(key)) duplicates++;
+          else seen.add(key);
+        }
+        if (duplicates > 0) fail(rule, duplicates, `${duplicates} rows repeat a value of "${rule.column}"`);
+        break;
+      }
+      case 'duplicate-keys': {
+        const keyColumns = rule.columns.map((c) => byName.get(c));
+        const absent = rule.columns.filter((_, i) => keyColumns[i] === undefined);
+        if (absent.length > 0) {
+          fail(rule, frame.rowCount, `key columns missing: ${absent.join(', ')}`);
+          break;
+        }
+        const seen = new Set<string>();
+        let duplicates = 0;
+        for (let r = 0; r < frame.rowCount; r++) {
+          const key = JSON.stringify(keyColumns.map((c) => cellValue(c!, r)));
+          if (seen.has(key)) duplicates++;
+          else seen.add(key);
+        }
+        if (duplicates > 0) fail(rule, duplicates, `${duplicates} rows repeat a key (${rule.columns.join(', ')})`);
+        break;
+      }
+      case 'row-count': {
+        if (context.previous === null || context.previous.rowCount === 0) break;
+        const change = Math.abs(frame.rowCount - context.previous.rowCount) / context.previous.rowCount;
+        if (change > rule.maxChange)
+          fail(
+            rule,
+            Math.abs(frame.rowCount - context.previous.rowCount),
+            `${context.previous.rowCount} → ${frame.rowCount} rows (${(100 * change).toFixed(1)}%, more than ${(100 * rule.maxChange).toFixed(1)}%)`,
+          );
+        break;
+      }
+      case 'distribution': {
+        const reference = context.reference(rule.reference).columns.find((c) => c.name === rule.column);
+        if (reference === undefined) {
+          fail(rule, 0, `the reference version ${rule.reference} has no "${rule.column}"`);
+          break;
+        }
+        const current = column!;
+        const drift = columnDrift(
+          reference.kind === 'numeric' && current.kind === 'numeric'
+            ? { name: rule.column, kind: 'numeric', reference: reference.values, current: current.values }
+            : { name: rule.column, kind: 'categorical', reference: strings(reference), current: strings(current) },
+        );
+        if (drift.drifted)
+          fail(
+            rule,
+            drift.currentRows,
+            `drifted from version ${rule.reference} (${drift.test} ${drift.statistic.toPrecision(3)}${drift.pValue === null ? '' : `, p = ${drift.pValue.toPrecision(3)}`})`,
+          );
+        break;
+      }
+    }
+  }
+  return { failures, quarantine };
+}
+
+function strings(column: Column): (string | null)[] {
+  const n = column.kind === 'numeric' ? column.values.length : column.codes.length;
+  return Array.from({ length: n }, (_, r) => {
+    const v = cellValue(column, r);
+    return v === null ? null : String(v);
+  });
+}
+
+/** Shapes a text column's values may all share; the first that every value matches becomes a pattern rule. */
+const shapes: { pattern: string; test: RegExp }[] = [
+  { pattern: '[0-9]+', test: /^[0-9]+$/ },
+  { pattern: '[A-Z]{2,3}-?[0-9]+', test: /^[A-Z]{2,3}-?[0-9]+$/ },
+  { pattern: '[^@\\s]+@[^@\\s]+\\.[^@\\s]+', test: /^[^@\s]+@[^@\s]+\.[^@\s]+$/ },
+  { pattern: '[A-Za-z0-9_-]+', test: /^[A-Za-z0-9_-]+$/ },
+];
+
+/**
+ * Rules a good version suggests, to edit before saving: each column's type (reject); its share missing (warn, with
+ * room above what was seen); numeric ranges (quarantine, widened by half the span each side, never below 0 for a column never negative); the levels of a
+ * categorical column with at most 50 (warn: a new level is a change to review, not an error); a shape every text
+ * value shares (quarantine); uniqueness where no value repeats in 20+ rows (warn); the row count changing by more
+ * than half (warn); and each column's distribution against this version (warn).
+ */
+export function suggestRules(frame: Frame, version: number): DataRule[] {
+  const rules: DataRule[] = [];
+  for (const column of frame.columns) {
+    rules.push({ kind: 'type', column: column.name, type: column.type, severity: 'reject' });
+    let missing = 0;
+    for (let r = 0; r < frame.rowCount; r++) if (cellValue(column, r) === null) missing++;
+    const share = frame.rowCount === 0 ? 0 : missing / frame.rowCount;
+    rules.push({
+      kind: 'missing',
+      column: column.name,
+      max: Number(Math.min(1, share + Math.max(0.05, share)).toFixed(4)),
+      severity: 'warn',
+    });
+    if (column.kind === 'numeric' && column.type !== 'boolean') {
+      let min = Infinity;
+      let max = -Infinity;
+      for (const v of column.values) {
+        if (Number.isNaN(v)) continue;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      if (min <= max) {
+        // Wide enough that a clean sample's tails never trip it (a Gaussian column's 2,000-row span is ~7σ; this
+        // allows ~±7σ), narrow enough to catch the impossible: a sign never seen, a unit or digit slip.
+        const pad = column.type === 'datetime' ? 0 : (max - min) * 0.5;
+        const round = (v: number) => (column.type === 'integer' ? Math.round(v) : Number(v.toPrecision(6)));
+        const low = min >= 0 ? Math.max(0, min - pad) : min - pad;
+        rules.push({ kind: 'range', column: column.name, min: round(low), max: round(max + pad), severity: 'quarantine' });
+      }
+    }
+    const present = frame.rowCount - missing;
+    if (column.kind === 'string') {
+      const used = new Set<number>();
+      for (const code of column.codes) if (code >= 0) used.add(code);
+      if (column.type === 'categorical' && used.size <= 50)
+        rules.push({
+          kind: 'allowed',
+          column: column.name,
+          values: [...used].map((c) => column.dictionary[c]!).sort(),
+          severity: 'warn',
+        });
+      if (column.type === 'text' && used.size > 0) {
+        const values = [...used].map((c) => column.dictionary[c]!);
+        const shape = shapes.find((s) => values.every((v) => s.test.test(v)));
+        if (shape !== undefined)
+          rules.push({ kind: 'pattern', column: column.name, pattern: shape.pattern, severity: 'quarantine' });
+      }
+      if (column.type === 'text' && present >= 20 && used.size === present)
+        rules.push({ kind: 'unique', column: column.name, severity: 'warn' });
+    } else if (
+      column.type === 'integer' &&
+      present >= 20 &&
+      new Set(column.values.filter((v) => !Number.isNaN(v))).size === present
+    ) {
+      rules.push({ kind: 'unique', column: column.name, severity: 'warn' });
+    }
+    if (present > 0) rules.push({ kind: 'distribution', column: column.name, reference: version, severity: 'warn' });
+  }
+  rules.push({ kind: 'row-count', maxChange: 0.5, severity: 'warn' });
+  return rules;
+}
