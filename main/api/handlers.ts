@@ -121,6 +121,7 @@ export function createHandlers(engine: Engine): Handlers {
           ...(args.delimiter === undefined ? {} : { delimiter: args.delimiter }),
           ...(args.pii === undefined ? {} : { pii: args.pii }),
           ...(args.format === undefined ? {} : { format: args.format }),
+          ...(args.force === true ? { force: true } : {}),
           ...(spool === undefined ? {} : { spool }),
         });
         engine.events.emit('datasets.did-ingest', result);

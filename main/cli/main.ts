@@ -31,9 +31,11 @@ Commands:
   start                               serve, after ingesting the sample and training a first model if the store is empty
   serve [--host H] [--port P] [--tls-cert FILE --tls-key FILE]
                                       serve the API, the web console and REST predictions (HTTPS with a certificate)
-  ingest FILE --dataset NAME [--format csv|json|ndjson] [--append] [--pii apply | --pii-policy COL=POLICY[:TYPE],…]
+  ingest FILE --dataset NAME [--format csv|json|ndjson] [--append] [--force] [--pii apply | --pii-policy COL=POLICY[:TYPE],…]
                                       read a CSV file as the next version of a dataset; PII policies (keep, drop,
-                                      mask, hash, generalise) apply before anything is written, and to later versions
+                                      mask, hash, generalise) apply before anything is written, and to later versions;
+                                      added, dropped, widened columns and new levels are reported, a narrowed type
+                                      is refused unless --force
   ingest FILE --pii suggest           scan a file for personal data and suggest a policy per column; stores nothing
   datasets list | show NAME[@V] | diff NAME@A NAME@B | pii NAME | k-anonymity NAME[@V] --columns A,B [--k 5]
                                       list datasets, show a version's schema and profile, its PII policies, or the
@@ -624,6 +626,7 @@ async function run(argv: string[]): Promise<number> {
             ...(pii === undefined ? {} : { pii }),
             ...(flags.format === undefined ? {} : { format: flags.format as ApiArgs<'datasets.ingest'>['format'] }),
             ...(flags.append === true ? { append: true } : {}),
+            ...(flags.force === true ? { force: true } : {}),
           });
         } finally {
           unsubscribe();
@@ -638,6 +641,7 @@ async function run(argv: string[]): Promise<number> {
             columns: result.columns,
             content_hash: result.contentHash,
             rules_failed: result.rulesFailed ?? [],
+            schema_changes: result.schemaChanges ?? null,
           },
           () =>
             `Ingested ${result.rows} rows into ${result.dataset} v${result.version}` +
@@ -645,6 +649,7 @@ async function run(argv: string[]): Promise<number> {
               ? ` (${result.quarantined} quarantined: see \`hearth datasets show ${result.dataset}@${result.version}\`)`
               : '') +
             `\n${result.columns.map((c) => `  ${c.name}: ${c.type}`).join('\n')}` +
+            formatSchemaChanges(result.schemaChanges) +
             (result.rulesFailed === undefined || result.rulesFailed.length === 0
               ? ''
               : `\nRules that did not hold:\n${result.rulesFailed.map((f) => `  ${f.rule} [${f.severity}]: ${f.detail}`).join('\n')}`),
@@ -1563,4 +1568,17 @@ function formatBackends(report: ApiResults['system.backends']): string {
   }
   lines.push(`(* selected, + available, - unavailable; probed ${report.probedAt})`);
   return lines.join('\n');
+}
+
+function formatSchemaChanges(changes: ApiResults['datasets.ingest']['schemaChanges']): string {
+  if (changes === undefined) return '';
+  const lines = [
+    ...changes.added.map((c) => `  + ${c.column} (${c.type})`),
+    ...changes.dropped.map((c) => `  - ${c.column} (${c.type})`),
+    ...changes.retyped.map((c) => `  ~ ${c.column}: ${c.from} → ${c.to}${c.widening ? ' (widened)' : ' (narrowed, forced)'}`),
+    ...changes.newLevels.map(
+      (c) => `  * ${c.column}: ${c.count} new levels (${c.levels.slice(0, 5).join(', ')}${c.count > 5 ? ', …' : ''})`,
+    ),
+  ];
+  return lines.length === 0 ? '' : `\nSchema changes against the previous version:\n${lines.join('\n')}`;
 }

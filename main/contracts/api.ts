@@ -96,6 +96,8 @@ export const apiSchemas = {
       format: z.enum(['csv', 'json', 'ndjson']).optional(),
       /** Append the file's rows to the latest version (in its schema) instead of making a version of the file alone. */
       append: z.boolean().optional(),
+      /** Accept a schema that narrows a column's type (refused otherwise). */
+      force: z.boolean().optional(),
       /** PII policies applied before anything is written: "suggested" takes the scan's suggestions. */
       pii: z.union([z.literal('suggested'), z.record(z.string().min(1), columnPolicy)]).optional(),
     })
@@ -521,6 +523,17 @@ export interface IngestResult {
   contentHash: string;
   /** The dataset's rules that this version broke without being refused (warn, or rows quarantined). */
   rulesFailed?: RuleFailure[];
+  /** How this version's schema differs from the previous version's (a new file as a new version). */
+  schemaChanges?: SchemaChanges;
+}
+
+export interface SchemaChanges {
+  added: { column: string; type: ColumnType }[];
+  dropped: { column: string; type: ColumnType }[];
+  /** widening: integer → number, boolean → integer or number, categorical → text; anything else needed --force. */
+  retyped: { column: string; from: ColumnType; to: ColumnType; widening: boolean }[];
+  /** Levels of a categorical column that no earlier version had (the first 50, and how many). */
+  newLevels: { column: string; levels: string[]; count: number }[];
 }
 
 /** Live state of a training job. */

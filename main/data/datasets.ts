@@ -20,6 +20,7 @@ import { jsonFormatOf, readJsonRows, type JsonFormat } from './json-rows.js';
 import { cellValue, schemaOf, selectRows, type Column, type Frame, type NumericColumn, type SchemaField } from './frame.js';
 import { profileFrameInWorkers } from './profile.js';
 import { checkRules, isRowRule, rowProblem, suggestRules } from './rules.js';
+import { evolveSchema } from './schema-evolution.js';
 
 interface VersionRow {
   id: number;
@@ -132,6 +133,8 @@ export class DatasetStore {
       pii?: Record<string, ColumnPolicy> | 'suggested';
       /** csv (the default), or json / ndjson; by default taken from the file name's extension. */
       format?: 'csv' | JsonFormat;
+      /** Accept a narrowing schema change. */
+      force?: boolean;
     } = {},
   ): Promise<IngestResult> {
     assertName('dataset', name);
@@ -143,16 +146,19 @@ export class DatasetStore {
         ? Object.fromEntries(scanFrame(result.frame).map((d) => [d.column, { policy: d.suggested, type: d.type }]))
         : (options.pii ?? {});
     const policies = { ...this.protectionFor(name, result.frame), ...given };
-    const frame = Object.keys(policies).length === 0 ? result.frame : applyPolicies(result.frame, policies, this.piiKey());
+    const protectedFrame =
+      Object.keys(policies).length === 0 ? result.frame : applyPolicies(result.frame, policies, this.piiKey());
+    const previous = this.exists(name) ? this.loadFrame(name).frame : null;
+    const { frame, changes } = evolveSchema(previous, protectedFrame, options.force === true);
     const { ruleQuarantined: _setAside, ...ingested } = await this.commitVersion(
       name,
       frame,
       result.quarantined,
       { fileName, bytes: result.bytes, delimiter: result.delimiter, lineEnding: result.lineEnding },
       given,
-      { lineOf: (r) => result.rowLines?.[r] ?? r + 1 },
+      { lineOf: (r) => result.rowLines?.[r] ?? r + 1, ...(previous === null ? {} : { previous }) },
     );
-    return ingested;
+    return previous === null ? ingested : { ...ingested, schemaChanges: changes };
   }
 
   /**

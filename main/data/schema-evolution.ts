@@ -1,0 +1,70 @@
+import type { ColumnType, SchemaChanges } from '../contracts/api.js';
+import { HearthError } from '../contracts/errors.js';
+import type { Column, Frame } from './frame.js';
+
+/**
+ * A new version's schema against the previous one's. Added and dropped columns, widened types and new categorical
+ * levels are ordinary changes, reported with the version. A file whose values merely fit a narrower type than the
+ * column already has (whole numbers in a number column, few distinct strings in a text column) keeps the column's
+ * type: that is inference, not a change. A type the old one cannot hold (a number column that now holds text) is
+ * narrowing and refused unless forced, because every model and rule written against the old type would break.
+ */
+
+/** What each stored type may become without losing a value: (from, to) pairs that widen. */
+const widens: Record<ColumnType, readonly ColumnType[]> = {
+  boolean: ['integer', 'number'],
+  integer: ['number'],
+  number: [],
+  datetime: [],
+  categorical: ['text'],
+  text: [],
+};
+
+/** A type whose values the other type holds as they are (same storage): the column keeps the older, wider type. */
+function fitsIn(value: ColumnType, column: ColumnType): boolean {
+  return widens[value].includes(column);
+}
+
+export function evolveSchema(previous: Frame | null, next: Frame, force: boolean): { frame: Frame; changes: SchemaChanges } {
+  const changes: SchemaChanges = { added: [], dropped: [], retyped: [], newLevels: [] };
+  if (previous === null) return { frame: next, changes };
+  const before = new Map(previous.columns.map((c) => [c.name, c]));
+  const now = new Set(next.columns.map((c) => c.name));
+  const narrowed: string[] = [];
+  const columns: Column[] = next.columns.map((column) => {
+    const old = before.get(column.name);
+    if (old === undefined) {
+      changes.added.push({ column: column.name, type: column.type });
+      return column;
+    }
+    if (old.type !== column.type) {
+      if (fitsIn(column.type, old.type)) return { ...column, type: old.type } as Column;
+      if (widens[old.type].includes(column.type))
+        changes.retyped.push({ column: column.name, from: old.type, to: column.type, widening: true });
+      else {
+        changes.retyped.push({ column: column.name, from: old.type, to: column.type, widening: false });
+        narrowed.push(`"${column.name}" ${old.type} → ${column.type}`);
+      }
+    }
+    if (old.kind === 'string' && column.kind === 'string' && column.type === 'categorical') {
+      const known = new Set(old.dictionary);
+      const used = new Set<number>();
+      for (const code of column.codes) if (code >= 0) used.add(code);
+      const fresh = [...used]
+        .map((c) => column.dictionary[c]!)
+        .filter((level) => !known.has(level))
+        .sort();
+      if (fresh.length > 0) changes.newLevels.push({ column: column.name, levels: fresh.slice(0, 50), count: fresh.length });
+    }
+    return column;
+  });
+  for (const old of previous.columns) if (!now.has(old.name)) changes.dropped.push({ column: old.name, type: old.type });
+  if (narrowed.length > 0 && !force) {
+    throw new HearthError(
+      'VALIDATION_FAILED',
+      `this version would narrow the schema (${narrowed.join(', ')}): values of the old type would not fit; ingest with --force (force: true) to accept it`,
+      { reason: 'narrowing', retyped: changes.retyped.filter((r) => !r.widening) },
+    );
+  }
+  return { frame: { rowCount: next.rowCount, columns }, changes };
+}
