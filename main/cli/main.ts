@@ -20,6 +20,7 @@ import { cellValue } from '../data/frame.js';
 import { MqttStream } from '../streams/mqtt-stream.js';
 import { join } from 'node:path';
 import { csvCell, readCsv } from '../data/csv.js';
+import { writeParquet } from '../data/parquet.js';
 import { createClient, type Client } from '../contracts/client.js';
 import { Output, formatMetrics } from './output.js';
 
@@ -31,13 +32,14 @@ Commands:
   start                               serve, after ingesting the sample and training a first model if the store is empty
   serve [--host H] [--port P] [--tls-cert FILE --tls-key FILE]
                                       serve the API, the web console and REST predictions (HTTPS with a certificate)
-  ingest FILE --dataset NAME [--format csv|json|ndjson] [--append] [--force] [--pii apply | --pii-policy COL=POLICY[:TYPE],…]
+  ingest FILE --dataset NAME [--format csv|json|ndjson|parquet] [--append] [--force] [--pii apply | --pii-policy COL=POLICY[:TYPE],…]
                                       read a CSV file as the next version of a dataset; PII policies (keep, drop,
                                       mask, hash, generalise) apply before anything is written, and to later versions;
                                       added, dropped, widened columns and new levels are reported, a narrowed type
                                       is refused unless --force
   ingest FILE --pii suggest           scan a file for personal data and suggest a policy per column; stores nothing
   datasets list | show NAME[@V] | diff NAME@A NAME@B | pii NAME | k-anonymity NAME[@V] --columns A,B [--k 5]
+         | export NAME[@V] --out FILE.parquet|FILE.csv
                                       list datasets, show a version's schema and profile, its PII policies, or the
                                       smallest group sharing the quasi-identifiers' values (exit 1 below k)
   train --dataset NAME[@V] --target COL [--task binary|multiclass|regression] [--algorithm linear|gbdt|forest|mlp|auto]
@@ -681,6 +683,28 @@ async function run(argv: string[]): Promise<number> {
               ),
               ...quarantine.rows.map((q) => `  quarantined line ${q.line}: ${q.reason}`),
             ].join('\n'),
+          );
+          return 0;
+        }
+        if (sub === 'export' && ref !== undefined) {
+          // A version written out for another tool: Parquet (by --format or the --out extension) or CSV.
+          const { name, version } = parseRef(ref);
+          const target = required(flags, 'out');
+          const format = flags.format ?? (/\.(parquet|pq)$/i.test(target) ? 'parquet' : 'csv');
+          if (format !== 'parquet' && format !== 'csv') throw new UsageError('datasets export writes parquet or csv');
+          const { frame, info } = engine.datasets.loadFrame(name, version);
+          let bytes: number;
+          if (format === 'parquet') bytes = writeParquet(frame, target);
+          else {
+            const lines = [frame.columns.map((c) => csvCell(c.name)).join(',')];
+            for (let r = 0; r < frame.rowCount; r++) lines.push(frame.columns.map((c) => csvCell(cellValue(c, r))).join(','));
+            const text = `${lines.join('\n')}\n`;
+            writeFileSync(target, text);
+            bytes = Buffer.byteLength(text);
+          }
+          out.result(
+            { dataset: name, version: info.version, rows: frame.rowCount, format, out: target, bytes },
+            () => `Wrote ${name} v${info.version} (${frame.rowCount} rows) to ${target} as ${format}`,
           );
           return 0;
         }

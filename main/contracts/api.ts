@@ -92,8 +92,8 @@ export const apiSchemas = {
       path: z.string().min(1).optional(),
       fileName: z.string().max(255).optional(),
       delimiter: z.enum([',', ';', '\t', '|']).optional(),
-      /** csv, json (an array of objects) or ndjson; by default from the file name's extension. */
-      format: z.enum(['csv', 'json', 'ndjson']).optional(),
+      /** csv, json (an array of objects), ndjson or parquet; by default from the file name's extension. */
+      format: z.enum(['csv', 'json', 'ndjson', 'parquet']).optional(),
       /** Append the file's rows to the latest version (in its schema) instead of making a version of the file alone. */
       append: z.boolean().optional(),
       /** Accept a schema that narrows a column's type (refused otherwise). */
@@ -110,7 +110,7 @@ export const apiSchemas = {
       path: z.string().min(1).optional(),
       keepUpload: z.boolean().optional(),
       fileName: z.string().max(255).optional(),
-      format: z.enum(['csv', 'json', 'ndjson']).optional(),
+      format: z.enum(['csv', 'json', 'ndjson', 'parquet']).optional(),
     })
     .strict()
     .refine((a) => (a.uploadId === undefined) !== (a.path === undefined), 'give exactly one of uploadId or path'),

@@ -21,6 +21,7 @@ import { cellValue, schemaOf, selectRows, type Column, type Frame, type NumericC
 import { profileFrameInWorkers } from './profile.js';
 import { checkRules, isRowRule, rowProblem, suggestRules } from './rules.js';
 import { evolveSchema } from './schema-evolution.js';
+import { readParquet } from './parquet.js';
 
 interface VersionRow {
   id: number;
@@ -114,7 +115,7 @@ export class DatasetStore {
   /** A file's columns scanned for personal data: what `--pii suggest` and the console's upload show. */
   async scanCsv(
     path: string,
-    options: CsvReadOptions & { fileName?: string; format?: 'csv' | JsonFormat } = {},
+    options: CsvReadOptions & { fileName?: string; format?: 'csv' | 'parquet' | JsonFormat } = {},
   ): Promise<{ rows: number; detections: PiiDetection[] }> {
     const { frame } = await readTable(path, options.fileName ?? basename(path), options);
     return { rows: frame.rowCount, detections: scanFrame(frame) };
@@ -132,7 +133,7 @@ export class DatasetStore {
       fileName?: string;
       pii?: Record<string, ColumnPolicy> | 'suggested';
       /** csv (the default), or json / ndjson; by default taken from the file name's extension. */
-      format?: 'csv' | JsonFormat;
+      format?: 'csv' | 'parquet' | JsonFormat;
       /** Accept a narrowing schema change. */
       force?: boolean;
     } = {},
@@ -281,7 +282,7 @@ export class DatasetStore {
   async appendFile(
     name: string,
     path: string,
-    options: CsvReadOptions & { fileName?: string; format?: 'csv' | JsonFormat } = {},
+    options: CsvReadOptions & { fileName?: string; format?: 'csv' | 'parquet' | JsonFormat } = {},
   ): Promise<IngestResult & { appended: number; ignoredFields: string[] }> {
     const fileName = options.fileName ?? basename(path);
     const { frame, quarantined } = await readTable(path, fileName, options);
@@ -644,7 +645,7 @@ function allQuarantined(quarantined: readonly QuarantinedRow[]): HearthError {
 async function readTable(
   path: string,
   fileName: string,
-  options: CsvReadOptions & { format?: 'csv' | JsonFormat },
+  options: CsvReadOptions & { format?: 'csv' | 'parquet' | JsonFormat },
 ): Promise<{
   frame: Frame;
   rowLines?: Int32Array;
@@ -653,7 +654,11 @@ async function readTable(
   delimiter: string;
   lineEnding: string;
 }> {
-  const format = options.format ?? jsonFormatOf(fileName) ?? 'csv';
+  const format = options.format ?? (/\.(parquet|pq)$/i.test(fileName) ? 'parquet' : null) ?? jsonFormatOf(fileName) ?? 'csv';
+  if (format === 'parquet') {
+    const parquet = await readParquet(path, options.spool);
+    return { frame: parquet.frame, quarantined: [], bytes: parquet.bytes, delimiter: '', lineEnding: '' };
+  }
   if (format === 'csv') {
     const csv = await readCsv(path, options);
     return { ...csv, delimiter: csv.dialect.delimiter, lineEnding: csv.dialect.lineEnding };

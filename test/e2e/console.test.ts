@@ -8,6 +8,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { startJsonChild, syntheticCsv, tempDir, writeFile } from '../helpers.js';
 import { registrySkip, startRegistry } from '../integration/registry-harness.js';
 import { probeWebGpu } from '../../main/accel/webgpu.js';
+import { readCsv } from '../../main/data/csv.js';
+import { writeParquet } from '../../main/data/parquet.js';
 
 const adapter = await probeWebGpu();
 
@@ -107,6 +109,16 @@ describe('web console in Chromium against a real hearth serve', () => {
     assert.match(message ?? '', /Ingested 800 rows into customers v1/);
     await ui.page.getByTestId('profile-x1').locator('.recharts-surface').waitFor();
     assert.equal(await ui.page.locator('[data-testid^="profile-"]').count(), 5);
+  });
+
+  void step('uploads a Parquet file and shows its profile', async () => {
+    const { frame } = await readCsv(writeFile(tmp.dir, 'orders.csv', syntheticCsv('multiclass', 300, 8)));
+    const file = join(tmp.dir, 'orders.parquet');
+    writeParquet(frame, file);
+    const message = await ui.upload(file, 'orders');
+    assert.match(message ?? '', /Ingested 300 rows into orders v1/);
+    await ui.page.getByTestId('profile-kind').waitFor();
+    await ui.page.getByText('customers').first().click();
   });
 
   void step('suggests data-quality rules from a version, saves them, and checks the version against them', async () => {

@@ -386,7 +386,7 @@ export function DatasetsPage() {
           if (file !== undefined) void upload(file);
         }}
       >
-        <p>Drop a CSV file here, or choose one.</p>
+        <p>Drop a CSV, JSON, NDJSON or Parquet file here, or choose one.</p>
         <label>
           Dataset name{' '}
           <input
@@ -398,7 +398,7 @@ export function DatasetsPage() {
         </label>
         <input
           type="file"
-          accept=".csv,.tsv,.txt,.json,.ndjson,.jsonl,text/csv,application/json"
+          accept=".csv,.tsv,.txt,.json,.ndjson,.jsonl,.parquet,text/csv,application/json"
           data-testid="upload-input"
           disabled={busy}
           onChange={(e) => {
