@@ -21,6 +21,7 @@ import { MqttStream } from '../streams/mqtt-stream.js';
 import { join } from 'node:path';
 import { csvCell, readCsv } from '../data/csv.js';
 import { writeParquet } from '../data/parquet.js';
+import { FolderWatcher, type WatchEvent } from '../data/watch-folder.js';
 import { createClient, type Client } from '../contracts/client.js';
 import { Output, formatMetrics } from './output.js';
 
@@ -100,6 +101,9 @@ Commands:
                                       named API tokens (stored hashed, shown once): admin does everything, analyst
                                       ingests, trains and promotes, viewer reads, service predicts and ingests
   token reset                         replace the bootstrap (admin) token and print the new one
+  watch DIR --dataset NAME [--interval SECONDS]
+                                      append each new file in DIR (CSV, JSON, NDJSON, Parquet) to the dataset once,
+                                      when it has stopped changing; the server does this for the config's "watch"
   rules suggest NAME[@V] [--save] | show NAME | set NAME FILE.json | check NAME[@V] [--json]
         | report NAME[@V] [--out FILE]
                                       data-quality rules: suggested from a good version, edited as JSON, enforced
@@ -213,6 +217,7 @@ const options = {
   mqtt: { type: 'string' },
   'no-promote': { type: 'boolean', default: false },
   save: { type: 'boolean', default: false },
+  interval: { type: 'string' },
   share: { type: 'string' },
   retrain: { type: 'boolean', default: false },
   clear: { type: 'boolean', default: false },
@@ -443,6 +448,19 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
         ...optional('appendSeconds', st.appendSeconds),
       }),
   );
+  const watchers = (engine.config?.watch ?? []).map(
+    (w) =>
+      new FolderWatcher(
+        engine.db,
+        engine.datasets,
+        { dir: w.dir, dataset: w.dataset, ...optional('intervalSeconds', w.intervalSeconds) },
+        (event) =>
+          process.stderr.write(
+            `${JSON.stringify({ level: event.kind === 'failed' ? 'error' : 'info', event: 'watch', dataset: w.dataset, ...watchEventJson(event) })}\n`,
+          ),
+      ),
+  );
+  for (const w of watchers) w.start();
   for (const st of streams)
     st.start().catch((error: unknown) =>
       process.stderr.write(`stream ${st.options.inTopic}: ${error instanceof Error ? error.message : String(error)}\n`),
@@ -468,6 +486,7 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
         .then(() => clearInterval(backups))
         .then(() => clearInterval(collector))
         .then(() => Promise.all(streams.map((st) => st.stop().catch(() => undefined))))
+        .then(() => Promise.all(watchers.map((w) => w.stop())))
         .then(() => {
           engine.close();
           resolve();
@@ -517,6 +536,7 @@ async function run(argv: string[]): Promise<number> {
     'doctor',
     'backends',
     'rules',
+    'watch',
     'retention',
     'gc',
     'keys',
@@ -1432,6 +1452,33 @@ async function run(argv: string[]): Promise<number> {
         );
         return 0;
       }
+      case 'watch': {
+        const dir = rest[0];
+        if (dir === undefined) throw new UsageError('watch DIR --dataset NAME [--interval SECONDS]');
+        const watcher = new FolderWatcher(
+          engine.db,
+          engine.datasets,
+          { dir, dataset: required(flags, 'dataset'), ...optional('intervalSeconds', numberFlag(flags, 'interval', false)) },
+          (event) =>
+            out.result(watchEventJson(event), () =>
+              event.kind === 'appended'
+                ? `${event.file}: appended ${event.result.appended} rows as ${event.result.dataset} v${event.result.version}${event.result.quarantined > 0 ? ` (${event.result.quarantined} quarantined)` : ''}`
+                : event.kind === 'skipped'
+                  ? `${event.file}: skipped, ${event.reason}`
+                  : `${event.file}: not appended: ${event.message}`,
+            ),
+        );
+        keepOpen = true;
+        out.info(`Watching ${dir} for ${watcher.options.dataset} (Ctrl-C stops)`);
+        watcher.start();
+        await new Promise<void>((resolve) => {
+          const stop = () => void watcher.stop().then(resolve);
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        engine.close();
+        return 0;
+      }
       case 'rules': {
         const [sub, ref, file] = rest;
         if (ref === undefined)
@@ -1605,4 +1652,16 @@ function formatSchemaChanges(changes: ApiResults['datasets.ingest']['schemaChang
     ),
   ];
   return lines.length === 0 ? '' : `\nSchema changes against the previous version:\n${lines.join('\n')}`;
+}
+
+function watchEventJson(event: WatchEvent): Record<string, unknown> {
+  return event.kind === 'appended'
+    ? {
+        kind: event.kind,
+        file: event.file,
+        version: event.result.version,
+        appended: event.result.appended,
+        quarantined: event.result.quarantined,
+      }
+    : { ...event };
 }

@@ -173,6 +173,7 @@ export class DatasetStore {
     source: string,
     /** Records the source could not even parse (a file's malformed lines), kept with the version's quarantine. */
     unparsed: readonly QuarantinedRow[] = [],
+    inTransaction?: (datasetId: number, version: number) => void,
   ): Promise<IngestResult & { appended: number; ignoredFields: string[] }> {
     assertName('dataset', name);
     if (records.length === 0) throw new HearthError('VALIDATION_FAILED', 'no rows to append');
@@ -207,9 +208,7 @@ export class DatasetStore {
         [...unparsed, ...quarantined],
         sourceInfo,
         {},
-        {
-          lineOf: (r) => kept[r] ?? r + 1,
-        },
+        { lineOf: (r) => kept[r] ?? r + 1, ...(inTransaction === undefined ? {} : { inTransaction }) },
       );
       return { ...ingested, appended: frame.rowCount - ruleQuarantined, ignoredFields: [] };
     }
@@ -270,6 +269,7 @@ export class DatasetStore {
         firstRow: previous.rowCount,
         previous,
         lineOf: (r) => acceptedLines[r - previous.rowCount] ?? r - previous.rowCount + 1,
+        ...(inTransaction === undefined ? {} : { inTransaction }),
       },
     );
     return { ...result, appended: accepted.length - ruleQuarantined, ignoredFields };
@@ -282,14 +282,18 @@ export class DatasetStore {
   async appendFile(
     name: string,
     path: string,
-    options: CsvReadOptions & { fileName?: string; format?: 'csv' | 'parquet' | JsonFormat } = {},
+    options: CsvReadOptions & {
+      fileName?: string;
+      format?: 'csv' | 'parquet' | JsonFormat;
+      inTransaction?: (datasetId: number, version: number) => void;
+    } = {},
   ): Promise<IngestResult & { appended: number; ignoredFields: string[] }> {
     const fileName = options.fileName ?? basename(path);
     const { frame, quarantined } = await readTable(path, fileName, options);
     const records = Array.from({ length: frame.rowCount }, (_, r) =>
       Object.fromEntries(frame.columns.map((c) => [c.name, cellValue(c, r)])),
     );
-    return this.appendRecords(name, records, fileName, quarantined);
+    return this.appendRecords(name, records, fileName, quarantined, options.inTransaction);
   }
 
   /**
@@ -304,7 +308,13 @@ export class DatasetStore {
     source: DatasetVersionInfo['source'],
     /** Policies to record for the dataset with this version (raw values never reached `frame`). */
     policies: Record<string, ColumnPolicy> = {},
-    enforce: { firstRow?: number; previous?: Frame; lineOf?: (row: number) => number } = {},
+    enforce: {
+      firstRow?: number;
+      previous?: Frame;
+      lineOf?: (row: number) => number;
+      /** Runs inside the transaction that commits the version (a record that must not outlive or miss it). */
+      inTransaction?: (datasetId: number, version: number) => void;
+    } = {},
   ): Promise<IngestResult & { ruleQuarantined: number }> {
     const rules = this.rules(name);
     let check: Omit<RulesCheck, 'version'> | null = null;
@@ -402,6 +412,7 @@ export class DatasetStore {
         );
         for (const [column, p] of Object.entries(policies)) setPolicy.run(dataset.id, column, p.policy, p.type, now);
         this.policyCache.clear();
+        enforce.inTransaction?.(dataset.id, version);
         return version;
       })();
       return {

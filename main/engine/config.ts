@@ -62,6 +62,18 @@ const configSchema = z
           .strict(),
       )
       .default([]),
+    /** Folders the server watches: each new file (CSV, JSON, NDJSON, Parquet) is appended to its dataset once. */
+    watch: z
+      .array(
+        z
+          .object({
+            dir: z.string().min(1),
+            dataset: z.string().min(1).max(128),
+            intervalSeconds: z.number().positive().max(86_400).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
     /** Scheduled backups the server takes: every `everyHours`, keeping the newest `keep`, in `dir` (default: backups/ in the data folder). */
     backups: z
       .object({

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync, appendFileSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FolderWatcher } from '../../main/data/watch-folder.js';
+import { Engine } from '../../main/engine/engine.js';
+import { syntheticCsv, tempDir } from '../helpers.js';
+
+/** Lines 2.. of a CSV (its rows), for splitting one table over several dropped files. */
+function rowsOf(csv: string): string[] {
+  return csv.trim().split('\n').slice(1);
+}
+
+describe('a watched folder: each new file appended once', () => {
+  const tmp = tempDir();
+  const inbox = join(tmp.dir, 'inbox');
+  const table = syntheticCsv('binary', 300, 9);
+  const header = table.split('\n')[0]!;
+  const rows = rowsOf(table);
+  let engine: Engine;
+  let watcher: FolderWatcher;
+  const drop = (name: string, lines: string[], ageSeconds = 5) => {
+    const path = join(inbox, name);
+    writeFileSync(path, `${header}\n${lines.join('\n')}\n`);
+    const t = Date.now() / 1000 - ageSeconds;
+    utimesSync(path, t, t);
+    return path;
+  };
+  const rowCount = () => engine.datasets.loadFrame('events').frame.rowCount;
+  before(() => {
+    mkdirSync(inbox);
+    engine = Engine.open(join(tmp.dir, 'data'));
+    watcher = new FolderWatcher(engine.db, engine.datasets, { dir: inbox, dataset: 'events' });
+  });
+  after(() => {
+    engine.close();
+    tmp.cleanup();
+  });
+
+  it('takes a file once it has stopped changing, oldest first, and appends its rows', async () => {
+    drop('a.csv', rows.slice(0, 100), 20);
+    drop('b.csv', rows.slice(100, 200), 10);
+    assert.deepEqual(await watcher.poll(), [], 'a file seen for the first time waits one poll');
+    const events = await watcher.poll();
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.file, e.kind === 'appended' ? e.result.appended : null]),
+      [
+        ['appended', 'a.csv', 100],
+        ['appended', 'b.csv', 100],
+      ],
+    );
+    assert.equal(rowCount(), 200);
+    assert.deepEqual(await watcher.poll(), []);
+  });
+
+  it('leaves a file that is still being written until it holds still', async () => {
+    const path = drop('c.csv', rows.slice(200, 240));
+    await watcher.poll();
+    appendFileSync(path, `${rows.slice(240, 300).join('\n')}\n`);
+    assert.deepEqual(await watcher.poll(), [], 'it changed since the last poll');
+    const events = await watcher.poll();
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.file, e.kind === 'appended' ? e.result.appended : null]),
+      [['appended', 'c.csv', 100]],
+    );
+    assert.equal(rowCount(), 300);
+  });
+
+  it('never appends the same content twice: not after a restart, not under another name', async () => {
+    drop('a-copy.csv', rows.slice(0, 100));
+    const restarted = new FolderWatcher(engine.db, engine.datasets, { dir: inbox, dataset: 'events' });
+    await restarted.poll();
+    const events = await restarted.poll();
+    assert.deepEqual(events.map((e) => [e.kind, e.file]).sort(), [
+      ['skipped', 'a-copy.csv'],
+      ['skipped', 'a.csv'],
+      ['skipped', 'b.csv'],
+      ['skipped', 'c.csv'],
+    ]);
+    assert.equal(rowCount(), 300);
+  });
+
+  it("quarantines a file's malformed lines with their numbers and appends the rest", async () => {
+    drop('d.csv', [rows[0]!.replace(/,/g, ';'), ...rows.slice(1, 10)]);
+    await watcher.poll();
+    const event = (await watcher.poll()).find((e) => e.file === 'd.csv');
+    assert.equal(event?.kind, 'appended');
+    if (event?.kind !== 'appended') return;
+    assert.equal(event.result.appended, 9);
+    const quarantine = engine.datasets.quarantine('events', event.result.version, 0, 10);
+    assert.deepEqual(
+      quarantine.rows.map((q) => q.line),
+      [2],
+    );
+  });
+});
