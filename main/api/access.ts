@@ -27,6 +27,7 @@ export const methodPermission: Record<ApiMethod, Permission> = {
   'datasets.pii-policies': 'read',
   'datasets.k-anonymity': 'read',
   'datasets.ingest': 'ingest',
+  'datasets.ingest-query': 'ingest',
   'datasets.append': 'ingest',
   'datasets.pii-scan': 'ingest',
   'backups.create': 'admin',

@@ -13,6 +13,7 @@ import { toPredictions } from '../serving/predictor.js';
 import { modelInputs } from '../training/model.js';
 import { explainPredictions } from '../training/treeshap.js';
 import { modelReportHtml, qualityReportHtml } from '../registry/report.js';
+import { describeSource, readQuery } from '../data/sql-source.js';
 import { rawInputsFromRecords } from '../training/preprocess.js';
 import { evaluateFile } from '../serving/batch.js';
 import { driftReport } from '../monitoring/monitor.js';
@@ -65,6 +66,21 @@ export function createHandlers(engine: Engine): Handlers {
       return engine.accel.report();
     },
     'datasets.list': async () => engine.datasets.list(),
+    'datasets.ingest-query': async ({ name, from, query, append, force }, context) => {
+      if (context.transport !== 'in-process')
+        throw new HearthError(
+          'FORBIDDEN',
+          'a SQL source can be read from the CLI only: the server does not connect where a request says',
+        );
+      const records = await readQuery({ from, query });
+      const source = `${describeSource(from)} ${query.replace(/\s+/g, ' ').slice(0, 200)}`;
+      const result =
+        append === true
+          ? await engine.datasets.appendRecords(name, records, source)
+          : await engine.datasets.ingestRecords(name, records, source, { force: force === true });
+      engine.events.emit('datasets.did-ingest', result);
+      return result;
+    },
     'rules.suggest': async ({ name, version }) => engine.datasets.suggestRules(name, version),
     'rules.get': async ({ name }) => {
       engine.datasets.version(name);

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { csvCell, readCsv } from '../data/csv.js';
 import { writeParquet } from '../data/parquet.js';
 import { FolderWatcher, type WatchEvent } from '../data/watch-folder.js';
+import { describeSource } from '../data/sql-source.js';
 import { createClient, type Client } from '../contracts/client.js';
 import { Output, formatMetrics } from './output.js';
 
@@ -38,6 +39,8 @@ Commands:
                                       mask, hash, generalise) apply before anything is written, and to later versions;
                                       added, dropped, widened columns and new levels are reported, a narrowed type
                                       is refused unless --force
+  ingest --from postgres://USER@HOST/DB | sqlite:///PATH --query 'SELECT …' --dataset NAME [--append] [--force]
+                                      a SQL query's rows as the next version (read in a read-only transaction)
   ingest FILE --pii suggest           scan a file for personal data and suggest a policy per column; stores nothing
   datasets list | show NAME[@V] | diff NAME@A NAME@B | pii NAME | k-anonymity NAME[@V] --columns A,B [--k 5]
          | export NAME[@V] --out FILE.parquet|FILE.csv
@@ -218,6 +221,8 @@ const options = {
   'no-promote': { type: 'boolean', default: false },
   save: { type: 'boolean', default: false },
   interval: { type: 'string' },
+  from: { type: 'string' },
+  query: { type: 'string' },
   share: { type: 'string' },
   retrain: { type: 'boolean', default: false },
   clear: { type: 'boolean', default: false },
@@ -546,7 +551,8 @@ async function run(argv: string[]): Promise<number> {
   if (command === 'backup' && (rest[0] === 'verify' || rest[0] === 'restore')) return backupFile(rest, flags, out);
   // Keys work on a closed store (rotate) or none at all (generate).
   if (command === 'keys') return keys(rest, flags, out);
-  if (command === 'ingest' && rest.length !== 1) throw new UsageError('ingest takes one FILE');
+  if (command === 'ingest' && rest.length !== 1 && flags.from === undefined)
+    throw new UsageError('ingest takes one FILE, or --from URL --query SQL');
   if ((command === 'evaluate' || command === 'predict') && rest.length !== 1) throw new UsageError(`${command} takes one FILE`);
 
   const engine = Engine.open(resolveDataDir(flags['data-dir']));
@@ -606,6 +612,31 @@ async function run(argv: string[]): Promise<number> {
         return 0;
       }
       case 'ingest': {
+        if (flags.from !== undefined) {
+          const name = required(flags, 'dataset');
+          const result = await client.call('datasets.ingest-query', {
+            name,
+            from: flags.from,
+            query: required(flags, 'query'),
+            ...(flags.append === true ? { append: true } : {}),
+            ...(flags.force === true ? { force: true } : {}),
+          });
+          out.result(
+            {
+              dataset: result.dataset,
+              version: result.version,
+              rows: result.rows,
+              quarantined: result.quarantined,
+              columns: result.columns,
+              schema_changes: result.schemaChanges ?? null,
+            },
+            () =>
+              `Ingested ${result.rows} rows into ${result.dataset} v${result.version} from ${describeSource(flags.from!)}` +
+              `\n${result.columns.map((c) => `  ${c.name}: ${c.type}`).join('\n')}` +
+              formatSchemaChanges(result.schemaChanges),
+          );
+          return 0;
+        }
         const file = rest[0]!;
         if (flags.pii === 'suggest') {
           const scan = await client.call('datasets.pii-scan', {

@@ -61,6 +61,19 @@ export const apiSchemas = {
       message: 'that back end belongs to the other runtime',
     }),
   'datasets.list': z.object({}).strict(),
+  /**
+   * A SQL query's rows as the next version (or appended): PostgreSQL or another SQLite file. From the CLI and
+   * in-process callers only: a server that connects where an HTTP caller says would reach past the box's own data.
+   */
+  'datasets.ingest-query': z
+    .object({
+      name,
+      from: z.string().regex(/^(postgres(ql)?|sqlite):\/\//, 'postgres://USER@HOST/DB or sqlite:///PATH'),
+      query: z.string().min(1).max(100_000),
+      append: z.boolean().optional(),
+      force: z.boolean().optional(),
+    })
+    .strict(),
   /** Rules suggested from a version's data (nothing is stored). */
   'rules.suggest': z.object({ name, version: version.optional() }).strict(),
   /** The dataset's rules, enforced at ingest and at serving. */
@@ -844,6 +857,7 @@ export interface PredictResult {
 export interface ApiResults {
   'system.info': SystemInfo;
   'system.backends': BackendsReport;
+  'datasets.ingest-query': IngestResult;
   'rules.suggest': DataRule[];
   'rules.get': DataRule[];
   'rules.set': DataRule[];

@@ -183,24 +183,7 @@ export class DatasetStore {
     const bytes = Buffer.byteLength(JSON.stringify(records));
     const sourceInfo = { fileName: source, bytes, delimiter: '', lineEnding: '' };
     if (!exists) {
-      // Types are inferred as ingest infers them from a file's cells: each value goes through the same builder.
-      const fields = [...new Set(records.flatMap((r) => Object.keys(r)))];
-      const quarantined: QuarantinedRow[] = [];
-      const builders = fields.map((f) => new ColumnBuilder(f));
-      records.forEach((r, i) => {
-        const nested = fields.find((f) => typeof r[f] === 'object' && r[f] !== null);
-        if (nested !== undefined) {
-          quarantined.push({ line: i + 1, reason: `"${nested}": a nested value`, raw: JSON.stringify(r).slice(0, 1000) });
-          return;
-        }
-        fields.forEach((f, j) => {
-          const v = r[f];
-          builders[j]!.pushText(v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
-        });
-      });
-      if (quarantined.length === records.length) throw allQuarantined(quarantined);
-      const columns = builders.map((b) => b.finish());
-      const frame = { rowCount: records.length - quarantined.length, columns };
+      const { frame, quarantined } = recordsToFrame(records);
       const kept = records.map((_, i) => i + 1).filter((line) => !quarantined.some((q) => q.line === line));
       const { ruleQuarantined, ...ingested } = await this.commitVersion(
         name,
@@ -273,6 +256,33 @@ export class DatasetStore {
       },
     );
     return { ...result, appended: accepted.length - ruleQuarantined, ignoredFields };
+  }
+
+  /**
+   * Records (a SQL query's rows) as the next version of `name`, as a file would be: PII policies first, then the
+   * schema compared with the previous version's, then the rules.
+   */
+  async ingestRecords(
+    name: string,
+    records: readonly Record<string, unknown>[],
+    source: string,
+    options: { force?: boolean } = {},
+  ): Promise<IngestResult> {
+    assertName('dataset', name);
+    if (records.length === 0) throw new HearthError('INVALID_INPUT', 'the query returned no rows', { reason: 'empty' });
+    const { frame: raw, quarantined } = recordsToFrame(this.protectRecords(name, records));
+    const previous = this.exists(name) ? this.loadFrame(name).frame : null;
+    const { frame, changes } = evolveSchema(previous, raw, options.force === true);
+    const kept = records.map((_, i) => i + 1).filter((line) => !quarantined.some((q) => q.line === line));
+    const { ruleQuarantined: _setAside, ...ingested } = await this.commitVersion(
+      name,
+      frame,
+      quarantined,
+      { fileName: source, bytes: Buffer.byteLength(JSON.stringify(records)), delimiter: '', lineEnding: '' },
+      {},
+      { lineOf: (r) => kept[r] ?? r + 1, ...(previous === null ? {} : { previous }) },
+    );
+    return previous === null ? ingested : { ...ingested, schemaChanges: changes };
   }
 
   /**
@@ -644,6 +654,29 @@ function cellProblem(column: Column, value: unknown): string | null {
   return toNumericCell(column, value) === undefined
     ? `${JSON.stringify(value)} is not ${column.type === 'integer' ? 'an integer' : `a ${column.type}`}`
     : null;
+}
+
+/**
+ * JSON-like records as a frame: types inferred as ingest infers them from a file's cells (each value goes through
+ * the same builder); a record holding a nested value is quarantined with its number (from 1).
+ */
+function recordsToFrame(records: readonly Record<string, unknown>[]): { frame: Frame; quarantined: QuarantinedRow[] } {
+  const fields = [...new Set(records.flatMap((r) => Object.keys(r)))];
+  const quarantined: QuarantinedRow[] = [];
+  const builders = fields.map((f) => new ColumnBuilder(f));
+  records.forEach((r, i) => {
+    const nested = fields.find((f) => typeof r[f] === 'object' && r[f] !== null);
+    if (nested !== undefined) {
+      quarantined.push({ line: i + 1, reason: `"${nested}": a nested value`, raw: JSON.stringify(r).slice(0, 1000) });
+      return;
+    }
+    fields.forEach((f, j) => {
+      const v = r[f];
+      builders[j]!.pushText(v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+    });
+  });
+  if (quarantined.length === records.length) throw allQuarantined(quarantined);
+  return { frame: { rowCount: records.length - quarantined.length, columns: builders.map((b) => b.finish()) }, quarantined };
 }
 
 function allQuarantined(quarantined: readonly QuarantinedRow[]): HearthError {
