@@ -121,6 +121,20 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByText('customers').first().click();
   });
 
+  void step('compares two versions of a dataset: schema, rows and distributions', async () => {
+    const message = await ui.upload(writeFile(tmp.dir, 'orders-2.csv', syntheticCsv('multiclass', 250, 9)), 'orders');
+    assert.match(message ?? '', /Ingested 250 rows into orders v2/);
+    await ui.page.getByTestId('diff-run').click();
+    const outcome = ui.page.getByTestId('diff-message');
+    await outcome.waitFor();
+    assert.match(
+      (await outcome.textContent()) ?? '',
+      /^v1 → v2: 250 rows added, 300 removed, \d+ columns changed distribution\.$/,
+    );
+    assert.equal(await ui.page.locator('[data-testid^="diff-column-"]').count(), 5);
+    await ui.page.getByText('customers').first().click();
+  });
+
   void step('suggests data-quality rules from a version, saves them, and checks the version against them', async () => {
     await ui.nav('datasets');
     await ui.page.getByTestId('quality-summary').filter({ hasText: 'No rules yet' }).waitFor();
@@ -433,5 +447,18 @@ describe('web console in Chromium against a real hearth serve', () => {
     const text = (await backend.textContent()) ?? '';
     if (adapter.ok) assert.ok(text.startsWith(`Trained on the TensorFlow.js webgpu back end (${adapter.info.device})`), text);
     else assert.match(text, /TensorFlow\.js (tensorflow|wasm|cpu) back end .*passed over: webgpu/);
+  });
+
+  void step('traces each version of a dataset to its source and the models trained on it', async () => {
+    await ui.nav('datasets');
+    await ui.page.getByText('customers').first().click();
+    const row = ui.page.getByTestId('lineage-v1');
+    await row.filter({ hasText: 'churn-mlp v1' }).waitFor();
+    const text = (await row.textContent()) ?? '';
+    assert.match(text, /customers\.csv/);
+    // Every churn version was trained on customers v1 (retrains and imports included); production is marked.
+    assert.match(text, /churn v1(;|$)/);
+    assert.match(text, /churn v\d+ \(production\)/);
+    assert.match(text, /churn-mlp v1 \(production\)/);
   });
 });

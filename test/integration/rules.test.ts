@@ -99,13 +99,22 @@ describe('data-quality rules: suggested, checked, enforced at ingest and at serv
 
   it('refuses a version that breaks a reject rule and leaves the store as it was', async () => {
     const before = await h.client.call('datasets.versions', { name: 'sales' });
-    const csv = syntheticCsv('regression', 300, 4).replace(/^([^,\n]*),/gm, (m, x1: string, offset: number) =>
-      offset === 0 ? m : `n${x1},`,
-    );
+    // flag as numbers: a widening the schema accepts (boolean → number), which the type rule still refuses.
+    const csv = syntheticCsv('regression', 300, 4)
+      .trim()
+      .split('\n')
+      .map((line, i) => {
+        if (i === 0) return line;
+        const f = line.split(',');
+        if (f[3] !== '') f[3] = (i % 3) + 0.5 + '';
+        return f.join(',');
+      })
+      .join('\n');
     await assert.rejects(
-      local.call('datasets.ingest', { name: 'sales', path: writeFile(h.dataDir, 'typed.csv', csv) }),
+      local.call('datasets.ingest', { name: 'sales', path: writeFile(h.dataDir, 'typed.csv', `${csv}\n`) }),
       (e: Error & { code?: string }) =>
-        e.code === 'VALIDATION_FAILED' && /refused by the dataset's rules: x1:type \("x1" is text, not number\)/.test(e.message),
+        e.code === 'VALIDATION_FAILED' &&
+        /refused by the dataset's rules: flag:type \("flag" is number, not boolean\)/.test(e.message),
     );
     assert.deepEqual(await h.client.call('datasets.versions', { name: 'sales' }), before);
   });

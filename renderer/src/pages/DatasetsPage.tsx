@@ -3,6 +3,9 @@ import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxi
 import type {
   ApiArgs,
   ColumnProfile,
+  DatasetDiff,
+  DatasetVersionInfo,
+  ModelVersionInfo,
   DatasetSummary,
   DatasetVersionDetail,
   QuarantinedRow,
@@ -246,6 +249,142 @@ function QualitySection({ dataset, version }: { dataset: string; version: number
         </>
       )}
       <Outcome prefix="quality" message={message} error={error} />
+    </div>
+  );
+}
+
+/**
+ * Lineage: each version of the dataset with the source it came from, and the model versions trained on it (their
+ * aliases too), so a model can be traced to the bytes it learnt from and a source to what it fed.
+ */
+function LineageSection({ dataset }: { dataset: string }) {
+  const client = useClient();
+  const [versions, setVersions] = useState<DatasetVersionInfo[]>([]);
+  const [models, setModels] = useState<ModelVersionInfo[]>([]);
+  const { error, setError } = useOutcome();
+  useEffect(() => {
+    (async () => {
+      const [all, list] = await Promise.all([
+        client.call('datasets.versions', { name: dataset }),
+        client.call('models.list', {}),
+      ]);
+      const trained = (await Promise.all(list.map((m) => client.call('models.versions', { name: m.name })))).flat();
+      setVersions(all);
+      setModels(trained.filter((m) => m.dataset.name === dataset));
+    })().catch((e: unknown) => setError(describeError(e)));
+  }, [client, dataset, setError]);
+  return (
+    <div data-testid="lineage">
+      <h4>Lineage</h4>
+      <table>
+        <thead>
+          <tr>
+            <th>Version</th>
+            <th>From</th>
+            <th>Rows</th>
+            <th>Models trained on it</th>
+          </tr>
+        </thead>
+        <tbody>
+          {versions.map((v) => {
+            const trained = models.filter((m) => m.dataset.version === v.version);
+            return (
+              <tr key={v.version} data-testid={`lineage-v${v.version}`}>
+                <td>v{v.version}</td>
+                <td>
+                  <code>{v.source.fileName}</code>
+                </td>
+                <td>{v.rows}</td>
+                <td>
+                  {trained.length === 0
+                    ? '–'
+                    : trained
+                        .map((m) => `${m.model} v${m.version}${m.aliases.length > 0 ? ` (${m.aliases.join(', ')})` : ''}`)
+                        .join('; ')}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <Outcome prefix="lineage" message={null} error={error} />
+    </div>
+  );
+}
+
+/** What changed between this version and another: schema, rows added and removed, distributions. */
+function DiffSection({ dataset, version, versions }: { dataset: string; version: number; versions: number[] }) {
+  const client = useClient();
+  const others = versions.filter((v) => v !== version);
+  const [other, setOther] = useState<number | null>(others.includes(version - 1) ? version - 1 : (others[0] ?? null));
+  const [diff, setDiff] = useState<DatasetDiff | null>(null);
+  const { message, error, run } = useOutcome();
+  if (others.length === 0) return null;
+  return (
+    <div data-testid="diff">
+      <h4>Compare versions</h4>
+      <div className="toolbar">
+        <label>
+          v{version} against{' '}
+          <select data-testid="diff-other" value={other ?? ''} onChange={(e) => setOther(Number(e.target.value))}>
+            {others.map((v) => (
+              <option key={v} value={v}>
+                v{v}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button
+          data-testid="diff-run"
+          disabled={other === null}
+          onClick={() =>
+            void run(async () => {
+              const [from, to] = other! < version ? [other!, version] : [version, other!];
+              const d = await client.call('datasets.diff', { name: dataset, from, to });
+              setDiff(d);
+              return `v${d.from} → v${d.to}: ${d.rows.added} rows added, ${d.rows.removed} removed, ${d.distributions.filter((c) => c.changed).length} columns changed distribution.`;
+            })
+          }
+        >
+          Compare
+        </button>
+      </div>
+      <Outcome prefix="diff" message={message} error={error} />
+      {diff !== null && (
+        <>
+          {diff.schema.added.length + diff.schema.dropped.length + diff.schema.retyped.length > 0 && (
+            <p data-testid="diff-schema">
+              {[
+                ...diff.schema.added.map((c) => `+ ${c.column} (${c.type})`),
+                ...diff.schema.dropped.map((c) => `− ${c.column} (${c.type})`),
+                ...diff.schema.retyped.map((c) => `~ ${c.column}: ${c.from} → ${c.to}`),
+              ].join(' · ')}
+            </p>
+          )}
+          <table data-testid="diff-distributions">
+            <thead>
+              <tr>
+                <th>Column</th>
+                <th>Test</th>
+                <th>Statistic</th>
+                <th>p-value</th>
+                <th>Changed</th>
+              </tr>
+            </thead>
+            <tbody>
+              {diff.distributions.map((c) => (
+                <tr key={c.column} data-testid={`diff-column-${c.column}`} className={c.changed ? 'selected' : ''}>
+                  <td>{c.column}</td>
+                  <td>{c.test}</td>
+                  <td>{c.statistic.toPrecision(3)}</td>
+                  <td>{c.pValue === null ? '–' : c.pValue.toPrecision(3)}</td>
+                  <td>{c.changed ? 'yes' : 'no'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
     </div>
   );
 }
@@ -516,6 +655,13 @@ export function DatasetsPage() {
             ))}
           </div>
           <QualitySection key={`${detail.dataset}@${detail.version}`} dataset={detail.dataset} version={detail.version} />
+          <LineageSection key={`lineage-${detail.dataset}@${detail.version}`} dataset={detail.dataset} />
+          <DiffSection
+            key={`diff-${detail.dataset}@${detail.version}`}
+            dataset={detail.dataset}
+            version={detail.version}
+            versions={versions}
+          />
           <PrivacySection dataset={detail.dataset} version={detail.version} columns={detail.profile.map((p) => p.name)} />
           {quarantine !== null && quarantine.total > 0 && (
             <>
