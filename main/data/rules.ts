@@ -237,9 +237,20 @@ export function suggestRules(frame: Frame, version: number): DataRule[] {
         // Wide enough that a clean sample's tails never trip it (a Gaussian column's 2,000-row span is ~7σ; this
         // allows ~±7σ), narrow enough to catch the impossible: a sign never seen, a unit or digit slip.
         const pad = column.type === 'datetime' ? 0 : (max - min) * 0.5;
-        const round = (v: number) => (column.type === 'integer' ? Math.round(v) : Number(v.toPrecision(6)));
+        // Rounded outward (never inward: the version's own extremes must pass); datetimes stay exact milliseconds.
+        const digits = (v: number) => 10 ** (Math.floor(Math.log10(Math.abs(v) || 1)) - 5);
+        const down = (v: number) =>
+          column.type === 'datetime' ? v : column.type === 'integer' ? Math.floor(v) : Math.floor(v / digits(v)) * digits(v);
+        const up = (v: number) =>
+          column.type === 'datetime' ? v : column.type === 'integer' ? Math.ceil(v) : Math.ceil(v / digits(v)) * digits(v);
         const low = min >= 0 ? Math.max(0, min - pad) : min - pad;
-        rules.push({ kind: 'range', column: column.name, min: round(low), max: round(max + pad), severity: 'quarantine' });
+        rules.push({
+          kind: 'range',
+          column: column.name,
+          min: Number(down(low).toPrecision(12)),
+          max: Number(up(max + pad).toPrecision(12)),
+          severity: 'quarantine',
+        });
       }
     }
     const present = frame.rowCount - missing;

@@ -10,6 +10,7 @@ import { createClient, type Client } from '../../main/contracts/client.js';
 import { startHarness, testToken, waitForJob, type Harness } from './harness.js';
 
 const bin = fileURLToPath(new URL('../../../bin/hearth.js', import.meta.url));
+const sample = fileURLToPath(new URL('../../../resources/samples/birdstrikes.csv', import.meta.url));
 
 /** syntheticCsv's rows with some cells replaced: `edits[line] = {column: value}` (line 2 is the first data row). */
 function edited(csv: string, edits: Record<number, Record<string, string>>): string {
@@ -53,6 +54,14 @@ describe('data-quality rules: suggested, checked, enforced at ingest and at serv
     const check = await h.client.call('rules.check', { name: 'sales' });
     assert.equal(check.passed, true, JSON.stringify(check.failed));
     assert.equal(check.rules, rules.length);
+  });
+
+  it('suggested rules hold on the version they came from: the bundled sample, dates and all', async () => {
+    await local.call('datasets.ingest', { name: 'birds', path: sample });
+    const suggested = await h.client.call('rules.suggest', { name: 'birds' });
+    assert.ok(suggested.some((r) => r.kind === 'range' && r.column === 'Flight Date'));
+    const check = await h.client.call('rules.check', { name: 'birds', rules: suggested });
+    assert.equal(check.passed, true, JSON.stringify(check.failed));
   });
 
   it('stays quiet on a clean new version drawn from the same distribution', async () => {

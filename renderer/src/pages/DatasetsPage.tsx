@@ -316,7 +316,9 @@ function LineageSection({ dataset }: { dataset: string }) {
 function DiffSection({ dataset, version, versions }: { dataset: string; version: number; versions: number[] }) {
   const client = useClient();
   const others = versions.filter((v) => v !== version);
-  const [other, setOther] = useState<number | null>(others.includes(version - 1) ? version - 1 : (others[0] ?? null));
+  const [picked, setOther] = useState<number | null>(null);
+  // The version list may arrive after this mounts: until one is picked, the previous version (or the first other).
+  const other = picked ?? (others.includes(version - 1) ? version - 1 : (others[0] ?? null));
   const [diff, setDiff] = useState<DatasetDiff | null>(null);
   const { message, error, run } = useOutcome();
   if (others.length === 0) return null;
