@@ -1,7 +1,11 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import type { Column } from '../main/data/frame.js';
 import { profileColumn } from '../main/data/profile.js';
 
-/** Profiles a share of a frame's columns off the engine's event loop; the pool runs one per core. */
-const { columns, rowCount } = workerData as { columns: Column[]; rowCount: number };
-parentPort!.postMessage(columns.map((c) => profileColumn(c, rowCount)));
+/**
+ * A profiling thread of the engine's pool (main/data/profile.ts): profiles the share of a frame's columns it is
+ * sent, job after job, off the engine's event loop. It lives as long as the process.
+ */
+parentPort!.on('message', ({ id, columns, rowCount }: { id: number; columns: Column[]; rowCount: number }) => {
+  parentPort!.postMessage({ id, profiles: columns.map((c) => profileColumn(c, rowCount)) });
+});

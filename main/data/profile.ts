@@ -146,6 +146,44 @@ export function profileFrame(frame: Frame): ColumnProfile[] {
 }
 
 /**
+ * The profiling threads: started on first use and kept (idle ones do not keep the process alive). Starting and
+ * terminating threads per ingest raced V8's concurrent compiler on Node 20 and aborted the process
+ * ("NodePlatform::ForIsolate … data.first") within a hundred back-to-back ingests, as HTTP push produces.
+ */
+interface ProfileThread {
+  worker: Worker;
+  waiting: Map<number, { resolve: (profiles: ColumnProfile[]) => void; reject: (error: Error) => void }>;
+}
+let threadsInUse: ProfileThread[] | undefined;
+let nextJob = 1;
+
+function profileThreads(count: number): ProfileThread[] {
+  if (threadsInUse !== undefined && threadsInUse.length >= count) return threadsInUse;
+  threadsInUse = Array.from({ length: count }, () => {
+    const thread: ProfileThread = {
+      worker: new Worker(new URL('../../workers/profile-worker.js', import.meta.url)),
+      waiting: new Map(),
+    };
+    thread.worker.on('message', ({ id, profiles }: { id: number; profiles: ColumnProfile[] }) => {
+      thread.waiting.get(id)?.resolve(profiles);
+      thread.waiting.delete(id);
+      if (thread.waiting.size === 0) thread.worker.unref();
+    });
+    const fail = (error: Error) => {
+      for (const job of thread.waiting.values()) job.reject(error);
+      thread.waiting.clear();
+      // A dead thread is replaced with the whole set on the next call.
+      if (threadsInUse?.includes(thread)) threadsInUse = undefined;
+    };
+    thread.worker.on('error', fail);
+    thread.worker.on('exit', (code) => fail(new Error(`a profiling thread exited (${code})`)));
+    thread.worker.unref();
+    return thread;
+  });
+  return threadsInUse;
+}
+
+/**
  * Profiles a frame in worker threads, one per core (up to four): sorting each numeric column for its quantiles
  * dominates, and columns are independent. Small frames are profiled inline, where a thread would cost more.
  */
@@ -154,18 +192,17 @@ export async function profileFrameInWorkers(frame: Frame): Promise<ColumnProfile
   if (frame.rowCount < 50_000 || threads < 2) return profileFrame(frame);
   const groups: number[][] = Array.from({ length: threads }, () => []);
   frame.columns.forEach((_, i) => groups[i % threads]!.push(i));
+  const pool = profileThreads(threads);
   const results = await Promise.all(
     groups.map(
-      (indices) =>
+      (indices, g) =>
         new Promise<ColumnProfile[]>((resolve, reject) => {
-          const worker = new Worker(new URL('../../workers/profile-worker.js', import.meta.url), {
-            workerData: { columns: indices.map((i) => frame.columns[i]!), rowCount: frame.rowCount },
-          });
-          worker.once('message', (profiles: ColumnProfile[]) => {
-            resolve(profiles);
-            void worker.terminate();
-          });
-          worker.once('error', reject);
+          const thread = pool[g]!;
+          const id = nextJob++;
+          thread.waiting.set(id, { resolve, reject });
+          // Referenced while it works: the caller's event loop may have nothing else to wait on.
+          thread.worker.ref();
+          thread.worker.postMessage({ id, columns: indices.map((i) => frame.columns[i]!), rowCount: frame.rowCount });
         }),
     ),
   );
