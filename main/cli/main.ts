@@ -621,20 +621,7 @@ async function run(argv: string[]): Promise<number> {
             ...(flags.append === true ? { append: true } : {}),
             ...(flags.force === true ? { force: true } : {}),
           });
-          out.result(
-            {
-              dataset: result.dataset,
-              version: result.version,
-              rows: result.rows,
-              quarantined: result.quarantined,
-              columns: result.columns,
-              schema_changes: result.schemaChanges ?? null,
-            },
-            () =>
-              `Ingested ${result.rows} rows into ${result.dataset} v${result.version} from ${describeSource(flags.from!)}` +
-              `\n${result.columns.map((c) => `  ${c.name}: ${c.type}`).join('\n')}` +
-              formatSchemaChanges(result.schemaChanges),
-          );
+          printIngest(out, result, ` from ${describeSource(flags.from)}`);
           return 0;
         }
         const file = rest[0]!;
@@ -685,28 +672,7 @@ async function run(argv: string[]): Promise<number> {
           unsubscribe();
           bar.stop();
         }
-        out.result(
-          {
-            dataset: result.dataset,
-            version: result.version,
-            rows: result.rows,
-            quarantined: result.quarantined,
-            columns: result.columns,
-            content_hash: result.contentHash,
-            rules_failed: result.rulesFailed ?? [],
-            schema_changes: result.schemaChanges ?? null,
-          },
-          () =>
-            `Ingested ${result.rows} rows into ${result.dataset} v${result.version}` +
-            (result.quarantined > 0
-              ? ` (${result.quarantined} quarantined: see \`hearth datasets show ${result.dataset}@${result.version}\`)`
-              : '') +
-            `\n${result.columns.map((c) => `  ${c.name}: ${c.type}`).join('\n')}` +
-            formatSchemaChanges(result.schemaChanges) +
-            (result.rulesFailed === undefined || result.rulesFailed.length === 0
-              ? ''
-              : `\nRules that did not hold:\n${result.rulesFailed.map((f) => `  ${f.rule} [${f.severity}]: ${f.detail}`).join('\n')}`),
-        );
+        printIngest(out, result);
         return 0;
       }
       case 'datasets': {
@@ -1670,6 +1636,32 @@ function formatBackends(report: ApiResults['system.backends']): string {
   }
   lines.push(`(* selected, + available, - unavailable; probed ${report.probedAt})`);
   return lines.join('\n');
+}
+
+/** A new version's report, for a file or a query alike: counts, columns, schema changes and the rules that failed. */
+function printIngest(out: Output, result: ApiResults['datasets.ingest'], from = ''): void {
+  out.result(
+    {
+      dataset: result.dataset,
+      version: result.version,
+      rows: result.rows,
+      quarantined: result.quarantined,
+      columns: result.columns,
+      content_hash: result.contentHash,
+      rules_failed: result.rulesFailed ?? [],
+      schema_changes: result.schemaChanges ?? null,
+    },
+    () =>
+      `Ingested ${result.rows} rows into ${result.dataset} v${result.version}${from}` +
+      (result.quarantined > 0
+        ? ` (${result.quarantined} quarantined: see \`hearth datasets show ${result.dataset}@${result.version}\`)`
+        : '') +
+      `\n${result.columns.map((c) => `  ${c.name}: ${c.type}`).join('\n')}` +
+      formatSchemaChanges(result.schemaChanges) +
+      (result.rulesFailed === undefined || result.rulesFailed.length === 0
+        ? ''
+        : `\nRules that did not hold:\n${result.rulesFailed.map((f) => `  ${f.rule} [${f.severity}]: ${f.detail}`).join('\n')}`),
+  );
 }
 
 function formatSchemaChanges(changes: ApiResults['datasets.ingest']['schemaChanges']): string {

@@ -149,16 +149,36 @@ export class DatasetStore {
     const policies = { ...this.protectionFor(name, result.frame), ...given };
     const protectedFrame =
       Object.keys(policies).length === 0 ? result.frame : applyPolicies(result.frame, policies, this.piiKey());
-    const previous = this.exists(name) ? this.loadFrame(name).frame : null;
-    const { frame, changes } = evolveSchema(previous, protectedFrame, options.force === true);
-    const { ruleQuarantined: _setAside, ...ingested } = await this.commitVersion(
+    return this.commitNewVersion(
       name,
-      frame,
+      protectedFrame,
       result.quarantined,
       { fileName, bytes: result.bytes, delimiter: result.delimiter, lineEnding: result.lineEnding },
       given,
-      { lineOf: (r) => result.rowLines?.[r] ?? r + 1, ...(previous === null ? {} : { previous }) },
+      (r) => result.rowLines?.[r] ?? r + 1,
+      options.force === true,
     );
+  }
+
+  /**
+   * A whole new frame (a file, a query's rows) as the next version: its schema compared with the previous
+   * version's (changes reported, narrowing refused unless forced), then committed with the rules enforced.
+   */
+  private async commitNewVersion(
+    name: string,
+    next: Frame,
+    quarantined: readonly QuarantinedRow[],
+    source: DatasetVersionInfo['source'],
+    policies: Record<string, ColumnPolicy>,
+    lineOf: (row: number) => number,
+    force: boolean,
+  ): Promise<IngestResult> {
+    const previous = this.exists(name) ? this.loadFrame(name).frame : null;
+    const { frame, changes } = evolveSchema(previous, next, force);
+    const { ruleQuarantined: _setAside, ...ingested } = await this.commitVersion(name, frame, quarantined, source, policies, {
+      lineOf,
+      ...(previous === null ? {} : { previous }),
+    });
     return previous === null ? ingested : { ...ingested, schemaChanges: changes };
   }
 
@@ -179,7 +199,7 @@ export class DatasetStore {
     if (records.length === 0) throw new HearthError('VALIDATION_FAILED', 'no rows to append');
     // The dataset's PII policies apply before anything else sees the rows.
     records = this.protectRecords(name, records);
-    const exists = this.db.prepare('SELECT 1 FROM datasets WHERE name = ?').get(name) !== undefined;
+    const exists = this.exists(name);
     const bytes = Buffer.byteLength(JSON.stringify(records));
     const sourceInfo = { fileName: source, bytes, delimiter: '', lineEnding: '' };
     if (!exists) {
@@ -270,19 +290,17 @@ export class DatasetStore {
   ): Promise<IngestResult> {
     assertName('dataset', name);
     if (records.length === 0) throw new HearthError('INVALID_INPUT', 'the query returned no rows', { reason: 'empty' });
-    const { frame: raw, quarantined } = recordsToFrame(this.protectRecords(name, records));
-    const previous = this.exists(name) ? this.loadFrame(name).frame : null;
-    const { frame, changes } = evolveSchema(previous, raw, options.force === true);
+    const { frame, quarantined } = recordsToFrame(this.protectRecords(name, records));
     const kept = records.map((_, i) => i + 1).filter((line) => !quarantined.some((q) => q.line === line));
-    const { ruleQuarantined: _setAside, ...ingested } = await this.commitVersion(
+    return this.commitNewVersion(
       name,
       frame,
       quarantined,
       { fileName: source, bytes: Buffer.byteLength(JSON.stringify(records)), delimiter: '', lineEnding: '' },
       {},
-      { lineOf: (r) => kept[r] ?? r + 1, ...(previous === null ? {} : { previous }) },
+      (r) => kept[r] ?? r + 1,
+      options.force === true,
     );
-    return previous === null ? ingested : { ...ingested, schemaChanges: changes };
   }
 
   /**

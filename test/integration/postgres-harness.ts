@@ -58,7 +58,7 @@ export async function startPostgres(): Promise<{ url: string; psql: (sql: string
     `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
     'start',
   ]);
-  const psql = (sql: string) =>
+  const psql = (database: string, sql: string) =>
     run('psql', [
       '-h',
       '127.0.0.1',
@@ -67,32 +67,17 @@ export async function startPostgres(): Promise<{ url: string; psql: (sql: string
       '-U',
       'hearth',
       '-d',
-      'postgres',
+      database,
       '-v',
       'ON_ERROR_STOP=1',
       '-qAt',
       '-c',
       sql,
     ]);
-  psql('CREATE DATABASE hearth');
+  psql('postgres', 'CREATE DATABASE hearth');
   return {
     url: `postgres://hearth@127.0.0.1:${port}/hearth`,
-    psql: (sql: string) =>
-      run('psql', [
-        '-h',
-        '127.0.0.1',
-        '-p',
-        String(port),
-        '-U',
-        'hearth',
-        '-d',
-        'hearth',
-        '-v',
-        'ON_ERROR_STOP=1',
-        '-qAt',
-        '-c',
-        sql,
-      ]),
+    psql: (sql: string) => psql('hearth', sql),
     stop: () => {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
