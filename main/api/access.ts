@@ -78,6 +78,11 @@ export const methodPermission: Record<ApiMethod, Permission> = {
   'retention.set': 'admin',
   'retention.list': 'read',
   'datasets.diff': 'read',
+  'pipelines.preview': 'read',
+  'pipelines.run': 'write',
+  'pipelines.list': 'read',
+  'pipelines.runs': 'read',
+  'pipelines.definition': 'read',
   'store.gc': 'admin',
 };
 

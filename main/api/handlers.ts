@@ -14,6 +14,7 @@ import { modelInputs } from '../training/model.js';
 import { explainPredictions } from '../training/treeshap.js';
 import { modelReportHtml, qualityReportHtml } from '../registry/report.js';
 import { describeSource, readQuery } from '../data/sql-source.js';
+import { parsePipeline } from '../data/pipeline.js';
 import { rawInputsFromRecords } from '../training/preprocess.js';
 import { evaluateFile } from '../serving/batch.js';
 import { driftReport } from '../monitoring/monitor.js';
@@ -30,6 +31,18 @@ async function fileDigest(path: string, spool?: SpoolCipher): Promise<string> {
   const stream = spool === undefined ? createReadStream(path) : spoolStream(path, spool, 0, 1 << 20);
   for await (const chunk of stream) hash.update(chunk as Buffer);
   return `sha256:${hash.digest('hex')}`;
+}
+
+/**
+ * Over HTTP or IPC a pipeline reads datasets only: a server reads no file or database a request names. The CLI
+ * (in-process) may, with paths relative to the pipeline file's folder.
+ */
+function localSources(context: CallContext, baseDir: string | undefined): { allowLocalSources: boolean; baseDir?: string } {
+  if (context.transport !== 'in-process') {
+    if (baseDir !== undefined) throw new HearthError('FORBIDDEN', 'baseDir is accepted from the CLI only');
+    return { allowLocalSources: false };
+  }
+  return { allowLocalSources: true, ...(baseDir === undefined ? {} : { baseDir }) };
 }
 
 /** Who is calling: decides what a caller may name (local paths only for in-process callers). */
@@ -81,6 +94,23 @@ export function createHandlers(engine: Engine): Handlers {
       engine.events.emit('datasets.did-ingest', result);
       return result;
     },
+    'pipelines.preview': async ({ definition, limit, sampleRows, baseDir }, context) =>
+      engine.pipelines.preview(parsePipeline(definition), {
+        ...localSources(context, baseDir),
+        ...(limit === undefined ? {} : { limit }),
+        ...(sampleRows === undefined ? {} : { sampleRows }),
+      }),
+    'pipelines.run': async ({ definition, baseDir }, context) => {
+      const run = await engine.pipelines.run(definition, {
+        ...localSources(context, baseDir),
+        onProgress: (progress) => engine.events.emit('pipelines.progress', progress),
+      });
+      engine.events.emit('pipelines.did-run', run);
+      return run;
+    },
+    'pipelines.list': async () => engine.pipelines.list(),
+    'pipelines.runs': async ({ name, limit }) => engine.pipelines.runs(name, limit),
+    'pipelines.definition': async ({ name, version }) => engine.pipelines.definition(name, version),
     'rules.suggest': async ({ name, version }) => engine.datasets.suggestRules(name, version),
     'rules.get': async ({ name }) => {
       engine.datasets.version(name);

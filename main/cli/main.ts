@@ -18,7 +18,8 @@ import { Engine } from '../engine/engine.js';
 import { parseRef, predictFile } from '../serving/batch.js';
 import { cellValue } from '../data/frame.js';
 import { MqttStream } from '../streams/mqtt-stream.js';
-import { join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { Cron } from 'croner';
 import { csvCell, readCsv } from '../data/csv.js';
 import { writeParquet } from '../data/parquet.js';
 import { FolderWatcher, type WatchEvent } from '../data/watch-folder.js';
@@ -107,6 +108,12 @@ Commands:
   watch DIR --dataset NAME [--interval SECONDS]
                                       append each new file in DIR (CSV, JSON, NDJSON, Parquet) to the dataset once,
                                       when it has stopped changing; the server does this for the config's "watch"
+  pipeline run FILE [--schedule CRON] | preview FILE [--limit N] | list | runs NAME | show NAME[@V]
+                                      a declarative pipeline (YAML or JSON: sources, rename, cast, derive, filter,
+                                      join, union, dedup, sample, pii, output): each run reads only the rows its
+                                      inputs gained, appends the result as one version, and records which input
+                                      versions made it; a re-run, or a re-run after a crash, never duplicates a row;
+                                      --schedule runs it on a cron schedule until stopped
   rules suggest NAME[@V] [--save] | show NAME | set NAME FILE.json | check NAME[@V] [--json]
         | report NAME[@V] [--out FILE]
                                       data-quality rules: suggested from a good version, edited as JSON, enforced
@@ -221,6 +228,7 @@ const options = {
   'no-promote': { type: 'boolean', default: false },
   save: { type: 'boolean', default: false },
   interval: { type: 'string' },
+  schedule: { type: 'string' },
   from: { type: 'string' },
   query: { type: 'string' },
   share: { type: 'string' },
@@ -542,6 +550,7 @@ async function run(argv: string[]): Promise<number> {
     'backends',
     'rules',
     'watch',
+    'pipeline',
     'retention',
     'gc',
     'keys',
@@ -1476,6 +1485,11 @@ async function run(argv: string[]): Promise<number> {
         engine.close();
         return 0;
       }
+      case 'pipeline': {
+        const code = await pipelineCommand(rest, flags, out, client);
+        if (code === 'scheduled') keepOpen = true;
+        return code === 'scheduled' ? 0 : code;
+      }
       case 'rules': {
         const [sub, ref, file] = rest;
         if (ref === undefined)
@@ -1577,6 +1591,137 @@ async function run(argv: string[]): Promise<number> {
     }
   } finally {
     if (!keepOpen) engine.close();
+  }
+}
+
+function pipelineRunLine(run: ApiResults['pipelines.run']): string {
+  const inputs = run.inputs
+    .map(
+      (i) =>
+        `${i.dataset} v${i.version}${i.role === 'rows' ? ` (+${i.rows} rows${i.removed === undefined ? '' : `, ${i.removed} removed upstream`})` : ' (lookup)'}`,
+    )
+    .join(', ');
+  switch (run.status) {
+    case 'up-to-date':
+      return `${run.pipeline}: up to date, no new rows in ${inputs}`;
+    case 'failed':
+      return `${run.pipeline}: failed: ${run.error ?? ''}`;
+    case 'succeeded':
+      return run.output.version === null
+        ? `${run.pipeline}: read ${run.rowsIn} new rows from ${inputs}; none reached the output${run.quarantined > 0 ? ` (${run.quarantined} set aside)` : ''}`
+        : `${run.pipeline} (file v${run.pipelineVersion}): ${run.rowsIn} new rows from ${inputs} → ${run.rowsOut} rows appended as ${run.output.dataset} v${run.output.version}${run.quarantined > 0 ? `, ${run.quarantined} set aside` : ''}`;
+  }
+}
+
+/** `hearth pipeline …`; 'scheduled' when it keeps running on a schedule until stopped. */
+async function pipelineCommand(rest: string[], flags: Flags, out: Output, client: Client): Promise<number | 'scheduled'> {
+  const [sub, ref] = rest;
+  const fileArgs = (file: string | undefined) => {
+    if (file === undefined) throw new UsageError(`pipeline ${sub} FILE`);
+    return { definition: readFileSync(file, 'utf8'), baseDir: dirname(resolvePath(file)) };
+  };
+  switch (sub) {
+    case 'run': {
+      const args = fileArgs(ref);
+      const once = async (): Promise<ApiResults['pipelines.run']> => {
+        const bar = out.progress('pipeline', 1);
+        const unsubscribe = client.on((event) => {
+          if (event.name !== 'pipelines.progress') return;
+          const p = event.data;
+          const where = p.phase === 'step' ? `step ${p.step}/${p.steps}` : p.phase;
+          if (process.stderr.isTTY)
+            bar.update(p.phase === 'step' ? (p.step ?? 0) / (p.steps + 1) : p.phase === 'commit' ? 1 : 0, `${where} ${p.label}`);
+          else out.info(`${p.pipeline}: ${where}: ${p.label} (${p.rows} rows)`);
+        });
+        try {
+          return await client.call('pipelines.run', args);
+        } finally {
+          unsubscribe();
+          bar.stop();
+        }
+      };
+      if (flags.schedule === undefined) {
+        const result = await once();
+        out.result(result, () => pipelineRunLine(result));
+        return 0;
+      }
+      let job: Cron;
+      try {
+        // Runs never overlap: croner skips a tick while the previous run is still going (protect).
+        job = new Cron(flags.schedule, { protect: true, paused: true }, async () => {
+          try {
+            const result = await once();
+            out.result(result, () => `${new Date().toISOString()} ${pipelineRunLine(result)}`);
+          } catch (error) {
+            out.result({ error: serializeError(error) }, () => `${new Date().toISOString()} failed: ${(error as Error).message}`);
+          }
+          const next = job.nextRun();
+          if (next !== null) out.info(`next run ${next.toISOString()}`);
+        });
+      } catch (error) {
+        throw new UsageError(`--schedule: ${(error as Error).message}`);
+      }
+      out.info(`Running ${ref} on "${flags.schedule}"; first run ${job.nextRun()?.toISOString() ?? 'never'} (Ctrl-C stops)`);
+      job.resume();
+      await new Promise<void>((resolveStop) => {
+        const stop = () => {
+          job.stop();
+          resolveStop();
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      return 'scheduled';
+    }
+    case 'preview': {
+      const preview = await client.call('pipelines.preview', {
+        ...fileArgs(ref),
+        ...optional('limit', numberFlag(flags, 'limit', true)),
+        sampleRows: 5,
+      });
+      out.result(preview, () =>
+        [
+          `${preview.pipeline}: next run reads ${preview.inputs.map((i) => `${i.dataset} v${i.version} (${i.role === 'rows' ? `${i.rows} new rows` : 'lookup'})`).join(', ')}${preview.truncated ? ' (preview on the first rows only)' : ''}`,
+          ...preview.steps.flatMap((st) => [
+            `  ${st.index}. ${st.label} → ${st.rows} rows, ${st.columns.length} columns${st.setAside > 0 ? `, ${st.setAside} set aside` : ''}`,
+            ...(st.sample.length > 0 ? [`     ${JSON.stringify(st.sample[0])}`] : []),
+          ]),
+        ].join('\n'),
+      );
+      return 0;
+    }
+    case 'list': {
+      const list = await client.call('pipelines.list', {});
+      out.result(list, () =>
+        list.length === 0
+          ? 'No pipelines yet: hearth pipeline run FILE'
+          : list
+              .map(
+                (p) =>
+                  `${p.name} → ${p.output} (${p.versions} file version${p.versions === 1 ? '' : 's'}); last run: ${p.lastRun === null ? 'never' : `${p.lastRun.status} ${p.lastRun.finishedAt}`}`,
+              )
+              .join('\n'),
+      );
+      return 0;
+    }
+    case 'runs': {
+      if (ref === undefined) throw new UsageError('pipeline runs NAME');
+      const runs = await client.call('pipelines.runs', { name: ref, ...optional('limit', numberFlag(flags, 'limit', true)) });
+      out.result(runs, () => runs.map((r) => `#${r.id} ${r.finishedAt} ${pipelineRunLine(r)}`).join('\n'));
+      return 0;
+    }
+    case 'show': {
+      if (ref === undefined) throw new UsageError('pipeline show NAME[@VERSION]');
+      const [name, at] = ref.split('@');
+      const def = await client.call('pipelines.definition', {
+        name: name!,
+        ...optional('version', at === undefined ? undefined : Number(at)),
+      });
+      out.result(def, () => `# ${def.name} v${def.version} (${def.createdAt})\n${def.definition}`);
+      return 0;
+    }
+    default:
+      throw new UsageError('pipeline run FILE [--schedule CRON] | preview FILE [--limit N] | list | runs NAME | show NAME[@V]');
   }
 }
 

@@ -1,5 +1,7 @@
 import { piiPolicies, piiTypes, type ColumnPolicy, type PiiDetection } from './pii.js';
 import { z } from 'zod';
+import type { PipelinePreview, PipelineRunInfo, PipelineSummary } from './pipeline.js';
+export type { PipelineInput, PipelinePreview, PipelineRunInfo, PipelineStepPreview, PipelineSummary } from './pipeline.js';
 
 /*
  * The API contract: one method map, one zod schema per method, the event map. Types only, plus schemas;
@@ -8,6 +10,8 @@ import { z } from 'zod';
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, ".", "_" or "-"');
 const version = z.number().int().positive();
+/** Where a pipeline file's relative paths resolve (its folder): given by the CLI, refused from other transports. */
+const baseDir = z.string().min(1).max(4096).optional();
 const uploadRef = z.string().regex(/^[a-f0-9-]{36}$/);
 const piiType = z.enum(piiTypes);
 const columnPolicy = z.object({ policy: z.enum(piiPolicies), type: piiType.nullable().default(null) }).strict();
@@ -177,6 +181,24 @@ export const apiSchemas = {
     .strict(),
   'retention.list': z.object({}).strict(),
   'datasets.diff': z.object({ name, from: version, to: version }).strict(),
+  /**
+   * What the next run of a pipeline would do, step by step, on the first `limit` new rows of each input; nothing
+   * is written. Files and SQL sources are previewed from the CLI and in-process callers only.
+   */
+  'pipelines.preview': z
+    .object({
+      definition: z.string().min(1).max(1_000_000),
+      limit: z.number().int().min(1).max(100_000).optional(),
+      sampleRows: z.number().int().min(0).max(200).optional(),
+      baseDir,
+    })
+    .strict(),
+  /** Runs a pipeline file: new input rows through its steps, appended to its output as one version. */
+  'pipelines.run': z.object({ definition: z.string().min(1).max(1_000_000), baseDir }).strict(),
+  'pipelines.list': z.object({}).strict(),
+  'pipelines.runs': z.object({ name, limit: z.number().int().min(1).max(1000).optional() }).strict(),
+  /** A stored version of a pipeline's file (each run stores the text it ran; the latest when none is named). */
+  'pipelines.definition': z.object({ name, version: version.optional() }).strict(),
   /** Applies retention and deletes every blob nothing references; dryRun reports without deleting. */
   'store.gc': z.object({ dryRun: z.boolean().optional() }).strict(),
   'training.start': z
@@ -492,7 +514,15 @@ export interface DatasetVersionInfo {
   quarantined: number;
   contentHash: string;
   schema: { name: string; type: ColumnType }[];
-  source: { fileName: string; bytes: number; delimiter: string; lineEnding: string };
+  source: {
+    fileName: string;
+    bytes: number;
+    delimiter: string;
+    lineEnding: string;
+    /** Set when a pipeline made this version: which pipeline (and version of its file) and the inputs it read. */
+    pipeline?: { name: string; version: number };
+    inputs?: { dataset: string; version: number; role: 'rows' | 'lookup' }[];
+  };
   createdAt: string;
 }
 
@@ -878,6 +908,11 @@ export interface ApiResults {
   'retention.set': RetentionRule;
   'retention.list': RetentionRule[];
   'datasets.diff': DatasetDiff;
+  'pipelines.preview': PipelinePreview;
+  'pipelines.run': PipelineRunInfo;
+  'pipelines.list': PipelineSummary[];
+  'pipelines.runs': PipelineRunInfo[];
+  'pipelines.definition': { name: string; version: number; definition: string; createdAt: string };
   'store.gc': GcReport;
   'backups.create': BackupSummary & { sha256: string; files: number; blobs: number };
   'backups.list': BackupSummary[];
@@ -981,6 +1016,16 @@ export interface PullResult {
 /** The whole API as functions: what every typed client exposes. */
 export type Api = { [K in ApiMethod]: (args: ApiArgs<K>) => Promise<ApiResults[K]> };
 
+/** One moment of a pipeline run, for progress bars. */
+export interface PipelineProgressEvent {
+  pipeline: string;
+  phase: 'read' | 'step' | 'commit';
+  step?: number;
+  steps: number;
+  label: string;
+  rows: number;
+}
+
 /** Events pushed to clients (server-sent events over HTTP, messages over IPC). */
 export interface ApiEvents {
   'datasets.ingest-progress': { dataset: string; bytesRead: number; totalBytes: number };
@@ -989,6 +1034,9 @@ export interface ApiEvents {
   'training.trial': { jobId: string; trial: number; algorithm: string; metric: string; value: number };
   'training.did-finish': TrainingJob;
   'datasets.did-ingest': IngestResult;
+  /** A pipeline run's progress: reading inputs, each step, the commit. */
+  'pipelines.progress': PipelineProgressEvent;
+  'pipelines.did-run': PipelineRunInfo;
   'models.did-move-alias': AliasMove;
   /** An alert started (fired) or ended (resolved). */
   'alerts.changed': Alert;

@@ -137,6 +137,11 @@ function sharedCopy<T extends Float64Array | Int32Array>(
  * value seen and widens when a later value does not fit (integer → number → string); the only lossy step is a
  * rare widening to string, where earlier numbers are re-formatted by JavaScript's shortest round-trip form.
  */
+/** Strings that repeat enough to be levels (few distinct values, or each seen twice on average) are categorical. */
+export function isCategorical(distinct: number, present: number): boolean {
+  return distinct <= 20 || (distinct <= 1000 && distinct <= 0.5 * present);
+}
+
 export class ColumnBuilder {
   private state: BuilderState = 'empty';
   private length = 0;
@@ -281,8 +286,13 @@ export class ColumnBuilder {
       const codes = sharedCopy(this.codes, n, Int32Array);
       for (let i = 0; i < n; i++) if (codes[i]! >= 0) present++;
       const distinct = dictionary.length;
-      const categorical = distinct <= 20 || (distinct <= 1000 && distinct <= 0.5 * present);
-      return { kind: 'string', name: this.name, type: categorical ? 'categorical' : 'text', codes, dictionary };
+      return {
+        kind: 'string',
+        name: this.name,
+        type: isCategorical(distinct, present) ? 'categorical' : 'text',
+        codes,
+        dictionary,
+      };
     }
     const values = this.state === 'empty' ? new Float64Array(n).fill(Number.NaN) : sharedCopy(this.values, n, Float64Array);
     const type =

@@ -22,6 +22,7 @@ import { profileFrameInWorkers } from './profile.js';
 import { checkRules, isRowRule, rowProblem, suggestRules } from './rules.js';
 import { evolveSchema } from './schema-evolution.js';
 import { readParquet } from './parquet.js';
+import { newRowsSince, unionFrames } from './transforms.js';
 
 interface VersionRow {
   id: number;
@@ -104,6 +105,11 @@ export class DatasetStore {
   private protectionFor(name: string, frame: Frame): Record<string, ColumnPolicy> {
     const present = new Set(frame.columns.map((c) => c.name));
     return Object.fromEntries(Object.entries(this.policies(name)).filter(([column]) => present.has(column)));
+  }
+
+  /** A frame under the policies given (a pipeline's pii step), with this store's pseudonym key. */
+  protectWith(frame: Frame, policies: Record<string, ColumnPolicy>): Frame {
+    return Object.keys(policies).length === 0 ? frame : applyPolicies(frame, policies, this.piiKey());
   }
 
   /** A frame from outside (a file to score) under the dataset's policies, as the model's training data was. */
@@ -322,6 +328,94 @@ export class DatasetStore {
       Object.fromEntries(frame.columns.map((c) => [c.name, cellValue(c, r)])),
     );
     return this.appendRecords(name, records, fileName, quarantined, options.inTransaction);
+  }
+
+  /**
+   * Rows a pipeline computed, appended to `name` (created when new): the dataset's PII policies applied, the schema
+   * compared with the latest version's (a column the rows lack stays, missing in them; a narrowing type is refused
+   * unless forced), the rules judged on the new rows only. `inTransaction` commits the pipeline's state with it.
+   */
+  async appendFrame(
+    name: string,
+    batch: Frame,
+    problems: readonly QuarantinedRow[],
+    source: DatasetVersionInfo['source'],
+    options: { force?: boolean; inTransaction?: (datasetId: number, version: number) => void } = {},
+  ): Promise<IngestResult & { appended: number }> {
+    assertName('dataset', name);
+    const protectedBatch = this.protectFrame(name, batch);
+    const inTransaction = options.inTransaction === undefined ? {} : { inTransaction: options.inTransaction };
+    if (!this.exists(name)) {
+      const { ruleQuarantined, ...result } = await this.commitVersion(name, protectedBatch, problems, source, {}, inTransaction);
+      return { ...result, appended: protectedBatch.rowCount - ruleQuarantined };
+    }
+    const { frame: previous } = this.loadFrame(name);
+    const { frame: evolved, changes } = evolveSchema(previous, protectedBatch, options.force === true);
+    const { ruleQuarantined, ...result } = await this.commitVersion(
+      name,
+      unionFrames([previous, evolved]),
+      problems,
+      source,
+      {},
+      { firstRow: previous.rowCount, previous, lineOf: (r) => r - previous.rowCount + 1, ...inTransaction },
+    );
+    // An append keeps the columns the new rows lack: they are not dropped from the dataset.
+    return { ...result, appended: evolved.rowCount - ruleQuarantined, schemaChanges: { ...changes, dropped: [] } };
+  }
+
+  /**
+   * A file's current rows as the next version of `name`, unless the latest version already holds exactly these
+   * rows (a pipeline reads its file sources at every run; an unchanged file makes no new version). Returns the
+   * version that holds the file's rows.
+   */
+  async refreshFromFile(
+    name: string,
+    path: string,
+    options: CsvReadOptions & { format?: 'csv' | 'parquet' | JsonFormat },
+  ): Promise<number> {
+    const fileName = basename(path);
+    const result = await readTable(path, fileName, options);
+    return this.refresh(
+      name,
+      result.frame,
+      result.quarantined,
+      {
+        fileName,
+        bytes: result.bytes,
+        delimiter: result.delimiter,
+        lineEnding: result.lineEnding,
+      },
+      (r) => result.rowLines?.[r] ?? r + 1,
+    );
+  }
+
+  /** A query's rows as the next version of `name`, unless the latest version already holds exactly these rows. */
+  async refreshFromRecords(name: string, records: readonly Record<string, unknown>[], source: string): Promise<number> {
+    if (records.length === 0) throw new HearthError('INVALID_INPUT', 'the query returned no rows', { reason: 'empty' });
+    const { frame, quarantined } = recordsToFrame(records);
+    const bytes = Buffer.byteLength(JSON.stringify(records));
+    return this.refresh(name, frame, quarantined, { fileName: source, bytes, delimiter: '', lineEnding: '' });
+  }
+
+  private async refresh(
+    name: string,
+    frame: Frame,
+    quarantined: readonly QuarantinedRow[],
+    source: DatasetVersionInfo['source'],
+    lineOf: (row: number) => number = (r) => r + 1,
+  ): Promise<number> {
+    assertName('dataset', name);
+    const protectedFrame = this.protectFrame(name, frame);
+    if (this.exists(name)) {
+      const { frame: latest, info } = this.loadFrame(name);
+      const sameColumns =
+        latest.columns.length === protectedFrame.columns.length &&
+        latest.columns.every((c) => protectedFrame.columns.some((x) => x.name === c.name));
+      if (sameColumns && latest.rowCount === protectedFrame.rowCount && newRowsSince(protectedFrame, latest).rows.length === 0)
+        return info.version;
+    }
+    const result = await this.commitNewVersion(name, protectedFrame, quarantined, source, {}, lineOf, false);
+    return result.version;
   }
 
   /**
@@ -674,6 +768,11 @@ function cellProblem(column: Column, value: unknown): string | null {
     : null;
 }
 
+/** Records as a frame, types inferred as for a file; records holding nested values are left out. */
+export function recordsFrame(records: readonly Record<string, unknown>[]): Frame {
+  return recordsToFrame(records).frame;
+}
+
 /**
  * JSON-like records as a frame: types inferred as ingest infers them from a file's cells (each value goes through
  * the same builder); a record holding a nested value is quarantined with its number (from 1).
@@ -704,7 +803,7 @@ function allQuarantined(quarantined: readonly QuarantinedRow[]): HearthError {
 }
 
 /** Reads a table file by its format: `format` when given, else the file name's extension (.json, .ndjson, .jsonl), else CSV. */
-async function readTable(
+export async function readTable(
   path: string,
   fileName: string,
   options: CsvReadOptions & { format?: 'csv' | 'parquet' | JsonFormat },

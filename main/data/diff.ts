@@ -1,16 +1,14 @@
-import { createHash } from 'node:crypto';
 import type { DatasetDiff } from '../contracts/api.js';
 import { datasetDrift, type DriftColumn } from '../monitoring/drift.js';
 import { cellValue, type Column, type Frame } from './frame.js';
+import { rowKeyer } from './transforms.js';
 
-/** A row's identity: the hash of its values under the columns both versions share, in a fixed order. */
+/** How many times each row occurs, rows identified by their values under `columns`. */
 function rowKeys(frame: Frame, columns: readonly string[]): Map<string, number> {
-  const picked = columns.map((name) => frame.columns.find((c) => c.name === name)!);
+  const keyOf = rowKeyer(frame, columns);
   const counts = new Map<string, number>();
   for (let r = 0; r < frame.rowCount; r++) {
-    const key = createHash('sha1')
-      .update(JSON.stringify(picked.map((c) => cellValue(c, r))))
-      .digest('base64');
+    const key = keyOf(r);
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;

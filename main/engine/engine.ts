@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ApiEventName, ApiEvents, GcReport } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import { DatasetStore } from '../data/datasets.js';
+import { PipelineRunner } from '../data/pipeline.js';
 import { ModelRegistry } from '../registry/registry.js';
 import { PredictorCache } from '../serving/predictor.js';
 import { AccelRegistry } from '../accel/registry.js';
@@ -55,6 +56,7 @@ export class Engine {
   readonly db: Db;
   readonly blobs: BlobStore;
   readonly datasets: DatasetStore;
+  readonly pipelines: PipelineRunner;
   readonly registry: ModelRegistry;
   readonly trainer: Trainer;
   readonly predictors: PredictorCache;
@@ -99,6 +101,7 @@ export class Engine {
     this.clearStaleUploads();
     const secrets = new SecretBox(dataDir);
     this.datasets = new DatasetStore(this.db, this.blobs, () => secrets.derive('pii-pseudonyms'));
+    this.pipelines = new PipelineRunner(this.db, this.datasets);
     this.registry = new ModelRegistry(this.db, this.blobs);
     this.accel = new AccelRegistry(this.db);
     this.predictors = new PredictorCache(this.registry, () => this.accel.ortProvider());

@@ -13,6 +13,7 @@ import { sql as m0012 } from './0012-access.js';
 import { sql as m0013 } from './0013-retention.js';
 import { sql as m0014 } from './0014-dataset-rules.js';
 import { sql as m0015 } from './0015-watched-files.js';
+import { sql as m0016 } from './0016-pipelines.js';
 
 /** Every migration, in order. Append only: ids are 1, 2, 3, … with no gaps. */
 export const migrations: readonly { id: number; name: string; sql: string }[] = [
@@ -31,4 +32,5 @@ export const migrations: readonly { id: number; name: string; sql: string }[] = 
   { id: 13, name: 'retention', sql: m0013 },
   { id: 14, name: 'dataset-rules', sql: m0014 },
   { id: 15, name: 'watched-files', sql: m0015 },
+  { id: 16, name: 'pipelines', sql: m0016 },
 ];

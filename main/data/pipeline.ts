@@ -1,0 +1,662 @@
+import { createHash } from 'node:crypto';
+import { basename, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { ZodType } from 'zod';
+import type { PipelineProgressEvent } from '../contracts/api.js';
+import { HearthError } from '../contracts/errors.js';
+import {
+  pipelineFile,
+  pipelineStepKinds,
+  pipelineSteps,
+  type PipelineInput,
+  type PipelinePreview,
+  type PipelineRunInfo,
+  type PipelineSpec,
+  type PipelineStep,
+  type PipelineStepPreview,
+  type PipelineSummary,
+} from '../contracts/pipeline.js';
+import type { ColumnPolicy } from '../privacy/pii.js';
+import { nowIso, type Db } from '../store/database.js';
+import type { QuarantinedRow } from './csv.js';
+import { assertName, readTable, recordsFrame, type DatasetStore } from './datasets.js';
+import { cellValue, schemaOf, selectRows, type Frame } from './frame.js';
+import { describeSource, readQuery } from './sql-source.js';
+import {
+  castColumns,
+  dedupRows,
+  deriveColumn,
+  dropColumns,
+  filterRows,
+  joinFrames,
+  newRowsSince,
+  renameColumns,
+  rowKeyer,
+  sampleRows,
+  selectColumns,
+  unionFrames,
+  type RowProblem,
+} from './transforms.js';
+
+/**
+ * Declarative pipelines: sources, a list of steps, an output dataset. A run reads only the rows its row sources
+ * gained since the versions the previous run consumed, pushes them through the steps and appends the result to
+ * the output as one new version. The consumed versions are recorded in the transaction that commits that version,
+ * so a run either happened entirely or not at all: a re-run, or a re-run after the process was killed anywhere,
+ * writes each input row's result exactly once.
+ */
+
+function invalid(message: string, details: Record<string, unknown> = {}): HearthError {
+  return new HearthError('VALIDATION_FAILED', message, { reason: 'pipeline', ...details });
+}
+
+/** Parses a pipeline file (YAML, or JSON, which YAML reads too) and checks every step against its schema. */
+export function parsePipeline(text: string): PipelineSpec {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (error) {
+    if (error instanceof YAMLParseError) {
+      const line = error.linePos?.[0].line;
+      throw invalid(
+        `the pipeline file is not valid YAML or JSON${line === undefined ? '' : ` (line ${line})`}: ${error.message.split('\n')[0]}`,
+      );
+    }
+    throw error;
+  }
+  const file = pipelineFile.safeParse(raw);
+  if (!file.success) {
+    const issue = file.error.issues[0]!;
+    throw invalid(`pipeline file: ${issue.path.join('.') || '(top level)'}: ${issue.message}`, { path: issue.path.join('.') });
+  }
+  const steps = file.data.steps.map((entry, i): PipelineStep => {
+    const keys = Object.keys(entry);
+    const where = `steps[${i + 1}]`;
+    if (keys.length !== 1)
+      throw invalid(`pipeline file: ${where}: a step is one key naming its kind (${pipelineStepKinds.join(', ')})`);
+    const kind = keys[0]!;
+    if (!(pipelineStepKinds as string[]).includes(kind))
+      throw invalid(`pipeline file: ${where}: no step "${kind}" (steps: ${pipelineStepKinds.join(', ')})`);
+    const schema = pipelineSteps[kind as keyof typeof pipelineSteps] as ZodType;
+    const parsed = schema.safeParse(entry[kind]);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw invalid(
+        `pipeline file: ${where}.${kind}${issue.path.length > 0 ? `.${issue.path.join('.')}` : ''}: ${issue.message}`,
+      );
+    }
+    return { kind, spec: parsed.data } as PipelineStep;
+  });
+  if (steps[0]!.kind !== 'from') throw invalid('pipeline file: the first step is "from: SOURCE"');
+  if (steps.slice(1).some((s) => s.kind === 'from'))
+    throw invalid('pipeline file: only the first step is a "from" (use union to add rows)');
+  const used = steps.flatMap((s) =>
+    s.kind === 'from' ? [s.spec] : s.kind === 'join' ? [s.spec.with] : s.kind === 'union' ? [s.spec].flat() : [],
+  );
+  for (const name of used)
+    if (file.data.sources[name] === undefined) throw invalid(`pipeline file: no source named "${name}" under sources`);
+  const output =
+    typeof file.data.output === 'string' ? { dataset: file.data.output, force: false } : { force: false, ...file.data.output };
+  for (const name of used) {
+    const source = file.data.sources[name]!;
+    const dataset = typeof source === 'string' ? source.split('@')[0]! : 'dataset' in source ? source.dataset : source.into;
+    if (dataset === output.dataset) throw invalid(`pipeline file: source "${name}" reads the output dataset "${dataset}"`);
+  }
+  return {
+    name: file.data.name,
+    ...(file.data.description === undefined ? {} : { description: file.data.description }),
+    sources: file.data.sources,
+    steps,
+    output: { dataset: output.dataset, force: output.force === true },
+  };
+}
+
+/** A step as one line, for progress, previews and errors. */
+export function stepLabel(step: PipelineStep): string {
+  switch (step.kind) {
+    case 'from':
+      return `from ${step.spec}`;
+    case 'rename':
+      return `rename ${Object.entries(step.spec)
+        .map(([a, b]) => `${a} → ${b}`)
+        .join(', ')}`;
+    case 'cast':
+      return `cast ${Object.entries(step.spec)
+        .map(([c, t]) => `${c} as ${t}`)
+        .join(', ')}`;
+    case 'derive':
+      return `derive ${Object.entries(step.spec)
+        .map(([c, e]) => `${c} = ${e}`)
+        .join('; ')}`;
+    case 'filter':
+      return `filter ${step.spec}`;
+    case 'select':
+      return `select ${step.spec.join(', ')}`;
+    case 'drop':
+      return `drop ${step.spec.join(', ')}`;
+    case 'join':
+      return `join ${step.spec.with} on ${[step.spec.on].flat().join(', ')} (${step.spec.how})`;
+    case 'union':
+      return `union ${[step.spec].flat().join(', ')}`;
+    case 'dedup':
+      return `dedup${step.spec !== true && step.spec.keys !== undefined ? ` on ${step.spec.keys.join(', ')}` : ' (whole rows)'}`;
+    case 'sample':
+      return `sample ${step.spec.fraction} (seed ${step.spec.seed})`;
+    case 'pii':
+      return `pii ${Object.entries(step.spec)
+        .map(([c, p]) => `${c}: ${typeof p === 'string' ? p : p.policy}`)
+        .join(', ')}`;
+  }
+}
+
+/** 'read' while inputs load, 'step' per step, 'commit' while the output version is written. */
+export type PipelineProgress = PipelineProgressEvent;
+
+export interface RunOptions {
+  /** Where relative file paths in sources resolve (the pipeline file's folder). */
+  baseDir?: string;
+  /** Whether file and SQL sources may be read: the CLI and in-process callers only. */
+  allowLocalSources?: boolean;
+  onProgress?: (progress: PipelineProgress) => void;
+  signal?: AbortSignal;
+}
+
+interface ResolvedInput extends PipelineInput {
+  frame: Frame;
+  datasetId: number;
+}
+
+interface StepOutcome {
+  frame: Frame;
+  problems: RowProblem[];
+  setAsideBy: number[];
+}
+
+export class PipelineRunner {
+  constructor(
+    private readonly db: Db,
+    private readonly datasets: DatasetStore,
+  ) {}
+
+  private pipelineId(name: string): number | undefined {
+    return (this.db.prepare('SELECT id FROM pipelines WHERE name = ?').get(name) as { id: number } | undefined)?.id;
+  }
+
+  private datasetExists(name: string): boolean {
+    return this.db.prepare('SELECT 1 FROM datasets WHERE name = ?').get(name) !== undefined;
+  }
+
+  private latestVersion(name: string): number {
+    const row = this.db
+      .prepare(
+        'SELECT COALESCE(MAX(v.version), 0) AS v FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id WHERE d.name = ?',
+      )
+      .get(name) as { v: number };
+    return row.v;
+  }
+
+  private consumedVersion(pipelineId: number | undefined, datasetId: number): number | null {
+    if (pipelineId === undefined) return null;
+    const row = this.db
+      .prepare('SELECT version FROM pipeline_consumed WHERE pipeline_id = ? AND dataset_id = ?')
+      .get(pipelineId, datasetId) as { version: number } | undefined;
+    return row?.version ?? null;
+  }
+
+  /**
+   * Brings each source to a dataset version: files and queries are read (a new version of their `into` dataset
+   * when their rows changed); row sources yield their rows new since the consumed version, lookups all rows.
+   */
+  private async resolveInputs(spec: PipelineSpec, options: RunOptions, refresh: boolean): Promise<Map<string, ResolvedInput>> {
+    const pipelineId = this.pipelineId(spec.name);
+    const roles = new Map<string, 'rows' | 'lookup'>();
+    for (const step of spec.steps) {
+      if (step.kind === 'from') roles.set(step.spec, 'rows');
+      if (step.kind === 'union') for (const s of [step.spec].flat()) roles.set(s, 'rows');
+      if (step.kind === 'join' && !roles.has(step.spec.with)) roles.set(step.spec.with, 'lookup');
+    }
+    const inputs = new Map<string, ResolvedInput>();
+    for (const [source, role] of roles) {
+      options.signal?.throwIfAborted();
+      const def = spec.sources[source]!;
+      let dataset: string;
+      let version: number | undefined;
+      let unstored: { frame: Frame; version: number } | null = null;
+      if (typeof def === 'string') {
+        const [name, at] = def.split('@');
+        dataset = name!;
+        version = at === undefined ? undefined : Number(at);
+      } else if ('dataset' in def) {
+        dataset = def.dataset;
+        version = def.version;
+      } else {
+        if (options.allowLocalSources !== true)
+          throw new HearthError(
+            'FORBIDDEN',
+            `source "${source}": files and SQL queries are read from the CLI only (hearth pipeline run FILE); here, name datasets`,
+          );
+        dataset = def.into;
+        assertName('dataset', dataset);
+        options.onProgress?.({ pipeline: spec.name, phase: 'read', steps: spec.steps.length, label: `read ${source}`, rows: 0 });
+        const path = 'file' in def ? (isAbsolute(def.file) ? def.file : resolve(options.baseDir ?? process.cwd(), def.file)) : '';
+        const readOptions =
+          'file' in def
+            ? {
+                ...(def.format === undefined ? {} : { format: def.format }),
+                ...(def.delimiter === undefined ? {} : { delimiter: def.delimiter }),
+              }
+            : {};
+        if (!refresh) {
+          // A preview reads the file or query as the run would, but stores nothing.
+          const frame =
+            'file' in def
+              ? (await readTable(path, basename(path), readOptions)).frame
+              : recordsFrame(await readQuery({ from: def.from, query: def.query }));
+          unstored = { frame: this.datasets.protectFrame(dataset, frame), version: this.latestVersion(dataset) + 1 };
+        } else if ('file' in def) version = await this.datasets.refreshFromFile(dataset, path, readOptions);
+        else {
+          const records = await readQuery({ from: def.from, query: def.query });
+          version = await this.datasets.refreshFromRecords(
+            dataset,
+            records,
+            `${describeSource(def.from)} ${def.query.slice(0, 200)}`,
+          );
+        }
+      }
+      if (unstored !== null && !this.datasetExists(dataset)) {
+        const { frame } = unstored;
+        inputs.set(source, { source, dataset, version: unstored.version, role, rows: frame.rowCount, frame, datasetId: -1 });
+        continue;
+      }
+      const { frame: stored, info: storedInfo } = this.datasets.loadFrame(dataset, unstored === null ? version : undefined);
+      const current = unstored?.frame ?? stored;
+      const info = unstored === null ? storedInfo : { version: unstored.version };
+      const datasetId = (this.db.prepare('SELECT id FROM datasets WHERE name = ?').get(dataset) as { id: number }).id;
+      if (role === 'lookup') {
+        inputs.set(source, { source, dataset, version: info.version, role, rows: current.rowCount, frame: current, datasetId });
+        continue;
+      }
+      const consumed = this.consumedVersion(pipelineId, datasetId);
+      let since: Frame | null = null;
+      if (consumed !== null && consumed !== info.version) {
+        try {
+          since = this.datasets.loadFrame(dataset, consumed).frame;
+        } catch (error) {
+          // A consumed version that was deleted since (retention) cannot say what is new: refuse rather than re-append.
+          throw new HearthError('CONFLICT', `source "${source}": ${dataset} v${consumed}, which the last run consumed, is gone`, {
+            cause: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }
+      const fresh = consumed === info.version ? { rows: new Int32Array(0), removed: 0 } : newRowsSince(current, since);
+      inputs.set(source, {
+        source,
+        dataset,
+        version: info.version,
+        role,
+        rows: fresh.rows.length,
+        ...(fresh.removed > 0 ? { removed: fresh.removed } : {}),
+        frame: fresh.rows.length === current.rowCount ? current : selectRows(current, fresh.rows),
+        datasetId,
+      });
+    }
+    return inputs;
+  }
+
+  /** Runs the steps over the inputs' frames; `onStep` sees each step's result. */
+  private execute(
+    spec: PipelineSpec,
+    inputs: Map<string, ResolvedInput>,
+    options: RunOptions,
+    onStep?: (index: number, step: PipelineStep, outcome: StepOutcome) => void,
+  ): StepOutcome {
+    let frame: Frame = { rowCount: 0, columns: [] };
+    const problems: RowProblem[] = [];
+    const setAsideBy: number[] = [];
+    const existingOutput = (keys: readonly string[]): Set<string> => {
+      let output: Frame;
+      try {
+        output = this.datasets.loadFrame(spec.output.dataset).frame;
+      } catch {
+        return new Set();
+      }
+      if (!keys.every((k) => output.columns.some((c) => c.name === k))) return new Set();
+      const keyOf = rowKeyer(output, keys);
+      return new Set(Array.from({ length: output.rowCount }, (_, r) => keyOf(r)));
+    };
+    spec.steps.forEach((step, index) => {
+      options.signal?.throwIfAborted();
+      options.onProgress?.({
+        pipeline: spec.name,
+        phase: 'step',
+        step: index + 1,
+        steps: spec.steps.length,
+        label: stepLabel(step),
+        rows: frame.rowCount,
+      });
+      let setAside = 0;
+      try {
+        switch (step.kind) {
+          case 'from':
+            frame = inputs.get(step.spec)!.frame;
+            break;
+          case 'rename':
+            frame = renameColumns(frame, step.spec);
+            break;
+          case 'cast': {
+            const cast = castColumns(frame, step.spec);
+            frame = cast.frame;
+            problems.push(...cast.problems);
+            setAside = cast.problems.length;
+            break;
+          }
+          case 'derive':
+            for (const [name, expression] of Object.entries(step.spec)) frame = deriveColumn(frame, name, expression);
+            break;
+          case 'filter':
+            frame = filterRows(frame, step.spec);
+            break;
+          case 'select':
+            frame = selectColumns(frame, step.spec);
+            break;
+          case 'drop':
+            frame = dropColumns(frame, step.spec);
+            break;
+          case 'join': {
+            const on = [step.spec.on].flat();
+            const right = inputs.get(step.spec.with)!.frame;
+            frame = joinFrames(frame, right, on, step.spec.how, step.spec.suffix ?? `_${step.spec.with}`);
+            break;
+          }
+          case 'union':
+            frame = unionFrames([frame, ...[step.spec].flat().map((s) => inputs.get(s)!.frame)]);
+            break;
+          case 'dedup': {
+            const keys = step.spec === true ? undefined : step.spec.keys;
+            frame = dedupRows(frame, keys, existingOutput(keys ?? frame.columns.map((c) => c.name)));
+            break;
+          }
+          case 'sample':
+            frame = sampleRows(frame, step.spec.fraction, step.spec.seed);
+            break;
+          case 'pii': {
+            const policies: Record<string, ColumnPolicy> = Object.fromEntries(
+              Object.entries(step.spec).map(([c, p]) => [c, typeof p === 'string' ? { policy: p, type: null } : p]),
+            );
+            for (const c of Object.keys(policies))
+              if (!frame.columns.some((x) => x.name === c)) throw invalid(`pii: no column "${c}"`, { column: c });
+            frame = this.datasets.protectWith(frame, policies);
+            break;
+          }
+        }
+      } catch (error) {
+        if (error instanceof HearthError) {
+          const details = typeof error.details === 'object' && error.details !== null ? error.details : {};
+          throw new HearthError(error.code, `step ${index + 1} (${stepLabel(step)}): ${error.message}`, {
+            ...details,
+            step: index + 1,
+          });
+        }
+        throw error;
+      }
+      setAsideBy.push(setAside);
+      onStep?.(index, step, { frame, problems, setAsideBy });
+    });
+    return { frame, problems, setAsideBy };
+  }
+
+  /**
+   * What the next run would do, step by step, on the first `limit` new rows of each row source (lookups whole):
+   * nothing is written, and file and SQL sources are read from the versions already stored.
+   */
+  async preview(
+    spec: PipelineSpec,
+    options: RunOptions & { limit?: number; sampleRows?: number } = {},
+  ): Promise<PipelinePreview> {
+    const limit = options.limit ?? 1000;
+    const shown = options.sampleRows ?? 20;
+    const inputs = await this.resolveInputs(spec, options, false);
+    let truncated = false;
+    for (const input of inputs.values())
+      if (input.role === 'rows' && input.frame.rowCount > limit) {
+        truncated = true;
+        input.frame = selectRows(
+          input.frame,
+          Int32Array.from({ length: limit }, (_, r) => r),
+        );
+      }
+    const steps: PipelineStepPreview[] = [];
+    this.execute(spec, inputs, options, (index, step, outcome) => {
+      steps.push({
+        index: index + 1,
+        label: stepLabel(step),
+        rows: outcome.frame.rowCount,
+        columns: schemaOf(outcome.frame),
+        sample: Array.from({ length: Math.min(shown, outcome.frame.rowCount) }, (_, r) =>
+          Object.fromEntries(outcome.frame.columns.map((c) => [c.name, cellValue(c, r)])),
+        ),
+        setAside: outcome.setAsideBy[index] ?? 0,
+      });
+    });
+    return { pipeline: spec.name, inputs: [...inputs.values()].map(publicInput), steps, truncated };
+  }
+
+  /** Records the file's text as the pipeline's next version unless it is the current one; returns the version. */
+  private registerDefinition(spec: PipelineSpec, text: string): { id: number; version: number } {
+    return this.db.transaction(() => {
+      const now = nowIso();
+      this.db
+        .prepare(
+          'INSERT INTO pipelines (name, output_dataset, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET output_dataset = excluded.output_dataset',
+        )
+        .run(spec.name, spec.output.dataset, now);
+      const id = this.pipelineId(spec.name)!;
+      const sha256 = createHash('sha256').update(text).digest('hex');
+      const known = this.db
+        .prepare('SELECT version FROM pipeline_versions WHERE pipeline_id = ? AND sha256 = ?')
+        .get(id, sha256) as { version: number } | undefined;
+      if (known !== undefined) return { id, version: known.version };
+      const { v } = this.db
+        .prepare('SELECT COALESCE(MAX(version), 0) AS v FROM pipeline_versions WHERE pipeline_id = ?')
+        .get(id) as { v: number };
+      this.db
+        .prepare('INSERT INTO pipeline_versions (pipeline_id, version, definition, sha256, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(id, v + 1, text, sha256, now);
+      return { id, version: v + 1 };
+    })();
+  }
+
+  /**
+   * One run: new input rows through the steps, appended to the output as one version, with the consumed input
+   * versions and the run's lineage in the same transaction. A failed run is recorded as failed and changes nothing.
+   */
+  async run(text: string, options: RunOptions & { beforeCommit?: () => void | Promise<void> } = {}): Promise<PipelineRunInfo> {
+    const spec = parsePipeline(text);
+    const { id: pipelineId, version: pipelineVersion } = this.registerDefinition(spec, text);
+    const startedAt = nowIso();
+    let inputs: Map<string, ResolvedInput> = new Map();
+    const record = (
+      status: PipelineRunInfo['status'],
+      fields: { outputVersion: number | null; rowsOut: number; quarantined: number; error: string | null },
+    ): number =>
+      Number(
+        this.db
+          .prepare(
+            `INSERT INTO pipeline_runs (pipeline_id, pipeline_version, status, started_at, finished_at, inputs_json,
+               output_dataset, output_version, rows_in, rows_out, quarantined, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            pipelineId,
+            pipelineVersion,
+            status,
+            startedAt,
+            nowIso(),
+            JSON.stringify([...inputs.values()].map(publicInput)),
+            spec.output.dataset,
+            fields.outputVersion,
+            rowsIn(inputs),
+            fields.rowsOut,
+            fields.quarantined,
+            fields.error,
+          ).lastInsertRowid,
+      );
+    const consume = () => {
+      const upsert = this.db.prepare(
+        `INSERT INTO pipeline_consumed (pipeline_id, dataset_id, version) VALUES (?, ?, ?)
+         ON CONFLICT (pipeline_id, dataset_id) DO UPDATE SET version = excluded.version`,
+      );
+      for (const input of inputs.values()) if (input.role === 'rows') upsert.run(pipelineId, input.datasetId, input.version);
+    };
+    try {
+      inputs = await this.resolveInputs(spec, options, true);
+      if (rowsIn(inputs) === 0) {
+        const id = record('up-to-date', { outputVersion: null, rowsOut: 0, quarantined: 0, error: null });
+        return this.runInfo(id);
+      }
+      const outcome = this.execute(spec, inputs, options);
+      options.signal?.throwIfAborted();
+      options.onProgress?.({
+        pipeline: spec.name,
+        phase: 'commit',
+        steps: spec.steps.length,
+        label: `append to ${spec.output.dataset}`,
+        rows: outcome.frame.rowCount,
+      });
+      await options.beforeCommit?.();
+      const quarantined: QuarantinedRow[] = outcome.problems.map((p) => ({ line: p.row + 1, reason: p.reason, raw: p.raw }));
+      if (outcome.frame.rowCount === 0) {
+        // Every new row was filtered out or set aside: nothing to append, but these inputs are consumed all the same.
+        const id = this.db.transaction(() => {
+          consume();
+          return record('succeeded', { outputVersion: null, rowsOut: 0, quarantined: quarantined.length, error: null });
+        })();
+        return this.runInfo(id);
+      }
+      let runId = 0;
+      const result = await this.datasets.appendFrame(
+        spec.output.dataset,
+        outcome.frame,
+        quarantined,
+        {
+          fileName: `pipeline ${spec.name}`,
+          bytes: 0,
+          delimiter: '',
+          lineEnding: '',
+          pipeline: { name: spec.name, version: pipelineVersion },
+          inputs: [...inputs.values()].map((i) => ({ dataset: i.dataset, version: i.version, role: i.role })),
+        },
+        {
+          force: spec.output.force,
+          inTransaction: (_datasetId, version) => {
+            consume();
+            runId = record('succeeded', { outputVersion: version, rowsOut: 0, quarantined: 0, error: null });
+          },
+        },
+      );
+      this.db
+        .prepare('UPDATE pipeline_runs SET rows_out = ?, quarantined = ? WHERE id = ?')
+        .run(result.appended, result.quarantined, runId);
+      return this.runInfo(runId);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      record('failed', { outputVersion: null, rowsOut: 0, quarantined: 0, error: message });
+      throw error;
+    }
+  }
+
+  private runInfo(id: number): PipelineRunInfo {
+    const row = this.db
+      .prepare('SELECT r.*, p.name FROM pipeline_runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE r.id = ?')
+      .get(id) as RunRow | undefined;
+    if (row === undefined) throw new HearthError('NOT_FOUND', `no pipeline run ${id}`);
+    return toRunInfo(row);
+  }
+
+  list(): PipelineSummary[] {
+    const rows = this.db
+      .prepare(
+        `SELECT p.id, p.name, p.output_dataset, (SELECT COUNT(*) FROM pipeline_versions v WHERE v.pipeline_id = p.id) AS versions,
+                (SELECT MAX(id) FROM pipeline_runs r WHERE r.pipeline_id = p.id) AS last_run
+           FROM pipelines p ORDER BY p.name`,
+      )
+      .all() as { id: number; name: string; output_dataset: string; versions: number; last_run: number | null }[];
+    return rows.map((r) => ({
+      name: r.name,
+      versions: r.versions,
+      output: r.output_dataset,
+      lastRun: r.last_run === null ? null : this.runInfo(r.last_run),
+    }));
+  }
+
+  runs(name: string, limit = 100): PipelineRunInfo[] {
+    const id = this.pipelineId(name);
+    if (id === undefined) throw new HearthError('NOT_FOUND', `no pipeline named "${name}"`);
+    const rows = this.db
+      .prepare(
+        'SELECT r.*, p.name FROM pipeline_runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE r.pipeline_id = ? ORDER BY r.id DESC LIMIT ?',
+      )
+      .all(id, limit) as RunRow[];
+    return rows.map(toRunInfo);
+  }
+
+  /** A stored version of a pipeline's file (the one the latest run ran when none is named). */
+  definition(name: string, version?: number): { name: string; version: number; definition: string; createdAt: string } {
+    const id = this.pipelineId(name);
+    if (id === undefined) throw new HearthError('NOT_FOUND', `no pipeline named "${name}"`);
+    // By default the version the latest run ran (a file edited back to an earlier text runs that earlier version).
+    const latest = this.db
+      .prepare(
+        `SELECT COALESCE((SELECT pipeline_version FROM pipeline_runs WHERE pipeline_id = ? ORDER BY id DESC LIMIT 1),
+                         (SELECT MAX(version) FROM pipeline_versions WHERE pipeline_id = ?)) AS v`,
+      )
+      .get(id, id) as { v: number };
+    const row = this.db
+      .prepare('SELECT * FROM pipeline_versions WHERE pipeline_id = ? AND version = ?')
+      .get(id, version ?? latest.v) as { version: number; definition: string; created_at: string } | undefined;
+    if (row === undefined) throw new HearthError('NOT_FOUND', `pipeline "${name}" has no version ${version ?? ''}`.trim());
+    return { name, version: row.version, definition: row.definition, createdAt: row.created_at };
+  }
+}
+
+interface RunRow {
+  id: number;
+  name: string;
+  pipeline_version: number;
+  status: PipelineRunInfo['status'];
+  started_at: string;
+  finished_at: string;
+  inputs_json: string;
+  output_dataset: string;
+  output_version: number | null;
+  rows_in: number;
+  rows_out: number;
+  quarantined: number;
+  error: string | null;
+}
+
+function toRunInfo(row: RunRow): PipelineRunInfo {
+  return {
+    id: row.id,
+    pipeline: row.name,
+    pipelineVersion: row.pipeline_version,
+    status: row.status,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    inputs: JSON.parse(row.inputs_json) as PipelineInput[],
+    output: { dataset: row.output_dataset, version: row.output_version },
+    rowsIn: row.rows_in,
+    rowsOut: row.rows_out,
+    quarantined: row.quarantined,
+    error: row.error,
+  };
+}
+
+function publicInput({ frame: _frame, datasetId: _id, ...input }: ResolvedInput): PipelineInput {
+  return input;
+}
+
+function rowsIn(inputs: Map<string, ResolvedInput>): number {
+  let n = 0;
+  for (const input of inputs.values()) if (input.role === 'rows') n += input.rows;
+  return n;
+}
