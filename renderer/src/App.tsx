@@ -6,6 +6,7 @@ import { AccessPage } from './pages/AccessPage.js';
 import { AlertsPage } from './pages/AlertsPage.js';
 import { DatasetsPage } from './pages/DatasetsPage.js';
 import { ModelsPage } from './pages/ModelsPage.js';
+import { PipelinesPage } from './pages/PipelinesPage.js';
 import { PredictPage } from './pages/PredictPage.js';
 import { RunsPage } from './pages/RunsPage.js';
 import { SettingsPage } from './pages/SettingsPage.js';
@@ -20,7 +21,7 @@ export function useClient(): Client {
   return client;
 }
 
-const pages = ['datasets', 'train', 'models', 'runs', 'predict', 'alerts', 'sync', 'access', 'settings'] as const;
+const pages = ['datasets', 'pipelines', 'train', 'models', 'runs', 'predict', 'alerts', 'sync', 'access', 'settings'] as const;
 type Page = (typeof pages)[number];
 
 export function App({ client, onSignOut }: { client: Client; onSignOut: (() => void) | null }) {
@@ -52,6 +53,7 @@ export function App({ client, onSignOut }: { client: Client; onSignOut: (() => v
         )}
         <main>
           {page === 'datasets' && <DatasetsPage />}
+          {page === 'pipelines' && <PipelinesPage />}
           {page === 'train' && <TrainPage onTrained={() => setPage('models')} />}
           {page === 'models' && <ModelsPage />}
           {page === 'runs' && <RunsPage />}

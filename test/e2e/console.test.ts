@@ -20,7 +20,7 @@ const token = 'e2e-token-abcdefghijklmnop';
 /** Selectors live here, not in the test steps. */
 class ConsolePage {
   constructor(readonly page: Page) {}
-  nav(name: 'datasets' | 'train' | 'models' | 'runs' | 'predict' | 'alerts' | 'sync' | 'settings') {
+  nav(name: 'datasets' | 'pipelines' | 'train' | 'models' | 'runs' | 'predict' | 'alerts' | 'sync' | 'settings') {
     return this.page.getByTestId(`nav-${name}`).click();
   }
   ready() {
@@ -460,5 +460,42 @@ describe('web console in Chromium against a real hearth serve', () => {
     assert.match(text, /churn v1(;|$)/);
     assert.match(text, /churn v\d+ \(production\)/);
     assert.match(text, /churn-mlp v1 \(production\)/);
+  });
+  void step('previews a pipeline step by step, runs it, and traces the output version to its input', async () => {
+    // orders v2 is syntheticCsv('multiclass', 250, 9): the filter keeps the rows with x1 > 0 (a missing x1 fails).
+    const [, ...lines] = syntheticCsv('multiclass', 250, 9).trim().split('\n');
+    const positive = lines.filter((l) => l.split(',')[0] !== '' && Number(l.split(',')[0]) > 0).length;
+    await ui.nav('pipelines');
+    await ui.page.getByTestId('pipeline-definition').fill(`name: big-orders
+sources:
+  orders: orders
+steps:
+  - from: orders
+  - filter: x1 > 0
+  - derive:
+      score: round(x1 * 2, 3)
+output: orders_big
+`);
+    await ui.page.getByTestId('pipeline-preview').click();
+    await ui.page.getByTestId('preview-step-3').waitFor();
+    assert.equal(await ui.page.getByTestId('preview-step-1-rows').textContent(), '250');
+    assert.equal(await ui.page.getByTestId('preview-step-2-rows').textContent(), String(positive));
+    assert.match((await ui.page.getByTestId('preview-step-3').textContent()) ?? '', /score/);
+    await ui.page.getByTestId('pipeline-run').click();
+    const message = ui.page.getByTestId('pipeline-message').filter({ hasText: 'appended' });
+    await message.waitFor();
+    assert.match(
+      (await message.textContent()) ?? '',
+      new RegExp(`250 new rows from orders v2 .*→ ${positive} appended as orders_big v1`),
+    );
+    await ui.page.getByTestId('pipeline-runs').filter({ hasText: 'succeeded' }).waitFor();
+    // Running again finds nothing new.
+    await ui.page.getByTestId('pipeline-run').click();
+    await ui.page.getByTestId('pipeline-message').filter({ hasText: 'up to date' }).waitFor();
+    await ui.nav('datasets');
+    await ui.page.getByText('orders_big').first().click();
+    const inputs = ui.page.getByTestId('lineage-v1-inputs');
+    await inputs.waitFor();
+    assert.match((await inputs.textContent()) ?? '', /orders v2/);
   });
 });

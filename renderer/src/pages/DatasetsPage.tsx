@@ -293,6 +293,15 @@ function LineageSection({ dataset }: { dataset: string }) {
                 <td>v{v.version}</td>
                 <td>
                   <code>{v.source.fileName}</code>
+                  {v.source.pipeline !== undefined && (
+                    <span className="muted" data-testid={`lineage-v${v.version}-inputs`}>
+                      {' '}
+                      (file v{v.source.pipeline.version}) ←{' '}
+                      {(v.source.inputs ?? [])
+                        .map((i) => `${i.dataset} v${i.version}${i.role === 'lookup' ? ' (lookup)' : ''}`)
+                        .join(', ')}
+                    </span>
+                  )}
                 </td>
                 <td>{v.rows}</td>
                 <td>
