@@ -19,7 +19,7 @@ import { parseRef, predictFile } from '../serving/batch.js';
 import { cellValue } from '../data/frame.js';
 import { MqttStream } from '../streams/mqtt-stream.js';
 import { dirname, join, resolve as resolvePath } from 'node:path';
-import { Cron } from 'croner';
+import { PipelineSchedule } from '../data/pipeline-schedule.js';
 import { csvCell, readCsv } from '../data/csv.js';
 import { writeParquet } from '../data/parquet.js';
 import { FolderWatcher, type WatchEvent } from '../data/watch-folder.js';
@@ -474,6 +474,29 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
       ),
   );
   for (const w of watchers) w.start();
+  const schedules = (engine.config?.pipelines ?? []).map(
+    (p) =>
+      new PipelineSchedule(engine.pipelines, p.file, p.schedule, (outcome) => {
+        if (outcome.ok) engine.events.emit('pipelines.did-run', outcome.run);
+        process.stderr.write(
+          `${JSON.stringify(
+            outcome.ok
+              ? {
+                  level: 'info',
+                  event: 'pipeline',
+                  file: p.file,
+                  run: outcome.run.id,
+                  status: outcome.run.status,
+                  rowsIn: outcome.run.rowsIn,
+                  rowsOut: outcome.run.rowsOut,
+                  output: outcome.run.output,
+                }
+              : { level: 'error', event: 'pipeline', file: p.file, error: serializeError(outcome.error) },
+          )}\n`,
+        );
+      }),
+  );
+  for (const s of schedules) s.start();
   for (const st of streams)
     st.start().catch((error: unknown) =>
       process.stderr.write(`stream ${st.options.inTopic}: ${error instanceof Error ? error.message : String(error)}\n`),
@@ -500,6 +523,7 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
         .then(() => clearInterval(collector))
         .then(() => Promise.all(streams.map((st) => st.stop().catch(() => undefined))))
         .then(() => Promise.all(watchers.map((w) => w.stop())))
+        .then(() => schedules.forEach((s) => s.stop()))
         .then(() => {
           engine.close();
           resolve();
@@ -1486,7 +1510,7 @@ async function run(argv: string[]): Promise<number> {
         return 0;
       }
       case 'pipeline': {
-        const code = await pipelineCommand(rest, flags, out, client);
+        const code = await pipelineCommand(rest, flags, out, client, engine);
         if (code === 'scheduled') keepOpen = true;
         return code === 'scheduled' ? 0 : code;
       }
@@ -1614,7 +1638,13 @@ function pipelineRunLine(run: ApiResults['pipelines.run']): string {
 }
 
 /** `hearth pipeline …`; 'scheduled' when it keeps running on a schedule until stopped. */
-async function pipelineCommand(rest: string[], flags: Flags, out: Output, client: Client): Promise<number | 'scheduled'> {
+async function pipelineCommand(
+  rest: string[],
+  flags: Flags,
+  out: Output,
+  client: Client,
+  engine: Engine,
+): Promise<number | 'scheduled'> {
   const [sub, ref] = rest;
   const fileArgs = (file: string | undefined) => {
     if (file === undefined) throw new UsageError(`pipeline ${sub} FILE`);
@@ -1645,24 +1675,25 @@ async function pipelineCommand(rest: string[], flags: Flags, out: Output, client
         out.result(result, () => pipelineRunLine(result));
         return 0;
       }
-      let job: Cron;
-      try {
-        // Runs never overlap: croner skips a tick while the previous run is still going (protect).
-        job = new Cron(flags.schedule, { protect: true, paused: true }, async () => {
-          try {
-            const result = await once();
-            out.result(result, () => `${new Date().toISOString()} ${pipelineRunLine(result)}`);
-          } catch (error) {
-            out.result({ error: serializeError(error) }, () => `${new Date().toISOString()} failed: ${(error as Error).message}`);
-          }
+      const path = ref!;
+      const job = new PipelineSchedule(
+        engine.pipelines,
+        path,
+        flags.schedule,
+        (outcome) => {
+          if (outcome.ok) out.result(outcome.run, () => `${new Date().toISOString()} ${pipelineRunLine(outcome.run)}`);
+          else
+            out.result(
+              { error: serializeError(outcome.error) },
+              () => `${new Date().toISOString()} failed: ${(outcome.error as Error).message}`,
+            );
           const next = job.nextRun();
           if (next !== null) out.info(`next run ${next.toISOString()}`);
-        });
-      } catch (error) {
-        throw new UsageError(`--schedule: ${(error as Error).message}`);
-      }
-      out.info(`Running ${ref} on "${flags.schedule}"; first run ${job.nextRun()?.toISOString() ?? 'never'} (Ctrl-C stops)`);
-      job.resume();
+        },
+        (p) => out.info(`${p.pipeline}: ${p.phase === 'step' ? `step ${p.step}/${p.steps}` : p.phase}: ${p.label}`),
+      );
+      out.info(`Running ${path} on "${flags.schedule}"; first run ${job.nextRun()?.toISOString() ?? 'never'} (Ctrl-C stops)`);
+      job.start();
       await new Promise<void>((resolveStop) => {
         const stop = () => {
           job.stop();

@@ -74,6 +74,8 @@ const configSchema = z
           .strict(),
       )
       .default([]),
+    /** Pipeline files the server runs on a cron schedule (paths in the file resolve from its folder). */
+    pipelines: z.array(z.object({ file: z.string().min(1), schedule: z.string().min(9).max(200) }).strict()).default([]),
     /** Scheduled backups the server takes: every `everyHours`, keeping the newest `keep`, in `dir` (default: backups/ in the data folder). */
     backups: z
       .object({

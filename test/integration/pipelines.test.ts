@@ -331,3 +331,46 @@ output: events_clean
     }
   });
 });
+
+describe('a pipeline on a schedule', () => {
+  const tmp = tempDir();
+  after(tmp.cleanup);
+
+  it('runs at each tick, picks up new rows, and stops cleanly on SIGINT', async () => {
+    const csv = (n: number) => `id,x\n${Array.from({ length: n }, (_, i) => `${i},${i * 2}`).join('\n')}\n`;
+    writeFileSync(join(tmp.dir, 'in.csv'), csv(5));
+    const file = join(tmp.dir, 'p.yaml');
+    writeFileSync(file, 'name: ticks\nsources: { s: { file: in.csv, into: raw } }\nsteps: [{ from: s }]\noutput: out\n');
+    // Six fields: croner's seconds, so the test waits a second per run, not a minute.
+    const child = spawn(
+      process.execPath,
+      [bin, 'pipeline', 'run', file, '--schedule', '* * * * * *', '--data-dir', join(tmp.dir, 'data')],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    let stdout = '';
+    const seen = (pattern: RegExp) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (pattern.test(stdout)) {
+            child.stdout.off('data', onData);
+            resolve();
+          }
+        };
+        const onData = (chunk: Buffer) => {
+          stdout += chunk.toString();
+          check();
+        };
+        child.stdout.on('data', onData);
+        check();
+      });
+    await seen(/5 rows appended as out v1/);
+    writeFileSync(join(tmp.dir, 'in.csv'), csv(8));
+    await seen(/3 new rows from raw v2 .*→ 3 rows appended as out v2/);
+    await seen(/up to date/);
+    child.kill('SIGINT');
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0);
+  });
+});

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Cron } from 'croner';
+import { HearthError } from '../contracts/errors.js';
+import type { PipelineRunInfo } from '../contracts/pipeline.js';
+import type { PipelineProgress, PipelineRunner } from './pipeline.js';
+
+export type ScheduledOutcome = { ok: true; run: PipelineRunInfo } | { ok: false; error: unknown };
+
+/**
+ * A pipeline file run on a cron schedule (`hearth pipeline run FILE --schedule CRON`, and the server's config
+ * "pipelines"). The file is read again at every tick, so an edit takes effect at the next run (and becomes a new
+ * version of the pipeline); a tick that comes while the previous run still goes is skipped, never overlapped.
+ */
+export class PipelineSchedule {
+  private readonly job: Cron;
+
+  constructor(
+    private readonly runner: PipelineRunner,
+    readonly file: string,
+    readonly schedule: string,
+    onOutcome: (outcome: ScheduledOutcome) => void,
+    onProgress?: (progress: PipelineProgress) => void,
+  ) {
+    const path = resolve(file);
+    try {
+      this.job = new Cron(schedule, { protect: true, paused: true }, async () => {
+        try {
+          const run = await this.runner.run(readFileSync(path, 'utf8'), {
+            baseDir: dirname(path),
+            allowLocalSources: true,
+            ...(onProgress === undefined ? {} : { onProgress }),
+          });
+          onOutcome({ ok: true, run });
+        } catch (error) {
+          onOutcome({ ok: false, error });
+        }
+      });
+    } catch (error) {
+      throw new HearthError(
+        'VALIDATION_FAILED',
+        `schedule "${schedule}": ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  /** When the next run starts (null: never). */
+  nextRun(): Date | null {
+    return this.job.nextRun();
+  }
+
+  start(): void {
+    this.job.resume();
+  }
+
+  stop(): void {
+    this.job.stop();
+  }
+}
