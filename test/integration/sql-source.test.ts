@@ -104,6 +104,28 @@ describe('SQL sources: a query against PostgreSQL or another SQLite file', { ski
     );
   });
 
+  it('feeds a pipeline: only the rows the query gained since the last run go through', async () => {
+    const definition = `name: pg-orders
+sources:
+  q: { query: "SELECT id, region, paid FROM orders WHERE region IS NOT NULL", from: "${pg.url}", into: pg_orders_raw }
+steps:
+  - from: q
+  - filter: region = 'west' or paid
+output: pg_orders_clean
+`;
+    const first = await local.call('pipelines.run', { definition });
+    // 502 rows, of which 10 (every 50th id) lost their region; then the paid or 'west' ones.
+    const paidOrWest = (ids: number[]) => ids.filter((g) => g % 50 !== 0 && (g % 2 === 0 || g > 500)).length;
+    const all = Array.from({ length: 502 }, (_, i) => i + 1);
+    assert.deepEqual([first.rowsIn, first.rowsOut], [492, paidOrWest(all)]);
+    assert.equal((await local.call('pipelines.run', { definition })).status, 'up-to-date');
+    pg.psql(`INSERT INTO orders (id, region, paid) VALUES (503, 'west', false), (504, 'north', false), (505, 'north', true)`);
+    const next = await local.call('pipelines.run', { definition });
+    assert.deepEqual([next.rowsIn, next.rowsOut, next.output.version], [3, 2, 2]);
+    assert.deepEqual(next.inputs[0]!.dataset, 'pg_orders_raw');
+    assert.equal(h.engine.datasets.loadFrame('pg_orders_clean').frame.rowCount, paidOrWest(all) + 2);
+  });
+
   it('reads another SQLite file, read-only', async () => {
     const path = join(h.dataDir, 'plant.db');
     const db = new Database(path);
