@@ -119,7 +119,7 @@ export function createHandlers(engine: Engine): Handlers {
     'rules.set': async ({ name, rules }) => engine.datasets.setRules(name, rules),
     'rules.check': async ({ name, version, rules }) => engine.datasets.checkRules(name, version, rules),
     'rules.report': async ({ name, version }) => {
-      const { id: _id, ...detail } = engine.datasets.version(name, version);
+      const { id: _id, ...detail } = await engine.datasets.detail(name, version);
       const check = engine.datasets.checkRules(name, detail.version);
       return {
         fileName: `${name}-v${detail.version}-quality.html`,
@@ -128,7 +128,7 @@ export function createHandlers(engine: Engine): Handlers {
     },
     'datasets.versions': async ({ name }) => engine.datasets.versions(name),
     'datasets.version': async ({ name, version }) => {
-      const { id: _id, ...detail } = engine.datasets.version(name, version);
+      const { id: _id, ...detail } = await engine.datasets.detail(name, version);
       return detail;
     },
     'datasets.quarantine': async ({ name, version, offset, limit }) => engine.datasets.quarantine(name, version, offset, limit),
@@ -235,7 +235,7 @@ export function createHandlers(engine: Engine): Handlers {
       const info = engine.registry.version(name, engine.registry.resolve(name, version));
       let data = null;
       if (info.origin === null) {
-        const { id: _id, ...detail } = engine.datasets.version(info.dataset.name, info.dataset.version);
+        const { id: _id, ...detail } = await engine.datasets.detail(info.dataset.name, info.dataset.version);
         data = detail;
       }
       return { fileName: `${name}-v${info.version}-report.html`, html: modelReportHtml(info, data) };

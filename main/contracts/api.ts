@@ -51,7 +51,30 @@ export const dataRule = z.discriminatedUnion('kind', [
 ]);
 export const ruleSeverities = ['reject', 'quarantine', 'warn'] as const;
 const ruleEntry = z.intersection(dataRule, z.object({ severity: z.enum(ruleSeverities) }));
-const row = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
+/** A flat row: field → string, number, boolean or null. */
+function isRow(value: unknown): value is Record<string, string | number | boolean | null> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  for (const key in value) {
+    const cell = (value as Record<string, unknown>)[key];
+    if (
+      cell !== null &&
+      typeof cell !== 'string' &&
+      typeof cell !== 'boolean' &&
+      !(typeof cell === 'number' && Number.isFinite(cell))
+    )
+      return false;
+  }
+  return true;
+}
+/**
+ * Checked by hand rather than as zod's record of unions, which cost ~3 ms per 1,000 rows and showed in HTTP push
+ * (the benchmark's 1,000-row batches); the OpenAPI document still shows the shape.
+ */
+const row = z
+  .custom<Record<string, string | number | boolean | null>>(isRow, {
+    message: 'a row is an object whose values are strings, numbers, booleans or null',
+  })
+  .meta({ type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } });
 
 export const apiSchemas = {
   'system.info': z.object({}).strict(),
@@ -516,6 +539,7 @@ export interface DatasetVersionInfo {
   schema: { name: string; type: ColumnType }[];
   source: {
     fileName: string;
+    /** The file's size; 0 for rows appended as records (HTTP push, a stream). */
     bytes: number;
     delimiter: string;
     lineEnding: string;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { ColumnProfile, DataRule, DatasetSummary, DatasetVersionInfo, IngestResult, RulesCheck } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
@@ -37,6 +38,24 @@ interface VersionRow {
   created_at: string;
 }
 
+/**
+ * Segments merge by tiers (see commitAppend): a segment's tier is floor(log16(rows)), and 16 segments of one tier at
+ * the end merge into one of the next. Each row is rewritten about log16(version rows / batch rows) times in all, and
+ * a version has at most 15 segments per tier.
+ */
+const mergeFanIn = 16;
+const tierOf = (rows: number) => Math.floor(Math.log(Math.max(1, rows)) / Math.log(mergeFanIn));
+
+/** Rows of recently written segments kept decoded for the next merge (see rememberSegment). */
+const recentSegmentRows = 1_000_000;
+
+interface Segment {
+  blob: string;
+  rows: number;
+}
+/** profile_json of a version whose profile is computed when first looked at (appended versions). */
+const pendingProfile = 'null';
+
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function assertName(kind: string, name: string): void {
@@ -50,7 +69,8 @@ export function assertName(kind: string, name: string): void {
 
 /** Datasets and their immutable versions: an Arrow blob per version plus schema, profile and quarantine rows. */
 export class DatasetStore {
-  private readonly frameCache = new Map<string, Frame>();
+  /** Decoded versions by content hash, with the segments each was read from. */
+  private readonly frameCache = new Map<string, { frame: Frame; segments: Segment[] }>();
 
   constructor(
     private readonly db: Db,
@@ -206,8 +226,8 @@ export class DatasetStore {
     // The dataset's PII policies apply before anything else sees the rows.
     records = this.protectRecords(name, records);
     const exists = this.exists(name);
-    const bytes = Buffer.byteLength(JSON.stringify(records));
-    const sourceInfo = { fileName: source, bytes, delimiter: '', lineEnding: '' };
+    // Rows sent as records have no file size (measuring their JSON cost more than the rest of a small append).
+    const sourceInfo = { fileName: source, bytes: 0, delimiter: '', lineEnding: '' };
     if (!exists) {
       const { frame, quarantined } = recordsToFrame(records);
       const kept = records.map((_, i) => i + 1).filter((line) => !quarantined.some((q) => q.line === line));
@@ -221,14 +241,23 @@ export class DatasetStore {
       );
       return { ...ingested, appended: frame.rowCount - ruleQuarantined, ignoredFields: [] };
     }
-    const { frame: previous } = this.loadFrame(name);
-    const known = new Set(previous.columns.map((c) => c.name));
-    const ignoredFields = [...new Set(records.flatMap((r) => Object.keys(r)).filter((f) => !known.has(f)))];
+    const latest = this.versionRow(name);
+    // The latest version's schema is all an append needs: its rows are neither read nor copied.
+    const schema = JSON.parse(latest.schema_json) as SchemaField[];
+    const typed = schema.map((f): Column =>
+      f.type === 'categorical' || f.type === 'text'
+        ? { kind: 'string', name: f.name, type: f.type, codes: new Int32Array(0), dictionary: [] }
+        : { kind: 'numeric', name: f.name, type: f.type, values: new Float64Array(0) },
+    );
+    const known = new Set(schema.map((f) => f.name));
+    const ignored = new Set<string>();
+    for (const record of records) for (const field in record) if (!known.has(field)) ignored.add(field);
+    const ignoredFields = [...ignored];
     const quarantined: QuarantinedRow[] = [];
     const accepted: Record<string, unknown>[] = [];
     const acceptedLines: number[] = [];
     records.forEach((record, i) => {
-      for (const column of previous.columns) {
+      for (const column of typed) {
         const reason = cellProblem(column, record[column.name]);
         if (reason !== null) {
           quarantined.push({ line: i + 1, reason: `"${column.name}": ${reason}`, raw: JSON.stringify(record).slice(0, 1000) });
@@ -239,23 +268,23 @@ export class DatasetStore {
       acceptedLines.push(i + 1);
     });
     if (accepted.length === 0) throw allQuarantined(quarantined);
-    const n = previous.rowCount + accepted.length;
-    const columns: Column[] = previous.columns.map((column) => {
+    // Plain loops: TypedArray.from with a mapping function goes through the iterator protocol, several times slower.
+    const n = accepted.length;
+    const columns: Column[] = typed.map((column) => {
+      const field = column.name;
       if (column.kind === 'numeric') {
         const values = new Float64Array(n);
-        values.set(column.values);
-        accepted.forEach((r, i) => (values[previous.rowCount + i] = numericCell(column, r[column.name])));
+        for (let i = 0; i < n; i++) values[i] = numericCell(column, accepted[i]![field]);
         return { ...column, values };
       }
-      const dictionary = [...column.dictionary];
-      const index = new Map(dictionary.map((v, i) => [v, i]));
+      const dictionary: string[] = [];
+      const index = new Map<string, number>();
       const codes = new Int32Array(n);
-      codes.set(column.codes);
-      accepted.forEach((r, i) => {
-        const v = r[column.name];
+      for (let i = 0; i < n; i++) {
+        const v = accepted[i]![field];
         if (v === null || v === undefined || v === '') {
-          codes[previous.rowCount + i] = -1;
-          return;
+          codes[i] = -1;
+          continue;
         }
         const text = typeof v === 'string' ? v : JSON.stringify(v);
         let code = index.get(text);
@@ -263,23 +292,18 @@ export class DatasetStore {
           code = dictionary.push(text) - 1;
           index.set(text, code);
         }
-        codes[previous.rowCount + i] = code;
-      });
+        codes[i] = code;
+      }
       return { ...column, dictionary, codes };
     });
-    const { ruleQuarantined, ...result } = await this.commitVersion(
+    const { ruleQuarantined, ...result } = await this.commitAppend(
       name,
-      { rowCount: n, columns },
+      latest,
+      { rowCount: accepted.length, columns },
       [...unparsed, ...quarantined],
       sourceInfo,
-      {},
-      {
-        // The rules judge only the appended rows: the earlier ones were judged when they arrived.
-        firstRow: previous.rowCount,
-        previous,
-        lineOf: (r) => acceptedLines[r - previous.rowCount] ?? r - previous.rowCount + 1,
-        ...(inTransaction === undefined ? {} : { inTransaction }),
-      },
+      (r) => acceptedLines[r] ?? r + 1,
+      inTransaction,
     );
     return { ...result, appended: accepted.length - ruleQuarantined, ignoredFields };
   }
@@ -351,6 +375,25 @@ export class DatasetStore {
     }
     const { frame: previous } = this.loadFrame(name);
     const { frame: evolved, changes } = evolveSchema(previous, protectedBatch, options.force === true);
+    const byName = new Map(evolved.columns.map((c) => [c.name, c]));
+    if (
+      changes.added.length === 0 &&
+      changes.retyped.length === 0 &&
+      byName.size === previous.columns.length &&
+      previous.columns.every((c) => byName.get(c.name)?.type === c.type)
+    ) {
+      // The same columns and types: the rows become one more segment of the version (see commitAppend).
+      const { ruleQuarantined, ...result } = await this.commitAppend(
+        name,
+        this.versionRow(name),
+        { rowCount: evolved.rowCount, columns: previous.columns.map((c) => byName.get(c.name)!) },
+        problems,
+        source,
+        (r) => r + 1,
+        options.inTransaction,
+      );
+      return { ...result, appended: evolved.rowCount - ruleQuarantined, schemaChanges: changes };
+    }
     const { ruleQuarantined, ...result } = await this.commitVersion(
       name,
       unionFrames([previous, evolved]),
@@ -419,9 +462,70 @@ export class DatasetStore {
   }
 
   /**
+   * The dataset's rules on a frame about to be stored: a broken reject rule refuses the version (nothing is written),
+   * rows that break a quarantine rule are set aside with the rule named, the rest is the version's check.
+   */
+  private enforceRules(
+    name: string,
+    frame: Frame,
+    quarantined: readonly QuarantinedRow[],
+    enforce: { firstRow?: number; previous?: Frame; lineOf?: (row: number) => number },
+  ): {
+    frame: Frame;
+    quarantined: readonly QuarantinedRow[];
+    check: Omit<RulesCheck, 'version'> | null;
+    ruleQuarantined: number;
+  } {
+    const rules = this.rules(name);
+    if (rules.length === 0) return { frame, quarantined, check: null, ruleQuarantined: 0 };
+    let ruleQuarantined = 0;
+    const previous = enforce.previous ?? (this.exists(name) ? this.loadFrame(name).frame : null);
+    const context = {
+      previous,
+      reference: (v: number) => this.loadFrame(name, v).frame,
+      ...(enforce.firstRow === undefined ? {} : { firstRow: enforce.firstRow }),
+    };
+    // Row rules first: the table rules then judge the version as it would be stored, without the rows set aside.
+    const outcome = checkRules(frame, rules.filter(isRowRule), context);
+    const refusing = outcome.failures.some((f) => f.severity === 'reject');
+    if (outcome.quarantine.size > 0 && !refusing) {
+      const lineOf = enforce.lineOf ?? ((r: number) => r + 1);
+      const setAside = [...outcome.quarantine.entries()].map(([r, reason]) => ({
+        line: lineOf(r),
+        reason,
+        raw: JSON.stringify(Object.fromEntries(frame.columns.map((c) => [c.name, cellValue(c, r)]))).slice(0, 1000),
+      }));
+      const keep = Int32Array.from({ length: frame.rowCount }, (_, r) => r).filter((r) => !outcome.quarantine.has(r));
+      if (keep.length === 0)
+        throw new HearthError('INVALID_INPUT', `every row broke a quarantine rule (first: ${setAside[0]!.reason})`, {
+          reason: 'all-quarantined',
+        });
+      frame = selectRows(frame, keep);
+      quarantined = [...quarantined, ...setAside];
+      ruleQuarantined = setAside.length;
+    }
+    outcome.failures.push(
+      ...checkRules(
+        frame,
+        rules.filter((r) => !isRowRule(r)),
+        context,
+      ).failures,
+    );
+    const rejected = outcome.failures.filter((f) => f.severity === 'reject');
+    if (rejected.length > 0) {
+      throw new HearthError(
+        'VALIDATION_FAILED',
+        `refused by the dataset's rules: ${rejected.map((f) => `${f.rule} (${f.detail})`).join('; ')}`,
+        { reason: 'rules', failed: rejected },
+      );
+    }
+    const check = { dataset: name, rules: rules.length, passed: outcome.failures.length === 0, failed: outcome.failures };
+    return { frame, quarantined, check, ruleQuarantined };
+  }
+
+  /**
    * Stores a frame as the next version: blob, schema, profile, quarantine and rules check in one transaction. The
-   * dataset's rules are enforced first: a broken reject rule refuses the version (nothing is written), rows that
-   * break a quarantine rule are set aside with the rule named, the rest is recorded as the version's check.
+   * dataset's rules are enforced first (see enforceRules).
    */
   private async commitVersion(
     name: string,
@@ -438,55 +542,10 @@ export class DatasetStore {
       inTransaction?: (datasetId: number, version: number) => void;
     } = {},
   ): Promise<IngestResult & { ruleQuarantined: number }> {
-    const rules = this.rules(name);
-    let check: Omit<RulesCheck, 'version'> | null = null;
-    let ruleQuarantined = 0;
-    if (rules.length > 0) {
-      const previous = enforce.previous ?? (this.exists(name) ? this.loadFrame(name).frame : null);
-      const context = {
-        previous,
-        reference: (v: number) => this.loadFrame(name, v).frame,
-        ...(enforce.firstRow === undefined ? {} : { firstRow: enforce.firstRow }),
-      };
-      // Row rules first: the table rules then judge the version as it would be stored, without the rows set aside.
-      const outcome = checkRules(frame, rules.filter(isRowRule), context);
-      const refusing = outcome.failures.some((f) => f.severity === 'reject');
-      if (outcome.quarantine.size > 0 && !refusing) {
-        const lineOf = enforce.lineOf ?? ((r: number) => r + 1);
-        const setAside = [...outcome.quarantine.entries()].map(([r, reason]) => ({
-          line: lineOf(r),
-          reason,
-          raw: JSON.stringify(Object.fromEntries(frame.columns.map((c) => [c.name, cellValue(c, r)]))).slice(0, 1000),
-        }));
-        const keep = Int32Array.from({ length: frame.rowCount }, (_, r) => r).filter((r) => !outcome.quarantine.has(r));
-        if (keep.length === 0)
-          throw new HearthError('INVALID_INPUT', `every row broke a quarantine rule (first: ${setAside[0]!.reason})`, {
-            reason: 'all-quarantined',
-          });
-        frame = selectRows(frame, keep);
-        quarantined = [...quarantined, ...setAside];
-        ruleQuarantined = setAside.length;
-      }
-      outcome.failures.push(
-        ...checkRules(
-          frame,
-          rules.filter((r) => !isRowRule(r)),
-          context,
-        ).failures,
-      );
-      const rejected = outcome.failures.filter((f) => f.severity === 'reject');
-      if (rejected.length > 0) {
-        throw new HearthError(
-          'VALIDATION_FAILED',
-          `refused by the dataset's rules: ${rejected.map((f) => `${f.rule} (${f.detail})`).join('; ')}`,
-          { reason: 'rules', failed: rejected },
-        );
-      }
-      check = { dataset: name, rules: rules.length, passed: outcome.failures.length === 0, failed: outcome.failures };
-    }
+    const enforced = this.enforceRules(name, frame, quarantined, enforce);
+    frame = enforced.frame;
     // Profiling runs in worker threads while this thread encodes and writes the version's blob.
     const profiling = profileFrameInWorkers(frame);
-    const schema = schemaOf(frame);
     let blob: ReturnType<BlobStore['put']>;
     try {
       blob = this.blobs.put(frameToArrow(frame));
@@ -496,61 +555,201 @@ export class DatasetStore {
     }
     try {
       const profile = await profiling;
-      const version = this.db.transaction(() => {
-        const now = nowIso();
-        this.db
-          .prepare('INSERT INTO blobs (digest, size, media_type, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
-          .run(blob.digest, blob.size, 'application/vnd.apache.arrow.file', now);
-        this.db.prepare('INSERT INTO datasets (name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING').run(name, now);
-        const dataset = this.db.prepare('SELECT id FROM datasets WHERE name = ?').get(name) as { id: number };
-        const last = this.db
-          .prepare('SELECT COALESCE(MAX(version), 0) AS v FROM dataset_versions WHERE dataset_id = ?')
-          .get(dataset.id) as { v: number };
-        const version = last.v + 1;
-        const info = this.db
-          .prepare(
-            `INSERT INTO dataset_versions (dataset_id, version, schema_json, row_count, quarantined_count, content_hash,
-               data_blob, profile_json, source_json, created_at, rules_check_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            dataset.id,
-            version,
-            JSON.stringify(schema),
-            frame.rowCount,
-            quarantined.length,
-            blob.digest,
-            blob.digest,
-            JSON.stringify(profile),
-            JSON.stringify(source),
-            now,
-            check === null ? null : JSON.stringify(check),
-          );
-        const insert = this.db.prepare('INSERT INTO quarantine (version_id, line, reason, raw) VALUES (?, ?, ?, ?)');
-        for (const q of quarantined) insert.run(info.lastInsertRowid, q.line, q.reason, q.raw);
-        const setPolicy = this.db.prepare(
-          `INSERT INTO pii_policies (dataset_id, column_name, policy, pii_type, updated_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (dataset_id, column_name) DO UPDATE SET policy = excluded.policy, pii_type = excluded.pii_type,
-             updated_at = excluded.updated_at`,
-        );
-        for (const [column, p] of Object.entries(policies)) setPolicy.run(dataset.id, column, p.policy, p.type, now);
-        this.policyCache.clear();
-        enforce.inTransaction?.(dataset.id, version);
-        return version;
-      })();
-      return {
-        dataset: name,
-        version,
-        rows: frame.rowCount,
-        quarantined: quarantined.length,
-        columns: schema,
+      return this.insertVersion(name, {
+        frame,
+        quarantined: enforced.quarantined,
+        check: enforced.check,
+        ruleQuarantined: enforced.ruleQuarantined,
         contentHash: blob.digest,
-        ruleQuarantined,
-        ...(check === null ? {} : { rulesFailed: check.failed }),
-      };
+        blobs: [blob],
+        segments: [],
+        profileJson: JSON.stringify(profile),
+        source,
+        policies,
+        ...(enforce.inTransaction === undefined ? {} : { inTransaction: enforce.inTransaction }),
+      });
     } catch (error) {
       if (blob.created) this.blobs.discard(blob.digest);
       throw error;
     }
+  }
+
+  /**
+   * Rows appended to the latest version, stored as one more segment: only the new rows are encoded and written, and
+   * the version lists its segments (the previous version's and this one), so an append costs what the batch costs,
+   * not what the dataset holds. Small trailing segments merge by tiers (mergeFanIn), which bounds how many blobs
+   * loading a version reads. The profile is computed when the version is first looked at.
+   */
+  private async commitAppend(
+    name: string,
+    latest: VersionRow & { dataset_id: number },
+    batch: Frame,
+    quarantined: readonly QuarantinedRow[],
+    source: DatasetVersionInfo['source'],
+    lineOf: (row: number) => number,
+    inTransaction?: (datasetId: number, version: number) => void,
+  ): Promise<IngestResult & { ruleQuarantined: number }> {
+    let check: Omit<RulesCheck, 'version'> | null = null;
+    let ruleQuarantined = 0;
+    if (this.rules(name).length > 0) {
+      // The rules see the version as it would be stored; the rows they set aside are all new ones.
+      const previous = this.loadFrame(name).frame;
+      const enforced = this.enforceRules(name, unionFrames([previous, batch]), quarantined, {
+        firstRow: previous.rowCount,
+        previous,
+        lineOf: (r) => lineOf(r - previous.rowCount),
+      });
+      batch = selectRows(
+        enforced.frame,
+        Int32Array.from({ length: enforced.frame.rowCount - previous.rowCount }, (_, i) => previous.rowCount + i),
+      );
+      ({ quarantined, check, ruleQuarantined } = enforced);
+    }
+    const batchBytes = frameToArrow(batch);
+    // A chain: the previous version's hash and the new rows' digest name this version's content.
+    const batchDigest = `sha256:${createHash('sha256').update(batchBytes).digest('hex')}`;
+    const contentHash = `sha256:${createHash('sha256').update(`${latest.content_hash}\n${batchDigest}`).digest('hex')}`;
+    // The new rows are the last segment; then, while the last 16 segments share a tier, they merge into one.
+    const segments: (Segment & { frame?: Frame; bytes?: Uint8Array })[] = [
+      ...this.segmentsOf(latest),
+      { blob: batchDigest, rows: batch.rowCount, frame: batch, bytes: batchBytes },
+    ];
+    for (;;) {
+      const tail = segments.slice(-mergeFanIn);
+      if (tail.length < mergeFanIn || !tail.every((t) => tierOf(t.rows) === tierOf(tail[0]!.rows))) break;
+      const merged = unionFrames(
+        tail.map((t) => t.frame ?? this.recentSegments.get(t.blob) ?? arrowToFrame(this.blobs.get(t.blob))),
+      );
+      const bytes = frameToArrow(merged);
+      segments.splice(-mergeFanIn, mergeFanIn, {
+        blob: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+        rows: merged.rowCount,
+        frame: merged,
+        bytes,
+      });
+    }
+    const written = segments.filter((t) => t.bytes !== undefined).map((t) => this.blobs.put(t.bytes!));
+    for (const t of segments) if (t.frame !== undefined) this.rememberSegment(t.blob, t.frame);
+    try {
+      return this.insertVersion(name, {
+        frame: { rowCount: latest.row_count + batch.rowCount, columns: batch.columns },
+        quarantined,
+        check,
+        ruleQuarantined,
+        contentHash,
+        blobs: written,
+        segments: segments.length === 1 ? [] : segments.map(({ blob, rows }) => ({ blob, rows })),
+        profileJson: pendingProfile,
+        source,
+        policies: {},
+        ...(inTransaction === undefined ? {} : { inTransaction }),
+      });
+    } catch (error) {
+      for (const blob of written) if (blob.created) this.blobs.discard(blob.digest);
+      throw error;
+    }
+  }
+
+  /** Writes a version's row, its segments, quarantine and policies in one transaction. */
+  private insertVersion(
+    name: string,
+    v: {
+      frame: Frame;
+      quarantined: readonly QuarantinedRow[];
+      check: Omit<RulesCheck, 'version'> | null;
+      ruleQuarantined: number;
+      contentHash: string;
+      blobs: { digest: string; size: number }[];
+      /** The version's segments in order; empty when its one blob (the last of `blobs`) holds it whole. */
+      segments: Segment[];
+      profileJson: string;
+      source: DatasetVersionInfo['source'];
+      policies: Record<string, ColumnPolicy>;
+      inTransaction?: (datasetId: number, version: number) => void;
+    },
+  ): IngestResult & { ruleQuarantined: number } {
+    const schema = schemaOf(v.frame);
+    const dataBlob = v.segments.at(-1)?.blob ?? v.blobs[v.blobs.length - 1]!.digest;
+    const version = this.db.transaction(() => {
+      const now = nowIso();
+      const putBlob = this.db.prepare(
+        'INSERT INTO blobs (digest, size, media_type, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      );
+      for (const b of v.blobs) putBlob.run(b.digest, b.size, 'application/vnd.apache.arrow.file', now);
+      this.db.prepare('INSERT INTO datasets (name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING').run(name, now);
+      const dataset = this.db.prepare('SELECT id FROM datasets WHERE name = ?').get(name) as { id: number };
+      const last = this.db
+        .prepare('SELECT COALESCE(MAX(version), 0) AS v FROM dataset_versions WHERE dataset_id = ?')
+        .get(dataset.id) as { v: number };
+      const version = last.v + 1;
+      const info = this.db
+        .prepare(
+          `INSERT INTO dataset_versions (dataset_id, version, schema_json, row_count, quarantined_count, content_hash,
+             data_blob, profile_json, source_json, created_at, rules_check_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          dataset.id,
+          version,
+          JSON.stringify(schema),
+          v.frame.rowCount,
+          v.quarantined.length,
+          v.contentHash,
+          dataBlob,
+          v.profileJson,
+          JSON.stringify(v.source),
+          now,
+          v.check === null ? null : JSON.stringify(v.check),
+        );
+      const segment = this.db.prepare('INSERT INTO dataset_segments (version_id, seq, blob, rows) VALUES (?, ?, ?, ?)');
+      v.segments.forEach((t, seq) => segment.run(info.lastInsertRowid, seq, t.blob, t.rows));
+      const insert = this.db.prepare('INSERT INTO quarantine (version_id, line, reason, raw) VALUES (?, ?, ?, ?)');
+      for (const q of v.quarantined) insert.run(info.lastInsertRowid, q.line, q.reason, q.raw);
+      const setPolicy = this.db.prepare(
+        `INSERT INTO pii_policies (dataset_id, column_name, policy, pii_type, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (dataset_id, column_name) DO UPDATE SET policy = excluded.policy, pii_type = excluded.pii_type,
+           updated_at = excluded.updated_at`,
+      );
+      for (const [column, p] of Object.entries(v.policies)) setPolicy.run(dataset.id, column, p.policy, p.type, now);
+      this.policyCache.clear();
+      v.inTransaction?.(dataset.id, version);
+      return version;
+    })();
+    return {
+      dataset: name,
+      version,
+      rows: v.frame.rowCount,
+      quarantined: v.quarantined.length,
+      columns: schema,
+      contentHash: v.contentHash,
+      ruleQuarantined: v.ruleQuarantined,
+      ...(v.check === null ? {} : { rulesFailed: v.check.failed }),
+    };
+  }
+
+  /**
+   * Segments this process wrote lately, decoded, by digest (at most recentSegmentRows rows in all): the next merge
+   * of their tier reads them from here instead of decoding their blobs again.
+   */
+  private readonly recentSegments = new Map<string, Frame>();
+  private recentRows = 0;
+
+  private rememberSegment(digest: string, frame: Frame): void {
+    if (frame.rowCount > recentSegmentRows / 4 || this.recentSegments.has(digest)) return;
+    this.recentSegments.set(digest, frame);
+    this.recentRows += frame.rowCount;
+    for (const [key, old] of this.recentSegments) {
+      if (this.recentRows <= recentSegmentRows) break;
+      this.recentSegments.delete(key);
+      this.recentRows -= old.rowCount;
+    }
+  }
+
+  /** The blobs holding a version's rows, in order: its segments, or its one whole blob. */
+  private segmentsOf(row: { id: number; data_blob: string; row_count: number }): Segment[] {
+    const rows = this.db
+      .prepare('SELECT blob, rows FROM dataset_segments WHERE version_id = ? ORDER BY seq')
+      .all(row.id) as Segment[];
+    return rows.length === 0 ? [{ blob: row.data_blob, rows: row.row_count }] : rows;
   }
 
   private exists(name: string): boolean {
@@ -697,7 +896,8 @@ export class DatasetStore {
 
   version(name: string, version?: number): DatasetVersionInfo & { id: number; profile: ColumnProfile[] } {
     const row = this.versionRow(name, version);
-    return { ...this.toInfo(name, row), id: row.id, profile: JSON.parse(row.profile_json) as ColumnProfile[] };
+    // A pending profile (an appended version not looked at yet) reads as none here; detail() computes it.
+    return { ...this.toInfo(name, row), id: row.id, profile: (JSON.parse(row.profile_json) as ColumnProfile[] | null) ?? [] };
   }
 
   versionById(id: number): DatasetVersionInfo {
@@ -721,18 +921,58 @@ export class DatasetStore {
     return { total: row.quarantined_count, rows };
   }
 
-  /** Loads a version's rows as typed columns; the last two loaded are kept in memory. */
+  /**
+   * Loads a version's rows as typed columns. The last few loaded are kept in memory; a version appended to one of
+   * them reads only its own new segments.
+   */
   loadFrame(name: string, version?: number): { frame: Frame; info: DatasetVersionInfo & { id: number } } {
     const row = this.versionRow(name, version);
     const info = { ...this.toInfo(name, row), id: row.id };
-    let frame = this.frameCache.get(row.data_blob);
-    if (frame === undefined) {
-      frame = arrowToFrame(this.blobs.get(row.data_blob));
-      if (this.frameCache.size >= 2) this.frameCache.delete(this.frameCache.keys().next().value!);
-      this.frameCache.set(row.data_blob, frame);
+    let cached = this.frameCache.get(row.content_hash);
+    if (cached === undefined) {
+      const segments = this.segmentsOf(row);
+      // The cached version sharing the longest run of leading segments (the version this one was appended to)
+      // gives those rows; only the segments after them are read.
+      let shared = 0;
+      let base: Frame | undefined;
+      for (const c of this.frameCache.values()) {
+        let k = 0;
+        while (k < c.segments.length && k < segments.length && c.segments[k]!.blob === segments[k]!.blob) k++;
+        if (k > shared) {
+          shared = k;
+          base = c.frame;
+        }
+      }
+      const sharedRows = segments.slice(0, shared).reduce((n, t) => n + t.rows, 0);
+      const rest = segments.slice(shared).map((t) => arrowToFrame(this.blobs.get(t.blob)));
+      const parts = base === undefined ? rest : [leadingRows(base, sharedRows), ...rest];
+      cached = { frame: parts.length === 1 ? parts[0]! : unionFrames(parts), segments };
+      if (this.frameCache.size >= 3) this.frameCache.delete(this.frameCache.keys().next().value!);
+      this.frameCache.set(row.content_hash, cached);
     }
-    return { frame, info };
+    return { frame: cached.frame, info };
   }
+
+  /** A version with its column profiles; an appended version's profile is computed (and kept) on first look. */
+  async detail(name: string, version?: number): Promise<DatasetVersionInfo & { id: number; profile: ColumnProfile[] }> {
+    const row = this.versionRow(name, version);
+    if (row.profile_json !== pendingProfile) return this.version(name, row.version);
+    const profile = await profileFrameInWorkers(this.loadFrame(name, row.version).frame);
+    // Derived from the immutable rows, so filling it in later does not change the version.
+    this.db.prepare('UPDATE dataset_versions SET profile_json = ? WHERE id = ?').run(JSON.stringify(profile), row.id);
+    return { ...this.toInfo(name, row), id: row.id, profile };
+  }
+}
+
+/** The first `rows` rows of a frame, as views (nothing copied). */
+function leadingRows(frame: Frame, rows: number): Frame {
+  if (rows === frame.rowCount) return frame;
+  return {
+    rowCount: rows,
+    columns: frame.columns.map((c) =>
+      c.kind === 'numeric' ? { ...c, values: c.values.subarray(0, rows) } : { ...c, codes: c.codes.subarray(0, rows) },
+    ),
+  };
 }
 
 /** A JSON value as a numeric column's cell: NaN for missing, undefined when the type cannot hold it. */

@@ -87,7 +87,7 @@ export class Retention {
       doomed = this.db
         .prepare(
           `SELECT digest, size FROM blobs WHERE digest NOT IN (
-             SELECT data_blob FROM dataset_versions UNION SELECT onnx_blob FROM model_versions UNION SELECT model_blob FROM model_versions)`,
+             SELECT data_blob FROM dataset_versions UNION SELECT blob FROM dataset_segments UNION SELECT onnx_blob FROM model_versions UNION SELECT model_blob FROM model_versions)`,
         )
         .all() as { digest: string; size: number }[];
       const remove = this.db.prepare('DELETE FROM blobs WHERE digest = ?');

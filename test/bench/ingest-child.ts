@@ -2,9 +2,11 @@
 //   BENCH_MODE=parse   read the CSV into a frame (no store)
 //   BENCH_MODE=ingest  a file (CSV, NDJSON or Parquet, by extension) as a new dataset version
 //   BENCH_MODE=load    the version ingested before, loaded into training arrays (frame, preprocessor, design)
-//   BENCH_MODE=push    ROWS of the CSV pushed over HTTP in batches of BATCH rows (POST /v1/datasets/{name}/rows)
+//   BENCH_MODE=push    ROWS of the CSV pushed over HTTP in batches of BATCH rows (POST /v1/datasets/{name}/rows) by
+//                      a client in another process (push-client.ts)
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { readCsv } from '../../main/data/csv.js';
-import { cellValue } from '../../main/data/frame.js';
 import { Engine } from '../../main/engine/engine.js';
 import { createHandlers } from '../../main/api/handlers.js';
 import { startHttpServer } from '../../main/api/http-server.js';
@@ -35,12 +37,7 @@ if (mode === 'parse') {
   extra.design_columns = design.dimension;
   engine.close();
 } else if (mode === 'push') {
-  const total = Number(process.env.BENCH_ROWS ?? 100_000);
-  const batch = Number(process.env.BENCH_BATCH ?? 1000);
-  const { frame } = await readCsv(file);
-  const records = Array.from({ length: Math.min(total, frame.rowCount) }, (_, r) =>
-    Object.fromEntries(frame.columns.map((c) => [c.name, cellValue(c, r)])),
-  );
+  // The server here, the pusher in a process of its own (test/bench/push-client.ts), as a real client is.
   const engine = Engine.open(dataDir);
   const token = 'bench-token-0123456789abcdef';
   const server = await startHttpServer({
@@ -49,24 +46,20 @@ if (mode === 'parse') {
     auth: loadTokenVerifier(engine.db, token),
     port: 0,
   });
-  const bodies = [];
-  for (let i = 0; i < records.length; i += batch) bodies.push(JSON.stringify({ rows: records.slice(i, i + batch) }));
-  started = performance.now();
-  const lastBatches: number[] = [];
-  for (const body of bodies) {
-    const t = performance.now();
-    const response = await fetch(`${server.url}/v1/datasets/${dataset}/rows`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body,
-    });
-    if (!response.ok) throw new Error(`push failed: HTTP ${response.status} ${await response.text()}`);
-    lastBatches.push(performance.now() - t);
-  }
-  rows = records.length;
-  extra.batch_rows = batch;
-  extra.first_batch_ms = Number(lastBatches[0]!.toFixed(1));
-  extra.last_batch_ms = Number(lastBatches.at(-1)!.toFixed(1));
+  const client = fileURLToPath(new URL('./push-client.js', import.meta.url));
+  const args = [client, server.url, token, file, dataset, process.env.BENCH_ROWS ?? '100000', process.env.BENCH_BATCH ?? '1000'];
+  const output = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`push-client exited with ${code}`))));
+  });
+  const pushed = JSON.parse(output.trim().split('\n').pop()!) as Record<string, number>;
+  rows = pushed.rows!;
+  started = performance.now() - pushed.seconds! * 1000;
+  const { seconds: _seconds, rows: _rows, ...latencies } = pushed;
+  Object.assign(extra, { batch_rows: Number(process.env.BENCH_BATCH ?? 1000), ...latencies });
+  extra.versions = engine.datasets.versions(dataset).length;
   await server.close();
   engine.close();
 } else {

@@ -77,7 +77,7 @@ async function benchIngest(): Promise<void> {
     const fromNdjson = run('ingest', ndjson, { BENCH_DATASET: 'ndjson' });
     const fromParquet = run('ingest', parquet, { BENCH_DATASET: 'parquet' });
     const load = run('load', file, { BENCH_DATASET: 'csv' });
-    const push = run('push', file, { BENCH_DATASET: 'pushed', BENCH_ROWS: '100000', BENCH_BATCH: '1000' });
+    const push = run('push', file, { BENCH_DATASET: 'pushed', BENCH_ROWS: String(1_000_000), BENCH_BATCH: '1000' });
     const pandas = childJson(python, [join(sharedBench, 'read_csv.py'), file]);
     const rows = ingest.rows as number;
     const line = (tool: string, r: Record<string, unknown>, note?: string) =>
@@ -96,7 +96,11 @@ async function benchIngest(): Promise<void> {
     line('hearth.ingest.ndjson', fromNdjson);
     line('hearth.ingest.parquet', fromParquet);
     line('hearth.load', load, 'a stored version into training arrays: Arrow → frame → preprocessor → design');
-    line('hearth.push', push, 'POST /v1/datasets/{name}/rows, 1,000-row JSON batches, each a new version');
+    line(
+      'hearth.push',
+      push,
+      'POST /v1/datasets/{name}/rows from another process, 1,000-row JSON batches, each a new version (one more segment)',
+    );
     emit({ bench: 'ingest', ...pandas });
     emit({
       bench: 'ingest',

@@ -14,6 +14,7 @@ import { sql as m0013 } from './0013-retention.js';
 import { sql as m0014 } from './0014-dataset-rules.js';
 import { sql as m0015 } from './0015-watched-files.js';
 import { sql as m0016 } from './0016-pipelines.js';
+import { sql as m0017 } from './0017-dataset-segments.js';
 
 /** Every migration, in order. Append only: ids are 1, 2, 3, … with no gaps. */
 export const migrations: readonly { id: number; name: string; sql: string }[] = [
@@ -33,4 +34,5 @@ export const migrations: readonly { id: number; name: string; sql: string }[] = 
   { id: 14, name: 'dataset-rules', sql: m0014 },
   { id: 15, name: 'watched-files', sql: m0015 },
   { id: 16, name: 'pipelines', sql: m0016 },
+  { id: 17, name: 'dataset-segments', sql: m0017 },
 ];
