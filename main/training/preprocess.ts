@@ -45,6 +45,43 @@ export interface Design {
 /** Caps a one-hot block; rarer levels act as unseen, which keeps the design small on high-cardinality columns. */
 const maxCategoriesPerFeature = 100;
 
+/** The k-th smallest of a[lo..hi] (inclusive), moved to a[k]: Hoare's quickselect, expected linear time. */
+function selectInPlace(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k]!;
+}
+
+/** The median of values with no NaN (reorders them). */
+export function medianInPlace(values: Float64Array): number {
+  const n = values.length;
+  const upper = selectInPlace(values, n >> 1);
+  if (n % 2 === 1) return upper;
+  // Even: the largest value below the upper middle, which selection left in values[0 .. n/2).
+  let lower = -Infinity;
+  for (let i = 0; i < n >> 1; i++) if (values[i]! > lower) lower = values[i]!;
+  return (lower + upper) / 2;
+}
+
 export function fitPreprocessor(
   frame: Frame,
   trainRows: Int32Array,
@@ -60,18 +97,19 @@ export function fitPreprocessor(
         ignored.push({ name: column.name, reason: 'datetime columns are not used by linear models yet' });
         continue;
       }
-      const present: number[] = [];
+      // The median by selection, not by sorting: a number[] sorted with a comparator took ~0.3 s per 1M-row column
+      // (most of the time it took to prepare the 1M-row benchmark table for training), a native sort ~0.1 s.
+      let count = 0;
+      const values = new Float64Array(trainRows.length);
       for (const r of trainRows) {
         const v = column.values[r]!;
-        if (!Number.isNaN(v)) present.push(v);
+        if (!Number.isNaN(v)) values[count++] = v;
       }
-      if (present.length === 0) {
+      if (count === 0) {
         ignored.push({ name: column.name, reason: 'no values in the training rows' });
         continue;
       }
-      present.sort((a, b) => a - b);
-      const mid = present.length >> 1;
-      const median = present.length % 2 === 1 ? present[mid]! : (present[mid - 1]! + present[mid]!) / 2;
+      const median = medianInPlace(values.subarray(0, count));
       let sum = 0;
       for (const r of trainRows) {
         const v = column.values[r]!;
