@@ -118,6 +118,20 @@ export function parseIsoDate(text: string): number {
 
 type BuilderState = 'empty' | 'numeric' | 'boolean' | 'datetime' | 'string';
 
+/** A ColumnBuilder's state, as sent between threads (see ColumnBuilder.snapshot). */
+export interface BuilderSnapshot {
+  name: string;
+  state: BuilderState;
+  length: number;
+  values: Float64Array;
+  codes: Int32Array;
+  dictionary: string[];
+  allIntegers: boolean;
+  trueSpelling: string;
+  falseSpelling: string;
+  widenedFrom: BuilderState | null;
+}
+
 /**
  * The finished column lives in shared memory, so the profiling threads read it in place instead of receiving a
  * copy (on the 1M-row table that copy was 250 MB of extra peak memory).
@@ -151,6 +165,8 @@ export class ColumnBuilder {
   private allIntegers = true;
   private trueSpelling = 'true';
   private falseSpelling = 'false';
+  /** The kind this column had when a value forced it to text (null: text from its first value). */
+  private widenedFrom: BuilderState | null = null;
 
   constructor(readonly name: string) {}
 
@@ -262,6 +278,7 @@ export class ColumnBuilder {
 
   private widenToString(): void {
     const previous = this.state;
+    if (previous !== 'empty') this.widenedFrom = previous;
     const values = this.values;
     const n = this.length;
     this.state = 'string';
@@ -275,6 +292,85 @@ export class ColumnBuilder {
       else this.pushString(String(v));
     }
     this.values = new Float64Array(0);
+  }
+
+  /** The builder's whole state, to send to another thread (typed arrays transferable). */
+  snapshot(): BuilderSnapshot {
+    return {
+      name: this.name,
+      state: this.state,
+      length: this.length,
+      values: this.state === 'string' ? new Float64Array(0) : this.values.slice(0, this.length),
+      codes: this.state === 'string' ? this.codes.slice(0, this.length) : new Int32Array(0),
+      dictionary: [...this.dictionary.keys()],
+      allIntegers: this.allIntegers,
+      trueSpelling: this.trueSpelling,
+      falseSpelling: this.falseSpelling,
+      widenedFrom: this.widenedFrom,
+    };
+  }
+
+  /**
+   * Whether appending `next` (the same column read from a later part of the file by a fresh builder) gives
+   * exactly what this builder would hold had it read that part itself. A fresh builder differs from one reading on
+   * only in what it did before its first text value: so it does when this one has seen only missing cells, when
+   * both settled on the same kind (booleans spelt alike), and when the other turned to text from the kind this one
+   * has or was text from its first value (this one then widens at the same cell). It does not, for instance, when
+   * this one is text and the other read numbers before turning to text: read on, those numbers would have kept
+   * their own spelling ("1.50"), not JavaScript's ("1.5").
+   */
+  canAppend(next: BuilderSnapshot): boolean {
+    if (this.state === 'empty' || next.state === 'empty' || next.length === 0) return true;
+    const sameSpelling = this.trueSpelling === next.trueSpelling && this.falseSpelling === next.falseSpelling;
+    if (next.state !== 'string') return this.state === next.state && (this.state !== 'boolean' || sameSpelling);
+    if (next.widenedFrom === null) return true;
+    return next.widenedFrom === this.state && (this.state !== 'boolean' || sameSpelling);
+  }
+
+  /** Appends a later part's cells (see canAppend, which must have said yes). */
+  append(next: BuilderSnapshot): void {
+    if (next.length === 0) return;
+    if (next.state === 'empty') {
+      for (let i = 0; i < next.length; i++) this.pushMissing();
+      return;
+    }
+    if (this.state === 'empty') {
+      // Only missing cells so far: they stay missing in whatever the column becomes.
+      const missing = this.length;
+      this.state = next.state;
+      this.length = 0;
+      this.values = new Float64Array(Math.max(1024, missing + next.length));
+      this.codes = new Int32Array(0);
+      for (let i = 0; i < missing; i++) this.pushMissing();
+    } else if (this.state !== next.state) this.widenToString();
+    if (this.state === 'string' && this.widenedFrom === null) this.widenedFrom = next.widenedFrom;
+    this.allIntegers &&= next.allIntegers;
+    if (next.state === 'boolean') {
+      this.trueSpelling = next.trueSpelling;
+      this.falseSpelling = next.falseSpelling;
+    }
+    if (next.state === 'string') {
+      const remap = next.dictionary.map((text) => {
+        let code = this.dictionary.get(text);
+        if (code === undefined) {
+          code = this.dictionary.size;
+          this.dictionary.set(text, code);
+        }
+        return code;
+      });
+      for (let i = 0; i < next.length; i++) {
+        const c = next.codes[i]!;
+        this.pushCode(c < 0 ? -1 : remap[c]!);
+      }
+      return;
+    }
+    if (this.length + next.length > this.values.length) {
+      const grown = new Float64Array(Math.max(this.values.length * 2, this.length + next.length));
+      grown.set(this.values.subarray(0, this.length));
+      this.values = grown;
+    }
+    this.values.set(next.values.subarray(0, next.length), this.length);
+    this.length += next.length;
   }
 
   /** The finished column. Strings become categorical when they repeat enough to be levels, else text. */
