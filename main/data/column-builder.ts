@@ -236,6 +236,20 @@ export class ColumnBuilder {
     }
   }
 
+  /**
+   * A number from JSON: what pushText(JSON.stringify(value)) would do, without the text in between (its
+   * shortest form is an integer exactly when the value is an integer below 1e21, where JavaScript turns to exponents).
+   */
+  pushNumberValue(value: number): void {
+    if (this.state === 'empty') this.state = 'numeric';
+    if (this.state !== 'numeric') {
+      this.pushText(JSON.stringify(value));
+      return;
+    }
+    if (!(Number.isInteger(value) && Math.abs(value) < 1e21)) this.allIntegers = false;
+    this.pushNumber(value);
+  }
+
   pushMissing(): void {
     if (this.state === 'string') this.pushCode(-1);
     else this.pushNumber(Number.NaN);

@@ -1,5 +1,4 @@
 import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { HearthError } from '../contracts/errors.js';
 import { spoolStream, type SpoolCipher } from '../security/spool.js';
@@ -9,6 +8,9 @@ import type { Frame } from './frame.js';
 
 export type JsonFormat = 'json' | 'ndjson';
 
+const LF = 0x0a;
+const CR = 0x0d;
+
 /** The format a file's name implies, if it is a JSON one. */
 export function jsonFormatOf(fileName: string): JsonFormat | null {
   if (/\.(ndjson|jsonl)$/i.test(fileName)) return 'ndjson';
@@ -16,19 +18,53 @@ export function jsonFormatOf(fileName: string): JsonFormat | null {
   return null;
 }
 
-/** Nested objects become dotted column names ({"a": {"b": 1}} → a.b); arrays stay whole, as JSON text. */
-function flatten(value: Record<string, unknown>, prefix: string, out: Map<string, string>): void {
-  for (const [key, v] of Object.entries(value)) {
-    const name = prefix === '' ? key : `${prefix}.${key}`;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, name, out);
-    else out.set(name, v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+/**
+ * Columns built as rows stream by: a column first seen at row r starts with r missing cells, and a row that lacks a
+ * column gives it a missing cell. Every value goes through the builder as a CSV cell would (numbers without the
+ * detour through text), so a JSON file and its CSV twin make the same columns.
+ */
+class JsonColumns {
+  readonly builders = new Map<string, ColumnBuilder>();
+  rows = 0;
+
+  private builder(name: string): ColumnBuilder {
+    let builder = this.builders.get(name);
+    if (builder === undefined) {
+      builder = new ColumnBuilder(name);
+      for (let r = 0; r < this.rows; r++) builder.pushMissing();
+      this.builders.set(name, builder);
+    }
+    return builder;
+  }
+
+  /** Nested objects become dotted column names ({"a": {"b": 1}} → a.b); arrays stay whole, as JSON text. */
+  private flatten(value: Record<string, unknown>, prefix: string): void {
+    for (const key in value) {
+      const v = value[key];
+      const name = prefix === '' ? key : `${prefix}.${key}`;
+      if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+        this.flatten(v as Record<string, unknown>, name);
+        continue;
+      }
+      const builder = this.builder(name);
+      // A name met twice in one row ("a.b" beside {"a": {"b": …}}): the first value stands.
+      if (builder.rowCount > this.rows) continue;
+      if (typeof v === 'number') builder.pushNumberValue(v);
+      else builder.pushText(v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+    }
+  }
+
+  add(value: Record<string, unknown>): void {
+    this.flatten(value, '');
+    this.rows++;
+    for (const builder of this.builders.values()) if (builder.rowCount < this.rows) builder.pushMissing();
   }
 }
 
 /**
  * Reads JSON (an array of objects) or NDJSON (one object per line) into typed columns, with the same type inference
- * as CSV: every value goes through the column builder as text. A line (or array element) that is not an object is
- * quarantined with its number; a file with no good row is refused.
+ * as CSV. A line (or array element) that is not an object is quarantined with its number; a file with no good row
+ * is refused.
  */
 export async function readJsonRows(
   path: string,
@@ -38,32 +74,44 @@ export async function readJsonRows(
   const bytes = statSync(path).size;
   if (bytes === 0) throw new HearthError('INVALID_INPUT', 'the file is empty', { reason: 'empty' });
   const open = (): Readable =>
-    options.spool === undefined ? createReadStream(path) : spoolStream(path, options.spool, 0, 1 << 20);
-  const rows: Map<string, string>[] = [];
+    options.spool === undefined
+      ? createReadStream(path, { highWaterMark: 1 << 22 })
+      : spoolStream(path, options.spool, 0, 1 << 20);
+  const columns = new JsonColumns();
   const quarantined: QuarantinedRow[] = [];
-  const accept = (value: unknown, line: number, raw: string): void => {
+  const accept = (value: unknown, line: number, raw: () => string): void => {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      quarantined.push({ line, reason: 'not a JSON object', raw: raw.slice(0, 1000) });
+      quarantined.push({ line, reason: 'not a JSON object', raw: raw().slice(0, 1000) });
       return;
     }
-    const flat = new Map<string, string>();
-    flatten(value as Record<string, unknown>, '', flat);
-    rows.push(flat);
+    columns.add(value as Record<string, unknown>);
   };
   if (format === 'ndjson') {
+    // Lines split on the bytes (a line feed never occurs inside a UTF-8 character), each parsed on its own.
     let line = 0;
-    for await (const text of createInterface({ input: open(), crlfDelay: Infinity })) {
+    let carry: Buffer = Buffer.alloc(0);
+    const take = (text: string): void => {
       line++;
-      if (text.trim() === '') continue;
+      if (text.trim() === '') return;
       let value: unknown;
       try {
         value = JSON.parse(text);
       } catch (error) {
         quarantined.push({ line, reason: `not JSON: ${(error as Error).message}`, raw: text.slice(0, 1000) });
-        continue;
+        return;
       }
-      accept(value, line, text);
+      accept(value, line, () => text);
+    };
+    for await (const chunk of open()) {
+      const buf = carry.length > 0 ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+      let start = 0;
+      for (let lf = buf.indexOf(LF, start); lf !== -1; lf = buf.indexOf(LF, start)) {
+        take(buf.toString('utf8', start, lf > start && buf[lf - 1] === CR ? lf - 1 : lf));
+        start = lf + 1;
+      }
+      carry = buf.subarray(start);
     }
+    if (carry.length > 0) take(carry.toString('utf8'));
   } else {
     const chunks: Buffer[] = [];
     for await (const chunk of open()) chunks.push(chunk as Buffer);
@@ -78,19 +126,10 @@ export async function readJsonRows(
       throw new HearthError('INVALID_INPUT', 'a JSON file holds an array of objects (or {"rows": [...]})', {
         reason: 'not-rows',
       });
-    items.forEach((item, i) => accept(item, i + 1, JSON.stringify(item) ?? ''));
+    items.forEach((item, i) => accept(item, i + 1, () => JSON.stringify(item) ?? ''));
   }
-  if (rows.length === 0)
+  if (columns.rows === 0)
     throw new HearthError('INVALID_INPUT', 'no row of the file is a JSON object', { reason: 'all-quarantined' });
-  const names: string[] = [];
-  const seen = new Set<string>();
-  for (const row of rows)
-    for (const key of row.keys())
-      if (!seen.has(key)) {
-        seen.add(key);
-        names.push(key);
-      }
-  const builders = names.map((n) => new ColumnBuilder(n));
-  for (const row of rows) names.forEach((n, j) => builders[j]!.pushText(row.get(n) ?? ''));
-  return { frame: { rowCount: rows.length, columns: builders.map((b) => b.finish()) }, quarantined, bytes };
+  const built = [...columns.builders.values()];
+  return { frame: { rowCount: columns.rows, columns: built.map((b) => b.finish()) }, quarantined, bytes };
 }
