@@ -164,6 +164,8 @@ export interface RunOptions {
 interface ResolvedInput extends PipelineInput {
   frame: Frame;
   datasetId: number;
+  /** For a rows source: the version the previous run consumed (null: none), checked again at commit. */
+  consumed?: number | null;
 }
 
 interface StepOutcome {
@@ -298,6 +300,7 @@ export class PipelineRunner {
         ...(fresh.removed > 0 ? { removed: fresh.removed } : {}),
         frame: fresh.rows.length === current.rowCount ? current : selectRows(current, fresh.rows),
         datasetId,
+        consumed,
       });
     }
     return inputs;
@@ -472,6 +475,24 @@ export class PipelineRunner {
    */
   async run(text: string, options: RunOptions & { beforeCommit?: () => void | Promise<void> } = {}): Promise<PipelineRunInfo> {
     const spec = parsePipeline(text);
+    // Runs of one pipeline in this process take turns (a scheduled tick beside a run from the console).
+    const previous = this.running.get(spec.name) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(() => this.runOnce(spec, text, options));
+    this.running.set(spec.name, current);
+    try {
+      return await current;
+    } finally {
+      if (this.running.get(spec.name) === current) this.running.delete(spec.name);
+    }
+  }
+
+  private readonly running = new Map<string, Promise<unknown>>();
+
+  private async runOnce(
+    spec: PipelineSpec,
+    text: string,
+    options: RunOptions & { beforeCommit?: () => void | Promise<void> },
+  ): Promise<PipelineRunInfo> {
     const { id: pipelineId, version: pipelineVersion } = this.registerDefinition(spec, text);
     const startedAt = nowIso();
     let inputs: Map<string, ResolvedInput> = new Map();
@@ -501,6 +522,15 @@ export class PipelineRunner {
           ).lastInsertRowid,
       );
     const consume = () => {
+      // Another process (the server beside a CLI run) may have run this pipeline meanwhile: what this run read as
+      // new would then be appended twice. Checked inside the committing transaction, so one of the two wins.
+      for (const input of inputs.values())
+        if (input.role === 'rows' && this.consumedVersion(pipelineId, input.datasetId) !== (input.consumed ?? null))
+          throw new HearthError(
+            'CONFLICT',
+            `another run of pipeline "${spec.name}" committed while this one ran; nothing was written: run it again`,
+            { reason: 'concurrent-run' },
+          );
       const upsert = this.db.prepare(
         `INSERT INTO pipeline_consumed (pipeline_id, dataset_id, version) VALUES (?, ?, ?)
          ON CONFLICT (pipeline_id, dataset_id) DO UPDATE SET version = excluded.version`,
@@ -651,7 +681,7 @@ function toRunInfo(row: RunRow): PipelineRunInfo {
   };
 }
 
-function publicInput({ frame: _frame, datasetId: _id, ...input }: ResolvedInput): PipelineInput {
+function publicInput({ frame: _frame, datasetId: _id, consumed: _consumed, ...input }: ResolvedInput): PipelineInput {
   return input;
 }
 

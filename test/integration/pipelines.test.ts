@@ -172,8 +172,38 @@ describe('pipelines: incremental, idempotent, with lineage', () => {
     assert.equal(ids.length, Array.from({ length: 70 }, (_, i) => i + 1).filter((i) => i % 7 !== 0 && i % 4 !== 0).length);
   });
 
-  it('previews each step on the rows the next run would read, writing nothing', async () => {
+  it('two runs at once write each row once: in one process they take turns, across processes one wins', async () => {
+    writeFile(dir, 'orders.csv', ordersCsv(1, 76));
+    // In this process: the second waits for the first, then finds nothing new.
+    const [a, b] = await Promise.all([run(), run()]);
+    assert.deepEqual([a.status, a.rowsIn, b.status], ['succeeded', 5, 'up-to-date']);
+    // Another process (a second engine on the same store) commits while this run is about to.
     writeFile(dir, 'orders.csv', ordersCsv(1, 81));
+    const other = Engine.open(h.dataDir);
+    try {
+      await assert.rejects(
+        h.engine.pipelines.run(pipelineYaml(), {
+          baseDir: dir,
+          allowLocalSources: true,
+          beforeCommit: async () => {
+            const won = await other.pipelines.run(pipelineYaml(), { baseDir: dir, allowLocalSources: true });
+            assert.equal(won.rowsIn, 5);
+          },
+        }),
+        (e: HearthError) => e.code === 'CONFLICT',
+      );
+    } finally {
+      other.close();
+    }
+    const ids = column(h.engine.datasets.loadFrame('orders_clean').frame, 'order_id');
+    assert.ok([...counts(ids).values()].every((n) => n === 1));
+    assert.equal(ids.length, Array.from({ length: 80 }, (_, i) => i + 1).filter((i) => i % 7 !== 0 && i % 4 !== 0).length);
+    assert.equal((await run()).status, 'up-to-date');
+  });
+
+  it('previews each step on the rows the next run would read, writing nothing', async () => {
+    writeFile(dir, 'orders.csv', ordersCsv(1, 91));
+    const rawVersions = h.engine.datasets.versions('orders_raw').length;
     const preview = await h.client.call('pipelines.preview', { definition: pipelineYaml(), baseDir: dir, sampleRows: 3 });
     assert.deepEqual(
       preview.steps.map((s) => [s.label.split(' ')[0], s.rows]),
@@ -182,24 +212,28 @@ describe('pipelines: incremental, idempotent, with lineage', () => {
         ['rename', 10],
         ['cast', 9],
         ['derive', 9],
-        // 71..80: 77 has no amount (set aside by the cast), 72, 76 and 80 are cancelled.
-        ['filter', 6],
-        ['join', 6],
-        ['dedup', 6],
-        ['pii', 6],
+        // 81..90: 84 has no amount (set aside by the cast), 88 is cancelled.
+        ['filter', 8],
+        ['join', 8],
+        ['dedup', 8],
+        ['pii', 8],
       ],
     );
     assert.equal(preview.steps[2]!.setAside, 1);
     // amt is read as text ("n.a." is not a number) until the cast.
     assert.deepEqual(preview.steps[0]!.sample[0], {
-      order_id: 71,
+      order_id: 81,
       customer_id: 1,
-      amt: '106.50',
+      amt: '121.50',
       status: 'paid',
-      email: 'u71@example.org',
+      email: 'u81@example.org',
     });
-    assert.equal(preview.steps[2]!.sample[0]!.amount, 106.5);
-    assert.equal(h.engine.datasets.versions('orders_raw').length, 4, 'a preview stores no new version of a file source');
+    assert.equal(preview.steps[2]!.sample[0]!.amount, 121.5);
+    assert.equal(
+      h.engine.datasets.versions('orders_raw').length,
+      rawVersions,
+      'a preview stores no new version of a file source',
+    );
   });
 
   it('unions sources with aligned columns, samples stably, and keeps the file it ran with', async () => {
