@@ -80,6 +80,7 @@ export const methodPermission: Record<ApiMethod, Permission> = {
   'datasets.diff': 'read',
   'pipelines.preview': 'read',
   'pipelines.run': 'write',
+  'pipelines.cancel': 'write',
   'pipelines.list': 'read',
   'pipelines.runs': 'read',
   'pipelines.definition': 'read',

@@ -108,6 +108,7 @@ export function createHandlers(engine: Engine): Handlers {
       engine.events.emit('pipelines.did-run', run);
       return run;
     },
+    'pipelines.cancel': async ({ name }) => ({ cancelled: engine.pipelines.cancel(name) }),
     'pipelines.list': async () => engine.pipelines.list(),
     'pipelines.runs': async ({ name, limit }) => engine.pipelines.runs(name, limit),
     'pipelines.definition': async ({ name, version }) => engine.pipelines.definition(name, version),

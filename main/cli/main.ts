@@ -20,6 +20,7 @@ import { cellValue } from '../data/frame.js';
 import { MqttStream } from '../streams/mqtt-stream.js';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { PipelineSchedule } from '../data/pipeline-schedule.js';
+import { parsePipeline } from '../data/pipeline.js';
 import { csvCell, readCsv } from '../data/csv.js';
 import { writeParquet } from '../data/parquet.js';
 import { FolderWatcher, type WatchEvent } from '../data/watch-folder.js';
@@ -1630,6 +1631,8 @@ function pipelineRunLine(run: ApiResults['pipelines.run']): string {
       return `${run.pipeline}: up to date, no new rows in ${inputs}`;
     case 'failed':
       return `${run.pipeline}: failed: ${run.error ?? ''}`;
+    case 'cancelled':
+      return `${run.pipeline}: cancelled, nothing written`;
     case 'succeeded':
       return run.output.version === null
         ? `${run.pipeline}: read ${run.rowsIn} new rows from ${inputs}; none reached the output${run.quarantined > 0 ? ` (${run.quarantined} set aside)` : ''}`
@@ -1663,9 +1666,21 @@ async function pipelineCommand(
             bar.update(p.phase === 'step' ? (p.step ?? 0) / (p.steps + 1) : p.phase === 'commit' ? 1 : 0, `${where} ${p.label}`);
           else out.info(`${p.pipeline}: ${where}: ${p.label} (${p.rows} rows)`);
         });
+        // Ctrl-C cancels the run between steps (recorded as cancelled, nothing written) instead of killing it.
+        let name: string | null = null;
+        try {
+          name = parsePipeline(args.definition).name;
+        } catch {
+          // The run itself reports what is wrong with the file.
+        }
+        const cancel = () => {
+          if (name !== null) engine.pipelines.cancel(name);
+        };
+        if (flags.schedule === undefined) process.once('SIGINT', cancel);
         try {
           return await client.call('pipelines.run', args);
         } finally {
+          process.off('SIGINT', cancel);
           unsubscribe();
           bar.stop();
         }

@@ -218,6 +218,8 @@ export const apiSchemas = {
     .strict(),
   /** Runs a pipeline file: new input rows through its steps, appended to its output as one version. */
   'pipelines.run': z.object({ definition: z.string().min(1).max(1_000_000), baseDir }).strict(),
+  /** Cancels the pipeline's run going on now (between steps; nothing of it is written). */
+  'pipelines.cancel': z.object({ name }).strict(),
   'pipelines.list': z.object({}).strict(),
   'pipelines.runs': z.object({ name, limit: z.number().int().min(1).max(1000).optional() }).strict(),
   /** A stored version of a pipeline's file (each run stores the text it ran; the latest when none is named). */
@@ -934,6 +936,7 @@ export interface ApiResults {
   'datasets.diff': DatasetDiff;
   'pipelines.preview': PipelinePreview;
   'pipelines.run': PipelineRunInfo;
+  'pipelines.cancel': { cancelled: boolean };
   'pipelines.list': PipelineSummary[];
   'pipelines.runs': PipelineRunInfo[];
   'pipelines.definition': { name: string; version: number; definition: string; createdAt: string };

@@ -128,7 +128,7 @@ export interface PipelineRunInfo {
   pipeline: string;
   /** The version of the pipeline file it ran (a new version whenever the file's text changes). */
   pipelineVersion: number;
-  status: 'succeeded' | 'up-to-date' | 'failed';
+  status: 'succeeded' | 'up-to-date' | 'failed' | 'cancelled';
   startedAt: string;
   finishedAt: string;
   inputs: PipelineInput[];

@@ -46,6 +46,11 @@ import {
  * writes each input row's result exactly once.
  */
 
+/** A cancelled run stops between steps with a coded error; nothing it computed is written. */
+function stopIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) throw new HearthError('CANCELLED', 'the pipeline run was cancelled; nothing was written');
+}
+
 function invalid(message: string, details: Record<string, unknown> = {}): HearthError {
   return new HearthError('VALIDATION_FAILED', message, { reason: 'pipeline', ...details });
 }
@@ -219,7 +224,7 @@ export class PipelineRunner {
     }
     const inputs = new Map<string, ResolvedInput>();
     for (const [source, role] of roles) {
-      options.signal?.throwIfAborted();
+      stopIfCancelled(options.signal);
       const def = spec.sources[source]!;
       let dataset: string;
       let version: number | undefined;
@@ -328,7 +333,7 @@ export class PipelineRunner {
       return new Set(Array.from({ length: output.rowCount }, (_, r) => keyOf(r)));
     };
     spec.steps.forEach((step, index) => {
-      options.signal?.throwIfAborted();
+      stopIfCancelled(options.signal);
       options.onProgress?.({
         pipeline: spec.name,
         phase: 'step',
@@ -477,16 +482,33 @@ export class PipelineRunner {
     const spec = parsePipeline(text);
     // Runs of one pipeline in this process take turns (a scheduled tick beside a run from the console).
     const previous = this.running.get(spec.name) ?? Promise.resolve();
-    const current = previous.catch(() => undefined).then(() => this.runOnce(spec, text, options));
+    const controller = new AbortController();
+    options.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+    const current = previous
+      .catch(() => undefined)
+      .then(() => {
+        this.cancels.set(spec.name, controller);
+        return this.runOnce(spec, text, { ...options, signal: controller.signal });
+      });
     this.running.set(spec.name, current);
     try {
       return await current;
     } finally {
       if (this.running.get(spec.name) === current) this.running.delete(spec.name);
+      if (this.cancels.get(spec.name) === controller) this.cancels.delete(spec.name);
     }
   }
 
   private readonly running = new Map<string, Promise<unknown>>();
+  private readonly cancels = new Map<string, AbortController>();
+
+  /** Cancels the run of a pipeline going on in this process; false when none is. */
+  cancel(name: string): boolean {
+    const controller = this.cancels.get(name);
+    if (controller === undefined) return false;
+    controller.abort();
+    return true;
+  }
 
   private async runOnce(
     spec: PipelineSpec,
@@ -544,7 +566,7 @@ export class PipelineRunner {
         return this.runInfo(id);
       }
       const outcome = this.execute(spec, inputs, options);
-      options.signal?.throwIfAborted();
+      stopIfCancelled(options.signal);
       options.onProgress?.({
         pipeline: spec.name,
         phase: 'commit',
@@ -553,6 +575,7 @@ export class PipelineRunner {
         rows: outcome.frame.rowCount,
       });
       await options.beforeCommit?.();
+      stopIfCancelled(options.signal);
       const quarantined: QuarantinedRow[] = outcome.problems.map((p) => ({ line: p.row + 1, reason: p.reason, raw: p.raw }));
       if (outcome.frame.rowCount === 0) {
         // Every new row was filtered out or set aside: nothing to append, but these inputs are consumed all the same.
@@ -589,7 +612,8 @@ export class PipelineRunner {
       return this.runInfo(runId);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      record('failed', { outputVersion: null, rowsOut: 0, quarantined: 0, error: message });
+      const cancelled = error instanceof HearthError && error.code === 'CANCELLED';
+      record(cancelled ? 'cancelled' : 'failed', { outputVersion: null, rowsOut: 0, quarantined: 0, error: message });
       throw error;
     }
   }

@@ -172,11 +172,31 @@ describe('pipelines: incremental, idempotent, with lineage', () => {
     assert.equal(ids.length, Array.from({ length: 70 }, (_, i) => i + 1).filter((i) => i % 7 !== 0 && i % 4 !== 0).length);
   });
 
+  it('a cancelled run stops between steps, writes nothing, and is recorded as cancelled', async () => {
+    writeFile(dir, 'orders.csv', ordersCsv(1, 73));
+    const versions = h.engine.datasets.versions('orders_clean').length;
+    await assert.rejects(
+      h.engine.pipelines.run(pipelineYaml(), {
+        baseDir: dir,
+        allowLocalSources: true,
+        onProgress: (p) => {
+          if (p.step === 3) assert.equal(h.engine.pipelines.cancel('orders-clean'), true);
+        },
+      }),
+      (e: HearthError) => e.code === 'CANCELLED',
+    );
+    assert.equal(h.engine.datasets.versions('orders_clean').length, versions);
+    const [last] = await h.client.call('pipelines.runs', { name: 'orders-clean', limit: 1 });
+    assert.equal(last!.status, 'cancelled');
+    assert.equal(h.engine.pipelines.cancel('orders-clean'), false, 'nothing is running now');
+    assert.equal((await run()).rowsIn, 2, 'the next run reads what the cancelled one did not write');
+  });
+
   it('two runs at once write each row once: in one process they take turns, across processes one wins', async () => {
     writeFile(dir, 'orders.csv', ordersCsv(1, 76));
     // In this process: the second waits for the first, then finds nothing new.
     const [a, b] = await Promise.all([run(), run()]);
-    assert.deepEqual([a.status, a.rowsIn, b.status], ['succeeded', 5, 'up-to-date']);
+    assert.deepEqual([a.status, a.rowsIn, b.status], ['succeeded', 3, 'up-to-date']);
     // Another process (a second engine on the same store) commits while this run is about to.
     writeFile(dir, 'orders.csv', ordersCsv(1, 81));
     const other = Engine.open(h.dataDir);

@@ -31,7 +31,7 @@ CREATE TABLE pipeline_runs (
   id INTEGER PRIMARY KEY,
   pipeline_id INTEGER NOT NULL REFERENCES pipelines(id) ON DELETE CASCADE,
   pipeline_version INTEGER NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('succeeded', 'up-to-date', 'failed')),
+  status TEXT NOT NULL CHECK (status IN ('succeeded', 'up-to-date', 'failed', 'cancelled')),
   started_at TEXT NOT NULL,
   finished_at TEXT NOT NULL,
   inputs_json TEXT NOT NULL,

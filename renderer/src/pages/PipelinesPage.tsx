@@ -27,6 +27,7 @@ function inputsLine(run: { inputs: PipelineRunInfo['inputs'] }): string {
 
 function runLine(run: PipelineRunInfo): string {
   if (run.status === 'failed') return `Run #${run.id} failed: ${run.error ?? ''}`;
+  if (run.status === 'cancelled') return `Run #${run.id} was cancelled; nothing was written.`;
   if (run.status === 'up-to-date') return `Run #${run.id}: up to date, no new rows in ${inputsLine(run)}.`;
   return run.output.version === null
     ? `Run #${run.id}: ${run.rowsIn} new rows read, none reached ${run.output.dataset}.`
@@ -80,7 +81,7 @@ export function PipelinesPage() {
   const [definition, setDefinition] = useState(starter);
   const [preview, setPreview] = useState<PipelinePreview | null>(null);
   const [runs, setRuns] = useState<PipelineRunInfo[]>([]);
-  const [progress, setProgress] = useState<string | null>(null);
+  const [progress, setProgress] = useState<{ pipeline: string; text: string } | null>(null);
   const { message, error, setError, run } = useOutcome();
 
   const refresh = useCallback(
@@ -96,7 +97,10 @@ export function PipelinesPage() {
       client.on((event) => {
         if (event.name === 'pipelines.progress') {
           const p = event.data;
-          setProgress(`${p.pipeline}: ${p.phase === 'step' ? `step ${p.step}/${p.steps}` : p.phase} ${p.label}`);
+          setProgress({
+            pipeline: p.pipeline,
+            text: `${p.pipeline}: ${p.phase === 'step' ? `step ${p.step}/${p.steps}` : p.phase} ${p.label}`,
+          });
         }
       }),
     [client],
@@ -196,7 +200,17 @@ export function PipelinesPage() {
           </div>
           {progress !== null && (
             <p className="muted" data-testid="pipeline-progress">
-              {progress}
+              {progress.text}{' '}
+              <button
+                data-testid="pipeline-cancel"
+                onClick={() =>
+                  void client
+                    .call('pipelines.cancel', { name: progress.pipeline })
+                    .catch((e: unknown) => setError(describeError(e)))
+                }
+              >
+                Cancel
+              </button>
             </p>
           )}
           <Outcome prefix="pipeline" message={message} error={error} />
