@@ -100,9 +100,10 @@ export function createHandlers(engine: Engine): Handlers {
         ...(limit === undefined ? {} : { limit }),
         ...(sampleRows === undefined ? {} : { sampleRows }),
       }),
-    'pipelines.run': async ({ definition, baseDir }, context) => {
+    'pipelines.run': async ({ definition, baseDir, rebuild }, context) => {
       const run = await engine.pipelines.run(definition, {
         ...localSources(context, baseDir),
+        ...(rebuild === true ? { rebuild: true } : {}),
         onProgress: (progress) => engine.events.emit('pipelines.progress', progress),
       });
       engine.events.emit('pipelines.did-run', run);

@@ -109,12 +109,13 @@ Commands:
   watch DIR --dataset NAME [--interval SECONDS]
                                       append each new file in DIR (CSV, JSON, NDJSON, Parquet) to the dataset once,
                                       when it has stopped changing; the server does this for the config's "watch"
-  pipeline run FILE [--schedule CRON] | preview FILE [--limit N] | list | runs NAME | show NAME[@V]
+  pipeline run FILE [--schedule CRON] [--rebuild] | preview FILE [--limit N] | list | runs NAME | show NAME[@V]
                                       a declarative pipeline (YAML or JSON: sources, rename, cast, derive, filter,
                                       join, union, dedup, sample, pii, output): each run reads only the rows its
                                       inputs gained, appends the result as one version, and records which input
                                       versions made it; a re-run, or a re-run after a crash, never duplicates a row;
-                                      --schedule runs it on a cron schedule until stopped
+                                      --schedule runs it on a cron schedule until stopped; --rebuild reads every
+                                      input row and writes the output anew (after the file changed)
   rules suggest NAME[@V] [--save] | show NAME | set NAME FILE.json | check NAME[@V] [--json]
         | report NAME[@V] [--out FILE]
                                       data-quality rules: suggested from a good version, edited as JSON, enforced
@@ -230,6 +231,7 @@ const options = {
   save: { type: 'boolean', default: false },
   interval: { type: 'string' },
   schedule: { type: 'string' },
+  rebuild: { type: 'boolean' },
   from: { type: 'string' },
   query: { type: 'string' },
   share: { type: 'string' },
@@ -1636,7 +1638,7 @@ function pipelineRunLine(run: ApiResults['pipelines.run']): string {
     case 'succeeded':
       return run.output.version === null
         ? `${run.pipeline}: read ${run.rowsIn} new rows from ${inputs}; none reached the output${run.quarantined > 0 ? ` (${run.quarantined} set aside)` : ''}`
-        : `${run.pipeline} (file v${run.pipelineVersion}): ${run.rowsIn} new rows from ${inputs} → ${run.rowsOut} rows appended as ${run.output.dataset} v${run.output.version}${run.quarantined > 0 ? `, ${run.quarantined} set aside` : ''}`;
+        : `${run.pipeline} (file v${run.pipelineVersion}): ${run.rowsIn} ${run.mode === 'rebuild' ? 'input rows (rebuild)' : 'new rows'} from ${inputs} → ${run.rowsOut} rows ${run.mode === 'rebuild' ? 'written' : 'appended'} as ${run.output.dataset} v${run.output.version}${run.quarantined > 0 ? `, ${run.quarantined} set aside` : ''}`;
   }
 }
 
@@ -1656,6 +1658,8 @@ async function pipelineCommand(
   switch (sub) {
     case 'run': {
       const args = fileArgs(ref);
+      if (flags.rebuild === true && flags.schedule !== undefined)
+        throw new UsageError('--rebuild is a one-off: run it without --schedule');
       const once = async (): Promise<ApiResults['pipelines.run']> => {
         const bar = out.progress('pipeline', 1);
         const unsubscribe = client.on((event) => {
@@ -1678,7 +1682,7 @@ async function pipelineCommand(
         };
         if (flags.schedule === undefined) process.once('SIGINT', cancel);
         try {
-          return await client.call('pipelines.run', args);
+          return await client.call('pipelines.run', { ...args, ...(flags.rebuild === true ? { rebuild: true } : {}) });
         } finally {
           process.off('SIGINT', cancel);
           unsubscribe();

@@ -217,7 +217,14 @@ export const apiSchemas = {
     })
     .strict(),
   /** Runs a pipeline file: new input rows through its steps, appended to its output as one version. */
-  'pipelines.run': z.object({ definition: z.string().min(1).max(1_000_000), baseDir }).strict(),
+  'pipelines.run': z
+    .object({
+      definition: z.string().min(1).max(1_000_000),
+      baseDir,
+      /** Every input row, not only the new ones, written as a whole new output version (after the file changed). */
+      rebuild: z.boolean().optional(),
+    })
+    .strict(),
   /** Cancels the pipeline's run going on now (between steps; nothing of it is written). */
   'pipelines.cancel': z.object({ name }).strict(),
   'pipelines.list': z.object({}).strict(),

@@ -138,6 +138,8 @@ export interface PipelineRunInfo {
   rowsOut: number;
   quarantined: number;
   error: string | null;
+  /** incremental: new input rows appended; rebuild: every input row, written as a whole new output version. */
+  mode: 'incremental' | 'rebuild';
 }
 
 export interface PipelineSummary {

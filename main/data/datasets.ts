@@ -198,12 +198,14 @@ export class DatasetStore {
     policies: Record<string, ColumnPolicy>,
     lineOf: (row: number) => number,
     force: boolean,
+    inTransaction?: (datasetId: number, version: number) => void,
   ): Promise<IngestResult> {
     const previous = this.exists(name) ? this.loadFrame(name).frame : null;
     const { frame, changes } = evolveSchema(previous, next, force);
     const { ruleQuarantined: _setAside, ...ingested } = await this.commitVersion(name, frame, quarantined, source, policies, {
       lineOf,
       ...(previous === null ? {} : { previous }),
+      ...(inTransaction === undefined ? {} : { inTransaction }),
     });
     return previous === null ? ingested : { ...ingested, schemaChanges: changes };
   }
@@ -404,6 +406,30 @@ export class DatasetStore {
     );
     // An append keeps the columns the new rows lack: they are not dropped from the dataset.
     return { ...result, appended: evolved.rowCount - ruleQuarantined, schemaChanges: { ...changes, dropped: [] } };
+  }
+
+  /**
+   * Rows a pipeline rebuilt from all its inputs, as the next version of `name` on their own (replacing what the
+   * latest version holds): PII policies, schema comparison (narrowing refused unless forced) and rules as for a file.
+   */
+  async replaceFrame(
+    name: string,
+    frame: Frame,
+    problems: readonly QuarantinedRow[],
+    source: DatasetVersionInfo['source'],
+    options: { force?: boolean; inTransaction?: (datasetId: number, version: number) => void } = {},
+  ): Promise<IngestResult> {
+    assertName('dataset', name);
+    return this.commitNewVersion(
+      name,
+      this.protectFrame(name, frame),
+      problems,
+      source,
+      {},
+      (r) => r + 1,
+      options.force === true,
+      options.inTransaction,
+    );
   }
 
   /**

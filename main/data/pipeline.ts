@@ -164,6 +164,8 @@ export interface RunOptions {
   allowLocalSources?: boolean;
   onProgress?: (progress: PipelineProgress) => void;
   signal?: AbortSignal;
+  /** Read every row of the row sources (not only the new ones) and write the output anew as one whole version. */
+  rebuild?: boolean;
 }
 
 interface ResolvedInput extends PipelineInput {
@@ -285,7 +287,7 @@ export class PipelineRunner {
       }
       const consumed = this.consumedVersion(pipelineId, datasetId);
       let since: Frame | null = null;
-      if (consumed !== null && consumed !== info.version) {
+      if (consumed !== null && consumed !== info.version && options.rebuild !== true) {
         try {
           since = this.datasets.loadFrame(dataset, consumed).frame;
         } catch (error) {
@@ -295,7 +297,13 @@ export class PipelineRunner {
           });
         }
       }
-      const fresh = consumed === info.version ? { rows: new Int32Array(0), removed: 0 } : newRowsSince(current, since);
+      const fresh =
+        options.rebuild === true
+          ? newRowsSince(current, null)
+          : consumed === info.version
+            ? { rows: new Int32Array(0), removed: 0 }
+            : newRowsSince(current, since);
+
       inputs.set(source, {
         source,
         dataset,
@@ -322,6 +330,8 @@ export class PipelineRunner {
     const problems: RowProblem[] = [];
     const setAsideBy: number[] = [];
     const existingOutput = (keys: readonly string[]): Set<string> => {
+      // A rebuild replaces the output: what it held does not count.
+      if (options.rebuild === true) return new Set();
       let output: Frame;
       try {
         output = this.datasets.loadFrame(spec.output.dataset).frame;
@@ -526,7 +536,8 @@ export class PipelineRunner {
         this.db
           .prepare(
             `INSERT INTO pipeline_runs (pipeline_id, pipeline_version, status, started_at, finished_at, inputs_json,
-               output_dataset, output_version, rows_in, rows_out, quarantined, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+               output_dataset, output_version, rows_in, rows_out, quarantined, error, mode)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             pipelineId,
@@ -541,6 +552,7 @@ export class PipelineRunner {
             fields.rowsOut,
             fields.quarantined,
             fields.error,
+            options.rebuild === true ? 'rebuild' : 'incremental',
           ).lastInsertRowid,
       );
     const consume = () => {
@@ -577,6 +589,8 @@ export class PipelineRunner {
       await options.beforeCommit?.();
       stopIfCancelled(options.signal);
       const quarantined: QuarantinedRow[] = outcome.problems.map((p) => ({ line: p.row + 1, reason: p.reason, raw: p.raw }));
+      if (outcome.frame.rowCount === 0 && options.rebuild === true)
+        throw new HearthError('INVALID_INPUT', 'the rebuild produced no rows: the output is left as it is', { reason: 'empty' });
       if (outcome.frame.rowCount === 0) {
         // Every new row was filtered out or set aside: nothing to append, but these inputs are consumed all the same.
         const id = this.db.transaction(() => {
@@ -586,29 +600,28 @@ export class PipelineRunner {
         return this.runInfo(id);
       }
       let runId = 0;
-      const result = await this.datasets.appendFrame(
-        spec.output.dataset,
-        outcome.frame,
-        quarantined,
-        {
-          fileName: `pipeline ${spec.name}`,
-          bytes: 0,
-          delimiter: '',
-          lineEnding: '',
-          pipeline: { name: spec.name, version: pipelineVersion },
-          inputs: [...inputs.values()].map((i) => ({ dataset: i.dataset, version: i.version, role: i.role })),
+      const source = {
+        fileName: `pipeline ${spec.name}`,
+        bytes: 0,
+        delimiter: '',
+        lineEnding: '',
+        pipeline: { name: spec.name, version: pipelineVersion },
+        inputs: [...inputs.values()].map((i) => ({ dataset: i.dataset, version: i.version, role: i.role })),
+      };
+      const commit = {
+        force: spec.output.force,
+        inTransaction: (_datasetId: number, version: number) => {
+          consume();
+          runId = record('succeeded', { outputVersion: version, rowsOut: 0, quarantined: 0, error: null });
         },
-        {
-          force: spec.output.force,
-          inTransaction: (_datasetId, version) => {
-            consume();
-            runId = record('succeeded', { outputVersion: version, rowsOut: 0, quarantined: 0, error: null });
-          },
-        },
-      );
+      };
+      const rowsOut =
+        options.rebuild === true
+          ? (await this.datasets.replaceFrame(spec.output.dataset, outcome.frame, quarantined, source, commit)).rows
+          : (await this.datasets.appendFrame(spec.output.dataset, outcome.frame, quarantined, source, commit)).appended;
       this.db
         .prepare('UPDATE pipeline_runs SET rows_out = ?, quarantined = ? WHERE id = ?')
-        .run(result.appended, result.quarantined, runId);
+        .run(rowsOut, quarantined.length, runId);
       return this.runInfo(runId);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -686,6 +699,7 @@ interface RunRow {
   rows_out: number;
   quarantined: number;
   error: string | null;
+  mode: PipelineRunInfo['mode'];
 }
 
 function toRunInfo(row: RunRow): PipelineRunInfo {
@@ -702,6 +716,7 @@ function toRunInfo(row: RunRow): PipelineRunInfo {
     rowsOut: row.rows_out,
     quarantined: row.quarantined,
     error: row.error,
+    mode: row.mode,
   };
 }
 

@@ -256,6 +256,22 @@ describe('pipelines: incremental, idempotent, with lineage', () => {
     );
   });
 
+  it('rebuilds the output from every input row after the file changed, then goes on incrementally', async () => {
+    const before = h.engine.datasets.loadFrame('orders_clean').frame.rowCount;
+    const changed = pipelineYaml().replace('round(amount * 1.2, 2)', 'round(amount * 2, 2)');
+    const rebuilt = await h.client.call('pipelines.run', { definition: changed, baseDir: dir, rebuild: true });
+    // orders.csv holds 1..90 now: every one read again, written as one whole version (not appended).
+    const expected = Array.from({ length: 90 }, (_, i) => i + 1).filter((i) => i % 7 !== 0 && i % 4 !== 0);
+    assert.deepEqual([rebuilt.mode, rebuilt.rowsIn, rebuilt.rowsOut], ['rebuild', 90, expected.length]);
+    const { frame } = h.engine.datasets.loadFrame('orders_clean');
+    const ids = column(frame, 'order_id') as number[];
+    assert.deepEqual(ids, expected);
+    assert.ok(before < expected.length);
+    assert.equal(column(frame, 'total')[ids.indexOf(10)], 30, 'the new expression, applied to old rows too');
+    const again = await h.client.call('pipelines.run', { definition: changed, baseDir: dir });
+    assert.deepEqual([again.status, again.mode], ['up-to-date', 'incremental']);
+  });
+
   it('unions sources with aligned columns, samples stably, and keeps the file it ran with', async () => {
     await h.engine.datasets.ingestCsv('eu', writeFile(dir, 'eu.csv', 'id,amount\n1,10\n2,20\n3,30\n'));
     await h.engine.datasets.ingestCsv('us', writeFile(dir, 'us.csv', 'id,amount,state\n4,40.5,CA\n5,50,NY\n'));

@@ -40,7 +40,8 @@ CREATE TABLE pipeline_runs (
   rows_in INTEGER NOT NULL,
   rows_out INTEGER NOT NULL,
   quarantined INTEGER NOT NULL,
-  error TEXT
+  error TEXT,
+  mode TEXT NOT NULL CHECK (mode IN ('incremental', 'rebuild'))
 ) STRICT;
 CREATE INDEX pipeline_runs_by_pipeline ON pipeline_runs (pipeline_id, id);
 `;

@@ -31,7 +31,7 @@ function runLine(run: PipelineRunInfo): string {
   if (run.status === 'up-to-date') return `Run #${run.id}: up to date, no new rows in ${inputsLine(run)}.`;
   return run.output.version === null
     ? `Run #${run.id}: ${run.rowsIn} new rows read, none reached ${run.output.dataset}.`
-    : `Run #${run.id}: ${run.rowsIn} new rows from ${inputsLine(run)} → ${run.rowsOut} appended as ${run.output.dataset} v${run.output.version}${run.quarantined > 0 ? `, ${run.quarantined} set aside` : ''}.`;
+    : `Run #${run.id}: ${run.rowsIn} ${run.mode === 'rebuild' ? 'input rows (rebuild)' : 'new rows'} from ${inputsLine(run)} → ${run.rowsOut} ${run.mode === 'rebuild' ? 'written' : 'appended'} as ${run.output.dataset} v${run.output.version}${run.quarantined > 0 ? `, ${run.quarantined} set aside` : ''}.`;
 }
 
 /** One step of a preview: what it did to the row count, and its first rows. */
@@ -81,6 +81,7 @@ export function PipelinesPage() {
   const [definition, setDefinition] = useState(starter);
   const [preview, setPreview] = useState<PipelinePreview | null>(null);
   const [runs, setRuns] = useState<PipelineRunInfo[]>([]);
+  const [rebuild, setRebuild] = useState(false);
   const [progress, setProgress] = useState<{ pipeline: string; text: string } | null>(null);
   const { message, error, setError, run } = useOutcome();
 
@@ -181,7 +182,7 @@ export function PipelinesPage() {
                 void run(async () => {
                   setProgress(null);
                   try {
-                    const result = await client.call('pipelines.run', { definition });
+                    const result = await client.call('pipelines.run', { definition, ...(rebuild ? { rebuild: true } : {}) });
                     setSelected(result.pipeline);
                     refresh(result.pipeline);
                     return runLine(result);
@@ -197,6 +198,15 @@ export function PipelinesPage() {
             >
               Run
             </button>
+            <label title="Read every input row, not only the new ones, and write the output anew (after the file changed)">
+              <input
+                type="checkbox"
+                data-testid="pipeline-rebuild"
+                checked={rebuild}
+                onChange={(e) => setRebuild(e.target.checked)}
+              />{' '}
+              rebuild from all input rows
+            </label>
           </div>
           {progress !== null && (
             <p className="muted" data-testid="pipeline-progress">
@@ -244,7 +254,10 @@ export function PipelinesPage() {
                       <td className={r.status === 'failed' ? 'error' : ''} title={r.error ?? ''}>
                         {r.status}
                       </td>
-                      <td>v{r.pipelineVersion}</td>
+                      <td>
+                        v{r.pipelineVersion}
+                        {r.mode === 'rebuild' ? ' (rebuild)' : ''}
+                      </td>
                       <td>{inputsLine(r)}</td>
                       <td>{r.output.version === null ? '–' : `${r.output.dataset} v${r.output.version}`}</td>
                       <td>
