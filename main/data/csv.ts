@@ -302,8 +302,9 @@ export async function parseRange(
   // resumes on the next line, so one stray quote cannot swallow the rest of the file.
   let resumeAt = range.start;
   let line = range.line;
-  let bytesRead = 0;
   let finished = false;
+  // With headerOnly: set once the header record is read, which ends the read.
+  let headerRead = false;
   // Where parsing stopped: after the last whole record (or the range's end), and whether it was skipping a record.
   let stoppedAt = range.end;
   let skipping = range.skipping;
@@ -392,7 +393,7 @@ export async function parseRange(
         pos = next;
         if (range.headerOnly === true && header !== undefined) {
           headerEnd = bufOffset + next;
-          restart = { offset: -1, line };
+          headerRead = true;
           break;
         }
       }
@@ -409,22 +410,20 @@ export async function parseRange(
       // A spooled upload streams to its end: the range stops where it says.
       if (carryOffset + carry.length + data.length > range.end)
         data = data.subarray(0, Math.max(0, range.end - carryOffset - carry.length));
-      bytesRead += data.length;
       const buf = carry.length > 0 ? Buffer.concat([carry, data]) : data;
       consume(buf, carryOffset, false);
       onBytes?.(data.length);
-      if (restart !== undefined || carryOffset + carry.length >= range.end) {
+      if (headerRead || restart !== undefined || carryOffset + carry.length >= range.end) {
         stream.destroy();
         break;
       }
     }
-    if (restart !== undefined && restart.offset === -1) break; // the header alone was asked for
+    if (headerRead) break;
     // Only the file's last range reaches its end: a record cut by a middle range's end is left for the next reader.
     if (restart === undefined && carry.length > 0 && lastRange) consume(carry, carryOffset, true);
     if (restart !== undefined) {
       resumeAt = restart.offset;
       line = restart.line;
-      bytesRead = 0;
       if (resumeAt >= range.end) {
         stoppedAt = resumeAt;
         finished = true;
@@ -434,7 +433,6 @@ export async function parseRange(
       finished = true;
     }
   }
-  void bytesRead;
   return { header, builders, quarantined, rowLines, line, stoppedAt, skipping, headerEnd };
 }
 

@@ -231,15 +231,14 @@ export class DatasetStore {
     // Rows sent as records have no file size (measuring their JSON cost more than the rest of a small append).
     const sourceInfo = { fileName: source, bytes: 0, delimiter: '', lineEnding: '' };
     if (!exists) {
-      const { frame, quarantined } = recordsToFrame(records);
-      const kept = records.map((_, i) => i + 1).filter((line) => !quarantined.some((q) => q.line === line));
+      const { frame, quarantined, rowLines } = recordsToFrame(records);
       const { ruleQuarantined, ...ingested } = await this.commitVersion(
         name,
         frame,
         [...unparsed, ...quarantined],
         sourceInfo,
         {},
-        { lineOf: (r) => kept[r] ?? r + 1, ...(inTransaction === undefined ? {} : { inTransaction }) },
+        { lineOf: (r) => rowLines[r] ?? r + 1, ...(inTransaction === undefined ? {} : { inTransaction }) },
       );
       return { ...ingested, appended: frame.rowCount - ruleQuarantined, ignoredFields: [] };
     }
@@ -322,15 +321,14 @@ export class DatasetStore {
   ): Promise<IngestResult> {
     assertName('dataset', name);
     if (records.length === 0) throw new HearthError('INVALID_INPUT', 'the query returned no rows', { reason: 'empty' });
-    const { frame, quarantined } = recordsToFrame(this.protectRecords(name, records));
-    const kept = records.map((_, i) => i + 1).filter((line) => !quarantined.some((q) => q.line === line));
+    const { frame, quarantined, rowLines } = recordsToFrame(this.protectRecords(name, records));
     return this.commitNewVersion(
       name,
       frame,
       quarantined,
       { fileName: source, bytes: Buffer.byteLength(JSON.stringify(records)), delimiter: '', lineEnding: '' },
       {},
-      (r) => kept[r] ?? r + 1,
+      (r) => rowLines[r] ?? r + 1,
       options.force === true,
     );
   }
@@ -461,9 +459,15 @@ export class DatasetStore {
   /** A query's rows as the next version of `name`, unless the latest version already holds exactly these rows. */
   async refreshFromRecords(name: string, records: readonly Record<string, unknown>[], source: string): Promise<number> {
     if (records.length === 0) throw new HearthError('INVALID_INPUT', 'the query returned no rows', { reason: 'empty' });
-    const { frame, quarantined } = recordsToFrame(records);
+    const { frame, quarantined, rowLines } = recordsToFrame(records);
     const bytes = Buffer.byteLength(JSON.stringify(records));
-    return this.refresh(name, frame, quarantined, { fileName: source, bytes, delimiter: '', lineEnding: '' });
+    return this.refresh(
+      name,
+      frame,
+      quarantined,
+      { fileName: source, bytes, delimiter: '', lineEnding: '' },
+      (r) => rowLines[r] ?? r + 1,
+    );
   }
 
   private async refresh(
@@ -778,8 +782,13 @@ export class DatasetStore {
     return rows.length === 0 ? [{ blob: row.data_blob, rows: row.row_count }] : rows;
   }
 
+  /** The dataset's id, or null when there is no dataset of that name. */
+  datasetId(name: string): number | null {
+    return (this.db.prepare('SELECT id FROM datasets WHERE name = ?').get(name) as { id: number } | undefined)?.id ?? null;
+  }
+
   private exists(name: string): boolean {
-    return this.db.prepare('SELECT 1 FROM datasets WHERE name = ?').get(name) !== undefined;
+    return this.datasetId(name) !== null;
   }
 
   /** The dataset's rules ([] when none are set). */
@@ -797,10 +806,9 @@ export class DatasetStore {
    * the first rule a row breaks, as a 422 naming the rule, the row and the column.
    */
   assertServable(name: string, rows: readonly Record<string, unknown>[]): void {
-    const rules = this.rules(name).filter(
-      (r): r is Extract<DataRule, { kind: 'range' | 'allowed' | 'pattern' }> =>
-        (r.kind === 'range' || r.kind === 'allowed' || r.kind === 'pattern') && r.severity !== 'warn',
-    );
+    const rules = this.rules(name)
+      .filter(isRowRule)
+      .filter((r) => r.severity !== 'warn');
     if (rules.length === 0) return;
     rows.forEach((row, i) => {
       for (const rule of rules) {
@@ -830,7 +838,7 @@ export class DatasetStore {
       // Compiles the pattern now, so a broken one is refused here rather than at the next ingest.
       if (rule.kind === 'pattern') rowProblem(rule, 'x');
       if (rule.kind === 'distribution') this.version(name, rule.reference);
-      if (rule.severity === 'quarantine' && rule.kind !== 'range' && rule.kind !== 'allowed' && rule.kind !== 'pattern')
+      if (rule.severity === 'quarantine' && !isRowRule(rule))
         throw new HearthError('VALIDATION_FAILED', `rule ${rule.kind}: only row rules (range, allowed, pattern) can quarantine`);
     }
     this.db
@@ -1034,18 +1042,19 @@ function cellProblem(column: Column, value: unknown): string | null {
     : null;
 }
 
-/** Records as a frame, types inferred as for a file; records holding nested values are left out. */
-export function recordsFrame(records: readonly Record<string, unknown>[]): Frame {
-  return recordsToFrame(records).frame;
-}
-
 /**
  * JSON-like records as a frame: types inferred as ingest infers them from a file's cells (each value goes through
- * the same builder); a record holding a nested value is quarantined with its number (from 1).
+ * the same builder); a record holding a nested value is quarantined with its number (from 1). `rowLines` gives each
+ * row's record number, for the quarantine lines of rules applied later.
  */
-function recordsToFrame(records: readonly Record<string, unknown>[]): { frame: Frame; quarantined: QuarantinedRow[] } {
+export function recordsToFrame(records: readonly Record<string, unknown>[]): {
+  frame: Frame;
+  quarantined: QuarantinedRow[];
+  rowLines: Int32Array;
+} {
   const fields = [...new Set(records.flatMap((r) => Object.keys(r)))];
   const quarantined: QuarantinedRow[] = [];
+  const rowLines: number[] = [];
   const builders = fields.map((f) => new ColumnBuilder(f));
   records.forEach((r, i) => {
     const nested = fields.find((f) => typeof r[f] === 'object' && r[f] !== null);
@@ -1053,13 +1062,18 @@ function recordsToFrame(records: readonly Record<string, unknown>[]): { frame: F
       quarantined.push({ line: i + 1, reason: `"${nested}": a nested value`, raw: JSON.stringify(r).slice(0, 1000) });
       return;
     }
+    rowLines.push(i + 1);
     fields.forEach((f, j) => {
       const v = r[f];
       builders[j]!.pushText(v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
     });
   });
   if (quarantined.length === records.length) throw allQuarantined(quarantined);
-  return { frame: { rowCount: records.length - quarantined.length, columns: builders.map((b) => b.finish()) }, quarantined };
+  return {
+    frame: { rowCount: rowLines.length, columns: builders.map((b) => b.finish()) },
+    quarantined,
+    rowLines: Int32Array.from(rowLines),
+  };
 }
 
 function allQuarantined(quarantined: readonly QuarantinedRow[]): HearthError {

@@ -19,7 +19,7 @@ import {
 import type { ColumnPolicy } from '../privacy/pii.js';
 import { nowIso, type Db } from '../store/database.js';
 import type { QuarantinedRow } from './csv.js';
-import { assertName, readTable, recordsFrame, type DatasetStore } from './datasets.js';
+import { assertName, readTable, recordsToFrame, type DatasetStore } from './datasets.js';
 import { cellValue, schemaOf, selectRows, type Frame } from './frame.js';
 import { describeSource, readQuery } from './sql-source.js';
 import {
@@ -191,19 +191,6 @@ export class PipelineRunner {
     return (this.db.prepare('SELECT id FROM pipelines WHERE name = ?').get(name) as { id: number } | undefined)?.id;
   }
 
-  private datasetExists(name: string): boolean {
-    return this.db.prepare('SELECT 1 FROM datasets WHERE name = ?').get(name) !== undefined;
-  }
-
-  private latestVersion(name: string): number {
-    const row = this.db
-      .prepare(
-        'SELECT COALESCE(MAX(v.version), 0) AS v FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id WHERE d.name = ?',
-      )
-      .get(name) as { v: number };
-    return row.v;
-  }
-
   private consumedVersion(pipelineId: number | undefined, datasetId: number): number | null {
     if (pipelineId === undefined) return null;
     const row = this.db
@@ -260,8 +247,9 @@ export class PipelineRunner {
           const frame =
             'file' in def
               ? (await readTable(path, basename(path), readOptions)).frame
-              : recordsFrame(await readQuery({ from: def.from, query: def.query }));
-          unstored = { frame: this.datasets.protectFrame(dataset, frame), version: this.latestVersion(dataset) + 1 };
+              : recordsToFrame(await readQuery({ from: def.from, query: def.query })).frame;
+          const latest = this.datasets.datasetId(dataset) === null ? 0 : this.datasets.version(dataset).version;
+          unstored = { frame: this.datasets.protectFrame(dataset, frame), version: latest + 1 };
         } else if ('file' in def) version = await this.datasets.refreshFromFile(dataset, path, readOptions);
         else {
           const records = await readQuery({ from: def.from, query: def.query });
@@ -272,22 +260,25 @@ export class PipelineRunner {
           );
         }
       }
-      if (unstored !== null && !this.datasetExists(dataset)) {
-        const { frame } = unstored;
-        inputs.set(source, { source, dataset, version: unstored.version, role, rows: frame.rowCount, frame, datasetId: -1 });
-        continue;
+      // A preview's file or query rows are compared with what was consumed as they are; a run reads the stored version.
+      let current: Frame;
+      let currentVersion: number;
+      if (unstored !== null) ({ frame: current, version: currentVersion } = unstored);
+      else {
+        const loaded = this.datasets.loadFrame(dataset, version);
+        current = loaded.frame;
+        currentVersion = loaded.info.version;
       }
-      const { frame: stored, info: storedInfo } = this.datasets.loadFrame(dataset, unstored === null ? version : undefined);
-      const current = unstored?.frame ?? stored;
-      const info = unstored === null ? storedInfo : { version: unstored.version };
-      const datasetId = (this.db.prepare('SELECT id FROM datasets WHERE name = ?').get(dataset) as { id: number }).id;
-      if (role === 'lookup') {
-        inputs.set(source, { source, dataset, version: info.version, role, rows: current.rowCount, frame: current, datasetId });
+      const datasetId = this.datasets.datasetId(dataset);
+      // A lookup is read whole; so is a preview's file or query for a dataset not stored yet (nothing consumed).
+      if (datasetId === null || role === 'lookup') {
+        const rows = current.rowCount;
+        inputs.set(source, { source, dataset, version: currentVersion, role, rows, frame: current, datasetId: datasetId ?? -1 });
         continue;
       }
       const consumed = this.consumedVersion(pipelineId, datasetId);
       let since: Frame | null = null;
-      if (consumed !== null && consumed !== info.version && options.rebuild !== true) {
+      if (consumed !== null && consumed !== currentVersion && options.rebuild !== true) {
         try {
           since = this.datasets.loadFrame(dataset, consumed).frame;
         } catch (error) {
@@ -300,14 +291,14 @@ export class PipelineRunner {
       const fresh =
         options.rebuild === true
           ? newRowsSince(current, null)
-          : consumed === info.version
+          : consumed === currentVersion
             ? { rows: new Int32Array(0), removed: 0 }
             : newRowsSince(current, since);
 
       inputs.set(source, {
         source,
         dataset,
-        version: info.version,
+        version: currentVersion,
         role,
         rows: fresh.rows.length,
         ...(fresh.removed > 0 ? { removed: fresh.removed } : {}),
