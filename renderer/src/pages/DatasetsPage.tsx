@@ -15,6 +15,7 @@ import type { PiiDetection, PiiPolicy } from '../../../main/contracts/pii.js';
 
 const piiPolicies: readonly PiiPolicy[] = ['keep', 'drop', 'mask', 'hash', 'generalise'];
 import { useClient } from '../App.js';
+import { saveFile } from '../download.js';
 import { describeError } from '../errors.js';
 import { Outcome, useOutcome } from '../outcome.js';
 
@@ -209,12 +210,7 @@ function QualitySection({ dataset, version }: { dataset: string; version: number
           onClick={() =>
             void run(async () => {
               const report = await client.call('rules.report', { name: dataset, version });
-              const url = URL.createObjectURL(new Blob([report.html], { type: 'text/html' }));
-              const a = document.createElement('a');
-              a.href = url;
-              a.download = report.fileName;
-              a.click();
-              URL.revokeObjectURL(url);
+              saveFile(report.fileName, report.html, 'text/html');
               return `Downloaded ${report.fileName}.`;
             })
           }

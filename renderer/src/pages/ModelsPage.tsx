@@ -10,6 +10,7 @@ import type {
   ServingRoute,
 } from '../../../main/contracts/api.js';
 import { useClient } from '../App.js';
+import { saveFile } from '../download.js';
 import { describeError } from '../errors.js';
 import { Outcome, useOutcome } from '../outcome.js';
 
@@ -569,12 +570,7 @@ export function ModelsPage() {
   const downloadReport = async (name: string, v: number): Promise<void> => {
     try {
       const report = await client.call('models.report', { name, version: v });
-      const url = URL.createObjectURL(new Blob([report.html], { type: 'text/html' }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = report.fileName;
-      a.click();
-      URL.revokeObjectURL(url);
+      saveFile(report.fileName, report.html, 'text/html');
     } catch (e) {
       setError(describeError(e));
     }

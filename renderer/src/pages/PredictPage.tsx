@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { Bar, BarChart, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ModelSummary, ModelVersionInfo, Prediction } from '../../../main/contracts/api.js';
 import { useClient } from '../App.js';
+import { saveFile } from '../download.js';
 import { parseCsv } from '../csv.js';
 import { describeError } from '../errors.js';
 
@@ -122,12 +123,7 @@ export function PredictPage() {
       const p = batch.predictions[i]!;
       return [...Object.values(r), 'label' in p ? p.label : String(p.value)].map(esc).join(',');
     });
-    const url = URL.createObjectURL(new Blob([[header.join(','), ...lines].join('\n')], { type: 'text/csv' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = 'predictions.csv';
-    a.click();
-    URL.revokeObjectURL(url);
+    saveFile('predictions.csv', [header.join(','), ...lines].join('\n'), 'text/csv');
   };
 
   return (
