@@ -30,7 +30,9 @@ export async function dispatch(
   context: CallContext,
   access?: AccessControl,
 ): Promise<DispatchResult> {
-  const principal = context.principal ?? localAdmin;
+  // The local user (CLI, desktop) is the box's admin; a network caller is never anyone by default.
+  const principal = context.principal ?? (context.transport === 'http' ? null : localAdmin);
+  if (principal === null) return { ok: false, error: { code: 'UNAUTHORIZED', message: 'a valid API token is required' } };
   let audited = false;
   const audit = (outcome: 'ok' | 'failed' | 'denied', code: string | null): void => {
     if (access === undefined || !audited) return;

@@ -46,13 +46,20 @@ function localSources(context: CallContext, baseDir: string | undefined): { allo
 }
 
 /** Who is calling: decides what a caller may name (local paths only for in-process callers). */
-export interface CallContext {
-  transport: 'http' | 'ipc' | 'in-process';
-  /** Who is calling; absent for the local user (the CLI, the desktop app), who is the box's admin. */
-  principal?: Principal;
-  /** The caller's address, for the audit log. */
-  remote?: string;
-}
+export type CallContext =
+  | {
+      /** Over HTTP the caller is always named: a request with no identity never reaches dispatch. */
+      transport: 'http';
+      principal: Principal;
+      /** The caller's address, for the audit log. */
+      remote?: string;
+    }
+  | {
+      transport: 'ipc' | 'in-process';
+      /** Who is calling; absent for the local user (the CLI, the desktop app), who is the box's admin. */
+      principal?: Principal;
+      remote?: string;
+    };
 
 export type Handlers = {
   [K in ApiMethod]: (args: ApiParsedArgs<K>, context: CallContext) => Promise<ApiResults[K]>;

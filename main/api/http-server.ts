@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { httpStatusOf, type SerializedError } from '../contracts/errors.js';
+import { HearthError, httpStatusOf, serializeError, type SerializedError } from '../contracts/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { bearerToken, type TokenVerifier } from './auth.js';
 import { allowed, FailureThrottle, type Permission, type Principal } from './access.js';
@@ -37,15 +37,52 @@ function sendError(reply: FastifyReply, error: SerializedError): FastifyReply {
   return reply.status(httpStatusOf[error.code]).send(error);
 }
 
+/**
+ * The path as the router sees it: percent-escapes decoded, runs of slashes folded, dot segments resolved, in lower
+ * case. Protection is decided on this, never on the raw URL, so no other spelling of a protected path slips past the
+ * guard while the router still finds its route (`/%61pi/…`, `//api/…`, `/x/../api/…`, `/API/…`).
+ */
+export function normalisedPath(url: string): string {
+  const raw = url.split('?')[0] ?? '';
+  let decoded = raw;
+  // Decoded until stable, so a double-encoded spelling reads as what a second decoder would see.
+  for (let i = 0; i < 4; i++) {
+    let next: string;
+    try {
+      next = decodeURIComponent(decoded);
+    } catch {
+      next = decoded.replace(/%([0-9a-f]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+    }
+    if (next === decoded) break;
+    decoded = next;
+  }
+  const out: string[] = [];
+  for (const segment of decoded.replace(/\\/g, '/').split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') out.pop();
+    else out.push(segment);
+  }
+  return `/${out.join('/')}`.toLowerCase();
+}
+
+/** Paths that hold data or act on it: never answered without an identity, whatever route serves them. */
 function isProtected(url: string): boolean {
+  const path = normalisedPath(url);
   return (
-    url.startsWith('/api/') ||
-    url === '/api' ||
-    url.startsWith('/v1/') ||
-    url.startsWith('/openapi.json') ||
-    url.startsWith('/metrics')
+    path === '/api' ||
+    path.startsWith('/api/') ||
+    path === '/v1' ||
+    path.startsWith('/v1/') ||
+    path.startsWith('/openapi.json') ||
+    path.startsWith('/metrics')
   );
 }
+
+/**
+ * Routes served without an identity, by the pattern the router matched (`request.routeOptions.url`): health, the
+ * console sign-in and the console's static files. Every other route, and any protected path, needs one (default deny).
+ */
+const publicRoutes = new Set(['/healthz', '/api/session', '/*', '/']);
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
   const { engine, handlers, auth } = options;
@@ -94,8 +131,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   };
 
   app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?')[0]!;
-    if (!isProtected(path) && path !== '/api/session') return;
+    const route = request.routeOptions.url;
+    const signIn = route === '/api/session';
+    // A protected path needs an identity whichever route (or none) serves it; an unmatched request elsewhere goes to
+    // the not-found handler, which answers NOT_FOUND or the console's index page: no data.
+    const open = !isProtected(request.url) && (route === undefined || publicRoutes.has(route));
+    if (open && !signIn) return;
     // Repeated failures from one address are refused for a while before any token is looked at.
     const wait = throttle.retryAfterSeconds(request.ip);
     if (wait > 0) {
@@ -104,7 +145,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         message: `too many failed sign-ins from ${request.ip}: try again in ${wait} s`,
       });
     }
-    if (path === '/api/session') return;
+    if (signIn) return;
     const presented = bearerToken(request.headers.authorization);
     if (presented !== undefined) {
       const principal = principalOfToken(presented);
@@ -130,12 +171,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     principals.set(request, session);
   });
 
-  /** The dispatch context of an authenticated request; a route's own permission is checked here. */
-  const contextOf = (request: FastifyRequest): CallContext => ({
-    transport: 'http',
-    principal: principals.get(request) ?? { name: 'unknown', role: 'viewer' },
-    remote: request.ip,
-  });
+  /**
+   * The dispatch context of an authenticated request. A request with no identity has no role: reaching here without
+   * one is a bug in the guard above, and it is refused rather than given any default.
+   */
+  const contextOf = (request: FastifyRequest): CallContext => {
+    const principal = principals.get(request);
+    if (principal === undefined) throw new HearthError('UNAUTHORIZED', 'a valid API token is required');
+    return { transport: 'http', principal, remote: request.ip };
+  };
   const permit = (request: FastifyRequest, reply: FastifyReply, permission: Permission): boolean => {
     const principal = principals.get(request);
     if (principal !== undefined && allowed(principal.role, permission)) return true;
@@ -305,6 +349,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     return reply.header('content-security-policy', consoleCsp).sendFile('index.html');
   });
   app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
+    if (error instanceof HearthError) return sendError(reply, serializeError(error));
     if (error.statusCode === 413) return sendError(reply, { code: 'PAYLOAD_TOO_LARGE', message: error.message });
     if (error.statusCode !== undefined && error.statusCode < 500)
       return sendError(reply, { code: 'VALIDATION_FAILED', message: error.message });
