@@ -3,7 +3,7 @@ import { nodePlacement } from '../accel/ort-providers.js';
 import type { OrtProviderName } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import { keepNativeLibrariesPrivate } from '../engine/private-env.js';
-import { inspectOnnx } from '../registry/onnx/inspect.js';
+import { assertSelfContained, inspectOnnx } from '../registry/onnx/inspect.js';
 
 export type Ort = typeof OrtModule.default;
 
@@ -64,6 +64,8 @@ export async function createSession(
   provider: OrtProviderName = 'cpu',
   decided?: Placement,
 ): Promise<LoadedSession> {
+  // Before ONNX Runtime sees the bytes (placement below loads them too): no graph may read a file beside it.
+  assertSelfContained(model);
   const ort = await loadOrt();
   const placement = decided ?? (provider === 'cpu' ? { provider, description: 'cpu' } : await place(ort, model, provider));
   try {

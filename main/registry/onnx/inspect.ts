@@ -153,7 +153,74 @@ function readClassLabels(node: Uint8Array): { op: string; labels: string[] | nul
   return { op, labels };
 }
 
+/**
+ * Refuses a graph that reaches outside its own bytes. ONNX lets a tensor keep its data in another file
+ * (TensorProto.data_location = EXTERNAL, with `external_data` naming a location); ONNX Runtime then reads that path,
+ * relative to the process's working folder when the model is loaded from memory, so an imported graph could read
+ * any file the server can (a key file, /etc/passwd) and hand it back as predictions. Every tensor Hearth did not
+ * write is visited: initializers, sparse initializers, node attributes (t, tensors, sparse_tensor(s)) and, through
+ * subgraph attributes (If, Loop, Scan), model-local functions and training info, every nested graph.
+ */
+export function assertSelfContained(bytes: Uint8Array): void {
+  const maxDepth = 64;
+  const refuse = (where: string): never => {
+    throw new HearthError(
+      'INVALID_INPUT',
+      `the graph keeps ${where} outside its own bytes (external data): Hearth loads only self-contained ONNX files; save the model with its weights inside (onnx.save_model(..., save_as_external_data=False))`,
+    );
+  };
+  const tensor = (b: Uint8Array, where: string): void => {
+    let name = '';
+    let external = false;
+    for (const f of new Reader(b).fields()) {
+      if (f.field === 8 && f.wire === 2) name = text(f.bytes);
+      else if (f.field === 13) external = true;
+      else if (f.field === 14 && f.wire === 0 && f.value !== 0n) external = true;
+    }
+    if (external) refuse(`${where}${name === '' ? '' : ` "${name.slice(0, 80)}"`}`);
+  };
+  const sparse = (b: Uint8Array, where: string): void => {
+    for (const f of new Reader(b).fields()) if ((f.field === 1 || f.field === 2) && f.wire === 2) tensor(f.bytes, where);
+  };
+  const attribute = (b: Uint8Array, depth: number): void => {
+    for (const f of new Reader(b).fields()) {
+      if (f.wire !== 2) continue;
+      if (f.field === 5 || f.field === 10) tensor(f.bytes, 'a tensor attribute');
+      else if (f.field === 22 || f.field === 23) sparse(f.bytes, 'a sparse tensor attribute');
+      else if (f.field === 6 || f.field === 11) graph(f.bytes, depth + 1);
+    }
+  };
+  const node = (b: Uint8Array, depth: number): void => {
+    for (const f of new Reader(b).fields()) if (f.field === 5 && f.wire === 2) attribute(f.bytes, depth);
+  };
+  const graph = (b: Uint8Array, depth: number): void => {
+    if (depth > maxDepth)
+      throw new HearthError('INVALID_INPUT', `not an ONNX model Hearth loads: graphs nested over ${maxDepth} deep`);
+    for (const f of new Reader(b).fields()) {
+      if (f.wire !== 2) continue;
+      if (f.field === 1) node(f.bytes, depth);
+      else if (f.field === 5) tensor(f.bytes, 'the initializer');
+      else if (f.field === 15) sparse(f.bytes, 'the sparse initializer');
+    }
+  };
+  for (const f of new Reader(bytes).fields()) {
+    if (f.wire !== 2) continue;
+    if (f.field === 7) graph(f.bytes, 0);
+    else if (f.field === 20) {
+      // TrainingInfoProto: initialization and algorithm are graphs.
+      for (const t of new Reader(f.bytes).fields()) if ((t.field === 1 || t.field === 2) && t.wire === 2) graph(t.bytes, 1);
+    } else if (f.field === 25) {
+      // FunctionProto: its nodes (7) and default attributes (11).
+      for (const n of new Reader(f.bytes).fields()) {
+        if (n.field === 7 && n.wire === 2) node(n.bytes, 1);
+        else if (n.field === 11 && n.wire === 2) attribute(n.bytes, 1);
+      }
+    }
+  }
+}
+
 export function inspectOnnx(bytes: Uint8Array): OnnxGraphInfo {
+  assertSelfContained(bytes);
   const info: OnnxGraphInfo = {
     producer: '',
     producerVersion: '',
