@@ -28,7 +28,7 @@ describe('MQTT stream through a model, against a real mosquitto', { skip }, () =
   let publisher: MqttClient;
   let listener: MqttClient;
   const answers = new Map<string, { model: string; version: number; prediction: Record<string, unknown> }>();
-  const rejected: { id: string; reason: string }[] = [];
+  const rejected: { id: string; reason: string; code?: string }[] = [];
 
   before(async () => {
     engine = Engine.open(`${tmp.dir}/data`);
@@ -51,6 +51,7 @@ describe('MQTT stream through a model, against a real mosquitto', { skip }, () =
       const message = JSON.parse(payload.toString()) as {
         id: string;
         reason: string;
+        code?: string;
         model: string;
         version: number;
         prediction: Record<string, unknown>;
@@ -75,19 +76,28 @@ describe('MQTT stream through a model, against a real mosquitto', { skip }, () =
       await publisher.publishAsync('plant/line1/in', JSON.stringify({ id: `m${i}`, row: row(i) }), { qos: 1 });
     await publisher.publishAsync('plant/line1/in', 'not json', { qos: 1 });
     await publisher.publishAsync('plant/line1/in', JSON.stringify({ id: 'bad', row: { x1: 'abc' } }), { qos: 1 });
-    await until(() => answers.size >= 500 && rejected.length >= 2, 'every answer');
+    // A nested value is no row: dispatch's zod schema for models.predict refuses it, not the stream's own check.
+    await publisher.publishAsync('plant/line1/in', JSON.stringify({ id: 'nested', row: { ...row(1), x1: { a: 1 } } }), {
+      qos: 1,
+    });
+    await until(() => answers.size >= 500 && rejected.length >= 3, 'every answer');
     const direct = await api['models.predict']({ name: 'churn', rows: [row(7), row(123)] }, ctx);
     assert.deepEqual(
       withoutIds([answers.get('m7')!.prediction, answers.get('m123')!.prediction] as never),
       withoutIds(direct.predictions),
     );
     assert.equal(answers.get('m0')!.version, 1);
-    assert.deepEqual(
-      rejected.map((r) => r.reason).sort(),
-      ['"x1" must be a number'.length > 0 ? rejected.find((r) => r.id === 'bad')!.reason : '', 'not JSON'].sort(),
-    );
-    assert.match(rejected.find((r) => r.id === 'bad')!.reason, /x1.*must be a number/);
+    // Every refusal is a coded error, published on <out>/rejected and counted; the stream keeps going.
+    const byId = new Map(rejected.map((r) => [r.id, r]));
+    assert.equal(rejected.length, 3);
+    assert.equal(byId.get('bad')?.code, 'VALIDATION_FAILED');
+    assert.match(byId.get('bad')!.reason, /x1.*must be a number/);
+    assert.equal(byId.get('nested')?.code, 'VALIDATION_FAILED');
+    assert.match(byId.get('nested')!.reason, /^invalid arguments for models\.predict: rows\.0: a row is an object/);
+    const notJson = rejected.find((r) => r.id !== 'bad' && r.id !== 'nested')!;
+    assert.deepEqual([notJson.reason, notJson.code], ['not JSON', 'VALIDATION_FAILED']);
     assert.equal(stream.stats.predicted, 500);
+    assert.equal(stream.stats.rejected, 3);
   });
 
   it('loses nothing at QoS 1 when the broker restarts mid-stream', async () => {
@@ -142,6 +152,14 @@ describe('MQTT stream through a model, against a real mosquitto', { skip }, () =
       const feedback = await api['models.feedback']({ name: 'churn', labels: [{ id: first.predictionId, label: 'good' }] }, ctx);
       assert.deepEqual(feedback, { matched: 1, unknown: [] });
       await until(() => line2.stats.appended >= 250, `rows appended (have ${line2.stats.appended}, ${line2.stats.lastError})`);
+      // The appends went through dispatch as the stream's own service identity, so the audit log names it.
+      const appends = engine.access.auditLog({ limit: 1000 }).filter((e) => e.action === 'datasets.append');
+      assert.ok(appends.length >= 1, 'the appends are audited');
+      for (const e of appends)
+        assert.deepEqual(
+          [e.actor, e.role, e.transport, e.target, e.outcome],
+          ['stream:churn:plant/line2/in', 'service', 'in-process', 'line2', 'ok'],
+        );
       const latest = engine.datasets.version('line2');
       assert.equal(latest.rows, 250);
       assert.deepEqual(

@@ -93,4 +93,28 @@ describe('a watched folder: each new file appended once', () => {
       [2],
     );
   });
+
+  it('appends through dispatch as watch:<folder>, a service identity the audit log names', () => {
+    const ingests = engine.access.auditLog({ limit: 1000 }).filter((e) => e.action === 'datasets.ingest');
+    // a, b, c and d were appended; the skipped copies never reached the API.
+    assert.deepEqual(
+      ingests.map((e) => [e.actor, e.role, e.transport, e.target, e.outcome]),
+      Array.from({ length: 4 }, () => [`watch:${inbox}`, 'service', 'in-process', 'events', 'ok']),
+    );
+  });
+
+  it('reports a file the API refuses as failed, with its code, and audits the refusal', async () => {
+    writeFileSync(join(inbox, 'e.json'), '{"not": "an array of rows"');
+    const t = Date.now() / 1000 - 5;
+    utimesSync(join(inbox, 'e.json'), t, t);
+    await watcher.poll();
+    const event = (await watcher.poll()).find((e) => e.file === 'e.json');
+    assert.equal(event?.kind, 'failed');
+    if (event?.kind !== 'failed') return;
+    const code = (event as { code?: string }).code;
+    assert.equal(typeof code, 'string');
+    const last = engine.access.auditLog({ limit: 1 })[0]!;
+    assert.deepEqual([last.actor, last.action, last.outcome, last.code], [`watch:${inbox}`, 'datasets.ingest', 'failed', code]);
+    assert.equal(rowCount(), 309);
+  });
 });
