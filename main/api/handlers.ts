@@ -23,6 +23,7 @@ import { monitorReport } from '../monitoring/performance.js';
 import { retrain } from '../training/retrain.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { contentAppended, recordAppendedContent } from '../data/watch-folder.js';
 
 /** The sha256 of a file, streamed: what a metrics snapshot names as the data it measured. */
 /** The SHA-256 of a file's content (an upload's plaintext, read through its spool cipher). */
@@ -154,11 +155,14 @@ export function createHandlers(engine: Engine): Handlers {
               'VALIDATION_FAILED',
               'an append follows the policies the dataset has; set policies with a new version',
             );
+          // Once per content: checked here, and made certain by the content's key in the append's own transaction.
+          const once = args.once === true ? await appendedContent(path, spool) : undefined;
           const appended = await engine.datasets.appendFile(args.name, path, {
             ...(args.fileName === undefined ? {} : { fileName: args.fileName }),
             ...(args.format === undefined ? {} : { format: args.format }),
             ...(args.delimiter === undefined ? {} : { delimiter: args.delimiter }),
             ...(spool === undefined ? {} : { spool }),
+            ...(once === undefined ? {} : { inTransaction: once(args.name, args.fileName ?? path) }),
           });
           engine.events.emit('datasets.did-ingest', appended);
           return appended;
@@ -376,6 +380,19 @@ export function createHandlers(engine: Engine): Handlers {
     } finally {
       if (args.uploadId !== undefined) engine.discardUpload(args.uploadId);
     }
+  }
+
+  /**
+   * For an append made at most once per content: refuses content this dataset already took, and returns the hook
+   * that records it in the append's transaction (the table's key on dataset and hash refuses a racing twin there).
+   */
+  async function appendedContent(path: string, spool: SpoolCipher | undefined) {
+    const sha256 = (await fileDigest(path, spool)).slice('sha256:'.length);
+    return (dataset: string, source: string) => {
+      if (contentAppended(engine.db, dataset, sha256))
+        throw new HearthError('CONFLICT', `${source}: this content was already appended to ${dataset}`);
+      return (datasetId: number, version: number) => recordAppendedContent(engine.db, datasetId, sha256, source, version);
+    };
   }
 
   /**

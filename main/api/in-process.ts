@@ -1,8 +1,10 @@
 import { Readable } from 'node:stream';
 import type { ApiEvent } from '../contracts/api.js';
+import { createClient, type ServiceDoor } from '../contracts/client.js';
 import type { Transport } from '../contracts/transport.js';
 import type { Engine } from '../engine/engine.js';
 import { dispatch } from './dispatch.js';
+import type { Principal } from './access.js';
 import type { Handlers } from './handlers.js';
 
 /** In-process transport: the CLI and tests call the engine directly, through the same dispatch. */
@@ -14,5 +16,22 @@ export function inProcessTransport(engine: Engine, handlers: Handlers): Transpor
       return { ok: true, result: { uploadId } };
     },
     subscribe: (listener) => engine.events.subscribe((e) => listener(e as ApiEvent)),
+  };
+}
+
+/**
+ * The door for the engine's own background callers (MQTT streams, watched folders): each call goes through dispatch
+ * as `{ name, role: 'service' }`, never as the local admin an in-process call without a principal stands for, so
+ * the service role's limits hold for it and its changes are audited under its name. Uploads and events are no part
+ * of a service's door: it reads what it watches itself and names local paths (in-process).
+ */
+export function serviceDoor(engine: Engine, handlers: Handlers): ServiceDoor {
+  return (name) => {
+    const principal: Principal = { name, role: 'service' };
+    return createClient({
+      call: (method, args) => dispatch(handlers, method, args, { transport: 'in-process', principal }, engine.access),
+      upload: async () => ({ ok: false, error: { code: 'FORBIDDEN', message: `${name} does not upload` } }),
+      subscribe: () => () => undefined,
+    });
   };
 }

@@ -10,7 +10,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadTokenVerifier, resetToken } from '../api/auth.js';
 import { createHandlers } from '../api/handlers.js';
 import { startHttpServer } from '../api/http-server.js';
-import { inProcessTransport } from '../api/in-process.js';
+import { inProcessTransport, serviceDoor } from '../api/in-process.js';
 import type { ApiArgs, ApiResults, FollowInfo, Task } from '../contracts/api.js';
 import { HearthError, serializeError } from '../contracts/errors.js';
 import { resolveDataDir } from '../engine/data-dir.js';
@@ -448,10 +448,12 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
     );
   }, 6 * 3600_000);
   collector.unref();
+  // Streams and watched folders come in through dispatch like any caller, each as its own service identity.
+  const door = serviceDoor(engine, handlers);
   // MQTT pipelines from the config file; one that cannot reach its broker now keeps trying without holding the rest.
   const streams = (engine.config?.streams ?? []).map(
     (st) =>
-      new MqttStream(handlers, join(engine.dataDir, 'hearth.db'), {
+      new MqttStream(door, join(engine.dataDir, 'hearth.db'), {
         key: engine.storeKey,
         url: st.mqtt,
         inTopic: st.in,
@@ -468,7 +470,7 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
     (w) =>
       new FolderWatcher(
         engine.db,
-        engine.datasets,
+        door,
         { dir: w.dir, dataset: w.dataset, ...optional('intervalSeconds', w.intervalSeconds) },
         (event) =>
           process.stderr.write(
@@ -1040,7 +1042,7 @@ async function run(argv: string[]): Promise<number> {
               throw new UsageError(`--window takes FIELD:SECONDS[:sliding|tumbling], not "${w}"`);
             return { field, seconds: Number(seconds), kind: kind === 'sliding' ? ('sliding' as const) : ('tumbling' as const) };
           });
-        const stream = new MqttStream(handlers, join(engine.dataDir, 'hearth.db'), {
+        const stream = new MqttStream(serviceDoor(engine, handlers), join(engine.dataDir, 'hearth.db'), {
           key: engine.storeKey,
           url: required(flags, 'mqtt'),
           inTopic: required(flags, 'in'),
@@ -1490,7 +1492,7 @@ async function run(argv: string[]): Promise<number> {
         if (dir === undefined) throw new UsageError('watch DIR --dataset NAME [--interval SECONDS]');
         const watcher = new FolderWatcher(
           engine.db,
-          engine.datasets,
+          serviceDoor(engine, handlers),
           { dir, dataset: required(flags, 'dataset'), ...optional('intervalSeconds', numberFlag(flags, 'interval', false)) },
           (event) =>
             out.result(watchEventJson(event), () =>

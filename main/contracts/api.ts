@@ -136,13 +136,19 @@ export const apiSchemas = {
       format: z.enum(['csv', 'json', 'ndjson', 'parquet']).optional(),
       /** Append the file's rows to the latest version (in its schema) instead of making a version of the file alone. */
       append: z.boolean().optional(),
+      /**
+       * With append: at most once per content. A file whose bytes were appended to this dataset before is refused
+       * (CONFLICT); its SHA-256 is recorded in the transaction that commits its rows (what a watched folder sends).
+       */
+      once: z.boolean().optional(),
       /** Accept a schema that narrows a column's type (refused otherwise). */
       force: z.boolean().optional(),
       /** PII policies applied before anything is written: "suggested" takes the scan's suggestions. */
       pii: z.union([z.literal('suggested'), z.record(z.string().min(1), columnPolicy)]).optional(),
     })
     .strict()
-    .refine((a) => (a.uploadId === undefined) !== (a.path === undefined), 'give exactly one of uploadId or path'),
+    .refine((a) => (a.uploadId === undefined) !== (a.path === undefined), 'give exactly one of uploadId or path')
+    .refine((a) => a.once !== true || a.append === true, 'once goes with append'),
   /** Scans a file for personal data without storing anything: detections per column, with a suggested policy. */
   'datasets.pii-scan': z
     .object({
@@ -931,7 +937,8 @@ export interface ApiResults {
   'datasets.versions': DatasetVersionInfo[];
   'datasets.version': DatasetVersionDetail;
   'datasets.quarantine': { total: number; rows: QuarantinedRow[] };
-  'datasets.ingest': IngestResult;
+  /** With append, `appended` counts the rows this call added (`rows` counts the whole new version). */
+  'datasets.ingest': IngestResult & { appended?: number };
   'datasets.append': IngestResult & { appended: number; ignoredFields: string[] };
   'datasets.pii-scan': { rows: number; detections: PiiDetection[] };
   'tokens.create': TokenInfo & { token: string };

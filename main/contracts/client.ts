@@ -28,6 +28,13 @@ export interface Client {
   on(listener: (event: ApiEvent) => void): () => void;
 }
 
+/**
+ * How a background service (an MQTT stream, a watched folder) reaches the engine: the door opens a client for the
+ * named service-role identity, every call through dispatch() (validation, permissions, audit) as that identity.
+ * The service names itself (`stream:…`, `watch:…`); the role is fixed by the door, so a service cannot raise it.
+ */
+export type ServiceDoor = (name: string) => Pick<Client, 'call'>;
+
 export function createClient(transport: Transport): Client {
   const unwrap = (outcome: CallOutcome): unknown => {
     if (outcome.ok) return outcome.result;

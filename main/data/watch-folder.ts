@@ -2,14 +2,17 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IngestResult } from '../contracts/api.js';
+import type { Client, ServiceDoor } from '../contracts/client.js';
+import { HearthError, serializeError, type ErrorCode } from '../contracts/errors.js';
 import { nowIso, type Db } from '../store/database.js';
-import type { DatasetStore } from './datasets.js';
 
 /**
  * A folder whose new files are appended to a dataset: CSV/TSV, JSON, NDJSON and Parquet, oldest first. A file is
  * taken once its size and modification time have held still for one poll (a copy in progress is left alone), and
  * recorded by content hash in the transaction that commits its rows, so a restart, a crash mid-append or the same
- * file dropped again under another name never appends rows twice. Files stay where they are.
+ * file dropped again under another name never appends rows twice. Files stay where they are. The watcher appends
+ * through the API (`datasets.ingest` with append and once) as the service identity `watch:<folder>`, so its appends
+ * are validated, held to the service role and audited under that name like any other caller's.
  */
 export interface WatchOptions {
   dir: string;
@@ -21,7 +24,27 @@ export interface WatchOptions {
 export type WatchEvent =
   | { kind: 'appended'; file: string; result: IngestResult & { appended: number } }
   | { kind: 'skipped'; file: string; reason: string }
-  | { kind: 'failed'; file: string; message: string };
+  | { kind: 'failed'; file: string; message: string; code: ErrorCode };
+
+/** Whether these bytes (by SHA-256) were appended to the dataset before: by a watched folder, or an append "once". */
+export function contentAppended(db: Db, dataset: string, sha256: string): boolean {
+  return (
+    db
+      .prepare('SELECT 1 FROM watched_files w JOIN datasets d ON d.id = w.dataset_id WHERE d.name = ? AND w.sha256 = ?')
+      .get(dataset, sha256) !== undefined
+  );
+}
+
+/** Records appended content; called inside the transaction that commits the version holding its rows. */
+export function recordAppendedContent(db: Db, datasetId: number, sha256: string, path: string, version: number): void {
+  db.prepare('INSERT INTO watched_files (dataset_id, sha256, path, version, appended_at) VALUES (?, ?, ?, ?, ?)').run(
+    datasetId,
+    sha256,
+    path,
+    version,
+    nowIso(),
+  );
+}
 
 const extensions = /\.(csv|tsv|txt|json|ndjson|jsonl|parquet|pq)$/i;
 
@@ -43,20 +66,19 @@ export class FolderWatcher {
   private readonly seen = new Map<string, { signature: string; done: boolean }>();
   private timer: NodeJS.Timeout | null = null;
   private polling: Promise<WatchEvent[]> | null = null;
+  private readonly api: Pick<Client, 'call'>;
 
+  /**
+   * `db` is read only, to skip content already appended without a call: a restart looks at every file in the
+   * folder again, and each would otherwise leave a refused call in the audit log.
+   */
   constructor(
     private readonly db: Db,
-    private readonly datasets: DatasetStore,
+    door: ServiceDoor,
     readonly options: WatchOptions,
     private readonly onEvent: (event: WatchEvent) => void = () => {},
-  ) {}
-
-  private known(hash: string): boolean {
-    return (
-      this.db
-        .prepare('SELECT 1 FROM watched_files w JOIN datasets d ON d.id = w.dataset_id WHERE d.name = ? AND w.sha256 = ?')
-        .get(this.options.dataset, hash) !== undefined
-    );
+  ) {
+    this.api = door(`watch:${options.dir}`);
   }
 
   /** One pass over the folder; returns what it did (also reported to onEvent). Passes never overlap. */
@@ -89,25 +111,31 @@ export class FolderWatcher {
       }
       const done = () => this.seen.set(file.name, { signature: file.signature, done: true });
       const hash = await sha256(file.path);
-      if (this.known(hash)) {
+      if (contentAppended(this.db, this.options.dataset, hash)) {
         done();
         emit({ kind: 'skipped', file: file.name, reason: 'already appended (same content)' });
         continue;
       }
       try {
-        const result = await this.datasets.appendFile(this.options.dataset, file.path, {
+        const result = await this.api.call('datasets.ingest', {
+          name: this.options.dataset,
+          path: file.path,
           fileName: file.name,
-          inTransaction: (datasetId, version) =>
-            this.db
-              .prepare('INSERT INTO watched_files (dataset_id, sha256, path, version, appended_at) VALUES (?, ?, ?, ?, ?)')
-              .run(datasetId, hash, file.path, version, nowIso()),
+          append: true,
+          once: true,
         });
+        // An append always counts what it added; its absence would be a bug in the handler, reported as one.
+        if (result.appended === undefined) throw new HearthError('INTERNAL', 'the append did not say how many rows it added');
         done();
-        emit({ kind: 'appended', file: file.name, result });
+        emit({ kind: 'appended', file: file.name, result: { ...result, appended: result.appended } });
       } catch (error) {
         // A file that cannot be appended (no row readable, refused by the rules) is not retried until it changes.
         done();
-        emit({ kind: 'failed', file: file.name, message: error instanceof Error ? error.message : String(error) });
+        const { code, message } = serializeError(error);
+        // Appended meanwhile by another caller (the content check in the append's transaction): nothing was lost.
+        if (code === 'CONFLICT' && contentAppended(this.db, this.options.dataset, hash))
+          emit({ kind: 'skipped', file: file.name, reason: 'already appended (same content)' });
+        else emit({ kind: 'failed', file: file.name, message, code });
       }
     }
     return events;

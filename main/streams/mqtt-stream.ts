@@ -1,9 +1,10 @@
 import Database from 'better-sqlite3-multiple-ciphers';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import type { Handlers } from '../api/handlers.js';
 import type { PredictResult } from '../contracts/api.js';
+import type { Client, ServiceDoor } from '../contracts/client.js';
+import type { ErrorCode } from '../contracts/errors.js';
 import { keyConnection } from '../security/store-key.js';
-import { HearthError } from '../contracts/errors.js';
+import { HearthError, serializeError } from '../contracts/errors.js';
 
 export interface StreamOptions {
   /** mqtt://HOST:PORT (mqtts:// for TLS) */
@@ -59,7 +60,9 @@ interface Pending {
  * inbox in the handler, before the acknowledgement leaves, and deleted only when its answer (or its rejection) has
  * been acknowledged by the broker; after a crash the inbox is replayed. Messages are JSON rows (`{...features}`, or
  * `{"id": …, "row": {...}}`), predicted in batches; answers go to `outTopic` as
- * `{id, predictionId, model, version, prediction}`, rejections to `<outTopic>/rejected` with the reason. mqtt.js
+ * `{id, predictionId, model, version, prediction}`, rejections to `<outTopic>/rejected` with the reason and its error
+ * code. Every call goes through dispatch() as the service identity `stream:<model>:<inTopic>`: the predict schema
+ * validates each row, the service role's limits hold, and the appends are audited under that name. mqtt.js
  * reconnects with backoff and re-sends unacknowledged answers; with a persistent session (`clientId`) the broker
  * keeps the subscription and queues messages meanwhile. With `dataset`, answered rows are appended to it.
  */
@@ -81,6 +84,7 @@ export class MqttStream {
   private draining: Promise<void> = Promise.resolve();
   private readonly inbox: Database.Database;
   private readonly name: string;
+  private readonly api: Pick<Client, 'call'>;
   private answered: { seq: number; row: Row | null }[] = [];
   private appendTimer: NodeJS.Timeout | null = null;
   private appending: Promise<void> = Promise.resolve();
@@ -92,11 +96,13 @@ export class MqttStream {
   private reconnectTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly handlers: Handlers,
+    door: ServiceDoor,
     databaseFile: string,
     readonly options: StreamOptions,
   ) {
     this.name = `${options.model}:${options.inTopic}`;
+    // The same name keys the inbox, so the audit log's actor says which stream's rows these were.
+    this.api = door(`stream:${this.name}`);
     this.inbox = new Database(databaseFile);
     keyConnection(this.inbox, options.key);
     this.inbox.pragma('journal_mode = WAL');
@@ -201,22 +207,18 @@ export class MqttStream {
     try {
       parsed = JSON.parse(payload.toString('utf8'));
     } catch {
-      this.reject({ seq, id, row: {} }, 'not JSON');
+      this.reject({ seq, id, row: {} }, 'not JSON', 'VALIDATION_FAILED');
       return;
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      this.reject({ seq, id, row: {} }, 'a message is one JSON object (a row, or {"id": …, "row": {…}})');
+      this.reject({ seq, id, row: {} }, 'a message is one JSON object (a row, or {"id": …, "row": {…}})', 'VALIDATION_FAILED');
       return;
     }
     const message = parsed as Record<string, unknown>;
     const wrapped = typeof message.row === 'object' && message.row !== null && !Array.isArray(message.row);
     const row = (wrapped ? message.row : message) as Record<string, unknown>;
     const messageId = wrapped && (typeof message.id === 'string' || typeof message.id === 'number') ? String(message.id) : id;
-    const nested = Object.entries(row).find(([, v]) => typeof v === 'object' && v !== null);
-    if (nested !== undefined) {
-      this.reject({ seq, id: messageId, row: {} }, `field "${nested[0]}" is not a number, string, boolean or null`);
-      return;
-    }
+    // The row's values are left to dispatch's predict schema: one place decides what a row is, for every caller.
     this.addWindows(row as Row);
     this.pending.push({ seq, id: messageId, row: row as Row });
     if (this.pending.length >= 512) void this.flush();
@@ -269,14 +271,11 @@ export class MqttStream {
         .all(this.name) as { seq: number; row_json: string }[];
       if (rows.length === 0) return;
       try {
-        const result = await this.handlers['datasets.append'](
-          {
-            name: dataset,
-            rows: rows.map((r) => JSON.parse(r.row_json) as Row),
-            source: `${this.options.url}/${this.options.inTopic}`,
-          },
-          { transport: 'in-process' },
-        );
+        const result = await this.api.call('datasets.append', {
+          name: dataset,
+          rows: rows.map((r) => JSON.parse(r.row_json) as Row),
+          source: `${this.options.url}/${this.options.inTopic}`,
+        });
         this.inbox.prepare('DELETE FROM stream_rows WHERE stream = ? AND seq <= ?').run(this.name, rows.at(-1)!.seq);
         this.waitingRows = Math.max(0, this.waitingRows - rows.length);
         this.stats.appended += result.appended;
@@ -306,11 +305,16 @@ export class MqttStream {
     }
   }
 
-  private reject(item: Pending, reason: string): void {
+  private reject(item: Pending, reason: string, code: ErrorCode): void {
     this.stats.rejected++;
-    this.client?.publish(`${this.options.outTopic}/rejected`, JSON.stringify({ id: item.id, reason }), { qos: 1 }, (error) => {
-      if (error === undefined || error === null) this.done(item.seq);
-    });
+    this.client?.publish(
+      `${this.options.outTopic}/rejected`,
+      JSON.stringify({ id: item.id, reason, code }),
+      { qos: 1 },
+      (error) => {
+        if (error === undefined || error === null) this.done(item.seq);
+      },
+    );
   }
 
   /** Predicts what has gathered, in one call, and publishes each answer; one bad row does not fail the others. */
@@ -326,23 +330,19 @@ export class MqttStream {
 
   private async predict(batch: Pending[]): Promise<void> {
     const generation = this.generation;
-    const context = { transport: 'in-process' } as const;
     const call = (rows: Pending[]) =>
-      this.handlers['models.predict'](
-        {
-          name: this.options.model,
-          rows: rows.map((p) => p.row),
-          ...(this.options.version === undefined ? {} : { version: this.options.version }),
-        },
-        context,
-      );
+      this.api.call('models.predict', {
+        name: this.options.model,
+        rows: rows.map((p) => p.row),
+        ...(this.options.version === undefined ? {} : { version: this.options.version }),
+      });
     // The message's own id says which message this answers; predictionId is the prediction log's, for late labels
     // (POST /v1/models/{name}/feedback with {id: predictionId, label}).
     const answered = (item: Pending, out: PredictResult, i: number) => {
       const { id: predictionId, ...prediction } = out.predictions[i]!;
       return { item, answer: { id: item.id, predictionId, model: out.model, version: out.version, prediction } };
     };
-    let results: ({ item: Pending; answer: Record<string, unknown> } | { item: Pending; error: string })[];
+    let results: ({ item: Pending; answer: Record<string, unknown> } | { item: Pending; error: string; code: ErrorCode })[];
     try {
       const out = await call(batch);
       results = batch.map((item, i) => answered(item, out, i));
@@ -353,7 +353,9 @@ export class MqttStream {
         try {
           results.push(answered(item, await call([item]), 0));
         } catch (e) {
-          results.push({ item, error: e instanceof Error ? e.message : String(e) });
+          // The client's ApiError carries dispatch's code; serializeError reads it (anything else is INTERNAL).
+          const { code, message } = serializeError(e);
+          results.push({ item, error: message, code });
         }
       }
     }
@@ -361,7 +363,7 @@ export class MqttStream {
     if (generation !== this.generation || this.client?.connected !== true) return;
     for (const r of results) {
       if ('error' in r) {
-        this.reject(r.item, r.error);
+        this.reject(r.item, r.error, r.code);
         continue;
       }
       this.stats.predicted++;

@@ -12,6 +12,7 @@ import { datasetDrift, type DriftColumn } from '../../main/monitoring/drift.js';
 import { driftReport } from '../../main/monitoring/monitor.js';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { createHandlers } from '../../main/api/handlers.js';
+import { serviceDoor } from '../../main/api/in-process.js';
 import { MqttStream } from '../../main/streams/mqtt-stream.js';
 import { startBroker } from '../integration/broker-harness.js';
 import { startRegistry } from '../integration/registry-harness.js';
@@ -688,7 +689,7 @@ async function benchMqtt(): Promise<void> {
     await relay.subscribeAsync('relay/in', { qos: 1 });
     await run('bare-relay', 'relay/in', 'relay/out');
     await relay.endAsync();
-    const stream = new MqttStream(createHandlers(engine), join(dir, 'data', 'hearth.db'), {
+    const stream = new MqttStream(serviceDoor(engine, createHandlers(engine)), join(dir, 'data', 'hearth.db'), {
       url: broker.url,
       inTopic: 'bench/in',
       outTopic: 'bench/out',

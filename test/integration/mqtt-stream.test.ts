@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { createHandlers, type Handlers } from '../../main/api/handlers.js';
+import { serviceDoor } from '../../main/api/in-process.js';
 import { Engine } from '../../main/engine/engine.js';
 import { MqttStream } from '../../main/streams/mqtt-stream.js';
 import { syntheticCsv, tempDir, until, withoutIds, writeFile } from '../helpers.js';
@@ -37,7 +38,7 @@ describe('MQTT stream through a model, against a real mosquitto', { skip }, () =
     const job = engine.trainer.start({ dataset: 'churn', target: 'label', algorithm: 'gbdt', model: 'churn', seed: 1 });
     assert.equal((await engine.trainer.wait(job.id)).status, 'succeeded');
     broker = await startBroker(`${tmp.dir}/broker`);
-    stream = new MqttStream(api, `${tmp.dir}/data/hearth.db`, {
+    stream = new MqttStream(serviceDoor(engine, api), `${tmp.dir}/data/hearth.db`, {
       url: broker.url,
       inTopic: 'plant/line1/in',
       outTopic: 'plant/line1/out',
@@ -100,6 +101,21 @@ describe('MQTT stream through a model, against a real mosquitto', { skip }, () =
     assert.equal(stream.stats.rejected, 3);
   });
 
+  it("refuses, through the stream's door, what the service role may not do, and audits the refusal", async () => {
+    const door = serviceDoor(engine, api)('stream:churn:plant/line1/in');
+    await assert.rejects(door.call('models.promote', { name: 'churn', version: 1 }), {
+      code: 'FORBIDDEN',
+      message: 'stream:churn:plant/line1/in (service) may not call models.promote',
+    });
+    const last = engine.access.auditLog({ limit: 1 })[0]!;
+    assert.deepEqual(
+      [last.actor, last.role, last.action, last.target, last.outcome, last.code],
+      ['stream:churn:plant/line1/in', 'service', 'models.promote', 'churn', 'denied', 'FORBIDDEN'],
+    );
+    // Predictions are not audited (the prediction log records them): the 500 answered above left no entry.
+    assert.equal(engine.access.auditLog({ limit: 1000 }).filter((e) => e.action === 'models.predict').length, 0);
+  });
+
   it('loses nothing at QoS 1 when the broker restarts mid-stream', async () => {
     answers.clear();
     const total = 3000;
@@ -126,7 +142,7 @@ describe('MQTT stream through a model, against a real mosquitto', { skip }, () =
   });
 
   it('answers carry the prediction log id for late labels, and answered rows are appended to a dataset', async () => {
-    const line2 = new MqttStream(api, `${tmp.dir}/data/hearth.db`, {
+    const line2 = new MqttStream(serviceDoor(engine, api), `${tmp.dir}/data/hearth.db`, {
       url: broker.url,
       inTopic: 'plant/line2/in',
       outTopic: 'plant/line2/out',

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, appendFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createHandlers } from '../../main/api/handlers.js';
+import { serviceDoor } from '../../main/api/in-process.js';
 import { FolderWatcher } from '../../main/data/watch-folder.js';
 import { Engine } from '../../main/engine/engine.js';
 import { syntheticCsv, tempDir } from '../helpers.js';
@@ -30,7 +32,7 @@ describe('a watched folder: each new file appended once', () => {
   before(() => {
     mkdirSync(inbox);
     engine = Engine.open(join(tmp.dir, 'data'));
-    watcher = new FolderWatcher(engine.db, engine.datasets, { dir: inbox, dataset: 'events' });
+    watcher = new FolderWatcher(engine.db, serviceDoor(engine, createHandlers(engine)), { dir: inbox, dataset: 'events' });
   });
   after(() => {
     engine.close();
@@ -68,7 +70,10 @@ describe('a watched folder: each new file appended once', () => {
 
   it('never appends the same content twice: not after a restart, not under another name', async () => {
     drop('a-copy.csv', rows.slice(0, 100));
-    const restarted = new FolderWatcher(engine.db, engine.datasets, { dir: inbox, dataset: 'events' });
+    const restarted = new FolderWatcher(engine.db, serviceDoor(engine, createHandlers(engine)), {
+      dir: inbox,
+      dataset: 'events',
+    });
     await restarted.poll();
     const events = await restarted.poll();
     assert.deepEqual(events.map((e) => [e.kind, e.file]).sort(), [
@@ -111,10 +116,39 @@ describe('a watched folder: each new file appended once', () => {
     const event = (await watcher.poll()).find((e) => e.file === 'e.json');
     assert.equal(event?.kind, 'failed');
     if (event?.kind !== 'failed') return;
-    const code = (event as { code?: string }).code;
-    assert.equal(typeof code, 'string');
+    assert.equal(event.code, 'INVALID_INPUT');
+    assert.match(event.message, /not JSON/);
     const last = engine.access.auditLog({ limit: 1 })[0]!;
-    assert.deepEqual([last.actor, last.action, last.outcome, last.code], [`watch:${inbox}`, 'datasets.ingest', 'failed', code]);
+    assert.deepEqual(
+      [last.actor, last.action, last.outcome, last.code],
+      [`watch:${inbox}`, 'datasets.ingest', 'failed', 'INVALID_INPUT'],
+    );
     assert.equal(rowCount(), 309);
+  });
+
+  it("an append 'once' refuses content the dataset already took; once goes with append", async () => {
+    const door = serviceDoor(engine, createHandlers(engine))('watch:test');
+    await assert.rejects(
+      door.call('datasets.ingest', { name: 'events', path: join(inbox, 'a-copy.csv'), append: true, once: true }),
+      { code: 'CONFLICT' },
+    );
+    await assert.rejects(door.call('datasets.ingest', { name: 'events', path: join(inbox, 'a-copy.csv'), once: true }), {
+      code: 'VALIDATION_FAILED',
+      message: /once goes with append/,
+    });
+    assert.equal(rowCount(), 309);
+  });
+
+  it('the service door holds a watcher to the service role: a write is refused and the refusal audited', async () => {
+    const door = serviceDoor(engine, createHandlers(engine))(`watch:${inbox}`);
+    await assert.rejects(door.call('rules.set', { name: 'events', rules: [] }), {
+      code: 'FORBIDDEN',
+      message: `watch:${inbox} (service) may not call rules.set`,
+    });
+    const last = engine.access.auditLog({ limit: 1 })[0]!;
+    assert.deepEqual(
+      [last.actor, last.role, last.action, last.target, last.outcome, last.code],
+      [`watch:${inbox}`, 'service', 'rules.set', 'events', 'denied', 'FORBIDDEN'],
+    );
   });
 });
