@@ -1,6 +1,6 @@
 import { diffFrames } from '../data/diff.js';
 import { spoolStream, type SpoolCipher } from '../security/spool.js';
-import type { Principal } from './access.js';
+import { localAdmin, type Principal } from './access.js';
 import { basename, join } from 'node:path';
 import { listBackups, verifyBackup } from '../store/backup.js';
 import { kAnonymity } from '../privacy/pii.js';
@@ -345,7 +345,10 @@ export function createHandlers(engine: Engine): Handlers {
     'alerts.check': async () => engine.alerts.check(),
     'models.monitor': async ({ name, ...options }) => monitorReport(engine, name, options),
     'models.snapshots': async ({ name, version }) => engine.registry.snapshots(name, engine.registry.resolve(name, version)),
-    'models.predict': async (args) => {
+    'models.predict': async (args, context) => {
+      // Who asked, counted per model: predictions are not audited (see ServingMetrics.callers).
+      const caller = context.principal ?? localAdmin;
+      engine.servingMetrics.calledBy(args.name, caller.name, caller.role);
       try {
         return await predict(args);
       } catch (error) {

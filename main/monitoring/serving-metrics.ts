@@ -32,6 +32,17 @@ export class ServingMetrics {
     labelNames: ['model', 'code'] as const,
     registers: [this.registry],
   });
+  /**
+   * Predictions are not audited (one entry per request would swamp the log), so this is where a caller's share of
+   * them shows: by principal name and role. The names are token names, console users and the server's own streams,
+   * a set an admin makes, so the label stays small.
+   */
+  private readonly callers = new Counter({
+    name: 'hearth_predict_calls_total',
+    help: 'Prediction requests received, by model and by the caller that sent them (principal name and role)',
+    labelNames: ['model', 'caller', 'role'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'hearth_' });
@@ -42,6 +53,10 @@ export class ServingMetrics {
     this.requests.inc({ ...labels, outcome: 'ok' });
     this.rows.inc(labels, rows);
     this.latency.observe(labels, seconds);
+  }
+
+  calledBy(model: string, caller: string, role: string): void {
+    this.callers.inc({ model, caller, role });
   }
 
   failed(model: string, code: string): void {

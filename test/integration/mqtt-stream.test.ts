@@ -112,8 +112,13 @@ describe('MQTT stream through a model, against a real mosquitto', { skip }, () =
       [last.actor, last.role, last.action, last.target, last.outcome, last.code],
       ['stream:churn:plant/line1/in', 'service', 'models.promote', 'churn', 'denied', 'FORBIDDEN'],
     );
-    // Predictions are not audited (the prediction log records them): the 500 answered above left no entry.
+    // Predictions are not audited (the prediction log records them): the 500 answered above left no entry, and the
+    // serving metrics say whose they were instead.
     assert.equal(engine.access.auditLog({ limit: 1000 }).filter((e) => e.action === 'models.predict').length, 0);
+    assert.match(
+      await engine.servingMetrics.text(),
+      /^hearth_predict_calls_total\{model="churn",caller="stream:churn:plant\/line1\/in",role="service"\} [1-9]\d*$/m,
+    );
   });
 
   it('loses nothing at QoS 1 when the broker restarts mid-stream', async () => {
