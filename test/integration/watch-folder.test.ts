@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, appendFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { createHandlers } from '../../main/api/handlers.js';
 import { serviceDoor } from '../../main/api/in-process.js';
 import { FolderWatcher } from '../../main/data/watch-folder.js';
 import { Engine } from '../../main/engine/engine.js';
-import { syntheticCsv, tempDir } from '../helpers.js';
+import type { AuditEntry } from '../../main/contracts/api.js';
+import { startJsonChild, syntheticCsv, tempDir } from '../helpers.js';
 
 /** Lines 2.. of a CSV (its rows), for splitting one table over several dropped files. */
 function rowsOf(csv: string): string[] {
@@ -150,5 +152,50 @@ describe('a watched folder: each new file appended once', () => {
       [last.actor, last.role, last.action, last.target, last.outcome, last.code],
       [`watch:${inbox}`, 'service', 'rules.set', 'events', 'denied', 'FORBIDDEN'],
     );
+  });
+});
+
+describe("hearth serve: the config's watched folders come in through the API", () => {
+  const tmp = tempDir();
+  after(() => tmp.cleanup());
+
+  it('appends a dropped file as watch:<folder> (service), as the audit log shows', async () => {
+    const inbox = join(tmp.dir, 'drop');
+    const dataDir = join(tmp.dir, 'data');
+    mkdirSync(inbox);
+    mkdirSync(dataDir);
+    writeFileSync(
+      join(dataDir, 'hearth.config.json'),
+      JSON.stringify({ watch: [{ dir: inbox, dataset: 'served', intervalSeconds: 0.2 }] }),
+    );
+    const table = syntheticCsv('binary', 20, 3);
+    writeFileSync(join(inbox, 'one.csv'), table);
+    const t = Date.now() / 1000 - 5;
+    utimesSync(join(inbox, 'one.csv'), t, t);
+    const token = 'watch-serve-test-token-123';
+    const bin = fileURLToPath(new URL('../../../bin/hearth.js', import.meta.url));
+    const server = await startJsonChild(process.execPath, [bin, 'serve', '--port', '0', '--json', '--data-dir', dataDir], {
+      HEARTH_TOKEN: token,
+      HEARTH_CONFIG: join(dataDir, 'hearth.config.json'),
+    });
+    try {
+      let ingests: AuditEntry[] = [];
+      for (let i = 0; i < 150 && ingests.length === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const response = await fetch(`${server.url}/api/audit.list`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: '{}',
+        });
+        ingests = ((await response.json()) as AuditEntry[]).filter((e) => e.action === 'datasets.ingest');
+      }
+      assert.deepEqual(
+        ingests.map((e) => [e.actor, e.role, e.transport, e.target, e.outcome]),
+        [[`watch:${inbox}`, 'service', 'in-process', 'served', 'ok']],
+      );
+    } finally {
+      server.child.kill('SIGTERM');
+      await new Promise((resolve) => server.child.once('exit', resolve));
+    }
   });
 });
