@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiMethod, AuditEntry, TokenInfo } from '../contracts/api.js';
-import { HearthError } from '../contracts/errors.js';
+import { HearthError, type ErrorCode } from '../contracts/errors.js';
 import { CommitCache, nowIso, type Db } from '../store/database.js';
 
 /**
@@ -239,28 +239,106 @@ export class AccessControl {
 }
 
 /**
- * Slows down guessing: after 5 failed authentications from one address within 15 minutes, that address is refused
- * (429) for a time that doubles with each further failure, up to 15 minutes. A success clears its count.
+ * Slows down guessing: after 5 failed authentications under one key within 15 minutes, that key is refused (429) for
+ * a time that doubles with each further failure, up to 15 minutes. The HTTP server keys each failure twice, by address
+ * and by the presented token's first characters, so neither many addresses on one token nor many tokens from one
+ * address escape it. A success does not clear the count: a caller holding one valid (say, viewer) token could
+ * otherwise reset its own guessing counter between guesses at an admin token.
  */
 export class FailureThrottle {
   private readonly failures = new Map<string, { count: number; first: number; blockedUntil: number }>();
 
-  retryAfterSeconds(address: string, now = Date.now()): number {
-    const f = this.failures.get(address);
+  retryAfterSeconds(key: string, now = Date.now()): number {
+    const f = this.failures.get(key);
     if (f === undefined || f.blockedUntil <= now) return 0;
     return Math.ceil((f.blockedUntil - now) / 1000);
   }
 
-  failed(address: string, now = Date.now()): void {
-    let f = this.failures.get(address);
+  failed(key: string, now = Date.now()): void {
+    let f = this.failures.get(key);
     if (f === undefined || now - f.first > 15 * 60_000) f = { count: 0, first: now, blockedUntil: 0 };
     f.count++;
     if (f.count >= 5) f.blockedUntil = now + Math.min(15 * 60_000, 1000 * 2 ** (f.count - 5));
-    this.failures.set(address, f);
+    this.failures.set(key, f);
     if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
   }
+}
 
-  succeeded(address: string): void {
-    this.failures.delete(address);
+/** How a token is keyed for the throttle: its first 12 characters ("hth_" and 48 random bits for our own tokens). */
+export function tokenThrottleKey(token: string): string {
+  return `token:${token.slice(0, 12)}`;
+}
+
+/** A refusal that carries no credential worth naming: nobody to attribute it to but an address. */
+export interface AnonymousRefusal {
+  remote: string;
+  action: string;
+  target: string | null;
+  code: ErrorCode;
+}
+
+/**
+ * The audit rows for refusals without a (valid-looking) credential: no token, a Host we do not serve, a throttled
+ * address, a cross-origin cookie. Anyone can send those as fast as the network allows, and the audit log cannot be
+ * pruned (append-only), so each is not a row: the first refusal per address and code in a minute is written at once,
+ * the rest of that minute are counted and written as one "+N more" row when the minute is over (at the next refusal
+ * from that address, at the server's sweep, or when it stops). At most `maxKeys` address-and-code pairs are tracked;
+ * beyond that new addresses share the key "*", so the log grows by at most 2 × (maxKeys + codes) rows a minute
+ * however many addresses an attacker holds. Failed sign-ins with a token are not aggregated: the throttle bounds them.
+ */
+export class RefusalLog {
+  private readonly windows = new Map<string, { opened: number; more: number; last: AnonymousRefusal }>();
+
+  constructor(
+    private readonly write: (entry: Omit<AuditEntry, 'id' | 'at'>) => void,
+    private readonly windowMs = 60_000,
+    private readonly maxKeys = 1000,
+  ) {}
+
+  refused(refusal: AnonymousRefusal, now = Date.now()): void {
+    let r = refusal;
+    let key = `${r.remote}|${r.code}`;
+    if (!this.windows.has(key) && this.windows.size >= this.maxKeys) {
+      this.flush(now);
+      if (this.windows.size >= this.maxKeys) {
+        r = { ...r, remote: '*' };
+        key = `*|${r.code}`;
+      }
+    }
+    const open = this.windows.get(key);
+    if (open !== undefined && now - open.opened < this.windowMs) {
+      open.more++;
+      open.last = r;
+      return;
+    }
+    if (open !== undefined) this.summarise(open);
+    this.windows.set(key, { opened: now, more: 0, last: r });
+    this.row(r, r.target);
+  }
+
+  /** Writes the counts of windows that are over (all of them with `all`, when the server stops) and forgets them. */
+  flush(now = Date.now(), all = false): void {
+    for (const [key, w] of this.windows) {
+      if (!all && now - w.opened < this.windowMs) continue;
+      this.summarise(w);
+      this.windows.delete(key);
+    }
+  }
+
+  private summarise(w: { more: number; last: AnonymousRefusal }): void {
+    if (w.more > 0) this.row(w.last, `+${w.more} more in ${this.windowMs / 1000} s (last: ${w.last.target ?? '-'})`);
+  }
+
+  private row(r: AnonymousRefusal, target: string | null): void {
+    this.write({
+      actor: 'unknown',
+      role: null,
+      transport: 'http',
+      remote: r.remote,
+      action: r.action,
+      target,
+      outcome: 'denied',
+      code: r.code,
+    });
   }
 }

@@ -432,6 +432,7 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
     auth,
     host: flags.host ?? '127.0.0.1',
     port,
+    allowedHosts: engine.config?.allowedHosts ?? [],
     staticDir: staticDir(),
     ...optional('tls', tls),
   });
