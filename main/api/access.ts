@@ -140,6 +140,10 @@ export class AccessControl {
   }
 
   createToken(name: string, role: Role, expiresInDays?: number): TokenInfo & { token: string } {
+    // "bootstrap" is the name the bootstrap token acts under (audit rows, sessions): a named token of that name would
+    // be indistinguishable from it in the log.
+    if (name.toLowerCase() === 'bootstrap')
+      throw new HearthError('VALIDATION_FAILED', 'the token name "bootstrap" is reserved for the bootstrap token');
     const token = `hth_${randomBytes(32).toString('base64url')}`;
     const createdAt = nowIso();
     const expiresAt = expiresInDays === undefined ? null : new Date(Date.now() + expiresInDays * 86_400_000).toISOString();
@@ -182,28 +186,65 @@ export class AccessControl {
     return this.listTokens().find((t) => t.name === name)!;
   }
 
-  /** Opens a console session for a principal; the id goes in an HttpOnly cookie and is stored only as its hash. */
-  openSession(principal: Principal): { id: string; maxAgeSeconds: number } {
+  /**
+   * Opens a console session for a principal; the id goes in an HttpOnly cookie and is stored only as its hash, beside
+   * the hash of the token it was opened with. It lasts 12 hours at most, and never past that token's expiry.
+   */
+  openSession(principal: Principal, token: string): { id: string; maxAgeSeconds: number } {
     const id = randomBytes(32).toString('base64url');
+    const tokenSha256 = sha256Hex(token);
     const now = Date.now();
+    const tokenExpiry = (
+      this.db.prepare('SELECT expires_at FROM api_tokens WHERE token_sha256 = ?').get(tokenSha256) as
+        { expires_at: string | null } | undefined
+    )?.expires_at;
+    const expires = Math.min(
+      now + sessionHours * 3_600_000,
+      tokenExpiry === undefined || tokenExpiry === null ? Infinity : Date.parse(tokenExpiry),
+    );
     this.db
-      .prepare('INSERT INTO sessions (id_sha256, token_name, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO sessions (id_sha256, token_name, role, created_at, expires_at, token_sha256) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(
         sha256Hex(id),
         principal.name,
         principal.role,
         new Date(now).toISOString(),
-        new Date(now + sessionHours * 3_600_000).toISOString(),
+        new Date(expires).toISOString(),
+        tokenSha256,
       );
-    return { id, maxAgeSeconds: sessionHours * 3600 };
+    return { id, maxAgeSeconds: Math.max(0, Math.floor((expires - now) / 1000)) };
   }
 
-  session(id: string | undefined): Principal | null {
+  /**
+   * The principal of a console session, or null. A session is only as good as the token it was opened with: a named
+   * token's must still be active and unexpired, the bootstrap token's must still be the bootstrap token
+   * (`isBootstrap`, which reads the stored hash, so a `hearth token reset` ends it at once).
+   */
+  session(id: string | undefined, isBootstrap: (tokenSha256: string) => boolean): Principal | null {
     if (id === undefined || id === '') return null;
-    const row = this.db.prepare('SELECT token_name, role, expires_at FROM sessions WHERE id_sha256 = ?').get(sha256Hex(id)) as
-      { token_name: string; role: Role; expires_at: string } | undefined;
-    if (row === undefined || row.expires_at <= nowIso()) return null;
-    return { name: row.token_name, role: row.role };
+    const row = this.db
+      .prepare(
+        `SELECT s.token_name, s.role, s.expires_at, s.token_sha256, t.name AS token_owner, t.expires_at AS token_expires_at
+           FROM sessions s LEFT JOIN api_tokens t ON t.token_sha256 = s.token_sha256 AND t.revoked_at IS NULL
+          WHERE s.id_sha256 = ?`,
+      )
+      .get(sha256Hex(id)) as
+      | {
+          token_name: string;
+          role: Role;
+          expires_at: string;
+          token_sha256: string | null;
+          token_owner: string | null;
+          token_expires_at: string | null;
+        }
+      | undefined;
+    const now = nowIso();
+    if (row === undefined || row.expires_at <= now || row.token_sha256 === null) return null;
+    const named = row.token_owner === row.token_name && (row.token_expires_at === null || row.token_expires_at > now);
+    const bootstrap = row.token_owner === null && row.token_name === 'bootstrap' && isBootstrap(row.token_sha256);
+    return named || bootstrap ? { name: row.token_name, role: row.role } : null;
   }
 
   closeSession(id: string | undefined): void {

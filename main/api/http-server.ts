@@ -193,7 +193,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       principals.set(request, principal);
       return;
     }
-    const session = engine.access.session(sessionOf(request));
+    const session = engine.access.session(sessionOf(request), auth.verifyDigest);
     if (session === null) {
       anonymous.refused({ remote: request.ip, action: 'sign-in', target: pathOf(request), code: 'UNAUTHORIZED' });
       return sendError(reply.header('www-authenticate', 'Bearer realm="hearth"'), {
@@ -254,7 +254,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (blocked !== null) return blocked;
     const principal = principalOfToken(token);
     if (principal === null) return refuse(reply, request, token, 'this API token is unknown, revoked or expired');
-    const session = engine.access.openSession(principal);
+    const session = engine.access.openSession(principal, token);
     engine.access.audit({
       actor: principal.name,
       role: principal.role,
@@ -273,7 +273,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       .send(principal);
   });
   app.get('/api/session', async (request, reply) => {
-    const session = engine.access.session(sessionOf(request));
+    const session = engine.access.session(sessionOf(request), auth.verifyDigest);
     return session === null ? sendError(reply, { code: 'UNAUTHORIZED', message: 'not signed in' }) : session;
   });
   app.delete('/api/session', async (request, reply) => {
