@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiMethod, AuditEntry, TokenInfo } from '../contracts/api.js';
-import { HearthError } from '../contracts/errors.js';
+import { HearthError, type ErrorCode } from '../contracts/errors.js';
 import { CommitCache, nowIso, type Db } from '../store/database.js';
 
 /**
@@ -140,6 +140,10 @@ export class AccessControl {
   }
 
   createToken(name: string, role: Role, expiresInDays?: number): TokenInfo & { token: string } {
+    // "bootstrap" is the name the bootstrap token acts under (audit rows, sessions): a named token of that name would
+    // be indistinguishable from it in the log.
+    if (name.toLowerCase() === 'bootstrap')
+      throw new HearthError('VALIDATION_FAILED', 'the token name "bootstrap" is reserved for the bootstrap token');
     const token = `hth_${randomBytes(32).toString('base64url')}`;
     const createdAt = nowIso();
     const expiresAt = expiresInDays === undefined ? null : new Date(Date.now() + expiresInDays * 86_400_000).toISOString();
@@ -182,28 +186,65 @@ export class AccessControl {
     return this.listTokens().find((t) => t.name === name)!;
   }
 
-  /** Opens a console session for a principal; the id goes in an HttpOnly cookie and is stored only as its hash. */
-  openSession(principal: Principal): { id: string; maxAgeSeconds: number } {
+  /**
+   * Opens a console session for a principal; the id goes in an HttpOnly cookie and is stored only as its hash, beside
+   * the hash of the token it was opened with. It lasts 12 hours at most, and never past that token's expiry.
+   */
+  openSession(principal: Principal, token: string): { id: string; maxAgeSeconds: number } {
     const id = randomBytes(32).toString('base64url');
+    const tokenSha256 = sha256Hex(token);
     const now = Date.now();
+    const tokenExpiry = (
+      this.db.prepare('SELECT expires_at FROM api_tokens WHERE token_sha256 = ?').get(tokenSha256) as
+        { expires_at: string | null } | undefined
+    )?.expires_at;
+    const expires = Math.min(
+      now + sessionHours * 3_600_000,
+      tokenExpiry === undefined || tokenExpiry === null ? Infinity : Date.parse(tokenExpiry),
+    );
     this.db
-      .prepare('INSERT INTO sessions (id_sha256, token_name, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO sessions (id_sha256, token_name, role, created_at, expires_at, token_sha256) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(
         sha256Hex(id),
         principal.name,
         principal.role,
         new Date(now).toISOString(),
-        new Date(now + sessionHours * 3_600_000).toISOString(),
+        new Date(expires).toISOString(),
+        tokenSha256,
       );
-    return { id, maxAgeSeconds: sessionHours * 3600 };
+    return { id, maxAgeSeconds: Math.max(0, Math.floor((expires - now) / 1000)) };
   }
 
-  session(id: string | undefined): Principal | null {
+  /**
+   * The principal of a console session, or null. A session is only as good as the token it was opened with: a named
+   * token's must still be active and unexpired, the bootstrap token's must still be the bootstrap token
+   * (`isBootstrap`, which reads the stored hash, so a `hearth token reset` ends it at once).
+   */
+  session(id: string | undefined, isBootstrap: (tokenSha256: string) => boolean): Principal | null {
     if (id === undefined || id === '') return null;
-    const row = this.db.prepare('SELECT token_name, role, expires_at FROM sessions WHERE id_sha256 = ?').get(sha256Hex(id)) as
-      { token_name: string; role: Role; expires_at: string } | undefined;
-    if (row === undefined || row.expires_at <= nowIso()) return null;
-    return { name: row.token_name, role: row.role };
+    const row = this.db
+      .prepare(
+        `SELECT s.token_name, s.role, s.expires_at, s.token_sha256, t.name AS token_owner, t.expires_at AS token_expires_at
+           FROM sessions s LEFT JOIN api_tokens t ON t.token_sha256 = s.token_sha256 AND t.revoked_at IS NULL
+          WHERE s.id_sha256 = ?`,
+      )
+      .get(sha256Hex(id)) as
+      | {
+          token_name: string;
+          role: Role;
+          expires_at: string;
+          token_sha256: string | null;
+          token_owner: string | null;
+          token_expires_at: string | null;
+        }
+      | undefined;
+    const now = nowIso();
+    if (row === undefined || row.expires_at <= now || row.token_sha256 === null) return null;
+    const named = row.token_owner === row.token_name && (row.token_expires_at === null || row.token_expires_at > now);
+    const bootstrap = row.token_owner === null && row.token_name === 'bootstrap' && isBootstrap(row.token_sha256);
+    return named || bootstrap ? { name: row.token_name, role: row.role } : null;
   }
 
   closeSession(id: string | undefined): void {
@@ -239,28 +280,106 @@ export class AccessControl {
 }
 
 /**
- * Slows down guessing: after 5 failed authentications from one address within 15 minutes, that address is refused
- * (429) for a time that doubles with each further failure, up to 15 minutes. A success clears its count.
+ * Slows down guessing: after 5 failed authentications under one key within 15 minutes, that key is refused (429) for
+ * a time that doubles with each further failure, up to 15 minutes. The HTTP server keys each failure twice, by address
+ * and by the presented token's first characters, so neither many addresses on one token nor many tokens from one
+ * address escape it. A success does not clear the count: a caller holding one valid (say, viewer) token could
+ * otherwise reset its own guessing counter between guesses at an admin token.
  */
 export class FailureThrottle {
   private readonly failures = new Map<string, { count: number; first: number; blockedUntil: number }>();
 
-  retryAfterSeconds(address: string, now = Date.now()): number {
-    const f = this.failures.get(address);
+  retryAfterSeconds(key: string, now = Date.now()): number {
+    const f = this.failures.get(key);
     if (f === undefined || f.blockedUntil <= now) return 0;
     return Math.ceil((f.blockedUntil - now) / 1000);
   }
 
-  failed(address: string, now = Date.now()): void {
-    let f = this.failures.get(address);
+  failed(key: string, now = Date.now()): void {
+    let f = this.failures.get(key);
     if (f === undefined || now - f.first > 15 * 60_000) f = { count: 0, first: now, blockedUntil: 0 };
     f.count++;
     if (f.count >= 5) f.blockedUntil = now + Math.min(15 * 60_000, 1000 * 2 ** (f.count - 5));
-    this.failures.set(address, f);
+    this.failures.set(key, f);
     if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
   }
+}
 
-  succeeded(address: string): void {
-    this.failures.delete(address);
+/** How a token is keyed for the throttle: its first 12 characters ("hth_" and 48 random bits for our own tokens). */
+export function tokenThrottleKey(token: string): string {
+  return `token:${token.slice(0, 12)}`;
+}
+
+/** A refusal that carries no credential worth naming: nobody to attribute it to but an address. */
+export interface AnonymousRefusal {
+  remote: string;
+  action: string;
+  target: string | null;
+  code: ErrorCode;
+}
+
+/**
+ * The audit rows for refusals without a (valid-looking) credential: no token, a Host we do not serve, a throttled
+ * address, a cross-origin cookie. Anyone can send those as fast as the network allows, and the audit log cannot be
+ * pruned (append-only), so each is not a row: the first refusal per address and code in a minute is written at once,
+ * the rest of that minute are counted and written as one "+N more" row when the minute is over (at the next refusal
+ * from that address, at the server's sweep, or when it stops). At most `maxKeys` address-and-code pairs are tracked;
+ * beyond that new addresses share the key "*", so the log grows by at most 2 × (maxKeys + codes) rows a minute
+ * however many addresses an attacker holds. Failed sign-ins with a token are not aggregated: the throttle bounds them.
+ */
+export class RefusalLog {
+  private readonly windows = new Map<string, { opened: number; more: number; last: AnonymousRefusal }>();
+
+  constructor(
+    private readonly write: (entry: Omit<AuditEntry, 'id' | 'at'>) => void,
+    private readonly windowMs = 60_000,
+    private readonly maxKeys = 1000,
+  ) {}
+
+  refused(refusal: AnonymousRefusal, now = Date.now()): void {
+    let r = refusal;
+    let key = `${r.remote}|${r.code}`;
+    if (!this.windows.has(key) && this.windows.size >= this.maxKeys) {
+      this.flush(now);
+      if (this.windows.size >= this.maxKeys) {
+        r = { ...r, remote: '*' };
+        key = `*|${r.code}`;
+      }
+    }
+    const open = this.windows.get(key);
+    if (open !== undefined && now - open.opened < this.windowMs) {
+      open.more++;
+      open.last = r;
+      return;
+    }
+    if (open !== undefined) this.summarise(open);
+    this.windows.set(key, { opened: now, more: 0, last: r });
+    this.row(r, r.target);
+  }
+
+  /** Writes the counts of windows that are over (all of them with `all`, when the server stops) and forgets them. */
+  flush(now = Date.now(), all = false): void {
+    for (const [key, w] of this.windows) {
+      if (!all && now - w.opened < this.windowMs) continue;
+      this.summarise(w);
+      this.windows.delete(key);
+    }
+  }
+
+  private summarise(w: { more: number; last: AnonymousRefusal }): void {
+    if (w.more > 0) this.row(w.last, `+${w.more} more in ${this.windowMs / 1000} s (last: ${w.last.target ?? '-'})`);
+  }
+
+  private row(r: AnonymousRefusal, target: string | null): void {
+    this.write({
+      actor: 'unknown',
+      role: null,
+      transport: 'http',
+      remote: r.remote,
+      action: r.action,
+      target,
+      outcome: 'denied',
+      code: r.code,
+    });
   }
 }

@@ -5,7 +5,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { HearthError, httpStatusOf, serializeError, type SerializedError } from '../contracts/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { bearerToken, type TokenVerifier } from './auth.js';
-import { allowed, FailureThrottle, type Permission, type Principal } from './access.js';
+import { allowed, FailureThrottle, RefusalLog, tokenThrottleKey, type Permission, type Principal } from './access.js';
+import { hostChecker } from './hosts.js';
 import { dispatch } from './dispatch.js';
 import type { CallContext, Handlers } from './handlers.js';
 import { openApiDocument } from './openapi.js';
@@ -16,6 +17,8 @@ export interface HttpServerOptions {
   auth: TokenVerifier;
   host?: string;
   port?: number;
+  /** Names clients reach the server by besides loopback and `host` (the config's `allowedHosts`); see hosts.ts. */
+  allowedHosts?: readonly string[];
   /** The built web console (dist/renderer); served without a token, since it holds code, not data. */
   staticDir?: string;
   logger?: boolean;
@@ -101,6 +104,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   );
 
   const throttle = new FailureThrottle();
+  const addressKey = (request: FastifyRequest): string => `address:${request.ip}`;
+  const hostAllowed = hostChecker(options.host ?? '127.0.0.1', options.allowedHosts ?? []);
+  const anonymous = new RefusalLog((entry) => engine.access.audit(entry));
+  const sweep = setInterval(() => anonymous.flush(), 60_000);
+  sweep.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(sweep);
+    anonymous.flush(Date.now(), true);
+  });
+  const pathOf = (request: FastifyRequest): string => request.url.split('?')[0] ?? '';
   const cookieName = 'hearth_session';
   const sessionOf = (request: FastifyRequest): string | undefined =>
     request.headers.cookie
@@ -112,8 +125,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const principalOfToken = (token: string | undefined): Principal | null =>
     auth.verify(token) ? { name: 'bootstrap', role: 'admin' } : engine.access.authenticate(token);
   const principals = new WeakMap<FastifyRequest, Principal>();
-  const refuse = (reply: FastifyReply, request: FastifyRequest, message: string): Promise<FastifyReply> => {
-    throttle.failed(request.ip);
+  /** A presented token that is unknown, revoked or expired: a guess, counted against its address and its prefix. */
+  const refuse = (reply: FastifyReply, request: FastifyRequest, token: string, message: string): Promise<FastifyReply> => {
+    throttle.failed(addressKey(request));
+    if (token !== '') throttle.failed(tokenThrottleKey(token));
     engine.access.audit({
       actor: 'unknown',
       role: null,
@@ -130,43 +145,72 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     }) as unknown as Promise<FastifyReply>;
   };
 
+  /** The wait before a key (address or token prefix) may try again; a refusal of its own, audited in aggregate. */
+  const throttled = (request: FastifyRequest, reply: FastifyReply, keys: string[]): FastifyReply | null => {
+    const wait = Math.max(...keys.map((k) => throttle.retryAfterSeconds(k)));
+    if (wait <= 0) return null;
+    anonymous.refused({ remote: request.ip, action: 'sign-in', target: pathOf(request), code: 'RATE_LIMITED' });
+    return sendError(reply.header('retry-after', String(wait)), {
+      code: 'RATE_LIMITED',
+      message: `too many failed sign-ins from ${request.ip} or with this token: try again in ${wait} s`,
+    });
+  };
+
   app.addHook('onRequest', async (request, reply) => {
+    // First of all, on every route (health, the console's files and sign-in included): a request that names a host we
+    // are not reached by comes from a DNS-rebinding page, or is misdirected. Even the open routes refuse it, since the
+    // console served there would run under the attacker's origin and /healthz tells it which version to attack.
+    if (!hostAllowed(request.headers.host)) {
+      anonymous.refused({
+        remote: request.ip,
+        action: 'connect',
+        target: request.headers.host ?? null,
+        code: 'HOST_NOT_ALLOWED',
+      });
+      return sendError(reply, {
+        code: 'HOST_NOT_ALLOWED',
+        message: `this server does not answer for the host "${request.headers.host ?? ''}"; add it to allowedHosts in the config if it is this server's name`,
+      });
+    }
     const route = request.routeOptions.url;
     const signIn = route === '/api/session';
     // A protected path needs an identity whichever route (or none) serves it; an unmatched request elsewhere goes to
     // the not-found handler, which answers NOT_FOUND or the console's index page: no data.
     const open = !isProtected(request.url) && (route === undefined || publicRoutes.has(route));
     if (open && !signIn) return;
-    // Repeated failures from one address are refused for a while before any token is looked at.
-    const wait = throttle.retryAfterSeconds(request.ip);
-    if (wait > 0) {
-      return sendError(reply.header('retry-after', String(wait)), {
-        code: 'RATE_LIMITED',
-        message: `too many failed sign-ins from ${request.ip}: try again in ${wait} s`,
-      });
-    }
-    if (signIn) return;
+    // Repeated failures from one address, or with one token prefix, are refused for a while before any token is
+    // looked at (the sign-in route's token is in its body: its handler checks the prefix).
     const presented = bearerToken(request.headers.authorization);
+    const blocked = throttled(request, reply, [
+      addressKey(request),
+      ...(presented === undefined || signIn ? [] : [tokenThrottleKey(presented)]),
+    ]);
+    if (blocked !== null) return blocked;
+    if (signIn) return;
     if (presented !== undefined) {
       const principal = principalOfToken(presented);
-      if (principal === null) return refuse(reply, request, 'this API token is unknown, revoked or expired');
-      throttle.succeeded(request.ip);
+      if (principal === null) return refuse(reply, request, presented, 'this API token is unknown, revoked or expired');
       principals.set(request, principal);
       return;
     }
-    const session = engine.access.session(sessionOf(request));
-    if (session === null)
+    const session = engine.access.session(sessionOf(request), auth.verifyDigest);
+    if (session === null) {
+      anonymous.refused({ remote: request.ip, action: 'sign-in', target: pathOf(request), code: 'UNAUTHORIZED' });
       return sendError(reply.header('www-authenticate', 'Bearer realm="hearth"'), {
         code: 'UNAUTHORIZED',
         message: 'a valid API token is required (Authorization: Bearer <token>), or a console session',
       });
+    }
     // A cookie rides along with any request the browser makes, even one another site starts: changes must come
     // from this origin (SameSite=Strict is the first guard, this the second).
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       const origin = request.headers.origin;
       const own = `${request.protocol}://${request.headers.host ?? ''}`;
-      if (origin !== own)
+      if (origin !== own) {
+        // Another site's page can make a signed-in browser send these at will: aggregated like the tokenless ones.
+        anonymous.refused({ remote: request.ip, action: 'cross-origin', target: pathOf(request), code: 'FORBIDDEN' });
         return sendError(reply, { code: 'FORBIDDEN', message: `cross-origin request refused (Origin ${origin ?? 'missing'})` });
+      }
     }
     principals.set(request, session);
   });
@@ -180,9 +224,21 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (principal === undefined) throw new HearthError('UNAUTHORIZED', 'a valid API token is required');
     return { transport: 'http', principal, remote: request.ip };
   };
+  /** A route's own role check (routes that do not go through dispatch); a refusal is audited as dispatch audits one. */
   const permit = (request: FastifyRequest, reply: FastifyReply, permission: Permission): boolean => {
     const principal = principals.get(request);
     if (principal !== undefined && allowed(principal.role, permission)) return true;
+    const name = (request.params as { name?: unknown } | undefined)?.name;
+    engine.access.audit({
+      actor: principal?.name ?? 'unknown',
+      role: principal?.role ?? null,
+      transport: 'http',
+      remote: request.ip,
+      action: `${request.method} ${request.routeOptions.url ?? pathOf(request)}`,
+      target: typeof name === 'string' ? name : null,
+      outcome: 'denied',
+      code: 'FORBIDDEN',
+    });
     void sendError(reply, {
       code: 'FORBIDDEN',
       message: `${principal?.name ?? 'this caller'} (${principal?.role ?? 'no role'}) may not ${permission} here`,
@@ -192,11 +248,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   // Console sign-in: a token for an HttpOnly, SameSite=Strict session cookie; the token itself is not kept.
   app.post('/api/session', async (request, reply) => {
-    const token = (request.body as { token?: unknown } | undefined)?.token;
-    const principal = typeof token === 'string' ? principalOfToken(token) : null;
-    if (principal === null) return refuse(reply, request, 'this API token is unknown, revoked or expired');
-    throttle.succeeded(request.ip);
-    const session = engine.access.openSession(principal);
+    const body = request.body as { token?: unknown } | undefined;
+    const token = typeof body?.token === 'string' ? body.token : '';
+    const blocked = throttled(request, reply, token === '' ? [] : [tokenThrottleKey(token)]);
+    if (blocked !== null) return blocked;
+    const principal = principalOfToken(token);
+    if (principal === null) return refuse(reply, request, token, 'this API token is unknown, revoked or expired');
+    const session = engine.access.openSession(principal, token);
     engine.access.audit({
       actor: principal.name,
       role: principal.role,
@@ -215,7 +273,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       .send(principal);
   });
   app.get('/api/session', async (request, reply) => {
-    const session = engine.access.session(sessionOf(request));
+    const session = engine.access.session(sessionOf(request), auth.verifyDigest);
     return session === null ? sendError(reply, { code: 'UNAUTHORIZED', message: 'not signed in' }) : session;
   });
   app.delete('/api/session', async (request, reply) => {

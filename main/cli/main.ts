@@ -105,7 +105,8 @@ Commands:
   token create NAME --role admin|analyst|viewer|service [--expires-days N] | list | revoke NAME
                                       named API tokens (stored hashed, shown once): admin does everything, analyst
                                       ingests, trains and promotes, viewer reads, service predicts and ingests
-  token reset                         replace the bootstrap (admin) token and print the new one
+  token reset                         replace the bootstrap (admin) token and print the new one; a running server
+                                      takes it at once (unless it was started with $HEARTH_TOKEN)
   watch DIR --dataset NAME [--interval SECONDS]
                                       append each new file in DIR (CSV, JSON, NDJSON, Parquet) to the dataset once,
                                       when it has stopped changing; the server does this for the config's "watch"
@@ -432,6 +433,7 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
     auth,
     host: flags.host ?? '127.0.0.1',
     port,
+    allowedHosts: engine.config?.allowedHosts ?? [],
     staticDir: staticDir(),
     ...optional('tls', tls),
   });
@@ -1399,7 +1401,12 @@ async function run(argv: string[]): Promise<number> {
         const [sub, name] = rest;
         if (sub === 'reset') {
           const token = resetToken(engine.db);
-          out.result({ token }, () => `New bootstrap (admin) token (shown once): ${token}`);
+          // A server started with $HEARTH_TOKEN keeps that token for its life and never reads the stored one.
+          const note =
+            process.env.HEARTH_TOKEN !== undefined && process.env.HEARTH_TOKEN !== ''
+              ? '\nNote: HEARTH_TOKEN is set here; a server started with it keeps using it until restarted without it.'
+              : '';
+          out.result({ token }, () => `New bootstrap (admin) token (shown once): ${token}${note}`);
           return 0;
         }
         if (sub === 'create' && name !== undefined) {

@@ -18,6 +18,11 @@ export const errorCodes = [
   'MODEL_LOAD_FAILED',
   /** Too many failed sign-ins from one address: wait the Retry-After seconds. */
   'RATE_LIMITED',
+  /**
+   * The request's Host header names something this server is not reached by (a DNS-rebinding page's own name, say):
+   * add the name to `allowedHosts` in the config file if it is really ours.
+   */
+  'HOST_NOT_ALLOWED',
   'INTERNAL',
 ] as const;
 
@@ -80,6 +85,8 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   UNAVAILABLE: 503,
   MODEL_LOAD_FAILED: 422,
   RATE_LIMITED: 429,
+  // 421 Misdirected Request (RFC 9110 §15.5.20): this server does not answer for that authority.
+  HOST_NOT_ALLOWED: 421,
   INTERNAL: 500,
 };
 

@@ -11,6 +11,22 @@ import type { SyncAgent } from '../sync/agent.js';
  */
 const configSchema = z
   .object({
+    /**
+     * Host names (or IP addresses) besides loopback and the bound address that clients reach the server by, e.g. the
+     * appliance's DNS name or the name a reverse proxy forwards; a request whose Host header names anything else is
+     * refused (DNS rebinding). A bare name, no port: any port is accepted with it.
+     */
+    allowedHosts: z
+      .array(
+        z
+          .string()
+          .max(253)
+          .regex(
+            /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\.?)$/,
+            'a host name or IP address, without a port',
+          ),
+      )
+      .default([]),
     remotes: z
       .array(
         z

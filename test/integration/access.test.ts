@@ -137,7 +137,9 @@ describe('roles, tokens, sessions and the audit log', () => {
   it('slows down repeated failed sign-ins from one address', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++) statuses.push((await post('/api/datasets.list', `wrong-${i}`, {})).status);
-    assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429, 429]);
+    // The expired and the revoked token refused above were failures from this address too, and the valid calls
+    // since did not clear them: three more make five.
+    assert.deepEqual(statuses, [401, 401, 401, 429, 429, 429, 429]);
     // Even the right token waits out the penalty.
     const blocked = await post('/api/datasets.list', testToken, {});
     assert.equal(blocked.status, 429);
