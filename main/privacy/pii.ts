@@ -303,7 +303,8 @@ export function generaliseValue(type: PiiType | null, value: string): string {
   }
   const t = parseIsoDate(value.trim());
   if (type === 'date-of-birth' || (!Number.isNaN(t) && isoDatePattern.test(value))) {
-    if (Number.isNaN(t)) throw new HearthError('VALIDATION_FAILED', `"${value}" is not a date to generalise`);
+    // The value is not quoted: it is the personal data the policy exists to keep out of messages and logs.
+    if (Number.isNaN(t)) throw new HearthError('VALIDATION_FAILED', 'a value is not a date to generalise');
     return String(new Date(t).getUTCFullYear());
   }
   const n = Number(value);
@@ -311,7 +312,7 @@ export function generaliseValue(type: PiiType | null, value: string): string {
     const low = Math.floor(n / 10) * 10;
     return `${low}-${low + 9}`;
   }
-  throw new HearthError('VALIDATION_FAILED', `generalise applies to dates, numbers, postcodes and IP addresses, not "${value}"`);
+  throw new HearthError('VALIDATION_FAILED', 'generalise applies to dates, numbers, postcodes and IP addresses; a value is none');
 }
 
 /** Whether a value is already in generalise's output form for its type (a band, a year, an outward code, a prefix). */
@@ -354,6 +355,75 @@ export function applyToValue(policy: ColumnPolicy, key: Buffer, value: string): 
 }
 
 /**
+ * applyToValue for a named column: a value the policy cannot transform refuses with the column named and the
+ * value withheld (an error message reaches the caller, the console and job records).
+ */
+export function applyToColumnValue(column: string, policy: ColumnPolicy, key: Buffer, value: string): string | null {
+  try {
+    return applyToValue(policy, key, value);
+  } catch (error) {
+    if (!(error instanceof HearthError)) throw error;
+    throw new HearthError(error.code, `column "${column}" (${policy.policy}): ${error.message}`, { column });
+  }
+}
+
+/** What a quarantined record shows of a line that never became columns, where some column's raw text must not. */
+function withheld(columns: readonly string[]): string {
+  return `(withheld: the record could not be read into columns, and PII policies cover ${columns.join(', ')})`;
+}
+
+/**
+ * A quarantined record under the dataset's policies, before it is stored or shown. A record that was read into
+ * fields (the JSON object Hearth writes for rows set aside by a type, a cast or a rule) keeps its fields, the
+ * protected ones transformed as the stored rows are (drop: left out); the reason has every raw value of those
+ * columns replaced too (a cast or rule reason quotes the value it refused). A raw line that never became fields
+ * (a CSV line with a field too many, broken quoting, a line that is not JSON) cannot say which of its parts is the
+ * e-mail, so its text is withheld while any column has a policy other than keep. Idempotent: hashing, masking and
+ * generalising pass their own output unchanged, so a record already protected upstream is left as it was.
+ */
+export function protectQuarantined<T extends { reason: string; raw: string }>(
+  row: T,
+  policies: Record<string, ColumnPolicy>,
+  key: Buffer,
+): T {
+  const active = Object.entries(policies).filter(([, p]) => p.policy !== 'keep');
+  if (active.length === 0) return row;
+  let fields: unknown;
+  try {
+    fields = JSON.parse(row.raw);
+  } catch {
+    fields = null;
+  }
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields))
+    return { ...row, raw: withheld(active.map(([c]) => c)) };
+  const out: Record<string, unknown> = { ...(fields as Record<string, unknown>) };
+  let reason = row.reason;
+  for (const [column, policy] of active) {
+    if (!(column in out)) continue;
+    const v = out[column];
+    if (v === null || v === undefined || v === '') continue;
+    const text = typeof v === 'string' ? v : JSON.stringify(v);
+    let replacement: string | null;
+    try {
+      replacement = applyToValue(policy, key, text);
+    } catch {
+      // A value the policy cannot transform (a date of birth that is no date) is withheld, not kept.
+      replacement = '(withheld)';
+    }
+    if (replacement === null) delete out[column];
+    else out[column] = replacement;
+    if (text !== replacement) {
+      const shown = replacement ?? '(dropped)';
+      reason = reason.split(JSON.stringify(text)).join(JSON.stringify(shown));
+      // Unquoted too (a number in a range rule's reason); not for a value of a character or two, which would garble
+      // the reason's own words and numbers while hiding next to nothing.
+      if (text.length >= 3) reason = reason.split(text).join(shown);
+    }
+  }
+  return { ...row, reason, raw: JSON.stringify(out).slice(0, 1000) };
+}
+
+/**
  * Applies column policies to a frame in memory, before it is encoded and written: a dropped column is left out;
  * masked, hashed and generalised ones become text columns of the new values (transformed once per distinct value).
  */
@@ -383,7 +453,7 @@ export function applyPolicies(frame: Frame, policies: Record<string, ColumnPolic
       }
       let code = memo.get(text);
       if (code === undefined) {
-        const out = applyToValue(policy, key, text)!;
+        const out = applyToColumnValue(column.name, policy, key, text)!;
         code = index.get(out);
         if (code === undefined) {
           code = dictionary.push(out) - 1;

@@ -87,8 +87,8 @@ describe('PII policies hold for quarantined lines, errors, logs, audit and the p
         printed.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
         return (original as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
       };
-    process.stdout.write = capture(writes.out) as typeof process.stdout.write;
-    process.stderr.write = capture(writes.err) as typeof process.stderr.write;
+    process.stdout.write = capture(writes.out);
+    process.stderr.write = capture(writes.err);
     const record =
       (original: (...args: unknown[]) => void) =>
       (...args: unknown[]): void => {

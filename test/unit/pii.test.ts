@@ -10,6 +10,7 @@ import {
   kAnonymity,
   luhnValid,
   maskValue,
+  protectQuarantined,
   pseudonym,
   scanFrame,
 } from '../../main/privacy/pii.js';
@@ -123,6 +124,42 @@ describe('PII policies', () => {
       ['30-39', '40-49', null],
     );
     assert.throws(() => applyPolicies(frame, { nope: { policy: 'drop', type: null } }, key), { code: 'VALIDATION_FAILED' });
+  });
+
+  it('protect quarantined records: fields transformed or left out, reasons rewritten, unsplit lines withheld', () => {
+    const policies = {
+      email: { policy: 'hash', type: 'email' },
+      name: { policy: 'drop', type: 'person-name' },
+      dob: { policy: 'generalise', type: 'date-of-birth' },
+      plan: { policy: 'keep', type: null },
+    } as const;
+    const cast = protectQuarantined(
+      {
+        line: 3,
+        reason: 'cast: "email" value "ann@example.com" is not a number',
+        raw: JSON.stringify({ email: 'ann@example.com', name: 'Ann Smith', dob: '31/12/1969', plan: 'gold' }),
+      },
+      policies,
+      key,
+    );
+    const token = pseudonym(key, 'ann@example.com');
+    assert.deepEqual(cast, {
+      line: 3,
+      reason: `cast: "email" value "${token}" is not a number`,
+      raw: JSON.stringify({ email: token, dob: '(withheld)', plan: 'gold' }),
+    });
+    // Already protected upstream: unchanged (the policies are idempotent).
+    assert.deepEqual(protectQuarantined(cast, policies, key), cast);
+    const line = protectQuarantined(
+      { line: 9, reason: 'expected 4 fields, found 5', raw: 'ann@example.com,Ann,x,y,z' },
+      policies,
+      key,
+    );
+    assert.equal(line.reason, 'expected 4 fields, found 5');
+    assert.doesNotMatch(line.raw, /ann@example\.com|Ann/);
+    // No policy but keep: nothing to hide.
+    const plain = { line: 1, reason: 'r', raw: 'ann@example.com' };
+    assert.equal(protectQuarantined(plain, { plan: { policy: 'keep', type: null } }, key), plain);
   });
 
   it('k-anonymity finds the smallest group over the quasi-identifiers', () => {
