@@ -1,12 +1,13 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { HearthError } from '../contracts/errors.js';
 import { parseIsoDate } from '../data/column-builder.js';
 import type { Column, Frame, StringColumn } from '../data/frame.js';
+import { isPersonName, nameColumnThreshold, personNameColumnScore } from './person-names.js';
 import { piiTypes, type ColumnPolicy, type PiiDetection, type PiiPolicy, type PiiType } from '../contracts/pii.js';
 
 export { piiPolicies, piiTypes } from '../contracts/pii.js';
+export { isPersonName, personNameColumnScore } from './person-names.js';
 export type { ColumnPolicy, PiiDetection, PiiPolicy, PiiType } from '../contracts/pii.js';
 
 // ---- value detectors -------------------------------------------------------------------------------------------
@@ -110,37 +111,6 @@ export function isPostcode(value: string, named: boolean): boolean {
   return ukPostcode.test(value) || nlPostcode.test(value) || caPostcode.test(value) || (named && digitPostcode.test(value));
 }
 
-let names: { given: Set<string>; family: Set<string> } | undefined;
-
-function nameLists(): { given: Set<string>; family: Set<string> } {
-  if (names !== undefined) return names;
-  const text = readFileSync(new URL('../../../resources/pii/names.txt', import.meta.url), 'utf8');
-  const given = new Set<string>();
-  const family = new Set<string>();
-  let target = given;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('# given')) target = given;
-    else if (line.startsWith('# family')) target = family;
-    if (line.startsWith('#')) continue;
-    for (const word of line.trim().split(/\s+/)) if (word !== '') target.add(word);
-  }
-  return (names = { given, family });
-}
-
-/** "Ann Smith", "Smith, Ann", "J. Smith": two or three capitalised words, a known given or family name among them. */
-export function isPersonName(value: string): boolean {
-  const trimmed = value.trim();
-  if (trimmed.length > 60 || /\d|@/.test(trimmed)) return false;
-  const words = trimmed.replace(',', ' ').split(/\s+/);
-  if (words.length < 2 || words.length > 4) return false;
-  if (!words.every((w) => /^(\p{Lu}[\p{L}'-]*\.?|van|von|de|der|den|da|di|le|la)$/u.test(w))) return false;
-  const { given, family } = nameLists();
-  const lower = words.map((w) => w.replace(/\.$/, '').toLowerCase());
-  // A given name or an initial ("J. Smith"), and a family name.
-  const initial = words.some((w) => /^\p{Lu}\.$/u.test(w));
-  return (initial || lower.some((w) => given.has(w))) && lower.some((w) => family.has(w));
-}
-
 function isBirthDate(value: string): boolean {
   const t = parseIsoDate(value.trim());
   if (Number.isNaN(t)) return false;
@@ -238,6 +208,13 @@ export function scanFrame(frame: Frame, sample = 2000): PiiDetection[] {
     if (values.length === 0) continue;
     let best: PiiDetection | null = null;
     for (const type of piiTypes) {
+      if (type === 'person-name') {
+        // Names are judged per column, on several signals at once (main/privacy/person-names.ts).
+        const { score, matched } = personNameColumnScore(values, column.name);
+        if (score >= nameColumnThreshold && (best === null || score > best.confidence))
+          best = { column: column.name, type, confidence: round(score), sampled: values.length, matched, suggested: 'hash' };
+        continue;
+      }
       const named = nameHints[type]?.test(column.name) ?? false;
       let matched = 0;
       for (const v of values) if (detectValue(type, v, named)) matched++;

@@ -5,6 +5,7 @@ import {
   applyPolicies,
   generaliseValue,
   isIban,
+  isPersonName,
   isPaymentCard,
   isUsSsn,
   kAnonymity,
@@ -15,6 +16,9 @@ import {
   scanFrame,
 } from '../../main/privacy/pii.js';
 import { buildCorpus, scoreCorpus } from '../fixtures/pii-corpus.js';
+import { buildNameCorpus, heldOut, scoreNameCorpus } from '../fixtures/name-corpus.js';
+import { foldName, nameLists } from '../../main/privacy/person-names.js';
+import { columnFromValues } from '../../main/data/transforms.js';
 
 function stringColumn(name: string, values: (string | null)[]) {
   const dictionary = [...new Set(values.filter((v): v is string => v !== null))];
@@ -72,6 +76,44 @@ describe('PII detectors', () => {
       const floor = row.type === 'payment-card' || row.type === 'iban' ? 0.95 : row.type === 'person-name' ? 0.7 : 0.85;
       assert.ok(row.precision >= floor && row.recall >= floor, `${row.type}: precision ${row.precision}, recall ${row.recall}`);
     }
+  });
+});
+
+describe('personal-name columns', () => {
+  it('are found across regions, and products, places, firms, colours, codes, text and titles are not (≥ 0.9)', () => {
+    // Seed 7 was never used in tuning (the bench tunes on seed 1); about 30% of its name words are held out of the list.
+    const corpus = buildNameCorpus(7);
+    const { given, family } = nameLists();
+    const held = Object.values(heldOut).flatMap((r) => [...r.given, ...r.family]);
+    for (const name of held) assert.ok(!given.has(foldName(name)) && !family.has(foldName(name)), `${name} is in the list`);
+    const heldWords = new Set(held.map((n) => foldName(n)));
+    const words = corpus.filter((c) => c.isName).flatMap((c) => c.values.flatMap((v) => v.replace(',', '').split(' ')));
+    const unlisted = words.filter((w) => heldWords.has(foldName(w))).length / words.length;
+    assert.ok(unlisted >= 0.2, `only ${unlisted} of the test's name words are held out`);
+    const score = scoreNameCorpus(corpus, (c) =>
+      scanFrame({ rowCount: c.values.length, columns: [columnFromValues(c.column, 'text', c.values)] }).some(
+        (d) => d.type === 'person-name',
+      ),
+    );
+    assert.ok(score.precision >= 0.9 && score.recall >= 0.9, JSON.stringify({ ...score, misses: score.misses.slice(0, 10) }));
+    // Every region is found in at least nine columns of ten.
+    for (const [group, accuracy] of Object.entries(score.byGroup)) assert.ok(accuracy >= 0.9, `${group}: ${accuracy}`);
+  });
+
+  it('read one value on its own: a known given and family name, diacritics folded, particles and initials', () => {
+    for (const name of [
+      'Wang Wei',
+      'Nguyễn Thị Mai',
+      'Ngozi Okonkwo',
+      'José Hernández',
+      'Łukasz Wiśniewski',
+      'Omar al-Farsi',
+      'J. Smith',
+      'Dr. Priya Sharma',
+    ])
+      assert.equal(isPersonName(name), true, name);
+    for (const other of ['Santa Clara', 'Kuala Lumpur', 'Rose Gold', 'Acme Corporation', 'War and Peace', 'Li 42', 'wang'])
+      assert.equal(isPersonName(other), false, other);
   });
 });
 
