@@ -7,7 +7,8 @@ import type { BlobStore } from '../store/blob-store.js';
 import { CommitCache, nowIso, type Db } from '../store/database.js';
 import {
   applyPolicies,
-  applyToValue,
+  applyToColumnValue,
+  protectQuarantined,
   scanFrame,
   type ColumnPolicy,
   type PiiDetection,
@@ -115,7 +116,7 @@ export class DatasetStore {
         const v = out[column];
         if (v === null || v === undefined || v === '') continue;
         if (policy.policy === 'drop') delete out[column];
-        else out[column] = applyToValue(policy, key, typeof v === 'string' ? v : JSON.stringify(v));
+        else out[column] = applyToColumnValue(column, policy, key, typeof v === 'string' ? v : JSON.stringify(v));
       }
       return out as T;
     });
@@ -130,6 +131,11 @@ export class DatasetStore {
   /** A frame under the policies given (a pipeline's pii step), with this store's pseudonym key. */
   protectWith(frame: Frame, policies: Record<string, ColumnPolicy>): Frame {
     return Object.keys(policies).length === 0 ? frame : applyPolicies(frame, policies, this.piiKey());
+  }
+
+  /** A row set aside (a pipeline's cast problem) under the policies given, with this store's pseudonym key. */
+  protectProblem<T extends { reason: string; raw: string }>(problem: T, policies: Record<string, ColumnPolicy>): T {
+    return protectQuarantined(problem, policies, this.piiKey());
   }
 
   /** A frame from outside (a file to score) under the dataset's policies, as the model's training data was. */
@@ -699,6 +705,12 @@ export class DatasetStore {
     },
   ): IngestResult & { ruleQuarantined: number } {
     const schema = schemaOf(v.frame);
+    // The one place quarantined records are written: every path (a file's malformed lines, a cast, a rule, a
+    // pipeline's problems) passes the dataset's policies here, those recorded and those this version sets.
+    const policies = { ...this.policies(name), ...v.policies };
+    const quarantined = Object.values(policies).some((p) => p.policy !== 'keep')
+      ? v.quarantined.map((q) => protectQuarantined(q, policies, this.piiKey()))
+      : v.quarantined;
     const dataBlob = v.segments.at(-1)?.blob ?? v.blobs[v.blobs.length - 1]!.digest;
     const version = this.db.transaction(() => {
       const now = nowIso();
@@ -733,7 +745,7 @@ export class DatasetStore {
       const segment = this.db.prepare('INSERT INTO dataset_segments (version_id, seq, blob, rows) VALUES (?, ?, ?, ?)');
       v.segments.forEach((t, seq) => segment.run(info.lastInsertRowid, seq, t.blob, t.rows));
       const insert = this.db.prepare('INSERT INTO quarantine (version_id, line, reason, raw) VALUES (?, ?, ?, ?)');
-      for (const q of v.quarantined) insert.run(info.lastInsertRowid, q.line, q.reason, q.raw);
+      for (const q of quarantined) insert.run(info.lastInsertRowid, q.line, q.reason, q.raw);
       const setPolicy = this.db.prepare(
         `INSERT INTO pii_policies (dataset_id, column_name, policy, pii_type, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (dataset_id, column_name) DO UPDATE SET policy = excluded.policy, pii_type = excluded.pii_type,
@@ -810,7 +822,9 @@ export class DatasetStore {
       .filter(isRowRule)
       .filter((r) => r.severity !== 'warn');
     if (rules.length === 0) return;
-    rows.forEach((row, i) => {
+    // Judged on the row as the store would hold it: the rules were checked on protected values at ingest, and a
+    // refusal quoting the raw value of a hashed or dropped column would carry it into the answer and the log.
+    this.protectRecords(name, rows).forEach((row, i) => {
       for (const rule of rules) {
         const value = row[rule.column];
         const problem =

@@ -97,7 +97,7 @@ export async function readJsonRows(
       try {
         value = JSON.parse(text);
       } catch (error) {
-        quarantined.push({ line, reason: `not JSON: ${(error as Error).message}`, raw: text.slice(0, 1000) });
+        quarantined.push({ line, reason: `not JSON: ${parseProblem(error)}`, raw: text.slice(0, 1000) });
         return;
       }
       accept(value, line, () => text);
@@ -132,4 +132,13 @@ export async function readJsonRows(
     throw new HearthError('INVALID_INPUT', 'no row of the file is a JSON object', { reason: 'all-quarantined' });
   const built = [...columns.builders.values()];
   return { frame: { rowCount: columns.rows, columns: built.map((b) => b.finish()) }, quarantined, bytes };
+}
+
+/**
+ * JSON.parse's message without the snippet of the text V8 quotes ('Unexpected token 'z', "zelda.json"... is not
+ * valid JSON'): the reason is shown and stored beside a raw text that PII policies may have to withhold.
+ */
+function parseProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/, ".*"(\.\.\.)? is not valid JSON$/s, ' (not valid JSON)');
 }

@@ -395,6 +395,8 @@ export class PipelineRunner {
             for (const c of Object.keys(policies))
               if (!frame.columns.some((x) => x.name === c)) throw invalid(`pii: no column "${c}"`, { column: c });
             frame = this.datasets.protectWith(frame, policies);
+            // Rows set aside by earlier steps (a cast quoting the value it refused) hold the same columns raw.
+            problems.splice(0, problems.length, ...problems.map((p) => this.datasets.protectProblem(p, policies)));
             break;
           }
         }

@@ -1,12 +1,13 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { HearthError } from '../contracts/errors.js';
 import { parseIsoDate } from '../data/column-builder.js';
 import type { Column, Frame, StringColumn } from '../data/frame.js';
+import { isPersonName, nameColumnThreshold, personNameColumnScore } from './person-names.js';
 import { piiTypes, type ColumnPolicy, type PiiDetection, type PiiPolicy, type PiiType } from '../contracts/pii.js';
 
 export { piiPolicies, piiTypes } from '../contracts/pii.js';
+export { isPersonName, personNameColumnScore } from './person-names.js';
 export type { ColumnPolicy, PiiDetection, PiiPolicy, PiiType } from '../contracts/pii.js';
 
 // ---- value detectors -------------------------------------------------------------------------------------------
@@ -110,37 +111,6 @@ export function isPostcode(value: string, named: boolean): boolean {
   return ukPostcode.test(value) || nlPostcode.test(value) || caPostcode.test(value) || (named && digitPostcode.test(value));
 }
 
-let names: { given: Set<string>; family: Set<string> } | undefined;
-
-function nameLists(): { given: Set<string>; family: Set<string> } {
-  if (names !== undefined) return names;
-  const text = readFileSync(new URL('../../../resources/pii/names.txt', import.meta.url), 'utf8');
-  const given = new Set<string>();
-  const family = new Set<string>();
-  let target = given;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('# given')) target = given;
-    else if (line.startsWith('# family')) target = family;
-    if (line.startsWith('#')) continue;
-    for (const word of line.trim().split(/\s+/)) if (word !== '') target.add(word);
-  }
-  return (names = { given, family });
-}
-
-/** "Ann Smith", "Smith, Ann", "J. Smith": two or three capitalised words, a known given or family name among them. */
-export function isPersonName(value: string): boolean {
-  const trimmed = value.trim();
-  if (trimmed.length > 60 || /\d|@/.test(trimmed)) return false;
-  const words = trimmed.replace(',', ' ').split(/\s+/);
-  if (words.length < 2 || words.length > 4) return false;
-  if (!words.every((w) => /^(\p{Lu}[\p{L}'-]*\.?|van|von|de|der|den|da|di|le|la)$/u.test(w))) return false;
-  const { given, family } = nameLists();
-  const lower = words.map((w) => w.replace(/\.$/, '').toLowerCase());
-  // A given name or an initial ("J. Smith"), and a family name.
-  const initial = words.some((w) => /^\p{Lu}\.$/u.test(w));
-  return (initial || lower.some((w) => given.has(w))) && lower.some((w) => family.has(w));
-}
-
 function isBirthDate(value: string): boolean {
   const t = parseIsoDate(value.trim());
   if (Number.isNaN(t)) return false;
@@ -238,6 +208,13 @@ export function scanFrame(frame: Frame, sample = 2000): PiiDetection[] {
     if (values.length === 0) continue;
     let best: PiiDetection | null = null;
     for (const type of piiTypes) {
+      if (type === 'person-name') {
+        // Names are judged per column, on several signals at once (main/privacy/person-names.ts).
+        const { score, matched } = personNameColumnScore(values, column.name);
+        if (score >= nameColumnThreshold && (best === null || score > best.confidence))
+          best = { column: column.name, type, confidence: round(score), sampled: values.length, matched, suggested: 'hash' };
+        continue;
+      }
       const named = nameHints[type]?.test(column.name) ?? false;
       let matched = 0;
       for (const v of values) if (detectValue(type, v, named)) matched++;
@@ -303,7 +280,8 @@ export function generaliseValue(type: PiiType | null, value: string): string {
   }
   const t = parseIsoDate(value.trim());
   if (type === 'date-of-birth' || (!Number.isNaN(t) && isoDatePattern.test(value))) {
-    if (Number.isNaN(t)) throw new HearthError('VALIDATION_FAILED', `"${value}" is not a date to generalise`);
+    // The value is not quoted: it is the personal data the policy exists to keep out of messages and logs.
+    if (Number.isNaN(t)) throw new HearthError('VALIDATION_FAILED', 'a value is not a date to generalise');
     return String(new Date(t).getUTCFullYear());
   }
   const n = Number(value);
@@ -311,7 +289,7 @@ export function generaliseValue(type: PiiType | null, value: string): string {
     const low = Math.floor(n / 10) * 10;
     return `${low}-${low + 9}`;
   }
-  throw new HearthError('VALIDATION_FAILED', `generalise applies to dates, numbers, postcodes and IP addresses, not "${value}"`);
+  throw new HearthError('VALIDATION_FAILED', 'generalise applies to dates, numbers, postcodes and IP addresses; a value is none');
 }
 
 /** Whether a value is already in generalise's output form for its type (a band, a year, an outward code, a prefix). */
@@ -354,6 +332,75 @@ export function applyToValue(policy: ColumnPolicy, key: Buffer, value: string): 
 }
 
 /**
+ * applyToValue for a named column: a value the policy cannot transform refuses with the column named and the
+ * value withheld (an error message reaches the caller, the console and job records).
+ */
+export function applyToColumnValue(column: string, policy: ColumnPolicy, key: Buffer, value: string): string | null {
+  try {
+    return applyToValue(policy, key, value);
+  } catch (error) {
+    if (!(error instanceof HearthError)) throw error;
+    throw new HearthError(error.code, `column "${column}" (${policy.policy}): ${error.message}`, { column });
+  }
+}
+
+/** What a quarantined record shows of a line that never became columns, where some column's raw text must not. */
+function withheld(columns: readonly string[]): string {
+  return `(withheld: the record could not be read into columns, and PII policies cover ${columns.join(', ')})`;
+}
+
+/**
+ * A quarantined record under the dataset's policies, before it is stored or shown. A record that was read into
+ * fields (the JSON object Hearth writes for rows set aside by a type, a cast or a rule) keeps its fields, the
+ * protected ones transformed as the stored rows are (drop: left out); the reason has every raw value of those
+ * columns replaced too (a cast or rule reason quotes the value it refused). A raw line that never became fields
+ * (a CSV line with a field too many, broken quoting, a line that is not JSON) cannot say which of its parts is the
+ * e-mail, so its text is withheld while any column has a policy other than keep. Idempotent: hashing, masking and
+ * generalising pass their own output unchanged, so a record already protected upstream is left as it was.
+ */
+export function protectQuarantined<T extends { reason: string; raw: string }>(
+  row: T,
+  policies: Record<string, ColumnPolicy>,
+  key: Buffer,
+): T {
+  const active = Object.entries(policies).filter(([, p]) => p.policy !== 'keep');
+  if (active.length === 0) return row;
+  let fields: unknown;
+  try {
+    fields = JSON.parse(row.raw);
+  } catch {
+    fields = null;
+  }
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields))
+    return { ...row, raw: withheld(active.map(([c]) => c)) };
+  const out: Record<string, unknown> = { ...(fields as Record<string, unknown>) };
+  let reason = row.reason;
+  for (const [column, policy] of active) {
+    if (!(column in out)) continue;
+    const v = out[column];
+    if (v === null || v === undefined || v === '') continue;
+    const text = typeof v === 'string' ? v : JSON.stringify(v);
+    let replacement: string | null;
+    try {
+      replacement = applyToValue(policy, key, text);
+    } catch {
+      // A value the policy cannot transform (a date of birth that is no date) is withheld, not kept.
+      replacement = '(withheld)';
+    }
+    if (replacement === null) delete out[column];
+    else out[column] = replacement;
+    if (text !== replacement) {
+      const shown = replacement ?? '(dropped)';
+      reason = reason.split(JSON.stringify(text)).join(JSON.stringify(shown));
+      // Unquoted too (a number in a range rule's reason); not for a value of a character or two, which would garble
+      // the reason's own words and numbers while hiding next to nothing.
+      if (text.length >= 3) reason = reason.split(text).join(shown);
+    }
+  }
+  return { ...row, reason, raw: JSON.stringify(out).slice(0, 1000) };
+}
+
+/**
  * Applies column policies to a frame in memory, before it is encoded and written: a dropped column is left out;
  * masked, hashed and generalised ones become text columns of the new values (transformed once per distinct value).
  */
@@ -383,7 +430,7 @@ export function applyPolicies(frame: Frame, policies: Record<string, ColumnPolic
       }
       let code = memo.get(text);
       if (code === undefined) {
-        const out = applyToValue(policy, key, text)!;
+        const out = applyToColumnValue(column.name, policy, key, text)!;
         code = index.get(out);
         if (code === undefined) {
           code = dictionary.push(out) - 1;

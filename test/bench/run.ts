@@ -1,4 +1,4 @@
-// `npm run bench [-- ingest|predict|gbdt|mlp|automl|sync|drift|gpu]`: benchmarks with their peers measured in the same run; one JSON line each.
+// `npm run bench [-- ingest|predict|gbdt|mlp|automl|sync|drift|gpu|pii]`: benchmarks with their peers measured in the same run; one JSON line each.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,9 @@ import { startBroker } from '../integration/broker-harness.js';
 import { startRegistry } from '../integration/registry-harness.js';
 import { syntheticCsv } from '../helpers.js';
 import { buildCorpus, scoreCorpus } from '../fixtures/pii-corpus.js';
+import { buildNameCorpus, scoreNameCorpus } from '../fixtures/name-corpus.js';
+import { scanFrame } from '../../main/privacy/pii.js';
+import { columnFromValues } from '../../main/data/transforms.js';
 import { runGpuBench } from './gpu.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -308,6 +311,29 @@ if (all || which.has('pii')) {
       recall: round(row.recall, 3),
     });
   emit({ bench: 'pii', corpus_values: corpus.length, goal: 'precision and recall ≥ 0.95 for payment cards and IBANs' });
+  // Personal names per column, through the scan the console and `--pii suggest` use; seed 1 is the tuning seed, the
+  // unit test measures seed 7 (test/unit/pii.test.ts).
+  const names = buildNameCorpus(1);
+  const started = performance.now();
+  const score = scoreNameCorpus(names, (c) =>
+    scanFrame({ rowCount: c.values.length, columns: [columnFromValues(c.column, 'text', c.values)] }).some(
+      (d) => d.type === 'person-name',
+    ),
+  );
+  emit({
+    bench: 'pii',
+    type: 'person-name-column',
+    columns: names.length,
+    precision: round(score.precision, 3),
+    recall: round(score.recall, 3),
+    tp: score.tp,
+    fp: score.fp,
+    fn: score.fn,
+    accuracy_by_group: score.byGroup,
+    ms_per_column: round((performance.now() - started) / names.length, 3),
+    goal: 'precision and recall ≥ 0.9 per column',
+  });
+  if (process.env.HEARTH_BENCH_VERBOSE === '1') for (const miss of score.misses) emit({ bench: 'pii', miss });
 }
 if (all || which.has('predict')) await benchPredict();
 if (all || which.has('gbdt')) await benchGbdt();
