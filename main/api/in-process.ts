@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ApiEvent } from '../contracts/api.js';
-import { createClient, type ServiceDoor } from '../contracts/client.js';
+import { createClient, type Client, type ServiceDoor } from '../contracts/client.js';
 import type { Transport } from '../contracts/transport.js';
 import type { Engine } from '../engine/engine.js';
 import { dispatch } from './dispatch.js';
@@ -26,12 +26,22 @@ export function inProcessTransport(engine: Engine, handlers: Handlers): Transpor
  * of a service's door: it reads what it watches itself and names local paths (in-process).
  */
 export function serviceDoor(engine: Engine, handlers: Handlers): ServiceDoor {
-  return (name) => {
-    const principal: Principal = { name, role: 'service' };
-    return createClient({
-      call: (method, args) => dispatch(handlers, method, args, { transport: 'in-process', principal }, engine.access),
-      upload: async () => ({ ok: false, error: { code: 'FORBIDDEN', message: `${name} does not upload` } }),
-      subscribe: () => () => undefined,
-    });
-  };
+  return (name) => principalDoor(engine, handlers, { name, role: 'service' });
+}
+
+/**
+ * A pipeline on a schedule (the server config's "pipelines", `hearth pipeline run --schedule`) writes an output
+ * dataset, which the service role may not: it runs as `schedule:<file>` with the analyst's rights (write, never
+ * admin), through dispatch, so its runs are validated and audited under that name like any caller's.
+ */
+export function scheduleDoor(engine: Engine, handlers: Handlers, file: string): Pick<Client, 'call'> {
+  return principalDoor(engine, handlers, { name: `schedule:${file}`, role: 'analyst' });
+}
+
+function principalDoor(engine: Engine, handlers: Handlers, principal: Principal): Pick<Client, 'call'> {
+  return createClient({
+    call: (method, args) => dispatch(handlers, method, args, { transport: 'in-process', principal }, engine.access),
+    upload: async () => ({ ok: false, error: { code: 'FORBIDDEN', message: `${principal.name} does not upload` } }),
+    subscribe: () => () => undefined,
+  });
 }

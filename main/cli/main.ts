@@ -8,9 +8,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadTokenVerifier, resetToken } from '../api/auth.js';
-import { createHandlers } from '../api/handlers.js';
+import { createHandlers, type Handlers } from '../api/handlers.js';
 import { startHttpServer } from '../api/http-server.js';
-import { inProcessTransport, serviceDoor } from '../api/in-process.js';
+import { inProcessTransport, scheduleDoor, serviceDoor } from '../api/in-process.js';
 import type { ApiArgs, ApiResults, FollowInfo, Task } from '../contracts/api.js';
 import { HearthError, serializeError } from '../contracts/errors.js';
 import { resolveDataDir } from '../engine/data-dir.js';
@@ -19,7 +19,7 @@ import { parseRef, predictFile } from '../serving/batch.js';
 import { cellValue } from '../data/frame.js';
 import { MqttStream } from '../streams/mqtt-stream.js';
 import { dirname, join, resolve as resolvePath } from 'node:path';
-import { PipelineSchedule } from '../data/pipeline-schedule.js';
+import { PipelineSchedule, type RunPipeline } from '../data/pipeline-schedule.js';
 import { parsePipeline } from '../data/pipeline.js';
 import { csvCell, readCsv } from '../data/csv.js';
 import { writeParquet } from '../data/parquet.js';
@@ -483,8 +483,7 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
   for (const w of watchers) w.start();
   const schedules = (engine.config?.pipelines ?? []).map(
     (p) =>
-      new PipelineSchedule(engine.pipelines, p.file, p.schedule, (outcome) => {
-        if (outcome.ok) engine.events.emit('pipelines.did-run', outcome.run);
+      new PipelineSchedule(schedulePipeline(engine, handlers, p.file), p.file, p.schedule, (outcome) => {
         process.stderr.write(
           `${JSON.stringify(
             outcome.ok
@@ -1704,8 +1703,13 @@ async function pipelineCommand(
         return 0;
       }
       const path = ref!;
+      const unsubscribeProgress = client.on((event) => {
+        if (event.name !== 'pipelines.progress') return;
+        const p = event.data;
+        out.info(`${p.pipeline}: ${p.phase === 'step' ? `step ${p.step}/${p.steps}` : p.phase}: ${p.label}`);
+      });
       const job = new PipelineSchedule(
-        engine.pipelines,
+        schedulePipeline(engine, createHandlers(engine), path),
         path,
         flags.schedule,
         (outcome) => {
@@ -1718,13 +1722,13 @@ async function pipelineCommand(
           const next = job.nextRun();
           if (next !== null) out.info(`next run ${next.toISOString()}`);
         },
-        (p) => out.info(`${p.pipeline}: ${p.phase === 'step' ? `step ${p.step}/${p.steps}` : p.phase}: ${p.label}`),
       );
       out.info(`Running ${path} on "${flags.schedule}"; first run ${job.nextRun()?.toISOString() ?? 'never'} (Ctrl-C stops)`);
       job.start();
       await new Promise<void>((resolveStop) => {
         const stop = () => {
           job.stop();
+          unsubscribeProgress();
           resolveStop();
         };
         process.once('SIGINT', stop);
@@ -1891,4 +1895,10 @@ function watchEventJson(event: WatchEvent): Record<string, unknown> {
         quarantined: event.result.quarantined,
       }
     : { ...event };
+}
+
+/** A scheduled pipeline's runs: through dispatch, as the schedule's own identity (`schedule:<file>`). */
+function schedulePipeline(engine: Engine, handlers: Handlers, file: string): RunPipeline {
+  const door = scheduleDoor(engine, handlers, file);
+  return (definition, baseDir) => door.call('pipelines.run', { definition, baseDir });
 }

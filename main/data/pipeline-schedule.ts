@@ -3,7 +3,9 @@ import { dirname, resolve } from 'node:path';
 import { Cron } from 'croner';
 import { HearthError } from '../contracts/errors.js';
 import type { PipelineRunInfo } from '../contracts/pipeline.js';
-import type { PipelineProgress, PipelineRunner } from './pipeline.js';
+
+/** Runs one pipeline file's text: through dispatch, as the schedule's own identity (scheduleDoor). */
+export type RunPipeline = (definition: string, baseDir: string) => Promise<PipelineRunInfo>;
 
 export type ScheduledOutcome = { ok: true; run: PipelineRunInfo } | { ok: false; error: unknown };
 
@@ -16,21 +18,16 @@ export class PipelineSchedule {
   private readonly job: Cron;
 
   constructor(
-    private readonly runner: PipelineRunner,
+    private readonly runPipeline: RunPipeline,
     readonly file: string,
     readonly schedule: string,
     onOutcome: (outcome: ScheduledOutcome) => void,
-    onProgress?: (progress: PipelineProgress) => void,
   ) {
     const path = resolve(file);
     try {
       this.job = new Cron(schedule, { protect: true, paused: true }, async () => {
         try {
-          const run = await this.runner.run(readFileSync(path, 'utf8'), {
-            baseDir: dirname(path),
-            allowLocalSources: true,
-            ...(onProgress === undefined ? {} : { onProgress }),
-          });
+          const run = await this.runPipeline(readFileSync(path, 'utf8'), dirname(path));
           onOutcome({ ok: true, run });
         } catch (error) {
           onOutcome({ ok: false, error });

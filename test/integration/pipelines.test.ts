@@ -442,5 +442,15 @@ describe('a pipeline on a schedule', () => {
     child.kill('SIGINT');
     const code = await new Promise((resolve) => child.on('exit', resolve));
     assert.equal(code, 0);
+    // Each tick went through dispatch as the schedule's own identity, with the analyst's rights, and was audited.
+    const engine = Engine.open(join(tmp.dir, 'data'));
+    try {
+      const runs = engine.access.auditLog({ limit: 100 }).filter((e) => e.action === 'pipelines.run');
+      assert.ok(runs.length >= 3, `${runs.length} audited runs`);
+      for (const r of runs)
+        assert.deepEqual([r.actor, r.role, r.transport, r.outcome], [`schedule:${file}`, 'analyst', 'in-process', 'ok']);
+    } finally {
+      engine.close();
+    }
   });
 });
