@@ -1,7 +1,8 @@
 import { createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HearthError } from '../contracts/errors.js';
+import { makePrivateDir, privateFileMode, readPrivateKeyFile } from '../store/private-fs.js';
 
 /**
  * Encryption at rest. A store created with a key keeps its database encrypted by SQLite3 Multiple Ciphers
@@ -54,11 +55,23 @@ function rawKey(source: KeySource): Buffer | null {
 }
 
 function readKeyFile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    throw new HearthError('VALIDATION_FAILED', `cannot read the store key file ${path}`);
-  }
+  return readPrivateKeyFile(path, 'store key file');
+}
+
+/**
+ * The shortest passphrase a store (or a backup carrying its key) may be given. scrypt slows each guess, but an
+ * 8-character passphrase is still within reach of an offline attack on a stolen disk; 12 is NIST SP 800-63B's
+ * floor for a passphrase chosen by a user protecting data of this weight, and what most password managers suggest.
+ */
+export const minPassphraseLength = 12;
+
+/** Refuses a passphrase too short to set (opening a store with an older, shorter one is still allowed). */
+export function assertStrongPassphrase(passphrase: string, what: string): void {
+  if ([...passphrase].length < minPassphraseLength)
+    throw new HearthError(
+      'VALIDATION_FAILED',
+      `${what} must be at least ${minPassphraseLength} characters (a few words make a good one)`,
+    );
 }
 
 /**
@@ -75,8 +88,8 @@ export function storeKey(dataDir: string, source: KeySource, storeExists: boolea
         `${dataDir} holds a store that is not encrypted: a key applies to a new store only (back it up, then restore into an encrypted one is not there yet)`,
       );
     const { key, marker } = newStoreKey(source);
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(join(dataDir, markerName), marker, { mode: 0o600, flag: 'wx' });
+    makePrivateDir(dataDir);
+    writeFileSync(join(dataDir, markerName), marker, { mode: privateFileMode, flag: 'wx' });
     return key;
   }
   if (!given)
@@ -99,6 +112,7 @@ export function keyConnection(db: { pragma(source: string): unknown }, key: Buff
 /** What `encryption.json` would say for `source`: the key and its marker (a fresh salt for a passphrase). */
 export function newStoreKey(source: KeySource): { key: Buffer; marker: string } {
   const passphrase = source.passphrase !== undefined && source.passphrase !== '';
+  if (passphrase) assertStrongPassphrase(source.passphrase!, 'a store passphrase');
   const salt = passphrase ? randomBytes(16) : null;
   const key = passphrase ? passphraseKey(source.passphrase!, salt!) : rawKey(source);
   if (key === null)

@@ -5,7 +5,6 @@ import {
   createWriteStream,
   existsSync,
   fsyncSync,
-  mkdirSync,
   mkdtempSync,
   openSync,
   readdirSync,
@@ -21,10 +20,11 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import Database from 'better-sqlite3-multiple-ciphers';
 import * as tar from 'tar-stream';
-import { keyConnection, keySourceFromEnv, storeKey, type KeySource } from '../security/store-key.js';
+import { assertStrongPassphrase, keyConnection, keySourceFromEnv, storeKey, type KeySource } from '../security/store-key.js';
 import { HearthError } from '../contracts/errors.js';
 import type { Db } from './database.js';
 import { migrations } from './migrations/index.js';
+import { makePrivateDir, privateFileMode, touchPrivateFile } from './private-fs.js';
 
 /**
  * Backups of a whole store: a consistent copy of the database (SQLite's online backup, so the server keeps serving
@@ -163,7 +163,10 @@ export async function createBackup(
   target: string,
   options: { passphrase?: string; hearthVersion: string; storeEncrypted?: boolean },
 ): Promise<BackupInfo> {
-  mkdirSync(dirname(target), { recursive: true });
+  // The passphrase also guards the store's secret key, which the archive then carries: held to the store's rule.
+  if (options.passphrase !== undefined) assertStrongPassphrase(options.passphrase, 'a backup passphrase');
+  // mkdtemp makes its folder 0700 itself; the backups folder and every file in it are made private explicitly.
+  makePrivateDir(dirname(target));
   const scratch = mkdtempSync(join(dataDir, '.backup-'));
   const part = `${target}.part`;
   try {
@@ -171,6 +174,7 @@ export async function createBackup(
     // an encrypted store VACUUM INTO, which writes the copy encrypted with the same key (the online backup refuses
     // an encrypted source rather than write a plain copy).
     const dbCopy = join(scratch, 'hearth.db');
+    touchPrivateFile(dbCopy);
     if (options.storeEncrypted === true) db.prepare('VACUUM INTO ?').run(dbCopy);
     else await db.backup(dbCopy);
     const includesSecretKey = options.passphrase !== undefined && existsSync(join(dataDir, 'secret.key'));
@@ -192,7 +196,7 @@ export async function createBackup(
       files: [],
     };
     const pack = tar.pack();
-    const sink: Writable = createWriteStream(part, { mode: 0o600 });
+    const sink: Writable = createWriteStream(part, { mode: privateFileMode });
     // tar-stream's Pack is a streamx stream, which Node's pipeline takes like any readable.
     const packed = pack as unknown as Readable;
     const writing =
@@ -280,8 +284,8 @@ async function unpack(
     const hash = createHash('sha256');
     const chunks: Buffer[] = [];
     const target = join(into, name);
-    mkdirSync(dirname(target), { recursive: true });
-    const out = name === 'manifest.json' ? null : createWriteStream(target, { mode: 0o600 });
+    makePrivateDir(dirname(target));
+    const out = name === 'manifest.json' ? null : createWriteStream(target, { mode: privateFileMode });
     let size = 0;
     stream.on('data', (data: unknown) => {
       const chunk = data as Buffer;
@@ -397,7 +401,8 @@ export async function restoreBackup(
       `${dataDir} is not empty: restore into an empty folder, or add --force to move its contents aside`,
     );
   const parent = dirname(dataDir);
-  mkdirSync(parent, { recursive: true });
+  makePrivateDir(parent);
+  // 0700 (mkdtemp's own mode): it becomes the data folder by rename.
   const scratch = mkdtempSync(join(parent, `.${basename(dataDir)}.restore-`));
   try {
     const { files, integrityChecked: _checked, ...manifest } = await unpack(file, scratch, options.passphrase, options.keySource);
