@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { HearthError } from '../contracts/errors.js';
 import { makePrivateDir, privateFileMode, readPrivateKeyFile } from '../store/private-fs.js';
 
@@ -128,9 +129,35 @@ export function newStoreKey(source: KeySource): { key: Buffer; marker: string } 
   return { key, marker: `${JSON.stringify(marker, null, 2)}\n` };
 }
 
+const markerSchema = z.object({
+  format: z.literal('hearth-store-encryption/1'),
+  database: z.literal('sqlcipher'),
+  blobs: z.literal('aes-256-gcm'),
+  kdf: z.enum(['raw', 'scrypt']),
+  salt: z.string().max(64).nullable(),
+  keyCheck: z.string().max(64),
+});
+
+/**
+ * Reads an `encryption.json`, refusing one of another shape (STORE_INCOMPATIBLE): it may come from a backup, so a
+ * malformed one must be a coded error, never a TypeError deep in the key derivation.
+ */
+export function parseMarker(markerText: string): Marker {
+  let json: unknown;
+  try {
+    json = JSON.parse(markerText);
+  } catch {
+    throw new HearthError('STORE_INCOMPATIBLE', 'encryption.json is not JSON');
+  }
+  const parsed = markerSchema.safeParse(json);
+  if (!parsed.success || (parsed.data.kdf === 'scrypt') !== (parsed.data.salt !== null))
+    throw new HearthError('STORE_INCOMPATIBLE', 'encryption.json is not a Hearth store-encryption marker');
+  return parsed.data;
+}
+
 /** The key `source` gives if it is the one a marker describes (a passphrase is re-derived with the marker's salt), else null. */
 export function markerAccepts(markerText: string, source: KeySource): Buffer | null {
-  const marker = JSON.parse(markerText) as Marker;
+  const marker = parseMarker(markerText);
   const key =
     marker.kdf === 'scrypt'
       ? source.passphrase === undefined

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createCipheriv, createHash, createHmac, randomBytes, scryptSync } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, gzipSync } from 'node:zlib';
@@ -215,10 +215,13 @@ describe('hostile backups are refused, write nothing outside the target and leav
     extra?: TarEntry[];
     first?: TarEntry[];
     drop?: string[];
+    replace?: Record<string, Buffer>;
     lie?: (m: typeof manifest) => unknown;
     manifestBytes?: Buffer;
   }): Promise<Buffer> {
-    const files = [...real].filter(([name]) => name !== 'manifest.json' && !(options.drop ?? []).includes(name));
+    const files = [...real]
+      .filter(([name]) => name !== 'manifest.json' && !(options.drop ?? []).includes(name))
+      .map(([name, data]): [string, Buffer] => [name, options.replace?.[name] ?? data]);
     const honest = { ...manifest, files: files.map(([path, data]) => ({ path, sha256: sha256(data), size: data.length })) };
     const m = options.lie === undefined ? honest : options.lie(structuredClone(honest));
     return gzipSync(
@@ -241,6 +244,19 @@ describe('hostile backups are refused, write nothing outside the target and leav
     for (const byte of header) sum += byte;
     header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
     return gzipSync(raw);
+  }
+
+  const passphrase = 'a hostile passphrase';
+
+  /** Hearth's encrypted form (magic, salt, iv, key check, AES-256-GCM, tag), as anyone who reads backup.ts can write. */
+  function encryptedAs(plain: Buffer, secret: string): Buffer {
+    const salt = randomBytes(16);
+    const iv = randomBytes(12);
+    const key = scryptSync(secret, salt, 32, { N: 1 << 15, r: 8, p: 1, maxmem: 64 << 20 });
+    const check = createHmac('sha256', key).update('hearth-backup-key-check').digest().subarray(0, 16);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+    return Buffer.concat([Buffer.from('HEARTHBK1'), salt, iv, check, body, cipher.getAuthTag()]);
   }
 
   const cases: [string, () => Promise<Buffer>][] = [
@@ -314,6 +330,22 @@ describe('hostile backups are refused, write nothing outside the target and leav
         });
       },
     ],
+    [
+      'an encrypted backup whose manifest says it is not encrypted',
+      async () => {
+        const key = Buffer.from(randomBytes(32).toString('base64'));
+        const inner = await forged({
+          extra: [{ name: 'secret.key', data: key }],
+          lie: (m) => ({
+            ...m,
+            encrypted: false,
+            includesSecretKey: true,
+            files: [...m.files, { path: 'secret.key', sha256: sha256(key), size: key.length }],
+          }),
+        });
+        return encryptedAs(inner, passphrase);
+      },
+    ],
     ['a manifest that is not JSON', () => forged({ manifestBytes: Buffer.from('{"format": "hearth-backup/1", ') })],
     ['a manifest with no file list', () => forged({ lie: (m) => ({ ...m, files: undefined }) })],
     [
@@ -322,6 +354,20 @@ describe('hostile backups are refused, write nothing outside the target and leav
     ],
     ['a manifest with a negative schema', () => forged({ lie: (m) => ({ ...m, migrations: -1 }) })],
     ['a backup with no database', () => forged({ drop: ['hearth.db'] })],
+    [
+      'a sound database with a trigger of its own',
+      async () => {
+        // Passes SQLite's integrity check and every hash: only the schema check sees the stranger.
+        const file = join(work, 'crafted.db');
+        writeFileSync(file, real.get('hearth.db')!);
+        const db = new Database(file);
+        db.exec('CREATE TRIGGER wipe AFTER INSERT ON blobs BEGIN DELETE FROM blobs; END; PRAGMA journal_mode = DELETE');
+        db.close();
+        const crafted = readFileSync(file);
+        rmSync(file);
+        return forged({ replace: { 'hearth.db': crafted } });
+      },
+    ],
     ['an entry that declares ~8 GiB', hugeDeclared],
   ];
 
@@ -331,11 +377,11 @@ describe('hostile backups are refused, write nothing outside the target and leav
       writeFileSync(file, await make());
       const outsideBefore = readdirSync(outside).sort();
       const tmpBefore = readdirSync(privateTmp).sort();
-      await assert.rejects(verifyBackup(file), (error: { code?: string; message?: string }) => {
+      await assert.rejects(verifyBackup(file, passphrase), (error: { code?: string; message?: string }) => {
         assert.equal(error.code, 'INVALID_INPUT', `verify: ${error.code} ${error.message}`);
         return true;
       });
-      await assert.rejects(restoreBackup(file, target, {}), (error: { code?: string; message?: string }) => {
+      await assert.rejects(restoreBackup(file, target, { passphrase }), (error: { code?: string; message?: string }) => {
         assert.equal(error.code, 'INVALID_INPUT', `restore: ${error.code} ${error.message}`);
         return true;
       });
