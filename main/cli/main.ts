@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rotateStoreKey } from '../security/rotate-key.js';
 import { keySourceFromEnv } from '../security/store-key.js';
 import { listBackups, pruneBackups, restoreBackup, verifyBackup } from '../store/backup.js';
+import { readPrivateKeyFile } from '../store/private-fs.js';
 import { piiPolicies, piiTypes, type PiiPolicy, type PiiType } from '../contracts/pii.js';
 import { text } from 'node:stream/consumers';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -265,7 +266,9 @@ function scheduleBackups(engine: Engine): NodeJS.Timeout | undefined {
   if (plan === undefined) return undefined;
   const take = async (): Promise<void> => {
     try {
-      const passphrase = plan.passphraseFile === undefined ? undefined : readFileSync(plan.passphraseFile, 'utf8').trim();
+      // A passphrase file is a key file: one that others may read is refused, as a store key file is.
+      const passphrase =
+        plan.passphraseFile === undefined ? undefined : readPrivateKeyFile(plan.passphraseFile, 'backup passphrase file').trim();
       const info = await engine.backup(optional('passphrase', passphrase));
       const removed = pruneBackups(engine.backupDir, plan.keep);
       process.stderr.write(

@@ -179,8 +179,9 @@ export const apiSchemas = {
       source: z.string().min(1).max(255).optional(),
     })
     .strict(),
+  // 12: the floor for any passphrase that guards the store's key (minPassphraseLength in security/store-key.ts).
   /** A backup of the whole store into the backup folder; with a passphrase, encrypted and with the store's key. */
-  'backups.create': z.object({ passphrase: z.string().min(8).max(1024).optional() }).strict(),
+  'backups.create': z.object({ passphrase: z.string().min(12).max(1024).optional() }).strict(),
   'backups.list': z.object({}).strict(),
   /** Checks a backup in the backup folder (by file name) end to end, without restoring it. */
   'backups.verify': z

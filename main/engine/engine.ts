@@ -7,7 +7,7 @@ import { SecretBox } from '../security/secrets.js';
 import { SyncAgent } from '../sync/agent.js';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -21,6 +21,7 @@ import { AccelRegistry } from '../accel/registry.js';
 import './private-env.js';
 import { BlobStore } from '../store/blob-store.js';
 import { openDatabase, type Db } from '../store/database.js';
+import { makePrivateDir, openPrivateDataDir, privateFileMode } from '../store/private-fs.js';
 import { Runs } from '../training/runs.js';
 import { Trainer } from '../training/trainer.js';
 import { PredictionLog } from '../monitoring/prediction-log.js';
@@ -83,7 +84,8 @@ export class Engine {
     readonly dataDir: string,
     keySource: KeySource,
   ) {
-    mkdirSync(dataDir, { recursive: true });
+    // Everything below is private to this user: a 0700 folder, and a umask of 077 for whatever a library creates.
+    openPrivateDataDir(dataDir);
     this.storeKey = storeKey(dataDir, keySource, existsSync(join(dataDir, 'hearth.db')));
     try {
       this.db = openDatabase(join(dataDir, 'hearth.db'), undefined, this.storeKey);
@@ -97,7 +99,7 @@ export class Engine {
     }
     this.blobs = new BlobStore(join(dataDir, 'blobs'), this.storeKey);
     this.uploadsDir = join(dataDir, 'uploads');
-    mkdirSync(this.uploadsDir, { recursive: true });
+    makePrivateDir(this.uploadsDir);
     this.clearStaleUploads();
     const secrets = new SecretBox(dataDir);
     this.datasets = new DatasetStore(this.db, this.blobs, () => secrets.derive('pii-pseudonyms'));
@@ -198,7 +200,7 @@ export class Engine {
     // Spooled encrypted under a key kept in memory only: raw values never sit readable on the disk.
     const spool = newSpoolCipher();
     try {
-      await pipeline(body, spoolEncrypter(spool), createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+      await pipeline(body, spoolEncrypter(spool), createWriteStream(path, { flags: 'wx', mode: privateFileMode }));
     } catch (error) {
       rmSync(path, { force: true });
       throw error instanceof HearthError ? error : new HearthError('INVALID_INPUT', `upload failed: ${String(error)}`);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { HearthError } from '../contracts/errors.js';
 import { isSealedBlob, openSealedBlob, sealBlob } from '../store/blob-store.js';
+import { privateFileMode } from '../store/private-fs.js';
 import { keyConnection, markerAccepts, newStoreKey, type KeySource } from './store-key.js';
 
 /**
@@ -26,7 +27,7 @@ export function rotateStoreKey(dataDir: string, current: KeySource, next: KeySou
   } else {
     const made = newStoreKey(next);
     newKey = made.key;
-    writeFileSync(nextPath, made.marker, { mode: 0o600 });
+    writeFileSync(nextPath, made.marker, { mode: privateFileMode });
   }
   if (newKey.equals(oldKey)) throw new HearthError('VALIDATION_FAILED', 'the new key is the current one');
 
@@ -46,7 +47,7 @@ export function rotateStoreKey(dataDir: string, current: KeySource, next: KeySou
       continue;
     }
     const temp = `${path}.rekey`;
-    writeFileSync(temp, sealBlob(newKey, plain), { mode: 0o600 });
+    writeFileSync(temp, sealBlob(newKey, plain), { mode: privateFileMode });
     renameSync(temp, path);
     blobs++;
   }

@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HearthError } from '../contracts/errors.js';
+import { privateFileMode, readPrivateKeyFile } from '../store/private-fs.js';
 
 /**
  * Seals small secrets (registry credentials) with AES-256-GCM before they reach the database. The key comes from
@@ -22,8 +23,8 @@ export class SecretBox {
       return (this.key = key);
     }
     const file = join(this.dataDir, 'secret.key');
-    if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
-    const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+    if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64'), { mode: privateFileMode, flag: 'wx' });
+    const key = Buffer.from(readPrivateKeyFile(file, 'secret key file').trim(), 'base64');
     if (key.length !== 32) throw new HearthError('STORE_INCOMPATIBLE', `${file} does not hold a 32-byte key`);
     return (this.key = key);
   }

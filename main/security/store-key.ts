@@ -1,7 +1,9 @@
 import { createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { HearthError } from '../contracts/errors.js';
+import { makePrivateDir, privateFileMode, readPrivateKeyFile } from '../store/private-fs.js';
 
 /**
  * Encryption at rest. A store created with a key keeps its database encrypted by SQLite3 Multiple Ciphers
@@ -54,11 +56,23 @@ function rawKey(source: KeySource): Buffer | null {
 }
 
 function readKeyFile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    throw new HearthError('VALIDATION_FAILED', `cannot read the store key file ${path}`);
-  }
+  return readPrivateKeyFile(path, 'store key file');
+}
+
+/**
+ * The shortest passphrase a store (or a backup carrying its key) may be given. scrypt slows each guess, but an
+ * 8-character passphrase is still within reach of an offline attack on a stolen disk; 12 is NIST SP 800-63B's
+ * floor for a passphrase chosen by a user protecting data of this weight, and what most password managers suggest.
+ */
+export const minPassphraseLength = 12;
+
+/** Refuses a passphrase too short to set (opening a store with an older, shorter one is still allowed). */
+export function assertStrongPassphrase(passphrase: string, what: string): void {
+  if ([...passphrase].length < minPassphraseLength)
+    throw new HearthError(
+      'VALIDATION_FAILED',
+      `${what} must be at least ${minPassphraseLength} characters (a few words make a good one)`,
+    );
 }
 
 /**
@@ -75,8 +89,8 @@ export function storeKey(dataDir: string, source: KeySource, storeExists: boolea
         `${dataDir} holds a store that is not encrypted: a key applies to a new store only (back it up, then restore into an encrypted one is not there yet)`,
       );
     const { key, marker } = newStoreKey(source);
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(join(dataDir, markerName), marker, { mode: 0o600, flag: 'wx' });
+    makePrivateDir(dataDir);
+    writeFileSync(join(dataDir, markerName), marker, { mode: privateFileMode, flag: 'wx' });
     return key;
   }
   if (!given)
@@ -99,6 +113,7 @@ export function keyConnection(db: { pragma(source: string): unknown }, key: Buff
 /** What `encryption.json` would say for `source`: the key and its marker (a fresh salt for a passphrase). */
 export function newStoreKey(source: KeySource): { key: Buffer; marker: string } {
   const passphrase = source.passphrase !== undefined && source.passphrase !== '';
+  if (passphrase) assertStrongPassphrase(source.passphrase!, 'a store passphrase');
   const salt = passphrase ? randomBytes(16) : null;
   const key = passphrase ? passphraseKey(source.passphrase!, salt!) : rawKey(source);
   if (key === null)
@@ -114,9 +129,35 @@ export function newStoreKey(source: KeySource): { key: Buffer; marker: string } 
   return { key, marker: `${JSON.stringify(marker, null, 2)}\n` };
 }
 
+const markerSchema = z.object({
+  format: z.literal('hearth-store-encryption/1'),
+  database: z.literal('sqlcipher'),
+  blobs: z.literal('aes-256-gcm'),
+  kdf: z.enum(['raw', 'scrypt']),
+  salt: z.string().max(64).nullable(),
+  keyCheck: z.string().max(64),
+});
+
+/**
+ * Reads an `encryption.json`, refusing one of another shape (STORE_INCOMPATIBLE): it may come from a backup, so a
+ * malformed one must be a coded error, never a TypeError deep in the key derivation.
+ */
+export function parseMarker(markerText: string): Marker {
+  let json: unknown;
+  try {
+    json = JSON.parse(markerText);
+  } catch {
+    throw new HearthError('STORE_INCOMPATIBLE', 'encryption.json is not JSON');
+  }
+  const parsed = markerSchema.safeParse(json);
+  if (!parsed.success || (parsed.data.kdf === 'scrypt') !== (parsed.data.salt !== null))
+    throw new HearthError('STORE_INCOMPATIBLE', 'encryption.json is not a Hearth store-encryption marker');
+  return parsed.data;
+}
+
 /** The key `source` gives if it is the one a marker describes (a passphrase is re-derived with the marker's salt), else null. */
 export function markerAccepts(markerText: string, source: KeySource): Buffer | null {
-  const marker = JSON.parse(markerText) as Marker;
+  const marker = parseMarker(markerText);
   const key =
     marker.kdf === 'scrypt'
       ? source.passphrase === undefined

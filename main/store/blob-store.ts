@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HearthError } from '../contracts/errors.js';
+import { makePrivateDir, privateFileMode } from './private-fs.js';
 
 const digestPattern = /^sha256:[0-9a-f]{64}$/;
 const sealedMagic = Buffer.from('HBE1');
@@ -20,7 +21,7 @@ export class BlobStore {
     /** With a key, files hold `HBE1` ‖ iv ‖ tag ‖ AES-256-GCM ciphertext; names stay the plaintext's digest. */
     private readonly key: Buffer | null = null,
   ) {
-    mkdirSync(join(root, 'tmp'), { recursive: true });
+    makePrivateDir(join(root, 'tmp'));
   }
 
   private seal(data: Uint8Array): Uint8Array {
@@ -53,9 +54,9 @@ export class BlobStore {
     const digest = sha256Digest(data);
     const target = this.pathOf(digest);
     if (existsSync(target)) return { digest, size: data.byteLength, created: false };
-    mkdirSync(dirname(target), { recursive: true });
+    makePrivateDir(dirname(target));
     const temp = join(this.root, 'tmp', `${randomBytes(8).toString('hex')}.part`);
-    const fd = openSync(temp, 'w');
+    const fd = openSync(temp, 'wx', privateFileMode);
     const bytes = this.seal(data);
     try {
       let offset = 0;

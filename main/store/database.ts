@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { HearthError } from '../contracts/errors.js';
 import { migrations as knownMigrations } from './migrations/index.js';
+import { touchPrivateFile } from './private-fs.js';
 
 export type Db = Database.Database;
 
@@ -22,6 +23,9 @@ export function migrationHash(m: Migration): string {
  * which an appliance with a flaky supply needs more than the last few percent of write speed.
  */
 export function openDatabase(file: string, migrations: readonly Migration[] = knownMigrations, key?: Buffer | null): Db {
+  // SQLite creates a new database 0644 (less the umask) and gives its -wal and -shm the database file's own mode:
+  // an empty 0600 file made first keeps all three private.
+  if (file !== ':memory:' && file !== '') touchPrivateFile(file);
   const db = new Database(file);
   try {
     // An encrypted store's key comes first: nothing can be read before it.
