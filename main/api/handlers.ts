@@ -1,11 +1,12 @@
 import { diffFrames } from '../data/diff.js';
 import { spoolStream, type SpoolCipher } from '../security/spool.js';
-import type { Principal } from './access.js';
+import { localAdmin, type Principal } from './access.js';
+import { redactWebhook } from '../security/redact.js';
 import { basename, join } from 'node:path';
 import { listBackups, verifyBackup } from '../store/backup.js';
 import { kAnonymity } from '../privacy/pii.js';
 import { importOnnx } from '../registry/import-onnx.js';
-import type { ApiMethod, ApiParsedArgs, ApiResults } from '../contracts/api.js';
+import type { AlertRule, ApiMethod, ApiParsedArgs, ApiResults } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { activeExecutionProvider, loadOrt } from '../serving/onnx-runtime.js';
@@ -14,7 +15,7 @@ import { modelInputs } from '../training/model.js';
 import { explainPredictions } from '../training/treeshap.js';
 import { modelReportHtml, qualityReportHtml } from '../registry/report.js';
 import { describeSource, readQuery } from '../data/sql-source.js';
-import { parsePipeline } from '../data/pipeline.js';
+import { parsePipeline, redactDefinition } from '../data/pipeline.js';
 import { rawInputsFromRecords } from '../training/preprocess.js';
 import { evaluateFile } from '../serving/batch.js';
 import { driftReport } from '../monitoring/monitor.js';
@@ -43,6 +44,19 @@ function localSources(context: CallContext, baseDir: string | undefined): { allo
     return { allowLocalSources: false };
   }
   return { allowLocalSources: true, ...(baseDir === undefined ? {} : { baseDir }) };
+}
+
+/**
+ * Whether the caller is an admin: the one role shown secrets (a pipeline file's connection strings, a webhook's full
+ * URL), since it is the role that writes them. The local user (CLI, desktop) is the box's admin.
+ */
+function isAdmin(context: CallContext): boolean {
+  return (context.principal ?? localAdmin).role === 'admin';
+}
+
+/** An alert rule as its caller may see it: a webhook's path and query are its key, shown to admins only. */
+function visibleRule(rule: AlertRule, context: CallContext): AlertRule {
+  return isAdmin(context) || rule.webhook === null ? rule : { ...rule, webhook: redactWebhook(rule.webhook) };
 }
 
 /** Who is calling: decides what a caller may name (local paths only for in-process callers). */
@@ -119,7 +133,11 @@ export function createHandlers(engine: Engine): Handlers {
     'pipelines.cancel': async ({ name }) => ({ cancelled: engine.pipelines.cancel(name) }),
     'pipelines.list': async () => engine.pipelines.list(),
     'pipelines.runs': async ({ name, limit }) => engine.pipelines.runs(name, limit),
-    'pipelines.definition': async ({ name, version }) => engine.pipelines.definition(name, version),
+    'pipelines.definition': async ({ name, version }, context) => {
+      const stored = engine.pipelines.definition(name, version);
+      // Admins get the file as it ran (to run it again); everyone else, its connection strings without secrets.
+      return isAdmin(context) ? stored : { ...stored, definition: redactDefinition(stored.definition) };
+    },
     'rules.suggest': async ({ name, version }) => engine.datasets.suggestRules(name, version),
     'rules.get': async ({ name }) => {
       engine.datasets.version(name);
@@ -331,8 +349,8 @@ export function createHandlers(engine: Engine): Handlers {
       engine.routes.set(name, { ...(canary === undefined ? {} : { canary }), ...(shadow === undefined ? {} : { shadow }) }),
     'models.drift-history': async ({ name, limit }) => driftHistory(engine, name, limit),
     'models.retrain': async ({ name, promote }) => retrain(engine, name, promote === undefined ? {} : { promote }),
-    'alerts.rules': async () => engine.alerts.rules(),
-    'alerts.add-rule': async (rule) => engine.alerts.addRule(rule),
+    'alerts.rules': async (_args, context) => engine.alerts.rules().map((rule) => visibleRule(rule, context)),
+    'alerts.add-rule': async (rule, context) => visibleRule(engine.alerts.addRule(rule), context),
     'alerts.remove-rule': async ({ name }) => {
       engine.alerts.removeRule(name);
       return { removed: name };

@@ -4,6 +4,7 @@ import type { BlobStore } from '../store/blob-store.js';
 import { nowIso, type Db } from '../store/database.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import type { SecretBox } from '../security/secrets.js';
+import { redactText, redactUrl } from '../security/redact.js';
 import { createSession } from '../serving/onnx-runtime.js';
 import { parseStoredModel } from '../training/model.js';
 import type { Task } from '../training/preprocess.js';
@@ -93,7 +94,10 @@ function loopbackOnly(baseUrl: string): void {
 function checkRemote(name: string, url: string, insecureHttp: boolean): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name))
     throw new HearthError('VALIDATION_FAILED', `"${name}" is not a remote name`);
-  const { baseUrl } = parseRemoteUrl(url, insecureHttp);
+  const { host, baseUrl } = parseRemoteUrl(url, insecureHttp);
+  // Userinfo in the URL would be stored and listed in clear; credentials go in their own fields, sealed.
+  if (host.includes('@'))
+    throw new HearthError('VALIDATION_FAILED', 'a remote URL carries no user or password: give them as credentials');
   if (insecureHttp) loopbackOnly(baseUrl);
 }
 
@@ -172,13 +176,14 @@ export class SyncAgent {
       .get(name, name, name, name) as { pending: number; sent: number; failed: number; last_error: string | null };
     return {
       name: row.name,
-      url: row.url,
+      // Every role reads remotes (remotes.list, sync.status): nothing secret in the URL or an error may show.
+      url: redactUrl(row.url),
       insecureHttp: row.insecure_http === 1,
       authenticated: row.credentials !== null,
       pending: counts.pending,
       sent: counts.sent,
       failed: counts.failed,
-      lastError: counts.last_error,
+      lastError: counts.last_error === null ? null : redactText(counts.last_error),
     };
   }
 
@@ -287,7 +292,7 @@ export class SyncAgent {
           this.record(remote.name, event.id, 'sent', digest, null);
           sent++;
         } catch (e) {
-          error = e instanceof Error ? e.message : String(e);
+          error = redactText(e instanceof Error ? e.message : String(e));
           this.record(remote.name, event.id, 'failed', null, error);
           break;
         }
@@ -593,7 +598,7 @@ export class SyncAgent {
       status: r.status,
       lastDigest: r.last_digest,
       localVersion: r.local_version,
-      lastError: r.last_error,
+      lastError: r.last_error === null ? null : redactText(r.last_error),
       checkedAt: r.checked_at,
     }));
   }
