@@ -277,12 +277,16 @@ export function createHandlers(engine: Engine): Handlers {
       engine.events.emit('models.did-move-alias', move);
       return move;
     },
-    'remotes.add': async ({ name, url, insecureHttp, username, password, token }) =>
+    'remotes.add': async ({ name, url, insecureHttp, username, password, token, tokenService }) =>
       engine.sync.addRemote(
         name,
         url,
         insecureHttp ?? false,
-        token !== undefined ? { token } : username !== undefined && password !== undefined ? { username, password } : undefined,
+        token !== undefined
+          ? { token }
+          : username !== undefined && password !== undefined
+            ? { username, password, ...(tokenService === undefined ? {} : { tokenService }) }
+            : undefined,
       ),
     'remotes.list': async () => engine.sync.listRemotes(),
     'remotes.remove': async ({ name }) => {
