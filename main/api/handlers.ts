@@ -1,12 +1,12 @@
 import { diffFrames } from '../data/diff.js';
 import { spoolStream, type SpoolCipher } from '../security/spool.js';
 import { localAdmin, type Principal } from './access.js';
-import { redactWebhook } from '../security/redact.js';
+import { redactText, redactWebhook } from '../security/redact.js';
 import { basename, join } from 'node:path';
 import { listBackups, verifyBackup } from '../store/backup.js';
 import { kAnonymity } from '../privacy/pii.js';
 import { importOnnx } from '../registry/import-onnx.js';
-import type { AlertRule, ApiMethod, ApiParsedArgs, ApiResults } from '../contracts/api.js';
+import type { AlertRule, ApiMethod, ApiParsedArgs, ApiResults, PullResult } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { activeExecutionProvider, loadOrt } from '../serving/onnx-runtime.js';
@@ -301,11 +301,11 @@ export function createHandlers(engine: Engine): Handlers {
       engine.sync.unfollow(remote, model, alias);
       return { removed: `${remote}/${model}:${alias}` };
     },
-    'models.pull': async ({ url, alias, insecureHttp }) =>
-      engine.sync.pull(url, {
-        ...(alias === undefined ? {} : { alias }),
-        ...(insecureHttp === undefined ? {} : { insecureHttp }),
-      }),
+    'models.pull': async ({ url, alias, insecureHttp }, context) => {
+      const aliased = alias === undefined ? {} : { alias };
+      if (isAdmin(context)) return engine.sync.pull(url, { ...aliased, ...(insecureHttp === undefined ? {} : { insecureHttp }) });
+      return pullAsNonAdmin(url, aliased, context);
+    },
     'models.evaluate': async (args, context) =>
       withInputFile(args, context, 'evaluated', async (path, spool) => {
         const version = engine.registry.resolve(args.name, args.version);
@@ -375,6 +375,43 @@ export function createHandlers(engine: Engine): Handlers {
     },
   };
   return handlers;
+
+  /**
+   * A pull by someone other than an admin. Otherwise `models.pull` would make the server connect to any host:port
+   * an analyst names and tell them what answered there: a port scanner on the box's network. So a non-admin pulls
+   * only from under a configured remote (an admin chose those hosts; remotes.add is admin-only), over the scheme
+   * the remote was configured with, and a URL anywhere else is refused before anything is contacted. Admins may
+   * still pull from any URL: they can add it as a remote anyway. Whatever goes wrong on the way (refused, timed
+   * out, an answer that is not a registry's, no such tag) reads the same to a non-admin; the server log says which.
+   */
+  async function pullAsNonAdmin(url: string, options: { alias?: string }, context: CallContext): Promise<PullResult> {
+    // Checks the URL's form (a form error depends on the text alone, never on what listens there).
+    if (engine.sync.remoteOf(url) === undefined)
+      throw new HearthError(
+        'FORBIDDEN',
+        'only an admin may pull from a registry that is not a configured remote: pull oci://HOST/REPOSITORY/MODEL:TAG under a remote (remotes.list)',
+      );
+    try {
+      return await engine.sync.pull(url, options);
+    } catch (error) {
+      // A version that arrived whole (every digest checked) but does not load says nothing about the network.
+      if (error instanceof HearthError && error.code === 'MODEL_LOAD_FAILED') throw error;
+      process.stderr.write(
+        `${JSON.stringify({
+          level: 'warn',
+          event: 'models.pull',
+          actor: context.principal?.name ?? null,
+          url: redactText(url),
+          code: error instanceof HearthError ? error.code : 'INTERNAL',
+          message: redactText(error instanceof Error ? error.message : String(error)),
+        })}\n`,
+      );
+      throw new HearthError(
+        'UNAVAILABLE',
+        'the remote did not serve that model (unreachable, no such tag, or not a Hearth model); an admin can read why in the server log',
+      );
+    }
+  }
 
   /**
    * The file a method reads: an upload (HTTP PUT /api/uploads, the desktop bridge), discarded afterwards, or a local

@@ -476,6 +476,23 @@ export class SyncAgent {
   }
 
   /**
+   * The configured remote an artifact URL lies under (same host and port, and under its repository prefix; the
+   * longest prefix wins), or undefined. Reads nothing but the remotes table: deciding contacts no one.
+   */
+  remoteOf(url: string): RemoteInfo | undefined {
+    const { host, repository } = parseArtifactUrl(url);
+    let match: RemoteInfo | undefined;
+    for (const remote of this.listRemotes()) {
+      const parsed = parseRemoteUrl(remote.url, remote.insecureHttp);
+      if (parsed.host.toLowerCase() !== host.toLowerCase()) continue;
+      const prefix = parsed.repository;
+      if (repository !== prefix && !repository.startsWith(`${prefix}/`)) continue;
+      if (match === undefined || match.url.length < remote.url.length) match = remote;
+    }
+    return match;
+  }
+
+  /**
    * A client for an artifact URL, signed in with the credentials of the configured remote it lives under (the
    * longest matching repository prefix on the same host), else anonymous.
    */
@@ -484,14 +501,7 @@ export class SyncAgent {
     insecureHttp: boolean,
   ): { client: OciClient; reference: string; repository: string; host: string } {
     const { host, repository, reference } = parseArtifactUrl(url);
-    let match: RemoteInfo | undefined;
-    for (const remote of this.listRemotes()) {
-      const parsed = parseRemoteUrl(remote.url, remote.insecureHttp);
-      if (parsed.host !== host) continue;
-      const prefix = parsed.repository;
-      if (repository !== prefix && !repository.startsWith(`${prefix}/`)) continue;
-      if (match === undefined || match.url.length < remote.url.length) match = remote;
-    }
+    const match = this.remoteOf(url);
     const plain = insecureHttp || (match?.insecureHttp ?? false);
     const baseUrl = `${plain ? 'http' : 'https'}://${host}`;
     if (plain) loopbackOnly(baseUrl);

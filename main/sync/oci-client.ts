@@ -78,6 +78,18 @@ export function parseChallenge(header: string): { scheme: string; params: Record
   return { scheme, params };
 }
 
+/**
+ * A manifest's JSON. A server that is not a registry (a web page at that address) answers something else: that is a
+ * coded INVALID_INPUT, not an unexpected INTERNAL error.
+ */
+function manifestJson(bytes: Buffer, reference: string): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new HearthError('INVALID_INPUT', `manifest ${reference} is not JSON: the server does not answer as an OCI registry`);
+  }
+}
+
 /** A URL's origin, or null when it is not a URL (then nothing matches it). */
 function originOf(url: string): string | null {
   try {
@@ -372,7 +384,7 @@ export class OciClient {
 
   private async getIndex(reference: string): Promise<ImageIndex | null> {
     const got = await this.getManifestBytes(reference, indexMediaType);
-    return got === null ? null : (JSON.parse(got.bytes.toString('utf8')) as ImageIndex);
+    return got === null ? null : (manifestJson(got.bytes, reference) as ImageIndex);
   }
 
   private async getManifestBytes(reference: string, accept: string): Promise<{ bytes: Buffer; digest: string } | null> {
@@ -390,7 +402,7 @@ export class OciClient {
   async getManifest(reference: string): Promise<{ manifest: ImageManifest; digest: string; size: number } | null> {
     const got = await this.getManifestBytes(reference, manifestMediaType);
     if (got === null) return null;
-    return { manifest: JSON.parse(got.bytes.toString('utf8')) as ImageManifest, digest: got.digest, size: got.bytes.length };
+    return { manifest: manifestJson(got.bytes, reference) as ImageManifest, digest: got.digest, size: got.bytes.length };
   }
 
   /** Downloads a blob, hashing it as it streams in, and refuses it unless it matches its digest and size. */
