@@ -69,6 +69,9 @@ export function parseArtifactUrl(url: string): { host: string; repository: strin
       'VALIDATION_FAILED',
       `pull oci://HOST[:PORT]/REPOSITORY:TAG or oci://HOST[:PORT]/REPOSITORY@sha256:DIGEST, not "${url}"`,
     );
+  // Userinfo would be kept as the version's origin, shown to every role and pushed on in its lineage.
+  if (m[1]!.includes('@'))
+    throw new HearthError('VALIDATION_FAILED', 'an artifact URL carries no user or password: add the registry as a remote');
   return { host: m[1]!, repository: m[2]!, reference: m[3] ?? m[4]! };
 }
 

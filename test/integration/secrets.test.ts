@@ -16,7 +16,15 @@ describe('secrets are never returned to a viewer', () => {
   let analyst: Client;
   let closedPort: number;
   // Each secret is distinctive, so finding it anywhere in an answer is a leak.
-  const secrets = ['Pg-s3cret-pw', 'Ssl-k3y-s3cret', 'Fold-s3cret-pw', 'Hook-s3cret-path', 'Hook-t0ken-s3cret', 'Pull-s3cret-pw'];
+  const secrets = [
+    'Pg-s3cret-pw',
+    'Ssl-k3y-s3cret',
+    'Fold-s3cret-pw',
+    'Hook-s3cret-path',
+    'Hook-t0ken-s3cret',
+    'Pull-s3cret-pw',
+    'Legacy-s3cret-pw',
+  ];
   const leaked = (value: unknown): string[] => {
     const text = JSON.stringify(value);
     return secrets.filter((s) => text.includes(s));
@@ -46,6 +54,9 @@ output: orders_clean
     // The same source spelt so that no text scan finds the URL whole: a double-quoted YAML string folded mid-URL.
     const folded = pipeline(`"postgres://hearth:Fold-s3cret-pw\\\n      @127.0.0.1:${closedPort}/shop"`, '\n  - select: [id]');
     await assert.rejects(h.engine.pipelines.run(folded, { allowLocalSources: true }), /cannot reach/);
+
+    // A dataset version whose recorded source quotes a connection string whole (as one recorded before redaction).
+    await h.engine.datasets.appendRecords('legacy', [{ id: 1 }], 'postgres://hearth:Legacy-s3cret-pw@db/shop SELECT id FROM t');
 
     // A remote with sealed credentials, and an alert whose webhook's path and query are its key.
     await h.client.call('remotes.add', {
@@ -95,6 +106,8 @@ output: orders_clean
       status: await viewer.call('sync.status', {}),
       rules: await viewer.call('alerts.rules', {}),
       alerts: await viewer.call('alerts.list', {}),
+      versions: await viewer.call('datasets.versions', { name: 'legacy' }),
+      version: await viewer.call('datasets.version', { name: 'legacy' }),
     };
     assert.deepEqual(leaked(answers), []);
     // What stays is still useful: where the data comes from, where the alert goes, why the run failed.
@@ -108,6 +121,7 @@ output: orders_clean
     assert.equal(answers.runs.length, 2);
     for (const run of answers.runs) assert.match(run.error ?? '', /cannot reach postgres:\/\/hearth:\*\*\*@127\.0\.0\.1/);
     assert.equal(answers.status.remotes[0]!.authenticated, true);
+    assert.equal(answers.version.source.fileName, 'postgres://hearth:***@db/shop SELECT id FROM t');
     // An analyst, who may add rules but not read them whole, gets the same reduced webhook back.
     assert.deepEqual(leaked(await analyst.call('alerts.rules', {})), []);
   });
