@@ -354,7 +354,13 @@ export function createHandlers(engine: Engine): Handlers {
     'models.drift-history': async ({ name, limit }) => driftHistory(engine, name, limit),
     'models.retrain': async ({ name, promote }) => retrain(engine, name, promote === undefined ? {} : { promote }),
     'alerts.rules': async (_args, context) => engine.alerts.rules().map((rule) => visibleRule(rule, context)),
-    'alerts.add-rule': async (rule, context) => visibleRule(engine.alerts.addRule(rule), context),
+    'alerts.add-rule': async (rule, context) => {
+      // A webhook makes the server POST wherever it points, and alerts.list reports how that went (delivered, a
+      // status, a refused connection): a way to probe the box's network, so only an admin names one.
+      if (rule.webhook !== undefined && !isAdmin(context))
+        throw new HearthError('FORBIDDEN', 'only an admin may give an alert rule a webhook; add the rule without one');
+      return visibleRule(engine.alerts.addRule(rule), context);
+    },
     'alerts.remove-rule': async ({ name }) => {
       engine.alerts.removeRule(name);
       return { removed: name };

@@ -95,6 +95,21 @@ describe('an analyst cannot point models.pull at any host:port', () => {
     assert.equal(web.requests, before);
   });
 
+  it('nor through an alert rule’s webhook, which only an admin may set', async () => {
+    const before = web.requests;
+    const refused = await failure(
+      analyst.call('alerts.add-rule', {
+        name: 'probe',
+        model: 'churn',
+        kind: 'latency',
+        threshold: 1,
+        webhook: `http://${hosts().web}/hook`,
+      }),
+    );
+    assert.equal(refused.code, 'FORBIDDEN');
+    assert.equal(web.requests, before);
+  });
+
   it('an admin may pull from any URL and reads why it failed', async () => {
     const refused = await failure(
       h.client.call('models.pull', { url: `oci://127.0.0.1:${closedPort}/x/churn:v1`, insecureHttp: true }),
