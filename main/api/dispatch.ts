@@ -2,6 +2,7 @@ import { apiSchemas, type ApiMethod } from '../contracts/api.js';
 import { HearthError, serializeError, type SerializedError } from '../contracts/errors.js';
 import { allowed, localAdmin, methodPermission, type AccessControl } from './access.js';
 import type { CallContext, Handlers } from './handlers.js';
+import { redactText } from '../security/redact.js';
 
 export type DispatchResult = { ok: true; result: unknown } | { ok: false; error: SerializedError };
 
@@ -13,8 +14,19 @@ export function isApiMethod(method: string): method is ApiMethod {
 function targetOf(args: unknown): string | null {
   if (typeof args !== 'object' || args === null) return null;
   const a = args as Record<string, unknown>;
-  for (const key of ['name', 'model', 'dataset', 'remote', 'file', 'url', 'jobId']) if (typeof a[key] === 'string') return a[key];
+  // A pulled URL may carry userinfo or a query string: the audit log keeps where, not the secret.
+  for (const key of ['name', 'model', 'dataset', 'remote', 'file', 'url', 'jobId'])
+    if (typeof a[key] === 'string') return redactText(a[key]);
   return null;
+}
+
+/** An error's details, redacted as its message is; dropped if the redaction left no JSON (it never should). */
+function redactDetails(details: unknown): unknown {
+  try {
+    return JSON.parse(redactText(JSON.stringify(details))) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -71,7 +83,14 @@ export async function dispatch(
     audit('ok', null);
     return { ok: true, result };
   } catch (error) {
-    const serialized = serializeError(error);
+    // Error messages reach every role and the audit log: whatever URL or password=… one quotes leaves without its
+    // secret (a connection string in a pipeline error, a token in a registry's Location).
+    const raw = serializeError(error);
+    const serialized: SerializedError = { code: raw.code, message: redactText(raw.message) };
+    if (raw.details !== undefined) {
+      const details = redactDetails(raw.details);
+      if (details !== undefined) serialized.details = details;
+    }
     audit(serialized.code === 'FORBIDDEN' ? 'denied' : 'failed', serialized.code);
     if (!(error instanceof HearthError) && serialized.code === 'INTERNAL') {
       console.error(`[hearth] ${method} failed unexpectedly:`, error);

@@ -1,11 +1,12 @@
 import { diffFrames } from '../data/diff.js';
 import { spoolStream, type SpoolCipher } from '../security/spool.js';
 import { localAdmin, type Principal } from './access.js';
+import { redactText, redactWebhook } from '../security/redact.js';
 import { basename, join } from 'node:path';
 import { listBackups, verifyBackup } from '../store/backup.js';
 import { kAnonymity } from '../privacy/pii.js';
 import { importOnnx } from '../registry/import-onnx.js';
-import type { ApiMethod, ApiParsedArgs, ApiResults } from '../contracts/api.js';
+import type { AlertRule, ApiMethod, ApiParsedArgs, ApiResults, PullResult } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { activeExecutionProvider, loadOrt } from '../serving/onnx-runtime.js';
@@ -14,7 +15,7 @@ import { modelInputs } from '../training/model.js';
 import { explainPredictions } from '../training/treeshap.js';
 import { modelReportHtml, qualityReportHtml } from '../registry/report.js';
 import { describeSource, readQuery } from '../data/sql-source.js';
-import { parsePipeline } from '../data/pipeline.js';
+import { parsePipeline, redactDefinition } from '../data/pipeline.js';
 import { rawInputsFromRecords } from '../training/preprocess.js';
 import { evaluateFile } from '../serving/batch.js';
 import { driftReport } from '../monitoring/monitor.js';
@@ -44,6 +45,19 @@ function localSources(context: CallContext, baseDir: string | undefined): { allo
     return { allowLocalSources: false };
   }
   return { allowLocalSources: true, ...(baseDir === undefined ? {} : { baseDir }) };
+}
+
+/**
+ * Whether the caller is an admin: the one role shown secrets (a pipeline file's connection strings, a webhook's full
+ * URL), since it is the role that writes them. The local user (CLI, desktop) is the box's admin.
+ */
+function isAdmin(context: CallContext): boolean {
+  return (context.principal ?? localAdmin).role === 'admin';
+}
+
+/** An alert rule as its caller may see it: a webhook's path and query are its key, shown to admins only. */
+function visibleRule(rule: AlertRule, context: CallContext): AlertRule {
+  return isAdmin(context) || rule.webhook === null ? rule : { ...rule, webhook: redactWebhook(rule.webhook) };
 }
 
 /** Who is calling: decides what a caller may name (local paths only for in-process callers). */
@@ -120,7 +134,11 @@ export function createHandlers(engine: Engine): Handlers {
     'pipelines.cancel': async ({ name }) => ({ cancelled: engine.pipelines.cancel(name) }),
     'pipelines.list': async () => engine.pipelines.list(),
     'pipelines.runs': async ({ name, limit }) => engine.pipelines.runs(name, limit),
-    'pipelines.definition': async ({ name, version }) => engine.pipelines.definition(name, version),
+    'pipelines.definition': async ({ name, version }, context) => {
+      const stored = engine.pipelines.definition(name, version);
+      // Admins get the file as it ran (to run it again); everyone else, its connection strings without secrets.
+      return isAdmin(context) ? stored : { ...stored, definition: redactDefinition(stored.definition) };
+    },
     'rules.suggest': async ({ name, version }) => engine.datasets.suggestRules(name, version),
     'rules.get': async ({ name }) => {
       engine.datasets.version(name);
@@ -263,12 +281,16 @@ export function createHandlers(engine: Engine): Handlers {
       engine.events.emit('models.did-move-alias', move);
       return move;
     },
-    'remotes.add': async ({ name, url, insecureHttp, username, password, token }) =>
+    'remotes.add': async ({ name, url, insecureHttp, username, password, token, tokenService }) =>
       engine.sync.addRemote(
         name,
         url,
         insecureHttp ?? false,
-        token !== undefined ? { token } : username !== undefined && password !== undefined ? { username, password } : undefined,
+        token !== undefined
+          ? { token }
+          : username !== undefined && password !== undefined
+            ? { username, password, ...(tokenService === undefined ? {} : { tokenService }) }
+            : undefined,
       ),
     'remotes.list': async () => engine.sync.listRemotes(),
     'remotes.remove': async ({ name }) => {
@@ -283,11 +305,11 @@ export function createHandlers(engine: Engine): Handlers {
       engine.sync.unfollow(remote, model, alias);
       return { removed: `${remote}/${model}:${alias}` };
     },
-    'models.pull': async ({ url, alias, insecureHttp }) =>
-      engine.sync.pull(url, {
-        ...(alias === undefined ? {} : { alias }),
-        ...(insecureHttp === undefined ? {} : { insecureHttp }),
-      }),
+    'models.pull': async ({ url, alias, insecureHttp }, context) => {
+      const aliased = alias === undefined ? {} : { alias };
+      if (isAdmin(context)) return engine.sync.pull(url, { ...aliased, ...(insecureHttp === undefined ? {} : { insecureHttp }) });
+      return pullAsNonAdmin(url, aliased, context);
+    },
     'models.evaluate': async (args, context) =>
       withInputFile(args, context, 'evaluated', async (path, spool) => {
         const version = engine.registry.resolve(args.name, args.version);
@@ -335,8 +357,14 @@ export function createHandlers(engine: Engine): Handlers {
       engine.routes.set(name, { ...(canary === undefined ? {} : { canary }), ...(shadow === undefined ? {} : { shadow }) }),
     'models.drift-history': async ({ name, limit }) => driftHistory(engine, name, limit),
     'models.retrain': async ({ name, promote }) => retrain(engine, name, promote === undefined ? {} : { promote }),
-    'alerts.rules': async () => engine.alerts.rules(),
-    'alerts.add-rule': async (rule) => engine.alerts.addRule(rule),
+    'alerts.rules': async (_args, context) => engine.alerts.rules().map((rule) => visibleRule(rule, context)),
+    'alerts.add-rule': async (rule, context) => {
+      // A webhook makes the server POST wherever it points, and alerts.list reports how that went (delivered, a
+      // status, a refused connection): a way to probe the box's network, so only an admin names one.
+      if (rule.webhook !== undefined && !isAdmin(context))
+        throw new HearthError('FORBIDDEN', 'only an admin may give an alert rule a webhook; add the rule without one');
+      return visibleRule(engine.alerts.addRule(rule), context);
+    },
     'alerts.remove-rule': async ({ name }) => {
       engine.alerts.removeRule(name);
       return { removed: name };
@@ -360,6 +388,43 @@ export function createHandlers(engine: Engine): Handlers {
     },
   };
   return handlers;
+
+  /**
+   * A pull by someone other than an admin. Otherwise `models.pull` would make the server connect to any host:port
+   * an analyst names and tell them what answered there: a port scanner on the box's network. So a non-admin pulls
+   * only from under a configured remote (an admin chose those hosts; remotes.add is admin-only), over the scheme
+   * the remote was configured with, and a URL anywhere else is refused before anything is contacted. Admins may
+   * still pull from any URL: they can add it as a remote anyway. Whatever goes wrong on the way (refused, timed
+   * out, an answer that is not a registry's, no such tag) reads the same to a non-admin; the server log says which.
+   */
+  async function pullAsNonAdmin(url: string, options: { alias?: string }, context: CallContext): Promise<PullResult> {
+    // Checks the URL's form (a form error depends on the text alone, never on what listens there).
+    if (engine.sync.remoteOf(url) === undefined)
+      throw new HearthError(
+        'FORBIDDEN',
+        'only an admin may pull from a registry that is not a configured remote: pull oci://HOST/REPOSITORY/MODEL:TAG under a remote (remotes.list)',
+      );
+    try {
+      return await engine.sync.pull(url, options);
+    } catch (error) {
+      // A version that arrived whole (every digest checked) but does not load says nothing about the network.
+      if (error instanceof HearthError && error.code === 'MODEL_LOAD_FAILED') throw error;
+      process.stderr.write(
+        `${JSON.stringify({
+          level: 'warn',
+          event: 'models.pull',
+          actor: context.principal?.name ?? null,
+          url: redactText(url),
+          code: error instanceof HearthError ? error.code : 'INTERNAL',
+          message: redactText(error instanceof Error ? error.message : String(error)),
+        })}\n`,
+      );
+      throw new HearthError(
+        'UNAVAILABLE',
+        'the remote did not serve that model (unreachable, no such tag, or not a Hearth model); an admin can read why in the server log',
+      );
+    }
+  }
 
   /**
    * The file a method reads: an upload (HTTP PUT /api/uploads, the desktop bridge), discarded afterwards, or a local

@@ -93,7 +93,7 @@ Commands:
                                       data (ingested as NAME-reference) is what drift is measured against
                                       a canary answers a share of requests; a shadow predicts all, logged only
   runs list | show ID | compare ID ID…   training runs as experiments (ids may be abbreviated)
-  remote add NAME oci://HOST[:PORT]/REPO [--username U --password-stdin | --token-stdin] [--insecure-http]
+  remote add NAME oci://HOST[:PORT]/REPO [--username U --password-stdin [--token-service URL] | --token-stdin] [--insecure-http]
          | list | remove NAME
          | follow NAME MODEL --alias A | unfollow NAME MODEL --alias A
                                       OCI registries to push models to (plain HTTP: loopback only); follow
@@ -248,6 +248,7 @@ const options = {
   until: { type: 'string' },
   username: { type: 'string' },
   'password-stdin': { type: 'boolean', default: false },
+  'token-service': { type: 'string' },
   'token-stdin': { type: 'boolean', default: false },
   remote: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
@@ -1329,6 +1330,7 @@ async function run(argv: string[]): Promise<number> {
             insecureHttp: flags['insecure-http'] === true,
             ...(flags['token-stdin'] === true && secret !== undefined ? { token: secret } : {}),
             ...(flags['password-stdin'] === true && secret !== undefined ? { username: flags.username, password: secret } : {}),
+            ...(flags['token-service'] === undefined ? {} : { tokenService: flags['token-service'] }),
           });
           out.result(remote, () => `Added remote ${remote.name} (${remote.url}); ${remote.pending} events to send`);
           return 0;

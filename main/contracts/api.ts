@@ -324,9 +324,15 @@ export const apiSchemas = {
       username: z.string().min(1).max(256).optional(),
       password: z.string().min(1).max(4096).optional(),
       token: z.string().min(1).max(8192).optional(),
+      /**
+       * The registry's token service when it is not on the registry's own origin (Docker Hub's auth.docker.io): the
+       * only other place the username and password may go. A registry's challenge cannot name another.
+       */
+      tokenService: z.string().url().max(500).optional(),
     })
     .strict()
     .refine((a) => (a.username === undefined) === (a.password === undefined), 'give a username with its password')
+    .refine((a) => a.tokenService === undefined || a.username !== undefined, 'a tokenService receives a username and password')
     .refine((a) => a.token === undefined || a.username === undefined, 'give a username and password, or a token, not both'),
   'remotes.list': z.object({}).strict(),
   'remotes.remove': z.object({ name: z.string().min(1).max(64) }).strict(),

@@ -25,6 +25,7 @@ import { checkRules, isRowRule, rowProblem, suggestRules } from './rules.js';
 import { evolveSchema } from './schema-evolution.js';
 import { readParquet } from './parquet.js';
 import { newRowsSince, unionFrames } from './transforms.js';
+import { redactText } from '../security/redact.js';
 
 interface VersionRow {
   id: number;
@@ -921,6 +922,7 @@ export class DatasetStore {
   }
 
   private toInfo(name: string, row: VersionRow): DatasetVersionInfo {
+    const source = JSON.parse(row.source_json) as DatasetVersionInfo['source'];
     return {
       dataset: name,
       version: row.version,
@@ -928,7 +930,9 @@ export class DatasetStore {
       quarantined: row.quarantined_count,
       contentHash: row.content_hash,
       schema: JSON.parse(row.schema_json) as SchemaField[],
-      source: JSON.parse(row.source_json) as DatasetVersionInfo['source'],
+      // A SQL source's connection string is recorded without its password; versions recorded before that was so, or
+      // with an sslpassword=… in the query string, are redacted here, since every role reads versions.
+      source: { ...source, fileName: redactText(source.fileName) },
       createdAt: row.created_at,
     };
   }

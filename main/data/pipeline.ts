@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { basename, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml, YAMLParseError } from 'yaml';
 import type { ZodType } from 'zod';
 import type { PipelineProgressEvent } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
@@ -22,6 +22,7 @@ import type { QuarantinedRow } from './csv.js';
 import { assertName, readTable, recordsToFrame, type DatasetStore } from './datasets.js';
 import { cellValue, schemaOf, selectRows, type Frame } from './frame.js';
 import { describeSource, readQuery } from './sql-source.js';
+import { hasSecrets, redactText, secretsIn } from '../security/redact.js';
 import {
   castColumns,
   dedupRows,
@@ -53,6 +54,57 @@ function stopIfCancelled(signal: AbortSignal | undefined): void {
 
 function invalid(message: string, details: Record<string, unknown> = {}): HearthError {
   return new HearthError('VALIDATION_FAILED', message, { reason: 'pipeline', ...details });
+}
+
+/** Every string in a parsed YAML document (keys included), depth first. */
+function stringsOf(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const v of value) stringsOf(v, out);
+  else if (typeof value === 'object' && value !== null)
+    for (const [k, v] of Object.entries(value)) {
+      out.push(k);
+      stringsOf(v, out);
+    }
+  return out;
+}
+
+/** Replaces every string of a parsed YAML document by its redacted form. */
+function redactStrings(value: unknown): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (Array.isArray(value)) return value.map(redactStrings);
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [redactText(k), redactStrings(v)]));
+  return value;
+}
+
+/**
+ * A pipeline file's text as someone other than an admin may read it: a SQL source's `from` keeps its host and
+ * database but not its password or query-string options. The text is redacted in place, so comments and layout
+ * stay; when YAML hid a URL from the text scan (an escaped or folded string), the file is shown re-serialised from
+ * its parse instead, each string redacted, since what a viewer gets must hold no secret whatever the file's spelling.
+ */
+export function redactDefinition(text: string): string {
+  const redacted = redactText(text);
+  let original: unknown;
+  try {
+    original = parseYaml(text);
+  } catch {
+    // Stored files parsed when they ran; one that no longer parses is shown as the text scan left it.
+    return redacted;
+  }
+  // Fragments shorter than 4 characters would match innocent text; the re-parse below still catches their URLs.
+  const secrets = stringsOf(original)
+    .flatMap(secretsIn)
+    .filter((s) => s.length >= 4);
+  let reparsed: unknown;
+  try {
+    reparsed = parseYaml(redacted);
+  } catch {
+    reparsed = undefined;
+  }
+  const leaks =
+    reparsed === undefined || stringsOf(reparsed).some(hasSecrets) || secrets.some((secret) => redacted.includes(secret));
+  return leaks ? stringifyYaml(redactStrings(original)) : redacted;
 }
 
 /** Parses a pipeline file (YAML, or JSON, which YAML reads too) and checks every step against its schema. */
@@ -617,7 +669,8 @@ export class PipelineRunner {
         .run(rowsOut, quarantined.length, runId);
       return this.runInfo(runId);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      // A run's error is read by every role (pipelines.runs): it is stored without any secret a message quoted.
+      const message = redactText(error instanceof Error ? error.message : String(error));
       const cancelled = error instanceof HearthError && error.code === 'CANCELLED';
       record(cancelled ? 'cancelled' : 'failed', { outputVersion: null, rowsOut: 0, quarantined: 0, error: message });
       throw error;
@@ -708,7 +761,8 @@ function toRunInfo(row: RunRow): PipelineRunInfo {
     rowsIn: row.rows_in,
     rowsOut: row.rows_out,
     quarantined: row.quarantined,
-    error: row.error,
+    // Redacted on read too: runs recorded before errors were redacted at write.
+    error: row.error === null ? null : redactText(row.error),
     mode: row.mode,
   };
 }

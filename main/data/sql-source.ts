@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3-multiple-ciphers';
 import pg from 'pg';
 import { HearthError } from '../contracts/errors.js';
+import { redactText, redactUrl } from '../security/redact.js';
 
 /**
  * A SQL query as a source of rows: PostgreSQL (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`; a password may also
@@ -26,15 +27,12 @@ function normalise(rows: readonly Record<string, unknown>[]): Record<string, unk
   return rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, cell(v)])));
 }
 
-/** Where a query reads from, without its password: what the version records as its source. */
+/**
+ * Where a query reads from, without its secrets: what the version records as its source and what errors quote. The
+ * password is masked and the query string dropped, since libpq takes `?password=…` and `sslpassword=…` there too.
+ */
 export function describeSource(from: string): string {
-  try {
-    const url = new URL(from);
-    if (url.password !== '') url.password = '***';
-    return url.toString();
-  } catch {
-    return from;
-  }
+  return redactUrl(from);
 }
 
 export async function readQuery({ from, query }: QuerySource): Promise<Record<string, unknown>[]> {
@@ -44,7 +42,7 @@ export async function readQuery({ from, query }: QuerySource): Promise<Record<st
     try {
       await client.connect();
     } catch (error) {
-      throw new HearthError('UNAVAILABLE', `cannot reach ${describeSource(from)}: ${(error as Error).message}`);
+      throw new HearthError('UNAVAILABLE', `cannot reach ${describeSource(from)}: ${redactText((error as Error).message)}`);
     }
     try {
       await client.query('BEGIN READ ONLY');

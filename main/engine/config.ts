@@ -37,6 +37,8 @@ const configSchema = z
             username: z.string().min(1).max(256).optional(),
             passwordFile: z.string().min(1).optional(),
             tokenFile: z.string().min(1).optional(),
+            /** The token service, when not on the registry's origin: the only other place the password may go. */
+            tokenService: z.string().url().max(500).optional(),
           })
           .strict()
           .refine((r) => (r.username === undefined) === (r.passwordFile === undefined), 'give a username with its passwordFile')
@@ -151,7 +153,11 @@ export function applyConfigFile(dataDir: string, sync: SyncAgent): HearthConfig 
         r.tokenFile !== undefined
           ? { token: secret(r.tokenFile) }
           : r.username !== undefined
-            ? { username: r.username, password: secret(r.passwordFile!) }
+            ? {
+                username: r.username,
+                password: secret(r.passwordFile!),
+                ...(r.tokenService === undefined ? {} : { tokenService: r.tokenService }),
+              }
             : undefined;
       sync.upsertRemote(r.name, r.url, r.insecureHttp ?? false, credentials);
     }),

@@ -1,5 +1,6 @@
 import type { Alert, AlertKind, AlertRule } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
+import { redactText } from '../security/redact.js';
 import type { Engine } from '../engine/engine.js';
 import { nowIso } from '../store/database.js';
 import { recordDriftWindows } from './drift-history.js';
@@ -277,7 +278,8 @@ export class AlertEngine {
         }
         status = `failed (${response.status})`;
       } catch (error) {
-        status = `failed (${error instanceof Error ? error.message : String(error)})`;
+        // Every role lists alerts: an error that quotes the hook's URL must not hand out its key.
+        status = `failed (${redactText(error instanceof Error ? error.message : String(error))})`;
       }
       if (i < this.webhookBackoffMs.length) await new Promise((resolve) => setTimeout(resolve, this.webhookBackoffMs[i]));
     }

@@ -4,6 +4,7 @@ import type { BlobStore } from '../store/blob-store.js';
 import { nowIso, type Db } from '../store/database.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import type { SecretBox } from '../security/secrets.js';
+import { redactText, redactUrl } from '../security/redact.js';
 import { createSession } from '../serving/onnx-runtime.js';
 import { parseStoredModel } from '../training/model.js';
 import type { Task } from '../training/preprocess.js';
@@ -68,6 +69,9 @@ export function parseArtifactUrl(url: string): { host: string; repository: strin
       'VALIDATION_FAILED',
       `pull oci://HOST[:PORT]/REPOSITORY:TAG or oci://HOST[:PORT]/REPOSITORY@sha256:DIGEST, not "${url}"`,
     );
+  // Userinfo would be kept as the version's origin, shown to every role and pushed on in its lineage.
+  if (m[1]!.includes('@'))
+    throw new HearthError('VALIDATION_FAILED', 'an artifact URL carries no user or password: add the registry as a remote');
   return { host: m[1]!, repository: m[2]!, reference: m[3] ?? m[4]! };
 }
 
@@ -93,7 +97,10 @@ function loopbackOnly(baseUrl: string): void {
 function checkRemote(name: string, url: string, insecureHttp: boolean): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name))
     throw new HearthError('VALIDATION_FAILED', `"${name}" is not a remote name`);
-  const { baseUrl } = parseRemoteUrl(url, insecureHttp);
+  const { host, baseUrl } = parseRemoteUrl(url, insecureHttp);
+  // Userinfo in the URL would be stored and listed in clear; credentials go in their own fields, sealed.
+  if (host.includes('@'))
+    throw new HearthError('VALIDATION_FAILED', 'a remote URL carries no user or password: give them as credentials');
   if (insecureHttp) loopbackOnly(baseUrl);
 }
 
@@ -172,13 +179,14 @@ export class SyncAgent {
       .get(name, name, name, name) as { pending: number; sent: number; failed: number; last_error: string | null };
     return {
       name: row.name,
-      url: row.url,
+      // Every role reads remotes (remotes.list, sync.status): nothing secret in the URL or an error may show.
+      url: redactUrl(row.url),
       insecureHttp: row.insecure_http === 1,
       authenticated: row.credentials !== null,
       pending: counts.pending,
       sent: counts.sent,
       failed: counts.failed,
-      lastError: counts.last_error,
+      lastError: counts.last_error === null ? null : redactText(counts.last_error),
     };
   }
 
@@ -287,7 +295,7 @@ export class SyncAgent {
           this.record(remote.name, event.id, 'sent', digest, null);
           sent++;
         } catch (e) {
-          error = e instanceof Error ? e.message : String(e);
+          error = redactText(e instanceof Error ? e.message : String(e));
           this.record(remote.name, event.id, 'failed', null, error);
           break;
         }
@@ -471,6 +479,23 @@ export class SyncAgent {
   }
 
   /**
+   * The configured remote an artifact URL lies under (same host and port, and under its repository prefix; the
+   * longest prefix wins), or undefined. Reads nothing but the remotes table: deciding contacts no one.
+   */
+  remoteOf(url: string): RemoteInfo | undefined {
+    const { host, repository } = parseArtifactUrl(url);
+    let match: RemoteInfo | undefined;
+    for (const remote of this.listRemotes()) {
+      const parsed = parseRemoteUrl(remote.url, remote.insecureHttp);
+      if (parsed.host.toLowerCase() !== host.toLowerCase()) continue;
+      const prefix = parsed.repository;
+      if (repository !== prefix && !repository.startsWith(`${prefix}/`)) continue;
+      if (match === undefined || match.url.length < remote.url.length) match = remote;
+    }
+    return match;
+  }
+
+  /**
    * A client for an artifact URL, signed in with the credentials of the configured remote it lives under (the
    * longest matching repository prefix on the same host), else anonymous.
    */
@@ -479,14 +504,7 @@ export class SyncAgent {
     insecureHttp: boolean,
   ): { client: OciClient; reference: string; repository: string; host: string } {
     const { host, repository, reference } = parseArtifactUrl(url);
-    let match: RemoteInfo | undefined;
-    for (const remote of this.listRemotes()) {
-      const parsed = parseRemoteUrl(remote.url, remote.insecureHttp);
-      if (parsed.host !== host) continue;
-      const prefix = parsed.repository;
-      if (repository !== prefix && !repository.startsWith(`${prefix}/`)) continue;
-      if (match === undefined || match.url.length < remote.url.length) match = remote;
-    }
+    const match = this.remoteOf(url);
     const plain = insecureHttp || (match?.insecureHttp ?? false);
     const baseUrl = `${plain ? 'http' : 'https'}://${host}`;
     if (plain) loopbackOnly(baseUrl);
@@ -593,7 +611,7 @@ export class SyncAgent {
       status: r.status,
       lastDigest: r.last_digest,
       localVersion: r.local_version,
-      lastError: r.last_error,
+      lastError: r.last_error === null ? null : redactText(r.last_error),
       checkedAt: r.checked_at,
     }));
   }

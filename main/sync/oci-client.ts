@@ -12,7 +12,19 @@ export interface RegistryTarget {
   /** Base URL, e.g. https://registry.example.org or http://127.0.0.1:5000 (plain HTTP only when asked for). */
   baseUrl: string;
   repository: string;
-  credentials?: { username: string; password: string } | { token: string };
+  credentials?: RegistryCredentials;
+}
+
+/**
+ * A user and password (Basic, or traded for a token at the registry's token service), or a token. `tokenService` is
+ * the one token service other than the registry's own origin that may receive the user and password (Docker Hub's
+ * registry-1.docker.io sends clients to auth.docker.io); without it, only the registry's own origin does.
+ */
+export type RegistryCredentials = { username: string; password: string; tokenService?: string } | { token: string };
+
+/** Loopback hosts: where plain HTTP crosses no network (tests, a local mirror). */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 export interface Descriptor {
@@ -64,6 +76,27 @@ export function parseChallenge(header: string): { scheme: string; params: Record
   const params: Record<string, string> = {};
   for (const m of header.slice(space + 1).matchAll(/(\w+)="([^"]*)"/g)) params[m[1]!.toLowerCase()] = m[2]!;
   return { scheme, params };
+}
+
+/**
+ * A manifest's JSON. A server that is not a registry (a web page at that address) answers something else: that is a
+ * coded INVALID_INPUT, not an unexpected INTERNAL error.
+ */
+function manifestJson(bytes: Buffer, reference: string): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new HearthError('INVALID_INPUT', `manifest ${reference} is not JSON: the server does not answer as an OCI registry`);
+  }
+}
+
+/** A URL's origin, or null when it is not a URL (then nothing matches it). */
+function originOf(url: string): string | null {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
 }
 
 function basicAuthorization(credentials: { username: string; password: string }): string {
@@ -140,13 +173,42 @@ export class OciClient {
       }
       const realm = challenge.params.realm;
       if (realm === undefined) throw new HearthError('UNAUTHORIZED', 'the registry sent a bearer challenge without a realm');
-      const url = new URL(realm);
+      let url: URL;
+      try {
+        url = new URL(realm);
+      } catch {
+        throw new HearthError('UNAUTHORIZED', 'the registry named a token service that is not a URL');
+      }
+      // The realm is whatever the registry (or whoever answers in its name) says: it may not make Hearth send the
+      // user and password to another machine, nor in clear across a network. Plain HTTP is refused outright off
+      // loopback (a token fetched in clear could be read or swapped on the way); credentials go only to the
+      // registry's own origin, or to the token service the remote's owner named.
+      if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname)))
+        throw new HearthError(
+          'UNAUTHORIZED',
+          `the registry sent its token service as ${url.protocol.replace(':', '')} to ${url.host}: Hearth asks tokens over HTTPS only (plain HTTP on loopback)`,
+        );
+      const withCredentials = credentials !== undefined && 'username' in credentials ? credentials : undefined;
+      const trusted =
+        withCredentials !== undefined &&
+        (url.origin === new URL(this.target.baseUrl).origin ||
+          (withCredentials.tokenService !== undefined && url.origin === originOf(withCredentials.tokenService)));
       if (challenge.params.service !== undefined) url.searchParams.set('service', challenge.params.service);
       url.searchParams.set('scope', challenge.params.scope ?? `repository:${this.target.repository}:pull,push`);
       const headers: Record<string, string> = {};
-      if (credentials !== undefined && 'username' in credentials) headers.authorization = basicAuthorization(credentials);
-      const response = await (this.options.fetch ?? fetch)(url, { headers });
-      if (!response.ok) throw new HearthError('UNAUTHORIZED', `the token service refused the credentials (${response.status})`);
+      // An untrusted token service is asked anonymously: a public repository's pull still works.
+      if (trusted) headers.authorization = basicAuthorization(withCredentials);
+      // A token service that redirects is not followed: the redirect could carry the credentials elsewhere.
+      const response = await (this.options.fetch ?? fetch)(url, { headers, redirect: 'manual' });
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new HearthError(
+          'UNAUTHORIZED',
+          withCredentials !== undefined && !trusted
+            ? `the token service ${url.origin} is not the registry's own, so Hearth sent it no credentials, and it refused an anonymous request (${response.status}); name it as the remote's tokenService to trust it`
+            : `the token service refused the credentials (${response.status})`,
+        );
+      }
       const body = (await response.json()) as { token?: string; access_token?: string };
       const token = body.token ?? body.access_token;
       if (token === undefined) throw new HearthError('UNAUTHORIZED', 'the token service answered without a token');
@@ -322,7 +384,7 @@ export class OciClient {
 
   private async getIndex(reference: string): Promise<ImageIndex | null> {
     const got = await this.getManifestBytes(reference, indexMediaType);
-    return got === null ? null : (JSON.parse(got.bytes.toString('utf8')) as ImageIndex);
+    return got === null ? null : (manifestJson(got.bytes, reference) as ImageIndex);
   }
 
   private async getManifestBytes(reference: string, accept: string): Promise<{ bytes: Buffer; digest: string } | null> {
@@ -340,7 +402,7 @@ export class OciClient {
   async getManifest(reference: string): Promise<{ manifest: ImageManifest; digest: string; size: number } | null> {
     const got = await this.getManifestBytes(reference, manifestMediaType);
     if (got === null) return null;
-    return { manifest: JSON.parse(got.bytes.toString('utf8')) as ImageManifest, digest: got.digest, size: got.bytes.length };
+    return { manifest: manifestJson(got.bytes, reference) as ImageManifest, digest: got.digest, size: got.bytes.length };
   }
 
   /** Downloads a blob, hashing it as it streams in, and refuses it unless it matches its digest and size. */

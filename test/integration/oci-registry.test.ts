@@ -289,11 +289,12 @@ describe('sync to a registry behind a token service (the bearer flow of Docker H
   it('answers the challenge with a token for the scope it names, pushes, and pulls back with the same sign-in', async () => {
     const challenge = (await fetch(`${registry.url}/v2/`)).headers.get('www-authenticate') ?? '';
     assert.match(challenge, /^Bearer realm=/);
-    engine.sync.addRemote('wrong', hostPath(), true, { username: 'box7', password: 'nope' });
+    // The token service listens on another port than the registry: it is named, or it would get no credentials.
+    engine.sync.addRemote('wrong', hostPath(), true, { username: 'box7', password: 'nope', tokenService: tokens.realm });
     const [refused] = await engine.sync.push('wrong');
     assert.match(refused!.error ?? '', /token service refused the credentials \(401\)/);
     engine.sync.removeRemote('wrong');
-    engine.sync.addRemote('central', hostPath(), true, { username: 'box7', password: 't0ken-pass' });
+    engine.sync.addRemote('central', hostPath(), true, { username: 'box7', password: 't0ken-pass', tokenService: tokens.realm });
     assert.deepEqual(
       (await engine.sync.push()).map((r) => [r.sent, r.error]),
       [[2, null]],
@@ -305,7 +306,7 @@ describe('sync to a registry behind a token service (the bearer flow of Docker H
     );
     const box = Engine.open(`${tmp.dir}/box`);
     try {
-      box.sync.addRemote('central', hostPath(), true, { username: 'box7', password: 't0ken-pass' });
+      box.sync.addRemote('central', hostPath(), true, { username: 'box7', password: 't0ken-pass', tokenService: tokens.realm });
       const pulled = await box.sync.pull(`${hostPath()}/churn:production`);
       assert.deepEqual([pulled.model, pulled.version, pulled.registered], ['churn', 1, true]);
     } finally {

@@ -1,0 +1,80 @@
+/**
+ * Secrets that ride inside strings: a password in a connection string's userinfo, a token in a query string, a
+ * webhook whose path is its key (Slack, Teams and Discord hooks are bearer URLs). What Hearth shows to anyone but an
+ * admin, stores in logs, or puts in an error message goes through these, so a viewer never reads one.
+ */
+
+/** Schemes whose user name is not a secret on its own (a database login); elsewhere a lone user name may be a token. */
+const loginSchemes = new Set(['postgres', 'postgresql', 'mysql', 'mariadb', 'mongodb', 'redis', 'amqp', 'sqlite']);
+
+const urlShape = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)([?#][\s\S]*)?$/i;
+
+/**
+ * A URL without its secrets: the password becomes `***` (`postgres://user:***@host/db`), a user name alone becomes
+ * `***` unless the scheme is a database's, and the query string and fragment are removed. Parsed by hand rather
+ * than with `URL`, which refuses what PostgreSQL accepts (several hosts, an unescaped `@` in a password).
+ */
+export function redactUrl(url: string): string {
+  const m = urlShape.exec(url);
+  if (m === null) return url;
+  const [, scheme, authority, path] = m as unknown as [string, string, string, string];
+  // The userinfo ends at the last "@" of the authority: a password may hold an unescaped "@".
+  const at = authority.lastIndexOf('@');
+  let shown = authority;
+  if (at >= 0) {
+    const userinfo = authority.slice(0, at);
+    const colon = userinfo.indexOf(':');
+    const user = colon < 0 ? userinfo : userinfo.slice(0, colon);
+    const keepUser = colon >= 0 || loginSchemes.has(scheme.toLowerCase());
+    shown = `${keepUser ? user : '***'}${colon >= 0 ? ':***' : ''}@${authority.slice(at + 1)}`;
+  }
+  return `${scheme}://${shown}${path}`;
+}
+
+/** A webhook as a non-admin sees it: where it goes (scheme and host), not the path or query that are its key. */
+export function redactWebhook(url: string): string {
+  const m = urlShape.exec(url);
+  if (m === null) return '***';
+  const authority = m[2]!;
+  return `${m[1]!.toLowerCase()}://${authority.slice(authority.lastIndexOf('@') + 1)}/…`;
+}
+
+/** Every URL in free text, with a trailing quote, bracket or comma left where it was. */
+const urlInText = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'`<>]+/gi;
+/** `password=…`-style pairs in text (a libpq keyword string, a query string quoted without its URL). */
+const secretPair = /\b(password|passwd|pwd|secret|token|access_token|api[_-]?key|sslpassword)=[^\s&;,'"]+/gi;
+
+/** Free text (an error message, a pipeline file, a log line) with every URL's secrets and every `password=` removed. */
+export function redactText(text: string): string {
+  return text
+    .replace(urlInText, (url) => {
+      const trail = /[),\]}]+$/.exec(url)?.[0] ?? '';
+      return redactUrl(url.slice(0, url.length - trail.length)) + trail;
+    })
+    .replace(secretPair, (_pair, key: string) => `${key}=***`);
+}
+
+/** Whether text holds something redactText would hide. */
+export function hasSecrets(text: string): boolean {
+  return redactText(text) !== text;
+}
+
+/** The parts redactText hides in a text (passwords, lone user names, query strings): what must not show up elsewhere. */
+export function secretsIn(text: string): string[] {
+  const found: string[] = [];
+  for (const [url] of text.matchAll(urlInText)) {
+    const m = urlShape.exec(url);
+    if (m === null) continue;
+    const authority = m[2]!;
+    const at = authority.lastIndexOf('@');
+    if (at >= 0) {
+      const userinfo = authority.slice(0, at);
+      const colon = userinfo.indexOf(':');
+      if (colon >= 0) found.push(userinfo.slice(colon + 1));
+      else if (!loginSchemes.has(m[1]!.toLowerCase())) found.push(userinfo);
+    }
+    if (m[4] !== undefined) found.push(m[4].slice(1));
+  }
+  for (const [pair] of text.matchAll(secretPair)) found.push(pair.slice(pair.indexOf('=') + 1));
+  return found.filter((s) => s !== '');
+}
