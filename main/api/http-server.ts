@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -35,6 +37,28 @@ export const consoleCsp =
 
 function sendError(reply: FastifyReply, error: SerializedError): FastifyReply {
   return reply.status(httpStatusOf[error.code]).send(error);
+}
+
+/**
+ * A request Node's HTTP parser refuses (a malformed request line or header, headers too large, one that never
+ * arrived whole): answered on the socket, as Fastify's default does, but with a coded body.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has no one left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const answer: SerializedError =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? { code: 'PAYLOAD_TOO_LARGE', message: 'the request headers are too large' }
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? { code: 'CANCELLED', message: 'the request did not arrive in time' }
+        : { code: 'VALIDATION_FAILED', message: `malformed HTTP request (${error.code ?? 'unreadable'})` };
+  const body = JSON.stringify(answer);
+  const status = httpStatusOf[answer.code];
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy(error);
 }
 
 /**
@@ -86,14 +110,19 @@ const publicRoutes = new Set(['/healthz', '/api/session', '/*', '/']);
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
   const { engine, handlers, auth } = options;
+  // Refusals Fastify makes before any route or error handler runs (a request the HTTP parser cannot read, a URL
+  // whose escapes do not decode) answer with Hearth's coded body too, not Fastify's {statusCode, error, code: FST_…}.
+  const common = {
+    logger: options.logger ?? false,
+    bodyLimit: 64 * 1024 * 1024,
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) =>
+      sendError(reply, { code: 'VALIDATION_FAILED', message: `malformed request: ${error.message}` }),
+  };
   const app = (
     options.tls === undefined
-      ? Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 * 1024 })
-      : Fastify({
-          logger: options.logger ?? false,
-          bodyLimit: 64 * 1024 * 1024,
-          https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' },
-        })
+      ? Fastify(common)
+      : Fastify({ ...common, https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' } })
   ) as FastifyInstance;
   // Uploads stream straight to disk instead of being buffered.
   app.addContentTypeParser(['application/octet-stream', 'text/csv', 'text/plain'], (_request, payload, done) =>
