@@ -262,7 +262,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return sendError(reply, { code: 'VALIDATION_FAILED', message: 'send the file as application/octet-stream or text/csv' });
     }
     try {
-      return { uploadId: await engine.saveUpload(body) };
+      // Counted against the caller's upload space: a token name, or the bootstrap admin.
+      const declared = Number(request.headers['content-length']);
+      return {
+        uploadId: await engine.saveUpload(
+          body,
+          undefined,
+          principals.get(request)?.name,
+          Number.isSafeInteger(declared) ? declared : undefined,
+        ),
+      };
     } catch (error) {
       const e = error as SerializedError;
       return sendError(reply, { code: e.code ?? 'INTERNAL', message: e.message });
@@ -322,7 +331,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (body !== undefined && typeof (body as Readable).pipe === 'function') {
       // A CSV body is an upload appended as a file is (`ingest --append`): spooled encrypted, malformed lines kept.
       if (!permit(request, reply, 'ingest')) return reply;
-      const uploadId = await engine.saveUpload(body as Readable);
+      const uploadId = await engine.saveUpload(body as Readable, undefined, principals.get(request)?.name);
       try {
         outcome = await dispatch(
           handlers,
@@ -387,5 +396,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
 
   const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7420 });
-  return { app, url: address.replace('[::1]', 'localhost'), close: () => app.close() };
+  // Uploads no one ingests are removed within the hour (an unref'd timer: it never holds the process open).
+  const stopSweep = engine.startUploadSweep();
+  return {
+    app,
+    url: address.replace('[::1]', 'localhost'),
+    close: () => {
+      stopSweep();
+      return app.close();
+    },
+  };
 }
