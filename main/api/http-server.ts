@@ -257,8 +257,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   app.put('/api/uploads', async (request, reply) => {
     if (!permit(request, reply, 'ingest')) return reply;
-    const body = request.body as Readable | undefined;
-    if (body === undefined || typeof body.pipe !== 'function') {
+    const body = request.body as Readable | null | undefined;
+    if (typeof body !== 'object' || body === null || typeof body.pipe !== 'function') {
       return sendError(reply, { code: 'VALIDATION_FAILED', message: 'send the file as application/octet-stream or text/csv' });
     }
     try {
@@ -325,10 +325,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   // Rows pushed by an application: JSON ({rows: [...]} or an array) or a CSV body, appended as the next version.
   app.post('/v1/datasets/:name/rows', async (request: FastifyRequest<{ Params: { name: string } }>, reply) => {
-    const body = request.body as Readable | { rows?: unknown } | unknown[] | undefined;
+    const body = request.body as Readable | { rows?: unknown } | unknown[] | null | undefined;
     const source = 'POST /v1/datasets/:name/rows';
     let outcome;
-    if (body !== undefined && typeof (body as Readable).pipe === 'function') {
+    // A JSON body may be null (or any value): only a parsed stream (a CSV body) has pipe.
+    if (typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function') {
       // A CSV body is an upload appended as a file is (`ingest --append`): spooled encrypted, malformed lines kept.
       if (!permit(request, reply, 'ingest')) return reply;
       const uploadId = await engine.saveUpload(body as Readable, undefined, principals.get(request)?.name);

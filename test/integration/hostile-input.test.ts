@@ -179,6 +179,7 @@ describe('hostile input', () => {
       ['an empty JSON body', '/v1/models/none/predict', '', 'application/json'],
       ['null', '/v1/models/none/feedback', 'null', 'application/json'],
       ['a string', '/v1/datasets/codes/rows', '"rows"', 'application/json'],
+      ['null rows (fuzzer: TypeError 500)', '/v1/datasets/codes/rows', 'null', 'application/json'],
     ];
     for (const [label, path, body, type] of refused) {
       it(`answers ${label} with a coded 4xx`, async () => {
