@@ -22,8 +22,9 @@ export function isRowRule(rule: DataRule): rule is Extract<DataRule, { kind: 'ra
 /**
  * Patterns come from users, so they run on RE2 (re2js), whose matching time is linear in the value's length: a
  * catastrophic pattern such as `(a+)+$` cannot hold the event loop the way a backtracking RegExp does (V8 took 86 ms
- * on 24 letters and a "!", doubling with each letter added). RE2 has no backreferences or lookarounds; such a pattern is refused when the rules are
- * saved, as one that does not compile. Compiled once, in a bounded cache, since any caller may name new patterns.
+ * on 24 letters and a "!", doubling with each letter added). RE2 has no backreferences or lookarounds; such a pattern
+ * is refused when the rules are saved, as one that does not compile. Compiled once, in a bounded cache, since any
+ * caller may name new patterns.
  */
 interface CompiledPattern {
   re: RE2JS;
