@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -38,6 +40,28 @@ export const consoleCsp =
 
 function sendError(reply: FastifyReply, error: SerializedError): FastifyReply {
   return reply.status(httpStatusOf[error.code]).send(error);
+}
+
+/**
+ * A request Node's HTTP parser refuses (a malformed request line or header, headers too large, one that never
+ * arrived whole): answered on the socket, as Fastify's default does, but with a coded body.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has no one left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const answer: SerializedError =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? { code: 'PAYLOAD_TOO_LARGE', message: 'the request headers are too large' }
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? { code: 'CANCELLED', message: 'the request did not arrive in time' }
+        : { code: 'VALIDATION_FAILED', message: `malformed HTTP request (${error.code ?? 'unreadable'})` };
+  const body = JSON.stringify(answer);
+  const status = httpStatusOf[answer.code];
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy(error);
 }
 
 /**
@@ -89,14 +113,19 @@ const publicRoutes = new Set(['/healthz', '/api/session', '/*', '/']);
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
   const { engine, handlers, auth } = options;
+  // Refusals Fastify makes before any route or error handler runs (a request the HTTP parser cannot read, a URL
+  // whose escapes do not decode) answer with Hearth's coded body too, not Fastify's {statusCode, error, code: FST_…}.
+  const common = {
+    logger: options.logger ?? false,
+    bodyLimit: 64 * 1024 * 1024,
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) =>
+      sendError(reply, { code: 'VALIDATION_FAILED', message: `malformed request: ${error.message}` }),
+  };
   const app = (
     options.tls === undefined
-      ? Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 * 1024 })
-      : Fastify({
-          logger: options.logger ?? false,
-          bodyLimit: 64 * 1024 * 1024,
-          https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' },
-        })
+      ? Fastify(common)
+      : Fastify({ ...common, https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' } })
   ) as FastifyInstance;
   // Uploads stream straight to disk instead of being buffered.
   app.addContentTypeParser(['application/octet-stream', 'text/csv', 'text/plain'], (_request, payload, done) =>
@@ -286,12 +315,21 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   app.put('/api/uploads', async (request, reply) => {
     if (!permit(request, reply, 'ingest')) return reply;
-    const body = request.body as Readable | undefined;
-    if (body === undefined || typeof body.pipe !== 'function') {
+    const body = request.body as Readable | null | undefined;
+    if (typeof body !== 'object' || body === null || typeof body.pipe !== 'function') {
       return sendError(reply, { code: 'VALIDATION_FAILED', message: 'send the file as application/octet-stream or text/csv' });
     }
     try {
-      return { uploadId: await engine.saveUpload(body) };
+      // Counted against the caller's upload space: a token name, or the bootstrap admin.
+      const declared = Number(request.headers['content-length']);
+      return {
+        uploadId: await engine.saveUpload(
+          body,
+          undefined,
+          principals.get(request)?.name,
+          Number.isSafeInteger(declared) ? declared : undefined,
+        ),
+      };
     } catch (error) {
       const e = error as SerializedError;
       return sendError(reply, { code: e.code ?? 'INTERNAL', message: e.message });
@@ -345,13 +383,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   // Rows pushed by an application: JSON ({rows: [...]} or an array) or a CSV body, appended as the next version.
   app.post('/v1/datasets/:name/rows', async (request: FastifyRequest<{ Params: { name: string } }>, reply) => {
-    const body = request.body as Readable | { rows?: unknown } | unknown[] | undefined;
+    const body = request.body as Readable | { rows?: unknown } | unknown[] | null | undefined;
     const source = 'POST /v1/datasets/:name/rows';
     let outcome;
-    if (body !== undefined && typeof (body as Readable).pipe === 'function') {
+    // A JSON body may be null (or any value): only a parsed stream (a CSV body) has pipe.
+    if (typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function') {
       // A CSV body is an upload appended as a file is (`ingest --append`): spooled encrypted, malformed lines kept.
       if (!permit(request, reply, 'ingest')) return reply;
-      const uploadId = await engine.saveUpload(body as Readable);
+      const uploadId = await engine.saveUpload(body as Readable, undefined, principals.get(request)?.name);
       try {
         outcome = await dispatch(
           handlers,
@@ -416,5 +455,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
 
   const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7420 });
-  return { app, url: address.replace('[::1]', 'localhost'), close: () => app.close() };
+  // Uploads no one ingests are removed within the hour (an unref'd timer: it never holds the process open).
+  const stopSweep = engine.startUploadSweep();
+  return {
+    app,
+    url: address.replace('[::1]', 'localhost'),
+    close: () => {
+      stopSweep();
+      return app.close();
+    },
+  };
 }

@@ -844,6 +844,8 @@ export class DatasetStore {
   /** Replaces the dataset's rules; each pattern must compile and each column must exist in the latest version. */
   setRules(name: string, rules: DataRule[]): DataRule[] {
     const info = this.version(name);
+    // Rules belong to the dataset, not to a version: keyed by the dataset's id (info.id is the latest version's row).
+    const datasetId = this.datasetId(name)!;
     const columns = new Set(info.schema.map((c) => c.name));
     for (const rule of rules) {
       const named = 'column' in rule ? [rule.column] : rule.kind === 'duplicate-keys' ? rule.columns : [];
@@ -861,7 +863,7 @@ export class DatasetStore {
         `INSERT INTO dataset_rules (dataset_id, rules_json, updated_at) VALUES (?, ?, ?)
          ON CONFLICT (dataset_id) DO UPDATE SET rules_json = excluded.rules_json, updated_at = excluded.updated_at`,
       )
-      .run(info.id, JSON.stringify(rules), nowIso());
+      .run(datasetId, JSON.stringify(rules), nowIso());
     this.rulesCache.clear();
     return rules;
   }

@@ -5,6 +5,7 @@ import { spoolStream, type SpoolCipher } from '../security/spool.js';
 import { ColumnBuilder } from './column-builder.js';
 import type { QuarantinedRow } from './csv.js';
 import type { Frame } from './frame.js';
+import { maxNesting, nestedDeeperThan } from './nesting.js';
 
 export type JsonFormat = 'json' | 'ndjson';
 
@@ -84,6 +85,11 @@ export async function readJsonRows(
       quarantined.push({ line, reason: 'not a JSON object', raw: raw().slice(0, 1000) });
       return;
     }
+    // Flattening recurses: a row nested past any real record's depth is set aside before it can overflow the stack.
+    if (nestedDeeperThan(value)) {
+      quarantined.push({ line, reason: `nested deeper than ${maxNesting} levels`, raw: raw().slice(0, 1000) });
+      return;
+    }
     columns.add(value as Record<string, unknown>);
   };
   if (format === 'ndjson') {
@@ -126,7 +132,10 @@ export async function readJsonRows(
       throw new HearthError('INVALID_INPUT', 'a JSON file holds an array of objects (or {"rows": [...]})', {
         reason: 'not-rows',
       });
-    items.forEach((item, i) => accept(item, i + 1, () => JSON.stringify(item) ?? ''));
+    // JSON.stringify recurses too: a deep item's raw text is left out rather than overflow the stack.
+    items.forEach((item, i) =>
+      accept(item, i + 1, () => (nestedDeeperThan(item) ? '(too deeply nested to show)' : (JSON.stringify(item) ?? ''))),
+    );
   }
   if (columns.rows === 0)
     throw new HearthError('INVALID_INPUT', 'no row of the file is a JSON object', { reason: 'all-quarantined' });

@@ -21,6 +21,7 @@ import { nowIso, type Db } from '../store/database.js';
 import type { QuarantinedRow } from './csv.js';
 import { assertName, readTable, recordsToFrame, type DatasetStore } from './datasets.js';
 import { cellValue, schemaOf, selectRows, type Frame } from './frame.js';
+import { maxNesting, nestedDeeperThan } from './nesting.js';
 import { describeSource, readQuery } from './sql-source.js';
 import { hasSecrets, redactText, secretsIn } from '../security/redact.js';
 import {
@@ -111,7 +112,9 @@ export function redactDefinition(text: string): string {
 export function parsePipeline(text: string): PipelineSpec {
   let raw: unknown;
   try {
-    raw = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+    // At most 100 aliases (yaml's own default, named here since it is the guard): a "billion laughs" file of nested
+    // aliases would otherwise expand to gigabytes.
+    raw = parseYaml(text, { prettyErrors: true, uniqueKeys: true, maxAliasCount: 100 });
   } catch (error) {
     if (error instanceof YAMLParseError) {
       const line = error.linePos?.[0].line;
@@ -119,8 +122,12 @@ export function parsePipeline(text: string): PipelineSpec {
         `the pipeline file is not valid YAML or JSON${line === undefined ? '' : ` (line ${line})`}: ${error.message.split('\n')[0]}`,
       );
     }
+    // yaml throws a ReferenceError past maxAliasCount; its composer recurses, so a file nested 10^5 deep overflows.
+    if (error instanceof ReferenceError) throw invalid(`the pipeline file is refused: ${error.message}`);
+    if (error instanceof RangeError) throw invalid(`the pipeline file nests too deeply (at most ${maxNesting} levels)`);
     throw error;
   }
+  if (nestedDeeperThan(raw)) throw invalid(`the pipeline file nests too deeply (at most ${maxNesting} levels)`);
   const file = pipelineFile.safeParse(raw);
   if (!file.success) {
     const issue = file.error.issues[0]!;

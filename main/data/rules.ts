@@ -1,4 +1,5 @@
 import type { DataRule, RuleFailure } from '../contracts/api.js';
+import { RE2JS } from 're2js';
 import { HearthError } from '../contracts/errors.js';
 import { columnDrift } from '../monitoring/drift.js';
 import { cellValue, type Column, type Frame } from './frame.js';
@@ -18,22 +19,60 @@ export function isRowRule(rule: DataRule): rule is Extract<DataRule, { kind: 'ra
   return rule.kind === 'range' || rule.kind === 'allowed' || rule.kind === 'pattern';
 }
 
-/** Patterns come from users: compiled once, and refused when they do not compile. */
-const patterns = new Map<string, RegExp>();
-function compiled(pattern: string): RegExp {
-  let re = patterns.get(pattern);
-  if (re === undefined) {
+/**
+ * Patterns come from users, so they run on RE2 (re2js), whose matching time is linear in the value's length: a
+ * catastrophic pattern such as `(a+)+$` cannot hold the event loop the way a backtracking RegExp does (V8 took 86 ms
+ * on 24 letters and a "!", doubling with each letter added). RE2 has no backreferences or lookarounds; such a pattern
+ * is refused when the rules are saved, as one that does not compile. Compiled once, in a bounded cache, since any
+ * caller may name new patterns.
+ */
+interface CompiledPattern {
+  re: RE2JS;
+  /** The longest value this pattern judges: see matchBudget. */
+  maxLength: number;
+}
+const patterns = new Map<string, CompiledPattern>();
+const maxCachedPatterns = 256;
+
+/** Longest value any pattern judges: patterns describe codes and identifiers, not documents. */
+export const maxPatternValueLength = 4096;
+
+/**
+ * Linear time is still time: RE2's slow path costs about the program's size per character, and a big program's
+ * first matches also build its DFA states (`(a{1,10}){1,50}b`, 1,102 instructions, took 34 ms on 449 characters;
+ * `((a{1,10}){1,10}){1,10}b`, 2,222 instructions, 336 ms on 4,096). So a pattern judges values up to this budget
+ * divided by its size (the 64 is the per-character cost even a tiny program has), and a program past
+ * maxInstructions is refused: compiling, then matching the longest value it judges, stays within ~10 ms (on a quiet
+ * core; a pattern of ten steps still judges 1,700 characters).
+ * test/integration/hostile-input.test.ts measures it against the 50 ms goal.
+ */
+const matchBudget = 1 << 17;
+const maxInstructions = 500;
+
+function compiled(pattern: string): CompiledPattern {
+  let entry = patterns.get(pattern);
+  if (entry === undefined) {
+    const refuse = (why: string): HearthError =>
+      new HearthError('VALIDATION_FAILED', `pattern ${JSON.stringify(pattern)} does not compile: ${why}`);
+    let re: RE2JS;
     try {
-      re = new RegExp(`^(?:${pattern})$`, 'u');
+      // translateRegExp accepts JavaScript spellings RE2 writes differently (named groups, an escaped "/").
+      re = RE2JS.compile(`(?:${RE2JS.translateRegExp(pattern)})`);
     } catch (error) {
-      throw new HearthError(
-        'VALIDATION_FAILED',
-        `pattern ${JSON.stringify(pattern)} does not compile: ${(error as Error).message}`,
-      );
+      throw refuse((error as Error).message);
     }
-    patterns.set(pattern, re);
+    const size = Number(re.re2().numberOfInstructions());
+    if (!(size <= maxInstructions)) throw refuse(`it is too complex (${size} steps; at most ${maxInstructions})`);
+    entry = { re, maxLength: Math.min(maxPatternValueLength, Math.floor(matchBudget / (size + 64))) };
+    if (patterns.size >= maxCachedPatterns) patterns.clear();
+    patterns.set(pattern, entry);
   }
-  return re;
+  return entry;
+}
+
+/** The longest value `pattern` judges (a longer one breaks its rule unmatched); refuses a pattern that does not compile. */
+export function patternValueLimit(pattern: string): number {
+  return compiled(pattern).maxLength;
 }
 
 /** Why a value breaks a row rule, or null when it does not (a missing value breaks none: `missing` judges those). */
@@ -50,7 +89,10 @@ export function rowProblem(rule: DataRule, value: string | number | boolean | nu
     return rule.values.includes(String(value)) ? null : `${JSON.stringify(String(value))} is not one of the allowed values`;
   }
   if (rule.kind === 'pattern') {
-    return compiled(rule.pattern).test(String(value)) ? null : `${JSON.stringify(String(value))} does not match ${rule.pattern}`;
+    const text = String(value);
+    const { re, maxLength } = compiled(rule.pattern);
+    if (text.length > maxLength) return `a value of ${text.length} characters is longer than this pattern judges (${maxLength})`;
+    return re.testExact(text) ? null : `${JSON.stringify(text)} does not match ${rule.pattern}`;
   }
   return null;
 }

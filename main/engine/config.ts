@@ -80,6 +80,22 @@ const configSchema = z
           .strict(),
       )
       .default([]),
+    /**
+     * Uploads (PUT /api/uploads) not yet ingested: the space each token may hold (MiB, 4 GiB by default) and how long
+     * one no method has read is kept (minutes, 45 by default; swept every 5 minutes).
+     */
+    uploads: z
+      .object({
+        quotaMiB: z
+          .number()
+          .int()
+          .min(1)
+          .max(1024 * 1024)
+          .optional(),
+        maxAgeMinutes: z.number().int().min(1).max(55).optional(),
+      })
+      .strict()
+      .optional(),
     /** Folders the server watches: each new file (CSV, JSON, NDJSON, Parquet) is appended to its dataset once. */
     watch: z
       .array(

@@ -46,6 +46,20 @@ export class EngineEvents {
 }
 
 export const maxUploadBytes = 4 * 1024 * 1024 * 1024;
+/** Upload space per owner (principal) for uploads not yet ingested, unless the config says otherwise: 4 GiB. */
+export const defaultUploadQuotaMiB = 4096;
+/** How long an upload no method has read is kept; the sweep runs every 5 minutes, so it is gone within the hour. */
+export const defaultUploadMaxAgeMinutes = 45;
+const foreignUploadMaxAgeMs = 24 * 3600 * 1000;
+
+interface UploadEntry {
+  owner: string;
+  bytes: number;
+  /** When it arrived (ms). */
+  at: number;
+  /** A method is reading it; it goes when that method discards it. */
+  claimed: boolean;
+}
 
 /**
  * The engine: the store, data, training, registry and serving behind every host. Plain Node: it never imports
@@ -188,20 +202,38 @@ export class Engine {
     return new Engine(dataDir, keySource);
   }
 
-  /** Streams an upload to a private file and returns its id; ingest then reads it by id. */
-  async saveUpload(body: Readable, maxBytes = maxUploadBytes): Promise<string> {
+  /**
+   * Streams an upload to a private file and returns its id; ingest then reads it by id. `owner` is the principal
+   * whose upload space it counts against: all of one owner's unused uploads together stay within the quota
+   * (config `uploads.quotaMiB`), so one token cannot fill the disk with spools it never ingests. With the body's
+   * declared length, an upload that cannot fit is refused before a byte is read, so the caller gets the answer;
+   * one that overruns while it streams is cut off (its connection with it).
+   */
+  async saveUpload(body: Readable, maxBytes = maxUploadBytes, owner = 'local', declaredBytes?: number): Promise<string> {
     const id = randomUUID();
     const path = join(this.uploadsDir, id);
-    let size = 0;
+    const quota = this.uploadQuotaBytes;
+    if (declaredBytes !== undefined) this.assertUploadSpace(owner, declaredBytes, maxBytes);
+    const entry: UploadEntry = { owner, bytes: 0, at: Date.now(), claimed: false };
+    // Counted while it streams, so two uploads at once cannot both pass the quota.
+    this.uploadEntries.set(id, entry);
     body.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) body.destroy(new HearthError('PAYLOAD_TOO_LARGE', `uploads are limited to ${maxBytes} bytes`));
+      entry.bytes += chunk.length;
+      if (entry.bytes > maxBytes) body.destroy(new HearthError('PAYLOAD_TOO_LARGE', `uploads are limited to ${maxBytes} bytes`));
+      else if (this.uploadBytesOf(owner) > quota)
+        body.destroy(
+          new HearthError(
+            'PAYLOAD_TOO_LARGE',
+            `the upload space of ${owner} is full (${quota} bytes of uploads not yet ingested): ingest or wait for unused ones to expire`,
+          ),
+        );
     });
     // Spooled encrypted under a key kept in memory only: raw values never sit readable on the disk.
     const spool = newSpoolCipher();
     try {
       await pipeline(body, spoolEncrypter(spool), createWriteStream(path, { flags: 'wx', mode: privateFileMode }));
     } catch (error) {
+      this.uploadEntries.delete(id);
       rmSync(path, { force: true });
       throw error instanceof HearthError ? error : new HearthError('INVALID_INPUT', `upload failed: ${String(error)}`);
     }
@@ -210,6 +242,30 @@ export class Engine {
   }
 
   private readonly spools = new Map<string, SpoolCipher>();
+  private readonly uploadEntries = new Map<string, UploadEntry>();
+
+  /** Bytes of `owner`'s uploads on disk or arriving. */
+  uploadBytesOf(owner: string): number {
+    let total = 0;
+    for (const e of this.uploadEntries.values()) if (e.owner === owner) total += e.bytes;
+    return total;
+  }
+
+  /** Refuses (PAYLOAD_TOO_LARGE) an upload of `bytes` that would take `owner` past the quota or one upload's limit. */
+  assertUploadSpace(owner: string, bytes: number, maxBytes = maxUploadBytes): void {
+    if (bytes > maxBytes) throw new HearthError('PAYLOAD_TOO_LARGE', `uploads are limited to ${maxBytes} bytes`);
+    const quota = this.uploadQuotaBytes;
+    const used = this.uploadBytesOf(owner);
+    if (used + bytes > quota)
+      throw new HearthError(
+        'PAYLOAD_TOO_LARGE',
+        `the upload space of ${owner} is full (${used} of ${quota} bytes held by uploads not yet ingested): ingest or wait for unused ones to expire`,
+      );
+  }
+
+  private get uploadQuotaBytes(): number {
+    return (this.config?.uploads?.quotaMiB ?? defaultUploadQuotaMiB) * 1024 * 1024;
+  }
 
   /** An upload's spooled file and the cipher to read it through (readCsv's `spool` option, or `readUpload`). */
   upload(id: string): { path: string; spool: SpoolCipher } {
@@ -217,20 +273,61 @@ export class Engine {
     const spool = this.spools.get(id);
     if (!/^[a-f0-9-]{36}$/.test(id) || !existsSync(path) || spool === undefined)
       throw new HearthError('NOT_FOUND', `no upload ${id}`);
+    // In use from here until discarded: the sweep leaves it alone however long the ingest takes.
+    const entry = this.uploadEntries.get(id);
+    if (entry !== undefined) entry.claimed = true;
     return { path, spool };
   }
 
   discardUpload(id: string): void {
     this.spools.delete(id);
+    this.uploadEntries.delete(id);
     rmSync(join(this.uploadsDir, id), { force: true });
   }
 
-  private clearStaleUploads(): void {
-    const dayAgo = Date.now() - 24 * 3600 * 1000;
+  /**
+   * Removes this process's uploads no method has read for `maxAgeMs` (config `uploads.maxAgeMinutes`, 45 by
+   * default), and files in uploads/ another process left over a day ago (their key lived in that process's memory,
+   * so no one can read them; a younger one may belong to a CLI or server still running on this folder). Returns how
+   * many went.
+   */
+  sweepUploads(maxAgeMs = (this.config?.uploads?.maxAgeMinutes ?? defaultUploadMaxAgeMinutes) * 60_000): number {
+    const now = Date.now();
+    let removed = 0;
+    for (const [id, entry] of this.uploadEntries)
+      if (!entry.claimed && entry.at < now - maxAgeMs && this.spools.has(id)) {
+        this.discardUpload(id);
+        removed++;
+      }
     for (const f of readdirSync(this.uploadsDir)) {
+      if (this.uploadEntries.has(f)) continue;
       const p = join(this.uploadsDir, f);
-      if (statSync(p).mtimeMs < dayAgo) rmSync(p, { force: true });
+      const mtime = statSync(p, { throwIfNoEntry: false })?.mtimeMs;
+      if (mtime === undefined || mtime >= now - foreignUploadMaxAgeMs) continue;
+      rmSync(p, { force: true, recursive: true });
+      removed++;
     }
+    return removed;
+  }
+
+  /**
+   * Sweeps unused uploads every few minutes until the returned function is called; the timer is unref'd, so it never
+   * keeps a process alive. The server starts it.
+   */
+  startUploadSweep(everyMs = 5 * 60_000): () => void {
+    const timer = setInterval(() => {
+      try {
+        this.sweepUploads();
+      } catch (error) {
+        console.error('[hearth] sweeping unused uploads failed:', error);
+      }
+    }, everyMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private clearStaleUploads(): void {
+    this.sweepUploads();
   }
 
   close(): void {
