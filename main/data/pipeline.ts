@@ -23,7 +23,7 @@ import { assertName, readTable, recordsToFrame, type DatasetStore } from './data
 import { cellValue, schemaOf, selectRows, type Frame } from './frame.js';
 import { maxNesting, nestedDeeperThan } from './nesting.js';
 import { describeSource, readQuery } from './sql-source.js';
-import { hasSecrets, redactText, secretsIn } from '../security/redact.js';
+import { isSecretKey, redactText, redactUrl } from '../security/redact.js';
 import {
   castColumns,
   dedupRows,
@@ -57,55 +57,39 @@ function invalid(message: string, details: Record<string, unknown> = {}): Hearth
   return new HearthError('VALIDATION_FAILED', message, { reason: 'pipeline', ...details });
 }
 
-/** Every string in a parsed YAML document (keys included), depth first. */
-function stringsOf(value: unknown, out: string[] = []): string[] {
-  if (typeof value === 'string') out.push(value);
-  else if (Array.isArray(value)) for (const v of value) stringsOf(v, out);
-  else if (typeof value === 'object' && value !== null)
-    for (const [k, v] of Object.entries(value)) {
-      out.push(k);
-      stringsOf(v, out);
-    }
-  return out;
-}
-
-/** Replaces every string of a parsed YAML document by its redacted form. */
-function redactStrings(value: unknown): unknown {
-  if (typeof value === 'string') return redactText(value);
-  if (Array.isArray(value)) return value.map(redactStrings);
+/**
+ * Every string of a parsed YAML document in its redacted form: a string that is a URL as a whole keeps no userinfo
+ * secret wherever its password ends (a space or a quote inside a password ends a URL in free text), other strings
+ * are redacted as free text, and the value under a secret-named key (`password:`) is hidden whole.
+ */
+function redactStrings(value: unknown, underSecretKey = false): unknown {
+  if (typeof value === 'string') {
+    if (underSecretKey) return '***';
+    return /^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim()) ? redactText(redactUrl(value.trim())) : redactText(value);
+  }
+  if (Array.isArray(value)) return value.map((v) => redactStrings(v, underSecretKey));
   if (typeof value === 'object' && value !== null)
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [redactText(k), redactStrings(v)]));
-  return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [redactText(k), redactStrings(v, underSecretKey || isSecretKey(k))]),
+    );
+  return underSecretKey && value !== null && value !== undefined ? '***' : value;
 }
 
 /**
- * A pipeline file's text as someone other than an admin may read it: a SQL source's `from` keeps its host and
- * database but not its password or query-string options. The text is redacted in place, so comments and layout
- * stay; when YAML hid a URL from the text scan (an escaped or folded string), the file is shown re-serialised from
- * its parse instead, each string redacted, since what a viewer gets must hold no secret whatever the file's spelling.
+ * A pipeline file's text as someone other than an admin may read it: re-serialised from its parse with every string
+ * redacted (a SQL source's `from` keeps its host and database, not its password or query-string options). An
+ * in-place scan of the text kept comments and layout, but cannot know where a quoted or folded YAML string ends, and
+ * leaked passwords holding a space or a quote: what a viewer gets must hold no secret whatever the file's spelling.
+ * A stored file that no longer parses is shown as the free-text scan leaves it.
  */
 export function redactDefinition(text: string): string {
-  const redacted = redactText(text);
   let original: unknown;
   try {
-    original = parseYaml(text);
+    original = parseYaml(text, { maxAliasCount: 100 });
   } catch {
-    // Stored files parsed when they ran; one that no longer parses is shown as the text scan left it.
-    return redacted;
+    return redactText(text);
   }
-  // Fragments shorter than 4 characters would match innocent text; the re-parse below still catches their URLs.
-  const secrets = stringsOf(original)
-    .flatMap(secretsIn)
-    .filter((s) => s.length >= 4);
-  let reparsed: unknown;
-  try {
-    reparsed = parseYaml(redacted);
-  } catch {
-    reparsed = undefined;
-  }
-  const leaks =
-    reparsed === undefined || stringsOf(reparsed).some(hasSecrets) || secrets.some((secret) => redacted.includes(secret));
-  return leaks ? stringifyYaml(redactStrings(original)) : redacted;
+  return stringifyYaml(redactStrings(original));
 }
 
 /** Parses a pipeline file (YAML, or JSON, which YAML reads too) and checks every step against its schema. */

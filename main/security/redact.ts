@@ -31,27 +31,51 @@ export function redactUrl(url: string): string {
   return `${scheme}://${shown}${path}`;
 }
 
-/** A webhook as a non-admin sees it: where it goes (scheme and host), not the path or query that are its key. */
+/**
+ * A webhook as a non-admin sees it: where it goes (scheme and host), not the path or query that are its key. Read
+ * with the WHATWG parser, the one fetch uses to send it, so a spelling fetch accepts (`https:\\\\host\\key`, tabs,
+ * upper case) cannot keep its key past a hand-written split.
+ */
 export function redactWebhook(url: string): string {
-  const m = urlShape.exec(url);
-  if (m === null) return '***';
-  const authority = m[2]!;
-  return `${m[1]!.toLowerCase()}://${authority.slice(authority.lastIndexOf('@') + 1)}/…`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '***';
+  }
+  return `${parsed.protocol}//${parsed.host}/…`;
 }
 
 /** Every URL in free text, with a trailing quote, bracket or comma left where it was. */
 const urlInText = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'`<>]+/gi;
-/** `password=…`-style pairs in text (a libpq keyword string, a query string quoted without its URL). */
-const secretPair = /\b(password|passwd|pwd|secret|token|access_token|api[_-]?key|sslpassword)=[^\s&;,'"]+/gi;
+/**
+ * The userinfo of a URL in text, up to the last "@" before the path or the line's end: a password may hold a space,
+ * a quote or a bracket that ends the URL for the scan above (PostgreSQL accepts them unescaped).
+ */
+const userinfoInText = /\b([a-z][a-z0-9+.-]*:\/\/)([^/\n@]*?)(:[^/\n]*)?@(?=[^@/\n]*(?:[/\n]|$))/gi;
+/** The keys whose value is a secret, in `key=value`, `key: value` and `"key": "value"` spellings. */
+const secretKey = 'password|passwd|pwd|secret|token|access_token|api[_-]?key|sslpassword|client_secret';
+/** `password=…`-style pairs in text (a libpq keyword string, a query string quoted without its URL, a YAML line). */
+const secretPair = new RegExp(`\\b(${secretKey})(["']?\\s*[=:]\\s*)("[^"\\n]*"|'[^'\\n]*'|[^\\s&;,'"}]+)`, 'gi');
 
 /** Free text (an error message, a pipeline file, a log line) with every URL's secrets and every `password=` removed. */
 export function redactText(text: string): string {
   return text
+    .replace(userinfoInText, (_m, scheme: string, user: string, password: string | undefined) =>
+      password === undefined
+        ? `${scheme}${loginSchemes.has(scheme.slice(0, -3).toLowerCase()) ? user : '***'}@`
+        : `${scheme}${user}:***@`,
+    )
     .replace(urlInText, (url) => {
       const trail = /[),\]}]+$/.exec(url)?.[0] ?? '';
       return redactUrl(url.slice(0, url.length - trail.length)) + trail;
     })
-    .replace(secretPair, (_pair, key: string) => `${key}=***`);
+    .replace(secretPair, (_pair, key: string, between: string) => `${key}${between}***`);
+}
+
+/** Whether a mapping key names a secret (`password`, `api_key`, …): its value is hidden whole. */
+export function isSecretKey(key: string): boolean {
+  return new RegExp(`^(${secretKey})$`, 'i').test(key.trim());
 }
 
 /** Whether text holds something redactText would hide. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createClient, httpTransport, type Client } from '../../main/contracts/client.js';
 import { redactText, redactUrl, redactWebhook } from '../../main/security/redact.js';
+import { redactDefinition } from '../../main/data/pipeline.js';
 import { syntheticCsv, writeFile } from '../helpers.js';
 import { startHarness, waitForJob, type Harness } from './harness.js';
 import { freePort } from './registry-harness.js';
@@ -94,6 +95,27 @@ output: orders_clean
       redactText('cannot reach (postgres://u:pw@h/db?x=1), password=hunter2 done'),
       'cannot reach (postgres://u:***@h/db), password=*** done',
     );
+    // Spellings a red team found past the first scan: passwords with a space, a quote, a bracket or a backtick,
+    // quoted and spaced key-value pairs, and a webhook written with backslashes (fetch reads them as slashes).
+    for (const password of ['Pass word-S3cret', 'p"ss1234', "p'ss1234", 's3cr<et99', 's3cr`et99', 'a@b c@d9'])
+      assert.doesNotMatch(redactText(`from: "postgres://hearth:${password}@127.0.0.1:1/shop"`), new RegExp(password.slice(1, 5)));
+    for (const pair of ["password='hunter22'", 'password = hunter22', '"password": "hunter22"', 'password: hunter22'])
+      assert.doesNotMatch(redactText(`conn ${pair} x`), /hunter22/);
+    assert.equal(redactWebhook('https:\\\\hooks.example.org\\T0\\secret-key'), 'https://hooks.example.org/…');
+    assert.equal(redactWebhook('not a url'), '***');
+    const yaml = [
+      'name: p',
+      'sources:',
+      '  s:',
+      '    from: "postgres://hearth:Pass word-S3cret@127.0.0.1:1/shop"',
+      "    query: 'SELECT 1'",
+      '    options: { password: "hunter 22", api_key: k3y-material }',
+      'steps: [{ from: s }]',
+      'output: o',
+    ].join('\n');
+    const shown = redactDefinition(yaml);
+    for (const secret of ['word-S3cret', 'hunter 22', 'k3y-material']) assert.ok(!shown.includes(secret), shown);
+    assert.match(shown, /postgres:\/\/hearth:\*\*\*@127\.0\.0\.1:1\/shop/);
   });
 
   it('a viewer reads pipelines, runs, remotes, sync status and alert rules without a single secret', async () => {
