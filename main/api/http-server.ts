@@ -111,6 +111,17 @@ function isProtected(url: string): boolean {
  */
 const publicRoutes = new Set(['/healthz', '/api/session', '/*', '/']);
 
+/**
+ * A request's JSON arguments. A text/plain, text/csv or octet-stream body arrives as a stream (uploads use those
+ * types): anywhere arguments are expected it is refused, instead of the stream object reaching validation.
+ */
+function jsonBody(request: FastifyRequest): unknown {
+  const body = request.body;
+  if (typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function')
+    throw new HearthError('VALIDATION_FAILED', 'send the arguments as JSON (content-type: application/json)');
+  return body;
+}
+
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
   const { engine, handlers, auth } = options;
   // Refusals Fastify makes before any route or error handler runs (a request the HTTP parser cannot read, a URL
@@ -127,6 +138,21 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       ? Fastify(common)
       : Fastify({ ...common, https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' } })
   ) as FastifyInstance;
+  // Set before any route or plugin: a handler set after `await app.register(...)` (the console's static files) does
+  // not reach the routes declared before it, which then answered with Fastify's own {statusCode, error} bodies.
+  app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
+    if (error instanceof HearthError) return sendError(reply, serializeError(error));
+    if (error.statusCode === 415)
+      return sendError(reply, {
+        code: 'VALIDATION_FAILED',
+        message: 'unsupported content type: send JSON (application/json), or a file to an upload route',
+      });
+    if (error.statusCode === 413) return sendError(reply, { code: 'PAYLOAD_TOO_LARGE', message: error.message });
+    if (error.statusCode !== undefined && error.statusCode < 500)
+      return sendError(reply, { code: 'VALIDATION_FAILED', message: error.message });
+    console.error('[hearth] unexpected HTTP error:', error);
+    return sendError(reply, { code: 'INTERNAL', message: 'internal error' });
+  });
   // Uploads stream straight to disk instead of being buffered.
   app.addContentTypeParser(['application/octet-stream', 'text/csv', 'text/plain'], (_request, payload, done) =>
     done(null, payload),
@@ -277,7 +303,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   // Console sign-in: a token for an HttpOnly, SameSite=Strict session cookie; the token itself is not kept.
   app.post('/api/session', async (request, reply) => {
-    const body = request.body as { token?: unknown } | undefined;
+    const body = jsonBody(request) as { token?: unknown } | undefined;
     const token = typeof body?.token === 'string' ? body.token : '';
     const blocked = throttled(request, reply, token === '' ? [] : [tokenThrottleKey(token)]);
     if (blocked !== null) return blocked;
@@ -306,7 +332,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     return session === null ? sendError(reply, { code: 'UNAUTHORIZED', message: 'not signed in' }) : session;
   });
   app.delete('/api/session', async (request, reply) => {
+    const session = engine.access.session(sessionOf(request), auth.verifyDigest);
     engine.access.closeSession(sessionOf(request));
+    if (session !== null)
+      engine.access.audit({
+        actor: session.name,
+        role: session.role,
+        transport: 'http',
+        remote: request.ip,
+        action: 'sign-out',
+        target: null,
+        outcome: 'ok',
+        code: null,
+      });
     return reply.header('set-cookie', `${cookieName}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`).send({ signedOut: true });
   });
 
@@ -322,14 +360,25 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     try {
       // Counted against the caller's upload space: a token name, or the bootstrap admin.
       const declared = Number(request.headers['content-length']);
-      return {
-        uploadId: await engine.saveUpload(
-          body,
-          undefined,
-          principals.get(request)?.name,
-          Number.isSafeInteger(declared) ? declared : undefined,
-        ),
-      };
+      const uploadId = await engine.saveUpload(
+        body,
+        undefined,
+        principals.get(request)?.name,
+        Number.isSafeInteger(declared) ? declared : undefined,
+      );
+      // An upload writes to the data folder before any method reads it: who wrote what is in the audit log.
+      const principal = principals.get(request)!;
+      engine.access.audit({
+        actor: principal.name,
+        role: principal.role,
+        transport: 'http',
+        remote: request.ip,
+        action: 'uploads.put',
+        target: uploadId,
+        outcome: 'ok',
+        code: null,
+      });
+      return { uploadId };
     } catch (error) {
       const e = error as SerializedError;
       return sendError(reply, { code: e.code ?? 'INTERNAL', message: e.message });
@@ -358,12 +407,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
 
   app.post('/api/:method', async (request: FastifyRequest<{ Params: { method: string } }>, reply) => {
-    const outcome = await dispatch(handlers, request.params.method, request.body, contextOf(request), engine.access);
+    const outcome = await dispatch(handlers, request.params.method, jsonBody(request), contextOf(request), engine.access);
     return outcome.ok ? outcome.result : sendError(reply, outcome.error);
   });
 
   app.post('/v1/models/:name/predict', async (request: FastifyRequest<{ Params: { name: string } }>, reply) => {
-    const body = (request.body ?? {}) as Record<string, unknown>;
+    const body = (jsonBody(request) ?? {}) as Record<string, unknown>;
     const outcome = await dispatch(
       handlers,
       'models.predict',
@@ -417,7 +466,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   // Late labels: {id, label}, or {labels: [{id, label}, …]}, for rows predict answered with those ids.
   app.post('/v1/models/:name/feedback', async (request: FastifyRequest<{ Params: { name: string } }>, reply) => {
-    const body = (request.body ?? {}) as Record<string, unknown>;
+    const body = (jsonBody(request) ?? {}) as Record<string, unknown>;
     const labels = Array.isArray(body.labels) ? body.labels : [{ id: body.id, label: body.label }];
     const outcome = await dispatch(
       handlers,
@@ -444,14 +493,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return sendError(reply, { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` });
     }
     return reply.header('content-security-policy', consoleCsp).sendFile('index.html');
-  });
-  app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
-    if (error instanceof HearthError) return sendError(reply, serializeError(error));
-    if (error.statusCode === 413) return sendError(reply, { code: 'PAYLOAD_TOO_LARGE', message: error.message });
-    if (error.statusCode !== undefined && error.statusCode < 500)
-      return sendError(reply, { code: 'VALIDATION_FAILED', message: error.message });
-    console.error('[hearth] unexpected HTTP error:', error);
-    return sendError(reply, { code: 'INTERNAL', message: 'internal error' });
   });
 
   const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7420 });

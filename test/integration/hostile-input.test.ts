@@ -4,8 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import { isErrorCode } from '../../main/contracts/errors.js';
 import { maxPatternValueLength, patternValueLimit, rowProblem } from '../../main/data/rules.js';
 import type { DataRule } from '../../main/contracts/api.js';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadTokenVerifier } from '../../main/api/auth.js';
 import { createHandlers } from '../../main/api/handlers.js';
 import { startHttpServer, type RunningServer } from '../../main/api/http-server.js';
@@ -349,4 +350,50 @@ describe('hostile input', () => {
       assert.ok(q.engine.uploadBytesOf('bootstrap') < held);
     });
   });
+});
+
+describe('hostile bodies with the console served beside the API', () => {
+  // Registering the console's static files (await app.register) once kept a later error handler from reaching the
+  // routes: Fastify's own {statusCode, error, code: FST_…} bodies came back, before any token was looked at.
+  const tmp = tempDir();
+  let engine: Engine;
+  let server: RunningServer;
+  const token = 'console-token-0123456789';
+  before(async () => {
+    engine = Engine.open(tmp.dir);
+    const staticDir = fileURLToPath(new URL('../../renderer', import.meta.url));
+    assert.ok(existsSync(join(staticDir, 'index.html')), `the built console at ${staticDir}`);
+    server = await startHttpServer({
+      engine,
+      handlers: createHandlers(engine),
+      auth: loadTokenVerifier(engine.db, token),
+      port: 0,
+      staticDir,
+    });
+  });
+  after(async () => {
+    await server.close();
+    engine.close();
+    tmp.cleanup();
+  });
+
+  const cases: [string, Record<string, string>, string | undefined][] = [
+    ['/api/session', { 'content-type': 'application/json' }, '{"token":'],
+    ['/api/session', { 'content-type': 'application/json' }, '{"__proto__":{"admin":true},"token":"x"}'],
+    ['/api/session', { 'content-type': 'application/xml' }, '<token/>'],
+    ['/api/system.info', { 'content-type': 'application/json', authorization: `Bearer ${token}` }, '{"a":'],
+    ['/api/system.info', { 'content-type': 'application/json', authorization: `Bearer ${token}` }, undefined],
+    ['/api/system.info', { 'content-type': 'application/xml', authorization: `Bearer ${token}` }, '<a/>'],
+    ['/api/system.info', { 'content-type': 'text/plain', authorization: `Bearer ${token}` }, 'hello'],
+    ['/v1/models/m/predict', { 'content-type': 'text/csv', authorization: `Bearer ${token}` }, 'a,b\n1,2\n'],
+  ];
+  for (const [path, headers, body] of cases)
+    it(`answers ${headers['content-type']} ${JSON.stringify(body ?? '(empty)').slice(0, 40)} to ${path} with Hearth's coded 4xx`, async () => {
+      const response = await fetch(`${server.url}${path}`, { method: 'POST', headers, ...(body === undefined ? {} : { body }) });
+      const answer = (await response.json()) as Record<string, unknown>;
+      assert.ok(response.status >= 400 && response.status < 500, `${response.status}`);
+      assert.deepEqual(Object.keys(answer).sort(), ['code', 'message'], JSON.stringify(answer));
+      assert.doesNotMatch(String(answer.code), /^FST_/);
+      assert.doesNotMatch(String(answer.message), /_readableState|_events/);
+    });
 });
