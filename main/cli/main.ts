@@ -1405,6 +1405,17 @@ async function run(argv: string[]): Promise<number> {
         const [sub, name] = rest;
         if (sub === 'reset') {
           const token = resetToken(engine.db);
+          // Replacing the admin credential (and ending its console sessions) is the change an audit log exists for.
+          engine.access.audit({
+            actor: process.env.USER ?? 'local',
+            role: 'admin',
+            transport: 'in-process',
+            remote: null,
+            action: 'tokens.reset',
+            target: 'bootstrap',
+            outcome: 'ok',
+            code: null,
+          });
           // A server started with $HEARTH_TOKEN keeps that token for its life and never reads the stored one.
           const note =
             process.env.HEARTH_TOKEN !== undefined && process.env.HEARTH_TOKEN !== ''

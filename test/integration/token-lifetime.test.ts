@@ -74,12 +74,36 @@ describe('tokens and sessions', () => {
     const reset = hearth('token', 'reset');
     assert.equal(reset.status, 0, reset.stderr);
     const fresh = reset.json().token as string;
+    // The reset replaced the admin credential: the audit log says so.
+    const resets = engine.access.auditLog({ limit: 50 }).filter((e) => e.action === 'tokens.reset');
+    assert.deepEqual(
+      resets.map((e) => [e.role, e.transport, e.target, e.outcome]),
+      [['admin', 'in-process', 'bootstrap', 'ok']],
+    );
     // No restart: the old token and the session opened with it are refused, the new token is accepted.
     assert.equal((await call('datasets.list', { token: bootstrap })).status, 401);
     assert.deepEqual(await sessionStatus(first.cookie), [401, 401]);
     assert.equal((await call('datasets.list', { token: fresh })).status, 200);
     const again = await signIn(fresh);
     assert.deepEqual(await sessionStatus(again.cookie), [200, 200]);
+    // Signing out and uploading are audited under the caller's name too.
+    const upload = await fetch(`${url}/api/uploads`, {
+      method: 'PUT',
+      headers: { cookie: again.cookie, origin: url, 'content-type': 'text/csv' },
+      body: 'a,b\n1,2\n',
+    });
+    assert.equal(upload.status, 200);
+    const { uploadId } = (await upload.json()) as { uploadId: string };
+    const other = await signIn(fresh);
+    assert.equal(
+      (await fetch(`${url}/api/session`, { method: 'DELETE', headers: { cookie: other.cookie, origin: url } })).status,
+      200,
+    );
+    const recent = engine.access.auditLog({ limit: 50 });
+    assert.ok(
+      recent.some((e) => e.action === 'uploads.put' && e.actor === 'bootstrap' && e.target === uploadId && e.outcome === 'ok'),
+    );
+    assert.ok(recent.some((e) => e.action === 'sign-out' && e.actor === 'bootstrap' && e.outcome === 'ok'));
     // A reset through the server's own connection (no other process to bump the data version) works the same way.
     const newest = resetToken(engine.db);
     assert.equal((await call('datasets.list', { token: fresh })).status, 401);
