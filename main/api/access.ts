@@ -279,29 +279,66 @@ export class AccessControl {
   }
 }
 
+/** The throttle's window: failures older than this are forgotten, and no block lasts longer. */
+const throttleWindowMs = 15 * 60_000;
+
 /**
- * Slows down guessing: after 5 failed authentications under one key within 15 minutes, that key is refused (429) for
- * a time that doubles with each further failure, up to 15 minutes. The HTTP server keys each failure twice, by address
- * and by the presented token's first characters, so neither many addresses on one token nor many tokens from one
- * address escape it. A success does not clear the count: a caller holding one valid (say, viewer) token could
- * otherwise reset its own guessing counter between guesses at an admin token.
+ * Slows down guessing: after `threshold` failed authentications under one key within 15 minutes (5 unless the caller
+ * says otherwise), that key is refused (429) for a time that doubles with each further failure, up to 15 minutes. The
+ * HTTP server keys each failure three times: by address, by the address's network (with a higher threshold) and by
+ * the presented token's first characters, so neither many addresses on one token, nor many tokens from one address,
+ * nor many addresses of one network escape it. A success does not clear the count: a caller holding one valid (say,
+ * viewer) token could otherwise reset its own guessing counter between guesses at an admin token.
+ *
+ * At most `maxKeys` keys are kept (memory stays bounded however many addresses an attacker holds). Past that, the
+ * least recently failed key that is not blocked is forgotten, so an attacker cannot push an active block out by
+ * failing under many fresh keys; only when every key is blocked does the block nearest its end go (never the key
+ * failing now, or a table full of blocks would let fresh keys guess unthrottled).
  */
 export class FailureThrottle {
-  private readonly failures = new Map<string, { count: number; first: number; blockedUntil: number }>();
+  // In order of last failure (a failing key is moved to the end), so the first unblocked key is the least recent.
+  private readonly table = new Map<string, { count: number; first: number; blockedUntil: number }>();
+
+  constructor(private readonly maxKeys = 10_000) {}
+
+  get size(): number {
+    return this.table.size;
+  }
 
   retryAfterSeconds(key: string, now = Date.now()): number {
-    const f = this.failures.get(key);
+    const f = this.table.get(key);
     if (f === undefined || f.blockedUntil <= now) return 0;
     return Math.ceil((f.blockedUntil - now) / 1000);
   }
 
-  failed(key: string, now = Date.now()): void {
-    let f = this.failures.get(key);
-    if (f === undefined || now - f.first > 15 * 60_000) f = { count: 0, first: now, blockedUntil: 0 };
+  /** The failures under a key in its current 15-minute window. */
+  failures(key: string, now = Date.now()): number {
+    const f = this.table.get(key);
+    return f === undefined || now - f.first > throttleWindowMs ? 0 : f.count;
+  }
+
+  failed(key: string, now = Date.now(), threshold = 5): void {
+    let f = this.table.get(key);
+    if (f === undefined || now - f.first > throttleWindowMs) f = { count: 0, first: now, blockedUntil: 0 };
     f.count++;
-    if (f.count >= 5) f.blockedUntil = now + Math.min(15 * 60_000, 1000 * 2 ** (f.count - 5));
-    this.failures.set(key, f);
-    if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
+    if (f.count >= threshold) f.blockedUntil = now + Math.min(throttleWindowMs, 1000 * 2 ** (f.count - threshold));
+    this.table.delete(key);
+    this.table.set(key, f);
+    if (this.table.size > this.maxKeys) this.evict(key, now);
+  }
+
+  private evict(keep: string, now: number): void {
+    let soonest: string | undefined;
+    let soonestEnd = Infinity;
+    for (const [key, f] of this.table) {
+      if (key === keep) continue;
+      if (f.blockedUntil <= now) {
+        this.table.delete(key);
+        return;
+      }
+      if (f.blockedUntil < soonestEnd) [soonest, soonestEnd] = [key, f.blockedUntil];
+    }
+    if (soonest !== undefined) this.table.delete(soonest);
   }
 }
 
@@ -325,7 +362,8 @@ export interface AnonymousRefusal {
  * the rest of that minute are counted and written as one "+N more" row when the minute is over (at the next refusal
  * from that address, at the server's sweep, or when it stops). At most `maxKeys` address-and-code pairs are tracked;
  * beyond that new addresses share the key "*", so the log grows by at most 2 × (maxKeys + codes) rows a minute
- * however many addresses an attacker holds. Failed sign-ins with a token are not aggregated: the throttle bounds them.
+ * however many addresses an attacker holds. Failed sign-ins with a token go through here too once their address or
+ * network is past its throttle threshold (http-server.ts): up to it each is a row of its own, naming the address.
  */
 export class RefusalLog {
   private readonly windows = new Map<string, { opened: number; more: number; last: AnonymousRefusal }>();

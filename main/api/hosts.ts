@@ -66,3 +66,27 @@ export function hostChecker(bound: string, allowedHosts: readonly string[]): (he
     return wildcard && (isIPv4(host) || host.startsWith('[')) && interfaceAddress(host);
   };
 }
+
+/**
+ * The network an address belongs to, for the sign-in throttle (http-server.ts): an IPv4 address by its /24, an IPv6
+ * address by its /64 (the smallest block a site is usually given, so one holder's addresses share it), an IPv4-mapped
+ * IPv6 address (`::ffff:a.b.c.d`, how a dual-stack socket reports IPv4 peers) as the IPv4 address it maps. Loopback
+ * (127/8, ::1) is one network, "loopback": it is this machine, and whoever may use one of its addresses may use all
+ * 16 million, so a /24 there would not slow a local attacker at all. Anything else (not an IP address) is returned
+ * as is.
+ */
+export function networkOf(address: string): string {
+  let ip = address.replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped !== null) ip = mapped[1]!;
+  if (isIPv4(ip)) return ip.startsWith('127.') ? 'loopback' : `${ip.split('.').slice(0, 3).join('.')}.0/24`;
+  if (!isIPv6(ip)) return address;
+  const canonical = bracketed(ip).slice(1, -1);
+  if (canonical === '::1') return 'loopback';
+  // Expanded to eight groups, the first four kept; the URL parser writes the prefix in compressed form.
+  const [head = '', tail = ''] = canonical.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = canonical.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
+  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${bracketed(`${groups.slice(0, 4).join(':')}::`).slice(1, -1)}/64`;
+}

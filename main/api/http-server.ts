@@ -8,7 +8,7 @@ import { HearthError, httpStatusOf, serializeError, type SerializedError } from 
 import type { Engine } from '../engine/engine.js';
 import { bearerToken, type TokenVerifier } from './auth.js';
 import { allowed, FailureThrottle, RefusalLog, tokenThrottleKey, type Permission, type Principal } from './access.js';
-import { hostChecker } from './hosts.js';
+import { hostChecker, networkOf } from './hosts.js';
 import { dispatch } from './dispatch.js';
 import type { CallContext, Handlers } from './handlers.js';
 import { openApiDocument } from './openapi.js';
@@ -158,8 +158,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     done(null, payload),
   );
 
+  // Failed sign-ins are counted per address and per network (hosts.ts networkOf: IPv4 /24, IPv6 /64, loopback as
+  // one). A network gets ten times an address's allowance, since its addresses may be many distinct people (a NAT, an
+  // office); an attacker rotating through the addresses of one network is still slowed to the doubling penalty after
+  // 50 guesses. The price: an attacker who shares an address or network with legitimate users can lock them out for
+  // up to 15 minutes; they are told so (429 RATE_LIMITED with Retry-After), and the token-prefix key means their own
+  // valid token is never what got blocked.
   const throttle = new FailureThrottle();
+  const perAddress = 5;
+  const perNetwork = 50;
   const addressKey = (request: FastifyRequest): string => `address:${request.ip}`;
+  const networkKey = (request: FastifyRequest): string => `network:${networkOf(request.ip)}`;
   const hostAllowed = hostChecker(options.host ?? '127.0.0.1', options.allowedHosts ?? []);
   const anonymous = new RefusalLog((entry) => engine.access.audit(entry));
   const sweep = setInterval(() => anonymous.flush(), 60_000);
@@ -182,36 +191,84 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const principals = new WeakMap<FastifyRequest, Principal>();
   /** A presented token that is unknown, revoked or expired: a guess, counted against its address and its prefix. */
   const refuse = (reply: FastifyReply, request: FastifyRequest, token: string, message: string): Promise<FastifyReply> => {
-    throttle.failed(addressKey(request));
-    if (token !== '') throttle.failed(tokenThrottleKey(token));
-    engine.access.audit({
-      actor: 'unknown',
-      role: null,
-      transport: 'http',
-      remote: request.ip,
-      action: 'sign-in',
-      target: request.url.split('?')[0] ?? null,
-      outcome: 'denied',
-      code: 'UNAUTHORIZED',
-    });
+    const now = Date.now();
+    throttle.failed(addressKey(request), now, perAddress);
+    throttle.failed(networkKey(request), now, perNetwork);
+    if (token !== '') throttle.failed(tokenThrottleKey(token), now);
+    // Each failure is a row of its own, naming the address, until its address or network passes its threshold.
+    // Past that they are counted like the tokenless refusals (a row a minute with "+N more"), under the address or,
+    // when it is the network that is past, under the network: an attacker rotating through many addresses gets the
+    // throttle's doubling penalty between guesses, but each guess would otherwise still be an append-only row.
+    const addressPast = throttle.failures(addressKey(request), now) > perAddress;
+    if (addressPast || throttle.failures(networkKey(request), now) > perNetwork) {
+      anonymous.refused(
+        {
+          remote: addressPast ? request.ip : networkOf(request.ip),
+          action: 'sign-in',
+          target: pathOf(request),
+          code: 'UNAUTHORIZED',
+        },
+        now,
+      );
+    } else {
+      engine.access.audit({
+        actor: 'unknown',
+        role: null,
+        transport: 'http',
+        remote: request.ip,
+        action: 'sign-in',
+        target: pathOf(request),
+        outcome: 'denied',
+        code: 'UNAUTHORIZED',
+      });
+    }
     return sendError(reply.header('www-authenticate', 'Bearer realm="hearth"'), {
       code: 'UNAUTHORIZED',
       message,
     }) as unknown as Promise<FastifyReply>;
   };
 
-  /** The wait before a key (address or token prefix) may try again; a refusal of its own, audited in aggregate. */
+  /**
+   * The wait before a key (address, network or token prefix) may try again; a refusal of its own, audited in
+   * aggregate, under the network when only the network is blocked (so many addresses of it make one count).
+   */
   const throttled = (request: FastifyRequest, reply: FastifyReply, keys: string[]): FastifyReply | null => {
     const wait = Math.max(...keys.map((k) => throttle.retryAfterSeconds(k)));
     if (wait <= 0) return null;
-    anonymous.refused({ remote: request.ip, action: 'sign-in', target: pathOf(request), code: 'RATE_LIMITED' });
+    const network = networkOf(request.ip);
+    const byNetwork =
+      keys.includes(networkKey(request)) &&
+      throttle.retryAfterSeconds(networkKey(request)) > 0 &&
+      throttle.retryAfterSeconds(addressKey(request)) === 0;
+    anonymous.refused({
+      remote: byNetwork ? network : request.ip,
+      action: 'sign-in',
+      target: pathOf(request),
+      code: 'RATE_LIMITED',
+    });
     return sendError(reply.header('retry-after', String(wait)), {
       code: 'RATE_LIMITED',
-      message: `too many failed sign-ins from ${request.ip} or with this token: try again in ${wait} s`,
+      message: `too many failed sign-ins from ${request.ip}, its network (${network}) or with this token: try again in ${wait} s`,
     });
   };
 
   app.addHook('onRequest', async (request, reply) => {
+    // An absolute-form target (`POST http://evil.example/api/… HTTP/1.1`) names its own authority, which RFC 9112
+    // §3.2.2 says overrides Host, so the Host check below would judge the wrong name. Only proxies are sent that
+    // form; browsers and Hearth's clients send a path (origin-form) to an origin server, so any other is refused
+    // rather than interpreted (asterisk-form `OPTIONS *` included; CONNECT's authority-form never reaches here).
+    if (!request.raw.url?.startsWith('/')) {
+      anonymous.refused({
+        remote: request.ip,
+        action: 'connect',
+        target: (request.raw.url ?? '').slice(0, 200),
+        code: 'VALIDATION_FAILED',
+      });
+      return sendError(reply, {
+        code: 'VALIDATION_FAILED',
+        message: 'only origin-form request targets (a path, with the host in the Host header) are served',
+      });
+    }
     // First of all, on every route (health, the console's files and sign-in included): a request that names a host we
     // are not reached by comes from a DNS-rebinding page, or is misdirected. Even the open routes refuse it, since the
     // console served there would run under the attacker's origin and /healthz tells it which version to attack.
@@ -233,11 +290,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     // the not-found handler, which answers NOT_FOUND or the console's index page: no data.
     const open = !isProtected(request.url) && (route === undefined || publicRoutes.has(route));
     if (open && !signIn) return;
-    // Repeated failures from one address, or with one token prefix, are refused for a while before any token is
+    // Repeated failures from one address or network, or with one token prefix, are refused for a while before any token is
     // looked at (the sign-in route's token is in its body: its handler checks the prefix).
     const presented = bearerToken(request.headers.authorization);
     const blocked = throttled(request, reply, [
       addressKey(request),
+      networkKey(request),
       ...(presented === undefined || signIn ? [] : [tokenThrottleKey(presented)]),
     ]);
     if (blocked !== null) return blocked;

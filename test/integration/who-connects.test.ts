@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadTokenVerifier } from '../../main/api/auth.js';
@@ -234,5 +235,114 @@ describe('who may connect', () => {
       (e) => e.remote === '127.0.2.1' && e.code === 'UNAUTHORIZED' && /^\+39 more/.test(e.target ?? ''),
     );
     assert.ok(summary, JSON.stringify(audit().filter((e) => e.remote === '127.0.2.1')));
+  });
+});
+
+/** One request written by hand on a socket (fetch and node:http send only origin-form targets); the raw answer. */
+function rawRequest(url: string, text: string): Promise<{ status: number; code: string | undefined }> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(target.port), target.hostname, () => socket.write(text));
+    let answer = '';
+    socket.on('data', (c: Buffer) => (answer += c.toString()));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
+      let code: string | undefined;
+      try {
+        code = (JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { code?: string }).code;
+      } catch {
+        code = undefined;
+      }
+      resolve({ status, code });
+    });
+  });
+}
+
+describe('who may connect, from many addresses', () => {
+  const tmp = tempDir();
+  let engine: Engine;
+  let server: RunningServer;
+  let url: string;
+  let port: string;
+  before(async () => {
+    engine = Engine.open(join(tmp.dir, 'data'));
+    server = await startHttpServer({
+      engine,
+      handlers: createHandlers(engine),
+      auth: loadTokenVerifier(engine.db, testToken),
+      port: 0,
+    });
+    url = server.url;
+    port = new URL(url).port;
+  });
+  after(async () => {
+    await server?.close().catch(() => undefined);
+    engine?.close();
+    tmp.cleanup();
+  });
+
+  const audit = (): AuditEntry[] => engine.access.auditLog({ limit: 10_000 });
+
+  it('refuses absolute-form request targets, whatever authority they name', async () => {
+    const body = '{}';
+    for (const authority of ['evil.com', `127.0.0.1:${port}`]) {
+      const r = await rawRequest(
+        url,
+        `POST http://${authority}/api/system.info HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${testToken}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      assert.deepEqual([r.status, r.code], [400, 'VALIDATION_FAILED'], authority);
+    }
+    const health = await rawRequest(url, `GET http://evil.com/healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+    assert.deepEqual([health.status, health.code], [400, 'VALIDATION_FAILED']);
+    // The origin-form spelling of the same request is answered.
+    const ok = await rawRequest(
+      url,
+      `POST /api/system.info HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${testToken}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    assert.equal(ok.status, 200);
+  });
+
+  it('throttles wrong-token guesses spread over many addresses of one network, and aggregates their audit rows', async () => {
+    const before = audit().length;
+    const statuses: number[] = [];
+    // Four guesses (one under the per-address threshold) from each of 250 addresses, each guess its own token prefix.
+    for (let a = 1; a <= 250; a++)
+      for (let g = 0; g < 4; g++)
+        statuses.push((await send(url, '/metrics', { token: `w${a}-${g}-xxxxxxxxxxxxxxxx`, from: `127.0.10.${a}` })).status);
+    const unauthorized = statuses.filter((s) => s === 401).length;
+    const limited = statuses.filter((s) => s === 429).length;
+    // 50 failures block the network; the doubling penalty lets a handful more through while the loop runs.
+    assert.ok(unauthorized >= 50 && unauthorized < 70, `401: ${unauthorized}`);
+    assert.equal(unauthorized + limited, 1000);
+    // Audited one by one up to the threshold, then counted: far fewer rows than requests.
+    const rows = audit().length - before;
+    assert.ok(rows <= 60, `${rows} audit rows`);
+    // A valid token from a fresh address in that network waits too, told so clearly.
+    const blocked = await send(url, '/api/datasets.list', { method: 'POST', body: '{}', token: testToken, from: '127.0.10.251' });
+    assert.deepEqual([blocked.status, blocked.code], [429, 'RATE_LIMITED']);
+    assert.ok(Number(blocked.headers['retry-after']) >= 1);
+    // Past the network's threshold, each guess let through once a penalty is over is counted, not written.
+    const rowsBefore = audit().length;
+    for (const from of ['127.0.10.252', '127.0.10.253']) {
+      // A valid token: refused with the wait while the network is blocked, answered (and not a failure) after.
+      const wait = Number((await send(url, '/metrics', { token: testToken, from })).headers['retry-after'] ?? 0);
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000 + 50));
+      assert.equal((await send(url, '/metrics', { token: `late-${from}-xxxxxxxx`, from })).status, 401);
+    }
+    const late = audit().slice(0, audit().length - rowsBefore);
+    // (One row when these two open the network's minute, none when a guess late in the loop above opened it.)
+    const lateRows = late.filter((e) => e.code === 'UNAUTHORIZED');
+    assert.ok(lateRows.length <= 1 && lateRows.every((e) => e.remote === 'loopback'), JSON.stringify(late));
+    // The counts reach the log when the server stops.
+    await server.close();
+    const summaries = audit().filter((e) => /^\+\d+ more/.test(e.target ?? ''));
+    assert.ok(
+      summaries.some((e) => e.code === 'UNAUTHORIZED' && e.remote === 'loopback'),
+      JSON.stringify(audit().slice(0, 10)),
+    );
+    assert.ok(summaries.some((e) => e.code === 'RATE_LIMITED' && e.remote === 'loopback'));
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hostname } from 'node:os';
 import { FailureThrottle, RefusalLog } from '../../main/api/access.js';
-import { canonicalHost, hostChecker } from '../../main/api/hosts.js';
+import { canonicalHost, hostChecker, networkOf } from '../../main/api/hosts.js';
 import type { AuditEntry } from '../../main/contracts/api.js';
 
 type Row = Omit<AuditEntry, 'id' | 'at'>;
@@ -45,6 +45,50 @@ describe('FailureThrottle', () => {
     t.failed('k', 0);
     assert.equal(t.retryAfterSeconds('k', 0), 1);
     assert.equal(t.retryAfterSeconds('other', 0), 0);
+  });
+
+  it('takes a threshold per key, and tells how many failures a key has in its window', () => {
+    const t = new FailureThrottle();
+    for (let i = 0; i < 49; i++) t.failed('net', 0, 50);
+    assert.equal(t.retryAfterSeconds('net', 0), 0);
+    assert.equal(t.failures('net', 0), 49);
+    t.failed('net', 0, 50);
+    assert.equal(t.retryAfterSeconds('net', 0), 1);
+    assert.equal(t.failures('net', 16 * 60_000), 0, 'the window is over');
+  });
+
+  it('keeps an active block when many other keys fail, evicting unblocked keys first, and stays bounded', () => {
+    const t = new FailureThrottle(1000);
+    for (let i = 0; i < 5; i++) t.failed('blocked', 0);
+    for (let i = 0; i < 8; i++) t.failed('blocked', 0);
+    assert.equal(t.retryAfterSeconds('blocked', 0), 256);
+    for (let i = 0; i < 20_000; i++) t.failed(`address:10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, 1000);
+    assert.equal(t.retryAfterSeconds('blocked', 1000), 255);
+    assert.ok(t.size <= 1000, String(t.size));
+  });
+
+  it('evicts the block nearest its end only when the table holds nothing but blocks', () => {
+    const t = new FailureThrottle(10);
+    for (let k = 0; k < 10; k++) for (let i = 0; i < 5 + k; i++) t.failed(`b${k}`, 0);
+    for (let i = 0; i < 5; i++) t.failed('new', 0);
+    assert.equal(t.size, 10);
+    assert.equal(t.retryAfterSeconds('b0', 0), 0, 'the shortest block went');
+    assert.equal(t.retryAfterSeconds('new', 0), 1);
+    assert.equal(t.retryAfterSeconds('b9', 0), 512);
+  });
+});
+
+describe('networkOf', () => {
+  it('groups IPv4 by /24, IPv6 by /64, IPv4-mapped IPv6 as IPv4, and all of loopback as one', () => {
+    assert.equal(networkOf('192.168.1.77'), '192.168.1.0/24');
+    assert.equal(networkOf('::ffff:192.168.1.77'), '192.168.1.0/24');
+    assert.equal(networkOf('2001:db8:1:2:3:4:5:6'), '2001:db8:1:2::/64');
+    assert.equal(networkOf('2001:DB8::1'), '2001:db8::/64');
+    assert.equal(networkOf('fe80::1%eth0'), 'fe80::/64');
+    assert.equal(networkOf('127.0.10.5'), 'loopback');
+    assert.equal(networkOf('::ffff:127.0.0.1'), 'loopback');
+    assert.equal(networkOf('::1'), 'loopback');
+    assert.equal(networkOf('not an address'), 'not an address');
   });
 });
 
