@@ -40,7 +40,12 @@ async function worstGapDuring<T>(h: Harness, work: () => Promise<T>): Promise<{ 
 }
 
 /** One POST to /api/<method> with `token`; the status and parsed body. */
-async function post(h: Harness, method: string, token: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+async function post(
+  h: Harness,
+  method: string,
+  token: string,
+  body: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${h.server!.url}/api/${method}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -59,7 +64,10 @@ const heavy = (i: number, column = 'text'): DataRule => ({
 
 /** `n` distinct text values of 234 characters, mostly a's (the pattern's DFA works hardest on those). */
 function longValues(n: number, salt: string): Record<string, unknown>[] {
-  return Array.from({ length: n }, (_, i) => ({ text: `${'a'.repeat(200)}${salt}${String(i).padStart(34 - salt.length, '0')}`, n: i }));
+  return Array.from({ length: n }, (_, i) => ({
+    text: `${'a'.repeat(200)}${salt}${String(i).padStart(34 - salt.length, '0')}`,
+    n: i,
+  }));
 }
 
 describe('rules.check cannot stall the server', () => {
@@ -118,13 +126,16 @@ describe('rules.check cannot stall the server', () => {
       assert.ok(took < 2000, `refused in ${took.toFixed(0)} ms`);
     }
     // 100 is allowed.
-    const answer = await post(h, 'rules.check', viewer, { name: 'small', rules: Array.from({ length: 100 }, (_, i) => heavy(i)) });
+    const answer = await post(h, 'rules.check', viewer, {
+      name: 'small',
+      rules: Array.from({ length: 100 }, (_, i) => heavy(i)),
+    });
     assert.equal(answer.status, 200, JSON.stringify(answer.body).slice(0, 500));
   });
 
   it('keeps /healthz answering while saved heavy rules judge a large append, with the same quarantine', async () => {
     await h.engine.datasets.appendRecords('guarded', [{ text: 'ab', n: 0 }], 'test');
-    await h.engine.datasets.setRules('guarded', [
+    h.engine.datasets.setRules('guarded', [
       ...Array.from({ length: 40 }, (_, i) => ({ ...heavy(i), severity: 'warn' as const })),
       { kind: 'pattern', column: 'text', pattern: '(a{1,10}){1,20}b|a*z[0-9]*9', severity: 'quarantine' },
     ]);
