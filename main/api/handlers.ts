@@ -148,7 +148,7 @@ export function createHandlers(engine: Engine): Handlers {
     'rules.check': async ({ name, version, rules }) => engine.datasets.checkRules(name, version, rules),
     'rules.report': async ({ name, version }) => {
       const { id: _id, ...detail } = await engine.datasets.detail(name, version);
-      const check = engine.datasets.checkRules(name, detail.version);
+      const check = await engine.datasets.checkRules(name, detail.version);
       return {
         fileName: `${name}-v${detail.version}-quality.html`,
         html: qualityReportHtml(detail, check, engine.datasets.rules(name)),

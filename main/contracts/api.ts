@@ -51,6 +51,19 @@ export const dataRule = z.discriminatedUnion('kind', [
 ]);
 export const ruleSeverities = ['reject', 'quarantine', 'warn'] as const;
 const ruleEntry = z.intersection(dataRule, z.object({ severity: z.enum(ruleSeverities) }));
+/**
+ * At most this many pattern rules in one rules.check or one dataset's rules: each distinct pattern is compiled and
+ * run over every distinct value on its own, so a list of them is the costliest thing a reader may ask a check for
+ * (main/data/rules.ts also bounds a check's estimated work, maxCheckWork). A dataset's suggested rules hold one
+ * pattern per text column at most.
+ */
+export const maxPatternRules = 100;
+const ruleList = z
+  .array(ruleEntry)
+  .max(10_000)
+  .refine((rules) => rules.filter((r) => r.kind === 'pattern').length <= maxPatternRules, {
+    message: `at most ${maxPatternRules} pattern rules`,
+  });
 /** A flat row: field → string, number, boolean or null. */
 function isRow(value: unknown): value is Record<string, string | number | boolean | null> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -105,9 +118,9 @@ export const apiSchemas = {
   'rules.suggest': z.object({ name, version: version.optional() }).strict(),
   /** The dataset's rules, enforced at ingest and at serving. */
   'rules.get': z.object({ name }).strict(),
-  'rules.set': z.object({ name, rules: z.array(ruleEntry).max(10_000) }).strict(),
+  'rules.set': z.object({ name, rules: ruleList }).strict(),
   /** A version checked against the dataset's rules (or the rules given). */
-  'rules.check': z.object({ name, version: version.optional(), rules: z.array(ruleEntry).max(10_000).optional() }).strict(),
+  'rules.check': z.object({ name, version: version.optional(), rules: ruleList.optional() }).strict(),
   /** A version's data-quality report as one self-contained HTML file. */
   'rules.report': z.object({ name, version: version.optional() }).strict(),
   'datasets.versions': z.object({ name }).strict(),

@@ -21,7 +21,7 @@ import { readCsv, type CsvReadOptions, type QuarantinedRow } from './csv.js';
 import { jsonFormatOf, readJsonRows, type JsonFormat } from './json-rows.js';
 import { cellValue, schemaOf, selectRows, type Column, type Frame, type NumericColumn, type SchemaField } from './frame.js';
 import { profileFrameInWorkers } from './profile.js';
-import { checkRules, isRowRule, rowProblem, suggestRules } from './rules.js';
+import { checkRulesCooperatively, isRowRule, maxCheckWork, rowProblem, suggestRules } from './rules.js';
 import { evolveSchema } from './schema-evolution.js';
 import { readParquet } from './parquet.js';
 import { newRowsSince, unionFrames } from './transforms.js';
@@ -500,19 +500,20 @@ export class DatasetStore {
 
   /**
    * The dataset's rules on a frame about to be stored: a broken reject rule refuses the version (nothing is written),
-   * rows that break a quarantine rule are set aside with the rule named, the rest is the version's check.
+   * rows that break a quarantine rule are set aside with the rule named, the rest is the version's check. The rules
+   * share the event loop while they run (checkRulesCooperatively); their outcome is the same.
    */
-  private enforceRules(
+  private async enforceRules(
     name: string,
     frame: Frame,
     quarantined: readonly QuarantinedRow[],
     enforce: { firstRow?: number; previous?: Frame; lineOf?: (row: number) => number },
-  ): {
+  ): Promise<{
     frame: Frame;
     quarantined: readonly QuarantinedRow[];
     check: Omit<RulesCheck, 'version'> | null;
     ruleQuarantined: number;
-  } {
+  }> {
     const rules = this.rules(name);
     if (rules.length === 0) return { frame, quarantined, check: null, ruleQuarantined: 0 };
     let ruleQuarantined = 0;
@@ -523,7 +524,7 @@ export class DatasetStore {
       ...(enforce.firstRow === undefined ? {} : { firstRow: enforce.firstRow }),
     };
     // Row rules first: the table rules then judge the version as it would be stored, without the rows set aside.
-    const outcome = checkRules(frame, rules.filter(isRowRule), context);
+    const outcome = await checkRulesCooperatively(frame, rules.filter(isRowRule), context);
     const refusing = outcome.failures.some((f) => f.severity === 'reject');
     if (outcome.quarantine.size > 0 && !refusing) {
       const lineOf = enforce.lineOf ?? ((r: number) => r + 1);
@@ -542,10 +543,12 @@ export class DatasetStore {
       ruleQuarantined = setAside.length;
     }
     outcome.failures.push(
-      ...checkRules(
-        frame,
-        rules.filter((r) => !isRowRule(r)),
-        context,
+      ...(
+        await checkRulesCooperatively(
+          frame,
+          rules.filter((r) => !isRowRule(r)),
+          context,
+        )
       ).failures,
     );
     const rejected = outcome.failures.filter((f) => f.severity === 'reject');
@@ -579,7 +582,7 @@ export class DatasetStore {
       inTransaction?: (datasetId: number, version: number) => void;
     } = {},
   ): Promise<IngestResult & { ruleQuarantined: number }> {
-    const enforced = this.enforceRules(name, frame, quarantined, enforce);
+    const enforced = await this.enforceRules(name, frame, quarantined, enforce);
     frame = enforced.frame;
     // Profiling runs in worker threads while this thread encodes and writes the version's blob.
     const profiling = profileFrameInWorkers(frame);
@@ -629,18 +632,29 @@ export class DatasetStore {
     let check: Omit<RulesCheck, 'version'> | null = null;
     let ruleQuarantined = 0;
     if (this.rules(name).length > 0) {
-      // The rules see the version as it would be stored; the rows they set aside are all new ones.
-      const previous = this.loadFrame(name).frame;
-      const enforced = this.enforceRules(name, unionFrames([previous, batch]), quarantined, {
-        firstRow: previous.rowCount,
-        previous,
-        lineOf: (r) => lineOf(r - previous.rowCount),
-      });
-      batch = selectRows(
-        enforced.frame,
-        Int32Array.from({ length: enforced.frame.rowCount - previous.rowCount }, (_, i) => previous.rowCount + i),
-      );
-      ({ quarantined, check, ruleQuarantined } = enforced);
+      // The rules see the version as it would be stored; the rows they set aside are all new ones. They share the
+      // event loop while they run, so another write may commit meanwhile: the check is then made again on the
+      // version it left (the rows are appended to the latest version, never beside it).
+      for (let attempt = 1; ; attempt++) {
+        const previous = this.loadFrame(name).frame;
+        const enforced = await this.enforceRules(name, unionFrames([previous, batch]), quarantined, {
+          firstRow: previous.rowCount,
+          previous,
+          lineOf: (r) => lineOf(r - previous.rowCount),
+        });
+        const now = this.versionRow(name);
+        if (now.id === latest.id) {
+          batch = selectRows(
+            enforced.frame,
+            Int32Array.from({ length: enforced.frame.rowCount - previous.rowCount }, (_, i) => previous.rowCount + i),
+          );
+          ({ quarantined, check, ruleQuarantined } = enforced);
+          break;
+        }
+        if (now.schema_json !== latest.schema_json || attempt >= 5)
+          throw new HearthError('CONFLICT', `${name} changed while this append's rules were checked; send it again`);
+        latest = now;
+      }
     }
     const batchBytes = frameToArrow(batch);
     // A chain: the previous version's hash and the new rows' digest name this version's content.
@@ -873,12 +887,20 @@ export class DatasetStore {
     return suggestRules(frame, info.version);
   }
 
-  /** A version against the dataset's rules, or against `rules` when given. */
-  checkRules(name: string, version?: number, rules?: DataRule[]): RulesCheck {
+  /**
+   * A version against the dataset's rules, or against `rules` when given (any reader may name them): refused up front
+   * when its estimated work is over maxCheckWork, else run sharing the event loop.
+   */
+  async checkRules(name: string, version?: number, rules?: DataRule[]): Promise<RulesCheck> {
     const { frame, info } = this.loadFrame(name, version);
     const applied = rules ?? this.rules(name);
     const previous = info.version > 1 ? this.loadFrame(name, info.version - 1).frame : null;
-    const { failures } = checkRules(frame, applied, { previous, reference: (v) => this.loadFrame(name, v).frame });
+    const { failures } = await checkRulesCooperatively(
+      frame,
+      applied,
+      { previous, reference: (v) => this.loadFrame(name, v).frame },
+      maxCheckWork,
+    );
     return { dataset: name, version: info.version, rules: applied.length, passed: failures.length === 0, failed: failures };
   }
 

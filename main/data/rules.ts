@@ -28,6 +28,8 @@ export function isRowRule(rule: DataRule): rule is Extract<DataRule, { kind: 'ra
  */
 interface CompiledPattern {
   re: RE2JS;
+  /** The program's size in instructions: what judging one character costs, about (see matchBudget). */
+  size: number;
   /** The longest value this pattern judges: see matchBudget. */
   maxLength: number;
 }
@@ -63,7 +65,7 @@ function compiled(pattern: string): CompiledPattern {
     }
     const size = Number(re.re2().numberOfInstructions());
     if (!(size <= maxInstructions)) throw refuse(`it is too complex (${size} steps; at most ${maxInstructions})`);
-    entry = { re, maxLength: Math.min(maxPatternValueLength, Math.floor(matchBudget / (size + 64))) };
+    entry = { re, size, maxLength: Math.min(maxPatternValueLength, Math.floor(matchBudget / (size + 64))) };
     if (patterns.size >= maxCachedPatterns) patterns.clear();
     patterns.set(pattern, entry);
   }
@@ -86,7 +88,9 @@ export function rowProblem(rule: DataRule, value: string | number | boolean | nu
     return null;
   }
   if (rule.kind === 'allowed') {
-    return rule.values.includes(String(value)) ? null : `${JSON.stringify(String(value))} is not one of the allowed values`;
+    return allowedSet(rule.values).has(String(value))
+      ? null
+      : `${JSON.stringify(String(value))} is not one of the allowed values`;
   }
   if (rule.kind === 'pattern') {
     const text = String(value);
@@ -97,20 +101,91 @@ export function rowProblem(rule: DataRule, value: string | number | boolean | nu
   return null;
 }
 
-/** The rows of `frame` (from `from` on) that break a row rule, with the first few reasons. */
-function rowFailures(rule: DataRule, column: Column, from: number): { rows: number[]; first: string | null } {
+/**
+ * A check runs in steps: it stops (yields) at checkpoints after about `sliceWork` units of work, where a caller on
+ * the event loop may let other work run (checkRulesCooperatively). A unit is about one RE2 step on one character:
+ * a pattern costs (program size + 64) per character it judges (see matchBudget), any row rule at least `rowWork` per
+ * value. One slice is at most one value at a pattern's longest (matchBudget: ~10 ms at the very worst, a cold DFA;
+ * ~0.01 ms as typically measured, 1e10 units/s), so the loop is never held much past the driver's 10 ms.
+ */
+const sliceWork = matchBudget;
+const rowWork = 64;
+/** A numeric value judged by a pattern is its decimal spelling: at most this many characters. */
+const numberChars = 24;
+/** How long checkRulesCooperatively keeps the event loop before yielding to it. */
+const yieldAfterMs = 10;
+
+/** Work done since the last checkpoint. */
+interface Meter {
+  work: number;
+}
+type Steps<T> = Generator<void, T, void>;
+
+/** Allowed values as a set, once per rule: a lookup per value, not a scan of up to 10,000 values. */
+const allowedSets = new WeakMap<readonly string[], Set<string>>();
+function allowedSet(values: readonly string[]): Set<string> {
+  let set = allowedSets.get(values);
+  if (set === undefined) allowedSets.set(values, (set = new Set(values)));
+  return set;
+}
+
+/** What judging one value of `length` characters by `rule` costs, in work units. */
+function valueWork(rule: DataRule, length: number): number {
+  if (rule.kind !== 'pattern') return rowWork;
+  const { size, maxLength } = compiled(rule.pattern);
+  return length > maxLength ? rowWork : rowWork + (size + 64) * length;
+}
+
+/**
+ * The rows of `column` (from `from` on) that break a row rule, the first reason, and each row's reason. A string
+ * column's values are judged once per distinct value (its dictionary code): a value's reason depends on it alone.
+ */
+function* rowFailures(
+  rule: DataRule,
+  column: Column,
+  from: number,
+  meter: Meter,
+): Steps<{ rows: number[]; first: string | null; reasonOf: (row: number) => string | null }> {
   const rows: number[] = [];
   let first: string | null = null;
+  if (column.kind === 'string') {
+    const memo: (string | null | undefined)[] = new Array<string | null | undefined>(column.dictionary.length);
+    for (let r = from; r < column.codes.length; r++) {
+      const code = column.codes[r]!;
+      if (code < 0) continue;
+      let problem = memo[code];
+      if (problem === undefined) {
+        const value = column.dictionary[code]!;
+        problem = memo[code] = rowProblem(rule, value);
+        meter.work += valueWork(rule, value.length);
+        if (meter.work >= sliceWork) {
+          meter.work = 0;
+          yield;
+        }
+      }
+      if (problem !== null) {
+        rows.push(r);
+        first ??= problem;
+      }
+    }
+    return { rows, first, reasonOf: (r) => memo[column.codes[r]!] ?? null };
+  }
   // Datetime ranges are kept in milliseconds, as the column holds them.
-  for (let r = from; r < (column.kind === 'numeric' ? column.values.length : column.codes.length); r++) {
-    const value = column.kind === 'numeric' ? (Number.isNaN(column.values[r]!) ? null : column.values[r]!) : cellValue(column, r);
-    const problem = rowProblem(rule, value);
+  const work = valueWork(rule, numberChars);
+  for (let r = from; r < column.values.length; r++) {
+    const problem = rowProblem(rule, Number.isNaN(column.values[r]!) ? null : column.values[r]!);
     if (problem !== null) {
       rows.push(r);
       first ??= problem;
     }
+    meter.work += work;
+    if (meter.work >= sliceWork) {
+      meter.work = 0;
+      yield;
+    }
   }
-  return { rows, first };
+  // A quarantined row's reason is judged on the value as a row shows it (a datetime's ISO spelling, a boolean).
+  return { rows, first, reasonOf: (r) => rowProblem(rule, cellValue(column, r)) };
 }
 
 export interface CheckContext {
@@ -128,14 +203,145 @@ export interface RuleOutcome {
   quarantine: Map<number, string>;
 }
 
+/**
+ * The most work (units as for sliceWork) one check may ask for, estimated up front by checkWork. 2^36 ≈ 6.9e10
+ * units: at the ~1e10 units/s RE2 typically runs, ~7 s of event-loop time shared out in 10 ms slices; a dozen pattern
+ * rules of 50 steps over a 1M-row column of 1M distinct 20-character identifiers estimate 2.7e10, so fit, while 100
+ * patterns of 450 steps over 20,000 distinct 234-character values (2.4e11) do not. Beyond it a check is refused.
+ */
+export const maxCheckWork = 2 ** 36;
+
+/** Sorted lengths of the values a string column holds in rows `from` on, once each, with their prefix sums. */
+function distinctLengths(column: Column, from: number): { lengths: Int32Array; sums: Float64Array } | null {
+  if (column.kind !== 'string') return null;
+  const seen = new Uint8Array(column.dictionary.length);
+  const lengths: number[] = [];
+  for (let r = from; r < column.codes.length; r++) {
+    const code = column.codes[r]!;
+    if (code < 0 || seen[code] === 1) continue;
+    seen[code] = 1;
+    lengths.push(column.dictionary[code]!.length);
+  }
+  const sorted = Int32Array.from(lengths).sort();
+  const sums = new Float64Array(sorted.length + 1);
+  for (let i = 0; i < sorted.length; i++) sums[i + 1] = sums[i]! + sorted[i]!;
+  return { lengths: sorted, sums };
+}
+
+/**
+ * The work checking `frame` against the row rules of `rules` costs at most (units as for sliceWork): for each
+ * pattern, its size times the characters of each distinct value it judges, and `rowWork` for every value judged. A
+ * pattern that does not compile counts nothing here; the check refuses it as before.
+ */
+export function checkWork(frame: Frame, rules: readonly DataRule[], firstRow = 0): number {
+  const steps = workSteps(frame, rules, firstRow);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/** checkWork in steps: a checkpoint after each pattern compiled (a big one takes milliseconds). */
+function* workSteps(frame: Frame, rules: readonly DataRule[], firstRow: number): Steps<number> {
+  const byName = new Map(frame.columns.map((c) => [c.name, c]));
+  const lengthsOf = new Map<string, ReturnType<typeof distinctLengths>>();
+  let total = 0;
+  for (const rule of rules) {
+    if (!isRowRule(rule)) continue;
+    const column = byName.get(rule.column);
+    if (column === undefined) continue;
+    if (!lengthsOf.has(column.name)) lengthsOf.set(column.name, distinctLengths(column, firstRow));
+    const distinct = lengthsOf.get(column.name)!;
+    const judged = distinct === null ? Math.max(0, frame.rowCount - firstRow) : distinct.lengths.length;
+    total += judged * rowWork;
+    if (rule.kind !== 'pattern') continue;
+    let program: CompiledPattern;
+    try {
+      program = compiled(rule.pattern);
+    } catch {
+      continue;
+    } finally {
+      yield;
+    }
+    let chars: number;
+    if (distinct === null) chars = judged * Math.min(numberChars, program.maxLength);
+    else {
+      // Values longer than the pattern judges are not matched: only those up to maxLength count.
+      let lo = 0;
+      let hi = distinct.lengths.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (distinct.lengths[mid]! <= program.maxLength) lo = mid + 1;
+        else hi = mid;
+      }
+      chars = distinct.sums[lo]!;
+    }
+    total += (program.size + 64) * chars;
+  }
+  return total;
+}
+
 /** Checks `frame` against `rules`; row rules of quarantine severity list their rows for setting aside. */
 export function checkRules(frame: Frame, rules: readonly DataRule[], context: CheckContext): RuleOutcome {
+  const steps = checkSteps(frame, rules, context);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * checkRules, sharing the event loop: every ~10 ms of work it lets the loop run (timers, sockets, /healthz) before
+ * going on. The outcome is checkRules's.
+ */
+export async function checkRulesCooperatively(
+  frame: Frame,
+  rules: readonly DataRule[],
+  context: CheckContext,
+  /** Refuse the check (PAYLOAD_TOO_LARGE) when checkWork estimates more than this, before doing it. */
+  maxWork = Infinity,
+): Promise<RuleOutcome> {
+  const steps = (function* (): Steps<RuleOutcome> {
+    if (maxWork !== Infinity) {
+      const work = yield* workSteps(frame, rules, context.firstRow ?? 0);
+      if (work > maxWork)
+        throw new HearthError(
+          'PAYLOAD_TOO_LARGE',
+          `this check is too much work (about ${work.toExponential(1)} steps, at most ${maxWork.toExponential(1)}): use fewer or simpler pattern rules`,
+          { work, maxWork },
+        );
+    }
+    return yield* checkSteps(frame, rules, context);
+  })();
+  let since = performance.now();
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+    if (performance.now() - since >= yieldAfterMs) {
+      await new Promise(setImmediate);
+      since = performance.now();
+    }
+  }
+}
+
+function* checkSteps(frame: Frame, rules: readonly DataRule[], context: CheckContext): Steps<RuleOutcome> {
   const failures: RuleFailure[] = [];
   const quarantine = new Map<number, string>();
   const byName = new Map(frame.columns.map((c) => [c.name, c]));
+  const meter: Meter = { work: 0 };
   const fail = (rule: DataRule, rows: number, detail: string) =>
     failures.push({ rule: ruleId(rule), column: 'column' in rule ? rule.column : null, severity: rule.severity, rows, detail });
+  /** A checkpoint every sliceWork units of a table rule's loop over rows. */
+  function* rowDone(work: number): Steps<void> {
+    meter.work += work;
+    if (meter.work >= sliceWork) {
+      meter.work = 0;
+      yield;
+    }
+  }
   for (const rule of rules) {
+    // A checkpoint between rules: compiling a pattern, loading a reference version, a distribution test.
+    yield;
     const column = 'column' in rule ? byName.get(rule.column) : undefined;
     if ('column' in rule && column === undefined) {
       fail(rule, frame.rowCount, `the column "${rule.column}" is missing`);
@@ -147,7 +353,10 @@ export function checkRules(frame: Frame, rules: readonly DataRule[], context: Ch
         break;
       case 'missing': {
         let missing = 0;
-        for (let r = 0; r < frame.rowCount; r++) if (cellValue(column!, r) === null) missing++;
+        for (let r = 0; r < frame.rowCount; r++) {
+          if (cellValue(column!, r) === null) missing++;
+          yield* rowDone(rowWork);
+        }
         const share = frame.rowCount === 0 ? 0 : missing / frame.rowCount;
         if (share > rule.max)
           fail(rule, missing, `${(100 * share).toFixed(1)}% missing, more than ${(100 * rule.max).toFixed(1)}%`);
@@ -156,12 +365,14 @@ export function checkRules(frame: Frame, rules: readonly DataRule[], context: Ch
       case 'range':
       case 'allowed':
       case 'pattern': {
-        const { rows, first } = rowFailures(rule, column!, context.firstRow ?? 0);
+        const { rows, first, reasonOf } = yield* rowFailures(rule, column!, context.firstRow ?? 0, meter);
         if (rows.length === 0) break;
         fail(rule, rows.length, `${rows.length} rows, e.g. ${first}`);
         if (rule.severity === 'quarantine') {
-          for (const r of rows)
-            if (!quarantine.has(r)) quarantine.set(r, `rule ${ruleId(rule)}: ${rowProblem(rule, cellValue(column!, r))}`);
+          for (const r of rows) {
+            if (!quarantine.has(r)) quarantine.set(r, `rule ${ruleId(rule)}: ${reasonOf(r)}`);
+            yield* rowDone(rowWork);
+          }
         }
         break;
       }
@@ -169,6 +380,7 @@ export function checkRules(frame: Frame, rules: readonly DataRule[], context: Ch
         const seen = new Set<string>();
         let duplicates = 0;
         for (let r = 0; r < frame.rowCount; r++) {
+          yield* rowDone(rowWork);
           const v = cellValue(column!, r);
           if (v === null) continue;
           const key = String(v);
@@ -191,6 +403,7 @@ export function checkRules(frame: Frame, rules: readonly DataRule[], context: Ch
           const key = JSON.stringify(keyColumns.map((c) => cellValue(c!, r)));
           if (seen.has(key)) duplicates++;
           else seen.add(key);
+          yield* rowDone(rowWork * keyColumns.length);
         }
         if (duplicates > 0) fail(rule, duplicates, `${duplicates} rows repeat a key (${rule.columns.join(', ')})`);
         break;
