@@ -12,6 +12,7 @@ import { hostChecker, networkOf } from './hosts.js';
 import { dispatch } from './dispatch.js';
 import type { CallContext, Handlers } from './handlers.js';
 import { openApiDocument } from './openapi.js';
+import { jsonShapeProblem } from './json-shape.js';
 
 export interface HttpServerOptions {
   engine: Engine;
@@ -122,13 +123,19 @@ function jsonBody(request: FastifyRequest): unknown {
   return body;
 }
 
+/** The largest JSON body: 8 MiB parses in well under a second whatever its shape (jsonShapeProblem). */
+const jsonBodyLimit = 8 * 1024 * 1024;
+/** A sign-in body holds one token: it is parsed before anyone is known, so it is kept tiny. */
+const signInBodyLimit = 4 * 1024;
+
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
   const { engine, handlers, auth } = options;
   // Refusals Fastify makes before any route or error handler runs (a request the HTTP parser cannot read, a URL
   // whose escapes do not decode) answer with Hearth's coded body too, not Fastify's {statusCode, error, code: FST_…}.
   const common = {
     logger: options.logger ?? false,
-    bodyLimit: 64 * 1024 * 1024,
+    // JSON arguments: rows in batches, a pipeline file. Files go through uploads, streamed and not held to this.
+    bodyLimit: jsonBodyLimit,
     clientErrorHandler: answerClientError,
     frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) =>
       sendError(reply, { code: 'VALIDATION_FAILED', message: `malformed request: ${error.message}` }),
@@ -140,7 +147,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   ) as FastifyInstance;
   // Set before any route or plugin: a handler set after `await app.register(...)` (the console's static files) does
   // not reach the routes declared before it, which then answered with Fastify's own {statusCode, error} bodies.
-  app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    // A sign-in body that does not parse is a failed sign-in: counted, so an address cannot send them without end.
+    if (request.routeOptions.url === '/api/session' && request.method === 'POST') signInBodyRefused(request);
     if (error instanceof HearthError) return sendError(reply, serializeError(error));
     if (error.statusCode === 415)
       return sendError(reply, {
@@ -152,6 +161,18 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return sendError(reply, { code: 'VALIDATION_FAILED', message: error.message });
     console.error('[hearth] unexpected HTTP error:', error);
     return sendError(reply, { code: 'INTERNAL', message: 'internal error' });
+  });
+  // JSON is parsed by Fastify's own parser (prototype-poisoning keys refused), after a look at its shape that refuses
+  // bodies whose parse alone would hold the event loop for seconds.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const problem = jsonShapeProblem(body as string);
+    if (problem !== null) {
+      done(new HearthError('VALIDATION_FAILED', problem), undefined);
+      return;
+    }
+    void parseJson(request, body as string, done);
   });
   // Uploads stream straight to disk instead of being buffered.
   app.addContentTypeParser(['application/octet-stream', 'text/csv', 'text/plain'], (_request, payload, done) =>
@@ -167,6 +188,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const throttle = new FailureThrottle();
   const perAddress = 5;
   const perNetwork = 50;
+  function signInBodyRefused(request: FastifyRequest): void {
+    const now = Date.now();
+    throttle.failed(addressKey(request), now, perAddress);
+    throttle.failed(networkKey(request), now, perNetwork);
+  }
   const addressKey = (request: FastifyRequest): string => `address:${request.ip}`;
   const networkKey = (request: FastifyRequest): string => `network:${networkOf(request.ip)}`;
   const hostAllowed = hostChecker(options.host ?? '127.0.0.1', options.allowedHosts ?? []);
@@ -360,7 +386,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   };
 
   // Console sign-in: a token for an HttpOnly, SameSite=Strict session cookie; the token itself is not kept.
-  app.post('/api/session', async (request, reply) => {
+  app.post('/api/session', { bodyLimit: signInBodyLimit }, async (request, reply) => {
     const body = jsonBody(request) as { token?: unknown } | undefined;
     const token = typeof body?.token === 'string' ? body.token : '';
     const blocked = throttled(request, reply, token === '' ? [] : [tokenThrottleKey(token)]);

@@ -396,4 +396,43 @@ describe('hostile bodies with the console served beside the API', () => {
       assert.doesNotMatch(String(answer.code), /^FST_/);
       assert.doesNotMatch(String(answer.message), /_readableState|_events/);
     });
+
+  it('keeps JSON whose parse would hold the event loop out: deep or wide bodies are refused before JSON.parse', async () => {
+    const post = (body: string) =>
+      fetch(`${server.url}/api/system.info`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body,
+      });
+    const deep = await post('['.repeat(65) + ']'.repeat(65));
+    assert.deepEqual(
+      [deep.status, ((await deep.json()) as { message: string }).message],
+      [400, 'the JSON body nests deeper than 64 levels'],
+    );
+    const wide = await post(`{${Array.from({ length: 10_001 }, (_, i) => `"k${i}":1`).join(',')}}`);
+    assert.match(((await wide.json()) as { message: string }).message, /more than 10000 keys/);
+    // Strings hide brackets and commas from the shape: a row with them passes the look and reaches the method.
+    const fine = await post(JSON.stringify({ note: '[[[[,,,{{{'.repeat(100) }));
+    assert.equal(fine.status, 400);
+    assert.match(((await fine.json()) as { message: string }).message, /invalid arguments for system.info/);
+    const big = await post(`[${'1,'.repeat(4_500_000)}1]`);
+    assert.equal(big.status, 413);
+  });
+
+  it('parses a sign-in body of a few KiB at most, and counts one that does not parse as a failed sign-in', async () => {
+    const signIn = (body: string) =>
+      fetch(`${server.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const huge = await signIn(`{"token":"${'x'.repeat(100_000)}"}`);
+    assert.deepEqual([huge.status, ((await huge.json()) as { code: string }).code], [413, 'PAYLOAD_TOO_LARGE']);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await signIn('{"token":')).status);
+    // Each counts as a failed sign-in (the malformed sign-ins of the cases above too): within five failures the
+    // address is refused before any body is read, and stays refused.
+    const first = statuses.indexOf(429);
+    assert.ok(first >= 0 && first < 5, JSON.stringify(statuses));
+    assert.ok(
+      statuses.slice(first).every((s) => s === 429),
+      JSON.stringify(statuses),
+    );
+  });
 });
