@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { isErrorCode } from '../../main/contracts/errors.js';
+import { HearthError, isErrorCode } from '../../main/contracts/errors.js';
+import { checkRulesCooperatively, maxCheckWork } from '../../main/data/rules.js';
 import type { DataRule } from '../../main/contracts/api.js';
 import { startHarness, type Harness } from './harness.js';
 
@@ -131,6 +132,36 @@ describe('rules.check cannot stall the server', () => {
       rules: Array.from({ length: 100 }, (_, i) => heavy(i)),
     });
     assert.equal(answer.status, 200, JSON.stringify(answer.body).slice(0, 500));
+  });
+
+  it("counts table rules in a check's work: 10,000 duplicate-keys rules are refused up front (red team, pass 2)", async () => {
+    // 200 such rules over 11 columns of 10,000 rows took 11.8 s of CPU before; 10,000 would have taken minutes.
+    const rules: DataRule[] = Array.from({ length: 10_000 }, () => ({
+      kind: 'duplicate-keys',
+      columns: ['text', 'n'],
+      severity: 'warn',
+    }));
+    const started = performance.now();
+    const answer = await post(h, 'rules.check', viewer, { name: 'longer', rules });
+    assert.equal(answer.status, 413, JSON.stringify(answer.body).slice(0, 300));
+    assert.match(String(answer.body.message), /too much work/);
+    assert.ok(performance.now() - started < 2000);
+  });
+
+  it('runs two bounded checks at once at most; a third is refused with RATE_LIMITED until one ends', async () => {
+    const frame = h.engine.datasets.loadFrame('long').frame;
+    const rules = Array.from({ length: 100 }, (_, i) => heavy(7000 + i));
+    const context = { previous: null, reference: () => frame };
+    // Each runs ~10 ms on the loop before it first yields, so the first two are both running when the third starts.
+    const first = checkRulesCooperatively(frame, rules, context, maxCheckWork);
+    const second = checkRulesCooperatively(frame, rules, context, maxCheckWork);
+    await assert.rejects(
+      checkRulesCooperatively(frame, rules, context, maxCheckWork),
+      (e: unknown) => e instanceof HearthError && e.code === 'RATE_LIMITED',
+    );
+    await Promise.all([first, second]);
+    // Once they have ended, another runs.
+    assert.equal((await checkRulesCooperatively(frame, rules, context, maxCheckWork)).failures.length, 100);
   });
 
   it('keeps /healthz answering while saved heavy rules judge a large append, with the same quarantine', async () => {
