@@ -15,6 +15,15 @@ const urlShape = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)([?#][\s\S]*)?$/i;
  * than with `URL`, which refuses what PostgreSQL accepts (several hosts, an unescaped `@` in a password).
  */
 export function redactUrl(url: string): string {
+  // A password may hold "/", "?" or "#" unescaped, which would end the authority before its "@": when the user name
+  // (up to its first ":") has none of them and an "@" follows, the userinfo runs to the last "@" after "scheme://",
+  // whatever the password holds. Hiding too much of an odd URL is the safe way to be wrong.
+  const withPassword = /^([a-z][a-z0-9+.-]*):\/\/([^/?#@:\s]*):([\s\S]*)@([^@]*)$/i.exec(url);
+  if (withPassword !== null) {
+    const [, scheme, user, , rest] = withPassword as unknown as [string, string, string, string, string];
+    // What follows the last "@" holds no "@": redacted as a URL without userinfo (query and fragment dropped).
+    return redactUrl(`${scheme}://${rest}`).replace(`${scheme}://`, `${scheme}://${user}:***@`);
+  }
   const m = urlShape.exec(url);
   if (m === null) return url;
   const [, scheme, authority, path] = m as unknown as [string, string, string, string];
@@ -52,9 +61,9 @@ const urlInText = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'`<>]+/gi;
  * The userinfo of a URL in text, up to the last "@" before the path or the line's end: a password may hold a space,
  * a quote or a bracket that ends the URL for the scan above (PostgreSQL accepts them unescaped).
  */
-const userinfoInText = /\b([a-z][a-z0-9+.-]*:\/\/)([^/\n@]*?)(:[^/\n]*)?@(?=[^@/\n]*(?:[/\n]|$))/gi;
+const userinfoInText = /\b([a-z][a-z0-9+.-]*:\/\/)([^/?#\s@:]*)(:[^\n]*)?@(?=[^@\n]*(?:\n|$))/gi;
 /** The keys whose value is a secret, in `key=value`, `key: value` and `"key": "value"` spellings. */
-const secretKey = 'password|passwd|pwd|secret|token|access_token|api[_-]?key|sslpassword|client_secret';
+const secretKey = '[a-z_]*(?:password|passwd|pwd|secret|token|api[_-]?key)';
 /** `password=…`-style pairs in text (a libpq keyword string, a query string quoted without its URL, a YAML line). */
 const secretPair = new RegExp(`\\b(${secretKey})(["']?\\s*[=:]\\s*)("[^"\\n]*"|'[^'\\n]*'|[^\\s&;,'"}]+)`, 'gi');
 

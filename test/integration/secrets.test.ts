@@ -103,6 +103,19 @@ output: orders_clean
       assert.doesNotMatch(redactText(`conn ${pair} x`), /hunter22/);
     assert.equal(redactWebhook('https:\\\\hooks.example.org\\T0\\secret-key'), 'https://hooks.example.org/…');
     assert.equal(redactWebhook('not a url'), '***');
+    // Pass 2: a password holding "#", "?" or "/" ended the authority before its "@"; PGPASSWORD hid "password".
+    for (const password of ['SEC08#frag', 'SEC10?q=1', 'SEC09/slash', 'a/b?c#d@e'])
+      for (const shown of [
+        redactUrl(`postgres://user:${password}@127.0.0.1:1/db`),
+        redactText(`x postgres://user:${password}@127.0.0.1:1/db y`),
+      ]) {
+        assert.ok(!shown.includes(password.slice(0, 5)), shown);
+        assert.match(shown, /postgres:\/\/user:\*\*\*@127\.0\.0\.1:1\/db/);
+      }
+    for (const text of ['-- PGPASSWORD=SEC14 psql', 'DB_PASSWORD: SEC14', 'export MY_API_KEY="SEC14"'])
+      assert.ok(!redactText(text).includes('SEC14'), redactText(text));
+    // What is not a secret stays readable.
+    assert.equal(redactText('see https://example.org/a?b=c@d'), 'see https://example.org/a');
     const yaml = [
       'name: p',
       'sources:',
