@@ -38,7 +38,17 @@ export function describeSource(from: string): string {
 export async function readQuery({ from, query }: QuerySource): Promise<Record<string, unknown>[]> {
   if (/^postgres(ql)?:\/\//.test(from)) {
     // Read-only by construction: the query runs in a READ ONLY transaction, so a source is never changed by Hearth.
-    const client = new pg.Client({ connectionString: from, connectionTimeoutMillis: 10_000, statement_timeout: 600_000 });
+    let client: pg.Client;
+    try {
+      client = new pg.Client({ connectionString: from, connectionTimeoutMillis: 10_000, statement_timeout: 600_000 });
+    } catch (error) {
+      // pg's URL parsing throws a plain TypeError for what it cannot read (an unescaped "#", "?" or "/" in a password):
+      // a mistake in the source, named as one, not an internal error.
+      throw new HearthError(
+        'VALIDATION_FAILED',
+        `${describeSource(from)} is not a connection string PostgreSQL's client reads (${redactText((error as Error).message)}): percent-encode special characters in the password`,
+      );
+    }
     try {
       await client.connect();
     } catch (error) {

@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { createClient, httpTransport, type Client } from '../../main/contracts/client.js';
 import { redactText, redactUrl, redactWebhook } from '../../main/security/redact.js';
 import { redactDefinition } from '../../main/data/pipeline.js';
+import { readQuery } from '../../main/data/sql-source.js';
+import { HearthError } from '../../main/contracts/errors.js';
 import { syntheticCsv, writeFile } from '../helpers.js';
 import { startHarness, waitForJob, type Harness } from './harness.js';
 import { freePort } from './registry-harness.js';
@@ -129,6 +131,14 @@ output: orders_clean
     const shown = redactDefinition(yaml);
     for (const secret of ['word-S3cret', 'hunter 22', 'k3y-material']) assert.ok(!shown.includes(secret), shown);
     assert.match(shown, /postgres:\/\/hearth:\*\*\*@127\.0\.0\.1:1\/shop/);
+  });
+
+  it("a connection string pg cannot read is the source's mistake, coded and redacted, never an internal error", async () => {
+    for (const from of ['postgres://user:SEC08#frag@127.0.0.1:1/db', 'postgres://user:SEC09/x@127.0.0.1:1/db'])
+      await assert.rejects(
+        readQuery({ from, query: 'SELECT 1' }),
+        (e: unknown) => e instanceof HearthError && e.code === 'VALIDATION_FAILED' && !e.message.includes('SEC0'),
+      );
   });
 
   it('a viewer reads pipelines, runs, remotes, sync status and alert rules without a single secret', async () => {
