@@ -1,91 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { ApiMethod, AuditEntry, TokenInfo } from '../contracts/api.js';
+import type { AuditEntry, Permission, TokenInfo } from '../contracts/index.js';
 import { HearthError, type ErrorCode } from '../contracts/errors.js';
 import { CommitCache, nowIso, type Db } from '../store/database.js';
 
 /**
  * Who may call what. Four roles: admin (everything), analyst (ingest, train, promote), viewer (read only) and
- * service (predict and ingest only). Every API method has one permission; the compiler rejects a method left out.
+ * service (predict and ingest only). Every API method has one permission, defined with the method in
+ * main/contracts/<domain>.ts (the compiler rejects a method without one); re-exported here for the callers that
+ * check them.
  */
 export const roles = ['admin', 'analyst', 'viewer', 'service'] as const;
 export type Role = (typeof roles)[number];
-export type Permission = 'info' | 'read' | 'ingest' | 'predict' | 'write' | 'admin';
-
-export const methodPermission: Record<ApiMethod, Permission> = {
-  'system.info': 'info',
-  'system.backends': 'read',
-  'system.pin-backend': 'admin',
-  'datasets.list': 'read',
-  'rules.suggest': 'read',
-  'rules.get': 'read',
-  'rules.set': 'write',
-  'rules.check': 'read',
-  'rules.report': 'read',
-  'datasets.versions': 'read',
-  'datasets.version': 'read',
-  'datasets.quarantine': 'read',
-  'datasets.pii-policies': 'read',
-  'datasets.k-anonymity': 'read',
-  'datasets.ingest': 'ingest',
-  'datasets.ingest-query': 'ingest',
-  'datasets.append': 'ingest',
-  'datasets.pii-scan': 'ingest',
-  'backups.create': 'admin',
-  'backups.list': 'admin',
-  'backups.verify': 'admin',
-  'training.start': 'write',
-  'training.get': 'read',
-  'training.list': 'read',
-  'training.cancel': 'write',
-  'runs.list': 'read',
-  'runs.show': 'read',
-  'runs.compare': 'read',
-  'models.list': 'read',
-  'models.versions': 'read',
-  'models.version': 'read',
-  'models.report': 'read',
-  'models.promote': 'write',
-  'models.rollback': 'write',
-  'remotes.add': 'admin',
-  'remotes.list': 'read',
-  'remotes.remove': 'admin',
-  'sync.status': 'read',
-  'sync.push': 'write',
-  'sync.follow': 'write',
-  'remotes.follow': 'admin',
-  'remotes.unfollow': 'admin',
-  'models.pull': 'write',
-  'models.evaluate': 'write',
-  'models.snapshots': 'read',
-  'models.import': 'write',
-  'models.feedback': 'ingest',
-  'models.route': 'read',
-  'models.set-route': 'write',
-  'models.drift-history': 'read',
-  'models.retrain': 'write',
-  'alerts.rules': 'read',
-  'alerts.add-rule': 'write',
-  'alerts.remove-rule': 'write',
-  'alerts.list': 'read',
-  'alerts.check': 'write',
-  'models.monitor': 'read',
-  'models.drift': 'read',
-  'models.predict': 'predict',
-  'tokens.create': 'admin',
-  'tokens.list': 'admin',
-  'tokens.revoke': 'admin',
-  'audit.list': 'admin',
-  'retention.set': 'admin',
-  'retention.list': 'read',
-  'datasets.diff': 'read',
-  'pipelines.preview': 'read',
-  'pipelines.run': 'write',
-  'pipelines.cancel': 'write',
-  'pipelines.list': 'read',
-  'pipelines.runs': 'read',
-  'pipelines.definition': 'read',
-  'store.gc': 'admin',
-};
+export { methodPermission, type Permission } from '../contracts/index.js';
 
 const grants: Record<Role, ReadonlySet<Permission>> = {
   admin: new Set(['info', 'read', 'ingest', 'predict', 'write', 'admin']),

@@ -1,4 +1,4 @@
-import type { ApiArgs, ApiEvent, ApiMethod, ApiResults } from './api.js';
+import type { ApiArgs, ApiEvent, ApiMethod, ApiResults } from './index.js';
 import type { SerializedError } from './errors.js';
 import type { CallOutcome, Transport } from './transport.js';
 

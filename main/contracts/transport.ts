@@ -1,4 +1,4 @@
-import type { ApiEvent } from './api.js';
+import type { ApiEvent } from './events.js';
 import type { SerializedError } from './errors.js';
 
 /** What one call returns on any transport: the result, or a serialized coded error. */

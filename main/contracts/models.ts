@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { defineMethods, returns } from './method.js';
+import { aliasName, name, type Task, uploadRef, version } from './fields.js';
+
+/* models.*: the registry (versions, aliases, reports, imports, metric snapshots). Serving, monitoring, sync and
+ * retraining of models are in serving.ts, monitoring.ts, sync.ts and training.ts. */
+
+/** A registered model and where its aliases point. */
+export interface ModelSummary {
+  name: string;
+  task: Task;
+  target: string;
+  latestVersion: number;
+  versions: number;
+  aliases: Record<string, number>;
+  createdAt: string;
+}
+
+/** One model version: lineage, parameters, metrics and the evaluation report. */
+export interface ModelVersionInfo {
+  model: string;
+  version: number;
+  algorithm: string;
+  task: Task;
+  target: string;
+  dataset: { name: string; version: number; contentHash: string };
+  params: Record<string, unknown>;
+  metrics: Record<string, number>;
+  report: Record<string, unknown>;
+  inputSchema: { name: string; type: 'double' | 'string' }[];
+  onnxDigest: string;
+  modelDigest: string;
+  aliases: string[];
+  createdAt: string;
+  /** Where a version pulled from a registry came from; null for one trained here. */
+  origin: ModelOrigin | null;
+}
+
+/** A pulled version's provenance: the artifact it was verified against and the remote's own version number. */
+export interface ModelOrigin {
+  /** oci://HOST[:PORT]/REPOSITORY */
+  url: string;
+  /** The tag or digest that was asked for. */
+  reference: string;
+  /** The manifest's digest, verified on arrival. */
+  digest: string;
+  remoteVersion: number | null;
+  pulledAt: string;
+}
+
+/** A model version's metrics measured on labelled data after training; synced as an OCI referrer of the version. */
+export interface MetricSnapshot {
+  id: number;
+  model: string;
+  version: number;
+  source: string;
+  dataHash: string;
+  rows: number;
+  metrics: Record<string, number>;
+  createdAt: string;
+}
+
+/** The result of moving an alias. */
+export interface AliasMove {
+  model: string;
+  alias: string;
+  version: number;
+  previousVersion: number | null;
+}
+
+export const modelsMethods = defineMethods({
+  'models.list': {
+    doc: 'Every registered model and where its aliases point.',
+    permission: 'read',
+    args: z.object({}).strict(),
+    result: returns<ModelSummary[]>(),
+  },
+  'models.versions': {
+    doc: "A model's versions.",
+    permission: 'read',
+    args: z.object({ name }).strict(),
+    result: returns<ModelVersionInfo[]>(),
+  },
+  'models.version': {
+    doc: 'One model version (the latest when none is named).',
+    permission: 'read',
+    args: z.object({ name, version: version.optional() }).strict(),
+    result: returns<ModelVersionInfo>(),
+  },
+  'models.report': {
+    doc: 'A self-contained HTML report of a model version (summaries, charts, lineage; no data rows).',
+    permission: 'read',
+    args: z.object({ name, version: version.optional() }).strict(),
+    result: returns<{ fileName: string; html: string }>(),
+  },
+  'models.promote': {
+    doc: 'Moves the production alias to a version.',
+    permission: 'write',
+    args: z.object({ name, version }).strict(),
+    result: returns<AliasMove>(),
+  },
+  'models.rollback': {
+    doc: "Undoes the production alias's latest promotion not yet undone (repeated calls walk further back).",
+    permission: 'write',
+    args: z.object({ name }).strict(),
+    result: returns<AliasMove>(),
+  },
+  'models.evaluate': {
+    doc: 'Scores a labelled upload and records the metrics as a snapshot of the version (synced as a referrer).',
+    permission: 'write',
+    args: z
+      .object({
+        name,
+        version: version.optional(),
+        uploadId: z
+          .string()
+          .regex(/^[a-f0-9-]{36}$/)
+          .optional(),
+        /** A local file path: accepted from the CLI and in-process callers only. */
+        path: z.string().min(1).optional(),
+      })
+      .strict()
+      .refine((a) => (a.uploadId === undefined) !== (a.path === undefined), 'give exactly one of uploadId or path'),
+    result: returns<MetricSnapshot>(),
+  },
+  'models.snapshots': {
+    doc: "A version's metric snapshots.",
+    permission: 'read',
+    args: z.object({ name, version: version.optional() }).strict(),
+    result: returns<MetricSnapshot[]>(),
+  },
+  'models.import': {
+    doc: 'Registers an ONNX file made elsewhere; its inputs are read from the graph.',
+    permission: 'write',
+    args: z
+      .object({
+        name,
+        uploadId: uploadRef.optional(),
+        /** A local file path: accepted from the CLI and in-process callers only. */
+        path: z.string().min(1).optional(),
+        target: z.string().min(1).max(256).optional(),
+        task: z.enum(['binary', 'multiclass', 'regression']).optional(),
+        classes: z.array(z.string().min(1).max(256)).min(2).max(10_000).optional(),
+        features: z.array(z.string().min(1).max(256)).min(1).max(100_000).optional(),
+        /** The training data (a CSV), ingested as NAME-reference: what drift is measured against. */
+        referenceUploadId: uploadRef.optional(),
+        referencePath: z.string().min(1).optional(),
+        alias: aliasName.optional(),
+      })
+      .strict()
+      .refine((a) => (a.uploadId === undefined) !== (a.path === undefined), 'give exactly one of uploadId or path')
+      .refine((a) => a.referenceUploadId === undefined || a.referencePath === undefined, 'give at most one reference'),
+    result: returns<ModelVersionInfo>(),
+  },
+});

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { defineMethods, returns } from './method.js';
+import type { ModelVersionInfo } from './models.js';
+import type { TrainingJob } from './training.js';
+
+/* runs.*: training runs as experiments, shown and compared. */
+
+/** A training run as an experiment: what was trained, on what, with which outcome. */
+export interface RunSummary {
+  id: string;
+  status: TrainingJob['status'];
+  createdAt: string;
+  finishedAt: string | null;
+  dataset: string;
+  datasetVersion: number | null;
+  target: string;
+  algorithm: string;
+  model: string | null;
+  version: number | null;
+  metrics: Record<string, number>;
+  durationMs: number | null;
+}
+
+/** A run with its arguments and, when it succeeded, the model version it registered. */
+export interface RunDetail {
+  run: RunSummary;
+  args: Record<string, unknown>;
+  modelVersion: ModelVersionInfo | null;
+  error: { code: string; message: string; details?: unknown } | null;
+}
+
+/** Runs side by side: metrics, parameters, resources and ROC curves (binary). */
+export interface RunComparison {
+  runs: RunSummary[];
+  metrics: string[];
+  params: Record<string, Record<string, unknown>>;
+  resources: Record<
+    string,
+    {
+      durationMs: number;
+      fitMs: number | null;
+      workerCpuMs: number;
+      peakRssMb: number;
+      modelBytes: number | null;
+      predictLatencyUs: number | null;
+    }
+  >;
+  /** ROC curves (binary), by run. */
+  curves: Record<string, { x: number; y: number }[] | null>;
+  /** Precision–recall curves (binary), by run. */
+  prCurves: Record<string, { x: number; y: number }[] | null>;
+  /** Reliability diagrams (binary): mean predicted probability against the observed share of positives. */
+  calibration: Record<string, { predicted: number; observed: number; count: number }[] | null>;
+  /** Confusion matrices (classification; rows actual, columns predicted) with their class labels, by run. */
+  confusion: Record<string, { classes: string[]; matrix: number[][] } | null>;
+  /** Permutation importance (every learner), largest first, by run. */
+  importance: Record<string, { feature: string; increase: number }[]>;
+  /** Mean |SHAP| per feature (tree models), largest first, by run. */
+  shap: Record<string, { feature: string; meanAbs: number }[] | null>;
+  /** Search trials (algorithm auto): each candidate's cross-validated metric and parameters, by run. */
+  trials: Record<
+    string,
+    { metric: string; entries: { trial: number; algorithm: string; cv_metric: number; params: Record<string, unknown> }[] } | null
+  >;
+}
+
+export const runsMethods = defineMethods({
+  'runs.list': {
+    doc: 'Every training run, as an experiment.',
+    permission: 'read',
+    args: z.object({}).strict(),
+    result: returns<RunSummary[]>(),
+  },
+  'runs.show': {
+    doc: 'One run with its arguments and the model version it registered.',
+    permission: 'read',
+    args: z.object({ id: z.string().uuid() }).strict(),
+    result: returns<RunDetail>(),
+  },
+  'runs.compare': {
+    doc: 'Two to ten runs side by side: metrics, parameters, resources, curves.',
+    permission: 'read',
+    args: z.object({ ids: z.array(z.string().uuid()).min(2).max(10) }).strict(),
+    result: returns<RunComparison>(),
+  },
+});

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { defineMethods, returns } from './method.js';
+import { name, row, version } from './fields.js';
+
+/* Serving: models.predict and the routes (canary, shadow) that pick the answering version. */
+
+/** Requests for a model without a version: production, except a canary's share; a shadow predicts them all too. */
+export interface ServingRoute {
+  model: string;
+  canary: { version: number; share: number } | null;
+  /** Predicts every request beside the answering version; its answers are logged, never returned. */
+  shadow: number | null;
+}
+
+/** Why a prediction came out as it did: per-feature contributions to one output's margin. */
+export interface Explanation {
+  /** The explained output: the predicted class (its log-odds or softmax score) or the regression value. */
+  output: string;
+  expectedValue: number;
+  /** Exact TreeSHAP values; they sum to the output's margin minus expectedValue. */
+  contributions: Record<string, number>;
+}
+
+/** One prediction: a label with class probabilities, or a value; with `explain`, its explanation. */
+export type Prediction = ({ label: string; probabilities: Record<string, number> } | { value: number }) & {
+  explanation?: Explanation;
+  /** The row's id in the prediction log: send it back with the label when the label is known. */
+  id?: string;
+};
+
+/** Predictions with the model version that made them. */
+export interface PredictResult {
+  model: string;
+  version: number;
+  /** Where the graph ran: "cpu", or a GPU provider with how many nodes it took ("webgpu: 5 of 18 nodes"). */
+  executionProvider: string;
+  predictions: Prediction[];
+}
+
+export const servingMethods = defineMethods({
+  'models.predict': {
+    doc: 'Predictions for rows from a version (production by default), optionally explained.',
+    permission: 'predict',
+    args: z
+      .object({
+        name,
+        version: version.optional(),
+        rows: z.array(row).min(1).max(10_000),
+        /** Per-feature contributions (exact TreeSHAP for tree models, w·(x − mean) for linear ones). */
+        explain: z.boolean().optional(),
+      })
+      .strict(),
+    result: returns<PredictResult>(),
+  },
+  'models.route': {
+    doc: 'Where requests for a model without a version go: production, a canary, a shadow.',
+    permission: 'read',
+    args: z.object({ name }).strict(),
+    result: returns<ServingRoute>(),
+  },
+  'models.set-route': {
+    doc: 'A canary (null to end it) and a shadow (null to end it); fields left out stay as they are.',
+    permission: 'write',
+    args: z
+      .object({
+        name,
+        canary: z
+          .object({ version, share: z.number().gt(0).max(1) })
+          .strict()
+          .nullable()
+          .optional(),
+        shadow: version.nullable().optional(),
+      })
+      .strict(),
+    result: returns<ServingRoute>(),
+  },
+});

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { defineMethods, returns } from './method.js';
+import { name } from './fields.js';
+
+/* The store: backups.*, retention.* and store.gc. */
+
+export interface BackupSummary {
+  file: string;
+  bytes: number;
+  createdAt: string;
+  encrypted: boolean;
+}
+
+/** Keep a dataset's newest N versions, or a model's last N days of prediction log. */
+export interface RetentionRule {
+  kind: 'dataset' | 'model';
+  name: string;
+  keepVersions: number | null;
+  logDays: number | null;
+}
+
+export interface GcReport {
+  dryRun: boolean;
+  datasetVersionsRemoved: { dataset: string; version: number }[];
+  predictionLogRowsRemoved: number;
+  blobsRemoved: number;
+  bytesFreed: number;
+  orphanFilesRemoved: number;
+}
+
+export const storeMethods = defineMethods({
+  // 12: the floor for any passphrase that guards the store's key (minPassphraseLength in security/store-key.ts).
+  'backups.create': {
+    doc: "A backup of the whole store into the backup folder; with a passphrase, encrypted and with the store's key.",
+    permission: 'admin',
+    args: z.object({ passphrase: z.string().min(12).max(1024).optional() }).strict(),
+    result: returns<BackupSummary & { sha256: string; files: number; blobs: number }>(),
+  },
+  'backups.list': {
+    doc: 'The backups in the backup folder.',
+    permission: 'admin',
+    args: z.object({}).strict(),
+    result: returns<BackupSummary[]>(),
+  },
+  'backups.verify': {
+    doc: 'Checks a backup in the backup folder (by file name) end to end, without restoring it.',
+    permission: 'admin',
+    args: z
+      .object({ file: z.string().regex(/^hearth-[0-9TZ-]+\.hbk$/), passphrase: z.string().min(8).max(1024).optional() })
+      .strict(),
+    result: returns<{
+      file: string;
+      files: number;
+      bytes: number;
+      createdAt: string;
+      hearthVersion: string;
+      encrypted: boolean;
+      includesSecretKey: boolean;
+    }>(),
+  },
+  'retention.set': {
+    doc: "Keeps a dataset's newest N versions, or a model's last N days of prediction log.",
+    permission: 'admin',
+    args: z
+      .object({
+        kind: z.enum(['dataset', 'model']),
+        name,
+        keepVersions: z.number().int().min(1).nullable().default(null),
+        logDays: z.number().positive().nullable().default(null),
+      })
+      .strict(),
+    result: returns<RetentionRule>(),
+  },
+  'retention.list': {
+    doc: 'Every retention rule.',
+    permission: 'read',
+    args: z.object({}).strict(),
+    result: returns<RetentionRule[]>(),
+  },
+  'store.gc': {
+    doc: 'Applies retention and deletes every blob nothing references; dryRun reports without deleting.',
+    permission: 'admin',
+    args: z.object({ dryRun: z.boolean().optional() }).strict(),
+    result: returns<GcReport>(),
+  },
+});

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { defineMethods, returns } from './method.js';
+
+/* system.*: the engine about itself, and its compute back ends. */
+
+/** Compute back ends, each runtime's in the order they are preferred. */
+export const backendsOf = {
+  tfjs: ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'],
+  onnxruntime: ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'],
+} as const;
+const backendNames = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu', 'cuda', 'dml', 'coreml'] as const;
+
+export type AccelRuntime = keyof typeof backendsOf;
+export type TfjsBackendName = (typeof backendsOf.tfjs)[number];
+export type OrtProviderName = (typeof backendsOf.onnxruntime)[number];
+
+/** One compute back end as `hearth doctor` reports it. */
+export interface BackendReport {
+  runtime: AccelRuntime;
+  name: string;
+  /** selected: what the next fit (tfjs) or model load (onnxruntime) uses; available: works but is not chosen. */
+  status: 'available' | 'unavailable' | 'selected';
+  reason: string;
+  /** The GPU adapter or CPU it runs on, where known. */
+  device: string | null;
+  /** A software GPU adapter (a CPU behind the GPU API): correct, but never chosen for speed unless pinned. */
+  software: boolean;
+}
+
+export interface BackendsReport {
+  backends: BackendReport[];
+  pins: Record<AccelRuntime, string | null>;
+  probedAt: string;
+}
+
+/** What the engine and its runtime report about themselves. */
+export interface SystemInfo {
+  version: string;
+  dataDir: string;
+  node: string;
+  platform: string;
+  onnxRuntime: { version: string; executionProvider: string | null };
+}
+
+export const systemMethods = defineMethods({
+  'system.info': {
+    doc: "The engine's version, data folder, Node and platform, and the ONNX Runtime in use.",
+    permission: 'info',
+    args: z.object({}).strict(),
+    result: returns<SystemInfo>(),
+  },
+  'system.backends': {
+    doc: 'Every compute back end of both runtimes, with its status and why; `refresh` probes them again.',
+    permission: 'read',
+    args: z.object({ refresh: z.boolean().optional() }).strict(),
+    result: returns<BackendsReport>(),
+  },
+  'system.pin-backend': {
+    doc: 'Prefers one back end of a runtime (null: the automatic choice). A pin that stops working falls back, reported.',
+    permission: 'admin',
+    args: z
+      .object({ runtime: z.enum(['tfjs', 'onnxruntime']), name: z.enum(backendNames).nullable() })
+      .strict()
+      .refine((a) => a.name === null || (backendsOf[a.runtime] as readonly string[]).includes(a.name), {
+        message: 'that back end belongs to the other runtime',
+      }),
+    result: returns<BackendsReport>(),
+  },
+});

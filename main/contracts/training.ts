@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { defineMethods, returns } from './method.js';
+import { name, task, version } from './fields.js';
+import type { ModelVersionInfo } from './models.js';
+import { backendsOf } from './system.js';
+
+/* training.*: training jobs; and models.retrain, a challenger trained on the newest data. */
+
+/** training.start's arguments (a job keeps them as parsed). */
+const trainingStartArgs = z
+  .object({
+    dataset: name,
+    datasetVersion: version.optional(),
+    target: z.string().min(1),
+    task: task.optional(),
+    /**
+     * linear: linear / logistic regression with L2; gbdt: gradient-boosted trees; forest: random forest;
+     * mlp: a neural net (TensorFlow.js); auto: search them all by cross-validation within timeBudget seconds.
+     */
+    algorithm: z.enum(['linear', 'gbdt', 'forest', 'mlp', 'auto']).default('linear'),
+    timeBudget: z.number().min(1).max(86_400).optional(),
+    /** auto: every candidate on all rows (full), or successive halving over row shares (default above 100,000 rows). */
+    searchStrategy: z.enum(['full', 'halving']).optional(),
+    metric: z.enum(['roc_auc', 'pr_auc', 'accuracy', 'precision', 'recall', 'f1', 'log_loss', 'rmse', 'mae', 'r2']).optional(),
+    model: name.optional(),
+    seed: z.number().int().min(0).optional(),
+    l2: z.number().min(0).max(1e3).optional(),
+    maxIterations: z.number().int().min(1).max(10_000).optional(),
+    trees: z.number().int().min(1).max(10_000).optional(),
+    learningRate: z.number().gt(0).max(1).optional(),
+    maxLeaves: z.number().int().min(2).max(4096).optional(),
+    maxDepth: z.number().int().min(0).max(64).optional(),
+    minChildSamples: z.number().int().min(1).optional(),
+    minSplitGain: z.number().min(0).optional(),
+    l1: z.number().min(0).optional(),
+    rowSubsample: z.number().gt(0).max(1).optional(),
+    colSubsample: z.number().gt(0).max(1).optional(),
+    earlyStoppingRounds: z.number().int().min(0).optional(),
+    threads: z.number().int().min(1).max(64).optional(),
+    classWeight: z.enum(['balanced']).optional(),
+    huberDelta: z.number().gt(0).optional(),
+    featuresPerSplit: z.number().int().min(1).optional(),
+    /** MLP: units per hidden layer (default [64, 32]). */
+    hiddenLayers: z.array(z.number().int().min(1).max(4096)).min(1).max(8).optional(),
+    epochs: z.number().int().min(1).max(10_000).optional(),
+    batchSize: z.number().int().min(1).max(65_536).optional(),
+    dropout: z.number().min(0).lt(1).optional(),
+    /** MLP: pin a TensorFlow.js back end instead of the first that loads (tensorflow-gpu, tensorflow, wasm, cpu). */
+    backend: z.enum(backendsOf.tfjs).optional(),
+    folds: z.number().int().min(2).max(20).optional(),
+    /**
+     * auto: compare no treatment, balanced class weights and SMOTE (and a tuned threshold, with a threshold objective)
+     * by cross-validation and keep the best; by default compared when the rarest class is under 20% of the rows.
+     */
+    imbalance: z.enum(['auto', 'none']).optional(),
+    /** Binary: tune the decision threshold on the validation rows for F1, or for the least cost of errors. */
+    threshold: z.enum(['f1', 'cost']).optional(),
+    /** Classification: SMOTE synthetic minority rows added to the training side of every fit (each fold's own). */
+    resample: z.enum(['smote']).optional(),
+    falsePositiveCost: z.number().min(0).optional(),
+    falseNegativeCost: z.number().min(0).optional(),
+    /** Split by time on this datetime or numeric column: train on the past, test on the future. */
+    timeColumn: z.string().min(1).optional(),
+    /** Split by group on this column: a group's rows stay on one side (and the column is not a feature). */
+    groupColumn: z.string().min(1).optional(),
+    validationFraction: z.number().min(0).max(0.5).optional(),
+    testFraction: z.number().min(0).max(0.5).optional(),
+    sampleFraction: z.number().gt(0).max(1).optional(),
+  })
+  .strict();
+
+/** Live state of a training job. */
+export interface TrainingProgress {
+  jobId: string;
+  iteration: number;
+  maxIterations: number;
+  loss: number;
+  validationLoss: number | null;
+  fraction: number;
+  phase: string;
+}
+
+/** A training job and, once finished, its outcome. */
+export interface TrainingJob {
+  id: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  args: z.output<typeof trainingStartArgs>;
+  createdAt: string;
+  finishedAt: string | null;
+  progress: TrainingProgress | null;
+  history: { iteration: number; loss: number; validationLoss: number | null }[];
+  result: { model: string; version: number; metrics: Record<string, number>; durationMs: number } | null;
+  error: { code: string; message: string; details?: unknown } | null;
+}
+
+/** A retraining: the challenger against production on the challenger's holdout, and whether it was promoted. */
+export interface RetrainResult {
+  model: string;
+  metric: string;
+  holdoutRows: number;
+  dataset: ModelVersionInfo['dataset'];
+  /** score is null when production cannot be scored on the new data (a class it never saw). */
+  production: { version: number; score: number | null };
+  challenger: { version: number; score: number };
+  promoted: boolean;
+  reason: string;
+}
+
+export const trainingMethods = defineMethods({
+  'training.start': {
+    doc: 'Starts a training job on a dataset version; the job reports progress as events.',
+    permission: 'write',
+    args: trainingStartArgs,
+    result: returns<TrainingJob>(),
+  },
+  'training.get': {
+    doc: 'One training job.',
+    permission: 'read',
+    args: z.object({ jobId: z.string().uuid() }).strict(),
+    result: returns<TrainingJob>(),
+  },
+  'training.list': {
+    doc: 'Every training job.',
+    permission: 'read',
+    args: z.object({}).strict(),
+    result: returns<TrainingJob[]>(),
+  },
+  'training.cancel': {
+    doc: 'Cancels a queued or running training job.',
+    permission: 'write',
+    args: z.object({ jobId: z.string().uuid() }).strict(),
+    result: returns<TrainingJob>(),
+  },
+  'models.retrain': {
+    doc: "Trains a challenger with production's settings on the newest data; promotes it only if better on its holdout.",
+    permission: 'write',
+    args: z.object({ name, promote: z.boolean().optional() }).strict(),
+    result: returns<RetrainResult>(),
+  },
+});

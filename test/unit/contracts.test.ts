@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { z } from 'zod';
+import { accessMethods } from '../../main/contracts/access.js';
+import { datasetsMethods } from '../../main/contracts/datasets.js';
+import { apiMethods, apiSchemas, methodPermission, type MethodDefinition } from '../../main/contracts/index.js';
+import { modelsMethods } from '../../main/contracts/models.js';
+import { monitoringMethods } from '../../main/contracts/monitoring.js';
+import { pipelinesMethods } from '../../main/contracts/pipelines.js';
+import { rulesMethods } from '../../main/contracts/rules.js';
+import { runsMethods } from '../../main/contracts/runs.js';
+import { servingMethods } from '../../main/contracts/serving.js';
+import { storeMethods } from '../../main/contracts/store.js';
+import { syncMethods } from '../../main/contracts/sync.js';
+import { systemMethods } from '../../main/contracts/system.js';
+import { trainingMethods } from '../../main/contracts/training.js';
+
+/** Each contract file and the method prefixes it holds (models.* is shared by the domains that act on models). */
+const files: [string, Record<string, MethodDefinition>, string[]][] = [
+  ['system', systemMethods, ['system']],
+  ['datasets', datasetsMethods, ['datasets']],
+  ['rules', rulesMethods, ['rules']],
+  ['pipelines', pipelinesMethods, ['pipelines']],
+  ['training', trainingMethods, ['training', 'models']],
+  ['runs', runsMethods, ['runs']],
+  ['models', modelsMethods, ['models']],
+  ['serving', servingMethods, ['models']],
+  ['monitoring', monitoringMethods, ['models', 'alerts']],
+  ['sync', syncMethods, ['remotes', 'sync', 'models']],
+  ['access', accessMethods, ['tokens', 'audit']],
+  ['store', storeMethods, ['backups', 'retention', 'store']],
+];
+
+describe('contracts', () => {
+  it('assembles every domain file, each method once', () => {
+    const all = files.flatMap(([, methods]) => Object.keys(methods));
+    assert.equal(new Set(all).size, all.length);
+    assert.deepEqual([...all].sort(), Object.keys(apiMethods).sort());
+    assert.deepEqual(Object.keys(apiSchemas), Object.keys(apiMethods));
+    assert.deepEqual(Object.keys(methodPermission), Object.keys(apiMethods));
+  });
+
+  it('keeps each method in the file its prefix names', () => {
+    for (const [file, methods, prefixes] of files)
+      for (const method of Object.keys(methods))
+        assert.ok(prefixes.includes(method.split('.')[0]!), `${method} is in contracts/${file}.ts`);
+  });
+
+  it('gives every method a one-line doc, a zod schema and a permission', () => {
+    for (const [method, m] of Object.entries(apiMethods) as [string, MethodDefinition][]) {
+      assert.match(m.doc, /^[A-Z`].*\.$/, method);
+      assert.ok(!m.doc.includes('\n'), method);
+      assert.ok(m.args instanceof z.ZodType, method);
+      assert.ok(['info', 'read', 'ingest', 'predict', 'write', 'admin'].includes(m.permission), method);
+      assert.equal(apiSchemas[method as keyof typeof apiSchemas], m.args);
+    }
+  });
+});
