@@ -1,3 +1,4 @@
+import { HearthError } from '../contracts/errors.js';
 import type { Frame } from '../data/frame.js';
 import { learners, type LearnerFit, type LearnerHost } from './learners/index.js';
 import { smote } from './smote.js';
@@ -53,8 +54,8 @@ export function fitter(data: FitData, host: LearnerHost): Fit {
     };
     const classWeights =
       a.classWeight === 'balanced' && classes !== null ? balancedWeights(targetsOf(fitRows) as Int32Array, classes.length) : null;
-    // Guards a run whose arguments skipped validation: "auto" is searched, never fitted.
-    if (a.algorithm === 'auto') throw new Error('algorithm "auto" must be resolved by the search before a fit');
+    // "auto" names the search, not a learner: the search resolves it before any fit.
+    if (a.algorithm === 'auto') throw new HearthError('INTERNAL', 'algorithm "auto" reached a fit without a search');
     const fitted = await learners[a.algorithm].fit(
       {
         task,

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import type { ModelVersionInfo, TrainingProgress } from '../contracts/api.js';
-import { HearthError, serializeError, type SerializedError } from '../contracts/errors.js';
+import { HearthError, serializeError } from '../contracts/errors.js';
 import type { DatasetStore } from '../data/datasets.js';
 import { assertName } from '../data/datasets.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import { nowIso, type Db } from '../store/database.js';
-import type { WorkerReply, WorkerRequest } from '../../workers/protocol.js';
 import type { BackendName } from '../../workers/mlp/backend.js';
 import { readPins } from '../accel/pins.js';
 import { modelInputs, onnxInputSchema } from './model.js';
@@ -18,8 +16,12 @@ import { searchLearners, type SearchOutcome } from './search.js';
 import { crossValidation, evaluateOn, permutationImportance, tuneDecisionThreshold, type EvaluationData } from './evaluation.js';
 import { fitFinal, refitOnAll } from './final-fit.js';
 import { exportAndCheck } from './export-check.js';
-import { learnerOf, type FitReply } from './learners/index.js';
+import { learnerOf, type LearnerHost } from './learners/index.js';
+import { runTrainingWorker } from './worker-run.js';
 import type { TrainArgs } from './train-args.js';
+import { readJob, type TrainingJob } from './jobs.js';
+
+export type { JobStatus, TrainingJob } from './jobs.js';
 
 // The trainer's public surface, wherever its parts now live.
 export type { Algorithm, Candidate, LeaderboardEntry, TrainArgs } from './train-args.js';
@@ -28,20 +30,6 @@ export { permutationImportance, summariseFolds } from './evaluation.js';
 export { balancedWeights } from './fit.js';
 export { searchSpace } from './search.js';
 export { maxAbsDifference, parityTolerance } from './export-check.js';
-
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-
-export interface TrainingJob {
-  id: string;
-  status: JobStatus;
-  args: TrainArgs;
-  createdAt: string;
-  finishedAt: string | null;
-  progress: TrainingProgress | null;
-  history: { iteration: number; loss: number; validationLoss: number | null }[];
-  result: { model: string; version: number; metrics: Record<string, number>; durationMs: number } | null;
-  error: SerializedError | null;
-}
 
 export interface TrainerEvents {
   progress(p: TrainingProgress): void;
@@ -112,29 +100,7 @@ export class Trainer {
   get(id: string): TrainingJob {
     const job = this.jobs.get(id);
     if (job !== undefined) return job;
-    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as
-      | {
-          id: string;
-          status: JobStatus;
-          args_json: string;
-          result_json: string | null;
-          error_json: string | null;
-          created_at: string;
-          finished_at: string | null;
-        }
-      | undefined;
-    if (row === undefined) throw new HearthError('NOT_FOUND', `no job ${id}`);
-    return {
-      id: row.id,
-      status: row.status,
-      args: JSON.parse(row.args_json) as TrainArgs,
-      createdAt: row.created_at,
-      finishedAt: row.finished_at,
-      progress: null,
-      history: [],
-      result: row.result_json === null ? null : (JSON.parse(row.result_json) as TrainingJob['result']),
-      error: row.error_json === null ? null : (JSON.parse(row.error_json) as SerializedError),
-    };
+    return readJob(this.db, id);
   }
 
   list(): TrainingJob[] {
@@ -208,12 +174,7 @@ export class Trainer {
       throw new HearthError('VALIDATION_FAILED', 'SMOTE needs a classification target');
     const fit = fitter(
       { frame, task, seed, classes, classOf, values, args, validationFraction, testFraction },
-      {
-        runWorker: (request, label) => this.runWorker(request, job, label),
-        nextSeq: () => ++this.seq,
-        cancel: cancel.buffer as SharedArrayBuffer,
-        preferredBackend: () => readPins(this.db).tfjs as BackendName | null,
-      },
+      this.host(job, cancel),
     );
     const data: EvaluationData = { frame, task, seed, classes, split, targetsOf };
 
@@ -338,33 +299,12 @@ export class Trainer {
     });
   }
 
-  private progress(job: TrainingJob, patch: Partial<TrainingProgress> & { phase: string; fraction: number }): void {
-    job.progress = {
-      jobId: job.id,
-      iteration: job.progress?.iteration ?? 0,
-      maxIterations: job.progress?.maxIterations ?? 0,
-      loss: job.progress?.loss ?? Number.NaN,
-      validationLoss: job.progress?.validationLoss ?? null,
-      ...patch,
-    };
-    this.events.progress(job.progress);
-  }
-
-  private runWorker(
-    request: WorkerRequest,
-    job: TrainingJob,
-    /** Set for cross-validation folds: their progress is reported under this label and kept out of the history. */
-    label: string | null = null,
-  ): Promise<FitReply> {
-    return new Promise((resolve, reject) => {
-      const worker = new Worker(new URL('../../workers/train-worker.js', import.meta.url));
-      const finish = (action: () => void): void => {
-        void worker.terminate();
-        action();
-      };
-      worker.on('message', (reply: WorkerReply) => {
-        if (reply.seq !== request.seq) return;
-        if (reply.type === 'progress') {
+  /** What the job's learners fit with: workers whose progress goes to the job, and the job's cancel flag. */
+  private host(job: TrainingJob, cancel: Int32Array): LearnerHost {
+    return {
+      // Progress of folds, refits and members is reported under their label and kept out of the history.
+      runWorker: (request, label) =>
+        runTrainingWorker(request, (reply) => {
           if (label === null)
             job.history.push({ iteration: reply.iteration, loss: reply.loss, validationLoss: reply.validationLoss });
           this.progress(job, {
@@ -375,16 +315,23 @@ export class Trainer {
             validationLoss: reply.validationLoss,
             fraction: Math.min(0.9, reply.iteration / reply.maxIterations),
           });
-        } else if (reply.type === 'error')
-          finish(() => reject(new HearthError(reply.error.code, reply.error.message, reply.error.details)));
-        else finish(() => resolve(reply));
-      });
-      worker.on('error', (error) => finish(() => reject(error)));
-      worker.on('exit', (code) => {
-        if (code !== 0) reject(new HearthError('INTERNAL', `training worker exited with code ${code}`));
-      });
-      worker.postMessage(request);
-    });
+        }),
+      nextSeq: () => ++this.seq,
+      cancel: cancel.buffer as SharedArrayBuffer,
+      preferredBackend: () => readPins(this.db).tfjs as BackendName | null,
+    };
+  }
+
+  private progress(job: TrainingJob, patch: Partial<TrainingProgress> & { phase: string; fraction: number }): void {
+    job.progress = {
+      jobId: job.id,
+      iteration: job.progress?.iteration ?? 0,
+      maxIterations: job.progress?.maxIterations ?? 0,
+      loss: job.progress?.loss ?? Number.NaN,
+      validationLoss: job.progress?.validationLoss ?? null,
+      ...patch,
+    };
+    this.events.progress(job.progress);
   }
 }
 
