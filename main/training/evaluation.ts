@@ -1,6 +1,7 @@
 import { HearthError } from '../contracts/errors.js';
 import { selectRows, type Frame } from '../data/frame.js';
 import type { Fit } from './fit.js';
+import { learnerOf } from './learners/index.js';
 import type { PredictionMatrix } from './linear-model.js';
 import {
   bestThreshold,
@@ -208,4 +209,28 @@ export function evaluateOn(
     data.classes,
     model.decisionThreshold,
   );
+}
+
+/** Permutation importance on up to 2,000 validation rows. */
+export function validationImportance(
+  data: EvaluationData,
+  model: TrainedModel,
+  inputs: { features: InputFeature[] },
+): { feature: string; increase: number }[] {
+  const rows = data.split.validation.subarray(0, 2000);
+  return permutationImportance(model, rawInputsFromFrame(inputs, selectRows(data.frame, rows)), data.targetsOf(rows), data.seed);
+}
+
+/**
+ * Mean |SHAP| per feature over up to 500 of the rows: the learner's exact summary where it has one (TreeSHAP,
+ * linear SHAP); none for MLPs and ensembles, which have permutation importance.
+ */
+export function shapSummaryOn(
+  data: EvaluationData,
+  model: TrainedModel,
+  inputs: { features: InputFeature[] },
+  rows: Int32Array,
+): { feature: string; meanAbs: number }[] | null {
+  if (model.format === 'hearth.ensemble/1') return null;
+  return learnerOf(model).shapSummary(model, () => rawInputsFromFrame(inputs, selectRows(data.frame, rows.subarray(0, 500))));
 }

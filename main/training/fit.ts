@@ -14,8 +14,6 @@ export interface FitData {
   classOf: Int32Array | undefined;
   values: Float64Array | undefined;
   args: TrainArgs;
-  validationFraction: number;
-  testFraction: number;
 }
 
 /** Fits one learner on some rows (with optional validation rows for early stopping). */
@@ -69,8 +67,8 @@ export function fitter(data: FitData, host: LearnerHost): Fit {
         classWeights,
         deadline,
         label,
-        validationFraction: data.validationFraction,
-        testFraction: data.testFraction,
+        validationFraction: args.validationFraction ?? 0.15,
+        testFraction: args.testFraction ?? 0.15,
       },
       host,
     );

@@ -158,3 +158,21 @@ export function splitWarnings(
   }
   return warnings;
 }
+
+/** The checks a run's arguments pass before it is queued (so mistakes fail fast): target, task, split, metric. */
+export function checkTrainArgs(frame: Frame, args: TrainArgs): void {
+  const target = frame.columns.find((c) => c.name === args.target);
+  if (target === undefined) {
+    throw new HearthError('VALIDATION_FAILED', `dataset "${args.dataset}" has no column "${args.target}"`, {
+      columns: frame.columns.map((c) => c.name),
+    });
+  }
+  const task = inferTask(frame, args.target, args.task);
+  splitScheme(frame, args, undefined); // checks the time or group column now, before the job is queued
+  if (args.metric !== undefined && !metricsOf(task).includes(args.metric)) {
+    throw new HearthError(
+      'VALIDATION_FAILED',
+      `metric "${args.metric}" does not apply to ${task}; use one of ${metricsOf(task).join(', ')}`,
+    );
+  }
+}

@@ -7,16 +7,22 @@ import type { ModelRegistry } from '../registry/registry.js';
 import { nowIso, type Db } from '../store/database.js';
 import type { BackendName } from '../../workers/mlp/backend.js';
 import { readPins } from '../accel/pins.js';
-import { modelInputs, onnxInputSchema } from './model.js';
-import { rawInputsFromFrame } from './preprocess.js';
-import { selectRows } from '../data/frame.js';
-import { inferTask, labelledSplit, metricsOf, splitScheme, splitWarnings } from './labels.js';
+import { modelInputs } from './model.js';
+import { checkTrainArgs, labelledSplit, splitWarnings } from './labels.js';
+import { registration } from './run-report.js';
 import { fitter } from './fit.js';
 import { searchLearners, type SearchOutcome } from './search.js';
-import { crossValidation, evaluateOn, permutationImportance, tuneDecisionThreshold, type EvaluationData } from './evaluation.js';
+import {
+  crossValidation,
+  evaluateOn,
+  shapSummaryOn,
+  tuneDecisionThreshold,
+  validationImportance,
+  type EvaluationData,
+} from './evaluation.js';
 import { fitFinal, refitOnAll } from './final-fit.js';
 import { exportAndCheck } from './export-check.js';
-import { learnerOf, type LearnerHost } from './learners/index.js';
+import type { LearnerHost } from './learners/index.js';
 import { runTrainingWorker } from './worker-run.js';
 import type { TrainArgs } from './train-args.js';
 import { readJob, type TrainingJob } from './jobs.js';
@@ -63,20 +69,7 @@ export class Trainer {
   start(args: TrainArgs): TrainingJob {
     if (args.model !== undefined) assertName('model', args.model);
     const { frame } = this.datasets.loadFrame(args.dataset, args.datasetVersion);
-    const target = frame.columns.find((c) => c.name === args.target);
-    if (target === undefined) {
-      throw new HearthError('VALIDATION_FAILED', `dataset "${args.dataset}" has no column "${args.target}"`, {
-        columns: frame.columns.map((c) => c.name),
-      });
-    }
-    const task = inferTask(frame, args.target, args.task);
-    splitScheme(frame, args, undefined); // checks the time or group column now, before the job is queued
-    if (args.metric !== undefined && !metricsOf(task).includes(args.metric)) {
-      throw new HearthError(
-        'VALIDATION_FAILED',
-        `metric "${args.metric}" does not apply to ${task}; use one of ${metricsOf(task).join(', ')}`,
-      );
-    }
+    checkTrainArgs(frame, args);
     const job: TrainingJob = {
       id: randomUUID(),
       status: 'queued',
@@ -163,8 +156,6 @@ export class Trainer {
     const { frame, info } = this.datasets.loadFrame(args.dataset, args.datasetVersion);
     const prepared = labelledSplit(frame, args);
     const { task, seed, classes, classOf, values, labelled, scheme, split } = prepared;
-    const validationFraction = args.validationFraction ?? 0.15;
-    const testFraction = args.testFraction ?? 0.15;
     if (split.train.length < 2) {
       throw new HearthError('VALIDATION_FAILED', `too few labelled rows to train (${labelled.length})`);
     }
@@ -172,10 +163,7 @@ export class Trainer {
       classOf === undefined ? Float64Array.from(rows, (r) => values![r]!) : Int32Array.from(rows, (r) => classOf[r]!);
     if (args.resample === 'smote' && classOf === undefined)
       throw new HearthError('VALIDATION_FAILED', 'SMOTE needs a classification target');
-    const fit = fitter(
-      { frame, task, seed, classes, classOf, values, args, validationFraction, testFraction },
-      this.host(job, cancel),
-    );
+    const fit = fitter({ frame, task, seed, classes, classOf, values, args }, this.host(job, cancel));
     const data: EvaluationData = { frame, task, seed, classes, split, targetsOf };
 
     // Search or cross-validate.
@@ -220,15 +208,7 @@ export class Trainer {
     const evaluationRows = split.test.length > 0 ? split.test : split.validation.length > 0 ? split.validation : split.train;
     let evaluation = evaluateOn(data, model, inputs, evaluationRows);
     const validationEvaluation = split.validation.length > 0 ? evaluateOn(data, model, inputs, split.validation) : null;
-    const permutation =
-      split.validation.length > 0
-        ? permutationImportance(
-            model,
-            rawInputsFromFrame(inputs, selectRows(frame, split.validation.subarray(0, 2000))),
-            targetsOf(split.validation.subarray(0, 2000)),
-            seed,
-          )
-        : [];
+    const permutation = split.validation.length > 0 ? validationImportance(data, model, inputs) : [];
 
     // A search's choice is refitted on all the training rows; validation metrics, importance and the threshold
     // above come from the first fit, and the reported metrics from the refit when there are test rows (otherwise
@@ -244,59 +224,49 @@ export class Trainer {
       else evaluatedOn = 'validation, before the refit on all training rows';
     }
 
-    // SHAP summary over up to 500 validation rows, for run comparisons (the learner's, where it has one; none for
-    // ensembles, which have permutation importance).
-    const shapRows = (split.validation.length > 0 ? split.validation : evaluationRows).subarray(0, 500);
-    const shapModel = model;
-    const shap =
-      shapModel.format === 'hearth.ensemble/1'
-        ? null
-        : learnerOf(shapModel).shapSummary(shapModel, () => rawInputsFromFrame(inputs, selectRows(frame, shapRows)));
+    // SHAP summary over up to 500 validation rows (the evaluation rows when there are none), for run comparisons.
+    const shap = shapSummaryOn(data, model, inputs, split.validation.length > 0 ? split.validation : evaluationRows);
 
     // The exported graph must reproduce the TypeScript model: checked on held-out rows before registering.
     const { onnx, parity, predictLatencyUs } = await exportAndCheck(model, this.version, inputs, frame, evaluationRows);
-    const name = args.model ?? `${args.dataset}-${slug(args.target)}`;
-    return this.registry.register({
-      model: name,
-      algorithm: ensembleMembers === null ? chosen.algorithm : 'ensemble',
-      task,
-      target: args.target,
-      datasetVersionId: info.id,
-      params,
-      metrics: evaluation.metrics,
-      report: {
-        ...evaluation.report,
-        ...fitReport,
-        decisionThreshold: thresholdReport,
-        leaderboard: search?.leaderboard ?? null,
-        search: search?.searchReport ?? null,
-        warnings,
-        crossValidation: crossValidated,
-        evaluatedOn,
-        fitMs,
-        permutationImportance: permutation,
-        refit: refitReport,
-        shapSummary: shap,
-        validationMetrics: validationEvaluation?.metrics ?? null,
-        history: job.history,
-        split: {
-          train: split.train.length,
-          validation: split.validation.length,
-          test: split.test.length,
-          unlabelled: frame.rowCount - labelled.length,
+    return this.registry.register(
+      registration({
+        args,
+        datasetVersionId: info.id,
+        algorithm: ensembleMembers === null ? chosen.algorithm : 'ensemble',
+        task,
+        params,
+        model,
+        onnx,
+        evaluation,
+        report: {
+          ...fitReport,
+          decisionThreshold: thresholdReport,
+          leaderboard: search?.leaderboard ?? null,
+          search: search?.searchReport ?? null,
+          warnings,
+          crossValidation: crossValidated,
+          evaluatedOn,
+          fitMs,
+          permutationImportance: permutation,
+          refit: refitReport,
+          shapSummary: shap,
+          validationMetrics: validationEvaluation?.metrics ?? null,
+          history: job.history,
+          split: {
+            train: split.train.length,
+            validation: split.validation.length,
+            test: split.test.length,
+            unlabelled: frame.rowCount - labelled.length,
+          },
+          onnxParityMaxAbsDiff: parity,
+          durationMs: Date.now() - started,
+          workerCpuMs,
         },
-        onnxParityMaxAbsDiff: parity,
-        durationMs: Date.now() - started,
-        workerCpuMs,
-        peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-        modelBytes: onnx.length,
         predictLatencyUs,
         codeVersion: this.version,
-      },
-      inputSchema: onnxInputSchema(model),
-      onnx,
-      modelJson: JSON.stringify(model),
-    });
+      }),
+    );
   }
 
   /** What the job's learners fit with: workers whose progress goes to the job, and the job's cancel flag. */
@@ -333,14 +303,4 @@ export class Trainer {
     };
     this.events.progress(job.progress);
   }
-}
-
-function slug(text: string): string {
-  return (
-    text
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-|-$/g, '')
-      .slice(0, 40) || 'target'
-  );
 }
