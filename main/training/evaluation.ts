@@ -1,0 +1,236 @@
+import { HearthError } from '../contracts/errors.js';
+import { selectRows, type Frame } from '../data/frame.js';
+import type { Fit } from './fit.js';
+import { learnerOf } from './learners/index.js';
+import type { PredictionMatrix } from './linear-model.js';
+import {
+  bestThreshold,
+  binaryMetrics,
+  calibrationBins,
+  meanAndStd,
+  multiclassMetrics,
+  precisionRecallCurve,
+  regressionMetrics,
+  rocCurve,
+} from './metrics.js';
+import { modelInputs, predictModel, type TrainedModel } from './model.js';
+import { rawInputsFromFrame, type InputFeature, type RawInputs, type Task } from './preprocess.js';
+import { seededRandom, shuffleInPlace } from './random.js';
+import { foldPairs, type SplitScheme } from './split.js';
+import type { TrainArgs } from './train-args.js';
+
+/** The metrics of a prediction against the targets, and the report's curves and confusion matrix. */
+export function evaluate(
+  task: Task,
+  prediction: PredictionMatrix,
+  targets: Int32Array | Float64Array,
+  classes: string[] | null,
+  threshold = 0.5,
+  /** Curves (ROC, PR, calibration) cost sorts: skipped where only the numbers matter, as in the search. */
+  withCurves = true,
+): { metrics: Record<string, number>; report: Record<string, unknown> } {
+  if (prediction.kind === 'regression') {
+    const m = regressionMetrics(Float64Array.from(targets), prediction.values);
+    return { metrics: { rmse: m.rmse, mae: m.mae, r2: m.r2 }, report: {} };
+  }
+  if (task === 'binary') {
+    const labels = Uint8Array.from(targets, (t) => (t === 1 ? 1 : 0));
+    const positive = Float64Array.from({ length: labels.length }, (_, i) => prediction.probabilities[2 * i + 1]!);
+    const m = binaryMetrics(labels, positive, threshold);
+    return {
+      metrics: {
+        accuracy: m.accuracy,
+        precision: m.precision,
+        recall: m.recall,
+        f1: m.f1,
+        roc_auc: m.roc_auc,
+        pr_auc: m.pr_auc,
+        log_loss: m.log_loss,
+      },
+      report: {
+        classes,
+        positiveClass: classes?.[1],
+        confusionMatrix: m.confusion_matrix,
+        ...(withCurves
+          ? {
+              rocCurve: rocCurve(labels, positive),
+              prCurve: precisionRecallCurve(labels, positive),
+              calibration: calibrationBins(labels, positive),
+            }
+          : {}),
+      },
+    };
+  }
+  const k = classes?.length ?? 0;
+  const m = multiclassMetrics(Int32Array.from(targets), prediction.probabilities, k);
+  return {
+    metrics: { accuracy: m.accuracy, f1: m.f1, roc_auc: m.roc_auc, log_loss: m.log_loss },
+    report: { classes, confusionMatrix: m.confusion_matrix },
+  };
+}
+
+/**
+ * Permutation importance (Breiman 2001; scikit-learn's permutation_importance): how much the validation loss
+ * (log loss, or RMSE for regression) grows when one feature's values are shuffled, breaking its link to the target.
+ */
+export function permutationImportance(
+  model: TrainedModel,
+  raw: RawInputs,
+  targets: Int32Array | Float64Array,
+  seed: number,
+): { feature: string; increase: number }[] {
+  const loss = (prediction: PredictionMatrix): number => {
+    if (prediction.kind === 'regression') return regressionMetrics(Float64Array.from(targets), prediction.values).rmse;
+    const k = prediction.classes.length;
+    let sum = 0;
+    for (let i = 0; i < targets.length; i++) sum -= Math.log(Math.max(1e-15, prediction.probabilities[i * k + targets[i]!]!));
+    return sum / targets.length;
+  };
+  const baseline = loss(predictModel(model, raw));
+  const random = seededRandom(seed);
+  let numeric = 0;
+  let categorical = 0;
+  return modelInputs(model)
+    .map((feature) => {
+      const shuffled: RawInputs = { rows: raw.rows, numeric: [...raw.numeric], categorical: [...raw.categorical] };
+      const order = Int32Array.from({ length: raw.rows }, (_, i) => i);
+      shuffleInPlace(order, random);
+      if (feature.kind === 'numeric') {
+        const values = raw.numeric[numeric]!;
+        shuffled.numeric[numeric++] = Float64Array.from(order, (i) => values[i]!);
+      } else {
+        const values = raw.categorical[categorical]!;
+        shuffled.categorical[categorical++] = Array.from(order, (i) => values[i]!);
+      }
+      return { feature: feature.name, increase: loss(predictModel(model, shuffled)) - baseline };
+    })
+    .sort((a, b) => b.increase - a.increase);
+}
+
+/** Mean and (sample) standard deviation of each metric over the folds, with the per-fold values. */
+export function summariseFolds(perFold: Record<string, number>[]): {
+  metrics: Record<string, { mean: number; std: number; folds: number[] }>;
+} {
+  const metrics: Record<string, { mean: number; std: number; folds: number[] }> = {};
+  for (const key of Object.keys(perFold[0] ?? {})) {
+    const values = perFold.map((m) => m[key]!);
+    metrics[key] = { ...meanAndStd(values), folds: values };
+  }
+  return { metrics };
+}
+
+/** The labelled rows being evaluated: the frame, its split, and the targets of its rows. */
+export interface EvaluationData {
+  frame: Frame;
+  task: Task;
+  seed: number;
+  classes: string[] | null;
+  split: { train: Int32Array; validation: Int32Array; test: Int32Array };
+  targetsOf: (rows: Int32Array) => Int32Array | Float64Array;
+}
+
+/** k-fold cross-validation over the training and validation rows (the test rows stay untouched), when asked. */
+export async function crossValidation(
+  data: EvaluationData,
+  args: TrainArgs,
+  scheme: SplitScheme,
+  fit: Fit,
+): Promise<Record<string, unknown> | null> {
+  if (args.algorithm === 'auto' || args.folds === undefined || args.folds < 2) return null;
+  const { frame, task, seed, classes, split, targetsOf } = data;
+  const pool = Int32Array.from([...split.train, ...split.validation]).sort();
+  const folds = foldPairs(pool, args.folds, seed, scheme);
+  if (folds.length === 0) throw new HearthError('VALIDATION_FAILED', 'too few groups for the requested folds');
+  const perFold: Record<string, number>[] = [];
+  for (let k = 0; k < folds.length; k++) {
+    const { train: rest, heldOut } = folds[k]!;
+    const { model: foldModel } = await fit(rest, new Int32Array(0), `fold ${k + 1}/${folds.length}`);
+    const prediction = predictModel(
+      foldModel,
+      rawInputsFromFrame({ features: modelInputs(foldModel) }, selectRows(frame, heldOut)),
+    );
+    perFold.push(evaluate(task, prediction, targetsOf(heldOut), classes).metrics);
+  }
+  return { folds: folds.length, ...summariseFolds(perFold) };
+}
+
+/**
+ * Binary decision threshold tuned on the validation rows (the training rows when there are none), if asked: sets
+ * the model's threshold and returns the report (null when no threshold objective applies).
+ */
+export function tuneDecisionThreshold(
+  data: EvaluationData,
+  args: TrainArgs,
+  model: TrainedModel,
+  inputs: { features: InputFeature[] },
+  tune: boolean,
+): Record<string, unknown> | null {
+  const { frame, task, split, targetsOf } = data;
+  let thresholdReport: Record<string, unknown> | null = null;
+  if (task === 'binary' && args.threshold !== undefined && !tune) {
+    thresholdReport = {
+      objective: args.threshold,
+      threshold: 0.5,
+      tunedOn: 'none: the default scored better on cross-validation',
+    };
+  }
+  if (task === 'binary' && args.threshold !== undefined && tune) {
+    const tuneRows = split.validation.length > 0 ? split.validation : split.train;
+    const tuned = predictModel(model, rawInputsFromFrame(inputs, selectRows(frame, tuneRows)));
+    if (tuned.kind === 'classification') {
+      const labels = Uint8Array.from(targetsOf(tuneRows), (t) => (t === 1 ? 1 : 0));
+      const positive = Float64Array.from({ length: labels.length }, (_, i) => tuned.probabilities[2 * i + 1]!);
+      const objective =
+        args.threshold === 'f1'
+          ? ({ kind: 'f1' } as const)
+          : ({ kind: 'cost', falsePositive: args.falsePositiveCost ?? 1, falseNegative: args.falseNegativeCost ?? 1 } as const);
+      model.decisionThreshold = bestThreshold(labels, positive, objective);
+      thresholdReport = {
+        objective,
+        threshold: model.decisionThreshold,
+        tunedOn: split.validation.length > 0 ? 'validation' : 'train',
+      };
+    }
+  }
+  return thresholdReport;
+}
+
+/** The model's metrics on some rows of the frame, at its decision threshold. */
+export function evaluateOn(
+  data: EvaluationData,
+  model: TrainedModel,
+  inputs: { features: InputFeature[] },
+  rows: Int32Array,
+): { metrics: Record<string, number>; report: Record<string, unknown> } {
+  return evaluate(
+    data.task,
+    predictModel(model, rawInputsFromFrame(inputs, selectRows(data.frame, rows))),
+    data.targetsOf(rows),
+    data.classes,
+    model.decisionThreshold,
+  );
+}
+
+/** Permutation importance on up to 2,000 validation rows. */
+export function validationImportance(
+  data: EvaluationData,
+  model: TrainedModel,
+  inputs: { features: InputFeature[] },
+): { feature: string; increase: number }[] {
+  const rows = data.split.validation.subarray(0, 2000);
+  return permutationImportance(model, rawInputsFromFrame(inputs, selectRows(data.frame, rows)), data.targetsOf(rows), data.seed);
+}
+
+/**
+ * Mean |SHAP| per feature over up to 500 of the rows: the learner's exact summary where it has one (TreeSHAP,
+ * linear SHAP); none for MLPs and ensembles, which have permutation importance.
+ */
+export function shapSummaryOn(
+  data: EvaluationData,
+  model: TrainedModel,
+  inputs: { features: InputFeature[] },
+  rows: Int32Array,
+): { feature: string; meanAbs: number }[] | null {
+  if (model.format === 'hearth.ensemble/1') return null;
+  return learnerOf(model).shapSummary(model, () => rawInputsFromFrame(inputs, selectRows(data.frame, rows.subarray(0, 500))));
+}

@@ -1,0 +1,73 @@
+import { HearthError } from '../contracts/errors.js';
+import type { Frame } from '../data/frame.js';
+import { selectRows } from '../data/frame.js';
+import { createSession } from '../serving/onnx-runtime.js';
+import { Predictor } from '../serving/predictor.js';
+import type { PredictionMatrix } from './linear-model.js';
+import { exportModelToOnnx, predictModel, type TrainedModel } from './model.js';
+import { rawInputsFromFrame, type InputFeature, type RawInputs } from './preprocess.js';
+
+/**
+ * Exports the model to one ONNX graph and checks that the graph reproduces the TypeScript model on held-out rows
+ * (up to 2,000 of them) before anything is registered; measures single-row latency through the graph on the way.
+ */
+export async function exportAndCheck(
+  model: TrainedModel,
+  producerVersion: string,
+  inputs: { features: InputFeature[] },
+  frame: Frame,
+  rows: Int32Array,
+): Promise<{ onnx: Uint8Array; parity: number; predictLatencyUs: number | null }> {
+  const onnx = exportModelToOnnx(model, producerVersion);
+  const parityRaw = rawInputsFromFrame(inputs, selectRows(frame, rows.subarray(0, Math.min(2000, rows.length))));
+  const loaded = await createSession(onnx);
+  const parity = maxAbsDifference(await new Predictor('', 0, model, loaded).run(parityRaw), predictModel(model, parityRaw));
+  // Single-row latency through the exported graph, for the run's record (median of 200 calls).
+  const oneRow: RawInputs = {
+    rows: 1,
+    numeric: parityRaw.numeric.map((c) => c.subarray(0, 1)),
+    categorical: parityRaw.categorical.map((c) => c.slice(0, 1)),
+  };
+  const parityPredictor = new Predictor('', 0, model, loaded);
+  const latencies: number[] = [];
+  for (let i = 0; i < 200 && parityRaw.rows > 0; i++) {
+    const t = process.hrtime.bigint();
+    await parityPredictor.run(oneRow);
+    latencies.push(Number(process.hrtime.bigint() - t) / 1000);
+  }
+  latencies.sort((p, q) => p - q);
+  const predictLatencyUs = latencies.length > 0 ? Number(latencies[latencies.length >> 1]!.toFixed(1)) : null;
+  await loaded.session.release();
+  const tolerance = parityTolerance(model, predictModel(model, parityRaw));
+  if (!(parity <= tolerance)) {
+    throw new HearthError(
+      'INTERNAL',
+      `the exported ONNX graph disagrees with the trained model (max difference ${parity}, allowed ${tolerance})`,
+    );
+  }
+  return { onnx, parity, predictLatencyUs };
+}
+
+/**
+ * How far the ONNX graph may be from the TypeScript model: 1e-6 where both compute in float64; a network's layers
+ * run in float32 in the graph (see export-mlp.ts), so there 1e-5, relative to the values' scale for regression.
+ */
+export function parityTolerance(model: TrainedModel, reference: PredictionMatrix): number {
+  const float32 =
+    model.format === 'hearth.mlp/1' ||
+    (model.format === 'hearth.ensemble/1' && model.members.some((m) => m.format === 'hearth.mlp/1'));
+  if (!float32) return 1e-6;
+  if (reference.kind !== 'regression') return 1e-5;
+  let scale = 1;
+  for (const v of reference.values) scale = Math.max(scale, Math.abs(v));
+  return 1e-5 * scale;
+}
+
+export function maxAbsDifference(a: PredictionMatrix, b: PredictionMatrix): number {
+  const x = a.kind === 'regression' ? a.values : a.probabilities;
+  const y = b.kind === 'regression' ? b.values : b.probabilities;
+  if (x.length !== y.length) return Number.POSITIVE_INFINITY;
+  let max = 0;
+  for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i]! - y[i]!));
+  return max;
+}

@@ -1,0 +1,85 @@
+import { HearthError } from '../contracts/errors.js';
+import type { Frame } from '../data/frame.js';
+import { learners, type LearnerFit, type LearnerHost } from './learners/index.js';
+import { smote } from './smote.js';
+import type { TrainArgs } from './train-args.js';
+import type { Task } from './preprocess.js';
+
+/** The labelled data a run fits on (from labelledSplit) and its arguments. */
+export interface FitData {
+  frame: Frame;
+  task: Task;
+  seed: number;
+  classes: string[] | null;
+  classOf: Int32Array | undefined;
+  values: Float64Array | undefined;
+  args: TrainArgs;
+}
+
+/** Fits one learner on some rows (with optional validation rows for early stopping). */
+export type Fit = (
+  trainRows: Int32Array,
+  validationRows: Int32Array,
+  label: string | null,
+  a?: TrainArgs,
+  /** The learner stops at this time (ms since the epoch) with what it has grown; searches set it. */
+  deadline?: number | null,
+) => Promise<LearnerFit>;
+
+/**
+ * Fits the chosen learner on some rows: used for the model itself and for each cross-validation fold. Applies
+ * SMOTE and balanced class weights when asked, then hands the prepared rows to the learner.
+ */
+export function fitter(data: FitData, host: LearnerHost): Fit {
+  const { frame, task, seed, classes, classOf, values, args } = data;
+  return async (trainRows, validationRows, label, a = args, deadline = null) => {
+    // SMOTE, when asked: synthetic minority rows appended to a copy of the frame, for this fit's training rows
+    // only (so inside cross-validation each fold resamples its own training side).
+    let fitFrame: Frame = frame;
+    let fitClassOf = classOf;
+    let fitRows = trainRows;
+    let resampling: Record<string, unknown> | null = null;
+    if (a.resample === 'smote' && classOf !== undefined && classes !== null) {
+      const augmented = smote(frame, trainRows, classOf, classes.length, a.target, seed);
+      fitFrame = augmented.frame;
+      fitClassOf = augmented.classOf;
+      fitRows = Int32Array.from([...trainRows, ...augmented.synthetic]);
+      resampling = { method: 'smote', added: Object.fromEntries(classes.map((c, i) => [c, augmented.added[i]!])) };
+    }
+    const targetsOf = (rows: Int32Array): Int32Array | Float64Array => {
+      const labels = fitClassOf;
+      return labels === undefined ? Float64Array.from(rows, (r) => values![r]!) : Int32Array.from(rows, (r) => labels[r]!);
+    };
+    const classWeights =
+      a.classWeight === 'balanced' && classes !== null ? balancedWeights(targetsOf(fitRows) as Int32Array, classes.length) : null;
+    // "auto" names the search, not a learner: the search resolves it before any fit.
+    if (a.algorithm === 'auto') throw new HearthError('INTERNAL', 'algorithm "auto" reached a fit without a search');
+    const fitted = await learners[a.algorithm].fit(
+      {
+        task,
+        classes,
+        frame: fitFrame,
+        rows: fitRows,
+        validationRows,
+        targetsOf,
+        args: a,
+        seed,
+        classWeights,
+        deadline,
+        label,
+        validationFraction: args.validationFraction ?? 0.15,
+        testFraction: args.testFraction ?? 0.15,
+      },
+      host,
+    );
+    fitted.fitReport.resampling = resampling;
+    return fitted;
+  };
+}
+
+/** "balanced" class weights: n / (classes × count of the class), as scikit-learn computes them. */
+export function balancedWeights(targets: Int32Array, classes: number): number[] {
+  const counts = new Array<number>(classes).fill(0);
+  for (const y of targets) counts[y]!++;
+  return counts.map((c) => (c === 0 ? 0 : targets.length / (classes * c)));
+}

@@ -1,0 +1,178 @@
+import { HearthError } from '../contracts/errors.js';
+import type { Frame } from '../data/frame.js';
+import { dataChecks } from './checks.js';
+import type { Task } from './preprocess.js';
+import { splitByScheme, type SplitScheme } from './split.js';
+import type { TrainArgs } from './train-args.js';
+
+const maxClasses = 100;
+
+/** Metrics where lower is better; the search minimises these. */
+export const lowerIsBetter = new Set(['log_loss', 'rmse', 'mae']);
+
+/**
+ * The rows a training run learns from and holds out: labelled rows (classes or values per row) split into train,
+ * validation and test by the run's scheme and seed. Deterministic, so a later step (retraining's comparison with
+ * production) can find the very rows a version was tested on.
+ */
+export function labelledSplit(frame: Frame, args: TrainArgs) {
+  const task = inferTask(frame, args.target, args.task);
+  const seed = args.seed ?? 42;
+  const target = frame.columns.find((c) => c.name === args.target)!;
+  // Rows with a missing target cannot teach anything; they are counted and left out.
+  const labelled: number[] = [];
+  let classes: string[] | null = null;
+  let classOf: Int32Array | undefined;
+  let values: Float64Array | undefined;
+  if (task === 'regression') {
+    if (target.kind !== 'numeric')
+      throw new HearthError('VALIDATION_FAILED', `regression needs a numeric target; "${args.target}" is ${target.type}`);
+    values = target.values;
+    for (let r = 0; r < frame.rowCount; r++) if (!Number.isNaN(target.values[r]!)) labelled.push(r);
+  } else {
+    const labels = labelStrings(target, frame.rowCount);
+    classes = [...new Set(labels.filter((l): l is string => l !== null))].sort(compareLabels);
+    const index = new Map(classes.map((c, i) => [c, i]));
+    classOf = Int32Array.from(labels, (l) => (l === null ? -1 : index.get(l)!));
+    for (let r = 0; r < frame.rowCount; r++) if (classOf[r]! >= 0) labelled.push(r);
+  }
+  const validationFraction = args.validationFraction ?? 0.15;
+  const testFraction = args.testFraction ?? 0.15;
+  const scheme = splitScheme(frame, args, classOf);
+  const usable = scheme.kind === 'time' ? labelled.filter((r) => !Number.isNaN(scheme.times[r]!)) : labelled;
+  const split = splitByScheme(Int32Array.from(usable), scheme, { seed, validationFraction, testFraction });
+  return { task, seed, classes, classOf, values, labelled, scheme, split };
+}
+
+/** The split scheme the arguments ask for: by time, by group, or shuffled and stratified by class. */
+export function splitScheme(frame: Frame, args: TrainArgs, classOf: Int32Array | undefined): SplitScheme {
+  if (args.timeColumn !== undefined && args.groupColumn !== undefined) {
+    throw new HearthError('VALIDATION_FAILED', 'split by time or by group, not both');
+  }
+  if (args.timeColumn !== undefined) {
+    const column = frame.columns.find((c) => c.name === args.timeColumn);
+    if (column === undefined || column.kind !== 'numeric' || column.type === 'boolean') {
+      throw new HearthError('VALIDATION_FAILED', `time column "${args.timeColumn}" must be a datetime or numeric column`);
+    }
+    return { kind: 'time', times: column.values };
+  }
+  if (args.groupColumn !== undefined) {
+    const column = frame.columns.find((c) => c.name === args.groupColumn);
+    if (column === undefined) throw new HearthError('VALIDATION_FAILED', `no group column "${args.groupColumn}"`);
+    // Numeric group ids (possibly beyond 32 bits) become dense codes; a missing id is a group of its own.
+    const ids = new Map<number, number>();
+    const groups =
+      column.kind === 'string'
+        ? Int32Array.from(column.codes)
+        : Int32Array.from(column.values, (v) => {
+            const key = Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
+            let id = ids.get(key);
+            if (id === undefined) ids.set(key, (id = ids.size));
+            return id;
+          });
+    return { kind: 'group', groups };
+  }
+  return classOf === undefined ? { kind: 'random' } : { kind: 'random', strata: classOf };
+}
+
+export function metricsOf(task: Task): string[] {
+  if (task === 'regression') return ['rmse', 'mae', 'r2'];
+  if (task === 'binary') return ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'pr_auc', 'log_loss'];
+  return ['accuracy', 'f1', 'roc_auc', 'log_loss'];
+}
+
+export function defaultMetric(task: Task): string {
+  return task === 'binary' ? 'roc_auc' : task === 'multiclass' ? 'log_loss' : 'rmse';
+}
+
+function labelStrings(column: Frame['columns'][number], rows: number): (string | null)[] {
+  const out: (string | null)[] = new Array<string | null>(rows);
+  for (let r = 0; r < rows; r++) {
+    if (column.kind === 'string') out[r] = column.codes[r]! < 0 ? null : column.dictionary[column.codes[r]!]!;
+    else {
+      const v = column.values[r]!;
+      out[r] = Number.isNaN(v) ? null : column.type === 'boolean' ? (v === 1 ? 'true' : 'false') : String(v);
+    }
+  }
+  return out;
+}
+
+/** Numeric-looking labels sort as numbers (so "0" < "1" < "10"), others as text; the last class is "positive". */
+function compareLabels(a: string, b: string): number {
+  const x = Number(a);
+  const y = Number(b);
+  if (!Number.isNaN(x) && !Number.isNaN(y)) return x - y;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Picks the task from the target column when not given, and checks a given task fits the column. */
+export function inferTask(frame: Frame, target: string, requested?: Task): Task {
+  const column = frame.columns.find((c) => c.name === target);
+  if (column === undefined) throw new HearthError('VALIDATION_FAILED', `no column "${target}"`);
+  const distinct = new Set<string | null>(labelStrings(column, frame.rowCount));
+  distinct.delete(null);
+  const n = distinct.size;
+  if (requested === 'regression') {
+    if (column.kind !== 'numeric' || column.type === 'boolean') {
+      throw new HearthError('VALIDATION_FAILED', `regression needs a numeric target; "${target}" is ${column.type}`);
+    }
+    return 'regression';
+  }
+  if (requested === 'binary' && n !== 2) {
+    throw new HearthError('VALIDATION_FAILED', `binary classification needs 2 classes; "${target}" has ${n}`);
+  }
+  if (requested === 'multiclass' && (n < 3 || n > maxClasses)) {
+    throw new HearthError('VALIDATION_FAILED', `multiclass needs 3 to ${maxClasses} classes; "${target}" has ${n}`);
+  }
+  if (requested !== undefined) return requested;
+  if (n < 2) throw new HearthError('VALIDATION_FAILED', `"${target}" has fewer than two distinct values`);
+  if (n === 2) return 'binary';
+  const numericLike = column.kind === 'numeric' && column.type !== 'boolean';
+  if (numericLike && (column.type === 'number' || n > 20)) return 'regression';
+  if (n > maxClasses) throw new HearthError('VALIDATION_FAILED', `"${target}" has ${n} classes; at most ${maxClasses}`);
+  return 'multiclass';
+}
+
+/** The data checks' warnings for a run's split, with rows of a time split's test side that are not later than training's. */
+export function splitWarnings(
+  frame: Frame,
+  args: TrainArgs,
+  prepared: Pick<ReturnType<typeof labelledSplit>, 'task' | 'classOf' | 'values' | 'scheme' | 'split'>,
+): ReturnType<typeof dataChecks> {
+  const { task, classOf, values, scheme, split } = prepared;
+  const warnings = dataChecks(frame, args.target, task, split.train, split.test, (r) =>
+    classOf === undefined ? values![r]! : classOf[r]!,
+  );
+  if (scheme.kind === 'time' && split.test.length > 0) {
+    // Rows sharing a timestamp can straddle the cut: the test side then holds rows no later than training rows.
+    let latestTrain = Number.NEGATIVE_INFINITY;
+    for (const r of split.train) latestTrain = Math.max(latestTrain, scheme.times[r]!);
+    let notLater = 0;
+    for (const r of split.test) if (scheme.times[r]! <= latestTrain) notLater++;
+    if (notLater > 0) {
+      warnings.push({
+        kind: 'future',
+        message: `${notLater} test rows are not later than the latest training row in "${args.timeColumn}": the training side holds rows from their time`,
+      });
+    }
+  }
+  return warnings;
+}
+
+/** The checks a run's arguments pass before it is queued (so mistakes fail fast): target, task, split, metric. */
+export function checkTrainArgs(frame: Frame, args: TrainArgs): void {
+  const target = frame.columns.find((c) => c.name === args.target);
+  if (target === undefined) {
+    throw new HearthError('VALIDATION_FAILED', `dataset "${args.dataset}" has no column "${args.target}"`, {
+      columns: frame.columns.map((c) => c.name),
+    });
+  }
+  const task = inferTask(frame, args.target, args.task);
+  splitScheme(frame, args, undefined); // checks the time or group column now, before the job is queued
+  if (args.metric !== undefined && !metricsOf(task).includes(args.metric)) {
+    throw new HearthError(
+      'VALIDATION_FAILED',
+      `metric "${args.metric}" does not apply to ${task}; use one of ${metricsOf(task).join(', ')}`,
+    );
+  }
+}

@@ -1,0 +1,215 @@
+import { availableParallelism } from 'node:os';
+import { HearthError } from '../../contracts/errors.js';
+import type { BoostParams } from '../../../workers/gbdt/boost.js';
+import type { ForestParams } from '../../../workers/gbdt/forest.js';
+import type { GrownTree } from '../../../workers/gbdt/tree.js';
+import { binCount, binFrameRows, fitBins, type FeatureBins } from '../binning.js';
+import { regressionMetrics, rocAuc } from '../metrics.js';
+import type { Task } from '../preprocess.js';
+import { treeFeaturesFromBins, treeFromGrown, treeImportance, type TreeModel } from '../tree-model.js';
+import { shapSummary } from '../treeshap.js';
+import { excludedColumns } from '../train-args.js';
+import type { FitInput, Learner } from './learner.js';
+
+/** What both tree learners take: the training rows binned into a shared matrix, and their targets. */
+function binnedTraining(input: FitInput, bins: FeatureBins[]) {
+  return {
+    task: input.task,
+    classes: input.classes?.length ?? 0,
+    bins: binFrameRows(bins, input.frame, input.rows, true),
+    F: bins.length,
+    binCounts: bins.map(binCount),
+    categorical: bins.map((b) => b.kind === 'categorical'),
+    targets: input.targetsOf(input.rows),
+  };
+}
+
+function treeModel(
+  input: FitInput,
+  algorithm: 'gbdt' | 'forest',
+  bins: FeatureBins[],
+  fit: { trees: GrownTree[]; treeOutputs: number[] },
+  baseScore: number[],
+  outputs: number,
+): TreeModel {
+  return {
+    format: 'hearth.trees/1',
+    algorithm,
+    task: input.task,
+    target: input.args.target,
+    classes: input.classes,
+    features: treeFeaturesFromBins(bins),
+    trees: fit.trees.map((t) => treeFromGrown(t, bins)),
+    treeOutputs: fit.treeOutputs,
+    baseScore,
+    outputs,
+    aggregation: algorithm === 'gbdt' ? 'sum' : 'average',
+  };
+}
+
+/** Exact TreeSHAP for tree models. */
+const treeShap: Learner['shapSummary'] = (model, raw) => (model.format === 'hearth.trees/1' ? shapSummary(model, raw()) : null);
+
+/** Histogram gradient-boosted trees, with early stopping on the validation rows. */
+export const gbdtLearner: Learner = {
+  async fit(input, host) {
+    const { task, classes, frame, rows, validationRows, targetsOf, args: a, seed, classWeights, deadline } = input;
+    const { features: bins, ignored } = fitBins(frame, rows, a.target, seed, excludedColumns(a));
+    const boost: BoostParams = {
+      trees: a.trees ?? 100,
+      learningRate: a.learningRate ?? 0.1,
+      maxLeaves: a.maxLeaves ?? 31,
+      maxDepth: a.maxDepth ?? 0,
+      minChildSamples: a.minChildSamples ?? 20,
+      minChildWeight: 1e-3,
+      minSplitGain: a.minSplitGain ?? 0,
+      l1: a.l1 ?? 0,
+      // XGBoost's default: keeps leaf values finite where hessians are tiny (rare classes, confident rows).
+      l2: a.l2 ?? 1,
+      catSmooth: 10,
+      rowSubsample: a.rowSubsample ?? 1,
+      colSubsample: a.colSubsample ?? 1,
+      earlyStoppingRounds: a.earlyStoppingRounds ?? 20,
+      seed,
+      threads: a.threads ?? Math.min(4, availableParallelism()),
+      classWeights,
+      huberDelta: a.huberDelta ?? null,
+      deadline,
+    };
+    const validation =
+      validationRows.length > 0 ? { bins: binFrameRows(bins, frame, validationRows), targets: targetsOf(validationRows) } : null;
+    const reply = await host.runWorker(
+      {
+        seq: host.nextSeq(),
+        type: 'fit-gbdt',
+        ...binnedTraining(input, bins),
+        validation,
+        params: boost,
+        cancel: host.cancel,
+      },
+      input.label,
+    );
+    if (reply.type !== 'trees') throw new HearthError('INTERNAL', 'unexpected worker reply');
+    const fit = reply.result;
+    const model = treeModel(input, 'gbdt', bins, fit, fit.baseScore, task === 'multiclass' ? classes!.length : 1);
+    const { seed: _seed, threads: _threads, deadline: _boostDeadline, ...reported } = boost;
+    return {
+      model,
+      params: {
+        ...reported,
+        seed,
+        classWeight: a.classWeight ?? null,
+        validationFraction: input.validationFraction,
+        testFraction: input.testFraction,
+      },
+      fitReport: {
+        ignoredColumns: ignored,
+        trees: model.trees.length,
+        rounds: fit.rounds,
+        bestRound: fit.bestRound,
+        importance: treeImportance(model),
+        features: model.features.map((f) => ({ name: f.name, kind: f.kind })),
+      },
+      workerCpuMs: reply.cpuMs,
+    };
+  },
+  searchGrid: {
+    trees: [50, 100, 200, 300],
+    learningRate: [0.02, 0.035, 0.05, 0.08, 0.12, 0.2, 0.3],
+    maxLeaves: [7, 15, 31, 63],
+    minChildSamples: [5, 10, 20, 50],
+    l2: [0, 1, 5],
+    colSubsample: [0.6, 0.8, 1],
+    rowSubsample: [0.7, 0.85, 1],
+  },
+  // Boosting stops early on a seeded tenth of the fold's training rows, as the final fit stops on the validation
+  // rows: without it, the folds would score a model the final fit never makes.
+  earlyStopsInSearch: true,
+  takesClassWeights: true,
+  fixedIterations: (a, report) =>
+    typeof report.bestRound === 'number' && report.bestRound > 0 ? { ...a, trees: report.bestRound, earlyStoppingRounds: 0 } : a,
+  shapSummary: treeShap,
+};
+
+/** A random forest over the same shared bin matrix, scored out of bag. */
+export const forestLearner: Learner = {
+  async fit(input, host) {
+    const { task, frame, rows, args: a, seed, deadline } = input;
+    const { features: bins, ignored } = fitBins(frame, rows, a.target, seed, excludedColumns(a));
+    const forest: ForestParams = {
+      trees: a.trees ?? 100,
+      maxLeaves: a.maxLeaves ?? 1024,
+      maxDepth: a.maxDepth ?? 0,
+      minChildSamples: a.minChildSamples ?? 2,
+      featuresPerSplit: a.featuresPerSplit ?? 0,
+      sampleFraction: a.sampleFraction ?? 1,
+      seed,
+      threads: a.threads ?? Math.min(4, availableParallelism()),
+      deadline,
+    };
+    const training = binnedTraining(input, bins);
+    const reply = await host.runWorker(
+      { seq: host.nextSeq(), type: 'fit-forest', ...training, params: forest, cancel: host.cancel },
+      input.label,
+    );
+    if (reply.type !== 'forest') throw new HearthError('INTERNAL', 'unexpected worker reply');
+    const fit = reply.result;
+    const model = treeModel(input, 'forest', bins, fit, new Array<number>(fit.outputs).fill(0), fit.outputs);
+    const { seed: _seed, threads: _threads, deadline: _forestDeadline, ...reported } = forest;
+    return {
+      model,
+      params: { ...reported, seed, validationFraction: input.validationFraction, testFraction: input.testFraction },
+      fitReport: {
+        ignoredColumns: ignored,
+        trees: model.trees.length,
+        oobScore: outOfBagScore(task, fit.oob, training.targets, fit.outputs),
+        importance: treeImportance(model),
+        features: model.features.map((f) => ({ name: f.name, kind: f.kind })),
+      },
+      workerCpuMs: reply.cpuMs,
+    };
+  },
+  searchGrid: { trees: [50, 100, 200], maxLeaves: [256, 1024, 4096], minChildSamples: [1, 2, 5] },
+  earlyStopsInSearch: false,
+  takesClassWeights: false,
+  fixedIterations: (a) => a,
+  shapSummary: treeShap,
+};
+
+/**
+ * The forest's out-of-bag score on the training rows that some tree left out: ROC AUC (binary), accuracy
+ * (multiclass) or R² (regression), with the row count it rests on.
+ */
+function outOfBagScore(
+  task: Task,
+  oob: Float64Array,
+  targets: Int32Array | Float64Array,
+  K: number,
+): { metric: string; value: number; rows: number } {
+  const rows: number[] = [];
+  for (let i = 0; i < targets.length; i++) if (!Number.isNaN(oob[i * K]!)) rows.push(i);
+  if (task === 'regression') {
+    const m = regressionMetrics(
+      Float64Array.from(rows, (i) => targets[i]!),
+      Float64Array.from(rows, (i) => oob[i]!),
+    );
+    return { metric: 'r2', value: m.r2, rows: rows.length };
+  }
+  if (task === 'binary') {
+    return {
+      metric: 'roc_auc',
+      value: rocAuc(
+        Uint8Array.from(rows, (i) => targets[i]!),
+        Float64Array.from(rows, (i) => oob[i]!),
+      ),
+      rows: rows.length,
+    };
+  }
+  let correct = 0;
+  for (const i of rows) {
+    let best = 0;
+    for (let c = 1; c < K; c++) if (oob[i * K + c]! > oob[i * K + best]!) best = c;
+    if (best === targets[i]) correct++;
+  }
+  return { metric: 'accuracy', value: rows.length === 0 ? Number.NaN : correct / rows.length, rows: rows.length };
+}

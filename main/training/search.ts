@@ -1,0 +1,392 @@
+import { HearthError } from '../contracts/errors.js';
+import type { Frame } from '../data/frame.js';
+import type { PredictionMatrix } from './linear-model.js';
+import { evaluate } from './evaluation.js';
+import { blendPredictions } from './ensemble-model.js';
+import { selectEnsemble, takePrediction } from './ensemble-selection.js';
+import type { Fit } from './fit.js';
+import { crossFittedThresholdScores, scatterPrediction, thresholdObjective } from './imbalance.js';
+import { defaultMetric, lowerIsBetter } from './labels.js';
+import { learners } from './learners/index.js';
+import { meanAndStd } from './metrics.js';
+import { modelInputs, predictModel } from './model.js';
+import { rawInputsFromFrame, type Task } from './preprocess.js';
+import { seededRandom } from './random.js';
+import { foldPairs, type FoldPair, type SplitScheme } from './split.js';
+import { isSingle, type Candidate, type LeaderboardEntry, type TrainArgs } from './train-args.js';
+import { selectRows } from '../data/frame.js';
+
+/** What the search reads: the labelled data, its split, and how to fit a candidate. */
+export interface SearchContext {
+  args: TrainArgs;
+  frame: Frame;
+  task: Task;
+  seed: number;
+  classes: string[] | null;
+  classOf: Int32Array | undefined;
+  scheme: SplitScheme;
+  split: { train: Int32Array; validation: Int32Array; test: Int32Array };
+  targetsOf: (rows: Int32Array) => Int32Array | Float64Array;
+  fit: Fit;
+  cancel: Int32Array;
+  /** A candidate was scored. */
+  onTrial: (t: { trial: number; algorithm: string; metric: string; value: number }) => void;
+}
+
+/** The search's choice: the arguments to fit (or the ensemble's members), and what it reports. */
+export interface SearchOutcome {
+  chosen: TrainArgs;
+  ensembleMembers: { candidate: Candidate; weight: number }[] | null;
+  /** Whether a threshold objective is tuned (the search may find that the default threshold wins). */
+  tuneThreshold: boolean;
+  leaderboard: LeaderboardEntry[];
+  searchReport: Record<string, unknown>;
+}
+
+/**
+ * Algorithm "auto": random search over learners and parameters, each candidate scored by k-fold cross-validation
+ * on the non-test rows, until the time budget is spent; then the imbalance treatments and ensemble selection.
+ * The best is refitted by the final-fit stage.
+ */
+export async function searchLearners(context: SearchContext): Promise<SearchOutcome> {
+  const { args, frame, task, seed, classes, classOf, scheme, split, targetsOf, fit, cancel, onTrial } = context;
+  let ensembleMembers: { candidate: Candidate; weight: number }[] | null = null;
+  let imbalanceReport: Record<string, unknown> | null = null;
+  let tuneThreshold = args.threshold !== undefined;
+  const metric = args.metric ?? defaultMetric(task);
+  const higherIsBetter = !lowerIsBetter.has(metric);
+  const budgetMs = (args.timeBudget ?? 60) * 1000;
+  const pool = Int32Array.from([...split.train, ...split.validation]).sort();
+  const folds = foldPairs(pool, args.folds ?? 3, seed, scheme);
+  if (folds.length === 0) throw new HearthError('VALIDATION_FAILED', 'too few groups for the requested folds');
+  // Out-of-fold predictions are kept pool-aligned: row pool[i] at index i, predicted by the fold that held it out.
+  const poolIndex = new Int32Array(frame.rowCount).fill(-1);
+  pool.forEach((r, i) => (poolIndex[r] = i));
+  const foldIndices = folds.map((f) => Int32Array.from(f.heldOut, (r) => poolIndex[r]!));
+  const foldTargets = folds.map((f) => targetsOf(f.heldOut));
+  /** Per-fold values of a metric (higher or lower is better as the metric says) over out-of-fold predictions. */
+  const foldValues = (oof: PredictionMatrix, name: string = metric): number[] =>
+    foldIndices.map((rows, k) => evaluate(task, takePrediction(oof, rows), foldTargets[k]!, classes, 0.5, false).metrics[name]!);
+  const searchStarted = Date.now();
+  const board: LeaderboardEntry[] = [];
+  let trial = 0;
+  const scored: { candidate: Candidate; score: number }[] = [];
+  const sampler = searchSpace(seed, scored, higherIsBetter);
+  const better = (a: number, b: number): number => (higherIsBetter ? b - a : a - b);
+  // The best few candidates' out-of-fold predictions, for ensemble selection.
+  const keptOutOfFold: { candidate: Candidate; score: number; oof: PredictionMatrix }[] = [];
+  const keepOutOfFold = (candidate: Candidate, score: number, oof: PredictionMatrix): void => {
+    keptOutOfFold.push({ candidate, score, oof });
+    keptOutOfFold.sort((a, b) => better(a.score, b.score));
+    keptOutOfFold.length = Math.min(keptOutOfFold.length, 8);
+  };
+  // Cross-validates one candidate on the given folds; returns the metric's mean and spread, and on the full
+  // folds the out-of-fold predictions.
+  const crossValidate = async (
+    candidate: Candidate,
+    pairs: FoldPair[],
+    tag: string,
+    /** Halving's last rung: scored without a deadline. */
+    promoted = false,
+  ): Promise<{ mean: number; std: number; folds: number[]; oof: PredictionMatrix | null }> => {
+    const full = pairs === folds;
+    const perFold: number[] = [];
+    let oof: PredictionMatrix | null = null;
+    for (let k = 0; k < pairs.length; k++) {
+      const { train: rest, heldOut } = pairs[k]!;
+      // Boosting stops early on a seeded tenth of the fold's training rows, as the final fit stops on the
+      // validation rows: without it, the folds would score a model the final fit never makes.
+      const { kept, held } = learners[candidate.algorithm].earlyStopsInSearch
+        ? holdOut(rest, 0.1, seed + k)
+        : { kept: rest, held: new Int32Array(0) };
+      // No candidate gets more than 15% of the budget, so one slow candidate (a big MLP, a deep forest) cannot
+      // spend the search: it stops where it got, which can only understate it. Each fold also gets at most an
+      // equal share of what is left, except on halving's full rows, where the finalists get their whole 15%.
+      const cap = (0.15 * budgetMs) / pairs.length;
+      const share = promoted ? cap : Math.min((searchStarted + budgetMs - Date.now()) / (pairs.length - k), cap);
+      const deadline = Date.now() + Math.max(1000, share);
+      const { model: foldModel } = await fit(
+        kept,
+        held,
+        `${tag}, fold ${k + 1}/${pairs.length}`,
+        { ...args, ...candidate },
+        deadline,
+      );
+      const prediction = predictModel(
+        foldModel,
+        rawInputsFromFrame({ features: modelInputs(foldModel) }, selectRows(frame, heldOut)),
+      );
+      const value = evaluate(task, prediction, targetsOf(heldOut), classes, 0.5, false).metrics[metric];
+      if (value === undefined) throw new HearthError('VALIDATION_FAILED', `metric "${metric}" does not apply to ${task} models`);
+      perFold.push(value);
+      if (full) oof = scatterPrediction(oof, prediction, foldIndices[k]!, pool.length);
+    }
+    return { ...meanAndStd(perFold), folds: perFold, oof };
+  };
+  const record = (
+    candidate: Candidate,
+    result: { mean: number; std: number; folds?: number[]; oof: PredictionMatrix | null },
+    started: number,
+  ): void => {
+    scored.push({ candidate, score: result.mean });
+    board.push({
+      trial,
+      algorithm: candidate.algorithm,
+      params: candidate,
+      cv_metric: result.mean,
+      cv_std: result.std,
+      ...(result.folds === undefined ? {} : { cv_folds: result.folds }),
+      fit_s: (Date.now() - started) / 1000,
+    });
+    if (result.oof !== null) keepOutOfFold(candidate, result.mean, result.oof);
+    onTrial({ trial, algorithm: candidate.algorithm, metric, value: result.mean });
+  };
+  // Classification with a rare class (under 20% of the rows), or when asked: after the search, the best
+  // candidate is cross-validated again with class weights and with SMOTE, so a share of the budget is kept.
+  // The share of the rarest class present among the rows searched.
+  const classCounts = new Array<number>(classes?.length ?? 0).fill(0);
+  if (classOf !== undefined) for (const r of pool) classCounts[classOf[r]!]!++;
+  const rarest = classes === null ? 1 : Math.min(...classCounts.filter((c) => c > 0)) / pool.length;
+  const compareImbalance =
+    classes !== null && args.imbalance !== 'none' && (args.imbalance === 'auto' || rarest < 0.2 || args.threshold !== undefined);
+  let objectiveDecided = false;
+  const searchMs = compareImbalance ? budgetMs * 0.7 : budgetMs;
+  // Each learner's defaults are tried whatever the budget, so every search compares all four learners.
+  const outOfTime = (): boolean => trial >= 4 && Date.now() - searchStarted > searchMs;
+  // On large tables a single full cross-validation can eat most of a budget: halve by default there.
+  const strategy = args.searchStrategy ?? (pool.length > 100_000 ? 'halving' : 'full');
+  while (!outOfTime() && trial < 200) {
+    if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
+    if (strategy === 'full') {
+      const candidate = sampler.next().value as Candidate;
+      trial++;
+      const started = Date.now();
+      record(candidate, await crossValidate(candidate, folds, `trial ${trial}`), started);
+      continue;
+    }
+    // Successive halving (Jamieson & Talwalkar, 2016): nine candidates on a quarter of the rows, the best third
+    // on half, the best one on all of them; only full-data scores enter the leaderboard and guide the sampler.
+    let rung = Array.from({ length: 9 }, () => sampler.next().value as Candidate);
+    const random = seededRandom(seed + trial);
+    for (const share of [0.25, 0.5, 1]) {
+      const rows = share < 1 ? pool.filter(() => random() < share) : pool;
+      const pairs = share < 1 ? foldPairs(rows, args.folds ?? 3, seed, scheme) : folds;
+      const results: { candidate: Candidate; result: Awaited<ReturnType<typeof crossValidate>>; started: number }[] = [];
+      for (const candidate of rung) {
+        // A partial rung stops starting candidates once its share of the budget is spent (40% for the quarter,
+        // 60% with the half), keeping time for the full rows; but one boosted candidate is always scored, so
+        // one reaches the full rows. The promoted candidates on all rows are all scored.
+        const rungSpent = Date.now() - searchStarted > searchMs * (share === 0.25 ? 0.4 : 0.6);
+        const boostedScored = results.some((r) => r.candidate.algorithm === 'gbdt');
+        if (share < 1 && results.length > 0 && rungSpent && (boostedScored || candidate.algorithm !== 'gbdt')) continue;
+        trial++;
+        const started = Date.now();
+        results.push({
+          candidate,
+          result: await crossValidate(candidate, pairs, `trial ${trial} (${Math.round(share * 100)}% of rows)`, share === 1),
+          started,
+        });
+      }
+      if (share === 1) for (const r of results) record(r.candidate, r.result, r.started);
+      results.sort((a, b) => better(a.result.mean, b.result.mean));
+      rung = results.slice(0, Math.max(1, Math.ceil(results.length / 3))).map((r) => r.candidate);
+      // The best boosted-tree candidate always goes on: small row shares flatter learners that saturate early
+      // (an MLP led at a quarter of 160,000 rows and lost at all of them), and boosting is the strong default.
+      const bestBoosted = results.find((r) => r.candidate.algorithm === 'gbdt');
+      if (bestBoosted !== undefined && !rung.includes(bestBoosted.candidate)) rung.push(bestBoosted.candidate);
+      if (rung.length === 0) break;
+    }
+  }
+  board.sort((p, q) => better(p.cv_metric, q.cv_metric));
+
+  // Imbalance: the best candidate as it is, with balanced class weights (learners that take them) and with
+  // SMOTE inside each fold; for binary targets with a threshold objective, each also with a threshold tuned
+  // on the other folds' predictions. Whichever scores best on cross-validation is kept.
+  let chosenSingle: Candidate;
+  if (compareImbalance && Atomics.load(cancel, 0) === 0) {
+    const best = board.map((e) => e.params).filter(isSingle)[0]!;
+    const variants: { strategy: string; candidate: Candidate }[] = [];
+    if (learners[best.algorithm].takesClassWeights)
+      variants.push({ strategy: 'class weights', candidate: { ...best, classWeight: 'balanced' } });
+    variants.push({ strategy: 'SMOTE', candidate: { ...best, resample: 'smote' } });
+    const objective = task === 'binary' ? thresholdObjective(args) : null;
+    const rows: {
+      strategy: string;
+      threshold: 'default' | 'tuned';
+      candidate: Candidate;
+      metric: string;
+      cv_metric: number;
+      cv_std: number;
+    }[] = [];
+    const judge = (
+      strategy: string,
+      candidate: Candidate,
+      result: { mean: number; std: number; oof: PredictionMatrix | null },
+    ): void => {
+      rows.push({ strategy, threshold: 'default', candidate, metric, cv_metric: result.mean, cv_std: result.std });
+      if (objective !== null && result.oof !== null) {
+        const scores = crossFittedThresholdScores(result.oof, foldIndices, foldTargets, objective);
+        rows.push({ strategy, threshold: 'default', candidate, metric: objective.metric, ...scores.fixed });
+        rows.push({ strategy, threshold: 'tuned', candidate, metric: objective.metric, ...scores.tuned });
+      }
+    };
+    const baseline = keptOutOfFold.find((k) => k.candidate === best);
+    const bestEntry = board.find((e) => e.params === best)!;
+    judge('none', best, { mean: bestEntry.cv_metric, std: bestEntry.cv_std, oof: baseline?.oof ?? null });
+    for (const variant of variants) {
+      if (Date.now() - searchStarted > budgetMs) break;
+      trial++;
+      const started = Date.now();
+      const result = await crossValidate(variant.candidate, folds, `trial ${trial} (${variant.strategy})`);
+      record(variant.candidate, result, started);
+      judge(variant.strategy, variant.candidate, result);
+    }
+    // With a threshold objective the objective decides (higher is better for F1, lower for cost); otherwise the metric.
+    const decisive = rows.filter((r) => r.metric === (objective === null ? metric : objective.metric));
+    const higher = objective === null ? higherIsBetter : objective.kind === 'f1';
+    objectiveDecided = objective !== null;
+    decisive.sort((a, b) => (higher ? b.cv_metric - a.cv_metric : a.cv_metric - b.cv_metric));
+    const winner = decisive[0]!;
+    imbalanceReport = {
+      compared: rows.map(({ candidate: _c, ...row }) => row),
+      chosen: { strategy: winner.strategy, threshold: winner.threshold },
+    };
+    tuneThreshold = winner.threshold === 'tuned';
+    board.sort((p, q) => better(p.cv_metric, q.cv_metric));
+    chosenSingle = winner.candidate;
+  } else {
+    chosenSingle = board.map((e) => e.params).filter(isSingle)[0]!;
+  }
+
+  // Ensemble selection over the best candidates' out-of-fold predictions; kept only when the blend's
+  // cross-validated score beats the best single candidate's.
+  let ensembleReport: Record<string, unknown> | null = null;
+  if (keptOutOfFold.length >= 2 && !objectiveDecided) {
+    const sign = higherIsBetter ? 1 : -1;
+    const blendScore = (p: PredictionMatrix): number => sign * meanAndStd(foldValues(p)).mean;
+    const selection = selectEnsemble(
+      keptOutOfFold.map((k) => k.oof),
+      blendScore,
+    );
+    const members = keptOutOfFold
+      .map((k, i) => ({ candidate: k.candidate, weight: selection.weights[i]! }))
+      .filter((m) => m.weight > 0);
+    const bestSingle = keptOutOfFold[0]!.score;
+    const blended = sign * selection.score;
+    ensembleReport = {
+      candidates: keptOutOfFold.length,
+      members: members.length,
+      cv_metric: blended,
+      best_single: bestSingle,
+      kept: false,
+    };
+    // A real improvement, not rounding: blends of near-identical members tie to the last digits.
+    if (members.length >= 2 && better(blended, bestSingle) < -1e-6 * Math.max(1e-12, Math.abs(bestSingle))) {
+      const weighted = members.map((m) => ({ algorithm: m.candidate.algorithm, params: m.candidate, weight: m.weight }));
+      const blendedOof = blendPredictions(
+        members.map((m) => keptOutOfFold.find((k) => k.candidate === m.candidate)!.oof),
+        members.map((m) => m.weight),
+      );
+      board.push({
+        trial: trial + 1,
+        algorithm: 'ensemble',
+        params: { algorithm: 'ensemble', members: weighted },
+        cv_metric: blended,
+        cv_std: meanAndStd(foldValues(blendedOof)).std,
+        fit_s: members.reduce((s, m) => s + (board.find((e) => e.params === m.candidate)?.fit_s ?? 0), 0),
+      });
+      board.sort((p, q) => better(p.cv_metric, q.cv_metric));
+      ensembleMembers = members;
+      ensembleReport.kept = true;
+    }
+  }
+  return {
+    chosen: { ...args, ...chosenSingle },
+    ensembleMembers,
+    tuneThreshold,
+    leaderboard: board,
+    searchReport: {
+      strategy,
+      metric,
+      folds: folds.length,
+      trials: board.length,
+      budgetSeconds: budgetMs / 1000,
+      searchSeconds: (Date.now() - searchStarted) / 1000,
+      ensemble: ensembleReport,
+      imbalance: imbalanceReport,
+    },
+  };
+}
+
+/**
+ * Candidates for the search, seeded. First each learner with its defaults, then ten random draws, then a
+ * tree-structured Parzen estimator (Bergstra et al., 2011) over the grid: the scored candidates are cut into the
+ * best quarter and the rest, and among 24 draws from the best quarter's value frequencies the one with the
+ * highest ratio of good to bad likelihood (per parameter, Laplace-smoothed, learner included) is tried next.
+ * `scored` is read live: the search loop appends each candidate's score before asking for the next.
+ */
+export function* searchSpace(
+  seed: number,
+  scored: readonly { candidate: Candidate; score: number }[] = [],
+  higherIsBetter = true,
+): Generator<Candidate> {
+  yield { algorithm: 'gbdt' };
+  yield { algorithm: 'linear' };
+  yield { algorithm: 'forest', trees: 100 };
+  yield { algorithm: 'mlp' };
+  const random = seededRandom(seed + 31);
+  const pick = <T>(options: readonly T[]): T => options[Math.floor(random() * options.length)]!;
+  const randomCandidate = (): Candidate => {
+    const u = random();
+    const algorithm = u < 0.5 ? 'gbdt' : u < 0.7 ? 'forest' : u < 0.85 ? 'mlp' : 'linear';
+    return {
+      algorithm,
+      ...Object.fromEntries(Object.entries(learners[algorithm].searchGrid).map(([k, values]) => [k, pick(values)])),
+    };
+  };
+  for (let i = 0; i < 10; i++) yield randomCandidate();
+  const algorithms = ['gbdt', 'forest', 'linear', 'mlp'] as const;
+  for (;;) {
+    const ranked = [...scored].sort((a, b) => (higherIsBetter ? b.score - a.score : a.score - b.score));
+    const cut = Math.max(1, Math.ceil(ranked.length / 4));
+    const good = ranked.slice(0, cut).map((r) => r.candidate);
+    const bad = ranked.slice(cut).map((r) => r.candidate);
+    const likelihood = (group: Candidate[], key: string, value: unknown, choices: readonly unknown[]): number =>
+      (group.filter((c) => (c as Record<string, unknown>)[key] === value).length + 1) / (group.length + choices.length);
+    const sampleFrom = (group: Candidate[], key: string, choices: readonly unknown[]): unknown => {
+      // Draw proportionally to the smoothed frequency of each value among `group`.
+      const weights = choices.map((v) => likelihood(group, key, v, choices));
+      let u = random() * weights.reduce((s, w) => s + w, 0);
+      for (let i = 0; i < choices.length; i++) if ((u -= weights[i]!) <= 0) return choices[i];
+      return choices[choices.length - 1];
+    };
+    let best: Candidate | null = null;
+    let bestRatio = Number.NEGATIVE_INFINITY;
+    for (let draw = 0; draw < 24; draw++) {
+      const algorithm = sampleFrom(good, 'algorithm', algorithms) as Candidate['algorithm'];
+      const candidate: Candidate = { algorithm };
+      let ratio = Math.log(
+        likelihood(good, 'algorithm', algorithm, algorithms) / likelihood(bad, 'algorithm', algorithm, algorithms),
+      );
+      const sameGood = good.filter((c) => c.algorithm === algorithm);
+      const sameBad = bad.filter((c) => c.algorithm === algorithm);
+      for (const [key, values] of Object.entries(learners[algorithm].searchGrid)) {
+        const value = sampleFrom(sameGood, key, values);
+        (candidate as Record<string, unknown>)[key] = value;
+        ratio += Math.log(likelihood(sameGood, key, value, values) / likelihood(sameBad, key, value, values));
+      }
+      if (ratio > bestRatio) {
+        bestRatio = ratio;
+        best = candidate;
+      }
+    }
+    yield best ?? randomCandidate();
+  }
+}
+
+/** A seeded share of the rows held out (for early stopping), and the rest; both keep the rows' order. */
+function holdOut(rows: Int32Array, share: number, seed: number): { kept: Int32Array; held: Int32Array } {
+  const random = seededRandom(seed);
+  const flags = Uint8Array.from(rows, () => (random() < share ? 1 : 0));
+  return { kept: rows.filter((_, i) => flags[i] === 0), held: rows.filter((_, i) => flags[i] === 1) };
+}
