@@ -19,7 +19,10 @@ import {
 import type { ColumnPolicy } from '../privacy/pii.js';
 import { nowIso, type Db } from '../store/database.js';
 import type { QuarantinedRow } from './csv.js';
-import { assertName, readTable, recordsToFrame, type DatasetStore } from './datasets.js';
+import type { DatasetStore } from './datasets.js';
+import { assertName } from './dataset-versions.js';
+import { readTable } from './read-table.js';
+import { recordsToFrame } from './records.js';
 import { cellValue, schemaOf, selectRows, type Frame } from './frame.js';
 import { maxNesting, nestedDeeperThan } from './nesting.js';
 import { describeSource, readQuery } from './sql-source.js';
