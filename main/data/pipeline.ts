@@ -54,10 +54,25 @@ interface ResolvedInput extends PipelineInput {
   consumed?: number | null;
 }
 
+/** What a pipeline run needs of the dataset store: its sources' versions in, its output's version out. */
+export type PipelineDatasets = Pick<
+  DatasetStore,
+  | 'datasetId'
+  | 'version'
+  | 'loadFrame'
+  | 'protectFrame'
+  | 'protectWith'
+  | 'protectProblem'
+  | 'refreshFromFile'
+  | 'refreshFromRecords'
+  | 'appendFrame'
+  | 'replaceFrame'
+>;
+
 export class PipelineRunner {
   constructor(
     private readonly db: Db,
-    private readonly datasets: DatasetStore,
+    private readonly datasets: PipelineDatasets,
   ) {}
 
   private pipelineId(name: string): number | undefined {
