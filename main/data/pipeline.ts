@@ -17,6 +17,7 @@ import type { DatasetStore } from './datasets.js';
 import { assertName } from './dataset-versions.js';
 import { cellValue, schemaOf, selectRows, type Frame } from './frame.js';
 import { parsePipeline, stepLabel } from './pipeline-spec.js';
+import { PipelineHistory } from './pipeline-history.js';
 import { executeSteps, stopIfCancelled } from './pipeline-steps.js';
 import { readTable } from './read-table.js';
 import { recordsToFrame } from './records.js';
@@ -70,13 +71,28 @@ export type PipelineDatasets = Pick<
 >;
 
 export class PipelineRunner {
+  private readonly history: PipelineHistory;
+
   constructor(
     private readonly db: Db,
     private readonly datasets: PipelineDatasets,
-  ) {}
+  ) {
+    this.history = new PipelineHistory(db);
+  }
 
-  private pipelineId(name: string): number | undefined {
-    return (this.db.prepare('SELECT id FROM pipelines WHERE name = ?').get(name) as { id: number } | undefined)?.id;
+  /** The pipelines with their latest run (pipeline-history.ts). */
+  list(): PipelineSummary[] {
+    return this.history.list();
+  }
+
+  /** A pipeline's runs, newest first. */
+  runs(name: string, limit = 100): PipelineRunInfo[] {
+    return this.history.runs(name, limit);
+  }
+
+  /** A stored version of a pipeline's file (the one the latest run ran when none is named). */
+  definition(name: string, version?: number): { name: string; version: number; definition: string; createdAt: string } {
+    return this.history.definition(name, version);
   }
 
   private consumedVersion(pipelineId: number | undefined, datasetId: number): number | null {
@@ -92,7 +108,7 @@ export class PipelineRunner {
    * when their rows changed); row sources yield their rows new since the consumed version, lookups all rows.
    */
   private async resolveInputs(spec: PipelineSpec, options: RunOptions, refresh: boolean): Promise<Map<string, ResolvedInput>> {
-    const pipelineId = this.pipelineId(spec.name);
+    const pipelineId = this.history.pipelineId(spec.name);
     const roles = new Map<string, 'rows' | 'lookup'>();
     for (const step of spec.steps) {
       if (step.kind === 'from') roles.set(step.spec, 'rows');
@@ -243,7 +259,7 @@ export class PipelineRunner {
           'INSERT INTO pipelines (name, output_dataset, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET output_dataset = excluded.output_dataset',
         )
         .run(spec.name, spec.output.dataset, now);
-      const id = this.pipelineId(spec.name)!;
+      const id = this.history.pipelineId(spec.name)!;
       const sha256 = createHash('sha256').update(text).digest('hex');
       const known = this.db
         .prepare('SELECT version FROM pipeline_versions WHERE pipeline_id = ? AND sha256 = ?')
@@ -350,7 +366,7 @@ export class PipelineRunner {
       inputs = await this.resolveInputs(spec, options, true);
       if (rowsIn(inputs) === 0) {
         const id = record('up-to-date', { outputVersion: null, rowsOut: 0, quarantined: 0, error: null });
-        return this.runInfo(id);
+        return this.history.runInfo(id);
       }
       const outcome = executeSteps(spec, inputs, options, this.datasets);
       stopIfCancelled(options.signal);
@@ -372,7 +388,7 @@ export class PipelineRunner {
           consume();
           return record('succeeded', { outputVersion: null, rowsOut: 0, quarantined: quarantined.length, error: null });
         })();
-        return this.runInfo(id);
+        return this.history.runInfo(id);
       }
       let runId = 0;
       const source = {
@@ -397,7 +413,7 @@ export class PipelineRunner {
       this.db
         .prepare('UPDATE pipeline_runs SET rows_out = ?, quarantined = ? WHERE id = ?')
         .run(rowsOut, quarantined.length, runId);
-      return this.runInfo(runId);
+      return this.history.runInfo(runId);
     } catch (error) {
       // A run's error is read by every role (pipelines.runs): it is stored without any secret a message quoted.
       const message = redactText(error instanceof Error ? error.message : String(error));
@@ -406,95 +422,6 @@ export class PipelineRunner {
       throw error;
     }
   }
-
-  private runInfo(id: number): PipelineRunInfo {
-    const row = this.db
-      .prepare('SELECT r.*, p.name FROM pipeline_runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE r.id = ?')
-      .get(id) as RunRow | undefined;
-    if (row === undefined) throw new HearthError('NOT_FOUND', `no pipeline run ${id}`);
-    return toRunInfo(row);
-  }
-
-  list(): PipelineSummary[] {
-    const rows = this.db
-      .prepare(
-        `SELECT p.id, p.name, p.output_dataset, (SELECT COUNT(*) FROM pipeline_versions v WHERE v.pipeline_id = p.id) AS versions,
-                (SELECT MAX(id) FROM pipeline_runs r WHERE r.pipeline_id = p.id) AS last_run
-           FROM pipelines p ORDER BY p.name`,
-      )
-      .all() as { id: number; name: string; output_dataset: string; versions: number; last_run: number | null }[];
-    return rows.map((r) => ({
-      name: r.name,
-      versions: r.versions,
-      output: r.output_dataset,
-      lastRun: r.last_run === null ? null : this.runInfo(r.last_run),
-    }));
-  }
-
-  runs(name: string, limit = 100): PipelineRunInfo[] {
-    const id = this.pipelineId(name);
-    if (id === undefined) throw new HearthError('NOT_FOUND', `no pipeline named "${name}"`);
-    const rows = this.db
-      .prepare(
-        'SELECT r.*, p.name FROM pipeline_runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE r.pipeline_id = ? ORDER BY r.id DESC LIMIT ?',
-      )
-      .all(id, limit) as RunRow[];
-    return rows.map(toRunInfo);
-  }
-
-  /** A stored version of a pipeline's file (the one the latest run ran when none is named). */
-  definition(name: string, version?: number): { name: string; version: number; definition: string; createdAt: string } {
-    const id = this.pipelineId(name);
-    if (id === undefined) throw new HearthError('NOT_FOUND', `no pipeline named "${name}"`);
-    // By default the version the latest run ran (a file edited back to an earlier text runs that earlier version).
-    const latest = this.db
-      .prepare(
-        `SELECT COALESCE((SELECT pipeline_version FROM pipeline_runs WHERE pipeline_id = ? ORDER BY id DESC LIMIT 1),
-                         (SELECT MAX(version) FROM pipeline_versions WHERE pipeline_id = ?)) AS v`,
-      )
-      .get(id, id) as { v: number };
-    const row = this.db
-      .prepare('SELECT * FROM pipeline_versions WHERE pipeline_id = ? AND version = ?')
-      .get(id, version ?? latest.v) as { version: number; definition: string; created_at: string } | undefined;
-    if (row === undefined) throw new HearthError('NOT_FOUND', `pipeline "${name}" has no version ${version ?? ''}`.trim());
-    return { name, version: row.version, definition: row.definition, createdAt: row.created_at };
-  }
-}
-
-interface RunRow {
-  id: number;
-  name: string;
-  pipeline_version: number;
-  status: PipelineRunInfo['status'];
-  started_at: string;
-  finished_at: string;
-  inputs_json: string;
-  output_dataset: string;
-  output_version: number | null;
-  rows_in: number;
-  rows_out: number;
-  quarantined: number;
-  error: string | null;
-  mode: PipelineRunInfo['mode'];
-}
-
-function toRunInfo(row: RunRow): PipelineRunInfo {
-  return {
-    id: row.id,
-    pipeline: row.name,
-    pipelineVersion: row.pipeline_version,
-    status: row.status,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    inputs: JSON.parse(row.inputs_json) as PipelineInput[],
-    output: { dataset: row.output_dataset, version: row.output_version },
-    rowsIn: row.rows_in,
-    rowsOut: row.rows_out,
-    quarantined: row.quarantined,
-    // Redacted on read too: runs recorded before errors were redacted at write.
-    error: row.error === null ? null : redactText(row.error),
-    mode: row.mode,
-  };
 }
 
 function publicInput({ frame: _frame, datasetId: _id, consumed: _consumed, ...input }: ResolvedInput): PipelineInput {
