@@ -1,44 +1,30 @@
 import { createHash } from 'node:crypto';
 import { basename, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml, stringify as stringifyYaml, YAMLParseError } from 'yaml';
-import type { ZodType } from 'zod';
 import type { PipelineProgressEvent } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
-import {
-  pipelineFile,
-  pipelineStepKinds,
-  pipelineSteps,
-  type PipelineInput,
-  type PipelinePreview,
-  type PipelineRunInfo,
-  type PipelineSpec,
-  type PipelineStep,
-  type PipelineStepPreview,
-  type PipelineSummary,
+import type {
+  PipelineInput,
+  PipelinePreview,
+  PipelineRunInfo,
+  PipelineSpec,
+  PipelineStepPreview,
+  PipelineSummary,
 } from '../contracts/pipeline.js';
-import type { ColumnPolicy } from '../privacy/pii.js';
+import { redactText } from '../security/redact.js';
 import { nowIso, type Db } from '../store/database.js';
 import type { QuarantinedRow } from './csv.js';
-import { assertName, readTable, recordsToFrame, type DatasetStore } from './datasets.js';
+import type { DatasetStore } from './datasets.js';
+import { assertName } from './dataset-versions.js';
 import { cellValue, schemaOf, selectRows, type Frame } from './frame.js';
-import { maxNesting, nestedDeeperThan } from './nesting.js';
+import { parsePipeline, stepLabel } from './pipeline-spec.js';
+import { PipelineHistory } from './pipeline-history.js';
+import { executeSteps, stopIfCancelled } from './pipeline-steps.js';
+import { readTable } from './read-table.js';
+import { recordsToFrame } from './records.js';
 import { describeSource, readQuery } from './sql-source.js';
-import { isSecretKey, redactText, redactUrl } from '../security/redact.js';
-import {
-  castColumns,
-  dedupRows,
-  deriveColumn,
-  dropColumns,
-  filterRows,
-  joinFrames,
-  newRowsSince,
-  renameColumns,
-  rowKeyer,
-  sampleRows,
-  selectColumns,
-  unionFrames,
-  type RowProblem,
-} from './transforms.js';
+import { newRowsSince } from './transforms.js';
+
+export { parsePipeline, redactDefinition, stepLabel } from './pipeline-spec.js';
 
 /**
  * Declarative pipelines: sources, a list of steps, an output dataset. A run reads only the rows its row sources
@@ -47,155 +33,6 @@ import {
  * so a run either happened entirely or not at all: a re-run, or a re-run after the process was killed anywhere,
  * writes each input row's result exactly once.
  */
-
-/** A cancelled run stops between steps with a coded error; nothing it computed is written. */
-function stopIfCancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted === true) throw new HearthError('CANCELLED', 'the pipeline run was cancelled; nothing was written');
-}
-
-function invalid(message: string, details: Record<string, unknown> = {}): HearthError {
-  return new HearthError('VALIDATION_FAILED', message, { reason: 'pipeline', ...details });
-}
-
-/**
- * Every string of a parsed YAML document in its redacted form: a string that is a URL as a whole keeps no userinfo
- * secret wherever its password ends (a space or a quote inside a password ends a URL in free text), other strings
- * are redacted as free text, and the value under a secret-named key (`password:`) is hidden whole.
- */
-function redactStrings(value: unknown, underSecretKey = false): unknown {
-  if (typeof value === 'string') {
-    if (underSecretKey) return '***';
-    return /^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim()) ? redactText(redactUrl(value.trim())) : redactText(value);
-  }
-  if (Array.isArray(value)) return value.map((v) => redactStrings(v, underSecretKey));
-  if (typeof value === 'object' && value !== null)
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [redactText(k), redactStrings(v, underSecretKey || isSecretKey(k))]),
-    );
-  return underSecretKey && value !== null && value !== undefined ? '***' : value;
-}
-
-/**
- * A pipeline file's text as someone other than an admin may read it: re-serialised from its parse with every string
- * redacted (a SQL source's `from` keeps its host and database, not its password or query-string options). An
- * in-place scan of the text kept comments and layout, but cannot know where a quoted or folded YAML string ends, and
- * leaked passwords holding a space or a quote: what a viewer gets must hold no secret whatever the file's spelling.
- * A stored file that no longer parses is shown as the free-text scan leaves it.
- */
-export function redactDefinition(text: string): string {
-  let original: unknown;
-  try {
-    original = parseYaml(text, { maxAliasCount: 100 });
-  } catch {
-    return redactText(text);
-  }
-  return stringifyYaml(redactStrings(original));
-}
-
-/** Parses a pipeline file (YAML, or JSON, which YAML reads too) and checks every step against its schema. */
-export function parsePipeline(text: string): PipelineSpec {
-  let raw: unknown;
-  try {
-    // At most 100 aliases (yaml's own default, named here since it is the guard): a "billion laughs" file of nested
-    // aliases would otherwise expand to gigabytes.
-    raw = parseYaml(text, { prettyErrors: true, uniqueKeys: true, maxAliasCount: 100 });
-  } catch (error) {
-    if (error instanceof YAMLParseError) {
-      const line = error.linePos?.[0].line;
-      throw invalid(
-        `the pipeline file is not valid YAML or JSON${line === undefined ? '' : ` (line ${line})`}: ${error.message.split('\n')[0]}`,
-      );
-    }
-    // yaml throws a ReferenceError past maxAliasCount; its composer recurses, so a file nested 10^5 deep overflows.
-    if (error instanceof ReferenceError) throw invalid(`the pipeline file is refused: ${error.message}`);
-    if (error instanceof RangeError) throw invalid(`the pipeline file nests too deeply (at most ${maxNesting} levels)`);
-    throw error;
-  }
-  if (nestedDeeperThan(raw)) throw invalid(`the pipeline file nests too deeply (at most ${maxNesting} levels)`);
-  const file = pipelineFile.safeParse(raw);
-  if (!file.success) {
-    const issue = file.error.issues[0]!;
-    throw invalid(`pipeline file: ${issue.path.join('.') || '(top level)'}: ${issue.message}`, { path: issue.path.join('.') });
-  }
-  const steps = file.data.steps.map((entry, i): PipelineStep => {
-    const keys = Object.keys(entry);
-    const where = `steps[${i + 1}]`;
-    if (keys.length !== 1)
-      throw invalid(`pipeline file: ${where}: a step is one key naming its kind (${pipelineStepKinds.join(', ')})`);
-    const kind = keys[0]!;
-    if (!(pipelineStepKinds as string[]).includes(kind))
-      throw invalid(`pipeline file: ${where}: no step "${kind}" (steps: ${pipelineStepKinds.join(', ')})`);
-    const schema = pipelineSteps[kind as keyof typeof pipelineSteps] as ZodType;
-    const parsed = schema.safeParse(entry[kind]);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw invalid(
-        `pipeline file: ${where}.${kind}${issue.path.length > 0 ? `.${issue.path.join('.')}` : ''}: ${issue.message}`,
-      );
-    }
-    return { kind, spec: parsed.data } as PipelineStep;
-  });
-  if (steps[0]!.kind !== 'from') throw invalid('pipeline file: the first step is "from: SOURCE"');
-  if (steps.slice(1).some((s) => s.kind === 'from'))
-    throw invalid('pipeline file: only the first step is a "from" (use union to add rows)');
-  const used = steps.flatMap((s) =>
-    s.kind === 'from' ? [s.spec] : s.kind === 'join' ? [s.spec.with] : s.kind === 'union' ? [s.spec].flat() : [],
-  );
-  for (const name of used)
-    if (file.data.sources[name] === undefined) throw invalid(`pipeline file: no source named "${name}" under sources`);
-  const output =
-    typeof file.data.output === 'string' ? { dataset: file.data.output, force: false } : { force: false, ...file.data.output };
-  for (const name of used) {
-    const source = file.data.sources[name]!;
-    const dataset = typeof source === 'string' ? source.split('@')[0]! : 'dataset' in source ? source.dataset : source.into;
-    if (dataset === output.dataset) throw invalid(`pipeline file: source "${name}" reads the output dataset "${dataset}"`);
-  }
-  return {
-    name: file.data.name,
-    ...(file.data.description === undefined ? {} : { description: file.data.description }),
-    sources: file.data.sources,
-    steps,
-    output: { dataset: output.dataset, force: output.force === true },
-  };
-}
-
-/** A step as one line, for progress, previews and errors. */
-export function stepLabel(step: PipelineStep): string {
-  switch (step.kind) {
-    case 'from':
-      return `from ${step.spec}`;
-    case 'rename':
-      return `rename ${Object.entries(step.spec)
-        .map(([a, b]) => `${a} → ${b}`)
-        .join(', ')}`;
-    case 'cast':
-      return `cast ${Object.entries(step.spec)
-        .map(([c, t]) => `${c} as ${t}`)
-        .join(', ')}`;
-    case 'derive':
-      return `derive ${Object.entries(step.spec)
-        .map(([c, e]) => `${c} = ${e}`)
-        .join('; ')}`;
-    case 'filter':
-      return `filter ${step.spec}`;
-    case 'select':
-      return `select ${step.spec.join(', ')}`;
-    case 'drop':
-      return `drop ${step.spec.join(', ')}`;
-    case 'join':
-      return `join ${step.spec.with} on ${[step.spec.on].flat().join(', ')} (${step.spec.how})`;
-    case 'union':
-      return `union ${[step.spec].flat().join(', ')}`;
-    case 'dedup':
-      return `dedup${step.spec !== true && step.spec.keys !== undefined ? ` on ${step.spec.keys.join(', ')}` : ' (whole rows)'}`;
-    case 'sample':
-      return `sample ${step.spec.fraction} (seed ${step.spec.seed})`;
-    case 'pii':
-      return `pii ${Object.entries(step.spec)
-        .map(([c, p]) => `${c}: ${typeof p === 'string' ? p : p.policy}`)
-        .join(', ')}`;
-  }
-}
 
 /** 'read' while inputs load, 'step' per step, 'commit' while the output version is written. */
 export type PipelineProgress = PipelineProgressEvent;
@@ -218,20 +55,44 @@ interface ResolvedInput extends PipelineInput {
   consumed?: number | null;
 }
 
-interface StepOutcome {
-  frame: Frame;
-  problems: RowProblem[];
-  setAsideBy: number[];
-}
+/** What a pipeline run needs of the dataset store: its sources' versions in, its output's version out. */
+export type PipelineDatasets = Pick<
+  DatasetStore,
+  | 'datasetId'
+  | 'version'
+  | 'loadFrame'
+  | 'protectFrame'
+  | 'protectWith'
+  | 'protectProblem'
+  | 'refreshFromFile'
+  | 'refreshFromRecords'
+  | 'appendFrame'
+  | 'replaceFrame'
+>;
 
 export class PipelineRunner {
+  private readonly history: PipelineHistory;
+
   constructor(
     private readonly db: Db,
-    private readonly datasets: DatasetStore,
-  ) {}
+    private readonly datasets: PipelineDatasets,
+  ) {
+    this.history = new PipelineHistory(db);
+  }
 
-  private pipelineId(name: string): number | undefined {
-    return (this.db.prepare('SELECT id FROM pipelines WHERE name = ?').get(name) as { id: number } | undefined)?.id;
+  /** The pipelines with their latest run (pipeline-history.ts). */
+  list(): PipelineSummary[] {
+    return this.history.list();
+  }
+
+  /** A pipeline's runs, newest first. */
+  runs(name: string, limit = 100): PipelineRunInfo[] {
+    return this.history.runs(name, limit);
+  }
+
+  /** A stored version of a pipeline's file (the one the latest run ran when none is named). */
+  definition(name: string, version?: number): { name: string; version: number; definition: string; createdAt: string } {
+    return this.history.definition(name, version);
   }
 
   private consumedVersion(pipelineId: number | undefined, datasetId: number): number | null {
@@ -247,7 +108,7 @@ export class PipelineRunner {
    * when their rows changed); row sources yield their rows new since the consumed version, lookups all rows.
    */
   private async resolveInputs(spec: PipelineSpec, options: RunOptions, refresh: boolean): Promise<Map<string, ResolvedInput>> {
-    const pipelineId = this.pipelineId(spec.name);
+    const pipelineId = this.history.pipelineId(spec.name);
     const roles = new Map<string, 'rows' | 'lookup'>();
     for (const step of spec.steps) {
       if (step.kind === 'from') roles.set(step.spec, 'rows');
@@ -353,112 +214,6 @@ export class PipelineRunner {
     return inputs;
   }
 
-  /** Runs the steps over the inputs' frames; `onStep` sees each step's result. */
-  private execute(
-    spec: PipelineSpec,
-    inputs: Map<string, ResolvedInput>,
-    options: RunOptions,
-    onStep?: (index: number, step: PipelineStep, outcome: StepOutcome) => void,
-  ): StepOutcome {
-    let frame: Frame = { rowCount: 0, columns: [] };
-    const problems: RowProblem[] = [];
-    const setAsideBy: number[] = [];
-    const existingOutput = (keys: readonly string[]): Set<string> => {
-      // A rebuild replaces the output: what it held does not count.
-      if (options.rebuild === true) return new Set();
-      let output: Frame;
-      try {
-        output = this.datasets.loadFrame(spec.output.dataset).frame;
-      } catch {
-        return new Set();
-      }
-      if (!keys.every((k) => output.columns.some((c) => c.name === k))) return new Set();
-      const keyOf = rowKeyer(output, keys);
-      return new Set(Array.from({ length: output.rowCount }, (_, r) => keyOf(r)));
-    };
-    spec.steps.forEach((step, index) => {
-      stopIfCancelled(options.signal);
-      options.onProgress?.({
-        pipeline: spec.name,
-        phase: 'step',
-        step: index + 1,
-        steps: spec.steps.length,
-        label: stepLabel(step),
-        rows: frame.rowCount,
-      });
-      let setAside = 0;
-      try {
-        switch (step.kind) {
-          case 'from':
-            frame = inputs.get(step.spec)!.frame;
-            break;
-          case 'rename':
-            frame = renameColumns(frame, step.spec);
-            break;
-          case 'cast': {
-            const cast = castColumns(frame, step.spec);
-            frame = cast.frame;
-            problems.push(...cast.problems);
-            setAside = cast.problems.length;
-            break;
-          }
-          case 'derive':
-            for (const [name, expression] of Object.entries(step.spec)) frame = deriveColumn(frame, name, expression);
-            break;
-          case 'filter':
-            frame = filterRows(frame, step.spec);
-            break;
-          case 'select':
-            frame = selectColumns(frame, step.spec);
-            break;
-          case 'drop':
-            frame = dropColumns(frame, step.spec);
-            break;
-          case 'join': {
-            const on = [step.spec.on].flat();
-            const right = inputs.get(step.spec.with)!.frame;
-            frame = joinFrames(frame, right, on, step.spec.how, step.spec.suffix ?? `_${step.spec.with}`);
-            break;
-          }
-          case 'union':
-            frame = unionFrames([frame, ...[step.spec].flat().map((s) => inputs.get(s)!.frame)]);
-            break;
-          case 'dedup': {
-            const keys = step.spec === true ? undefined : step.spec.keys;
-            frame = dedupRows(frame, keys, existingOutput(keys ?? frame.columns.map((c) => c.name)));
-            break;
-          }
-          case 'sample':
-            frame = sampleRows(frame, step.spec.fraction, step.spec.seed);
-            break;
-          case 'pii': {
-            const policies: Record<string, ColumnPolicy> = Object.fromEntries(
-              Object.entries(step.spec).map(([c, p]) => [c, typeof p === 'string' ? { policy: p, type: null } : p]),
-            );
-            for (const c of Object.keys(policies))
-              if (!frame.columns.some((x) => x.name === c)) throw invalid(`pii: no column "${c}"`, { column: c });
-            frame = this.datasets.protectWith(frame, policies);
-            // Rows set aside by earlier steps (a cast quoting the value it refused) hold the same columns raw.
-            problems.splice(0, problems.length, ...problems.map((p) => this.datasets.protectProblem(p, policies)));
-            break;
-          }
-        }
-      } catch (error) {
-        if (error instanceof HearthError) {
-          const details = typeof error.details === 'object' && error.details !== null ? error.details : {};
-          throw new HearthError(error.code, `step ${index + 1} (${stepLabel(step)}): ${error.message}`, {
-            ...details,
-            step: index + 1,
-          });
-        }
-        throw error;
-      }
-      setAsideBy.push(setAside);
-      onStep?.(index, step, { frame, problems, setAsideBy });
-    });
-    return { frame, problems, setAsideBy };
-  }
-
   /**
    * What the next run would do, step by step, on the first `limit` new rows of each row source (lookups whole):
    * nothing is written, and file and SQL sources are read from the versions already stored.
@@ -480,7 +235,7 @@ export class PipelineRunner {
         );
       }
     const steps: PipelineStepPreview[] = [];
-    this.execute(spec, inputs, options, (index, step, outcome) => {
+    executeSteps(spec, inputs, options, this.datasets, (index, step, outcome) => {
       steps.push({
         index: index + 1,
         label: stepLabel(step),
@@ -504,7 +259,7 @@ export class PipelineRunner {
           'INSERT INTO pipelines (name, output_dataset, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET output_dataset = excluded.output_dataset',
         )
         .run(spec.name, spec.output.dataset, now);
-      const id = this.pipelineId(spec.name)!;
+      const id = this.history.pipelineId(spec.name)!;
       const sha256 = createHash('sha256').update(text).digest('hex');
       const known = this.db
         .prepare('SELECT version FROM pipeline_versions WHERE pipeline_id = ? AND sha256 = ?')
@@ -611,9 +366,9 @@ export class PipelineRunner {
       inputs = await this.resolveInputs(spec, options, true);
       if (rowsIn(inputs) === 0) {
         const id = record('up-to-date', { outputVersion: null, rowsOut: 0, quarantined: 0, error: null });
-        return this.runInfo(id);
+        return this.history.runInfo(id);
       }
-      const outcome = this.execute(spec, inputs, options);
+      const outcome = executeSteps(spec, inputs, options, this.datasets);
       stopIfCancelled(options.signal);
       options.onProgress?.({
         pipeline: spec.name,
@@ -633,7 +388,7 @@ export class PipelineRunner {
           consume();
           return record('succeeded', { outputVersion: null, rowsOut: 0, quarantined: quarantined.length, error: null });
         })();
-        return this.runInfo(id);
+        return this.history.runInfo(id);
       }
       let runId = 0;
       const source = {
@@ -658,7 +413,7 @@ export class PipelineRunner {
       this.db
         .prepare('UPDATE pipeline_runs SET rows_out = ?, quarantined = ? WHERE id = ?')
         .run(rowsOut, quarantined.length, runId);
-      return this.runInfo(runId);
+      return this.history.runInfo(runId);
     } catch (error) {
       // A run's error is read by every role (pipelines.runs): it is stored without any secret a message quoted.
       const message = redactText(error instanceof Error ? error.message : String(error));
@@ -667,95 +422,6 @@ export class PipelineRunner {
       throw error;
     }
   }
-
-  private runInfo(id: number): PipelineRunInfo {
-    const row = this.db
-      .prepare('SELECT r.*, p.name FROM pipeline_runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE r.id = ?')
-      .get(id) as RunRow | undefined;
-    if (row === undefined) throw new HearthError('NOT_FOUND', `no pipeline run ${id}`);
-    return toRunInfo(row);
-  }
-
-  list(): PipelineSummary[] {
-    const rows = this.db
-      .prepare(
-        `SELECT p.id, p.name, p.output_dataset, (SELECT COUNT(*) FROM pipeline_versions v WHERE v.pipeline_id = p.id) AS versions,
-                (SELECT MAX(id) FROM pipeline_runs r WHERE r.pipeline_id = p.id) AS last_run
-           FROM pipelines p ORDER BY p.name`,
-      )
-      .all() as { id: number; name: string; output_dataset: string; versions: number; last_run: number | null }[];
-    return rows.map((r) => ({
-      name: r.name,
-      versions: r.versions,
-      output: r.output_dataset,
-      lastRun: r.last_run === null ? null : this.runInfo(r.last_run),
-    }));
-  }
-
-  runs(name: string, limit = 100): PipelineRunInfo[] {
-    const id = this.pipelineId(name);
-    if (id === undefined) throw new HearthError('NOT_FOUND', `no pipeline named "${name}"`);
-    const rows = this.db
-      .prepare(
-        'SELECT r.*, p.name FROM pipeline_runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE r.pipeline_id = ? ORDER BY r.id DESC LIMIT ?',
-      )
-      .all(id, limit) as RunRow[];
-    return rows.map(toRunInfo);
-  }
-
-  /** A stored version of a pipeline's file (the one the latest run ran when none is named). */
-  definition(name: string, version?: number): { name: string; version: number; definition: string; createdAt: string } {
-    const id = this.pipelineId(name);
-    if (id === undefined) throw new HearthError('NOT_FOUND', `no pipeline named "${name}"`);
-    // By default the version the latest run ran (a file edited back to an earlier text runs that earlier version).
-    const latest = this.db
-      .prepare(
-        `SELECT COALESCE((SELECT pipeline_version FROM pipeline_runs WHERE pipeline_id = ? ORDER BY id DESC LIMIT 1),
-                         (SELECT MAX(version) FROM pipeline_versions WHERE pipeline_id = ?)) AS v`,
-      )
-      .get(id, id) as { v: number };
-    const row = this.db
-      .prepare('SELECT * FROM pipeline_versions WHERE pipeline_id = ? AND version = ?')
-      .get(id, version ?? latest.v) as { version: number; definition: string; created_at: string } | undefined;
-    if (row === undefined) throw new HearthError('NOT_FOUND', `pipeline "${name}" has no version ${version ?? ''}`.trim());
-    return { name, version: row.version, definition: row.definition, createdAt: row.created_at };
-  }
-}
-
-interface RunRow {
-  id: number;
-  name: string;
-  pipeline_version: number;
-  status: PipelineRunInfo['status'];
-  started_at: string;
-  finished_at: string;
-  inputs_json: string;
-  output_dataset: string;
-  output_version: number | null;
-  rows_in: number;
-  rows_out: number;
-  quarantined: number;
-  error: string | null;
-  mode: PipelineRunInfo['mode'];
-}
-
-function toRunInfo(row: RunRow): PipelineRunInfo {
-  return {
-    id: row.id,
-    pipeline: row.name,
-    pipelineVersion: row.pipeline_version,
-    status: row.status,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    inputs: JSON.parse(row.inputs_json) as PipelineInput[],
-    output: { dataset: row.output_dataset, version: row.output_version },
-    rowsIn: row.rows_in,
-    rowsOut: row.rows_out,
-    quarantined: row.quarantined,
-    // Redacted on read too: runs recorded before errors were redacted at write.
-    error: row.error === null ? null : redactText(row.error),
-    mode: row.mode,
-  };
 }
 
 function publicInput({ frame: _frame, datasetId: _id, consumed: _consumed, ...input }: ResolvedInput): PipelineInput {

@@ -1,0 +1,33 @@
+import { readCsv, type CsvReadOptions, type QuarantinedRow } from './csv.js';
+import type { Frame } from './frame.js';
+import { jsonFormatOf, readJsonRows, type JsonFormat } from './json-rows.js';
+import { readParquet } from './parquet.js';
+
+/** The formats a table file may be read in. */
+export type TableFormat = 'csv' | 'parquet' | JsonFormat;
+
+/** Reads a table file by its format: `format` when given, else the file name's extension (.json, .ndjson, .jsonl), else CSV. */
+export async function readTable(
+  path: string,
+  fileName: string,
+  options: CsvReadOptions & { format?: TableFormat },
+): Promise<{
+  frame: Frame;
+  rowLines?: Int32Array;
+  quarantined: QuarantinedRow[];
+  bytes: number;
+  delimiter: string;
+  lineEnding: string;
+}> {
+  const format = options.format ?? (/\.(parquet|pq)$/i.test(fileName) ? 'parquet' : null) ?? jsonFormatOf(fileName) ?? 'csv';
+  if (format === 'parquet') {
+    const parquet = await readParquet(path, options.spool);
+    return { frame: parquet.frame, quarantined: [], bytes: parquet.bytes, delimiter: '', lineEnding: '' };
+  }
+  if (format === 'csv') {
+    const csv = await readCsv(path, options);
+    return { ...csv, delimiter: csv.dialect.delimiter, lineEnding: csv.dialect.lineEnding };
+  }
+  const json = await readJsonRows(path, format, { spool: options.spool });
+  return { ...json, delimiter: '', lineEnding: format === 'ndjson' ? 'LF' : '' };
+}
