@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { rotateStoreKey } from '../security/rotate-key.js';
 import { keySourceFromEnv } from '../security/store-key.js';
-import { listBackups, pruneBackups, restoreBackup, verifyBackup } from '../store/backup.js';
-import { readPrivateKeyFile } from '../store/private-fs.js';
+import { listBackups, restoreBackup, verifyBackup } from '../store/backup.js';
 import { piiPolicies, piiTypes, type PiiPolicy, type PiiType } from '../contracts/pii.js';
 import { text } from 'node:stream/consumers';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadTokenVerifier, resetToken } from '../api/auth.js';
-import { createHandlers, type Handlers } from '../api/handlers.js';
+import { createHandlers } from '../api/handlers.js';
 import { startHttpServer } from '../api/http-server.js';
 import { inProcessTransport, scheduleDoor, serviceDoor } from '../api/in-process.js';
 import type { ApiArgs, ApiResults, FollowInfo, Task } from '../contracts/api.js';
@@ -20,11 +19,12 @@ import { parseRef, predictFile } from '../serving/batch.js';
 import { cellValue } from '../data/frame.js';
 import { MqttStream } from '../streams/mqtt-stream.js';
 import { dirname, join, resolve as resolvePath } from 'node:path';
-import { PipelineSchedule, type RunPipeline } from '../data/pipeline-schedule.js';
+import { PipelineSchedule } from '../data/pipeline-schedule.js';
 import { parsePipeline } from '../data/pipeline.js';
 import { csvCell, readCsv } from '../data/csv.js';
 import { writeParquet } from '../data/parquet.js';
-import { FolderWatcher, type WatchEvent } from '../data/watch-folder.js';
+import { FolderWatcher } from '../data/watch-folder.js';
+import { schedulePipeline, startServices, watchEventJson } from '../engine/services.js';
 import { describeSource } from '../data/sql-source.js';
 import { createClient, type Client } from '../contracts/client.js';
 import { Output, formatMetrics } from './output.js';
@@ -261,29 +261,6 @@ function required(flags: Flags, name: keyof Flags): string {
   return v;
 }
 
-/** The config's scheduled backups: one every `everyHours`, the newest `keep` kept; each outcome is a JSON log line. */
-function scheduleBackups(engine: Engine): NodeJS.Timeout | undefined {
-  const plan = engine.config?.backups;
-  if (plan === undefined) return undefined;
-  const take = async (): Promise<void> => {
-    try {
-      // A passphrase file is a key file: one that others may read is refused, as a store key file is.
-      const passphrase =
-        plan.passphraseFile === undefined ? undefined : readPrivateKeyFile(plan.passphraseFile, 'backup passphrase file').trim();
-      const info = await engine.backup(optional('passphrase', passphrase));
-      const removed = pruneBackups(engine.backupDir, plan.keep);
-      process.stderr.write(
-        `${JSON.stringify({ level: 'info', event: 'backup', file: info.file, bytes: info.bytes, removed })}\n`,
-      );
-    } catch (error) {
-      process.stderr.write(`${JSON.stringify({ level: 'error', event: 'backup', message: (error as Error).message })}\n`);
-    }
-  };
-  const timer = setInterval(() => void take(), plan.everyHours * 3600_000);
-  timer.unref();
-  return timer;
-}
-
 /** `keys generate` (a random store key, base64) and `keys rotate` (current key from the environment, new one given). */
 async function keys(rest: string[], flags: Flags, out: Output): Promise<number> {
   if (rest[0] === 'generate') {
@@ -441,76 +418,12 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
     staticDir: staticDir(),
     ...optional('tls', tls),
   });
-  // The sync agent drains the outbox in the background while the server runs (a no-op without remotes), and the
-  // alert rules are checked every minute.
-  engine.sync.start();
-  engine.alerts.start();
-  const backups = scheduleBackups(engine);
-  // Retention and blob collection every 6 hours; a failure is logged and tried again next time.
-  const collector = setInterval(() => {
-    void engine.collectGarbage().then(
-      (report) => process.stderr.write(`${JSON.stringify({ level: 'info', event: 'gc', ...report })}\n`),
-      (error: unknown) => process.stderr.write(`${JSON.stringify({ level: 'error', event: 'gc', message: String(error) })}\n`),
-    );
-  }, 6 * 3600_000);
-  collector.unref();
-  // Streams and watched folders come in through dispatch like any caller, each as its own service identity.
-  const door = serviceDoor(engine, handlers);
-  // MQTT pipelines from the config file; one that cannot reach its broker now keeps trying without holding the rest.
-  const streams = (engine.config?.streams ?? []).map(
-    (st) =>
-      new MqttStream(door, join(engine.dataDir, 'hearth.db'), {
-        key: engine.storeKey,
-        url: st.mqtt,
-        inTopic: st.in,
-        outTopic: st.out,
-        model: st.model,
-        ...(st.clientId === undefined ? {} : { clientId: st.clientId }),
-        ...(st.windows === undefined ? {} : { windows: st.windows }),
-        ...optional('dataset', st.dataset),
-        ...optional('appendRows', st.appendRows),
-        ...optional('appendSeconds', st.appendSeconds),
-      }),
-  );
-  const watchers = (engine.config?.watch ?? []).map(
-    (w) =>
-      new FolderWatcher(
-        engine.db,
-        door,
-        { dir: w.dir, dataset: w.dataset, ...optional('intervalSeconds', w.intervalSeconds) },
-        (event) =>
-          process.stderr.write(
-            `${JSON.stringify({ level: event.kind === 'failed' ? 'error' : 'info', event: 'watch', dataset: w.dataset, ...watchEventJson(event) })}\n`,
-          ),
-      ),
-  );
-  for (const w of watchers) w.start();
-  const schedules = (engine.config?.pipelines ?? []).map(
-    (p) =>
-      new PipelineSchedule(schedulePipeline(engine, handlers, p.file), p.file, p.schedule, (outcome) => {
-        process.stderr.write(
-          `${JSON.stringify(
-            outcome.ok
-              ? {
-                  level: 'info',
-                  event: 'pipeline',
-                  file: p.file,
-                  run: outcome.run.id,
-                  status: outcome.run.status,
-                  rowsIn: outcome.run.rowsIn,
-                  rowsOut: outcome.run.rowsOut,
-                  output: outcome.run.output,
-                }
-              : { level: 'error', event: 'pipeline', file: p.file, error: serializeError(outcome.error) },
-          )}\n`,
-        );
-      }),
-  );
-  for (const s of schedules) s.start();
-  for (const st of streams)
-    st.start().catch((error: unknown) =>
-      process.stderr.write(`stream ${st.options.inTopic}: ${error instanceof Error ? error.message : String(error)}\n`),
-    );
+  // The background services (sync, alerts, backups, collection, watched folders, pipeline schedules, MQTT streams),
+  // the desktop's engine process starts the same ones.
+  const services = startServices(engine, {
+    service: serviceDoor(engine, handlers),
+    schedule: (file) => scheduleDoor(engine, handlers, file),
+  });
   const consoleUrl = auth.generatedToken === undefined ? `${server.url}/` : `${server.url}/#token=${auth.generatedToken}`;
   out.result({ url: server.url, console: consoleUrl, dataDir: engine.dataDir, tokenSource: auth.source }, () =>
     [
@@ -527,13 +440,7 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
     const shutdown = (): void => {
       void server
         .close()
-        .then(() => engine.sync.stop())
-        .then(() => engine.alerts.stop())
-        .then(() => clearInterval(backups))
-        .then(() => clearInterval(collector))
-        .then(() => Promise.all(streams.map((st) => st.stop().catch(() => undefined))))
-        .then(() => Promise.all(watchers.map((w) => w.stop())))
-        .then(() => schedules.forEach((s) => s.stop()))
+        .then(() => services.stop())
         .then(() => {
           engine.close();
           resolve();
@@ -1725,7 +1632,7 @@ async function pipelineCommand(
         out.info(`${p.pipeline}: ${p.phase === 'step' ? `step ${p.step}/${p.steps}` : p.phase}: ${p.label}`);
       });
       const job = new PipelineSchedule(
-        schedulePipeline(engine, createHandlers(engine), path),
+        schedulePipeline({ schedule: (file) => scheduleDoor(engine, createHandlers(engine), file) }, path),
         path,
         flags.schedule,
         (outcome) => {
@@ -1899,22 +1806,4 @@ function formatSchemaChanges(changes: ApiResults['datasets.ingest']['schemaChang
     ),
   ];
   return lines.length === 0 ? '' : `\nSchema changes against the previous version:\n${lines.join('\n')}`;
-}
-
-function watchEventJson(event: WatchEvent): Record<string, unknown> {
-  return event.kind === 'appended'
-    ? {
-        kind: event.kind,
-        file: event.file,
-        version: event.result.version,
-        appended: event.result.appended,
-        quarantined: event.result.quarantined,
-      }
-    : { ...event };
-}
-
-/** A scheduled pipeline's runs: through dispatch, as the schedule's own identity (`schedule:<file>`). */
-function schedulePipeline(engine: Engine, handlers: Handlers, file: string): RunPipeline {
-  const door = scheduleDoor(engine, handlers, file);
-  return (definition, baseDir) => door.call('pipelines.run', { definition, baseDir });
 }
