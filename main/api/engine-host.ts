@@ -5,7 +5,7 @@ import type { CallOutcome } from '../contracts/transport.js';
 import { resolveDataDir } from '../engine/data-dir.js';
 import { Engine } from '../engine/engine.js';
 import { dispatch } from './dispatch.js';
-import { createHandlers } from './handlers.js';
+import { createHandlers, type Handlers } from './handlers.js';
 
 /**
  * The IPC adapter on the engine side: runs inside Electron's utility process and speaks to the shell through
@@ -16,8 +16,11 @@ export interface ParentPort {
   postMessage(message: unknown): void;
 }
 
-export function runEngineHost(port: ParentPort, engine: Engine = Engine.open(resolveDataDir())): void {
-  const handlers = createHandlers(engine);
+export function runEngineHost(
+  port: ParentPort,
+  engine: Engine = Engine.open(resolveDataDir()),
+  handlers: Handlers = createHandlers(engine),
+): void {
   engine.events.subscribe((event) => port.postMessage({ type: 'event', event: event as ApiEvent }));
   port.on('message', ({ data }) => {
     const { id, request } = data as {

@@ -1,13 +1,17 @@
 import { runEngineHost } from '../api/engine-host.js';
+import { createHandlers } from '../api/handlers.js';
+import { scheduleDoor, serviceDoor } from '../api/in-process.js';
 import { Engine } from '../engine/engine.js';
 import { resolveDataDir } from '../engine/data-dir.js';
+import { startServices } from '../engine/services.js';
 
 // Entry of the engine's Electron utility process: Electron provides process.parentPort there.
 const port = (process as unknown as { parentPort?: Parameters<typeof runEngineHost>[0] }).parentPort;
 if (port === undefined) throw new Error('engine-host must be started with utilityProcess.fork');
 const engine = Engine.open(resolveDataDir());
-// The desktop, like the server, drains the sync outbox in the background whenever a remote is reachable.
-engine.sync.start();
-// Alert rules are checked every minute; a firing alert becomes a desktop notification in the shell.
-engine.alerts.start();
-runEngineHost(port, engine);
+const handlers = createHandlers(engine);
+// The desktop runs the same background services as `hearth serve`, from the same config: the sync agent, alert checks
+// (a firing alert becomes a desktop notification in the shell), backups, collection, watched folders, pipeline
+// schedules and MQTT streams, each calling the API through dispatch under its own identity.
+startServices(engine, { service: serviceDoor(engine, handlers), schedule: (file) => scheduleDoor(engine, handlers, file) });
+runEngineHost(port, engine, handlers);

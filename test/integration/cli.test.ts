@@ -159,4 +159,16 @@ describe('hearth CLI', () => {
     assert.equal(rollback.status, 1);
     assert.match(rollback.stderr, /CONFLICT/);
   });
+
+  it("prints one command's usage for `hearth <command> --help`, every command for `hearth --help`", () => {
+    const train = hearth('train', '--help');
+    assert.equal(train.status, 0);
+    assert.match(train.stdout, /^hearth train: /);
+    assert.match(train.stdout, /--dataset NAME\[@V\] --target COL/);
+    assert.doesNotMatch(train.stdout, /backup restore/);
+    const all = hearth('--help');
+    assert.equal(all.status, 0);
+    assert.match(all.stdout, /backup restore FILE --data-dir DIR/);
+    assert.equal(hearth().status, 2);
+  });
 });

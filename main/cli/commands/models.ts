@@ -1,0 +1,136 @@
+import { writeFileSync } from 'node:fs';
+import { parseRef } from '../../serving/batch.js';
+import { formatMetrics } from '../output.js';
+import { type Command, UsageError, required } from '../command.js';
+
+export const modelsCommand: Command = {
+  name: 'models',
+  summary: 'list, promote, roll back, report, import, canary and shadow models',
+  usage: `  models list | promote NAME VERSION | rollback NAME | report NAME[@V] [--out FILE]
+       | canary NAME VERSION [--share F] | shadow NAME VERSION | route NAME [--clear]
+       | import FILE.onnx --name NAME [--target T] [--task binary|multiclass|regression] [--classes A,B,…]
+                [--features F1,F2,…] [--reference TRAINING.csv] [--alias A]
+                                      serve a model made elsewhere; inputs are read from the graph, the reference
+                                      data (ingested as NAME-reference) is what drift is measured against
+                                      a canary answers a share of requests; a shadow predicts all, logged only`,
+  run: async ({ rest, flags, out, open }) => {
+    const { client } = open();
+    const [sub, name, version] = rest;
+    if (sub === 'list') {
+      const list = await client.call('models.list', {});
+      out.result(list, () =>
+        list.length === 0
+          ? 'No models.'
+          : list
+              .map(
+                (m) =>
+                  `${m.name}  ${m.task}  target=${m.target}  latest=v${m.latestVersion}  ${Object.entries(m.aliases)
+                    .map(([a, v]) => `${a}=v${v}`)
+                    .join(' ')}`,
+              )
+              .join('\n'),
+      );
+      return 0;
+    }
+    if (sub === 'promote' && name !== undefined && version !== undefined) {
+      const v = Number(version);
+      if (!Number.isInteger(v) || v < 1) throw new UsageError('VERSION must be a positive integer');
+      const move = await client.call('models.promote', { name, version: v });
+      out.result(
+        move,
+        () =>
+          `${move.model}: ${move.alias} → v${move.version} (was ${move.previousVersion === null ? 'unset' : `v${move.previousVersion}`})`,
+      );
+      return 0;
+    }
+    if (sub === 'report' && name !== undefined) {
+      const { name: model, version: v } = parseRef(name);
+      const report = await client.call('models.report', { name: model, ...(v === undefined ? {} : { version: v }) });
+      const target = flags.out ?? report.fileName;
+      writeFileSync(target, report.html);
+      out.result(
+        { out: target, bytes: Buffer.byteLength(report.html) },
+        () => `Wrote ${target} (${Buffer.byteLength(report.html)} bytes)`,
+      );
+      return 0;
+    }
+    if (sub === 'import') {
+      if (name === undefined || flags.name === undefined) throw new UsageError('models import FILE.onnx --name NAME');
+      const list = (text: string | undefined) => (text === undefined ? undefined : text.split(',').map((s) => s.trim()));
+      const classes = list(flags.classes);
+      const features = list(flags.features);
+      const task = flags.task as 'binary' | 'multiclass' | 'regression' | undefined;
+      const info = await client.call('models.import', {
+        name: flags.name,
+        path: name,
+        ...(flags.target === undefined ? {} : { target: flags.target }),
+        ...(task === undefined ? {} : { task }),
+        ...(classes === undefined ? {} : { classes }),
+        ...(features === undefined ? {} : { features }),
+        ...(flags.reference === undefined ? {} : { referencePath: flags.reference }),
+        ...(flags.alias === undefined ? {} : { alias: flags.alias }),
+      });
+      out.result(
+        info,
+        () =>
+          `Imported ${info.model} v${info.version} (${info.task}, predicts "${info.target}")\n` +
+          `  inputs: ${info.inputSchema.map((i) => `${i.name}:${i.type}`).join(', ')}`,
+      );
+      return 0;
+    }
+    if (sub === 'rollback' && name !== undefined) {
+      const move = await client.call('models.rollback', { name });
+      out.result(move, () => `${move.model}: ${move.alias} rolled back to v${move.version} (was v${move.previousVersion})`);
+      return 0;
+    }
+    if (sub === 'canary' || sub === 'shadow' || sub === 'route') {
+      if (name === undefined) throw new UsageError(`models ${sub} NAME …`);
+      let route;
+      if (sub === 'route') {
+        route =
+          flags.clear === true
+            ? await client.call('models.set-route', { name, canary: null, shadow: null })
+            : await client.call('models.route', { name });
+      } else {
+        const v = version === undefined ? NaN : Number(version);
+        if (!Number.isInteger(v) || v < 1) throw new UsageError(`models ${sub} NAME VERSION`);
+        if (sub === 'canary') {
+          const share = Number(flags.share ?? '0.1');
+          route = await client.call('models.set-route', { name, canary: { version: v, share } });
+        } else route = await client.call('models.set-route', { name, shadow: v });
+      }
+      out.result(
+        route,
+        () =>
+          `${route.model}: ${route.canary === null ? 'no canary' : `canary v${route.canary.version} answers ${(route.canary.share * 100).toFixed(0)}% of requests`}; ` +
+          `${route.shadow === null ? 'no shadow' : `shadow v${route.shadow} predicts every request (logged, not returned)`}`,
+      );
+      return 0;
+    }
+    throw new UsageError(
+      'models takes list, promote NAME VERSION, rollback NAME, report NAME[@VERSION], canary NAME VERSION [--share F], shadow NAME VERSION, or route NAME [--clear]',
+    );
+  },
+};
+
+export const evaluateCommand: Command = {
+  name: 'evaluate',
+  summary: 'metrics of a model on a labelled file, kept as a snapshot',
+  usage: `  evaluate --model NAME[@V] FILE      metrics of a model on a labelled file, kept as a snapshot (synced as a referrer)`,
+  run: async ({ rest, flags, out, open }) => {
+    if (rest.length !== 1) throw new UsageError('evaluate takes one FILE');
+    const { client } = open();
+    const { name, version } = parseRef(required(flags, 'model'));
+    const snapshot = await client.call('models.evaluate', {
+      name,
+      ...(version === undefined ? {} : { version }),
+      path: rest[0]!,
+    });
+    out.result(
+      snapshot,
+      () =>
+        `${snapshot.model} v${snapshot.version} on ${snapshot.rows} rows (snapshot ${snapshot.id}):\n${formatMetrics(snapshot.metrics)}`,
+    );
+    return 0;
+  },
+};

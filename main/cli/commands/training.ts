@@ -1,0 +1,211 @@
+import type { ApiArgs, ApiResults, Task } from '../../contracts/api.js';
+import { HearthError } from '../../contracts/errors.js';
+import { parseRef } from '../../serving/batch.js';
+import { type Client } from '../../contracts/client.js';
+import { type Output, formatMetrics } from '../output.js';
+import { type Command, UsageError, numberFlag, required } from '../command.js';
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'train a model on a dataset version (linear, gbdt, forest, mlp or auto)',
+  usage: `  train --dataset NAME[@V] --target COL [--task binary|multiclass|regression] [--algorithm linear|gbdt|forest|mlp|auto]
+        [--model NAME] [--seed N] [--l2 X] [--class-weight balanced]
+        [--validation-fraction F] [--test-fraction F]   (held-out shares, 0.15 each by default)
+        [--folds K]   (k-fold cross-validation on the non-test rows, reported beside the test metrics)
+        [--time-column COL | --group-column COL]   (split by time, or keep each group on one side)
+        [--threshold f1 | --threshold cost --fp-cost X --fn-cost Y]   (binary: tune the decision threshold)
+        [--resample smote]   (classification: synthetic minority rows on the training side of every fit)
+        auto:   [--time-budget SEC] [--metric roc_auc|pr_auc|accuracy|f1|log_loss|rmse|mae|r2] [--folds K]
+                [--search full|halving] [--imbalance auto|none]
+                (auto: class weights, SMOTE and a tuned threshold compared by cross-validation on rare classes)
+        linear: [--max-iterations N]
+        gbdt:   [--trees N] [--learning-rate X] [--max-leaves N] [--max-depth N] [--min-child-samples N]
+                [--l1 X] [--row-subsample F] [--col-subsample F] [--early-stopping N] [--threads N]
+                [--huber-delta X]  (regression with the Huber loss)
+        forest: [--trees N] [--max-leaves N] [--max-depth N] [--min-child-samples N] [--features-per-split N]
+        mlp:    [--hidden-layers 64,32] [--epochs N] [--batch-size N] [--learning-rate X] [--dropout F] [--l2 X]
+                [--backend tensorflow-gpu|webgpu|tensorflow|wasm|cpu]   (default: the pinned one, else the first
+                of these that works; a software GPU adapter only when named)`,
+  run: async ({ flags, out, open }) => {
+    const { client } = open();
+    const { name: dataset, version: datasetVersion } = parseRef(required(flags, 'dataset'));
+    const task = flags.task;
+    if (task !== undefined && !['binary', 'multiclass', 'regression'].includes(task))
+      throw new UsageError('--task must be binary, multiclass or regression');
+    const algorithm = (['linear', 'gbdt', 'forest', 'mlp', 'auto'] as const).find((a) => a === (flags.algorithm ?? 'linear'));
+    if (algorithm === undefined) throw new UsageError('--algorithm must be linear, gbdt, forest, mlp or auto');
+    const hiddenLayers = flags['hidden-layers']?.split(',').map(Number);
+    if (hiddenLayers !== undefined && hiddenLayers.some((u) => !Number.isInteger(u) || u < 1))
+      throw new UsageError('--hidden-layers takes positive integers separated by commas, such as 64,32');
+    if (flags.search !== undefined && flags.search !== 'full' && flags.search !== 'halving')
+      throw new UsageError('--search takes full or halving');
+    if (flags.resample !== undefined && flags.resample !== 'smote') throw new UsageError('--resample takes smote');
+    if (flags.imbalance !== undefined && flags.imbalance !== 'auto' && flags.imbalance !== 'none')
+      throw new UsageError('--imbalance takes auto or none');
+    if (flags.threshold !== undefined && flags.threshold !== 'f1' && flags.threshold !== 'cost')
+      throw new UsageError('--threshold takes f1 or cost');
+    if (flags['class-weight'] !== undefined && flags['class-weight'] !== 'balanced')
+      throw new UsageError('--class-weight takes balanced');
+    const optional = {
+      l2: numberFlag(flags, 'l2', false),
+      maxIterations: numberFlag(flags, 'max-iterations', true),
+      seed: numberFlag(flags, 'seed', true),
+      trees: numberFlag(flags, 'trees', true),
+      learningRate: numberFlag(flags, 'learning-rate', false),
+      maxLeaves: numberFlag(flags, 'max-leaves', true),
+      maxDepth: numberFlag(flags, 'max-depth', true),
+      minChildSamples: numberFlag(flags, 'min-child-samples', true),
+      l1: numberFlag(flags, 'l1', false),
+      rowSubsample: numberFlag(flags, 'row-subsample', false),
+      colSubsample: numberFlag(flags, 'col-subsample', false),
+      earlyStoppingRounds: numberFlag(flags, 'early-stopping', true),
+      threads: numberFlag(flags, 'threads', true),
+      featuresPerSplit: numberFlag(flags, 'features-per-split', true),
+      folds: numberFlag(flags, 'folds', true),
+      timeColumn: flags['time-column'],
+      threshold: flags.threshold,
+      resample: flags.resample,
+      falsePositiveCost: numberFlag(flags, 'fp-cost', false),
+      falseNegativeCost: numberFlag(flags, 'fn-cost', false),
+      groupColumn: flags['group-column'],
+      timeBudget: numberFlag(flags, 'time-budget', false),
+      searchStrategy: flags.search,
+      metric: flags.metric as ApiArgs<'training.start'>['metric'],
+      validationFraction: numberFlag(flags, 'validation-fraction', false),
+      testFraction: numberFlag(flags, 'test-fraction', false),
+      huberDelta: numberFlag(flags, 'huber-delta', false),
+      hiddenLayers,
+      epochs: numberFlag(flags, 'epochs', true),
+      batchSize: numberFlag(flags, 'batch-size', true),
+      dropout: numberFlag(flags, 'dropout', false),
+      backend: flags.backend as ApiArgs<'training.start'>['backend'],
+      imbalance: flags.imbalance,
+      classWeight: flags['class-weight'],
+      datasetVersion,
+      task: task as Task | undefined,
+      model: flags.model,
+    };
+    const job = await runTraining(client, out, {
+      dataset,
+      target: required(flags, 'target'),
+      algorithm,
+      ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
+    });
+    if (job.status !== 'succeeded')
+      throw new HearthError((job.error?.code ?? 'INTERNAL') as 'INTERNAL', job.error?.message ?? `training ${job.status}`);
+    const info = await client.call('models.version', { name: job.result!.model, version: job.result!.version });
+    out.result(
+      {
+        model: info.model,
+        version: info.version,
+        algorithm: info.algorithm,
+        task: info.task,
+        metrics: info.metrics,
+        dataset: info.dataset.name,
+        dataset_version: info.dataset.version,
+        duration_ms: job.result!.durationMs,
+        fit_ms: info.report.fitMs,
+        cross_validation: info.report.crossValidation ?? null,
+        warnings: info.report.warnings ?? [],
+        leaderboard: info.report.leaderboard ?? null,
+        evaluated_on: info.report.evaluatedOn,
+        peak_rss_mb: info.report.peakRssMb,
+        trees: info.report.trees ?? null,
+        best_round: info.report.bestRound ?? null,
+        backend: info.report.backend ?? null,
+        validation_curve: job.history.map((h) => ({
+          iteration: h.iteration,
+          loss: h.loss,
+          validation_loss: h.validationLoss,
+        })),
+        aliases: info.aliases,
+      },
+      () =>
+        `Trained ${info.model} v${info.version} (${info.algorithm}, ${info.task}) on ${info.dataset.name} v${info.dataset.version} in ${(job.result!.durationMs / 1000).toFixed(1)} s\n${formatMetrics(info.metrics)}` +
+        ((info.report.warnings as { message: string }[] | undefined) ?? []).map((w) => `\nwarning: ${w.message}`).join(''),
+    );
+    return 0;
+  },
+};
+
+export const runsCommand: Command = {
+  name: 'runs',
+  summary: 'training runs as experiments: list, show, compare',
+  usage: `  runs list | show ID | compare ID ID…   training runs as experiments (ids may be abbreviated)`,
+  run: async ({ rest, out, open }) => {
+    const { client } = open();
+    const [sub, ...ids] = rest;
+    if (sub === 'list') {
+      const runs = await client.call('runs.list', {});
+      out.result(runs, () =>
+        runs.length === 0
+          ? 'No runs.'
+          : runs
+              .map((r) => {
+                const metric = Object.entries(r.metrics)[0];
+                return `${r.id.slice(0, 8)}  ${r.status.padEnd(9)} ${r.algorithm.padEnd(7)} ${r.dataset}→${r.target}  ${r.model === null ? '' : `${r.model} v${r.version}`}  ${metric === undefined ? '' : `${metric[0]} ${metric[1].toFixed(4)}`}`;
+              })
+              .join('\n'),
+      );
+      return 0;
+    }
+    const resolveId = async (prefix: string): Promise<string> => {
+      const matches = (await client.call('runs.list', {})).filter((r) => r.id.startsWith(prefix));
+      if (matches.length !== 1) throw new UsageError(`"${prefix}" matches ${matches.length} runs; give more of the id`);
+      return matches[0]!.id;
+    };
+    if (sub === 'show' && ids.length === 1) {
+      const detail = await client.call('runs.show', { id: await resolveId(ids[0]!) });
+      out.result(detail, () =>
+        [
+          `run ${detail.run.id}: ${detail.run.status}, ${detail.run.algorithm} on ${detail.run.dataset} v${detail.run.datasetVersion ?? '?'} → ${detail.run.target}`,
+          `arguments: ${JSON.stringify(detail.args)}`,
+          detail.error === null ? formatMetrics(detail.run.metrics) : `error: ${detail.error.message}`,
+        ].join('\n'),
+      );
+      return 0;
+    }
+    if (sub === 'compare' && ids.length >= 2) {
+      const comparison = await client.call('runs.compare', { ids: await Promise.all(ids.map(resolveId)) });
+      out.result(comparison, () => {
+        const header = ['metric', ...comparison.runs.map((r) => `${r.id.slice(0, 8)} ${r.algorithm}`)];
+        const rows = comparison.metrics.map((m) => [m, ...comparison.runs.map((r) => (r.metrics[m] ?? Number.NaN).toFixed(4))]);
+        return [header, ...rows].map((r) => r.map((c) => c.padEnd(18)).join('')).join('\n');
+      });
+      return 0;
+    }
+    throw new UsageError('runs takes list, show ID, or compare ID ID…');
+  },
+};
+
+export async function runTraining(
+  client: Client,
+  out: Output,
+  args: Parameters<Client['call']>[1] & object,
+): Promise<ApiResults['training.get']> {
+  const job = await client.call('training.start', args as never);
+  const bar = out.progress('training', 100);
+  const unsubscribe = client.on((event) => {
+    if (event.name === 'training.progress' && event.data.jobId === job.id) {
+      bar.update(
+        Math.round(event.data.fraction * 100),
+        `${event.data.phase} loss ${Number.isFinite(event.data.loss) ? event.data.loss.toFixed(4) : ''}`,
+      );
+    }
+  });
+  const stop = (): void => {
+    void client.call('training.cancel', { jobId: job.id });
+  };
+  process.once('SIGINT', stop);
+  try {
+    for (;;) {
+      const current = await client.call('training.get', { jobId: job.id });
+      if (current.status !== 'queued' && current.status !== 'running') return current;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    unsubscribe();
+    bar.stop();
+  }
+}

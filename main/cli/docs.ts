@@ -1,0 +1,35 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { commands, commonOptions } from './table.js';
+
+/**
+ * docs/cli.md, generated from the command table so the manual cannot drift from the code: `npm run docs:cli` writes
+ * it, and test/unit/cli-docs.test.ts fails when the file differs from what this returns.
+ */
+export function cliDocs(): string {
+  const fence = (text: string): string[] => ['```text', text, '```'];
+  return [
+    '# The hearth command line',
+    '',
+    '<!-- Generated from main/cli/table.ts and main/cli/commands/*.ts by `npm run docs:cli`; do not edit. -->',
+    '',
+    'Usage: `hearth <command> [options]`; `hearth <command> --help` prints one command’s usage.',
+    '',
+    ...commands.map((c) => `- [${c.name}](#${c.name}): ${c.summary}`),
+    '',
+    ...fence(commonOptions),
+    ...commands.flatMap((c) => [
+      '',
+      `## ${c.name}`,
+      '',
+      `${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.`,
+      '',
+      ...fence(c.usage),
+    ]),
+    '',
+  ].join('\n');
+}
+
+// `node dist/main/cli/docs.js > docs/cli.md`
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url))
+  process.stdout.write(cliDocs());

@@ -1,0 +1,64 @@
+import type { Command } from './command.js';
+import { auditCommand, tokenCommand } from './commands/access.js';
+import { datasetsCommand, ingestCommand } from './commands/datasets.js';
+import { evaluateCommand, modelsCommand } from './commands/models.js';
+import { alertsCommand, driftCommand, feedbackCommand, monitorCommand, retrainCommand } from './commands/monitoring.js';
+import { pipelineCommand } from './commands/pipelines.js';
+import { rulesCommand } from './commands/rules.js';
+import { serveCommand, startCommand } from './commands/serve.js';
+import { predictCommand } from './commands/serving.js';
+import { backendsCommand, backupCommand, doctorCommand, gcCommand, keysCommand, retentionCommand } from './commands/store.js';
+import { streamCommand, watchCommand } from './commands/streams.js';
+import { pullCommand, remoteCommand, syncCommand } from './commands/sync.js';
+import { runsCommand, trainCommand } from './commands/training.js';
+
+/** Every command, in the order `hearth --help` and docs/cli.md list them. */
+export const commands: readonly Command[] = [
+  startCommand,
+  serveCommand,
+  ingestCommand,
+  datasetsCommand,
+  trainCommand,
+  evaluateCommand,
+  predictCommand,
+  feedbackCommand,
+  monitorCommand,
+  alertsCommand,
+  retrainCommand,
+  streamCommand,
+  driftCommand,
+  modelsCommand,
+  runsCommand,
+  remoteCommand,
+  pullCommand,
+  syncCommand,
+  tokenCommand,
+  watchCommand,
+  pipelineCommand,
+  rulesCommand,
+  doctorCommand,
+  backendsCommand,
+  auditCommand,
+  keysCommand,
+  retentionCommand,
+  gcCommand,
+  backupCommand,
+];
+
+export const commandsByName: ReadonlyMap<string, Command> = new Map(commands.map((c) => [c.name, c]));
+
+/** The flags every command takes, and what the exit status means. */
+export const commonOptions = `Options for every command:
+  --data-dir DIR   data folder (default: $HEARTH_DATA_DIR, else the platform's application-data folder)
+  --json           print one JSON document on stdout
+Exit status: 0 success, 1 failure, 2 usage error.`;
+
+/** `hearth --help`: every command's usage block, in the table's order. */
+export function usage(): string {
+  return `hearth — on-device machine learning\n\nUsage: hearth <command> [options]\n\nCommands:\n${commands.map((c) => c.usage).join('\n')}\n\n${commonOptions}`;
+}
+
+/** `hearth <command> --help`. */
+export function commandUsage(command: Command): string {
+  return `hearth ${command.name}: ${command.summary}\n\nUsage:\n${command.usage}\n\n${commonOptions}`;
+}
