@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'react';
 import { Bar, BarChart, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { ModelSummary, ModelVersionInfo, Prediction } from '../../../main/contracts/api.js';
-import { useClient } from '../App.js';
-import { saveFile } from '../download.js';
-import { parseCsv } from '../csv.js';
-import { describeError } from '../errors.js';
+import type { ModelSummary, ModelVersionInfo, Prediction } from '../../../../main/contracts/api.js';
+import { useClient } from '../../app/client-context.js';
+import { saveFile } from '../../components/download.js';
+import { parseCsv } from './csv.js';
+import { describeError } from '../../components/errors.js';
 
 function ShapBars({ prediction }: { prediction: Prediction }) {
   const e = prediction.explanation;

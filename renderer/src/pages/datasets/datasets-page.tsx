@@ -10,14 +10,14 @@ import type {
   DatasetVersionDetail,
   QuarantinedRow,
   RulesCheck,
-} from '../../../main/contracts/api.js';
-import type { PiiDetection, PiiPolicy } from '../../../main/contracts/pii.js';
+} from '../../../../main/contracts/api.js';
+import type { PiiDetection, PiiPolicy } from '../../../../main/contracts/pii.js';
 
 const piiPolicies: readonly PiiPolicy[] = ['keep', 'drop', 'mask', 'hash', 'generalise'];
-import { useClient } from '../App.js';
-import { saveFile } from '../download.js';
-import { describeError } from '../errors.js';
-import { Outcome, useOutcome } from '../outcome.js';
+import { useClient } from '../../app/client-context.js';
+import { saveFile } from '../../components/download.js';
+import { describeError } from '../../components/errors.js';
+import { Outcome, useOutcome } from '../../components/outcome.js';
 
 function fmt(v: number | null): string {
   return v === null

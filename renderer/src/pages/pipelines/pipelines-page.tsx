@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { PipelinePreview, PipelineRunInfo, PipelineSummary } from '../../../main/contracts/api.js';
-import { useClient } from '../App.js';
-import { describeError } from '../errors.js';
-import { Outcome, useOutcome } from '../outcome.js';
+import type { PipelinePreview, PipelineRunInfo, PipelineSummary } from '../../../../main/contracts/api.js';
+import { useClient } from '../../app/client-context.js';
+import { describeError } from '../../components/errors.js';
+import { Outcome, useOutcome } from '../../components/outcome.js';
 
 const starter = `name: my-pipeline
 sources:

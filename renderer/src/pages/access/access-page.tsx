@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { AuditEntry, TokenInfo } from '../../../main/contracts/api.js';
-import { useClient } from '../App.js';
-import { describeError } from '../errors.js';
-import { Outcome, useOutcome } from '../outcome.js';
+import type { AuditEntry, TokenInfo } from '../../../../main/contracts/api.js';
+import { useClient } from '../../app/client-context.js';
+import { describeError } from '../../components/errors.js';
+import { Outcome, useOutcome } from '../../components/outcome.js';
 
 type Role = TokenInfo['role'];
 const roles: readonly Role[] = ['viewer', 'service', 'analyst', 'admin'];

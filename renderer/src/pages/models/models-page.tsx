@@ -8,11 +8,11 @@ import type {
   ModelVersionInfo,
   MonitorReport,
   ServingRoute,
-} from '../../../main/contracts/api.js';
-import { useClient } from '../App.js';
-import { saveFile } from '../download.js';
-import { describeError } from '../errors.js';
-import { Outcome, useOutcome } from '../outcome.js';
+} from '../../../../main/contracts/api.js';
+import { useClient } from '../../app/client-context.js';
+import { saveFile } from '../../components/download.js';
+import { describeError } from '../../components/errors.js';
+import { Outcome, useOutcome } from '../../components/outcome.js';
 
 function RocChart({ points }: { points: { x: number; y: number }[] }) {
   return (

@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { Alert, AlertKind, AlertRule } from '../../../main/contracts/api.js';
-import { useClient } from '../App.js';
-import { describeError } from '../errors.js';
-import { Outcome, useOutcome } from '../outcome.js';
+import type { Alert, AlertKind, AlertRule } from '../../../../main/contracts/api.js';
+import { useClient } from '../../app/client-context.js';
+import { describeError } from '../../components/errors.js';
+import { Outcome, useOutcome } from '../../components/outcome.js';
 
 const kinds: { kind: AlertKind; label: string; hint: string }[] = [
   { kind: 'drift', label: 'Data drift', hint: 'share of drifted features, e.g. 0.5' },

@@ -13,9 +13,9 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import type { RunComparison, RunSummary } from '../../../main/contracts/api.js';
-import { useClient } from '../App.js';
-import { describeError } from '../errors.js';
+import type { RunComparison, RunSummary } from '../../../../main/contracts/api.js';
+import { useClient } from '../../app/client-context.js';
+import { describeError } from '../../components/errors.js';
 
 const colours = ['#b4532a', '#2a6bb4', '#6b8e23', '#8e236b', '#238e86', '#8e7a23'];
 

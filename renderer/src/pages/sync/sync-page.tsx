@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { BackupSummary, FollowInfo, SyncStatus } from '../../../main/contracts/api.js';
-import { useClient } from '../App.js';
-import { describeError } from '../errors.js';
-import { Outcome, useOutcome } from '../outcome.js';
+import type { BackupSummary, FollowInfo, SyncStatus } from '../../../../main/contracts/api.js';
+import { useClient } from '../../app/client-context.js';
+import { describeError } from '../../components/errors.js';
+import { Outcome, useOutcome } from '../../components/outcome.js';
 
 /**
  * Remotes (OCI registries), the outbox queue per remote, the last error in plain words, and "push now"; remote
