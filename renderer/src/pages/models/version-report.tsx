@@ -1,5 +1,5 @@
-import { Bar, BarChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ModelVersionInfo } from '../../../../main/contracts/api.js';
+import { HorizontalBars, TrainingCurve } from '../../components/charts.js';
 import { ConfusionMatrix, RocChart } from './evaluation-charts.js';
 
 /** What training wrote about a version: importance, search, cross-validation, back end, curves, coefficients. */
@@ -45,14 +45,15 @@ export function VersionReport({ version }: { version: ModelVersionInfo }) {
       {report?.importance !== undefined && (
         <div data-testid="importance-chart">
           <h4>Feature importance (total split gain)</h4>
-          <ResponsiveContainer width="100%" height={Math.max(160, report.importance.length * 20)}>
-            <BarChart data={report.importance} layout="vertical" margin={{ left: 160 }}>
-              <XAxis type="number" />
-              <YAxis type="category" dataKey="feature" width={160} interval={0} />
-              <Tooltip />
-              <Bar dataKey="gain" fill="#2a6bb4" isAnimationActive={false} />
-            </BarChart>
-          </ResponsiveContainer>
+          <HorizontalBars
+            data={report.importance}
+            category="feature"
+            value="gain"
+            labelWidth={160}
+            rowHeight={20}
+            minHeight={160}
+            fill="#2a6bb4"
+          />
         </div>
       )}
       {report?.leaderboard !== undefined &&
@@ -182,29 +183,21 @@ export function VersionReport({ version }: { version: ModelVersionInfo }) {
       {report?.permutationImportance !== undefined && report.permutationImportance.length > 0 && (
         <div data-testid="permutation-chart">
           <h4>Permutation importance (validation loss increase when a feature is shuffled)</h4>
-          <ResponsiveContainer width="100%" height={Math.max(160, report.permutationImportance.length * 20)}>
-            <BarChart data={report.permutationImportance} layout="vertical" margin={{ left: 160 }}>
-              <XAxis type="number" />
-              <YAxis type="category" dataKey="feature" width={160} interval={0} />
-              <Tooltip />
-              <Bar dataKey="increase" fill="#6b8e23" isAnimationActive={false} />
-            </BarChart>
-          </ResponsiveContainer>
+          <HorizontalBars
+            data={report.permutationImportance}
+            category="feature"
+            value="increase"
+            labelWidth={160}
+            rowHeight={20}
+            minHeight={160}
+            fill="#6b8e23"
+          />
         </div>
       )}
       {report?.history !== undefined && report.history.length > 1 && (
         <>
           <h4>Training curve</h4>
-          <ResponsiveContainer width="100%" height={200}>
-            <LineChart data={report.history}>
-              <CartesianGrid strokeDasharray="3 3" />
-              <XAxis dataKey="iteration" />
-              <YAxis domain={['auto', 'auto']} width={60} />
-              <Tooltip />
-              <Line dataKey="loss" name="training loss" stroke="#b4532a" dot={false} isAnimationActive={false} />
-              <Line dataKey="validationLoss" name="validation loss" stroke="#2a6bb4" dot={false} isAnimationActive={false} />
-            </LineChart>
-          </ResponsiveContainer>
+          <TrainingCurve data={report.history} height={200} />
         </>
       )}
       {reportMore?.rocCurve !== undefined && <RocChart points={reportMore.rocCurve} />}
@@ -214,18 +207,15 @@ export function VersionReport({ version }: { version: ModelVersionInfo }) {
       {reportMore?.coefficients !== undefined && (
         <>
           <h4>Largest coefficients (standardised features)</h4>
-          <ResponsiveContainer width="100%" height={Math.max(160, reportMore.coefficients.length * 18)}>
-            <BarChart
-              data={reportMore.coefficients.map((c) => ({ name: `${c.feature} → ${c.output}`, weight: c.weight }))}
-              layout="vertical"
-              margin={{ left: 200 }}
-            >
-              <XAxis type="number" />
-              <YAxis type="category" dataKey="name" width={200} interval={0} />
-              <Tooltip />
-              <Bar dataKey="weight" fill="#2a6bb4" isAnimationActive={false} />
-            </BarChart>
-          </ResponsiveContainer>
+          <HorizontalBars
+            data={reportMore.coefficients.map((c) => ({ name: `${c.feature} → ${c.output}`, weight: c.weight }))}
+            category="name"
+            value="weight"
+            labelWidth={200}
+            rowHeight={18}
+            minHeight={160}
+            fill="#2a6bb4"
+          />
         </>
       )}
     </>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
-import { Bar, BarChart, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ModelSummary, ModelVersionInfo, Prediction } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
+import { HorizontalBars } from '../../components/charts.js';
 import { saveFile } from '../../components/download.js';
 import { parseCsv } from './csv.js';
 import { describeError } from '../../components/errors.js';
@@ -17,18 +17,15 @@ function ShapBars({ prediction }: { prediction: Prediction }) {
       <h4>
         Why: contributions to {e.output} (TreeSHAP, from an expected {e.expectedValue.toFixed(3)})
       </h4>
-      <ResponsiveContainer width="100%" height={Math.max(140, data.length * 22)}>
-        <BarChart data={data} layout="vertical" margin={{ left: 150 }}>
-          <XAxis type="number" />
-          <YAxis type="category" dataKey="feature" width={150} interval={0} />
-          <Tooltip />
-          <Bar dataKey="value" isAnimationActive={false}>
-            {data.map((d) => (
-              <Cell key={d.feature} fill={d.value >= 0 ? '#b4532a' : '#2a6bb4'} />
-            ))}
-          </Bar>
-        </BarChart>
-      </ResponsiveContainer>
+      <HorizontalBars
+        data={data}
+        category="feature"
+        value="value"
+        labelWidth={150}
+        rowHeight={22}
+        minHeight={140}
+        fillOf={(d) => (d.value >= 0 ? '#b4532a' : '#2a6bb4')}
+      />
     </div>
   );
 }

@@ -1,18 +1,8 @@
 import { useEffect, useState } from 'react';
-import {
-  CartesianGrid,
-  Legend,
-  Line,
-  LineChart,
-  ResponsiveContainer,
-  Scatter,
-  ScatterChart,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts';
+import { CartesianGrid, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import type { DatasetSummary, DatasetVersionDetail, Task, TrainingJob } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
+import { TrainingCurve } from '../../components/charts.js';
 import { describeError } from '../../components/errors.js';
 
 type Algorithm = 'linear' | 'gbdt' | 'forest' | 'mlp' | 'auto';
@@ -321,19 +311,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
             {job.progress !== null && running && ` · iteration ${job.progress.iteration} · loss ${job.progress.loss.toFixed(5)}`}
           </p>
           {running && <progress max={1} value={job.progress?.fraction ?? 0} />}
-          {curve.length > 1 && (
-            <ResponsiveContainer width="100%" height={220}>
-              <LineChart data={curve}>
-                <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="iteration" />
-                <YAxis domain={['auto', 'auto']} width={60} />
-                <Tooltip />
-                <Legend />
-                <Line dataKey="loss" name="training loss" stroke="#b4532a" dot={false} isAnimationActive={false} />
-                <Line dataKey="validationLoss" name="validation loss" stroke="#2a6bb4" dot={false} isAnimationActive={false} />
-              </LineChart>
-            </ResponsiveContainer>
-          )}
+          {curve.length > 1 && <TrainingCurve data={curve} height={220} legend />}
           {trials.length > 0 && (
             <div data-testid="trial-chart">
               <h4>
