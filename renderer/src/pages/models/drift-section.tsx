@@ -2,7 +2,8 @@ import { useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { DriftHistoryEntry, DriftReport } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
-import { describeError } from '../../components/errors.js';
+import { ActionButton } from '../../components/action-button.js';
+import { useCall } from '../../components/use-call.js';
 
 /** Drift of the version's inputs and predictions: its training data against what it served in a window. */
 export function DriftSection({ model, version }: { model: string; version: number }) {
@@ -10,19 +11,16 @@ export function DriftSection({ model, version }: { model: string; version: numbe
   const [span, setSpan] = useState<'hour' | 'day' | 'week' | 'all'>('day');
   const [report, setReport] = useState<DriftReport | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useCall();
   const check = async (): Promise<void> => {
-    setError(null);
-    try {
+    const r = await run(async () => {
       const hours = { hour: 1, day: 24, week: 168, all: null }[span];
       const since = hours === null ? undefined : new Date(Date.now() - hours * 3600_000).toISOString();
-      const r = await client.call('models.drift', { name: model, version, ...(since === undefined ? {} : { since }) });
-      setReport(r);
-      setSelected(r.features.columns.find((c) => c.drifted)?.column ?? r.features.columns[0]?.column ?? null);
-    } catch (e) {
-      setReport(null);
-      setError(describeError(e));
-    }
+      return client.call('models.drift', { name: model, version, ...(since === undefined ? {} : { since }) });
+    });
+    // A failed check clears the last report rather than leaving it beside the error.
+    setReport(r ?? null);
+    if (r !== undefined) setSelected(r.features.columns.find((c) => c.drifted)?.column ?? r.features.columns[0]?.column ?? null);
   };
   const [history, setHistory] = useState<DriftHistoryEntry[]>([]);
   useEffect(() => {
@@ -42,9 +40,9 @@ export function DriftSection({ model, version }: { model: string; version: numbe
           <option value="all">any time</option>
         </select>
       </label>{' '}
-      <button data-testid="drift-check" onClick={() => void check()}>
+      <ActionButton data-testid="drift-check" action={check}>
         Check drift
-      </button>
+      </ActionButton>
       {history.length > 0 && (
         <div data-testid="drift-history">
           <h4>Share of drifted features per hour (recorded on the schedule)</h4>

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useClient } from '../../app/client-context.js';
-import { describeError } from '../../components/errors.js';
+import { ActionButton } from '../../components/action-button.js';
+import { useCall } from '../../components/use-call.js';
 
 /** Import an ONNX file made elsewhere: its inputs are read from the graph; a training CSV becomes its drift reference. */
 export function ImportSection({ onImported }: { onImported: (name: string) => Promise<void> }) {
@@ -11,8 +12,7 @@ export function ImportSection({ onImported }: { onImported: (name: string) => Pr
   const [classes, setClasses] = useState('');
   const [graph, setGraph] = useState<File | null>(null);
   const [reference, setReference] = useState<File | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useCall();
   const [done, setDone] = useState<string | null>(null);
   const list = (text: string): string[] | undefined => {
     const items = text
@@ -23,10 +23,8 @@ export function ImportSection({ onImported }: { onImported: (name: string) => Pr
   };
   const submit = async (): Promise<void> => {
     if (graph === null) return;
-    setBusy(true);
-    setError(null);
-    setDone(null);
-    try {
+    await run(async () => {
+      setDone(null);
       const uploadId = await client.upload(graph, graph.name);
       const referenceUploadId = reference === null ? undefined : await client.upload(reference, reference.name);
       const featureList = list(features);
@@ -41,11 +39,7 @@ export function ImportSection({ onImported }: { onImported: (name: string) => Pr
       });
       setDone(`Imported ${info.model} v${info.version} (${info.task}): ${info.inputSchema.map((i) => i.name).join(', ')}`);
       await onImported(info.model);
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <details data-testid="import-onnx">
@@ -79,9 +73,15 @@ export function ImportSection({ onImported }: { onImported: (name: string) => Pr
           />
         </label>
       </div>
-      <button data-testid="import-submit" disabled={busy || graph === null || name === ''} onClick={() => void submit()}>
-        {busy ? 'Importing…' : 'Import'}
-      </button>
+      <ActionButton
+        data-testid="import-submit"
+        disabled={graph === null || name === ''}
+        busy={busy}
+        busyLabel="Importing…"
+        action={submit}
+      >
+        Import
+      </ActionButton>
       {done !== null && <p data-testid="import-done">{done}</p>}
       {error !== null && (
         <p className="error" role="alert" data-testid="import-error">

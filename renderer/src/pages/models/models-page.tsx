@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { ModelSummary, ModelVersionInfo } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
 import { saveFile } from '../../components/download.js';
-import { describeError } from '../../components/errors.js';
+import { useCall } from '../../components/use-call.js';
 import { DriftSection } from './drift-section.js';
 import { ImportSection } from './import-section.js';
 import { LogRetentionSection } from './log-retention-section.js';
@@ -17,7 +17,7 @@ export function ModelsPage() {
   const [selected, setSelected] = useState<string | null>(null);
   const [versions, setVersions] = useState<ModelVersionInfo[]>([]);
   const [version, setVersion] = useState<ModelVersionInfo | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { error, run, fail } = useCall();
 
   const refresh = useCallback(
     async (name?: string | null) => {
@@ -35,30 +35,24 @@ export function ModelsPage() {
   );
 
   useEffect(() => {
-    refresh().catch((e: unknown) => setError(describeError(e)));
-  }, [refresh]);
+    refresh().catch(fail);
+  }, [refresh, fail]);
 
-  const downloadReport = async (name: string, v: number): Promise<void> => {
-    try {
-      const report = await client.call('models.report', { name, version: v });
-      saveFile(report.fileName, report.html, 'text/html');
-    } catch (e) {
-      setError(describeError(e));
-    }
-  };
+  // Unlike the actions below, a download leaves an earlier error standing.
+  const downloadReport = (name: string, v: number): Promise<void> =>
+    client
+      .call('models.report', { name, version: v })
+      .then((report) => saveFile(report.fileName, report.html, 'text/html'))
+      .catch(fail);
 
   const [retraining, setRetraining] = useState(false);
   const [retrained, setRetrained] = useState<string | null>(null);
 
-  const act = async (action: () => Promise<unknown>): Promise<void> => {
-    setError(null);
-    try {
+  const act = (action: () => Promise<unknown>) =>
+    run(async () => {
       await action();
       await refresh(selected);
-    } catch (e) {
-      setError(describeError(e));
-    }
-  };
+    });
 
   return (
     <section>

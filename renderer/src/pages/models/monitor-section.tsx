@@ -2,29 +2,25 @@ import { useState } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { MonitorReport } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
-import { describeError } from '../../components/errors.js';
+import { ActionButton } from '../../components/action-button.js';
+import { useCall } from '../../components/use-call.js';
 
 /** Live performance per hour: served rows, realised metrics on late labels and the estimate from confidence. */
 export function MonitorSection({ model, version }: { model: string; version: number }) {
   const client = useClient();
   const [report, setReport] = useState<MonitorReport | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useCall();
   const load = async (): Promise<void> => {
-    setError(null);
-    try {
-      setReport(await client.call('models.monitor', { name: model, version, windowSeconds: 3600 }));
-    } catch (e) {
-      setReport(null);
-      setError(describeError(e));
-    }
+    // A failed load clears the last report rather than leaving it beside the error.
+    setReport((await run(() => client.call('models.monitor', { name: model, version, windowSeconds: 3600 }))) ?? null);
   };
   const metric = report?.task === 'regression' ? 'rmse' : report?.task === 'binary' ? 'roc_auc' : 'accuracy';
   return (
     <div data-testid="monitor">
       <h4>In service</h4>
-      <button data-testid="monitor-load" onClick={() => void load()}>
+      <ActionButton data-testid="monitor-load" action={load}>
         Show live performance
-      </button>
+      </ActionButton>
       {error !== null && <p className="error">{error}</p>}
       {report !== null && (
         <>

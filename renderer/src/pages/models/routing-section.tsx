@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { ServingRoute } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
-import { describeError } from '../../components/errors.js';
+import { useCall } from '../../components/use-call.js';
 
 function VersionSelect(props: { testId: string; versions: number[]; value: string; onChange: (value: string) => void }) {
   return (
@@ -23,18 +23,12 @@ export function RoutingSection({ model, versions }: { model: string; versions: n
   const [canary, setCanary] = useState('');
   const [share, setShare] = useState('10');
   const [shadow, setShadow] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const { error, run, fail } = useCall();
   useEffect(() => {
-    client.call('models.route', { name: model }).then(setRoute, (e: unknown) => setError(describeError(e)));
-  }, [client, model]);
-  const apply = async (change: Omit<Parameters<typeof client.call<'models.set-route'>>[1], 'name'>): Promise<void> => {
-    setError(null);
-    try {
-      setRoute(await client.call('models.set-route', { name: model, ...change }));
-    } catch (e) {
-      setError(describeError(e));
-    }
-  };
+    client.call('models.route', { name: model }).then(setRoute, fail);
+  }, [client, model, fail]);
+  const apply = (change: Omit<Parameters<typeof client.call<'models.set-route'>>[1], 'name'>) =>
+    run(async () => setRoute(await client.call('models.set-route', { name: model, ...change })));
   return (
     <div data-testid="routing">
       <h4>Routing</h4>

@@ -1,31 +1,23 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { MetricSnapshot } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
-import { describeError } from '../../components/errors.js';
+import { useCall } from '../../components/use-call.js';
 
 /** A version's metrics measured after training (each one is synced to the registry as a referrer of the version). */
 export function Snapshots({ model, version }: { model: string; version: number }) {
   const client = useClient();
   const [snapshots, setSnapshots] = useState<MetricSnapshot[]>([]);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run, fail } = useCall();
   const load = useCallback(() => {
-    client.call('models.snapshots', { name: model, version }).then(setSnapshots, (e: unknown) => setError(describeError(e)));
-  }, [client, model, version]);
+    client.call('models.snapshots', { name: model, version }).then(setSnapshots, fail);
+  }, [client, model, version, fail]);
   useEffect(load, [load]);
-  const evaluate = async (file: File): Promise<void> => {
-    setBusy(true);
-    setError(null);
-    try {
+  const evaluate = (file: File) =>
+    run(async () => {
       const uploadId = await client.upload(file, file.name);
       await client.call('models.evaluate', { name: model, version, uploadId });
       load();
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <div data-testid="snapshots">
       <h4>Measured since training</h4>
