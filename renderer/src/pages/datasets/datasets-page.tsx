@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { DatasetSummary, DatasetVersionDetail, QuarantinedRow } from '../../../../main/contracts/api.js';
 import type { PiiDetection, PiiPolicy } from '../../../../main/contracts/pii.js';
 import { useClient } from '../../app/client-context.js';
-import { describeError } from '../../components/errors.js';
+import { useCall } from '../../components/use-call.js';
 import { DiffSection } from './diff-section.js';
 import { LineageSection } from './lineage-section.js';
 import { PiiReview, type PendingReview } from './pii-review.js';
@@ -19,9 +19,8 @@ export function DatasetsPage() {
   const [versions, setVersions] = useState<number[]>([]);
   const [quarantine, setQuarantine] = useState<{ total: number; rows: QuarantinedRow[] } | null>(null);
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run, fail } = useCall();
   const [message, setMessage] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
   const [progress, setProgress] = useState<number | null>(null);
   useEffect(
@@ -34,9 +33,10 @@ export function DatasetsPage() {
 
   const refresh = useCallback(async () => setDatasets(await client.call('datasets.list', {})), [client]);
   useEffect(() => {
-    refresh().catch((e: unknown) => setError(describeError(e)));
-  }, [refresh]);
+    refresh().catch(fail);
+  }, [refresh, fail]);
 
+  // Opening a version is not an action: it neither marks the page busy nor clears an earlier error.
   const open = async (dataset: string, version?: number): Promise<void> => {
     setSelected(dataset);
     try {
@@ -45,7 +45,7 @@ export function DatasetsPage() {
       setVersions((await client.call('datasets.versions', { name: dataset })).map((v) => v.version));
       setQuarantine(await client.call('datasets.quarantine', { name: dataset, version: d.version, limit: 50 }));
     } catch (e) {
-      setError(describeError(e));
+      fail(e);
     }
   };
 
@@ -79,12 +79,10 @@ export function DatasetsPage() {
         .replace(/[^A-Za-z0-9._-]+/g, '-')
         .replace(/^[^A-Za-z0-9]+/, '') ||
       'dataset';
-    setBusy(true);
-    setProgress(null);
-    setError(null);
-    setMessage(null);
-    setReview(null);
-    try {
+    await run(async () => {
+      setProgress(null);
+      setMessage(null);
+      setReview(null);
       const uploadId = await client.upload(file, file.name);
       const scan = await client.call('datasets.pii-scan', { uploadId, keepUpload: true, fileName: file.name });
       if (scan.detections.length === 0) await ingest(datasetName, uploadId, file.name);
@@ -97,18 +95,12 @@ export function DatasetsPage() {
           detections: scan.detections,
           choices: Object.fromEntries(scan.detections.map((d) => [d.column, d.suggested])),
         });
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const confirmReview = async (): Promise<void> => {
     if (review === null) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await ingest(
         review.datasetName,
         review.uploadId,
@@ -116,11 +108,7 @@ export function DatasetsPage() {
         Object.fromEntries(review.detections.map((d) => [d.column, { policy: review.choices[d.column]!, type: d.type }])),
       );
       setReview(null);
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -1,7 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { DatasetVersionInfo, ModelVersionInfo } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
-import { describeError } from '../../components/errors.js';
 import { Outcome, useOutcome } from '../../components/outcome.js';
 
 /**
@@ -12,7 +11,7 @@ export function LineageSection({ dataset }: { dataset: string }) {
   const client = useClient();
   const [versions, setVersions] = useState<DatasetVersionInfo[]>([]);
   const [models, setModels] = useState<ModelVersionInfo[]>([]);
-  const { error, setError } = useOutcome();
+  const { error, fail } = useOutcome();
   useEffect(() => {
     (async () => {
       const [all, list] = await Promise.all([
@@ -22,8 +21,8 @@ export function LineageSection({ dataset }: { dataset: string }) {
       const trained = (await Promise.all(list.map((m) => client.call('models.versions', { name: m.name })))).flat();
       setVersions(all);
       setModels(trained.filter((m) => m.dataset.name === dataset));
-    })().catch((e: unknown) => setError(describeError(e)));
-  }, [client, dataset, setError]);
+    })().catch(fail);
+  }, [client, dataset, fail]);
   return (
     <div data-testid="lineage">
       <h4>Lineage</h4>

@@ -2,7 +2,6 @@ import { useCallback, useEffect, useState } from 'react';
 import type { ApiArgs, RulesCheck } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
 import { saveFile } from '../../components/download.js';
-import { describeError } from '../../components/errors.js';
 import { Outcome, useOutcome } from '../../components/outcome.js';
 
 /**
@@ -13,10 +12,10 @@ export function QualitySection({ dataset, version }: { dataset: string; version:
   const client = useClient();
   const [check, setCheck] = useState<RulesCheck | null>(null);
   const [draft, setDraft] = useState<string | null>(null);
-  const { message, error, setError, run } = useOutcome();
+  const { message, error, run, fail } = useOutcome();
   const load = useCallback(() => {
-    client.call('rules.check', { name: dataset, version }).then(setCheck, (e: unknown) => setError(describeError(e)));
-  }, [client, dataset, version, setError]);
+    client.call('rules.check', { name: dataset, version }).then(setCheck, fail);
+  }, [client, dataset, version, fail]);
   useEffect(load, [load]);
   return (
     <div data-testid="quality">
