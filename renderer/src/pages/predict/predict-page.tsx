@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'react';
 import type { ModelSummary, ModelVersionInfo, Prediction } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
+import { useCall } from '../../components/use-call.js';
 import { HorizontalBars } from '../../components/charts.js';
 import { saveFile } from '../../components/download.js';
 import { parseCsv } from './csv.js';
-import { describeError } from '../../components/errors.js';
 
 function ShapBars({ prediction }: { prediction: Prediction }) {
   const e = prediction.explanation;
@@ -55,21 +55,18 @@ export function PredictPage() {
   const [single, setSingle] = useState<{ version: number; prediction: Prediction; executionProvider: string } | null>(null);
   const [explain, setExplain] = useState(true);
   const [batch, setBatch] = useState<{ rows: Record<string, string>[]; predictions: Prediction[]; version: number } | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { error, run, fail } = useCall();
 
   useEffect(() => {
-    client.call('models.list', {}).then(
-      (list) => {
-        setModels(list);
-        if (list[0] !== undefined) setModel((m) => m || list[0]!.name);
-      },
-      (e: unknown) => setError(describeError(e)),
-    );
-  }, [client]);
+    client.call('models.list', {}).then((list) => {
+      setModels(list);
+      if (list[0] !== undefined) setModel((m) => m || list[0]!.name);
+    }, fail);
+  }, [client, fail]);
   useEffect(() => {
     if (model === '') return;
-    client.call('models.version', { name: model }).then(setInfo, (e: unknown) => setError(describeError(e)));
-  }, [client, model]);
+    client.call('models.version', { name: model }).then(setInfo, fail);
+  }, [client, model, fail]);
 
   const toRow = (record: Record<string, string>): Record<string, string | number | null> =>
     Object.fromEntries(
@@ -80,9 +77,8 @@ export function PredictPage() {
       }),
     );
 
-  const predictOne = async (): Promise<void> => {
-    setError(null);
-    try {
+  const predictOne = () =>
+    run(async () => {
       const canExplain = explain && info?.algorithm !== 'linear';
       const result = await client.call('models.predict', {
         name: model,
@@ -90,14 +86,10 @@ export function PredictPage() {
         ...(canExplain ? { explain: true } : {}),
       });
       setSingle({ version: result.version, prediction: result.predictions[0]!, executionProvider: result.executionProvider });
-    } catch (e) {
-      setError(describeError(e));
-    }
-  };
+    });
 
-  const predictFile = async (file: File): Promise<void> => {
-    setError(null);
-    try {
+  const predictFile = (file: File) =>
+    run(async () => {
       const rows = parseCsv(await file.text());
       const predictions: Prediction[] = [];
       let version = 0;
@@ -107,10 +99,7 @@ export function PredictPage() {
         version = result.version;
       }
       setBatch({ rows, predictions, version });
-    } catch (e) {
-      setError(describeError(e));
-    }
-  };
+    });
 
   const download = (): void => {
     if (batch === null) return;
