@@ -1,9 +1,9 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createClient, currentSession, httpTransport, signIn, signOut } from '../../main/contracts/client.js';
-import { App } from './App.js';
-import { ipcTransport } from './ipc.js';
-import { Login } from './pages/Login.js';
+import { App } from './app/app.js';
+import { ipcTransport } from './app/ipc.js';
+import { Login } from './pages/login/login.js';
 import './styles.css';
 
 const root = createRoot(document.getElementById('root')!);

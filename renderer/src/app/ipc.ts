@@ -1,5 +1,5 @@
-import type { ApiEvent } from '../../main/contracts/api.js';
-import type { CallOutcome, Transport } from '../../main/contracts/transport.js';
+import type { ApiEvent } from '../../../main/contracts/api.js';
+import type { CallOutcome, Transport } from '../../../main/contracts/transport.js';
 
 /** The narrow bridge the desktop preload exposes: three functions, nothing else. */
 export interface HearthBridge {

@@ -1,4 +1,4 @@
-import { ApiError } from '../../main/contracts/client.js';
+import { ApiError } from '../../../main/contracts/client.js';
 
 /** User-facing text for each error code: the one place the console turns codes into words. */
 const textByCode: Record<string, string> = {

@@ -1,8 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { PipelinePreview, PipelineRunInfo, PipelineSummary } from '../../../main/contracts/api.js';
-import { useClient } from '../App.js';
-import { describeError } from '../errors.js';
-import { Outcome, useOutcome } from '../outcome.js';
+import type { PipelinePreview, PipelineRunInfo, PipelineSummary } from '../../../../main/contracts/api.js';
+import { useClient } from '../../app/client-context.js';
+import { Outcome, useOutcome } from '../../components/outcome.js';
 
 const starter = `name: my-pipeline
 sources:
@@ -83,14 +82,14 @@ export function PipelinesPage() {
   const [runs, setRuns] = useState<PipelineRunInfo[]>([]);
   const [rebuild, setRebuild] = useState(false);
   const [progress, setProgress] = useState<{ pipeline: string; text: string } | null>(null);
-  const { message, error, setError, run } = useOutcome();
+  const { message, error, run, fail } = useOutcome();
 
   const refresh = useCallback(
     (name: string | null) => {
-      client.call('pipelines.list', {}).then(setPipelines, (e: unknown) => setError(describeError(e)));
-      if (name !== null) client.call('pipelines.runs', { name }).then(setRuns, (e: unknown) => setError(describeError(e)));
+      client.call('pipelines.list', {}).then(setPipelines, fail);
+      if (name !== null) client.call('pipelines.runs', { name }).then(setRuns, fail);
     },
-    [client, setError],
+    [client, fail],
   );
   useEffect(() => refresh(selected), [refresh, selected]);
   useEffect(
@@ -213,11 +212,7 @@ export function PipelinesPage() {
               {progress.text}{' '}
               <button
                 data-testid="pipeline-cancel"
-                onClick={() =>
-                  void client
-                    .call('pipelines.cancel', { name: progress.pipeline })
-                    .catch((e: unknown) => setError(describeError(e)))
-                }
+                onClick={() => void client.call('pipelines.cancel', { name: progress.pipeline }).catch(fail)}
               >
                 Cancel
               </button>

@@ -1,8 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { BackupSummary, FollowInfo, SyncStatus } from '../../../main/contracts/api.js';
-import { useClient } from '../App.js';
-import { describeError } from '../errors.js';
-import { Outcome, useOutcome } from '../outcome.js';
+import type { BackupSummary, FollowInfo, SyncStatus } from '../../../../main/contracts/api.js';
+import { useClient } from '../../app/client-context.js';
+import { Outcome, useOutcome } from '../../components/outcome.js';
 
 /**
  * Remotes (OCI registries), the outbox queue per remote, the last error in plain words, and "push now"; remote
@@ -24,10 +23,10 @@ export function SyncPage() {
   const [pullInsecure, setPullInsecure] = useState(false);
 
   const outcome = useOutcome();
-  const { message, error, setError } = outcome;
+  const { message, error, fail } = outcome;
   const refresh = useCallback(() => {
-    client.call('sync.status', {}).then(setStatus, (e: unknown) => setError(describeError(e)));
-  }, [client]);
+    client.call('sync.status', {}).then(setStatus, fail);
+  }, [client, fail]);
   // Every action ends with the page brought up to date.
   const run = (action: () => Promise<string>): Promise<void> => outcome.run(action).then(refresh);
   useEffect(() => {

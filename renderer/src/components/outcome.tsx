@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { describeError } from './errors.js';
+import { useCall } from './use-call.js';
 
 /**
  * What a page's buttons share: run an action and keep its one-line outcome, or its error in plain words.
@@ -7,17 +7,13 @@ import { describeError } from './errors.js';
  */
 export function useOutcome() {
   const [message, setMessage] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run: call, fail } = useCall();
   const run = async (action: () => Promise<string>): Promise<void> => {
-    setError(null);
     setMessage(null);
-    try {
-      setMessage(await action());
-    } catch (e) {
-      setError(describeError(e));
-    }
+    const outcome = await call(action);
+    if (outcome !== undefined) setMessage(outcome);
   };
-  return { message, error, setError, run };
+  return { message, busy, error, setError, run, fail };
 }
 
 export function Outcome({ prefix, message, error }: { prefix: string; message: string | null; error: string | null }) {

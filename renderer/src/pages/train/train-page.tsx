@@ -1,19 +1,10 @@
 import { useEffect, useState } from 'react';
-import {
-  CartesianGrid,
-  Legend,
-  Line,
-  LineChart,
-  ResponsiveContainer,
-  Scatter,
-  ScatterChart,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts';
-import type { DatasetSummary, DatasetVersionDetail, Task, TrainingJob } from '../../../main/contracts/api.js';
-import { useClient } from '../App.js';
-import { describeError } from '../errors.js';
+import { CartesianGrid, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
+import type { DatasetSummary, DatasetVersionDetail, Task, TrainingJob } from '../../../../main/contracts/api.js';
+import { useClient } from '../../app/client-context.js';
+import { ActionButton } from '../../components/action-button.js';
+import { useCall } from '../../components/use-call.js';
+import { TrainingCurve } from '../../components/charts.js';
 
 type Algorithm = 'linear' | 'gbdt' | 'forest' | 'mlp' | 'auto';
 
@@ -42,28 +33,22 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const [job, setJob] = useState<TrainingJob | null>(null);
   const [curve, setCurve] = useState<{ iteration: number; loss: number; validationLoss: number | null }[]>([]);
   const [trials, setTrials] = useState<{ trial: number; algorithm: string; metric: string; value: number }[]>([]);
-  const [error, setError] = useState<string | null>(null);
+  const { error, run, fail } = useCall();
 
   useEffect(() => {
-    client.call('datasets.list', {}).then(
-      (list) => {
-        setDatasets(list);
-        if (list[0] !== undefined) setDataset((d) => d || list[0]!.name);
-      },
-      (e: unknown) => setError(describeError(e)),
-    );
-  }, [client]);
+    client.call('datasets.list', {}).then((list) => {
+      setDatasets(list);
+      if (list[0] !== undefined) setDataset((d) => d || list[0]!.name);
+    }, fail);
+  }, [client, fail]);
 
   useEffect(() => {
     if (dataset === '') return;
-    client.call('datasets.version', { name: dataset }).then(
-      (d) => {
-        setDetail(d);
-        setTarget((t) => (d.schema.some((c) => c.name === t) ? t : (d.schema[d.schema.length - 1]?.name ?? '')));
-      },
-      (e: unknown) => setError(describeError(e)),
-    );
-  }, [client, dataset]);
+    client.call('datasets.version', { name: dataset }).then((d) => {
+      setDetail(d);
+      setTarget((t) => (d.schema.some((c) => c.name === t) ? t : (d.schema[d.schema.length - 1]?.name ?? '')));
+    }, fail);
+  }, [client, dataset, fail]);
 
   useEffect(() => {
     if (job === null) return;
@@ -95,11 +80,10 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
     return () => clearInterval(timer);
   }, [client, job]);
 
-  const start = async (): Promise<void> => {
-    setError(null);
-    setCurve([]);
-    setTrials([]);
-    try {
+  const start = () =>
+    run(async () => {
+      setCurve([]);
+      setTrials([]);
       const number = (text: string): number | undefined =>
         text.trim() === '' || !Number.isFinite(Number(text)) ? undefined : Number(text);
       const options = {
@@ -133,10 +117,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
           ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
         }),
       );
-    } catch (e) {
-      setError(describeError(e));
-    }
-  };
+    });
 
   const running = job !== null && (job.status === 'queued' || job.status === 'running');
   return (
@@ -299,9 +280,9 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
           />
         </label>
         <div>
-          <button data-testid="train-start" disabled={running || dataset === '' || target === ''} onClick={() => void start()}>
+          <ActionButton data-testid="train-start" disabled={running || dataset === '' || target === ''} action={start}>
             Train
-          </button>
+          </ActionButton>
           {running && (
             <button data-testid="train-cancel" onClick={() => void client.call('training.cancel', { jobId: job.id })}>
               Cancel
@@ -321,19 +302,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
             {job.progress !== null && running && ` · iteration ${job.progress.iteration} · loss ${job.progress.loss.toFixed(5)}`}
           </p>
           {running && <progress max={1} value={job.progress?.fraction ?? 0} />}
-          {curve.length > 1 && (
-            <ResponsiveContainer width="100%" height={220}>
-              <LineChart data={curve}>
-                <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="iteration" />
-                <YAxis domain={['auto', 'auto']} width={60} />
-                <Tooltip />
-                <Legend />
-                <Line dataKey="loss" name="training loss" stroke="#b4532a" dot={false} isAnimationActive={false} />
-                <Line dataKey="validationLoss" name="validation loss" stroke="#2a6bb4" dot={false} isAnimationActive={false} />
-              </LineChart>
-            </ResponsiveContainer>
-          )}
+          {curve.length > 1 && <TrainingCurve data={curve} height={220} legend />}
           {trials.length > 0 && (
             <div data-testid="trial-chart">
               <h4>

@@ -1,8 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { AccelRuntime, ApiArgs, BackendsReport } from '../../../main/contracts/api.js';
-import { useClient } from '../App.js';
-import { describeError } from '../errors.js';
-import { Outcome, useOutcome } from '../outcome.js';
+import type { AccelRuntime, ApiArgs, BackendsReport } from '../../../../main/contracts/api.js';
+import { useClient } from '../../app/client-context.js';
+import { Outcome, useOutcome } from '../../components/outcome.js';
 
 const runtimes: { runtime: AccelRuntime; title: string; use: string }[] = [
   { runtime: 'tfjs', title: 'TensorFlow.js', use: 'trains the MLP' },
@@ -16,12 +15,12 @@ const runtimes: { runtime: AccelRuntime; title: string; use: string }[] = [
 export function SettingsPage() {
   const client = useClient();
   const [report, setReport] = useState<BackendsReport | null>(null);
-  const { message, error, setError, run } = useOutcome();
+  const { message, error, run, fail } = useOutcome();
   const load = useCallback(
     (refresh: boolean) => {
-      client.call('system.backends', { refresh }).then(setReport, (e: unknown) => setError(describeError(e)));
+      client.call('system.backends', { refresh }).then(setReport, fail);
     },
-    [client, setError],
+    [client, fail],
   );
   useEffect(() => load(false), [load]);
   const pin = (runtime: AccelRuntime, name: string) =>

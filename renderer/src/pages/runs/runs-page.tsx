@@ -13,9 +13,10 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import type { RunComparison, RunSummary } from '../../../main/contracts/api.js';
-import { useClient } from '../App.js';
-import { describeError } from '../errors.js';
+import type { RunComparison, RunSummary } from '../../../../main/contracts/api.js';
+import { useClient } from '../../app/client-context.js';
+import { ActionButton } from '../../components/action-button.js';
+import { useCall } from '../../components/use-call.js';
 
 const colours = ['#b4532a', '#2a6bb4', '#6b8e23', '#8e236b', '#238e86', '#8e7a23'];
 
@@ -80,20 +81,13 @@ export function RunsPage() {
   const [runs, setRuns] = useState<RunSummary[]>([]);
   const [picked, setPicked] = useState<string[]>([]);
   const [comparison, setComparison] = useState<RunComparison | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { error, run, fail } = useCall();
 
   useEffect(() => {
-    client.call('runs.list', {}).then(setRuns, (e: unknown) => setError(describeError(e)));
-  }, [client]);
+    client.call('runs.list', {}).then(setRuns, fail);
+  }, [client, fail]);
 
-  const compare = async (): Promise<void> => {
-    setError(null);
-    try {
-      setComparison(await client.call('runs.compare', { ids: picked }));
-    } catch (e) {
-      setError(describeError(e));
-    }
-  };
+  const compare = () => run(async () => setComparison(await client.call('runs.compare', { ids: picked })));
 
   const label = (id: string): string => {
     const r = comparison?.runs.find((x) => x.id === id);
@@ -153,9 +147,9 @@ export function RunsPage() {
           ))}
         </tbody>
       </table>
-      <button data-testid="runs-compare" disabled={picked.length < 2} onClick={() => void compare()}>
+      <ActionButton data-testid="runs-compare" disabled={picked.length < 2} action={compare}>
         Compare {picked.length} runs
-      </button>
+      </ActionButton>
       {comparison !== null && (
         <div className="card" data-testid="runs-comparison">
           <table>

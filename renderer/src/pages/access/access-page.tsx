@@ -1,8 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { AuditEntry, TokenInfo } from '../../../main/contracts/api.js';
-import { useClient } from '../App.js';
-import { describeError } from '../errors.js';
-import { Outcome, useOutcome } from '../outcome.js';
+import type { AuditEntry, TokenInfo } from '../../../../main/contracts/api.js';
+import { useClient } from '../../app/client-context.js';
+import { Outcome, useOutcome } from '../../components/outcome.js';
 
 type Role = TokenInfo['role'];
 const roles: readonly Role[] = ['viewer', 'service', 'analyst', 'admin'];
@@ -15,16 +14,13 @@ export function AccessPage() {
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('viewer');
   const [days, setDays] = useState('');
-  const { message, error, setError, run } = useOutcome();
+  const { message, error, run, fail } = useOutcome();
   const load = useCallback(() => {
-    Promise.all([client.call('tokens.list', {}), client.call('audit.list', { limit: 200 })]).then(
-      ([t, a]) => {
-        setTokens(t);
-        setAudit(a);
-      },
-      (e: unknown) => setError(describeError(e)),
-    );
-  }, [client, setError]);
+    Promise.all([client.call('tokens.list', {}), client.call('audit.list', { limit: 200 })]).then(([t, a]) => {
+      setTokens(t);
+      setAudit(a);
+    }, fail);
+  }, [client, fail]);
   useEffect(load, [load]);
   return (
     <section>

@@ -1,8 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { Alert, AlertKind, AlertRule } from '../../../main/contracts/api.js';
-import { useClient } from '../App.js';
-import { describeError } from '../errors.js';
-import { Outcome, useOutcome } from '../outcome.js';
+import type { Alert, AlertKind, AlertRule } from '../../../../main/contracts/api.js';
+import { useClient } from '../../app/client-context.js';
+import { Outcome, useOutcome } from '../../components/outcome.js';
 
 const kinds: { kind: AlertKind; label: string; hint: string }[] = [
   { kind: 'drift', label: 'Data drift', hint: 'share of drifted features, e.g. 0.5' },
@@ -32,7 +31,7 @@ export function AlertsPage() {
   });
 
   const outcome = useOutcome();
-  const { message, error, setError } = outcome;
+  const { message, error, fail } = outcome;
   const refresh = useCallback(() => {
     Promise.all([client.call('alerts.list', {}), client.call('alerts.rules', {}), client.call('models.list', {})]).then(
       ([a, r, m]) => {
@@ -40,9 +39,9 @@ export function AlertsPage() {
         setRules(r);
         setModels(m.map((x) => x.name));
       },
-      (e: unknown) => setError(describeError(e)),
+      fail,
     );
-  }, [client]);
+  }, [client, fail]);
   // Every action ends with the page brought up to date.
   const run = (action: () => Promise<string>): Promise<void> => outcome.run(action).then(refresh);
   useEffect(() => {

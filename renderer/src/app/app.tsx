@@ -1,25 +1,18 @@
-import { createContext, useContext, useEffect, useState } from 'react';
-import type { SystemInfo } from '../../main/contracts/api.js';
-import type { Client } from '../../main/contracts/client.js';
-import { describeError } from './errors.js';
-import { AccessPage } from './pages/AccessPage.js';
-import { AlertsPage } from './pages/AlertsPage.js';
-import { DatasetsPage } from './pages/DatasetsPage.js';
-import { ModelsPage } from './pages/ModelsPage.js';
-import { PipelinesPage } from './pages/PipelinesPage.js';
-import { PredictPage } from './pages/PredictPage.js';
-import { RunsPage } from './pages/RunsPage.js';
-import { SettingsPage } from './pages/SettingsPage.js';
-import { SyncPage } from './pages/SyncPage.js';
-import { TrainPage } from './pages/TrainPage.js';
-
-const ClientContext = createContext<Client | null>(null);
-
-export function useClient(): Client {
-  const client = useContext(ClientContext);
-  if (client === null) throw new Error('no client');
-  return client;
-}
+import { useEffect, useState } from 'react';
+import type { SystemInfo } from '../../../main/contracts/api.js';
+import type { Client } from '../../../main/contracts/client.js';
+import { ClientContext } from './client-context.js';
+import { describeError } from '../components/errors.js';
+import { AccessPage } from '../pages/access/access-page.js';
+import { AlertsPage } from '../pages/alerts/alerts-page.js';
+import { DatasetsPage } from '../pages/datasets/datasets-page.js';
+import { ModelsPage } from '../pages/models/models-page.js';
+import { PipelinesPage } from '../pages/pipelines/pipelines-page.js';
+import { PredictPage } from '../pages/predict/predict-page.js';
+import { RunsPage } from '../pages/runs/runs-page.js';
+import { SettingsPage } from '../pages/settings/settings-page.js';
+import { SyncPage } from '../pages/sync/sync-page.js';
+import { TrainPage } from '../pages/train/train-page.js';
 
 const pages = ['datasets', 'pipelines', 'train', 'models', 'runs', 'predict', 'alerts', 'sync', 'access', 'settings'] as const;
 type Page = (typeof pages)[number];

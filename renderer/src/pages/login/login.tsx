@@ -1,6 +1,6 @@
 import { useState } from 'react';
-import { signIn } from '../../../main/contracts/client.js';
-import { describeError } from '../errors.js';
+import { signIn } from '../../../../main/contracts/client.js';
+import { describeError } from '../../components/errors.js';
 
 /** Signs in with an API token; the server answers with a session cookie and the page never stores the token. */
 export function Login({ onSignedIn }: { onSignedIn: () => void }) {

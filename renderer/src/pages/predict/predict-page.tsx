@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'react';
-import { Bar, BarChart, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { ModelSummary, ModelVersionInfo, Prediction } from '../../../main/contracts/api.js';
-import { useClient } from '../App.js';
-import { saveFile } from '../download.js';
-import { parseCsv } from '../csv.js';
-import { describeError } from '../errors.js';
+import type { ModelSummary, ModelVersionInfo, Prediction } from '../../../../main/contracts/api.js';
+import { useClient } from '../../app/client-context.js';
+import { useCall } from '../../components/use-call.js';
+import { HorizontalBars } from '../../components/charts.js';
+import { saveFile } from '../../components/download.js';
+import { parseCsv } from './csv.js';
 
 function ShapBars({ prediction }: { prediction: Prediction }) {
   const e = prediction.explanation;
@@ -17,18 +17,15 @@ function ShapBars({ prediction }: { prediction: Prediction }) {
       <h4>
         Why: contributions to {e.output} (TreeSHAP, from an expected {e.expectedValue.toFixed(3)})
       </h4>
-      <ResponsiveContainer width="100%" height={Math.max(140, data.length * 22)}>
-        <BarChart data={data} layout="vertical" margin={{ left: 150 }}>
-          <XAxis type="number" />
-          <YAxis type="category" dataKey="feature" width={150} interval={0} />
-          <Tooltip />
-          <Bar dataKey="value" isAnimationActive={false}>
-            {data.map((d) => (
-              <Cell key={d.feature} fill={d.value >= 0 ? '#b4532a' : '#2a6bb4'} />
-            ))}
-          </Bar>
-        </BarChart>
-      </ResponsiveContainer>
+      <HorizontalBars
+        data={data}
+        category="feature"
+        value="value"
+        labelWidth={150}
+        rowHeight={22}
+        minHeight={140}
+        fillOf={(d) => (d.value >= 0 ? '#b4532a' : '#2a6bb4')}
+      />
     </div>
   );
 }
@@ -58,21 +55,18 @@ export function PredictPage() {
   const [single, setSingle] = useState<{ version: number; prediction: Prediction; executionProvider: string } | null>(null);
   const [explain, setExplain] = useState(true);
   const [batch, setBatch] = useState<{ rows: Record<string, string>[]; predictions: Prediction[]; version: number } | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { error, run, fail } = useCall();
 
   useEffect(() => {
-    client.call('models.list', {}).then(
-      (list) => {
-        setModels(list);
-        if (list[0] !== undefined) setModel((m) => m || list[0]!.name);
-      },
-      (e: unknown) => setError(describeError(e)),
-    );
-  }, [client]);
+    client.call('models.list', {}).then((list) => {
+      setModels(list);
+      if (list[0] !== undefined) setModel((m) => m || list[0]!.name);
+    }, fail);
+  }, [client, fail]);
   useEffect(() => {
     if (model === '') return;
-    client.call('models.version', { name: model }).then(setInfo, (e: unknown) => setError(describeError(e)));
-  }, [client, model]);
+    client.call('models.version', { name: model }).then(setInfo, fail);
+  }, [client, model, fail]);
 
   const toRow = (record: Record<string, string>): Record<string, string | number | null> =>
     Object.fromEntries(
@@ -83,9 +77,8 @@ export function PredictPage() {
       }),
     );
 
-  const predictOne = async (): Promise<void> => {
-    setError(null);
-    try {
+  const predictOne = () =>
+    run(async () => {
       const canExplain = explain && info?.algorithm !== 'linear';
       const result = await client.call('models.predict', {
         name: model,
@@ -93,14 +86,10 @@ export function PredictPage() {
         ...(canExplain ? { explain: true } : {}),
       });
       setSingle({ version: result.version, prediction: result.predictions[0]!, executionProvider: result.executionProvider });
-    } catch (e) {
-      setError(describeError(e));
-    }
-  };
+    });
 
-  const predictFile = async (file: File): Promise<void> => {
-    setError(null);
-    try {
+  const predictFile = (file: File) =>
+    run(async () => {
       const rows = parseCsv(await file.text());
       const predictions: Prediction[] = [];
       let version = 0;
@@ -110,10 +99,7 @@ export function PredictPage() {
         version = result.version;
       }
       setBatch({ rows, predictions, version });
-    } catch (e) {
-      setError(describeError(e));
-    }
-  };
+    });
 
   const download = (): void => {
     if (batch === null) return;

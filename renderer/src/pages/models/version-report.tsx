@@ -1,0 +1,236 @@
+import type { ModelVersionInfo } from '../../../../main/contracts/api.js';
+import { HorizontalBars, TrainingCurve } from '../../components/charts.js';
+import { ConfusionMatrix, RocChart } from './evaluation-charts.js';
+
+/** What training wrote about a version: importance, search, cross-validation, back end, curves, coefficients. */
+export function VersionReport({ version }: { version: ModelVersionInfo }) {
+  const report = version.report as
+    | {
+        importance?: { feature: string; gain: number; splits: number }[];
+        permutationImportance?: { feature: string; increase: number }[];
+        oobScore?: { metric: string; value: number; rows: number };
+        backend?: { name: string; device?: string; simd: boolean | null; skipped: { name: string; reason: string }[] };
+        epochs?: number;
+        bestEpoch?: number;
+        crossValidation?: { folds: number; metrics: Record<string, { mean: number; std: number }> } | null;
+        warnings?: { kind: string; message: string }[];
+        leaderboard?:
+          { algorithm: string; params: Record<string, unknown>; cv_metric: number; cv_std: number; fit_s: number }[] | null;
+        search?: {
+          metric: string;
+          folds: number;
+          trials: number;
+          ensemble?: { candidates: number; members: number; cv_metric: number; best_single: number; kept: boolean } | null;
+          imbalance?: {
+            compared: { strategy: string; threshold: string; metric: string; cv_metric: number; cv_std: number }[];
+            chosen: { strategy: string; threshold: string };
+          } | null;
+        } | null;
+        members?: { algorithm: string; weight: number }[];
+        decisionThreshold?: { threshold: number; tunedOn: string } | null;
+        history?: { iteration: number; loss: number; validationLoss: number | null }[];
+      }
+    | undefined;
+  const reportMore = version.report as
+    | {
+        rocCurve?: { x: number; y: number }[];
+        confusionMatrix?: number[][];
+        classes?: string[];
+        history?: { iteration: number; loss: number }[];
+        coefficients?: { feature: string; output: string; weight: number }[];
+      }
+    | undefined;
+  return (
+    <>
+      {report?.importance !== undefined && (
+        <div data-testid="importance-chart">
+          <h4>Feature importance (total split gain)</h4>
+          <HorizontalBars
+            data={report.importance}
+            category="feature"
+            value="gain"
+            labelWidth={160}
+            rowHeight={20}
+            minHeight={160}
+            fill="#2a6bb4"
+          />
+        </div>
+      )}
+      {report?.leaderboard !== undefined &&
+        report.leaderboard !== null &&
+        report.search !== undefined &&
+        report.search !== null && (
+          <div data-testid="leaderboard">
+            <h4>
+              Search: {report.search.trials} candidates, {report.search.folds}-fold cross-validated {report.search.metric}
+            </h4>
+            <table>
+              <thead>
+                <tr>
+                  <th>#</th>
+                  <th>Learner</th>
+                  <th>Parameters</th>
+                  <th>{report.search.metric}</th>
+                  <th>Seconds</th>
+                </tr>
+              </thead>
+              <tbody>
+                {report.leaderboard.slice(0, 15).map((e, i) => (
+                  <tr key={i}>
+                    <td>{i + 1}</td>
+                    <td>{e.algorithm}</td>
+                    <td>
+                      <code>{describeParams(e.params)}</code>
+                    </td>
+                    <td>
+                      {e.cv_metric.toFixed(4)} ± {e.cv_std.toFixed(4)}
+                    </td>
+                    <td>{e.fit_s.toFixed(1)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {report.search.ensemble !== undefined && report.search.ensemble !== null && (
+              <p className="muted" data-testid="ensemble-summary">
+                Ensemble selection over the best {report.search.ensemble.candidates} candidates:{' '}
+                {report.search.ensemble.kept
+                  ? `a blend of ${report.search.ensemble.members} scored ${report.search.ensemble.cv_metric.toFixed(4)} against the best single ${report.search.ensemble.best_single.toFixed(4)}, so the blend was kept`
+                  : `no blend beat the best single candidate (${report.search.ensemble.best_single.toFixed(4)})`}
+                {report.members !== undefined
+                  ? ` — members: ${report.members.map((m) => `${m.algorithm} ${(m.weight * 100).toFixed(0)}%`).join(', ')}`
+                  : ''}
+              </p>
+            )}
+            {report.search.imbalance !== undefined && report.search.imbalance !== null && (
+              <div data-testid="imbalance-table">
+                <h4>
+                  Imbalance treatments (cross-validated); kept: {report.search.imbalance.chosen.strategy}, threshold{' '}
+                  {report.search.imbalance.chosen.threshold}
+                </h4>
+                <table>
+                  <thead>
+                    <tr>
+                      <th>Treatment</th>
+                      <th>Threshold</th>
+                      <th>Metric</th>
+                      <th>Value</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {report.search.imbalance.compared.map((r, i) => (
+                      <tr key={i}>
+                        <td>{r.strategy}</td>
+                        <td>{r.threshold}</td>
+                        <td>{r.metric}</td>
+                        <td>
+                          {r.cv_metric.toFixed(4)} ± {r.cv_std.toFixed(4)}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </div>
+        )}
+      {report?.warnings !== undefined && report.warnings.length > 0 && (
+        <ul className="warnings" data-testid="model-warnings">
+          {report.warnings.map((w) => (
+            <li key={w.message} className="error">
+              {w.message}
+            </li>
+          ))}
+        </ul>
+      )}
+      {report?.crossValidation !== undefined && report.crossValidation !== null && (
+        <div data-testid="cross-validation">
+          <h4>{report.crossValidation.folds}-fold cross-validation (training rows)</h4>
+          <table>
+            <tbody>
+              {Object.entries(report.crossValidation.metrics).map(([k, m]) => (
+                <tr key={k}>
+                  <td>{k}</td>
+                  <td>
+                    {m.mean.toFixed(4)} ± {m.std.toFixed(4)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {report?.decisionThreshold !== undefined && report.decisionThreshold !== null && (
+        <p className="muted" data-testid="decision-threshold">
+          Decision threshold {report.decisionThreshold.threshold.toFixed(3)} (tuned for F1 on the{' '}
+          {report.decisionThreshold.tunedOn} rows); the metrics above use it.
+        </p>
+      )}
+      {report?.backend !== undefined && (
+        <p className="muted" data-testid="mlp-backend">
+          Trained on the TensorFlow.js <strong>{report.backend.name}</strong> back end
+          {report.backend.device !== undefined ? ` (${report.backend.device})` : report.backend.simd === true ? ' (SIMD)' : ''}
+          {report.backend.skipped.length > 0
+            ? `; passed over: ${report.backend.skipped.map((b) => `${b.name} (${b.reason})`).join('; ')}`
+            : ''}
+          {report.epochs !== undefined ? `; ${report.epochs} epochs, best ${report.bestEpoch ?? '?'}` : ''}
+        </p>
+      )}
+      {report?.oobScore !== undefined && (
+        <p className="muted" data-testid="oob-score">
+          Out-of-bag {report.oobScore.metric}: {report.oobScore.value.toFixed(4)} on {report.oobScore.rows} training rows
+        </p>
+      )}
+      {report?.permutationImportance !== undefined && report.permutationImportance.length > 0 && (
+        <div data-testid="permutation-chart">
+          <h4>Permutation importance (validation loss increase when a feature is shuffled)</h4>
+          <HorizontalBars
+            data={report.permutationImportance}
+            category="feature"
+            value="increase"
+            labelWidth={160}
+            rowHeight={20}
+            minHeight={160}
+            fill="#6b8e23"
+          />
+        </div>
+      )}
+      {report?.history !== undefined && report.history.length > 1 && (
+        <>
+          <h4>Training curve</h4>
+          <TrainingCurve data={report.history} height={200} />
+        </>
+      )}
+      {reportMore?.rocCurve !== undefined && <RocChart points={reportMore.rocCurve} />}
+      {reportMore?.confusionMatrix !== undefined && reportMore.classes !== undefined && (
+        <ConfusionMatrix matrix={reportMore.confusionMatrix} classes={reportMore.classes} />
+      )}
+      {reportMore?.coefficients !== undefined && (
+        <>
+          <h4>Largest coefficients (standardised features)</h4>
+          <HorizontalBars
+            data={reportMore.coefficients.map((c) => ({ name: `${c.feature} → ${c.output}`, weight: c.weight }))}
+            category="name"
+            value="weight"
+            labelWidth={200}
+            rowHeight={18}
+            minHeight={160}
+            fill="#2a6bb4"
+          />
+        </>
+      )}
+    </>
+  );
+}
+
+/** A leaderboard entry's parameters in one line; an ensemble lists its members and weights. */
+function describeParams(params: Record<string, unknown>): string {
+  if (params.algorithm === 'ensemble' && Array.isArray(params.members)) {
+    return (params.members as { algorithm: string; weight: number }[])
+      .map((m) => `${m.algorithm} ×${m.weight.toFixed(2)}`)
+      .join(' + ');
+  }
+  return Object.entries(params)
+    .filter(([k]) => k !== 'algorithm')
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
+    .join(' ');
+}
