@@ -1,4 +1,5 @@
-import type { Alert, AlertKind, AlertRule, ApiEventName, ApiEvents } from '../contracts/api.js';
+import type { Alert, AlertKind, AlertRule } from '../contracts/api.js';
+import type { EventSink } from '../contracts/call.js';
 import { HearthError } from '../contracts/errors.js';
 import { redactText } from '../security/redact.js';
 import { nowIso, type Db } from '../store/database.js';
@@ -40,7 +41,7 @@ const errorMetrics = new Set(['rmse', 'mae', 'log_loss']);
 /** What the alert engine uses: the rules' tables, the events it fires, and what its conditions and retrains read. */
 export interface AlertDeps extends DriftHistoryDeps, MonitorDeps, RetrainDeps {
   readonly db: Db;
-  readonly events: { emit<K extends ApiEventName>(name: K, data: ApiEvents[K]): void };
+  readonly events: EventSink;
 }
 
 /**
