@@ -124,7 +124,6 @@ export class Engine {
     this.access = new AccessControl(this.db);
     this.retention = new Retention(this.db, this.blobs, join(dataDir, 'blobs', 'sha256'));
     this.predictionLog = new PredictionLog(join(dataDir, 'hearth.db'), this.db, this.storeKey);
-    this.alerts = new AlertEngine(this);
     this.routes = new Routes(this.db, this.registry);
     // A followed model is loaded into the serving cache before its alias moves: no request waits on the swap.
     this.sync = new SyncAgent(this.db, this.blobs, this.registry, hearthVersion, secrets, async (model, version) => {
@@ -142,6 +141,16 @@ export class Engine {
       this.version,
     );
     this.runs = new Runs(this.trainer, this.registry);
+    // The alert engine gets what its rules read and write, never the engine itself.
+    this.alerts = new AlertEngine({
+      db: this.db,
+      registry: this.registry,
+      datasets: this.datasets,
+      predictionLog: this.predictionLog,
+      predictors: this.predictors,
+      trainer: this.trainer,
+      events: this.events,
+    });
     try {
       this.config = applyConfigFile(dataDir, this.sync);
     } catch (error) {

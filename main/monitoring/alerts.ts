@@ -1,12 +1,12 @@
 import type { Alert, AlertKind, AlertRule } from '../contracts/api.js';
+import type { EventSink } from '../contracts/call.js';
 import { HearthError } from '../contracts/errors.js';
 import { redactText } from '../security/redact.js';
-import type { Engine } from '../engine/engine.js';
-import { nowIso } from '../store/database.js';
-import { recordDriftWindows } from './drift-history.js';
+import { nowIso, type Db } from '../store/database.js';
+import { recordDriftWindows, type DriftHistoryDeps } from './drift-history.js';
 import { driftReport } from './monitor.js';
-import { retrain } from '../training/retrain.js';
-import { monitorReport } from './performance.js';
+import { retrain, type RetrainDeps } from '../training/retrain.js';
+import { monitorReport, type MonitorDeps } from './performance.js';
 
 interface RuleRow {
   id: number;
@@ -38,6 +38,12 @@ interface AlertRow {
 /** Lower is better for these; for every other metric a value below the threshold is the alarm. */
 const errorMetrics = new Set(['rmse', 'mae', 'log_loss']);
 
+/** What the alert engine uses: the rules' tables, the events it fires, and what its conditions and retrains read. */
+export interface AlertDeps extends DriftHistoryDeps, MonitorDeps, RetrainDeps {
+  readonly db: Db;
+  readonly events: EventSink;
+}
+
 /**
  * Alert rules checked on a schedule. Each rule's condition is computed over its last window; when it starts to
  * hold an alert fires, once, to every sink (the GUI and the desktop through the engine's events, the log, and the
@@ -51,18 +57,18 @@ export class AlertEngine {
   /** Waits between webhook attempts (tests shorten them). */
   webhookBackoffMs = [500, 2000, 8000];
 
-  constructor(private readonly engine: Engine) {}
+  constructor(private readonly deps: AlertDeps) {}
 
   addRule(
     rule: Omit<AlertRule, 'metric' | 'source' | 'webhook' | 'retrain'> &
       Partial<Pick<AlertRule, 'metric' | 'source' | 'webhook' | 'retrain'>>,
   ): AlertRule {
-    this.engine.registry.resolve(rule.model);
+    this.deps.registry.resolve(rule.model);
     if (rule.webhook !== undefined && rule.webhook !== null && !/^https?:\/\//.test(rule.webhook))
       throw new HearthError('VALIDATION_FAILED', 'a webhook is an http:// or https:// URL');
-    const exists = this.engine.db.prepare('SELECT 1 FROM alert_rules WHERE name = ?').get(rule.name);
+    const exists = this.deps.db.prepare('SELECT 1 FROM alert_rules WHERE name = ?').get(rule.name);
     if (exists !== undefined) throw new HearthError('CONFLICT', `an alert rule named "${rule.name}" exists`);
-    this.engine.db
+    this.deps.db
       .prepare(
         `INSERT INTO alert_rules (name, model, kind, threshold, window_seconds, params_json, webhook, retrain, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -82,16 +88,16 @@ export class AlertEngine {
   }
 
   removeRule(name: string): void {
-    if (this.engine.db.prepare('DELETE FROM alert_rules WHERE name = ?').run(name).changes === 0)
+    if (this.deps.db.prepare('DELETE FROM alert_rules WHERE name = ?').run(name).changes === 0)
       throw new HearthError('NOT_FOUND', `no alert rule named "${name}"`);
   }
 
   rules(): AlertRule[] {
-    return (this.engine.db.prepare('SELECT * FROM alert_rules ORDER BY name').all() as RuleRow[]).map(toRule);
+    return (this.deps.db.prepare('SELECT * FROM alert_rules ORDER BY name').all() as RuleRow[]).map(toRule);
   }
 
   list(firingOnly = false): Alert[] {
-    const rows = this.engine.db
+    const rows = this.deps.db
       .prepare(
         `SELECT a.*, r.name, r.model, r.kind FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
           WHERE (? = 0 OR a.status = 'firing') ORDER BY a.id DESC`,
@@ -107,7 +113,7 @@ export class AlertEngine {
       // The drift history rides on the same schedule: a window is recorded once, after it closes.
       if (this.running === null)
         this.running = this.check()
-          .then(() => recordDriftWindows(this.engine))
+          .then(() => recordDriftWindows(this.deps))
           .catch((error: unknown) =>
             process.stderr.write(`${JSON.stringify({ level: 'error', event: 'monitoring', message: String(error) })}\n`),
           )
@@ -125,7 +131,7 @@ export class AlertEngine {
   /** Evaluates every rule over the window ending at `now`; returns the alerts that changed (fired or resolved). */
   async check(now = new Date()): Promise<Alert[]> {
     const changed: { alert: Alert; rule: AlertRule }[] = [];
-    for (const row of this.engine.db.prepare('SELECT * FROM alert_rules ORDER BY id').all() as RuleRow[]) {
+    for (const row of this.deps.db.prepare('SELECT * FROM alert_rules ORDER BY id').all() as RuleRow[]) {
       const rule = toRule(row);
       const since = new Date(now.getTime() - rule.windowSeconds * 1000).toISOString();
       const until = now.toISOString();
@@ -138,17 +144,17 @@ export class AlertEngine {
         else throw error;
       }
       if (observed === null) continue;
-      const open = this.engine.db.prepare(`SELECT id FROM alerts WHERE rule_id = ? AND status = 'firing'`).get(row.id) as
+      const open = this.deps.db.prepare(`SELECT id FROM alerts WHERE rule_id = ? AND status = 'firing'`).get(row.id) as
         { id: number } | undefined;
       if (observed.holds && open === undefined) {
-        const info = this.engine.db
+        const info = this.deps.db
           .prepare(`INSERT INTO alerts (rule_id, status, value, message, started_at) VALUES (?, 'firing', ?, ?, ?)`)
           .run(row.id, observed.value, observed.message, until);
         changed.push({ alert: this.alert(Number(info.lastInsertRowid)), rule });
       } else if (observed.holds && open !== undefined) {
-        this.engine.db.prepare('UPDATE alerts SET value = ? WHERE id = ?').run(observed.value, open.id);
+        this.deps.db.prepare('UPDATE alerts SET value = ? WHERE id = ?').run(observed.value, open.id);
       } else if (!observed.holds && open !== undefined) {
-        this.engine.db
+        this.deps.db
           .prepare(`UPDATE alerts SET status = 'resolved', resolved_at = ?, value = ? WHERE id = ?`)
           .run(until, observed.value, open.id);
         changed.push({ alert: this.alert(open.id), rule });
@@ -165,17 +171,17 @@ export class AlertEngine {
   private async retrainFor(alert: Alert): Promise<void> {
     let outcome: string;
     try {
-      const r = await retrain(this.engine, alert.model);
+      const r = await retrain(this.deps, alert.model);
       outcome = `retrained: challenger v${r.challenger.version} ${r.promoted ? 'promoted' : 'not promoted'} (${r.reason})`;
     } catch (error) {
       outcome = `retraining failed: ${error instanceof Error ? error.message : String(error)}`;
     }
-    this.engine.db.prepare('UPDATE alerts SET message = ? WHERE id = ?').run(`${alert.message}; ${outcome}`, alert.id);
-    this.engine.events.emit('alerts.changed', this.alert(alert.id));
+    this.deps.db.prepare('UPDATE alerts SET message = ? WHERE id = ?').run(`${alert.message}; ${outcome}`, alert.id);
+    this.deps.events.emit('alerts.changed', this.alert(alert.id));
   }
 
   private alert(id: number): Alert {
-    const row = this.engine.db
+    const row = this.deps.db
       .prepare(`SELECT a.*, r.name, r.model, r.kind FROM alerts a JOIN alert_rules r ON r.id = a.rule_id WHERE a.id = ?`)
       .get(id) as AlertRow;
     return toAlert(row);
@@ -189,7 +195,7 @@ export class AlertEngine {
     const window = `in the last ${rule.windowSeconds / 60} min`;
     switch (rule.kind) {
       case 'drift': {
-        const report = await driftReport(this.engine, rule.model, { since, until });
+        const report = await driftReport(this.deps, rule.model, { since, until });
         const drifted = report.features.columns.filter((c) => c.drifted).map((c) => c.column);
         return {
           value: report.features.share,
@@ -198,7 +204,7 @@ export class AlertEngine {
         };
       }
       case 'metric': {
-        const report = await monitorReport(this.engine, rule.model, { since, until, windowSeconds: 31 * 86400 });
+        const report = await monitorReport(this.deps, rule.model, { since, until, windowSeconds: 31 * 86400 });
         const values = report.windows
           .map((w) => (rule.source === 'estimated' ? w.estimated : w.realised)?.[rule.metric!])
           .filter((v): v is number => v !== undefined);
@@ -212,15 +218,15 @@ export class AlertEngine {
         };
       }
       case 'latency': {
-        const report = await monitorReport(this.engine, rule.model, { since, until, windowSeconds: 31 * 86400 });
+        const report = await monitorReport(this.deps, rule.model, { since, until, windowSeconds: 31 * 86400 });
         const value = Math.max(...report.windows.map((w) => w.latencyMs.p99));
         return { value, holds: value > rule.threshold, message: `${rule.model}: p99 latency ${value.toFixed(2)} ms ${window}` };
       }
       case 'new-rows': {
-        const production = this.engine.registry.version(rule.model, this.engine.registry.resolve(rule.model));
+        const production = this.deps.registry.version(rule.model, this.deps.registry.resolve(rule.model));
         if (production.origin !== null) return null;
-        const trained = this.engine.datasets.version(production.dataset.name, production.dataset.version);
-        const newest = this.engine.datasets.version(production.dataset.name);
+        const trained = this.deps.datasets.version(production.dataset.name, production.dataset.version);
+        const newest = this.deps.datasets.version(production.dataset.name);
         const value = newest.rows - trained.rows;
         return {
           value,
@@ -231,13 +237,13 @@ export class AlertEngine {
       case 'error-rate':
       case 'validation': {
         // Both counts come from the log's writer: what it still holds must be in before they are read.
-        await this.engine.predictionLog.flushed();
-        const failed = this.engine.db
+        await this.deps.predictionLog.flushed();
+        const failed = this.deps.db
           .prepare(
             `SELECT COUNT(*) AS n FROM request_errors WHERE model = ? AND at >= ? AND at < ? AND (? = 0 OR code = 'VALIDATION_FAILED')`,
           )
           .get(rule.model, since, until, rule.kind === 'validation' ? 1 : 0) as { n: number };
-        const served = this.engine.db
+        const served = this.deps.db
           .prepare(
             `SELECT COUNT(*) AS n FROM prediction_log l JOIN models m ON m.id = l.model_id WHERE m.name = ? AND l.at >= ? AND l.at < ?`,
           )
@@ -257,7 +263,7 @@ export class AlertEngine {
 
   /** Tells every sink; the webhook is retried with backoff, and its outcome kept with the alert. */
   private async notify(alert: Alert, rule: AlertRule): Promise<void> {
-    this.engine.events.emit('alerts.changed', alert);
+    this.deps.events.emit('alerts.changed', alert);
     process.stderr.write(`${JSON.stringify({ level: alert.status === 'firing' ? 'warn' : 'info', event: 'alert', ...alert })}\n`);
     if (rule.webhook === null) return;
     let status = 'failed';
@@ -283,7 +289,7 @@ export class AlertEngine {
       }
       if (i < this.webhookBackoffMs.length) await new Promise((resolve) => setTimeout(resolve, this.webhookBackoffMs[i]));
     }
-    this.engine.db
+    this.deps.db
       .prepare('UPDATE alerts SET webhook_status = ?, webhook_attempts = webhook_attempts + ? WHERE id = ?')
       .run(status, attempts, alert.id);
   }

@@ -1,8 +1,13 @@
 import type { DriftHistoryEntry } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
-import type { Engine } from '../engine/engine.js';
+import type { Db } from '../store/database.js';
 import { nowIso } from '../store/database.js';
-import { driftReport } from './monitor.js';
+import { driftReport, type DriftDeps } from './monitor.js';
+
+/** What drift history reads and writes: a drift report's inputs and the drift_history table. */
+export interface DriftHistoryDeps extends DriftDeps {
+  readonly db: Db;
+}
 
 /**
  * Records the drift of every model's production version over the last closed window (an hour by default,
@@ -10,7 +15,7 @@ import { driftReport } from './monitor.js';
  * until a window closes. Windows without served rows, and versions whose training data is not here, are skipped.
  */
 export async function recordDriftWindows(
-  engine: Engine,
+  deps: DriftHistoryDeps,
   now = new Date(),
   windowSeconds = Number(process.env.HEARTH_DRIFT_WINDOW_SECONDS ?? 3600),
 ): Promise<number> {
@@ -19,20 +24,20 @@ export async function recordDriftWindows(
   const windowStart = new Date(end - size).toISOString();
   const windowEnd = new Date(end).toISOString();
   let recorded = 0;
-  for (const model of engine.registry.list()) {
-    const version = engine.registry.resolve(model.name);
-    const done = engine.db
+  for (const model of deps.registry.list()) {
+    const version = deps.registry.resolve(model.name);
+    const done = deps.db
       .prepare('SELECT 1 FROM drift_history WHERE model = ? AND version = ? AND window_start = ?')
       .get(model.name, version, windowStart);
     if (done !== undefined) continue;
     let report;
     try {
-      report = await driftReport(engine, model.name, { version, since: windowStart, until: windowEnd });
+      report = await driftReport(deps, model.name, { version, since: windowStart, until: windowEnd });
     } catch (error) {
       if (error instanceof HearthError && error.code === 'VALIDATION_FAILED') continue;
       throw error;
     }
-    engine.db
+    deps.db
       .prepare(
         `INSERT INTO drift_history (model, version, window_start, window_end, rows, share, dataset_drifted, prediction_drifted,
            columns_json, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -61,9 +66,9 @@ export async function recordDriftWindows(
   return recorded;
 }
 
-export function driftHistory(engine: Engine, model: string, limit = 1000): DriftHistoryEntry[] {
-  engine.registry.resolve(model);
-  const rows = engine.db
+export function driftHistory(deps: DriftHistoryDeps, model: string, limit = 1000): DriftHistoryEntry[] {
+  deps.registry.resolve(model);
+  const rows = deps.db
     .prepare(
       `SELECT * FROM (SELECT * FROM drift_history WHERE model = ? ORDER BY window_start DESC LIMIT ?) ORDER BY window_start`,
     )

@@ -1,25 +1,36 @@
 import type { DriftReport } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
-import type { Engine } from '../engine/engine.js';
+import type { DatasetStore } from '../data/datasets.js';
+import type { ModelRegistry } from '../registry/registry.js';
+import type { PredictorCache } from '../serving/predictor.js';
+import type { PredictionLog } from './prediction-log.js';
 import { toPredictions } from '../serving/predictor.js';
 import { modelInputs } from '../training/model.js';
 import { rawInputsFromFrame } from '../training/preprocess.js';
 import { columnDrift, datasetDrift, type DriftColumn, type DriftOptions } from './drift.js';
+
+/** What a drift report reads: the model's versions, its served rows, its predictor and its training data. */
+export interface DriftDeps {
+  readonly registry: ModelRegistry;
+  readonly predictionLog: PredictionLog;
+  readonly predictors: PredictorCache;
+  readonly datasets: DatasetStore;
+}
 
 /**
  * Drift of one model version: each input feature and the predictions, between the data version it was trained on
  * (the reference) and the rows it served in a window of the prediction log (the current data).
  */
 export async function driftReport(
-  engine: Engine,
+  deps: DriftDeps,
   name: string,
   options: { version?: number; since?: string; until?: string } & DriftOptions = {},
 ): Promise<DriftReport> {
-  const version = engine.registry.resolve(name, options.version);
-  const info = engine.registry.version(name, version);
+  const version = deps.registry.resolve(name, options.version);
+  const info = deps.registry.version(name, version);
   // The reference is the training data, wherever the model came from, provided those exact bytes are here: a pulled
   // model's data set usually is not; an imported one's is when a reference file came with it.
-  if (!hasLocalData(engine, info.dataset))
+  if (!hasLocalData(deps, info.dataset))
     throw new HearthError(
       'VALIDATION_FAILED',
       info.origin === null
@@ -28,10 +39,10 @@ export async function driftReport(
           ? `${name} v${version} was imported without reference data: import it again with --reference TRAINING.csv to measure drift`
           : `${name} v${version} came from ${info.origin.url}: its training data (${info.dataset.name} v${info.dataset.version}) is not on this box to compare with`,
     );
-  const logged = await engine.predictionLog.window(name, version, options);
-  const predictor = await engine.predictors.get(name, version);
+  const logged = await deps.predictionLog.window(name, version, options);
+  const predictor = await deps.predictors.get(name, version);
   const features = modelInputs(predictor.stored);
-  const { frame } = engine.datasets.loadFrame(info.dataset.name, info.dataset.version);
+  const { frame } = deps.datasets.loadFrame(info.dataset.name, info.dataset.version);
   const raw = rawInputsFromFrame({ features }, frame);
   const columns: DriftColumn[] = [];
   let n = 0;
@@ -85,9 +96,9 @@ export async function driftReport(
   };
 }
 
-function hasLocalData(engine: Engine, dataset: { name: string; version: number; contentHash: string }): boolean {
+function hasLocalData(deps: DriftDeps, dataset: { name: string; version: number; contentHash: string }): boolean {
   try {
-    return engine.datasets.version(dataset.name, dataset.version).contentHash === dataset.contentHash;
+    return deps.datasets.version(dataset.name, dataset.version).contentHash === dataset.contentHash;
   } catch {
     return false;
   }

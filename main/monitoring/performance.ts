@@ -1,7 +1,8 @@
 import type { MonitorReport, MonitorWindow } from '../contracts/api.js';
-import type { Engine } from '../engine/engine.js';
+import type { ModelRegistry } from '../registry/registry.js';
+import type { PredictorCache } from '../serving/predictor.js';
 import { binaryMetrics, regressionMetrics } from '../training/metrics.js';
-import { servedRows, type LoggedPrediction } from './prediction-log.js';
+import { servedRows, type LoggedPrediction, type PredictionLog } from './prediction-log.js';
 
 /**
  * Confidence-based performance estimation (the idea of NannyML's CBPE) for a binary classifier: if its
@@ -73,21 +74,28 @@ function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
+/** What live performance reads: the model's versions, its predictor and its prediction log. */
+export interface MonitorDeps {
+  readonly registry: ModelRegistry;
+  readonly predictors: PredictorCache;
+  readonly predictionLog: PredictionLog;
+}
+
 /**
  * Live performance of a model over time windows of its prediction log: rows served, latency, and, for the rows
  * whose labels arrived, the realised metrics; for classifiers also the label-free estimate over every row.
  */
 export async function monitorReport(
-  engine: Engine,
+  deps: MonitorDeps,
   name: string,
   options: { version?: number; since?: string; until?: string; windowSeconds?: number } = {},
 ): Promise<MonitorReport> {
-  const version = engine.registry.resolve(name, options.version);
-  const info = engine.registry.version(name, version);
-  const predictor = await engine.predictors.get(name, version);
+  const version = deps.registry.resolve(name, options.version);
+  const info = deps.registry.version(name, version);
+  const predictor = await deps.predictors.get(name, version);
   const classes = predictor.stored.classes ?? [];
   const windowMs = (options.windowSeconds ?? 3600) * 1000;
-  const logged = await servedRows(engine.predictionLog, name, version, options);
+  const logged = await servedRows(deps.predictionLog, name, version, options);
   const byWindow = new Map<number, LoggedPrediction[]>();
   for (const row of logged) {
     const start = Math.floor(Date.parse(row.at) / windowMs) * windowMs;

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ModelVersionInfo } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
-import type { Engine } from '../engine/engine.js';
+import type { DatasetStore } from '../data/datasets.js';
+import type { ModelRegistry } from './registry.js';
 import { createSession } from '../serving/onnx-runtime.js';
 import { Predictor } from '../serving/predictor.js';
 import type { ImportedInputType, ImportedModel } from '../training/imported-model.js';
@@ -119,11 +120,17 @@ function readOutputs(
   };
 }
 
+/** What an import writes: the model registry, and the datasets a reference file is ingested into. */
+export interface ImportDeps {
+  readonly registry: ModelRegistry;
+  readonly datasets: DatasetStore;
+}
+
 /**
  * Registers an ONNX file made elsewhere as a version of a model, its input schema read from the graph. The graph
  * must load in ONNX Runtime and answer a probe row before anything is stored.
  */
-export async function importOnnx(engine: Engine, path: string, options: ImportOptions): Promise<ModelVersionInfo> {
+export async function importOnnx(deps: ImportDeps, path: string, options: ImportOptions): Promise<ModelVersionInfo> {
   const stored = readFileSync(path);
   const bytes = options.spool === undefined ? stored : spoolDecipherAt(options.spool, 0).update(stored);
   const graph = inspectOnnx(bytes);
@@ -143,7 +150,7 @@ export async function importOnnx(engine: Engine, path: string, options: ImportOp
     throw new HearthError('VALIDATION_FAILED', 'two inputs give the same feature name; name them with --features');
 
   // Checked before the reference is ingested, so a refused import stores nothing.
-  const existing = engine.registry.list().find((m) => m.name === options.name);
+  const existing = deps.registry.list().find((m) => m.name === options.name);
   if (existing !== undefined && (existing.task !== task || existing.target !== model.target))
     throw new HearthError(
       'CONFLICT',
@@ -172,18 +179,18 @@ export async function importOnnx(engine: Engine, path: string, options: ImportOp
   const reference =
     options.referencePath === undefined
       ? null
-      : await engine.datasets.ingestCsv(
+      : await deps.datasets.ingestCsv(
           `${options.name}-reference`,
           options.referencePath,
           options.referenceSpool === undefined ? {} : { spool: options.referenceSpool },
         );
   const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-  const info = engine.registry.register({
+  const info = deps.registry.register({
     model: options.name,
     algorithm: 'onnx',
     task,
     target: model.target,
-    ...(reference === null ? {} : { datasetVersionId: engine.datasets.version(reference.dataset, reference.version).id }),
+    ...(reference === null ? {} : { datasetVersionId: deps.datasets.version(reference.dataset, reference.version).id }),
     origin: {
       source: {
         url: `file:${basename(path)}`,
@@ -211,6 +218,6 @@ export async function importOnnx(engine: Engine, path: string, options: ImportOp
     onnx: bytes,
     modelJson: JSON.stringify(model),
   });
-  if (options.alias !== undefined) engine.registry.follow(options.name, options.alias, info.version);
+  if (options.alias !== undefined) deps.registry.follow(options.name, options.alias, info.version);
   return info;
 }

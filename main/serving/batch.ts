@@ -1,13 +1,14 @@
 import type { SpoolCipher } from '../security/spool.js';
 import { HearthError } from '../contracts/errors.js';
 import { readCsv } from '../data/csv.js';
+import type { DatasetStore } from '../data/datasets.js';
 import { cellValue, type Frame } from '../data/frame.js';
-import type { Engine } from '../engine/engine.js';
+import type { ModelRegistry } from '../registry/registry.js';
 import { binaryMetrics, multiclassMetrics, regressionMetrics } from '../training/metrics.js';
 import type { PredictionMatrix } from '../training/linear-model.js';
 import { modelInputs } from '../training/model.js';
 import { rawInputsFromFrame } from '../training/preprocess.js';
-import { toPredictions, type Prediction } from './predictor.js';
+import { toPredictions, type Prediction, type PredictorCache } from './predictor.js';
 
 /** Parses NAME[@VERSION]. */
 export function parseRef(text: string): { name: string; version?: number } {
@@ -30,13 +31,20 @@ export interface BatchPrediction {
   quarantined: number;
 }
 
+/** What batch scoring uses: the registry to resolve a version, its predictor, and its data's PII policies. */
+export interface BatchDeps {
+  readonly registry: ModelRegistry;
+  readonly predictors: PredictorCache;
+  readonly datasets: DatasetStore;
+}
+
 /** Scores every row of a CSV file through the model's ONNX graph (rows that fail to parse are quarantined). */
-export async function predictFile(engine: Engine, ref: string, path: string, spool?: SpoolCipher): Promise<BatchPrediction> {
+export async function predictFile(deps: BatchDeps, ref: string, path: string, spool?: SpoolCipher): Promise<BatchPrediction> {
   const { name, version } = parseRef(ref);
-  const resolved = engine.registry.resolve(name, version);
-  const predictor = await engine.predictors.get(name, resolved);
+  const resolved = deps.registry.resolve(name, version);
+  const predictor = await deps.predictors.get(name, resolved);
   const read = await readCsv(path, spool === undefined ? {} : { spool });
-  const frame = engine.datasets.protectFrame(engine.registry.version(name, resolved).dataset.name, read.frame);
+  const frame = deps.datasets.protectFrame(deps.registry.version(name, resolved).dataset.name, read.frame);
   const quarantined = read.quarantined;
   const matrix = await predictor.run(rawInputsFromFrame({ features: modelInputs(predictor.stored) }, frame));
   return {
@@ -52,13 +60,13 @@ export async function predictFile(engine: Engine, ref: string, path: string, spo
 
 /** Scores a labelled file and computes the task's metrics against its target column. */
 export async function evaluateFile(
-  engine: Engine,
+  deps: BatchDeps,
   ref: string,
   path: string,
   spool?: SpoolCipher,
 ): Promise<{ model: string; version: number; rows: number; metrics: Record<string, number> }> {
-  const batch = await predictFile(engine, ref, path, spool);
-  const predictor = await engine.predictors.get(batch.model, batch.version);
+  const batch = await predictFile(deps, ref, path, spool);
+  const predictor = await deps.predictors.get(batch.model, batch.version);
   const model = predictor.stored;
   const target = batch.frame.columns.find((c) => c.name === model.target);
   if (target === undefined) throw new HearthError('VALIDATION_FAILED', `the file has no target column "${model.target}"`);

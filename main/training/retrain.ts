@@ -1,10 +1,12 @@
 import type { RetrainResult } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
-import type { Engine } from '../engine/engine.js';
+import type { DatasetStore } from '../data/datasets.js';
+import type { ModelRegistry } from '../registry/registry.js';
+import type { PredictorCache } from '../serving/predictor.js';
 import { binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics.js';
 import { modelInputs } from './model.js';
 import { rawInputsFromFrame, type RawInputs } from './preprocess.js';
-import { labelledSplit } from './trainer.js';
+import { labelledSplit, type Trainer } from './trainer.js';
 
 /** Keeps only some rows of raw inputs. */
 function subset(raw: RawInputs, rows: Int32Array): RawInputs {
@@ -15,15 +17,23 @@ function subset(raw: RawInputs, rows: Int32Array): RawInputs {
   };
 }
 
+/** What a retrain uses: the trainer, the registry, the newest data and the predictors to score both versions. */
+export interface RetrainDeps {
+  readonly registry: ModelRegistry;
+  readonly trainer: Trainer;
+  readonly datasets: DatasetStore;
+  readonly predictors: PredictorCache;
+}
+
 /**
  * Trains a challenger with production's own settings on the newest version of its dataset, then scores both on
  * the challenger's holdout (rows neither has trained on: the test split of the newest data, which production never
  * saw and the challenger held out) and promotes the challenger only when it is better there.
  */
-export async function retrain(engine: Engine, name: string, options: { promote?: boolean } = {}): Promise<RetrainResult> {
-  const productionVersion = engine.registry.resolve(name);
-  const production = engine.registry.version(name, productionVersion);
-  const job = engine.trainer
+export async function retrain(deps: RetrainDeps, name: string, options: { promote?: boolean } = {}): Promise<RetrainResult> {
+  const productionVersion = deps.registry.resolve(name);
+  const production = deps.registry.version(name, productionVersion);
+  const job = deps.trainer
     .list()
     .find((j) => j.status === 'succeeded' && j.result?.model === name && j.result.version === productionVersion);
   if (job === undefined)
@@ -32,24 +42,24 @@ export async function retrain(engine: Engine, name: string, options: { promote?:
       `${name} v${productionVersion} was not trained on this box${production.origin === null ? '' : ` (it was pulled from ${production.origin.url})`}: there are no settings to retrain it with`,
     );
   const { datasetVersion: _pinned, ...settings } = job.args;
-  const started = engine.trainer.start({ ...settings, model: name });
-  const done = await engine.trainer.wait(started.id);
+  const started = deps.trainer.start({ ...settings, model: name });
+  const done = await deps.trainer.wait(started.id);
   if (done.status !== 'succeeded' || done.result === null)
     throw new HearthError(
       done.error?.code === 'CANCELLED' ? 'CANCELLED' : 'VALIDATION_FAILED',
       `retraining failed: ${done.error?.message ?? done.status}`,
     );
   const challengerVersion = done.result.version;
-  const challenger = engine.registry.version(name, challengerVersion);
+  const challenger = deps.registry.version(name, challengerVersion);
 
-  const { frame } = engine.datasets.loadFrame(challenger.dataset.name, challenger.dataset.version);
+  const { frame } = deps.datasets.loadFrame(challenger.dataset.name, challenger.dataset.version);
   const { task, classes, classOf, values, split } = labelledSplit(frame, { ...settings, model: name });
   const holdout = split.test.length > 0 ? split.test : split.validation;
   if (holdout.length === 0)
     throw new HearthError('VALIDATION_FAILED', 'the challenger kept no rows out of training to compare on');
   const metric = task === 'binary' ? 'roc_auc' : task === 'multiclass' ? 'accuracy' : 'rmse';
   const score = async (version: number): Promise<number | null> => {
-    const predictor = await engine.predictors.get(name, version);
+    const predictor = await deps.predictors.get(name, version);
     const raw = subset(rawInputsFromFrame({ features: modelInputs(predictor.stored) }, frame), holdout);
     const matrix = await predictor.run(raw);
     if (matrix.kind === 'regression')
@@ -74,7 +84,7 @@ export async function retrain(engine: Engine, name: string, options: { promote?:
   const better =
     productionScore === null || (metric === 'rmse' ? challengerScore < productionScore : challengerScore > productionScore);
   const promote = (options.promote ?? true) && better;
-  if (promote) engine.registry.promote(name, challengerVersion);
+  if (promote) deps.registry.promote(name, challengerVersion);
   return {
     model: name,
     metric,

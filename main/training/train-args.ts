@@ -1,69 +1,13 @@
-import type { BackendName } from '../../workers/mlp/backend.js';
-import type { Task } from './preprocess.js';
+import type { ApiParsedArgs } from '../contracts/api.js';
 
-export interface TrainArgs {
-  dataset: string;
-  datasetVersion?: number;
-  target: string;
-  task?: Task;
-  /** auto: search the learners and their parameters by cross-validation within `timeBudget` seconds. */
-  algorithm: Algorithm | 'auto';
-  timeBudget?: number;
-  /** How the search spends its budget: every candidate on all rows, or successive halving over row shares. */
-  searchStrategy?: 'full' | 'halving';
-  /** The metric the search optimises (default ROC AUC, log loss or RMSE by task). */
-  metric?: 'roc_auc' | 'pr_auc' | 'accuracy' | 'precision' | 'recall' | 'f1' | 'log_loss' | 'rmse' | 'mae' | 'r2';
-  model?: string;
-  seed?: number;
-  /** L2 penalty: on the weights (linear) or on the leaf values (gbdt). */
-  l2?: number;
-  maxIterations?: number;
-  trees?: number;
-  learningRate?: number;
-  maxLeaves?: number;
-  maxDepth?: number;
-  minChildSamples?: number;
-  minSplitGain?: number;
-  l1?: number;
-  rowSubsample?: number;
-  colSubsample?: number;
-  earlyStoppingRounds?: number;
-  threads?: number;
-  classWeight?: 'balanced';
-  huberDelta?: number;
-  featuresPerSplit?: number;
-  /** MLP: units per hidden layer, the most epochs, rows per mini-batch, dropout rate, and a pinned tfjs back end. */
-  hiddenLayers?: number[];
-  epochs?: number;
-  batchSize?: number;
-  dropout?: number;
-  backend?: BackendName;
-  sampleFraction?: number;
-  /** Classification: add synthetic minority rows (SMOTE) to the final fit's training rows. */
-  resample?: 'smote';
-  /**
-   * Classification with algorithm auto: compare no treatment, balanced class weights and SMOTE (and, with a
-   * threshold objective, a tuned threshold) by cross-validation and keep the best. "auto" always compares; by
-   * default it compares when the rarest class is under 20% of the rows or a threshold objective is given.
-   */
-  imbalance?: 'auto' | 'none';
-  /** Binary: tune the decision threshold for F1, or for the least total cost of errors. */
-  threshold?: 'f1' | 'cost';
-  falsePositiveCost?: number;
-  falseNegativeCost?: number;
-  /** Split by time: the earliest rows train and the latest test (a datetime or numeric column). */
-  timeColumn?: string;
-  /** Split by group: all rows of a group on one side (a categorical or integer column). */
-  groupColumn?: string;
-  /** k-fold cross-validation (stratified for classification) over the non-test rows before the final fit. */
-  folds?: number;
-  /** Shares of the labelled rows held out for early stopping and for the reported metrics (default 0.15 each). */
-  validationFraction?: number;
-  testFraction?: number;
-}
+/**
+ * training.start's arguments as the contract parses them (main/contracts/training.ts): one list of learners, options
+ * and bounds, the contract's, so a learner or option added there is one the engine's types know.
+ */
+export type TrainArgs = ApiParsedArgs<'training.start'>;
 
 /** The learners: each has one entry in `learners` (learners/index.ts), so a new one cannot be left unhandled. */
-export type Algorithm = 'linear' | 'gbdt' | 'forest' | 'mlp';
+export type Algorithm = Exclude<TrainArgs['algorithm'], 'auto'>;
 
 /** One search candidate: a learner and the parameters that differ from the run's arguments. */
 export type Candidate = Partial<TrainArgs> & { algorithm: Algorithm };

@@ -1,0 +1,36 @@
+import type { systemMethods } from '../contracts/system.js';
+import type { HandlersOf } from '../contracts/call.js';
+import type { AccelRegistry } from '../accel/registry.js';
+import { activeExecutionProvider, loadOrt } from '../serving/onnx-runtime.js';
+import type { PredictorCache } from '../serving/predictor.js';
+
+/** What the system methods use. */
+export interface SystemHandlerDeps {
+  readonly version: string;
+  readonly dataDir: string;
+  readonly accel: AccelRegistry;
+  readonly predictors: PredictorCache;
+}
+
+/** The systemMethods methods' handlers. */
+export function systemHandlers(deps: SystemHandlerDeps): HandlersOf<typeof systemMethods> {
+  return {
+    'system.info': async () => {
+      const ort = await loadOrt();
+      return {
+        version: deps.version,
+        dataDir: deps.dataDir,
+        node: process.version,
+        platform: `${process.platform}-${process.arch}`,
+        onnxRuntime: { version: ort.env.versions.common ?? 'unknown', executionProvider: activeExecutionProvider() },
+      };
+    },
+    'system.backends': async ({ refresh }) => deps.accel.report(refresh === true),
+    'system.pin-backend': async ({ runtime, name }) => {
+      deps.accel.pin(runtime, name);
+      // Loaded models move to the new choice with their next request.
+      if (runtime === 'onnxruntime') deps.predictors.reloadAll();
+      return deps.accel.report();
+    },
+  };
+}

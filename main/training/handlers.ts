@@ -1,0 +1,24 @@
+import type { runsMethods } from '../contracts/runs.js';
+import type { trainingMethods } from '../contracts/training.js';
+import type { HandlersOf } from '../contracts/call.js';
+import { retrain, type RetrainDeps } from './retrain.js';
+import type { Runs } from './runs.js';
+
+/** What the training, runs and retrain methods use. */
+export interface TrainingHandlerDeps extends RetrainDeps {
+  readonly runs: Runs;
+}
+
+/** The trainingMethods, runsMethods methods' handlers. */
+export function trainingHandlers(deps: TrainingHandlerDeps): HandlersOf<typeof trainingMethods & typeof runsMethods> {
+  return {
+    'training.start': async (args) => deps.trainer.start(args),
+    'training.get': async ({ jobId }) => deps.trainer.get(jobId),
+    'training.list': async () => deps.trainer.list(),
+    'training.cancel': async ({ jobId }) => deps.trainer.cancel(jobId),
+    'runs.list': async () => deps.runs.list(),
+    'runs.show': async ({ id }) => deps.runs.show(id),
+    'runs.compare': async ({ ids }) => deps.runs.compare(ids),
+    'models.retrain': async ({ name, promote }) => retrain(deps, name, promote === undefined ? {} : { promote }),
+  };
+}
