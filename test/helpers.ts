@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { seededRandom } from '../main/training/random.js';
+import { seededRandom } from '../main/stats/random.js';
 import type { Design } from '../main/training/preprocess.js';
 
 /** A fresh temporary folder, removed by the returned cleanup. */

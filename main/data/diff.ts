@@ -1,5 +1,5 @@
 import type { DatasetDiff } from '../contracts/api.js';
-import { datasetDrift, type DriftColumn } from '../monitoring/drift.js';
+import { datasetDrift, type DriftColumn } from '../stats/drift.js';
 import { cellValue, type Column, type Frame } from './frame.js';
 import { rowKeyer } from './transforms.js';
 

@@ -1,7 +1,7 @@
 import type { DataRule, RuleFailure } from '../contracts/api.js';
 import { RE2JS } from 're2js';
 import { HearthError } from '../contracts/errors.js';
-import { columnDrift } from '../monitoring/drift.js';
+import { columnDrift } from '../stats/drift.js';
 import { cellValue, type Column, type Frame } from './frame.js';
 
 /**

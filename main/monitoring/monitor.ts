@@ -4,7 +4,7 @@ import type { Engine } from '../engine/engine.js';
 import { toPredictions } from '../serving/predictor.js';
 import { modelInputs } from '../training/model.js';
 import { rawInputsFromFrame } from '../training/preprocess.js';
-import { columnDrift, datasetDrift, type DriftColumn, type DriftOptions } from './drift.js';
+import { columnDrift, datasetDrift, type DriftColumn, type DriftOptions } from '../stats/drift.js';
 
 /**
  * Drift of one model version: each input feature and the predictions, between the data version it was trained on

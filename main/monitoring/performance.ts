@@ -1,6 +1,6 @@
 import type { MonitorReport, MonitorWindow } from '../contracts/api.js';
 import type { Engine } from '../engine/engine.js';
-import { binaryMetrics, regressionMetrics } from '../training/metrics.js';
+import { binaryMetrics, regressionMetrics } from '../stats/metrics.js';
 import { servedRows, type LoggedPrediction } from './prediction-log.js';
 
 /**

@@ -3,7 +3,7 @@ import { HearthError } from '../contracts/errors.js';
 import { readCsv } from '../data/csv.js';
 import { cellValue, type Frame } from '../data/frame.js';
 import type { Engine } from '../engine/engine.js';
-import { binaryMetrics, multiclassMetrics, regressionMetrics } from '../training/metrics.js';
+import { binaryMetrics, multiclassMetrics, regressionMetrics } from '../stats/metrics.js';
 import type { PredictionMatrix } from '../training/linear-model.js';
 import { modelInputs } from '../training/model.js';
 import { rawInputsFromFrame } from '../training/preprocess.js';

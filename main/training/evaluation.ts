@@ -12,10 +12,10 @@ import {
   precisionRecallCurve,
   regressionMetrics,
   rocCurve,
-} from './metrics.js';
+} from '../stats/metrics.js';
 import { modelInputs, predictModel, type TrainedModel } from './model.js';
 import { rawInputsFromFrame, type InputFeature, type RawInputs, type Task } from './preprocess.js';
-import { seededRandom, shuffleInPlace } from './random.js';
+import { seededRandom, shuffleInPlace } from '../stats/random.js';
 import { foldPairs, type SplitScheme } from './split.js';
 import type { TrainArgs } from './train-args.js';
 

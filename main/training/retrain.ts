@@ -1,7 +1,7 @@
 import type { RetrainResult } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { Engine } from '../engine/engine.js';
-import { binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics.js';
+import { binaryMetrics, multiclassMetrics, regressionMetrics } from '../stats/metrics.js';
 import { modelInputs } from './model.js';
 import { rawInputsFromFrame, type RawInputs } from './preprocess.js';
 import { labelledSplit } from './trainer.js';

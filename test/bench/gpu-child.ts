@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createSession } from '../../main/serving/onnx-runtime.js';
 import type { OrtProviderName } from '../../main/contracts/api.js';
-import { seededRandom } from '../../main/training/random.js';
+import { seededRandom } from '../../main/stats/random.js';
 import { selectBackend, type BackendName } from '../../workers/mlp/backend.js';
 import { fitMlp, type DenseMatrix } from '../../workers/mlp/fit-mlp.js';
 import { floatMlpGraph } from '../fixtures/float-mlp.js';

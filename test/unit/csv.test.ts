@@ -4,7 +4,7 @@ import { parseIsoDate, parseNumberBytes } from '../../main/data/column-builder.j
 import { readCsv } from '../../main/data/csv.js';
 import { cellValue, type Frame } from '../../main/data/frame.js';
 import { HearthError } from '../../main/contracts/errors.js';
-import { seededRandom } from '../../main/training/random.js';
+import { seededRandom } from '../../main/stats/random.js';
 import { tempDir, writeFile } from '../helpers.js';
 
 const tmp = tempDir();

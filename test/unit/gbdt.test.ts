@@ -6,7 +6,7 @@ import { exportModelToOnnx } from '../../main/training/model.js';
 import { createSession } from '../../main/serving/onnx-runtime.js';
 import { Predictor } from '../../main/serving/predictor.js';
 import { binCount, binFrameRows, fitBins, numericBin } from '../../main/training/binning.js';
-import { seededRandom } from '../../main/training/random.js';
+import { seededRandom } from '../../main/stats/random.js';
 import { rawInputsFromFrame, type Task } from '../../main/training/preprocess.js';
 import { maxAbsDifference } from '../../main/training/trainer.js';
 import {
@@ -19,7 +19,7 @@ import {
 import { conditionalExpectation, explainTrees, treeShap } from '../../main/training/treeshap.js';
 import { fitBoosting, type BoostParams } from '../../workers/gbdt/boost.js';
 import { fitForest } from '../../workers/gbdt/forest.js';
-import { rocAuc } from '../../main/training/metrics.js';
+import { rocAuc } from '../../main/stats/metrics.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
 
 const tmp = tempDir();

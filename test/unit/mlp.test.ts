@@ -6,7 +6,7 @@ import { createSession } from '../../main/serving/onnx-runtime.js';
 import { Predictor } from '../../main/serving/predictor.js';
 import { predictMlp, type MlpModel } from '../../main/training/mlp-model.js';
 import { designFromFrame, fitPreprocessor, rawInputsFromFrame, type Design, type Task } from '../../main/training/preprocess.js';
-import { seededRandom } from '../../main/training/random.js';
+import { seededRandom } from '../../main/stats/random.js';
 import { maxAbsDifference, parityTolerance } from '../../main/training/trainer.js';
 import { backendOrder, selectBackend, type BackendCandidate } from '../../workers/mlp/backend.js';
 import { denseFromDesign, fitMlp, type MlpParams } from '../../workers/mlp/fit-mlp.js';

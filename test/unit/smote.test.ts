@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
 import { cellValue } from '../../main/data/frame.js';
 import { smote } from '../../main/training/smote.js';
-import { seededRandom } from '../../main/training/random.js';
+import { seededRandom } from '../../main/stats/random.js';
 import { tempDir, writeFile } from '../helpers.js';
 
 const tmp = tempDir();

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { probeWebGpu } from '../../main/accel/webgpu.js';
 import { createSession, loadOrt } from '../../main/serving/onnx-runtime.js';
 import { predictMlpDesign, type MlpModel } from '../../main/training/mlp-model.js';
-import { seededRandom } from '../../main/training/random.js';
+import { seededRandom } from '../../main/stats/random.js';
 import { selectBackend } from '../../workers/mlp/backend.js';
 import { denseFromDesign, fitMlp, type MlpParams, type MlpResult } from '../../workers/mlp/fit-mlp.js';
 import { floatMlpGraph } from '../fixtures/float-mlp.js';

@@ -4,7 +4,7 @@ import type { BoostParams } from '../../../workers/gbdt/boost.js';
 import type { ForestParams } from '../../../workers/gbdt/forest.js';
 import type { GrownTree } from '../../../workers/gbdt/tree.js';
 import { binCount, binFrameRows, fitBins, type FeatureBins } from '../binning.js';
-import { regressionMetrics, rocAuc } from '../metrics.js';
+import { regressionMetrics, rocAuc } from '../../stats/metrics.js';
 import type { Task } from '../preprocess.js';
 import { treeFeaturesFromBins, treeFromGrown, treeImportance, type TreeModel } from '../tree-model.js';
 import { shapSummary } from '../treeshap.js';
