@@ -1,7 +1,7 @@
 import type { SpoolCipher } from '../security/spool.js';
 import { HearthError } from '../contracts/errors.js';
 import { readCsv } from '../data/csv.js';
-import { cellValue, type Frame } from '../data/frame.js';
+import { cellValue, type Frame } from '../table/frame.js';
 import type { Engine } from '../engine/engine.js';
 import { binaryMetrics, multiclassMetrics, regressionMetrics } from '../stats/metrics.js';
 import type { PredictionMatrix } from '../training/linear-model.js';

@@ -1,5 +1,5 @@
 import { HearthError } from '../contracts/errors.js';
-import { candidateColumns, levelsByFrequency, type Frame } from '../data/frame.js';
+import { candidateColumns, levelsByFrequency, type Frame } from '../table/frame.js';
 import { seededRandom } from '../stats/random.js';
 
 /** Bin 255 holds missing values in every feature; real values use bins 0..254. */

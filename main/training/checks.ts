@@ -1,4 +1,4 @@
-import type { Frame } from '../data/frame.js';
+import type { Frame } from '../table/frame.js';
 import { binFrameRows, fitBins } from './binning.js';
 import type { Task } from './preprocess.js';
 import { seededRandom } from '../stats/random.js';

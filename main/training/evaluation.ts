@@ -1,5 +1,5 @@
 import { HearthError } from '../contracts/errors.js';
-import { selectRows, type Frame } from '../data/frame.js';
+import { selectRows, type Frame } from '../table/frame.js';
 import type { Fit } from './fit.js';
 import { learnerOf } from './learners/index.js';
 import type { PredictionMatrix } from './linear-model.js';

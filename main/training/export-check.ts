@@ -1,6 +1,6 @@
 import { HearthError } from '../contracts/errors.js';
-import type { Frame } from '../data/frame.js';
-import { selectRows } from '../data/frame.js';
+import type { Frame } from '../table/frame.js';
+import { selectRows } from '../table/frame.js';
 import { createSession } from '../serving/onnx-runtime.js';
 import { Predictor } from '../serving/predictor.js';
 import type { PredictionMatrix } from './linear-model.js';

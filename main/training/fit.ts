@@ -1,5 +1,5 @@
 import { HearthError } from '../contracts/errors.js';
-import type { Frame } from '../data/frame.js';
+import type { Frame } from '../table/frame.js';
 import { learners, type LearnerFit, type LearnerHost } from './learners/index.js';
 import { smote } from './smote.js';
 import type { TrainArgs } from './train-args.js';

@@ -1,5 +1,5 @@
 import { HearthError } from '../contracts/errors.js';
-import type { Frame } from '../data/frame.js';
+import type { Frame } from '../table/frame.js';
 import { dataChecks } from './checks.js';
 import type { Task } from './preprocess.js';
 import { splitByScheme, type SplitScheme } from './split.js';

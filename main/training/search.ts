@@ -1,5 +1,5 @@
 import { HearthError } from '../contracts/errors.js';
-import type { Frame } from '../data/frame.js';
+import type { Frame } from '../table/frame.js';
 import type { PredictionMatrix } from './linear-model.js';
 import { evaluate } from './evaluation.js';
 import { blendPredictions } from './ensemble-model.js';
@@ -14,7 +14,7 @@ import { rawInputsFromFrame, type Task } from './preprocess.js';
 import { seededRandom } from '../stats/random.js';
 import { foldPairs, type FoldPair, type SplitScheme } from './split.js';
 import { isSingle, type Candidate, type LeaderboardEntry, type TrainArgs } from './train-args.js';
-import { selectRows } from '../data/frame.js';
+import { selectRows } from '../table/frame.js';
 
 /** What the search reads: the labelled data, its split, and how to fit a candidate. */
 export interface SearchContext {

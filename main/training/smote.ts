@@ -1,4 +1,4 @@
-import type { Column, Frame } from '../data/frame.js';
+import type { Column, Frame } from '../table/frame.js';
 import { seededRandom } from '../stats/random.js';
 
 const neighbours = 5;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
-import type { Frame } from '../../main/data/frame.js';
+import type { Frame } from '../../main/table/frame.js';
 import { exportModelToOnnx } from '../../main/training/model.js';
 import { createSession } from '../../main/serving/onnx-runtime.js';
 import { Predictor } from '../../main/serving/predictor.js';

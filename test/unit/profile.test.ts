@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { NumericColumn } from '../../main/data/frame.js';
+import type { NumericColumn } from '../../main/table/frame.js';
 import { profileColumn, quantileSorted } from '../../main/data/profile.js';
 import { seededRandom } from '../../main/stats/random.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
-import { cellValue } from '../../main/data/frame.js';
+import { cellValue } from '../../main/table/frame.js';
 import { smote } from '../../main/training/smote.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { tempDir, writeFile } from '../helpers.js';

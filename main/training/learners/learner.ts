@@ -1,4 +1,4 @@
-import type { Frame } from '../../data/frame.js';
+import type { Frame } from '../../table/frame.js';
 import type { WorkerReply, WorkerRequest } from '../../../workers/protocol.js';
 import type { BackendName } from '../../../workers/mlp/backend.js';
 import type { SingleModel } from '../ensemble-model.js';
