@@ -11,7 +11,7 @@ import type { ImportedInputType, ImportedModel } from '../training/imported-mode
 import type { Task } from '../training/preprocess.js';
 import { rawInputsFromRecords } from '../training/preprocess.js';
 import { importedInputs } from '../training/imported-model.js';
-import { inspectOnnx, type OnnxGraphInfo, type OnnxValueInfo } from './onnx/inspect.js';
+import { inspectOnnx, type OnnxGraphInfo, type OnnxValueInfo } from '../onnx/inspect.js';
 
 export interface ImportOptions {
   name: string;

@@ -3,7 +3,7 @@ import { nodePlacement } from '../accel/ort-providers.js';
 import type { OrtProviderName } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import { keepNativeLibrariesPrivate } from '../engine/private-env.js';
-import { assertSelfContained, inspectOnnx } from '../registry/onnx/inspect.js';
+import { assertSelfContained, inspectOnnx } from '../onnx/inspect.js';
 
 export type Ort = typeof OrtModule.default;
 

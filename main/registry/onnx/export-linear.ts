@@ -8,7 +8,7 @@ import {
   type OnnxModel,
   type OnnxNode,
   type OnnxValueInfo,
-} from './graph.js';
+} from '../../onnx/graph.js';
 
 /**
  * Exports the model and its fitted preprocessing as one ONNX graph, in double precision so ONNX Runtime

@@ -8,7 +8,7 @@ import {
   type OnnxModel,
   type OnnxNode,
   type OnnxValueInfo,
-} from './graph.js';
+} from '../../onnx/graph.js';
 
 /**
  * Exports an MLP with its preprocessing as one ONNX graph (preprocessing and outputs in float64, layers in float32):

@@ -17,7 +17,7 @@ import {
   type OnnxModel,
   type OnnxNode,
   type OnnxValueInfo,
-} from './graph.js';
+} from '../../onnx/graph.js';
 
 /** Every model Hearth stores as one ONNX graph with its preprocessing, before encoding: the exporters' dispatch. */
 export function modelGraph(model: SingleModel | EnsembleModel, producerVersion: string): OnnxModel {

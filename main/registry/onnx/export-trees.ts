@@ -9,7 +9,7 @@ import {
   type OnnxModel,
   type OnnxNode,
   type OnnxValueInfo,
-} from './graph.js';
+} from '../../onnx/graph.js';
 
 const BRANCH_LEQ = 0;
 const BRANCH_MEMBER = 6;
