@@ -1,5 +1,5 @@
 import { newSpoolCipher, spoolEncrypter, type SpoolCipher } from '../security/spool.js';
-import { keySourceFromEnv, storeKey, type KeySource } from '../security/store-key.js';
+import { keySourceFromEnv, storeKey, type KeySource } from '../crypto/store-key.js';
 import { Retention } from '../store/retention.js';
 import { AccessControl } from '../api/access.js';
 import { backupFileName, createBackup, type BackupInfo } from '../store/backup.js';
@@ -21,7 +21,7 @@ import { AccelRegistry } from '../accel/registry.js';
 import './private-env.js';
 import { BlobStore } from '../store/blob-store.js';
 import { openDatabase, type Db } from '../store/database.js';
-import { makePrivateDir, openPrivateDataDir, privateFileMode } from '../store/private-fs.js';
+import { makePrivateDir, openPrivateDataDir, privateFileMode } from '../crypto/private-fs.js';
 import { Runs } from '../training/runs.js';
 import { Trainer } from '../training/trainer.js';
 import { PredictionLog } from '../monitoring/prediction-log.js';
