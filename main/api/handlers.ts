@@ -9,7 +9,7 @@ import { importOnnx } from '../registry/import-onnx.js';
 import type { AlertRule, ApiMethod, ApiParsedArgs, ApiResults, PullResult } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { Engine } from '../engine/engine.js';
-import { activeExecutionProvider, loadOrt } from '../serving/onnx-runtime.js';
+import { activeExecutionProvider, loadOrt } from '../accel/onnx-runtime.js';
 import { toPredictions } from '../serving/predictor.js';
 import { modelInputs } from '../training/model.js';
 import { explainPredictions } from '../training/treeshap.js';

@@ -18,7 +18,7 @@ import { PipelineRunner } from '../data/pipeline.js';
 import { ModelRegistry } from '../registry/registry.js';
 import { PredictorCache } from '../serving/predictor.js';
 import { AccelRegistry } from '../accel/registry.js';
-import './private-env.js';
+import '../accel/private-env.js';
 import { BlobStore } from '../store/blob-store.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { makePrivateDir, openPrivateDataDir, privateFileMode } from '../crypto/private-fs.js';

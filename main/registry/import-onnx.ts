@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import type { ModelVersionInfo } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { Engine } from '../engine/engine.js';
-import { createSession } from '../serving/onnx-runtime.js';
+import { createSession } from '../accel/onnx-runtime.js';
 import { Predictor } from '../serving/predictor.js';
 import type { ImportedInputType, ImportedModel } from '../training/imported-model.js';
 import type { Task } from '../training/preprocess.js';

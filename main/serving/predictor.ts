@@ -5,7 +5,7 @@ import type { PredictionMatrix } from '../training/linear-model.js';
 import { categoricalInput, numericInput } from '../registry/onnx/design-graph.js';
 import { parseStoredModel, type StoredModel } from '../training/model.js';
 import type { RawInputs } from '../training/preprocess.js';
-import { createSession, type Feeds, type GraphRunner, type TensorData } from './onnx-runtime.js';
+import { createSession, type Feeds, type GraphRunner, type TensorData } from '../accel/onnx-runtime.js';
 import type { ImportedModel } from '../training/imported-model.js';
 import { defaultServingThreads, SessionPool } from './session-pool.js';
 

@@ -1,7 +1,7 @@
 import { HearthError } from '../contracts/errors.js';
 import type { Frame } from '../table/frame.js';
 import { selectRows } from '../table/frame.js';
-import { createSession } from '../serving/onnx-runtime.js';
+import { createSession } from '../accel/onnx-runtime.js';
 import { Predictor } from '../serving/predictor.js';
 import type { PredictionMatrix } from './linear-model.js';
 import { exportModelToOnnx, predictModel, type TrainedModel } from './model.js';

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProtoWriter } from '../../main/onnx/protobuf.js';
 import { assertSelfContained } from '../../main/onnx/inspect.js';
-import { createSession } from '../../main/serving/onnx-runtime.js';
+import { createSession } from '../../main/accel/onnx-runtime.js';
 import { createClient, httpTransport } from '../../main/contracts/client.js';
 import { HearthError } from '../../main/contracts/errors.js';
 import { startHarness, type Harness } from './harness.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
-import { createSession } from '../../main/serving/onnx-runtime.js';
+import { createSession } from '../../main/accel/onnx-runtime.js';
 import { Predictor } from '../../main/serving/predictor.js';
 import type { EnsembleModel } from '../../main/training/ensemble-model.js';
 import { selectEnsemble, takePrediction } from '../../main/training/ensemble-selection.js';

@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
 import type { Frame } from '../../main/table/frame.js';
 import { exportModelToOnnx } from '../../main/training/model.js';
-import { createSession } from '../../main/serving/onnx-runtime.js';
+import { createSession } from '../../main/accel/onnx-runtime.js';
 import { Predictor } from '../../main/serving/predictor.js';
 import { binCount, binFrameRows, fitBins, numericBin } from '../../main/training/binning.js';
 import { seededRandom } from '../../main/stats/random.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
 import { exportModelToOnnx } from '../../main/training/model.js';
-import { createSession } from '../../main/serving/onnx-runtime.js';
+import { createSession } from '../../main/accel/onnx-runtime.js';
 import { Predictor } from '../../main/serving/predictor.js';
 import { predictMlp, type MlpModel } from '../../main/training/mlp-model.js';
 import { designFromFrame, fitPreprocessor, rawInputsFromFrame, type Design, type Task } from '../../main/training/preprocess.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
 import { exportModelToOnnx } from '../../main/training/model.js';
-import { createSession } from '../../main/serving/onnx-runtime.js';
+import { createSession } from '../../main/accel/onnx-runtime.js';
 import { Predictor, toPredictions } from '../../main/serving/predictor.js';
 import { SessionPool } from '../../main/serving/session-pool.js';
 import { predictLinear, type LinearModel } from '../../main/training/linear-model.js';

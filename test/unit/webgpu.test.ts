@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { probeWebGpu } from '../../main/accel/webgpu.js';
-import { createSession, loadOrt } from '../../main/serving/onnx-runtime.js';
+import { createSession, loadOrt } from '../../main/accel/onnx-runtime.js';
 import { predictMlpDesign, type MlpModel } from '../../main/training/mlp-model.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { selectBackend } from '../../workers/mlp/backend.js';
