@@ -1,6 +1,6 @@
 import { diffFrames } from '../data/diff.js';
 import { spoolStream, type SpoolCipher } from '../security/spool.js';
-import { localAdmin, type Principal } from './access.js';
+import { localAdmin, type Principal } from '../security/access.js';
 import { redactText, redactWebhook } from '../security/redact.js';
 import { basename, join } from 'node:path';
 import { listBackups, verifyBackup } from '../store/backup.js';

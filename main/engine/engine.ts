@@ -1,7 +1,7 @@
 import { newSpoolCipher, spoolEncrypter, type SpoolCipher } from '../security/spool.js';
 import { keySourceFromEnv, storeKey, type KeySource } from '../crypto/store-key.js';
 import { Retention } from '../store/retention.js';
-import { AccessControl } from '../api/access.js';
+import { AccessControl } from '../security/access.js';
 import { backupFileName, createBackup, type BackupInfo } from '../store/backup.js';
 import { SecretBox } from '../security/secrets.js';
 import { SyncAgent } from '../sync/agent.js';
