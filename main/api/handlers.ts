@@ -10,13 +10,13 @@ import type { AlertRule, ApiMethod, ApiParsedArgs, ApiResults, PullResult } from
 import { HearthError } from '../contracts/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { activeExecutionProvider, loadOrt } from '../accel/onnx-runtime.js';
-import { toPredictions } from '../serving/predictor.js';
-import { modelInputs } from '../training/model.js';
-import { explainPredictions } from '../training/treeshap.js';
+import { toPredictions } from '../models/predictor.js';
+import { modelInputs } from '../models/model.js';
+import { explainPredictions } from '../models/treeshap.js';
 import { modelReportHtml, qualityReportHtml } from '../registry/report.js';
 import { describeSource, readQuery } from '../data/sql-source.js';
 import { parsePipeline, redactDefinition } from '../data/pipeline.js';
-import { rawInputsFromRecords } from '../training/preprocess.js';
+import { rawInputsFromRecords } from '../models/preprocess.js';
 import { evaluateFile } from '../serving/batch.js';
 import { driftReport } from '../monitoring/monitor.js';
 import { driftHistory } from '../monitoring/drift-history.js';

@@ -16,7 +16,7 @@ import { HearthError } from '../contracts/errors.js';
 import { DatasetStore } from '../data/datasets.js';
 import { PipelineRunner } from '../data/pipeline.js';
 import { ModelRegistry } from '../registry/registry.js';
-import { PredictorCache } from '../serving/predictor.js';
+import { PredictorCache } from '../serving/predictor-cache.js';
 import { AccelRegistry } from '../accel/registry.js';
 import '../accel/private-env.js';
 import { BlobStore } from '../store/blob-store.js';

@@ -1,9 +1,9 @@
 import type { DriftReport } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { Engine } from '../engine/engine.js';
-import { toPredictions } from '../serving/predictor.js';
-import { modelInputs } from '../training/model.js';
-import { rawInputsFromFrame } from '../training/preprocess.js';
+import { toPredictions } from '../models/predictor.js';
+import { modelInputs } from '../models/model.js';
+import { rawInputsFromFrame } from '../models/preprocess.js';
 import { columnDrift, datasetDrift, type DriftColumn, type DriftOptions } from '../stats/drift.js';
 
 /**

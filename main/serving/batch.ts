@@ -4,10 +4,10 @@ import { readCsv } from '../data/csv.js';
 import { cellValue, type Frame } from '../table/frame.js';
 import type { Engine } from '../engine/engine.js';
 import { binaryMetrics, multiclassMetrics, regressionMetrics } from '../stats/metrics.js';
-import type { PredictionMatrix } from '../training/linear-model.js';
-import { modelInputs } from '../training/model.js';
-import { rawInputsFromFrame } from '../training/preprocess.js';
-import { toPredictions, type Prediction } from './predictor.js';
+import type { PredictionMatrix } from '../models/linear-model.js';
+import { modelInputs } from '../models/model.js';
+import { rawInputsFromFrame } from '../models/preprocess.js';
+import { toPredictions, type Prediction } from '../models/predictor.js';
 
 /** Parses NAME[@VERSION]. */
 export function parseRef(text: string): { name: string; version?: number } {

@@ -6,8 +6,8 @@ import type { ModelRegistry } from '../registry/registry.js';
 import type { SecretBox } from '../security/secrets.js';
 import { redactText, redactUrl } from '../security/redact.js';
 import { createSession } from '../accel/onnx-runtime.js';
-import { parseStoredModel } from '../training/model.js';
-import type { Task } from '../training/preprocess.js';
+import { parseStoredModel } from '../models/model.js';
+import type { Task } from '../models/preprocess.js';
 import {
   OciClient,
   emptyConfig,

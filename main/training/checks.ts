@@ -1,6 +1,6 @@
 import type { Frame } from '../table/frame.js';
-import { binFrameRows, fitBins } from './binning.js';
-import type { Task } from './preprocess.js';
+import { binFrameRows, fitBins } from '../models/binning.js';
+import type { Task } from '../models/preprocess.js';
 import { seededRandom } from '../stats/random.js';
 
 export interface DataWarning {

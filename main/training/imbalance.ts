@@ -1,4 +1,4 @@
-import type { PredictionMatrix } from './linear-model.js';
+import type { PredictionMatrix } from '../models/linear-model.js';
 import { bestThreshold, meanAndStd } from '../stats/metrics.js';
 
 export type ThresholdObjective =

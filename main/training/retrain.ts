@@ -2,8 +2,8 @@ import type { RetrainResult } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { binaryMetrics, multiclassMetrics, regressionMetrics } from '../stats/metrics.js';
-import { modelInputs } from './model.js';
-import { rawInputsFromFrame, type RawInputs } from './preprocess.js';
+import { modelInputs } from '../models/model.js';
+import { rawInputsFromFrame, type RawInputs } from '../models/preprocess.js';
 import { labelledSplit } from './trainer.js';
 
 /** Keeps only some rows of raw inputs. */

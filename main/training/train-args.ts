@@ -1,5 +1,5 @@
 import type { BackendName } from '../../workers/mlp/backend.js';
-import type { Task } from './preprocess.js';
+import type { Task } from '../models/preprocess.js';
 
 export interface TrainArgs {
   dataset: string;

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { probeWebGpu } from '../../main/accel/webgpu.js';
 import { createSession, loadOrt } from '../../main/accel/onnx-runtime.js';
-import { predictMlpDesign, type MlpModel } from '../../main/training/mlp-model.js';
+import { predictMlpDesign, type MlpModel } from '../../main/models/mlp-model.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { selectBackend } from '../../workers/mlp/backend.js';
 import { denseFromDesign, fitMlp, type MlpParams, type MlpResult } from '../../workers/mlp/fit-mlp.js';

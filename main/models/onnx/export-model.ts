@@ -1,10 +1,4 @@
-import {
-  ensembleInputs,
-  memberColumns,
-  modelAlgorithm,
-  type EnsembleModel,
-  type SingleModel,
-} from '../../training/ensemble-model.js';
+import { ensembleInputs, memberColumns, modelAlgorithm, type EnsembleModel, type SingleModel } from '../ensemble-model.js';
 import { categoricalInput, numericInput } from './design-graph.js';
 import { linearGraph } from './export-linear.js';
 import { mlpGraph } from './export-mlp.js';

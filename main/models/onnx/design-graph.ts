@@ -1,4 +1,4 @@
-import type { FeatureSpec } from '../../training/preprocess.js';
+import type { FeatureSpec } from '../preprocess.js';
 import { gatherColumn, TensorType, type OnnxInitializer, type OnnxNode, type OnnxValueInfo } from '../../onnx/graph.js';
 
 /**

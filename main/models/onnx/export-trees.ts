@@ -1,4 +1,4 @@
-import { minimumTotal, type TreeModel } from '../../training/tree-model.js';
+import { minimumTotal, type TreeModel } from '../tree-model.js';
 import { categoricalInput, numericInput } from './design-graph.js';
 import {
   appendLabel,

@@ -1,4 +1,4 @@
-import type { LinearModel } from '../../training/linear-model.js';
+import type { LinearModel } from '../linear-model.js';
 import { appendDesign, designRows } from './design-graph.js';
 import {
   appendLabel,

@@ -1,4 +1,4 @@
-import type { MlpModel } from '../../training/mlp-model.js';
+import type { MlpModel } from '../mlp-model.js';
 import { appendDesign, designRows } from './design-graph.js';
 import {
   appendLabel,
