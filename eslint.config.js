@@ -1,13 +1,74 @@
 // @ts-check
+import { dirname, relative, resolve, sep } from 'node:path';
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import { floors, workerFolders } from './scripts/floors.js';
 
 const electronOnlyInDesktop = {
   name: 'electron',
   message: 'Only main/desktop may import electron (the engine runs in every host).',
 };
+
+/**
+ * Imports that still run up a floor, as `importer -> target` (repo-relative). Each entry is a debt; the service-locator
+ * change emptied it (services receive narrow dependencies instead of the whole Engine). Keep it empty.
+ */
+const upwardAllowed = new Set([]);
+
+/** ARCHITECTURE.md section 2: a file under main/ imports from its own floor or below; workers/ only ground and models/. */
+const noUpwardImport = {
+  meta: {
+    type: 'problem',
+    schema: [{ type: 'object', properties: { workers: { type: 'boolean' } }, additionalProperties: false }],
+    messages: {
+      upward: '{{from}} (floor {{a}}) may not import {{to}} (floor {{b}}): imports never run up a floor.',
+      unplaced: 'main/{{folder}}/ has no floor: add it to scripts/floors.js.',
+      worker: 'workers/ import only the ground floor and models/, not main/{{folder}}/.',
+    },
+  },
+  /** @param {import('eslint').Rule.RuleContext} context */
+  create(context) {
+    const root = import.meta.dirname;
+    const checkWorkers = context.options[0]?.workers !== false;
+    const here = relative(root, context.filename).split(sep).join('/');
+    const area = here.split('/')[0];
+    /** @param {string} path */
+    const topOf = (path) => (path.startsWith('main/') && path.split('/').length > 2 ? path.split('/')[1] : undefined);
+    /** @param {import('estree').Node | null | undefined} source */
+    const check = (source) => {
+      if (source?.type !== 'Literal' || typeof source.value !== 'string' || !source.value.startsWith('.')) return;
+      const target = relative(root, resolve(dirname(context.filename), source.value.replace(/\.js$/, '.ts')))
+        .split(sep)
+        .join('/');
+      const to = topOf(target);
+      if (to === undefined) return;
+      if (area === 'workers') {
+        if (checkWorkers && !workerFolders.includes(to))
+          context.report({ node: source, messageId: 'worker', data: { folder: to } });
+        return;
+      }
+      const from = topOf(here);
+      if (area !== 'main' || from === undefined || from === to) return;
+      const a = floors[from];
+      const b = floors[to];
+      if (a === undefined) return context.report({ node: source, messageId: 'unplaced', data: { folder: from } });
+      if (b === undefined) return context.report({ node: source, messageId: 'unplaced', data: { folder: to } });
+      if (b > a && !upwardAllowed.has(`${here} -> ${target}`))
+        context.report({ node: source, messageId: 'upward', data: { from, a: String(a), to, b: String(b) } });
+    };
+    return {
+      ImportDeclaration: (node) => check(node.source),
+      ExportNamedDeclaration: (node) => check(node.source),
+      ExportAllDeclaration: (node) => check(node.source),
+      ImportExpression: (node) => check(node.source),
+    };
+  },
+};
+
+/** The local plugin: floors/no-upward-import. */
+export const floorsPlugin = { rules: { 'no-upward-import': noUpwardImport } };
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'release/**', 'test-results/**', 'build/**'] },
@@ -44,6 +105,18 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
       'no-restricted-imports': ['error', { paths: [electronOnlyInDesktop] }],
     },
+  },
+  {
+    files: ['main/**/*.{ts,cts}'],
+    plugins: { floors: floorsPlugin },
+    rules: { 'floors/no-upward-import': 'error' },
+  },
+  {
+    // Workers import only ground and models/: off until workers/ stop importing main/data/ (profile, csv-parse)
+    // and main/accel/ (onnx-runtime, webgpu, backend-probe); turn on with `{ workers: true }`.
+    files: ['workers/**/*.ts'],
+    plugins: { floors: floorsPlugin },
+    rules: { 'floors/no-upward-import': ['error', { workers: false }] },
   },
   {
     // The desktop shell is the one place electron may be imported.

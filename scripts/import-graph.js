@@ -2,33 +2,9 @@
 // (ARCHITECTURE.md section 2), and the largest source files. Usage: node scripts/import-graph.js [--json]
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { floors } from './floors.js';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
-
-/** The floor of each top-level folder under main/ (higher may import lower, never the reverse). */
-const floors = {
-  contracts: 1,
-  table: 1,
-  stats: 1,
-  onnx: 1,
-  crypto: 1,
-  privacy: 1,
-  store: 2,
-  data: 3,
-  registry: 3,
-  security: 3,
-  accel: 3,
-  models: 3,
-  training: 4,
-  serving: 4,
-  monitoring: 4,
-  sync: 4,
-  engine: 5,
-  api: 6,
-  cli: 7,
-  desktop: 7,
-  streams: 7,
-};
 
 function files(dir) {
   const out = [];

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { seededRandom } from '../main/training/random.js';
-import type { Design } from '../main/training/preprocess.js';
+import { seededRandom } from '../main/stats/random.js';
+import type { Design } from '../main/models/preprocess.js';
 
 /** A fresh temporary folder, removed by the returned cleanup. */
 export function tempDir(prefix = 'hearth-test-'): { dir: string; cleanup: () => void } {

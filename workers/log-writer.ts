@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { keyConnection } from '../main/security/store-key.js';
+import { keyConnection } from '../main/crypto/store-key.js';
 import Database from 'better-sqlite3-multiple-ciphers';
 
 /**

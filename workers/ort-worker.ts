@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { serializeError, type SerializedError } from '../main/contracts/errors.js';
 import type { OrtProviderName } from '../main/contracts/api.js';
-import { createSession, type Feeds, type LoadedSession, type Outputs, type Placement } from '../main/serving/onnx-runtime.js';
+import { createSession, type Feeds, type LoadedSession, type Outputs, type Placement } from '../main/accel/onnx-runtime.js';
 
 /** Messages between the serving pool (main/serving/session-pool.ts) and one of its ONNX Runtime threads. */
 export type OrtWorkerRequest =

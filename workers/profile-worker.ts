@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import type { Column } from '../main/data/frame.js';
+import type { Column } from '../main/table/frame.js';
 import { profileColumn } from '../main/data/profile.js';
 
 /**

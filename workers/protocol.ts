@@ -1,5 +1,5 @@
 import type { SerializedError } from '../main/contracts/errors.js';
-import type { Design, Task } from '../main/training/preprocess.js';
+import type { Design, Task } from '../main/models/preprocess.js';
 import type { BoostInput, BoostParams, BoostResult } from './gbdt/boost.js';
 import type { ForestParams, ForestResult } from './gbdt/forest.js';
 import type { BackendChoice, BackendName } from './mlp/backend.js';

@@ -3,9 +3,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { backendsOf, type OrtProviderName } from '../contracts/api.js';
-import { encodeOnnxModel, TensorType } from '../registry/onnx/graph.js';
+import { encodeOnnxModel, TensorType } from '../onnx/graph.js';
 import { firstLine, probeWebGpu } from './webgpu.js';
-import type { Ort } from '../serving/onnx-runtime.js';
+import type { Ort } from './onnx-runtime.js';
 import type { BackendProbe } from './backend-probe.js';
 
 /**

@@ -1,4 +1,4 @@
-import { keepNativeLibrariesPrivate } from '../engine/private-env.js';
+import { keepNativeLibrariesPrivate } from './private-env.js';
 
 /**
  * WebGPU through Dawn's Node bindings (the `webgpu` package): finds an adapter and says what it is. Loaded only when

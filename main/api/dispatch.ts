@@ -1,6 +1,6 @@
 import { apiSchemas, type ApiMethod } from '../contracts/api.js';
 import { HearthError, serializeError, type SerializedError } from '../contracts/errors.js';
-import { allowed, localAdmin, methodPermission, type AccessControl } from './access.js';
+import { allowed, localAdmin, methodPermission, type AccessControl } from '../security/access.js';
 import type { CallContext, Handlers } from './handlers.js';
 import { redactText } from '../security/redact.js';
 

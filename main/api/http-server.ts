@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { HearthError, httpStatusOf, serializeError, type SerializedError } from '../contracts/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { bearerToken, type TokenVerifier } from './auth.js';
-import { allowed, FailureThrottle, RefusalLog, tokenThrottleKey, type Permission, type Principal } from './access.js';
+import { allowed, FailureThrottle, RefusalLog, tokenThrottleKey, type Permission, type Principal } from '../security/access.js';
 import { hostChecker, networkOf } from './hosts.js';
 import { dispatch } from './dispatch.js';
 import type { CallContext, Handlers } from './handlers.js';

@@ -4,7 +4,7 @@ import { createClient, type Client, type ServiceDoor } from '../contracts/client
 import type { Transport } from '../contracts/transport.js';
 import type { Engine } from '../engine/engine.js';
 import { dispatch } from './dispatch.js';
-import type { Principal } from './access.js';
+import type { Principal } from '../security/access.js';
 import type { Handlers } from './handlers.js';
 
 /** In-process transport: the CLI and tests call the engine directly, through the same dispatch. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineMethods, returns } from './method.js';
 
-/* Access: tokens.* and audit.list. Roles and what each grants are in main/api/access.ts. */
+/* Access: tokens.* and audit.list. Roles and what each grants are in main/security/access.ts. */
 
 export interface TokenInfo {
   name: string;

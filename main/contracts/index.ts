@@ -65,7 +65,7 @@ function eachMethod<V>(pick: (m: MethodDefinition) => V): Record<ApiMethod, V> {
 
 /** One zod schema per method: dispatch() validates every call's arguments with it. */
 export const apiSchemas = eachMethod((m) => m.args) as { readonly [K in ApiMethod]: Methods[K]['args'] };
-/** What a caller must be granted to call each method (main/api/access.ts says which roles grant what). */
+/** What a caller must be granted to call each method (main/security/access.ts says which roles grant what). */
 export const methodPermission: Record<ApiMethod, Permission> = eachMethod((m) => m.permission);
 
 export type ApiArgs<K extends ApiMethod> = z.input<(typeof apiSchemas)[K]>;

@@ -6,7 +6,7 @@ import type { z } from 'zod';
  * method without a schema, a permission, a result type or a doc does not compile.
  */
 
-/** What a caller must be granted to call a method; main/api/access.ts says which roles grant which. */
+/** What a caller must be granted to call a method; main/security/access.ts says which roles grant which. */
 export type Permission = 'info' | 'read' | 'ingest' | 'predict' | 'write' | 'admin';
 
 declare const resultType: unique symbol;

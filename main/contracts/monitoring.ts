@@ -5,7 +5,7 @@ import { name, type Task, version } from './fields.js';
 /* Monitoring: drift (models.drift, models.drift-history), live performance (models.monitor, models.feedback) and
  * alerts.*. */
 
-/** Drift tests (see main/monitoring/drift.ts for how one is chosen). */
+/** Drift tests (see main/stats/drift.ts for how one is chosen). */
 export type DriftTest = 'ks' | 'chisquare' | 'z' | 'wasserstein' | 'jensenshannon' | 'psi';
 
 export interface ColumnDrift {

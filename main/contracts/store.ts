@@ -29,7 +29,7 @@ export interface GcReport {
 }
 
 export const storeMethods = defineMethods({
-  // 12: the floor for any passphrase that guards the store's key (minPassphraseLength in security/store-key.ts).
+  // 12: the floor for any passphrase that guards the store's key (minPassphraseLength in crypto/store-key.ts).
   'backups.create': {
     doc: "A backup of the whole store into the backup folder; with a passphrase, encrypted and with the store's key.",
     permission: 'admin',

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { spoolDecipherAt, type SpoolCipher } from '../security/spool.js';
 import { HearthError } from '../contracts/errors.js';
-import { ColumnBuilder } from './column-builder.js';
+import { ColumnBuilder } from '../table/column-builder.js';
 import {
   parseRange,
   sniffDialect,
@@ -13,7 +13,7 @@ import {
   type RangeMessage,
   type RangeSetup,
 } from './csv-parse.js';
-import type { Frame } from './frame.js';
+import type { Frame } from '../table/frame.js';
 
 export type { CsvDialect, QuarantinedRow } from './csv-parse.js';
 

@@ -9,7 +9,7 @@ import {
 } from '../privacy/pii.js';
 import { CommitCache, type Db } from '../store/database.js';
 import type { QuarantinedRow } from './csv.js';
-import type { Frame } from './frame.js';
+import type { Frame } from '../table/frame.js';
 
 /**
  * A dataset's PII policies (per column) and their application, with this store's pseudonym key, to whatever would

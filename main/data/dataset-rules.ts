@@ -4,7 +4,7 @@ import { CommitCache, nowIso, type Db } from '../store/database.js';
 import type { QuarantinedRow } from './csv.js';
 import type { DatasetPolicies } from './dataset-pii.js';
 import type { DatasetVersions } from './dataset-versions.js';
-import { cellValue, selectRows, type Frame } from './frame.js';
+import { cellValue, selectRows, type Frame } from '../table/frame.js';
 import { checkRulesCooperatively, isRowRule, maxCheckWork, rowProblem, suggestRules } from './rules.js';
 
 /** A dataset's rules: stored per dataset, checked on demand, on served rows, and enforced on every version written. */

@@ -3,9 +3,9 @@ import { HearthError } from '../contracts/errors.js';
 import { redactText } from '../security/redact.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { Db } from '../store/database.js';
-import { arrowToFrame } from './columnar.js';
+import { arrowToFrame } from '../table/columnar.js';
 import type { QuarantinedRow } from './csv.js';
-import type { Frame, SchemaField } from './frame.js';
+import type { Frame, SchemaField } from '../table/frame.js';
 import { profileFrameInWorkers } from './profile.js';
 import { unionFrames } from './transforms.js';
 

@@ -6,7 +6,7 @@ import type { CsvReadOptions, QuarantinedRow } from './csv.js';
 import { DatasetPolicies } from './dataset-pii.js';
 import { DatasetRules } from './dataset-rules.js';
 import { DatasetVersions } from './dataset-versions.js';
-import type { Frame } from './frame.js';
+import type { Frame } from '../table/frame.js';
 import { DatasetIngest } from './ingest.js';
 import type { TableFormat } from './read-table.js';
 import { VersionWriter, type InTransaction } from './version-writer.js';

@@ -1,6 +1,6 @@
 import type { DatasetDiff } from '../contracts/api.js';
-import { datasetDrift, type DriftColumn } from '../monitoring/drift.js';
-import { cellValue, type Column, type Frame } from './frame.js';
+import { datasetDrift, type DriftColumn } from '../stats/drift.js';
+import { cellValue, type Column, type Frame } from '../table/frame.js';
 import { rowKeyer } from './transforms.js';
 
 /** How many times each row occurs, rows identified by their values under `columns`. */

@@ -1,6 +1,6 @@
 import { HearthError } from '../contracts/errors.js';
-import { parseIsoDate } from './column-builder.js';
-import type { Column, ColumnType, Frame } from './frame.js';
+import { parseIsoDate } from '../table/column-builder.js';
+import type { Column, ColumnType, Frame } from '../table/frame.js';
 
 /**
  * The pipeline's expression language: small, typed and safe. It is parsed into a tree and compiled to closures over

@@ -5,7 +5,7 @@ import { scanFrame, type ColumnPolicy, type PiiDetection } from '../privacy/pii.
 import type { CsvReadOptions, QuarantinedRow } from './csv.js';
 import type { DatasetPolicies } from './dataset-pii.js';
 import { assertName, type DatasetVersions } from './dataset-versions.js';
-import { cellValue, type Frame, type SchemaField } from './frame.js';
+import { cellValue, type Frame, type SchemaField } from '../table/frame.js';
 import { readTable, type TableFormat } from './read-table.js';
 import { recordsInSchema, recordsToFrame } from './records.js';
 import { evolveSchema } from './schema-evolution.js';

@@ -2,9 +2,9 @@ import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { HearthError } from '../contracts/errors.js';
 import { spoolStream, type SpoolCipher } from '../security/spool.js';
-import { ColumnBuilder } from './column-builder.js';
+import { ColumnBuilder } from '../table/column-builder.js';
 import type { QuarantinedRow } from './csv.js';
-import type { Frame } from './frame.js';
+import type { Frame } from '../table/frame.js';
 import { maxNesting, nestedDeeperThan } from './nesting.js';
 
 export type JsonFormat = 'json' | 'ndjson';

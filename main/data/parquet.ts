@@ -5,8 +5,8 @@ import type * as ParquetWasmModule from 'parquet-wasm/node';
 import { spoolStream, type SpoolCipher } from '../security/spool.js';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { HearthError } from '../contracts/errors.js';
-import { ColumnBuilder } from './column-builder.js';
-import type { Column, Frame } from './frame.js';
+import { ColumnBuilder } from '../table/column-builder.js';
+import type { Column, Frame } from '../table/frame.js';
 
 /**
  * Parquet in and out, through parquet-wasm (reading) and hyparquet-writer (writing). Typed

@@ -3,7 +3,7 @@ import type { PipelineProgressEvent } from '../contracts/api.js';
 import type { PipelineSpec, PipelineStep } from '../contracts/pipeline.js';
 import type { ColumnPolicy } from '../privacy/pii.js';
 import type { DatasetStore } from './datasets.js';
-import type { Frame } from './frame.js';
+import type { Frame } from '../table/frame.js';
 import { invalid, stepLabel } from './pipeline-spec.js';
 import {
   castColumns,

@@ -15,7 +15,7 @@ import { nowIso, type Db } from '../store/database.js';
 import type { QuarantinedRow } from './csv.js';
 import type { DatasetStore } from './datasets.js';
 import { assertName } from './dataset-versions.js';
-import { cellValue, schemaOf, selectRows, type Frame } from './frame.js';
+import { cellValue, schemaOf, selectRows, type Frame } from '../table/frame.js';
 import { parsePipeline, stepLabel } from './pipeline-spec.js';
 import { PipelineHistory } from './pipeline-history.js';
 import { executeSteps, stopIfCancelled } from './pipeline-steps.js';

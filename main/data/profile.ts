@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ColumnProfile } from '../contracts/api.js';
-import { seededRandom } from '../training/random.js';
-import type { Column, Frame } from './frame.js';
+import { seededRandom } from '../stats/random.js';
+import type { Column, Frame } from '../table/frame.js';
 
 const quantileLevels = [0.05, 0.25, 0.5, 0.75, 0.95];
 const histogramBins = 20;

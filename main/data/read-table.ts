@@ -1,5 +1,5 @@
 import { readCsv, type CsvReadOptions, type QuarantinedRow } from './csv.js';
-import type { Frame } from './frame.js';
+import type { Frame } from '../table/frame.js';
 import { jsonFormatOf, readJsonRows, type JsonFormat } from './json-rows.js';
 import { readParquet } from './parquet.js';
 

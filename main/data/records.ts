@@ -1,7 +1,7 @@
 import { HearthError } from '../contracts/errors.js';
-import { ColumnBuilder, parseIsoDate } from './column-builder.js';
+import { ColumnBuilder, parseIsoDate } from '../table/column-builder.js';
 import type { QuarantinedRow } from './csv.js';
-import type { Column, Frame, NumericColumn, SchemaField } from './frame.js';
+import type { Column, Frame, NumericColumn, SchemaField } from '../table/frame.js';
 
 /**
  * JSON-like records as a frame: types inferred as ingest infers them from a file's cells (each value goes through

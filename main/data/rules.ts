@@ -1,8 +1,8 @@
 import type { DataRule, RuleFailure } from '../contracts/api.js';
 import { RE2JS } from 're2js';
 import { HearthError } from '../contracts/errors.js';
-import { columnDrift } from '../monitoring/drift.js';
-import { cellValue, type Column, type Frame } from './frame.js';
+import { columnDrift } from '../stats/drift.js';
+import { cellValue, type Column, type Frame } from '../table/frame.js';
 
 /**
  * Data-quality rules: suggested from a version known to be good, checked against any version, enforced when a

@@ -1,6 +1,6 @@
 import type { ColumnType, SchemaChanges } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
-import type { Column, Frame } from './frame.js';
+import type { Column, Frame } from '../table/frame.js';
 
 /**
  * A new version's schema against the previous one's. Added and dropped columns, widened types and new categorical

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { HearthError } from '../contracts/errors.js';
-import { isCategorical, parseIsoDate } from './column-builder.js';
+import { isCategorical, parseIsoDate } from '../table/column-builder.js';
 import { columnTypeOf, compileExpression, type Value } from './expression.js';
-import { cellValue, selectRows, type Column, type ColumnType, type Frame } from './frame.js';
+import { cellValue, selectRows, type Column, type ColumnType, type Frame } from '../table/frame.js';
 
 /**
  * Frame-to-frame operations the pipeline steps are made of. Each takes a frame and returns a new one (columns not

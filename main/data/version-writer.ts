@@ -4,12 +4,12 @@ import { HearthError } from '../contracts/errors.js';
 import type { ColumnPolicy } from '../privacy/pii.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { nowIso, type Db } from '../store/database.js';
-import { arrowToFrame, frameToArrow } from './columnar.js';
+import { arrowToFrame, frameToArrow } from '../table/columnar.js';
 import type { QuarantinedRow } from './csv.js';
 import type { DatasetPolicies } from './dataset-pii.js';
 import type { DatasetRules } from './dataset-rules.js';
 import { pendingProfile, type DatasetVersions, type Segment, type VersionRow } from './dataset-versions.js';
-import { schemaOf, selectRows, type Frame } from './frame.js';
+import { schemaOf, selectRows, type Frame } from '../table/frame.js';
 import { profileFrameInWorkers } from './profile.js';
 import { unionFrames } from './transforms.js';
 

@@ -4,7 +4,7 @@ import { serializeError } from '../contracts/errors.js';
 import { PipelineSchedule, type RunPipeline } from '../data/pipeline-schedule.js';
 import { FolderWatcher, type WatchEvent } from '../data/watch-folder.js';
 import { pruneBackups } from '../store/backup.js';
-import { readPrivateKeyFile } from '../store/private-fs.js';
+import { readPrivateKeyFile } from '../crypto/private-fs.js';
 import { MqttStream } from '../streams/mqtt-stream.js';
 import type { Engine } from './engine.js';
 

@@ -2,12 +2,12 @@ import type { DriftReport } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { DatasetStore } from '../data/datasets.js';
 import type { ModelRegistry } from '../registry/registry.js';
-import type { PredictorCache } from '../serving/predictor.js';
+import type { PredictorCache } from '../serving/predictor-cache.js';
 import type { PredictionLog } from './prediction-log.js';
-import { toPredictions } from '../serving/predictor.js';
-import { modelInputs } from '../training/model.js';
-import { rawInputsFromFrame } from '../training/preprocess.js';
-import { columnDrift, datasetDrift, type DriftColumn, type DriftOptions } from './drift.js';
+import { toPredictions } from '../models/predictor.js';
+import { modelInputs } from '../models/model.js';
+import { rawInputsFromFrame } from '../models/preprocess.js';
+import { columnDrift, datasetDrift, type DriftColumn, type DriftOptions } from '../stats/drift.js';
 
 /** What a drift report reads: the model's versions, its served rows, its predictor and its training data. */
 export interface DriftDeps {

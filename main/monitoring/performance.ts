@@ -1,7 +1,7 @@
 import type { MonitorReport, MonitorWindow } from '../contracts/api.js';
 import type { ModelRegistry } from '../registry/registry.js';
-import type { PredictorCache } from '../serving/predictor.js';
-import { binaryMetrics, regressionMetrics } from '../training/metrics.js';
+import type { PredictorCache } from '../serving/predictor-cache.js';
+import { binaryMetrics, regressionMetrics } from '../stats/metrics.js';
 import { servedRows, type LoggedPrediction, type PredictionLog } from './prediction-log.js';
 
 /**

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Prediction } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import { nowIso, type Db } from '../store/database.js';
-import type { InputFeature, RawInputs } from '../training/preprocess.js';
+import type { InputFeature, RawInputs } from '../models/preprocess.js';
 
 /** One logged prediction: the model's inputs as it read them (null for missing), what it answered, the late label. */
 export interface LoggedPrediction {

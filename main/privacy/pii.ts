@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { HearthError } from '../contracts/errors.js';
-import { parseIsoDate } from '../data/column-builder.js';
-import type { Column, Frame, StringColumn } from '../data/frame.js';
+import { parseIsoDate } from '../table/column-builder.js';
+import type { Column, Frame, StringColumn } from '../table/frame.js';
 import { isPersonName, nameColumnThreshold, personNameColumnScore } from './person-names.js';
 import { piiTypes, type ColumnPolicy, type PiiDetection, type PiiPolicy, type PiiType } from '../contracts/pii.js';
 

@@ -6,13 +6,13 @@ import type { ModelVersionInfo } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { DatasetStore } from '../data/datasets.js';
 import type { ModelRegistry } from './registry.js';
-import { createSession } from '../serving/onnx-runtime.js';
-import { Predictor } from '../serving/predictor.js';
-import type { ImportedInputType, ImportedModel } from '../training/imported-model.js';
-import type { Task } from '../training/preprocess.js';
-import { rawInputsFromRecords } from '../training/preprocess.js';
-import { importedInputs } from '../training/imported-model.js';
-import { inspectOnnx, type OnnxGraphInfo, type OnnxValueInfo } from './onnx/inspect.js';
+import { createSession } from '../accel/onnx-runtime.js';
+import { Predictor } from '../models/predictor.js';
+import type { ImportedInputType, ImportedModel } from '../models/imported-model.js';
+import type { Task } from '../models/preprocess.js';
+import { rawInputsFromRecords } from '../models/preprocess.js';
+import { importedInputs } from '../models/imported-model.js';
+import { inspectOnnx, type OnnxGraphInfo, type OnnxValueInfo } from '../onnx/inspect.js';
 
 export interface ImportOptions {
   name: string;

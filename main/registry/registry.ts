@@ -3,7 +3,7 @@ import { HearthError } from '../contracts/errors.js';
 
 import type { BlobStore } from '../store/blob-store.js';
 import { CommitCache, nowIso, type Db } from '../store/database.js';
-import type { Task } from '../training/preprocess.js';
+import type { Task } from '../models/preprocess.js';
 
 export const productionAlias = 'production';
 

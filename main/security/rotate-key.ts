@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { HearthError } from '../contracts/errors.js';
 import { isSealedBlob, openSealedBlob, sealBlob } from '../store/blob-store.js';
-import { privateFileMode } from '../store/private-fs.js';
-import { keyConnection, markerAccepts, newStoreKey, type KeySource } from './store-key.js';
+import { privateFileMode } from '../crypto/private-fs.js';
+import { keyConnection, markerAccepts, newStoreKey, type KeySource } from '../crypto/store-key.js';
 
 /**
  * Re-keys a closed, encrypted store: every blob re-sealed under the new key (each file replaced whole, by rename),

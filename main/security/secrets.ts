@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HearthError } from '../contracts/errors.js';
-import { privateFileMode, readPrivateKeyFile } from '../store/private-fs.js';
+import { privateFileMode, readPrivateKeyFile } from '../crypto/private-fs.js';
 
 /**
  * Seals small secrets (registry credentials) with AES-256-GCM before they reach the database. The key comes from

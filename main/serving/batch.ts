@@ -2,13 +2,14 @@ import type { SpoolCipher } from '../security/spool.js';
 import { HearthError } from '../contracts/errors.js';
 import { readCsv } from '../data/csv.js';
 import type { DatasetStore } from '../data/datasets.js';
-import { cellValue, type Frame } from '../data/frame.js';
+import { cellValue, type Frame } from '../table/frame.js';
 import type { ModelRegistry } from '../registry/registry.js';
-import { binaryMetrics, multiclassMetrics, regressionMetrics } from '../training/metrics.js';
-import type { PredictionMatrix } from '../training/linear-model.js';
-import { modelInputs } from '../training/model.js';
-import { rawInputsFromFrame } from '../training/preprocess.js';
-import { toPredictions, type Prediction, type PredictorCache } from './predictor.js';
+import { binaryMetrics, multiclassMetrics, regressionMetrics } from '../stats/metrics.js';
+import type { PredictionMatrix } from '../models/linear-model.js';
+import { modelInputs } from '../models/model.js';
+import { rawInputsFromFrame } from '../models/preprocess.js';
+import { toPredictions, type Prediction } from '../models/predictor.js';
+import type { PredictorCache } from '../serving/predictor-cache.js';
 
 /** Parses NAME[@VERSION]. */
 export function parseRef(text: string): { name: string; version?: number } {

@@ -5,10 +5,11 @@ import { HearthError } from '../contracts/errors.js';
 import type { PredictionLog } from '../monitoring/prediction-log.js';
 import type { ServingMetrics } from '../monitoring/serving-metrics.js';
 import type { ModelRegistry } from '../registry/registry.js';
-import { modelInputs } from '../training/model.js';
-import { rawInputsFromRecords } from '../training/preprocess.js';
-import { explainPredictions } from '../training/treeshap.js';
-import { toPredictions, type PredictorCache } from './predictor.js';
+import { modelInputs } from '../models/model.js';
+import { rawInputsFromRecords } from '../models/preprocess.js';
+import { explainPredictions } from '../models/treeshap.js';
+import { toPredictions } from '../models/predictor.js';
+import type { PredictorCache } from './predictor-cache.js';
 import type { Routes } from './routing.js';
 
 /** What predictions and routes use. */

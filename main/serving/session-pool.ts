@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { HearthError, type SerializedError } from '../contracts/errors.js';
 import type { OrtWorkerReply, OrtWorkerRequest } from '../../workers/ort-worker.js';
 import type { OrtProviderName } from '../contracts/api.js';
-import type { Feeds, GraphRunner, Outputs, Placement, TensorData } from './onnx-runtime.js';
+import type { Feeds, GraphRunner, Outputs, Placement, TensorData } from '../accel/onnx-runtime.js';
 
 /** Serving threads by default: one per core but one (the HTTP thread needs its own), at most 4. */
 export function defaultServingThreads(): number {

@@ -7,12 +7,12 @@ import { createGunzip } from 'node:zlib';
 import Database from 'better-sqlite3-multiple-ciphers';
 import * as tar from 'tar-stream';
 import { z } from 'zod';
-import { keyConnection, keySourceFromEnv, parseMarker, storeKey, type KeySource } from '../security/store-key.js';
+import { keyConnection, keySourceFromEnv, parseMarker, storeKey, type KeySource } from '../crypto/store-key.js';
 import { HearthError } from '../contracts/errors.js';
 import { isSealedBlob } from './blob-store.js';
 import { migrate, type Db } from './database.js';
 import { migrations } from './migrations/index.js';
-import { makePrivateDir, privateFileMode } from './private-fs.js';
+import { makePrivateDir, privateFileMode } from '../crypto/private-fs.js';
 import { backupFormat, decryption, isEncryptedBackup, type BackupManifest } from './backup-format.js';
 
 /**

@@ -18,10 +18,10 @@ import { type Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import * as tar from 'tar-stream';
-import { assertStrongPassphrase, type KeySource } from '../security/store-key.js';
+import { assertStrongPassphrase, type KeySource } from '../crypto/store-key.js';
 import { HearthError } from '../contracts/errors.js';
 import type { Db } from './database.js';
-import { makePrivateDir, privateFileMode, touchPrivateFile } from './private-fs.js';
+import { makePrivateDir, privateFileMode, touchPrivateFile } from '../crypto/private-fs.js';
 import { backupFormat, encrypter, isEncryptedBackup, sha256File, type BackupInfo, type BackupManifest } from './backup-format.js';
 import { unpack } from './backup-unpack.js';
 

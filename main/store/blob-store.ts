@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HearthError } from '../contracts/errors.js';
-import { makePrivateDir, privateFileMode } from './private-fs.js';
+import { makePrivateDir, privateFileMode } from '../crypto/private-fs.js';
 
 const digestPattern = /^sha256:[0-9a-f]{64}$/;
 const sealedMagic = Buffer.from('HBE1');

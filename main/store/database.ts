@@ -1,9 +1,9 @@
-import { keyConnection } from '../security/store-key.js';
+import { keyConnection } from '../crypto/store-key.js';
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { HearthError } from '../contracts/errors.js';
 import { migrations as knownMigrations } from './migrations/index.js';
-import { touchPrivateFile } from './private-fs.js';
+import { touchPrivateFile } from '../crypto/private-fs.js';
 
 export type Db = Database.Database;
 

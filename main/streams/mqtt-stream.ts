@@ -3,7 +3,7 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { PredictResult } from '../contracts/api.js';
 import type { Client, ServiceDoor } from '../contracts/client.js';
 import type { ErrorCode } from '../contracts/errors.js';
-import { keyConnection } from '../security/store-key.js';
+import { keyConnection } from '../crypto/store-key.js';
 import { HearthError, serializeError } from '../contracts/errors.js';
 
 export interface StreamOptions {

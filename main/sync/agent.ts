@@ -5,9 +5,9 @@ import { nowIso, type Db } from '../store/database.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import type { SecretBox } from '../security/secrets.js';
 import { redactText, redactUrl } from '../security/redact.js';
-import { createSession } from '../serving/onnx-runtime.js';
-import { parseStoredModel } from '../training/model.js';
-import type { Task } from '../training/preprocess.js';
+import { createSession } from '../accel/onnx-runtime.js';
+import { parseStoredModel } from '../models/model.js';
+import type { Task } from '../models/preprocess.js';
 import {
   OciClient,
   emptyConfig,

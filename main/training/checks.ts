@@ -1,7 +1,7 @@
-import type { Frame } from '../data/frame.js';
-import { binFrameRows, fitBins } from './binning.js';
-import type { Task } from './preprocess.js';
-import { seededRandom } from './random.js';
+import type { Frame } from '../table/frame.js';
+import { binFrameRows, fitBins } from '../models/binning.js';
+import type { Task } from '../models/preprocess.js';
+import { seededRandom } from '../stats/random.js';
 
 export interface DataWarning {
   kind: 'leakage' | 'duplicates' | 'future';

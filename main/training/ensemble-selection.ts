@@ -1,5 +1,5 @@
-import type { PredictionMatrix } from './linear-model.js';
-import { blendPredictions } from './ensemble-model.js';
+import type { PredictionMatrix } from '../models/linear-model.js';
+import { blendPredictions } from '../models/ensemble-model.js';
 
 /**
  * Ensemble selection (Caruana et al., 2004): greedy forward selection with replacement over the candidates'

@@ -1,8 +1,8 @@
 import { HearthError } from '../contracts/errors.js';
-import { selectRows, type Frame } from '../data/frame.js';
+import { selectRows, type Frame } from '../table/frame.js';
 import type { Fit } from './fit.js';
 import { learnerOf } from './learners/index.js';
-import type { PredictionMatrix } from './linear-model.js';
+import type { PredictionMatrix } from '../models/linear-model.js';
 import {
   bestThreshold,
   binaryMetrics,
@@ -12,10 +12,10 @@ import {
   precisionRecallCurve,
   regressionMetrics,
   rocCurve,
-} from './metrics.js';
-import { modelInputs, predictModel, type TrainedModel } from './model.js';
-import { rawInputsFromFrame, type InputFeature, type RawInputs, type Task } from './preprocess.js';
-import { seededRandom, shuffleInPlace } from './random.js';
+} from '../stats/metrics.js';
+import { modelInputs, predictModel, type TrainedModel } from '../models/model.js';
+import { rawInputsFromFrame, type InputFeature, type RawInputs, type Task } from '../models/preprocess.js';
+import { seededRandom, shuffleInPlace } from '../stats/random.js';
 import { foldPairs, type SplitScheme } from './split.js';
 import type { TrainArgs } from './train-args.js';
 

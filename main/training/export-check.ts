@@ -1,11 +1,11 @@
 import { HearthError } from '../contracts/errors.js';
-import type { Frame } from '../data/frame.js';
-import { selectRows } from '../data/frame.js';
-import { createSession } from '../serving/onnx-runtime.js';
-import { Predictor } from '../serving/predictor.js';
-import type { PredictionMatrix } from './linear-model.js';
-import { exportModelToOnnx, predictModel, type TrainedModel } from './model.js';
-import { rawInputsFromFrame, type InputFeature, type RawInputs } from './preprocess.js';
+import type { Frame } from '../table/frame.js';
+import { selectRows } from '../table/frame.js';
+import { createSession } from '../accel/onnx-runtime.js';
+import { Predictor } from '../models/predictor.js';
+import type { PredictionMatrix } from '../models/linear-model.js';
+import { exportModelToOnnx, predictModel, type TrainedModel } from '../models/model.js';
+import { rawInputsFromFrame, type InputFeature, type RawInputs } from '../models/preprocess.js';
 
 /**
  * Exports the model to one ONNX graph and checks that the graph reproduces the TypeScript model on held-out rows

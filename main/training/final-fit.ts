@@ -1,9 +1,9 @@
 import { HearthError } from '../contracts/errors.js';
-import { modelAlgorithm, type EnsembleModel, type SingleModel } from './ensemble-model.js';
+import { modelAlgorithm, type EnsembleModel, type SingleModel } from '../models/ensemble-model.js';
 import type { Fit } from './fit.js';
 import { learners } from './learners/index.js';
-import { modelInputs, type TrainedModel } from './model.js';
-import type { Task } from './preprocess.js';
+import { modelInputs, type TrainedModel } from '../models/model.js';
+import type { Task } from '../models/preprocess.js';
 import type { Candidate, TrainArgs } from './train-args.js';
 
 /** The model fitted on the training rows, with what the refit on all of them needs. */

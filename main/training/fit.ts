@@ -1,9 +1,9 @@
 import { HearthError } from '../contracts/errors.js';
-import type { Frame } from '../data/frame.js';
+import type { Frame } from '../table/frame.js';
 import { learners, type LearnerFit, type LearnerHost } from './learners/index.js';
 import { smote } from './smote.js';
 import type { TrainArgs } from './train-args.js';
-import type { Task } from './preprocess.js';
+import type { Task } from '../models/preprocess.js';
 
 /** The labelled data a run fits on (from labelledSplit) and its arguments. */
 export interface FitData {

@@ -1,5 +1,5 @@
-import type { PredictionMatrix } from './linear-model.js';
-import { bestThreshold, meanAndStd } from './metrics.js';
+import type { PredictionMatrix } from '../models/linear-model.js';
+import { bestThreshold, meanAndStd } from '../stats/metrics.js';
 
 export type ThresholdObjective =
   { kind: 'f1'; metric: 'f1' } | { kind: 'cost'; metric: 'cost_per_row'; falsePositive: number; falseNegative: number };

@@ -1,7 +1,7 @@
 import { HearthError } from '../contracts/errors.js';
-import type { Frame } from '../data/frame.js';
+import type { Frame } from '../table/frame.js';
 import { dataChecks } from './checks.js';
-import type { Task } from './preprocess.js';
+import type { Task } from '../models/preprocess.js';
 import { splitByScheme, type SplitScheme } from './split.js';
 import type { TrainArgs } from './train-args.js';
 

@@ -2,10 +2,10 @@ import type { RetrainResult } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { DatasetStore } from '../data/datasets.js';
 import type { ModelRegistry } from '../registry/registry.js';
-import type { PredictorCache } from '../serving/predictor.js';
-import { binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics.js';
-import { modelInputs } from './model.js';
-import { rawInputsFromFrame, type RawInputs } from './preprocess.js';
+import type { PredictorCache } from '../serving/predictor-cache.js';
+import { binaryMetrics, multiclassMetrics, regressionMetrics } from '../stats/metrics.js';
+import { modelInputs } from '../models/model.js';
+import { rawInputsFromFrame, type RawInputs } from '../models/preprocess.js';
 import { labelledSplit, type Trainer } from './trainer.js';
 
 /** Keeps only some rows of raw inputs. */

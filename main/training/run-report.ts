@@ -1,6 +1,6 @@
 import type { NewModelVersion } from '../registry/registry.js';
 import type { EvaluationData } from './evaluation.js';
-import { onnxInputSchema, type TrainedModel } from './model.js';
+import { onnxInputSchema, type TrainedModel } from '../models/model.js';
 import type { TrainArgs } from './train-args.js';
 
 /** What a finished run registers: the model, its ONNX graph, its metrics and the run's report. */

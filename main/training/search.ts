@@ -1,20 +1,20 @@
 import { HearthError } from '../contracts/errors.js';
-import type { Frame } from '../data/frame.js';
-import type { PredictionMatrix } from './linear-model.js';
+import type { Frame } from '../table/frame.js';
+import type { PredictionMatrix } from '../models/linear-model.js';
 import { evaluate } from './evaluation.js';
-import { blendPredictions } from './ensemble-model.js';
+import { blendPredictions } from '../models/ensemble-model.js';
 import { selectEnsemble, takePrediction } from './ensemble-selection.js';
 import type { Fit } from './fit.js';
 import { crossFittedThresholdScores, scatterPrediction, thresholdObjective } from './imbalance.js';
 import { defaultMetric, lowerIsBetter } from './labels.js';
 import { learners } from './learners/index.js';
-import { meanAndStd } from './metrics.js';
-import { modelInputs, predictModel } from './model.js';
-import { rawInputsFromFrame, type Task } from './preprocess.js';
-import { seededRandom } from './random.js';
+import { meanAndStd } from '../stats/metrics.js';
+import { modelInputs, predictModel } from '../models/model.js';
+import { rawInputsFromFrame, type Task } from '../models/preprocess.js';
+import { seededRandom } from '../stats/random.js';
 import { foldPairs, type FoldPair, type SplitScheme } from './split.js';
 import { isSingle, type Candidate, type LeaderboardEntry, type TrainArgs } from './train-args.js';
-import { selectRows } from '../data/frame.js';
+import { selectRows } from '../table/frame.js';
 
 /** What the search reads: the labelled data, its split, and how to fit a candidate. */
 export interface SearchContext {

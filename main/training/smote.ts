@@ -1,5 +1,5 @@
-import type { Column, Frame } from '../data/frame.js';
-import { seededRandom } from './random.js';
+import type { Column, Frame } from '../table/frame.js';
+import { seededRandom } from '../stats/random.js';
 
 const neighbours = 5;
 /** Reference rows per class for the neighbour search: brute force stays affordable on big classes. */

@@ -1,4 +1,4 @@
-import { seededRandom, shuffleInPlace } from './random.js';
+import { seededRandom, shuffleInPlace } from '../stats/random.js';
 
 export interface Split {
   train: Int32Array;

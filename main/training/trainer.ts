@@ -7,7 +7,7 @@ import type { ModelRegistry } from '../registry/registry.js';
 import { nowIso, type Db } from '../store/database.js';
 import type { BackendName } from '../../workers/mlp/backend.js';
 import { readPins } from '../accel/pins.js';
-import { modelInputs } from './model.js';
+import { modelInputs } from '../models/model.js';
 import { checkTrainArgs, labelledSplit, splitWarnings } from './labels.js';
 import { registration } from './run-report.js';
 import { fitter } from './fit.js';

@@ -2,7 +2,7 @@
 // Prints one JSON line.
 import { Engine } from '../../main/engine/engine.js';
 import { evaluateFile } from '../../main/serving/batch.js';
-import type { Task } from '../../main/training/preprocess.js';
+import type { Task } from '../../main/models/preprocess.js';
 
 const [train, test, target, dataDir, budget, task] = process.argv.slice(2);
 if (train === undefined || test === undefined || target === undefined || dataDir === undefined || budget === undefined)

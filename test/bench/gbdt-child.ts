@@ -3,9 +3,9 @@
 import { Engine } from '../../main/engine/engine.js';
 import { evaluateFile } from '../../main/serving/batch.js';
 import { readCsv } from '../../main/data/csv.js';
-import { modelInputs } from '../../main/training/model.js';
-import { rawInputsFromFrame, rawInputsFromRecords } from '../../main/training/preprocess.js';
-import { cellValue } from '../../main/data/frame.js';
+import { modelInputs } from '../../main/models/model.js';
+import { rawInputsFromFrame, rawInputsFromRecords } from '../../main/models/preprocess.js';
+import { cellValue } from '../../main/table/frame.js';
 
 const [train, test, target, dataDir, threads] = process.argv.slice(2);
 if (train === undefined || test === undefined || target === undefined || dataDir === undefined)

@@ -3,9 +3,9 @@
 //   gpu-child.js ort NAME ROWS    batch predictions of a float32 MLP graph on that ONNX Runtime provider
 // Prints one JSON line.
 import * as tf from '@tensorflow/tfjs-core';
-import { createSession } from '../../main/serving/onnx-runtime.js';
+import { createSession } from '../../main/accel/onnx-runtime.js';
 import type { OrtProviderName } from '../../main/contracts/api.js';
-import { seededRandom } from '../../main/training/random.js';
+import { seededRandom } from '../../main/stats/random.js';
 import { selectBackend, type BackendName } from '../../workers/mlp/backend.js';
 import { fitMlp, type DenseMatrix } from '../../workers/mlp/fit-mlp.js';
 import { floatMlpGraph } from '../fixtures/float-mlp.js';

@@ -11,7 +11,7 @@ import { Engine } from '../../main/engine/engine.js';
 import { createHandlers } from '../../main/api/handlers.js';
 import { startHttpServer } from '../../main/api/http-server.js';
 import { loadTokenVerifier } from '../../main/api/auth.js';
-import { designFromFrame, fitPreprocessor } from '../../main/training/preprocess.js';
+import { designFromFrame, fitPreprocessor } from '../../main/models/preprocess.js';
 
 const [file, dataDir] = process.argv.slice(2);
 if (file === undefined || dataDir === undefined) throw new Error('usage: ingest-child FILE DATA_DIR');

@@ -2,7 +2,7 @@
 // design, and forward-pass time in batches of 32 (tfjs' default) and 4,096. Prints one JSON line.
 import { selectBackend, type BackendName } from '../../workers/mlp/backend.js';
 import { fitMlp, type DenseMatrix } from '../../workers/mlp/fit-mlp.js';
-import { seededRandom } from '../../main/training/random.js';
+import { seededRandom } from '../../main/stats/random.js';
 import * as tf from '@tensorflow/tfjs-core';
 
 const backend = (process.argv[2] ?? 'wasm') as BackendName;

@@ -2,7 +2,7 @@
 // apart from the server's): reads ROWS rows of the CSV, prepares the JSON batches, then POSTs them one after
 // another and prints one JSON line with the timed seconds.
 import { readCsv } from '../../main/data/csv.js';
-import { cellValue } from '../../main/data/frame.js';
+import { cellValue } from '../../main/table/frame.js';
 
 const [url, token, file, dataset, rowsText, batchText] = process.argv.slice(2);
 if (batchText === undefined) throw new Error('usage: push-client URL TOKEN FILE DATASET ROWS BATCH');

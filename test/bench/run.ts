@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Engine } from '../../main/engine/engine.js';
 import { startJsonChild } from '../helpers.js';
 import { OciClient } from '../../main/sync/oci-client.js';
-import { datasetDrift, type DriftColumn } from '../../main/monitoring/drift.js';
+import { datasetDrift, type DriftColumn } from '../../main/stats/drift.js';
 import { driftReport } from '../../main/monitoring/monitor.js';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { createHandlers } from '../../main/api/handlers.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { allowed, methodPermission, roles, type Role } from '../../main/api/access.js';
+import { allowed, methodPermission, roles, type Role } from '../../main/security/access.js';
 import { apiSchemas, type ApiMethod } from '../../main/contracts/api.js';
 import { syntheticCsv, writeFile } from '../helpers.js';
 import { startHarness, testToken, type Harness } from './harness.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { cellValue } from '../../main/data/frame.js';
+import { cellValue } from '../../main/table/frame.js';
 import { Engine } from '../../main/engine/engine.js';
 import { tempDir, writeFile } from '../helpers.js';
 

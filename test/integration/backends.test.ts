@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { probeWebGpu } from '../../main/accel/webgpu.js';
 import type { BackendReport } from '../../main/contracts/api.js';
-import { seededRandom } from '../../main/training/random.js';
+import { seededRandom } from '../../main/stats/random.js';
 import { floatMlpGraph } from '../fixtures/float-mlp.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
 import { startHarness, waitForJob, type Harness } from './harness.js';

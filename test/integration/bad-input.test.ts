@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { ApiError } from '../../main/contracts/client.js';
-import { cellValue } from '../../main/data/frame.js';
+import { cellValue } from '../../main/table/frame.js';
 import { tempDir, writeFile } from '../helpers.js';
 import { startHarness, type Harness } from './harness.js';
 

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { apiSchemas, type ApiMethod } from '../../main/contracts/api.js';
 import { isErrorCode } from '../../main/contracts/errors.js';
-import { seededRandom } from '../../main/training/random.js';
+import { seededRandom } from '../../main/stats/random.js';
 import { syntheticCsv } from '../helpers.js';
 import { startHarness, testToken, type Harness } from './harness.js';
 

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { cellValue, type Frame } from '../../main/data/frame.js';
+import { cellValue, type Frame } from '../../main/table/frame.js';
 import { writeParquet } from '../../main/data/parquet.js';
-import { seededRandom } from '../../main/training/random.js';
+import { seededRandom } from '../../main/stats/random.js';
 import { writeFile } from '../helpers.js';
 import { startHarness, type Harness } from './harness.js';
 

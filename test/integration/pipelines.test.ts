@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { HearthError } from '../../main/contracts/errors.js';
-import { cellValue, type Frame } from '../../main/data/frame.js';
+import { cellValue, type Frame } from '../../main/table/frame.js';
 import { Engine } from '../../main/engine/engine.js';
 import { tempDir, writeFile } from '../helpers.js';
 import { startHarness, type Harness } from './harness.js';

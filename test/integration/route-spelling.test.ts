@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { request as httpRequest } from 'node:http';
-import { allowed, methodPermission, roles, type Permission, type Role } from '../../main/api/access.js';
+import { allowed, methodPermission, roles, type Permission, type Role } from '../../main/security/access.js';
 import { normalisedPath } from '../../main/api/http-server.js';
 import { apiSchemas, type ApiMethod } from '../../main/contracts/api.js';
 import { startHarness, testToken, type Harness } from './harness.js';

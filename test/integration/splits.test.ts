@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApiError } from '../../main/contracts/client.js';
-import { seededRandom } from '../../main/training/random.js';
+import { seededRandom } from '../../main/stats/random.js';
 import { tempDir, writeFile } from '../helpers.js';
 import { startHarness, type Harness } from './harness.js';
 

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { createHandlers } from '../../main/api/handlers.js';
 import { inProcessTransport } from '../../main/api/in-process.js';
 import { createClient, type Client } from '../../main/contracts/client.js';
-import { cellValue } from '../../main/data/frame.js';
+import { cellValue } from '../../main/table/frame.js';
 import { startHarness, type Harness } from './harness.js';
 import { postgresSkip, startPostgres } from './postgres-harness.js';
 

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readCsv, type CsvReadResult } from '../../main/data/csv.js';
-import { cellValue } from '../../main/data/frame.js';
+import { cellValue } from '../../main/table/frame.js';
 import { tempDir } from '../helpers.js';
 
 /** Everything a read produced, cell by cell, to compare two reads exactly. */

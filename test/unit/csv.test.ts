@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { parseIsoDate, parseNumberBytes } from '../../main/data/column-builder.js';
+import { parseIsoDate, parseNumberBytes } from '../../main/table/column-builder.js';
 import { readCsv } from '../../main/data/csv.js';
-import { cellValue, type Frame } from '../../main/data/frame.js';
+import { cellValue, type Frame } from '../../main/table/frame.js';
 import { HearthError } from '../../main/contracts/errors.js';
-import { seededRandom } from '../../main/training/random.js';
+import { seededRandom } from '../../main/stats/random.js';
 import { tempDir, writeFile } from '../helpers.js';
 
 const tmp = tempDir();

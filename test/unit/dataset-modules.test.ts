@@ -5,7 +5,7 @@ import { DatasetPolicies } from '../../main/data/dataset-pii.js';
 import { DatasetRules } from '../../main/data/dataset-rules.js';
 import { DatasetVersions } from '../../main/data/dataset-versions.js';
 import { DatasetStore } from '../../main/data/datasets.js';
-import { cellValue } from '../../main/data/frame.js';
+import { cellValue } from '../../main/table/frame.js';
 import { DatasetIngest } from '../../main/data/ingest.js';
 import { VersionWriter } from '../../main/data/version-writer.js';
 import { BlobStore } from '../../main/store/blob-store.js';

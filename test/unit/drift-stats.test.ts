@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { columnDrift, datasetDrift } from '../../main/monitoring/drift.js';
+import { columnDrift, datasetDrift } from '../../main/stats/drift.js';
 import { estimateBinary, estimateMulticlass } from '../../main/monitoring/performance.js';
 import {
   chiSquareSf,
@@ -14,7 +14,7 @@ import {
   psi,
   std,
   wasserstein,
-} from '../../main/monitoring/stats.js';
+} from '../../main/stats/stats.js';
 
 // Samples and expected values computed with SciPy 1.17 (stats.ks_2samp(method='asymp'), stats.wasserstein_distance,
 // stats.chisquare, spatial.distance.jensenshannon, special.gammaincc, stats.kstwobign, stats.norm).

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
-import { createSession } from '../../main/serving/onnx-runtime.js';
-import { Predictor } from '../../main/serving/predictor.js';
-import type { EnsembleModel } from '../../main/training/ensemble-model.js';
+import { createSession } from '../../main/accel/onnx-runtime.js';
+import { Predictor } from '../../main/models/predictor.js';
+import type { EnsembleModel } from '../../main/models/ensemble-model.js';
 import { selectEnsemble, takePrediction } from '../../main/training/ensemble-selection.js';
 import { crossFittedThresholdScores, objectiveValue, scatterPrediction } from '../../main/training/imbalance.js';
-import type { LinearModel, PredictionMatrix } from '../../main/training/linear-model.js';
-import { rocAuc } from '../../main/training/metrics.js';
-import { exportModelToOnnx, modelInputs, predictModel } from '../../main/training/model.js';
-import { designFromFrame, fitPreprocessor, rawInputsFromFrame } from '../../main/training/preprocess.js';
-import { seededRandom } from '../../main/training/random.js';
+import type { LinearModel, PredictionMatrix } from '../../main/models/linear-model.js';
+import { rocAuc } from '../../main/stats/metrics.js';
+import { exportModelToOnnx, modelInputs, predictModel } from '../../main/models/model.js';
+import { designFromFrame, fitPreprocessor, rawInputsFromFrame } from '../../main/models/preprocess.js';
+import { seededRandom } from '../../main/stats/random.js';
 import { maxAbsDifference } from '../../main/training/trainer.js';
 import { fitLinear } from '../../workers/linear/fit-linear.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
@@ -160,7 +160,7 @@ describe('ensemble ONNX export', () => {
 
 describe('linear SHAP summary', () => {
   it('is w·(x − E[x]) per feature, a one-hot block summed over its levels (hand-computed)', async () => {
-    const { linearShapSummary } = await import('../../main/training/linear-model.js');
+    const { linearShapSummary } = await import('../../main/models/linear-model.js');
     const model: LinearModel = {
       format: 'hearth.linear/1',
       task: 'binary',

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
-import type { Frame } from '../../main/data/frame.js';
-import { exportModelToOnnx } from '../../main/training/model.js';
-import { createSession } from '../../main/serving/onnx-runtime.js';
-import { Predictor } from '../../main/serving/predictor.js';
-import { binCount, binFrameRows, fitBins, numericBin } from '../../main/training/binning.js';
-import { seededRandom } from '../../main/training/random.js';
-import { rawInputsFromFrame, type Task } from '../../main/training/preprocess.js';
+import type { Frame } from '../../main/table/frame.js';
+import { exportModelToOnnx } from '../../main/models/model.js';
+import { createSession } from '../../main/accel/onnx-runtime.js';
+import { Predictor } from '../../main/models/predictor.js';
+import { binCount, binFrameRows, fitBins, numericBin } from '../../main/models/binning.js';
+import { seededRandom } from '../../main/stats/random.js';
+import { rawInputsFromFrame, type Task } from '../../main/models/preprocess.js';
 import { maxAbsDifference } from '../../main/training/trainer.js';
 import {
   predictTrees,
@@ -15,11 +15,11 @@ import {
   treeFromGrown,
   treeInputMatrix,
   type TreeModel,
-} from '../../main/training/tree-model.js';
-import { conditionalExpectation, explainTrees, treeShap } from '../../main/training/treeshap.js';
+} from '../../main/models/tree-model.js';
+import { conditionalExpectation, explainTrees, treeShap } from '../../main/models/treeshap.js';
 import { fitBoosting, type BoostParams } from '../../workers/gbdt/boost.js';
 import { fitForest } from '../../workers/gbdt/forest.js';
-import { rocAuc } from '../../main/training/metrics.js';
+import { rocAuc } from '../../main/stats/metrics.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
 
 const tmp = tempDir();

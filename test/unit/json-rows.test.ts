@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cellValue } from '../../main/data/frame.js';
+import { cellValue } from '../../main/table/frame.js';
 import { readJsonRows } from '../../main/data/json-rows.js';
 import { tempDir } from '../helpers.js';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Design } from '../../main/training/preprocess.js';
-import { linearMargins } from '../../main/training/preprocess.js';
-import { seededRandom } from '../../main/training/random.js';
+import type { Design } from '../../main/models/preprocess.js';
+import { linearMargins } from '../../main/models/preprocess.js';
+import { seededRandom } from '../../main/stats/random.js';
 import { foldPairs, splitByScheme, splitRows, stratifiedFolds } from '../../main/training/split.js';
 import { fitLinear, meanLoss } from '../../workers/linear/fit-linear.js';
 import { searchSpace } from '../../main/training/trainer.js';

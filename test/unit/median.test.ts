@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { medianInPlace } from '../../main/training/preprocess.js';
+import { medianInPlace } from '../../main/models/preprocess.js';
 
 describe('the median the preprocessor imputes with', () => {
   it('equals the median of the sorted values, odd and even counts, with ties', () => {

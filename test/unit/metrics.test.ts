@@ -9,7 +9,7 @@ import {
   multiclassMetrics,
   regressionMetrics,
   rocAuc,
-} from '../../main/training/metrics.js';
+} from '../../main/stats/metrics.js';
 
 // Expected values worked by hand (and agreeing with scikit-learn 1.2's roc_auc_score, average_precision_score,
 // log_loss, f1_score and r2_score on the same inputs).

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
-import { exportModelToOnnx } from '../../main/training/model.js';
-import { createSession } from '../../main/serving/onnx-runtime.js';
-import { Predictor } from '../../main/serving/predictor.js';
-import { predictMlp, type MlpModel } from '../../main/training/mlp-model.js';
-import { designFromFrame, fitPreprocessor, rawInputsFromFrame, type Design, type Task } from '../../main/training/preprocess.js';
-import { seededRandom } from '../../main/training/random.js';
+import { exportModelToOnnx } from '../../main/models/model.js';
+import { createSession } from '../../main/accel/onnx-runtime.js';
+import { Predictor } from '../../main/models/predictor.js';
+import { predictMlp, type MlpModel } from '../../main/models/mlp-model.js';
+import { designFromFrame, fitPreprocessor, rawInputsFromFrame, type Design, type Task } from '../../main/models/preprocess.js';
+import { seededRandom } from '../../main/stats/random.js';
 import { maxAbsDifference, parityTolerance } from '../../main/training/trainer.js';
 import { backendOrder, selectBackend, type BackendCandidate } from '../../workers/mlp/backend.js';
 import { denseFromDesign, fitMlp, type MlpParams } from '../../workers/mlp/fit-mlp.js';
@@ -105,7 +105,7 @@ describe('MLP training', () => {
       layers: fit.layers.map((l) => ({ ...l, weights: Array.from(l.weights), bias: Array.from(l.bias) })),
       backend: 'test',
     };
-    const { predictMlpDesign } = await import('../../main/training/mlp-model.js');
+    const { predictMlpDesign } = await import('../../main/models/mlp-model.js');
     const prediction = predictMlpDesign(model, test.design);
     assert.equal(prediction.kind, 'classification');
     let correct = 0;
@@ -134,7 +134,7 @@ describe('MLP training', () => {
       { ...params, hiddenLayers: [8] },
       () => {},
     );
-    const { predictMlpDesign } = await import('../../main/training/mlp-model.js');
+    const { predictMlpDesign } = await import('../../main/models/mlp-model.js');
     const model: MlpModel = {
       format: 'hearth.mlp/1',
       task: 'regression',

@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
-import { exportModelToOnnx } from '../../main/training/model.js';
-import { createSession } from '../../main/serving/onnx-runtime.js';
-import { Predictor, toPredictions } from '../../main/serving/predictor.js';
+import { exportModelToOnnx } from '../../main/models/model.js';
+import { createSession } from '../../main/accel/onnx-runtime.js';
+import { Predictor, toPredictions } from '../../main/models/predictor.js';
 import { SessionPool } from '../../main/serving/session-pool.js';
-import { predictLinear, type LinearModel } from '../../main/training/linear-model.js';
+import { predictLinear, type LinearModel } from '../../main/models/linear-model.js';
 import {
   designFromFrame,
   fitPreprocessor,
   rawInputsFromFrame,
   rawInputsFromRecords,
   type Task,
-} from '../../main/training/preprocess.js';
+} from '../../main/models/preprocess.js';
 import { splitRows } from '../../main/training/split.js';
 import { maxAbsDifference } from '../../main/training/trainer.js';
 import { fitLinear } from '../../workers/linear/fit-linear.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Frame } from '../../main/data/frame.js';
+import type { Frame } from '../../main/table/frame.js';
 import {
   applyPolicies,
   generaliseValue,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HearthError } from '../../main/contracts/errors.js';
 import { compileExpression } from '../../main/data/expression.js';
-import { cellValue, type Frame } from '../../main/data/frame.js';
+import { cellValue, type Frame } from '../../main/table/frame.js';
 import { parsePipeline } from '../../main/data/pipeline.js';
 import {
   castColumns,

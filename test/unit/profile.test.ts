@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { NumericColumn } from '../../main/data/frame.js';
+import type { NumericColumn } from '../../main/table/frame.js';
 import { profileColumn, quantileSorted } from '../../main/data/profile.js';
-import { seededRandom } from '../../main/training/random.js';
+import { seededRandom } from '../../main/stats/random.js';
 
 function column(values: Float64Array): NumericColumn {
   return { kind: 'numeric', name: 'x', type: 'number', values };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hostname } from 'node:os';
-import { FailureThrottle, RefusalLog } from '../../main/api/access.js';
+import { FailureThrottle, RefusalLog } from '../../main/security/access.js';
 import { canonicalHost, hostChecker, networkOf } from '../../main/api/hosts.js';
 import type { AuditEntry } from '../../main/contracts/api.js';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
-import { cellValue } from '../../main/data/frame.js';
+import { cellValue } from '../../main/table/frame.js';
 import { smote } from '../../main/training/smote.js';
-import { seededRandom } from '../../main/training/random.js';
+import { seededRandom } from '../../main/stats/random.js';
 import { tempDir, writeFile } from '../helpers.js';
 
 const tmp = tempDir();

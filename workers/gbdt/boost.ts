@@ -1,6 +1,6 @@
 import { HearthError } from '../../main/contracts/errors.js';
-import type { Task } from '../../main/training/preprocess.js';
-import { seededRandom } from '../../main/training/random.js';
+import type { Task } from '../../main/models/preprocess.js';
+import { seededRandom } from '../../main/stats/random.js';
 import { HistogramPool } from './histogram.js';
 import { growTree, leafOfBinnedRow, type GrowParams, type GrownTree } from './tree.js';
 

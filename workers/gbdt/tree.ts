@@ -1,4 +1,4 @@
-import { missingBin } from '../../main/training/binning.js';
+import { missingBin } from '../../main/models/binning.js';
 import { histStride, histogramSize, type HistogramPool } from './histogram.js';
 
 export interface GrowParams {

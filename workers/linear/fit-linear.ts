@@ -1,4 +1,4 @@
-import { linearMargins, type Design, type Task } from '../../main/training/preprocess.js';
+import { linearMargins, type Design, type Task } from '../../main/models/preprocess.js';
 import { minimizeLbfgs } from './lbfgs.js';
 
 export interface LinearFitOptions {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { seededRandom } from '../../main/training/random.js';
-import type { Design, Task } from '../../main/training/preprocess.js';
+import { seededRandom } from '../../main/stats/random.js';
+import type { Design, Task } from '../../main/models/preprocess.js';
 
 /** A dense matrix, row-major, as the MLP reads its inputs (the preprocessed design: standardised and one-hot). */
 export interface DenseMatrix {

@@ -2,7 +2,7 @@ import { piiPolicies, piiTypes, type PiiPolicy, type PiiType } from '../../contr
 import { writeFileSync } from 'node:fs';
 import type { ApiArgs, ApiResults } from '../../contracts/api.js';
 import { parseRef } from '../../serving/batch.js';
-import { cellValue } from '../../data/frame.js';
+import { cellValue } from '../../table/frame.js';
 import { csvCell } from '../../data/csv.js';
 import { writeParquet } from '../../data/parquet.js';
 import { describeSource } from '../../data/sql-source.js';

@@ -1,6 +1,6 @@
 import { HearthError } from '../../contracts/errors.js';
 import { parseRef } from '../../serving/batch.js';
-import { cellValue } from '../../data/frame.js';
+import { cellValue } from '../../table/frame.js';
 import { readCsv } from '../../data/csv.js';
 import { type Command, UsageError, required } from '../command.js';
 

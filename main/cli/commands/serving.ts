@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { predictFile } from '../../serving/batch.js';
-import { cellValue } from '../../data/frame.js';
+import { cellValue } from '../../table/frame.js';
 import { csvCell } from '../../data/csv.js';
 import { type Command, UsageError, required } from '../command.js';
 

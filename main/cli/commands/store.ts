@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { rotateStoreKey } from '../../security/rotate-key.js';
-import { keySourceFromEnv } from '../../security/store-key.js';
+import { keySourceFromEnv } from '../../crypto/store-key.js';
 import { listBackups, restoreBackup, verifyBackup } from '../../store/backup.js';
 import { text } from 'node:stream/consumers';
 import type { ApiArgs, ApiResults } from '../../contracts/api.js';

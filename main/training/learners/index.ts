@@ -1,4 +1,4 @@
-import type { SingleModel } from '../ensemble-model.js';
+import type { SingleModel } from '../../models/ensemble-model.js';
 import type { Algorithm } from '../train-args.js';
 import type { Learner } from './learner.js';
 import { linearLearner } from './linear.js';

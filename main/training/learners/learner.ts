@@ -1,8 +1,8 @@
-import type { Frame } from '../../data/frame.js';
+import type { Frame } from '../../table/frame.js';
 import type { WorkerReply, WorkerRequest } from '../../../workers/protocol.js';
 import type { BackendName } from '../../../workers/mlp/backend.js';
-import type { SingleModel } from '../ensemble-model.js';
-import type { RawInputs, Task } from '../preprocess.js';
+import type { SingleModel } from '../../models/ensemble-model.js';
+import type { RawInputs, Task } from '../../models/preprocess.js';
 import type { TrainArgs } from '../train-args.js';
 
 /** A training worker's final reply to a fit request. */

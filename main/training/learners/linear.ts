@@ -1,6 +1,6 @@
 import { HearthError } from '../../contracts/errors.js';
-import { linearShapSummary, type LinearModel } from '../linear-model.js';
-import { designFromFrame, fitPreprocessor } from '../preprocess.js';
+import { linearShapSummary, type LinearModel } from '../../models/linear-model.js';
+import { designFromFrame, fitPreprocessor } from '../../models/preprocess.js';
 import { excludedColumns } from '../train-args.js';
 import type { Learner } from './learner.js';
 

@@ -1,6 +1,6 @@
 import { HearthError } from '../../contracts/errors.js';
 import type { MlpParams } from '../../../workers/mlp/fit-mlp.js';
-import { designFromFrame, fitPreprocessor } from '../preprocess.js';
+import { designFromFrame, fitPreprocessor } from '../../models/preprocess.js';
 import { excludedColumns } from '../train-args.js';
 import type { Learner } from './learner.js';
 

@@ -3,11 +3,11 @@ import { HearthError } from '../../contracts/errors.js';
 import type { BoostParams } from '../../../workers/gbdt/boost.js';
 import type { ForestParams } from '../../../workers/gbdt/forest.js';
 import type { GrownTree } from '../../../workers/gbdt/tree.js';
-import { binCount, binFrameRows, fitBins, type FeatureBins } from '../binning.js';
-import { regressionMetrics, rocAuc } from '../metrics.js';
-import type { Task } from '../preprocess.js';
-import { treeFeaturesFromBins, treeFromGrown, treeImportance, type TreeModel } from '../tree-model.js';
-import { shapSummary } from '../treeshap.js';
+import { binCount, binFrameRows, fitBins, type FeatureBins } from '../../models/binning.js';
+import { regressionMetrics, rocAuc } from '../../stats/metrics.js';
+import type { Task } from '../../models/preprocess.js';
+import { treeFeaturesFromBins, treeFromGrown, treeImportance, type TreeModel } from '../../models/tree-model.js';
+import { shapSummary } from '../../models/treeshap.js';
 import { excludedColumns } from '../train-args.js';
 import type { FitInput, Learner } from './learner.js';
 

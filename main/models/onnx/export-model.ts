@@ -1,10 +1,4 @@
-import {
-  ensembleInputs,
-  memberColumns,
-  modelAlgorithm,
-  type EnsembleModel,
-  type SingleModel,
-} from '../../training/ensemble-model.js';
+import { ensembleInputs, memberColumns, modelAlgorithm, type EnsembleModel, type SingleModel } from '../ensemble-model.js';
 import { categoricalInput, numericInput } from './design-graph.js';
 import { linearGraph } from './export-linear.js';
 import { mlpGraph } from './export-mlp.js';
@@ -17,7 +11,7 @@ import {
   type OnnxModel,
   type OnnxNode,
   type OnnxValueInfo,
-} from './graph.js';
+} from '../../onnx/graph.js';
 
 /** Every model Hearth stores as one ONNX graph with its preprocessing, before encoding: the exporters' dispatch. */
 export function modelGraph(model: SingleModel | EnsembleModel, producerVersion: string): OnnxModel {

@@ -1,5 +1,5 @@
-import type { FeatureSpec } from '../../training/preprocess.js';
-import { gatherColumn, TensorType, type OnnxInitializer, type OnnxNode, type OnnxValueInfo } from './graph.js';
+import type { FeatureSpec } from '../preprocess.js';
+import { gatherColumn, TensorType, type OnnxInitializer, type OnnxNode, type OnnxValueInfo } from '../../onnx/graph.js';
 
 /**
  * Graph inputs: every numeric feature as one column of `numeric` [N, p] (double, NaN for missing) and every

@@ -1,6 +1,6 @@
 import { HearthError } from '../contracts/errors.js';
-import { candidateColumns, levelsByFrequency, type Frame } from '../data/frame.js';
-import { seededRandom } from './random.js';
+import { candidateColumns, levelsByFrequency, type Frame } from '../table/frame.js';
+import { seededRandom } from '../stats/random.js';
 
 /** Bin 255 holds missing values in every feature; real values use bins 0..254. */
 export const missingBin = 255;

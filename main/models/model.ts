@@ -1,6 +1,6 @@
 import { HearthError } from '../contracts/errors.js';
-import { encodeOnnxModel } from '../registry/onnx/graph.js';
-import { modelGraph } from '../registry/onnx/export-model.js';
+import { encodeOnnxModel } from '../onnx/graph.js';
+import { modelGraph } from './onnx/export-model.js';
 import { predictLinear, type PredictionMatrix } from './linear-model.js';
 import { ensembleInputs, predictEnsemble, singleModelInputs, type EnsembleModel, type SingleModel } from './ensemble-model.js';
 import { importedInputs, type ImportedModel } from './imported-model.js';

@@ -1,4 +1,4 @@
-import { minimumTotal, type TreeModel } from '../../training/tree-model.js';
+import { minimumTotal, type TreeModel } from '../tree-model.js';
 import { categoricalInput, numericInput } from './design-graph.js';
 import {
   appendLabel,
@@ -9,7 +9,7 @@ import {
   type OnnxModel,
   type OnnxNode,
   type OnnxValueInfo,
-} from './graph.js';
+} from '../../onnx/graph.js';
 
 const BRANCH_LEQ = 0;
 const BRANCH_MEMBER = 6;

@@ -1,9 +1,9 @@
 import type * as OrtModule from 'onnxruntime-node';
-import { nodePlacement } from '../accel/ort-providers.js';
+import { nodePlacement } from './ort-providers.js';
 import type { OrtProviderName } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
-import { keepNativeLibrariesPrivate } from '../engine/private-env.js';
-import { assertSelfContained, inspectOnnx } from '../registry/onnx/inspect.js';
+import { keepNativeLibrariesPrivate } from './private-env.js';
+import { assertSelfContained, inspectOnnx } from '../onnx/inspect.js';
 
 export type Ort = typeof OrtModule.default;
 

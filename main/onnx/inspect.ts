@@ -1,4 +1,4 @@
-import { HearthError } from '../../contracts/errors.js';
+import { HearthError } from '../contracts/errors.js';
 
 /**
  * Reads what Hearth needs from an ONNX file made elsewhere: the graph's inputs and outputs (name, element type,

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { HearthError } from '../contracts/errors.js';
-import { makePrivateDir, privateFileMode, readPrivateKeyFile } from '../store/private-fs.js';
+import { makePrivateDir, privateFileMode, readPrivateKeyFile } from './private-fs.js';
 
 /**
  * Encryption at rest. A store created with a key keeps its database encrypted by SQLite3 Multiple Ciphers

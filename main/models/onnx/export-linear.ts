@@ -1,4 +1,4 @@
-import type { LinearModel } from '../../training/linear-model.js';
+import type { LinearModel } from '../linear-model.js';
 import { appendDesign, designRows } from './design-graph.js';
 import {
   appendLabel,
@@ -8,7 +8,7 @@ import {
   type OnnxModel,
   type OnnxNode,
   type OnnxValueInfo,
-} from './graph.js';
+} from '../../onnx/graph.js';
 
 /**
  * Exports the model and its fitted preprocessing as one ONNX graph, in double precision so ONNX Runtime

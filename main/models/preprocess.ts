@@ -1,6 +1,6 @@
 import { HearthError } from '../contracts/errors.js';
-import { parseIsoDate } from '../data/column-builder.js';
-import { candidateColumns, levelsByFrequency, type Column, type Frame } from '../data/frame.js';
+import { parseIsoDate } from '../table/column-builder.js';
+import { candidateColumns, levelsByFrequency, type Column, type Frame } from '../table/frame.js';
 
 export type Task = 'binary' | 'multiclass' | 'regression';
 

@@ -1,4 +1,4 @@
-import type { MlpModel } from '../../training/mlp-model.js';
+import type { MlpModel } from '../mlp-model.js';
 import { appendDesign, designRows } from './design-graph.js';
 import {
   appendLabel,
@@ -8,7 +8,7 @@ import {
   type OnnxModel,
   type OnnxNode,
   type OnnxValueInfo,
-} from './graph.js';
+} from '../../onnx/graph.js';
 
 /**
  * Exports an MLP with its preprocessing as one ONNX graph (preprocessing and outputs in float64, layers in float32):

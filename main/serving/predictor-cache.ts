@@ -1,0 +1,82 @@
+import type { OrtProviderName } from '../contracts/api.js';
+import { createSession, type GraphRunner } from '../accel/onnx-runtime.js';
+import { parseStoredModel } from '../models/model.js';
+import { Predictor } from '../models/predictor.js';
+import type { ModelRegistry } from '../registry/registry.js';
+import { defaultServingThreads, SessionPool } from './session-pool.js';
+
+/**
+ * Loaded ONNX sessions by model version; a version's session is created once and shared. The least recently
+ * used ones are released beyond `capacity`, so a box that has served many versions does not keep them all loaded.
+ */
+export class PredictorCache {
+  private readonly cache = new Map<string, Promise<Predictor>>();
+  private readonly capacity = 16;
+  /** Null where HEARTH_SERVE_THREADS=0: sessions then run on the calling thread. Started on first use. */
+  private pool: SessionPool | null | undefined;
+
+  constructor(
+    private readonly registry: ModelRegistry,
+    /** The ONNX Runtime provider a model is loaded on (the backend registry's choice). */
+    private readonly provider: () => Promise<OrtProviderName> = () => Promise.resolve('cpu'),
+  ) {}
+
+  private async session(key: string, bytes: Uint8Array): Promise<GraphRunner> {
+    if (this.pool === undefined) {
+      const threads = defaultServingThreads();
+      this.pool = threads === 0 ? null : new SessionPool(threads);
+    }
+    const provider = await this.provider();
+    return this.pool === null ? createSession(bytes, provider) : this.pool.load(key, bytes, provider);
+  }
+
+  /** Stops the serving threads; requests still waiting fail as UNAVAILABLE. */
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = undefined;
+    this.cache.clear();
+  }
+
+  /**
+   * Forgets every loaded version, so the next request loads it again (on the provider chosen now: a new pin takes
+   * effect at once). Requests holding a predictor finish on it; it is released after the same grace period as an
+   * evicted one.
+   */
+  reloadAll(): void {
+    for (const p of this.cache.values()) releaseLater(p);
+    this.cache.clear();
+  }
+
+  get(model: string, version: number): Promise<Predictor> {
+    const key = `${model}@${version}`;
+    let p = this.cache.get(key);
+    if (p !== undefined) {
+      // Map order is insertion order: re-inserting marks the entry as most recently used.
+      this.cache.delete(key);
+      this.cache.set(key, p);
+    }
+    if (p === undefined) {
+      p = (async () => {
+        const stored = parseStoredModel(this.registry.modelJson(model, version));
+        const loaded = await this.session(key, this.registry.onnxBytes(model, version));
+        return new Predictor(model, version, stored, loaded);
+      })();
+      p.catch(() => this.cache.delete(key));
+      this.cache.set(key, p);
+      if (this.cache.size > this.capacity) {
+        const [oldestKey, oldest] = this.cache.entries().next().value!;
+        this.cache.delete(oldestKey);
+        releaseLater(oldest);
+      }
+    }
+    return p;
+  }
+}
+
+/** Requests already holding a predictor finish first: it is released only after a grace period. */
+function releaseLater(predictor: Promise<Predictor>): void {
+  predictor.then(
+    (p) => setTimeout(() => void p.release(), 30_000).unref(),
+    () => undefined,
+  );
+}

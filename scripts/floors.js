@@ -1,0 +1,31 @@
+// The floor of each top-level folder under main/ (ARCHITECTURE.md section 2): a file may import from its own floor
+// or below, never above. Shared by scripts/import-graph.js (the figures) and eslint.config.js (floors/no-upward-import).
+
+/** @type {Readonly<Record<string, number>>} */
+export const floors = Object.freeze({
+  contracts: 1,
+  table: 1,
+  stats: 1,
+  onnx: 1,
+  crypto: 1,
+  privacy: 1,
+  store: 2,
+  data: 3,
+  registry: 3,
+  security: 3,
+  accel: 3,
+  models: 3,
+  training: 4,
+  serving: 4,
+  monitoring: 4,
+  sync: 4,
+  // A service the engine starts (engine/services.ts), so it sits below the engine.
+  streams: 4,
+  engine: 5,
+  api: 6,
+  cli: 7,
+  desktop: 7,
+});
+
+/** What workers/ may import from main/: the ground floor and model formats (ARCHITECTURE.md section 2). */
+export const workerFolders = Object.freeze(['contracts', 'table', 'stats', 'onnx', 'crypto', 'privacy', 'models']);
