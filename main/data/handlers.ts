@@ -1,3 +1,4 @@
+import { redactText } from '../security/redact.js';
 import type { datasetsMethods } from '../contracts/datasets.js';
 import type { pipelinesMethods } from '../contracts/pipelines.js';
 import type { rulesMethods } from '../contracts/rules.js';
@@ -66,7 +67,9 @@ export function dataHandlers(
       const run = await deps.pipelines.run(definition, {
         ...localSources(context, baseDir),
         ...(rebuild === true ? { rebuild: true } : {}),
-        onProgress: (progress) => deps.events.emit('pipelines.progress', progress),
+        // Events reach every subscriber, viewers included: a step's label quotes the file (a derive's literal may
+        // hold a connection string), so it is redacted as pipelines.definition is for them.
+        onProgress: (progress) => deps.events.emit('pipelines.progress', { ...progress, label: redactText(progress.label) }),
       });
       deps.events.emit('pipelines.did-run', run);
       return run;

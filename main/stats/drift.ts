@@ -87,8 +87,10 @@ function histogramShares(
 
 /** Evidently's zero filling: an empty bin gets a small share so logarithms and ratios stay finite. */
 function fillZeroes(shares: number[]): number[] {
-  const positive = shares.filter((s) => s > 0);
-  const smallest = positive.length === 0 ? 1 : Math.min(...positive);
+  // A loop, not Math.min(...shares): a column of 200,000 categories overflowed the call stack with the spread.
+  let smallest = Infinity;
+  for (const s of shares) if (s > 0 && s < smallest) smallest = s;
+  if (smallest === Infinity) smallest = 1;
   const fill = smallest <= 0.0001 ? smallest / 1e6 : 0.0001;
   return shares.map((s) => (s === 0 ? fill : s));
 }

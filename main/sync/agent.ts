@@ -71,7 +71,10 @@ export function parseArtifactUrl(url: string): { host: string; repository: strin
     );
   // Userinfo would be kept as the version's origin, shown to every role and pushed on in its lineage.
   if (m[1]!.includes('@'))
-    throw new HearthError('VALIDATION_FAILED', 'an artifact URL carries no user or password: add the registry as a remote');
+    throw new HearthError(
+      'VALIDATION_FAILED',
+      'an artifact URL carries no user name or password; add the registry as a remote instead',
+    );
   return { host: m[1]!, repository: m[2]!, reference: m[3] ?? m[4]! };
 }
 
@@ -100,7 +103,10 @@ function checkRemote(name: string, url: string, insecureHttp: boolean): void {
   const { host, baseUrl } = parseRemoteUrl(url, insecureHttp);
   // Userinfo in the URL would be stored and listed in clear; credentials go in their own fields, sealed.
   if (host.includes('@'))
-    throw new HearthError('VALIDATION_FAILED', 'a remote URL carries no user or password: give them as credentials');
+    throw new HearthError(
+      'VALIDATION_FAILED',
+      "a remote URL carries no user name or password; give them as the remote's credentials instead",
+    );
   if (insecureHttp) loopbackOnly(baseUrl);
 }
 

@@ -6,7 +6,7 @@ import { redactDefinition } from '../../main/data/pipeline.js';
 import { readQuery } from '../../main/data/sql-source.js';
 import { HearthError } from '../../main/contracts/errors.js';
 import { syntheticCsv, writeFile } from '../helpers.js';
-import { startHarness, waitForJob, type Harness } from './harness.js';
+import { startHarness, testToken, waitForJob, type Harness } from './harness.js';
 import { freePort } from './registry-harness.js';
 
 /**
@@ -139,6 +139,32 @@ output: orders_clean
         readQuery({ from, query: 'SELECT 1' }),
         (e: unknown) => e instanceof HearthError && e.code === 'VALIDATION_FAILED' && !e.message.includes('SEC0'),
       );
+  });
+
+  it("a pipeline step's progress event reaches a viewer with the step's label redacted (red team, pass 3)", async () => {
+    const seen: unknown[] = [];
+    const stop = viewer.on((event) => seen.push(event));
+    try {
+      await h.engine.datasets.appendRecords('people', [{ id: 1 }, { id: 2 }], 'test');
+      const admin = createClient(httpTransport({ baseUrl: h.server!.url, token: testToken }));
+      await admin.call('pipelines.run', {
+        definition: [
+          'name: label-leak',
+          'sources: { p: { dataset: people } }',
+          'steps:',
+          '  - from: p',
+          '  - derive: { conn: "\'postgres://bob:Event-s3cret-pw@db/x\'" }',
+          'output: people_out',
+        ].join('\n'),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      stop();
+    }
+    const text = JSON.stringify(seen);
+    assert.match(text, /pipelines\.progress/);
+    assert.match(text, /postgres:\/\/bob:\*\*\*@db/);
+    assert.ok(!text.includes('Event-s3cret-pw'));
   });
 
   it('a viewer reads pipelines, runs, remotes, sync status and alert rules without a single secret', async () => {
