@@ -1,24 +1,9 @@
 import type * as OrtModule from 'onnxruntime-node';
+import { loadOrt, type Ort } from './ort-load.js';
 import { nodePlacement } from './ort-providers.js';
 import type { OrtProviderName } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
-import { keepNativeLibrariesPrivate } from './private-env.js';
 import { assertSelfContained, inspectOnnx } from '../onnx/inspect.js';
-
-export type Ort = typeof OrtModule.default;
-
-let ortPromise: Promise<Ort> | undefined;
-
-/**
- * Loads onnxruntime-node on first use. Telemetry is switched off before the native library loads: a privacy
- * appliance must not write a telemetry queue under the user's home folder.
- */
-export function loadOrt(): Promise<Ort> {
-  keepNativeLibrariesPrivate();
-  // onnxruntime-node is CommonJS: its namespace arrives as the default export under ESM.
-  ortPromise ??= import('onnxruntime-node').then((m) => m.default);
-  return ortPromise;
-}
 
 /** How the last model was placed, for system.info. */
 let lastPlacement: string | undefined;

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { backendsOf, type OrtProviderName } from '../contracts/api.js';
 import { encodeOnnxModel, TensorType } from '../onnx/graph.js';
 import { firstLine, probeWebGpu } from './webgpu.js';
-import type { Ort } from './onnx-runtime.js';
+import type { Ort } from './ort-load.js';
 import type { BackendProbe } from './backend-probe.js';
 
 /**

@@ -8,7 +8,7 @@ import {
 } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import { nowIso, type Db } from '../store/database.js';
-import { loadOrt } from './onnx-runtime.js';
+import { loadOrt } from './ort-load.js';
 import type { BackendProbe } from './backend-probe.js';
 import { probeOrtProviders } from './ort-providers.js';
 import { readPins, writePin } from './pins.js';

@@ -1,7 +1,8 @@
 import type { systemMethods } from '../contracts/system.js';
 import type { HandlersOf } from '../contracts/call.js';
 import type { AccelRegistry } from '../accel/registry.js';
-import { activeExecutionProvider, loadOrt } from '../accel/onnx-runtime.js';
+import { activeExecutionProvider } from '../accel/onnx-runtime.js';
+import { loadOrt } from '../accel/ort-load.js';
 import type { PredictorCache } from '../serving/predictor-cache.js';
 
 /** What the system methods use. */

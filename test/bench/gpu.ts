@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { probeWebGpu } from '../../main/accel/webgpu.js';
 import { probeOrtProviders } from '../../main/accel/ort-providers.js';
-import { loadOrt } from '../../main/accel/onnx-runtime.js';
+import { loadOrt } from '../../main/accel/ort-load.js';
 import { probeBackends } from '../../workers/mlp/backend.js';
 
 const child = fileURLToPath(new URL('./gpu-child.js', import.meta.url));
