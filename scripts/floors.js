@@ -4,6 +4,8 @@
 /** @type {Readonly<Record<string, number>>} */
 export const floors = Object.freeze({
   contracts: 1,
+  // Pure string rendering of HTML reports (escaping, tables, SVG charts, the page shell).
+  html: 1,
   table: 1,
   stats: 1,
   onnx: 1,

@@ -5,7 +5,7 @@ import type { rulesMethods } from '../contracts/rules.js';
 import { isAdmin, type CallContext, type EventSink, type HandlersOf } from '../contracts/call.js';
 import { HearthError } from '../contracts/errors.js';
 import { kAnonymity } from '../privacy/pii.js';
-import { qualityReportHtml } from '../registry/report.js';
+import { qualityReportHtml } from './quality-report.js';
 import type { SpoolCipher } from '../security/spool.js';
 import type { Db } from '../store/database.js';
 import type { DatasetStore } from './datasets.js';
