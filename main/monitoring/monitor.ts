@@ -3,7 +3,7 @@ import { HearthError } from '../contracts/errors.js';
 import type { DatasetStore } from '../data/datasets.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import type { PredictorCache } from '../serving/predictor-cache.js';
-import type { PredictionLog } from './prediction-log.js';
+import type { PredictionLog } from '../serving/prediction-log.js';
 import { toPredictions } from '../models/predictor.js';
 import { modelInputs } from '../models/model.js';
 import { rawInputsFromFrame } from '../models/preprocess.js';

@@ -2,7 +2,7 @@ import type { MonitorReport, MonitorWindow } from '../contracts/api.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import type { PredictorCache } from '../serving/predictor-cache.js';
 import { binaryMetrics, regressionMetrics } from '../stats/metrics.js';
-import { servedRows, type LoggedPrediction, type PredictionLog } from './prediction-log.js';
+import { servedRows, type LoggedPrediction, type PredictionLog } from '../serving/prediction-log.js';
 
 /**
  * Confidence-based performance estimation (the idea of NannyML's CBPE) for a binary classifier: if its
