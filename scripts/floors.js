@@ -29,5 +29,9 @@ export const floors = Object.freeze({
   desktop: 7,
 });
 
-/** What workers/ may import from main/: the ground floor and model formats (ARCHITECTURE.md section 2). */
-export const workerFolders = Object.freeze(['contracts', 'table', 'stats', 'onnx', 'crypto', 'privacy', 'models']);
+/**
+ * What workers/ may import from main/: the ground floor and model formats (ARCHITECTURE.md section 2), and accel/,
+ * since compute backends are one of workers' concerns there (the ONNX Runtime loader, the WebGPU probe and setup
+ * run inside worker threads).
+ */
+export const workerFolders = Object.freeze(['contracts', 'table', 'stats', 'onnx', 'crypto', 'privacy', 'models', 'accel']);

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { parseRange, type RangeMessage } from '../main/data/csv-parse.js';
+import { parseRange, type RangeMessage } from '../main/table/csv-parse.js';
 
 /**
  * A CSV range reader of the engine's pool (main/data/csv.ts readRanges): reads the records of one byte range of a

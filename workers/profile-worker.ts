@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import type { Column } from '../main/table/frame.js';
-import { profileColumn } from '../main/data/profile.js';
+import { profileColumn } from '../main/stats/profile.js';
 
 /**
  * A profiling thread of the engine's pool (main/data/profile.ts): profiles the share of a frame's columns it is

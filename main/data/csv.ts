@@ -1,7 +1,7 @@
 import { openSync, readSync, closeSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { spoolDecipherAt, type SpoolCipher } from '../security/spool.js';
+import { spoolDecipherAt, type SpoolCipher } from '../crypto/spool.js';
 import { HearthError } from '../contracts/errors.js';
 import { ColumnBuilder } from '../table/column-builder.js';
 import {
@@ -12,10 +12,10 @@ import {
   type QuarantinedRow,
   type RangeMessage,
   type RangeSetup,
-} from './csv-parse.js';
+} from '../table/csv-parse.js';
 import type { Frame } from '../table/frame.js';
 
-export type { CsvDialect, QuarantinedRow } from './csv-parse.js';
+export type { CsvDialect, QuarantinedRow } from '../table/csv-parse.js';
 
 export interface CsvReadResult {
   frame: Frame;

@@ -6,7 +6,7 @@ import { isAdmin, type CallContext, type EventSink, type HandlersOf } from '../c
 import { HearthError } from '../contracts/errors.js';
 import { kAnonymity } from '../privacy/pii.js';
 import { qualityReportHtml } from './quality-report.js';
-import type { SpoolCipher } from '../security/spool.js';
+import type { SpoolCipher } from '../crypto/spool.js';
 import type { Db } from '../store/database.js';
 import type { DatasetStore } from './datasets.js';
 import { diffFrames } from './diff.js';

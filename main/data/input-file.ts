@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { CallContext } from '../contracts/call.js';
 import { HearthError } from '../contracts/errors.js';
-import { spoolStream, type SpoolCipher } from '../security/spool.js';
+import { spoolStream, type SpoolCipher } from '../crypto/spool.js';
 
 /** The engine's upload spool: an upload's file and cipher by id, and its removal once a method has read it. */
 export interface Uploads {

@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { HearthError } from '../contracts/errors.js';
-import { spoolStream, type SpoolCipher } from '../security/spool.js';
+import { spoolStream, type SpoolCipher } from '../crypto/spool.js';
 import { ColumnBuilder } from '../table/column-builder.js';
 import type { QuarantinedRow } from './csv.js';
 import type { Frame } from '../table/frame.js';

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { DataType, makeVector, tableFromIPC, util, type Data, type Table } from 'apache-arrow';
 import type * as ParquetWasmModule from 'parquet-wasm/node';
-import { spoolStream, type SpoolCipher } from '../security/spool.js';
+import { spoolStream, type SpoolCipher } from '../crypto/spool.js';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { HearthError } from '../contracts/errors.js';
 import { ColumnBuilder } from '../table/column-builder.js';

@@ -1,4 +1,4 @@
-import { newSpoolCipher, spoolEncrypter, type SpoolCipher } from '../security/spool.js';
+import { newSpoolCipher, spoolEncrypter, type SpoolCipher } from '../crypto/spool.js';
 import { keySourceFromEnv, storeKey, type KeySource } from '../crypto/store-key.js';
 import { Retention } from '../store/retention.js';
 import { AccessControl } from '../security/access.js';

@@ -1,7 +1,7 @@
 import type { modelsMethods } from '../contracts/models.js';
 import type { EventSink, HandlersOf } from '../contracts/call.js';
 import { fileDigest, withInputFile, type Uploads } from '../data/input-file.js';
-import type { SpoolCipher } from '../security/spool.js';
+import type { SpoolCipher } from '../crypto/spool.js';
 import { importOnnx, type ImportDeps } from './import-onnx.js';
 import { modelReportHtml } from './report.js';
 

@@ -1,4 +1,4 @@
-import { spoolDecipherAt, type SpoolCipher } from '../security/spool.js';
+import { spoolDecipherAt, type SpoolCipher } from '../crypto/spool.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';

@@ -1,4 +1,4 @@
-import type { SpoolCipher } from '../security/spool.js';
+import type { SpoolCipher } from '../crypto/spool.js';
 import { HearthError } from '../contracts/errors.js';
 import { readCsv } from '../data/csv.js';
 import type { DatasetStore } from '../data/datasets.js';

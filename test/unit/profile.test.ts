@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { NumericColumn } from '../../main/table/frame.js';
-import { profileColumn, quantileSorted } from '../../main/data/profile.js';
+import { profileColumn, quantileSorted } from '../../main/stats/profile.js';
 import { seededRandom } from '../../main/stats/random.js';
 
 function column(values: Float64Array): NumericColumn {

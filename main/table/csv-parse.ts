@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
-import { spoolStream, type SpoolCipher } from '../security/spool.js';
+import { spoolStream, type SpoolCipher } from '../crypto/spool.js';
 import { HearthError } from '../contracts/errors.js';
-import { ColumnBuilder, type BuilderSnapshot } from '../table/column-builder.js';
+import { ColumnBuilder, type BuilderSnapshot } from './column-builder.js';
 
 export interface QuarantinedRow {
   /** 1-based physical line where the record starts (the header is line 1). */
