@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { hostOnlyCommands } from './host-only.js';
 import { commands, commonOptions } from './table.js';
 
 /**
@@ -26,6 +27,13 @@ export function cliDocs(): string {
       '',
       ...fence(c.usage),
     ]),
+    '',
+    '## Host-only commands',
+    '',
+    'Every other command goes through the typed client, so each is also an API method. These run on the host',
+    '(listed in main/cli/host-only.ts):',
+    '',
+    ...Object.entries(hostOnlyCommands).map(([command, reason]) => `- \`${command}\`: ${reason}.`),
     '',
   ].join('\n');
 }

@@ -142,6 +142,14 @@ export const datasetsMethods = defineMethods({
     args: z.object({ name, version: version.optional() }).strict(),
     result: returns<DatasetVersionDetail>(),
   },
+  'datasets.export': {
+    doc:
+      'One version (the latest when none is named) as CSV text, header first: the values as stored, so under the ' +
+      "dataset's PII policies as every read is; refused past 64 MB of text.",
+    permission: 'read',
+    args: z.object({ name, version: version.optional() }).strict(),
+    result: returns<{ dataset: string; version: number; rows: number; csv: string }>(),
+  },
   'datasets.quarantine': {
     doc: 'A page of the records a version set aside, with why.',
     permission: 'read',

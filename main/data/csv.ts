@@ -13,7 +13,7 @@ import {
   type RangeMessage,
   type RangeSetup,
 } from '../table/csv-parse.js';
-import type { Frame } from '../table/frame.js';
+import { cellValue, type Frame } from '../table/frame.js';
 
 export type { CsvDialect, QuarantinedRow } from '../table/csv-parse.js';
 
@@ -247,4 +247,21 @@ export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** A frame as CSV text, header first; PAYLOAD_TOO_LARGE once the text would pass `limit` characters. */
+export function frameCsv(frame: Frame, limit: number): string {
+  const lines = [frame.columns.map((c) => csvCell(c.name)).join(',')];
+  let size = lines[0]!.length + 1;
+  for (let r = 0; r < frame.rowCount; r++) {
+    const line = frame.columns.map((c) => csvCell(cellValue(c, r))).join(',');
+    size += line.length + 1;
+    if (size > limit)
+      throw new HearthError(
+        'PAYLOAD_TOO_LARGE',
+        `the export passes ${limit} characters at row ${r + 1}; filter it with a pipeline first`,
+      );
+    lines.push(line);
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -14,6 +14,10 @@ import { fileDigest, withInputFile, type Uploads } from './input-file.js';
 import { parsePipeline, redactDefinition, type PipelineRunner } from './pipeline.js';
 import { describeSource, readQuery } from './sql-source.js';
 import { contentAppended, recordAppendedContent } from './watch-folder.js';
+import { frameCsv } from './csv.js';
+
+/** The most CSV text one datasets.export returns (characters). */
+const exportLimit = 64 * 1024 * 1024;
 
 /** What the datasets, rules and pipelines methods use. */
 export interface DataHandlerDeps {
@@ -101,6 +105,10 @@ export function dataHandlers(
     'datasets.version': async ({ name, version }) => {
       const { id: _id, ...detail } = await deps.datasets.detail(name, version);
       return detail;
+    },
+    'datasets.export': async ({ name, version }) => {
+      const { frame, info } = deps.datasets.loadFrame(name, version);
+      return { dataset: name, version: info.version, rows: frame.rowCount, csv: frameCsv(frame, exportLimit) };
     },
     'datasets.quarantine': async ({ name, version, offset, limit }) => deps.datasets.quarantine(name, version, offset, limit),
     'datasets.append': async ({ name, rows, source }, context) => {

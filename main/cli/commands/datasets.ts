@@ -2,8 +2,6 @@ import { piiPolicies, piiTypes, type PiiPolicy, type PiiType } from '../../contr
 import { writeFileSync } from 'node:fs';
 import type { ApiArgs, ApiResults } from '../../contracts/api.js';
 import { parseRef } from '../../serving/batch.js';
-import { cellValue } from '../../table/frame.js';
-import { csvCell } from '../../data/csv.js';
 import { writeParquet } from '../../data/parquet.js';
 import { describeSource } from '../../data/sql-source.js';
 import { type Output } from '../output.js';
@@ -130,19 +128,19 @@ export const datasetsCommand: Command = {
       const target = required(flags, 'out');
       const format = flags.format ?? (/\.(parquet|pq)$/i.test(target) ? 'parquet' : 'csv');
       if (format !== 'parquet' && format !== 'csv') throw new UsageError('datasets export writes parquet or csv');
-      const { frame, info } = engine.datasets.loadFrame(name, version);
-      let bytes: number;
-      if (format === 'parquet') bytes = writeParquet(frame, target);
-      else {
-        const lines = [frame.columns.map((c) => csvCell(c.name)).join(',')];
-        for (let r = 0; r < frame.rowCount; r++) lines.push(frame.columns.map((c) => csvCell(cellValue(c, r))).join(','));
-        const text = `${lines.join('\n')}\n`;
-        writeFileSync(target, text);
-        bytes = Buffer.byteLength(text);
+      let written: { version: number; rows: number; bytes: number };
+      if (format === 'parquet') {
+        // Host-only (main/cli/host-only.ts): Parquet is written from the stored frame, on this machine's disk.
+        const { frame, info } = engine.datasets.loadFrame(name, version);
+        written = { version: info.version, rows: frame.rowCount, bytes: writeParquet(frame, target) };
+      } else {
+        const exported = await client.call('datasets.export', { name, ...(version === undefined ? {} : { version }) });
+        writeFileSync(target, exported.csv);
+        written = { version: exported.version, rows: exported.rows, bytes: Buffer.byteLength(exported.csv) };
       }
       out.result(
-        { dataset: name, version: info.version, rows: frame.rowCount, format, out: target, bytes },
-        () => `Wrote ${name} v${info.version} (${frame.rowCount} rows) to ${target} as ${format}`,
+        { dataset: name, version: written.version, rows: written.rows, format, out: target, bytes: written.bytes },
+        () => `Wrote ${name} v${written.version} (${written.rows} rows) to ${target} as ${format}`,
       );
       return 0;
     }

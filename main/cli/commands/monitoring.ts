@@ -9,10 +9,10 @@ export const feedbackCommand: Command = {
   summary: 'late labels joined to served predictions by id',
   usage: `  feedback --model NAME FILE          late labels: a CSV with an id column (from predict) and the model's target`,
   run: async ({ rest, flags, out, open }) => {
-    const { engine, client } = open();
+    const { client } = open();
     if (rest.length !== 1) throw new UsageError('feedback takes one FILE');
     const name = required(flags, 'model');
-    const target = engine.registry.version(name, engine.registry.resolve(name)).target;
+    const { target } = await client.call('models.version', { name });
     const { frame } = await readCsv(rest[0]!);
     const idColumn = frame.columns.find((c) => c.name === 'id');
     const labelColumn = frame.columns.find((c) => c.name === target);

@@ -87,7 +87,8 @@ async function pipelineSubcommand(
           // The run itself reports what is wrong with the file.
         }
         const cancel = () => {
-          if (name !== null) engine.pipelines.cancel(name);
+          if (name !== null)
+            client.call('pipelines.cancel', { name }).catch((error: unknown) => out.info(`cancel: ${String(error)}`));
         };
         if (flags.schedule === undefined) process.once('SIGINT', cancel);
         try {

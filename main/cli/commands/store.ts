@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rotateStoreKey } from '../../security/rotate-key.js';
 import { keySourceFromEnv } from '../../crypto/store-key.js';
-import { listBackups, restoreBackup, verifyBackup } from '../../store/backup.js';
+import { restoreBackup, verifyBackup } from '../../store/backup.js';
 import { text } from 'node:stream/consumers';
 import type { ApiArgs, ApiResults } from '../../contracts/api.js';
 import { resolveDataDir } from '../../engine/data-dir.js';
@@ -20,10 +20,14 @@ export const backupCommand: Command = {
                                       into an empty folder (--force moves what it holds aside, never deletes it)`,
   run: async ({ rest, flags, out, open }) => {
     if (rest[0] === 'verify' || rest[0] === 'restore') return backupFile(rest, flags, out);
-    const { engine } = open();
+    const { engine, client } = open();
     const passphrase = flags['passphrase-stdin'] === true ? (await text(process.stdin)).trim() : undefined;
     if (rest[0] === 'create') {
-      const info = await engine.backup({ ...optional('to', flags.to), ...optional('passphrase', passphrase) });
+      // Host-only with --to (main/cli/host-only.ts): any path on this machine; backups.create writes to the backup folder.
+      const info =
+        flags.to === undefined
+          ? await client.call('backups.create', optional('passphrase', passphrase))
+          : await engine.backup({ to: flags.to, ...optional('passphrase', passphrase) });
       out.result(
         info,
         () =>
@@ -33,10 +37,10 @@ export const backupCommand: Command = {
       return 0;
     }
     if (rest[0] === 'list') {
-      const list = listBackups(engine.backupDir);
+      const list = await client.call('backups.list', {});
       out.result(list, () =>
         list.length === 0
-          ? `No backups in ${engine.backupDir}.`
+          ? 'No backups in the backup folder.'
           : list.map((b) => `${b.file}  ${(b.bytes / 1e6).toFixed(1)} MB  ${b.encrypted ? 'encrypted' : 'plain'}`).join('\n'),
       );
       return 0;
