@@ -31,20 +31,24 @@ function unwrap(schema: z.ZodType): z.ZodType {
   return s;
 }
 
-/** The schema of one argument of a method (through refinements and pipes to the object's shape). */
-export function argSchema<M extends ApiMethod>(method: M, key: ArgKey<M>): z.ZodType {
-  let s: z.ZodType | undefined = apiSchemas[method];
+/** One field of an object schema (through wrappers, refinements and pipes to the object's shape). */
+function fieldOf(schema: z.ZodType, key: string): z.ZodType | undefined {
+  let s: z.ZodType | undefined = schema;
   for (let depth = 0; s !== undefined && depth < 8; depth++) {
     const shape = (s as { shape?: Record<string, z.ZodType> }).shape;
-    if (shape !== undefined) {
-      const field = shape[key];
-      if (field !== undefined) return field;
-      break;
-    }
+    if (shape !== undefined) return shape[key];
     const def = defOf(s);
     s = def.in ?? def.innerType;
   }
-  throw new Error(`${method} has no argument "${key}"`);
+  return undefined;
+}
+
+/** The schema of one argument of a method, or of a field inside it (`argSchema('models.set-route', 'canary', 'share')`). */
+export function argSchema<M extends ApiMethod>(method: M, key: ArgKey<M>, ...inner: string[]): z.ZodType {
+  let s: z.ZodType | undefined = apiSchemas[method];
+  for (const k of [key, ...inner]) s = s === undefined ? undefined : fieldOf(s, k);
+  if (s === undefined) throw new Error(`${method} has no argument "${[key, ...inner].join('.')}"`);
+  return s;
 }
 
 /** The flag's string as the schema's type: numbers, booleans and comma lists; anything else stays a string. */
