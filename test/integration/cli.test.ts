@@ -160,6 +160,38 @@ describe('hearth CLI', () => {
     assert.match(rollback.stderr, /CONFLICT/);
   });
 
+  it('reads flags through the schema of the method a command calls: allowed values and ranges come from it', async () => {
+    const { apiSchemas } = await import('../../main/contracts/index.js');
+    const metrics = (apiSchemas['training.start'].shape.metric.unwrap() as { options: string[] }).options;
+    const bad = hearth('train', '--dataset', 'sales', '--target', 'amount', '--metric', 'nope');
+    assert.equal(bad.status, 2);
+    assert.ok(bad.stderr.includes(`--metric must be one of ${metrics.join(', ')}`), bad.stderr);
+    const kinds = apiSchemas['alerts.add-rule'].shape.kind.options;
+    const kind = hearth('alerts', 'add', 'r1', '--model', 'sales-amount', '--kind', 'nope', '--threshold', '1');
+    assert.equal(kind.status, 2);
+    assert.ok(kind.stderr.includes(`--kind must be one of ${kinds.join(', ')}`), kind.stderr);
+    // Out of training.start's range (trees ≥ 1): refused before any work, so no run and no model appear.
+    const runsBefore = (hearth('runs', 'list', '--json').json() as unknown as unknown[]).length;
+    const trees = hearth(
+      'train',
+      '--dataset',
+      'sales',
+      '--target',
+      'amount',
+      '--algorithm',
+      'gbdt',
+      '--trees',
+      '0',
+      '--model',
+      'never',
+    );
+    assert.equal(trees.status, 2);
+    assert.match(trees.stderr, /--trees/);
+    assert.equal((hearth('runs', 'list', '--json').json() as unknown as unknown[]).length, runsBefore);
+    assert.equal(hearth('retention', 'set', 'dataset', 'sales', '--keep-versions', '0').status, 2);
+    assert.equal(hearth('train', '--dataset', 'sales', '--target', 'amount', '--folds', 'x').status, 2);
+  });
+
   it("prints one command's usage for `hearth <command> --help`, every command for `hearth --help`", () => {
     const train = hearth('train', '--help');
     assert.equal(train.status, 0);

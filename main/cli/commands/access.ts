@@ -1,6 +1,6 @@
 import { resetToken } from '../../api/auth.js';
-import type { ApiArgs } from '../../contracts/api.js';
-import { type Command, UsageError, optional, numberFlag, required } from '../command.js';
+import { type Command, UsageError, optional } from '../command.js';
+import { flagFor, requiredFlagFor } from '../flags.js';
 
 export const tokenCommand: Command = {
   name: 'token',
@@ -35,11 +35,11 @@ export const tokenCommand: Command = {
       return 0;
     }
     if (sub === 'create' && name !== undefined) {
-      const role = required(flags, 'role') as ApiArgs<'tokens.create'>['role'];
+      const role = requiredFlagFor(flags, 'role', 'tokens.create', 'role');
       const created = await client.call('tokens.create', {
         name,
         role,
-        ...optional('expiresInDays', numberFlag(flags, 'expires-days', false)),
+        ...optional('expiresInDays', flagFor(flags, 'expires-days', 'tokens.create', 'expiresInDays')),
       });
       out.result(
         created,
@@ -78,7 +78,7 @@ export const auditCommand: Command = {
   usage: `  audit [--limit N]                   the append-only audit log: every change, refusal and failed sign-in`,
   run: async ({ flags, out, open }) => {
     const { client } = open();
-    const entries = await client.call('audit.list', { ...optional('limit', numberFlag(flags, 'limit', true)) });
+    const entries = await client.call('audit.list', { ...optional('limit', flagFor(flags, 'limit', 'audit.list', 'limit')) });
     out.result(
       entries,
       () =>

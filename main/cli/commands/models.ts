@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { parseRef } from '../../serving/batch.js';
 import { formatMetrics } from '../output.js';
 import { type Command, UsageError, required } from '../command.js';
+import { argSchema, argsFromFlags, parseFlag, requiredFlagFor } from '../flags.js';
 
 export const modelsCommand: Command = {
   name: 'models',
@@ -56,19 +57,17 @@ export const modelsCommand: Command = {
     }
     if (sub === 'import') {
       if (name === undefined || flags.name === undefined) throw new UsageError('models import FILE.onnx --name NAME');
-      const list = (text: string | undefined) => (text === undefined ? undefined : text.split(',').map((s) => s.trim()));
-      const classes = list(flags.classes);
-      const features = list(flags.features);
-      const task = flags.task as 'binary' | 'multiclass' | 'regression' | undefined;
       const info = await client.call('models.import', {
-        name: flags.name,
+        name: requiredFlagFor(flags, 'name', 'models.import', 'name'),
         path: name,
-        ...(flags.target === undefined ? {} : { target: flags.target }),
-        ...(task === undefined ? {} : { task }),
-        ...(classes === undefined ? {} : { classes }),
-        ...(features === undefined ? {} : { features }),
-        ...(flags.reference === undefined ? {} : { referencePath: flags.reference }),
-        ...(flags.alias === undefined ? {} : { alias: flags.alias }),
+        ...argsFromFlags(flags, 'models.import', {
+          target: 'target',
+          task: 'task',
+          classes: 'classes',
+          features: 'features',
+          referencePath: 'reference',
+          alias: 'alias',
+        }),
       });
       out.result(
         info,
@@ -95,7 +94,7 @@ export const modelsCommand: Command = {
         const v = version === undefined ? NaN : Number(version);
         if (!Number.isInteger(v) || v < 1) throw new UsageError(`models ${sub} NAME VERSION`);
         if (sub === 'canary') {
-          const share = Number(flags.share ?? '0.1');
+          const share = parseFlag(argSchema('models.set-route', 'canary', 'share'), flags.share ?? '0.1', 'share') as number;
           route = await client.call('models.set-route', { name, canary: { version: v, share } });
         } else route = await client.call('models.set-route', { name, shadow: v });
       }

@@ -3,6 +3,7 @@ import { parseRef } from '../../serving/batch.js';
 import { cellValue } from '../../table/frame.js';
 import { readCsv } from '../../data/csv.js';
 import { type Command, UsageError, required } from '../command.js';
+import { argsFromFlags, requiredFlagFor } from '../flags.js';
 
 export const feedbackCommand: Command = {
   name: 'feedback',
@@ -146,21 +147,17 @@ export const alertsCommand: Command = {
     }
     if (action === 'add') {
       if (ruleName === undefined) throw new UsageError('alerts add NAME --model M --kind KIND --threshold X');
-      const kinds = ['drift', 'metric', 'latency', 'error-rate', 'validation', 'new-rows'] as const;
-      const kind = kinds.find((k) => k === flags.kind);
-      if (kind === undefined) throw new UsageError(`--kind is one of ${kinds.join(', ')}`);
-      const threshold = Number(required(flags, 'threshold'));
-      if (!Number.isFinite(threshold)) throw new UsageError('--threshold is a number');
-      const source = flags.source === 'estimated' ? 'estimated' : flags.source === 'realised' ? 'realised' : undefined;
       const rule = await client.call('alerts.add-rule', {
         name: ruleName,
-        model: required(flags, 'model'),
-        kind,
-        threshold,
-        ...(flags.window === undefined ? {} : { windowSeconds: Number(flags.window) }),
-        ...(flags.metric === undefined ? {} : { metric: flags.metric }),
-        ...(source === undefined ? {} : { source }),
-        ...(flags.webhook === undefined ? {} : { webhook: flags.webhook }),
+        model: requiredFlagFor(flags, 'model', 'alerts.add-rule', 'model'),
+        kind: requiredFlagFor(flags, 'kind', 'alerts.add-rule', 'kind'),
+        threshold: requiredFlagFor(flags, 'threshold', 'alerts.add-rule', 'threshold'),
+        ...argsFromFlags(flags, 'alerts.add-rule', {
+          windowSeconds: 'window',
+          metric: 'metric',
+          source: 'source',
+          webhook: 'webhook',
+        }),
         retrain: flags.retrain === true,
       });
       out.result(rule, () => `Added alert rule ${rule.name}`);

@@ -10,7 +10,8 @@ import { parsePipeline } from '../../data/pipeline.js';
 import { schedulePipeline } from '../../engine/services.js';
 import { type Client } from '../../contracts/client.js';
 import { type Output } from '../output.js';
-import { type Command, type Flags, UsageError, optional, numberFlag } from '../command.js';
+import { type Command, type Flags, UsageError, optional } from '../command.js';
+import { flagFor } from '../flags.js';
 
 export const pipelineCommand: Command = {
   name: 'pipeline',
@@ -141,7 +142,7 @@ async function pipelineSubcommand(
     case 'preview': {
       const preview = await client.call('pipelines.preview', {
         ...fileArgs(ref),
-        ...optional('limit', numberFlag(flags, 'limit', true)),
+        ...optional('limit', flagFor(flags, 'limit', 'pipelines.preview', 'limit')),
         sampleRows: 5,
       });
       out.result(preview, () =>
@@ -171,7 +172,10 @@ async function pipelineSubcommand(
     }
     case 'runs': {
       if (ref === undefined) throw new UsageError('pipeline runs NAME');
-      const runs = await client.call('pipelines.runs', { name: ref, ...optional('limit', numberFlag(flags, 'limit', true)) });
+      const runs = await client.call('pipelines.runs', {
+        name: ref,
+        ...optional('limit', flagFor(flags, 'limit', 'pipelines.runs', 'limit')),
+      });
       out.result(runs, () => runs.map((r) => `#${r.id} ${r.finishedAt} ${pipelineRunLine(r)}`).join('\n'));
       return 0;
     }

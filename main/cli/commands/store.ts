@@ -6,7 +6,8 @@ import { text } from 'node:stream/consumers';
 import type { ApiArgs, ApiResults } from '../../contracts/api.js';
 import { resolveDataDir } from '../../engine/data-dir.js';
 import { type Output } from '../output.js';
-import { type Command, type Flags, UsageError, optional, numberFlag } from '../command.js';
+import { type Command, type Flags, UsageError, optional } from '../command.js';
+import { flagFor } from '../flags.js';
 
 export const backupCommand: Command = {
   name: 'backup',
@@ -74,8 +75,8 @@ export const retentionCommand: Command = {
       const rule = await client.call('retention.set', {
         kind,
         name,
-        keepVersions: numberFlag(flags, 'keep-versions', true) ?? null,
-        logDays: numberFlag(flags, 'log-days', false) ?? null,
+        keepVersions: flagFor(flags, 'keep-versions', 'retention.set', 'keepVersions') ?? null,
+        logDays: flagFor(flags, 'log-days', 'retention.set', 'logDays') ?? null,
       });
       out.result(rule, () =>
         rule.kind === 'dataset'

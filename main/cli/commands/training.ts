@@ -1,9 +1,51 @@
-import type { ApiArgs, ApiResults, Task } from '../../contracts/api.js';
+import type { ApiArgs, ApiResults } from '../../contracts/api.js';
 import { HearthError } from '../../contracts/errors.js';
 import { parseRef } from '../../serving/batch.js';
 import { type Client } from '../../contracts/client.js';
 import { type Output, formatMetrics } from '../output.js';
-import { type Command, UsageError, numberFlag, required } from '../command.js';
+import { type Command, UsageError, optional, required } from '../command.js';
+import { type FlagTable, argsFromFlags, requiredFlagFor } from '../flags.js';
+
+/** training.start's arguments and the flags that give them. */
+const trainFlags = {
+  task: 'task',
+  algorithm: 'algorithm',
+  model: 'model',
+  l2: 'l2',
+  maxIterations: 'max-iterations',
+  seed: 'seed',
+  trees: 'trees',
+  learningRate: 'learning-rate',
+  maxLeaves: 'max-leaves',
+  maxDepth: 'max-depth',
+  minChildSamples: 'min-child-samples',
+  l1: 'l1',
+  rowSubsample: 'row-subsample',
+  colSubsample: 'col-subsample',
+  earlyStoppingRounds: 'early-stopping',
+  threads: 'threads',
+  featuresPerSplit: 'features-per-split',
+  folds: 'folds',
+  timeColumn: 'time-column',
+  threshold: 'threshold',
+  resample: 'resample',
+  falsePositiveCost: 'fp-cost',
+  falseNegativeCost: 'fn-cost',
+  groupColumn: 'group-column',
+  timeBudget: 'time-budget',
+  searchStrategy: 'search',
+  metric: 'metric',
+  validationFraction: 'validation-fraction',
+  testFraction: 'test-fraction',
+  huberDelta: 'huber-delta',
+  hiddenLayers: 'hidden-layers',
+  epochs: 'epochs',
+  batchSize: 'batch-size',
+  dropout: 'dropout',
+  backend: 'backend',
+  imbalance: 'imbalance',
+  classWeight: 'class-weight',
+} as const satisfies FlagTable<'training.start'>;
 
 export const trainCommand: Command = {
   name: 'train',
@@ -27,70 +69,16 @@ export const trainCommand: Command = {
                 [--backend tensorflow-gpu|webgpu|tensorflow|wasm|cpu]   (default: the pinned one, else the first
                 of these that works; a software GPU adapter only when named)`,
   run: async ({ flags, out, open }) => {
-    const { client } = open();
     const { name: dataset, version: datasetVersion } = parseRef(required(flags, 'dataset'));
-    const task = flags.task;
-    if (task !== undefined && !['binary', 'multiclass', 'regression'].includes(task))
-      throw new UsageError('--task must be binary, multiclass or regression');
-    const algorithm = (['linear', 'gbdt', 'forest', 'mlp', 'auto'] as const).find((a) => a === (flags.algorithm ?? 'linear'));
-    if (algorithm === undefined) throw new UsageError('--algorithm must be linear, gbdt, forest, mlp or auto');
-    const hiddenLayers = flags['hidden-layers']?.split(',').map(Number);
-    if (hiddenLayers !== undefined && hiddenLayers.some((u) => !Number.isInteger(u) || u < 1))
-      throw new UsageError('--hidden-layers takes positive integers separated by commas, such as 64,32');
-    if (flags.search !== undefined && flags.search !== 'full' && flags.search !== 'halving')
-      throw new UsageError('--search takes full or halving');
-    if (flags.resample !== undefined && flags.resample !== 'smote') throw new UsageError('--resample takes smote');
-    if (flags.imbalance !== undefined && flags.imbalance !== 'auto' && flags.imbalance !== 'none')
-      throw new UsageError('--imbalance takes auto or none');
-    if (flags.threshold !== undefined && flags.threshold !== 'f1' && flags.threshold !== 'cost')
-      throw new UsageError('--threshold takes f1 or cost');
-    if (flags['class-weight'] !== undefined && flags['class-weight'] !== 'balanced')
-      throw new UsageError('--class-weight takes balanced');
-    const optional = {
-      l2: numberFlag(flags, 'l2', false),
-      maxIterations: numberFlag(flags, 'max-iterations', true),
-      seed: numberFlag(flags, 'seed', true),
-      trees: numberFlag(flags, 'trees', true),
-      learningRate: numberFlag(flags, 'learning-rate', false),
-      maxLeaves: numberFlag(flags, 'max-leaves', true),
-      maxDepth: numberFlag(flags, 'max-depth', true),
-      minChildSamples: numberFlag(flags, 'min-child-samples', true),
-      l1: numberFlag(flags, 'l1', false),
-      rowSubsample: numberFlag(flags, 'row-subsample', false),
-      colSubsample: numberFlag(flags, 'col-subsample', false),
-      earlyStoppingRounds: numberFlag(flags, 'early-stopping', true),
-      threads: numberFlag(flags, 'threads', true),
-      featuresPerSplit: numberFlag(flags, 'features-per-split', true),
-      folds: numberFlag(flags, 'folds', true),
-      timeColumn: flags['time-column'],
-      threshold: flags.threshold,
-      resample: flags.resample,
-      falsePositiveCost: numberFlag(flags, 'fp-cost', false),
-      falseNegativeCost: numberFlag(flags, 'fn-cost', false),
-      groupColumn: flags['group-column'],
-      timeBudget: numberFlag(flags, 'time-budget', false),
-      searchStrategy: flags.search,
-      metric: flags.metric as ApiArgs<'training.start'>['metric'],
-      validationFraction: numberFlag(flags, 'validation-fraction', false),
-      testFraction: numberFlag(flags, 'test-fraction', false),
-      huberDelta: numberFlag(flags, 'huber-delta', false),
-      hiddenLayers,
-      epochs: numberFlag(flags, 'epochs', true),
-      batchSize: numberFlag(flags, 'batch-size', true),
-      dropout: numberFlag(flags, 'dropout', false),
-      backend: flags.backend as ApiArgs<'training.start'>['backend'],
-      imbalance: flags.imbalance,
-      classWeight: flags['class-weight'],
-      datasetVersion,
-      task: task as Task | undefined,
-      model: flags.model,
-    };
-    const job = await runTraining(client, out, {
+    // Every flag is checked against training.start's schema before the store is opened.
+    const args: ApiArgs<'training.start'> = {
       dataset,
-      target: required(flags, 'target'),
-      algorithm,
-      ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
-    });
+      target: requiredFlagFor(flags, 'target', 'training.start', 'target'),
+      ...argsFromFlags(flags, 'training.start', trainFlags),
+      ...optional('datasetVersion', datasetVersion),
+    };
+    const { client } = open();
+    const job = await runTraining(client, out, args);
     if (job.status !== 'succeeded')
       throw new HearthError((job.error?.code ?? 'INTERNAL') as 'INTERNAL', job.error?.message ?? `training ${job.status}`);
     const info = await client.call('models.version', { name: job.result!.model, version: job.result!.version });
@@ -181,9 +169,9 @@ export const runsCommand: Command = {
 export async function runTraining(
   client: Client,
   out: Output,
-  args: Parameters<Client['call']>[1] & object,
+  args: ApiArgs<'training.start'>,
 ): Promise<ApiResults['training.get']> {
-  const job = await client.call('training.start', args as never);
+  const job = await client.call('training.start', args);
   const bar = out.progress('training', 100);
   const unsubscribe = client.on((event) => {
     if (event.name === 'training.progress' && event.data.jobId === job.id) {
