@@ -149,7 +149,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   // not reach the routes declared before it, which then answered with Fastify's own {statusCode, error} bodies.
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     // A sign-in body that does not parse is a failed sign-in: counted, so an address cannot send them without end.
-    if (request.routeOptions.url === '/api/session' && request.method === 'POST') signInBodyRefused(request);
+    if (request.routeOptions.url === '/api/session' && request.method === 'POST') countFailedSignIn(request);
     if (error instanceof HearthError) return sendError(reply, serializeError(error));
     if (error.statusCode === 415)
       return sendError(reply, {
@@ -188,8 +188,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const throttle = new FailureThrottle();
   const perAddress = 5;
   const perNetwork = 50;
-  function signInBodyRefused(request: FastifyRequest): void {
-    const now = Date.now();
+  /** One failed sign-in, counted against its address and its network (a sign-in body that does not parse, too). */
+  function countFailedSignIn(request: FastifyRequest, now = Date.now()): void {
     throttle.failed(addressKey(request), now, perAddress);
     throttle.failed(networkKey(request), now, perNetwork);
   }
@@ -218,8 +218,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   /** A presented token that is unknown, revoked or expired: a guess, counted against its address and its prefix. */
   const refuse = (reply: FastifyReply, request: FastifyRequest, token: string, message: string): Promise<FastifyReply> => {
     const now = Date.now();
-    throttle.failed(addressKey(request), now, perAddress);
-    throttle.failed(networkKey(request), now, perNetwork);
+    countFailedSignIn(request, now);
     if (token !== '') throttle.failed(tokenThrottleKey(token), now);
     // Each failure is a row of its own, naming the address, until its address or network passes its threshold.
     // Past that they are counted like the tokenless refusals (a row a minute with "+N more"), under the address or,
