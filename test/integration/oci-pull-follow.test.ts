@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { createHandlers, type Handlers } from '../../main/api/handlers.js';
 import { HearthError } from '../../main/contracts/errors.js';
 import { Engine } from '../../main/engine/engine.js';
-import { metricsArtifactType } from '../../main/sync/agent.js';
+import { metricsArtifactType } from '../../main/sync/artifact.js';
 import { OciClient, referrersTag, sha256Digest } from '../../main/sync/oci-client.js';
 import { syntheticCsv, tempDir, withoutIds, writeFile } from '../helpers.js';
 import { registrySkip as skip, startRegistry } from './registry-harness.js';
