@@ -15,7 +15,7 @@ export const ingestCommand: Command = {
                                       read a CSV file as the next version of a dataset; PII policies (keep, drop,
                                       mask, hash, generalise) apply before anything is written, and to later versions;
                                       added, dropped, widened columns and new levels are reported, a narrowed type
-                                      is refused unless --force
+                                      is refused unless --force; --delimiter ';' (or '|', a tab) when not a comma
   ingest --from postgres://USER@HOST/DB | sqlite:///PATH --query 'SELECT …' --dataset NAME [--append] [--force]
                                       a SQL query's rows as the next version (read in a read-only transaction)
   ingest FILE --pii suggest           scan a file for personal data and suggest a policy per column; stores nothing`,
