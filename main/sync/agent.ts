@@ -113,7 +113,7 @@ export class SyncAgent {
       pending: remotes.reduce((s, r) => s + r.pending, 0),
       sent: remotes.reduce((s, r) => s + r.sent, 0),
       failed: remotes.reduce((s, r) => s + r.failed, 0),
-      last_error: remotes.find((r) => r.lastError !== null)?.lastError ?? null,
+      lastError: remotes.find((r) => r.lastError !== null)?.lastError ?? null,
       remotes,
       follows: this.listFollows(),
     };

@@ -269,7 +269,7 @@ describe('pull, follow and metrics snapshots against a real registry', { skip },
     assert.equal(evaluated.status, 0, evaluated.stderr);
     assert.equal(evaluated.json!.rows, 200);
     const status = hearth('sync', 'status');
-    assert.deepEqual(Object.keys(status.json!).sort(), ['failed', 'follows', 'last_error', 'pending', 'remotes', 'sent']);
+    assert.deepEqual(Object.keys(status.json!).sort(), ['failed', 'follows', 'lastError', 'pending', 'remotes', 'sent']);
     // Only the snapshot waits: pulled versions and followed aliases are not sent back.
     assert.equal(status.json!.pending, 1);
     const bad = hearth('pull', 'oci://nowhere/x');
