@@ -7,6 +7,7 @@
 export const commandExamples: Readonly<Record<string, readonly string[]>> = {
   start: ['hearth start'],
   serve: ['hearth serve --port 7420', 'hearth serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem'],
+  overview: ['hearth overview', 'hearth overview --json'],
   ingest: [
     'hearth ingest sales.csv --dataset sales',
     'hearth ingest more-sales.csv --dataset sales --append',

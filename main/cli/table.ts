@@ -12,6 +12,7 @@ import { streamCommand, watchCommand } from './commands/streams.js';
 import { pullCommand, remoteCommand, syncCommand } from './commands/sync.js';
 import { runsCommand, trainCommand } from './commands/training.js';
 import { completionCommand, manCommand, versionCommand } from './commands/shell.js';
+import { overviewCommand } from './commands/overview.js';
 import { commonOptions } from './common-options.js';
 import { commandExamples } from './examples.js';
 
@@ -19,6 +20,7 @@ import { commandExamples } from './examples.js';
 export const commands: readonly Command[] = [
   startCommand,
   serveCommand,
+  overviewCommand,
   ingestCommand,
   datasetsCommand,
   trainCommand,

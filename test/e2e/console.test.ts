@@ -20,13 +20,14 @@ const token = 'e2e-token-abcdefghijklmnop';
 /** Selectors live here, not in the test steps. */
 class ConsolePage {
   constructor(readonly page: Page) {}
-  nav(name: 'datasets' | 'pipelines' | 'train' | 'models' | 'runs' | 'predict' | 'alerts' | 'sync' | 'settings') {
+  nav(name: 'overview' | 'datasets' | 'pipelines' | 'train' | 'models' | 'runs' | 'predict' | 'alerts' | 'sync' | 'settings') {
     return this.page.getByTestId(`nav-${name}`).click();
   }
   ready() {
     return this.page.locator('[data-ready="true"]').waitFor();
   }
   async upload(path: string, name: string) {
+    await this.nav('datasets');
     await this.page.getByTestId('dataset-name').fill(name);
     await this.page.getByTestId('upload-input').setInputFiles(path);
     return this.page.getByTestId('ingest-message').textContent();
@@ -101,6 +102,11 @@ describe('web console in Chromium against a real hearth serve', () => {
 
   void step('removes the token from the address bar', async () => {
     assert.equal(new URL(ui.page.url()).hash, '');
+  });
+
+  void step('lands on the overview, which says how to begin on an empty box', async () => {
+    await ui.page.getByTestId('overview-no-production').waitFor();
+    assert.match((await ui.page.getByTestId('overview').textContent()) ?? '', /No data yet/);
   });
 
   void step('uploads a CSV and shows its profile with histograms', async () => {
@@ -276,6 +282,21 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('alerts-message').filter({ hasText: 'slow firing' }).waitFor();
     await ui.page.getByTestId('alert-slow').waitFor();
     assert.match((await ui.page.getByTestId('alerts-summary').textContent()) ?? '', /^1 firing/);
+  });
+
+  void step('shows production on the overview: its test metric, served rows, firing alert; opens its model page', async () => {
+    await ui.nav('overview');
+    const row = ui.page.getByTestId('overview-model-churn');
+    await row.waitFor();
+    const text = (await row.textContent()) ?? '';
+    assert.match(text, /churn v2/);
+    assert.match(text, /roc_auc 0\.\d{3}/);
+    assert.match(text, /1 row\b/);
+    assert.match(text, /1 firing/);
+    await ui.page.getByTestId('overview-datasets').getByText('customers v', { exact: false }).first().waitFor();
+    assert.equal(await ui.page.getByTestId('overview-runs').locator('tr').count(), 2);
+    await row.getByRole('button', { name: 'churn v2' }).click();
+    await ui.page.getByTestId('version-row-2').waitFor();
   });
 
   void step('starts a canary and a shadow for production from the Models page', async () => {

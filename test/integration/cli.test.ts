@@ -82,6 +82,16 @@ describe('hearth CLI', () => {
     });
   });
 
+  it('prints the overview: production models, runs and datasets', () => {
+    const o = hearth('overview', '--json').json() as unknown as {
+      production: { model: string; version: number }[];
+      datasets: { name: string }[];
+    };
+    assert.ok(o.production.length > 0);
+    assert.ok(o.datasets.some((d) => d.name === 'sales'));
+    assert.match(hearth('overview').stdout, /^Production models:\n/);
+  });
+
   it('trains gradient-boosted trees and a random forest with hyper-parameters as options', () => {
     const r = hearth(
       'train',

@@ -11,10 +11,10 @@ import { RoutingSection } from './routing-section.js';
 import { Snapshots } from './snapshots.js';
 import { VersionReport } from './version-report.js';
 
-export function ModelsPage() {
+export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
   const client = useClient();
   const [models, setModels] = useState<ModelSummary[]>([]);
-  const [selected, setSelected] = useState<string | null>(null);
+  const [selected, setSelected] = useState<string | null>(initial ?? null);
   const [versions, setVersions] = useState<ModelVersionInfo[]>([]);
   const [version, setVersion] = useState<ModelVersionInfo | null>(null);
   const { error, run, fail } = useCall();
