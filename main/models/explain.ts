@@ -62,7 +62,12 @@ export function assertExplainable(model: StoredModel, label: string): void {
 }
 
 /** Explanations of the predictions, or NOT_SUPPORTED naming the model's kind and why. */
-export function explainModel(model: StoredModel, raw: RawInputs, predictions: readonly Prediction[], label: string): Explanation[] {
+export function explainModel(
+  model: StoredModel,
+  raw: RawInputs,
+  predictions: readonly Prediction[],
+  label: string,
+): Explanation[] {
   assertExplainable(model, label);
   if (model.format === 'hearth.trees/1') return explainPredictions(model, raw, predictions);
   if (model.format !== 'hearth.linear/1') throw new HearthError('INTERNAL', `no explainer for ${model.format}`);

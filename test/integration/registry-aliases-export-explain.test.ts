@@ -203,8 +203,16 @@ print(json.dumps({p.key: p.value for p in m.metadata_props}))`,
       const ort = await loadOrt();
       const session = await ort.InferenceSession.create(file);
       const out = await session.run({
-        numeric: new ort.Tensor('float64', Float64Array.from(rows, (r) => r.x1 ?? Number.NaN), [rows.length, 1]),
-        categorical: new ort.Tensor('string', rows.map((r) => r.colour ?? ''), [rows.length, 1]),
+        numeric: new ort.Tensor(
+          'float64',
+          Float64Array.from(rows, (r) => r.x1 ?? Number.NaN),
+          [rows.length, 1],
+        ),
+        categorical: new ort.Tensor(
+          'string',
+          rows.map((r) => r.colour ?? ''),
+          [rows.length, 1],
+        ),
       });
       const probabilities = out.probabilities!.data as Float64Array;
       const labels = out.label!.data as string[];
@@ -300,13 +308,20 @@ print(json.dumps({p.key: p.value for p in m.metadata_props}))`,
     const exported = await h.client.call('models.export', { name: 'iris' });
     const file = join(dir, exported.fileName);
     writeFileSync(file, Buffer.from(exported.base64, 'base64'));
-    const check = spawnSync('/usr/bin/python3', ['-c', 'import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]))', file], {
-      encoding: 'utf8',
-    });
+    const check = spawnSync(
+      '/usr/bin/python3',
+      ['-c', 'import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]))', file],
+      {
+        encoding: 'utf8',
+      },
+    );
     assert.equal(check.status, 0, check.stderr);
     assert.equal(exported.metadata['hearth.classes'], JSON.stringify(['setosa', 'versicolor', 'virginica']));
     const graphInputs = JSON.parse(exported.metadata['hearth.graph_inputs']!) as { name: string; features: string[] }[];
-    assert.deepEqual(graphInputs.flatMap((g) => g.features), ['sepal_length', 'sepal_width', 'petal_length', 'petal_width']);
+    assert.deepEqual(
+      graphInputs.flatMap((g) => g.features),
+      ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
+    );
     const ort = await loadOrt();
     const session = await ort.InferenceSession.create(file);
     const input = graphInputs[0]!;

@@ -68,7 +68,8 @@ export const modelsCommand: Command = {
         // 'wx' fails on an existing file: a model file is not silently replaced.
         writeFileSync(target, bytes, { flag: flags.force === true ? 'w' : 'wx' });
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${target} exists: add --force to replace it`);
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+          throw new UsageError(`${target} exists: add --force to replace it`);
         throw error;
       }
       out.result(
