@@ -32,6 +32,11 @@ export interface ModelVersionInfo {
   modelDigest: string;
   aliases: string[];
   createdAt: string;
+  /**
+   * Why models.predict cannot explain this version (an ensemble, a neural net, an imported graph), or null when it
+   * can (exact TreeSHAP or linear SHAP).
+   */
+  explainRefusal: string | null;
   /** Where a version pulled from a registry came from; null for one trained here. */
   origin: ModelOrigin | null;
 }

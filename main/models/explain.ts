@@ -2,7 +2,7 @@ import type { Explanation, Prediction } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import { explainLinear } from './linear-model.js';
 import type { StoredModel } from './model.js';
-import type { RawInputs } from './preprocess.js';
+import type { RawInputs, Task } from './preprocess.js';
 import { explainPredictions } from './treeshap.js';
 
 /*
@@ -19,23 +19,61 @@ import { explainPredictions } from './treeshap.js';
  * - Neural nets and imported ONNX graphs: refused; Hearth has no exact explainer for them.
  */
 
-/** Why a stored model cannot be explained, or null when it can: shown by the console before anyone asks. */
-export function explainRefusal(model: StoredModel): string | null {
+/** The kinds of model, as far as explaining them goes. */
+type ExplainKind = 'trees' | 'linear' | 'ensemble' | 'mlp' | 'imported';
+
+function kindOfModel(model: StoredModel): ExplainKind {
   switch (model.format) {
     case 'hearth.trees/1':
+      return 'trees';
     case 'hearth.linear/1':
-      return null;
+      return 'linear';
     case 'hearth.ensemble/1':
+      return 'ensemble';
+    case 'hearth.mlp/1':
+      return 'mlp';
+    case 'onnx.imported/1':
+      return 'imported';
+  }
+}
+
+/** A registered version's kind from its algorithm name (what the registry lists), null for a name not known here. */
+function kindOfAlgorithm(algorithm: string): ExplainKind | null {
+  if (algorithm === 'gbdt' || algorithm === 'forest') return 'trees';
+  if (algorithm === 'onnx') return 'imported';
+  return algorithm === 'linear' || algorithm === 'ensemble' || algorithm === 'mlp' ? algorithm : null;
+}
+
+function refusalOf(kind: ExplainKind, task: Task): string | null {
+  switch (kind) {
+    case 'trees':
+    case 'linear':
+      return null;
+    case 'ensemble':
       return (
         'explanations for ensembles are not exact: this ensemble averages its members’ ' +
-        (model.task === 'regression' ? 'values' : 'probabilities') +
+        (task === 'regression' ? 'values' : 'probabilities') +
         ', and SHAP values of its members’ margins do not add up through that blend; explain a member model instead'
       );
-    case 'hearth.mlp/1':
+    case 'mlp':
       return 'neural network models carry no exact explainer (TreeSHAP is for trees, linear SHAP for linear models)';
-    case 'onnx.imported/1':
+    case 'imported':
       return 'imported ONNX graphs carry no explainer: Hearth runs the graph but has no model of its own to attribute it';
   }
+}
+
+/** Why a stored model cannot be explained, or null when it can. */
+export function explainRefusal(model: StoredModel): string | null {
+  return refusalOf(kindOfModel(model), model.task);
+}
+
+/**
+ * The same answer from a registered version's algorithm and task, without loading the model: what the registry
+ * lists, so the console can say why before anyone asks. Null (ask the server) for an algorithm not known here.
+ */
+export function explainRefusalOfAlgorithm(algorithm: string, task: Task): string | null {
+  const kind = kindOfAlgorithm(algorithm);
+  return kind === null ? null : refusalOf(kind, task);
 }
 
 /** What a model kind is called in messages. */

@@ -4,6 +4,7 @@ import { HearthError } from '../contracts/errors.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { CommitCache, nowIso, type Db } from '../store/database.js';
 import type { Task } from '../models/preprocess.js';
+import { explainRefusalOfAlgorithm } from '../models/explain.js';
 
 export const productionAlias = 'production';
 
@@ -381,6 +382,7 @@ export class ModelRegistry {
       modelDigest: row.model_blob,
       aliases: aliases.map((a) => a.alias),
       createdAt: row.created_at,
+      explainRefusal: explainRefusalOfAlgorithm(row.algorithm, row.task as Task),
       origin: origin === null ? null : originSource(origin),
     };
   }
