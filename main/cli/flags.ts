@@ -69,16 +69,21 @@ function coerce(schema: z.ZodType, raw: string): unknown {
 
 /** A usage error's wording for the first problem zod found, naming the allowed values where the schema has a list. */
 function describe(flag: string, error: z.ZodError): string {
+  // A positional argument is named in capitals as the usage names it (VERSION); a flag with its dashes.
+  const name = flag === flag.toUpperCase() ? flag : `--${flag}`;
   const issue = error.issues[0];
-  if (issue === undefined) return `--${flag} is not valid`;
+  if (issue === undefined) return `${name} is not valid`;
   const where = issue.path.length === 0 ? '' : ` (item ${issue.path.map(String).join('.')})`;
-  if (issue.code === 'invalid_value') return `--${flag} must be one of ${issue.values.map(String).join(', ')}${where}`;
+  if (issue.code === 'invalid_value') return `${name} must be one of ${issue.values.map(String).join(', ')}${where}`;
   if (issue.code === 'invalid_type' && (issue.expected === 'number' || issue.expected === 'int'))
-    return `--${flag} must be a number${where}`;
-  return `--${flag}${where}: ${issue.message}`;
+    return `${name} must be a number${where}`;
+  return `${name}${where}: ${issue.message}`;
 }
 
-/** Parses a flag's string with one argument's schema: the value, or a UsageError that names what is allowed. */
+/**
+ * Parses a flag's (or a positional argument's, named in capitals) string with one argument's schema: the value, or a
+ * UsageError that names what is allowed.
+ */
 export function parseFlag(schema: z.ZodType, raw: string, flag: string): unknown {
   const result = schema.safeParse(coerce(schema, raw));
   if (!result.success) throw new UsageError(describe(flag, result.error));

@@ -125,8 +125,8 @@ export const modelsCommand: Command = {
             ? await client.call('models.set-route', { name, canary: null, shadow: null })
             : await client.call('models.route', { name });
       } else {
-        const v = version === undefined ? NaN : Number(version);
-        if (!Number.isInteger(v) || v < 1) throw new UsageError(`models ${sub} NAME VERSION`);
+        if (version === undefined) throw new UsageError(`models ${sub} NAME VERSION`);
+        const v = parseFlag(argSchema('models.set-route', 'shadow'), version, 'VERSION') as number;
         if (sub === 'canary') {
           const share = parseFlag(argSchema('models.set-route', 'canary', 'share'), flags.share ?? '0.1', 'share') as number;
           route = await client.call('models.set-route', { name, canary: { version: v, share } });
