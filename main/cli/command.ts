@@ -12,6 +12,8 @@ export const options = {
   'data-dir': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', default: false },
+  verbose: { type: 'boolean', default: false },
   host: { type: 'string' },
   port: { type: 'string' },
   dataset: { type: 'string' },
@@ -127,6 +129,8 @@ export interface Context {
   open: () => Session;
   /** The command has handed the store to something that outlives it (a server, a watcher, a schedule). */
   keepOpen: () => void;
+  /** Every command, for the ones that describe the CLI itself (completion scripts, the man page). */
+  commands: readonly Command[];
 }
 
 /** One `hearth <name>` command: its usage text lives beside its code, and the help and docs/cli.md come from it. */

@@ -239,6 +239,21 @@ describe('hearth CLI', () => {
     assert.equal((hearth('runs', 'list', '--json').json() as unknown as unknown[]).length, runsBefore);
     assert.equal(hearth('retention', 'set', 'dataset', 'sales', '--keep-versions', '0').status, 2);
     assert.equal(hearth('train', '--dataset', 'sales', '--target', 'amount', '--folds', 'x').status, 2);
+    // Ingest's --format and --delimiter, backends pin's NAME and a rules file are read through their methods too.
+    const format = hearth('ingest', 'nowhere.csv', '--dataset', 'x', '--format', 'xls');
+    assert.equal(format.status, 2);
+    assert.match(format.stderr, /--format must be one of/);
+    const pin = hearth('backends', 'pin', 'onnxruntime', 'warp-drive');
+    assert.equal(pin.status, 2);
+    assert.match(pin.stderr, /NAME must be one of/);
+    const rulesFile = writeFile(
+      tmp.dir,
+      'bad-rules.json',
+      JSON.stringify([{ kind: 'missing', column: 'amount', max: 0.1, severity: 'warn' }, { kind: 'nonsense' }]),
+    );
+    const rules = hearth('rules', 'set', 'sales', rulesFile);
+    assert.equal(rules.status, 1);
+    assert.match(rules.stderr, /bad-rules\.json is not a valid rules list at \[1\][\s\S]*VALIDATION_FAILED/);
   });
 
   it("prints one command's usage for `hearth <command> --help`, every command for `hearth --help`", () => {

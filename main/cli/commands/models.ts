@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { parseRef } from '../../serving/batch.js';
 import { formatMetrics } from '../output.js';
 import { type Command, UsageError, required } from '../command.js';
-import { argSchema, argsFromFlags, parseFlag, requiredFlagFor } from '../flags.js';
+import { argSchema, argsFromFlags, parseFlag, positionalFor, requiredFlagFor } from '../flags.js';
 
 export const modelsCommand: Command = {
   name: 'models',
@@ -41,7 +41,7 @@ export const modelsCommand: Command = {
     if (sub === 'promote' && name !== undefined && version !== undefined) {
       const move = await client.call('models.promote', {
         name,
-        version: parseFlag(argSchema('models.promote', 'version'), version, 'VERSION') as number,
+        version: positionalFor(version, 'VERSION', 'models.promote', 'version'),
         ...argsFromFlags(flags, 'models.promote', { alias: 'alias' }),
       });
       out.result(
@@ -126,7 +126,7 @@ export const modelsCommand: Command = {
             : await client.call('models.route', { name });
       } else {
         if (version === undefined) throw new UsageError(`models ${sub} NAME VERSION`);
-        const v = parseFlag(argSchema('models.set-route', 'shadow'), version, 'VERSION') as number;
+        const v = positionalFor(version, 'VERSION', 'models.promote', 'version');
         if (sub === 'canary') {
           const share = parseFlag(argSchema('models.set-route', 'canary', 'share'), flags.share ?? '0.1', 'share') as number;
           route = await client.call('models.set-route', { name, canary: { version: v, share } });
