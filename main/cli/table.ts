@@ -6,7 +6,7 @@ import { alertsCommand, driftCommand, feedbackCommand, monitorCommand, retrainCo
 import { pipelineCommand } from './commands/pipelines.js';
 import { rulesCommand } from './commands/rules.js';
 import { serveCommand, startCommand } from './commands/serve.js';
-import { predictCommand } from './commands/serving.js';
+import { explainCommand, predictCommand } from './commands/serving.js';
 import { backendsCommand, backupCommand, doctorCommand, gcCommand, keysCommand, retentionCommand } from './commands/store.js';
 import { streamCommand, watchCommand } from './commands/streams.js';
 import { pullCommand, remoteCommand, syncCommand } from './commands/sync.js';
@@ -26,6 +26,7 @@ export const commands: readonly Command[] = [
   trainCommand,
   evaluateCommand,
   predictCommand,
+  explainCommand,
   feedbackCommand,
   monitorCommand,
   alertsCommand,

@@ -220,6 +220,46 @@ describe('web console in Chromium against a real hearth serve', () => {
     assert.equal(await ui.page.getByTestId('aliases-1').textContent(), '');
   });
 
+  void step('sets, rolls back and removes a staging alias, downloads the ONNX file, says which versions explain', async () => {
+    await ui.nav('models');
+    await ui.page.getByTestId('alias-version').selectOption('1');
+    await ui.page.getByTestId('alias-name').fill('staging');
+    await ui.page.getByTestId('alias-set').click();
+    await ui.page.getByTestId('alias-staging').filter({ hasText: 'v1' }).waitFor();
+    // Production did not move.
+    assert.equal(await ui.page.getByTestId('aliases-2').textContent(), 'production');
+    assert.equal(await ui.page.getByTestId('aliases-1').textContent(), 'staging');
+    await ui.page.getByTestId('alias-name').fill('no such/alias');
+    await ui.page.getByTestId('alias-set').click();
+    await ui.page.getByTestId('alias-error').filter({ hasText: 'Some input is not valid' }).waitFor();
+    assert.equal(await ui.page.getByTestId('alias-remove-production').count(), 0);
+    await ui.page.getByTestId('alias-remove-staging').click();
+    await ui.page.getByTestId('alias-staging').waitFor({ state: 'detached' });
+    assert.equal(await ui.page.getByTestId('aliases-1').textContent(), '');
+
+    assert.match((await ui.page.getByTestId('explain-support').textContent()) ?? '', /exact TreeSHAP/);
+    // The linear version's file: Debian's python3-onnx (1.12) predates ai.onnx.ml opset 5, the tree graphs' TreeEnsemble.
+    await ui.page.getByTestId('version-row-1').click();
+    await ui.page.getByTestId('explain-support').filter({ hasText: 'exact linear SHAP' }).waitFor();
+    const [download] = await Promise.all([ui.page.waitForEvent('download'), ui.page.getByTestId('download-onnx').click()]);
+    assert.equal(download.suggestedFilename(), 'churn-v1.onnx');
+    const file = join(tmp.dir, 'churn-v1.onnx');
+    await download.saveAs(file);
+    const python = spawnSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        'import onnx, sys; m = onnx.load(sys.argv[1]); onnx.checker.check_model(m); print(dict((p.key, p.value) for p in m.metadata_props)["hearth.model"])',
+        file,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(python.status, 0, python.stderr);
+    assert.equal(python.stdout.trim(), 'churn');
+    // Back to production's version for the steps that follow.
+    await ui.page.getByTestId('version-row-2').click();
+  });
+
   void step('compares the two runs side by side', async () => {
     await ui.nav('runs');
     const boxes = ui.page.locator('[data-testid^="run-pick-"]');
@@ -357,6 +397,11 @@ describe('web console in Chromium against a real hearth serve', () => {
     );
     await ui.page.getByTestId('models-list').getByText('iris').waitFor();
     await ui.page.getByTestId('version-row-1').getByText('iris-reference v1').waitFor();
+    await ui.page.getByTestId('explain-support').filter({ hasText: 'imported ONNX graphs carry no explainer' }).waitFor();
+    await ui.nav('predict');
+    await ui.page.getByTestId('predict-model').selectOption('iris');
+    await ui.page.getByTestId('explain-unavailable').filter({ hasText: 'imported ONNX graphs carry no explainer' }).waitFor();
+    assert.equal(await ui.page.getByTestId('predict-explain').count(), 0);
   });
 
   void step('searches automatically and charts each candidate as it is scored', async () => {

@@ -92,6 +92,55 @@ describe('hearth CLI', () => {
     assert.match(hearth('overview').stdout, /^Production models:\n/);
   });
 
+  it('promotes to a named alias (not production), removes it, exports the ONNX file and explains a row', () => {
+    const staged = hearth('models', 'promote', 'sales-amount', '2', '--alias', 'staging', '--json');
+    assert.equal(staged.status, 0, staged.stderr);
+    assert.deepEqual(staged.json(), { model: 'sales-amount', alias: 'staging', version: 2, previousVersion: null });
+    const aliases = () =>
+      (JSON.parse(hearth('models', 'list', '--json').stdout) as { aliases: Record<string, number> }[])[0]!.aliases;
+    assert.deepEqual(aliases(), { production: 1, staging: 2 });
+    const odd = hearth('models', 'promote', 'sales-amount', '2', '--alias', 'no such/alias');
+    assert.equal(odd.status, 2);
+    assert.match(odd.stderr, /--alias/);
+    assert.equal(hearth('models', 'remove-alias', 'sales-amount', '--alias', 'production').status, 1);
+    assert.deepEqual(hearth('models', 'remove-alias', 'sales-amount', '--alias', 'staging', '--json').json(), {
+      model: 'sales-amount',
+      alias: 'staging',
+      removedVersion: 2,
+    });
+    assert.deepEqual(aliases(), { production: 1 });
+
+    const file = `${tmp.dir}/sales.onnx`;
+    const exported = hearth('models', 'export', 'sales-amount@2', '--out', file, '--json');
+    assert.equal(exported.status, 0, exported.stderr);
+    assert.equal((exported.json().metadata as Record<string, string>)['hearth.version'], '2');
+    const check = spawnSync('/usr/bin/python3', [
+      '-c',
+      'import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]))',
+      file,
+    ]);
+    assert.equal(check.status, 0, String(check.stderr));
+    const again = hearth('models', 'export', 'sales-amount@2', '--out', file);
+    assert.equal(again.status, 2);
+    assert.match(again.stderr, /exists: add --force/);
+    assert.equal(hearth('models', 'export', 'sales-amount@2', '--out', file, '--force').status, 0);
+
+    const row = { x1: 1.5, x2: 2, colour: 'green', flag: true };
+    const explained = hearth('explain', '--model', 'sales-amount', JSON.stringify(row), '--json');
+    assert.equal(explained.status, 0, explained.stderr);
+    const p = (
+      explained.json().predictions as {
+        value: number;
+        explanation: { expectedValue: number; contributions: Record<string, number>; method: string };
+      }[]
+    )[0]!;
+    assert.equal(p.explanation.method, 'linear-shap');
+    const sum = p.explanation.expectedValue + Object.values(p.explanation.contributions).reduce((s, v) => s + v, 0);
+    assert.ok(Math.abs(sum - p.value) < 1e-9, `${sum} vs ${p.value}`);
+    const text = hearth('explain', '--model', 'sales-amount', JSON.stringify(row));
+    assert.match(text.stdout, /linear-shap, value of "amount"/);
+  });
+
   it('trains gradient-boosted trees and a random forest with hyper-parameters as options', () => {
     const r = hearth(
       'train',
