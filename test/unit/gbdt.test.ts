@@ -19,6 +19,7 @@ import {
 import { conditionalExpectation, explainTrees, treeShap } from '../../main/models/treeshap.js';
 import { fitBoosting, type BoostParams } from '../../workers/gbdt/boost.js';
 import { fitForest } from '../../workers/gbdt/forest.js';
+import { plainCategoricalSplits } from '../../workers/gbdt/tree.js';
 import { rocAuc } from '../../main/stats/metrics.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
 
@@ -36,7 +37,7 @@ const defaults: BoostParams = {
   minSplitGain: 0,
   l1: 0,
   l2: 0,
-  catSmooth: 0,
+  ...plainCategoricalSplits,
   rowSubsample: 1,
   colSubsample: 1,
   earlyStoppingRounds: 0,
