@@ -253,7 +253,8 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     // loss keeps the real rows, since synthetic rows are a cost with nothing to show for it.
     const plainRow = (threshold: string) => decisive.find((r) => r.strategy === 'none' && r.threshold === threshold)!;
     const beatsPlain = (r: (typeof decisive)[number]): boolean =>
-      r.strategy !== 'SMOTE' || (higher ? r.cv_metric > plainRow(r.threshold).cv_metric : r.cv_metric < plainRow(r.threshold).cv_metric);
+      r.strategy !== 'SMOTE' ||
+      (higher ? r.cv_metric > plainRow(r.threshold).cv_metric : r.cv_metric < plainRow(r.threshold).cv_metric);
     const winner = decisive.find(beatsPlain)!;
     const smoteRow = decisive.find((r) => r.strategy === 'SMOTE' && r.threshold === winner.threshold);
     imbalanceReport = {

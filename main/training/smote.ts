@@ -22,10 +22,7 @@ function featureKinds(frame: Frame, target: string): { continuous: NumericColumn
 
 /** Refuses SMOTE where SMOTE-NC is undefined: with no numeric feature there is nothing to interpolate. */
 export function checkSmoteApplies(frame: Frame, target: string, excluded: readonly string[] = []): void {
-  const { continuous } = featureKinds(
-    { ...frame, columns: frame.columns.filter((c) => !excluded.includes(c.name)) },
-    target,
-  );
+  const { continuous } = featureKinds({ ...frame, columns: frame.columns.filter((c) => !excluded.includes(c.name)) }, target);
   if (continuous.length === 0)
     throw new HearthError(
       'VALIDATION_FAILED',

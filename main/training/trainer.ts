@@ -12,7 +12,6 @@ import { checkTrainArgs, labelledSplit, splitWarnings } from './labels.js';
 import { registration } from './run-report.js';
 import { fitter } from './fit.js';
 import { guardSmote } from './resample-guard.js';
-import { checkSmoteApplies } from './smote.js';
 import { searchLearners, type SearchOutcome } from './search.js';
 import {
   crossValidation,
@@ -26,7 +25,7 @@ import { fitFinal, refitOnAll } from './final-fit.js';
 import { exportAndCheck } from './export-check.js';
 import type { LearnerHost } from './learners/index.js';
 import { runTrainingWorker } from './worker-run.js';
-import { excludedColumns, type TrainArgs } from './train-args.js';
+import type { TrainArgs } from './train-args.js';
 import { readJob, type TrainingJob } from './jobs.js';
 
 export type { JobStatus, TrainingJob } from './jobs.js';
@@ -165,7 +164,6 @@ export class Trainer {
       classOf === undefined ? Float64Array.from(rows, (r) => values![r]!) : Int32Array.from(rows, (r) => classOf[r]!);
     if (args.resample === 'smote' && classOf === undefined)
       throw new HearthError('VALIDATION_FAILED', 'SMOTE needs a classification target');
-    if (args.resample === 'smote') checkSmoteApplies(frame, args.target, excludedColumns(args));
     let fit = fitter({ frame, task, seed, classes, classOf, values, args }, this.host(job, cancel));
     const data: EvaluationData = { frame, task, seed, classes, split, targetsOf };
     // SMOTE asked for one learner: kept only if it beats the plain fit on cross-validation.

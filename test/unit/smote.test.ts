@@ -40,3 +40,50 @@ describe('SMOTE', () => {
     for (let r = 0; r < frame.rowCount; r++) assert.equal(cellValue(a, r), cellValue(frame.columns[0]!, r));
   });
 });
+
+describe('SMOTE-NC', () => {
+  const classOf = (frame: Awaited<ReturnType<typeof readCsv>>['frame']): Int32Array => {
+    const label = frame.columns.find((c) => c.name === 'label')!;
+    return Int32Array.from({ length: frame.rowCount }, (_, r) => (cellValue(label, r) === 'rare' ? 1 : 0));
+  };
+
+  it('gives each synthetic row its neighbours’ most frequent category and boolean, never an impossible value', async () => {
+    // Two clusters of rare rows, far apart in x, so each row's five nearest neighbours are the rest of its cluster
+    // (a category mismatch costs the median within-class std², about 5² here against 9.5² between the clusters).
+    // Cluster one's categories are p,p,p,p,r,r and flags 1,1,1,1,0,0: whichever row is the base, the other five hold
+    // at least three p's and three trues. Cluster two: q,q,q,q,s,s and flags 0,0,0,0,1,1.
+    const lines = ['x,n,kind,flag,label'];
+    const one = ['p', 'p', 'p', 'p', 'r', 'r'];
+    const two = ['q', 'q', 'q', 'q', 's', 's'];
+    for (let i = 0; i < 6; i++) lines.push(`${(i / 10).toFixed(1)},${i},${one[i]},${i < 4},rare`);
+    for (let i = 0; i < 6; i++) lines.push(`${(10 + i / 10).toFixed(1)},${i + 7},${two[i]},${i >= 4},rare`);
+    for (let i = 0; i < 60; i++) lines.push(`${(i / 6).toFixed(2)},${i},${i % 2 === 0 ? 'p' : 'q'},${i % 3 === 0},common`);
+    const { frame } = await readCsv(writeFile(tmp.dir, 'nc.csv', `${lines.join('\n')}\n`));
+    const train = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
+    const out = smote(frame, train, classOf(frame), 2, 'label', 3);
+    assert.deepEqual(out.added, [0, 48]);
+    const x = out.frame.columns.find((c) => c.name === 'x')!;
+    const n = out.frame.columns.find((c) => c.name === 'n')!;
+    const kind = out.frame.columns.find((c) => c.name === 'kind')!;
+    const flag = out.frame.columns.find((c) => c.name === 'flag')!;
+    assert.equal(kind.kind, 'string');
+    const levels = kind.kind === 'string' ? kind.dictionary.length : 0;
+    for (const r of out.synthetic) {
+      const v = cellValue(x, r) as number;
+      const near = v <= 0.5;
+      assert.ok(near || (v >= 10 && v <= 10.5), `x ${v} between the clusters`);
+      assert.equal(cellValue(kind, r), near ? 'p' : 'q');
+      assert.equal(cellValue(flag, r), near, 'a boolean is voted, not interpolated');
+      assert.ok(Number.isInteger(cellValue(n, r)), 'an integer column stays integral');
+      if (kind.kind === 'string') assert.ok(kind.codes[r]! >= 0 && kind.codes[r]! < levels);
+    }
+  });
+
+  it('refuses data with no numeric feature to interpolate', async () => {
+    const lines = ['colour,label'];
+    for (let i = 0; i < 40; i++) lines.push(`${['red', 'green', 'blue'][i % 3]},${i % 5 === 0 ? 'rare' : 'common'}`);
+    const { frame } = await readCsv(writeFile(tmp.dir, 'cats.csv', `${lines.join('\n')}\n`));
+    const train = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
+    assert.throws(() => smote(frame, train, classOf(frame), 2, 'label', 1), { code: 'VALIDATION_FAILED' });
+  });
+});
