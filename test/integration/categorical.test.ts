@@ -2,31 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApiError } from '../../main/contracts/client.js';
 import { seededRandom } from '../../main/stats/random.js';
-import { tempDir, writeFile } from '../helpers.js';
+import { noiseCategoryCsv, tempDir, writeFile } from '../helpers.js';
 import { startHarness, type Harness } from './harness.js';
-
-function gaussian(random: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
-
-/**
- * A binary target from three numbers and a five-level category (about 0.93 test ROC AUC for boosting), and,
- * with `noise`, a 400-level category drawn independently of everything: a column worth nothing.
- */
-function signalCsv(rows: number, seed: number, noise: boolean): string {
-  const random = seededRandom(seed);
-  const effect: Record<string, number> = { a: 1, b: -1, c: 0.5, d: 0, e: -0.5 };
-  const lines = [`x1,x2,x3,c${noise ? ',noise' : ''},y`];
-  for (let i = 0; i < rows; i++) {
-    const [x1, x2, x3] = [gaussian(random), gaussian(random), gaussian(random)];
-    const c = 'abcde'[Math.floor(random() * 5)]!;
-    const signal = 1.5 * x1 - x2 + 0.5 * x3 * x3 + effect[c]! - 0.5;
-    const y = random() < 1 / (1 + Math.exp(-2 * signal)) ? 'pos' : 'neg';
-    const level = `L${Math.floor(random() * 400)}`;
-    lines.push([x1.toFixed(4), x2.toFixed(4), x3.toFixed(4), c, ...(noise ? [level] : []), y].join(','));
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 describe('categorical columns in boosting and SMOTE', () => {
   let h: Harness;
@@ -34,7 +11,7 @@ describe('categorical columns in boosting and SMOTE', () => {
   before(async () => {
     h = await startHarness('in-process');
     for (const noise of [false, true]) {
-      const path = writeFile(files.dir, `signal-${noise}.csv`, signalCsv(8000, 3, noise));
+      const path = writeFile(files.dir, `signal-${noise}.csv`, noiseCategoryCsv(8000, 3, noise));
       await h.client.call('datasets.ingest', { name: noise ? 'with-noise' : 'plain', path });
     }
     // The rare class lives in 30 narrow bands of x: SMOTE's neighbours reach across bands, so its synthetic rows
