@@ -28,18 +28,46 @@ export function smoteVerdict(
   smote: { metric: string; cv_metric: number } | null,
   plain: { metric: string; cv_metric: number },
   kept: boolean,
+  higherIsBetter: boolean,
 ): { kept: boolean; reason: string } {
   if (refusal !== null) return { kept: false, reason: `not tried: ${refusal}` };
   if (smote === null) return { kept: false, reason: 'not tried: the time budget ran out first' };
   const figures = `${smote.metric} ${smote.cv_metric.toFixed(4)} with SMOTE, ${plain.cv_metric.toFixed(4)} without`;
   if (kept) return { kept, reason: `SMOTE beat the plain model on cross-validation (${figures})` };
-  const worse = lowerIsBetter.has(smote.metric) ? smote.cv_metric >= plain.cv_metric : smote.cv_metric <= plain.cv_metric;
+  const worse = higherIsBetter ? smote.cv_metric <= plain.cv_metric : smote.cv_metric >= plain.cv_metric;
   return {
     kept,
     reason: worse
       ? `SMOTE did not beat the plain model on cross-validation (${figures}), so the real rows alone are kept`
       : `another treatment scored better on cross-validation (${figures})`,
   };
+}
+
+/** One treatment's cross-validated score in the imbalance comparison. */
+export interface ImbalanceRow {
+  strategy: string;
+  threshold: 'default' | 'tuned';
+  metric: string;
+  cv_metric: number;
+}
+
+/**
+ * The imbalance comparison's winner: the best score, except that SMOTE wins only by beating the plain candidate
+ * (strategy "none", same threshold), so a tie or a loss keeps the real rows, synthetic rows being a cost with
+ * nothing to show for it. With what became of SMOTE and why.
+ */
+export function imbalanceWinner<R extends ImbalanceRow>(
+  rows: readonly R[],
+  higherIsBetter: boolean,
+  smoteRefusal: string | null,
+): { winner: R; smote: { kept: boolean; reason: string } } {
+  const ranked = [...rows].sort((a, b) => (higherIsBetter ? b.cv_metric - a.cv_metric : a.cv_metric - b.cv_metric));
+  const plain = (threshold: string): R => ranked.find((r) => r.strategy === 'none' && r.threshold === threshold)!;
+  const beats = (a: number, b: number): boolean => (higherIsBetter ? a > b : a < b);
+  const winner = ranked.find((r) => r.strategy !== 'SMOTE' || beats(r.cv_metric, plain(r.threshold).cv_metric))!;
+  const smoteRow = ranked.find((r) => r.strategy === 'SMOTE' && r.threshold === winner.threshold) ?? null;
+  const kept = winner.strategy === 'SMOTE';
+  return { winner, smote: smoteVerdict(smoteRefusal, smoteRow, plain(winner.threshold), kept, higherIsBetter) };
 }
 
 /**
@@ -82,7 +110,7 @@ export async function guardSmote(
       folds: folds.length,
       cv_plain: plain,
       cv_smote: resampled,
-      ...smoteVerdict(null, { metric, cv_metric: resampled }, { metric, cv_metric: plain }, kept),
+      ...smoteVerdict(null, { metric, cv_metric: resampled }, { metric, cv_metric: plain }, kept, !lowerIsBetter.has(metric)),
     },
   };
 }

@@ -15,7 +15,7 @@ import { seededRandom } from '../stats/random.js';
 import { foldPairs, type FoldPair, type SplitScheme } from './split.js';
 import { isSingle, type Candidate, type LeaderboardEntry, type TrainArgs } from './train-args.js';
 import { selectRows } from '../table/frame.js';
-import { smoteRefused, smoteVerdict } from './resample-guard.js';
+import { imbalanceWinner, smoteRefused } from './resample-guard.js';
 
 /** What the search reads: the labelled data, its split, and how to fit a candidate. */
 export interface SearchContext {
@@ -248,19 +248,12 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     const decisive = rows.filter((r) => r.metric === (objective === null ? metric : objective.metric));
     const higher = objective === null ? higherIsBetter : objective.kind === 'f1';
     objectiveDecided = objective !== null;
-    decisive.sort((a, b) => (higher ? b.cv_metric - a.cv_metric : a.cv_metric - b.cv_metric));
-    // A resampled candidate wins only by beating the plain one (same threshold) on cross-validation: a tie or a
-    // loss keeps the real rows, since synthetic rows are a cost with nothing to show for it.
-    const plainRow = (threshold: string) => decisive.find((r) => r.strategy === 'none' && r.threshold === threshold)!;
-    const beatsPlain = (r: (typeof decisive)[number]): boolean =>
-      r.strategy !== 'SMOTE' ||
-      (higher ? r.cv_metric > plainRow(r.threshold).cv_metric : r.cv_metric < plainRow(r.threshold).cv_metric);
-    const winner = decisive.find(beatsPlain)!;
-    const smoteRow = decisive.find((r) => r.strategy === 'SMOTE' && r.threshold === winner.threshold);
+    // A resampled candidate wins only by beating the plain one; the report says what became of SMOTE and why.
+    const { winner, smote } = imbalanceWinner(decisive, higher, smoteRefusal);
     imbalanceReport = {
       compared: rows.map(({ candidate: _c, ...row }) => row),
       chosen: { strategy: winner.strategy, threshold: winner.threshold },
-      smote: smoteVerdict(smoteRefusal, smoteRow ?? null, plainRow(winner.threshold), winner.strategy === 'SMOTE'),
+      smote,
     };
     tuneThreshold = winner.threshold === 'tuned';
     board.sort((p, q) => better(p.cv_metric, q.cv_metric));

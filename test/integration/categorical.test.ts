@@ -78,6 +78,26 @@ describe('categorical columns in boosting and SMOTE', () => {
     assert.ok(info.metrics.roc_auc! > 0.85, `test ROC AUC ${info.metrics.roc_auc}`);
   });
 
+  it('the auto search keeps SMOTE only when it beats the plain candidate, and says why', async () => {
+    const info = await train({ dataset: 'bands', target: 'label', algorithm: 'auto', model: 'bands-auto', timeBudget: 30 });
+    const imbalance = (info.report.search as { imbalance: Record<string, unknown> }).imbalance as {
+      compared: { strategy: string; threshold: string; cv_metric: number }[];
+      chosen: { strategy: string };
+      smote: { kept: boolean; reason: string };
+    };
+    const row = (strategy: string) => imbalance.compared.find((r) => r.strategy === strategy && r.threshold === 'default');
+    // The decision itself has known answers in test/unit/smote.test.ts; here the search reports it, whichever
+    // treatments the budget reached on this machine.
+    assert.equal(imbalance.smote.kept, imbalance.chosen.strategy === 'SMOTE');
+    assert.ok(imbalance.smote.reason.length > 0);
+    const smote = row('SMOTE');
+    if (smote === undefined) assert.match(imbalance.smote.reason, /^not tried: the time budget ran out first/);
+    else if (smote.cv_metric <= row('none')!.cv_metric) {
+      assert.notEqual(imbalance.chosen.strategy, 'SMOTE');
+      assert.match(imbalance.smote.reason, /did not beat the plain model/);
+    }
+  });
+
   it('refuses SMOTE with no numeric feature before queueing, and an out-of-range categorical knob', async () => {
     const before = (await h.client.call('training.list', {})).length;
     await assert.rejects(

@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
 import { cellValue } from '../../main/table/frame.js';
 import { smote } from '../../main/training/smote.js';
+import { imbalanceWinner } from '../../main/training/resample-guard.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { tempDir, writeFile } from '../helpers.js';
 
@@ -85,5 +86,42 @@ describe('SMOTE-NC', () => {
     const { frame } = await readCsv(writeFile(tmp.dir, 'cats.csv', `${lines.join('\n')}\n`));
     const train = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
     assert.throws(() => smote(frame, train, classOf(frame), 2, 'label', 1), { code: 'VALIDATION_FAILED' });
+  });
+});
+
+describe('choosing an imbalance treatment', () => {
+  const row = (strategy: string, cv: number, threshold: 'default' | 'tuned' = 'default') => ({
+    strategy,
+    threshold,
+    metric: 'roc_auc',
+    cv_metric: cv,
+  });
+
+  it('keeps SMOTE only when it beats the plain candidate, and says why', () => {
+    const won = imbalanceWinner([row('none', 0.8), row('class weights', 0.78), row('SMOTE', 0.82)], true, null);
+    assert.equal(won.winner.strategy, 'SMOTE');
+    assert.deepEqual(won.smote, {
+      kept: true,
+      reason: 'SMOTE beat the plain model on cross-validation (roc_auc 0.8200 with SMOTE, 0.8000 without)',
+    });
+    // A tie keeps the real rows.
+    const tie = imbalanceWinner([row('SMOTE', 0.8), row('none', 0.8)], true, null);
+    assert.equal(tie.winner.strategy, 'none');
+    assert.equal(tie.smote.kept, false);
+    assert.match(tie.smote.reason, /did not beat the plain model.*0\.8000 with SMOTE, 0\.8000 without/);
+    const lost = imbalanceWinner([row('none', 0.8), row('SMOTE', 0.79), row('class weights', 0.81)], true, null);
+    assert.equal(lost.winner.strategy, 'class weights');
+    assert.match(lost.smote.reason, /did not beat the plain model/);
+  });
+
+  it('reads lower-is-better metrics and thresholds the same way, and reports a refusal', () => {
+    const loss = (strategy: string, cv: number) => ({ ...row(strategy, cv), metric: 'log_loss' });
+    assert.equal(imbalanceWinner([loss('none', 0.3), loss('SMOTE', 0.25)], false, null).winner.strategy, 'SMOTE');
+    assert.equal(imbalanceWinner([loss('none', 0.3), loss('SMOTE', 0.35)], false, null).winner.strategy, 'none');
+    // A tuned SMOTE is measured against the tuned plain candidate, not the untuned one.
+    const tuned = imbalanceWinner([row('none', 0.5), row('none', 0.7, 'tuned'), row('SMOTE', 0.65, 'tuned')], true, null);
+    assert.deepEqual([tuned.winner.strategy, tuned.winner.threshold], ['none', 'tuned']);
+    const refused = imbalanceWinner([row('none', 0.8)], true, 'SMOTE needs at least one numeric feature');
+    assert.deepEqual(refused.smote, { kept: false, reason: 'not tried: SMOTE needs at least one numeric feature' });
   });
 });
