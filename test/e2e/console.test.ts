@@ -488,6 +488,23 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('backup-message').filter({ hasText: 'every hash matches' }).waitFor();
   });
 
+  void step('trains boosting with categorical knobs from the advanced section, and shows a refused one', async () => {
+    await ui.nav('train');
+    await ui.page.getByTestId('train-dataset').selectOption('customers');
+    await ui.page.getByTestId('train-target').selectOption('label');
+    await ui.page.getByTestId('train-algorithm').selectOption('gbdt');
+    await ui.page.getByTestId('train-categorical').locator('summary').click();
+    await ui.page.getByTestId('train-maxCatThreshold').fill('0');
+    await ui.page.getByTestId('train-model').fill('churn-categorical');
+    await ui.page.getByTestId('train-start').click();
+    assert.match((await ui.page.getByRole('alert').textContent()) ?? '', /maxCatThreshold/);
+    await ui.page.getByTestId('train-maxCatThreshold').fill('8');
+    await ui.page.getByTestId('train-minCategoryRows').fill('3');
+    await ui.page.getByTestId('train-start').click();
+    await ui.page.locator('[data-testid="train-job"][data-status="succeeded"]').waitFor({ timeout: 60_000 });
+    assert.match((await ui.page.getByTestId('train-result').textContent()) ?? '', /Registered churn-categorical v1/);
+  });
+
   void step('lists every compute back end with its status and pins WebGPU for training', async () => {
     await ui.nav('settings');
     for (const runtime of ['tfjs', 'onnxruntime']) {

@@ -207,6 +207,41 @@ describe('hearth CLI', () => {
     assert.equal((p.json() as { predictions: unknown[] }).predictions.length, 300);
   });
 
+  it('takes boosting’s categorical knobs as flags, into the run’s arguments and the model’s parameters', () => {
+    const flags = ['--min-category-rows', '3', '--cat-smooth', '5', '--cat-l2', '2', '--max-cat-threshold', '8'];
+    const extra = ['--min-data-per-group', '50', '--max-cat-to-onehot', '2'];
+    const r = hearth(
+      'train',
+      '--dataset',
+      'sales',
+      '--target',
+      'amount',
+      '--algorithm',
+      'gbdt',
+      '--model',
+      'sales-cat',
+      ...flags,
+      ...extra,
+      '--json',
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const run = (hearth('runs', 'list', '--json').json() as unknown as { id: string; model: string | null }[]).find(
+      (x) => x.model === 'sales-cat',
+    )!;
+    const detail = hearth('runs', 'show', run.id, '--json').json() as {
+      args: Record<string, unknown>;
+      modelVersion: { params: Record<string, unknown> };
+    };
+    const expected = { minCategoryRows: 3, catSmooth: 5, catL2: 2, maxCatThreshold: 8, minDataPerGroup: 50, maxCatToOnehot: 2 };
+    for (const [key, value] of Object.entries(expected)) {
+      assert.equal(detail.args[key], value, key);
+      assert.equal(detail.modelVersion.params[key], value, key);
+    }
+    const bad = hearth('train', '--dataset', 'sales', '--target', 'amount', '--algorithm', 'gbdt', '--max-cat-threshold', '0');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--max-cat-threshold/);
+  });
+
   it('exits 2 on usage errors and 1 on failures, with a JSON error under --json', () => {
     assert.equal(hearth('frobnicate').status, 2);
     assert.equal(hearth('train', '--target', 'amount').status, 2);
