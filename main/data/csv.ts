@@ -4,6 +4,8 @@ import { Worker } from 'node:worker_threads';
 import { spoolDecipherAt, type SpoolCipher } from '../crypto/spool.js';
 import { HearthError } from '../contracts/errors.js';
 import { ColumnBuilder } from '../table/column-builder.js';
+import { unparsableCells } from '../table/stray-cells.js';
+import type { UnparsableCells } from '../contracts/datasets.js';
 import {
   parseRange,
   sniffDialect,
@@ -22,6 +24,8 @@ export interface CsvReadResult {
   /** The file line each row of the frame started on (1-based, the header is line 1). */
   rowLines: Int32Array;
   quarantined: QuarantinedRow[];
+  /** Cells of numeric and date columns that did not parse and were read as missing (absent when none). */
+  unparsable?: UnparsableCells;
   dialect: CsvDialect;
   bytes: number;
 }
@@ -239,7 +243,15 @@ export async function readCsv(path: string, options: CsvReadOptions = {}): Promi
       { reason: quarantined.length > 0 ? 'all-quarantined' : 'header-only', quarantined: quarantined.slice(0, 20) },
     );
   }
-  return { frame: { rowCount, columns }, rowLines: Int32Array.from(rowLines), quarantined, dialect, bytes: total };
+  const unparsable = unparsableCells(builders, (r) => rowLines[r] ?? r + 2);
+  return {
+    frame: { rowCount, columns },
+    rowLines: Int32Array.from(rowLines),
+    quarantined,
+    ...(unparsable === undefined ? {} : { unparsable }),
+    dialect,
+    bytes: total,
+  };
 }
 
 /** One CSV cell: quoted when it holds a quote, the delimiter or a line break. */
