@@ -63,7 +63,8 @@ export class DatasetIngest {
     });
     const hashing = fileDigest(path, options.spool).catch((error: unknown) => {
       // The read's own message for a missing file, whichever of the two gets there first.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new HearthError('NOT_FOUND', `cannot read ${path}: no such file`);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new HearthError('NOT_FOUND', `cannot read ${path}: no such file`);
       throw error;
     });
     // An existing dataset is compared before the file is read (reading is what costs); a new one hashes alongside.

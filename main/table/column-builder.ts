@@ -484,7 +484,8 @@ export class ColumnBuilder {
     }
     this.values.set(next.values.subarray(0, next.length), this.length);
     this.length += next.length;
-    for (const stray of next.strays) this.strayCells.push({ row: stray.row + offset, text: stray.text, seen: stray.seen + seenBefore });
+    for (const stray of next.strays)
+      this.strayCells.push({ row: stray.row + offset, text: stray.text, seen: stray.seen + seenBefore });
   }
 
   /** The finished column. Strings become categorical when they repeat enough to be levels, else text. */

@@ -8,9 +8,7 @@ export const unparsableTextChars = 200;
 
 /** A cell's text as a report quotes it: cut to unparsableTextChars, with an ellipsis and the length it had. */
 export function quotedCell(text: string): string {
-  return text.length <= unparsableTextChars
-    ? text
-    : `${text.slice(0, unparsableTextChars)}… (${text.length} characters)`;
+  return text.length <= unparsableTextChars ? text : `${text.slice(0, unparsableTextChars)}… (${text.length} characters)`;
 }
 
 /**

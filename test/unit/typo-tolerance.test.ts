@@ -72,7 +72,8 @@ describe('a numeric or date column survives a few unparsable cells', () => {
 
   it('a date column with a typo stays a date column', async () => {
     const lines = ['day'];
-    for (let i = 0; i < 400; i++) lines.push(i === 200 ? '2024-13-45' : new Date(Date.UTC(2024, 0, 1 + i)).toISOString().slice(0, 10));
+    for (let i = 0; i < 400; i++)
+      lines.push(i === 200 ? '2024-13-45' : new Date(Date.UTC(2024, 0, 1 + i)).toISOString().slice(0, 10));
     const read = await readCsv(file(`${lines.join('\n')}\n`));
     assert.equal(column(read.frame, 'day').type, 'datetime');
     assert.deepEqual(read.unparsable?.cells, [{ column: 'day', line: 202, text: '2024-13-45' }]);
@@ -105,9 +106,22 @@ describe('a numeric or date column survives a few unparsable cells', () => {
     // Strays near the cuts, a run of them at the start of a later range (a fresh reader there would count
     // differently), and a second file where the strays pass the limit only across ranges.
     const cases = [
-      new Map([[2, 'a'], [15_000, 'b'], [15_001, 'c'], [15_002, 'd'], [30_000, 'e']]),
+      new Map([
+        [2, 'a'],
+        [15_000, 'b'],
+        [15_001, 'c'],
+        [15_002, 'd'],
+        [30_000, 'e'],
+      ]),
       new Map<number, string>([...[1, 2, 3, 4, 5].map((k): [number, string] => [k, `s${k}`]), [20_001, 'x']]),
-      new Map([[10, 'q'], [11, 'q'], [12, 'q'], [20_001, 'r'], [20_002, 'r'], [20_003, 'r']]),
+      new Map([
+        [10, 'q'],
+        [11, 'q'],
+        [12, 'q'],
+        [20_001, 'r'],
+        [20_002, 'r'],
+        [20_003, 'r'],
+      ]),
       // Nine strays at a later range's start: a fresh reader turns to text at its sixth, one reading on does not.
       new Map<number, string>([
         ...[1, 2, 3, 4, 5].map((k): [number, string] => [k, 'early']),
