@@ -43,6 +43,11 @@ export interface CsvReadOptions {
   threads?: number;
   /** Files smaller than this are read in one pass (default 32 MiB). */
   parallelMinBytes?: number;
+  /**
+   * A column turns to text at its first unparsable cell instead of holding a few as missing (an append: its rows
+   * meet the dataset's schema, which quarantines a row it cannot hold, with why).
+   */
+  strictTypes?: boolean;
 }
 
 const LF = 0x0a;
@@ -140,7 +145,7 @@ async function readRanges(
   const parts = bounds
     .slice(1, -1)
     .map((start, i) => readRangeInThread(path, setup, { start, end: bounds[i + 2]!, line: 1, header, skipping: false }));
-  const builders = header.map((n) => new ColumnBuilder(n));
+  const builders = header.map((n) => new ColumnBuilder(n, setup.strictTypes !== true));
   const quarantined: QuarantinedRow[] = [];
   const rowLines: number[] = [];
   let pos = bodyStart;
@@ -217,6 +222,7 @@ export async function readCsv(path: string, options: CsvReadOptions = {}): Promi
     total,
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.parallelMinBytes === undefined ? {} : { parallelMinBytes: options.parallelMinBytes }),
+    ...(options.strictTypes === true ? { strictTypes: true } : {}),
     ...(options.spool === undefined ? {} : { spool: options.spool }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };

@@ -243,7 +243,9 @@ export class DatasetIngest {
     options: CsvReadOptions & { fileName?: string; format?: TableFormat; inTransaction?: InTransaction } = {},
   ): Promise<IngestResult & { appended: number; ignoredFields: string[] }> {
     const fileName = options.fileName ?? basename(path);
-    const { frame, quarantined } = await readTable(path, fileName, options);
+    // Strict types: a cell the dataset's column cannot hold quarantines its row (with why) rather than go missing, and a
+    // text column's cells are never taken for typos of a number.
+    const { frame, quarantined } = await readTable(path, fileName, { ...options, strictTypes: true });
     const records = Array.from({ length: frame.rowCount }, (_, r) =>
       Object.fromEntries(frame.columns.map((c) => [c.name, cellValue(c, r)])),
     );
@@ -341,11 +343,18 @@ export class DatasetIngest {
   async refreshFromFile(name: string, path: string, options: CsvReadOptions & { format?: TableFormat }): Promise<number> {
     const fileName = basename(path);
     const result = await readTable(path, fileName, options);
+    const unparsable = withheldUnder(result.unparsable, this.pii.policies(name));
     return this.refresh(
       name,
       result.frame,
       result.quarantined,
-      { fileName, bytes: result.bytes, delimiter: result.delimiter, lineEnding: result.lineEnding },
+      {
+        fileName,
+        bytes: result.bytes,
+        delimiter: result.delimiter,
+        lineEnding: result.lineEnding,
+        ...(unparsable === undefined ? {} : { unparsable }),
+      },
       (r) => result.rowLines?.[r] ?? r + 1,
     );
   }

@@ -32,10 +32,12 @@ class JsonColumns {
   /** Each row's line (NDJSON) or item number (a JSON array), from 1: where an unparsable cell is reported. */
   readonly lines: number[] = [];
 
+  constructor(private readonly strictTypes: boolean) {}
+
   private builder(name: string): ColumnBuilder {
     let builder = this.builders.get(name);
     if (builder === undefined) {
-      builder = new ColumnBuilder(name);
+      builder = new ColumnBuilder(name, !this.strictTypes);
       for (let r = 0; r < this.rows; r++) builder.pushMissing();
       this.builders.set(name, builder);
     }
@@ -74,7 +76,7 @@ class JsonColumns {
 export async function readJsonRows(
   path: string,
   format: JsonFormat,
-  options: { spool?: SpoolCipher | undefined } = {},
+  options: { spool?: SpoolCipher | undefined; strictTypes?: boolean | undefined } = {},
 ): Promise<{ frame: Frame; quarantined: QuarantinedRow[]; unparsable?: UnparsableCells; bytes: number }> {
   const bytes = statSync(path).size;
   if (bytes === 0) throw new HearthError('INVALID_INPUT', 'the file is empty', { reason: 'empty' });
@@ -82,7 +84,7 @@ export async function readJsonRows(
     options.spool === undefined
       ? createReadStream(path, { highWaterMark: 1 << 22 })
       : spoolStream(path, options.spool, 0, 1 << 20);
-  const columns = new JsonColumns();
+  const columns = new JsonColumns(options.strictTypes === true);
   const quarantined: QuarantinedRow[] = [];
   const accept = (value: unknown, line: number, raw: () => string): void => {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {

@@ -36,6 +36,6 @@ export async function readTable(
     const csv = await readCsv(path, options);
     return { ...csv, delimiter: csv.dialect.delimiter, lineEnding: csv.dialect.lineEnding };
   }
-  const json = await readJsonRows(path, format, { spool: options.spool });
+  const json = await readJsonRows(path, format, { spool: options.spool, strictTypes: options.strictTypes });
   return { ...json, delimiter: '', lineEnding: format === 'ndjson' ? 'LF' : '' };
 }

@@ -207,7 +207,14 @@ export class ColumnBuilder {
   /** Non-missing cells read so far. */
   private nonEmpty = 0;
 
-  constructor(readonly name: string) {}
+  /**
+   * `tolerant: false` turns the column to text at its first unparsable cell, as ingest did before strays were held
+   * (an append reads its file so: the rows its schema cannot hold are quarantined whole, not given missing cells).
+   */
+  constructor(
+    readonly name: string,
+    private readonly tolerant = true,
+  ) {}
 
   get rowCount(): number {
     return this.length;
@@ -286,7 +293,7 @@ export class ColumnBuilder {
    */
   private pushStrayOrWiden(text: string): void {
     this.nonEmpty++;
-    if (this.strayCells.length + 1 <= allowedStrays(this.nonEmpty)) {
+    if (this.tolerant && this.strayCells.length + 1 <= allowedStrays(this.nonEmpty)) {
       this.strayCells.push({ row: this.length, text, seen: this.nonEmpty });
       this.pushNumber(Number.NaN);
       return;

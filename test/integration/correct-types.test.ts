@@ -97,6 +97,38 @@ describe('types that survive a typo, through the API', () => {
     assert.deepEqual(Object.keys(predictions[0]!.probabilities).sort(), ['no', 'yes']);
   });
 
+  it('an append reads its file strictly: a typo quarantines its row, a text column keeps every cell', async () => {
+    const nums = ['id,n'];
+    for (let i = 1; i <= 100; i++) nums.push(`${i},${i * 2}`);
+    await h.client.call('datasets.ingest', { name: 'nums', path: writeFile(files.dir, 'n1.csv', `${nums.join('\n')}\n`) });
+    const more = ['id,n'];
+    for (let i = 101; i <= 200; i++) more.push(`${i},${i === 150 ? '3OO' : i * 2}`);
+    const appended = await h.client.call('datasets.ingest', {
+      name: 'nums',
+      path: writeFile(files.dir, 'n2.csv', `${more.join('\n')}\n`),
+      append: true,
+    });
+    assert.deepEqual([appended.appended, appended.quarantined, appended.unparsable], [99, 1, undefined]);
+    // An append numbers its rows from 1 within the batch (row 150 is the batch's 50th).
+    const quarantine = await h.client.call('datasets.quarantine', { name: 'nums' });
+    assert.deepEqual(
+      quarantine.rows.map((q) => [q.line, q.reason]),
+      [[50, '"n": "3OO" is not an integer']],
+    );
+    // Codes stored as text: a file of 100 numeric codes and one "C3" appends all 101, "C3" as written.
+    const codes = ['code', ...Array.from({ length: 30 }, (_, i) => `K${i % 10}`)];
+    await h.client.call('datasets.ingest', { name: 'codes', path: writeFile(files.dir, 'c1.csv', `${codes.join('\n')}\n`) });
+    const later = ['code', ...Array.from({ length: 100 }, (_, i) => String(1000 + i)), 'C3'];
+    const added = await h.client.call('datasets.ingest', {
+      name: 'codes',
+      path: writeFile(files.dir, 'c2.csv', `${later.join('\n')}\n`),
+      append: true,
+    });
+    assert.deepEqual([added.appended, added.quarantined], [101, 0]);
+    const csv = (await h.client.call('datasets.export', { name: 'codes' })).csv.trim().split('\n');
+    assert.deepEqual(csv.slice(-2), ['1099', 'C3']);
+  });
+
   it('a dataset whose yes/no column was stored as boolean keeps it boolean in a new version (no narrowing)', async () => {
     // Written as true/false first (boolean), then as yes/no: the words fit the stored type.
     await h.client.call('datasets.ingest', { name: 'flags', path: writeFile(files.dir, 'f1.csv', 'id,ok\n1,true\n2,false\n') });
