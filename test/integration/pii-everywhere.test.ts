@@ -190,7 +190,7 @@ describe('PII policies hold for quarantined lines, errors, logs, audit and the p
     // message names the column, not the value.
     const refused = await call('datasets.ingest', {
       name: 'people',
-      uploadId: await upload(people(Array(6).fill('dora@example.org,Dora Date,31/12/1969,50,gold,stayed')), 'people.csv'),
+      uploadId: await upload(people(Array<string>(6).fill('dora@example.org,Dora Date,31/12/1969,50,gold,stayed')), 'people.csv'),
       fileName: 'people.csv',
     });
     assert.ok(refused instanceof ApiError);
