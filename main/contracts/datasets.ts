@@ -194,7 +194,9 @@ export const datasetsMethods = defineMethods({
     result: returns<{ total: number; rows: QuarantinedRow[] }>(),
   },
   'datasets.ingest': {
-    doc: "A CSV, JSON, NDJSON or Parquet file as the dataset's next version (or appended to the latest).",
+    doc:
+      "A CSV, JSON, NDJSON or Parquet file as the dataset's next version (or appended to the latest); the latest " +
+      "version's own bytes and options again answer unchanged, making no version, unless force.",
     permission: 'ingest',
     args: z
       .object({
