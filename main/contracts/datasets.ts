@@ -38,6 +38,11 @@ export interface DatasetVersionInfo {
     /** Set when a pipeline made this version: which pipeline (and version of its file) and the inputs it read. */
     pipeline?: { name: string; version: number };
     inputs?: { dataset: string; version: number; role: 'rows' | 'lookup' }[];
+    /** The SHA-256 of a file's bytes, and the options it was read with (what a re-ingest is compared on). */
+    sha256?: string;
+    readOptions?: string;
+    /** Cells read as missing because they did not parse as their column's type. */
+    unparsable?: UnparsableCells;
   };
   createdAt: string;
 }
@@ -57,7 +62,14 @@ export interface ColumnProfile {
   std: number | null;
   quantiles: { p: number; value: number }[];
   topValues: { value: string; count: number }[];
+  /** Bins; for a date column `label` gives its bounds as ISO dates (start and end stay epoch milliseconds). */
   histogram: { label: string; start: number | null; end: number | null; count: number }[];
+  /**
+   * 'date' for a datetime column, whose min, max, mean, quantiles and bin bounds are epoch milliseconds: `dates`
+   * gives its min and max as ISO 8601 text (the date alone when every value is a whole day). Absent otherwise.
+   */
+  kind?: 'date';
+  dates?: { min: string; max: string } | null;
 }
 
 /** A dataset version with its column profiles. */
@@ -72,6 +84,17 @@ export interface QuarantinedRow {
   raw: string;
 }
 
+/**
+ * Cells that did not parse as their column's numeric or date type, within what the column tolerates (5 cells, or
+ * 0.1% of its non-empty cells when that is more), and were read as missing rather than turn the column to text.
+ */
+export interface UnparsableCells {
+  /** How many there were in all. */
+  total: number;
+  /** The first 100 in file order: the column, the 1-based file line, and the text as written (cut to 200 characters). */
+  cells: { column: string; line: number; text: string }[];
+}
+
 /** What an ingest made. */
 export interface IngestResult {
   dataset: string;
@@ -84,6 +107,13 @@ export interface IngestResult {
   rulesFailed?: RuleFailure[];
   /** How this version's schema differs from the previous version's (a new file as a new version). */
   schemaChanges?: SchemaChanges;
+  /** Cells read as missing because they did not parse as their column's type (absent when none). */
+  unparsable?: UnparsableCells;
+  /**
+   * True when the file's bytes and options were those of the dataset's latest version: no version was written, and
+   * `version` names that one (ingest with force to make a new version anyway).
+   */
+  unchanged?: boolean;
 }
 
 export interface SchemaChanges {
@@ -164,7 +194,9 @@ export const datasetsMethods = defineMethods({
     result: returns<{ total: number; rows: QuarantinedRow[] }>(),
   },
   'datasets.ingest': {
-    doc: "A CSV, JSON, NDJSON or Parquet file as the dataset's next version (or appended to the latest).",
+    doc:
+      "A CSV, JSON, NDJSON or Parquet file as the dataset's next version (or appended to the latest); the latest " +
+      "version's own bytes and options again answer unchanged, making no version, unless force.",
     permission: 'ingest',
     args: z
       .object({
@@ -187,7 +219,10 @@ export const datasetsMethods = defineMethods({
          * (CONFLICT); its SHA-256 is recorded in the transaction that commits its rows (what a watched folder sends).
          */
         once: z.boolean().optional(),
-        /** Accept a schema that narrows a column's type (refused otherwise). */
+        /**
+         * Accept a schema that narrows a column's type (refused otherwise), and make a new version even when the
+         * file's bytes and options are those of the latest version (which otherwise answers `unchanged`).
+         */
         force: z.boolean().optional(),
         /** PII policies applied before anything is written: "suggested" takes the scan's suggestions. */
         pii: z.union([z.literal('suggested'), z.record(z.string().min(1), columnPolicy)]).optional(),

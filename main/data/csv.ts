@@ -4,6 +4,8 @@ import { Worker } from 'node:worker_threads';
 import { spoolDecipherAt, type SpoolCipher } from '../crypto/spool.js';
 import { HearthError } from '../contracts/errors.js';
 import { ColumnBuilder } from '../table/column-builder.js';
+import { unparsableCells } from '../table/stray-cells.js';
+import type { UnparsableCells } from '../contracts/datasets.js';
 import {
   parseRange,
   sniffDialect,
@@ -22,6 +24,8 @@ export interface CsvReadResult {
   /** The file line each row of the frame started on (1-based, the header is line 1). */
   rowLines: Int32Array;
   quarantined: QuarantinedRow[];
+  /** Cells of numeric and date columns that did not parse and were read as missing (absent when none). */
+  unparsable?: UnparsableCells;
   dialect: CsvDialect;
   bytes: number;
 }
@@ -39,6 +43,11 @@ export interface CsvReadOptions {
   threads?: number;
   /** Files smaller than this are read in one pass (default 32 MiB). */
   parallelMinBytes?: number;
+  /**
+   * A column turns to text at its first unparsable cell instead of holding a few as missing (an append: its rows
+   * meet the dataset's schema, which quarantines a row it cannot hold, with why).
+   */
+  strictTypes?: boolean;
 }
 
 const LF = 0x0a;
@@ -136,7 +145,7 @@ async function readRanges(
   const parts = bounds
     .slice(1, -1)
     .map((start, i) => readRangeInThread(path, setup, { start, end: bounds[i + 2]!, line: 1, header, skipping: false }));
-  const builders = header.map((n) => new ColumnBuilder(n));
+  const builders = header.map((n) => new ColumnBuilder(n, setup.strictTypes !== true));
   const quarantined: QuarantinedRow[] = [];
   const rowLines: number[] = [];
   let pos = bodyStart;
@@ -213,6 +222,7 @@ export async function readCsv(path: string, options: CsvReadOptions = {}): Promi
     total,
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.parallelMinBytes === undefined ? {} : { parallelMinBytes: options.parallelMinBytes }),
+    ...(options.strictTypes === true ? { strictTypes: true } : {}),
     ...(options.spool === undefined ? {} : { spool: options.spool }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
@@ -239,7 +249,15 @@ export async function readCsv(path: string, options: CsvReadOptions = {}): Promi
       { reason: quarantined.length > 0 ? 'all-quarantined' : 'header-only', quarantined: quarantined.slice(0, 20) },
     );
   }
-  return { frame: { rowCount, columns }, rowLines: Int32Array.from(rowLines), quarantined, dialect, bytes: total };
+  const unparsable = unparsableCells(builders, (r) => rowLines[r] ?? r + 2);
+  return {
+    frame: { rowCount, columns },
+    rowLines: Int32Array.from(rowLines),
+    quarantined,
+    ...(unparsable === undefined ? {} : { unparsable }),
+    dialect,
+    bytes: total,
+  };
 }
 
 /** One CSV cell: quoted when it holds a quote, the delimiter or a line break. */

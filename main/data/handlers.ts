@@ -152,7 +152,8 @@ export function dataHandlers(
           ...(args.force === true ? { force: true } : {}),
           ...(spool === undefined ? {} : { spool }),
         });
-        deps.events.emit('datasets.did-ingest', result);
+        // An unchanged file made no version: nothing was ingested to announce.
+        if (result.unchanged !== true) deps.events.emit('datasets.did-ingest', result);
         return result;
       }),
     'datasets.pii-scan': async (args, context) => {

@@ -1,12 +1,13 @@
 import { basename } from 'node:path';
-import type { DatasetVersionInfo, IngestResult } from '../contracts/api.js';
+import type { DatasetVersionInfo, IngestResult, UnparsableCells } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import { scanFrame, type ColumnPolicy, type PiiDetection } from '../privacy/pii.js';
 import type { CsvReadOptions, QuarantinedRow } from './csv.js';
 import type { DatasetPolicies } from './dataset-pii.js';
 import { assertName, type DatasetVersions } from './dataset-versions.js';
 import { cellValue, type Frame, type SchemaField } from '../table/frame.js';
-import { readTable, type TableFormat } from './read-table.js';
+import { fileDigest } from './input-file.js';
+import { readTable, tableFormatOf, type TableFormat } from './read-table.js';
 import { recordsInSchema, recordsToFrame } from './records.js';
 import { evolveSchema } from './schema-evolution.js';
 import { newRowsSince, unionFrames } from './transforms.js';
@@ -36,7 +37,8 @@ export class DatasetIngest {
   /**
    * Reads a file and records it as the next version of `name`. Everything is parsed before anything is written;
    * the version, its quarantine and its blob reference are committed in one transaction, so a rejected file or a
-   * crash leaves the store as it was.
+   * crash leaves the store as it was. A file whose bytes (SHA-256) and read options are those the latest version was
+   * made from makes no version: the answer says `unchanged` and names that version, unless `force`.
    */
   async ingestCsv(
     name: string,
@@ -46,13 +48,31 @@ export class DatasetIngest {
       pii?: Record<string, ColumnPolicy> | 'suggested';
       /** csv (the default), or json / ndjson; by default taken from the file name's extension. */
       format?: TableFormat;
-      /** Accept a narrowing schema change. */
+      /** Accept a narrowing schema change, and make a version of an unchanged file. */
       force?: boolean;
     } = {},
   ): Promise<IngestResult> {
     assertName('dataset', name);
     const fileName = options.fileName ?? basename(path);
-    const result = await readTable(path, fileName, options);
+    const force = options.force === true;
+    // What else decides the version a file makes: its format, its delimiter and the policies given with it.
+    const readOptions = JSON.stringify({
+      format: tableFormatOf(fileName, options.format),
+      delimiter: options.delimiter ?? null,
+      pii: options.pii ?? null,
+    });
+    const hashing = fileDigest(path, options.spool).catch((error: unknown) => {
+      // The read's own message for a missing file, whichever of the two gets there first.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new HearthError('NOT_FOUND', `cannot read ${path}: no such file`);
+      throw error;
+    });
+    // An existing dataset is compared before the file is read (reading is what costs); a new one hashes alongside.
+    if (this.versions.exists(name) && !force) {
+      const same = this.unchangedVersion(name, await hashing, readOptions);
+      if (same !== null) return same;
+    }
+    const [result, sha256] = await Promise.all([readTable(path, fileName, options), hashing]);
     // Policies already set for the dataset hold for every later version; those given now add to or replace them.
     const given =
       options.pii === 'suggested'
@@ -60,15 +80,42 @@ export class DatasetIngest {
         : (options.pii ?? {});
     const policies = { ...this.pii.protectionFor(name, result.frame), ...given };
     const protectedFrame = this.pii.protectWith(result.frame, policies);
-    return this.commitNewVersion(
+    const unparsable = withheldUnder(result.unparsable, policies);
+    const ingested = await this.commitNewVersion(
       name,
       protectedFrame,
       result.quarantined,
-      { fileName, bytes: result.bytes, delimiter: result.delimiter, lineEnding: result.lineEnding },
+      {
+        fileName,
+        bytes: result.bytes,
+        delimiter: result.delimiter,
+        lineEnding: result.lineEnding,
+        sha256,
+        readOptions,
+        ...(unparsable === undefined ? {} : { unparsable }),
+      },
       given,
       (r) => result.rowLines?.[r] ?? r + 1,
-      options.force === true,
+      force,
     );
+    return unparsable === undefined ? ingested : { ...ingested, unparsable };
+  }
+
+  /** The latest version as an `unchanged` answer when it was made from these bytes with these options; else null. */
+  private unchangedVersion(name: string, sha256: string, readOptions: string): IngestResult | null {
+    const latest = this.versions.versionRow(name);
+    const source = JSON.parse(latest.source_json) as DatasetVersionInfo['source'];
+    if (source.sha256 !== sha256 || source.readOptions !== readOptions) return null;
+    return {
+      dataset: name,
+      version: latest.version,
+      rows: latest.row_count,
+      quarantined: latest.quarantined_count,
+      columns: JSON.parse(latest.schema_json) as SchemaField[],
+      contentHash: latest.content_hash,
+      ...(source.unparsable === undefined ? {} : { unparsable: source.unparsable }),
+      unchanged: true,
+    };
   }
 
   /**
@@ -123,16 +170,21 @@ export class DatasetIngest {
     // Rows sent as records have no file size (measuring their JSON cost more than the rest of a small append).
     const sourceInfo = { fileName: source, bytes: 0, delimiter: '', lineEnding: '' };
     if (!exists) {
-      const { frame, quarantined, rowLines } = recordsToFrame(records);
+      const { frame, quarantined, rowLines, unparsable } = recordsToFrame(records);
       const { ruleQuarantined, ...ingested } = await this.writer.commitVersion(
         name,
         frame,
         [...unparsed, ...quarantined],
-        sourceInfo,
+        unparsable === undefined ? sourceInfo : { ...sourceInfo, unparsable },
         {},
         { lineOf: (r) => rowLines[r] ?? r + 1, ...(inTransaction === undefined ? {} : { inTransaction }) },
       );
-      return { ...ingested, appended: frame.rowCount - ruleQuarantined, ignoredFields: [] };
+      return {
+        ...ingested,
+        ...(unparsable === undefined ? {} : { unparsable }),
+        appended: frame.rowCount - ruleQuarantined,
+        ignoredFields: [],
+      };
     }
     const latest = this.versions.versionRow(name);
     // The latest version's schema is all an append needs: its rows are neither read nor copied.
@@ -162,16 +214,23 @@ export class DatasetIngest {
   ): Promise<IngestResult> {
     assertName('dataset', name);
     if (records.length === 0) throw new HearthError('INVALID_INPUT', 'the query returned no rows', { reason: 'empty' });
-    const { frame, quarantined, rowLines } = recordsToFrame(this.pii.protectRecords(name, records));
-    return this.commitNewVersion(
+    const { frame, quarantined, rowLines, unparsable } = recordsToFrame(this.pii.protectRecords(name, records));
+    const ingested = await this.commitNewVersion(
       name,
       frame,
       quarantined,
-      { fileName: source, bytes: Buffer.byteLength(JSON.stringify(records)), delimiter: '', lineEnding: '' },
+      {
+        fileName: source,
+        bytes: Buffer.byteLength(JSON.stringify(records)),
+        delimiter: '',
+        lineEnding: '',
+        ...(unparsable === undefined ? {} : { unparsable }),
+      },
       {},
       (r) => rowLines[r] ?? r + 1,
       options.force === true,
     );
+    return unparsable === undefined ? ingested : { ...ingested, unparsable };
   }
 
   /**
@@ -184,7 +243,9 @@ export class DatasetIngest {
     options: CsvReadOptions & { fileName?: string; format?: TableFormat; inTransaction?: InTransaction } = {},
   ): Promise<IngestResult & { appended: number; ignoredFields: string[] }> {
     const fileName = options.fileName ?? basename(path);
-    const { frame, quarantined } = await readTable(path, fileName, options);
+    // Strict types: a cell the dataset's column cannot hold quarantines its row (with why) rather than go missing, and a
+    // text column's cells are never taken for typos of a number.
+    const { frame, quarantined } = await readTable(path, fileName, { ...options, strictTypes: true });
     const records = Array.from({ length: frame.rowCount }, (_, r) =>
       Object.fromEntries(frame.columns.map((c) => [c.name, cellValue(c, r)])),
     );
@@ -282,11 +343,18 @@ export class DatasetIngest {
   async refreshFromFile(name: string, path: string, options: CsvReadOptions & { format?: TableFormat }): Promise<number> {
     const fileName = basename(path);
     const result = await readTable(path, fileName, options);
+    const unparsable = withheldUnder(result.unparsable, this.pii.policies(name));
     return this.refresh(
       name,
       result.frame,
       result.quarantined,
-      { fileName, bytes: result.bytes, delimiter: result.delimiter, lineEnding: result.lineEnding },
+      {
+        fileName,
+        bytes: result.bytes,
+        delimiter: result.delimiter,
+        lineEnding: result.lineEnding,
+        ...(unparsable === undefined ? {} : { unparsable }),
+      },
       (r) => result.rowLines?.[r] ?? r + 1,
     );
   }
@@ -325,4 +393,22 @@ export class DatasetIngest {
     const result = await this.commitNewVersion(name, protectedFrame, quarantined, source, {}, lineOf, false);
     return result.version;
   }
+}
+
+/**
+ * Unparsable cells as a version records them: the text of a cell in a column under a PII policy other than keep is
+ * withheld (its line is still given), since the policy never let the column's raw values reach the store.
+ */
+function withheldUnder(
+  unparsable: UnparsableCells | undefined,
+  policies: Record<string, ColumnPolicy>,
+): UnparsableCells | undefined {
+  if (unparsable === undefined) return undefined;
+  return {
+    total: unparsable.total,
+    cells: unparsable.cells.map((c) => {
+      const policy = policies[c.column]?.policy;
+      return policy === undefined || policy === 'keep' ? c : { ...c, text: `(withheld: ${policy} policy)` };
+    }),
+  };
 }

@@ -3,6 +3,8 @@ import type { Readable } from 'node:stream';
 import { HearthError } from '../contracts/errors.js';
 import { spoolStream, type SpoolCipher } from '../crypto/spool.js';
 import { ColumnBuilder } from '../table/column-builder.js';
+import { unparsableCells } from '../table/stray-cells.js';
+import type { UnparsableCells } from '../contracts/datasets.js';
 import type { QuarantinedRow } from './csv.js';
 import type { Frame } from '../table/frame.js';
 import { maxNesting, nestedDeeperThan } from './nesting.js';
@@ -27,11 +29,15 @@ export function jsonFormatOf(fileName: string): JsonFormat | null {
 class JsonColumns {
   readonly builders = new Map<string, ColumnBuilder>();
   rows = 0;
+  /** Each row's line (NDJSON) or item number (a JSON array), from 1: where an unparsable cell is reported. */
+  readonly lines: number[] = [];
+
+  constructor(private readonly strictTypes: boolean) {}
 
   private builder(name: string): ColumnBuilder {
     let builder = this.builders.get(name);
     if (builder === undefined) {
-      builder = new ColumnBuilder(name);
+      builder = new ColumnBuilder(name, !this.strictTypes);
       for (let r = 0; r < this.rows; r++) builder.pushMissing();
       this.builders.set(name, builder);
     }
@@ -70,15 +76,15 @@ class JsonColumns {
 export async function readJsonRows(
   path: string,
   format: JsonFormat,
-  options: { spool?: SpoolCipher | undefined } = {},
-): Promise<{ frame: Frame; quarantined: QuarantinedRow[]; bytes: number }> {
+  options: { spool?: SpoolCipher | undefined; strictTypes?: boolean | undefined } = {},
+): Promise<{ frame: Frame; quarantined: QuarantinedRow[]; unparsable?: UnparsableCells; bytes: number }> {
   const bytes = statSync(path).size;
   if (bytes === 0) throw new HearthError('INVALID_INPUT', 'the file is empty', { reason: 'empty' });
   const open = (): Readable =>
     options.spool === undefined
       ? createReadStream(path, { highWaterMark: 1 << 22 })
       : spoolStream(path, options.spool, 0, 1 << 20);
-  const columns = new JsonColumns();
+  const columns = new JsonColumns(options.strictTypes === true);
   const quarantined: QuarantinedRow[] = [];
   const accept = (value: unknown, line: number, raw: () => string): void => {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -91,6 +97,7 @@ export async function readJsonRows(
       return;
     }
     columns.add(value as Record<string, unknown>);
+    columns.lines.push(line);
   };
   if (format === 'ndjson') {
     // Lines split on the bytes (a line feed never occurs inside a UTF-8 character), each parsed on its own.
@@ -140,7 +147,9 @@ export async function readJsonRows(
   if (columns.rows === 0)
     throw new HearthError('INVALID_INPUT', 'no row of the file is a JSON object', { reason: 'all-quarantined' });
   const built = [...columns.builders.values()];
-  return { frame: { rowCount: columns.rows, columns: built.map((b) => b.finish()) }, quarantined, bytes };
+  const frame = { rowCount: columns.rows, columns: built.map((b) => b.finish()) };
+  const unparsable = unparsableCells(built, (r) => columns.lines[r] ?? r + 1);
+  return { frame, quarantined, ...(unparsable === undefined ? {} : { unparsable }), bytes };
 }
 
 /**

@@ -1,5 +1,7 @@
 import { HearthError } from '../contracts/errors.js';
 import { ColumnBuilder, parseIsoDate } from '../table/column-builder.js';
+import { unparsableCells } from '../table/stray-cells.js';
+import type { UnparsableCells } from '../contracts/datasets.js';
 import type { QuarantinedRow } from './csv.js';
 import type { Column, Frame, NumericColumn, SchemaField } from '../table/frame.js';
 
@@ -12,6 +14,8 @@ export function recordsToFrame(records: readonly Record<string, unknown>[]): {
   frame: Frame;
   quarantined: QuarantinedRow[];
   rowLines: Int32Array;
+  /** Cells read as missing because they did not parse as their numeric or date column's type (by record number). */
+  unparsable?: UnparsableCells;
 } {
   const fields = [...new Set(records.flatMap((r) => Object.keys(r)))];
   const quarantined: QuarantinedRow[] = [];
@@ -30,10 +34,13 @@ export function recordsToFrame(records: readonly Record<string, unknown>[]): {
     });
   });
   if (quarantined.length === records.length) throw allQuarantined(quarantined);
+  const columns = builders.map((b) => b.finish());
+  const unparsable = unparsableCells(builders, (r) => rowLines[r] ?? r + 1);
   return {
-    frame: { rowCount: rowLines.length, columns: builders.map((b) => b.finish()) },
+    frame: { rowCount: rowLines.length, columns },
     quarantined,
     rowLines: Int32Array.from(rowLines),
+    ...(unparsable === undefined ? {} : { unparsable }),
   };
 }
 

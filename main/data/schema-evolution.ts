@@ -31,8 +31,9 @@ export function evolveSchema(previous: Frame | null, next: Frame, force: boolean
   const before = new Map(previous.columns.map((c) => [c.name, c]));
   const now = new Set(next.columns.map((c) => c.name));
   const narrowed: string[] = [];
-  const columns: Column[] = next.columns.map((column) => {
-    const old = before.get(column.name);
+  const columns: Column[] = next.columns.map((given) => {
+    const old = before.get(given.name);
+    const column = old?.type === 'boolean' ? asBooleanColumn(given) : given;
     if (old === undefined) {
       changes.added.push({ column: column.name, type: column.type });
       return column;
@@ -67,4 +68,21 @@ export function evolveSchema(previous: Frame | null, next: Frame, force: boolean
     );
   }
   return { frame: { rowCount: next.rowCount, columns }, changes };
+}
+
+const booleanWords = /^(true|false|yes|no)$/i;
+
+/**
+ * A text column of boolean words only, for a column stored as boolean: versions ingested before yes/no was read as
+ * text hold such columns as booleans, and a new version of the same file keeps that type rather than narrow it.
+ */
+function asBooleanColumn(column: Column): Column {
+  if (column.kind !== 'string' || !column.dictionary.every((level) => booleanWords.test(level))) return column;
+  const truth = column.dictionary.map((level) => (/^(true|yes)$/i.test(level) ? 1 : 0));
+  const values = new Float64Array(column.codes.length);
+  for (let i = 0; i < values.length; i++) {
+    const code = column.codes[i]!;
+    values[i] = code < 0 ? Number.NaN : truth[code]!;
+  }
+  return { kind: 'numeric', name: column.name, type: 'boolean', values };
 }

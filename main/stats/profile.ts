@@ -14,8 +14,16 @@ export function quantileSorted(sorted: Float64Array, p: number): number {
   return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
 }
 
-function formatValue(column: Column, v: number): string {
-  if (column.type === 'datetime') return new Date(v).toISOString();
+const dayMs = 86_400_000;
+
+/** An instant as ISO 8601: the date alone in a column of whole days (a file's "2024-01-05" stays that). */
+export function isoInstant(v: number, wholeDays: boolean): string {
+  const iso = new Date(v).toISOString();
+  return wholeDays ? iso.slice(0, 10) : iso;
+}
+
+function formatValue(column: Column, v: number, wholeDays = false): string {
+  if (column.type === 'datetime') return isoInstant(v, wholeDays);
   if (column.type === 'boolean') return v === 1 ? 'true' : 'false';
   return String(v);
 }
@@ -53,6 +61,8 @@ export function profileColumn(column: Column, rowCount: number): ColumnProfile {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   const values = column.values;
+  const isDate = column.type === 'datetime';
+  let wholeDays = isDate;
   for (let i = 0; i < rowCount; i++) {
     const v = values[i]!;
     if (!Number.isNaN(v)) {
@@ -60,6 +70,7 @@ export function profileColumn(column: Column, rowCount: number): ColumnProfile {
       sum += v;
       if (v < min) min = v;
       if (v > max) max = v;
+      if (wholeDays && v % dayMs !== 0) wholeDays = false;
     }
   }
   const mean = n > 0 ? sum / n : Number.NaN;
@@ -77,7 +88,11 @@ export function profileColumn(column: Column, rowCount: number): ColumnProfile {
   for (let b = 0; b < bins; b++) {
     const start = min + b * width;
     const end = b === bins - 1 ? max : min + (b + 1) * width;
-    histogram.push({ label: `${formatValue(column, start)} – ${formatValue(column, end)}`, start, end, count: binCounts[b]! });
+    // A date bin's bounds are instants between days: shown to the minute, or as dates in a column of whole days.
+    const label = isDate
+      ? `${binBound(start, wholeDays)} – ${binBound(end, wholeDays)}`
+      : `${formatValue(column, start)} – ${formatValue(column, end)}`;
+    histogram.push({ label, start, end, count: binCounts[b]! });
   }
   // Order statistics (quantiles, distinct values, most frequent values) need the values sorted. Above
   // `sampleLimit` present values they come from a seeded random sample instead (sorting every column of a
@@ -134,9 +149,18 @@ export function profileColumn(column: Column, rowCount: number): ColumnProfile {
     // Sample standard deviation (n − 1), as pandas reports it.
     std: n > 1 ? Math.sqrt(squares / (n - 1)) : null,
     quantiles: n > 0 ? quantileLevels.map((p) => ({ p, value: quantileSorted(sorted, p) })) : [],
-    topValues: top.map((r) => ({ value: formatValue(column, r.value), count: Math.round(r.count * scale) })),
+    topValues: top.map((r) => ({ value: formatValue(column, r.value, wholeDays), count: Math.round(r.count * scale) })),
     histogram,
+    ...(isDate
+      ? { kind: 'date' as const, dates: n > 0 ? { min: isoInstant(min, wholeDays), max: isoInstant(max, wholeDays) } : null }
+      : {}),
   };
+}
+
+/** A date histogram bin's bound: the day it falls in for whole-day columns, else the ISO instant to the minute. */
+function binBound(v: number, wholeDays: boolean): string {
+  const iso = new Date(v).toISOString();
+  return wholeDays ? iso.slice(0, 10) : `${iso.slice(0, 16)}Z`;
 }
 
 export function profileFrame(frame: Frame): ColumnProfile[] {

@@ -2,8 +2,38 @@ import type { Column } from './frame.js';
 
 /** Cells read as missing, besides the empty cell (pandas' common defaults, minus ones that are real words). */
 const missingTokens = new Set(['NA', 'N/A', 'n/a', 'NaN', 'nan', 'null', 'NULL', 'Null', '#N/A', '-NaN']);
-const trueTokens = new Set(['true', 'True', 'TRUE', 'yes', 'Yes', 'YES']);
-const falseTokens = new Set(['false', 'False', 'FALSE', 'no', 'No', 'NO']);
+/**
+ * Only true/false make a boolean column: yes/no, Y/N and the like stay text (a categorical column of the words as
+ * written), so a label written "yes"/"no" comes back from a model as "yes"/"no", not as "true"/"false".
+ */
+const trueTokens = new Set(['true', 'True', 'TRUE']);
+const falseTokens = new Set(['false', 'False', 'FALSE']);
+
+/**
+ * How many unparsable cells a numeric or date column tolerates, given the non-empty cells read so far: 5, or 0.1%
+ * of them when that is more. Each such cell becomes missing and is reported with its row (see ColumnBuilder.strays),
+ * so one typo in a 10,000-row column no longer turns it into text. Checked as the cells stream by, so the stray
+ * list never holds more than 0.1% of a large column.
+ */
+export function allowedStrays(nonEmpty: number): number {
+  return Math.max(5, Math.floor(nonEmpty / 1000));
+}
+
+/**
+ * A column must also be mostly numbers: at most one stray per 20 non-empty cells (checked when the column is
+ * finished), so a small text column with a number or two in it stays text.
+ */
+function mostlyParsed(strays: number, nonEmpty: number): boolean {
+  return strays * 20 <= nonEmpty;
+}
+
+/** A cell that did not parse as its column's type and was read as missing: its row (from 0) and its text. */
+export interface StrayCell {
+  row: number;
+  text: string;
+  /** Non-empty cells the column had read when it met this one (this one included): for appending parts exactly. */
+  seen: number;
+}
 
 export function isMissingToken(text: string): boolean {
   return text.length === 0 || missingTokens.has(text);
@@ -130,6 +160,8 @@ export interface BuilderSnapshot {
   trueSpelling: string;
   falseSpelling: string;
   widenedFrom: BuilderState | null;
+  strays: StrayCell[];
+  nonEmpty: number;
 }
 
 /**
@@ -167,8 +199,22 @@ export class ColumnBuilder {
   private falseSpelling = 'false';
   /** The kind this column had when a value forced it to text (null: text from its first value). */
   private widenedFrom: BuilderState | null = null;
+  /**
+   * Cells of a numeric or date column (or of one not yet decided) that did not parse, held as missing; empty once
+   * the column is text (they are text then).
+   */
+  private strayCells: StrayCell[] = [];
+  /** Non-missing cells read so far. */
+  private nonEmpty = 0;
 
-  constructor(readonly name: string) {}
+  /**
+   * `tolerant: false` turns the column to text at its first unparsable cell, as ingest did before strays were held
+   * (an append reads its file so: the rows its schema cannot hold are quarantined whole, not given missing cells).
+   */
+  constructor(
+    readonly name: string,
+    private readonly tolerant = true,
+  ) {}
 
   get rowCount(): number {
     return this.length;
@@ -180,11 +226,17 @@ export class ColumnBuilder {
       const v = parseNumberBytes(buf, start, end);
       if (!Number.isNaN(v)) {
         if (!lastParseWasInteger) this.allIntegers = false;
+        this.nonEmpty++;
         this.pushNumber(v);
         return;
       }
     }
     this.pushText(text ?? buf.toString('utf8', start, end));
+  }
+
+  /** The cells read as missing because they did not parse (see allowedStrays); rows from 0. */
+  get strays(): readonly StrayCell[] {
+    return this.strayCells;
   }
 
   pushText(text: string): void {
@@ -194,22 +246,21 @@ export class ColumnBuilder {
     }
     switch (this.state) {
       case 'empty':
-        this.decideState(text);
-        this.pushText(text);
+        if (!this.decideState(text)) this.pushStrayOrWiden(text);
+        else this.pushText(text);
         return;
       case 'numeric': {
         const bytes = Buffer.from(text, 'latin1');
         const v = /^[\s+\-.\deE]+$/.test(text) ? parseNumberBytes(bytes, 0, bytes.length) : Number.NaN;
         if (!Number.isNaN(v)) {
           if (!lastParseWasInteger) this.allIntegers = false;
+          this.nonEmpty++;
           this.pushNumber(v);
-        } else {
-          this.widenToString();
-          this.pushString(text);
-        }
+        } else this.pushStrayOrWiden(text);
         return;
       }
       case 'boolean':
+        this.nonEmpty++;
         if (trueTokens.has(text)) {
           this.trueSpelling = text;
           this.pushNumber(1);
@@ -223,17 +274,32 @@ export class ColumnBuilder {
         return;
       case 'datetime': {
         const t = parseIsoDate(text);
-        if (!Number.isNaN(t)) this.pushNumber(t);
-        else {
-          this.widenToString();
-          this.pushString(text);
-        }
+        if (!Number.isNaN(t)) {
+          this.nonEmpty++;
+          this.pushNumber(t);
+        } else this.pushStrayOrWiden(text);
         return;
       }
       case 'string':
+        this.nonEmpty++;
         this.pushString(text);
         return;
     }
+  }
+
+  /**
+   * A cell a numeric or date column (or one still undecided) cannot parse: held as missing while the column's
+   * strays stay within allowedStrays, else the column turns to text, its strays back to their text.
+   */
+  private pushStrayOrWiden(text: string): void {
+    this.nonEmpty++;
+    if (this.tolerant && this.strayCells.length + 1 <= allowedStrays(this.nonEmpty)) {
+      this.strayCells.push({ row: this.length, text, seen: this.nonEmpty });
+      this.pushNumber(Number.NaN);
+      return;
+    }
+    this.widenToString();
+    this.pushString(text);
   }
 
   /**
@@ -247,6 +313,7 @@ export class ColumnBuilder {
       return;
     }
     if (!(Number.isInteger(value) && Math.abs(value) < 1e21)) this.allIntegers = false;
+    this.nonEmpty++;
     this.pushNumber(value);
   }
 
@@ -255,12 +322,19 @@ export class ColumnBuilder {
     else this.pushNumber(Number.NaN);
   }
 
-  private decideState(text: string): void {
+  /**
+   * The column's kind from its first parsable value; false when `text` fits no kind (a stray, or the start of a text
+   * column: the caller decides). A boolean word after strays makes the column text: booleans tolerate no typo.
+   */
+  private decideState(text: string): boolean {
     const bytes = Buffer.from(text, 'utf8');
     if (!Number.isNaN(parseNumberBytes(bytes, 0, bytes.length))) this.state = 'numeric';
-    else if (trueTokens.has(text) || falseTokens.has(text)) this.state = 'boolean';
-    else if (!Number.isNaN(parseIsoDate(text))) this.state = 'datetime';
-    else this.widenToString();
+    else if (trueTokens.has(text) || falseTokens.has(text)) {
+      if (this.strayCells.length > 0) this.widenToString();
+      else this.state = 'boolean';
+    } else if (!Number.isNaN(parseIsoDate(text))) this.state = 'datetime';
+    else return false;
+    return true;
   }
 
   private pushNumber(v: number): void {
@@ -295,12 +369,17 @@ export class ColumnBuilder {
     if (previous !== 'empty') this.widenedFrom = previous;
     const values = this.values;
     const n = this.length;
+    const strays = this.strayCells;
+    this.strayCells = [];
+    let next = 0;
     this.state = 'string';
     this.codes = new Int32Array(Math.max(1024, n * 2));
     this.length = 0;
     for (let i = 0; i < n; i++) {
       const v = values[i]!;
-      if (Number.isNaN(v)) this.pushCode(-1);
+      // A stray is text again, as written.
+      if (next < strays.length && strays[next]!.row === i) this.pushString(strays[next++]!.text);
+      else if (Number.isNaN(v)) this.pushCode(-1);
       else if (previous === 'boolean') this.pushString(v === 1 ? this.trueSpelling : this.falseSpelling);
       else if (previous === 'datetime') this.pushString(new Date(v).toISOString());
       else this.pushString(String(v));
@@ -321,7 +400,17 @@ export class ColumnBuilder {
       trueSpelling: this.trueSpelling,
       falseSpelling: this.falseSpelling,
       widenedFrom: this.widenedFrom,
+      strays: this.strayCells,
+      nonEmpty: this.nonEmpty,
     };
+  }
+
+  /**
+   * Whether this column, reading on, would have held `next`'s strays as strays too: the running count must stay
+   * within allowedStrays at each of them, counted from this column's start.
+   */
+  private wouldHold(next: BuilderSnapshot): boolean {
+    return next.strays.every((s, j) => this.strayCells.length + j + 1 <= allowedStrays(this.nonEmpty + s.seen));
   }
 
   /**
@@ -334,7 +423,16 @@ export class ColumnBuilder {
    * their own spelling ("1.50"), not JavaScript's ("1.5").
    */
   canAppend(next: BuilderSnapshot): boolean {
-    if (this.state === 'empty' || next.state === 'empty' || next.length === 0) return true;
+    if (next.length === 0) return true;
+    const tolerant = this.state === 'numeric' || this.state === 'datetime';
+    // Strays make a fresh start differ from reading on in how many more it tolerates; the parts are appended only
+    // where the running count gives what one reader would, else this thread reads the part itself.
+    if (next.state === 'empty') {
+      if (next.strays.length === 0) return true;
+      return this.state === 'string' || ((tolerant || this.state === 'empty') && this.wouldHold(next));
+    }
+    if (this.state === 'empty') return this.strayCells.length === 0;
+    if (tolerant) return this.state === next.state && this.wouldHold(next);
     const sameSpelling = this.trueSpelling === next.trueSpelling && this.falseSpelling === next.falseSpelling;
     if (next.state !== 'string') return this.state === next.state && (this.state !== 'boolean' || sameSpelling);
     if (next.widenedFrom === null) return true;
@@ -345,9 +443,17 @@ export class ColumnBuilder {
   append(next: BuilderSnapshot): void {
     if (next.length === 0) return;
     if (next.state === 'empty') {
-      for (let i = 0; i < next.length; i++) this.pushMissing();
+      // Missing cells and a few undecided strays: read again here, exactly as reading on would.
+      let k = 0;
+      for (let i = 0; i < next.length; i++) {
+        if (k < next.strays.length && next.strays[k]!.row === i) this.pushText(next.strays[k++]!.text);
+        else this.pushMissing();
+      }
       return;
     }
+    const offset = this.length;
+    const seenBefore = this.nonEmpty;
+    this.nonEmpty += next.nonEmpty;
     if (this.state === 'empty') {
       // Only missing cells so far: they stay missing in whatever the column becomes.
       const missing = this.length;
@@ -385,10 +491,15 @@ export class ColumnBuilder {
     }
     this.values.set(next.values.subarray(0, next.length), this.length);
     this.length += next.length;
+    for (const stray of next.strays)
+      this.strayCells.push({ row: stray.row + offset, text: stray.text, seen: stray.seen + seenBefore });
   }
 
   /** The finished column. Strings become categorical when they repeat enough to be levels, else text. */
   finish(): Column {
+    // Strays only (a column of a few words and missing cells), or too many for the numbers beside them: text.
+    if (this.state === 'empty' && this.strayCells.length > 0) this.widenToString();
+    if (this.strayCells.length > 0 && !mostlyParsed(this.strayCells.length, this.nonEmpty)) this.widenToString();
     const n = this.length;
     if (this.state === 'string') {
       const dictionary = [...this.dictionary.keys()];

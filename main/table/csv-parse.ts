@@ -112,6 +112,8 @@ export interface RangeSetup {
   parallelMinBytes?: number;
   spool?: SpoolCipher;
   signal?: AbortSignal;
+  /** Columns turn to text at their first unparsable cell (see ColumnBuilder's `tolerant`). */
+  strictTypes?: boolean;
 }
 
 export interface RangeResult {
@@ -144,7 +146,7 @@ export async function parseRange(
   const quarantined: QuarantinedRow[] = [];
   const rowLines: number[] = [];
   let header: string[] | undefined = range.header;
-  let builders: ColumnBuilder[] = range.builders ?? (header ?? []).map((n) => new ColumnBuilder(n));
+  let builders: ColumnBuilder[] = range.builders ?? (header ?? []).map((n) => new ColumnBuilder(n, setup.strictTypes !== true));
   let ncols = header?.length ?? 0;
   let headerEnd = -1;
   // Per-record field boundaries, reused for every record.
@@ -167,7 +169,7 @@ export async function parseRange(
       }
       header = uniqueHeader(names);
       ncols = header.length;
-      builders = header.map((n) => new ColumnBuilder(n));
+      builders = header.map((n) => new ColumnBuilder(n, setup.strictTypes !== true));
       return;
     }
     if (nFields !== ncols) {

@@ -190,6 +190,32 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('privacy-message').filter({ hasText: 'contacts keeps its newest 3 versions' }).waitFor();
   });
 
+  void step(
+    'keeps a numeric column with a typo numeric and lists the cell, shows dates as dates, answers unchanged for the same file',
+    async () => {
+      // 400 rows: amount = 3 × id but row 300 (file line 301) reads "9O0"; shipped runs 2024-03-01 … 2024-04-29.
+      const lines = ['id,amount,shipped'];
+      for (let i = 1; i <= 400; i++)
+        lines.push(`${i},${i === 300 ? '9O0' : i * 3},${new Date(Date.UTC(2024, 2, 1 + (i % 60))).toISOString().slice(0, 10)}`);
+      const file = writeFile(tmp.dir, 'shipments.csv', `${lines.join('\n')}\n`);
+      await ui.nav('datasets');
+      const message = ui.page.getByTestId('ingest-message');
+      await ui.upload(file, 'shipments');
+      await message.filter({ hasText: 'Ingested 400 rows into shipments v1; 1 cells did not parse' }).waitFor();
+      assert.match((await ui.page.getByTestId('profile-amount').textContent()) ?? '', /amount integer/);
+      assert.match((await ui.page.getByTestId('unparsable-table').textContent()) ?? '', /301amount9O0/);
+      assert.equal(await ui.page.getByTestId('date-range-shipped').textContent(), ' · from 2024-03-01 to 2024-04-29');
+      await ui.page.getByTestId('profile-shipped').locator('.recharts-xAxis').waitFor();
+      // The same bytes again: no version; forced: version 2.
+      await ui.upload(file, 'shipments');
+      await message.filter({ hasText: 'Unchanged: shipments v1 already holds this file' }).waitFor();
+      await ui.page.getByTestId('ingest-force').check();
+      await ui.upload(file, 'shipments');
+      await message.filter({ hasText: 'Ingested 400 rows into shipments v2' }).waitFor();
+      await ui.page.getByTestId('ingest-force').uncheck();
+    },
+  );
+
   void step('trains a linear model and gradient-boosted trees, with live loss curves', async () => {
     await ui.train('customers', 'label', 'churn', 'linear');
     await ui.page.getByTestId('train-job').locator('.recharts-line').first().waitFor();

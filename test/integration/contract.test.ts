@@ -55,13 +55,23 @@ for (const transport of ['in-process', 'http', 'ipc'] as const) {
         x1.count,
       );
       assert.equal(detail.profile.find((p) => p.name === 'colour')!.distinct, 4);
-      // The same bytes again make version 2 with the same content hash: versions are snapshots, never edits.
+      // The same bytes again make no version: the answer names version 1 as unchanged.
       const again = await client.call('datasets.ingest', {
         name: 'customers',
         uploadId: await client.upload(new Blob([csv]), 'c.csv'),
       });
-      assert.equal(again.version, 2);
-      assert.equal(again.contentHash, result.contentHash);
+      assert.equal(again.unchanged, true);
+      assert.equal(again.version, 1);
+      assert.equal((await client.call('datasets.versions', { name: 'customers' })).length, 1);
+      // Forced, they make version 2 with the same content hash: versions are snapshots, never edits.
+      const forced = await client.call('datasets.ingest', {
+        name: 'customers',
+        uploadId: await client.upload(new Blob([csv]), 'c.csv'),
+        force: true,
+      });
+      assert.equal(forced.version, 2);
+      assert.equal(forced.unchanged, undefined);
+      assert.equal(forced.contentHash, result.contentHash);
       assert.deepEqual(
         (await client.call('datasets.list', {})).map((d) => [d.name, d.latestVersion, d.versions]),
         [['customers', 2, 2]],

@@ -111,10 +111,11 @@ describe('decision thresholds', () => {
         label: string;
         probabilities: Record<string, number>;
       }[];
-      // yes/no is read as a boolean column, so the classes are "false" and "true".
-      const between = predictions.find((p) => p.probabilities.true! > tuned && p.probabilities.true! <= 0.5);
+      // yes/no keeps its words: the classes are "no" and "yes", never "false" and "true".
+      assert.deepEqual(Object.keys(predictions[0]!.probabilities).sort(), ['no', 'yes']);
+      const between = predictions.find((p) => p.probabilities.yes! > tuned && p.probabilities.yes! <= 0.5);
       assert.ok(between !== undefined);
-      assert.equal(between.label, 'true');
+      assert.equal(between.label, 'yes');
     } finally {
       await h.close();
       files.cleanup();

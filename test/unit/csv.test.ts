@@ -38,12 +38,16 @@ describe('CSV reader', () => {
     assert.equal(frame.rowCount, 4);
     assert.deepEqual(
       frame.columns.map((c) => c.type),
-      ['integer', 'number', 'boolean', 'datetime', 'categorical', 'categorical'],
+      ['integer', 'number', 'categorical', 'datetime', 'categorical', 'categorical'],
     );
     assert.equal(cellValue(column(frame, 'price'), 2), 1000);
     assert.equal(cellValue(column(frame, 'price'), 1), null);
     assert.equal(cellValue(column(frame, 'price'), 3), null);
-    assert.equal(cellValue(column(frame, 'ok'), 2), true);
+    // true/false beside yes/no: the words as written, not booleans (issue 19, item 6).
+    assert.deepEqual(
+      [0, 1, 2, 3].map((r) => cellValue(column(frame, 'ok'), r)),
+      ['true', 'false', 'yes', 'no'],
+    );
     assert.equal(cellValue(column(frame, 'when'), 1), '2024-02-29T10:30:00.000Z');
     assert.equal(cellValue(column(frame, 'colour'), 3), null);
   });

@@ -15,7 +15,10 @@ export const ingestCommand: Command = {
                                       read a CSV file as the next version of a dataset; PII policies (keep, drop,
                                       mask, hash, generalise) apply before anything is written, and to later versions;
                                       added, dropped, widened columns and new levels are reported, a narrowed type
-                                      is refused unless --force; --delimiter ';' (or '|', a tab) when not a comma
+                                      is refused unless --force; a few unparsable cells in a numeric or date column
+                                      (5, or 0.1%) are read as missing and listed by line; the same bytes as the
+                                      latest version answer "unchanged" and make no version unless --force;
+                                      --delimiter ';' (or '|', a tab) when not a comma
   ingest --from postgres://USER@HOST/DB | sqlite:///PATH --query 'SELECT …' --dataset NAME [--append] [--force]
                                       a SQL query's rows as the next version (read in a read-only transaction)
   ingest FILE --pii suggest           scan a file for personal data and suggest a policy per column; stores nothing`,
@@ -116,9 +119,14 @@ export const datasetsCommand: Command = {
           ...detail.profile.map(
             (p) =>
               `  ${p.name} (${p.type}): ${p.missing} missing, ${p.distinct} distinct` +
-              (p.mean === null ? '' : `, mean ${p.mean.toPrecision(5)}`),
+              (p.dates !== undefined && p.dates !== null
+                ? `, ${p.dates.min} to ${p.dates.max}`
+                : p.mean === null
+                  ? ''
+                  : `, mean ${p.mean.toPrecision(5)}`),
           ),
           ...quarantine.rows.map((q) => `  quarantined line ${q.line}: ${q.reason}`),
+          ...(detail.source.unparsable === undefined ? [] : [formatUnparsable(detail.source.unparsable).slice(1)]),
         ].join('\n'),
       );
       return 0;
@@ -205,30 +213,46 @@ export const datasetsCommand: Command = {
   },
 };
 
-/** A new version's report, for a file or a query alike: counts, columns, schema changes and the rules that failed. */
+/**
+ * A new version's report, for a file or a query alike: counts, columns, schema changes, the cells read as missing
+ * and the rules that failed; or that the file was unchanged (no version made).
+ */
 function printIngest(out: Output, result: ApiResults['datasets.ingest'], from = ''): void {
   out.result(
     {
       dataset: result.dataset,
       version: result.version,
+      unchanged: result.unchanged === true,
       rows: result.rows,
       quarantined: result.quarantined,
       columns: result.columns,
       content_hash: result.contentHash,
+      unparsable: result.unparsable ?? null,
       rules_failed: result.rulesFailed ?? [],
       schema_changes: result.schemaChanges ?? null,
     },
     () =>
-      `Ingested ${result.rows} rows into ${result.dataset} v${result.version}${from}` +
-      (result.quarantined > 0
-        ? ` (${result.quarantined} quarantined: see \`hearth datasets show ${result.dataset}@${result.version}\`)`
-        : '') +
-      `\n${result.columns.map((c) => `  ${c.name}: ${c.type}`).join('\n')}` +
-      formatSchemaChanges(result.schemaChanges) +
-      (result.rulesFailed === undefined || result.rulesFailed.length === 0
-        ? ''
-        : `\nRules that did not hold:\n${result.rulesFailed.map((f) => `  ${f.rule} [${f.severity}]: ${f.detail}`).join('\n')}`),
+      result.unchanged === true
+        ? `unchanged: ${result.dataset} v${result.version} (the same bytes and options; --force makes a new version)`
+        : `Ingested ${result.rows} rows into ${result.dataset} v${result.version}${from}` +
+          (result.quarantined > 0
+            ? ` (${result.quarantined} quarantined: see \`hearth datasets show ${result.dataset}@${result.version}\`)`
+            : '') +
+          `\n${result.columns.map((c) => `  ${c.name}: ${c.type}`).join('\n')}` +
+          formatUnparsable(result.unparsable) +
+          formatSchemaChanges(result.schemaChanges) +
+          (result.rulesFailed === undefined || result.rulesFailed.length === 0
+            ? ''
+            : `\nRules that did not hold:\n${result.rulesFailed.map((f) => `  ${f.rule} [${f.severity}]: ${f.detail}`).join('\n')}`),
   );
+}
+
+/** Cells read as missing because they did not parse: each with its line and text (the first 100 of them). */
+function formatUnparsable(unparsable: ApiResults['datasets.ingest']['unparsable']): string {
+  if (unparsable === undefined) return '';
+  const listed = unparsable.cells.map((c) => `  line ${c.line}, ${c.column}: ${JSON.stringify(c.text)}`);
+  const more = unparsable.total > listed.length ? [`  … and ${unparsable.total - listed.length} more`] : [];
+  return `\n${unparsable.total} cells did not parse as their column's type and were read as missing:\n${[...listed, ...more].join('\n')}`;
 }
 
 function formatSchemaChanges(changes: ApiResults['datasets.ingest']['schemaChanges']): string {

@@ -9,6 +9,7 @@ import { PiiReview, type PendingReview } from './pii-review.js';
 import { PrivacySection } from './privacy-section.js';
 import { ProfileCard } from './profile-card.js';
 import { QualitySection } from './quality-section.js';
+import { UnparsableCellsTable } from './unparsable-cells.js';
 
 /** Data sets: upload (with a personal-data review), the list, and a version's profile, quality, lineage and privacy. */
 export function DatasetsPage({ initial }: { initial?: string | undefined } = {}) {
@@ -19,6 +20,7 @@ export function DatasetsPage({ initial }: { initial?: string | undefined } = {})
   const [versions, setVersions] = useState<number[]>([]);
   const [quarantine, setQuarantine] = useState<{ total: number; rows: QuarantinedRow[] } | null>(null);
   const [name, setName] = useState('');
+  const [force, setForce] = useState(false);
   const { busy, error, run, fail } = useCall();
   const [message, setMessage] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
@@ -62,9 +64,13 @@ export function DatasetsPage({ initial }: { initial?: string | undefined } = {})
       uploadId,
       fileName,
       ...(pii === undefined ? {} : { pii }),
+      ...(force ? { force: true } : {}),
     });
+    const unparsable = result.unparsable?.total ?? 0;
     setMessage(
-      `Ingested ${result.rows} rows into ${result.dataset} v${result.version}${result.quarantined > 0 ? `; ${result.quarantined} rows quarantined` : ''}.`,
+      result.unchanged === true
+        ? `Unchanged: ${result.dataset} v${result.version} already holds this file (same bytes and options); no version was made. Tick "new version even if unchanged" to make one.`
+        : `Ingested ${result.rows} rows into ${result.dataset} v${result.version}${result.quarantined > 0 ? `; ${result.quarantined} rows quarantined` : ''}${unparsable > 0 ? `; ${unparsable} cells did not parse and were read as missing (listed below)` : ''}.`,
     );
     await refresh();
     await open(result.dataset, result.version);
@@ -137,6 +143,10 @@ export function DatasetsPage({ initial }: { initial?: string | undefined } = {})
             onChange={(e) => setName(e.target.value)}
             placeholder="from the file name"
           />
+        </label>{' '}
+        <label title="Also accepts a schema that narrows a column's type">
+          <input type="checkbox" data-testid="ingest-force" checked={force} onChange={(e) => setForce(e.target.checked)} /> new
+          version even if unchanged
         </label>
         <input
           type="file"
@@ -219,6 +229,7 @@ export function DatasetsPage({ initial }: { initial?: string | undefined } = {})
               <ProfileCard key={p.name} profile={p} />
             ))}
           </div>
+          {detail.source.unparsable !== undefined && <UnparsableCellsTable unparsable={detail.source.unparsable} />}
           <QualitySection key={`${detail.dataset}@${detail.version}`} dataset={detail.dataset} version={detail.version} />
           <LineageSection key={`lineage-${detail.dataset}@${detail.version}`} dataset={detail.dataset} />
           <DiffSection

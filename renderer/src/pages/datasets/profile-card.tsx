@@ -9,9 +9,15 @@ function fmt(v: number | null): string {
       : Number(v.toPrecision(5)).toString();
 }
 
-/** One column's profile: counts, moments and its histogram. */
+/** A date bin's axis tick: the day its bin starts on (bins of a date column carry ISO bounds in their label). */
+function binStart(label: string): string {
+  return label.split(' – ')[0]!.slice(0, 10);
+}
+
+/** One column's profile: counts, moments and its histogram (a date column's in dates, on a date axis). */
 export function ProfileCard({ profile }: { profile: ColumnProfile }) {
   const data = profile.histogram.map((h) => ({ label: h.label, count: h.count }));
+  const isDate = profile.kind === 'date';
   return (
     <div className="card profile" data-testid={`profile-${profile.name}`}>
       <h4>
@@ -19,14 +25,25 @@ export function ProfileCard({ profile }: { profile: ColumnProfile }) {
       </h4>
       <p className="muted">
         {profile.count} values · {profile.missing} missing · {profile.distinct} distinct
-        {profile.mean !== null &&
+        {isDate && profile.dates !== undefined && profile.dates !== null && (
+          <span data-testid={`date-range-${profile.name}`}>
+            {' '}
+            · from {profile.dates.min} to {profile.dates.max}
+          </span>
+        )}
+        {!isDate &&
+          profile.mean !== null &&
           ` · mean ${fmt(profile.mean)} · std ${fmt(profile.std)} · min ${fmt(profile.min)} · max ${fmt(profile.max)}`}
       </p>
       {data.length > 0 && (
         <ResponsiveContainer width="100%" height={140}>
           <BarChart data={data}>
             <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="label" hide />
+            {isDate ? (
+              <XAxis dataKey="label" tickFormatter={binStart} minTickGap={24} fontSize={10} />
+            ) : (
+              <XAxis dataKey="label" hide />
+            )}
             <YAxis width={40} />
             <Tooltip />
             <Bar dataKey="count" fill="#b4532a" isAnimationActive={false} />
