@@ -56,6 +56,23 @@ export function benjaminiHochberg(pValues: readonly (number | null)[]): (number 
   return adjusted;
 }
 
+/**
+ * Holm's step-down adjusted p-values (familywise error; as R's p.adjust(method = "holm")): stricter than
+ * Benjamini–Hochberg, it bounds the chance of even one false alarm among the columns. Nulls stay null.
+ */
+export function holm(pValues: readonly (number | null)[]): (number | null)[] {
+  const present = pValues.map((p, i) => ({ p, i })).filter((e): e is { p: number; i: number } => e.p !== null);
+  const m = present.length;
+  const adjusted: (number | null)[] = pValues.map(() => null);
+  present.sort((a, b) => a.p - b.p);
+  let running = 0;
+  present.forEach((e, rank) => {
+    running = Math.max(running, Math.min(1, e.p * (m - rank)));
+    adjusted[e.i] = running;
+  });
+  return adjusted;
+}
+
 /** Upper end of the Wilson score interval for k successes in n trials at normal quantile z. */
 export function wilsonUpper(k: number, n: number, z = 1.6449): number {
   if (n === 0) return 1;

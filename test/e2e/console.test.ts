@@ -257,6 +257,8 @@ describe('web console in Chromium against a real hearth serve', () => {
       /^1 served rows against customers v1 \(800 rows\)/,
     );
     for (const column of ['x1', 'x2', 'colour', 'prediction']) await ui.page.getByTestId(`drift-${column}`).waitFor();
+    // One served row cannot show drift: each column says so instead of alarming.
+    assert.match((await ui.page.getByTestId('drift-x1').textContent()) ?? '', /not enough data$/);
     await ui.page.getByTestId('drift-chart').locator('.recharts-bar-rectangle').first().waitFor();
     await ui.page.getByTestId('monitor-load').click();
     await ui.page.getByTestId('monitor-table').waitFor();

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
 import { leakageScores } from '../../main/training/checks.js';
+import { columnDrift, datasetDrift, type DriftColumn } from '../../main/stats/drift.js';
 import { seededRandom } from '../../main/stats/random.js';
 import {
   benjaminiHochberg,
   binomialSf,
+  holm,
   delongTest,
   pairedBootstrap,
   pairedMeanTest,
@@ -81,6 +83,59 @@ describe('leakage on small data', () => {
   });
 });
 
+describe('drift across many columns on small data', () => {
+  const normals = (n: number, random: () => number, shift = 0) =>
+    Float64Array.from({ length: n }, () => shift + Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
+
+  it('30 columns drawn from the same distribution raise no alarm (five seeds), a shifted one still does', () => {
+    let uncorrected = 0;
+    for (const seed of [11, 12, 13, 14, 15]) {
+      const random = seededRandom(seed);
+      const columns: DriftColumn[] = Array.from({ length: 30 }, (_, f) => ({
+        name: `x${f}`,
+        kind: 'numeric',
+        reference: normals(200, random),
+        current: normals(60, random),
+      }));
+      const report = datasetDrift(columns);
+      assert.equal(
+        report.drifted,
+        0,
+        `seed ${seed}: ${report.columns
+          .filter((c) => c.drifted)
+          .map((c) => c.column)
+          .join(', ')}`,
+      );
+      uncorrected += report.columns.filter((c) => c.pValue! < 0.05).length;
+      // One column moved by one standard deviation: found among the 30 after the correction.
+      const shifted = datasetDrift([
+        ...columns.slice(1),
+        { name: 'moved', kind: 'numeric', reference: normals(200, random), current: normals(60, random, 1) },
+      ]);
+      assert.deepEqual(
+        shifted.columns.filter((c) => c.drifted).map((c) => c.column),
+        ['moved'],
+        `seed ${seed}`,
+      );
+      assert.equal(shifted.datasetDrifted, false, 'one column of 30 is not the data set');
+    }
+    // Without the correction, 150 tests at p < 0.05 alarm about 7.5 times by chance: the correction is what helps.
+    assert.ok(uncorrected >= 2, `uncorrected alarms: ${uncorrected}`);
+  });
+
+  it('below 30 rows a side, a column is "not enough data", never drift', () => {
+    const random = seededRandom(21);
+    const drift = columnDrift({ name: 'x', kind: 'numeric', reference: normals(200, random), current: normals(12, random, 3) });
+    assert.equal(drift.pValue! < 0.001, true, 'the shift is plain to see');
+    assert.deepEqual([drift.enoughData, drift.drifted], [false, false]);
+    const report = datasetDrift([
+      { name: 'few', kind: 'numeric', reference: normals(200, random), current: normals(12, random, 3) },
+      { name: 'many', kind: 'numeric', reference: normals(200, random), current: normals(100, random) },
+    ]);
+    assert.deepEqual([report.notEnoughData, report.drifted, report.share, report.datasetDrifted], [1, 0, 0, false]);
+  });
+});
+
 describe('significance helpers', () => {
   it('binomial tail: P(X ≥ 9 | n = 10, p = 0.5) = 11/1024', () => {
     assert.ok(Math.abs(binomialSf(9, 10, 0.5) - 11 / 1024) < 1e-12);
@@ -92,6 +147,13 @@ describe('significance helpers', () => {
     // By hand: sorted 0.01, 0.03, 0.04, 0.5 → 0.04, 0.0533, 0.0533, 0.5 (step-up minimum from the top).
     const adjusted = benjaminiHochberg([0.01, 0.04, 0.03, 0.5, null]);
     const expected = [0.04, 0.04 * (4 / 3), 0.04 * (4 / 3), 0.5, null];
+    adjusted.forEach((a, i) => (expected[i] === null ? assert.equal(a, null) : assert.ok(Math.abs(a! - expected[i]!) < 1e-12)));
+  });
+
+  it('Holm matches R p.adjust(c(0.01, 0.04, 0.03, 0.5), "holm")', () => {
+    // By hand: sorted 0.01·4, 0.03·3, 0.04·2, 0.5·1 = 0.04, 0.09, 0.08 → 0.09 (running maximum), 0.5.
+    const adjusted = holm([0.01, 0.04, 0.03, 0.5, null]);
+    const expected = [0.04, 0.09, 0.09, 0.5, null];
     adjusted.forEach((a, i) => (expected[i] === null ? assert.equal(a, null) : assert.ok(Math.abs(a! - expected[i]!) < 1e-12)));
   });
 

@@ -39,7 +39,10 @@ export const startCommand: Command = {
       const job = await runTraining(client, out, {
         dataset: sampleDataset.name,
         target: sampleDataset.target,
-        algorithm: 'linear',
+        // A search, not a fixed learner: the linear model once scored accuracy 0.891 where always answering "None"
+        // scores 0.894. A short budget keeps the first start quick; the baseline check warns if it is not enough.
+        algorithm: 'auto',
+        timeBudget: sampleDataset.timeBudget,
         model: sampleDataset.model,
       });
       if (job.status !== 'succeeded')
@@ -61,6 +64,8 @@ export const sampleDataset = {
   file: fileURLToPath(new URL('../../../../resources/samples/birdstrikes.csv', import.meta.url)),
   target: 'Effect Amount of damage',
   model: 'birdstrikes-damage',
+  /** Seconds of search for the first model. */
+  timeBudget: 20,
 };
 
 async function serve(engine: Engine, out: Output, flags: Flags, handlers = createHandlers(engine)): Promise<void> {
