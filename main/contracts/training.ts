@@ -93,24 +93,6 @@ export interface TrainingJob {
   error: { code: string; message: string; details?: unknown } | null;
 }
 
-/**
- * What knowing nothing scores on a model's evaluation rows (report.baseline): the training class prior (always the
- * majority class) or the training mean, and whether the model clearly beats it by a paired one-sided test.
- */
-export interface BaselineComparison {
-  kind: 'majority' | 'mean';
-  /** The constant answer: the majority class, or the training mean. */
-  answer: string | number;
-  /** The baseline's metrics on the same rows, under the model's metric names. */
-  metrics: Record<string, number>;
-  /** Per-row improvement of the model over the baseline (mean, standard error, one-sided p). */
-  tests: { metric: string; improvement: number; se: number; p: number }[];
-  rows: number;
-  alpha: number;
-  /** True when some test's improvement is positive with p < alpha; false puts a BELOW_BASELINE warning on the model. */
-  beaten: boolean;
-}
-
 /** The retraining gate's paired test of challenger against production on the same holdout rows. */
 export interface RetrainTest {
   /** delong for ROC AUC; paired bootstrap of the metric's difference otherwise. */

@@ -1,4 +1,5 @@
 import type { BaselineComparison } from '../contracts/api.js';
+import { HearthError } from '../contracts/errors.js';
 import { selectRows } from '../table/frame.js';
 import type { PredictionMatrix } from '../models/linear-model.js';
 import { predictModel, type TrainedModel } from '../models/model.js';
@@ -37,28 +38,57 @@ export function compareWithBaseline(
   rows: Int32Array,
   threshold = 0.5,
 ): { baseline: BaselineComparison; warning: DataWarning | null } {
-  const targets = data.targetsOf(rows);
   const trainTargets = data.targetsOf(data.split.train);
-  const n = rows.length;
+  let prior: Prior;
   if (prediction.kind === 'regression') {
     let mean = 0;
     for (const t of trainTargets) mean += t;
-    mean /= Math.max(1, trainTargets.length);
+    prior = { mean: mean / Math.max(1, trainTargets.length) };
+  } else {
+    const shares = new Array<number>(prediction.classes.length).fill(0);
+    for (const t of trainTargets) shares[t]!++;
+    prior = { shares: shares.map((c) => c / Math.max(1, trainTargets.length)) };
+  }
+  return compareWithPrior(data.task, prediction, data.targetsOf(rows), prior, threshold);
+}
+
+/** What the baseline answers: the training class shares (in the prediction's class order), or the training mean. */
+export type Prior = { shares: number[] } | { mean: number };
+
+/** The prior a version's report recorded at training, to compare later evaluations with; null when there is none. */
+export function priorOf(baseline: BaselineComparison | undefined): Prior | null {
+  if (baseline === undefined) return null;
+  if (baseline.kind === 'mean') return { mean: Number(baseline.answer) };
+  return baseline.prior === null ? null : { shares: baseline.prior };
+}
+
+/** The comparison against a given prior, on targets in the prediction's class order (or values). */
+export function compareWithPrior(
+  task: EvaluationData['task'],
+  prediction: PredictionMatrix,
+  targets: Int32Array | Float64Array,
+  prior: Prior,
+  threshold = 0.5,
+): { baseline: BaselineComparison; warning: DataWarning | null } {
+  const n = targets.length;
+  if (prediction.kind === 'regression') {
+    if (!('mean' in prior)) throw new HearthError('INTERNAL', 'a regression baseline needs a mean');
+    const mean = prior.mean;
     const constant: PredictionMatrix = { kind: 'regression', values: new Float64Array(n).fill(mean) };
-    const metrics = evaluate(data.task, constant, targets, null, 0.5, false).metrics;
+    const metrics = evaluate(task, constant, targets, null, 0.5, false).metrics;
     const squared = Float64Array.from(targets, (t, i) => (t - mean) ** 2 - (t - prediction.values[i]!) ** 2);
     const test = pairedMeanTest(squared);
     const tests = [{ metric: 'squared error', improvement: test.mean, se: test.se, p: test.p }];
-    return finish({ kind: 'mean', answer: mean, metrics, tests, rows: n }, data.task);
+    return finish({ kind: 'mean', answer: mean, prior: null, metrics, tests, rows: n }, task);
   }
   const k = prediction.classes.length;
-  const shares = new Float64Array(k);
-  for (const t of trainTargets) shares[t]!++;
-  for (let c = 0; c < k; c++) shares[c]! /= Math.max(1, trainTargets.length);
+  if (!('shares' in prior) || prior.shares.length !== k)
+    throw new HearthError('INTERNAL', 'a classification baseline needs one share per class');
+  const shares = Float64Array.from(prior.shares);
   const probabilities = new Float64Array(n * k);
   for (let i = 0; i < n; i++) probabilities.set(shares, i * k);
   const constant: PredictionMatrix = { kind: 'classification', classes: prediction.classes, probabilities };
-  const metrics = evaluate(data.task, constant, targets, data.classes, 0.5, false).metrics;
+  const metrics = evaluate(task, constant, targets, prediction.classes, 0.5, false).metrics;
   let majority = 0;
   for (let c = 1; c < k; c++) if (shares[c]! > shares[majority]!) majority = c;
   // The model's answer per row, as its metrics count it: the positive class above the threshold, else the argmax.
@@ -77,8 +107,8 @@ export function compareWithBaseline(
     { metric: 'log_loss', improvement: logLoss.mean, se: logLoss.se, p: logLoss.p },
   ];
   return finish(
-    { kind: 'majority', answer: prediction.classes[majority] ?? String(majority), metrics, tests, rows: n },
-    data.task,
+    { kind: 'majority', answer: prediction.classes[majority] ?? String(majority), prior: prior.shares, metrics, tests, rows: n },
+    task,
   );
 }
 
