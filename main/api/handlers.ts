@@ -7,8 +7,7 @@ import { monitoringHandlers } from '../monitoring/handlers.js';
 import { registryHandlers } from '../registry/handlers.js';
 import { securityHandlers } from '../security/handlers.js';
 import { evaluateFile } from '../serving/batch.js';
-import { compareWithPrior, priorOf } from '../training/baseline.js';
-import type { BaselineComparison } from '../contracts/api.js';
+import { baselineFromReport } from '../training/baseline.js';
 import { servingHandlers } from '../serving/handlers.js';
 import { storeHandlers } from '../store/handlers.js';
 import { syncHandlers } from '../sync/handlers.js';
@@ -42,9 +41,7 @@ export function createHandlers(engine: Engine): Handlers {
         const { scored, ...result } = await evaluateFile(servingDeps, ref, path, spool);
         // The baseline answers with what the version knew at training: its recorded class shares or mean.
         const info = registry.version(result.model, result.version);
-        const prior = priorOf(info.report.baseline as BaselineComparison | undefined);
-        const baseline = prior === null ? null : compareWithPrior(info.task, scored.prediction, scored.targets, prior).baseline;
-        return { ...result, baseline };
+        return { ...result, baseline: baselineFromReport(info.report, info.task, scored) };
       },
     }),
     ...servingHandlers({

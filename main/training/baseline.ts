@@ -57,9 +57,28 @@ export type Prior = { shares: number[] } | { mean: number };
 
 /** The prior a version's report recorded at training, to compare later evaluations with; null when there is none. */
 export function priorOf(baseline: BaselineComparison | undefined): Prior | null {
-  if (baseline === undefined) return null;
-  if (baseline.kind === 'mean') return { mean: Number(baseline.answer) };
-  return baseline.prior === null ? null : { shares: baseline.prior };
+  // Reports are stored JSON: a version trained before baselines, or pulled from elsewhere, may lack the fields.
+  if (baseline === undefined || baseline === null) return null;
+  if (baseline.kind === 'mean') return Number.isFinite(Number(baseline.answer)) ? { mean: Number(baseline.answer) } : null;
+  return Array.isArray(baseline.prior) && baseline.prior.every((p) => typeof p === 'number') ? { shares: baseline.prior } : null;
+}
+
+/**
+ * The baseline of a later evaluation (a labelled file), from the prior its version recorded at training; null when
+ * the version has none, or one that does not fit the prediction (another task, another number of classes).
+ */
+export function baselineFromReport(
+  report: Record<string, unknown>,
+  task: EvaluationData['task'],
+  scored: { prediction: PredictionMatrix; targets: Int32Array | Float64Array },
+): BaselineComparison | null {
+  const prior = priorOf(report.baseline as BaselineComparison | undefined);
+  if (prior === null) return null;
+  const fits =
+    'mean' in prior
+      ? scored.prediction.kind === 'regression'
+      : scored.prediction.kind === 'classification' && prior.shares.length === scored.prediction.classes.length;
+  return fits ? compareWithPrior(task, scored.prediction, scored.targets, prior).baseline : null;
 }
 
 /** The comparison against a given prior, on targets in the prediction's class order (or values). */

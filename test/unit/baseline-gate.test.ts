@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareWithBaseline } from '../../main/training/baseline.js';
+import { baselineFromReport, compareWithBaseline } from '../../main/training/baseline.js';
 import { gate, type Scored } from '../../main/training/retrain.js';
 import { seededRandom } from '../../main/stats/random.js';
 
@@ -80,6 +80,36 @@ describe('baseline beside the model', () => {
     // Two rows, one improved by 4 and one by 0: mean 2, se 2, z 1, p 0.16: not clearly better.
     assert.equal(baseline.beaten, false);
     assert.equal(warning?.code, 'BELOW_BASELINE');
+  });
+});
+
+describe('baseline of a later evaluation, from the prior recorded at training', () => {
+  const prediction = {
+    kind: 'classification',
+    classes: ['a', 'b'],
+    probabilities: Float64Array.from([0.9, 0.1, 0.2, 0.8]),
+  } as const;
+  const targets = Int32Array.from([0, 1]);
+
+  it('answers with the recorded shares: prior (0.7, 0.3) on targets a, b gives accuracy 0.5, log loss 0.7803', () => {
+    const report = { baseline: { kind: 'majority', answer: 'a', prior: [0.7, 0.3] } };
+    const baseline = baselineFromReport(report, 'binary', { prediction, targets })!;
+    assert.equal(baseline.metrics.accuracy, 0.5);
+    // −(ln 0.7 + ln 0.3) / 2 = 0.780312…
+    assert.ok(Math.abs(baseline.metrics.log_loss! - 0.7803238741) < 1e-9);
+  });
+
+  it('is null for versions without a usable prior (trained before baselines, pulled, or another shape)', () => {
+    assert.equal(baselineFromReport({}, 'binary', { prediction, targets }), null);
+    assert.equal(baselineFromReport({ baseline: { kind: 'majority', answer: 'a' } }, 'binary', { prediction, targets }), null);
+    assert.equal(
+      baselineFromReport({ baseline: { kind: 'majority', answer: 'a', prior: [0.2, 0.3, 0.5] } }, 'binary', {
+        prediction,
+        targets,
+      }),
+      null,
+    );
+    assert.equal(baselineFromReport({ baseline: { kind: 'mean', answer: 2 } }, 'binary', { prediction, targets }), null);
   });
 });
 
