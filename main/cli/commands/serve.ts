@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { BaselineComparison } from '../../contracts/api.js';
 import { loadTokenVerifier } from '../../api/auth.js';
 import { createHandlers } from '../../api/handlers.js';
 import { startHttpServer } from '../../api/http-server.js';
@@ -47,7 +48,15 @@ export const startCommand: Command = {
       });
       if (job.status !== 'succeeded')
         throw new HearthError('INTERNAL', `training the sample model failed: ${job.error?.message ?? job.status}`);
-      out.info(`Trained ${job.result!.model} v${job.result!.version}:\n${formatMetrics(job.result!.metrics)}`);
+      const info = await client.call('models.version', { name: job.result!.model, version: job.result!.version });
+      const warnings = (info.report.warnings as { code?: string; message: string }[] | undefined) ?? [];
+      out.info(
+        `Trained ${info.model} v${info.version}:\n${formatMetrics(info.metrics, info.report.baseline as BaselineComparison | undefined)}` +
+          warnings
+            .filter((w) => w.code === 'BELOW_BASELINE')
+            .map((w) => `\nwarning: ${w.message}`)
+            .join(''),
+      );
     }
     keepOpen();
     await serve(engine, out, flags, handlers);
