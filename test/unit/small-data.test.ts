@@ -83,6 +83,37 @@ describe('leakage on small data', () => {
   });
 });
 
+describe('leakage on small regression data', () => {
+  it('flags none of 30 noise features on 48 rows, and flags a feature that is the target plus a little noise', async () => {
+    const random = seededRandom(31);
+    const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+    const lines = [[...Array.from({ length: 30 }, (_, f) => `x${f}`), 'price_paid', 'amount'].join(',')];
+    for (let i = 0; i < 48; i++) {
+      const amount = normal() * 10 + 50;
+      lines.push(
+        [...Array.from({ length: 30 }, () => normal().toFixed(6)), (amount + normal() * 0.1).toFixed(4), amount.toFixed(4)].join(
+          ',',
+        ),
+      );
+    }
+    const { frame } = await readCsv(writeFile(tmp.dir, 'regression.csv', `${lines.join('\n')}\n`));
+    const amount = frame.columns.find((c) => c.name === 'amount')!;
+    const y = (r: number): number => (amount.kind === 'numeric' ? amount.values[r]! : Number.NaN);
+    const scores = leakageScores(
+      frame,
+      'amount',
+      'regression',
+      Int32Array.from({ length: 48 }, (_, i) => i),
+      y,
+    );
+    assert.deepEqual(
+      scores.filter((s) => s.leaks).map((s) => s.feature),
+      ['price_paid'],
+    );
+    assert.ok(scores.find((s) => s.feature === 'price_paid')!.power > 0.98);
+  });
+});
+
 describe('drift across many columns on small data', () => {
   const normals = (n: number, random: () => number, shift = 0) =>
     Float64Array.from({ length: n }, () => shift + Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
