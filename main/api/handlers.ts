@@ -8,6 +8,7 @@ import { monitoringHandlers } from '../monitoring/handlers.js';
 import { registryHandlers } from '../registry/handlers.js';
 import { securityHandlers } from '../security/handlers.js';
 import { evaluateFile } from '../serving/batch.js';
+import { baselineFromReport } from '../training/baseline.js';
 import { servingHandlers } from '../serving/handlers.js';
 import { storeHandlers } from '../store/handlers.js';
 import { syncHandlers } from '../sync/handlers.js';
@@ -37,7 +38,12 @@ export function createHandlers(engine: Engine): Handlers {
       datasets,
       events,
       uploads,
-      evaluate: (ref, path, spool) => evaluateFile(servingDeps, ref, path, spool),
+      evaluate: async (ref, path, spool) => {
+        const { scored, ...result } = await evaluateFile(servingDeps, ref, path, spool);
+        // The baseline answers with what the version knew at training: its recorded class shares or mean.
+        const info = registry.version(result.model, result.version);
+        return { ...result, baseline: baselineFromReport(info.report, info.task, scored) };
+      },
     }),
     ...servingHandlers({
       registry,

@@ -1,4 +1,5 @@
 import { SingleBar } from 'cli-progress';
+import type { BaselineComparison } from '../contracts/api.js';
 
 /** Where a command writes: one JSON document on stdout with --json, human text otherwise; progress on stderr. */
 export class Output {
@@ -27,8 +28,14 @@ export class Output {
   }
 }
 
-export function formatMetrics(metrics: Record<string, number>): string {
-  return Object.entries(metrics)
-    .map(([k, v]) => `  ${k.padEnd(10)} ${Number.isFinite(v) ? v.toFixed(4) : String(v)}`)
-    .join('\n');
+export function formatMetrics(metrics: Record<string, number>, baseline?: BaselineComparison): string {
+  const figure = (v: number | undefined) => (v === undefined ? '–' : Number.isFinite(v) ? v.toFixed(4) : String(v));
+  const lines = Object.entries(metrics).map(
+    ([k, v]) => `  ${k.padEnd(10)} ${figure(v)}${baseline === undefined ? '' : `   baseline ${figure(baseline.metrics[k])}`}`,
+  );
+  if (baseline !== undefined)
+    lines.push(
+      `  (baseline: ${baseline.kind === 'majority' ? `always "${baseline.answer}"` : `the training mean ${Number(baseline.answer).toPrecision(4)}`}; ${baseline.beaten ? 'clearly beaten' : 'NOT clearly beaten'}: ${baseline.tests.map((t) => `${t.metric} ${t.improvement >= 0 ? '+' : ''}${t.improvement.toPrecision(2)} a row, p = ${t.p.toPrecision(2)}`).join('; ')})`,
+    );
+  return lines.join('\n');
 }

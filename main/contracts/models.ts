@@ -81,6 +81,31 @@ export interface ModelExport extends FileDownload {
   metadata: Record<string, string>;
 }
 
+/**
+ * What knowing nothing scores on a model's evaluation rows (report.baseline): the training class prior (always the
+ * majority class) or the training mean, and whether the model clearly beats it by a paired one-sided test.
+ */
+export interface BaselineComparison {
+  kind: 'majority' | 'mean';
+  /** The constant answer: the majority class, or the training mean. */
+  answer: string | number;
+  /** The baseline's metrics on the same rows, under the model's metric names. */
+  metrics: Record<string, number>;
+  /** Per-row improvement of the model over the baseline (mean, standard error, one-sided p). */
+  tests: { metric: string; improvement: number; se: number; p: number }[];
+  rows: number;
+  alpha: number;
+  /** Classification: the training class shares in the model's class order (what the baseline answers with). */
+  prior: number[] | null;
+  /** True when some test's improvement is positive with p < alpha; false puts a BELOW_BASELINE warning on the model. */
+  beaten: boolean;
+}
+
+/** A metric snapshot from models.evaluate, with the baseline on the same rows (not stored; null without a prior). */
+export interface EvaluationSnapshot extends MetricSnapshot {
+  baseline: BaselineComparison | null;
+}
+
 /** The result of moving an alias. */
 export interface AliasMove {
   model: string;
@@ -158,7 +183,7 @@ export const modelsMethods = defineMethods({
       })
       .strict()
       .refine((a) => (a.uploadId === undefined) !== (a.path === undefined), 'give exactly one of uploadId or path'),
-    result: returns<MetricSnapshot>(),
+    result: returns<EvaluationSnapshot>(),
   },
   'models.snapshots': {
     doc: "A version's metric snapshots.",

@@ -16,8 +16,12 @@ export interface ColumnDrift {
   statistic: number;
   /** For the hypothesis tests (ks, chisquare, z); null for the distances. */
   pValue: number | null;
-  /** p-value below it, or distance at or above it, means drift. */
+  /** The p-value adjusted across the data set's columns (Holm); the p-value itself for one column alone. */
+  adjustedPValue: number | null;
+  /** Adjusted p-value below it, or distance at or above it, means drift. */
   threshold: number;
+  /** False when either side has fewer rows than the minimum: then drifted is false and the verdict is "not enough data". */
+  enoughData: boolean;
   drifted: boolean;
   referenceRows: number;
   currentRows: number;
@@ -33,6 +37,10 @@ export interface DatasetDrift {
   share: number;
   /** The share of drifted columns at or above which the data set as a whole counts as drifted. */
   shareThreshold: number;
+  /** Rows each side needs before a column is judged. */
+  minimumRows: number;
+  /** Columns tested but with too few rows to judge (left out of the share). */
+  notEnoughData: number;
   datasetDrifted: boolean;
 }
 

@@ -105,6 +105,17 @@ export interface TrainingJob {
   error: { code: string; message: string; details?: unknown } | null;
 }
 
+/** The retraining gate's paired test of challenger against production on the same holdout rows. */
+export interface RetrainTest {
+  /** delong for ROC AUC; paired bootstrap of the metric's difference otherwise. */
+  method: 'delong' | 'paired-bootstrap';
+  /** Challenger minus production (for rmse, production minus challenger: positive is better either way). */
+  improvement: number;
+  /** One-sided p-value that the challenger is better. */
+  p: number;
+  alpha: number;
+}
+
 /** A retraining: the challenger against production on the challenger's holdout, and whether it was promoted. */
 export interface RetrainResult {
   model: string;
@@ -114,7 +125,12 @@ export interface RetrainResult {
   /** score is null when production cannot be scored on the new data (a class it never saw). */
   production: { version: number; score: number | null };
   challenger: { version: number; score: number };
+  /** The smallest holdout the gate decides on: rows, and rows of each class for classification. */
+  minimumHoldout: { rows: number; perClass: number | null };
+  /** null when no test ran (holdout too small, or production not comparable). */
+  test: RetrainTest | null;
   promoted: boolean;
+  /** Why it was or was not promoted, with the figures. */
   reason: string;
 }
 

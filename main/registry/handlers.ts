@@ -1,4 +1,4 @@
-import type { modelsMethods } from '../contracts/models.js';
+import type { BaselineComparison, modelsMethods } from '../contracts/models.js';
 import type { EventSink, HandlersOf } from '../contracts/call.js';
 import { fileDigest, withInputFile, type Uploads } from '../data/input-file.js';
 import type { SpoolCipher } from '../crypto/spool.js';
@@ -15,7 +15,14 @@ export interface RegistryHandlerDeps extends ImportDeps {
     ref: string,
     path: string,
     spool?: SpoolCipher,
-  ): Promise<{ model: string; version: number; rows: number; metrics: Record<string, number> }>;
+  ): Promise<{
+    model: string;
+    version: number;
+    rows: number;
+    metrics: Record<string, number>;
+    /** Knowing nothing on the same rows, from the prior the version recorded at training; null without one. */
+    baseline: BaselineComparison | null;
+  }>;
 }
 
 /** The modelsMethods methods' handlers. */
@@ -49,12 +56,13 @@ export function registryHandlers(deps: RegistryHandlerDeps): HandlersOf<typeof m
       withInputFile(deps.uploads, args, context, 'evaluated', async (path, spool) => {
         const version = deps.registry.resolve(args.name, args.version);
         const result = await deps.evaluate(`${args.name}@${version}`, path, spool);
-        return deps.registry.recordMetrics(args.name, version, {
+        const snapshot = deps.registry.recordMetrics(args.name, version, {
           source: 'evaluate',
           dataHash: await fileDigest(path, spool),
           rows: result.rows,
           metrics: result.metrics,
         });
+        return { ...snapshot, baseline: result.baseline };
       }),
     'models.import': async (args, context) =>
       withInputFile(deps.uploads, args, context, 'imported', async (path, spool) => {

@@ -1,4 +1,4 @@
-import type { DatasetVersionDetail, ModelVersionInfo } from '../contracts/api.js';
+import type { BaselineComparison, DatasetVersionDetail, ModelVersionInfo } from '../contracts/api.js';
 import { bars, curve, escape, number, page, profileTable, table } from '../html/render.js';
 
 /*
@@ -18,6 +18,7 @@ export function modelReportHtml(model: ModelVersionInfo, data: DatasetVersionDet
   const warnings = (r.warnings as { message: string }[] | undefined) ?? [];
   const cv = r.crossValidation as { folds: number; metrics: Record<string, { mean: number; std: number }> } | null | undefined;
   const split = r.split as { train: number; validation: number; test: number; unlabelled: number } | undefined;
+  const baseline = r.baseline as BaselineComparison | undefined;
   const leaderboard = r.leaderboard as { algorithm: string; cv_metric: number; cv_std: number }[] | null | undefined;
   const sections: string[] = [];
   sections.push(
@@ -32,7 +33,23 @@ export function modelReportHtml(model: ModelVersionInfo, data: DatasetVersionDet
     ])}`,
   );
   sections.push(
-    `<h2>Metrics</h2><p>On the ${escape(typeof r.evaluatedOn === 'string' ? r.evaluatedOn : 'test')} rows.</p>${table(Object.entries(model.metrics).map(([k, v]) => [k, number(v)]))}` +
+    `<h2>Metrics</h2><p>On the ${escape(typeof r.evaluatedOn === 'string' ? r.evaluatedOn : 'test')} rows${baseline ? `, beside ${baseline.kind === 'majority' ? `always answering “${escape(String(baseline.answer))}”` : 'the training mean'} (what knowing nothing scores)` : ''}.</p>${table(
+      Object.entries(model.metrics).map(([k, v]) =>
+        baseline
+          ? [k, `${number(v)} <span class="muted">(baseline ${number(baseline.metrics[k] ?? Number.NaN)})</span>`]
+          : [k, number(v)],
+      ),
+    )}` +
+      (baseline
+        ? `<p class="${baseline.beaten ? 'muted' : 'warn'}">${baseline.beaten ? 'Clearly beats' : 'Does not clearly beat'} the baseline: ${escape(
+            baseline.tests
+              .map(
+                (t) =>
+                  `${t.metric} ${t.improvement >= 0 ? '+' : ''}${t.improvement.toPrecision(2)} a row, p = ${t.p.toPrecision(2)}`,
+              )
+              .join('; '),
+          )} (paired one-sided tests on ${baseline.rows} rows, p &lt; ${baseline.alpha}).</p>`
+        : '') +
       (cv
         ? `<h3>${cv.folds}-fold cross-validation</h3>${table(Object.entries(cv.metrics).map(([k, m]) => [k, `${number(m.mean)} ± ${number(m.std)}`]))}`
         : '') +

@@ -65,7 +65,14 @@ export async function evaluateFile(
   ref: string,
   path: string,
   spool?: SpoolCipher,
-): Promise<{ model: string; version: number; rows: number; metrics: Record<string, number> }> {
+): Promise<{
+  model: string;
+  version: number;
+  rows: number;
+  metrics: Record<string, number>;
+  /** The labelled rows' predictions and targets (class indices in the model's order), for a baseline beside them. */
+  scored: { prediction: PredictionMatrix; targets: Int32Array | Float64Array };
+}> {
   const batch = await predictFile(deps, ref, path, spool);
   const predictor = await deps.predictors.get(batch.model, batch.version);
   const model = predictor.stored;
@@ -76,11 +83,16 @@ export async function evaluateFile(
   if (rows.length === 0) throw new HearthError('VALIDATION_FAILED', `no row of the file has a value for "${model.target}"`);
   if (batch.matrix.kind === 'regression') {
     const values = batch.matrix.values;
-    const m = regressionMetrics(
-      Float64Array.from(rows, (r) => Number(cellValue(target, r))),
-      Float64Array.from(rows, (r) => values[r]!),
-    );
-    return { model: batch.model, version: batch.version, rows: rows.length, metrics: { rmse: m.rmse, mae: m.mae, r2: m.r2 } };
+    const actual = Float64Array.from(rows, (r) => Number(cellValue(target, r)));
+    const predicted = Float64Array.from(rows, (r) => values[r]!);
+    const m = regressionMetrics(actual, predicted);
+    return {
+      model: batch.model,
+      version: batch.version,
+      rows: rows.length,
+      metrics: { rmse: m.rmse, mae: m.mae, r2: m.r2 },
+      scored: { prediction: { kind: 'regression', values: predicted }, targets: actual },
+    };
   }
   const classes = batch.matrix.classes;
   const k = classes.length;
@@ -96,17 +108,19 @@ export async function evaluateFile(
     return i;
   };
   const probabilities = batch.matrix.probabilities;
+  const labels = Int32Array.from(rows, label);
+  const selected = new Float64Array(rows.length * k);
+  rows.forEach((r, i) => selected.set(probabilities.subarray(r * k, r * k + k), i * k));
+  const scored = { prediction: { kind: 'classification', classes, probabilities: selected } as const, targets: labels };
   if (model.task === 'binary') {
     const m = binaryMetrics(
-      Uint8Array.from(rows, label),
+      Uint8Array.from(labels),
       Float64Array.from(rows, (r) => probabilities[2 * r + 1]!),
     );
     const { confusion_matrix: _c, ...metrics } = m;
-    return { model: batch.model, version: batch.version, rows: rows.length, metrics };
+    return { model: batch.model, version: batch.version, rows: rows.length, metrics, scored };
   }
-  const selected = new Float64Array(rows.length * k);
-  rows.forEach((r, i) => selected.set(probabilities.subarray(r * k, r * k + k), i * k));
-  const m = multiclassMetrics(Int32Array.from(rows, label), selected, k);
+  const m = multiclassMetrics(labels, selected, k);
   const { confusion_matrix: _c, ...metrics } = m;
-  return { model: batch.model, version: batch.version, rows: rows.length, metrics };
+  return { model: batch.model, version: batch.version, rows: rows.length, metrics, scored };
 }

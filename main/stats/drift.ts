@@ -1,5 +1,6 @@
 import type { ColumnDrift, DatasetDrift, DriftTest } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
+import { holm } from './significance.js';
 import { chiSquareSf, jensenShannon, ksTwoSample, normalCdf, psi, sortFloat64, std, wasserstein } from './stats.js';
 
 /**
@@ -10,7 +11,9 @@ import { chiSquareSf, jensenShannon, ksTwoSample, normalCdf, psi, sortFloat64, s
  * | ≤ 1,000        | Kolmogorov–Smirnov, drift at p < 0.05   | chi-square (z-test for two values), p < 0.05  |
  * | > 1,000        | Wasserstein / reference std, ≥ 0.1      | Jensen–Shannon distance, ≥ 0.1                |
  *
- * PSI (≥ 0.1) is there on request. A data set drifts when at least half of its columns do.
+ * PSI (≥ 0.1) is there on request. A data set drifts when at least half of its columns do. Across a data set's
+ * columns the p-values are adjusted together (Holm); a column with under 30 rows on a side is
+ * reported as not enough data, never as drift.
  */
 export type DriftColumn =
   | { name: string; kind: 'numeric'; reference: Float64Array; current: Float64Array }
@@ -32,6 +35,13 @@ const defaultThresholds: Record<DriftTest, number> = {
   jensenshannon: 0.1,
   psi: 0.1,
 };
+
+/**
+ * Rows each side needs before a column's drift is judged: below it the report says "not enough data" rather than
+ * raising an alarm. 30 is where the KS and z tests' large-sample p-values and the chi-square's expected counts of
+ * about 5 per category (for up to 6 categories) start to hold.
+ */
+export const minimumDriftRows = 30;
 
 const isTest = (test: DriftTest): boolean => test === 'ks' || test === 'chisquare' || test === 'z';
 
@@ -190,14 +200,17 @@ export function columnDrift(column: DriftColumn, override: { test?: DriftTest; t
       statistic = psi(fillZeroes(distribution.reference), fillZeroes(distribution.current));
       break;
   }
-  const drifted = isTest(test) ? pValue! < threshold : statistic >= threshold;
+  const enoughData = referenceRows >= minimumDriftRows && currentRows >= minimumDriftRows;
+  const drifted = enoughData && (isTest(test) ? pValue! < threshold : statistic >= threshold);
   return {
     column: column.name,
     kind: treatAsNumeric ? 'numeric' : 'categorical',
     test,
     statistic,
     pValue,
+    adjustedPValue: pValue,
     threshold,
+    enoughData,
     drifted,
     referenceRows,
     currentRows,
@@ -219,9 +232,18 @@ export function datasetDrift(columns: DriftColumn[], options: DriftOptions = {})
     if (empty !== null) skipped.push({ column: c.name, reason: `no values in the ${empty} data` });
     return empty === null;
   });
-  const results = testable.map((c) => columnDrift(c, options.tests?.[c.name]));
-  const drifted = results.filter((r) => r.drifted).length;
-  const share = results.length === 0 ? 0 : drifted / results.length;
+  const tested = testable.map((c) => columnDrift(c, options.tests?.[c.name]));
+  // Testing 30 columns at p < 0.05 alarms on one or two of them by chance alone: the p-values of the columns with
+  // enough data are adjusted together by Holm's method, which bounds the chance of any false column alarm at the
+  // threshold (Benjamini–Hochberg bounds only their share, and let a null column ride on a real shift's coat-tails).
+  // The distances used above 1,000 rows are effect sizes, not tests, and stay as they are.
+  const adjusted = holm(tested.map((r) => (r.enoughData && isTest(r.test) ? r.pValue : null)));
+  const results = tested.map((r, i) =>
+    r.enoughData && isTest(r.test) ? { ...r, adjustedPValue: adjusted[i]!, drifted: adjusted[i]! < r.threshold } : r,
+  );
+  const decided = results.filter((r) => r.enoughData);
+  const drifted = decided.filter((r) => r.drifted).length;
+  const share = decided.length === 0 ? 0 : drifted / decided.length;
   const shareThreshold = options.shareThreshold ?? 0.5;
   return {
     columns: results,
@@ -229,6 +251,8 @@ export function datasetDrift(columns: DriftColumn[], options: DriftOptions = {})
     drifted,
     share,
     shareThreshold,
-    datasetDrifted: results.length > 0 && share >= shareThreshold,
+    minimumRows: minimumDriftRows,
+    notEnoughData: results.length - decided.length,
+    datasetDrifted: decided.length > 0 && share >= shareThreshold,
   };
 }

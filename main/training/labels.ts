@@ -153,6 +153,7 @@ export function splitWarnings(
     if (notLater > 0) {
       warnings.push({
         kind: 'future',
+        code: 'FUTURE_ROWS',
         message: `${notLater} test rows are not later than the latest training row in "${args.timeColumn}": the training side holds rows from their time`,
       });
     }

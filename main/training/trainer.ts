@@ -10,6 +10,7 @@ import { readPins } from '../accel/pins.js';
 import { modelInputs } from '../models/model.js';
 import { checkTrainArgs, labelledSplit, splitWarnings } from './labels.js';
 import { registration } from './run-report.js';
+import { baselineComparison } from './baseline.js';
 import { fitter } from './fit.js';
 import { guardSmote } from './resample-guard.js';
 import { searchLearners, type SearchOutcome } from './search.js';
@@ -192,7 +193,8 @@ export class Trainer {
     const ensembleMembers = search?.ensembleMembers ?? null;
     const crossValidated = await crossValidation(data, args, scheme, fit);
     const warnings = splitWarnings(frame, args, prepared);
-    if (smoteGuard !== null && !smoteGuard.kept) warnings.push({ kind: 'resampling', message: String(smoteGuard.report.reason) });
+    if (smoteGuard !== null && !smoteGuard.kept)
+      warnings.push({ kind: 'resampling', code: 'RESAMPLING', message: String(smoteGuard.report.reason) });
 
     // Fit on the training rows.
     const fitStarted = performance.now();
@@ -217,6 +219,8 @@ export class Trainer {
     let evaluatedOn = split.test.length > 0 ? 'test' : split.validation.length > 0 ? 'validation' : 'train';
     const evaluationRows = split.test.length > 0 ? split.test : split.validation.length > 0 ? split.validation : split.train;
     let evaluation = evaluateOn(data, model, inputs, evaluationRows);
+    // Knowing nothing, on the same rows and by the same model that gives the reported metrics.
+    let compared = baselineComparison(data, model, inputs, evaluationRows);
     const validationEvaluation = split.validation.length > 0 ? evaluateOn(data, model, inputs, split.validation) : null;
     const permutation = split.validation.length > 0 ? validationImportance(data, model, inputs) : [];
 
@@ -230,8 +234,10 @@ export class Trainer {
       workerCpuMs += refit.workerCpuMs;
       refitReport = refit.report;
       inputs = { features: modelInputs(model) };
-      if (split.test.length > 0) evaluation = evaluateOn(data, model, inputs, split.test);
-      else evaluatedOn = 'validation, before the refit on all training rows';
+      if (split.test.length > 0) {
+        evaluation = evaluateOn(data, model, inputs, split.test);
+        compared = baselineComparison(data, model, inputs, split.test);
+      } else evaluatedOn = 'validation, before the refit on all training rows';
     }
 
     // SHAP summary over up to 500 validation rows (the evaluation rows when there are none), for run comparisons.
@@ -255,7 +261,8 @@ export class Trainer {
           smoteGuard: smoteGuard?.report ?? null,
           leaderboard: search?.leaderboard ?? null,
           search: search?.searchReport ?? null,
-          warnings,
+          warnings: compared.warning === null ? warnings : [...warnings, compared.warning],
+          baseline: compared.baseline,
           crossValidation: crossValidated,
           evaluatedOn,
           fitMs,

@@ -230,6 +230,12 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('model-detail').waitFor();
     const auc = Number(await ui.page.getByTestId('metric-roc_auc').textContent());
     assert.ok(auc > 0.7 && auc <= 1, `roc_auc ${auc}`);
+    // Beside it, what knowing nothing scores on the same rows: ROC AUC 0.5, and a model that clearly beats it.
+    assert.equal(await ui.page.getByTestId('baseline-roc_auc').textContent(), '0.5000');
+    assert.match(
+      (await ui.page.getByTestId('baseline-verdict').textContent()) ?? '',
+      /^Clearly beats the baseline on \d+ rows: accuracy \+/,
+    );
     await ui.page.getByTestId('roc-chart').locator('.recharts-line').waitFor();
     await ui.page.getByTestId('confusion-matrix').waitFor();
     // Version 2 is the tree model: its page ranks features by split gain.
@@ -329,6 +335,8 @@ describe('web console in Chromium against a real hearth serve', () => {
       /^1 served rows against customers v1 \(800 rows\)/,
     );
     for (const column of ['x1', 'x2', 'colour', 'prediction']) await ui.page.getByTestId(`drift-${column}`).waitFor();
+    // One served row cannot show drift: each column says so instead of alarming.
+    assert.match((await ui.page.getByTestId('drift-x1').textContent()) ?? '', /not enough data$/);
     await ui.page.getByTestId('drift-chart').locator('.recharts-bar-rectangle').first().waitFor();
     await ui.page.getByTestId('monitor-load').click();
     await ui.page.getByTestId('monitor-table').waitFor();

@@ -56,6 +56,21 @@ describe('hearth CLI', () => {
     // Noise (σ = 1) and 5% missing inputs, imputed by median, bound how low the error can go.
     assert.ok(evaluation.metrics.rmse! > 0.9 && evaluation.metrics.rmse! < 3, `rmse ${evaluation.metrics.rmse}`);
     assert.ok(evaluation.metrics.r2! > 0.85, `r2 ${evaluation.metrics.r2}`);
+    // Beside it, the training mean on the same rows: its RMSE recomputed here from the file's own targets.
+    const baseline = (
+      e.json() as { baseline: { kind: string; answer: number; metrics: Record<string, number>; beaten: boolean } }
+    ).baseline;
+    assert.equal(baseline.kind, 'mean');
+    const amounts = readFileSync(holdout, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(',').at(-1)!)
+      .filter((v) => v !== '')
+      .map(Number);
+    const rmse = Math.sqrt(amounts.reduce((s, y) => s + (y - baseline.answer) ** 2, 0) / amounts.length);
+    assert.ok(Math.abs(baseline.metrics.rmse! - rmse) < 1e-9, `${baseline.metrics.rmse} against ${rmse}`);
+    assert.equal(baseline.beaten, true);
     const out = `${tmp.dir}/predictions.csv`;
     const p = hearth('predict', '--model', 'sales-amount', holdout, '--out', out);
     assert.equal(p.status, 0, p.stderr);

@@ -40,6 +40,9 @@ describe('retraining gated by a comparison with production', () => {
     assert.ok(result.production.score! < 0.35, `production AUC on the new holdout ${result.production.score}`);
     assert.ok(result.challenger.score > 0.7, `challenger AUC ${result.challenger.score}`);
     assert.equal(result.holdoutRows, 150);
+    assert.equal(result.test?.method, 'delong');
+    assert.ok(result.test.p < 1e-6, `DeLong p ${result.test.p}`);
+    assert.match(result.reason, /^challenger \+0\.\d{3} roc_auc on 150 held-out rows, p = .+ \(delong\): promoted$/);
     assert.equal(result.promoted, true);
     assert.equal(h.engine.registry.resolve('churn'), result.challenger.version);
   });
@@ -63,6 +66,25 @@ describe('retraining gated by a comparison with production', () => {
     assert.match(fired!.message, /has 600 rows more than v2/);
     assert.match(fired!.message, /retrained: challenger v\d+ (promoted|not promoted)/);
     assert.equal(h.engine.registry.versions('churn').length, before + 1);
+  });
+
+  it('does not promote on a holdout of 7 rows (48 rows of data), and says why', async () => {
+    const small = (seed: number, flip: boolean) => {
+      const csv = syntheticCsv('binary', 48, seed);
+      return flip ? csv.replace(/,(good|bad)$/gm, (_m, l: string) => (l === 'good' ? ',bad' : ',good')) : csv;
+    };
+    await h.engine.datasets.ingestCsv('tiny', writeFile(h.dataDir, 'tiny1.csv', small(21, false)));
+    const job = h.engine.trainer.start({ dataset: 'tiny', target: 'label', algorithm: 'linear', model: 'tiny', seed: 4 });
+    assert.equal((await h.engine.trainer.wait(job.id)).status, 'succeeded');
+    // The world turned on the new data: a challenger would look far better on its few held-out rows.
+    await h.engine.datasets.ingestCsv('tiny', writeFile(h.dataDir, 'tiny2.csv', small(22, true)));
+    const result = await api['models.retrain']({ name: 'tiny' }, ctx);
+    assert.equal(result.holdoutRows, 7);
+    assert.deepEqual(result.minimumHoldout, { rows: 30, perClass: 10 });
+    assert.equal(result.test, null);
+    assert.equal(result.promoted, false);
+    assert.equal(result.reason, 'holdout 7 rows < 30: not promoted');
+    assert.equal(h.engine.registry.resolve('tiny'), 1);
   });
 
   it('refuses a model with no training run on this box, and --no-promote only reports', async () => {

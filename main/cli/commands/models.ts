@@ -162,7 +162,7 @@ export const evaluateCommand: Command = {
     out.result(
       snapshot,
       () =>
-        `${snapshot.model} v${snapshot.version} on ${snapshot.rows} rows (snapshot ${snapshot.id}):\n${formatMetrics(snapshot.metrics)}`,
+        `${snapshot.model} v${snapshot.version} on ${snapshot.rows} rows (snapshot ${snapshot.id}):\n${formatMetrics(snapshot.metrics, snapshot.baseline ?? undefined)}`,
     );
     return 0;
   },

@@ -94,10 +94,10 @@ export const driftCommand: Command = {
         `${report.model} v${report.version}: ${report.window.rows} served rows against ${report.reference.dataset} v${report.reference.version} (${report.reference.rows} rows)`,
         ...[...report.features.columns, report.prediction].map(
           (c) =>
-            `  ${c.drifted ? 'DRIFT' : 'ok   '}  ${c.column.padEnd(24)} ${c.test.padEnd(13)} ${c.statistic.toFixed(4)}${c.pValue === null ? '' : ` (p ${c.pValue.toPrecision(3)})`}`,
+            `  ${c.drifted ? 'DRIFT' : c.enoughData ? 'ok   ' : 'few  '}  ${c.column.padEnd(24)} ${c.test.padEnd(13)} ${c.statistic.toFixed(4)}${c.pValue === null ? '' : ` (p ${c.pValue.toPrecision(3)}, adjusted ${c.adjustedPValue!.toPrecision(3)})`}${c.enoughData ? '' : `: not enough data (${Math.min(c.referenceRows, c.currentRows)} rows < ${report.features.minimumRows})`}`,
         ),
         ...report.features.skipped.map((k) => `  n/a    ${k.column.padEnd(24)} ${k.reason}`),
-        `${report.features.drifted} of ${report.features.columns.length} features drifted (${(report.features.share * 100).toFixed(0)}%): ${report.features.datasetDrifted ? 'the data set has drifted' : 'no data-set drift'}`,
+        `${report.features.drifted} of ${report.features.columns.length - report.features.notEnoughData} features drifted (${(report.features.share * 100).toFixed(0)}%; p-values Holm-adjusted across features)${report.features.notEnoughData > 0 ? `, ${report.features.notEnoughData} with not enough data` : ''}: ${report.features.datasetDrifted ? 'the data set has drifted' : 'no data-set drift'}`,
       ].join('\n'),
     );
     return 0;

@@ -1,4 +1,4 @@
-import type { ApiArgs, ApiResults } from '../../contracts/api.js';
+import type { ApiArgs, ApiResults, BaselineComparison } from '../../contracts/api.js';
 import { HearthError } from '../../contracts/errors.js';
 import { parseRef } from '../../serving/batch.js';
 import { type Client } from '../../contracts/client.js';
@@ -104,6 +104,7 @@ export const trainCommand: Command = {
         duration_ms: job.result!.durationMs,
         fit_ms: info.report.fitMs,
         cross_validation: info.report.crossValidation ?? null,
+        baseline: info.report.baseline ?? null,
         warnings: info.report.warnings ?? [],
         leaderboard: info.report.leaderboard ?? null,
         evaluated_on: info.report.evaluatedOn,
@@ -119,7 +120,7 @@ export const trainCommand: Command = {
         aliases: info.aliases,
       },
       () =>
-        `Trained ${info.model} v${info.version} (${info.algorithm}, ${info.task}) on ${info.dataset.name} v${info.dataset.version} in ${(job.result!.durationMs / 1000).toFixed(1)} s\n${formatMetrics(info.metrics)}` +
+        `Trained ${info.model} v${info.version} (${info.algorithm}, ${info.task}) on ${info.dataset.name} v${info.dataset.version} in ${(job.result!.durationMs / 1000).toFixed(1)} s\n${formatMetrics(info.metrics, info.report.baseline as BaselineComparison | undefined)}` +
         ((info.report.warnings as { message: string }[] | undefined) ?? []).map((w) => `\nwarning: ${w.message}`).join(''),
     );
     return 0;

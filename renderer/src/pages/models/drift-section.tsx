@@ -66,6 +66,10 @@ export function DriftSection({ model, version }: { model: string; version: numbe
             {report.window.rows} served rows against {report.reference.dataset} v{report.reference.version} (
             {report.reference.rows} rows): {report.features.drifted} of {report.features.columns.length} features drifted
             {report.features.datasetDrifted ? ' — the data set has drifted' : ''}.
+            {report.features.notEnoughData > 0
+              ? ` ${report.features.notEnoughData} with fewer than ${report.features.minimumRows} rows a side: not enough data to judge.`
+              : ''}
+            {' p-values are Holm-adjusted across the features.'}
             {report.features.skipped.map((k) => ` ${k.column}: not tested, ${k.reason}.`).join('')}
           </p>
           <table data-testid="drift-table">
@@ -88,9 +92,13 @@ export function DriftSection({ model, version }: { model: string; version: numbe
                 >
                   <td>{c.column}</td>
                   <td>{c.test}</td>
-                  <td>{c.pValue === null ? c.statistic.toFixed(4) : `p = ${c.pValue.toPrecision(3)}`}</td>
+                  <td>
+                    {c.pValue === null
+                      ? c.statistic.toFixed(4)
+                      : `p = ${c.pValue.toPrecision(3)}, adjusted ${(c.adjustedPValue ?? c.pValue).toPrecision(3)}`}
+                  </td>
                   <td>{c.threshold}</td>
-                  <td className={c.drifted ? 'error' : ''}>{c.drifted ? 'drifted' : 'no'}</td>
+                  <td className={c.drifted ? 'error' : ''}>{c.drifted ? 'drifted' : c.enoughData ? 'no' : 'not enough data'}</td>
                 </tr>
               ))}
             </tbody>

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { ModelSummary, ModelVersionInfo } from '../../../../main/contracts/api.js';
+import type { BaselineComparison, ModelSummary, ModelVersionInfo } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
 import { base64Bytes, saveFile } from '../../components/download.js';
 import { AliasesSection } from './aliases-section.js';
@@ -59,6 +59,8 @@ export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
       await action();
       await refresh(selected);
     });
+  // What knowing nothing scores on the same rows: versions trained before baselines (and imports) have none.
+  const baseline = version?.report.baseline as BaselineComparison | undefined;
 
   return (
     <section>
@@ -191,15 +193,39 @@ export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
                 </p>
               )}
               <table data-testid="metrics-table">
+                {baseline !== undefined && (
+                  <thead>
+                    <tr>
+                      <th>Metric</th>
+                      <th>Model</th>
+                      <th title="What knowing nothing scores on the same rows">
+                        Baseline ({baseline.kind === 'majority' ? `always “${baseline.answer}”` : 'training mean'})
+                      </th>
+                    </tr>
+                  </thead>
+                )}
                 <tbody>
                   {Object.entries(version.metrics).map(([k, v]) => (
                     <tr key={k}>
                       <td>{k}</td>
                       <td data-testid={`metric-${k}`}>{v.toFixed(4)}</td>
+                      {baseline !== undefined && <td data-testid={`baseline-${k}`}>{baseline.metrics[k]?.toFixed(4) ?? '–'}</td>}
                     </tr>
                   ))}
                 </tbody>
               </table>
+              {baseline !== undefined && (
+                <p className={baseline.beaten ? 'muted' : 'error'} data-testid="baseline-verdict">
+                  {baseline.beaten ? 'Clearly beats the baseline' : 'Does not clearly beat the baseline'} on {baseline.rows} rows:{' '}
+                  {baseline.tests
+                    .map(
+                      (t) =>
+                        `${t.metric} ${t.improvement >= 0 ? '+' : ''}${t.improvement.toPrecision(2)} a row, p = ${t.p.toPrecision(2)}`,
+                    )
+                    .join('; ')}{' '}
+                  (paired one-sided tests, p &lt; {baseline.alpha}).
+                </p>
+              )}
               <Snapshots model={version.model} version={version.version} />
               <AliasesSection
                 key={`a-${version.model}`}

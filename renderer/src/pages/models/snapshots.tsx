@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { MetricSnapshot } from '../../../../main/contracts/api.js';
+import type { EvaluationSnapshot, MetricSnapshot } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
 import { useCall } from '../../components/use-call.js';
 
@@ -8,6 +8,8 @@ export function Snapshots({ model, version }: { model: string; version: number }
   const client = useClient();
   const [snapshots, setSnapshots] = useState<MetricSnapshot[]>([]);
   const { busy, error, run, fail } = useCall();
+  // The latest evaluation's baseline: what knowing nothing scores on the same rows (not stored with the snapshot).
+  const [latest, setLatest] = useState<EvaluationSnapshot | null>(null);
   const load = useCallback(() => {
     client.call('models.snapshots', { name: model, version }).then(setSnapshots, fail);
   }, [client, model, version, fail]);
@@ -15,7 +17,7 @@ export function Snapshots({ model, version }: { model: string; version: number }
   const evaluate = (file: File) =>
     run(async () => {
       const uploadId = await client.upload(file, file.name);
-      await client.call('models.evaluate', { name: model, version, uploadId });
+      setLatest(await client.call('models.evaluate', { name: model, version, uploadId }));
       load();
     });
   return (
@@ -65,6 +67,17 @@ export function Snapshots({ model, version }: { model: string; version: number }
           }}
         />
       </label>
+      {latest !== null && latest.baseline !== null && (
+        <p className={latest.baseline.beaten ? 'muted' : 'error'} data-testid="evaluate-baseline">
+          On these {latest.rows} rows,{' '}
+          {latest.baseline.kind === 'majority' ? `always answering “${latest.baseline.answer}”` : 'the training mean'} scores{' '}
+          {Object.entries(latest.baseline.metrics)
+            .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+            .join(', ')}
+          : the model {latest.baseline.beaten ? 'clearly beats it' : 'does not clearly beat it'} (
+          {latest.baseline.tests.map((t) => `${t.metric} p = ${t.p.toPrecision(2)}`).join('; ')}).
+        </p>
+      )}
       {error !== null && <p className="error">{error}</p>}
     </div>
   );
