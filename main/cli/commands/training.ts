@@ -92,6 +92,7 @@ export const trainCommand: Command = {
         dataset: info.dataset.name,
         dataset_version: info.dataset.version,
         duration_ms: job.result!.durationMs,
+        budget: job.result!.budget ?? null,
         fit_ms: info.report.fitMs,
         cross_validation: info.report.crossValidation ?? null,
         warnings: info.report.warnings ?? [],

@@ -1,0 +1,255 @@
+import type { BudgetPhase, BudgetReport } from '../contracts/training.js';
+
+/**
+ * A run's time budget, planned from measured costs. The budget covers the whole run: preparing the rows, the
+ * search, the final fit on the training rows, the refit on all of them, evaluation, explanation, the ONNX export
+ * and its parity check, and registration. The search ends early enough to leave what the phases after it are
+ * projected to cost, projected from what the search measured: each candidate's fit time per training row and
+ * prediction time per row.
+ */
+
+/** Fits run in fresh worker threads whose cost is not all per row; projections are padded by this factor. */
+export const SAFETY = 1.25;
+/** Before any candidate is measured, this share of the budget is kept for the phases after the search. */
+export const UNMEASURED_RESERVE_SHARE = 0.3;
+/**
+ * What the phases after the search cost besides predictions: an ONNX session (about 0.3 s), 200 one-row latency
+ * calls through it, the registry's writes. Measured at 0.4–0.9 s on this 2-core box; kept at the high end.
+ */
+export const POST_FIT_FIXED_MS = 1000;
+/**
+ * TreeSHAP over 500 rows costs about as much as predicting this many rows per row explained (a path per leaf
+ * instead of one path per tree); measured 60–150× on the bench's boosted models, so 200.
+ */
+export const SHAP_ROWS_FACTOR = 200;
+
+/** One candidate's measured cost, from its cross-validation folds. */
+export interface MeasuredCost {
+  /** Milliseconds of fitting per training row (the fold's fit time over its training rows). */
+  fitMsPerRow: number;
+  /** Milliseconds per predicted row (the fold's prediction of its held-out rows). */
+  predictMsPerRow: number;
+}
+
+/** The rows the phases after the search work on. */
+export interface PlanRows {
+  train: number;
+  validation: number;
+  test: number;
+  /** Input columns (permutation importance predicts the validation rows once per column). */
+  features: number;
+}
+
+/** The projected milliseconds of each phase after the search. */
+export interface AfterSearchProjection {
+  finalFitMs: number;
+  refitMs: number;
+  postFitMs: number;
+  totalMs: number;
+}
+
+/**
+ * The projected cost of the phases after the search for a choice of one candidate or an ensemble's members
+ * (each fitted once on the training rows and once on all of them). Fit time scales with the rows; predictions
+ * are counted as the trainer makes them: threshold and evaluation on the validation and test rows, permutation
+ * importance on up to 2,000 validation rows once per feature, the test rows again after the refit, the parity
+ * check's two predictions of up to 2,000 rows, and TreeSHAP's 500 rows.
+ */
+export function projectAfterSearch(members: readonly MeasuredCost[], rows: PlanRows): AfterSearchProjection {
+  const fitPerRow = members.reduce((s, m) => s + m.fitMsPerRow, 0);
+  const predictPerRow = members.reduce((s, m) => s + m.predictMsPerRow, 0);
+  const finalFitMs = SAFETY * fitPerRow * rows.train;
+  const refitMs = rows.validation > 0 ? SAFETY * fitPerRow * (rows.train + rows.validation) : 0;
+  const evaluationRows = rows.test > 0 ? rows.test : rows.validation > 0 ? rows.validation : rows.train;
+  const importanceRows = Math.min(2000, rows.validation) * (rows.features + 1);
+  const predictedRows =
+    2 * rows.validation + 2 * evaluationRows + importanceRows + 2 * Math.min(2000, evaluationRows) + 500 * SHAP_ROWS_FACTOR;
+  const postFitMs = POST_FIT_FIXED_MS + SAFETY * predictPerRow * predictedRows;
+  return { finalFitMs, refitMs, postFitMs, totalMs: finalFitMs + refitMs + postFitMs };
+}
+
+/**
+ * When the search must stop starting work: the budget's end less what the phases after it are projected to cost
+ * for the best candidate so far (or, before any is measured, a fixed share of the budget). Never before `now`'s
+ * search start, so the first candidate always runs (cut at this deadline).
+ */
+export function searchDeadline(
+  searchStart: number,
+  end: number,
+  budgetMs: number,
+  projection: AfterSearchProjection | null,
+): number {
+  const reserve = projection === null ? UNMEASURED_RESERVE_SHARE * budgetMs : projection.totalMs;
+  return Math.max(searchStart, end - reserve);
+}
+
+/** Where the final fit must stop so the refit and the phases after it still fit: the budget's end less theirs. */
+export function finalFitDeadline(now: number, end: number, projection: AfterSearchProjection): number {
+  return Math.max(now, end - projection.refitMs - projection.postFitMs);
+}
+
+/**
+ * Whether the refit on all training rows fits in what is left: projected from the final fit's own measured time
+ * per row (a better measure than the folds'), scaled to all the rows, with the phases after it still to come.
+ */
+export function refitFits(
+  now: number,
+  end: number,
+  finalFit: { ms: number; rows: number },
+  allRows: number,
+  postFitMs: number,
+): { fits: boolean; projectedMs: number } {
+  const projectedMs = (SAFETY * finalFit.ms * allRows) / Math.max(1, finalFit.rows);
+  return { fits: now + projectedMs + postFitMs <= end, projectedMs };
+}
+
+/** A run's wall clock, phase by phase, against its budget (null: no budget, a single learner runs to the end). */
+export class RunClock {
+  readonly end: number;
+  private readonly phases: BudgetPhase[] = [];
+  private current: { phase: string; started: number } | null = null;
+  private readonly notes: string[] = [];
+  private plan: BudgetReport['plan'] = null;
+
+  constructor(
+    readonly budgetMs: number | null,
+    readonly started: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.end = budgetMs === null ? Number.POSITIVE_INFINITY : started + budgetMs;
+  }
+
+  /** Ends the phase under way (if any) and starts `phase`. */
+  phase(phase: string): void {
+    this.close();
+    this.current = { phase, started: this.now() };
+  }
+
+  /** A decision the budget forced, said in the run's record. */
+  note(text: string): void {
+    this.notes.push(text);
+  }
+
+  /** What the plan reserved and projected, for the record. */
+  setPlan(plan: NonNullable<BudgetReport['plan']>): void {
+    this.plan = plan;
+  }
+
+  /** Milliseconds until the budget's end (Infinity without a budget). */
+  left(): number {
+    return this.end - this.now();
+  }
+
+  /** The record so far: the phase under way counts up to now. */
+  report(): BudgetReport {
+    const t = this.now();
+    const wallMs = t - this.started;
+    const whole = this.budgetMs ?? Math.max(1, wallMs);
+    const phases = this.current === null ? this.phases : [...this.phases, this.entry(this.current, t)];
+    return {
+      budgetSeconds: this.budgetMs === null ? null : this.budgetMs / 1000,
+      wallSeconds: seconds(wallMs),
+      withinBudget: this.budgetMs === null ? null : wallMs <= this.budgetMs,
+      phases: phases.map((p) => ({ ...p, share: Number(((p.seconds * 1000) / whole).toFixed(3)) })),
+      plan: this.plan,
+      notes: [...this.notes],
+    };
+  }
+
+  private entry(current: { phase: string; started: number }, t: number): BudgetPhase {
+    return {
+      phase: current.phase,
+      startSeconds: seconds(current.started - this.started),
+      seconds: seconds(t - current.started),
+      share: 0,
+    };
+  }
+
+  private close(): void {
+    if (this.current === null) return;
+    this.phases.push(this.entry(this.current, this.now()));
+    this.current = null;
+  }
+}
+
+function seconds(ms: number): number {
+  return Number((ms / 1000).toFixed(3));
+}
+
+/** One candidate's measured cross-validation: fit and prediction time and the rows they covered. */
+interface Measured {
+  fitMs: number;
+  fitRows: number;
+  predictMs: number;
+  predictRows: number;
+}
+
+/**
+ * The search's side of the plan: it records each fold's fit and prediction time by candidate, and answers when
+ * the search must stop (the budget's end less the projected cost of fitting, refitting and finishing its best
+ * candidate so far), whether another pass over the best fits, and what a choice will cost after the search.
+ */
+export class SearchBudget {
+  private readonly measured = new Map<object, Measured>();
+  /** The projection for what the search chose, set when it ends. */
+  chosen: AfterSearchProjection | null = null;
+
+  constructor(
+    readonly clock: RunClock,
+    readonly budgetMs: number,
+    readonly rows: PlanRows,
+    readonly searchStart: number,
+  ) {}
+
+  /** One fold of `candidate`: `fitRows` rows fitted in `fitMs`, `predictRows` predicted in `predictMs`. */
+  measure(candidate: object, fit: { rows: number; ms: number }, predict: { rows: number; ms: number }): void {
+    const m = this.measured.get(candidate) ?? { fitMs: 0, fitRows: 0, predictMs: 0, predictRows: 0 };
+    m.fitMs += fit.ms;
+    m.fitRows += fit.rows;
+    m.predictMs += predict.ms;
+    m.predictRows += predict.rows;
+    this.measured.set(candidate, m);
+  }
+
+  /** A candidate's measured cost per row; null before any of its folds finished. */
+  cost(candidate: object): MeasuredCost | null {
+    const m = this.measured.get(candidate);
+    if (m === undefined || m.fitRows === 0) return null;
+    return { fitMsPerRow: m.fitMs / m.fitRows, predictMsPerRow: m.predictRows === 0 ? 0 : m.predictMs / m.predictRows };
+  }
+
+  /** What another full cross-validation of `candidate` costs, as its last one did (fit and prediction). */
+  crossValidationMs(candidate: object): number {
+    const m = this.measured.get(candidate);
+    return m === undefined ? 0 : SAFETY * (m.fitMs + m.predictMs);
+  }
+
+  /** The phases after the search, projected for these members (unmeasured ones are left out: null if none is measured). */
+  projection(members: readonly object[]): AfterSearchProjection | null {
+    const costs = members.map((c) => this.cost(c)).filter((c): c is MeasuredCost => c !== null);
+    return costs.length === 0 ? null : projectAfterSearch(costs, this.rows);
+  }
+
+  /** When the search must stop, given its best candidate so far (null: none scored yet). */
+  deadline(leader: object | null): number {
+    return searchDeadline(this.searchStart, this.clock.end, this.budgetMs, leader === null ? null : this.projection([leader]));
+  }
+
+  /** Whether a choice of these members can still be fitted, refitted and finished by the budget's end. */
+  affordable(members: readonly object[]): { fits: boolean; projectedMs: number } {
+    const projectedMs = this.projection(members)?.totalMs ?? 0;
+    return { fits: projectedMs <= this.clock.left(), projectedMs };
+  }
+
+  /** Records the search's choice and the plan it leaves for the phases after it. */
+  choose(members: readonly object[], leader: object | null): void {
+    this.chosen = this.projection(members);
+    const deadline = this.deadline(leader);
+    this.clock.setPlan({
+      searchDeadlineSeconds: seconds(deadline - this.clock.started),
+      projectedFinalFitSeconds: seconds(this.chosen?.finalFitMs ?? 0),
+      projectedRefitSeconds: seconds(this.chosen?.refitMs ?? 0),
+      projectedAfterFitSeconds: seconds(this.chosen?.postFitMs ?? 0),
+    });
+  }
+}
