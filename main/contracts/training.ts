@@ -18,6 +18,10 @@ const trainingStartArgs = z
      * mlp: a neural net (TensorFlow.js); auto: search them all by cross-validation within timeBudget seconds.
      */
     algorithm: z.enum(['linear', 'gbdt', 'forest', 'mlp', 'auto']).default('linear'),
+    /**
+     * auto: seconds for the whole run (search, final fit, refit, evaluation, explanation, ONNX export, registration;
+     * default 60). The search stops early enough for the rest, as projected from what its candidates cost.
+     */
     timeBudget: z.number().min(1).max(86_400).optional(),
     /** auto: every candidate on all rows (full), or successive halving over row shares (default above 100,000 rows). */
     searchStrategy: z.enum(['full', 'halving']).optional(),
@@ -104,6 +108,8 @@ export interface BudgetReport {
     projectedFinalFitSeconds: number;
     projectedRefitSeconds: number;
     projectedAfterFitSeconds: number;
+    /** When the final fit had to stop (seconds after the run started), once it began. */
+    finalFitDeadlineSeconds?: number;
   } | null;
   notes: string[];
 }

@@ -18,10 +18,16 @@ export const UNMEASURED_RESERVE_SHARE = 0.3;
  */
 export const POST_FIT_FIXED_MS = 1000;
 /**
- * TreeSHAP over 500 rows costs about as much as predicting this many rows per row explained (a path per leaf
- * instead of one path per tree); measured 60–150× on the bench's boosted models, so 200.
+ * TreeSHAP over 500 rows costs about as much as predicting this many rows per row explained (every leaf's path
+ * instead of one path per tree): measured at 52× for default boosting on 8,000 rows of 24 features, so 60.
  */
-export const SHAP_ROWS_FACTOR = 200;
+export const SHAP_ROWS_FACTOR = 60;
+
+/**
+ * What a learner's fit costs before its first row, for a learner not yet measured: an MLP loads TensorFlow.js in
+ * each fit's fresh worker (0.4 s idle, 1.5 s measured on this loaded 2-core box); the others start in milliseconds.
+ */
+export const FIT_STARTUP_MS: Readonly<Record<string, number>> = { mlp: 1500 };
 
 /** One candidate's measured cost, from its cross-validation folds. */
 export interface MeasuredCost {
@@ -60,12 +66,33 @@ export function projectAfterSearch(members: readonly MeasuredCost[], rows: PlanR
   const predictPerRow = members.reduce((s, m) => s + m.predictMsPerRow, 0);
   const finalFitMs = SAFETY * fitPerRow * rows.train;
   const refitMs = rows.validation > 0 ? SAFETY * fitPerRow * (rows.train + rows.validation) : 0;
+  const predicted = predictedRows(rows);
+  const postFitMs = POST_FIT_FIXED_MS + SAFETY * predictPerRow * (predicted.evaluation + predicted.finishing);
+  return { finalFitMs, refitMs, postFitMs, totalMs: finalFitMs + refitMs + postFitMs };
+}
+
+/**
+ * The rows the trainer predicts after the final fit. Evaluation: the threshold and the validation metrics on the
+ * validation rows, the evaluation rows, permutation importance on up to 2,000 validation rows once per feature
+ * and once as they are. Finishing: the test rows again after the refit, the parity check's two predictions of up
+ * to 2,000 rows, and TreeSHAP's 500 rows.
+ */
+export function predictedRows(rows: PlanRows): { evaluation: number; finishing: number } {
   const evaluationRows = rows.test > 0 ? rows.test : rows.validation > 0 ? rows.validation : rows.train;
   const importanceRows = Math.min(2000, rows.validation) * (rows.features + 1);
-  const predictedRows =
-    2 * rows.validation + 2 * evaluationRows + importanceRows + 2 * Math.min(2000, evaluationRows) + 500 * SHAP_ROWS_FACTOR;
-  const postFitMs = POST_FIT_FIXED_MS + SAFETY * predictPerRow * predictedRows;
-  return { finalFitMs, refitMs, postFitMs, totalMs: finalFitMs + refitMs + postFitMs };
+  return {
+    evaluation: 2 * rows.validation + evaluationRows + importanceRows,
+    finishing: rows.test + 2 * Math.min(2000, evaluationRows) + 500 * SHAP_ROWS_FACTOR,
+  };
+}
+
+/**
+ * What finishing the run costs (the refit's evaluation, SHAP, export, registration), from the final model's own
+ * prediction time: the evaluation phase's milliseconds over the rows it predicted.
+ */
+export function finishingMs(evaluationMs: number, rows: PlanRows): number {
+  const predicted = predictedRows(rows);
+  return POST_FIT_FIXED_MS + (SAFETY * evaluationMs * predicted.finishing) / Math.max(1, predicted.evaluation);
 }
 
 /**
@@ -86,6 +113,17 @@ export function searchDeadline(
 /** Where the final fit must stop so the refit and the phases after it still fit: the budget's end less theirs. */
 export function finalFitDeadline(now: number, end: number, projection: AfterSearchProjection): number {
   return Math.max(now, end - projection.refitMs - projection.postFitMs);
+}
+
+/**
+ * When the SHAP summary must stop explaining rows: the budget's end less the export's projected cost (its fixed
+ * part and the parity check's two predictions, at the final model's own prediction rate).
+ */
+export function explanationDeadline(end: number, evaluationMs: number, rows: PlanRows): number {
+  const predicted = predictedRows(rows);
+  const evaluationRows = rows.test > 0 ? rows.test : rows.validation > 0 ? rows.validation : rows.train;
+  const parityRows = 2 * Math.min(2000, evaluationRows);
+  return end - POST_FIT_FIXED_MS - (SAFETY * evaluationMs * parityRows) / Math.max(1, predicted.evaluation);
 }
 
 /**
@@ -133,6 +171,11 @@ export class RunClock {
   /** What the plan reserved and projected, for the record. */
   setPlan(plan: NonNullable<BudgetReport['plan']>): void {
     this.plan = plan;
+  }
+
+  /** Records when the final fit had to stop (ms since the epoch). */
+  planFinalFit(deadline: number): void {
+    if (this.plan !== null) this.plan = { ...this.plan, finalFitDeadlineSeconds: seconds(deadline - this.started) };
   }
 
   /** Milliseconds until the budget's end (Infinity without a budget). */
@@ -222,6 +265,24 @@ export class SearchBudget {
   crossValidationMs(candidate: object): number {
     const m = this.measured.get(candidate);
     return m === undefined ? 0 : SAFETY * (m.fitMs + m.predictMs);
+  }
+
+  /**
+   * What cross-validating `candidate` on folds of `fitRows` training rows in all is expected to cost: at its
+   * learner's measured milliseconds per row (fit and prediction) where one of its kind was measured, else at the
+   * average candidate's so far plus its learner's start-up per fold (FIT_STARTUP_MS). 0 before anything was measured.
+   */
+  expectedCrossValidationMs(candidate: { algorithm: string }, fitRows: number, folds: number): number {
+    const rate = (entries: [object, Measured][]): number | null => {
+      const rows = entries.reduce((s, [, m]) => s + m.fitRows, 0);
+      return rows === 0 ? null : entries.reduce((s, [, m]) => s + m.fitMs + m.predictMs, 0) / rows;
+    };
+    const all = [...this.measured.entries()];
+    const same = all.filter(([c]) => (c as { algorithm?: string }).algorithm === candidate.algorithm);
+    const measured = rate(same);
+    if (measured !== null) return SAFETY * measured * fitRows;
+    const average = rate(all);
+    return average === null ? 0 : SAFETY * (average * fitRows + folds * (FIT_STARTUP_MS[candidate.algorithm] ?? 0));
   }
 
   /** The phases after the search, projected for these members (unmeasured ones are left out: null if none is measured). */

@@ -223,14 +223,31 @@ export function validationImportance(
 
 /**
  * Mean |SHAP| per feature over up to 500 of the rows: the learner's exact summary where it has one (TreeSHAP,
- * linear SHAP); none for MLPs and ensembles, which have permutation importance.
+ * linear SHAP); none for MLPs and ensembles, which have permutation importance. Under a deadline (a time budget),
+ * TreeSHAP goes 50 rows at a time and stops at the deadline with the rows explained so far (its values do not
+ * depend on the other rows explained, so the mean over fewer rows is the same quantity, less precisely); linear
+ * SHAP, which takes the rows as its background and costs one pass, explains them all.
  */
 export function shapSummaryOn(
   data: EvaluationData,
   model: TrainedModel,
   inputs: { features: InputFeature[] },
   rows: Int32Array,
-): { feature: string; meanAbs: number }[] | null {
-  if (model.format === 'hearth.ensemble/1') return null;
-  return learnerOf(model).shapSummary(model, () => rawInputsFromFrame(inputs, selectRows(data.frame, rows.subarray(0, 500))));
+  deadline: number | null = null,
+): { summary: { feature: string; meanAbs: number }[] | null; rows: number } {
+  if (model.format === 'hearth.ensemble/1') return { summary: null, rows: 0 };
+  const learner = learnerOf(model);
+  const explain = (part: Int32Array) =>
+    learner.shapSummary(model, () => rawInputsFromFrame(inputs, selectRows(data.frame, part)));
+  const all = rows.subarray(0, 500);
+  if (deadline === null || model.format !== 'hearth.trees/1') return { summary: explain(all), rows: all.length };
+  const totals = new Map<string, number>();
+  let explained = 0;
+  for (let i = 0; i < all.length && (i === 0 || Date.now() < deadline); i += 50) {
+    const part = all.subarray(i, i + 50);
+    for (const f of explain(part) ?? []) totals.set(f.feature, (totals.get(f.feature) ?? 0) + f.meanAbs * part.length);
+    explained += part.length;
+  }
+  const summary = [...totals].map(([feature, total]) => ({ feature, meanAbs: explained === 0 ? 0 : total / explained }));
+  return { summary: summary.sort((a, b) => b.meanAbs - a.meanAbs), rows: explained };
 }

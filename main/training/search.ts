@@ -111,11 +111,12 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       // No candidate gets more than 15% of the budget, so one slow candidate (a big MLP, a deep forest) cannot
       // spend the search: it stops where it got, which can only understate it. Each fold also gets at most an
       // equal share of what is left, except on halving's full rows, where the finalists get their whole 15%.
-      // And no fold runs past the search's deadline (a promoted finalist gets a quarter of a second at least).
+      // And no fold runs past the search's deadline (a promoted finalist gets a quarter of a second at least); a
+      // fold's floor of a second shrinks to the cap on small budgets.
       const cap = (0.15 * budgetMs) / pairs.length;
       const searchEnd = budget.deadline(leader());
       const share = promoted ? cap : Math.min((searchEnd - Date.now()) / (pairs.length - k), cap);
-      const deadline = Math.min(Date.now() + Math.max(1000, share), Math.max(searchEnd, Date.now() + 250));
+      const deadline = Math.min(Date.now() + Math.max(Math.min(1000, cap), share), Math.max(searchEnd, Date.now() + 250));
       const fitStarted = Date.now();
       const { model: foldModel } = await fit(
         kept,
@@ -175,6 +176,12 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     return budget.deadline(best) - (compareImbalance && best !== null ? 2 * budget.crossValidationMs(best) : 0);
   };
   const outOfTime = (): boolean => trial >= 1 && Date.now() > loopEnd();
+  // Nor does it start one projected to end past that deadline (from its learner's measured cost).
+  const foldRows = (pairs: FoldPair[]): number => pairs.reduce((s, p) => s + p.train.length, 0);
+  const wouldOverrun = (candidate: Candidate, pairs: FoldPair[]): boolean =>
+    trial >= 1 && Date.now() + budget.expectedCrossValidationMs(candidate, foldRows(pairs), pairs.length) > loopEnd();
+  // Candidates skipped in a row for their projected cost: the search ends after ten (none cheap enough is coming).
+  let skipped = 0;
   const searchMs = Math.max(0, loopEnd() - searchStarted);
   // On large tables a single full cross-validation can eat most of a budget: halve by default there.
   const strategy = args.searchStrategy ?? (pool.length > 100_000 ? 'halving' : 'full');
@@ -182,6 +189,11 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
     if (strategy === 'full') {
       const candidate = sampler.next().value as Candidate;
+      if (wouldOverrun(candidate, folds)) {
+        if (++skipped >= 10) break;
+        continue;
+      }
+      skipped = 0;
       trial++;
       const started = Date.now();
       record(candidate, await crossValidate(candidate, folds, `trial ${trial}`), started);
@@ -202,6 +214,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
         const rungSpent = Date.now() - searchStarted > searchMs * (share === 0.25 ? 0.4 : 0.6) || Date.now() > loopEnd();
         const boostedScored = results.some((r) => r.candidate.algorithm === 'gbdt');
         if (share < 1 && results.length > 0 && rungSpent && (boostedScored || candidate.algorithm !== 'gbdt')) continue;
+        if (share < 1 && results.length > 0 && wouldOverrun(candidate, pairs)) continue;
         trial++;
         const started = Date.now();
         results.push({

@@ -26,7 +26,7 @@ import type { LearnerHost } from './learners/index.js';
 import { runTrainingWorker } from './worker-run.js';
 import type { TrainArgs } from './train-args.js';
 import { readJob, type TrainingJob } from './jobs.js';
-import { finalFitDeadline, refitFits, RunClock, SearchBudget } from './budget-plan.js';
+import { explanationDeadline, finalFitDeadline, finishingMs, refitFits, RunClock, SearchBudget } from './budget-plan.js';
 
 export type { JobStatus, TrainingJob } from './jobs.js';
 
@@ -173,20 +173,13 @@ export class Trainer {
 
     // Search or cross-validate. The search plans its end from what its candidates cost to fit and predict.
     clock.phase(args.algorithm === 'auto' ? 'search' : 'cross-validation');
-    const budget =
-      clock.budgetMs === null
-        ? null
-        : new SearchBudget(
-            clock,
-            clock.budgetMs,
-            {
-              train: split.train.length,
-              validation: split.validation.length,
-              test: split.test.length,
-              features: frame.columns.length - 1,
-            },
-            Date.now(),
-          );
+    const planRows = {
+      train: split.train.length,
+      validation: split.validation.length,
+      test: split.test.length,
+      features: frame.columns.length - 1,
+    };
+    const budget = clock.budgetMs === null ? null : new SearchBudget(clock, clock.budgetMs, planRows, Date.now());
     const search: SearchOutcome | null =
       budget !== null
         ? await searchLearners({
@@ -209,6 +202,7 @@ export class Trainer {
     clock.phase('final fit');
     const projection = budget?.chosen ?? null;
     const fitEnd = projection === null ? null : finalFitDeadline(Date.now(), clock.end, projection);
+    if (fitEnd !== null) clock.planFinalFit(fitEnd);
     const fitStarted = performance.now();
     const final = await fitFinal(fit, args, chosen, ensembleMembers, split, { task, classes }, fitEnd);
     const { params, fitReport } = final;
@@ -218,6 +212,7 @@ export class Trainer {
     const fitMs = Math.round(performance.now() - fitStarted);
     this.progress(job, { phase: 'evaluating', fraction: 0.95 });
     clock.phase('evaluation');
+    const evaluationStarted = Date.now();
 
     // Threshold and evaluation. Metrics come from the test rows; with no test rows asked for, from the validation
     // rows, else the training rows.
@@ -242,10 +237,11 @@ export class Trainer {
     // one its deadline cut short is dropped, since it is not the model that was validated.
     let refitReport: Record<string, unknown> | null = null;
     const allRows = split.train.length + split.validation.length;
+    // What finishing costs, from this model's own evaluation time (the search's projection was for its folds).
+    const evaluationMs = Date.now() - evaluationStarted;
+    const finishing = finishingMs(evaluationMs, planRows);
     const refitPlan =
-      projection === null
-        ? null
-        : refitFits(Date.now(), clock.end, { ms: fitMs, rows: split.train.length }, allRows, projection.postFitMs);
+      projection === null ? null : refitFits(Date.now(), clock.end, { ms: fitMs, rows: split.train.length }, allRows, finishing);
     if (refitPlan !== null && !refitPlan.fits && args.algorithm === 'auto' && split.validation.length > 0) {
       clock.note(
         `refit on all ${allRows} training rows skipped: projected at ${(refitPlan.projectedMs / 1000).toFixed(1)} s, ` +
@@ -254,7 +250,7 @@ export class Trainer {
       refitReport = { skipped: true, projectedSeconds: Number((refitPlan.projectedMs / 1000).toFixed(2)) };
     } else if (args.algorithm === 'auto' && split.validation.length > 0) {
       clock.phase('refit');
-      const refitEnd = projection === null ? null : Math.max(Date.now(), clock.end - projection.postFitMs);
+      const refitEnd = projection === null ? null : Math.max(Date.now(), clock.end - finishing);
       const refit = await refitOnAll(fit, final, model, split, cancel, refitEnd);
       workerCpuMs += refit.workerCpuMs;
       refitReport = { ...refit.report, kept: !refit.cutShort };
@@ -271,7 +267,12 @@ export class Trainer {
 
     // SHAP summary over up to 500 validation rows (the evaluation rows when there are none), for run comparisons.
     clock.phase('explanation');
-    const shap = shapSummaryOn(data, model, inputs, split.validation.length > 0 ? split.validation : evaluationRows);
+    // Under a budget, TreeSHAP stops where the export's projected cost begins.
+    const shapEnd = projection === null ? null : explanationDeadline(clock.end, evaluationMs, planRows);
+    const shapRows = split.validation.length > 0 ? split.validation : evaluationRows;
+    const { summary: shap, rows: explained } = shapSummaryOn(data, model, inputs, shapRows, shapEnd);
+    if (shap !== null && explained < Math.min(500, shapRows.length))
+      clock.note(`SHAP summary over ${explained} of ${Math.min(500, shapRows.length)} rows, for lack of time`);
 
     // The exported graph must reproduce the TypeScript model: checked on held-out rows before registering.
     clock.phase('export');

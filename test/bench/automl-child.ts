@@ -30,6 +30,10 @@ process.stdout.write(
   `${JSON.stringify({
     chosen: info.algorithm,
     wall_s: Number(((performance.now() - started) / 1000).toFixed(1)),
+    // The goal: wall ≤ budget + 5%, every phase after the search included (the job's own record of its phases).
+    within_budget_5pct: (performance.now() - started) / 1000 <= Number(budget) * 1.05,
+    phases: Object.fromEntries((done.result!.budget?.phases ?? []).map((p) => [p.phase, p.seconds])),
+    budget_notes: done.result!.budget?.notes ?? [],
     search_s: search.searchSeconds,
     trials: search.trials,
     search_metric: search.metric,

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   finalFitDeadline,
+  finishingMs,
   POST_FIT_FIXED_MS,
+  predictedRows,
   projectAfterSearch,
   refitFits,
   RunClock,
@@ -20,21 +22,22 @@ describe('the time budget plan', () => {
   // 1,000 training, 200 validation and 300 test rows, 9 features; the candidate fits at 0.01 ms a row and
   // predicts at 0.001 ms a row. By hand, with the 1.25 safety factor:
   //   final fit  1.25 × 0.01 × 1000 = 12.5 ms; refit 1.25 × 0.01 × 1200 = 15 ms;
-  //   predicted rows 2×200 (threshold, validation metrics) + 2×300 (test, before and after the refit)
-  //     + 200×10 (permutation importance) + 2×300 (parity check) + 500×200 (TreeSHAP) = 103,600;
-  //   after the fit 1000 + 1.25 × 0.001 × 103,600 = 1129.5 ms.
+  //   predicted rows: evaluation 2×200 (threshold, validation metrics) + 300 (test) + 200×10 (permutation
+  //     importance) = 2,700; finishing 300 (test after the refit) + 2×300 (parity check) + 500×60 (TreeSHAP) = 30,900;
+  //   after the fit 1000 + 1.25 × 0.001 × 33,600 = 1042 ms.
   const rows = { train: 1000, validation: 200, test: 300, features: 9 };
   const cost = { fitMsPerRow: 0.01, predictMsPerRow: 0.001 };
 
   it('projects the phases after the search from measured costs per row', () => {
     assert.equal(SAFETY, 1.25);
-    assert.equal(SHAP_ROWS_FACTOR, 200);
+    assert.equal(SHAP_ROWS_FACTOR, 60);
     assert.equal(POST_FIT_FIXED_MS, 1000);
     const p = projectAfterSearch([cost], rows);
     close(p.finalFitMs, 12.5, 'final fit');
     close(p.refitMs, 15, 'refit');
-    close(p.postFitMs, 1129.5, 'after the fit');
-    close(p.totalMs, 1157, 'total');
+    assert.deepEqual(predictedRows(rows), { evaluation: 2700, finishing: 30_900 });
+    close(p.postFitMs, 1042, 'after the fit');
+    close(p.totalMs, 1069.5, 'total');
     // An ensemble's members are each fitted and refitted: their costs add up.
     const two = projectAfterSearch([cost, { fitMsPerRow: 0.03, predictMsPerRow: 0 }], rows);
     close(two.finalFitMs, 1.25 * 0.04 * 1000, 'two members, final fit');
@@ -49,7 +52,7 @@ describe('the time budget plan', () => {
     // Nothing measured yet: 30% of the budget is kept.
     assert.equal(UNMEASURED_RESERVE_SHARE, 0.3);
     assert.equal(searchDeadline(start, end, 8000, null), end - 2400);
-    assert.equal(searchDeadline(start, end, 8000, projectAfterSearch([cost], rows)), end - 1157);
+    assert.equal(searchDeadline(start, end, 8000, projectAfterSearch([cost], rows)), end - 1069.5);
     // A candidate so slow its final fits cannot fit: the search ends at once (its first candidate still runs).
     const slow = projectAfterSearch([{ fitMsPerRow: 10, predictMsPerRow: 0 }], rows);
     assert.equal(searchDeadline(start, end, 8000, slow), start);
@@ -57,8 +60,13 @@ describe('the time budget plan', () => {
 
   it('gives the final fit what the refit and the phases after it leave', () => {
     const p = projectAfterSearch([cost], rows);
-    assert.equal(finalFitDeadline(50_000, 60_000, p), 60_000 - 15 - 1129.5);
+    assert.equal(finalFitDeadline(50_000, 60_000, p), 60_000 - 15 - 1042);
     assert.equal(finalFitDeadline(59_500, 60_000, p), 59_500);
+  });
+
+  it('projects the finishing phases from the final model’s evaluation time', () => {
+    // The evaluation predicted 2,700 rows in 270 ms (0.1 ms a row): finishing predicts 30,900 → 1000 + 1.25 × 3090.
+    close(finishingMs(270, rows), 1000 + 1.25 * 3090, 'finishing');
   });
 
   it('refits only when the final fit’s own cost says the refit ends in time', () => {
@@ -122,18 +130,18 @@ describe('the time budget plan', () => {
     close(c.fitMsPerRow, 0.01, 'fit ms per row');
     close(c.predictMsPerRow, 0.001, 'predict ms per row');
     close(budget.crossValidationMs(gbdt), 1.25 * 12.6, 'another cross-validation');
-    close(budget.deadline(gbdt), 20_000 - 1157, 'deadline with gbdt leading');
+    close(budget.deadline(gbdt), 20_000 - 1069.5, 'deadline with gbdt leading');
     // A slow learner's ensemble does not fit in 19 s left: 1.25 × 10 ms × (1000 + 1200) rows = 27.5 s of fits.
     budget.measure(mlp, { rows: 600, ms: 6000 }, { rows: 300, ms: 0 });
     t = 1000;
     assert.equal(budget.affordable([gbdt]).fits, true);
     assert.equal(budget.affordable([gbdt, mlp]).fits, false);
     budget.choose([gbdt], gbdt);
-    // Rounded to milliseconds: 18.843 s, 12.5 ms, 15 ms and 1129.5 ms.
+    // Rounded to milliseconds: 18.9305 s, 12.5 ms, 15 ms and 1042 ms.
     const plan = clock.report().plan!;
-    close(plan.searchDeadlineSeconds, 18.843, 'search deadline');
+    assert.ok(Math.abs(plan.searchDeadlineSeconds - 18.9305) <= 0.0005);
     assert.ok(Math.abs(plan.projectedFinalFitSeconds - 0.0125) <= 0.0005);
     close(plan.projectedRefitSeconds, 0.015, 'refit');
-    assert.ok(Math.abs(plan.projectedAfterFitSeconds - 1.1295) <= 0.0005);
+    close(plan.projectedAfterFitSeconds, 1.042, 'after the fit');
   });
 });
