@@ -157,10 +157,10 @@ export class RunClock {
     this.end = budgetMs === null ? Number.POSITIVE_INFINITY : started + budgetMs;
   }
 
-  /** Ends the phase under way (if any) and starts `phase`. */
-  phase(phase: string): void {
+  /** Ends the phase under way (if any) and starts `phase` (now, or at `at`: the first phase starts with the run). */
+  phase(phase: string, at?: number): void {
     this.close();
-    this.current = { phase, started: this.now() };
+    this.current = { phase, started: at ?? this.now() };
   }
 
   /** A decision the budget forced, said in the run's record. */

@@ -204,6 +204,10 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     let rung = Array.from({ length: 9 }, () => sampler.next().value as Candidate);
     const random = seededRandom(seed + trial);
     for (const share of [0.25, 0.5, 1]) {
+      // Past the search's deadline, the bracket goes straight to all the rows with its best candidate alone.
+      const late = scored.length + trial > 0 && Date.now() > loopEnd();
+      if (late && share === 0.5) continue;
+      if (late && share === 1) rung = rung.slice(0, 1);
       const rows = share < 1 ? pool.filter(() => random() < share) : pool;
       const pairs = share < 1 ? foldPairs(rows, args.folds ?? 3, seed, scheme) : folds;
       const results: { candidate: Candidate; result: Awaited<ReturnType<typeof crossValidate>>; started: number }[] = [];

@@ -51,6 +51,8 @@ export class Trainer {
   private readonly cancels = new Map<string, Int32Array>();
   private queue: Promise<void> = Promise.resolve();
   private seq = 0;
+  /** When the last job ended: a queued job's clock starts then, not when it was accepted. */
+  private lastFinished = 0;
 
   constructor(
     private readonly db: Db,
@@ -68,6 +70,8 @@ export class Trainer {
 
   /** Validates the arguments now (so mistakes fail fast) and queues the job. */
   start(args: TrainArgs): TrainingJob {
+    // The run's clock starts here: loading and checking the table (seconds on a large one) is the caller's wait too.
+    const accepted = Date.now();
     if (args.model !== undefined) assertName('model', args.model);
     const { frame } = this.datasets.loadFrame(args.dataset, args.datasetVersion);
     checkTrainArgs(frame, args);
@@ -87,7 +91,7 @@ export class Trainer {
     this.db
       .prepare('INSERT INTO jobs (id, kind, status, args_json, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(job.id, 'train', job.status, JSON.stringify(args), job.createdAt);
-    this.queue = this.queue.then(() => this.run(job));
+    this.queue = this.queue.then(() => this.run(job, accepted));
     return job;
   }
 
@@ -120,9 +124,9 @@ export class Trainer {
     }
   }
 
-  private async run(job: TrainingJob): Promise<void> {
+  private async run(job: TrainingJob, accepted: number): Promise<void> {
     const cancel = this.cancels.get(job.id)!;
-    const started = Date.now();
+    const started = Math.max(accepted, this.lastFinished);
     // A search's time budget covers the whole run, registration included; a single learner runs to the end.
     const clock = new RunClock(job.args.algorithm === 'auto' ? (job.args.timeBudget ?? 60) * 1000 : null, started);
     try {
@@ -147,6 +151,7 @@ export class Trainer {
       .prepare('UPDATE jobs SET status = ?, result_json = ?, error_json = ?, finished_at = ? WHERE id = ?')
       .run(job.status, job.result && JSON.stringify(job.result), job.error && JSON.stringify(job.error), job.finishedAt, job.id);
     this.cancels.delete(job.id);
+    this.lastFinished = Date.now();
     this.events.finished(job);
   }
 
@@ -157,7 +162,8 @@ export class Trainer {
    */
   private async train(job: TrainingJob, cancel: Int32Array, started: number, clock: RunClock): Promise<ModelVersionInfo> {
     const args = job.args;
-    clock.phase('prepare');
+    // From the moment the job was accepted: loading and checking the table then is part of preparing.
+    clock.phase('prepare', started);
     const { frame, info } = this.datasets.loadFrame(args.dataset, args.datasetVersion);
     const prepared = labelledSplit(frame, args);
     const { task, seed, classes, classOf, values, labelled, scheme, split } = prepared;
