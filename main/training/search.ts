@@ -203,11 +203,22 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     // on half, the best one on all of them; only full-data scores enter the leaderboard and guide the sampler.
     let rung = Array.from({ length: 9 }, () => sampler.next().value as Candidate);
     const random = seededRandom(seed + trial);
+    let previous: { candidate: Candidate; result: Awaited<ReturnType<typeof crossValidate>>; started: number }[] = [];
+    let previousShare = 0;
     for (const share of [0.25, 0.5, 1]) {
-      // Past the search's deadline, the bracket goes straight to all the rows with its best candidate alone.
+      // Past the search's deadline, the bracket goes straight to all the rows with its best candidate alone; and
+      // when even that is projected to end past it, the best candidate's score on fewer rows is what the board gets.
       const late = scored.length + trial > 0 && Date.now() > loopEnd();
       if (late && share === 0.5) continue;
       if (late && share === 1) rung = rung.slice(0, 1);
+      if (share === 1 && previous.length > 0 && wouldOverrun(rung[0]!, folds)) {
+        const best = previous.find((r) => r.candidate === rung[0]) ?? previous[0]!;
+        record(best.candidate, best.result, best.started);
+        budget.clock.note(
+          `search: scored on ${Math.round(previousShare * 100)}% of the rows only, for lack of time for all of them`,
+        );
+        break;
+      }
       const rows = share < 1 ? pool.filter(() => random() < share) : pool;
       const pairs = share < 1 ? foldPairs(rows, args.folds ?? 3, seed, scheme) : folds;
       const results: { candidate: Candidate; result: Awaited<ReturnType<typeof crossValidate>>; started: number }[] = [];
@@ -229,6 +240,8 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       }
       if (share === 1) for (const r of results) record(r.candidate, r.result, r.started);
       results.sort((a, b) => better(a.result.mean, b.result.mean));
+      previous = results;
+      previousShare = share;
       rung = results.slice(0, Math.max(1, Math.ceil(results.length / 3))).map((r) => r.candidate);
       // The best boosted-tree candidate always goes on: small row shares flatter learners that saturate early
       // (an MLP led at a quarter of 160,000 rows and lost at all of them), and boosting is the strong default.
