@@ -224,9 +224,10 @@ export function validationImportance(
 /**
  * Mean |SHAP| per feature over up to 500 of the rows: the learner's exact summary where it has one (TreeSHAP,
  * linear SHAP); none for MLPs and ensembles, which have permutation importance. Under a deadline (a time budget),
- * TreeSHAP goes 50 rows at a time and stops at the deadline with the rows explained so far (its values do not
- * depend on the other rows explained, so the mean over fewer rows is the same quantity, less precisely); linear
- * SHAP, which takes the rows as its background and costs one pass, explains them all.
+ * TreeSHAP explains five rows to measure its rate, then chunks sized to the time left, and stops with the rows
+ * explained so far (a row's values do not depend on the other rows explained, so the mean over fewer rows is the
+ * same quantity, less precisely); none when the deadline has passed. Linear SHAP, which takes the rows as its
+ * background and costs one pass, explains them all.
  */
 export function shapSummaryOn(
   data: EvaluationData,
@@ -241,13 +242,21 @@ export function shapSummaryOn(
     learner.shapSummary(model, () => rawInputsFromFrame(inputs, selectRows(data.frame, part)));
   const all = rows.subarray(0, 500);
   if (deadline === null || model.format !== 'hearth.trees/1') return { summary: explain(all), rows: all.length };
+  // Five rows first, to measure; then chunks sized to what is left at that rate, until the deadline.
   const totals = new Map<string, number>();
   let explained = 0;
-  for (let i = 0; i < all.length && (i === 0 || Date.now() < deadline); i += 50) {
-    const part = all.subarray(i, i + 50);
+  let msPerRow = 0;
+  while (explained < all.length) {
+    const left = deadline - Date.now();
+    const size = explained === 0 ? 5 : Math.floor(left / Math.max(1e-3, msPerRow));
+    if (left <= 0 || size < 1) break;
+    const part = all.subarray(explained, explained + size);
+    const started = Date.now();
     for (const f of explain(part) ?? []) totals.set(f.feature, (totals.get(f.feature) ?? 0) + f.meanAbs * part.length);
     explained += part.length;
+    msPerRow = Math.max(msPerRow, (Date.now() - started) / part.length);
   }
+  if (explained === 0) return { summary: null, rows: 0 };
   const summary = [...totals].map(([feature, total]) => ({ feature, meanAbs: explained === 0 ? 0 : total / explained }));
   return { summary: summary.sort((a, b) => b.meanAbs - a.meanAbs), rows: explained };
 }

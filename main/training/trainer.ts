@@ -277,8 +277,13 @@ export class Trainer {
     const shapEnd = projection === null ? null : explanationDeadline(clock.end, evaluationMs, planRows);
     const shapRows = split.validation.length > 0 ? split.validation : evaluationRows;
     const { summary: shap, rows: explained } = shapSummaryOn(data, model, inputs, shapRows, shapEnd);
-    if (shap !== null && explained < Math.min(500, shapRows.length))
-      clock.note(`SHAP summary over ${explained} of ${Math.min(500, shapRows.length)} rows, for lack of time`);
+    const toExplain = Math.min(500, shapRows.length);
+    if (shapEnd !== null && model.format === 'hearth.trees/1' && explained < toExplain)
+      clock.note(
+        explained === 0
+          ? 'SHAP summary skipped, for lack of time'
+          : `SHAP summary over ${explained} of ${toExplain} rows, for lack of time`,
+      );
 
     // The exported graph must reproduce the TypeScript model: checked on held-out rows before registering.
     clock.phase('export');
