@@ -206,14 +206,14 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     let previous: { candidate: Candidate; result: Awaited<ReturnType<typeof crossValidate>>; started: number }[] = [];
     let previousShare = 0;
     for (const share of [0.25, 0.5, 1]) {
-      // Past the search's deadline, the bracket goes straight to all the rows with its best candidate alone; and
-      // when even that is projected to end past it, the best candidate's score on fewer rows is what the board gets.
+      // Past the search's deadline, the bracket goes straight to all the rows with its best candidate and its best
+      // boosted one alone; when even the best is projected to end past it, their scores on fewer rows are what the
+      // board gets.
       const late = scored.length + trial > 0 && Date.now() > loopEnd();
       if (late && share === 0.5) continue;
-      if (late && share === 1) rung = rung.slice(0, 1);
+      if (late && share === 1) rung = [...new Set([rung[0]!, ...rung.filter((c) => c.algorithm === 'gbdt').slice(0, 1)])];
       if (share === 1 && previous.length > 0 && wouldOverrun(rung[0]!, folds)) {
-        const best = previous.find((r) => r.candidate === rung[0]) ?? previous[0]!;
-        record(best.candidate, best.result, best.started);
+        for (const r of previous.filter((p) => rung.includes(p.candidate))) record(r.candidate, r.result, r.started);
         budget.clock.note(
           `search: scored on ${Math.round(previousShare * 100)}% of the rows only, for lack of time for all of them`,
         );
