@@ -110,9 +110,16 @@ export function searchDeadline(
   return Math.max(searchStart, end - reserve);
 }
 
-/** Where the final fit must stop so the refit and the phases after it still fit: the budget's end less theirs. */
+/**
+ * Where the final fit must stop. When the final fit, the refit and the phases after them all fit in what is left,
+ * the budget's end less the refit's and the rest's projections. When they do not, the final fit gets everything the
+ * phases after it leave (the refit will then be skipped): one fit run to its length makes a better model than two
+ * cut short.
+ */
 export function finalFitDeadline(now: number, end: number, projection: AfterSearchProjection): number {
-  return Math.max(now, end - projection.refitMs - projection.postFitMs);
+  const { finalFitMs, refitMs, postFitMs } = projection;
+  if (finalFitMs + refitMs + postFitMs <= end - now) return end - refitMs - postFitMs;
+  return Math.max(now, end - postFitMs);
 }
 
 /**

@@ -221,6 +221,8 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       }
       const rows = share < 1 ? pool.filter(() => random() < share) : pool;
       const pairs = share < 1 ? foldPairs(rows, args.folds ?? 3, seed, scheme) : folds;
+      // Nor is the half rung started when its first candidate is projected to end past the deadline.
+      if (share === 0.5 && wouldOverrun(rung[0]!, pairs)) continue;
       const results: { candidate: Candidate; result: Awaited<ReturnType<typeof crossValidate>>; started: number }[] = [];
       for (const candidate of rung) {
         // A partial rung stops starting candidates once its share of the budget is spent (40% for the quarter,

@@ -62,6 +62,11 @@ describe('the time budget plan', () => {
     const p = projectAfterSearch([cost], rows);
     assert.equal(finalFitDeadline(50_000, 60_000, p), 60_000 - 15 - 1042);
     assert.equal(finalFitDeadline(59_500, 60_000, p), 59_500);
+    // 6 s left for a 3 s final fit, a 3.6 s refit and 1.042 s after them: not all three, so the final fit gets
+    // everything but the last 1.042 s.
+    const tight = { finalFitMs: 3000, refitMs: 3600, postFitMs: 1042, totalMs: 7642 };
+    assert.equal(finalFitDeadline(54_000, 60_000, tight), 60_000 - 1042);
+    assert.equal(finalFitDeadline(50_000, 60_000, tight), 60_000 - 3600 - 1042);
   });
 
   it('projects the finishing phases from the final model’s evaluation time', () => {
