@@ -22,6 +22,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # python3-onnx and python3-sklearn write the "made elsewhere" ONNX models the import tests read; scikit-learn's
 # load_iris(as_frame=True) there needs pandas, which --no-install-recommends does not bring.
 /usr/bin/python3 -c 'import onnx, sklearn, pandas' >/dev/null 2>&1 || need+=(python3-onnx python3-sklearn python3-pandas)
+# XGBoost and SciPy: the peers `npm run bench` measures Hearth against (and the drift peer's statistics).
+/usr/bin/python3 -c 'import xgboost, scipy' >/dev/null 2>&1 || need+=(python3-xgboost python3-scipy)
 # zsh, fish and groff check the completion scripts and the man page the CLI generates.
 command -v zsh >/dev/null 2>&1 || need+=(zsh)
 command -v fish >/dev/null 2>&1 || need+=(fish)

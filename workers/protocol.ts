@@ -19,6 +19,8 @@ export interface FitLinearRequest {
   validationTargets: Int32Array | Float64Array;
   /** Int32 flag the engine sets to 1 to cancel; the worker checks it every iteration. */
   cancel: SharedArrayBuffer;
+  /** The fit stops unconverged after the iteration past this time (ms since the epoch); null: none. */
+  deadline: number | null;
 }
 
 /** Gradient boosting over a shared bin matrix (rows × features, row-major). */

@@ -72,6 +72,7 @@ port.on('message', (request: WorkerRequest) => {
             classes: request.classes,
             l2: request.l2,
             maxIterations: request.maxIterations,
+            deadline: request.deadline,
             onIteration: (iteration, loss, validationLoss) => {
               if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
               reply({

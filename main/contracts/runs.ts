@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineMethods, returns } from './method.js';
 import type { ModelVersionInfo } from './models.js';
-import type { TrainingJob } from './training.js';
+import type { BudgetReport, TrainingJob } from './training.js';
 
 /* runs.*: training runs as experiments, shown and compared. */
 
@@ -19,6 +19,8 @@ export interface RunSummary {
   version: number | null;
   metrics: Record<string, number>;
   durationMs: number | null;
+  /** Wall time against the time budget, phase by phase (null for runs that did not finish or predate it). */
+  budget: BudgetReport | null;
 }
 
 /** A run with its arguments and, when it succeeded, the model version it registered. */

@@ -18,6 +18,10 @@ const trainingStartArgs = z
      * mlp: a neural net (TensorFlow.js); auto: search them all by cross-validation within timeBudget seconds.
      */
     algorithm: z.enum(['linear', 'gbdt', 'forest', 'mlp', 'auto']).default('linear'),
+    /**
+     * auto: seconds for the whole run (search, final fit, refit, evaluation, explanation, ONNX export, registration;
+     * default 60). The search stops early enough for the rest, as projected from what its candidates cost.
+     */
     timeBudget: z.number().min(1).max(86_400).optional(),
     /** auto: every candidate on all rows (full), or successive halving over row shares (default above 100,000 rows). */
     searchStrategy: z.enum(['full', 'halving']).optional(),
@@ -92,6 +96,36 @@ export interface TrainingProgress {
   phase: string;
 }
 
+/** One phase of a training run on the wall clock: when it started (seconds after the run) and how long it took. */
+export interface BudgetPhase {
+  phase: string;
+  startSeconds: number;
+  seconds: number;
+  /** Its share of the time budget (of the wall time when the run had none). */
+  share: number;
+}
+
+/**
+ * A run's wall time against its time budget (algorithm "auto"; a single learner has none and runs to the end):
+ * each phase, what the plan reserved after the search, and the decisions the budget forced.
+ */
+export interface BudgetReport {
+  budgetSeconds: number | null;
+  wallSeconds: number;
+  withinBudget: boolean | null;
+  phases: BudgetPhase[];
+  /** The plan: when the search had to stop, and the phases after it as projected from the search's measured costs. */
+  plan: {
+    searchDeadlineSeconds: number;
+    projectedFinalFitSeconds: number;
+    projectedRefitSeconds: number;
+    projectedAfterFitSeconds: number;
+    /** When the final fit had to stop (seconds after the run started), once it began. */
+    finalFitDeadlineSeconds?: number;
+  } | null;
+  notes: string[];
+}
+
 /** A training job and, once finished, its outcome. */
 export interface TrainingJob {
   id: string;
@@ -101,7 +135,14 @@ export interface TrainingJob {
   finishedAt: string | null;
   progress: TrainingProgress | null;
   history: { iteration: number; loss: number; validationLoss: number | null }[];
-  result: { model: string; version: number; metrics: Record<string, number>; durationMs: number } | null;
+  result: {
+    model: string;
+    version: number;
+    metrics: Record<string, number>;
+    durationMs: number;
+    /** Wall time, budget and phases (absent from runs recorded before it was kept). */
+    budget?: BudgetReport;
+  } | null;
   error: { code: string; message: string; details?: unknown } | null;
 }
 

@@ -19,14 +19,13 @@ export interface FinalFit {
 }
 
 /**
- * After a search, the final fits share a quarter of the budget (an MLP or boosting stops at its share with its
- * best so far), so "two minutes" does not become ten on a big table; a single learner asked for runs to the end.
- * The deadline of the i-th of `parts` fits in a final phase that started at `phaseStart`.
+ * After a search, the final fits stop at the deadline the budget's plan gives their phase (an MLP or boosting stops
+ * there with its best so far), so "two minutes" does not become ten on a big table; a single learner asked for
+ * (deadline null) runs to the end. The i-th of `parts` fits gets an equal share of what is left before `end`.
  */
-export function finalDeadline(args: TrainArgs, phaseStart: number, parts: number, i: number): number | null {
-  if (args.algorithm !== 'auto') return null;
-  const end = phaseStart + 0.25 * (args.timeBudget ?? 60) * 1000;
-  return Date.now() + Math.max(2000, (end - Date.now()) / (parts - i));
+export function finalDeadline(end: number | null, parts: number, i: number): number | null {
+  if (end === null) return null;
+  return Date.now() + Math.max(0, (end - Date.now()) / (parts - i));
 }
 
 /** Fits the chosen learner, or each of the ensemble's members, on the training rows (validation rows for early stopping). */
@@ -37,10 +36,11 @@ export async function fitFinal(
   ensembleMembers: { candidate: Candidate; weight: number }[] | null,
   split: { train: Int32Array; validation: Int32Array },
   model: { task: Task; classes: string[] | null },
+  /** When the phase must end (the budget's plan); null: no deadline. */
+  end: number | null,
 ): Promise<FinalFit> {
-  const fitPhase = Date.now();
   if (ensembleMembers === null) {
-    const fitted = await fit(split.train, split.validation, null, chosen, finalDeadline(args, fitPhase, 1, 0));
+    const fitted = await fit(split.train, split.validation, null, chosen, finalDeadline(end, 1, 0));
     return { ...fitted, fittedArgs: [chosen], reports: [fitted.fitReport] };
   }
   // The blend's members, each refitted on the training rows (validation rows for early stopping), as searched.
@@ -52,7 +52,7 @@ export async function fitFinal(
         split.validation,
         `ensemble member ${i + 1}/${ensembleMembers.length}`,
         { ...args, ...member.candidate },
-        finalDeadline(args, fitPhase, ensembleMembers.length, i),
+        finalDeadline(end, ensembleMembers.length, i),
       ),
     );
   }
@@ -86,26 +86,30 @@ export async function fitFinal(
 
 /**
  * A search's choice refitted on all the training rows (training and validation), with the rounds or epochs early
- * stopping chose. The model keeps its decision threshold; returns the refitted model and the refit's cost.
+ * stopping chose. The model keeps its decision threshold; returns the refitted model and the refit's cost. A refit
+ * that its deadline stopped before the rounds or epochs it was asked for says so (`cutShort`): it is not the model
+ * the first fit validated.
  */
 export async function refitOnAll(
   fit: Fit,
-  args: TrainArgs,
   final: FinalFit,
   model: TrainedModel,
   split: { train: Int32Array; validation: Int32Array },
   cancel: Int32Array,
-): Promise<{ model: TrainedModel; workerCpuMs: number; report: Record<string, unknown> }> {
+  /** When the refit must end (the budget's plan); null: no deadline. */
+  end: number | null,
+): Promise<{ model: TrainedModel; workerCpuMs: number; cutShort: boolean; report: Record<string, unknown> }> {
   const all = Int32Array.from([...split.train, ...split.validation]).sort();
   const { fittedArgs, reports } = final;
   const refitStarted = performance.now();
-  const refitPhase = Date.now();
   const refitted: SingleModel[] = [];
   let workerCpuMs = 0;
+  let cutShort = false;
   for (const [i, a] of fittedArgs.entries()) {
     const fixed = a.algorithm === 'auto' ? a : learners[a.algorithm].fixedIterations(a, reports[i]!);
     const label = `refit on all ${all.length} training rows${fittedArgs.length > 1 ? ` (member ${i + 1}/${fittedArgs.length})` : ''}`;
-    const refit = await fit(all, new Int32Array(0), label, fixed, finalDeadline(args, refitPhase, fittedArgs.length, i));
+    const refit = await fit(all, new Int32Array(0), label, fixed, finalDeadline(end, fittedArgs.length, i));
+    cutShort ||= stoppedShort(fixed, refit.fitReport);
     refitted.push(refit.model);
     workerCpuMs += refit.workerCpuMs;
   }
@@ -116,6 +120,15 @@ export async function refitOnAll(
   return {
     model: result,
     workerCpuMs,
+    cutShort,
     report: { rows: all.length, seconds: Number(((performance.now() - refitStarted) / 1000).toFixed(2)) },
   };
+}
+
+/** Whether a fit with a fixed length (rounds, epochs, trees) stopped before it: its deadline cut it. */
+function stoppedShort(fixed: TrainArgs, report: Record<string, unknown>): boolean {
+  const done = fixed.algorithm === 'gbdt' ? report.rounds : fixed.algorithm === 'mlp' ? report.epochs : report.trees;
+  const asked = fixed.algorithm === 'mlp' ? fixed.epochs : fixed.trees;
+  if (fixed.algorithm === 'linear' || typeof done !== 'number' || asked === undefined) return false;
+  return done < asked;
 }

@@ -1,4 +1,5 @@
 import type { TrainingProgress } from '../contracts/api.js';
+import type { BudgetReport } from '../contracts/training.js';
 import { HearthError, type SerializedError } from '../contracts/errors.js';
 import type { Db } from '../store/database.js';
 import type { TrainArgs } from './train-args.js';
@@ -13,7 +14,13 @@ export interface TrainingJob {
   finishedAt: string | null;
   progress: TrainingProgress | null;
   history: { iteration: number; loss: number; validationLoss: number | null }[];
-  result: { model: string; version: number; metrics: Record<string, number>; durationMs: number } | null;
+  result: {
+    model: string;
+    version: number;
+    metrics: Record<string, number>;
+    durationMs: number;
+    budget?: BudgetReport;
+  } | null;
   error: SerializedError | null;
 }
 

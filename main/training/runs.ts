@@ -37,6 +37,7 @@ export class Runs {
       version: version?.version ?? null,
       metrics: version?.metrics ?? {},
       durationMs: job.result?.durationMs ?? null,
+      budget: job.result?.budget ?? null,
     };
   }
 

@@ -16,6 +16,7 @@ import { foldPairs, type FoldPair, type SplitScheme } from './split.js';
 import { isSingle, type Candidate, type LeaderboardEntry, type TrainArgs } from './train-args.js';
 import { selectRows } from '../table/frame.js';
 import { imbalanceWinner, smoteRefused } from './resample-guard.js';
+import type { SearchBudget } from './budget-plan.js';
 
 /** What the search reads: the labelled data, its split, and how to fit a candidate. */
 export interface SearchContext {
@@ -30,6 +31,8 @@ export interface SearchContext {
   targetsOf: (rows: Int32Array) => Int32Array | Float64Array;
   fit: Fit;
   cancel: Int32Array;
+  /** The run's time budget: when the search must stop, from what its candidates cost (budget-plan.ts). */
+  budget: SearchBudget;
   /** A candidate was scored. */
   onTrial: (t: { trial: number; algorithm: string; metric: string; value: number }) => void;
 }
@@ -50,13 +53,13 @@ export interface SearchOutcome {
  * The best is refitted by the final-fit stage.
  */
 export async function searchLearners(context: SearchContext): Promise<SearchOutcome> {
-  const { args, frame, task, seed, classes, classOf, scheme, split, targetsOf, fit, cancel, onTrial } = context;
+  const { args, frame, task, seed, classes, classOf, scheme, split, targetsOf, fit, cancel, budget, onTrial } = context;
   let ensembleMembers: { candidate: Candidate; weight: number }[] | null = null;
   let imbalanceReport: Record<string, unknown> | null = null;
   let tuneThreshold = args.threshold !== undefined;
   const metric = args.metric ?? defaultMetric(task);
   const higherIsBetter = !lowerIsBetter.has(metric);
-  const budgetMs = (args.timeBudget ?? 60) * 1000;
+  const budgetMs = budget.budgetMs;
   const pool = Int32Array.from([...split.train, ...split.validation]).sort();
   const folds = foldPairs(pool, args.folds ?? 3, seed, scheme);
   if (folds.length === 0) throw new HearthError('VALIDATION_FAILED', 'too few groups for the requested folds');
@@ -74,6 +77,12 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
   const scored: { candidate: Candidate; score: number }[] = [];
   const sampler = searchSpace(seed, scored, higherIsBetter);
   const better = (a: number, b: number): number => (higherIsBetter ? b - a : a - b);
+  // The best candidate scored on all rows so far: the plan reserves time to fit, refit and finish it.
+  const leader = (): Candidate | null =>
+    scored.reduce<{ candidate: Candidate; score: number } | null>(
+      (b, e) => (b === null || better(e.score, b.score) < 0 ? e : b),
+      null,
+    )?.candidate ?? null;
   // The best few candidates' out-of-fold predictions, for ensemble selection.
   const keptOutOfFold: { candidate: Candidate; score: number; oof: PredictionMatrix }[] = [];
   const keepOutOfFold = (candidate: Candidate, score: number, oof: PredictionMatrix): void => {
@@ -103,9 +112,13 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       // No candidate gets more than 15% of the budget, so one slow candidate (a big MLP, a deep forest) cannot
       // spend the search: it stops where it got, which can only understate it. Each fold also gets at most an
       // equal share of what is left, except on halving's full rows, where the finalists get their whole 15%.
+      // And no fold runs past the search's deadline (a promoted finalist gets a quarter of a second at least); a
+      // fold's floor of a second shrinks to the cap on small budgets.
       const cap = (0.15 * budgetMs) / pairs.length;
-      const share = promoted ? cap : Math.min((searchStarted + budgetMs - Date.now()) / (pairs.length - k), cap);
-      const deadline = Date.now() + Math.max(1000, share);
+      const searchEnd = budget.deadline(leader());
+      const share = promoted ? cap : Math.min((searchEnd - Date.now()) / (pairs.length - k), cap);
+      const deadline = Math.min(Date.now() + Math.max(Math.min(1000, cap), share), Math.max(searchEnd, Date.now() + 250));
+      const fitStarted = Date.now();
       const { model: foldModel } = await fit(
         kept,
         held,
@@ -113,9 +126,15 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
         { ...args, ...candidate },
         deadline,
       );
+      const predictStarted = Date.now();
       const prediction = predictModel(
         foldModel,
         rawInputsFromFrame({ features: modelInputs(foldModel) }, selectRows(frame, heldOut)),
+      );
+      budget.measure(
+        candidate,
+        { rows: kept.length, ms: predictStarted - fitStarted },
+        { rows: heldOut.length, ms: Date.now() - predictStarted },
       );
       const value = evaluate(task, prediction, targetsOf(heldOut), classes, 0.5, false).metrics[metric];
       if (value === undefined) throw new HearthError('VALIDATION_FAILED', `metric "${metric}" does not apply to ${task} models`);
@@ -151,15 +170,31 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
   const compareImbalance =
     classes !== null && args.imbalance !== 'none' && (args.imbalance === 'auto' || rarest < 0.2 || args.threshold !== undefined);
   let objectiveDecided = false;
-  const searchMs = compareImbalance ? budgetMs * 0.7 : budgetMs;
-  // Each learner's defaults are tried whatever the budget, so every search compares all four learners.
-  const outOfTime = (): boolean => trial >= 4 && Date.now() - searchStarted > searchMs;
+  // The search stops starting candidates at the plan's deadline; with imbalance to compare, earlier by what
+  // cross-validating the best twice more costs. At least one candidate is always scored.
+  const loopEnd = (): number => {
+    const best = leader();
+    return budget.deadline(best) - (compareImbalance && best !== null ? 2 * budget.crossValidationMs(best) : 0);
+  };
+  const outOfTime = (): boolean => trial >= 1 && Date.now() > loopEnd();
+  // Nor does it start one projected to end past that deadline (from its learner's measured cost).
+  const foldRows = (pairs: FoldPair[]): number => pairs.reduce((s, p) => s + p.train.length, 0);
+  const wouldOverrun = (candidate: Candidate, pairs: FoldPair[]): boolean =>
+    trial >= 1 && Date.now() + budget.expectedCrossValidationMs(candidate, foldRows(pairs), pairs.length) > loopEnd();
+  // Candidates skipped in a row for their projected cost: the search ends after ten (none cheap enough is coming).
+  let skipped = 0;
+  const searchMs = Math.max(0, loopEnd() - searchStarted);
   // On large tables a single full cross-validation can eat most of a budget: halve by default there.
   const strategy = args.searchStrategy ?? (pool.length > 100_000 ? 'halving' : 'full');
   while (!outOfTime() && trial < 200) {
     if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
     if (strategy === 'full') {
       const candidate = sampler.next().value as Candidate;
+      if (wouldOverrun(candidate, folds)) {
+        if (++skipped >= 10) break;
+        continue;
+      }
+      skipped = 0;
       trial++;
       const started = Date.now();
       record(candidate, await crossValidate(candidate, folds, `trial ${trial}`), started);
@@ -169,17 +204,35 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     // on half, the best one on all of them; only full-data scores enter the leaderboard and guide the sampler.
     let rung = Array.from({ length: 9 }, () => sampler.next().value as Candidate);
     const random = seededRandom(seed + trial);
+    let previous: { candidate: Candidate; result: Awaited<ReturnType<typeof crossValidate>>; started: number }[] = [];
+    let previousShare = 0;
     for (const share of [0.25, 0.5, 1]) {
+      // Past the search's deadline, the bracket goes straight to all the rows with its best candidate and its best
+      // boosted one alone; when even the best is projected to end past it, their scores on fewer rows are what the
+      // board gets.
+      const late = scored.length + trial > 0 && Date.now() > loopEnd();
+      if (late && share === 0.5) continue;
+      if (late && share === 1) rung = [...new Set([rung[0]!, ...rung.filter((c) => c.algorithm === 'gbdt').slice(0, 1)])];
+      if (share === 1 && previous.length > 0 && wouldOverrun(rung[0]!, folds)) {
+        for (const r of previous.filter((p) => rung.includes(p.candidate))) record(r.candidate, r.result, r.started);
+        budget.clock.note(
+          `search: scored on ${Math.round(previousShare * 100)}% of the rows only, for lack of time for all of them`,
+        );
+        break;
+      }
       const rows = share < 1 ? pool.filter(() => random() < share) : pool;
       const pairs = share < 1 ? foldPairs(rows, args.folds ?? 3, seed, scheme) : folds;
+      // Nor is the half rung started when its first candidate is projected to end past the deadline.
+      if (share === 0.5 && wouldOverrun(rung[0]!, pairs)) continue;
       const results: { candidate: Candidate; result: Awaited<ReturnType<typeof crossValidate>>; started: number }[] = [];
       for (const candidate of rung) {
         // A partial rung stops starting candidates once its share of the budget is spent (40% for the quarter,
         // 60% with the half), keeping time for the full rows; but one boosted candidate is always scored, so
         // one reaches the full rows. The promoted candidates on all rows are all scored.
-        const rungSpent = Date.now() - searchStarted > searchMs * (share === 0.25 ? 0.4 : 0.6);
+        const rungSpent = Date.now() - searchStarted > searchMs * (share === 0.25 ? 0.4 : 0.6) || Date.now() > loopEnd();
         const boostedScored = results.some((r) => r.candidate.algorithm === 'gbdt');
         if (share < 1 && results.length > 0 && rungSpent && (boostedScored || candidate.algorithm !== 'gbdt')) continue;
+        if (share < 1 && results.length > 0 && wouldOverrun(candidate, pairs)) continue;
         trial++;
         const started = Date.now();
         results.push({
@@ -190,6 +243,8 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       }
       if (share === 1) for (const r of results) record(r.candidate, r.result, r.started);
       results.sort((a, b) => better(a.result.mean, b.result.mean));
+      previous = results;
+      previousShare = share;
       rung = results.slice(0, Math.max(1, Math.ceil(results.length / 3))).map((r) => r.candidate);
       // The best boosted-tree candidate always goes on: small row shares flatter learners that saturate early
       // (an MLP led at a quarter of 160,000 rows and lost at all of them), and boosting is the strong default.
@@ -237,7 +292,10 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     const bestEntry = board.find((e) => e.params === best)!;
     judge('none', best, { mean: bestEntry.cv_metric, std: bestEntry.cv_std, oof: baseline?.oof ?? null });
     for (const variant of variants) {
-      if (Date.now() - searchStarted > budgetMs) break;
+      if (Date.now() + budget.crossValidationMs(best) > budget.deadline(best)) {
+        budget.clock.note(`imbalance: ${variant.strategy} not compared, for lack of time before the search's deadline`);
+        continue;
+      }
       trial++;
       const started = Date.now();
       const result = await crossValidate(variant.candidate, folds, `trial ${trial} (${variant.strategy})`);
@@ -284,8 +342,16 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       best_single: bestSingle,
       kept: false,
     };
-    // A real improvement, not rounding: blends of near-identical members tie to the last digits.
-    if (members.length >= 2 && better(blended, bestSingle) < -1e-6 * Math.max(1e-12, Math.abs(bestSingle))) {
+    // A real improvement, not rounding: blends of near-identical members tie to the last digits. And one whose
+    // members cannot all be fitted and refitted in what is left of the budget is not kept.
+    const improves = members.length >= 2 && better(blended, bestSingle) < -1e-6 * Math.max(1e-12, Math.abs(bestSingle));
+    const affordable = budget.affordable(members.map((m) => m.candidate));
+    if (improves && !affordable.fits)
+      budget.clock.note(
+        `ensemble of ${members.length} not kept: fitting and refitting its members is projected at ` +
+          `${(affordable.projectedMs / 1000).toFixed(1)} s, with ${(budget.clock.left() / 1000).toFixed(1)} s of the budget left`,
+      );
+    if (improves && affordable.fits) {
       const weighted = members.map((m) => ({ algorithm: m.candidate.algorithm, params: m.candidate, weight: m.weight }));
       const blendedOof = blendPredictions(
         members.map((m) => keptOutOfFold.find((k) => k.candidate === m.candidate)!.oof),
@@ -304,6 +370,10 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       ensembleReport.kept = true;
     }
   }
+  budget.choose(ensembleMembers?.map((m) => m.candidate) ?? [chosenSingle], leader());
+  const tried = new Set(board.map((e) => e.algorithm));
+  const untried = (['gbdt', 'linear', 'forest', 'mlp'] as const).filter((a) => !tried.has(a));
+  if (untried.length > 0) budget.clock.note(`search: ${untried.join(', ')} not tried within the budget`);
   return {
     chosen: { ...args, ...chosenSingle },
     ensembleMembers,

@@ -28,6 +28,7 @@ import type { LearnerHost } from './learners/index.js';
 import { runTrainingWorker } from './worker-run.js';
 import type { TrainArgs } from './train-args.js';
 import { readJob, type TrainingJob } from './jobs.js';
+import { explanationDeadline, finalFitDeadline, finishingMs, refitFits, RunClock, SearchBudget } from './budget-plan.js';
 
 export type { JobStatus, TrainingJob } from './jobs.js';
 
@@ -52,6 +53,8 @@ export class Trainer {
   private readonly cancels = new Map<string, Int32Array>();
   private queue: Promise<void> = Promise.resolve();
   private seq = 0;
+  /** When the last job ended: a queued job's clock starts then, not when it was accepted. */
+  private lastFinished = 0;
 
   constructor(
     private readonly db: Db,
@@ -69,6 +72,8 @@ export class Trainer {
 
   /** Validates the arguments now (so mistakes fail fast) and queues the job. */
   start(args: TrainArgs): TrainingJob {
+    // The run's clock starts here: loading and checking the table (seconds on a large one) is the caller's wait too.
+    const accepted = Date.now();
     if (args.model !== undefined) assertName('model', args.model);
     const { frame } = this.datasets.loadFrame(args.dataset, args.datasetVersion);
     checkTrainArgs(frame, args);
@@ -88,7 +93,7 @@ export class Trainer {
     this.db
       .prepare('INSERT INTO jobs (id, kind, status, args_json, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(job.id, 'train', job.status, JSON.stringify(args), job.createdAt);
-    this.queue = this.queue.then(() => this.run(job));
+    this.queue = this.queue.then(() => this.run(job, accepted));
     return job;
   }
 
@@ -121,20 +126,23 @@ export class Trainer {
     }
   }
 
-  private async run(job: TrainingJob): Promise<void> {
+  private async run(job: TrainingJob, accepted: number): Promise<void> {
     const cancel = this.cancels.get(job.id)!;
-    const started = Date.now();
+    const started = Math.max(accepted, this.lastFinished);
+    // A search's time budget covers the whole run, registration included; a single learner runs to the end.
+    const clock = new RunClock(job.args.algorithm === 'auto' ? (job.args.timeBudget ?? 60) * 1000 : null, started);
     try {
       if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
       job.status = 'running';
       this.db.prepare('UPDATE jobs SET status = ? WHERE id = ?').run('running', job.id);
-      const registered = await this.train(job, cancel, started);
+      const registered = await this.train(job, cancel, started, clock);
       job.status = 'succeeded';
       job.result = {
         model: registered.model,
         version: registered.version,
         metrics: registered.metrics,
         durationMs: Date.now() - started,
+        budget: clock.report(),
       };
     } catch (error) {
       job.error = serializeError(error);
@@ -145,6 +153,7 @@ export class Trainer {
       .prepare('UPDATE jobs SET status = ?, result_json = ?, error_json = ?, finished_at = ? WHERE id = ?')
       .run(job.status, job.result && JSON.stringify(job.result), job.error && JSON.stringify(job.error), job.finishedAt, job.id);
     this.cancels.delete(job.id);
+    this.lastFinished = Date.now();
     this.events.finished(job);
   }
 
@@ -153,8 +162,10 @@ export class Trainer {
    * fit on the training rows; tune the threshold and evaluate; refit a search's choice on all rows; explain;
    * export and check the ONNX graph; register.
    */
-  private async train(job: TrainingJob, cancel: Int32Array, started: number): Promise<ModelVersionInfo> {
+  private async train(job: TrainingJob, cancel: Int32Array, started: number, clock: RunClock): Promise<ModelVersionInfo> {
     const args = job.args;
+    // From the moment the job was accepted: loading and checking the table then is part of preparing.
+    clock.phase('prepare', started);
     const { frame, info } = this.datasets.loadFrame(args.dataset, args.datasetVersion);
     const prepared = labelledSplit(frame, args);
     const { task, seed, classes, classOf, values, labelled, scheme, split } = prepared;
@@ -176,9 +187,17 @@ export class Trainer {
       fit = fitter({ frame, task, seed, classes, classOf, values, args: fitArgs }, this.host(job, cancel));
     }
 
-    // Search or cross-validate.
+    // Search or cross-validate. The search plans its end from what its candidates cost to fit and predict.
+    clock.phase(args.algorithm === 'auto' ? 'search' : 'cross-validation');
+    const planRows = {
+      train: split.train.length,
+      validation: split.validation.length,
+      test: split.test.length,
+      features: frame.columns.length - 1,
+    };
+    const budget = clock.budgetMs === null ? null : new SearchBudget(clock, clock.budgetMs, planRows, Date.now());
     const search: SearchOutcome | null =
-      args.algorithm === 'auto'
+      budget !== null
         ? await searchLearners({
             ...data,
             args,
@@ -186,6 +205,7 @@ export class Trainer {
             scheme,
             fit,
             cancel,
+            budget,
             onTrial: (t) => this.events.trial?.({ jobId: job.id, ...t }),
           })
         : null;
@@ -196,15 +216,21 @@ export class Trainer {
     if (smoteGuard !== null && !smoteGuard.kept)
       warnings.push({ kind: 'resampling', code: 'RESAMPLING', message: String(smoteGuard.report.reason) });
 
-    // Fit on the training rows.
+    // Fit on the training rows, stopping where the plan leaves time for the refit and the phases after it.
+    clock.phase('final fit');
+    const projection = budget?.chosen ?? null;
+    const fitEnd = projection === null ? null : finalFitDeadline(Date.now(), clock.end, projection);
+    if (fitEnd !== null) clock.planFinalFit(fitEnd);
     const fitStarted = performance.now();
-    const final = await fitFinal(fit, args, chosen, ensembleMembers, split, { task, classes });
+    const final = await fitFinal(fit, args, chosen, ensembleMembers, split, { task, classes }, fitEnd);
     const { params, fitReport } = final;
     let { model, workerCpuMs } = final;
     if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
     // Binning (for trees) and fitting: what a peer library's fit() covers.
     const fitMs = Math.round(performance.now() - fitStarted);
     this.progress(job, { phase: 'evaluating', fraction: 0.95 });
+    clock.phase('evaluation');
+    const evaluationStarted = Date.now();
 
     // Threshold and evaluation. Metrics come from the test rows; with no test rows asked for, from the validation
     // rows, else the training rows.
@@ -227,24 +253,58 @@ export class Trainer {
     // A search's choice is refitted on all the training rows; validation metrics, importance and the threshold
     // above come from the first fit, and the reported metrics from the refit when there are test rows (otherwise
     // they stay the first fit's).
+    // Under a budget, the refit runs only if it is projected to end in time (from the first fit's measured cost);
+    // one its deadline cut short is dropped, since it is not the model that was validated.
     let refitReport: Record<string, unknown> | null = null;
-    if (args.algorithm === 'auto' && split.validation.length > 0) {
-      const refit = await refitOnAll(fit, args, final, model, split, cancel);
-      model = refit.model;
+    const allRows = split.train.length + split.validation.length;
+    // What finishing costs, from this model's own evaluation time (the search's projection was for its folds).
+    const evaluationMs = Date.now() - evaluationStarted;
+    const finishing = finishingMs(evaluationMs, planRows);
+    const refitPlan =
+      projection === null ? null : refitFits(Date.now(), clock.end, { ms: fitMs, rows: split.train.length }, allRows, finishing);
+    if (refitPlan !== null && !refitPlan.fits && args.algorithm === 'auto' && split.validation.length > 0) {
+      clock.note(
+        `refit on all ${allRows} training rows skipped: projected at ${(refitPlan.projectedMs / 1000).toFixed(1)} s, ` +
+          `with ${(clock.left() / 1000).toFixed(1)} s of the budget left; the model is the fit on the training rows`,
+      );
+      refitReport = { skipped: true, projectedSeconds: Number((refitPlan.projectedMs / 1000).toFixed(2)) };
+    } else if (args.algorithm === 'auto' && split.validation.length > 0) {
+      clock.phase('refit');
+      const refitEnd = projection === null ? null : Math.max(Date.now(), clock.end - finishing);
+      const refit = await refitOnAll(fit, final, model, split, cancel, refitEnd);
       workerCpuMs += refit.workerCpuMs;
-      refitReport = refit.report;
-      inputs = { features: modelInputs(model) };
-      if (split.test.length > 0) {
-        evaluation = evaluateOn(data, model, inputs, split.test);
-        compared = baselineComparison(data, model, inputs, split.test);
-      } else evaluatedOn = 'validation, before the refit on all training rows';
+      refitReport = { ...refit.report, kept: !refit.cutShort };
+      if (refit.cutShort) {
+        clock.note('refit on all training rows stopped short at its deadline: kept the fit on the training rows');
+      } else {
+        model = refit.model;
+        clock.phase('evaluation');
+        inputs = { features: modelInputs(model) };
+        if (split.test.length > 0) {
+          evaluation = evaluateOn(data, model, inputs, split.test);
+          compared = baselineComparison(data, model, inputs, split.test);
+        } else evaluatedOn = 'validation, before the refit on all training rows';
+      }
     }
 
     // SHAP summary over up to 500 validation rows (the evaluation rows when there are none), for run comparisons.
-    const shap = shapSummaryOn(data, model, inputs, split.validation.length > 0 ? split.validation : evaluationRows);
+    clock.phase('explanation');
+    // Under a budget, TreeSHAP stops where the export's projected cost begins.
+    const shapEnd = projection === null ? null : explanationDeadline(clock.end, evaluationMs, planRows);
+    const shapRows = split.validation.length > 0 ? split.validation : evaluationRows;
+    const { summary: shap, rows: explained } = shapSummaryOn(data, model, inputs, shapRows, shapEnd);
+    const toExplain = Math.min(500, shapRows.length);
+    if (shapEnd !== null && model.format === 'hearth.trees/1' && explained < toExplain)
+      clock.note(
+        explained === 0
+          ? 'SHAP summary skipped, for lack of time'
+          : `SHAP summary over ${explained} of ${toExplain} rows, for lack of time`,
+      );
 
     // The exported graph must reproduce the TypeScript model: checked on held-out rows before registering.
+    clock.phase('export');
     const { onnx, parity, predictLatencyUs } = await exportAndCheck(model, this.version, inputs, frame, evaluationRows);
+    clock.phase('registration');
     return this.registry.register(
       registration({
         args,
@@ -279,6 +339,8 @@ export class Trainer {
           },
           onnxParityMaxAbsDiff: parity,
           durationMs: Date.now() - started,
+          // The phases up to registration (the job's result has the whole run, registration included).
+          budget: clock.report(),
           workerCpuMs,
         },
         predictLatencyUs,

@@ -447,12 +447,19 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('train-model').fill('churn-auto');
     await ui.page.getByTestId('train-start').click();
     await ui.page.locator('[data-testid="train-job"][data-status="succeeded"]').waitFor({ timeout: 90_000 });
-    assert.ok((await ui.page.getByTestId('trial-chart').locator('.recharts-scatter-symbol').count()) >= 3);
+    // A 2 s budget covers the whole run: the learners whose projected cost fits are tried (boosting first).
+    assert.ok((await ui.page.getByTestId('trial-chart').locator('.recharts-scatter-symbol').count()) >= 1);
     await ui.nav('models');
     await ui.page.getByText('churn-auto').click();
     const leaderboard = ui.page.getByTestId('leaderboard');
     await leaderboard.waitFor();
-    assert.match((await leaderboard.textContent()) ?? '', /mlp/);
+    assert.match((await leaderboard.textContent()) ?? '', /gbdt/);
+    // The runs page: the run's wall time against its budget, and on opening, each phase's share.
+    await ui.nav('runs');
+    const budget = ui.page.locator('[data-testid^="run-budget-"]').filter({ hasText: 'of 2 s budget' });
+    await budget.waitFor();
+    await budget.locator('summary').click();
+    assert.match((await budget.textContent()) ?? '', /search[\d.]+ s\d+%.*final fit.*registration/s);
   });
 
   void step('adds a sync remote, shows its queue and the error of a push to an unreachable registry', async () => {

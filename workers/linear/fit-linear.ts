@@ -8,6 +8,8 @@ export interface LinearFitOptions {
   /** L2 penalty λ on the weights (not the intercepts), on the mean loss: loss/n + λ/2·‖W‖². */
   l2: number;
   maxIterations: number;
+  /** Stop unconverged after the iteration that ends past this time (ms since the epoch); a time budget's. */
+  deadline?: number | null;
   onIteration?: (iteration: number, loss: number, validationLoss: number | null) => void;
 }
 
@@ -119,6 +121,7 @@ export function fitLinear(
     gradientTolerance: 1e-7,
     relativeTolerance: 1e-12,
     history: 10,
+    deadline: options.deadline ?? null,
     onIteration: (iteration, value, _gradientNorm, current) => {
       let validationLoss: number | null = null;
       if (validation !== undefined && validation.design.rows > 0) {

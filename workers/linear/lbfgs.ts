@@ -11,6 +11,8 @@ export interface LbfgsOptions {
   history: number;
   /** Called once per iteration; throw from it to stop (cancellation). */
   onIteration?: (iteration: number, value: number, gradientNorm: number, x: Float64Array) => void;
+  /** Stop after the iteration that ends past this time (ms since the epoch), unconverged: a time budget's. */
+  deadline?: number | null;
 }
 
 export interface LbfgsResult {
@@ -109,6 +111,9 @@ export function minimizeLbfgs(
     options.onIteration?.(iteration, f, maxAbs(g), x);
     if ((previousF - f) / Math.max(1, Math.abs(f)) < options.relativeTolerance) {
       return { x, value: f, iterations: iteration, converged: true };
+    }
+    if (options.deadline !== undefined && options.deadline !== null && Date.now() > options.deadline) {
+      return { x, value: f, iterations: iteration, converged: false };
     }
   }
   return { x, value: f, iterations: options.maxIterations, converged: false };

@@ -1,4 +1,4 @@
-import type { ApiArgs, ApiResults, BaselineComparison } from '../../contracts/api.js';
+import type { ApiArgs, ApiResults, BaselineComparison, BudgetReport } from '../../contracts/api.js';
 import { HearthError } from '../../contracts/errors.js';
 import { parseRef } from '../../serving/batch.js';
 import { type Client } from '../../contracts/client.js';
@@ -102,6 +102,7 @@ export const trainCommand: Command = {
         dataset: info.dataset.name,
         dataset_version: info.dataset.version,
         duration_ms: job.result!.durationMs,
+        budget: job.result!.budget ?? null,
         fit_ms: info.report.fitMs,
         cross_validation: info.report.crossValidation ?? null,
         baseline: info.report.baseline ?? null,
@@ -121,7 +122,8 @@ export const trainCommand: Command = {
       },
       () =>
         `Trained ${info.model} v${info.version} (${info.algorithm}, ${info.task}) on ${info.dataset.name} v${info.dataset.version} in ${(job.result!.durationMs / 1000).toFixed(1)} s\n${formatMetrics(info.metrics, info.report.baseline as BaselineComparison | undefined)}` +
-        ((info.report.warnings as { message: string }[] | undefined) ?? []).map((w) => `\nwarning: ${w.message}`).join(''),
+        ((info.report.warnings as { message: string }[] | undefined) ?? []).map((w) => `\nwarning: ${w.message}`).join('') +
+        budgetLines(job.result!.budget),
     );
     return 0;
   },
@@ -207,4 +209,14 @@ export async function runTraining(
     unsubscribe();
     bar.stop();
   }
+}
+
+/** The run's wall time against its budget, phase by phase, and what the budget forced (nothing without a budget). */
+function budgetLines(budget: BudgetReport | undefined): string {
+  if (budget === undefined || budget.budgetSeconds === null) return '';
+  const phases = budget.phases.map((p) => `${p.phase} ${p.seconds.toFixed(1)} s`).join(', ');
+  return (
+    `\nbudget: ${budget.wallSeconds.toFixed(1)} s of ${budget.budgetSeconds} s (${phases})` +
+    budget.notes.map((n) => `\nbudget: ${n}`).join('')
+  );
 }

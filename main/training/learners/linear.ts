@@ -7,7 +7,7 @@ import type { Learner } from './learner.js';
 /** Linear or logistic regression with an L2 penalty, fitted in a worker on the preprocessed design. */
 export const linearLearner: Learner = {
   async fit(input, host) {
-    const { task, classes, frame, rows, validationRows, targetsOf, args: a, seed } = input;
+    const { task, classes, frame, rows, validationRows, targetsOf, args: a, seed, deadline } = input;
     const l2 = a.l2 ?? 1e-4;
     const maxIterations = a.maxIterations ?? 300;
     const prep = fitPreprocessor(frame, rows, a.target, excludedColumns(a));
@@ -26,6 +26,7 @@ export const linearLearner: Learner = {
         validation: validationDesign,
         validationTargets: targetsOf(validationRows),
         cancel: host.cancel,
+        deadline,
       },
       input.label,
     );

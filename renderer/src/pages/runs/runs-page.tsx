@@ -17,6 +17,7 @@ import type { RunComparison, RunSummary } from '../../../../main/contracts/api.j
 import { useClient } from '../../app/client-context.js';
 import { ActionButton } from '../../components/action-button.js';
 import { useCall } from '../../components/use-call.js';
+import { RunBudget } from './run-budget.js';
 
 const colours = ['#b4532a', '#2a6bb4', '#6b8e23', '#8e236b', '#238e86', '#8e7a23'];
 
@@ -142,7 +143,9 @@ export function RunsPage() {
                   .map(([k, v]) => `${k} ${v.toFixed(3)}`)
                   .join(' · ')}
               </td>
-              <td>{r.durationMs === null ? '' : (r.durationMs / 1000).toFixed(1)}</td>
+              <td>
+                <RunBudget id={r.id} durationMs={r.durationMs} budget={r.budget} />
+              </td>
             </tr>
           ))}
         </tbody>
