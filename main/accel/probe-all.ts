@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { HearthError } from '../contracts/errors.js';
 import type { BackendProbe } from './backend-probe.js';
+import { jsonFromChild } from './json-child.js';
 import { loadOrt } from './ort-load.js';
 import { probeOrtProviders } from './ort-providers.js';
 
@@ -31,27 +31,8 @@ export async function probeHere(): Promise<Probes> {
   return { tfjs, onnxruntime };
 }
 
-function probeInChild(): Promise<Probes> {
-  return new Promise((resolve, reject) => {
-    // ELECTRON_RUN_AS_NODE: inside the desktop app, process.execPath is Electron, which must act as Node here.
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (process.env.HEARTH_VERBOSE === '1' && stderr !== '') process.stderr.write(stderr);
-      try {
-        resolve(JSON.parse(stdout) as Probes);
-      } catch {
-        reject(new Error(`the probe process ended (status ${String(code)}) without an answer`));
-      }
-    });
-  });
+async function probeInChild(): Promise<Probes> {
+  return (await jsonFromChild(import.meta.url)) as Probes;
 }
 
 function probeTfjs(): Promise<BackendProbe[]> {

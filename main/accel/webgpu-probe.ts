@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
+import { jsonFromChild } from './json-child.js';
 import { probeWebGpu, type WebGpuAdapterInfo } from './webgpu.js';
 
 /*
@@ -17,30 +17,10 @@ let answer: Promise<AdapterAnswer> | undefined;
 
 /** The default WebGPU adapter's description, found once per process in a child (see above). */
 export function describeWebGpuAdapter(): Promise<AdapterAnswer> {
-  answer ??= new Promise<AdapterAnswer>((resolve) => {
-    // ELECTRON_RUN_AS_NODE: inside the desktop app, process.execPath is Electron, which must act as Node here.
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', (error) => resolve({ ok: false, reason: `the WebGPU probe did not start: ${error.message}` }));
-    child.on('close', (code) => {
-      if (process.env.HEARTH_VERBOSE === '1' && stderr !== '') process.stderr.write(stderr);
-      try {
-        resolve(JSON.parse(stdout) as AdapterAnswer);
-      } catch {
-        const last = stderr.trim().split('\n').pop() ?? '';
-        resolve({
-          ok: false,
-          reason: `the WebGPU probe ended (status ${String(code)}) without an answer${last === '' ? '' : `: ${last}`}`,
-        });
-      }
-    });
-  });
+  answer ??= jsonFromChild(import.meta.url).then(
+    (reply) => reply as AdapterAnswer,
+    (error: Error): AdapterAnswer => ({ ok: false, reason: `the WebGPU probe failed: ${error.message}` }),
+  );
   return answer;
 }
 
