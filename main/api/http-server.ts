@@ -10,6 +10,7 @@ import { bearerToken, type TokenVerifier } from './auth.js';
 import { allowed, FailureThrottle, RefusalLog, tokenThrottleKey, type Permission, type Principal } from '../security/access.js';
 import { hostChecker, networkOf } from './hosts.js';
 import { dispatch } from './dispatch.js';
+import { drain, trackStream } from './drain.js';
 import type { CallContext, Handlers } from './handlers.js';
 import { openApiDocument } from './openapi.js';
 import { jsonShapeProblem } from './json-shape.js';
@@ -33,6 +34,8 @@ export interface RunningServer {
   app: FastifyInstance;
   url: string;
   close(): Promise<void>;
+  /** Stops within `ms`, letting requests already accepted finish (drain.ts); whether any connection had to be cut. */
+  drain(ms: number): Promise<{ cut: boolean }>;
 }
 
 /** The console's Content-Security-Policy: its own scripts only; recharts needs inline style attributes. */
@@ -134,6 +137,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   // whose escapes do not decode) answer with Hearth's coded body too, not Fastify's {statusCode, error, code: FST_…}.
   const common = {
     logger: options.logger ?? false,
+    return503OnClosing: false,
     // JSON arguments: rows in batches, a pipeline file. Files go through uploads, streamed and not held to this.
     bodyLimit: jsonBodyLimit,
     clientErrorHandler: answerClientError,
@@ -479,6 +483,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       'x-accel-buffering': 'no',
     });
     res.write(': connected\n\n');
+    trackStream(app, res);
     const unsubscribe = engine.events.subscribe((event) => {
       res.write(`event: ${event.name}\ndata: ${JSON.stringify(event.data)}\n\n`);
     });
@@ -588,5 +593,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       stopSweep();
       return app.close();
     },
+    drain: (ms) => drain(app, ms, stopSweep),
   };
 }
