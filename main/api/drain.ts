@@ -1,14 +1,17 @@
-import type { ServerResponse } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 
-/** Event streams (GET /api/events) open on each server: they never end by themselves, so a drain ends them. */
-const streams = new WeakMap<FastifyInstance, Set<ServerResponse>>();
+/** The responses each server has not finished, so a drain can tell them to close their connection when done. */
+const inFlight = new WeakMap<Server, Set<ServerResponse>>();
 
-export function trackStream(app: FastifyInstance, res: ServerResponse): void {
-  let open = streams.get(app);
-  if (open === undefined) streams.set(app, (open = new Set()));
-  open.add(res);
-  res.on('close', () => open.delete(res));
+/** Called once per server, before it listens. */
+export function trackResponses(server: Server): void {
+  const open = new Set<ServerResponse>();
+  inFlight.set(server, open);
+  server.on('request', (_request, response: ServerResponse) => {
+    open.add(response);
+    response.on('close', () => open.delete(response));
+  });
 }
 
 /**
@@ -20,12 +23,29 @@ export function trackStream(app: FastifyInstance, res: ServerResponse): void {
 export async function drain(app: FastifyInstance, ms: number, beforeClose: () => void): Promise<{ cut: boolean }> {
   beforeClose();
   const server = app.server;
+  // An answer still to come says `Connection: close`: its client then does not send another request on a
+  // connection the server is about to close (a reset before any answer). Event streams never end by themselves.
+  for (const response of inFlight.get(server) ?? []) {
+    if (String(response.getHeader('content-type')).startsWith('text/event-stream')) response.end();
+    else if (!response.headersSent) response.shouldKeepAlive = false;
+  }
   server.on('request', (_request, response: ServerResponse) => {
     response.shouldKeepAlive = false;
   });
-  for (const res of streams.get(app) ?? []) res.end();
-  // A connection that finishes its last response goes idle without closing; close it as soon as it does.
-  const sweep = setInterval(() => server.closeIdleConnections(), 50);
+  // Node's close() shuts the connections idle at that instant, and a kept-alive client may be sending its next request
+  // on one just then: it would see a reset. For a grace period they stay open (a request on them is answered, with
+  // Connection: close); then those still idle are closed as they go idle.
+  const closeIdle = server.closeIdleConnections.bind(server);
+  server.closeIdleConnections = () => undefined;
+  let sweep: NodeJS.Timeout | undefined;
+  const grace = setTimeout(
+    () => {
+      server.closeIdleConnections = closeIdle;
+      sweep = setInterval(closeIdle, 50);
+      closeIdle();
+    },
+    Math.min(1000, ms / 2),
+  );
   let timer: NodeJS.Timeout | undefined;
   try {
     const closed = app.close();
@@ -39,7 +59,9 @@ export async function drain(app: FastifyInstance, ms: number, beforeClose: () =>
     }
     return { cut };
   } finally {
+    clearTimeout(grace);
     clearInterval(sweep);
+    server.closeIdleConnections = closeIdle;
     clearTimeout(timer);
   }
 }

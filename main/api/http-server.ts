@@ -10,7 +10,7 @@ import { bearerToken, type TokenVerifier } from './auth.js';
 import { allowed, FailureThrottle, RefusalLog, tokenThrottleKey, type Permission, type Principal } from '../security/access.js';
 import { hostChecker, networkOf } from './hosts.js';
 import { dispatch } from './dispatch.js';
-import { drain, trackStream } from './drain.js';
+import { drain, trackResponses } from './drain.js';
 import type { CallContext, Handlers } from './handlers.js';
 import { openApiDocument } from './openapi.js';
 import { jsonShapeProblem } from './json-shape.js';
@@ -149,6 +149,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       ? Fastify(common)
       : Fastify({ ...common, https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' } })
   ) as FastifyInstance;
+  trackResponses(app.server);
   // Set before any route or plugin: a handler set after `await app.register(...)` (the console's static files) does
   // not reach the routes declared before it, which then answered with Fastify's own {statusCode, error} bodies.
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -483,7 +484,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       'x-accel-buffering': 'no',
     });
     res.write(': connected\n\n');
-    trackStream(app, res);
     const unsubscribe = engine.events.subscribe((event) => {
       res.write(`event: ${event.name}\ndata: ${JSON.stringify(event.data)}\n\n`);
     });
