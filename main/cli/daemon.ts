@@ -61,7 +61,13 @@ export function systemdNotifier(log: DaemonLog, env: NodeJS.ProcessEnv = process
         watchdog = setInterval(
           () => {
             // Fed only while the event loop turns and the store answers: a wedged server is restarted, not kept.
-            if (alive()) send(['WATCHDOG=1']);
+            let ok = false;
+            try {
+              ok = alive();
+            } catch {
+              // a store that throws is not alive
+            }
+            if (ok) send(['WATCHDOG=1']);
           },
           Math.max(1, Math.floor(usec / 2000)),
         );
