@@ -129,7 +129,12 @@ export class Engine {
     this.predictors = new PredictorCache(this.registry, () => this.accel.ortProvider());
     this.access = new AccessControl(this.db);
     this.retention = new Retention(this.db, this.blobs, join(dataDir, 'blobs', 'sha256'));
-    this.predictionLog = new PredictionLog(join(dataDir, 'hearth.db'), this.db, this.storeKey);
+    this.predictionLog = new PredictionLog(
+      join(dataDir, 'hearth.db'),
+      this.db,
+      this.storeKey,
+      numberSetting('serving.logSample', this.config) ?? 1,
+    );
     this.routes = new Routes(this.db, this.registry);
     // A followed model is loaded into the serving cache before its alias moves: no request waits on the swap.
     this.sync = new SyncAgent(this.db, this.blobs, this.registry, hearthVersion, secrets, async (model, version) => {
@@ -279,7 +284,7 @@ export class Engine {
   }
 
   private get uploadQuotaBytes(): number {
-    return (numberSetting('uploads.quotaMiB') ?? defaultUploadQuotaMiB) * 1024 * 1024;
+    return (numberSetting('uploads.quotaMiB', this.config) ?? defaultUploadQuotaMiB) * 1024 * 1024;
   }
 
   /** An upload's spooled file and the cipher to read it through (readCsv's `spool` option, or `readUpload`). */
@@ -306,7 +311,7 @@ export class Engine {
    * so no one can read them; a younger one may belong to a CLI or server still running on this folder). Returns how
    * many went.
    */
-  sweepUploads(maxAgeMs = (numberSetting('uploads.maxAgeMinutes') ?? defaultUploadMaxAgeMinutes) * 60_000): number {
+  sweepUploads(maxAgeMs = (numberSetting('uploads.maxAgeMinutes', this.config) ?? defaultUploadMaxAgeMinutes) * 60_000): number {
     const now = Date.now();
     let removed = 0;
     for (const [id, entry] of this.uploadEntries)

@@ -147,17 +147,21 @@ export function useConfigFile(file: HearthConfig | null, path?: string): void {
   processFile = { file, ...(path === undefined ? {} : { path }) };
 }
 
-/** A setting's value in this process: its HEARTH_* variable, else the opened config file, else its default. */
-export function setting(key: string): string | number | undefined {
+/**
+ * A setting's value in this process: its HEARTH_* variable, else the config file (`file` when given, as an engine
+ * passes its own; else the one this process opened last), else its default.
+ */
+export function setting(key: string, file?: HearthConfig | null): string | number | undefined {
   const spec = settingsByKey.get(key);
   if (spec === undefined) throw new Error(`no setting ${key}`);
-  return resolveSetting(spec, {
-    file: processFile.file,
-    ...(processFile.path === undefined ? {} : { filePath: processFile.path }),
-  }).value;
+  const layers: Layers =
+    file !== undefined
+      ? { file }
+      : { file: processFile.file, ...(processFile.path === undefined ? {} : { filePath: processFile.path }) };
+  return resolveSetting(spec, layers).value;
 }
 
-export function numberSetting(key: string): number | undefined {
-  const value = setting(key);
+export function numberSetting(key: string, file?: HearthConfig | null): number | undefined {
+  const value = setting(key, file);
   return typeof value === 'number' ? value : undefined;
 }
