@@ -1,14 +1,18 @@
-import type { Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 
 /** The responses each server has not finished, so a drain can tell them to close their connection when done. */
 const inFlight = new WeakMap<Server, Set<ServerResponse>>();
 
+const eventStreams = new WeakSet<ServerResponse>();
+
 /** Called once per server, before it listens. */
 export function trackResponses(server: Server): void {
   const open = new Set<ServerResponse>();
   inFlight.set(server, open);
-  server.on('request', (_request, response: ServerResponse) => {
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    // The event stream (GET /api/events) writes its head itself after hijacking the reply, so it is known by its route.
+    if (request.method === 'GET' && request.url?.split('?')[0] === '/api/events') eventStreams.add(response);
     open.add(response);
     response.on('close', () => open.delete(response));
   });
@@ -26,7 +30,7 @@ export async function drain(app: FastifyInstance, ms: number, beforeClose: () =>
   // An answer still to come says `Connection: close`: its client then does not send another request on a
   // connection the server is about to close (a reset before any answer). Event streams never end by themselves.
   for (const response of inFlight.get(server) ?? []) {
-    if (String(response.getHeader('content-type')).startsWith('text/event-stream')) response.end();
+    if (eventStreams.has(response)) response.end();
     else if (!response.headersSent) response.shouldKeepAlive = false;
   }
   server.on('request', (_request, response: ServerResponse) => {
