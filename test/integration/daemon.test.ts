@@ -267,6 +267,16 @@ describe('hearth serve as a supervised daemon', () => {
       { env: 'HEARTH_TOKEN', set: true, value: null },
     );
 
+    // A bad flag is a usage error (2), a bad variable a failure (1), each naming where the value came from.
+    const badFlag = spawnSync(process.execPath, [bin, 'serve', '--port', 'abc', '--data-dir', dataDir], { encoding: 'utf8' });
+    assert.equal(badFlag.status, 2);
+    assert.match(badFlag.stderr, /--port: "abc" is not a number/);
+    const badEnv = spawnSync(process.execPath, [bin, 'serve', '--data-dir', dataDir], {
+      encoding: 'utf8',
+      env: { ...process.env, HEARTH_PORT: '99999' },
+    });
+    assert.equal(badEnv.status, 1);
+    assert.match(badEnv.stderr, /HEARTH_PORT: .*<=65535/);
     const serve = spawnSync(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', dataDir], {
       encoding: 'utf8',
       env: { ...process.env, HEARTH_CONFIG: bad },

@@ -71,7 +71,15 @@ export const sampleDataset = {
 async function serve(engine: Engine, out: Output, flags: Flags, handlers = createHandlers(engine)): Promise<void> {
   // Defaults < the config file < HEARTH_* variables < flags (settings/resolve.ts).
   const layers = { file: engine.config, filePath: configPath(engine.dataDir), env: process.env, flags };
-  const value = (key: string): string | number | undefined => resolveSetting(settingsByKey.get(key)!, layers).value;
+  const value = (key: string): string | number | undefined => {
+    try {
+      return resolveSetting(settingsByKey.get(key)!, layers).value;
+    } catch (error) {
+      // A bad flag is a usage error (exit 2), as it always was; a bad variable or file value is a failure (exit 1).
+      if (error instanceof HearthError && error.message.startsWith('--')) throw new UsageError(error.message);
+      throw error;
+    }
+  };
   const [tlsCert, tlsKey] = [value('server.tlsCert') as string | undefined, value('server.tlsKey') as string | undefined];
   if ((tlsCert === undefined) !== (tlsKey === undefined))
     throw flags['tls-cert'] !== undefined || flags['tls-key'] !== undefined
