@@ -11,6 +11,8 @@ export const floors = Object.freeze({
   onnx: 1,
   crypto: 1,
   privacy: 1,
+  // Every setting's schema, and the resolver that layers defaults, the config file, HEARTH_* variables and flags.
+  settings: 1,
   store: 2,
   data: 3,
   registry: 3,

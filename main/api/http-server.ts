@@ -10,6 +10,7 @@ import { bearerToken, type TokenVerifier } from './auth.js';
 import { allowed, FailureThrottle, RefusalLog, tokenThrottleKey, type Permission, type Principal } from '../security/access.js';
 import { hostChecker, networkOf } from './hosts.js';
 import { dispatch } from './dispatch.js';
+import { drain, trackResponses } from './drain.js';
 import type { CallContext, Handlers } from './handlers.js';
 import { openApiDocument } from './openapi.js';
 import { jsonShapeProblem } from './json-shape.js';
@@ -34,6 +35,8 @@ export interface RunningServer {
   app: FastifyInstance;
   url: string;
   close(): Promise<void>;
+  /** Stops within `ms`, letting requests already accepted finish (drain.ts); whether any connection had to be cut. */
+  drain(ms: number): Promise<{ cut: boolean }>;
 }
 
 /** The console's Content-Security-Policy: its own scripts only; recharts needs inline style attributes. */
@@ -135,6 +138,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   // whose escapes do not decode) answer with Hearth's coded body too, not Fastify's {statusCode, error, code: FST_…}.
   const common = {
     logger: options.logger ?? false,
+    return503OnClosing: false,
     // JSON arguments: rows in batches, a pipeline file. Files go through uploads, streamed and not held to this.
     bodyLimit: jsonBodyLimit,
     clientErrorHandler: answerClientError,
@@ -146,6 +150,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       ? Fastify(common)
       : Fastify({ ...common, https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' } })
   ) as FastifyInstance;
+  trackResponses(app.server);
   // Set before any route or plugin: a handler set after `await app.register(...)` (the console's static files) does
   // not reach the routes declared before it, which then answered with Fastify's own {statusCode, error} bodies.
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -589,5 +594,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       stopSweep();
       return app.close();
     },
+    drain: (ms) => drain(app, ms, stopSweep),
   };
 }

@@ -75,6 +75,8 @@ export const options = {
   to: { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  'drain-seconds': { type: 'string' },
+  user: { type: 'string' },
   role: { type: 'string' },
   'keep-versions': { type: 'string' },
   format: { type: 'string' },

@@ -5,6 +5,7 @@ import { commands, commonOptions } from './table.js';
 import { commandExamples } from './examples.js';
 import { manPage } from './man.js';
 import { hearthVersion } from '../engine/version.js';
+import { configurationDocs } from '../settings/reference.js';
 
 /**
  * docs/cli.md, generated from the command table so the manual cannot drift from the code: `npm run docs:cli` writes
@@ -49,6 +50,8 @@ export function cliManPage(): string {
   return manPage(commands, hearthVersion, commonOptions);
 }
 
-// `node dist/main/cli/docs.js > docs/cli.md`, `node dist/main/cli/docs.js --man > docs/hearth.1`
+// `node dist/main/cli/docs.js > docs/cli.md`, `… --man > docs/hearth.1`, `… --config > docs/configuration.md`
 if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url))
-  process.stdout.write(process.argv[2] === '--man' ? cliManPage() : cliDocs());
+  process.stdout.write(
+    process.argv[2] === '--man' ? cliManPage() : process.argv[2] === '--config' ? configurationDocs() : cliDocs(),
+  );

@@ -8,6 +8,8 @@ export const commandExamples: Readonly<Record<string, readonly string[]>> = {
   start: ['hearth start'],
   serve: ['hearth serve --port 7420', 'hearth serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem'],
   overview: ['hearth overview', 'hearth overview --json'],
+  config: ['hearth config show', 'hearth config check /var/lib/hearth/hearth.config.json'],
+  service: ['hearth service unit --user hearth --data-dir /var/lib/hearth > /etc/systemd/system/hearth.service'],
   ingest: [
     'hearth ingest sales.csv --dataset sales',
     'hearth ingest more-sales.csv --dataset sales --append',

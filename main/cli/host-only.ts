@@ -12,6 +12,10 @@ export const hostOnlyCommands: Record<string, string> = {
   man: 'prints the man page generated from the command table; it involves no data',
   serve: 'runs the API server itself: it opens the data folder and is what callers connect to',
   start: 'runs the API server and the console on this machine: it is what callers connect to',
+  config:
+    "reports this process's environment and a config file on this machine, without opening the store: settings " +
+    'are read by the host at start, before any API exists',
+  service: 'prints a unit file for this machine’s service manager; it involves no data',
   stream:
     'a long-running MQTT subscriber that is itself a caller of the API, through the service door, with its own ' +
     'state beside the store',

@@ -11,6 +11,8 @@ import { backendsCommand, backupCommand, doctorCommand, gcCommand, keysCommand, 
 import { streamCommand, watchCommand } from './commands/streams.js';
 import { pullCommand, remoteCommand, syncCommand } from './commands/sync.js';
 import { runsCommand, trainCommand } from './commands/training.js';
+import { configCommand } from './commands/config.js';
+import { serviceCommand } from './commands/service.js';
 import { completionCommand, manCommand, versionCommand } from './commands/shell.js';
 import { overviewCommand } from './commands/overview.js';
 import { commonOptions } from './common-options.js';
@@ -21,6 +23,8 @@ export const commands: readonly Command[] = [
   startCommand,
   serveCommand,
   overviewCommand,
+  configCommand,
+  serviceCommand,
   ingestCommand,
   datasetsCommand,
   trainCommand,

@@ -28,7 +28,8 @@ import { PredictionLog } from '../serving/prediction-log.js';
 import { ServingMetrics } from '../serving/serving-metrics.js';
 import { AlertEngine } from '../monitoring/alerts.js';
 import { Routes } from '../serving/routing.js';
-import { applyConfigFile, type HearthConfig } from './config.js';
+import { applyConfigFile, configPath, type HearthConfig } from './config.js';
+import { numberSetting, readConfigFile, setting, useConfigFile } from '../settings/resolve.js';
 import { hearthVersion } from './version.js';
 
 /** Typed engine events; every host forwards them to its clients. */
@@ -96,10 +97,15 @@ export class Engine {
 
   private constructor(
     readonly dataDir: string,
-    keySource: KeySource,
+    keySource: KeySource | undefined,
   ) {
     // Everything below is private to this user: a 0700 folder, and a umask of 077 for whatever a library creates.
     openPrivateDataDir(dataDir);
+    // The config file is read first: the store key file, the log sample and the serving threads may come from it.
+    const path = configPath(dataDir);
+    this.config = readConfigFile(path);
+    useConfigFile(this.config, path);
+    keySource ??= { ...keySourceFromEnv(), keyFile: setting('store.keyFile') as string | undefined };
     this.storeKey = storeKey(dataDir, keySource, existsSync(join(dataDir, 'hearth.db')));
     try {
       this.db = openDatabase(join(dataDir, 'hearth.db'), undefined, this.storeKey);
@@ -123,7 +129,12 @@ export class Engine {
     this.predictors = new PredictorCache(this.registry, () => this.accel.ortProvider());
     this.access = new AccessControl(this.db);
     this.retention = new Retention(this.db, this.blobs, join(dataDir, 'blobs', 'sha256'));
-    this.predictionLog = new PredictionLog(join(dataDir, 'hearth.db'), this.db, this.storeKey);
+    this.predictionLog = new PredictionLog(
+      join(dataDir, 'hearth.db'),
+      this.db,
+      this.storeKey,
+      numberSetting('serving.logSample', this.config) ?? 1,
+    );
     this.routes = new Routes(this.db, this.registry);
     // A followed model is loaded into the serving cache before its alias moves: no request waits on the swap.
     this.sync = new SyncAgent(this.db, this.blobs, this.registry, hearthVersion, secrets, async (model, version) => {
@@ -152,7 +163,7 @@ export class Engine {
       events: this.events,
     });
     try {
-      this.config = applyConfigFile(dataDir, this.sync);
+      if (this.config !== null) applyConfigFile(this.config, path, this.sync);
     } catch (error) {
       this.db.close();
       throw error;
@@ -207,7 +218,7 @@ export class Engine {
   }
 
   /** Opens the store in `dataDir`; an encrypted one needs its key (by default from the environment). */
-  static open(dataDir: string, keySource: KeySource = keySourceFromEnv()): Engine {
+  static open(dataDir: string, keySource?: KeySource): Engine {
     return new Engine(dataDir, keySource);
   }
 
@@ -273,7 +284,7 @@ export class Engine {
   }
 
   private get uploadQuotaBytes(): number {
-    return (this.config?.uploads?.quotaMiB ?? defaultUploadQuotaMiB) * 1024 * 1024;
+    return (numberSetting('uploads.quotaMiB', this.config) ?? defaultUploadQuotaMiB) * 1024 * 1024;
   }
 
   /** An upload's spooled file and the cipher to read it through (readCsv's `spool` option, or `readUpload`). */
@@ -300,7 +311,7 @@ export class Engine {
    * so no one can read them; a younger one may belong to a CLI or server still running on this folder). Returns how
    * many went.
    */
-  sweepUploads(maxAgeMs = (this.config?.uploads?.maxAgeMinutes ?? defaultUploadMaxAgeMinutes) * 60_000): number {
+  sweepUploads(maxAgeMs = (numberSetting('uploads.maxAgeMinutes', this.config) ?? defaultUploadMaxAgeMinutes) * 60_000): number {
     const now = Date.now();
     let removed = 0;
     for (const [id, entry] of this.uploadEntries)
@@ -343,6 +354,8 @@ export class Engine {
     // Terminating the serving threads needs no wait: they hold nothing that must reach the disk.
     void this.predictors.close();
     this.predictionLog.close();
+    // The write-ahead log folded into the database and emptied: a stopped appliance's store is one file to copy.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
   }
 }

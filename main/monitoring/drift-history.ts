@@ -1,4 +1,5 @@
 import type { DriftHistoryEntry } from '../contracts/api.js';
+import { numberSetting } from '../settings/resolve.js';
 import { HearthError } from '../contracts/errors.js';
 import type { Db } from '../store/database.js';
 import { nowIso } from '../store/database.js';
@@ -11,13 +12,13 @@ export interface DriftHistoryDeps extends DriftDeps {
 
 /**
  * Records the drift of every model's production version over the last closed window (an hour by default,
- * HEARTH_DRIFT_WINDOW_SECONDS), once per window: the alert schedule calls it every minute and it does nothing
+ * monitoring.driftWindowSeconds, HEARTH_DRIFT_WINDOW_SECONDS), once per window: the alert schedule calls it every minute and it does nothing
  * until a window closes. Windows without served rows, and versions whose training data is not here, are skipped.
  */
 export async function recordDriftWindows(
   deps: DriftHistoryDeps,
   now = new Date(),
-  windowSeconds = Number(process.env.HEARTH_DRIFT_WINDOW_SECONDS ?? 3600),
+  windowSeconds = numberSetting('monitoring.driftWindowSeconds') ?? 3600,
 ): Promise<number> {
   const size = windowSeconds * 1000;
   const end = Math.floor(now.getTime() / size) * size;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { Prediction } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
+import { numberSetting } from '../settings/resolve.js';
 import { nowIso, type Db } from '../store/database.js';
 import type { InputFeature, RawInputs } from '../models/preprocess.js';
 
@@ -39,8 +40,8 @@ export class PredictionLog {
     private readonly db: Db,
     /** The store key, for the writer's own connection to an encrypted store. */
     private readonly key: Buffer | null = null,
-    /** The share of rows logged (HEARTH_LOG_SAMPLE, 1 by default: an appliance's traffic fits). */
-    readonly sampleRate = Number(process.env.HEARTH_LOG_SAMPLE ?? 1),
+    /** The share of rows logged (serving.logSample, HEARTH_LOG_SAMPLE; 1 by default: an appliance's traffic fits). */
+    readonly sampleRate = numberSetting('serving.logSample') ?? 1,
     private readonly flushMs = 50,
   ) {}
 

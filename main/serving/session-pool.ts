@@ -1,19 +1,15 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { HearthError, type SerializedError } from '../contracts/errors.js';
+import { numberSetting } from '../settings/resolve.js';
 import type { OrtWorkerReply, OrtWorkerRequest } from '../../workers/ort-worker.js';
 import type { OrtProviderName } from '../contracts/api.js';
 import type { Feeds, GraphRunner, Outputs, Placement, TensorData } from '../accel/onnx-runtime.js';
 
 /** Serving threads by default: one per core but one (the HTTP thread needs its own), at most 4. */
 export function defaultServingThreads(): number {
-  const configured = process.env.HEARTH_SERVE_THREADS;
-  if (configured !== undefined && configured !== '') {
-    const n = Number(configured);
-    if (!Number.isInteger(n) || n < 0) throw new HearthError('VALIDATION_FAILED', 'HEARTH_SERVE_THREADS must be a whole number');
-    return n;
-  }
-  return Math.max(1, Math.min(4, availableParallelism() - 1));
+  // serving.threads: HEARTH_SERVE_THREADS, else the config file; the resolver refuses one that is not a whole number.
+  return numberSetting('serving.threads') ?? Math.max(1, Math.min(4, availableParallelism() - 1));
 }
 
 /** The most rows one merged batch holds; a larger request still runs, alone. */

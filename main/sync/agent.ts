@@ -1,4 +1,5 @@
 import { HearthError } from '../contracts/errors.js';
+import { numberSetting } from '../settings/resolve.js';
 import type { FollowInfo, PullResult, RemoteInfo, SyncStatus } from '../contracts/api.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { nowIso, type Db } from '../store/database.js';
@@ -185,12 +186,13 @@ export class SyncAgent {
   }
 
   /**
-   * Upload chunk size and per-request deadline; `HEARTH_SYNC_CHUNK_BYTES` and `HEARTH_SYNC_TIMEOUT_MS` tune them for a
-   * slow or metered uplink (small chunks lose less to a dropped link).
+   * Upload chunk size and per-request deadline; the settings sync.chunkBytes and sync.timeoutMs
+   * (`HEARTH_SYNC_CHUNK_BYTES`, `HEARTH_SYNC_TIMEOUT_MS`) tune them for a slow or metered uplink (small chunks lose
+   * less to a dropped link).
    */
   clientOptions: { chunkSize?: number; timeoutMs?: number } = {
-    ...(process.env.HEARTH_SYNC_CHUNK_BYTES === undefined ? {} : { chunkSize: Number(process.env.HEARTH_SYNC_CHUNK_BYTES) }),
-    ...(process.env.HEARTH_SYNC_TIMEOUT_MS === undefined ? {} : { timeoutMs: Number(process.env.HEARTH_SYNC_TIMEOUT_MS) }),
+    ...optionalNumber('chunkSize', numberSetting('sync.chunkBytes')),
+    ...optionalNumber('timeoutMs', numberSetting('sync.timeoutMs')),
   };
 
   /** The metrics snapshots a registry holds for a model version's manifest (any box's). */
@@ -267,3 +269,6 @@ export class SyncAgent {
     return checkFollows(this.ctx);
   }
 }
+
+const optionalNumber = <K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> =>
+  (value === undefined ? {} : { [key]: value }) as Partial<Record<K, number>>;

@@ -3,20 +3,25 @@ import { fileURLToPath } from 'node:url';
 import type { BaselineComparison } from '../../contracts/api.js';
 import { loadTokenVerifier } from '../../api/auth.js';
 import { createHandlers } from '../../api/handlers.js';
-import { startHttpServer } from '../../api/http-server.js';
+import { type RunningServer, startHttpServer } from '../../api/http-server.js';
 import { scheduleDoor, serviceDoor } from '../../api/in-process.js';
 import { HearthError } from '../../contracts/errors.js';
 import { type Engine } from '../../engine/engine.js';
-import { startServices } from '../../engine/services.js';
+import { type RunningServices, startServices } from '../../engine/services.js';
+import { configPath, resolveSetting } from '../../settings/resolve.js';
+import { settingsByKey } from '../../settings/settings.js';
+import { daemonLog, type DaemonLog, systemdNotifier } from '../daemon.js';
 import { type Output, formatMetrics } from '../output.js';
-import { type Command, type Flags, UsageError, optional, numberFlag } from '../command.js';
+import { type Command, type Flags, UsageError, optional } from '../command.js';
 import { runTraining } from './training.js';
 
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve the API, the web console and REST predictions, with the background services of the config',
-  usage: `  serve [--host H] [--port P] [--tls-cert FILE --tls-key FILE]
-                                      serve the API, the web console and REST predictions (HTTPS with a certificate)`,
+  usage: `  serve [--host H] [--port P] [--tls-cert FILE --tls-key FILE] [--drain-seconds S]
+                                      serve the API, the web console and REST predictions (HTTPS with a certificate);
+                                      each option overrides its HEARTH_* variable and the config file (\`config show\`);
+                                      SIGTERM lets requests in flight finish (at most S s, 10 by default), then exits 0`,
   run: async ({ flags, out, keepOpen, open }) => {
     const { engine, handlers } = open();
     keepOpen();
@@ -78,18 +83,30 @@ export const sampleDataset = {
 };
 
 async function serve(engine: Engine, out: Output, flags: Flags, handlers = createHandlers(engine)): Promise<void> {
+  // Defaults < the config file < HEARTH_* variables < flags (settings/resolve.ts).
+  const layers = { file: engine.config, filePath: configPath(engine.dataDir), env: process.env, flags };
+  const value = (key: string): string | number | undefined => {
+    try {
+      return resolveSetting(settingsByKey.get(key)!, layers).value;
+    } catch (error) {
+      // A bad flag is a usage error (exit 2), as it always was; a bad variable or file value is a failure (exit 1).
+      if (error instanceof HearthError && error.message.startsWith('--')) throw new UsageError(error.message);
+      throw error;
+    }
+  };
+  const [tlsCert, tlsKey] = [value('server.tlsCert') as string | undefined, value('server.tlsKey') as string | undefined];
+  if ((tlsCert === undefined) !== (tlsKey === undefined))
+    throw flags['tls-cert'] !== undefined || flags['tls-key'] !== undefined
+      ? new UsageError('--tls-cert and --tls-key go together')
+      : new HearthError('VALIDATION_FAILED', 'server.tlsCert and server.tlsKey go together');
+  const tls = tlsCert === undefined ? undefined : { cert: readFileSync(tlsCert), key: readFileSync(tlsKey!) };
   const auth = loadTokenVerifier(engine.db);
-  const port = numberFlag(flags, 'port', true) ?? 7420;
-  if ((flags['tls-cert'] === undefined) !== (flags['tls-key'] === undefined))
-    throw new UsageError('--tls-cert and --tls-key go together');
-  const tls =
-    flags['tls-cert'] === undefined ? undefined : { cert: readFileSync(flags['tls-cert']), key: readFileSync(flags['tls-key']!) };
   const server = await startHttpServer({
     engine,
     handlers,
     auth,
-    host: flags.host ?? '127.0.0.1',
-    port,
+    host: value('server.host') as string,
+    port: value('server.port') as number,
     allowedHosts: engine.config?.allowedHosts ?? [],
     staticDir: staticDir(),
     ...optional('tls', tls),
@@ -101,28 +118,52 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
     schedule: (file) => scheduleDoor(engine, handlers, file),
   });
   const consoleUrl = auth.generatedToken === undefined ? `${server.url}/` : `${server.url}/#token=${auth.generatedToken}`;
-  out.result({ url: server.url, console: consoleUrl, dataDir: engine.dataDir, tokenSource: auth.source }, () =>
-    [
-      `Hearth ${engine.version} listening on ${server.url}`,
-      `  data folder: ${engine.dataDir}`,
-      auth.generatedToken !== undefined
-        ? `  API token (shown once, stored hashed): ${auth.generatedToken}\n  console:     ${consoleUrl}`
-        : auth.source === 'env'
-          ? `  console:     ${server.url}/  (token: $HEARTH_TOKEN)`
-          : `  console:     ${server.url}/  (token: the one printed at first start; \`hearth token reset\` makes a new one)`,
-    ].join('\n'),
-  );
+  const started = { url: server.url, console: consoleUrl, dataDir: engine.dataDir, tokenSource: auth.source };
+  const human = [
+    `Hearth ${engine.version} listening on ${server.url}`,
+    `  data folder: ${engine.dataDir}`,
+    auth.generatedToken !== undefined
+      ? `  API token (shown once, stored hashed): ${auth.generatedToken}\n  console:     ${consoleUrl}`
+      : auth.source === 'env'
+        ? `  console:     ${server.url}/  (token: $HEARTH_TOKEN)`
+        : `  console:     ${server.url}/  (token: the one printed at first start; \`hearth token reset\` makes a new one)`,
+  ].join('\n');
+  const log = daemonLog();
+  // Not on a terminal (a service manager's journal), the start is a log line like every other: one JSON object.
+  if (flags.json !== true && process.stdout.isTTY !== true)
+    daemonLog(process.stdout)('info', 'listening', `Hearth ${engine.version} listening on ${server.url}`, started);
+  else out.result(started, () => human);
+  const notifier = systemdNotifier(log);
+  notifier.ready(`listening on ${server.url}`, () => engine.db.prepare('SELECT 1').get() !== undefined);
+  const drainMs = (value('server.drainSeconds') as number) * 1000;
   await new Promise<void>((resolve) => {
-    const shutdown = (): void => {
-      void server
-        .close()
-        .then(() => services.stop())
-        .then(() => {
-          engine.close();
-          resolve();
-        });
+    let stopping = false;
+    const shutdown = (signal: NodeJS.Signals): void => {
+      if (stopping) return log('info', 'stopping', `${signal}: already stopping`);
+      stopping = true;
+      log('info', 'stopping', `${signal}: finishing the requests in flight (at most ${drainMs / 1000} s)`, { signal });
+      notifier.stopping();
+      void stop(server, services, drainMs, log).finally(() => {
+        // The prediction log's last rows written, the write-ahead log checkpointed into the database, closed.
+        engine.close();
+        log('info', 'stopped', 'stopped: requests answered, logs written, store checkpointed and closed');
+        resolve();
+      });
     };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
+    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
   });
+}
+
+/** Drains the server, then stops the background services (each bounded: a stuck one cannot hold the stop). */
+async function stop(server: RunningServer, services: RunningServices, drainMs: number, log: DaemonLog): Promise<void> {
+  const { cut } = await server.drain(drainMs);
+  if (cut) log('warn', 'stopping', `requests still running after ${drainMs / 1000} s were cut`);
+  let timer: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([
+    services.stop().then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 5000))),
+  ]);
+  clearTimeout(timer);
+  if (!stopped) log('warn', 'stopping', 'the background services did not stop within 5 s; closing the store regardless');
 }
