@@ -226,10 +226,10 @@ function printIngest(out: Output, result: ApiResults['datasets.ingest'], from = 
       rows: result.rows,
       quarantined: result.quarantined,
       columns: result.columns,
-      content_hash: result.contentHash,
+      contentHash: result.contentHash,
       unparsable: result.unparsable ?? null,
-      rules_failed: result.rulesFailed ?? [],
-      schema_changes: result.schemaChanges ?? null,
+      rulesFailed: result.rulesFailed ?? [],
+      schemaChanges: result.schemaChanges ?? null,
     },
     () =>
       result.unchanged === true
