@@ -64,7 +64,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
   paths['/healthz'] = { get: { operationId: 'health', security: [], responses: { '200': { description: 'ok' } } } };
   return {
     openapi: '3.1.0',
-    info: { title: 'Hearth API', version },
+    info: {
+      title: 'Hearth API',
+      version,
+      description:
+        'Every key of every request and answer is camelCase. Keys that are data keep the spelling of what they ' +
+        'name: metric names (roc_auc, log_loss), column, class, feature and alias names.',
+    },
     security: [{ bearer: [] }],
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     paths,
