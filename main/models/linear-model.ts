@@ -1,4 +1,5 @@
 import { designFromRaw, linearMargins, type Design, type Preprocessor, type RawInputs, type Task } from './preprocess.js';
+import type { Calibrator } from './calibration.js';
 
 /** A fitted linear or logistic model with its preprocessing: what is stored as the model blob. */
 export interface LinearModel {
@@ -15,6 +16,8 @@ export interface LinearModel {
   intercepts: number[];
   /** Binary only: positive when P(positive) > this, when tuned (otherwise 0.5). */
   decisionThreshold?: number;
+  /** Classification: fitted on out-of-fold predictions, applied after the model (calibration.ts). */
+  calibrator?: Calibrator;
 }
 
 /** Predictions for n rows: class probabilities (n × classes, row-major) or regression values. */
