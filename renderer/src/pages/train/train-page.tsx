@@ -7,6 +7,7 @@ import { useCall } from '../../components/use-call.js';
 import { TrainingCurve } from '../../components/charts.js';
 
 type Algorithm = 'linear' | 'gbdt' | 'forest' | 'mlp' | 'auto';
+type Calibration = 'auto' | 'none' | 'platt' | 'isotonic' | 'temperature';
 
 export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const client = useClient();
@@ -30,6 +31,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const [splitColumn, setSplitColumn] = useState('');
   const [tuneThreshold, setTuneThreshold] = useState(false);
   const [useSmote, setUseSmote] = useState(false);
+  const [calibration, setCalibration] = useState<Calibration>('auto');
   const [job, setJob] = useState<TrainingJob | null>(null);
   const [curve, setCurve] = useState<{ iteration: number; loss: number; validationLoss: number | null }[]>([]);
   const [trials, setTrials] = useState<{ trial: number; algorithm: string; metric: string; value: number }[]>([]);
@@ -93,7 +95,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
         ...(useSmote ? { resample: 'smote' as const } : {}),
         ...(splitBy === 'time' && splitColumn !== '' ? { timeColumn: splitColumn } : {}),
         ...(splitBy === 'group' && splitColumn !== '' ? { groupColumn: splitColumn } : {}),
-        ...(algorithm === 'auto' ? { timeBudget: number(budget) } : {}),
+        ...(algorithm === 'auto' ? { timeBudget: number(budget), calibration } : {}),
         ...(algorithm === 'gbdt' || algorithm === 'forest' ? { trees: number(trees), maxLeaves: number(maxLeaves) } : {}),
         ...(algorithm === 'gbdt' ? { learningRate: number(learningRate) } : {}),
         ...(algorithm === 'mlp'
@@ -177,6 +179,22 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
         {algorithm === 'auto' && (
           <label>
             Time budget (seconds) <input data-testid="train-budget" value={budget} onChange={(e) => setBudget(e.target.value)} />
+          </label>
+        )}
+        {algorithm === 'auto' && (
+          <label title="Calibrate the chosen model's probabilities on its out-of-fold predictions">
+            Calibration{' '}
+            <select
+              data-testid="train-calibration"
+              value={calibration}
+              onChange={(e) => setCalibration(e.target.value as Calibration)}
+            >
+              <option value="auto">auto (by cross-validated log loss)</option>
+              <option value="none">none</option>
+              <option value="platt">Platt (binary)</option>
+              <option value="isotonic">isotonic (binary)</option>
+              <option value="temperature">temperature (multiclass)</option>
+            </select>
           </label>
         )}
         {(algorithm === 'gbdt' || algorithm === 'forest') && (
