@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { backendsOf, type OrtProviderName } from '../contracts/api.js';
 import { encodeOnnxModel, TensorType } from '../onnx/graph.js';
-import { firstLine, probeWebGpu } from './webgpu.js';
+import { firstLine } from './webgpu.js';
+import { describeWebGpuAdapter } from './webgpu-probe.js';
 import type { Ort } from './ort-load.js';
 import type { BackendProbe } from './backend-probe.js';
 
@@ -104,7 +105,7 @@ export async function probeOrtProviders(ort: Ort): Promise<BackendProbe[]> {
       } else if (name === 'webgpu') {
         if (bundled.get('webgpu') !== true) return unusable('this onnxruntime-node build has no WebGPU provider');
         // ONNX Runtime carries its own Dawn; the webgpu package's adapter is the same default adapter, named.
-        const adapter = await probeWebGpu();
+        const adapter = await describeWebGpuAdapter();
         if (adapter.ok) {
           device = adapter.info.device;
           if (adapter.info.software) {

@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import {
   backendsOf,
   type AccelRuntime,
@@ -8,9 +7,8 @@ import {
 } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import { nowIso, type Db } from '../store/database.js';
-import { loadOrt } from './ort-load.js';
 import type { BackendProbe } from './backend-probe.js';
-import { probeOrtProviders } from './ort-providers.js';
+import { probeBackends } from './probe-all.js';
 import { readPins, writePin } from './pins.js';
 
 /**
@@ -26,8 +24,7 @@ export class AccelRegistry {
 
   private probeAll(): Promise<{ tfjs: BackendProbe[]; onnxruntime: BackendProbe[]; at: string }> {
     this.probes ??= (async () => {
-      const [tfjs, onnxruntime] = await Promise.all([probeTfjs(), loadOrt().then(probeOrtProviders)]);
-      return { tfjs, onnxruntime, at: nowIso() };
+      return { ...(await probeBackends()), at: nowIso() };
     })();
     this.probes.catch(() => (this.probes = undefined));
     return this.probes;
@@ -82,19 +79,5 @@ function statuses(runtime: AccelRuntime, probes: BackendProbe[], pin: string | n
       device: p.device,
       software: p.software,
     };
-  });
-}
-
-function probeTfjs(): Promise<BackendProbe[]> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('../../workers/accel-probe.js', import.meta.url));
-    worker.once('message', (message: { ok: true; probes: BackendProbe[] } | { ok: false; reason: string }) => {
-      void worker.terminate();
-      if (message.ok) resolve(message.probes);
-      else reject(new HearthError('INTERNAL', `probing the TensorFlow.js back ends failed: ${message.reason}`));
-    });
-    worker.once('error', (error) =>
-      reject(new HearthError('INTERNAL', `probing the TensorFlow.js back ends failed: ${error.message}`)),
-    );
   });
 }

@@ -3,6 +3,7 @@ import type { Handler } from '../contracts/call.js';
 import { dataHandlers } from '../data/handlers.js';
 import type { Engine } from '../engine/engine.js';
 import { systemHandlers } from '../engine/handlers-system.js';
+import { overviewHandler } from '../engine/overview.js';
 import { monitoringHandlers } from '../monitoring/handlers.js';
 import { registryHandlers } from '../registry/handlers.js';
 import { securityHandlers } from '../security/handlers.js';
@@ -27,7 +28,7 @@ export function createHandlers(engine: Engine): Handlers {
   };
   const { db, datasets, registry, predictors, predictionLog, events, trainer } = engine;
   const servingDeps = { registry, predictors, predictionLog, datasets };
-  const handlers: Handlers = {
+  const domains: Omit<Handlers, 'system.overview'> = {
     ...systemHandlers({ version: engine.version, dataDir: engine.dataDir, accel: engine.accel, predictors }),
     ...dataHandlers({ db, datasets, pipelines: engine.pipelines, events, uploads }),
     ...trainingHandlers({ registry, trainer, datasets, predictors, runs: engine.runs }),
@@ -59,5 +60,6 @@ export function createHandlers(engine: Engine): Handlers {
       collectGarbage: (options) => engine.collectGarbage(options),
     }),
   };
-  return handlers;
+  // The overview reads through the other handlers, under each caller's own context.
+  return { ...domains, 'system.overview': overviewHandler(domains) };
 }

@@ -13,6 +13,7 @@ import { dispatch } from './dispatch.js';
 import type { CallContext, Handlers } from './handlers.js';
 import { openApiDocument } from './openapi.js';
 import { jsonShapeProblem } from './json-shape.js';
+import { httpResult } from './http-download.js';
 
 export interface HttpServerOptions {
   engine: Engine;
@@ -491,7 +492,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   app.post('/api/:method', async (request: FastifyRequest<{ Params: { method: string } }>, reply) => {
     const outcome = await dispatch(handlers, request.params.method, jsonBody(request), contextOf(request), engine.access);
-    return outcome.ok ? outcome.result : sendError(reply, outcome.error);
+    return outcome.ok ? httpResult(request, reply, outcome.result) : sendError(reply, outcome.error);
   });
 
   app.post('/v1/models/:name/predict', async (request: FastifyRequest<{ Params: { name: string } }>, reply) => {

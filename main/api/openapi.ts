@@ -22,7 +22,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
         responses: {
-          '200': { description: 'the result' },
+          '200':
+            method === 'models.export'
+              ? {
+                  description: 'the file: JSON with it in base64, or with Accept: application/octet-stream the file itself',
+                  content: { 'application/json': {}, 'application/octet-stream': {} },
+                }
+              : { description: 'the result' },
           default: { description: 'a coded error', content: { 'application/json': { schema: errorSchema } } },
         },
       },

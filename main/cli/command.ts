@@ -12,6 +12,8 @@ export const options = {
   'data-dir': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', default: false },
+  verbose: { type: 'boolean', default: false },
   host: { type: 'string' },
   port: { type: 'string' },
   dataset: { type: 'string' },
@@ -56,6 +58,12 @@ export const options = {
   dropout: { type: 'string' },
   backend: { type: 'string' },
   imbalance: { type: 'string' },
+  'min-category-rows': { type: 'string' },
+  'cat-smooth': { type: 'string' },
+  'cat-l2': { type: 'string' },
+  'max-cat-threshold': { type: 'string' },
+  'min-data-per-group': { type: 'string' },
+  'max-cat-to-onehot': { type: 'string' },
   'insecure-http': { type: 'boolean', default: false },
   alias: { type: 'string' },
   name: { type: 'string' },
@@ -128,6 +136,8 @@ export interface Context {
   open: () => Session;
   /** The command has handed the store to something that outlives it (a server, a watcher, a schedule). */
   keepOpen: () => void;
+  /** Every command, for the ones that describe the CLI itself (completion scripts, the man page). */
+  commands: readonly Command[];
 }
 
 /** One `hearth <name>` command: its usage text lives beside its code, and the help and docs/cli.md come from it. */

@@ -2,6 +2,9 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { hostOnlyCommands } from './host-only.js';
 import { commands, commonOptions } from './table.js';
+import { commandExamples } from './examples.js';
+import { manPage } from './man.js';
+import { hearthVersion } from '../engine/version.js';
 
 /**
  * docs/cli.md, generated from the command table so the manual cannot drift from the code: `npm run docs:cli` writes
@@ -26,6 +29,9 @@ export function cliDocs(): string {
       `${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.`,
       '',
       ...fence(c.usage),
+      ...((commandExamples[c.name] ?? []).length === 0
+        ? []
+        : ['', 'Examples:', '', ...fence((commandExamples[c.name] ?? []).join('\n'))]),
     ]),
     '',
     '## Host-only commands',
@@ -38,6 +44,11 @@ export function cliDocs(): string {
   ].join('\n');
 }
 
-// `node dist/main/cli/docs.js > docs/cli.md`
+/** docs/hearth.1: the man page `hearth man` prints. */
+export function cliManPage(): string {
+  return manPage(commands, hearthVersion, commonOptions);
+}
+
+// `node dist/main/cli/docs.js > docs/cli.md`, `node dist/main/cli/docs.js --man > docs/hearth.1`
 if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url))
-  process.stdout.write(cliDocs());
+  process.stdout.write(process.argv[2] === '--man' ? cliManPage() : cliDocs());

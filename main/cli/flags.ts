@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { type ApiArgs, type ApiMethod, apiSchemas } from '../contracts/index.js';
+import { HearthError } from '../contracts/errors.js';
 import { type Flags, UsageError } from './command.js';
 
 /*
@@ -69,13 +70,15 @@ function coerce(schema: z.ZodType, raw: string): unknown {
 
 /** A usage error's wording for the first problem zod found, naming the allowed values where the schema has a list. */
 function describe(flag: string, error: z.ZodError): string {
+  // A positional word is named as the usage line names it (NAME); a flag with its dashes.
+  const shown = /^[A-Z]+$/.test(flag) ? flag : `--${flag}`;
   const issue = error.issues[0];
-  if (issue === undefined) return `--${flag} is not valid`;
+  if (issue === undefined) return `${shown} is not valid`;
   const where = issue.path.length === 0 ? '' : ` (item ${issue.path.map(String).join('.')})`;
-  if (issue.code === 'invalid_value') return `--${flag} must be one of ${issue.values.map(String).join(', ')}${where}`;
+  if (issue.code === 'invalid_value') return `${shown} must be one of ${issue.values.map(String).join(', ')}${where}`;
   if (issue.code === 'invalid_type' && (issue.expected === 'number' || issue.expected === 'int'))
-    return `--${flag} must be a number${where}`;
-  return `--${flag}${where}: ${issue.message}`;
+    return `${shown} must be a number${where}`;
+  return `${shown}${where}: ${issue.message}`;
 }
 
 /** Parses a flag's string with one argument's schema: the value, or a UsageError that names what is allowed. */
@@ -99,6 +102,33 @@ export function flagFor<M extends ApiMethod, K extends ArgKey<M>>(
   if (raw === undefined) return undefined;
   if (typeof raw === 'boolean') return raw as ArgValue<M, K>;
   return parseFlag(argSchema(method, key), raw, flag) as ArgValue<M, K> | undefined;
+}
+
+/** A positional word as the argument `key` of `method` (coerced and validated like a flag; `label` names it). */
+export function positionalFor<M extends ApiMethod, K extends ArgKey<M>>(
+  raw: string,
+  label: string,
+  method: M,
+  key: K,
+): ArgValue<M, K> {
+  return parseFlag(argSchema(method, key), raw, label) as ArgValue<M, K>;
+}
+
+/**
+ * A value read from a file (not a flag) as the argument `key` of `method`: validated by that argument's schema, so a
+ * wrong entry is named with its place in the file before any call; `source` says what was read (a file name).
+ */
+export function argFromFile<M extends ApiMethod, K extends ArgKey<M>>(
+  method: M,
+  key: K,
+  value: unknown,
+  source: string,
+): ArgValue<M, K> {
+  const parsed = argSchema(method, key).safeParse(value);
+  if (parsed.success) return parsed.data as ArgValue<M, K>;
+  const issue = parsed.error.issues[0];
+  const where = issue === undefined || issue.path.length === 0 ? '' : ` at [${issue.path.map(String).join('].[')}]`;
+  throw new HearthError('VALIDATION_FAILED', `${source} is not a valid ${key} list${where}: ${issue?.message ?? ''}`);
 }
 
 /** flagFor for a flag the command cannot do without. */

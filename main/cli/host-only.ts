@@ -5,6 +5,11 @@
  * docs/cli.md prints the list.
  */
 export const hostOnlyCommands: Record<string, string> = {
+  version:
+    "reports this installation's components without opening a data folder (system.info is a running engine's view, " +
+    'with the same component versions)',
+  completion: 'prints a shell script generated from the command table; it involves no data',
+  man: 'prints the man page generated from the command table; it involves no data',
   serve: 'runs the API server itself: it opens the data folder and is what callers connect to',
   start: 'runs the API server and the console on this machine: it is what callers connect to',
   stream:

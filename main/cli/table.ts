@@ -6,21 +6,27 @@ import { alertsCommand, driftCommand, feedbackCommand, monitorCommand, retrainCo
 import { pipelineCommand } from './commands/pipelines.js';
 import { rulesCommand } from './commands/rules.js';
 import { serveCommand, startCommand } from './commands/serve.js';
-import { predictCommand } from './commands/serving.js';
+import { explainCommand, predictCommand } from './commands/serving.js';
 import { backendsCommand, backupCommand, doctorCommand, gcCommand, keysCommand, retentionCommand } from './commands/store.js';
 import { streamCommand, watchCommand } from './commands/streams.js';
 import { pullCommand, remoteCommand, syncCommand } from './commands/sync.js';
 import { runsCommand, trainCommand } from './commands/training.js';
+import { completionCommand, manCommand, versionCommand } from './commands/shell.js';
+import { overviewCommand } from './commands/overview.js';
+import { commonOptions } from './common-options.js';
+import { commandExamples } from './examples.js';
 
 /** Every command, in the order `hearth --help` and docs/cli.md list them. */
 export const commands: readonly Command[] = [
   startCommand,
   serveCommand,
+  overviewCommand,
   ingestCommand,
   datasetsCommand,
   trainCommand,
   evaluateCommand,
   predictCommand,
+  explainCommand,
   feedbackCommand,
   monitorCommand,
   alertsCommand,
@@ -43,15 +49,14 @@ export const commands: readonly Command[] = [
   retentionCommand,
   gcCommand,
   backupCommand,
+  versionCommand,
+  completionCommand,
+  manCommand,
 ];
 
 export const commandsByName: ReadonlyMap<string, Command> = new Map(commands.map((c) => [c.name, c]));
 
-/** The flags every command takes, and what the exit status means. */
-export const commonOptions = `Options for every command:
-  --data-dir DIR   data folder (default: $HEARTH_DATA_DIR, else the platform's application-data folder)
-  --json           print one JSON document on stdout
-Exit status: 0 success, 1 failure, 2 usage error.`;
+export { commonOptions } from './common-options.js';
 
 /** `hearth --help`: every command's usage block, in the table's order. */
 export function usage(): string {
@@ -60,5 +65,8 @@ export function usage(): string {
 
 /** `hearth <command> --help`. */
 export function commandUsage(command: Command): string {
-  return `hearth ${command.name}: ${command.summary}\n\nUsage:\n${command.usage}\n\n${commonOptions}`;
+  const examples = commandExamples[command.name] ?? [];
+  const example =
+    examples.length === 0 ? '' : `\n\nExample${examples.length > 1 ? 's' : ''}:\n${examples.map((e) => `  ${e}`).join('\n')}`;
+  return `hearth ${command.name}: ${command.summary}\n\nUsage:\n${command.usage}${example}\n\n${commonOptions}`;
 }

@@ -16,6 +16,11 @@ export const errorCodes = [
   'UNAVAILABLE',
   /** A model artifact arrived whole (every digest matched) but does not load: its graph or stored form is broken. */
   'MODEL_LOAD_FAILED',
+  /**
+   * The request is valid but this kind of model cannot do it (explaining an imported ONNX graph, say): the message
+   * names the kind and why; retrying will not help.
+   */
+  'NOT_SUPPORTED',
   /** Too many failed sign-ins from one address: wait the Retry-After seconds. */
   'RATE_LIMITED',
   /**
@@ -84,6 +89,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   STORE_INCOMPATIBLE: 500,
   UNAVAILABLE: 503,
   MODEL_LOAD_FAILED: 422,
+  NOT_SUPPORTED: 422,
   RATE_LIMITED: 429,
   // 421 Misdirected Request (RFC 9110 §15.5.20): this server does not answer for that authority.
   HOST_NOT_ALLOWED: 421,

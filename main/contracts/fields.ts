@@ -9,6 +9,11 @@ export const baseDir = z.string().min(1).max(4096).optional();
 export const uploadRef = z.string().regex(/^[a-f0-9-]{36}$/);
 /** An alias is also an OCI tag, so it keeps to the tag grammar. */
 export const aliasName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/, 'an alias is letters, digits, ".", "_" or "-"');
+/**
+ * An alias a user sets: an alias name that is not all digits, since NAME@2 names version 2 and an alias "2" could
+ * never be reached by it.
+ */
+export const settableAlias = aliasName.refine((a) => !/^[0-9]+$/.test(a), 'an alias may not be a number (NAME@2 is version 2)');
 export const task = z.enum(['binary', 'multiclass', 'regression']);
 
 /** A flat row: field → string, number, boolean or null. */

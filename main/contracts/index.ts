@@ -3,6 +3,7 @@ import { accessMethods } from './access.js';
 import { datasetsMethods } from './datasets.js';
 import type { MethodDefinition, Permission, ResultOf } from './method.js';
 import { modelsMethods } from './models.js';
+import { overviewMethods } from './overview.js';
 import { monitoringMethods } from './monitoring.js';
 import { pipelinesMethods } from './pipelines.js';
 import { rulesMethods } from './rules.js';
@@ -23,6 +24,7 @@ import { trainingMethods } from './training.js';
 
 const domains = [
   systemMethods,
+  overviewMethods,
   datasetsMethods,
   rulesMethods,
   pipelinesMethods,
@@ -39,6 +41,7 @@ const domains = [
 /** Every method's definition, by name. */
 export const apiMethods = {
   ...systemMethods,
+  ...overviewMethods,
   ...datasetsMethods,
   ...rulesMethods,
   ...pipelinesMethods,
@@ -85,6 +88,7 @@ export * from './access.js';
 export * from './datasets.js';
 export * from './models.js';
 export * from './monitoring.js';
+export * from './overview.js';
 export * from './pipelines.js';
 export * from './rules.js';
 export * from './runs.js';

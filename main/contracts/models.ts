@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineMethods, returns } from './method.js';
-import { aliasName, name, type Task, uploadRef, version } from './fields.js';
+import { aliasName, name, settableAlias, type Task, uploadRef, version } from './fields.js';
 
 /* models.*: the registry (versions, aliases, reports, imports, metric snapshots). Serving, monitoring, sync and
  * retraining of models are in serving.ts, monitoring.ts, sync.ts and training.ts. */
@@ -32,6 +32,11 @@ export interface ModelVersionInfo {
   modelDigest: string;
   aliases: string[];
   createdAt: string;
+  /**
+   * Why models.predict cannot explain this version (an ensemble, a neural net, an imported graph), or null when it
+   * can (exact TreeSHAP or linear SHAP).
+   */
+  explainRefusal: string | null;
   /** Where a version pulled from a registry came from; null for one trained here. */
   origin: ModelOrigin | null;
 }
@@ -58,6 +63,22 @@ export interface MetricSnapshot {
   rows: number;
   metrics: Record<string, number>;
   createdAt: string;
+}
+
+/** A file a method returns for download: base64 in JSON, the bytes themselves over HTTP when asked for. */
+export interface FileDownload {
+  fileName: string;
+  mediaType: string;
+  bytes: number;
+  base64: string;
+}
+
+/** A model version's ONNX file, with the metadata written into it. */
+export interface ModelExport extends FileDownload {
+  model: string;
+  version: number;
+  /** The graph's metadata_props, as written into the file. */
+  metadata: Record<string, string>;
 }
 
 /** The result of moving an alias. */
@@ -94,16 +115,32 @@ export const modelsMethods = defineMethods({
     result: returns<{ fileName: string; html: string }>(),
   },
   'models.promote': {
-    doc: 'Moves the production alias to a version.',
+    doc: 'Sets or moves an alias (production when none is named) to a version.',
     permission: 'write',
-    args: z.object({ name, version }).strict(),
+    args: z.object({ name, version, alias: settableAlias.optional() }).strict(),
     result: returns<AliasMove>(),
   },
   'models.rollback': {
-    doc: "Undoes the production alias's latest promotion not yet undone (repeated calls walk further back).",
+    doc: "Undoes an alias's (production's by default) latest promotion not yet undone (repeated calls walk further back).",
     permission: 'write',
-    args: z.object({ name }).strict(),
+    args: z.object({ name, alias: settableAlias.optional() }).strict(),
     result: returns<AliasMove>(),
+  },
+  'models.remove-alias': {
+    doc: 'Removes an alias other than production (production can be moved, never removed: requests without a version use it).',
+    permission: 'write',
+    args: z.object({ name, alias: settableAlias }).strict(),
+    result: returns<{ model: string; alias: string; removedVersion: number }>(),
+  },
+  'models.export': {
+    doc:
+      'A version (production when none is named) as its ONNX file: the graph with its preprocessing, its input names ' +
+      'and types, class labels and Hearth name and version in the metadata. Base64 in JSON; over HTTP, ' +
+      '`Accept: application/octet-stream` gives the file itself as a download. Analysts and admins: a graph holds ' +
+      'values from the training data (tree thresholds, category levels), which a viewer does not see.',
+    permission: 'write',
+    args: z.object({ name, version: version.optional() }).strict(),
+    result: returns<ModelExport>(),
   },
   'models.evaluate': {
     doc: 'Scores a labelled upload and records the metrics as a snapshot of the version (synced as a referrer).',

@@ -16,8 +16,16 @@ export interface ServingRoute {
 export interface Explanation {
   /** The explained output: the predicted class (its log-odds or softmax score) or the regression value. */
   output: string;
+  /**
+   * What the contributions add up to: the regression value, the positive class's log-odds (binary), a class's
+   * softmax logit (multiclass, before the softmax), or a forest's averaged probability.
+   */
+  space: 'value' | 'log-odds' | 'softmax-logit' | 'probability';
+  /** Exact path-dependent TreeSHAP (trees) or exact linear SHAP, w·(x − E[x]) (linear and logistic models). */
+  method: 'treeshap' | 'linear-shap';
+  /** The base value: the output's expectation over the training data. */
   expectedValue: number;
-  /** Exact TreeSHAP values; they sum to the output's margin minus expectedValue. */
+  /** Exact SHAP values per raw feature (one-hot levels summed); expectedValue + their sum = the output's margin. */
   contributions: Record<string, number>;
 }
 
@@ -46,7 +54,10 @@ export const servingMethods = defineMethods({
         name,
         version: version.optional(),
         rows: z.array(row).min(1).max(10_000),
-        /** Per-feature contributions (exact TreeSHAP for tree models, w·(x − mean) for linear ones). */
+        /**
+         * Per-feature contributions: exact TreeSHAP for tree models, exact linear SHAP for linear ones; ensembles,
+         * neural nets and imported graphs are refused (NOT_SUPPORTED), with the reason.
+         */
         explain: z.boolean().optional(),
       })
       .strict(),

@@ -21,7 +21,7 @@ export interface SyncStatus {
   pending: number;
   sent: number;
   failed: number;
-  last_error: string | null;
+  lastError: string | null;
   remotes: RemoteInfo[];
   follows: FollowInfo[];
 }

@@ -34,12 +34,27 @@ export interface BackendsReport {
 }
 
 /** What the engine and its runtime report about themselves. */
+/** The versions of what an installation is made of (`hearth version --json`, and inside system.info). */
+export interface InstallationVersions {
+  hearth: string;
+  node: string;
+  platform: string;
+  /** onnxruntime-node's package version. */
+  onnxRuntime: string;
+  /** TensorFlow.js: its core, and the native binding (tfjs-node or tfjs-node-gpu) when one is installed. */
+  tensorflow: { core: string; nativeBinding: string | null };
+  /** The SQLite library Hearth links (through better-sqlite3-multiple-ciphers). */
+  sqlite: string;
+}
+
 export interface SystemInfo {
   version: string;
   dataDir: string;
   node: string;
   platform: string;
   onnxRuntime: { version: string; executionProvider: string | null };
+  /** Every component's version, as `hearth version` prints them. */
+  components: InstallationVersions;
 }
 
 export const systemMethods = defineMethods({

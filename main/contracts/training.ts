@@ -40,6 +40,18 @@ const trainingStartArgs = z
     classWeight: z.enum(['balanced']).optional(),
     huberDelta: z.number().gt(0).optional(),
     featuresPerSplit: z.number().int().min(1).optional(),
+    /** gbdt, categorical columns: levels with fewer training rows share one "other" level (default 10). */
+    minCategoryRows: z.number().int().min(0).max(1_000_000).optional(),
+    /** gbdt: smoothing of a category's mean gradient, and the fewest rows a category needs in a node (default 10). */
+    catSmooth: z.number().min(0).max(1e6).optional(),
+    /** gbdt: extra L2 on the two sides of a many-category split (default 10). */
+    catL2: z.number().min(0).max(1e6).optional(),
+    /** gbdt: the most categories on the smaller side of a split (default 32). */
+    maxCatThreshold: z.number().int().min(1).max(255).optional(),
+    /** gbdt: the fewest rows per step of a categorical split's scan, and on its other side (default 100). */
+    minDataPerGroup: z.number().int().min(0).max(1_000_000).optional(),
+    /** gbdt: with at most this many categories in a node, one category against the rest (default 4). */
+    maxCatToOnehot: z.number().int().min(0).max(255).optional(),
     /** MLP: units per hidden layer (default [64, 32]). */
     hiddenLayers: z.array(z.number().int().min(1).max(4096)).min(1).max(8).optional(),
     epochs: z.number().int().min(1).max(10_000).optional(),

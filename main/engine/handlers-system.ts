@@ -3,6 +3,7 @@ import type { HandlersOf } from '../contracts/call.js';
 import type { AccelRegistry } from '../accel/registry.js';
 import { activeExecutionProvider } from '../accel/onnx-runtime.js';
 import { loadOrt } from '../accel/ort-load.js';
+import { installationVersions } from './versions.js';
 import type { PredictorCache } from '../serving/predictor-cache.js';
 
 /** What the system methods use. */
@@ -24,6 +25,7 @@ export function systemHandlers(deps: SystemHandlerDeps): HandlersOf<typeof syste
         node: process.version,
         platform: `${process.platform}-${process.arch}`,
         onnxRuntime: { version: ort.env.versions.common ?? 'unknown', executionProvider: activeExecutionProvider() },
+        components: installationVersions(),
       };
     },
     'system.backends': async ({ refresh }) => deps.accel.report(refresh === true),

@@ -18,7 +18,11 @@ export interface NumericBins {
   upper: number[];
 }
 
-/** A categorical feature's bins: levels by training frequency; bin `categories.length` is every other level. */
+/**
+ * A categorical feature's bins: levels by training frequency; bin `categories.length` is every other level: levels
+ * past the 254th, levels rarer than the fit's `minCategoryRows` (pooled there so no split can single out a handful
+ * of rows) and levels never seen in training. Prediction and the ONNX graph map any level not listed to it.
+ */
 export interface CategoricalBins {
   kind: 'categorical';
   name: string;
@@ -45,7 +49,8 @@ export function numericBin(upper: readonly number[], v: number): number {
 
 /**
  * Fits bin edges on the training rows (a seeded sample of at most 200,000 for numbers, as LightGBM's
- * bin_construct_sample_cnt does), with at most 255 value bins per feature.
+ * bin_construct_sample_cnt does), with at most 255 value bins per feature. Categorical levels with fewer than
+ * `minCategoryRows` training rows share the "other" bin.
  */
 export function fitBins(
   frame: Frame,
@@ -53,6 +58,7 @@ export function fitBins(
   target: string,
   seed = 1,
   excluded: readonly string[] = [],
+  minCategoryRows = 0,
 ): { features: FeatureBins[]; ignored: { name: string; reason: string }[] } {
   const features: FeatureBins[] = [];
   const ignored: { name: string; reason: string }[] = [];
@@ -114,15 +120,28 @@ export function fitBins(
         ignored.push({ name: column.name, reason: 'no values in the training rows' });
         continue;
       }
+      const counts = minCategoryRows > 1 ? levelCounts(column.codes, trainRows, column.dictionary.length) : null;
+      // Levels come most frequent first, so the rare ones are a tail; one level is always kept, so the feature
+      // still separates it from the pooled rest.
+      const kept = counts === null ? order : order.filter((k, i) => i === 0 || counts[k]! >= minCategoryRows);
       features.push({
         kind: 'categorical',
         name: column.name,
-        categories: order.slice(0, maxValueBins - 1).map((k) => column.dictionary[k]!),
+        categories: kept.slice(0, maxValueBins - 1).map((k) => column.dictionary[k]!),
       });
     }
   }
   if (features.length === 0) throw new HearthError('VALIDATION_FAILED', 'no column can be used as a feature');
   return { features, ignored };
+}
+
+function levelCounts(codes: Int32Array, rows: Int32Array, levels: number): Float64Array {
+  const counts = new Float64Array(levels);
+  for (const r of rows) {
+    const c = codes[r]!;
+    if (c >= 0) counts[c]!++;
+  }
+  return counts;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { HearthError } from '../contracts/errors.js';
 import { designFromRaw, linearMargins, type Design, type Preprocessor, type RawInputs, type Task } from './preprocess.js';
 import type { Calibrator } from './calibration.js';
 
@@ -18,6 +19,11 @@ export interface LinearModel {
   decisionThreshold?: number;
   /** Classification: fitted on out-of-fold predictions, applied after the model (calibration.ts). */
   calibrator?: Calibrator;
+  /**
+   * Each design column's mean over the training rows (standardised numerics, then one-hot levels' shares): E[x] of
+   * exact linear SHAP. Absent from models stored before it was kept.
+   */
+  designMeans?: number[];
 }
 
 /** Predictions for n rows: class probabilities (n × classes, row-major) or regression values. */
@@ -101,4 +107,61 @@ export function linearShapSummary(model: LinearModel, raw: RawInputs): { feature
     totals.push({ feature: feature.name, meanAbs: n === 0 ? 0 : total / n });
   });
   return totals.sort((a, b) => b.meanAbs - a.meanAbs);
+}
+
+/** Each design column's mean over the rows: standardised numerics, then the share of rows at each one-hot level. */
+export function designColumnMeans(design: Design): number[] {
+  const means = new Array<number>(design.dimension).fill(0);
+  const n = Math.max(1, design.rows);
+  design.numeric.forEach((column, j) => (means[j] = column.reduce((s, v) => s + v, 0) / n));
+  design.categorical.forEach((levels, k) => {
+    for (const level of levels) if (level >= 0) means[design.offsets[k]! + level]! += 1 / n;
+  });
+  return means;
+}
+
+/** One row's exact SHAP values for one output of a linear model, per raw feature, with the base value. */
+export interface LinearExplanation {
+  expectedValue: number;
+  contributions: Record<string, number>;
+}
+
+/**
+ * Exact SHAP values of a linear margin (Lundberg & Lee 2017, "linear SHAP"): with independent features the
+ * Shapley value of design column j is φ_j = w_j (x_j − E[x_j]), E over the training rows. A one-hot block's columns
+ * sum into their raw feature; the base value is b + Σ w_j E[x_j], so base + Σ φ = the row's margin exactly. The
+ * margin is the value (regression), the positive class's log-odds (binary) or the class's softmax logit
+ * (multiclass): output `outputOf(i)` of row i.
+ */
+export function explainLinear(model: LinearModel, raw: RawInputs, outputOf: (row: number) => number): LinearExplanation[] {
+  const design = designFromRaw(model.preprocessor, raw);
+  const d = model.dimension;
+  const categoricals = model.preprocessor.features.filter((f) => f.kind === 'categorical');
+  // Standardised with the training mean, a numeric column has mean 0 over the training rows; a one-hot level's
+  // share was not kept before designMeans was, and no other value would be exact.
+  const means = model.designMeans ?? (categoricals.length === 0 ? new Array<number>(d).fill(0) : null);
+  if (means === null)
+    throw new HearthError(
+      'NOT_SUPPORTED',
+      'this linear model was stored without its training means for categorical levels (E[x] of linear SHAP): retrain it to explain it',
+    );
+  const numericNames = model.preprocessor.features.filter((f) => f.kind === 'numeric').map((f) => f.name);
+  const out: LinearExplanation[] = [];
+  for (let i = 0; i < raw.rows; i++) {
+    const c = outputOf(i);
+    const w = (j: number): number => model.weights[c * d + j]!;
+    let expectedValue = model.intercepts[c]!;
+    for (let j = 0; j < d; j++) expectedValue += w(j) * means[j]!;
+    const contributions: Record<string, number> = {};
+    design.numeric.forEach((column, j) => (contributions[numericNames[j]!] = w(j) * (column[i]! - means[j]!)));
+    design.categorical.forEach((levels, k) => {
+      const offset = design.offsets[k]!;
+      const level = levels[i]!;
+      let phi = level >= 0 ? w(offset + level) : 0;
+      for (let l = 0; l < categoricals[k]!.categories.length; l++) phi -= w(offset + l) * means[offset + l]!;
+      contributions[categoricals[k]!.name] = phi;
+    });
+    out.push({ expectedValue, contributions });
+  }
+  return out;
 }

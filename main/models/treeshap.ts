@@ -118,6 +118,15 @@ export function explainPredictions(model: TreeModel, raw: RawInputs, predictions
     const output = model.task === 'regression' ? model.target : model.task === 'binary' ? (classes[1] ?? '') : (classes[k] ?? '');
     return {
       output,
+      space:
+        model.task === 'regression'
+          ? 'value'
+          : model.aggregation === 'average'
+            ? 'probability'
+            : model.task === 'binary'
+              ? 'log-odds'
+              : 'softmax-logit',
+      method: 'treeshap',
       expectedValue,
       contributions: Object.fromEntries(model.features.map((f, j) => [f.name, phi[0]![j]!])),
     };

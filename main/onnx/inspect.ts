@@ -1,4 +1,5 @@
 import { HearthError } from '../contracts/errors.js';
+import { ProtoWriter } from './protobuf.js';
 
 /**
  * Reads what Hearth needs from an ONNX file made elsewhere: the graph's inputs and outputs (name, element type,
@@ -63,18 +64,19 @@ class Reader {
   }
 
   /** Each field of the message: its number, wire type and, for length-delimited ones, its bytes. */
-  *fields(): Generator<{ field: number; wire: number; value: bigint; bytes: Uint8Array }> {
+  *fields(): Generator<{ field: number; wire: number; value: bigint; bytes: Uint8Array; start: number }> {
     while (!this.done) {
+      const start = this.pos;
       const key = Number(this.varint());
       const field = key >>> 3;
       const wire = key & 7;
-      if (wire === 0) yield { field, wire, value: this.varint(), bytes: empty };
+      if (wire === 0) yield { field, wire, value: this.varint(), bytes: empty, start };
       else if (wire === 2) {
         const length = Number(this.varint());
         if (this.pos + length > this.bytes.length) throw truncated();
         const bytes = this.bytes.subarray(this.pos, this.pos + length);
         this.pos += length;
-        yield { field, wire, value: 0n, bytes };
+        yield { field, wire, value: 0n, bytes, start };
       } else if (wire === 1) this.skip(8);
       else if (wire === 5) this.skip(4);
       else throw new HearthError('INVALID_INPUT', `not an ONNX model: wire type ${wire}`);
@@ -269,4 +271,44 @@ export function inspectOnnx(bytes: Uint8Array): OnnxGraphInfo {
   // Older exporters list initializers among the inputs too; they are weights, not what a caller feeds.
   info.inputs = info.inputs.filter((i) => !initializers.has(i.name));
   return info;
+}
+
+/** The key of one metadata_props entry (ModelProto field 14, a StringStringEntryProto). */
+function metadataKey(entry: Uint8Array): string {
+  for (const e of new Reader(entry).fields()) if (e.field === 1) return text(e.bytes);
+  return '';
+}
+
+/**
+ * The model with `entries` in its metadata_props: every other top-level field is copied byte for byte, an entry
+ * with one of these keys is replaced (ONNX's checker refuses a model with a key twice), the new entries go last.
+ */
+export function withMetadata(bytes: Uint8Array, entries: Record<string, string>): Uint8Array {
+  const reader = new Reader(bytes);
+  const kept: Uint8Array[] = [];
+  let length = 0;
+  let copied = 0;
+  const keep = (end: number): void => {
+    kept.push(bytes.subarray(copied, end));
+    length += end - copied;
+  };
+  for (const f of reader.fields()) {
+    if (f.field === 14 && f.wire === 2 && metadataKey(f.bytes) in entries) {
+      // Fixed-width fields the reader skipped before this entry are kept; the entry itself is not.
+      keep(f.start);
+      copied = reader.pos;
+    }
+  }
+  keep(bytes.length);
+  const added = new ProtoWriter();
+  for (const [key, value] of Object.entries(entries)) added.message(14, (x) => x.string(1, key).string(2, value));
+  const tail = added.finish();
+  const out = new Uint8Array(length + tail.length);
+  let offset = 0;
+  for (const span of kept) {
+    out.set(span, offset);
+    offset += span.length;
+  }
+  out.set(tail, offset);
+  return out;
 }

@@ -4,6 +4,7 @@ import { fileDigest, withInputFile, type Uploads } from '../data/input-file.js';
 import type { SpoolCipher } from '../crypto/spool.js';
 import { importOnnx, type ImportDeps } from './import-onnx.js';
 import { modelReportHtml } from './report.js';
+import { exportVersion } from './export.js';
 
 /** What the models methods use; scoring a labelled file is serving's, handed in as `evaluate`. */
 export interface RegistryHandlerDeps extends ImportDeps {
@@ -32,16 +33,18 @@ export function registryHandlers(deps: RegistryHandlerDeps): HandlersOf<typeof m
       }
       return { fileName: `${name}-v${info.version}-report.html`, html: modelReportHtml(info, data) };
     },
-    'models.promote': async ({ name, version }) => {
-      const move = deps.registry.promote(name, version);
+    'models.promote': async ({ name, version, alias }) => {
+      const move = deps.registry.promote(name, version, alias);
       deps.events.emit('models.did-move-alias', move);
       return move;
     },
-    'models.rollback': async ({ name }) => {
-      const move = deps.registry.rollback(name);
+    'models.rollback': async ({ name, alias }) => {
+      const move = deps.registry.rollback(name, alias);
       deps.events.emit('models.did-move-alias', move);
       return move;
     },
+    'models.remove-alias': async ({ name, alias }) => deps.registry.removeAlias(name, alias),
+    'models.export': async ({ name, version }) => exportVersion(deps.registry, name, deps.registry.resolve(name, version)),
     'models.evaluate': async (args, context) =>
       withInputFile(deps.uploads, args, context, 'evaluated', async (path, spool) => {
         const version = deps.registry.resolve(args.name, args.version);

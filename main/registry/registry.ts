@@ -4,6 +4,7 @@ import { HearthError } from '../contracts/errors.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { CommitCache, nowIso, type Db } from '../store/database.js';
 import type { Task } from '../models/preprocess.js';
+import { explainRefusalOfAlgorithm } from '../models/explain.js';
 
 export const productionAlias = 'production';
 
@@ -257,6 +258,27 @@ export class ModelRegistry {
     })();
   }
 
+  /**
+   * Removes `alias`. Production is refused: requests without a version, follows and pushes rely on it, so it can
+   * be moved but never removed. The alias's promotions are marked undone, so a later rollback of an alias set anew
+   * does not walk back into the one removed. Not published to sync remotes: the outbox carries moves only, so a
+   * remote keeps its tag until it is moved there.
+   */
+  removeAlias(name: string, alias: string): { model: string; alias: string; removedVersion: number } {
+    if (alias === productionAlias)
+      throw new HearthError('CONFLICT', `"${productionAlias}" can be moved (models promote) but not removed`);
+    return this.db.transaction(() => {
+      const id = this.modelId(name);
+      const current = this.db.prepare('SELECT version FROM model_aliases WHERE model_id = ? AND alias = ?').get(id, alias) as
+        { version: number } | undefined;
+      if (current === undefined) throw new HearthError('NOT_FOUND', `model "${name}" has no alias "${alias}"`);
+      this.defaultVersions.clear();
+      this.db.prepare('DELETE FROM model_aliases WHERE model_id = ? AND alias = ?').run(id, alias);
+      this.db.prepare('UPDATE alias_history SET rolled_back = 1 WHERE model_id = ? AND alias = ?').run(id, alias);
+      return { model: name, alias, removedVersion: current.version };
+    })();
+  }
+
   /** Undoes the latest promotion of `alias` not yet undone; repeated rollbacks walk further back. */
   rollback(name: string, alias = productionAlias): AliasMove {
     return this.db.transaction(() => {
@@ -360,6 +382,7 @@ export class ModelRegistry {
       modelDigest: row.model_blob,
       aliases: aliases.map((a) => a.alias),
       createdAt: row.created_at,
+      explainRefusal: explainRefusalOfAlgorithm(row.algorithm, row.task as Task),
       origin: origin === null ? null : originSource(origin),
     };
   }

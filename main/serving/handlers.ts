@@ -7,7 +7,7 @@ import type { ServingMetrics } from './serving-metrics.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import { modelInputs } from '../models/model.js';
 import { rawInputsFromRecords } from '../models/preprocess.js';
-import { explainPredictions } from '../models/treeshap.js';
+import { assertExplainable, explainModel } from '../models/explain.js';
 import { toPredictions } from '../models/predictor.js';
 import type { PredictorCache } from './predictor-cache.js';
 import type { Routes } from './routing.js';
@@ -91,20 +91,15 @@ export function servingHandlers(deps: ServingHandlerDeps): HandlersOf<typeof ser
     const features = modelInputs(predictor.stored);
     // The rules of the data the model learnt from hold for what it is asked about: a row that breaks one is a 422.
     deps.assertServable(name, resolved, rows);
+    // Refused before anything is predicted or logged: an explanation this model cannot give is not half-answered.
+    if (explain === true) assertExplainable(predictor.stored, `${name} v${resolved}`);
     const raw = rawInputsFromRecords({ features }, deps.protectInputs(name, resolved, rows));
     const predictions = toPredictions(await predictor.run(raw), predictor.threshold);
     const ids = deps.predictionLog.record(name, resolved, features, raw, predictions, (performance.now() - started) * 1000);
     predictions.forEach((p, i) => (p.id = ids[i]));
     if (route !== null && route.shadow !== null && route.shadow !== resolved) void shadow(name, route.shadow, rows, ids);
     if (explain === true) {
-      const stored = predictor.stored;
-      if (stored.format !== 'hearth.trees/1') {
-        throw new HearthError(
-          'VALIDATION_FAILED',
-          `explanations are computed for tree models; ${name} v${resolved} is a linear model`,
-        );
-      }
-      const explanations = explainPredictions(stored, raw, predictions);
+      const explanations = explainModel(predictor.stored, raw, predictions, `${name} v${resolved}`);
       predictions.forEach((p, i) => (p.explanation = explanations[i]));
     }
     deps.servingMetrics.served(name, resolved, rows.length, (performance.now() - started) / 1000);

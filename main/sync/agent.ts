@@ -11,22 +11,6 @@ import type { SyncContext } from './context.js';
 import { push } from './push.js';
 import { checkFollows, follow, listFollows, pull, remoteSnapshots, unfollow } from './pull.js';
 
-export {
-  cardMediaType,
-  configMediaType,
-  metricsArtifactType,
-  metricsMediaType,
-  modelArtifactType,
-  modelCard,
-  nativeMediaType,
-  onnxMediaType,
-  parseArtifactUrl,
-  parseRemoteUrl,
-  reportMediaType,
-  repositoryComponent,
-  snapshotDocument,
-} from './artifact.js';
-
 /**
  * Drains the outbox to every remote, in order, exactly once per remote: an event is marked sent only after the
  * registry accepted its manifest, and what is sent is built from stored data only (the version's own timestamps,
@@ -129,7 +113,7 @@ export class SyncAgent {
       pending: remotes.reduce((s, r) => s + r.pending, 0),
       sent: remotes.reduce((s, r) => s + r.sent, 0),
       failed: remotes.reduce((s, r) => s + r.failed, 0),
-      last_error: remotes.find((r) => r.lastError !== null)?.lastError ?? null,
+      lastError: remotes.find((r) => r.lastError !== null)?.lastError ?? null,
       remotes,
       follows: this.listFollows(),
     };

@@ -4,7 +4,7 @@ import type { Task } from '../models/preprocess.js';
 import { seededRandom } from '../stats/random.js';
 
 export interface DataWarning {
-  kind: 'leakage' | 'duplicates' | 'future';
+  kind: 'leakage' | 'duplicates' | 'future' | 'resampling';
   column?: string;
   message: string;
 }

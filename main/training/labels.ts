@@ -4,7 +4,8 @@ import { checkCalibrationArgs } from './calibrate.js';
 import { dataChecks } from './checks.js';
 import type { Task } from '../models/preprocess.js';
 import { splitByScheme, type SplitScheme } from './split.js';
-import type { TrainArgs } from './train-args.js';
+import { excludedColumns, type TrainArgs } from './train-args.js';
+import { checkSmoteApplies } from './smote.js';
 
 const maxClasses = 100;
 
@@ -173,6 +174,8 @@ export function checkTrainArgs(frame: Frame, args: TrainArgs): void {
   const task = inferTask(frame, args.target, args.task);
   checkCalibrationArgs(task, args);
   splitScheme(frame, args, undefined); // checks the time or group column now, before the job is queued
+  // SMOTE-NC with nothing numeric to interpolate is refused now, not after a queue.
+  if (args.resample === 'smote') checkSmoteApplies(frame, args.target, excludedColumns(args));
   if (args.metric !== undefined && !metricsOf(task).includes(args.metric)) {
     throw new HearthError(
       'VALIDATION_FAILED',

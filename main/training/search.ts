@@ -16,6 +16,7 @@ import { seededRandom } from '../stats/random.js';
 import { foldPairs, type FoldPair, type SplitScheme } from './split.js';
 import { isSingle, type Candidate, type LeaderboardEntry, type TrainArgs } from './train-args.js';
 import { selectRows } from '../table/frame.js';
+import { imbalanceWinner, smoteRefused } from './resample-guard.js';
 
 /** What the search reads: the labelled data, its split, and how to fit a candidate. */
 export interface SearchContext {
@@ -211,7 +212,9 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     const variants: { strategy: string; candidate: Candidate }[] = [];
     if (learners[best.algorithm].takesClassWeights)
       variants.push({ strategy: 'class weights', candidate: { ...best, classWeight: 'balanced' } });
-    variants.push({ strategy: 'SMOTE', candidate: { ...best, resample: 'smote' } });
+    // SMOTE-NC needs a numeric feature to interpolate; without one it is left out, and the report says so.
+    const smoteRefusal = smoteRefused(frame, args);
+    if (smoteRefusal === null) variants.push({ strategy: 'SMOTE', candidate: { ...best, resample: 'smote' } });
     const objective = task === 'binary' ? thresholdObjective(args) : null;
     const rows: {
       strategy: string;
@@ -248,11 +251,12 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     const decisive = rows.filter((r) => r.metric === (objective === null ? metric : objective.metric));
     const higher = objective === null ? higherIsBetter : objective.kind === 'f1';
     objectiveDecided = objective !== null;
-    decisive.sort((a, b) => (higher ? b.cv_metric - a.cv_metric : a.cv_metric - b.cv_metric));
-    const winner = decisive[0]!;
+    // A resampled candidate wins only by beating the plain one; the report says what became of SMOTE and why.
+    const { winner, smote } = imbalanceWinner(decisive, higher, smoteRefusal);
     imbalanceReport = {
       compared: rows.map(({ candidate: _c, ...row }) => row),
       chosen: { strategy: winner.strategy, threshold: winner.threshold },
+      smote,
     };
     tuneThreshold = winner.threshold === 'tuned';
     board.sort((p, q) => better(p.cv_metric, q.cv_metric));

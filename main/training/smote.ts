@@ -1,3 +1,4 @@
+import { HearthError } from '../contracts/errors.js';
 import type { Column, Frame } from '../table/frame.js';
 import { seededRandom } from '../stats/random.js';
 
@@ -5,11 +6,45 @@ const neighbours = 5;
 /** Reference rows per class for the neighbour search: brute force stays affordable on big classes. */
 const maxReference = 4000;
 
+type NumericColumn = Extract<Column, { kind: 'numeric' }>;
+
 /**
- * SMOTE (Chawla et al., 2002): new rows for each minority class, each between a real row of the class and one of
- * its five nearest neighbours in that class (numeric features standardised; a missing value stays missing), with
- * categorical features taken by majority vote of the neighbours. Classes are brought up to the largest class,
- * within `maxSynthetic` new rows in all. Returns a frame with the new rows appended and their class per row.
+ * The features SMOTE-NC interpolates (numbers, dates) and those it votes on (categories, booleans: a boolean between
+ * true and false, or a category code between two codes, is a value no real row has).
+ */
+function featureKinds(frame: Frame, target: string): { continuous: NumericColumn[]; nominal: Column[] } {
+  const features = frame.columns.filter((c) => c.name !== target);
+  return {
+    continuous: features.filter((c): c is NumericColumn => c.kind === 'numeric' && c.type !== 'boolean'),
+    nominal: features.filter((c) => c.kind !== 'numeric' || c.type === 'boolean'),
+  };
+}
+
+/** Refuses SMOTE where SMOTE-NC is undefined: with no numeric feature there is nothing to interpolate. */
+export function checkSmoteApplies(frame: Frame, target: string, excluded: readonly string[] = []): void {
+  const { continuous } = featureKinds({ ...frame, columns: frame.columns.filter((c) => !excluded.includes(c.name)) }, target);
+  if (continuous.length === 0)
+    throw new HearthError(
+      'VALIDATION_FAILED',
+      'SMOTE needs at least one numeric feature (SMOTE-NC interpolates numbers and votes on categories); every feature here is categorical',
+    );
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * SMOTE-NC (Chawla et al., 2002): new rows for each minority class, each between a real row of the class and one of
+ * its five nearest neighbours in that class. The distance is Euclidean over the standardised numbers (a missing
+ * value counts as the mean) plus, for every categorical (or boolean) feature on which two rows differ, the square
+ * of the median of the numbers' standard deviations within the class. A new row's numbers are interpolated (a
+ * missing value stays missing; integers are rounded), and each categorical takes the value most frequent among
+ * the k neighbours (a tie goes to the value of the nearest of the tied), so it only ever carries a level that
+ * exists. Classes are brought up to the largest class, within `maxSynthetic` new rows in all. Returns a frame with
+ * the new rows appended and their class per row.
  */
 export function smote(
   frame: Frame,
@@ -20,6 +55,7 @@ export function smote(
   seed: number,
   maxSynthetic = 200_000,
 ): { frame: Frame; classOf: Int32Array; synthetic: Int32Array; added: number[] } {
+  checkSmoteApplies(frame, target);
   const random = seededRandom(seed + 101);
   const byClass: number[][] = Array.from({ length: classes }, () => []);
   for (const r of trainRows) if (classOf[r]! >= 0) byClass[classOf[r]!]!.push(r);
@@ -28,11 +64,10 @@ export function smote(
   const total = wanted.reduce((s, w) => s + w, 0);
   const scale = total > maxSynthetic ? maxSynthetic / total : 1;
   const added = wanted.map((w) => Math.floor(w * scale));
-  const numeric = frame.columns.filter((c) => c.kind === 'numeric' && c.name !== target) as Extract<
-    Column,
-    { kind: 'numeric' }
-  >[];
-  const stats = numeric.map((c) => {
+  const { continuous, nominal } = featureKinds(frame, target);
+  const C = continuous.length;
+  const M = nominal.length;
+  const stats = continuous.map((c) => {
     let sum = 0;
     let n = 0;
     for (const r of trainRows) {
@@ -50,57 +85,91 @@ export function smote(
     }
     return { mean, std: n > 1 ? Math.sqrt(sq / n) || 1 : 1 };
   });
-  const z = (row: number, j: number): number => {
-    const v = numeric[j]!.values[row]!;
-    return Number.isNaN(v) ? 0 : (v - stats[j]!.mean) / stats[j]!.std;
+  // A nominal feature's value as a number: the category code (−1 missing), or the boolean (NaN missing → −1).
+  const nominalValue = (c: Column, row: number): number => {
+    if (c.kind !== 'numeric') return c.codes[row]!;
+    const v = c.values[row]!;
+    return Number.isNaN(v) ? -1 : v;
   };
-  const newRows: { base: number; other: number; gap: number; voters: number[]; cls: number }[] = [];
+  const newRows: { base: number; other: number; gap: number; votes: number[]; cls: number }[] = [];
   byClass.forEach((members, cls) => {
     if (added[cls]! === 0) return;
+    // Standardised numbers and nominal values of the class's rows, row by row.
+    const z = new Float64Array(members.length * C);
+    const codes = new Float64Array(members.length * M);
+    members.forEach((row, i) => {
+      for (let j = 0; j < C; j++) {
+        const v = continuous[j]!.values[row]!;
+        z[i * C + j] = Number.isNaN(v) ? 0 : (v - stats[j]!.mean) / stats[j]!.std;
+      }
+      for (let j = 0; j < M; j++) codes[i * M + j] = nominalValue(nominal[j]!, row);
+    });
+    // The nominal penalty: the median over numeric features of their standard deviation within the class.
+    const classStd = Array.from({ length: C }, (_, j) => {
+      let sum = 0;
+      for (let i = 0; i < members.length; i++) sum += z[i * C + j]!;
+      const mean = sum / members.length;
+      let sq = 0;
+      for (let i = 0; i < members.length; i++) sq += (z[i * C + j]! - mean) ** 2;
+      return Math.sqrt(sq / members.length);
+    });
+    const penalty = median(classStd) ** 2;
     const reference =
       members.length <= maxReference
-        ? members
-        : Array.from({ length: maxReference }, () => members[Math.floor(random() * members.length)]!);
+        ? members.map((_, i) => i)
+        : Array.from({ length: maxReference }, () => Math.floor(random() * members.length));
     for (let k = 0; k < added[cls]!; k++) {
-      const base = members[Math.floor(random() * members.length)]!;
-      // The nearest neighbours of `base` among the class's reference rows (excluding itself).
-      const nearest: { row: number; d: number }[] = [];
+      const base = Math.floor(random() * members.length);
+      // The nearest neighbours of `base` among the class's reference rows (excluding itself), nearest first.
+      const nearest: { i: number; d: number }[] = [];
       for (const other of reference) {
         if (other === base) continue;
         let d = 0;
-        for (let j = 0; j < numeric.length; j++) d += (z(base, j) - z(other, j)) ** 2;
+        for (let j = 0; j < C; j++) d += (z[base * C + j]! - z[other * C + j]!) ** 2;
+        for (let j = 0; j < M; j++) if (codes[base * M + j] !== codes[other * M + j]) d += penalty;
         if (nearest.length < neighbours || d < nearest[nearest.length - 1]!.d) {
-          nearest.push({ row: other, d });
+          nearest.push({ i: other, d });
           nearest.sort((a, b) => a.d - b.d);
           if (nearest.length > neighbours) nearest.pop();
         }
       }
-      const voters = nearest.map((n) => n.row);
-      newRows.push({ base, other: voters[Math.floor(random() * voters.length)] ?? base, gap: random(), voters, cls });
+      const votes = Array.from({ length: M }, (_, j) => {
+        if (nearest.length === 0) return codes[base * M + j]!;
+        const counts = new Map<number, number>();
+        for (const n of nearest) counts.set(codes[n.i * M + j]!, (counts.get(codes[n.i * M + j]!) ?? 0) + 1);
+        // Nearest first, so among equally frequent values the nearest neighbour's wins.
+        let best = codes[nearest[0]!.i * M + j]!;
+        for (const n of nearest) if (counts.get(codes[n.i * M + j]!)! > counts.get(best)!) best = codes[n.i * M + j]!;
+        return best;
+      });
+      const other = nearest.length === 0 ? base : nearest[Math.floor(random() * nearest.length)]!.i;
+      newRows.push({ base: members[base]!, other: members[other]!, gap: random(), votes, cls });
     }
   });
   const n = frame.rowCount;
   const m = newRows.length;
+  const nominalIndex = new Map(nominal.map((c, j) => [c.name, j]));
   const columns: Column[] = frame.columns.map((c) => {
+    const j = nominalIndex.get(c.name);
     if (c.kind === 'numeric') {
       const values = new Float64Array(n + m);
       values.set(c.values.subarray(0, n));
       newRows.forEach((s, i) => {
         const a = c.values[s.base]!;
         const b = c.values[s.other]!;
-        values[n + i] = Number.isNaN(a) || Number.isNaN(b) ? a : a + s.gap * (b - a);
+        if (j !== undefined) values[n + i] = s.votes[j]! < 0 ? Number.NaN : s.votes[j]!;
+        else if (Number.isNaN(a) || Number.isNaN(b) || c.name === target) values[n + i] = a;
+        else {
+          const v = a + s.gap * (b - a);
+          values[n + i] = c.type === 'integer' ? Math.round(v) : v;
+        }
       });
       return { ...c, values };
     }
     const codes = new Int32Array(n + m);
     codes.set(c.codes.subarray(0, n));
-    newRows.forEach((s, i) => {
-      const votes = new Map<number, number>();
-      for (const v of [s.base, ...s.voters]) votes.set(c.codes[v]!, (votes.get(c.codes[v]!) ?? 0) + 1);
-      let best = c.codes[s.base]!;
-      for (const [code, count] of votes) if (count > (votes.get(best) ?? 0)) best = code;
-      codes[n + i] = best;
-    });
+    // The target's level is the base row's (the same class); every other categorical takes the neighbours' vote.
+    newRows.forEach((s, i) => (codes[n + i] = j === undefined ? c.codes[s.base]! : s.votes[j]!));
     return { ...c, codes };
   });
   const extended = new Int32Array(n + m);

@@ -11,6 +11,7 @@ import { modelInputs } from '../models/model.js';
 import { checkTrainArgs, labelledSplit, splitWarnings } from './labels.js';
 import { registration } from './run-report.js';
 import { fitter } from './fit.js';
+import { guardSmote } from './resample-guard.js';
 import { searchLearners, type SearchOutcome } from './search.js';
 import {
   crossValidation,
@@ -163,8 +164,16 @@ export class Trainer {
       classOf === undefined ? Float64Array.from(rows, (r) => values![r]!) : Int32Array.from(rows, (r) => classOf[r]!);
     if (args.resample === 'smote' && classOf === undefined)
       throw new HearthError('VALIDATION_FAILED', 'SMOTE needs a classification target');
-    const fit = fitter({ frame, task, seed, classes, classOf, values, args }, this.host(job, cancel));
+    let fit = fitter({ frame, task, seed, classes, classOf, values, args }, this.host(job, cancel));
     const data: EvaluationData = { frame, task, seed, classes, split, targetsOf };
+    // SMOTE asked for one learner: kept only if it beats the plain fit on cross-validation.
+    let fitArgs = args;
+    const smoteGuard = args.resample === 'smote' && args.algorithm !== 'auto' ? await guardSmote(data, args, scheme, fit) : null;
+    if (smoteGuard !== null && !smoteGuard.kept) {
+      const { resample: _dropped, ...plain } = args;
+      fitArgs = plain;
+      fit = fitter({ frame, task, seed, classes, classOf, values, args: fitArgs }, this.host(job, cancel));
+    }
 
     // Search or cross-validate.
     const search: SearchOutcome | null =
@@ -179,10 +188,11 @@ export class Trainer {
             onTrial: (t) => this.events.trial?.({ jobId: job.id, ...t }),
           })
         : null;
-    const chosen = search?.chosen ?? args;
+    const chosen = search?.chosen ?? fitArgs;
     const ensembleMembers = search?.ensembleMembers ?? null;
     const crossValidated = await crossValidation(data, args, scheme, fit);
     const warnings = splitWarnings(frame, args, prepared);
+    if (smoteGuard !== null && !smoteGuard.kept) warnings.push({ kind: 'resampling', message: String(smoteGuard.report.reason) });
 
     // Fit on the training rows.
     const fitStarted = performance.now();
@@ -245,6 +255,7 @@ export class Trainer {
         report: {
           ...fitReport,
           decisionThreshold: thresholdReport,
+          smoteGuard: smoteGuard?.report ?? null,
           leaderboard: search?.leaderboard ?? null,
           search: search?.searchReport ?? null,
           warnings,

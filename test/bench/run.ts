@@ -1,4 +1,4 @@
-// `npm run bench [-- ingest|predict|gbdt|mlp|automl|sync|drift|gpu|pii]`: benchmarks with their peers measured in the same run; one JSON line each.
+// `npm run bench [-- ingest|predict|gbdt|gbdt-category-noise|mlp|automl|sync|drift|gpu|pii]`: benchmarks with their peers measured in the same run; one JSON line each.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { serviceDoor } from '../../main/api/in-process.js';
 import { MqttStream } from '../../main/streams/mqtt-stream.js';
 import { startBroker } from '../integration/broker-harness.js';
 import { startRegistry } from '../integration/registry-harness.js';
-import { syntheticCsv } from '../helpers.js';
+import { noiseCategoryCsv, syntheticCsv } from '../helpers.js';
 import { buildCorpus, scoreCorpus } from '../fixtures/pii-corpus.js';
 import { buildNameCorpus, scoreNameCorpus } from '../fixtures/name-corpus.js';
 import { scanFrame } from '../../main/privacy/pii.js';
@@ -297,6 +297,68 @@ async function benchGbdt(): Promise<void> {
   }
 }
 
+/**
+ * A 400-level pure-noise categorical column beside a signal worth about 0.93 ROC AUC (5,600 training rows, 2,400
+ * test rows): boosting with and without the column, and XGBoost's native categorical splits beside it.
+ */
+async function benchCategoricalNoise(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'hearth-bench-catnoise-'));
+  try {
+    const results: Record<string, number> = {};
+    for (const noise of [false, true]) {
+      const lines = noiseCategoryCsv(8000, 3, noise).trimEnd().split('\n');
+      const train = join(work, `train-${noise}.csv`);
+      const test = join(work, `test-${noise}.csv`);
+      writeFileSync(train, `${lines.slice(0, 5601).join('\n')}\n`);
+      writeFileSync(test, `${[lines[0], ...lines.slice(5601)].join('\n')}\n`);
+      const dataDir = mkdtempSync(join(work, 'data-'));
+      const hearth = childJson(process.execPath, [
+        join(root, 'dist', 'test', 'bench', 'gbdt-child.js'),
+        train,
+        test,
+        'y',
+        dataDir,
+        '2',
+      ]);
+      results[`hearth-${noise}`] = hearth.roc_auc as number;
+      emit({
+        bench: 'gbdt-category-noise',
+        model: 'hearth-gbdt',
+        noise_column: noise,
+        roc_auc: round(hearth.roc_auc as number, 4),
+      });
+      const script = [
+        'import sys, json, pandas as pd, xgboost as xgb',
+        'from sklearn.metrics import roc_auc_score',
+        'tr, te = pd.read_csv(sys.argv[1]), pd.read_csv(sys.argv[2])',
+        'def xy(d):',
+        '    X = d.drop(columns=["y"])',
+        '    for c in X.columns:',
+        '        if X[c].dtype == object: X[c] = pd.Categorical(X[c], categories=sorted(set(tr[c])))',
+        '    return X, (d["y"] == "pos").astype(int)',
+        '(X, y), (Xt, yt) = xy(tr), xy(te)',
+        'm = xgb.XGBClassifier(n_estimators=100, learning_rate=0.1, max_leaves=31, grow_policy="lossguide", tree_method="hist", enable_categorical=True, n_jobs=2)',
+        'm.fit(X, y)',
+        'print(json.dumps({"roc_auc": roc_auc_score(yt, m.predict_proba(Xt)[:, 1])}))',
+      ].join('\n');
+      const peer = spawnSync(python, ['-c', script, train, test], { encoding: 'utf8' });
+      if (peer.status === 0) {
+        const auc = (JSON.parse(peer.stdout.trim().split('\n').pop()!) as { roc_auc: number }).roc_auc;
+        results[`xgb-${noise}`] = auc;
+        emit({ bench: 'gbdt-category-noise', model: 'xgboost', noise_column: noise, roc_auc: round(auc, 4) });
+      } else emit({ bench: 'gbdt-category-noise', model: 'xgboost', skipped: peer.stderr.trim().split('\n').pop() ?? '' });
+    }
+    emit({
+      bench: 'gbdt-category-noise',
+      hearth_auc_cost: round(results['hearth-false']! - results['hearth-true']!, 4),
+      ...(results['xgb-true'] === undefined ? {} : { xgboost_auc_cost: round(results['xgb-false']! - results['xgb-true'], 4) }),
+      goal: 'the noise column costs Hearth < 0.01 test ROC AUC',
+    });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 if (all || which.has('ingest')) await benchIngest();
 
 /** The PII detectors' precision and recall per type on the labelled corpus (test/fixtures/pii-corpus.ts). */
@@ -352,6 +414,7 @@ if (all || which.has('pii')) {
 }
 if (all || which.has('predict')) await benchPredict();
 if (all || which.has('gbdt')) await benchGbdt();
+if (all || which.has('gbdt-category-noise')) await benchCategoricalNoise();
 
 /** The headline metric per task and whether higher is better: what `auto` optimises by default. */
 const headline = {

@@ -20,13 +20,14 @@ const token = 'e2e-token-abcdefghijklmnop';
 /** Selectors live here, not in the test steps. */
 class ConsolePage {
   constructor(readonly page: Page) {}
-  nav(name: 'datasets' | 'pipelines' | 'train' | 'models' | 'runs' | 'predict' | 'alerts' | 'sync' | 'settings') {
+  nav(name: 'overview' | 'datasets' | 'pipelines' | 'train' | 'models' | 'runs' | 'predict' | 'alerts' | 'sync' | 'settings') {
     return this.page.getByTestId(`nav-${name}`).click();
   }
   ready() {
     return this.page.locator('[data-ready="true"]').waitFor();
   }
   async upload(path: string, name: string) {
+    await this.nav('datasets');
     await this.page.getByTestId('dataset-name').fill(name);
     await this.page.getByTestId('upload-input').setInputFiles(path);
     return this.page.getByTestId('ingest-message').textContent();
@@ -101,6 +102,11 @@ describe('web console in Chromium against a real hearth serve', () => {
 
   void step('removes the token from the address bar', async () => {
     assert.equal(new URL(ui.page.url()).hash, '');
+  });
+
+  void step('lands on the overview, which says how to begin on an empty box', async () => {
+    await ui.page.getByTestId('overview-no-production').waitFor();
+    assert.match((await ui.page.getByTestId('overview').textContent()) ?? '', /No data yet/);
   });
 
   void step('uploads a CSV and shows its profile with histograms', async () => {
@@ -214,6 +220,46 @@ describe('web console in Chromium against a real hearth serve', () => {
     assert.equal(await ui.page.getByTestId('aliases-1').textContent(), '');
   });
 
+  void step('sets, rolls back and removes a staging alias, downloads the ONNX file, says which versions explain', async () => {
+    await ui.nav('models');
+    await ui.page.getByTestId('alias-version').selectOption('1');
+    await ui.page.getByTestId('alias-name').fill('staging');
+    await ui.page.getByTestId('alias-set').click();
+    await ui.page.getByTestId('alias-staging').filter({ hasText: 'v1' }).waitFor();
+    // Production did not move.
+    assert.equal(await ui.page.getByTestId('aliases-2').textContent(), 'production');
+    assert.equal(await ui.page.getByTestId('aliases-1').textContent(), 'staging');
+    await ui.page.getByTestId('alias-name').fill('no such/alias');
+    await ui.page.getByTestId('alias-set').click();
+    await ui.page.getByTestId('alias-error').filter({ hasText: 'Some input is not valid' }).waitFor();
+    assert.equal(await ui.page.getByTestId('alias-remove-production').count(), 0);
+    await ui.page.getByTestId('alias-remove-staging').click();
+    await ui.page.getByTestId('alias-staging').waitFor({ state: 'detached' });
+    assert.equal(await ui.page.getByTestId('aliases-1').textContent(), '');
+
+    assert.match((await ui.page.getByTestId('explain-support').textContent()) ?? '', /exact TreeSHAP/);
+    // The linear version's file: Debian's python3-onnx (1.12) predates ai.onnx.ml opset 5, the tree graphs' TreeEnsemble.
+    await ui.page.getByTestId('version-row-1').click();
+    await ui.page.getByTestId('explain-support').filter({ hasText: 'exact linear SHAP' }).waitFor();
+    const [download] = await Promise.all([ui.page.waitForEvent('download'), ui.page.getByTestId('download-onnx').click()]);
+    assert.equal(download.suggestedFilename(), 'churn-v1.onnx');
+    const file = join(tmp.dir, 'churn-v1.onnx');
+    await download.saveAs(file);
+    const python = spawnSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        'import onnx, sys; m = onnx.load(sys.argv[1]); onnx.checker.check_model(m); print(dict((p.key, p.value) for p in m.metadata_props)["hearth.model"])',
+        file,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(python.status, 0, python.stderr);
+    assert.equal(python.stdout.trim(), 'churn');
+    // Back to production's version for the steps that follow.
+    await ui.page.getByTestId('version-row-2').click();
+  });
+
   void step('compares the two runs side by side', async () => {
     await ui.nav('runs');
     const boxes = ui.page.locator('[data-testid^="run-pick-"]');
@@ -278,6 +324,21 @@ describe('web console in Chromium against a real hearth serve', () => {
     assert.match((await ui.page.getByTestId('alerts-summary').textContent()) ?? '', /^1 firing/);
   });
 
+  void step('shows production on the overview: its test metric, served rows, firing alert; opens its model page', async () => {
+    await ui.nav('overview');
+    const row = ui.page.getByTestId('overview-model-churn');
+    await row.waitFor();
+    const text = (await row.textContent()) ?? '';
+    assert.match(text, /churn v2/);
+    assert.match(text, /roc_auc 0\.\d{3}/);
+    assert.match(text, /1 row\b/);
+    assert.match(text, /1 firing/);
+    await ui.page.getByTestId('overview-datasets').getByText('customers v', { exact: false }).first().waitFor();
+    assert.equal(await ui.page.getByTestId('overview-runs').locator('tr').count(), 2);
+    await row.getByRole('button', { name: 'churn v2' }).click();
+    await ui.page.getByTestId('version-row-2').waitFor();
+  });
+
   void step('starts a canary and a shadow for production from the Models page', async () => {
     await ui.nav('models');
     await ui.page.getByTestId('canary-version').selectOption('1');
@@ -336,6 +397,11 @@ describe('web console in Chromium against a real hearth serve', () => {
     );
     await ui.page.getByTestId('models-list').getByText('iris').waitFor();
     await ui.page.getByTestId('version-row-1').getByText('iris-reference v1').waitFor();
+    await ui.page.getByTestId('explain-support').filter({ hasText: 'imported ONNX graphs carry no explainer' }).waitFor();
+    await ui.nav('predict');
+    await ui.page.getByTestId('predict-model').selectOption('iris');
+    await ui.page.getByTestId('explain-unavailable').filter({ hasText: 'imported ONNX graphs carry no explainer' }).waitFor();
+    assert.equal(await ui.page.getByTestId('predict-explain').count(), 0);
   });
 
   void step('searches automatically and charts each candidate as it is scored', async () => {
@@ -431,6 +497,23 @@ describe('web console in Chromium against a real hearth serve', () => {
     );
     await ui.page.locator('[data-testid^="backup-verify-"]').first().click();
     await ui.page.getByTestId('backup-message').filter({ hasText: 'every hash matches' }).waitFor();
+  });
+
+  void step('trains boosting with categorical knobs from the advanced section, and shows a refused one', async () => {
+    await ui.nav('train');
+    await ui.page.getByTestId('train-dataset').selectOption('customers');
+    await ui.page.getByTestId('train-target').selectOption('label');
+    await ui.page.getByTestId('train-algorithm').selectOption('gbdt');
+    await ui.page.getByTestId('train-categorical').locator('summary').click();
+    await ui.page.getByTestId('train-maxCatThreshold').fill('0');
+    await ui.page.getByTestId('train-model').fill('churn-categorical');
+    await ui.page.getByTestId('train-start').click();
+    assert.match((await ui.page.getByRole('alert').textContent()) ?? '', /maxCatThreshold/);
+    await ui.page.getByTestId('train-maxCatThreshold').fill('8');
+    await ui.page.getByTestId('train-minCategoryRows').fill('3');
+    await ui.page.getByTestId('train-start').click();
+    await ui.page.locator('[data-testid="train-job"][data-status="succeeded"]').waitFor({ timeout: 60_000 });
+    assert.match((await ui.page.getByTestId('train-result').textContent()) ?? '', /Registered churn-categorical v1/);
   });
 
   void step('lists every compute back end with its status and pins WebGPU for training', async () => {

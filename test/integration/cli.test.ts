@@ -82,6 +82,65 @@ describe('hearth CLI', () => {
     });
   });
 
+  it('prints the overview: production models, runs and datasets', () => {
+    const o = hearth('overview', '--json').json() as unknown as {
+      production: { model: string; version: number }[];
+      datasets: { name: string }[];
+    };
+    assert.ok(o.production.length > 0);
+    assert.ok(o.datasets.some((d) => d.name === 'sales'));
+    assert.match(hearth('overview').stdout, /^Production models:\n/);
+  });
+
+  it('promotes to a named alias (not production), removes it, exports the ONNX file and explains a row', () => {
+    const staged = hearth('models', 'promote', 'sales-amount', '2', '--alias', 'staging', '--json');
+    assert.equal(staged.status, 0, staged.stderr);
+    assert.deepEqual(staged.json(), { model: 'sales-amount', alias: 'staging', version: 2, previousVersion: null });
+    const aliases = () =>
+      (JSON.parse(hearth('models', 'list', '--json').stdout) as { aliases: Record<string, number> }[])[0]!.aliases;
+    assert.deepEqual(aliases(), { production: 1, staging: 2 });
+    const odd = hearth('models', 'promote', 'sales-amount', '2', '--alias', 'no such/alias');
+    assert.equal(odd.status, 2);
+    assert.match(odd.stderr, /--alias/);
+    assert.equal(hearth('models', 'remove-alias', 'sales-amount', '--alias', 'production').status, 1);
+    assert.deepEqual(hearth('models', 'remove-alias', 'sales-amount', '--alias', 'staging', '--json').json(), {
+      model: 'sales-amount',
+      alias: 'staging',
+      removedVersion: 2,
+    });
+    assert.deepEqual(aliases(), { production: 1 });
+
+    const file = `${tmp.dir}/sales.onnx`;
+    const exported = hearth('models', 'export', 'sales-amount@2', '--out', file, '--json');
+    assert.equal(exported.status, 0, exported.stderr);
+    assert.equal((exported.json().metadata as Record<string, string>)['hearth.version'], '2');
+    const check = spawnSync('/usr/bin/python3', [
+      '-c',
+      'import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]))',
+      file,
+    ]);
+    assert.equal(check.status, 0, String(check.stderr));
+    const again = hearth('models', 'export', 'sales-amount@2', '--out', file);
+    assert.equal(again.status, 2);
+    assert.match(again.stderr, /exists: add --force/);
+    assert.equal(hearth('models', 'export', 'sales-amount@2', '--out', file, '--force').status, 0);
+
+    const row = { x1: 1.5, x2: 2, colour: 'green', flag: true };
+    const explained = hearth('explain', '--model', 'sales-amount', JSON.stringify(row), '--json');
+    assert.equal(explained.status, 0, explained.stderr);
+    const p = (
+      explained.json().predictions as {
+        value: number;
+        explanation: { expectedValue: number; contributions: Record<string, number>; method: string };
+      }[]
+    )[0]!;
+    assert.equal(p.explanation.method, 'linear-shap');
+    const sum = p.explanation.expectedValue + Object.values(p.explanation.contributions).reduce((s, v) => s + v, 0);
+    assert.ok(Math.abs(sum - p.value) < 1e-9, `${sum} vs ${p.value}`);
+    const text = hearth('explain', '--model', 'sales-amount', JSON.stringify(row));
+    assert.match(text.stdout, /linear-shap, value of "amount"/);
+  });
+
   it('trains gradient-boosted trees and a random forest with hyper-parameters as options', () => {
     const r = hearth(
       'train',
@@ -148,6 +207,41 @@ describe('hearth CLI', () => {
     assert.equal((p.json() as { predictions: unknown[] }).predictions.length, 300);
   });
 
+  it('takes boosting’s categorical knobs as flags, into the run’s arguments and the model’s parameters', () => {
+    const flags = ['--min-category-rows', '3', '--cat-smooth', '5', '--cat-l2', '2', '--max-cat-threshold', '8'];
+    const extra = ['--min-data-per-group', '50', '--max-cat-to-onehot', '2'];
+    const r = hearth(
+      'train',
+      '--dataset',
+      'sales',
+      '--target',
+      'amount',
+      '--algorithm',
+      'gbdt',
+      '--model',
+      'sales-cat',
+      ...flags,
+      ...extra,
+      '--json',
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const run = (hearth('runs', 'list', '--json').json() as unknown as { id: string; model: string | null }[]).find(
+      (x) => x.model === 'sales-cat',
+    )!;
+    const detail = hearth('runs', 'show', run.id, '--json').json() as {
+      args: Record<string, unknown>;
+      modelVersion: { params: Record<string, unknown> };
+    };
+    const expected = { minCategoryRows: 3, catSmooth: 5, catL2: 2, maxCatThreshold: 8, minDataPerGroup: 50, maxCatToOnehot: 2 };
+    for (const [key, value] of Object.entries(expected)) {
+      assert.equal(detail.args[key], value, key);
+      assert.equal(detail.modelVersion.params[key], value, key);
+    }
+    const bad = hearth('train', '--dataset', 'sales', '--target', 'amount', '--algorithm', 'gbdt', '--max-cat-threshold', '0');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--max-cat-threshold/);
+  });
+
   it('exits 2 on usage errors and 1 on failures, with a JSON error under --json', () => {
     assert.equal(hearth('frobnicate').status, 2);
     assert.equal(hearth('train', '--target', 'amount').status, 2);
@@ -190,6 +284,21 @@ describe('hearth CLI', () => {
     assert.equal((hearth('runs', 'list', '--json').json() as unknown as unknown[]).length, runsBefore);
     assert.equal(hearth('retention', 'set', 'dataset', 'sales', '--keep-versions', '0').status, 2);
     assert.equal(hearth('train', '--dataset', 'sales', '--target', 'amount', '--folds', 'x').status, 2);
+    // Ingest's --format and --delimiter, backends pin's NAME and a rules file are read through their methods too.
+    const format = hearth('ingest', 'nowhere.csv', '--dataset', 'x', '--format', 'xls');
+    assert.equal(format.status, 2);
+    assert.match(format.stderr, /--format must be one of/);
+    const pin = hearth('backends', 'pin', 'onnxruntime', 'warp-drive');
+    assert.equal(pin.status, 2);
+    assert.match(pin.stderr, /NAME must be one of/);
+    const rulesFile = writeFile(
+      tmp.dir,
+      'bad-rules.json',
+      JSON.stringify([{ kind: 'missing', column: 'amount', max: 0.1, severity: 'warn' }, { kind: 'nonsense' }]),
+    );
+    const rules = hearth('rules', 'set', 'sales', rulesFile);
+    assert.equal(rules.status, 1);
+    assert.match(rules.stderr, /bad-rules\.json is not a valid rules list at \[1\][\s\S]*VALIDATION_FAILED/);
   });
 
   it("prints one command's usage for `hearth <command> --help`, every command for `hearth --help`", () => {

@@ -183,8 +183,13 @@ for (const transport of ['in-process', 'http', 'ipc'] as const) {
       const margin = Math.log(p.probabilities.good! / p.probabilities.bad!);
       const total = p.explanation.expectedValue + Object.values(p.explanation.contributions).reduce((s, v) => s + v, 0);
       assert.ok(Math.abs(total - margin) < 1e-9);
-      assert.equal(p.explanation.output, 'good');
-      await expectCode(client.call('models.predict', { name: 'churn', explain: true, rows: [{ x1: 1 }] }), 'VALIDATION_FAILED');
+      assert.deepEqual([p.explanation.output, p.explanation.method, p.explanation.space], ['good', 'treeshap', 'log-odds']);
+      // The linear model explains too now (exact linear SHAP), to its own log-odds.
+      const linear = (await client.call('models.predict', { name: 'churn', explain: true, rows: [{ x1: 1 }] })).predictions[0]!;
+      assert.ok('probabilities' in linear && linear.explanation?.method === 'linear-shap');
+      const linearTotal =
+        linear.explanation.expectedValue + Object.values(linear.explanation.contributions).reduce((s, v) => s + v, 0);
+      assert.ok(Math.abs(linearTotal - Math.log(linear.probabilities.good! / linear.probabilities.bad!)) < 1e-9);
     });
 
     it('searches the learners by cross-validation within a time budget (algorithm auto)', async () => {

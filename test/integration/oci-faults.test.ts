@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { createHandlers } from '../../main/api/handlers.js';
 import { Engine } from '../../main/engine/engine.js';
-import { metricsArtifactType } from '../../main/sync/agent.js';
+import { metricsArtifactType } from '../../main/sync/artifact.js';
 import { OciClient, referrersTag } from '../../main/sync/oci-client.js';
 import { syntheticCsv, tempDir, until, withoutIds, writeFile } from '../helpers.js';
 import { registrySkip as skip, startFaultProxy, startRegistry } from './registry-harness.js';

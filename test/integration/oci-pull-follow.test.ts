@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { createHandlers, type Handlers } from '../../main/api/handlers.js';
 import { HearthError } from '../../main/contracts/errors.js';
 import { Engine } from '../../main/engine/engine.js';
-import { metricsArtifactType } from '../../main/sync/agent.js';
+import { metricsArtifactType } from '../../main/sync/artifact.js';
 import { OciClient, referrersTag, sha256Digest } from '../../main/sync/oci-client.js';
 import { syntheticCsv, tempDir, withoutIds, writeFile } from '../helpers.js';
 import { registrySkip as skip, startRegistry } from './registry-harness.js';
@@ -269,7 +269,7 @@ describe('pull, follow and metrics snapshots against a real registry', { skip },
     assert.equal(evaluated.status, 0, evaluated.stderr);
     assert.equal(evaluated.json!.rows, 200);
     const status = hearth('sync', 'status');
-    assert.deepEqual(Object.keys(status.json!).sort(), ['failed', 'follows', 'last_error', 'pending', 'remotes', 'sent']);
+    assert.deepEqual(Object.keys(status.json!).sort(), ['failed', 'follows', 'lastError', 'pending', 'remotes', 'sent']);
     // Only the snapshot waits: pulled versions and followed aliases are not sent back.
     assert.equal(status.json!.pending, 1);
     const bad = hearth('pull', 'oci://nowhere/x');

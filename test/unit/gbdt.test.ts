@@ -19,6 +19,7 @@ import {
 import { conditionalExpectation, explainTrees, treeShap } from '../../main/models/treeshap.js';
 import { fitBoosting, type BoostParams } from '../../workers/gbdt/boost.js';
 import { fitForest } from '../../workers/gbdt/forest.js';
+import { plainCategoricalSplits } from '../../workers/gbdt/tree.js';
 import { rocAuc } from '../../main/stats/metrics.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
 
@@ -36,7 +37,7 @@ const defaults: BoostParams = {
   minSplitGain: 0,
   l1: 0,
   l2: 0,
-  catSmooth: 0,
+  ...plainCategoricalSplits,
   rowSubsample: 1,
   colSubsample: 1,
   earlyStoppingRounds: 0,
@@ -365,5 +366,53 @@ describe('binning', () => {
       assert.equal(probeBins[i], numericBin(upper, v));
       assert.ok(probeBins[i] === upper.length || v <= upper[probeBins[i]!]!);
     }
+  });
+});
+
+describe('categorical regularisation', () => {
+  it('splits one category against the rest when a node has at most maxCatToOnehot of them', async () => {
+    // a and b average 0, c and d average 10: many-vs-many takes {a, b} (a perfect split); one-vs-rest cannot.
+    const rows = ['c,y'];
+    for (let i = 0; i < 160; i++) rows.push(`${'abcd'[i % 4]},${i % 4 < 2 ? 0 : 10}`);
+    const frame = await frameOf(`${rows.join('\n')}\n`);
+    assert.equal(fit(frame, 'y', 'regression').trees[0]!.leftCodes[0]!.length, 2);
+    assert.equal(fit(frame, 'y', 'regression', { maxCatToOnehot: 4 }).trees[0]!.leftCodes[0]!.length, 1);
+  });
+
+  it('puts at most maxCatThreshold categories on the scanned side, and only categories with catSmooth rows', async () => {
+    // Twenty levels with y = the level's index: the best split halves them; the cap allows three from an end.
+    const rows = ['c,y'];
+    for (let i = 0; i < 400; i++) rows.push(`k${i % 20},${i % 20}`);
+    rows.push('rare,100', 'rare,100', 'rare,100');
+    const frame = await frameOf(`${rows.join('\n')}\n`);
+    const left = (p: Partial<BoostParams>): string[] => {
+      const model = fit(frame, 'y', 'regression', p);
+      const feature = model.features[0]!;
+      assert.equal(feature.kind, 'categorical');
+      return model.trees[0]!.leftCodes[0]!.map((code) => (feature.kind === 'categorical' ? feature.categories[code]! : ''));
+    };
+    // The three-row level at 100 alone is the best split (3·400/403·90.5² ≈ 24,400 against ≈ 9,500 for
+    // {rare, k19, k18} and ≈ 5,900 for {k0, k1, k2}).
+    assert.deepEqual(left({ maxCatThreshold: 3 }), ['rare']);
+    // With catSmooth 10 the three-row level takes no part (it stays right), and the low end wins: {k0, k1, k2}, 60 rows
+    // averaging 1 against 343 averaging 11.8 (≈ 5,900), beats {k17, k18, k19} against the rest (≈ 4,300).
+    assert.deepEqual(left({ maxCatThreshold: 3, catSmooth: 10 }).sort(), ['k0', 'k1', 'k2']);
+  });
+
+  it('pools levels rarer than minCategoryRows into the model’s "other" level, as unseen levels are', async () => {
+    const rows = ['c,y'];
+    const counts: Record<string, number> = { a: 30, b: 12, c: 9, d: 1 };
+    for (const [level, n] of Object.entries(counts)) for (let i = 0; i < n; i++) rows.push(`${level},${i % 2}`);
+    const frame = await frameOf(`${rows.join('\n')}\n`);
+    const all = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
+    const { features } = fitBins(frame, all, 'y', 1, [], 10);
+    assert.deepEqual(features[0], { kind: 'categorical', name: 'c', categories: ['a', 'b'] });
+    const probe = await frameOf('c,y\na,0\nb,0\nc,0\nd,0\nnever-seen,0\n,0\n');
+    const bins = binFrameRows(
+      features,
+      probe,
+      Int32Array.from({ length: 6 }, (_, i) => i),
+    );
+    assert.deepEqual([...bins], [0, 1, 2, 2, 2, 255]);
   });
 });

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Design } from '../../main/models/preprocess.js';
-import { linearMargins } from '../../main/models/preprocess.js';
+import { designFromRaw, linearMargins } from '../../main/models/preprocess.js';
+import { explainLinear, type LinearModel } from '../../main/models/linear-model.js';
+import { HearthError } from '../../main/contracts/errors.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { foldPairs, splitByScheme, splitRows, stratifiedFolds } from '../../main/training/split.js';
 import { fitLinear, meanLoss } from '../../workers/linear/fit-linear.js';
@@ -197,5 +199,78 @@ describe('search sampler', () => {
     // Random draws give gradient boosting 60% of the time and 3 of 7 learning rates; TPE should beat both.
     assert.ok(gbdtShare > 0.75, `gbdt share ${gbdtShare}`);
     assert.ok(nearShare > 0.5, `near-optimal learning rates ${nearShare}`);
+  });
+});
+
+describe('exact linear SHAP', () => {
+  // Two standardised numerics (x: mean 2, std 4; z: mean 0, std 1) and one one-hot block (a, b); three classes.
+  const model: LinearModel = {
+    format: 'hearth.linear/1',
+    task: 'multiclass',
+    target: 'kind',
+    classes: ['p', 'q', 'r'],
+    preprocessor: {
+      features: [
+        { kind: 'numeric', name: 'x', sourceType: 'number', median: 2, mean: 2, std: 4 },
+        { kind: 'numeric', name: 'z', sourceType: 'number', median: 0, mean: 0, std: 1 },
+        { kind: 'categorical', name: 'c', categories: ['a', 'b'], mode: 'a' },
+      ],
+      ignored: [],
+    },
+    outputs: 3,
+    dimension: 4,
+    weights: [1, 0, 0, 0, 0, 2, 0.5, -0.5, -1, 1, 3, 0],
+    intercepts: [0, 0.1, -0.3],
+    designMeans: [0, 0.5, 0.25, 0.75],
+  };
+  const raw = { rows: 2, numeric: [Float64Array.of(6, Number.NaN), Float64Array.of(-1, 0.5)], categorical: [['b', 'zzz']] };
+
+  it('gives w·(x − E[x]) per raw feature, one-hot levels summed, for the chosen class, summing to its logit', () => {
+    const [first, second] = explainLinear(model, raw, (i) => (i === 0 ? 1 : 2));
+    // Row 1, class q (weights 0, 2 | 0.5, −0.5; intercept 0.1): x scaled (6 − 2)/4 = 1, z = −1, level b.
+    // E = 0.1 + 2·0.5 + 0.5·0.25 − 0.5·0.75 = 0.85; φx = 0; φz = 2·(−1 − 0.5) = −3;
+    // φc = −0.5 − (0.5·0.25 − 0.5·0.75) = −0.25; E + Σφ = −2.4 = 0.1 + 2·(−1) − 0.5.
+    assert.ok(Math.abs(first!.expectedValue - 0.85) < 1e-12);
+    assert.deepEqual(Object.keys(first!.contributions), ['x', 'z', 'c']);
+    assert.ok(Math.abs(first!.contributions.x!) < 1e-12);
+    assert.ok(Math.abs(first!.contributions.z! + 3) < 1e-12);
+    assert.ok(Math.abs(first!.contributions.c! + 0.25) < 1e-12);
+    // Row 2, class r (weights −1, 1 | 3, 0; intercept −0.3): x missing → median 2 → 0; z = 0.5; unseen level → no
+    // column. E = −0.3 + 0.5 + 3·0.25 = 0.95; φx = 0; φz = 1·(0.5 − 0.5) = 0; φc = 0 − 0.75 = −0.75; margin −0.3 + 0.5 = 0.2.
+    const margins = linearMargins(
+      designFromRaw(model.preprocessor, raw),
+      Float64Array.from(model.weights),
+      Float64Array.from(model.intercepts),
+      3,
+    );
+    for (const [e, margin] of [
+      [first!, margins[1]!],
+      [second!, margins[5]!],
+    ] as const)
+      assert.ok(Math.abs(e.expectedValue + Object.values(e.contributions).reduce((s, v) => s + v, 0) - margin) < 1e-12);
+    assert.ok(Math.abs(second!.expectedValue - 0.95) < 1e-12);
+    assert.ok(Math.abs(second!.contributions.c! + 0.75) < 1e-12);
+    assert.ok(Math.abs(margins[5]! - 0.2) < 1e-12);
+  });
+
+  it('refuses a model stored without its training means when it has a categorical input, NOT_SUPPORTED', () => {
+    const { designMeans: _means, ...old } = model;
+    assert.throws(
+      () => explainLinear(old, raw, () => 0),
+      (e: unknown) => e instanceof HearthError && e.code === 'NOT_SUPPORTED' && /retrain it/.test(e.message),
+    );
+    // Numeric-only: E of a standardised column is 0 over the training rows, so the old model still explains.
+    const numericOnly: LinearModel = {
+      ...old,
+      preprocessor: { features: old.preprocessor.features.slice(0, 2), ignored: [] },
+      dimension: 2,
+      weights: [1, 0, 0, 2, -1, 1],
+    };
+    const [e] = explainLinear(
+      numericOnly,
+      { rows: 1, numeric: raw.numeric.map((c) => c.subarray(0, 1)), categorical: [] },
+      () => 1,
+    );
+    assert.deepEqual([e!.expectedValue, e!.contributions.x, e!.contributions.z], [0.1, 0, -2]);
   });
 });

@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
 import { cellValue } from '../../main/table/frame.js';
 import { smote } from '../../main/training/smote.js';
+import { imbalanceWinner } from '../../main/training/resample-guard.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { tempDir, writeFile } from '../helpers.js';
 
@@ -38,5 +39,89 @@ describe('SMOTE', () => {
     }
     // The real rows are untouched.
     for (let r = 0; r < frame.rowCount; r++) assert.equal(cellValue(a, r), cellValue(frame.columns[0]!, r));
+  });
+});
+
+describe('SMOTE-NC', () => {
+  const classOf = (frame: Awaited<ReturnType<typeof readCsv>>['frame']): Int32Array => {
+    const label = frame.columns.find((c) => c.name === 'label')!;
+    return Int32Array.from({ length: frame.rowCount }, (_, r) => (cellValue(label, r) === 'rare' ? 1 : 0));
+  };
+
+  it('gives each synthetic row its neighbours’ most frequent category and boolean, never an impossible value', async () => {
+    // Two clusters of rare rows, far apart in x, so each row's five nearest neighbours are the rest of its cluster
+    // (a category mismatch costs the median within-class std², about 5² here against 9.5² between the clusters).
+    // Cluster one's categories are p,p,p,p,r,r and flags 1,1,1,1,0,0: whichever row is the base, the other five hold
+    // at least three p's and three trues. Cluster two: q,q,q,q,s,s and flags 0,0,0,0,1,1.
+    const lines = ['x,n,kind,flag,label'];
+    const one = ['p', 'p', 'p', 'p', 'r', 'r'];
+    const two = ['q', 'q', 'q', 'q', 's', 's'];
+    for (let i = 0; i < 6; i++) lines.push(`${(i / 10).toFixed(1)},${i},${one[i]},${i < 4},rare`);
+    for (let i = 0; i < 6; i++) lines.push(`${(10 + i / 10).toFixed(1)},${i + 7},${two[i]},${i >= 4},rare`);
+    for (let i = 0; i < 60; i++) lines.push(`${(i / 6).toFixed(2)},${i},${i % 2 === 0 ? 'p' : 'q'},${i % 3 === 0},common`);
+    const { frame } = await readCsv(writeFile(tmp.dir, 'nc.csv', `${lines.join('\n')}\n`));
+    const train = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
+    const out = smote(frame, train, classOf(frame), 2, 'label', 3);
+    assert.deepEqual(out.added, [0, 48]);
+    const x = out.frame.columns.find((c) => c.name === 'x')!;
+    const n = out.frame.columns.find((c) => c.name === 'n')!;
+    const kind = out.frame.columns.find((c) => c.name === 'kind')!;
+    const flag = out.frame.columns.find((c) => c.name === 'flag')!;
+    assert.equal(kind.kind, 'string');
+    const levels = kind.kind === 'string' ? kind.dictionary.length : 0;
+    for (const r of out.synthetic) {
+      const v = cellValue(x, r) as number;
+      const near = v <= 0.5;
+      assert.ok(near || (v >= 10 && v <= 10.5), `x ${v} between the clusters`);
+      assert.equal(cellValue(kind, r), near ? 'p' : 'q');
+      assert.equal(cellValue(flag, r), near, 'a boolean is voted, not interpolated');
+      assert.ok(Number.isInteger(cellValue(n, r)), 'an integer column stays integral');
+      if (kind.kind === 'string') assert.ok(kind.codes[r]! >= 0 && kind.codes[r]! < levels);
+    }
+  });
+
+  it('refuses data with no numeric feature to interpolate', async () => {
+    const lines = ['colour,label'];
+    for (let i = 0; i < 40; i++) lines.push(`${['red', 'green', 'blue'][i % 3]},${i % 5 === 0 ? 'rare' : 'common'}`);
+    const { frame } = await readCsv(writeFile(tmp.dir, 'cats.csv', `${lines.join('\n')}\n`));
+    const train = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
+    assert.throws(() => smote(frame, train, classOf(frame), 2, 'label', 1), { code: 'VALIDATION_FAILED' });
+  });
+});
+
+describe('choosing an imbalance treatment', () => {
+  const row = (strategy: string, cv: number, threshold: 'default' | 'tuned' = 'default') => ({
+    strategy,
+    threshold,
+    metric: 'roc_auc',
+    cv_metric: cv,
+  });
+
+  it('keeps SMOTE only when it beats the plain candidate, and says why', () => {
+    const won = imbalanceWinner([row('none', 0.8), row('class weights', 0.78), row('SMOTE', 0.82)], true, null);
+    assert.equal(won.winner.strategy, 'SMOTE');
+    assert.deepEqual(won.smote, {
+      kept: true,
+      reason: 'SMOTE beat the plain model on cross-validation (roc_auc 0.8200 with SMOTE, 0.8000 without)',
+    });
+    // A tie keeps the real rows.
+    const tie = imbalanceWinner([row('SMOTE', 0.8), row('none', 0.8)], true, null);
+    assert.equal(tie.winner.strategy, 'none');
+    assert.equal(tie.smote.kept, false);
+    assert.match(tie.smote.reason, /did not beat the plain model.*0\.8000 with SMOTE, 0\.8000 without/);
+    const lost = imbalanceWinner([row('none', 0.8), row('SMOTE', 0.79), row('class weights', 0.81)], true, null);
+    assert.equal(lost.winner.strategy, 'class weights');
+    assert.match(lost.smote.reason, /did not beat the plain model/);
+  });
+
+  it('reads lower-is-better metrics and thresholds the same way, and reports a refusal', () => {
+    const loss = (strategy: string, cv: number) => ({ ...row(strategy, cv), metric: 'log_loss' });
+    assert.equal(imbalanceWinner([loss('none', 0.3), loss('SMOTE', 0.25)], false, null).winner.strategy, 'SMOTE');
+    assert.equal(imbalanceWinner([loss('none', 0.3), loss('SMOTE', 0.35)], false, null).winner.strategy, 'none');
+    // A tuned SMOTE is measured against the tuned plain candidate, not the untuned one.
+    const tuned = imbalanceWinner([row('none', 0.5), row('none', 0.7, 'tuned'), row('SMOTE', 0.65, 'tuned')], true, null);
+    assert.deepEqual([tuned.winner.strategy, tuned.winner.threshold], ['none', 'tuned']);
+    const refused = imbalanceWinner([row('none', 0.8)], true, 'SMOTE needs at least one numeric feature');
+    assert.deepEqual(refused.smote, { kept: false, reason: 'not tried: SMOTE needs at least one numeric feature' });
   });
 });

@@ -2,7 +2,7 @@ import { HearthError } from '../../main/contracts/errors.js';
 import type { Task } from '../../main/models/preprocess.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { HistogramPool } from './histogram.js';
-import { growTree, leafOfBinnedRow, type GrownTree } from './tree.js';
+import { growTree, leafOfBinnedRow, plainCategoricalSplits, type GrownTree } from './tree.js';
 import type { BoostInput } from './boost.js';
 
 export interface ForestParams {
@@ -73,7 +73,7 @@ export function fitForest(
     l2: 0,
     minChildWeight: 0,
     minSplitGain: 0,
-    catSmooth: 0,
+    ...plainCategoricalSplits,
     maxLeaves: p.maxLeaves,
     maxDepth: p.maxDepth,
     minChildSamples: p.minChildSamples,

@@ -11,9 +11,29 @@ export interface GrowParams {
   l1: number;
   l2: number;
   learningRate: number;
-  /** Added to the hessian when ordering categories by gradient statistics (LightGBM's cat_smooth). */
+  /**
+   * Categorical splits, regularised as LightGBM regularises them (its parameter in brackets): added to the hessian
+   * when ordering categories by gradient statistics, and the fewest rows a category needs in a node to take part in
+   * a many-vs-many split [cat_smooth]; each child's extra L2 in such a split [cat_l2]; the most categories on the
+   * smaller side [max_cat_threshold]; the fewest rows each step of the scan adds, and the other side keeps
+   * [min_data_per_group]; up to this many categories in the node, one category against the rest [max_cat_to_onehot].
+   * Without them a many-level column finds a split that fits noise in almost every node.
+   */
   catSmooth: number;
+  catL2: number;
+  maxCatThreshold: number;
+  minDataPerGroup: number;
+  maxCatToOnehot: number;
 }
+
+/** Categorical parameters that reproduce the unregularised split (every prefix of the ordered categories). */
+export const plainCategoricalSplits = {
+  catSmooth: 0,
+  catL2: 0,
+  maxCatThreshold: 255,
+  minDataPerGroup: 0,
+  maxCatToOnehot: 0,
+} as const;
 
 /** A grown tree in flat arrays; node 0 is the root, feature −1 marks a leaf. */
 export interface GrownTree {
@@ -111,10 +131,11 @@ export function growTree(
     tree.gain.push(0);
     return tree.feature.length - 1;
   };
-  const score = (g: number, h: number): number => {
+  const childScore = (g: number, h: number, l2: number): number => {
     const t = threshold(g, p.l1);
-    return (t * t) / (h + p.l2);
+    return (t * t) / (h + l2);
   };
+  const score = (g: number, h: number): number => childScore(g, h, p.l2);
   const leafValue = (g: number, h: number): number => (-threshold(g, p.l1) / (h + p.l2)) * p.learningRate;
   const histLength = histogramSize(ctx.F);
   const spare: Float64Array[] = [];
@@ -131,7 +152,6 @@ export function growTree(
     let best: Split | null = null;
     let bestGain = p.minSplitGain;
     const order: number[] = [];
-    let leftSet: Uint8Array | null = null;
     const usable = splitFeatures === undefined ? allowed : splitFeatures();
     for (let f = 0; f < ctx.F; f++) {
       if (usable[f] === 0) continue;
@@ -142,32 +162,8 @@ export function growTree(
       const hasMissing = hm > 0;
       const nb = ctx.binCounts[f]!;
       const categorical = ctx.categorical[f]!;
-      let gl = 0;
-      let hl = 0;
-      let steps: number;
-      if (categorical) {
-        // Categories ordered by gradient statistics; each prefix of that order is a candidate left set
-        // (LightGBM's many-vs-many categorical split).
-        order.length = 0;
-        for (let b = 0; b < nb; b++) if (hist[base + b * histStride + 1]! > 0) order.push(b);
-        if (order.length < 2 && !hasMissing) continue;
-        order.sort((a, c) => {
-          const oa = base + a * histStride;
-          const oc = base + c * histStride;
-          return hist[oa]! / (hist[oa + 1]! + p.catSmooth) - hist[oc]! / (hist[oc + 1]! + p.catSmooth);
-        });
-        steps = hasMissing ? order.length : order.length - 1;
-        leftSet = new Uint8Array(256);
-      } else steps = hasMissing ? nb : nb - 1;
-      for (let k = 0; k < steps; k++) {
-        const b = categorical ? order[k]! : k;
-        const o = base + b * histStride;
-        const hb = hist[o + 1]!;
-        gl += hist[o]!;
-        hl += hb;
-        if (categorical) leftSet![b] = 1;
-        else if (hb === 0) continue;
-        // Missing values to the right, then (when there are any) to the left: the better direction is learned.
+      // One candidate split: the left side's sums (categories or bins), tried with missing values on either side.
+      const consider = (gl: number, hl: number, l2: number, bin: number, set: Uint8Array | null): void => {
         for (let missingLeft = 0; missingLeft < (hasMissing ? 2 : 1); missingLeft++) {
           const GL = missingLeft === 1 ? gl + gm : gl;
           const HL = missingLeft === 1 ? hl + hm : hl;
@@ -175,18 +171,84 @@ export function growTree(
           const HR = leaf.h - HL;
           if (HL < p.minChildWeight || HR < p.minChildWeight) continue;
           if (HL * rowsPerHessian < p.minChildSamples || HR * rowsPerHessian < p.minChildSamples) continue;
-          const gain = score(GL, HL) + score(GR, HR) - parent;
+          const gain = childScore(GL, HL, l2) + childScore(GR, HR, l2) - parent;
           if (gain > bestGain) {
             bestGain = gain;
             best = {
               gain,
               feature: f,
-              bin: categorical ? -1 : b,
-              leftSet: categorical ? Uint8Array.from(leftSet!) : null,
+              bin,
+              leftSet: set === null ? null : Uint8Array.from(set),
               // With no missing rows in training, unseen missing values follow the heavier side.
               defaultLeft: hasMissing ? missingLeft === 1 : HL >= HR,
             };
           }
+        }
+      };
+      if (!categorical) {
+        let gl = 0;
+        let hl = 0;
+        const steps = hasMissing ? nb : nb - 1;
+        for (let b = 0; b < steps; b++) {
+          const o = base + b * histStride;
+          gl += hist[o]!;
+          hl += hist[o + 1]!;
+          if (hist[o + 1]! > 0) consider(gl, hl, p.l2, b, null);
+        }
+        continue;
+      }
+      order.length = 0;
+      for (let b = 0; b < nb; b++) if (hist[base + b * histStride + 1]! > 0) order.push(b);
+      if (order.length < 2 && !hasMissing) continue;
+      const set = new Uint8Array(256);
+      if (hasMissing) {
+        // Every category against missing values alone (the set goes left: a category split needs a category).
+        let g = 0;
+        let h = 0;
+        for (const b of order) {
+          set[b] = 1;
+          g += hist[base + b * histStride]!;
+          h += hist[base + b * histStride + 1]!;
+        }
+        consider(g, h, p.l2, -1, set);
+        set.fill(0);
+      }
+      if (order.length <= p.maxCatToOnehot) {
+        // Few categories: each one against the rest, with the ordinary penalty.
+        for (const b of order) {
+          set[b] = 1;
+          consider(hist[base + b * histStride]!, hist[base + b * histStride + 1]!, p.l2, -1, set);
+          set[b] = 0;
+        }
+        continue;
+      }
+      // Many categories (LightGBM's many-vs-many split): the categories with enough rows in this node, ordered by
+      // smoothed mean gradient; prefixes from either end are the candidate left sets, at most maxCatThreshold
+      // categories and growing by at least minDataPerGroup rows between candidates. Rarer categories stay right.
+      const rows = (b: number): number => hist[base + b * histStride + 1]! * rowsPerHessian;
+      let used = 0;
+      for (const b of order) if (rows(b) >= p.catSmooth) order[used++] = b;
+      order.length = used;
+      if (used === 0) continue;
+      const ratio = (b: number): number => hist[base + b * histStride]! / (hist[base + b * histStride + 1]! + p.catSmooth);
+      order.sort((a, c) => ratio(a) - ratio(c));
+      const most = Math.min(p.maxCatThreshold, Math.floor((used + 1) / 2), hasMissing ? used : used - 1);
+      for (const direction of [1, -1]) {
+        set.fill(0);
+        let gl = 0;
+        let hl = 0;
+        let group = 0;
+        for (let k = 0; k < most; k++) {
+          const b = order[direction === 1 ? k : used - 1 - k]!;
+          const o = base + b * histStride;
+          gl += hist[o]!;
+          hl += hist[o + 1]!;
+          group += rows(b);
+          set[b] = 1;
+          if ((leaf.h - hl) * rowsPerHessian < p.minDataPerGroup) break;
+          if (group < p.minDataPerGroup) continue;
+          group = 0;
+          consider(gl, hl, p.l2 + p.catL2, -1, set);
         }
       }
     }

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { backendsOf, type TfjsBackendName } from '../../main/contracts/api.js';
 import type { BackendProbe } from '../../main/accel/backend-probe.js';
 import { firstLine, installNavigatorGpu, probeWebGpu } from '../../main/accel/webgpu.js';
+import { describeWebGpuAdapter } from '../../main/accel/webgpu-probe.js';
 
 /**
  * TensorFlow.js back ends, in the order they are preferred. "tensorflow" is libtensorflow through tfjs-node (GPU
@@ -75,12 +76,15 @@ async function registerTensorflow(pkg: string, device: string): Promise<Register
 }
 
 async function registerWebGpu(pinned: boolean): Promise<Registered> {
+  // Asked in a child first, so Dawn (and its driver chatter) loads here only when the adapter will be used.
+  const described = await describeWebGpuAdapter();
+  if (!described.ok) throw new Error(described.reason);
+  if (described.info.software && !pinned) {
+    throw new NotPreferred('software adapter: slower than the CPU back ends, so used only when pinned', described.info.device);
+  }
   const probe = await probeWebGpu();
   if (!probe.ok) throw new Error(probe.reason);
   const device = probe.info.device;
-  if (probe.info.software && !pinned) {
-    throw new NotPreferred('software adapter: slower than the CPU back ends, so used only when pinned', device);
-  }
   installNavigatorGpu(probe.gpu);
   await import('@tensorflow/tfjs-backend-webgpu');
   return { tfName: 'webgpu', device, software: probe.info.software };

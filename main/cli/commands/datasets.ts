@@ -1,11 +1,12 @@
 import { piiPolicies, piiTypes, type PiiPolicy, type PiiType } from '../../contracts/pii.js';
+import type { ApiResults } from '../../contracts/api.js';
 import { writeFileSync } from 'node:fs';
-import type { ApiArgs, ApiResults } from '../../contracts/api.js';
 import { parseRef } from '../../serving/batch.js';
 import { writeParquet } from '../../data/parquet.js';
 import { describeSource } from '../../data/sql-source.js';
 import { type Output } from '../output.js';
-import { type Command, UsageError, optional, numberFlag, required } from '../command.js';
+import { type Command, UsageError, optional, required } from '../command.js';
+import { flagFor } from '../flags.js';
 
 export const ingestCommand: Command = {
   name: 'ingest',
@@ -14,7 +15,7 @@ export const ingestCommand: Command = {
                                       read a CSV file as the next version of a dataset; PII policies (keep, drop,
                                       mask, hash, generalise) apply before anything is written, and to later versions;
                                       added, dropped, widened columns and new levels are reported, a narrowed type
-                                      is refused unless --force
+                                      is refused unless --force; --delimiter ';' (or '|', a tab) when not a comma
   ingest --from postgres://USER@HOST/DB | sqlite:///PATH --query 'SELECT …' --dataset NAME [--append] [--force]
                                       a SQL query's rows as the next version (read in a read-only transaction)
   ingest FILE --pii suggest           scan a file for personal data and suggest a policy per column; stores nothing`,
@@ -37,7 +38,7 @@ export const ingestCommand: Command = {
     if (flags.pii === 'suggest') {
       const scan = await client.call('datasets.pii-scan', {
         path: file,
-        ...(flags.format === undefined ? {} : { format: flags.format as ApiArgs<'datasets.ingest'>['format'] }),
+        ...optional('format', flagFor(flags, 'format', 'datasets.pii-scan', 'format')),
       });
       out.result(scan, () =>
         scan.detections.length === 0
@@ -71,9 +72,9 @@ export const ingestCommand: Command = {
       result = await client.call('datasets.ingest', {
         name,
         path: file,
-        ...(flags.delimiter === undefined ? {} : { delimiter: flags.delimiter as ApiArgs<'datasets.ingest'>['delimiter'] }),
+        ...optional('delimiter', flagFor(flags, 'delimiter', 'datasets.ingest', 'delimiter')),
         ...(pii === undefined ? {} : { pii }),
-        ...(flags.format === undefined ? {} : { format: flags.format as ApiArgs<'datasets.ingest'>['format'] }),
+        ...optional('format', flagFor(flags, 'format', 'datasets.ingest', 'format')),
         ...(flags.append === true ? { append: true } : {}),
         ...(flags.force === true ? { force: true } : {}),
       });
@@ -183,7 +184,7 @@ export const datasetsCommand: Command = {
         name,
         columns,
         ...(version === undefined ? {} : { version }),
-        ...optional('k', numberFlag(flags, 'k', true)),
+        ...optional('k', flagFor(flags, 'k', 'datasets.k-anonymity', 'k')),
       });
       out.result(report, () =>
         [

@@ -2,12 +2,17 @@ import { writeFileSync } from 'node:fs';
 import { parseRef } from '../../serving/batch.js';
 import { formatMetrics } from '../output.js';
 import { type Command, UsageError, required } from '../command.js';
-import { argSchema, argsFromFlags, parseFlag, requiredFlagFor } from '../flags.js';
+import { argSchema, argsFromFlags, parseFlag, positionalFor, requiredFlagFor } from '../flags.js';
 
 export const modelsCommand: Command = {
   name: 'models',
-  summary: 'list, promote, roll back, report, import, canary and shadow models',
-  usage: `  models list | promote NAME VERSION | rollback NAME | report NAME[@V] [--out FILE]
+  summary: 'list, promote (any alias), roll back, report, export, import, canary and shadow models',
+  usage: `  models list | promote NAME VERSION [--alias A] | rollback NAME [--alias A] | remove-alias NAME --alias A
+                                      promote sets or moves an alias (production when --alias is not given);
+                                      production can be moved, never removed
+       | report NAME[@V] [--out FILE] | export NAME[@V] [--out FILE.onnx] [--force]
+                                      export writes the version's ONNX graph with its input names, types and class
+                                      labels in the metadata; an existing file is kept unless --force
        | canary NAME VERSION [--share F] | shadow NAME VERSION | route NAME [--clear]
        | import FILE.onnx --name NAME [--target T] [--task binary|multiclass|regression] [--classes A,B,…]
                 [--features F1,F2,…] [--reference TRAINING.csv] [--alias A]
@@ -34,13 +39,42 @@ export const modelsCommand: Command = {
       return 0;
     }
     if (sub === 'promote' && name !== undefined && version !== undefined) {
-      const v = Number(version);
-      if (!Number.isInteger(v) || v < 1) throw new UsageError('VERSION must be a positive integer');
-      const move = await client.call('models.promote', { name, version: v });
+      const move = await client.call('models.promote', {
+        name,
+        version: positionalFor(version, 'VERSION', 'models.promote', 'version'),
+        ...argsFromFlags(flags, 'models.promote', { alias: 'alias' }),
+      });
       out.result(
         move,
         () =>
           `${move.model}: ${move.alias} → v${move.version} (was ${move.previousVersion === null ? 'unset' : `v${move.previousVersion}`})`,
+      );
+      return 0;
+    }
+    if (sub === 'remove-alias' && name !== undefined) {
+      const removed = await client.call('models.remove-alias', {
+        name,
+        alias: requiredFlagFor(flags, 'alias', 'models.remove-alias', 'alias'),
+      });
+      out.result(removed, () => `${removed.model}: removed ${removed.alias} (was v${removed.removedVersion})`);
+      return 0;
+    }
+    if (sub === 'export' && name !== undefined) {
+      const { name: model, version: v } = parseRef(name);
+      const exported = await client.call('models.export', { name: model, ...(v === undefined ? {} : { version: v }) });
+      const target = flags.out ?? exported.fileName;
+      const bytes = Buffer.from(exported.base64, 'base64');
+      try {
+        // 'wx' fails on an existing file: a model file is not silently replaced.
+        writeFileSync(target, bytes, { flag: flags.force === true ? 'w' : 'wx' });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+          throw new UsageError(`${target} exists: add --force to replace it`);
+        throw error;
+      }
+      out.result(
+        { out: target, model: exported.model, version: exported.version, bytes: bytes.length, metadata: exported.metadata },
+        () => `Wrote ${target}: ${exported.model} v${exported.version} as ONNX (${bytes.length} bytes)`,
       );
       return 0;
     }
@@ -78,7 +112,7 @@ export const modelsCommand: Command = {
       return 0;
     }
     if (sub === 'rollback' && name !== undefined) {
-      const move = await client.call('models.rollback', { name });
+      const move = await client.call('models.rollback', { name, ...argsFromFlags(flags, 'models.rollback', { alias: 'alias' }) });
       out.result(move, () => `${move.model}: ${move.alias} rolled back to v${move.version} (was v${move.previousVersion})`);
       return 0;
     }
@@ -91,8 +125,8 @@ export const modelsCommand: Command = {
             ? await client.call('models.set-route', { name, canary: null, shadow: null })
             : await client.call('models.route', { name });
       } else {
-        const v = version === undefined ? NaN : Number(version);
-        if (!Number.isInteger(v) || v < 1) throw new UsageError(`models ${sub} NAME VERSION`);
+        if (version === undefined) throw new UsageError(`models ${sub} NAME VERSION`);
+        const v = positionalFor(version, 'VERSION', 'models.promote', 'version');
         if (sub === 'canary') {
           const share = parseFlag(argSchema('models.set-route', 'canary', 'share'), flags.share ?? '0.1', 'share') as number;
           route = await client.call('models.set-route', { name, canary: { version: v, share } });
@@ -107,7 +141,7 @@ export const modelsCommand: Command = {
       return 0;
     }
     throw new UsageError(
-      'models takes list, promote NAME VERSION, rollback NAME, report NAME[@VERSION], canary NAME VERSION [--share F], shadow NAME VERSION, or route NAME [--clear]',
+      'models takes list, promote NAME VERSION [--alias A], rollback NAME [--alias A], remove-alias NAME --alias A, report NAME[@VERSION], export NAME[@VERSION], canary NAME VERSION [--share F], shadow NAME VERSION, or route NAME [--clear]',
     );
   },
 };

@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { ApiArgs } from '../../contracts/api.js';
 import { HearthError } from '../../contracts/errors.js';
 import { parseRef } from '../../serving/batch.js';
 import { type Command, UsageError } from '../command.js';
+import { argFromFile } from '../flags.js';
 
 export const rulesCommand: Command = {
   name: 'rules',
@@ -41,7 +41,8 @@ export const rulesCommand: Command = {
       } catch (error) {
         throw new HearthError('VALIDATION_FAILED', `${file} is not a JSON array of rules: ${(error as Error).message}`);
       }
-      const saved = await client.call('rules.set', { name, rules: rules as ApiArgs<'rules.set'>['rules'] });
+      // Read through the method's own schema, so a wrong rule is named with its place in the file.
+      const saved = await client.call('rules.set', { name, rules: argFromFile('rules.set', 'rules', rules, file) });
       out.result(saved, () => `Saved ${saved.length} rules for ${name}.`);
       return 0;
     }

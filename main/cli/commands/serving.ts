@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { predictFile } from '../../serving/batch.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseRef, predictFile } from '../../serving/batch.js';
 import { cellValue } from '../../table/frame.js';
 import { csvCell } from '../../data/csv.js';
 import { type Command, UsageError, required } from '../command.js';
@@ -55,3 +55,49 @@ function predictionsCsv(batch: Awaited<ReturnType<typeof predictFile>>): string 
   });
   return `${lines.join('\n')}\n`;
 }
+
+export const explainCommand: Command = {
+  name: 'explain',
+  summary: 'why a model predicted what it did: exact SHAP contributions per feature',
+  usage: `  explain --model NAME[@V] ROWS          ROWS: a JSON row or array of rows, or a .json file holding them;
+                                      exact TreeSHAP for trees, exact linear SHAP for linear models (log-odds for
+                                      binary, softmax logits for multiclass); ensembles, neural nets and imported
+                                      graphs are refused with the reason`,
+  run: async ({ rest, flags, out, open }) => {
+    if (rest.length !== 1) throw new UsageError('explain takes one ROWS argument (JSON, or a .json file)');
+    const text = existsSync(rest[0]!) ? readFileSync(rest[0]!, 'utf8') : rest[0]!;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new UsageError('ROWS must be a JSON object or array of objects (or a file holding one)');
+    }
+    const rows = (Array.isArray(parsed) ? parsed : [parsed]) as Record<string, string | number | boolean | null>[];
+    const { name, version } = parseRef(required(flags, 'model'));
+    const { client } = open();
+    const result = await client.call('models.predict', {
+      name,
+      ...(version === undefined ? {} : { version }),
+      rows,
+      explain: true,
+    });
+    out.result(result, () =>
+      result.predictions
+        .map((p, i) => {
+          const e = p.explanation!;
+          const answer = 'label' in p ? p.label : String(p.value);
+          const lines = Object.entries(e.contributions)
+            .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
+            .map(([feature, phi]) => `    ${phi >= 0 ? '+' : ''}${phi.toFixed(6)}  ${feature}`);
+          const total = e.expectedValue + Object.values(e.contributions).reduce((s, v) => s + v, 0);
+          return (
+            `row ${i + 1}: ${answer} (${result.model} v${result.version}; ${e.method}, ${e.space} of "${e.output}")\n` +
+            `    ${e.expectedValue.toFixed(6)}  base value (expected over the training data)\n${lines.join('\n')}\n` +
+            `  = ${total.toFixed(6)}`
+          );
+        })
+        .join('\n'),
+    );
+    return 0;
+  },
+};

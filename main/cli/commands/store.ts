@@ -3,11 +3,11 @@ import { rotateStoreKey } from '../../security/rotate-key.js';
 import { keySourceFromEnv } from '../../crypto/store-key.js';
 import { restoreBackup, verifyBackup } from '../../store/backup.js';
 import { text } from 'node:stream/consumers';
-import type { ApiArgs, ApiResults } from '../../contracts/api.js';
+import type { ApiResults } from '../../contracts/api.js';
 import { resolveDataDir } from '../../engine/data-dir.js';
 import { type Output } from '../output.js';
 import { type Command, type Flags, UsageError, optional } from '../command.js';
-import { flagFor } from '../flags.js';
+import { flagFor, positionalFor } from '../flags.js';
 
 export const backupCommand: Command = {
   name: 'backup',
@@ -148,7 +148,7 @@ export const backendsCommand: Command = {
     if (sub === 'pin' && name === undefined) throw new UsageError('backends pin takes a runtime and a back end name');
     const report = await client.call('system.pin-backend', {
       runtime,
-      name: sub === 'pin' ? (name as ApiArgs<'system.pin-backend'>['name']) : null,
+      name: sub === 'pin' ? positionalFor(name!, 'NAME', 'system.pin-backend', 'name') : null,
     });
     out.result(report.backends, () => formatBackends(report));
     return 0;

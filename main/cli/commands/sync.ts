@@ -84,7 +84,7 @@ export const syncCommand: Command = {
       out.result(
         status,
         () =>
-          `pending ${status.pending}, sent ${status.sent}, failed attempts ${status.failed}${status.last_error ? `\nlast error: ${status.last_error}` : ''}` +
+          `pending ${status.pending}, sent ${status.sent}, failed attempts ${status.failed}${status.lastError ? `\nlast error: ${status.lastError}` : ''}` +
           status.follows.map((f) => `\n${followLine(f)}`).join(''),
       );
       return 0;

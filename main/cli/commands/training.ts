@@ -46,6 +46,12 @@ const trainFlags = {
   imbalance: 'imbalance',
   classWeight: 'class-weight',
   calibration: 'calibration',
+  minCategoryRows: 'min-category-rows',
+  catSmooth: 'cat-smooth',
+  catL2: 'cat-l2',
+  maxCatThreshold: 'max-cat-threshold',
+  minDataPerGroup: 'min-data-per-group',
+  maxCatToOnehot: 'max-cat-to-onehot',
 } as const satisfies FlagTable<'training.start'>;
 
 export const trainCommand: Command = {
@@ -57,7 +63,8 @@ export const trainCommand: Command = {
         [--folds K]   (k-fold cross-validation on the non-test rows, reported beside the test metrics)
         [--time-column COL | --group-column COL]   (split by time, or keep each group on one side)
         [--threshold f1 | --threshold cost --fp-cost X --fn-cost Y]   (binary: tune the decision threshold)
-        [--resample smote]   (classification: synthetic minority rows on the training side of every fit)
+        [--resample smote]   (classification: SMOTE-NC rows on the training side of every fit, kept only if
+                              they beat the plain fit on cross-validation)
         auto:   [--time-budget SEC] [--metric roc_auc|pr_auc|accuracy|f1|log_loss|rmse|mae|r2] [--folds K]
                 [--search full|halving] [--imbalance auto|none]
                 [--calibration auto|none|platt|isotonic|temperature]   (classification: calibrate the chosen
@@ -67,6 +74,9 @@ export const trainCommand: Command = {
         gbdt:   [--trees N] [--learning-rate X] [--max-leaves N] [--max-depth N] [--min-child-samples N]
                 [--l1 X] [--row-subsample F] [--col-subsample F] [--early-stopping N] [--threads N]
                 [--huber-delta X]  (regression with the Huber loss)
+                [--min-category-rows N] [--cat-smooth X] [--cat-l2 X] [--max-cat-threshold N]
+                [--min-data-per-group N] [--max-cat-to-onehot N]   (categorical columns: rarer levels pooled,
+                split regularisation as LightGBM's; defaults 10, 10, 10, 32, 100, 4)
         forest: [--trees N] [--max-leaves N] [--max-depth N] [--min-child-samples N] [--features-per-split N]
         mlp:    [--hidden-layers 64,32] [--epochs N] [--batch-size N] [--learning-rate X] [--dropout F] [--l2 X]
                 [--backend tensorflow-gpu|webgpu|tensorflow|wasm|cpu]   (default: the pinned one, else the first

@@ -1,5 +1,5 @@
 import { HearthError } from '../../contracts/errors.js';
-import { linearShapSummary, type LinearModel } from '../../models/linear-model.js';
+import { designColumnMeans, linearShapSummary, type LinearModel } from '../../models/linear-model.js';
 import { designFromFrame, fitPreprocessor } from '../../models/preprocess.js';
 import { excludedColumns } from '../train-args.js';
 import type { Learner } from './learner.js';
@@ -40,6 +40,7 @@ export const linearLearner: Learner = {
       dimension: trainDesign.dimension,
       weights: Array.from(reply.weights),
       intercepts: Array.from(reply.intercepts),
+      designMeans: designColumnMeans(trainDesign),
     };
     return {
       model: linear,

@@ -50,11 +50,25 @@ function treeModel(
 /** Exact TreeSHAP for tree models. */
 const treeShap: Learner['shapSummary'] = (model, raw) => (model.format === 'hearth.trees/1' ? shapSummary(model, raw()) : null);
 
+/**
+ * Boosting's categorical regularisation by default: LightGBM's defaults (cat_smooth, cat_l2, max_cat_threshold,
+ * min_data_per_group, max_cat_to_onehot), and levels with under 10 training rows pooled into the "other" bin.
+ */
+export const categoricalDefaults = {
+  catSmooth: 10,
+  catL2: 10,
+  maxCatThreshold: 32,
+  minDataPerGroup: 100,
+  maxCatToOnehot: 4,
+  minCategoryRows: 10,
+} as const;
+
 /** Histogram gradient-boosted trees, with early stopping on the validation rows. */
 export const gbdtLearner: Learner = {
   async fit(input, host) {
     const { task, classes, frame, rows, validationRows, targetsOf, args: a, seed, classWeights, deadline } = input;
-    const { features: bins, ignored } = fitBins(frame, rows, a.target, seed, excludedColumns(a));
+    const minCategoryRows = a.minCategoryRows ?? categoricalDefaults.minCategoryRows;
+    const { features: bins, ignored } = fitBins(frame, rows, a.target, seed, excludedColumns(a), minCategoryRows);
     const boost: BoostParams = {
       trees: a.trees ?? 100,
       learningRate: a.learningRate ?? 0.1,
@@ -66,7 +80,11 @@ export const gbdtLearner: Learner = {
       l1: a.l1 ?? 0,
       // XGBoost's default: keeps leaf values finite where hessians are tiny (rare classes, confident rows).
       l2: a.l2 ?? 1,
-      catSmooth: 10,
+      catSmooth: a.catSmooth ?? categoricalDefaults.catSmooth,
+      catL2: a.catL2 ?? categoricalDefaults.catL2,
+      maxCatThreshold: a.maxCatThreshold ?? categoricalDefaults.maxCatThreshold,
+      minDataPerGroup: a.minDataPerGroup ?? categoricalDefaults.minDataPerGroup,
+      maxCatToOnehot: a.maxCatToOnehot ?? categoricalDefaults.maxCatToOnehot,
       rowSubsample: a.rowSubsample ?? 1,
       colSubsample: a.colSubsample ?? 1,
       earlyStoppingRounds: a.earlyStoppingRounds ?? 20,
@@ -97,6 +115,7 @@ export const gbdtLearner: Learner = {
       model,
       params: {
         ...reported,
+        minCategoryRows,
         seed,
         classWeight: a.classWeight ?? null,
         validationFraction: input.validationFraction,

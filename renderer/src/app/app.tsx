@@ -7,6 +7,7 @@ import { AccessPage } from '../pages/access/access-page.js';
 import { AlertsPage } from '../pages/alerts/alerts-page.js';
 import { DatasetsPage } from '../pages/datasets/datasets-page.js';
 import { ModelsPage } from '../pages/models/models-page.js';
+import { OverviewPage } from '../pages/overview/overview-page.js';
 import { PipelinesPage } from '../pages/pipelines/pipelines-page.js';
 import { PredictPage } from '../pages/predict/predict-page.js';
 import { RunsPage } from '../pages/runs/runs-page.js';
@@ -14,11 +15,29 @@ import { SettingsPage } from '../pages/settings/settings-page.js';
 import { SyncPage } from '../pages/sync/sync-page.js';
 import { TrainPage } from '../pages/train/train-page.js';
 
-const pages = ['datasets', 'pipelines', 'train', 'models', 'runs', 'predict', 'alerts', 'sync', 'access', 'settings'] as const;
+const pages = [
+  'overview',
+  'datasets',
+  'pipelines',
+  'train',
+  'models',
+  'runs',
+  'predict',
+  'alerts',
+  'sync',
+  'access',
+  'settings',
+] as const;
 type Page = (typeof pages)[number];
 
 export function App({ client, onSignOut }: { client: Client; onSignOut: (() => void) | null }) {
-  const [page, setPage] = useState<Page>('datasets');
+  const [page, setPage] = useState<Page>('overview');
+  // The item a link opened a page on (a model or dataset name); cleared when the page is chosen from the menu.
+  const [focus, setFocus] = useState<string | undefined>(undefined);
+  const open = (target: { page: Page; item?: string | undefined }) => {
+    setFocus(target.item);
+    setPage(target.page);
+  };
   const [info, setInfo] = useState<SystemInfo | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -31,7 +50,7 @@ export function App({ client, onSignOut }: { client: Client; onSignOut: (() => v
           <strong>Hearth</strong>
           <nav>
             {pages.map((p) => (
-              <button key={p} className={p === page ? 'active' : ''} data-testid={`nav-${p}`} onClick={() => setPage(p)}>
+              <button key={p} className={p === page ? 'active' : ''} data-testid={`nav-${p}`} onClick={() => open({ page: p })}>
                 {p[0]!.toUpperCase() + p.slice(1)}
               </button>
             ))}
@@ -45,10 +64,11 @@ export function App({ client, onSignOut }: { client: Client; onSignOut: (() => v
           </p>
         )}
         <main>
-          {page === 'datasets' && <DatasetsPage />}
+          {page === 'overview' && <OverviewPage onOpen={open} />}
+          {page === 'datasets' && <DatasetsPage key={focus ?? ''} initial={focus} />}
           {page === 'pipelines' && <PipelinesPage />}
           {page === 'train' && <TrainPage onTrained={() => setPage('models')} />}
-          {page === 'models' && <ModelsPage />}
+          {page === 'models' && <ModelsPage key={focus ?? ''} initial={focus} />}
           {page === 'runs' && <RunsPage />}
           {page === 'alerts' && <AlertsPage />}
           {page === 'sync' && <SyncPage />}

@@ -10,6 +10,7 @@ const textByCode: Record<string, string> = {
   FORBIDDEN: 'Not allowed',
   CANCELLED: 'Cancelled',
   PAYLOAD_TOO_LARGE: 'The file is too large',
+  NOT_SUPPORTED: 'This model cannot do that',
   STORE_INCOMPATIBLE: 'The data folder cannot be opened by this version of Hearth',
   INTERNAL: 'Something went wrong inside Hearth',
 };

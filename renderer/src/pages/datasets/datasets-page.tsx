@@ -11,10 +11,10 @@ import { ProfileCard } from './profile-card.js';
 import { QualitySection } from './quality-section.js';
 
 /** Data sets: upload (with a personal-data review), the list, and a version's profile, quality, lineage and privacy. */
-export function DatasetsPage() {
+export function DatasetsPage({ initial }: { initial?: string | undefined } = {}) {
   const client = useClient();
   const [datasets, setDatasets] = useState<DatasetSummary[]>([]);
-  const [selected, setSelected] = useState<string | null>(null);
+  const [selected, setSelected] = useState<string | null>(initial ?? null);
   const [detail, setDetail] = useState<DatasetVersionDetail | null>(null);
   const [versions, setVersions] = useState<number[]>([]);
   const [quarantine, setQuarantine] = useState<{ total: number; rows: QuarantinedRow[] } | null>(null);

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { ModelSummary, ModelVersionInfo } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
-import { saveFile } from '../../components/download.js';
+import { base64Bytes, saveFile } from '../../components/download.js';
+import { AliasesSection } from './aliases-section.js';
 import { useCall } from '../../components/use-call.js';
 import { DriftSection } from './drift-section.js';
 import { ImportSection } from './import-section.js';
@@ -11,10 +12,10 @@ import { RoutingSection } from './routing-section.js';
 import { Snapshots } from './snapshots.js';
 import { VersionReport } from './version-report.js';
 
-export function ModelsPage() {
+export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
   const client = useClient();
   const [models, setModels] = useState<ModelSummary[]>([]);
-  const [selected, setSelected] = useState<string | null>(null);
+  const [selected, setSelected] = useState<string | null>(initial ?? null);
   const [versions, setVersions] = useState<ModelVersionInfo[]>([]);
   const [version, setVersion] = useState<ModelVersionInfo | null>(null);
   const { error, run, fail } = useCall();
@@ -43,6 +44,11 @@ export function ModelsPage() {
     client
       .call('models.report', { name, version: v })
       .then((report) => saveFile(report.fileName, report.html, 'text/html'))
+      .catch(fail);
+  const downloadOnnx = (name: string, v: number): Promise<void> =>
+    client
+      .call('models.export', { name, version: v })
+      .then((file) => saveFile(file.fileName, base64Bytes(file.base64), file.mediaType))
       .catch(fail);
 
   const [retraining, setRetraining] = useState(false);
@@ -142,6 +148,13 @@ export function ModelsPage() {
                   Download report
                 </button>{' '}
                 <button
+                  data-testid="download-onnx"
+                  title="The ONNX graph as served, with its input names and types and class labels in its metadata (analysts and admins)"
+                  onClick={() => void downloadOnnx(version.model, version.version)}
+                >
+                  Download ONNX
+                </button>{' '}
+                <button
                   data-testid="retrain"
                   disabled={retraining}
                   title="Train a challenger with production's settings on the newest data; promote it only if it is better on its holdout"
@@ -164,6 +177,11 @@ export function ModelsPage() {
                 {version.algorithm} · {version.task} · target {version.target} · trained on {version.dataset.name} v
                 {version.dataset.version} · ONNX <code>{version.onnxDigest.slice(0, 19)}…</code>
               </p>
+              <p className="muted" data-testid="explain-support">
+                {version.explainRefusal === null
+                  ? `Predictions can be explained (${version.algorithm === 'linear' ? 'exact linear SHAP' : 'exact TreeSHAP'}).`
+                  : `No explanations: ${version.explainRefusal}.`}
+              </p>
               {retrained !== null && <p data-testid="retrain-result">{retrained}</p>}
               {version.origin !== null && (
                 <p className="muted" data-testid="model-origin">
@@ -183,6 +201,13 @@ export function ModelsPage() {
                 </tbody>
               </table>
               <Snapshots model={version.model} version={version.version} />
+              <AliasesSection
+                key={`a-${version.model}`}
+                model={version.model}
+                aliases={models.find((m) => m.name === version.model)?.aliases ?? {}}
+                versions={versions.map((v) => v.version)}
+                onChanged={() => refresh(version.model)}
+              />
               <RoutingSection key={`r-${version.model}`} model={version.model} versions={versions.map((v) => v.version)} />
               <LogRetentionSection key={`lr-${version.model}`} model={version.model} />
               <MonitorSection key={`m-${version.model}@${version.version}`} model={version.model} version={version.version} />

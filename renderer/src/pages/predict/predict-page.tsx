@@ -15,7 +15,8 @@ function ShapBars({ prediction }: { prediction: Prediction }) {
   return (
     <div data-testid="shap-chart">
       <h4>
-        Why: contributions to {e.output} (TreeSHAP, from an expected {e.expectedValue.toFixed(3)})
+        Why: contributions to {e.output} ({e.method === 'treeshap' ? 'exact TreeSHAP' : 'exact linear SHAP'}, in{' '}
+        {e.space === 'softmax-logit' ? 'softmax logits' : e.space}, from an expected {e.expectedValue.toFixed(3)})
       </h4>
       <HorizontalBars
         data={data}
@@ -79,7 +80,7 @@ export function PredictPage() {
 
   const predictOne = () =>
     run(async () => {
-      const canExplain = explain && info?.algorithm !== 'linear';
+      const canExplain = explain && info?.explainRefusal === null;
       const result = await client.call('models.predict', {
         name: model,
         rows: [toRow(values)],
@@ -160,12 +161,22 @@ export function PredictPage() {
                 />
               </label>
             ))}
-            {info.algorithm !== 'linear' && (
+            {info.explainRefusal === null ? (
               <label>
                 <span>
-                  <input type="checkbox" checked={explain} onChange={(e) => setExplain(e.target.checked)} /> explain (TreeSHAP)
+                  <input
+                    data-testid="predict-explain"
+                    type="checkbox"
+                    checked={explain}
+                    onChange={(e) => setExplain(e.target.checked)}
+                  />{' '}
+                  explain ({info.algorithm === 'linear' ? 'exact linear SHAP' : 'exact TreeSHAP'})
                 </span>
               </label>
+            ) : (
+              <p className="muted" data-testid="explain-unavailable">
+                No explanations: {info.explainRefusal}
+              </p>
             )}
             <button type="submit" data-testid="predict-submit">
               Predict

@@ -5,6 +5,7 @@ import { useClient } from '../../app/client-context.js';
 import { ActionButton } from '../../components/action-button.js';
 import { useCall } from '../../components/use-call.js';
 import { TrainingCurve } from '../../components/charts.js';
+import { CategoricalOptions, categoricalArgs, type CategoricalValues } from './categorical-options.js';
 
 type Algorithm = 'linear' | 'gbdt' | 'forest' | 'mlp' | 'auto';
 type Calibration = 'auto' | 'none' | 'platt' | 'isotonic' | 'temperature';
@@ -32,6 +33,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const [tuneThreshold, setTuneThreshold] = useState(false);
   const [useSmote, setUseSmote] = useState(false);
   const [calibration, setCalibration] = useState<Calibration>('auto');
+  const [categorical, setCategorical] = useState<CategoricalValues>({});
   const [job, setJob] = useState<TrainingJob | null>(null);
   const [curve, setCurve] = useState<{ iteration: number; loss: number; validationLoss: number | null }[]>([]);
   const [trials, setTrials] = useState<{ trial: number; algorithm: string; metric: string; value: number }[]>([]);
@@ -97,7 +99,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
         ...(splitBy === 'group' && splitColumn !== '' ? { groupColumn: splitColumn } : {}),
         ...(algorithm === 'auto' ? { timeBudget: number(budget), calibration } : {}),
         ...(algorithm === 'gbdt' || algorithm === 'forest' ? { trees: number(trees), maxLeaves: number(maxLeaves) } : {}),
-        ...(algorithm === 'gbdt' ? { learningRate: number(learningRate) } : {}),
+        ...(algorithm === 'gbdt' ? { learningRate: number(learningRate), ...categoricalArgs(categorical) } : {}),
         ...(algorithm === 'mlp'
           ? {
               hiddenLayers: hiddenLayers
@@ -215,6 +217,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
                 placeholder={algorithm === 'gbdt' ? '31' : '1024'}
               />
             </label>
+            {algorithm === 'gbdt' && <CategoricalOptions values={categorical} onChange={setCategorical} />}
           </>
         )}
         {(algorithm === 'gbdt' || algorithm === 'mlp') && (

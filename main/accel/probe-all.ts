@@ -1,0 +1,75 @@
+import { spawn } from 'node:child_process';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { HearthError } from '../contracts/errors.js';
+import type { BackendProbe } from './backend-probe.js';
+import { loadOrt } from './ort-load.js';
+import { probeOrtProviders } from './ort-providers.js';
+
+export interface Probes {
+  tfjs: BackendProbe[];
+  onnxruntime: BackendProbe[];
+}
+
+/*
+ * Every back end probed in a child process: each GPU probe loads a native stack (Dawn, a Vulkan driver, CUDA) that
+ * writes to file descriptor 2 on its own and that can crash the process it runs in. In a child, neither reaches the
+ * server or the user's terminal (its stderr is shown with HEARTH_VERBOSE=1, `--verbose`); the host loads a GPU
+ * stack only to use it. A child that cannot start or answer leaves the probe to this process, as before.
+ */
+export async function probeBackends(): Promise<Probes> {
+  try {
+    return await probeInChild();
+  } catch {
+    return probeHere();
+  }
+}
+
+export async function probeHere(): Promise<Probes> {
+  const [tfjs, onnxruntime] = await Promise.all([probeTfjs(), loadOrt().then(probeOrtProviders)]);
+  return { tfjs, onnxruntime };
+}
+
+function probeInChild(): Promise<Probes> {
+  return new Promise((resolve, reject) => {
+    // ELECTRON_RUN_AS_NODE: inside the desktop app, process.execPath is Electron, which must act as Node here.
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (process.env.HEARTH_VERBOSE === '1' && stderr !== '') process.stderr.write(stderr);
+      try {
+        resolve(JSON.parse(stdout) as Probes);
+      } catch {
+        reject(new Error(`the probe process ended (status ${String(code)}) without an answer`));
+      }
+    });
+  });
+}
+
+function probeTfjs(): Promise<BackendProbe[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('../../workers/accel-probe.js', import.meta.url));
+    worker.once('message', (message: { ok: true; probes: BackendProbe[] } | { ok: false; reason: string }) => {
+      void worker.terminate();
+      if (message.ok) resolve(message.probes);
+      else reject(new HearthError('INTERNAL', `probing the TensorFlow.js back ends failed: ${message.reason}`));
+    });
+    worker.once('error', (error) =>
+      reject(new HearthError('INTERNAL', `probing the TensorFlow.js back ends failed: ${error.message}`)),
+    );
+  });
+}
+
+// The child: probe here, print the answer as one JSON document, and end (a GPU stack may hold the event loop).
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.stdout.write(`${JSON.stringify(await probeHere())}\n`);
+  process.exit(0);
+}

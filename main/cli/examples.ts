@@ -1,0 +1,66 @@
+/**
+ * One or more worked examples per command, printed under its usage by `hearth help CMD` / `CMD --help` and in the
+ * manual and man page. Kept apart from the commands' usage text so that text stays the compact table of forms;
+ * test/unit/cli-conventions.test.ts checks that every command has an example and that each example's options are
+ * ones its command takes.
+ */
+export const commandExamples: Readonly<Record<string, readonly string[]>> = {
+  start: ['hearth start'],
+  serve: ['hearth serve --port 7420', 'hearth serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem'],
+  overview: ['hearth overview', 'hearth overview --json'],
+  ingest: [
+    'hearth ingest sales.csv --dataset sales',
+    'hearth ingest more-sales.csv --dataset sales --append',
+    "hearth ingest --from sqlite:///var/lib/app.db --query 'SELECT * FROM orders' --dataset orders",
+  ],
+  datasets: [
+    'hearth datasets show sales@2',
+    'hearth datasets diff sales@1 sales@2',
+    'hearth datasets export sales --out sales.parquet',
+  ],
+  train: [
+    'hearth train --dataset sales --target churned --algorithm auto --time-budget 60',
+    'hearth train --dataset sales@3 --target amount --algorithm gbdt --trees 300 --learning-rate 0.05',
+  ],
+  evaluate: ['hearth evaluate --model churn@2 holdout.csv'],
+  predict: ['hearth predict --model churn new-customers.csv --out scored.csv'],
+  explain: [
+    'hearth explain --model churn \'{"tenure": 14, "plan": "basic", "monthly": 42.5}\'',
+    'hearth explain --model churn@2 rows.json --json',
+  ],
+  feedback: ['hearth feedback --model churn labels.csv'],
+  monitor: ['hearth monitor --model churn --window day'],
+  alerts: ['hearth alerts add drift-high --model churn --kind drift --threshold 0.2', 'hearth alerts list --firing'],
+  retrain: ['hearth retrain churn --no-promote'],
+  stream: ['hearth stream --mqtt mqtt://127.0.0.1:1883 --in sensors/in --out sensors/scored --model vibration'],
+  drift: ['hearth drift --model churn --since 2026-11-01T00:00:00Z'],
+  models: [
+    'hearth models list',
+    'hearth models promote churn 3',
+    'hearth models promote churn 4 --alias staging',
+    'hearth models remove-alias churn --alias staging',
+    'hearth models export churn@3 --out churn.onnx',
+    'hearth models canary churn 4 --share 0.1',
+  ],
+  runs: ['hearth runs list', 'hearth runs compare 3f2a 9c1b'],
+  remote: ['hearth remote add central oci://registry.local:5000/hearth --username ci --password-stdin < pass.txt'],
+  pull: ['hearth pull oci://registry.local:5000/hearth/churn:v3 --alias staging'],
+  sync: ['hearth sync status', 'hearth sync push --remote central'],
+  token: ['hearth token create dashboard --role viewer --expires-days 30', 'hearth token list'],
+  watch: ['hearth watch /srv/drop --dataset sales --interval 30'],
+  pipeline: ['hearth pipeline preview clean.json --limit 20', "hearth pipeline run clean.json --schedule '0 * * * *'"],
+  rules: ['hearth rules suggest sales --save', 'hearth rules check sales@4 --json'],
+  doctor: ['hearth doctor --json'],
+  backends: ['hearth backends pin onnxruntime cpu'],
+  audit: ['hearth audit --limit 50'],
+  keys: ['hearth keys generate > store.key'],
+  retention: ['hearth retention set dataset sales --keep-versions 10'],
+  gc: ['hearth gc --dry-run'],
+  backup: ['hearth backup create --to /mnt/usb/hearth.backup', 'hearth backup restore hearth.backup --data-dir /srv/hearth'],
+  version: ['hearth --version', 'hearth version --json'],
+  completion: [
+    'hearth completion bash > /etc/bash_completion.d/hearth',
+    'hearth completion fish > ~/.config/fish/completions/hearth.fish',
+  ],
+  man: ['hearth man > /usr/local/share/man/man1/hearth.1'],
+};

@@ -1,0 +1,73 @@
+import { parseArgs } from 'node:util';
+import { type Command, UsageError, options } from './command.js';
+
+/** The options every command takes (the `--help` footer lists them). */
+export const commonFlags: readonly string[] = ['data-dir', 'json', 'help', 'verbose', 'version'];
+
+/** The options a command takes: those its usage text names, and the common ones. */
+export function flagsOf(command: Command): Set<string> {
+  return new Set([...commonFlags, ...[...command.usage.matchAll(/--([a-z0-9][a-z0-9-]*)/g)].map((m) => m[1]!)]);
+}
+
+/** The subcommand words of a command's usage (`datasets list | show …` → list, show), for completion. */
+export function subcommandsOf(command: Command): string[] {
+  const words = new Set<string>();
+  const escaped = command.name.replace(/[-]/g, '\\-');
+  // A form starts after the command's name at the start of a line, or after a `|` that separates forms.
+  for (const m of command.usage.matchAll(new RegExp(`(?:^\\s*${escaped}|\\|)\\s+([a-z][a-z0-9|-]*)(?=\\s|$)`, 'gm')))
+    for (const word of m[1]!.split('|')) if (/^[a-z][a-z0-9-]*$/.test(word)) words.add(word);
+  return [...words];
+}
+
+/** Edit distance with adjacent transpositions (optimal string alignment): `trese` is one step from `trees`. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  return d[a.length]![b.length]!;
+}
+
+/** The candidate nearest to a misspelt word, when it is near enough to be what was meant (a third of its letters). */
+export function nearest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(word.length / 3)) + 1;
+  for (const c of candidates) {
+    const distance = editDistance(word, c);
+    if (distance < bestDistance) [best, bestDistance] = [c, distance];
+  }
+  return best;
+}
+
+export const suggestion = (word: string, candidates: Iterable<string>, prefix = '--'): string => {
+  const near = nearest(word, candidates);
+  return near === undefined ? '' : ` (did you mean ${prefix}${near}?)`;
+};
+
+/**
+ * Checks argv's options before anything runs: one that no command knows is `unknown option --trese (did you mean
+ * --trees?)`; one another command takes but this one does not names the command and what is near; a missing value
+ * or a value given to a switch is said in a sentence, not Node's parser text. All are usage errors (exit 2).
+ */
+export function checkOptions(argv: string[], command: Command | undefined): void {
+  const { tokens } = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true });
+  const known = Object.keys(options);
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const shown = token.rawName;
+    if (!Object.hasOwn(options, token.name)) {
+      const allowed = command === undefined ? known : [...flagsOf(command)];
+      throw new UsageError(`unknown option ${shown}${token.rawName.startsWith('--') ? suggestion(token.name, allowed) : ''}`);
+    }
+    if (command !== undefined && !flagsOf(command).has(token.name))
+      throw new UsageError(`hearth ${command.name} does not take --${token.name}${suggestion(token.name, flagsOf(command))}`);
+    const type = options[token.name as keyof typeof options].type;
+    if (type === 'boolean' && token.inlineValue === true) throw new UsageError(`--${token.name} is a switch and takes no value`);
+    if (type === 'string' && token.value === undefined) throw new UsageError(`--${token.name} needs a value`);
+  }
+}

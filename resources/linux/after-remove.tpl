@@ -1,0 +1,3 @@
+#!/bin/bash
+# Removes what after-install linked.
+rm -f '/usr/bin/${executable}' '/usr/bin/hearth'
