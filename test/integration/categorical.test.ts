@@ -4,6 +4,7 @@ import { ApiError } from '../../main/contracts/client.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { noiseCategoryCsv, tempDir, writeFile } from '../helpers.js';
 import { startHarness, type Harness } from './harness.js';
+import { lowerIsBetter } from '../../main/training/labels.js';
 
 describe('categorical columns in boosting and SMOTE', () => {
   let h: Harness;
@@ -92,7 +93,12 @@ describe('categorical columns in boosting and SMOTE', () => {
     assert.ok(imbalance.smote.reason.length > 0);
     const smote = row('SMOTE');
     if (smote === undefined) assert.match(imbalance.smote.reason, /^not tried: the time budget ran out first/);
-    else if (smote.cv_metric <= row('none')!.cv_metric) {
+    // The search's metric is log loss by default for classification: lower is better.
+    else if (
+      lowerIsBetter.has((info.report.search as { metric: string }).metric)
+        ? smote.cv_metric >= row('none')!.cv_metric
+        : smote.cv_metric <= row('none')!.cv_metric
+    ) {
       assert.notEqual(imbalance.chosen.strategy, 'SMOTE');
       assert.match(imbalance.smote.reason, /did not beat the plain model/);
     }
