@@ -37,6 +37,7 @@ export const options = {
   'early-stopping': { type: 'string' },
   threads: { type: 'string' },
   'class-weight': { type: 'string' },
+  calibration: { type: 'string' },
   'features-per-split': { type: 'string' },
   'validation-fraction': { type: 'string' },
   folds: { type: 'string' },

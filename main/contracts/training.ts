@@ -73,6 +73,12 @@ const trainingStartArgs = z
     threshold: z.enum(['f1', 'cost']).optional(),
     /** Classification: SMOTE synthetic minority rows added to the training side of every fit (each fold's own). */
     resample: z.enum(['smote']).optional(),
+    /**
+     * Classification with algorithm auto: calibrate the chosen model's probabilities on its out-of-fold predictions,
+     * with Platt scaling or isotonic regression (binary) or a temperature (multiclass); auto (the default) picks the
+     * method, or none, with the lowest cross-validated log loss.
+     */
+    calibration: z.enum(['auto', 'none', 'platt', 'isotonic', 'temperature']).optional(),
     falsePositiveCost: z.number().min(0).optional(),
     falseNegativeCost: z.number().min(0).optional(),
     /** Split by time on this datetime or numeric column: train on the past, test on the future. */

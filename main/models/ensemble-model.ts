@@ -2,6 +2,7 @@ import type { LinearModel, PredictionMatrix } from './linear-model.js';
 import type { MlpModel } from './mlp-model.js';
 import type { InputFeature, RawInputs, Task } from './preprocess.js';
 import type { TreeModel } from './tree-model.js';
+import type { Calibrator } from './calibration.js';
 
 export type SingleModel = LinearModel | TreeModel | MlpModel;
 
@@ -18,6 +19,8 @@ export interface EnsembleModel {
   /** Non-negative, summing to 1. */
   weights: number[];
   decisionThreshold?: number;
+  /** Classification: fitted on out-of-fold predictions, applied after the model (calibration.ts). */
+  calibrator?: Calibrator;
 }
 
 /** The learner's name: gbdt or forest for trees, else the format's (linear, mlp). */

@@ -1,5 +1,6 @@
 import { HearthError } from '../contracts/errors.js';
 import { designFromRaw, linearMargins, type Design, type Preprocessor, type RawInputs, type Task } from './preprocess.js';
+import type { Calibrator } from './calibration.js';
 
 /** A fitted linear or logistic model with its preprocessing: what is stored as the model blob. */
 export interface LinearModel {
@@ -16,6 +17,8 @@ export interface LinearModel {
   intercepts: number[];
   /** Binary only: positive when P(positive) > this, when tuned (otherwise 0.5). */
   decisionThreshold?: number;
+  /** Classification: fitted on out-of-fold predictions, applied after the model (calibration.ts). */
+  calibrator?: Calibrator;
   /**
    * Each design column's mean over the training rows (standardised numerics, then one-hot levels' shares): E[x] of
    * exact linear SHAP. Absent from models stored before it was kept.

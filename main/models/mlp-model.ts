@@ -1,5 +1,6 @@
 import { predictionFromMargins, type PredictionMatrix } from './linear-model.js';
 import { designFromRaw, type Design, type Preprocessor, type RawInputs, type Task } from './preprocess.js';
+import type { Calibrator } from './calibration.js';
 
 /** One dense layer as stored: weights row-major inputs × outputs (float32 values from training, kept exactly). */
 export interface StoredDenseLayer {
@@ -22,6 +23,8 @@ export interface MlpModel {
   /** The TensorFlow.js back end that trained it. */
   backend: string;
   decisionThreshold?: number;
+  /** Classification: fitted on out-of-fold predictions, applied after the model (calibration.ts). */
+  calibrator?: Calibrator;
 }
 
 /**

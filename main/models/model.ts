@@ -1,4 +1,5 @@
 import { HearthError } from '../contracts/errors.js';
+import { applyCalibrator } from './calibration.js';
 import { encodeOnnxModel } from '../onnx/graph.js';
 import { modelGraph } from './onnx/export-model.js';
 import { predictLinear, type PredictionMatrix } from './linear-model.js';
@@ -32,6 +33,11 @@ export function modelInputs(model: StoredModel): InputFeature[] {
 
 /** The TypeScript predictor: what the ONNX graph must reproduce. */
 export function predictModel(model: TrainedModel, raw: RawInputs): PredictionMatrix {
+  return applyCalibrator(model.calibrator, predictUncalibrated(model, raw));
+}
+
+/** The model's own probabilities, before its calibrator (what the calibrator was fitted on). */
+export function predictUncalibrated(model: TrainedModel, raw: RawInputs): PredictionMatrix {
   switch (model.format) {
     case 'hearth.linear/1':
       return predictLinear(model, raw);

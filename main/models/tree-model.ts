@@ -2,6 +2,7 @@ import type { GrownTree } from '../../workers/gbdt/tree.js';
 import type { FeatureBins } from './binning.js';
 import type { PredictionMatrix } from './linear-model.js';
 import type { RawInputs, Task } from './preprocess.js';
+import type { Calibrator } from './calibration.js';
 
 /** A tree model's input: numbers as given (NaN missing); categories as codes (see `categoricalCode`). */
 export type TreeFeature =
@@ -43,6 +44,8 @@ export interface TreeModel {
   aggregation: 'sum' | 'average';
   /** Binary only: positive when P(positive) > this, when tuned (otherwise 0.5). */
   decisionThreshold?: number;
+  /** Classification: fitted on out-of-fold predictions, applied after the model (calibration.ts). */
+  calibrator?: Calibrator;
 }
 
 export function treeFeaturesFromBins(bins: readonly FeatureBins[]): TreeFeature[] {

@@ -118,7 +118,7 @@ export function modelReportHtml(model: ModelVersionInfo, data: DatasetVersionDet
   );
 }
 
-/** The ensemble and imbalance decisions of a search, in a sentence each. */
+/** The ensemble, imbalance and calibration decisions of a search, in a sentence or a table each. */
 function searchSummary(search: unknown): string {
   const s = search as
     | {
@@ -126,6 +126,10 @@ function searchSummary(search: unknown): string {
         imbalance?: {
           compared: { strategy: string; threshold: string; metric: string; cv_metric: number }[];
           chosen: { strategy: string; threshold: string };
+        } | null;
+        calibration?: {
+          method: string;
+          compared: { method: string; cv_log_loss: number; cv_brier: number; cv_ece: number }[];
         } | null;
       }
     | null
@@ -140,6 +144,10 @@ function searchSummary(search: unknown): string {
   if (s?.imbalance)
     parts.push(
       `<h3>Imbalance treatments</h3>${table(s.imbalance.compared.map((c) => [`${escape(c.strategy)}, threshold ${escape(c.threshold)}`, `${escape(c.metric)} ${number(c.cv_metric)}`]))}<p>Kept: ${escape(s.imbalance.chosen.strategy)}, threshold ${escape(s.imbalance.chosen.threshold)}.</p>`,
+    );
+  if (s?.calibration && s.calibration.compared.length > 0)
+    parts.push(
+      `<h3>Probability calibration (on out-of-fold predictions)</h3>${table(s.calibration.compared.map((c) => [escape(c.method), `log loss ${number(c.cv_log_loss)}, Brier ${number(c.cv_brier)}, ECE ${number(c.cv_ece)}`]))}<p>Applied: ${escape(s.calibration.method)}.</p>`,
     );
   return parts.join('');
 }

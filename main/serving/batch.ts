@@ -4,7 +4,7 @@ import { readCsv } from '../data/csv.js';
 import type { DatasetStore } from '../data/datasets.js';
 import { cellValue, type Frame } from '../table/frame.js';
 import type { ModelRegistry } from '../registry/registry.js';
-import { binaryMetrics, multiclassMetrics, regressionMetrics } from '../stats/metrics.js';
+import { binaryMetrics, brierScore, expectedCalibrationError, multiclassMetrics, regressionMetrics } from '../stats/metrics.js';
 import type { PredictionMatrix } from '../models/linear-model.js';
 import { modelInputs } from '../models/model.js';
 import { rawInputsFromFrame } from '../models/preprocess.js';
@@ -118,9 +118,28 @@ export async function evaluateFile(
       Float64Array.from(rows, (r) => probabilities[2 * r + 1]!),
     );
     const { confusion_matrix: _c, ...metrics } = m;
-    return { model: batch.model, version: batch.version, rows: rows.length, metrics, scored };
+    const binary = new Float64Array(rows.length * 2);
+    rows.forEach((r, i) => binary.set(probabilities.subarray(2 * r, 2 * r + 2), 2 * i));
+    return {
+      model: batch.model,
+      version: batch.version,
+      rows: rows.length,
+      metrics: { ...metrics, ...calibrationMetrics(Int32Array.from(rows, label), binary, 2) },
+      scored,
+    };
   }
   const m = multiclassMetrics(labels, selected, k);
   const { confusion_matrix: _c, ...metrics } = m;
-  return { model: batch.model, version: batch.version, rows: rows.length, metrics, scored };
+  return {
+    model: batch.model,
+    version: batch.version,
+    rows: rows.length,
+    metrics: { ...metrics, ...calibrationMetrics(Int32Array.from(rows, label), selected, k) },
+    scored,
+  };
+}
+
+/** Brier score and expected calibration error, reported beside log loss. */
+function calibrationMetrics(labels: Int32Array, probabilities: Float64Array, k: number): { brier: number; ece: number } {
+  return { brier: brierScore(labels, probabilities, k), ece: expectedCalibrationError(labels, probabilities, k) };
 }

@@ -305,3 +305,44 @@ export function meanAndStd(values: readonly number[]): { mean: number; std: numb
   const std = values.length > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
   return { mean, std };
 }
+
+/**
+ * Brier score (Brier 1950): the mean squared distance between the probabilities and the one-hot truth. Binary
+ * (k = 2): mean (p − y)² over P(positive), as scikit-learn's brier_score_loss; multiclass: mean Σ_c (p_c − y_c)²,
+ * Brier's own definition (and scikit-learn's for more than two classes). Lower is better; 0 is perfect.
+ */
+export function brierScore(labels: Int32Array, probabilities: Float64Array, k: number): number {
+  const n = labels.length;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    if (k === 2) sum += (probabilities[2 * i + 1]! - (labels[i] === 1 ? 1 : 0)) ** 2;
+    else for (let c = 0; c < k; c++) sum += (probabilities[i * k + c]! - (labels[i] === c ? 1 : 0)) ** 2;
+  }
+  return sum / n;
+}
+
+/**
+ * Expected calibration error (Naeini et al. 2015; Guo et al. 2017): rows in ten equal-width bins of a confidence,
+ * Σ_b (n_b / n) · |mean confidence_b − observed rate_b|. Binary: the confidence is P(positive) and the rate the
+ * share of positives (the bins of `calibrationBins`); multiclass: the top-label confidence max_c p_c and the rate
+ * the share labelled right. Lower is better; 0 is perfect.
+ */
+export function expectedCalibrationError(labels: Int32Array, probabilities: Float64Array, k: number, bins = 10): number {
+  const n = labels.length;
+  const confidence = new Float64Array(n);
+  const hit = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    if (k === 2) {
+      confidence[i] = probabilities[2 * i + 1]!;
+      hit[i] = labels[i] === 1 ? 1 : 0;
+      continue;
+    }
+    let best = 0;
+    for (let c = 1; c < k; c++) if (probabilities[i * k + c]! > probabilities[i * k + best]!) best = c;
+    confidence[i] = probabilities[i * k + best]!;
+    hit[i] = labels[i] === best ? 1 : 0;
+  }
+  let ece = 0;
+  for (const bin of calibrationBins(hit, confidence, bins)) ece += (bin.count / n) * Math.abs(bin.predicted - bin.observed);
+  return ece;
+}

@@ -6,6 +6,8 @@ import type { PredictionMatrix } from '../models/linear-model.js';
 import {
   bestThreshold,
   binaryMetrics,
+  brierScore,
+  expectedCalibrationError,
   calibrationBins,
   meanAndStd,
   multiclassMetrics,
@@ -46,6 +48,8 @@ export function evaluate(
         roc_auc: m.roc_auc,
         pr_auc: m.pr_auc,
         log_loss: m.log_loss,
+        brier: brierScore(Int32Array.from(targets), prediction.probabilities, 2),
+        ece: expectedCalibrationError(Int32Array.from(targets), prediction.probabilities, 2),
       },
       report: {
         classes,
@@ -64,7 +68,14 @@ export function evaluate(
   const k = classes?.length ?? 0;
   const m = multiclassMetrics(Int32Array.from(targets), prediction.probabilities, k);
   return {
-    metrics: { accuracy: m.accuracy, f1: m.f1, roc_auc: m.roc_auc, log_loss: m.log_loss },
+    metrics: {
+      accuracy: m.accuracy,
+      f1: m.f1,
+      roc_auc: m.roc_auc,
+      log_loss: m.log_loss,
+      brier: brierScore(Int32Array.from(targets), prediction.probabilities, k),
+      ece: expectedCalibrationError(Int32Array.from(targets), prediction.probabilities, k),
+    },
     report: { classes, confusionMatrix: m.confusion_matrix },
   };
 }

@@ -117,6 +117,7 @@ export async function refitOnAll(
   const threshold = model.decisionThreshold;
   const result: TrainedModel = model.format === 'hearth.ensemble/1' ? { ...model, members: refitted } : refitted[0]!;
   if (threshold !== undefined) result.decisionThreshold = threshold;
+  if (model.calibrator !== undefined) result.calibrator = model.calibrator;
   return {
     model: result,
     workerCpuMs,

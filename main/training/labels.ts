@@ -1,5 +1,6 @@
 import { HearthError } from '../contracts/errors.js';
 import type { Frame } from '../table/frame.js';
+import { checkCalibrationArgs } from './calibrate.js';
 import { dataChecks } from './checks.js';
 import type { Task } from '../models/preprocess.js';
 import { splitByScheme, type SplitScheme } from './split.js';
@@ -83,7 +84,9 @@ export function metricsOf(task: Task): string[] {
 }
 
 export function defaultMetric(task: Task): string {
-  return task === 'binary' ? 'roc_auc' : task === 'multiclass' ? 'log_loss' : 'rmse';
+  // Log loss for both classification tasks: it scores calibration as well as ranking, so the search does not pick
+  // a model (class weights, SMOTE) whose probabilities cannot be read as probabilities. `--metric roc_auc` remains.
+  return task === 'regression' ? 'rmse' : 'log_loss';
 }
 
 function labelStrings(column: Frame['columns'][number], rows: number): (string | null)[] {
@@ -170,6 +173,7 @@ export function checkTrainArgs(frame: Frame, args: TrainArgs): void {
     });
   }
   const task = inferTask(frame, args.target, args.task);
+  checkCalibrationArgs(task, args);
   splitScheme(frame, args, undefined); // checks the time or group column now, before the job is queued
   // SMOTE-NC with nothing numeric to interpolate is refused now, not after a queue.
   if (args.resample === 'smote') checkSmoteApplies(frame, args.target, excludedColumns(args));

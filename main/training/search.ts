@@ -1,6 +1,7 @@
 import { HearthError } from '../contracts/errors.js';
 import type { Frame } from '../table/frame.js';
 import type { PredictionMatrix } from '../models/linear-model.js';
+import { chooseCalibration, type CalibrationReport } from './calibrate.js';
 import { evaluate } from './evaluation.js';
 import { blendPredictions } from '../models/ensemble-model.js';
 import { selectEnsemble, takePrediction } from './ensemble-selection.js';
@@ -45,6 +46,8 @@ export interface SearchOutcome {
   tuneThreshold: boolean;
   leaderboard: LeaderboardEntry[];
   searchReport: Record<string, unknown>;
+  /** The calibration chosen on the chosen model's out-of-fold predictions (its calibrator goes into the model). */
+  calibration: CalibrationReport;
 }
 
 /**
@@ -323,6 +326,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
   // Ensemble selection over the best candidates' out-of-fold predictions; kept only when the blend's
   // cross-validated score beats the best single candidate's.
   let ensembleReport: Record<string, unknown> | null = null;
+  let chosenOof: PredictionMatrix | null = null;
   if (keptOutOfFold.length >= 2 && !objectiveDecided) {
     const sign = higherIsBetter ? 1 : -1;
     const blendScore = (p: PredictionMatrix): number => sign * meanAndStd(foldValues(p)).mean;
@@ -368,17 +372,40 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       board.sort((p, q) => better(p.cv_metric, q.cv_metric));
       ensembleMembers = members;
       ensembleReport.kept = true;
+      chosenOof = blendedOof;
     }
   }
   budget.choose(ensembleMembers?.map((m) => m.candidate) ?? [chosenSingle], leader());
   const tried = new Set(board.map((e) => e.algorithm));
   const untried = (['gbdt', 'linear', 'forest', 'mlp'] as const).filter((a) => !tried.has(a));
   if (untried.length > 0) budget.clock.note(`search: ${untried.join(', ')} not tried within the budget`);
+  chosenOof ??= keptOutOfFold.find((k) => k.candidate === chosenSingle)?.oof ?? null;
+  const requested = args.calibration ?? 'auto';
+  const calibration: CalibrationReport =
+    chosenOof === null
+      ? {
+          requested,
+          method: 'none',
+          calibrator: null,
+          compared: [],
+          rows: 0,
+          note:
+            task === 'regression'
+              ? 'regression: nothing to calibrate'
+              : "the chosen model's out-of-fold predictions were not kept",
+        }
+      : chooseCalibration(
+          task,
+          chosenOof,
+          foldIndices.map((indices, k) => ({ indices, targets: foldTargets[k]! })),
+          requested,
+        );
   return {
     chosen: { ...args, ...chosenSingle },
     ensembleMembers,
     tuneThreshold,
     leaderboard: board,
+    calibration,
     searchReport: {
       strategy,
       metric,
@@ -388,6 +415,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       searchSeconds: (Date.now() - searchStarted) / 1000,
       ensemble: ensembleReport,
       imbalance: imbalanceReport,
+      calibration,
     },
   };
 }

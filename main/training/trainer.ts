@@ -225,6 +225,9 @@ export class Trainer {
     const final = await fitFinal(fit, args, chosen, ensembleMembers, split, { task, classes }, fitEnd);
     const { params, fitReport } = final;
     let { model, workerCpuMs } = final;
+    // The calibrator was fitted on the search's out-of-fold predictions; from here on the model serves calibrated
+    // probabilities (the threshold is tuned, and the metrics measured, on those).
+    if (search?.calibration.calibrator) model.calibrator = search.calibration.calibrator;
     if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
     // Binning (for trees) and fitting: what a peer library's fit() covers.
     const fitMs = Math.round(performance.now() - fitStarted);

@@ -26,7 +26,13 @@ const wallS = (performance.now() - started) / 1000;
 if (done.status !== 'succeeded') throw new Error(`training failed: ${done.error?.message}`);
 const info = engine.registry.version('bench', done.result!.version);
 const evaluation = await evaluateFile(engine, 'bench', test);
-const search = info.report.search as { searchSeconds: number; trials: number; metric: string; ensemble: unknown };
+const search = info.report.search as {
+  searchSeconds: number;
+  trials: number;
+  metric: string;
+  ensemble: unknown;
+  calibration: { method: string };
+};
 const board = info.report.leaderboard as { algorithm: string; cv_metric: number }[];
 process.stdout.write(
   `${JSON.stringify({
@@ -47,6 +53,7 @@ process.stdout.write(
     best_cv: board[0]?.cv_metric,
     learners_tried: [...new Set(board.map((e) => e.algorithm))],
     ensemble: search.ensemble,
+    calibration: search.calibration.method,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     ...evaluation.metrics,
   })}\n`,

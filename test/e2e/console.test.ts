@@ -445,6 +445,8 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('train-algorithm').selectOption('auto');
     await ui.page.getByTestId('train-budget').fill('2');
     await ui.page.getByTestId('train-model').fill('churn-auto');
+    // Platt scaling asked for: applied whatever the comparison says, and the comparison shown beside it.
+    await ui.page.getByTestId('train-calibration').selectOption('platt');
     await ui.page.getByTestId('train-start').click();
     await ui.page.locator('[data-testid="train-job"][data-status="succeeded"]').waitFor({ timeout: 90_000 });
     // A 2 s budget covers the whole run: the learners whose projected cost fits are tried (boosting first).
@@ -454,6 +456,15 @@ describe('web console in Chromium against a real hearth serve', () => {
     const leaderboard = ui.page.getByTestId('leaderboard');
     await leaderboard.waitFor();
     assert.match((await leaderboard.textContent()) ?? '', /gbdt/);
+    const calibration = ui.page.getByTestId('calibration-table');
+    await calibration.waitFor();
+    assert.equal(await ui.page.getByTestId('calibration-method').textContent(), 'platt');
+    assert.match((await calibration.textContent()) ?? '', /none.*platt/s);
+    // Brier score and ECE beside log loss.
+    for (const metric of ['log_loss', 'brier', 'ece']) {
+      const value = Number(await ui.page.getByTestId(`metric-${metric}`).textContent());
+      assert.ok(value >= 0 && Number.isFinite(value), `${metric} ${value}`);
+    }
     // The runs page: the run's wall time against its budget, and on opening, each phase's share.
     await ui.nav('runs');
     const budget = ui.page.locator('[data-testid^="run-budget-"]').filter({ hasText: 'of 2 s budget' });

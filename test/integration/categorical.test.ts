@@ -4,6 +4,7 @@ import { ApiError } from '../../main/contracts/client.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { noiseCategoryCsv, tempDir, writeFile } from '../helpers.js';
 import { startHarness, type Harness } from './harness.js';
+import { lowerIsBetter } from '../../main/training/labels.js';
 
 describe('categorical columns in boosting and SMOTE', () => {
   let h: Harness;
@@ -69,9 +70,19 @@ describe('categorical columns in boosting and SMOTE', () => {
 
   it('drops SMOTE that scores below the plain fit on cross-validation, and says why', async () => {
     const info = await train({ dataset: 'bands', target: 'label', model: 'bands', resample: 'smote' });
-    const guard = info.report.smoteGuard as { kept: boolean; cv_plain: number; cv_smote: number; reason: string };
+    const guard = info.report.smoteGuard as {
+      kept: boolean;
+      metric: string;
+      cv_plain: number;
+      cv_smote: number;
+      reason: string;
+    };
     assert.equal(guard.kept, false);
-    assert.ok(guard.cv_smote < guard.cv_plain, JSON.stringify(guard));
+    // Worse on the guard's metric: log loss (lower is better) by default for classification.
+    assert.ok(
+      lowerIsBetter.has(guard.metric) ? guard.cv_smote > guard.cv_plain : guard.cv_smote < guard.cv_plain,
+      JSON.stringify(guard),
+    );
     assert.match(guard.reason, /did not beat the plain model/);
     assert.equal(info.report.resampling, null, 'the kept model has no synthetic rows');
     assert.ok((info.report.warnings as { kind: string }[]).some((w) => w.kind === 'resampling'));
@@ -92,7 +103,12 @@ describe('categorical columns in boosting and SMOTE', () => {
     assert.ok(imbalance.smote.reason.length > 0);
     const smote = row('SMOTE');
     if (smote === undefined) assert.match(imbalance.smote.reason, /^not tried: the time budget ran out first/);
-    else if (smote.cv_metric <= row('none')!.cv_metric) {
+    // The search's metric is log loss by default for classification: lower is better.
+    else if (
+      lowerIsBetter.has((info.report.search as { metric: string }).metric)
+        ? smote.cv_metric >= row('none')!.cv_metric
+        : smote.cv_metric <= row('none')!.cv_metric
+    ) {
       assert.notEqual(imbalance.chosen.strategy, 'SMOTE');
       assert.match(imbalance.smote.reason, /did not beat the plain model/);
     }

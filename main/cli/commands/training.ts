@@ -45,6 +45,7 @@ const trainFlags = {
   backend: 'backend',
   imbalance: 'imbalance',
   classWeight: 'class-weight',
+  calibration: 'calibration',
   minCategoryRows: 'min-category-rows',
   catSmooth: 'cat-smooth',
   catL2: 'cat-l2',
@@ -66,6 +67,8 @@ export const trainCommand: Command = {
                               they beat the plain fit on cross-validation)
         auto:   [--time-budget SEC] [--metric roc_auc|pr_auc|accuracy|f1|log_loss|rmse|mae|r2] [--folds K]
                 [--search full|halving] [--imbalance auto|none]
+                [--calibration auto|none|platt|isotonic|temperature]   (classification: calibrate the chosen
+                model on its out-of-fold predictions; auto picks the method, or none, by cross-validated log loss)
                 (auto: class weights, SMOTE and a tuned threshold compared by cross-validation on rare classes)
         linear: [--max-iterations N]
         gbdt:   [--trees N] [--learning-rate X] [--max-leaves N] [--max-depth N] [--min-child-samples N]
@@ -108,6 +111,7 @@ export const trainCommand: Command = {
         baseline: info.report.baseline ?? null,
         warnings: info.report.warnings ?? [],
         leaderboard: info.report.leaderboard ?? null,
+        calibration: calibrationOf(info.report),
         evaluated_on: info.report.evaluatedOn,
         peak_rss_mb: info.report.peakRssMb,
         trees: info.report.trees ?? null,
@@ -122,12 +126,37 @@ export const trainCommand: Command = {
       },
       () =>
         `Trained ${info.model} v${info.version} (${info.algorithm}, ${info.task}) on ${info.dataset.name} v${info.dataset.version} in ${(job.result!.durationMs / 1000).toFixed(1)} s\n${formatMetrics(info.metrics, info.report.baseline as BaselineComparison | undefined)}` +
+        calibrationLine(info.report) +
         ((info.report.warnings as { message: string }[] | undefined) ?? []).map((w) => `\nwarning: ${w.message}`).join('') +
         budgetLines(job.result!.budget),
     );
     return 0;
   },
 };
+
+/** The calibration a search chose, as the run recorded it (null without a search). */
+function calibrationOf(
+  report: Record<string, unknown>,
+): { method: string; compared: { method: string; cv_log_loss: number; cv_brier: number; cv_ece: number }[] } | null {
+  const search = report.search as { calibration?: ReturnType<typeof calibrationOf> } | null | undefined;
+  return search?.calibration ?? null;
+}
+
+/** "calibration platt (cross-validated log loss 0.3100 → 0.2900)", or nothing without a search. */
+function calibrationLine(report: Record<string, unknown>): string {
+  const calibration = calibrationOf(report);
+  if (calibration === null) return '';
+  const loss = (method: string): string | undefined =>
+    calibration.compared.find((c) => c.method === method)?.cv_log_loss.toFixed(4);
+  const none = loss('none');
+  const chosen = loss(calibration.method);
+  return (
+    `\ncalibration ${calibration.method}` +
+    (none !== undefined && chosen !== undefined && calibration.method !== 'none'
+      ? ` (cross-validated log loss ${none} → ${chosen})`
+      : '')
+  );
+}
 
 export const runsCommand: Command = {
   name: 'runs',

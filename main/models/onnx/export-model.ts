@@ -1,4 +1,5 @@
 import { ensembleInputs, memberColumns, modelAlgorithm, type EnsembleModel, type SingleModel } from '../ensemble-model.js';
+import { calibratedGraph } from './export-calibration.js';
 import { categoricalInput, numericInput } from './design-graph.js';
 import { linearGraph } from './export-linear.js';
 import { mlpGraph } from './export-mlp.js';
@@ -15,6 +16,13 @@ import {
 
 /** Every model Hearth stores as one ONNX graph with its preprocessing, before encoding: the exporters' dispatch. */
 export function modelGraph(model: SingleModel | EnsembleModel, producerVersion: string): OnnxModel {
+  const graph = uncalibratedGraph(model, producerVersion);
+  return model.calibrator === undefined || model.task === 'regression'
+    ? graph
+    : calibratedGraph(graph, model.calibrator, model.classes ?? []);
+}
+
+function uncalibratedGraph(model: SingleModel | EnsembleModel, producerVersion: string): OnnxModel {
   switch (model.format) {
     case 'hearth.linear/1':
       return linearGraph(model, producerVersion);

@@ -1,6 +1,7 @@
 import type { ModelVersionInfo } from '../../../../main/contracts/api.js';
 import { HorizontalBars, TrainingCurve } from '../../components/charts.js';
 import { ConfusionMatrix, RocChart } from './evaluation-charts.js';
+import { CalibrationTable, type CalibrationSummary } from './calibration-table.js';
 
 /** What training wrote about a version: importance, search, cross-validation, back end, curves, coefficients. */
 export function VersionReport({ version }: { version: ModelVersionInfo }) {
@@ -25,6 +26,7 @@ export function VersionReport({ version }: { version: ModelVersionInfo }) {
             compared: { strategy: string; threshold: string; metric: string; cv_metric: number; cv_std: number }[];
             chosen: { strategy: string; threshold: string };
           } | null;
+          calibration?: CalibrationSummary | null;
         } | null;
         members?: { algorithm: string; weight: number }[];
         decisionThreshold?: { threshold: number; tunedOn: string } | null;
@@ -130,6 +132,9 @@ export function VersionReport({ version }: { version: ModelVersionInfo }) {
                   </tbody>
                 </table>
               </div>
+            )}
+            {report.search.calibration !== undefined && report.search.calibration !== null && (
+              <CalibrationTable calibration={report.search.calibration} />
             )}
           </div>
         )}

@@ -8,6 +8,7 @@ import { TrainingCurve } from '../../components/charts.js';
 import { CategoricalOptions, categoricalArgs, type CategoricalValues } from './categorical-options.js';
 
 type Algorithm = 'linear' | 'gbdt' | 'forest' | 'mlp' | 'auto';
+type Calibration = 'auto' | 'none' | 'platt' | 'isotonic' | 'temperature';
 
 export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const client = useClient();
@@ -31,6 +32,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const [splitColumn, setSplitColumn] = useState('');
   const [tuneThreshold, setTuneThreshold] = useState(false);
   const [useSmote, setUseSmote] = useState(false);
+  const [calibration, setCalibration] = useState<Calibration>('auto');
   const [categorical, setCategorical] = useState<CategoricalValues>({});
   const [job, setJob] = useState<TrainingJob | null>(null);
   const [curve, setCurve] = useState<{ iteration: number; loss: number; validationLoss: number | null }[]>([]);
@@ -95,7 +97,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
         ...(useSmote ? { resample: 'smote' as const } : {}),
         ...(splitBy === 'time' && splitColumn !== '' ? { timeColumn: splitColumn } : {}),
         ...(splitBy === 'group' && splitColumn !== '' ? { groupColumn: splitColumn } : {}),
-        ...(algorithm === 'auto' ? { timeBudget: number(budget) } : {}),
+        ...(algorithm === 'auto' ? { timeBudget: number(budget), calibration } : {}),
         ...(algorithm === 'gbdt' || algorithm === 'forest' ? { trees: number(trees), maxLeaves: number(maxLeaves) } : {}),
         ...(algorithm === 'gbdt' ? { learningRate: number(learningRate), ...categoricalArgs(categorical) } : {}),
         ...(algorithm === 'mlp'
@@ -179,6 +181,22 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
         {algorithm === 'auto' && (
           <label>
             Time budget (seconds) <input data-testid="train-budget" value={budget} onChange={(e) => setBudget(e.target.value)} />
+          </label>
+        )}
+        {algorithm === 'auto' && (
+          <label title="Calibrate the chosen model's probabilities on its out-of-fold predictions">
+            Calibration{' '}
+            <select
+              data-testid="train-calibration"
+              value={calibration}
+              onChange={(e) => setCalibration(e.target.value as Calibration)}
+            >
+              <option value="auto">auto (by cross-validated log loss)</option>
+              <option value="none">none</option>
+              <option value="platt">Platt (binary)</option>
+              <option value="isotonic">isotonic (binary)</option>
+              <option value="temperature">temperature (multiclass)</option>
+            </select>
           </label>
         )}
         {(algorithm === 'gbdt' || algorithm === 'forest') && (

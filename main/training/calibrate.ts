@@ -1,0 +1,303 @@
+import { HearthError } from '../contracts/errors.js';
+import {
+  applyCalibrator,
+  calibrationEpsilon,
+  logit,
+  temperatureLogit,
+  type Calibrator,
+  type CalibrationMethod,
+} from '../models/calibration.js';
+import type { PredictionMatrix } from '../models/linear-model.js';
+import type { Task } from '../models/preprocess.js';
+import { brierScore, expectedCalibrationError, meanAndStd } from '../stats/metrics.js';
+import type { TrainArgs } from './train-args.js';
+
+/** What training.start's `calibration` asks for: chosen by cross-validation (auto), none, or one method. */
+export type CalibrationRequest = NonNullable<TrainArgs['calibration']>;
+
+/** The calibration methods that apply to a task, "none" first. */
+export function calibrationMethods(task: Task): ('none' | CalibrationMethod)[] {
+  if (task === 'binary') return ['none', 'platt', 'isotonic'];
+  if (task === 'multiclass') return ['none', 'temperature'];
+  return ['none'];
+}
+
+/**
+ * Refuses a calibration that cannot apply: a method for another task, or one asked of a single learner (the
+ * calibrator is fitted on the search's out-of-fold predictions, which only algorithm "auto" makes).
+ */
+export function checkCalibrationArgs(task: Task, args: Pick<TrainArgs, 'algorithm' | 'calibration'>): void {
+  const asked = args.calibration;
+  if (asked === undefined || asked === 'auto' || asked === 'none') return;
+  if (!calibrationMethods(task).includes(asked))
+    throw new HearthError(
+      'VALIDATION_FAILED',
+      `calibration "${asked}" does not apply to ${task}; use one of ${['auto', ...calibrationMethods(task)].join(', ')}`,
+    );
+  if (args.algorithm !== 'auto')
+    throw new HearthError(
+      'VALIDATION_FAILED',
+      `calibration "${asked}" is fitted on the search's out-of-fold predictions: use algorithm "auto", or calibration "none"`,
+    );
+}
+
+/** One method's cross-validated scores on the out-of-fold predictions (each fold calibrated by the others). */
+export interface CalibrationComparison {
+  method: 'none' | CalibrationMethod;
+  cv_log_loss: number;
+  cv_brier: number;
+  cv_ece: number;
+}
+
+/** What the run records about calibration. */
+export interface CalibrationReport {
+  requested: CalibrationRequest;
+  /** The method applied to the model's probabilities ("none": left as the model gives them). */
+  method: 'none' | CalibrationMethod;
+  calibrator: Calibrator | null;
+  compared: CalibrationComparison[];
+  /** Out-of-fold rows the calibrator was fitted on. */
+  rows: number;
+  /** Why there was nothing to compare, when so. */
+  note?: string;
+}
+
+/**
+ * Picks the calibration of a search's choice from its out-of-fold predictions: every method that applies is
+ * cross-fitted (fitted on the other folds' rows, scored on the fold's) and the lowest mean log loss wins, "none"
+ * on a tie; then the winner is fitted on all the out-of-fold rows. A requested method is fitted whatever the
+ * comparison says (which is still reported).
+ */
+export function chooseCalibration(
+  task: Task,
+  oof: PredictionMatrix,
+  folds: { indices: Int32Array; targets: Int32Array | Float64Array }[],
+  requested: CalibrationRequest,
+): CalibrationReport {
+  const none = (note?: string): CalibrationReport => ({
+    requested,
+    method: 'none',
+    calibrator: null,
+    compared: [],
+    rows: 0,
+    ...(note === undefined ? {} : { note }),
+  });
+  if (oof.kind === 'regression' || task === 'regression') return none('regression: nothing to calibrate');
+  if (requested === 'none') return none();
+  const k = oof.classes.length;
+  const rows = folds.reduce((s, f) => s + f.indices.length, 0);
+  const targets = new Int32Array(oof.probabilities.length / k);
+  for (const fold of folds) fold.indices.forEach((at, j) => (targets[at] = fold.targets[j]!));
+  const methods = calibrationMethods(task).filter((m) => requested === 'auto' || m === 'none' || m === requested);
+  const compared: CalibrationComparison[] = [];
+  for (const method of methods) {
+    const scores = folds.map((fold, f) => {
+      const others = Int32Array.from(folds.flatMap((g, h) => (h === f ? [] : Array.from(g.indices))));
+      const calibrator =
+        method === 'none' ? undefined : fitCalibrator(method, take(oof.probabilities, others, k), pick(targets, others));
+      const held = applyCalibrator(calibrator, { ...oof, probabilities: take(oof.probabilities, fold.indices, k) });
+      if (held.kind !== 'classification') throw new HearthError('INTERNAL', 'calibration changed the prediction kind');
+      const labels = pick(targets, fold.indices);
+      return {
+        logLoss: logLoss(labels, held.probabilities, k),
+        brier: brierScore(labels, held.probabilities, k),
+        ece: expectedCalibrationError(labels, held.probabilities, k),
+      };
+    });
+    compared.push({
+      method,
+      cv_log_loss: meanAndStd(scores.map((s) => s.logLoss)).mean,
+      cv_brier: meanAndStd(scores.map((s) => s.brier)).mean,
+      cv_ece: meanAndStd(scores.map((s) => s.ece)).mean,
+    });
+  }
+  let winner = compared[0]!;
+  for (const c of compared) if (c.cv_log_loss < winner.cv_log_loss) winner = c;
+  const method = requested === 'auto' ? winner.method : requested;
+  if (method === 'none') return { requested, method, calibrator: null, compared, rows };
+  const all = Int32Array.from(folds.flatMap((f) => Array.from(f.indices)));
+  return {
+    requested,
+    method,
+    calibrator: fitCalibrator(method, take(oof.probabilities, all, k), pick(targets, all)),
+    compared,
+    rows,
+  };
+}
+
+/** Fits one method to predicted probabilities (n × k, row-major) and their classes. */
+export function fitCalibrator(method: CalibrationMethod, probabilities: Float64Array, labels: Int32Array): Calibrator {
+  if (method === 'temperature') return { kind: 'temperature', temperature: fitTemperature(probabilities, labels) };
+  const positive = Float64Array.from(labels, (_, i) => probabilities[2 * i + 1]!);
+  const y = Uint8Array.from(labels, (l) => (l === 1 ? 1 : 0));
+  if (method === 'platt') return { kind: 'platt', ...fitPlatt(Float64Array.from(positive, logit), y) };
+  return { kind: 'isotonic', ...fitIsotonic(positive, y) };
+}
+
+/**
+ * Platt scaling: a, b minimising the log loss of sigmoid(a·z + b) against Platt's smoothed targets
+ * ((N₊ + 1)/(N₊ + 2) for positives, 1/(N₋ + 2) for negatives, so separable data still gives finite a, b), by
+ * Newton's method with a backtracking line search (Lin, Lin & Weng 2007).
+ */
+export function fitPlatt(z: Float64Array, y: Uint8Array): { a: number; b: number } {
+  let positives = 0;
+  for (const v of y) positives += v;
+  const hi = (positives + 1) / (positives + 2);
+  const lo = 1 / (y.length - positives + 2);
+  const t = Float64Array.from(y, (v) => (v === 1 ? hi : lo));
+  const softplus = (x: number): number => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
+  // −[t log q + (1 − t) log(1 − q)] with q = sigmoid(f): t·softplus(−f) + (1 − t)·softplus(f).
+  const loss = (a: number, b: number): number => {
+    let s = 0;
+    for (let i = 0; i < z.length; i++) {
+      const f = a * z[i]! + b;
+      s += t[i]! * softplus(-f) + (1 - t[i]!) * softplus(f);
+    }
+    return s;
+  };
+  let a = 1;
+  let b = 0;
+  let current = loss(a, b);
+  for (let iteration = 0; iteration < 100; iteration++) {
+    let ga = 0;
+    let gb = 0;
+    let haa = 1e-12;
+    let hab = 0;
+    let hbb = 1e-12;
+    for (let i = 0; i < z.length; i++) {
+      const q = 1 / (1 + Math.exp(-(a * z[i]! + b)));
+      const r = q - t[i]!;
+      const w = q * (1 - q);
+      ga += r * z[i]!;
+      gb += r;
+      haa += w * z[i]! * z[i]!;
+      hab += w * z[i]!;
+      hbb += w;
+    }
+    if (Math.abs(ga) < 1e-10 * z.length && Math.abs(gb) < 1e-10 * z.length) break;
+    const det = haa * hbb - hab * hab;
+    const da = -(hbb * ga - hab * gb) / det;
+    const db = -(haa * gb - hab * ga) / det;
+    let step = 1;
+    let next = loss(a + da, b + db);
+    while (!(next <= current + 1e-4 * step * (ga * da + gb * db)) && step > 1e-10) {
+      step /= 2;
+      next = loss(a + step * da, b + step * db);
+    }
+    if (step <= 1e-10) break;
+    a += step * da;
+    b += step * db;
+    current = next;
+  }
+  return { a, b };
+}
+
+/**
+ * Isotonic regression by pool-adjacent-violators: the non-decreasing fit of y on x, ties in x pooled first.
+ * Returns each block's value at its first and last x (the points scikit-learn's IsotonicRegression interpolates).
+ */
+export function pav(x: Float64Array, y: ArrayLike<number>): { x: number[]; y: number[] } {
+  const order = Int32Array.from({ length: x.length }, (_, i) => i).sort((p, q) => x[p]! - x[q]!);
+  const blocks: { sum: number; weight: number; first: number; last: number }[] = [];
+  for (let i = 0; i < order.length;) {
+    const at = x[order[i]!]!;
+    let sum = 0;
+    let weight = 0;
+    while (i < order.length && x[order[i]!] === at) {
+      sum += y[order[i]!]!;
+      weight++;
+      i++;
+    }
+    blocks.push({ sum, weight, first: at, last: at });
+    // Merge backwards while the previous block's mean is above this one's.
+    while (blocks.length > 1) {
+      const top = blocks[blocks.length - 1]!;
+      const below = blocks[blocks.length - 2]!;
+      if (below.sum / below.weight <= top.sum / top.weight) break;
+      blocks.pop();
+      below.sum += top.sum;
+      below.weight += top.weight;
+      below.last = top.last;
+    }
+  }
+  const out = { x: [] as number[], y: [] as number[] };
+  for (const block of blocks) {
+    const value = block.sum / block.weight;
+    out.x.push(block.first);
+    out.y.push(value);
+    if (block.last > block.first) {
+      out.x.push(block.last);
+      out.y.push(value);
+    }
+  }
+  return out;
+}
+
+/**
+ * The isotonic calibrator: PAV of the labels on P(positive), its values kept within [1/(n + 2), 1 − 1/(n + 2)]
+ * (n rows): a block without a positive among the rows seen is not proof of probability 0, and a 0 would cost an
+ * unbounded log loss on the first positive that lands there.
+ */
+export function fitIsotonic(p: Float64Array, y: Uint8Array): { x: number[]; y: number[] } {
+  const fitted = pav(p, y);
+  const floor = 1 / (p.length + 2);
+  if (fitted.x.length === 1) {
+    // All the rows at one probability: a constant map, as two points so that the map has a segment.
+    fitted.x.push(fitted.x[0]! + 1);
+    fitted.y.push(fitted.y[0]!);
+  }
+  return { x: fitted.x, y: fitted.y.map((v) => Math.min(1 - floor, Math.max(floor, v))) };
+}
+
+/**
+ * Temperature scaling: T minimising the multiclass log loss of softmax(log p / T). The loss is convex in β = 1/T,
+ * so its derivative Σ_i (E_q[l_i] − l_i,y_i) (l = log p) is non-decreasing in β: bisection on log β finds its zero.
+ */
+export function fitTemperature(probabilities: Float64Array, labels: Int32Array): number {
+  const n = labels.length;
+  const k = probabilities.length / n;
+  const l = Float64Array.from(probabilities, (p) => temperatureLogit(p, 1));
+  const derivative = (beta: number): number => {
+    let d = 0;
+    for (let i = 0; i < n; i++) {
+      let max = Number.NEGATIVE_INFINITY;
+      for (let c = 0; c < k; c++) max = Math.max(max, beta * l[i * k + c]!);
+      let sum = 0;
+      let weighted = 0;
+      for (let c = 0; c < k; c++) {
+        const e = Math.exp(beta * l[i * k + c]! - max);
+        sum += e;
+        weighted += e * l[i * k + c]!;
+      }
+      d += weighted / sum - l[i * k + labels[i]!]!;
+    }
+    return d;
+  };
+  let low = Math.log(1e-2);
+  let high = Math.log(1e2);
+  if (derivative(Math.exp(low)) >= 0) return 1 / Math.exp(low);
+  if (derivative(Math.exp(high)) <= 0) return 1 / Math.exp(high);
+  for (let iteration = 0; iteration < 100; iteration++) {
+    const mid = (low + high) / 2;
+    if (derivative(Math.exp(mid)) > 0) high = mid;
+    else low = mid;
+  }
+  return 1 / Math.exp((low + high) / 2);
+}
+
+function logLoss(labels: Int32Array, probabilities: Float64Array, k: number): number {
+  let sum = 0;
+  for (let i = 0; i < labels.length; i++)
+    sum -= Math.log(Math.min(1 - calibrationEpsilon, Math.max(calibrationEpsilon, probabilities[i * k + labels[i]!]!)));
+  return sum / labels.length;
+}
+
+function take(probabilities: Float64Array, rows: Int32Array, k: number): Float64Array {
+  const out = new Float64Array(rows.length * k);
+  rows.forEach((r, i) => out.set(probabilities.subarray(r * k, (r + 1) * k), i * k));
+  return out;
+}
+
+function pick(values: Int32Array, rows: Int32Array): Int32Array {
+  return Int32Array.from(rows, (r) => values[r]!);
+}

@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { applyCalibrator, binaryMap, type Calibrator } from '../../main/models/calibration.js';
+import { brierScore, expectedCalibrationError } from '../../main/stats/metrics.js';
+import { seededRandom } from '../../main/stats/random.js';
+import {
+  checkCalibrationArgs,
+  chooseCalibration,
+  fitIsotonic,
+  fitPlatt,
+  fitTemperature,
+  pav,
+} from '../../main/training/calibrate.js';
+import { HearthError } from '../../main/contracts/errors.js';
+
+const close = (actual: number, expected: number, tolerance = 1e-9): void =>
+  assert.ok(Math.abs(actual - expected) <= tolerance, `${actual} is not within ${tolerance} of ${expected}`);
+
+describe('Brier score and expected calibration error', () => {
+  it('binary: hand-computed on four rows (scikit-learn brier_score_loss gives 0.29875)', () => {
+    const labels = Int32Array.from([0, 1, 1, 1]);
+    const p = [0.1, 0.15, 0.35, 0.8];
+    const probabilities = Float64Array.from(p.flatMap((v) => [1 - v, v]));
+    // (0.1² + 0.85² + 0.65² + 0.2²) / 4
+    close(brierScore(labels, probabilities, 2), 0.29875, 1e-12);
+    // Bins [0.1, 0.2): rows 0.1 (negative) and 0.15 (positive): |0.125 − 0.5| · 2/4 = 0.1875; [0.3, 0.4): |0.35 − 1| / 4
+    // = 0.1625; [0.8, 0.9): |0.8 − 1| / 4 = 0.05. Sum 0.4.
+    close(expectedCalibrationError(labels, probabilities, 2), 0.4, 1e-12);
+  });
+
+  it('multiclass: Σ_c (p_c − y_c)² per row, and top-label ECE', () => {
+    const labels = Int32Array.from([0, 2]);
+    const probabilities = Float64Array.from([0.7, 0.2, 0.1, 0.3, 0.5, 0.2]);
+    // Row 1: 0.3² + 0.2² + 0.1² = 0.14; row 2: 0.3² + 0.5² + 0.8² = 0.98; mean 0.56.
+    close(brierScore(labels, probabilities, 3), 0.56, 1e-12);
+    // Row 1: confidence 0.7, right: |0.7 − 1| = 0.3; row 2: confidence 0.5 (class 1), wrong: 0.5. Mean 0.4.
+    close(expectedCalibrationError(labels, probabilities, 3), 0.4, 1e-12);
+  });
+
+  it('a perfectly calibrated constant forecast has ECE 0', () => {
+    const labels = Int32Array.from([1, 0, 0, 0]);
+    const probabilities = Float64Array.from([0.75, 0.25, 0.75, 0.25, 0.75, 0.25, 0.75, 0.25]);
+    close(expectedCalibrationError(labels, probabilities, 2), 0, 1e-12);
+    close(brierScore(labels, probabilities, 2), (0.75 ** 2 + 3 * 0.25 ** 2) / 4, 1e-12);
+  });
+});
+
+describe('calibrator fits with known answers', () => {
+  it('pool-adjacent-violators: the hand-worked fit (as scikit-learn IsotonicRegression)', () => {
+    // y = 0 | 1 0 0 | 1 1: the middle three pool to 1/3.
+    const fitted = pav(Float64Array.from([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]), [0, 1, 0, 0, 1, 1]);
+    assert.deepEqual(fitted.x, [0.1, 0.2, 0.4, 0.5, 0.6]);
+    assert.equal(fitted.y.length, 5);
+    [0, 1 / 3, 1 / 3, 1, 1].forEach((v, i) => close(fitted.y[i]!, v, 1e-12));
+  });
+
+  it('pool-adjacent-violators pools tied x first, then interpolates between blocks', () => {
+    // x 0.2 and 0.5 each hold a 0 and a 1. Pooled: [0.1–0.3] 2/4 = 0.5, [0.5] 0.5, [0.6] 1.
+    const fitted = pav(Float64Array.from([0.5, 0.1, 0.2, 0.6, 0.3, 0.2, 0.5]), [1, 1, 0, 1, 0, 1, 0]);
+    const map = binaryMap({ kind: 'isotonic', ...fitted });
+    // scikit-learn's predictions at these points: 0.5, 0.5, 0.5, 0.75, 1.
+    [0.05, 0.2, 0.4, 0.55, 0.7].forEach((p, i) => close(map(p), [0.5, 0.5, 0.5, 0.75, 1][i]!, 1e-12));
+  });
+
+  it('isotonic calibrator: kept within [1/(n+2), 1 − 1/(n+2)] and linear between points', () => {
+    const fitted = fitIsotonic(Float64Array.from([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]), Uint8Array.from([0, 1, 0, 0, 1, 1]));
+    const map = binaryMap({ kind: 'isotonic', ...fitted });
+    close(map(0.05), 1 / 8, 1e-12);
+    close(map(0.3), 1 / 3, 1e-12);
+    close(map(0.45), (1 / 3 + 7 / 8) / 2, 1e-12);
+    close(map(0.99), 7 / 8, 1e-12);
+  });
+
+  it('Platt: with two distinct scores the fit reproduces each group’s smoothed positive rate exactly', () => {
+    // z = 0 (p 0.5): 1 positive of 5; z = log 3 (p 0.75): 4 of 5. Platt's targets: 6/7 and 1/7 (5 of each class).
+    // Group means: (6/7 + 4/7)/5 = 2/7 and (4·6/7 + 1/7)/5 = 5/7, so b = log(2/5), a = 2·log(5/2)/log 3.
+    const z = Float64Array.from([0, 0, 0, 0, 0, Math.log(3), Math.log(3), Math.log(3), Math.log(3), Math.log(3)]);
+    const y = Uint8Array.from([1, 0, 0, 0, 0, 1, 1, 1, 1, 0]);
+    const { a, b } = fitPlatt(z, y);
+    close(b, Math.log(2 / 5), 1e-8);
+    close(a, (2 * Math.log(5 / 2)) / Math.log(3), 1e-8);
+  });
+
+  it('temperature: constant forecast [1/2, 1/4, 1/4] with 80% class 0 gives T = 1/3', () => {
+    // The optimum matches q₀ = 0.8 = 1 / (1 + 2·(1/2)^β), so (1/2)^β = 1/8: β = 3.
+    const labels = Int32Array.from({ length: 10 }, (_, i) => (i < 8 ? 0 : i === 8 ? 1 : 2));
+    const probabilities = Float64Array.from({ length: 30 }, (_, i) => [0.5, 0.25, 0.25][i % 3]!);
+    close(fitTemperature(probabilities, labels), 1 / 3, 1e-9);
+    const calibrated = applyCalibrator(
+      { kind: 'temperature', temperature: 1 / 3 },
+      {
+        kind: 'classification',
+        classes: ['a', 'b', 'c'],
+        probabilities: probabilities.slice(0, 3),
+      },
+    );
+    assert.equal(calibrated.kind, 'classification');
+    if (calibrated.kind === 'classification') close(calibrated.probabilities[0]!, 0.8, 1e-9);
+  });
+});
+
+describe('choosing a calibration on out-of-fold predictions', () => {
+  // Truth P(y = 1) = sigmoid(s); the "model" says sigmoid(3s + 1): right ranking, overconfident and biased, as
+  // class weights and boosting without early stopping leave it.
+  function miscalibrated(n: number, seed: number): { probabilities: Float64Array; labels: Int32Array } {
+    const random = seededRandom(seed);
+    const probabilities = new Float64Array(2 * n);
+    const labels = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const s = 3 * (random() - 0.5) + (random() - 0.5);
+      const p = 1 / (1 + Math.exp(-(3 * s + 1)));
+      probabilities[2 * i] = 1 - p;
+      probabilities[2 * i + 1] = p;
+      labels[i] = random() < 1 / (1 + Math.exp(-s)) ? 1 : 0;
+    }
+    return { probabilities, labels };
+  }
+  const foldsOf = (labels: Int32Array, k: number): { indices: Int32Array; targets: Int32Array }[] =>
+    Array.from({ length: k }, (_, f) => {
+      const indices = Int32Array.from({ length: labels.length }, (_, i) => i).filter((i) => i % k === f);
+      return { indices, targets: Int32Array.from(indices, (i) => labels[i]!) };
+    });
+
+  it('an overconfident model: Platt or isotonic wins on cross-validated log loss, and Platt undoes the distortion', () => {
+    const { probabilities, labels } = miscalibrated(6000, 3);
+    const oof = { kind: 'classification' as const, classes: ['0', '1'], probabilities };
+    const report = chooseCalibration('binary', oof, foldsOf(labels, 3), 'auto');
+    assert.deepEqual(
+      report.compared.map((c) => c.method),
+      ['none', 'platt', 'isotonic'],
+    );
+    const none = report.compared.find((c) => c.method === 'none')!;
+    const chosen = report.compared.find((c) => c.method === report.method)!;
+    assert.notEqual(report.method, 'none');
+    assert.ok(chosen.cv_log_loss < none.cv_log_loss * 0.95, `${chosen.cv_log_loss} vs ${none.cv_log_loss}`);
+    assert.ok(chosen.cv_ece < none.cv_ece);
+    assert.equal(report.rows, 6000);
+    // Asked for Platt: sigmoid(a(3s + 1) + b) = sigmoid(s) needs a = 1/3, b = −1/3.
+    const platt = chooseCalibration('binary', oof, foldsOf(labels, 3), 'platt');
+    assert.equal(platt.method, 'platt');
+    const c = platt.calibrator as Extract<Calibrator, { kind: 'platt' }>;
+    close(c.a, 1 / 3, 0.04);
+    close(c.b, -1 / 3, 0.1);
+    // Fresh rows from the same source: the calibrated probabilities have the lower log loss.
+    const fresh = miscalibrated(4000, 9);
+    const loss = (p: Float64Array): number =>
+      -fresh.labels.reduce((s, y, i) => s + Math.log(y === 1 ? p[2 * i + 1]! : p[2 * i]!), 0) / fresh.labels.length;
+    const calibrated = applyCalibrator(platt.calibrator!, { ...oof, probabilities: fresh.probabilities });
+    assert.equal(calibrated.kind, 'classification');
+    if (calibrated.kind === 'classification') assert.ok(loss(calibrated.probabilities) < 0.95 * loss(fresh.probabilities));
+  });
+
+  it('"none" asked: nothing compared, nothing fitted', () => {
+    const { probabilities, labels } = miscalibrated(300, 4);
+    const report = chooseCalibration(
+      'binary',
+      { kind: 'classification', classes: ['0', '1'], probabilities },
+      foldsOf(labels, 3),
+      'none',
+    );
+    assert.equal(report.method, 'none');
+    assert.equal(report.calibrator, null);
+    assert.deepEqual(report.compared, []);
+  });
+
+  it('refuses a method for the wrong task, or for a single learner', () => {
+    assert.throws(
+      () => checkCalibrationArgs('multiclass', { algorithm: 'auto', calibration: 'platt' }),
+      (e: unknown) => e instanceof HearthError && e.code === 'VALIDATION_FAILED' && /temperature/.test(e.message),
+    );
+    assert.throws(
+      () => checkCalibrationArgs('binary', { algorithm: 'auto', calibration: 'temperature' }),
+      (e: unknown) => e instanceof HearthError && e.code === 'VALIDATION_FAILED',
+    );
+    assert.throws(
+      () => checkCalibrationArgs('regression', { algorithm: 'auto', calibration: 'isotonic' }),
+      (e: unknown) => e instanceof HearthError && e.code === 'VALIDATION_FAILED',
+    );
+    assert.throws(
+      () => checkCalibrationArgs('binary', { algorithm: 'gbdt', calibration: 'isotonic' }),
+      (e: unknown) => e instanceof HearthError && /algorithm "auto"/.test(e.message),
+    );
+    checkCalibrationArgs('binary', { algorithm: 'gbdt', calibration: 'none' });
+    checkCalibrationArgs('regression', { algorithm: 'auto', calibration: 'auto' });
+  });
+});
