@@ -106,4 +106,13 @@ describe('CLI: hostile --out and refs for models export; options that look like 
     assert.equal(after.stdout, '');
     assert.match(after.stderr, /^hearth: /);
   });
+
+  it('overview with two production models loads both and prints them (two loads at once kept the process alive)', () => {
+    const second = hearth('train', '--dataset', 'd', '--target', 'label', '--algorithm', 'linear', '--model', 'm2');
+    assert.equal(second.status, 0, second.stderr);
+    const r = hearth('overview', '--json');
+    assert.equal(r.status, 0, `exit ${r.status}: ${r.stderr}`);
+    const overview = JSON.parse(r.stdout) as { production: { model: string }[] };
+    assert.deepEqual(overview.production.map((p) => p.model).sort(), ['m', 'm2']);
+  });
 });
