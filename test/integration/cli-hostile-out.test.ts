@@ -115,4 +115,15 @@ describe('CLI: hostile --out and refs for models export; options that look like 
     const overview = JSON.parse(r.stdout) as { production: { model: string }[] };
     assert.deepEqual(overview.production.map((p) => p.model).sort(), ['m', 'm2']);
   });
+
+  it('an empty --data-dir is refused, not read as "the default store" (an unset $DIR would write elsewhere)', () => {
+    for (const args of [
+      ['--data-dir=', 'datasets', 'list'],
+      ['--data-dir', '', 'datasets', 'list'],
+    ]) {
+      const r = hearth(...args, '--json');
+      assert.equal(r.status, 2, `${JSON.stringify(args)}: ${r.stdout}`);
+      assert.match((JSON.parse(r.stdout) as { error: { message: string } }).error.message, /--data-dir needs a value/);
+    }
+  });
 });
