@@ -8,7 +8,7 @@ import { Engine } from '../engine/engine.js';
 import { type Context, type Flags, type Session, UsageError, options } from './command.js';
 import { Output } from './output.js';
 import { commandUsage, commands, commandsByName, usage } from './table.js';
-import { checkOptions, suggestion } from './option-check.js';
+import { checkOptions, suggestion, wantsJson } from './option-check.js';
 import { hearthVersion } from '../engine/version.js';
 
 export { sampleDataset } from './commands/serve.js';
@@ -76,7 +76,7 @@ async function run(argv: string[]): Promise<number> {
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<void> {
-  const json = argv.includes('--json');
+  const json = wantsJson(argv);
   try {
     process.exitCode = await run(argv);
   } catch (error) {

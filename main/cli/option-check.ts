@@ -47,5 +47,21 @@ export function checkOptions(argv: string[], command: Command | undefined): void
     const type = options[token.name as keyof typeof options].type;
     if (type === 'boolean' && token.inlineValue === true) throw new UsageError(`--${token.name} is a switch and takes no value`);
     if (type === 'string' && token.value === undefined) throw new UsageError(`--${token.name} needs a value`);
+    // An empty value is no value: `--data-dir "$DIR"` with DIR unset would otherwise act on the default store.
+    if (type === 'string' && token.value === '') throw new UsageError(`--${token.name} needs a value (it was empty)`);
+    // `--out --force`: the lenient parse takes --force as the value, the strict one calls it ambiguous in its own words.
+    if (type === 'string' && !token.inlineValue && token.value!.length > 1 && token.value!.startsWith('-'))
+      throw new UsageError(
+        `--${token.name} needs a value, and ${token.value} looks like an option: a value that starts with "-" is written --${token.name}=${token.value}`,
+      );
   }
+}
+
+/**
+ * Whether the caller asked for JSON, so that even a usage error comes as JSON on stdout: the switch --json before any
+ * `--` (a "--json" after `--` is a word, and --json=VALUE is itself the usage error, said in words).
+ */
+export function wantsJson(argv: string[]): boolean {
+  const { tokens } = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true });
+  return tokens.some((t) => t.kind === 'option' && t.name === 'json' && !t.inlineValue);
 }

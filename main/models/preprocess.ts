@@ -221,7 +221,8 @@ export interface RawInputs {
 }
 
 function toNumber(value: unknown, feature: Extract<InputFeature, { kind: 'numeric' }>, row: number): number {
-  if (value === null || value === undefined || value === '') return Number.NaN;
+  // A blank string is a missing value: Number('  ') would read it as 0.
+  if (value === null || value === undefined || (typeof value === 'string' && value.trim() === '')) return Number.NaN;
   if (typeof value === 'number') return value;
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (typeof value === 'string') {
@@ -233,8 +234,9 @@ function toNumber(value: unknown, feature: Extract<InputFeature, { kind: 'numeri
       const t = parseIsoDate(value.trim());
       if (!Number.isNaN(t)) return t;
     }
+    // Finite only: "Infinity" (or "1e999") would give a prediction without probabilities, logged as an answer.
     const n = Number(value);
-    if (!Number.isNaN(n)) return n;
+    if (Number.isFinite(n)) return n;
   }
   throw new HearthError('VALIDATION_FAILED', `row ${row}: "${feature.name}" must be a number`, {
     row,

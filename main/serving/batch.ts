@@ -15,8 +15,10 @@ import type { PredictorCache } from '../serving/predictor-cache.js';
 export function parseRef(text: string): { name: string; version?: number } {
   const at = text.lastIndexOf('@');
   if (at <= 0) return { name: text };
-  const version = Number(text.slice(at + 1));
-  if (!Number.isInteger(version) || version < 1)
+  // Digits only: Number() would also read "0x1", "1e0" and " 1" as version 1.
+  const digits = text.slice(at + 1);
+  const version = /^[0-9]+$/.test(digits) ? Number(digits) : Number.NaN;
+  if (!Number.isSafeInteger(version) || version < 1)
     throw new HearthError('VALIDATION_FAILED', `"${text}": the version after @ must be a positive integer`);
   return { name: text.slice(0, at), version };
 }

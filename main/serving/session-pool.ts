@@ -30,6 +30,16 @@ interface Thread {
   loaded: Set<string>;
   /** The batch it is running, if any: each thread runs one batch at a time. */
   running: { id: number; parts: Pending[] } | null;
+  /**
+   * Loads awaited on it. A worker's ref is a switch, not a count: the first of two loads to finish must not unref the
+   * thread while the other still waits, or a CLI command exits with that load unsettled (exit 13, no output).
+   */
+  loading: number;
+}
+
+/** A thread with no batch and no awaited load may let the process exit. */
+function unrefIfIdle(thread: Thread): void {
+  if (thread.running === null && thread.loading === 0) thread.worker.unref();
 }
 
 /**
@@ -54,7 +64,7 @@ export class SessionPool {
 
   private spawn(): Thread {
     const worker = new Worker(new URL('../../workers/ort-worker.js', import.meta.url));
-    const thread: Thread = { worker, loaded: new Set(), running: null };
+    const thread: Thread = { worker, loaded: new Set(), running: null, loading: 0 };
     worker.on('message', (reply: OrtWorkerReply) => this.onReply(thread, reply));
     worker.on('error', (error) => this.onCrash(thread, error));
     // An idle pool must not keep a finished CLI command alive; a thread with work is referenced (see dispatch).
@@ -86,7 +96,7 @@ export class SessionPool {
     }
     const running = thread.running;
     thread.running = null;
-    thread.worker.unref();
+    unrefIfIdle(thread);
     if (running !== null && running.id === reply.id) {
       if (reply.type === 'ran') split(running.parts, reply.outputs);
       else for (const part of running.parts) part.reject(toError(reply.error, 'INTERNAL'));
@@ -104,10 +114,12 @@ export class SessionPool {
     const placement = await new Promise<Placement>((resolve, reject) => {
       this.loads.set(key, { resolve, reject });
       thread.loaded.add(key);
+      thread.loading++;
       thread.worker.ref();
       this.post(thread, { type: 'load', key, model: bytes, provider });
     }).finally(() => {
-      if (thread.running === null) thread.worker.unref();
+      thread.loading--;
+      unrefIfIdle(thread);
     });
     this.models.set(key, { bytes, placement });
     return {

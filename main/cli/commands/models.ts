@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { parseRef } from '../../serving/batch.js';
 import { formatMetrics } from '../output.js';
 import { type Command, UsageError, required } from '../command.js';
+import { checkOutFile, writeOutFile } from '../out-file.js';
 import { argSchema, argsFromFlags, parseFlag, positionalFor, requiredFlagFor } from '../flags.js';
 
 export const modelsCommand: Command = {
@@ -61,17 +62,13 @@ export const modelsCommand: Command = {
     }
     if (sub === 'export' && name !== undefined) {
       const { name: model, version: v } = parseRef(name);
+      const force = flags.force === true;
+      if (flags.out !== undefined) checkOutFile(flags.out, force);
       const exported = await client.call('models.export', { name: model, ...(v === undefined ? {} : { version: v }) });
       const target = flags.out ?? exported.fileName;
       const bytes = Buffer.from(exported.base64, 'base64');
-      try {
-        // 'wx' fails on an existing file: a model file is not silently replaced.
-        writeFileSync(target, bytes, { flag: flags.force === true ? 'w' : 'wx' });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST')
-          throw new UsageError(`${target} exists: add --force to replace it`);
-        throw error;
-      }
+      // A model file is not silently replaced, and a link is never written through.
+      writeOutFile(target, bytes, force);
       out.result(
         { out: target, model: exported.model, version: exported.version, bytes: bytes.length, metadata: exported.metadata },
         () => `Wrote ${target}: ${exported.model} v${exported.version} as ONNX (${bytes.length} bytes)`,
