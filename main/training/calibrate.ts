@@ -60,6 +60,11 @@ export interface CalibrationReport {
   rows: number;
   /** Why there was nothing to compare, when so. */
   note?: string;
+  /**
+   * The check on the final model: its log loss on the validation rows (which neither it nor the calibrator saw) with
+   * and without the calibrator; the calibrator is dropped when it does not lower it.
+   */
+  validation?: { rows: number; withCalibrator: number; without: number; kept: boolean };
 }
 
 /**
@@ -234,19 +239,47 @@ export function pav(x: Float64Array, y: ArrayLike<number>): { x: number[]; y: nu
 }
 
 /**
- * The isotonic calibrator: PAV of the labels on P(positive), its values kept within [1/(n + 2), 1 − 1/(n + 2)]
- * (n rows): a block without a positive among the rows seen is not proof of probability 0, and a 0 would cost an
- * unbounded log loss on the first positive that lands there.
+ * The isotonic calibrator: centred isotonic regression (Oron & Flournoy 2017). PAV of the labels on P(positive), with
+ * blocks of equal value pooled too, and one point per block at its rows' mean probability: the map interpolates
+ * linearly between block centres, so it is strictly increasing between the first and last centre and keeps the
+ * model's ranking there (plain PAV's flat blocks tie every row inside a block, and cost ROC AUC: 0.846 → 0.827 on
+ * the calibration test's data). Values are kept within [1/(n + 2), 1 − 1/(n + 2)] (n rows): a block without a
+ * positive among the rows seen is not proof of probability 0, and a 0 would cost an unbounded log loss on the first
+ * positive that lands there.
  */
 export function fitIsotonic(p: Float64Array, y: Uint8Array): { x: number[]; y: number[] } {
-  const fitted = pav(p, y);
-  const floor = 1 / (p.length + 2);
-  if (fitted.x.length === 1) {
-    // All the rows at one probability: a constant map, as two points so that the map has a segment.
-    fitted.x.push(fitted.x[0]! + 1);
-    fitted.y.push(fitted.y[0]!);
+  const order = Int32Array.from({ length: p.length }, (_, i) => i).sort((a, b) => p[a]! - p[b]!);
+  const blocks: { sum: number; xSum: number; weight: number }[] = [];
+  for (let i = 0; i < order.length;) {
+    const at = p[order[i]!]!;
+    const block = { sum: 0, xSum: 0, weight: 0 };
+    while (i < order.length && p[order[i]!] === at) {
+      block.sum += y[order[i]!]!;
+      block.xSum += at;
+      block.weight++;
+      i++;
+    }
+    blocks.push(block);
+    // Merge backwards while the previous block's mean is at or above this one's: values strictly increase.
+    while (blocks.length > 1) {
+      const top = blocks[blocks.length - 1]!;
+      const below = blocks[blocks.length - 2]!;
+      if (below.sum / below.weight < top.sum / top.weight) break;
+      blocks.pop();
+      below.sum += top.sum;
+      below.xSum += top.xSum;
+      below.weight += top.weight;
+    }
   }
-  return { x: fitted.x, y: fitted.y.map((v) => Math.min(1 - floor, Math.max(floor, v))) };
+  const floor = 1 / (p.length + 2);
+  const x = blocks.map((b) => b.xSum / b.weight);
+  const values = blocks.map((b) => Math.min(1 - floor, Math.max(floor, b.sum / b.weight)));
+  if (x.length === 1) {
+    // All the rows in one block: a constant map, as two points so that the map has a segment.
+    x.push(x[0]! + 1);
+    values.push(values[0]!);
+  }
+  return { x, y: values };
 }
 
 /**

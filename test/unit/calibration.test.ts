@@ -62,13 +62,22 @@ describe('calibrator fits with known answers', () => {
     [0.05, 0.2, 0.4, 0.55, 0.7].forEach((p, i) => close(map(p), [0.5, 0.5, 0.5, 0.75, 1][i]!, 1e-12));
   });
 
-  it('isotonic calibrator: kept within [1/(n+2), 1 − 1/(n+2)] and linear between points', () => {
+  it('isotonic calibrator: centred (one point per block at its mean), within [1/(n+2), 1 − 1/(n+2)], ranking kept', () => {
+    // Blocks: [0.1] 0, [0.2 0.3 0.4] 1/3 centred at 0.3, [0.5 0.6] 1 centred at 0.55 (equal values pooled).
     const fitted = fitIsotonic(Float64Array.from([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]), Uint8Array.from([0, 1, 0, 0, 1, 1]));
+    assert.deepEqual(
+      fitted.x.map((v) => Number(v.toFixed(12))),
+      [0.1, 0.3, 0.55],
+    );
     const map = binaryMap({ kind: 'isotonic', ...fitted });
     close(map(0.05), 1 / 8, 1e-12);
+    close(map(0.2), (1 / 8 + 1 / 3) / 2, 1e-12);
     close(map(0.3), 1 / 3, 1e-12);
-    close(map(0.45), (1 / 3 + 7 / 8) / 2, 1e-12);
+    close(map(0.45), 1 / 3 + 0.6 * (7 / 8 - 1 / 3), 1e-12);
     close(map(0.99), 7 / 8, 1e-12);
+    // Strictly increasing inside the block centres: no two of these inputs tie.
+    const inside = [0.11, 0.2, 0.29, 0.31, 0.4, 0.54].map(map);
+    for (let i = 1; i < inside.length; i++) assert.ok(inside[i]! > inside[i - 1]!);
   });
 
   it('Platt: with two distinct scores the fit reproduces each group’s smoothed positive rate exactly', () => {
