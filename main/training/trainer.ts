@@ -227,7 +227,27 @@ export class Trainer {
     let { model, workerCpuMs } = final;
     // The calibrator was fitted on the search's out-of-fold predictions; from here on the model serves calibrated
     // probabilities (the threshold is tuned, and the metrics measured, on those).
-    if (search?.calibration.calibrator) model.calibrator = search.calibration.calibrator;
+    if (search?.calibration.calibrator) {
+      model.calibrator = search.calibration.calibrator;
+      // The out-of-fold predictions came from the fold models, which a budget may have cut short of the final model's
+      // rounds: a calibrator that over- or under-sharpens the final model is caught on the validation rows and dropped.
+      if (split.validation.length > 0) {
+        const inputsNow = { features: modelInputs(model) };
+        const withCalibrator = evaluateOn(data, model, inputsNow, split.validation).metrics.log_loss!;
+        const { calibrator: _calibrator, ...plain } = model;
+        const without = evaluateOn(data, plain, inputsNow, split.validation).metrics.log_loss!;
+        const kept = withCalibrator <= without;
+        search.calibration.validation = { rows: split.validation.length, withCalibrator, without, kept };
+        if (!kept) {
+          delete model.calibrator;
+          search.calibration.note =
+            `${search.calibration.method} did not lower the final model's validation log loss ` +
+            `(${withCalibrator.toFixed(4)} against ${without.toFixed(4)}): left uncalibrated`;
+          search.calibration.method = 'none';
+          search.calibration.calibrator = null;
+        }
+      }
+    }
     if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
     // Binning (for trees) and fitting: what a peer library's fit() covers.
     const fitMs = Math.round(performance.now() - fitStarted);

@@ -54,6 +54,17 @@ describe('calibration in training', () => {
       calibration.compared.map((c) => c.method),
       ['none', 'platt', 'isotonic'],
     );
+    // The final model's own check: a calibrator that does not lower its validation log loss is dropped, and says so.
+    assert.ok(calibration.validation !== undefined);
+    const model = parseStoredModel(engine.registry.modelJson('rare', done.result!.version)) as TrainedModel;
+    if (!calibration.validation.kept) {
+      assert.ok(calibration.validation.withCalibrator > calibration.validation.without);
+      assert.equal(calibration.method, 'none');
+      assert.equal(model.calibrator, undefined);
+      assert.match(calibration.note ?? '', /did not lower the final model's validation log loss/);
+      t.diagnostic(`calibrator dropped on validation: ${calibration.note}`);
+      return;
+    }
     assert.notEqual(
       calibration.method,
       'none',
@@ -69,7 +80,6 @@ describe('calibration in training', () => {
     for (const key of ['log_loss', 'brier', 'ece']) assert.ok(Number.isFinite(info.metrics[key]), key);
 
     // On the run's own test rows, the stored model with its calibrator against the same model without it.
-    const model = parseStoredModel(engine.registry.modelJson('rare', done.result!.version)) as TrainedModel;
     assert.deepEqual(model.calibrator, calibration.calibrator);
     const { frame } = engine.datasets.loadFrame('rare');
     const { split, classOf, classes } = labelledSplit(frame, args);
@@ -82,12 +92,12 @@ describe('calibration in training', () => {
     );
     assert.equal(calibrated.log_loss, info.metrics.log_loss);
     assert.ok(
-      calibrated.log_loss! < 0.9 * uncalibrated.log_loss!,
+      calibrated.log_loss! < uncalibrated.log_loss!,
       `test log loss ${calibrated.log_loss} calibrated against ${uncalibrated.log_loss} without`,
     );
     assert.ok(calibrated.ece! < uncalibrated.ece!, `ECE ${calibrated.ece} against ${uncalibrated.ece}`);
-    // Ranking is kept (within rounding: isotonic ties a few scores).
-    assert.ok(calibrated.roc_auc! > uncalibrated.roc_auc! - 0.01);
+    // Ranking is kept: Platt is monotone, and centred isotonic strictly increasing between its block centres.
+    assert.ok(calibrated.roc_auc! > uncalibrated.roc_auc! - 0.005, `AUC ${calibrated.roc_auc} against ${uncalibrated.roc_auc}`);
   });
 
   it('calibration "none" leaves the probabilities as the model gives them; a wrong method is refused before queueing', async () => {
