@@ -62,7 +62,7 @@ export interface RunComparison {
   /** Search trials (algorithm auto): each candidate's cross-validated metric and parameters, by run. */
   trials: Record<
     string,
-    { metric: string; entries: { trial: number; algorithm: string; cv_metric: number; params: Record<string, unknown> }[] } | null
+    { metric: string; entries: { trial: number; algorithm: string; cvMetric: number; params: Record<string, unknown> }[] } | null
   >;
 }
 

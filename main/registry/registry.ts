@@ -5,6 +5,7 @@ import type { BlobStore } from '../store/blob-store.js';
 import { CommitCache, nowIso, type Db } from '../store/database.js';
 import type { Task } from '../models/preprocess.js';
 import { explainRefusalOfAlgorithm } from '../models/explain.js';
+import { withCurrentKeys } from './legacy-keys.js';
 
 export const productionAlias = 'production';
 
@@ -376,7 +377,7 @@ export class ModelRegistry {
       dataset: origin?.dataset ?? { name: row.dataset_name!, version: row.dataset_version!, contentHash: row.content_hash! },
       params: JSON.parse(row.params_json) as Record<string, unknown>,
       metrics: JSON.parse(row.metrics_json) as Record<string, number>,
-      report: JSON.parse(row.report_json) as Record<string, unknown>,
+      report: withCurrentKeys(JSON.parse(row.report_json) as Record<string, unknown>),
       inputSchema: JSON.parse(row.input_schema_json) as ModelVersionInfo['inputSchema'],
       onnxDigest: row.onnx_blob,
       modelDigest: row.model_blob,

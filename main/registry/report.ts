@@ -19,7 +19,7 @@ export function modelReportHtml(model: ModelVersionInfo, data: DatasetVersionDet
   const cv = r.crossValidation as { folds: number; metrics: Record<string, { mean: number; std: number }> } | null | undefined;
   const split = r.split as { train: number; validation: number; test: number; unlabelled: number } | undefined;
   const baseline = r.baseline as BaselineComparison | undefined;
-  const leaderboard = r.leaderboard as { algorithm: string; cv_metric: number; cv_std: number }[] | null | undefined;
+  const leaderboard = r.leaderboard as { algorithm: string; cvMetric: number; cvStd: number }[] | null | undefined;
   const sections: string[] = [];
   sections.push(
     `<h2>Model</h2>${table([
@@ -69,7 +69,7 @@ export function modelReportHtml(model: ModelVersionInfo, data: DatasetVersionDet
       ['ONNX parity with the trained model', `max |Δ| ${number(r.onnxParityMaxAbsDiff)}`],
     ])}${warnings.length > 0 ? `<ul class="warn">${warnings.map((w) => `<li>${escape(w.message)}</li>`).join('')}</ul>` : '<p>No data warnings.</p>'}` +
       (leaderboard && leaderboard.length > 0
-        ? `<h3>Search leaderboard</h3>${table(leaderboard.slice(0, 10).map((e, i) => [`${i + 1}. ${e.algorithm}`, `${number(e.cv_metric)} ± ${number(e.cv_std)}`]))}`
+        ? `<h3>Search leaderboard</h3>${table(leaderboard.slice(0, 10).map((e, i) => [`${i + 1}. ${e.algorithm}`, `${number(e.cvMetric)} ± ${number(e.cvStd)}`]))}`
         : '') +
       searchSummary(r.search),
   );
@@ -122,9 +122,9 @@ export function modelReportHtml(model: ModelVersionInfo, data: DatasetVersionDet
 function searchSummary(search: unknown): string {
   const s = search as
     | {
-        ensemble?: { members: number; cv_metric: number; best_single: number; kept: boolean } | null;
+        ensemble?: { members: number; cvMetric: number; bestSingle: number; kept: boolean } | null;
         imbalance?: {
-          compared: { strategy: string; threshold: string; metric: string; cv_metric: number }[];
+          compared: { strategy: string; threshold: string; metric: string; cvMetric: number }[];
           chosen: { strategy: string; threshold: string };
         } | null;
         calibration?: {
@@ -138,12 +138,12 @@ function searchSummary(search: unknown): string {
   if (s?.ensemble)
     parts.push(
       s.ensemble.kept
-        ? `<p>Ensemble of ${s.ensemble.members} kept: ${number(s.ensemble.cv_metric)} against the best single ${number(s.ensemble.best_single)} on cross-validation.</p>`
-        : `<p>No ensemble beat the best single model (${number(s.ensemble.best_single)}).</p>`,
+        ? `<p>Ensemble of ${s.ensemble.members} kept: ${number(s.ensemble.cvMetric)} against the best single ${number(s.ensemble.bestSingle)} on cross-validation.</p>`
+        : `<p>No ensemble beat the best single model (${number(s.ensemble.bestSingle)}).</p>`,
     );
   if (s?.imbalance)
     parts.push(
-      `<h3>Imbalance treatments</h3>${table(s.imbalance.compared.map((c) => [`${escape(c.strategy)}, threshold ${escape(c.threshold)}`, `${escape(c.metric)} ${number(c.cv_metric)}`]))}<p>Kept: ${escape(s.imbalance.chosen.strategy)}, threshold ${escape(s.imbalance.chosen.threshold)}.</p>`,
+      `<h3>Imbalance treatments</h3>${table(s.imbalance.compared.map((c) => [`${escape(c.strategy)}, threshold ${escape(c.threshold)}`, `${escape(c.metric)} ${number(c.cvMetric)}`]))}<p>Kept: ${escape(s.imbalance.chosen.strategy)}, threshold ${escape(s.imbalance.chosen.threshold)}.</p>`,
     );
   if (s?.calibration && s.calibration.compared.length > 0)
     parts.push(

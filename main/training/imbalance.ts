@@ -40,9 +40,9 @@ export function objectiveValue(
   return (fp * objective.falsePositive + fn * objective.falseNegative) / Math.max(1, labels.length);
 }
 
-function meanStd(values: number[]): { cv_metric: number; cv_std: number } {
+function meanStd(values: number[]): { cvMetric: number; cvStd: number } {
   const { mean, std } = meanAndStd(values);
-  return { cv_metric: mean, cv_std: std };
+  return { cvMetric: mean, cvStd: std };
 }
 
 /**
@@ -54,7 +54,7 @@ export function crossFittedThresholdScores(
   foldIndices: readonly Int32Array[],
   foldTargets: readonly (Int32Array | Float64Array)[],
   objective: ThresholdObjective,
-): { fixed: { cv_metric: number; cv_std: number }; tuned: { cv_metric: number; cv_std: number }; thresholds: number[] } {
+): { fixed: { cvMetric: number; cvStd: number }; tuned: { cvMetric: number; cvStd: number }; thresholds: number[] } {
   if (oof.kind !== 'classification') throw new Error('threshold tuning needs class probabilities');
   const positives = foldIndices.map((rows) => Float64Array.from(rows, (i) => oof.probabilities[2 * i + 1]!));
   const labels = foldTargets.map((t) => Uint8Array.from(t, (y) => (y === 1 ? 1 : 0)));

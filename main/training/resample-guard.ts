@@ -25,16 +25,16 @@ export function smoteRefused(frame: Frame, args: TrainArgs): string | null {
 /** What the imbalance comparison did with SMOTE, and why, for the run's report. */
 export function smoteVerdict(
   refusal: string | null,
-  smote: { metric: string; cv_metric: number } | null,
-  plain: { metric: string; cv_metric: number },
+  smote: { metric: string; cvMetric: number } | null,
+  plain: { metric: string; cvMetric: number },
   kept: boolean,
   higherIsBetter: boolean,
 ): { kept: boolean; reason: string } {
   if (refusal !== null) return { kept: false, reason: `not tried: ${refusal}` };
   if (smote === null) return { kept: false, reason: 'not tried: the time budget ran out first' };
-  const figures = `${smote.metric} ${smote.cv_metric.toFixed(4)} with SMOTE, ${plain.cv_metric.toFixed(4)} without`;
+  const figures = `${smote.metric} ${smote.cvMetric.toFixed(4)} with SMOTE, ${plain.cvMetric.toFixed(4)} without`;
   if (kept) return { kept, reason: `SMOTE beat the plain model on cross-validation (${figures})` };
-  const worse = higherIsBetter ? smote.cv_metric <= plain.cv_metric : smote.cv_metric >= plain.cv_metric;
+  const worse = higherIsBetter ? smote.cvMetric <= plain.cvMetric : smote.cvMetric >= plain.cvMetric;
   return {
     kept,
     reason: worse
@@ -48,7 +48,7 @@ export interface ImbalanceRow {
   strategy: string;
   threshold: 'default' | 'tuned';
   metric: string;
-  cv_metric: number;
+  cvMetric: number;
 }
 
 /**
@@ -61,10 +61,10 @@ export function imbalanceWinner<R extends ImbalanceRow>(
   higherIsBetter: boolean,
   smoteRefusal: string | null,
 ): { winner: R; smote: { kept: boolean; reason: string } } {
-  const ranked = [...rows].sort((a, b) => (higherIsBetter ? b.cv_metric - a.cv_metric : a.cv_metric - b.cv_metric));
+  const ranked = [...rows].sort((a, b) => (higherIsBetter ? b.cvMetric - a.cvMetric : a.cvMetric - b.cvMetric));
   const plain = (threshold: string): R => ranked.find((r) => r.strategy === 'none' && r.threshold === threshold)!;
   const beats = (a: number, b: number): boolean => (higherIsBetter ? a > b : a < b);
-  const winner = ranked.find((r) => r.strategy !== 'SMOTE' || beats(r.cv_metric, plain(r.threshold).cv_metric))!;
+  const winner = ranked.find((r) => r.strategy !== 'SMOTE' || beats(r.cvMetric, plain(r.threshold).cvMetric))!;
   const smoteRow = ranked.find((r) => r.strategy === 'SMOTE' && r.threshold === winner.threshold) ?? null;
   const kept = winner.strategy === 'SMOTE';
   return { winner, smote: smoteVerdict(smoteRefusal, smoteRow, plain(winner.threshold), kept, higherIsBetter) };
@@ -110,7 +110,7 @@ export async function guardSmote(
       folds: folds.length,
       cv_plain: plain,
       cv_smote: resampled,
-      ...smoteVerdict(null, { metric, cv_metric: resampled }, { metric, cv_metric: plain }, kept, !lowerIsBetter.has(metric)),
+      ...smoteVerdict(null, { metric, cvMetric: resampled }, { metric, cvMetric: plain }, kept, !lowerIsBetter.has(metric)),
     },
   };
 }

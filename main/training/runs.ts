@@ -119,17 +119,17 @@ export class Runs {
         details.map((d) => {
           const r = d.modelVersion!.report;
           const board = r.leaderboard as
-            { trial?: number; algorithm: string; cv_metric: number; params: Record<string, unknown> }[] | null | undefined;
+            { trial?: number; algorithm: string; cvMetric: number; params: Record<string, unknown> }[] | null | undefined;
           const search = r.search as { metric: string } | null | undefined;
           return [
             d.run.id,
             board && search
               ? {
                   metric: search.metric,
-                  entries: board.map(({ trial, algorithm, cv_metric, params }, i) => ({
+                  entries: board.map(({ trial, algorithm, cvMetric, params }, i) => ({
                     trial: trial ?? i + 1,
                     algorithm,
-                    cv_metric,
+                    cvMetric,
                     params,
                   })),
                 }

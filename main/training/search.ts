@@ -156,10 +156,10 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       trial,
       algorithm: candidate.algorithm,
       params: candidate,
-      cv_metric: result.mean,
-      cv_std: result.std,
+      cvMetric: result.mean,
+      cvStd: result.std,
       ...(result.folds === undefined ? {} : { cv_folds: result.folds }),
-      fit_s: (Date.now() - started) / 1000,
+      fitSeconds: (Date.now() - started) / 1000,
     });
     if (result.oof !== null) keepOutOfFold(candidate, result.mean, result.oof);
     onTrial({ trial, algorithm: candidate.algorithm, metric, value: result.mean });
@@ -256,7 +256,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       if (rung.length === 0) break;
     }
   }
-  board.sort((p, q) => better(p.cv_metric, q.cv_metric));
+  board.sort((p, q) => better(p.cvMetric, q.cvMetric));
 
   // Imbalance: the best candidate as it is, with balanced class weights (learners that take them) and with
   // SMOTE inside each fold; for binary targets with a threshold objective, each also with a threshold tuned
@@ -276,15 +276,15 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       threshold: 'default' | 'tuned';
       candidate: Candidate;
       metric: string;
-      cv_metric: number;
-      cv_std: number;
+      cvMetric: number;
+      cvStd: number;
     }[] = [];
     const judge = (
       strategy: string,
       candidate: Candidate,
       result: { mean: number; std: number; oof: PredictionMatrix | null },
     ): void => {
-      rows.push({ strategy, threshold: 'default', candidate, metric, cv_metric: result.mean, cv_std: result.std });
+      rows.push({ strategy, threshold: 'default', candidate, metric, cvMetric: result.mean, cvStd: result.std });
       if (objective !== null && result.oof !== null) {
         const scores = crossFittedThresholdScores(result.oof, foldIndices, foldTargets, objective);
         rows.push({ strategy, threshold: 'default', candidate, metric: objective.metric, ...scores.fixed });
@@ -293,7 +293,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     };
     const baseline = keptOutOfFold.find((k) => k.candidate === best);
     const bestEntry = board.find((e) => e.params === best)!;
-    judge('none', best, { mean: bestEntry.cv_metric, std: bestEntry.cv_std, oof: baseline?.oof ?? null });
+    judge('none', best, { mean: bestEntry.cvMetric, std: bestEntry.cvStd, oof: baseline?.oof ?? null });
     for (const variant of variants) {
       if (Date.now() + budget.crossValidationMs(best) > budget.deadline(best)) {
         budget.clock.note(`imbalance: ${variant.strategy} not compared, for lack of time before the search's deadline`);
@@ -317,7 +317,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       smote,
     };
     tuneThreshold = winner.threshold === 'tuned';
-    board.sort((p, q) => better(p.cv_metric, q.cv_metric));
+    board.sort((p, q) => better(p.cvMetric, q.cvMetric));
     chosenSingle = winner.candidate;
   } else {
     chosenSingle = board.map((e) => e.params).filter(isSingle)[0]!;
@@ -342,8 +342,8 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     ensembleReport = {
       candidates: keptOutOfFold.length,
       members: members.length,
-      cv_metric: blended,
-      best_single: bestSingle,
+      cvMetric: blended,
+      bestSingle: bestSingle,
       kept: false,
     };
     // A real improvement, not rounding: blends of near-identical members tie to the last digits. And one whose
@@ -365,11 +365,11 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
         trial: trial + 1,
         algorithm: 'ensemble',
         params: { algorithm: 'ensemble', members: weighted },
-        cv_metric: blended,
-        cv_std: meanAndStd(foldValues(blendedOof)).std,
-        fit_s: members.reduce((s, m) => s + (board.find((e) => e.params === m.candidate)?.fit_s ?? 0), 0),
+        cvMetric: blended,
+        cvStd: meanAndStd(foldValues(blendedOof)).std,
+        fitSeconds: members.reduce((s, m) => s + (board.find((e) => e.params === m.candidate)?.fitSeconds ?? 0), 0),
       });
-      board.sort((p, q) => better(p.cv_metric, q.cv_metric));
+      board.sort((p, q) => better(p.cvMetric, q.cvMetric));
       ensembleMembers = members;
       ensembleReport.kept = true;
       chosenOof = blendedOof;

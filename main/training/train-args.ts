@@ -26,11 +26,11 @@ export interface LeaderboardEntry {
   trial: number;
   algorithm: string;
   params: EntryParams;
-  cv_metric: number;
-  cv_std: number;
+  cvMetric: number;
+  cvStd: number;
   /** The metric on each fold (absent for the ensemble, scored on the pooled out-of-fold predictions per fold). */
   cv_folds?: number[];
-  fit_s: number;
+  fitSeconds: number;
 }
 
 /** Columns that are never features: the group column says which rows belong together, not what they are. */

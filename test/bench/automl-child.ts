@@ -33,7 +33,7 @@ const search = info.report.search as {
   ensemble: unknown;
   calibration: { method: string };
 };
-const board = info.report.leaderboard as { algorithm: string; cv_metric: number }[];
+const board = info.report.leaderboard as { algorithm: string; cvMetric: number }[];
 process.stdout.write(
   `${JSON.stringify({
     chosen: info.algorithm,
@@ -50,7 +50,7 @@ process.stdout.write(
     search_s: search.searchSeconds,
     trials: search.trials,
     search_metric: search.metric,
-    best_cv: board[0]?.cv_metric,
+    best_cv: board[0]?.cvMetric,
     learners_tried: [...new Set(board.map((e) => e.algorithm))],
     ensemble: search.ensemble,
     calibration: search.calibration.method,

@@ -92,7 +92,7 @@ describe('categorical columns in boosting and SMOTE', () => {
   it('the auto search keeps SMOTE only when it beats the plain candidate, and says why', async () => {
     const info = await train({ dataset: 'bands', target: 'label', algorithm: 'auto', model: 'bands-auto', timeBudget: 30 });
     const imbalance = (info.report.search as { imbalance: Record<string, unknown> }).imbalance as {
-      compared: { strategy: string; threshold: string; cv_metric: number }[];
+      compared: { strategy: string; threshold: string; cvMetric: number }[];
       chosen: { strategy: string };
       smote: { kept: boolean; reason: string };
     };
@@ -106,8 +106,8 @@ describe('categorical columns in boosting and SMOTE', () => {
     // The search's metric is log loss by default for classification: lower is better.
     else if (
       lowerIsBetter.has((info.report.search as { metric: string }).metric)
-        ? smote.cv_metric >= row('none')!.cv_metric
-        : smote.cv_metric <= row('none')!.cv_metric
+        ? smote.cvMetric >= row('none')!.cvMetric
+        : smote.cvMetric <= row('none')!.cvMetric
     ) {
       assert.notEqual(imbalance.chosen.strategy, 'SMOTE');
       assert.match(imbalance.smote.reason, /did not beat the plain model/);

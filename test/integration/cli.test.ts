@@ -183,21 +183,21 @@ describe('hearth CLI', () => {
     const out = r.json() as {
       algorithm: string;
       trees: number;
-      duration_ms: number;
-      peak_rss_mb: number;
-      fit_ms: number;
-      validation_curve: { iteration: number; loss: number; validation_loss: number }[];
+      durationMs: number;
+      peakRssMb: number;
+      fitMs: number;
+      validationCurve: { iteration: number; loss: number; validationLoss: number }[];
       metrics: Record<string, number>;
     };
     assert.equal(out.algorithm, 'gbdt');
     assert.ok(out.trees >= 1 && out.trees <= 60);
-    assert.ok(out.duration_ms > 0 && out.fit_ms > 0 && out.peak_rss_mb > 0);
-    assert.ok(out.validation_curve.length >= out.trees);
-    assert.ok(out.validation_curve[0]!.validation_loss > out.validation_curve[out.trees - 1]!.validation_loss);
+    assert.ok(out.durationMs > 0 && out.fitMs > 0 && out.peakRssMb > 0);
+    assert.ok(out.validationCurve.length >= out.trees);
+    assert.ok(out.validationCurve[0]!.validationLoss > out.validationCurve[out.trees - 1]!.validationLoss);
     assert.ok(out.metrics.r2! > 0.85, `r2 ${out.metrics.r2}`);
     const cv = (
-      r.json() as { cross_validation: { folds: number; metrics: Record<string, { mean: number; std: number; folds: number[] }> } }
-    ).cross_validation;
+      r.json() as { crossValidation: { folds: number; metrics: Record<string, { mean: number; std: number; folds: number[] }> } }
+    ).crossValidation;
     assert.equal(cv.folds, 3);
     assert.equal(cv.metrics.r2!.folds.length, 3);
     assert.ok(Math.abs(cv.metrics.r2!.mean - out.metrics.r2!) < 0.1, `cv r2 ${cv.metrics.r2!.mean} vs test ${out.metrics.r2}`);
@@ -326,5 +326,44 @@ describe('hearth CLI', () => {
     assert.equal(all.status, 0);
     assert.match(all.stdout, /backup restore FILE --data-dir DIR/);
     assert.equal(hearth().status, 2);
+  });
+
+  it('answers every --json document with one key casing: camelCase, except keys that are data', () => {
+    // Keys under these are names from the data or the user (metric, column, class, feature, alias, parameter names).
+    const dataMaps = new Set(['metrics', 'params', 'contributions', 'realised', 'estimated', 'columns', 'aliases']);
+    const offending: string[] = [];
+    const walk = (value: unknown, path: string): void => {
+      if (Array.isArray(value)) return value.forEach((v) => walk(v, `${path}[]`));
+      if (value === null || typeof value !== 'object') return;
+      const parent = path.split('.').pop()!.replace(/\[\]$/, '');
+      for (const [key, v] of Object.entries(value)) {
+        if (!dataMaps.has(parent) && !/^[a-z][a-zA-Z0-9]*$/.test(key)) offending.push(`${path}.${key}`);
+        walk(v, `${path}.${key}`);
+      }
+    };
+    const runs = hearth('runs', 'list', '--json').json() as unknown as { id: string }[];
+    for (const args of [
+      ['train', '--dataset', 'sales@1', '--target', 'amount', '--algorithm', 'gbdt', '--trees', '5', '--model', 'casing'],
+      ['ingest', train, '--dataset', 'casing-data', '--force'],
+      ['models', 'list'],
+      ['models', 'report', 'sales-amount'],
+      ['datasets', 'list'],
+      ['datasets', 'show', 'sales'],
+      ['runs', 'list'],
+      ['runs', 'show', runs[0]!.id],
+      ['overview'],
+      ['evaluate', '--model', 'sales-amount', holdout],
+      ['version'],
+      ['sync', 'status'],
+      ['alerts', 'list'],
+      ['retention', 'list'],
+      ['token', 'list'],
+      ['audit', '--limit', '20'],
+    ]) {
+      const r = hearth(...args, '--json');
+      assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+      walk(JSON.parse(r.stdout), args.slice(0, 2).join(' '));
+    }
+    assert.deepEqual([...new Set(offending)], []);
   });
 });

@@ -94,6 +94,8 @@ for (const transport of ['in-process', 'http', 'ipc'] as const) {
       assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
       assert.deepEqual(Object.keys(done.result!.metrics).sort(), [
         'accuracy',
+        'brier',
+        'ece',
         'f1',
         'log_loss',
         'pr_auc',
@@ -214,7 +216,7 @@ for (const transport of ['in-process', 'http', 'ipc'] as const) {
       const done = await waitForJob(client, job.id);
       assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
       const info = await client.call('models.version', { name: 'churn-auto' });
-      const board = info.report.leaderboard as { algorithm: string; cv_metric: number }[];
+      const board = info.report.leaderboard as { algorithm: string; cvMetric: number }[];
       // The four learners' defaults are tried first, each while its projected cost fits before the search's deadline
       // (a 2 s budget covers the whole run); a learner left out is named in the run's notes. The board is sorted best
       // first by log loss (the default objective for classification), lowest first.
@@ -226,13 +228,13 @@ for (const transport of ['in-process', 'http', 'ipc'] as const) {
         .filter((a) => a !== '');
       assert.ok(tried.includes('gbdt'), JSON.stringify(board));
       assert.deepEqual([...tried, ...untried].sort(), ['forest', 'gbdt', 'linear', 'mlp']);
-      for (let i = 1; i < board.length; i++) assert.ok(board[i - 1]!.cv_metric <= board[i]!.cv_metric);
+      for (let i = 1; i < board.length; i++) assert.ok(board[i - 1]!.cvMetric <= board[i]!.cvMetric);
       // The budget: no trial starts after the search's deadline (before the budget's end), so the search overruns
       // the budget by at most the trial in progress.
       const search = info.report.search as { searchSeconds: number; budgetSeconds: number };
-      const singles = board.filter((e) => e.algorithm !== 'ensemble') as unknown as { trial: number; fit_s: number }[];
-      const defaults = singles.filter((e) => e.trial <= 4).reduce((s, e) => s + e.fit_s, 0);
-      const longest = Math.max(...singles.map((e) => e.fit_s));
+      const singles = board.filter((e) => e.algorithm !== 'ensemble') as unknown as { trial: number; fitSeconds: number }[];
+      const defaults = singles.filter((e) => e.trial <= 4).reduce((s, e) => s + e.fitSeconds, 0);
+      const longest = Math.max(...singles.map((e) => e.fitSeconds));
       assert.ok(
         search.searchSeconds <= Math.max(search.budgetSeconds, defaults) + longest + 1,
         `search ${search.searchSeconds} s, budget ${search.budgetSeconds} s, defaults ${defaults} s, longest ${longest} s`,
@@ -240,7 +242,7 @@ for (const transport of ['in-process', 'http', 'ipc'] as const) {
       assert.equal(info.algorithm, board[0]!.algorithm);
       assert.equal((info.report.search as { metric: string }).metric, 'log_loss');
       // Calibrated on the out-of-fold predictions: the test log loss is near the cross-validated one, or better.
-      assert.ok(info.metrics.log_loss! < board[0]!.cv_metric + 0.08, `${info.metrics.log_loss} against ${board[0]!.cv_metric}`);
+      assert.ok(info.metrics.log_loss! < board[0]!.cvMetric + 0.08, `${info.metrics.log_loss} against ${board[0]!.cvMetric}`);
       const calibration = (info.report.search as { calibration: { method: string; compared: { method: string }[] } }).calibration;
       assert.deepEqual(
         calibration.compared.map((c) => c.method),

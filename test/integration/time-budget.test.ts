@@ -56,11 +56,11 @@ describe('a time budget covers the whole run (algorithm auto)', () => {
     // fold under way there; the first candidate always runs. It may run past by that fold's last boosting round
     // or epoch, its worker's start and its prediction (allowed 2 s on this box).
     const info = await h.client.call('models.version', { name: done.result!.model, version: done.result!.version });
-    const first = (info.report.leaderboard as { trial: number; fit_s: number }[]).find((e) => e.trial === 1)!;
+    const first = (info.report.leaderboard as { trial: number; fitSeconds: number }[]).find((e) => e.trial === 1)!;
     const search = budget.phases.find((p) => p.phase === 'search')!;
     const searchEnd = search.startSeconds + search.seconds;
     assert.ok(
-      searchEnd <= Math.max(plan.searchDeadlineSeconds, search.startSeconds + first.fit_s) + 2,
+      searchEnd <= Math.max(plan.searchDeadlineSeconds, search.startSeconds + first.fitSeconds) + 2,
       JSON.stringify({ budget, leaderboard: info.report.leaderboard }),
     );
     // The final fit stops at its deadline: the budget's end less the refit's and the finishing phases' projections.

@@ -87,7 +87,7 @@ describe('threshold tuning across folds', () => {
     const foldIndices = [0, 1, 2].map((k) => Int32Array.from({ length: n / 3 }, (_, i) => k * (n / 3) + i));
     const foldTargets = foldIndices.map((rows) => Int32Array.from(rows, (r) => labels[r]!));
     const result = crossFittedThresholdScores(oof, foldIndices, foldTargets, { kind: 'f1', metric: 'f1' });
-    assert.ok(result.tuned.cv_metric > result.fixed.cv_metric + 0.3, JSON.stringify(result));
+    assert.ok(result.tuned.cvMetric > result.fixed.cvMetric + 0.3, JSON.stringify(result));
     for (const t of result.thresholds) assert.ok(t > 0.25 && t < 0.35, `threshold ${t}`);
   });
 

@@ -94,7 +94,7 @@ describe('choosing an imbalance treatment', () => {
     strategy,
     threshold,
     metric: 'roc_auc',
-    cv_metric: cv,
+    cvMetric: cv,
   });
 
   it('keeps SMOTE only when it beats the plain candidate, and says why', () => {

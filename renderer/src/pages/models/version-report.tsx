@@ -16,14 +16,14 @@ export function VersionReport({ version }: { version: ModelVersionInfo }) {
         crossValidation?: { folds: number; metrics: Record<string, { mean: number; std: number }> } | null;
         warnings?: { kind: string; message: string }[];
         leaderboard?:
-          { algorithm: string; params: Record<string, unknown>; cv_metric: number; cv_std: number; fit_s: number }[] | null;
+          { algorithm: string; params: Record<string, unknown>; cvMetric: number; cvStd: number; fitSeconds: number }[] | null;
         search?: {
           metric: string;
           folds: number;
           trials: number;
-          ensemble?: { candidates: number; members: number; cv_metric: number; best_single: number; kept: boolean } | null;
+          ensemble?: { candidates: number; members: number; cvMetric: number; bestSingle: number; kept: boolean } | null;
           imbalance?: {
-            compared: { strategy: string; threshold: string; metric: string; cv_metric: number; cv_std: number }[];
+            compared: { strategy: string; threshold: string; metric: string; cvMetric: number; cvStd: number }[];
             chosen: { strategy: string; threshold: string };
           } | null;
           calibration?: CalibrationSummary | null;
@@ -85,9 +85,9 @@ export function VersionReport({ version }: { version: ModelVersionInfo }) {
                       <code>{describeParams(e.params)}</code>
                     </td>
                     <td>
-                      {e.cv_metric.toFixed(4)} ± {e.cv_std.toFixed(4)}
+                      {e.cvMetric.toFixed(4)} ± {e.cvStd.toFixed(4)}
                     </td>
-                    <td>{e.fit_s.toFixed(1)}</td>
+                    <td>{e.fitSeconds.toFixed(1)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -96,8 +96,8 @@ export function VersionReport({ version }: { version: ModelVersionInfo }) {
               <p className="muted" data-testid="ensemble-summary">
                 Ensemble selection over the best {report.search.ensemble.candidates} candidates:{' '}
                 {report.search.ensemble.kept
-                  ? `a blend of ${report.search.ensemble.members} scored ${report.search.ensemble.cv_metric.toFixed(4)} against the best single ${report.search.ensemble.best_single.toFixed(4)}, so the blend was kept`
-                  : `no blend beat the best single candidate (${report.search.ensemble.best_single.toFixed(4)})`}
+                  ? `a blend of ${report.search.ensemble.members} scored ${report.search.ensemble.cvMetric.toFixed(4)} against the best single ${report.search.ensemble.bestSingle.toFixed(4)}, so the blend was kept`
+                  : `no blend beat the best single candidate (${report.search.ensemble.bestSingle.toFixed(4)})`}
                 {report.members !== undefined
                   ? ` — members: ${report.members.map((m) => `${m.algorithm} ${(m.weight * 100).toFixed(0)}%`).join(', ')}`
                   : ''}
@@ -125,7 +125,7 @@ export function VersionReport({ version }: { version: ModelVersionInfo }) {
                         <td>{r.threshold}</td>
                         <td>{r.metric}</td>
                         <td>
-                          {r.cv_metric.toFixed(4)} ± {r.cv_std.toFixed(4)}
+                          {r.cvMetric.toFixed(4)} ± {r.cvStd.toFixed(4)}
                         </td>
                       </tr>
                     ))}

@@ -323,7 +323,7 @@ function Trials({ comparison, label }: { comparison: RunComparison; label: (id: 
               <Scatter
                 key={r.id}
                 name={label(r.id)}
-                data={comparison.trials[r.id]!.entries.map((e) => ({ trial: e.trial, value: e.cv_metric }))}
+                data={comparison.trials[r.id]!.entries.map((e) => ({ trial: e.trial, value: e.cvMetric }))}
                 fill={colours[i % colours.length]}
                 isAnimationActive={false}
               />
@@ -356,7 +356,7 @@ function Trials({ comparison, label }: { comparison: RunComparison; label: (id: 
                   name={label(r.id)}
                   data={comparison.trials[r.id]!.entries.filter((e) => typeof e.params[chosen] === 'number').map((e) => ({
                     x: e.params[chosen] as number,
-                    value: e.cv_metric,
+                    value: e.cvMetric,
                   }))}
                   fill={colours[i % colours.length]}
                   isAnimationActive={false}
