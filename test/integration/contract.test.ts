@@ -241,8 +241,9 @@ for (const transport of ['in-process', 'http', 'ipc'] as const) {
       );
       assert.equal(info.algorithm, board[0]!.algorithm);
       assert.equal((info.report.search as { metric: string }).metric, 'log_loss');
-      // Calibrated on the out-of-fold predictions: the test log loss is near the cross-validated one, or better.
-      assert.ok(info.metrics.log_loss! < board[0]!.cvMetric + 0.08, `${info.metrics.log_loss} against ${board[0]!.cvMetric}`);
+      // The test log loss is near the cross-validated one (within a quarter: about 150 test rows, and log loss is
+      // unbounded per row), or better: not a leak, and not a model that falls apart on rows it has not seen.
+      assert.ok(info.metrics.log_loss! < 1.25 * board[0]!.cvMetric, `${info.metrics.log_loss} against ${board[0]!.cvMetric}`);
       const calibration = (info.report.search as { calibration: { method: string; compared: { method: string }[] } }).calibration;
       assert.deepEqual(
         calibration.compared.map((c) => c.method),

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { accessMethods } from '../../main/contracts/access.js';
+import { overviewMethods } from '../../main/contracts/overview.js';
 import { datasetsMethods } from '../../main/contracts/datasets.js';
 import { apiMethods, apiSchemas, methodPermission, type MethodDefinition } from '../../main/contracts/index.js';
 import { modelsMethods } from '../../main/contracts/models.js';
@@ -29,6 +30,7 @@ const files: [string, Record<string, MethodDefinition>, string[]][] = [
   ['sync', syncMethods, ['remotes', 'sync', 'models']],
   ['access', accessMethods, ['tokens', 'audit']],
   ['store', storeMethods, ['backups', 'retention', 'store']],
+  ['overview', overviewMethods, ['system']],
 ];
 
 describe('contracts', () => {
