@@ -346,7 +346,7 @@ describe('hearth CLI', () => {
       ['train', '--dataset', 'sales@1', '--target', 'amount', '--algorithm', 'gbdt', '--trees', '5', '--model', 'casing'],
       ['ingest', train, '--dataset', 'casing-data', '--force'],
       ['models', 'list'],
-      ['models', 'report', 'sales-amount'],
+      ['models', 'report', 'sales-amount', '--out', `${tmp.dir}/casing-report.html`],
       ['datasets', 'list'],
       ['datasets', 'show', 'sales'],
       ['runs', 'list'],
