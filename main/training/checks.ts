@@ -6,8 +6,8 @@ import { benjaminiHochberg, binomialSf, wilsonUpper } from '../stats/significanc
 import { normalCdf } from '../stats/stats.js';
 
 export interface DataWarning {
-  kind: 'leakage' | 'duplicates' | 'future' | 'baseline' | 'resampling';
-  /** A stable code for programs: LEAKAGE, DUPLICATES, FUTURE_ROWS, BELOW_BASELINE, RESAMPLING. */
+  kind: 'leakage' | 'duplicates' | 'future' | 'baseline' | 'resampling' | 'calibration';
+  /** A stable code for programs: LEAKAGE, DUPLICATES, FUTURE_ROWS, BELOW_BASELINE, RESAMPLING, CALIBRATION. */
   code?: string;
   column?: string;
   message: string;

@@ -230,14 +230,24 @@ export class Trainer {
     if (search?.calibration.calibrator) {
       model.calibrator = search.calibration.calibrator;
       // The out-of-fold predictions came from the fold models, which a budget may have cut short of the final model's
-      // rounds: a calibrator that over- or under-sharpens the final model is caught on the validation rows and dropped.
+      // rounds: a calibrator that over- or under-sharpens the final model is caught on the validation rows (dropped when
+      // chosen automatically, kept with a warning when asked for by name).
       if (split.validation.length > 0) {
         const inputsNow = { features: modelInputs(model) };
         const withCalibrator = evaluateOn(data, model, inputsNow, split.validation).metrics.log_loss!;
         const { calibrator: _calibrator, ...plain } = model;
         const without = evaluateOn(data, plain, inputsNow, split.validation).metrics.log_loss!;
-        const kept = withCalibrator <= without;
+        // A method the user named is kept as asked, with a warning; only the automatic choice is undone.
+        const kept = withCalibrator <= without || search.calibration.requested !== 'auto';
         search.calibration.validation = { rows: split.validation.length, withCalibrator, without, kept };
+        if (withCalibrator > without && kept)
+          warnings.push({
+            kind: 'calibration',
+            code: 'CALIBRATION',
+            message:
+              `${search.calibration.method} calibration, as asked, raises the validation log loss ` +
+              `(${withCalibrator.toFixed(4)} against ${without.toFixed(4)} without)`,
+          });
         if (!kept) {
           delete model.calibrator;
           search.calibration.note =

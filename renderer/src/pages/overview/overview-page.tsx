@@ -76,7 +76,7 @@ export function OverviewPage({ onOpen }: { onOpen: (target: OpenTarget) => void 
                       </div>
                     </td>
                     <td>{p.metric === null ? '–' : `${p.metric.name} ${fixed(p.metric.value)}`}</td>
-                    <td>
+                    <td data-testid={`overview-served-${p.model}`}>
                       {p.served.rows.toLocaleString()} row{p.served.rows === 1 ? '' : 's'}
                     </td>
                     <td>{p.served.latencyP99Ms === null ? '–' : `${p.served.latencyP99Ms.toFixed(1)} ms`}</td>
