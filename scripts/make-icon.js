@@ -1,5 +1,5 @@
 // Draws Hearth's application icon (a flame over a hearth stone, on a rounded square) as PNG files under
-// resources/build/: icon.png (1024 px, electron-builder derives the .icns and .ico from it) and icons/N x N.png for
+// resources/desktop/: icon.png (1024 px, electron-builder derives the .icns and .ico from it) and icons/N x N.png for
 // Linux. No image library: the pixels are computed here and written with zlib as a plain RGBA PNG.
 // Usage: node scripts/make-icon.js
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -87,7 +87,7 @@ function icon(u, v) {
   return [Math.round(58 * shade), Math.round(40 * shade), Math.round(36 * shade), 1];
 }
 
-const dir = new URL('../resources/build/', import.meta.url);
+const dir = new URL('../resources/desktop/', import.meta.url);
 mkdirSync(new URL('icons/', dir), { recursive: true });
 writeFileSync(new URL('icon.png', dir), png(1024, icon));
 for (const size of [16, 32, 48, 64, 128, 256, 512]) writeFileSync(new URL(`icons/${size}x${size}.png`, dir), png(size, icon));

@@ -235,7 +235,13 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
         const rungSpent = Date.now() - searchStarted > searchMs * (share === 0.25 ? 0.4 : 0.6) || Date.now() > loopEnd();
         const boostedScored = results.some((r) => r.candidate.algorithm === 'gbdt');
         if (share < 1 && results.length > 0 && rungSpent && (boostedScored || candidate.algorithm !== 'gbdt')) continue;
-        if (share < 1 && results.length > 0 && wouldOverrun(candidate, pairs)) continue;
+        if (
+          share < 1 &&
+          results.length > 0 &&
+          wouldOverrun(candidate, pairs) &&
+          (boostedScored || candidate.algorithm !== 'gbdt')
+        )
+          continue;
         trial++;
         const started = Date.now();
         results.push({
