@@ -1,5 +1,4 @@
-import type { TrainingProgress } from '../contracts/api.js';
-import type { BudgetReport } from '../contracts/training.js';
+import type { TrainingJob as ApiTrainingJob, TrainingProgress } from '../contracts/api.js';
 import { HearthError, type SerializedError } from '../contracts/errors.js';
 import type { Db } from '../store/database.js';
 import type { TrainArgs } from './train-args.js';
@@ -14,13 +13,7 @@ export interface TrainingJob {
   finishedAt: string | null;
   progress: TrainingProgress | null;
   history: { iteration: number; loss: number; validationLoss: number | null }[];
-  result: {
-    model: string;
-    version: number;
-    metrics: Record<string, number>;
-    durationMs: number;
-    budget?: BudgetReport;
-  } | null;
+  result: ApiTrainingJob['result'];
   error: SerializedError | null;
 }
 

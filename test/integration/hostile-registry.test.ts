@@ -1,32 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApiError } from '../../main/contracts/client.js';
-import type { LinearModel } from '../../main/models/linear-model.js';
 import { exportModelToOnnx, onnxInputSchema, type TrainedModel } from '../../main/models/model.js';
-import type { Preprocessor } from '../../main/models/preprocess.js';
+import { knownLinear } from '../fixtures/known-linear.js';
 import { syntheticCsv, writeFile } from '../helpers.js';
 import { startHarness, type Harness } from './harness.js';
-
-/** x1 standardised with mean 1, std 2 (median 0); colour one-hot over blue, green, red (mode red). */
-const preprocessor: Preprocessor = {
-  features: [
-    { kind: 'numeric', name: 'x1', sourceType: 'number', median: 0, mean: 1, std: 2 },
-    { kind: 'categorical', name: 'colour', categories: ['blue', 'green', 'red'], mode: 'red' },
-  ],
-  ignored: [],
-};
-const linear = (intercept: number): LinearModel => ({
-  format: 'hearth.linear/1',
-  task: 'binary',
-  target: 'label',
-  classes: ['bad', 'good'],
-  preprocessor,
-  outputs: 1,
-  dimension: 4,
-  weights: [0.8, 0.5, -0.3, 1.1],
-  intercepts: [intercept],
-  designMeans: [0.1, 0.2, 0.3, 0.5],
-});
 
 const codeOf = async (promise: Promise<unknown>): Promise<string> =>
   promise.then(
@@ -57,8 +35,8 @@ describe('hostile callers of export, aliases, explain and the overview', () => {
         onnx: exportModelToOnnx(stored, 'test'),
         modelJson: JSON.stringify(stored),
       });
-    register('k', linear(-0.2));
-    register('k', linear(0.4));
+    register('k', knownLinear(-0.2));
+    register('k', knownLinear(0.4));
     for (const role of ['viewer', 'service', 'analyst'] as const)
       tokens[role] = (await h.client.call('tokens.create', { name: `${role}-h`, role })).token;
   });
@@ -116,7 +94,7 @@ describe('hostile callers of export, aliases, explain and the overview', () => {
   });
 
   it('two promotes at once: both audited, production is the one that landed last, as served and as listed', async () => {
-    register('k', linear(1));
+    register('k', knownLinear(1));
     await h.client.call('models.promote', { name: 'k', version: 3 });
     const before = (await h.client.call('audit.list', { limit: 500 })).filter((e) => e.action === 'models.promote').length;
     const [a, b] = await Promise.all([
@@ -163,7 +141,7 @@ describe('hostile callers of export, aliases, explain and the overview', () => {
   it('the overview refuses a service token, answers a viewer, and stays fast with 200 production models', async () => {
     assert.equal((await post('/api/system.overview', tokens.service, {})).status, 403);
     assert.equal((await post('/api/system.overview', tokens.viewer, {})).status, 200);
-    for (let i = 0; i < 200; i++) register(`bulk-${i}`, linear(i / 100));
+    for (let i = 0; i < 200; i++) register(`bulk-${i}`, knownLinear(i / 100));
     const started = Date.now();
     const overview = await h.client.call('system.overview', {});
     const ms = Date.now() - started;

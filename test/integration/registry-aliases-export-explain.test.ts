@@ -8,38 +8,12 @@ import { createHandlers } from '../../main/api/handlers.js';
 import { ApiError } from '../../main/contracts/client.js';
 import { loadOrt } from '../../main/accel/ort-load.js';
 import type { EnsembleModel } from '../../main/models/ensemble-model.js';
-import type { LinearModel } from '../../main/models/linear-model.js';
 import { exportModelToOnnx, onnxInputSchema, type TrainedModel } from '../../main/models/model.js';
-import type { Preprocessor } from '../../main/models/preprocess.js';
+import { knownLinear } from '../fixtures/known-linear.js';
 import { syntheticCsv, writeFile } from '../helpers.js';
 import { startHarness, waitForJob, type Harness } from './harness.js';
 
 const fixtureScript = fileURLToPath(new URL('../../../test/fixtures/foreign_onnx.py', import.meta.url));
-
-/** x1 standardised with mean 1, std 2; colour one-hot over blue, green, red (mode red). */
-const preprocessor: Preprocessor = {
-  features: [
-    { kind: 'numeric', name: 'x1', sourceType: 'number', median: 0, mean: 1, std: 2 },
-    { kind: 'categorical', name: 'colour', categories: ['blue', 'green', 'red'], mode: 'red' },
-  ],
-  ignored: [],
-};
-
-/** A logistic model with hand-picked weights, and the training means of its design columns. */
-function knownLinear(intercept: number): LinearModel {
-  return {
-    format: 'hearth.linear/1',
-    task: 'binary',
-    target: 'label',
-    classes: ['bad', 'good'],
-    preprocessor,
-    outputs: 1,
-    dimension: 4,
-    weights: [0.8, 0.5, -0.3, 1.1],
-    intercepts: [intercept],
-    designMeans: [0.1, 0.2, 0.3, 0.5],
-  };
-}
 
 const expectCode = async (promise: Promise<unknown>, code: string): Promise<ApiError> => {
   const error = await promise.then(

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useClient } from '../../app/client-context.js';
 import { useCall } from '../../components/use-call.js';
+import { VersionSelect } from './version-select.js';
 
 /**
  * A model's aliases: set or move any alias to a version, roll one back, remove one. Production can be moved, never
@@ -49,15 +50,7 @@ export function AliasesSection(props: {
         Alias <input data-testid="alias-name" value={alias} onChange={(e) => setAlias(e.target.value)} size={14} />
       </label>{' '}
       <label>
-        to{' '}
-        <select data-testid="alias-version" value={version} onChange={(e) => setVersion(e.target.value)}>
-          <option value="">version…</option>
-          {props.versions.map((v) => (
-            <option key={v} value={v}>
-              v{v}
-            </option>
-          ))}
-        </select>
+        to <VersionSelect testId="alias-version" versions={props.versions} value={version} onChange={setVersion} />
       </label>{' '}
       <button
         data-testid="alias-set"

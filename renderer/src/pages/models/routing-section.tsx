@@ -2,19 +2,7 @@ import { useEffect, useState } from 'react';
 import type { ServingRoute } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
 import { useCall } from '../../components/use-call.js';
-
-function VersionSelect(props: { testId: string; versions: number[]; value: string; onChange: (value: string) => void }) {
-  return (
-    <select data-testid={props.testId} value={props.value} onChange={(e) => props.onChange(e.target.value)}>
-      <option value="">version…</option>
-      {props.versions.map((v) => (
-        <option key={v} value={v}>
-          v{v}
-        </option>
-      ))}
-    </select>
-  );
-}
+import { VersionSelect } from './version-select.js';
 
 /** Canary and shadow routes of a model: who answers requests that name no version, who predicts alongside. */
 export function RoutingSection({ model, versions }: { model: string; versions: number[] }) {
