@@ -1,8 +1,7 @@
-import type { ApiMethod, ApiResults, Overview, ProductionModel } from '../contracts/api.js';
+import type { ApiResults, Overview, ProductionModel } from '../contracts/api.js';
 import type { CallContext, Handler } from '../contracts/call.js';
 
-/** The handlers the overview reads through: the same methods a caller could call, under the caller's own context. */
-type Readers = { [K in ApiMethod]?: Handler<K> };
+/** The methods the overview reads through: the same a caller could call, under the caller's own context. */
 type Needed =
   | 'models.list'
   | 'models.version'
@@ -15,6 +14,7 @@ type Needed =
   | 'datasets.version'
   | 'rules.get'
   | 'sync.status';
+type Readers = { [K in Needed]: Handler<K> };
 
 /**
  * The headline metric of a set of test metrics: ROC AUC for classifiers (one-vs-rest for multiclass), RMSE for
@@ -33,7 +33,7 @@ const day = 86_400;
  * exactly what that caller could read one method at a time, and each domain keeps its own rules. Lives in the
  * composition root because it spans every domain.
  */
-export function overviewHandler(readers: Pick<Required<Readers>, Needed>): Handler<'system.overview'> {
+export function overviewHandler(readers: Readers): Handler<'system.overview'> {
   return async (_args, context: CallContext): Promise<Overview> => {
     const call = <K extends Needed>(method: K, args: Parameters<Handler<K>>[0]): Promise<ApiResults[K]> =>
       (readers[method] as Handler<K>)(args, context);
