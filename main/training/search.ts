@@ -146,23 +146,38 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     }
     return { ...meanAndStd(perFold), folds: perFold, oof };
   };
+  // With log loss as the objective and calibration allowed, candidates are compared as they will be served: their
+  // out-of-fold predictions calibrated by cross-fitting (each fold by the others). Otherwise a sharp learner that
+  // calibration fixes would rank below a softer one, and the choice would ignore what calibration does. Scored as
+  // each candidate is recorded, so its cost falls inside the search's own deadline checks.
+  const requestedCalibration = args.calibration ?? 'auto';
+  const calibrationFolds = foldIndices.map((indices, k) => ({ indices, targets: foldTargets[k]! }));
+  const ranksCalibrated = task !== 'regression' && metric === 'log_loss' && requestedCalibration !== 'none';
+  const calibratedScore = (oof: PredictionMatrix): number => {
+    const report = chooseCalibration(task, oof, calibrationFolds, requestedCalibration);
+    return report.compared.find((c) => c.method === report.method)?.cv_log_loss ?? Number.NaN;
+  };
+  const rankOf = (e: LeaderboardEntry): number => e.cvCalibrated ?? e.cvMetric;
   const record = (
     candidate: Candidate,
     result: { mean: number; std: number; folds?: number[]; oof: PredictionMatrix | null },
     started: number,
   ): void => {
-    scored.push({ candidate, score: result.mean });
+    const calibrated = ranksCalibrated && result.oof !== null ? calibratedScore(result.oof) : Number.NaN;
+    const rank = Number.isFinite(calibrated) ? calibrated : result.mean;
+    scored.push({ candidate, score: rank });
     board.push({
       trial,
       algorithm: candidate.algorithm,
       params: candidate,
       cvMetric: result.mean,
       cvStd: result.std,
+      ...(Number.isFinite(calibrated) ? { cvCalibrated: calibrated } : {}),
       ...(result.folds === undefined ? {} : { cv_folds: result.folds }),
       fitSeconds: (Date.now() - started) / 1000,
     });
-    if (result.oof !== null) keepOutOfFold(candidate, result.mean, result.oof);
-    onTrial({ trial, algorithm: candidate.algorithm, metric, value: result.mean });
+    if (result.oof !== null) keepOutOfFold(candidate, rank, result.oof);
+    onTrial({ trial, algorithm: candidate.algorithm, metric, value: rank });
   };
   // Classification with a rare class (under 20% of the rows), or when asked: after the search, the best
   // candidate is cross-validated again with class weights and with SMOTE, so a share of the budget is kept.
@@ -262,23 +277,6 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       if (rung.length === 0) break;
     }
   }
-  // With log loss as the objective and calibration allowed, candidates are compared as they will be served: their
-  // out-of-fold predictions calibrated by cross-fitting (each fold by the others). Otherwise a sharp learner that
-  // calibration fixes would rank below a softer one, and the choice would ignore what calibration does.
-  const requestedCalibration = args.calibration ?? 'auto';
-  const calibrationFolds = foldIndices.map((indices, k) => ({ indices, targets: foldTargets[k]! }));
-  const ranksCalibrated = task !== 'regression' && metric === 'log_loss' && requestedCalibration !== 'none';
-  const calibratedScore = (oof: PredictionMatrix): number => {
-    const report = chooseCalibration(task, oof, calibrationFolds, requestedCalibration);
-    return report.compared.find((c) => c.method === report.method)?.cv_log_loss ?? Number.NaN;
-  };
-  const rankOf = (e: LeaderboardEntry): number => e.cvCalibrated ?? e.cvMetric;
-  if (ranksCalibrated)
-    for (const kept of keptOutOfFold) {
-      const entry = board.find((e) => e.params === kept.candidate);
-      const value = calibratedScore(kept.oof);
-      if (entry !== undefined && Number.isFinite(value)) entry.cvCalibrated = value;
-    }
   board.sort((p, q) => better(rankOf(p), rankOf(q)));
 
   // Imbalance: the best candidate as it is, with balanced class weights (learners that take them) and with
@@ -309,10 +307,9 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       candidate: Candidate,
       result: { mean: number; std: number; oof: PredictionMatrix | null },
     ): void => {
-      // Class weights and SMOTE shift probabilities, which calibration undoes: judged calibrated when ranked so.
-      const calibrated = ranksCalibrated && result.oof !== null ? calibratedScore(result.oof) : Number.NaN;
-      const entry = board.find((e) => e.params === candidate);
-      if (entry !== undefined && Number.isFinite(calibrated)) entry.cvCalibrated = calibrated;
+      // Class weights and SMOTE shift probabilities, which calibration undoes: judged calibrated when ranked so
+      // (the score `record` gave the candidate's board entry).
+      const calibrated = board.find((e) => e.params === candidate)?.cvCalibrated ?? Number.NaN;
       rows.push({
         strategy,
         threshold: 'default',

@@ -8,6 +8,7 @@ import { selectRows } from '../../main/table/frame.js';
 import { evaluate } from '../../main/training/evaluation.js';
 import { labelledSplit } from '../../main/training/labels.js';
 import type { CalibrationReport } from '../../main/training/calibrate.js';
+import { idleTrainingWorkers } from '../../main/training/worker-run.js';
 import { tempDir, writeFile } from '../helpers.js';
 
 const tmp = tempDir();
@@ -159,5 +160,27 @@ describe('calibration in training', () => {
       /does not apply to binary/,
     );
     assert.equal(engine.trainer.list().length, jobs);
+  });
+});
+
+describe('training workers', () => {
+  const engine = Engine.open(`${tmp.dir}/workers`);
+  after(() => engine.close());
+
+  it('a worker that finished a fit cleanly is reused for the next; a failed one is not', async () => {
+    await engine.datasets.ingestCsv('few', writeFile(tmp.dir, 'few.csv', imbalancedCsv()));
+    const first = await engine.trainer.wait(engine.trainer.start({ dataset: 'few', target: 'label', algorithm: 'linear' }).id);
+    assert.equal(first.status, 'succeeded', JSON.stringify(first.error));
+    // At most two wait, unreferenced (this process still ends when the tests do).
+    const parked = idleTrainingWorkers();
+    assert.ok(parked >= 1 && parked <= 2, `${parked} idle`);
+    // A fold of an MLP cancelled mid-fit ends with an error reply: that worker is ended, not parked.
+    const job = engine.trainer.start({ dataset: 'few', target: 'label', algorithm: 'mlp', epochs: 500 });
+    while (engine.trainer.get(job.id).status === 'queued') await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300));
+    engine.trainer.cancel(job.id);
+    const cancelled = await engine.trainer.wait(job.id);
+    assert.equal(cancelled.status, 'cancelled', JSON.stringify(cancelled));
+    assert.ok(idleTrainingWorkers() <= parked - 1, `${idleTrainingWorkers()} idle after a cancelled fit (was ${parked})`);
   });
 });
