@@ -93,7 +93,12 @@ export const explainCommand: Command = {
           return (
             `row ${i + 1}: ${answer} (${result.model} v${result.version}; ${e.method}, ${e.space} of "${e.output}")\n` +
             `    ${e.expectedValue.toFixed(6)}  base value (expected over the training data)\n${lines.join('\n')}\n` +
-            `  = ${total.toFixed(6)}`
+            `  = ${total.toFixed(6)}` +
+            (e.calibrated === true
+              ? `  (calibrated ${e.space}: the served probability's)`
+              : e.calibrated === false
+                ? `  (the model's ${e.space} before its calibrator, which has no additive form)`
+                : '')
           );
         })
         .join('\n'),
