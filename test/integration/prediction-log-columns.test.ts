@@ -19,9 +19,12 @@ import {
   convertLegacy,
   decodeColumn,
   encodeColumn,
+  readSegment,
+  rowAt,
   segmentRows,
   type LogRow,
 } from '../../main/table/log-columns.js';
+import { openDatabase } from '../../main/store/database.js';
 import { sql as m0005 } from '../../main/store/migrations/0005-prediction-log.js';
 import * as before0019 from '../fixtures/drift-before.js';
 import { syntheticCsv, writeFile } from '../helpers.js';
@@ -297,5 +300,46 @@ describe('log column encoding', () => {
     assert.deepEqual(m.dict, ['a', 2, true]);
     assert.deepEqual(Array.from(m.codes), [0, 1, -1, 0, 2, 1, 0]);
     assert.deepEqual(m.counts, [3, 2, 1]);
+  });
+});
+
+describe('log segments, odd batches', () => {
+  it('splits a batch larger than a segment, and keeps odd values, late keys and mixed types as JSON kept them', () => {
+    const db = openDatabase(':memory:');
+    db.prepare("INSERT INTO models (name, task, target, created_at) VALUES ('m', 'regression', 'y', '2026-01-01')").run();
+    const rows: LogRow[] = Array.from({ length: 20_000 }, (_, i) => ({
+      id: `r${i}`,
+      model: 'm',
+      version: 1,
+      at: `2026-01-01T00:00:${String(i % 60).padStart(2, '0')}.000Z`,
+      latencyUs: i,
+      // x turns to text at row 19,999; z first appears at row 10,000; w is infinite (JSON wrote null).
+      inputs:
+        i < 10_000
+          ? { x: i === 19_999 ? 'odd' : i / 7, w: Infinity }
+          : { x: i === 19_999 ? 'odd' : i / 7, w: -Infinity, z: 'late' },
+      prediction: { value: i % 2 === 0 ? i : Number.NaN },
+      shadowOf: null,
+    }));
+    // Rows of a model the store does not know are dropped, as before.
+    rows.push({ ...rows[0]!, id: 'ghost', model: 'nobody' });
+    assert.equal(db.transaction(() => appendLogRows(db, rows))(), 20_000);
+    const segments = db.prepare('SELECT rows FROM prediction_log_segments ORDER BY id').pluck().all();
+    assert.deepEqual(segments, [segmentRows, segmentRows, 20_000 - 2 * segmentRows]);
+    const back = db.prepare('SELECT segment_id, pos FROM prediction_log ORDER BY rowid').all() as {
+      segment_id: number;
+      pos: number;
+    }[];
+    const decoded = new Map<number, ReturnType<typeof readSegment>>();
+    back.forEach((r, i) => {
+      if (!decoded.has(r.segment_id)) decoded.set(r.segment_id, readSegment(db, r.segment_id));
+      const got = rowAt(decoded.get(r.segment_id)!, r.pos);
+      const logged = JSON.parse(JSON.stringify({ inputs: rows[i]!.inputs, prediction: rows[i]!.prediction })) as unknown;
+      // What the JSON log gave back, but for a key a row lacked that its segment has: null, not absent.
+      const expected = logged as { inputs: Record<string, unknown> };
+      for (const k of Object.keys(got.inputs)) expected.inputs[k] ??= null;
+      assert.deepEqual(got, expected, `row ${i}`);
+    });
+    db.close();
   });
 });
