@@ -331,8 +331,10 @@ function parseObject(text: string): Record<string, unknown> {
  * first; returns how many it moved (0 when none are left). Call it in a write transaction.
  */
 export function convertLegacy(db: Db): number {
-  const first = db.prepare('SELECT model_id, version FROM prediction_log WHERE segment_id IS NULL LIMIT 1').get() as
-    { model_id: number; version: number } | undefined;
+  // Through the partial index of JSON rows: once they are all moved it is empty, and this costs nothing.
+  const first = db
+    .prepare('SELECT model_id, version FROM prediction_log INDEXED BY prediction_log_legacy WHERE segment_id IS NULL LIMIT 1')
+    .get() as { model_id: number; version: number } | undefined;
   if (first === undefined) return 0;
   const rows = db
     .prepare(
