@@ -159,7 +159,7 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
     pool.close();
   });
 
-  it('partitions rows as the TypeScript loop does (same order on both sides)', () => {
+  it('partitions rows stably, as the TypeScript loop does (each side in its old order)', () => {
     const F = 2;
     const n = 8;
     // Feature 1's bins per row: 4, 0, 9, 255, 2, 7, 1, 5.
@@ -176,11 +176,12 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
       pool.close();
       return { mid, rows: [...arrays.rows] };
     });
-    // Rows 1..7 with bin ≤ 4 or missing go left: 1, 3, 4, 6 (in the order the swaps leave them).
-    assert.deepEqual(results[0], { mid: 5, rows: [0, 1, 6, 3, 4, 5, 7, 2] });
+    // Rows 1..7 with bin ≤ 4 or missing go left (1, 3, 4, 6), the rest right (2, 5, 7); row 0 is outside the range.
+    assert.deepEqual(results[0], { mid: 5, rows: [0, 1, 3, 4, 6, 2, 5, 7] });
     assert.deepEqual(results[1], results[0]);
     const direct = Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7]);
-    assert.equal(partitionRows(Uint8Array.from(col1), direct, 1, 8, toLeft), 5);
+    assert.equal(partitionRows(Uint8Array.from(col1), direct, 1, 8, toLeft, new Int32Array(8)), 5);
+    assert.deepEqual([...direct], [0, 1, 3, 4, 6, 2, 5, 7]);
   });
 
   it('takes the kernel from HEARTH_GBDT_KERNEL, wasm by default, and refuses an unknown one', () => {

@@ -118,10 +118,11 @@ export class HistogramPool {
 
   /** Partitions rows[start, end) by feature f's go-left table (256 entries, missing included); returns the split. */
   partition(f: number, start: number, end: number, toLeft: Uint8Array): number {
-    const { columns, rows, n, wasm } = this.data;
-    if (wasm === null) return partitionRows(columns.subarray(f * n, (f + 1) * n), rows, start, end, toLeft);
+    const { columns, rows, n, scratch, wasm } = this.data;
+    if (wasm === null) return partitionRows(columns.subarray(f * n, (f + 1) * n), rows, start, end, toLeft, scratch);
     this.toLeft!.set(toLeft);
-    return wasm.exports.partition(wasm.layout.columns + f * n, wasm.layout.rows, start, end, wasm.layout.toLeft);
+    const { layout } = wasm;
+    return wasm.exports.partition(layout.columns + f * n, layout.rows, start, end, layout.toLeft, layout.scratch);
   }
 
   close(): void {

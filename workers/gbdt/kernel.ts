@@ -33,7 +33,7 @@ const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 export interface KernelExports {
   histogram(bins: number, F: number, rows: number, start: number, end: number, gradHess: number, out: number): void;
   addInto(out: number, add: number, count: number): void;
-  partition(column: number, rows: number, start: number, end: number, toLeft: number): number;
+  partition(column: number, rows: number, start: number, end: number, toLeft: number, scratch: number): number;
 }
 
 /** Byte offsets of the training arrays in the shared wasm memory. */
@@ -43,6 +43,8 @@ export interface WasmLayout {
   rows: number;
   gradHess: number;
   toLeft: number;
+  /** Room for a partition's right rows. */
+  scratch: number;
   /** One histogram per thread (the caller's first). */
   hists: number[];
 }
@@ -66,6 +68,8 @@ export interface TrainingArrays {
   rows: Int32Array;
   /** Gradient and hessian of row r at 2r and 2r + 1 (float32): one cache line serves both. */
   gradHess: Float32Array;
+  /** Room for a partition's right rows (rowCapacity). */
+  scratch: Int32Array;
   /** Views into the wasm memory when the kernel is wasm; null for TypeScript. */
   wasm: WasmKernel | null;
 }
@@ -115,6 +119,7 @@ function typescriptArrays(bins: Uint8Array, n: number, F: number, rowCapacity: n
     columns,
     rows: new Int32Array(new SharedArrayBuffer(rowCapacity * 4)),
     gradHess: new Float32Array(new SharedArrayBuffer(n * 8)),
+    scratch: new Int32Array(rowCapacity),
     wasm: null,
   };
 }
@@ -138,8 +143,9 @@ function wasmArrays(
   const rowsAt = align(columnsAt + n * F, 16);
   const gradHessAt = align(rowsAt + rowCapacity * 4, 16);
   const toLeftAt = gradHessAt + n * 8;
+  const scratchAt = align(toLeftAt + 256, 16);
   const histBytes = histogramSize(F) * 8;
-  const hists = Array.from({ length: threads }, (_, t) => align(toLeftAt + 256, 16) + t * histBytes);
+  const hists = Array.from({ length: threads }, (_, t) => align(scratchAt + rowCapacity * 4, 16) + t * histBytes);
   const end = hists[threads - 1]! + histBytes;
   const pages = Math.ceil(end / page);
   if (pages > maxPages) return null;
@@ -162,11 +168,20 @@ function wasmArrays(
     columns,
     rows: new Int32Array(buffer, rowsAt, rowCapacity),
     gradHess: new Float32Array(buffer, gradHessAt, n * 2),
+    scratch: new Int32Array(buffer, scratchAt, rowCapacity),
     wasm: {
       module,
       memory,
       exports: instantiateKernel(module, memory),
-      layout: { bins: binsAt, columns: columnsAt, rows: rowsAt, gradHess: gradHessAt, toLeft: toLeftAt, hists },
+      layout: {
+        bins: binsAt,
+        columns: columnsAt,
+        rows: rowsAt,
+        gradHess: gradHessAt,
+        toLeft: toLeftAt,
+        scratch: scratchAt,
+        hists,
+      },
     },
   };
 }
@@ -250,20 +265,25 @@ export function accumulateHistogram(
 }
 
 /**
- * Partitions rows[start, end) in place: rows whose bin in `column` goes left (per the 256-entry table) first.
- * Returns the first right row. The wasm kernel's `partition` makes the same swaps.
+ * Partitions rows[start, end) in place, stably: rows whose bin in `column` goes left (per the 256-entry table)
+ * first, each side in its old order, so a leaf's rows stay ascending and its histogram pass reads the bins forwards.
+ * The right rows wait in `scratch`. Returns the first right row. The wasm kernel's `partition` is the same algorithm.
  */
-export function partitionRows(column: Uint8Array, rows: Int32Array, start: number, end: number, toLeft: Uint8Array): number {
-  let i = start;
-  let j = end - 1;
-  while (i <= j) {
-    const r = rows[i]!;
-    if (toLeft[column[r]!] === 1) i++;
-    else {
-      rows[i] = rows[j]!;
-      rows[j] = r;
-      j--;
-    }
+export function partitionRows(
+  column: Uint8Array,
+  rows: Int32Array,
+  start: number,
+  end: number,
+  toLeft: Uint8Array,
+  scratch: Int32Array,
+): number {
+  let left = start;
+  let right = 0;
+  for (let k = start; k < end; k++) {
+    const r = rows[k]!;
+    if (toLeft[column[r]!] === 1) rows[left++] = r;
+    else scratch[right++] = r;
   }
-  return i;
+  rows.set(scratch.subarray(0, right), left);
+  return left;
 }

@@ -50,22 +50,24 @@ export function addInto(out: usize, add: usize, count: i32): void {
 }
 
 /**
- * Partitions rows[start, end) in place by one feature's column (column-major bins) and a 256-entry go-left table:
- * rows going left first, as tree.ts does it (same swaps, so the same row order follows). Returns the first right row.
+ * Partitions rows[start, end) by one feature's column (column-major bins) and a 256-entry go-left table, stably:
+ * left rows first, each side in its old order (so a leaf's rows stay ascending and its histogram pass walks the bins
+ * forwards). Branch-free: every row is written to both the left run (in place; it never overtakes the reader) and
+ * the right rows' scratch, and only the side it belongs to advances. Returns the first right row. The TypeScript
+ * partitionRows is the same algorithm.
  */
-export function partition(column: usize, rows: usize, start: i32, end: i32, toLeft: usize): i32 {
-  let i = start;
-  let j = end - 1;
-  while (i <= j) {
-    const pi = rows + ((<usize>i) << 2);
-    const r = load<i32>(pi);
-    if (load<u8>(toLeft + <usize>load<u8>(column + <usize>r)) === 1) i++;
-    else {
-      const pj = rows + ((<usize>j) << 2);
-      store<i32>(pi, load<i32>(pj));
-      store<i32>(pj, r);
-      j--;
-    }
+export function partition(column: usize, rows: usize, start: i32, end: i32, toLeft: usize, scratch: usize): i32 {
+  let left = rows + ((<usize>start) << 2);
+  let right = scratch;
+  const stop = rows + ((<usize>end) << 2);
+  for (let p = left; p < stop; p += 4) {
+    const r = load<i32>(p);
+    const go = <usize>load<u8>(toLeft + <usize>load<u8>(column + <usize>r));
+    store<i32>(left, r);
+    store<i32>(right, r);
+    left += go << 2;
+    right += (go ^ 1) << 2;
   }
-  return i;
+  memory.copy(left, scratch, right - scratch);
+  return <i32>((left - rows) >> 2);
 }
