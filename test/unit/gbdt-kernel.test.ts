@@ -5,6 +5,7 @@ import { seededRandom } from '../../main/stats/random.js';
 import { fitBoosting, type BoostInput, type BoostParams } from '../../workers/gbdt/boost.js';
 import { fitForest } from '../../workers/gbdt/forest.js';
 import { HistogramPool } from '../../workers/gbdt/histogram.js';
+import { growTree } from '../../workers/gbdt/tree.js';
 import {
   accumulateHistogram,
   allocateTraining,
@@ -105,6 +106,30 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
     });
   }
 
+  it('grows the same tree from gradients whose sums round (so the summation order must match too)', () => {
+    // Float32 gradients summed in float64 are exact, whatever the order, while their magnitudes span under ~2^13;
+    // these span 2^-40..1 (hessians 2^-20..1), so every sum rounds and only the same order gives the same bits.
+    const input = data('binary');
+    const { bins, F, binCounts, categorical } = input;
+    const n = input.targets.length;
+    const random = seededRandom(3);
+    const gradHess = Float32Array.from({ length: 2 * n }, (_, i) =>
+      i % 2 === 0 ? (random() * 2 - 1) * 2 ** -Math.floor(random() * 40) : (0.5 + random()) * 2 ** -Math.floor(random() * 20),
+    );
+    const grow = { ...params, maxLeaves: 31, minChildSamples: 5 };
+    const trees = (['wasm', 'typescript'] as const).map((choice) => {
+      const arrays = allocateTraining(bins, n, F, n, 2, choice);
+      arrays.gradHess.set(gradHess);
+      for (let i = 0; i < n; i++) arrays.rows[i] = i;
+      const pool = new HistogramPool(arrays, 1);
+      const tree = growTree({ F, binCounts, categorical, pool }, n, new Uint8Array(F).fill(1), grow);
+      pool.close();
+      return tree;
+    });
+    assert.equal(trees[0]!.feature.filter((f) => f >= 0).length, 30);
+    assert.deepStrictEqual(trees[0], trees[1]);
+  });
+
   it('grows the same random forest with either kernel', () => {
     const input = data('binary', 20_000);
     const p = { trees: 3, maxLeaves: 64, maxDepth: 0, minChildSamples: 2, featuresPerSplit: 0, sampleFraction: 1, seed: 3 };
@@ -149,13 +174,19 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
     const wide = Uint8Array.from({ length: n * 13 }, () => Math.floor(random() * 256));
     const arrays = allocateTraining(wide, n, 13, n, 1, 'wasm');
     for (let i = 0; i < n; i++) arrays.rows[i] = n - 1 - i;
-    for (let i = 0; i < 2 * n; i++) arrays.gradHess[i] = random() * 2 - 1;
+    // Magnitudes spread over 2^-40..1, so float64 sums round and their order shows in the last bits.
+    for (let i = 0; i < 2 * n; i++) arrays.gradHess[i] = (random() * 2 - 1) * 2 ** -Math.floor(random() * 40);
     const pool = new HistogramPool(arrays, 0);
     const fromWasm = new Float64Array(histogramSize(13));
     pool.build(100, 4900, fromWasm);
     const fromTs = new Float64Array(histogramSize(13));
     accumulateHistogram(wide, 13, arrays.rows, 100, 4900, arrays.gradHess, fromTs);
     assert.deepStrictEqual([...fromWasm], [...fromTs]);
+    // The same rows summed backwards differ: the equality above rests on the order, not on exact sums.
+    const backwards = Int32Array.from(arrays.rows).reverse();
+    const reversed = new Float64Array(histogramSize(13));
+    accumulateHistogram(wide, 13, backwards, 100, 4900, arrays.gradHess, reversed);
+    assert.notDeepStrictEqual([...reversed], [...fromTs]);
     pool.close();
   });
 
