@@ -161,4 +161,9 @@ export const environmentOnly: readonly { env: string; flag?: string; doc: string
     secret: false,
   },
   { env: 'HEARTH_DAWN_FLAGS', doc: 'toggles passed to Dawn, the WebGPU implementation (diagnostics)', secret: false },
+  {
+    env: 'HEARTH_GBDT_KERNEL',
+    doc: "the tree learners' hot loops: wasm (WebAssembly SIMD) or typescript; same trees either way (default: wasm when built)",
+    secret: false,
+  },
 ];

@@ -1,4 +1,4 @@
-// `npm run bench [-- ingest|predict|gbdt|gbdt-category-noise|mlp|automl|sync|drift|gpu|pii]`: benchmarks with their peers measured in the same run; one JSON line each.
+// `npm run bench [-- ingest|predict|gbdt|gbdt-kernel|gbdt-category-noise|mlp|automl|sync|drift|gpu|pii]`: benchmarks with their peers measured in the same run; one JSON line each.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ import { buildNameCorpus, scoreNameCorpus } from '../fixtures/name-corpus.js';
 import { scanFrame } from '../../main/privacy/pii.js';
 import { columnFromValues } from '../../main/data/transforms.js';
 import { runGpuBench } from './gpu.js';
+import { runGbdtKernelBench } from './gbdt-kernel.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const sharedBench = join(root, '..', 'shared', 'bench');
@@ -415,6 +416,8 @@ if (all || which.has('pii')) {
 }
 if (all || which.has('predict')) await benchPredict();
 if (all || which.has('gbdt')) await benchGbdt();
+// An A/B of Hearth's own two kernels (no peer): only when named.
+if (which.has('gbdt-kernel')) runGbdtKernelBench();
 if (all || which.has('gbdt-category-noise')) await benchCategoricalNoise();
 
 /** The headline metric per task and whether higher is better: what `auto` optimises by default. */

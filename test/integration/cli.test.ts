@@ -186,10 +186,12 @@ describe('hearth CLI', () => {
       durationMs: number;
       peakRssMb: number;
       fitMs: number;
+      kernel: string;
       validationCurve: { iteration: number; loss: number; validationLoss: number }[];
       metrics: Record<string, number>;
     };
     assert.equal(out.algorithm, 'gbdt');
+    assert.equal(out.kernel, 'wasm-simd');
     assert.ok(out.trees >= 1 && out.trees <= 60);
     assert.ok(out.durationMs > 0 && out.fitMs > 0 && out.peakRssMb > 0);
     assert.ok(out.validationCurve.length >= out.trees);
