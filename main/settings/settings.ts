@@ -64,6 +64,15 @@ export const settings: readonly Setting[] = [
     doc: 'on SIGTERM or SIGINT, how long requests already accepted may take to finish before their connections are cut',
   },
   {
+    key: 'server.requestLog',
+    kind: 'string',
+    schema: z.enum(['off', 'errors', 'all']),
+    default: 'errors',
+    env: 'HEARTH_REQUEST_LOG',
+    flag: 'request-log',
+    doc: 'one JSON line per request (id, method, route pattern, status, ms; never a URL, header or body) to stderr: `off`, `errors` (status 400 and up) or `all`',
+  },
+  {
     key: 'serving.threads',
     kind: 'integer',
     schema: int(0, 256),

@@ -131,6 +131,14 @@ describe('hearth serve as a supervised daemon', () => {
       });
       assert.equal(warm.status, 200);
       await warm.arrayBuffer();
+      // A refused token: the one request the default request log (server.requestLog: errors) writes a line for.
+      const refused = await fetch(`${url}/api/datasets.list`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer not-the-token-31f9e0', 'content-type': 'application/json' },
+        body: '{}',
+      });
+      assert.equal(refused.status, 401);
+      await refused.arrayBuffer();
       // An open event stream (the console's) is ended by the stop, not waited on for the whole drain.
       const events = await fetch(`${url}/api/events`, { headers: { authorization: `Bearer ${token}` } });
       const eventsEnded = events.text().then((text) => text);
@@ -167,8 +175,11 @@ describe('hearth serve as a supervised daemon', () => {
       for (const line of logLines) assert.equal(typeof (JSON.parse(line) as { event: string }).event, 'string', line);
       assert.deepEqual(
         logLines.map((l) => (JSON.parse(l) as { event: string }).event),
-        ['stopping', 'stopped'],
+        ['request', 'stopping', 'stopped'],
       );
+      const request = JSON.parse(logLines[0]!) as { level: string; route: string; status: number; method: string };
+      assert.deepEqual([request.level, request.method, request.route, request.status], ['warn', 'POST', '/api/:method', 401]);
+      assert.ok(!stderr.includes('not-the-token-31f9e0') && !stderr.includes(token), 'no token in the log');
       assert.ok(receiver.messages.includes('STOPPING=1'));
 
       // The write-ahead log was checkpointed into the database and emptied.
