@@ -260,14 +260,45 @@ describe('hearth serve as a supervised daemon', () => {
 
     const show = spawnSync(process.execPath, [bin, 'config', 'show', '--json', '--data-dir', dataDir], {
       encoding: 'utf8',
-      env: { ...process.env, HEARTH_CONFIG: good, HEARTH_PORT: '9001', HEARTH_TOKEN: 'not-to-be-printed' },
+      env: {
+        ...process.env,
+        HEARTH_CONFIG: good,
+        HEARTH_PORT: '9001',
+        HEARTH_TOKEN: 'not-to-be-printed',
+        HEARTH_STORE_KEY_FILE: '/run/secrets/hearth-key',
+        HEARTH_WATCH: JSON.stringify([{ dir: '/srv/in', dataset: 'sales' }]),
+      },
     });
     assert.equal(show.status, 0, show.stderr);
     assert.ok(!show.stdout.includes('not-to-be-printed'));
     const doc = JSON.parse(show.stdout) as {
-      settings: { key: string; value: unknown; source: string }[];
+      settings: { key: string; value: unknown; source: string; from: string }[];
+      provisioning: { key: string; value: unknown; source: string; from: string }[];
       environment: { env: string; set: boolean; value: string | null }[];
     };
+    assert.deepEqual(doc.settings[0], {
+      key: 'dataDir',
+      value: dataDir,
+      source: 'flag',
+      from: '--data-dir',
+      env: 'HEARTH_DATA_DIR',
+      flag: '--data-dir',
+    });
+    assert.deepEqual(
+      doc.settings.find((s) => s.key === 'store.keyFile'),
+      { ...doc.settings.find((s) => s.key === 'store.keyFile'), value: '/run/secrets/hearth-key', source: 'env' },
+    );
+    assert.deepEqual(
+      doc.provisioning.find((p) => p.key === 'watch'),
+      {
+        key: 'watch',
+        value: [{ dir: '/srv/in', dataset: 'sales' }],
+        source: 'env',
+        from: 'HEARTH_WATCH',
+        env: 'HEARTH_WATCH',
+      },
+    );
+    assert.equal(doc.provisioning.find((p) => p.key === 'backups')!.source, 'default');
     const of = (key: string): { value: unknown; source: string } => doc.settings.find((s) => s.key === key)!;
     assert.deepEqual(of('server.port'), { ...of('server.port'), value: 9001, source: 'env' });
     assert.deepEqual(of('server.host'), { ...of('server.host'), value: '0.0.0.0', source: 'file' });
@@ -288,6 +319,17 @@ describe('hearth serve as a supervised daemon', () => {
     });
     assert.equal(badEnv.status, 1);
     assert.match(badEnv.stderr, /HEARTH_PORT: .*<=65535/);
+    // A list given as a variable is checked like the file's, the bad key named by its path, before anything starts.
+    const badList = spawnSync(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', dataDir], {
+      encoding: 'utf8',
+      env: { ...process.env, HEARTH_PIPELINES: JSON.stringify([{ file: 'p.json', schedul: '0 3 * * *' }]) },
+      timeout: 60_000,
+    });
+    assert.equal(badList.status, 1);
+    assert.match(
+      badList.stderr,
+      /HEARTH_PIPELINES: pipelines\.0\.schedul: unknown key \(did you mean pipelines\.0\.schedule\?\)/,
+    );
     const serve = spawnSync(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', dataDir], {
       encoding: 'utf8',
       env: { ...process.env, HEARTH_CONFIG: bad },
