@@ -25,7 +25,7 @@ export const predictCommand: Command = {
           rows: batch.predictions.length,
           quarantined: batch.quarantined,
           out: flags.out,
-          execution_provider: batch.executionProvider,
+          executionProvider: batch.executionProvider,
         },
         () => `Wrote ${batch.predictions.length} predictions to ${flags.out} (ran on ${batch.executionProvider})`,
       );
@@ -34,7 +34,7 @@ export const predictCommand: Command = {
         {
           model: batch.model,
           version: batch.version,
-          execution_provider: batch.executionProvider,
+          executionProvider: batch.executionProvider,
           predictions: batch.predictions,
         },
         () => '',
