@@ -355,6 +355,8 @@ describe('hearth CLI', () => {
       ['runs', 'show', runs[0]!.id],
       ['overview'],
       ['evaluate', '--model', 'sales-amount', holdout],
+      ['predict', '--model', 'sales-amount', holdout],
+      ['predict', '--model', 'sales-amount', holdout, '--out', `${tmp.dir}/casing-predictions.csv`],
       ['version'],
       ['sync', 'status'],
       ['alerts', 'list'],
