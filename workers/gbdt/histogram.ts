@@ -51,7 +51,10 @@ export class HistogramPool {
     const { F, wasm } = data;
     const length = histogramSize(F);
     const hists = wasm?.layout.hists ?? [];
-    const helpers = wasm === null ? helperCount : Math.min(helperCount, hists.length - 1);
+    // No node of a table under the threshold is ever built in parallel: its helpers would only cost their start-up
+    // (tens of milliseconds a thread, more than a whole fit of a search's small folds).
+    const wanted = data.rows.length < parallelThreshold ? 0 : helperCount;
+    const helpers = wasm === null ? wanted : Math.min(wanted, hists.length - 1);
     this.ownHist = wasm === null ? null : new Float64Array(wasm.memory.buffer, hists[0], length);
     this.toLeft = wasm === null ? null : new Uint8Array(wasm.memory.buffer, wasm.layout.toLeft, 256);
     for (let i = 0; i < helpers; i++) {
