@@ -711,7 +711,9 @@ output: orders_big
             }
             const root = panelElement as unknown as Node;
             const found: string[] = [];
-            const svgs = [...root.querySelectorAll('svg')].filter((svg) => svg.closest('svg svg') !== svg);
+            const svgs = [...root.querySelectorAll('svg')]
+              // A legend's swatches are little svgs of their own, not charts.
+              .filter((svg) => svg.closest('svg svg') !== svg && svg.closest('.recharts-legend-wrapper') === null);
             for (const svg of svgs) {
               const box = svg.getBoundingClientRect();
               if (box.width < 200) found.push(`a chart ${Math.round(box.width)} px wide`);

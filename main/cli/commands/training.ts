@@ -117,6 +117,12 @@ export const trainCommand: Command = {
         trees: info.report.trees ?? null,
         bestRound: info.report.bestRound ?? null,
         backend: info.report.backend ?? null,
+        // The test rows' curves the console and the HTML report draw (which ones depends on the task).
+        curves: Object.fromEntries(
+          ['rocCurve', 'prCurve', 'calibration', 'calibrationOf', 'perClass', 'residuals']
+            .filter((k) => info.report[k] !== undefined)
+            .map((k) => [k, info.report[k]]),
+        ),
         validationCurve: job.history.map((h) => ({
           iteration: h.iteration,
           loss: h.loss,

@@ -147,7 +147,7 @@ export function UnitCurves({
   const ticks = [0, 0.25, 0.5, 0.75, 1];
   return (
     <ResponsiveContainer width="100%" height={300 + 20 * Math.ceil(series.length / 4)} minWidth={minChartWidth}>
-      <LineChart margin={{ top: 8, right: 16, bottom: 24, left: 4 }}>
+      <LineChart margin={{ top: 8, right: 16, bottom: 30, left: 4 }}>
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis
           dataKey="x"
@@ -155,6 +155,8 @@ export function UnitCurves({
           domain={[0, 1]}
           ticks={ticks}
           tickFormatter={formatNumber}
+          // Clear of the y axis's lowest tick, which shares the corner.
+          tickMargin={6}
           label={{ value: xLabel, position: 'bottom', offset: 4, fontSize: 12 }}
         />
         <YAxis
@@ -214,14 +216,17 @@ export function PointCloud({
   }
   return (
     <ResponsiveContainer width="100%" height={300} minWidth={minChartWidth}>
-      <ScatterChart margin={{ top: 8, right: 16, bottom: 24, left: 4 }}>
+      <ScatterChart margin={{ top: 8, right: 16, bottom: 30, left: 4 }}>
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis
           dataKey="x"
           type="number"
           name={xLabel}
           domain={['auto', 'auto']}
+          padding={{ left: 16, right: 8 }}
           tickFormatter={formatNumber}
+          // Clear of the y axis's lowest tick, which shares the corner.
+          tickMargin={6}
           label={{ value: xLabel, position: 'bottom', offset: 4, fontSize: 12 }}
         />
         <YAxis

@@ -59,7 +59,8 @@ export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
     async (name?: string | null) => {
       const list = await client.call('models.list', {});
       setModels(list);
-      const pick = name ?? list[0]?.name ?? null;
+      // A name from an old link may be gone: then the first model.
+      const pick = list.some((m) => m.name === name) ? name! : (list[0]?.name ?? null);
       setSelected(pick);
       if (pick !== null) {
         const vs = await client.call('models.versions', { name: pick });
