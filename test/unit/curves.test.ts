@@ -82,6 +82,26 @@ describe('evaluation curves', () => {
     }
   });
 
+  it('draws at most 20 classes, the most frequent, and none for a class absent from the rows', () => {
+    const k = 26;
+    // Class c appears c times (class 0 never): 25 classes present.
+    const rows: number[] = [];
+    for (let c = 1; c < k; c++) for (let j = 0; j < c; j++) rows.push(c);
+    const p = new Float64Array(rows.length * k).fill(1 / k);
+    const curves = oneVsRestCurves(Int32Array.from(rows), p, k);
+    assert.equal(curves.length, 20);
+    assert.deepEqual(
+      curves.map((c) => c.classIndex),
+      Array.from({ length: 20 }, (_, i) => 25 - i),
+    );
+    // Every score tied: one threshold, the chance diagonal.
+    assert.deepEqual(points(curves[0]!.roc), [
+      [0, 0],
+      [1, 1],
+    ]);
+    close(curves[0]!.rocAuc, 0.5);
+  });
+
   it('top-label confidence and whether it is right; ECE bins them', () => {
     const { confidence, hit } = topLabelConfidence(labels, probabilities, 3);
     // Row 3 ties 0.4 / 0.4: the first class wins, as argmax does.
