@@ -732,8 +732,9 @@ output: orders_big
             return found;
           });
           assert.deepEqual(problems, [], `${model}, ${tab} tab`);
+          if (tab === 'overview' || tab === 'evaluation' || tab === 'explanations')
+            await ui.page.screenshot({ path: `${artifacts}model-${model}-${tab}.png`, fullPage: true });
         }
-        await ui.page.screenshot({ path: `${artifacts}model-${model}-versions.png`, fullPage: true });
       }
       // The tab is in the address: a reload opens the same model on the same tab.
       await ui.modelTab('evaluation');

@@ -43,8 +43,8 @@ export function fitLabel(text: string, width: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** A category-axis tick cut to the axis width, its full text in a <title> (shown on hover). */
-function CategoryTick(props: { x?: number; y?: number; payload?: { value: unknown }; width: number }) {
+/** A category-axis tick cut to the axis width, its full text in a <title> (shown on hover); for any category axis. */
+export function CategoryTick(props: { x?: number; y?: number; payload?: { value: unknown }; width: number }) {
   const value = props.payload?.value;
   const text = typeof value === 'string' || typeof value === 'number' ? String(value) : '';
   return (
@@ -146,53 +146,72 @@ export function UnitCurves({
 }) {
   const ticks = [0, 0.25, 0.5, 0.75, 1];
   return (
-    <ResponsiveContainer width="100%" height={300 + 20 * Math.ceil(series.length / 4)} minWidth={minChartWidth}>
-      <LineChart margin={{ top: 8, right: 16, bottom: 30, left: 4 }}>
-        <CartesianGrid strokeDasharray="3 3" />
-        <XAxis
-          dataKey="x"
-          type="number"
-          domain={[0, 1]}
-          ticks={ticks}
-          tickFormatter={formatNumber}
-          // Clear of the y axis's lowest tick, which shares the corner.
-          tickMargin={6}
-          label={{ value: xLabel, position: 'bottom', offset: 4, fontSize: 12 }}
-        />
-        <YAxis
-          dataKey="y"
-          type="number"
-          domain={[0, 1]}
-          ticks={ticks}
-          width={58}
-          tickFormatter={formatNumber}
-          label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 0, fontSize: 12, style: { textAnchor: 'middle' } }}
-        />
-        <Tooltip formatter={formatNumber} labelFormatter={formatNumber} />
-        {series.length > 1 && <Legend verticalAlign="top" />}
-        {diagonal && (
-          <ReferenceLine
-            segment={[
-              { x: 0, y: 0 },
-              { x: 1, y: 1 },
-            ]}
-            stroke="#bbb"
-            strokeDasharray="4 4"
+    <>
+      {/* The legend in the page's flow rather than over the plot: it wraps, and never covers a tick. */}
+      {series.length > 1 && (
+        <ul className="legend">
+          {series.map((s, i) => (
+            <li key={s.name}>
+              <span className="swatch" style={{ background: palette[i % palette.length] }} />
+              {s.name}
+            </li>
+          ))}
+        </ul>
+      )}
+      <ResponsiveContainer width="100%" height={300} minWidth={minChartWidth}>
+        <LineChart margin={{ top: 8, right: 16, bottom: 30, left: 4 }}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis
+            dataKey="x"
+            type="number"
+            domain={[0, 1]}
+            ticks={ticks}
+            tickFormatter={formatNumber}
+            // Clear of the y axis's lowest tick, which shares the corner.
+            tickMargin={6}
+            label={{ value: xLabel, position: 'bottom', offset: 4, fontSize: 12 }}
           />
-        )}
-        {series.map((s, i) => (
-          <Line
-            key={s.name}
-            data={s.points}
+          <YAxis
             dataKey="y"
-            name={s.name}
-            stroke={palette[i % palette.length]}
-            dot={dots}
-            isAnimationActive={false}
+            type="number"
+            domain={[0, 1]}
+            ticks={ticks}
+            width={58}
+            tickFormatter={formatNumber}
+            label={{
+              value: yLabel,
+              angle: -90,
+              position: 'insideLeft',
+              offset: 0,
+              fontSize: 12,
+              style: { textAnchor: 'middle' },
+            }}
           />
-        ))}
-      </LineChart>
-    </ResponsiveContainer>
+          <Tooltip formatter={formatNumber} labelFormatter={formatNumber} />
+          {diagonal && (
+            <ReferenceLine
+              segment={[
+                { x: 0, y: 0 },
+                { x: 1, y: 1 },
+              ]}
+              stroke="#bbb"
+              strokeDasharray="4 4"
+            />
+          )}
+          {series.map((s, i) => (
+            <Line
+              key={s.name}
+              data={s.points}
+              dataKey="y"
+              name={s.name}
+              stroke={palette[i % palette.length]}
+              dot={dots}
+              isAnimationActive={false}
+            />
+          ))}
+        </LineChart>
+      </ResponsiveContainer>
+    </>
   );
 }
 

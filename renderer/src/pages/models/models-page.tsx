@@ -241,6 +241,9 @@ function Overview({ version }: { version: ModelVersionInfo }) {
     baseline?: BaselineComparison;
     warnings?: { kind: string; message: string }[];
     evaluatedOn?: string;
+    split?: { train: number; validation: number; test: number };
+    predictLatencyUs?: number;
+    modelBytes?: number;
   };
   const reading = metricReading(version);
   return (
@@ -251,6 +254,48 @@ function Overview({ version }: { version: ModelVersionInfo }) {
         </p>
       )}
       {report.baseline !== undefined && <BaselineVerdict baseline={report.baseline} />}
+      <table data-testid="overview-facts">
+        <tbody>
+          {Object.entries(version.metrics)
+            .slice(0, 3)
+            .map(([k, v]) => (
+              <tr key={k}>
+                <th>{k}</th>
+                <td>
+                  {v.toFixed(4)}
+                  {report.baseline?.metrics[k] !== undefined && (
+                    <span className="muted"> (baseline {report.baseline.metrics[k].toFixed(4)})</span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          {report.split !== undefined && (
+            <tr>
+              <th>Rows</th>
+              <td>
+                {report.split.train.toLocaleString('en-US')} to train, {report.split.validation.toLocaleString('en-US')} to
+                validate, {report.split.test.toLocaleString('en-US')} to test
+              </td>
+            </tr>
+          )}
+          {report.predictLatencyUs !== undefined && (
+            <tr>
+              <th>One-row prediction</th>
+              <td>{Math.round(report.predictLatencyUs).toLocaleString('en-US')} µs (ONNX Runtime)</td>
+            </tr>
+          )}
+          {report.modelBytes !== undefined && (
+            <tr>
+              <th>Model size</th>
+              <td>{Math.ceil(report.modelBytes / 1024).toLocaleString('en-US')} KiB</td>
+            </tr>
+          )}
+          <tr>
+            <th>Trained</th>
+            <td>{new Date(version.createdAt).toLocaleString()}</td>
+          </tr>
+        </tbody>
+      </table>
       <p className="muted">
         Measured on the {report.evaluatedOn ?? 'test'} rows. Every metric beside the baseline, and the curves, are under
         Evaluation.
