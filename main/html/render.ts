@@ -31,7 +31,7 @@ export function bars(items: { label: string; value: number }[], unit = ''): stri
     .map((item, i) => {
       const w = ((width - labelWidth - 70) * Math.abs(item.value)) / max;
       const y = i * rowHeight;
-      return `<text x="${labelWidth - 6}" y="${y + 13}" text-anchor="end">${escape(item.label.slice(0, 32))}</text><rect x="${labelWidth}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowHeight - 6}" fill="${item.value >= 0 ? '#b4532a' : '#2a6bb4'}"/><text x="${(labelWidth + w + 4).toFixed(1)}" y="${y + 13}">${number(item.value)}${unit}</text>`;
+      return `<text x="${labelWidth - 6}" y="${y + 13}" text-anchor="end"><title>${escape(item.label)}</title>${escape(item.label.length > 32 ? `${item.label.slice(0, 31)}…` : item.label)}</text><rect x="${labelWidth}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowHeight - 6}" fill="${item.value >= 0 ? '#b4532a' : '#2a6bb4'}"/><text x="${(labelWidth + w + 4).toFixed(1)}" y="${y + 13}">${number(item.value)}${unit}</text>`;
     })
     .join('');
   return `<svg width="${width}" height="${items.length * rowHeight + 4}" font-size="11" role="img">${body}</svg>`;

@@ -673,7 +673,9 @@ output: orders_big
     'draws every tab of a binary, a multiclass and a regression model with no overlapping label and no squeezed chart',
     async () => {
       await ui.train('orders', 'kind', 'orders-kind', 'gbdt');
-      await ui.upload(writeFile(tmp.dir, 'prices.csv', syntheticCsv('regression', 400, 4)), 'prices');
+      // A long column name, as real exports have: its label must be cut to fit, whole on hover.
+      const long = 'customer_lifetime_value_in_thousands_of_euros_at_signup';
+      await ui.upload(writeFile(tmp.dir, 'prices.csv', syntheticCsv('regression', 400, 4).replace(/^x1,/, `${long},`)), 'prices');
       await ui.train('prices', 'amount', 'prices-amount', 'gbdt');
       const tabs = ['overview', 'evaluation', 'explanations', 'serving', 'monitoring', 'versions'] as const;
       const expected: Record<string, string[]> = {
@@ -736,6 +738,12 @@ output: orders_big
             await ui.page.screenshot({ path: `${artifacts}model-${model}-${tab}.png`, fullPage: true });
         }
       }
+      await ui.modelTab('explanations');
+      const cut = ui.page.getByTestId('importance-chart').locator('text', { has: ui.page.locator('title', { hasText: long }) });
+      // Its text is the <title> (the whole name) and then what is drawn: the name cut, with an ellipsis.
+      const shown = ((await cut.textContent()) ?? '').replace(long, '');
+      assert.match(shown, /^customer_lifetime.*…$/);
+      assert.ok(shown.length < long.length, shown);
       // The tab is in the address: a reload opens the same model on the same tab.
       await ui.modelTab('evaluation');
       assert.match(ui.page.url(), /#models\/prices-amount\/evaluation$/);
