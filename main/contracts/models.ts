@@ -101,6 +101,38 @@ export interface BaselineComparison {
   beaten: boolean;
 }
 
+/** A curve point as the report stores it (ROC: false/true positive rate; PR: recall/precision). */
+export interface StoredCurvePoint {
+  x: number;
+  y: number;
+  /** The score cut-off; JSON null for the ROC curve's opening +∞. */
+  threshold: number | null;
+}
+
+/** One class against the rest (report.perClass, multiclass): its ROC and precision–recall curves on the test rows. */
+export interface ClassCurves {
+  class: string;
+  /** Test rows of this class. */
+  support: number;
+  rocAuc: number | null;
+  averagePrecision: number | null;
+  roc: StoredCurvePoint[];
+  pr: StoredCurvePoint[];
+}
+
+/** Actual against predicted on the test rows (report.residuals, regression), a sample of at most 2,000 rows. */
+export interface ResidualSample {
+  rows: number;
+  points: { actual: number; predicted: number; residual: number }[];
+}
+
+/** One reliability-diagram bin (report.calibration): mean predicted probability and the observed rate. */
+export interface CalibrationBin {
+  predicted: number;
+  observed: number;
+  count: number;
+}
+
 /** A metric snapshot from models.evaluate, with the baseline on the same rows (not stored; null without a prior). */
 export interface EvaluationSnapshot extends MetricSnapshot {
   baseline: BaselineComparison | null;

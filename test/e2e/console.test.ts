@@ -23,6 +23,10 @@ class ConsolePage {
   nav(name: 'overview' | 'datasets' | 'pipelines' | 'train' | 'models' | 'runs' | 'predict' | 'alerts' | 'sync' | 'settings') {
     return this.page.getByTestId(`nav-${name}`).click();
   }
+  /** Opens a tab of the model page: overview, evaluation, explanations, serving, monitoring or versions. */
+  modelTab(name: 'overview' | 'evaluation' | 'explanations' | 'serving' | 'monitoring' | 'versions') {
+    return this.page.getByTestId(`model-tab-${name}`).click();
+  }
   ready() {
     return this.page.locator('[data-ready="true"]').waitFor();
   }
@@ -228,6 +232,12 @@ describe('web console in Chromium against a real hearth serve', () => {
   void step('shows metrics, the ROC curve and the confusion matrix', async () => {
     await ui.nav('models');
     await ui.page.getByTestId('model-detail').waitFor();
+    // The overview reads the main metric in words, with the positive class.
+    assert.match(
+      (await ui.page.getByTestId('metric-reading').textContent()) ?? '',
+      /^ROC AUC 0\.\d+: a random “good” row is scored above a random “bad” row \d+% of the time.*positive class: “good”/,
+    );
+    await ui.modelTab('evaluation');
     const auc = Number(await ui.page.getByTestId('metric-roc_auc').textContent());
     assert.ok(auc > 0.7 && auc <= 1, `roc_auc ${auc}`);
     // Beside it, what knowing nothing scores on the same rows: ROC AUC 0.5, and a model that clearly beats it.
@@ -238,16 +248,20 @@ describe('web console in Chromium against a real hearth serve', () => {
     );
     await ui.page.getByTestId('roc-chart').locator('.recharts-line').waitFor();
     await ui.page.getByTestId('confusion-matrix').waitFor();
+    await ui.page.getByTestId('pr-chart').locator('.recharts-line').waitFor();
+    await ui.page.getByTestId('calibration-chart').locator('.recharts-line').waitFor();
     // Version 2 is the tree model: its page ranks features by split gain.
+    await ui.modelTab('explanations');
     await ui.page.getByTestId('importance-chart').locator('.recharts-bar-rectangle').first().waitFor();
-    // ...and names the kernel that grew its trees (the wasm one, which npm run build makes).
-    assert.equal(await ui.page.getByTestId('tree-kernel').textContent(), 'Trees grown by the WebAssembly (SIMD) kernel');
     await ui.page.screenshot({ path: `${artifacts}models-page.png`, fullPage: true });
     const [download] = await Promise.all([ui.page.waitForEvent('download'), ui.page.getByTestId('download-report').click()]);
     assert.equal(download.suggestedFilename(), 'churn-v2-report.html');
   });
 
   void step('promotes version 2 to production', async () => {
+    await ui.modelTab('versions');
+    // Its lineage names the kernel that grew its trees (the wasm one, which npm run build makes).
+    assert.equal(await ui.page.getByTestId('tree-kernel').textContent(), 'Trees grown by the WebAssembly (SIMD) kernel');
     assert.equal(await ui.page.getByTestId('aliases-1').textContent(), 'production');
     await ui.page.getByTestId('promote-2').click();
     await ui.page.getByTestId('aliases-2').filter({ hasText: 'production' }).waitFor();
@@ -256,16 +270,21 @@ describe('web console in Chromium against a real hearth serve', () => {
 
   void step('sets, rolls back and removes a staging alias, downloads the ONNX file, says which versions explain', async () => {
     await ui.nav('models');
+    await ui.modelTab('serving');
     await ui.page.getByTestId('alias-version').selectOption('1');
     await ui.page.getByTestId('alias-name').fill('staging');
     await ui.page.getByTestId('alias-set').click();
     await ui.page.getByTestId('alias-staging').filter({ hasText: 'v1' }).waitFor();
     // Production did not move.
+    await ui.modelTab('versions');
     await ui.page
       .getByTestId('aliases-1')
       .filter({ hasText: /^staging$/ })
       .waitFor();
     assert.equal(await ui.page.getByTestId('aliases-2').textContent(), 'production');
+    // Back on the serving tab, its form starts afresh.
+    await ui.modelTab('serving');
+    await ui.page.getByTestId('alias-version').selectOption('1');
     await ui.page.getByTestId('alias-name').fill('no such/alias');
     await ui.page.getByTestId('alias-set').click();
     await ui.page.getByTestId('alias-error').filter({ hasText: 'Some input is not valid' }).waitFor();
@@ -273,11 +292,13 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('alias-remove-staging').click();
     await ui.page.getByTestId('alias-staging').waitFor({ state: 'detached' });
     // The versions table reloads on its own: wait for its cell rather than read it at once.
+    await ui.modelTab('versions');
     await ui.page.getByTestId('aliases-1').filter({ hasText: /^$/ }).waitFor();
 
+    await ui.modelTab('explanations');
     assert.match((await ui.page.getByTestId('explain-support').textContent()) ?? '', /exact TreeSHAP/);
     // The linear version's file: Debian's python3-onnx (1.12) predates ai.onnx.ml opset 5, the tree graphs' TreeEnsemble.
-    await ui.page.getByTestId('version-row-1').click();
+    await ui.page.getByTestId('version-pick').selectOption('1');
     await ui.page.getByTestId('explain-support').filter({ hasText: 'exact linear SHAP' }).waitFor();
     const [download] = await Promise.all([ui.page.waitForEvent('download'), ui.page.getByTestId('download-onnx').click()]);
     assert.equal(download.suggestedFilename(), 'churn-v1.onnx');
@@ -294,7 +315,8 @@ describe('web console in Chromium against a real hearth serve', () => {
     );
     assert.equal(python.status, 0, python.stderr);
     assert.equal(python.stdout.trim(), 'churn');
-    // Back to production's version for the steps that follow.
+    // Back to production's version for the steps that follow, from the versions table.
+    await ui.modelTab('versions');
     await ui.page.getByTestId('version-row-2').click();
   });
 
@@ -333,7 +355,8 @@ describe('web console in Chromium against a real hearth serve', () => {
 
   void step('compares what production served with its training data, column by column', async () => {
     await ui.nav('models');
-    await ui.page.getByTestId('version-row-2').click();
+    await ui.page.getByTestId('version-pick').selectOption('2');
+    await ui.modelTab('monitoring');
     await ui.page.getByTestId('drift-check').click();
     await ui.page.getByTestId('drift-table').waitFor();
     assert.match(
@@ -376,11 +399,13 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('overview-datasets').getByText('customers v', { exact: false }).first().waitFor();
     assert.equal(await ui.page.getByTestId('overview-runs').locator('tr').count(), 2);
     await row.getByRole('button', { name: 'churn v2' }).click();
-    await ui.page.getByTestId('version-row-2').waitFor();
+    await ui.page.getByTestId('model-detail').waitFor();
+    assert.equal(await ui.page.getByTestId('version-pick').inputValue(), '2');
   });
 
   void step('starts a canary and a shadow for production from the Models page', async () => {
     await ui.nav('models');
+    await ui.modelTab('serving');
     await ui.page.getByTestId('canary-version').selectOption('1');
     await ui.page.getByTestId('canary-share').fill('25');
     await ui.page.getByTestId('canary-set').click();
@@ -392,6 +417,7 @@ describe('web console in Chromium against a real hearth serve', () => {
 
   void step('sets how long the prediction log is kept and collects now', async () => {
     await ui.nav('models');
+    await ui.modelTab('serving');
     await ui.page.getByTestId('log-days').fill('30');
     await ui.page.getByTestId('log-days-set').click();
     await ui.page.getByTestId('retention-message').filter({ hasText: 'keeps 30 days of prediction log' }).waitFor();
@@ -436,7 +462,9 @@ describe('web console in Chromium against a real hearth serve', () => {
       'Imported iris v1 (multiclass): sepal_length, sepal_width, petal_length, petal_width',
     );
     await ui.page.getByTestId('models-list').getByText('iris').waitFor();
+    await ui.modelTab('versions');
     await ui.page.getByTestId('version-row-1').getByText('iris-reference v1').waitFor();
+    await ui.modelTab('explanations');
     await ui.page.getByTestId('explain-support').filter({ hasText: 'imported ONNX graphs carry no explainer' }).waitFor();
     await ui.nav('predict');
     await ui.page.getByTestId('predict-model').selectOption('iris');
@@ -459,6 +487,7 @@ describe('web console in Chromium against a real hearth serve', () => {
     assert.ok((await ui.page.getByTestId('trial-chart').locator('.recharts-scatter-symbol').count()) >= 1);
     await ui.nav('models');
     await ui.page.getByText('churn-auto').click();
+    await ui.modelTab('evaluation');
     const leaderboard = ui.page.getByTestId('leaderboard');
     await leaderboard.waitFor();
     assert.match((await leaderboard.textContent()) ?? '', /gbdt/);
@@ -521,8 +550,10 @@ describe('web console in Chromium against a real hearth serve', () => {
         assert.match((await ui.page.getByTestId('follow-churn-production').textContent()) ?? '', /up to date/);
 
         await ui.nav('models');
+        await ui.modelTab('versions');
         await ui.page.getByTestId(`version-row-${pulled[1]}`).click();
         assert.match((await ui.page.getByTestId('model-origin').textContent()) ?? '', /Pulled from oci:\/\/.*hearth\/churn/);
+        await ui.modelTab('evaluation');
         await ui.page
           .getByTestId('evaluate-input')
           .setInputFiles(writeFile(tmp.dir, 'labelled.csv', syntheticCsv('binary', 300, 9)));
@@ -583,6 +614,7 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.train('customers', 'label', 'churn-mlp', 'mlp');
     await ui.nav('models');
     await ui.page.getByText('churn-mlp').click();
+    await ui.modelTab('versions');
     const backend = ui.page.getByTestId('mlp-backend');
     await backend.waitFor();
     const text = (await backend.textContent()) ?? '';
@@ -639,4 +671,99 @@ output: orders_big
     await inputs.waitFor();
     assert.match((await inputs.textContent()) ?? '', /orders v2/);
   });
+  void step(
+    'draws every tab of a binary, a multiclass and a regression model with no overlapping label and no squeezed chart',
+    async () => {
+      await ui.train('orders', 'kind', 'orders-kind', 'gbdt');
+      // A long column name, as real exports have: its label must be cut to fit, whole on hover.
+      const long = 'customer_lifetime_value_in_thousands_of_euros_at_signup';
+      await ui.upload(writeFile(tmp.dir, 'prices.csv', syntheticCsv('regression', 400, 4).replace(/^x1,/, `${long},`)), 'prices');
+      await ui.train('prices', 'amount', 'prices-amount', 'gbdt');
+      const tabs = ['overview', 'evaluation', 'explanations', 'serving', 'monitoring', 'versions'] as const;
+      const expected: Record<string, string[]> = {
+        churn: ['roc-chart', 'pr-chart', 'calibration-chart', 'confusion-matrix'],
+        'orders-kind': ['roc-per-class', 'pr-per-class', 'calibration-chart', 'confusion-matrix'],
+        'prices-amount': ['predicted-actual-chart', 'residuals-chart'],
+      };
+      for (const model of Object.keys(expected)) {
+        await ui.nav('models');
+        await ui.page.getByTestId('models-list').getByText(model, { exact: true }).click();
+        await ui.page.getByTestId('model-detail').locator('h3').filter({ hasText: model }).waitFor();
+        for (const tab of tabs) {
+          await ui.modelTab(tab);
+          const panel = ui.page.getByTestId(`model-panel-${tab}`);
+          await panel.waitFor();
+          if (tab === 'evaluation')
+            for (const chart of expected[model]!) await panel.getByTestId(chart).locator('svg, table').first().waitFor();
+          if (tab === 'explanations') await panel.locator('.recharts-bar-rectangle').first().waitFor();
+          // Every chart in the panel: at least 200 px wide, and no two of its labels' boxes overlapping.
+          const problems = await panel.evaluate((panelElement) => {
+            // The test program is compiled without the DOM library: the few browser shapes used, named here.
+            interface Box {
+              left: number;
+              right: number;
+              top: number;
+              bottom: number;
+              width: number;
+              height: number;
+            }
+            interface Node {
+              textContent: string | null;
+              getBoundingClientRect(): Box;
+              closest(selector: string): unknown;
+              querySelectorAll(selector: string): Iterable<Node>;
+            }
+            const root = panelElement as unknown as Node;
+            const found: string[] = [];
+            const svgs = [...root.querySelectorAll('svg')]
+              // A legend's swatches are little svgs of their own, not charts.
+              .filter((svg) => svg.closest('svg svg') !== svg && svg.closest('.recharts-legend-wrapper') === null);
+            for (const svg of svgs) {
+              const box = svg.getBoundingClientRect();
+              if (box.width < 200) found.push(`a chart ${Math.round(box.width)} px wide`);
+              const texts = [...svg.querySelectorAll('text')]
+                .filter((t) => (t.textContent ?? '').trim() !== '')
+                .map((t) => ({ text: t.textContent ?? '', box: t.getBoundingClientRect() }))
+                .filter((t) => t.box.width > 0 && t.box.height > 0);
+              for (let i = 0; i < texts.length; i++)
+                for (let j = i + 1; j < texts.length; j++) {
+                  const [a, b] = [texts[i]!.box, texts[j]!.box];
+                  const dx = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+                  const dy = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+                  if (dx > 1 && dy > 1) found.push(`“${texts[i]!.text}” overlaps “${texts[j]!.text}”`);
+                }
+            }
+            return found;
+          });
+          assert.deepEqual(problems, [], `${model}, ${tab} tab`);
+          if (tab === 'overview' || tab === 'evaluation' || tab === 'explanations')
+            await ui.page.screenshot({ path: `${artifacts}model-${model}-${tab}.png`, fullPage: true });
+        }
+      }
+      await ui.modelTab('explanations');
+      const cut = ui.page.getByTestId('importance-chart').locator('text', { has: ui.page.locator('title', { hasText: long }) });
+      // Its text is the <title> (the whole name) and then what is drawn: the name cut, with an ellipsis.
+      const shown = ((await cut.textContent()) ?? '').replace(long, '');
+      assert.match(shown, /^customer_lifetime.*…$/);
+      assert.ok(shown.length < long.length, shown);
+      // The tab is in the address: a reload opens the same model on the same tab.
+      await ui.modelTab('evaluation');
+      assert.match(ui.page.url(), /#models\/prices-amount\/evaluation$/);
+      await ui.page.reload();
+      await ui.ready();
+      await ui.page.getByTestId('residuals-chart').locator('.recharts-scatter').waitFor();
+      assert.equal(await ui.page.getByTestId('model-tab-evaluation').getAttribute('aria-selected'), 'true');
+      // The arrow keys move between the tabs.
+      await ui.page.getByTestId('model-tab-evaluation').focus();
+      await ui.page.keyboard.press('ArrowRight');
+      assert.equal(await ui.page.getByTestId('model-tab-explanations').getAttribute('aria-selected'), 'true');
+      await ui.page.keyboard.press('ArrowLeft');
+      await ui.page.keyboard.press('ArrowLeft');
+      assert.equal(await ui.page.getByTestId('model-tab-overview').getAttribute('aria-selected'), 'true');
+      assert.match(
+        (await ui.page.getByTestId('metric-reading').textContent()) ?? '',
+        /^RMSE [\d.,]+: a prediction is typically about/,
+      );
+    },
+  );
 });

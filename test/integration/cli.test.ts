@@ -46,6 +46,14 @@ describe('hearth CLI', () => {
     const metrics = out.metrics as Record<string, number>;
     assert.deepEqual(Object.keys(metrics).sort(), ['mae', 'r2', 'rmse']);
     assert.ok(metrics.r2! > 0.9, `r2 ${metrics.r2}`);
+    // The test rows' residuals the console charts: each is actual − predicted, and their root mean square the RMSE.
+    const { residuals } = out.curves as {
+      residuals: { rows: number; points: { actual: number; predicted: number; residual: number }[] };
+    };
+    assert.ok(residuals.rows > 0 && residuals.points.length === residuals.rows);
+    for (const p of residuals.points) assert.ok(Math.abs(p.actual - p.predicted - p.residual) < 1e-9);
+    const rms = Math.sqrt(residuals.points.reduce((sum, p) => sum + p.residual ** 2, 0) / residuals.rows);
+    assert.ok(Math.abs(rms - metrics.rmse!) < 1e-9, `${rms} against ${metrics.rmse}`);
   });
 
   it('evaluates a labelled file and predicts a file to CSV', () => {

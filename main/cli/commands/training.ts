@@ -119,6 +119,12 @@ export const trainCommand: Command = {
         backend: info.report.backend ?? null,
         // Tree learners: the hot-loop kernel that grew the trees (wasm-simd or typescript).
         kernel: info.report.kernel ?? null,
+        // The test rows' curves the console and the HTML report draw (which ones depends on the task).
+        curves: Object.fromEntries(
+          ['rocCurve', 'prCurve', 'calibration', 'calibrationOf', 'perClass', 'residuals']
+            .filter((k) => info.report[k] !== undefined)
+            .map((k) => [k, info.report[k]]),
+        ),
         validationCurve: job.history.map((h) => ({
           iteration: h.iteration,
           loss: h.loss,
