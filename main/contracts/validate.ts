@@ -65,7 +65,8 @@ export function describeBounds(b: NumberBounds): string {
   const hi = b.maximum === null ? null : b.exclusiveMaximum ? `below ${b.maximum}` : `at most ${b.maximum}`;
   if (lo !== null && hi !== null && !b.exclusiveMinimum && !b.exclusiveMaximum)
     return `${what} from ${b.minimum} to ${b.maximum}`;
-  return [what, lo, hi].filter((s) => s !== null).join(', ');
+  const limits = [lo, hi].filter((s) => s !== null).join(', ');
+  return limits === '' ? what : `${what} ${limits}`;
 }
 
 /**

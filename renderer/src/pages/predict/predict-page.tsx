@@ -53,7 +53,9 @@ export function PredictPage() {
   const client = useClient();
   const [models, setModels] = useState<ModelSummary[]>([]);
   const [model, setModel] = useState('');
-  const [schema, setSchema] = useState<ModelSchema | null>(null);
+  const [loaded, setLoaded] = useState<ModelSchema | null>(null);
+  // The form is the chosen model's only: a schema still loaded for the one before is not shown.
+  const schema = loaded?.model === model ? loaded : null;
   const [values, setValues] = useState<Record<string, string>>({});
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [single, setSingle] = useState<{ version: number; prediction: Prediction; executionProvider: string } | null>(null);
@@ -72,7 +74,7 @@ export function PredictPage() {
     // A slow answer for the model chosen before must not fill the form of the one chosen since.
     let current = true;
     client.call('models.schema', { name: model }).then(
-      (s) => current && setSchema(s),
+      (s) => current && setLoaded(s),
       (e: unknown) => current && fail(e),
     );
     return () => {
@@ -82,8 +84,8 @@ export function PredictPage() {
 
   /** Another model: its own inputs, nothing carried over from the last one's form or results. */
   const chooseModel = (name: string): void => {
+    if (name === model) return;
     setModel(name);
-    setSchema(null);
     setValues({});
     setFieldErrors({});
     setSingle(null);
