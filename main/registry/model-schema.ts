@@ -15,11 +15,13 @@ export async function modelSchema(deps: ImportDeps, name: string, version: numbe
   const model = parseStoredModel(deps.registry.modelJson(name, version));
   const levels = categoricalLevels(model);
   let profile: ColumnProfile[] | null = null;
-  try {
-    profile = (await deps.datasets.detail(info.dataset.name, info.dataset.version)).profile;
-  } catch (error) {
-    if (!(error instanceof HearthError && error.code === 'NOT_FOUND')) throw error;
-  }
+  // An import without reference data has no dataset version (its name reads null); a pulled one's may be elsewhere.
+  if (typeof info.dataset.name === 'string' && typeof info.dataset.version === 'number')
+    try {
+      profile = (await deps.datasets.detail(info.dataset.name, info.dataset.version)).profile;
+    } catch (error) {
+      if (!(error instanceof HearthError && error.code === 'NOT_FOUND')) throw error;
+    }
   const inputs = modelInputs(model).map((feature): ModelInput => {
     const column = profile?.find((c) => c.name === feature.name);
     const range = { min: column?.min ?? null, max: column?.max ?? null };

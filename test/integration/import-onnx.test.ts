@@ -80,6 +80,10 @@ describe('models made elsewhere: hearth models import FILE.onnx', () => {
       info.inputSchema.map((i) => i.name),
       ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6'],
     );
+    // No reference data: the schema has the graph's inputs and says it knows no ranges.
+    const schema = await api['models.schema']({ name: 'diabetes' }, ctx);
+    assert.equal(schema.rangesFrom, null);
+    assert.ok(schema.inputs.every((i) => i.kind === 'number' && i.min === null && i.max === null));
     const expected = readCsvRows(join(dir, 'diabetes_expected.csv'));
     const rows = expected.map((r) => Object.fromEntries(info.inputSchema.map((i) => [i.name, Number(r[i.name])])));
     const answer = await api['models.predict']({ name: 'diabetes', rows }, ctx);
