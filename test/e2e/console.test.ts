@@ -718,7 +718,7 @@ describe('console forms and lists: sign-in, predict and train forms, search, sor
         throw error;
       }
     });
-  const nav = (name: 'datasets' | 'train' | 'runs' | 'predict') => page.getByTestId(`nav-${name}`).click();
+  const nav = (name: 'overview' | 'datasets' | 'train' | 'runs' | 'predict') => page.getByTestId(`nav-${name}`).click();
 
   void step('says why a wrong token is refused, in words, then signs in with the right one', async () => {
     await page.goto(server.url);
@@ -821,6 +821,20 @@ describe('console forms and lists: sign-in, predict and train forms, search, sor
     await header.getByRole('button').click();
     assert.equal(await header.getAttribute('aria-sort'), 'descending');
     assert.deepEqual(await rows.locator('td:first-child').allTextContents(), ['subscribers', 'orders']);
+  });
+
+  void step('overview: the models in production sort by any column', async () => {
+    await nav('overview');
+    const rows = page.locator('[data-testid^="overview-model-"]');
+    await rows.nth(1).waitFor();
+    const header = page.getByTestId('overview-production-sort-model');
+    await header.getByRole('button').click();
+    await header.getByRole('button').click();
+    assert.equal(await header.getAttribute('aria-sort'), 'descending');
+    assert.deepEqual(
+      [await rows.nth(0).getAttribute('data-testid'), await rows.nth(1).getAttribute('data-testid')],
+      ['overview-model-churn-linear', 'overview-model-churn'],
+    );
   });
 
   void step('runs: tagged from the list, found by tag, an odd tag refused beside the field', async () => {
