@@ -4,7 +4,7 @@ import { parseRef } from '../../serving/batch.js';
 import { type Client } from '../../contracts/client.js';
 import { type Output, formatMetrics } from '../output.js';
 import { type Command, UsageError, optional, required } from '../command.js';
-import { type FlagTable, argsFromFlags, requiredFlagFor } from '../flags.js';
+import { type FlagTable, argsFromFlags, positionalFor, requiredFlagFor } from '../flags.js';
 
 /** training.start's arguments and the flags that give them. */
 const trainFlags = {
@@ -216,7 +216,7 @@ export const runsCommand: Command = {
     if (sub === 'tag' && ids.length === 2) {
       const run = await client.call('runs.tag', {
         id: await resolveId(ids[0]!),
-        tag: ids[1]!,
+        tag: positionalFor(ids[1]!, 'TAG', 'runs.tag', 'tag'),
         ...(flags.remove === true ? { remove: true } : {}),
       });
       out.result(run, () => `run ${run.id.slice(0, 8)}: ${run.tags.length === 0 ? 'no tags' : `tags ${run.tags.join(', ')}`}`);
