@@ -71,7 +71,8 @@ const noUpwardImport = {
 export const floorsPlugin = { rules: { 'no-upward-import': noUpwardImport } };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'release/**', 'test-results/**', 'build/**'] },
+  // workers/gbdt/assembly is AssemblyScript (its own tsconfig and types), compiled by asc rather than tsc.
+  { ignores: ['dist/**', 'node_modules/**', 'release/**', 'test-results/**', 'build/**', 'workers/gbdt/assembly/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

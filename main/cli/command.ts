@@ -77,6 +77,7 @@ export const options = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'drain-seconds': { type: 'string' },
+  'request-log': { type: 'string' },
   user: { type: 'string' },
   role: { type: 'string' },
   'keep-versions': { type: 'string' },

@@ -65,6 +65,7 @@ process.stdout.write(
     fit_s: (info.report.fitMs as number) / 1000,
     train_job_s: done.result!.durationMs / 1000,
     trees: info.report.trees,
+    kernel: info.report.kernel,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     ...evaluation.metrics,
     onnx_single_row_us_p50: Number(samples[1000]!.toFixed(1)),

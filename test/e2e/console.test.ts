@@ -241,6 +241,8 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('confusion-matrix').waitFor();
     // Version 2 is the tree model: its page ranks features by split gain.
     await ui.page.getByTestId('importance-chart').locator('.recharts-bar-rectangle').first().waitFor();
+    // ...and names the kernel that grew its trees (the wasm one, which npm run build makes).
+    assert.equal(await ui.page.getByTestId('tree-kernel').textContent(), 'Trees grown by the WebAssembly (SIMD) kernel');
     await ui.page.screenshot({ path: `${artifacts}models-page.png`, fullPage: true });
     const [download] = await Promise.all([ui.page.waitForEvent('download'), ui.page.getByTestId('download-report').click()]);
     assert.equal(download.suggestedFilename(), 'churn-v2-report.html');

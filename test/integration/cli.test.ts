@@ -215,10 +215,12 @@ describe('hearth CLI', () => {
       durationMs: number;
       peakRssMb: number;
       fitMs: number;
+      kernel: string;
       validationCurve: { iteration: number; loss: number; validationLoss: number }[];
       metrics: Record<string, number>;
     };
     assert.equal(out.algorithm, 'gbdt');
+    assert.equal(out.kernel, 'wasm-simd');
     assert.ok(out.trees >= 1 && out.trees <= 60);
     assert.ok(out.durationMs > 0 && out.fitMs > 0 && out.peakRssMb > 0);
     assert.ok(out.validationCurve.length >= out.trees);
@@ -382,6 +384,8 @@ describe('hearth CLI', () => {
       ['runs', 'show', runs[0]!.id],
       ['overview'],
       ['evaluate', '--model', 'sales-amount', holdout],
+      ['predict', '--model', 'sales-amount', holdout],
+      ['predict', '--model', 'sales-amount', holdout, '--out', `${tmp.dir}/casing-predictions.csv`],
       ['version'],
       ['sync', 'status'],
       ['alerts', 'list'],

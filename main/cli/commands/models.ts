@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { parseRef } from '../../serving/batch.js';
 import { formatMetrics } from '../output.js';
 import { type Command, UsageError, required } from '../command.js';
@@ -13,7 +12,7 @@ export const modelsCommand: Command = {
                                       production can be moved, never removed
        | schema NAME[@V]                 the inputs a prediction takes: kinds, the levels the model knows,
                                       the training data's ranges, and whether it can explain
-       | report NAME[@V] [--out FILE] | export NAME[@V] [--out FILE.onnx] [--force]
+       | report NAME[@V] [--out FILE] [--force] | export NAME[@V] [--out FILE.onnx] [--force]
                                       export writes the version's ONNX graph with its input names, types and class
                                       labels in the metadata; an existing file is kept unless --force
        | canary NAME VERSION [--share F] | shadow NAME VERSION | route NAME [--clear]
@@ -105,9 +104,11 @@ export const modelsCommand: Command = {
     }
     if (sub === 'report' && name !== undefined) {
       const { name: model, version: v } = parseRef(name);
+      const force = flags.force === true;
+      if (flags.out !== undefined) checkOutFile(flags.out, force);
       const report = await client.call('models.report', { name: model, ...(v === undefined ? {} : { version: v }) });
       const target = flags.out ?? report.fileName;
-      writeFileSync(target, report.html);
+      writeOutFile(target, report.html, force);
       out.result(
         { out: target, bytes: Buffer.byteLength(report.html) },
         () => `Wrote ${target} (${Buffer.byteLength(report.html)} bytes)`,

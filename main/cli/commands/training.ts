@@ -117,6 +117,8 @@ export const trainCommand: Command = {
         trees: info.report.trees ?? null,
         bestRound: info.report.bestRound ?? null,
         backend: info.report.backend ?? null,
+        // Tree learners: the hot-loop kernel that grew the trees (wasm-simd or typescript).
+        kernel: info.report.kernel ?? null,
         validationCurve: job.history.map((h) => ({
           iteration: h.iteration,
           loss: h.loss,

@@ -10,6 +10,7 @@ export function VersionReport({ version }: { version: ModelVersionInfo }) {
         importance?: { feature: string; gain: number; splits: number }[];
         permutationImportance?: { feature: string; increase: number }[];
         oobScore?: { metric: string; value: number; rows: number };
+        kernel?: 'wasm-simd' | 'typescript';
         backend?: { name: string; device?: string; simd: boolean | null; skipped: { name: string; reason: string }[] };
         epochs?: number;
         bestEpoch?: number;
@@ -178,6 +179,11 @@ export function VersionReport({ version }: { version: ModelVersionInfo }) {
             ? `; passed over: ${report.backend.skipped.map((b) => `${b.name} (${b.reason})`).join('; ')}`
             : ''}
           {report.epochs !== undefined ? `; ${report.epochs} epochs, best ${report.bestEpoch ?? '?'}` : ''}
+        </p>
+      )}
+      {report?.kernel !== undefined && (
+        <p className="muted" data-testid="tree-kernel">
+          Trees grown by the <strong>{report.kernel === 'wasm-simd' ? 'WebAssembly (SIMD)' : 'TypeScript'}</strong> kernel
         </p>
       )}
       {report?.oobScore !== undefined && (
