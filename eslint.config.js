@@ -174,9 +174,9 @@ export default tseslint.config(
               message: 'The renderer may import only the contracts from main.',
             },
             {
-              regex: '^(\\.\\./)+main/contracts/(?!client\\.js$)',
+              regex: '^(\\.\\./)+main/contracts/(?!(client|validate)\\.js$)',
               allowTypeImports: true,
-              message: 'From the contracts the renderer imports types, plus the typed client.',
+              message: 'From the contracts the renderer imports types, plus the typed client and the argument checks.',
             },
           ],
         },

@@ -119,6 +119,7 @@ export const options = {
   'token-service': { type: 'string' },
   'token-stdin': { type: 'boolean', default: false },
   remote: { type: 'string' },
+  remove: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
 export type Flags = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string };

@@ -53,6 +53,43 @@ export interface ModelOrigin {
   pulledAt: string;
 }
 
+/**
+ * One input of a model version as a form should offer it: its kind, the levels the model knows (a categorical input)
+ * and the range of the training data version (a numeric or date input). Missing is always allowed.
+ */
+export interface ModelInput {
+  name: string;
+  /** How the ONNX graph takes it. */
+  type: 'double' | 'string';
+  kind: 'number' | 'integer' | 'boolean' | 'date' | 'category';
+  /**
+   * A categorical input's levels as the model learned them (sorted); any other value is treated as unseen. Null for
+   * numeric inputs, and for an imported graph's string inputs when its reference data does not list every level.
+   */
+  levels: string[] | null;
+  /** The smallest and largest value in the training data version (dates: epoch ms); null when not known. */
+  min: number | null;
+  max: number | null;
+  /** A date input's range as ISO 8601 text. */
+  dates: { min: string; max: string } | null;
+}
+
+/** What a version takes and what it can do with it: models.schema. */
+export interface ModelSchema {
+  model: string;
+  version: number;
+  algorithm: string;
+  task: Task;
+  target: string;
+  /** In the order the graph takes them. */
+  inputs: ModelInput[];
+  /** Whether models.predict with explain is answered, and how (null when it is refused: see explainRefusal). */
+  explain: 'treeshap' | 'linear-shap' | null;
+  explainRefusal: string | null;
+  /** Where the ranges come from: the training data version, or null when it is not in this store. */
+  rangesFrom: { dataset: string; version: number } | null;
+}
+
 /** A model version's metrics measured on labelled data after training; synced as an OCI referrer of the version. */
 export interface MetricSnapshot {
   id: number;
@@ -164,6 +201,14 @@ export const modelsMethods = defineMethods({
     permission: 'read',
     args: z.object({ name, version: version.optional() }).strict(),
     result: returns<ModelVersionInfo>(),
+  },
+  'models.schema': {
+    doc:
+      "A version's inputs as a form offers them: each input's kind, the categorical levels the model knows, the " +
+      'numeric and date ranges of its training data, and whether its predictions can be explained.',
+    permission: 'read',
+    args: z.object({ name, version: version.optional() }).strict(),
+    result: returns<ModelSchema>(),
   },
   'models.report': {
     doc: 'A self-contained HTML report of a model version (summaries, charts, lineage; no data rows).',

@@ -155,7 +155,7 @@ export class Engine {
       },
       this.version,
     );
-    this.runs = new Runs(this.trainer, this.registry);
+    this.runs = new Runs(this.trainer, this.registry, this.db);
     // The alert engine gets what its rules read and write, never the engine itself.
     this.alerts = new AlertEngine({
       db: this.db,

@@ -65,6 +65,14 @@ function refusalOf(kind: ExplainKind, task: Task): string | null {
 
 /** Why a stored model cannot be explained, or null when it can. */
 export function explainRefusal(model: StoredModel): string | null {
+  // A linear model stored before its one-hot levels' training shares were kept has no exact E[x] for them: said
+  // here too, so models.schema (the predict form) knows before a request is refused.
+  if (
+    model.format === 'hearth.linear/1' &&
+    model.designMeans === undefined &&
+    model.preprocessor.features.some((f) => f.kind === 'categorical')
+  )
+    return 'this linear model was stored without its training means for categorical levels (E[x] of linear SHAP): retrain it to explain it';
   return refusalOf(kindOfModel(model), model.task);
 }
 

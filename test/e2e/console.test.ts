@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startJsonChild, syntheticCsv, tempDir, writeFile } from '../helpers.js';
+import { createClient, httpTransport, type Client } from '../../main/contracts/client.js';
 import { registrySkip, startRegistry } from '../integration/registry-harness.js';
 import { probeWebGpu } from '../../main/accel/webgpu.js';
 import { readCsv } from '../../main/data/csv.js';
@@ -343,7 +344,8 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.nav('predict');
     await ui.page.getByTestId('input-x1').fill('2.5');
     await ui.page.getByTestId('input-x2').fill('0');
-    await ui.page.getByTestId('input-colour').fill('red');
+    // colour is categorical: a select of the levels the model was trained on.
+    await ui.page.getByTestId('input-colour').selectOption('red');
     await ui.page.getByTestId('predict-submit').click();
     await ui.page.getByTestId('predict-result').waitFor();
     assert.equal(await ui.page.getByTestId('prediction-label').textContent(), 'good');
@@ -586,7 +588,11 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('train-maxCatThreshold').fill('0');
     await ui.page.getByTestId('train-model').fill('churn-categorical');
     await ui.page.getByTestId('train-start').click();
-    assert.match((await ui.page.getByRole('alert').textContent()) ?? '', /maxCatThreshold/);
+    // Refused in the form, beside the field, from training.start's own bounds: nothing is sent.
+    assert.equal(
+      await ui.page.getByTestId('train-maxCatThreshold-error').textContent(),
+      '0 is out of range: expected a whole number from 1 to 255',
+    );
     await ui.page.getByTestId('train-maxCatThreshold').fill('8');
     await ui.page.getByTestId('train-minCategoryRows').fill('3');
     await ui.page.getByTestId('train-start').click();
@@ -766,4 +772,238 @@ output: orders_big
       );
     },
   );
+});
+
+/**
+ * 600 rows: age 18…80, a 3-level plan, a 25-level city (a searched select; 24 rows each, so every level keeps more
+ * than boosting's 10 training rows and stays a level of its own), a signup date, churned yes/no.
+ */
+function formsCsv(): string {
+  const lines = ['age,plan,city,signup,churned'];
+  for (let i = 0; i < 600; i++) {
+    const age = 18 + (i % 63);
+    const plan = ['basic', 'pro', 'team'][i % 3]!;
+    const city = `city${String(i % 25).padStart(2, '0')}`;
+    const signup = new Date(Date.UTC(2024, 0, 1 + (i % 60))).toISOString().slice(0, 10);
+    lines.push(`${age},${plan},${city},${signup},${(age < 35 && plan === 'basic') || i % 7 === 0 ? 'yes' : 'no'}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+describe('console forms and lists: sign-in, predict and train forms, search, sort, tags', () => {
+  const tmp = tempDir();
+  let server: { child: ChildProcess; url: string };
+  let browser: Browser;
+  let page: Page;
+  let api: Client;
+  let failed = false;
+  const runIds: string[] = [];
+
+  before(async () => {
+    mkdirSync(artifacts, { recursive: true });
+    server = await startServer(`${tmp.dir}/data`);
+    api = createClient(httpTransport({ baseUrl: server.url, token }));
+    // Seeded through the API: these steps are about the forms and lists, not about uploading and training.
+    for (const [name, csv] of [
+      ['subscribers', formsCsv()],
+      ['orders', syntheticCsv('multiclass', 120, 3)],
+    ] as const) {
+      const uploadId = await api.upload(new Blob([csv]), `${name}.csv`);
+      await api.call('datasets.ingest', { name, uploadId, fileName: `${name}.csv` });
+    }
+    for (const [model, algorithm] of [
+      ['churn', 'gbdt'],
+      ['churn-linear', 'linear'],
+    ] as const) {
+      const job = await api.call('training.start', { dataset: 'subscribers', target: 'churned', algorithm, model, trees: 20 });
+      for (;;) {
+        const j = await api.call('training.get', { jobId: job.id });
+        if (j.status === 'succeeded') break;
+        assert.ok(j.status === 'queued' || j.status === 'running', `${model}: ${j.status} ${j.error?.message ?? ''}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      runIds.push(job.id);
+    }
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+    });
+    page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
+  });
+
+  after(async () => {
+    if (failed) await page.screenshot({ path: `${artifacts}console-forms-failure.png`, fullPage: true }).catch(() => undefined);
+    await browser.close();
+    server.child.kill('SIGTERM');
+    tmp.cleanup();
+  });
+
+  const step = (name: string, fn: () => Promise<void>) =>
+    it(name, async () => {
+      try {
+        await fn();
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    });
+  const nav = (name: 'overview' | 'datasets' | 'train' | 'runs' | 'predict') => page.getByTestId(`nav-${name}`).click();
+
+  void step('says why a wrong token is refused, in words, then signs in with the right one', async () => {
+    await page.goto(server.url);
+    await page.getByLabel('API token').fill('not-the-token-0000000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.equal(
+      await alert.textContent(),
+      'The access token is missing or wrong: this API token is unknown, revoked or expired',
+    );
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('[data-ready="true"]').getByTestId('nav-predict').waitFor();
+  });
+
+  void step('predict: selects of the levels, ranges as hints, a date input, checks before sending', async () => {
+    await nav('predict');
+    await page.getByTestId('predict-model').selectOption('churn');
+    await page.locator('[data-testid="predict-form"][data-model="churn"]').waitFor();
+    const plan = page.getByTestId('input-plan');
+    assert.equal(await page.locator('select[data-testid="input-plan"]').count(), 1);
+    assert.deepEqual(await plan.locator('option').allTextContents(), ['(missing)', 'basic', 'pro', 'team']);
+    assert.equal(await page.getByTestId('input-signup').getAttribute('type'), 'date');
+    assert.equal(await page.getByTestId('input-signup').getAttribute('min'), '2024-01-01');
+    assert.equal(await page.getByTestId('input-age-hint').textContent(), 'training range 18–80 (whole numbers)');
+    // 25 cities: past 20 levels the select gets a search box; one match chooses it.
+    await page.getByTestId('input-city-search').fill('ty17');
+    assert.equal(await page.getByTestId('input-city').inputValue(), 'city17');
+    // Not a number: refused beside the field, nothing sent.
+    await page.getByTestId('input-age').fill('abc');
+    await plan.selectOption('basic');
+    await page.getByTestId('predict-submit').click();
+    assert.equal(await page.getByTestId('input-age-error').textContent(), '“abc” is not a number');
+    assert.equal(await page.getByTestId('input-age').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.getByTestId('predict-result').count(), 0);
+    await page.getByTestId('input-age').fill('99');
+    assert.match((await page.getByTestId('input-age-warning').textContent()) ?? '', /outside the training range 18–80/);
+    await page.getByTestId('input-age').fill('22');
+    await page.getByTestId('input-signup').fill('2024-01-15');
+    await page.getByTestId('predict-submit').click();
+    await page.getByTestId('predict-result').waitFor();
+    assert.equal(await page.getByTestId('input-age-error').count(), 0);
+    // The tree model explains; the result goes as soon as an input changes (it was for other inputs).
+    assert.equal(await page.getByTestId('predict-explain').count(), 1);
+    await plan.selectOption('team');
+    assert.equal(await page.getByTestId('predict-result').count(), 0);
+  });
+
+  void step('predict: another model starts from an empty form of its own inputs', async () => {
+    await page.getByTestId('input-age').fill('40');
+    await page.getByTestId('predict-submit').click();
+    await page.getByTestId('predict-result').waitFor();
+    await page.getByTestId('predict-model').selectOption('churn-linear');
+    await page.locator('[data-testid="predict-form"][data-model="churn-linear"]').waitFor();
+    assert.equal(await page.getByTestId('predict-result').count(), 0);
+    assert.equal(await page.getByTestId('input-age').inputValue(), '');
+    assert.equal(await page.getByTestId('input-plan').inputValue(), '');
+    // Linear models leave date columns out: no signup field.
+    assert.equal(await page.getByTestId('input-signup').count(), 0);
+    assert.match((await page.getByTestId('predict-explain').locator('..').textContent()) ?? '', /exact linear SHAP/);
+  });
+
+  void step('train: "abc" for trees is refused beside the field and nothing is trained', async () => {
+    const before = (await api.call('training.list', {})).length;
+    await nav('train');
+    await page.getByTestId('train-dataset').selectOption('subscribers');
+    await page.getByTestId('train-target').selectOption('churned');
+    await page.getByTestId('train-algorithm').selectOption('gbdt');
+    assert.equal(await page.getByTestId('train-trees-hint').textContent(), 'a whole number from 1 to 10000');
+    await page.getByTestId('train-trees').fill('abc');
+    await page.getByTestId('train-learning-rate').fill('2');
+    await page.getByTestId('train-start').click();
+    await page.getByTestId('train-trees-error').waitFor();
+    assert.equal(
+      await page.getByTestId('train-trees-error').textContent(),
+      '“abc” is not a number: expected a whole number from 1 to 10000',
+    );
+    assert.equal(
+      await page.getByTestId('train-learning-rate-error').textContent(),
+      '2 is out of range: expected a number above 0, at most 1',
+    );
+    assert.match((await page.locator('p.error[role="alert"]').textContent()) ?? '', /Not sent: 2 fields need fixing/);
+    assert.equal(await page.getByTestId('train-job').count(), 0);
+    assert.equal((await api.call('training.list', {})).length, before);
+  });
+
+  void step('datasets: searched by name and sorted by a column, aria-sort saying how', async () => {
+    await nav('datasets');
+    const rows = page.getByTestId('datasets-table').locator('tbody tr');
+    await rows.nth(1).waitFor();
+    await page.getByTestId('datasets-search').fill('ORD');
+    assert.deepEqual(await rows.locator('td:first-child').allTextContents(), ['orders']);
+    assert.equal(await page.getByTestId('datasets-count').textContent(), '1 of 2');
+    await page.getByTestId('datasets-search').fill('');
+    const header = page.getByTestId('datasets-sort-rows');
+    await header.getByRole('button').click();
+    assert.equal(await header.getAttribute('aria-sort'), 'ascending');
+    assert.deepEqual(await rows.locator('td:first-child').allTextContents(), ['orders', 'subscribers']);
+    await header.getByRole('button').click();
+    assert.equal(await header.getAttribute('aria-sort'), 'descending');
+    assert.deepEqual(await rows.locator('td:first-child').allTextContents(), ['subscribers', 'orders']);
+  });
+
+  void step('overview: the models in production sort by any column', async () => {
+    await nav('overview');
+    const rows = page.locator('[data-testid^="overview-model-"]');
+    await rows.nth(1).waitFor();
+    const header = page.getByTestId('overview-production-sort-model');
+    await header.getByRole('button').click();
+    await header.getByRole('button').click();
+    assert.equal(await header.getAttribute('aria-sort'), 'descending');
+    assert.deepEqual(
+      [await rows.nth(0).getAttribute('data-testid'), await rows.nth(1).getAttribute('data-testid')],
+      ['overview-model-churn-linear', 'overview-model-churn'],
+    );
+  });
+
+  void step('runs: tagged from the list, found by tag, an odd tag refused beside the field', async () => {
+    await nav('runs');
+    const [gbdt, linear] = runIds as [string, string];
+    await page.getByTestId(`run-pick-${gbdt}`).check();
+    await page.getByTestId('run-tag-input').fill('baseline');
+    await page.getByTestId('run-tag-add').click();
+    await page.getByTestId(`run-tags-${gbdt}`).filter({ hasText: 'baseline' }).waitFor();
+    assert.deepEqual((await api.call('runs.show', { id: gbdt })).run.tags, ['baseline']);
+    await page.getByTestId('run-tag-input').fill('not one word');
+    await page.getByTestId('run-tag-add').click();
+    assert.match((await page.getByTestId('run-tag-input-error').textContent()) ?? '', /a tag is one word/);
+    await page.getByTestId('runs-search').fill('baseline');
+    const runRows = page.locator('[data-testid^="run-row-"]');
+    assert.equal(await runRows.count(), 1);
+    await page.getByTestId('runs-search').fill('');
+    await page.getByTestId('runs-filter-algorithm').selectOption('linear');
+    assert.equal(await page.getByTestId(`run-row-${linear}`).count(), 1);
+    assert.equal(await page.getByTestId(`run-row-${gbdt}`).count(), 0);
+    await page.getByTestId('runs-filter-algorithm').selectOption('');
+    await page.getByTestId('runs-sort-algorithm').getByRole('button').click();
+    assert.equal(await page.getByTestId('runs-sort-algorithm').getAttribute('aria-sort'), 'ascending');
+    assert.deepEqual(await runRows.locator('td:nth-child(4)').allTextContents(), ['gbdt', 'linear']);
+  });
+
+  void step('runs: the comparison lists the parameters that differ and plots cost against quality', async () => {
+    const [gbdt, linear] = runIds as [string, string];
+    await page.getByTestId(`run-pick-${linear}`).check();
+    await page.getByTestId('runs-compare').click();
+    const diff = page.getByTestId('runs-param-diff');
+    await diff.waitFor();
+    // l2 is in both runs with other values: 1 on the trees' leaves, 0.0001 on the linear weights.
+    const l2 = await page.getByTestId('param-diff-l2').locator('td').allTextContents();
+    assert.deepEqual(l2.slice(1).sort(), ['0.0001', '1']);
+    assert.equal(await page.getByTestId('param-diff-trees').count(), 1);
+    await page.getByTestId('runs-cost-quality').locator('.recharts-scatter-symbol').nth(1).waitFor();
+    assert.equal(await page.getByTestId('runs-cost-quality').locator('.recharts-scatter-symbol').count(), 2);
+    await page.getByTestId('run-untag-' + gbdt + '-baseline').click();
+    await page.getByTestId(`run-tags-${gbdt}`).filter({ hasText: /^$/ }).waitFor();
+    await page.screenshot({ path: `${artifacts}runs-compare.png`, fullPage: true });
+  });
 });

@@ -105,6 +105,35 @@ describe('hearth CLI', () => {
     });
   });
 
+  it('shows a version’s input schema: kinds, the levels it knows, the training ranges', () => {
+    const r = hearth('models', 'schema', 'sales-amount@1', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const schema = r.json() as { inputs: { name: string; kind: string; levels: string[] | null }[]; explain: string | null };
+    assert.deepEqual(
+      schema.inputs.map((i) => `${i.name}:${i.kind}`),
+      ['x1:number', 'x2:number', 'flag:boolean', 'colour:category'],
+    );
+    assert.deepEqual(schema.inputs.find((i) => i.name === 'colour')?.levels, ['amber', 'blue', 'green', 'red']);
+    assert.equal(schema.explain, 'linear-shap');
+    const text = hearth('models', 'schema', 'sales-amount@1').stdout;
+    assert.match(text, /colour {2}category {2}4 levels: amber, blue, green, red/);
+    assert.match(text, /explain: linear-shap/);
+  });
+
+  it('tags a run by a prefix of its id, lists the tag, refuses an odd one, takes it off', () => {
+    const runs = JSON.parse(hearth('runs', 'list', '--json').stdout) as { id: string }[];
+    const id = runs[0]!.id;
+    const tagged = hearth('runs', 'tag', id.slice(0, 8), 'baseline', '--json');
+    assert.equal(tagged.status, 0, tagged.stderr);
+    assert.deepEqual(tagged.json().tags, ['baseline']);
+    assert.match(hearth('runs', 'list').stdout, new RegExp(`${id.slice(0, 8)} .*\\[baseline\\]`));
+    // Read through runs.tag's schema before any call, like a flag: a usage error naming TAG.
+    const odd = hearth('runs', 'tag', id.slice(0, 8), 'two words');
+    assert.equal(odd.status, 2);
+    assert.match(odd.stderr, /TAG.*a tag is one word/);
+    assert.deepEqual(hearth('runs', 'tag', id.slice(0, 8), 'baseline', '--remove', '--json').json().tags, []);
+  });
+
   it('prints the overview: production models, runs and datasets', () => {
     const o = hearth('overview', '--json').json() as unknown as {
       production: { model: string; version: number }[];
