@@ -847,7 +847,8 @@ describe('console forms and lists: sign-in, predict and train forms, search, sor
         throw error;
       }
     });
-  const nav = (name: 'overview' | 'datasets' | 'train' | 'runs' | 'predict') => page.getByTestId(`nav-${name}`).click();
+  const nav = (name: 'overview' | 'datasets' | 'models' | 'train' | 'runs' | 'predict') =>
+    page.getByTestId(`nav-${name}`).click();
 
   void step('says why a wrong token is refused, in words, then signs in with the right one', async () => {
     await page.goto(server.url);
@@ -964,6 +965,24 @@ describe('console forms and lists: sign-in, predict and train forms, search, sor
       [await rows.nth(0).getAttribute('data-testid'), await rows.nth(1).getAttribute('data-testid')],
       ['overview-model-churn-linear', 'overview-model-churn'],
     );
+  });
+
+  void step('models: searched by name, filtered by task, sorted newest first', async () => {
+    await nav('models');
+    const names = page.getByTestId('models-list').locator('li strong');
+    await names.nth(1).waitFor();
+    await page.getByTestId('models-search').fill('LINEAR');
+    assert.deepEqual(await names.allTextContents(), ['churn-linear']);
+    assert.equal(await page.getByTestId('models-count').textContent(), '1 of 2');
+    await page.getByTestId('models-search').fill('');
+    await page.getByTestId('models-task-filter').selectOption('regression');
+    assert.equal(await names.count(), 0);
+    await page.getByTestId('models-task-filter').selectOption('binary');
+    assert.equal(await names.count(), 2);
+    assert.deepEqual(await names.allTextContents(), ['churn', 'churn-linear']);
+    // churn-linear was trained second.
+    await page.getByTestId('models-sort').selectOption('created');
+    assert.deepEqual(await names.allTextContents(), ['churn-linear', 'churn']);
   });
 
   void step('runs: tagged from the list, found by tag, an odd tag refused beside the field', async () => {

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { BaselineComparison, ModelSummary, ModelVersionInfo } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
 import { base64Bytes, saveFile } from '../../components/download.js';
+import { SearchBox, viewRows, type SortColumn } from '../../components/list-view.js';
 import { Tabs } from '../../components/tabs.js';
 import { AliasesSection } from './aliases-section.js';
 import { useCall } from '../../components/use-call.js';
@@ -26,6 +27,15 @@ const tabs = [
 ] as const;
 type Tab = (typeof tabs)[number]['key'];
 
+/** How the models list sorts: by name, by the newest version's number, by task, or newest first. */
+const modelColumns: SortColumn<ModelSummary>[] = [
+  { key: 'name', value: (m) => m.name },
+  { key: 'versions', value: (m) => m.versions },
+  { key: 'task', value: (m) => m.task },
+  { key: 'created', value: (m) => m.createdAt },
+];
+const modelText = (m: ModelSummary): string => `${m.name} ${m.task} ${m.target} ${Object.keys(m.aliases).join(' ')}`;
+
 /** The model and tab a link or a reload asks for: `#models/<model>/<tab>`. */
 export function linkedModel(hash: string): { model: string | undefined; tab: Tab } {
   if (!hash.startsWith('#models/')) return { model: undefined, tab: 'overview' };
@@ -42,6 +52,17 @@ export function linkedModel(hash: string): { model: string | undefined; tab: Tab
 export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
   const client = useClient();
   const [models, setModels] = useState<ModelSummary[]>([]);
+  const [query, setQuery] = useState('');
+  const [taskFilter, setTaskFilter] = useState<'' | ModelSummary['task']>('');
+  const [sortKey, setSortKey] = useState('name');
+  const shownModels = viewRows(
+    models,
+    query,
+    modelText,
+    modelColumns,
+    { key: sortKey, direction: sortKey === 'created' || sortKey === 'versions' ? 'descending' : 'ascending' },
+    (m) => taskFilter === '' || m.task === taskFilter,
+  );
   const linked = linkedModel(window.location.hash);
   const [selected, setSelected] = useState<string | null>(initial ?? linked.model ?? null);
   const [tab, setTab] = useState<Tab>(linked.tab);
@@ -108,20 +129,54 @@ export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
         </p>
       )}
       <div className="split">
-        <ul className="list" data-testid="models-list">
-          {models.map((m) => (
-            <li key={m.name} className={m.name === selected ? 'selected' : ''} onClick={() => void refresh(m.name)}>
-              <strong>{m.name}</strong>
-              <span className="muted">
-                {' '}
-                {m.task} · {m.target} ·{' '}
-                {Object.entries(m.aliases)
-                  .map(([a, v]) => `${a} v${v}`)
-                  .join(', ')}
-              </span>
-            </li>
-          ))}
-        </ul>
+        <div>
+          <SearchBox
+            testId="models"
+            label="Search models by name, task, target or alias"
+            value={query}
+            onChange={setQuery}
+            shown={shownModels.length}
+            total={models.length}
+          />
+          <div className="filters">
+            <label>
+              Task{' '}
+              <select
+                data-testid="models-task-filter"
+                value={taskFilter}
+                onChange={(e) => setTaskFilter(e.target.value as '' | ModelSummary['task'])}
+              >
+                <option value="">all</option>
+                <option value="binary">binary</option>
+                <option value="multiclass">multiclass</option>
+                <option value="regression">regression</option>
+              </select>
+            </label>{' '}
+            <label>
+              Sort{' '}
+              <select data-testid="models-sort" value={sortKey} onChange={(e) => setSortKey(e.target.value)}>
+                <option value="name">name</option>
+                <option value="created">newest first</option>
+                <option value="versions">most versions</option>
+                <option value="task">task</option>
+              </select>
+            </label>
+          </div>
+          <ul className="list" data-testid="models-list">
+            {shownModels.map((m) => (
+              <li key={m.name} className={m.name === selected ? 'selected' : ''} onClick={() => void refresh(m.name)}>
+                <strong>{m.name}</strong>
+                <span className="muted">
+                  {' '}
+                  {m.task} · {m.target} ·{' '}
+                  {Object.entries(m.aliases)
+                    .map(([a, v]) => `${a} v${v}`)
+                    .join(', ')}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </div>
         <div>
           {version !== null && (
             <div className="card" data-testid="model-detail">
