@@ -3,6 +3,7 @@ import type { ModelVersionInfo, TrainingProgress } from '../contracts/api.js';
 import { HearthError, serializeError } from '../contracts/errors.js';
 import type { DatasetStore } from '../data/datasets.js';
 import { assertName } from '../data/datasets.js';
+import { gather } from '../table/frame.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import { nowIso, type Db } from '../store/database.js';
 import type { BackendName } from '../../workers/mlp/backend.js';
@@ -24,7 +25,7 @@ import {
 } from './evaluation.js';
 import { fitFinal, refitOnAll } from './final-fit.js';
 import { checkExport } from './export-check.js';
-import { predictAt } from './predict-rows.js';
+import { predictAt, predictTrainingRows } from './predict-rows.js';
 import type { LearnerHost } from './learners/index.js';
 import { runTrainingWorker } from './worker-run.js';
 import type { TrainArgs } from './train-args.js';
@@ -175,7 +176,7 @@ export class Trainer {
       throw new HearthError('VALIDATION_FAILED', `too few labelled rows to train (${labelled.length})`);
     }
     const targetsOf = (rows: Int32Array): Int32Array | Float64Array =>
-      classOf === undefined ? Float64Array.from(rows, (r) => values![r]!) : Int32Array.from(rows, (r) => classOf[r]!);
+      classOf === undefined ? gather(values!, rows) : gather(classOf, rows);
     if (args.resample === 'smote' && classOf === undefined)
       throw new HearthError('VALIDATION_FAILED', 'SMOTE needs a classification target');
     let fit = fitter({ frame, task, seed, classes, classOf, values, args }, this.host(job, cancel));
@@ -283,8 +284,14 @@ export class Trainer {
     );
     let evaluatedOn = split.test.length > 0 ? 'test' : split.validation.length > 0 ? 'validation' : 'train';
     const evaluationRows = split.test.length > 0 ? split.test : split.validation.length > 0 ? split.validation : split.train;
+    // With no held-out rows, the metrics are the training rows': the fit's own scores of them stand in for a
+    // prediction of every row (checked on a thousand of them).
     const evaluationPrediction =
-      evaluationRows === split.validation ? validationPrediction! : predictAt(model, inputs, frame, evaluationRows);
+      evaluationRows === split.validation
+        ? validationPrediction!
+        : evaluationRows === split.train
+          ? predictTrainingRows(model, inputs, frame, split.train, final.trainScores).prediction
+          : predictAt(model, inputs, frame, evaluationRows);
     let evaluation = evaluateOn(data, model, inputs, evaluationRows, evaluationPrediction);
     // Knowing nothing, on the same rows and by the same model that gives the reported metrics.
     let compared = baselineComparison(data, model, inputs, evaluationRows, evaluationPrediction);

@@ -40,6 +40,11 @@ export interface BoostResult {
   rounds: number;
   bestRound: number;
   history: { iteration: number; loss: number; validationLoss: number | null }[];
+  /**
+   * The training rows' margins (n × outputs) after the trees kept, summed tree by tree from the base score as a
+   * prediction sums them; null when early stopping dropped trees after the best round (these margins include them).
+   */
+  trainMargins: Float64Array | null;
 }
 
 function outputsOf(task: Task, classes: number): number {
@@ -210,5 +215,6 @@ export function fitBoosting(
     rounds,
     bestRound: keep / K,
     history,
+    trainMargins: keep === trees.length ? margins : null,
   };
 }
