@@ -25,9 +25,9 @@ import {
 } from './evaluation.js';
 import { fitFinal, refitOnAll } from './final-fit.js';
 import { checkExport } from './export-check.js';
-import { predictAt, predictTrainingRows } from './predict-rows.js';
+import { predictAt, predictTrainingRows, rawInputsAt } from './predict-rows.js';
 import type { LearnerHost } from './learners/index.js';
-import { runTrainingWorker } from './worker-run.js';
+import { runTrainingWorker, shapSummaryInWorker } from './worker-run.js';
 import type { TrainArgs } from './train-args.js';
 import { readJob, type TrainingJob } from './jobs.js';
 import { explanationDeadline, finalFitDeadline, finishingMs, refitFits, RunClock, SearchBudget } from './budget-plan.js';
@@ -190,7 +190,6 @@ export class Trainer {
       fit = fitter({ frame, task, seed, classes, classOf, values, args: fitArgs }, this.host(job, cancel));
     }
 
-    const warnings = splitWarnings(frame, args, prepared);
     // Search or cross-validate (when asked). The search plans its end from what its candidates cost to fit and predict.
     if (args.algorithm === 'auto') clock.phase('search');
     else if (args.folds !== undefined && args.folds >= 2) clock.phase('cross-validation');
@@ -217,8 +216,6 @@ export class Trainer {
     const chosen = search?.chosen ?? fitArgs;
     const ensembleMembers = search?.ensembleMembers ?? null;
     const crossValidated = await crossValidation(data, args, scheme, fit);
-    if (smoteGuard !== null && !smoteGuard.kept)
-      warnings.push({ kind: 'resampling', code: 'RESAMPLING', message: String(smoteGuard.report.reason) });
 
     // Fit on the training rows, stopping where the plan leaves time for the refit and the phases after it.
     clock.phase('fit');
@@ -226,7 +223,14 @@ export class Trainer {
     const fitEnd = projection === null ? null : finalFitDeadline(Date.now(), clock.end, projection);
     if (fitEnd !== null) clock.planFinalFit(fitEnd);
     const fitStarted = performance.now();
-    const final = await fitFinal(fit, args, chosen, ensembleMembers, split, { task, classes }, fitEnd);
+    const fitting = fitFinal(fit, args, chosen, ensembleMembers, split, { task, classes }, fitEnd);
+    // Observed when awaited below: a failed fit is thrown there, not reported as unhandled while the checks run.
+    fitting.catch(() => undefined);
+    // The data checks run on this thread while the fit's worker fits (this thread would only wait for it).
+    const warnings = splitWarnings(frame, args, prepared);
+    if (smoteGuard !== null && !smoteGuard.kept)
+      warnings.push({ kind: 'resampling', code: 'RESAMPLING', message: String(smoteGuard.report.reason) });
+    const final = await fitting;
     const { params, fitReport } = final;
     let { model, workerCpuMs } = final;
     // The calibrator was fitted on the search's out-of-fold predictions; from here on the model serves calibrated
@@ -272,6 +276,16 @@ export class Trainer {
     // Threshold and evaluation. Metrics come from the test rows; with no test rows asked for, from the validation
     // rows, else the training rows.
     let inputs = { features: modelInputs(model) };
+    const evaluationRows = split.test.length > 0 ? split.test : split.validation.length > 0 ? split.validation : split.train;
+    // SHAP summary over up to 500 validation rows (the evaluation rows when there are none), for run comparisons.
+    const shapRows = (split.validation.length > 0 ? split.validation : evaluationRows).subarray(0, 500);
+    // A single tree learner's model is final here (no refit, no deadline): TreeSHAP runs in a worker thread while
+    // this thread evaluates it; the explain phase is then what is left of it.
+    const shapAside =
+      args.algorithm !== 'auto' && model.format === 'hearth.trees/1'
+        ? shapSummaryInWorker(model, rawInputsAt(inputs, frame, shapRows))
+        : null;
+    shapAside?.catch(() => undefined);
     // Each set of rows is predicted once: the threshold, the metrics, their curves and the baseline share it.
     const validationPrediction = split.validation.length > 0 ? predictAt(model, inputs, frame, split.validation) : null;
     const thresholdReport = tuneDecisionThreshold(
@@ -283,7 +297,6 @@ export class Trainer {
       validationPrediction,
     );
     let evaluatedOn = split.test.length > 0 ? 'test' : split.validation.length > 0 ? 'validation' : 'train';
-    const evaluationRows = split.test.length > 0 ? split.test : split.validation.length > 0 ? split.validation : split.train;
     // With no held-out rows, the metrics are the training rows': the fit's own scores of them stand in for a
     // prediction of every row (checked on a thousand of them).
     const evaluationPrediction =
@@ -337,12 +350,13 @@ export class Trainer {
       }
     }
 
-    // SHAP summary over up to 500 validation rows (the evaluation rows when there are none), for run comparisons.
     clock.phase('explain');
     // Under a budget, TreeSHAP stops where the export's projected cost begins.
     const shapEnd = projection === null ? null : explanationDeadline(clock.end, evaluationMs, planRows);
-    const shapRows = split.validation.length > 0 ? split.validation : evaluationRows;
-    const { summary: shap, rows: explained } = shapSummaryOn(data, model, inputs, shapRows, shapEnd);
+    const { summary: shap, rows: explained } =
+      shapAside === null
+        ? shapSummaryOn(data, model, inputs, shapRows, shapEnd)
+        : { summary: await shapAside, rows: shapRows.length };
     const toExplain = Math.min(500, shapRows.length);
     if (shapEnd !== null && model.format === 'hearth.trees/1' && explained < toExplain)
       clock.note(
