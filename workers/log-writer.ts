@@ -1,9 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { keyConnection } from '../main/crypto/store-key.js';
 import Database from 'better-sqlite3-multiple-ciphers';
+import { appendLogRows, convertLegacy, type LogRow } from '../main/table/log-columns.js';
 
 /**
- * Writes the prediction log (and the failed-request counts beside it) on its own thread and connection, so neither the inserts nor SQLite's WAL checkpoints
+ * Writes the prediction log (and the failed-request counts beside it) on its own thread and connection, so neither the
+ * inserts, the columnar segments (main/table/log-columns.ts) nor SQLite's WAL checkpoints
  * (which copy pages and fsync) ever hold up a prediction. Each batch is one transaction, acknowledged with the count
  * committed so far; `done` is set once the connection is closed, which the engine's close waits on.
  */
@@ -16,19 +18,37 @@ db.pragma('journal_mode = WAL');
 // The log is sampled telemetry: a power cut may cost its last moments, never a prediction or the store's integrity.
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
-const insert = db.prepare(
-  `INSERT INTO prediction_log (id, model_id, version, at, latency_us, inputs_json, prediction_json, shadow_of)
-   SELECT ?, id, ?, ?, ?, ?, ?, ? FROM models WHERE name = ?`,
-);
 const insertError = db.prepare('INSERT INTO request_errors (model, code, at) VALUES (?, ?, ?)');
 // eslint-disable-next-line @typescript-eslint/unbound-method -- better-sqlite3's variants are closures that ignore `this`
-const write = db.transaction((rows: unknown[][], errors: unknown[][]) => {
-  for (const row of rows) insert.run(...row);
+const write = db.transaction((rows: LogRow[], errors: unknown[][]) => {
+  appendLogRows(db, rows);
   for (const error of errors) insertError.run(...error);
 }).immediate;
+let closing = false;
+// eslint-disable-next-line @typescript-eslint/unbound-method -- as above
+const convert = db.transaction(() => convertLegacy(db)).immediate;
 
-parentPort!.on('message', (message: { rows: unknown[][]; errors: unknown[][] } | { close: true }) => {
+/**
+ * Rows logged before migration 0019 (JSON text) move into segments one segment per transaction, between batches:
+ * serving's rows wait for at most one segment's conversion, and drift reads the moved rows as numbers from then on.
+ */
+function convertStep(): void {
+  if (closing) return;
+  try {
+    if (convert() > 0) setImmediate(convertStep);
+  } catch (error) {
+    // A busy store or a failed conversion leaves the rows in JSON, which every reader still reads; try again later.
+    process.stderr.write(
+      `${JSON.stringify({ level: 'warn', event: 'prediction-log-convert', message: (error as Error).message })}\n`,
+    );
+    setTimeout(convertStep, 60_000).unref();
+  }
+}
+setImmediate(convertStep);
+
+parentPort!.on('message', (message: { rows: LogRow[]; errors: unknown[][] } | { close: true }) => {
   if ('close' in message) {
+    closing = true;
     db.close();
     Atomics.store(closed, 0, 1);
     Atomics.notify(closed, 0);

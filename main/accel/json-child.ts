@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { environmentValue } from '../settings/environment.js';
 
 /**
  * Runs a module of this package (its file URL: import.meta.url) as a child Node process and reads the one JSON document it prints. Native GPU stacks
@@ -19,7 +20,7 @@ export function jsonFromChild(module: string | URL): Promise<unknown> {
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (process.env.HEARTH_VERBOSE === '1' && stderr !== '') process.stderr.write(stderr);
+      if (environmentValue('HEARTH_VERBOSE') === '1' && stderr !== '') process.stderr.write(stderr);
       try {
         resolve(JSON.parse(stdout));
       } catch {

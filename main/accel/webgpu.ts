@@ -1,4 +1,5 @@
 import { keepNativeLibrariesPrivate } from './private-env.js';
+import { environmentValue } from '../settings/environment.js';
 
 /**
  * WebGPU through Dawn's Node bindings (the `webgpu` package): finds an adapter and says what it is. Loaded only when
@@ -22,7 +23,7 @@ export type WebGpuProbe = { ok: true; gpu: GPU; adapter: GPUAdapter; info: WebGp
 
 /** Dawn toggles from the environment, e.g. `backend=opengl` for Mesa's software OpenGL in compatibility mode. */
 function dawnFlags(): string[] {
-  const flags = process.env.HEARTH_DAWN_FLAGS;
+  const flags = environmentValue('HEARTH_DAWN_FLAGS');
   return flags === undefined || flags.trim() === '' ? [] : flags.split(',').map((f) => f.trim());
 }
 

@@ -1,3 +1,4 @@
+import { environmentValue } from '../settings/environment.js';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CommitCache, type Db } from '../store/database.js';
 
@@ -46,7 +47,7 @@ function same(digest: Buffer, expected: Buffer | null): boolean {
  * only as its SHA-256 (a 256-bit random token needs no slow hash), and every check reads the stored hash (cached until
  * the next commit), so a reset takes effect at once. Comparison is constant-time.
  */
-export function loadTokenVerifier(db: Db, envToken = process.env.HEARTH_TOKEN): TokenVerifier {
+export function loadTokenVerifier(db: Db, envToken = environmentValue('HEARTH_TOKEN')): TokenVerifier {
   let generatedToken: string | undefined;
   let source: TokenVerifier['source'];
   let expected: () => Buffer | null;

@@ -1,6 +1,4 @@
 import { existsSync } from 'node:fs';
-import { STATUS_CODES } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -11,6 +9,8 @@ import { allowed, FailureThrottle, RefusalLog, tokenThrottleKey, type Permission
 import { hostChecker, networkOf } from './hosts.js';
 import { dispatch } from './dispatch.js';
 import { drain, trackResponses } from './drain.js';
+import { answerClientError } from './client-error.js';
+import { installRequestLog, type RequestLogOptions } from './request-log.js';
 import type { CallContext, Handlers } from './handlers.js';
 import { openApiDocument } from './openapi.js';
 import { jsonShapeProblem } from './json-shape.js';
@@ -27,6 +27,8 @@ export interface HttpServerOptions {
   /** The built web console (dist/renderer); served without a token, since it holds code, not data. */
   staticDir?: string;
   logger?: boolean;
+  /** One JSON line per request (request-log.ts); none when absent. */
+  requestLog?: RequestLogOptions;
   /** PEM certificate chain and private key: the server then speaks HTTPS only (and cookies are Secure). */
   tls?: { cert: Buffer; key: Buffer };
 }
@@ -45,28 +47,6 @@ export const consoleCsp =
 
 function sendError(reply: FastifyReply, error: SerializedError): FastifyReply {
   return reply.status(httpStatusOf[error.code]).send(error);
-}
-
-/**
- * A request Node's HTTP parser refuses (a malformed request line or header, headers too large, one that never
- * arrived whole): answered on the socket, as Fastify's default does, but with a coded body.
- */
-function answerClientError(error: Error & { code?: string }, socket: Socket): void {
-  // A reset connection has no one left to answer.
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const answer: SerializedError =
-    error.code === 'HPE_HEADER_OVERFLOW'
-      ? { code: 'PAYLOAD_TOO_LARGE', message: 'the request headers are too large' }
-      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? { code: 'CANCELLED', message: 'the request did not arrive in time' }
-        : { code: 'VALIDATION_FAILED', message: `malformed HTTP request (${error.code ?? 'unreadable'})` };
-  const body = JSON.stringify(answer);
-  const status = httpStatusOf[answer.code];
-  if (socket.writable)
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
-    );
-  socket.destroy(error);
 }
 
 /**
@@ -151,6 +131,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       : Fastify({ ...common, https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' } })
   ) as FastifyInstance;
   trackResponses(app.server);
+  if (options.requestLog !== undefined) installRequestLog(app, options.requestLog);
   // Set before any route or plugin: a handler set after `await app.register(...)` (the console's static files) does
   // not reach the routes declared before it, which then answered with Fastify's own {statusCode, error} bodies.
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {

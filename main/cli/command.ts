@@ -77,6 +77,7 @@ export const options = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'drain-seconds': { type: 'string' },
+  'request-log': { type: 'string' },
   user: { type: 'string' },
   role: { type: 'string' },
   'keep-versions': { type: 'string' },
@@ -118,6 +119,7 @@ export const options = {
   'token-service': { type: 'string' },
   'token-stdin': { type: 'boolean', default: false },
   remote: { type: 'string' },
+  remove: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
 export type Flags = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string };

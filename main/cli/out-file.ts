@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lstatSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from './command.js';
 
@@ -64,5 +64,26 @@ export function writeOutFile(target: string, bytes: Uint8Array | string, force: 
   } catch (error) {
     rmSync(temporary, { force: true });
     refused(target, error);
+  }
+}
+
+/**
+ * writeOutFile for a writer that takes a path (Parquet): it writes a new file beside the target, which then takes the
+ * target's name, by rename with --force, else by a hard link that fails on any existing path (a link made after the
+ * check included) without following it; the temporary name is removed either way.
+ */
+export function writeOutFileBy<T>(target: string, force: boolean, write: (path: string) => T): T {
+  checkOutFile(target, force);
+  const temporary = join(dirname(target), `.hearth-${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const result = write(temporary);
+    if (force) renameSync(temporary, target);
+    else linkSync(temporary, target);
+    return result;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${target} exists: add --force to replace it`);
+    refused(target, error);
+  } finally {
+    rmSync(temporary, { force: true });
   }
 }

@@ -19,7 +19,8 @@ import { trainingMethods } from './training.js';
  * models.* methods that belong to other domains: predict and routes (serving.ts), drift, monitor and feedback
  * (monitoring.ts), pull (sync.ts) and retrain (training.ts). Each method is defined once there: its doc, args schema,
  * permission and result type (method.ts); everything below is derived. Types and schemas only, no logic beyond
- * the assembly: the renderer imports this with `import type` only.
+ * the assembly: the renderer imports this with `import type` only (and, through validate.ts, the schemas to check a
+ * form before it sends).
  */
 
 const domains = [

@@ -53,6 +53,43 @@ export interface ModelOrigin {
   pulledAt: string;
 }
 
+/**
+ * One input of a model version as a form should offer it: its kind, the levels the model knows (a categorical input)
+ * and the range of the training data version (a numeric or date input). Missing is always allowed.
+ */
+export interface ModelInput {
+  name: string;
+  /** How the ONNX graph takes it. */
+  type: 'double' | 'string';
+  kind: 'number' | 'integer' | 'boolean' | 'date' | 'category';
+  /**
+   * A categorical input's levels as the model learned them (sorted); any other value is treated as unseen. Null for
+   * numeric inputs, and for an imported graph's string inputs when its reference data does not list every level.
+   */
+  levels: string[] | null;
+  /** The smallest and largest value in the training data version (dates: epoch ms); null when not known. */
+  min: number | null;
+  max: number | null;
+  /** A date input's range as ISO 8601 text. */
+  dates: { min: string; max: string } | null;
+}
+
+/** What a version takes and what it can do with it: models.schema. */
+export interface ModelSchema {
+  model: string;
+  version: number;
+  algorithm: string;
+  task: Task;
+  target: string;
+  /** In the order the graph takes them. */
+  inputs: ModelInput[];
+  /** Whether models.predict with explain is answered, and how (null when it is refused: see explainRefusal). */
+  explain: 'treeshap' | 'linear-shap' | null;
+  explainRefusal: string | null;
+  /** Where the ranges come from: the training data version, or null when it is not in this store. */
+  rangesFrom: { dataset: string; version: number } | null;
+}
+
 /** A model version's metrics measured on labelled data after training; synced as an OCI referrer of the version. */
 export interface MetricSnapshot {
   id: number;
@@ -101,6 +138,38 @@ export interface BaselineComparison {
   beaten: boolean;
 }
 
+/** A curve point as the report stores it (ROC: false/true positive rate; PR: recall/precision). */
+export interface StoredCurvePoint {
+  x: number;
+  y: number;
+  /** The score cut-off; JSON null for the ROC curve's opening +∞. */
+  threshold: number | null;
+}
+
+/** One class against the rest (report.perClass, multiclass): its ROC and precision–recall curves on the test rows. */
+export interface ClassCurves {
+  class: string;
+  /** Test rows of this class. */
+  support: number;
+  rocAuc: number | null;
+  averagePrecision: number | null;
+  roc: StoredCurvePoint[];
+  pr: StoredCurvePoint[];
+}
+
+/** Actual against predicted on the test rows (report.residuals, regression), a sample of at most 2,000 rows. */
+export interface ResidualSample {
+  rows: number;
+  points: { actual: number; predicted: number; residual: number }[];
+}
+
+/** One reliability-diagram bin (report.calibration): mean predicted probability and the observed rate. */
+export interface CalibrationBin {
+  predicted: number;
+  observed: number;
+  count: number;
+}
+
 /** A metric snapshot from models.evaluate, with the baseline on the same rows (not stored; null without a prior). */
 export interface EvaluationSnapshot extends MetricSnapshot {
   baseline: BaselineComparison | null;
@@ -132,6 +201,14 @@ export const modelsMethods = defineMethods({
     permission: 'read',
     args: z.object({ name, version: version.optional() }).strict(),
     result: returns<ModelVersionInfo>(),
+  },
+  'models.schema': {
+    doc:
+      "A version's inputs as a form offers them: each input's kind, the categorical levels the model knows, the " +
+      'numeric and date ranges of its training data, and whether its predictions can be explained.',
+    permission: 'read',
+    args: z.object({ name, version: version.optional() }).strict(),
+    result: returns<ModelSchema>(),
   },
   'models.report': {
     doc: 'A self-contained HTML report of a model version (summaries, charts, lineage; no data rows).',

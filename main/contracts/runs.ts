@@ -21,6 +21,8 @@ export interface RunSummary {
   durationMs: number | null;
   /** Wall time against the time budget, phase by phase (null for runs that did not finish or predate it). */
   budget: BudgetReport | null;
+  /** The user's own labels for the run (runs.tag), sorted. */
+  tags: string[];
 }
 
 /** A run with its arguments and, when it succeeded, the model version it registered. */
@@ -36,6 +38,8 @@ export interface RunComparison {
   runs: RunSummary[];
   metrics: string[];
   params: Record<string, Record<string, unknown>>;
+  /** The parameter names whose values are not the same in every run (absent from some counts as differing), sorted. */
+  differingParams: string[];
   resources: Record<
     string,
     {
@@ -66,6 +70,16 @@ export interface RunComparison {
   >;
 }
 
+/**
+ * A run tag: short, one word of letters, digits and . _ - : (so it reads in a list and on a command line), never
+ * starting with punctuation.
+ */
+const runTag = z
+  .string()
+  .min(1)
+  .max(40)
+  .regex(/^[\p{L}\p{N}][\p{L}\p{N}._:-]*$/u, 'a tag is one word: letters, digits and . _ - :, starting with a letter or digit');
+
 export const runsMethods = defineMethods({
   'runs.list': {
     doc: 'Every training run, as an experiment.',
@@ -84,5 +98,11 @@ export const runsMethods = defineMethods({
     permission: 'read',
     args: z.object({ ids: z.array(z.string().uuid()).min(2).max(10) }).strict(),
     result: returns<RunComparison>(),
+  },
+  'runs.tag': {
+    doc: 'Adds a tag to a run, or removes it (remove: true); a run keeps at most 20 tags. Answers the run.',
+    permission: 'write',
+    args: z.object({ id: z.string().uuid(), tag: runTag, remove: z.boolean().optional() }).strict(),
+    result: returns<RunSummary>(),
   },
 });

@@ -27,6 +27,13 @@ export interface Explanation {
   expectedValue: number;
   /** Exact SHAP values per raw feature (one-hot levels summed); expectedValue + their sum = the output's margin. */
   contributions: Record<string, number>;
+  /**
+   * Present when the model has a calibrator. True: the margin explained is the calibrated one, so the sum gives the
+   * served probability (Platt is affine in log-odds, temperature divides the logits: SHAP values scale exactly).
+   * False: the calibrator has no exact additive form (isotonic, or one over a forest's averaged probability), so
+   * the sum is the model's margin before calibration.
+   */
+  calibrated?: boolean;
 }
 
 /** One prediction: a label with class probabilities, or a value; with `explain`, its explanation. */

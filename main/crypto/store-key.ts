@@ -43,10 +43,6 @@ export interface KeySource {
   passphrase?: string | undefined;
 }
 
-export function keySourceFromEnv(env: NodeJS.ProcessEnv = process.env): KeySource {
-  return { key: env.HEARTH_STORE_KEY, keyFile: env.HEARTH_STORE_KEY_FILE, passphrase: env.HEARTH_STORE_PASSPHRASE };
-}
-
 function rawKey(source: KeySource): Buffer | null {
   const text = source.key ?? (source.keyFile === undefined ? undefined : readKeyFile(source.keyFile));
   if (text === undefined || text === '') return null;

@@ -26,6 +26,8 @@ import {
   secureWebPreferences,
   windowOpenDecision,
 } from './security.js';
+import { environmentValue } from '../settings/environment.js';
+import { dataDirConfig, storeKeySource } from '../settings/resolve.js';
 
 /*
  * The desktop shell: windows, the app:// protocol and the one IPC channel. The engine runs in an Electron
@@ -47,7 +49,9 @@ const windows = new Set<BrowserWindow>();
  * key; a folder that already holds a plain store stays plain (a key applies to new stores only).
  */
 function desktopStoreKey(dataDir: string): string | undefined {
-  if (process.env.HEARTH_STORE_KEY !== undefined || process.env.HEARTH_STORE_KEY_FILE !== undefined) return undefined;
+  // A key given some other way (HEARTH_STORE_KEY, store.keyFile by variable or config file, a passphrase) wins.
+  const given = storeKeySource(dataDirConfig(dataDir));
+  if (given.key !== undefined || given.keyFile !== undefined || given.passphrase !== undefined) return undefined;
   const sealedFile = join(app.getPath('userData'), 'store-key.sealed');
   if (existsSync(sealedFile)) return safeStorage.decryptString(readFileSync(sealedFile));
   if (existsSync(join(dataDir, 'hearth.db')) || !safeStorage.isEncryptionAvailable()) return undefined;
@@ -57,7 +61,7 @@ function desktopStoreKey(dataDir: string): string | undefined {
 }
 
 function startEngine(): UtilityProcess {
-  const dataDir = process.env.HEARTH_DATA_DIR ?? join(app.getPath('userData'), 'data');
+  const dataDir = environmentValue('HEARTH_DATA_DIR') ?? join(app.getPath('userData'), 'data');
   const key = desktopStoreKey(dataDir);
   const child = utilityProcess.fork(fileURLToPath(new URL('./engine-host.js', import.meta.url)), [], {
     serviceName: 'Hearth engine',

@@ -1,5 +1,5 @@
 import { newSpoolCipher, spoolEncrypter, type SpoolCipher } from '../crypto/spool.js';
-import { keySourceFromEnv, storeKey, type KeySource } from '../crypto/store-key.js';
+import { storeKey, type KeySource } from '../crypto/store-key.js';
 import { Retention } from '../store/retention.js';
 import { AccessControl } from '../security/access.js';
 import { backupFileName, createBackup, type BackupInfo } from '../store/backup.js';
@@ -29,7 +29,7 @@ import { ServingMetrics } from '../serving/serving-metrics.js';
 import { AlertEngine } from '../monitoring/alerts.js';
 import { Routes } from '../serving/routing.js';
 import { applyConfigFile, configPath, type HearthConfig } from './config.js';
-import { numberSetting, readConfigFile, setting, useConfigFile } from '../settings/resolve.js';
+import { effectiveConfig, numberSetting, readConfigFile, storeKeySource, useConfigFile } from '../settings/resolve.js';
 import { hearthVersion } from './version.js';
 
 /** Typed engine events; every host forwards them to its clients. */
@@ -88,7 +88,10 @@ export class Engine {
   readonly servingMetrics = new ServingMetrics();
   readonly alerts: AlertEngine;
   readonly routes: Routes;
-  /** The config file's contents, when there is one (streams are started by the server from it). */
+  /**
+   * The config file's contents with the HEARTH_* JSON variables over its lists and objects (settings/resolve.ts
+   * effectiveConfig), when either is there: the server starts streams, watched folders, schedules and backups from it.
+   */
   readonly config: HearthConfig | null = null;
   private readonly uploadsDir: string;
 
@@ -103,9 +106,10 @@ export class Engine {
     openPrivateDataDir(dataDir);
     // The config file is read first: the store key file, the log sample and the serving threads may come from it.
     const path = configPath(dataDir);
-    this.config = readConfigFile(path);
+    // The file's lists and objects (watched folders, schedules, backups…) with their HEARTH_* JSON variables over them.
+    this.config = effectiveConfig(readConfigFile(path));
     useConfigFile(this.config, path);
-    keySource ??= { ...keySourceFromEnv(), keyFile: setting('store.keyFile') as string | undefined };
+    keySource ??= storeKeySource(this.config);
     this.storeKey = storeKey(dataDir, keySource, existsSync(join(dataDir, 'hearth.db')));
     try {
       this.db = openDatabase(join(dataDir, 'hearth.db'), undefined, this.storeKey);
@@ -151,7 +155,7 @@ export class Engine {
       },
       this.version,
     );
-    this.runs = new Runs(this.trainer, this.registry);
+    this.runs = new Runs(this.trainer, this.registry, this.db);
     // The alert engine gets what its rules read and write, never the engine itself.
     this.alerts = new AlertEngine({
       db: this.db,

@@ -6,6 +6,7 @@ import { FolderWatcher, type WatchEvent } from '../data/watch-folder.js';
 import { pruneBackups } from '../store/backup.js';
 import { readPrivateKeyFile } from '../crypto/private-fs.js';
 import { MqttStream } from '../streams/mqtt-stream.js';
+import { numberSetting } from '../settings/resolve.js';
 import type { Engine } from './engine.js';
 
 /**
@@ -32,7 +33,7 @@ export interface RunningServices {
 /**
  * The background services of a long-running host, started from the engine's config the same way by `hearth serve`
  * and the desktop's engine process: the sync agent, alert checks (and the drift history riding on them), scheduled
- * backups, retention and blob collection every 6 hours, watched folders, pipeline schedules and MQTT streams.
+ * backups, retention and blob collection (every 6 hours unless retention.collectEveryHours says otherwise), watched folders, pipeline schedules and MQTT streams.
  */
 export function startServices(engine: Engine, doors: ServiceDoors, options: ServiceOptions = {}): RunningServices {
   const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
@@ -42,13 +43,14 @@ export function startServices(engine: Engine, doors: ServiceDoors, options: Serv
   engine.sync.start();
   engine.alerts.start();
   const backups = scheduleBackups(engine, json);
-  // Retention and blob collection every 6 hours; a failure is logged and tried again next time.
+  // Retention and blob collection every retention.collectEveryHours (6); a failure is logged and tried again next time.
+  const collectHours = numberSetting('retention.collectEveryHours', engine.config) ?? 6;
   const collector = setInterval(() => {
     void engine.collectGarbage().then(
       (report) => json({ level: 'info', event: 'gc', ...report }),
       (error: unknown) => json({ level: 'error', event: 'gc', message: String(error) }),
     );
-  }, 6 * 3600_000);
+  }, collectHours * 3600_000);
   collector.unref();
   // MQTT pipelines from the config file; one that cannot reach its broker now keeps trying without holding the rest.
   const streams = (engine.config?.streams ?? []).map(

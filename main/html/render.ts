@@ -31,19 +31,77 @@ export function bars(items: { label: string; value: number }[], unit = ''): stri
     .map((item, i) => {
       const w = ((width - labelWidth - 70) * Math.abs(item.value)) / max;
       const y = i * rowHeight;
-      return `<text x="${labelWidth - 6}" y="${y + 13}" text-anchor="end">${escape(item.label.slice(0, 32))}</text><rect x="${labelWidth}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowHeight - 6}" fill="${item.value >= 0 ? '#b4532a' : '#2a6bb4'}"/><text x="${(labelWidth + w + 4).toFixed(1)}" y="${y + 13}">${number(item.value)}${unit}</text>`;
+      return `<text x="${labelWidth - 6}" y="${y + 13}" text-anchor="end"><title>${escape(item.label)}</title>${escape(item.label.length > 32 ? `${item.label.slice(0, 31)}…` : item.label)}</text><rect x="${labelWidth}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowHeight - 6}" fill="${item.value >= 0 ? '#b4532a' : '#2a6bb4'}"/><text x="${(labelWidth + w + 4).toFixed(1)}" y="${y + 13}">${number(item.value)}${unit}</text>`;
     })
     .join('');
   return `<svg width="${width}" height="${items.length * rowHeight + 4}" font-size="11" role="img">${body}</svg>`;
 }
 
-/** A curve in the unit square (ROC): polyline with the diagonal for reference. */
-export function curve(points: { x: number; y: number }[]): string {
+/** Colours of the curves, one per class (cycled past eight). */
+const palette = ['#b4532a', '#2a6bb4', '#6b8e23', '#8e44ad', '#c0392b', '#16a085', '#d4a017', '#555'];
+
+/**
+ * Curves in the unit square (ROC, precision–recall, reliability): one polyline per series with the diagonal for
+ * reference, named in a legend when there are several.
+ */
+export function curve(
+  points: { x: number; y: number }[] | { name: string; points: { x: number; y: number }[] }[],
+  axes: { x: string; y: string; diagonal?: boolean } = { x: 'false positive rate', y: 'true positive rate' },
+): string {
+  const series =
+    points.length > 0 && 'points' in points[0]!
+      ? (points as { name: string; points: { x: number; y: number }[] }[])
+      : [{ name: '', points: points as { x: number; y: number }[] }];
   const size = 260;
   const pad = 24;
   const scale = (v: number): number => pad + v * (size - 2 * pad);
-  const path = points.map((p) => `${scale(p.x).toFixed(1)},${scale(1 - p.y).toFixed(1)}`).join(' ');
-  return `<svg width="${size}" height="${size}" font-size="10" role="img"><rect x="${pad}" y="${pad}" width="${size - 2 * pad}" height="${size - 2 * pad}" fill="none" stroke="#ccc"/><line x1="${pad}" y1="${size - pad}" x2="${size - pad}" y2="${pad}" stroke="#ddd" stroke-dasharray="4"/><polyline points="${path}" fill="none" stroke="#b4532a" stroke-width="2"/><text x="${size / 2}" y="${size - 6}" text-anchor="middle">false positive rate</text><text x="8" y="${size / 2}" transform="rotate(-90 8 ${size / 2})" text-anchor="middle">true positive rate</text></svg>`;
+  const lines = series
+    .map((s, i) => {
+      const path = s.points.map((p) => `${scale(p.x).toFixed(1)},${scale(1 - p.y).toFixed(1)}`).join(' ');
+      return `<polyline points="${path}" fill="none" stroke="${palette[i % palette.length]}" stroke-width="2"><title>${escape(s.name)}</title></polyline>`;
+    })
+    .join('');
+  const legend =
+    series.length > 1
+      ? series
+          .map(
+            (s, i) =>
+              `<text x="${size + 8}" y="${pad + 14 * i + 10}" fill="${palette[i % palette.length]}">${escape(s.name.slice(0, 24))}</text>`,
+          )
+          .join('')
+      : '';
+  const diagonal =
+    axes.diagonal === false
+      ? ''
+      : `<line x1="${pad}" y1="${size - pad}" x2="${size - pad}" y2="${pad}" stroke="#ddd" stroke-dasharray="4"/>`;
+  return `<svg width="${series.length > 1 ? size + 180 : size}" height="${size}" font-size="10" role="img"><rect x="${pad}" y="${pad}" width="${size - 2 * pad}" height="${size - 2 * pad}" fill="none" stroke="#ccc"/>${diagonal}${lines}${legend}<text x="${size / 2}" y="${size - 6}" text-anchor="middle">${escape(axes.x)}</text><text x="8" y="${size / 2}" transform="rotate(-90 8 ${size / 2})" text-anchor="middle">${escape(axes.y)}</text></svg>`;
+}
+
+/** A scatter of (x, y) on its own scales (residuals, predicted against actual), with a reference line y = ref(x). */
+export function scatter(
+  points: { x: number; y: number }[],
+  axes: { x: string; y: string },
+  reference: 'identity' | 'zero',
+): string {
+  const w = 420;
+  const h = 260;
+  const pad = 36;
+  const xs = points.map((p) => p.x);
+  const ys = points.map((p) => p.y);
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  if (reference === 'identity') [y0, y1] = [Math.min(x0, y0), Math.max(x1, y1)];
+  if (reference === 'zero') [y0, y1] = [Math.min(0, y0), Math.max(0, y1)];
+  const sx = (v: number): number => pad + ((v - x0) / Math.max(1e-12, x1 - x0)) * (w - 2 * pad);
+  const sy = (v: number): number => h - pad - ((v - y0) / Math.max(1e-12, y1 - y0)) * (h - 2 * pad);
+  const dots = points
+    .map((p) => `<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="1.6" fill="#2a6bb4" fill-opacity="0.5"/>`)
+    .join('');
+  const line =
+    reference === 'identity'
+      ? `<line x1="${sx(x0).toFixed(1)}" y1="${sy(x0).toFixed(1)}" x2="${sx(x1).toFixed(1)}" y2="${sy(x1).toFixed(1)}" stroke="#b4532a" stroke-dasharray="4"/>`
+      : `<line x1="${pad}" y1="${sy(0).toFixed(1)}" x2="${w - pad}" y2="${sy(0).toFixed(1)}" stroke="#b4532a" stroke-dasharray="4"/>`;
+  return `<svg width="${w}" height="${h}" font-size="10" role="img"><rect x="${pad}" y="${pad}" width="${w - 2 * pad}" height="${h - 2 * pad}" fill="none" stroke="#ccc"/>${line}${dots}<text x="${pad}" y="${h - pad + 12}">${number(x0)}</text><text x="${w - pad}" y="${h - pad + 12}" text-anchor="end">${number(x1)}</text><text x="${pad - 4}" y="${h - pad}" text-anchor="end">${number(y0)}</text><text x="${pad - 4}" y="${pad + 8}" text-anchor="end">${number(y1)}</text><text x="${w / 2}" y="${h - 6}" text-anchor="middle">${escape(axes.x)}</text><text x="10" y="${h / 2}" transform="rotate(-90 10 ${h / 2})" text-anchor="middle">${escape(axes.y)}</text></svg>`;
 }
 
 /** Dates as dates, numbers as numbers. */

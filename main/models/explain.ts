@@ -1,5 +1,6 @@
 import type { Explanation, Prediction } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
+import type { Calibrator } from './calibration.js';
 import { explainLinear } from './linear-model.js';
 import type { StoredModel } from './model.js';
 import type { RawInputs, Task } from './preprocess.js';
@@ -64,6 +65,14 @@ function refusalOf(kind: ExplainKind, task: Task): string | null {
 
 /** Why a stored model cannot be explained, or null when it can. */
 export function explainRefusal(model: StoredModel): string | null {
+  // A linear model stored before its one-hot levels' training shares were kept has no exact E[x] for them: said
+  // here too, so models.schema (the predict form) knows before a request is refused.
+  if (
+    model.format === 'hearth.linear/1' &&
+    model.designMeans === undefined &&
+    model.preprocessor.features.some((f) => f.kind === 'categorical')
+  )
+    return 'this linear model was stored without its training means for categorical levels (E[x] of linear SHAP): retrain it to explain it';
   return refusalOf(kindOfModel(model), model.task);
 }
 
@@ -106,6 +115,37 @@ export function explainModel(
   predictions: readonly Prediction[],
   label: string,
 ): Explanation[] {
+  const calibrator = 'calibrator' in model ? model.calibrator : undefined;
+  return inCalibratedSpace(calibrator, explainMargins(model, raw, predictions, label));
+}
+
+/**
+ * The explanations of a calibrated model moved into the space it serves from, where that is exact: Platt maps the
+ * log-odds z to a·z + b, so every SHAP value scales by a and the base value becomes a·E + b; temperature divides
+ * each log-probability by T, and softmax is unchanged by a per-row constant, so z/T is a logit of the served
+ * probabilities (φ/T, E/T). Isotonic is not affine, nor is anything over a forest's averaged probability: those
+ * stay in the model's own margin, and say so.
+ */
+export function inCalibratedSpace(calibrator: Calibrator | undefined, explanations: Explanation[]): Explanation[] {
+  if (calibrator === undefined) return explanations;
+  return explanations.map((e) => {
+    const affine =
+      calibrator.kind === 'platt' && e.space === 'log-odds'
+        ? { scale: calibrator.a, shift: calibrator.b }
+        : calibrator.kind === 'temperature' && e.space === 'softmax-logit'
+          ? { scale: 1 / calibrator.temperature, shift: 0 }
+          : null;
+    if (affine === null) return { ...e, calibrated: false };
+    return {
+      ...e,
+      expectedValue: affine.scale * e.expectedValue + affine.shift,
+      contributions: Object.fromEntries(Object.entries(e.contributions).map(([k, v]) => [k, affine.scale * v])),
+      calibrated: true,
+    };
+  });
+}
+
+function explainMargins(model: StoredModel, raw: RawInputs, predictions: readonly Prediction[], label: string): Explanation[] {
   assertExplainable(model, label);
   if (model.format === 'hearth.trees/1') return explainPredictions(model, raw, predictions);
   if (model.format !== 'hearth.linear/1') throw new HearthError('INTERNAL', `no explainer for ${model.format}`);

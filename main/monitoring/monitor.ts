@@ -8,6 +8,7 @@ import { toPredictions } from '../models/predictor.js';
 import { modelInputs } from '../models/model.js';
 import { rawInputsFromFrame } from '../models/preprocess.js';
 import { columnDrift, datasetDrift, type DriftColumn, type DriftOptions } from '../stats/drift.js';
+import type { ColumnWant } from '../store/log-segments.js';
 
 /** What a drift report reads: the model's versions, its served rows, its predictor and its training data. */
 export interface DriftDeps {
@@ -39,57 +40,54 @@ export async function driftReport(
           ? `${name} v${version} was imported without reference data: import it again with --reference TRAINING.csv to measure drift`
           : `${name} v${version} came from ${info.origin.url}: its training data (${info.dataset.name} v${info.dataset.version}) is not on this box to compare with`,
     );
-  const logged = await deps.predictionLog.window(name, version, options);
   const predictor = await deps.predictors.get(name, version);
   const features = modelInputs(predictor.stored);
+  const regression = info.task === 'regression';
+  // Numeric inputs come back as numbers, categorical ones (and a classifier's labels) as counts per value.
+  const wants: ColumnWant[] = [
+    ...features.map((f): ColumnWant => ({ part: 'input', name: f.name, as: f.kind === 'numeric' ? 'number' : 'category' })),
+    regression ? { part: 'prediction', name: 'value', as: 'number' } : { part: 'prediction', name: 'label', as: 'category' },
+  ];
+  const logged = await deps.predictionLog.window(name, version, options, wants);
+  const current = (i: number): Float64Array | Map<string, number> => {
+    const c = logged.columns[i]!;
+    return c.as === 'number' ? c.values : c.counts;
+  };
   const { frame } = deps.datasets.loadFrame(info.dataset.name, info.dataset.version);
   const raw = rawInputsFromFrame({ features }, frame);
   const columns: DriftColumn[] = [];
   let n = 0;
   let c = 0;
-  for (const f of features) {
-    if (f.kind === 'numeric') {
-      columns.push({
-        name: f.name,
-        kind: 'numeric',
-        reference: raw.numeric[n++]!,
-        current: Float64Array.from(logged.inputs, (row) => {
-          const v = row[f.name];
-          return typeof v === 'number' ? v : Number.NaN;
-        }),
-      });
-    } else {
+  features.forEach((f, i) => {
+    if (f.kind === 'numeric')
+      columns.push({ name: f.name, kind: 'numeric', reference: raw.numeric[n++]!, current: current(i) as Float64Array });
+    else
       columns.push({
         name: f.name,
         kind: 'categorical',
         reference: raw.categorical[c++]!.map((v) => (v === '' ? null : v)),
-        current: logged.inputs.map((row) => {
-          const v = row[f.name];
-          return v === null || v === undefined ? null : String(v);
-        }),
+        current: current(i) as Map<string, number>,
       });
-    }
-  }
+  });
   // The predictions' own drift: what the model says about its training data against what it said in service.
   const referencePredictions = toPredictions(await predictor.run(raw), predictor.threshold);
-  const prediction: DriftColumn =
-    info.task === 'regression'
-      ? {
-          name: 'prediction',
-          kind: 'numeric',
-          reference: Float64Array.from(referencePredictions, (p) => ('value' in p ? p.value : Number.NaN)),
-          current: Float64Array.from(logged.predictions, (p) => ('value' in p ? p.value : Number.NaN)),
-        }
-      : {
-          name: 'prediction',
-          kind: 'categorical',
-          reference: referencePredictions.map((p) => ('label' in p ? p.label : null)),
-          current: logged.predictions.map((p) => ('label' in p ? p.label : null)),
-        };
+  const prediction: DriftColumn = regression
+    ? {
+        name: 'prediction',
+        kind: 'numeric',
+        reference: Float64Array.from(referencePredictions, (p) => ('value' in p ? p.value : Number.NaN)),
+        current: current(features.length) as Float64Array,
+      }
+    : {
+        name: 'prediction',
+        kind: 'categorical',
+        reference: referencePredictions.map((p) => ('label' in p ? p.label : null)),
+        current: current(features.length) as Map<string, number>,
+      };
   return {
     model: name,
     version,
-    window: { since: options.since ?? null, until: options.until ?? null, rows: logged.inputs.length },
+    window: { since: options.since ?? null, until: options.until ?? null, rows: logged.rows },
     reference: { dataset: info.dataset.name, version: info.dataset.version, rows: frame.rowCount },
     features: datasetDrift(columns, options),
     prediction: columnDrift(prediction, options.tests?.prediction),

@@ -5,6 +5,7 @@ import type { SpoolCipher } from '../crypto/spool.js';
 import { importOnnx, type ImportDeps } from './import-onnx.js';
 import { modelReportHtml } from './report.js';
 import { exportVersion } from './export.js';
+import { modelSchema } from './model-schema.js';
 
 /** What the models methods use; scoring a labelled file is serving's, handed in as `evaluate`. */
 export interface RegistryHandlerDeps extends ImportDeps {
@@ -31,6 +32,7 @@ export function registryHandlers(deps: RegistryHandlerDeps): HandlersOf<typeof m
     'models.list': async () => deps.registry.list(),
     'models.versions': async ({ name }) => deps.registry.versions(name),
     'models.version': async ({ name, version }) => deps.registry.version(name, deps.registry.resolve(name, version)),
+    'models.schema': async ({ name, version }) => modelSchema(deps, name, deps.registry.resolve(name, version)),
     'models.report': async ({ name, version }) => {
       const info = deps.registry.version(name, deps.registry.resolve(name, version));
       let data = null;

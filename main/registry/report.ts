@@ -1,5 +1,6 @@
 import type { BaselineComparison, DatasetVersionDetail, ModelVersionInfo } from '../contracts/api.js';
-import { bars, curve, escape, number, page, profileTable, table } from '../html/render.js';
+import { bars, escape, number, page, profileTable, table } from '../html/render.js';
+import { evaluationCharts } from './report-charts.js';
 
 /*
  * A self-contained HTML model report: summaries only (no raw rows), inline styles and SVG charts, no script and
@@ -12,7 +13,6 @@ export function modelReportHtml(model: ModelVersionInfo, data: DatasetVersionDet
   const importance = (r.importance as { feature: string; gain: number }[] | undefined) ?? [];
   const permutation = (r.permutationImportance as { feature: string; increase: number }[] | undefined) ?? [];
   const coefficients = (r.coefficients as { feature: string; output: string; weight: number }[] | undefined) ?? [];
-  const roc = r.rocCurve as { x: number; y: number }[] | undefined;
   const confusion = r.confusionMatrix as number[][] | undefined;
   const classes = (r.classes as string[] | undefined) ?? [];
   const warnings = (r.warnings as { message: string }[] | undefined) ?? [];
@@ -53,7 +53,7 @@ export function modelReportHtml(model: ModelVersionInfo, data: DatasetVersionDet
       (cv
         ? `<h3>${cv.folds}-fold cross-validation</h3>${table(Object.entries(cv.metrics).map(([k, m]) => [k, `${number(m.mean)} ± ${number(m.std)}`]))}`
         : '') +
-      (roc ? `<h3>ROC curve</h3>${curve(roc)}` : '') +
+      evaluationCharts(r) +
       (confusion
         ? `<h3>Confusion matrix</h3><table class="grid"><tr><th>actual \\ predicted</th>${classes.map((c) => `<th>${escape(c)}</th>`).join('')}</tr>${confusion
             .map((row, i) => `<tr><th>${escape(classes[i] ?? String(i))}</th>${row.map((v) => `<td>${v}</td>`).join('')}</tr>`)

@@ -1,3 +1,4 @@
+import { environmentValue } from '../settings/environment.js';
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,8 +17,8 @@ export class SecretBox {
 
   private loadKey(): Buffer {
     if (this.key !== null) return this.key;
-    const fromEnv = process.env.HEARTH_SECRET_KEY;
-    if (fromEnv !== undefined && fromEnv !== '') {
+    const fromEnv = environmentValue('HEARTH_SECRET_KEY');
+    if (fromEnv !== undefined) {
       const key = Buffer.from(fromEnv, 'base64');
       if (key.length !== 32) throw new HearthError('VALIDATION_FAILED', 'HEARTH_SECRET_KEY must be 32 bytes, base64-encoded');
       return (this.key = key);

@@ -5,6 +5,8 @@ import { HearthError } from '../contracts/errors.js';
 import { numberSetting } from '../settings/resolve.js';
 import { nowIso, type Db } from '../store/database.js';
 import type { InputFeature, RawInputs } from '../models/preprocess.js';
+import { readLogWindow, type ColumnWant, type WindowColumn } from '../store/log-segments.js';
+import { readSegment, rowAt, type DecodedSegment, type LogRow } from '../table/log-columns.js';
 
 /** One logged prediction: the model's inputs as it read them (null for missing), what it answered, the late label. */
 export interface LoggedPrediction {
@@ -24,7 +26,7 @@ export interface LoggedPrediction {
  * joined when it arrives. Reads flush first and wait for the writer, so they see every row served before them.
  */
 export class PredictionLog {
-  private buffer: unknown[][] = [];
+  private buffer: LogRow[] = [];
   private errors: unknown[][] = [];
   private timer: NodeJS.Timeout | null = null;
   /** Started with the first batch, so a CLI command that serves nothing starts no thread. */
@@ -113,16 +115,16 @@ export class PredictionLog {
       const p = predictions[i]!;
       const prediction =
         'value' in p ? { value: p.value } : { label: p.label, probability: p.probabilities[p.label] ?? Number.NaN };
-      this.buffer.push([
+      this.buffer.push({
         id,
+        model,
         version,
         at,
-        Math.round(latencyUs),
-        JSON.stringify(inputs),
-        JSON.stringify(prediction),
-        shadowOf?.[i] ?? null,
-        model,
-      ]);
+        latencyUs: Math.round(latencyUs),
+        inputs,
+        prediction,
+        shadowOf: shadowOf?.[i] ?? null,
+      });
     }
     if (this.buffer.length > 0) this.schedule();
     return ids;
@@ -195,7 +197,7 @@ export class PredictionLog {
     if (found === undefined) throw new HearthError('NOT_FOUND', `no model named "${model}"`);
     const rows = this.db
       .prepare(
-        `SELECT id, version, at, latency_us, inputs_json, prediction_json, label FROM prediction_log
+        `SELECT id, version, at, latency_us, inputs_json, prediction_json, label, segment_id, pos FROM prediction_log
           WHERE model_id = ? AND (? IS NULL OR version = ?) AND at >= ? AND at < ?
           ORDER BY at, rowid LIMIT ?`,
       )
@@ -211,60 +213,51 @@ export class PredictionLog {
       version: number;
       at: string;
       latency_us: number;
-      inputs_json: string;
-      prediction_json: string;
+      inputs_json: string | null;
+      prediction_json: string | null;
       label: string | null;
+      segment_id: number | null;
+      pos: number | null;
     }[];
-    return rows.map((r) => ({
-      id: r.id,
-      version: r.version,
-      at: r.at,
-      latencyUs: r.latency_us,
-      inputs: JSON.parse(r.inputs_json) as LoggedPrediction['inputs'],
-      prediction: JSON.parse(r.prediction_json) as LoggedPrediction['prediction'],
-      label: r.label,
-    }));
+    // Each segment is decoded once, however many of its rows are asked for.
+    const segments = new Map<number, DecodedSegment>();
+    return rows.map((r) => {
+      let values: { inputs: unknown; prediction: unknown };
+      if (r.segment_id === null) values = { inputs: JSON.parse(r.inputs_json!), prediction: JSON.parse(r.prediction_json!) };
+      else {
+        let segment = segments.get(r.segment_id);
+        if (segment === undefined) segments.set(r.segment_id, (segment = readSegment(this.db, r.segment_id)));
+        values = rowAt(segment, r.pos!);
+      }
+      return {
+        id: r.id,
+        version: r.version,
+        at: r.at,
+        latencyUs: r.latency_us,
+        inputs: values.inputs as LoggedPrediction['inputs'],
+        prediction: values.prediction as LoggedPrediction['prediction'],
+        label: r.label,
+      };
+    });
   }
 
   /**
-   * The inputs and predictions logged for a model in a window, for drift: no ids, times or labels, and read in rowid
-   * ranges of 250,000, each range's JSON cells concatenated by SQLite into one array text and parsed by one JSON.parse
-   * (a million small JSON.parse calls and the strings they start from cost several times as much).
+   * Columns of what a model version was given and answered in a window, for drift: numbers or counts per value,
+   * read from the log's columnar segments (main/store/log-segments.ts), never row by row.
    */
   async window(
     model: string,
     version: number,
     window: { since?: string | undefined; until?: string | undefined },
-  ): Promise<{ inputs: LoggedPrediction['inputs'][]; predictions: LoggedPrediction['prediction'][] }> {
+    wants: readonly ColumnWant[],
+  ): Promise<{ rows: number; columns: WindowColumn[] }> {
     await this.flushed();
     const found = this.db.prepare('SELECT id FROM models WHERE name = ?').get(model) as { id: number } | undefined;
     if (found === undefined) throw new HearthError('NOT_FOUND', `no model named "${model}"`);
-    const filter = 'model_id = ? AND version = ? AND at >= ? AND at < ?';
-    const args = [found.id, version, window.since ?? '', window.until ?? '9999'];
-    const span = this.db
-      .prepare(`SELECT MIN(rowid) AS lo, MAX(rowid) AS hi FROM prediction_log WHERE ${filter}`)
-      .get(...args) as {
-      lo: number | null;
-      hi: number | null;
-    };
-    // Rows of one chunk: cells are concatenated in the same row order for both columns, so they stay aligned.
-    const chunk = this.db.prepare(
-      `SELECT '[' || group_concat(inputs_json, ',') || ']' AS inputs, '[' || group_concat(prediction_json, ',') || ']' AS predictions,
-              COUNT(*) AS n
-         FROM prediction_log WHERE ${filter} AND rowid BETWEEN ? AND ?`,
-    );
-    const inputs: LoggedPrediction['inputs'][] = [];
-    const predictions: LoggedPrediction['prediction'][] = [];
-    const step = 250_000;
-    for (let lo = span.lo ?? 1; span.hi !== null && lo <= span.hi; lo += step) {
-      const r = chunk.get(...args, lo, lo + step - 1) as { inputs: string | null; predictions: string | null; n: number };
-      if (r.n === 0) continue;
-      for (const v of JSON.parse(r.inputs!) as LoggedPrediction['inputs'][]) inputs.push(v);
-      for (const v of JSON.parse(r.predictions!) as LoggedPrediction['prediction'][]) predictions.push(v);
-    }
-    if (inputs.length === 0)
+    const read = readLogWindow(this.db, found.id, version, { since: window.since ?? '', until: window.until ?? '9999' }, wants);
+    if (read.rows === 0)
       throw new HearthError('VALIDATION_FAILED', `${model} v${version} has served no logged rows in this window`);
-    return { inputs, predictions };
+    return read;
   }
 }
 

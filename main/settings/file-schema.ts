@@ -19,8 +19,9 @@ const settingSections = Object.fromEntries(
 );
 
 /**
- * The appliance's config file: every setting of settings.ts in its section, and the provisioning that has no
- * variable (remotes and followed aliases, streams, watched folders, pipeline schedules, backups).
+ * The appliance's config file: every setting of settings.ts in its section, and the provisioning (allowed hosts,
+ * remotes and followed aliases, streams, watched folders, pipeline schedules, backups), each of which a HEARTH_*
+ * variable may also give as JSON (settings.ts structuredSettings), checked by this same schema.
  * `$HEARTH_CONFIG`, else `hearth.config.json` in the data folder. Secrets are never written in it: a remote names
  * a file that holds its password or token (a mounted secret), read at start and stored sealed like any other.
  * An unknown key anywhere is refused with its path.

@@ -1,6 +1,6 @@
 import { type z } from 'zod';
 import { configSchema } from './file-schema.js';
-import { environmentOnly, settings } from './settings.js';
+import { environmentOnly, settings, structuredSettings } from './settings.js';
 
 const code = (text: string): string => `\`${text}\``;
 
@@ -40,11 +40,19 @@ export function configurationDocs(): string {
         `| ${code(s.key)} | ${s.kind} | ${s.default === undefined ? (s.defaultText ?? '(none)') : code(String(s.default))} | ${code(s.env)} | ${s.flag === undefined ? '' : code(`--${s.flag}`)} | ${s.doc} |`,
     ),
     '',
-    '## Provisioning (config file only)',
+    '## Provisioning',
     '',
-    'Lists and objects with no variable: what provisioning sets up rather than a single value.',
+    "Lists and objects: what provisioning sets up rather than a single value. Each is the file's key, or its variable",
+    'holding the same JSON (`HEARTH_WATCH=\'[{"dir":"/srv/in","dataset":"sales"}]\'`), checked by the same schema with a',
+    "bad key named by its path (`HEARTH_WATCH: watch.0.dataset: …`). A variable replaces the file's whole value; lists",
+    'are not merged. `hearth config show` prints where each came from.',
     '',
-    ...provisioning.map((key) => `- ${code(key)}: ${shape[key]!.description ?? ''}`),
+    '| Key | Variable | |',
+    '| --- | --- | --- |',
+    ...provisioning.map((key) => {
+      const env = structuredSettings.find((s) => s.key === key)?.env;
+      return `| ${code(key)} | ${env === undefined ? '(file only)' : code(env)} | ${shape[key]!.description ?? ''} |`;
+    }),
     '',
     '## From the environment only',
     '',

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { HearthError } from '../contracts/errors.js';
 import { configSchema, type HearthConfig } from './file-schema.js';
 import { nearest } from './nearest.js';
-import { type Setting, settings, settingsByKey } from './settings.js';
+import { storeKeySecrets, type StoreKeySource } from './environment.js';
+import { type Setting, settings, settingsByKey, structuredSettings, type StructuredKey } from './settings.js';
 
 export type SettingSource = 'default' | 'file' | 'env' | 'flag';
 
@@ -20,6 +21,11 @@ export interface ResolvedSetting {
 export function configPath(dataDir: string, env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env.HEARTH_CONFIG;
   return fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(dataDir, 'hearth.config.json');
+}
+
+/** The config file of `dataDir` (or $HEARTH_CONFIG), validated; null when there is none. */
+export function dataDirConfig(dataDir: string): HearthConfig | null {
+  return readConfigFile(configPath(dataDir));
 }
 
 /** The zod schema one level inside `schema` (through optional, default, array), for the keys it knows. */
@@ -61,6 +67,9 @@ function problems(error: z.ZodError): string[] {
   });
 }
 
+/** The top-level keys each parsed file wrote (the schema fills in the rest), for a setting's source. */
+const writtenKeys = new WeakMap<HearthConfig, ReadonlySet<string>>();
+
 /** A config file's text, validated; a bad one is a coded error naming the file and every key at fault. */
 export function parseConfig(text: string, path: string): HearthConfig {
   let parsed: unknown;
@@ -77,6 +86,7 @@ export function parseConfig(text: string, path: string): HearthConfig {
     found.push('server.tlsCert: give server.tlsCert and server.tlsKey together');
   if (found.length > 0 || !result.success)
     throw new HearthError('VALIDATION_FAILED', found.map((p) => `${path}: ${p}`).join('\n'));
+  writtenKeys.set(result.data, new Set(Object.keys(parsed as object)));
   return result.data;
 }
 
@@ -164,4 +174,78 @@ export function setting(key: string, file?: HearthConfig | null): string | numbe
 export function numberSetting(key: string, file?: HearthConfig | null): number | undefined {
   const value = setting(key, file);
   return typeof value === 'number' ? value : undefined;
+}
+
+export interface ResolvedStructured {
+  readonly key: StructuredKey;
+  readonly env: string;
+  /** The list or object in effect (the schema's default when set nowhere: an empty list, or no backups). */
+  readonly value: unknown;
+  readonly source: Exclude<SettingSource, 'flag'>;
+  readonly from: string;
+}
+
+/** A structured setting's variable: JSON, validated by the file's own schema; a bad key is named by its path. */
+function fromJsonVariable(key: StructuredKey, text: string, where: string): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new HearthError('VALIDATION_FAILED', `${where} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const result = configSchema.pick({ [key]: true } as Record<StructuredKey, true>).safeParse({ [key]: parsed });
+  if (!result.success)
+    throw new HearthError(
+      'VALIDATION_FAILED',
+      problems(result.error)
+        .map((p) => `${where}: ${p}`)
+        .join('\n'),
+    );
+  return (result.data as Record<string, unknown>)[key];
+}
+
+/** One structured setting: its HEARTH_* variable (JSON), else the file, else the schema's default. */
+export function resolveStructured(key: StructuredKey, layers: Layers): ResolvedStructured {
+  const env = structuredSettings.find((s) => s.key === key)!.env;
+  const text = (layers.env ?? process.env)[env];
+  if (text !== undefined && text !== '') return { key, env, value: fromJsonVariable(key, text, env), source: 'env', from: env };
+  const inFile = layers.file?.[key];
+  // The parsed file has every list, defaulted to empty: the source is the file only where the file wrote the key.
+  if (
+    layers.file !== null &&
+    layers.file !== undefined &&
+    inFile !== undefined &&
+    writtenKeys.get(layers.file)?.has(key) === true
+  )
+    return { key, env, value: inFile, source: 'file', from: layers.filePath ?? 'config file' };
+  return { key, env, value: (configSchema.shape[key] as z.ZodType).parse(undefined), source: 'default', from: 'default' };
+}
+
+export function resolveStructuredSettings(layers: Layers): ResolvedStructured[] {
+  return structuredSettings.map((s) => resolveStructured(s.key, layers));
+}
+
+/**
+ * The config in effect: the file's contents with each list or object whose HEARTH_* variable is set replaced by the
+ * variable's; null when there is no file and no such variable (nothing to provision).
+ */
+export function effectiveConfig(file: HearthConfig | null, env: NodeJS.ProcessEnv = process.env): HearthConfig | null {
+  const set = structuredSettings.filter((s) => env[s.env] !== undefined && env[s.env] !== '');
+  if (file === null && set.length === 0) return null;
+  const config = { ...(file ?? configSchema.parse({})) } as Record<string, unknown>;
+  for (const s of set) config[s.key] = fromJsonVariable(s.key, env[s.env]!, s.env);
+  return config as HearthConfig;
+}
+
+/**
+ * Where this process's store key comes from: HEARTH_STORE_KEY or HEARTH_STORE_PASSPHRASE (secrets, environment only),
+ * or the file `store.keyFile` names (HEARTH_STORE_KEY_FILE, else the config file: `file` when given, else the one
+ * this process opened).
+ */
+export function storeKeySource(file?: HearthConfig | null, env: NodeJS.ProcessEnv = process.env): StoreKeySource {
+  const keyFile = resolveSetting(settingsByKey.get('store.keyFile')!, {
+    file: file === undefined ? processFile.file : file,
+    env,
+  }).value as string | undefined;
+  return { ...storeKeySecrets(env), keyFile };
 }

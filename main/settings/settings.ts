@@ -64,6 +64,15 @@ export const settings: readonly Setting[] = [
     doc: 'on SIGTERM or SIGINT, how long requests already accepted may take to finish before their connections are cut',
   },
   {
+    key: 'server.requestLog',
+    kind: 'string',
+    schema: z.enum(['off', 'errors', 'all']),
+    default: 'errors',
+    env: 'HEARTH_REQUEST_LOG',
+    flag: 'request-log',
+    doc: 'one JSON line per request (id, method, route pattern, status, ms; never a URL, header or body) to stderr: `off`, `errors` (status 400 and up) or `all`',
+  },
+  {
     key: 'serving.threads',
     kind: 'integer',
     schema: int(0, 256),
@@ -111,6 +120,17 @@ export const settings: readonly Setting[] = [
     doc: 'a file holding the store key (base64, 32 bytes) of an encrypted store: a mounted secret, never the key itself',
   },
   {
+    key: 'retention.collectEveryHours',
+    kind: 'number',
+    schema: z
+      .number()
+      .positive()
+      .max(24 * 31),
+    default: 6,
+    env: 'HEARTH_COLLECT_EVERY_HOURS',
+    doc: 'how often the server applies the retention rules and deletes blobs nothing references (`hearth gc` does it at once)',
+  },
+  {
     key: 'uploads.quotaMiB',
     kind: 'integer',
     schema: int(1, 1024 * 1024),
@@ -129,6 +149,23 @@ export const settings: readonly Setting[] = [
 ];
 
 export const settingsByKey: ReadonlyMap<string, Setting> = new Map(settings.map((s) => [s.key, s]));
+
+/**
+ * The config file's lists and objects (provisioning), each also settable by a HEARTH_* variable holding its JSON,
+ * validated by the same schema (file-schema.ts) as the file's, a bad key named by its path. A variable replaces the
+ * file's whole value: lists are not merged, so what runs is what one place says.
+ */
+export const structuredSettings = [
+  { key: 'allowedHosts', env: 'HEARTH_ALLOWED_HOSTS' },
+  { key: 'remotes', env: 'HEARTH_REMOTES' },
+  { key: 'follow', env: 'HEARTH_FOLLOW' },
+  { key: 'streams', env: 'HEARTH_STREAMS' },
+  { key: 'watch', env: 'HEARTH_WATCH' },
+  { key: 'pipelines', env: 'HEARTH_PIPELINES' },
+  { key: 'backups', env: 'HEARTH_BACKUPS' },
+] as const;
+
+export type StructuredKey = (typeof structuredSettings)[number]['key'];
 
 /**
  * What is read only from the environment, each with the reason: secrets (the file is provisioning, and secrets are
@@ -161,4 +198,9 @@ export const environmentOnly: readonly { env: string; flag?: string; doc: string
     secret: false,
   },
   { env: 'HEARTH_DAWN_FLAGS', doc: 'toggles passed to Dawn, the WebGPU implementation (diagnostics)', secret: false },
+  {
+    env: 'HEARTH_GBDT_KERNEL',
+    doc: "the tree learners' hot loops: wasm (WebAssembly SIMD) or typescript; same trees either way (default: wasm when built)",
+    secret: false,
+  },
 ];

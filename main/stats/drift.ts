@@ -17,7 +17,64 @@ import { chiSquareSf, jensenShannon, ksTwoSample, normalCdf, psi, sortFloat64, s
  */
 export type DriftColumn =
   | { name: string; kind: 'numeric'; reference: Float64Array; current: Float64Array }
-  | { name: string; kind: 'categorical'; reference: (string | null)[]; current: (string | null)[] };
+  | { name: string; kind: 'categorical'; reference: Categories; current: Categories };
+
+/**
+ * A categorical sample: its values (null missing), or already counted per value (missing left out), as the
+ * prediction log's segments keep them: every test on categories reads only the counts, so both give one answer.
+ */
+export type Categories = (string | null)[] | Map<string, number>;
+
+/** Rows per value (missing left out), and how many rows had one. */
+interface Counted {
+  counts: Map<string, number>;
+  total: number;
+}
+
+function counted(values: Categories): Counted {
+  if (values instanceof Map) {
+    // A value counted zero times is not one of the sample's categories (it would add an empty bin).
+    const counts = new Map<string, number>();
+    let total = 0;
+    for (const [v, n] of values)
+      if (n > 0) {
+        counts.set(v, n);
+        total += n;
+      }
+    return { counts, total };
+  }
+  const counts = new Map<string, number>();
+  let total = 0;
+  for (const v of values)
+    if (v !== null) {
+      counts.set(v, (counts.get(v) ?? 0) + 1);
+      total++;
+    }
+  return { counts, total };
+}
+
+/**
+ * A numeric sample's values as text, counted (missing left out): per distinct number, so no string per row is made
+ * and the sample need not be sorted. (-0 and 0 share a key, as they share the text "0".)
+ */
+function countedNumbers(values: Float64Array): Counted {
+  const byNumber = new Map<number, number>();
+  let total = 0;
+  for (const v of values)
+    if (!Number.isNaN(v)) {
+      byNumber.set(v, (byNumber.get(v) ?? 0) + 1);
+      total++;
+    }
+  const counts = new Map<string, number>();
+  for (const [v, n] of byNumber) counts.set(String(v), (counts.get(String(v)) ?? 0) + n);
+  return { counts, total };
+}
+
+function presentCount(values: Float64Array): number {
+  let n = 0;
+  for (const v of values) if (!Number.isNaN(v)) n++;
+  return n;
+}
 
 export type { ColumnDrift, DatasetDrift, DriftTest };
 
@@ -61,19 +118,14 @@ function distinctCount(sorted: Float64Array, limit: number): number {
 }
 
 /** Shares per category over the union of both samples' categories (missing values left out). */
-function categoryShares(reference: string[], current: string[]): { bins: string[]; reference: number[]; current: number[] } {
-  const count = (values: string[]) => {
-    const m = new Map<string, number>();
-    for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
-    return m;
-  };
-  const r = count(reference);
-  const c = count(current);
+function categoryShares(reference: Counted, current: Counted): { bins: string[]; reference: number[]; current: number[] } {
+  const r = reference.counts;
+  const c = current.counts;
   const bins = [...new Set([...r.keys(), ...c.keys()])].sort();
   return {
     bins,
-    reference: bins.map((b) => (r.get(b) ?? 0) / Math.max(1, reference.length)),
-    current: bins.map((b) => (c.get(b) ?? 0) / Math.max(1, current.length)),
+    reference: bins.map((b) => (r.get(b) ?? 0) / Math.max(1, reference.total)),
+    current: bins.map((b) => (c.get(b) ?? 0) / Math.max(1, current.total)),
   };
 }
 
@@ -105,34 +157,47 @@ function fillZeroes(shares: number[]): number[] {
   return shares.map((s) => (s === 0 ? fill : s));
 }
 
-function chiSquare(reference: string[], current: string[]): { statistic: number; pValue: number } {
+function chiSquare(reference: Counted, current: Counted): { statistic: number; pValue: number } {
   const shares = categoryShares(reference, current);
   if (shares.bins.length < 2) return { statistic: 0, pValue: 1 };
   let statistic = 0;
   for (let k = 0; k < shares.bins.length; k++) {
-    const expected = shares.reference[k]! * current.length;
-    const observed = shares.current[k]! * current.length;
+    const expected = shares.reference[k]! * current.total;
+    const observed = shares.current[k]! * current.total;
     statistic += expected === 0 ? (observed > 0 ? Infinity : 0) : (observed - expected) ** 2 / expected;
   }
   return { statistic, pValue: chiSquareSf(statistic, shares.bins.length - 1) };
 }
 
 /** Two-proportion z-test on a two-valued column: the share of its first value (sorted) in each sample. */
-function zTest(reference: string[], current: string[]): { statistic: number; pValue: number } {
-  const key = [...new Set([...reference, ...current])].sort()[0];
-  const p1 = reference.filter((v) => v === key).length / reference.length;
-  const p2 = current.filter((v) => v === key).length / current.length;
-  const pooled = (p1 * reference.length + p2 * current.length) / (reference.length + current.length);
-  const se = Math.sqrt(pooled * (1 - pooled) * (1 / reference.length + 1 / current.length));
+function zTest(reference: Counted, current: Counted): { statistic: number; pValue: number } {
+  const key = [...new Set([...reference.counts.keys(), ...current.counts.keys()])].sort()[0]!;
+  const n1 = reference.total;
+  const n2 = current.total;
+  const p1 = (reference.counts.get(key) ?? 0) / n1;
+  const p2 = (current.counts.get(key) ?? 0) / n2;
+  const pooled = (p1 * n1 + p2 * n2) / (n1 + n2);
+  const se = Math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2));
   if (se === 0) return { statistic: 0, pValue: 1 };
   const z = (p1 - p2) / se;
   return { statistic: z, pValue: 2 * (1 - normalCdf(Math.abs(z))) };
 }
 
 export function columnDrift(column: DriftColumn, override: { test?: DriftTest; threshold?: number } = {}): ColumnDrift {
-  const numeric = column.kind === 'numeric' ? { reference: present(column.reference), current: present(column.current) } : null;
-  const referenceRows = numeric?.reference.length ?? column.reference.filter((v) => v !== null).length;
-  const currentRows = numeric?.current.length ?? column.current.filter((v) => v !== null).length;
+  // The current sample is sorted only when it is compared as numbers: a column of few values is counted instead.
+  let sortedCurrent: Float64Array | null = null;
+  const numeric =
+    column.kind === 'numeric'
+      ? {
+          reference: present(column.reference),
+          get current(): Float64Array {
+            return (sortedCurrent ??= present(column.current));
+          },
+        }
+      : null;
+  const given = column.kind === 'categorical' ? { reference: counted(column.reference), current: counted(column.current) } : null;
+  const referenceRows = numeric?.reference.length ?? given!.reference.total;
+  const currentRows = column.kind === 'numeric' ? presentCount(column.current) : given!.current.total;
   if (referenceRows === 0 || currentRows === 0)
     throw new HearthError(
       'VALIDATION_FAILED',
@@ -140,16 +205,13 @@ export function columnDrift(column: DriftColumn, override: { test?: DriftTest; t
     );
   // A numeric column with five or fewer distinct values is compared as categories, as Evidently does.
   const treatAsNumeric = numeric !== null && distinctCount(numeric.reference, 5) > 5;
-  // Categories are built only when they are compared: turning a million numbers into strings is not free.
-  let categories: { reference: string[]; current: string[] } | null = null;
-  const categorical = (): { reference: string[]; current: string[] } =>
-    (categories ??=
-      numeric !== null
-        ? { reference: Array.from(numeric.reference, (v) => String(v)), current: Array.from(numeric.current, (v) => String(v)) }
-        : {
-            reference: (column.reference as (string | null)[]).filter((v): v is string => v !== null),
-            current: (column.current as (string | null)[]).filter((v): v is string => v !== null),
-          });
+  // Categories are counted only when they are compared; numbers are counted by runs of their sorted values.
+  let categories: { reference: Counted; current: Counted } | null = given;
+  const categorical = (): { reference: Counted; current: Counted } =>
+    (categories ??= {
+      reference: countedNumbers(numeric!.reference),
+      current: countedNumbers((column as { current: Float64Array }).current),
+    });
   const small = referenceRows <= 1000;
   const test: DriftTest =
     override.test ??
@@ -158,7 +220,7 @@ export function columnDrift(column: DriftColumn, override: { test?: DriftTest; t
         ? 'ks'
         : 'wasserstein'
       : small
-        ? new Set(categorical().reference).size <= 2
+        ? categorical().reference.counts.size <= 2
           ? 'z'
           : 'chisquare'
         : 'jensenshannon');
@@ -220,8 +282,12 @@ export function columnDrift(column: DriftColumn, override: { test?: DriftTest; t
 
 /** A column with no values on one side (all missing in the window) cannot be tested: it is listed, not guessed. */
 function emptySide(c: DriftColumn): 'reference' | 'current' | null {
-  const has = (values: Float64Array | (string | null)[]) =>
-    values instanceof Float64Array ? values.some((v) => !Number.isNaN(v)) : values.some((v) => v !== null);
+  const has = (values: Float64Array | Categories) =>
+    values instanceof Float64Array
+      ? values.some((v) => !Number.isNaN(v))
+      : values instanceof Map
+        ? [...values.values()].some((n) => n > 0)
+        : values.some((v) => v !== null);
   return !has(c.reference) ? 'reference' : !has(c.current) ? 'current' : null;
 }
 

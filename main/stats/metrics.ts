@@ -359,6 +359,27 @@ export function brierScore(labels: Int32Array, probabilities: Float64Array, k: n
 }
 
 /**
+ * Each row's top-label confidence (max_c p_c) and whether that label is right: the reliability diagram and ECE of
+ * a multiclass model (Guo et al. 2017) bin these as a binary model's P(positive) and label.
+ */
+export function topLabelConfidence(
+  labels: Int32Array,
+  probabilities: Float64Array,
+  k: number,
+): { confidence: Float64Array; hit: Uint8Array } {
+  const n = labels.length;
+  const confidence = new Float64Array(n);
+  const hit = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (probabilities[i * k + c]! > probabilities[i * k + best]!) best = c;
+    confidence[i] = probabilities[i * k + best]!;
+    hit[i] = labels[i] === best ? 1 : 0;
+  }
+  return { confidence, hit };
+}
+
+/**
  * Expected calibration error (Naeini et al. 2015; Guo et al. 2017): rows in ten equal-width bins of a confidence,
  * Σ_b (n_b / n) · |mean confidence_b − observed rate_b|. Binary: the confidence is P(positive) and the rate the
  * share of positives (the bins of `calibrationBins`); multiclass: the top-label confidence max_c p_c and the rate
@@ -366,19 +387,13 @@ export function brierScore(labels: Int32Array, probabilities: Float64Array, k: n
  */
 export function expectedCalibrationError(labels: Int32Array, probabilities: Float64Array, k: number, bins = 10): number {
   const n = labels.length;
-  const confidence = new Float64Array(n);
-  const hit = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    if (k === 2) {
-      confidence[i] = probabilities[2 * i + 1]!;
-      hit[i] = labels[i] === 1 ? 1 : 0;
-      continue;
-    }
-    let best = 0;
-    for (let c = 1; c < k; c++) if (probabilities[i * k + c]! > probabilities[i * k + best]!) best = c;
-    confidence[i] = probabilities[i * k + best]!;
-    hit[i] = labels[i] === best ? 1 : 0;
-  }
+  const { confidence, hit } =
+    k === 2
+      ? {
+          confidence: Float64Array.from({ length: n }, (_, i) => probabilities[2 * i + 1]!),
+          hit: Uint8Array.from(labels, (l) => (l === 1 ? 1 : 0)),
+        }
+      : topLabelConfidence(labels, probabilities, k);
   let ece = 0;
   for (const bin of calibrationBins(hit, confidence, bins)) ece += (bin.count / n) * Math.abs(bin.predicted - bin.observed);
   return ece;

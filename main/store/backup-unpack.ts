@@ -7,7 +7,8 @@ import { createGunzip } from 'node:zlib';
 import Database from 'better-sqlite3-multiple-ciphers';
 import * as tar from 'tar-stream';
 import { z } from 'zod';
-import { keyConnection, keySourceFromEnv, parseMarker, storeKey, type KeySource } from '../crypto/store-key.js';
+import { keyConnection, parseMarker, storeKey, type KeySource } from '../crypto/store-key.js';
+import { storeKeySource } from '../settings/resolve.js';
 import { HearthError } from '../contracts/errors.js';
 import { isSealedBlob } from './blob-store.js';
 import { migrate, type Db } from './database.js';
@@ -93,7 +94,7 @@ export async function unpack(
   file: string,
   into: string,
   passphrase: string | undefined,
-  keySource: KeySource = keySourceFromEnv(),
+  keySource: KeySource = storeKeySource(),
 ): Promise<BackupManifest & { integrityChecked: boolean }> {
   if (!existsSync(file)) throw new HearthError('NOT_FOUND', `no backup at ${file}`);
   if (!statSync(file).isFile()) throw invalid(`${basename(file)} is not a file`);

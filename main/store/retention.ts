@@ -4,6 +4,7 @@ import type { GcReport, RetentionRule } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { BlobStore } from './blob-store.js';
 import { nowIso, type Db } from './database.js';
+import { forgetRowsBefore } from './log-segments.js';
 
 /** A blob file younger than this that no row names may belong to an ingest still writing: left alone. */
 const orphanGraceMs = 60 * 60_000;
@@ -79,9 +80,7 @@ export class Retention {
           }
         } else {
           const cutoff = new Date(now - rule.logDays! * 86_400_000).toISOString();
-          report.predictionLogRowsRemoved += this.db
-            .prepare('DELETE FROM prediction_log WHERE model_id = (SELECT id FROM models WHERE name = ?) AND at < ?')
-            .run(rule.name, cutoff).changes;
+          report.predictionLogRowsRemoved += forgetRowsBefore(this.db, rule.name, cutoff);
         }
       }
       doomed = this.db

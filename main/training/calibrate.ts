@@ -9,7 +9,7 @@ import {
 } from '../models/calibration.js';
 import type { PredictionMatrix } from '../models/linear-model.js';
 import type { Task } from '../models/preprocess.js';
-import { brierScore, expectedCalibrationError, meanAndStd } from '../stats/metrics.js';
+import { brierScore, expectedCalibrationError, meanAndStd, rocAuc } from '../stats/metrics.js';
 import type { TrainArgs } from './train-args.js';
 
 /** What training.start's `calibration` asks for: chosen by cross-validation (auto), none, or one method. */
@@ -47,6 +47,8 @@ export interface CalibrationComparison {
   cv_log_loss: number;
   cv_brier: number;
   cv_ece: number;
+  /** Binary only: ROC AUC on the held-out folds (flat stretches of a calibrator tie rows and cost ranking). */
+  cv_roc_auc?: number;
 }
 
 /** What the run records about calibration. */
@@ -107,17 +109,25 @@ export function chooseCalibration(
         logLoss: logLoss(labels, held.probabilities, k),
         brier: brierScore(labels, held.probabilities, k),
         ece: expectedCalibrationError(labels, held.probabilities, k),
+        auc:
+          k === 2
+            ? rocAuc(
+                Uint8Array.from(labels, (l) => (l === 1 ? 1 : 0)),
+                Float64Array.from(labels, (_, i) => held.probabilities[2 * i + 1]!),
+              )
+            : Number.NaN,
       };
     });
+    const aucs = scores.map((s) => s.auc);
     compared.push({
       method,
       cv_log_loss: meanAndStd(scores.map((s) => s.logLoss)).mean,
       cv_brier: meanAndStd(scores.map((s) => s.brier)).mean,
       cv_ece: meanAndStd(scores.map((s) => s.ece)).mean,
+      ...(aucs.every(Number.isFinite) ? { cv_roc_auc: meanAndStd(aucs).mean } : {}),
     });
   }
-  let winner = compared[0]!;
-  for (const c of compared) if (c.cv_log_loss < winner.cv_log_loss) winner = c;
+  const winner = calibrationWinner(compared);
   const method = requested === 'auto' ? winner.method : requested;
   if (method === 'none') return { requested, method, calibrator: null, compared, rows };
   const all = Int32Array.from(folds.flatMap((f) => Array.from(f.indices)));
@@ -128,6 +138,19 @@ export function chooseCalibration(
     compared,
     rows,
   };
+}
+
+/**
+ * The lowest cross-fitted log loss ("none", listed first, on a tie). "auto" never trades ranking for calibration: a
+ * method whose held-out ROC AUC falls more than 0.002 below the uncalibrated one's (isotonic's flat ends tie many
+ * rows on imbalanced data) is not chosen, whatever its log loss.
+ */
+export function calibrationWinner(compared: readonly CalibrationComparison[]): CalibrationComparison {
+  const rankingFloor = (compared[0]!.cv_roc_auc ?? Number.NEGATIVE_INFINITY) - 0.002;
+  let winner = compared[0]!;
+  for (const c of compared)
+    if (c.cv_log_loss < winner.cv_log_loss && (c.cv_roc_auc ?? Number.POSITIVE_INFINITY) >= rankingFloor) winner = c;
+  return winner;
 }
 
 /** Fits one method to predicted probabilities (n × k, row-major) and their classes. */

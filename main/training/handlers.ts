@@ -19,6 +19,7 @@ export function trainingHandlers(deps: TrainingHandlerDeps): HandlersOf<typeof t
     'runs.list': async () => deps.runs.list(),
     'runs.show': async ({ id }) => deps.runs.show(id),
     'runs.compare': async ({ ids }) => deps.runs.compare(ids),
+    'runs.tag': async ({ id, tag, remove }) => deps.runs.tag(id, tag, remove),
     'models.retrain': async ({ name, promote }) => retrain(deps, name, promote === undefined ? {} : { promote }),
   };
 }

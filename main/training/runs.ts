@@ -1,18 +1,52 @@
 import type { ModelVersionInfo, RunComparison, RunDetail, RunSummary } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { ModelRegistry } from '../registry/registry.js';
+import { nowIso, type Db } from '../store/database.js';
 import type { Trainer, TrainingJob } from './trainer.js';
 
 /**
  * Runs are training jobs seen as experiments: what was asked (arguments), on which data version, with which
  * outcome (metrics, cross-validation, resources). They are read from the jobs table and the registry; nothing is
- * stored twice.
+ * stored twice. Tags are the one thing runs add: the user's own labels, in run_tags.
  */
+/** How many tags one run keeps: enough to label it, too few to use tags as a data store. */
+export const maxTagsPerRun = 20;
+
+/** The parameter names whose values differ between runs (by their JSON), a name missing from some run included. */
+export function differingParams(params: readonly Record<string, unknown>[]): string[] {
+  const names = [...new Set(params.flatMap((p) => Object.keys(p)))].sort();
+  return names.filter((n) => new Set(params.map((p) => (n in p ? JSON.stringify(p[n]) : '\u0000absent'))).size > 1);
+}
+
 export class Runs {
   constructor(
     private readonly trainer: Trainer,
     private readonly registry: ModelRegistry,
+    private readonly db: Db,
   ) {}
+
+  private tagsOf(id: string): string[] {
+    return (this.db.prepare('SELECT tag FROM run_tags WHERE run_id = ? ORDER BY tag').all(id) as { tag: string }[]).map(
+      (r) => r.tag,
+    );
+  }
+
+  /** Adds (or removes) a tag; adding one a run has, or removing one it has not, changes nothing. */
+  tag(id: string, tag: string, remove = false): RunSummary {
+    const job = this.trainer.get(id);
+    if (remove) this.db.prepare('DELETE FROM run_tags WHERE run_id = ? AND tag = ?').run(job.id, tag);
+    else {
+      const tags = this.tagsOf(job.id);
+      if (!tags.includes(tag) && tags.length >= maxTagsPerRun)
+        throw new HearthError('CONFLICT', `run ${job.id} has ${tags.length} tags, the most a run keeps; remove one first`, {
+          path: ['tag'],
+        });
+      this.db
+        .prepare('INSERT INTO run_tags (run_id, tag, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+        .run(job.id, tag, nowIso());
+    }
+    return this.summary(job, this.versionOf(job));
+  }
 
   private versionOf(job: TrainingJob): ModelVersionInfo | null {
     if (job.result === null) return null;
@@ -38,6 +72,7 @@ export class Runs {
       metrics: version?.metrics ?? {},
       durationMs: job.result?.durationMs ?? null,
       budget: job.result?.budget ?? null,
+      tags: this.tagsOf(job.id),
     };
   }
 
@@ -67,6 +102,7 @@ export class Runs {
       runs: details.map((d) => d.run),
       metrics,
       params: Object.fromEntries(details.map((d) => [d.run.id, d.modelVersion!.params])),
+      differingParams: differingParams(details.map((d) => d.modelVersion!.params)),
       resources: Object.fromEntries(
         details.map((d) => {
           const r = d.modelVersion!.report;

@@ -146,23 +146,38 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     }
     return { ...meanAndStd(perFold), folds: perFold, oof };
   };
+  // With log loss as the objective and calibration allowed, candidates are compared as they will be served: their
+  // out-of-fold predictions calibrated by cross-fitting (each fold by the others). Otherwise a sharp learner that
+  // calibration fixes would rank below a softer one, and the choice would ignore what calibration does. Scored as
+  // each candidate is recorded, so its cost falls inside the search's own deadline checks.
+  const requestedCalibration = args.calibration ?? 'auto';
+  const calibrationFolds = foldIndices.map((indices, k) => ({ indices, targets: foldTargets[k]! }));
+  const ranksCalibrated = task !== 'regression' && metric === 'log_loss' && requestedCalibration !== 'none';
+  const calibratedScore = (oof: PredictionMatrix): number => {
+    const report = chooseCalibration(task, oof, calibrationFolds, requestedCalibration);
+    return report.compared.find((c) => c.method === report.method)?.cv_log_loss ?? Number.NaN;
+  };
+  const rankOf = (e: LeaderboardEntry): number => e.cvCalibrated ?? e.cvMetric;
   const record = (
     candidate: Candidate,
     result: { mean: number; std: number; folds?: number[]; oof: PredictionMatrix | null },
     started: number,
   ): void => {
-    scored.push({ candidate, score: result.mean });
+    const calibrated = ranksCalibrated && result.oof !== null ? calibratedScore(result.oof) : Number.NaN;
+    const rank = Number.isFinite(calibrated) ? calibrated : result.mean;
+    scored.push({ candidate, score: rank });
     board.push({
       trial,
       algorithm: candidate.algorithm,
       params: candidate,
       cvMetric: result.mean,
       cvStd: result.std,
+      ...(Number.isFinite(calibrated) ? { cvCalibrated: calibrated } : {}),
       ...(result.folds === undefined ? {} : { cv_folds: result.folds }),
       fitSeconds: (Date.now() - started) / 1000,
     });
-    if (result.oof !== null) keepOutOfFold(candidate, result.mean, result.oof);
-    onTrial({ trial, algorithm: candidate.algorithm, metric, value: result.mean });
+    if (result.oof !== null) keepOutOfFold(candidate, rank, result.oof);
+    onTrial({ trial, algorithm: candidate.algorithm, metric, value: rank });
   };
   // Classification with a rare class (under 20% of the rows), or when asked: after the search, the best
   // candidate is cross-validated again with class weights and with SMOTE, so a share of the budget is kept.
@@ -262,7 +277,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       if (rung.length === 0) break;
     }
   }
-  board.sort((p, q) => better(p.cvMetric, q.cvMetric));
+  board.sort((p, q) => better(rankOf(p), rankOf(q)));
 
   // Imbalance: the best candidate as it is, with balanced class weights (learners that take them) and with
   // SMOTE inside each fold; for binary targets with a threshold objective, each also with a threshold tuned
@@ -284,13 +299,26 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       metric: string;
       cvMetric: number;
       cvStd: number;
+      /** The metric is the calibrated log loss (see ranksCalibrated). */
+      calibrated?: boolean;
     }[] = [];
     const judge = (
       strategy: string,
       candidate: Candidate,
       result: { mean: number; std: number; oof: PredictionMatrix | null },
     ): void => {
-      rows.push({ strategy, threshold: 'default', candidate, metric, cvMetric: result.mean, cvStd: result.std });
+      // Class weights and SMOTE shift probabilities, which calibration undoes: judged calibrated when ranked so
+      // (the score `record` gave the candidate's board entry).
+      const calibrated = board.find((e) => e.params === candidate)?.cvCalibrated ?? Number.NaN;
+      rows.push({
+        strategy,
+        threshold: 'default',
+        candidate,
+        metric,
+        cvMetric: Number.isFinite(calibrated) ? calibrated : result.mean,
+        cvStd: result.std,
+        ...(Number.isFinite(calibrated) ? { calibrated: true } : {}),
+      });
       if (objective !== null && result.oof !== null) {
         const scores = crossFittedThresholdScores(result.oof, foldIndices, foldTargets, objective);
         rows.push({ strategy, threshold: 'default', candidate, metric: objective.metric, ...scores.fixed });
@@ -323,7 +351,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       smote,
     };
     tuneThreshold = winner.threshold === 'tuned';
-    board.sort((p, q) => better(p.cvMetric, q.cvMetric));
+    board.sort((p, q) => better(rankOf(p), rankOf(q)));
     chosenSingle = winner.candidate;
   } else {
     chosenSingle = board.map((e) => e.params).filter(isSingle)[0]!;
@@ -343,13 +371,22 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     const members = keptOutOfFold
       .map((k, i) => ({ candidate: k.candidate, weight: selection.weights[i]! }))
       .filter((m) => m.weight > 0);
-    const bestSingle = keptOutOfFold[0]!.score;
-    const blended = sign * selection.score;
+    const blendedOof = blendPredictions(
+      members.map((m) => keptOutOfFold.find((k) => k.candidate === m.candidate)!.oof),
+      members.map((m) => m.weight),
+    );
+    // Ranked calibrated, the blend is judged calibrated too, against the chosen single candidate calibrated.
+    const chosenEntry = board.find((e) => e.params === chosenSingle);
+    const calibratedBlend = ranksCalibrated && members.length >= 2 ? calibratedScore(blendedOof) : Number.NaN;
+    const calibratedPair = Number.isFinite(calibratedBlend) && chosenEntry?.cvCalibrated !== undefined;
+    const bestSingle = calibratedPair ? chosenEntry.cvCalibrated! : keptOutOfFold[0]!.score;
+    const blended = calibratedPair ? calibratedBlend : sign * selection.score;
     ensembleReport = {
       candidates: keptOutOfFold.length,
       members: members.length,
       cvMetric: blended,
       bestSingle: bestSingle,
+      calibrated: calibratedPair,
       kept: false,
     };
     // A real improvement, not rounding: blends of near-identical members tie to the last digits. And one whose
@@ -363,19 +400,16 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       );
     if (improves && affordable.fits) {
       const weighted = members.map((m) => ({ algorithm: m.candidate.algorithm, params: m.candidate, weight: m.weight }));
-      const blendedOof = blendPredictions(
-        members.map((m) => keptOutOfFold.find((k) => k.candidate === m.candidate)!.oof),
-        members.map((m) => m.weight),
-      );
       board.push({
         trial: trial + 1,
         algorithm: 'ensemble',
         params: { algorithm: 'ensemble', members: weighted },
-        cvMetric: blended,
+        cvMetric: sign * selection.score,
+        ...(calibratedPair ? { cvCalibrated: calibratedBlend } : {}),
         cvStd: meanAndStd(foldValues(blendedOof)).std,
         fitSeconds: members.reduce((s, m) => s + (board.find((e) => e.params === m.candidate)?.fitSeconds ?? 0), 0),
       });
-      board.sort((p, q) => better(p.cvMetric, q.cvMetric));
+      board.sort((p, q) => better(rankOf(p), rankOf(q)));
       ensembleMembers = members;
       ensembleReport.kept = true;
       chosenOof = blendedOof;
@@ -386,7 +420,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
   const untried = (['gbdt', 'linear', 'forest', 'mlp'] as const).filter((a) => !tried.has(a));
   if (untried.length > 0) budget.clock.note(`search: ${untried.join(', ')} not tried within the budget`);
   chosenOof ??= keptOutOfFold.find((k) => k.candidate === chosenSingle)?.oof ?? null;
-  const requested = args.calibration ?? 'auto';
+  const requested = requestedCalibration;
   const calibration: CalibrationReport =
     chosenOof === null
       ? {
@@ -400,12 +434,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
               ? 'regression: nothing to calibrate'
               : "the chosen model's out-of-fold predictions were not kept",
         }
-      : chooseCalibration(
-          task,
-          chosenOof,
-          foldIndices.map((indices, k) => ({ indices, targets: foldTargets[k]! })),
-          requested,
-        );
+      : chooseCalibration(task, chosenOof, calibrationFolds, requested);
   return {
     chosen: { ...args, ...chosenSingle },
     ensembleMembers,

@@ -28,6 +28,11 @@ export interface LeaderboardEntry {
   params: EntryParams;
   cvMetric: number;
   cvStd: number;
+  /**
+   * Log loss after cross-fitted calibration (each fold calibrated by the others, as the served model is): present
+   * when the search ranks by log loss and may calibrate, for the candidates whose out-of-fold predictions it kept.
+   */
+  cvCalibrated?: number;
   /** The metric on each fold (absent for the ensemble, scored on the pooled out-of-fold predictions per fold). */
   cv_folds?: number[];
   fitSeconds: number;

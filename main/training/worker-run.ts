@@ -8,7 +8,45 @@ import type { TreeModel } from '../models/tree-model.js';
 /** A training worker's progress report. */
 export type FitProgress = Extract<WorkerReply, { type: 'progress' }>;
 
-/** Runs one fit request in a fresh training worker thread; resolves with its result, passing progress on. */
+/**
+ * Training workers that finished a fit cleanly wait here for the next one. A search fits hundreds of small folds,
+ * and a fresh thread costs tens of milliseconds to start and load its modules (more than a fit on a few hundred
+ * rows); a worker that failed or was cancelled is never reused. Idle workers are unreferenced, so they never keep
+ * the process alive, and end after a few seconds unused.
+ */
+const idle: { worker: Worker; timer: NodeJS.Timeout }[] = [];
+const maxIdle = 2;
+const idleMs = 5_000;
+
+function acquire(): Worker {
+  const parked = idle.pop();
+  if (parked === undefined) return new Worker(new URL('../../workers/train-worker.js', import.meta.url));
+  clearTimeout(parked.timer);
+  parked.worker.ref();
+  return parked.worker;
+}
+
+function release(worker: Worker): void {
+  if (idle.length >= maxIdle) {
+    void worker.terminate();
+    return;
+  }
+  worker.unref();
+  const timer = setTimeout(() => {
+    const at = idle.findIndex((p) => p.worker === worker);
+    if (at >= 0) idle.splice(at, 1);
+    void worker.terminate();
+  }, idleMs);
+  timer.unref();
+  idle.push({ worker, timer });
+}
+
+/** How many finished workers wait for a fit (for tests). */
+export function idleTrainingWorkers(): number {
+  return idle.length;
+}
+
+/** Runs one fit request in a training worker thread; resolves with its result, passing progress on. */
 export function runTrainingWorker(request: WorkerRequest, onProgress: (reply: FitProgress) => void): Promise<FitReply> {
   return runWorker(request, onProgress) as Promise<FitReply>;
 }
@@ -28,22 +66,34 @@ function runWorker(
   onProgress: (reply: FitProgress) => void,
 ): Promise<Exclude<WorkerReply, { type: 'progress' | 'error' }>> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('../../workers/train-worker.js', import.meta.url));
-    const finish = (action: () => void): void => {
-      void worker.terminate();
+    const worker = acquire();
+    const detach = (): void => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    /** Done with this fit: a clean result parks the worker for the next fit, anything else ends it. */
+    const finish = (reuse: boolean, action: () => void): void => {
+      detach();
+      if (reuse) release(worker);
+      else void worker.terminate();
       action();
     };
-    worker.on('message', (reply: WorkerReply) => {
+    const onMessage = (reply: WorkerReply): void => {
       if (reply.seq !== request.seq) return;
       if (reply.type === 'progress') onProgress(reply);
       else if (reply.type === 'error')
-        finish(() => reject(new HearthError(reply.error.code, reply.error.message, reply.error.details)));
-      else finish(() => resolve(reply));
-    });
-    worker.on('error', (error) => finish(() => reject(error)));
-    worker.on('exit', (code) => {
-      if (code !== 0) reject(new HearthError('INTERNAL', `training worker exited with code ${code}`));
-    });
+        finish(false, () => reject(new HearthError(reply.error.code, reply.error.message, reply.error.details)));
+      else finish(true, () => resolve(reply));
+    };
+    const onError = (error: Error): void => finish(false, () => reject(error));
+    const onExit = (code: number): void => {
+      detach();
+      reject(new HearthError('INTERNAL', `training worker exited with code ${code}`));
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
     worker.postMessage(request);
   });
 }

@@ -1,7 +1,8 @@
 """The peer for the end-to-end drift bench: Python reading the same prediction log from the same SQLite file
-(sqlite3 + json), then SciPy's Wasserstein distance and Jensen-Shannon distance on the columns, as Evidently does
-for references above 1,000 rows. Usage: drift_log_peer.py DB REFERENCE_CSV. Prints one JSON line; reading the log and
-parsing its JSON are counted, as they are in Hearth's figure; reading the reference CSV is not.
+(sqlite3; the columnar segments of migration 0019 through NumPy, rows still in JSON through json), then SciPy's
+Wasserstein distance and Jensen-Shannon distance on the columns, as Evidently does for references above 1,000 rows.
+Usage: drift_log_peer.py DB REFERENCE_CSV. Prints one JSON line; reading the log is counted, as it is in Hearth's
+figure; reading the reference CSV is not.
 """
 import json
 import sqlite3
@@ -17,8 +18,23 @@ db_path, reference_path = sys.argv[1], sys.argv[2]
 reference = pd.read_csv(reference_path)
 start = time.perf_counter()
 con = sqlite3.connect(db_path)
-rows = [json.loads(r[0]) for r in con.execute("SELECT inputs_json FROM prediction_log")]
-current = pd.DataFrame.from_records(rows)
+# Segments: a Float64 or Int32 (dictionary code, -1 missing) array per column per segment, little-endian.
+parts = {}
+for segment, name, kind, data, dictionary in con.execute(
+    "SELECT c.segment_id, c.name, c.kind, c.data, c.dict FROM prediction_log_columns c WHERE c.part = 'input' ORDER BY c.segment_id"
+):
+    if kind == "number":
+        values = pd.Series(np.frombuffer(data, dtype="<f8"))
+    else:
+        codes = np.frombuffer(data, dtype="<i4")
+        levels = np.array(json.loads(dictionary) + [None], dtype=object)
+        values = pd.Series(levels[codes])  # code -1 picks the trailing None
+    parts.setdefault(name, []).append(values)
+frames = [pd.DataFrame({name: pd.concat(chunks, ignore_index=True) for name, chunks in parts.items()})] if parts else []
+legacy = [json.loads(r[0]) for r in con.execute("SELECT inputs_json FROM prediction_log WHERE inputs_json IS NOT NULL")]
+if legacy:
+    frames.append(pd.DataFrame.from_records(legacy))
+current = pd.concat(frames, ignore_index=True)
 values = {}
 for column in current.columns:
     ref, cur = reference[column], current[column]

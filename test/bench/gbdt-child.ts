@@ -87,6 +87,7 @@ process.stdout.write(
     job_over_fit: Number((done.result!.durationMs / (info.report.fitMs as number)).toFixed(2)),
     phases,
     trees: info.report.trees,
+    kernel: info.report.kernel,
     ingest_s: Number(ingested.ingest_s.toFixed(2)),
     ingest_peak_rss_mb: ingested.peak_rss_mb,
     train_peak_rss_mb: trainPeakRssMb,

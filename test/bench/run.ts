@@ -1,4 +1,4 @@
-// `npm run bench [-- ingest|predict|gbdt|gbdt-category-noise|mlp|automl|sync|drift|gpu|pii]`: benchmarks with their peers measured in the same run; one JSON line each.
+// `npm run bench [-- ingest|predict|gbdt|gbdt-kernel|gbdt-category-noise|mlp|automl|sync|drift|gpu|pii]`: benchmarks with their peers measured in the same run; one JSON line each.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { startJsonChild } from '../helpers.js';
 import { OciClient } from '../../main/sync/oci-client.js';
 import { datasetDrift, type DriftColumn } from '../../main/stats/drift.js';
 import { driftReport } from '../../main/monitoring/monitor.js';
+import { appendLogRows, type LogRow } from '../../main/table/log-columns.js';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { createHandlers } from '../../main/api/handlers.js';
 import { serviceDoor } from '../../main/api/in-process.js';
@@ -22,6 +23,7 @@ import { buildNameCorpus, scoreNameCorpus } from '../fixtures/name-corpus.js';
 import { scanFrame } from '../../main/privacy/pii.js';
 import { columnFromValues } from '../../main/data/transforms.js';
 import { runGpuBench } from './gpu.js';
+import { runGbdtKernelBench } from './gbdt-kernel.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const sharedBench = join(root, '..', 'shared', 'bench');
@@ -415,6 +417,8 @@ if (all || which.has('pii')) {
 }
 if (all || which.has('predict')) await benchPredict();
 if (all || which.has('gbdt')) await benchGbdt();
+// An A/B of Hearth's own two kernels (no peer): only when named.
+if (which.has('gbdt-kernel')) runGbdtKernelBench();
 if (all || which.has('gbdt-category-noise')) await benchCategoricalNoise();
 
 /** The headline metric per task and whether higher is better: what `auto` optimises by default. */
@@ -705,8 +709,8 @@ async function benchDrift(): Promise<void> {
 if (all || which.has('drift')) await benchDrift();
 
 /**
- * Drift end to end over a 1M-row window of the prediction log: reading the logged rows from SQLite and parsing
- * them count, as they do when the server computes drift; the peer reads the same file with Python.
+ * Drift end to end over a 1M-row window of the prediction log: reading the logged columns from SQLite counts, as it
+ * does when the server computes drift; the peer reads the same file (the same segments) with Python and NumPy.
  */
 async function benchDriftLog(): Promise<void> {
   const rows = 1_000_000;
@@ -718,29 +722,34 @@ async function benchDriftLog(): Promise<void> {
     await engine.datasets.ingestCsv('churn', reference);
     const job = engine.trainer.start({ dataset: 'churn', target: 'label', algorithm: 'linear', model: 'churn' });
     if ((await engine.trainer.wait(job.id)).status !== 'succeeded') throw new Error('training failed');
-    const model = engine.db.prepare("SELECT id FROM models WHERE name = 'churn'").get() as { id: number };
-    const insert = engine.db.prepare(
-      'INSERT INTO prediction_log (id, model_id, version, at, latency_us, inputs_json, prediction_json) VALUES (?, ?, 1, ?, 100, ?, ?)',
-    );
     const start = Date.now() - rows;
-    engine.db.transaction(() => {
-      for (let i = 0; i < rows; i++) {
-        // x1 is shifted by 0.5 and x2 drawn unlike the reference: both drift; colour and flag do not.
-        const inputs = {
-          x1: Math.sin(i) * 2 + 0.5,
-          x2: 3 + Math.cos(i * 0.7) * 2,
-          colour: ['red', 'green', 'blue', 'amber'][i % 4],
-          flag: i % 3 === 0 ? 1 : 0,
-        };
-        insert.run(
-          randomUUID(),
-          model.id,
-          new Date(start + i).toISOString(),
-          JSON.stringify(inputs),
-          '{"label":"good","probability":0.6}',
-        );
+    // Written as the log writer writes them (workers/log-writer.ts): batches of 500 rows, one transaction each,
+    // appended to the version's newest segment.
+    const append = engine.db.transaction((batch: LogRow[]) => appendLogRows(engine.db, batch));
+    let batch: LogRow[] = [];
+    for (let i = 0; i < rows; i++) {
+      // x1 is shifted by 0.5 and x2 drawn unlike the reference: both drift; colour and flag do not.
+      const inputs = {
+        x1: Math.sin(i) * 2 + 0.5,
+        x2: 3 + Math.cos(i * 0.7) * 2,
+        colour: ['red', 'green', 'blue', 'amber'][i % 4],
+        flag: i % 3 === 0 ? 1 : 0,
+      };
+      batch.push({
+        id: randomUUID(),
+        model: 'churn',
+        version: 1,
+        at: new Date(start + i).toISOString(),
+        latencyUs: 100,
+        inputs,
+        prediction: { label: 'good', probability: 0.6 },
+        shadowOf: null,
+      });
+      if (batch.length === 500) {
+        append(batch);
+        batch = [];
       }
-    })();
+    }
     await driftReport(engine, 'churn'); // warm-up: the reference's predictions, ONNX Runtime's session
     const t = performance.now();
     const report = await driftReport(engine, 'churn');

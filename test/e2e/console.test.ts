@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startJsonChild, syntheticCsv, tempDir, writeFile } from '../helpers.js';
+import { createClient, httpTransport, type Client } from '../../main/contracts/client.js';
 import { registrySkip, startRegistry } from '../integration/registry-harness.js';
 import { probeWebGpu } from '../../main/accel/webgpu.js';
 import { readCsv } from '../../main/data/csv.js';
@@ -22,6 +23,10 @@ class ConsolePage {
   constructor(readonly page: Page) {}
   nav(name: 'overview' | 'datasets' | 'pipelines' | 'train' | 'models' | 'runs' | 'predict' | 'alerts' | 'sync' | 'settings') {
     return this.page.getByTestId(`nav-${name}`).click();
+  }
+  /** Opens a tab of the model page: overview, evaluation, explanations, serving, monitoring or versions. */
+  modelTab(name: 'overview' | 'evaluation' | 'explanations' | 'serving' | 'monitoring' | 'versions') {
+    return this.page.getByTestId(`model-tab-${name}`).click();
   }
   ready() {
     return this.page.locator('[data-ready="true"]').waitFor();
@@ -228,6 +233,12 @@ describe('web console in Chromium against a real hearth serve', () => {
   void step('shows metrics, the ROC curve and the confusion matrix', async () => {
     await ui.nav('models');
     await ui.page.getByTestId('model-detail').waitFor();
+    // The overview reads the main metric in words, with the positive class.
+    assert.match(
+      (await ui.page.getByTestId('metric-reading').textContent()) ?? '',
+      /^ROC AUC 0\.\d+: a random “good” row is scored above a random “bad” row \d+% of the time.*positive class: “good”/,
+    );
+    await ui.modelTab('evaluation');
     const auc = Number(await ui.page.getByTestId('metric-roc_auc').textContent());
     assert.ok(auc > 0.7 && auc <= 1, `roc_auc ${auc}`);
     // Beside it, what knowing nothing scores on the same rows: ROC AUC 0.5, and a model that clearly beats it.
@@ -238,7 +249,10 @@ describe('web console in Chromium against a real hearth serve', () => {
     );
     await ui.page.getByTestId('roc-chart').locator('.recharts-line').waitFor();
     await ui.page.getByTestId('confusion-matrix').waitFor();
+    await ui.page.getByTestId('pr-chart').locator('.recharts-line').waitFor();
+    await ui.page.getByTestId('calibration-chart').locator('.recharts-line').waitFor();
     // Version 2 is the tree model: its page ranks features by split gain.
+    await ui.modelTab('explanations');
     await ui.page.getByTestId('importance-chart').locator('.recharts-bar-rectangle').first().waitFor();
     await ui.page.screenshot({ path: `${artifacts}models-page.png`, fullPage: true });
     const [download] = await Promise.all([ui.page.waitForEvent('download'), ui.page.getByTestId('download-report').click()]);
@@ -246,6 +260,9 @@ describe('web console in Chromium against a real hearth serve', () => {
   });
 
   void step('promotes version 2 to production', async () => {
+    await ui.modelTab('versions');
+    // Its lineage names the kernel that grew its trees (the wasm one, which npm run build makes).
+    assert.equal(await ui.page.getByTestId('tree-kernel').textContent(), 'Trees grown by the WebAssembly (SIMD) kernel');
     assert.equal(await ui.page.getByTestId('aliases-1').textContent(), 'production');
     await ui.page.getByTestId('promote-2').click();
     await ui.page.getByTestId('aliases-2').filter({ hasText: 'production' }).waitFor();
@@ -254,16 +271,21 @@ describe('web console in Chromium against a real hearth serve', () => {
 
   void step('sets, rolls back and removes a staging alias, downloads the ONNX file, says which versions explain', async () => {
     await ui.nav('models');
+    await ui.modelTab('serving');
     await ui.page.getByTestId('alias-version').selectOption('1');
     await ui.page.getByTestId('alias-name').fill('staging');
     await ui.page.getByTestId('alias-set').click();
     await ui.page.getByTestId('alias-staging').filter({ hasText: 'v1' }).waitFor();
     // Production did not move.
+    await ui.modelTab('versions');
     await ui.page
       .getByTestId('aliases-1')
       .filter({ hasText: /^staging$/ })
       .waitFor();
     assert.equal(await ui.page.getByTestId('aliases-2').textContent(), 'production');
+    // Back on the serving tab, its form starts afresh.
+    await ui.modelTab('serving');
+    await ui.page.getByTestId('alias-version').selectOption('1');
     await ui.page.getByTestId('alias-name').fill('no such/alias');
     await ui.page.getByTestId('alias-set').click();
     await ui.page.getByTestId('alias-error').filter({ hasText: 'Some input is not valid' }).waitFor();
@@ -271,11 +293,13 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('alias-remove-staging').click();
     await ui.page.getByTestId('alias-staging').waitFor({ state: 'detached' });
     // The versions table reloads on its own: wait for its cell rather than read it at once.
+    await ui.modelTab('versions');
     await ui.page.getByTestId('aliases-1').filter({ hasText: /^$/ }).waitFor();
 
+    await ui.modelTab('explanations');
     assert.match((await ui.page.getByTestId('explain-support').textContent()) ?? '', /exact TreeSHAP/);
     // The linear version's file: Debian's python3-onnx (1.12) predates ai.onnx.ml opset 5, the tree graphs' TreeEnsemble.
-    await ui.page.getByTestId('version-row-1').click();
+    await ui.page.getByTestId('version-pick').selectOption('1');
     await ui.page.getByTestId('explain-support').filter({ hasText: 'exact linear SHAP' }).waitFor();
     const [download] = await Promise.all([ui.page.waitForEvent('download'), ui.page.getByTestId('download-onnx').click()]);
     assert.equal(download.suggestedFilename(), 'churn-v1.onnx');
@@ -292,7 +316,8 @@ describe('web console in Chromium against a real hearth serve', () => {
     );
     assert.equal(python.status, 0, python.stderr);
     assert.equal(python.stdout.trim(), 'churn');
-    // Back to production's version for the steps that follow.
+    // Back to production's version for the steps that follow, from the versions table.
+    await ui.modelTab('versions');
     await ui.page.getByTestId('version-row-2').click();
   });
 
@@ -319,7 +344,8 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.nav('predict');
     await ui.page.getByTestId('input-x1').fill('2.5');
     await ui.page.getByTestId('input-x2').fill('0');
-    await ui.page.getByTestId('input-colour').fill('red');
+    // colour is categorical: a select of the levels the model was trained on.
+    await ui.page.getByTestId('input-colour').selectOption('red');
     await ui.page.getByTestId('predict-submit').click();
     await ui.page.getByTestId('predict-result').waitFor();
     assert.equal(await ui.page.getByTestId('prediction-label').textContent(), 'good');
@@ -331,7 +357,8 @@ describe('web console in Chromium against a real hearth serve', () => {
 
   void step('compares what production served with its training data, column by column', async () => {
     await ui.nav('models');
-    await ui.page.getByTestId('version-row-2').click();
+    await ui.page.getByTestId('version-pick').selectOption('2');
+    await ui.modelTab('monitoring');
     await ui.page.getByTestId('drift-check').click();
     await ui.page.getByTestId('drift-table').waitFor();
     assert.match(
@@ -374,11 +401,13 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('overview-datasets').getByText('customers v', { exact: false }).first().waitFor();
     assert.equal(await ui.page.getByTestId('overview-runs').locator('tr').count(), 2);
     await row.getByRole('button', { name: 'churn v2' }).click();
-    await ui.page.getByTestId('version-row-2').waitFor();
+    await ui.page.getByTestId('model-detail').waitFor();
+    assert.equal(await ui.page.getByTestId('version-pick').inputValue(), '2');
   });
 
   void step('starts a canary and a shadow for production from the Models page', async () => {
     await ui.nav('models');
+    await ui.modelTab('serving');
     await ui.page.getByTestId('canary-version').selectOption('1');
     await ui.page.getByTestId('canary-share').fill('25');
     await ui.page.getByTestId('canary-set').click();
@@ -390,6 +419,7 @@ describe('web console in Chromium against a real hearth serve', () => {
 
   void step('sets how long the prediction log is kept and collects now', async () => {
     await ui.nav('models');
+    await ui.modelTab('serving');
     await ui.page.getByTestId('log-days').fill('30');
     await ui.page.getByTestId('log-days-set').click();
     await ui.page.getByTestId('retention-message').filter({ hasText: 'keeps 30 days of prediction log' }).waitFor();
@@ -434,7 +464,9 @@ describe('web console in Chromium against a real hearth serve', () => {
       'Imported iris v1 (multiclass): sepal_length, sepal_width, petal_length, petal_width',
     );
     await ui.page.getByTestId('models-list').getByText('iris').waitFor();
+    await ui.modelTab('versions');
     await ui.page.getByTestId('version-row-1').getByText('iris-reference v1').waitFor();
+    await ui.modelTab('explanations');
     await ui.page.getByTestId('explain-support').filter({ hasText: 'imported ONNX graphs carry no explainer' }).waitFor();
     await ui.nav('predict');
     await ui.page.getByTestId('predict-model').selectOption('iris');
@@ -457,6 +489,7 @@ describe('web console in Chromium against a real hearth serve', () => {
     assert.ok((await ui.page.getByTestId('trial-chart').locator('.recharts-scatter-symbol').count()) >= 1);
     await ui.nav('models');
     await ui.page.getByText('churn-auto').click();
+    await ui.modelTab('evaluation');
     const leaderboard = ui.page.getByTestId('leaderboard');
     await leaderboard.waitFor();
     assert.match((await leaderboard.textContent()) ?? '', /gbdt/);
@@ -519,8 +552,10 @@ describe('web console in Chromium against a real hearth serve', () => {
         assert.match((await ui.page.getByTestId('follow-churn-production').textContent()) ?? '', /up to date/);
 
         await ui.nav('models');
+        await ui.modelTab('versions');
         await ui.page.getByTestId(`version-row-${pulled[1]}`).click();
         assert.match((await ui.page.getByTestId('model-origin').textContent()) ?? '', /Pulled from oci:\/\/.*hearth\/churn/);
+        await ui.modelTab('evaluation');
         await ui.page
           .getByTestId('evaluate-input')
           .setInputFiles(writeFile(tmp.dir, 'labelled.csv', syntheticCsv('binary', 300, 9)));
@@ -553,7 +588,11 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.getByTestId('train-maxCatThreshold').fill('0');
     await ui.page.getByTestId('train-model').fill('churn-categorical');
     await ui.page.getByTestId('train-start').click();
-    assert.match((await ui.page.getByRole('alert').textContent()) ?? '', /maxCatThreshold/);
+    // Refused in the form, beside the field, from training.start's own bounds: nothing is sent.
+    assert.equal(
+      await ui.page.getByTestId('train-maxCatThreshold-error').textContent(),
+      '0 is out of range: expected a whole number from 1 to 255',
+    );
     await ui.page.getByTestId('train-maxCatThreshold').fill('8');
     await ui.page.getByTestId('train-minCategoryRows').fill('3');
     await ui.page.getByTestId('train-start').click();
@@ -581,6 +620,7 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.train('customers', 'label', 'churn-mlp', 'mlp');
     await ui.nav('models');
     await ui.page.getByText('churn-mlp').click();
+    await ui.modelTab('versions');
     const backend = ui.page.getByTestId('mlp-backend');
     await backend.waitFor();
     const text = (await backend.textContent()) ?? '';
@@ -636,5 +676,334 @@ output: orders_big
     const inputs = ui.page.getByTestId('lineage-v1-inputs');
     await inputs.waitFor();
     assert.match((await inputs.textContent()) ?? '', /orders v2/);
+  });
+  void step(
+    'draws every tab of a binary, a multiclass and a regression model with no overlapping label and no squeezed chart',
+    async () => {
+      await ui.train('orders', 'kind', 'orders-kind', 'gbdt');
+      // A long column name, as real exports have: its label must be cut to fit, whole on hover.
+      const long = 'customer_lifetime_value_in_thousands_of_euros_at_signup';
+      await ui.upload(writeFile(tmp.dir, 'prices.csv', syntheticCsv('regression', 400, 4).replace(/^x1,/, `${long},`)), 'prices');
+      await ui.train('prices', 'amount', 'prices-amount', 'gbdt');
+      const tabs = ['overview', 'evaluation', 'explanations', 'serving', 'monitoring', 'versions'] as const;
+      const expected: Record<string, string[]> = {
+        churn: ['roc-chart', 'pr-chart', 'calibration-chart', 'confusion-matrix'],
+        'orders-kind': ['roc-per-class', 'pr-per-class', 'calibration-chart', 'confusion-matrix'],
+        'prices-amount': ['predicted-actual-chart', 'residuals-chart'],
+      };
+      for (const model of Object.keys(expected)) {
+        await ui.nav('models');
+        await ui.page.getByTestId('models-list').getByText(model, { exact: true }).click();
+        await ui.page.getByTestId('model-detail').locator('h3').filter({ hasText: model }).waitFor();
+        for (const tab of tabs) {
+          await ui.modelTab(tab);
+          const panel = ui.page.getByTestId(`model-panel-${tab}`);
+          await panel.waitFor();
+          if (tab === 'evaluation')
+            for (const chart of expected[model]!) await panel.getByTestId(chart).locator('svg, table').first().waitFor();
+          if (tab === 'explanations') await panel.locator('.recharts-bar-rectangle').first().waitFor();
+          // Every chart in the panel: at least 200 px wide, and no two of its labels' boxes overlapping.
+          const problems = await panel.evaluate((panelElement) => {
+            // The test program is compiled without the DOM library: the few browser shapes used, named here.
+            interface Box {
+              left: number;
+              right: number;
+              top: number;
+              bottom: number;
+              width: number;
+              height: number;
+            }
+            interface Node {
+              textContent: string | null;
+              getBoundingClientRect(): Box;
+              closest(selector: string): unknown;
+              querySelectorAll(selector: string): Iterable<Node>;
+            }
+            const root = panelElement as unknown as Node;
+            const found: string[] = [];
+            const svgs = [...root.querySelectorAll('svg')]
+              // A legend's swatches are little svgs of their own, not charts.
+              .filter((svg) => svg.closest('svg svg') !== svg && svg.closest('.recharts-legend-wrapper') === null);
+            for (const svg of svgs) {
+              const box = svg.getBoundingClientRect();
+              if (box.width < 200) found.push(`a chart ${Math.round(box.width)} px wide`);
+              const texts = [...svg.querySelectorAll('text')]
+                .filter((t) => (t.textContent ?? '').trim() !== '')
+                .map((t) => ({ text: t.textContent ?? '', box: t.getBoundingClientRect() }))
+                .filter((t) => t.box.width > 0 && t.box.height > 0);
+              for (let i = 0; i < texts.length; i++)
+                for (let j = i + 1; j < texts.length; j++) {
+                  const [a, b] = [texts[i]!.box, texts[j]!.box];
+                  const dx = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+                  const dy = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+                  if (dx > 1 && dy > 1) found.push(`“${texts[i]!.text}” overlaps “${texts[j]!.text}”`);
+                }
+            }
+            return found;
+          });
+          assert.deepEqual(problems, [], `${model}, ${tab} tab`);
+          if (tab === 'overview' || tab === 'evaluation' || tab === 'explanations')
+            await ui.page.screenshot({ path: `${artifacts}model-${model}-${tab}.png`, fullPage: true });
+        }
+      }
+      await ui.modelTab('explanations');
+      const cut = ui.page.getByTestId('importance-chart').locator('text', { has: ui.page.locator('title', { hasText: long }) });
+      // Its text is the <title> (the whole name) and then what is drawn: the name cut, with an ellipsis.
+      const shown = ((await cut.textContent()) ?? '').replace(long, '');
+      assert.match(shown, /^customer_lifetime.*…$/);
+      assert.ok(shown.length < long.length, shown);
+      // The tab is in the address: a reload opens the same model on the same tab.
+      await ui.modelTab('evaluation');
+      assert.match(ui.page.url(), /#models\/prices-amount\/evaluation$/);
+      await ui.page.reload();
+      await ui.ready();
+      await ui.page.getByTestId('residuals-chart').locator('.recharts-scatter').waitFor();
+      assert.equal(await ui.page.getByTestId('model-tab-evaluation').getAttribute('aria-selected'), 'true');
+      // The arrow keys move between the tabs.
+      await ui.page.getByTestId('model-tab-evaluation').focus();
+      await ui.page.keyboard.press('ArrowRight');
+      assert.equal(await ui.page.getByTestId('model-tab-explanations').getAttribute('aria-selected'), 'true');
+      await ui.page.keyboard.press('ArrowLeft');
+      await ui.page.keyboard.press('ArrowLeft');
+      assert.equal(await ui.page.getByTestId('model-tab-overview').getAttribute('aria-selected'), 'true');
+      assert.match(
+        (await ui.page.getByTestId('metric-reading').textContent()) ?? '',
+        /^RMSE [\d.,]+: a prediction is typically about/,
+      );
+    },
+  );
+});
+
+/**
+ * 600 rows: age 18…80, a 3-level plan, a 25-level city (a searched select; 24 rows each, so every level keeps more
+ * than boosting's 10 training rows and stays a level of its own), a signup date, churned yes/no.
+ */
+function formsCsv(): string {
+  const lines = ['age,plan,city,signup,churned'];
+  for (let i = 0; i < 600; i++) {
+    const age = 18 + (i % 63);
+    const plan = ['basic', 'pro', 'team'][i % 3]!;
+    const city = `city${String(i % 25).padStart(2, '0')}`;
+    const signup = new Date(Date.UTC(2024, 0, 1 + (i % 60))).toISOString().slice(0, 10);
+    lines.push(`${age},${plan},${city},${signup},${(age < 35 && plan === 'basic') || i % 7 === 0 ? 'yes' : 'no'}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+describe('console forms and lists: sign-in, predict and train forms, search, sort, tags', () => {
+  const tmp = tempDir();
+  let server: { child: ChildProcess; url: string };
+  let browser: Browser;
+  let page: Page;
+  let api: Client;
+  let failed = false;
+  const runIds: string[] = [];
+
+  before(async () => {
+    mkdirSync(artifacts, { recursive: true });
+    server = await startServer(`${tmp.dir}/data`);
+    api = createClient(httpTransport({ baseUrl: server.url, token }));
+    // Seeded through the API: these steps are about the forms and lists, not about uploading and training.
+    for (const [name, csv] of [
+      ['subscribers', formsCsv()],
+      ['orders', syntheticCsv('multiclass', 120, 3)],
+    ] as const) {
+      const uploadId = await api.upload(new Blob([csv]), `${name}.csv`);
+      await api.call('datasets.ingest', { name, uploadId, fileName: `${name}.csv` });
+    }
+    for (const [model, algorithm] of [
+      ['churn', 'gbdt'],
+      ['churn-linear', 'linear'],
+    ] as const) {
+      const job = await api.call('training.start', { dataset: 'subscribers', target: 'churned', algorithm, model, trees: 20 });
+      for (;;) {
+        const j = await api.call('training.get', { jobId: job.id });
+        if (j.status === 'succeeded') break;
+        assert.ok(j.status === 'queued' || j.status === 'running', `${model}: ${j.status} ${j.error?.message ?? ''}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      runIds.push(job.id);
+    }
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+    });
+    page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
+  });
+
+  after(async () => {
+    if (failed) await page.screenshot({ path: `${artifacts}console-forms-failure.png`, fullPage: true }).catch(() => undefined);
+    await browser.close();
+    server.child.kill('SIGTERM');
+    tmp.cleanup();
+  });
+
+  const step = (name: string, fn: () => Promise<void>) =>
+    it(name, async () => {
+      try {
+        await fn();
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    });
+  const nav = (name: 'overview' | 'datasets' | 'train' | 'runs' | 'predict') => page.getByTestId(`nav-${name}`).click();
+
+  void step('says why a wrong token is refused, in words, then signs in with the right one', async () => {
+    await page.goto(server.url);
+    await page.getByLabel('API token').fill('not-the-token-0000000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.equal(
+      await alert.textContent(),
+      'The access token is missing or wrong: this API token is unknown, revoked or expired',
+    );
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('[data-ready="true"]').getByTestId('nav-predict').waitFor();
+  });
+
+  void step('predict: selects of the levels, ranges as hints, a date input, checks before sending', async () => {
+    await nav('predict');
+    await page.getByTestId('predict-model').selectOption('churn');
+    await page.locator('[data-testid="predict-form"][data-model="churn"]').waitFor();
+    const plan = page.getByTestId('input-plan');
+    assert.equal(await page.locator('select[data-testid="input-plan"]').count(), 1);
+    assert.deepEqual(await plan.locator('option').allTextContents(), ['(missing)', 'basic', 'pro', 'team']);
+    assert.equal(await page.getByTestId('input-signup').getAttribute('type'), 'date');
+    assert.equal(await page.getByTestId('input-signup').getAttribute('min'), '2024-01-01');
+    assert.equal(await page.getByTestId('input-age-hint').textContent(), 'training range 18–80 (whole numbers)');
+    // 25 cities: past 20 levels the select gets a search box; one match chooses it.
+    await page.getByTestId('input-city-search').fill('ty17');
+    assert.equal(await page.getByTestId('input-city').inputValue(), 'city17');
+    // Not a number: refused beside the field, nothing sent.
+    await page.getByTestId('input-age').fill('abc');
+    await plan.selectOption('basic');
+    await page.getByTestId('predict-submit').click();
+    assert.equal(await page.getByTestId('input-age-error').textContent(), '“abc” is not a number');
+    assert.equal(await page.getByTestId('input-age').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.getByTestId('predict-result').count(), 0);
+    await page.getByTestId('input-age').fill('99');
+    assert.match((await page.getByTestId('input-age-warning').textContent()) ?? '', /outside the training range 18–80/);
+    await page.getByTestId('input-age').fill('22');
+    await page.getByTestId('input-signup').fill('2024-01-15');
+    await page.getByTestId('predict-submit').click();
+    await page.getByTestId('predict-result').waitFor();
+    assert.equal(await page.getByTestId('input-age-error').count(), 0);
+    // The tree model explains; the result goes as soon as an input changes (it was for other inputs).
+    assert.equal(await page.getByTestId('predict-explain').count(), 1);
+    await plan.selectOption('team');
+    assert.equal(await page.getByTestId('predict-result').count(), 0);
+  });
+
+  void step('predict: another model starts from an empty form of its own inputs', async () => {
+    await page.getByTestId('input-age').fill('40');
+    await page.getByTestId('predict-submit').click();
+    await page.getByTestId('predict-result').waitFor();
+    await page.getByTestId('predict-model').selectOption('churn-linear');
+    await page.locator('[data-testid="predict-form"][data-model="churn-linear"]').waitFor();
+    assert.equal(await page.getByTestId('predict-result').count(), 0);
+    assert.equal(await page.getByTestId('input-age').inputValue(), '');
+    assert.equal(await page.getByTestId('input-plan').inputValue(), '');
+    // Linear models leave date columns out: no signup field.
+    assert.equal(await page.getByTestId('input-signup').count(), 0);
+    assert.match((await page.getByTestId('predict-explain').locator('..').textContent()) ?? '', /exact linear SHAP/);
+  });
+
+  void step('train: "abc" for trees is refused beside the field and nothing is trained', async () => {
+    const before = (await api.call('training.list', {})).length;
+    await nav('train');
+    await page.getByTestId('train-dataset').selectOption('subscribers');
+    await page.getByTestId('train-target').selectOption('churned');
+    await page.getByTestId('train-algorithm').selectOption('gbdt');
+    assert.equal(await page.getByTestId('train-trees-hint').textContent(), 'a whole number from 1 to 10000');
+    await page.getByTestId('train-trees').fill('abc');
+    await page.getByTestId('train-learning-rate').fill('2');
+    await page.getByTestId('train-start').click();
+    await page.getByTestId('train-trees-error').waitFor();
+    assert.equal(
+      await page.getByTestId('train-trees-error').textContent(),
+      '“abc” is not a number: expected a whole number from 1 to 10000',
+    );
+    assert.equal(
+      await page.getByTestId('train-learning-rate-error').textContent(),
+      '2 is out of range: expected a number above 0, at most 1',
+    );
+    assert.match((await page.locator('p.error[role="alert"]').textContent()) ?? '', /Not sent: 2 fields need fixing/);
+    assert.equal(await page.getByTestId('train-job').count(), 0);
+    assert.equal((await api.call('training.list', {})).length, before);
+  });
+
+  void step('datasets: searched by name and sorted by a column, aria-sort saying how', async () => {
+    await nav('datasets');
+    const rows = page.getByTestId('datasets-table').locator('tbody tr');
+    await rows.nth(1).waitFor();
+    await page.getByTestId('datasets-search').fill('ORD');
+    assert.deepEqual(await rows.locator('td:first-child').allTextContents(), ['orders']);
+    assert.equal(await page.getByTestId('datasets-count').textContent(), '1 of 2');
+    await page.getByTestId('datasets-search').fill('');
+    const header = page.getByTestId('datasets-sort-rows');
+    await header.getByRole('button').click();
+    assert.equal(await header.getAttribute('aria-sort'), 'ascending');
+    assert.deepEqual(await rows.locator('td:first-child').allTextContents(), ['orders', 'subscribers']);
+    await header.getByRole('button').click();
+    assert.equal(await header.getAttribute('aria-sort'), 'descending');
+    assert.deepEqual(await rows.locator('td:first-child').allTextContents(), ['subscribers', 'orders']);
+  });
+
+  void step('overview: the models in production sort by any column', async () => {
+    await nav('overview');
+    const rows = page.locator('[data-testid^="overview-model-"]');
+    await rows.nth(1).waitFor();
+    const header = page.getByTestId('overview-production-sort-model');
+    await header.getByRole('button').click();
+    await header.getByRole('button').click();
+    assert.equal(await header.getAttribute('aria-sort'), 'descending');
+    assert.deepEqual(
+      [await rows.nth(0).getAttribute('data-testid'), await rows.nth(1).getAttribute('data-testid')],
+      ['overview-model-churn-linear', 'overview-model-churn'],
+    );
+  });
+
+  void step('runs: tagged from the list, found by tag, an odd tag refused beside the field', async () => {
+    await nav('runs');
+    const [gbdt, linear] = runIds as [string, string];
+    await page.getByTestId(`run-pick-${gbdt}`).check();
+    await page.getByTestId('run-tag-input').fill('baseline');
+    await page.getByTestId('run-tag-add').click();
+    await page.getByTestId(`run-tags-${gbdt}`).filter({ hasText: 'baseline' }).waitFor();
+    assert.deepEqual((await api.call('runs.show', { id: gbdt })).run.tags, ['baseline']);
+    await page.getByTestId('run-tag-input').fill('not one word');
+    await page.getByTestId('run-tag-add').click();
+    assert.match((await page.getByTestId('run-tag-input-error').textContent()) ?? '', /a tag is one word/);
+    await page.getByTestId('runs-search').fill('baseline');
+    const runRows = page.locator('[data-testid^="run-row-"]');
+    assert.equal(await runRows.count(), 1);
+    await page.getByTestId('runs-search').fill('');
+    await page.getByTestId('runs-filter-algorithm').selectOption('linear');
+    assert.equal(await page.getByTestId(`run-row-${linear}`).count(), 1);
+    assert.equal(await page.getByTestId(`run-row-${gbdt}`).count(), 0);
+    await page.getByTestId('runs-filter-algorithm').selectOption('');
+    await page.getByTestId('runs-sort-algorithm').getByRole('button').click();
+    assert.equal(await page.getByTestId('runs-sort-algorithm').getAttribute('aria-sort'), 'ascending');
+    assert.deepEqual(await runRows.locator('td:nth-child(4)').allTextContents(), ['gbdt', 'linear']);
+  });
+
+  void step('runs: the comparison lists the parameters that differ and plots cost against quality', async () => {
+    const [gbdt, linear] = runIds as [string, string];
+    await page.getByTestId(`run-pick-${linear}`).check();
+    await page.getByTestId('runs-compare').click();
+    const diff = page.getByTestId('runs-param-diff');
+    await diff.waitFor();
+    // l2 is in both runs with other values: 1 on the trees' leaves, 0.0001 on the linear weights.
+    const l2 = await page.getByTestId('param-diff-l2').locator('td').allTextContents();
+    assert.deepEqual(l2.slice(1).sort(), ['0.0001', '1']);
+    assert.equal(await page.getByTestId('param-diff-trees').count(), 1);
+    await page.getByTestId('runs-cost-quality').locator('.recharts-scatter-symbol').nth(1).waitFor();
+    assert.equal(await page.getByTestId('runs-cost-quality').locator('.recharts-scatter-symbol').count(), 2);
+    await page.getByTestId('run-untag-' + gbdt + '-baseline').click();
+    await page.getByTestId(`run-tags-${gbdt}`).filter({ hasText: /^$/ }).waitFor();
+    await page.screenshot({ path: `${artifacts}runs-compare.png`, fullPage: true });
   });
 });

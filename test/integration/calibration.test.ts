@@ -8,6 +8,7 @@ import { selectRows } from '../../main/table/frame.js';
 import { evaluate } from '../../main/training/evaluation.js';
 import { labelledSplit } from '../../main/training/labels.js';
 import type { CalibrationReport } from '../../main/training/calibrate.js';
+import { idleTrainingWorkers } from '../../main/training/worker-run.js';
 import { tempDir, writeFile } from '../helpers.js';
 
 const tmp = tempDir();
@@ -100,6 +101,46 @@ describe('calibration in training', () => {
     assert.ok(calibrated.roc_auc! > uncalibrated.roc_auc! - 0.005, `AUC ${calibrated.roc_auc} against ${uncalibrated.roc_auc}`);
   });
 
+  it('with log loss the search ranks candidates as they will be served: calibrated by cross-fitting, and the chosen one is the one it scored', async () => {
+    const job = engine.trainer.start({
+      dataset: 'rare',
+      target: 'label',
+      algorithm: 'auto',
+      timeBudget: 4,
+      model: 'rare-ranked',
+    });
+    const done = await engine.trainer.wait(job.id);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    const info = engine.registry.version('rare-ranked', done.result!.version);
+    const board = info.report.leaderboard as { algorithm: string; cvMetric: number; cvCalibrated?: number }[];
+    const search = info.report.search as { calibration: CalibrationReport; ensemble: { kept: boolean } | null };
+    const ranked = board.filter((e) => e.cvCalibrated !== undefined);
+    assert.ok(ranked.length >= 1, JSON.stringify(board));
+    // "auto" may leave the probabilities as they are, so calibrated is never worse than raw (same folds, same loss).
+    for (const e of ranked) assert.ok(e.cvCalibrated! <= e.cvMetric + 1e-9, JSON.stringify(e));
+    // The board reads in the order the search chose by: calibrated where it was scored so.
+    const rank = board.map((e) => e.cvCalibrated ?? e.cvMetric);
+    assert.deepEqual(
+      rank,
+      [...rank].sort((a, b) => a - b),
+    );
+    // The chosen model's calibration is the one its rank was scored with (unless the final model's check dropped it).
+    assert.equal(info.algorithm, board[0]!.algorithm);
+    const { calibration } = search;
+    const scored = calibration.compared.find(
+      (c) =>
+        c.method ===
+        (calibration.validation?.kept === false
+          ? calibration.compared.reduce((b, c) => (c.cv_log_loss < b.cv_log_loss ? c : b)).method
+          : calibration.method),
+    );
+    assert.ok(scored !== undefined);
+    assert.ok(
+      Math.abs(scored.cv_log_loss - board[0]!.cvCalibrated!) < 1e-12,
+      `${scored.cv_log_loss} against ${board[0]!.cvCalibrated}`,
+    );
+  });
+
   it('calibration "none" leaves the probabilities as the model gives them; a wrong method is refused before queueing', async () => {
     const job = engine.trainer.start({
       dataset: 'rare',
@@ -119,5 +160,27 @@ describe('calibration in training', () => {
       /does not apply to binary/,
     );
     assert.equal(engine.trainer.list().length, jobs);
+  });
+});
+
+describe('training workers', () => {
+  const engine = Engine.open(`${tmp.dir}/workers`);
+  after(() => engine.close());
+
+  it('a worker that finished a fit cleanly is reused for the next; a failed one is not', async () => {
+    await engine.datasets.ingestCsv('few', writeFile(tmp.dir, 'few.csv', imbalancedCsv()));
+    const first = await engine.trainer.wait(engine.trainer.start({ dataset: 'few', target: 'label', algorithm: 'linear' }).id);
+    assert.equal(first.status, 'succeeded', JSON.stringify(first.error));
+    // At most two wait, unreferenced (this process still ends when the tests do).
+    const parked = idleTrainingWorkers();
+    assert.ok(parked >= 1 && parked <= 2, `${parked} idle`);
+    // A fold of an MLP cancelled mid-fit ends with an error reply: that worker is ended, not parked.
+    const job = engine.trainer.start({ dataset: 'few', target: 'label', algorithm: 'mlp', epochs: 500 });
+    while (engine.trainer.get(job.id).status === 'queued') await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300));
+    engine.trainer.cancel(job.id);
+    const cancelled = await engine.trainer.wait(job.id);
+    assert.equal(cancelled.status, 'cancelled', JSON.stringify(cancelled));
+    assert.ok(idleTrainingWorkers() <= parked - 1, `${idleTrainingWorkers()} idle after a cancelled fit (was ${parked})`);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -29,7 +29,7 @@ function smallCsv(): string {
   return `${lines.join('\n')}\n`;
 }
 
-describe('CLI: hostile --out and refs for models export; options that look like values', () => {
+describe('CLI: hostile --out for every command that writes a file, refs for models export; options that look like values', () => {
   const dir = join(tmp.dir, 'out');
   before(() => {
     mkdirSync(dir, { recursive: true });
@@ -81,6 +81,73 @@ describe('CLI: hostile --out and refs for models export; options that look like 
     assert.equal(hearth('models', 'export', 'm', '--out', file, '--force').status, 0);
     const bytes = readFileSync(join(dir, 'plain.onnx'));
     assert.ok(bytes.length > 100 && lstatSync(join(dir, 'plain.onnx')).isFile());
+  });
+
+  it('every command that writes a file refuses an existing file without --force, a link and a folder', () => {
+    const rules = hearth('rules', 'suggest', 'd', '--save');
+    assert.equal(rules.status, 0, rules.stderr);
+    const input = join(tmp.dir, 'd.csv');
+    const writers: { name: string; args: (out: string) => string[]; looks: RegExp }[] = [
+      { name: 'models report', args: (o) => ['models', 'report', 'm', '--out', o], looks: /^<!doctype html>/i },
+      { name: 'rules report', args: (o) => ['rules', 'report', 'd', '--out', o], looks: /^<!doctype html>/i },
+      { name: 'datasets export (CSV)', args: (o) => ['datasets', 'export', 'd', '--out', o], looks: /^x1,colour,label\n/ },
+      {
+        name: 'datasets export (Parquet)',
+        args: (o) => ['datasets', 'export', 'd', '--out', o, '--format', 'parquet'],
+        looks: /^PAR1/,
+      },
+      { name: 'predict', args: (o) => ['predict', '--model', 'm', input, '--out', o], looks: /^x1,colour,label,prediction/ },
+    ];
+    const hostile = join(tmp.dir, 'hostile');
+    mkdirSync(hostile, { recursive: true });
+    // A stand-in for /etc/passwd: what a link planted at the --out path would have the command overwrite.
+    const passwd = join(hostile, 'passwd');
+    writeFileSync(passwd, 'root:x:0:0:root:/root:/bin/bash\n');
+    writers.forEach((w, i) => {
+      // An existing plain file: kept as it was without --force, replaced with it.
+      const existing = join(hostile, `existing-${i}`);
+      writeFileSync(existing, 'old');
+      const refused = hearth(...w.args(existing), '--json');
+      assert.equal(refused.status, 2, `${w.name}: ${refused.stdout}${refused.stderr}`);
+      assert.match((JSON.parse(refused.stdout) as { error: { message: string } }).error.message, /exists: add --force/, w.name);
+      assert.equal(readFileSync(existing, 'utf8'), 'old', w.name);
+      const forced = hearth(...w.args(existing), '--force');
+      assert.equal(forced.status, 0, `${w.name}: ${forced.stderr}`);
+      assert.match(readFileSync(existing, 'latin1'), w.looks, w.name);
+      assert.ok(lstatSync(existing).isFile(), w.name);
+      // A link to another file is never written through, with or without --force.
+      const link = join(hostile, `link-${i}`);
+      symlinkSync(passwd, link);
+      for (const extra of [[], ['--force']]) {
+        const r = hearth(...w.args(link), ...extra);
+        assert.equal(r.status, 2, `${w.name} ${extra.join('')}: ${r.stderr}`);
+        assert.match(r.stderr, /symbolic link/, w.name);
+        assert.equal(readFileSync(passwd, 'utf8'), 'root:x:0:0:root:/root:/bin/bash\n', w.name);
+        assert.equal(readlinkSync(link), passwd, w.name);
+      }
+      // A folder is not a file name.
+      for (const extra of [[], ['--force']]) {
+        const r = hearth(...w.args(hostile), ...extra);
+        assert.equal(r.status, 2, `${w.name}: ${r.stderr}`);
+        assert.match(r.stderr, /is a directory/, w.name);
+      }
+      // A new name is written, and no temporary file is left beside it.
+      const fresh = join(hostile, `fresh-${i}`);
+      const written = hearth(...w.args(fresh));
+      assert.equal(written.status, 0, `${w.name}: ${written.stderr}`);
+      assert.match(readFileSync(fresh, 'latin1'), w.looks, w.name);
+    });
+    assert.deepEqual(
+      readdirSync(hostile).filter((f) => f.startsWith('.hearth-')),
+      [],
+    );
+    // Without --out a report goes to its own name in the working folder, and is not replaced there either.
+    const first = hearth('models', 'report', 'm', '--json');
+    assert.equal(first.status, 0, first.stderr);
+    const name = (JSON.parse(first.stdout) as { out: string }).out;
+    writeFileSync(join(tmp.dir, name), 'mine');
+    assert.equal(hearth('models', 'report', 'm').status, 2);
+    assert.equal(readFileSync(join(tmp.dir, name), 'utf8'), 'mine');
   });
 
   it('reads NAME@V strictly: hex, exponent and padded versions are refused, not read as 1', () => {

@@ -46,6 +46,14 @@ describe('hearth CLI', () => {
     const metrics = out.metrics as Record<string, number>;
     assert.deepEqual(Object.keys(metrics).sort(), ['mae', 'r2', 'rmse']);
     assert.ok(metrics.r2! > 0.9, `r2 ${metrics.r2}`);
+    // The test rows' residuals the console charts: each is actual − predicted, and their root mean square the RMSE.
+    const { residuals } = out.curves as {
+      residuals: { rows: number; points: { actual: number; predicted: number; residual: number }[] };
+    };
+    assert.ok(residuals.rows > 0 && residuals.points.length === residuals.rows);
+    for (const p of residuals.points) assert.ok(Math.abs(p.actual - p.predicted - p.residual) < 1e-9);
+    const rms = Math.sqrt(residuals.points.reduce((sum, p) => sum + p.residual ** 2, 0) / residuals.rows);
+    assert.ok(Math.abs(rms - metrics.rmse!) < 1e-9, `${rms} against ${metrics.rmse}`);
   });
 
   it('evaluates a labelled file and predicts a file to CSV', () => {
@@ -95,6 +103,35 @@ describe('hearth CLI', () => {
       version: 1,
       previousVersion: 2,
     });
+  });
+
+  it('shows a version’s input schema: kinds, the levels it knows, the training ranges', () => {
+    const r = hearth('models', 'schema', 'sales-amount@1', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const schema = r.json() as { inputs: { name: string; kind: string; levels: string[] | null }[]; explain: string | null };
+    assert.deepEqual(
+      schema.inputs.map((i) => `${i.name}:${i.kind}`),
+      ['x1:number', 'x2:number', 'flag:boolean', 'colour:category'],
+    );
+    assert.deepEqual(schema.inputs.find((i) => i.name === 'colour')?.levels, ['amber', 'blue', 'green', 'red']);
+    assert.equal(schema.explain, 'linear-shap');
+    const text = hearth('models', 'schema', 'sales-amount@1').stdout;
+    assert.match(text, /colour {2}category {2}4 levels: amber, blue, green, red/);
+    assert.match(text, /explain: linear-shap/);
+  });
+
+  it('tags a run by a prefix of its id, lists the tag, refuses an odd one, takes it off', () => {
+    const runs = JSON.parse(hearth('runs', 'list', '--json').stdout) as { id: string }[];
+    const id = runs[0]!.id;
+    const tagged = hearth('runs', 'tag', id.slice(0, 8), 'baseline', '--json');
+    assert.equal(tagged.status, 0, tagged.stderr);
+    assert.deepEqual(tagged.json().tags, ['baseline']);
+    assert.match(hearth('runs', 'list').stdout, new RegExp(`${id.slice(0, 8)} .*\\[baseline\\]`));
+    // Read through runs.tag's schema before any call, like a flag: a usage error naming TAG.
+    const odd = hearth('runs', 'tag', id.slice(0, 8), 'two words');
+    assert.equal(odd.status, 2);
+    assert.match(odd.stderr, /TAG.*a tag is one word/);
+    assert.deepEqual(hearth('runs', 'tag', id.slice(0, 8), 'baseline', '--remove', '--json').json().tags, []);
   });
 
   it('prints the overview: production models, runs and datasets', () => {
@@ -186,10 +223,12 @@ describe('hearth CLI', () => {
       durationMs: number;
       peakRssMb: number;
       fitMs: number;
+      kernel: string;
       validationCurve: { iteration: number; loss: number; validationLoss: number }[];
       metrics: Record<string, number>;
     };
     assert.equal(out.algorithm, 'gbdt');
+    assert.equal(out.kernel, 'wasm-simd');
     assert.ok(out.trees >= 1 && out.trees <= 60);
     assert.ok(out.durationMs > 0 && out.fitMs > 0 && out.peakRssMb > 0);
     assert.ok(out.validationCurve.length >= out.trees);
@@ -353,6 +392,8 @@ describe('hearth CLI', () => {
       ['runs', 'show', runs[0]!.id],
       ['overview'],
       ['evaluate', '--model', 'sales-amount', holdout],
+      ['predict', '--model', 'sales-amount', holdout],
+      ['predict', '--model', 'sales-amount', holdout, '--out', `${tmp.dir}/casing-predictions.csv`],
       ['version'],
       ['sync', 'status'],
       ['alerts', 'list'],

@@ -131,6 +131,14 @@ describe('hearth serve as a supervised daemon', () => {
       });
       assert.equal(warm.status, 200);
       await warm.arrayBuffer();
+      // A refused token: the one request the default request log (server.requestLog: errors) writes a line for.
+      const refused = await fetch(`${url}/api/datasets.list`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer not-the-token-31f9e0', 'content-type': 'application/json' },
+        body: '{}',
+      });
+      assert.equal(refused.status, 401);
+      await refused.arrayBuffer();
       // An open event stream (the console's) is ended by the stop, not waited on for the whole drain.
       const events = await fetch(`${url}/api/events`, { headers: { authorization: `Bearer ${token}` } });
       const eventsEnded = events.text().then((text) => text);
@@ -167,8 +175,11 @@ describe('hearth serve as a supervised daemon', () => {
       for (const line of logLines) assert.equal(typeof (JSON.parse(line) as { event: string }).event, 'string', line);
       assert.deepEqual(
         logLines.map((l) => (JSON.parse(l) as { event: string }).event),
-        ['stopping', 'stopped'],
+        ['request', 'stopping', 'stopped'],
       );
+      const request = JSON.parse(logLines[0]!) as { level: string; route: string; status: number; method: string };
+      assert.deepEqual([request.level, request.method, request.route, request.status], ['warn', 'POST', '/api/:method', 401]);
+      assert.ok(!stderr.includes('not-the-token-31f9e0') && !stderr.includes(token), 'no token in the log');
       assert.ok(receiver.messages.includes('STOPPING=1'));
 
       // The write-ahead log was checkpointed into the database and emptied.
@@ -249,14 +260,45 @@ describe('hearth serve as a supervised daemon', () => {
 
     const show = spawnSync(process.execPath, [bin, 'config', 'show', '--json', '--data-dir', dataDir], {
       encoding: 'utf8',
-      env: { ...process.env, HEARTH_CONFIG: good, HEARTH_PORT: '9001', HEARTH_TOKEN: 'not-to-be-printed' },
+      env: {
+        ...process.env,
+        HEARTH_CONFIG: good,
+        HEARTH_PORT: '9001',
+        HEARTH_TOKEN: 'not-to-be-printed',
+        HEARTH_STORE_KEY_FILE: '/run/secrets/hearth-key',
+        HEARTH_WATCH: JSON.stringify([{ dir: '/srv/in', dataset: 'sales' }]),
+      },
     });
     assert.equal(show.status, 0, show.stderr);
     assert.ok(!show.stdout.includes('not-to-be-printed'));
     const doc = JSON.parse(show.stdout) as {
-      settings: { key: string; value: unknown; source: string }[];
+      settings: { key: string; value: unknown; source: string; from: string }[];
+      provisioning: { key: string; value: unknown; source: string; from: string }[];
       environment: { env: string; set: boolean; value: string | null }[];
     };
+    assert.deepEqual(doc.settings[0], {
+      key: 'dataDir',
+      value: dataDir,
+      source: 'flag',
+      from: '--data-dir',
+      env: 'HEARTH_DATA_DIR',
+      flag: '--data-dir',
+    });
+    assert.deepEqual(
+      doc.settings.find((s) => s.key === 'store.keyFile'),
+      { ...doc.settings.find((s) => s.key === 'store.keyFile'), value: '/run/secrets/hearth-key', source: 'env' },
+    );
+    assert.deepEqual(
+      doc.provisioning.find((p) => p.key === 'watch'),
+      {
+        key: 'watch',
+        value: [{ dir: '/srv/in', dataset: 'sales' }],
+        source: 'env',
+        from: 'HEARTH_WATCH',
+        env: 'HEARTH_WATCH',
+      },
+    );
+    assert.equal(doc.provisioning.find((p) => p.key === 'backups')!.source, 'default');
     const of = (key: string): { value: unknown; source: string } => doc.settings.find((s) => s.key === key)!;
     assert.deepEqual(of('server.port'), { ...of('server.port'), value: 9001, source: 'env' });
     assert.deepEqual(of('server.host'), { ...of('server.host'), value: '0.0.0.0', source: 'file' });
@@ -277,6 +319,17 @@ describe('hearth serve as a supervised daemon', () => {
     });
     assert.equal(badEnv.status, 1);
     assert.match(badEnv.stderr, /HEARTH_PORT: .*<=65535/);
+    // A list given as a variable is checked like the file's, the bad key named by its path, before anything starts.
+    const badList = spawnSync(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', dataDir], {
+      encoding: 'utf8',
+      env: { ...process.env, HEARTH_PIPELINES: JSON.stringify([{ file: 'p.json', schedul: '0 3 * * *' }]) },
+      timeout: 60_000,
+    });
+    assert.equal(badList.status, 1);
+    assert.match(
+      badList.stderr,
+      /HEARTH_PIPELINES: pipelines\.0\.schedul: unknown key \(did you mean pipelines\.0\.schedule\?\)/,
+    );
     const serve = spawnSync(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', dataDir], {
       encoding: 'utf8',
       env: { ...process.env, HEARTH_CONFIG: bad },

@@ -50,6 +50,17 @@ describe('models made elsewhere: hearth models import FILE.onnx', () => {
     assert.equal(info.origin?.url, 'file:iris.onnx');
     assert.deepEqual([info.dataset.name, info.dataset.version], ['iris-reference', 1]);
     assert.deepEqual(h.engine.registry.list()[0]!.aliases, { production: 1 });
+    // The predict form's schema: numbers with the reference data's ranges, and no explainer for a foreign graph.
+    const schema = await api['models.schema']({ name: 'iris' }, ctx);
+    assert.deepEqual(
+      schema.inputs.map((i) => i.kind),
+      ['number', 'number', 'number', 'number'],
+    );
+    const lengths = readCsvRows(join(dir, 'iris_train.csv')).map((r) => Number(r.sepal_length));
+    assert.deepEqual([schema.inputs[0]!.min, schema.inputs[0]!.max], [Math.min(...lengths), Math.max(...lengths)]);
+    assert.equal(schema.explain, null);
+    assert.match(schema.explainRefusal ?? '', /imported ONNX graphs carry no explainer/);
+    assert.deepEqual(schema.rangesFrom, { dataset: 'iris-reference', version: 1 });
 
     const expected = readCsvRows(join(dir, 'iris_expected.csv'));
     const rows = expected.map((r) => ({
@@ -80,6 +91,10 @@ describe('models made elsewhere: hearth models import FILE.onnx', () => {
       info.inputSchema.map((i) => i.name),
       ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6'],
     );
+    // No reference data: the schema has the graph's inputs and says it knows no ranges.
+    const schema = await api['models.schema']({ name: 'diabetes' }, ctx);
+    assert.equal(schema.rangesFrom, null);
+    assert.ok(schema.inputs.every((i) => i.kind === 'number' && i.min === null && i.max === null));
     const expected = readCsvRows(join(dir, 'diabetes_expected.csv'));
     const rows = expected.map((r) => Object.fromEntries(info.inputSchema.map((i) => [i.name, Number(r[i.name])])));
     const answer = await api['models.predict']({ name: 'diabetes', rows }, ctx);

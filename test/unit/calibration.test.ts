@@ -4,6 +4,7 @@ import { applyCalibrator, binaryMap, type Calibrator } from '../../main/models/c
 import { brierScore, expectedCalibrationError } from '../../main/stats/metrics.js';
 import { seededRandom } from '../../main/stats/random.js';
 import {
+  calibrationWinner,
   checkCalibrationArgs,
   chooseCalibration,
   fitIsotonic,
@@ -157,6 +158,29 @@ describe('choosing a calibration on out-of-fold predictions', () => {
     const calibrated = applyCalibrator(platt.calibrator!, { ...oof, probabilities: fresh.probabilities });
     assert.equal(calibrated.kind, 'classification');
     if (calibrated.kind === 'classification') assert.ok(loss(calibrated.probabilities) < 0.95 * loss(fresh.probabilities));
+  });
+
+  it('"auto" takes the lowest log loss, but never one that costs more than 0.002 held-out ROC AUC', () => {
+    const row = (method: 'none' | 'platt' | 'isotonic', logLoss: number, auc?: number) => ({
+      method,
+      cv_log_loss: logLoss,
+      cv_brier: 0,
+      cv_ece: 0,
+      ...(auc === undefined ? {} : { cv_roc_auc: auc }),
+    });
+    // Isotonic has the lowest log loss but ties rows (0.85 → 0.80): Platt, the next lowest, wins.
+    assert.equal(
+      calibrationWinner([row('none', 0.3, 0.85), row('platt', 0.29, 0.85), row('isotonic', 0.28, 0.8)]).method,
+      'platt',
+    );
+    // 0.0019 below is within the floor: isotonic wins.
+    assert.equal(
+      calibrationWinner([row('none', 0.3, 0.85), row('platt', 0.29, 0.85), row('isotonic', 0.28, 0.8481)]).method,
+      'isotonic',
+    );
+    // A tie keeps "none"; multiclass (no AUC) is by log loss alone.
+    assert.equal(calibrationWinner([row('none', 0.3, 0.85), row('platt', 0.3, 0.86)]).method, 'none');
+    assert.equal(calibrationWinner([row('none', 0.3), row('platt', 0.2)]).method, 'platt');
   });
 
   it('"none" asked: nothing compared, nothing fitted', () => {

@@ -4,6 +4,7 @@ import type { Design } from '../../main/models/preprocess.js';
 import { designFromRaw, linearMargins } from '../../main/models/preprocess.js';
 import { explainLinear, type LinearModel } from '../../main/models/linear-model.js';
 import { HearthError } from '../../main/contracts/errors.js';
+import { explainRefusal } from '../../main/models/explain.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { foldPairs, splitByScheme, splitRows, stratifiedFolds } from '../../main/training/split.js';
 import { fitLinear, meanLoss } from '../../workers/linear/fit-linear.js';
@@ -259,6 +260,9 @@ describe('exact linear SHAP', () => {
       () => explainLinear(old, raw, () => 0),
       (e: unknown) => e instanceof HearthError && e.code === 'NOT_SUPPORTED' && /retrain it/.test(e.message),
     );
+    // Said beforehand too: what models.schema reports, so the predict form offers no explain box for it.
+    assert.match(explainRefusal(old) ?? '', /stored without its training means .* retrain it/);
+    assert.equal(explainRefusal(model), null);
     // Numeric-only: E of a standardised column is 0 over the training rows, so the old model still explains.
     const numericOnly: LinearModel = {
       ...old,
@@ -272,5 +276,6 @@ describe('exact linear SHAP', () => {
       () => 1,
     );
     assert.deepEqual([e!.expectedValue, e!.contributions.x, e!.contributions.z], [0.1, 0, -2]);
+    assert.equal(explainRefusal(numericOnly), null);
   });
 });

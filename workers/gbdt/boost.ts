@@ -2,6 +2,7 @@ import { HearthError } from '../../main/contracts/errors.js';
 import type { Task } from '../../main/models/preprocess.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { HistogramPool } from './histogram.js';
+import { allocateTraining, kernelChoice, type KernelChoice, type KernelName } from './kernel.js';
 import { growTree, leafOfBinnedRow, type GrowParams, type GrownTree } from './tree.js';
 
 export interface BoostParams extends GrowParams {
@@ -19,6 +20,8 @@ export interface BoostParams extends GrowParams {
   huberDelta: number | null;
   /** Stop adding trees after the round that ends past this time (ms since the epoch); searches set it. */
   deadline?: number | null;
+  /** The hot loops' kernel; by default HEARTH_GBDT_KERNEL's, else wasm when it loads. */
+  kernel?: KernelChoice;
 }
 
 export interface BoostInput {
@@ -40,6 +43,8 @@ export interface BoostResult {
   rounds: number;
   bestRound: number;
   history: { iteration: number; loss: number; validationLoss: number | null }[];
+  /** The kernel that grew the trees ("wasm-simd" or "typescript"). */
+  kernel: KernelName;
   /**
    * The training rows' margins (n × outputs) after the trees kept, summed tree by tree from the base score as a
    * prediction sums them; null when early stopping dropped trees after the best round (these margins include them).
@@ -89,12 +94,10 @@ export function fitBoosting(
   if (n === 0) throw new HearthError('VALIDATION_FAILED', 'no training rows');
   const K = outputsOf(task, input.classes);
   const random = seededRandom(p.seed);
-  // Float32, as LightGBM keeps them: half the memory traffic of the histogram pass; sums stay in float64.
-  const gradHess = new Float32Array(new SharedArrayBuffer(n * 8));
-  const rows = new Int32Array(new SharedArrayBuffer(n * 4));
-  const pool = new HistogramPool({ bins, F, rows, gradHess }, Math.max(0, p.threads - 1));
-  const columns = new Uint8Array(n * F);
-  for (let i = 0; i < n; i++) for (let f = 0; f < F; f++) columns[f * n + i] = bins[i * F + f]!;
+  // Gradients are float32, as LightGBM keeps them: half the memory traffic of the histogram pass; sums stay float64.
+  const arrays = allocateTraining(bins, n, F, n, p.threads, p.kernel ?? kernelChoice());
+  const { rows, gradHess } = arrays;
+  const pool = new HistogramPool(arrays, Math.max(0, p.threads - 1));
   const weights =
     p.classWeights !== null && task !== 'regression' ? Float64Array.from(targets, (y) => p.classWeights![y]!) : null;
 
@@ -168,12 +171,7 @@ export function fitBoosting(
             gradHess[2 * i + 1] = Math.max(q * (1 - q), 1e-16) * w;
           }
         }
-        const tree = growTree(
-          { bins, columns, n, F, rows, binCounts: input.binCounts, categorical: input.categorical, pool },
-          count,
-          allowed,
-          p,
-        );
+        const tree = growTree({ F, binCounts: input.binCounts, categorical: input.categorical, pool }, count, allowed, p);
         trees.push(tree);
         treeOutputs.push(c);
         const leafValue = tree.value;
@@ -215,6 +213,7 @@ export function fitBoosting(
     rounds,
     bestRound: keep / K,
     history,
+    kernel: arrays.kernel,
     trainMargins: keep === trees.length ? margins : null,
   };
 }

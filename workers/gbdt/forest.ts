@@ -2,6 +2,7 @@ import { HearthError } from '../../main/contracts/errors.js';
 import type { Task } from '../../main/models/preprocess.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { HistogramPool } from './histogram.js';
+import { allocateTraining, kernelChoice, type KernelChoice, type KernelName } from './kernel.js';
 import { growTree, leafOfBinnedRow, plainCategoricalSplits, type GrownTree } from './tree.js';
 import type { BoostInput } from './boost.js';
 
@@ -18,6 +19,8 @@ export interface ForestParams {
   threads: number;
   /** Stop growing after the tree that ends past this time (ms since the epoch); searches set it. */
   deadline?: number | null;
+  /** The hot loops' kernel; by default HEARTH_GBDT_KERNEL's, else wasm when it loads. */
+  kernel?: KernelChoice;
 }
 
 export interface ForestResult {
@@ -26,6 +29,8 @@ export interface ForestResult {
   /** Out-of-bag estimate per row (n × outputs), NaN where a row was in every bag. */
   oob: Float64Array;
   outputs: number;
+  /** The kernel that grew the trees. */
+  kernel: KernelName;
 }
 
 /**
@@ -44,13 +49,11 @@ export function fitForest(
   if (n === 0) throw new HearthError('VALIDATION_FAILED', 'no training rows');
   const K = task === 'multiclass' ? input.classes : 1;
   const random = seededRandom(p.seed);
-  // Float32, as LightGBM keeps them: half the memory traffic of the histogram pass; sums stay in float64.
-  const gradHess = new Float32Array(new SharedArrayBuffer(n * 8));
   const sampleSize = Math.max(1, Math.round(n * p.sampleFraction));
-  const rows = new Int32Array(new SharedArrayBuffer(sampleSize * 4));
-  const columns = new Uint8Array(n * F);
-  for (let i = 0; i < n; i++) for (let f = 0; f < F; f++) columns[f * n + i] = bins[i * F + f]!;
-  const pool = new HistogramPool({ bins, F, rows, gradHess }, Math.max(0, p.threads - 1));
+  // Gradients are float32, as LightGBM keeps them: half the memory traffic of the histogram pass; sums stay float64.
+  const arrays = allocateTraining(bins, n, F, sampleSize, p.threads, p.kernel ?? kernelChoice());
+  const { rows, gradHess } = arrays;
+  const pool = new HistogramPool(arrays, Math.max(0, p.threads - 1));
   const perSplit =
     p.featuresPerSplit > 0
       ? Math.min(F, p.featuresPerSplit)
@@ -100,7 +103,7 @@ export function fitForest(
         // growTree reorders `rows`; every class's tree must see the same bootstrap sample.
         const sample = rows.slice(0, sampleSize);
         const tree = growTree(
-          { bins, columns, n, F, rows, binCounts: input.binCounts, categorical: input.categorical, pool },
+          { F, binCounts: input.binCounts, categorical: input.categorical, pool },
           sampleSize,
           all,
           grow,
@@ -124,7 +127,7 @@ export function fitForest(
   const oob = new Float64Array(n * K).fill(Number.NaN);
   for (let i = 0; i < n; i++)
     if (oobCount[i]! > 0) for (let c = 0; c < K; c++) oob[i * K + c] = oobSum[i * K + c]! / oobCount[i]!;
-  return { trees, treeOutputs, oob, outputs: K };
+  return { trees, treeOutputs, oob, outputs: K, kernel: arrays.kernel };
 }
 
 /** Out-of-bag loss so far: Brier-style squared error of the averaged predictions, over rows with any OOB tree. */

@@ -1,15 +1,23 @@
 import { workerData } from 'node:worker_threads';
-import { accumulateHistogram } from './histogram.js';
+import type { HelperData } from './histogram.js';
+import { accumulateHistogram, instantiateKernel } from './kernel.js';
 
-/** A histogram helper thread: waits for a row range, fills its own shared histogram, signals done. */
-const { control, hist, bins, F, rows, gradHess } = workerData as {
-  control: Int32Array;
-  hist: Float64Array;
-  bins: Uint8Array;
-  F: number;
-  rows: Int32Array;
-  gradHess: Float32Array;
-};
+/**
+ * A histogram helper thread: waits for a row range, fills its own shared histogram (a SharedArrayBuffer, or its
+ * slice of the shared wasm memory, through its own instance of the kernel), signals done.
+ */
+const data = workerData as HelperData;
+const { control, F, rows, gradHess, bins } = data;
+const fill: (start: number, end: number) => void =
+  data.kind === 'typescript'
+    ? (start, end) => {
+        data.hist.fill(0);
+        accumulateHistogram(bins, F, rows, start, end, gradHess, data.hist);
+      }
+    : (
+        (kernel, at) => (start: number, end: number) =>
+          kernel.histogram(at.bins, F, at.rows, start, end, at.gradHess, at.hist)
+      )(instantiateKernel(data.module, data.memory), data.at);
 let seen = 0;
 for (;;) {
   Atomics.wait(control, 0, seen);
@@ -17,8 +25,7 @@ for (;;) {
   if (seq < 0) break;
   if (seq === seen) continue;
   seen = seq;
-  hist.fill(0);
-  accumulateHistogram(bins, F, rows, Atomics.load(control, 2), Atomics.load(control, 3), gradHess, hist);
+  fill(Atomics.load(control, 2), Atomics.load(control, 3));
   Atomics.store(control, 1, seq);
   Atomics.notify(control, 1);
 }

@@ -74,13 +74,7 @@ interface Leaf {
 }
 
 export interface TreeContext {
-  bins: Uint8Array;
-  /** The same bins column-major (features × rows): partitioning reads one feature, which then stays in cache. */
-  columns: Uint8Array;
-  /** All rows of the bin matrix (a tree may grow on a subsample of them). */
-  n: number;
   F: number;
-  rows: Int32Array;
   /** Number of binned values per feature (missing excluded). */
   binCounts: readonly number[];
   categorical: readonly boolean[];
@@ -276,26 +270,13 @@ export function growTree(
     if (pick < 0) break;
     const leaf = leaves[pick]!;
     const split = leaf.best!;
-    // Partition the leaf's rows in place: left rows first.
-    const { columns, rows } = ctx;
+    // Partition the leaf's rows in place (left rows first) by one lookup table per split: for every bin (missing
+    // included), does the row go left?
     const f = split.feature;
-    const column = columns.subarray(f * ctx.n, (f + 1) * ctx.n);
-    let i = leaf.start;
-    let j = leaf.end - 1;
-    // One lookup table per split: for every bin (missing included), does the row go left?
     const toLeft = new Uint8Array(256);
     for (let b = 0; b < 255; b++) toLeft[b] = (split.leftSet === null ? b <= split.bin : split.leftSet[b] === 1) ? 1 : 0;
     toLeft[missingBin] = split.defaultLeft ? 1 : 0;
-    while (i <= j) {
-      const r = rows[i]!;
-      if (toLeft[column[r]!] === 1) i++;
-      else {
-        rows[i] = rows[j]!;
-        rows[j] = r;
-        j--;
-      }
-    }
-    const mid = i;
+    const mid = ctx.pool.partition(f, leaf.start, leaf.end, toLeft);
     const leftCount = mid - leaf.start;
     const rightCount = leaf.end - mid;
     const smallHist = takeHist();

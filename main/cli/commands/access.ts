@@ -1,3 +1,4 @@
+import { environmentValue } from '../../settings/environment.js';
 import { resetToken } from '../../api/auth.js';
 import { type Command, UsageError, optional } from '../command.js';
 import { flagFor, requiredFlagFor } from '../flags.js';
@@ -28,7 +29,7 @@ export const tokenCommand: Command = {
       });
       // A server started with $HEARTH_TOKEN keeps that token for its life and never reads the stored one.
       const note =
-        process.env.HEARTH_TOKEN !== undefined && process.env.HEARTH_TOKEN !== ''
+        environmentValue('HEARTH_TOKEN') !== undefined
           ? '\nNote: HEARTH_TOKEN is set here; a server started with it keeps using it until restarted without it.'
           : '';
       out.result({ token }, () => `New bootstrap (admin) token (shown once): ${token}${note}`);

@@ -1,12 +1,12 @@
 import { piiPolicies, piiTypes, type PiiPolicy, type PiiType } from '../../contracts/pii.js';
 import type { ApiResults } from '../../contracts/api.js';
-import { writeFileSync } from 'node:fs';
 import { parseRef } from '../../serving/batch.js';
 import { writeParquet } from '../../data/parquet.js';
 import { describeSource } from '../../data/sql-source.js';
 import { type Output } from '../output.js';
 import { type Command, UsageError, optional, required } from '../command.js';
 import { flagFor } from '../flags.js';
+import { checkOutFile, writeOutFile, writeOutFileBy } from '../out-file.js';
 
 export const ingestCommand: Command = {
   name: 'ingest',
@@ -94,7 +94,7 @@ export const datasetsCommand: Command = {
   name: 'datasets',
   summary: 'list datasets; show, diff, export a version; PII policies; k-anonymity',
   usage: `  datasets list | show NAME[@V] | diff NAME@A NAME@B | pii NAME | k-anonymity NAME[@V] --columns A,B [--k 5]
-         | export NAME[@V] --out FILE.parquet|FILE.csv
+         | export NAME[@V] --out FILE.parquet|FILE.csv [--format parquet|csv] [--force]
                                       list datasets, show a version's schema and profile, its PII policies, or the
                                       smallest group sharing the quasi-identifiers' values (exit 1 below k)`,
   run: async ({ rest, flags, out, open }) => {
@@ -137,14 +137,21 @@ export const datasetsCommand: Command = {
       const target = required(flags, 'out');
       const format = flags.format ?? (/\.(parquet|pq)$/i.test(target) ? 'parquet' : 'csv');
       if (format !== 'parquet' && format !== 'csv') throw new UsageError('datasets export writes parquet or csv');
+      // An existing file is replaced only with --force, a link never written through; refused before any reading.
+      const force = flags.force === true;
+      checkOutFile(target, force);
       let written: { version: number; rows: number; bytes: number };
       if (format === 'parquet') {
         // Host-only (main/cli/host-only.ts): Parquet is written from the stored frame, on this machine's disk.
         const { frame, info } = engine.datasets.loadFrame(name, version);
-        written = { version: info.version, rows: frame.rowCount, bytes: writeParquet(frame, target) };
+        written = {
+          version: info.version,
+          rows: frame.rowCount,
+          bytes: writeOutFileBy(target, force, (path) => writeParquet(frame, path)),
+        };
       } else {
         const exported = await client.call('datasets.export', { name, ...(version === undefined ? {} : { version }) });
-        writeFileSync(target, exported.csv);
+        writeOutFile(target, exported.csv, force);
         written = { version: exported.version, rows: exported.rows, bytes: Buffer.byteLength(exported.csv) };
       }
       out.result(

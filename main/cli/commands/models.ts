@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { parseRef } from '../../serving/batch.js';
 import { formatMetrics } from '../output.js';
 import { type Command, UsageError, required } from '../command.js';
@@ -7,11 +6,13 @@ import { argSchema, argsFromFlags, parseFlag, positionalFor, requiredFlagFor } f
 
 export const modelsCommand: Command = {
   name: 'models',
-  summary: 'list, promote (any alias), roll back, report, export, import, canary and shadow models',
+  summary: 'list, promote (any alias), roll back, show the input schema, report, export, import, canary and shadow models',
   usage: `  models list | promote NAME VERSION [--alias A] | rollback NAME [--alias A] | remove-alias NAME --alias A
                                       promote sets or moves an alias (production when --alias is not given);
                                       production can be moved, never removed
-       | report NAME[@V] [--out FILE] | export NAME[@V] [--out FILE.onnx] [--force]
+       | schema NAME[@V]                 the inputs a prediction takes: kinds, the levels the model knows,
+                                      the training data's ranges, and whether it can explain
+       | report NAME[@V] [--out FILE] [--force] | export NAME[@V] [--out FILE.onnx] [--force]
                                       export writes the version's ONNX graph with its input names, types and class
                                       labels in the metadata; an existing file is kept unless --force
        | canary NAME VERSION [--share F] | shadow NAME VERSION | route NAME [--clear]
@@ -75,11 +76,39 @@ export const modelsCommand: Command = {
       );
       return 0;
     }
+    if (sub === 'schema' && name !== undefined) {
+      const { name: model, version: v } = parseRef(name);
+      const schema = await client.call('models.schema', { name: model, ...(v === undefined ? {} : { version: v }) });
+      out.result(schema, () =>
+        [
+          `${schema.model} v${schema.version} (${schema.algorithm}, ${schema.task}, predicts "${schema.target}")`,
+          ...schema.inputs.map((i) => {
+            const what =
+              i.kind === 'category'
+                ? i.levels === null
+                  ? 'any text'
+                  : `${i.levels.length} levels: ${i.levels.slice(0, 12).join(', ')}${i.levels.length > 12 ? ', …' : ''}`
+                : i.kind === 'date'
+                  ? i.dates === null
+                    ? 'a date'
+                    : `${i.dates.min} to ${i.dates.max}`
+                  : i.min === null || i.max === null
+                    ? ''
+                    : `${i.min} to ${i.max}`;
+            return `  ${i.name}  ${i.kind}  ${what}`;
+          }),
+          schema.explainRefusal === null ? `explain: ${schema.explain}` : `explain: no (${schema.explainRefusal})`,
+        ].join('\n'),
+      );
+      return 0;
+    }
     if (sub === 'report' && name !== undefined) {
       const { name: model, version: v } = parseRef(name);
+      const force = flags.force === true;
+      if (flags.out !== undefined) checkOutFile(flags.out, force);
       const report = await client.call('models.report', { name: model, ...(v === undefined ? {} : { version: v }) });
       const target = flags.out ?? report.fileName;
-      writeFileSync(target, report.html);
+      writeOutFile(target, report.html, force);
       out.result(
         { out: target, bytes: Buffer.byteLength(report.html) },
         () => `Wrote ${target} (${Buffer.byteLength(report.html)} bytes)`,

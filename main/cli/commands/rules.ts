@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { checkOutFile, writeOutFile } from '../out-file.js';
 import { HearthError } from '../../contracts/errors.js';
 import { parseRef } from '../../serving/batch.js';
 import { type Command, UsageError } from '../command.js';
@@ -8,7 +9,7 @@ export const rulesCommand: Command = {
   name: 'rules',
   summary: 'data-quality rules: suggest, show, set, check, report',
   usage: `  rules suggest NAME[@V] [--save] | show NAME | set NAME FILE.json | check NAME[@V] [--json]
-        | report NAME[@V] [--out FILE]
+        | report NAME[@V] [--out FILE] [--force]
                                       data-quality rules: suggested from a good version, edited as JSON, enforced
                                       at ingest (reject refuses a version, quarantine sets rows aside) and when
                                       serving (a row breaking a reject or quarantine rule gets a 422); check
@@ -70,9 +71,11 @@ export const rulesCommand: Command = {
       return check.passed ? 0 : 1;
     }
     if (sub === 'report') {
+      const force = flags.force === true;
+      if (flags.out !== undefined) checkOutFile(flags.out, force);
       const report = await client.call('rules.report', { name, ...at });
       const target = flags.out ?? report.fileName;
-      writeFileSync(target, report.html);
+      writeOutFile(target, report.html, force);
       out.result({ out: target, bytes: Buffer.byteLength(report.html) }, () => `Wrote ${target}`);
       return 0;
     }

@@ -5,6 +5,7 @@ import { loadTokenVerifier } from '../../api/auth.js';
 import { createHandlers } from '../../api/handlers.js';
 import { type RunningServer, startHttpServer } from '../../api/http-server.js';
 import { scheduleDoor, serviceDoor } from '../../api/in-process.js';
+import type { RequestLogMode } from '../../api/request-log.js';
 import { HearthError } from '../../contracts/errors.js';
 import { type Engine } from '../../engine/engine.js';
 import { type RunningServices, startServices } from '../../engine/services.js';
@@ -19,6 +20,7 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve the API, the web console and REST predictions, with the background services of the config',
   usage: `  serve [--host H] [--port P] [--tls-cert FILE --tls-key FILE] [--drain-seconds S]
+        [--request-log off|errors|all]
                                       serve the API, the web console and REST predictions (HTTPS with a certificate);
                                       each option overrides its HEARTH_* variable and the config file (\`config show\`);
                                       SIGTERM lets requests in flight finish (at most S s, 10 by default), then exits 0`,
@@ -101,6 +103,7 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
       : new HearthError('VALIDATION_FAILED', 'server.tlsCert and server.tlsKey go together');
   const tls = tlsCert === undefined ? undefined : { cert: readFileSync(tlsCert), key: readFileSync(tlsKey!) };
   const auth = loadTokenVerifier(engine.db);
+  const requestLog = value('server.requestLog') as RequestLogMode;
   const server = await startHttpServer({
     engine,
     handlers,
@@ -109,6 +112,7 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
     port: value('server.port') as number,
     allowedHosts: engine.config?.allowedHosts ?? [],
     staticDir: staticDir(),
+    requestLog: { mode: requestLog, write: daemonLog() },
     ...optional('tls', tls),
   });
   // The background services (sync, alerts, backups, collection, watched folders, pipeline schedules, MQTT streams),

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { checkOutFile, writeOutFile } from '../out-file.js';
 import { parseRef, predictFile } from '../../serving/batch.js';
 import { cellValue } from '../../table/frame.js';
 import { csvCell } from '../../data/csv.js';
@@ -7,13 +8,16 @@ import { type Command, UsageError, required } from '../command.js';
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'predict a file with a model version, as CSV or JSON',
-  usage: `  predict --model NAME[@V] FILE [--out FILE]`,
+  usage: `  predict --model NAME[@V] FILE [--out FILE] [--force]`,
   run: async ({ rest, flags, out, open }) => {
     if (rest.length !== 1) throw new UsageError('predict takes one FILE');
+    const force = flags.force === true;
+    // A refused --out costs no scoring.
+    if (flags.out !== undefined) checkOutFile(flags.out, force);
     const { engine } = open();
     const batch = await predictFile(engine, required(flags, 'model'), rest[0]!);
     if (flags.out !== undefined) {
-      writeFileSync(flags.out, predictionsCsv(batch));
+      writeOutFile(flags.out, predictionsCsv(batch), force);
       out.result(
         {
           model: batch.model,
@@ -21,7 +25,7 @@ export const predictCommand: Command = {
           rows: batch.predictions.length,
           quarantined: batch.quarantined,
           out: flags.out,
-          execution_provider: batch.executionProvider,
+          executionProvider: batch.executionProvider,
         },
         () => `Wrote ${batch.predictions.length} predictions to ${flags.out} (ran on ${batch.executionProvider})`,
       );
@@ -30,7 +34,7 @@ export const predictCommand: Command = {
         {
           model: batch.model,
           version: batch.version,
-          execution_provider: batch.executionProvider,
+          executionProvider: batch.executionProvider,
           predictions: batch.predictions,
         },
         () => '',
@@ -93,7 +97,12 @@ export const explainCommand: Command = {
           return (
             `row ${i + 1}: ${answer} (${result.model} v${result.version}; ${e.method}, ${e.space} of "${e.output}")\n` +
             `    ${e.expectedValue.toFixed(6)}  base value (expected over the training data)\n${lines.join('\n')}\n` +
-            `  = ${total.toFixed(6)}`
+            `  = ${total.toFixed(6)}` +
+            (e.calibrated === true
+              ? `  (calibrated ${e.space}: the served probability's)`
+              : e.calibrated === false
+                ? `  (the model's ${e.space} before its calibrator, which has no additive form)`
+                : '')
           );
         })
         .join('\n'),

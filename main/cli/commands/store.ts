@@ -1,6 +1,6 @@
+import { dataDirConfig, storeKeySource } from '../../settings/resolve.js';
 import { randomBytes } from 'node:crypto';
 import { rotateStoreKey } from '../../security/rotate-key.js';
-import { keySourceFromEnv } from '../../crypto/store-key.js';
 import { restoreBackup, verifyBackup } from '../../store/backup.js';
 import { text } from 'node:stream/consumers';
 import type { ApiResults } from '../../contracts/api.js';
@@ -106,7 +106,7 @@ export const gcCommand: Command = {
   name: 'gc',
   summary: 'apply retention, then delete unreferenced blobs',
   usage: `  gc [--dry-run]                      apply retention, then delete every blob nothing references (the server does
-                                      this every 6 hours)`,
+                                      this every retention.collectEveryHours, 6 by default)`,
   run: async ({ flags, out, open }) => {
     const { client } = open();
     const report = await client.call('store.gc', { dryRun: flags['dry-run'] === true });
@@ -174,7 +174,8 @@ async function keys(rest: string[], flags: Flags, out: Output): Promise<number> 
       'keys rotate --new-key-file FILE | --new-passphrase-stdin (the current key comes from HEARTH_STORE_KEY_FILE, HEARTH_STORE_KEY or HEARTH_STORE_PASSPHRASE)',
     );
   const dataDir = resolveDataDir(flags['data-dir']);
-  const result = rotateStoreKey(dataDir, keySourceFromEnv(), next);
+  // The current key as the store is opened: the variables, or store.keyFile in the data folder's config file.
+  const result = rotateStoreKey(dataDir, storeKeySource(dataDirConfig(dataDir)), next);
   out.result(
     result,
     () =>

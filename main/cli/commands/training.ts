@@ -4,7 +4,7 @@ import { parseRef } from '../../serving/batch.js';
 import { type Client } from '../../contracts/client.js';
 import { type Output, formatMetrics } from '../output.js';
 import { type Command, UsageError, optional, required } from '../command.js';
-import { type FlagTable, argsFromFlags, requiredFlagFor } from '../flags.js';
+import { type FlagTable, argsFromFlags, positionalFor, requiredFlagFor } from '../flags.js';
 
 /** training.start's arguments and the flags that give them. */
 const trainFlags = {
@@ -117,6 +117,14 @@ export const trainCommand: Command = {
         trees: info.report.trees ?? null,
         bestRound: info.report.bestRound ?? null,
         backend: info.report.backend ?? null,
+        // Tree learners: the hot-loop kernel that grew the trees (wasm-simd or typescript).
+        kernel: info.report.kernel ?? null,
+        // The test rows' curves the console and the HTML report draw (which ones depends on the task).
+        curves: Object.fromEntries(
+          ['rocCurve', 'prCurve', 'calibration', 'calibrationOf', 'perClass', 'residuals']
+            .filter((k) => info.report[k] !== undefined)
+            .map((k) => [k, info.report[k]]),
+        ),
         validationCurve: job.history.map((h) => ({
           iteration: h.iteration,
           loss: h.loss,
@@ -160,9 +168,10 @@ function calibrationLine(report: Record<string, unknown>): string {
 
 export const runsCommand: Command = {
   name: 'runs',
-  summary: 'training runs as experiments: list, show, compare',
-  usage: `  runs list | show ID | compare ID ID…   training runs as experiments (ids may be abbreviated)`,
-  run: async ({ rest, out, open }) => {
+  summary: 'training runs as experiments: list, show, compare, tag',
+  usage: `  runs list | show ID | compare ID ID…   training runs as experiments (ids may be abbreviated)
+       | tag ID TAG [--remove]           label a run (one word; at most 20 a run), or take the label off`,
+  run: async ({ rest, flags, out, open }) => {
     const { client } = open();
     const [sub, ...ids] = rest;
     if (sub === 'list') {
@@ -173,7 +182,7 @@ export const runsCommand: Command = {
           : runs
               .map((r) => {
                 const metric = Object.entries(r.metrics)[0];
-                return `${r.id.slice(0, 8)}  ${r.status.padEnd(9)} ${r.algorithm.padEnd(7)} ${r.dataset}→${r.target}  ${r.model === null ? '' : `${r.model} v${r.version}`}  ${metric === undefined ? '' : `${metric[0]} ${metric[1].toFixed(4)}`}`;
+                return `${r.id.slice(0, 8)}  ${r.status.padEnd(9)} ${r.algorithm.padEnd(7)} ${r.dataset}→${r.target}  ${r.model === null ? '' : `${r.model} v${r.version}`}  ${metric === undefined ? '' : `${metric[0]} ${metric[1].toFixed(4)}`}${r.tags.length === 0 ? '' : `  [${r.tags.join(', ')}]`}`;
               })
               .join('\n'),
       );
@@ -200,11 +209,28 @@ export const runsCommand: Command = {
       out.result(comparison, () => {
         const header = ['metric', ...comparison.runs.map((r) => `${r.id.slice(0, 8)} ${r.algorithm}`)];
         const rows = comparison.metrics.map((m) => [m, ...comparison.runs.map((r) => (r.metrics[m] ?? Number.NaN).toFixed(4))]);
-        return [header, ...rows].map((r) => r.map((c) => c.padEnd(18)).join('')).join('\n');
+        const differing = comparison.differingParams.map((p) => [
+          p,
+          ...comparison.runs.map((r) => (p in comparison.params[r.id]! ? JSON.stringify(comparison.params[r.id]![p]) : '—')),
+        ]);
+        const table = (t: string[][]): string => t.map((r) => r.map((c) => c.padEnd(18)).join('')).join('\n');
+        return (
+          table([header, ...rows]) +
+          (differing.length === 0 ? '\n\nSame parameters.' : `\n\n${table([['parameter', ...header.slice(1)], ...differing])}`)
+        );
       });
       return 0;
     }
-    throw new UsageError('runs takes list, show ID, or compare ID ID…');
+    if (sub === 'tag' && ids.length === 2) {
+      const run = await client.call('runs.tag', {
+        id: await resolveId(ids[0]!),
+        tag: positionalFor(ids[1]!, 'TAG', 'runs.tag', 'tag'),
+        ...(flags.remove === true ? { remove: true } : {}),
+      });
+      out.result(run, () => `run ${run.id.slice(0, 8)}: ${run.tags.length === 0 ? 'no tags' : `tags ${run.tags.join(', ')}`}`);
+      return 0;
+    }
+    throw new UsageError('runs takes list, show ID, compare ID ID…, or tag ID TAG [--remove]');
   },
 };
 

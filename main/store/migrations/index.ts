@@ -16,6 +16,8 @@ import { sql as m0015 } from './0015-watched-files.js';
 import { sql as m0016 } from './0016-pipelines.js';
 import { sql as m0017 } from './0017-dataset-segments.js';
 import { sql as m0018 } from './0018-session-token.js';
+import { sql as m0019 } from './0019-prediction-log-columns.js';
+import { sql as m0020 } from './0020-run-tags.js';
 
 /** Every migration, in order. Append only: ids are 1, 2, 3, … with no gaps. */
 export const migrations: readonly { id: number; name: string; sql: string }[] = [
@@ -37,4 +39,6 @@ export const migrations: readonly { id: number; name: string; sql: string }[] = 
   { id: 16, name: 'pipelines', sql: m0016 },
   { id: 17, name: 'dataset-segments', sql: m0017 },
   { id: 18, name: 'session-token', sql: m0018 },
+  { id: 19, name: 'prediction-log-columns', sql: m0019 },
+  { id: 20, name: 'run-tags', sql: m0020 },
 ];

@@ -126,6 +126,8 @@ export const gbdtLearner: Learner = {
         trees: model.trees.length,
         rounds: fit.rounds,
         bestRound: fit.bestRound,
+        // Which hot-loop kernel grew the trees: "wasm-simd", or "typescript" (HEARTH_GBDT_KERNEL, or wasm unbuilt).
+        kernel: fit.kernel,
         importance: treeImportance(model),
         features: model.features.map((f) => ({ name: f.name, kind: f.kind })),
       },
@@ -183,6 +185,7 @@ export const forestLearner: Learner = {
         ignoredColumns: ignored,
         trees: model.trees.length,
         oobScore: outOfBagScore(task, fit.oob, training.targets, fit.outputs),
+        kernel: fit.kernel,
         importance: treeImportance(model),
         features: model.features.map((f) => ({ name: f.name, kind: f.kind })),
       },

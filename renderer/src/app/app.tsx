@@ -31,7 +31,8 @@ const pages = [
 type Page = (typeof pages)[number];
 
 export function App({ client, onSignOut }: { client: Client; onSignOut: (() => void) | null }) {
-  const [page, setPage] = useState<Page>('overview');
+  // A model page's address (#models/<model>/<tab>, which that page keeps current) opens it on a reload or a link.
+  const [page, setPage] = useState<Page>(window.location.hash.startsWith('#models/') ? 'models' : 'overview');
   // The item a link opened a page on (a model or dataset name); cleared when the page is chosen from the menu.
   const [focus, setFocus] = useState<string | undefined>(undefined);
   const open = (target: { page: Page; item?: string | undefined }) => {

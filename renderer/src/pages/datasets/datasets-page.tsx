@@ -3,6 +3,7 @@ import type { DatasetSummary, DatasetVersionDetail, QuarantinedRow } from '../..
 import type { PiiDetection, PiiPolicy } from '../../../../main/contracts/pii.js';
 import { useClient } from '../../app/client-context.js';
 import { useCall } from '../../components/use-call.js';
+import { SearchBox, SortHeader, useListView, type SortColumn } from '../../components/list-view.js';
 import { DiffSection } from './diff-section.js';
 import { LineageSection } from './lineage-section.js';
 import { PiiReview, type PendingReview } from './pii-review.js';
@@ -10,6 +11,16 @@ import { PrivacySection } from './privacy-section.js';
 import { ProfileCard } from './profile-card.js';
 import { QualitySection } from './quality-section.js';
 import { UnparsableCellsTable } from './unparsable-cells.js';
+
+const datasetColumns: SortColumn<DatasetSummary>[] = [
+  { key: 'name', value: (d) => d.name },
+  { key: 'latest', value: (d) => d.latestVersion },
+  { key: 'rows', value: (d) => d.rows },
+  { key: 'columns', value: (d) => d.columns },
+  { key: 'versions', value: (d) => d.versions },
+  { key: 'updated', value: (d) => d.updatedAt },
+];
+const datasetText = (d: DatasetSummary): string => d.name;
 
 /** Data sets: upload (with a personal-data review), the list, and a version's profile, quality, lineage and privacy. */
 export function DatasetsPage({ initial }: { initial?: string | undefined } = {}) {
@@ -22,6 +33,7 @@ export function DatasetsPage({ initial }: { initial?: string | undefined } = {})
   const [name, setName] = useState('');
   const [force, setForce] = useState(false);
   const { busy, error, run, fail } = useCall();
+  const list = useListView(datasets, datasetText, datasetColumns);
   const [message, setMessage] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
   const [progress, setProgress] = useState<number | null>(null);
@@ -184,20 +196,41 @@ export function DatasetsPage({ initial }: { initial?: string | undefined } = {})
           {error}
         </p>
       )}
+      <div className="list-tools">
+        <SearchBox
+          testId="datasets"
+          label="Search datasets by name"
+          value={list.query}
+          onChange={list.setQuery}
+          shown={list.shown.length}
+          total={datasets.length}
+        />
+      </div>
       <table data-testid="datasets-table">
         <thead>
           <tr>
-            <th>Name</th>
-            <th>Latest</th>
-            <th>Rows</th>
-            <th>Columns</th>
-            <th>Versions</th>
-            <th>Updated</th>
+            {(
+              [
+                ['name', 'Name'],
+                ['latest', 'Latest'],
+                ['rows', 'Rows'],
+                ['columns', 'Columns'],
+                ['versions', 'Versions'],
+                ['updated', 'Updated'],
+              ] as const
+            ).map(([key, label]) => (
+              <SortHeader key={key} label={label} column={key} sort={list.sort} onSort={list.toggle} testId="datasets" />
+            ))}
           </tr>
         </thead>
         <tbody>
-          {datasets.map((d) => (
-            <tr key={d.name} className={d.name === selected ? 'selected' : ''} onClick={() => void open(d.name)}>
+          {list.shown.map((d) => (
+            <tr
+              key={d.name}
+              data-testid={`dataset-row-${d.name}`}
+              className={d.name === selected ? 'selected' : ''}
+              onClick={() => void open(d.name)}
+            >
               <td>{d.name}</td>
               <td>v{d.latestVersion}</td>
               <td>{d.rows}</td>

@@ -1,56 +1,155 @@
-import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { CalibrationBin, ClassCurves, ModelVersionInfo, ResidualSample } from '../../../../main/contracts/api.js';
+import { fitLabel, formatNumber, PointCloud, UnitCurves } from '../../components/charts.js';
 
-/** A binary model's ROC curve on its test rows. */
-export function RocChart({ points }: { points: { x: number; y: number }[] }) {
+/** What training stored about a version's test rows that can be drawn. */
+interface StoredCurves {
+  rocCurve?: { x: number; y: number }[];
+  prCurve?: { x: number; y: number }[];
+  calibration?: CalibrationBin[];
+  calibrationOf?: string;
+  perClass?: ClassCurves[];
+  residuals?: ResidualSample;
+  confusionMatrix?: number[][];
+  classes?: string[];
+  positiveClass?: string;
+}
+
+/**
+ * The evaluation charts of every task: binary ROC, precision–recall and reliability; multiclass the same, one
+ * class against the rest (reliability on the top-label confidence), with the confusion matrix; regression
+ * predicted against actual and the residuals. Versions trained before these were stored show what they have.
+ */
+export function EvaluationCharts({ version }: { version: ModelVersionInfo }) {
+  const r = version.report as StoredCurves;
+  const area = (v: number | null) => (v === null ? 'n/a' : formatNumber(v));
   return (
-    <div data-testid="roc-chart">
-      <h4>ROC curve (test rows)</h4>
-      <ResponsiveContainer width="100%" height={260}>
-        <LineChart data={points}>
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis
-            dataKey="x"
-            type="number"
-            domain={[0, 1]}
-            label={{ value: 'false positive rate', position: 'insideBottom', offset: -2 }}
+    <div className="chart-grid">
+      {r.rocCurve !== undefined && (
+        <figure className="chart" data-testid="roc-chart">
+          <figcaption>
+            ROC curve (test rows{r.positiveClass !== undefined ? `; positive class “${r.positiveClass}”` : ''})
+          </figcaption>
+          <UnitCurves
+            series={[{ name: 'ROC', points: r.rocCurve }]}
+            xLabel="false positive rate"
+            yLabel="true positive rate"
+            diagonal
           />
-          <YAxis dataKey="y" type="number" domain={[0, 1]} width={40} />
-          <Tooltip />
-          <Line dataKey="y" stroke="#b4532a" dot={false} isAnimationActive={false} />
-        </LineChart>
-      </ResponsiveContainer>
+        </figure>
+      )}
+      {r.prCurve !== undefined && (
+        <figure className="chart" data-testid="pr-chart">
+          <figcaption>Precision–recall curve (test rows)</figcaption>
+          <UnitCurves series={[{ name: 'PR', points: r.prCurve }]} xLabel="recall" yLabel="precision" diagonal={false} />
+        </figure>
+      )}
+      {r.perClass !== undefined && r.perClass.length > 0 && (
+        <>
+          <figure className="chart" data-testid="roc-per-class">
+            <figcaption>ROC curves, each class against the rest (test rows)</figcaption>
+            <UnitCurves
+              series={r.perClass.map((c) => ({ name: `${fitLabel(c.class, 120)} (AUC ${area(c.rocAuc)})`, points: c.roc }))}
+              xLabel="false positive rate"
+              yLabel="true positive rate"
+              diagonal
+            />
+          </figure>
+          <figure className="chart" data-testid="pr-per-class">
+            <figcaption>Precision–recall curves, each class against the rest</figcaption>
+            <UnitCurves
+              series={r.perClass.map((c) => ({
+                name: `${fitLabel(c.class, 120)} (AP ${area(c.averagePrecision)})`,
+                points: c.pr,
+              }))}
+              xLabel="recall"
+              yLabel="precision"
+              diagonal={false}
+            />
+          </figure>
+        </>
+      )}
+      {r.calibration !== undefined && r.calibration.length > 0 && (
+        <figure className="chart" data-testid="calibration-chart">
+          <figcaption>
+            Reliability: {r.calibrationOf ?? 'predicted probability of the positive class'} against how often it is right (on the
+            diagonal: calibrated)
+          </figcaption>
+          <UnitCurves
+            series={[{ name: 'observed', points: r.calibration.map((b) => ({ x: b.predicted, y: b.observed })) }]}
+            xLabel={`mean ${r.calibrationOf ?? 'P(positive)'}`}
+            yLabel="observed rate"
+            diagonal
+            dots
+          />
+        </figure>
+      )}
+      {r.residuals !== undefined && r.residuals.points.length > 0 && (
+        <>
+          <figure className="chart" data-testid="predicted-actual-chart">
+            <figcaption>Predicted against actual{sampleNote(r.residuals)} (on the dashed line: exact)</figcaption>
+            <PointCloud
+              points={r.residuals.points.map((p) => ({ x: p.actual, y: p.predicted }))}
+              xLabel={`actual ${version.target}`}
+              yLabel="predicted"
+              reference="identity"
+            />
+          </figure>
+          <figure className="chart" data-testid="residuals-chart">
+            <figcaption>Residuals: actual − predicted, against predicted{sampleNote(r.residuals)}</figcaption>
+            <PointCloud
+              points={r.residuals.points.map((p) => ({ x: p.predicted, y: p.residual }))}
+              xLabel="predicted"
+              yLabel="residual"
+              reference="zero"
+            />
+          </figure>
+        </>
+      )}
+      {r.confusionMatrix !== undefined && r.classes !== undefined && (
+        <ConfusionMatrix matrix={r.confusionMatrix} classes={r.classes} />
+      )}
     </div>
   );
 }
 
-/** Counts of actual against predicted classes, shaded by size. */
+function sampleNote(residuals: ResidualSample): string {
+  return residuals.points.length < residuals.rows
+    ? `, a sample of ${residuals.points.length.toLocaleString('en-US')} of ${residuals.rows.toLocaleString('en-US')} test rows`
+    : `, ${residuals.rows.toLocaleString('en-US')} test rows`;
+}
+
+/** Counts of actual against predicted classes, shaded by size; long class names cut, whole on hover. */
 export function ConfusionMatrix({ matrix, classes }: { matrix: number[][]; classes: string[] }) {
   const max = Math.max(1, ...matrix.flat());
   return (
-    <div data-testid="confusion-matrix">
-      <h4>Confusion matrix (rows: actual, columns: predicted)</h4>
-      <table className="confusion">
-        <thead>
-          <tr>
-            <th />
-            {classes.map((c) => (
-              <th key={c}>{c}</th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {matrix.map((row, i) => (
-            <tr key={classes[i]}>
-              <th>{classes[i]}</th>
-              {row.map((v, j) => (
-                <td key={j} style={{ background: `rgba(180, 83, 42, ${(0.85 * v) / max})` }}>
-                  {v}
-                </td>
+    <figure className="chart wide" data-testid="confusion-matrix">
+      <figcaption>Confusion matrix (rows: actual, columns: predicted)</figcaption>
+      <div className="scroll-x">
+        <table className="confusion">
+          <thead>
+            <tr>
+              <th />
+              {classes.map((c) => (
+                <th key={c} title={c}>
+                  {fitLabel(c, 96)}
+                </th>
               ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+          </thead>
+          <tbody>
+            {matrix.map((row, i) => (
+              <tr key={classes[i]}>
+                <th title={classes[i]}>{fitLabel(classes[i] ?? String(i), 140)}</th>
+                {row.map((v, j) => (
+                  <td key={j} style={{ background: `rgba(180, 83, 42, ${(0.85 * v) / max})` }}>
+                    {v.toLocaleString('en-US')}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </figure>
   );
 }

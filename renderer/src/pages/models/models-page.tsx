@@ -2,20 +2,55 @@ import { useCallback, useEffect, useState } from 'react';
 import type { BaselineComparison, ModelSummary, ModelVersionInfo } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
 import { base64Bytes, saveFile } from '../../components/download.js';
+import { Tabs } from '../../components/tabs.js';
 import { AliasesSection } from './aliases-section.js';
 import { useCall } from '../../components/use-call.js';
 import { DriftSection } from './drift-section.js';
+import { EvaluationCharts } from './evaluation-charts.js';
 import { ImportSection } from './import-section.js';
 import { LogRetentionSection } from './log-retention-section.js';
+import { BaselineVerdict, metricReading, MetricsTable } from './metric-reading.js';
 import { MonitorSection } from './monitor-section.js';
 import { RoutingSection } from './routing-section.js';
 import { Snapshots } from './snapshots.js';
 import { VersionReport } from './version-report.js';
+import { VersionsTab } from './versions-tab.js';
+
+const tabs = [
+  { key: 'overview', title: 'Overview' },
+  { key: 'evaluation', title: 'Evaluation' },
+  { key: 'explanations', title: 'Explanations' },
+  { key: 'serving', title: 'Serving' },
+  { key: 'monitoring', title: 'Monitoring' },
+  { key: 'versions', title: 'Versions and lineage' },
+] as const;
+type Tab = (typeof tabs)[number]['key'];
+
+/** The model and tab a link or a reload asks for: `#models/<model>/<tab>`. */
+export function linkedModel(hash: string): { model: string | undefined; tab: Tab } {
+  if (!hash.startsWith('#models/')) return { model: undefined, tab: 'overview' };
+  let parts: string[];
+  try {
+    parts = hash.slice('#models/'.length).split('/').map(decodeURIComponent);
+  } catch {
+    return { model: undefined, tab: 'overview' };
+  }
+  const [model, tab] = parts;
+  return { model: model === '' ? undefined : model, tab: tabs.find((t) => t.key === tab)?.key ?? 'overview' };
+}
 
 export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
   const client = useClient();
   const [models, setModels] = useState<ModelSummary[]>([]);
-  const [selected, setSelected] = useState<string | null>(initial ?? null);
+  const linked = linkedModel(window.location.hash);
+  const [selected, setSelected] = useState<string | null>(initial ?? linked.model ?? null);
+  const [tab, setTab] = useState<Tab>(linked.tab);
+  // The model and tab in the address, so that a reload or a copied link opens the same view.
+  useEffect(() => {
+    if (selected === null) return;
+    history.replaceState(null, '', `#models/${encodeURIComponent(selected)}/${tab}`);
+  }, [selected, tab]);
+  useEffect(() => () => history.replaceState(null, '', window.location.pathname + window.location.search), []);
   const [versions, setVersions] = useState<ModelVersionInfo[]>([]);
   const [version, setVersion] = useState<ModelVersionInfo | null>(null);
   const { error, run, fail } = useCall();
@@ -24,7 +59,8 @@ export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
     async (name?: string | null) => {
       const list = await client.call('models.list', {});
       setModels(list);
-      const pick = name ?? list[0]?.name ?? null;
+      // A name from an old link may be gone: then the first model.
+      const pick = list.some((m) => m.name === name) ? name! : (list[0]?.name ?? null);
       setSelected(pick);
       if (pick !== null) {
         const vs = await client.call('models.versions', { name: pick });
@@ -36,7 +72,9 @@ export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
   );
 
   useEffect(() => {
-    refresh().catch(fail);
+    // The model a link or the address named, when there is one.
+    refresh(selected).catch(fail);
+    // Only on opening: later picks call refresh themselves.
   }, [refresh, fail]);
 
   // Unlike the actions below, a download leaves an earlier error standing.
@@ -59,8 +97,6 @@ export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
       await action();
       await refresh(selected);
     });
-  // What knowing nothing scores on the same rows: versions trained before baselines (and imports) have none.
-  const baseline = version?.report.baseline as BaselineComparison | undefined;
 
   return (
     <section>
@@ -87,65 +123,23 @@ export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
           ))}
         </ul>
         <div>
-          {selected !== null && (
-            <>
-              <div className="toolbar">
-                <button data-testid="rollback" onClick={() => void act(() => client.call('models.rollback', { name: selected }))}>
-                  Roll back production
-                </button>
-              </div>
-              <table data-testid="versions-table">
-                <thead>
-                  <tr>
-                    <th>Version</th>
-                    <th>Aliases</th>
-                    <th>Dataset</th>
-                    <th>Metrics</th>
-                    <th />
-                  </tr>
-                </thead>
-                <tbody>
-                  {versions.map((v) => (
-                    <tr
-                      key={v.version}
-                      data-testid={`version-row-${v.version}`}
-                      className={v.version === version?.version ? 'selected' : ''}
-                      onClick={() => setVersion(v)}
-                    >
-                      <td>v{v.version}</td>
-                      <td data-testid={`aliases-${v.version}`}>{v.aliases.join(', ')}</td>
-                      <td>
-                        {v.dataset.name} v{v.dataset.version}
-                      </td>
-                      <td>
-                        {Object.entries(v.metrics)
-                          .slice(0, 4)
-                          .map(([k, m]) => `${k} ${m.toFixed(3)}`)
-                          .join(' · ')}
-                      </td>
-                      <td>
-                        {!v.aliases.includes('production') && (
-                          <button
-                            data-testid={`promote-${v.version}`}
-                            onClick={(e) => {
-                              e.stopPropagation();
-                              void act(() => client.call('models.promote', { name: selected, version: v.version }));
-                            }}
-                          >
-                            Promote
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </>
-          )}
           {version !== null && (
             <div className="card" data-testid="model-detail">
               <h3>
-                {version.model} v{version.version}{' '}
+                {version.model}{' '}
+                <select
+                  data-testid="version-pick"
+                  aria-label="Version"
+                  value={version.version}
+                  onChange={(e) => setVersion(versions.find((v) => v.version === Number(e.target.value)) ?? version)}
+                >
+                  {versions.map((v) => (
+                    <option key={v.version} value={v.version}>
+                      v{v.version}
+                      {v.aliases.length > 0 ? ` (${v.aliases.join(', ')})` : ''}
+                    </option>
+                  ))}
+                </select>{' '}
                 <button data-testid="download-report" onClick={() => void downloadReport(version.model, version.version)}>
                   Download report
                 </button>{' '}
@@ -177,72 +171,144 @@ export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
               </h3>
               <p className="muted">
                 {version.algorithm} · {version.task} · target {version.target} · trained on {version.dataset.name} v
-                {version.dataset.version} · ONNX <code>{version.onnxDigest.slice(0, 19)}…</code>
-              </p>
-              <p className="muted" data-testid="explain-support">
-                {version.explainRefusal === null
-                  ? `Predictions can be explained (${version.algorithm === 'linear' ? 'exact linear SHAP' : 'exact TreeSHAP'}).`
-                  : `No explanations: ${version.explainRefusal}.`}
+                {version.dataset.version} · {version.aliases.length > 0 ? version.aliases.join(', ') : 'no alias'}
               </p>
               {retrained !== null && <p data-testid="retrain-result">{retrained}</p>}
-              {version.origin !== null && (
-                <p className="muted" data-testid="model-origin">
-                  Pulled from <code>{version.origin.url}</code> ({version.origin.reference}, remote v
-                  {version.origin.remoteVersion ?? '?'}), manifest <code>{version.origin.digest.slice(0, 19)}…</code>, on{' '}
-                  {new Date(version.origin.pulledAt).toLocaleString()}
-                </p>
-              )}
-              <table data-testid="metrics-table">
-                {baseline !== undefined && (
-                  <thead>
-                    <tr>
-                      <th>Metric</th>
-                      <th>Model</th>
-                      <th title="What knowing nothing scores on the same rows">
-                        Baseline ({baseline.kind === 'majority' ? `always “${baseline.answer}”` : 'training mean'})
-                      </th>
-                    </tr>
-                  </thead>
+              <Tabs id="model" label={`${version.model} v${version.version}`} tabs={tabs} selected={tab} onSelect={setTab}>
+                {tab === 'overview' && <Overview version={version} />}
+                {tab === 'evaluation' && (
+                  <>
+                    <MetricsTable version={version} />
+                    <VersionReport version={version} part="evaluation" />
+                    <EvaluationCharts version={version} />
+                    <Snapshots model={version.model} version={version.version} />
+                  </>
                 )}
-                <tbody>
-                  {Object.entries(version.metrics).map(([k, v]) => (
-                    <tr key={k}>
-                      <td>{k}</td>
-                      <td data-testid={`metric-${k}`}>{v.toFixed(4)}</td>
-                      {baseline !== undefined && <td data-testid={`baseline-${k}`}>{baseline.metrics[k]?.toFixed(4) ?? '–'}</td>}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-              {baseline !== undefined && (
-                <p className={baseline.beaten ? 'muted' : 'error'} data-testid="baseline-verdict">
-                  {baseline.beaten ? 'Clearly beats the baseline' : 'Does not clearly beat the baseline'} on {baseline.rows} rows:{' '}
-                  {baseline.tests
-                    .map(
-                      (t) =>
-                        `${t.metric} ${t.improvement >= 0 ? '+' : ''}${t.improvement.toPrecision(2)} a row, p = ${t.p.toPrecision(2)}`,
-                    )
-                    .join('; ')}{' '}
-                  (paired one-sided tests, p &lt; {baseline.alpha}).
-                </p>
-              )}
-              <Snapshots model={version.model} version={version.version} />
-              <AliasesSection
-                key={`a-${version.model}`}
-                model={version.model}
-                aliases={models.find((m) => m.name === version.model)?.aliases ?? {}}
-                versions={versions.map((v) => v.version)}
-                onChanged={() => refresh(version.model)}
-              />
-              <RoutingSection key={`r-${version.model}`} model={version.model} versions={versions.map((v) => v.version)} />
-              <LogRetentionSection key={`lr-${version.model}`} model={version.model} />
-              <MonitorSection key={`m-${version.model}@${version.version}`} model={version.model} version={version.version} />
-              <DriftSection key={`${version.model}@${version.version}`} model={version.model} version={version.version} />
-              <VersionReport version={version} />
+                {tab === 'explanations' && (
+                  <>
+                    <p className="muted" data-testid="explain-support">
+                      {version.explainRefusal === null
+                        ? `Predictions can be explained (${version.algorithm === 'linear' ? 'exact linear SHAP' : 'exact TreeSHAP'}).`
+                        : `No explanations: ${version.explainRefusal}.`}
+                    </p>
+                    <VersionReport version={version} part="explanations" />
+                  </>
+                )}
+                {tab === 'serving' && (
+                  <>
+                    <AliasesSection
+                      key={`a-${version.model}`}
+                      model={version.model}
+                      aliases={models.find((m) => m.name === version.model)?.aliases ?? {}}
+                      versions={versions.map((v) => v.version)}
+                      onChanged={() => refresh(version.model)}
+                    />
+                    <RoutingSection key={`r-${version.model}`} model={version.model} versions={versions.map((v) => v.version)} />
+                    <LogRetentionSection key={`lr-${version.model}`} model={version.model} />
+                  </>
+                )}
+                {tab === 'monitoring' && (
+                  <>
+                    <MonitorSection
+                      key={`m-${version.model}@${version.version}`}
+                      model={version.model}
+                      version={version.version}
+                    />
+                    <DriftSection key={`${version.model}@${version.version}`} model={version.model} version={version.version} />
+                  </>
+                )}
+                {tab === 'versions' && (
+                  <VersionsTab
+                    versions={versions}
+                    version={version}
+                    onPick={setVersion}
+                    onPromote={(v) => void act(() => client.call('models.promote', { name: version.model, version: v }))}
+                    onRollback={() => void act(() => client.call('models.rollback', { name: version.model }))}
+                  />
+                )}
+              </Tabs>
             </div>
           )}
         </div>
       </div>
     </section>
+  );
+}
+
+/** The version at a glance: its main metric read in plain words, beside the baseline, and its warnings. */
+function Overview({ version }: { version: ModelVersionInfo }) {
+  const report = version.report as {
+    baseline?: BaselineComparison;
+    warnings?: { kind: string; message: string }[];
+    evaluatedOn?: string;
+    split?: { train: number; validation: number; test: number };
+    predictLatencyUs?: number;
+    modelBytes?: number;
+  };
+  const reading = metricReading(version);
+  return (
+    <>
+      {reading !== null && (
+        <p className="reading" data-testid="metric-reading">
+          {reading}
+        </p>
+      )}
+      {report.baseline !== undefined && <BaselineVerdict baseline={report.baseline} />}
+      <table data-testid="overview-facts">
+        <tbody>
+          {Object.entries(version.metrics)
+            .slice(0, 3)
+            .map(([k, v]) => (
+              <tr key={k}>
+                <th>{k}</th>
+                <td>
+                  {v.toFixed(4)}
+                  {report.baseline?.metrics[k] !== undefined && (
+                    <span className="muted"> (baseline {report.baseline.metrics[k].toFixed(4)})</span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          {report.split !== undefined && (
+            <tr>
+              <th>Rows</th>
+              <td>
+                {report.split.train.toLocaleString('en-US')} to train, {report.split.validation.toLocaleString('en-US')} to
+                validate, {report.split.test.toLocaleString('en-US')} to test
+              </td>
+            </tr>
+          )}
+          {report.predictLatencyUs !== undefined && (
+            <tr>
+              <th>One-row prediction</th>
+              <td>{Math.round(report.predictLatencyUs).toLocaleString('en-US')} µs (ONNX Runtime)</td>
+            </tr>
+          )}
+          {report.modelBytes !== undefined && (
+            <tr>
+              <th>Model size</th>
+              <td>{Math.ceil(report.modelBytes / 1024).toLocaleString('en-US')} KiB</td>
+            </tr>
+          )}
+          <tr>
+            <th>Trained</th>
+            <td>{new Date(version.createdAt).toLocaleString()}</td>
+          </tr>
+        </tbody>
+      </table>
+      <p className="muted">
+        Measured on the {report.evaluatedOn ?? 'test'} rows. Every metric beside the baseline, and the curves, are under
+        Evaluation.
+      </p>
+      {report.warnings !== undefined && report.warnings.length > 0 && (
+        <ul className="warnings" data-testid="model-warnings">
+          {report.warnings.map((w) => (
+            <li key={w.message} className="error">
+              {w.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
   );
 }

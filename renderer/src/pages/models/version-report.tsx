@@ -1,22 +1,41 @@
 import type { ModelVersionInfo } from '../../../../main/contracts/api.js';
 import { HorizontalBars, TrainingCurve } from '../../components/charts.js';
-import { ConfusionMatrix, RocChart } from './evaluation-charts.js';
 import { CalibrationTable, type CalibrationSummary } from './calibration-table.js';
 
-/** What training wrote about a version: importance, search, cross-validation, back end, curves, coefficients. */
-export function VersionReport({ version }: { version: ModelVersionInfo }) {
+/**
+ * What training wrote about a version, one part a tab: the search, cross-validation and threshold (evaluation);
+ * importance and coefficients (explanations); back end, out-of-bag score and loss curve (how it was trained).
+ */
+export function VersionReport({
+  version,
+  part,
+}: {
+  version: ModelVersionInfo;
+  part: 'evaluation' | 'explanations' | 'training';
+}) {
   const report = version.report as
     | {
         importance?: { feature: string; gain: number; splits: number }[];
         permutationImportance?: { feature: string; increase: number }[];
         oobScore?: { metric: string; value: number; rows: number };
+        /** Tree learners: the kernel that grew the trees. */
+        kernel?: 'wasm-simd' | 'typescript';
         backend?: { name: string; device?: string; simd: boolean | null; skipped: { name: string; reason: string }[] };
         epochs?: number;
         bestEpoch?: number;
         crossValidation?: { folds: number; metrics: Record<string, { mean: number; std: number }> } | null;
         warnings?: { kind: string; message: string }[];
         leaderboard?:
-          { algorithm: string; params: Record<string, unknown>; cvMetric: number; cvStd: number; fitSeconds: number }[] | null;
+          | {
+              algorithm: string;
+              params: Record<string, unknown>;
+              cvMetric: number;
+              cvStd: number;
+              /** Log loss after cross-fitted calibration: what the search ranked by. */
+              cvCalibrated?: number;
+              fitSeconds: number;
+            }[]
+          | null;
         search?: {
           metric: string;
           folds: number;
@@ -35,27 +54,111 @@ export function VersionReport({ version }: { version: ModelVersionInfo }) {
     | undefined;
   const reportMore = version.report as
     | {
-        rocCurve?: { x: number; y: number }[];
-        confusionMatrix?: number[][];
-        classes?: string[];
         history?: { iteration: number; loss: number }[];
         coefficients?: { feature: string; output: string; weight: number }[];
       }
     | undefined;
+  if (part === 'explanations')
+    return (
+      <>
+        {report?.importance !== undefined && (
+          <div data-testid="importance-chart">
+            <h4>Feature importance (total split gain)</h4>
+            <HorizontalBars
+              data={report.importance}
+              category="feature"
+              value="gain"
+              labelWidth={160}
+              rowHeight={20}
+              minHeight={160}
+              fill="#2a6bb4"
+            />
+          </div>
+        )}
+        {report?.permutationImportance !== undefined && report.permutationImportance.length > 0 && (
+          <div data-testid="permutation-chart">
+            <h4>Permutation importance (validation loss increase when a feature is shuffled)</h4>
+            <HorizontalBars
+              data={report.permutationImportance}
+              category="feature"
+              value="increase"
+              labelWidth={160}
+              rowHeight={20}
+              minHeight={160}
+              fill="#6b8e23"
+            />
+          </div>
+        )}
+        {reportMore?.coefficients !== undefined && (
+          <>
+            <h4>Largest coefficients (standardised features)</h4>
+            <HorizontalBars
+              data={reportMore.coefficients.map((c) => ({ name: `${c.feature} → ${c.output}`, weight: c.weight }))}
+              category="name"
+              value="weight"
+              labelWidth={200}
+              rowHeight={18}
+              minHeight={160}
+              fill="#2a6bb4"
+            />
+          </>
+        )}
+      </>
+    );
+  if (part === 'training')
+    return (
+      <>
+        {report?.backend !== undefined && (
+          <p className="muted" data-testid="mlp-backend">
+            Trained on the TensorFlow.js <strong>{report.backend.name}</strong> back end
+            {report.backend.device !== undefined ? ` (${report.backend.device})` : report.backend.simd === true ? ' (SIMD)' : ''}
+            {report.backend.skipped.length > 0
+              ? `; passed over: ${report.backend.skipped.map((b) => `${b.name} (${b.reason})`).join('; ')}`
+              : ''}
+            {report.epochs !== undefined ? `; ${report.epochs} epochs, best ${report.bestEpoch ?? '?'}` : ''}
+          </p>
+        )}
+        {report?.kernel !== undefined && (
+          <p className="muted" data-testid="tree-kernel">
+            Trees grown by the <strong>{report.kernel === 'wasm-simd' ? 'WebAssembly (SIMD)' : 'TypeScript'}</strong> kernel
+          </p>
+        )}
+        {report?.oobScore !== undefined && (
+          <p className="muted" data-testid="oob-score">
+            Out-of-bag {report.oobScore.metric}: {report.oobScore.value.toFixed(4)} on {report.oobScore.rows} training rows
+          </p>
+        )}
+        {report?.history !== undefined && report.history.length > 1 && (
+          <>
+            <h4>Training curve</h4>
+            <TrainingCurve data={report.history} height={200} />
+          </>
+        )}
+      </>
+    );
   return (
     <>
-      {report?.importance !== undefined && (
-        <div data-testid="importance-chart">
-          <h4>Feature importance (total split gain)</h4>
-          <HorizontalBars
-            data={report.importance}
-            category="feature"
-            value="gain"
-            labelWidth={160}
-            rowHeight={20}
-            minHeight={160}
-            fill="#2a6bb4"
-          />
+      {report?.decisionThreshold !== undefined && report.decisionThreshold !== null && (
+        <p className="muted" data-testid="decision-threshold">
+          Decision threshold {report.decisionThreshold.threshold.toFixed(3)} (tuned for F1 on the{' '}
+          {report.decisionThreshold.tunedOn} rows); the metrics above use it.
+        </p>
+      )}
+      {report?.crossValidation !== undefined && report.crossValidation !== null && (
+        <div data-testid="cross-validation">
+          <h4>{report.crossValidation.folds}-fold cross-validation (training rows)</h4>
+          <table>
+            <tbody>
+              {Object.entries(report.crossValidation.metrics).map(([k, m]) => (
+                <tr key={k}>
+                  <td>{k}</td>
+                  <td>
+                    {m.mean.toFixed(4)} ± {m.std.toFixed(4)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </div>
       )}
       {report?.leaderboard !== undefined &&
@@ -73,6 +176,11 @@ export function VersionReport({ version }: { version: ModelVersionInfo }) {
                   <th>Learner</th>
                   <th>Parameters</th>
                   <th>{report.search.metric}</th>
+                  {report.leaderboard.some((e) => e.cvCalibrated !== undefined) && (
+                    <th title="Each fold calibrated by the others, as the served model is: what the search ranked by">
+                      calibrated
+                    </th>
+                  )}
                   <th>Seconds</th>
                 </tr>
               </thead>
@@ -87,6 +195,9 @@ export function VersionReport({ version }: { version: ModelVersionInfo }) {
                     <td>
                       {e.cvMetric.toFixed(4)} ± {e.cvStd.toFixed(4)}
                     </td>
+                    {report.leaderboard!.some((x) => x.cvCalibrated !== undefined) && (
+                      <td data-testid={`leaderboard-calibrated-${i}`}>{e.cvCalibrated?.toFixed(4) ?? '—'}</td>
+                    )}
                     <td>{e.fitSeconds.toFixed(1)}</td>
                   </tr>
                 ))}
@@ -138,91 +249,6 @@ export function VersionReport({ version }: { version: ModelVersionInfo }) {
             )}
           </div>
         )}
-      {report?.warnings !== undefined && report.warnings.length > 0 && (
-        <ul className="warnings" data-testid="model-warnings">
-          {report.warnings.map((w) => (
-            <li key={w.message} className="error">
-              {w.message}
-            </li>
-          ))}
-        </ul>
-      )}
-      {report?.crossValidation !== undefined && report.crossValidation !== null && (
-        <div data-testid="cross-validation">
-          <h4>{report.crossValidation.folds}-fold cross-validation (training rows)</h4>
-          <table>
-            <tbody>
-              {Object.entries(report.crossValidation.metrics).map(([k, m]) => (
-                <tr key={k}>
-                  <td>{k}</td>
-                  <td>
-                    {m.mean.toFixed(4)} ± {m.std.toFixed(4)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {report?.decisionThreshold !== undefined && report.decisionThreshold !== null && (
-        <p className="muted" data-testid="decision-threshold">
-          Decision threshold {report.decisionThreshold.threshold.toFixed(3)} (tuned for F1 on the{' '}
-          {report.decisionThreshold.tunedOn} rows); the metrics above use it.
-        </p>
-      )}
-      {report?.backend !== undefined && (
-        <p className="muted" data-testid="mlp-backend">
-          Trained on the TensorFlow.js <strong>{report.backend.name}</strong> back end
-          {report.backend.device !== undefined ? ` (${report.backend.device})` : report.backend.simd === true ? ' (SIMD)' : ''}
-          {report.backend.skipped.length > 0
-            ? `; passed over: ${report.backend.skipped.map((b) => `${b.name} (${b.reason})`).join('; ')}`
-            : ''}
-          {report.epochs !== undefined ? `; ${report.epochs} epochs, best ${report.bestEpoch ?? '?'}` : ''}
-        </p>
-      )}
-      {report?.oobScore !== undefined && (
-        <p className="muted" data-testid="oob-score">
-          Out-of-bag {report.oobScore.metric}: {report.oobScore.value.toFixed(4)} on {report.oobScore.rows} training rows
-        </p>
-      )}
-      {report?.permutationImportance !== undefined && report.permutationImportance.length > 0 && (
-        <div data-testid="permutation-chart">
-          <h4>Permutation importance (validation loss increase when a feature is shuffled)</h4>
-          <HorizontalBars
-            data={report.permutationImportance}
-            category="feature"
-            value="increase"
-            labelWidth={160}
-            rowHeight={20}
-            minHeight={160}
-            fill="#6b8e23"
-          />
-        </div>
-      )}
-      {report?.history !== undefined && report.history.length > 1 && (
-        <>
-          <h4>Training curve</h4>
-          <TrainingCurve data={report.history} height={200} />
-        </>
-      )}
-      {reportMore?.rocCurve !== undefined && <RocChart points={reportMore.rocCurve} />}
-      {reportMore?.confusionMatrix !== undefined && reportMore.classes !== undefined && (
-        <ConfusionMatrix matrix={reportMore.confusionMatrix} classes={reportMore.classes} />
-      )}
-      {reportMore?.coefficients !== undefined && (
-        <>
-          <h4>Largest coefficients (standardised features)</h4>
-          <HorizontalBars
-            data={reportMore.coefficients.map((c) => ({ name: `${c.feature} → ${c.output}`, weight: c.weight }))}
-            category="name"
-            value="weight"
-            labelWidth={200}
-            rowHeight={18}
-            minHeight={160}
-            fill="#2a6bb4"
-          />
-        </>
-      )}
     </>
   );
 }

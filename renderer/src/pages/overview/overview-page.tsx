@@ -2,6 +2,20 @@ import { useCallback, useEffect, useState } from 'react';
 import type { Overview } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
 import { useCall } from '../../components/use-call.js';
+import { SearchBox, SortHeader, useListView, type SortColumn } from '../../components/list-view.js';
+
+type ProductionRow = Overview['production'][number];
+const productionColumns: SortColumn<ProductionRow>[] = [
+  { key: 'model', value: (p) => p.model },
+  { key: 'metric', value: (p) => p.metric?.value ?? null },
+  { key: 'served', value: (p) => p.served.rows },
+  { key: 'latency', value: (p) => p.served.latencyP99Ms },
+  { key: 'live', value: (p) => p.served.realised ?? p.served.estimated },
+  { key: 'drift', value: (p) => p.drift?.share ?? null },
+  { key: 'alerts', value: (p) => p.openAlerts },
+];
+const productionText = (p: ProductionRow): string => `${p.model} ${p.algorithm} ${p.task}`;
+const noRows: ProductionRow[] = [];
 
 /** Where a row of the overview leads: a page, and the item to open there. */
 export type OpenTarget = { page: 'models' | 'datasets' | 'runs' | 'train' | 'alerts' | 'sync'; item?: string };
@@ -23,6 +37,7 @@ export function OverviewPage({ onOpen }: { onOpen: (target: OpenTarget) => void 
   const client = useClient();
   const [overview, setOverview] = useState<Overview | null>(null);
   const { error, fail } = useCall();
+  const models = useListView(overview?.production ?? noRows, productionText, productionColumns);
   const refresh = useCallback(() => {
     client.call('system.overview', {}).then(setOverview, fail);
   }, [client, fail]);
@@ -54,51 +69,76 @@ export function OverviewPage({ onOpen }: { onOpen: (target: OpenTarget) => void 
               No model is in production yet: {link({ page: 'train' }, 'train one')}, then promote a version on its model page.
             </p>
           ) : (
-            <table data-testid="overview-production">
-              <thead>
-                <tr>
-                  <th>Model</th>
-                  <th>Test metric</th>
-                  <th>Served (24 h)</th>
-                  <th>p99 latency</th>
-                  <th>Live metric</th>
-                  <th>Drift</th>
-                  <th>Alerts</th>
-                </tr>
-              </thead>
-              <tbody>
-                {overview.production.map((p) => (
-                  <tr key={p.model} data-testid={`overview-model-${p.model}`}>
-                    <td>
-                      {link({ page: 'models', item: p.model }, `${p.model} v${p.version}`)}
-                      <div className="muted">
-                        {p.algorithm}, {p.task}
-                      </div>
-                    </td>
-                    <td>{p.metric === null ? '–' : `${p.metric.name} ${fixed(p.metric.value)}`}</td>
-                    <td data-testid={`overview-served-${p.model}`}>
-                      {p.served.rows.toLocaleString()} row{p.served.rows === 1 ? '' : 's'}
-                    </td>
-                    <td>{p.served.latencyP99Ms === null ? '–' : `${p.served.latencyP99Ms.toFixed(1)} ms`}</td>
-                    <td>
-                      {p.served.realised !== null
-                        ? `${fixed(p.served.realised)} (labelled)`
-                        : p.served.estimated !== null
-                          ? `≈ ${fixed(p.served.estimated)} (estimated)`
-                          : '–'}
-                    </td>
-                    <td className={p.drift?.datasetDrifted === true ? 'error' : ''}>
-                      {p.drift === null
-                        ? 'no window yet'
-                        : `${(100 * p.drift.share).toFixed(0)}% of columns${p.drift.datasetDrifted ? ': drifted' : ''}`}
-                    </td>
-                    <td className={p.openAlerts > 0 ? 'error' : ''}>
-                      {p.openAlerts === 0 ? 'none' : link({ page: 'alerts' }, `${p.openAlerts} firing`)}
-                    </td>
+            <>
+              {overview.production.length > 5 && (
+                <SearchBox
+                  testId="overview-production"
+                  label="Search models in production"
+                  value={models.query}
+                  onChange={models.setQuery}
+                  shown={models.shown.length}
+                  total={overview.production.length}
+                />
+              )}
+              <table data-testid="overview-production">
+                <thead>
+                  <tr>
+                    {(
+                      [
+                        ['model', 'Model'],
+                        ['metric', 'Test metric'],
+                        ['served', 'Served (24 h)'],
+                        ['latency', 'p99 latency'],
+                        ['live', 'Live metric'],
+                        ['drift', 'Drift'],
+                        ['alerts', 'Alerts'],
+                      ] as const
+                    ).map(([key, label]) => (
+                      <SortHeader
+                        key={key}
+                        label={label}
+                        column={key}
+                        sort={models.sort}
+                        onSort={models.toggle}
+                        testId="overview-production"
+                      />
+                    ))}
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {models.shown.map((p) => (
+                    <tr key={p.model} data-testid={`overview-model-${p.model}`}>
+                      <td>
+                        {link({ page: 'models', item: p.model }, `${p.model} v${p.version}`)}
+                        <div className="muted">
+                          {p.algorithm}, {p.task}
+                        </div>
+                      </td>
+                      <td>{p.metric === null ? '–' : `${p.metric.name} ${fixed(p.metric.value)}`}</td>
+                      <td data-testid={`overview-served-${p.model}`}>
+                        {p.served.rows.toLocaleString()} row{p.served.rows === 1 ? '' : 's'}
+                      </td>
+                      <td>{p.served.latencyP99Ms === null ? '–' : `${p.served.latencyP99Ms.toFixed(1)} ms`}</td>
+                      <td>
+                        {p.served.realised !== null
+                          ? `${fixed(p.served.realised)} (labelled)`
+                          : p.served.estimated !== null
+                            ? `≈ ${fixed(p.served.estimated)} (estimated)`
+                            : '–'}
+                      </td>
+                      <td className={p.drift?.datasetDrifted === true ? 'error' : ''}>
+                        {p.drift === null
+                          ? 'no window yet'
+                          : `${(100 * p.drift.share).toFixed(0)}% of columns${p.drift.datasetDrifted ? ': drifted' : ''}`}
+                      </td>
+                      <td className={p.openAlerts > 0 ? 'error' : ''}>
+                        {p.openAlerts === 0 ? 'none' : link({ page: 'alerts' }, `${p.openAlerts} firing`)}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
           )}
           {overview.unpromoted.length > 0 && (
             <p className="muted">

@@ -1,10 +1,12 @@
 import { useEffect, useState } from 'react';
-import type { ModelSummary, ModelVersionInfo, Prediction } from '../../../../main/contracts/api.js';
+import type { ModelSchema, ModelSummary, Prediction } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
 import { useCall } from '../../components/use-call.js';
 import { HorizontalBars } from '../../components/charts.js';
 import { saveFile } from '../../components/download.js';
+import { fieldMessages } from '../../components/errors.js';
 import { parseCsv } from './csv.js';
+import { InputField, readInput } from './input-field.js';
 
 function ShapBars({ prediction }: { prediction: Prediction }) {
   const e = prediction.explanation;
@@ -18,6 +20,13 @@ function ShapBars({ prediction }: { prediction: Prediction }) {
         Why: contributions to {e.output} ({e.method === 'treeshap' ? 'exact TreeSHAP' : 'exact linear SHAP'}, in{' '}
         {e.space === 'softmax-logit' ? 'softmax logits' : e.space}, from an expected {e.expectedValue.toFixed(3)})
       </h4>
+      {e.calibrated !== undefined && (
+        <p className="muted" data-testid="shap-calibrated">
+          {e.calibrated
+            ? 'Calibrated: the contributions add up to the served probability’s.'
+            : 'The model’s own score before its calibrator, which has no additive form: the served probability is that score calibrated.'}
+        </p>
+      )}
       <HorizontalBars
         data={data}
         category="feature"
@@ -51,12 +60,15 @@ export function PredictPage() {
   const client = useClient();
   const [models, setModels] = useState<ModelSummary[]>([]);
   const [model, setModel] = useState('');
-  const [info, setInfo] = useState<ModelVersionInfo | null>(null);
+  const [loaded, setLoaded] = useState<ModelSchema | null>(null);
+  // The form is the chosen model's only: a schema still loaded for the one before is not shown.
+  const schema = loaded?.model === model ? loaded : null;
   const [values, setValues] = useState<Record<string, string>>({});
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [single, setSingle] = useState<{ version: number; prediction: Prediction; executionProvider: string } | null>(null);
   const [explain, setExplain] = useState(true);
   const [batch, setBatch] = useState<{ rows: Record<string, string>[]; predictions: Prediction[]; version: number } | null>(null);
-  const { error, run, fail } = useCall();
+  const { error, setError, run, fail } = useCall();
 
   useEffect(() => {
     client.call('models.list', {}).then((list) => {
@@ -66,31 +78,75 @@ export function PredictPage() {
   }, [client, fail]);
   useEffect(() => {
     if (model === '') return;
-    client.call('models.version', { name: model }).then(setInfo, fail);
+    // A slow answer for the model chosen before must not fill the form of the one chosen since.
+    let current = true;
+    client.call('models.schema', { name: model }).then(
+      (s) => current && setLoaded(s),
+      (e: unknown) => current && fail(e),
+    );
+    return () => {
+      current = false;
+    };
   }, [client, model, fail]);
 
-  const toRow = (record: Record<string, string>): Record<string, string | number | null> =>
+  /** Another model: its own inputs, nothing carried over from the last one's form or results. */
+  const chooseModel = (name: string): void => {
+    if (name === model) return;
+    setModel(name);
+    setValues({});
+    setFieldErrors({});
+    setSingle(null);
+    setBatch(null);
+    setError(null);
+  };
+  /** An edited input: the result shown was for other inputs, so it goes, and so does a message about them. */
+  const edit = (name: string, text: string): void => {
+    setValues((v) => ({ ...v, [name]: text }));
+    setFieldErrors(({ [name]: _gone, ...rest }) => rest);
+    setSingle(null);
+    setError(null);
+  };
+
+  const toRow = (record: Record<string, string>): Record<string, string | number | boolean | null> =>
     Object.fromEntries(
-      (info?.inputSchema ?? []).map((input) => {
-        const raw = (record[input.name] ?? '').trim();
-        if (raw === '') return [input.name, null];
-        return [input.name, input.type === 'double' && !Number.isNaN(Number(raw)) ? Number(raw) : raw];
+      (schema?.inputs ?? []).map((input) => {
+        const read = readInput(input, record[input.name] ?? '');
+        // A file's cell that does not read is sent as written: the server says which row and why.
+        return [input.name, read.ok ? read.value : (record[input.name] ?? null)];
       }),
     );
 
   const predictOne = () =>
     run(async () => {
-      const canExplain = explain && info?.explainRefusal === null;
-      const result = await client.call('models.predict', {
-        name: model,
-        rows: [toRow(values)],
-        ...(canExplain ? { explain: true } : {}),
-      });
-      setSingle({ version: result.version, prediction: result.predictions[0]!, executionProvider: result.executionProvider });
+      if (schema === null) return;
+      setSingle(null);
+      const errors: Record<string, string> = {};
+      const row: Record<string, string | number | boolean | null> = {};
+      for (const input of schema.inputs) {
+        const read = readInput(input, values[input.name] ?? '');
+        if (read.ok) row[input.name] = read.value;
+        else errors[input.name] = read.message;
+      }
+      setFieldErrors(errors);
+      const wrong = Object.keys(errors).length;
+      if (wrong > 0)
+        throw new Error(`Not sent: ${wrong === 1 ? 'an input needs' : `${wrong} inputs need`} fixing (marked below it)`);
+      try {
+        const result = await client.call('models.predict', {
+          name: model,
+          rows: [row],
+          ...(explain && schema.explain !== null ? { explain: true } : {}),
+        });
+        setSingle({ version: result.version, prediction: result.predictions[0]!, executionProvider: result.executionProvider });
+      } catch (e) {
+        setFieldErrors(fieldMessages(e));
+        throw e;
+      }
     });
 
   const predictFile = (file: File) =>
     run(async () => {
+      setBatch(null);
       const rows = parseCsv(await file.text());
       const predictions: Prediction[] = [];
       let version = 0;
@@ -118,15 +174,7 @@ export function PredictPage() {
       <h2>Predict</h2>
       <label>
         Model{' '}
-        <select
-          data-testid="predict-model"
-          value={model}
-          onChange={(e) => {
-            setModel(e.target.value);
-            setSingle(null);
-            setBatch(null);
-          }}
-        >
+        <select data-testid="predict-model" value={model} onChange={(e) => chooseModel(e.target.value)}>
           {models.map((m) => (
             <option key={m.name} value={m.name}>
               {m.name} (production v{m.aliases.production ?? m.latestVersion})
@@ -139,43 +187,51 @@ export function PredictPage() {
           {error}
         </p>
       )}
-      {info !== null && (
+      {schema !== null && (
         <div className="split">
           <form
             className="card form"
+            noValidate
             onSubmit={(e) => {
               e.preventDefault();
               void predictOne();
             }}
             data-testid="predict-form"
+            data-model={schema.model}
           >
-            <h3>One row</h3>
-            {info.inputSchema.map((input) => (
-              <label key={input.name}>
-                {input.name} <span className="tag">{input.type === 'double' ? 'number' : 'text'}</span>
-                <input
-                  data-testid={`input-${input.name}`}
-                  value={values[input.name] ?? ''}
-                  onChange={(e) => setValues({ ...values, [input.name]: e.target.value })}
-                  placeholder="empty = missing"
-                />
-              </label>
+            <h3>
+              One row{' '}
+              <span className="muted">
+                (v{schema.version}, {schema.algorithm})
+              </span>
+            </h3>
+            {schema.inputs.map((input) => (
+              <InputField
+                key={`${schema.model}@${schema.version}:${input.name}`}
+                input={input}
+                value={values[input.name] ?? ''}
+                onChange={(text) => edit(input.name, text)}
+                error={fieldErrors[input.name]}
+              />
             ))}
-            {info.explainRefusal === null ? (
+            {schema.explain !== null ? (
               <label>
                 <span>
                   <input
                     data-testid="predict-explain"
                     type="checkbox"
                     checked={explain}
-                    onChange={(e) => setExplain(e.target.checked)}
+                    onChange={(e) => {
+                      setExplain(e.target.checked);
+                      setSingle(null);
+                    }}
                   />{' '}
-                  explain ({info.algorithm === 'linear' ? 'exact linear SHAP' : 'exact TreeSHAP'})
+                  explain ({schema.explain === 'linear-shap' ? 'exact linear SHAP' : 'exact TreeSHAP'})
                 </span>
               </label>
             ) : (
               <p className="muted" data-testid="explain-unavailable">
-                No explanations: {info.explainRefusal}
+                No explanations: {schema.explainRefusal}
               </p>
             )}
             <button type="submit" data-testid="predict-submit">

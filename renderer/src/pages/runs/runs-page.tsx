@@ -1,94 +1,75 @@
-import { useEffect, useState } from 'react';
-import {
-  Bar,
-  BarChart,
-  CartesianGrid,
-  Legend,
-  Line,
-  LineChart,
-  ResponsiveContainer,
-  Scatter,
-  ScatterChart,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts';
+import { useCallback, useEffect, useState } from 'react';
 import type { RunComparison, RunSummary } from '../../../../main/contracts/api.js';
+import { argumentIssues } from '../../../../main/contracts/validate.js';
 import { useClient } from '../../app/client-context.js';
 import { ActionButton } from '../../components/action-button.js';
+import { fieldMessages } from '../../components/errors.js';
+import { FieldError } from '../../components/field.js';
+import { FilterSelect, SearchBox, SortHeader, useListView, type SortColumn } from '../../components/list-view.js';
 import { useCall } from '../../components/use-call.js';
+import { Explanations, Overlay, Trials } from './comparison-charts.js';
 import { RunBudget } from './run-budget.js';
+import { CostQuality, ParamDiff } from './run-diff.js';
 
-const colours = ['#b4532a', '#2a6bb4', '#6b8e23', '#8e236b', '#238e86', '#8e7a23'];
+const runColumns: SortColumn<RunSummary>[] = [
+  { key: 'started', value: (r) => r.createdAt },
+  { key: 'status', value: (r) => r.status },
+  { key: 'algorithm', value: (r) => r.algorithm },
+  { key: 'data', value: (r) => `${r.dataset} ${r.target}` },
+  { key: 'model', value: (r) => (r.model === null ? null : `${r.model} ${String(r.version).padStart(6, '0')}`) },
+  { key: 'seconds', value: (r) => r.durationMs },
+];
+const runText = (r: RunSummary): string => [r.id, r.status, r.algorithm, r.dataset, r.target, r.model ?? '', ...r.tags].join(' ');
+const headers = [
+  ['started', 'Run'],
+  ['status', 'Status'],
+  ['algorithm', 'Learner'],
+  ['data', 'Data'],
+  ['model', 'Model'],
+] as const;
 
-/** Several runs' curves in one unit-square chart. */
-function Overlay({
-  title,
-  xLabel,
-  series,
-  diagonal = false,
-}: {
-  title: string;
-  xLabel: string;
-  series: { name: string; points: { x: number; y: number }[] | null }[];
-  diagonal?: boolean;
-}) {
-  return (
-    <div>
-      <h4>{title}</h4>
-      <ResponsiveContainer width="100%" height={260}>
-        <LineChart>
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="x" type="number" domain={[0, 1]} label={{ value: xLabel, position: 'insideBottom', offset: -2 }} />
-          <YAxis dataKey="y" type="number" domain={[0, 1]} width={40} />
-          <Tooltip />
-          <Legend />
-          {diagonal && (
-            <Line
-              data={[
-                { x: 0, y: 0 },
-                { x: 1, y: 1 },
-              ]}
-              dataKey="y"
-              name="perfect calibration"
-              stroke="#bbb"
-              strokeDasharray="4 4"
-              dot={false}
-              isAnimationActive={false}
-            />
-          )}
-          {series.map((s, i) =>
-            s.points === null ? null : (
-              <Line
-                key={s.name + i}
-                data={s.points}
-                dataKey="y"
-                name={s.name}
-                stroke={colours[i % colours.length]}
-                dot={diagonal}
-                isAnimationActive={false}
-              />
-            ),
-          )}
-        </LineChart>
-      </ResponsiveContainer>
-    </div>
-  );
-}
-
-/** Training runs as experiments: pick some, see their metrics, parameters, resources and ROC curves side by side. */
+/**
+ * Training runs as experiments: search, filter and sort them, tag them, pick some and see their metrics, the
+ * parameters that differ, cost against quality, and their curves side by side.
+ */
 export function RunsPage() {
   const client = useClient();
   const [runs, setRuns] = useState<RunSummary[]>([]);
   const [picked, setPicked] = useState<string[]>([]);
   const [comparison, setComparison] = useState<RunComparison | null>(null);
+  const [status, setStatus] = useState('');
+  const [algorithm, setAlgorithm] = useState('');
+  const [tag, setTag] = useState('');
+  const [tagError, setTagError] = useState<string | undefined>(undefined);
   const { error, run, fail } = useCall();
 
   useEffect(() => {
     client.call('runs.list', {}).then(setRuns, fail);
   }, [client, fail]);
 
+  const keep = useCallback(
+    (r: RunSummary) => (status === '' || r.status === status) && (algorithm === '' || r.algorithm === algorithm),
+    [status, algorithm],
+  );
+  const list = useListView(runs, runText, runColumns, keep);
+
   const compare = () => run(async () => setComparison(await client.call('runs.compare', { ids: picked })));
+
+  /** Tags (or untags) runs, one call each; the list shows what the server answered. */
+  const retag = (ids: readonly string[], name: string, remove: boolean) =>
+    run(async () => {
+      setTagError(undefined);
+      try {
+        for (const id of ids) {
+          const updated = await client.call('runs.tag', { id, tag: name, ...(remove ? { remove: true } : {}) });
+          setRuns((list) => list.map((r) => (r.id === updated.id ? updated : r)));
+        }
+        if (!remove) setTag('');
+      } catch (e) {
+        setTagError(fieldMessages(e).tag);
+        throw e;
+      }
+    });
 
   const label = (id: string): string => {
     const r = comparison?.runs.find((x) => x.id === id);
@@ -103,22 +84,75 @@ export function RunsPage() {
           {error}
         </p>
       )}
+      <div className="list-tools">
+        <SearchBox
+          testId="runs"
+          label="Search runs: id, data, model, tag"
+          value={list.query}
+          onChange={list.setQuery}
+          shown={list.shown.length}
+          total={runs.length}
+        />
+        <FilterSelect
+          label="Status"
+          testId="runs-filter-status"
+          value={status}
+          onChange={setStatus}
+          options={[...new Set(runs.map((r) => r.status))].sort()}
+        />
+        <FilterSelect
+          label="Learner"
+          testId="runs-filter-algorithm"
+          value={algorithm}
+          onChange={setAlgorithm}
+          options={[...new Set(runs.map((r) => r.algorithm))].sort()}
+        />
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            const name = tag.trim();
+            if (name === '' || picked.length === 0) return;
+            // The contract's own check first: a tag the server would refuse is not sent.
+            const issue = argumentIssues('runs.tag', { id: picked[0], tag: name }).find((i) => i.path[0] === 'tag');
+            if (issue !== undefined) setTagError(issue.message);
+            else void retag(picked, name, false);
+          }}
+        >
+          <label>
+            Tag the picked runs{' '}
+            <input
+              data-testid="run-tag-input"
+              value={tag}
+              placeholder="baseline"
+              aria-invalid={tagError !== undefined}
+              aria-describedby={tagError !== undefined ? 'run-tag-input-error' : undefined}
+              onChange={(e) => {
+                setTag(e.target.value);
+                setTagError(undefined);
+              }}
+            />
+          </label>{' '}
+          <button type="submit" data-testid="run-tag-add" disabled={picked.length === 0 || tag.trim() === ''}>
+            Tag {picked.length}
+          </button>{' '}
+          <FieldError testId="run-tag-input" message={tagError} />
+        </form>
+      </div>
       <table data-testid="runs-table">
         <thead>
           <tr>
             <th />
-            <th>Run</th>
-            <th>Status</th>
-            <th>Learner</th>
-            <th>Data</th>
-            <th>Model</th>
+            {headers.map(([key, text]) => (
+              <SortHeader key={key} label={text} column={key} sort={list.sort} onSort={list.toggle} testId="runs" />
+            ))}
+            <th>Tags</th>
             <th>Metrics</th>
-            <th>Seconds</th>
+            <SortHeader label="Seconds" column="seconds" sort={list.sort} onSort={list.toggle} testId="runs" />
           </tr>
         </thead>
         <tbody>
-          {runs.map((r) => (
-            <tr key={r.id}>
+          {list.shown.map((r) => (
+            <tr key={r.id} data-testid={`run-row-${r.id}`}>
               <td>
                 <input
                   type="checkbox"
@@ -137,6 +171,21 @@ export function RunsPage() {
                 {r.dataset} v{r.datasetVersion ?? '?'} → {r.target}
               </td>
               <td>{r.model === null ? '' : `${r.model} v${r.version}`}</td>
+              <td data-testid={`run-tags-${r.id}`}>
+                {r.tags.map((t) => (
+                  <span key={t} className="tag">
+                    {t}{' '}
+                    <button
+                      type="button"
+                      data-testid={`run-untag-${r.id}-${t}`}
+                      aria-label={`remove tag ${t}`}
+                      onClick={() => void retag([r.id], t, true)}
+                    >
+                      ×
+                    </button>
+                  </span>
+                ))}
+              </td>
               <td>
                 {Object.entries(r.metrics)
                   .slice(0, 3)
@@ -183,6 +232,10 @@ export function RunsPage() {
               ))}
             </tbody>
           </table>
+          <div className="grid">
+            <ParamDiff comparison={comparison} label={label} />
+            <CostQuality comparison={comparison} label={label} />
+          </div>
           {comparison.runs.some((r) => comparison.curves[r.id] !== null) && (
             <div className="grid" data-testid="runs-curves">
               <Overlay
@@ -244,128 +297,5 @@ export function RunsPage() {
         </div>
       )}
     </section>
-  );
-}
-
-/** Feature rankings side by side: permutation importance (every learner) and the SHAP summary (tree models). */
-function Explanations({ comparison, label }: { comparison: RunComparison; label: (id: string) => string }) {
-  const charts = [
-    {
-      title: 'Permutation importance (validation loss increase)',
-      testId: 'runs-importance',
-      values: (id: string) => comparison.importance[id]?.map((e) => ({ feature: e.feature, value: e.increase })) ?? null,
-    },
-    {
-      title: 'SHAP summary (mean |contribution|)',
-      testId: 'runs-shap',
-      values: (id: string) => comparison.shap[id]?.map((e) => ({ feature: e.feature, value: e.meanAbs })) ?? null,
-    },
-  ];
-  return (
-    <div className="grid">
-      {charts.map((chart) => {
-        const byRun = comparison.runs.map((r) => ({ id: r.id, values: chart.values(r.id) }));
-        if (byRun.every((r) => r.values === null || r.values.length === 0)) return null;
-        // The top features over all runs, one bar per run each.
-        const features = [...new Set(byRun.flatMap((r) => (r.values ?? []).slice(0, 10).map((v) => v.feature)))].slice(0, 12);
-        const data = features.map((feature) => ({
-          feature,
-          ...Object.fromEntries(byRun.map((r) => [label(r.id), r.values?.find((v) => v.feature === feature)?.value ?? 0])),
-        }));
-        return (
-          <div key={chart.testId} data-testid={chart.testId}>
-            <h4>{chart.title}</h4>
-            <ResponsiveContainer width="100%" height={Math.max(200, features.length * 28)}>
-              <BarChart data={data} layout="vertical" margin={{ left: 140 }}>
-                <CartesianGrid strokeDasharray="3 3" />
-                <XAxis type="number" />
-                <YAxis type="category" dataKey="feature" width={140} />
-                <Tooltip />
-                <Legend />
-                {byRun.map((r, i) => (
-                  <Bar key={r.id} dataKey={label(r.id)} fill={colours[i % colours.length]} isAnimationActive={false} />
-                ))}
-              </BarChart>
-            </ResponsiveContainer>
-          </div>
-        );
-      })}
-    </div>
-  );
-}
-
-/** Search runs: the metric of every trial in order, and against a chosen hyper-parameter. */
-function Trials({ comparison, label }: { comparison: RunComparison; label: (id: string) => string }) {
-  const searched = comparison.runs.filter((r) => comparison.trials[r.id] !== null && comparison.trials[r.id] !== undefined);
-  const numericParams = [
-    ...new Set(
-      searched.flatMap((r) =>
-        comparison.trials[r.id]!.entries.flatMap((e) => Object.keys(e.params).filter((k) => typeof e.params[k] === 'number')),
-      ),
-    ),
-  ].sort();
-  const [param, setParam] = useState('');
-  const chosen = param !== '' && numericParams.includes(param) ? param : (numericParams[0] ?? '');
-  if (searched.length === 0) return null;
-  const metric = comparison.trials[searched[0]!.id]!.metric;
-  return (
-    <div className="grid" data-testid="runs-trials">
-      <div>
-        <h4>Cross-validated {metric} per trial</h4>
-        <ResponsiveContainer width="100%" height={240}>
-          <ScatterChart>
-            <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="trial" type="number" name="trial" allowDecimals={false} />
-            <YAxis dataKey="value" type="number" name={metric} domain={['auto', 'auto']} width={60} />
-            <Tooltip />
-            <Legend />
-            {searched.map((r, i) => (
-              <Scatter
-                key={r.id}
-                name={label(r.id)}
-                data={comparison.trials[r.id]!.entries.map((e) => ({ trial: e.trial, value: e.cvMetric }))}
-                fill={colours[i % colours.length]}
-                isAnimationActive={false}
-              />
-            ))}
-          </ScatterChart>
-        </ResponsiveContainer>
-      </div>
-      {numericParams.length > 0 && (
-        <div>
-          <h4>
-            {metric} against{' '}
-            <select data-testid="runs-trial-param" value={chosen} onChange={(e) => setParam(e.target.value)}>
-              {numericParams.map((p) => (
-                <option key={p} value={p}>
-                  {p}
-                </option>
-              ))}
-            </select>
-          </h4>
-          <ResponsiveContainer width="100%" height={240}>
-            <ScatterChart>
-              <CartesianGrid strokeDasharray="3 3" />
-              <XAxis dataKey="x" type="number" name={chosen} domain={['auto', 'auto']} />
-              <YAxis dataKey="value" type="number" name={metric} domain={['auto', 'auto']} width={60} />
-              <Tooltip />
-              <Legend />
-              {searched.map((r, i) => (
-                <Scatter
-                  key={r.id}
-                  name={label(r.id)}
-                  data={comparison.trials[r.id]!.entries.filter((e) => typeof e.params[chosen] === 'number').map((e) => ({
-                    x: e.params[chosen] as number,
-                    value: e.cvMetric,
-                  }))}
-                  fill={colours[i % colours.length]}
-                  isAnimationActive={false}
-                />
-              ))}
-            </ScatterChart>
-          </ResponsiveContainer>
-        </div>
-      )}
-    </div>
   );
 }

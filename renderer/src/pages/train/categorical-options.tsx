@@ -1,3 +1,5 @@
+import { TextField } from '../../components/field.js';
+
 /** Boosting's categorical regularisation (training.start's knobs), as text fields; empty means the default. */
 export const categoricalFields = [
   { key: 'minCategoryRows', label: 'Pool levels with fewer rows than', placeholder: '10' },
@@ -11,12 +13,16 @@ export const categoricalFields = [
 export type CategoricalKey = (typeof categoricalFields)[number]['key'];
 export type CategoricalValues = Partial<Record<CategoricalKey, string>>;
 
-/** The filled-in knobs as numbers (a field that is empty or not a number is left to the default). */
-export function categoricalArgs(values: CategoricalValues): Partial<Record<CategoricalKey, number>> {
+/**
+ * The filled-in knobs as numbers, each read by `number` (which checks it against training.start's schema and keeps
+ * what is wrong with it); an empty field is left to the server's default.
+ */
+export function categoricalArgs(
+  values: CategoricalValues,
+  number: (key: CategoricalKey, text: string) => number | undefined,
+): Partial<Record<CategoricalKey, number>> {
   return Object.fromEntries(
-    Object.entries(values)
-      .filter(([, text]) => text !== undefined && text.trim() !== '' && Number.isFinite(Number(text)))
-      .map(([key, text]) => [key, Number(text)]),
+    categoricalFields.map((f) => [f.key, number(f.key, values[f.key] ?? '')] as const).filter(([, v]) => v !== undefined),
   );
 }
 
@@ -24,23 +30,32 @@ export function categoricalArgs(values: CategoricalValues): Partial<Record<Categ
 export function CategoricalOptions({
   values,
   onChange,
+  errors,
+  hints,
 }: {
   values: CategoricalValues;
   onChange: (values: CategoricalValues) => void;
+  /** What is wrong with each field, by argument name. */
+  errors: Record<string, string>;
+  /** What each field takes, by argument name. */
+  hints: Record<string, string>;
 }) {
   return (
-    <details data-testid="train-categorical">
+    // Open by itself when one of its fields is wrong, so the message is seen.
+    <details data-testid="train-categorical" open={categoricalFields.some((f) => errors[f.key] !== undefined) || undefined}>
       <summary>Categorical columns (advanced)</summary>
       {categoricalFields.map((field) => (
-        <label key={field.key}>
-          {field.label}{' '}
-          <input
-            data-testid={`train-${field.key}`}
-            value={values[field.key] ?? ''}
-            placeholder={field.placeholder}
-            onChange={(e) => onChange({ ...values, [field.key]: e.target.value })}
-          />
-        </label>
+        <TextField
+          key={field.key}
+          label={field.label}
+          testId={`train-${field.key}`}
+          value={values[field.key] ?? ''}
+          placeholder={field.placeholder}
+          numeric
+          hint={hints[field.key]}
+          error={errors[field.key]}
+          onChange={(text) => onChange({ ...values, [field.key]: text })}
+        />
       ))}
     </details>
   );

@@ -1,10 +1,13 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { CartesianGrid, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import type { DatasetSummary, DatasetVersionDetail, Task, TrainingJob } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
 import { ActionButton } from '../../components/action-button.js';
 import { useCall } from '../../components/use-call.js';
 import { TrainingCurve } from '../../components/charts.js';
+import { argumentIssues, describeBounds, numberBounds, numberField } from '../../../../main/contracts/validate.js';
+import { FieldError, TextField } from '../../components/field.js';
+import { fieldMessages } from '../../components/errors.js';
 import { CategoricalOptions, categoricalArgs, type CategoricalValues } from './categorical-options.js';
 
 type Algorithm = 'linear' | 'gbdt' | 'forest' | 'mlp' | 'auto';
@@ -38,6 +41,11 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const [curve, setCurve] = useState<{ iteration: number; loss: number; validationLoss: number | null }[]>([]);
   const [trials, setTrials] = useState<{ trial: number; algorithm: string; metric: string; value: number }[]>([]);
   const { error, run, fail } = useCall();
+  // What each numeric argument takes, from training.start's own schema: the hint beside the field and its check.
+  const bounds = useMemo(() => numberBounds('training.start'), []);
+  const hints = useMemo(() => Object.fromEntries(Object.entries(bounds).map(([k, b]) => [k, describeBounds(b)])), [bounds]);
+  /** What is wrong with each field, by training.start's argument name: found here before sending, or by the server. */
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
 
   useEffect(() => {
     client.call('datasets.list', {}).then((list) => {
@@ -86,41 +94,63 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
 
   const start = () =>
     run(async () => {
-      setCurve([]);
-      setTrials([]);
-      const number = (text: string): number | undefined =>
-        text.trim() === '' || !Number.isFinite(Number(text)) ? undefined : Number(text);
+      const errors: Record<string, string> = {};
+      const number = (key: string, text: string): number | undefined => {
+        const read = numberField(bounds[key], text);
+        if (read.ok) return read.value;
+        errors[key] ??= read.message;
+        return undefined;
+      };
+      const layers = hiddenLayers.split(',').map((u) => {
+        if (u.trim() !== '') return number('hiddenLayers', u);
+        errors.hiddenLayers ??= `a comma list of units per layer, each ${hints.hiddenLayers ?? 'a whole number'}`;
+        return undefined;
+      });
       const options = {
-        ...(algorithm === 'forest' || algorithm === 'auto' ? {} : { l2: number(l2) }),
-        folds: number(folds),
+        ...(algorithm === 'forest' || algorithm === 'auto' ? {} : { l2: number('l2', l2) }),
+        folds: number('folds', folds),
         ...(tuneThreshold ? { threshold: 'f1' as const } : {}),
         ...(useSmote ? { resample: 'smote' as const } : {}),
         ...(splitBy === 'time' && splitColumn !== '' ? { timeColumn: splitColumn } : {}),
         ...(splitBy === 'group' && splitColumn !== '' ? { groupColumn: splitColumn } : {}),
-        ...(algorithm === 'auto' ? { timeBudget: number(budget), calibration } : {}),
-        ...(algorithm === 'gbdt' || algorithm === 'forest' ? { trees: number(trees), maxLeaves: number(maxLeaves) } : {}),
-        ...(algorithm === 'gbdt' ? { learningRate: number(learningRate), ...categoricalArgs(categorical) } : {}),
+        ...(algorithm === 'auto' ? { timeBudget: number('timeBudget', budget), calibration } : {}),
+        ...(algorithm === 'gbdt' || algorithm === 'forest'
+          ? { trees: number('trees', trees), maxLeaves: number('maxLeaves', maxLeaves) }
+          : {}),
+        ...(algorithm === 'gbdt'
+          ? { learningRate: number('learningRate', learningRate), ...categoricalArgs(categorical, number) }
+          : {}),
         ...(algorithm === 'mlp'
           ? {
-              hiddenLayers: hiddenLayers
-                .split(',')
-                .map((u) => Number(u.trim()))
-                .filter((u) => Number.isInteger(u) && u > 0),
-              epochs: number(epochs),
+              ...(hiddenLayers.trim() === '' ? {} : { hiddenLayers: layers as number[] }),
+              epochs: number('epochs', epochs),
             }
           : {}),
         ...((algorithm === 'gbdt' || algorithm === 'mlp') && balanced ? { classWeight: 'balanced' as const } : {}),
       };
-      setJob(
-        await client.call('training.start', {
-          dataset,
-          target,
-          algorithm,
-          ...(task === '' ? {} : { task }),
-          ...(model.trim() === '' ? {} : { model: model.trim() }),
-          ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
-        }),
-      );
+      if (algorithm !== 'mlp') delete errors.hiddenLayers;
+      const args = {
+        dataset,
+        target,
+        algorithm,
+        ...(task === '' ? {} : { task }),
+        ...(model.trim() === '' ? {} : { model: model.trim() }),
+        ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+      };
+      // The contract's own check too (a name, a list's length): what the server would refuse is not sent.
+      for (const issue of argumentIssues('training.start', args)) errors[issue.path[0] ?? ''] ??= issue.message;
+      setFieldErrors(errors);
+      const wrong = Object.keys(errors).length;
+      if (wrong > 0)
+        throw new Error(`Not sent: ${wrong === 1 ? 'a field needs' : `${wrong} fields need`} fixing (marked below it)`);
+      setCurve([]);
+      setTrials([]);
+      try {
+        setJob(await client.call('training.start', args));
+      } catch (e) {
+        setFieldErrors(fieldMessages(e));
+        throw e;
+      }
     });
 
   const running = job !== null && (job.status === 'queued' || job.status === 'running');
@@ -147,6 +177,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
               </option>
             ))}
           </select>
+          <FieldError testId="train-target" message={fieldErrors.target} />
         </label>
         <label>
           Task
@@ -169,19 +200,34 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
         </label>
         {algorithm === 'mlp' && (
           <>
-            <label>
-              Hidden layers{' '}
-              <input data-testid="train-hidden-layers" value={hiddenLayers} onChange={(e) => setHiddenLayers(e.target.value)} />
-            </label>
-            <label>
-              Most epochs <input value={epochs} onChange={(e) => setEpochs(e.target.value)} />
-            </label>
+            <TextField
+              label="Hidden layers (units, comma-separated)"
+              testId="train-hidden-layers"
+              value={hiddenLayers}
+              onChange={setHiddenLayers}
+              error={fieldErrors.hiddenLayers}
+            />
+            <TextField
+              label="Most epochs"
+              testId="train-epochs"
+              numeric
+              value={epochs}
+              onChange={setEpochs}
+              hint={hints.epochs}
+              error={fieldErrors.epochs}
+            />
           </>
         )}
         {algorithm === 'auto' && (
-          <label>
-            Time budget (seconds) <input data-testid="train-budget" value={budget} onChange={(e) => setBudget(e.target.value)} />
-          </label>
+          <TextField
+            label="Time budget (seconds)"
+            testId="train-budget"
+            numeric
+            value={budget}
+            onChange={setBudget}
+            hint={hints.timeBudget}
+            error={fieldErrors.timeBudget}
+          />
         )}
         {algorithm === 'auto' && (
           <label title="Calibrate the chosen model's probabilities on its out-of-fold predictions">
@@ -201,23 +247,39 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
         )}
         {(algorithm === 'gbdt' || algorithm === 'forest') && (
           <>
-            <label>
-              Trees <input data-testid="train-trees" value={trees} onChange={(e) => setTrees(e.target.value)} />
-            </label>
+            <TextField
+              label="Trees"
+              testId="train-trees"
+              numeric
+              value={trees}
+              onChange={setTrees}
+              hint={hints.trees}
+              error={fieldErrors.trees}
+            />
             {algorithm === 'gbdt' && (
-              <label>
-                Learning rate <input value={learningRate} onChange={(e) => setLearningRate(e.target.value)} />
-              </label>
-            )}
-            <label>
-              Max leaves{' '}
-              <input
-                value={maxLeaves}
-                onChange={(e) => setMaxLeaves(e.target.value)}
-                placeholder={algorithm === 'gbdt' ? '31' : '1024'}
+              <TextField
+                label="Learning rate"
+                testId="train-learning-rate"
+                numeric
+                value={learningRate}
+                onChange={setLearningRate}
+                hint={hints.learningRate}
+                error={fieldErrors.learningRate}
               />
-            </label>
-            {algorithm === 'gbdt' && <CategoricalOptions values={categorical} onChange={setCategorical} />}
+            )}
+            <TextField
+              label="Max leaves"
+              testId="train-max-leaves"
+              numeric
+              value={maxLeaves}
+              onChange={setMaxLeaves}
+              placeholder={algorithm === 'gbdt' ? '31' : '1024'}
+              hint={hints.maxLeaves}
+              error={fieldErrors.maxLeaves}
+            />
+            {algorithm === 'gbdt' && (
+              <CategoricalOptions values={categorical} onChange={setCategorical} errors={fieldErrors} hints={hints} />
+            )}
           </>
         )}
         {(algorithm === 'gbdt' || algorithm === 'mlp') && (
@@ -228,16 +290,18 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
           </label>
         )}
         {(algorithm === 'linear' || algorithm === 'gbdt' || algorithm === 'mlp') && (
-          <label>
-            L2 penalty{' '}
-            <input
-              value={l2}
-              onChange={(e) => setL2(e.target.value)}
-              placeholder={
-                algorithm === 'gbdt' ? '1 (on leaf values)' : algorithm === 'mlp' ? '0.00001 (on weights)' : '0.0001 (on weights)'
-              }
-            />
-          </label>
+          <TextField
+            label="L2 penalty"
+            testId="train-l2"
+            numeric
+            value={l2}
+            onChange={setL2}
+            placeholder={
+              algorithm === 'gbdt' ? '1 (on leaf values)' : algorithm === 'mlp' ? '0.00001 (on weights)' : '0.0001 (on weights)'
+            }
+            hint={hints.l2}
+            error={fieldErrors.l2}
+          />
         )}
         <label>
           <span>
@@ -287,19 +351,24 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
             </select>
           </label>
         )}
-        <label>
-          Cross-validation folds{' '}
-          <input data-testid="train-folds" value={folds} onChange={(e) => setFolds(e.target.value)} placeholder="none" />
-        </label>
-        <label>
-          Model name{' '}
-          <input
-            data-testid="train-model"
-            value={model}
-            onChange={(e) => setModel(e.target.value)}
-            placeholder="dataset-target"
-          />
-        </label>
+        <TextField
+          label="Cross-validation folds"
+          testId="train-folds"
+          numeric
+          value={folds}
+          onChange={setFolds}
+          placeholder="none"
+          hint={hints.folds}
+          error={fieldErrors.folds}
+        />
+        <TextField
+          label="Model name"
+          testId="train-model"
+          value={model}
+          onChange={setModel}
+          placeholder="dataset-target"
+          error={fieldErrors.model}
+        />
         <div>
           <ActionButton data-testid="train-start" disabled={running || dataset === '' || target === ''} action={start}>
             Train

@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify';
+
+/** Which requests get a log line: none, those answered 400 or above, or every one (`server.requestLog`). */
+export type RequestLogMode = 'off' | 'errors' | 'all';
+
+export interface RequestLogOptions {
+  mode: RequestLogMode;
+  /** The host's JSON logger (cli/daemon.ts daemonLog in `hearth serve`): one call a request. */
+  write: (level: 'info' | 'warn' | 'error', event: string, message: string, fields: Record<string, unknown>) => void;
+}
+
+/**
+ * One log line per answered request: its id, method, route pattern, status and milliseconds. The route is the
+ * pattern (`/api/models/:name/predict`), never the URL a client sent, whose path or query may carry a token, a
+ * session or a user's data; no header and no body are read, so a token cannot reach the log by any path. A request
+ * that matched no route logs `route: null`.
+ */
+export function installRequestLog(app: FastifyInstance, options: RequestLogOptions): void {
+  if (options.mode === 'off') return;
+  app.addHook('onResponse', async (request, reply) => {
+    const status = reply.statusCode;
+    if (options.mode === 'errors' && status < 400) return;
+    const route = request.routeOptions.url ?? null;
+    const ms = Math.round(reply.elapsedTime * 10) / 10;
+    options.write(
+      status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
+      'request',
+      `${request.method} ${route ?? '(no route)'} ${status} ${ms} ms`,
+      { requestId: request.id, method: request.method, route, status, ms },
+    );
+  });
+}

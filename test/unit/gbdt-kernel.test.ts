@@ -1,0 +1,245 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { missingBin } from '../../main/models/binning.js';
+import { seededRandom } from '../../main/stats/random.js';
+import { fitBoosting, type BoostInput, type BoostParams } from '../../workers/gbdt/boost.js';
+import { fitForest } from '../../workers/gbdt/forest.js';
+import { HistogramPool } from '../../workers/gbdt/histogram.js';
+import { growTree } from '../../workers/gbdt/tree.js';
+import {
+  accumulateHistogram,
+  allocateTraining,
+  histogramSize,
+  kernelChoice,
+  kernelEnv,
+  kernelModule,
+  partitionRows,
+} from '../../workers/gbdt/kernel.js';
+
+const params: BoostParams = {
+  trees: 8,
+  learningRate: 0.3,
+  maxLeaves: 15,
+  maxDepth: 0,
+  minChildSamples: 20,
+  minChildWeight: 1e-3,
+  minSplitGain: 0,
+  l1: 0,
+  l2: 1,
+  catSmooth: 10,
+  catL2: 10,
+  maxCatThreshold: 32,
+  minDataPerGroup: 100,
+  maxCatToOnehot: 4,
+  rowSubsample: 1,
+  colSubsample: 1,
+  earlyStoppingRounds: 0,
+  seed: 7,
+  threads: 1,
+  classWeights: null,
+  huberDelta: null,
+};
+
+/**
+ * Binned rows with what the loops must get right: a feature count that is not a multiple of 4 (the unrolled loop's
+ * tail), missing values, a many-level categorical feature, and enough rows (40,000) that helpers take part.
+ */
+function data(task: 'binary' | 'regression' | 'multiclass', n = 40_000): BoostInput {
+  const F = 7;
+  const binCounts = [255, 17, 64, 3, 255, 40, 12];
+  const random = seededRandom(11);
+  const bins = new Uint8Array(n * F);
+  const targets = task === 'regression' ? new Float64Array(n) : new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let f = 0; f < F; f++) bins[i * F + f] = random() < 0.05 ? missingBin : Math.floor(random() * binCounts[f]!);
+    const b = (f: number): number => (bins[i * F + f] === missingBin ? 0 : bins[i * F + f]!);
+    const signal = b(0) / 255 - b(1) / 17 + (b(6) % 3 === 0 ? 0.6 : -0.2) + 0.5 * (random() - 0.5);
+    targets[i] =
+      task === 'regression' ? signal : task === 'binary' ? (signal > 0 ? 1 : 0) : signal > 0.3 ? 2 : signal > -0.3 ? 1 : 0;
+  }
+  return {
+    task,
+    classes: task === 'multiclass' ? 3 : 0,
+    bins,
+    F,
+    binCounts,
+    categorical: [false, false, false, false, false, false, true],
+    targets,
+    validation: null,
+  };
+}
+
+const wasmBuilt = kernelModule();
+
+describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
+  const saved = process.env[kernelEnv];
+  afterEach(() => {
+    if (saved === undefined) delete process.env[kernelEnv];
+    else process.env[kernelEnv] = saved;
+  });
+
+  it('the wasm kernel is built (npm run build:wasm) and loads', () => {
+    assert.ok(!(wasmBuilt instanceof Error), wasmBuilt instanceof Error ? wasmBuilt.message : '');
+  });
+
+  for (const [task, threads, extra] of [
+    ['binary', 2, {}],
+    ['binary', 3, { rowSubsample: 0.7, colSubsample: 0.8 }],
+    ['regression', 2, { huberDelta: 0.5 }],
+    ['multiclass', 1, { trees: 4 }],
+  ] as const) {
+    it(`grows bit-identical trees with either kernel: ${task}, ${threads} thread(s) ${JSON.stringify(extra)}`, () => {
+      const input = data(task);
+      const p = { ...params, threads, ...extra };
+      const wasm = fitBoosting(input, { ...p, kernel: 'wasm' });
+      const ts = fitBoosting(input, { ...p, kernel: 'typescript' });
+      assert.equal(wasm.kernel, 'wasm-simd');
+      assert.equal(ts.kernel, 'typescript');
+      assert.equal(wasm.trees.length, ts.trees.length);
+      assert.ok(
+        wasm.trees.every((t) => t.feature.filter((f) => f >= 0).length > 3),
+        'the trees split',
+      );
+      // deepStrictEqual compares numbers with Object.is: every threshold, leaf value and gain bit for bit.
+      assert.deepStrictEqual(wasm.trees, ts.trees);
+      assert.deepStrictEqual(wasm.history, ts.history);
+    });
+  }
+
+  it('grows the same tree from gradients whose sums round (so the summation order must match too)', () => {
+    // Float32 gradients summed in float64 are exact, whatever the order, while their magnitudes span under ~2^13;
+    // these span 2^-40..1 (hessians 2^-20..1), so every sum rounds and only the same order gives the same bits.
+    const input = data('binary');
+    const { bins, F, binCounts, categorical } = input;
+    const n = input.targets.length;
+    const random = seededRandom(3);
+    const gradHess = Float32Array.from({ length: 2 * n }, (_, i) =>
+      i % 2 === 0 ? (random() * 2 - 1) * 2 ** -Math.floor(random() * 40) : (0.5 + random()) * 2 ** -Math.floor(random() * 20),
+    );
+    const grow = { ...params, maxLeaves: 31, minChildSamples: 5 };
+    const trees = (['wasm', 'typescript'] as const).map((choice) => {
+      const arrays = allocateTraining(bins, n, F, n, 2, choice);
+      arrays.gradHess.set(gradHess);
+      for (let i = 0; i < n; i++) arrays.rows[i] = i;
+      const pool = new HistogramPool(arrays, 1);
+      const tree = growTree({ F, binCounts, categorical, pool }, n, new Uint8Array(F).fill(1), grow);
+      pool.close();
+      return tree;
+    });
+    assert.equal(trees[0]!.feature.filter((f) => f >= 0).length, 30);
+    assert.deepStrictEqual(trees[0], trees[1]);
+  });
+
+  it('grows the same random forest with either kernel', () => {
+    const input = data('binary', 20_000);
+    const p = { trees: 3, maxLeaves: 64, maxDepth: 0, minChildSamples: 2, featuresPerSplit: 0, sampleFraction: 1, seed: 3 };
+    const wasm = fitForest(input, { ...p, threads: 2, kernel: 'wasm' });
+    const ts = fitForest(input, { ...p, threads: 2, kernel: 'typescript' });
+    assert.equal(wasm.kernel, 'wasm-simd');
+    assert.equal(ts.kernel, 'typescript');
+    assert.deepStrictEqual(wasm.trees, ts.trees);
+    assert.deepStrictEqual([...wasm.oob], [...ts.oob]);
+  });
+
+  it('fills a histogram with the hand-computed sums, and the TypeScript loop agrees bit for bit', () => {
+    // 3 rows × 5 features (one past the unrolled four); rows 0 and 2 share bins in features 0 and 4.
+    const F = 5;
+    const bins = Uint8Array.from([1, 0, 7, 255, 2, 3, 0, 7, 9, 4, 1, 5, 6, 255, 2]);
+    for (const choice of ['wasm', 'typescript'] as const) {
+      const arrays = allocateTraining(bins, 3, F, 3, 2, choice);
+      arrays.rows.set([2, 0, 1]);
+      arrays.gradHess.set([0.5, 1, -2, 0.25, 0.125, 3]);
+      const pool = new HistogramPool(arrays, 0);
+      const out = new Float64Array(histogramSize(F)).fill(99);
+      pool.build(0, 3, out);
+      const at = (f: number, b: number): [number, number] => [out[(f * 256 + b) * 2]!, out[(f * 256 + b) * 2 + 1]!];
+      assert.deepEqual(at(0, 1), [0.625, 4]);
+      assert.deepEqual(at(0, 3), [-2, 0.25]);
+      assert.deepEqual(at(1, 0), [-1.5, 1.25]);
+      assert.deepEqual(at(1, 5), [0.125, 3]);
+      assert.deepEqual(at(3, 255), [0.625, 4]);
+      assert.deepEqual(at(4, 2), [0.625, 4]);
+      assert.deepEqual(at(4, 4), [-2, 0.25]);
+      let total = 0;
+      for (const v of out) total += v;
+      assert.equal(total, F * (0.5 - 2 + 0.125 + 1 + 0.25 + 3), `${choice}: nothing else was added`);
+      // A subrange only: row 1 (index 2 of rows).
+      pool.build(2, 3, out);
+      assert.deepEqual(at(0, 3), [-2, 0.25]);
+      assert.deepEqual(at(0, 1), [0, 0]);
+      pool.close();
+    }
+    const random = seededRandom(5);
+    const n = 5000;
+    const wide = Uint8Array.from({ length: n * 13 }, () => Math.floor(random() * 256));
+    const arrays = allocateTraining(wide, n, 13, n, 1, 'wasm');
+    for (let i = 0; i < n; i++) arrays.rows[i] = n - 1 - i;
+    // Magnitudes spread over 2^-40..1, so float64 sums round and their order shows in the last bits.
+    for (let i = 0; i < 2 * n; i++) arrays.gradHess[i] = (random() * 2 - 1) * 2 ** -Math.floor(random() * 40);
+    const pool = new HistogramPool(arrays, 0);
+    const fromWasm = new Float64Array(histogramSize(13));
+    pool.build(100, 4900, fromWasm);
+    const fromTs = new Float64Array(histogramSize(13));
+    accumulateHistogram(wide, 13, arrays.rows, 100, 4900, arrays.gradHess, fromTs);
+    assert.deepStrictEqual([...fromWasm], [...fromTs]);
+    // The same rows summed backwards differ: the equality above rests on the order, not on exact sums.
+    const backwards = Int32Array.from(arrays.rows).reverse();
+    const reversed = new Float64Array(histogramSize(13));
+    accumulateHistogram(wide, 13, backwards, 100, 4900, arrays.gradHess, reversed);
+    assert.notDeepStrictEqual([...reversed], [...fromTs]);
+    pool.close();
+  });
+
+  it('partitions rows stably, as the TypeScript loop does (each side in its old order)', () => {
+    const F = 2;
+    const n = 8;
+    // Feature 1's bins per row: 4, 0, 9, 255, 2, 7, 1, 5.
+    const col1 = [4, 0, 9, 255, 2, 7, 1, 5];
+    const bins = Uint8Array.from(col1.flatMap((b, i) => [i, b]));
+    const toLeft = new Uint8Array(256);
+    for (let b = 0; b <= 4; b++) toLeft[b] = 1;
+    toLeft[missingBin] = 1;
+    const results = (['wasm', 'typescript'] as const).map((choice) => {
+      const arrays = allocateTraining(bins, n, F, n, 1, choice);
+      arrays.rows.set([0, 1, 2, 3, 4, 5, 6, 7]);
+      const pool = new HistogramPool(arrays, 0);
+      const mid = pool.partition(1, 1, 8, toLeft);
+      pool.close();
+      return { mid, rows: [...arrays.rows] };
+    });
+    // Rows 1..7 with bin ≤ 4 or missing go left (1, 3, 4, 6), the rest right (2, 5, 7); row 0 is outside the range.
+    assert.deepEqual(results[0], { mid: 5, rows: [0, 1, 3, 4, 6, 2, 5, 7] });
+    assert.deepEqual(results[1], results[0]);
+    const direct = Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.equal(partitionRows(Uint8Array.from(col1), direct, 1, 8, toLeft, new Int32Array(8)), 5);
+    assert.deepEqual([...direct], [0, 1, 3, 4, 6, 2, 5, 7]);
+  });
+
+  it('takes the kernel from HEARTH_GBDT_KERNEL, wasm by default, and refuses an unknown one', () => {
+    const input = data('binary', 2000);
+    const p = { ...params, trees: 1 };
+    delete process.env[kernelEnv];
+    assert.equal(fitBoosting(input, p).kernel, 'wasm-simd');
+    process.env[kernelEnv] = 'typescript';
+    assert.equal(fitBoosting(input, p).kernel, 'typescript');
+    process.env[kernelEnv] = 'wasm';
+    assert.equal(fitBoosting(input, p).kernel, 'wasm-simd');
+    process.env[kernelEnv] = 'cuda';
+    assert.throws(() => fitBoosting(input, p), { code: 'INVALID_INPUT', message: /HEARTH_GBDT_KERNEL.*"cuda"/ });
+    assert.equal(kernelChoice(''), 'auto');
+    assert.equal(kernelChoice('ts'), 'typescript');
+    assert.throws(() => kernelChoice('WASM'), { code: 'INVALID_INPUT' });
+  });
+
+  it('refuses the wasm kernel, when asked for it, for a training past the 4 GiB of wasm32', () => {
+    // 70,000 features × 65,536 rows of bins, twice (row- and column-major), is past 4 GiB; the arrays are never
+    // touched, since allocation is refused before any copy.
+    const n = 65_536;
+    const F = 70_000;
+    const fake = { length: n * F } as unknown as Uint8Array;
+    assert.throws(() => allocateTraining(fake, n, F, n, 1, 'wasm'), {
+      code: 'NOT_SUPPORTED',
+      message: /do not fit in wasm32 memory/,
+    });
+  });
+});

@@ -1,0 +1,73 @@
+// AssemblyScript: the GBDT hot loops as WebAssembly (built by `npm run build:wasm` into dist/workers/gbdt/kernel.wasm).
+// The memory is imported and shared: the training arrays live in it, laid out by workers/gbdt/kernel.ts, and every
+// histogram helper thread instantiates this module over the same memory. All pointers are byte offsets into it.
+//
+// Each loop does exactly the arithmetic of its TypeScript twin in histogram.ts / tree.ts, in the same order and
+// precision (float32 gradients widened to float64, summed per bin in row order), so both kernels grow bit-identical
+// trees. SIMD adds a bin's (gradient, hessian) pair in one f64x2 lane-wise add: two IEEE additions, as the scalar code.
+
+/** Zeroes `out` (F × 256 bins × 2 float64) and adds rows[start, end) into it. */
+export function histogram(bins: usize, F: i32, rows: usize, start: i32, end: i32, gradHess: usize, out: usize): void {
+  memory.fill(out, 0, (<usize>F) << 12);
+  const F4 = F & ~3;
+  const stride = <usize>F;
+  for (let k = start; k < end; k++) {
+    const r = <usize>load<i32>(rows + ((<usize>k) << 2));
+    // (g, h) as float32 at 8r, widened to a float64 pair.
+    const gh = f64x2.promote_low_f32x4(v128.load64_zero(gradHess + (r << 3)));
+    const base = bins + r * stride;
+    let p = out;
+    let f = 0;
+    for (; f < F4; f += 4) {
+      // Four bins in one load; each feature's 256 bins take 4096 bytes of the histogram.
+      const w = load<u32>(base + <usize>f);
+      const o0 = p + ((<usize>(w & 0xff)) << 4);
+      const o1 = p + 4096 + ((<usize>((w >> 8) & 0xff)) << 4);
+      const o2 = p + 8192 + ((<usize>((w >> 16) & 0xff)) << 4);
+      const o3 = p + 12288 + ((<usize>(w >> 24)) << 4);
+      v128.store(o0, f64x2.add(v128.load(o0), gh));
+      v128.store(o1, f64x2.add(v128.load(o1), gh));
+      v128.store(o2, f64x2.add(v128.load(o2), gh));
+      v128.store(o3, f64x2.add(v128.load(o3), gh));
+      p += 16384;
+    }
+    for (; f < F; f++) {
+      const o = p + ((<usize>load<u8>(base + <usize>f)) << 4);
+      v128.store(o, f64x2.add(v128.load(o), gh));
+      p += 4096;
+    }
+  }
+}
+
+/** out[i] += add[i] for `count` float64s: the sum of the threads' histograms, in the caller's order. */
+export function addInto(out: usize, add: usize, count: i32): void {
+  const end = out + ((<usize>count) << 3);
+  let a = add;
+  for (let o = out; o < end; o += 16) {
+    v128.store(o, f64x2.add(v128.load(o), v128.load(a)));
+    a += 16;
+  }
+}
+
+/**
+ * Partitions rows[start, end) by one feature's column (column-major bins) and a 256-entry go-left table, stably:
+ * left rows first, each side in its old order (so a leaf's rows stay ascending and its histogram pass walks the bins
+ * forwards). Branch-free: every row is written to both the left run (in place; it never overtakes the reader) and
+ * the right rows' scratch, and only the side it belongs to advances. Returns the first right row. The TypeScript
+ * partitionRows is the same algorithm.
+ */
+export function partition(column: usize, rows: usize, start: i32, end: i32, toLeft: usize, scratch: usize): i32 {
+  let left = rows + ((<usize>start) << 2);
+  let right = scratch;
+  const stop = rows + ((<usize>end) << 2);
+  for (let p = left; p < stop; p += 4) {
+    const r = load<i32>(p);
+    const go = <usize>load<u8>(toLeft + <usize>load<u8>(column + <usize>r));
+    store<i32>(left, r);
+    store<i32>(right, r);
+    left += go << 2;
+    right += (go ^ 1) << 2;
+  }
+  memory.copy(left, scratch, right - scratch);
+  return <i32>((left - rows) >> 2);
+}

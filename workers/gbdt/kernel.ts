@@ -1,0 +1,289 @@
+import { readFileSync } from 'node:fs';
+import { HearthError } from '../../main/contracts/errors.js';
+
+/**
+ * The kernel that runs the tree builder's hot loops (histogram accumulation, sums of the threads' histograms, row
+ * partition at a split): WebAssembly with SIMD, built from workers/gbdt/assembly/kernel.ts by `npm run build`, or
+ * the TypeScript loops it mirrors. Both give the same trees bit for bit; the wasm one is the default when it loads.
+ */
+export type KernelName = 'wasm-simd' | 'typescript';
+
+/** What HEARTH_GBDT_KERNEL (or a caller) asks for; `auto` takes wasm when it loads and says so in the result. */
+export type KernelChoice = 'auto' | 'wasm' | 'typescript';
+
+export const kernelEnv = 'HEARTH_GBDT_KERNEL';
+
+/**
+ * The slice of the WebAssembly JS API the kernel uses: Node has it, but this project's lib settings (no DOM) carry
+ * no types for it.
+ */
+export interface WasmModule {
+  readonly wasmModule?: never;
+}
+export interface WasmMemory {
+  readonly buffer: SharedArrayBuffer;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { exports: unknown };
+  Memory: new (descriptor: { initial: number; maximum: number; shared: true }) => WasmMemory;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+export interface KernelExports {
+  histogram(bins: number, F: number, rows: number, start: number, end: number, gradHess: number, out: number): void;
+  addInto(out: number, add: number, count: number): void;
+  partition(column: number, rows: number, start: number, end: number, toLeft: number, scratch: number): number;
+}
+
+/** Byte offsets of the training arrays in the shared wasm memory. */
+export interface WasmLayout {
+  bins: number;
+  columns: number;
+  rows: number;
+  gradHess: number;
+  toLeft: number;
+  /** Room for a partition's right rows. */
+  scratch: number;
+  /** One histogram per thread (the caller's first). */
+  hists: number[];
+}
+
+export interface WasmKernel {
+  module: WasmModule;
+  memory: WasmMemory;
+  exports: KernelExports;
+  layout: WasmLayout;
+}
+
+/** The training arrays the tree builder and its helper threads share, and the kernel that works on them. */
+export interface TrainingArrays {
+  kernel: KernelName;
+  n: number;
+  F: number;
+  /** Row-major bins (n × F). */
+  bins: Uint8Array;
+  /** The same bins column-major (F × n): partitioning reads one feature, which then stays in cache. */
+  columns: Uint8Array;
+  rows: Int32Array;
+  /** Gradient and hessian of row r at 2r and 2r + 1 (float32): one cache line serves both. */
+  gradHess: Float32Array;
+  /** Room for a partition's right rows (rowCapacity). */
+  scratch: Int32Array;
+  /** Views into the wasm memory when the kernel is wasm; null for TypeScript. */
+  wasm: WasmKernel | null;
+}
+
+export function kernelChoice(value: string | undefined = process.env[kernelEnv]): KernelChoice {
+  if (value === undefined || value === '' || value === 'auto') return 'auto';
+  if (value === 'wasm' || value === 'wasm-simd') return 'wasm';
+  if (value === 'typescript' || value === 'ts') return 'typescript';
+  throw new HearthError('INVALID_INPUT', `${kernelEnv} must be wasm, typescript or auto, not ${JSON.stringify(value)}`);
+}
+
+let compiled: WasmModule | Error | undefined;
+
+/** The compiled kernel module (compiled once per thread), or why it cannot be had. */
+export function kernelModule(): WasmModule | Error {
+  if (compiled === undefined) {
+    try {
+      compiled = new wasmApi.Module(readFileSync(new URL('./kernel.wasm', import.meta.url)));
+    } catch (e) {
+      compiled = new Error(`the wasm GBDT kernel did not load (run npm run build:wasm): ${(e as Error).message}`);
+    }
+  }
+  return compiled;
+}
+
+export function instantiateKernel(module: WasmModule, memory: WasmMemory): KernelExports {
+  return new wasmApi.Instance(module, { env: { memory } }).exports as KernelExports;
+}
+
+const page = 65_536;
+/** wasm32's reach; a shared memory must declare its maximum, and V8 grants at most this many pages. */
+const maxPages = 65_536;
+const align = (x: number, a: number): number => Math.ceil(x / a) * a;
+
+function transpose(bins: Uint8Array, n: number, F: number, columns: Uint8Array): void {
+  for (let i = 0; i < n; i++) for (let f = 0; f < F; f++) columns[f * n + i] = bins[i * F + f]!;
+}
+
+function typescriptArrays(bins: Uint8Array, n: number, F: number, rowCapacity: number): TrainingArrays {
+  const columns = new Uint8Array(n * F);
+  transpose(bins, n, F, columns);
+  return {
+    kernel: 'typescript',
+    n,
+    F,
+    bins,
+    columns,
+    rows: new Int32Array(new SharedArrayBuffer(rowCapacity * 4)),
+    gradHess: new Float32Array(new SharedArrayBuffer(n * 8)),
+    scratch: new Int32Array(rowCapacity),
+    wasm: null,
+  };
+}
+
+/**
+ * Lays the training arrays out in one shared wasm memory (bins and columns copied in once per training, never per
+ * tree; rows and gradients written in place by the booster), so the caller and every helper thread run the kernel
+ * over the same bytes. Null when it does not fit in wasm32's 4 GiB.
+ */
+function wasmArrays(
+  module: WasmModule,
+  bins: Uint8Array,
+  n: number,
+  F: number,
+  rowCapacity: number,
+  threads: number,
+): TrainingArrays | null {
+  // The first page is left to the module (AssemblyScript's static data and stack would go there).
+  const binsAt = page;
+  const columnsAt = binsAt + n * F;
+  const rowsAt = align(columnsAt + n * F, 16);
+  const gradHessAt = align(rowsAt + rowCapacity * 4, 16);
+  const toLeftAt = gradHessAt + n * 8;
+  const scratchAt = align(toLeftAt + 256, 16);
+  const histBytes = histogramSize(F) * 8;
+  const hists = Array.from({ length: threads }, (_, t) => align(scratchAt + rowCapacity * 4, 16) + t * histBytes);
+  const end = hists[threads - 1]! + histBytes;
+  const pages = Math.ceil(end / page);
+  if (pages > maxPages) return null;
+  let memory: WasmMemory;
+  try {
+    memory = new wasmApi.Memory({ initial: pages, maximum: pages, shared: true });
+  } catch {
+    return null;
+  }
+  const buffer = memory.buffer;
+  const inMemory = new Uint8Array(buffer, binsAt, n * F);
+  inMemory.set(bins);
+  const columns = new Uint8Array(buffer, columnsAt, n * F);
+  transpose(bins, n, F, columns);
+  return {
+    kernel: 'wasm-simd',
+    n,
+    F,
+    bins: inMemory,
+    columns,
+    rows: new Int32Array(buffer, rowsAt, rowCapacity),
+    gradHess: new Float32Array(buffer, gradHessAt, n * 2),
+    scratch: new Int32Array(buffer, scratchAt, rowCapacity),
+    wasm: {
+      module,
+      memory,
+      exports: instantiateKernel(module, memory),
+      layout: {
+        bins: binsAt,
+        columns: columnsAt,
+        rows: rowsAt,
+        gradHess: gradHessAt,
+        toLeft: toLeftAt,
+        scratch: scratchAt,
+        hists,
+      },
+    },
+  };
+}
+
+/**
+ * Allocates a training's shared arrays for the chosen kernel. `auto` falls back to TypeScript when the wasm kernel
+ * cannot be had (not built, or the data past 4 GiB); an explicit `wasm` that cannot be had is refused.
+ */
+export function allocateTraining(
+  bins: Uint8Array,
+  n: number,
+  F: number,
+  rowCapacity: number,
+  threads: number,
+  choice: KernelChoice = kernelChoice(),
+): TrainingArrays {
+  if (choice === 'typescript') return typescriptArrays(bins, n, F, rowCapacity);
+  const module = kernelModule();
+  const arrays = module instanceof Error ? null : wasmArrays(module, bins, n, F, rowCapacity, Math.max(1, threads));
+  if (arrays !== null) return arrays;
+  if (choice === 'wasm') {
+    const why = module instanceof Error ? module.message : `${n} rows × ${F} features do not fit in wasm32 memory`;
+    throw new HearthError('NOT_SUPPORTED', `${kernelEnv}=wasm: ${why}`);
+  }
+  return typescriptArrays(bins, n, F, rowCapacity);
+}
+
+/**
+ * Per bin: gradient sum and hessian sum; a histogram is features × 256 bins × 2. Row counts are not accumulated
+ * (a third of the memory traffic): like LightGBM, split finding estimates them from hessians, scaled by the node's
+ * exact row count over its hessian sum.
+ */
+export const histStride = 2;
+
+export function histogramSize(features: number): number {
+  return features * 256 * histStride;
+}
+
+/**
+ * The TypeScript kernel: adds rows[start, end) into `out`. Bins are row-major, so one row's features share a cache
+ * line; the loop keeps no per-row objects and touches only typed arrays. The wasm `histogram` adds the same values
+ * in the same order.
+ */
+export function accumulateHistogram(
+  bins: Uint8Array,
+  F: number,
+  rows: Int32Array,
+  start: number,
+  end: number,
+  gradHess: Float32Array,
+  out: Float64Array,
+): void {
+  // Four features per step: measured 28% faster than one at a time (fewer loop tests, more independent adds).
+  const F4 = F & ~3;
+  for (let k = start; k < end; k++) {
+    const r = rows[k]!;
+    const g = gradHess[2 * r]!;
+    const h = gradHess[2 * r + 1]!;
+    const base = r * F;
+    let f = 0;
+    for (; f < F4; f += 4) {
+      const o0 = ((f << 8) + bins[base + f]!) << 1;
+      const o1 = (((f + 1) << 8) + bins[base + f + 1]!) << 1;
+      const o2 = (((f + 2) << 8) + bins[base + f + 2]!) << 1;
+      const o3 = (((f + 3) << 8) + bins[base + f + 3]!) << 1;
+      out[o0]! += g;
+      out[o0 + 1]! += h;
+      out[o1]! += g;
+      out[o1 + 1]! += h;
+      out[o2]! += g;
+      out[o2 + 1]! += h;
+      out[o3]! += g;
+      out[o3 + 1]! += h;
+    }
+    for (; f < F; f++) {
+      const o = ((f << 8) + bins[base + f]!) << 1;
+      out[o]! += g;
+      out[o + 1]! += h;
+    }
+  }
+}
+
+/**
+ * Partitions rows[start, end) in place, stably: rows whose bin in `column` goes left (per the 256-entry table)
+ * first, each side in its old order, so a leaf's rows stay ascending and its histogram pass reads the bins forwards.
+ * The right rows wait in `scratch`. Returns the first right row. The wasm kernel's `partition` is the same algorithm.
+ */
+export function partitionRows(
+  column: Uint8Array,
+  rows: Int32Array,
+  start: number,
+  end: number,
+  toLeft: Uint8Array,
+  scratch: Int32Array,
+): number {
+  let left = start;
+  let right = 0;
+  for (let k = start; k < end; k++) {
+    const r = rows[k]!;
+    if (toLeft[column[r]!] === 1) rows[left++] = r;
+    else scratch[right++] = r;
+  }
+  rows.set(scratch.subarray(0, right), left);
+  return left;
+}
