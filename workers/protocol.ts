@@ -1,5 +1,6 @@
 import type { SerializedError } from '../main/contracts/errors.js';
-import type { Design, Task } from '../main/models/preprocess.js';
+import type { Design, RawInputs, Task } from '../main/models/preprocess.js';
+import type { TreeModel } from '../main/models/tree-model.js';
 import type { BoostInput, BoostParams, BoostResult } from './gbdt/boost.js';
 import type { ForestParams, ForestResult } from './gbdt/forest.js';
 import type { BackendChoice, BackendName } from './mlp/backend.js';
@@ -57,11 +58,20 @@ export interface FitMlpRequest {
   cancel: SharedArrayBuffer;
 }
 
-export type WorkerRequest = FitLinearRequest | FitGbdtRequest | FitForestRequest | FitMlpRequest;
+/** A tree model's SHAP summary over some rows, computed beside the trainer's evaluation of the same model. */
+export interface ShapSummaryRequest {
+  seq: number;
+  type: 'shap-summary';
+  model: TreeModel;
+  raw: RawInputs;
+}
+
+export type WorkerRequest = FitLinearRequest | FitGbdtRequest | FitForestRequest | FitMlpRequest | ShapSummaryRequest;
 
 export type WorkerReply =
   | { seq: number; type: 'progress'; iteration: number; maxIterations: number; loss: number; validationLoss: number | null }
   | { seq: number; type: 'trees'; result: BoostResult; cpuMs: number }
+  | { seq: number; type: 'shap'; summary: { feature: string; meanAbs: number }[]; cpuMs: number }
   | { seq: number; type: 'forest'; result: ForestResult; cpuMs: number }
   | { seq: number; type: 'mlp'; result: MlpResult; backend: BackendChoice; cpuMs: number }
   | {

@@ -3,6 +3,7 @@ import { HearthError, serializeError, missingCase } from '../main/contracts/erro
 import { fitBoosting } from './gbdt/boost.js';
 import { fitForest } from './gbdt/forest.js';
 import { fitLinear } from './linear/fit-linear.js';
+import { shapSummary } from '../main/models/treeshap.js';
 import type { FitMlpRequest, WorkerReply, WorkerRequest } from './protocol.js';
 
 /** TensorFlow.js is loaded only by workers that fit an MLP: tree and linear fits do not pay its start-up. */
@@ -116,6 +117,12 @@ port.on('message', (request: WorkerRequest) => {
         });
         const cpu = process.cpuUsage(started);
         reply({ seq: request.seq, type: 'forest', result, cpuMs: (cpu.user + cpu.system) / 1000 });
+        return;
+      }
+      case 'shap-summary': {
+        const summary = shapSummary(request.model, request.raw);
+        const cpu = process.cpuUsage(started);
+        reply({ seq: request.seq, type: 'shap', summary, cpuMs: (cpu.user + cpu.system) / 1000 });
         return;
       }
       default:

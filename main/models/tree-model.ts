@@ -218,8 +218,11 @@ export const minimumTotal = 1e-300;
 
 /** Probabilities or values, computed as the exported ONNX graph computes them. */
 export function predictTrees(model: TreeModel, raw: RawInputs): PredictionMatrix {
-  const n = raw.rows;
-  const scores = treeScores(model, treeInputMatrix(model, raw), n);
+  return predictionFromTreeScores(model, treeScores(model, treeInputMatrix(model, raw), raw.rows), raw.rows);
+}
+
+/** Probabilities or values from the trees' raw scores (n × outputs, as treeScores sums them). */
+export function predictionFromTreeScores(model: TreeModel, scores: Float64Array, n: number): PredictionMatrix {
   if (model.task === 'regression') return { kind: 'regression', values: scores };
   const classes = model.classes ?? [];
   if (model.task === 'binary') {

@@ -1,5 +1,7 @@
 /** Evaluation metrics, written to match scikit-learn's definitions (the tests pin them to hand-computed values). */
 
+import { ascendingGroups, descendingSweep, sortedByLabel } from './score-order.js';
+
 export interface CurvePoint {
   x: number;
   y: number;
@@ -41,6 +43,23 @@ function clip(p: number): number {
 /** Area under the ROC curve via the rank statistic, with ties counted half (Mann–Whitney U). */
 export function rocAuc(labels: Uint8Array, scores: Float64Array): number {
   const n = labels.length;
+  const sorted = sortedByLabel(labels, scores);
+  if (sorted !== null) {
+    let seen = 0;
+    let positives = 0;
+    let rankSum = 0;
+    ascendingGroups(sorted, (a, b) => {
+      const averageRank = (seen + 1 + seen + a + b) / 2;
+      seen += a + b;
+      for (let k = 0; k < a; k++) {
+        positives++;
+        rankSum += averageRank;
+      }
+    });
+    const negatives = n - positives;
+    if (positives === 0 || negatives === 0) return Number.NaN;
+    return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+  }
   const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
   let positives = 0;
   let rankSum = 0;
@@ -63,6 +82,8 @@ export function rocAuc(labels: Uint8Array, scores: Float64Array): number {
 
 /** Distinct-threshold sweep from the highest score down: cumulative true and false positives. */
 function thresholdSweep(labels: Uint8Array, scores: Float64Array): { tps: number[]; fps: number[]; thresholds: number[] } {
+  const sorted = sortedByLabel(labels, scores);
+  if (sorted !== null) return descendingSweep(sorted);
   const n = labels.length;
   const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
   const tps: number[] = [];
@@ -231,7 +252,6 @@ export function bestThreshold(
   objective: { kind: 'f1' } | { kind: 'cost'; falsePositive: number; falseNegative: number },
 ): number {
   const n = labels.length;
-  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => probabilities[b]! - probabilities[a]!);
   let positives = 0;
   for (let i = 0; i < n; i++) positives += labels[i]!;
   // Start with everything negative (t = the highest probability), then lower t past one distinct value at a time.
@@ -243,6 +263,23 @@ export function bestThreshold(
     return -(fp * objective.falsePositive + fn * objective.falseNegative);
   };
   let bestScore = score();
+  const sorted = labels.every((y) => y <= 1) ? sortedByLabel(labels, probabilities) : null;
+  if (sorted !== null) {
+    const sweep = descendingSweep(sorted);
+    let best = n > 0 ? sweep.thresholds[0]! : 0.5;
+    for (let k = 0; k < sweep.tps.length; k++) {
+      tp = sweep.tps[k]!;
+      fp = sweep.fps[k]!;
+      // Every row with probability ≥ p is now positive: the threshold sits just below p (midway to the next value).
+      const s = score();
+      if (s > bestScore) {
+        bestScore = s;
+        best = (sweep.thresholds[k]! + (sweep.thresholds[k + 1] ?? 0)) / 2;
+      }
+    }
+    return best;
+  }
+  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => probabilities[b]! - probabilities[a]!);
   let best = n > 0 ? probabilities[order[0]!]! : 0.5;
   for (let i = 0; i < n;) {
     const p = probabilities[order[i]!]!;

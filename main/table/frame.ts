@@ -90,9 +90,17 @@ export function selectRows(frame: Frame, rows: Int32Array): Frame {
   return {
     rowCount: rows.length,
     columns: frame.columns.map((c) =>
-      c.kind === 'numeric'
-        ? { ...c, values: Float64Array.from(rows, (r) => c.values[r]!) }
-        : { ...c, codes: Int32Array.from(rows, (r) => c.codes[r]!) },
+      c.kind === 'numeric' ? { ...c, values: gather(c.values, rows) } : { ...c, codes: gather(c.codes, rows) },
     ),
   };
+}
+
+/**
+ * `values` at `rows`, in that order. A plain loop: TypedArray.from with a mapping function goes through the
+ * iterator protocol, several times slower on a million rows.
+ */
+export function gather<T extends Float64Array | Int32Array>(values: T, rows: Int32Array): T {
+  const out = (values instanceof Float64Array ? new Float64Array(rows.length) : new Int32Array(rows.length)) as T;
+  for (let i = 0; i < rows.length; i++) out[i] = values[rows[i]!]!;
+  return out;
 }

@@ -1,9 +1,9 @@
 import type { BaselineComparison } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
-import { selectRows } from '../table/frame.js';
 import type { PredictionMatrix } from '../models/linear-model.js';
-import { predictModel, type TrainedModel } from '../models/model.js';
-import { rawInputsFromFrame, type InputFeature } from '../models/preprocess.js';
+import type { TrainedModel } from '../models/model.js';
+import type { InputFeature } from '../models/preprocess.js';
+import { predictAt } from './predict-rows.js';
 import { pairedMeanTest } from '../stats/significance.js';
 import type { DataWarning } from './checks.js';
 import { evaluate, type EvaluationData } from './evaluation.js';
@@ -26,8 +26,9 @@ export function baselineComparison(
   model: TrainedModel,
   inputs: { features: InputFeature[] },
   rows: Int32Array,
+  /** The model's prediction of these rows, when already made (the evaluation's). */
+  prediction: PredictionMatrix = predictAt(model, inputs, data.frame, rows),
 ): { baseline: BaselineComparison; warning: DataWarning | null } {
-  const prediction = predictModel(model, rawInputsFromFrame(inputs, selectRows(data.frame, rows)));
   return compareWithBaseline(data, prediction, rows, model.decisionThreshold);
 }
 

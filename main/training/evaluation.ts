@@ -1,5 +1,6 @@
 import { HearthError } from '../contracts/errors.js';
-import { selectRows, type Frame } from '../table/frame.js';
+import type { Frame } from '../table/frame.js';
+import { predictAt, rawInputsAt } from './predict-rows.js';
 import type { Fit } from './fit.js';
 import { learnerOf } from './learners/index.js';
 import type { PredictionMatrix } from '../models/linear-model.js';
@@ -18,7 +19,7 @@ import {
 } from '../stats/metrics.js';
 import { oneVsRestCurves, residualSample } from '../stats/curves.js';
 import { modelInputs, predictModel, type TrainedModel } from '../models/model.js';
-import { rawInputsFromFrame, type InputFeature, type RawInputs, type Task } from '../models/preprocess.js';
+import type { InputFeature, RawInputs, Task } from '../models/preprocess.js';
 import { seededRandom, shuffleInPlace } from '../stats/random.js';
 import { foldPairs, type SplitScheme } from './split.js';
 import type { TrainArgs } from './train-args.js';
@@ -195,10 +196,7 @@ export async function crossValidation(
   for (let k = 0; k < folds.length; k++) {
     const { train: rest, heldOut } = folds[k]!;
     const { model: foldModel } = await fit(rest, new Int32Array(0), `fold ${k + 1}/${folds.length}`);
-    const prediction = predictModel(
-      foldModel,
-      rawInputsFromFrame({ features: modelInputs(foldModel) }, selectRows(frame, heldOut)),
-    );
+    const prediction = predictAt(foldModel, { features: modelInputs(foldModel) }, frame, heldOut);
     perFold.push(evaluate(task, prediction, targetsOf(heldOut), classes).metrics);
   }
   return { folds: folds.length, ...summariseFolds(perFold) };
@@ -214,6 +212,8 @@ export function tuneDecisionThreshold(
   model: TrainedModel,
   inputs: { features: InputFeature[] },
   tune: boolean,
+  /** The model's prediction of the validation rows, when already made (the threshold does not change it). */
+  validationPrediction: PredictionMatrix | null = null,
 ): Record<string, unknown> | null {
   const { frame, task, split, targetsOf } = data;
   let thresholdReport: Record<string, unknown> | null = null;
@@ -226,7 +226,10 @@ export function tuneDecisionThreshold(
   }
   if (task === 'binary' && args.threshold !== undefined && tune) {
     const tuneRows = split.validation.length > 0 ? split.validation : split.train;
-    const tuned = predictModel(model, rawInputsFromFrame(inputs, selectRows(frame, tuneRows)));
+    const tuned =
+      split.validation.length > 0 && validationPrediction !== null
+        ? validationPrediction
+        : predictAt(model, inputs, frame, tuneRows);
     if (tuned.kind === 'classification') {
       const labels = Uint8Array.from(targetsOf(tuneRows), (t) => (t === 1 ? 1 : 0));
       const positive = Float64Array.from({ length: labels.length }, (_, i) => tuned.probabilities[2 * i + 1]!);
@@ -251,14 +254,10 @@ export function evaluateOn(
   model: TrainedModel,
   inputs: { features: InputFeature[] },
   rows: Int32Array,
+  /** The model's prediction of these rows, when already made. */
+  prediction: PredictionMatrix = predictAt(model, inputs, data.frame, rows),
 ): { metrics: Record<string, number>; report: Record<string, unknown> } {
-  return evaluate(
-    data.task,
-    predictModel(model, rawInputsFromFrame(inputs, selectRows(data.frame, rows))),
-    data.targetsOf(rows),
-    data.classes,
-    model.decisionThreshold,
-  );
+  return evaluate(data.task, prediction, data.targetsOf(rows), data.classes, model.decisionThreshold);
 }
 
 /** Permutation importance on up to 2,000 validation rows. */
@@ -268,7 +267,7 @@ export function validationImportance(
   inputs: { features: InputFeature[] },
 ): { feature: string; increase: number }[] {
   const rows = data.split.validation.subarray(0, 2000);
-  return permutationImportance(model, rawInputsFromFrame(inputs, selectRows(data.frame, rows)), data.targetsOf(rows), data.seed);
+  return permutationImportance(model, rawInputsAt(inputs, data.frame, rows), data.targetsOf(rows), data.seed);
 }
 
 /**
@@ -288,8 +287,7 @@ export function shapSummaryOn(
 ): { summary: { feature: string; meanAbs: number }[] | null; rows: number } {
   if (model.format === 'hearth.ensemble/1') return { summary: null, rows: 0 };
   const learner = learnerOf(model);
-  const explain = (part: Int32Array) =>
-    learner.shapSummary(model, () => rawInputsFromFrame(inputs, selectRows(data.frame, part)));
+  const explain = (part: Int32Array) => learner.shapSummary(model, () => rawInputsAt(inputs, data.frame, part));
   const all = rows.subarray(0, 500);
   if (deadline === null || model.format !== 'hearth.trees/1') return { summary: explain(all), rows: all.length };
   // Five rows first, to measure; then chunks sized to what is left at that rate, until the deadline.

@@ -1,25 +1,24 @@
 import { HearthError } from '../contracts/errors.js';
 import type { Frame } from '../table/frame.js';
-import { selectRows } from '../table/frame.js';
 import { createSession } from '../accel/onnx-runtime.js';
 import { Predictor } from '../models/predictor.js';
 import type { PredictionMatrix } from '../models/linear-model.js';
-import { exportModelToOnnx, predictModel, type TrainedModel } from '../models/model.js';
-import { rawInputsFromFrame, type InputFeature, type RawInputs } from '../models/preprocess.js';
+import { predictModel, type TrainedModel } from '../models/model.js';
+import type { InputFeature, RawInputs } from '../models/preprocess.js';
+import { rawInputsAt } from './predict-rows.js';
 
 /**
- * Exports the model to one ONNX graph and checks that the graph reproduces the TypeScript model on held-out rows
- * (up to 2,000 of them) before anything is registered; measures single-row latency through the graph on the way.
+ * Checks that the model's exported ONNX graph reproduces the TypeScript model on held-out rows (up to 2,000 of
+ * them) before anything is registered; measures single-row latency through the graph on the way.
  */
-export async function exportAndCheck(
+export async function checkExport(
   model: TrainedModel,
-  producerVersion: string,
+  onnx: Uint8Array,
   inputs: { features: InputFeature[] },
   frame: Frame,
   rows: Int32Array,
-): Promise<{ onnx: Uint8Array; parity: number; predictLatencyUs: number | null }> {
-  const onnx = exportModelToOnnx(model, producerVersion);
-  const parityRaw = rawInputsFromFrame(inputs, selectRows(frame, rows.subarray(0, Math.min(2000, rows.length))));
+): Promise<{ parity: number; predictLatencyUs: number | null }> {
+  const parityRaw = rawInputsAt(inputs, frame, rows.subarray(0, Math.min(2000, rows.length)));
   const loaded = await createSession(onnx);
   const parity = maxAbsDifference(await new Predictor('', 0, model, loaded).run(parityRaw), predictModel(model, parityRaw));
   // Single-row latency through the exported graph, for the run's record (median of 200 calls).
@@ -45,7 +44,7 @@ export async function exportAndCheck(
       `the exported ONNX graph disagrees with the trained model (max difference ${parity}, allowed ${tolerance})`,
     );
   }
-  return { onnx, parity, predictLatencyUs };
+  return { parity, predictLatencyUs };
 }
 
 /**

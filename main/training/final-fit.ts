@@ -16,6 +16,8 @@ export interface FinalFit {
   fittedArgs: TrainArgs[];
   /** Each fitted model's own report, in the order of `fittedArgs`. */
   reports: Record<string, unknown>[];
+  /** A single boosted model's scores of the training rows, from its fit (see LearnerFit). */
+  trainScores?: Float64Array;
 }
 
 /**

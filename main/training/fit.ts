@@ -1,5 +1,5 @@
 import { HearthError } from '../contracts/errors.js';
-import type { Frame } from '../table/frame.js';
+import { gather, type Frame } from '../table/frame.js';
 import { learners, type LearnerFit, type LearnerHost } from './learners/index.js';
 import { smote } from './smote.js';
 import type { TrainArgs } from './train-args.js';
@@ -48,7 +48,7 @@ export function fitter(data: FitData, host: LearnerHost): Fit {
     }
     const targetsOf = (rows: Int32Array): Int32Array | Float64Array => {
       const labels = fitClassOf;
-      return labels === undefined ? Float64Array.from(rows, (r) => values![r]!) : Int32Array.from(rows, (r) => labels[r]!);
+      return labels === undefined ? gather(values!, rows) : gather(labels, rows);
     };
     const classWeights =
       a.classWeight === 'balanced' && classes !== null ? balancedWeights(targetsOf(fitRows) as Int32Array, classes.length) : null;
@@ -73,6 +73,8 @@ export function fitter(data: FitData, host: LearnerHost): Fit {
       host,
     );
     fitted.fitReport.resampling = resampling;
+    // Scores of SMOTE's augmented rows are not scores of the rows asked for.
+    if (fitRows !== trainRows) delete fitted.trainScores;
     return fitted;
   };
 }

@@ -3,11 +3,12 @@ import type { ModelVersionInfo, TrainingProgress } from '../contracts/api.js';
 import { HearthError, serializeError } from '../contracts/errors.js';
 import type { DatasetStore } from '../data/datasets.js';
 import { assertName } from '../data/datasets.js';
+import { gather } from '../table/frame.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import { nowIso, type Db } from '../store/database.js';
 import type { BackendName } from '../../workers/mlp/backend.js';
 import { readPins } from '../accel/pins.js';
-import { modelInputs } from '../models/model.js';
+import { exportModelToOnnx, modelInputs } from '../models/model.js';
 import { checkTrainArgs, labelledSplit, splitWarnings } from './labels.js';
 import { registration } from './run-report.js';
 import { baselineComparison } from './baseline.js';
@@ -23,9 +24,10 @@ import {
   type EvaluationData,
 } from './evaluation.js';
 import { fitFinal, refitOnAll } from './final-fit.js';
-import { exportAndCheck } from './export-check.js';
+import { checkExport } from './export-check.js';
+import { predictAt, predictTrainingRows, rawInputsAt } from './predict-rows.js';
 import type { LearnerHost } from './learners/index.js';
-import { runTrainingWorker } from './worker-run.js';
+import { runTrainingWorker, shapSummaryInWorker } from './worker-run.js';
 import type { TrainArgs } from './train-args.js';
 import { readJob, type TrainingJob } from './jobs.js';
 import { explanationDeadline, finalFitDeadline, finishingMs, refitFits, RunClock, SearchBudget } from './budget-plan.js';
@@ -164,16 +166,17 @@ export class Trainer {
    */
   private async train(job: TrainingJob, cancel: Int32Array, started: number, clock: RunClock): Promise<ModelVersionInfo> {
     const args = job.args;
-    // From the moment the job was accepted: loading and checking the table then is part of preparing.
-    clock.phase('prepare', started);
+    // From the moment the job was accepted: loading the table then (and any wait in the queue) is the load phase.
+    clock.phase('load', started);
     const { frame, info } = this.datasets.loadFrame(args.dataset, args.datasetVersion);
+    clock.phase('prepare');
     const prepared = labelledSplit(frame, args);
     const { task, seed, classes, classOf, values, labelled, scheme, split } = prepared;
     if (split.train.length < 2) {
       throw new HearthError('VALIDATION_FAILED', `too few labelled rows to train (${labelled.length})`);
     }
     const targetsOf = (rows: Int32Array): Int32Array | Float64Array =>
-      classOf === undefined ? Float64Array.from(rows, (r) => values![r]!) : Int32Array.from(rows, (r) => classOf[r]!);
+      classOf === undefined ? gather(values!, rows) : gather(classOf, rows);
     if (args.resample === 'smote' && classOf === undefined)
       throw new HearthError('VALIDATION_FAILED', 'SMOTE needs a classification target');
     let fit = fitter({ frame, task, seed, classes, classOf, values, args }, this.host(job, cancel));
@@ -187,8 +190,9 @@ export class Trainer {
       fit = fitter({ frame, task, seed, classes, classOf, values, args: fitArgs }, this.host(job, cancel));
     }
 
-    // Search or cross-validate. The search plans its end from what its candidates cost to fit and predict.
-    clock.phase(args.algorithm === 'auto' ? 'search' : 'cross-validation');
+    // Search or cross-validate (when asked). The search plans its end from what its candidates cost to fit and predict.
+    if (args.algorithm === 'auto') clock.phase('search');
+    else if (args.folds !== undefined && args.folds >= 2) clock.phase('cross-validation');
     const planRows = {
       train: split.train.length,
       validation: split.validation.length,
@@ -212,17 +216,21 @@ export class Trainer {
     const chosen = search?.chosen ?? fitArgs;
     const ensembleMembers = search?.ensembleMembers ?? null;
     const crossValidated = await crossValidation(data, args, scheme, fit);
-    const warnings = splitWarnings(frame, args, prepared);
-    if (smoteGuard !== null && !smoteGuard.kept)
-      warnings.push({ kind: 'resampling', code: 'RESAMPLING', message: String(smoteGuard.report.reason) });
 
     // Fit on the training rows, stopping where the plan leaves time for the refit and the phases after it.
-    clock.phase('final fit');
+    clock.phase('fit');
     const projection = budget?.chosen ?? null;
     const fitEnd = projection === null ? null : finalFitDeadline(Date.now(), clock.end, projection);
     if (fitEnd !== null) clock.planFinalFit(fitEnd);
     const fitStarted = performance.now();
-    const final = await fitFinal(fit, args, chosen, ensembleMembers, split, { task, classes }, fitEnd);
+    const fitting = fitFinal(fit, args, chosen, ensembleMembers, split, { task, classes }, fitEnd);
+    // Observed when awaited below: a failed fit is thrown there, not reported as unhandled while the checks run.
+    fitting.catch(() => undefined);
+    // The data checks run on this thread while the fit's worker fits (this thread would only wait for it).
+    const warnings = splitWarnings(frame, args, prepared);
+    if (smoteGuard !== null && !smoteGuard.kept)
+      warnings.push({ kind: 'resampling', code: 'RESAMPLING', message: String(smoteGuard.report.reason) });
+    const final = await fitting;
     const { params, fitReport } = final;
     let { model, workerCpuMs } = final;
     // The calibrator was fitted on the search's out-of-fold predictions; from here on the model serves calibrated
@@ -262,25 +270,46 @@ export class Trainer {
     // Binning (for trees) and fitting: what a peer library's fit() covers.
     const fitMs = Math.round(performance.now() - fitStarted);
     this.progress(job, { phase: 'evaluating', fraction: 0.95 });
-    clock.phase('evaluation');
+    clock.phase('evaluate');
     const evaluationStarted = Date.now();
 
     // Threshold and evaluation. Metrics come from the test rows; with no test rows asked for, from the validation
     // rows, else the training rows.
     let inputs = { features: modelInputs(model) };
+    const evaluationRows = split.test.length > 0 ? split.test : split.validation.length > 0 ? split.validation : split.train;
+    // SHAP summary over up to 500 validation rows (the evaluation rows when there are none), for run comparisons.
+    const shapRows = (split.validation.length > 0 ? split.validation : evaluationRows).subarray(0, 500);
+    // A single tree learner's model is final here (no refit, no deadline): TreeSHAP runs in a worker thread while
+    // this thread evaluates it; the explain phase is then what is left of it.
+    const shapAside =
+      args.algorithm !== 'auto' && model.format === 'hearth.trees/1'
+        ? shapSummaryInWorker(model, rawInputsAt(inputs, frame, shapRows))
+        : null;
+    shapAside?.catch(() => undefined);
+    // Each set of rows is predicted once: the threshold, the metrics, their curves and the baseline share it.
+    const validationPrediction = split.validation.length > 0 ? predictAt(model, inputs, frame, split.validation) : null;
     const thresholdReport = tuneDecisionThreshold(
       data,
       args,
       model,
       inputs,
       search?.tuneThreshold ?? args.threshold !== undefined,
+      validationPrediction,
     );
     let evaluatedOn = split.test.length > 0 ? 'test' : split.validation.length > 0 ? 'validation' : 'train';
-    const evaluationRows = split.test.length > 0 ? split.test : split.validation.length > 0 ? split.validation : split.train;
-    let evaluation = evaluateOn(data, model, inputs, evaluationRows);
+    // With no held-out rows, the metrics are the training rows': the fit's own scores of them stand in for a
+    // prediction of every row (checked on a thousand of them).
+    const evaluationPrediction =
+      evaluationRows === split.validation
+        ? validationPrediction!
+        : evaluationRows === split.train
+          ? predictTrainingRows(model, inputs, frame, split.train, final.trainScores).prediction
+          : predictAt(model, inputs, frame, evaluationRows);
+    let evaluation = evaluateOn(data, model, inputs, evaluationRows, evaluationPrediction);
     // Knowing nothing, on the same rows and by the same model that gives the reported metrics.
-    let compared = baselineComparison(data, model, inputs, evaluationRows);
-    const validationEvaluation = split.validation.length > 0 ? evaluateOn(data, model, inputs, split.validation) : null;
+    let compared = baselineComparison(data, model, inputs, evaluationRows, evaluationPrediction);
+    const validationEvaluation =
+      validationPrediction === null ? null : evaluateOn(data, model, inputs, split.validation, validationPrediction);
     const permutation = split.validation.length > 0 ? validationImportance(data, model, inputs) : [];
 
     // A search's choice is refitted on all the training rows; validation metrics, importance and the threshold
@@ -311,21 +340,23 @@ export class Trainer {
         clock.note('refit on all training rows stopped short at its deadline: kept the fit on the training rows');
       } else {
         model = refit.model;
-        clock.phase('evaluation');
+        clock.phase('evaluate');
         inputs = { features: modelInputs(model) };
         if (split.test.length > 0) {
-          evaluation = evaluateOn(data, model, inputs, split.test);
-          compared = baselineComparison(data, model, inputs, split.test);
+          const testPrediction = predictAt(model, inputs, frame, split.test);
+          evaluation = evaluateOn(data, model, inputs, split.test, testPrediction);
+          compared = baselineComparison(data, model, inputs, split.test, testPrediction);
         } else evaluatedOn = 'validation, before the refit on all training rows';
       }
     }
 
-    // SHAP summary over up to 500 validation rows (the evaluation rows when there are none), for run comparisons.
-    clock.phase('explanation');
+    clock.phase('explain');
     // Under a budget, TreeSHAP stops where the export's projected cost begins.
     const shapEnd = projection === null ? null : explanationDeadline(clock.end, evaluationMs, planRows);
-    const shapRows = split.validation.length > 0 ? split.validation : evaluationRows;
-    const { summary: shap, rows: explained } = shapSummaryOn(data, model, inputs, shapRows, shapEnd);
+    const { summary: shap, rows: explained } =
+      shapAside === null
+        ? shapSummaryOn(data, model, inputs, shapRows, shapEnd)
+        : { summary: await shapAside, rows: shapRows.length };
     const toExplain = Math.min(500, shapRows.length);
     if (shapEnd !== null && model.format === 'hearth.trees/1' && explained < toExplain)
       clock.note(
@@ -336,8 +367,10 @@ export class Trainer {
 
     // The exported graph must reproduce the TypeScript model: checked on held-out rows before registering.
     clock.phase('export');
-    const { onnx, parity, predictLatencyUs } = await exportAndCheck(model, this.version, inputs, frame, evaluationRows);
-    clock.phase('registration');
+    const onnx = exportModelToOnnx(model, this.version);
+    clock.phase('parity');
+    const { parity, predictLatencyUs } = await checkExport(model, onnx, inputs, frame, evaluationRows);
+    clock.phase('register');
     return this.registry.register(
       registration({
         args,

@@ -2,6 +2,8 @@ import { Worker } from 'node:worker_threads';
 import { HearthError } from '../contracts/errors.js';
 import type { WorkerReply, WorkerRequest } from '../../workers/protocol.js';
 import type { FitReply } from './learners/index.js';
+import type { RawInputs } from '../models/preprocess.js';
+import type { TreeModel } from '../models/tree-model.js';
 
 /** A training worker's progress report. */
 export type FitProgress = Extract<WorkerReply, { type: 'progress' }>;
@@ -46,6 +48,23 @@ export function idleTrainingWorkers(): number {
 
 /** Runs one fit request in a training worker thread; resolves with its result, passing progress on. */
 export function runTrainingWorker(request: WorkerRequest, onProgress: (reply: FitProgress) => void): Promise<FitReply> {
+  return runWorker(request, onProgress) as Promise<FitReply>;
+}
+
+/**
+ * A tree model's SHAP summary over the rows' raw inputs, in a training worker thread: TreeSHAP runs there while the
+ * trainer evaluates the same model, and gives what shapSummary gives here.
+ */
+export async function shapSummaryInWorker(model: TreeModel, raw: RawInputs): Promise<{ feature: string; meanAbs: number }[]> {
+  const reply = await runWorker({ seq: 0, type: 'shap-summary', model, raw }, () => undefined);
+  if (reply.type !== 'shap') throw new HearthError('INTERNAL', 'unexpected worker reply');
+  return reply.summary;
+}
+
+function runWorker(
+  request: WorkerRequest,
+  onProgress: (reply: FitProgress) => void,
+): Promise<Exclude<WorkerReply, { type: 'progress' | 'error' }>> {
   return new Promise((resolve, reject) => {
     const worker = acquire();
     const detach = (): void => {

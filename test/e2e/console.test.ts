@@ -507,7 +507,7 @@ describe('web console in Chromium against a real hearth serve', () => {
     const budget = ui.page.locator('[data-testid^="run-budget-"]').filter({ hasText: 'of 2 s budget' });
     await budget.waitFor();
     await budget.locator('summary').click();
-    assert.match((await budget.textContent()) ?? '', /search[\d.]+ s\d+%.*final fit.*registration/s);
+    assert.match((await budget.textContent()) ?? '', /search[\d.]+ s\d+%.*fit.*evaluate.*export.*parity.*register/s);
   });
 
   void step('adds a sync remote, shows its queue and the error of a push to an unreachable registry', async () => {

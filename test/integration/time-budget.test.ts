@@ -39,9 +39,12 @@ describe('a time budget covers the whole run (algorithm auto)', () => {
     const budget = done.result!.budget!;
     assert.equal(budget.budgetSeconds, 8);
     const names = budget.phases.map((p) => p.phase);
-    assert.deepEqual(names.slice(0, 3), ['prepare', 'search', 'final fit']);
-    assert.equal(names.at(-1), 'registration');
-    assert.ok(names.includes('export') && names.includes('evaluation'), names.join(', '));
+    assert.deepEqual(names.slice(0, 4), ['load', 'prepare', 'search', 'fit']);
+    assert.equal(names.at(-1), 'register');
+    assert.ok(
+      ['evaluate', 'explain', 'export', 'parity'].every((n) => names.includes(n)),
+      names.join(', '),
+    );
     // The phases follow one another without gaps and add up to the wall time.
     for (let i = 1; i < budget.phases.length; i++) {
       const prev = budget.phases[i - 1]!;
@@ -64,7 +67,7 @@ describe('a time budget covers the whole run (algorithm auto)', () => {
       JSON.stringify({ budget, leaderboard: info.report.leaderboard }),
     );
     // The final fit stops at its deadline: the budget's end less the refit's and the finishing phases' projections.
-    const finalFit = budget.phases.find((p) => p.phase === 'final fit')!;
+    const finalFit = budget.phases.find((p) => p.phase === 'fit')!;
     assert.ok(plan.finalFitDeadlineSeconds! <= 8, JSON.stringify(plan));
     assert.ok(
       finalFit.startSeconds + finalFit.seconds <= Math.max(plan.finalFitDeadlineSeconds!, finalFit.startSeconds) + 1.5,
@@ -81,7 +84,7 @@ describe('a time budget covers the whole run (algorithm auto)', () => {
     const report = shown.modelVersion!.report.budget as BudgetReport;
     assert.deepEqual(
       report.phases.map((p) => p.phase),
-      names.slice(0, -1).concat('registration'),
+      names.slice(0, -1).concat('register'),
     );
   });
 
@@ -95,7 +98,7 @@ describe('a time budget covers the whole run (algorithm auto)', () => {
     assert.equal(budget.plan, null);
     assert.deepEqual(
       budget.phases.map((p) => p.phase),
-      ['prepare', 'cross-validation', 'final fit', 'evaluation', 'explanation', 'export', 'registration'],
+      ['load', 'prepare', 'fit', 'evaluate', 'explain', 'export', 'parity', 'register'],
     );
   });
 });

@@ -45,6 +45,11 @@ export interface BoostResult {
   history: { iteration: number; loss: number; validationLoss: number | null }[];
   /** The kernel that grew the trees ("wasm-simd" or "typescript"). */
   kernel: KernelName;
+  /**
+   * The training rows' margins (n × outputs) after the trees kept, summed tree by tree from the base score as a
+   * prediction sums them; null when early stopping dropped trees after the best round (these margins include them).
+   */
+  trainMargins: Float64Array | null;
 }
 
 function outputsOf(task: Task, classes: number): number {
@@ -209,5 +214,6 @@ export function fitBoosting(
     bestRound: keep / K,
     history,
     kernel: arrays.kernel,
+    trainMargins: keep === trees.length ? margins : null,
   };
 }

@@ -266,10 +266,14 @@ export async function runTraining(
   }
 }
 
-/** The run's wall time against its budget, phase by phase, and what the budget forced (nothing without a budget). */
+/**
+ * The run's wall time phase by phase: against its budget, with what the budget forced, or (a single learner, no
+ * budget) on its own.
+ */
 function budgetLines(budget: BudgetReport | undefined): string {
-  if (budget === undefined || budget.budgetSeconds === null) return '';
+  if (budget === undefined) return '';
   const phases = budget.phases.map((p) => `${p.phase} ${p.seconds.toFixed(1)} s`).join(', ');
+  if (budget.budgetSeconds === null) return `\nphases: ${phases}`;
   return (
     `\nbudget: ${budget.wallSeconds.toFixed(1)} s of ${budget.budgetSeconds} s (${phases})` +
     budget.notes.map((n) => `\nbudget: ${n}`).join('')

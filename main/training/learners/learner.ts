@@ -54,6 +54,11 @@ export interface LearnerFit {
   /** Learner-specific report: features, ignored columns, trees or epochs, importance… */
   fitReport: Record<string, unknown>;
   workerCpuMs: number;
+  /**
+   * Boosting: the model's raw scores of its training rows (rows × outputs, in the order of the fit's rows), as the
+   * fit left them; evaluating on the training rows reuses them instead of predicting every row again.
+   */
+  trainScores?: Float64Array;
 }
 
 /**

@@ -132,6 +132,7 @@ export const gbdtLearner: Learner = {
         features: model.features.map((f) => ({ name: f.name, kind: f.kind })),
       },
       workerCpuMs: reply.cpuMs,
+      ...(fit.trainMargins === null ? {} : { trainScores: fit.trainMargins }),
     };
   },
   searchGrid: {

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { readCsv } from '../../main/data/csv.js';
+import { gather, selectRows, type Frame } from '../../main/table/frame.js';
+import { modelInputs, predictModel } from '../../main/models/model.js';
+import type { Task } from '../../main/models/preprocess.js';
+import { rawInputsFromFrame } from '../../main/models/preprocess.js';
+import { rocAuc } from '../../main/stats/metrics.js';
+import { ascendingGroups, descendingSweep, sortedByLabel } from '../../main/stats/score-order.js';
+import { gbdtLearner } from '../../main/training/learners/trees.js';
+import type { FitReply, LearnerHost } from '../../main/training/learners/learner.js';
+import { predictAt, predictChunkRows, predictTrainingRows, rawInputsAt } from '../../main/training/predict-rows.js';
+import { fitBoosting } from '../../workers/gbdt/boost.js';
+import type { WorkerRequest } from '../../workers/protocol.js';
+import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
+
+const tmp = tempDir();
+after(tmp.cleanup);
+
+async function frameOf(csv: string, name: string): Promise<Frame> {
+  return (await readCsv(writeFile(tmp.dir, name, csv))).frame;
+}
+
+/** Runs the boosting request in this thread, as the training worker would. */
+const inProcess: LearnerHost = {
+  runWorker: (request: WorkerRequest) => {
+    if (request.type !== 'fit-gbdt') throw new Error(`unexpected ${request.type}`);
+    return Promise.resolve({
+      seq: request.seq,
+      type: 'trees',
+      result: fitBoosting(request, request.params),
+      cpuMs: 0,
+    } as FitReply);
+  },
+  nextSeq: () => 1,
+  cancel: new SharedArrayBuffer(4),
+  preferredBackend: () => null,
+};
+
+async function boosted(task: Task, rows: number, earlyStoppingRounds = 0, learningRate = 0.1) {
+  const target = { binary: 'label', multiclass: 'kind', regression: 'amount' }[task];
+  const frame = await frameOf(syntheticCsv(task, rows, 5), `${task}-${rows}.csv`);
+  const column = frame.columns.find((c) => c.name === target)!;
+  const classes = column.kind === 'string' ? [...column.dictionary] : null;
+  const classOf = column.kind === 'string' ? Int32Array.from(column.codes) : null;
+  const values = column.kind === 'numeric' ? column.values : null;
+  // Every other row trains (in a shuffled-looking order); the rest are validation rows for early stopping.
+  const train = Int32Array.from({ length: rows >> 1 }, (_, i) => (i * 7919) % rows).filter((r) => r % 2 === 0);
+  const validation = Int32Array.from({ length: rows >> 1 }, (_, i) => 2 * i + 1);
+  const fit = await gbdtLearner.fit(
+    {
+      task,
+      classes,
+      frame,
+      rows: train,
+      validationRows: earlyStoppingRounds > 0 ? validation : new Int32Array(0),
+      targetsOf: (r) => (classOf !== null ? gather(classOf, r) : gather(values!, r)),
+      args: { dataset: 'd', target, algorithm: 'gbdt', trees: 40, learningRate, earlyStoppingRounds, threads: 1 },
+      seed: 3,
+      classWeights: null,
+      deadline: null,
+      label: null,
+      validationFraction: 0,
+      testFraction: 0,
+    },
+    inProcess,
+  );
+  return { frame, train, fit };
+}
+
+describe('a lean train job: predictions made once, in chunks, or taken from the fit', () => {
+  it('predicts many rows a chunk at a time, exactly as one call on all of them, copying only the model columns', async () => {
+    const { frame, fit } = await boosted('multiclass', 1200);
+    // More rows than a chunk: the frame's rows, many times over.
+    const rows = Int32Array.from({ length: predictChunkRows * 2 + 17 }, (_, i) => (i * 31) % frame.rowCount);
+    const inputs = { features: modelInputs(fit.model) };
+    const whole = predictModel(fit.model, rawInputsFromFrame(inputs, selectRows(frame, rows)));
+    assert.deepEqual(predictAt(fit.model, inputs, frame, rows), whole);
+    const raw = rawInputsAt(inputs, frame, rows.subarray(0, 10));
+    assert.equal(raw.numeric.length + raw.categorical.length, inputs.features.length);
+    assert.deepEqual(
+      raw.numeric[0],
+      gather((frame.columns.find((c) => c.name === 'x1') as { values: Float64Array }).values, rows.subarray(0, 10)),
+    );
+  });
+
+  for (const task of ['binary', 'multiclass', 'regression'] as const) {
+    it(`${task}: the boosting fit's own scores of its training rows are the model's prediction of them, bit for bit`, async () => {
+      const { frame, train, fit } = await boosted(task, 3000);
+      assert.ok(fit.trainScores !== undefined);
+      const inputs = { features: modelInputs(fit.model) };
+      const reused = predictTrainingRows(fit.model, inputs, frame, train, fit.trainScores);
+      assert.equal(reused.reused, true);
+      assert.deepEqual(reused.prediction, predictAt(fit.model, inputs, frame, train));
+    });
+  }
+
+  it('predicts every row when the scores disagree, and has none when early stopping dropped trees', async () => {
+    const { frame, train, fit } = await boosted('binary', 3000);
+    const inputs = { features: modelInputs(fit.model) };
+    const wrong = Float64Array.from(fit.trainScores!);
+    wrong[5]! += 1e-12;
+    const checked = predictTrainingRows(fit.model, inputs, frame, train, wrong);
+    assert.equal(checked.reused, false);
+    assert.deepEqual(checked.prediction, predictAt(fit.model, inputs, frame, train));
+    // Early stopping on noisy-enough data stops before 40 rounds: the fit's margins include dropped rounds.
+    const stopped = await boosted('binary', 3000, 2, 1);
+    assert.ok((stopped.fit.fitReport.bestRound as number) < (stopped.fit.fitReport.rounds as number));
+    assert.equal(stopped.fit.trainScores, undefined);
+  });
+});
+
+describe('scores in order without a comparator sort', () => {
+  // Scores 0.9 (one positive, one negative), 0.4 (two positives), 0.1 (one negative).
+  const labels = Uint8Array.from([1, 0, 1, 0, 1]);
+  const scores = Float64Array.from([0.9, 0.9, 0.4, 0.1, 0.4]);
+
+  it('sweeps the distinct scores from the top with cumulative counts, and groups them from the bottom', () => {
+    const sorted = sortedByLabel(labels, scores)!;
+    assert.deepEqual(descendingSweep(sorted), { tps: [1, 3, 3], fps: [1, 1, 2], thresholds: [0.9, 0.4, 0.1] });
+    const groups: number[][] = [];
+    ascendingGroups(sorted, (a, b) => groups.push([a, b]));
+    assert.deepEqual(groups, [
+      [0, 1],
+      [2, 0],
+      [1, 1],
+    ]);
+    assert.equal(sortedByLabel(labels, Float64Array.from([0.1, Number.NaN, 0, 0, 0])), null);
+  });
+
+  it('gives the hand-computed ROC AUC with ties counted half', () => {
+    // Positive–negative pairs: (0.9, 0.9) ½, (0.9, 0.1) 1, twice (0.4, 0.9) 0 and (0.4, 0.1) 1: 3.5 of 6.
+    assert.equal(rocAuc(labels, scores), 3.5 / 6);
+  });
+});
