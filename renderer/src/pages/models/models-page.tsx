@@ -138,7 +138,7 @@ export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
             shown={shownModels.length}
             total={models.length}
           />
-          <div className="filters">
+          <div className="list-tools">
             <label>
               Task{' '}
               <select
