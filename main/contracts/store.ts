@@ -72,7 +72,7 @@ export const storeMethods = defineMethods({
     result: returns<RetentionRule>(),
   },
   'retention.list': {
-    doc: 'Every retention rule.',
+    doc: 'Every named retention rule (the settings retention.datasetKeepVersions and retention.logDays cover the rest).',
     permission: 'read',
     args: z.object({}).strict(),
     result: returns<RetentionRule[]>(),

@@ -132,7 +132,10 @@ export class Engine {
     this.accel = new AccelRegistry(this.db);
     this.predictors = new PredictorCache(this.registry, () => this.accel.ortProvider());
     this.access = new AccessControl(this.db);
-    this.retention = new Retention(this.db, this.blobs, join(dataDir, 'blobs', 'sha256'));
+    this.retention = new Retention(this.db, this.blobs, join(dataDir, 'blobs', 'sha256'), {
+      datasetKeepVersions: numberSetting('retention.datasetKeepVersions', this.config) ?? null,
+      logDays: numberSetting('retention.logDays', this.config) ?? null,
+    });
     this.predictionLog = new PredictionLog(
       join(dataDir, 'hearth.db'),
       this.db,

@@ -131,6 +131,20 @@ export const settings: readonly Setting[] = [
     doc: 'how often the server applies the retention rules and deletes blobs nothing references (`hearth gc` does it at once)',
   },
   {
+    key: 'retention.datasetKeepVersions',
+    kind: 'integer',
+    schema: int(1, 1_000_000),
+    env: 'HEARTH_RETENTION_KEEP_VERSIONS',
+    doc: 'every dataset without a rule of its own keeps its newest N versions (and any a model was trained on); unset: all',
+  },
+  {
+    key: 'retention.logDays',
+    kind: 'number',
+    schema: z.number().positive().max(36_500),
+    env: 'HEARTH_RETENTION_LOG_DAYS',
+    doc: 'every model without a rule of its own keeps N days of prediction log; unset: all of it',
+  },
+  {
     key: 'uploads.quotaMiB',
     kind: 'integer',
     schema: int(1, 1024 * 1024),

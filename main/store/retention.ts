@@ -20,7 +20,40 @@ export class Retention {
     private readonly db: Db,
     private readonly blobs: BlobStore,
     private readonly blobRoot: string,
+    /**
+     * The box-wide defaults (settings retention.datasetKeepVersions and retention.logDays): what every dataset or
+     * model without a rule of its own keeps. A named rule always wins; null keeps everything.
+     */
+    private readonly defaults: { datasetKeepVersions: number | null; logDays: number | null } = {
+      datasetKeepVersions: null,
+      logDays: null,
+    },
   ) {}
+
+  /** The named rules, then a default rule for every dataset and model that has none (when a default is set). */
+  private effectiveRules(): RetentionRule[] {
+    const named = this.rules();
+    const has = new Set(named.map((r) => `${r.kind}/${r.name}`));
+    const unnamed = (table: 'datasets' | 'models', kind: 'dataset' | 'model'): string[] =>
+      (this.db.prepare(`SELECT name FROM ${table} ORDER BY name`).pluck().all() as string[]).filter(
+        (name) => !has.has(`${kind}/${name}`),
+      );
+    const { datasetKeepVersions, logDays } = this.defaults;
+    return [
+      ...named,
+      ...(datasetKeepVersions === null
+        ? []
+        : unnamed('datasets', 'dataset').map((name) => ({
+            kind: 'dataset' as const,
+            name,
+            keepVersions: datasetKeepVersions,
+            logDays: null,
+          }))),
+      ...(logDays === null
+        ? []
+        : unnamed('models', 'model').map((name) => ({ kind: 'model' as const, name, keepVersions: null, logDays }))),
+    ];
+  }
 
   set(rule: RetentionRule): RetentionRule {
     if (rule.kind === 'dataset' && rule.keepVersions === null)
@@ -63,7 +96,7 @@ export class Retention {
     };
     let doomed: { digest: string; size: number }[] = [];
     const run = this.db.transaction(() => {
-      for (const rule of this.rules()) {
+      for (const rule of this.effectiveRules()) {
         if (rule.kind === 'dataset') {
           const old = this.db
             .prepare(

@@ -78,3 +78,48 @@ describe('retention and garbage collection', () => {
     assert.deepEqual([again.datasetVersionsRemoved.length, again.predictionLogRowsRemoved, again.blobsRemoved], [0, 0, 0]);
   });
 });
+
+describe('box-wide retention defaults (settings retention.datasetKeepVersions, retention.logDays)', () => {
+  let h: Harness;
+  let api: Handlers;
+  before(async () => {
+    // Read when the engine opens, as a variable over the config file.
+    process.env.HEARTH_RETENTION_KEEP_VERSIONS = '1';
+    process.env.HEARTH_RETENTION_LOG_DAYS = '10';
+    try {
+      h = await startHarness('in-process');
+    } finally {
+      delete process.env.HEARTH_RETENTION_KEEP_VERSIONS;
+      delete process.env.HEARTH_RETENTION_LOG_DAYS;
+    }
+    api = createHandlers(h.engine);
+    for (const name of ['plain', 'ruled'])
+      for (let v = 1; v <= 3; v++)
+        await h.engine.datasets.ingestCsv(name, writeFile(h.dataDir, `../${name}${v}.csv`, syntheticCsv('binary', 200, v)));
+    const job = h.engine.trainer.start({ dataset: 'plain', target: 'label', algorithm: 'linear', model: 'm', datasetVersion: 3 });
+    assert.equal((await h.engine.trainer.wait(job.id)).status, 'succeeded');
+  });
+  after(() => h?.close());
+
+  it('apply to every dataset and model without a rule of its own; a named rule wins', async () => {
+    await api['retention.set']({ kind: 'dataset', name: 'ruled', keepVersions: 2, logDays: null }, ctx);
+    const model = h.engine.db.prepare("SELECT id FROM models WHERE name = 'm'").get() as { id: number };
+    const insert = h.engine.db.prepare(
+      "INSERT INTO prediction_log (id, model_id, version, at, latency_us, inputs_json, prediction_json) VALUES (?, ?, 1, ?, 10, '{}', '{}')",
+    );
+    for (const daysAgo of [20, 20, 5])
+      insert.run(randomUUID(), model.id, new Date(Date.now() - daysAgo * 86_400_000).toISOString());
+    const report = await api['store.gc']({}, ctx);
+    assert.deepEqual(
+      [...report.datasetVersionsRemoved].sort((a, b) => a.dataset.localeCompare(b.dataset) || a.version - b.version),
+      [
+        { dataset: 'plain', version: 1 },
+        { dataset: 'plain', version: 2 },
+        { dataset: 'ruled', version: 1 },
+      ],
+    );
+    assert.equal(report.predictionLogRowsRemoved, 2);
+    // retention.list names the rules set by name only.
+    assert.deepEqual(await api['retention.list']({}, ctx), [{ kind: 'dataset', name: 'ruled', keepVersions: 2, logDays: null }]);
+  });
+});
