@@ -133,10 +133,12 @@ describe('one key casing in every answer of every API method (over HTTP)', { ski
     const runs = await call('runs.list', {});
     await call('runs.show', { id: runs[0]!.id });
     await call('runs.compare', { ids: runs.slice(0, 2).map((r) => r.id) });
+    await call('runs.tag', { id: runs[0]!.id, tag: 'baseline' });
 
     await call('models.list', {});
     await call('models.versions', { name: 'churn' });
     await call('models.version', { name: 'churn', version: 1 });
+    await call('models.schema', { name: 'churn' });
     await call('models.report', { name: 'churn' });
     await call('models.promote', { name: 'churn', version: 2, alias: 'staging' });
     await call('models.remove-alias', { name: 'churn', alias: 'staging' });
