@@ -5,6 +5,7 @@ import type { HearthConfig } from '../settings/file-schema.js';
 
 export type { HearthConfig } from '../settings/file-schema.js';
 export { configPath } from '../settings/resolve.js';
+import { resolveStructured } from '../settings/resolve.js';
 
 /**
  * Applies the provisioning of a config file already read (settings/resolve.ts validated it): remotes with their
@@ -15,14 +16,20 @@ export function applyConfigFile(config: HearthConfig, path: string, sync: SyncAg
     try {
       return readFileSync(file, 'utf8').trim();
     } catch {
-      throw new HearthError('VALIDATION_FAILED', `${path}: cannot read the secret file ${file}`);
+      throw new HearthError('VALIDATION_FAILED', `cannot read the secret file ${file}`);
     }
+  };
+  // A list set by its HEARTH_* variable (JSON) is named by the variable, not by the file it replaced.
+  const origin = (key: 'remotes' | 'follow'): string => {
+    const resolved = resolveStructured(key, {});
+    return resolved.source === 'env' ? resolved.env : path;
   };
   const within = (where: string, apply: () => void): void => {
     try {
       apply();
     } catch (error) {
-      if (error instanceof HearthError) throw new HearthError(error.code, `${path}: ${where}: ${error.message}`);
+      const key = where.startsWith('follow') ? 'follow' : 'remotes';
+      if (error instanceof HearthError) throw new HearthError(error.code, `${origin(key)}: ${where}: ${error.message}`);
       throw error;
     }
   };

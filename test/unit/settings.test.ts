@@ -120,6 +120,31 @@ describe('settings: one schema, four layers', () => {
     }
   });
 
+  it('a remote that cannot be applied is named by where it came from: the variable, or the file', () => {
+    const dataDir = join(tmp.dir, 'data-remotes');
+    mkdirSync(dataDir, { recursive: true });
+    const remote = { name: 'central', url: 'https://registry.example', tokenFile: join(tmp.dir, 'no-such-token') };
+    process.env.HEARTH_REMOTES = JSON.stringify([remote]);
+    try {
+      assert.throws(
+        () => Engine.open(dataDir),
+        (e: Error) => /^HEARTH_REMOTES: remotes\.0: cannot read the secret file .*no-such-token$/.test(e.message),
+      );
+    } finally {
+      delete process.env.HEARTH_REMOTES;
+      useConfigFile(null);
+    }
+    writeFileSync(join(dataDir, 'hearth.config.json'), JSON.stringify({ remotes: [remote] }));
+    try {
+      assert.throws(
+        () => Engine.open(dataDir),
+        (e: Error) => e.message.startsWith(`${join(dataDir, 'hearth.config.json')}: remotes.0: cannot read the secret file`),
+      );
+    } finally {
+      useConfigFile(null);
+    }
+  });
+
   it('the retention and request-log settings layer like the others', () => {
     const file = parseConfig(JSON.stringify({ retention: { collectEveryHours: 24 }, server: { requestLog: 'all' } }), 'c.json');
     assert.deepEqual(valueOf('retention.collectEveryHours', { env: {} }), { value: 6, source: 'default' });
