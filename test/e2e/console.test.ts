@@ -120,6 +120,19 @@ describe('web console in Chromium against a real hearth serve', () => {
     assert.match(message ?? '', /Ingested 800 rows into customers v1/);
     await ui.page.getByTestId('profile-x1').locator('.recharts-surface').waitFor();
     assert.equal(await ui.page.locator('[data-testid^="profile-"]').count(), 5);
+    // A categorical histogram names its categories; a numeric one has number ticks where its bins start.
+    const ticks = async (column: string) => {
+      // Recharts 3 draws an axis's tick labels in a layer of their own, named after the axis.
+      const values = ui.page
+        .getByTestId(`profile-${column}`)
+        .locator('.recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value');
+      await values.first().waitFor();
+      return values.allTextContents();
+    };
+    const colours = await ticks('colour');
+    assert.ok(colours.length >= 2 && colours.every((c) => ['red', 'green', 'blue', 'amber'].includes(c)), colours.join(' '));
+    const x1 = await ticks('x1');
+    assert.ok(x1.length >= 2 && x1.every((t) => /^[-−]?[\d,]*\.?\d+$/.test(t)), x1.join(' '));
   });
 
   void step('uploads a Parquet file and shows its profile', async () => {

@@ -1,5 +1,6 @@
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ColumnProfile } from '../../../../main/contracts/api.js';
+import { fitLabel, formatNumber } from '../../components/charts.js';
 
 function fmt(v: number | null): string {
   return v === null
@@ -16,8 +17,10 @@ function binStart(label: string): string {
 
 /** One column's profile: counts, moments and its histogram (a date column's in dates, on a date axis). */
 export function ProfileCard({ profile }: { profile: ColumnProfile }) {
-  const data = profile.histogram.map((h) => ({ label: h.label, count: h.count }));
+  const data = profile.histogram.map((h) => ({ label: h.label, start: h.start, count: h.count }));
   const isDate = profile.kind === 'date';
+  // Top values (text, booleans) have no bounds; numeric bins do.
+  const categorical = !isDate && profile.histogram.every((h) => h.start === null);
   return (
     <div className="card profile" data-testid={`profile-${profile.name}`}>
       <h4>
@@ -41,11 +44,18 @@ export function ProfileCard({ profile }: { profile: ColumnProfile }) {
             <CartesianGrid strokeDasharray="3 3" />
             {isDate ? (
               <XAxis dataKey="label" tickFormatter={binStart} minTickGap={24} fontSize={10} />
+            ) : categorical ? (
+              // Category names, cut to a bar's share of the card (the tooltip has them whole).
+              <XAxis dataKey="label" tickFormatter={(v: string) => fitLabel(String(v), 64)} minTickGap={4} fontSize={10} />
             ) : (
-              <XAxis dataKey="label" hide />
+              // Numeric bins: each tick is where its bin starts, thousands separated.
+              <XAxis dataKey="start" tickFormatter={formatNumber} minTickGap={24} fontSize={10} />
             )}
-            <YAxis width={40} />
-            <Tooltip />
+            <YAxis width={52} tickFormatter={formatNumber} allowDecimals={false} fontSize={10} />
+            <Tooltip
+              formatter={(v) => formatNumber(v)}
+              labelFormatter={(_, items) => String((items[0]?.payload as { label?: string } | undefined)?.label ?? '')}
+            />
             <Bar dataKey="count" fill="#b4532a" isAnimationActive={false} />
           </BarChart>
         </ResponsiveContainer>
