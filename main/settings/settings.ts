@@ -126,7 +126,7 @@ export const settings: readonly Setting[] = [
     schema: z.number().min(1).max(86_400),
     default: 60,
     env: 'HEARTH_FOLLOW_EVERY_SECONDS',
-    doc: "how often the server checks each followed alias on its remote: a promotion there is served here within about this long (plus the pull)",
+    doc: 'how often the server checks each followed alias on its remote: a promotion there is served here within about this long (plus the pull)',
   },
   {
     key: 'store.keyFile',
