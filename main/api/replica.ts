@@ -12,7 +12,11 @@ const replicas = new WeakSet<Handlers>();
 
 /** The handlers of a replica: the same functions, marked so that dispatch refuses every state-changing method. */
 export function replicaHandlers(handlers: Handlers): Handlers {
-  const marked = { ...handlers };
+  const marked: Handlers = {
+    ...handlers,
+    // What the console reads to say it is looking at a replica.
+    'system.info': async (args, context) => ({ ...(await handlers['system.info'](args, context)), mode: 'replica' }),
+  };
   replicas.add(marked);
   return marked;
 }
