@@ -9,7 +9,7 @@ export const commandExamples: Readonly<Record<string, readonly string[]>> = {
   serve: [
     'hearth serve --port 7420',
     'hearth serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem',
-    'HEARTH_FOLLOW_EVERY_SECONDS=5 hearth serve --replica --host 0.0.0.0',
+    'hearth serve --replica --host 0.0.0.0',
   ],
   overview: ['hearth overview', 'hearth overview --json'],
   config: ['hearth config show', 'hearth config check /var/lib/hearth/hearth.config.json'],
