@@ -132,7 +132,7 @@ describe('hearth serve --replica follows a central box and changes nothing', { s
     assert.deepEqual(withoutIds(here.predictions as never), withoutIds(there.predictions));
   });
 
-  it('serves a promotion on the central box within the poll interval plus slack, each answer naming its version', async () => {
+  it('serves a promotion on the central box within the poll interval plus slack, each answer naming its version', async (t) => {
     assert.equal(await train('gbdt', 2), 2);
     await centralApi['models.promote']({ name: 'churn', version: 2 }, ctx);
     assert.deepEqual(
@@ -149,6 +149,7 @@ describe('hearth serve --replica follows a central box and changes nothing', { s
     }
     const took = Date.now() - promoted;
     assert.ok(took < followEverySeconds * 1000 + slackMs, `took ${took} ms`);
+    t.diagnostic(`v2 served ${took} ms after the push (poll every ${followEverySeconds} s)`);
     const there = await centralApi['models.predict']({ name: 'churn', rows }, ctx);
     assert.equal(there.version, 2);
     assert.deepEqual(withoutIds(last.predictions as never), withoutIds(there.predictions));
@@ -205,6 +206,8 @@ describe('hearth serve --replica follows a central box and changes nothing', { s
     });
     assert.equal(upload.status, 403);
     assert.match(((await upload.json()) as { message: string }).message, /^this server is a replica/);
+    const info = (await (await call('system.info', {})).json()) as { mode: string };
+    assert.equal(info.mode, 'replica');
     // Reads stay, an admin's reads too (its contract says they change nothing).
     assert.equal((await call('tokens.list', {})).status, 200);
     assert.deepEqual(await (await call('datasets.list', {})).json(), []);
