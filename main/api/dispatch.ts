@@ -3,6 +3,7 @@ import { HearthError, serializeError, type SerializedError } from '../contracts/
 import { allowed, localAdmin, methodPermission, type AccessControl } from '../security/access.js';
 import type { CallContext, Handlers } from './handlers.js';
 import { redactText } from '../security/redact.js';
+import { replicaRefusal } from './replica.js';
 
 export type DispatchResult = { ok: true; result: unknown } | { ok: false; error: SerializedError };
 
@@ -67,6 +68,11 @@ export async function dispatch(
     if (!allowed(principal.role, permission)) {
       audited = true;
       throw new HearthError('FORBIDDEN', `${principal.name} (${principal.role}) may not call ${method}`);
+    }
+    const replica = replicaRefusal(handlers, method);
+    if (replica !== null) {
+      audited = true;
+      throw new HearthError('FORBIDDEN', replica);
     }
     const parsed = apiSchemas[method].safeParse(args ?? {});
     if (!parsed.success) {

@@ -15,6 +15,8 @@ import type { CallContext, Handlers } from './handlers.js';
 import { openApiDocument } from './openapi.js';
 import { jsonShapeProblem } from './json-shape.js';
 import { httpResult } from './http-download.js';
+import { replicaRouteRefusal } from './replica.js';
+import { installReadiness } from './readiness.js';
 
 export interface HttpServerOptions {
   engine: Engine;
@@ -94,7 +96,7 @@ function isProtected(url: string): boolean {
  * Routes served without an identity, by the pattern the router matched (`request.routeOptions.url`): health, the
  * console sign-in and the console's static files. Every other route, and any protected path, needs one (default deny).
  */
-const publicRoutes = new Set(['/healthz', '/api/session', '/*', '/']);
+const publicRoutes = new Set(['/healthz', '/readyz', '/api/session', '/*', '/']);
 
 /**
  * A request's JSON arguments. A text/plain, text/csv or octet-stream body arrives as a stream (uploads use those
@@ -352,7 +354,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   /** A route's own role check (routes that do not go through dispatch); a refusal is audited as dispatch audits one. */
   const permit = (request: FastifyRequest, reply: FastifyReply, permission: Permission): boolean => {
     const principal = principals.get(request);
-    if (principal !== undefined && allowed(principal.role, permission)) return true;
+    const replica = replicaRouteRefusal(handlers, permission);
+    if (principal !== undefined && allowed(principal.role, permission) && replica === null) return true;
     const name = (request.params as { name?: unknown } | undefined)?.name;
     engine.access.audit({
       actor: principal?.name ?? 'unknown',
@@ -366,7 +369,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     });
     void sendError(reply, {
       code: 'FORBIDDEN',
-      message: `${principal?.name ?? 'this caller'} (${principal?.role ?? 'no role'}) may not ${permission} here`,
+      message: replica ?? `${principal?.name ?? 'this caller'} (${principal?.role ?? 'no role'}) may not ${permission} here`,
     });
     return false;
   };
@@ -419,6 +422,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
 
   app.get('/healthz', async () => ({ status: 'ok', version: engine.version }));
+  installReadiness(app, engine);
   app.get('/openapi.json', async () => openApiDocument(engine.version));
 
   app.put('/api/uploads', async (request, reply) => {

@@ -62,6 +62,16 @@ export function openApiDocument(version: string): Record<string, unknown> {
   };
   paths['/api/events'] = { get: { operationId: 'events', responses: { '200': { description: 'text/event-stream' } } } };
   paths['/healthz'] = { get: { operationId: 'health', security: [], responses: { '200': { description: 'ok' } } } };
+  paths['/readyz'] = {
+    get: {
+      operationId: 'ready',
+      security: [],
+      responses: {
+        '200': { description: 'every followed model pulled, loaded and answering' },
+        '503': { description: '{ status: "not-ready", reasons } (counts only)' },
+      },
+    },
+  };
   return {
     openapi: '3.1.0',
     info: {

@@ -120,6 +120,7 @@ export const options = {
   'token-stdin': { type: 'boolean', default: false },
   remote: { type: 'string' },
   remove: { type: 'boolean', default: false },
+  replica: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
 export type Flags = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string };

@@ -6,7 +6,11 @@
  */
 export const commandExamples: Readonly<Record<string, readonly string[]>> = {
   start: ['hearth start'],
-  serve: ['hearth serve --port 7420', 'hearth serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem'],
+  serve: [
+    'hearth serve --port 7420',
+    'hearth serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem',
+    'hearth serve --replica --host 0.0.0.0',
+  ],
   overview: ['hearth overview', 'hearth overview --json'],
   config: ['hearth config show', 'hearth config check /var/lib/hearth/hearth.config.json'],
   service: ['hearth service unit --user hearth --data-dir /var/lib/hearth > /etc/systemd/system/hearth.service'],

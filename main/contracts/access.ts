@@ -41,6 +41,7 @@ export const accessMethods = defineMethods({
   'tokens.list': {
     doc: 'Every named API token (never the token itself).',
     permission: 'admin',
+    changesState: false,
     args: z.object({}).strict(),
     result: returns<TokenInfo[]>(),
   },
@@ -53,6 +54,7 @@ export const accessMethods = defineMethods({
   'audit.list': {
     doc: 'The audit log, newest first: every mutating call, every refusal and failed sign-in.',
     permission: 'admin',
+    changesState: false,
     args: z
       .object({ limit: z.number().int().min(1).max(10_000).default(200), before: z.number().int().positive().optional() })
       .strict(),

@@ -71,6 +71,10 @@ function eachMethod<V>(pick: (m: MethodDefinition) => V): Record<ApiMethod, V> {
 export const apiSchemas = eachMethod((m) => m.args) as { readonly [K in ApiMethod]: Methods[K]['args'] };
 /** What a caller must be granted to call each method (main/security/access.ts says which roles grant what). */
 export const methodPermission: Record<ApiMethod, Permission> = eachMethod((m) => m.permission);
+/** Whether each method may change the box's state: what a replica (`serve --replica`) refuses. */
+export const methodChangesState: Record<ApiMethod, boolean> = eachMethod(
+  (m) => m.changesState ?? !(m.permission === 'info' || m.permission === 'read' || m.permission === 'predict'),
+);
 
 export type ApiArgs<K extends ApiMethod> = z.input<(typeof apiSchemas)[K]>;
 export type ApiParsedArgs<K extends ApiMethod> = z.output<(typeof apiSchemas)[K]>;

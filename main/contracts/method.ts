@@ -29,6 +29,11 @@ export interface MethodDefinition {
   readonly args: z.ZodType;
   /** What the caller must be granted (checked before the arguments). */
   readonly permission: Permission;
+  /**
+   * Whether a call may change the box's state (a replica refuses those). Unset: follows the permission (info, read
+   * and predict change nothing but the prediction log; the rest may); an admin method that only reads says false.
+   */
+  readonly changesState?: boolean;
   readonly result: Returns<unknown>;
 }
 

@@ -39,12 +39,14 @@ export const storeMethods = defineMethods({
   'backups.list': {
     doc: 'The backups in the backup folder.',
     permission: 'admin',
+    changesState: false,
     args: z.object({}).strict(),
     result: returns<BackupSummary[]>(),
   },
   'backups.verify': {
     doc: 'Checks a backup in the backup folder (by file name) end to end, without restoring it.',
     permission: 'admin',
+    changesState: false,
     args: z
       .object({ file: z.string().regex(/^hearth-[0-9TZ-]+\.hbk$/), passphrase: z.string().min(8).max(1024).optional() })
       .strict(),

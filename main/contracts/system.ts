@@ -55,6 +55,8 @@ export interface SystemInfo {
   onnxRuntime: { version: string; executionProvider: string | null };
   /** Every component's version, as `hearth version` prints them. */
   components: InstallationVersions;
+  /** `replica`: this server follows a central box and refuses every method that changes state (`serve --replica`). */
+  mode: 'normal' | 'replica';
 }
 
 export const systemMethods = defineMethods({

@@ -26,6 +26,8 @@ export function systemHandlers(deps: SystemHandlerDeps): HandlersOf<typeof syste
         platform: `${process.platform}-${process.arch}`,
         onnxRuntime: { version: ort.env.versions.common ?? 'unknown', executionProvider: activeExecutionProvider() },
         components: installationVersions(),
+        // A replica's handlers say replica (api/replica.ts); the engine alone does not know how it is served.
+        mode: 'normal' as const,
       };
     },
     'system.backends': async ({ refresh }) => deps.accel.report(refresh === true),

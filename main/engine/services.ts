@@ -40,7 +40,9 @@ export function startServices(engine: Engine, doors: ServiceDoors, options: Serv
   const json = (record: Record<string, unknown>): void => log(JSON.stringify(record));
   // The sync agent drains the outbox in the background (a no-op without remotes), and the alert rules are checked
   // every minute.
-  engine.sync.start();
+  // A followed alias is checked every sync.followEverySeconds; the loop ticks at least that often (10 s otherwise).
+  const followEveryMs = (numberSetting('sync.followEverySeconds', engine.config) ?? 60) * 1000;
+  engine.sync.start({ followEveryMs, intervalMs: Math.min(10_000, followEveryMs) });
   engine.alerts.start();
   const backups = scheduleBackups(engine, json);
   // Retention and blob collection every retention.collectEveryHours (6); a failure is logged and tried again next time.

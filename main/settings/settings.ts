@@ -73,6 +73,14 @@ export const settings: readonly Setting[] = [
     doc: 'one JSON line per request (id, method, route pattern, status, ms; never a URL, header or body) to stderr: `off`, `errors` (status 400 and up) or `all`',
   },
   {
+    key: 'server.mode',
+    kind: 'string',
+    schema: z.enum(['normal', 'replica']),
+    default: 'normal',
+    env: 'HEARTH_MODE',
+    doc: '`replica` (or `serve --replica`): a read-only server that follows the aliases in `follow` and refuses every method that changes state; it needs a remote and a followed alias',
+  },
+  {
     key: 'serving.threads',
     kind: 'integer',
     schema: int(0, 256),
@@ -111,6 +119,14 @@ export const settings: readonly Setting[] = [
     default: 120_000,
     env: 'HEARTH_SYNC_TIMEOUT_MS',
     doc: 'the deadline of each request to a registry',
+  },
+  {
+    key: 'sync.followEverySeconds',
+    kind: 'number',
+    schema: z.number().min(1).max(86_400),
+    default: 60,
+    env: 'HEARTH_FOLLOW_EVERY_SECONDS',
+    doc: 'how often the server checks each followed alias on its remote: a promotion there is served here within about this long (plus the pull)',
   },
   {
     key: 'store.keyFile',

@@ -1039,3 +1039,44 @@ describe('console forms and lists: sign-in, predict and train forms, search, sor
     await page.screenshot({ path: `${artifacts}runs-compare.png`, fullPage: true });
   });
 });
+
+describe('console of a replica (serve --replica)', () => {
+  const tmp = tempDir();
+  let server: { child: ChildProcess; url: string };
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    // A replica following a registry that is not there (a closed loopback port): it serves, is not ready, and says
+    // in the console that it is a replica. The following itself is test/integration/replica.test.ts's.
+    server = await startJsonChild(process.execPath, [bin, 'serve', '--replica', '--port', '0', '--json', '--data-dir', tmp.dir], {
+      HEARTH_TOKEN: token,
+      HEARTH_REMOTES: JSON.stringify([{ name: 'central', url: 'oci://127.0.0.1:9/hearth', insecureHttp: true }]),
+      HEARTH_FOLLOW: JSON.stringify([{ remote: 'central', model: 'churn', alias: 'production' }]),
+    });
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+    });
+    page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.child.kill('SIGTERM');
+    tmp.cleanup();
+  });
+
+  it('says it is a replica, and an upload there is refused with the reason', async () => {
+    await page.goto(`${server.url}/#token=${token}`);
+    await page.locator('[data-ready="true"]').waitFor();
+    assert.equal(await page.getByTestId('replica-badge').textContent(), 'Replica · read-only');
+    assert.equal((await fetch(`${server.url}/readyz`)).status, 503);
+    await page.getByTestId('nav-datasets').click();
+    await page.getByTestId('dataset-name').fill('anything');
+    await page.getByTestId('upload-input').setInputFiles(writeFile(tmp.dir, 'rows.csv', syntheticCsv('binary', 20, 3)));
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match((await alert.textContent()) ?? '', /this server is a replica/);
+  });
+});

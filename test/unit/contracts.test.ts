@@ -4,7 +4,13 @@ import { z } from 'zod';
 import { accessMethods } from '../../main/contracts/access.js';
 import { overviewMethods } from '../../main/contracts/overview.js';
 import { datasetsMethods } from '../../main/contracts/datasets.js';
-import { apiMethods, apiSchemas, methodPermission, type MethodDefinition } from '../../main/contracts/index.js';
+import {
+  apiMethods,
+  apiSchemas,
+  methodChangesState,
+  methodPermission,
+  type MethodDefinition,
+} from '../../main/contracts/index.js';
 import { modelsMethods } from '../../main/contracts/models.js';
 import { monitoringMethods } from '../../main/contracts/monitoring.js';
 import { pipelinesMethods } from '../../main/contracts/pipelines.js';
@@ -40,6 +46,25 @@ describe('contracts', () => {
     assert.deepEqual([...all].sort(), Object.keys(apiMethods).sort());
     assert.deepEqual(Object.keys(apiSchemas), Object.keys(apiMethods));
     assert.deepEqual(Object.keys(methodPermission), Object.keys(apiMethods));
+  });
+
+  it('says which methods change nothing: all a replica answers (serve --replica), written out so a new one is a choice', () => {
+    const answered = Object.entries(methodChangesState)
+      .filter(([, changes]) => !changes)
+      .map(([method]) => method)
+      .sort();
+    assert.deepEqual(answered, [
+      ...['alerts.list', 'alerts.rules', 'audit.list', 'backups.list', 'backups.verify', 'datasets.diff', 'datasets.export'],
+      ...['datasets.k-anonymity', 'datasets.list', 'datasets.pii-policies', 'datasets.quarantine', 'datasets.version'],
+      ...['datasets.versions', 'models.drift', 'models.drift-history', 'models.list', 'models.monitor', 'models.predict'],
+      ...['models.report', 'models.route', 'models.schema', 'models.snapshots', 'models.version', 'models.versions'],
+      ...['pipelines.definition', 'pipelines.list', 'pipelines.preview', 'pipelines.runs', 'remotes.list', 'retention.list'],
+      ...['rules.check', 'rules.get', 'rules.report', 'rules.suggest', 'runs.compare', 'runs.list', 'runs.show'],
+      ...['sync.status', 'system.backends', 'system.info', 'system.overview', 'tokens.list', 'training.get', 'training.list'],
+    ]);
+    // Only an admin method may say it changes nothing against its permission: whatever ingests or writes changes state.
+    for (const [method, definition] of Object.entries(apiMethods) as [string, MethodDefinition][])
+      if (definition.changesState !== undefined) assert.equal(definition.permission, 'admin', method);
   });
 
   it('keeps each method in the file its prefix names', () => {

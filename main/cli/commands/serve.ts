@@ -11,6 +11,7 @@ import { type Engine } from '../../engine/engine.js';
 import { type RunningServices, startServices } from '../../engine/services.js';
 import { configPath, resolveSetting } from '../../settings/resolve.js';
 import { settingsByKey } from '../../settings/settings.js';
+import { replicaHandlers } from '../../api/replica.js';
 import { daemonLog, type DaemonLog, systemdNotifier } from '../daemon.js';
 import { type Output, formatMetrics } from '../output.js';
 import { type Command, type Flags, UsageError, optional } from '../command.js';
@@ -20,10 +21,13 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve the API, the web console and REST predictions, with the background services of the config',
   usage: `  serve [--host H] [--port P] [--tls-cert FILE --tls-key FILE] [--drain-seconds S]
-        [--request-log off|errors|all]
+        [--request-log off|errors|all] [--replica]
                                       serve the API, the web console and REST predictions (HTTPS with a certificate);
                                       each option overrides its HEARTH_* variable and the config file (\`config show\`);
-                                      SIGTERM lets requests in flight finish (at most S s, 10 by default), then exits 0`,
+                                      SIGTERM lets requests in flight finish (at most S s, 10 by default), then exits 0;
+                                      --replica (server.mode replica): read-only, serving the aliases the config's
+                                      \`follow\` list follows (checked every sync.followEverySeconds), every method that
+                                      changes state refused; GET /readyz answers 200 once each followed model answers`,
   run: async ({ flags, out, keepOpen, open }) => {
     const { engine, handlers } = open();
     keepOpen();
@@ -84,7 +88,7 @@ export const sampleDataset = {
   timeBudget: 20,
 };
 
-async function serve(engine: Engine, out: Output, flags: Flags, handlers = createHandlers(engine)): Promise<void> {
+async function serve(engine: Engine, out: Output, flags: Flags, all = createHandlers(engine)): Promise<void> {
   // Defaults < the config file < HEARTH_* variables < flags (settings/resolve.ts).
   const layers = { file: engine.config, filePath: configPath(engine.dataDir), env: process.env, flags };
   const value = (key: string): string | number | undefined => {
@@ -96,6 +100,16 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
       throw error;
     }
   };
+  const replica = flags.replica === true || value('server.mode') === 'replica';
+  // A replica with nothing to follow would serve nothing and never be ready: refused before it listens.
+  if (replica && engine.sync.listFollows().length === 0)
+    throw new HearthError(
+      'VALIDATION_FAILED',
+      'this server is a replica: it serves only the aliases it follows, and it follows none. Name a remote and what to ' +
+        'follow in the config file ("remotes" and "follow", or HEARTH_REMOTES and HEARTH_FOLLOW), or run `hearth remotes follow`',
+    );
+  // Every transport below (HTTP, the background services' doors) goes through the same refusing handlers.
+  const handlers = replica ? replicaHandlers(all) : all;
   const [tlsCert, tlsKey] = [value('server.tlsCert') as string | undefined, value('server.tlsKey') as string | undefined];
   if ((tlsCert === undefined) !== (tlsKey === undefined))
     throw flags['tls-cert'] !== undefined || flags['tls-key'] !== undefined
@@ -122,9 +136,10 @@ async function serve(engine: Engine, out: Output, flags: Flags, handlers = creat
     schedule: (file) => scheduleDoor(engine, handlers, file),
   });
   const consoleUrl = auth.generatedToken === undefined ? `${server.url}/` : `${server.url}/#token=${auth.generatedToken}`;
-  const started = { url: server.url, console: consoleUrl, dataDir: engine.dataDir, tokenSource: auth.source };
+  const mode = replica ? 'replica' : 'normal';
+  const started = { url: server.url, console: consoleUrl, dataDir: engine.dataDir, tokenSource: auth.source, mode };
   const human = [
-    `Hearth ${engine.version} listening on ${server.url}`,
+    `Hearth ${engine.version} listening on ${server.url}${replica ? ' (replica: read-only, following the central box)' : ''}`,
     `  data folder: ${engine.dataDir}`,
     auth.generatedToken !== undefined
       ? `  API token (shown once, stored hashed): ${auth.generatedToken}\n  console:     ${consoleUrl}`

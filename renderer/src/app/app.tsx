@@ -56,6 +56,15 @@ export function App({ client, onSignOut }: { client: Client; onSignOut: (() => v
               </button>
             ))}
           </nav>
+          {info?.mode === 'replica' && (
+            <span
+              className="tag"
+              data-testid="replica-badge"
+              title="This server follows the models of a central box and changes nothing here: train, ingest and promote there."
+            >
+              Replica · read-only
+            </span>
+          )}
           <span className="muted">{info === null ? '' : `v${info.version} · ONNX Runtime ${info.onnxRuntime.version}`}</span>
           {onSignOut !== null && <button onClick={onSignOut}>Sign out</button>}
         </header>

@@ -1,0 +1,40 @@
+import { methodChangesState, type ApiMethod, type Permission } from '../contracts/index.js';
+import type { Handlers } from './handlers.js';
+
+/*
+ * A replica (`hearth serve --replica`) serves the models it follows from a central box and changes nothing else:
+ * every method whose contract says it may change state (contracts/method.ts changesState) is refused with
+ * FORBIDDEN, whoever calls it. Reads and predictions stay (predictions are logged here, as on any box); the
+ * followed aliases move by the sync agent, which acts on the engine directly, not through these handlers.
+ */
+
+const replicas = new WeakSet<Handlers>();
+
+/** The handlers of a replica: the same functions, marked so that dispatch refuses every state-changing method. */
+export function replicaHandlers(handlers: Handlers): Handlers {
+  const marked: Handlers = {
+    ...handlers,
+    // What the console reads to say it is looking at a replica.
+    'system.info': async (args, context) => ({ ...(await handlers['system.info'](args, context)), mode: 'replica' }),
+  };
+  replicas.add(marked);
+  return marked;
+}
+
+export function isReplica(handlers: Handlers): boolean {
+  return replicas.has(handlers);
+}
+
+const why = 'it serves the models it follows from the central box and changes nothing';
+
+/** Why `method` is refused on these handlers, or null when it may run. */
+export function replicaRefusal(handlers: Handlers, method: ApiMethod): string | null {
+  if (!replicas.has(handlers) || !methodChangesState[method]) return null;
+  return `this server is a replica: ${method} changes state, and a replica ${why}; call it on the central box`;
+}
+
+/** Why a route needing `permission` is refused on these handlers (an upload, a pushed CSV), or null. */
+export function replicaRouteRefusal(handlers: Handlers, permission: Permission): string | null {
+  if (!replicas.has(handlers) || permission === 'info' || permission === 'read' || permission === 'predict') return null;
+  return `this server is a replica: it takes no ${permission} requests, and a replica ${why}; send them to the central box`;
+}
