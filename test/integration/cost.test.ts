@@ -61,7 +61,7 @@ describe('the cost of a run and its model version', () => {
       // Per million and priced, by the arithmetic of stats/cost.ts on the measured figures.
       assert.equal(cost.perMillion.singleRowCpuHours, (cost.latency!.p50Us * 1e6) / 3.6e9);
       const busy = Math.max(1, cost.batch!.cpuMs / cost.batch!.wallMs);
-      assert.ok(Math.abs(cost.perMillion.batchCpuHours! - ((1e6 / cost.batch!.rowsPerSecond!) * busy) / 3600) < 1e-12);
+      assert.ok(Math.abs(cost.perMillion.batchCpuHours! - ((1e6 / cost.batch!.rowsPerSecond) * busy) / 3600) < 1e-12);
       assert.deepEqual([cost.price!.perCoreHour, cost.price!.currency], [0.05, 'EUR']);
       assert.equal(cost.price!.training, t.cpuHours * 0.05);
       assert.equal(cost.price!.perMillionSingleRow, cost.perMillion.singleRowCpuHours * 0.05);
