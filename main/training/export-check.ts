@@ -7,6 +7,7 @@ import type { PredictionMatrix } from '../models/linear-model.js';
 import { predictModel, type TrainedModel } from '../models/model.js';
 import type { InputFeature, RawInputs } from '../models/preprocess.js';
 import { rawInputsAt } from './predict-rows.js';
+import { COST_BATCH_ROWS } from './budget-plan.js';
 
 /**
  * Checks that the model's exported ONNX graph reproduces the TypeScript model on held-out rows (up to 2,000 of
@@ -61,9 +62,6 @@ export async function checkExport(
   return { parity, predictLatencyUs: latency?.p50Us ?? null, latency, batch };
 }
 
-/** The most rows the batch throughput is measured on: a bounded cost at registration, on any table. */
-export const batchRows = 10_000;
-
 /**
  * One batch of up to 10,000 rows (the held-out rows, repeated when fewer) through the predictor serving uses: its
  * wall time and the process's CPU time meanwhile (ONNX Runtime may run it on several threads).
@@ -74,7 +72,7 @@ async function timeBatch(
   frame: Frame,
   rows: Int32Array,
 ): Promise<{ rows: number; wallMs: number; cpuMs: number }> {
-  const tiled = new Int32Array(batchRows);
+  const tiled = new Int32Array(COST_BATCH_ROWS);
   for (let i = 0; i < tiled.length; i++) tiled[i] = rows[i % rows.length]!;
   const raw = rawInputsAt(inputs, frame, tiled);
   const cpu = process.cpuUsage();
