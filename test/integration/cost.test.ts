@@ -98,6 +98,17 @@ describe('the cost of a run and its model version', () => {
     assert.equal(repriced.modelVersion.cost.price!.training, cost.training.cpuHours);
   });
 
+  it('hearth train --json answers the new version with its cost', () => {
+    const trained = hearth({}, 'train', '--dataset', 'churn', '--target', 'label', '--algorithm', 'gbdt', '--model', 'trees') as {
+      cost: CostEstimate;
+    };
+    const t = trained.cost.training;
+    assert.ok(t.cpuSeconds > 0 && t.cpuSeconds <= t.wallSeconds * t.cores + 0.5, JSON.stringify(t));
+    assert.ok(t.phases.some((p) => p.phase === 'fit'));
+    assert.equal(trained.cost.batch!.rows, 10_000);
+    assert.equal(trained.cost.price!.training, t.cpuHours * 0.05);
+  });
+
   it('an unpriced host shows CPU-hours only', () => {
     writeFileSync(join(dataDir, 'hearth.config.json'), '{}');
     const shown = hearth({}, 'models', 'cost', 'churn') as { cost: CostEstimate };
