@@ -363,8 +363,13 @@ describe('web console in Chromium against a real hearth serve', () => {
       (await cost.locator('[data-testid$="-batch"]').textContent()) ?? '',
       /10,000 rows in [\d.]+ ms \([\d,]+ rows\/s\); per million: /,
     );
-    // The version's own cost, in its Versions tab.
+    // The version's cost in a line on its Overview, and in full in its Versions tab.
     await ui.nav('models');
+    await ui.modelTab('overview');
+    assert.match(
+      (await ui.page.getByTestId('overview-cost').textContent()) ?? '',
+      /CPU-h to train; [\d.e-]+ CPU-h per million predictions in batches, [\d.e-]+ CPU-h one row at a time/,
+    );
     await ui.modelTab('versions');
     const version = ui.page.getByTestId('version-cost');
     await version.waitFor();
