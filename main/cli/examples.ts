@@ -43,6 +43,7 @@ export const commandExamples: Readonly<Record<string, readonly string[]>> = {
   models: [
     'hearth models list',
     'hearth models schema churn@3 --json',
+    'hearth models cost churn@3',
     'hearth models promote churn 3',
     'hearth models promote churn 4 --alias staging',
     'hearth models remove-alias churn --alias staging',

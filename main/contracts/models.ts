@@ -39,6 +39,55 @@ export interface ModelVersionInfo {
   explainRefusal: string | null;
   /** Where a version pulled from a registry came from; null for one trained here. */
   origin: ModelOrigin | null;
+  /** What training it cost and what predicting with it costs on this box; null for a version that did not measure it. */
+  cost: CostEstimate | null;
+}
+
+/**
+ * What a training run measured for its cost (in the version's report as `cost`): the process's CPU time over the
+ * run, and the exported graph's single-row latency and batch throughput through the serving predictor.
+ */
+export interface CostMeasures {
+  /** User + system CPU time of the whole process (every thread: workers, ONNX Runtime, GC) from start to registration. */
+  cpuMs: number;
+  /** Of which the engine's main thread (Linux only; null elsewhere). */
+  mainThreadCpuMs: number | null;
+  wallMs: number;
+  /** The cores this box offers (os.availableParallelism): CPU time can reach wall time × cores. */
+  cores: number;
+  /** Wall time per phase, up to registration. */
+  phases: { phase: string; seconds: number }[];
+  /** Single-row predictions, one call each, through the graph predictor: p50 and p99 over `samples` calls. */
+  latency: { p50Us: number; p99Us: number; samples: number } | null;
+  /** One batch through the graph predictor: its rows, wall time and the process's CPU time meanwhile. */
+  batch: { rows: number; wallMs: number; cpuMs: number } | null;
+}
+
+/** A version's cost: the measures, CPU-hours worked out from them, and money when a rate per core-hour is set. */
+export interface CostEstimate {
+  training: {
+    cpuSeconds: number;
+    mainThreadCpuSeconds: number | null;
+    wallSeconds: number;
+    cores: number;
+    cpuHours: number;
+    phases: { phase: string; seconds: number }[];
+  };
+  peakRssMb: number | null;
+  /** The ONNX graph's size in bytes. */
+  modelBytes: number | null;
+  latency: { p50Us: number; p99Us: number; samples: number } | null;
+  batch: { rows: number; wallMs: number; cpuMs: number; rowsPerSecond: number | null } | null;
+  /** CPU-hours per million predictions, one row per call (from the p50) and in batches (from the throughput). */
+  perMillion: { singleRowCpuHours: number | null; batchCpuHours: number | null };
+  /** At the host's rate (settings cost.perCoreHour, cost.currency); null when none is set. */
+  price: {
+    perCoreHour: number;
+    currency: string;
+    training: number;
+    perMillionSingleRow: number | null;
+    perMillionBatch: number | null;
+  } | null;
 }
 
 /** A pulled version's provenance: the artifact it was verified against and the remote's own version number. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineMethods, returns } from './method.js';
-import type { ModelVersionInfo } from './models.js';
+import type { CostEstimate, ModelVersionInfo } from './models.js';
 import type { BudgetReport, TrainingJob } from './training.js';
 
 /* runs.*: training runs as experiments, shown and compared. */
@@ -23,6 +23,8 @@ export interface RunSummary {
   budget: BudgetReport | null;
   /** The user's own labels for the run (runs.tag), sorted. */
   tags: string[];
+  /** What the run cost and what its model's predictions cost (its version's cost); null without a measured version. */
+  cost: CostEstimate | null;
 }
 
 /** A run with its arguments and, when it succeeded, the model version it registered. */

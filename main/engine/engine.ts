@@ -29,7 +29,7 @@ import { ServingMetrics } from '../serving/serving-metrics.js';
 import { AlertEngine } from '../monitoring/alerts.js';
 import { Routes } from '../serving/routing.js';
 import { applyConfigFile, configPath, type HearthConfig } from './config.js';
-import { effectiveConfig, numberSetting, readConfigFile, storeKeySource, useConfigFile } from '../settings/resolve.js';
+import { effectiveConfig, numberSetting, readConfigFile, setting, storeKeySource, useConfigFile } from '../settings/resolve.js';
 import { hearthVersion } from './version.js';
 
 /** Typed engine events; every host forwards them to its clients. */
@@ -128,7 +128,11 @@ export class Engine {
     const secrets = new SecretBox(dataDir);
     this.datasets = new DatasetStore(this.db, this.blobs, () => secrets.derive('pii-pseudonyms'));
     this.pipelines = new PipelineRunner(this.db, this.datasets);
-    this.registry = new ModelRegistry(this.db, this.blobs);
+    // The rate is read once, like every setting: a changed rate shows after a restart, on old versions too.
+    const perCoreHour = numberSetting('cost.perCoreHour', this.config);
+    const currency = setting('cost.currency', this.config);
+    const costRate = perCoreHour === undefined ? null : { perCoreHour, currency: typeof currency === 'string' ? currency : '' };
+    this.registry = new ModelRegistry(this.db, this.blobs, () => costRate);
     this.accel = new AccelRegistry(this.db);
     this.predictors = new PredictorCache(this.registry, () => this.accel.ortProvider());
     this.access = new AccessControl(this.db);

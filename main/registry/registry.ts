@@ -1,10 +1,19 @@
-import type { AliasMove, MetricSnapshot, ModelOrigin, ModelSummary, ModelVersionInfo } from '../contracts/api.js';
+import type {
+  AliasMove,
+  CostEstimate,
+  CostMeasures,
+  MetricSnapshot,
+  ModelOrigin,
+  ModelSummary,
+  ModelVersionInfo,
+} from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 
 import type { BlobStore } from '../store/blob-store.js';
 import { CommitCache, nowIso, type Db } from '../store/database.js';
 import type { Task } from '../models/preprocess.js';
 import { explainRefusalOfAlgorithm } from '../models/explain.js';
+import { costEstimate, type CostRate } from '../stats/cost.js';
 import { withCurrentKeys } from './legacy-keys.js';
 
 export const productionAlias = 'production';
@@ -51,6 +60,8 @@ export class ModelRegistry {
   constructor(
     private readonly db: Db,
     private readonly blobs: BlobStore,
+    /** The host's price of a core-hour (settings cost.*), read when a version is read; null: CPU-hours only. */
+    private readonly costRate: () => CostRate | null = () => null,
   ) {
     this.defaultVersions = new CommitCache(db);
   }
@@ -368,6 +379,7 @@ export class ModelRegistry {
       .all(id, version) as {
       alias: string;
     }[];
+    const report = withCurrentKeys(JSON.parse(row.report_json) as Record<string, unknown>);
     return {
       model: name,
       version: row.version,
@@ -377,7 +389,7 @@ export class ModelRegistry {
       dataset: origin?.dataset ?? { name: row.dataset_name!, version: row.dataset_version!, contentHash: row.content_hash! },
       params: JSON.parse(row.params_json) as Record<string, unknown>,
       metrics: JSON.parse(row.metrics_json) as Record<string, number>,
-      report: withCurrentKeys(JSON.parse(row.report_json) as Record<string, unknown>),
+      report,
       inputSchema: JSON.parse(row.input_schema_json) as ModelVersionInfo['inputSchema'],
       onnxDigest: row.onnx_blob,
       modelDigest: row.model_blob,
@@ -385,6 +397,7 @@ export class ModelRegistry {
       createdAt: row.created_at,
       explainRefusal: explainRefusalOfAlgorithm(row.algorithm, row.task as Task),
       origin: origin === null ? null : originSource(origin),
+      cost: costOf(report, this.costRate()),
     };
   }
 
@@ -395,6 +408,14 @@ export class ModelRegistry {
   modelJson(name: string, version: number): string {
     return this.blobs.get(this.version(name, version).modelDigest).toString('utf8');
   }
+}
+
+/** A version's cost from the measures its report recorded (versions registered before it was measured have none). */
+function costOf(report: Record<string, unknown>, rate: CostRate | null): CostEstimate | null {
+  const measures = report.cost as CostMeasures | undefined;
+  if (measures === undefined || measures === null || typeof measures.cpuMs !== 'number') return null;
+  const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+  return costEstimate(measures, { peakRssMb: num(report.peakRssMb), modelBytes: num(report.modelBytes) }, rate);
 }
 
 function originSource(origin: ModelOrigin): ModelOrigin {

@@ -1,4 +1,4 @@
-import type { BaselineComparison, DatasetVersionDetail, ModelVersionInfo } from '../contracts/api.js';
+import type { BaselineComparison, CostEstimate, DatasetVersionDetail, ModelVersionInfo } from '../contracts/api.js';
 import { bars, escape, number, page, profileTable, table } from '../html/render.js';
 import { evaluationCharts } from './report-charts.js';
 
@@ -112,6 +112,7 @@ export function modelReportHtml(model: ModelVersionInfo, data: DatasetVersionDet
       ['Hearth', escape(typeof r.codeVersion === 'string' ? r.codeVersion : '–')],
     ])}`,
   );
+  sections.push(costSection(model.cost));
   return page(
     `${model.model} v${model.version} — Hearth model report`,
     `<h1>${escape(model.model)} v${model.version}</h1><p>${escape(model.algorithm)} ${escape(model.task)} model predicting <b>${escape(model.target)}</b>, trained on ${escape(model.dataset.name)} v${model.dataset.version}. Summaries only: this report holds no data rows.</p>${sections.join('')}`,
@@ -150,4 +151,50 @@ function searchSummary(search: unknown): string {
       `<h3>Probability calibration (on out-of-fold predictions)</h3>${table(s.calibration.compared.map((c) => [escape(c.method), `log loss ${number(c.cv_log_loss)}, Brier ${number(c.cv_brier)}, ECE ${number(c.cv_ece)}`]))}<p>Applied: ${escape(s.calibration.method)}.</p>`,
     );
   return parts.join('');
+}
+
+/** What training cost and what predictions cost on the box that trained it, in CPU-hours (and money when priced). */
+function costSection(cost: CostEstimate | null): string {
+  if (cost === null)
+    return '<h2>Cost</h2><p>Not measured for this version (registered before Hearth measured cost, or imported).</p>';
+  const price = cost.price;
+  const money = (v: number | null): string =>
+    price === null || v === null ? '' : ` (${number(v)}${price.currency === '' ? '' : ` ${escape(price.currency)}`})`;
+  const t = cost.training;
+  const rows: [string, string][] = [
+    [
+      'training CPU (all threads of the process, user + system)',
+      `${number(t.cpuSeconds)} CPU-s = ${number(t.cpuHours)} CPU-h${money(price?.training ?? null)}`,
+    ],
+    ['of which the main thread', t.mainThreadCpuSeconds === null ? '–' : `${number(t.mainThreadCpuSeconds)} s`],
+    ['training wall time', `${number(t.wallSeconds)} s on ${t.cores} cores`],
+    ['wall time per phase', escape(t.phases.map((p) => `${p.phase} ${number(p.seconds)} s`).join(', '))],
+    ['peak memory (RSS)', `${number(cost.peakRssMb)} MB`],
+    ['model size on disk (ONNX)', `${number(cost.modelBytes)} bytes`],
+  ];
+  if (cost.latency !== null)
+    rows.push([
+      'single-row latency',
+      `p50 ${number(cost.latency.p50Us)} µs, p99 ${number(cost.latency.p99Us)} µs (${cost.latency.samples} calls)`,
+    ]);
+  if (cost.batch !== null)
+    rows.push([
+      'batch throughput',
+      `${number(cost.batch.rowsPerSecond)} rows/s (${cost.batch.rows} rows in ${number(cost.batch.wallMs)} ms)`,
+    ]);
+  rows.push(
+    [
+      'per million predictions, one row per call',
+      `${number(cost.perMillion.singleRowCpuHours)} CPU-h${money(price?.perMillionSingleRow ?? null)}`,
+    ],
+    [
+      'per million predictions, in batches',
+      `${number(cost.perMillion.batchCpuHours)} CPU-h${money(price?.perMillionBatch ?? null)}`,
+    ],
+  );
+  const rate =
+    price === null
+      ? 'No price per core-hour is set (setting cost.perCoreHour): CPU-hours only.'
+      : `Priced at ${number(price.perCoreHour)}${price.currency === '' ? '' : ` ${escape(price.currency)}`} per core-hour.`;
+  return `<h2>Cost</h2>${table(rows)}<p>Measured on the box that trained it. ${rate}</p>`;
 }

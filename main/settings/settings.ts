@@ -161,6 +161,24 @@ export const settings: readonly Setting[] = [
     doc: 'every model without a rule of its own keeps N days of prediction log; unset: all of it',
   },
   {
+    key: 'cost.perCoreHour',
+    kind: 'number',
+    schema: z.number().min(0).max(1_000_000),
+    env: 'HEARTH_COST_PER_CORE_HOUR',
+    doc: 'the price of one core-hour, to show what a run and a million predictions cost in money; unset: CPU-hours only',
+  },
+  {
+    key: 'cost.currency',
+    kind: 'string',
+    schema: z
+      .string()
+      .min(1)
+      .max(12)
+      .regex(/^[\p{L}\p{Sc} .]+$/u, 'a currency label is letters, a currency sign, spaces or dots'),
+    env: 'HEARTH_COST_CURRENCY',
+    doc: 'the label shown beside prices (EUR, $, …); unset: none',
+  },
+  {
     key: 'uploads.quotaMiB',
     kind: 'integer',
     schema: int(1, 1024 * 1024),

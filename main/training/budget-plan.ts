@@ -23,6 +23,9 @@ export const POST_FIT_FIXED_MS = 1000;
  */
 export const SHAP_ROWS_FACTOR = 60;
 
+/** The rows of the one batch whose throughput registration measures, for the model's cost (export-check.ts). */
+export const COST_BATCH_ROWS = 10_000;
+
 /**
  * What a learner's fit costs before its first row, for a learner not yet measured: an MLP loads TensorFlow.js in
  * each fit's fresh worker (0.4 s idle, 1.5 s measured on this loaded 2-core box); the others start in milliseconds.
@@ -82,7 +85,7 @@ export function predictedRows(rows: PlanRows): { evaluation: number; finishing: 
   const importanceRows = Math.min(2000, rows.validation) * (rows.features + 1);
   return {
     evaluation: 2 * rows.validation + evaluationRows + importanceRows,
-    finishing: rows.test + 2 * Math.min(2000, evaluationRows) + 500 * SHAP_ROWS_FACTOR,
+    finishing: rows.test + 2 * Math.min(2000, evaluationRows) + 500 * SHAP_ROWS_FACTOR + COST_BATCH_ROWS,
   };
 }
 

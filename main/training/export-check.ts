@@ -1,3 +1,4 @@
+import type { CostMeasures } from '../contracts/models.js';
 import { HearthError } from '../contracts/errors.js';
 import type { Frame } from '../table/frame.js';
 import { createSession } from '../accel/onnx-runtime.js';
@@ -6,10 +7,11 @@ import type { PredictionMatrix } from '../models/linear-model.js';
 import { predictModel, type TrainedModel } from '../models/model.js';
 import type { InputFeature, RawInputs } from '../models/preprocess.js';
 import { rawInputsAt } from './predict-rows.js';
+import { COST_BATCH_ROWS } from './budget-plan.js';
 
 /**
  * Checks that the model's exported ONNX graph reproduces the TypeScript model on held-out rows (up to 2,000 of
- * them) before anything is registered; measures single-row latency through the graph on the way.
+ * them) before anything is registered; measures single-row latency and one batch's throughput on the way.
  */
 export async function checkExport(
   model: TrainedModel,
@@ -17,11 +19,16 @@ export async function checkExport(
   inputs: { features: InputFeature[] },
   frame: Frame,
   rows: Int32Array,
-): Promise<{ parity: number; predictLatencyUs: number | null }> {
+): Promise<{
+  parity: number;
+  predictLatencyUs: number | null;
+  latency: CostMeasures['latency'];
+  batch: CostMeasures['batch'];
+}> {
   const parityRaw = rawInputsAt(inputs, frame, rows.subarray(0, Math.min(2000, rows.length)));
   const loaded = await createSession(onnx);
   const parity = maxAbsDifference(await new Predictor('', 0, model, loaded).run(parityRaw), predictModel(model, parityRaw));
-  // Single-row latency through the exported graph, for the run's record (median of 200 calls).
+  // Single-row latency through the exported graph, for the run's record and its cost: 200 calls, p50 and p99.
   const oneRow: RawInputs = {
     rows: 1,
     numeric: parityRaw.numeric.map((c) => c.subarray(0, 1)),
@@ -35,7 +42,15 @@ export async function checkExport(
     latencies.push(Number(process.hrtime.bigint() - t) / 1000);
   }
   latencies.sort((p, q) => p - q);
-  const predictLatencyUs = latencies.length > 0 ? Number(latencies[latencies.length >> 1]!.toFixed(1)) : null;
+  const latency =
+    latencies.length === 0
+      ? null
+      : {
+          p50Us: Number(latencies[latencies.length >> 1]!.toFixed(1)),
+          p99Us: Number(latencies[Math.min(latencies.length - 1, Math.ceil(0.99 * latencies.length) - 1)]!.toFixed(1)),
+          samples: latencies.length,
+        };
+  const batch = rows.length === 0 ? null : await timeBatch(parityPredictor, inputs, frame, rows);
   await loaded.session.release();
   const tolerance = parityTolerance(model, predictModel(model, parityRaw));
   if (!(parity <= tolerance)) {
@@ -44,7 +59,28 @@ export async function checkExport(
       `the exported ONNX graph disagrees with the trained model (max difference ${parity}, allowed ${tolerance})`,
     );
   }
-  return { parity, predictLatencyUs };
+  return { parity, predictLatencyUs: latency?.p50Us ?? null, latency, batch };
+}
+
+/**
+ * One batch of up to 10,000 rows (the held-out rows, repeated when fewer) through the predictor serving uses: its
+ * wall time and the process's CPU time meanwhile (ONNX Runtime may run it on several threads).
+ */
+async function timeBatch(
+  predictor: Predictor,
+  inputs: { features: InputFeature[] },
+  frame: Frame,
+  rows: Int32Array,
+): Promise<{ rows: number; wallMs: number; cpuMs: number }> {
+  const tiled = new Int32Array(COST_BATCH_ROWS);
+  for (let i = 0; i < tiled.length; i++) tiled[i] = rows[i % rows.length]!;
+  const raw = rawInputsAt(inputs, frame, tiled);
+  const cpu = process.cpuUsage();
+  const t = process.hrtime.bigint();
+  await predictor.run(raw);
+  const wallMs = Number(process.hrtime.bigint() - t) / 1e6;
+  const used = process.cpuUsage(cpu);
+  return { rows: tiled.length, wallMs: Number(wallMs.toFixed(3)), cpuMs: (used.user + used.system) / 1000 };
 }
 
 /**

@@ -73,6 +73,7 @@ export class Runs {
       durationMs: job.result?.durationMs ?? null,
       budget: job.result?.budget ?? null,
       tags: this.tagsOf(job.id),
+      cost: version?.cost ?? null,
     };
   }
 

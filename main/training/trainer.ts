@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ModelVersionInfo, TrainingProgress } from '../contracts/api.js';
+import type { CostMeasures, ModelVersionInfo, TrainingProgress } from '../contracts/api.js';
 import { HearthError, serializeError } from '../contracts/errors.js';
 import type { DatasetStore } from '../data/datasets.js';
 import { assertName } from '../data/datasets.js';
@@ -25,6 +25,7 @@ import {
 } from './evaluation.js';
 import { fitFinal, refitOnAll } from './final-fit.js';
 import { checkExport } from './export-check.js';
+import { cpuMark, cpuSince, type CpuMark } from './cpu-time.js';
 import { predictAt, predictTrainingRows, rawInputsAt } from './predict-rows.js';
 import type { LearnerHost } from './learners/index.js';
 import { runTrainingWorker, shapSummaryInWorker } from './worker-run.js';
@@ -129,6 +130,8 @@ export class Trainer {
   }
 
   private async run(job: TrainingJob, accepted: number): Promise<void> {
+    // The run's CPU time is counted from here (a queued job's wait costs nothing), for its cost.
+    const cpu = cpuMark();
     const cancel = this.cancels.get(job.id)!;
     const started = Math.max(accepted, this.lastFinished);
     // A search's time budget covers the whole run, registration included; a single learner runs to the end.
@@ -137,7 +140,7 @@ export class Trainer {
       if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
       job.status = 'running';
       this.db.prepare('UPDATE jobs SET status = ? WHERE id = ?').run('running', job.id);
-      const registered = await this.train(job, cancel, started, clock);
+      const registered = await this.train(job, cancel, started, clock, cpu);
       job.status = 'succeeded';
       job.result = {
         model: registered.model,
@@ -164,7 +167,13 @@ export class Trainer {
    * fit on the training rows; tune the threshold and evaluate; refit a search's choice on all rows; explain;
    * export and check the ONNX graph; register.
    */
-  private async train(job: TrainingJob, cancel: Int32Array, started: number, clock: RunClock): Promise<ModelVersionInfo> {
+  private async train(
+    job: TrainingJob,
+    cancel: Int32Array,
+    started: number,
+    clock: RunClock,
+    cpu: CpuMark,
+  ): Promise<ModelVersionInfo> {
     const args = job.args;
     // From the moment the job was accepted: loading the table then (and any wait in the queue) is the load phase.
     clock.phase('load', started);
@@ -369,8 +378,11 @@ export class Trainer {
     clock.phase('export');
     const onnx = exportModelToOnnx(model, this.version);
     clock.phase('parity');
-    const { parity, predictLatencyUs } = await checkExport(model, onnx, inputs, frame, evaluationRows);
+    const { parity, predictLatencyUs, latency, batch } = await checkExport(model, onnx, inputs, frame, evaluationRows);
     clock.phase('register');
+    const used = cpuSince(cpu);
+    const phases = clock.report().phases.map((p) => ({ phase: p.phase, seconds: p.seconds }));
+    const cost: CostMeasures = { ...used, wallMs: Date.now() - started, phases, latency, batch };
     return this.registry.register(
       registration({
         args,
@@ -408,6 +420,7 @@ export class Trainer {
           // The phases up to registration (the job's result has the whole run, registration included).
           budget: clock.report(),
           workerCpuMs,
+          cost,
         },
         predictLatencyUs,
         codeVersion: this.version,

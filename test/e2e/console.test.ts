@@ -353,6 +353,42 @@ describe('web console in Chromium against a real hearth serve', () => {
     assert.equal(await comparison.getByTestId('runs-confusion').locator('table').count(), 2);
   });
 
+  void step('shows what each run cost and what a million predictions cost, on the runs page and the version', async () => {
+    await ui.nav('runs');
+    const cost = ui.page.locator('[data-testid^="run-cost-"]').first();
+    await cost.locator('summary').click();
+    const training = (await cost.locator('[data-testid$="-training"]').textContent()) ?? '';
+    // "0.9 CPU-s = 0.000250 CPU-h (main thread 0.3 s)": the hours are the seconds over 3,600, to the digits shown.
+    const [, seconds, hours] = /([\d.]+) CPU-s = ([\d.e-]+) CPU-h/.exec(training) ?? [];
+    assert.ok(seconds !== undefined && hours !== undefined, training);
+    assert.ok(Math.abs(Number(seconds) / 3600 - Number(hours)) <= 0.05 / 3600 + Number(hours) * 0.005, training);
+    // No rate on this server: CPU-hours only, said so.
+    assert.doesNotMatch(training, /CPU-h = /);
+    assert.match((await cost.textContent()) ?? '', /none set \(cost\.perCoreHour\)/);
+    const single = (await cost.locator('[data-testid$="-single"]').textContent()) ?? '';
+    // A million calls at the p50: p50 µs × 10⁶ / 3.6 × 10⁹ CPU-h.
+    const [, p50, p99, perMillion] =
+      /p50 ([\d.]+) µs, p99 ([\d.]+) µs \(200 calls\); per million: ([\d.e-]+) CPU-h/.exec(single) ?? [];
+    assert.ok(p50 !== undefined && p99 !== undefined && perMillion !== undefined, single);
+    assert.ok(Number(p50) <= Number(p99), single);
+    assert.ok(Math.abs((Number(p50) * 1e6) / 3.6e9 - Number(perMillion)) <= Number(perMillion) * 0.01, single);
+    assert.match(
+      (await cost.locator('[data-testid$="-batch"]').textContent()) ?? '',
+      /10,000 rows in [\d.]+ ms \([\d,]+ rows\/s\); per million: /,
+    );
+    // The version's cost in a line on its Overview, and in full in its Versions tab.
+    await ui.nav('models');
+    await ui.modelTab('overview');
+    assert.match(
+      (await ui.page.getByTestId('overview-cost').textContent()) ?? '',
+      /CPU-h to train; [\d.e-]+ CPU-h per million predictions in batches, [\d.e-]+ CPU-h one row at a time/,
+    );
+    await ui.modelTab('versions');
+    const version = ui.page.getByTestId('version-cost');
+    await version.waitFor();
+    assert.match((await version.textContent()) ?? '', /CPU-s = .* CPU-h.*p50 .* µs.*per million/s);
+  });
+
   void step('predicts one row from the form', async () => {
     await ui.nav('predict');
     await ui.page.getByTestId('input-x1').fill('2.5');

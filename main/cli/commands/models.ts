@@ -1,15 +1,19 @@
 import { parseRef } from '../../serving/batch.js';
 import { formatMetrics } from '../output.js';
+import { costLines } from '../cost-lines.js';
 import { type Command, UsageError, required } from '../command.js';
 import { checkOutFile, writeOutFile } from '../out-file.js';
 import { argSchema, argsFromFlags, parseFlag, positionalFor, requiredFlagFor } from '../flags.js';
 
 export const modelsCommand: Command = {
   name: 'models',
-  summary: 'list, promote (any alias), roll back, show the input schema, report, export, import, canary and shadow models',
+  summary:
+    'list, promote (any alias), roll back, show the cost and the input schema, report, export, import, canary and shadow models',
   usage: `  models list | promote NAME VERSION [--alias A] | rollback NAME [--alias A] | remove-alias NAME --alias A
                                       promote sets or moves an alias (production when --alias is not given);
                                       production can be moved, never removed
+       | cost NAME[@V]                   what training it cost and what a million predictions cost on this box
+                                      (CPU-hours; money at cost.perCoreHour when set)
        | schema NAME[@V]                 the inputs a prediction takes: kinds, the levels the model knows,
                                       the training data's ranges, and whether it can explain
        | report NAME[@V] [--out FILE] [--force] | export NAME[@V] [--out FILE.onnx] [--force]
@@ -73,6 +77,14 @@ export const modelsCommand: Command = {
       out.result(
         { out: target, model: exported.model, version: exported.version, bytes: bytes.length, metadata: exported.metadata },
         () => `Wrote ${target}: ${exported.model} v${exported.version} as ONNX (${bytes.length} bytes)`,
+      );
+      return 0;
+    }
+    if (sub === 'cost' && name !== undefined) {
+      const { name: model, version: v } = parseRef(name);
+      const info = await client.call('models.version', { name: model, ...(v === undefined ? {} : { version: v }) });
+      out.result({ model: info.model, version: info.version, cost: info.cost }, () =>
+        [`${info.model} v${info.version}`, ...costLines(info.cost)].join('\n'),
       );
       return 0;
     }

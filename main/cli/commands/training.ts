@@ -3,6 +3,7 @@ import { HearthError } from '../../contracts/errors.js';
 import { parseRef } from '../../serving/batch.js';
 import { type Client } from '../../contracts/client.js';
 import { type Output, formatMetrics } from '../output.js';
+import { costLines } from '../cost-lines.js';
 import { type Command, UsageError, optional, required } from '../command.js';
 import { type FlagTable, argsFromFlags, positionalFor, requiredFlagFor } from '../flags.js';
 
@@ -114,6 +115,7 @@ export const trainCommand: Command = {
         calibration: calibrationOf(info.report),
         evaluatedOn: info.report.evaluatedOn,
         peakRssMb: info.report.peakRssMb,
+        cost: info.cost,
         trees: info.report.trees ?? null,
         bestRound: info.report.bestRound ?? null,
         backend: info.report.backend ?? null,
@@ -136,7 +138,8 @@ export const trainCommand: Command = {
         `Trained ${info.model} v${info.version} (${info.algorithm}, ${info.task}) on ${info.dataset.name} v${info.dataset.version} in ${(job.result!.durationMs / 1000).toFixed(1)} s\n${formatMetrics(info.metrics, info.report.baseline as BaselineComparison | undefined)}` +
         calibrationLine(info.report) +
         ((info.report.warnings as { message: string }[] | undefined) ?? []).map((w) => `\nwarning: ${w.message}`).join('') +
-        budgetLines(job.result!.budget),
+        budgetLines(job.result!.budget) +
+        `\n${costLines(info.cost).join('\n')}`,
     );
     return 0;
   },
@@ -200,6 +203,7 @@ export const runsCommand: Command = {
           `run ${detail.run.id}: ${detail.run.status}, ${detail.run.algorithm} on ${detail.run.dataset} v${detail.run.datasetVersion ?? '?'} → ${detail.run.target}`,
           `arguments: ${JSON.stringify(detail.args)}`,
           detail.error === null ? formatMetrics(detail.run.metrics) : `error: ${detail.error.message}`,
+          ...(detail.modelVersion === null ? [] : costLines(detail.modelVersion.cost)),
         ].join('\n'),
       );
       return 0;

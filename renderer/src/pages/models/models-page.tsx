@@ -16,6 +16,7 @@ import { RoutingSection } from './routing-section.js';
 import { Snapshots } from './snapshots.js';
 import { VersionReport } from './version-report.js';
 import { VersionsTab } from './versions-tab.js';
+import { cpuHoursText, priceText } from '../../components/cost-table.js';
 
 const tabs = [
   { key: 'overview', title: 'Overview' },
@@ -343,6 +344,20 @@ function Overview({ version }: { version: ModelVersionInfo }) {
             <tr>
               <th>Model size</th>
               <td>{Math.ceil(report.modelBytes / 1024).toLocaleString('en-US')} KiB</td>
+            </tr>
+          )}
+          {version.cost !== null && (
+            <tr>
+              <th>Cost</th>
+              <td data-testid="overview-cost">
+                {cpuHoursText(version.cost.training.cpuHours)} CPU-h to train
+                {priceText(version.cost, version.cost.price?.training ?? null)};{' '}
+                {cpuHoursText(version.cost.perMillion.batchCpuHours)} CPU-h
+                {priceText(version.cost, version.cost.price?.perMillionBatch ?? null)} per million predictions in batches,{' '}
+                {cpuHoursText(version.cost.perMillion.singleRowCpuHours)} CPU-h
+                {priceText(version.cost, version.cost.price?.perMillionSingleRow ?? null)} one row at a time (details under
+                Versions)
+              </td>
             </tr>
           )}
           <tr>

@@ -1,4 +1,5 @@
 import type { ModelVersionInfo } from '../../../../main/contracts/api.js';
+import { CostTable } from '../../components/cost-table.js';
 import { VersionReport } from './version-report.js';
 
 /** Every version of the model (pick one, promote one, roll production back), and where the picked one came from. */
@@ -119,6 +120,8 @@ export function VersionsTab({
           )}
         </tbody>
       </table>
+      <h4>Cost of v{version.version}</h4>
+      <CostTable cost={version.cost} testId="version-cost" />
       <VersionReport version={version} part="training" />
     </>
   );

@@ -9,6 +9,7 @@ import { FilterSelect, SearchBox, SortHeader, useListView, type SortColumn } fro
 import { useCall } from '../../components/use-call.js';
 import { Explanations, Overlay, Trials } from './comparison-charts.js';
 import { RunBudget } from './run-budget.js';
+import { CostTable, cpuHoursText, priceText } from '../../components/cost-table.js';
 import { CostQuality, ParamDiff } from './run-diff.js';
 
 const runColumns: SortColumn<RunSummary>[] = [
@@ -148,6 +149,7 @@ export function RunsPage() {
             <th>Tags</th>
             <th>Metrics</th>
             <SortHeader label="Seconds" column="seconds" sort={list.sort} onSort={list.toggle} testId="runs" />
+            <th>Cost</th>
           </tr>
         </thead>
         <tbody>
@@ -194,6 +196,16 @@ export function RunsPage() {
               </td>
               <td>
                 <RunBudget id={r.id} durationMs={r.durationMs} budget={r.budget} />
+              </td>
+              <td>
+                {r.cost !== null && (
+                  <details data-testid={`run-cost-${r.id}`}>
+                    <summary>
+                      {cpuHoursText(r.cost.training.cpuHours)} CPU-h{priceText(r.cost, r.cost.price?.training ?? null)}
+                    </summary>
+                    <CostTable cost={r.cost} testId={`run-cost-table-${r.id}`} />
+                  </details>
+                )}
               </td>
             </tr>
           ))}
