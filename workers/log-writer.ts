@@ -46,7 +46,8 @@ function convertStep(): void {
 }
 setImmediate(convertStep);
 
-parentPort!.on('message', (message: { rows: LogRow[]; errors: unknown[][] } | { close: true }) => {
+// Rows come as their JSON text (prediction-log.ts): parsed here, off the thread that answers requests.
+parentPort!.on('message', (message: { rows: string[]; errors: unknown[][] } | { close: true }) => {
   if ('close' in message) {
     closing = true;
     db.close();
@@ -55,7 +56,10 @@ parentPort!.on('message', (message: { rows: LogRow[]; errors: unknown[][] } | { 
     return;
   }
   try {
-    write(message.rows, message.errors);
+    write(
+      message.rows.map((row) => JSON.parse(row) as LogRow),
+      message.errors,
+    );
   } finally {
     parentPort!.postMessage({ committed: ++committed });
   }

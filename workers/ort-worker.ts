@@ -1,18 +1,22 @@
 import { parentPort } from 'node:worker_threads';
 import { serializeError, type SerializedError } from '../main/contracts/errors.js';
 import type { OrtProviderName } from '../main/contracts/api.js';
-import { createSession, type Feeds, type LoadedSession, type Outputs, type Placement } from '../main/accel/onnx-runtime.js';
+import { createSession, type LoadedSession, type Placement } from '../main/accel/onnx-runtime.js';
+import { packTensors, unpackTensors, type PackedTensors } from '../main/accel/tensor-wire.js';
 
-/** Messages between the serving pool (main/serving/session-pool.ts) and one of its ONNX Runtime threads. */
+/**
+ * Messages between the serving pool (main/serving/session-pool.ts) and one of its ONNX Runtime threads. Feeds and
+ * outputs travel packed (tensor-wire.ts): one string and one transferred buffer instead of a structured clone.
+ */
 export type OrtWorkerRequest =
   | { type: 'load'; key: string; model: Uint8Array; provider: OrtProviderName; decided?: Placement }
-  | { type: 'run'; id: number; key: string; feeds: Feeds; fetches: string[] }
+  | { type: 'run'; id: number; key: string; feeds: PackedTensors; fetches: string[] }
   | { type: 'release'; key: string };
 
 export type OrtWorkerReply =
   | { type: 'loaded'; key: string; placement: Placement }
   | { type: 'load-failed'; key: string; error: SerializedError }
-  | { type: 'ran'; id: number; outputs: Outputs }
+  | { type: 'ran'; id: number; outputs: PackedTensors }
   | { type: 'run-failed'; id: number; error: SerializedError };
 
 /**
@@ -43,14 +47,12 @@ port.on('message', (message: OrtWorkerRequest) => {
   }
 });
 
-async function run(id: number, key: string, feeds: Feeds, fetches: string[]): Promise<void> {
+async function run(id: number, key: string, feeds: PackedTensors, fetches: string[]): Promise<void> {
   try {
     const session = sessions.get(key);
     if (session === undefined) throw new Error(`no session for ${key} on this thread`);
-    const outputs = await (await session).run(feeds, fetches);
-    const transfer: ArrayBuffer[] = [];
-    for (const t of Object.values(outputs)) if (!Array.isArray(t.data)) transfer.push(t.data.buffer as ArrayBuffer);
-    port.postMessage({ type: 'ran', id, outputs } satisfies OrtWorkerReply, transfer);
+    const outputs = packTensors(await (await session).run(unpackTensors(feeds), fetches));
+    port.postMessage({ type: 'ran', id, outputs } satisfies OrtWorkerReply, [outputs.bytes]);
   } catch (error) {
     port.postMessage({ type: 'run-failed', id, error: serializeError(error) } satisfies OrtWorkerReply);
   }

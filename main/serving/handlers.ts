@@ -87,13 +87,16 @@ export function servingHandlers(deps: ServingHandlerDeps): HandlersOf<typeof ser
       route !== null && route.canary !== null && Math.random() < route.canary.share
         ? route.canary.version
         : deps.registry.resolve(name, version);
+    // The rules of the data the model learnt from hold for what it is asked about: a row that breaks one is a 422.
+    // Checked, and the rows protected, in the same synchronous turn as the route and version were read: the store's
+    // caches then ask SQLite whether anything changed once per request, not once per lookup (CommitCache).
+    deps.assertServable(name, resolved, rows);
+    const protectedRows = deps.protectInputs(name, resolved, rows);
     const predictor = await deps.predictors.get(name, resolved);
     const features = modelInputs(predictor.stored);
-    // The rules of the data the model learnt from hold for what it is asked about: a row that breaks one is a 422.
-    deps.assertServable(name, resolved, rows);
     // Refused before anything is predicted or logged: an explanation this model cannot give is not half-answered.
     if (explain === true) assertExplainable(predictor.stored, `${name} v${resolved}`);
-    const raw = rawInputsFromRecords({ features }, deps.protectInputs(name, resolved, rows));
+    const raw = rawInputsFromRecords({ features }, protectedRows);
     const predictions = toPredictions(await predictor.run(raw), predictor.threshold);
     const ids = deps.predictionLog.record(name, resolved, features, raw, predictions, (performance.now() - started) * 1000);
     predictions.forEach((p, i) => (p.id = ids[i]));

@@ -5,6 +5,7 @@ import { numberSetting } from '../settings/resolve.js';
 import type { OrtWorkerReply, OrtWorkerRequest } from '../../workers/ort-worker.js';
 import type { OrtProviderName } from '../contracts/api.js';
 import type { Feeds, GraphRunner, Outputs, Placement, TensorData } from '../accel/onnx-runtime.js';
+import { packTensors, unpackTensors } from '../accel/tensor-wire.js';
 
 /** Serving threads by default: one per core but one (the HTTP thread needs its own), at most 4. */
 export function defaultServingThreads(): number {
@@ -98,7 +99,7 @@ export class SessionPool {
     thread.running = null;
     unrefIfIdle(thread);
     if (running !== null && running.id === reply.id) {
-      if (reply.type === 'ran') split(running.parts, reply.outputs);
+      if (reply.type === 'ran') split(running.parts, unpackTensors(reply.outputs));
       else for (const part of running.parts) part.reject(toError(reply.error, 'INTERNAL'));
     }
     this.pump();
@@ -175,7 +176,11 @@ export class SessionPool {
       this.counts.requests += parts.length;
       thread.running = { id, parts };
       thread.worker.ref();
-      this.post(thread, { type: 'run', id, key: first.key, feeds: merge(parts), fetches: [...first.fetches] });
+      const feeds = packTensors(merge(parts));
+      thread.worker.postMessage(
+        { type: 'run', id, key: first.key, feeds, fetches: [...first.fetches] } satisfies OrtWorkerRequest,
+        [feeds.bytes],
+      );
     }
   }
 

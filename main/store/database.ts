@@ -109,8 +109,56 @@ export function migrate(db: Db, migrations: readonly Migration[]): void {
   }
 }
 
+/** The last ISO time made and the millisecond it is for: a prediction log stamps every row, often many a ms. */
+let isoAt = -1;
+let iso = '';
+
 export function nowIso(): string {
-  return new Date().toISOString();
+  const now = Date.now();
+  if (now !== isoAt) {
+    isoAt = now;
+    iso = new Date(now).toISOString();
+  }
+  return iso;
+}
+
+/**
+ * PRAGMA data_version of one connection, read at most once per synchronous turn: a served request consults several
+ * CommitCaches (token, route, production version, rules, PII policies) and each read is a trip into SQLite. A commit
+ * by another connection lands between turns as far as this thread can tell, so reading it once a turn sees every
+ * commit the per-read query saw, at the same points a request could observe it (after any await).
+ */
+class DataVersionClock {
+  private readonly statement;
+  private value = -1;
+  private fresh = false;
+  private readonly stale = (): void => {
+    this.fresh = false;
+  };
+
+  constructor(db: Db) {
+    this.statement = db.prepare('PRAGMA data_version').pluck();
+  }
+
+  read(): number {
+    if (!this.fresh) {
+      this.value = this.statement.get() as number;
+      this.fresh = true;
+      queueMicrotask(this.stale);
+    }
+    return this.value;
+  }
+}
+
+const clocks = new WeakMap<Db, DataVersionClock>();
+
+function clockOf(db: Db): DataVersionClock {
+  let clock = clocks.get(db);
+  if (clock === undefined) {
+    clock = new DataVersionClock(db);
+    clocks.set(db, clock);
+  }
+  return clock;
 }
 
 /**
@@ -121,14 +169,14 @@ export function nowIso(): string {
 export class CommitCache<V> {
   private readonly values = new Map<string, V>();
   private seen = -1;
-  private readonly dataVersion;
+  private readonly clock: DataVersionClock;
 
   constructor(db: Db) {
-    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
+    this.clock = clockOf(db);
   }
 
   get(key: string, load: () => V): V {
-    const version = this.dataVersion.get() as number;
+    const version = this.clock.read();
     if (version !== this.seen) {
       this.values.clear();
       this.seen = version;

@@ -291,6 +291,28 @@ describe('the prediction log in columns', () => {
     assertSameDrift(asAnswer(await driftReport(engine, 'churn', {})), asAnswer(reports[1]!));
     await assert.rejects(driftReport(engine, 'churn', windows[0]), /served no logged rows/);
   });
+
+  it('logs rows that cross to the writer as JSON text as served, a non-finite input as missing (as the columns store it)', async () => {
+    const features = [
+      { name: 'x1', kind: 'numeric' as const, sourceType: 'number' as const },
+      { name: 'colour', kind: 'categorical' as const },
+    ];
+    const raw = { rows: 2, numeric: [Float64Array.from([Infinity, 0.25])], categorical: [['red', '']] };
+    const predictions = [
+      { label: '1', probabilities: { '0': 0.25, '1': 0.75 } },
+      { label: '0', probabilities: { '0': 0.5, '1': 0.5 } },
+    ];
+    const since = new Date().toISOString();
+    const ids = engine.predictionLog.record('churn', 1, features, raw, predictions, 12.4);
+    const logged = (await engine.predictionLog.rows('churn', { since })).filter((r) => ids.includes(r.id));
+    assert.deepEqual(
+      logged.map((r) => [r.id, r.inputs.x1, r.inputs.colour, r.prediction, r.latencyUs]),
+      [
+        [ids[0], null, 'red', { label: '1', probability: 0.75 }, 12],
+        [ids[1], 0.25, null, { label: '0', probability: 0.5 }, 12],
+      ],
+    );
+  });
 });
 
 describe('log column encoding', () => {
