@@ -249,6 +249,24 @@ describe('hearth serve --replica follows a central box and changes nothing', { s
     });
     assert.equal(viaFile.status, 1, viaFile.stderr);
     assert.match(viaFile.stderr, /it follows none/);
+    // A replica writes no data: a watched folder or a stream in its config is refused by name.
+    const writing = join(tmp.dir, 'writing');
+    mkdirSync(writing);
+    writeFileSync(
+      join(writing, 'hearth.config.json'),
+      JSON.stringify({
+        server: { mode: 'replica' },
+        watch: [{ dir: join(tmp.dir, 'inbox'), dataset: 'sales' }],
+        streams: [{ mqtt: 'mqtt://127.0.0.1:1', in: 'in', out: 'out', model: 'm' }],
+      }),
+    );
+    const viaWriters = spawnSync(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', writing], {
+      env: { ...process.env, HEARTH_TOKEN: token },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(viaWriters.status, 1, viaWriters.stderr);
+    assert.match(viaWriters.stderr, /this server is a replica: it writes no data, so watch, streams cannot run on it/);
     const badMode = spawnSync(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', empty], {
       env: { ...process.env, HEARTH_TOKEN: token, HEARTH_MODE: 'mirror' },
       encoding: 'utf8',

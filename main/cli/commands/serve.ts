@@ -101,6 +101,15 @@ async function serve(engine: Engine, out: Output, flags: Flags, all = createHand
     }
   };
   const replica = flags.replica === true || value('server.mode') === 'replica';
+  // A replica writes no data: watched folders, scheduled pipelines and streams would each fail on every run, so a
+  // config that asks for them is refused before the server listens, naming them.
+  const writers = (['watch', 'pipelines', 'streams'] as const).filter((key) => (engine.config?.[key].length ?? 0) > 0);
+  if (replica && writers.length > 0)
+    throw new HearthError(
+      'VALIDATION_FAILED',
+      `this server is a replica: it writes no data, so ${writers.join(', ')} cannot run on it; configure them on the ` +
+        'central box',
+    );
   // A replica with nothing to follow would serve nothing and never be ready: refused before it listens.
   if (replica && engine.sync.listFollows().length === 0)
     throw new HearthError(
