@@ -117,15 +117,21 @@ export function searchDeadline(
  * Where the final fit must stop. When the final fit, the refit and the phases after them all fit in what is left,
  * the budget's end less the refit's and the rest's projections. When they do not, the final fit gets everything the
  * phases after it leave (the refit will then be skipped): one fit run to its length makes a better model than two
- * cut short. And never less than its own projected length: a search that ran to its deadline must not leave the
- * model itself a fit stopped before its first iterations (a 2 s budget once served a logistic model after one
- * L-BFGS step); the budget then overruns by at most that measured projection.
+ * cut short. And never less than its own projected length (at least FINAL_FIT_FLOOR_MS): a search that ran to
+ * its deadline must not leave the model itself a fit stopped before its first iterations (a 2 s budget once served a
+ * logistic model after one L-BFGS step); the budget then overruns by at most that.
  */
 export function finalFitDeadline(now: number, end: number, projection: AfterSearchProjection): number {
   const { finalFitMs, refitMs, postFitMs } = projection;
   if (finalFitMs + refitMs + postFitMs <= end - now) return end - refitMs - postFitMs;
-  return Math.max(now + finalFitMs, end - postFitMs);
+  return Math.max(now + Math.max(finalFitMs, FINAL_FIT_FLOOR_MS), end - postFitMs);
 }
+
+/**
+ * The least a final fit is given past its start, however late: a projection measured on folds of a few milliseconds
+ * is all message latency, and a logistic model cut at its projection converged no further than one L-BFGS step.
+ */
+export const FINAL_FIT_FLOOR_MS = 250;
 
 /**
  * When the SHAP summary must stop explaining rows: the budget's end less the export's projected cost (its fixed
