@@ -153,8 +153,17 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
   const requestedCalibration = args.calibration ?? 'auto';
   const calibrationFolds = foldIndices.map((indices, k) => ({ indices, targets: foldTargets[k]! }));
   const ranksCalibrated = task !== 'regression' && metric === 'log_loss' && requestedCalibration !== 'none';
+  // One calibration per set of out-of-fold predictions: the chosen model's, scored when it was recorded, is the one
+  // it is served with.
+  const calibrations = new WeakMap<PredictionMatrix, CalibrationReport>();
+  const calibrate = (oof: PredictionMatrix): CalibrationReport => {
+    let report = calibrations.get(oof);
+    if (report === undefined)
+      calibrations.set(oof, (report = chooseCalibration(task, oof, calibrationFolds, requestedCalibration)));
+    return report;
+  };
   const calibratedScore = (oof: PredictionMatrix): number => {
-    const report = chooseCalibration(task, oof, calibrationFolds, requestedCalibration);
+    const report = calibrate(oof);
     return report.compared.find((c) => c.method === report.method)?.cv_log_loss ?? Number.NaN;
   };
   const rankOf = (e: LeaderboardEntry): number => e.cvCalibrated ?? e.cvMetric;
@@ -420,11 +429,10 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
   const untried = (['gbdt', 'linear', 'forest', 'mlp'] as const).filter((a) => !tried.has(a));
   if (untried.length > 0) budget.clock.note(`search: ${untried.join(', ')} not tried within the budget`);
   chosenOof ??= keptOutOfFold.find((k) => k.candidate === chosenSingle)?.oof ?? null;
-  const requested = requestedCalibration;
   const calibration: CalibrationReport =
     chosenOof === null
       ? {
-          requested,
+          requested: requestedCalibration,
           method: 'none',
           calibrator: null,
           compared: [],
@@ -434,7 +442,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
               ? 'regression: nothing to calibrate'
               : "the chosen model's out-of-fold predictions were not kept",
         }
-      : chooseCalibration(task, chosenOof, calibrationFolds, requested);
+      : calibrate(chosenOof);
   return {
     chosen: { ...args, ...chosenSingle },
     ensembleMembers,
