@@ -41,6 +41,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const [curve, setCurve] = useState<{ iteration: number; loss: number; validationLoss: number | null }[]>([]);
   const [trials, setTrials] = useState<{ trial: number; algorithm: string; metric: string; value: number }[]>([]);
   const { error, run, fail } = useCall();
+  const shownCurve = job !== null && job.history.length > curve.length ? job.history : curve;
   // What each numeric argument takes, from training.start's own schema: the hint beside the field and its check.
   const bounds = useMemo(() => numberBounds('training.start'), []);
   const hints = useMemo(() => Object.fromEntries(Object.entries(bounds).map(([k, b]) => [k, describeBounds(b)])), [bounds]);
@@ -392,7 +393,9 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
             {job.progress !== null && running && ` · iteration ${job.progress.iteration} · loss ${job.progress.loss.toFixed(5)}`}
           </p>
           {running && <progress max={1} value={job.progress?.fraction ?? 0} />}
-          {curve.length > 1 && <TrainingCurve data={curve} height={220} legend />}
+          {/* A warm worker can finish a small fit before any progress event reaches the page: the finished job's
+              own history draws the same curve then. */}
+          {shownCurve.length > 1 && <TrainingCurve data={shownCurve} height={220} legend />}
           {trials.length > 0 && (
             <div data-testid="trial-chart">
               <h4>
