@@ -4,7 +4,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Engine } from '../../main/engine/engine.js';
 import { startJsonChild } from '../helpers.js';
 import { OciClient } from '../../main/sync/oci-client.js';
@@ -24,29 +23,13 @@ import { scanFrame } from '../../main/privacy/pii.js';
 import { columnFromValues } from '../../main/data/transforms.js';
 import { runGpuBench } from './gpu.js';
 import { runGbdtKernelBench } from './gbdt-kernel.js';
+import { benchAutoml } from './automl.js';
+import { childJson, emit, python, root, round, sharedBench } from './bench-io.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const sharedBench = join(root, '..', 'shared', 'bench');
-const python = '/usr/bin/python3';
 const which = new Set(process.argv.slice(2));
 // `serve` names issue 7's three: REST predict, MQTT end to end, drift over a 1M-row window.
 if (which.delete('serve')) for (const part of ['predict', 'mqtt', 'drift']) which.add(part);
 const all = which.size === 0;
-
-function emit(line: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(line)}\n`);
-}
-
-function round(v: number, digits = 3): number {
-  return Number(v.toFixed(digits));
-}
-
-function childJson(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Record<string, unknown> {
-  const r = spawnSync(command, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${r.stderr}`);
-  const last = r.stdout.trim().split('\n').pop()!;
-  return JSON.parse(last) as Record<string, unknown>;
-}
 
 async function benchIngest(): Promise<void> {
   const file = process.env.HEARTH_BENCH_CSV ?? '/tmp/hearth-bench/synth_1m.csv';
@@ -420,134 +403,6 @@ if (all || which.has('gbdt')) await benchGbdt();
 // An A/B of Hearth's own two kernels (no peer): only when named.
 if (which.has('gbdt-kernel')) runGbdtKernelBench();
 if (all || which.has('gbdt-category-noise')) await benchCategoricalNoise();
-
-/** The headline metric per task and whether higher is better: what `auto` optimises by default. */
-const headline = {
-  binary: { metric: 'log_loss', higher: false },
-  multiclass: { metric: 'log_loss', higher: false },
-  regression: { metric: 'rmse', higher: false },
-} as const;
-
-async function benchAutoml(): Promise<void> {
-  const work = '/tmp/hearth-bench';
-  const budget = process.env.HEARTH_BENCH_BUDGET ?? '120';
-  const pub = join(work, 'public');
-  if (!existsSync(join(pub, 'digits.csv'))) {
-    const r = spawnSync(python, [join(root, 'test', 'bench', 'public_datasets.py'), pub], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    if (r.status !== 0) throw new Error('public_datasets.py failed (needs python3-sklearn)');
-  }
-  // (The bundled bird-strike sample is not here: one of its classes has a single row, which peers.py's stratified
-  // split refuses.) The 1M-row synthetic table's generator at 200,000 rows: the same signal, a sample the search can afford.
-  const synth = join(work, 'synth_200k.csv');
-  if (!existsSync(synth)) {
-    const r = spawnSync(python, [join(sharedBench, 'gen_synth.py'), synth, '200000'], { stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('gen_synth.py failed');
-  }
-  const sets: { name: string; csv: string; target: string; task: keyof typeof headline }[] = [
-    { name: 'breast_cancer', csv: join(pub, 'breast_cancer.csv'), target: 'diagnosis', task: 'binary' },
-    { name: 'wine', csv: join(pub, 'wine.csv'), target: 'cultivar', task: 'multiclass' },
-    { name: 'diabetes', csv: join(pub, 'diabetes.csv'), target: 'progression', task: 'regression' },
-    { name: 'digits', csv: join(pub, 'digits.csv'), target: 'digit', task: 'multiclass' },
-    { name: 'synth_200k', csv: synth, target: 'label', task: 'binary' },
-  ];
-  const only = process.env.HEARTH_BENCH_DATASETS?.split(',');
-  for (const set of sets.filter((s) => only === undefined || only.includes(s.name))) {
-    const splitDir = join(work, `automl-${set.name}-split`);
-    if (!existsSync(join(splitDir, 'train.csv'))) {
-      const r = spawnSync(
-        python,
-        [join(sharedBench, 'peers.py'), set.csv, set.target, '--task', set.task, '--split-dir', splitDir],
-        {
-          stdio: ['ignore', 'ignore', 'inherit'],
-        },
-      );
-      if (r.status !== 0) throw new Error(`peers.py --split-dir failed for ${set.name}`);
-    }
-    const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-'));
-    try {
-      const hearth = childJson(process.execPath, [
-        join(root, 'dist', 'test', 'bench', 'automl-child.js'),
-        join(splitDir, 'train.csv'),
-        join(splitDir, 'test.csv'),
-        set.target,
-        dataDir,
-        budget,
-        set.task,
-      ]);
-      const { metric, higher } = headline[set.task];
-      emit({ bench: 'automl', dataset: set.name, model: 'hearth-auto', budget_s: Number(budget), ...hearth });
-      const peers = spawnSync(
-        python,
-        [join(sharedBench, 'peers.py'), set.csv, set.target, '--task', set.task, '--threads', '2'],
-        {
-          encoding: 'utf8',
-          maxBuffer: 16 * 1024 * 1024,
-        },
-      );
-      let best: { model: string; value: number } | null = null;
-      // Classification: the best peer's ROC AUC and log loss, each over all peers (they may be different peers).
-      let bestAuc: { model: string; value: number } | null = null;
-      let bestLogLoss: { model: string; value: number } | null = null;
-      for (const line of peers.stdout.split('\n').filter((l) => l.startsWith('{"dataset"') && l.includes('"model"'))) {
-        const r = JSON.parse(line) as Record<string, unknown>;
-        const value = r[metric] as number;
-        emit({
-          bench: 'automl',
-          dataset: set.name,
-          model: r.model,
-          fit_s: r.fit_s,
-          [metric]: value,
-          accuracy: r.accuracy,
-          r2: r.r2,
-          ...(set.task === 'regression' ? {} : { roc_auc: r.roc_auc, log_loss: r.log_loss }),
-        });
-        if (best === null || (higher ? value > best.value : value < best.value)) best = { model: r.model as string, value };
-        if (typeof r.roc_auc === 'number' && (bestAuc === null || r.roc_auc > bestAuc.value))
-          bestAuc = { model: r.model as string, value: r.roc_auc };
-        if (typeof r.log_loss === 'number' && (bestLogLoss === null || r.log_loss < bestLogLoss.value))
-          bestLogLoss = { model: r.model as string, value: r.log_loss };
-      }
-      if (set.task !== 'regression' && bestAuc !== null && bestLogLoss !== null) {
-        const auc = hearth.roc_auc as number;
-        const logLoss = hearth.log_loss as number;
-        emit({
-          bench: 'automl',
-          dataset: set.name,
-          hearth_roc_auc: round(auc, 4),
-          hearth_log_loss: round(logLoss, 4),
-          hearth_calibration: hearth.calibration,
-          best_peer_roc_auc: round(bestAuc.value, 4),
-          best_peer_roc_auc_model: bestAuc.model,
-          best_peer_log_loss: round(bestLogLoss.value, 4),
-          best_peer_log_loss_model: bestLogLoss.model,
-          log_loss_ratio: round(logLoss / bestLogLoss.value, 4),
-          auc_goal_met: auc >= bestAuc.value - 0.005,
-          log_loss_goal_met: logLoss <= 1.02 * bestLogLoss.value + 5e-7,
-          wall_s: hearth.wall_s,
-          budget_s: Number(budget),
-          goal: 'ROC AUC >= best peer - 0.005 and log loss within 2% of the best peer',
-        });
-      } else if (best !== null) {
-        const ours = hearth[metric] as number;
-        emit({
-          bench: 'automl',
-          dataset: set.name,
-          metric,
-          hearth: round(ours, 4),
-          best_peer: best.model,
-          best_peer_value: round(best.value, 4),
-          // peers.py rounds its metrics to 6 decimals: within half a unit of that is a tie, not a loss.
-          hearth_at_least_as_good: higher ? ours >= best.value - 5e-7 : ours <= best.value + 5e-7,
-          goal: 'auto (120 s budget) >= the best peer on the test rows',
-        });
-      }
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  }
-}
 
 async function benchMlp(): Promise<void> {
   const child = join(root, 'dist', 'test', 'bench', 'mlp-child.js');
