@@ -10,13 +10,23 @@ const trueTokens = new Set(['true', 'True', 'TRUE']);
 const falseTokens = new Set(['false', 'False', 'FALSE']);
 
 /**
- * How many unparsable cells a numeric or date column tolerates, given the non-empty cells read so far: 5, or 0.1%
- * of them when that is more. Each such cell becomes missing and is reported with its row (see ColumnBuilder.strays),
- * so one typo in a 10,000-row column no longer turns it into text. Checked as the cells stream by, so the stray
- * list never holds more than 0.1% of a large column.
+ * How many unparsable cells a numeric or date column tolerates, given its non-empty cells: 5, or 0.1% of them when
+ * that is more. Each such cell becomes missing and is reported with its row (see ColumnBuilder.strays), so one typo
+ * in a 10,000-row column no longer turns it into text. Decided on the whole column when it is finished, so where the
+ * typos sit in the file does not matter (ten in the first hundred rows of 10,000 are 0.1% as much as ten spread out).
  */
 export function allowedStrays(nonEmpty: number): number {
   return Math.max(5, Math.floor(nonEmpty / 1000));
+}
+
+/**
+ * The strays a column holds while it reads, before it knows how many cells it will have: enough for 0.1% of a
+ * million-row column, or 0.1% of the cells read so far when that is more. One more turns the column to text at
+ * once, so a text column whose first cells were numbers stops collecting strays early and memory stays bounded.
+ */
+const heldStrays = 1000;
+function canHold(strays: number, nonEmpty: number): boolean {
+  return strays <= Math.max(heldStrays, allowedStrays(nonEmpty));
 }
 
 /**
@@ -289,11 +299,12 @@ export class ColumnBuilder {
 
   /**
    * A cell a numeric or date column (or one still undecided) cannot parse: held as missing while the column's
-   * strays stay within allowedStrays, else the column turns to text, its strays back to their text.
+   * strays stay within what it can hold while reading (canHold), else the column turns to text, its strays back to
+   * their text. Whether it keeps them is decided when it is finished (allowedStrays of all its cells).
    */
   private pushStrayOrWiden(text: string): void {
     this.nonEmpty++;
-    if (this.tolerant && this.strayCells.length + 1 <= allowedStrays(this.nonEmpty)) {
+    if (this.tolerant && canHold(this.strayCells.length + 1, this.nonEmpty)) {
       this.strayCells.push({ row: this.length, text, seen: this.nonEmpty });
       this.pushNumber(Number.NaN);
       return;
@@ -407,10 +418,10 @@ export class ColumnBuilder {
 
   /**
    * Whether this column, reading on, would have held `next`'s strays as strays too: the running count must stay
-   * within allowedStrays at each of them, counted from this column's start.
+   * within what a column holds while reading (canHold) at each of them, counted from this column's start.
    */
   private wouldHold(next: BuilderSnapshot): boolean {
-    return next.strays.every((s, j) => this.strayCells.length + j + 1 <= allowedStrays(this.nonEmpty + s.seen));
+    return next.strays.every((s, j) => canHold(this.strayCells.length + j + 1, this.nonEmpty + s.seen));
   }
 
   /**
@@ -497,9 +508,11 @@ export class ColumnBuilder {
 
   /** The finished column. Strings become categorical when they repeat enough to be levels, else text. */
   finish(): Column {
-    // Strays only (a column of a few words and missing cells), or too many for the numbers beside them: text.
+    // Strays only (a column of a few words and missing cells), more than 0.1% of the column (or 5), or too many for
+    // the numbers beside them: text.
     if (this.state === 'empty' && this.strayCells.length > 0) this.widenToString();
-    if (this.strayCells.length > 0 && !mostlyParsed(this.strayCells.length, this.nonEmpty)) this.widenToString();
+    const strays = this.strayCells.length;
+    if (strays > 0 && (strays > allowedStrays(this.nonEmpty) || !mostlyParsed(strays, this.nonEmpty))) this.widenToString();
     const n = this.length;
     if (this.state === 'string') {
       const dictionary = [...this.dictionary.keys()];

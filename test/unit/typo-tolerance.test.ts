@@ -56,6 +56,24 @@ describe('a numeric or date column survives a few unparsable cells', () => {
     assert.equal(text.unparsable, undefined);
   });
 
+  it('where the typos sit does not matter: 10 in the first 100 rows of 10,000 stay numeric, 11 anywhere are text', async () => {
+    const early = new Map(Array.from({ length: 10 }, (_, k) => [(k + 1) * 10, `bad${k}`] as const));
+    const read = await readCsv(file(amounts(10_000, early)));
+    assert.equal(column(read.frame, 'amount').type, 'integer');
+    assert.equal(read.unparsable?.total, 10);
+    assert.deepEqual(read.unparsable?.cells[0], { column: 'amount', line: 11, text: 'bad0' });
+    // The same ten at the end of the file: the same answer.
+    const late = new Map(Array.from({ length: 10 }, (_, k) => [9990 + k, `bad${k}`] as const));
+    assert.equal(column((await readCsv(file(amounts(10_000, late)))).frame, 'amount').type, 'integer');
+    // Eleven is past 0.1% of 10,000 wherever they are: text, every cell as written.
+    for (const at of [(k: number) => k + 1, (k: number) => 9990 + k - 1]) {
+      const eleven = new Map(Array.from({ length: 11 }, (_, k) => [at(k), `bad${k}`] as const));
+      const text = await readCsv(file(amounts(10_000, eleven)));
+      assert.equal(column(text.frame, 'amount').kind, 'string');
+      assert.equal(text.unparsable, undefined);
+    }
+  });
+
   it('more than 5 bad cells in a small column, or one in a column of a few cells, leave it text', async () => {
     const six = await readCsv(file(amounts(3000, new Map([1, 2, 3, 4, 5, 6].map((k) => [k * 100, 'x'] as const)))));
     assert.equal(column(six.frame, 'amount').kind, 'string');
