@@ -45,7 +45,7 @@ const keywords = new Set([
 ]);
 keywords.add('inf').add('nan');
 
-export interface PromqlUse {
+interface PromqlUse {
   /** Series selected, each with the labels its matchers name. */
   readonly series: Map<string, Set<string>>;
   /** Labels named in by / without / on / ignoring clauses. */
@@ -53,7 +53,7 @@ export interface PromqlUse {
 }
 
 /** The series and labels one PromQL expression uses (Grafana's $variables and $__rate_interval are left aside). */
-export function promqlUses(expr: string): PromqlUse {
+function promqlUses(expr: string): PromqlUse {
   const series = new Map<string, Set<string>>();
   const grouping = new Set<string>();
   // String literals first, so that nothing inside them reads as a name.
