@@ -367,6 +367,11 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     assert.ok(matches(asObj(asObj(named('PodDisruptionBudget', 'hearth').spec).selector).matchLabels as Obj, labels(replicas)));
     const target = asObj(asObj(named('HorizontalPodAutoscaler', 'hearth').spec).scaleTargetRef);
     assert.deepEqual([target.kind, target.name], ['Deployment', 'hearth']);
+    // The HPA owns the count (an apply would reset a written one), and keeps one pod up through a disruption.
+    assert.equal(asObj(replicas.spec).replicas, undefined);
+    const minReplicas = Number(asObj(named('HorizontalPodAutoscaler', 'hearth').spec).minReplicas);
+    const maxUnavailable = Number(asObj(named('PodDisruptionBudget', 'hearth').spec).maxUnavailable);
+    assert.ok(minReplicas >= 2 && minReplicas - maxUnavailable >= 1);
     assert.equal(asObj(writer.spec).serviceName, 'hearth-writer');
     assert.equal(asObj(writer.spec).replicas, 1, 'one writer per store');
     const template = asList(asObj(writer.spec).volumeClaimTemplates)[0]!;
