@@ -306,13 +306,27 @@ export function fitIsotonic(p: Float64Array, y: Uint8Array): { x: number[]; y: n
 }
 
 /**
- * Temperature scaling: T minimising the multiclass log loss of softmax(log p / T). The loss is convex in β = 1/T,
- * so its derivative Σ_i (E_q[l_i] − l_i,y_i) (l = log p) is non-decreasing in β: bisection on log β finds its zero.
+ * Temperature scaling: T minimising the multiclass log loss of softmax(log p / T) (Guo et al. 2017) against Platt's
+ * smoothed targets carried over to k classes: (N_y + 1)/(N_y + 2) on a row's own class y and the rest shared by the
+ * others. Against hard labels, out-of-fold predictions that happen to rank every row right (wine's 142 rows under a
+ * linear model) drive T to its floor, ~100× sharper, and one confident miss on new rows then costs a log loss of
+ * ~1; the smoothed targets keep T finite there, as they keep Platt's a finite on separable data. The loss is convex
+ * in β = 1/T, so its derivative Σ_i (E_q[l_i] − Σ_c t_ic l_ic) (l = log p) is non-decreasing in β: bisection on log β
+ * finds its zero.
  */
 export function fitTemperature(probabilities: Float64Array, labels: Int32Array): number {
   const n = labels.length;
   const k = probabilities.length / n;
   const l = Float64Array.from(probabilities, (p) => temperatureLogit(p, 1));
+  const perClass = new Float64Array(k);
+  for (const y of labels) perClass[y]!++;
+  // Σ_c t_ic l_ic per row: the smoothed target's weight on the own class, the rest spread evenly over the others.
+  const targetLogit = Float64Array.from(labels, (y, i) => {
+    const own = (perClass[y]! + 1) / (perClass[y]! + 2);
+    let others = 0;
+    for (let c = 0; c < k; c++) if (c !== y) others += l[i * k + c]!;
+    return own * l[i * k + y]! + (k > 1 ? ((1 - own) / (k - 1)) * others : 0);
+  });
   const derivative = (beta: number): number => {
     let d = 0;
     for (let i = 0; i < n; i++) {
@@ -325,7 +339,7 @@ export function fitTemperature(probabilities: Float64Array, labels: Int32Array):
         sum += e;
         weighted += e * l[i * k + c]!;
       }
-      d += weighted / sum - l[i * k + labels[i]!]!;
+      d += weighted / sum - targetLogit[i]!;
     }
     return d;
   };

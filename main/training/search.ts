@@ -211,12 +211,26 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
   // Candidates skipped in a row for their projected cost: the search ends after ten (none cheap enough is coming).
   let skipped = 0;
   const searchMs = Math.max(0, loopEnd() - searchStarted);
+  const drawn = new Set<string>();
+  let repeats = 0;
   // On large tables a single full cross-validation can eat most of a budget: halve by default there.
   const strategy = args.searchStrategy ?? (pool.length > 100_000 ? 'halving' : 'full');
   while (!outOfTime() && trial < 200) {
     if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
     if (strategy === 'full') {
       const candidate = sampler.next().value as Candidate;
+      // A candidate already scored would only be scored again under another seed: the sampler draws anew instead,
+      // and after fifty repeats in a row the grid is taken as exhausted (small tables reach that well within 200).
+      const key = candidateKey(candidate);
+      if (drawn.has(key)) {
+        if (++repeats >= 50) {
+          budget.clock.note(`search: ended after ${trial} candidates, every other draw repeated one already scored`);
+          break;
+        }
+        continue;
+      }
+      repeats = 0;
+      drawn.add(key);
       if (wouldOverrun(candidate, folds)) {
         if (++skipped >= 10) break;
         continue;
@@ -564,4 +578,9 @@ export function boostingWithinNoise<
       `search: ${leader.candidate.algorithm} led boosting by ${gap.toPrecision(2)} on a share of the rows, less than one ` +
       `standard error across folds (${standardError.toPrecision(2)}): boosting kept, as it gains more from the rows left out`,
   };
+}
+
+/** A candidate's identity: its parameters in a fixed key order (the defaults' candidate has none but the learner). */
+function candidateKey(candidate: Candidate): string {
+  return JSON.stringify(candidate, Object.keys(candidate).sort());
 }

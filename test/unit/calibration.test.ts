@@ -91,13 +91,16 @@ describe('calibrator fits with known answers', () => {
     close(a, (2 * Math.log(5 / 2)) / Math.log(3), 1e-8);
   });
 
-  it('temperature: constant forecast [1/2, 1/4, 1/4] with 80% class 0 gives T = 1/3', () => {
-    // The optimum matches q₀ = 0.8 = 1 / (1 + 2·(1/2)^β), so (1/2)^β = 1/8: β = 3.
+  it('temperature: constant forecast [1/2, 1/4, 1/4] with 8 of 10 rows class 0 matches the smoothed class-0 rate', () => {
+    // Platt's targets for k classes: a class-0 row puts (8 + 1)/(8 + 2) = 9/10 on class 0, a class-1 or class-2 row
+    // (1 + 1)/(1 + 2) = 2/3 on its own class and 1/6 on each other. Class 0's target mass: (8·9/10 + 2·1/6)/10 =
+    // 113/150. The optimum matches q₀ = 1 / (1 + 2·(1/2)^β) = 113/150, so (1/2)^β = 37/226: T = 1/log₂(226/37).
     const labels = Int32Array.from({ length: 10 }, (_, i) => (i < 8 ? 0 : i === 8 ? 1 : 2));
     const probabilities = Float64Array.from({ length: 30 }, (_, i) => [0.5, 0.25, 0.25][i % 3]!);
-    close(fitTemperature(probabilities, labels), 1 / 3, 1e-9);
+    const temperature = 1 / Math.log2(226 / 37);
+    close(fitTemperature(probabilities, labels), temperature, 1e-9);
     const calibrated = applyCalibrator(
-      { kind: 'temperature', temperature: 1 / 3 },
+      { kind: 'temperature', temperature },
       {
         kind: 'classification',
         classes: ['a', 'b', 'c'],
@@ -105,7 +108,17 @@ describe('calibrator fits with known answers', () => {
       },
     );
     assert.equal(calibrated.kind, 'classification');
-    if (calibrated.kind === 'classification') close(calibrated.probabilities[0]!, 0.8, 1e-9);
+    if (calibrated.kind === 'classification') close(calibrated.probabilities[0]!, 113 / 150, 1e-9);
+  });
+
+  it('temperature: predictions that rank every row right stay finite, not sharpened to the floor', () => {
+    // Three classes, 30 rows each, every row's own class at 0.9 and the others at 0.05: hard labels would drive T to
+    // its floor of 0.01. The smoothed targets put 31/32 on the own class: q_own = 1/(1 + 2·(0.05/0.9)^β) = 31/32.
+    const labels = Int32Array.from({ length: 90 }, (_, i) => i % 3);
+    const probabilities = Float64Array.from({ length: 270 }, (_, j) => (j % 3 === Math.floor(j / 3) % 3 ? 0.9 : 0.05));
+    const beta = Math.log(1 / 62) / Math.log(0.05 / 0.9);
+    close(fitTemperature(probabilities, labels), 1 / beta, 1e-9);
+    assert.ok(1 / beta > 0.5, `T ${1 / beta}`);
   });
 });
 
