@@ -188,7 +188,6 @@ describe('pull, follow and metrics snapshots against a real registry', { skip },
       fleet.registry.versions('churn').map((v) => v.version),
       [2, 1],
     );
-    [state] = both[1];
     const served = await fleetApi['models.predict']({ name: 'churn', rows }, ctx);
     assert.equal(served.version, 2, 'serving moved to v2 without a restart');
     assert.deepEqual(
