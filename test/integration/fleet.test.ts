@@ -273,6 +273,14 @@ describe('three replicas behind nginx: a killed replica, a promotion and a resta
     // Promoted on the central box only: its sync agent pushes at once (no sync.push here), the replicas poll.
     const promoted = await post(centralUrl, 'models.promote', { name: 'churn', version: 2 });
     assert.equal(promoted.status, 200, await promoted.text());
+    // Pushed at once: the central box's loop ticks every 10 s, a promotion does not wait for it.
+    for (;;) {
+      const status = (await (await post(centralUrl, 'sync.status', {})).json()) as { pending: number };
+      if (status.pending === 0) break;
+      assert.ok(Date.now() - at.promote < 5000, 'the promotion was not pushed within 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    figures.pushSeconds = (Date.now() - at.promote) / 1000;
     const live = replicas.slice(1);
     const firstV2 = new Map<number, number>();
     while (firstV2.size < live.length) {
