@@ -27,7 +27,9 @@ export const serveCommand: Command = {
                                       SIGTERM lets requests in flight finish (at most S s, 10 by default), then exits 0;
                                       --replica (server.mode replica): read-only, serving the aliases the config's
                                       \`follow\` list follows (checked every sync.followEverySeconds), every method that
-                                      changes state refused; GET /readyz answers 200 once each followed model answers`,
+                                      changes state refused; it listens once it has checked what it follows (a
+                                      restarted replica never answers with an outdated version); GET /readyz answers
+                                      200 once each followed model answers`,
   run: async ({ flags, out, keepOpen, open }) => {
     const { engine, handlers } = open();
     keepOpen();
