@@ -24,7 +24,7 @@ export class SyncAgent {
   private tickNow: (() => void) | null = null;
   /** A kick that came while the loop was busy: the work runs once more when it is done. */
   private kicked = false;
-  /** The follow check under way, if any: checks run one at a time (followChecks). */
+  /** The follow check under way, if any: checks run one at a time (checkFollows). */
   private following: Promise<FollowInfo[]> = Promise.resolve([]);
 
   constructor(

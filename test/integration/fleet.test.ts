@@ -335,6 +335,8 @@ describe('three replicas behind nginx: a killed replica, a promotion and a resta
     const early = records.filter(([, doneAt, , version]) => version === 2 && doneAt < at.promote);
     const stale = records.filter(([sentAt, , , version]) => version === 1 && sentAt > at.allServeV2);
     const lostIds = records.filter(([, , status, , echoed]) => status === 200 && !echoed);
+    // nginx writes a request's line once it has answered it: the last ones may trail the client by a moment.
+    await until(() => balancerLines().length >= records.length, 'nginx to log every request', 5000).catch(() => undefined);
     const lines = balancerLines();
     // What nginx's retries hid: requests whose first replica failed them (a second one answered).
     const retried = lines.filter((l) => l.upstreams.length > 1);
