@@ -15,6 +15,9 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # docker-registry (Distribution 2.8): the real OCI registry the sync tests start on a loopback port.
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+# nginx: the balancer the fleet test puts in front of three replicas, configured by resources/nginx/ (the package's
+# own service is not used; the test runs nginx in the foreground under a folder of its own).
+[ -x /usr/sbin/nginx ] || need+=(nginx)
 # mosquitto: the MQTT broker the stream tests start (the package's own service is not used).
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 # PostgreSQL: the SQL-source tests start a throwaway cluster of their own on a loopback port.

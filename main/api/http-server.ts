@@ -10,7 +10,7 @@ import { hostChecker, networkOf } from './hosts.js';
 import { dispatch } from './dispatch.js';
 import { drain, trackResponses } from './drain.js';
 import { answerClientError } from './client-error.js';
-import { installRequestLog, type RequestLogOptions } from './request-log.js';
+import { installRequestId, installRequestLog, requestIdOf, type RequestLogOptions } from './request-log.js';
 import type { CallContext, Handlers } from './handlers.js';
 import { openApiDocument } from './openapi.js';
 import { jsonShapeProblem } from './json-shape.js';
@@ -121,6 +121,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const common = {
     logger: options.logger ?? false,
     return503OnClosing: false,
+    genReqId: requestIdOf,
     // JSON arguments: rows in batches, a pipeline file. Files go through uploads, streamed and not held to this.
     bodyLimit: jsonBodyLimit,
     clientErrorHandler: answerClientError,
@@ -133,6 +134,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       : Fastify({ ...common, https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' } })
   ) as FastifyInstance;
   trackResponses(app.server);
+  installRequestId(app);
   if (options.requestLog !== undefined) installRequestLog(app, options.requestLog);
   // Set before any route or plugin: a handler set after `await app.register(...)` (the console's static files) does
   // not reach the routes declared before it, which then answered with Fastify's own {statusCode, error} bodies.

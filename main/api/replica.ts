@@ -27,9 +27,16 @@ export function isReplica(handlers: Handlers): boolean {
 
 const why = 'it serves the models it follows from the central box and changes nothing';
 
+/**
+ * What a replica runs although its contract says it changes state: `sync.follow` checks the followed aliases now,
+ * the very thing the replica's own loop does every sync.followEverySeconds. So a hook on the central box (or an
+ * operator) can notify replicas of a promotion (`POST /api/sync.follow`, write permission) instead of waiting a poll.
+ */
+const replicaMayRun: ReadonlySet<ApiMethod> = new Set(['sync.follow']);
+
 /** Why `method` is refused on these handlers, or null when it may run. */
 export function replicaRefusal(handlers: Handlers, method: ApiMethod): string | null {
-  if (!replicas.has(handlers) || !methodChangesState[method]) return null;
+  if (!replicas.has(handlers) || !methodChangesState[method] || replicaMayRun.has(method)) return null;
   return `this server is a replica: ${method} changes state, and a replica ${why}; call it on the central box`;
 }
 

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 
 /** Which requests get a log line: none, those answered 400 or above, or every one (`server.requestLog`). */
@@ -28,5 +29,26 @@ export function installRequestLog(app: FastifyInstance, options: RequestLogOptio
       `${request.method} ${route ?? '(no route)'} ${status} ${ms} ms`,
       { requestId: request.id, method: request.method, route, status, ms },
     );
+  });
+}
+
+/** What a request id taken from a header may hold: a UUID, nginx's $request_id, a trace id; nothing to escape. */
+const givenId = /^[A-Za-z0-9._:-]{1,128}$/;
+let nextId = 0;
+
+/**
+ * A request's id (Fastify's genReqId): the X-Request-Id a balancer or client sent, when it is a plain token of at
+ * most 128 characters, so one request reads the same in the balancer's log and here; otherwise one of our own.
+ */
+export function requestIdOf(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  if (typeof given === 'string' && givenId.test(given)) return given;
+  return `req-${(nextId++).toString(36)}`;
+}
+
+/** Every answer names its request id (X-Request-Id), the one the request log writes. */
+export function installRequestId(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
   });
 }

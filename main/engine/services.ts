@@ -43,6 +43,10 @@ export function startServices(engine: Engine, doors: ServiceDoors, options: Serv
   // A followed alias is checked every sync.followEverySeconds; the loop ticks at least that often (10 s otherwise).
   const followEveryMs = (numberSetting('sync.followEverySeconds', engine.config) ?? 60) * 1000;
   engine.sync.start({ followEveryMs, intervalMs: Math.min(10_000, followEveryMs) });
+  // A promotion or rollback is pushed at once, not at the next tick: replicas following the alias see it a poll later.
+  const stopKicking = engine.events.subscribe((event) => {
+    if (event.name === 'models.did-move-alias') engine.sync.kick();
+  });
   engine.alerts.start();
   const backups = scheduleBackups(engine, json);
   // Retention and blob collection every retention.collectEveryHours (6); a failure is logged and tried again next time.
@@ -112,6 +116,7 @@ export function startServices(engine: Engine, doors: ServiceDoors, options: Serv
     );
   return {
     stop: async () => {
+      stopKicking();
       await engine.sync.stop();
       await engine.alerts.stop();
       clearInterval(backups);

@@ -20,6 +20,12 @@ import { checkFollows, follow, listFollows, pull, remoteSnapshots, unfollow } fr
 export class SyncAgent {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
+  /** The loop's work, run now rather than at the next tick (kick); null while the loop is stopped. */
+  private tickNow: (() => void) | null = null;
+  /** A kick that came while the loop was busy: the work runs once more when it is done. */
+  private kicked = false;
+  /** The follow check under way, if any: checks run one at a time (checkFollows). */
+  private following: Promise<FollowInfo[]> = Promise.resolve([]);
 
   constructor(
     private readonly db: Db,
@@ -138,25 +144,44 @@ export class SyncAgent {
     const interval = options.intervalMs ?? 10_000;
     const followEvery = options.followEveryMs ?? 60_000;
     let lastFollow = 0;
-    const tick = (): void => {
-      if (this.running !== null) return;
+    const tick = (kick = false): void => {
+      if (this.running !== null) {
+        // A periodic tick that finds the loop busy is skipped, as it always was; a kick is remembered.
+        if (kick) this.kicked = true;
+        return;
+      }
+      this.kicked = false;
       this.running = (async () => {
         await this.pushDue(options.baseDelayMs ?? 5_000, options.maxDelayMs ?? 30 * 60_000).catch(() => undefined);
         if (Date.now() - lastFollow >= followEvery) {
           lastFollow = Date.now();
           await this.checkFollows().catch(() => undefined);
         }
-      })().finally(() => (this.running = null));
+      })().finally(() => {
+        this.running = null;
+        if (this.kicked && this.timer !== null) tick();
+      });
     };
-    this.timer = setInterval(tick, interval);
+    this.timer = setInterval(() => tick(), interval);
     this.timer.unref();
+    this.tickNow = () => tick(true);
     tick();
+  }
+
+  /**
+   * Drains the outbox now instead of at the next tick (up to `intervalMs` away): the engine calls it when an alias
+   * moves here, so a promotion reaches the registry, and the replicas following it, at once. A kick while a drain is
+   * under way runs one more drain after it (the new event may have missed the one in progress). No-op when stopped.
+   */
+  kick(): void {
+    this.tickNow?.();
   }
 
   /** Stops the background loop and waits for a push in progress. */
   async stop(): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    this.tickNow = null;
     await this.running;
   }
 
@@ -266,7 +291,11 @@ export class SyncAgent {
    * request. A version that does not load leaves the alias where it was: the previous version serves on.
    */
   async checkFollows(): Promise<FollowInfo[]> {
-    return checkFollows(this.ctx);
+    // One at a time: the background loop and a caller's sync.follow running together would each pull a moved
+    // alias's version and register it twice, and could move the alias back to the older one they finished last.
+    const next = this.following.catch(() => undefined).then(() => checkFollows(this.ctx));
+    this.following = next;
+    return next;
   }
 }
 

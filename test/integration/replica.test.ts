@@ -217,6 +217,16 @@ describe('hearth serve --replica follows a central box and changes nothing', { s
       follows.follows.map((f) => [f.status, f.localVersion]),
       [['current', 2]],
     );
+    // The one method that changes state and runs: a check of what it follows, as its own loop makes (a notification
+    // from the central box), for a caller with the write permission as anywhere else.
+    const poke = await call('sync.follow', {});
+    assert.equal(poke.status, 200);
+    assert.deepEqual(
+      ((await poke.json()) as { status: string; localVersion: number }[]).map((f) => [f.status, f.localVersion]),
+      [['current', 2]],
+    );
+    assert.equal((await call('sync.follow', {}, analyst)).status, 200);
+    assert.deepEqual(await (await call('models.versions', { name: 'churn' })).json(), before);
     // Without a token nothing but the refusal: /readyz is the one more thing it answers.
     assert.equal((await call('models.list', {}, null)).status, 401);
   });

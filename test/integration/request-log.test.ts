@@ -99,4 +99,36 @@ describe('HTTP request log (server.requestLog)', () => {
     await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(off.lines, []);
   });
+  it("takes a balancer's X-Request-Id when it is a plain token, makes its own otherwise, and answers with it", async () => {
+    const { url, lines } = await serverLogging('all');
+    const send = async (id: string | null, auth = token): Promise<string | null> => {
+      const response = await fetch(`${url}/api/datasets.list`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${auth}`,
+          'content-type': 'application/json',
+          ...(id === null ? {} : { 'x-request-id': id }),
+        },
+        body: '{}',
+      });
+      await response.arrayBuffer();
+      return response.headers.get('x-request-id');
+    };
+    const given = '3f1e9c0a-7b2d-4c55-9e1f-0a6b8d2c4e71';
+    assert.equal(await send(given), given);
+    // Refused requests carry it too: the one a user reports is the one to look for.
+    assert.equal(await send('nginx-4b1c', wrongToken), 'nginx-4b1c');
+    // Too long, a space, a quote, a JSON-breaking character: not taken (each gets an id of the server's own).
+    const odd = ['x'.repeat(129), 'a b', 'id"}', 'id,other', ''];
+    const made: (string | null)[] = [];
+    for (const id of odd) made.push(await send(id));
+    const none = await send(null);
+    for (const id of [...made, none]) assert.match(id ?? '', /^req-[0-9a-z]+$/);
+    assert.equal(new Set([...made, none]).size, odd.length + 1, 'a distinct id each');
+    for (let i = 0; i < 50 && lines.length < 8; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(
+      lines.map((l) => l.fields.requestId),
+      [given, 'nginx-4b1c', ...made, none].map(String),
+    );
+  });
 });

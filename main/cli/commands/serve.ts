@@ -27,7 +27,9 @@ export const serveCommand: Command = {
                                       SIGTERM lets requests in flight finish (at most S s, 10 by default), then exits 0;
                                       --replica (server.mode replica): read-only, serving the aliases the config's
                                       \`follow\` list follows (checked every sync.followEverySeconds), every method that
-                                      changes state refused; GET /readyz answers 200 once each followed model answers`,
+                                      changes state refused; it listens once it has checked what it follows (a
+                                      restarted replica never answers with an outdated version); GET /readyz answers
+                                      200 once each followed model answers`,
   run: async ({ flags, out, keepOpen, open }) => {
     const { engine, handlers } = open();
     keepOpen();
@@ -125,6 +127,8 @@ async function serve(engine: Engine, out: Output, flags: Flags, all = createHand
       ? new UsageError('--tls-cert and --tls-key go together')
       : new HearthError('VALIDATION_FAILED', 'server.tlsCert and server.tlsKey go together');
   const tls = tlsCert === undefined ? undefined : { cert: readFileSync(tlsCert), key: readFileSync(tlsKey!) };
+  const log = daemonLog();
+  if (replica) await catchUp(engine, log);
   const auth = loadTokenVerifier(engine.db);
   const requestLog = value('server.requestLog') as RequestLogMode;
   const server = await startHttpServer({
@@ -156,7 +160,6 @@ async function serve(engine: Engine, out: Output, flags: Flags, all = createHand
         ? `  console:     ${server.url}/  (token: $HEARTH_TOKEN)`
         : `  console:     ${server.url}/  (token: the one printed at first start; \`hearth token reset\` makes a new one)`,
   ].join('\n');
-  const log = daemonLog();
   // Not on a terminal (a service manager's journal), the start is a log line like every other: one JSON object.
   if (flags.json !== true && process.stdout.isTTY !== true)
     daemonLog(process.stdout)('info', 'listening', `Hearth ${engine.version} listening on ${server.url}`, started);
@@ -181,6 +184,33 @@ async function serve(engine: Engine, out: Output, flags: Flags, all = createHand
     process.on('SIGINT', shutdown);
     process.on('SIGTERM', shutdown);
   });
+}
+
+/** How long a starting replica waits for its first follow check before it listens regardless. */
+const catchUpMs = 30_000;
+
+/**
+ * A restarted replica still holds the version it served before it stopped, and the central box may have promoted
+ * another meanwhile. So it checks what it follows once before it opens its port: behind a balancer its connections
+ * are refused until then and go to the other replicas, instead of being answered by the old version. A registry
+ * that does not answer within catchUpMs (or fails) does not keep it down: it then serves what it has (offline first),
+ * says so in the log, and the background loop keeps checking.
+ */
+async function catchUp(engine: Engine, log: DaemonLog): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const checked = await Promise.race([
+    engine.sync.checkFollows(),
+    new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), catchUpMs))),
+  ]).catch(() => engine.sync.listFollows());
+  clearTimeout(timer);
+  if (checked === null) {
+    log('warn', 'follow', `the first follow check took over ${catchUpMs / 1000} s: serving what this box has meanwhile`);
+    return;
+  }
+  const behind = checked.filter((f) => f.status !== 'current');
+  const follows = checked.map((f) => ({ model: f.model, alias: f.alias, status: f.status, version: f.localVersion }));
+  if (behind.length === 0) log('info', 'follow', 'caught up with every followed alias before listening', { follows });
+  else log('warn', 'follow', `${behind.length} of ${checked.length} followed not current before listening`, { follows });
 }
 
 /** Drains the server, then stops the background services (each bounded: a stuck one cannot hold the stop). */
