@@ -17,6 +17,7 @@ import { foldPairs, type FoldPair, type SplitScheme } from './split.js';
 import { isSingle, type Candidate, type LeaderboardEntry, type TrainArgs } from './train-args.js';
 import { selectRows } from '../table/frame.js';
 import { imbalanceWinner, smoteRefused } from './resample-guard.js';
+import { boostingWithinNoise, regularisedWithinNoise, strongerLinearPenalties } from './one-standard-error.js';
 import type { SearchBudget } from './budget-plan.js';
 
 /** What the search reads: the labelled data, its split, and how to fit a candidate. */
@@ -306,13 +307,29 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     }
   }
   board.sort((p, q) => better(rankOf(p), rankOf(q)));
+  // A linear leader: the stronger penalties of its grid are scored too (milliseconds each), so the
+  // one-standard-error rule below has them to choose from.
+  if (board[0]?.algorithm === 'linear' && isSingle(board[0].params)) {
+    for (const l2 of strongerLinearPenalties(board[0].params, board)) {
+      const candidate: Candidate = { algorithm: 'linear', l2 };
+      if (Atomics.load(cancel, 0) === 1 || Date.now() > loopEnd() || wouldOverrun(candidate, folds)) break;
+      trial++;
+      const started = Date.now();
+      record(candidate, await crossValidate(candidate, folds, `trial ${trial} (L2 ${l2})`), started);
+    }
+    board.sort((p, q) => better(rankOf(p), rankOf(q)));
+  }
+  const regularised = regularisedWithinNoise(board, rankOf);
+  if (regularised.note !== null) budget.clock.note(regularised.note);
+  /** The single candidate the search chose: the best one, or the rule's more regularised equal. */
+  const bestSingle = (): Candidate => regularised.entry ?? board.map((e) => e.params).filter(isSingle)[0]!;
 
   // Imbalance: the best candidate as it is, with balanced class weights (learners that take them) and with
   // SMOTE inside each fold; for binary targets with a threshold objective, each also with a threshold tuned
   // on the other folds' predictions. Whichever scores best on cross-validation is kept.
   let chosenSingle: Candidate;
   if (compareImbalance && Atomics.load(cancel, 0) === 0) {
-    const best = board.map((e) => e.params).filter(isSingle)[0]!;
+    const best = bestSingle();
     const variants: { strategy: string; candidate: Candidate }[] = [];
     if (learners[best.algorithm].takesClassWeights)
       variants.push({ strategy: 'class weights', candidate: { ...best, classWeight: 'balanced' } });
@@ -382,7 +399,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     board.sort((p, q) => better(rankOf(p), rankOf(q)));
     chosenSingle = winner.candidate;
   } else {
-    chosenSingle = board.map((e) => e.params).filter(isSingle)[0]!;
+    chosenSingle = bestSingle();
   }
 
   // Ensemble selection over the best candidates' out-of-fold predictions; kept only when the blend's
@@ -553,31 +570,6 @@ function holdOut(rows: Int32Array, share: number, seed: number): { kept: Int32Ar
   const random = seededRandom(seed);
   const flags = Uint8Array.from(rows, () => (random() < share ? 1 : 0));
   return { kept: rows.filter((_, i) => flags[i] === 0), held: rows.filter((_, i) => flags[i] === 1) };
-}
-
-/**
- * Scores on a share of the rows flatter learners that saturate early: an MLP led boosting at a quarter of 160,000
- * rows and lost to it at all of them. When only such scores are left to choose from and the leader is not boosting,
- * the best boosted candidate is kept in its place if it trails by less than one standard error of the leader's fold
- * scores (the one-standard-error rule: among the candidates the folds cannot tell apart, the one expected to gain
- * most from the rows left out). A clear lead stands.
- */
-export function boostingWithinNoise<
-  T extends { candidate: { algorithm: string }; result: { mean: number; std: number; folds: number[] } },
->(results: T[], better: (a: number, b: number) => number): { results: T[]; note: string | null } {
-  const ranked = [...results].sort((a, b) => better(a.result.mean, b.result.mean));
-  const leader = ranked[0];
-  const boosted = ranked.find((r) => r.candidate.algorithm === 'gbdt');
-  if (leader === undefined || boosted === undefined || boosted === leader) return { results, note: null };
-  const standardError = leader.result.std / Math.sqrt(Math.max(1, leader.result.folds.length));
-  const gap = Math.abs(boosted.result.mean - leader.result.mean);
-  if (!(gap < standardError)) return { results, note: null };
-  return {
-    results: results.filter((r) => r !== leader),
-    note:
-      `search: ${leader.candidate.algorithm} led boosting by ${gap.toPrecision(2)} on a share of the rows, less than one ` +
-      `standard error across folds (${standardError.toPrecision(2)}): boosting kept, as it gains more from the rows left out`,
-  };
 }
 
 /** A candidate's identity: its parameters in a fixed key order (the defaults' candidate has none but the learner). */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { boostingWithinNoise } from '../../main/training/search.js';
+import { boostingWithinNoise, regularisedWithinNoise, strongerLinearPenalties } from '../../main/training/one-standard-error.js';
+import type { Candidate, LeaderboardEntry } from '../../main/training/train-args.js';
 
 // Log loss: lower is better.
 const better = (a: number, b: number): number => a - b;
@@ -30,4 +31,52 @@ void test('a clear lead stands, and a boosted leader or a board without boosting
   assert.deepEqual(boostingWithinNoise([gbdt, mlp], (a, b) => b - a).results, [gbdt, mlp]);
   const linear = entry('linear', [0.3, 0.31, 0.32]);
   assert.deepEqual(boostingWithinNoise([mlp, linear], better), { results: [mlp, linear], note: null });
+});
+
+// The board as the search leaves it, sorted by rank (log loss, lower is better).
+const linearEntry = (trial: number, l2: number | undefined, cv: number, cvStd: number, folds = 3): LeaderboardEntry => ({
+  trial,
+  algorithm: 'linear',
+  params: l2 === undefined ? { algorithm: 'linear' } : { algorithm: 'linear', l2 },
+  cvMetric: cv,
+  cvStd,
+  cv_folds: Array.from({ length: folds }, () => cv),
+  fitSeconds: 0.01,
+});
+const rankOf = (e: LeaderboardEntry): number => e.cvCalibrated ?? e.cvMetric;
+
+void test('a linear leader gives way to the most penalised linear candidate within one standard error of it', () => {
+  // Wine, seed 1, three folds: L2 1e-5 at 0.0218 with std 0.0223 (standard error 0.0129); 1e-4 at 0.0238 and 1e-3
+  // at 0.032 are within it, 1e-2 at 0.0623 is not. The rule takes 1e-3.
+  const board = [
+    linearEntry(3, 1e-5, 0.0218, 0.0223),
+    linearEntry(1, undefined, 0.0238, 0.0178),
+    linearEntry(4, 1e-3, 0.032, 0.0135),
+    { ...linearEntry(2, undefined, 0.05, 0.01), algorithm: 'gbdt', params: { algorithm: 'gbdt' } } as LeaderboardEntry,
+    linearEntry(5, 1e-2, 0.0623, 0.0083),
+  ];
+  const rule = regularisedWithinNoise(board, rankOf);
+  assert.deepEqual(rule.entry, { algorithm: 'linear', l2: 1e-3 });
+  assert.match(rule.note!, /^search: linear with L2 0\.001 chosen over L2 0\.00001: within one standard error/);
+  // The grid's stronger penalties not yet scored: 1e-1 only (1e-4 is the default's, scored; 1e-3 and 1e-2 too).
+  assert.deepEqual(strongerLinearPenalties(board[0]!.params as Candidate, board), [0.1]);
+  assert.deepEqual(strongerLinearPenalties({ algorithm: 'linear', l2: 1e-3 }, [board[0]!]), [1e-2, 1e-1]);
+});
+
+void test('a clear lead stands, a linear candidate with other parameters is not a penalty step, a tree leader is left alone', () => {
+  // 1e-3 trails by 0.01, past the standard error 0.0058.
+  const clear = [linearEntry(1, 1e-4, 0.05, 0.01), linearEntry(2, 1e-3, 0.06, 0.01)];
+  assert.deepEqual(regularisedWithinNoise(clear, rankOf), { entry: null, note: null });
+  const weighted = [
+    linearEntry(1, 1e-4, 0.05, 0.01),
+    {
+      ...linearEntry(2, 1e-2, 0.0501, 0.01),
+      params: { algorithm: 'linear', l2: 1e-2, classWeight: 'balanced' },
+    } as LeaderboardEntry,
+  ];
+  assert.equal(regularisedWithinNoise(weighted, rankOf).entry, null);
+  const trees = [
+    { ...linearEntry(1, undefined, 0.04, 0.01), algorithm: 'gbdt', params: { algorithm: 'gbdt' } } as LeaderboardEntry,
+  ];
+  assert.deepEqual(regularisedWithinNoise([...trees, linearEntry(2, 1e-2, 0.0401, 0.01)], rankOf), { entry: null, note: null });
 });

@@ -4,11 +4,14 @@ import { designFromFrame, fitPreprocessor } from '../../models/preprocess.js';
 import { excludedColumns } from '../train-args.js';
 import type { Learner } from './learner.js';
 
+/** The L2 penalty of a linear candidate that names none. */
+export const linearDefaultL2 = 1e-4;
+
 /** Linear or logistic regression with an L2 penalty, fitted in a worker on the preprocessed design. */
 export const linearLearner: Learner = {
   async fit(input, host) {
     const { task, classes, frame, rows, validationRows, targetsOf, args: a, seed, deadline } = input;
-    const l2 = a.l2 ?? 1e-4;
+    const l2 = a.l2 ?? linearDefaultL2;
     const maxIterations = a.maxIterations ?? 300;
     const prep = fitPreprocessor(frame, rows, a.target, excludedColumns(a));
     const trainDesign = designFromFrame(prep, frame, rows);
