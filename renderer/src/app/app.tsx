@@ -3,6 +3,7 @@ import type { SystemInfo } from '../../../main/contracts/api.js';
 import type { Client } from '../../../main/contracts/client.js';
 import { ClientContext } from './client-context.js';
 import { describeError } from '../components/errors.js';
+import { ThemeToggle } from '../components/theme-toggle.js';
 import { AccessPage } from '../pages/access/access-page.js';
 import { AlertsPage } from '../pages/alerts/alerts-page.js';
 import { DatasetsPage } from '../pages/datasets/datasets-page.js';
@@ -66,6 +67,7 @@ export function App({ client, onSignOut }: { client: Client; onSignOut: (() => v
             </span>
           )}
           <span className="muted">{info === null ? '' : `v${info.version} · ONNX Runtime ${info.onnxRuntime.version}`}</span>
+          <ThemeToggle />
           {onSignOut !== null && <button onClick={onSignOut}>Sign out</button>}
         </header>
         {error !== null && (
