@@ -56,10 +56,16 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
 
   useEffect(() => {
     if (dataset === '') return;
+    // A slow answer for a dataset picked before must not overwrite the columns of the one picked now.
+    let current = true;
     client.call('datasets.version', { name: dataset }).then((d) => {
+      if (!current) return;
       setDetail(d);
       setTarget((t) => (d.schema.some((c) => c.name === t) ? t : (d.schema[d.schema.length - 1]?.name ?? '')));
     }, fail);
+    return () => {
+      current = false;
+    };
   }, [client, dataset, fail]);
 
   useEffect(() => {
