@@ -270,8 +270,8 @@ describe('console accessibility (axe, both themes), theme toggle, version links,
     await page.waitForURL(/#models\/churn\/evaluation\/v2$/);
     await page.getByTestId('model-detail').filter({ hasText: 'linear · binary' }).waitFor();
     assert.equal(await pick.inputValue(), '2');
-    // Another model from the list: its newest version, and Back returns to churn v2.
-    await page.getByTestId('models-list').getByText('routes', { exact: true }).click();
+    // Another model from the list, by keyboard: its newest version, and Back returns to churn v2.
+    await page.getByTestId('models-list').getByRole('button', { name: 'routes', exact: true }).press('Enter');
     await page.waitForURL(/#models\/routes\/evaluation\/v1$/);
     await page.goBack();
     await page.waitForURL(/#models\/churn\/evaluation\/v2$/);

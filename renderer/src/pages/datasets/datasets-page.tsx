@@ -232,7 +232,12 @@ export function DatasetsPage({ initial }: { initial?: string | undefined } = {})
               className={d.name === selected ? 'selected' : ''}
               onClick={() => void open(d.name)}
             >
-              <td>{d.name}</td>
+              <td>
+                {/* The row opens on a click; the button makes it reachable by keyboard too (its click reaches the row). */}
+                <button type="button" className="link" aria-current={d.name === selected ? 'true' : undefined}>
+                  {d.name}
+                </button>
+              </td>
               <td>v{d.latestVersion}</td>
               <td>{d.rows}</td>
               <td>{d.columns}</td>

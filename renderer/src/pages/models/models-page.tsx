@@ -215,7 +215,12 @@ export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
                   void refresh(m.name);
                 }}
               >
-                <strong>{m.name}</strong>
+                <strong>
+                  {/* Reachable by keyboard: its click reaches the item. */}
+                  <button type="button" className="link" aria-current={m.name === selected ? 'true' : undefined}>
+                    {m.name}
+                  </button>
+                </strong>
                 <span className="muted">
                   {' '}
                   {m.task} · {m.target} ·{' '}
