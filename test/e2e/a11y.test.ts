@@ -276,6 +276,13 @@ describe('console accessibility (axe, both themes), theme toggle, version links,
     await page.goBack();
     await page.waitForURL(/#models\/churn\/evaluation\/v2$/);
     await page.getByTestId('model-detail').filter({ hasText: 'linear · binary' }).waitFor();
+    // Leaving for another page and coming Back returns to the model page the address names.
+    await page.getByTestId('nav-runs').click();
+    await page.locator('main h2', { hasText: 'Runs' }).waitFor();
+    await page.goBack();
+    await page.waitForURL(/#models\/churn\/evaluation\/v1$/);
+    await page.getByTestId('model-detail').filter({ hasText: 'gbdt · binary' }).waitFor();
+    assert.equal(await pick.inputValue(), '1');
     // A version that is not there opens the newest, and says so in the address.
     await page.goto('about:blank');
     await page.goto(`${server.url}/#models/churn/overview/v9`);

@@ -40,6 +40,14 @@ export function App({ client, onSignOut }: { client: Client; onSignOut: (() => v
     setFocus(target.item);
     setPage(target.page);
   };
+  // Back or Forward to a model page's address from another page opens the models page on it.
+  useEffect(() => {
+    const onPop = () => {
+      if (window.location.hash.startsWith('#models/')) setPage('models');
+    };
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
   const [info, setInfo] = useState<SystemInfo | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
