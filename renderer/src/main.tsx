@@ -4,8 +4,10 @@ import { createClient, currentSession, httpTransport, signIn, signOut } from '..
 import { App } from './app/app.js';
 import { ipcTransport } from './app/ipc.js';
 import { Login } from './pages/login/login.js';
+import { applyStoredTheme } from './components/theme-toggle.js';
 import './styles.css';
 
+applyStoredTheme();
 const root = createRoot(document.getElementById('root')!);
 const origin = window.location.origin;
 

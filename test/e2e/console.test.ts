@@ -801,9 +801,9 @@ output: orders_big
       const shown = ((await cut.textContent()) ?? '').replace(long, '');
       assert.match(shown, /^customer_lifetime.*…$/);
       assert.ok(shown.length < long.length, shown);
-      // The tab is in the address: a reload opens the same model on the same tab.
+      // The tab and version are in the address: a reload opens the same model on the same tab and version.
       await ui.modelTab('evaluation');
-      assert.match(ui.page.url(), /#models\/prices-amount\/evaluation$/);
+      assert.match(ui.page.url(), /#models\/prices-amount\/evaluation\/v1$/);
       await ui.page.reload();
       await ui.ready();
       await ui.page.getByTestId('residuals-chart').locator('.recharts-scatter').waitFor();

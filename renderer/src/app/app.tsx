@@ -3,6 +3,7 @@ import type { SystemInfo } from '../../../main/contracts/api.js';
 import type { Client } from '../../../main/contracts/client.js';
 import { ClientContext } from './client-context.js';
 import { describeError } from '../components/errors.js';
+import { ThemeToggle } from '../components/theme-toggle.js';
 import { AccessPage } from '../pages/access/access-page.js';
 import { AlertsPage } from '../pages/alerts/alerts-page.js';
 import { DatasetsPage } from '../pages/datasets/datasets-page.js';
@@ -39,6 +40,14 @@ export function App({ client, onSignOut }: { client: Client; onSignOut: (() => v
     setFocus(target.item);
     setPage(target.page);
   };
+  // Back or Forward to a model page's address from another page opens the models page on it.
+  useEffect(() => {
+    const onPop = () => {
+      if (window.location.hash.startsWith('#models/')) setPage('models');
+    };
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
   const [info, setInfo] = useState<SystemInfo | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -66,6 +75,7 @@ export function App({ client, onSignOut }: { client: Client; onSignOut: (() => v
             </span>
           )}
           <span className="muted">{info === null ? '' : `v${info.version} · ONNX Runtime ${info.onnxRuntime.version}`}</span>
+          <ThemeToggle />
           {onSignOut !== null && <button onClick={onSignOut}>Sign out</button>}
         </header>
         {error !== null && (

@@ -23,8 +23,10 @@ import {
 /** No chart is drawn narrower than this: below it, labels cannot be read. */
 export const minChartWidth = 200;
 
-/** The series colours, in order (the console's accent first). */
-export const palette = ['#b4532a', '#2a6bb4', '#6b8e23', '#8e44ad', '#c0392b', '#16a085', '#d4a017', '#555555'];
+/** The series colours, in order (the console's accent first): the theme's tokens, so each theme picks its own. */
+export const palette = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => `var(--series-${i})`);
+/** The theme's colour for a reference line (a diagonal, a zero line). */
+export const referenceColour = 'var(--chart-reference)';
 
 const numberFormat = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 4 });
 
@@ -49,7 +51,7 @@ export function CategoryTick(props: { x?: number; y?: number; payload?: { value:
   const text = typeof value === 'string' || typeof value === 'number' ? String(value) : '';
   return (
     <g transform={`translate(${props.x ?? 0},${props.y ?? 0})`}>
-      <text x={-4} y={0} dy={4} textAnchor="end" fontSize={12} fill="#555">
+      <text x={-4} y={0} dy={4} textAnchor="end" fontSize={12} fill="var(--chart-axis)">
         <title>{text}</title>
         {fitLabel(text, props.width - 8)}
       </text>
@@ -75,8 +77,8 @@ export function TrainingCurve({
         <YAxis domain={['auto', 'auto']} width={60} tickFormatter={formatNumber} />
         <Tooltip formatter={formatNumber} />
         {legend && <Legend />}
-        <Line dataKey="loss" name="training loss" stroke="#b4532a" dot={false} isAnimationActive={false} />
-        <Line dataKey="validationLoss" name="validation loss" stroke="#2a6bb4" dot={false} isAnimationActive={false} />
+        <Line dataKey="loss" name="training loss" stroke={palette[0]} dot={false} isAnimationActive={false} />
+        <Line dataKey="validationLoss" name="validation loss" stroke={palette[1]} dot={false} isAnimationActive={false} />
       </LineChart>
     </ResponsiveContainer>
   );
@@ -194,7 +196,7 @@ export function UnitCurves({
                 { x: 0, y: 0 },
                 { x: 1, y: 1 },
               ]}
-              stroke="#bbb"
+              stroke={referenceColour}
               strokeDasharray="4 4"
             />
           )}
@@ -264,14 +266,14 @@ export function PointCloud({
               { x: low, y: low },
               { x: high, y: high },
             ]}
-            stroke="#b4532a"
+            stroke={palette[0]}
             strokeDasharray="4 4"
             ifOverflow="extendDomain"
           />
         ) : (
-          <ReferenceLine y={0} stroke="#b4532a" strokeDasharray="4 4" />
+          <ReferenceLine y={0} stroke={palette[0]} strokeDasharray="4 4" />
         )}
-        <Scatter data={points} fill="#2a6bb4" fillOpacity={0.45} isAnimationActive={false} shape="circle" />
+        <Scatter data={points} fill={palette[1]} fillOpacity={0.45} isAnimationActive={false} shape="circle" />
       </ScatterChart>
     </ResponsiveContainer>
   );

@@ -66,8 +66,14 @@ export function AccessPage() {
         </tbody>
       </table>
       <div className="toolbar">
-        <input data-testid="token-name" placeholder="name" value={name} onChange={(e) => setName(e.target.value)} />
-        <select data-testid="token-role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
+        <input
+          data-testid="token-name"
+          aria-label="Token name"
+          placeholder="name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+        />
+        <select data-testid="token-role" aria-label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
           {roles.map((r) => (
             <option key={r}>{r}</option>
           ))}

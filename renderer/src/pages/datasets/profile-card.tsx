@@ -1,6 +1,6 @@
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ColumnProfile } from '../../../../main/contracts/api.js';
-import { fitLabel, formatNumber } from '../../components/charts.js';
+import { fitLabel, formatNumber, palette } from '../../components/charts.js';
 
 function fmt(v: number | null): string {
   return v === null
@@ -56,7 +56,7 @@ export function ProfileCard({ profile }: { profile: ColumnProfile }) {
               formatter={(v) => formatNumber(v)}
               labelFormatter={(_, items) => String((items[0]?.payload as { label?: string } | undefined)?.label ?? '')}
             />
-            <Bar dataKey="count" fill="#b4532a" isAnimationActive={false} />
+            <Bar dataKey="count" fill={palette[0]} isAnimationActive={false} />
           </BarChart>
         </ResponsiveContainer>
       )}

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { palette } from '../../components/charts.js';
 import type { DriftHistoryEntry, DriftReport } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
 import { ActionButton } from '../../components/action-button.js';
@@ -54,7 +55,7 @@ export function DriftSection({ model, version }: { model: string; version: numbe
               <XAxis dataKey="hour" />
               <YAxis width={40} domain={[0, 1]} />
               <Tooltip />
-              <Line dataKey="share" stroke="#b4532a" isAnimationActive={false} />
+              <Line dataKey="share" stroke={palette[0]} isAnimationActive={false} />
             </LineChart>
           </ResponsiveContainer>
         </div>
@@ -118,8 +119,8 @@ export function DriftSection({ model, version }: { model: string; version: numbe
                   <XAxis dataKey="bin" />
                   <YAxis width={40} />
                   <Tooltip />
-                  <Bar dataKey="reference" name="training data" fill="#2a6bb4" isAnimationActive={false} />
-                  <Bar dataKey="current" name="served" fill="#b4532a" isAnimationActive={false} />
+                  <Bar dataKey="reference" name="training data" fill={palette[1]} isAnimationActive={false} />
+                  <Bar dataKey="current" name="served" fill={palette[0]} isAnimationActive={false} />
                 </BarChart>
               </ResponsiveContainer>
             </div>

@@ -1,5 +1,6 @@
 import type { CalibrationBin, ClassCurves, ModelVersionInfo, ResidualSample } from '../../../../main/contracts/api.js';
 import { fitLabel, formatNumber, PointCloud, UnitCurves } from '../../components/charts.js';
+import { ConfusionMatrix } from '../../components/confusion-matrix.js';
 
 /** What training stored about a version's test rows that can be drawn. */
 interface StoredCurves {
@@ -116,40 +117,4 @@ function sampleNote(residuals: ResidualSample): string {
   return residuals.points.length < residuals.rows
     ? `, a sample of ${residuals.points.length.toLocaleString('en-US')} of ${residuals.rows.toLocaleString('en-US')} test rows`
     : `, ${residuals.rows.toLocaleString('en-US')} test rows`;
-}
-
-/** Counts of actual against predicted classes, shaded by size; long class names cut, whole on hover. */
-export function ConfusionMatrix({ matrix, classes }: { matrix: number[][]; classes: string[] }) {
-  const max = Math.max(1, ...matrix.flat());
-  return (
-    <figure className="chart wide" data-testid="confusion-matrix">
-      <figcaption>Confusion matrix (rows: actual, columns: predicted)</figcaption>
-      <div className="scroll-x">
-        <table className="confusion">
-          <thead>
-            <tr>
-              <th />
-              {classes.map((c) => (
-                <th key={c} title={c}>
-                  {fitLabel(c, 96)}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {matrix.map((row, i) => (
-              <tr key={classes[i]}>
-                <th title={classes[i]}>{fitLabel(classes[i] ?? String(i), 140)}</th>
-                {row.map((v, j) => (
-                  <td key={j} style={{ background: `rgba(180, 83, 42, ${(0.85 * v) / max})` }}>
-                    {v.toLocaleString('en-US')}
-                  </td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    </figure>
-  );
 }

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { BaselineComparison, ModelSummary, ModelVersionInfo } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
 import { base64Bytes, saveFile } from '../../components/download.js';
@@ -37,17 +37,28 @@ const modelColumns: SortColumn<ModelSummary>[] = [
 ];
 const modelText = (m: ModelSummary): string => `${m.name} ${m.task} ${m.target} ${Object.keys(m.aliases).join(' ')}`;
 
-/** The model and tab a link or a reload asks for: `#models/<model>/<tab>`. */
-export function linkedModel(hash: string): { model: string | undefined; tab: Tab } {
-  if (!hash.startsWith('#models/')) return { model: undefined, tab: 'overview' };
+/** The model, tab and version a link or a reload asks for: `#models/<model>/<tab>/v<N>` (tab and version optional). */
+export function linkedModel(hash: string): { model: string | undefined; tab: Tab; version: number | undefined } {
+  const none = { model: undefined, tab: 'overview', version: undefined } as const;
+  if (!hash.startsWith('#models/')) return none;
   let parts: string[];
   try {
     parts = hash.slice('#models/'.length).split('/').map(decodeURIComponent);
   } catch {
-    return { model: undefined, tab: 'overview' };
+    return none;
   }
-  const [model, tab] = parts;
-  return { model: model === '' ? undefined : model, tab: tabs.find((t) => t.key === tab)?.key ?? 'overview' };
+  const [model, tab, version] = parts;
+  const number = /^v([1-9]\d{0,8})$/.exec(version ?? '')?.[1];
+  return {
+    model: model === '' ? undefined : model,
+    tab: tabs.find((t) => t.key === tab)?.key ?? 'overview',
+    version: number === undefined ? undefined : Number(number),
+  };
+}
+
+/** The address of a model's tab, at a version when one is given. */
+export function modelHash(model: string, tab: Tab, version: number | undefined): string {
+  return `#models/${encodeURIComponent(model)}/${tab}${version === undefined ? '' : `/v${version}`}`;
 }
 
 export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
@@ -67,18 +78,31 @@ export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
   const linked = linkedModel(window.location.hash);
   const [selected, setSelected] = useState<string | null>(initial ?? linked.model ?? null);
   const [tab, setTab] = useState<Tab>(linked.tab);
-  // The model and tab in the address, so that a reload or a copied link opens the same view.
-  useEffect(() => {
-    if (selected === null) return;
-    history.replaceState(null, '', `#models/${encodeURIComponent(selected)}/${tab}`);
-  }, [selected, tab]);
-  useEffect(() => () => history.replaceState(null, '', window.location.pathname + window.location.search), []);
   const [versions, setVersions] = useState<ModelVersionInfo[]>([]);
   const [version, setVersion] = useState<ModelVersionInfo | null>(null);
+  // The model, tab and version in the address, so that a reload or a copied link opens the same view. A user's
+  // pick adds a history entry (Back returns to the view before it); the page's own corrections replace the entry.
+  const pushNext = useRef(false);
+  const shownVersion = version !== null && version.model === selected ? version.version : undefined;
+  useEffect(() => {
+    if (selected === null) return;
+    const hash = modelHash(selected, tab, shownVersion);
+    if (window.location.hash === hash) return;
+    if (pushNext.current) history.pushState(null, '', hash);
+    else history.replaceState(null, '', hash);
+    pushNext.current = false;
+  }, [selected, tab, shownVersion]);
+  useEffect(() => () => history.replaceState(null, '', window.location.pathname + window.location.search), []);
+  const userPick =
+    <T,>(set: (value: T) => void) =>
+    (value: T) => {
+      pushNext.current = true;
+      set(value);
+    };
   const { error, run, fail } = useCall();
 
   const refresh = useCallback(
-    async (name?: string | null) => {
+    async (name?: string | null, wanted?: number) => {
       const list = await client.call('models.list', {});
       setModels(list);
       // A name from an old link may be gone: then the first model.
@@ -87,16 +111,34 @@ export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
       if (pick !== null) {
         const vs = await client.call('models.versions', { name: pick });
         setVersions(vs);
-        setVersion((current) => vs.find((v) => v.version === current?.version && v.model === pick) ?? vs[0] ?? null);
+        // The version asked for (a link, Back), else the one shown when it is still there, else the newest.
+        setVersion(
+          (current) =>
+            vs.find((v) => v.version === wanted) ??
+            vs.find((v) => v.version === current?.version && v.model === pick) ??
+            vs[0] ??
+            null,
+        );
       }
     },
     [client],
   );
 
   useEffect(() => {
-    // The model a link or the address named, when there is one.
-    refresh(selected).catch(fail);
+    // The model and version a link or the address named, when there is one.
+    refresh(selected, linked.version).catch(fail);
     // Only on opening: later picks call refresh themselves.
+  }, [refresh, fail]);
+  // Back and Forward: show the view the address now names.
+  useEffect(() => {
+    const onPop = () => {
+      const to = linkedModel(window.location.hash);
+      if (to.model === undefined) return;
+      setTab(to.tab);
+      refresh(to.model, to.version).catch(fail);
+    };
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
   }, [refresh, fail]);
 
   // Unlike the actions below, a download leaves an earlier error standing.
@@ -165,8 +207,20 @@ export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
           </div>
           <ul className="list" data-testid="models-list">
             {shownModels.map((m) => (
-              <li key={m.name} className={m.name === selected ? 'selected' : ''} onClick={() => void refresh(m.name)}>
-                <strong>{m.name}</strong>
+              <li
+                key={m.name}
+                className={m.name === selected ? 'selected' : ''}
+                onClick={() => {
+                  pushNext.current = true;
+                  void refresh(m.name);
+                }}
+              >
+                <strong>
+                  {/* Reachable by keyboard: its click reaches the item. */}
+                  <button type="button" className="link" aria-current={m.name === selected ? 'true' : undefined}>
+                    {m.name}
+                  </button>
+                </strong>
                 <span className="muted">
                   {' '}
                   {m.task} · {m.target} ·{' '}
@@ -187,7 +241,7 @@ export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
                   data-testid="version-pick"
                   aria-label="Version"
                   value={version.version}
-                  onChange={(e) => setVersion(versions.find((v) => v.version === Number(e.target.value)) ?? version)}
+                  onChange={(e) => userPick(setVersion)(versions.find((v) => v.version === Number(e.target.value)) ?? version)}
                 >
                   {versions.map((v) => (
                     <option key={v.version} value={v.version}>
@@ -230,7 +284,13 @@ export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
                 {version.dataset.version} · {version.aliases.length > 0 ? version.aliases.join(', ') : 'no alias'}
               </p>
               {retrained !== null && <p data-testid="retrain-result">{retrained}</p>}
-              <Tabs id="model" label={`${version.model} v${version.version}`} tabs={tabs} selected={tab} onSelect={setTab}>
+              <Tabs
+                id="model"
+                label={`${version.model} v${version.version}`}
+                tabs={tabs}
+                selected={tab}
+                onSelect={userPick(setTab)}
+              >
                 {tab === 'overview' && <Overview version={version} />}
                 {tab === 'evaluation' && (
                   <>
@@ -277,7 +337,7 @@ export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
                   <VersionsTab
                     versions={versions}
                     version={version}
-                    onPick={setVersion}
+                    onPick={userPick(setVersion)}
                     onPromote={(v) => void act(() => client.call('models.promote', { name: version.model, version: v }))}
                     onRollback={() => void act(() => client.call('models.rollback', { name: version.model }))}
                   />

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { palette } from '../../components/charts.js';
 import type { MonitorReport } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
 import { ActionButton } from '../../components/action-button.js';
@@ -60,8 +61,8 @@ export function MonitorSection({ model, version }: { model: string; version: num
               <XAxis dataKey="hour" />
               <YAxis width={50} domain={['auto', 'auto']} />
               <Tooltip />
-              <Line dataKey="realised" stroke="#b4532a" isAnimationActive={false} connectNulls />
-              <Line dataKey="estimated" stroke="#2a6bb4" strokeDasharray="4 3" isAnimationActive={false} connectNulls />
+              <Line dataKey="realised" stroke={palette[0]} isAnimationActive={false} connectNulls />
+              <Line dataKey="estimated" stroke={palette[1]} strokeDasharray="4 3" isAnimationActive={false} connectNulls />
             </LineChart>
           </ResponsiveContainer>
         </>

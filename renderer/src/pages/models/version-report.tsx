@@ -1,5 +1,5 @@
 import type { ModelVersionInfo } from '../../../../main/contracts/api.js';
-import { HorizontalBars, TrainingCurve } from '../../components/charts.js';
+import { HorizontalBars, palette, TrainingCurve } from '../../components/charts.js';
 import { CalibrationTable, type CalibrationSummary } from './calibration-table.js';
 
 /**
@@ -71,7 +71,7 @@ export function VersionReport({
               labelWidth={160}
               rowHeight={20}
               minHeight={160}
-              fill="#2a6bb4"
+              fill={palette[1]}
             />
           </div>
         )}
@@ -85,7 +85,7 @@ export function VersionReport({
               labelWidth={160}
               rowHeight={20}
               minHeight={160}
-              fill="#6b8e23"
+              fill={palette[2]}
             />
           </div>
         )}
@@ -99,7 +99,7 @@ export function VersionReport({
               labelWidth={200}
               rowHeight={18}
               minHeight={160}
-              fill="#2a6bb4"
+              fill={palette[1]}
             />
           </>
         )}

@@ -156,6 +156,7 @@ export function PipelinesPage() {
           <h3>Pipeline file (YAML or JSON)</h3>
           <textarea
             data-testid="pipeline-definition"
+            aria-label="Pipeline file (YAML or JSON)"
             value={definition}
             onChange={(e) => setDefinition(e.target.value)}
             rows={18}

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import type { ModelSchema, ModelSummary, Prediction } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
 import { useCall } from '../../components/use-call.js';
-import { HorizontalBars } from '../../components/charts.js';
+import { HorizontalBars, palette } from '../../components/charts.js';
 import { saveFile } from '../../components/download.js';
 import { fieldMessages } from '../../components/errors.js';
 import { parseCsv } from './csv.js';
@@ -34,7 +34,7 @@ function ShapBars({ prediction }: { prediction: Prediction }) {
         labelWidth={150}
         rowHeight={22}
         minHeight={140}
-        fillOf={(d) => (d.value >= 0 ? '#b4532a' : '#2a6bb4')}
+        fillOf={(d) => (d.value >= 0 ? palette[0]! : palette[1]!)}
       />
     </div>
   );
@@ -254,6 +254,7 @@ export function PredictPage() {
               type="file"
               accept=".csv,text/csv"
               data-testid="predict-file"
+              aria-label="CSV file of rows to predict"
               onChange={(e) => {
                 const f = e.target.files?.[0];
                 if (f !== undefined) void predictFile(f);

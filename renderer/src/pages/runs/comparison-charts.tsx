@@ -14,9 +14,10 @@ import {
   YAxis,
 } from 'recharts';
 import type { RunComparison } from '../../../../main/contracts/api.js';
+import { palette, referenceColour } from '../../components/charts.js';
 
 /** One colour per run in every comparison chart. */
-export const colours = ['#b4532a', '#2a6bb4', '#6b8e23', '#8e236b', '#238e86', '#8e7a23'];
+export const colours = palette;
 
 /** Several runs' curves in one unit-square chart. */
 export function Overlay({
@@ -48,7 +49,7 @@ export function Overlay({
               ]}
               dataKey="y"
               name="perfect calibration"
-              stroke="#bbb"
+              stroke={referenceColour}
               strokeDasharray="4 4"
               dot={false}
               isAnimationActive={false}
@@ -161,7 +162,12 @@ export function Trials({ comparison, label }: { comparison: RunComparison; label
         <div>
           <h4>
             {metric} against{' '}
-            <select data-testid="runs-trial-param" value={chosen} onChange={(e) => setParam(e.target.value)}>
+            <select
+              data-testid="runs-trial-param"
+              aria-label="Hyper-parameter"
+              value={chosen}
+              onChange={(e) => setParam(e.target.value)}
+            >
               {numericParams.map((p) => (
                 <option key={p} value={p}>
                   {p}

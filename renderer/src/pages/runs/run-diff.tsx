@@ -59,7 +59,12 @@ export function CostQuality({ comparison, label }: { comparison: RunComparison; 
   return (
     <div data-testid="runs-cost-quality">
       <h4>
-        <select data-testid="runs-cost-metric" value={metric} onChange={(e) => setMetric(e.target.value)}>
+        <select
+          data-testid="runs-cost-metric"
+          aria-label="Quality metric"
+          value={metric}
+          onChange={(e) => setMetric(e.target.value)}
+        >
           {comparison.metrics.map((m) => (
             <option key={m} value={m}>
               {m}
@@ -67,7 +72,12 @@ export function CostQuality({ comparison, label }: { comparison: RunComparison; 
           ))}
         </select>{' '}
         against{' '}
-        <select data-testid="runs-cost-axis" value={cost} onChange={(e) => setCost(e.target.value as keyof typeof costs)}>
+        <select
+          data-testid="runs-cost-axis"
+          aria-label="Cost measure"
+          value={cost}
+          onChange={(e) => setCost(e.target.value as keyof typeof costs)}
+        >
           {Object.entries(costs).map(([k, c]) => (
             <option key={k} value={k}>
               {c.label}

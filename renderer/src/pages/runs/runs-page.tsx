@@ -9,6 +9,7 @@ import { FilterSelect, SearchBox, SortHeader, useListView, type SortColumn } fro
 import { useCall } from '../../components/use-call.js';
 import { Explanations, Overlay, Trials } from './comparison-charts.js';
 import { RunBudget } from './run-budget.js';
+import { ConfusionMatrix } from '../../components/confusion-matrix.js';
 import { CostTable, cpuHoursText, priceText } from '../../components/cost-table.js';
 import { CostQuality, ParamDiff } from './run-diff.js';
 
@@ -159,6 +160,7 @@ export function RunsPage() {
                 <input
                   type="checkbox"
                   data-testid={`run-pick-${r.id}`}
+                  aria-label={`Pick run ${r.id} for comparison`}
                   disabled={r.status !== 'succeeded'}
                   checked={picked.includes(r.id)}
                   onChange={(e) => setPicked(e.target.checked ? [...picked, r.id] : picked.filter((p) => p !== r.id))}
@@ -274,34 +276,19 @@ export function RunsPage() {
           <Explanations comparison={comparison} label={label} />
           <Trials comparison={comparison} label={label} />
           {comparison.runs.some((r) => comparison.confusion[r.id] !== null) && (
-            <div className="grid" data-testid="runs-confusion">
+            <div className="matrices" data-testid="runs-confusion">
               {comparison.runs.map((r) => {
                 const c = comparison.confusion[r.id];
                 if (c === null || c === undefined) return null;
                 return (
-                  <div key={r.id}>
-                    <h4>Confusion matrix, {label(r.id)}</h4>
-                    <table>
-                      <thead>
-                        <tr>
-                          <th>actual ↓ predicted →</th>
-                          {c.classes.map((k) => (
-                            <th key={k}>{k}</th>
-                          ))}
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {c.matrix.map((row, i) => (
-                          <tr key={i}>
-                            <td>{c.classes[i]}</td>
-                            {row.map((v, j) => (
-                              <td key={j}>{v}</td>
-                            ))}
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  </div>
+                  <ConfusionMatrix
+                    key={r.id}
+                    matrix={c.matrix}
+                    classes={c.classes}
+                    caption={`Confusion matrix, ${label(r.id)}`}
+                    testId={`runs-confusion-${r.id}`}
+                    wide={false}
+                  />
                 );
               })}
             </div>

@@ -4,7 +4,7 @@ import type { DatasetSummary, DatasetVersionDetail, Task, TrainingJob } from '..
 import { useClient } from '../../app/client-context.js';
 import { ActionButton } from '../../components/action-button.js';
 import { useCall } from '../../components/use-call.js';
-import { TrainingCurve } from '../../components/charts.js';
+import { palette, TrainingCurve } from '../../components/charts.js';
 import { argumentIssues, describeBounds, numberBounds, numberField } from '../../../../main/contracts/validate.js';
 import { FieldError, TextField } from '../../components/field.js';
 import { fieldMessages } from '../../components/errors.js';
@@ -57,10 +57,16 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
 
   useEffect(() => {
     if (dataset === '') return;
+    // A slow answer for a dataset picked before must not overwrite the columns of the one picked now.
+    let current = true;
     client.call('datasets.version', { name: dataset }).then((d) => {
+      if (!current) return;
       setDetail(d);
       setTarget((t) => (d.schema.some((c) => c.name === t) ? t : (d.schema[d.schema.length - 1]?.name ?? '')));
     }, fail);
+    return () => {
+      current = false;
+    };
   }, [client, dataset, fail]);
 
   useEffect(() => {
@@ -413,7 +419,7 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
                       key={algorithm}
                       name={algorithm}
                       data={trials.filter((t) => t.algorithm === algorithm)}
-                      fill={['#b4532a', '#6b8e23', '#2a6bb4', '#8a3ab4', '#333333'][i]}
+                      fill={[palette[0], palette[2], palette[1], palette[3], palette[7]][i]}
                       isAnimationActive={false}
                     />
                   ))}
