@@ -76,13 +76,15 @@ export function startServices(engine: Engine, doors: ServiceDoors, options: Serv
         engine.db,
         doors.service,
         { dir: w.dir, dataset: w.dataset, ...(w.intervalSeconds === undefined ? {} : { intervalSeconds: w.intervalSeconds }) },
-        (event) =>
+        (event) => {
+          engine.services.recordWatch(w.dir, event);
           json({
             level: event.kind === 'failed' ? 'error' : 'info',
             event: 'watch',
             dataset: w.dataset,
             ...watchEventJson(event),
-          }),
+          });
+        },
       ),
   );
   for (const w of watchers) w.start();
@@ -106,12 +108,14 @@ export function startServices(engine: Engine, doors: ServiceDoors, options: Serv
       ),
   );
   for (const s of schedules) s.start();
+  engine.services.attach(streams);
   for (const st of streams)
     st.start().catch((error: unknown) =>
       log(`stream ${st.options.inTopic}: ${error instanceof Error ? error.message : String(error)}`),
     );
   return {
     stop: async () => {
+      engine.services.detach();
       await engine.sync.stop();
       await engine.alerts.stop();
       clearInterval(backups);
