@@ -1,6 +1,6 @@
 import type { ServicesStatus, WatchRecord } from '../contracts/system.js';
 import type { WatchEvent } from '../data/watch-folder.js';
-import { redactUrl } from '../security/redact.js';
+import { redactText, redactUrl } from '../security/redact.js';
 import type { HearthConfig } from '../settings/file-schema.js';
 import type { Db } from '../store/database.js';
 import type { StreamStats } from '../streams/mqtt-stream.js';
@@ -64,7 +64,14 @@ export class ServiceBoard {
         outTopic: st.out,
         broker: redactUrl(st.mqtt),
         dataset: st.dataset ?? null,
-        stats: running === undefined ? null : { ...running.stats },
+        // An error's message may quote the broker's URL, password and all.
+        stats:
+          running === undefined
+            ? null
+            : {
+                ...running.stats,
+                lastError: running.stats.lastError === null ? null : redactText(running.stats.lastError),
+              },
       };
     });
     const watches = (config?.watch ?? []).map((w) => {

@@ -7,6 +7,7 @@ import { pruneBackups } from '../store/backup.js';
 import { readPrivateKeyFile } from '../crypto/private-fs.js';
 import { MqttStream } from '../streams/mqtt-stream.js';
 import { numberSetting } from '../settings/resolve.js';
+import { redactText } from '../security/redact.js';
 import type { Engine } from './engine.js';
 
 /**
@@ -111,7 +112,8 @@ export function startServices(engine: Engine, doors: ServiceDoors, options: Serv
   engine.services.attach(streams);
   for (const st of streams)
     st.start().catch((error: unknown) =>
-      log(`stream ${st.options.inTopic}: ${error instanceof Error ? error.message : String(error)}`),
+      // The message may quote the broker's URL with its password: the log gets it redacted.
+      log(`stream ${st.options.inTopic}: ${redactText(error instanceof Error ? error.message : String(error))}`),
     );
   return {
     stop: async () => {
