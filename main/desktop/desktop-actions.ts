@@ -3,7 +3,8 @@ import { basename, extname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { apiSchemas } from '../contracts/index.js';
 import { name } from '../contracts/fields.js';
-import { serializeError, type SerializedError } from '../contracts/errors.js';
+import { HearthError, serializeError, type SerializedError } from '../contracts/errors.js';
+import { parseConfig } from '../settings/resolve.js';
 import type { CallOutcome } from '../contracts/transport.js';
 
 /*
@@ -32,6 +33,14 @@ export const desktopActionSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('ingest-query'), args: apiSchemas['datasets.ingest-query'] }).strict(),
   z
     .object({
+      action: z.literal('add-watch'),
+      /** The dataset each new file in the folder is appended to; the folder itself is chosen in a native dialog. */
+      dataset: name,
+      intervalSeconds: z.number().positive().max(86_400).optional(),
+    })
+    .strict(),
+  z
+    .object({
       action: z.literal('restore'),
       /** A backup in the backup folder, by name (backups.list). */
       file: z.string().regex(/^hearth-[0-9TZ-]+\.hbk$/),
@@ -54,7 +63,7 @@ export function parseDesktopAction(payload: unknown): { ok: true; action: Deskto
 
 /** The file system calls checkDroppedFile makes (node:fs in main.ts; a fake in tests). */
 export interface FileProbe {
-  stat(path: string): { isFile(): boolean; size: number };
+  stat(path: string): { isFile(): boolean; isDirectory(): boolean; size: number };
   realpath(path: string): string;
 }
 
@@ -72,7 +81,7 @@ export function checkDroppedFile(path: string, fs: FileProbe): CheckedFile | { e
   const format = formats[extname(path).toLowerCase()];
   if (format === undefined) return { error: `${basename(path)}: only CSV (.csv, .tsv) and Parquet (.parquet, .pq) files` };
   let real: string;
-  let st: { isFile(): boolean; size: number };
+  let st: { isFile(): boolean; isDirectory(): boolean; size: number };
   try {
     real = fs.realpath(path);
     st = fs.stat(real);
@@ -125,11 +134,48 @@ export async function restoreWithEngineStopped<R extends { replacedTo: string | 
   }
 }
 
-/** What performing an action needs from the shell: the engine (as the local user) and the restore. */
+/** What performing an action needs from the shell: the engine (as the local user), the restore, the config. */
 export interface ActionDeps {
   callLocal(method: 'datasets.ingest' | 'datasets.ingest-query', args: unknown): Promise<CallOutcome>;
   restore(file: string, passphrase: string | undefined): Promise<unknown>;
+  /** A folder the user picks in a native dialog; null when cancelled. */
+  chooseFolder(): Promise<string | null>;
+  /** Adds a watched folder to the config file and restarts the engine, whose services then watch it. */
+  addWatch(watch: WatchEntry): Promise<void>;
   fs: FileProbe;
+}
+
+/** One entry of the config file's "watch" list. */
+export interface WatchEntry {
+  dir: string;
+  dataset: string;
+  intervalSeconds?: number;
+}
+
+/**
+ * The config file's text with one more watched folder, the rest of the file as it was; checked against the config's
+ * schema (a file that was already invalid stays refused). The same folder for the same dataset twice is CONFLICT.
+ */
+export function configWithWatch(text: string | null, path: string, watch: WatchEntry): string {
+  let raw: unknown = {};
+  if (text !== null && text.trim() !== '') {
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      throw new HearthError('VALIDATION_FAILED', `${path} is not JSON: fix it before adding a folder`);
+    }
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new HearthError('VALIDATION_FAILED', `${path} does not hold a JSON object`);
+  const config = raw as Record<string, unknown>;
+  if (config.watch !== undefined && !Array.isArray(config.watch))
+    throw new HearthError('VALIDATION_FAILED', `${path}: watch is not a list: fix it before adding a folder`);
+  const list = (config.watch ?? []) as unknown[];
+  if (list.some((w) => (w as WatchEntry).dir === watch.dir && (w as WatchEntry).dataset === watch.dataset))
+    throw new HearthError('CONFLICT', `${watch.dir} is already watched for ${watch.dataset}`);
+  const next = `${JSON.stringify({ ...config, watch: [...list, watch] }, null, 2)}\n`;
+  parseConfig(next, path);
+  return next;
 }
 
 /** One dropped file's outcome: its rows, or why it was refused or failed. */
@@ -141,6 +187,23 @@ export type FileOutcome = { file: string } & ({ ok: true; result: unknown } | { 
  */
 export async function performDesktopAction(action: DesktopAction, deps: ActionDeps): Promise<CallOutcome> {
   if (action.action === 'ingest-query') return deps.callLocal('datasets.ingest-query', action.args);
+  if (action.action === 'add-watch') {
+    try {
+      const dir = await deps.chooseFolder();
+      if (dir === null) return { ok: true, result: { added: null } };
+      if (!isAbsolute(dir) || !deps.fs.stat(dir).isDirectory())
+        throw new HearthError('VALIDATION_FAILED', `${dir} is not a folder`);
+      const watch = {
+        dir,
+        dataset: action.dataset,
+        ...(action.intervalSeconds === undefined ? {} : { intervalSeconds: action.intervalSeconds }),
+      };
+      await deps.addWatch(watch);
+      return { ok: true, result: { added: watch } };
+    } catch (error) {
+      return { ok: false, error: serializeError(error) };
+    }
+  }
   if (action.action === 'restore') {
     try {
       return { ok: true, result: await deps.restore(action.file, action.passphrase) };

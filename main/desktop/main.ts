@@ -16,12 +16,18 @@ import {
   type UtilityProcess,
 } from 'electron';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { consoleCsp } from './csp.js';
 import { bridgeRequestSchema, type BridgeReply, type EngineHostMessage, type EngineRequest } from './bridge-protocol.js';
-import { datasetNameFor, parseDesktopAction, performDesktopAction, restoreWithEngineStopped } from './desktop-actions.js';
+import {
+  configWithWatch,
+  datasetNameFor,
+  parseDesktopAction,
+  performDesktopAction,
+  restoreWithEngineStopped,
+} from './desktop-actions.js';
 import { menuTemplate } from './menu.js';
 import { notificationFor } from './notify.js';
 import { parseWindowState, restoreWindowState, serializeWindowState, minimumSize } from './window-state.js';
@@ -36,7 +42,7 @@ import {
   windowOpenDecision,
 } from './security.js';
 import { environmentValue } from '../settings/environment.js';
-import { dataDirConfig, storeKeySource } from '../settings/resolve.js';
+import { configPath, dataDirConfig, storeKeySource } from '../settings/resolve.js';
 
 /*
  * The desktop shell: windows, the app:// protocol and the one IPC channel. The engine runs in an Electron
@@ -146,6 +152,22 @@ function desktopAction(payload: unknown): Promise<BridgeReply> {
   return performDesktopAction(parsed.action, {
     callLocal: (method, args) => toEngine({ kind: 'local', method, args }),
     fs: { stat: statSync, realpath: realpathSync },
+    chooseFolder: async () => {
+      const window = BrowserWindow.getFocusedWindow() ?? [...windows][0];
+      const options = { title: 'Watch a folder', properties: ['openDirectory'] as 'openDirectory'[] };
+      const r = await (window === undefined ? dialog.showOpenDialog(options) : dialog.showOpenDialog(window, options));
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
+    // The config file gains the folder (the rest of it unchanged), and the engine restarts so its services watch it,
+    // exactly as `hearth serve` would after an edit and a restart.
+    addWatch: async (watch) => {
+      const path = configPath(dataDirectory());
+      const next = configWithWatch(existsSync(path) ? readFileSync(path, 'utf8') : null, path, watch);
+      writeFileSync(`${path}.tmp`, next, { mode: 0o600 });
+      renameSync(`${path}.tmp`, path);
+      await stopEngine();
+      engine = startEngine();
+    },
     restore: (file, passphrase) => {
       const dataDir = dataDirectory();
       const backupDir = dataDirConfig(dataDir)?.backups?.dir ?? join(dataDir, 'backups');

@@ -69,8 +69,10 @@ describe('console: operations, SQL sources, ONNX download and the desktop half',
             onEvent: () => () => undefined,
             onMenu: () => () => undefined,
             pathForFile: () => '',
-            desktop: (payload: { action: string }) => {
+            desktop: (payload: { action: string; dataset?: string }) => {
               sent.push(payload);
+              if (payload.action === 'add-watch')
+                return Promise.resolve({ ok: true, result: { added: { dir: '/srv/drop', dataset: payload.dataset } } });
               if (payload.action === 'ingest-query')
                 return Promise.resolve({
                   ok: true,
@@ -146,7 +148,9 @@ describe('console: operations, SQL sources, ONNX download and the desktop half',
     }
     assert.match((await recent.textContent()) ?? '', /monday\.csv\s*appended 30 rows as v1/);
     assert.match(await ui.text('watches-note'), /refuses over HTTP by design/);
+    // Over HTTP the folders and streams are read-only: no field to add one.
     assert.equal(await ui.page.locator('[data-testid="watches"] input, [data-testid="streams"] input').count(), 0);
+    assert.equal(await ui.page.getByTestId('watch-add').count(), 0);
   });
 
   it('says the store is plain and that rotation is done on the box; backs up, lists the backup, and gives the restore command', async () => {
@@ -222,6 +226,10 @@ describe('console: operations, SQL sources, ONNX download and the desktop half',
     );
 
     await ui.nav('operations');
+    await ui.page.getByTestId('watch-add-dataset').fill('drops');
+    await ui.page.getByTestId('watch-add-interval').fill('30');
+    await ui.page.getByTestId('watch-add-choose').click();
+    assert.match(await ui.text('watch-add-message'), /Watching \/srv\/drop for drops/);
     assert.equal(await ui.page.getByTestId('restore-host-only').count(), 0);
     const [backup] = await api.call('backups.list', {});
     assert.ok(backup !== undefined);
@@ -243,6 +251,7 @@ describe('console: operations, SQL sources, ONNX download and the desktop half',
     const sent = await ui.page.evaluate(() => (globalThis as unknown as { desktopSent: unknown[] }).desktopSent);
     assert.deepEqual(sent, [
       { action: 'ingest-query', args: { name: 'orders', from: 'sqlite:///srv/shop.db', query: 'SELECT * FROM orders' } },
+      { action: 'add-watch', dataset: 'drops', intervalSeconds: 30 },
       { action: 'restore', file: backup.file },
     ]);
   });

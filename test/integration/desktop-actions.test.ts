@@ -57,6 +57,8 @@ describe("the desktop's local actions: dropped files and SQL sources, through th
       callLocal: (method, args) => toEngine({ kind: 'local', method, args }),
       fs: { stat: statSync, realpath: realpathSync },
       restore: () => Promise.reject(new Error('not in this test')),
+      chooseFolder: () => Promise.resolve(null),
+      addWatch: () => Promise.reject(new Error('not in this test')),
     });
   };
 

@@ -7,6 +7,7 @@ import type { CallOutcome } from '../../main/contracts/transport.js';
 import { isBridgeRequest } from '../../main/desktop/bridge-protocol.js';
 import {
   checkDroppedFile,
+  configWithWatch,
   datasetNameFor,
   maxDroppedBytes,
   parseDesktopAction,
@@ -35,7 +36,7 @@ function probe(entries: Record<string, number | 'dir' | { link: string }>): File
     stat: (p) => {
       const e = entries[p];
       if (e === undefined || typeof e === 'object') throw new Error('ENOENT');
-      return { isFile: () => e !== 'dir', size: e === 'dir' ? 0 : e };
+      return { isFile: () => e !== 'dir', isDirectory: () => e === 'dir', size: e === 'dir' ? 0 : e };
     },
   };
 }
@@ -210,6 +211,8 @@ describe('the desktop shell, checked without Electron', () => {
       const outcome = await performDesktopAction(action.action, {
         fs,
         restore: () => Promise.reject(new Error('not asked')),
+        chooseFolder: () => Promise.reject(new Error('not asked')),
+        addWatch: () => Promise.reject(new Error('not asked')),
         callLocal: async (method, args): Promise<CallOutcome> => {
           sent.push([method, args]);
           return { ok: true, result: { version: ++version } };
@@ -227,6 +230,44 @@ describe('the desktop shell, checked without Electron', () => {
           { file: 'link.csv', ok: true, result: { version: 2 } },
         ],
       });
+    });
+
+    it('adds a watched folder the user chose to the config file, keeping the rest, and refuses a file or a repeat', async () => {
+      const added: unknown[] = [];
+      const deps = (folder: string | null) => ({
+        fs,
+        chooseFolder: () => Promise.resolve(folder),
+        addWatch: async (w: unknown) => void added.push(w),
+        restore: () => Promise.reject(new Error('not asked')),
+        callLocal: () => Promise.reject(new Error('not asked')),
+      });
+      const action = parseDesktopAction({ action: 'add-watch', dataset: 'events', intervalSeconds: 10 });
+      assert.ok(action.ok);
+      assert.deepEqual(await performDesktopAction(action.action, deps('/home/u/folder.csv')), {
+        ok: true,
+        result: { added: { dir: '/home/u/folder.csv', dataset: 'events', intervalSeconds: 10 } },
+      });
+      assert.deepEqual(await performDesktopAction(action.action, deps(null)), { ok: true, result: { added: null } });
+      const notFolder = await performDesktopAction(action.action, deps('/home/u/sales.csv'));
+      assert.equal(notFolder.ok ? '' : notFolder.error.code, 'VALIDATION_FAILED');
+      assert.equal(added.length, 1);
+
+      const before = '{"server": {"port": 9000}, "watch": [{"dir": "/a", "dataset": "x"}]}';
+      const after = JSON.parse(configWithWatch(before, 'hearth.config.json', { dir: '/b', dataset: 'y' })) as unknown;
+      assert.deepEqual(after, {
+        server: { port: 9000 },
+        watch: [
+          { dir: '/a', dataset: 'x' },
+          { dir: '/b', dataset: 'y' },
+        ],
+      });
+      assert.deepEqual(JSON.parse(configWithWatch(null, 'c.json', { dir: '/b', dataset: 'y' })), {
+        watch: [{ dir: '/b', dataset: 'y' }],
+      });
+      assert.throws(() => configWithWatch(before, 'c.json', { dir: '/a', dataset: 'x' }), /already watched/);
+      assert.throws(() => configWithWatch('{not json', 'c.json', { dir: '/b', dataset: 'y' }), /not JSON/);
+      assert.throws(() => configWithWatch('{"watch": 5}', 'c.json', { dir: '/b', dataset: 'y' }), /c\.json/);
+      assert.throws(() => configWithWatch('{"nonsense": 1}', 'c.json', { dir: '/b', dataset: 'y' }), /c\.json/);
     });
 
     it('restores with the engine stopped, starts it again even when the restore fails, and carries back what the store lacks', async () => {

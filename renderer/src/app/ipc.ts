@@ -22,7 +22,8 @@ export interface HearthBridge {
 export type DesktopPayload =
   | { action: 'ingest-files'; dataset: string; paths: string[]; append?: boolean }
   | { action: 'ingest-query'; args: { name: string; from: string; query: string; append?: boolean } }
-  | { action: 'restore'; file: string; passphrase?: string };
+  | { action: 'restore'; file: string; passphrase?: string }
+  | { action: 'add-watch'; dataset: string; intervalSeconds?: number };
 
 /** The desktop bridge when the console runs in the desktop app; null in a browser (over HTTP). */
 export function desktopBridge(): HearthBridge | null {

@@ -53,7 +53,7 @@ export function OperationsPage() {
           {error}
         </p>
       )}
-      {services !== null && <ServicesSection status={services} desktop={desktop} />}
+      {services !== null && <ServicesSection status={services} desktop={desktop} onChanged={load} />}
       {key !== null && <StoreKeySection status={key} />}
       <RestoreSection desktop={desktop} />
     </section>

@@ -1,4 +1,7 @@
+import { useState } from 'react';
 import type { ServicesStatus, WatchRecord } from '../../../../main/contracts/api.js';
+import { desktopBridge, desktopCall } from '../../app/ipc.js';
+import { Outcome, useOutcome } from '../../components/outcome.js';
 
 /** One watched file's outcome in words. */
 function recordText(r: WatchRecord): string {
@@ -11,7 +14,15 @@ function recordText(r: WatchRecord): string {
  * The config's MQTT streams and watched folders, read-only: both are set in the config file on the box (a caller
  * names no broker or folder; over HTTP a path is refused by design), and the server starts them.
  */
-export function ServicesSection({ status, desktop }: { status: ServicesStatus; desktop: boolean }) {
+export function ServicesSection({
+  status,
+  desktop,
+  onChanged,
+}: {
+  status: ServicesStatus;
+  desktop: boolean;
+  onChanged: () => void;
+}) {
   const where = desktop
     ? 'the config file in the data folder (hearth.config.json), read when the app starts'
     : 'the config file on the box (hearth.config.json in the data folder), read when the server starts';
@@ -112,6 +123,7 @@ export function ServicesSection({ status, desktop }: { status: ServicesStatus; d
             </div>
           ))
         )}
+        {desktop && <AddWatch onAdded={onChanged} />}
         {status.pipelines.length > 0 && (
           <p className="muted" data-testid="schedules">
             Scheduled pipelines: {status.pipelines.map((p) => `${p.file} (${p.schedule})`).join(', ')}; their runs are on the
@@ -120,5 +132,47 @@ export function ServicesSection({ status, desktop }: { status: ServicesStatus; d
         )}
       </div>
     </>
+  );
+}
+
+/**
+ * The desktop app's way to add a watched folder: the folder is picked in a native dialog by the main process, which
+ * adds it to the config file and restarts the engine (as `hearth serve` would be restarted after an edit).
+ */
+function AddWatch({ onAdded }: { onAdded: () => void }) {
+  const [dataset, setDataset] = useState('');
+  const [every, setEvery] = useState('5');
+  const { message, error, run, busy } = useOutcome();
+  const bridge = desktopBridge();
+  if (bridge === null) return null;
+  return (
+    <div className="toolbar" data-testid="watch-add">
+      <label>
+        Dataset <input data-testid="watch-add-dataset" value={dataset} onChange={(e) => setDataset(e.target.value)} />
+      </label>
+      <label>
+        Every (seconds){' '}
+        <input data-testid="watch-add-interval" type="number" min={1} value={every} onChange={(e) => setEvery(e.target.value)} />
+      </label>
+      <button
+        data-testid="watch-add-choose"
+        disabled={busy || dataset === ''}
+        onClick={() =>
+          void run(async () => {
+            const { added } = await desktopCall<{ added: { dir: string; dataset: string } | null }>(bridge, {
+              action: 'add-watch',
+              dataset,
+              ...(Number(every) > 0 ? { intervalSeconds: Number(every) } : {}),
+            });
+            if (added === null) return 'No folder chosen.';
+            setTimeout(onAdded, 1500);
+            return `Watching ${added.dir} for ${added.dataset}; the engine restarted with it.`;
+          })
+        }
+      >
+        Choose a folder to watch…
+      </button>
+      <Outcome prefix="watch-add" message={message} error={error} />
+    </div>
   );
 }
