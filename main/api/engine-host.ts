@@ -20,6 +20,11 @@ export function runEngineHost(
   port: ParentPort,
   engine: Engine = Engine.open(resolveDataDir()),
   handlers: Handlers = createHandlers(engine),
+  /** Asked by the shell before it replaces the data folder (a restore): stop what runs, close the store, exit. */
+  shutdown: () => Promise<void> = async () => {
+    engine.close();
+    process.exit(0);
+  },
 ): void {
   engine.events.subscribe((event) => port.postMessage({ type: 'event', event: event as ApiEvent }));
   port.on('message', ({ data }) => {
@@ -28,9 +33,14 @@ export function runEngineHost(
       request:
         | { kind: 'call'; method: string; args: unknown }
         | { kind: 'local'; method: string; args: unknown }
-        | { kind: 'upload'; fileName: string; data: ArrayBuffer };
+        | { kind: 'upload'; fileName: string; data: ArrayBuffer }
+        | { kind: 'shutdown' };
     };
     const respond = (reply: CallOutcome): void => port.postMessage({ type: 'reply', id, reply });
+    if (request.kind === 'shutdown') {
+      void shutdown();
+      return;
+    }
     if (request.kind === 'call') {
       void dispatch(handlers, request.method, request.args, { transport: 'ipc' }, engine.access).then(respond);
     } else if (request.kind === 'local') {

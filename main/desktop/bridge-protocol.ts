@@ -16,11 +16,13 @@ export type BridgeReply = CallOutcome;
 /**
  * What the shell sends the engine process: the renderer's call or upload as it came, or (`local`) an API call the
  * shell itself built from a checked desktop action, run as the CLI's are (in-process: local paths and SQL sources).
- * The renderer can never send `local`: the bridge schema below does not carry it.
+ * `shutdown` closes the store and ends the process (before a restore). The renderer can send neither: the bridge
+ * schema below does not carry them.
  */
 export type EngineRequest =
   | Exclude<BridgeRequest, { kind: 'desktop' }>
-  | { kind: 'local'; method: 'datasets.ingest' | 'datasets.ingest-query' | 'models.import'; args: unknown };
+  | { kind: 'local'; method: 'datasets.ingest' | 'datasets.ingest-query' | 'models.import'; args: unknown }
+  | { kind: 'shutdown' };
 
 /** Messages from the engine utility process to the shell. */
 export type EngineHostMessage = { type: 'reply'; id: string; reply: BridgeReply } | { type: 'event'; event: ApiEvent };

@@ -123,13 +123,20 @@ function startEngine(): UtilityProcess {
   return child;
 }
 
-/** Stops the engine on purpose and waits for it to be gone (it holds the store open). */
+/**
+ * Stops the engine on purpose and waits for it to be gone (it holds the store open): asked to shut down, it stops its
+ * services, writes the prediction log and closes the store; one that has not exited in 15 s is killed.
+ */
 function stopEngine(): Promise<void> {
   const child = engine;
   if (child === undefined) return Promise.resolve();
   return new Promise((resolve) => {
-    stopping = resolve;
-    child.kill();
+    const deadline = setTimeout(() => child.kill(), 15_000);
+    stopping = () => {
+      clearTimeout(deadline);
+      resolve();
+    };
+    child.postMessage({ id: randomUUID(), request: { kind: 'shutdown' } satisfies EngineRequest });
   });
 }
 

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { runEngineHost } from '../../main/api/engine-host.js';
 import type { CallOutcome } from '../../main/contracts/transport.js';
-import type { EngineHostMessage, EngineRequest } from '../../main/desktop/bridge-protocol.js';
+import { isBridgeRequest, type EngineHostMessage, type EngineRequest } from '../../main/desktop/bridge-protocol.js';
 import { parseDesktopAction, performDesktopAction, type FileOutcome } from '../../main/desktop/desktop-actions.js';
 import { Engine } from '../../main/engine/engine.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
@@ -20,6 +20,7 @@ describe("the desktop's local actions: dropped files and SQL sources, through th
   const tmp = tempDir();
   let engine: Engine;
   let toEngine: (request: EngineRequest) => Promise<CallOutcome>;
+  let shutdowns = 0;
   before(() => {
     engine = Engine.open(join(tmp.dir, 'data'));
     const pending = new Map<string, (reply: CallOutcome) => void>();
@@ -36,6 +37,8 @@ describe("the desktop's local actions: dropped files and SQL sources, through th
         },
       },
       engine,
+      undefined,
+      async () => void shutdowns++,
     );
     toEngine = (request) => {
       const id = randomUUID();
@@ -90,6 +93,16 @@ describe("the desktop's local actions: dropped files and SQL sources, through th
       ok: false,
       error: { code: 'VALIDATION_FAILED', message: 'a.csv: not an absolute path' },
     });
+  });
+
+  it('passes the shell’s shutdown (before a restore) to the host, which a renderer cannot send', async () => {
+    const reply = Promise.race([
+      toEngine({ kind: 'shutdown' }),
+      new Promise<'no reply'>((r) => setTimeout(() => r('no reply'), 200)),
+    ]);
+    assert.equal(await reply, 'no reply');
+    assert.equal(shutdowns, 1);
+    assert.equal(isBridgeRequest({ kind: 'shutdown' }), false);
   });
 
   it("refuses the renderer's own call naming a path, which only the shell's checked action may send", async () => {
