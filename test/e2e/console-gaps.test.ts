@@ -67,10 +67,21 @@ describe('console: operations, SQL sources, ONNX download and the desktop half',
             },
             upload: () => Promise.resolve({ ok: false, error: { code: 'NOT_SUPPORTED', message: 'not in this test' } }),
             onEvent: () => () => undefined,
-            onMenu: () => () => undefined,
+            onMenu: (listener: (command: unknown) => void) => {
+              w.menu = listener;
+              return () => undefined;
+            },
             pathForFile: () => '',
             desktop: (payload: { action: string; dataset?: string }) => {
               sent.push(payload);
+              if (payload.action === 'ingest-files')
+                return Promise.resolve({
+                  ok: true,
+                  result: [
+                    { file: 'Q1 sales.csv', ok: true, result: { dataset: payload.dataset, version: 3, rows: 12 } },
+                    { file: 'notes.txt', ok: false, error: { code: 'VALIDATION_FAILED', message: 'notes.txt: only CSV' } },
+                  ],
+                });
               if (payload.action === 'add-watch')
                 return Promise.resolve({ ok: true, result: { added: { dir: '/srv/drop', dataset: payload.dataset } } });
               if (payload.action === 'ingest-query')
@@ -253,6 +264,27 @@ describe('console: operations, SQL sources, ONNX download and the desktop half',
       { action: 'ingest-query', args: { name: 'orders', from: 'sqlite:///srv/shop.db', query: 'SELECT * FROM orders' } },
       { action: 'add-watch', dataset: 'drops', intervalSeconds: 30 },
       { action: 'restore', file: backup.file },
+    ]);
+  });
+
+  it('in the desktop app: File › Open Dataset… (or a drop) offers the files under a dataset named after the first, then ingests them by path', async () => {
+    const ui = await open({ token, bridge: true });
+    await ui.page.evaluate(() =>
+      (globalThis as unknown as { menu: (c: unknown) => void }).menu({
+        command: 'ingest-files',
+        paths: ['/home/u/Q1 sales.csv', '/home/u/notes.txt'],
+      }),
+    );
+    await ui.page.getByTestId('drop-panel').waitFor();
+    assert.equal(await ui.page.getByTestId('drop-dataset').inputValue(), 'Q1-sales');
+    await ui.page.getByTestId('drop-dataset').fill('sales');
+    await ui.page.getByTestId('drop-append').check();
+    await ui.page.getByTestId('drop-ingest').click();
+    assert.match(await ui.text('drop-message'), /Ingested 1 file\(s\) into sales v3\. notes\.txt: notes\.txt: only CSV/);
+    assert.equal(await ui.page.getByTestId('drop-panel').count(), 0);
+    const sent = await ui.page.evaluate(() => (globalThis as unknown as { desktopSent: unknown[] }).desktopSent);
+    assert.deepEqual(sent, [
+      { action: 'ingest-files', dataset: 'sales', paths: ['/home/u/Q1 sales.csv', '/home/u/notes.txt'], append: true },
     ]);
   });
 });
