@@ -20,16 +20,33 @@ export function runEngineHost(
   port: ParentPort,
   engine: Engine = Engine.open(resolveDataDir()),
   handlers: Handlers = createHandlers(engine),
+  /** Asked by the shell before it replaces the data folder (a restore): stop what runs, close the store, exit. */
+  shutdown: () => Promise<void> = async () => {
+    engine.close();
+    process.exit(0);
+  },
 ): void {
   engine.events.subscribe((event) => port.postMessage({ type: 'event', event: event as ApiEvent }));
   port.on('message', ({ data }) => {
     const { id, request } = data as {
       id: string;
-      request: { kind: 'call'; method: string; args: unknown } | { kind: 'upload'; fileName: string; data: ArrayBuffer };
+      request:
+        | { kind: 'call'; method: string; args: unknown }
+        | { kind: 'local'; method: string; args: unknown }
+        | { kind: 'upload'; fileName: string; data: ArrayBuffer }
+        | { kind: 'shutdown' };
     };
     const respond = (reply: CallOutcome): void => port.postMessage({ type: 'reply', id, reply });
+    if (request.kind === 'shutdown') {
+      void shutdown();
+      return;
+    }
     if (request.kind === 'call') {
       void dispatch(handlers, request.method, request.args, { transport: 'ipc' }, engine.access).then(respond);
+    } else if (request.kind === 'local') {
+      // Built by the shell itself from a checked desktop action (main/desktop/desktop-actions.ts), never forwarded
+      // from the renderer: the local user on this box, as the CLI is (a SQL source, a file path).
+      void dispatch(handlers, request.method, request.args, { transport: 'in-process' }, engine.access).then(respond);
     } else {
       engine.saveUpload(Readable.from(Buffer.from(request.data))).then(
         (uploadId) => respond({ ok: true, result: { uploadId } }),

@@ -30,7 +30,13 @@ export function createHandlers(engine: Engine): Handlers {
   const { db, datasets, registry, predictors, predictionLog, events, trainer } = engine;
   const servingDeps = { registry, predictors, predictionLog, datasets };
   const domains: Omit<Handlers, 'system.overview'> = {
-    ...systemHandlers({ version: engine.version, dataDir: engine.dataDir, accel: engine.accel, predictors }),
+    ...systemHandlers({
+      version: engine.version,
+      dataDir: engine.dataDir,
+      accel: engine.accel,
+      predictors,
+      services: () => engine.services.status(engine.config, db),
+    }),
     ...dataHandlers({ db, datasets, pipelines: engine.pipelines, events, uploads }),
     ...trainingHandlers({ registry, trainer, datasets, predictors, runs: engine.runs }),
     ...registryHandlers({
@@ -64,6 +70,7 @@ export function createHandlers(engine: Engine): Handlers {
       },
       backup: (options) => engine.backup(options),
       collectGarbage: (options) => engine.collectGarbage(options),
+      keyStatus: engine.storeKeyStatus,
     }),
   };
   // The overview reads through the other handlers, under each caller's own context.

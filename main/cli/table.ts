@@ -8,7 +8,7 @@ import { rulesCommand } from './commands/rules.js';
 import { serveCommand, startCommand } from './commands/serve.js';
 import { explainCommand, predictCommand } from './commands/serving.js';
 import { backendsCommand, backupCommand, doctorCommand, gcCommand, keysCommand, retentionCommand } from './commands/store.js';
-import { streamCommand, watchCommand } from './commands/streams.js';
+import { servicesCommand, streamCommand, watchCommand } from './commands/streams.js';
 import { pullCommand, remoteCommand, syncCommand } from './commands/sync.js';
 import { runsCommand, trainCommand } from './commands/training.js';
 import { configCommand } from './commands/config.js';
@@ -36,6 +36,7 @@ export const commands: readonly Command[] = [
   alertsCommand,
   retrainCommand,
   streamCommand,
+  servicesCommand,
   driftCommand,
   modelsCommand,
   runsCommand,

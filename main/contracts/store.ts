@@ -28,7 +28,26 @@ export interface GcReport {
   orphanFilesRemoved: number;
 }
 
+/** Whether the store is encrypted at rest, and where its key came from (never the key). */
+export interface StoreKeyStatus {
+  encrypted: boolean;
+  /**
+   * key: HEARTH_STORE_KEY (the desktop's keychain key arrives so); keyFile: store.keyFile or HEARTH_STORE_KEY_FILE;
+   * passphrase: HEARTH_STORE_PASSPHRASE; null: the store is plain.
+   */
+  source: 'key' | 'keyFile' | 'passphrase' | null;
+  /** The key file's path on the box, when the key came from one. */
+  keyFile: string | null;
+}
+
 export const storeMethods = defineMethods({
+  'store.key-status': {
+    doc: 'Whether the store is encrypted at rest and where its key came from. Rotation is `hearth keys rotate` on the box.',
+    permission: 'admin',
+    changesState: false,
+    args: z.object({}).strict(),
+    result: returns<StoreKeyStatus>(),
+  },
   // 12: the floor for any passphrase that guards the store's key (minPassphraseLength in crypto/store-key.ts).
   'backups.create': {
     doc: "A backup of the whole store into the backup folder; with a passphrase, encrypted and with the store's key.",

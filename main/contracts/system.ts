@@ -59,6 +59,62 @@ export interface SystemInfo {
   mode: 'normal' | 'replica';
 }
 
+/** One MQTT stream the config names, with its counters while this process runs it. */
+export interface StreamStatus {
+  model: string;
+  inTopic: string;
+  outTopic: string;
+  /** The broker's URL, credentials redacted. */
+  broker: string;
+  dataset: string | null;
+  /** Null where this process does not run the stream (a one-shot CLI command reads the config only). */
+  stats: {
+    received: number;
+    predicted: number;
+    rejected: number;
+    connected: boolean;
+    reconnects: number;
+    lastError: string | null;
+    appended: number;
+    datasetVersion: number | null;
+  } | null;
+}
+
+/** What a watched folder did with one file. */
+export interface WatchRecord {
+  file: string;
+  kind: 'appended' | 'skipped' | 'failed';
+  at: string;
+  /** appended: the version that holds its rows, the rows added, the rows quarantined. */
+  version: number | null;
+  appended: number | null;
+  quarantined: number | null;
+  /** skipped: why; failed: the error's message. */
+  message: string | null;
+}
+
+/** One folder the config watches, with what it did lately. */
+export interface WatchStatus {
+  dir: string;
+  dataset: string;
+  intervalSeconds: number;
+  running: boolean;
+  /**
+   * Newest first: the files appended once to its dataset (recorded in the store, so they outlive a restart) and,
+   * while this process runs it, what it skipped or failed on.
+   */
+  recent: WatchRecord[];
+}
+
+/** The background services the config names, and their state in this process. */
+export interface ServicesStatus {
+  /** Whether this process runs the background services (`hearth serve`, the desktop); false in a one-shot command. */
+  running: boolean;
+  streams: StreamStatus[];
+  watches: WatchStatus[];
+  pipelines: { file: string; schedule: string }[];
+}
+
 export const systemMethods = defineMethods({
   'system.info': {
     doc: "The engine's version, data folder, Node and platform, and the ONNX Runtime in use.",
@@ -71,6 +127,15 @@ export const systemMethods = defineMethods({
     permission: 'read',
     args: z.object({ refresh: z.boolean().optional() }).strict(),
     result: returns<BackendsReport>(),
+  },
+  'system.services': {
+    doc:
+      "The config's MQTT streams, watched folders and pipeline schedules, with their counters and the files each folder " +
+      'appended lately. They are set in the config file on the box: a caller names no broker or folder.',
+    permission: 'admin',
+    changesState: false,
+    args: z.object({}).strict(),
+    result: returns<ServicesStatus>(),
   },
   'system.pin-backend': {
     doc: 'Prefers one back end of a runtime (null: the automatic choice). A pin that stops working falls back, reported.',

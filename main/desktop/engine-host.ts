@@ -13,5 +13,15 @@ const handlers = createHandlers(engine);
 // The desktop runs the same background services as `hearth serve`, from the same config: the sync agent, alert checks
 // (a firing alert becomes a desktop notification in the shell), backups, collection, watched folders, pipeline
 // schedules and MQTT streams, each calling the API through dispatch under its own identity.
-startServices(engine, { service: serviceDoor(engine, handlers), schedule: (file) => scheduleDoor(engine, handlers, file) });
-runEngineHost(port, engine, handlers);
+const services = startServices(engine, {
+  service: serviceDoor(engine, handlers),
+  schedule: (file) => scheduleDoor(engine, handlers, file),
+});
+// Before a restore replaces the data folder: the services finish what is under way (a stream's last append, a sync
+// drain), the prediction log's pending rows are written, and the store is closed, not cut off mid-write.
+runEngineHost(port, engine, handlers, async () => {
+  await services.stop();
+  await engine.predictionLog.flushed();
+  engine.close();
+  process.exit(0);
+});

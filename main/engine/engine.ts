@@ -28,6 +28,8 @@ import { PredictionLog } from '../serving/prediction-log.js';
 import { ServingMetrics } from '../serving/serving-metrics.js';
 import { AlertEngine } from '../monitoring/alerts.js';
 import { Routes } from '../serving/routing.js';
+import { ServiceBoard } from './service-board.js';
+import type { StoreKeyStatus } from '../contracts/store.js';
 import { applyConfigFile, configPath, type HearthConfig } from './config.js';
 import { effectiveConfig, numberSetting, readConfigFile, setting, storeKeySource, useConfigFile } from '../settings/resolve.js';
 import { hearthVersion } from './version.js';
@@ -88,6 +90,8 @@ export class Engine {
   readonly servingMetrics = new ServingMetrics();
   readonly alerts: AlertEngine;
   readonly routes: Routes;
+  /** The background services this process runs (streams, watched folders), as system.services reports them. */
+  readonly services = new ServiceBoard();
   /**
    * The config file's contents with the HEARTH_* JSON variables over its lists and objects (settings/resolve.ts
    * effectiveConfig), when either is there: the server starts streams, watched folders, schedules and backups from it.
@@ -97,6 +101,8 @@ export class Engine {
 
   /** The store's encryption key, when it is encrypted (never logged, never returned by the API). */
   readonly storeKey: Buffer | null;
+  /** Where the store key came from (never the key): store.key-status. */
+  readonly storeKeyStatus: StoreKeyStatus;
 
   private constructor(
     readonly dataDir: string,
@@ -111,6 +117,7 @@ export class Engine {
     useConfigFile(this.config, path);
     keySource ??= storeKeySource(this.config);
     this.storeKey = storeKey(dataDir, keySource, existsSync(join(dataDir, 'hearth.db')));
+    this.storeKeyStatus = keyStatus(this.storeKey !== null, keySource);
     try {
       this.db = openDatabase(join(dataDir, 'hearth.db'), undefined, this.storeKey);
     } catch (error) {
@@ -369,4 +376,12 @@ export class Engine {
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
   }
+}
+
+/** Where an open store's key came from, by the same precedence as storeKey(): a key, a key file, a passphrase. */
+function keyStatus(encrypted: boolean, source: KeySource): StoreKeyStatus {
+  if (!encrypted) return { encrypted, source: null, keyFile: null };
+  if (source.key !== undefined && source.key !== '') return { encrypted, source: 'key', keyFile: null };
+  if (source.key === undefined && source.keyFile !== undefined) return { encrypted, source: 'keyFile', keyFile: source.keyFile };
+  return { encrypted, source: 'passphrase', keyFile: null };
 }

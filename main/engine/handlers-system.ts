@@ -1,4 +1,4 @@
-import type { systemMethods } from '../contracts/system.js';
+import type { ServicesStatus, systemMethods } from '../contracts/system.js';
 import type { HandlersOf } from '../contracts/call.js';
 import type { AccelRegistry } from '../accel/registry.js';
 import { activeExecutionProvider } from '../accel/onnx-runtime.js';
@@ -12,6 +12,8 @@ export interface SystemHandlerDeps {
   readonly dataDir: string;
   readonly accel: AccelRegistry;
   readonly predictors: PredictorCache;
+  /** The config's streams, watched folders and schedules, as this process runs them. */
+  services(): ServicesStatus;
 }
 
 /** The systemMethods methods' handlers. */
@@ -31,6 +33,7 @@ export function systemHandlers(deps: SystemHandlerDeps): HandlersOf<typeof syste
       };
     },
     'system.backends': async ({ refresh }) => deps.accel.report(refresh === true),
+    'system.services': async () => deps.services(),
     'system.pin-backend': async ({ runtime, name }) => {
       deps.accel.pin(runtime, name);
       // Loaded models move to the new choice with their next request.

@@ -7,6 +7,7 @@ import { pruneBackups } from '../store/backup.js';
 import { readPrivateKeyFile } from '../crypto/private-fs.js';
 import { MqttStream } from '../streams/mqtt-stream.js';
 import { numberSetting } from '../settings/resolve.js';
+import { redactText } from '../security/redact.js';
 import type { Engine } from './engine.js';
 
 /**
@@ -80,13 +81,15 @@ export function startServices(engine: Engine, doors: ServiceDoors, options: Serv
         engine.db,
         doors.service,
         { dir: w.dir, dataset: w.dataset, ...(w.intervalSeconds === undefined ? {} : { intervalSeconds: w.intervalSeconds }) },
-        (event) =>
+        (event) => {
+          engine.services.recordWatch(w.dir, event);
           json({
             level: event.kind === 'failed' ? 'error' : 'info',
             event: 'watch',
             dataset: w.dataset,
             ...watchEventJson(event),
-          }),
+          });
+        },
       ),
   );
   for (const w of watchers) w.start();
@@ -110,13 +113,16 @@ export function startServices(engine: Engine, doors: ServiceDoors, options: Serv
       ),
   );
   for (const s of schedules) s.start();
+  engine.services.attach(streams);
   for (const st of streams)
     st.start().catch((error: unknown) =>
-      log(`stream ${st.options.inTopic}: ${error instanceof Error ? error.message : String(error)}`),
+      // The message may quote the broker's URL with its password: the log gets it redacted.
+      log(`stream ${st.options.inTopic}: ${redactText(error instanceof Error ? error.message : String(error))}`),
     );
   return {
     stop: async () => {
       stopKicking();
+      engine.services.detach();
       await engine.sync.stop();
       await engine.alerts.stop();
       clearInterval(backups);

@@ -1,6 +1,6 @@
 import { basename, join } from 'node:path';
 import type { storeMethods } from '../contracts/store.js';
-import type { GcReport } from '../contracts/api.js';
+import type { GcReport, StoreKeyStatus } from '../contracts/api.js';
 import type { HandlersOf } from '../contracts/call.js';
 import { listBackups, verifyBackup, type BackupInfo } from './backup.js';
 import type { Retention } from './retention.js';
@@ -15,11 +15,14 @@ export interface StoreHandlerDeps {
   readonly backupDir: string;
   backup(options: { passphrase?: string }): Promise<BackupInfo>;
   collectGarbage(options: { dryRun?: boolean }): Promise<GcReport>;
+  /** Whether the open store is encrypted and where its key came from. */
+  readonly keyStatus: StoreKeyStatus;
 }
 
 /** The storeMethods methods' handlers. */
 export function storeHandlers(deps: StoreHandlerDeps): HandlersOf<typeof storeMethods> {
   return {
+    'store.key-status': async () => ({ ...deps.keyStatus }),
     'backups.create': async ({ passphrase }) => {
       const info = await deps.backup(passphrase === undefined ? {} : { passphrase });
       return { ...info, file: basename(info.file) };

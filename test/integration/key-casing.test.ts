@@ -191,6 +191,8 @@ describe('one key casing in every answer of every API method (over HTTP)', { ski
     await call('retention.set', { kind: 'dataset', name: 'churn', keepVersions: 10, logDays: null });
     await call('retention.list', {});
     await call('store.gc', { dryRun: true });
+    await call('store.key-status', {});
+    await call('system.services', {});
     await call('system.overview', {});
 
     const offending: string[] = [];

@@ -55,11 +55,21 @@ export const backupCommand: Command = {
 export const keysCommand: Command = {
   name: 'keys',
   summary: 'generate a store key, or re-key a stopped encrypted store',
-  usage: `  keys generate                       a random store key (base64) for HEARTH_STORE_KEY_FILE
+  usage: `  keys status                         whether the store is encrypted, and where its key came from (never the key)
+  keys generate                       a random store key (base64) for HEARTH_STORE_KEY_FILE
   keys rotate --new-key-file FILE | --new-passphrase-stdin
                                       re-key a stopped, encrypted store (database and blobs); the current key comes
                                       from HEARTH_STORE_KEY_FILE, HEARTH_STORE_KEY or HEARTH_STORE_PASSPHRASE`,
-  run: async ({ rest, flags, out }) => {
+  run: async ({ rest, flags, out, open }) => {
+    if (rest[0] === 'status') {
+      const status = await open().client.call('store.key-status', {});
+      out.result(status, () =>
+        !status.encrypted
+          ? 'The store is not encrypted (a key applies to new stores only: see docs/security.md).'
+          : `The store is encrypted; its key came from ${status.source === 'key' ? 'HEARTH_STORE_KEY' : status.source === 'keyFile' ? `the key file ${status.keyFile ?? ''}` : 'a passphrase (HEARTH_STORE_PASSPHRASE)'}.`,
+      );
+      return 0;
+    }
     return keys(rest, flags, out);
   },
 };
@@ -162,7 +172,8 @@ async function keys(rest: string[], flags: Flags, out: Output): Promise<number> 
     out.result({ key }, () => key);
     return 0;
   }
-  if (rest[0] !== 'rotate') throw new UsageError('keys generate | rotate (--new-key-file FILE | --new-passphrase-stdin)');
+  if (rest[0] !== 'rotate')
+    throw new UsageError('keys status | generate | rotate (--new-key-file FILE | --new-passphrase-stdin)');
   const next =
     flags['new-passphrase-stdin'] === true
       ? { passphrase: (await text(process.stdin)).trim() }

@@ -91,3 +91,35 @@ export const watchCommand: Command = {
     return 0;
   },
 };
+
+export const servicesCommand: Command = {
+  name: 'services',
+  summary: "the config's streams, watched folders and pipeline schedules, and what each did",
+  usage: `  services                            the config's MQTT streams (broker credentials redacted), watched folders with
+                                      the files appended once to their datasets, and pipeline schedules; live
+                                      counters and failures are the running server's (its console: Operations)`,
+  run: async ({ out, open }) => {
+    const status = await open().client.call('system.services', {});
+    out.result(status, () => {
+      const lines: string[] = [];
+      if (!status.running) lines.push('(this process runs no services: the config alone, and what the store recorded)');
+      for (const st of status.streams)
+        lines.push(
+          `stream ${st.inTopic} → ${st.model} → ${st.outTopic} on ${st.broker}` +
+            (st.stats === null
+              ? ''
+              : `: ${st.stats.received} received, ${st.stats.predicted} predicted, ${st.stats.rejected} rejected, ${st.stats.connected ? 'connected' : `not connected${st.stats.lastError === null ? '' : ` (${st.stats.lastError})`}`}`),
+        );
+      for (const w of status.watches) {
+        lines.push(`watch ${w.dir} → ${w.dataset} every ${w.intervalSeconds} s`);
+        for (const r of w.recent)
+          lines.push(
+            `  ${r.at}  ${r.file}: ${r.kind === 'appended' ? `appended${r.appended === null ? '' : ` ${r.appended} rows`} as v${r.version ?? '?'}${r.quarantined ? ` (${r.quarantined} quarantined)` : ''}` : `${r.kind}, ${r.message ?? ''}`}`,
+          );
+      }
+      for (const p of status.pipelines) lines.push(`pipeline ${p.file} on "${p.schedule}"`);
+      return lines.length === 0 ? 'The config names no streams, watched folders or pipeline schedules.' : lines.join('\n');
+    });
+    return 0;
+  },
+};

@@ -2,12 +2,15 @@ import { useEffect, useState } from 'react';
 import type { SystemInfo } from '../../../main/contracts/api.js';
 import type { Client } from '../../../main/contracts/client.js';
 import { ClientContext } from './client-context.js';
+import { DesktopShell } from './desktop-shell.js';
+import { desktopBridge } from './ipc.js';
 import { describeError } from '../components/errors.js';
 import { ThemeToggle } from '../components/theme-toggle.js';
 import { AccessPage } from '../pages/access/access-page.js';
 import { AlertsPage } from '../pages/alerts/alerts-page.js';
 import { DatasetsPage } from '../pages/datasets/datasets-page.js';
 import { ModelsPage } from '../pages/models/models-page.js';
+import { OperationsPage } from '../pages/operations/operations-page.js';
 import { OverviewPage } from '../pages/overview/overview-page.js';
 import { PipelinesPage } from '../pages/pipelines/pipelines-page.js';
 import { PredictPage } from '../pages/predict/predict-page.js';
@@ -27,6 +30,7 @@ const pages = [
   'alerts',
   'sync',
   'access',
+  'operations',
   'settings',
 ] as const;
 type Page = (typeof pages)[number];
@@ -49,6 +53,8 @@ export function App({ client, onSignOut }: { client: Client; onSignOut: (() => v
     return () => window.removeEventListener('popstate', onPop);
   }, []);
   const [info, setInfo] = useState<SystemInfo | null>(null);
+  // The desktop app's bridge (drops, the menu's commands); null in a browser.
+  const bridge = desktopBridge();
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     client.call('system.info', {}).then(setInfo, (e: unknown) => setError(describeError(e)));
@@ -83,6 +89,7 @@ export function App({ client, onSignOut }: { client: Client; onSignOut: (() => v
             {error}
           </p>
         )}
+        {bridge !== null && <DesktopShell bridge={bridge} onIngested={(dataset) => open({ page: 'datasets', item: dataset })} />}
         <main>
           {page === 'overview' && <OverviewPage onOpen={open} />}
           {page === 'datasets' && <DatasetsPage key={focus ?? ''} initial={focus} />}
@@ -94,6 +101,7 @@ export function App({ client, onSignOut }: { client: Client; onSignOut: (() => v
           {page === 'sync' && <SyncPage />}
           {page === 'predict' && <PredictPage />}
           {page === 'access' && <AccessPage />}
+          {page === 'operations' && <OperationsPage />}
           {page === 'settings' && <SettingsPage />}
         </main>
       </div>

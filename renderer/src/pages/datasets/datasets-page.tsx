@@ -7,6 +7,7 @@ import { SearchBox, SortHeader, useListView, type SortColumn } from '../../compo
 import { DiffSection } from './diff-section.js';
 import { LineageSection } from './lineage-section.js';
 import { PiiReview, type PendingReview } from './pii-review.js';
+import { SqlSourceSection } from './sql-source-section.js';
 import { PrivacySection } from './privacy-section.js';
 import { ProfileCard } from './profile-card.js';
 import { QualitySection } from './quality-section.js';
@@ -179,6 +180,13 @@ export function DatasetsPage({ initial }: { initial?: string | undefined } = {})
           </p>
         )}
       </div>
+      <SqlSourceSection
+        onIngested={(dataset) => {
+          refresh()
+            .then(() => open(dataset))
+            .catch(fail);
+        }}
+      />
       {review !== null && (
         <PiiReview
           review={review}
