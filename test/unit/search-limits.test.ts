@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bytesPerKb, limitsOf, overLimits, SearchLimits } from '../../main/training/search-limits.js';
+import { bytesPerKb, limitsOf, overLimits, SearchLimits, type LimitsReport } from '../../main/training/search-limits.js';
+import { finalWithinLimits } from '../../main/training/final-limits.js';
 import type { LeaderboardEntry, TrainArgs } from '../../main/training/train-args.js';
 import type { TrainedModel } from '../../main/models/model.js';
 
@@ -84,5 +85,77 @@ describe('search limits', () => {
       [1, 2, 3, null, 4],
     );
     assert.ok(board.every((e) => limits.eligible(e) && e.overLimit === undefined));
+  });
+});
+
+describe('the final fit against the limits', () => {
+  const fitOf = (bytes: number) => ({
+    model: { bytes } as unknown as TrainedModel,
+    params: {},
+    fitReport: {},
+    workerCpuMs: 0,
+    fittedArgs: [],
+    reports: [],
+  });
+  const outcome = (fallbacks: { chosen: TrainArgs; calibration: unknown }[]) =>
+    ({
+      calibration: { method: 'platt' },
+      searchReport: {},
+      fallbacks: () => fallbacks,
+    }) as unknown as Parameters<typeof finalWithinLimits>[0]['search'];
+  const report = (): LimitsReport => ({
+    maxLatencyUs: null,
+    maxSizeKb: 1,
+    method: '',
+    measured: 0,
+    overLimit: 0,
+    finalChecks: [],
+  });
+  const measure = async (m: TrainedModel) => ({ modelBytes: (m as unknown as { bytes: number }).bytes, latencyUs: 3 });
+  const gbdt = { dataset: 'd', target: 't', algorithm: 'gbdt' } as TrainArgs;
+  const linear = { dataset: 'd', target: 't', algorithm: 'linear' } as TrainArgs;
+
+  it('over a limit after the final fit: the next eligible candidate is fitted instead, with its calibration, and noted', async () => {
+    const notes: string[] = [];
+    const search = outcome([{ chosen: linear, calibration: { method: 'none' } }]);
+    const limits = report();
+    const checked = await finalWithinLimits({
+      search,
+      report: limits,
+      fitted: { final: fitOf(5000), chosen: gbdt, ensembleMembers: null },
+      measure,
+      refit: async (next) => {
+        assert.equal(next, linear);
+        return fitOf(700);
+      },
+      note: (n) => notes.push(n),
+    });
+    assert.equal(checked.chosen, linear);
+    assert.deepEqual(
+      limits.finalChecks.map((c) => [c.algorithm, c.modelBytes, c.overLimit, c.kept]),
+      [
+        ['gbdt', 5000, ['size'], false],
+        ['linear', 700, [], true],
+      ],
+    );
+    assert.deepEqual(search.calibration, { method: 'none' });
+    assert.match(
+      notes[0]!,
+      /final gbdt fit is over the limit \(size: 4\.9 KB.*the next eligible candidate \(linear\) was fitted instead/,
+    );
+  });
+
+  it('none left within the limits: BUDGET_UNMET', async () => {
+    await assert.rejects(
+      finalWithinLimits({
+        search: outcome([]),
+        report: report(),
+        fitted: { final: fitOf(5000), chosen: gbdt, ensembleMembers: null },
+        measure,
+        refit: async () => fitOf(1),
+        note: () => undefined,
+      }),
+      (e: { code?: string }) => e.code === 'BUDGET_UNMET',
+    );
   });
 });
