@@ -210,6 +210,8 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     if (result.oof !== null) keepOutOfFold(candidate, rank, result.oof);
     if (result.model !== undefined && result.model !== null && keptOutOfFold.some((k) => k.candidate === candidate))
       foldModels.set(candidate, result.model);
+    // Only the kept candidates' models can join a blend: the others' are let go.
+    for (const c of foldModels.keys()) if (!keptOutOfFold.some((k) => k.candidate === c)) foldModels.delete(c);
     onTrial({ trial, algorithm: candidate.algorithm, metric, value: rank });
   };
   // Classification with a rare class (under 20% of the rows), or when asked: after the search, the best
