@@ -111,6 +111,32 @@ describe('search limits (maxSize, maxLatencyUs)', () => {
     assert.ok(!names.includes('never'), names.join(','));
   });
 
+  it('hostile limits are refused before anything runs: negative, zero, huge, not a number', () => {
+    for (const limit of [['--max-size=-1'], ['--max-size', '0'], ['--max-latency-us', '1e12'], ['--max-latency-us', 'fast']]) {
+      const r = spawnSync(
+        process.execPath,
+        [
+          bin,
+          'train',
+          '--data-dir',
+          dataDir,
+          '--dataset',
+          'churn',
+          '--target',
+          'label',
+          '--algorithm',
+          'auto',
+          ...limit,
+          '--json',
+        ],
+        { encoding: 'utf8', env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' } },
+      );
+      // Refused as usage (exit 2) by the flag's own schema, before the store is opened.
+      assert.equal(r.status, 2, `${limit.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout + r.stderr, /max-size|max-latency-us/, limit.join(' '));
+    }
+  });
+
   it('limits with one learner are refused at once, naming the field', async () => {
     const engine = Engine.open(dataDir);
     try {
