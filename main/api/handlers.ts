@@ -38,7 +38,14 @@ export function createHandlers(engine: Engine): Handlers {
       services: () => engine.services.status(engine.config, db),
     }),
     ...dataHandlers({ db, datasets, pipelines: engine.pipelines, events, uploads }),
-    ...trainingHandlers({ registry, trainer, datasets, predictors, runs: engine.runs }),
+    ...trainingHandlers({
+      registry,
+      trainer,
+      datasets,
+      predictors,
+      runs: engine.runs,
+      costs: { db, rate: () => registry.rate(), logSample: predictionLog.sampleRate },
+    }),
     ...registryHandlers({
       registry,
       datasets,

@@ -27,6 +27,7 @@ export const commandExamples: Readonly<Record<string, readonly string[]>> = {
   train: [
     'hearth train --dataset sales --target churned --algorithm auto --time-budget 60',
     'hearth train --dataset sales@3 --target amount --algorithm gbdt --trees 300 --learning-rate 0.05',
+    'hearth train --dataset sales --target churned --algorithm auto --max-size 64 --max-latency-us 200',
   ],
   evaluate: ['hearth evaluate --model churn@2 holdout.csv'],
   predict: ['hearth predict --model churn new-customers.csv --out scored.csv'],
@@ -56,6 +57,7 @@ export const commandExamples: Readonly<Record<string, readonly string[]>> = {
     'hearth runs tag 3f2a baseline',
     'hearth runs tag 3f2a baseline --remove',
   ],
+  costs: ['hearth costs', 'hearth costs --weeks 4 --model churn --json'],
   remote: ['hearth remote add central oci://registry.local:5000/hearth --username ci --password-stdin < pass.txt'],
   pull: ['hearth pull oci://registry.local:5000/hearth/churn:v3 --alias staging'],
   sync: ['hearth sync status', 'hearth sync push --remote central'],

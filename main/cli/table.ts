@@ -11,6 +11,7 @@ import { backendsCommand, backupCommand, doctorCommand, gcCommand, keysCommand, 
 import { servicesCommand, streamCommand, watchCommand } from './commands/streams.js';
 import { pullCommand, remoteCommand, syncCommand } from './commands/sync.js';
 import { runsCommand, trainCommand } from './commands/training.js';
+import { costsCommand } from './commands/costs.js';
 import { configCommand } from './commands/config.js';
 import { serviceCommand } from './commands/service.js';
 import { completionCommand, manCommand, versionCommand } from './commands/shell.js';
@@ -40,6 +41,7 @@ export const commands: readonly Command[] = [
   driftCommand,
   modelsCommand,
   runsCommand,
+  costsCommand,
   remoteCommand,
   pullCommand,
   syncCommand,

@@ -28,6 +28,11 @@ export const errorCodes = [
    * add the name to `allowedHosts` in the config file if it is really ours.
    */
   'HOST_NOT_ALLOWED',
+  /**
+   * No searched candidate met the run's size or latency limits (maxSize, maxLatencyUs): the details name the smallest
+   * and fastest achieved; nothing was registered.
+   */
+  'BUDGET_UNMET',
   'INTERNAL',
 ] as const;
 
@@ -93,6 +98,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   RATE_LIMITED: 429,
   // 421 Misdirected Request (RFC 9110 §15.5.20): this server does not answer for that authority.
   HOST_NOT_ALLOWED: 421,
+  BUDGET_UNMET: 422,
   INTERNAL: 500,
 };
 

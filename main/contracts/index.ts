@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { accessMethods } from './access.js';
+import { costsMethods } from './costs.js';
 import { datasetsMethods } from './datasets.js';
 import type { MethodDefinition, Permission, ResultOf } from './method.js';
 import { modelsMethods } from './models.js';
@@ -31,6 +32,7 @@ const domains = [
   pipelinesMethods,
   trainingMethods,
   runsMethods,
+  costsMethods,
   modelsMethods,
   servingMethods,
   monitoringMethods,
@@ -48,6 +50,7 @@ export const apiMethods = {
   ...pipelinesMethods,
   ...trainingMethods,
   ...runsMethods,
+  ...costsMethods,
   ...modelsMethods,
   ...servingMethods,
   ...monitoringMethods,
@@ -97,6 +100,7 @@ export * from './overview.js';
 export * from './pipelines.js';
 export * from './rules.js';
 export * from './runs.js';
+export * from './costs.js';
 export * from './serving.js';
 export * from './store.js';
 export * from './sync.js';

@@ -68,7 +68,20 @@ export interface RunComparison {
   /** Search trials (algorithm auto): each candidate's cross-validated metric and parameters, by run. */
   trials: Record<
     string,
-    { metric: string; entries: { trial: number; algorithm: string; cvMetric: number; params: Record<string, unknown> }[] } | null
+    {
+      metric: string;
+      /** modelBytes and latencyUs: the candidate's measured ONNX size and single-row p50 (null when not measured). */
+      entries: {
+        trial: number;
+        algorithm: string;
+        cvMetric: number;
+        params: Record<string, unknown>;
+        modelBytes: number | null;
+        latencyUs: number | null;
+        /** With the run's limits: those it breaks (empty: within them); null without limits or not measured. */
+        overLimit: string[] | null;
+      }[];
+    } | null
   >;
 }
 

@@ -23,6 +23,13 @@ const trainingStartArgs = z
      * default 60). The search stops early enough for the rest, as projected from what its candidates cost.
      */
     timeBudget: z.number().min(1).max(86_400).optional(),
+    /**
+     * auto: the chosen model's single-row latency limit in microseconds (p50 of a few hundred one-row ONNX Runtime
+     * calls); candidates over it are marked on the leaderboard and kept out of the choice.
+     */
+    maxLatencyUs: z.number().gt(0).max(60_000_000).optional(),
+    /** auto: the chosen model's size limit in KB (1,024 bytes) of its serialized ONNX graph, preprocessing included. */
+    maxSize: z.number().gt(0).max(16_777_216).optional(),
     /** auto: every candidate on all rows (full), or successive halving over row shares (default above 100,000 rows). */
     searchStrategy: z.enum(['full', 'halving']).optional(),
     metric: z.enum(['roc_auc', 'pr_auc', 'accuracy', 'precision', 'recall', 'f1', 'log_loss', 'rmse', 'mae', 'r2']).optional(),

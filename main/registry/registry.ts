@@ -66,6 +66,11 @@ export class ModelRegistry {
     this.defaultVersions = new CommitCache(db);
   }
 
+  /** The host's price of a core-hour (settings cost.*), null when none is set. */
+  rate(): CostRate | null {
+    return this.costRate();
+  }
+
   /**
    * Registers a version; the first version of a model also becomes `production`. One transaction. A version
    * trained here writes its sync outbox events in it; a pulled one (`origin`) writes none: it came from a

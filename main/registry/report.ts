@@ -19,7 +19,10 @@ export function modelReportHtml(model: ModelVersionInfo, data: DatasetVersionDet
   const cv = r.crossValidation as { folds: number; metrics: Record<string, { mean: number; std: number }> } | null | undefined;
   const split = r.split as { train: number; validation: number; test: number; unlabelled: number } | undefined;
   const baseline = r.baseline as BaselineComparison | undefined;
-  const leaderboard = r.leaderboard as { algorithm: string; cvMetric: number; cvStd: number }[] | null | undefined;
+  const leaderboard = r.leaderboard as
+    | { algorithm: string; cvMetric: number; cvStd: number; modelBytes?: number; latencyUs?: number; overLimit?: string[] }[]
+    | null
+    | undefined;
   const sections: string[] = [];
   sections.push(
     `<h2>Model</h2>${table([
@@ -69,7 +72,17 @@ export function modelReportHtml(model: ModelVersionInfo, data: DatasetVersionDet
       ['ONNX parity with the trained model', `max |Δ| ${number(r.onnxParityMaxAbsDiff)}`],
     ])}${warnings.length > 0 ? `<ul class="warn">${warnings.map((w) => `<li>${escape(w.message)}</li>`).join('')}</ul>` : '<p>No data warnings.</p>'}` +
       (leaderboard && leaderboard.length > 0
-        ? `<h3>Search leaderboard</h3>${table(leaderboard.slice(0, 10).map((e, i) => [`${i + 1}. ${e.algorithm}`, `${number(e.cvMetric)} ± ${number(e.cvStd)}`]))}`
+        ? `<h3>Search leaderboard</h3>${table(
+            leaderboard
+              .slice(0, 10)
+              .map((e, i) => [
+                `${i + 1}. ${e.algorithm}`,
+                `${number(e.cvMetric)} ± ${number(e.cvStd)}; ` +
+                  `${e.modelBytes === undefined ? '—' : (e.modelBytes / 1024).toFixed(1)} KB, ` +
+                  `${e.latencyUs === undefined ? '—' : e.latencyUs.toFixed(1)} µs a row` +
+                  ((e.overLimit?.length ?? 0) > 0 ? ` <strong>over limit (${escape(e.overLimit!.join(', '))})</strong>` : ''),
+              ]),
+          )}`
         : '') +
       searchSummary(r.search),
   );

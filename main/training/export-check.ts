@@ -5,9 +5,10 @@ import { createSession } from '../accel/onnx-runtime.js';
 import { Predictor } from '../models/predictor.js';
 import type { PredictionMatrix } from '../models/linear-model.js';
 import { predictModel, type TrainedModel } from '../models/model.js';
-import type { InputFeature, RawInputs } from '../models/preprocess.js';
+import type { InputFeature } from '../models/preprocess.js';
 import { rawInputsAt } from './predict-rows.js';
 import { COST_BATCH_ROWS } from './budget-plan.js';
+import { singleRowLatencies } from './search-limits.js';
 
 /**
  * Checks that the model's exported ONNX graph reproduces the TypeScript model on held-out rows (up to 2,000 of
@@ -28,20 +29,10 @@ export async function checkExport(
   const parityRaw = rawInputsAt(inputs, frame, rows.subarray(0, Math.min(2000, rows.length)));
   const loaded = await createSession(onnx);
   const parity = maxAbsDifference(await new Predictor('', 0, model, loaded).run(parityRaw), predictModel(model, parityRaw));
-  // Single-row latency through the exported graph, for the run's record and its cost: 200 calls, p50 and p99.
-  const oneRow: RawInputs = {
-    rows: 1,
-    numeric: parityRaw.numeric.map((c) => c.subarray(0, 1)),
-    categorical: parityRaw.categorical.map((c) => c.slice(0, 1)),
-  };
+  // Single-row latency through the exported graph, for the run's record and its cost: 200 calls cycling over up to
+  // 64 held-out rows, p50 and p99 (the same timing a search's limits use, search-limits.ts).
   const parityPredictor = new Predictor('', 0, model, loaded);
-  const latencies: number[] = [];
-  for (let i = 0; i < 200 && parityRaw.rows > 0; i++) {
-    const t = process.hrtime.bigint();
-    await parityPredictor.run(oneRow);
-    latencies.push(Number(process.hrtime.bigint() - t) / 1000);
-  }
-  latencies.sort((p, q) => p - q);
+  const latencies = await singleRowLatencies(parityPredictor, parityRaw);
   const latency =
     latencies.length === 0
       ? null

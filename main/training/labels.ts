@@ -177,6 +177,14 @@ export function checkTrainArgs(frame: Frame, args: TrainArgs): void {
   splitScheme(frame, args, undefined); // checks the time or group column now, before the job is queued
   // SMOTE-NC with nothing numeric to interpolate is refused now, not after a queue.
   if (args.resample === 'smote') checkSmoteApplies(frame, args.target, excludedColumns(args));
+  // Limits choose among a search's candidates; a single learner has nothing to choose from.
+  if (args.algorithm !== 'auto' && (args.maxLatencyUs !== undefined || args.maxSize !== undefined)) {
+    throw new HearthError(
+      'VALIDATION_FAILED',
+      'maxLatencyUs and maxSize choose among searched candidates: use them with algorithm auto',
+      { path: [args.maxSize !== undefined ? 'maxSize' : 'maxLatencyUs'] },
+    );
+  }
   if (args.metric !== undefined && !metricsOf(task).includes(args.metric)) {
     throw new HearthError(
       'VALIDATION_FAILED',

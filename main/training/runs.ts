@@ -3,6 +3,7 @@ import { HearthError } from '../contracts/errors.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import { nowIso, type Db } from '../store/database.js';
 import type { Trainer, TrainingJob } from './trainer.js';
+import type { LeaderboardEntry } from './train-args.js';
 
 /**
  * Runs are training jobs seen as experiments: what was asked (arguments), on which data version, with which
@@ -156,18 +157,26 @@ export class Runs {
         details.map((d) => {
           const r = d.modelVersion!.report;
           const board = r.leaderboard as
-            { trial?: number; algorithm: string; cvMetric: number; params: Record<string, unknown> }[] | null | undefined;
+            | (Pick<LeaderboardEntry, 'algorithm' | 'cvMetric' | 'modelBytes' | 'latencyUs' | 'overLimit'> & {
+                trial?: number;
+                params: Record<string, unknown>;
+              })[]
+            | null
+            | undefined;
           const search = r.search as { metric: string } | null | undefined;
           return [
             d.run.id,
             board && search
               ? {
                   metric: search.metric,
-                  entries: board.map(({ trial, algorithm, cvMetric, params }, i) => ({
+                  entries: board.map(({ trial, algorithm, cvMetric, params, modelBytes, latencyUs, overLimit }, i) => ({
                     trial: trial ?? i + 1,
                     algorithm,
                     cvMetric,
                     params,
+                    modelBytes: modelBytes ?? null,
+                    latencyUs: latencyUs ?? null,
+                    overLimit: overLimit ?? null,
                   })),
                 }
               : null,

@@ -16,9 +16,13 @@ import { seededRandom } from '../stats/random.js';
 import { foldPairs, type FoldPair, type SplitScheme } from './split.js';
 import { isSingle, type Candidate, type LeaderboardEntry, type TrainArgs } from './train-args.js';
 import { selectRows } from '../table/frame.js';
+import { searchSpace } from './search-space.js';
 import { imbalanceWinner, smoteRefused } from './resample-guard.js';
 import { boostingWithinNoise, regularisedWithinNoise, strongerLinearPenalties } from './one-standard-error.js';
 import type { SearchBudget } from './budget-plan.js';
+import type { TrainedModel } from '../models/model.js';
+import type { EnsembleModel, SingleModel } from '../models/ensemble-model.js';
+import { limitsOf, SearchLimits, type Footprint, type LimitsReport } from './search-limits.js';
 
 /** What the search reads: the labelled data, its split, and how to fit a candidate. */
 export interface SearchContext {
@@ -35,6 +39,8 @@ export interface SearchContext {
   cancel: Int32Array;
   /** The run's time budget: when the search must stop, from what its candidates cost (budget-plan.ts). */
   budget: SearchBudget;
+  /** A model's serialized size and single-row latency (search-limits.ts); null: nothing is measured. */
+  measure: ((model: TrainedModel) => Promise<Footprint>) | null;
   /** A candidate was scored. */
   onTrial: (t: { trial: number; algorithm: string; metric: string; value: number }) => void;
 }
@@ -49,6 +55,13 @@ export interface SearchOutcome {
   searchReport: Record<string, unknown>;
   /** The calibration chosen on the chosen model's out-of-fold predictions (its calibrator goes into the model). */
   calibration: CalibrationReport;
+  /** With limits (maxSize, maxLatencyUs): what the run records of them; null without. */
+  limits: LimitsReport | null;
+  /**
+   * With limits: the eligible single candidates after the chosen one, best first, each with its calibration, for
+   * when the chosen model breaks a limit after its final fit.
+   */
+  fallbacks: () => { chosen: TrainArgs; calibration: CalibrationReport }[];
 }
 
 /**
@@ -57,7 +70,7 @@ export interface SearchOutcome {
  * The best is refitted by the final-fit stage.
  */
 export async function searchLearners(context: SearchContext): Promise<SearchOutcome> {
-  const { args, frame, task, seed, classes, classOf, scheme, split, targetsOf, fit, cancel, budget, onTrial } = context;
+  const { args, frame, task, seed, classes, classOf, scheme, split, targetsOf, fit, cancel, budget, onTrial, measure } = context;
   let ensembleMembers: { candidate: Candidate; weight: number }[] | null = null;
   let imbalanceReport: Record<string, unknown> | null = null;
   let tuneThreshold = args.threshold !== undefined;
@@ -102,10 +115,11 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     tag: string,
     /** Halving's last rung: scored without a deadline. */
     promoted = false,
-  ): Promise<{ mean: number; std: number; folds: number[]; oof: PredictionMatrix | null }> => {
+  ): Promise<{ mean: number; std: number; folds: number[]; oof: PredictionMatrix | null; model: TrainedModel | null }> => {
     const full = pairs === folds;
     const perFold: number[] = [];
     let oof: PredictionMatrix | null = null;
+    let lastModel: TrainedModel | null = null;
     for (let k = 0; k < pairs.length; k++) {
       const { train: rest, heldOut } = pairs[k]!;
       // Boosting stops early on a seeded tenth of the fold's training rows, as the final fit stops on the
@@ -144,8 +158,9 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       if (value === undefined) throw new HearthError('VALIDATION_FAILED', `metric "${metric}" does not apply to ${task} models`);
       perFold.push(value);
       if (full) oof = scatterPrediction(oof, prediction, foldIndices[k]!, pool.length);
+      lastModel = foldModel;
     }
-    return { ...meanAndStd(perFold), folds: perFold, oof };
+    return { ...meanAndStd(perFold), folds: perFold, oof, model: lastModel };
   };
   // With log loss as the objective and calibration allowed, candidates are compared as they will be served: their
   // out-of-fold predictions calibrated by cross-fitting (each fold by the others). Otherwise a sharp learner that
@@ -168,15 +183,20 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     return report.compared.find((c) => c.method === report.method)?.cv_log_loss ?? Number.NaN;
   };
   const rankOf = (e: LeaderboardEntry): number => e.cvCalibrated ?? e.cvMetric;
-  const record = (
+  const limits = new SearchLimits(limitsOf(args), measure, better, rankOf);
+  // The fold models of the candidates whose out-of-fold predictions are kept: an ensemble is measured as a whole.
+  const foldModels = new Map<Candidate, TrainedModel>();
+  const record = async (
     candidate: Candidate,
-    result: { mean: number; std: number; folds?: number[]; oof: PredictionMatrix | null },
+    result: { mean: number; std: number; folds?: number[]; oof: PredictionMatrix | null; model?: TrainedModel | null },
     started: number,
-  ): void => {
+    /** Measured whatever its score (an imbalance variant may win on another objective). */
+    forceMeasure = false,
+  ): Promise<void> => {
     const calibrated = ranksCalibrated && result.oof !== null ? calibratedScore(result.oof) : Number.NaN;
     const rank = Number.isFinite(calibrated) ? calibrated : result.mean;
     scored.push({ candidate, score: rank });
-    board.push({
+    const entry: LeaderboardEntry = {
       trial,
       algorithm: candidate.algorithm,
       params: candidate,
@@ -185,8 +205,14 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       ...(Number.isFinite(calibrated) ? { cvCalibrated: calibrated } : {}),
       ...(result.folds === undefined ? {} : { cv_folds: result.folds }),
       fitSeconds: (Date.now() - started) / 1000,
-    });
+    };
+    board.push(entry);
+    await limits.consider(entry, result.model ?? null, board, forceMeasure);
     if (result.oof !== null) keepOutOfFold(candidate, rank, result.oof);
+    if (result.model !== undefined && result.model !== null && keptOutOfFold.some((k) => k.candidate === candidate))
+      foldModels.set(candidate, result.model);
+    // Only the kept candidates' models can join a blend: the others' are let go.
+    for (const c of foldModels.keys()) if (!keptOutOfFold.some((k) => k.candidate === c)) foldModels.delete(c);
     onTrial({ trial, algorithm: candidate.algorithm, metric, value: rank });
   };
   // Classification with a rare class (under 20% of the rows), or when asked: after the search, the best
@@ -239,7 +265,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       skipped = 0;
       trial++;
       const started = Date.now();
-      record(candidate, await crossValidate(candidate, folds, `trial ${trial}`), started);
+      await record(candidate, await crossValidate(candidate, folds, `trial ${trial}`), started);
       continue;
     }
     // Successive halving (Jamieson & Talwalkar, 2016): nine candidates on a quarter of the rows, the best third
@@ -260,7 +286,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
           previous.filter((p) => rung.includes(p.candidate)),
           better,
         );
-        for (const r of kept.results) record(r.candidate, r.result, r.started);
+        for (const r of kept.results) await record(r.candidate, r.result, r.started);
         budget.clock.note(
           `search: scored on ${Math.round(previousShare * 100)}% of the rows only, for lack of time for all of them`,
         );
@@ -294,7 +320,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
           started,
         });
       }
-      if (share === 1) for (const r of results) record(r.candidate, r.result, r.started);
+      if (share === 1) for (const r of results) await record(r.candidate, r.result, r.started);
       results.sort((a, b) => better(a.result.mean, b.result.mean));
       previous = results;
       previousShare = share;
@@ -315,14 +341,24 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       if (Atomics.load(cancel, 0) === 1 || Date.now() > loopEnd() || wouldOverrun(candidate, folds)) break;
       trial++;
       const started = Date.now();
-      record(candidate, await crossValidate(candidate, folds, `trial ${trial} (L2 ${l2})`), started);
+      await record(candidate, await crossValidate(candidate, folds, `trial ${trial} (L2 ${l2})`), started);
     }
     board.sort((p, q) => better(rankOf(p), rankOf(q)));
   }
-  const regularised = regularisedWithinNoise(board, rankOf);
-  if (regularised.note !== null) budget.clock.note(regularised.note);
-  /** The single candidate the search chose: the best one, or the rule's more regularised equal. */
-  const bestSingle = (): Candidate => regularised.entry ?? board.map((e) => e.params).filter(isSingle)[0]!;
+  // With limits, only candidates measured within them may be chosen; none: the run is refused, nothing registered.
+  const eligibleSingles = (): Candidate[] =>
+    board
+      .filter((e) => limits.eligible(e))
+      .map((e) => e.params)
+      .filter(isSingle);
+  if (eligibleSingles().length === 0) throw limits.unmet(board);
+  // The rule applies to an eligible leader and an eligible choice only.
+  const regularised = board[0] !== undefined && limits.eligible(board[0]) ? regularisedWithinNoise(board, rankOf) : null;
+  const regularisedEntry = board.find((e) => regularised?.entry !== null && e.params === regularised?.entry);
+  const useRegularised = regularisedEntry !== undefined && limits.eligible(regularisedEntry);
+  if (useRegularised && regularised?.note) budget.clock.note(regularised.note);
+  /** The single candidate the search chose: the best eligible one, or the rule's more regularised equal. */
+  const bestSingle = (): Candidate => (useRegularised && regularised?.entry ? regularised.entry : eligibleSingles()[0]!);
 
   // Imbalance: the best candidate as it is, with balanced class weights (learners that take them) and with
   // SMOTE inside each fold; for binary targets with a threshold objective, each also with a threshold tuned
@@ -381,11 +417,15 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       trial++;
       const started = Date.now();
       const result = await crossValidate(variant.candidate, folds, `trial ${trial} (${variant.strategy})`);
-      record(variant.candidate, result, started);
+      await record(variant.candidate, result, started, limits.limits !== null);
       judge(variant.strategy, variant.candidate, result);
     }
     // With a threshold objective the objective decides (higher is better for F1, lower for cost); otherwise the metric.
-    const decisive = rows.filter((r) => r.metric === (objective === null ? metric : objective.metric));
+    // A variant over a limit (class weights can grow a boosted model) is compared but cannot win.
+    const withinLimits = (c: Candidate): boolean => limits.eligible(board.find((e) => e.params === c)!);
+    const decisive = rows.filter(
+      (r) => r.metric === (objective === null ? metric : objective.metric) && withinLimits(r.candidate),
+    );
     const higher = objective === null ? higherIsBetter : objective.kind === 'f1';
     objectiveDecided = objective !== null;
     // A resampled candidate wins only by beating the plain one; the report says what became of SMOTE and why.
@@ -424,7 +464,12 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     const chosenEntry = board.find((e) => e.params === chosenSingle);
     const calibratedBlend = ranksCalibrated && members.length >= 2 ? calibratedScore(blendedOof) : Number.NaN;
     const calibratedPair = Number.isFinite(calibratedBlend) && chosenEntry?.cvCalibrated !== undefined;
-    const bestSingle = calibratedPair ? chosenEntry.cvCalibrated! : keptOutOfFold[0]!.score;
+    // With limits, the blend must beat the best single candidate within them, the one it would replace.
+    const bestSingle = calibratedPair
+      ? chosenEntry.cvCalibrated!
+      : limits.limits !== null && chosenEntry !== undefined
+        ? rankOf(chosenEntry)
+        : keptOutOfFold[0]!.score;
     const blended = calibratedPair ? calibratedBlend : sign * selection.score;
     ensembleReport = {
       candidates: keptOutOfFold.length,
@@ -445,7 +490,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       );
     if (improves && affordable.fits) {
       const weighted = members.map((m) => ({ algorithm: m.candidate.algorithm, params: m.candidate, weight: m.weight }));
-      board.push({
+      const entry: LeaderboardEntry = {
         trial: trial + 1,
         algorithm: 'ensemble',
         params: { algorithm: 'ensemble', members: weighted },
@@ -453,11 +498,32 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
         ...(calibratedPair ? { cvCalibrated: calibratedBlend } : {}),
         cvStd: meanAndStd(foldValues(blendedOof)).std,
         fitSeconds: members.reduce((s, m) => s + (board.find((e) => e.params === m.candidate)?.fitSeconds ?? 0), 0),
-      });
+      };
+      board.push(entry);
+      // The blend is measured as a whole: its members' last fold models in one graph, as it would be served.
+      const memberModels = members.map((m) => foldModels.get(m.candidate));
+      if (memberModels.every((m) => m !== undefined)) {
+        const blend: EnsembleModel = {
+          format: 'hearth.ensemble/1',
+          task,
+          target: args.target,
+          classes,
+          members: memberModels as SingleModel[],
+          weights: members.map((m) => m.weight),
+        };
+        await limits.consider(entry, blend, board, true);
+      }
       board.sort((p, q) => better(rankOf(p), rankOf(q)));
-      ensembleMembers = members;
-      ensembleReport.kept = true;
-      chosenOof = blendedOof;
+      if (limits.eligible(entry)) {
+        ensembleMembers = members;
+        ensembleReport.kept = true;
+        chosenOof = blendedOof;
+      } else {
+        ensembleReport.overLimit = entry.overLimit ?? 'not measured';
+        budget.clock.note(
+          `ensemble of ${members.length} not kept: over the run's limits (${(entry.overLimit ?? ['not measured']).join(', ')})`,
+        );
+      }
     }
   }
   budget.choose(ensembleMembers?.map((m) => m.candidate) ?? [chosenSingle], leader());
@@ -479,12 +545,25 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
               : "the chosen model's out-of-fold predictions were not kept",
         }
       : calibrate(chosenOof);
+  // One object: the run's search report and the trainer's final checks share it.
+  const limitsReport = limits.report(board);
+  const calibrationOf = (candidate: Candidate): CalibrationReport => {
+    const oof = keptOutOfFold.find((k) => k.candidate === candidate)?.oof;
+    return oof === undefined
+      ? { ...calibration, method: 'none', calibrator: null, compared: [], note: 'not kept' }
+      : calibrate(oof);
+  };
   return {
     chosen: { ...args, ...chosenSingle },
     ensembleMembers,
     tuneThreshold,
     leaderboard: board,
     calibration,
+    limits: limitsReport,
+    fallbacks: () =>
+      eligibleSingles()
+        .filter((c) => ensembleMembers !== null || c !== chosenSingle)
+        .map((c) => ({ chosen: { ...args, ...c }, calibration: calibrationOf(c) })),
     searchReport: {
       strategy,
       metric,
@@ -495,74 +574,9 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       ensemble: ensembleReport,
       imbalance: imbalanceReport,
       calibration,
+      limits: limitsReport,
     },
   };
-}
-
-/**
- * Candidates for the search, seeded. First each learner with its defaults, then ten random draws, then a
- * tree-structured Parzen estimator (Bergstra et al., 2011) over the grid: the scored candidates are cut into the
- * best quarter and the rest, and among 24 draws from the best quarter's value frequencies the one with the
- * highest ratio of good to bad likelihood (per parameter, Laplace-smoothed, learner included) is tried next.
- * `scored` is read live: the search loop appends each candidate's score before asking for the next.
- */
-export function* searchSpace(
-  seed: number,
-  scored: readonly { candidate: Candidate; score: number }[] = [],
-  higherIsBetter = true,
-): Generator<Candidate> {
-  yield { algorithm: 'gbdt' };
-  yield { algorithm: 'linear' };
-  yield { algorithm: 'forest', trees: 100 };
-  yield { algorithm: 'mlp' };
-  const random = seededRandom(seed + 31);
-  const pick = <T>(options: readonly T[]): T => options[Math.floor(random() * options.length)]!;
-  const randomCandidate = (): Candidate => {
-    const u = random();
-    const algorithm = u < 0.5 ? 'gbdt' : u < 0.7 ? 'forest' : u < 0.85 ? 'mlp' : 'linear';
-    return {
-      algorithm,
-      ...Object.fromEntries(Object.entries(learners[algorithm].searchGrid).map(([k, values]) => [k, pick(values)])),
-    };
-  };
-  for (let i = 0; i < 10; i++) yield randomCandidate();
-  const algorithms = ['gbdt', 'forest', 'linear', 'mlp'] as const;
-  for (;;) {
-    const ranked = [...scored].sort((a, b) => (higherIsBetter ? b.score - a.score : a.score - b.score));
-    const cut = Math.max(1, Math.ceil(ranked.length / 4));
-    const good = ranked.slice(0, cut).map((r) => r.candidate);
-    const bad = ranked.slice(cut).map((r) => r.candidate);
-    const likelihood = (group: Candidate[], key: string, value: unknown, choices: readonly unknown[]): number =>
-      (group.filter((c) => (c as Record<string, unknown>)[key] === value).length + 1) / (group.length + choices.length);
-    const sampleFrom = (group: Candidate[], key: string, choices: readonly unknown[]): unknown => {
-      // Draw proportionally to the smoothed frequency of each value among `group`.
-      const weights = choices.map((v) => likelihood(group, key, v, choices));
-      let u = random() * weights.reduce((s, w) => s + w, 0);
-      for (let i = 0; i < choices.length; i++) if ((u -= weights[i]!) <= 0) return choices[i];
-      return choices[choices.length - 1];
-    };
-    let best: Candidate | null = null;
-    let bestRatio = Number.NEGATIVE_INFINITY;
-    for (let draw = 0; draw < 24; draw++) {
-      const algorithm = sampleFrom(good, 'algorithm', algorithms) as Candidate['algorithm'];
-      const candidate: Candidate = { algorithm };
-      let ratio = Math.log(
-        likelihood(good, 'algorithm', algorithm, algorithms) / likelihood(bad, 'algorithm', algorithm, algorithms),
-      );
-      const sameGood = good.filter((c) => c.algorithm === algorithm);
-      const sameBad = bad.filter((c) => c.algorithm === algorithm);
-      for (const [key, values] of Object.entries(learners[algorithm].searchGrid)) {
-        const value = sampleFrom(sameGood, key, values);
-        (candidate as Record<string, unknown>)[key] = value;
-        ratio += Math.log(likelihood(sameGood, key, value, values) / likelihood(sameBad, key, value, values));
-      }
-      if (ratio > bestRatio) {
-        bestRatio = ratio;
-        best = candidate;
-      }
-    }
-    yield best ?? randomCandidate();
-  }
 }
 
 /** A seeded share of the rows held out (for early stopping), and the rest; both keep the rows' order. */

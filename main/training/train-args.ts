@@ -36,6 +36,12 @@ export interface LeaderboardEntry {
   /** The metric on each fold (absent for the ensemble, scored on the pooled out-of-fold predictions per fold). */
   cv_folds?: number[];
   fitSeconds: number;
+  /** Serialized ONNX bytes of the candidate's last fold model (search-limits.ts); absent when not measured. */
+  modelBytes?: number;
+  /** Single-row p50 latency of that model through ONNX Runtime, in µs; absent when not measured. */
+  latencyUs?: number;
+  /** With limits: the limits it breaks (empty: within them); absent when not measured or without limits. */
+  overLimit?: ('size' | 'latency')[];
 }
 
 /** Columns that are never features: the group column says which rows belong together, not what they are. */

@@ -25,6 +25,8 @@ import {
 } from './evaluation.js';
 import { fitFinal, refitOnAll } from './final-fit.js';
 import { checkExport } from './export-check.js';
+import { measureFootprint, overLimits, bytesPerKb } from './search-limits.js';
+import { finalWithinLimits } from './final-limits.js';
 import { cpuMark, cpuSince, type CpuMark } from './cpu-time.js';
 import { predictAt, predictTrainingRows, rawInputsAt } from './predict-rows.js';
 import type { LearnerHost } from './learners/index.js';
@@ -40,7 +42,7 @@ export type { Algorithm, Candidate, LeaderboardEntry, TrainArgs } from './train-
 export { defaultMetric, inferTask, labelledSplit, metricsOf } from './labels.js';
 export { permutationImportance, summariseFolds } from './evaluation.js';
 export { balancedWeights } from './fit.js';
-export { searchSpace } from './search.js';
+export { searchSpace } from './search-space.js';
 export { maxAbsDifference, parityTolerance } from './export-check.js';
 
 export interface TrainerEvents {
@@ -209,6 +211,10 @@ export class Trainer {
       features: frame.columns.length - 1,
     };
     const budget = clock.budgetMs === null ? null : new SearchBudget(clock, clock.budgetMs, planRows, Date.now());
+    // Size and single-row latency of a model, timed on held-out rows (the training rows when none are held out).
+    const timingRows = split.validation.length > 0 ? split.validation : split.test.length > 0 ? split.test : split.train;
+    const measure = (m: Parameters<typeof measureFootprint>[0]): ReturnType<typeof measureFootprint> =>
+      measureFootprint(m, this.version, frame, timingRows);
     const search: SearchOutcome | null =
       budget !== null
         ? await searchLearners({
@@ -219,11 +225,12 @@ export class Trainer {
             fit,
             cancel,
             budget,
+            measure,
             onTrial: (t) => this.events.trial?.({ jobId: job.id, ...t }),
           })
         : null;
-    const chosen = search?.chosen ?? fitArgs;
-    const ensembleMembers = search?.ensembleMembers ?? null;
+    let chosen = search?.chosen ?? fitArgs;
+    let ensembleMembers = search?.ensembleMembers ?? null;
     const crossValidated = await crossValidation(data, args, scheme, fit);
 
     // Fit on the training rows, stopping where the plan leaves time for the refit and the phases after it.
@@ -239,7 +246,18 @@ export class Trainer {
     const warnings = splitWarnings(frame, args, prepared);
     if (smoteGuard !== null && !smoteGuard.kept)
       warnings.push({ kind: 'resampling', code: 'RESAMPLING', message: String(smoteGuard.report.reason) });
-    const final = await fitting;
+    let final = await fitting;
+    // With limits, the final fit is measured again; over one, the next eligible candidate is fitted instead.
+    if (search !== null && search.limits !== null) {
+      ({ final, chosen, ensembleMembers } = await finalWithinLimits({
+        search,
+        report: search.limits,
+        fitted: { final, chosen, ensembleMembers },
+        measure,
+        refit: (next) => fitFinal(fit, args, next, null, split, { task, classes }, fitEnd),
+        note: (text) => clock.note(text),
+      }));
+    }
     const { params, fitReport } = final;
     let { model, workerCpuMs } = final;
     // The calibrator was fitted on the search's out-of-fold predictions; from here on the model serves calibrated
@@ -379,6 +397,18 @@ export class Trainer {
     const onnx = exportModelToOnnx(model, this.version);
     clock.phase('parity');
     const { parity, predictLatencyUs, latency, batch } = await checkExport(model, onnx, inputs, frame, evaluationRows);
+    if (search !== null && search.limits !== null) {
+      // The registered graph (refitted on all rows) as served, against the limits: recorded, and noted when over.
+      const limits = search.limits;
+      const footprint = { modelBytes: onnx.length, latencyUs: predictLatencyUs ?? 0 };
+      const over = overLimits(footprint, {
+        maxBytes: limits.maxSizeKb === null ? null : limits.maxSizeKb * bytesPerKb,
+        maxLatencyUs: limits.maxLatencyUs,
+      });
+      limits.registered = { modelBytes: onnx.length, latencyUs: predictLatencyUs, overLimit: over };
+      if (over.length > 0)
+        clock.note(`limits: the registered model, refitted on all rows, measured over the limit (${over.join(', ')})`);
+    }
     clock.phase('register');
     const used = cpuSince(cpu);
     const phases = clock.report().phases.map((p) => ({ phase: p.phase, seconds: p.seconds }));

@@ -21,7 +21,10 @@ const token = 'e2e-token-abcdefghijklmnop';
 /** Selectors live here, not in the test steps. */
 class ConsolePage {
   constructor(readonly page: Page) {}
-  nav(name: 'overview' | 'datasets' | 'pipelines' | 'train' | 'models' | 'runs' | 'predict' | 'alerts' | 'sync' | 'settings') {
+  nav(
+    name:
+      'overview' | 'datasets' | 'pipelines' | 'train' | 'models' | 'runs' | 'costs' | 'predict' | 'alerts' | 'sync' | 'settings',
+  ) {
     return this.page.getByTestId(`nav-${name}`).click();
   }
   /** Opens a tab of the model page: overview, evaluation, explanations, serving, monitoring or versions. */
@@ -404,6 +407,23 @@ describe('web console in Chromium against a real hearth serve', () => {
     await ui.page.screenshot({ path: `${artifacts}predict-page.png`, fullPage: true });
   });
 
+  void step('sums training and serving CPU-hours per model and ISO week on the Costs page (#costs)', async () => {
+    await ui.nav('costs');
+    await ui.page.locator('[data-testid="costs-page"][data-loaded="true"]').waitFor();
+    assert.equal(new URL(ui.page.url()).hash, '#costs');
+    const api = createClient(httpTransport({ baseUrl: server.url, token }));
+    // Known answer: the succeeded runs' own CPU-seconds over 3,600, as the runs page shows them.
+    const runs = (await api.call('runs.list', {})).filter((r) => r.status === 'succeeded' && r.cost !== null);
+    const expected = runs.reduce((sum, r) => sum + r.cost!.training.cpuSeconds, 0) / 3600;
+    assert.equal(await ui.page.getByTestId('costs-total-training').textContent(), expected.toPrecision(3));
+    const summary = await api.call('costs.summary', {});
+    assert.equal(summary.total.runs, runs.length);
+    assert.ok(summary.total.predictions >= 1 && summary.total.servingCpuHours > 0);
+    await ui.page.getByTestId('costs-chart').locator('.recharts-bar-rectangle').first().waitFor();
+    // No rate on this server: no money anywhere.
+    assert.equal(await ui.page.getByTestId('costs-total-price').count(), 0);
+  });
+
   void step('compares what production served with its training data, column by column', async () => {
     await ui.nav('models');
     await ui.page.getByTestId('version-pick').selectOption('2');
@@ -542,6 +562,9 @@ describe('web console in Chromium against a real hearth serve', () => {
     const leaderboard = ui.page.getByTestId('leaderboard');
     await leaderboard.waitFor();
     assert.match((await leaderboard.textContent()) ?? '', /gbdt/);
+    // Size and latency beside the score: the leader is always measured.
+    assert.match((await ui.page.getByTestId('leaderboard-size-0').textContent()) ?? '', /^\d+\.\d$/);
+    assert.match((await ui.page.getByTestId('leaderboard-latency-0').textContent()) ?? '', /^\d+\.\d$/);
     const calibration = ui.page.getByTestId('calibration-table');
     await calibration.waitFor();
     assert.equal(await ui.page.getByTestId('calibration-method').textContent(), 'platt');

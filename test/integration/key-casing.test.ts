@@ -134,6 +134,7 @@ describe('one key casing in every answer of every API method (over HTTP)', { ski
     await call('runs.show', { id: runs[0]!.id });
     await call('runs.compare', { ids: runs.slice(0, 2).map((r) => r.id) });
     await call('runs.tag', { id: runs[0]!.id, tag: 'baseline' });
+    await call('costs.summary', { weeks: 4 });
 
     await call('models.list', {});
     await call('models.versions', { name: 'churn' });

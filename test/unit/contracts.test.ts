@@ -16,6 +16,7 @@ import { monitoringMethods } from '../../main/contracts/monitoring.js';
 import { pipelinesMethods } from '../../main/contracts/pipelines.js';
 import { rulesMethods } from '../../main/contracts/rules.js';
 import { runsMethods } from '../../main/contracts/runs.js';
+import { costsMethods } from '../../main/contracts/costs.js';
 import { servingMethods } from '../../main/contracts/serving.js';
 import { storeMethods } from '../../main/contracts/store.js';
 import { syncMethods } from '../../main/contracts/sync.js';
@@ -30,6 +31,7 @@ const files: [string, Record<string, MethodDefinition>, string[]][] = [
   ['pipelines', pipelinesMethods, ['pipelines']],
   ['training', trainingMethods, ['training', 'models']],
   ['runs', runsMethods, ['runs']],
+  ['costs', costsMethods, ['costs']],
   ['models', modelsMethods, ['models']],
   ['serving', servingMethods, ['models']],
   ['monitoring', monitoringMethods, ['models', 'alerts']],
@@ -54,7 +56,8 @@ describe('contracts', () => {
       .map(([method]) => method)
       .sort();
     assert.deepEqual(answered, [
-      ...['alerts.list', 'alerts.rules', 'audit.list', 'backups.list', 'backups.verify', 'datasets.diff', 'datasets.export'],
+      ...['alerts.list', 'alerts.rules', 'audit.list', 'backups.list', 'backups.verify', 'costs.summary', 'datasets.diff'],
+      ...['datasets.export'],
       ...['datasets.k-anonymity', 'datasets.list', 'datasets.pii-policies', 'datasets.quarantine', 'datasets.version'],
       ...['datasets.versions', 'models.drift', 'models.drift-history', 'models.list', 'models.monitor', 'models.predict'],
       ...['models.report', 'models.route', 'models.schema', 'models.snapshots', 'models.version', 'models.versions'],

@@ -4,6 +4,7 @@ import { parseRef } from '../../serving/batch.js';
 import { type Client } from '../../contracts/client.js';
 import { type Output, formatMetrics } from '../output.js';
 import { costLines } from '../cost-lines.js';
+import { leaderboardLines } from '../leaderboard-lines.js';
 import { type Command, UsageError, optional, required } from '../command.js';
 import { type FlagTable, argsFromFlags, positionalFor, requiredFlagFor } from '../flags.js';
 
@@ -34,6 +35,8 @@ const trainFlags = {
   falseNegativeCost: 'fn-cost',
   groupColumn: 'group-column',
   timeBudget: 'time-budget',
+  maxLatencyUs: 'max-latency-us',
+  maxSize: 'max-size',
   searchStrategy: 'search',
   metric: 'metric',
   validationFraction: 'validation-fraction',
@@ -68,6 +71,9 @@ export const trainCommand: Command = {
                               they beat the plain fit on cross-validation)
         auto:   [--time-budget SEC] [--metric roc_auc|pr_auc|accuracy|f1|log_loss|rmse|mae|r2] [--folds K]
                 [--search full|halving] [--imbalance auto|none]
+                [--max-latency-us N] [--max-size KB]   (limits on the chosen model: single-row p50 latency in µs
+                and ONNX size in KB of 1,024 bytes; candidates over them are marked on the leaderboard and not
+                chosen; none within them: BUDGET_UNMET, nothing registered)
                 [--calibration auto|none|platt|isotonic|temperature]   (classification: calibrate the chosen
                 model on its out-of-fold predictions; auto picks the method, or none, by cross-validated log loss)
                 (auto: class weights, SMOTE and a tuned threshold compared by cross-validation on rare classes)
@@ -94,7 +100,11 @@ export const trainCommand: Command = {
     const { client } = open();
     const job = await runTraining(client, out, args);
     if (job.status !== 'succeeded')
-      throw new HearthError((job.error?.code ?? 'INTERNAL') as 'INTERNAL', job.error?.message ?? `training ${job.status}`);
+      throw new HearthError(
+        (job.error?.code ?? 'INTERNAL') as 'INTERNAL',
+        job.error?.message ?? `training ${job.status}`,
+        job.error?.details,
+      );
     const info = await client.call('models.version', { name: job.result!.model, version: job.result!.version });
     out.result(
       {
@@ -139,6 +149,9 @@ export const trainCommand: Command = {
         calibrationLine(info.report) +
         ((info.report.warnings as { message: string }[] | undefined) ?? []).map((w) => `\nwarning: ${w.message}`).join('') +
         budgetLines(job.result!.budget) +
+        leaderboardLines(info.report)
+          .map((l) => `\n${l}`)
+          .join('') +
         `\n${costLines(info.cost).join('\n')}`,
     );
     return 0;

@@ -8,6 +8,7 @@ import { describeError } from '../components/errors.js';
 import { ThemeToggle } from '../components/theme-toggle.js';
 import { AccessPage } from '../pages/access/access-page.js';
 import { AlertsPage } from '../pages/alerts/alerts-page.js';
+import { CostsPage } from '../pages/costs/costs-page.js';
 import { DatasetsPage } from '../pages/datasets/datasets-page.js';
 import { ModelsPage } from '../pages/models/models-page.js';
 import { OperationsPage } from '../pages/operations/operations-page.js';
@@ -26,6 +27,7 @@ const pages = [
   'train',
   'models',
   'runs',
+  'costs',
   'predict',
   'alerts',
   'sync',
@@ -37,12 +39,16 @@ type Page = (typeof pages)[number];
 
 export function App({ client, onSignOut }: { client: Client; onSignOut: (() => void) | null }) {
   // A model page's address (#models/<model>/<tab>, which that page keeps current) opens it on a reload or a link.
-  const [page, setPage] = useState<Page>(window.location.hash.startsWith('#models/') ? 'models' : 'overview');
+  const [page, setPage] = useState<Page>(
+    window.location.hash.startsWith('#models/') ? 'models' : window.location.hash === '#costs' ? 'costs' : 'overview',
+  );
   // The item a link opened a page on (a model or dataset name); cleared when the page is chosen from the menu.
   const [focus, setFocus] = useState<string | undefined>(undefined);
   const open = (target: { page: Page; item?: string | undefined }) => {
     setFocus(target.item);
     setPage(target.page);
+    // Leaving the Costs page drops its address, so a reload opens where the user went.
+    if (target.page !== 'costs' && window.location.hash === '#costs') history.replaceState(null, '', ' ');
   };
   // Back or Forward to a model page's address from another page opens the models page on it.
   useEffect(() => {
@@ -97,6 +103,7 @@ export function App({ client, onSignOut }: { client: Client; onSignOut: (() => v
           {page === 'train' && <TrainPage onTrained={() => setPage('models')} />}
           {page === 'models' && <ModelsPage key={focus ?? ''} initial={focus} />}
           {page === 'runs' && <RunsPage />}
+          {page === 'costs' && <CostsPage />}
           {page === 'alerts' && <AlertsPage />}
           {page === 'sync' && <SyncPage />}
           {page === 'predict' && <PredictPage />}

@@ -12,6 +12,7 @@ const textByCode: Record<string, string> = {
   PAYLOAD_TOO_LARGE: 'The file is too large',
   NOT_SUPPORTED: 'This model cannot do that',
   RATE_LIMITED: 'Too many attempts',
+  BUDGET_UNMET: 'No candidate met the size or latency limits',
   STORE_INCOMPATIBLE: 'The data folder cannot be opened by this version of Hearth',
   INTERNAL: 'Something went wrong inside Hearth',
 };

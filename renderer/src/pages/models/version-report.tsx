@@ -34,12 +34,22 @@ export function VersionReport({
               /** Log loss after cross-fitted calibration: what the search ranked by. */
               cvCalibrated?: number;
               fitSeconds: number;
+              /** The candidate's last fold model: ONNX bytes and single-row p50 (absent when not measured). */
+              modelBytes?: number;
+              latencyUs?: number;
+              /** With limits: the limits it breaks (empty: within them). */
+              overLimit?: string[];
             }[]
           | null;
         search?: {
           metric: string;
           folds: number;
           trials: number;
+          limits?: {
+            maxSizeKb: number | null;
+            maxLatencyUs: number | null;
+            finalChecks: { algorithm: string; modelBytes: number; latencyUs: number; overLimit: string[]; kept: boolean }[];
+          } | null;
           ensemble?: { candidates: number; members: number; cvMetric: number; bestSingle: number; kept: boolean } | null;
           imbalance?: {
             compared: { strategy: string; threshold: string; metric: string; cvMetric: number; cvStd: number }[];
@@ -182,6 +192,9 @@ export function VersionReport({
                     </th>
                   )}
                   <th>Seconds</th>
+                  <th title="The candidate's ONNX graph, serialized (its last cross-validation fold's model)">Size KB</th>
+                  <th title="Single-row p50 through ONNX Runtime, 200 calls">Latency µs</th>
+                  {(report.search.limits ?? null) !== null && <th>Limits</th>}
                 </tr>
               </thead>
               <tbody>
@@ -199,10 +212,36 @@ export function VersionReport({
                       <td data-testid={`leaderboard-calibrated-${i}`}>{e.cvCalibrated?.toFixed(4) ?? '—'}</td>
                     )}
                     <td>{e.fitSeconds.toFixed(1)}</td>
+                    <td data-testid={`leaderboard-size-${i}`}>
+                      {e.modelBytes === undefined ? '—' : (e.modelBytes / 1024).toFixed(1)}
+                    </td>
+                    <td data-testid={`leaderboard-latency-${i}`}>{e.latencyUs?.toFixed(1) ?? '—'}</td>
+                    {(report.search!.limits ?? null) !== null && (
+                      <td data-testid={`leaderboard-limit-${i}`} className={(e.overLimit?.length ?? 0) > 0 ? 'error' : ''}>
+                        {e.overLimit === undefined
+                          ? 'not measured'
+                          : e.overLimit.length > 0
+                            ? `over limit (${e.overLimit.join(', ')})`
+                            : 'within'}
+                      </td>
+                    )}
                   </tr>
                 ))}
               </tbody>
             </table>
+            {report.search.limits !== undefined && report.search.limits !== null && (
+              <p className="muted" data-testid="leaderboard-limits">
+                Limits: {report.search.limits.maxSizeKb === null ? '' : `at most ${report.search.limits.maxSizeKb} KB `}
+                {report.search.limits.maxLatencyUs === null ? '' : `at most ${report.search.limits.maxLatencyUs} µs a row `}
+                (candidates over them are not chosen). Final fit checked:{' '}
+                {report.search.limits.finalChecks
+                  .map(
+                    (c) =>
+                      `${c.algorithm} ${(c.modelBytes / 1024).toFixed(1)} KB, ${c.latencyUs.toFixed(1)} µs — ${c.kept ? 'kept' : 'over, the next eligible taken'}`,
+                  )
+                  .join('; ')}
+              </p>
+            )}
             {report.search.ensemble !== undefined && report.search.ensemble !== null && (
               <p className="muted" data-testid="ensemble-summary">
                 Ensemble selection over the best {report.search.ensemble.candidates} candidates:{' '}

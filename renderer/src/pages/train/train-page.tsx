@@ -31,6 +31,9 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
   const [balanced, setBalanced] = useState(false);
   const [folds, setFolds] = useState('');
   const [budget, setBudget] = useState('60');
+  // Limits on the chosen model (auto): blank is no limit.
+  const [maxSize, setMaxSize] = useState('');
+  const [maxLatency, setMaxLatency] = useState('');
   const [splitBy, setSplitBy] = useState<'random' | 'time' | 'group'>('random');
   const [splitColumn, setSplitColumn] = useState('');
   const [tuneThreshold, setTuneThreshold] = useState(false);
@@ -121,6 +124,8 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
         ...(splitBy === 'time' && splitColumn !== '' ? { timeColumn: splitColumn } : {}),
         ...(splitBy === 'group' && splitColumn !== '' ? { groupColumn: splitColumn } : {}),
         ...(algorithm === 'auto' ? { timeBudget: number('timeBudget', budget), calibration } : {}),
+        ...(algorithm === 'auto' && maxSize.trim() !== '' ? { maxSize: number('maxSize', maxSize) } : {}),
+        ...(algorithm === 'auto' && maxLatency.trim() !== '' ? { maxLatencyUs: number('maxLatencyUs', maxLatency) } : {}),
         ...(algorithm === 'gbdt' || algorithm === 'forest'
           ? { trees: number('trees', trees), maxLeaves: number('maxLeaves', maxLeaves) }
           : {}),
@@ -235,6 +240,28 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
             hint={hints.timeBudget}
             error={fieldErrors.timeBudget}
           />
+        )}
+        {algorithm === 'auto' && (
+          <>
+            <TextField
+              label="Max size (KB, optional)"
+              testId="train-max-size"
+              numeric
+              value={maxSize}
+              onChange={setMaxSize}
+              hint="the chosen model's ONNX size at most this many KB; bigger candidates are marked over limit"
+              error={fieldErrors.maxSize}
+            />
+            <TextField
+              label="Max latency (µs, optional)"
+              testId="train-max-latency"
+              numeric
+              value={maxLatency}
+              onChange={setMaxLatency}
+              hint="the chosen model's single-row p50 at most this many µs"
+              error={fieldErrors.maxLatencyUs}
+            />
+          </>
         )}
         {algorithm === 'auto' && (
           <label title="Calibrate the chosen model's probabilities on its out-of-fold predictions">
