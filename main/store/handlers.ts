@@ -1,6 +1,6 @@
 import { basename, join } from 'node:path';
 import type { storeMethods } from '../contracts/store.js';
-import type { GcReport } from '../contracts/api.js';
+import type { GcReport, ShippedBackupInfo } from '../contracts/api.js';
 import type { HandlersOf } from '../contracts/call.js';
 import { listBackups, verifyBackup, type BackupInfo } from './backup.js';
 import type { Retention } from './retention.js';
@@ -13,15 +13,18 @@ export interface StoreHandlerDeps {
   readonly retention: Retention;
   /** Where backups go: the config's folder, else backups/ in the data folder. */
   readonly backupDir: string;
-  backup(options: { passphrase?: string }): Promise<BackupInfo>;
+  backup(options: { passphrase?: string; remote?: string }): Promise<BackupInfo & { shipped: ShippedBackupInfo | null }>;
   collectGarbage(options: { dryRun?: boolean }): Promise<GcReport>;
 }
 
 /** The storeMethods methods' handlers. */
 export function storeHandlers(deps: StoreHandlerDeps): HandlersOf<typeof storeMethods> {
   return {
-    'backups.create': async ({ passphrase }) => {
-      const info = await deps.backup(passphrase === undefined ? {} : { passphrase });
+    'backups.create': async ({ passphrase, remote }) => {
+      const info = await deps.backup({
+        ...(passphrase === undefined ? {} : { passphrase }),
+        ...(remote === undefined ? {} : { remote }),
+      });
       return { ...info, file: basename(info.file) };
     },
     'backups.list': async () => listBackups(deps.backupDir).map((b) => ({ ...b, file: basename(b.file) })),
