@@ -156,7 +156,6 @@ export const syncMethods = defineMethods({
   'sync.standby': {
     doc: 'Whether this box is a standby (what it follows, its last restore and its lag) and what it ships.',
     permission: 'read',
-    changesState: false,
     args: z.object({}).strict(),
     result: returns<StandbyInfo>(),
   },
