@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -139,8 +139,10 @@ describe('hearth standby follows the writer through shipped backups and takes ov
     assert.equal(last.repository, 'hearth/backups');
     assert.match(last.tag!, /^backup-\d{8}T\d{9}Z$/);
     const client = new OciClient({ baseUrl: registry.url, repository: 'hearth/backups' });
-    const latest = (await client.getManifest('latest'))!;
+    // By digest: the writer ships every 2 s, so `latest` may already name a newer one.
+    const latest = (await client.getManifest(last.digest!))!;
     assert.equal(latest.manifest.artifactType, 'application/vnd.hearth.backup.v1');
+    assert.equal((await client.getManifest('latest'))!.manifest.artifactType, 'application/vnd.hearth.backup.v1');
     assert.equal(latest.manifest.layers[0]!.mediaType, 'application/vnd.hearth.backup.layer.v1');
     const annotations = latest.manifest.annotations!;
     assert.equal(annotations['org.opencontainers.image.created'], last.backupCreatedAt);
@@ -156,6 +158,27 @@ describe('hearth standby follows the writer through shipped backups and takes ov
     const { gunzipSync } = await import('node:zlib');
     assert.ok(!gunzipSync(blob).includes(Buffer.from('SQLite format 3')), 'a plaintext database reached the registry');
     console.log(`backup: ${last.bytes} bytes, shipped in ${last.ms} ms`);
+  });
+
+  it('refuses to ship a plaintext backup, before writing one', async () => {
+    const dir = join(tmp.dir, 'plain');
+    const plain = Engine.open(dir);
+    try {
+      plain.sync.addRemote('central', `oci://${host()}/plain`, true);
+      await assert.rejects(plain.backup({ remote: 'central' }), { code: 'VALIDATION_FAILED', message: /must be encrypted/ });
+      await assert.rejects(plain.backup({ remote: 'nowhere' }), { code: 'NOT_FOUND' });
+      assert.equal(existsSync(plain.backupDir) ? readdirSync(plain.backupDir).length : 0, 0);
+      // With a passphrase the archive is encrypted whole: shipped.
+      const shipped = await plain.backup({ remote: 'central', passphrase: 'correct horse battery staple' });
+      assert.equal(shipped.shipped?.repository, 'plain/backups');
+      assert.equal(
+        (await new OciClient({ baseUrl: registry.url, repository: 'plain/backups' }).getManifest('latest'))?.manifest
+          .annotations?.['dev.hearth.backup.encryption'],
+        'passphrase',
+      );
+    } finally {
+      plain.close();
+    }
   });
 
   it('a standby refuses a wrong store key with a message naming the key it needs', async () => {
@@ -191,6 +214,20 @@ describe('hearth standby follows the writer through shipped backups and takes ov
     });
     assert.equal(refused.status, 1, refused.stderr);
     assert.match(refused.stdout, /"code":"CONFLICT".*restored no backup yet/);
+    // `hearth serve` refuses a standby's folder; `hearth standby` refuses a folder holding someone's store.
+    const serve = spawnSync(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', empty, '--json'], {
+      env: { ...process.env, ...env() },
+      encoding: 'utf8',
+    });
+    assert.equal(serve.status, 1);
+    assert.match(serve.stdout, /"code":"CONFLICT".*is a standby's data folder/);
+    const clobber = spawnSync(
+      process.execPath,
+      [bin, 'standby', '--from', `oci://${host()}/hearth`, '--insecure-http', '--data-dir', writerDir, '--json'],
+      { env: { ...process.env, ...env() }, encoding: 'utf8' },
+    );
+    assert.equal(clobber.status, 1);
+    assert.match(clobber.stdout, /"code":"CONFLICT".*not a standby's/);
     const port = await freePort();
     standby = await startChild(
       [
@@ -220,7 +257,12 @@ describe('hearth standby follows the writer through shipped backups and takes ov
     const restoredFirst = info.digest;
     let answers = 0;
     while ((await standbyInfo(standby.url)).digest === restoredFirst || answers < 15) {
-      assert.deepEqual(await predictions(standby.url), before_);
+      assert.deepEqual(
+        await predictions(standby.url).catch((error: Error) => {
+          throw new Error(`${error.message}\nstandby stderr: ${standby.stderr()}`);
+        }),
+        before_,
+      );
       answers++;
       await new Promise((r) => setTimeout(r, 150));
     }
@@ -267,7 +309,8 @@ describe('hearth standby follows the writer through shipped backups and takes ov
       `last shipment: ${lastShipped!.bytes} bytes in ${lastShipped!.ms} ms; standby restore lag ${here.lagSeconds} s; ` +
         `window of loss at the kill ${lostMs} ms`,
     );
-    assert.ok(here.lagSeconds! >= 0 && here.lagSeconds! < 10);
+    // Download, unpack and check, swap, and the models loaded before it answers: seconds, more on a loaded machine.
+    assert.ok(here.lagSeconds! >= 0 && here.lagSeconds! < 60, `restore lag ${here.lagSeconds} s`);
   });
 
   it('refuses a tampered artifact and keeps serving its previous restore', async () => {

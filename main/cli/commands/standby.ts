@@ -126,11 +126,30 @@ async function runStandby(flags: Flags, out: Output): Promise<void> {
   let handlers = createHandlers(engine);
   let auth = loadTokenVerifier(engine.db);
   const liveEngine = live(() => engine);
+  // Calls running on each engine: one set aside by a restore is closed once the last of them has answered.
+  const inFlight = new Map<Engine, number>();
+  const retiring = new Set<Engine>();
+  const retire = (old: Engine): void => {
+    if ((inFlight.get(old) ?? 0) > 0 || !retiring.delete(old)) return;
+    old.close();
+  };
   const liveHandlers = standbyHandlers(
     Object.fromEntries(
       Object.keys(handlers).map((method) => [
         method,
-        (args: never, context: never) => handlers[method as 'system.info'](args, context),
+        async (args: never, context: never) => {
+          // The engine and its handlers as they are when the call starts: it finishes on them.
+          const [own, theirs] = [engine, handlers];
+          inFlight.set(own, (inFlight.get(own) ?? 0) + 1);
+          try {
+            return await theirs[method as 'system.info'](args, context);
+          } finally {
+            const left = inFlight.get(own)! - 1;
+            if (left === 0) inFlight.delete(own);
+            else inFlight.set(own, left);
+            retire(own);
+          }
+        },
       ]),
     ) as unknown as Handlers,
     () => role === 'standby',
@@ -168,10 +187,6 @@ async function runStandby(flags: Flags, out: Output): Promise<void> {
     readinessGate: () => (state.digest === null ? 'no backup restored yet' : null),
   });
   let services: RunningServices | null = null;
-  const retiring = new Set<Engine>();
-  const retire = (old: Engine): void => {
-    if (retiring.delete(old)) old.close();
-  };
 
   // Checks, swaps and the promotion run one at a time.
   let chain: Promise<unknown> = Promise.resolve();
@@ -195,13 +210,15 @@ async function runStandby(flags: Flags, out: Output): Promise<void> {
       swapped.undo();
       throw error;
     }
+    // The models its aliases name are loaded before it answers: the first request after a restore is not a cold one.
+    await warm(next);
     const old = engine;
     next.standby = control;
     [engine, handlers, auth] = [next, createHandlers(next), loadTokenVerifier(next.db)];
     old.standby = null;
     // Requests already running on the old engine finish on it (their files are open, in the folder set aside).
     retiring.add(old);
-    setTimeout(() => retire(old), 5000).unref();
+    retire(old);
     swapped.commit();
     // A promotion written meanwhile by another process (`hearth promote-standby`) is kept.
     const onDisk = readStandbyState(dataDir);
@@ -274,7 +291,7 @@ async function runStandby(flags: Flags, out: Output): Promise<void> {
         .then(() => server.drain(5000))
         .then(() => services?.stop())
         .finally(() => {
-          retiring.forEach(retire);
+          for (const old of retiring) old.close();
           engine.close();
           log('info', 'stopped', 'stopped: store closed');
           resolve();
@@ -283,6 +300,15 @@ async function runStandby(flags: Flags, out: Output): Promise<void> {
     process.on('SIGINT', shutdown);
     process.on('SIGTERM', shutdown);
   });
+}
+
+/** Loads the versions each model's aliases name (at most the predictor cache's 16); one that fails is left cold. */
+async function warm(engine: Engine): Promise<void> {
+  const versions = engine.registry
+    .list()
+    .flatMap((m) => [...new Set(Object.values(m.aliases))].map((version) => [m.name, version] as const))
+    .slice(0, 16);
+  for (const [model, version] of versions) await engine.predictors.get(model, version).catch(() => undefined);
 }
 
 /**
