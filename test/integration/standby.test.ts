@@ -305,9 +305,15 @@ describe('hearth standby follows the writer through shipped backups and takes ov
       await new Promise((r) => setTimeout(r, 100));
       here = await standbyInfo(standby.url);
     }
+    const restores = standby
+      .stderr()
+      .split('\n')
+      .filter((line) => line.includes('"event":"restored"'))
+      .map((line) => JSON.parse(line) as { lagSeconds: number; swapMs: number });
     console.log(
       `last shipment: ${lastShipped!.bytes} bytes in ${lastShipped!.ms} ms; standby restore lag ${here.lagSeconds} s; ` +
-        `window of loss at the kill ${lostMs} ms`,
+        `window of loss at the kill ${lostMs} ms; ${restores.length} restores, lag ` +
+        `${restores.map((r) => r.lagSeconds).join(', ')} s, swap (open + load models) ${restores.map((r) => r.swapMs).join(', ')} ms`,
     );
     // Download, unpack and check, swap, and the models loaded before it answers: seconds, more on a loaded machine.
     assert.ok(here.lagSeconds! >= 0 && here.lagSeconds! < 60, `restore lag ${here.lagSeconds} s`);
