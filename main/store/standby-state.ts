@@ -99,10 +99,16 @@ export function swapInRestore(restored: string, dataDir: string): { commit(): vo
   };
 }
 
-/** After a crash mid-swap: the data folder is back from its `.previous-` copy (the newest, if several). */
+/**
+ * After a crash mid-swap: the data folder is back from its `.previous-` copy (the newest, if several), and the
+ * scratch folders of an unfinished download or restore are removed.
+ */
 export function recoverStandbySwap(dataDir: string): void {
   const parent = dirname(dataDir);
   if (!existsSync(parent)) return;
+  for (const f of readdirSync(parent))
+    if (f.startsWith(`.${basename(dataDir)}.restore-`) || f.startsWith(`.${basename(dataDir)}.download-`))
+      rmSync(join(parent, f), { recursive: true, force: true });
   const prefix = `${basename(dataDir)}.previous-`;
   const asides = readdirSync(parent)
     .filter((f) => f.startsWith(prefix) && statSync(join(parent, f)).isDirectory())

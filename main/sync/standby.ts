@@ -113,7 +113,8 @@ export class StandbyFollower {
         rmSync(scratch, { recursive: true, force: true });
       }
     } catch (error) {
-      this.refused = remote.digest;
+      // A backup found wanting is not fetched again; an unreachable registry or a cut download is tried next time.
+      if (error instanceof HearthError && error.code !== 'UNAVAILABLE' && error.code !== 'INTERNAL') this.refused = remote.digest;
       throw error;
     }
   }

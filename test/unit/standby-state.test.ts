@@ -91,9 +91,11 @@ describe('a standby data folder', () => {
       const aside = join(tmp.dir, 'data.previous-2026-12-02T10-00-00-000Z');
       renameSync(dir, aside);
       assert.equal(existsSync(dir), false);
+      mkdirSync(join(tmp.dir, '.data.download-x'));
       recoverStandbySwap(dir);
       assert.equal(readFileSync(join(dir, 'hearth.db'), 'utf8'), 'newer');
       assert.equal(existsSync(aside), false);
+      assert.equal(existsSync(join(tmp.dir, '.data.download-x')), false);
     } finally {
       tmp.cleanup();
     }

@@ -69,7 +69,13 @@ function standbySource(from: string, insecureHttp: boolean, config: HearthConfig
   const remote = config?.remotes.find((r) => r.name === from);
   if (remote === undefined)
     throw new UsageError(`--from ${from}: give oci://HOST[:PORT]/REPOSITORY or the name of a remote in the config file`);
-  const secret = (file: string): string => readFileSync(file, 'utf8').trim();
+  const secret = (file: string): string => {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch {
+      throw new HearthError('VALIDATION_FAILED', `remote ${from}: cannot read the secret file ${file}`);
+    }
+  };
   const credentials =
     remote.tokenFile !== undefined
       ? { token: secret(remote.tokenFile) }
