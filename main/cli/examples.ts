@@ -75,7 +75,7 @@ export const commandExamples: Readonly<Record<string, readonly string[]>> = {
     'hearth backup create --push central',
   ],
   standby: [
-    'HEARTH_STORE_KEY_FILE=/etc/hearth/store.key hearth standby --from central --data-dir /srv/hearth-standby',
+    'hearth standby --from central --data-dir /srv/hearth-standby',
     'hearth standby --from oci://127.0.0.1:5000/hearth --insecure-http --interval 5 --port 7421',
   ],
   'promote-standby': ['hearth promote-standby --data-dir /srv/hearth-standby'],
