@@ -355,6 +355,14 @@ describe('hearth standby follows the writer through shipped backups and takes ov
       await new Promise((r) => setTimeout(r, 100));
       info = await standbyInfo(standby.url);
     }
+    // Something else under `latest` (another tool's artifact): refused by its artifactType, nothing downloaded.
+    await client.putManifest('latest', { ...good.manifest, artifactType: 'application/vnd.example.other.v1' });
+    const end3 = Date.now() + 20_000;
+    while (!/not a Hearth backup/.test(info.lastError ?? '')) {
+      assert.ok(Date.now() < end3, `the standby did not refuse a foreign artifact: ${info.lastError}`);
+      await new Promise((r) => setTimeout(r, 100));
+      info = await standbyInfo(standby.url);
+    }
     assert.equal(info.digest, lastShipped!.digest);
     assert.equal((await fetch(`${standby.url}/readyz`)).status, 200);
     assert.deepEqual(await predictions(standby.url), before_);
