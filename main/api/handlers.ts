@@ -68,7 +68,11 @@ export function createHandlers(engine: Engine): Handlers {
       assertServable: (model, version, rows) => engine.assertServable(model, version, rows),
     }),
     ...monitoringHandlers({ db, registry, datasets, predictors, predictionLog, alerts: engine.alerts }),
-    ...syncHandlers({ sync: engine.sync }),
+    ...syncHandlers({
+      sync: engine.sync,
+      standbyInfo: () => engine.standbyInfo(),
+      promoteStandby: () => engine.promoteStandby(),
+    }),
     ...securityHandlers({ access: engine.access }),
     ...storeHandlers({
       retention: engine.retention,

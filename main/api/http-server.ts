@@ -33,6 +33,8 @@ export interface HttpServerOptions {
   requestLog?: RequestLogOptions;
   /** PEM certificate chain and private key: the server then speaks HTTPS only (and cookies are Secure). */
   tls?: { cert: Buffer; key: Buffer };
+  /** A host's own readiness condition (a standby's first restore): a reason while unmet, else null. */
+  readinessGate?: () => string | null;
 }
 
 export interface RunningServer {
@@ -424,7 +426,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
 
   app.get('/healthz', async () => ({ status: 'ok', version: engine.version }));
-  installReadiness(app, engine);
+  installReadiness(app, engine, options.readinessGate);
   app.get('/openapi.json', async () => openApiDocument(engine.version));
 
   app.put('/api/uploads', async (request, reply) => {

@@ -64,10 +64,15 @@ export async function readiness(engine: Engine): Promise<Readiness> {
 /** How long one answer of /readyz is reused: a flood of unauthenticated probes costs one check a second. */
 const reuseMs = 1000;
 
-/** `GET /readyz`: 200 {status: 'ready'} or 503 {status: 'not-ready', reasons}; public (http-server publicRoutes). */
-export function installReadiness(app: FastifyInstance, engine: Engine): void {
+/**
+ * `GET /readyz`: 200 {status: 'ready'} or 503 {status: 'not-ready', reasons}; public (http-server publicRoutes).
+ * `gate` is a host's own condition (a standby's first restore), a reason while it is not met.
+ */
+export function installReadiness(app: FastifyInstance, engine: Engine, gate: () => string | null = () => null): void {
   let last: { at: number; answer: Promise<Readiness> } | null = null;
   app.get('/readyz', async (_request, reply) => {
+    const waiting = gate();
+    if (waiting !== null) return reply.status(503).send({ status: 'not-ready', reasons: [waiting] });
     if (last === null || Date.now() - last.at > reuseMs) last = { at: Date.now(), answer: readiness(engine) };
     const { ready, reasons } = await last.answer;
     return ready ? { status: 'ready' } : reply.status(503).send({ status: 'not-ready', reasons });

@@ -25,7 +25,21 @@ export function isReplica(handlers: Handlers): boolean {
   return replicas.has(handlers);
 }
 
+/*
+ * A standby (`hearth standby`) is read-only the same way while it follows the writer's backups, and takes writes once
+ * promoted: its handlers carry a test of whether it is still following. Its promotion is the one change it takes.
+ */
+const standbys = new WeakMap<Handlers, () => boolean>();
+
+/** The handlers of a standby: refusing every state-changing method while `following()` says it follows. */
+export function standbyHandlers(handlers: Handlers, following: () => boolean): Handlers {
+  const marked: Handlers = { ...handlers };
+  standbys.set(marked, following);
+  return marked;
+}
+
 const why = 'it serves the models it follows from the central box and changes nothing';
+const standbyWhy = "it restores the writer's backups and changes nothing until it is promoted (`hearth promote-standby`)";
 
 /**
  * What a replica runs although its contract says it changes state: `sync.follow` checks the followed aliases now,
@@ -36,12 +50,18 @@ const replicaMayRun: ReadonlySet<ApiMethod> = new Set(['sync.follow']);
 
 /** Why `method` is refused on these handlers, or null when it may run. */
 export function replicaRefusal(handlers: Handlers, method: ApiMethod): string | null {
-  if (!replicas.has(handlers) || !methodChangesState[method] || replicaMayRun.has(method)) return null;
+  if (!methodChangesState[method]) return null;
+  if (standbys.get(handlers)?.() === true && method !== 'sync.promote-standby')
+    return `this server is a standby: ${method} changes state, and a standby ${standbyWhy}; call it on the writer`;
+  if (!replicas.has(handlers) || replicaMayRun.has(method)) return null;
   return `this server is a replica: ${method} changes state, and a replica ${why}; call it on the central box`;
 }
 
 /** Why a route needing `permission` is refused on these handlers (an upload, a pushed CSV), or null. */
 export function replicaRouteRefusal(handlers: Handlers, permission: Permission): string | null {
-  if (!replicas.has(handlers) || permission === 'info' || permission === 'read' || permission === 'predict') return null;
+  if (permission === 'info' || permission === 'read' || permission === 'predict') return null;
+  if (standbys.get(handlers)?.() === true)
+    return `this server is a standby: it takes no ${permission} requests, and a standby ${standbyWhy}; send them to the writer`;
+  if (!replicas.has(handlers)) return null;
   return `this server is a replica: it takes no ${permission} requests, and a replica ${why}; send them to the central box`;
 }

@@ -124,6 +124,7 @@ export const options = {
   remote: { type: 'string' },
   remove: { type: 'boolean', default: false },
   replica: { type: 'boolean', default: false },
+  push: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 export type Flags = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string };

@@ -60,7 +60,7 @@ export const commandExamples: Readonly<Record<string, readonly string[]>> = {
   costs: ['hearth costs', 'hearth costs --weeks 4 --model churn --json'],
   remote: ['hearth remote add central oci://registry.local:5000/hearth --username ci --password-stdin < pass.txt'],
   pull: ['hearth pull oci://registry.local:5000/hearth/churn:v3 --alias staging'],
-  sync: ['hearth sync status', 'hearth sync push --remote central'],
+  sync: ['hearth sync status', 'hearth sync push --remote central', 'hearth sync standby --json'],
   token: ['hearth token create dashboard --role viewer --expires-days 30', 'hearth token list'],
   watch: ['hearth watch /srv/drop --dataset sales --interval 30'],
   services: ['hearth services', 'hearth services --json --data-dir /srv/hearth'],
@@ -72,7 +72,16 @@ export const commandExamples: Readonly<Record<string, readonly string[]>> = {
   keys: ['hearth keys generate > store.key', 'hearth keys status --json'],
   retention: ['hearth retention set dataset sales --keep-versions 10'],
   gc: ['hearth gc --dry-run'],
-  backup: ['hearth backup create --to /mnt/usb/hearth.backup', 'hearth backup restore hearth.backup --data-dir /srv/hearth'],
+  backup: [
+    'hearth backup create --to /mnt/usb/hearth.backup',
+    'hearth backup restore hearth.backup --data-dir /srv/hearth',
+    'hearth backup create --push central',
+  ],
+  standby: [
+    'hearth standby --from central --data-dir /srv/hearth-standby',
+    'hearth standby --from oci://127.0.0.1:5000/hearth --insecure-http --interval 5 --port 7421',
+  ],
+  'promote-standby': ['hearth promote-standby --data-dir /srv/hearth-standby'],
   version: ['hearth --version', 'hearth version --json'],
   completion: [
     'hearth completion bash > /etc/bash_completion.d/hearth',

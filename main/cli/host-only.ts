@@ -12,6 +12,9 @@ export const hostOnlyCommands: Record<string, string> = {
   man: 'prints the man page generated from the command table; it involves no data',
   serve: 'runs the API server itself: it opens the data folder and is what callers connect to',
   start: 'runs the API server and the console on this machine: it is what callers connect to',
+  standby:
+    'runs the API server itself over a data folder it replaces with each restore; sync.standby reports it and ' +
+    'sync.promote-standby promotes it',
   config:
     "reports this process's environment and a config file on this machine, without opening the store: settings " +
     'are read by the host at start, before any API exists',

@@ -6,6 +6,7 @@ import { alertsCommand, driftCommand, feedbackCommand, monitorCommand, retrainCo
 import { pipelineCommand } from './commands/pipelines.js';
 import { rulesCommand } from './commands/rules.js';
 import { serveCommand, startCommand } from './commands/serve.js';
+import { promoteStandbyCommand, standbyCommand } from './commands/standby.js';
 import { explainCommand, predictCommand } from './commands/serving.js';
 import { backendsCommand, backupCommand, doctorCommand, gcCommand, keysCommand, retentionCommand } from './commands/store.js';
 import { servicesCommand, streamCommand, watchCommand } from './commands/streams.js';
@@ -56,6 +57,8 @@ export const commands: readonly Command[] = [
   retentionCommand,
   gcCommand,
   backupCommand,
+  standbyCommand,
+  promoteStandbyCommand,
   versionCommand,
   completionCommand,
   manCommand,

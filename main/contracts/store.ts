@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineMethods, returns } from './method.js';
 import { name } from './fields.js';
+import type { ShippedBackupInfo } from './sync.js';
 
 /* The store: backups.*, retention.* and store.gc. */
 
@@ -50,10 +51,16 @@ export const storeMethods = defineMethods({
   },
   // 12: the floor for any passphrase that guards the store's key (minPassphraseLength in crypto/store-key.ts).
   'backups.create': {
-    doc: "A backup of the whole store into the backup folder; with a passphrase, encrypted and with the store's key.",
+    doc: "A backup of the whole store into the backup folder; with a passphrase, encrypted and with the store's key; with a remote, also shipped there.",
     permission: 'admin',
-    args: z.object({ passphrase: z.string().min(12).max(1024).optional() }).strict(),
-    result: returns<BackupSummary & { sha256: string; files: number; blobs: number }>(),
+    args: z
+      .object({
+        passphrase: z.string().min(12).max(1024).optional(),
+        /** A remote to ship it to as well (an OCI artifact a standby restores); it must be encrypted. */
+        remote: z.string().min(1).max(64).optional(),
+      })
+      .strict(),
+    result: returns<BackupSummary & { sha256: string; files: number; blobs: number; shipped: ShippedBackupInfo | null }>(),
   },
   'backups.list': {
     doc: 'The backups in the backup folder.',

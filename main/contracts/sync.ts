@@ -50,6 +50,42 @@ export interface PullResult {
   alias: string | null;
 }
 
+/** A backup shipped to a registry (`backups[].remote`, `backup create --push`), or the failed attempt. */
+export interface ShippedBackupInfo {
+  remote: string;
+  /** The registry repository: the remote's, then `/backups`. Null when the push failed before it. */
+  repository: string | null;
+  tag: string | null;
+  /** The artifact manifest's digest; a standby restores each new one. */
+  digest: string | null;
+  bytes: number;
+  /** How long the push took. */
+  ms: number | null;
+  at: string;
+  backupCreatedAt: string;
+  error: string | null;
+}
+
+/** What a standby follows and where it stands, and what this box ships. */
+export interface StandbyInfo {
+  /** standby: following a registry, read-only; writer: a promoted standby; none: a box that never was one. */
+  role: 'standby' | 'writer' | 'none';
+  /** The registry repository it follows (no credentials). */
+  from: string | null;
+  /** The manifest digest of the backup it restored last, its time, and when it was restored here. */
+  digest: string | null;
+  backupCreatedAt: string | null;
+  restoredAt: string | null;
+  promotedAt: string | null;
+  /** Seconds from the backup's creation on the writer to its restore here. */
+  lagSeconds: number | null;
+  lastCheckAt: string | null;
+  /** The last check's failure (a tampered or unreadable backup, an unreachable registry); the restore stays. */
+  lastError: string | null;
+  /** Scheduled shipping on this box: the remote named by `backups.remote`, the interval, the last shipment. */
+  shipping: { remote: string | null; everyHours: number | null; last: ShippedBackupInfo | null };
+}
+
 export const syncMethods = defineMethods({
   'remotes.add': {
     doc: 'A remote OCI registry the sync agent pushes to: oci://HOST[:PORT]/REPOSITORY (TLS unless insecureHttp, loopback only).',
@@ -116,6 +152,18 @@ export const syncMethods = defineMethods({
     permission: 'write',
     args: z.object({}).strict(),
     result: returns<FollowInfo[]>(),
+  },
+  'sync.standby': {
+    doc: 'Whether this box is a standby (what it follows, its last restore and its lag) and what it ships.',
+    permission: 'read',
+    args: z.object({}).strict(),
+    result: returns<StandbyInfo>(),
+  },
+  'sync.promote-standby': {
+    doc: 'Makes a standby the writer: it stops following and takes writes; refused before its first restore.',
+    permission: 'admin',
+    args: z.object({}).strict(),
+    result: returns<StandbyInfo>(),
   },
   'models.pull': {
     doc: 'Pulls oci://HOST[:PORT]/REPOSITORY:TAG or \u2026@sha256:DIGEST, verifying every digest, and registers it.',

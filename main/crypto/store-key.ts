@@ -99,6 +99,12 @@ export function storeKey(dataDir: string, source: KeySource, storeExists: boolea
   return key;
 }
 
+/** An encrypted store's key id: its key check (an HMAC of the key, never the key); null for a plain store. */
+export function storeKeyId(dataDir: string): string | null {
+  if (!isEncryptedStore(dataDir)) return null;
+  return parseMarker(readFileSync(join(dataDir, markerName), 'utf8')).keyCheck;
+}
+
 /** Applies the key to a fresh connection: SQLCipher's format, the raw 256-bit key (no second KDF). */
 export function keyConnection(db: { pragma(source: string): unknown }, key: Buffer | null | undefined): void {
   if (key === null || key === undefined) return;

@@ -1,5 +1,5 @@
 import { newSpoolCipher, spoolEncrypter, type SpoolCipher } from '../crypto/spool.js';
-import { storeKey, type KeySource } from '../crypto/store-key.js';
+import { storeKey, storeKeyId, type KeySource } from '../crypto/store-key.js';
 import { Retention } from '../store/retention.js';
 import { AccessControl } from '../security/access.js';
 import { backupFileName, createBackup, type BackupInfo } from '../store/backup.js';
@@ -11,7 +11,9 @@ import { createWriteStream, existsSync, readdirSync, rmSync, statSync } from 'no
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ApiEventName, ApiEvents, GcReport } from '../contracts/api.js';
+import type { ApiEventName, ApiEvents, GcReport, ShippedBackupInfo, StandbyInfo } from '../contracts/api.js';
+import type { StandbyControl } from '../sync/standby.js';
+import { promoteStandby, readStandbyState } from '../store/standby-state.js';
 import { HearthError } from '../contracts/errors.js';
 import { DatasetStore } from '../data/datasets.js';
 import { PipelineRunner } from '../data/pipeline.js';
@@ -225,14 +227,92 @@ export class Engine {
     return this.retention.collect(options);
   }
 
-  /** A backup of the whole store, taken while it keeps working; the prediction log's pending rows are written first. */
-  async backup(options: { to?: string; passphrase?: string } = {}): Promise<BackupInfo> {
+  /**
+   * A backup of the whole store, taken while it keeps working; the prediction log's pending rows are written first.
+   * With `remote`, it is also shipped to that remote's registry (sync/backup-ship.ts), which a plaintext backup is
+   * refused before it is taken.
+   */
+  async backup(
+    options: { to?: string; passphrase?: string; remote?: string } = {},
+  ): Promise<BackupInfo & { shipped: ShippedBackupInfo | null }> {
+    if (options.remote !== undefined) {
+      // Named before any work: an unknown remote or a plaintext backup is refused without a file being written.
+      if (!this.sync.listRemotes().some((r) => r.name === options.remote))
+        throw new HearthError('NOT_FOUND', `no remote named "${options.remote}"`);
+      if (this.storeKey === null && options.passphrase === undefined)
+        throw new HearthError(
+          'VALIDATION_FAILED',
+          'a backup shipped to a registry must be encrypted: encrypt the store (store.keyFile) or give the backup a passphrase',
+        );
+    }
     await this.predictionLog.flushed();
-    return createBackup(this.db, this.dataDir, options.to ?? join(this.backupDir, backupFileName()), {
+    const info = await createBackup(this.db, this.dataDir, options.to ?? join(this.backupDir, backupFileName()), {
       hearthVersion: this.version,
       storeEncrypted: this.storeKey !== null,
       ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
     });
+    if (options.remote === undefined) return { ...info, shipped: null };
+    const at = new Date().toISOString();
+    try {
+      const shipped = await this.sync.shipBackup(options.remote, info.file, {
+        createdAt: info.createdAt,
+        schema: (this.db.prepare('SELECT COUNT(*) FROM schema_migrations').pluck().get() as number) ?? 0,
+        keyId: storeKeyId(this.dataDir),
+        passphrase: options.passphrase !== undefined,
+        hearthVersion: this.version,
+      });
+      this.lastShipment = { ...shipped, at, backupCreatedAt: info.createdAt, error: null };
+      return { ...info, shipped: this.lastShipment };
+    } catch (error) {
+      this.lastShipment = {
+        remote: options.remote,
+        repository: null,
+        tag: null,
+        digest: null,
+        bytes: info.bytes,
+        ms: null,
+        at,
+        backupCreatedAt: info.createdAt,
+        error: error instanceof Error ? error.message : String(error),
+      };
+      throw error;
+    }
+  }
+
+  /** The last backup this process shipped to a registry, or tried to (what sync.standby reports). */
+  lastShipment: ShippedBackupInfo | null = null;
+
+  /**
+   * The standby this process runs (`hearth standby`), set by that host: what it follows and how to promote it.
+   * Null on a box that is not one.
+   */
+  standby: StandbyControl | null = null;
+
+  /** sync.standby: the running standby's view, else the data folder's record; and this box's shipping. */
+  standbyInfo(): StandbyInfo {
+    const plan = this.config?.backups;
+    const shipping = { remote: plan?.remote ?? null, everyHours: plan?.everyHours ?? null, last: this.lastShipment };
+    if (this.standby !== null) return { ...this.standby.info(), shipping };
+    const state = readStandbyState(this.dataDir);
+    return {
+      role: state?.role ?? 'none',
+      from: state?.from ?? null,
+      digest: state?.digest ?? null,
+      backupCreatedAt: state?.backupCreatedAt ?? null,
+      restoredAt: state?.restoredAt ?? null,
+      promotedAt: state?.promotedAt ?? null,
+      lagSeconds: restoreLagSeconds(state?.backupCreatedAt ?? null, state?.restoredAt ?? null),
+      lastCheckAt: null,
+      lastError: null,
+      shipping,
+    };
+  }
+
+  /** sync.promote-standby: the running standby promotes itself; a stopped one's data folder is marked writer. */
+  async promoteStandby(): Promise<StandbyInfo> {
+    if (this.standby !== null) await this.standby.promote();
+    else promoteStandby(this.dataDir);
+    return this.standbyInfo();
   }
 
   /** Opens the store in `dataDir`; an encrypted one needs its key (by default from the environment). */
@@ -384,4 +464,11 @@ function keyStatus(encrypted: boolean, source: KeySource): StoreKeyStatus {
   if (source.key !== undefined && source.key !== '') return { encrypted, source: 'key', keyFile: null };
   if (source.key === undefined && source.keyFile !== undefined) return { encrypted, source: 'keyFile', keyFile: source.keyFile };
   return { encrypted, source: 'passphrase', keyFile: null };
+}
+
+/** Seconds from a backup's creation on the writer to its restore on the standby. */
+export function restoreLagSeconds(createdAt: string | null, restoredAt: string | null): number | null {
+  if (createdAt === null || restoredAt === null) return null;
+  const lag = (Date.parse(restoredAt) - Date.parse(createdAt)) / 1000;
+  return Number.isFinite(lag) ? Math.round(lag * 1000) / 1000 : null;
 }

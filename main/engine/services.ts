@@ -143,9 +143,14 @@ function scheduleBackups(engine: Engine, json: (record: Record<string, unknown>)
       // A passphrase file is a key file: one that others may read is refused, as a store key file is.
       const passphrase =
         plan.passphraseFile === undefined ? undefined : readPrivateKeyFile(plan.passphraseFile, 'backup passphrase file').trim();
-      const info = await engine.backup(passphrase === undefined ? {} : { passphrase });
+      const info = await engine.backup({
+        ...(passphrase === undefined ? {} : { passphrase }),
+        ...(plan.remote === undefined ? {} : { remote: plan.remote }),
+      });
       const removed = pruneBackups(engine.backupDir, plan.keep);
-      json({ level: 'info', event: 'backup', file: info.file, bytes: info.bytes, removed });
+      const shipped =
+        info.shipped === null ? {} : { remote: info.shipped.remote, digest: info.shipped.digest, shipMs: info.shipped.ms };
+      json({ level: 'info', event: 'backup', file: info.file, bytes: info.bytes, removed, ...shipped });
     } catch (error) {
       json({ level: 'error', event: 'backup', message: (error as Error).message });
     }

@@ -134,10 +134,17 @@ export const configSchema = z
         dir: z.string().min(1).optional(),
         /** A file holding the passphrase that encrypts them (a mounted secret), never the passphrase itself. */
         passphraseFile: z.string().min(1).optional(),
+        /**
+         * A remote (by name) each backup is also shipped to as an OCI artifact, for a standby (`hearth standby`) to
+         * restore; the backup must be encrypted (the store's key, or passphraseFile): the registry sees no plaintext.
+         */
+        remote: z.string().min(1).max(64).optional(),
       })
       .strict()
       .optional()
-      .describe('scheduled backups: everyHours, keep (7), dir (backups/ in the data folder), passphraseFile'),
+      .describe(
+        'scheduled backups: everyHours, keep (7), dir (backups/ in the data folder), passphraseFile, remote (ship each to this remote for a standby)',
+      ),
   })
   .strict();
 

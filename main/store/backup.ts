@@ -178,6 +178,27 @@ export async function restoreBackup(
   }
 }
 
+/**
+ * Unpacks and checks a backup into a new folder beside `dataDir` (on its file system, so it can take the data
+ * folder's place by rename) and returns it; on any failure the folder is removed and `dataDir` is untouched.
+ */
+export async function unpackBeside(
+  file: string,
+  dataDir: string,
+  options: { passphrase?: string; keySource?: KeySource },
+): Promise<{ dir: string; manifest: Omit<BackupManifest, 'files'>; integrityChecked: boolean }> {
+  const parent = dirname(dataDir);
+  makePrivateDir(parent);
+  const dir = mkdtempSync(join(parent, `.${basename(dataDir)}.restore-`));
+  try {
+    const { files: _files, integrityChecked, ...manifest } = await unpack(file, dir, options.passphrase, options.keySource);
+    return { dir, manifest, integrityChecked };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
 /** Backups in a folder, newest first; beyond `keep`, the oldest are deleted. */
 export function pruneBackups(dir: string, keep: number): string[] {
   if (!existsSync(dir)) return [];

@@ -1,6 +1,6 @@
 import { basename, join } from 'node:path';
 import type { storeMethods } from '../contracts/store.js';
-import type { GcReport, StoreKeyStatus } from '../contracts/api.js';
+import type { GcReport, ShippedBackupInfo, StoreKeyStatus } from '../contracts/api.js';
 import type { HandlersOf } from '../contracts/call.js';
 import { listBackups, verifyBackup, type BackupInfo } from './backup.js';
 import type { Retention } from './retention.js';
@@ -13,7 +13,7 @@ export interface StoreHandlerDeps {
   readonly retention: Retention;
   /** Where backups go: the config's folder, else backups/ in the data folder. */
   readonly backupDir: string;
-  backup(options: { passphrase?: string }): Promise<BackupInfo>;
+  backup(options: { passphrase?: string; remote?: string }): Promise<BackupInfo & { shipped: ShippedBackupInfo | null }>;
   collectGarbage(options: { dryRun?: boolean }): Promise<GcReport>;
   /** Whether the open store is encrypted and where its key came from. */
   readonly keyStatus: StoreKeyStatus;
@@ -23,8 +23,11 @@ export interface StoreHandlerDeps {
 export function storeHandlers(deps: StoreHandlerDeps): HandlersOf<typeof storeMethods> {
   return {
     'store.key-status': async () => ({ ...deps.keyStatus }),
-    'backups.create': async ({ passphrase }) => {
-      const info = await deps.backup(passphrase === undefined ? {} : { passphrase });
+    'backups.create': async ({ passphrase, remote }) => {
+      const info = await deps.backup({
+        ...(passphrase === undefined ? {} : { passphrase }),
+        ...(remote === undefined ? {} : { remote }),
+      });
       return { ...info, file: basename(info.file) };
     },
     'backups.list': async () => listBackups(deps.backupDir).map((b) => ({ ...b, file: basename(b.file) })),

@@ -10,6 +10,7 @@ import { OciClient, type RegistryTarget } from './oci-client.js';
 import { checkRemote, loopbackOnly, parseArtifactUrl, parseRemoteUrl, type snapshotDocument } from './artifact.js';
 import type { SyncContext } from './context.js';
 import { push } from './push.js';
+import { backupsRepository, shipBackup, type BackupMeta, type ShippedBackup } from './backup-ship.js';
 import { checkFollows, follow, listFollows, pull, remoteSnapshots, unfollow } from './pull.js';
 
 /**
@@ -208,6 +209,19 @@ export class SyncAgent {
   /** Sends every pending event to each remote (or one), oldest first; stops a remote at its first failure. */
   async push(only?: string): Promise<{ remote: string; sent: number; error: string | null }[]> {
     return push(this.ctx, only === undefined ? this.listRemotes() : [this.remote(only)]);
+  }
+
+  /** Pushes a backup file to a remote's `backups` repository as an OCI artifact, `latest` moved to it. */
+  async shipBackup(remoteName: string, file: string, meta: BackupMeta): Promise<ShippedBackup & { remote: string }> {
+    const remote = this.remote(remoteName);
+    const { baseUrl, repository } = parseRemoteUrl(remote.url, remote.insecureHttp);
+    if (remote.insecureHttp) loopbackOnly(baseUrl);
+    const credentials = this.credentials(remote.name);
+    const client = new OciClient(
+      { baseUrl, repository: backupsRepository(repository), ...(credentials === undefined ? {} : { credentials }) },
+      this.clientOptions,
+    );
+    return { remote: remote.name, ...(await shipBackup(client, file, meta)) };
   }
 
   /**

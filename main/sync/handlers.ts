@@ -1,5 +1,5 @@
 import type { syncMethods } from '../contracts/sync.js';
-import type { PullResult } from '../contracts/api.js';
+import type { PullResult, StandbyInfo } from '../contracts/api.js';
 import { isAdmin, type CallContext, type HandlersOf } from '../contracts/call.js';
 import { HearthError } from '../contracts/errors.js';
 import { redactText } from '../security/redact.js';
@@ -8,6 +8,8 @@ import type { SyncAgent } from './agent.js';
 /** What the remotes, sync and pull methods use. */
 export interface SyncHandlerDeps {
   readonly sync: SyncAgent;
+  standbyInfo(): StandbyInfo;
+  promoteStandby(): Promise<StandbyInfo>;
 }
 
 /** The syncMethods methods' handlers. */
@@ -30,6 +32,8 @@ export function syncHandlers(deps: SyncHandlerDeps): HandlersOf<typeof syncMetho
       return { removed: name };
     },
     'sync.status': async () => deps.sync.status(),
+    'sync.standby': async () => deps.standbyInfo(),
+    'sync.promote-standby': async () => deps.promoteStandby(),
     'sync.push': async ({ remote }) => deps.sync.push(remote),
     'sync.follow': async () => deps.sync.checkFollows(),
     'remotes.follow': async ({ remote, model, alias }) => deps.sync.follow(remote, model, alias),

@@ -584,6 +584,11 @@ describe('web console in Chromium against a real hearth serve', () => {
 
   void step('adds a sync remote, shows its queue and the error of a push to an unreachable registry', async () => {
     await ui.nav('sync');
+    // The standby line (sync.standby): a box that is no standby, shipping no backups, says so.
+    assert.equal(
+      await ui.page.getByTestId('standby-line').textContent(),
+      'Backups are not shipped to a registry (config backups.remote).',
+    );
     await ui.page.getByTestId('remote-name').fill('central');
     // Port 9 (discard) on loopback: nothing listens there.
     await ui.page.getByTestId('remote-url').fill('oci://127.0.0.1:9/hearth');

@@ -8,6 +8,7 @@ import { inProcessTransport } from '../../main/api/in-process.js';
 import { createClient } from '../../main/contracts/client.js';
 import { apiMethods } from '../../main/contracts/index.js';
 import type { ApiArgs, ApiMethod, ApiResults } from '../../main/contracts/api.js';
+import { writeStandbyState } from '../../main/store/standby-state.js';
 import { syntheticCsv, tempDir } from '../helpers.js';
 import { startHarness, waitForJob, type Harness } from './harness.js';
 import { registrySkip, startRegistry } from './registry-harness.js';
@@ -194,6 +195,17 @@ describe('one key casing in every answer of every API method (over HTTP)', { ski
     await call('store.gc', { dryRun: true });
     await call('store.key-status', {});
     await call('system.services', {});
+    await call('sync.standby', {});
+    // A standby's record with a restore (as `hearth standby` leaves it), so the promotion answers.
+    writeStandbyState(h.engine.dataDir, {
+      role: 'standby',
+      from: `oci://${host}/hearth`,
+      digest: `sha256:${'0'.repeat(64)}`,
+      backupCreatedAt: new Date().toISOString(),
+      restoredAt: new Date().toISOString(),
+      promotedAt: null,
+    });
+    await call('sync.promote-standby', {});
     await call('system.overview', {});
 
     const offending: string[] = [];

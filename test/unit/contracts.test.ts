@@ -63,8 +63,18 @@ describe('contracts', () => {
       ...['models.report', 'models.route', 'models.schema', 'models.snapshots', 'models.version', 'models.versions'],
       ...['pipelines.definition', 'pipelines.list', 'pipelines.preview', 'pipelines.runs', 'remotes.list', 'retention.list'],
       ...['rules.check', 'rules.get', 'rules.report', 'rules.suggest', 'runs.compare', 'runs.list', 'runs.show'],
-      ...['store.key-status', 'sync.status', 'system.backends', 'system.info', 'system.overview', 'system.services'],
-      ...['tokens.list', 'training.get', 'training.list'],
+      ...[
+        'store.key-status',
+        'sync.standby',
+        'sync.status',
+        'system.backends',
+        'system.info',
+        'system.overview',
+        'system.services',
+        'tokens.list',
+        'training.get',
+        'training.list',
+      ],
     ]);
     // Only an admin method may say it changes nothing against its permission: whatever ingests or writes changes state.
     for (const [method, definition] of Object.entries(apiMethods) as [string, MethodDefinition][])

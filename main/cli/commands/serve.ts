@@ -12,6 +12,7 @@ import { type RunningServices, startServices } from '../../engine/services.js';
 import { configPath, resolveSetting } from '../../settings/resolve.js';
 import { settingsByKey } from '../../settings/settings.js';
 import { replicaHandlers } from '../../api/replica.js';
+import { readStandbyState } from '../../store/standby-state.js';
 import { daemonLog, type DaemonLog, systemdNotifier } from '../daemon.js';
 import { type Output, formatMetrics } from '../output.js';
 import { type Command, type Flags, UsageError, optional } from '../command.js';
@@ -77,7 +78,7 @@ export const startCommand: Command = {
   },
 };
 
-function staticDir(): string {
+export function staticDir(): string {
   return fileURLToPath(new URL('../../../renderer/', import.meta.url));
 }
 
@@ -90,10 +91,10 @@ export const sampleDataset = {
   timeBudget: 20,
 };
 
-async function serve(engine: Engine, out: Output, flags: Flags, all = createHandlers(engine)): Promise<void> {
-  // Defaults < the config file < HEARTH_* variables < flags (settings/resolve.ts).
+/** A server setting as the host resolves it: defaults < the config file < HEARTH_* variables < flags. */
+export function serverSetting(engine: Engine, flags: Flags): (key: string) => string | number | undefined {
   const layers = { file: engine.config, filePath: configPath(engine.dataDir), env: process.env, flags };
-  const value = (key: string): string | number | undefined => {
+  return (key) => {
     try {
       return resolveSetting(settingsByKey.get(key)!, layers).value;
     } catch (error) {
@@ -102,6 +103,18 @@ async function serve(engine: Engine, out: Output, flags: Flags, all = createHand
       throw error;
     }
   };
+}
+
+async function serve(engine: Engine, out: Output, flags: Flags, all = createHandlers(engine)): Promise<void> {
+  const value = serverSetting(engine, flags);
+  // A standby's data folder serves through `hearth standby` until it is promoted: served here as a writer, it
+  // would take writes its next restore throws away, and ship stale backups over the writer's.
+  const standby = readStandbyState(engine.dataDir);
+  if (standby?.role === 'standby')
+    throw new HearthError(
+      'CONFLICT',
+      `${engine.dataDir} is a standby's data folder: run \`hearth standby --from ${standby.from}\` to follow the writer, or \`hearth promote-standby\` to make it the writer`,
+    );
   const replica = flags.replica === true || value('server.mode') === 'replica';
   // A replica writes no data: watched folders, scheduled pipelines and streams would each fail on every run, so a
   // config that asks for them is refused before the server listens, naming them.

@@ -12,9 +12,11 @@ import { flagFor, positionalFor } from '../flags.js';
 export const backupCommand: Command = {
   name: 'backup',
   summary: 'create, list, verify and restore backups of the store',
-  usage: `  backup create [--to FILE] [--passphrase-stdin] | list
+  usage: `  backup create [--to FILE] [--passphrase-stdin] [--push REMOTE] | list
                                       a consistent copy of the store (database, blobs, a manifest of hashes) while it
-                                      runs; with a passphrase, encrypted and carrying the store key
+                                      runs; with a passphrase, encrypted and carrying the store key; --push also ships
+                                      it to REMOTE's registry (REPOSITORY/backups, tag latest) for \`hearth standby\`
+                                      (it must be encrypted: an encrypted store, or a passphrase)
   backup verify FILE [--passphrase-stdin]
                                       unpack and check every hash, each blob against its name, the database's integrity
   backup restore FILE --data-dir DIR [--force] [--passphrase-stdin]
@@ -25,15 +27,19 @@ export const backupCommand: Command = {
     const passphrase = flags['passphrase-stdin'] === true ? (await text(process.stdin)).trim() : undefined;
     if (rest[0] === 'create') {
       // Host-only with --to (main/cli/host-only.ts): any path on this machine; backups.create writes to the backup folder.
+      const remote = optional('remote', flags.push);
       const info =
         flags.to === undefined
-          ? await client.call('backups.create', optional('passphrase', passphrase))
-          : await engine.backup({ to: flags.to, ...optional('passphrase', passphrase) });
+          ? await client.call('backups.create', { ...optional('passphrase', passphrase), ...remote })
+          : await engine.backup({ to: flags.to, ...optional('passphrase', passphrase), ...remote });
       out.result(
         info,
         () =>
           `Backed up ${info.files} files (${info.blobs} blobs) to ${info.file}: ${(info.bytes / 1e6).toFixed(1)} MB, ` +
-          `sha256 ${info.sha256.slice(0, 16)}…${info.encrypted ? ', encrypted with the store key inside' : ' (not encrypted; the store key is not included)'}`,
+          `sha256 ${info.sha256.slice(0, 16)}…${info.encrypted ? ', encrypted with the store key inside' : ' (not encrypted; the store key is not included)'}` +
+          (info.shipped === null
+            ? ''
+            : `\nShipped to ${info.shipped.remote} (${info.shipped.repository}:${info.shipped.tag}, ${info.shipped.digest}) in ${info.shipped.ms} ms`),
       );
       return 0;
     }
@@ -47,7 +53,7 @@ export const backupCommand: Command = {
       return 0;
     }
     throw new UsageError(
-      'backup create [--to FILE] [--passphrase-stdin] | list | verify FILE | restore FILE --data-dir DIR [--force]',
+      'backup create [--to FILE] [--passphrase-stdin] [--push REMOTE] | list | verify FILE | restore FILE --data-dir DIR [--force]',
     );
   },
 };

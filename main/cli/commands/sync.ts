@@ -1,5 +1,5 @@
 import { text } from 'node:stream/consumers';
-import type { FollowInfo } from '../../contracts/api.js';
+import type { FollowInfo, StandbyInfo } from '../../contracts/api.js';
 import { type Command, UsageError } from '../command.js';
 
 export const remoteCommand: Command = {
@@ -74,9 +74,11 @@ export const remoteCommand: Command = {
 export const syncCommand: Command = {
   name: 'sync',
   summary: 'the sync outbox: status, push now, check followed aliases now',
-  usage: `  sync status | push [--remote NAME] | follow
+  usage: `  sync status | push [--remote NAME] | follow | standby
                                       the outbox of versions, alias moves and metrics snapshots; send it now;
-                                      check followed aliases now (the server does both in the background)`,
+                                      check followed aliases now (the server does both in the background);
+                                      standby: this box's standby state (what it follows, its restore, its lag) and
+                                      the backups it ships (sync.standby)`,
   run: async ({ rest, flags, out, open }) => {
     const { client } = open();
     if (rest[0] === 'status') {
@@ -103,7 +105,12 @@ export const syncCommand: Command = {
       );
       return results.some((r) => r.error !== null) ? 1 : 0;
     }
-    throw new UsageError('sync takes status, push or follow');
+    if (rest[0] === 'standby') {
+      const info = await client.call('sync.standby', {});
+      out.result(info, () => standbyLines(info).join('\n'));
+      return 0;
+    }
+    throw new UsageError('sync takes status, push, follow or standby');
   },
 };
 
@@ -132,4 +139,26 @@ export const pullCommand: Command = {
 function followLine(f: FollowInfo): string {
   const where = f.localVersion === null ? 'nothing pulled yet' : `local v${f.localVersion}`;
   return `follow ${f.remote}/${f.model}:${f.alias}: ${f.status}, ${where}${f.lastError === null ? '' : ` — ${f.lastError}`}`;
+}
+
+function standbyLines(info: StandbyInfo): string[] {
+  const last = info.shipping.last;
+  return [
+    info.role === 'none'
+      ? 'This box is not a standby.'
+      : info.role === 'writer'
+        ? `A promoted standby: the writer since ${info.promotedAt}.`
+        : `Standby of ${info.from}: ` +
+          (info.digest === null
+            ? 'no backup restored yet.'
+            : `serving the backup of ${info.backupCreatedAt} (${info.digest.slice(0, 19)}…), restored ${info.lagSeconds} s after it was taken.`),
+    ...(info.lastError === null ? [] : [`last check: ${info.lastError}`]),
+    info.shipping.remote === null
+      ? 'Backups are not shipped (config backups.remote).'
+      : last === null
+        ? `Backups ship to ${info.shipping.remote}; none shipped yet by this process.`
+        : last.error !== null
+          ? `Shipping to ${info.shipping.remote} failed at ${last.at}: ${last.error}`
+          : `Last backup shipped to ${info.shipping.remote} at ${last.at}: ${last.bytes} bytes in ${last.ms} ms (${last.tag}).`,
+  ];
 }

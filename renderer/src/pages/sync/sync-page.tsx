@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { BackupSummary, FollowInfo, SyncStatus } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
 import { Outcome, useOutcome } from '../../components/outcome.js';
+import { StandbyLine } from './standby-line.js';
 
 /**
  * Remotes (OCI registries), the outbox queue per remote, the last error in plain words, and "push now"; remote
@@ -47,6 +48,7 @@ export function SyncPage() {
           {status.pending} waiting, {status.sent} delivered{status.failed > 0 ? `, ${status.failed} failed attempts` : ''}
         </p>
       )}
+      <StandbyLine run={run} />
       <table data-testid="remotes-table">
         <thead>
           <tr>
