@@ -32,7 +32,7 @@ export function createHandlers(engine: Engine): Handlers {
   const domains: Omit<Handlers, 'system.overview'> = {
     ...systemHandlers({ version: engine.version, dataDir: engine.dataDir, accel: engine.accel, predictors }),
     ...dataHandlers({ db, datasets, pipelines: engine.pipelines, events, uploads }),
-    ...trainingHandlers({ registry, trainer, datasets, predictors, runs: engine.runs }),
+    ...trainingHandlers({ registry, trainer, datasets, predictors, runs: engine.runs, compressor: engine.compressor }),
     ...registryHandlers({
       registry,
       datasets,

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { accessMethods } from './access.js';
+import { compressMethods } from './compress.js';
 import { datasetsMethods } from './datasets.js';
 import type { MethodDefinition, Permission, ResultOf } from './method.js';
 import { modelsMethods } from './models.js';
@@ -30,6 +31,7 @@ const domains = [
   rulesMethods,
   pipelinesMethods,
   trainingMethods,
+  compressMethods,
   runsMethods,
   modelsMethods,
   servingMethods,
@@ -47,6 +49,7 @@ export const apiMethods = {
   ...rulesMethods,
   ...pipelinesMethods,
   ...trainingMethods,
+  ...compressMethods,
   ...runsMethods,
   ...modelsMethods,
   ...servingMethods,

@@ -1,16 +1,21 @@
+import type { compressMethods } from '../contracts/compress.js';
 import type { runsMethods } from '../contracts/runs.js';
 import type { trainingMethods } from '../contracts/training.js';
 import type { HandlersOf } from '../contracts/call.js';
 import { retrain, type RetrainDeps } from './retrain.js';
 import type { Runs } from './runs.js';
+import type { Compressor } from './compress.js';
 
 /** What the training, runs and retrain methods use. */
 export interface TrainingHandlerDeps extends RetrainDeps {
   readonly runs: Runs;
+  readonly compressor: Compressor;
 }
 
-/** The trainingMethods, runsMethods methods' handlers. */
-export function trainingHandlers(deps: TrainingHandlerDeps): HandlersOf<typeof trainingMethods & typeof runsMethods> {
+/** The trainingMethods, runsMethods and compressMethods methods' handlers. */
+export function trainingHandlers(
+  deps: TrainingHandlerDeps,
+): HandlersOf<typeof trainingMethods & typeof runsMethods & typeof compressMethods> {
   return {
     'training.start': async (args) => deps.trainer.start(args),
     'training.get': async ({ jobId }) => deps.trainer.get(jobId),
@@ -21,5 +26,9 @@ export function trainingHandlers(deps: TrainingHandlerDeps): HandlersOf<typeof t
     'runs.compare': async ({ ids }) => deps.runs.compare(ids),
     'runs.tag': async ({ id, tag, remove }) => deps.runs.tag(id, tag, remove),
     'models.retrain': async ({ name, promote }) => retrain(deps, name, promote === undefined ? {} : { promote }),
+    'models.compress': async (args) => deps.compressor.start(args),
+    'models.compress-get': async ({ jobId }) => deps.compressor.get(jobId),
+    'models.compress-cancel': async ({ jobId }) => deps.compressor.cancel(jobId),
+    'models.compress-choose': async (args) => deps.compressor.choose(args),
   };
 }
