@@ -66,8 +66,6 @@ export const compressMethods = defineMethods({
   'models.compress': {
     doc: "Starts a compression job: candidate variants of a trained version, each evaluated on its run's held-out rows.",
     permission: 'write',
-    // Reads and measures only; registers nothing (models.compress-choose does).
-    changesState: false,
     args: z
       .object({
         name,
@@ -90,7 +88,6 @@ export const compressMethods = defineMethods({
   'models.compress-cancel': {
     doc: 'Cancels a running compression job (between variants).',
     permission: 'write',
-    changesState: false,
     args: z.object({ jobId: z.string().uuid() }).strict(),
     result: returns<CompressJob>(),
   },

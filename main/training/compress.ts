@@ -241,7 +241,8 @@ export class Compressor {
         throw new HearthError(
           'VALIDATION_FAILED',
           `no variant of ${source.name} v${source.version} meets the limits; the best achievable: ${best.smallestKb.toFixed(1)} KB, ` +
-            `${best.fastestUs} µs p50, a loss of ${best.leastLoss.toFixed(4)} ${rows.metric} (each by some variant)`,
+            `${best.fastestUs} µs p50, ${best.leastLoss <= 0 ? 'no loss of' : `a loss of ${best.leastLoss.toFixed(4)}`} ${rows.metric} ` +
+            '(each by some variant)',
           { best, limits: job.limits },
         );
       }

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { createHandlers } from '../../main/api/handlers.js';
 import { dispatch } from '../../main/api/dispatch.js';
@@ -206,6 +208,43 @@ describe('models compress', () => {
     await assert.rejects(client.call('models.compress-choose', { name: 'g', variant: 'int8' }), /MLPs only/);
     await assert.rejects(client.call('models.compress-choose', { name: 'g', variant: 'prune-99' }), /not on the pruning path/);
     assert.equal(engine.registry.versions('g').length, before);
+  });
+
+  it('the CLI prints the frontier, refuses a limit nobody meets with the best achievable, and registers a choice', (t) => {
+    engine.close();
+    t.after(() => {
+      engine = Engine.open(`${tmp.dir}/data`);
+      client = createClient(inProcessTransport(engine, createHandlers(engine)));
+    });
+    const bin = fileURLToPath(new URL('../../../bin/hearth.js', import.meta.url));
+    const hearth = (...args: string[]) =>
+      spawnSync(process.execPath, [bin, ...args, '--data-dir', `${tmp.dir}/data`], {
+        encoding: 'utf8',
+        env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
+      });
+    const table = hearth('models', 'compress', 'g@1', '--metric', 'roc_auc', '--max-loss', '0.5');
+    assert.equal(table.status, 0, table.stderr);
+    assert.match(table.stdout, /^g v1: \d+ variants on \d+ validation and \d+ test rows/);
+    assert.match(
+      table.stdout,
+      /\nrounds-50 +[\d.]+ +[\d.]+ +[\d.]+ +0\.\d{4} +0\.\d{4} +[+-]0\.\d{4} +\S+ +ok +first 50 of 100 rounds/,
+    );
+    const refused = hearth('models', 'compress', 'g', '--max-size', '0.001', '--json');
+    assert.equal(refused.status, 1);
+    const error = (
+      JSON.parse(refused.stdout) as { error: { code: string; message: string; details: { best: { smallestKb: number } } } }
+    ).error;
+    assert.equal(error.code, 'VALIDATION_FAILED');
+    assert.match(error.message, /^no variant of g v1 meets the limits; the best achievable: [\d.]+ KB, [\d.]+ µs p50/);
+    assert.ok(error.details.best.smallestKb > 0.001);
+    const chosen = hearth('models', 'compress', 'g@1', '--choose', 'rounds-10+narrow+f32');
+    assert.equal(chosen.status, 0, chosen.stderr);
+    assert.match(
+      chosen.stdout,
+      /^Registered g v\d+ \(compressed from v1: first 10 of 100 rounds \(10 of 100 trees\), \d of 5 features, float32\); not promoted/,
+    );
+    const bad = hearth('models', 'compress', 'g', '--max-size', 'lots');
+    assert.equal(bad.status, 2, bad.stderr);
   });
 
   it('an int8 MLP answers as its own dequantised reference; float16 too', async () => {
