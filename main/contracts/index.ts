@@ -93,6 +93,7 @@ export type { ColumnType, Task } from './fields.js';
 export type { ColumnPolicy, PiiDetection } from './pii.js';
 export type { PipelineInput, PipelinePreview, PipelineRunInfo, PipelineStepPreview, PipelineSummary } from './pipeline.js';
 export * from './access.js';
+export * from './compress.js';
 export * from './datasets.js';
 export * from './models.js';
 export * from './monitoring.js';
