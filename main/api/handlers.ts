@@ -45,6 +45,7 @@ export function createHandlers(engine: Engine): Handlers {
       predictors,
       runs: engine.runs,
       costs: { db, rate: () => registry.rate(), logSample: predictionLog.sampleRate },
+      compressor: engine.compressor,
     }),
     ...registryHandlers({
       registry,

@@ -53,6 +53,8 @@ export const options = {
   weeks: { type: 'string' },
   search: { type: 'string' },
   metric: { type: 'string' },
+  'max-loss': { type: 'string' },
+  choose: { type: 'string' },
   'test-fraction': { type: 'string' },
   'huber-delta': { type: 'string' },
   'hidden-layers': { type: 'string' },

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { accessMethods } from './access.js';
 import { costsMethods } from './costs.js';
+import { compressMethods } from './compress.js';
 import { datasetsMethods } from './datasets.js';
 import type { MethodDefinition, Permission, ResultOf } from './method.js';
 import { modelsMethods } from './models.js';
@@ -31,6 +32,7 @@ const domains = [
   rulesMethods,
   pipelinesMethods,
   trainingMethods,
+  compressMethods,
   runsMethods,
   costsMethods,
   modelsMethods,
@@ -49,6 +51,7 @@ export const apiMethods = {
   ...rulesMethods,
   ...pipelinesMethods,
   ...trainingMethods,
+  ...compressMethods,
   ...runsMethods,
   ...costsMethods,
   ...modelsMethods,
@@ -93,6 +96,7 @@ export type { ColumnType, Task } from './fields.js';
 export type { ColumnPolicy, PiiDetection } from './pii.js';
 export type { PipelineInput, PipelinePreview, PipelineRunInfo, PipelineStepPreview, PipelineSummary } from './pipeline.js';
 export * from './access.js';
+export * from './compress.js';
 export * from './datasets.js';
 export * from './models.js';
 export * from './monitoring.js';

@@ -26,6 +26,7 @@ import { openDatabase, type Db } from '../store/database.js';
 import { makePrivateDir, openPrivateDataDir, privateFileMode } from '../crypto/private-fs.js';
 import { Runs } from '../training/runs.js';
 import { Trainer } from '../training/trainer.js';
+import { Compressor } from '../training/compress.js';
 import { PredictionLog } from '../serving/prediction-log.js';
 import { ServingMetrics } from '../serving/serving-metrics.js';
 import { AlertEngine } from '../monitoring/alerts.js';
@@ -79,6 +80,7 @@ export class Engine {
   readonly pipelines: PipelineRunner;
   readonly registry: ModelRegistry;
   readonly trainer: Trainer;
+  readonly compressor: Compressor;
   readonly predictors: PredictorCache;
   /** Compute back ends of both runtimes: probed, pinned, chosen. */
   readonly accel: AccelRegistry;
@@ -172,6 +174,12 @@ export class Engine {
       this.version,
     );
     this.runs = new Runs(this.trainer, this.registry, this.db);
+    this.compressor = new Compressor({
+      registry: this.registry,
+      trainer: this.trainer,
+      datasets: this.datasets,
+      version: this.version,
+    });
     // The alert engine gets what its rules read and write, never the engine itself.
     this.alerts = new AlertEngine({
       db: this.db,

@@ -24,6 +24,8 @@ export interface LinearModel {
    * exact linear SHAP. Absent from models stored before it was kept.
    */
   designMeans?: number[];
+  /** float32: the graph multiplies in single precision (a compressed variant, models/compress). Absent: double. */
+  precision?: 'float32';
 }
 
 /** Predictions for n rows: class probabilities (n × classes, row-major) or regression values. */
@@ -31,7 +33,11 @@ export type PredictionMatrix =
   { kind: 'classification'; classes: string[]; probabilities: Float64Array } | { kind: 'regression'; values: Float64Array };
 
 export function predictLinearDesign(model: LinearModel, design: Design): PredictionMatrix {
-  const margins = linearMargins(design, Float64Array.from(model.weights), Float64Array.from(model.intercepts), model.outputs);
+  const single = model.precision === 'float32';
+  // The float32 graph rounds the design and the weights to single precision before its product.
+  const x = single ? { ...design, numeric: design.numeric.map((c) => c.map(Math.fround)) } : design;
+  const weights = single ? Float64Array.from(model.weights, Math.fround) : Float64Array.from(model.weights);
+  const margins = linearMargins(x, weights, Float64Array.from(model.intercepts), model.outputs);
   return predictionFromMargins(model.task, model.classes ?? [], margins, design.rows, model.outputs);
 }
 

@@ -1,6 +1,7 @@
 import { predictionFromMargins, type PredictionMatrix } from './linear-model.js';
 import { designFromRaw, type Design, type Preprocessor, type RawInputs, type Task } from './preprocess.js';
 import type { Calibrator } from './calibration.js';
+import { predictMlpInt8 } from './mlp-int8.js';
 
 /** One dense layer as stored: weights row-major inputs × outputs (float32 values from training, kept exactly). */
 export interface StoredDenseLayer {
@@ -9,6 +10,11 @@ export interface StoredDenseLayer {
   weights: number[];
   bias: number[];
   activation: 'relu' | 'linear';
+  /**
+   * An int8 variant (models/compress): `weights` are the integers (−127…127) and each output column's weight is
+   * that integer times `scales[o]`; activations are quantised per row at run time (mlp-int8.ts).
+   */
+  scales?: number[];
 }
 
 /** A multilayer perceptron with the same preprocessing as the linear models (standardised numerics, one-hot). */
@@ -25,6 +31,11 @@ export interface MlpModel {
   decisionThreshold?: number;
   /** Classification: fitted on out-of-fold predictions, applied after the model (calibration.ts). */
   calibrator?: Calibrator;
+  /**
+   * How the graph stores the layers (a compressed variant, models/compress): float16 weights (already rounded to
+   * half precision here, so the predictor is unchanged) or int8 (each layer's `scales`). Absent: float32.
+   */
+  weights?: 'float16' | 'int8';
 }
 
 /**
@@ -32,6 +43,7 @@ export interface MlpModel {
  * its weight row times the value, a categorical one adds the row of its level (none for an unseen level).
  */
 export function predictMlpDesign(model: MlpModel, design: Design): PredictionMatrix {
+  if (model.weights === 'int8') return predictMlpInt8(model, design);
   const n = design.rows;
   const first = model.layers[0]!;
   let width = first.outputs;

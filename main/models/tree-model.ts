@@ -46,6 +46,11 @@ export interface TreeModel {
   decisionThreshold?: number;
   /** Classification: fitted on out-of-fold predictions, applied after the model (calibration.ts). */
   calibrator?: Calibrator;
+  /**
+   * float32: inputs, thresholds and leaf values are single precision (a compressed variant, models/compress): the
+   * TypeScript predictor rounds them as the graph's float TreeEnsemble does. Absent: double, as trained.
+   */
+  precision?: 'float32';
 }
 
 export function treeFeaturesFromBins(bins: readonly FeatureBins[]): TreeFeature[] {
@@ -94,7 +99,8 @@ export function treeInputMatrix(model: TreeModel, raw: RawInputs): Float64Array 
   model.features.forEach((feature, f) => {
     if (feature.kind === 'numeric') {
       const values = raw.numeric[n++]!;
-      for (let i = 0; i < raw.rows; i++) out[i * F + f] = values[i]!;
+      if (model.precision === 'float32') for (let i = 0; i < raw.rows; i++) out[i * F + f] = Math.fround(values[i]!);
+      else for (let i = 0; i < raw.rows; i++) out[i * F + f] = values[i]!;
     } else {
       const index = new Map(feature.categories.map((c, i) => [c, i]));
       const values = raw.categorical[k++]!;
@@ -155,12 +161,13 @@ function compile(model: TreeModel): CompiledTrees {
   };
   let base = 0;
   let nextMember = 0;
+  const round = model.precision === 'float32' ? Math.fround : (v: number) => v;
   model.trees.forEach((tree, t) => {
     c.roots[t] = base;
     tree.feature.forEach((f, node) => {
       const i = base + node;
       c.feature[i] = f;
-      c.value[i] = tree.value[node]!;
+      c.value[i] = round(tree.value[node]!);
       c.defaultLeft[i] = tree.defaultLeft[node]! ? 1 : 0;
       c.left[i] = base + tree.left[node]!;
       c.right[i] = base + tree.right[node]!;
@@ -169,7 +176,7 @@ function compile(model: TreeModel): CompiledTrees {
         c.memberOffset[i] = nextMember;
         for (const code of tree.leftCodes[node]!) if (code >= 0 && code < 256) c.members[nextMember + code] = 1;
         nextMember += 256;
-      } else c.threshold[i] = threshold ?? 0;
+      } else c.threshold[i] = round(threshold ?? 0);
     });
     base += tree.feature.length;
   });

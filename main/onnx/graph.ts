@@ -1,7 +1,7 @@
 import { ProtoWriter } from './protobuf.js';
 
 /** ONNX TensorProto.DataType values used here. */
-export const TensorType = { FLOAT: 1, UINT8: 2, INT64: 7, STRING: 8, DOUBLE: 11 } as const;
+export const TensorType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, STRING: 8, FLOAT16: 10, DOUBLE: 11 } as const;
 export type TensorTypeCode = (typeof TensorType)[keyof typeof TensorType];
 
 export type AttributeValue =
@@ -23,7 +23,14 @@ export interface OnnxNode {
 
 export interface OnnxInitializer {
   name: string;
-  type: typeof TensorType.DOUBLE | typeof TensorType.FLOAT | typeof TensorType.INT64 | typeof TensorType.UINT8;
+  type:
+    | typeof TensorType.DOUBLE
+    | typeof TensorType.FLOAT
+    | typeof TensorType.FLOAT16
+    | typeof TensorType.INT64
+    | typeof TensorType.INT32
+    | typeof TensorType.INT8
+    | typeof TensorType.UINT8;
   dims: number[];
   values: readonly number[];
 }
@@ -95,16 +102,67 @@ function writeInitializer(w: ProtoWriter, t: OnnxInitializer): void {
   w.packedInts(1, t.dims);
   w.int(2, t.type);
   w.string(8, t.name);
-  const width = t.type === TensorType.UINT8 ? 1 : t.type === TensorType.FLOAT ? 4 : 8;
+  const width =
+    t.type === TensorType.UINT8 || t.type === TensorType.INT8
+      ? 1
+      : t.type === TensorType.FLOAT16
+        ? 2
+        : t.type === TensorType.FLOAT || t.type === TensorType.INT32
+          ? 4
+          : 8;
   const raw = new Uint8Array(t.values.length * width);
   const view = new DataView(raw.buffer);
   t.values.forEach((v, i) => {
     if (t.type === TensorType.DOUBLE) view.setFloat64(i * 8, v, true);
     else if (t.type === TensorType.FLOAT) view.setFloat32(i * 4, v, true);
+    else if (t.type === TensorType.FLOAT16) view.setUint16(i * 2, float16Bits(v), true);
+    else if (t.type === TensorType.INT32) view.setInt32(i * 4, v, true);
+    else if (t.type === TensorType.INT8) view.setInt8(i, v);
     else if (t.type === TensorType.UINT8) view.setUint8(i, v);
     else view.setBigInt64(i * 8, BigInt(v), true);
   });
   w.bytes(9, raw);
+}
+
+/**
+ * IEEE 754 half-precision bits of a number, rounded to nearest even (values are normally already rounded by
+ * `roundToFloat16`, so this only encodes them). Overflow gives ±Infinity, tiny values subnormals or ±0.
+ */
+export function float16Bits(value: number): number {
+  const f32 = new Float32Array([value]);
+  const x = new Uint32Array(f32.buffer)[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exponent = (x >>> 23) & 0xff;
+  let mantissa = x & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa === 0 ? 0 : 0x200);
+  let e = exponent - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mantissa |= 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    const rest = mantissa & ((1 << shift) - 1);
+    let m = mantissa >>> shift;
+    if (rest > half || (rest === half && (m & 1) === 1)) m++;
+    return sign | m;
+  }
+  const rest = mantissa & 0x1fff;
+  let bits = (e << 10) | (mantissa >>> 13);
+  if (rest > 0x1000 || (rest === 0x1000 && (bits & 1) === 1)) bits++;
+  e = bits >>> 10;
+  return sign | (e >= 0x1f ? 0x7c00 : bits);
+}
+
+/** The number a half-precision value of `value` stands for (what a FLOAT16 tensor of it holds). */
+export function roundToFloat16(value: number): number {
+  const bits = float16Bits(value);
+  const sign = bits & 0x8000 ? -1 : 1;
+  const e = (bits >>> 10) & 0x1f;
+  const m = bits & 0x3ff;
+  if (e === 0x1f) return m === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
+  if (e === 0) return sign * m * 2 ** -24;
+  return sign * (1 + m / 1024) * 2 ** (e - 15);
 }
 
 /** Metadata every Hearth graph carries: what it predicts and how its two input tensors are laid out. */

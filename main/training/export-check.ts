@@ -76,12 +76,16 @@ async function timeBatch(
 
 /**
  * How far the ONNX graph may be from the TypeScript model: 1e-6 where both compute in float64; a network's layers
- * run in float32 in the graph (see export-mlp.ts), so there 1e-5, relative to the values' scale for regression.
+ * run in float32 in the graph (see export-mlp.ts), as do float32 variants, so there 1e-5, relative to the values'
+ * scale for regression.
  */
 export function parityTolerance(model: TrainedModel, reference: PredictionMatrix): number {
-  const float32 =
-    model.format === 'hearth.mlp/1' ||
-    (model.format === 'hearth.ensemble/1' && model.members.some((m) => m.format === 'hearth.mlp/1'));
+  // Compressed variants (models/compress) in float32 or float16/int8 weights compute in single precision too.
+  const single = (m: TrainedModel): boolean =>
+    m.format === 'hearth.mlp/1' ||
+    ((m.format === 'hearth.trees/1' || m.format === 'hearth.linear/1') && m.precision === 'float32') ||
+    (m.format === 'hearth.ensemble/1' && m.members.some(single));
+  const float32 = single(model);
   if (!float32) return 1e-6;
   if (reference.kind !== 'regression') return 1e-5;
   let scale = 1;

@@ -113,6 +113,17 @@ export class Trainer {
     return ids.map((r) => this.get(r.id));
   }
 
+  /** The succeeded run that registered a model version, however long ago (list() has the latest 100 only). */
+  runOf(model: string, version: number): TrainingJob | null {
+    const row = this.db
+      .prepare(
+        `SELECT id FROM jobs WHERE status = 'succeeded' AND json_extract(result_json, '$.model') = ?
+           AND json_extract(result_json, '$.version') = ? ORDER BY created_at DESC LIMIT 1`,
+      )
+      .get(model, version) as { id: string } | undefined;
+    return row === undefined ? null : this.get(row.id);
+  }
+
   cancel(id: string): TrainingJob {
     const job = this.get(id);
     if (job.status === 'queued' || job.status === 'running') {

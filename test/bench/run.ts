@@ -1,4 +1,4 @@
-// `npm run bench [-- ingest|predict|gbdt|gbdt-kernel|gbdt-category-noise|mlp|automl|sync|drift|gpu|pii]`: benchmarks with their peers measured in the same run; one JSON line each.
+// `npm run bench [-- ingest|predict|gbdt|gbdt-kernel|gbdt-category-noise|mlp|automl|sync|drift|gpu|pii|compress]`: benchmarks with their peers measured in the same run; one JSON line each.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +25,7 @@ import { runGpuBench } from './gpu.js';
 import { runGbdtKernelBench } from './gbdt-kernel.js';
 import { benchAutoml } from './automl.js';
 import { childJson, emit, python, root, round, sharedBench } from './bench-io.js';
+import { runCompressBench } from './compress.js';
 
 const which = new Set(process.argv.slice(2));
 // `serve` names issue 7's three: REST predict, MQTT end to end, drift over a 1M-row window.
@@ -424,6 +425,8 @@ async function benchMlp(): Promise<void> {
 if (all || which.has('mlp')) await benchMlp();
 // The GPU group runs only when named: on a box without a GPU it measures software adapters, which says nothing.
 if (which.has('gpu')) await runGpuBench();
+// Compression trains three models and evaluates some 40 graphs: only when named.
+if (which.has('compress')) await runCompressBench(emit, root, sharedBench);
 if (all || which.has('automl')) await benchAutoml();
 
 /** Push and pull of a 100 MB artifact blob to Debian's docker-registry over loopback, beside curl on the same blob. */

@@ -27,8 +27,8 @@ class ConsolePage {
   ) {
     return this.page.getByTestId(`nav-${name}`).click();
   }
-  /** Opens a tab of the model page: overview, evaluation, explanations, serving, monitoring or versions. */
-  modelTab(name: 'overview' | 'evaluation' | 'explanations' | 'serving' | 'monitoring' | 'versions') {
+  /** Opens a tab of the model page: overview, evaluation, explanations, serving, monitoring, versions or compress. */
+  modelTab(name: 'overview' | 'evaluation' | 'explanations' | 'serving' | 'monitoring' | 'versions' | 'compress') {
     return this.page.getByTestId(`model-tab-${name}`).click();
   }
   ready() {
@@ -849,6 +849,27 @@ output: orders_big
       );
     },
   );
+
+  void step('compresses a model: progress, the frontier table and chart, and registers a variant unpromoted', async () => {
+    await ui.nav('models');
+    await ui.page.getByTestId('models-list').getByText('prices-amount', { exact: true }).click();
+    await ui.modelTab('compress');
+    await ui.page.getByTestId('compress-start').click();
+    const table = ui.page.getByTestId('compress-table');
+    await table.waitFor({ timeout: 60_000 });
+    assert.match((await table.locator('tr[data-variant="original"]').textContent()) ?? '', /^originalas trained \(v1\)/);
+    assert.ok((await table.locator('tr[data-variant]').count()) >= 5);
+    // The chart marks the Pareto-optimal points apart from the rest.
+    await ui.page.getByTestId('compress').locator('.recharts-scatter-symbol').first().waitFor();
+    await ui.page.getByTestId('compress-register-f32').click();
+    assert.match(
+      (await ui.page.getByTestId('compress-registered').textContent()) ?? '',
+      /^Registered v2: compressed from v1: float32 \(not promoted\)$/,
+    );
+    await ui.modelTab('versions');
+    assert.equal(await ui.page.getByTestId('aliases-1').textContent(), 'production');
+    assert.equal(await ui.page.getByTestId('aliases-2').textContent(), '');
+  });
 });
 
 /**

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { accessMethods } from '../../main/contracts/access.js';
 import { overviewMethods } from '../../main/contracts/overview.js';
+import { compressMethods } from '../../main/contracts/compress.js';
 import { datasetsMethods } from '../../main/contracts/datasets.js';
 import {
   apiMethods,
@@ -30,6 +31,7 @@ const files: [string, Record<string, MethodDefinition>, string[]][] = [
   ['rules', rulesMethods, ['rules']],
   ['pipelines', pipelinesMethods, ['pipelines']],
   ['training', trainingMethods, ['training', 'models']],
+  ['compress', compressMethods, ['models']],
   ['runs', runsMethods, ['runs']],
   ['costs', costsMethods, ['costs']],
   ['models', modelsMethods, ['models']],
@@ -59,7 +61,15 @@ describe('contracts', () => {
       ...['alerts.list', 'alerts.rules', 'audit.list', 'backups.list', 'backups.verify', 'costs.summary', 'datasets.diff'],
       ...['datasets.export'],
       ...['datasets.k-anonymity', 'datasets.list', 'datasets.pii-policies', 'datasets.quarantine', 'datasets.version'],
-      ...['datasets.versions', 'models.drift', 'models.drift-history', 'models.list', 'models.monitor', 'models.predict'],
+      ...[
+        'datasets.versions',
+        'models.compress-get',
+        'models.drift',
+        'models.drift-history',
+        'models.list',
+        'models.monitor',
+        'models.predict',
+      ],
       ...['models.report', 'models.route', 'models.schema', 'models.snapshots', 'models.version', 'models.versions'],
       ...['pipelines.definition', 'pipelines.list', 'pipelines.preview', 'pipelines.runs', 'remotes.list', 'retention.list'],
       ...['rules.check', 'rules.get', 'rules.report', 'rules.suggest', 'runs.compare', 'runs.list', 'runs.show'],

@@ -1,4 +1,5 @@
 import { parseRef } from '../../serving/batch.js';
+import { compressCommand } from './compress.js';
 import { formatMetrics } from '../output.js';
 import { costLines } from '../cost-lines.js';
 import { type Command, UsageError, required } from '../command.js';
@@ -8,7 +9,7 @@ import { argSchema, argsFromFlags, parseFlag, positionalFor, requiredFlagFor } f
 export const modelsCommand: Command = {
   name: 'models',
   summary:
-    'list, promote (any alias), roll back, show the cost and the input schema, report, export, import, canary and shadow models',
+    'list, promote (any alias), roll back, show the cost and the input schema, report, export, import, compress, canary and shadow models',
   usage: `  models list | promote NAME VERSION [--alias A] | rollback NAME [--alias A] | remove-alias NAME --alias A
                                       promote sets or moves an alias (production when --alias is not given);
                                       production can be moved, never removed
@@ -19,6 +20,11 @@ export const modelsCommand: Command = {
        | report NAME[@V] [--out FILE] [--force] | export NAME[@V] [--out FILE.onnx] [--force]
                                       export writes the version's ONNX graph with its input names, types and class
                                       labels in the metadata; an existing file is kept unless --force
+       | compress NAME[@V] [--max-size KB] [--max-latency-us N] [--max-loss X] [--metric M]
+                                      smaller, faster variants (fewer trees, float32, float16/int8 weights, …)
+                                      judged on the run's own validation and test rows: a frontier table
+       | compress NAME[@V] --choose VARIANT
+                                      registers that variant as a new version with its lineage; not promoted
        | canary NAME VERSION [--share F] | shadow NAME VERSION | route NAME [--clear]
        | import FILE.onnx --name NAME [--target T] [--task binary|multiclass|regression] [--classes A,B,…]
                 [--features F1,F2,…] [--reference TRAINING.csv] [--alias A]
@@ -149,6 +155,7 @@ export const modelsCommand: Command = {
       );
       return 0;
     }
+    if (sub === 'compress' && name !== undefined) return compressCommand(client, out, name, flags);
     if (sub === 'rollback' && name !== undefined) {
       const move = await client.call('models.rollback', { name, ...argsFromFlags(flags, 'models.rollback', { alias: 'alias' }) });
       out.result(move, () => `${move.model}: ${move.alias} rolled back to v${move.version} (was v${move.previousVersion})`);
@@ -179,7 +186,7 @@ export const modelsCommand: Command = {
       return 0;
     }
     throw new UsageError(
-      'models takes list, promote NAME VERSION [--alias A], rollback NAME [--alias A], remove-alias NAME --alias A, report NAME[@VERSION], export NAME[@VERSION], canary NAME VERSION [--share F], shadow NAME VERSION, or route NAME [--clear]',
+      'models takes list, promote NAME VERSION [--alias A], compress NAME[@V], rollback NAME [--alias A], remove-alias NAME --alias A, report NAME[@VERSION], export NAME[@VERSION], canary NAME VERSION [--share F], shadow NAME VERSION, or route NAME [--clear]',
     );
   },
 };

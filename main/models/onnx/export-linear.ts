@@ -41,10 +41,28 @@ export function linearGraph(model: LinearModel, producerVersion: string): OnnxMo
         : Array.from({ length: model.outputs }, (_, c) => weight(c, j)),
     graphOutputs,
   );
-  double('weights', [rows.length, graphOutputs], rows.flat());
   const intercepts = model.task === 'binary' ? [-model.intercepts[0]! / 2, model.intercepts[0]! / 2] : model.intercepts;
   double('intercepts', [graphOutputs], intercepts);
-  nodes.push({ op: 'MatMul', inputs: [featuresName, 'weights'], outputs: ['product'] });
+  if (model.precision === 'float32') {
+    // A float32 variant: half the weights' bytes, the product in single precision, back to double for the rest.
+    initializers.push({ name: 'weights', type: TensorType.FLOAT, dims: [rows.length, graphOutputs], values: rows.flat() });
+    nodes.push({
+      op: 'Cast',
+      inputs: [featuresName],
+      outputs: ['features_float'],
+      attributes: { to: { kind: 'int', value: TensorType.FLOAT } },
+    });
+    nodes.push({ op: 'MatMul', inputs: ['features_float', 'weights'], outputs: ['product_float'] });
+    nodes.push({
+      op: 'Cast',
+      inputs: ['product_float'],
+      outputs: ['product'],
+      attributes: { to: { kind: 'int', value: TensorType.DOUBLE } },
+    });
+  } else {
+    double('weights', [rows.length, graphOutputs], rows.flat());
+    nodes.push({ op: 'MatMul', inputs: [featuresName, 'weights'], outputs: ['product'] });
+  }
 
   const outputs: OnnxValueInfo[] = [];
   if (model.task === 'regression') {

@@ -1,5 +1,6 @@
 import type { MlpModel } from '../mlp-model.js';
 import { appendDesign, designRows } from './design-graph.js';
+import { appendInt8Layer } from './export-mlp-int8.js';
 import {
   appendLabel,
   hearthMetadata,
@@ -46,13 +47,29 @@ export function mlpGraph(model: MlpModel, producerVersion: string): OnnxModel {
       l === 0
         ? designRows(features, (j) => layer.weights.slice(j * layer.outputs, (j + 1) * layer.outputs), layer.outputs).flat()
         : layer.weights;
+    if (model.weights === 'int8') {
+      current = appendInt8Layer(nodes, initializers, current, l, layer, weights);
+      return;
+    }
     const rows = weights.length / layer.outputs;
+    // A float16 variant stores half the bytes and widens them once (ONNX Runtime folds the Casts at load).
+    const stored = (name: string, dims: number[], values: readonly number[]): string => {
+      if (model.weights !== 'float16') return float(name, dims, values);
+      initializers.push({ name: `${name}_half`, type: TensorType.FLOAT16, dims, values });
+      nodes.push({
+        op: 'Cast',
+        inputs: [`${name}_half`],
+        outputs: [name],
+        attributes: { to: { kind: 'int', value: TensorType.FLOAT } },
+      });
+      return name;
+    };
     nodes.push({
       op: 'Gemm',
       inputs: [
         current,
-        float(`layer_${l}_weights`, [rows, layer.outputs], weights),
-        float(`layer_${l}_bias`, [layer.outputs], layer.bias),
+        stored(`layer_${l}_weights`, [rows, layer.outputs], weights),
+        stored(`layer_${l}_bias`, [layer.outputs], layer.bias),
       ],
       outputs: [`layer_${l}_linear`],
     });

@@ -59,6 +59,29 @@ export function treesGraph(model: TreeModel, producerVersion: string): OnnxModel
     columns.push(`codes_${k}`);
   });
   nodes.push({ op: 'Concat', inputs: columns, outputs: ['X'], attributes: { axis: { kind: 'int', value: 1 } } });
+  // A float32 variant (models/compress) casts its input once and holds thresholds and leaves as floats: half the
+  // bytes of each, and the trees' sums come back to double for the rest of the graph.
+  const single = model.precision === 'float32';
+  const real = single ? TensorType.FLOAT : TensorType.DOUBLE;
+  if (single)
+    nodes.push({ op: 'Cast', inputs: ['X'], outputs: ['X_float'], attributes: { to: { kind: 'int', value: TensorType.FLOAT } } });
+  const treeInput = single ? 'X_float' : 'X';
+  const treeEnsemble = (output: string): void => {
+    nodes.push({
+      op: 'TreeEnsemble',
+      domain: 'ai.onnx.ml',
+      inputs: [treeInput],
+      outputs: [single ? `${output}_float` : output],
+      attributes: ensembleAttributes,
+    });
+    if (single)
+      nodes.push({
+        op: 'Cast',
+        inputs: [`${output}_float`],
+        outputs: [output],
+        attributes: { to: { kind: 'int', value: TensorType.DOUBLE } },
+      });
+  };
 
   // Flatten the trees: internal nodes and leaves are numbered separately, across all trees.
   const modes: number[] = [];
@@ -131,32 +154,26 @@ export function treesGraph(model: TreeModel, producerVersion: string): OnnxModel
     tree_roots: { kind: 'ints', value: roots },
     nodes_modes: { kind: 'tensor', value: { type: TensorType.UINT8, dims: [modes.length], values: modes } },
     nodes_featureids: { kind: 'ints', value: featureIds },
-    nodes_splits: { kind: 'tensor', value: { type: TensorType.DOUBLE, dims: [splits.length], values: splits } },
+    nodes_splits: { kind: 'tensor', value: { type: real, dims: [splits.length], values: splits } },
     nodes_truenodeids: { kind: 'ints', value: trueIds },
     nodes_trueleafs: { kind: 'ints', value: trueLeafs },
     nodes_falsenodeids: { kind: 'ints', value: falseIds },
     nodes_falseleafs: { kind: 'ints', value: falseLeafs },
     nodes_missing_value_tracks_true: { kind: 'ints', value: missingTrue },
     leaf_targetids: { kind: 'ints', value: leafTargets },
-    leaf_weights: { kind: 'tensor', value: { type: TensorType.DOUBLE, dims: [leafWeights.length], values: leafWeights } },
+    leaf_weights: { kind: 'tensor', value: { type: real, dims: [leafWeights.length], values: leafWeights } },
   };
   if (membership.length > 0) {
     ensembleAttributes.membership_values = {
       kind: 'tensor',
-      value: { type: TensorType.DOUBLE, dims: [membership.length], values: membership },
+      value: { type: real, dims: [membership.length], values: membership },
     };
   }
   initializers.push({ name: 'base_score', type: TensorType.DOUBLE, dims: [K], values: model.baseScore });
   if (model.aggregation === 'average') {
     const perOutput = new Array<number>(K).fill(0);
     for (const c of model.treeOutputs) perOutput[c]!++;
-    nodes.push({
-      op: 'TreeEnsemble',
-      domain: 'ai.onnx.ml',
-      inputs: ['X'],
-      outputs: ['tree_sums'],
-      attributes: ensembleAttributes,
-    });
+    treeEnsemble('tree_sums');
     nodes.push({ op: 'Add', inputs: ['tree_sums', 'base_score'], outputs: ['biased_sums'] });
     initializers.push({ name: 'tree_counts', type: TensorType.DOUBLE, dims: [K], values: perOutput.map((c) => Math.max(1, c)) });
     nodes.push({ op: 'Div', inputs: ['biased_sums', 'tree_counts'], outputs: ['averages'] });
@@ -187,7 +204,7 @@ export function treesGraph(model: TreeModel, producerVersion: string): OnnxModel
     }
     return finish(model, producerVersion, inputs, outputs, nodes, initializers);
   }
-  nodes.push({ op: 'TreeEnsemble', domain: 'ai.onnx.ml', inputs: ['X'], outputs: ['scores'], attributes: ensembleAttributes });
+  treeEnsemble('scores');
 
   const outputs: OnnxValueInfo[] = [];
   if (model.task === 'regression') {
@@ -238,6 +255,6 @@ function finish(
     ],
     metadata: hearthMetadata(model, model.features, { 'hearth.algorithm': model.algorithm }),
     producerVersion,
-    docString: `Hearth ${model.algorithm} ${model.task} model for "${model.target}" (${model.trees.length} trees), with its input encoding.`,
+    docString: `Hearth ${model.algorithm} ${model.task} model for "${model.target}" (${model.trees.length} trees${model.precision === 'float32' ? ', float32' : ''}), with its input encoding.`,
   };
 }

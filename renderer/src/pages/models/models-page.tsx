@@ -10,6 +10,7 @@ import { DriftSection } from './drift-section.js';
 import { EvaluationCharts } from './evaluation-charts.js';
 import { ImportSection } from './import-section.js';
 import { LogRetentionSection } from './log-retention-section.js';
+import { CompressTab } from './compress-tab.js';
 import { BaselineVerdict, metricReading, MetricsTable } from './metric-reading.js';
 import { MonitorSection } from './monitor-section.js';
 import { RoutingSection } from './routing-section.js';
@@ -25,6 +26,7 @@ const tabs = [
   { key: 'serving', title: 'Serving' },
   { key: 'monitoring', title: 'Monitoring' },
   { key: 'versions', title: 'Versions and lineage' },
+  { key: 'compress', title: 'Compress' },
 ] as const;
 type Tab = (typeof tabs)[number]['key'];
 
@@ -340,6 +342,14 @@ export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
                     onPick={userPick(setVersion)}
                     onPromote={(v) => void act(() => client.call('models.promote', { name: version.model, version: v }))}
                     onRollback={() => void act(() => client.call('models.rollback', { name: version.model }))}
+                  />
+                )}
+                {tab === 'compress' && (
+                  <CompressTab
+                    key={`c-${version.model}@${version.version}`}
+                    model={version.model}
+                    version={version.version}
+                    onRegistered={() => void refresh(version.model)}
                   />
                 )}
               </Tabs>
