@@ -20,7 +20,7 @@
 set -euo pipefail
 
 if [ "$#" -ne 3 ]; then
-  sed -n '13,16p' "$0" >&2
+  sed -n '13,15p' "$0" >&2
   exit 2
 fi
 src=$1 fdp=$2 out=$3
