@@ -2,7 +2,7 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../main/engine/engine.js';
 import { startJsonChild } from '../helpers.js';
@@ -242,7 +242,14 @@ async function benchGbdt(): Promise<void> {
         dataDir,
         '2',
       ]);
-      emit({ bench: 'gbdt', dataset: name, model: 'hearth-gbdt', threads: 2, ...hearth });
+      emit({
+        bench: 'gbdt',
+        dataset: name,
+        model: 'hearth-gbdt',
+        threads: 2,
+        ...hearth,
+        loadavg_1m_end: round(loadavg()[0]!, 2),
+      });
       const peers = spawnSync(python, [join(sharedBench, 'peers.py'), csv, target, '--models', 'xgb,hgb', '--threads', '2'], {
         encoding: 'utf8',
         maxBuffer: 16 * 1024 * 1024,
@@ -265,15 +272,41 @@ async function benchGbdt(): Promise<void> {
           roc_auc: r.roc_auc,
           log_loss: r.log_loss,
           row_ms_p50: r.row_ms_p50,
+          loadavg_1m_before_fit: r.loadavg_1m_before_fit,
+          loadavg_1m_end: r.loadavg_1m_end,
         });
       }
+      const lightgbm = lightgbmPeer(splitDir, target);
+      emit({ bench: 'gbdt', dataset: name, ...lightgbm });
+      if (lightgbm.fit_s !== undefined) byModel.lightgbm = lightgbm;
       const xgb = byModel.xgb;
+      const measured = Object.values(byModel).filter((r) => typeof r.fit_s === 'number');
+      const fastest = measured.reduce<Record<string, unknown> | undefined>(
+        (a, r) => (a === undefined || (r.fit_s as number) < (a.fit_s as number) ? r : a),
+        undefined,
+      );
+      const best = measured.reduce<Record<string, unknown> | undefined>(
+        (a, r) => (a === undefined || (r.roc_auc as number) > (a.roc_auc as number) ? r : a),
+        undefined,
+      );
       if (xgb !== undefined) {
         emit({
           bench: 'gbdt',
           dataset: name,
           fit_ratio_vs_xgboost: round((hearth.fit_s as number) / (xgb.fit_s as number), 2),
           roc_auc_minus_xgboost: round((hearth.roc_auc as number) - (xgb.roc_auc as number), 4),
+          ...(byModel.lightgbm === undefined
+            ? {}
+            : {
+                fit_ratio_vs_lightgbm: round((hearth.fit_s as number) / (byModel.lightgbm.fit_s as number), 2),
+                roc_auc_minus_lightgbm: round((hearth.roc_auc as number) - (byModel.lightgbm.roc_auc as number), 4),
+              }),
+          fastest_peer: fastest?.model,
+          fit_ratio_vs_fastest_peer:
+            fastest === undefined ? undefined : round((hearth.fit_s as number) / (fastest.fit_s as number), 2),
+          best_peer_roc_auc: best?.model,
+          roc_auc_minus_best_peer:
+            best === undefined ? undefined : round((hearth.roc_auc as number) - (best.roc_auc as number), 4),
           goals:
             'fit ≤ 1.0× XGBoost, ROC AUC ≥ XGBoost − 0.002, training peak RSS ≤ 1 GB (1M rows), train job ≤ 1.25× its fit, ONNX single row ≤ 20 µs p50',
         });
@@ -281,6 +314,38 @@ async function benchGbdt(): Promise<void> {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  }
+}
+
+/** LightGBM's CLI from `HEARTH_LIGHTGBM`, else `lightgbm` on PATH; undefined when neither is there. */
+function lightgbmBinary(): string | undefined {
+  const named = process.env.HEARTH_LIGHTGBM;
+  if (named !== undefined && named !== '') return named;
+  const found = spawnSync('sh', ['-c', 'command -v lightgbm'], { encoding: 'utf8' });
+  return found.status === 0 && found.stdout.trim() !== '' ? found.stdout.trim() : undefined;
+}
+
+/**
+ * LightGBM 4.6's command-line program on the same split (test/bench/lightgbm_peer.py: integer-coded categoricals
+ * through `categorical_feature`, the other peers' settings): its line, or a skipped line saying why there is none.
+ */
+function lightgbmPeer(splitDir: string, target: string): Record<string, unknown> {
+  const binary = lightgbmBinary();
+  if (binary === undefined)
+    return {
+      model: 'lightgbm',
+      skipped: 'no LightGBM CLI: set HEARTH_LIGHTGBM or put lightgbm on PATH (scripts/build-lightgbm.sh)',
+    };
+  const work = mkdtempSync(join(tmpdir(), 'hearth-bench-lightgbm-'));
+  try {
+    const r = spawnSync(python, [join(root, 'test', 'bench', 'lightgbm_peer.py'), splitDir, target, binary, '2', work], {
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    if (r.status !== 0) return { model: 'lightgbm', skipped: r.stderr.trim().split('\n').slice(-3).join(' | ') };
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
 }
 
