@@ -152,6 +152,17 @@ describe('one key casing in every answer of every API method (over HTTP)', { ski
     const holdout = await c.upload(new Blob([syntheticCsv('binary', 200, 4)]), 'holdout.csv');
     await call('models.evaluate', { name: 'churn', uploadId: holdout });
     await call('models.snapshots', { name: 'churn', version: 1 });
+    // Compression of the 10-tree v1: a job, its frontier, a cancel (of the finished job: answered as it is) and a
+    // variant registered as a new version.
+    const compressing = await call('models.compress', { name: 'churn', version: 1 });
+    let compressed = compressing;
+    for (let i = 0; i < 600 && compressed.status === 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      compressed = await call('models.compress-get', { jobId: compressing.id });
+    }
+    assert.equal(compressed.status, 'succeeded', JSON.stringify(compressed));
+    await call('models.compress-cancel', { jobId: compressing.id });
+    await call('models.compress-choose', { name: 'churn', version: 1, variant: 'f32' });
     const row = { x1: 0.5, x2: 3, colour: 'red', flag: 'true' };
     const predicted = await call('models.predict', { name: 'churn', rows: [row, row], explain: true });
     await call('models.set-route', { name: 'churn', canary: { version: 2, share: 0.2 } });
