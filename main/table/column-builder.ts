@@ -12,21 +12,13 @@ const falseTokens = new Set(['false', 'False', 'FALSE']);
 /**
  * How many unparsable cells a numeric or date column tolerates, given its non-empty cells: 5, or 0.1% of them when
  * that is more. Each such cell becomes missing and is reported with its row (see ColumnBuilder.strays), so one typo
- * in a 10,000-row column no longer turns it into text. Decided on the whole column when it is finished, so where the
- * typos sit in the file does not matter (ten in the first hundred rows of 10,000 are 0.1% as much as ten spread out).
+ * in a 10,000-row column no longer turns it into text. Checked as the cells stream by (so the stray list stays small,
+ * and a text column keeps every cell as written once it turns), and again when the column is finished: a column that
+ * turned to text under the running count but is within it over all its cells turns back (see narrowBack), so where
+ * the typos sit in the file does not decide (ten in the first hundred rows of 10,000 count as ten spread out).
  */
 export function allowedStrays(nonEmpty: number): number {
   return Math.max(5, Math.floor(nonEmpty / 1000));
-}
-
-/**
- * The strays a column holds while it reads, before it knows how many cells it will have: enough for 0.1% of a
- * million-row column, or 0.1% of the cells read so far when that is more. One more turns the column to text at
- * once, so a text column whose first cells were numbers stops collecting strays early and memory stays bounded.
- */
-const heldStrays = 1000;
-function canHold(strays: number, nonEmpty: number): boolean {
-  return strays <= Math.max(heldStrays, allowedStrays(nonEmpty));
 }
 
 /**
@@ -299,12 +291,12 @@ export class ColumnBuilder {
 
   /**
    * A cell a numeric or date column (or one still undecided) cannot parse: held as missing while the column's
-   * strays stay within what it can hold while reading (canHold), else the column turns to text, its strays back to
-   * their text. Whether it keeps them is decided when it is finished (allowedStrays of all its cells).
+   * strays stay within allowedStrays, else the column turns to text, its strays back to their text (and it may turn
+   * back when finished: narrowBack).
    */
   private pushStrayOrWiden(text: string): void {
     this.nonEmpty++;
-    if (this.tolerant && canHold(this.strayCells.length + 1, this.nonEmpty)) {
+    if (this.tolerant && this.strayCells.length + 1 <= allowedStrays(this.nonEmpty)) {
       this.strayCells.push({ row: this.length, text, seen: this.nonEmpty });
       this.pushNumber(Number.NaN);
       return;
@@ -418,10 +410,10 @@ export class ColumnBuilder {
 
   /**
    * Whether this column, reading on, would have held `next`'s strays as strays too: the running count must stay
-   * within what a column holds while reading (canHold) at each of them, counted from this column's start.
+   * within allowedStrays at each of them, counted from this column's start.
    */
   private wouldHold(next: BuilderSnapshot): boolean {
-    return next.strays.every((s, j) => canHold(this.strayCells.length + j + 1, this.nonEmpty + s.seen));
+    return next.strays.every((s, j) => this.strayCells.length + j + 1 <= allowedStrays(this.nonEmpty + s.seen));
   }
 
   /**
@@ -506,13 +498,63 @@ export class ColumnBuilder {
       this.strayCells.push({ row: stray.row + offset, text: stray.text, seen: stray.seen + seenBefore });
   }
 
+  /**
+   * A numeric or date column that turned to text while reading, because its unparsable cells passed the running
+   * count early, turns back when they are within allowedStrays of all its cells and it is mostly parsed: its
+   * unparsable cells become missing and are reported, as if they had been met spread out. Every number it held as
+   * text parses back to the same value (numbers read before the turn were written by String(), the rest as read).
+   */
+  private narrowBack(): void {
+    const kind = this.widenedFrom;
+    if (!this.tolerant || this.state !== 'string' || (kind !== 'numeric' && kind !== 'datetime')) return;
+    const dictionary = [...this.dictionary.keys()];
+    const parsed = dictionary.map((text) => {
+      if (kind === 'datetime') return parseIsoDate(text);
+      const bytes = Buffer.from(text, 'latin1');
+      return /^[\s+\-.\deE]+$/.test(text) ? parseNumberBytes(bytes, 0, bytes.length) : Number.NaN;
+    });
+    let nonEmpty = 0;
+    let strays = 0;
+    for (let i = 0; i < this.length; i++) {
+      const code = this.codes[i]!;
+      if (code < 0) continue;
+      nonEmpty++;
+      if (Number.isNaN(parsed[code]!)) strays++;
+    }
+    if (strays > allowedStrays(nonEmpty) || !mostlyParsed(strays, nonEmpty)) return;
+    const values = new Float64Array(Math.max(1024, this.length));
+    const cells: StrayCell[] = [];
+    let seen = 0;
+    for (let i = 0; i < this.length; i++) {
+      const code = this.codes[i]!;
+      if (code < 0) {
+        values[i] = Number.NaN;
+        continue;
+      }
+      seen++;
+      values[i] = parsed[code]!;
+      if (Number.isNaN(parsed[code]!)) cells.push({ row: i, text: dictionary[code]!, seen });
+    }
+    this.state = kind;
+    this.widenedFrom = null;
+    this.values = values;
+    this.codes = new Int32Array(0);
+    this.dictionary.clear();
+    this.strayCells = cells;
+    this.nonEmpty = nonEmpty;
+    this.allIntegers =
+      kind === 'numeric' &&
+      dictionary.every(
+        (text, code) => Number.isNaN(parsed[code]!) || (/^[+-]?\d+$/.test(text.trim()) && Number.isSafeInteger(parsed[code]!)),
+      );
+  }
+
   /** The finished column. Strings become categorical when they repeat enough to be levels, else text. */
   finish(): Column {
-    // Strays only (a column of a few words and missing cells), more than 0.1% of the column (or 5), or too many for
-    // the numbers beside them: text.
+    // Strays only (a column of a few words and missing cells), or too many for the numbers beside them: text.
     if (this.state === 'empty' && this.strayCells.length > 0) this.widenToString();
-    const strays = this.strayCells.length;
-    if (strays > 0 && (strays > allowedStrays(this.nonEmpty) || !mostlyParsed(strays, this.nonEmpty))) this.widenToString();
+    if (this.strayCells.length > 0 && !mostlyParsed(this.strayCells.length, this.nonEmpty)) this.widenToString();
+    this.narrowBack();
     const n = this.length;
     if (this.state === 'string') {
       const dictionary = [...this.dictionary.keys()];
