@@ -116,8 +116,16 @@ export class SearchLimits {
   }
 
   /** Measures the entry (just pushed on `board`) when it could matter, from `model`, its last fold's fit. */
-  async consider(entry: LeaderboardEntry, model: TrainedModel | null, board: LeaderboardEntry[], force = false): Promise<void> {
+  async consider(
+    entry: LeaderboardEntry,
+    model: TrainedModel | null,
+    board: LeaderboardEntry[],
+    force = false,
+    late: () => boolean = () => false,
+  ): Promise<void> {
     if (this.measure === null || model === null) return;
+    // Without limits the figures only inform the board: past the search's deadline they are not worth its budget.
+    if (this.limits === null && !force && late()) return;
     const rank = this.rankOf(entry);
     let wanted = force;
     if (this.limits === null) {

@@ -207,7 +207,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       fitSeconds: (Date.now() - started) / 1000,
     };
     board.push(entry);
-    await limits.consider(entry, result.model ?? null, board, forceMeasure);
+    await limits.consider(entry, result.model ?? null, board, forceMeasure, () => Date.now() > loopEnd());
     if (result.oof !== null) keepOutOfFold(candidate, rank, result.oof);
     if (result.model !== undefined && result.model !== null && keptOutOfFold.some((k) => k.candidate === candidate))
       foldModels.set(candidate, result.model);

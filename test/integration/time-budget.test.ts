@@ -68,7 +68,9 @@ describe('a time budget covers the whole run (algorithm auto)', () => {
     );
     // The final fit stops at its deadline: the budget's end less the refit's and the finishing phases' projections.
     const finalFit = budget.phases.find((p) => p.phase === 'fit')!;
-    assert.ok(plan.finalFitDeadlineSeconds! <= 8, JSON.stringify(plan));
+    // Within the budget, or past it by no more than the goal's 5% when a loaded box made the search's last fold late
+    // (the final fit then still gets its projected length: a model is made).
+    assert.ok(plan.finalFitDeadlineSeconds! <= 8 * 1.05, JSON.stringify(plan));
     assert.ok(
       finalFit.startSeconds + finalFit.seconds <= Math.max(plan.finalFitDeadlineSeconds!, finalFit.startSeconds) + 1.5,
       JSON.stringify(budget),
