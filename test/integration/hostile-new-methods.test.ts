@@ -57,6 +57,7 @@ describe('hostile calls to the methods added today', () => {
   let url: string;
   const tokens = {} as Record<Role, string>;
   let gbdtVersion = 0;
+  let mlpVersion = 0;
 
   const post = async (path: string, body: unknown, token = testToken, base = url): Promise<Answer> => {
     const response = await fetch(`${base}${path}`, {
@@ -95,6 +96,15 @@ describe('hostile calls to the methods added today', () => {
       model: 'g',
       trees: 20,
       earlyStoppingRounds: 0,
+    });
+    mlpVersion = await train({
+      dataset: 't',
+      target: 'label',
+      algorithm: 'mlp',
+      model: 'm',
+      hiddenLayers: [8],
+      epochs: 5,
+      seed: 3,
     });
     for (const role of ['analyst', 'viewer', 'service'] as const)
       tokens[role] = (await h.client.call('tokens.create', { name: `${role}-x`, role })).token;
@@ -163,6 +173,60 @@ describe('hostile calls to the methods added today', () => {
     const before = await snapshot();
     assertCoded(await call('models.compress', { name: 'imported' }), 'NOT_SUPPORTED', 'compress');
     assertCoded(await call('models.compress-choose', { name: 'imported', variant: 'f32' }), 'NOT_SUPPORTED', 'choose');
+    assert.equal(await snapshot(), before);
+  });
+
+  it('models.compress-choose: recipes never offered, path separators, huge and repeated steps are refused', async () => {
+    const before = await snapshot();
+    const variants = [
+      '',
+      '../../etc/passwd',
+      'f32/../../x',
+      'f32\\..\\x',
+      'f32\u0000',
+      'f32 ',
+      'F32',
+      'x'.repeat(10_240),
+      'f32+'.repeat(60) + 'f32',
+      'rounds-0',
+      'rounds-21',
+      'rounds-999999',
+      'rounds-1e3',
+      'rounds--1',
+      'rounds-NaN',
+      'rounds-Infinity',
+      'rounds-0x10',
+      'prune-20',
+      'members-2',
+      'l1-50',
+      'int8',
+      'dead',
+      'f32+f32',
+      'narrow+narrow',
+      'narrow+f32+narrow',
+      'rounds-5+rounds-4',
+      'narrow+prune-10',
+      '+',
+      'f32+',
+      '__proto__',
+      'constructor',
+    ];
+    const crashes: string[] = [];
+    for (const variant of variants) {
+      const answer = await call('models.compress-choose', { name: 'g', variant });
+      if (answer.status !== 400 || answer.body.code !== 'VALIDATION_FAILED')
+        crashes.push(`${JSON.stringify(variant.slice(0, 40))}: ${answer.status} ${answer.text.slice(0, 160)}`);
+    }
+    assert.deepEqual(crashes, []);
+    // On an MLP: a second quantisation would quantise the first one's integers and drop its scales.
+    for (const variant of ['int8+int8', 'int8+f16', 'f16+int8', 'f16+f16', 'dead+dead', 'int8+dead'])
+      assertCoded(
+        await call('models.compress-choose', { name: 'm', version: mlpVersion, variant }),
+        'VALIDATION_FAILED',
+        variant,
+      );
+    assertCoded(await call('models.compress-choose', { name: 'g', variant: 'f32', extra: 1 }), 'VALIDATION_FAILED', 'key');
+    assertCoded(await call('models.compress-choose', { name: 'nope', variant: 'f32' }), 'NOT_FOUND', 'no model');
     assert.equal(await snapshot(), before);
   });
 
