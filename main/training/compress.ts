@@ -141,7 +141,10 @@ function withinLimits(r: CompressVariantResult, limits: CompressJob['limits']): 
   );
 }
 
-/** Compression jobs: one at a time per job, each cancellable between variants; kept in memory while Hearth runs. */
+/** Finished compression jobs kept in memory for models.compress-get. */
+const keptJobs = 50;
+
+/** Compression jobs: one at a time, each cancellable between variants; kept in memory (the last 50) while Hearth runs. */
 export class Compressor {
   private readonly jobs = new Map<string, { job: CompressJob; cancelled: boolean; done: Promise<void> }>();
 
@@ -149,6 +152,16 @@ export class Compressor {
 
   /** Checks the version can be compressed now (a mistake fails fast), then evaluates its variants in the background. */
   start(args: { name: string; version?: number | undefined; metric?: string | undefined } & CompressJob['limits']): CompressJob {
+    // One job at a time: each variant's p50 and p99 are timed on this box, and a second job beside it would time
+    // its own load into both; a script firing starts would also hold as many tables and graphs in memory at once.
+    const running = [...this.jobs.values()].find((e) => e.job.status === 'running');
+    if (running !== undefined)
+      throw new HearthError(
+        'CONFLICT',
+        `compression job ${running.job.id} (${running.job.model} v${running.job.version}) is running: one runs at a time, ` +
+          'since each times its variants; wait for it or cancel it',
+        { jobId: running.job.id },
+      );
     const source = sourceOf(this.deps, args.name, args.version);
     const limits: CompressJob['limits'] = {};
     if (args.maxSizeKb !== undefined) limits.maxSizeKb = args.maxSizeKb;
@@ -171,6 +184,11 @@ export class Compressor {
     const entry = { job, cancelled: false, done: Promise.resolve() };
     entry.done = this.run(entry, source, args.metric);
     this.jobs.set(job.id, entry);
+    // Finished jobs are kept for compress-get, the oldest forgotten past a bound (each holds its whole frontier).
+    for (const [id, e] of this.jobs) {
+      if (this.jobs.size <= keptJobs) break;
+      if (e.job.status !== 'running') this.jobs.delete(id);
+    }
     return structuredClone(job);
   }
 

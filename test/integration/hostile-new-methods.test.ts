@@ -230,6 +230,27 @@ describe('hostile calls to the methods added today', () => {
     assert.equal(await snapshot(), before);
   });
 
+  it('models.compress runs one job at a time: a second start is CONFLICT until the first ends or is cancelled', async () => {
+    const first = await call('models.compress', { name: 'g' });
+    assert.equal(first.status, 200, first.text);
+    const id = first.body.id as string;
+    // Many starts at once (as a script might fire them): none starts a second job beside the running one.
+    const more = await Promise.all(Array.from({ length: 8 }, () => call('models.compress', { name: 'm' })));
+    for (const answer of more) assertCoded(answer, 'CONFLICT', 'second job');
+    assert.match(String(more[0]!.body.message), new RegExp(id));
+    await call('models.compress-cancel', { jobId: id });
+    const ended = await h.engine.compressor.wait(id);
+    assert.ok(ended.status === 'cancelled' || ended.status === 'succeeded', ended.status);
+    // Once it has ended, the next one starts.
+    const next = await call('models.compress', { name: 'm' });
+    assert.equal(next.status, 200, next.text);
+    await h.engine.compressor.wait(next.body.id as string);
+    // Cancelling a finished job changes nothing and says so by its status.
+    const again = await call('models.compress-cancel', { jobId: id });
+    assert.equal(again.status, 200);
+    assert.equal(again.body.status, ended.status);
+  });
+
   it('costs.summary: odd weeks and models are refused; the answer names no path and no secret', async () => {
     for (const weeks of [0, -1, 521, 1.5, 1e9, '12', null, true])
       assertCoded(await call('costs.summary', { weeks }), 'VALIDATION_FAILED', `weeks ${String(weeks)}`);
