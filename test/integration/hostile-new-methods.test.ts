@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadTokenVerifier } from '../../main/api/auth.js';
@@ -264,6 +264,22 @@ describe('hostile calls to the methods added today', () => {
     assert.equal((summary.body.weeks as unknown[]).length, 520);
     assert.ok(!summary.text.includes(h.dataDir), 'no data folder path');
     assert.ok(!summary.text.includes(testToken) && !summary.text.includes(tokens.viewer), 'no token');
+  });
+
+  it('sync.standby shows a viewer no path and no secret, even when the standby record is unreadable', async () => {
+    const record = join(h.dataDir, 'standby.json');
+    writeFileSync(record, '{ not json');
+    try {
+      const answer = await call('sync.standby', {}, tokens.viewer);
+      assert.ok(answer.status >= 400 && answer.status < 600 && isErrorCode(answer.body.code), answer.text);
+      assert.ok(!answer.text.includes(h.dataDir), `the data folder leaks to a viewer: ${answer.text}`);
+    } finally {
+      rmSync(record);
+    }
+    const fine = await call('sync.standby', {}, tokens.viewer);
+    assert.equal(fine.status, 200);
+    assert.equal(fine.body.role, 'none');
+    assert.ok(!fine.text.includes(h.dataDir));
   });
 
   it('sync.promote-standby on a box that is no standby is CONFLICT, and makes it none', async () => {
