@@ -10,6 +10,7 @@ import { readStandbyState } from '../store/standby-state.js';
 import { backupsRepository, downloadBackup, newestBackup, type RemoteBackup } from './backup-ship.js';
 import { parseRemoteUrl } from './artifact.js';
 import { OciClient, type RegistryCredentials } from './oci-client.js';
+import { redactText } from '../security/redact.js';
 
 /**
  * A standby's follower: it asks the registry for the newest backup the writer shipped, and when its digest is new,
@@ -89,7 +90,9 @@ export class StandbyFollower {
       this.lastError = null;
       return prepared;
     } catch (error) {
-      this.lastError = error instanceof Error ? error.message : String(error);
+      // sync.standby shows this to viewers, unlike a thrown error's message it does not pass dispatch's redaction:
+      // a registry's message may quote a URL with a token in its query.
+      this.lastError = redactText(error instanceof Error ? error.message : String(error));
       throw error;
     }
   }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +13,7 @@ import { apiSchemas, type ApiMethod } from '../../main/contracts/api.js';
 import { methodChangesState } from '../../main/contracts/index.js';
 import { createClient } from '../../main/contracts/client.js';
 import { isErrorCode } from '../../main/contracts/errors.js';
+import { StandbyFollower } from '../../main/sync/standby.js';
 import type { Role } from '../../main/security/access.js';
 import { tempDir, writeFile } from '../helpers.js';
 import { startHarness, testToken, type Harness } from './harness.js';
@@ -305,6 +307,42 @@ describe('hostile calls to the methods added today', () => {
     ];
     for (const [args, code] of cases) assertCoded(await call('backups.create', args), code, JSON.stringify(args).slice(0, 60));
     assert.equal(await snapshot(), before);
+  });
+
+  it("a failed shipment's registry message reaches sync.standby's viewers without the secrets it quotes", async () => {
+    // A registry (or a proxy before it) whose error page quotes a URL with a password and a token.
+    const registry = createServer((request, response) => {
+      // No blob is there yet; the upload it then starts fails with the talkative page.
+      if (request.method === 'HEAD') return void response.writeHead(404).end();
+      // (The standby's GET of its latest manifest gets the same page.)
+      response.writeHead(500, { 'content-type': 'text/plain' });
+      response.end('upstream https://mirror:s3cr3t-pass@cdn.example/v2/x?token=tok-123456 failed');
+    });
+    await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = registry.address() as AddressInfo;
+      await h.client.call('remotes.add', { name: 'talky', url: `oci://127.0.0.1:${port}/hearth`, insecureHttp: true });
+      const failed = await call('backups.create', { remote: 'talky', passphrase: 'a long passphrase here' });
+      assert.ok(failed.status >= 400, failed.text);
+      assert.ok(!/s3cr3t-pass|tok-123456/.test(failed.text), failed.text);
+      const seen = await call('sync.standby', {}, tokens.viewer);
+      assert.equal(seen.status, 200);
+      const last = (seen.body.shipping as { last: { error: string; remote: string } }).last;
+      assert.equal(last.remote, 'talky');
+      assert.match(last.error, /the registry answered 500/);
+      assert.ok(!/s3cr3t-pass|tok-123456/.test(seen.text), seen.text);
+      // A standby following that registry keeps the same message as its lastError, which sync.standby shows too.
+      const follower = new StandbyFollower(
+        join(files.dir, 'standby-data'),
+        { url: `oci://127.0.0.1:${port}/hearth`, insecureHttp: true },
+        { keySource: {} },
+      );
+      await assert.rejects(follower.check(), /the registry answered 500/);
+      assert.match(follower.lastError ?? '', /the registry answered 500 upstream https:\/\/mirror:\*\*\*@cdn\.example/);
+      assert.ok(!/s3cr3t-pass|tok-123456/.test(follower.lastError!), follower.lastError!);
+    } finally {
+      registry.close();
+    }
   });
 
   it('training limits: negative, zero, huge and non-numeric maxSize and maxLatencyUs start no job', async () => {
