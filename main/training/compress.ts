@@ -163,6 +163,13 @@ export class Compressor {
         { jobId: running.job.id },
       );
     const source = sourceOf(this.deps, args.name, args.version);
+    // A metric of another task is known from the version alone: refused here, not by a job that fails a moment later.
+    if (args.metric !== undefined && !metricsOf(source.info.task).includes(args.metric))
+      throw new HearthError(
+        'VALIDATION_FAILED',
+        `${args.metric} is not a ${source.info.task} metric (${metricsOf(source.info.task).join(', ')})`,
+        { path: ['metric'] },
+      );
     const limits: CompressJob['limits'] = {};
     if (args.maxSizeKb !== undefined) limits.maxSizeKb = args.maxSizeKb;
     if (args.maxLatencyUs !== undefined) limits.maxLatencyUs = args.maxLatencyUs;

@@ -151,6 +151,9 @@ describe('hostile calls to the methods added today', () => {
       [{ name: 'g', version: -1 }, 'VALIDATION_FAILED'],
       [{ name: 'g', version: 1.5 }, 'VALIDATION_FAILED'],
       [{ name: 'g', metric: 'evil' }, 'VALIDATION_FAILED'],
+      // A regression metric for a binary model: refused at the start, not by a job left to fail.
+      [{ name: 'g', metric: 'rmse' }, 'VALIDATION_FAILED'],
+      [{ name: 'g', metric: 'r2' }, 'VALIDATION_FAILED'],
       [{ name: 'g', rmrf: true }, 'VALIDATION_FAILED'],
       [{ name: '../../etc/passwd' }, 'VALIDATION_FAILED'],
       [{ name: 'x'.repeat(10_240) }, 'VALIDATION_FAILED'],
