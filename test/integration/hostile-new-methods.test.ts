@@ -348,6 +348,18 @@ describe('hostile calls to the methods added today', () => {
     }
   });
 
+  it('a standby refuses to follow a URL with a password in it, or plain HTTP beyond loopback', () => {
+    const follow = (url: string, insecureHttp: boolean) => () =>
+      new StandbyFollower(join(files.dir, 'standby-data'), { url, insecureHttp }, { keySource: {} });
+    assert.throws(follow('oci://mirror:s3cr3t-pass@registry.example/hearth', false), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'VALIDATION_FAILED');
+      assert.match(error.message, /carries no user name or password/);
+      return !error.message.includes('s3cr3t-pass');
+    });
+    assert.throws(follow('oci://10.1.2.3:5000/hearth', true), /plain HTTP is allowed for loopback registries only/);
+    assert.equal(follow('oci://127.0.0.1:5000/hearth', true)().repository, '127.0.0.1:5000/hearth/backups');
+  });
+
   it('training limits: negative, zero, huge and non-numeric maxSize and maxLatencyUs start no job', async () => {
     const before = await snapshot();
     const base = { dataset: 't', target: 'label', algorithm: 'gbdt' };
