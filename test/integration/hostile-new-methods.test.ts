@@ -386,6 +386,36 @@ describe('hostile calls to the methods added today', () => {
     });
     const changing = (Object.keys(apiSchemas) as ApiMethod[]).filter((m) => methodChangesState[m]);
 
+    it('replica: a flood of sync.follow costs a check or two against the registry, not one per call', async () => {
+      let manifestGets = 0;
+      const registry = createServer((request, response) => {
+        if (request.method === 'GET' && /\/manifests\//.test(request.url ?? '')) manifestGets++;
+        // Slow enough that the calls below arrive while a check is under way.
+        setTimeout(() => response.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[]}'), 100);
+      });
+      await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+      const server = await startHttpServer({
+        engine: h.engine,
+        handlers: replicaHandlers(createHandlers(h.engine)),
+        auth: loadTokenVerifier(h.engine.db, testToken),
+        port: 0,
+      });
+      servers.push(server);
+      try {
+        const { port } = registry.address() as AddressInfo;
+        await h.client.call('remotes.add', { name: 'slow', url: `oci://127.0.0.1:${port}/hearth`, insecureHttp: true });
+        await h.client.call('remotes.follow', { remote: 'slow', model: 'g', alias: 'production' });
+        const answers = await Promise.all(Array.from({ length: 40 }, () => call('sync.follow', {}, tokens.analyst, server.url)));
+        for (const answer of answers) assert.equal(answer.status, 200, answer.text);
+        const followed = answers[0]!.body as unknown as { remote: string; lastError: string | null }[];
+        assert.match(followed.find((f) => f.remote === 'slow')!.lastError ?? '', /has no g:production yet/);
+        assert.ok(manifestGets >= 1 && manifestGets <= 3, `${manifestGets} manifest requests for 40 calls`);
+      } finally {
+        await h.client.call('remotes.unfollow', { remote: 'slow', model: 'g', alias: 'production' });
+        registry.close();
+      }
+    });
+
     for (const kind of ['replica', 'standby'] as const)
       it(`${kind}: FORBIDDEN for each of the state-changing methods, as admin, with any arguments`, async () => {
         const all = createHandlers(h.engine);
