@@ -512,6 +512,9 @@ describe('hostile calls to the methods added today', () => {
         ['two headers', Buffer.from('X-Request-Id: one\r\nX-Request-Id: two\r\n')],
         ['percent-encoded CRLF', Buffer.from('X-Request-Id: a%0d%0aSet-Cookie:x\r\n')],
         ['empty', Buffer.from('X-Request-Id: \r\n')],
+        // Spelled as the server's own ids: another request's line in the log could be claimed.
+        ['our own spelling', Buffer.from('X-Request-Id: req-0\r\n')],
+        ['our own spelling, upper', Buffer.from('X-Request-Id: req-zz9\r\n')],
       ];
       for (const [what, header] of hostile) {
         const count = lines.length;
@@ -519,6 +522,7 @@ describe('hostile calls to the methods added today', () => {
         assert.match(answer, /^HTTP\/1\.1 200/, what);
         const id = idOf(answer);
         assert.match(id ?? '', /^req-[0-9a-z]+$/, `${what}: ${id}`);
+        assert.notEqual(id, /X-Request-Id: ([^\r\n]*)/.exec(header.toString('latin1'))![1], `${what}: taken as given`);
         assert.equal(lines.length, count + 1, what);
         assert.equal(lines.at(-1)!.fields.requestId, id, what);
         assert.ok(!/forged|ALERT|Set-Cookie/.test(answer.split('\r\n\r\n')[0]!), what);
