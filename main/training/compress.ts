@@ -147,6 +147,8 @@ const keptJobs = 50;
 /** Compression jobs: one at a time, each cancellable between variants; kept in memory (the last 50) while Hearth runs. */
 export class Compressor {
   private readonly jobs = new Map<string, { job: CompressJob; cancelled: boolean; done: Promise<void> }>();
+  /** The variant models.compress-choose is registering now, or null. */
+  private choosing: string | null = null;
 
   constructor(private readonly deps: CompressDeps) {}
 
@@ -284,6 +286,22 @@ export class Compressor {
    * new version with its lineage and its own metrics. A new version is never production (only a model's first is).
    */
   async choose(args: { name: string; version?: number | undefined; variant: string }): Promise<ModelVersionInfo> {
+    // One at a time: a second click on "Register" (or a retried call) while the first is measuring would register
+    // the same variant twice, and each holds the table and times its graph under the other's load.
+    if (this.choosing !== null)
+      throw new HearthError(
+        'CONFLICT',
+        `${this.choosing} is being registered: one variant is registered at a time; list the versions when it is done`,
+      );
+    this.choosing = `${args.name} variant ${args.variant}`;
+    try {
+      return await this.register(args);
+    } finally {
+      this.choosing = null;
+    }
+  }
+
+  private async register(args: { name: string; version?: number | undefined; variant: string }): Promise<ModelVersionInfo> {
     const source = sourceOf(this.deps, args.name, args.version);
     const { rows, shaping, datasetVersionId } = judgedRows(this.deps, source);
     const variant: Variant = applyVariant(source.model, args.variant, shaping);

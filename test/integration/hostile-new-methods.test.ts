@@ -256,6 +256,20 @@ describe('hostile calls to the methods added today', () => {
     assert.equal(again.body.status, ended.status);
   });
 
+  it('models.compress-choose clicked five times at once registers the variant once; the others are CONFLICT', async () => {
+    const before = h.engine.registry.versions('g').length;
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => call('models.compress-choose', { name: 'g', version: gbdtVersion, variant: 'f32' })),
+    );
+    const registered = answers.filter((a) => a.status === 200);
+    assert.equal(registered.length, 1, answers.map((a) => a.text.slice(0, 120)).join('\n'));
+    for (const answer of answers.filter((a) => a.status !== 200)) assertCoded(answer, 'CONFLICT', 'second click');
+    assert.equal(h.engine.registry.versions('g').length, before + 1);
+    // Once it is done, another registration goes through.
+    const next = await call('models.compress-choose', { name: 'g', version: gbdtVersion, variant: 'rounds-10' });
+    assert.equal(next.status, 200, next.text);
+  });
+
   it('costs.summary: odd weeks and models are refused; the answer names no path and no secret', async () => {
     for (const weeks of [0, -1, 521, 1.5, 1e9, '12', null, true])
       assertCoded(await call('costs.summary', { weeks }), 'VALIDATION_FAILED', `weeks ${String(weeks)}`);
