@@ -35,6 +35,8 @@ export function installRequestLog(app: FastifyInstance, options: RequestLogOptio
 /** What a request id taken from a header may hold: a UUID, nginx's $request_id, a trace id; nothing to escape. */
 const givenId = /^[A-Za-z0-9._:-]{1,128}$/;
 let nextId = 0;
+/** The ids this server makes: req-0, req-1, … (base 36). */
+const ownPrefix = 'req-';
 
 /**
  * A request's id (Fastify's genReqId): the X-Request-Id a balancer or client sent, when it is a plain token of at
@@ -42,8 +44,9 @@ let nextId = 0;
  */
 export function requestIdOf(request: IncomingMessage): string {
   const given = request.headers['x-request-id'];
-  if (typeof given === 'string' && givenId.test(given)) return given;
-  return `req-${(nextId++).toString(36)}`;
+  // Not one spelled as ours: a client could give its requests the id of another's line in the log.
+  if (typeof given === 'string' && givenId.test(given) && !given.startsWith(ownPrefix)) return given;
+  return `${ownPrefix}${(nextId++).toString(36)}`;
 }
 
 /** Every answer names its request id (X-Request-Id), the one the request log writes. */

@@ -4,6 +4,7 @@ import { Retention } from '../store/retention.js';
 import { AccessControl } from '../security/access.js';
 import { backupFileName, createBackup, type BackupInfo } from '../store/backup.js';
 import { SecretBox } from '../security/secrets.js';
+import { redactText } from '../security/redact.js';
 import { SyncAgent } from '../sync/agent.js';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -281,7 +282,8 @@ export class Engine {
         ms: null,
         at,
         backupCreatedAt: info.createdAt,
-        error: error instanceof Error ? error.message : String(error),
+        // Shown to viewers by sync.standby as data, past dispatch's redaction of error messages.
+        error: redactText(error instanceof Error ? error.message : String(error)),
       };
       throw error;
     }

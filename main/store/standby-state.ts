@@ -35,10 +35,12 @@ export function readStandbyState(dataDir: string): StandbyState | null {
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch {
-    throw new HearthError('STORE_INCOMPATIBLE', `${path} is not JSON: it is not a Hearth standby record`);
+    // Named by its file name, not its path: sync.standby carries this message to a viewer over HTTP.
+    throw new HearthError('STORE_INCOMPATIBLE', `${stateFile} in the data folder is not JSON: it is not a Hearth standby record`);
   }
   const parsed = stateSchema.safeParse(json);
-  if (!parsed.success) throw new HearthError('STORE_INCOMPATIBLE', `${path} is not a Hearth standby record`);
+  if (!parsed.success)
+    throw new HearthError('STORE_INCOMPATIBLE', `${stateFile} in the data folder is not a Hearth standby record`);
   return parsed.data;
 }
 

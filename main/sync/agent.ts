@@ -27,6 +27,8 @@ export class SyncAgent {
   private kicked = false;
   /** The follow check under way, if any: checks run one at a time (checkFollows). */
   private following: Promise<FollowInfo[]> = Promise.resolve([]);
+  /** The check queued behind the running one, not yet started (checkFollows). */
+  private waitingCheck: Promise<FollowInfo[]> | null = null;
 
   constructor(
     private readonly db: Db,
@@ -307,7 +309,16 @@ export class SyncAgent {
   async checkFollows(): Promise<FollowInfo[]> {
     // One at a time: the background loop and a caller's sync.follow running together would each pull a moved
     // alias's version and register it twice, and could move the alias back to the older one they finished last.
-    const next = this.following.catch(() => undefined).then(() => checkFollows(this.ctx));
+    // Callers while a check waits its turn share it: it starts after each of them asked, so it sees what each would,
+    // and a flood of sync.follow (a hook retrying, a script) costs one check, not one registry round per call.
+    if (this.waitingCheck !== null) return this.waitingCheck;
+    const next = this.following
+      .catch(() => undefined)
+      .then(() => {
+        this.waitingCheck = null;
+        return checkFollows(this.ctx);
+      });
+    this.waitingCheck = next;
     this.following = next;
     return next;
   }

@@ -8,8 +8,9 @@ import { unpackBeside } from '../store/backup.js';
 import { migrations } from '../store/migrations/index.js';
 import { readStandbyState } from '../store/standby-state.js';
 import { backupsRepository, downloadBackup, newestBackup, type RemoteBackup } from './backup-ship.js';
-import { parseRemoteUrl } from './artifact.js';
+import { checkRemote, parseRemoteUrl } from './artifact.js';
 import { OciClient, type RegistryCredentials } from './oci-client.js';
+import { redactText } from '../security/redact.js';
 
 /**
  * A standby's follower: it asks the registry for the newest backup the writer shipped, and when its digest is new,
@@ -57,6 +58,9 @@ export class StandbyFollower {
       clientOptions?: { chunkSize?: number; timeoutMs?: number };
     },
   ) {
+    // The rules of a remote: no user name or password in the URL (they would be shown as `from` to every viewer and
+    // kept in standby.json), plain HTTP to loopback only (it would carry the registry credentials in clear).
+    checkRemote('standby', source.url, source.insecureHttp);
     const { baseUrl, repository } = parseRemoteUrl(source.url, source.insecureHttp);
     this.repository = `${baseUrl.replace(/^https?:\/\//, '')}/${backupsRepository(repository)}`;
     this.client = new OciClient(
@@ -89,7 +93,9 @@ export class StandbyFollower {
       this.lastError = null;
       return prepared;
     } catch (error) {
-      this.lastError = error instanceof Error ? error.message : String(error);
+      // sync.standby shows this to viewers, unlike a thrown error's message it does not pass dispatch's redaction:
+      // a registry's message may quote a URL with a token in its query.
+      this.lastError = redactText(error instanceof Error ? error.message : String(error));
       throw error;
     }
   }

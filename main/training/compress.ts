@@ -141,15 +141,37 @@ function withinLimits(r: CompressVariantResult, limits: CompressJob['limits']): 
   );
 }
 
-/** Compression jobs: one at a time per job, each cancellable between variants; kept in memory while Hearth runs. */
+/** Finished compression jobs kept in memory for models.compress-get. */
+const keptJobs = 50;
+
+/** Compression jobs: one at a time, each cancellable between variants; kept in memory (the last 50) while Hearth runs. */
 export class Compressor {
   private readonly jobs = new Map<string, { job: CompressJob; cancelled: boolean; done: Promise<void> }>();
+  /** The variant models.compress-choose is registering now, or null. */
+  private choosing: string | null = null;
 
   constructor(private readonly deps: CompressDeps) {}
 
   /** Checks the version can be compressed now (a mistake fails fast), then evaluates its variants in the background. */
   start(args: { name: string; version?: number | undefined; metric?: string | undefined } & CompressJob['limits']): CompressJob {
+    // One job at a time: each variant's p50 and p99 are timed on this box, and a second job beside it would time
+    // its own load into both; a script firing starts would also hold as many tables and graphs in memory at once.
+    const running = [...this.jobs.values()].find((e) => e.job.status === 'running');
+    if (running !== undefined)
+      throw new HearthError(
+        'CONFLICT',
+        `compression job ${running.job.id} (${running.job.model} v${running.job.version}) is running: one runs at a time, ` +
+          'since each times its variants; wait for it or cancel it',
+        { jobId: running.job.id },
+      );
     const source = sourceOf(this.deps, args.name, args.version);
+    // A metric of another task is known from the version alone: refused here, not by a job that fails a moment later.
+    if (args.metric !== undefined && !metricsOf(source.info.task).includes(args.metric))
+      throw new HearthError(
+        'VALIDATION_FAILED',
+        `${args.metric} is not a ${source.info.task} metric (${metricsOf(source.info.task).join(', ')})`,
+        { path: ['metric'] },
+      );
     const limits: CompressJob['limits'] = {};
     if (args.maxSizeKb !== undefined) limits.maxSizeKb = args.maxSizeKb;
     if (args.maxLatencyUs !== undefined) limits.maxLatencyUs = args.maxLatencyUs;
@@ -171,6 +193,11 @@ export class Compressor {
     const entry = { job, cancelled: false, done: Promise.resolve() };
     entry.done = this.run(entry, source, args.metric);
     this.jobs.set(job.id, entry);
+    // Finished jobs are kept for compress-get, the oldest forgotten past a bound (each holds its whole frontier).
+    for (const [id, e] of this.jobs) {
+      if (this.jobs.size <= keptJobs) break;
+      if (e.job.status !== 'running') this.jobs.delete(id);
+    }
     return structuredClone(job);
   }
 
@@ -259,6 +286,22 @@ export class Compressor {
    * new version with its lineage and its own metrics. A new version is never production (only a model's first is).
    */
   async choose(args: { name: string; version?: number | undefined; variant: string }): Promise<ModelVersionInfo> {
+    // One at a time: a second click on "Register" (or a retried call) while the first is measuring would register
+    // the same variant twice, and each holds the table and times its graph under the other's load.
+    if (this.choosing !== null)
+      throw new HearthError(
+        'CONFLICT',
+        `${this.choosing} is being registered: one variant is registered at a time; list the versions when it is done`,
+      );
+    this.choosing = `${args.name} variant ${args.variant}`;
+    try {
+      return await this.register(args);
+    } finally {
+      this.choosing = null;
+    }
+  }
+
+  private async register(args: { name: string; version?: number | undefined; variant: string }): Promise<ModelVersionInfo> {
     const source = sourceOf(this.deps, args.name, args.version);
     const { rows, shaping, datasetVersionId } = judgedRows(this.deps, source);
     const variant: Variant = applyVariant(source.model, args.variant, shaping);

@@ -51,7 +51,7 @@ const stepPattern = /^(?:(rounds|prune|members|l1)-([1-9][0-9]{0,5})|(narrow|f32
 
 export function parseVariant(id: string): Step[] {
   if (id.length === 0 || id.length > 200) throw new HearthError('VALIDATION_FAILED', 'a variant is named by 1 to 200 characters');
-  return id.split('+').map((part) => {
+  const steps = id.split('+').map((part): Step => {
     const m = stepPattern.exec(part);
     if (m === null)
       throw new HearthError(
@@ -62,6 +62,15 @@ export function parseVariant(id: string): Step[] {
       ? { kind: m[1] as 'rounds' | 'prune' | 'members' | 'l1', n: Number(m[2]) }
       : { kind: m[3] as 'narrow' | 'f32' | 'f16' | 'int8' | 'dead' };
   });
+  // A step applied twice is not idempotent for every learner: int8 again quantises the first int8's integers and
+  // drops its scales, f16 after int8 reads those integers as weights; each would register a model that answers
+  // nonsense under a name that looks like a recipe. Each step comes once, and the weights are quantised once.
+  const kinds = steps.map((s) => s.kind);
+  const twice = kinds.find((k, i) => kinds.indexOf(k) !== i);
+  if (twice !== undefined) throw new HearthError('VALIDATION_FAILED', `"${twice}" comes once in a variant, not twice`);
+  if (kinds.includes('f16') && kinds.includes('int8'))
+    throw new HearthError('VALIDATION_FAILED', 'a variant takes f16 or int8, not both: the weights are quantised once');
+  return steps;
 }
 
 /** The pruning path: from all trees, the cheapest 5% of those left removed at each step (never fewer than one). */
