@@ -44,40 +44,36 @@ export function strongerLinearPenalties(leader: Candidate, board: readonly Leade
 }
 
 /**
- * The most strongly penalised linear candidate whose score is within one standard error of the leader's (the
- * standard error of the leader's mean over folds): the simplest model the folds cannot tell from the best. On a small
- * table the folds cannot separate a weak penalty from a stronger one, nor a flexible learner from a linear one, and
- * the sharper, more flexible model's confident misses are what costs most on rows unlike the folds' (wine, 142 rows:
- * L2 1e-5 led at 0.022 ± 0.013 and scored 0.17 on the test rows, L2 1e-3 at 0.032 scored 0.077; breast cancer, 455
- * rows: a blend led at 0.057 and scored 0.198, the linear model 0.127). `entry` is null when the leader itself is
- * that candidate, or no linear candidate is within one standard error.
+ * With a linear leader, the most strongly penalised linear candidate whose score is within one standard error of
+ * the leader's (the standard error of the leader's mean over folds). On a small table the folds cannot separate a
+ * weak penalty from a stronger one, and the weak one's sharper probabilities are the ones that cost most on a row
+ * unlike the folds' (wine, 142 rows: L2 1e-5 led at 0.022 ± 0.013 and scored 0.17 on the test rows; L2 1e-3, at
+ * 0.032, scored 0.077). `entry` is null when the leader itself is that candidate or is not linear.
  */
 export function regularisedWithinNoise(
   board: readonly LeaderboardEntry[],
   rankOf: (e: LeaderboardEntry) => number,
 ): { entry: Candidate | null; note: string | null } {
   const leader = board[0];
-  if (leader === undefined || !isSingle(leader.params)) return { entry: null, note: null };
+  if (leader === undefined || !isSingle(leader.params) || leader.params.algorithm !== 'linear')
+    return { entry: null, note: null };
   const folds = leader.cv_folds?.length ?? 3;
   const standardError = leader.cvStd / Math.sqrt(Math.max(1, folds));
   const leaderParams = leader.params;
-  const leaderIsLinear = leaderParams.algorithm === 'linear';
   let chosen: { entry: LeaderboardEntry; params: Candidate } | null = null;
   for (const e of board) {
     const params = e.params;
     if (e === leader || !isSingle(params) || params.algorithm !== 'linear') continue;
     if (Object.keys(params).some((k) => k !== 'algorithm' && k !== 'l2')) continue;
-    const floor = chosen?.params ?? (leaderIsLinear ? leaderParams : null);
-    if (floor !== null && linearL2(params) <= linearL2(floor)) continue;
+    if (linearL2(params) <= linearL2(chosen?.params ?? leaderParams)) continue;
     if (Math.abs(rankOf(e) - rankOf(leader)) <= standardError) chosen = { entry: e, params };
   }
   if (chosen === null) return { entry: null, note: null };
-  const over = leaderIsLinear ? `L2 ${linearL2(leaderParams)}` : leaderParams.algorithm;
   return {
     entry: chosen.params,
     note:
-      `search: linear with L2 ${linearL2(chosen.params)} chosen over ${over}: within one standard ` +
+      `search: linear with L2 ${linearL2(chosen.params)} chosen over L2 ${linearL2(leaderParams)}: within one standard ` +
       `error across folds of the best (${rankOf(chosen.entry).toPrecision(3)} against ${rankOf(leader).toPrecision(3)} ± ` +
-      `${standardError.toPrecision(2)}), and the simpler model is less confident where the folds cannot tell`,
+      `${standardError.toPrecision(2)}), and the stronger penalty is less confident where the folds cannot tell`,
   };
 }

@@ -481,12 +481,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     };
     // A real improvement, not rounding: blends of near-identical members tie to the last digits. And one whose
     // members cannot all be fitted and refitted in what is left of the budget is not kept.
-    // A blend is more than its best member: it must beat that member by more than the member's standard error across
-    // folds (the one-standard-error rule), or the folds cannot tell it from noise (breast cancer: a blend of four that
-    // led by 0.0001 scored 0.198 on the test rows).
-    const noise = chosenEntry === undefined ? 0 : chosenEntry.cvStd / Math.sqrt(Math.max(1, folds.length));
-    const improves =
-      members.length >= 2 && better(blended, bestSingle) < -Math.max(noise, 1e-6 * Math.max(1e-12, Math.abs(bestSingle)));
+    const improves = members.length >= 2 && better(blended, bestSingle) < -1e-6 * Math.max(1e-12, Math.abs(bestSingle));
     const affordable = budget.affordable(members.map((m) => m.candidate));
     if (improves && !affordable.fits)
       budget.clock.note(
