@@ -265,7 +265,12 @@ export class Compressor {
       const { rows, shaping } = judged;
       job.metric = rows.metric;
       job.higherIsBetter = rows.higherIsBetter;
-      const refitIds = refitLeavesOffered(refitSourceOf(source)).flatMap((n) => [`leaves-${n}`, `leaves-${n}+f32`]);
+      // Each refit alone, in float32, and narrowed too (a shallower tree splits on fewer features).
+      const refitIds = refitLeavesOffered(refitSourceOf(source)).flatMap((n) => [
+        `leaves-${n}`,
+        `leaves-${n}+f32`,
+        `leaves-${n}+narrow+f32`,
+      ]);
       const ids = [...candidateIds(source.model, shaping), ...refitIds];
       const refits = new Map<number, Refit>();
       let current = '';

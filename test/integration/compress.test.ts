@@ -98,7 +98,8 @@ describe('models compress', () => {
     const ids = job.result!.variants.map((v) => v.variant);
     for (const id of ['f32', 'rounds-50', 'rounds-25', 'rounds-50+narrow+f32']) assert.ok(ids.includes(id), ids.join(' '));
     // Shallower refits: half and a quarter of the run's 31 leaves, alone and in float32.
-    for (const id of ['leaves-15', 'leaves-15+f32', 'leaves-7', 'leaves-7+f32']) assert.ok(ids.includes(id), ids.join(' '));
+    for (const id of ['leaves-15', 'leaves-15+f32', 'leaves-15+narrow+f32', 'leaves-7', 'leaves-7+f32'])
+      assert.ok(ids.includes(id), ids.join(' '));
     assert.ok(ids.some((id) => id.startsWith('prune-')));
     assert.equal(job.metric, 'roc_auc');
     // Every graph answered as its TypeScript reference did.
