@@ -47,6 +47,7 @@ export const commandExamples: Readonly<Record<string, readonly string[]>> = {
     'hearth models cost churn@3',
     'hearth models compress churn@3 --max-loss 0.002 --metric roc_auc',
     'hearth models compress churn@3 --choose prune-61+narrow+f32',
+    'hearth models compress churn@3 --choose leaves-15+f32',
     'hearth models promote churn 3',
     'hearth models promote churn 4 --alias staging',
     'hearth models remove-alias churn --alias staging',

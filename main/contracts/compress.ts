@@ -8,7 +8,7 @@ import type { ModelVersionInfo } from './models.js';
 
 /** One variant (or the original) as evaluated: its size, single-row latency and metric, and its marks. */
 export interface CompressVariantResult {
-  /** The recipe: steps joined by "+" (rounds-N, prune-N, narrow, f32, f16, int8, dead, l1-P, members-K); "original". */
+  /** The recipe: steps joined by "+" (leaves-N, rounds-N, prune-N, narrow, f32, f16, int8, dead, l1-P, members-K); "original". */
   variant: string;
   description: string;
   sizeBytes: number;

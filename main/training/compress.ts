@@ -7,11 +7,21 @@ import type { ModelRegistry } from '../registry/registry.js';
 import { nowIso } from '../store/database.js';
 import { gather } from '../table/frame.js';
 import { exportModelToOnnx, modelInputs, onnxInputSchema, parseStoredModel, type TrainedModel } from '../models/model.js';
-import { applyVariant, candidateIds, type CompressRows, type Variant } from '../models/compress/variants.js';
+import { applyVariant, candidateIds, refitStep, type CompressRows, type Variant } from '../models/compress/variants.js';
 import { defaultMetric, labelledSplit, lowerIsBetter, metricsOf } from './labels.js';
 import { rawInputsAt } from './predict-rows.js';
 import { lossOf, measureGraph, paretoMarks, type JudgedRows, type Measured } from './compress-eval.js';
 import type { Trainer } from './trainer.js';
+import type { LearnerHost } from './learners/index.js';
+import {
+  checkRefit,
+  leafCount,
+  refitHost,
+  refitLeavesOffered,
+  refitWithLeaves,
+  type Refit,
+  type RefitSource,
+} from './compress-refit.js';
 import type { TrainArgs } from './train-args.js';
 
 /** What compression uses: the registry (versions in, a chosen variant out), the runs' settings and the data. */
@@ -31,6 +41,8 @@ interface Source {
   info: ModelVersionInfo;
   model: TrainedModel;
   args: TrainArgs;
+  /** Whether the version is its run's own model (not a variant of it): only then can leaves-N refit it. */
+  trained: boolean;
 }
 
 /** A version's model and the settings of the run it came from (through any compressions in between). */
@@ -46,7 +58,7 @@ function sourceOf(deps: CompressDeps, name: string, selector: number | undefined
   let v = version;
   for (let hops = 0; hops < 100; hops++) {
     const job = deps.trainer.list().find((j) => j.status === 'succeeded' && j.result?.model === name && j.result.version === v);
-    if (job !== undefined) return { name, version, info, model: stored, args: job.args };
+    if (job !== undefined) return { name, version, info, model: stored, args: job.args, trained: hops === 0 };
     const from = (deps.registry.version(name, v).report.compression as { from?: unknown } | undefined)?.from;
     if (typeof from !== 'number') break;
     v = from;
@@ -62,9 +74,10 @@ function judgedRows(
   deps: CompressDeps,
   source: Source,
   metricAsked?: string,
-): { rows: JudgedRows; shaping: CompressRows; datasetVersionId: number } {
+): { rows: JudgedRows; shaping: CompressRows; datasetVersionId: number; prepared: ReturnType<typeof labelledSplit> } {
   const { frame, info } = deps.datasets.loadFrame(source.info.dataset.name, source.info.dataset.version);
-  const { task, classes, classOf, values, split } = labelledSplit(frame, source.args);
+  const prepared = labelledSplit(frame, source.args);
+  const { task, classes, classOf, values, split } = prepared;
   const own = source.model.classes;
   // The split's classes are the data's; the model's order is what its probabilities follow.
   const remap = classes === null || own === null ? null : Int32Array.from(classes, (c) => own.indexOf(c));
@@ -96,7 +109,45 @@ function judgedRows(
     validation: shapeOn.length === 0 ? null : { raw: rawInputsAt(inputs, frame, shapeOn), targets: targetsOf(shapeOn) },
     training: split.train.length === 0 ? null : rawInputsAt(inputs, frame, split.train.subarray(0, shapingRows.training)),
   };
-  return { rows, shaping, datasetVersionId: info.id };
+  return { rows, shaping, datasetVersionId: info.id, prepared };
+}
+
+function refitSourceOf(source: Source): RefitSource {
+  return {
+    name: source.name,
+    version: source.version,
+    model: source.model,
+    args: source.args,
+    report: source.info.report,
+    params: source.info.params,
+    trained: source.trained,
+  };
+}
+
+/**
+ * A variant from its recipe: the steps applied to the original, or, for a recipe that starts with leaves-N, the run
+ * refitted with N leaves per tree (once per N in `refits`) and the steps after it applied to the refit.
+ */
+async function buildVariant(
+  source: Source,
+  id: string,
+  judged: { rows: JudgedRows; shaping: CompressRows; prepared: ReturnType<typeof labelledSplit> },
+  host: LearnerHost,
+  refits: Map<number, Refit>,
+): Promise<{ variant: Variant; refit: Refit | null }> {
+  const step = refitStep(id);
+  if (step === null) return { variant: applyVariant(source.model, id, judged.shaping), refit: null };
+  const from = refitSourceOf(source);
+  checkRefit(from, step.leaves);
+  let refit = refits.get(step.leaves);
+  if (refit === undefined) {
+    refit = await refitWithLeaves(from, judged.rows.frame, judged.prepared, step.leaves, host);
+    refits.set(step.leaves, refit);
+  }
+  const words = `refit with ${step.leaves} leaves per tree`;
+  if (step.rest === null) return { variant: { id, description: words, model: refit.model }, refit };
+  const rest = applyVariant(refit.model, step.rest, judged.shaping);
+  return { variant: { ...rest, id, description: `${words}, ${rest.description}` }, refit };
 }
 
 function resultOf(
@@ -144,9 +195,17 @@ function withinLimits(r: CompressVariantResult, limits: CompressJob['limits']): 
 /** Finished compression jobs kept in memory for models.compress-get. */
 const keptJobs = 50;
 
+/** A job, its cancel request (also the flag a refit's worker checks every round) and its end. */
+interface Entry {
+  job: CompressJob;
+  cancelled: boolean;
+  flag: Int32Array;
+  done: Promise<void>;
+}
+
 /** Compression jobs: one at a time, each cancellable between variants; kept in memory (the last 50) while Hearth runs. */
 export class Compressor {
-  private readonly jobs = new Map<string, { job: CompressJob; cancelled: boolean; done: Promise<void> }>();
+  private readonly jobs = new Map<string, Entry>();
   /** The variant models.compress-choose is registering now, or null. */
   private choosing: string | null = null;
 
@@ -190,7 +249,7 @@ export class Compressor {
       result: null,
       error: null,
     };
-    const entry = { job, cancelled: false, done: Promise.resolve() };
+    const entry: Entry = { job, cancelled: false, flag: new Int32Array(new SharedArrayBuffer(4)), done: Promise.resolve() };
     entry.done = this.run(entry, source, args.metric);
     this.jobs.set(job.id, entry);
     // Finished jobs are kept for compress-get, the oldest forgotten past a bound (each holds its whole frontier).
@@ -217,26 +276,48 @@ export class Compressor {
   cancel(jobId: string): CompressJob {
     const entry = this.jobs.get(jobId);
     if (entry === undefined) throw new HearthError('NOT_FOUND', `no compression job ${jobId}`);
-    if (entry.job.status === 'running') entry.cancelled = true;
+    if (entry.job.status === 'running') {
+      entry.cancelled = true;
+      Atomics.store(entry.flag, 0, 1);
+    }
     return structuredClone(entry.job);
   }
 
-  private async run(entry: { job: CompressJob; cancelled: boolean }, source: Source, metric: string | undefined): Promise<void> {
+  private async run(entry: Entry, source: Source, metric: string | undefined): Promise<void> {
     const { job } = entry;
     // Let start() return first: preparing the rows of a large table takes a while.
     await new Promise((resolve) => setImmediate(resolve));
     try {
-      const { rows, shaping } = judgedRows(this.deps, source, metric);
+      const judged = judgedRows(this.deps, source, metric);
+      const { rows, shaping } = judged;
       job.metric = rows.metric;
       job.higherIsBetter = rows.higherIsBetter;
-      const ids = candidateIds(source.model, shaping);
+      // Each refit alone, in float32, and narrowed too (a shallower tree splits on fewer features).
+      const refitIds = refitLeavesOffered(refitSourceOf(source)).flatMap((n) => [
+        `leaves-${n}`,
+        `leaves-${n}+f32`,
+        `leaves-${n}+narrow+f32`,
+      ]);
+      const ids = [...candidateIds(source.model, shaping), ...refitIds];
+      const refits = new Map<number, Refit>();
+      let current = '';
+      // A refit's rounds move the job's progress within its variant's share.
+      const host = refitHost(entry.flag, (p) => {
+        const share = job.progress.done + Math.min(1, p.iteration / Math.max(1, p.maxIterations));
+        job.progress = {
+          ...job.progress,
+          current: `${current} (refit: round ${p.iteration} of ${p.maxIterations})`,
+          fraction: share / job.progress.total,
+        };
+      });
       job.progress = { done: 0, total: ids.length + 1, current: 'original', fraction: 0 };
       const original = await measureGraph(source.model, this.deps.registry.onnxBytes(source.name, source.version), rows);
       const results: CompressVariantResult[] = [];
       for (const [i, id] of ids.entries()) {
         if (entry.cancelled) throw new HearthError('CANCELLED', 'compression cancelled');
         job.progress = { done: i + 1, total: ids.length + 1, current: id, fraction: (i + 1) / (ids.length + 1) };
-        const variant = applyVariant(source.model, id, shaping);
+        current = id;
+        const { variant } = await buildVariant(source, id, judged, host, refits);
         const measured = await measureGraph(variant.model, exportModelToOnnx(variant.model, this.deps.version), rows);
         results.push(
           resultOf(
@@ -303,8 +384,11 @@ export class Compressor {
 
   private async register(args: { name: string; version?: number | undefined; variant: string }): Promise<ModelVersionInfo> {
     const source = sourceOf(this.deps, args.name, args.version);
-    const { rows, shaping, datasetVersionId } = judgedRows(this.deps, source);
-    const variant: Variant = applyVariant(source.model, args.variant, shaping);
+    const judged = judgedRows(this.deps, source);
+    const { rows, datasetVersionId } = judged;
+    // A refit here is a fit like the job's, but nobody can cancel it: its flag is never set.
+    const host = refitHost(new Int32Array(new SharedArrayBuffer(4)), () => undefined);
+    const { variant, refit } = await buildVariant(source, args.variant, judged, host, new Map());
     const onnx = exportModelToOnnx(variant.model, this.deps.version);
     const measured = await measureGraph(variant.model, onnx, rows);
     const lineage = `compressed from v${source.version}: ${variant.description}`;
@@ -314,7 +398,7 @@ export class Compressor {
       task: source.info.task,
       target: source.info.target,
       datasetVersionId,
-      params: { ...source.info.params, compression: variant.id },
+      params: { ...source.info.params, ...(refit === null ? {} : { maxLeaves: refit.leaves }), compression: variant.id },
       metrics: measured.testMetrics ?? measured.validationMetrics ?? {},
       report: {
         compression: {
@@ -323,6 +407,7 @@ export class Compressor {
           description: variant.description,
           lineage,
           ...(variant.validationLoss === undefined ? {} : { validationLoss: variant.validationLoss }),
+          ...(refit === null ? {} : { refit: refitReport(refit) }),
         },
         evaluatedOn: measured.testMetrics !== null ? 'test' : 'validation',
         validationMetrics: measured.validationMetrics,
@@ -338,4 +423,16 @@ export class Compressor {
       modelJson: JSON.stringify(variant.model),
     });
   }
+}
+
+/** What a refit grew: its leaves cap, its trees and their largest, its rounds and the best one (boosting). */
+function refitReport(refit: Refit): Record<string, unknown> {
+  const trees = refit.model.trees;
+  return {
+    maxLeaves: refit.leaves,
+    trees: trees.length,
+    largestTreeLeaves: Math.max(0, ...trees.map(leafCount)),
+    rounds: refit.fitReport.rounds ?? null,
+    bestRound: refit.fitReport.bestRound ?? null,
+  };
 }

@@ -18,6 +18,8 @@ import { labelledSplit } from '../../main/training/labels.js';
 import { maxAbsDifference } from '../../main/training/export-check.js';
 import { seededRandom } from '../../main/stats/random.js';
 import type { TreeModel } from '../../main/models/tree-model.js';
+import { leafCount, refitHost, refitWithLeaves } from '../../main/training/compress-refit.js';
+import { rocAuc } from '../../main/stats/metrics.js';
 import { tempDir, writeFile } from '../helpers.js';
 
 /** A binary table with a constant column (no tree can split on it: "narrow" must drop it) and some noise. */
@@ -95,6 +97,9 @@ describe('models compress', () => {
     assert.equal(job.status, 'succeeded', job.error?.message);
     const ids = job.result!.variants.map((v) => v.variant);
     for (const id of ['f32', 'rounds-50', 'rounds-25', 'rounds-50+narrow+f32']) assert.ok(ids.includes(id), ids.join(' '));
+    // Shallower refits: half and a quarter of the run's 31 leaves, alone and in float32.
+    for (const id of ['leaves-15', 'leaves-15+f32', 'leaves-15+narrow+f32', 'leaves-7', 'leaves-7+f32'])
+      assert.ok(ids.includes(id), ids.join(' '));
     assert.ok(ids.some((id) => id.startsWith('prune-')));
     assert.equal(job.metric, 'roc_auc');
     // Every graph answered as its TypeScript reference did.
@@ -190,6 +195,112 @@ describe('models compress', () => {
     assert.match(failed.error!.message, /no variant of g v\d+ meets the limits; the best achievable: [\d.]+ KB/);
   });
 
+  it('a refit at the 31 leaves of the run grows exactly the original trees (same rows, parameters, seed)', async () => {
+    const { frame } = engine.datasets.loadFrame('t');
+    const run = engine.trainer.runOf('g', 1)!;
+    const info = engine.registry.version('g', 1);
+    const original = stored('g', 1) as TreeModel;
+    const source = {
+      name: 'g',
+      version: 1,
+      model: original,
+      args: run.args,
+      report: info.report,
+      params: info.params,
+      trained: true,
+    };
+    const host = refitHost(new Int32Array(new SharedArrayBuffer(4)), () => undefined);
+    const same = await refitWithLeaves(source, frame, labelledSplit(frame, run.args), 31, host);
+    assert.deepEqual(same.model, original);
+    // At 15 leaves the trees are really capped (the original's grew up to 31).
+    assert.equal(Math.max(...original.trees.map(leafCount)), 31);
+    const fifteen = await refitWithLeaves(source, frame, labelledSplit(frame, run.args), 15, host);
+    assert.equal(Math.max(...fifteen.model.trees.map(leafCount)), 15);
+    assert.equal(fifteen.model.trees.length, 100);
+  });
+
+  it('leaves-15: trees of at most 15 leaves, its graph answers as its TypeScript model, judged on the same rows', async () => {
+    const listed = job.result!.variants.find((v) => v.variant === 'leaves-15')!;
+    assert.equal(listed.description, 'refit with 15 leaves per tree');
+    assert.equal(typeof listed.pareto.size, 'boolean');
+    assert.ok(listed.sizeBytes < job.result!.original.sizeBytes);
+    const chosen = await client.call('models.compress-choose', { name: 'g', variant: 'leaves-15' });
+    const model = stored('g', chosen.version) as TreeModel;
+    assert.ok(model.trees.every((t) => leafCount(t) <= 15));
+    assert.equal(chosen.params.maxLeaves, 15);
+    const compression = chosen.report.compression as { lineage: string; refit: { maxLeaves: number; largestTreeLeaves: number } };
+    assert.equal(compression.lineage, 'compressed from v1: refit with 15 leaves per tree');
+    assert.equal(compression.refit.largestTreeLeaves, 15);
+    // The ONNX graph against the TypeScript trees on the test rows.
+    const test = rowsOf('test');
+    const raw = test.raw(model);
+    const session = await createSession(engine.registry.onnxBytes('g', chosen.version));
+    const served = await new Predictor('', 0, model, session).run(raw);
+    await session.session.release();
+    const reference = predictModel(model, raw);
+    assert.ok(maxAbsDifference(served, reference) <= 1e-5, `${maxAbsDifference(served, reference)}`);
+    // The metric is on the run's own test rows: recomputed here from the trees' probabilities of those rows.
+    if (reference.kind !== 'classification') throw new Error('binary');
+    const positive = Float64Array.from({ length: raw.rows }, (_, i) => reference.probabilities[2 * i + 1]!);
+    const auc = rocAuc(Uint8Array.from(test.targets), positive);
+    assert.ok(Math.abs(auc - chosen.metrics.roc_auc!) < 1e-6, `${auc} vs ${chosen.metrics.roc_auc}`);
+    assert.equal(chosen.metrics.roc_auc, listed.test);
+    assert.equal(chosen.report.split && (chosen.report.split as { test: number }).test, test.targets.length);
+    // Not the original's answers: a real refit.
+    assert.ok(maxAbsDifference(reference, predictModel(stored('g', 1), raw)) > 1e-3);
+  });
+
+  it('choosing leaves-15+f32 twice gives byte-identical graphs; a refit composes with truncation', async () => {
+    const first = await client.call('models.compress-choose', { name: 'g', variant: 'leaves-15+f32' });
+    const second = await client.call('models.compress-choose', { name: 'g', variant: 'leaves-15+f32' });
+    assert.notEqual(first.version, second.version);
+    assert.deepEqual(engine.registry.onnxBytes('g', first.version), engine.registry.onnxBytes('g', second.version));
+    assert.equal(engine.registry.modelJson('g', first.version), engine.registry.modelJson('g', second.version));
+    assert.equal(
+      (first.report.compression as { lineage: string }).lineage,
+      'compressed from v1: refit with 15 leaves per tree, float32',
+    );
+    assert.equal((stored('g', first.version) as TreeModel).precision, 'float32');
+    const truncated = await client.call('models.compress-choose', { name: 'g', variant: 'leaves-7+rounds-40' });
+    const model = stored('g', truncated.version) as TreeModel;
+    assert.equal(model.trees.length, 40);
+    assert.ok(model.trees.every((t) => leafCount(t) <= 7));
+    assert.equal(
+      (truncated.report.compression as { lineage: string }).lineage,
+      'compressed from v1: refit with 7 leaves per tree, first 40 of 100 rounds (40 of 100 trees)',
+    );
+  });
+
+  it('a forest refits shallower too', async () => {
+    const started = engine.trainer.start({ dataset: 't', target: 'label', algorithm: 'forest', model: 'f', trees: 20, seed: 3 });
+    const done = await engine.trainer.wait(started.id);
+    assert.equal(done.status, 'succeeded', done.error?.message);
+    const original = stored('f', 1) as TreeModel;
+    // 2,100 training rows, two rows a leaf at least: the 1,024-leaf cap is not reached, so 512 is offered only if a
+    // tree grew past it.
+    const largest = Math.max(...original.trees.map(leafCount));
+    assert.ok(largest > 16 && largest < 1024, `${largest}`);
+    const chosen = await client.call('models.compress-choose', { name: 'f', variant: 'leaves-16' });
+    const model = stored('f', chosen.version) as TreeModel;
+    assert.equal(model.trees.length, 20);
+    assert.equal(Math.max(...model.trees.map(leafCount)), 16);
+    assert.ok(chosen.metrics.roc_auc! > 0.6, `${chosen.metrics.roc_auc}`);
+  });
+
+  it('a cancel stops a job in its refits', async () => {
+    const started = await client.call('models.compress', { name: 'g50' });
+    for (let i = 0; i < 2000; i++) {
+      const now = engine.compressor.get(started.id);
+      if (now.status !== 'running' || (now.progress.current ?? '').startsWith('leaves-')) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.match(engine.compressor.get(started.id).progress.current ?? '', /^leaves-/);
+    await client.call('models.compress-cancel', { jobId: started.id });
+    const done = await engine.compressor.wait(started.id);
+    assert.equal(done.status, 'cancelled');
+    assert.equal(done.error!.code, 'CANCELLED');
+  });
+
   it('refuses a viewer, an unknown step and a step of another learner', async () => {
     const denied = await dispatch(
       createHandlers(engine),
@@ -207,6 +318,18 @@ describe('models compress', () => {
     );
     await assert.rejects(client.call('models.compress-choose', { name: 'g', variant: 'int8' }), /MLPs only/);
     await assert.rejects(client.call('models.compress-choose', { name: 'g', variant: 'prune-99' }), /not on the pruning path/);
+    // A refit must be shallower than the run's, come first, and refit the run itself (not a variant of it).
+    await assert.rejects(
+      client.call('models.compress-choose', { name: 'g', variant: 'leaves-31' }),
+      /leaves-31 is not a shallower refit of g v1: its run grew up to 31 leaves per tree \(use 2 to 30\)/,
+    );
+    await assert.rejects(client.call('models.compress-choose', { name: 'g', variant: 'leaves-1' }), /not a shallower refit/);
+    await assert.rejects(client.call('models.compress-choose', { name: 'g', variant: 'leaves-999999' }), /not a shallower refit/);
+    await assert.rejects(client.call('models.compress-choose', { name: 'g', variant: 'f32+leaves-7' }), /leaves-N comes first/);
+    await assert.rejects(
+      client.call('models.compress-choose', { name: 'g', version: 2, variant: 'leaves-7' }),
+      /NOT_SUPPORTED|g v2 is a variant/,
+    );
     assert.equal(engine.registry.versions('g').length, before);
   });
 
@@ -228,6 +351,10 @@ describe('models compress', () => {
     assert.match(
       table.stdout,
       /\nrounds-50 +[\d.]+ +[\d.]+ +[\d.]+ +0\.\d{4} +0\.\d{4} +[+-]0\.\d{4} +\S+ +ok +first 50 of 100 rounds/,
+    );
+    assert.match(
+      table.stdout,
+      /\nleaves-7\+f32 +[\d.]+ +[\d.]+ +[\d.]+ +0\.\d{4} +0\.\d{4} +[+-]0\.\d{4} +\S+ +ok +refit with 7 leaves per tree, float32/,
     );
     const refused = hearth('models', 'compress', 'g', '--max-size', '0.001', '--json');
     assert.equal(refused.status, 1);
@@ -280,5 +407,7 @@ describe('models compress', () => {
     const drift = maxAbsDifference(served, float);
     assert.ok(drift > 0 && drift < 0.1, `${drift}`);
     assert.ok(mjob.result!.variants.find((v) => v.variant === 'f16')!.parity <= 1e-5);
+    assert.ok(!mjob.result!.variants.some((v) => v.variant.startsWith('leaves-')));
+    await assert.rejects(client.call('models.compress-choose', { name: 'm', variant: 'leaves-7' }), /tree models only/);
   });
 });

@@ -21,7 +21,7 @@ export const modelsCommand: Command = {
                                       export writes the version's ONNX graph with its input names, types and class
                                       labels in the metadata; an existing file is kept unless --force
        | compress NAME[@V] [--max-size KB] [--max-latency-us N] [--max-loss X] [--metric M]
-                                      smaller, faster variants (fewer trees, float32, float16/int8 weights, …)
+                                      smaller, faster variants (fewer trees, shallower refits, float32, int8, …)
                                       judged on the run's own validation and test rows: a frontier table
        | compress NAME[@V] --choose VARIANT
                                       registers that variant as a new version with its lineage; not promoted

@@ -27,7 +27,7 @@ import {
  *   narrow     drop the features no tree uses          f32       float32 thresholds and leaves (trees), weights (linear)
  *   f16        float16 weights (MLP)                   int8      int8 weights, activations quantised per row (MLP)
  *   dead       hidden units that never fire removed    l1-P      L1 soft-threshold zeroing about P% of weights
- *   members-K  the K heaviest ensemble members
+ *   members-K  the K heaviest ensemble members     leaves-N  the run refitted with N leaves per tree (first)
  * The name is the recipe: choosing a variant recomputes it from the original model and the same rows.
  */
 export interface Variant {
@@ -45,9 +45,10 @@ export interface CompressRows {
   training: RawInputs | null;
 }
 
-type Step = { kind: 'rounds' | 'prune' | 'members' | 'l1'; n: number } | { kind: 'narrow' | 'f32' | 'f16' | 'int8' | 'dead' };
+type Step =
+  { kind: 'rounds' | 'prune' | 'members' | 'l1' | 'leaves'; n: number } | { kind: 'narrow' | 'f32' | 'f16' | 'int8' | 'dead' };
 
-const stepPattern = /^(?:(rounds|prune|members|l1)-([1-9][0-9]{0,5})|(narrow|f32|f16|int8|dead))$/;
+const stepPattern = /^(?:(rounds|prune|members|l1|leaves)-([1-9][0-9]{0,5})|(narrow|f32|f16|int8|dead))$/;
 
 export function parseVariant(id: string): Step[] {
   if (id.length === 0 || id.length > 200) throw new HearthError('VALIDATION_FAILED', 'a variant is named by 1 to 200 characters');
@@ -56,10 +57,10 @@ export function parseVariant(id: string): Step[] {
     if (m === null)
       throw new HearthError(
         'VALIDATION_FAILED',
-        `"${part}" is not a compression step (rounds-N, prune-N, narrow, f32, f16, int8, dead, l1-P, members-K)`,
+        `"${part}" is not a compression step (rounds-N, prune-N, narrow, f32, f16, int8, dead, l1-P, members-K, leaves-N)`,
       );
     return m[1] !== undefined
-      ? { kind: m[1] as 'rounds' | 'prune' | 'members' | 'l1', n: Number(m[2]) }
+      ? { kind: m[1] as 'rounds' | 'prune' | 'members' | 'l1' | 'leaves', n: Number(m[2]) }
       : { kind: m[3] as 'narrow' | 'f32' | 'f16' | 'int8' | 'dead' };
   });
   // A step applied twice is not idempotent for every learner: int8 again quantises the first int8's integers and
@@ -71,6 +72,18 @@ export function parseVariant(id: string): Step[] {
   if (kinds.includes('f16') && kinds.includes('int8'))
     throw new HearthError('VALIDATION_FAILED', 'a variant takes f16 or int8, not both: the weights are quantised once');
   return steps;
+}
+
+/**
+ * A recipe that starts with a refit (leaves-N): N and the steps after it (null when none). Null when the recipe does
+ * not start with one. The refit trains, so the compressor does it; applyVariant applies the rest to the refitted model.
+ */
+export function refitStep(id: string): { leaves: number; rest: string | null } | null {
+  const steps = parseVariant(id);
+  const first = steps[0]!;
+  if (first.kind !== 'leaves') return null;
+  const plus = id.indexOf('+');
+  return { leaves: first.n, rest: plus < 0 ? null : id.slice(plus + 1) };
 }
 
 /** The pruning path: from all trees, the cheapest 5% of those left removed at each step (never fewer than one). */
@@ -205,6 +218,9 @@ export function applyVariant(original: TrainedModel, id: string, rows: CompressR
         );
         break;
       }
+      case 'leaves':
+        // The compressor refits first and applies the rest here: a refit anywhere else is misplaced.
+        throw new HearthError('VALIDATION_FAILED', 'leaves-N comes first, once (it refits the run)');
       case 'members': {
         if (model.format !== 'hearth.ensemble/1') throw new HearthError('VALIDATION_FAILED', 'members-K applies to ensembles');
         const e: EnsembleModel = model;

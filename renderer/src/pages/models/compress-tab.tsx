@@ -63,8 +63,8 @@ export function CompressTab({ model, version, onRegistered }: { model: string; v
   return (
     <div data-testid="compress">
       <p className="muted">
-        Candidate variants (fewer trees, float32, float16 or int8 weights, dead units removed, fewer members…), each one ONNX
-        graph checked against its TypeScript reference and judged on the rows this version&apos;s run held out.
+        Candidate variants (fewer trees, shallower refits, float32, float16 or int8 weights, dead units removed, fewer members…),
+        each one ONNX graph checked against its TypeScript reference and judged on the rows this version&apos;s run held out.
       </p>
       <label>
         Max size (KB){' '}
