@@ -222,7 +222,7 @@ for (const transport of ['in-process', 'http', 'ipc'] as const) {
       // first by log loss (the default objective for classification), lowest first.
       const tried = [...new Set(board.map((e) => e.algorithm))].filter((a) => a !== 'ensemble');
       const untried = (
-        done.result!.budget!.notes.find((n) => n.startsWith('search: '))?.match(/^search: (.*) not tried/)?.[1] ?? ''
+        done.result!.budget!.notes.map((n) => /^search: (.*) not tried/.exec(n)?.[1]).find((m) => m !== undefined) ?? ''
       )
         .split(', ')
         .filter((a) => a !== '');

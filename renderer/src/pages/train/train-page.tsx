@@ -157,6 +157,8 @@ export function TrainPage({ onTrained }: { onTrained: () => void }) {
         throw new Error(`Not sent: ${wrong === 1 ? 'a field needs' : `${wrong} fields need`} fixing (marked below it)`);
       setCurve([]);
       setTrials([]);
+      // The previous job's card (and the curve its history draws) goes until the new job is there.
+      setJob(null);
       try {
         setJob(await client.call('training.start', args));
       } catch (e) {
