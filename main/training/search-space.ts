@@ -7,9 +7,7 @@ import type { Candidate } from './train-args.js';
  * tree-structured Parzen estimator (Bergstra et al., 2011) over the grid: the scored candidates are cut into the
  * best quarter and the rest, and among 24 draws from the best quarter's value frequencies the one with the
  * highest ratio of good to bad likelihood (per parameter, Laplace-smoothed, learner included) is tried next.
- * `scored` is read live: the search loop appends each candidate's score before asking for the next. A draw already
- * scored is passed over (the estimator's argmax settles on a few points of a small grid, and scoring one again
- * would only re-seed it); when all 24 were, a random candidate explores instead.
+ * `scored` is read live: the search loop appends each candidate's score before asking for the next.
  */
 export function* searchSpace(
   seed: number,
@@ -46,7 +44,6 @@ export function* searchSpace(
       for (let i = 0; i < choices.length; i++) if ((u -= weights[i]!) <= 0) return choices[i];
       return choices[choices.length - 1];
     };
-    const seen = new Set(scored.map((r) => candidateKey(r.candidate)));
     let best: Candidate | null = null;
     let bestRatio = Number.NEGATIVE_INFINITY;
     for (let draw = 0; draw < 24; draw++) {
@@ -62,16 +59,11 @@ export function* searchSpace(
         (candidate as Record<string, unknown>)[key] = value;
         ratio += Math.log(likelihood(sameGood, key, value, values) / likelihood(sameBad, key, value, values));
       }
-      if (ratio > bestRatio && !seen.has(candidateKey(candidate))) {
+      if (ratio > bestRatio) {
         bestRatio = ratio;
         best = candidate;
       }
     }
     yield best ?? randomCandidate();
   }
-}
-
-/** A candidate's identity: its parameters in a fixed key order (the defaults' candidate has none but the learner). */
-export function candidateKey(candidate: Candidate): string {
-  return JSON.stringify(candidate, Object.keys(candidate).sort());
 }

@@ -16,7 +16,7 @@ import { seededRandom } from '../stats/random.js';
 import { foldPairs, type FoldPair, type SplitScheme } from './split.js';
 import { isSingle, type Candidate, type LeaderboardEntry, type TrainArgs } from './train-args.js';
 import { selectRows } from '../table/frame.js';
-import { candidateKey, searchSpace } from './search-space.js';
+import { searchSpace } from './search-space.js';
 import { imbalanceWinner, smoteRefused } from './resample-guard.js';
 import { boostingWithinNoise, regularisedWithinNoise, strongerLinearPenalties } from './one-standard-error.js';
 import type { SearchBudget } from './budget-plan.js';
@@ -584,4 +584,9 @@ function holdOut(rows: Int32Array, share: number, seed: number): { kept: Int32Ar
   const random = seededRandom(seed);
   const flags = Uint8Array.from(rows, () => (random() < share ? 1 : 0));
   return { kept: rows.filter((_, i) => flags[i] === 0), held: rows.filter((_, i) => flags[i] === 1) };
+}
+
+/** A candidate's identity: its parameters in a fixed key order (the defaults' candidate has none but the learner). */
+function candidateKey(candidate: Candidate): string {
+  return JSON.stringify(candidate, Object.keys(candidate).sort());
 }

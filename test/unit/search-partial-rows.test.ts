@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { boostingWithinNoise, regularisedWithinNoise, strongerLinearPenalties } from '../../main/training/one-standard-error.js';
 import type { Candidate, LeaderboardEntry } from '../../main/training/train-args.js';
-import { candidateKey, searchSpace } from '../../main/training/search-space.js';
 
 // Log loss: lower is better.
 const better = (a: number, b: number): number => a - b;
@@ -80,26 +79,4 @@ void test('a clear lead stands, a linear candidate with other parameters is not 
     { ...linearEntry(1, undefined, 0.04, 0.01), algorithm: 'gbdt', params: { algorithm: 'gbdt' } } as LeaderboardEntry,
   ];
   assert.deepEqual(regularisedWithinNoise([...trees, linearEntry(2, 1e-2, 0.0401, 0.01)], rankOf), { entry: null, note: null });
-});
-
-void test('the sampler passes over candidates already scored: a small grid is explored, not re-drawn', () => {
-  // Scores that make linear the best learner: the estimator's draws crowd onto linear's five penalties. Before a
-  // draw already scored was passed over, its argmax re-drew the same one or two candidates nearly every time.
-  const scored: { candidate: Candidate; score: number }[] = [];
-  const sampler = searchSpace(7, scored, false);
-  const score = (c: Candidate): number => (c.algorithm === 'linear' ? 0.1 : 0.5);
-  for (let i = 0; i < 14; i++) {
-    const c = sampler.next().value as Candidate;
-    scored.push({ candidate: c, score: score(c) });
-  }
-  let repeats = 0;
-  for (let i = 0; i < 30; i++) {
-    const c = sampler.next().value as Candidate;
-    if (scored.some((s) => candidateKey(s.candidate) === candidateKey(c))) repeats++;
-    scored.push({ candidate: c, score: score(c) });
-  }
-  assert.ok(repeats <= 3, `${repeats} of 30 draws repeated a scored candidate`);
-  // Every penalty of linear's grid was tried.
-  const penalties = new Set(scored.filter((s) => s.candidate.algorithm === 'linear').map((s) => s.candidate.l2));
-  for (const l2 of [1e-5, 1e-4, 1e-3, 1e-2, 1e-1]) assert.ok(penalties.has(l2), `L2 ${l2} never drawn`);
 });
