@@ -68,16 +68,20 @@ export interface StreamStatus {
   broker: string;
   dataset: string | null;
   /** Null where this process does not run the stream (a one-shot CLI command reads the config only). */
-  stats: {
-    received: number;
-    predicted: number;
-    rejected: number;
-    connected: boolean;
-    reconnects: number;
-    lastError: string | null;
-    appended: number;
-    datasetVersion: number | null;
-  } | null;
+  stats: StreamStats | null;
+}
+
+/** A running MQTT stream's counters. */
+export interface StreamStats {
+  received: number;
+  predicted: number;
+  rejected: number;
+  connected: boolean;
+  reconnects: number;
+  lastError: string | null;
+  /** Rows appended to the dataset so far, and the version that holds the latest. */
+  appended: number;
+  datasetVersion: number | null;
 }
 
 /** What a watched folder did with one file. */

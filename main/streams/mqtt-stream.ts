@@ -5,6 +5,7 @@ import type { Client, ServiceDoor } from '../contracts/client.js';
 import type { ErrorCode } from '../contracts/errors.js';
 import { keyConnection } from '../crypto/store-key.js';
 import { HearthError, serializeError } from '../contracts/errors.js';
+import type { StreamStats } from '../contracts/system.js';
 
 export interface StreamOptions {
   /** mqtt://HOST:PORT (mqtts:// for TLS) */
@@ -33,17 +34,7 @@ export interface StreamOptions {
   appendSeconds?: number;
 }
 
-export interface StreamStats {
-  received: number;
-  predicted: number;
-  rejected: number;
-  connected: boolean;
-  reconnects: number;
-  lastError: string | null;
-  /** Rows appended to the dataset so far, and the version that holds the latest. */
-  appended: number;
-  datasetVersion: number | null;
-}
+export type { StreamStats };
 
 type Row = Record<string, string | number | boolean | null>;
 
