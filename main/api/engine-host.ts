@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ApiEvent } from '../contracts/api.js';
 import { serializeError } from '../contracts/errors.js';
@@ -6,6 +9,8 @@ import { resolveDataDir } from '../engine/data-dir.js';
 import { Engine } from '../engine/engine.js';
 import { dispatch } from './dispatch.js';
 import { createHandlers, type Handlers } from './handlers.js';
+import { predictFile } from '../serving/batch.js';
+import { predictionsCsv } from '../serving/predictions-csv.js';
 
 /**
  * The IPC adapter on the engine side: runs inside Electron's utility process and speaks to the shell through
@@ -34,6 +39,8 @@ export function runEngineHost(
         | { kind: 'call'; method: string; args: unknown }
         | { kind: 'local'; method: string; args: unknown }
         | { kind: 'upload'; fileName: string; data: ArrayBuffer }
+        | { kind: 'backup-to'; to: string; passphrase?: string }
+        | { kind: 'predict-file'; model: string; input: string; out: string }
         | { kind: 'shutdown' };
     };
     const respond = (reply: CallOutcome): void => port.postMessage({ type: 'reply', id, reply });
@@ -47,6 +54,33 @@ export function runEngineHost(
       // Built by the shell itself from a checked desktop action (main/desktop/desktop-actions.ts), never forwarded
       // from the renderer: the local user on this box, as the CLI is (a SQL source, a file path).
       void dispatch(handlers, request.method, request.args, { transport: 'in-process' }, engine.access).then(respond);
+    } else if (request.kind === 'backup-to') {
+      // The same engine.backup as `hearth backup create --to FILE`; the shell took the path from its save dialog.
+      engine.backup({ to: request.to, ...(request.passphrase === undefined ? {} : { passphrase: request.passphrase }) }).then(
+        (info) => respond({ ok: true, result: info }),
+        (error: unknown) => respond({ ok: false, error: serializeError(error) }),
+      );
+    } else if (request.kind === 'predict-file') {
+      // The same batch scoring and CSV as `hearth predict --out`, written beside the target then renamed onto it (the
+      // save dialog already asked before replacing a file), so a failed run leaves no half-written output.
+      predictFile(engine, request.model, request.input)
+        .then((batch) => {
+          const temporary = join(dirname(request.out), `.hearth-${randomBytes(6).toString('hex')}.tmp`);
+          writeFileSync(temporary, predictionsCsv(batch), { flag: 'wx' });
+          renameSync(temporary, request.out);
+          return {
+            model: batch.model,
+            version: batch.version,
+            rows: batch.predictions.length,
+            quarantined: batch.quarantined,
+            out: request.out,
+            executionProvider: batch.executionProvider,
+          };
+        })
+        .then(
+          (result) => respond({ ok: true, result }),
+          (error: unknown) => respond({ ok: false, error: serializeError(error) }),
+        );
     } else {
       engine.saveUpload(Readable.from(Buffer.from(request.data))).then(
         (uploadId) => respond({ ok: true, result: { uploadId } }),

@@ -16,12 +16,17 @@ export type BridgeReply = CallOutcome;
 /**
  * What the shell sends the engine process: the renderer's call or upload as it came, or (`local`) an API call the
  * shell itself built from a checked desktop action, run as the CLI's are (in-process: local paths and SQL sources).
+ * `backup-to` and `predict-file` carry paths the shell's own dialogs returned.
  * `shutdown` closes the store and ends the process (before a restore). The renderer can send neither: the bridge
  * schema below does not carry them.
  */
 export type EngineRequest =
   | Exclude<BridgeRequest, { kind: 'desktop' }>
   | { kind: 'local'; method: 'datasets.ingest' | 'datasets.ingest-query' | 'models.import'; args: unknown }
+  /** `hearth backup create --to FILE`: a path the user chose in the shell's save dialog. */
+  | { kind: 'backup-to'; to: string; passphrase?: string }
+  /** `hearth predict --model REF FILE --out FILE`: both paths chosen in the shell's open and save dialogs. */
+  | { kind: 'predict-file'; model: string; input: string; out: string }
   | { kind: 'shutdown' };
 
 /** Messages from the engine utility process to the shell. */

@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { checkOutFile, writeOutFile } from '../out-file.js';
 import { parseRef, predictFile } from '../../serving/batch.js';
-import { cellValue } from '../../table/frame.js';
-import { csvCell } from '../../data/csv.js';
+import { predictionsCsv } from '../../serving/predictions-csv.js';
 import { type Command, UsageError, required } from '../command.js';
 
 export const predictCommand: Command = {
@@ -43,22 +42,6 @@ export const predictCommand: Command = {
     return 0;
   },
 };
-
-function predictionsCsv(batch: Awaited<ReturnType<typeof predictFile>>): string {
-  const columns = batch.frame.columns;
-  const header = columns.map((c) => c.name);
-  const classes = batch.matrix.kind === 'classification' ? batch.matrix.classes : [];
-  if (batch.matrix.kind === 'classification') header.push('prediction', ...classes.map((c) => `probability_${c}`));
-  else header.push('prediction');
-  const lines = [header.map(csvCell).join(',')];
-  batch.predictions.forEach((p, r) => {
-    const cells = columns.map((c) => csvCell(cellValue(c, r)));
-    if ('label' in p) cells.push(csvCell(p.label), ...classes.map((c) => String(p.probabilities[c])));
-    else cells.push(String(p.value));
-    lines.push(cells.join(','));
-  });
-  return `${lines.join('\n')}\n`;
-}
 
 export const explainCommand: Command = {
   name: 'explain',
