@@ -5,6 +5,7 @@ import { apiSchemas } from '../contracts/index.js';
 import { name } from '../contracts/fields.js';
 import { HearthError, serializeError, type SerializedError } from '../contracts/errors.js';
 import { parseConfig } from '../settings/resolve.js';
+import { configSchema } from '../settings/file-schema.js';
 import type { CallOutcome } from '../contracts/transport.js';
 
 /*
@@ -18,6 +19,10 @@ import type { CallOutcome } from '../contracts/transport.js';
 export const maxDroppedBytes = 2 * 1024 * 1024 * 1024;
 
 const droppedPath = z.string().min(1).max(4096);
+
+/** The config schema's element for one MQTT stream (main/settings/file-schema.ts), so the form and the file agree. */
+export const streamEntrySchema = configSchema.shape.streams.removeDefault().element;
+export type StreamEntry = z.infer<typeof streamEntrySchema>;
 
 export const desktopActionSchema = z.discriminatedUnion('action', [
   z
@@ -37,6 +42,24 @@ export const desktopActionSchema = z.discriminatedUnion('action', [
       /** The dataset each new file in the folder is appended to; the folder itself is chosen in a native dialog. */
       dataset: name,
       intervalSeconds: z.number().positive().max(86_400).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      action: z.literal('add-stream'),
+      /** One entry of the config's "streams" list, checked against the config schema's own element. */
+      stream: streamEntrySchema,
+    })
+    .strict(),
+  /** `hearth keys rotate`: a new random key for the store, kept in the OS keychain as the first one was. */
+  z.object({ action: z.literal('rotate-key') }).strict(),
+  /** `hearth backup create --to FILE`: the file is chosen in a native save dialog, never named by the window. */
+  z.object({ action: z.literal('backup-to'), passphrase: z.string().min(8).max(1024).optional() }).strict(),
+  /** `hearth predict --model NAME[@V] FILE --out FILE`: both files chosen in native dialogs. */
+  z
+    .object({
+      action: z.literal('predict-file'),
+      model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(@[1-9][0-9]{0,8})?$/),
     })
     .strict(),
   z
@@ -142,6 +165,18 @@ export interface ActionDeps {
   chooseFolder(): Promise<string | null>;
   /** Adds a watched folder to the config file and restarts the engine, whose services then watch it. */
   addWatch(watch: WatchEntry): Promise<void>;
+  /** Adds an MQTT stream to the config file and restarts the engine, whose services then run it. */
+  addStream(stream: StreamEntry): Promise<void>;
+  /** Rotates the store key with the engine stopped (rotateWithEngineStopped). */
+  rotateKey(): Promise<unknown>;
+  /** A file the user picks in a native open (input) or save (output) dialog; null when cancelled. */
+  chooseFile(purpose: 'backup' | 'score-input' | 'score-output'): Promise<string | null>;
+  /** Engine requests only the shell builds: paths in them come from chooseFile, never from the window. */
+  callEngine(
+    request:
+      | { kind: 'backup-to'; to: string; passphrase?: string }
+      | { kind: 'predict-file'; model: string; input: string; out: string },
+  ): Promise<CallOutcome>;
   fs: FileProbe;
 }
 
@@ -152,30 +187,85 @@ export interface WatchEntry {
   intervalSeconds?: number;
 }
 
-/**
- * The config file's text with one more watched folder, the rest of the file as it was; checked against the config's
- * schema (a file that was already invalid stays refused). The same folder for the same dataset twice is CONFLICT.
- */
-export function configWithWatch(text: string | null, path: string, watch: WatchEntry): string {
+/** The config file's JSON object (an empty one for no file), or why it cannot take another entry. */
+function configObject(text: string | null, path: string): Record<string, unknown> {
   let raw: unknown = {};
   if (text !== null && text.trim() !== '') {
     try {
       raw = JSON.parse(text);
     } catch {
-      throw new HearthError('VALIDATION_FAILED', `${path} is not JSON: fix it before adding a folder`);
+      throw new HearthError('VALIDATION_FAILED', `${path} is not JSON: fix it before adding to it`);
     }
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new HearthError('VALIDATION_FAILED', `${path} does not hold a JSON object`);
-  const config = raw as Record<string, unknown>;
-  if (config.watch !== undefined && !Array.isArray(config.watch))
-    throw new HearthError('VALIDATION_FAILED', `${path}: watch is not a list: fix it before adding a folder`);
-  const list = (config.watch ?? []) as unknown[];
-  if (list.some((w) => (w as WatchEntry).dir === watch.dir && (w as WatchEntry).dataset === watch.dataset))
-    throw new HearthError('CONFLICT', `${watch.dir} is already watched for ${watch.dataset}`);
-  const next = `${JSON.stringify({ ...config, watch: [...list, watch] }, null, 2)}\n`;
+  return raw as Record<string, unknown>;
+}
+
+/** The text with `entry` appended to the list under `key`, the rest as it was, checked against the config's schema. */
+function configWithEntry(
+  text: string | null,
+  path: string,
+  key: 'watch' | 'streams',
+  entry: object,
+  duplicate: (existing: Record<string, unknown>) => string | null,
+): string {
+  const config = configObject(text, path);
+  if (config[key] !== undefined && !Array.isArray(config[key]))
+    throw new HearthError('VALIDATION_FAILED', `${path}: ${key} is not a list: fix it before adding to it`);
+  const list = (config[key] ?? []) as Record<string, unknown>[];
+  for (const existing of list) {
+    const clash = typeof existing === 'object' && existing !== null ? duplicate(existing) : null;
+    if (clash !== null) throw new HearthError('CONFLICT', clash);
+  }
+  const next = `${JSON.stringify({ ...config, [key]: [...list, entry] }, null, 2)}\n`;
   parseConfig(next, path);
   return next;
+}
+
+/**
+ * The config file's text with one more watched folder, the rest of the file as it was; checked against the config's
+ * schema (a file that was already invalid stays refused). The same folder for the same dataset twice is CONFLICT.
+ */
+export function configWithWatch(text: string | null, path: string, watch: WatchEntry): string {
+  return configWithEntry(text, path, 'watch', watch, (w) =>
+    w.dir === watch.dir && w.dataset === watch.dataset ? `${watch.dir} is already watched for ${watch.dataset}` : null,
+  );
+}
+
+/**
+ * The config file's text with one more MQTT stream (as `hearth serve` and the desktop's engine start them), the rest
+ * as it was, checked against the schema. Two streams reading the same topic of the same broker would answer each row
+ * twice: CONFLICT.
+ */
+export function configWithStream(text: string | null, path: string, stream: StreamEntry): string {
+  return configWithEntry(text, path, 'streams', stream, (s) =>
+    s.mqtt === stream.mqtt && s.in === stream.in ? `${stream.mqtt} topic ${stream.in} already has a stream` : null,
+  );
+}
+
+/**
+ * Rotates the store key with the engine stopped (rotation needs the store closed): the engine goes, the new key is
+ * kept first where the next start will look for it only once the rotation succeeded, and the engine starts again
+ * whatever happened. A rotation cut short is resumable with the same new key (main/security/rotate-key.ts), so the
+ * new key is put aside (`stageKey`) before the store is touched and made current (`commitKey`) after.
+ */
+export async function rotateWithEngineStopped<R>(steps: {
+  stopEngine(): Promise<void>;
+  stageKey(): void;
+  rotate(): R;
+  commitKey(): void;
+  startEngine(): void;
+}): Promise<R> {
+  await steps.stopEngine();
+  try {
+    steps.stageKey();
+    const result = steps.rotate();
+    steps.commitKey();
+    return result;
+  } finally {
+    steps.startEngine();
+  }
 }
 
 /** One dropped file's outcome: its rows, or why it was refused or failed. */
@@ -203,6 +293,42 @@ export async function performDesktopAction(action: DesktopAction, deps: ActionDe
     } catch (error) {
       return { ok: false, error: serializeError(error) };
     }
+  }
+  if (action.action === 'add-stream') {
+    try {
+      await deps.addStream(action.stream);
+      return { ok: true, result: { added: action.stream } };
+    } catch (error) {
+      return { ok: false, error: serializeError(error) };
+    }
+  }
+  if (action.action === 'rotate-key') {
+    try {
+      return { ok: true, result: await deps.rotateKey() };
+    } catch (error) {
+      return { ok: false, error: serializeError(error) };
+    }
+  }
+  if (action.action === 'backup-to') {
+    const to = await deps.chooseFile('backup');
+    if (to === null) return { ok: true, result: { file: null } };
+    return deps.callEngine({
+      kind: 'backup-to',
+      to,
+      ...(action.passphrase === undefined ? {} : { passphrase: action.passphrase }),
+    });
+  }
+  if (action.action === 'predict-file') {
+    const input = await deps.chooseFile('score-input');
+    if (input === null) return { ok: true, result: { out: null } };
+    const checked = checkDroppedFile(input, deps.fs);
+    if ('error' in checked) return { ok: false, error: { code: 'VALIDATION_FAILED', message: checked.error } };
+    if (checked.format !== 'csv')
+      return { ok: false, error: { code: 'VALIDATION_FAILED', message: `${checked.fileName}: scoring reads CSV files` } };
+    const out = await deps.chooseFile('score-output');
+    if (out === null) return { ok: true, result: { out: null } };
+    if (!isAbsolute(out)) return { ok: false, error: { code: 'VALIDATION_FAILED', message: `${out}: not an absolute path` } };
+    return deps.callEngine({ kind: 'predict-file', model: action.model, input: checked.path, out });
   }
   if (action.action === 'restore') {
     try {

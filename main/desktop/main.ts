@@ -22,12 +22,16 @@ import { join } from 'node:path';
 import { consoleCsp } from './csp.js';
 import { bridgeRequestSchema, type BridgeReply, type EngineHostMessage, type EngineRequest } from './bridge-protocol.js';
 import {
+  configWithStream,
   configWithWatch,
   datasetNameFor,
   parseDesktopAction,
   performDesktopAction,
   restoreWithEngineStopped,
+  rotateWithEngineStopped,
 } from './desktop-actions.js';
+import { HearthError } from '../contracts/errors.js';
+import { rotateStoreKey } from '../security/rotate-key.js';
 import { menuTemplate } from './menu.js';
 import { notificationFor } from './notify.js';
 import { parseWindowState, restoreWindowState, serializeWindowState, minimumSize } from './window-state.js';
@@ -152,6 +156,77 @@ function toEngine(request: EngineRequest): Promise<BridgeReply> {
   });
 }
 
+/** Rewrites the data folder's config file (by rename, never half-written) and restarts the engine to apply it. */
+async function editConfig(change: (text: string | null, path: string) => string): Promise<void> {
+  const path = configPath(dataDirectory());
+  const next = change(existsSync(path) ? readFileSync(path, 'utf8') : null, path);
+  writeFileSync(`${path}.tmp`, next, { mode: 0o600 });
+  renameSync(`${path}.tmp`, path);
+  await stopEngine();
+  engine = startEngine();
+}
+
+/**
+ * `hearth keys rotate` for the desktop's own key (the OS keychain's, desktopStoreKey): a new random key, sealed beside
+ * the old one before the store is touched, so a rotation cut short resumes with the same key next time; it becomes the
+ * key the engine starts with only after every blob and the database are under it. A key given another way (variable,
+ * key file, passphrase) is that way's to rotate: `hearth keys rotate` names the new one.
+ */
+function rotateKey(): Promise<unknown> {
+  const dataDir = dataDirectory();
+  const given = storeKeySource(dataDirConfig(dataDir));
+  if (given.key !== undefined || given.keyFile !== undefined || given.passphrase !== undefined)
+    return Promise.reject(
+      new HearthError(
+        'CONFLICT',
+        "the store key is not the desktop's own (it is set by a variable or the config file): rotate it with hearth keys rotate",
+      ),
+    );
+  const sealedFile = join(app.getPath('userData'), 'store-key.sealed');
+  const stagedFile = `${sealedFile}.next`;
+  if (!existsSync(sealedFile))
+    return Promise.reject(new HearthError('VALIDATION_FAILED', "the store is not encrypted with a key of the desktop's"));
+  const current = safeStorage.decryptString(readFileSync(sealedFile));
+  let next = '';
+  return rotateWithEngineStopped({
+    stopEngine,
+    stageKey: () => {
+      if (existsSync(stagedFile)) next = safeStorage.decryptString(readFileSync(stagedFile));
+      else {
+        next = randomBytes(32).toString('base64');
+        writeFileSync(stagedFile, safeStorage.encryptString(next), { mode: 0o600 });
+      }
+    },
+    rotate: () => rotateStoreKey(dataDir, { key: current }, { key: next }),
+    commitKey: () => renameSync(stagedFile, sealedFile),
+    startEngine: () => (engine = startEngine()),
+  });
+}
+
+/** A native open (input) or save (output) dialog: the only way a path for a backup or a scored file is chosen. */
+async function chooseFile(purpose: 'backup' | 'score-input' | 'score-output'): Promise<string | null> {
+  const window = BrowserWindow.getFocusedWindow() ?? [...windows][0];
+  if (purpose === 'score-input') {
+    const options = {
+      title: 'Score a CSV file',
+      properties: ['openFile'] as 'openFile'[],
+      filters: [{ name: 'CSV', extensions: ['csv', 'tsv'] }],
+    };
+    const r = await (window === undefined ? dialog.showOpenDialog(options) : dialog.showOpenDialog(window, options));
+    return r.canceled ? null : (r.filePaths[0] ?? null);
+  }
+  const options =
+    purpose === 'backup'
+      ? {
+          title: 'Save a backup',
+          defaultPath: `hearth-${new Date().toISOString().replace(/[:.]/g, '-')}.hbk`,
+          filters: [{ name: 'Hearth backup', extensions: ['hbk'] }],
+        }
+      : { title: 'Save the predictions', defaultPath: 'predictions.csv', filters: [{ name: 'CSV', extensions: ['csv'] }] };
+  const r = await (window === undefined ? dialog.showSaveDialog(options) : dialog.showSaveDialog(window, options));
+  return r.canceled || r.filePath === undefined || r.filePath === '' ? null : r.filePath;
+}
+
 /** A desktop action from the renderer, checked in full (zod) before anything is done. */
 function desktopAction(payload: unknown): Promise<BridgeReply> {
   const parsed = parseDesktopAction(payload);
@@ -165,16 +240,13 @@ function desktopAction(payload: unknown): Promise<BridgeReply> {
       const r = await (window === undefined ? dialog.showOpenDialog(options) : dialog.showOpenDialog(window, options));
       return r.canceled ? null : (r.filePaths[0] ?? null);
     },
-    // The config file gains the folder (the rest of it unchanged), and the engine restarts so its services watch it,
-    // exactly as `hearth serve` would after an edit and a restart.
-    addWatch: async (watch) => {
-      const path = configPath(dataDirectory());
-      const next = configWithWatch(existsSync(path) ? readFileSync(path, 'utf8') : null, path, watch);
-      writeFileSync(`${path}.tmp`, next, { mode: 0o600 });
-      renameSync(`${path}.tmp`, path);
-      await stopEngine();
-      engine = startEngine();
-    },
+    // The config file gains the folder or stream (the rest of it unchanged), and the engine restarts so its services
+    // run it, exactly as `hearth serve` would after an edit and a restart.
+    addWatch: (watch) => editConfig((text, path) => configWithWatch(text, path, watch)),
+    addStream: (stream) => editConfig((text, path) => configWithStream(text, path, stream)),
+    rotateKey,
+    chooseFile,
+    callEngine: (request) => toEngine(request),
     restore: (file, passphrase) => {
       const dataDir = dataDirectory();
       const backupDir = dataDirConfig(dataDir)?.backups?.dir ?? join(dataDir, 'backups');

@@ -62,6 +62,10 @@ describe("the desktop's local actions: dropped files and SQL sources, through th
       restore: () => Promise.reject(new Error('not in this test')),
       chooseFolder: () => Promise.resolve(null),
       addWatch: () => Promise.reject(new Error('not in this test')),
+      addStream: () => Promise.reject(new Error('not in this test')),
+      rotateKey: () => Promise.reject(new Error('not in this test')),
+      chooseFile: () => Promise.resolve(null),
+      callEngine: () => Promise.reject(new Error('not in this test')),
     });
   };
 

@@ -213,6 +213,10 @@ describe('the desktop shell, checked without Electron', () => {
         restore: () => Promise.reject(new Error('not asked')),
         chooseFolder: () => Promise.reject(new Error('not asked')),
         addWatch: () => Promise.reject(new Error('not asked')),
+        addStream: () => Promise.reject(new Error('not asked')),
+        rotateKey: () => Promise.reject(new Error('not asked')),
+        chooseFile: () => Promise.reject(new Error('not asked')),
+        callEngine: () => Promise.reject(new Error('not asked')),
         callLocal: async (method, args): Promise<CallOutcome> => {
           sent.push([method, args]);
           return { ok: true, result: { version: ++version } };
@@ -240,6 +244,10 @@ describe('the desktop shell, checked without Electron', () => {
         addWatch: async (w: unknown) => void added.push(w),
         restore: () => Promise.reject(new Error('not asked')),
         callLocal: () => Promise.reject(new Error('not asked')),
+        addStream: () => Promise.reject(new Error('not asked')),
+        rotateKey: () => Promise.reject(new Error('not asked')),
+        chooseFile: () => Promise.reject(new Error('not asked')),
+        callEngine: () => Promise.reject(new Error('not asked')),
       });
       const action = parseDesktopAction({ action: 'add-watch', dataset: 'events', intervalSeconds: 10 });
       assert.ok(action.ok);
