@@ -23,7 +23,11 @@ export type DesktopPayload =
   | { action: 'ingest-files'; dataset: string; paths: string[]; append?: boolean }
   | { action: 'ingest-query'; args: { name: string; from: string; query: string; append?: boolean } }
   | { action: 'restore'; file: string; passphrase?: string }
-  | { action: 'add-watch'; dataset: string; intervalSeconds?: number };
+  | { action: 'add-watch'; dataset: string; intervalSeconds?: number }
+  | { action: 'add-stream'; stream: { mqtt: string; in: string; out: string; model: string; dataset?: string } }
+  | { action: 'rotate-key' }
+  | { action: 'backup-to'; passphrase?: string }
+  | { action: 'predict-file'; model: string };
 
 /** The desktop bridge when the console runs in the desktop app; null in a browser (over HTTP). */
 export function desktopBridge(): HearthBridge | null {

@@ -17,6 +17,7 @@ import { RoutingSection } from './routing-section.js';
 import { Snapshots } from './snapshots.js';
 import { VersionReport } from './version-report.js';
 import { VersionsTab } from './versions-tab.js';
+import { ScoreFile } from '../operations/desktop-admin.js';
 import { cpuHoursText, priceText } from '../../components/cost-table.js';
 
 const tabs = [
@@ -262,6 +263,7 @@ export function ModelsPage({ initial }: { initial?: string | undefined } = {}) {
                 >
                   Download ONNX
                 </button>{' '}
+                <ScoreFile model={version.model} version={version.version} />{' '}
                 <button
                   data-testid="retrain"
                   disabled={retraining}

@@ -4,6 +4,7 @@ import { ApiError } from '../../../../main/contracts/client.js';
 import { useClient } from '../../app/client-context.js';
 import { desktopBridge } from '../../app/ipc.js';
 import { describeError } from '../../components/errors.js';
+import { RotateKey } from './desktop-admin.js';
 import { RestoreSection } from './restore-section.js';
 import { ServicesSection } from './services-section.js';
 
@@ -54,13 +55,13 @@ export function OperationsPage() {
         </p>
       )}
       {services !== null && <ServicesSection status={services} desktop={desktop} onChanged={load} />}
-      {key !== null && <StoreKeySection status={key} />}
+      {key !== null && <StoreKeySection status={key} desktop={desktop} />}
       <RestoreSection desktop={desktop} />
     </section>
   );
 }
 
-function StoreKeySection({ status }: { status: StoreKeyStatus }) {
+function StoreKeySection({ status, desktop }: { status: StoreKeyStatus; desktop: boolean }) {
   const source =
     status.source === 'key'
       ? 'HEARTH_STORE_KEY (the desktop app keeps its key in the OS keychain and passes it so)'
@@ -75,11 +76,15 @@ function StoreKeySection({ status }: { status: StoreKeyStatus }) {
           ? `The store is encrypted at rest; its key came from ${source}.`
           : 'The store is not encrypted at rest. A key applies to new stores only: start a new data folder with HEARTH_STORE_KEY_FILE set, then restore a backup into it.'}
       </p>
-      <p className="muted" data-testid="store-key-host-only">
-        Rotating the key re-encrypts the database and every blob with the store stopped, so it is done on the box, not from here:
-        stop Hearth, then <code>hearth keys rotate --new-key-file FILE</code> (the current key from the same variables), and start
-        it with the new key. <code>hearth keys generate</code> makes a key.
-      </p>
+      {desktop && status.encrypted ? (
+        <RotateKey />
+      ) : (
+        <p className="muted" data-testid="store-key-host-only">
+          Rotating the key re-encrypts the database and every blob with the store stopped, so it is done on the box, not from
+          here: stop Hearth, then <code>hearth keys rotate --new-key-file FILE</code> (the current key from the same variables),
+          and start it with the new key. <code>hearth keys generate</code> makes a key.
+        </p>
+      )}
     </div>
   );
 }

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { BackupSummary } from '../../../../main/contracts/api.js';
 import { useClient } from '../../app/client-context.js';
 import { desktopBridge, desktopCall } from '../../app/ipc.js';
+import { BackupToFile } from './desktop-admin.js';
 import { Outcome, useOutcome } from '../../components/outcome.js';
 
 /** What the store holds now, named in the confirmation: what a restore replaces. */
@@ -89,6 +90,7 @@ export function RestoreSection({ desktop }: { desktop: boolean }) {
           Back up now
         </button>
       </div>
+      {bridge !== null && <BackupToFile />}
       <table data-testid="restore-backups">
         <thead>
           <tr>

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { ServicesStatus, WatchRecord } from '../../../../main/contracts/api.js';
 import { desktopBridge, desktopCall } from '../../app/ipc.js';
 import { Outcome, useOutcome } from '../../components/outcome.js';
+import { AddStream } from './desktop-admin.js';
 
 /** One watched file's outcome in words. */
 function recordText(r: WatchRecord): string {
@@ -78,6 +79,7 @@ export function ServicesSection({
             </tbody>
           </table>
         )}
+        {desktop && <AddStream onAdded={onChanged} />}
       </div>
       <div data-testid="watches">
         <h3>Watched folders</h3>
