@@ -23,6 +23,8 @@ import {
   type RefitSource,
 } from './compress-refit.js';
 import type { TrainArgs } from './train-args.js';
+// KB is 1,024 bytes here as in train --max-size and everywhere Hearth prints a size.
+import { bytesPerKb } from './search-limits.js';
 
 /** What compression uses: the registry (versions in, a chosen variant out), the runs' settings and the data. */
 export interface CompressDeps {
@@ -186,7 +188,7 @@ function resultOf(
 /** Whether a variant is within the limits asked for. */
 function withinLimits(r: CompressVariantResult, limits: CompressJob['limits']): boolean {
   return (
-    (limits.maxSizeKb === undefined || r.sizeBytes <= limits.maxSizeKb * 1000) &&
+    (limits.maxSizeKb === undefined || r.sizeBytes <= limits.maxSizeKb * bytesPerKb) &&
     (limits.maxLatencyUs === undefined || r.p50Us <= limits.maxLatencyUs) &&
     (limits.maxLoss === undefined || r.loss <= limits.maxLoss)
   );
@@ -342,7 +344,7 @@ export class Compressor {
       job.progress = { done: ids.length + 1, total: ids.length + 1, current: null, fraction: 1 };
       if (Object.keys(job.limits).length > 0 && !all.some((r) => r.withinLimits)) {
         const best = {
-          smallestKb: Math.min(...all.map((r) => r.sizeBytes)) / 1000,
+          smallestKb: Math.min(...all.map((r) => r.sizeBytes)) / bytesPerKb,
           fastestUs: Math.min(...all.map((r) => r.p50Us)),
           leastLoss: Math.min(...all.map((r) => r.loss)),
         };

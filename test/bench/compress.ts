@@ -39,7 +39,7 @@ async function compressOne(
       learner: bench.train.algorithm,
       variant: v.variant,
       description: v.description,
-      size_kb: round(v.sizeBytes / 1000, 1),
+      size_kb: round(v.sizeBytes / 1024, 1),
       size_ratio: round(r.original.sizeBytes / v.sizeBytes, 2),
       p50_us: v.p50Us,
       p99_us: v.p99Us,

@@ -67,7 +67,7 @@ export function frontierTable(job: CompressJob): string {
   const signed = (v: number | null): string => (v === null ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(4)}`);
   const row = (v: CompressVariantResult): string[] => [
     v.variant,
-    (v.sizeBytes / 1000).toFixed(1),
+    (v.sizeBytes / 1024).toFixed(1),
     v.p50Us.toFixed(1),
     v.p99Us.toFixed(1),
     fixed(v.validation),

@@ -56,7 +56,7 @@ export function CompressTab({ model, version, onRegistered }: { model: string; v
   const all = result === null ? [] : [result.original, ...result.variants];
   const marked = (v: CompressVariantResult): boolean => (axis === 'size' ? v.pareto.size : v.pareto.latency);
   const point = (v: CompressVariantResult) => ({
-    x: axis === 'size' ? v.sizeBytes / 1000 : v.p50Us,
+    x: axis === 'size' ? v.sizeBytes / 1024 : v.p50Us,
     y: v.validation ?? v.test ?? 0,
     variant: v.variant,
   });
@@ -118,7 +118,7 @@ export function CompressTab({ model, version, onRegistered }: { model: string; v
                 <tr key={v.variant} data-variant={v.variant}>
                   <td>{v.variant}</td>
                   <td>{v.description}</td>
-                  <td>{(v.sizeBytes / 1000).toFixed(1)}</td>
+                  <td>{(v.sizeBytes / 1024).toFixed(1)}</td>
                   <td>{v.p50Us.toFixed(1)}</td>
                   <td>{v.p99Us.toFixed(1)}</td>
                   <td>{v.validation?.toFixed(4) ?? '–'}</td>
