@@ -126,6 +126,13 @@ export function parseNumberBytes(buf: Uint8Array, start: number, end: number): n
 const isoDate = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** Milliseconds since the epoch for an ISO 8601 date or date-time (UTC unless an offset is given); NaN otherwise. */
+/** A cell's text as a number column reads it (NaN when it is not one): only digits, signs, points and exponents. */
+function parseNumberText(text: string): number {
+  if (!/^[\s+\-.\deE]+$/.test(text)) return Number.NaN;
+  const bytes = Buffer.from(text, 'latin1');
+  return parseNumberBytes(bytes, 0, bytes.length);
+}
+
 export function parseIsoDate(text: string): number {
   const m = isoDate.exec(text);
   if (m === null) return Number.NaN;
@@ -252,8 +259,7 @@ export class ColumnBuilder {
         else this.pushText(text);
         return;
       case 'numeric': {
-        const bytes = Buffer.from(text, 'latin1');
-        const v = /^[\s+\-.\deE]+$/.test(text) ? parseNumberBytes(bytes, 0, bytes.length) : Number.NaN;
+        const v = parseNumberText(text);
         if (!Number.isNaN(v)) {
           if (!lastParseWasInteger) this.allIntegers = false;
           this.nonEmpty++;
@@ -510,8 +516,7 @@ export class ColumnBuilder {
     const dictionary = [...this.dictionary.keys()];
     const parsed = dictionary.map((text) => {
       if (kind === 'datetime') return parseIsoDate(text);
-      const bytes = Buffer.from(text, 'latin1');
-      return /^[\s+\-.\deE]+$/.test(text) ? parseNumberBytes(bytes, 0, bytes.length) : Number.NaN;
+      return parseNumberText(text);
     });
     let nonEmpty = 0;
     let strays = 0;
