@@ -124,9 +124,11 @@ export class SearchLimits {
     late: () => boolean = () => false,
   ): Promise<void> {
     if (this.measure === null || model === null) return;
-    // Without limits the figures only inform the board: past the search's deadline they are not worth its budget.
-    if (this.limits === null && !force && late()) return;
     const rank = this.rankOf(entry);
+    // Without limits the figures only inform the board: past the search's deadline they are not worth its budget,
+    // except for a new leader's, which the board always shows.
+    const leads = board.every((e) => e === entry || this.better(rank, this.rankOf(e)) <= 0);
+    if (this.limits === null && !force && !leads && late()) return;
     let wanted = force;
     if (this.limits === null) {
       wanted ||= board.filter((e) => e !== entry && this.better(this.rankOf(e), rank) < 0).length < 3;
