@@ -344,6 +344,26 @@ export function meanAndStd(values: readonly number[]): { mean: number; std: numb
 }
 
 /**
+ * Log loss alone, as `binaryMetrics` (k = 2: P(positive) in column 1) and `multiclassMetrics` (each row's
+ * probabilities normalised) compute it, without their sorts: the search scores blends hundreds of times.
+ */
+export function logLoss(labels: Int32Array, probabilities: Float64Array, k: number): number {
+  let loss = 0;
+  for (let i = 0; i < labels.length; i++) loss += rowLogLoss(labels, probabilities, k, i);
+  return loss / labels.length;
+}
+
+function rowLogLoss(labels: Int32Array, probabilities: Float64Array, k: number, i: number): number {
+  if (k === 2) {
+    const p = probabilities[2 * i + 1]!;
+    return labels[i] === 1 ? -Math.log(clip(p)) : -Math.log(clip(1 - p));
+  }
+  let sum = 0;
+  for (let c = 0; c < k; c++) sum += probabilities[i * k + c]!;
+  return -Math.log(clip(probabilities[i * k + labels[i]!]! / sum));
+}
+
+/**
  * Brier score (Brier 1950): the mean squared distance between the probabilities and the one-hot truth. Binary
  * (k = 2): mean (p − y)² over P(positive), as scikit-learn's brier_score_loss; multiclass: mean Σ_c (p_c − y_c)²,
  * Brier's own definition (and scikit-learn's for more than two classes). Lower is better; 0 is perfect.

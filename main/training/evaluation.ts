@@ -8,6 +8,7 @@ import {
   bestThreshold,
   binaryMetrics,
   brierScore,
+  logLoss,
   expectedCalibrationError,
   calibrationBins,
   meanAndStd,
@@ -94,6 +95,24 @@ export function evaluate(
       ...(withCurves ? multiclassCurves(Int32Array.from(targets), prediction.probabilities, k, classes ?? []) : {}),
     },
   };
+}
+
+/**
+ * One metric of a prediction, as `evaluate` computes it; log loss and the regression errors without the other
+ * metrics' sorts, for the search's many blends.
+ */
+export function metricOf(
+  task: Task,
+  prediction: PredictionMatrix,
+  targets: Int32Array | Float64Array,
+  classes: string[] | null,
+  metric: string,
+): number | undefined {
+  if (metric === 'log_loss' && prediction.kind === 'classification')
+    return logLoss(Int32Array.from(targets), prediction.probabilities, task === 'binary' ? 2 : (classes?.length ?? 0));
+  if ((metric === 'rmse' || metric === 'mae') && prediction.kind === 'regression')
+    return regressionMetrics(Float64Array.from(targets), prediction.values)[metric];
+  return evaluate(task, prediction, targets, classes, 0.5, false).metrics[metric];
 }
 
 /** The per-class one-vs-rest curves and the top-label reliability bins, as the report stores them. */

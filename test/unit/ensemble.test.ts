@@ -4,10 +4,10 @@ import { readCsv } from '../../main/data/csv.js';
 import { createSession } from '../../main/accel/onnx-runtime.js';
 import { Predictor } from '../../main/models/predictor.js';
 import type { EnsembleModel } from '../../main/models/ensemble-model.js';
-import { selectEnsemble, takePrediction } from '../../main/training/ensemble-selection.js';
+import { crossFittedBlend, selectEnsemble, takePrediction } from '../../main/training/ensemble-selection.js';
 import { crossFittedThresholdScores, objectiveValue, scatterPrediction } from '../../main/training/imbalance.js';
 import type { LinearModel, PredictionMatrix } from '../../main/models/linear-model.js';
-import { rocAuc } from '../../main/stats/metrics.js';
+import { binaryMetrics, logLoss, multiclassMetrics, rocAuc } from '../../main/stats/metrics.js';
 import { exportModelToOnnx, modelInputs, predictModel } from '../../main/models/model.js';
 import { designFromFrame, fitPreprocessor, rawInputsFromFrame } from '../../main/models/preprocess.js';
 import { seededRandom } from '../../main/stats/random.js';
@@ -62,6 +62,51 @@ describe('ensemble selection', () => {
           )
         : 0;
     assert.deepEqual(selectEnsemble([reversed, perfect], score).weights, [0, 1]);
+  });
+
+  it('scores a blend on weights chosen without the rows it is scored on (hand-built folds)', () => {
+    // Fold 0 = rows 0, 1; fold 1 = rows 2, 3; labels 0, 1, 0, 1. A is right on fold 0 and wrong on fold 1, B the
+    // reverse. Chosen on every row, the 50/50 blend scores ln 2; chosen on one fold, each fold's rows get the
+    // other fold's winner, wrong on every row: the honest blend predicts 0.9, 0.1, 0.9, 0.1.
+    const labels = [0, 1, 0, 1];
+    const a = binary([0.1, 0.9, 0.9, 0.1]);
+    const b = binary([0.9, 0.1, 0.1, 0.9]);
+    const folds = [Int32Array.from([0, 1]), Int32Array.from([2, 3])];
+    const foldScore = (p: PredictionMatrix, k: number): number =>
+      p.kind === 'classification'
+        ? -logLoss(
+            Int32Array.from(folds[k]!, (r) => labels[r]!),
+            p.probabilities,
+            2,
+          )
+        : 0;
+    const whole = (p: PredictionMatrix): number =>
+      (foldScore(takePrediction(p, folds[0]!), 0) + foldScore(takePrediction(p, folds[1]!), 1)) / 2;
+    assert.ok(Math.abs(selectEnsemble([a, b], whole).score + Math.log(2)) < 1e-12);
+    const honest = crossFittedBlend([a, b], folds, foldScore);
+    assert.equal(honest.kind, 'classification');
+    if (honest.kind === 'classification')
+      assert.deepEqual(Array.from(honest.probabilities.filter((_, i) => i % 2 === 1)), [0.9, 0.1, 0.9, 0.1]);
+    assert.ok(Math.abs(whole(honest) + Math.log(10)) < 1e-12, `${whole(honest)}`);
+  });
+
+  it('log loss alone equals the log loss of the full binary and multiclass metrics', () => {
+    const random = seededRandom(9);
+    const n = 500;
+    const binaryLabels = Int32Array.from({ length: n }, () => (random() < 0.3 ? 1 : 0));
+    const p = binary(Array.from({ length: n }, (_, i) => (i % 50 === 0 ? binaryLabels[i]! : random())));
+    if (p.kind === 'classification')
+      assert.equal(
+        logLoss(binaryLabels, p.probabilities, 2),
+        binaryMetrics(
+          Uint8Array.from(binaryLabels),
+          Float64Array.from({ length: n }, (_, i) => p.probabilities[2 * i + 1]!),
+        ).log_loss,
+      );
+    const k = 3;
+    const labels = Int32Array.from({ length: n }, () => Math.floor(random() * k));
+    const unnormalised = Float64Array.from({ length: n * k }, () => random() * 2);
+    assert.equal(logLoss(labels, unnormalised, k), multiclassMetrics(labels, unnormalised, k).log_loss);
   });
 
   it('out-of-fold predictions land at their pool rows, and can be taken back out', () => {
