@@ -1,27 +1,24 @@
 import { HearthError } from '../contracts/errors.js';
-import type { Frame } from '../table/frame.js';
 import type { PredictionMatrix } from '../models/linear-model.js';
 import { chooseCalibration, type CalibrationReport } from './calibrate.js';
-import { evaluate } from './evaluation.js';
-import { blendPredictions } from '../models/ensemble-model.js';
-import { selectEnsemble, takePrediction } from './ensemble-selection.js';
+import { metricOf } from './evaluation.js';
+import { blendPredictions, type EnsembleModel, type SingleModel } from '../models/ensemble-model.js';
+import { crossFittedBlend, selectEnsemble, takePrediction } from './ensemble-selection.js';
 import type { Fit } from './fit.js';
 import { crossFittedThresholdScores, scatterPrediction, thresholdObjective } from './imbalance.js';
 import { defaultMetric, lowerIsBetter } from './labels.js';
 import { learners } from './learners/index.js';
 import { meanAndStd } from '../stats/metrics.js';
-import { modelInputs, predictModel } from '../models/model.js';
+import { modelInputs, predictModel, type TrainedModel } from '../models/model.js';
 import { rawInputsFromFrame, type Task } from '../models/preprocess.js';
 import { seededRandom } from '../stats/random.js';
-import { foldPairs, type FoldPair, type SplitScheme } from './split.js';
-import { isSingle, type Candidate, type LeaderboardEntry, type TrainArgs } from './train-args.js';
-import { selectRows } from '../table/frame.js';
+import { foldPairs, holdOut, type FoldPair, type SplitScheme } from './split.js';
+import { candidateKey, isSingle, type Candidate, type LeaderboardEntry, type TrainArgs } from './train-args.js';
+import { selectRows, type Frame } from '../table/frame.js';
 import { searchSpace } from './search-space.js';
 import { imbalanceWinner, smoteRefused } from './resample-guard.js';
-import { boostingWithinNoise, regularisedWithinNoise, strongerLinearPenalties } from './one-standard-error.js';
+import { boostingWithinNoise, linearPenaltyPath, chooseWithinNoise, strongerLinearPenalties } from './one-standard-error.js';
 import type { SearchBudget } from './budget-plan.js';
-import type { TrainedModel } from '../models/model.js';
-import type { EnsembleModel, SingleModel } from '../models/ensemble-model.js';
 import { limitsOf, SearchLimits, type Footprint, type LimitsReport } from './search-limits.js';
 
 /** What the search reads: the labelled data, its split, and how to fit a candidate. */
@@ -86,8 +83,9 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
   const foldIndices = folds.map((f) => Int32Array.from(f.heldOut, (r) => poolIndex[r]!));
   const foldTargets = folds.map((f) => targetsOf(f.heldOut));
   /** Per-fold values of a metric (higher or lower is better as the metric says) over out-of-fold predictions. */
-  const foldValues = (oof: PredictionMatrix, name: string = metric): number[] =>
-    foldIndices.map((rows, k) => evaluate(task, takePrediction(oof, rows), foldTargets[k]!, classes, 0.5, false).metrics[name]!);
+  const foldValue = (prediction: PredictionMatrix, k: number): number =>
+    metricOf(task, prediction, foldTargets[k]!, classes, metric)!;
+  const foldValues = (oof: PredictionMatrix): number[] => foldIndices.map((rows, k) => foldValue(takePrediction(oof, rows), k));
   const searchStarted = Date.now();
   const board: LeaderboardEntry[] = [];
   let trial = 0;
@@ -154,7 +152,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
         { rows: kept.length, ms: predictStarted - fitStarted },
         { rows: heldOut.length, ms: Date.now() - predictStarted },
       );
-      const value = evaluate(task, prediction, targetsOf(heldOut), classes, 0.5, false).metrics[metric];
+      const value = metricOf(task, prediction, targetsOf(heldOut), classes, metric);
       if (value === undefined) throw new HearthError('VALIDATION_FAILED', `metric "${metric}" does not apply to ${task} models`);
       perFold.push(value);
       if (full) oof = scatterPrediction(oof, prediction, foldIndices[k]!, pool.length);
@@ -242,10 +240,12 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
   let repeats = 0;
   // On large tables a single full cross-validation can eat most of a budget: halve by default there.
   const strategy = args.searchStrategy ?? (pool.length > 100_000 ? 'halving' : 'full');
+  // A linear model's penalty path, queued after its first candidate when that cost under 1% of the budget.
+  let linearPath: Candidate[] | null = null;
   while (!outOfTime() && trial < 200) {
     if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
     if (strategy === 'full') {
-      const candidate = sampler.next().value as Candidate;
+      const candidate = linearPath?.shift() ?? (sampler.next().value as Candidate);
       // A candidate already scored would only be scored again under another seed: the sampler draws anew instead,
       // and after fifty repeats in a row the grid is taken as exhausted (small tables reach that well within 200).
       const key = candidateKey(candidate);
@@ -266,6 +266,8 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       trial++;
       const started = Date.now();
       await record(candidate, await crossValidate(candidate, folds, `trial ${trial}`), started);
+      if (candidate.algorithm === 'linear' && linearPath === null && Date.now() - started < 0.01 * budgetMs)
+        linearPath = linearPenaltyPath(candidate);
       continue;
     }
     // Successive halving (Jamieson & Talwalkar, 2016): nine candidates on a quarter of the rows, the best third
@@ -346,26 +348,22 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     board.sort((p, q) => better(rankOf(p), rankOf(q)));
   }
   // With limits, only candidates measured within them may be chosen; none: the run is refused, nothing registered.
+  const eligible = (e: LeaderboardEntry): boolean => limits.eligible(e);
   const eligibleSingles = (): Candidate[] =>
     board
-      .filter((e) => limits.eligible(e))
+      .filter(eligible)
       .map((e) => e.params)
       .filter(isSingle);
   if (eligibleSingles().length === 0) throw limits.unmet(board);
-  // The rule applies to an eligible leader and an eligible choice only.
-  const regularised = board[0] !== undefined && limits.eligible(board[0]) ? regularisedWithinNoise(board, rankOf) : null;
-  const regularisedEntry = board.find((e) => regularised?.entry !== null && e.params === regularised?.entry);
-  const useRegularised = regularisedEntry !== undefined && limits.eligible(regularisedEntry);
-  if (useRegularised && regularised?.note) budget.clock.note(regularised.note);
-  /** The single candidate the search chose: the best eligible one, or the rule's more regularised equal. */
-  const bestSingle = (): Candidate => (useRegularised && regularised?.entry ? regularised.entry : eligibleSingles()[0]!);
+  const rule = chooseWithinNoise(board, rankOf, eligible, folds.length / foldRows(folds));
+  rule.notes.forEach((note) => budget.clock.note(note));
 
   // Imbalance: the best candidate as it is, with balanced class weights (learners that take them) and with
   // SMOTE inside each fold; for binary targets with a threshold objective, each also with a threshold tuned
   // on the other folds' predictions. Whichever scores best on cross-validation is kept.
   let chosenSingle: Candidate;
   if (compareImbalance && Atomics.load(cancel, 0) === 0) {
-    const best = bestSingle();
+    const best = rule.choice;
     const variants: { strategy: string; candidate: Candidate }[] = [];
     if (learners[best.algorithm].takesClassWeights)
       variants.push({ strategy: 'class weights', candidate: { ...best, classWeight: 'balanced' } });
@@ -439,7 +437,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     board.sort((p, q) => better(rankOf(p), rankOf(q)));
     chosenSingle = winner.candidate;
   } else {
-    chosenSingle = bestSingle();
+    chosenSingle = rule.choice;
   }
 
   // Ensemble selection over the best candidates' out-of-fold predictions; kept only when the blend's
@@ -448,11 +446,8 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
   let chosenOof: PredictionMatrix | null = null;
   if (keptOutOfFold.length >= 2 && !objectiveDecided) {
     const sign = higherIsBetter ? 1 : -1;
-    const blendScore = (p: PredictionMatrix): number => sign * meanAndStd(foldValues(p)).mean;
-    const selection = selectEnsemble(
-      keptOutOfFold.map((k) => k.oof),
-      blendScore,
-    );
+    const oofs = keptOutOfFold.map((k) => k.oof);
+    const selection = selectEnsemble(oofs, (p) => sign * meanAndStd(foldValues(p)).mean);
     const members = keptOutOfFold
       .map((k, i) => ({ candidate: k.candidate, weight: selection.weights[i]! }))
       .filter((m) => m.weight > 0);
@@ -460,9 +455,14 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       members.map((m) => keptOutOfFold.find((k) => k.candidate === m.candidate)!.oof),
       members.map((m) => m.weight),
     );
-    // Ranked calibrated, the blend is judged calibrated too, against the chosen single candidate calibrated.
-    const chosenEntry = board.find((e) => e.params === chosenSingle);
-    const calibratedBlend = ranksCalibrated && members.length >= 2 ? calibratedScore(blendedOof) : Number.NaN;
+    // Judged cross-fitted (weights chosen without the rows they score); served with the weights chosen on every row.
+    const honestOof = crossFittedBlend(oofs, foldIndices, (p, k) => sign * foldValue(p, k));
+    // Ranked calibrated, the blend is judged calibrated too, against the chosen single candidate calibrated (the
+    // leader, where the one-standard-error rule stepped back from it: a blend must beat the best single).
+    const stepped = rule.stepped && chosenSingle === rule.choice;
+    const rival = stepped ? rule.leader : chosenSingle;
+    const chosenEntry = board.find((e) => e.params === rival);
+    const calibratedBlend = ranksCalibrated && members.length >= 2 ? calibratedScore(honestOof) : Number.NaN;
     const calibratedPair = Number.isFinite(calibratedBlend) && chosenEntry?.cvCalibrated !== undefined;
     // With limits, the blend must beat the best single candidate within them, the one it would replace.
     const bestSingle = calibratedPair
@@ -470,7 +470,8 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       : limits.limits !== null && chosenEntry !== undefined
         ? rankOf(chosenEntry)
         : keptOutOfFold[0]!.score;
-    const blended = calibratedPair ? calibratedBlend : sign * selection.score;
+    const honest = meanAndStd(foldValues(honestOof));
+    const blended = calibratedPair ? calibratedBlend : honest.mean;
     ensembleReport = {
       candidates: keptOutOfFold.length,
       members: members.length,
@@ -494,9 +495,9 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
         trial: trial + 1,
         algorithm: 'ensemble',
         params: { algorithm: 'ensemble', members: weighted },
-        cvMetric: sign * selection.score,
+        cvMetric: honest.mean,
         ...(calibratedPair ? { cvCalibrated: calibratedBlend } : {}),
-        cvStd: meanAndStd(foldValues(blendedOof)).std,
+        cvStd: honest.std,
         fitSeconds: members.reduce((s, m) => s + (board.find((e) => e.params === m.candidate)?.fitSeconds ?? 0), 0),
       };
       board.push(entry);
@@ -577,16 +578,4 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       limits: limitsReport,
     },
   };
-}
-
-/** A seeded share of the rows held out (for early stopping), and the rest; both keep the rows' order. */
-function holdOut(rows: Int32Array, share: number, seed: number): { kept: Int32Array; held: Int32Array } {
-  const random = seededRandom(seed);
-  const flags = Uint8Array.from(rows, () => (random() < share ? 1 : 0));
-  return { kept: rows.filter((_, i) => flags[i] === 0), held: rows.filter((_, i) => flags[i] === 1) };
-}
-
-/** A candidate's identity: its parameters in a fixed key order (the defaults' candidate has none but the learner). */
-function candidateKey(candidate: Candidate): string {
-  return JSON.stringify(candidate, Object.keys(candidate).sort());
 }

@@ -154,3 +154,10 @@ export function foldPairs(pool: Int32Array, k: number, seed: number, scheme: Spl
   }
   return stratifiedFolds(pool, k, seed, scheme.strata).map((heldOut) => ({ train: withoutRows(pool, heldOut), heldOut }));
 }
+
+/** A seeded share of the rows held out (for early stopping), and the rest; both keep the rows' order. */
+export function holdOut(rows: Int32Array, share: number, seed: number): { kept: Int32Array; held: Int32Array } {
+  const random = seededRandom(seed);
+  const flags = Uint8Array.from(rows, () => (random() < share ? 1 : 0));
+  return { kept: rows.filter((_, i) => flags[i] === 0), held: rows.filter((_, i) => flags[i] === 1) };
+}

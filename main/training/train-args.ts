@@ -48,3 +48,8 @@ export interface LeaderboardEntry {
 export function excludedColumns(args: TrainArgs): string[] {
   return args.groupColumn === undefined ? [] : [args.groupColumn];
 }
+
+/** A candidate's identity: its parameters in a fixed key order (the defaults' candidate has none but the learner). */
+export function candidateKey(candidate: Candidate): string {
+  return JSON.stringify(candidate, Object.keys(candidate).sort());
+}

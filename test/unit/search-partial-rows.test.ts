@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { boostingWithinNoise, regularisedWithinNoise, strongerLinearPenalties } from '../../main/training/one-standard-error.js';
+import {
+  boostingWithinNoise,
+  chooseWithinNoise,
+  linearPenaltyPath,
+  regularisedWithinNoise,
+  strongerLinearPenalties,
+} from '../../main/training/one-standard-error.js';
 import type { Candidate, LeaderboardEntry } from '../../main/training/train-args.js';
 
 // Log loss: lower is better.
@@ -45,9 +51,9 @@ const linearEntry = (trial: number, l2: number | undefined, cv: number, cvStd: n
 });
 const rankOf = (e: LeaderboardEntry): number => e.cvCalibrated ?? e.cvMetric;
 
-void test('a linear leader gives way to the most penalised linear candidate within one standard error of it', () => {
-  // Wine, seed 1, three folds: L2 1e-5 at 0.0218 with std 0.0223 (standard error 0.0129); 1e-4 at 0.0238 and 1e-3
-  // at 0.032 are within it, 1e-2 at 0.0623 is not. The rule takes 1e-3.
+void test('a linear leader gives way to the linear candidate within one standard error of it nearest the prior', () => {
+  // Wine, seed 1, three folds of ~95 fitted rows (prior L2 1/95): L2 1e-5 at 0.0218 with std 0.0223 (standard error
+  // 0.0129); 1e-4 at 0.0238 and 1e-3 at 0.032 are within it, 1e-2 at 0.0623 is not. 1e-3 is nearest the prior.
   const board = [
     linearEntry(3, 1e-5, 0.0218, 0.0223),
     linearEntry(1, undefined, 0.0238, 0.0178),
@@ -55,18 +61,22 @@ void test('a linear leader gives way to the most penalised linear candidate with
     { ...linearEntry(2, undefined, 0.05, 0.01), algorithm: 'gbdt', params: { algorithm: 'gbdt' } } as LeaderboardEntry,
     linearEntry(5, 1e-2, 0.0623, 0.0083),
   ];
-  const rule = regularisedWithinNoise(board, rankOf);
+  const rule = regularisedWithinNoise(board, rankOf, 1 / 95);
   assert.deepEqual(rule.entry, { algorithm: 'linear', l2: 1e-3 });
-  assert.match(rule.note!, /^search: linear with L2 0\.001 chosen over L2 0\.00001: within one standard error/);
-  // The grid's stronger penalties not yet scored: 1e-1 only (1e-4 is the default's, scored; 1e-3 and 1e-2 too).
-  assert.deepEqual(strongerLinearPenalties(board[0]!.params as Candidate, board), [0.1]);
-  assert.deepEqual(strongerLinearPenalties({ algorithm: 'linear', l2: 1e-3 }, [board[0]!]), [1e-2, 1e-1]);
+  assert.match(
+    rule.note!,
+    /^search: linear with L2 0\.001 chosen over L2 0\.00001: within one standard error.*nearer the prior L2 0\.011/,
+  );
+  // The grid's stronger penalties not yet scored: the half-decades and 1e-1 (1e-4 is the default's, scored; 1e-3
+  // and 1e-2 too).
+  assert.deepEqual(strongerLinearPenalties(board[0]!.params as Candidate, board), [3e-4, 3e-3, 3e-2, 0.1]);
+  assert.deepEqual(strongerLinearPenalties({ algorithm: 'linear', l2: 1e-3 }, [board[0]!]), [3e-3, 1e-2, 3e-2, 1e-1]);
 });
 
 void test('a clear lead stands, a linear candidate with other parameters is not a penalty step, a tree leader is left alone', () => {
   // 1e-3 trails by 0.01, past the standard error 0.0058.
   const clear = [linearEntry(1, 1e-4, 0.05, 0.01), linearEntry(2, 1e-3, 0.06, 0.01)];
-  assert.deepEqual(regularisedWithinNoise(clear, rankOf), { entry: null, note: null });
+  assert.deepEqual(regularisedWithinNoise(clear, rankOf, 1e-2), { entry: null, note: null });
   const weighted = [
     linearEntry(1, 1e-4, 0.05, 0.01),
     {
@@ -74,9 +84,57 @@ void test('a clear lead stands, a linear candidate with other parameters is not 
       params: { algorithm: 'linear', l2: 1e-2, classWeight: 'balanced' },
     } as LeaderboardEntry,
   ];
-  assert.equal(regularisedWithinNoise(weighted, rankOf).entry, null);
+  assert.equal(regularisedWithinNoise(weighted, rankOf, 1e-2).entry, null);
   const trees = [
     { ...linearEntry(1, undefined, 0.04, 0.01), algorithm: 'gbdt', params: { algorithm: 'gbdt' } } as LeaderboardEntry,
   ];
-  assert.deepEqual(regularisedWithinNoise([...trees, linearEntry(2, 1e-2, 0.0401, 0.01)], rankOf), { entry: null, note: null });
+  assert.deepEqual(regularisedWithinNoise([...trees, linearEntry(2, 1e-2, 0.0401, 0.01)], rankOf, 1e-2), {
+    entry: null,
+    note: null,
+  });
+});
+
+void test('a leader nearest the prior stands; the prior can step to a weaker penalty as well as a stronger one', () => {
+  // Breast cancer, seed 3, three folds of ~303 fitted rows (prior 0.0033): L2 3e-3 led at 0.0877 ± 0.0386 (standard
+  // error 0.0223); 1e-2 at 0.0922 and 3e-2 at 0.1089 are within it, but 3e-3 is the nearest the prior: it stays (the
+  // strongest within the error, 3e-2, scored 0.081 on the test rows against 3e-3's 0.042).
+  const board = [linearEntry(2, 3e-3, 0.0877, 0.0386), linearEntry(3, 1e-2, 0.0922, 0.03), linearEntry(4, 3e-2, 0.1089, 0.02)];
+  assert.deepEqual(regularisedWithinNoise(board, rankOf, 1 / 303), { entry: null, note: null });
+  // A strongly penalised leader with a weaker equal nearer the prior gives way to it.
+  const strong = [linearEntry(1, 1e-1, 0.05, 0.03), linearEntry(2, 1e-2, 0.055, 0.03), linearEntry(3, 1e-4, 0.056, 0.03)];
+  assert.deepEqual(regularisedWithinNoise(strong, rankOf, 2e-4).entry, { algorithm: 'linear', l2: 1e-4 });
+  // Equally near (1e-3 is a decade from both): the stronger.
+  assert.deepEqual(regularisedWithinNoise(strong, rankOf, 1e-3).entry, { algorithm: 'linear', l2: 1e-2 });
+  assert.deepEqual(regularisedWithinNoise(strong, rankOf, 2e-2).entry, { algorithm: 'linear', l2: 1e-2 });
+});
+
+void test('a cheap linear model’s whole penalty path is queued, weakest first, without the first candidate’s own', () => {
+  assert.deepEqual(
+    linearPenaltyPath({ algorithm: 'linear' }).map((c) => c.l2),
+    [1e-5, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
+  );
+  assert.ok(linearPenaltyPath({ algorithm: 'linear', l2: 3e-3 }).every((c) => c.algorithm === 'linear' && c.l2 !== 3e-3));
+});
+
+void test('the choice: the leader, or the penalty rule’s equal when it is within the limits', () => {
+  const wine = [
+    linearEntry(3, 1e-5, 0.0218, 0.0223),
+    linearEntry(1, undefined, 0.0238, 0.0178),
+    linearEntry(4, 1e-3, 0.032, 0.0135),
+  ];
+  const all = (): boolean => true;
+  const rule = chooseWithinNoise(wine, rankOf, all, 1 / 95);
+  assert.deepEqual(rule.choice, { algorithm: 'linear', l2: 1e-3 });
+  assert.deepEqual(rule.leader, { algorithm: 'linear', l2: 1e-5 });
+  assert.equal(rule.stepped, true);
+  assert.equal(rule.notes.length, 1);
+  // Over the limits, the rule's candidate is not chosen; nor is an ineligible leader.
+  const small = chooseWithinNoise(wine, rankOf, (e) => (e.params as Candidate).l2 !== 1e-3, 1 / 95);
+  assert.deepEqual(small, {
+    choice: { algorithm: 'linear', l2: 1e-5 },
+    leader: { algorithm: 'linear', l2: 1e-5 },
+    stepped: false,
+    notes: [],
+  });
+  assert.deepEqual(chooseWithinNoise(wine, rankOf, (e) => e.trial !== 3, 1 / 95).choice, { algorithm: 'linear' });
 });
