@@ -274,6 +274,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     // on half, the best one on all of them; only full-data scores enter the leaderboard and guide the sampler.
     let rung = Array.from({ length: 9 }, () => sampler.next().value as Candidate);
     const random = seededRandom(seed + trial);
+    const bracketDeadline = loopEnd();
     let previous: { candidate: Candidate; result: Awaited<ReturnType<typeof crossValidate>>; started: number }[] = [];
     let previousShare = 0;
     for (const share of [0.25, 0.5, 1]) {
@@ -333,6 +334,10 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       if (bestBoosted !== undefined && !rung.includes(bestBoosted.candidate)) rung.push(bestBoosted.candidate);
       if (rung.length === 0) break;
     }
+    // A bracket that ended past the deadline it started under starts no other: its new leader's cheaper projected
+    // final fit moves the deadline later, and on a loaded box (synth 200k at load 15) a second bracket then ran the
+    // search 72 s past its plan.
+    if (Date.now() > bracketDeadline) break;
   }
   board.sort((p, q) => better(rankOf(p), rankOf(q)));
   // A linear leader: the stronger penalties of its grid are scored too (milliseconds each), so the
