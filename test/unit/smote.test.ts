@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
 import { cellValue } from '../../main/table/frame.js';
-import { smote } from '../../main/training/smote.js';
+import { projectSmote, projectSmoteFolds, smote } from '../../main/training/smote.js';
 import { imbalanceWinner } from '../../main/training/resample-guard.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { tempDir, writeFile } from '../helpers.js';
@@ -11,6 +11,28 @@ const tmp = tempDir();
 after(tmp.cleanup);
 
 describe('SMOTE', () => {
+  it('projects its own cost from two timed samples: the rows it adds counted exactly, the time from those samples', async () => {
+    // 3,000 rows, 300 rare: SMOTE adds 2,400 (the majority's 2,700 less 300). The projection times 256 and 512 of
+    // them and counts every one; the folds' projection adds the rows to the plain cross-validation's cost.
+    const random = seededRandom(8);
+    const lines = ['a,b,label'];
+    for (let i = 0; i < 3000; i++)
+      lines.push(`${random().toFixed(4)},${random().toFixed(4)},${i % 10 === 0 ? 'rare' : 'common'}`);
+    const { frame } = await readCsv(writeFile(tmp.dir, 'p.csv', `${lines.join('\n')}\n`));
+    const label = frame.columns.find((c) => c.name === 'label')!;
+    const classOf = Int32Array.from({ length: frame.rowCount }, (_, r) =>
+      ['common', 'rare'].indexOf(String(cellValue(label, r))),
+    );
+    const train = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
+    const projected = projectSmote(frame, train, classOf, 2, 'label', 1);
+    assert.equal(projected.added, 2400);
+    assert.ok(projected.ms > 0 && Number.isFinite(projected.ms));
+    // With no time for the resampling itself (plain cost only), the folds' projection is the plain cost × 1.8.
+    const folds = [{ train }];
+    const withPlain = projectSmoteFolds(frame, folds, classOf, 2, 'label', 1, 1000);
+    assert.ok(withPlain >= 1000 * (1 + 2400 / 3000), `${withPlain}`);
+  });
+
   it('brings the minority class up to the majority with rows between real neighbours', async () => {
     const random = seededRandom(4);
     const lines = ['a,b,kind,label'];
