@@ -56,6 +56,16 @@ export function crossFittedBlend(
   foldScore: (prediction: PredictionMatrix, fold: number) => number,
   rounds = 20,
 ): PredictionMatrix {
+  // One fold (forward chaining on a short series) has no other folds to choose on: the blend chosen on its rows.
+  if (foldIndices.length < 2) {
+    const only = foldIndices[0] ?? new Int32Array(0);
+    const { weights } = selectEnsemble(
+      candidates.map((c) => takePrediction(c, only)),
+      (p) => foldScore(p, 0),
+      rounds,
+    );
+    return blendPredictions([...candidates], weights);
+  }
   const perFold = foldIndices.map((rows) => candidates.map((c) => takePrediction(c, rows)));
   const first = candidates[0]!;
   const length = first.kind === 'regression' ? first.values.length : first.probabilities.length / first.classes.length;

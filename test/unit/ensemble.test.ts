@@ -88,6 +88,10 @@ describe('ensemble selection', () => {
     if (honest.kind === 'classification')
       assert.deepEqual(Array.from(honest.probabilities.filter((_, i) => i % 2 === 1)), [0.9, 0.1, 0.9, 0.1]);
     assert.ok(Math.abs(whole(honest) + Math.log(10)) < 1e-12, `${whole(honest)}`);
+    // One fold (forward chaining on a short series): nothing to cross-fit on, the blend chosen on its rows, A alone.
+    const single = crossFittedBlend([a, b], [folds[0]!], foldScore);
+    if (single.kind === 'classification')
+      assert.deepEqual(Array.from(single.probabilities.filter((_, i) => i % 2 === 1)), [0.1, 0.9, 0.9, 0.1]);
   });
 
   it('log loss alone equals the log loss of the full binary and multiclass metrics', () => {
