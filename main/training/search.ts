@@ -277,7 +277,12 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     // A later bracket starts only when one as long as the last fits before the deadline. One that cannot reach the
     // full rows leaves quarter-row scores alone, which flatter learners that saturate early: on synth 200k a second
     // bracket's MLP (three epochs on a quarter of the rows) took the lead from boosting, ROC AUC 0.845 against 0.852.
-    if (bracketMs > 0 && Date.now() + bracketMs > loopEnd()) break;
+    if (bracketMs > 0 && Date.now() + bracketMs > loopEnd()) {
+      budget.clock.note(
+        `search: no other halving bracket, as one as long as the last (${(bracketMs / 1000).toFixed(1)} s) would end past the deadline`,
+      );
+      break;
+    }
     const bracketStarted = Date.now();
     let rung = Array.from({ length: 9 }, () => sampler.next().value as Candidate);
     const random = seededRandom(seed + trial);
@@ -357,11 +362,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
   }
   // With limits, only candidates measured within them may be chosen; none: the run is refused, nothing registered.
   const eligible = (e: LeaderboardEntry): boolean => limits.eligible(e);
-  const eligibleSingles = (): Candidate[] =>
-    board
-      .filter(eligible)
-      .map((e) => e.params)
-      .filter(isSingle);
+  const eligibleSingles = (): Candidate[] => board.filter(eligible).flatMap((e) => (isSingle(e.params) ? [e.params] : []));
   if (eligibleSingles().length === 0) throw limits.unmet(board);
   const rule = chooseWithinNoise(board, rankOf, eligible, folds.length / foldRows(folds));
   rule.notes.forEach((note) => budget.clock.note(note));
@@ -416,7 +417,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     const bestEntry = board.find((e) => e.params === best)!;
     judge('none', best, { mean: bestEntry.cvMetric, std: bestEntry.cvStd, oof: baseline?.oof ?? null });
     for (const variant of variants) {
-      // SMOTE's cost is its neighbour search and the rows it adds, projected from timing it on the first fold.
+      // SMOTE's cost is its neighbour search and the rows it adds, projected from timing it on a fold.
       const projectedMs =
         variant.candidate.resample === 'smote'
           ? projectSmoteFolds(frame, folds, classOf!, classes.length, args.target, seed, budget.crossValidationMs(best))

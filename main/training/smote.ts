@@ -205,12 +205,16 @@ export function projectSmote(
     return { ms: performance.now() - started, added: added.reduce((s, a) => s + a, 0) };
   };
   const full = smoteAdded(trainRows, classOf, classes);
+  timed(64); // warms the code, so the first timed sample is not the one that pays for compiling it
   const small = timed(256);
   const large = timed(512);
   if (full <= large.added || large.added <= small.added)
     return { ms: large.ms * Math.max(1, full / Math.max(1, large.added)), added: full };
-  const perRow = Math.max(0, (large.ms - small.ms) / (large.added - small.added));
-  return { ms: Math.max(large.ms, large.ms + perRow * (full - large.added)), added: full };
+  // A pause in the larger sample can make the difference meaningless: then every row is charged the larger
+  // sample's mean cost, fixed part included (an overestimate, never a free pass).
+  const difference = (large.ms - small.ms) / (large.added - small.added);
+  const perRow = difference > 0 ? difference : large.ms / large.added;
+  return { ms: large.ms + perRow * (full - large.added), added: full };
 }
 
 /** The synthetic rows SMOTE adds to bring each class with two rows or more up to the largest (before its cap). */
@@ -226,7 +230,7 @@ function smoteAdded(trainRows: Int32Array, classOf: Int32Array, classes: number)
 
 /**
  * The projected milliseconds of cross-validating a candidate with SMOTE on these folds: the plain candidate's
- * cross-validation scaled by the rows SMOTE adds, plus each fold's resampling (projected from the first fold's).
+ * cross-validation scaled by the rows SMOTE adds, plus each fold's resampling (projected from the largest fold's).
  */
 export function projectSmoteFolds(
   frame: Frame,
@@ -237,7 +241,8 @@ export function projectSmoteFolds(
   seed: number,
   plainMs: number,
 ): number {
-  const first = folds[0]!.train;
-  const cost = projectSmote(frame, first, classOf, classes, target, seed);
-  return plainMs * (1 + cost.added / first.length) + folds.length * cost.ms;
+  // The last fold's training side is the largest under forward chaining (and the same size under k-fold).
+  const largest = folds[folds.length - 1]!.train;
+  const cost = projectSmote(frame, largest, classOf, classes, target, seed);
+  return plainMs * (1 + cost.added / largest.length) + folds.length * cost.ms;
 }
