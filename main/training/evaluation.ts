@@ -15,6 +15,7 @@ import {
   multiclassMetrics,
   precisionRecallCurve,
   regressionMetrics,
+  rocAuc,
   rocCurve,
   topLabelConfidence,
 } from '../stats/metrics.js';
@@ -98,8 +99,8 @@ export function evaluate(
 }
 
 /**
- * One metric of a prediction, as `evaluate` computes it; log loss and the regression errors without the other
- * metrics' sorts, for the search's many blends.
+ * One metric of a prediction, as `evaluate` computes it; log loss, binary ROC AUC and the regression errors without
+ * the other metrics' work (the precision–recall sort, calibration), for the search's many blends.
  */
 export function metricOf(
   task: Task,
@@ -110,6 +111,11 @@ export function metricOf(
 ): number | undefined {
   if (metric === 'log_loss' && prediction.kind === 'classification')
     return logLoss(Int32Array.from(targets), prediction.probabilities, task === 'binary' ? 2 : (classes?.length ?? 0));
+  if (metric === 'roc_auc' && task === 'binary' && prediction.kind === 'classification')
+    return rocAuc(
+      Uint8Array.from(targets, (t) => (t === 1 ? 1 : 0)),
+      Float64Array.from({ length: targets.length }, (_, i) => prediction.probabilities[2 * i + 1]!),
+    );
   if ((metric === 'rmse' || metric === 'mae') && prediction.kind === 'regression')
     return regressionMetrics(Float64Array.from(targets), prediction.values)[metric];
   return evaluate(task, prediction, targets, classes, 0.5, false).metrics[metric];

@@ -8,6 +8,7 @@ import { crossFittedBlend, selectEnsemble, takePrediction } from '../../main/tra
 import { crossFittedThresholdScores, objectiveValue, scatterPrediction } from '../../main/training/imbalance.js';
 import type { LinearModel, PredictionMatrix } from '../../main/models/linear-model.js';
 import { binaryMetrics, logLoss, multiclassMetrics, rocAuc } from '../../main/stats/metrics.js';
+import { evaluate, metricOf } from '../../main/training/evaluation.js';
 import { exportModelToOnnx, modelInputs, predictModel } from '../../main/models/model.js';
 import { designFromFrame, fitPreprocessor, rawInputsFromFrame } from '../../main/models/preprocess.js';
 import { seededRandom } from '../../main/stats/random.js';
@@ -111,6 +112,19 @@ describe('ensemble selection', () => {
     const labels = Int32Array.from({ length: n }, () => Math.floor(random() * k));
     const unnormalised = Float64Array.from({ length: n * k }, () => random() * 2);
     assert.equal(logLoss(labels, unnormalised, k), multiclassMetrics(labels, unnormalised, k).log_loss);
+    // metricOf takes the short paths and gives evaluate's numbers.
+    for (const metric of ['log_loss', 'roc_auc', 'accuracy'])
+      assert.equal(
+        metricOf('binary', p, binaryLabels, ['0', '1'], metric),
+        evaluate('binary', p, binaryLabels, ['0', '1'], 0.5, false).metrics[metric],
+      );
+    const values = Float64Array.from({ length: n }, () => random() * 10);
+    const regression: PredictionMatrix = { kind: 'regression', values: values.map((v) => v + random()) };
+    for (const metric of ['rmse', 'mae', 'r2'])
+      assert.equal(
+        metricOf('regression', regression, values, null, metric),
+        evaluate('regression', regression, values, null, 0.5, false).metrics[metric],
+      );
   });
 
   it('out-of-fold predictions land at their pool rows, and can be taken back out', () => {
