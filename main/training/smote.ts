@@ -61,11 +61,10 @@ export function smote(
   const random = seededRandom(seed + 101);
   const byClass: number[][] = Array.from({ length: classes }, () => []);
   for (const r of trainRows) if (classOf[r]! >= 0) byClass[classOf[r]!]!.push(r);
-  const largest = Math.max(...byClass.map((c) => c.length));
-  const wanted = byClass.map((c) => (c.length >= 2 ? largest - c.length : 0));
-  const total = wanted.reduce((s, w) => s + w, 0);
-  const scale = total > maxSynthetic ? maxSynthetic / total : 1;
-  const added = wanted.map((w) => Math.floor(w * scale));
+  const added = syntheticPerClass(
+    byClass.map((c) => c.length),
+    maxSynthetic,
+  );
   const { continuous, nominal } = featureKinds(frame, target);
   const C = continuous.length;
   const M = nominal.length;
@@ -204,7 +203,9 @@ export function projectSmote(
     const { added } = smote(frame, trainRows, classOf, classes, target, seed, rows);
     return { ms: performance.now() - started, added: added.reduce((s, a) => s + a, 0) };
   };
-  const full = smoteAdded(trainRows, classOf, classes);
+  const counts = new Array<number>(classes).fill(0);
+  for (const r of trainRows) if (classOf[r]! >= 0) counts[classOf[r]!]!++;
+  const full = syntheticPerClass(counts, maxSyntheticRows).reduce((s, a) => s + a, 0);
   timed(64); // warms the code, so the first timed sample is not the one that pays for compiling it
   const small = timed(256);
   const large = timed(512);
@@ -217,15 +218,16 @@ export function projectSmote(
   return { ms: large.ms + perRow * (full - large.added), added: full };
 }
 
-/** The synthetic rows SMOTE adds to bring each class with two rows or more up to the largest (before its cap). */
-function smoteAdded(trainRows: Int32Array, classOf: Int32Array, classes: number): number {
-  const counts = new Array<number>(classes).fill(0);
-  for (const r of trainRows) if (classOf[r]! >= 0) counts[classOf[r]!]!++;
+/**
+ * The synthetic rows SMOTE adds per class: each class of two rows or more brought up to the largest, scaled down to
+ * `maxSynthetic` in all.
+ */
+function syntheticPerClass(counts: readonly number[], maxSynthetic: number): number[] {
   const largest = Math.max(...counts);
-  return Math.min(
-    maxSyntheticRows,
-    counts.reduce((s, c) => s + (c >= 2 ? largest - c : 0), 0),
-  );
+  const wanted = counts.map((c) => (c >= 2 ? largest - c : 0));
+  const total = wanted.reduce((s, w) => s + w, 0);
+  const scale = total > maxSynthetic ? maxSynthetic / total : 1;
+  return wanted.map((w) => Math.floor(w * scale));
 }
 
 /**
