@@ -42,11 +42,14 @@ function linearL2(params: Candidate): number {
  * test log loss).
  */
 export function linearPenaltyPath(first: Candidate): Candidate[] {
-  const grid = (learners.linear.searchGrid.l2 ?? []) as readonly number[];
-  return [...grid]
+  return linearGrid()
     .filter((l2) => l2 !== linearL2(first))
-    .sort((a, b) => a - b)
     .map((l2) => ({ algorithm: 'linear', l2 }));
+}
+
+/** The linear learner's L2 grid, weakest penalty first. */
+function linearGrid(): number[] {
+  return [...((learners.linear.searchGrid.l2 ?? []) as readonly number[])].sort((a, b) => a - b);
 }
 
 /** The penalties of the linear grid stronger than `leader`'s that no entry on the board has scored yet, weakest first. */
@@ -54,8 +57,7 @@ export function strongerLinearPenalties(leader: Candidate, board: readonly Leade
   const scored = new Set(
     board.flatMap((e) => (isSingle(e.params) && e.params.algorithm === 'linear' ? [linearL2(e.params)] : [])),
   );
-  const grid = (learners.linear.searchGrid.l2 ?? []) as readonly number[];
-  return [...grid].filter((l2) => l2 > linearL2(leader) && !scored.has(l2)).sort((a, b) => a - b);
+  return linearGrid().filter((l2) => l2 > linearL2(leader) && !scored.has(l2));
 }
 
 /**
