@@ -125,7 +125,6 @@ export function parseNumberBytes(buf: Uint8Array, start: number, end: number): n
 
 const isoDate = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$/;
 
-/** Milliseconds since the epoch for an ISO 8601 date or date-time (UTC unless an offset is given); NaN otherwise. */
 /** A cell's text as a number column reads it (NaN when it is not one): only digits, signs, points and exponents. */
 function parseNumberText(text: string): number {
   if (!/^[\s+\-.\deE]+$/.test(text)) return Number.NaN;
@@ -133,6 +132,7 @@ function parseNumberText(text: string): number {
   return parseNumberBytes(bytes, 0, bytes.length);
 }
 
+/** Milliseconds since the epoch for an ISO 8601 date or date-time (UTC unless an offset is given); NaN otherwise. */
 export function parseIsoDate(text: string): number {
   const m = isoDate.exec(text);
   if (m === null) return Number.NaN;
