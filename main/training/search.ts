@@ -123,7 +123,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       const { train: rest, heldOut } = pairs[k]!;
       // Boosting stops early on a seeded tenth of the fold's training rows, as the final fit stops on the
       // validation rows: without it, the folds would score a model the final fit never makes.
-      const { kept, held } = learners[candidate.algorithm].earlyStopsInSearch
+      const { kept, held } = learners[candidate.algorithm].earlyStopsInSearch(rest.length)
         ? holdOut(rest, 0.1, seed + k)
         : { kept: rest, held: new Int32Array(0) };
       // No candidate gets more than 15% of the budget, so one slow candidate (a big MLP, a deep forest) cannot

@@ -37,7 +37,8 @@ const inProcess: LearnerHost = {
   preferredBackend: () => null,
 };
 
-async function boosted(task: Task, rows: number, earlyStoppingRounds = 0, learningRate = 0.1) {
+/** earlyStoppingRounds undefined: the learner's default, with the validation rows given. */
+async function boosted(task: Task, rows: number, earlyStoppingRounds: number | undefined = 0, learningRate = 0.1) {
   const target = { binary: 'label', multiclass: 'kind', regression: 'amount' }[task];
   const frame = await frameOf(syntheticCsv(task, rows, 5), `${task}-${rows}.csv`);
   const column = frame.columns.find((c) => c.name === target)!;
@@ -53,9 +54,17 @@ async function boosted(task: Task, rows: number, earlyStoppingRounds = 0, learni
       classes,
       frame,
       rows: train,
-      validationRows: earlyStoppingRounds > 0 ? validation : new Int32Array(0),
+      validationRows: earlyStoppingRounds !== 0 ? validation : new Int32Array(0),
       targetsOf: (r) => (classOf !== null ? gather(classOf, r) : gather(values!, r)),
-      args: { dataset: 'd', target, algorithm: 'gbdt', trees: 40, learningRate, earlyStoppingRounds, threads: 1 },
+      args: {
+        dataset: 'd',
+        target,
+        algorithm: 'gbdt',
+        trees: 40,
+        learningRate,
+        ...(earlyStoppingRounds === undefined ? {} : { earlyStoppingRounds }),
+        threads: 1,
+      },
       seed: 3,
       classWeights: null,
       deadline: null,
@@ -107,6 +116,15 @@ describe('a lean train job: predictions made once, in chunks, or taken from the 
     const stopped = await boosted('binary', 3000, 2, 1);
     assert.ok((stopped.fit.fitReport.bestRound as number) < (stopped.fit.fitReport.rounds as number));
     assert.equal(stopped.fit.trainScores, undefined);
+  });
+
+  it('does not stop early by default on a small table, where a tenth of the rows is too few to stop on', async () => {
+    // The same noisy fit that stops early when asked (above) runs all its rounds by default: 1,500 training rows
+    // are under the 10,000 above which boosting stops early unless told otherwise (scikit-learn's rule).
+    const byDefault = await boosted('binary', 3000, undefined, 1);
+    assert.equal(byDefault.fit.params.earlyStoppingRounds, 0);
+    assert.equal(byDefault.fit.fitReport.rounds, 40);
+    assert.equal(byDefault.fit.fitReport.bestRound, 40);
   });
 });
 

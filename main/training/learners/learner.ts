@@ -69,8 +69,11 @@ export interface Learner {
   fit(input: FitInput, host: LearnerHost): Promise<LearnerFit>;
   /** The values the search draws for each parameter; the order of the keys is the seeded sampler's. */
   searchGrid: Readonly<Record<string, readonly unknown[]>>;
-  /** In cross-validation, a seeded tenth of each fold's training rows is held out for early stopping. */
-  earlyStopsInSearch: boolean;
+  /**
+   * Whether, in cross-validation, a seeded tenth of a fold's training rows is held out for early stopping, given
+   * how many rows the fold trains on.
+   */
+  earlyStopsInSearch: (trainingRows: number) => boolean;
   /** Balanced class weights change this learner's fit, so the imbalance comparison tries them. */
   takesClassWeights: boolean;
   /** The arguments that repeat a fit's early-stopped length without early stopping (for the refit on all rows). */

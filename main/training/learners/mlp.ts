@@ -83,7 +83,7 @@ export const mlpLearner: Learner = {
     l2: [0, 1e-5, 1e-4],
     batchSize: [128, 256, 512],
   },
-  earlyStopsInSearch: false,
+  earlyStopsInSearch: () => false,
   takesClassWeights: true,
   fixedIterations: (a, report) =>
     typeof report.bestEpoch === 'number' && report.bestEpoch > 0 ? { ...a, epochs: report.bestEpoch, earlyStoppingRounds: 0 } : a,

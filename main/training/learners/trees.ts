@@ -63,6 +63,14 @@ export const categoricalDefaults = {
   minCategoryRows: 10,
 } as const;
 
+/**
+ * Boosting stops early by default only above this many training rows, as scikit-learn's HistGradientBoosting does
+ * (`early_stopping='auto'`). Below it a tenth of the rows is too few to stop on, and the number of trees is a
+ * searched parameter instead. On wine (142 rows; 11 held out of a fold) stopping on those rows chose boosting that
+ * tested at log loss 0.167 on one outer split; without, 0.043, and the five splits' mean fell from 0.073 to 0.053.
+ */
+export const earlyStoppingMinRows = 10_000;
+
 /** Histogram gradient-boosted trees, with early stopping on the validation rows. */
 export const gbdtLearner: Learner = {
   async fit(input, host) {
@@ -87,7 +95,7 @@ export const gbdtLearner: Learner = {
       maxCatToOnehot: a.maxCatToOnehot ?? categoricalDefaults.maxCatToOnehot,
       rowSubsample: a.rowSubsample ?? 1,
       colSubsample: a.colSubsample ?? 1,
-      earlyStoppingRounds: a.earlyStoppingRounds ?? 20,
+      earlyStoppingRounds: a.earlyStoppingRounds ?? (rows.length + validationRows.length > earlyStoppingMinRows ? 20 : 0),
       seed,
       threads: a.threads ?? Math.min(4, availableParallelism()),
       classWeights,
@@ -145,8 +153,9 @@ export const gbdtLearner: Learner = {
     rowSubsample: [0.7, 0.85, 1],
   },
   // Boosting stops early on a seeded tenth of the fold's training rows, as the final fit stops on the validation
-  // rows: without it, the folds would score a model the final fit never makes.
-  earlyStopsInSearch: true,
+  // rows: without it, the folds would score a model the final fit never makes. Not on small tables, where it does
+  // not stop early at all (see earlyStoppingMinRows).
+  earlyStopsInSearch: (trainingRows) => trainingRows > earlyStoppingMinRows,
   takesClassWeights: true,
   fixedIterations: (a, report) =>
     typeof report.bestRound === 'number' && report.bestRound > 0 ? { ...a, trees: report.bestRound, earlyStoppingRounds: 0 } : a,
@@ -193,7 +202,7 @@ export const forestLearner: Learner = {
     };
   },
   searchGrid: { trees: [50, 100, 200], maxLeaves: [256, 1024, 4096], minChildSamples: [1, 2, 5] },
-  earlyStopsInSearch: false,
+  earlyStopsInSearch: () => false,
   takesClassWeights: false,
   fixedIterations: (a) => a,
   shapSummary: treeShap,
