@@ -120,5 +120,32 @@ export function chooseWithinNoise(
   const regularisedEntry = board.find((e) => regularised?.entry !== null && e.params === regularised?.entry);
   if (regularised?.entry && regularisedEntry !== undefined && eligible(regularisedEntry))
     return { choice: regularised.entry, leader, stepped: true, notes: regularised.note === null ? [] : [regularised.note] };
+  const simpler = linearWithinNoise(board, rankOf, eligible);
+  if (simpler !== null) return { choice: simpler.entry, leader, stepped: true, notes: [simpler.note] };
   return { choice: leader, leader, stepped: false, notes: [] };
+}
+
+/**
+ * With a leader that is not linear, the best eligible linear candidate when it trails by less than one standard
+ * error of the leader's fold scores: among candidates the folds cannot tell apart, the simplest (Breiman's rule
+ * across families).
+ */
+function linearWithinNoise(
+  board: readonly LeaderboardEntry[],
+  rankOf: (e: LeaderboardEntry) => number,
+  eligible: (e: LeaderboardEntry) => boolean,
+): { entry: Candidate; note: string } | null {
+  const leader = board.find((e) => eligible(e) && isSingle(e.params));
+  if (leader === undefined || leader.algorithm === 'linear') return null;
+  const linear = board.find((e) => eligible(e) && isSingle(e.params) && e.params.algorithm === 'linear');
+  if (linear === undefined) return null;
+  const standardError = leader.cvStd / Math.sqrt(Math.max(1, leader.cv_folds?.length ?? 3));
+  const gap = Math.abs(rankOf(linear) - rankOf(leader));
+  if (!(gap < standardError)) return null;
+  return {
+    entry: linear.params as Candidate,
+    note:
+      `search: linear chosen over ${leader.algorithm}: it trails by ${gap.toPrecision(2)}, less than one standard error ` +
+      `across folds (${standardError.toPrecision(2)}), and the simpler model is preferred where the folds cannot tell`,
+  };
 }
