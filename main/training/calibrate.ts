@@ -45,6 +45,8 @@ export function checkCalibrationArgs(task: Task, args: Pick<TrainArgs, 'algorith
 export interface CalibrationComparison {
   method: 'none' | CalibrationMethod;
   cv_log_loss: number;
+  /** The spread (standard deviation) of the folds' log losses. */
+  cv_log_loss_std?: number;
   cv_brier: number;
   cv_ece: number;
   /** Binary only: ROC AUC on the held-out folds (flat stretches of a calibrator tie rows and cost ranking). */
@@ -69,6 +71,11 @@ export interface CalibrationReport {
   validation?: { rows: number; withCalibrator: number; without: number; kept: boolean };
 }
 
+/** No calibrator, with why (when there is something to say). */
+export function noCalibration(requested: CalibrationRequest, note?: string): CalibrationReport {
+  return { requested, method: 'none', calibrator: null, compared: [], rows: 0, ...(note === undefined ? {} : { note }) };
+}
+
 /**
  * Picks the calibration of a search's choice from its out-of-fold predictions: every method that applies is
  * cross-fitted (fitted on the other folds' rows, scored on the fold's) and the lowest mean log loss wins, "none"
@@ -81,14 +88,7 @@ export function chooseCalibration(
   folds: { indices: Int32Array; targets: Int32Array | Float64Array }[],
   requested: CalibrationRequest,
 ): CalibrationReport {
-  const none = (note?: string): CalibrationReport => ({
-    requested,
-    method: 'none',
-    calibrator: null,
-    compared: [],
-    rows: 0,
-    ...(note === undefined ? {} : { note }),
-  });
+  const none = (note?: string): CalibrationReport => noCalibration(requested, note);
   if (oof.kind === 'regression' || task === 'regression') return none('regression: nothing to calibrate');
   if (requested === 'none') return none();
   const k = oof.classes.length;
@@ -119,9 +119,11 @@ export function chooseCalibration(
       };
     });
     const aucs = scores.map((s) => s.auc);
+    const logLosses = meanAndStd(scores.map((s) => s.logLoss));
     compared.push({
       method,
-      cv_log_loss: meanAndStd(scores.map((s) => s.logLoss)).mean,
+      cv_log_loss: logLosses.mean,
+      cv_log_loss_std: logLosses.std,
       cv_brier: meanAndStd(scores.map((s) => s.brier)).mean,
       cv_ece: meanAndStd(scores.map((s) => s.ece)).mean,
       ...(aucs.every(Number.isFinite) ? { cv_roc_auc: meanAndStd(aucs).mean } : {}),

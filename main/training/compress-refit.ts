@@ -109,13 +109,25 @@ export async function refitWithLeaves(
   host: LearnerHost,
 ): Promise<Refit> {
   const { task, seed, classes, classOf, values, split } = prepared;
-  let args: TrainArgs = { ...source.args, maxLeaves: leaves };
+  // Early stopping as the run had it: a version registered before boosting's default came to depend on the table's
+  // size recorded the rounds it stopped on (20), which its arguments leave unsaid.
+  const recordedStopping = source.params.earlyStoppingRounds;
+  let args: TrainArgs = {
+    ...source.args,
+    ...(source.args.earlyStoppingRounds === undefined && typeof recordedStopping === 'number'
+      ? { earlyStoppingRounds: recordedStopping }
+      : {}),
+    maxLeaves: leaves,
+  };
   const guard = source.report.smoteGuard as { kept?: unknown } | null | undefined;
   if (args.resample === 'smote' && guard?.kept === false) {
     const { resample: _dropped, ...plain } = args;
     args = plain;
   }
-  const fit = fitter({ frame, task, seed, classes, classOf, values, args }, host);
+  const fit = fitter(
+    { frame, task, seed, classes, classOf, values, args, runRows: split.train.length + split.validation.length },
+    host,
+  );
   const fitted = await fit(split.train, split.validation, null, args, null);
   const model = fitted.model;
   if (model.format !== 'hearth.trees/1') throw new HearthError('INTERNAL', 'a tree learner fitted something else');

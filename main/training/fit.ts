@@ -14,6 +14,11 @@ export interface FitData {
   classOf: Int32Array | undefined;
   values: Float64Array | undefined;
   args: TrainArgs;
+  /**
+   * The rows the run's final fit trains on (training and validation, real rows only): learners that decide a default
+   * by size decide on this, so every fit of the run (folds, final fit, SMOTE's augmented rows) gets the same answer.
+   */
+  runRows: number;
 }
 
 /** Fits one learner on some rows (with optional validation rows for early stopping). */
@@ -31,8 +36,12 @@ export type Fit = (
  * SMOTE and balanced class weights when asked, then hands the prepared rows to the learner.
  */
 export function fitter(data: FitData, host: LearnerHost): Fit {
-  const { frame, task, seed, classes, classOf, values, args } = data;
-  return async (trainRows, validationRows, label, a = args, deadline = null) => {
+  const { frame, task, seed, classes, classOf, values, args, runRows } = data;
+  return async (trainRows, validationRows, label, asked = args, deadline = null) => {
+    // "auto" names the search, not a learner: the search resolves it before any fit.
+    if (asked.algorithm === 'auto') throw new HearthError('INTERNAL', 'algorithm "auto" reached a fit without a search');
+    const learner = learners[asked.algorithm];
+    const a = learner.decideDefaults(asked, runRows);
     // SMOTE, when asked: synthetic minority rows appended to a copy of the frame, for this fit's training rows
     // only (so inside cross-validation each fold resamples its own training side).
     let fitFrame: Frame = frame;
@@ -52,9 +61,7 @@ export function fitter(data: FitData, host: LearnerHost): Fit {
     };
     const classWeights =
       a.classWeight === 'balanced' && classes !== null ? balancedWeights(targetsOf(fitRows) as Int32Array, classes.length) : null;
-    // "auto" names the search, not a learner: the search resolves it before any fit.
-    if (a.algorithm === 'auto') throw new HearthError('INTERNAL', 'algorithm "auto" reached a fit without a search');
-    const fitted = await learners[a.algorithm].fit(
+    const fitted = await learner.fit(
       {
         task,
         classes,

@@ -51,6 +51,14 @@ export interface ImbalanceRow {
   cvMetric: number;
 }
 
+/** A row of the search's imbalance comparison: the candidate scored, with its spread across folds. */
+export interface ImbalanceComparisonRow<C> extends ImbalanceRow {
+  candidate: C;
+  cvStd: number;
+  /** The metric is the calibrated log loss (the search ranks calibrated). */
+  calibrated?: boolean;
+}
+
 /**
  * The imbalance comparison's winner: the best score, except that SMOTE wins only by beating the plain candidate
  * (strategy "none", same threshold), so a tie or a loss keeps the real rows, synthetic rows being a cost with

@@ -1,6 +1,6 @@
 import { HearthError } from '../contracts/errors.js';
 import type { PredictionMatrix } from '../models/linear-model.js';
-import { chooseCalibration, type CalibrationReport } from './calibrate.js';
+import { chooseCalibration, noCalibration, type CalibrationReport } from './calibrate.js';
 import { metricOf } from './evaluation.js';
 import { blendPredictions, type EnsembleModel, type SingleModel } from '../models/ensemble-model.js';
 import { crossFittedBlend, selectEnsemble, takePrediction } from './ensemble-selection.js';
@@ -16,11 +16,12 @@ import { foldPairs, holdOut, type FoldPair, type SplitScheme } from './split.js'
 import { candidateKey, isSingle, type Candidate, type LeaderboardEntry, type TrainArgs } from './train-args.js';
 import { selectRows, type Frame } from '../table/frame.js';
 import { searchSpace } from './search-space.js';
-import { imbalanceWinner, smoteRefused } from './resample-guard.js';
+import { imbalanceWinner, smoteRefused, type ImbalanceComparisonRow } from './resample-guard.js';
 import { projectSmoteFolds } from './smote.js';
 import { boostingWithinNoise, linearPenaltyPath, chooseWithinNoise, strongerLinearPenalties } from './one-standard-error.js';
 import type { SearchBudget } from './budget-plan.js';
 import { limitsOf, SearchLimits, type Footprint, type LimitsReport } from './search-limits.js';
+import { OutOfFoldStore } from './out-of-fold.js';
 
 /** What the search reads: the labelled data, its split, and how to fit a candidate. */
 export interface SearchContext {
@@ -99,13 +100,9 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       (b, e) => (b === null || better(e.score, b.score) < 0 ? e : b),
       null,
     )?.candidate ?? null;
-  // The best few candidates' out-of-fold predictions, for ensemble selection.
-  const keptOutOfFold: { candidate: Candidate; score: number; oof: PredictionMatrix }[] = [];
-  const keepOutOfFold = (candidate: Candidate, score: number, oof: PredictionMatrix): void => {
-    keptOutOfFold.push({ candidate, score, oof });
-    keptOutOfFold.sort((a, b) => better(a.score, b.score));
-    keptOutOfFold.length = Math.min(keptOutOfFold.length, 8);
-  };
+  // The best few candidates' out-of-fold predictions (for ensemble selection), and the best linear ones'.
+  const outOfFold = new OutOfFoldStore(better);
+  const keptOutOfFold = outOfFold.best;
   // Cross-validates one candidate on the given folds; returns the metric's mean and spread, and on the full
   // folds the out-of-fold predictions.
   const crossValidate = async (
@@ -121,9 +118,10 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     let lastModel: TrainedModel | null = null;
     for (let k = 0; k < pairs.length; k++) {
       const { train: rest, heldOut } = pairs[k]!;
-      // Boosting stops early on a seeded tenth of the fold's training rows, as the final fit stops on the
-      // validation rows: without it, the folds would score a model the final fit never makes.
-      const { kept, held } = learners[candidate.algorithm].earlyStopsInSearch(rest.length)
+      // Where the run stops early (decided on the rows its final fit trains on, as the fitter decides it), boosting
+      // stops on a seeded tenth of the fold's training rows, as the final fit stops on the validation rows.
+      const learner = learners[candidate.algorithm];
+      const { kept, held } = learner.earlyStopsInSearch(learner.decideDefaults({ ...args, ...candidate }, pool.length))
         ? holdOut(rest, 0.1, seed + k)
         : { kept: rest, held: new Int32Array(0) };
       // No candidate gets more than 15% of the budget, so one slow candidate (a big MLP, a deep forest) cannot
@@ -177,22 +175,28 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       calibrations.set(oof, (report = chooseCalibration(task, oof, calibrationFolds, requestedCalibration)));
     return report;
   };
-  const calibratedScore = (oof: PredictionMatrix): number => {
+  const calibratedScore = (oof: PredictionMatrix): { mean: number; std: number } => {
     const report = calibrate(oof);
-    return report.compared.find((c) => c.method === report.method)?.cv_log_loss ?? Number.NaN;
+    const chosen = report.compared.find((c) => c.method === report.method);
+    return { mean: chosen?.cv_log_loss ?? Number.NaN, std: chosen?.cv_log_loss_std ?? Number.NaN };
   };
+  // Each entry's spread across folds in its rank's units (the calibrated folds' where ranked calibrated), and the
+  // entries halving scored on a share of the rows only: what the one-standard-error rule reads.
+  const rankSpread = new Map<LeaderboardEntry, number>();
+  const partialRows = new Set<LeaderboardEntry>();
   const rankOf = (e: LeaderboardEntry): number => e.cvCalibrated ?? e.cvMetric;
   const limits = new SearchLimits(limitsOf(args), measure, better, rankOf);
-  // The fold models of the candidates whose out-of-fold predictions are kept: an ensemble is measured as a whole.
-  const foldModels = new Map<Candidate, TrainedModel>();
   const record = async (
     candidate: Candidate,
     result: { mean: number; std: number; folds?: number[]; oof: PredictionMatrix | null; model?: TrainedModel | null },
     started: number,
     /** Measured whatever its score (an imbalance variant may win on another objective). */
     forceMeasure = false,
+    /** Scored on a share of the rows (halving cut short). */
+    partial = false,
   ): Promise<void> => {
-    const calibrated = ranksCalibrated && result.oof !== null ? calibratedScore(result.oof) : Number.NaN;
+    const calibratedFolds = ranksCalibrated && result.oof !== null ? calibratedScore(result.oof) : null;
+    const calibrated = calibratedFolds?.mean ?? Number.NaN;
     const rank = Number.isFinite(calibrated) ? calibrated : result.mean;
     scored.push({ candidate, score: rank });
     const entry: LeaderboardEntry = {
@@ -206,12 +210,10 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       fitSeconds: (Date.now() - started) / 1000,
     };
     board.push(entry);
+    rankSpread.set(entry, Number.isFinite(calibrated) ? calibratedFolds!.std : result.std);
+    if (partial) partialRows.add(entry);
     await limits.consider(entry, result.model ?? null, board, forceMeasure, () => Date.now() > loopEnd());
-    if (result.oof !== null) keepOutOfFold(candidate, rank, result.oof);
-    if (result.model !== undefined && result.model !== null && keptOutOfFold.some((k) => k.candidate === candidate))
-      foldModels.set(candidate, result.model);
-    // Only the kept candidates' models can join a blend: the others' are let go.
-    for (const c of foldModels.keys()) if (!keptOutOfFold.some((k) => k.candidate === c)) foldModels.delete(c);
+    if (result.oof !== null) outOfFold.keep(candidate, rank, result.oof, result.model ?? null);
     onTrial({ trial, algorithm: candidate.algorithm, metric, value: rank });
   };
   // Classification with a rare class (under 20% of the rows), or when asked: after the search, the best
@@ -300,7 +302,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
           previous.filter((p) => rung.includes(p.candidate)),
           better,
         );
-        for (const r of kept.results) await record(r.candidate, r.result, r.started);
+        for (const r of kept.results) await record(r.candidate, r.result, r.started, false, true);
         budget.clock.note(
           `search: scored on ${Math.round(previousShare * 100)}% of the rows only, for lack of time for all of them`,
         );
@@ -364,7 +366,17 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
   const eligible = (e: LeaderboardEntry): boolean => limits.eligible(e);
   const eligibleSingles = (): Candidate[] => board.filter(eligible).flatMap((e) => (isSingle(e.params) ? [e.params] : []));
   if (eligibleSingles().length === 0) throw limits.unmet(board);
-  const rule = chooseWithinNoise(board, rankOf, eligible, folds.length / foldRows(folds));
+  const rule = chooseWithinNoise(
+    board,
+    {
+      rankOf,
+      better,
+      eligible,
+      standardError: (e) => (rankSpread.get(e) ?? e.cvStd) / Math.sqrt(folds.length),
+      fullRows: (e) => !partialRows.has(e),
+    },
+    folds.length / foldRows(folds),
+  );
   rule.notes.forEach((note) => budget.clock.note(note));
 
   // Imbalance: the best candidate as it is, with balanced class weights (learners that take them) and with
@@ -379,17 +391,13 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     // SMOTE-NC needs a numeric feature to interpolate; without one it is left out, and the report says so.
     const smoteRefusal = smoteRefused(frame, args);
     if (smoteRefusal === null) variants.push({ strategy: 'SMOTE', candidate: { ...best, resample: 'smote' } });
-    const objective = task === 'binary' ? thresholdObjective(args) : null;
-    const rows: {
-      strategy: string;
-      threshold: 'default' | 'tuned';
-      candidate: Candidate;
-      metric: string;
-      cvMetric: number;
-      cvStd: number;
-      /** The metric is the calibrated log loss (see ranksCalibrated). */
-      calibrated?: boolean;
-    }[] = [];
+    // A threshold is tuned on the plain candidate's out-of-fold predictions: one scored on a share of the rows has none.
+    const baseline = outOfFold.of(best);
+    const asked = task === 'binary' ? thresholdObjective(args) : null;
+    const objective = baseline === undefined ? null : asked;
+    if (asked !== null && objective === null)
+      budget.clock.note('imbalance: no threshold tuned, as the chosen candidate was scored on a share of the rows only');
+    const rows: ImbalanceComparisonRow<Candidate>[] = [];
     const judge = (
       strategy: string,
       candidate: Candidate,
@@ -413,9 +421,8 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
         rows.push({ strategy, threshold: 'tuned', candidate, metric: objective.metric, ...scores.tuned });
       }
     };
-    const baseline = keptOutOfFold.find((k) => k.candidate === best);
     const bestEntry = board.find((e) => e.params === best)!;
-    judge('none', best, { mean: bestEntry.cvMetric, std: bestEntry.cvStd, oof: baseline?.oof ?? null });
+    judge('none', best, { mean: bestEntry.cvMetric, std: bestEntry.cvStd, oof: baseline ?? null });
     for (const variant of variants) {
       // SMOTE's cost is its neighbour search and the rows it adds, projected from timing it on a fold.
       const projectedMs =
@@ -479,7 +486,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
     const stepped = rule.stepped && chosenSingle === rule.choice;
     const rival = stepped ? rule.leader : chosenSingle;
     const chosenEntry = board.find((e) => e.params === rival);
-    const calibratedBlend = ranksCalibrated && members.length >= 2 ? calibratedScore(honestOof) : Number.NaN;
+    const calibratedBlend = ranksCalibrated && members.length >= 2 ? calibratedScore(honestOof).mean : Number.NaN;
     const calibratedPair = Number.isFinite(calibratedBlend) && chosenEntry?.cvCalibrated !== undefined;
     // With limits, the blend must beat the best single candidate within them, the one it would replace.
     const bestSingle = calibratedPair
@@ -519,7 +526,7 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
       };
       board.push(entry);
       // The blend is measured as a whole: its members' last fold models in one graph, as it would be served.
-      const memberModels = members.map((m) => foldModels.get(m.candidate));
+      const memberModels = members.map((m) => outOfFold.foldModel(m.candidate));
       if (memberModels.every((m) => m !== undefined)) {
         const blend: EnsembleModel = {
           format: 'hearth.ensemble/1',
@@ -548,25 +555,18 @@ export async function searchLearners(context: SearchContext): Promise<SearchOutc
   const tried = new Set(board.map((e) => e.algorithm));
   const untried = (['gbdt', 'linear', 'forest', 'mlp'] as const).filter((a) => !tried.has(a));
   if (untried.length > 0) budget.clock.note(`search: ${untried.join(', ')} not tried within the budget`);
-  chosenOof ??= keptOutOfFold.find((k) => k.candidate === chosenSingle)?.oof ?? null;
+  chosenOof ??= outOfFold.of(chosenSingle) ?? null;
   const calibration: CalibrationReport =
     chosenOof === null
-      ? {
-          requested: requestedCalibration,
-          method: 'none',
-          calibrator: null,
-          compared: [],
-          rows: 0,
-          note:
-            task === 'regression'
-              ? 'regression: nothing to calibrate'
-              : "the chosen model's out-of-fold predictions were not kept",
-        }
+      ? noCalibration(
+          requestedCalibration,
+          task === 'regression' ? 'regression: nothing to calibrate' : "the chosen model's out-of-fold predictions were not kept",
+        )
       : calibrate(chosenOof);
   // One object: the run's search report and the trainer's final checks share it.
   const limitsReport = limits.report(board);
   const calibrationOf = (candidate: Candidate): CalibrationReport => {
-    const oof = keptOutOfFold.find((k) => k.candidate === candidate)?.oof;
+    const oof = outOfFold.of(candidate);
     return oof === undefined
       ? { ...calibration, method: 'none', calibrator: null, compared: [], note: 'not kept' }
       : calibrate(oof);

@@ -201,7 +201,8 @@ export class Trainer {
       classOf === undefined ? gather(values!, rows) : gather(classOf, rows);
     if (args.resample === 'smote' && classOf === undefined)
       throw new HearthError('VALIDATION_FAILED', 'SMOTE needs a classification target');
-    let fit = fitter({ frame, task, seed, classes, classOf, values, args }, this.host(job, cancel));
+    const runRows = split.train.length + split.validation.length;
+    let fit = fitter({ frame, task, seed, classes, classOf, values, args, runRows }, this.host(job, cancel));
     const data: EvaluationData = { frame, task, seed, classes, split, targetsOf };
     // SMOTE asked for one learner: kept only if it beats the plain fit on cross-validation.
     let fitArgs = args;
@@ -209,7 +210,7 @@ export class Trainer {
     if (smoteGuard !== null && !smoteGuard.kept) {
       const { resample: _dropped, ...plain } = args;
       fitArgs = plain;
-      fit = fitter({ frame, task, seed, classes, classOf, values, args: fitArgs }, this.host(job, cancel));
+      fit = fitter({ frame, task, seed, classes, classOf, values, args: fitArgs, runRows }, this.host(job, cancel));
     }
 
     // Search or cross-validate (when asked). The search plans its end from what its candidates cost to fit and predict.

@@ -37,7 +37,7 @@ const inProcess: LearnerHost = {
   preferredBackend: () => null,
 };
 
-/** earlyStoppingRounds undefined: the learner's default, with the validation rows given. */
+/** earlyStoppingRounds undefined: the default the learner decides for a run on these rows, validation rows given. */
 async function boosted(task: Task, rows: number, earlyStoppingRounds: number | undefined = 0, learningRate = 0.1) {
   const target = { binary: 'label', multiclass: 'kind', regression: 'amount' }[task];
   const frame = await frameOf(syntheticCsv(task, rows, 5), `${task}-${rows}.csv`);
@@ -56,15 +56,18 @@ async function boosted(task: Task, rows: number, earlyStoppingRounds: number | u
       rows: train,
       validationRows: earlyStoppingRounds !== 0 ? validation : new Int32Array(0),
       targetsOf: (r) => (classOf !== null ? gather(classOf, r) : gather(values!, r)),
-      args: {
-        dataset: 'd',
-        target,
-        algorithm: 'gbdt',
-        trees: 40,
-        learningRate,
-        ...(earlyStoppingRounds === undefined ? {} : { earlyStoppingRounds }),
-        threads: 1,
-      },
+      args: gbdtLearner.decideDefaults(
+        {
+          dataset: 'd',
+          target,
+          algorithm: 'gbdt',
+          trees: 40,
+          learningRate,
+          ...(earlyStoppingRounds === undefined ? {} : { earlyStoppingRounds }),
+          threads: 1,
+        },
+        train.length + validation.length,
+      ),
       seed: 3,
       classWeights: null,
       deadline: null,
@@ -119,8 +122,9 @@ describe('a lean train job: predictions made once, in chunks, or taken from the 
   });
 
   it('does not stop early by default on a small table, where a tenth of the rows is too few to stop on', async () => {
-    // The same noisy fit that stops early when asked (above) runs all its rounds by default: 1,500 training rows
-    // are under the 10,000 above which boosting stops early unless told otherwise (scikit-learn's rule).
+    // The same noisy fit that stops early when asked (above) runs all its rounds by default: the run's 2,250 rows
+    // (750 training, 1,500 validation) are under the 10,000 above which boosting stops early unless told otherwise
+    // (scikit-learn's rule).
     const byDefault = await boosted('binary', 3000, undefined, 1);
     assert.equal(byDefault.fit.params.earlyStoppingRounds, 0);
     assert.equal(byDefault.fit.fitReport.rounds, 40);

@@ -10,15 +10,21 @@ test('every algorithm has its learner, and only those', () => {
 });
 
 test('what the trainer asks of each learner matches what it did before the split', () => {
-  // Only boosting holds out rows for early stopping inside a search's folds, and only above 10,000 training rows
-  // (scikit-learn's rule): on wine's 114-row folds, 11 held-out rows stopped boosting at the wrong round.
-  const earlyStoppers = (rows: number): string[] =>
+  // Only boosting holds out rows for early stopping inside a search's folds, and by default only for runs over 10,000
+  // training rows (scikit-learn's rule): on wine's 114-row folds, 11 held-out rows stopped boosting at the wrong round.
+  const earlyStoppers = (runRows: number, args: TrainArgs = base): string[] =>
     Object.entries(learners)
-      .filter(([, l]) => l.earlyStopsInSearch(rows))
+      .filter(([, l]) => l.earlyStopsInSearch(l.decideDefaults(args, runRows)))
       .map(([name]) => name);
   assert.deepEqual(earlyStoppers(10_001), ['gbdt']);
   assert.deepEqual(earlyStoppers(10_000), []);
-  assert.deepEqual(earlyStoppers(114), []);
+  assert.deepEqual(earlyStoppers(142), []);
+  // Asked for, at any size; turned off, at none.
+  assert.deepEqual(earlyStoppers(142, { ...base, earlyStoppingRounds: 5 }), ['gbdt']);
+  assert.deepEqual(earlyStoppers(50_000, { ...base, earlyStoppingRounds: 0 }), []);
+  assert.equal(learners.gbdt.decideDefaults(base, 142).earlyStoppingRounds, 0);
+  assert.equal(learners.gbdt.decideDefaults(base, 20_000).earlyStoppingRounds, 20);
+  assert.equal(learners.mlp.decideDefaults({ ...base, algorithm: 'mlp' }, 142).earlyStoppingRounds, undefined);
   // Balanced class weights are compared for the learners that take them.
   assert.deepEqual(
     Object.entries(learners)

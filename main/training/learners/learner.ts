@@ -70,10 +70,14 @@ export interface Learner {
   /** The values the search draws for each parameter; the order of the keys is the seeded sampler's. */
   searchGrid: Readonly<Record<string, readonly unknown[]>>;
   /**
-   * Whether, in cross-validation, a seeded tenth of a fold's training rows is held out for early stopping, given
-   * how many rows the fold trains on.
+   * The arguments with the learner's size-dependent defaults decided (boosting's early stopping), for a run whose
+   * final fit trains on `runRows` rows (its training and validation rows). Every fit of a run, each fold's
+   * included, gets the same answer: decided on the fold's own rows, a fold of 9,000 rows would score a model that
+   * never stops early while the final fit on 12,000 stopped.
    */
-  earlyStopsInSearch: (trainingRows: number) => boolean;
+  decideDefaults(args: TrainArgs, runRows: number): TrainArgs;
+  /** Whether, in cross-validation, a seeded tenth of each fold's training rows is held out for early stopping. */
+  earlyStopsInSearch(args: TrainArgs): boolean;
   /** Balanced class weights change this learner's fit, so the imbalance comparison tries them. */
   takesClassWeights: boolean;
   /** The arguments that repeat a fit's early-stopped length without early stopping (for the refit on all rows). */

@@ -60,6 +60,7 @@ export const linearLearner: Learner = {
     };
   },
   searchGrid: { l2: [1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1] },
+  decideDefaults: (args) => args,
   earlyStopsInSearch: () => false,
   takesClassWeights: false,
   fixedIterations: (args) => args,

@@ -83,6 +83,7 @@ export const mlpLearner: Learner = {
     l2: [0, 1e-5, 1e-4],
     batchSize: [128, 256, 512],
   },
+  decideDefaults: (args) => args,
   earlyStopsInSearch: () => false,
   takesClassWeights: true,
   fixedIterations: (a, report) =>

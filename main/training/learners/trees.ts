@@ -71,7 +71,10 @@ export const categoricalDefaults = {
  */
 export const earlyStoppingMinRows = 10_000;
 
-/** Histogram gradient-boosted trees, with early stopping on the validation rows. */
+/** Rounds without improvement on the validation rows after which boosting stops, where it stops early. */
+const defaultEarlyStoppingRounds = 20;
+
+/** Histogram gradient-boosted trees, with early stopping on the validation rows (see decideDefaults). */
 export const gbdtLearner: Learner = {
   async fit(input, host) {
     const { task, classes, frame, rows, validationRows, targetsOf, args: a, seed, classWeights, deadline } = input;
@@ -95,7 +98,8 @@ export const gbdtLearner: Learner = {
       maxCatToOnehot: a.maxCatToOnehot ?? categoricalDefaults.maxCatToOnehot,
       rowSubsample: a.rowSubsample ?? 1,
       colSubsample: a.colSubsample ?? 1,
-      earlyStoppingRounds: a.earlyStoppingRounds ?? (rows.length + validationRows.length > earlyStoppingMinRows ? 20 : 0),
+      // Decided for the run by decideDefaults (the fitter applies it); a direct call without it stops early.
+      earlyStoppingRounds: a.earlyStoppingRounds ?? defaultEarlyStoppingRounds,
       seed,
       threads: a.threads ?? Math.min(4, availableParallelism()),
       classWeights,
@@ -152,10 +156,14 @@ export const gbdtLearner: Learner = {
     colSubsample: [0.6, 0.8, 1],
     rowSubsample: [0.7, 0.85, 1],
   },
-  // Boosting stops early on a seeded tenth of the fold's training rows, as the final fit stops on the validation
-  // rows: without it, the folds would score a model the final fit never makes. Not on small tables, where it does
-  // not stop early at all (see earlyStoppingMinRows).
-  earlyStopsInSearch: (trainingRows) => trainingRows > earlyStoppingMinRows,
+  // Early stopping by default only on tables over earlyStoppingMinRows rows; asked for (or off), at any size.
+  decideDefaults: (args, runRows) =>
+    args.earlyStoppingRounds !== undefined
+      ? args
+      : { ...args, earlyStoppingRounds: runRows > earlyStoppingMinRows ? defaultEarlyStoppingRounds : 0 },
+  // Where the run stops early, boosting stops early on a seeded tenth of each fold's training rows, as the final fit
+  // stops on the validation rows: without it, the folds would score a model the final fit never makes.
+  earlyStopsInSearch: (args) => (args.earlyStoppingRounds ?? defaultEarlyStoppingRounds) > 0,
   takesClassWeights: true,
   fixedIterations: (a, report) =>
     typeof report.bestRound === 'number' && report.bestRound > 0 ? { ...a, trees: report.bestRound, earlyStoppingRounds: 0 } : a,
@@ -202,6 +210,7 @@ export const forestLearner: Learner = {
     };
   },
   searchGrid: { trees: [50, 100, 200], maxLeaves: [256, 1024, 4096], minChildSamples: [1, 2, 5] },
+  decideDefaults: (args) => args,
   earlyStopsInSearch: () => false,
   takesClassWeights: false,
   fixedIterations: (a) => a,
