@@ -32,12 +32,33 @@ export interface LinearModel {
 export type PredictionMatrix =
   { kind: 'classification'; classes: string[]; probabilities: Float64Array } | { kind: 'regression'; values: Float64Array };
 
+/**
+ * A model's weights and intercepts as typed arrays, made once per model (a served request of one row would otherwise
+ * copy every weight), and made again only if the model's weights or precision are replaced.
+ */
+const typedWeights = new WeakMap<
+  LinearModel,
+  { source: LinearModel['weights']; single: boolean; weights: Float64Array; intercepts: Float64Array }
+>();
+
+function weightsOf(model: LinearModel): { weights: Float64Array; intercepts: Float64Array } {
+  const single = model.precision === 'float32';
+  let typed = typedWeights.get(model);
+  if (typed === undefined || typed.source !== model.weights || typed.single !== single) {
+    // The float32 graph rounds the weights to single precision before its product.
+    const weights = single ? Float64Array.from(model.weights, Math.fround) : Float64Array.from(model.weights);
+    typed = { source: model.weights, single, weights, intercepts: Float64Array.from(model.intercepts) };
+    typedWeights.set(model, typed);
+  }
+  return typed;
+}
+
 export function predictLinearDesign(model: LinearModel, design: Design): PredictionMatrix {
   const single = model.precision === 'float32';
-  // The float32 graph rounds the design and the weights to single precision before its product.
+  // The float32 graph rounds the design to single precision before its product, as it does the weights.
   const x = single ? { ...design, numeric: design.numeric.map((c) => c.map(Math.fround)) } : design;
-  const weights = single ? Float64Array.from(model.weights, Math.fround) : Float64Array.from(model.weights);
-  const margins = linearMargins(x, weights, Float64Array.from(model.intercepts), model.outputs);
+  const { weights, intercepts } = weightsOf(model);
+  const margins = linearMargins(x, weights, intercepts, model.outputs);
   return predictionFromMargins(model.task, model.classes ?? [], margins, design.rows, model.outputs);
 }
 

@@ -158,8 +158,16 @@ function emptyDesign(prep: Preprocessor, rows: number): Design {
   return { rows, numeric: [], categorical: [], offsets, dimension };
 }
 
+/** Each categorical feature's level → index map, made once per feature (a served row would otherwise rebuild it). */
+const categoryIndexes = new WeakMap<CategoricalFeature, { source: string[]; index: Map<string, number> }>();
+
 function categoryIndex(feature: CategoricalFeature): Map<string, number> {
-  return new Map(feature.categories.map((c, i) => [c, i]));
+  let cached = categoryIndexes.get(feature);
+  if (cached === undefined || cached.source !== feature.categories) {
+    cached = { source: feature.categories, index: new Map(feature.categories.map((c, i) => [c, i])) };
+    categoryIndexes.set(feature, cached);
+  }
+  return cached.index;
 }
 
 /** Applies the preprocessor to rows of a stored frame. */

@@ -53,7 +53,7 @@ export async function predictFile(deps: BatchDeps, ref: string, path: string, sp
   return {
     model: name,
     version: resolved,
-    executionProvider: predictor.executionProvider,
+    executionProvider: predictor.providerFor(frame.rowCount),
     frame,
     matrix,
     predictions: toPredictions(matrix, predictor.threshold),

@@ -106,6 +106,6 @@ export function servingHandlers(deps: ServingHandlerDeps): HandlersOf<typeof ser
       predictions.forEach((p, i) => (p.explanation = explanations[i]));
     }
     deps.servingMetrics.served(name, resolved, rows.length, (performance.now() - started) / 1000);
-    return { model: name, version: resolved, executionProvider: predictor.executionProvider, predictions };
+    return { model: name, version: resolved, executionProvider: predictor.providerFor(raw.rows), predictions };
   }
 }

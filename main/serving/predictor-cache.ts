@@ -4,6 +4,12 @@ import { parseStoredModel } from '../models/model.js';
 import { Predictor } from '../models/predictor.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import { defaultServingThreads, SessionPool } from './session-pool.js';
+import { numberSetting } from '../settings/resolve.js';
+
+/** serving.inlineRows: HEARTH_SERVE_INLINE_ROWS, else the config file, else 16 (see Predictor). */
+function inlineServingRows(): number {
+  return numberSetting('serving.inlineRows') ?? 16;
+}
 
 /**
  * Loaded ONNX sessions by model version; a version's session is created once and shared. The least recently
@@ -21,12 +27,11 @@ export class PredictorCache {
     private readonly provider: () => Promise<OrtProviderName> = () => Promise.resolve('cpu'),
   ) {}
 
-  private async session(key: string, bytes: Uint8Array): Promise<GraphRunner> {
+  private session(key: string, bytes: Uint8Array, provider: OrtProviderName): Promise<GraphRunner> {
     if (this.pool === undefined) {
       const threads = defaultServingThreads();
       this.pool = threads === 0 ? null : new SessionPool(threads);
     }
-    const provider = await this.provider();
     return this.pool === null ? createSession(bytes, provider) : this.pool.load(key, bytes, provider);
   }
 
@@ -58,8 +63,10 @@ export class PredictorCache {
     if (p === undefined) {
       p = (async () => {
         const stored = parseStoredModel(this.registry.modelJson(model, version));
-        const loaded = await this.session(key, this.registry.onnxBytes(model, version));
-        return new Predictor(model, version, stored, loaded);
+        const provider = await this.provider();
+        const loaded = await this.session(key, this.registry.onnxBytes(model, version), provider);
+        // Small requests skip the graph on the CPU only: a pinned GPU provider is what the operator asked for.
+        return new Predictor(model, version, stored, loaded, provider === 'cpu' ? inlineServingRows() : 0);
       })();
       p.catch(() => this.cache.delete(key));
       this.cache.set(key, p);

@@ -89,6 +89,14 @@ export const settings: readonly Setting[] = [
     doc: 'ONNX serving threads (0: score on the calling thread)',
   },
   {
+    key: 'serving.inlineRows',
+    kind: 'integer',
+    schema: int(0, 4096),
+    defaultText: '16',
+    env: 'HEARTH_SERVE_INLINE_ROWS',
+    doc: 'requests of at most this many rows to a Hearth-trained model on the CPU are scored by its TypeScript predictor on the calling thread, not its ONNX graph (0: always the graph)',
+  },
+  {
     key: 'serving.logSample',
     kind: 'number',
     schema: z.number().min(0).max(1),

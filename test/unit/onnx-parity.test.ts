@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
+import { selectRows } from '../../main/table/frame.js';
 import { exportModelToOnnx } from '../../main/models/model.js';
 import { createSession } from '../../main/accel/onnx-runtime.js';
-import { Predictor, toPredictions } from '../../main/models/predictor.js';
+import { inlineProvider, Predictor, toPredictions } from '../../main/models/predictor.js';
 import { SessionPool } from '../../main/serving/session-pool.js';
 import { predictLinear, type LinearModel } from '../../main/models/linear-model.js';
 import {
@@ -99,6 +100,32 @@ describe('ONNX export', () => {
     const onnx = await new Predictor('m', 1, model, loaded).run(raw);
     const ts = predictLinear(model, raw);
     assert.ok(maxAbsDifference(onnx, ts) < 1e-12);
+    await loaded.session.release();
+  });
+
+  it('scores small requests with the TypeScript predictor on the calling thread, larger ones with the graph', async () => {
+    const { model, heldOut, frame } = await trainModel('multiclass');
+    const loaded = await createSession(exportModelToOnnx(model, 'test'));
+    const graph = new Predictor('m', 1, model, loaded);
+    const served = new Predictor('m', 1, model, loaded, 16);
+    const raw = (n: number) => rawInputsFromFrame(model.preprocessor, selectRows(frame, heldOut.subarray(0, n)));
+    // Up to 16 rows: TypeScript, and it says so; the answers are the graph's (to the parity check's 1e-6).
+    for (const n of [1, 16]) {
+      assert.equal(served.providerFor(n), inlineProvider);
+      assert.ok(maxAbsDifference(await served.run(raw(n)), await graph.run(raw(n))) < 1e-9);
+    }
+    // Past the limit, and whenever the limit is 0 (the default, and any provider other than the CPU): the graph.
+    assert.equal(served.providerFor(17), 'cpu');
+    assert.equal(graph.providerFor(1), 'cpu');
+    // The TypeScript answer is not the graph's own run: a graph that answers otherwise shows which one ran.
+    const wrong = {
+      ...loaded,
+      run: async () => ({ probabilities: { type: 'float64', data: new Float64Array(3).fill(1 / 3), dims: [1, 3] } }),
+    };
+    const inline = await new Predictor('m', 1, model, wrong as unknown as typeof loaded, 16).run(raw(1));
+    const viaGraph = await new Predictor('m', 1, model, wrong as unknown as typeof loaded, 0).run(raw(1));
+    assert.ok(maxAbsDifference(inline, await graph.run(raw(1))) < 1e-9);
+    assert.ok(maxAbsDifference(viaGraph, await graph.run(raw(1))) > 1e-3);
     await loaded.session.release();
   });
 
