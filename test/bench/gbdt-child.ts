@@ -9,6 +9,8 @@ import { readCsv } from '../../main/data/csv.js';
 import { modelInputs } from '../../main/models/model.js';
 import { rawInputsFromFrame, rawInputsFromRecords } from '../../main/models/preprocess.js';
 import { cellValue } from '../../main/table/frame.js';
+import { createSession } from '../../main/accel/onnx-runtime.js';
+import { Predictor } from '../../main/models/predictor.js';
 
 if (process.argv[2] === 'ingest') {
   const [, csv, into] = process.argv.slice(2);
@@ -50,19 +52,30 @@ const phases: Record<string, number> = {};
 for (const p of done.result!.budget?.phases ?? []) phases[p.phase] = Number(((phases[p.phase] ?? 0) + p.seconds).toFixed(3));
 const evaluation = await evaluateFile(engine, 'bench', test);
 
-// Prediction latency through ONNX Runtime: one row at a time, and a batch of 10,000.
-const predictor = await engine.predictors.get('bench', info.version);
+// Prediction latency through ONNX Runtime (a session on this thread): one row at a time, and a batch of 10,000.
+// Serving answers a single row with the TypeScript predictor instead (Predictor's inlineRows): timed beside it.
+const served = await engine.predictors.get('bench', info.version);
+const predictor = new Predictor(
+  'bench',
+  info.version,
+  served.stored,
+  await createSession(engine.registry.onnxBytes('bench', info.version)),
+);
 const features = { features: modelInputs(predictor.stored) };
 const { frame } = await readCsv(test);
 const first = Object.fromEntries(frame.columns.map((c) => [c.name, cellValue(c, 0)]));
 const one = rawInputsFromRecords(features, [first]);
-const samples: number[] = [];
-for (let i = 0; i < 2000; i++) {
-  const t = process.hrtime.bigint();
-  await predictor.run(one);
-  samples.push(Number(process.hrtime.bigint() - t) / 1000);
-}
-samples.sort((a, b) => a - b);
+const singleRowUs = async (p: Predictor): Promise<number[]> => {
+  const samples: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const t = process.hrtime.bigint();
+    await p.run(one);
+    samples.push(Number(process.hrtime.bigint() - t) / 1000);
+  }
+  return samples.sort((a, b) => a - b);
+};
+const samples = await singleRowUs(predictor);
+const servedSamples = await singleRowUs(served);
 const rowsInBatch = Math.min(10_000, frame.rowCount);
 const batchFrame = {
   rowCount: rowsInBatch,
@@ -96,6 +109,8 @@ process.stdout.write(
     ...evaluation.metrics,
     onnx_single_row_us_p50: Number(samples[1000]!.toFixed(1)),
     onnx_single_row_us_p99: Number(samples[1980]!.toFixed(1)),
+    served_single_row: served.providerFor(1),
+    served_single_row_us_p50: Number(servedSamples[1000]!.toFixed(1)),
     onnx_batch_rows: batch.rows,
     onnx_batch_ms: Number(batchTimes[2]!.toFixed(2)),
     execution_provider: predictor.executionProvider,
