@@ -19,8 +19,8 @@ export interface TokenVerifier {
 
 /**
  * The stored token's hash per connection, read again after any commit: `hearth token reset` runs in another process
- * on the same database (its commit changes PRAGMA data_version), or on this connection (resetToken clears it), and
- * a running server must take the new token at once, without a restart.
+ * on the same database (its commit changes PRAGMA data_version, seen within a millisecond), or on this connection
+ * (resetToken clears it, at once), and a running server must take the new token without a restart.
  */
 const storedHashes = new WeakMap<Db, CommitCache<Buffer | null>>();
 

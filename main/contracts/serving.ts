@@ -47,7 +47,10 @@ export type Prediction = ({ label: string; probabilities: Record<string, number>
 export interface PredictResult {
   model: string;
   version: number;
-  /** Where the graph ran: "cpu", or a GPU provider with how many nodes it took ("webgpu: 5 of 18 nodes"). */
+  /**
+   * Where the rows were scored: "cpu", a GPU provider with how many nodes it took ("webgpu: 5 of 18 nodes"), or
+   * "typescript (in process)" for a small request the model's TypeScript predictor answered (see Predictor).
+   */
   executionProvider: string;
   predictions: Prediction[];
 }

@@ -7,7 +7,7 @@ import { ensembleInputs, predictEnsemble, singleModelInputs, type EnsembleModel,
 import { importedInputs, type ImportedModel } from './imported-model.js';
 import { predictMlp } from './mlp-model.js';
 import type { InputFeature, RawInputs } from './preprocess.js';
-import { predictTrees } from './tree-model.js';
+import { predictTrees, treeDepths } from './tree-model.js';
 
 /** Every kind of model Hearth stores. */
 export type StoredModel = SingleModel | EnsembleModel | ImportedModel;
@@ -29,6 +29,23 @@ export function parseStoredModel(json: string): StoredModel {
 export function modelInputs(model: StoredModel): InputFeature[] {
   if (model.format === 'onnx.imported/1') return importedInputs(model);
   return model.format === 'hearth.ensemble/1' ? ensembleInputs(model) : singleModelInputs(model);
+}
+
+/**
+ * The most work scoring one row takes in TypeScript (multiply-adds, or tree nodes visited on the longest paths):
+ * what keeps a request scored on the HTTP thread short (see Predictor). Checks a tree model's shape on the way.
+ */
+export function rowCost(model: TrainedModel): number {
+  switch (model.format) {
+    case 'hearth.linear/1':
+      return (model.preprocessor.features.length + 1) * model.outputs;
+    case 'hearth.trees/1':
+      return treeDepths(model).reduce((s, d) => s + d, 0);
+    case 'hearth.mlp/1':
+      return model.preprocessor.features.length + model.layers.reduce((s, l) => s + l.inputs * l.outputs, 0);
+    case 'hearth.ensemble/1':
+      return model.members.reduce((s, m) => s + rowCost(m), 0);
+  }
 }
 
 /** The TypeScript predictor: what the ONNX graph must reproduce. */

@@ -2,7 +2,8 @@ import type { Prediction } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { PredictionMatrix } from './linear-model.js';
 import { categoricalInput, numericInput } from './onnx/design-graph.js';
-import { predictModel, type StoredModel } from './model.js';
+import { modelInputs, predictModel, rowCost, type StoredModel } from './model.js';
+import { maxAbsDifference, parityTolerance } from './parity.js';
 import type { RawInputs } from './preprocess.js';
 import type { Feeds, GraphRunner, TensorData } from '../accel/onnx-runtime.js';
 import type { ImportedModel } from './imported-model.js';
@@ -12,6 +13,49 @@ export type { Prediction } from '../contracts/api.js';
 /** How the TypeScript predictor reports where it ran (see PredictResult.executionProvider). */
 export const inlineProvider = 'typescript (in process)';
 
+/** Inputs past this magnitude are scored by the graph (see Predictor's inline). */
+const inlineMagnitude = 1e30;
+
+/**
+ * The most multiply-adds (or tree nodes visited) one request scored in TypeScript may take: at a nanosecond or two
+ * each, a twentieth of a millisecond on the HTTP thread. A bigger model scores fewer rows that way, or none: a
+ * network of 256 × 128 units or a forest of thousands of deep trees always runs on the serving threads, so one
+ * client's small requests cannot hold up every other request.
+ */
+const inlineBudget = 50_000;
+
+/** Probe rows for the load-time check: zeros, ones, a large and a negative value, and missing and unseen cells. */
+const probeNumbers = [0, 1, 1e6, -3.5, Number.NaN];
+const probeTexts = ['', 'a level never seen', '', 'a level never seen', ''];
+
+/**
+ * How many rows of a request a loaded version scores in TypeScript: at most `asked`, and at most what its per-row
+ * cost fits in the budget; none for imported graphs, for a model whose stored shape is malformed, or for one whose
+ * TypeScript answers differ from its graph's on the probe rows beyond the parity check's tolerance. A version is
+ * checked against its graph when it is registered here, but a pulled version (sync) was checked by the build that
+ * trained it: a model.json this build reads differently (a newer format's field it ignores) would otherwise answer
+ * small requests wrongly while the graph answers right.
+ */
+export async function inlineRowsFor(stored: StoredModel, loaded: GraphRunner, asked: number): Promise<number> {
+  if (asked <= 0 || stored.format === 'onnx.imported/1') return 0;
+  try {
+    const rows = Math.min(asked, Math.floor(inlineBudget / Math.max(1, rowCost(stored))));
+    if (rows === 0) return 0;
+    const inputs = modelInputs(stored);
+    const probe: RawInputs = {
+      rows: probeNumbers.length,
+      numeric: inputs.filter((f) => f.kind === 'numeric').map(() => Float64Array.from(probeNumbers)),
+      categorical: inputs.filter((f) => f.kind === 'categorical').map(() => [...probeTexts]),
+    };
+    const graph = await new Predictor('', 0, stored, loaded).run(probe);
+    return maxAbsDifference(graph, predictModel(stored, probe)) <= parityTolerance(stored, graph) ? rows : 0;
+  } catch {
+    // A model the TypeScript predictor refuses (a malformed tree), or a graph that fails on the probe: the graph
+    // serves, and says what is wrong at the first request.
+    return 0;
+  }
+}
+
 export class Predictor {
   constructor(
     readonly model: string,
@@ -20,22 +64,30 @@ export class Predictor {
     private readonly loaded: GraphRunner,
     /**
      * Requests of at most this many rows to a Hearth-trained model are scored by its TypeScript predictor on the
-     * calling thread instead of its graph (0: never). A single row's graph run costs more in the hand-off to ONNX
-     * Runtime than in the model: on birdstrikes' linear model, 48 µs of a request's ~190 µs of CPU. The predictor is
-     * the one the graph was checked against when the version was registered (to 1e-6, float32 graphs to 1e-5
-     * relative: export-check.ts). Imported graphs have no TypeScript predictor and always run in ONNX Runtime.
+     * calling thread instead of its graph (0: never; see inlineRowsFor, which decides it when a version loads). A
+     * single row's hand-off to a serving thread and back costs more than the model: a sequential single-row request
+     * took 474 µs through the pool and 124 µs this way (birdstrikes' linear model). Imported graphs have no
+     * TypeScript predictor and always run in ONNX Runtime.
      */
     private readonly inlineRows = 0,
   ) {}
 
-  /** Whether a request of `rows` rows is scored in TypeScript on the calling thread. */
-  private inline(rows: number): boolean {
-    return rows <= this.inlineRows && this.stored.format !== 'onnx.imported/1';
+  /**
+   * Whether these inputs are scored in TypeScript on the calling thread: few enough rows, no number so large that
+   * the graph's arithmetic (float32 in networks and compressed variants, 0 × ∞ in a product) could overflow where
+   * float64 does not, and no text with a NUL character (ONNX Runtime's strings end there, so the graph reads less of
+   * the cell than TypeScript does): both paths give the same answer for every row.
+   */
+  private inline(raw: RawInputs): boolean {
+    if (raw.rows > this.inlineRows || this.stored.format === 'onnx.imported/1') return false;
+    for (const column of raw.numeric) for (const v of column) if (Math.abs(v) > inlineMagnitude) return false;
+    for (const column of raw.categorical) for (const text of column) if (text.includes('\u0000')) return false;
+    return true;
   }
 
-  /** Where a request of `rows` rows runs: the graph's execution provider, or the TypeScript predictor. */
-  providerFor(rows: number): string {
-    return this.inline(rows) ? inlineProvider : this.loaded.executionProvider;
+  /** Where these inputs are scored: the graph's execution provider, or the TypeScript predictor. */
+  providerFor(raw: RawInputs): string {
+    return this.inline(raw) ? inlineProvider : this.loaded.executionProvider;
   }
 
   /** The binary decision threshold the model was tuned to, when it was. */
@@ -51,10 +103,13 @@ export class Predictor {
     return this.loaded.executionProvider;
   }
 
-  /** Runs the ONNX graph on raw inputs and returns the probability matrix or values. */
-  async run(raw: RawInputs): Promise<PredictionMatrix> {
+  /**
+   * Scores raw inputs: the probability matrix or values. In TypeScript on this thread when they qualify (see inline)
+   * and `inline` allows it, else through the ONNX graph.
+   */
+  async run(raw: RawInputs, inline = true): Promise<PredictionMatrix> {
     if (this.stored.format === 'onnx.imported/1') return runImported(this.stored, this.loaded, raw);
-    if (this.inline(raw.rows)) return predictModel(this.stored, raw);
+    if (inline && this.inline(raw)) return predictModel(this.stored, raw);
     // Two tensors, row-major: numeric features [N, p] and categorical ones [N, m], each in feature order.
     const p = raw.numeric.length;
     const m = raw.categorical.length;

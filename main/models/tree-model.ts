@@ -1,3 +1,4 @@
+import { HearthError } from '../contracts/errors.js';
 import type { GrownTree } from '../../workers/gbdt/tree.js';
 import type { FeatureBins } from './binning.js';
 import type { PredictionMatrix } from './linear-model.js';
@@ -143,9 +144,34 @@ interface CompiledTrees {
 
 const compiled = new WeakMap<TreeModel, CompiledTrees>();
 
+/**
+ * Each tree's depth (nodes on its longest path), after checking its shape: every split's children come after it
+ * and inside the tree, and every split reads one of the model's features. Hearth grows trees that way; a stored
+ * model that breaks it (a pulled or hand-edited model.json) would walk forever or read another row, so it is
+ * refused before any row is scored.
+ */
+export function treeDepths(model: TreeModel): number[] {
+  return model.trees.map((tree, t) => {
+    const n = tree.feature.length;
+    const depth = new Array<number>(n).fill(0);
+    depth[0] = 1;
+    let deepest = 1;
+    for (let node = 0; node < n; node++) {
+      const f = tree.feature[node]!;
+      if (f < 0) continue;
+      const children = [tree.left[node]!, tree.right[node]!];
+      if (!Number.isInteger(f) || f >= model.features.length || children.some((c) => !Number.isInteger(c) || c <= node || c >= n))
+        throw new HearthError('VALIDATION_FAILED', `tree ${t} of the model is malformed at node ${node}`);
+      for (const c of children) deepest = Math.max(deepest, (depth[c] = depth[node]! + 1));
+    }
+    return deepest;
+  });
+}
+
 function compile(model: TreeModel): CompiledTrees {
   let c = compiled.get(model);
   if (c !== undefined) return c;
+  treeDepths(model);
   const total = model.trees.reduce((s, t) => s + t.feature.length, 0);
   const categoricalNodes = model.trees.reduce((s, t) => s + t.leftCodes.filter((l) => l !== null).length, 0);
   c = {

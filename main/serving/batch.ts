@@ -26,7 +26,7 @@ export function parseRef(text: string): { name: string; version?: number } {
 export interface BatchPrediction {
   model: string;
   version: number;
-  /** Where the graph ran (see PredictResult.executionProvider). */
+  /** Where the rows were scored (see PredictResult.executionProvider). */
   executionProvider: string;
   frame: Frame;
   matrix: PredictionMatrix;
@@ -49,11 +49,12 @@ export async function predictFile(deps: BatchDeps, ref: string, path: string, sp
   const read = await readCsv(path, spool === undefined ? {} : { spool });
   const frame = deps.datasets.protectFrame(deps.registry.version(name, resolved).dataset.name, read.frame);
   const quarantined = read.quarantined;
-  const matrix = await predictor.run(rawInputsFromFrame({ features: modelInputs(predictor.stored) }, frame));
+  const raw = rawInputsFromFrame({ features: modelInputs(predictor.stored) }, frame);
+  const matrix = await predictor.run(raw);
   return {
     model: name,
     version: resolved,
-    executionProvider: predictor.providerFor(frame.rowCount),
+    executionProvider: predictor.providerFor(raw),
     frame,
     matrix,
     predictions: toPredictions(matrix, predictor.threshold),

@@ -60,12 +60,15 @@ export function servingHandlers(deps: ServingHandlerDeps): HandlersOf<typeof ser
     rows: ApiParsedArgs<'models.predict'>['rows'],
     ids: string[],
   ): Promise<void> {
+    // After the answer has gone: nothing of the shadow's runs in the turn that sends it.
+    await new Promise((resolve) => setImmediate(resolve));
     const started = performance.now();
     try {
       const predictor = await deps.predictors.get(name, version);
       const features = modelInputs(predictor.stored);
       const raw = rawInputsFromRecords({ features }, deps.protectInputs(name, version, rows));
-      const predictions = toPredictions(await predictor.run(raw), predictor.threshold);
+      // On the graph, off this thread: the shadow must not hold up the answer it shadows (nor the next request).
+      const predictions = toPredictions(await predictor.run(raw, false), predictor.threshold);
       deps.predictionLog.record(name, version, features, raw, predictions, (performance.now() - started) * 1000, ids);
     } catch (error) {
       deps.servingMetrics.failed(name, `SHADOW_${error instanceof HearthError ? error.code : 'INTERNAL'}`);
@@ -106,6 +109,6 @@ export function servingHandlers(deps: ServingHandlerDeps): HandlersOf<typeof ser
       predictions.forEach((p, i) => (p.explanation = explanations[i]));
     }
     deps.servingMetrics.served(name, resolved, rows.length, (performance.now() - started) / 1000);
-    return { model: name, version: resolved, executionProvider: predictor.providerFor(raw.rows), predictions };
+    return { model: name, version: resolved, executionProvider: predictor.providerFor(raw), predictions };
   }
 }

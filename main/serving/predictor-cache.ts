@@ -1,7 +1,7 @@
 import type { OrtProviderName } from '../contracts/api.js';
 import { createSession, type GraphRunner } from '../accel/onnx-runtime.js';
 import { parseStoredModel } from '../models/model.js';
-import { Predictor } from '../models/predictor.js';
+import { inlineRowsFor, Predictor } from '../models/predictor.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import { defaultServingThreads, SessionPool } from './session-pool.js';
 import { numberSetting } from '../settings/resolve.js';
@@ -65,8 +65,9 @@ export class PredictorCache {
         const stored = parseStoredModel(this.registry.modelJson(model, version));
         const provider = await this.provider();
         const loaded = await this.session(key, this.registry.onnxBytes(model, version), provider);
-        // Small requests skip the graph on the CPU only: a pinned GPU provider is what the operator asked for.
-        return new Predictor(model, version, stored, loaded, provider === 'cpu' ? inlineServingRows() : 0);
+        // Small requests skip the graph on the CPU provider only: a GPU provider, pinned or chosen, is the graph's.
+        const inline = provider === 'cpu' ? await inlineRowsFor(stored, loaded, inlineServingRows()) : 0;
+        return new Predictor(model, version, stored, loaded, inline);
       })();
       p.catch(() => this.cache.delete(key));
       this.cache.set(key, p);

@@ -180,7 +180,7 @@ function clockOf(db: Db): DataVersionClock {
 /**
  * Values read from the store on a hot path (which version serves, how requests are routed), kept in memory.
  * This connection's own writers call `clear()`; another connection's commit (a CLI beside the server) changes
- * PRAGMA data_version, which empties the cache on the next read.
+ * PRAGMA data_version, which empties the cache on the first read after it is seen (within dataVersionWindowMs).
  */
 export class CommitCache<V> {
   private readonly values = new Map<string, V>();

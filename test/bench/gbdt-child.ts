@@ -109,7 +109,7 @@ process.stdout.write(
     ...evaluation.metrics,
     onnx_single_row_us_p50: Number(samples[1000]!.toFixed(1)),
     onnx_single_row_us_p99: Number(samples[1980]!.toFixed(1)),
-    served_single_row: served.providerFor(1),
+    served_single_row: served.providerFor(one),
     served_single_row_us_p50: Number(servedSamples[1000]!.toFixed(1)),
     onnx_batch_rows: batch.rows,
     onnx_batch_ms: Number(batchTimes[2]!.toFixed(2)),

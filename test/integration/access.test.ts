@@ -103,6 +103,8 @@ describe('roles, tokens, sessions and the audit log', () => {
     const other = new Database(join(h.dataDir, 'hearth.db'));
     other.prepare("UPDATE api_tokens SET expires_at = '2000-01-01T00:00:00.000Z' WHERE name = 'short'").run();
     other.close();
+    // Another connection's commit is seen within a millisecond (the store's data_version window).
+    await new Promise((resolve) => setTimeout(resolve, 5));
     assert.equal((await post('/api/datasets.list', made.token, {})).status, 401);
     await h.client.call('tokens.revoke', { name: 'viewer-1' });
     assert.equal((await post('/api/datasets.list', tokens.viewer, {})).status, 401);

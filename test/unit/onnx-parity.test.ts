@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
 import { selectRows } from '../../main/table/frame.js';
-import { exportModelToOnnx } from '../../main/models/model.js';
+import { exportModelToOnnx, rowCost } from '../../main/models/model.js';
 import { createSession } from '../../main/accel/onnx-runtime.js';
-import { inlineProvider, Predictor, toPredictions } from '../../main/models/predictor.js';
+import { inlineProvider, inlineRowsFor, Predictor, toPredictions } from '../../main/models/predictor.js';
 import { SessionPool } from '../../main/serving/session-pool.js';
 import { predictLinear, type LinearModel } from '../../main/models/linear-model.js';
 import {
@@ -107,25 +107,76 @@ describe('ONNX export', () => {
     const { model, heldOut, frame } = await trainModel('multiclass');
     const loaded = await createSession(exportModelToOnnx(model, 'test'));
     const graph = new Predictor('m', 1, model, loaded);
-    const served = new Predictor('m', 1, model, loaded, 16);
+    // The version loads: its TypeScript answers agree with its graph's on the probe rows, and a row costs little.
+    const inlineRows = await inlineRowsFor(model, loaded, 16);
+    assert.equal(inlineRows, 16);
+    const served = new Predictor('m', 1, model, loaded, inlineRows);
     const raw = (n: number) => rawInputsFromFrame(model.preprocessor, selectRows(frame, heldOut.subarray(0, n)));
     // Up to 16 rows: TypeScript, and it says so; the answers are the graph's (to the parity check's 1e-6).
     for (const n of [1, 16]) {
-      assert.equal(served.providerFor(n), inlineProvider);
+      assert.equal(served.providerFor(raw(n)), inlineProvider);
       assert.ok(maxAbsDifference(await served.run(raw(n)), await graph.run(raw(n))) < 1e-9);
     }
-    // Past the limit, and whenever the limit is 0 (the default, and any provider other than the CPU): the graph.
-    assert.equal(served.providerFor(17), 'cpu');
-    assert.equal(graph.providerFor(1), 'cpu');
-    // The TypeScript answer is not the graph's own run: a graph that answers otherwise shows which one ran.
+    // Past the limit, with a number past 1e30 in a row (where float32 graphs overflow), when the caller asks for the
+    // graph (a shadow), and whenever the limit is 0 (any provider but the CPU): the graph.
+    assert.equal(served.providerFor(raw(17)), 'cpu');
+    const huge = raw(1);
+    huge.numeric[0]![0] = 1e300;
+    assert.equal(served.providerFor(huge), 'cpu');
+    const nul = raw(1);
+    assert.ok(nul.categorical.length > 0);
+    nul.categorical[0]![0] = 'red\u0000';
+    assert.equal(served.providerFor(nul), 'cpu');
+    assert.equal(graph.providerFor(raw(1)), 'cpu');
+    // A graph that answers otherwise shows which path ran; and a version whose TypeScript answers disagree with its
+    // graph on the probe rows (a pulled model.json this build reads differently) is never scored in TypeScript.
     const wrong = {
       ...loaded,
-      run: async () => ({ probabilities: { type: 'float64', data: new Float64Array(3).fill(1 / 3), dims: [1, 3] } }),
+      run: async (_feeds: unknown, fetches: readonly string[]) => {
+        const rows = 5;
+        return { [fetches[0]!]: { type: 'float64', data: new Float64Array(rows * 3).fill(1 / 3), dims: [rows, 3] } };
+      },
+    } as unknown as typeof loaded;
+    assert.equal(await inlineRowsFor(model, wrong, 16), 0);
+    const viaTs = await new Predictor('m', 1, model, wrong, 16).run(raw(1));
+    assert.ok(maxAbsDifference(viaTs, await graph.run(raw(1))) < 1e-9);
+    assert.ok(maxAbsDifference(await new Predictor('m', 1, model, wrong, 16).run(raw(1), false), viaTs) > 1e-3);
+    await loaded.session.release();
+  });
+
+  it('keeps big models and malformed trees off the calling thread', async () => {
+    const { model } = await trainModel('binary');
+    const loaded = await createSession(exportModelToOnnx(model, 'test'));
+    // A linear model of this size costs a handful of multiply-adds a row: the whole 16 rows fit the budget.
+    assert.ok(rowCost(model) < 100);
+    assert.equal(await inlineRowsFor(model, loaded, 16), 16);
+    assert.equal(await inlineRowsFor(model, loaded, 0), 0);
+    // 50,000 multiply-adds a request: a model that costs 20,000 a row scores two rows inline, one of 60,000 none.
+    const wide = {
+      ...model,
+      outputs: 1,
+      preprocessor: { ...model.preprocessor, features: new Array(19_999).fill(model.preprocessor.features[0]) },
     };
-    const inline = await new Predictor('m', 1, model, wrong as unknown as typeof loaded, 16).run(raw(1));
-    const viaGraph = await new Predictor('m', 1, model, wrong as unknown as typeof loaded, 0).run(raw(1));
-    assert.ok(maxAbsDifference(inline, await graph.run(raw(1))) < 1e-9);
-    assert.ok(maxAbsDifference(viaGraph, await graph.run(raw(1))) > 1e-3);
+    assert.equal(rowCost(wide), 20_000);
+    const tree = {
+      format: 'hearth.trees/1',
+      features: [{ kind: 'numeric', name: 'x' }],
+      trees: [
+        {
+          feature: [0, -1, -1],
+          threshold: [0.5, null, null],
+          leftCodes: [null, null, null],
+          defaultLeft: [true, false, false],
+          left: [2, -1, -1],
+          right: [0, -1, -1],
+          value: [0, 1, 2],
+          count: [2, 1, 1],
+          gain: [1, 0, 0],
+        },
+      ],
+    } as unknown as Parameters<typeof rowCost>[0];
+    // A split whose child points back up the tree would walk forever: refused.
+    assert.throws(() => rowCost(tree), /tree 0 of the model is malformed at node 0/);
     await loaded.session.release();
   });
 
