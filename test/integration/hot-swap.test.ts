@@ -44,8 +44,10 @@ describe('moving an alias under load, canaries and shadows', () => {
       }
     };
     const clients = Array.from({ length: 8 }, () => client());
-    // Promote and roll back every 50 ms for two seconds, as an operator (or a followed remote alias) might.
-    for (let i = 0; i < 40; i++) {
+    // Promote and roll back every 50 ms for two seconds, as an operator (or a followed remote alias) might; on a box
+    // so loaded that two seconds answer fewer than 200 requests, on until they have (at most 20 s), so the swaps are
+    // always measured under load.
+    for (let i = 0; i < 40 || (requests <= 200 && i < 400); i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       if (i % 2 === 0) h.engine.registry.promote('churn', 2);
       else h.engine.registry.rollback('churn');
