@@ -41,7 +41,9 @@ export function fitter(data: FitData, host: LearnerHost): Fit {
     // "auto" names the search, not a learner: the search resolves it before any fit.
     if (asked.algorithm === 'auto') throw new HearthError('INTERNAL', 'algorithm "auto" reached a fit without a search');
     const learner = learners[asked.algorithm];
-    const a = learner.decideDefaults(asked, runRows);
+    // A search tunes what a size-dependent default would guard (boosting's number of trees): its fits decide by size.
+    // A single learner asked for keeps its defaults.
+    const a = args.algorithm === 'auto' ? learner.decideDefaults(asked, runRows) : asked;
     // SMOTE, when asked: synthetic minority rows appended to a copy of the frame, for this fit's training rows
     // only (so inside cross-validation each fold resamples its own training side).
     let fitFrame: Frame = frame;

@@ -121,7 +121,7 @@ describe('a lean train job: predictions made once, in chunks, or taken from the 
     assert.equal(stopped.fit.trainScores, undefined);
   });
 
-  it('does not stop early by default on a small table, where a tenth of the rows is too few to stop on', async () => {
+  it('in a search, does not stop early by default on a small table, where a tenth of the rows is too few to stop on', async () => {
     // The same noisy fit that stops early when asked (above) runs all its rounds by default: the run's 2,250 rows
     // (750 training, 1,500 validation) are under the 10,000 above which boosting stops early unless told otherwise
     // (scikit-learn's rule).

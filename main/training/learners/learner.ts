@@ -70,10 +70,10 @@ export interface Learner {
   /** The values the search draws for each parameter; the order of the keys is the seeded sampler's. */
   searchGrid: Readonly<Record<string, readonly unknown[]>>;
   /**
-   * The arguments with the learner's size-dependent defaults decided (boosting's early stopping), for a run whose
-   * final fit trains on `runRows` rows (its training and validation rows). Every fit of a run, each fold's
+   * The arguments with the learner's size-dependent defaults decided (boosting's early stopping), for a search whose
+   * final fit trains on `runRows` rows (its training and validation rows). Every fit of the search, each fold's
    * included, gets the same answer: decided on the fold's own rows, a fold of 9,000 rows would score a model that
-   * never stops early while the final fit on 12,000 stopped.
+   * never stops early while the final fit on 12,000 stopped. A single learner asked for keeps its plain defaults.
    */
   decideDefaults(args: TrainArgs, runRows: number): TrainArgs;
   /** Whether, in cross-validation, a seeded tenth of each fold's training rows is held out for early stopping. */
