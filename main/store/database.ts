@@ -145,17 +145,14 @@ class DataVersionClock {
     this.fresh = false;
   };
 
-  constructor(
-    db: Db,
-    private readonly windowMs: number,
-  ) {
+  constructor(db: Db) {
     this.statement = db.prepare('PRAGMA data_version').pluck();
   }
 
   read(): number {
     if (!this.fresh) {
       const now = performance.now();
-      if (now - this.readAt >= this.windowMs) {
+      if (now - this.readAt >= dataVersionWindowMs) {
         this.value = this.statement.get() as number;
         this.readAt = now;
       }
@@ -171,7 +168,7 @@ const clocks = new WeakMap<Db, DataVersionClock>();
 function clockOf(db: Db): DataVersionClock {
   let clock = clocks.get(db);
   if (clock === undefined) {
-    clock = new DataVersionClock(db, dataVersionWindowMs);
+    clock = new DataVersionClock(db);
     clocks.set(db, clock);
   }
   return clock;

@@ -109,16 +109,7 @@ export async function refitWithLeaves(
   host: LearnerHost,
 ): Promise<Refit> {
   const { task, seed, classes, classOf, values, split } = prepared;
-  // Early stopping as the run had it: a version registered before boosting's default came to depend on the table's
-  // size recorded the rounds it stopped on (20), which its arguments leave unsaid.
-  const recordedStopping = source.params.earlyStoppingRounds;
-  let args: TrainArgs = {
-    ...source.args,
-    ...(source.args.earlyStoppingRounds === undefined && typeof recordedStopping === 'number'
-      ? { earlyStoppingRounds: recordedStopping }
-      : {}),
-    maxLeaves: leaves,
-  };
+  let args: TrainArgs = { ...source.args, maxLeaves: leaves };
   const guard = source.report.smoteGuard as { kept?: unknown } | null | undefined;
   if (args.resample === 'smote' && guard?.kept === false) {
     const { resample: _dropped, ...plain } = args;

@@ -67,8 +67,9 @@ export const categoricalDefaults = {
  * In a search, boosting stops early by default only above this many training rows, as scikit-learn's
  * HistGradientBoosting does (`early_stopping='auto'`). Below it a tenth of the rows is too few to stop on, and the
  * number of trees is a searched parameter instead. A single boosted fit asked for has no search to pick its length,
- * so it stops early on its validation rows at any size. On wine (142 rows; 11 held out of a fold) stopping on those rows chose boosting that
- * tested at log loss 0.167 on one outer split; without, 0.043, and the five splits' mean fell from 0.073 to 0.053.
+ * so it stops early on its validation rows at any size. On wine (142 rows; 11 held out of a fold) stopping on those
+ * rows chose boosting that tested at log loss 0.167 on one outer split; without, 0.043, and the five splits' mean
+ * fell from 0.073 to 0.053.
  */
 export const earlyStoppingMinRows = 10_000;
 
