@@ -105,6 +105,14 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
       eqeqeq: ['error', 'always'],
       'no-restricted-imports': ['error', { paths: [electronOnlyInDesktop] }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='Worker']",
+          message:
+            'Start workers with startWorker (main/accel/worker-thread.ts): it keeps V8 from aborting the process when one ends.',
+        },
+      ],
     },
   },
   {

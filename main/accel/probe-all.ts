@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { startWorker } from './worker-thread.js';
 import { HearthError } from '../contracts/errors.js';
 import type { BackendProbe } from './backend-probe.js';
 import { jsonFromChild } from './json-child.js';
@@ -37,7 +37,7 @@ async function probeInChild(): Promise<Probes> {
 
 function probeTfjs(): Promise<BackendProbe[]> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('../../workers/accel-probe.js', import.meta.url));
+    const worker = startWorker(new URL('../../workers/accel-probe.js', import.meta.url));
     worker.once('message', (message: { ok: true; probes: BackendProbe[] } | { ok: false; reason: string }) => {
       void worker.terminate();
       if (message.ok) resolve(message.probes);

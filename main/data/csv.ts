@@ -1,6 +1,7 @@
 import { openSync, readSync, closeSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../accel/worker-thread.js';
 import { spoolDecipherAt, type SpoolCipher } from '../crypto/spool.js';
 import { HearthError } from '../contracts/errors.js';
 import { ColumnBuilder } from '../table/column-builder.js';
@@ -66,7 +67,7 @@ function readRangeInThread(path: string, setup: RangeSetup, range: CsvRange): Pr
   // Every thread busy (several large files read at once): this range is read by the caller's thread instead.
   if (thread === undefined && rangeThreads.length >= maxRangeThreads) return Promise.resolve({ id: 0, error: 'busy' });
   if (thread === undefined) {
-    const worker = new Worker(new URL('../../workers/csv-range.js', import.meta.url));
+    const worker = startWorker(new URL('../../workers/csv-range.js', import.meta.url));
     worker.unref();
     thread = { worker, busy: false };
     const self = thread;

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../accel/worker-thread.js';
 import type { ColumnProfile } from '../contracts/api.js';
 import { profileFrame } from '../stats/profile.js';
 import type { Frame } from '../table/frame.js';
@@ -22,7 +23,7 @@ function profileThreads(count: number): ProfileThread[] {
   if (threadsInUse !== undefined && threadsInUse.length >= count) return threadsInUse;
   threadsInUse = Array.from({ length: count }, () => {
     const thread: ProfileThread = {
-      worker: new Worker(new URL('../../workers/profile-worker.js', import.meta.url)),
+      worker: startWorker(new URL('../../workers/profile-worker.js', import.meta.url)),
       waiting: new Map(),
     };
     thread.worker.on('message', ({ id, profiles }: { id: number; profiles: ColumnProfile[] }) => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../accel/worker-thread.js';
 import type { Prediction } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import { numberSetting } from '../settings/resolve.js';
@@ -54,7 +55,7 @@ export class PredictionLog {
   ) {}
 
   private startWriter(): Worker {
-    const writer = new Worker(new URL('../../workers/log-writer.js', import.meta.url), {
+    const writer = startWorker(new URL('../../workers/log-writer.js', import.meta.url), {
       workerData: { file: this.file, done: this.done.buffer, key: this.key },
     });
     writer.on('message', (message: { committed: number }) => {

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../accel/worker-thread.js';
 import { HearthError, type SerializedError } from '../contracts/errors.js';
 import { numberSetting } from '../settings/resolve.js';
 import type { OrtWorkerReply, OrtWorkerRequest } from '../../workers/ort-worker.js';
@@ -64,7 +65,7 @@ export class SessionPool {
   }
 
   private spawn(): Thread {
-    const worker = new Worker(new URL('../../workers/ort-worker.js', import.meta.url));
+    const worker = startWorker(new URL('../../workers/ort-worker.js', import.meta.url));
     const thread: Thread = { worker, loaded: new Set(), running: null, loading: 0 };
     worker.on('message', (reply: OrtWorkerReply) => this.onReply(thread, reply));
     worker.on('error', (error) => this.onCrash(thread, error));

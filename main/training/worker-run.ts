@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../accel/worker-thread.js';
 import { HearthError } from '../contracts/errors.js';
 import type { WorkerReply, WorkerRequest } from '../../workers/protocol.js';
 import type { FitReply } from './learners/index.js';
@@ -20,7 +21,7 @@ const idleMs = 5_000;
 
 function acquire(): Worker {
   const parked = idle.pop();
-  if (parked === undefined) return new Worker(new URL('../../workers/train-worker.js', import.meta.url));
+  if (parked === undefined) return startWorker(new URL('../../workers/train-worker.js', import.meta.url));
   clearTimeout(parked.timer);
   parked.worker.ref();
   return parked.worker;

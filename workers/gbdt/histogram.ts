@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../main/accel/worker-thread.js';
 import {
   accumulateHistogram,
   histogramSize,
@@ -70,7 +71,7 @@ export class HistogramPool {
         const at = { bins: layout.bins, rows: layout.rows, gradHess: layout.gradHess, hist: hists[i + 1]! };
         workerData = { ...common, kind: 'wasm', module: wasm.module, memory: wasm.memory, at };
       }
-      const worker = new Worker(new URL('./histogram-helper.js', import.meta.url), { workerData });
+      const worker = startWorker(new URL('./histogram-helper.js', import.meta.url), { workerData });
       worker.unref();
       this.helpers.push({ worker, control, hist });
     }
