@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import v8 from 'node:v8';
+import vm from 'node:vm';
 import { describe, it } from 'node:test';
 import { startWorker } from '../../main/accel/worker-thread.js';
 
 // V8's own answer, read through its natives syntax (turned on for this test process only): does this isolate hand
 // optimisation to a background thread?
 v8.setFlagsFromString('--allow-natives-syntax');
-const concurrentHere = new Function('return %IsConcurrentRecompilationSupported()') as () => boolean;
+const concurrentHere = (): boolean => vm.runInThisContext('%IsConcurrentRecompilationSupported()') as boolean;
 
 describe('worker threads', () => {
   it('optimise on their own thread, while the main isolate keeps compiling in the background', async () => {
