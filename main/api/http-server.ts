@@ -53,6 +53,9 @@ function sendError(reply: FastifyReply, error: SerializedError): FastifyReply {
   return reply.status(httpStatusOf[error.code]).send(error);
 }
 
+/** What makes a path need folding: an escape, a backslash, an empty segment, a `.` or `..` segment. */
+const unplainPath = /[%\\]|\/\/|\/\.\.?(?:\/|$)/;
+
 /**
  * The path as the router sees it: percent-escapes decoded, runs of slashes folded, dot segments resolved, in lower
  * case. Protection is decided on this, never on the raw URL, so no other spelling of a protected path slips past the
@@ -60,6 +63,15 @@ function sendError(reply: FastifyReply, error: SerializedError): FastifyReply {
  */
 export function normalisedPath(url: string): string {
   const raw = url.split('?')[0] ?? '';
+  // Most requests spell their path plainly (no escape, backslash, empty or dot segment): that spelling is already
+  // its own normal form but for case and a trailing slash, and is read without the decode-and-fold pass below.
+  if (raw.startsWith('/') && !unplainPath.test(raw))
+    return (raw.length > 1 && raw.endsWith('/') ? raw.slice(0, -1) : raw).toLowerCase();
+  return foldedPath(raw);
+}
+
+/** The decode-and-fold normal form of a path (normalisedPath): any spelling. */
+export function foldedPath(raw: string): string {
   let decoded = raw;
   // Decoded until stable, so a double-encoded spelling reads as what a second decoder would see.
   for (let i = 0; i < 4; i++) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { request as httpRequest } from 'node:http';
 import { allowed, methodPermission, roles, type Permission, type Role } from '../../main/security/access.js';
-import { normalisedPath } from '../../main/api/http-server.js';
+import { foldedPath, normalisedPath } from '../../main/api/http-server.js';
 import { apiSchemas, type ApiMethod } from '../../main/contracts/api.js';
 import { startHarness, testToken, type Harness } from './harness.js';
 
@@ -132,6 +132,21 @@ describe('route spellings', () => {
     assert.equal(normalisedPath('/%2561pi/x'), '/api/x');
     assert.equal(normalisedPath('/x/%2e%2e/metrics'), '/metrics');
     assert.equal(normalisedPath('/%zz/../v1/x'), '/v1/x');
+  });
+
+  it('reads a plain spelling without the fold, and reads it as the fold would, for any spelling', () => {
+    assert.equal(normalisedPath('/V1/Models/birds/predict/'), '/v1/models/birds/predict');
+    assert.equal(normalisedPath('/.well-known/x..y'), '/.well-known/x..y');
+    // Random paths over the characters that matter to the fold (separators, dots, escapes, case): the shortcut and
+    // the full decode-and-fold never disagree.
+    const alphabet = ['/', '/', '.', '..', '%', '%2e', '%2f', '%61', '%25', '\\', 'a', 'A', 'v1', 'api', '?', 'x'];
+    let seed = 7;
+    const next = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let i = 0; i < 20_000; i++) {
+      let url = '';
+      for (let k = 1 + next(8); k > 0; k--) url += alphabet[next(alphabet.length)];
+      assert.equal(normalisedPath(url), foldedPath(url.split('?')[0] ?? ''), url);
+    }
   });
 
   it('the %61pi spelling that once read every dataset with no token is refused', async () => {
