@@ -1,6 +1,7 @@
 import { environmentValue } from '../settings/environment.js';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CommitCache, type Db } from '../store/database.js';
+import { tokenDigest } from '../crypto/token-digest.js';
 
 const settingKey = 'api_token_sha256';
 
@@ -64,7 +65,7 @@ export function loadTokenVerifier(db: Db, envToken = environmentValue('HEARTH_TO
     expected = () => storedHash(db);
   }
   return {
-    verify: (token) => token !== undefined && token !== '' && same(sha256(token), expected()),
+    verify: (token) => token !== undefined && token !== '' && same(tokenDigest(token).bytes, expected()),
     verifyDigest: (hex) => /^[0-9a-f]{64}$/.test(hex) && same(Buffer.from(hex, 'hex'), expected()),
     generatedToken,
     source,

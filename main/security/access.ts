@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { AuditEntry, Permission, TokenInfo } from '../contracts/index.js';
 import { HearthError, type ErrorCode } from '../contracts/errors.js';
 import { CommitCache, nowIso, type Db } from '../store/database.js';
+import { tokenDigest } from '../crypto/token-digest.js';
 
 /**
  * Who may call what. Four roles: admin (everything), analyst (ingest, train, promote), viewer (read only) and
@@ -53,14 +54,14 @@ export class AccessControl {
   /** The principal a named token stands for, or null (unknown, revoked or expired). */
   authenticate(token: string | undefined): Principal | null {
     if (token === undefined || token === '') return null;
-    const digest = createHash('sha256').update(token).digest();
+    const digest = tokenDigest(token);
     const active = this.tokens.get('active', () => {
       const rows = this.db
         .prepare('SELECT name, role, token_sha256, expires_at FROM api_tokens WHERE revoked_at IS NULL')
         .all() as { name: string; role: Role; token_sha256: string; expires_at: string | null }[];
       return new Map(rows.map((r) => [r.token_sha256, { name: r.name, role: r.role, expiresAt: r.expires_at }]));
     });
-    const found = active.get(digest.toString('hex'));
+    const found = active.get(digest.hex);
     if (found === undefined || (found.expiresAt !== null && found.expiresAt <= nowIso())) return null;
     return { name: found.name, role: found.role };
   }
