@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidV7 } from '../crypto/uuid7.js';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../accel/worker-thread.js';
 import type { Prediction } from '../contracts/api.js';
@@ -104,7 +104,7 @@ export class PredictionLog {
     const at = nowIso();
     const ids: string[] = [];
     for (let i = 0; i < raw.rows; i++) {
-      const id = randomUUID();
+      const id = uuidV7();
       ids.push(id);
       if (shadowOf === undefined && this.sampleRate < 1 && Math.random() >= this.sampleRate) continue;
       const inputs: Record<string, number | string | null> = {};
