@@ -43,9 +43,20 @@ for column in current.columns:
     if pd.api.types.is_numeric_dtype(ref) and pd.api.types.is_numeric_dtype(cur) and ref.nunique() > 5:
         values[column] = wasserstein_distance(ref.dropna(), cur.dropna()) / max(np.std(ref.dropna()), 0.001)
     else:
-        keys = sorted(set(ref.dropna().astype(str)) | set(cur.dropna().astype(str)))
-        r = ref.dropna().astype(str).value_counts(normalize=True).reindex(keys, fill_value=0.0001).to_numpy()
-        c = cur.dropna().astype(str).value_counts(normalize=True).reindex(keys, fill_value=0.0001).to_numpy()
+        # Levels compared as text, a boolean or whole number spelt the same on both sides: the log keeps numbers as
+        # float64 (1.0) where the CSV's column reads as booleans (True, in an object column when some cells are
+        # missing) or integers (1), and neither "1.0" nor "True" is the level "1".
+        def level(v):
+            if isinstance(v, (bool, np.bool_)):
+                return str(int(v))
+            if isinstance(v, (int, float, np.integer, np.floating)) and float(v).is_integer():
+                return str(int(v))
+            return str(v)
+
+        ref_levels, cur_levels = ref.dropna().map(level), cur.dropna().map(level)
+        keys = sorted(set(ref_levels) | set(cur_levels))
+        r = ref_levels.value_counts(normalize=True).reindex(keys, fill_value=0.0001).to_numpy()
+        c = cur_levels.value_counts(normalize=True).reindex(keys, fill_value=0.0001).to_numpy()
         values[column] = distance.jensenshannon(r, c)
 seconds = time.perf_counter() - start
 print(json.dumps({"bench": "drift-log", "tool": "python-sqlite3-scipy", "rows": len(current), "seconds": round(seconds, 3), "values": {k: round(float(v), 6) for k, v in values.items()}}))
