@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { missingBin } from '../../main/models/binning.js';
 import { seededRandom } from '../../main/stats/random.js';
-import { fitBoosting, type BoostInput, type BoostParams } from '../../workers/gbdt/boost.js';
+import { fitBoosting, marginLoss, type BoostInput, type BoostParams } from '../../workers/gbdt/boost.js';
 import { fitForest } from '../../workers/gbdt/forest.js';
 import { HistogramPool } from '../../workers/gbdt/histogram.js';
 import { growTree } from '../../workers/gbdt/tree.js';
@@ -103,6 +103,26 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
       // deepStrictEqual compares numbers with Object.is: every threshold, leaf value and gain bit for bit.
       assert.deepStrictEqual(wasm.trees, ts.trees);
       assert.deepStrictEqual(wasm.history, ts.history);
+    });
+  }
+
+  for (const [task, extra] of [
+    ['binary', { classWeights: [1, 3] }],
+    ['regression', { huberDelta: 0.5 }],
+  ] as ['binary' | 'regression', Partial<BoostParams>][]) {
+    it(`makes ${task}'s gradients on every thread: 1 and 3 threads grow the same trees, and report the margins' loss`, () => {
+      const input = data(task);
+      const p = { ...params, ...extra };
+      const one = fitBoosting(input, { ...p, threads: 1 });
+      const three = fitBoosting(input, { ...p, threads: 3 });
+      // Each row's gradient is made by one thread or another, with the same arithmetic: the same trees, bit for bit.
+      assert.deepStrictEqual(three.trees, one.trees);
+      // The loss is summed in parts, added in thread order: equal but for rounding.
+      one.history.forEach((h, i) => assert.ok(Math.abs(h.loss - three.history[i]!.loss) <= 1e-12 * h.loss, `round ${i + 1}`));
+      // Reported after each round at the margins it left: the last one is the final margins' loss, computed apart.
+      const last = three.history.at(-1)!.loss;
+      assert.ok(Math.abs(last - marginLoss(task, three.trainMargins!, input.targets, 1)) <= 1e-12 * last);
+      assert.ok(last < three.history[0]!.loss);
     });
   }
 

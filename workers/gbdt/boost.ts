@@ -52,6 +52,13 @@ export interface BoostResult {
   trainMargins: Float64Array | null;
 }
 
+/** A copy of a typed array in shared memory. */
+function shared<T extends Int32Array | Float64Array>(values: T): T {
+  const copy = new (values.constructor as new (buffer: SharedArrayBuffer) => T)(new SharedArrayBuffer(values.byteLength));
+  copy.set(values);
+  return copy;
+}
+
 function outputsOf(task: Task, classes: number): number {
   return task === 'multiclass' ? classes : 1;
 }
@@ -97,7 +104,6 @@ export function fitBoosting(
   // Gradients are float32, as LightGBM keeps them: half the memory traffic of the histogram pass; sums stay float64.
   const arrays = allocateTraining(bins, n, F, n, p.threads, p.kernel ?? kernelChoice());
   const { rows, gradHess } = arrays;
-  const pool = new HistogramPool(arrays, Math.max(0, p.threads - 1));
   const weights =
     p.classWeights !== null && task !== 'regression' ? Float64Array.from(targets, (y) => p.classWeights![y]!) : null;
 
@@ -119,8 +125,15 @@ export function fitBoosting(
     if (task === 'binary') baseScore[0] = Math.log(clampP(totals[1]! / all) / (1 - clampP(totals[1]! / all)));
     else for (let c = 0; c < K; c++) baseScore[c] = Math.log(clampP(totals[c]! / all));
   }
-  const margins = new Float64Array(n * K);
+  // Shared, with the targets and weights, so the pool's threads can make a single-output model's gradients.
+  const margins = new Float64Array(new SharedArrayBuffer(n * K * 8));
   for (let i = 0; i < n; i++) for (let c = 0; c < K; c++) margins[i * K + c] = baseScore[c]!;
+  const single = task !== 'multiclass';
+  const pool = new HistogramPool(
+    arrays,
+    Math.max(0, p.threads - 1),
+    single ? { task, margins, targets: shared(targets), weights: weights && shared(weights), huberDelta: p.huberDelta } : null,
+  );
   const validation = input.validation;
   const vn = validation?.targets.length ?? 0;
   const vMargins = new Float64Array(vn * K);
@@ -149,19 +162,14 @@ export function fitBoosting(
         }
       }
       for (let c = 0; c < K; c++) {
-        // Gradients and hessians of the loss at the current margins, for output c.
-        for (let i = 0; i < n; i++) {
-          const w = weights === null ? 1 : weights[i]!;
-          if (task === 'binary') {
-            const q = 1 / (1 + Math.exp(-margins[i]!));
-            gradHess[2 * i] = (q - targets[i]!) * w;
-            gradHess[2 * i + 1] = Math.max(q * (1 - q), 1e-16) * w;
-          } else if (task === 'regression') {
-            const r = margins[i]! - targets[i]!;
-            const d = p.huberDelta;
-            gradHess[2 * i] = d === null || Math.abs(r) <= d ? r : d * Math.sign(r);
-            gradHess[2 * i + 1] = 1;
-          } else {
+        // Gradients and hessians of the loss at the current margins, for output c. A single-output model has them
+        // from the pass that measured the last round's loss (below), made at the same margins.
+        if (single) {
+          if (round === 1) pool.gradientsAndLoss(n);
+        } else
+          for (let i = 0; i < n; i++) {
+            // Softmax: each output's gradient at the margins as they stand, this round's earlier trees included.
+            const w = weights === null ? 1 : weights[i]!;
             let max = Number.NEGATIVE_INFINITY;
             for (let k = 0; k < K; k++) max = Math.max(max, margins[i * K + k]!);
             let sum = 0;
@@ -170,7 +178,6 @@ export function fitBoosting(
             gradHess[2 * i] = (q - (targets[i] === c ? 1 : 0)) * w;
             gradHess[2 * i + 1] = Math.max(q * (1 - q), 1e-16) * w;
           }
-        }
         const tree = growTree({ F, binCounts: input.binCounts, categorical: input.categorical, pool }, count, allowed, p);
         trees.push(tree);
         treeOutputs.push(c);
@@ -189,7 +196,8 @@ export function fitBoosting(
             vMargins[i * K + c]! += leafValue[leafOfBinnedRow(tree, validation.bins, F, i, input.categorical)]!;
         }
       }
-      const loss = marginLoss(task, margins, targets, K);
+      // A single-output model's loss comes from the pass that also makes the next round's gradients.
+      const loss = single ? pool.gradientsAndLoss(n) / n : marginLoss(task, margins, targets, K);
       const validationLoss = validation !== null && vn > 0 ? marginLoss(task, vMargins, validation.targets, K) : null;
       history.push({ iteration: round, loss, validationLoss });
       onRound?.(round, loss, validationLoss);
@@ -214,6 +222,7 @@ export function fitBoosting(
     bestRound: keep / K,
     history,
     kernel: arrays.kernel,
-    trainMargins: keep === trees.length ? margins : null,
+    // A plain copy: the shared buffer is the threads' working memory, and the caller keeps these.
+    trainMargins: keep === trees.length ? margins.slice() : null,
   };
 }

@@ -1,5 +1,7 @@
 import { workerData } from 'node:worker_threads';
 import type { HelperData } from './histogram.js';
+import { gradientsAndLoss } from './gradients.js';
+import { waitWhile } from './handoff.js';
 import { accumulateHistogram, instantiateKernel } from './kernel.js';
 
 /**
@@ -18,14 +20,21 @@ const fill: (start: number, end: number) => void =
         (kernel, at) => (start: number, end: number) =>
           kernel.histogram(at.bins, F, at.rows, start, end, at.gradHess, at.hist)
       )(instantiateKernel(data.module, data.memory), data.at);
+const gradients = data.gradients;
 let seen = 0;
 for (;;) {
-  Atomics.wait(control, 0, seen);
+  waitWhile(control, 0, seen);
   const seq = Atomics.load(control, 0);
   if (seq < 0) break;
   if (seq === seen) continue;
   seen = seq;
-  fill(Atomics.load(control, 2), Atomics.load(control, 3));
+  const start = Atomics.load(control, 2);
+  const end = Atomics.load(control, 3);
+  // What to do: 1 is the gradients' pass (histogram.ts Work.Gradients), anything else a histogram.
+  if (Atomics.load(control, 4) === 1 && gradients !== null) {
+    const { task, margins, targets, weights, huberDelta, loss } = gradients;
+    loss[0] = gradientsAndLoss(task, margins, targets, weights, huberDelta, gradHess, start, end);
+  } else fill(start, end);
   Atomics.store(control, 1, seq);
   Atomics.notify(control, 1);
 }

@@ -10,7 +10,29 @@ import {
   type WasmModule,
 } from './kernel.js';
 
+import { gradientsAndLoss } from './gradients.js';
+import { waitUntil } from './handoff.js';
+
 export { histStride, histogramSize } from './kernel.js';
+
+/**
+ * What the threads need to make a single-output model's gradients (gradientsAndLoss) between trees: the margins,
+ * targets and weights, in shared memory.
+ */
+export interface GradientData {
+  task: 'binary' | 'regression';
+  margins: Float64Array;
+  targets: Int32Array | Float64Array;
+  weights: Float64Array | null;
+  huberDelta: number | null;
+}
+
+/** A helper's control block: [0] sequence in, [1] sequence done, [2] start, [3] end, [4] what to do (a Work). */
+const controlInts = 5;
+const enum Work {
+  Histogram = 0,
+  Gradients = 1,
+}
 
 /** Below this many rows one thread is faster than waking the helpers. */
 const parallelThreshold = 16_384;
@@ -18,6 +40,8 @@ const parallelThreshold = 16_384;
 /** What a helper thread is given: its control block, and the arrays (or the wasm memory) it reads. */
 export type HelperData = {
   control: Int32Array;
+  /** With gradient data: the gradients' pass too, its loss sum written to `loss`. */
+  gradients: (GradientData & { loss: Float64Array }) | null;
   F: number;
   rows: Int32Array;
   gradHess: Float32Array;
@@ -39,7 +63,7 @@ export type HelperData = {
  * per helper (sequence number in, sequence number out), so the tree builder's loop stays synchronous.
  */
 export class HistogramPool {
-  private readonly helpers: { worker: Worker; control: Int32Array; hist: Float64Array | null }[] = [];
+  private readonly helpers: { worker: Worker; control: Int32Array; hist: Float64Array | null; loss: Float64Array }[] = [];
   private seq = 0;
   /** The caller's histogram in wasm memory, as float64s. */
   private readonly ownHist: Float64Array | null;
@@ -48,6 +72,8 @@ export class HistogramPool {
   constructor(
     private readonly data: TrainingArrays,
     helperCount: number,
+    /** For gradientsAndLoss: the arrays it reads, shared with the helpers. */
+    private readonly gradients: GradientData | null = null,
   ) {
     const { F, wasm } = data;
     const length = histogramSize(F);
@@ -59,8 +85,16 @@ export class HistogramPool {
     this.ownHist = wasm === null ? null : new Float64Array(wasm.memory.buffer, hists[0], length);
     this.toLeft = wasm === null ? null : new Uint8Array(wasm.memory.buffer, wasm.layout.toLeft, 256);
     for (let i = 0; i < helpers; i++) {
-      const control = new Int32Array(new SharedArrayBuffer(16));
-      const common = { control, F, rows: data.rows, gradHess: data.gradHess, bins: data.bins };
+      const control = new Int32Array(new SharedArrayBuffer(4 * controlInts));
+      const loss = new Float64Array(new SharedArrayBuffer(8));
+      const common = {
+        control,
+        gradients: gradients === null ? null : { ...gradients, loss },
+        F,
+        rows: data.rows,
+        gradHess: data.gradHess,
+        bins: data.bins,
+      };
       let workerData: HelperData;
       let hist: Float64Array | null = null;
       if (wasm === null) {
@@ -73,7 +107,7 @@ export class HistogramPool {
       }
       const worker = startWorker(new URL('./histogram-helper.js', import.meta.url), { workerData });
       worker.unref();
-      this.helpers.push({ worker, control, hist });
+      this.helpers.push({ worker, control, hist, loss });
     }
   }
 
@@ -97,6 +131,7 @@ export class HistogramPool {
         const s = start + chunk * (i + 1);
         Atomics.store(h.control, 2, Math.min(s, end));
         Atomics.store(h.control, 3, Math.min(s + chunk, end));
+        Atomics.store(h.control, 4, Work.Histogram);
         Atomics.store(h.control, 0, seq);
         Atomics.notify(h.control, 0);
       });
@@ -110,7 +145,7 @@ export class HistogramPool {
     }
     if (parallel)
       this.helpers.forEach((h, i) => {
-        while (Atomics.load(h.control, 1) !== seq) Atomics.wait(h.control, 1, Atomics.load(h.control, 1), 1000);
+        waitUntil(h.control, 1, seq);
         if (wasm !== null) wasm.exports.addInto(wasm.layout.hists[0]!, wasm.layout.hists[i + 1]!, out.length);
         else {
           const hist = h.hist!;
@@ -118,6 +153,34 @@ export class HistogramPool {
         }
       });
     if (this.ownHist !== null) out.set(this.ownHist);
+  }
+
+  /**
+   * gradientsAndLoss over rows [0, n), split across the threads as a histogram is: each writes its rows' gradients,
+   * and the loss sums are added in thread order (the same order whatever the timing, so the same loss).
+   */
+  gradientsAndLoss(n: number): number {
+    const g = this.gradients;
+    if (g === null) throw new Error('this pool was made without gradient data');
+    const { gradHess } = this.data;
+    const parallel = this.helpers.length > 0 && n >= parallelThreshold;
+    if (!parallel) return gradientsAndLoss(g.task, g.margins, g.targets, g.weights, g.huberDelta, gradHess, 0, n);
+    const chunk = Math.ceil(n / (this.helpers.length + 1));
+    const seq = ++this.seq;
+    this.helpers.forEach((h, i) => {
+      const s = chunk * (i + 1);
+      Atomics.store(h.control, 2, Math.min(s, n));
+      Atomics.store(h.control, 3, Math.min(s + chunk, n));
+      Atomics.store(h.control, 4, Work.Gradients);
+      Atomics.store(h.control, 0, seq);
+      Atomics.notify(h.control, 0);
+    });
+    let loss = gradientsAndLoss(g.task, g.margins, g.targets, g.weights, g.huberDelta, gradHess, 0, Math.min(chunk, n));
+    for (const h of this.helpers) {
+      waitUntil(h.control, 1, seq);
+      loss += h.loss[0]!;
+    }
+    return loss;
   }
 
   /** Partitions rows[start, end) by feature f's go-left table (256 entries, missing included); returns the split. */

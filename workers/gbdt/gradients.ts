@@ -1,0 +1,39 @@
+/**
+ * One pass over rows [start, end) of a single-output model (binary log loss, squared error or Huber): the gradients
+ * and hessians at the current margins, written for the next tree, and the sum of the rows' loss at those margins
+ * (unweighted, as marginLoss reports it), returned. Boosting needs both after every tree; one pass reads the margins
+ * once and, for log loss, shares one exponential between the probability and the loss: exp(-|m|) is the term both
+ * need, which also keeps either from overflowing.
+ */
+export function gradientsAndLoss(
+  task: 'binary' | 'regression',
+  margins: Float64Array,
+  targets: Int32Array | Float64Array,
+  weights: Float64Array | null,
+  huberDelta: number | null,
+  gradHess: Float32Array,
+  start: number,
+  end: number,
+): number {
+  let loss = 0;
+  if (task === 'binary') {
+    for (let i = start; i < end; i++) {
+      const m = margins[i]!;
+      const y = targets[i]!;
+      const w = weights === null ? 1 : weights[i]!;
+      const e = Math.exp(-Math.abs(m));
+      const q = m >= 0 ? 1 / (1 + e) : e / (1 + e);
+      gradHess[2 * i] = (q - y) * w;
+      gradHess[2 * i + 1] = Math.max(q * (1 - q), 1e-16) * w;
+      loss += (m > 0 ? m : 0) + Math.log1p(e) - y * m;
+    }
+  } else {
+    for (let i = start; i < end; i++) {
+      const r = margins[i]! - targets[i]!;
+      gradHess[2 * i] = huberDelta === null || Math.abs(r) <= huberDelta ? r : huberDelta * Math.sign(r);
+      gradHess[2 * i + 1] = 1;
+      loss += 0.5 * r * r;
+    }
+  }
+  return loss;
+}
