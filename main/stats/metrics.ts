@@ -1,6 +1,6 @@
 /** Evaluation metrics, written to match scikit-learn's definitions (the tests pin them to hand-computed values). */
 
-import { ascendingGroups, descendingSweep, sortedByLabel } from './score-order.js';
+import { ascendingGroups, descendingSweep, sortedByLabel, type Sweep } from './score-order.js';
 
 export interface CurvePoint {
   x: number;
@@ -81,7 +81,7 @@ export function rocAuc(labels: Uint8Array, scores: Float64Array): number {
 }
 
 /** Distinct-threshold sweep from the highest score down: cumulative true and false positives. */
-function thresholdSweep(labels: Uint8Array, scores: Float64Array): { tps: number[]; fps: number[]; thresholds: number[] } {
+function thresholdSweep(labels: Uint8Array, scores: Float64Array): Sweep {
   const sorted = sortedByLabel(labels, scores);
   if (sorted !== null) return descendingSweep(sorted);
   const n = labels.length;

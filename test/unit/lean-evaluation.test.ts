@@ -150,6 +150,34 @@ describe('scores in order without a comparator sort', () => {
     assert.equal(sortedByLabel(labels, Float64Array.from([0.1, Number.NaN, 0, 0, 0])), null);
   });
 
+  it('sorts the same scores once for all the metrics, and again when they changed in place', () => {
+    const ours = Float64Array.from(scores);
+    const labelsHere = Uint8Array.from(labels);
+    const first = sortedByLabel(labelsHere, ours)!;
+    assert.equal(sortedByLabel(labelsHere, ours), first);
+    assert.equal(descendingSweep(first), descendingSweep(first));
+    // A score changed in place: sorted afresh, and the metrics read the new order.
+    ours[3] = 0.95;
+    const changed = sortedByLabel(labelsHere, ours)!;
+    assert.notEqual(changed, first);
+    assert.deepEqual([...changed.neg], [0.9, 0.95]);
+    assert.deepEqual(descendingSweep(changed), { tps: [0, 1, 3], fps: [1, 2, 2], thresholds: [0.95, 0.9, 0.4] });
+    // Two scores swapped (the same values, elsewhere): the labels they go with differ, so the order is made again.
+    ours[0] = 0.4;
+    ours[2] = 0.9;
+    assert.deepEqual([...sortedByLabel(labelsHere, ours)!.pos], [0.4, 0.4, 0.9]);
+    assert.deepEqual([...sortedByLabel(labelsHere, ours)!.neg], [0.9, 0.95]);
+    ours[0] = 0.9;
+    ours[2] = 0.4;
+    ours[1] = 0.4;
+    ours[4] = 0.9;
+    assert.deepEqual([...sortedByLabel(labelsHere, ours)!.pos], [0.4, 0.9, 0.9]);
+    // A label changed in place: the same.
+    labelsHere[1] = 1;
+    assert.deepEqual([...sortedByLabel(labelsHere, ours)!.pos], [0.4, 0.4, 0.9, 0.9]);
+    assert.equal(rocAuc(labelsHere, ours), rocAuc(Uint8Array.from(labelsHere), Float64Array.from(ours)));
+  });
+
   it('gives the hand-computed ROC AUC with ties counted half', () => {
     // Positive–negative pairs: (0.9, 0.9) ½, (0.9, 0.1) 1, twice (0.4, 0.9) 0 and (0.4, 0.1) 1: 3.5 of 6.
     assert.equal(rocAuc(labels, scores), 3.5 / 6);
