@@ -54,11 +54,21 @@ export function dataChecks(
       message: `"${s.feature}" alone predicts "${target}" almost perfectly (held-out ${task === 'regression' ? 'R²' : 'accuracy'} ${s.power.toFixed(3)} against ${s.baseline.toFixed(3)} knowing nothing, adjusted p = ${s.adjustedPValue.toPrecision(2)}): check it is known before the outcome`,
     });
   }
-  // Identical rows (features and target) on both sides of the split inflate test metrics.
-  const hashes = new Set<number>();
-  for (const r of train) hashes.add(rowHash(frame, r));
+  // Identical rows (features and target) on both sides of the split inflate test metrics. The test rows' hashes are
+  // the set (the smaller side, and none at all when nothing is held out), the training rows probe it.
+  const testHashes = new Map<number, number>();
+  for (const r of test) {
+    const h = rowHash(frame, r);
+    testHashes.set(h, (testHashes.get(h) ?? 0) + 1);
+  }
+  const matched = new Set<number>();
+  if (testHashes.size > 0)
+    for (const r of train) {
+      const h = rowHash(frame, r);
+      if (testHashes.has(h)) matched.add(h);
+    }
   let duplicated = 0;
-  for (const r of test) if (hashes.has(rowHash(frame, r))) duplicated++;
+  for (const h of matched) duplicated += testHashes.get(h)!;
   if (duplicated > 0) {
     warnings.push({
       kind: 'duplicates',

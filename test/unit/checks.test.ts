@@ -41,4 +41,20 @@ describe('data checks', () => {
     // of the time, so about 96 test rows; never zero, never all 300.
     assert.ok(count > 40 && count < 160, `${count} duplicated test rows`);
   });
+
+  it('count every test row that has a twin among the training rows, once, and none when nothing is held out', async () => {
+    // Rows 0–3 distinct; row 4 copies row 0, row 5 copies row 1, row 6 copies row 4 (so row 0 too).
+    const csv = 'x,c,label\n1,a,good\n2,b,bad\n3,a,good\n4,b,bad\n1,a,good\n2,b,bad\n1,a,good\n';
+    const { frame } = await readCsv(writeFile(tmp.dir, 'twins.csv', csv));
+    const y = (): number => 0;
+    const duplicates = (train: number[], test: number[]): string | undefined =>
+      dataChecks(frame, 'label', 'binary', Int32Array.from(train), Int32Array.from(test), y).find((w) => w.kind === 'duplicates')
+        ?.message;
+    // Test rows 4, 5 and 6: each has its twin (0, 1, 0) on the training side; row 0 twice over counts rows, not pairs.
+    assert.match(duplicates([0, 1, 2, 3], [4, 5, 6]) ?? '', /^3 of 3 test rows/);
+    // Twins on the test side alone are not a leak across the split.
+    assert.equal(duplicates([1, 2, 3, 5], [0, 4, 6]), undefined);
+    assert.match(duplicates([0, 2, 3], [1, 4]) ?? '', /^1 of 2 test rows/);
+    assert.equal(duplicates([0, 1, 2, 3, 4, 5, 6], []), undefined);
+  });
 });
