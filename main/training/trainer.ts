@@ -10,6 +10,7 @@ import type { BackendName } from '../../workers/mlp/backend.js';
 import { readPins } from '../accel/pins.js';
 import { exportModelToOnnx, modelInputs } from '../models/model.js';
 import { checkTrainArgs, labelledSplit, splitWarnings } from './labels.js';
+import { withSharedScoreOrders } from '../stats/score-order.js';
 import { registration } from './run-report.js';
 import { baselineComparison } from './baseline.js';
 import { fitter } from './fit.js';
@@ -344,9 +345,15 @@ export class Trainer {
         : evaluationRows === split.train
           ? predictTrainingRows(model, inputs, frame, split.train, final.trainScores).prediction
           : predictAt(model, inputs, frame, evaluationRows);
-    let evaluation = evaluateOn(data, model, inputs, evaluationRows, evaluationPrediction);
-    // Knowing nothing, on the same rows and by the same model that gives the reported metrics.
-    let compared = baselineComparison(data, model, inputs, evaluationRows, evaluationPrediction);
+    // Knowing nothing, on the same rows and by the same model that gives the reported metrics; the two share the
+    // scores' sorted order.
+    let [evaluation, compared] = withSharedScoreOrders(
+      () =>
+        [
+          evaluateOn(data, model, inputs, evaluationRows, evaluationPrediction),
+          baselineComparison(data, model, inputs, evaluationRows, evaluationPrediction),
+        ] as const,
+    );
     const validationEvaluation =
       validationPrediction === null ? null : evaluateOn(data, model, inputs, split.validation, validationPrediction);
     const permutation = split.validation.length > 0 ? validationImportance(data, model, inputs) : [];
@@ -383,8 +390,13 @@ export class Trainer {
         inputs = { features: modelInputs(model) };
         if (split.test.length > 0) {
           const testPrediction = predictAt(model, inputs, frame, split.test);
-          evaluation = evaluateOn(data, model, inputs, split.test, testPrediction);
-          compared = baselineComparison(data, model, inputs, split.test, testPrediction);
+          [evaluation, compared] = withSharedScoreOrders(
+            () =>
+              [
+                evaluateOn(data, model, inputs, split.test, testPrediction),
+                baselineComparison(data, model, inputs, split.test, testPrediction),
+              ] as const,
+          );
         } else evaluatedOn = 'validation, before the refit on all training rows';
       }
     }

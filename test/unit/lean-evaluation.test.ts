@@ -5,8 +5,8 @@ import { gather, selectRows, type Frame } from '../../main/table/frame.js';
 import { modelInputs, predictModel } from '../../main/models/model.js';
 import type { Task } from '../../main/models/preprocess.js';
 import { rawInputsFromFrame } from '../../main/models/preprocess.js';
-import { rocAuc } from '../../main/stats/metrics.js';
-import { ascendingGroups, descendingSweep, sortedByLabel } from '../../main/stats/score-order.js';
+import { multiclassMetrics, rocAuc } from '../../main/stats/metrics.js';
+import { ascendingGroups, descendingSweep, sortedByLabel, withSharedScoreOrders } from '../../main/stats/score-order.js';
 import { gbdtLearner } from '../../main/training/learners/trees.js';
 import type { FitReply, LearnerHost } from '../../main/training/learners/learner.js';
 import { predictAt, predictChunkRows, predictTrainingRows, rawInputsAt } from '../../main/training/predict-rows.js';
@@ -150,32 +150,48 @@ describe('scores in order without a comparator sort', () => {
     assert.equal(sortedByLabel(labels, Float64Array.from([0.1, Number.NaN, 0, 0, 0])), null);
   });
 
-  it('sorts the same scores once for all the metrics, and again when they changed in place', () => {
+  it('sorts the same scores once for all the metrics inside a shared scope, and again when they changed in place', () => {
     const ours = Float64Array.from(scores);
     const labelsHere = Uint8Array.from(labels);
-    const first = sortedByLabel(labelsHere, ours)!;
-    assert.equal(sortedByLabel(labelsHere, ours), first);
-    assert.equal(descendingSweep(first), descendingSweep(first));
-    // A score changed in place: sorted afresh, and the metrics read the new order.
-    ours[3] = 0.95;
-    const changed = sortedByLabel(labelsHere, ours)!;
-    assert.notEqual(changed, first);
-    assert.deepEqual([...changed.neg], [0.9, 0.95]);
-    assert.deepEqual(descendingSweep(changed), { tps: [0, 1, 3], fps: [1, 2, 2], thresholds: [0.95, 0.9, 0.4] });
-    // Two scores swapped (the same values, elsewhere): the labels they go with differ, so the order is made again.
-    ours[0] = 0.4;
-    ours[2] = 0.9;
-    assert.deepEqual([...sortedByLabel(labelsHere, ours)!.pos], [0.4, 0.4, 0.9]);
-    assert.deepEqual([...sortedByLabel(labelsHere, ours)!.neg], [0.9, 0.95]);
-    ours[0] = 0.9;
-    ours[2] = 0.4;
-    ours[1] = 0.4;
-    ours[4] = 0.9;
-    assert.deepEqual([...sortedByLabel(labelsHere, ours)!.pos], [0.4, 0.9, 0.9]);
-    // A label changed in place: the same.
-    labelsHere[1] = 1;
-    assert.deepEqual([...sortedByLabel(labelsHere, ours)!.pos], [0.4, 0.4, 0.9, 0.9]);
-    assert.equal(rocAuc(labelsHere, ours), rocAuc(Uint8Array.from(labelsHere), Float64Array.from(ours)));
+    // Outside a scope nothing is kept.
+    assert.notEqual(sortedByLabel(labelsHere, ours), sortedByLabel(labelsHere, ours));
+    withSharedScoreOrders(() => {
+      const first = sortedByLabel(labelsHere, ours)!;
+      assert.equal(sortedByLabel(labelsHere, ours), first);
+      assert.equal(sortedByLabel(Uint8Array.from(labelsHere), Float64Array.from(ours)), first, 'equal contents share');
+      assert.equal(descendingSweep(first), descendingSweep(first));
+      // A score changed in place: sorted afresh, and the metrics read the new order.
+      ours[3] = 0.95;
+      const changed = sortedByLabel(labelsHere, ours)!;
+      assert.notEqual(changed, first);
+      assert.deepEqual([...changed.neg], [0.9, 0.95]);
+      assert.deepEqual(descendingSweep(changed), { tps: [0, 1, 3], fps: [1, 2, 2], thresholds: [0.95, 0.9, 0.4] });
+      // A label changed in place: the same.
+      labelsHere[1] = 1;
+      assert.deepEqual([...sortedByLabel(labelsHere, ours)!.pos], [0.4, 0.4, 0.9, 0.9]);
+      // Changes a sum would miss: an infinite score, then a change too small to move a sum of large scores.
+      ours[0] = Number.POSITIVE_INFINITY;
+      const withInfinity = rocAuc(labelsHere, ours);
+      ours[2] = 0.97;
+      assert.equal(rocAuc(labelsHere, ours), rocAuc(Uint8Array.from(labelsHere), Float64Array.from(ours)));
+      assert.notEqual(rocAuc(labelsHere, ours), withInfinity);
+      const big = Float64Array.from({ length: 1000 }, () => 1000);
+      const halves = Uint8Array.from({ length: 1000 }, (_, i) => i % 2);
+      assert.equal(rocAuc(halves, big), 0.5);
+      big[1] = 1000 + 1e-10;
+      assert.equal(rocAuc(halves, big), rocAuc(Uint8Array.from(halves), Float64Array.from(big)));
+      assert.ok(rocAuc(halves, big) > 0.5);
+    });
+  });
+
+  it('gives each class its own order when one-vs-rest reuses its buffers (a review found a macro ROC AUC of 0.833 for 0.5)', () => {
+    // Classes 0 and 1 have one-vs-rest scores and labels that a weighted sum could not tell apart.
+    const classes = Int32Array.from([0, 1, 2]);
+    const probabilities = Float64Array.from([0.75, 0.25, 0, 0.25, 0, 0.75, 0.25, 0.25, 0.5]);
+    const alone = multiclassMetrics(classes, probabilities, 3);
+    const shared = withSharedScoreOrders(() => multiclassMetrics(classes, probabilities, 3));
+    assert.equal(shared.roc_auc, alone.roc_auc);
+    assert.equal(alone.roc_auc, 0.5);
   });
 
   it('gives the hand-computed ROC AUC with ties counted half', () => {
