@@ -31,9 +31,10 @@ export function installRequestLog(app: FastifyInstance, options: RequestLogOptio
         `${request.method} ${route ?? '(no route)'} ${status} ${ms} ms`,
         { requestId: request.id, method: request.method, route, status, ms },
       );
-    } finally {
-      done();
+    } catch {
+      // The answer has gone: a log line that cannot be written (stderr closed) must not fail it, nor call done twice.
     }
+    done();
   });
 }
 
