@@ -125,16 +125,7 @@ export class HistogramPool {
     const parallel = this.helpers.length > 0 && n >= parallelThreshold;
     const parts = this.helpers.length + 1;
     const chunk = parallel ? Math.ceil(n / parts) : n;
-    const seq = parallel ? ++this.seq : 0;
-    if (parallel)
-      this.helpers.forEach((h, i) => {
-        const s = start + chunk * (i + 1);
-        Atomics.store(h.control, 2, Math.min(s, end));
-        Atomics.store(h.control, 3, Math.min(s + chunk, end));
-        Atomics.store(h.control, 4, Work.Histogram);
-        Atomics.store(h.control, 0, seq);
-        Atomics.notify(h.control, 0);
-      });
+    const seq = parallel ? this.handOut(Work.Histogram, start, end, chunk) : 0;
     const own = Math.min(start + chunk, end);
     if (wasm === null) {
       out.fill(0);
@@ -166,21 +157,30 @@ export class HistogramPool {
     const parallel = this.helpers.length > 0 && n >= parallelThreshold;
     if (!parallel) return gradientsAndLoss(g.task, g.margins, g.targets, g.weights, g.huberDelta, gradHess, 0, n);
     const chunk = Math.ceil(n / (this.helpers.length + 1));
-    const seq = ++this.seq;
-    this.helpers.forEach((h, i) => {
-      const s = chunk * (i + 1);
-      Atomics.store(h.control, 2, Math.min(s, n));
-      Atomics.store(h.control, 3, Math.min(s + chunk, n));
-      Atomics.store(h.control, 4, Work.Gradients);
-      Atomics.store(h.control, 0, seq);
-      Atomics.notify(h.control, 0);
-    });
+    const seq = this.handOut(Work.Gradients, 0, n, chunk);
     let loss = gradientsAndLoss(g.task, g.margins, g.targets, g.weights, g.huberDelta, gradHess, 0, Math.min(chunk, n));
     for (const h of this.helpers) {
       waitUntil(h.control, 1, seq);
       loss += h.loss[0]!;
     }
     return loss;
+  }
+
+  /**
+   * Gives helper i the rows [start + chunk·(i+1), start + chunk·(i+2)) ∩ [start, end) for `work` (the caller keeps the
+   * first chunk) and wakes it: the range and the work are stored before the sequence number the helper waits on.
+   */
+  private handOut(work: Work, start: number, end: number, chunk: number): number {
+    const seq = ++this.seq;
+    this.helpers.forEach((h, i) => {
+      const s = start + chunk * (i + 1);
+      Atomics.store(h.control, 2, Math.min(s, end));
+      Atomics.store(h.control, 3, Math.min(s + chunk, end));
+      Atomics.store(h.control, 4, work);
+      Atomics.store(h.control, 0, seq);
+      Atomics.notify(h.control, 0);
+    });
+    return seq;
   }
 
   /** Partitions rows[start, end) by feature f's go-left table (256 entries, missing included); returns the split. */
