@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { request as httpRequest } from 'node:http';
 import { allowed, methodPermission, roles, type Permission, type Role } from '../../main/security/access.js';
-import { foldedPath, normalisedPath } from '../../main/api/http-server.js';
+import { foldedPath, normalisedPath } from '../../main/api/protected-paths.js';
 import { apiSchemas, type ApiMethod } from '../../main/contracts/api.js';
 import { startHarness, testToken, type Harness } from './harness.js';
 
