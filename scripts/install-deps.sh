@@ -24,7 +24,7 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mos
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # python3-onnx and python3-sklearn write the "made elsewhere" ONNX models the import tests read; scikit-learn's
 # load_iris(as_frame=True) there needs pandas, which --no-install-recommends does not bring.
-/usr/bin/python3 -c 'import onnx, sklearn, pandas' >/dev/null 2>&1 || need+=(python3-onnx python3-sklearn python3-pandas)
+/usr/bin/python3 -c 'import numpy, onnx, sklearn, pandas' >/dev/null 2>&1 || need+=(python3-numpy python3-onnx python3-sklearn python3-pandas)
 # XGBoost and SciPy: the peers `npm run bench` measures Hearth against (and the drift peer's statistics).
 /usr/bin/python3 -c 'import xgboost, scipy' >/dev/null 2>&1 || need+=(python3-xgboost python3-scipy)
 # zsh, fish and groff check the completion scripts and the man page the CLI generates.
