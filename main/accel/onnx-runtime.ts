@@ -1,5 +1,6 @@
 import type * as OrtModule from 'onnxruntime-node';
 import { loadOrt, type Ort } from './ort-load.js';
+import { openDirect, type DirectSession } from './ort-direct.js';
 import { nodePlacement } from './ort-providers.js';
 import type { OrtProviderName } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
@@ -53,21 +54,25 @@ export async function createSession(
   assertSelfContained(model);
   const ort = await loadOrt();
   const placement = decided ?? (provider === 'cpu' ? { provider, description: 'cpu' } : await place(ort, model, provider));
+  const options: OrtModule.InferenceSession.SessionOptions = {
+    executionProviders: placement.provider === 'cpu' ? ['cpu'] : [placement.provider, 'cpu'],
+    // One request is small; a pool of single-threaded sessions serves concurrent requests better.
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  };
   try {
-    const session = await ort.InferenceSession.create(model, {
-      executionProviders: placement.provider === 'cpu' ? ['cpu'] : [placement.provider, 'cpu'],
-      // One request is small; a pool of single-threaded sessions serves concurrent requests better.
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-    });
+    // On the CPU, the binding run in place (see ort-direct.ts); a GPU provider keeps ONNX Runtime's own path.
+    const direct = placement.provider === 'cpu' ? openDirect(ort, model, options) : null;
+    const session = direct?.session ?? (await ort.InferenceSession.create(model, options));
     lastPlacement = placement.description;
     return {
       session,
       executionProvider: placement.description,
       placement,
-      run: (feeds, fetches) => runSession(ort, session, feeds, fetches),
+      run: (feeds, fetches) =>
+        direct === null ? runSession(ort, session, feeds, fetches) : runDirect(ort, direct, feeds, fetches),
       release: () => session.release(),
     };
   } catch (error) {
@@ -131,9 +136,26 @@ async function runSession(
 ): Promise<Outputs> {
   const tensors: Record<string, OrtModule.Tensor> = {};
   for (const [name, t] of Object.entries(feeds)) tensors[name] = new ort.Tensor(t.type, t.data, t.dims);
-  const out = await session.run(tensors, [...fetches]);
+  return outputsOf(await session.run(tensors, [...fetches]));
+}
+
+function runDirect(ort: Ort, direct: DirectSession, feeds: Feeds, fetches: readonly string[]): Promise<Outputs> {
+  try {
+    const tensors: Record<string, OrtModule.Tensor> = {};
+    for (const name in feeds) {
+      const t = feeds[name]!;
+      tensors[name] = new ort.Tensor(t.type, t.data, t.dims);
+    }
+    return Promise.resolve(outputsOf(direct.runNow(tensors, fetches)));
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+function outputsOf(out: Record<string, OrtModule.Tensor>): Outputs {
   const outputs: Outputs = {};
-  for (const [name, t] of Object.entries(out)) {
+  for (const name in out) {
+    const t = out[name]!;
     outputs[name] = { type: t.type as TensorData['type'], data: t.data as TensorData['data'], dims: [...t.dims] };
   }
   return outputs;

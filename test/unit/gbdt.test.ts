@@ -4,6 +4,8 @@ import { readCsv } from '../../main/data/csv.js';
 import type { Frame } from '../../main/table/frame.js';
 import { exportModelToOnnx } from '../../main/models/model.js';
 import { createSession } from '../../main/accel/onnx-runtime.js';
+import { loadOrt } from '../../main/accel/ort-load.js';
+import { openDirect } from '../../main/accel/ort-direct.js';
 import { Predictor } from '../../main/models/predictor.js';
 import { binCount, binFrameRows, fitBins, numericBin } from '../../main/models/binning.js';
 import { seededRandom } from '../../main/stats/random.js';
@@ -414,5 +416,71 @@ describe('categorical regularisation', () => {
       Int32Array.from({ length: 6 }, (_, i) => i),
     );
     assert.deepEqual([...bins], [0, 1, 2, 2, 2, 255]);
+  });
+});
+
+describe('ONNX Runtime through its binding, run in place (accel/ort-direct)', () => {
+  it('answers what ONNX Runtime’s public session answers, on every output, row for row', async () => {
+    const train = await frameOf(syntheticCsv('binary', 1500, 21));
+    const held = await frameOf(syntheticCsv('binary', 500, 22));
+    const model = fit(train, 'label', 'binary', { trees: 20, learningRate: 0.2, maxLeaves: 15, minChildSamples: 10, l2: 1 });
+    const bytes = exportModelToOnnx(model, 'test');
+    const ort = await loadOrt();
+    const options = {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all' as const,
+    };
+    const direct = openDirect(ort, bytes, options);
+    // onnxruntime-node is pinned: its binding must be the one ort-direct was written against, or serving has
+    // quietly fallen back to the deferred run.
+    assert.ok(direct !== null, 'the binding of the pinned onnxruntime-node was not usable');
+    const reference = await ort.InferenceSession.create(bytes, options);
+    assert.deepEqual(direct.session.inputNames, reference.inputNames);
+    assert.deepEqual(direct.session.outputNames, reference.outputNames);
+    assert.deepEqual(direct.session.inputMetadata, reference.inputMetadata);
+    assert.deepEqual(direct.session.outputMetadata, reference.outputMetadata);
+
+    const raw = rawInputsFromFrame(model, held);
+    const p = raw.numeric.length;
+    const m = raw.categorical.length;
+    assert.ok(p > 0 && m > 0);
+    const numeric = Float64Array.from({ length: raw.rows * p }, (_, k) => raw.numeric[k % p]![Math.floor(k / p)]!);
+    const categorical = Array.from({ length: raw.rows * m }, (_, k) => raw.categorical[k % m]![Math.floor(k / m)]!);
+    const feeds = (): Record<string, InstanceType<typeof ort.Tensor>> => ({
+      numeric: new ort.Tensor('float64', numeric, [raw.rows, p]),
+      categorical: new ort.Tensor('string', categorical, [raw.rows, m]),
+    });
+    const viaPublic = await reference.run(feeds());
+    const viaRunNow = direct.runNow(feeds(), reference.outputNames);
+    const viaSession = await direct.session.run(feeds());
+    for (const name of reference.outputNames) {
+      assert.deepEqual([...viaRunNow[name]!.data], [...viaPublic[name]!.data], name);
+      assert.deepEqual([...viaSession[name]!.data], [...viaPublic[name]!.data], name);
+      assert.deepEqual(viaRunNow[name]!.dims, viaPublic[name]!.dims);
+    }
+    // createSession's session (direct on the CPU) scores through the Predictor as the public one does.
+    const loaded = await createSession(bytes);
+    const scored = await new Predictor('m', 1, model, loaded).run(raw);
+    assert.ok(scored.kind === 'classification');
+    assert.deepEqual([...scored.probabilities], [...(viaPublic.probabilities!.data as Float64Array)]);
+
+    // Wrong calls are refused with an error, never a crash of the process.
+    assert.throws(() => direct.runNow({}, ['probabilities']), /missing/);
+    assert.throws(() => direct.runNow(feeds(), ['no_such_output']), /not a valid output/);
+    await assert.rejects(loaded.run({}, ['probabilities']), /missing/);
+    await assert.rejects(
+      loaded.run(
+        {
+          numeric: { type: 'float32', data: new Float32Array(2), dims: [1, 2] },
+          categorical: { type: 'string', data: ['a'], dims: [1, 1] },
+        },
+        ['probabilities'],
+      ),
+    );
+    await loaded.release();
+    await direct.session.release();
+    await reference.release();
   });
 });
