@@ -29,7 +29,8 @@ const port = parentPort!;
 
 port.on('message', (message: OrtWorkerRequest) => {
   if (message.type === 'load') {
-    const loading = createSession(message.model, message.provider, message.decided);
+    // This thread only runs graphs: each run in place, with no extra turn of its event loop.
+    const loading = createSession(message.model, message.provider, message.decided, true);
     sessions.set(message.key, loading);
     loading.then(
       (s) => port.postMessage({ type: 'loaded', key: message.key, placement: s.placement } satisfies OrtWorkerReply),

@@ -49,6 +49,12 @@ export async function createSession(
   model: Uint8Array,
   provider: OrtProviderName = 'cpu',
   decided?: Placement,
+  /**
+   * Run on the calling thread without ONNX Runtime's deferral (see ort-direct.ts): for a thread that does nothing
+   * but run graphs (the serving pool's). Elsewhere each run keeps its turn of the event loop, so a loop of runs (a
+   * parity check, the compressor's timing) leaves room for the HTTP requests beside it.
+   */
+  inPlace = false,
 ): Promise<LoadedSession> {
   // Before ONNX Runtime sees the bytes (placement below loads them too): no graph may read a file beside it.
   assertSelfContained(model);
@@ -64,7 +70,7 @@ export async function createSession(
   };
   try {
     // On the CPU, the binding run in place (see ort-direct.ts); a GPU provider keeps ONNX Runtime's own path.
-    const direct = placement.provider === 'cpu' ? openDirect(ort, model, options) : null;
+    const direct = inPlace && placement.provider === 'cpu' ? openDirect(ort, model, options) : null;
     const session = direct?.session ?? (await ort.InferenceSession.create(model, options));
     lastPlacement = placement.description;
     return {

@@ -59,7 +59,8 @@ const predictor = new Predictor(
   'bench',
   info.version,
   served.stored,
-  await createSession(engine.registry.onnxBytes('bench', info.version)),
+  // In place, as the serving pool's threads run a graph.
+  await createSession(engine.registry.onnxBytes('bench', info.version), 'cpu', undefined, true),
 );
 const features = { features: modelInputs(predictor.stored) };
 const { frame } = await readCsv(test);

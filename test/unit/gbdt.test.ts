@@ -461,7 +461,7 @@ describe('ONNX Runtime through its binding, run in place (accel/ort-direct)', ()
       assert.deepEqual(viaRunNow[name]!.dims, viaPublic[name]!.dims);
     }
     // createSession's session (direct on the CPU) scores through the Predictor as the public one does.
-    const loaded = await createSession(bytes);
+    const loaded = await createSession(bytes, 'cpu', undefined, true);
     const scored = await new Predictor('m', 1, model, loaded).run(raw);
     assert.ok(scored.kind === 'classification');
     assert.deepEqual([...scored.probabilities], [...(viaPublic.probabilities!.data as Float64Array)]);
