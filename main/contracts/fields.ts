@@ -2,8 +2,13 @@ import { z } from 'zod';
 
 /* Argument fields that several domains' methods share: names, versions, upload ids, aliases, rows. */
 
-export const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, ".", "_" or "-"');
+const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const name = z.string().regex(namePattern, 'letters, digits, ".", "_" or "-"');
 export const version = z.number().int().positive();
+/** What `name` accepts, without zod (for MethodDefinition.accepts). */
+export const isName = (value: unknown): value is string => typeof value === 'string' && namePattern.test(value);
+/** What `version` accepts, without zod: a positive safe integer (zod's int() is bounded to safe integers). */
+export const isVersion = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) > 0;
 /** Where a pipeline file's relative paths resolve (its folder): given by the CLI, refused from other transports. */
 export const baseDir = z.string().min(1).max(4096).optional();
 export const uploadRef = z.string().regex(/^[a-f0-9-]{36}$/);
@@ -17,7 +22,7 @@ export const settableAlias = aliasName.refine((a) => !/^[0-9]+$/.test(a), 'an al
 export const task = z.enum(['binary', 'multiclass', 'regression']);
 
 /** A flat row: field → string, number, boolean or null. */
-function isRow(value: unknown): value is Record<string, string | number | boolean | null> {
+export function isRow(value: unknown): value is Record<string, string | number | boolean | null> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   for (const key in value) {
     const cell = (value as Record<string, unknown>)[key];

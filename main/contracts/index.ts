@@ -75,6 +75,12 @@ function eachMethod<V>(pick: (m: MethodDefinition) => V): Record<ApiMethod, V> {
 
 /** One zod schema per method: dispatch() validates every call's arguments with it. */
 export const apiSchemas = eachMethod((m) => m.args) as { readonly [K in ApiMethod]: Methods[K]['args'] };
+/** Each method's hand-written pre-check, where it has one (see MethodDefinition.accepts). */
+export const apiFastChecks: Partial<Record<ApiMethod, (args: unknown) => boolean>> = Object.fromEntries(
+  Object.entries(apiMethods as Record<string, MethodDefinition>).flatMap(([k, m]) =>
+    m.accepts === undefined ? [] : [[k, m.accepts]],
+  ),
+);
 /** What a caller must be granted to call each method (main/security/access.ts says which roles grant what). */
 export const methodPermission: Record<ApiMethod, Permission> = eachMethod((m) => m.permission);
 /** Whether each method may change the box's state: what a replica (`serve --replica`) refuses. */

@@ -34,6 +34,13 @@ export interface MethodDefinition {
    * and predict change nothing but the prediction log; the rest may); an admin method that only reads says false.
    */
   readonly changesState?: boolean;
+  /**
+   * A hand-written check, for a method on the hot path (a single-row prediction), that answers true only for
+   * arguments `args` accepts as they are: dispatch() then skips zod for them. Anything it answers false for still goes
+   * through zod, which decides (and words the error). It must never pass what zod refuses: test/unit/contract-fast-check
+   * holds each against its schema on hostile and random arguments.
+   */
+  readonly accepts?: (args: unknown) => boolean;
   readonly result: Returns<unknown>;
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineMethods, returns } from './method.js';
-import { name, row, version } from './fields.js';
+import { isName, isRow, isVersion, name, row, version } from './fields.js';
 
 /* Serving: models.predict and the routes (canary, shadow) that pick the answering version. */
 
@@ -55,6 +55,26 @@ export interface PredictResult {
   predictions: Prediction[];
 }
 
+const predictKeys = new Set(['name', 'version', 'rows', 'explain']);
+
+/**
+ * models.predict's arguments as its schema accepts them, checked without zod (a single-row prediction's largest
+ * dispatch cost): a plain object with only the schema's keys, a valid name, an optional positive integer version,
+ * one to 10,000 rows of flat cells, an optional boolean `explain`. Anything else goes to zod (MethodDefinition.accepts).
+ */
+function plainPredictArgs(args: unknown): boolean {
+  if (typeof args !== 'object' || args === null || Object.getPrototypeOf(args) !== Object.prototype) return false;
+  const a = args as Record<string, unknown>;
+  for (const key in a) if (!predictKeys.has(key) || !Object.prototype.hasOwnProperty.call(a, key)) return false;
+  if (!isName(a.name)) return false;
+  if (a.version !== undefined && !isVersion(a.version)) return false;
+  if (a.explain !== undefined && typeof a.explain !== 'boolean') return false;
+  const rows = a.rows;
+  if (!Array.isArray(rows) || rows.length < 1 || rows.length > 10_000) return false;
+  for (let i = 0; i < rows.length; i++) if (!(i in rows) || !isRow(rows[i])) return false;
+  return true;
+}
+
 export const servingMethods = defineMethods({
   'models.predict': {
     doc: 'Predictions for rows from a version (production by default), optionally explained.',
@@ -71,6 +91,7 @@ export const servingMethods = defineMethods({
         explain: z.boolean().optional(),
       })
       .strict(),
+    accepts: plainPredictArgs,
     result: returns<PredictResult>(),
   },
   'models.route': {
