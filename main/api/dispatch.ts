@@ -76,8 +76,8 @@ export async function dispatch(
     }
     const input = args ?? {};
     // A hot method's hand-written check passes arguments its schema accepts as they are; zod decides the rest.
-    const parsed =
-      apiFastChecks[method]?.(input) === true ? { success: true as const, data: input } : apiSchemas[method].safeParse(input);
+    const checked = apiFastChecks[method]?.(input);
+    const parsed = checked !== undefined ? { success: true as const, data: checked } : apiSchemas[method].safeParse(input);
     if (!parsed.success) {
       throw new HearthError(
         'VALIDATION_FAILED',

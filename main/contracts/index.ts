@@ -76,7 +76,7 @@ function eachMethod<V>(pick: (m: MethodDefinition) => V): Record<ApiMethod, V> {
 /** One zod schema per method: dispatch() validates every call's arguments with it. */
 export const apiSchemas = eachMethod((m) => m.args) as { readonly [K in ApiMethod]: Methods[K]['args'] };
 /** Each method's hand-written pre-check, where it has one (see MethodDefinition.accepts). */
-export const apiFastChecks: Partial<Record<ApiMethod, (args: unknown) => boolean>> = Object.fromEntries(
+export const apiFastChecks: Partial<Record<ApiMethod, (args: unknown) => unknown>> = Object.fromEntries(
   Object.entries(apiMethods as Record<string, MethodDefinition>).flatMap(([k, m]) =>
     m.accepts === undefined ? [] : [[k, m.accepts]],
   ),

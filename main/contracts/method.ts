@@ -35,12 +35,13 @@ export interface MethodDefinition {
    */
   readonly changesState?: boolean;
   /**
-   * A hand-written check, for a method on the hot path (a single-row prediction), that answers true only for
-   * arguments `args` accepts as they are: dispatch() then skips zod for them. Anything it answers false for still goes
-   * through zod, which decides (and words the error). It must never pass what zod refuses: test/unit/contract-fast-check
-   * holds each against its schema on hostile and random arguments.
+   * A hand-written check, for a method on the hot path (a single-row prediction): answers the arguments as the
+   * handler is to get them (a copy, each field read once) only where `args` accepts them as they are, and undefined
+   * otherwise; dispatch() skips zod for the first and sends the rest to zod, which decides (and words the error). It
+   * must never pass what zod refuses: test/unit/contract-fast-check holds each against its schema on hostile and
+   * random arguments.
    */
-  readonly accepts?: (args: unknown) => boolean;
+  readonly accepts?: (args: unknown) => unknown;
   readonly result: Returns<unknown>;
 }
 

@@ -60,19 +60,27 @@ const predictKeys = new Set(['name', 'version', 'rows', 'explain']);
 /**
  * models.predict's arguments as its schema accepts them, checked without zod (a single-row prediction's largest
  * dispatch cost): a plain object with only the schema's keys, a valid name, an optional positive integer version,
- * one to 10,000 rows of flat cells, an optional boolean `explain`. Anything else goes to zod (MethodDefinition.accepts).
+ * one to 10,000 rows of flat cells, an optional boolean `explain`. Answers a copy, each field read once and checked
+ * on the copy (as zod's parse hands the handler its own object and array), or undefined for zod to decide.
  */
-function plainPredictArgs(args: unknown): boolean {
-  if (typeof args !== 'object' || args === null || Object.getPrototypeOf(args) !== Object.prototype) return false;
+function plainPredictArgs(args: unknown): unknown {
+  if (typeof args !== 'object' || args === null || Object.getPrototypeOf(args) !== Object.prototype) return undefined;
   const a = args as Record<string, unknown>;
-  for (const key in a) if (!predictKeys.has(key) || !Object.prototype.hasOwnProperty.call(a, key)) return false;
-  if (!isName(a.name)) return false;
-  if (a.version !== undefined && !isVersion(a.version)) return false;
-  if (a.explain !== undefined && typeof a.explain !== 'boolean') return false;
-  const rows = a.rows;
-  if (!Array.isArray(rows) || rows.length < 1 || rows.length > 10_000) return false;
-  for (let i = 0; i < rows.length; i++) if (!(i in rows) || !isRow(rows[i])) return false;
-  return true;
+  for (const key in a) if (!predictKeys.has(key) || !Object.prototype.hasOwnProperty.call(a, key)) return undefined;
+  const { name, version, explain } = a;
+  const given = a.rows;
+  if (!isName(name)) return undefined;
+  if (version !== undefined && !isVersion(version)) return undefined;
+  if (explain !== undefined && typeof explain !== 'boolean') return undefined;
+  if (!Array.isArray(given) || given.length < 1 || given.length > 10_000) return undefined;
+  const rows: unknown[] = [];
+  for (let i = 0; i < given.length; i++) {
+    if (!(i in given)) return undefined;
+    const row: unknown = given[i];
+    if (!isRow(row)) return undefined;
+    rows.push(row);
+  }
+  return { name, version, rows, explain };
 }
 
 export const servingMethods = defineMethods({

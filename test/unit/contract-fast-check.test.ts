@@ -103,17 +103,49 @@ describe('hand-written argument checks agree with the zod schemas', () => {
       const cases = [...hostile, ...Array.from({ length: 20_000 }, () => mutate(random))];
       let passed = 0;
       for (const args of cases) {
-        if (!check(args)) continue;
+        const copy = check(args);
+        if (copy === undefined) continue;
         passed++;
         const parsed = apiSchemas[method].safeParse(args);
         assert.ok(parsed.success, `the fast check passed what zod refuses: ${String(JSON.stringify(args))?.slice(0, 200)}`);
+        // The copy is what zod would hand the handler, and zod accepts it too.
+        assert.equal(JSON.stringify(copy), JSON.stringify(parsed.data));
+        assert.ok(apiSchemas[method].safeParse(copy).success);
       }
       // Not vacuous: plain valid arguments do take the fast path.
-      assert.ok(check({ name: 'm', rows: [{ a: 1, b: 'x', c: null, d: true }] }));
-      assert.ok(check({ name: 'm', version: 3, rows: [{}], explain: false }));
+      assert.ok(check({ name: 'm', rows: [{ a: 1, b: 'x', c: null, d: true }] }) !== undefined);
+      assert.ok(check({ name: 'm', version: 3, rows: [{}], explain: false }) !== undefined);
       assert.ok(passed > 1000, `only ${passed} of ${cases.length} passed`);
     });
   }
+
+  it('the handler gets a copy: each field read once, checked as read, and the caller’s array not shared', async () => {
+    let seen: unknown;
+    const handlers = {
+      'models.predict': async (args: { name: string; rows: unknown[] }) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        seen = JSON.parse(JSON.stringify(args)) as unknown;
+        return null;
+      },
+    } as unknown as Handlers;
+    const context: CallContext = { transport: 'in-process', principal: { name: 'p', role: 'admin' } };
+    let reads = 0;
+    const shifty = {
+      get name(): string {
+        return reads++ === 0 ? 'm' : '../../etc/x';
+      },
+      rows: [{ a: 1 }],
+    };
+    // Whatever the getter answered first is what was checked and what the handler gets.
+    const first = await dispatch(handlers, 'models.predict', shifty, context);
+    assert.equal(first.ok, true);
+    assert.equal((seen as { name: string }).name, 'm');
+    const rows: unknown[] = [{ a: 1 }];
+    const pending = dispatch(handlers, 'models.predict', { name: 'm', rows }, context);
+    rows.push({ a: { evil: true } }, 42);
+    assert.equal((await pending).ok, true);
+    assert.deepEqual((seen as { rows: unknown[] }).rows, [{ a: 1 }]);
+  });
 
   it('dispatch refuses through zod what the fast check sends there, with the same coded error as before', async () => {
     let reached = 0;
