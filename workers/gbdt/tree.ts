@@ -87,6 +87,61 @@ function threshold(g: number, l1: number): number {
   return 0;
 }
 
+/** What scanNumeric found: the best candidate past the gain it was given, if any. */
+const scanned = { found: false, gain: 0, bin: 0, defaultLeft: false };
+
+/**
+ * The numeric features' split scan, the hot loop of the split search (every bin of every feature of both children
+ * of every split): each bin boundary, with missing values right and then left, in the order and with the arithmetic
+ * of the general `consider` below, so the same split wins. A plain function over numbers rather than a closure per
+ * feature: the closure cost ~25 ns a bin, a tenth of a tree on 800k rows.
+ */
+function scanNumeric(
+  hist: Float64Array,
+  base: number,
+  steps: number,
+  gm: number,
+  hm: number,
+  G: number,
+  H: number,
+  parent: number,
+  rowsPerHessian: number,
+  p: GrowParams,
+  bestGain: number,
+): void {
+  const { l1, l2, minChildWeight, minChildSamples } = p;
+  const hasMissing = hm > 0;
+  scanned.found = false;
+  let gl = 0;
+  let hl = 0;
+  for (let b = 0; b < steps; b++) {
+    const o = base + b * histStride;
+    const hb = hist[o + 1]!;
+    gl += hist[o]!;
+    hl += hb;
+    if (!(hb > 0)) continue;
+    for (let missingLeft = 0; missingLeft < (hasMissing ? 2 : 1); missingLeft++) {
+      const GL = missingLeft === 1 ? gl + gm : gl;
+      const HL = missingLeft === 1 ? hl + hm : hl;
+      const GR = G - GL;
+      const HR = H - HL;
+      if (HL < minChildWeight || HR < minChildWeight) continue;
+      if (HL * rowsPerHessian < minChildSamples || HR * rowsPerHessian < minChildSamples) continue;
+      const tl = threshold(GL, l1);
+      const tr = threshold(GR, l1);
+      const gain = (tl * tl) / (HL + l2) + (tr * tr) / (HR + l2) - parent;
+      if (gain > bestGain) {
+        bestGain = gain;
+        scanned.found = true;
+        scanned.gain = gain;
+        scanned.bin = b;
+        // With no missing rows in training, unseen missing values follow the heavier side.
+        scanned.defaultLeft = hasMissing ? missingLeft === 1 : HL >= HR;
+      }
+    }
+  }
+}
+
 /**
  * Grows one tree leaf-wise (best-first, as LightGBM): the leaf whose best split gains most is split next, until
  * `maxLeaves`. Only the smaller child's histogram is built; the larger one is the parent's minus the smaller's.
@@ -132,7 +187,9 @@ export function growTree(
   const score = (g: number, h: number): number => childScore(g, h, p.l2);
   const leafValue = (g: number, h: number): number => (-threshold(g, p.l1) / (h + p.l2)) * p.learningRate;
   const histLength = histogramSize(ctx.F);
-  const spare: Float64Array[] = [];
+  // Histograms left by earlier trees are reused (every build overwrites its whole histogram): 31 fresh 128 KB
+  // arrays a tree were a millisecond of allocation and zeroing, and garbage.
+  const spare = ctx.pool.spareHistograms;
   const takeHist = (): Float64Array => spare.pop() ?? new Float64Array(histLength);
 
   const findSplit = (leaf: Leaf): Split | null => {
@@ -180,14 +237,10 @@ export function growTree(
         }
       };
       if (!categorical) {
-        let gl = 0;
-        let hl = 0;
-        const steps = hasMissing ? nb : nb - 1;
-        for (let b = 0; b < steps; b++) {
-          const o = base + b * histStride;
-          gl += hist[o]!;
-          hl += hist[o + 1]!;
-          if (hist[o + 1]! > 0) consider(gl, hl, p.l2, b, null);
+        scanNumeric(hist, base, hasMissing ? nb : nb - 1, gm, hm, leaf.g, leaf.h, parent, rowsPerHessian, p, bestGain);
+        if (scanned.found) {
+          bestGain = scanned.gain;
+          best = { gain: scanned.gain, feature: f, bin: scanned.bin, leftSet: null, defaultLeft: scanned.defaultLeft };
         }
         continue;
       }
