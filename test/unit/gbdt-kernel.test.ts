@@ -117,6 +117,8 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
       const three = fitBoosting(input, { ...p, threads: 3 });
       // Each row's gradient is made by one thread or another, with the same arithmetic: the same trees, bit for bit.
       assert.deepStrictEqual(three.trees, one.trees);
+      // Leaf values reach the margins on whichever thread holds the row's slice: each row once, the same sums.
+      assert.deepStrictEqual(three.trainMargins, one.trainMargins);
       // The loss is summed in parts, added in thread order: equal but for rounding.
       one.history.forEach((h, i) => assert.ok(Math.abs(h.loss - three.history[i]!.loss) <= 1e-12 * h.loss, `round ${i + 1}`));
       // Reported after each round at the margins it left: the last one is the final margins' loss, computed apart.

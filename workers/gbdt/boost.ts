@@ -182,8 +182,11 @@ export function fitBoosting(
         trees.push(tree);
         treeOutputs.push(c);
         const leafValue = tree.value;
-        if (count === n) {
-          // Every row took part: the leaves' slices of the row array say where each row ended up.
+        if (count === n && single) {
+          // Every row took part: the leaves' slices of the row array say where each row ended up (split across the
+          // threads, as a histogram's rows are).
+          pool.addLeafValues(tree.leaves!, leafValue, n);
+        } else if (count === n) {
           for (const leaf of tree.leaves!) {
             const v = leafValue[leaf.node]!;
             for (let k = leaf.start; k < leaf.end; k++) margins[rows[k]! * K + c]! += v;

@@ -37,3 +37,18 @@ export function gradientsAndLoss(
   }
   return loss;
 }
+
+/**
+ * Adds each leaf's value to the margins of its rows, for the rows at positions [start, end) of `rows` (a leaf is a
+ * slice of the row array after growth). `leaves` is [count, then start, end, value per leaf]. Every row is in exactly
+ * one leaf, so threads given disjoint ranges never write the same margin, and the sums are those of one thread.
+ */
+export function addLeafValues(margins: Float64Array, rows: Int32Array, leaves: Float64Array, start: number, end: number): void {
+  const count = leaves[0]!;
+  for (let l = 0; l < count; l++) {
+    const from = Math.max(leaves[1 + 3 * l]!, start);
+    const to = Math.min(leaves[2 + 3 * l]!, end);
+    const v = leaves[3 + 3 * l]!;
+    for (let k = from; k < to; k++) margins[rows[k]!]! += v;
+  }
+}

@@ -1,6 +1,6 @@
 import { workerData } from 'node:worker_threads';
 import type { HelperData } from './histogram.js';
-import { gradientsAndLoss } from './gradients.js';
+import { addLeafValues, gradientsAndLoss } from './gradients.js';
 import { waitWhile } from './handoff.js';
 import { accumulateHistogram, instantiateKernel } from './kernel.js';
 
@@ -30,11 +30,14 @@ for (;;) {
   seen = seq;
   const start = Atomics.load(control, 2);
   const end = Atomics.load(control, 3);
-  // What to do: 1 is the gradients' pass (histogram.ts Work.Gradients), anything else a histogram.
-  if (Atomics.load(control, 4) === 1 && gradients !== null) {
+  // What to do: 1 is the gradients' pass (histogram.ts Work.Gradients), 2 a tree's leaf values added to the margins
+  // (Work.Leaves), anything else a histogram.
+  const work = Atomics.load(control, 4);
+  if (work === 1 && gradients !== null) {
     const { task, margins, targets, weights, huberDelta, loss } = gradients;
     loss[0] = gradientsAndLoss(task, margins, targets, weights, huberDelta, gradHess, start, end);
-  } else fill(start, end);
+  } else if (work === 2 && gradients !== null) addLeafValues(gradients.margins, rows, gradients.leaves, start, end);
+  else fill(start, end);
   Atomics.store(control, 1, seq);
   Atomics.notify(control, 1);
 }

@@ -10,7 +10,7 @@ import {
   type WasmModule,
 } from './kernel.js';
 
-import { gradientsAndLoss } from './gradients.js';
+import { addLeafValues, gradientsAndLoss } from './gradients.js';
 import { waitUntil } from './handoff.js';
 
 export { histStride, histogramSize } from './kernel.js';
@@ -27,11 +27,15 @@ export interface GradientData {
   huberDelta: number | null;
 }
 
+/** The most leaves a tree may have (the contract's maxLeaves bound): the size of the shared leaf table. */
+const maxLeafCount = 4096;
+
 /** A helper's control block: [0] sequence in, [1] sequence done, [2] start, [3] end, [4] what to do (a Work). */
 const controlInts = 5;
 const enum Work {
   Histogram = 0,
   Gradients = 1,
+  Leaves = 2,
 }
 
 /** Below this many rows one thread is faster than waking the helpers. */
@@ -40,8 +44,11 @@ const parallelThreshold = 16_384;
 /** What a helper thread is given: its control block, and the arrays (or the wasm memory) it reads. */
 export type HelperData = {
   control: Int32Array;
-  /** With gradient data: the gradients' pass too, its loss sum written to `loss`. */
-  gradients: (GradientData & { loss: Float64Array }) | null;
+  /**
+   * With gradient data: the gradients' pass too, its loss sum written to `loss`, and adding a grown tree's leaf values
+   * to the margins (the leaf table in `leaves`, see addLeafValues).
+   */
+  gradients: (GradientData & { loss: Float64Array; leaves: Float64Array }) | null;
   F: number;
   rows: Int32Array;
   gradHess: Float32Array;
@@ -68,6 +75,10 @@ export class HistogramPool {
   /** The caller's histogram in wasm memory, as float64s. */
   private readonly ownHist: Float64Array | null;
   private readonly toLeft: Uint8Array | null;
+  /** Node histograms a finished tree gave back, for the next tree's nodes (tree.ts). */
+  readonly spareHistograms: Float64Array[] = [];
+  /** The leaf table addLeafValues hands the helpers: [count, start, end, value per leaf]. */
+  private readonly leaves: Float64Array | null;
 
   constructor(
     private readonly data: TrainingArrays,
@@ -84,12 +95,13 @@ export class HistogramPool {
     const helpers = wasm === null ? wanted : Math.min(wanted, hists.length - 1);
     this.ownHist = wasm === null ? null : new Float64Array(wasm.memory.buffer, hists[0], length);
     this.toLeft = wasm === null ? null : new Uint8Array(wasm.memory.buffer, wasm.layout.toLeft, 256);
+    this.leaves = gradients === null ? null : new Float64Array(new SharedArrayBuffer(8 * (1 + 3 * maxLeafCount)));
     for (let i = 0; i < helpers; i++) {
       const control = new Int32Array(new SharedArrayBuffer(4 * controlInts));
       const loss = new Float64Array(new SharedArrayBuffer(8));
       const common = {
         control,
-        gradients: gradients === null ? null : { ...gradients, loss },
+        gradients: gradients === null ? null : { ...gradients, loss, leaves: this.leaves! },
         F,
         rows: data.rows,
         gradHess: data.gradHess,
@@ -164,6 +176,30 @@ export class HistogramPool {
       loss += h.loss[0]!;
     }
     return loss;
+  }
+
+  /**
+   * Adds a grown tree's leaf values to a single-output model's margins, every row having taken part (each leaf is its
+   * slice [start, end) of the row array): the row array split across the threads as a histogram's rows are.
+   */
+  addLeafValues(leaves: readonly { node: number; start: number; end: number }[], values: readonly number[], n: number): void {
+    const g = this.gradients;
+    const table = this.leaves;
+    if (g === null || table === null) throw new Error('this pool was made without gradient data');
+    if (leaves.length > maxLeafCount) throw new Error(`a tree of ${leaves.length} leaves; at most ${maxLeafCount}`);
+    table[0] = leaves.length;
+    leaves.forEach((leaf, l) => {
+      table[1 + 3 * l] = leaf.start;
+      table[2 + 3 * l] = leaf.end;
+      table[3 + 3 * l] = values[leaf.node]!;
+    });
+    const { rows } = this.data;
+    const parallel = this.helpers.length > 0 && n >= parallelThreshold;
+    if (!parallel) return addLeafValues(g.margins, rows, table, 0, n);
+    const chunk = Math.ceil(n / (this.helpers.length + 1));
+    const seq = this.handOut(Work.Leaves, 0, n, chunk);
+    addLeafValues(g.margins, rows, table, 0, Math.min(chunk, n));
+    for (const h of this.helpers) waitUntil(h.control, 1, seq);
   }
 
   /**
