@@ -75,7 +75,7 @@ export async function dispatch(
       throw new HearthError('FORBIDDEN', replica);
     }
     const input = args ?? {};
-    // A hot method's hand-written check passes arguments its schema accepts as they are; zod decides the rest.
+    // A hot method's hand-written check answers a copy of arguments its schema accepts as they are; zod decides the rest.
     const checked = apiFastChecks[method]?.(input);
     const parsed = checked !== undefined ? { success: true as const, data: checked } : apiSchemas[method].safeParse(input);
     if (!parsed.success) {
