@@ -1,6 +1,7 @@
 /** Evaluation metrics, written to match scikit-learn's definitions (the tests pin them to hand-computed values). */
 
 import { ascendingGroups, descendingSweep, sortedByLabel, type Sweep } from './score-order.js';
+import { indices, matrixColumn, positiveLabels } from './arrays.js';
 
 export interface CurvePoint {
   x: number;
@@ -60,7 +61,7 @@ export function rocAuc(labels: Uint8Array, scores: Float64Array): number {
     if (positives === 0 || negatives === 0) return Number.NaN;
     return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
   }
-  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+  const order = indices(n).sort((a, b) => scores[a]! - scores[b]!);
   let positives = 0;
   let rankSum = 0;
   for (let i = 0; i < n;) {
@@ -85,7 +86,7 @@ function thresholdSweep(labels: Uint8Array, scores: Float64Array): Sweep {
   const sorted = sortedByLabel(labels, scores);
   if (sorted !== null) return descendingSweep(sorted);
   const n = labels.length;
-  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
+  const order = indices(n).sort((a, b) => scores[b]! - scores[a]!);
   const tps: number[] = [];
   const fps: number[] = [];
   const thresholds: number[] = [];
@@ -279,7 +280,7 @@ export function bestThreshold(
     }
     return best;
   }
-  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => probabilities[b]! - probabilities[a]!);
+  const order = indices(n).sort((a, b) => probabilities[b]! - probabilities[a]!);
   let best = n > 0 ? probabilities[order[0]!]! : 0.5;
   for (let i = 0; i < n;) {
     const p = probabilities[order[i]!]!;
@@ -410,8 +411,8 @@ export function expectedCalibrationError(labels: Int32Array, probabilities: Floa
   const { confidence, hit } =
     k === 2
       ? {
-          confidence: Float64Array.from({ length: n }, (_, i) => probabilities[2 * i + 1]!),
-          hit: Uint8Array.from(labels, (l) => (l === 1 ? 1 : 0)),
+          confidence: matrixColumn(probabilities, 2, 1, n),
+          hit: positiveLabels(labels),
         }
       : topLabelConfidence(labels, probabilities, k);
   let ece = 0;

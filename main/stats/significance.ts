@@ -5,6 +5,7 @@
  */
 import { normalCdf } from './stats.js';
 import { seededRandom } from './random.js';
+import { float64Of, indices } from './arrays.js';
 
 /** log Γ(x) for x > 0 (Lanczos, g = 7, n = 9): relative error below 1e-13. */
 export function logGamma(x: number): number {
@@ -103,7 +104,7 @@ export function pairedMeanTest(differences: Float64Array): { mean: number; se: n
 /** Mid-ranks (1-based, ties averaged) of values. */
 function midRanks(values: Float64Array): Float64Array {
   const n = values.length;
-  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a]! - values[b]!);
+  const order = indices(n).sort((a, b) => values[a]! - values[b]!);
   const ranks = new Float64Array(n);
   for (let i = 0; i < n;) {
     let j = i + 1;
@@ -122,11 +123,11 @@ function aucComponents(labels: Uint8Array, scores: Float64Array): { auc: number;
   const m = positives.length;
   const n = negatives.length;
   const all = midRanks(scores);
-  const pos = midRanks(Float64Array.from(positives, (i) => scores[i]!));
-  const neg = midRanks(Float64Array.from(negatives, (i) => scores[i]!));
+  const pos = midRanks(float64Of(m, (k) => scores[positives[k]!]!));
+  const neg = midRanks(float64Of(n, (k) => scores[negatives[k]!]!));
   // V10 of a positive: the share of negatives it outranks (ties half); V01 of a negative: the share of positives outranking it.
-  const v10 = Float64Array.from(positives, (r, k) => (all[r]! - pos[k]!) / n);
-  const v01 = Float64Array.from(negatives, (r, k) => 1 - (all[r]! - neg[k]!) / m);
+  const v10 = float64Of(m, (k) => (all[positives[k]!]! - pos[k]!) / n);
+  const v01 = float64Of(n, (k) => 1 - (all[negatives[k]!]! - neg[k]!) / m);
   let auc = 0;
   for (const v of v10) auc += v;
   return { auc: auc / m, v10, v01 };

@@ -7,6 +7,7 @@ import { predictAt } from './predict-rows.js';
 import { pairedMeanTest } from '../stats/significance.js';
 import type { DataWarning } from './checks.js';
 import { evaluate, type EvaluationData } from './evaluation.js';
+import { float64Of } from '../stats/arrays.js';
 
 /** One-sided level of the paired tests: a model "clearly" beats knowing nothing when p is below it. */
 export const baselineAlpha = 0.05;
@@ -96,7 +97,7 @@ export function compareWithPrior(
     const mean = prior.mean;
     const constant: PredictionMatrix = { kind: 'regression', values: new Float64Array(n).fill(mean) };
     const metrics = evaluate(task, constant, targets, null, 0.5, false).metrics;
-    const squared = Float64Array.from(targets, (t, i) => (t - mean) ** 2 - (t - prediction.values[i]!) ** 2);
+    const squared = float64Of(n, (i) => (targets[i]! - mean) ** 2 - (targets[i]! - prediction.values[i]!) ** 2);
     const test = pairedMeanTest(squared);
     const tests = [{ metric: 'squared error', improvement: test.mean, se: test.se, p: test.p }];
     return finish({ kind: 'mean', answer: mean, prior: null, metrics, tests, rows: n }, task);
@@ -106,7 +107,7 @@ export function compareWithPrior(
     throw new HearthError('INTERNAL', 'a classification baseline needs one share per class');
   const shares = Float64Array.from(prior.shares);
   const probabilities = new Float64Array(n * k);
-  for (let i = 0; i < n; i++) probabilities.set(shares, i * k);
+  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) probabilities[i * k + c] = shares[c]!;
   const constant: PredictionMatrix = { kind: 'classification', classes: prediction.classes, probabilities };
   const metrics = evaluate(task, constant, targets, prediction.classes, 0.5, false).metrics;
   let majority = 0;
@@ -118,9 +119,9 @@ export function compareWithPrior(
     for (let c = 1; c < k; c++) if (prediction.probabilities[i * k + c]! > prediction.probabilities[i * k + best]!) best = c;
     return best;
   };
-  const correct = pairedMeanTest(Float64Array.from(targets, (t, i) => (answer(i) === t ? 1 : 0) - (majority === t ? 1 : 0)));
+  const correct = pairedMeanTest(float64Of(n, (i) => (answer(i) === targets[i] ? 1 : 0) - (majority === targets[i] ? 1 : 0)));
   const logLoss = pairedMeanTest(
-    Float64Array.from(targets, (t, i) => Math.log(clip(prediction.probabilities[i * k + t]!)) - Math.log(clip(shares[t]!))),
+    float64Of(n, (i) => Math.log(clip(prediction.probabilities[i * k + targets[i]!]!)) - Math.log(clip(shares[targets[i]!]!))),
   );
   const tests = [
     { metric: 'accuracy', improvement: correct.mean, se: correct.se, p: correct.p },

@@ -25,6 +25,7 @@ import type { InputFeature, RawInputs, Task } from '../models/preprocess.js';
 import { seededRandom, shuffleInPlace } from '../stats/random.js';
 import { foldPairs, type SplitScheme } from './split.js';
 import type { TrainArgs } from './train-args.js';
+import { float64Of, indices, matrixColumn, positiveLabels } from '../stats/arrays.js';
 
 /**
  * The metrics of a prediction against the targets, and the report's curves: binary ROC, precision–recall and
@@ -50,8 +51,8 @@ export function evaluate(
     };
   }
   if (task === 'binary') {
-    const labels = Uint8Array.from(targets, (t) => (t === 1 ? 1 : 0));
-    const positive = Float64Array.from({ length: labels.length }, (_, i) => prediction.probabilities[2 * i + 1]!);
+    const labels = positiveLabels(targets);
+    const positive = matrixColumn(prediction.probabilities, 2, 1, labels.length);
     const m = binaryMetrics(labels, positive, threshold);
     return {
       metrics: {
@@ -112,10 +113,7 @@ export function metricOf(
   if (metric === 'log_loss' && prediction.kind === 'classification')
     return logLoss(Int32Array.from(targets), prediction.probabilities, task === 'binary' ? 2 : (classes?.length ?? 0));
   if (metric === 'roc_auc' && task === 'binary' && prediction.kind === 'classification')
-    return rocAuc(
-      Uint8Array.from(targets, (t) => (t === 1 ? 1 : 0)),
-      Float64Array.from({ length: targets.length }, (_, i) => prediction.probabilities[2 * i + 1]!),
-    );
+    return rocAuc(positiveLabels(targets), matrixColumn(prediction.probabilities, 2, 1, targets.length));
   if ((metric === 'rmse' || metric === 'mae') && prediction.kind === 'regression')
     return regressionMetrics(Float64Array.from(targets), prediction.values)[metric];
   return evaluate(task, prediction, targets, classes, 0.5, false).metrics[metric];
@@ -169,11 +167,11 @@ export function permutationImportance(
   return modelInputs(model)
     .map((feature) => {
       const shuffled: RawInputs = { rows: raw.rows, numeric: [...raw.numeric], categorical: [...raw.categorical] };
-      const order = Int32Array.from({ length: raw.rows }, (_, i) => i);
+      const order = indices(raw.rows);
       shuffleInPlace(order, random);
       if (feature.kind === 'numeric') {
         const values = raw.numeric[numeric]!;
-        shuffled.numeric[numeric++] = Float64Array.from(order, (i) => values[i]!);
+        shuffled.numeric[numeric++] = float64Of(order.length, (k) => values[order[k]!]!);
       } else {
         const values = raw.categorical[categorical]!;
         shuffled.categorical[categorical++] = Array.from(order, (i) => values[i]!);
@@ -256,8 +254,8 @@ export function tuneDecisionThreshold(
         ? validationPrediction
         : predictAt(model, inputs, frame, tuneRows);
     if (tuned.kind === 'classification') {
-      const labels = Uint8Array.from(targetsOf(tuneRows), (t) => (t === 1 ? 1 : 0));
-      const positive = Float64Array.from({ length: labels.length }, (_, i) => tuned.probabilities[2 * i + 1]!);
+      const labels = positiveLabels(targetsOf(tuneRows));
+      const positive = matrixColumn(tuned.probabilities, 2, 1, labels.length);
       const objective =
         args.threshold === 'f1'
           ? ({ kind: 'f1' } as const)
