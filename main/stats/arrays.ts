@@ -18,10 +18,10 @@ export function indices(n: number): Int32Array {
   return out;
 }
 
-/** 1 where a target is class 1 (the positive class of a binary task), else 0. */
-export function positiveLabels(targets: ArrayLike<number>): Uint8Array {
+/** 1 where a target is class `c`, else 0: by default class 1, the positive class of a binary task. */
+export function positiveLabels(targets: ArrayLike<number>, c = 1): Uint8Array {
   const out = new Uint8Array(targets.length);
-  for (let i = 0; i < out.length; i++) out[i] = targets[i] === 1 ? 1 : 0;
+  for (let i = 0; i < out.length; i++) out[i] = targets[i] === c ? 1 : 0;
   return out;
 }
 

@@ -1,4 +1,5 @@
 import { averagePrecision, precisionRecallCurve, rocAuc, rocCurve, type CurvePoint } from './metrics.js';
+import { matrixColumn, positiveLabels } from './arrays.js';
 
 /*
  * The evaluation curves training stores beyond the binary ones: one-vs-rest ROC and precision–recall per class,
@@ -33,8 +34,8 @@ export function oneVsRestCurves(labels: Int32Array, probabilities: Float64Array,
     .sort((a, b) => support[b]! - support[a]! || a - b)
     .slice(0, maxCurveClasses);
   return order.map((c) => {
-    const binary = Uint8Array.from(labels, (l) => (l === c ? 1 : 0));
-    const scores = Float64Array.from({ length: labels.length }, (_, i) => probabilities[i * k + c]!);
+    const binary = positiveLabels(labels, c);
+    const scores = matrixColumn(probabilities, k, c, labels.length);
     return {
       classIndex: c,
       support: support[c]!,

@@ -11,6 +11,7 @@ import type { PredictionMatrix } from '../models/linear-model.js';
 import type { Task } from '../models/preprocess.js';
 import { brierScore, expectedCalibrationError, meanAndStd, rocAuc } from '../stats/metrics.js';
 import type { TrainArgs } from './train-args.js';
+import { float64Of, indices, matrixColumn, positiveLabels } from '../stats/arrays.js';
 
 /** What training.start's `calibration` asks for: chosen by cross-validation (auto), none, or one method. */
 export type CalibrationRequest = NonNullable<TrainArgs['calibration']>;
@@ -109,13 +110,7 @@ export function chooseCalibration(
         logLoss: logLoss(labels, held.probabilities, k),
         brier: brierScore(labels, held.probabilities, k),
         ece: expectedCalibrationError(labels, held.probabilities, k),
-        auc:
-          k === 2
-            ? rocAuc(
-                Uint8Array.from(labels, (l) => (l === 1 ? 1 : 0)),
-                Float64Array.from(labels, (_, i) => held.probabilities[2 * i + 1]!),
-              )
-            : Number.NaN,
+        auc: k === 2 ? rocAuc(positiveLabels(labels), matrixColumn(held.probabilities, 2, 1, labels.length)) : Number.NaN,
       };
     });
     const aucs = scores.map((s) => s.auc);
@@ -158,8 +153,8 @@ export function calibrationWinner(compared: readonly CalibrationComparison[]): C
 /** Fits one method to predicted probabilities (n × k, row-major) and their classes. */
 export function fitCalibrator(method: CalibrationMethod, probabilities: Float64Array, labels: Int32Array): Calibrator {
   if (method === 'temperature') return { kind: 'temperature', temperature: fitTemperature(probabilities, labels) };
-  const positive = Float64Array.from(labels, (_, i) => probabilities[2 * i + 1]!);
-  const y = Uint8Array.from(labels, (l) => (l === 1 ? 1 : 0));
+  const positive = matrixColumn(probabilities, 2, 1, labels.length);
+  const y = positiveLabels(labels);
   if (method === 'platt') return { kind: 'platt', ...fitPlatt(Float64Array.from(positive, logit), y) };
   return { kind: 'isotonic', ...fitIsotonic(positive, y) };
 }
@@ -174,7 +169,7 @@ export function fitPlatt(z: Float64Array, y: Uint8Array): { a: number; b: number
   for (const v of y) positives += v;
   const hi = (positives + 1) / (positives + 2);
   const lo = 1 / (y.length - positives + 2);
-  const t = Float64Array.from(y, (v) => (v === 1 ? hi : lo));
+  const t = float64Of(y.length, (i) => (y[i] === 1 ? hi : lo));
   const softplus = (x: number): number => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
   // −[t log q + (1 − t) log(1 − q)] with q = sigmoid(f): t·softplus(−f) + (1 − t)·softplus(f).
   const loss = (a: number, b: number): number => {
@@ -227,7 +222,7 @@ export function fitPlatt(z: Float64Array, y: Uint8Array): { a: number; b: number
  * Returns each block's value at its first and last x (the points scikit-learn's IsotonicRegression interpolates).
  */
 export function pav(x: Float64Array, y: ArrayLike<number>): { x: number[]; y: number[] } {
-  const order = Int32Array.from({ length: x.length }, (_, i) => i).sort((p, q) => x[p]! - x[q]!);
+  const order = indices(x.length).sort((p, q) => x[p]! - x[q]!);
   const blocks: { sum: number; weight: number; first: number; last: number }[] = [];
   for (let i = 0; i < order.length;) {
     const at = x[order[i]!]!;
@@ -273,7 +268,7 @@ export function pav(x: Float64Array, y: ArrayLike<number>): { x: number[]; y: nu
  * positive that lands there.
  */
 export function fitIsotonic(p: Float64Array, y: Uint8Array): { x: number[]; y: number[] } {
-  const order = Int32Array.from({ length: p.length }, (_, i) => i).sort((a, b) => p[a]! - p[b]!);
+  const order = indices(p.length).sort((a, b) => p[a]! - p[b]!);
   const blocks: { sum: number; xSum: number; weight: number }[] = [];
   for (let i = 0; i < order.length;) {
     const at = p[order[i]!]!;
