@@ -62,6 +62,15 @@ const counter = (name: string, help: string): Series<{ value: number }> =>
     (labels, state) => [{ labels, value: state.value }],
   );
 
+/**
+ * How many model names that have not been served (yet) get series of their own. Every request is counted under the
+ * name it asked for before that name is resolved, and a caller with the predict role could otherwise add series
+ * (memory, and a scrape that grows without end) by asking for names that do not exist; past this many, such names
+ * share the label "(other)", which no model can be named. Served models always keep their own.
+ */
+const maxUnservedModels = 100;
+const otherModels = '(other)';
+
 /** A key of label values: \u0000 cannot occur in a model name, a principal name or a role. */
 const keyOf = (...values: string[]): string => values.join('\u0000');
 
@@ -112,13 +121,25 @@ export class ServingMetrics {
     'Prediction requests received, by model and by the caller that sent them (principal name and role)',
   );
 
+  private readonly servedModels = new Set<string>();
+  private readonly unservedModels = new Set<string>();
+
   constructor() {
     for (const series of [this.requests, this.rows, this.latency, this.callers])
       this.registry.registerMetric(series as unknown as Metric);
     collectDefaultMetrics({ register: this.registry, prefix: 'hearth_' });
   }
 
+  /** The model label for a name asked for: its own, or "(other)" past maxUnservedModels names never served. */
+  private modelLabel(model: string): string {
+    if (this.servedModels.has(model) || this.unservedModels.has(model)) return model;
+    if (this.unservedModels.size >= maxUnservedModels) return otherModels;
+    this.unservedModels.add(model);
+    return model;
+  }
+
   served(model: string, version: number, rows: number, seconds: number): void {
+    this.servedModels.add(model);
     const key = keyOf(model, String(version));
     const labels = (): LabelValues => ({ model, version: String(version) });
     this.requests.at(`${key}\u0000ok`, () => ({ ...labels(), outcome: 'ok' })).value++;
@@ -132,11 +153,13 @@ export class ServingMetrics {
     latency.count++;
   }
 
-  calledBy(model: string, caller: string, role: string): void {
+  calledBy(asked: string, caller: string, role: string): void {
+    const model = this.modelLabel(asked);
     this.callers.at(keyOf(model, caller, role), () => ({ model, caller, role })).value++;
   }
 
-  failed(model: string, code: string): void {
+  failed(asked: string, code: string): void {
+    const model = this.modelLabel(asked);
     this.errors.inc({ model, code });
     this.requests.at(keyOf(model, 'none', 'error'), () => ({ model, version: 'none', outcome: 'error' })).value++;
   }

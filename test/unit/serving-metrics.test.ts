@@ -43,4 +43,27 @@ describe('serving metrics (Prometheus text)', () => {
     // The process's own metrics are still there.
     assert.match(text, /^hearth_process_resident_memory_bytes \d+/m);
   });
+
+  it('names nobody serves share one "(other)" series past a hundred; served models keep their own', async () => {
+    const m = new ServingMetrics();
+    m.served('real', 1, 1, 0.001);
+    for (let i = 0; i < 5000; i++) {
+      m.calledBy(`guess${i}`, 'mallory', 'service');
+      m.failed(`guess${i}`, 'NOT_FOUND');
+    }
+    m.calledBy('real', 'bob', 'service');
+    // A model served for the first time after the flood still gets its own series once it has answered.
+    m.calledBy('late', 'bob', 'service');
+    m.served('late', 1, 1, 0.001);
+    m.calledBy('late', 'bob', 'service');
+    const text = await m.text();
+    const series = (name: string): string[] => text.split('\n').filter((l) => l.startsWith(`${name}{`));
+    assert.equal(series('hearth_predict_errors_total').length, 101);
+    assert.equal(series('hearth_predict_calls_total').filter((l) => l.includes('caller="mallory"')).length, 101);
+    assert.equal(line(text, 'hearth_predict_errors_total{model="(other)",code="NOT_FOUND"}'), 4900);
+    assert.equal(line(text, 'hearth_predict_calls_total{model="real",caller="bob",role="service"}'), 1);
+    assert.equal(line(text, 'hearth_predict_calls_total{model="(other)",caller="bob",role="service"}'), 1);
+    assert.equal(line(text, 'hearth_predict_calls_total{model="late",caller="bob",role="service"}'), 1);
+    assert.equal(line(text, 'hearth_predict_requests_total{model="late",version="1",outcome="ok"}'), 1);
+  });
 });
