@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as OrtModule from 'onnxruntime-node';
 import type { Ort } from './ort-load.js';
+import { onnxDataTypes } from '../onnx/inspect.js';
 
 /**
  * A CPU session on onnxruntime-node's native binding, run synchronously.
@@ -39,24 +40,8 @@ interface NativeBindingModule {
   initOrt(): void;
 }
 
-/** ONNX's TensorProto element types by number, as the binding reports them (onnx.proto's DataType). */
-const elementTypes: Record<number, OrtModule.Tensor.Type> = {
-  1: 'float32',
-  2: 'uint8',
-  3: 'int8',
-  4: 'uint16',
-  5: 'int16',
-  6: 'int32',
-  7: 'int64',
-  8: 'string',
-  9: 'bool',
-  10: 'float16',
-  11: 'float64',
-  12: 'uint32',
-  13: 'uint64',
-  21: 'uint4',
-  22: 'int4',
-};
+/** ONNX's TensorProto element types by number, as the binding reports them. */
+const elementTypes: Record<number, OrtModule.Tensor.Type> = onnxDataTypes;
 
 let bindingModule: NativeBindingModule | null | undefined;
 

@@ -8,18 +8,32 @@ import { ProtoWriter } from './protobuf.js';
  * ONNX Runtime's call, made when the model is loaded.
  */
 
-/** TensorProto.DataType codes Hearth can feed or read. */
-export const onnxElementTypes: Record<number, string> = {
+/** onnx.proto's TensorProto.DataType codes, by the names ONNX Runtime's JavaScript API gives them. */
+export const onnxDataTypes = {
   1: 'float32',
   2: 'uint8',
   3: 'int8',
+  4: 'uint16',
+  5: 'int16',
   6: 'int32',
   7: 'int64',
   8: 'string',
   9: 'bool',
   10: 'float16',
   11: 'float64',
-};
+  12: 'uint32',
+  13: 'uint64',
+  21: 'uint4',
+  22: 'int4',
+} as const satisfies Record<number, string>;
+
+/** The element types Hearth can feed or read; any other is reported as "type N". */
+const fedTypes = new Set(['float32', 'uint8', 'int8', 'int32', 'int64', 'string', 'bool', 'float16', 'float64']);
+
+/** TensorProto.DataType codes Hearth can feed or read. */
+export const onnxElementTypes: Record<number, string> = Object.fromEntries(
+  Object.entries(onnxDataTypes).filter(([, type]) => fedTypes.has(type)),
+);
 
 export interface OnnxValueInfo {
   name: string;
