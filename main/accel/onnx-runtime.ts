@@ -140,22 +140,22 @@ async function runSession(
   feeds: Feeds,
   fetches: readonly string[],
 ): Promise<Outputs> {
-  const tensors: Record<string, OrtModule.Tensor> = {};
-  for (const [name, t] of Object.entries(feeds)) tensors[name] = new ort.Tensor(t.type, t.data, t.dims);
-  return outputsOf(await session.run(tensors, [...fetches]));
+  return outputsOf(await session.run(tensorsOf(ort, feeds), [...fetches]));
 }
 
 function runDirect(ort: Ort, direct: DirectSession, feeds: Feeds, fetches: readonly string[]): Promise<Outputs> {
   try {
-    const tensors: Record<string, OrtModule.Tensor> = {};
-    for (const name in feeds) {
-      const t = feeds[name]!;
-      tensors[name] = new ort.Tensor(t.type, t.data, t.dims);
-    }
-    return Promise.resolve(outputsOf(direct.runNow(tensors, fetches)));
+    return Promise.resolve(outputsOf(direct.runNow(tensorsOf(ort, feeds), fetches)));
   } catch (error) {
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
+}
+
+/** Plain tensor data (TensorData) as ONNX Runtime's tensors. */
+function tensorsOf(ort: Ort, feeds: Feeds): Record<string, OrtModule.Tensor> {
+  const tensors: Record<string, OrtModule.Tensor> = {};
+  for (const [name, t] of Object.entries(feeds)) tensors[name] = new ort.Tensor(t.type, t.data, t.dims);
+  return tensors;
 }
 
 function outputsOf(out: Record<string, OrtModule.Tensor>): Outputs {
