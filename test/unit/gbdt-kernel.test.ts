@@ -212,6 +212,34 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
     pool.close();
   });
 
+  it('sums a deep node’s spread-out rows (the gathered path) as the TypeScript loop does, the last row included', () => {
+    const random = seededRandom(8);
+    const n = 3001;
+    // 13, 17 and 32 features: a row padded by 3, by 15 and by none in the gather buffer.
+    for (const F of [13, 17, 32]) {
+      const bins = Uint8Array.from({ length: n * F }, () => Math.floor(random() * 256));
+      const arrays = allocateTraining(bins, n, F, n, 1, 'wasm');
+      // Every 7th row, ascending, ending at the very last row (whose 16-byte reads run past the bins): spread over
+      // more than twice its count, so the kernel gathers; 429 rows, six whole blocks of 64 and a part.
+      let count = 0;
+      for (let r = n - 1 - 7 * 428; r < n; r += 7) arrays.rows[count++] = r;
+      for (let i = 0; i < 2 * n; i++) arrays.gradHess[i] = (random() * 2 - 1) * 2 ** -Math.floor(random() * 40);
+      const pool = new HistogramPool(arrays, 0);
+      for (const [start, end] of [
+        [0, count],
+        [5, 70],
+        [count - 1, count],
+      ] as const) {
+        const fromWasm = new Float64Array(histogramSize(F)).fill(7);
+        pool.build(start, end, fromWasm);
+        const fromTs = new Float64Array(histogramSize(F));
+        accumulateHistogram(bins, F, arrays.rows, start, end, arrays.gradHess, fromTs);
+        assert.deepStrictEqual([...fromWasm], [...fromTs], `F = ${F}, rows [${start}, ${end})`);
+      }
+      pool.close();
+    }
+  });
+
   it('partitions rows stably, as the TypeScript loop does (each side in its old order)', () => {
     const F = 2;
     const n = 8;

@@ -18,7 +18,7 @@ const fill: (start: number, end: number) => void =
       }
     : (
         (kernel, at) => (start: number, end: number) =>
-          kernel.histogram(at.bins, F, at.rows, start, end, at.gradHess, at.hist)
+          kernel.histogram(at.bins, F, at.rows, start, end, at.gradHess, at.hist, at.gather)
       )(instantiateKernel(data.module, data.memory), data.at);
 const gradients = data.gradients;
 let seen = 0;

@@ -59,7 +59,7 @@ export type HelperData = {
       kind: 'wasm';
       module: WasmModule;
       memory: WasmMemory;
-      at: { bins: number; rows: number; gradHess: number; hist: number };
+      at: { bins: number; rows: number; gradHess: number; hist: number; gather: number };
     }
 );
 
@@ -114,7 +114,13 @@ export class HistogramPool {
         workerData = { ...common, kind: 'typescript', hist };
       } else {
         const { layout } = wasm;
-        const at = { bins: layout.bins, rows: layout.rows, gradHess: layout.gradHess, hist: hists[i + 1]! };
+        const at = {
+          bins: layout.bins,
+          rows: layout.rows,
+          gradHess: layout.gradHess,
+          hist: hists[i + 1]!,
+          gather: layout.gathers[i + 1]!,
+        };
         workerData = { ...common, kind: 'wasm', module: wasm.module, memory: wasm.memory, at };
       }
       const worker = startWorker(new URL('./histogram-helper.js', import.meta.url), { workerData });
@@ -144,7 +150,7 @@ export class HistogramPool {
       accumulateHistogram(bins, F, rows, start, own, gradHess, out);
     } else {
       const { layout, exports } = wasm;
-      exports.histogram(layout.bins, F, layout.rows, start, own, layout.gradHess, layout.hists[0]!);
+      exports.histogram(layout.bins, F, layout.rows, start, own, layout.gradHess, layout.hists[0]!, layout.gathers[0]!);
     }
     if (parallel)
       this.helpers.forEach((h, i) => {

@@ -31,7 +31,17 @@ interface WasmApi {
 const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 export interface KernelExports {
-  histogram(bins: number, F: number, rows: number, start: number, end: number, gradHess: number, out: number): void;
+  histogram(
+    bins: number,
+    F: number,
+    rows: number,
+    start: number,
+    end: number,
+    gradHess: number,
+    out: number,
+    gather: number,
+  ): void;
+  gatherBytes(F: number): number;
   addInto(out: number, add: number, count: number): void;
   partition(column: number, rows: number, start: number, end: number, toLeft: number, scratch: number): number;
 }
@@ -47,6 +57,8 @@ export interface WasmLayout {
   scratch: number;
   /** One histogram per thread (the caller's first). */
   hists: number[];
+  /** One gather buffer per thread (the caller's first), for the histogram of a node whose rows are spread out. */
+  gathers: number[];
 }
 
 export interface WasmKernel {
@@ -103,6 +115,8 @@ const page = 65_536;
 /** wasm32's reach; a shared memory must declare its maximum, and V8 grants at most this many pages. */
 const maxPages = 65_536;
 const align = (x: number, a: number): number => Math.ceil(x / a) * a;
+/** The gather buffer the wasm histogram asks for (its gatherBytes): 64 rows of bins padded to 16 bytes, and gradients. */
+const gatherSize = (F: number): number => 64 * (align(F, 16) + 8);
 
 function transpose(bins: Uint8Array, n: number, F: number, columns: Uint8Array): void {
   for (let i = 0; i < n; i++) for (let f = 0; f < F; f++) columns[f * n + i] = bins[i * F + f]!;
@@ -146,7 +160,9 @@ function wasmArrays(
   const scratchAt = align(toLeftAt + 256, 16);
   const histBytes = histogramSize(F) * 8;
   const hists = Array.from({ length: threads }, (_, t) => align(scratchAt + rowCapacity * 4, 16) + t * histBytes);
-  const end = hists[threads - 1]! + histBytes;
+  const gatherBytes = align(gatherSize(F), 64);
+  const gathers = Array.from({ length: threads }, (_, t) => hists[threads - 1]! + histBytes + t * gatherBytes);
+  const end = gathers[threads - 1]! + gatherBytes;
   const pages = Math.ceil(end / page);
   if (pages > maxPages) return null;
   let memory: WasmMemory;
@@ -155,6 +171,8 @@ function wasmArrays(
   } catch {
     return null;
   }
+  const exports = instantiateKernel(module, memory);
+  if (exports.gatherBytes(F) > gatherBytes) throw new Error('the wasm kernel wants a larger gather buffer than kernel.ts gives');
   const buffer = memory.buffer;
   const inMemory = new Uint8Array(buffer, binsAt, n * F);
   inMemory.set(bins);
@@ -172,7 +190,7 @@ function wasmArrays(
     wasm: {
       module,
       memory,
-      exports: instantiateKernel(module, memory),
+      exports,
       layout: {
         bins: binsAt,
         columns: columnsAt,
@@ -181,6 +199,7 @@ function wasmArrays(
         toLeft: toLeftAt,
         scratch: scratchAt,
         hists,
+        gathers,
       },
     },
   };

@@ -6,36 +6,81 @@
 // precision (float32 gradients widened to float64, summed per bin in row order), so both kernels grow bit-identical
 // trees. SIMD adds a bin's (gradient, hessian) pair in one f64x2 lane-wise add: two IEEE additions, as the scalar code.
 
-/** Zeroes `out` (F × 256 bins × 2 float64) and adds rows[start, end) into it. */
-export function histogram(bins: usize, F: i32, rows: usize, start: i32, end: i32, gradHess: usize, out: usize): void {
+/** Rows a gathered histogram copies at a time: their bins and gradients stay in L1 between the two loops. */
+const gatherBlock = 64;
+
+/** Bytes of the gather buffer for F features: gatherBlock rows of bins padded to 16 bytes, and their (g, h) pairs. */
+export function gatherBytes(F: i32): i32 {
+  return gatherBlock * (((F + 15) & ~15) + 8);
+}
+
+/**
+ * Zeroes `out` (F × 256 bins × 2 float64) and adds rows[start, end) into it. Rows spread thinly over the bins (a deep
+ * node's) go through `buf` (gatherBytes(F), this thread's own) a block at a time: the first loop only copies each
+ * row's bins and gradients, a body short enough for the CPU to keep many rows' cache misses in flight, where the
+ * accumulating loop's 32 dependent adds a row would let it look only a row or two ahead (measured 2–2.7× faster at
+ * a quarter to a tenth of the rows). Dense rows (the root's) are read in place. Either way each row's values are
+ * added in row order, so the sums are the same.
+ */
+export function histogram(bins: usize, F: i32, rows: usize, start: i32, end: i32, gradHess: usize, out: usize, buf: usize): void {
   memory.fill(out, 0, (<usize>F) << 12);
-  const F4 = F & ~3;
+  if (end <= start) return;
   const stride = <usize>F;
-  for (let k = start; k < end; k++) {
-    const r = <usize>load<i32>(rows + ((<usize>k) << 2));
-    // (g, h) as float32 at 8r, widened to a float64 pair.
-    const gh = f64x2.promote_low_f32x4(v128.load64_zero(gradHess + (r << 3)));
-    const base = bins + r * stride;
-    let p = out;
-    let f = 0;
-    for (; f < F4; f += 4) {
-      // Four bins in one load; each feature's 256 bins take 4096 bytes of the histogram.
-      const w = load<u32>(base + <usize>f);
-      const o0 = p + ((<usize>(w & 0xff)) << 4);
-      const o1 = p + 4096 + ((<usize>((w >> 8) & 0xff)) << 4);
-      const o2 = p + 8192 + ((<usize>((w >> 16) & 0xff)) << 4);
-      const o3 = p + 12288 + ((<usize>(w >> 24)) << 4);
-      v128.store(o0, f64x2.add(v128.load(o0), gh));
-      v128.store(o1, f64x2.add(v128.load(o1), gh));
-      v128.store(o2, f64x2.add(v128.load(o2), gh));
-      v128.store(o3, f64x2.add(v128.load(o3), gh));
-      p += 16384;
+  const span = load<i32>(rows + ((<usize>(end - 1)) << 2)) - load<i32>(rows + ((<usize>start) << 2));
+  const gather = span >= 2 * (end - start);
+  const pad = (stride + 15) & ~15;
+  const vectors = pad >> 4;
+  const gradBuf = buf + pad * gatherBlock;
+  for (let block = start; block < end; block += gatherBlock) {
+    const stop = min(block + gatherBlock, end);
+    if (gather) {
+      let to = buf;
+      let gradTo = gradBuf;
+      for (let k = block; k < stop; k++) {
+        const r = <usize>load<i32>(rows + ((<usize>k) << 2));
+        // Whole 16-byte vectors: a row's last one reads up to 15 bytes past it, inside the memory (the column-major
+        // copy follows the bins), and lands in the row's padding.
+        const from = bins + r * stride;
+        for (let v: usize = 0; v < vectors; v++) v128.store(to + (v << 4), v128.load(from + (v << 4)));
+        store<u64>(gradTo, load<u64>(gradHess + (r << 3)));
+        to += pad;
+        gradTo += 8;
+      }
     }
-    for (; f < F; f++) {
-      const o = p + ((<usize>load<u8>(base + <usize>f)) << 4);
-      v128.store(o, f64x2.add(v128.load(o), gh));
-      p += 4096;
+    for (let k = block; k < stop; k++) {
+      const r = <usize>load<i32>(rows + ((<usize>k) << 2));
+      const i = <usize>(k - block);
+      // One call of addRow, so that binaryen inlines it.
+      const row = gather ? buf + i * pad : bins + r * stride;
+      const grad = gather ? gradBuf + (i << 3) : gradHess + (r << 3);
+      addRow(row, F, grad, out);
     }
+  }
+}
+
+/** Adds one row's (g, h) (float32 at `grad`, widened) to the bins its F bytes at `row` name. */
+function addRow(row: usize, F: i32, grad: usize, out: usize): void {
+  const gh = f64x2.promote_low_f32x4(v128.load64_zero(grad));
+  const F4 = F & ~3;
+  let p = out;
+  let f = 0;
+  for (; f < F4; f += 4) {
+    // Four bins in one load; each feature's 256 bins take 4096 bytes of the histogram.
+    const w = load<u32>(row + <usize>f);
+    const o0 = p + ((<usize>(w & 0xff)) << 4);
+    const o1 = p + 4096 + ((<usize>((w >> 8) & 0xff)) << 4);
+    const o2 = p + 8192 + ((<usize>((w >> 16) & 0xff)) << 4);
+    const o3 = p + 12288 + ((<usize>(w >> 24)) << 4);
+    v128.store(o0, f64x2.add(v128.load(o0), gh));
+    v128.store(o1, f64x2.add(v128.load(o1), gh));
+    v128.store(o2, f64x2.add(v128.load(o2), gh));
+    v128.store(o3, f64x2.add(v128.load(o3), gh));
+    p += 16384;
+  }
+  for (; f < F; f++) {
+    const o = p + ((<usize>load<u8>(row + <usize>f)) << 4);
+    v128.store(o, f64x2.add(v128.load(o), gh));
+    p += 4096;
   }
 }
 
