@@ -43,7 +43,9 @@ export function runGbdtKernelBench(
   const setUp = (choice: 'wasm' | 'typescript'): { arrays: TrainingArrays; pool: HistogramPool } => {
     const arrays = allocateTraining(bins, n, F, n, threads, choice);
     arrays.gradHess.set(gradHess);
-    return { arrays, pool: new HistogramPool(arrays, threads - 1) };
+    const pool = new HistogramPool(arrays, threads - 1);
+    pool.scaleGradients();
+    return { arrays, pool };
   };
   const kernels = { typescript: setUp('typescript'), wasm: setUp('wasm') };
   const params = {
