@@ -43,9 +43,7 @@ export function runGbdtKernelBench(
   const setUp = (choice: 'wasm' | 'typescript'): { arrays: TrainingArrays; pool: HistogramPool } => {
     const arrays = allocateTraining(bins, n, F, n, threads, choice);
     arrays.gradHess.set(gradHess);
-    const pool = new HistogramPool(arrays, threads - 1);
-    pool.scaleGradients();
-    return { arrays, pool };
+    return { arrays, pool: new HistogramPool(arrays, threads - 1) };
   };
   const kernels = { typescript: setUp('typescript'), wasm: setUp('wasm') };
   const params = {

@@ -30,19 +30,3 @@ export function waitUntil(array: Int32Array, index: number, value: number): void
     if (performance.now() > until) Atomics.wait(array, index, seen, 1000);
   }
 }
-
-/** Rows a thread takes at a time from a node's rows when the threads share them out. */
-export const rowBlock = 4096;
-
-/**
- * Takes blocks of rowBlock rows from [start, end) as they come free (the shared counter) and adds each with `add`:
- * every thread of a build runs this, so a thread that starts late or runs slow leaves more of the rows to the others.
- * The sums are exact (fixed point), so which thread adds which block changes nothing.
- */
-export function takeBlocks(next: Int32Array, start: number, end: number, add: (from: number, to: number) => void): void {
-  for (;;) {
-    const from = start + Atomics.add(next, 0, 1) * rowBlock;
-    if (from >= end) return;
-    add(from, Math.min(from + rowBlock, end));
-  }
-}

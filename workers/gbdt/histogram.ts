@@ -2,12 +2,8 @@ import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../main/accel/worker-thread.js';
 import {
   accumulateHistogram,
-  fixedPoint,
-  gradientRange,
   histogramSize,
-  histogramToFloat,
   partitionRows,
-  type FixedPoint,
   type KernelName,
   type TrainingArrays,
   type WasmMemory,
@@ -15,7 +11,7 @@ import {
 } from './kernel.js';
 
 import { addLeafValues, gradientsAndLoss } from './gradients.js';
-import { takeBlocks, waitUntil } from './handoff.js';
+import { waitUntil } from './handoff.js';
 
 export { histStride, histogramSize } from './kernel.js';
 
@@ -45,20 +41,9 @@ const enum Work {
 /** Below this many rows one thread is faster than waking the helpers. */
 const parallelThreshold = 16_384;
 
-/**
- * What a node's threads share as they build its histogram: [0] the next block of rows to take (Atomics.add), and as
- * float64s from byte 8, the fixed point's scaleG and scaleH.
- */
-function sharing(): { next: Int32Array; scales: Float64Array } {
-  const buffer = new SharedArrayBuffer(24);
-  return { next: new Int32Array(buffer, 0, 1), scales: new Float64Array(buffer, 8, 2) };
-}
-
 /** What a helper thread is given: its control block, and the arrays (or the wasm memory) it reads. */
 export type HelperData = {
   control: Int32Array;
-  /** The block counter and fixed point the threads of a build share (see sharing). */
-  shared: SharedArrayBuffer;
   /**
    * With gradient data: the gradients' pass too, its loss sum written to `loss`, and adding a grown tree's leaf values
    * to the margins (the leaf table in `leaves`, see addLeafValues).
@@ -79,19 +64,14 @@ export type HelperData = {
 );
 
 /**
- * Builds histograms across threads over shared memory: the calling thread and `helpers` workers take blocks of the
- * node's rows as they come free, each into its own histogram, then the caller sums them. Sums are in a fixed point
- * (kernel.ts's FixedPoint), exact, so they do not depend on which thread took which rows: the same trees from either
- * kernel and any number of threads. Synchronisation is by Atomics on a small control block per helper (sequence
- * number in, sequence number out), so the tree builder's loop stays synchronous.
+ * Builds histograms across threads over shared memory: the calling thread and `helpers` workers each take a slice
+ * of the node's rows into their own histogram, then the caller sums them (its own first, then each helper's in
+ * turn: the same order for both kernels, so the same sums). Synchronisation is by Atomics on a small control block
+ * per helper (sequence number in, sequence number out), so the tree builder's loop stays synchronous.
  */
 export class HistogramPool {
   private readonly helpers: { worker: Worker; control: Int32Array; hist: Float64Array | null; loss: Float64Array }[] = [];
   private seq = 0;
-  private readonly shared = sharing();
-  /** The fixed point of the gradients as they stand (scaleGradients); null before the first. */
-  private scale: FixedPoint | null = null;
-  private readonly range: Float64Array | null;
   /** The caller's histogram in wasm memory, as float64s. */
   private readonly ownHist: Float64Array | null;
   private readonly toLeft: Uint8Array | null;
@@ -115,15 +95,12 @@ export class HistogramPool {
     const helpers = wasm === null ? wanted : Math.min(wanted, hists.length - 1);
     this.ownHist = wasm === null ? null : new Float64Array(wasm.memory.buffer, hists[0], length);
     this.toLeft = wasm === null ? null : new Uint8Array(wasm.memory.buffer, wasm.layout.toLeft, 256);
-    // gradientRange's two results go to the scratch rows' room: nothing else is there between partitions.
-    this.range = wasm === null ? null : new Float64Array(wasm.memory.buffer, wasm.layout.scratch, 2);
     this.leaves = gradients === null ? null : new Float64Array(new SharedArrayBuffer(8 * (1 + 3 * maxLeafCount)));
     for (let i = 0; i < helpers; i++) {
       const control = new Int32Array(new SharedArrayBuffer(4 * controlInts));
       const loss = new Float64Array(new SharedArrayBuffer(8));
       const common = {
         control,
-        shared: this.shared.next.buffer as SharedArrayBuffer,
         gradients: gradients === null ? null : { ...gradients, loss, leaves: this.leaves! },
         F,
         rows: data.rows,
@@ -160,53 +137,20 @@ export class HistogramPool {
     return this.data.kernel;
   }
 
-  /**
-   * Fixes the fixed point for the gradients as they now stand (gradHess's rows): call it after the gradients change,
-   * before the histograms of a tree.
-   */
-  scaleGradients(): void {
-    const { gradHess, n, rows, wasm } = this.data;
-    let maxG: number;
-    let maxH: number;
-    if (wasm === null) [maxG, maxH] = gradientRange(gradHess, n);
-    else {
-      wasm.exports.gradientRange(wasm.layout.gradHess, n, wasm.layout.scratch);
-      maxG = this.range![0]!;
-      maxH = this.range![1]!;
-    }
-    // A histogram sums at most the row array's capacity of rows.
-    this.scale = fixedPoint(maxG, maxH, rows.length);
-    this.shared.scales[0] = this.scale.scaleG;
-    this.shared.scales[1] = this.scale.scaleH;
-  }
-
-  /** The histogram of rows[start, end) (gradient and hessian sums per feature and bin) into `out`. */
   build(start: number, end: number, out: Float64Array): void {
-    const scale = this.scale;
-    if (scale === null) throw new Error('scaleGradients() before the first histogram');
+    const n = end - start;
     const { bins, F, rows, gradHess, wasm } = this.data;
-    const parallel = this.helpers.length > 0 && end - start >= parallelThreshold;
-    let seq = 0;
-    if (parallel) {
-      Atomics.store(this.shared.next, 0, 0);
-      seq = this.handOut(Work.Histogram, start, end, null);
-    }
+    const parallel = this.helpers.length > 0 && n >= parallelThreshold;
+    const parts = this.helpers.length + 1;
+    const chunk = parallel ? Math.ceil(n / parts) : n;
+    const seq = parallel ? this.handOut(Work.Histogram, start, end, chunk) : 0;
+    const own = Math.min(start + chunk, end);
     if (wasm === null) {
       out.fill(0);
-      const add = (from: number, to: number): void => accumulateHistogram(bins, F, rows, from, to, gradHess, out, scale);
-      if (parallel) takeBlocks(this.shared.next, start, end, add);
-      else add(start, end);
+      accumulateHistogram(bins, F, rows, start, own, gradHess, out);
     } else {
       const { layout, exports } = wasm;
-      const { scaleG, scaleH } = scale;
-      const hist = layout.hists[0]!;
-      const gather = layout.gathers[0]!;
-      if (parallel) {
-        exports.histogram(layout.bins, F, layout.rows, start, start, layout.gradHess, hist, gather, scaleG, scaleH, true);
-        takeBlocks(this.shared.next, start, end, (from, to) =>
-          exports.histogram(layout.bins, F, layout.rows, from, to, layout.gradHess, hist, gather, scaleG, scaleH, false),
-        );
-      } else exports.histogram(layout.bins, F, layout.rows, start, end, layout.gradHess, hist, gather, scaleG, scaleH, true);
+      exports.histogram(layout.bins, F, layout.rows, start, own, layout.gradHess, layout.hists[0]!, layout.gathers[0]!);
     }
     if (parallel)
       this.helpers.forEach((h, i) => {
@@ -217,11 +161,7 @@ export class HistogramPool {
           for (let k = 0; k < out.length; k++) out[k]! += hist[k]!;
         }
       });
-    if (wasm === null) histogramToFloat(out, scale);
-    else {
-      wasm.exports.toFloat(wasm.layout.hists[0]!, out.length, scale.unitG, scale.unitH);
-      out.set(this.ownHist!);
-    }
+    if (this.ownHist !== null) out.set(this.ownHist);
   }
 
   /**
@@ -270,15 +210,14 @@ export class HistogramPool {
 
   /**
    * Gives helper i the rows [start + chunk·(i+1), start + chunk·(i+2)) ∩ [start, end) for `work` (the caller keeps the
-   * first chunk), or with no chunk all of [start, end) (a histogram's, whose threads take blocks of it as they go),
-   * and wakes it: the range and the work are stored before the sequence number the helper waits on.
+   * first chunk) and wakes it: the range and the work are stored before the sequence number the helper waits on.
    */
-  private handOut(work: Work, start: number, end: number, chunk: number | null): number {
+  private handOut(work: Work, start: number, end: number, chunk: number): number {
     const seq = ++this.seq;
     this.helpers.forEach((h, i) => {
-      const s = chunk === null ? start : start + chunk * (i + 1);
+      const s = start + chunk * (i + 1);
       Atomics.store(h.control, 2, Math.min(s, end));
-      Atomics.store(h.control, 3, chunk === null ? end : Math.min(s + chunk, end));
+      Atomics.store(h.control, 3, Math.min(s + chunk, end));
       Atomics.store(h.control, 4, work);
       Atomics.store(h.control, 0, seq);
       Atomics.notify(h.control, 0);

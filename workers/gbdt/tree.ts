@@ -314,8 +314,6 @@ export function growTree(
   };
 
   const rootHist = takeHist();
-  // The tree's gradients are new: their fixed point first.
-  ctx.pool.scaleGradients();
   ctx.pool.build(0, rowCount, rootHist);
   let g0 = 0;
   let h0 = 0;

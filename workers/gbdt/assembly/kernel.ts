@@ -2,10 +2,9 @@
 // The memory is imported and shared: the training arrays live in it, laid out by workers/gbdt/kernel.ts, and every
 // histogram helper thread instantiates this module over the same memory. All pointers are byte offsets into it.
 //
-// Each loop does exactly the arithmetic of its TypeScript twin in kernel.ts, so both kernels grow bit-identical trees.
-// Histograms are sums of fixed-point integers (each float32 gradient times a power of two, truncated; see
-// HistogramPool.scaleGradients): exact, so the same whatever the order the rows are added in or the thread that adds
-// them. SIMD adds a bin's (gradient, hessian) pair in one i64x2 lane-wise add.
+// Each loop does exactly the arithmetic of its TypeScript twin in histogram.ts / tree.ts, in the same order and
+// precision (float32 gradients widened to float64, summed per bin in row order), so both kernels grow bit-identical
+// trees. SIMD adds a bin's (gradient, hessian) pair in one f64x2 lane-wise add: two IEEE additions, as the scalar code.
 
 /** Rows a gathered histogram copies at a time: their bins and gradients stay in L1 between the two loops. */
 const gatherBlock = 64;
@@ -16,28 +15,15 @@ export function gatherBytes(F: i32): i32 {
 }
 
 /**
- * Adds rows[start, end) into `out` (F × 256 bins × 2 int64: the rows' gradients and hessians times scaleG and scaleH,
- * truncated to integers), zeroing it first when `fresh`. Rows spread thinly over the bins (a deep
+ * Zeroes `out` (F × 256 bins × 2 float64) and adds rows[start, end) into it. Rows spread thinly over the bins (a deep
  * node's) go through `buf` (gatherBytes(F), this thread's own) a block at a time: the first loop only copies each
  * row's bins and gradients, a body short enough for the CPU to keep many rows' cache misses in flight, where the
  * accumulating loop's 32 dependent adds a row would let it look only a row or two ahead (measured 2–2.7× faster at
  * a quarter to a tenth of the rows). Dense rows (the root's) are read in place. Either way each row's values are
  * added in row order, so the sums are the same.
  */
-export function histogram(
-  bins: usize,
-  F: i32,
-  rows: usize,
-  start: i32,
-  end: i32,
-  gradHess: usize,
-  out: usize,
-  buf: usize,
-  scaleG: f64,
-  scaleH: f64,
-  fresh: bool,
-): void {
-  if (fresh) memory.fill(out, 0, (<usize>F) << 12);
+export function histogram(bins: usize, F: i32, rows: usize, start: i32, end: i32, gradHess: usize, out: usize, buf: usize): void {
+  memory.fill(out, 0, (<usize>F) << 12);
   if (end <= start) return;
   const stride = <usize>F;
   const span = load<i32>(rows + ((<usize>(end - 1)) << 2)) - load<i32>(rows + ((<usize>start) << 2));
@@ -67,15 +53,14 @@ export function histogram(
       // One call of addRow, so that binaryen inlines it.
       const row = gather ? buf + i * pad : bins + r * stride;
       const grad = gather ? gradBuf + (i << 3) : gradHess + (r << 3);
-      addRow(row, F, grad, out, scaleG, scaleH);
+      addRow(row, F, grad, out);
     }
   }
 }
 
-/** Adds one row's (g, h) (float32 at `grad`, in fixed point) to the bins its F bytes at `row` name. */
-function addRow(row: usize, F: i32, grad: usize, out: usize, scaleG: f64, scaleH: f64): void {
-  const g = <i64>(<f64>load<f32>(grad) * scaleG);
-  const gh = i64x2.replace_lane(i64x2.splat(g), 1, <i64>(<f64>load<f32>(grad + 4) * scaleH));
+/** Adds one row's (g, h) (float32 at `grad`, widened) to the bins its F bytes at `row` name. */
+function addRow(row: usize, F: i32, grad: usize, out: usize): void {
+  const gh = f64x2.promote_low_f32x4(v128.load64_zero(grad));
   const F4 = F & ~3;
   let p = out;
   let f = 0;
@@ -86,50 +71,27 @@ function addRow(row: usize, F: i32, grad: usize, out: usize, scaleG: f64, scaleH
     const o1 = p + 4096 + ((<usize>((w >> 8) & 0xff)) << 4);
     const o2 = p + 8192 + ((<usize>((w >> 16) & 0xff)) << 4);
     const o3 = p + 12288 + ((<usize>(w >> 24)) << 4);
-    v128.store(o0, i64x2.add(v128.load(o0), gh));
-    v128.store(o1, i64x2.add(v128.load(o1), gh));
-    v128.store(o2, i64x2.add(v128.load(o2), gh));
-    v128.store(o3, i64x2.add(v128.load(o3), gh));
+    v128.store(o0, f64x2.add(v128.load(o0), gh));
+    v128.store(o1, f64x2.add(v128.load(o1), gh));
+    v128.store(o2, f64x2.add(v128.load(o2), gh));
+    v128.store(o3, f64x2.add(v128.load(o3), gh));
     p += 16384;
   }
   for (; f < F; f++) {
     const o = p + ((<usize>load<u8>(row + <usize>f)) << 4);
-    v128.store(o, i64x2.add(v128.load(o), gh));
+    v128.store(o, f64x2.add(v128.load(o), gh));
     p += 4096;
   }
 }
 
-/** out[i] += add[i] for `count` int64s: the sum of the threads' histograms. */
+/** out[i] += add[i] for `count` float64s: the sum of the threads' histograms, in the caller's order. */
 export function addInto(out: usize, add: usize, count: i32): void {
   const end = out + ((<usize>count) << 3);
   let a = add;
   for (let o = out; o < end; o += 16) {
-    v128.store(o, i64x2.add(v128.load(o), v128.load(a)));
+    v128.store(o, f64x2.add(v128.load(o), v128.load(a)));
     a += 16;
   }
-}
-
-/**
- * Turns a histogram of `count` int64s (gradient, hessian pairs) into float64s in place: each integer times unitG or
- * unitH (the powers of two that undo the fixed point). Exact: the sums stay under 2^53 (scaleGradients sees to it).
- */
-export function toFloat(hist: usize, count: i32, unitG: f64, unitH: f64): void {
-  const end = hist + ((<usize>count) << 3);
-  for (let o = hist; o < end; o += 16) {
-    store<f64>(o, <f64>load<i64>(o) * unitG);
-    store<f64>(o + 8, <f64>load<i64>(o + 8) * unitH);
-  }
-}
-
-/** out[0] = max |g|, out[1] = max |h| over the first n rows' float32 (g, h) pairs (NaN ignored). */
-export function gradientRange(gradHess: usize, n: i32, out: usize): void {
-  let most = f32x4.splat(0);
-  const end = gradHess + ((<usize>n) << 3);
-  let p = gradHess;
-  for (; p + 16 <= end; p += 16) most = f32x4.pmax(most, f32x4.abs(v128.load(p)));
-  if (p < end) most = f32x4.pmax(most, f32x4.abs(v128.load64_zero(p)));
-  store<f64>(out, <f64>max(f32x4.extract_lane(most, 0), f32x4.extract_lane(most, 2)));
-  store<f64>(out + 8, <f64>max(f32x4.extract_lane(most, 1), f32x4.extract_lane(most, 3)));
 }
 
 /**
