@@ -6,12 +6,9 @@
  * virtual machine whose other vCPU was idle the wake-up waits on the hypervisor: measured here, a 30-tree fit on
  * 800k rows took 2.5–4.7 s from run to run with sleeping threads, and 2.4–2.6 s with threads that first spin for
  * about a millisecond (half a millisecond and two did no better). LightGBM's OpenMP threads spin the same way
- * before they block. Once the histogram kernel gathered a deep node's rows, the gaps between hand-offs (split search
- * on the caller's thread) outgrew a millisecond: with 20 ms, six interleaved pairs of 20-tree fits on synth 1M's
- * bins took 105 ms a tree against 113 with 1 ms (five pairs of six faster). A fit's threads are its own while it
- * runs, and a spinning one sleeps after 20 ms, so between fits none spins.
+ * before they block.
  */
-const spinMs = 20;
+const spinMs = 1;
 
 /** Returns once array[index] no longer holds `value`: spins for up to a millisecond, then sleeps until it changes. */
 export function waitWhile(array: Int32Array, index: number, value: number): void {
