@@ -54,6 +54,9 @@ describe('moving an alias under load, canaries and shadows', () => {
     }
     running = false;
     await Promise.all(clients);
+    // A loaded box may stop the loop just after a promotion: the next test starts from version 1 served.
+    if (h.engine.registry.resolve('churn') !== 1) h.engine.registry.rollback('churn');
+    assert.equal(h.engine.registry.resolve('churn'), 1);
     assert.deepEqual(failures, []);
     assert.ok(requests > 200, `${requests} requests`);
     assert.ok((served.get(1) ?? 0) > 0 && (served.get(2) ?? 0) > 0, `both versions served: ${JSON.stringify([...served])}`);
