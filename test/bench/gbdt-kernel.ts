@@ -2,7 +2,8 @@
 // binned data in one process, interleaved (ABAB...) so that load from other processes on a shared machine falls on
 // both alike. Shaped like synth 1M's training split: 800,000 rows, 28 numeric features (255 bins) and 4 categorical
 // (5/12/25/50 levels), 5% missing; a binary log-loss tree of 31 leaves on 2 threads. One JSON line per measure:
-// medians of the root histogram (every row) and of a whole tree, per kernel, and their ratio wasm/typescript.
+// medians of the root histogram (every row), of a deep node's (every tenth row: the rows the wasm kernel gathers; per
+// row beside the root's) and of a whole tree, per kernel, and their ratio wasm/typescript.
 import { loadavg } from 'node:os';
 import { missingBin } from '../../main/models/binning.js';
 import { seededRandom } from '../../main/stats/random.js';
@@ -58,10 +59,11 @@ export function runGbdtKernelBench(
     ...plainCategoricalSplits,
   };
   const allowed = new Uint8Array(F).fill(1);
+  const deepRows = Math.floor(n / 10);
   const hist = new Float64Array(histogramSize(F));
   const times = {
-    typescript: { root: [] as number[], tree: [] as number[] },
-    wasm: { root: [] as number[], tree: [] as number[] },
+    typescript: { root: [] as number[], deep: [] as number[], tree: [] as number[] },
+    wasm: { root: [] as number[], deep: [] as number[], tree: [] as number[] },
   };
   const grown: Partial<Record<'typescript' | 'wasm', GrownTree>> = {};
   const load = loadavg()[0]!;
@@ -69,8 +71,13 @@ export function runGbdtKernelBench(
   for (let rep = 0; rep <= reps; rep++) {
     for (const name of ['typescript', 'wasm'] as const) {
       const { arrays, pool } = kernels[name];
-      for (let i = 0; i < n; i++) arrays.rows[i] = i;
+      // A deep node's rows: every tenth, spread over all the bins (what the kernel gathers).
+      for (let i = 0; i < deepRows; i++) arrays.rows[i] = 10 * i;
       let t = performance.now();
+      pool.build(0, deepRows, hist);
+      const deep = performance.now() - t;
+      for (let i = 0; i < n; i++) arrays.rows[i] = i;
+      t = performance.now();
       pool.build(0, n, hist);
       const root = performance.now() - t;
       t = performance.now();
@@ -78,6 +85,7 @@ export function runGbdtKernelBench(
       const whole = performance.now() - t;
       if (rep === 0) continue;
       times[name].root.push(root);
+      times[name].deep.push(deep);
       times[name].tree.push(whole);
       grown[name] = tree;
     }
@@ -90,6 +98,8 @@ export function runGbdtKernelBench(
       ...common,
       kernel: kernels[name].arrays.kernel,
       root_histogram_ms_p50: Number(median(times[name].root).toFixed(2)),
+      root_histogram_ns_per_row: Number(((median(times[name].root) * 1e6) / n).toFixed(1)),
+      deep_histogram_ns_per_row: Number(((median(times[name].deep) * 1e6) / deepRows).toFixed(1)),
       tree_ms_p50: Number(median(times[name].tree).toFixed(2)),
     });
   }
