@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { keyConnection } from '../main/crypto/store-key.js';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { appendLogRows, convertLegacy, type LogRow } from '../main/table/log-columns.js';
+import { appendLogBatches, convertLegacy, type LogBatch } from '../main/table/log-columns.js';
 
 /**
  * Writes the prediction log (and the failed-request counts beside it) on its own thread and connection, so neither the
@@ -20,8 +20,8 @@ db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
 const insertError = db.prepare('INSERT INTO request_errors (model, code, at) VALUES (?, ?, ?)');
 // eslint-disable-next-line @typescript-eslint/unbound-method -- better-sqlite3's variants are closures that ignore `this`
-const write = db.transaction((rows: LogRow[], errors: unknown[][]) => {
-  appendLogRows(db, rows);
+const write = db.transaction((batches: LogBatch[], errors: unknown[][]) => {
+  appendLogBatches(db, batches);
   for (const error of errors) insertError.run(...error);
 }).immediate;
 let closing = false;
@@ -46,8 +46,8 @@ function convertStep(): void {
 }
 setImmediate(convertStep);
 
-// Rows come as their JSON text (prediction-log.ts): parsed here, off the thread that answers requests.
-parentPort!.on('message', (message: { rows: string[]; errors: unknown[][] } | { close: true }) => {
+// Rows come as columns per model version (prediction-log.ts), written as they are.
+parentPort!.on('message', (message: { batches: LogBatch[]; errors: unknown[][] } | { close: true }) => {
   if ('close' in message) {
     closing = true;
     db.close();
@@ -56,10 +56,26 @@ parentPort!.on('message', (message: { rows: string[]; errors: unknown[][] } | { 
     return;
   }
   try {
-    write(
-      message.rows.map((row) => JSON.parse(row) as LogRow),
-      message.errors,
-    );
+    write(message.batches, message.errors);
+  } catch {
+    // One bad batch (a store that refuses it) must neither take the others with it nor stop the log: each is tried
+    // alone, and what still fails is reported and dropped, the thread writing on.
+    for (const [batches, errors] of [
+      ...message.batches.map((b) => [[b], []] as [LogBatch[], unknown[][]]),
+      [[], message.errors] as [LogBatch[], unknown[][]],
+    ]) {
+      try {
+        write(batches, errors);
+      } catch (error) {
+        const what =
+          batches[0] === undefined
+            ? `${errors.length} failed-request counts`
+            : `${batches[0].ids.length} rows of ${batches[0].model} v${batches[0].version}`;
+        process.stderr.write(
+          `${JSON.stringify({ level: 'error', event: 'prediction-log', message: `${what} not logged: ${(error as Error).message}` })}\n`,
+        );
+      }
+    }
   } finally {
     parentPort!.postMessage({ committed: ++committed });
   }

@@ -7,7 +7,7 @@ import { numberSetting } from '../settings/resolve.js';
 import { nowIso, type Db } from '../store/database.js';
 import type { InputFeature, RawInputs } from '../models/preprocess.js';
 import { readLogWindow, type ColumnWant, type WindowColumn } from '../store/log-segments.js';
-import { readSegment, rowAt, type DecodedSegment, type LogRow } from '../table/log-columns.js';
+import { readSegment, rowAt, type DecodedSegment, type LogBatch, type LogColumn } from '../table/log-columns.js';
 
 /** One logged prediction: the model's inputs as it read them (null for missing), what it answered, the late label. */
 export interface LoggedPrediction {
@@ -28,12 +28,12 @@ export interface LoggedPrediction {
  */
 export class PredictionLog {
   /**
-   * Rows waiting for the writer, each as its JSON text: one flat string per row lives the 50 ms until the flush
-   * instead of three objects (which outlive a young-generation collection and are copied by it), and the flush
-   * clones strings instead of walking objects. JSON writes a non-finite number as null, which is what the columns
-   * store for one anyway (log-columns.ts: missing).
+   * Rows waiting for the writer, column by column per model version (LogBatch): a request's inputs are already
+   * columns (RawInputs), appended here as they are; the flush hands the arrays over whole. A row costs a few pushes
+   * on the serving thread, not an object and its JSON text (nor their parse on the writer's).
    */
-  private buffer: string[] = [];
+  private batches = new Map<string, PendingBatch>();
+  private buffered = 0;
   private errors: unknown[][] = [];
   private timer: NodeJS.Timeout | null = null;
   /** Started with the first batch, so a CLI command that serves nothing starts no thread. */
@@ -83,7 +83,7 @@ export class PredictionLog {
   }
 
   private schedule(): void {
-    if (this.buffer.length + this.errors.length >= 500) this.flush();
+    if (this.buffered + this.errors.length >= 500) this.flush();
     else if (this.timer === null) {
       this.timer = setTimeout(() => this.flush(), this.flushMs);
       this.timer.unref();
@@ -102,40 +102,42 @@ export class PredictionLog {
     shadowOf?: string[],
   ): string[] {
     const at = nowIso();
+    const latency = Math.round(latencyUs);
+    // Checked before anything is appended: a batch that later requests share must never hold half a row.
+    if (predictions.length !== raw.rows || raw.numeric.length + raw.categorical.length !== features.length)
+      throw new HearthError(
+        'INTERNAL',
+        `the prediction log was handed ${predictions.length} predictions for ${raw.rows} rows of ${features.length} inputs`,
+      );
     const ids: string[] = [];
+    let batch: PendingBatch | null = null;
+    let logged = 0;
     for (let i = 0; i < raw.rows; i++) {
       const id = uuidV7();
       ids.push(id);
       if (shadowOf === undefined && this.sampleRate < 1 && Math.random() >= this.sampleRate) continue;
-      const inputs: Record<string, number | string | null> = {};
-      let n = 0;
-      let c = 0;
-      for (const f of features) {
-        if (f.kind === 'numeric') {
-          const v = raw.numeric[n++]![i]!;
-          inputs[f.name] = Number.isNaN(v) ? null : v;
-        } else {
-          const v = raw.categorical[c++]![i]!;
-          inputs[f.name] = v === '' ? null : v;
-        }
-      }
-      const p = predictions[i]!;
-      const prediction =
-        'value' in p ? { value: p.value } : { label: p.label, probability: p.probabilities[p.label] ?? Number.NaN };
-      const row: LogRow = {
-        id,
-        model,
-        version,
-        at,
-        latencyUs: Math.round(latencyUs),
-        inputs,
-        prediction,
-        shadowOf: shadowOf?.[i] ?? null,
-      };
-      this.buffer.push(JSON.stringify(row));
+      batch ??= this.batchFor(model, version, features);
+      batch.append(id, at, latency, shadowOf?.[i] ?? null, raw, i, predictions[i]!);
+      logged++;
     }
-    if (this.buffer.length > 0) this.schedule();
+    if (logged > 0) {
+      this.buffered += logged;
+      this.schedule();
+    }
     return ids;
+  }
+
+  /** The pending batch of a model version with these inputs (a version's inputs never change; checked, not assumed). */
+  private batchFor(model: string, version: number, features: readonly InputFeature[]): PendingBatch {
+    const key = `${model}\u0000${version}`;
+    let batch = this.batches.get(key);
+    if (batch !== undefined && !batch.readsFeatures(features)) {
+      // Never for a stored version; if it ever happens the rows go to the writer as two batches, each whole.
+      this.flush();
+      batch = undefined;
+    }
+    if (batch === undefined) this.batches.set(key, (batch = new PendingBatch(model, version, features)));
+    return batch;
   }
 
   private wake(): void {
@@ -148,10 +150,13 @@ export class PredictionLog {
   flush(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    if (this.buffer.length === 0 && this.errors.length === 0) return;
+    if (this.batches.size === 0 && this.errors.length === 0) return;
     this.writer ??= this.startWriter();
-    this.writer.postMessage({ rows: this.buffer, errors: this.errors });
-    this.buffer = [];
+    const batches: LogBatch[] = [];
+    for (const batch of this.batches.values()) batches.push(batch.toBatch());
+    this.writer.postMessage({ batches, errors: this.errors });
+    this.batches = new Map();
+    this.buffered = 0;
     this.errors = [];
     this.sent++;
   }
@@ -284,4 +289,99 @@ export async function servedRows(
   if (logged.length === 0)
     throw new HearthError('VALIDATION_FAILED', `${model} v${version} has served no logged rows in this window`);
   return logged;
+}
+
+/** One model version's rows waiting for the writer, as columns. */
+class PendingBatch {
+  readonly ids: string[] = [];
+  readonly at: string[] = [];
+  readonly latencyUs: number[] = [];
+  readonly shadowOf: (string | null)[] = [];
+  readonly inputs: LogColumn[] = [];
+  /**
+   * Each feature's column, with its index into RawInputs' numeric or categorical arrays. Two features of one name
+   * (none a stored model has) share the column, the later one's value kept, as the row object it replaces kept it.
+   */
+  private readonly reads: { column: LogColumn; numeric: boolean; at: number; last: boolean }[] = [];
+  private readonly label: unknown[] = [];
+  private readonly probability: unknown[] = [];
+  private readonly value: unknown[] = [];
+  /** Whether any row was a class (label, probability) or a value: only the columns some row has are logged. */
+  private classes = false;
+  private values = false;
+
+  constructor(
+    readonly model: string,
+    readonly version: number,
+    private readonly features: readonly InputFeature[],
+  ) {
+    const byName = new Map<string, LogColumn>();
+    const lastOf = new Map<string, number>();
+    features.forEach((f, i) => lastOf.set(f.name, i));
+    let n = 0;
+    let c = 0;
+    features.forEach((f, i) => {
+      let column = byName.get(f.name);
+      if (column === undefined) {
+        byName.set(f.name, (column = { name: f.name, values: [] }));
+        this.inputs.push(column);
+      }
+      const numeric = f.kind === 'numeric';
+      this.reads.push({ column, numeric, at: numeric ? n++ : c++, last: lastOf.get(f.name) === i });
+    });
+  }
+
+  /** Whether these are the features the batch was made for (a version's never change: checked, not assumed). */
+  readsFeatures(features: readonly InputFeature[]): boolean {
+    return (
+      features === this.features ||
+      (features.length === this.features.length &&
+        features.every((f, i) => f.name === this.features[i]!.name && f.kind === this.features[i]!.kind))
+    );
+  }
+
+  /** One row: a missing value is NaN or "" as the model reads it, and null here (-0 as JSON wrote it, 0). */
+  append(id: string, at: string, latencyUs: number, shadowOf: string | null, raw: RawInputs, row: number, p: Prediction): void {
+    this.ids.push(id);
+    this.at.push(at);
+    this.latencyUs.push(latencyUs);
+    this.shadowOf.push(shadowOf);
+    for (const read of this.reads) {
+      if (!read.last) continue;
+      if (read.numeric) {
+        const v = raw.numeric[read.at]![row]!;
+        read.column.values.push(Number.isNaN(v) ? null : v + 0);
+      } else {
+        const v = raw.categorical[read.at]![row]!;
+        read.column.values.push(v === '' ? null : v);
+      }
+    }
+    if ('value' in p) {
+      this.values = true;
+      this.label.push(null);
+      this.probability.push(null);
+      this.value.push(p.value);
+    } else {
+      this.classes = true;
+      this.label.push(p.label);
+      this.probability.push(p.probabilities[p.label] ?? Number.NaN);
+      this.value.push(null);
+    }
+  }
+
+  toBatch(): LogBatch {
+    const prediction: LogColumn[] = [];
+    if (this.classes) prediction.push({ name: 'label', values: this.label }, { name: 'probability', values: this.probability });
+    if (this.values) prediction.push({ name: 'value', values: this.value });
+    return {
+      model: this.model,
+      version: this.version,
+      ids: this.ids,
+      at: this.at,
+      latencyUs: this.latencyUs,
+      shadowOf: this.shadowOf,
+      inputs: this.inputs,
+      prediction,
+    };
+  }
 }

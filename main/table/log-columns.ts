@@ -31,7 +31,7 @@ if (endianness() !== 'LE') throw new Error('the prediction log segments are litt
 
 export type LogPart = 'input' | 'prediction';
 
-/** One logged row as the writer receives it: its inputs as the model read them, and what it answered. */
+/** One logged row: its inputs as the model read them, and what it answered (tests, legacy rows; see LogBatch). */
 export interface LogRow {
   id: string;
   model: string;
@@ -41,6 +41,28 @@ export interface LogRow {
   inputs: Record<string, unknown>;
   prediction: Record<string, unknown>;
   shadowOf: string | null;
+}
+
+/** One named column of a batch: a value per row, null (or undefined, or a non-finite number) where missing. */
+export interface LogColumn {
+  name: string;
+  values: unknown[];
+}
+
+/**
+ * Rows of one model version, column by column: what the serving thread hands the writer (serving/prediction-log.ts).
+ * The serving thread already holds a request's inputs as columns (RawInputs): it appends them to arrays, where
+ * building an object and its JSON text per row cost it ~3 µs and parsing that text back cost the writer as much.
+ */
+export interface LogBatch {
+  model: string;
+  version: number;
+  ids: string[];
+  at: string[];
+  latencyUs: number[];
+  shadowOf: (string | null)[];
+  inputs: LogColumn[];
+  prediction: LogColumn[];
 }
 
 /** A decoded column of one segment. */
@@ -70,12 +92,16 @@ export function encodeColumn(values: readonly unknown[]): {
     const out = new Float64Array(values.length);
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
-      out[i] = typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
+      // + 0: -0 is stored as 0, as the JSON the log once held wrote it.
+      out[i] = typeof v === 'number' && Number.isFinite(v) ? v + 0 : Number.NaN;
     }
     return { kind: 'number', data: Buffer.from(out.buffer, out.byteOffset, out.byteLength), dict: null, counts: null };
   }
   const codes = new Int32Array(values.length);
-  const index = new Map<string, number>();
+  // Text, numbers and booleans are told apart by the Map itself ('1' and 1 are two keys); their JSON text is made
+  // once per distinct value. Anything else (an object a test logs) is known by its JSON text.
+  const index = new Map<string | number | boolean, number>();
+  const byJson = new Map<string, number>();
   const keys: string[] = [];
   const counts: number[] = [];
   for (let i = 0; i < values.length; i++) {
@@ -84,12 +110,24 @@ export function encodeColumn(values: readonly unknown[]): {
       codes[i] = -1;
       continue;
     }
-    const key = JSON.stringify(v);
-    let code = index.get(key);
+    let key: unknown = v;
+    let json: string | undefined;
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+      // Anything else is the value its JSON text reads back as (a boxed number is the number; a Date its text).
+      json = JSON.stringify(v);
+      if (json === undefined) {
+        codes[i] = -1;
+        continue;
+      }
+      key = JSON.parse(json);
+    }
+    const primitive = typeof key === 'string' || typeof key === 'number' || typeof key === 'boolean';
+    let code = primitive ? index.get(key as string | number | boolean) : byJson.get(json!);
     if (code === undefined) {
       code = keys.length;
-      index.set(key, code);
-      keys.push(key);
+      if (primitive) index.set(key as string | number | boolean, code);
+      else byJson.set(json!, code);
+      keys.push(json ?? JSON.stringify(v));
       counts.push(0);
     }
     codes[i] = code;
@@ -179,33 +217,53 @@ export function readSegment(db: Db, segment: number): DecodedSegment {
   return decodeSegment(rows, db.prepare(chunksSql).all(segment) as StoredChunk[]);
 }
 
+/** A key of its own, whatever its name: assigning `__proto__` would set the object's prototype instead. */
+function setOwn(object: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+  else object[key] = value;
+}
+
 /** Rebuilds a logged row's inputs and prediction from its segment, keys in the order they were logged. */
 export function rowAt(
   segment: DecodedSegment,
   pos: number,
 ): { inputs: Record<string, unknown>; prediction: Record<string, unknown> } {
   const inputs: Record<string, unknown> = {};
-  for (const [name, column] of segment.input) inputs[name] = valueAt(column, pos);
+  for (const [name, column] of segment.input) setOwn(inputs, name, valueAt(column, pos));
   const prediction: Record<string, unknown> = {};
-  for (const [name, column] of segment.prediction) prediction[name] = valueAt(column, pos);
+  for (const [name, column] of segment.prediction) setOwn(prediction, name, valueAt(column, pos));
   return { inputs, prediction };
 }
 
+/** A connection's prepared statements, by SQL text: a batch otherwise prepared its half dozen again each time. */
+const statementCache = new WeakMap<Db, Map<string, Database.Statement>>();
+
+function statement(db: Db, sql: string): Database.Statement {
+  let cache = statementCache.get(db);
+  if (cache === undefined) statementCache.set(db, (cache = new Map<string, Database.Statement>()));
+  let prepared = cache.get(sql);
+  if (prepared === undefined) cache.set(sql, (prepared = db.prepare(sql)));
+  return prepared;
+}
+
 /**
- * Writes one batch's rows as a chunk of each of its columns, starting at row `first` of the segment: nothing the
- * segment already holds is rewritten. A column new to the segment is missing for its earlier rows.
+ * Writes rows [from, to) of a batch's columns as a chunk of each column, starting at row `first` of the segment:
+ * nothing the segment already holds is rewritten. A column new to the segment is missing for its earlier rows.
  */
 export function writeChunk(
   db: Db,
   segment: number,
   first: number,
-  added: readonly { inputs: Record<string, unknown>; prediction: Record<string, unknown> }[],
+  columns: { readonly inputs: readonly LogColumn[]; readonly prediction: readonly LogColumn[] },
+  from = 0,
+  to?: number,
 ): void {
   const known = new Map(
     (
-      db
-        .prepare('SELECT part, name, MIN(ord) AS ord FROM prediction_log_columns WHERE segment_id = ? GROUP BY part, name')
-        .all(segment) as {
+      statement(
+        db,
+        'SELECT part, name, MIN(ord) AS ord FROM prediction_log_columns WHERE segment_id = ? GROUP BY part, name',
+      ).all(segment) as {
         part: LogPart;
         name: string;
         ord: number;
@@ -213,21 +271,35 @@ export function writeChunk(
     ).map((c) => [`${c.part}\u0000${c.name}`, c.ord]),
   );
   let next = known.size;
-  const insert = db.prepare(
+  const insert = statement(
+    db,
     'INSERT INTO prediction_log_columns (segment_id, part, name, ord, first, kind, data, dict, counts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   for (const part of ['input', 'prediction'] as const) {
-    const field = part === 'input' ? 'inputs' : 'prediction';
-    const names = new Set<string>();
-    for (const row of added) for (const name of Object.keys(row[field])) names.add(name);
-    for (const name of names) {
+    for (const { name, values } of part === 'input' ? columns.inputs : columns.prediction) {
       const key = `${part}\u0000${name}`;
       let ord = known.get(key);
       if (ord === undefined) known.set(key, (ord = next++));
-      const encoded = encodeColumn(added.map((row) => row[field][name] ?? null));
+      const encoded = encodeColumn(from === 0 && (to === undefined || to === values.length) ? values : values.slice(from, to));
       insert.run(segment, part, name, ord, first, encoded.kind, encoded.data, encoded.dict, encoded.counts);
     }
   }
+}
+
+/**
+ * Rows as columns: each column a key some row has (in the order the rows first name them), null where a row lacks
+ * it, as the JSON log read a missing key.
+ */
+export function columnsOfRows(rows: readonly { inputs: Record<string, unknown>; prediction: Record<string, unknown> }[]): {
+  inputs: LogColumn[];
+  prediction: LogColumn[];
+} {
+  const columnsOf = (field: 'inputs' | 'prediction'): LogColumn[] => {
+    const names = new Set<string>();
+    for (const row of rows) for (const name of Object.keys(row[field])) names.add(name);
+    return [...names].map((name) => ({ name, values: rows.map((row) => row[field][name] ?? null) }));
+  };
+  return { inputs: columnsOf('inputs'), prediction: columnsOf('prediction') };
 }
 
 /** Rewrites a segment's columns as one chunk each, from (possibly changed) decoded columns. */
@@ -253,65 +325,107 @@ function minMax(ats: readonly string[], seed: { min_at: string; max_at: string }
   return { min, max };
 }
 
+/** Rows a multi-row INSERT into prediction_log takes: one statement per 64 rows, not one call into SQLite per row. */
+const insertRowsAtOnce = 64;
+const insertRowsSql = (n: number): string =>
+  `INSERT INTO prediction_log (id, model_id, version, at, latency_us, shadow_of, segment_id, pos) VALUES ${Array.from(
+    { length: n },
+    () => '(?, ?, ?, ?, ?, ?, ?, ?)',
+  ).join(', ')}`;
+
 /**
- * Appends logged rows (call it inside the writer's transaction): per model version, into its newest segment while
- * it has room, then into new ones. Rows of a model the store does not know are dropped, as the INSERT … SELECT
- * before the migration dropped them.
+ * Appends logged rows (call it inside the writer's transaction), grouped by model version in the order they came:
+ * see appendLogBatches.
  */
 export function appendLogRows(db: Db, rows: readonly LogRow[]): number {
-  const modelId = db.prepare('SELECT id FROM models WHERE name = ?').pluck();
-  const ids = new Map<string, number | undefined>();
-  const groups = new Map<string, { modelId: number; version: number; rows: LogRow[] }>();
+  const groups = new Map<string, LogRow[]>();
   for (const row of rows) {
-    if (!ids.has(row.model)) ids.set(row.model, modelId.get(row.model) as number | undefined);
-    const id = ids.get(row.model);
-    if (id === undefined) continue;
-    const key = `${id}:${row.version}`;
+    const key = `${row.model}\u0000${row.version}`;
     let group = groups.get(key);
-    if (group === undefined) groups.set(key, (group = { modelId: id, version: row.version, rows: [] }));
-    group.rows.push(row);
+    if (group === undefined) groups.set(key, (group = []));
+    group.push(row);
   }
-  const tail = db.prepare(
+  return appendLogBatches(
+    db,
+    [...groups.values()].map((group) => ({
+      model: group[0]!.model,
+      version: group[0]!.version,
+      ids: group.map((r) => r.id),
+      at: group.map((r) => r.at),
+      latencyUs: group.map((r) => r.latencyUs),
+      shadowOf: group.map((r) => r.shadowOf),
+      ...columnsOfRows(group),
+    })),
+  );
+}
+
+/**
+ * Appends batches of logged rows (call it inside the writer's transaction): each into its model version's newest
+ * segment while it has room, then into new ones. Rows of a model the store does not know are dropped, as the
+ * INSERT … SELECT before the migration dropped them. Returns how many rows were written.
+ */
+export function appendLogBatches(db: Db, batches: readonly LogBatch[]): number {
+  const modelId = statement(db, 'SELECT id FROM models WHERE name = ?').pluck();
+  const tail = statement(
+    db,
     'SELECT id, rows, min_at, max_at FROM prediction_log_segments WHERE model_id = ? AND version = ? ORDER BY id DESC LIMIT 1',
   );
-  const insert = db.prepare(
-    `INSERT INTO prediction_log (id, model_id, version, at, latency_us, shadow_of, segment_id, pos) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const insertMany = statement(db, insertRowsSql(insertRowsAtOnce));
+  const insertOne = statement(db, insertRowsSql(1));
+  const ids = new Map<string, number | undefined>();
   let written = 0;
-  for (const group of groups.values()) {
-    let open = tail.get(group.modelId, group.version) as { id: number; rows: number; min_at: string; max_at: string } | undefined;
-    for (let offset = 0; offset < group.rows.length;) {
+  for (const batch of batches) {
+    if (!ids.has(batch.model)) ids.set(batch.model, modelId.get(batch.model) as number | undefined);
+    const model = ids.get(batch.model);
+    const rows = batch.ids.length;
+    if (model === undefined || rows === 0) continue;
+    let open = tail.get(model, batch.version) as { id: number; rows: number; min_at: string; max_at: string } | undefined;
+    for (let offset = 0; offset < rows;) {
       const appendTo = open !== undefined && open.rows < segmentRows ? open : null;
-      const room = segmentRows - (appendTo?.rows ?? 0);
-      const chunk = group.rows.slice(offset, offset + room);
-      offset += chunk.length;
-      const span = minMax(
-        chunk.map((r) => r.at),
-        appendTo,
-      );
       const before = appendTo?.rows ?? 0;
+      const end = Math.min(rows, offset + segmentRows - before);
+      const count = end - offset;
+      const span = minMax(batch.at.slice(offset, end), appendTo);
       let segment: number;
       if (appendTo === null) {
         segment = Number(
-          db
-            .prepare(
-              'INSERT INTO prediction_log_segments (model_id, version, rows, live, min_at, max_at) VALUES (?, ?, ?, ?, ?, ?)',
-            )
-            .run(group.modelId, group.version, chunk.length, chunk.length, span.min, span.max).lastInsertRowid,
+          statement(
+            db,
+            'INSERT INTO prediction_log_segments (model_id, version, rows, live, min_at, max_at) VALUES (?, ?, ?, ?, ?, ?)',
+          ).run(model, batch.version, count, count, span.min, span.max).lastInsertRowid,
         );
       } else {
         segment = appendTo.id;
-        db.prepare(
+        statement(
+          db,
           'UPDATE prediction_log_segments SET rows = rows + ?, live = live + ?, min_at = ?, max_at = ? WHERE id = ?',
-        ).run(chunk.length, chunk.length, span.min, span.max, segment);
+        ).run(count, count, span.min, span.max, segment);
       }
-      writeChunk(db, segment, before, chunk);
-      chunk.forEach((r, i) => insert.run(r.id, group.modelId, group.version, r.at, r.latencyUs, r.shadowOf, segment, before + i));
+      writeChunk(db, segment, before, batch, offset, end);
+      const values: unknown[] = [];
+      for (let i = offset; i < end; i++) {
+        values.push(
+          batch.ids[i],
+          model,
+          batch.version,
+          batch.at[i],
+          batch.latencyUs[i],
+          batch.shadowOf[i],
+          segment,
+          before + i - offset,
+        );
+        if (values.length === 8 * insertRowsAtOnce) {
+          insertMany.run(values);
+          values.length = 0;
+        }
+      }
+      for (let i = 0; i < values.length; i += 8) insertOne.run(values.slice(i, i + 8));
       // A full segment is sealed: its chunks joined into one per column, so it reads as one array (and its
       // categories as one dictionary with its counts). Each row's values are so written twice, not once per batch.
-      if (before + chunk.length === segmentRows && before > 0) rewriteSegment(db, segment, readSegment(db, segment));
-      written += chunk.length;
-      open = { id: segment, rows: before + chunk.length, min_at: span.min, max_at: span.max };
+      if (before + count === segmentRows && before > 0) rewriteSegment(db, segment, readSegment(db, segment));
+      written += count;
+      offset = end;
+      open = { id: segment, rows: before + count, min_at: span.min, max_at: span.max };
     }
   }
   return written;
@@ -360,7 +474,7 @@ export function convertLegacy(db: Db): number {
     db,
     segment,
     0,
-    rows.map((r) => ({ inputs: parseObject(r.inputs_json), prediction: parseObject(r.prediction_json) })),
+    columnsOfRows(rows.map((r) => ({ inputs: parseObject(r.inputs_json), prediction: parseObject(r.prediction_json) }))),
   );
   const point = db.prepare(
     'UPDATE prediction_log SET segment_id = ?, pos = ?, inputs_json = NULL, prediction_json = NULL WHERE rowid = ?',

@@ -292,7 +292,7 @@ describe('the prediction log in columns', () => {
     await assert.rejects(driftReport(engine, 'churn', windows[0]), /served no logged rows/);
   });
 
-  it('logs rows that cross to the writer as JSON text as served, a non-finite input as missing (as the columns store it)', async () => {
+  it('logs rows that cross to the writer as columns as served, a non-finite input and a blank category as missing', async () => {
     const features = [
       { name: 'x1', kind: 'numeric' as const, sourceType: 'number' as const },
       { name: 'colour', kind: 'categorical' as const },
@@ -312,6 +312,61 @@ describe('the prediction log in columns', () => {
         [ids[1], 0.25, null, { label: '0', probability: 0.5 }, 12],
       ],
     );
+    // A version answering values, as a shadow of the rows above: its own batch, each row pointing at the one it shadows.
+    const shadowIds = engine.predictionLog.record('churn', 9, features, raw, [{ value: 1.5 }, { value: Number.NaN }], 7.6, ids);
+    const shadowed = (await engine.predictionLog.rows('churn', { version: 9, since })).filter((r) => shadowIds.includes(r.id));
+    assert.deepEqual(
+      shadowed.map((r) => [r.id, r.version, r.inputs, r.prediction, r.latencyUs]),
+      [
+        [shadowIds[0], 9, { x1: null, colour: 'red' }, { value: 1.5 }, 8],
+        [shadowIds[1], 9, { x1: 0.25, colour: null }, { value: null }, 8],
+      ],
+    );
+    const links = engine.db
+      .prepare(`SELECT shadow_of FROM prediction_log WHERE id IN (?, ?) ORDER BY rowid`)
+      .pluck()
+      .all(shadowIds[0], shadowIds[1]);
+    assert.deepEqual(links, ids);
+  });
+  it('keeps a batch whole when a request cannot be logged, and logs on past a batch the store refuses', async () => {
+    const features = [
+      { name: 'x1', kind: 'numeric' as const, sourceType: 'number' as const },
+      // Two features of one name (no stored model has them): the later one's value is logged, as a row object kept it.
+      { name: 'x1', kind: 'numeric' as const, sourceType: 'number' as const },
+      { name: 'colour', kind: 'categorical' as const },
+    ];
+    const raw = (x: number) => ({ rows: 1, numeric: [Float64Array.of(-1), Float64Array.of(x)], categorical: [['red']] });
+    const answer = (label: string) => [{ label, probabilities: { [label]: 0.75 } }];
+    const since = new Date().toISOString();
+    const first = engine.predictionLog.record('churn', 11, features, raw(1), answer('a'), 1);
+    // Fewer predictions than rows: refused before anything is appended to the batch the other requests share.
+    assert.throws(() => engine.predictionLog.record('churn', 11, features, { ...raw(2), rows: 2 }, answer('b'), 1), /2 rows/);
+    const last = engine.predictionLog.record('churn', 11, features, raw(-0), answer('c'), 1);
+    // A version the store refuses (a trigger standing in for a full disk or a damaged table) is dropped and reported;
+    // the other batch of the same flush, and everything after it, is logged.
+    engine.db.exec(
+      "CREATE TRIGGER refuse_v12 BEFORE INSERT ON prediction_log WHEN NEW.version = 12 BEGIN SELECT RAISE(ABORT, 'refused'); END",
+    );
+    try {
+      engine.predictionLog.record('churn', 12, features, raw(5), answer('x'), 1);
+      const after = engine.predictionLog.record('churn', 11, features, raw(3), answer('d'), 1);
+      engine.predictionLog.flush();
+      const later = engine.predictionLog.record('churn', 11, features, raw(4), answer('e'), 1);
+      const logged = await engine.predictionLog.rows('churn', { version: 11, since });
+      assert.deepEqual(
+        logged.map((r) => [r.id, r.inputs, r.prediction]),
+        [
+          [first[0], { x1: 1, colour: 'red' }, { label: 'a', probability: 0.75 }],
+          [last[0], { x1: 0, colour: 'red' }, { label: 'c', probability: 0.75 }],
+          [after[0], { x1: 3, colour: 'red' }, { label: 'd', probability: 0.75 }],
+          [later[0], { x1: 4, colour: 'red' }, { label: 'e', probability: 0.75 }],
+        ],
+      );
+      assert.ok(Object.is(logged[1]!.inputs.x1, 0), '-0 is logged as 0, as JSON wrote it');
+      assert.deepEqual(await engine.predictionLog.rows('churn', { version: 12, since }), []);
+    } finally {
+      engine.db.exec('DROP TRIGGER refuse_v12');
+    }
   });
 });
 
@@ -328,6 +383,14 @@ describe('log column encoding', () => {
     assert.deepEqual(m.dict, ['a', 2, true]);
     assert.deepEqual(Array.from(m.codes), [0, 1, -1, 0, 2, 1, 0]);
     assert.deepEqual(m.counts, [3, 2, 1]);
+    // A value is what its JSON reads back as: a boxed number is the number, a date its text; -0 is 0.
+    const day = new Date('2026-01-02T00:00:00.000Z');
+    const boxed = decodeColumn(encodeColumn([1, new Number(1), day, '2026-01-02T00:00:00.000Z', -0, 0, { a: 1 }, { a: 1 }]));
+    assert.ok(boxed.kind === 'category');
+    assert.deepEqual(boxed.dict, [1, '2026-01-02T00:00:00.000Z', 0, { a: 1 }]);
+    assert.deepEqual(boxed.counts, [2, 2, 2, 2]);
+    const zero = decodeColumn(encodeColumn([-0, 1]));
+    assert.ok(zero.kind === 'number' && Object.is(zero.data[0], 0));
   });
 });
 
