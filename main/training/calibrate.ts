@@ -12,6 +12,7 @@ import type { Task } from '../models/preprocess.js';
 import { brierScore, expectedCalibrationError, meanAndStd, rocAuc } from '../stats/metrics.js';
 import type { TrainArgs } from './train-args.js';
 import { float64Of, indices, matrixColumn, positiveLabels } from '../stats/arrays.js';
+import { stratifiedFolds } from './split.js';
 
 /** What training.start's `calibration` asks for: chosen by cross-validation (auto), none, or one method. */
 export type CalibrationRequest = NonNullable<TrainArgs['calibration']>;
@@ -69,12 +70,54 @@ export interface CalibrationReport {
    * The check on the final model: its log loss on the validation rows (which neither it nor the calibrator saw) with
    * and without the calibrator; the calibrator is dropped when it does not lower it.
    */
-  validation?: { rows: number; withCalibrator: number; without: number; kept: boolean };
+  validation?: {
+    rows: number;
+    withCalibrator: number;
+    without: number;
+    /** Binary only: the validation rows' ROC AUC with and without the calibrator. */
+    rocAucWith?: number;
+    rocAucWithout?: number;
+    /** Whether the out-of-fold calibrator was kept (when not, `refit` says what replaced it, if anything). */
+    kept: boolean;
+  };
+  /**
+   * When the out-of-fold calibrator was not kept: the methods compared again on the final model's own validation
+   * predictions (each of five folds of them calibrated by the other four; up to 20,000 rows, a stratified share past
+   * that), the winner fitted on all those rows.
+   */
+  refit?: { rows: number; compared: CalibrationComparison[] };
 }
+
+/** How far below the uncalibrated ROC AUC a calibrator may bring it: past this, it costs ranking. */
+const rankingTolerance = 0.002;
 
 /** No calibrator, with why (when there is something to say). */
 export function noCalibration(requested: CalibrationRequest, note?: string): CalibrationReport {
   return { requested, method: 'none', calibrator: null, compared: [], rows: 0, ...(note === undefined ? {} : { note }) };
+}
+
+/** One method's scores on each fold, fitted on the other folds' rows ("none": the predictions as they are). */
+function crossFittedScores(
+  method: 'none' | CalibrationMethod,
+  oof: Extract<PredictionMatrix, { kind: 'classification' }>,
+  targets: Int32Array,
+  folds: readonly { indices: Int32Array }[],
+): { logLoss: number; brier: number; ece: number; auc: number }[] {
+  const k = oof.classes.length;
+  return folds.map((fold, f) => {
+    const others = otherFolds(folds, f);
+    const calibrator =
+      method === 'none' ? undefined : fitCalibrator(method, take(oof.probabilities, others, k), pick(targets, others));
+    const held = applyCalibrator(calibrator, { ...oof, probabilities: take(oof.probabilities, fold.indices, k) });
+    if (held.kind !== 'classification') throw new HearthError('INTERNAL', 'calibration changed the prediction kind');
+    const labels = pick(targets, fold.indices);
+    return {
+      logLoss: logLoss(labels, held.probabilities, k),
+      brier: brierScore(labels, held.probabilities, k),
+      ece: expectedCalibrationError(labels, held.probabilities, k),
+      auc: k === 2 ? rocAuc(positiveLabels(labels), matrixColumn(held.probabilities, 2, 1, labels.length)) : Number.NaN,
+    };
+  });
 }
 
 /**
@@ -88,6 +131,8 @@ export function chooseCalibration(
   oof: PredictionMatrix,
   folds: { indices: Int32Array; targets: Int32Array | Float64Array }[],
   requested: CalibrationRequest,
+  /** Called with each method's per-fold log losses, in the folds' order. */
+  onFoldLosses?: (method: 'none' | CalibrationMethod, losses: number[]) => void,
 ): CalibrationReport {
   const none = (note?: string): CalibrationReport => noCalibration(requested, note);
   if (oof.kind === 'regression' || task === 'regression') return none('regression: nothing to calibrate');
@@ -99,20 +144,11 @@ export function chooseCalibration(
   const methods = calibrationMethods(task).filter((m) => requested === 'auto' || m === 'none' || m === requested);
   const compared: CalibrationComparison[] = [];
   for (const method of methods) {
-    const scores = folds.map((fold, f) => {
-      const others = Int32Array.from(folds.flatMap((g, h) => (h === f ? [] : Array.from(g.indices))));
-      const calibrator =
-        method === 'none' ? undefined : fitCalibrator(method, take(oof.probabilities, others, k), pick(targets, others));
-      const held = applyCalibrator(calibrator, { ...oof, probabilities: take(oof.probabilities, fold.indices, k) });
-      if (held.kind !== 'classification') throw new HearthError('INTERNAL', 'calibration changed the prediction kind');
-      const labels = pick(targets, fold.indices);
-      return {
-        logLoss: logLoss(labels, held.probabilities, k),
-        brier: brierScore(labels, held.probabilities, k),
-        ece: expectedCalibrationError(labels, held.probabilities, k),
-        auc: k === 2 ? rocAuc(positiveLabels(labels), matrixColumn(held.probabilities, 2, 1, labels.length)) : Number.NaN,
-      };
-    });
+    const scores = crossFittedScores(method, oof, targets, folds);
+    onFoldLosses?.(
+      method,
+      scores.map((f) => f.logLoss),
+    );
     const aucs = scores.map((s) => s.auc);
     const logLosses = meanAndStd(scores.map((s) => s.logLoss));
     compared.push({
@@ -137,13 +173,121 @@ export function chooseCalibration(
   };
 }
 
+/** Folds of the validation rows the calibration is chosen again on, and the fewest rows of each class it needs. */
+const refitFolds = 5;
+const refitRowsPerClass = 4 * refitFolds;
+const refitRowsAtMost = 20_000;
+
+/**
+ * Checks the search's calibrator on the final model, on validation rows that neither saw; `report` is updated in place.
+ * The calibrator was fitted on the fold models' out-of-fold predictions, and the final model may be sharper or softer
+ * than they were (a budget stops the final fit, or the folds', at its deadline; early stopping picks other rounds).
+ * So the methods are also compared on the final model's own validation predictions, each of five folds of them
+ * calibrated by the other four, and the served calibrator is the one with the lowest validation log loss of: none
+ * (only when chosen automatically), the out-of-fold calibrator (unless it costs ROC AUC: isotonic's flat ends, past
+ * the scores the folds gave, tie rows), and the method chosen again, fitted on all the validation rows. With too few
+ * rows of a class to choose again, the out-of-fold calibrator is kept when it lowers the log loss without costing
+ * ranking; otherwise an automatic choice is dropped and a named one kept with a warning.
+ * Returns a warning when a method asked for by name raises the validation log loss.
+ */
+export function checkOnFinalModel(
+  task: Task,
+  report: CalibrationReport,
+  /** The final model's uncalibrated predictions of the validation rows, and their classes. */
+  uncalibrated: PredictionMatrix,
+  labels: Int32Array,
+  seed: number,
+): string | undefined {
+  if (report.calibrator === null || uncalibrated.kind !== 'classification') return undefined;
+  const k = uncalibrated.classes.length;
+  const n = labels.length;
+  const calibrated = applyCalibrator(report.calibrator, uncalibrated);
+  if (calibrated.kind !== 'classification') throw new HearthError('INTERNAL', 'calibration changed the prediction kind');
+  const withCalibrator = logLoss(labels, calibrated.probabilities, k);
+  const without = logLoss(labels, uncalibrated.probabilities, k);
+  const auc = (p: Float64Array): number => rocAuc(positiveLabels(labels), matrixColumn(p, 2, 1, n));
+  const aucs = k === 2 ? { rocAucWith: auc(calibrated.probabilities), rocAucWithout: auc(uncalibrated.probabilities) } : {};
+  const costsRanking = aucs.rocAucWith !== undefined && aucs.rocAucWith < aucs.rocAucWithout - rankingTolerance;
+  const outOfFold = report.method;
+  const why = costsRanking
+    ? `lowered the final model's validation ROC AUC (${aucs.rocAucWith.toFixed(4)} against ${aucs.rocAucWithout.toFixed(4)} without)`
+    : withCalibrator > without
+      ? `did not lower the final model's validation log loss (${withCalibrator.toFixed(4)} against ${without.toFixed(4)} without)`
+      : `gave the final model a validation log loss of ${withCalibrator.toFixed(4)}`;
+  const named = report.requested !== 'auto';
+  // What the out-of-fold calibrator scores: out of the running when it costs ranking (unless named: then it is
+  // what was asked for), and for "auto" when it does no better than none.
+  const outOfFoldScore = !named && (costsRanking || withCalibrator > without) ? Infinity : withCalibrator;
+  const namedWarning =
+    named && (costsRanking || withCalibrator > without) ? `${outOfFold} calibration, as asked, ${why}` : undefined;
+  report.validation = { rows: n, withCalibrator, without, ...aucs, kept: true };
+
+  const perClass = new Int32Array(k);
+  for (const label of labels) perClass[label]!++;
+  if (perClass.every((count) => count >= refitRowsPerClass)) {
+    // A calibrator needs no more than refitRowsAtMost rows: past that, a stratified share of them (the check above
+    // used them all).
+    const share =
+      n <= refitRowsAtMost ? indices(n) : stratifiedFolds(indices(n), Math.ceil(n / refitRowsAtMost), seed, labels)[0]!;
+    const shareLabels = pick(labels, share);
+    const folds = stratifiedFolds(indices(share.length), refitFolds, seed, shareLabels).map((rows) => ({
+      indices: rows,
+      targets: pick(shareLabels, rows),
+    }));
+    const foldLosses = new Map<string, number[]>();
+    const again = chooseCalibration(
+      task,
+      { ...uncalibrated, probabilities: take(uncalibrated.probabilities, share, k) },
+      folds,
+      report.requested,
+      (method, losses) => foldLosses.set(method, losses),
+    );
+    const chosen = again.compared.find((c) => c.method === again.method)!;
+    const none = again.compared.find((c) => c.method === 'none')!;
+    // "none" chosen again stands for the final model as it is, whose validation log loss is `without`.
+    const againScore = again.calibrator === null ? without : chosen.cv_log_loss;
+    if (outOfFoldScore <= againScore) return namedWarning;
+    // A working out-of-fold calibrator is replaced only when the refit beats it on the same folds by more than the
+    // standard error of the per-fold differences: a refit that differs by noise is not worth a different model.
+    if (Number.isFinite(outOfFoldScore) && again.calibrator !== null) {
+      const refitFoldsLoss = foldLosses.get(again.method)!;
+      const sharedCalibrated = take(calibrated.probabilities, share, k);
+      const differences = folds.map(
+        (fold, f) => logLoss(fold.targets, take(sharedCalibrated, fold.indices, k), k) - refitFoldsLoss[f]!,
+      );
+      const { mean, std } = meanAndStd(differences);
+      if (mean <= std / Math.sqrt(differences.length)) return namedWarning;
+    }
+    report.validation.kept = false;
+    report.refit = { rows: share.length, compared: again.compared };
+    if (again.calibrator !== null) {
+      report.method = again.method;
+      report.calibrator = again.calibrator;
+      report.note =
+        `the out-of-fold ${outOfFold} calibrator ${why}; ${again.method} refitted on the final model's ${share.length} validation ` +
+        `rows scores ${againScore.toFixed(4)} on them (cross-fitted)`;
+      return named && chosen.cv_log_loss > none.cv_log_loss
+        ? `${again.method} calibration, as asked, raises the cross-fitted validation log loss ` +
+            `(${chosen.cv_log_loss.toFixed(4)} against ${none.cv_log_loss.toFixed(4)} without)`
+        : undefined;
+    }
+  } else {
+    if (Number.isFinite(outOfFoldScore)) return namedWarning;
+    report.validation.kept = false;
+  }
+  report.note = `${outOfFold} ${why}: left uncalibrated`;
+  report.method = 'none';
+  report.calibrator = null;
+  return undefined;
+}
+
 /**
  * The lowest cross-fitted log loss ("none", listed first, on a tie). "auto" never trades ranking for calibration: a
  * method whose held-out ROC AUC falls more than 0.002 below the uncalibrated one's (isotonic's flat ends tie many
  * rows on imbalanced data) is not chosen, whatever its log loss.
  */
 export function calibrationWinner(compared: readonly CalibrationComparison[]): CalibrationComparison {
-  const rankingFloor = (compared[0]!.cv_roc_auc ?? Number.NEGATIVE_INFINITY) - 0.002;
+  const rankingFloor = (compared[0]!.cv_roc_auc ?? Number.NEGATIVE_INFINITY) - rankingTolerance;
   let winner = compared[0]!;
   for (const c of compared)
     if (c.cv_log_loss < winner.cv_log_loss && (c.cv_roc_auc ?? Number.POSITIVE_INFINITY) >= rankingFloor) winner = c;
@@ -170,13 +314,13 @@ export function fitPlatt(z: Float64Array, y: Uint8Array): { a: number; b: number
   const hi = (positives + 1) / (positives + 2);
   const lo = 1 / (y.length - positives + 2);
   const t = float64Of(y.length, (i) => (y[i] === 1 ? hi : lo));
-  const softplus = (x: number): number => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
-  // −[t log q + (1 − t) log(1 − q)] with q = sigmoid(f): t·softplus(−f) + (1 − t)·softplus(f).
+  // −[t log q + (1 − t) log(1 − q)] with q = sigmoid(f) is t·softplus(−f) + (1 − t)·softplus(f), and since
+  // softplus(−f) = softplus(f) − f, softplus(f) − t·f: one logarithm a row.
   const loss = (a: number, b: number): number => {
     let s = 0;
     for (let i = 0; i < z.length; i++) {
       const f = a * z[i]! + b;
-      s += t[i]! * softplus(-f) + (1 - t[i]!) * softplus(f);
+      s += (f > 0 ? f + Math.log1p(Math.exp(-f)) : Math.log1p(Math.exp(f))) - t[i]! * f;
     }
     return s;
   };
@@ -361,10 +505,24 @@ function logLoss(labels: Int32Array, probabilities: Float64Array, k: number): nu
 
 function take(probabilities: Float64Array, rows: Int32Array, k: number): Float64Array {
   const out = new Float64Array(rows.length * k);
-  rows.forEach((r, i) => out.set(probabilities.subarray(r * k, (r + 1) * k), i * k));
+  for (let i = 0; i < rows.length; i++) for (let c = 0; c < k; c++) out[i * k + c] = probabilities[rows[i]! * k + c]!;
   return out;
 }
 
 function pick(values: Int32Array, rows: Int32Array): Int32Array {
-  return Int32Array.from(rows, (r) => values[r]!);
+  const out = new Int32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = values[rows[i]!]!;
+  return out;
+}
+
+/** Every fold's rows but the f-th's, in the folds' order. */
+function otherFolds(folds: readonly { indices: Int32Array }[], f: number): Int32Array {
+  const out = new Int32Array(folds.reduce((s, g, h) => s + (h === f ? 0 : g.indices.length), 0));
+  let at = 0;
+  for (const [h, g] of folds.entries()) {
+    if (h === f) continue;
+    out.set(g.indices, at);
+    at += g.indices.length;
+  }
+  return out;
 }

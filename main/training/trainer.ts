@@ -16,6 +16,7 @@ import { baselineComparison } from './baseline.js';
 import { fitter } from './fit.js';
 import { guardSmote } from './resample-guard.js';
 import { searchLearners, type SearchOutcome } from './search.js';
+import { checkOnFinalModel } from './calibrate.js';
 import {
   crossValidation,
   evaluateOn,
@@ -278,32 +279,16 @@ export class Trainer {
     if (search?.calibration.calibrator) {
       model.calibrator = search.calibration.calibrator;
       // The out-of-fold predictions came from the fold models, which a budget may have cut short of the final model's
-      // rounds: a calibrator that over- or under-sharpens the final model is caught on the validation rows (dropped when
-      // chosen automatically, kept with a warning when asked for by name).
+      // rounds (or the final fit short of theirs): a calibrator that over- or under-sharpens the final model, or costs
+      // it ranking, is caught on the validation rows and the method chosen again on the final model's own predictions.
       if (split.validation.length > 0) {
-        const inputsNow = { features: modelInputs(model) };
-        const withCalibrator = evaluateOn(data, model, inputsNow, split.validation).metrics.log_loss!;
         const { calibrator: _calibrator, ...plain } = model;
-        const without = evaluateOn(data, plain, inputsNow, split.validation).metrics.log_loss!;
-        // A method the user named is kept as asked, with a warning; only the automatic choice is undone.
-        const kept = withCalibrator <= without || search.calibration.requested !== 'auto';
-        search.calibration.validation = { rows: split.validation.length, withCalibrator, without, kept };
-        if (withCalibrator > without && kept)
-          warnings.push({
-            kind: 'calibration',
-            code: 'CALIBRATION',
-            message:
-              `${search.calibration.method} calibration, as asked, raises the validation log loss ` +
-              `(${withCalibrator.toFixed(4)} against ${without.toFixed(4)} without)`,
-          });
-        if (!kept) {
-          delete model.calibrator;
-          search.calibration.note =
-            `${search.calibration.method} did not lower the final model's validation log loss ` +
-            `(${withCalibrator.toFixed(4)} against ${without.toFixed(4)}): left uncalibrated`;
-          search.calibration.method = 'none';
-          search.calibration.calibrator = null;
-        }
+        const uncalibrated = predictAt(plain, { features: modelInputs(model) }, data.frame, split.validation);
+        const labels = Int32Array.from(data.targetsOf(split.validation));
+        const warning = checkOnFinalModel(task, search.calibration, uncalibrated, labels, seed);
+        if (warning !== undefined) warnings.push({ kind: 'calibration', code: 'CALIBRATION', message: warning });
+        if (search.calibration.calibrator === null) delete model.calibrator;
+        else model.calibrator = search.calibration.calibrator;
       }
     }
     if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');

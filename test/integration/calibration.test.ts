@@ -55,16 +55,37 @@ describe('calibration in training', () => {
       calibration.compared.map((c) => c.method),
       ['none', 'platt', 'isotonic'],
     );
-    // The final model's own check: a calibrator that does not lower its validation log loss is dropped, and says so.
-    assert.ok(calibration.validation !== undefined);
+    // The final model's own check: the out-of-fold calibrator is served only when nothing does better on validation rows
+    // neither saw: not the model as it is, nor a method chosen again on the final model's own validation predictions.
+    assert.ok(calibration.validation !== undefined, JSON.stringify(calibration));
     const model = parseStoredModel(engine.registry.modelJson('rare', done.result!.version)) as TrainedModel;
-    if (!calibration.validation.kept) {
-      assert.ok(calibration.validation.withCalibrator > calibration.validation.without);
-      assert.equal(calibration.method, 'none');
-      assert.equal(model.calibrator, undefined);
-      assert.match(calibration.note ?? '', /did not lower the final model's validation log loss/);
-      t.diagnostic(`calibrator dropped on validation: ${calibration.note}`);
-      return;
+    const { validation } = calibration;
+    if (!validation.kept) {
+      assert.ok(calibration.refit !== undefined && calibration.refit.rows === validation.rows, JSON.stringify(calibration));
+      assert.deepEqual(
+        calibration.refit.compared.map((c) => c.method),
+        ['none', 'platt', 'isotonic'],
+      );
+      const outOfFoldFailed =
+        validation.withCalibrator > validation.without || validation.rocAucWith! < validation.rocAucWithout! - 0.002;
+      const refitScore = calibration.refit.compared.find((c) => c.method === calibration.method)?.cv_log_loss;
+      assert.ok(
+        outOfFoldFailed || (refitScore !== undefined && refitScore < validation.withCalibrator),
+        JSON.stringify(calibration),
+      );
+      t.diagnostic(`out-of-fold calibrator not kept: ${calibration.note}`);
+      if (calibration.method === 'none') {
+        assert.equal(model.calibrator, undefined);
+        assert.match(
+          calibration.note ?? '',
+          /did not lower the final model's validation log loss|lowered the final model's validation ROC AUC/,
+        );
+        return;
+      }
+      assert.match(
+        calibration.note ?? '',
+        new RegExp(`${calibration.method} refitted on the final model's ${validation.rows} validation rows`),
+      );
     }
     assert.notEqual(
       calibration.method,

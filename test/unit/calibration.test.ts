@@ -1,17 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyCalibrator, binaryMap, type Calibrator } from '../../main/models/calibration.js';
-import { brierScore, expectedCalibrationError } from '../../main/stats/metrics.js';
+import { brierScore, expectedCalibrationError, rocAuc } from '../../main/stats/metrics.js';
 import { seededRandom } from '../../main/stats/random.js';
 import {
   calibrationWinner,
   checkCalibrationArgs,
+  checkOnFinalModel,
   chooseCalibration,
   fitIsotonic,
   fitPlatt,
   fitTemperature,
   pav,
+  type CalibrationReport,
 } from '../../main/training/calibrate.js';
+import { matrixColumn, positiveLabels } from '../../main/stats/arrays.js';
 import { HearthError } from '../../main/contracts/errors.js';
 
 const close = (actual: number, expected: number, tolerance = 1e-9): void =>
@@ -171,6 +174,115 @@ describe('choosing a calibration on out-of-fold predictions', () => {
     const calibrated = applyCalibrator(platt.calibrator!, { ...oof, probabilities: fresh.probabilities });
     assert.equal(calibrated.kind, 'classification');
     if (calibrated.kind === 'classification') assert.ok(loss(calibrated.probabilities) < 0.95 * loss(fresh.probabilities));
+  });
+
+  describe('the check on the final model (validation rows neither it nor the calibrator saw)', () => {
+    const binary = (probabilities: Float64Array) => ({ kind: 'classification' as const, classes: ['0', '1'], probabilities });
+    const searched = (calibrator: Calibrator, requested: 'auto' | 'platt' = 'auto'): CalibrationReport => ({
+      requested,
+      method: calibrator.kind,
+      calibrator,
+      compared: [],
+      rows: 1000,
+    });
+
+    it('a calibrator that helps the final model is kept as it is', () => {
+      const { probabilities, labels } = miscalibrated(4000, 21);
+      const report = searched({ kind: 'platt', a: 1 / 3, b: -1 / 3 });
+      assert.equal(checkOnFinalModel('binary', report, binary(probabilities), labels, 1), undefined);
+      assert.equal(report.validation!.kept, true);
+      assert.ok(report.validation!.withCalibrator < report.validation!.without);
+      assert.equal(report.refit, undefined);
+      assert.deepEqual(report.calibrator, { kind: 'platt', a: 1 / 3, b: -1 / 3 });
+      // One that helps, but less than the method fitted again on the final model's predictions, fold for fold by more
+      // than the standard error of the differences: replaced, and the report says by what.
+      const halfway = searched({ kind: 'platt', a: 0.6, b: 0 });
+      checkOnFinalModel('binary', halfway, binary(probabilities), labels, 1);
+      assert.equal(halfway.validation!.kept, false);
+      assert.ok(halfway.validation!.withCalibrator < halfway.validation!.without);
+      assert.match(
+        halfway.note!,
+        /^the out-of-fold platt calibrator gave the final model a validation log loss of [\d.]+; platt refitted/,
+      );
+      const refitted = halfway.calibrator as Extract<Calibrator, { kind: 'platt' }>;
+      close(refitted.a, 1 / 3, 0.05);
+    });
+
+    it('fitted on softer fold models, it over-sharpens the final model: chosen again on its validation predictions', () => {
+      // The folds needed a = 3; the final model (sigmoid(3s + 1)) needs a = 1/3, b = −1/3.
+      const { probabilities, labels } = miscalibrated(6000, 22);
+      const report = searched({ kind: 'platt', a: 3, b: 0 });
+      checkOnFinalModel('binary', report, binary(probabilities), labels, 1);
+      assert.equal(report.validation!.kept, false);
+      assert.ok(report.validation!.withCalibrator > report.validation!.without);
+      assert.equal(report.refit!.rows, 6000);
+      assert.deepEqual(
+        report.refit!.compared.map((c) => c.method),
+        ['none', 'platt', 'isotonic'],
+      );
+      assert.notEqual(report.method, 'none');
+      assert.match(report.note!, /^the out-of-fold platt calibrator did not lower the final model's validation log loss/);
+      assert.match(
+        report.note!,
+        new RegExp(
+          `; ${report.method} refitted on the final model's 6000 validation rows scores [\\d.]+ on them \\(cross-fitted\\)$`,
+        ),
+      );
+      // Fresh rows from the same source: the refitted calibrator lowers their log loss.
+      const fresh = miscalibrated(4000, 23);
+      const loss = (p: Float64Array): number =>
+        -fresh.labels.reduce((s, y, i) => s + Math.log(y === 1 ? p[2 * i + 1]! : p[2 * i]!), 0) / fresh.labels.length;
+      const calibrated = applyCalibrator(report.calibrator!, binary(fresh.probabilities));
+      assert.ok(calibrated.kind === 'classification' && loss(calibrated.probabilities) < 0.95 * loss(fresh.probabilities));
+      // Asked for Platt by name: Platt is refitted, to the answer the final model needs.
+      const named = searched({ kind: 'platt', a: 3, b: 0 }, 'platt');
+      assert.equal(checkOnFinalModel('binary', named, binary(probabilities), labels, 1), undefined);
+      assert.equal(named.method, 'platt');
+      const c = named.calibrator as Extract<Calibrator, { kind: 'platt' }>;
+      close(c.a, 1 / 3, 0.05);
+      close(c.b, -1 / 3, 0.12);
+    });
+
+    it("an isotonic calibrator whose flat ends tie most of the final model's scores costs ranking: not kept", () => {
+      // Fitted where the fold models scored 0.45–0.55; the final model spreads over (0, 1), so most rows tie at the ends.
+      const { probabilities, labels } = miscalibrated(4000, 24);
+      const report = searched({ kind: 'isotonic', x: [0.45, 0.55], y: [0.3, 0.7] });
+      checkOnFinalModel('binary', report, binary(probabilities), labels, 1);
+      const v = report.validation!;
+      assert.equal(v.kept, false);
+      assert.ok(v.rocAucWith! < v.rocAucWithout! - 0.002, JSON.stringify(v));
+      assert.match(report.note!, /^the out-of-fold isotonic calibrator lowered the final model's validation ROC AUC/);
+      assert.ok(report.refit !== undefined);
+      // Whatever was chosen again keeps the ranking on those rows.
+      const again = applyCalibrator(report.calibrator ?? undefined, binary(probabilities));
+      assert.ok(again.kind === 'classification');
+      const auc = (p: Float64Array): number => rocAuc(positiveLabels(labels), matrixColumn(p, 2, 1, labels.length));
+      assert.ok(auc(again.probabilities) >= v.rocAucWithout! - 0.002);
+    });
+
+    it('too few rows of a class to choose again: "auto" drops the calibrator, a named one is kept with a warning', () => {
+      // 200 rows, 15 positives (fewer than the 20 five folds need).
+      const labels = Int32Array.from({ length: 200 }, (_, i) => (i % 13 === 0 && i < 195 ? 1 : 0));
+      assert.equal(
+        labels.reduce((s, y) => s + y, 0),
+        15,
+      );
+      const probabilities = Float64Array.from({ length: 400 }, (_, j) => (j % 2 === 1 ? 0.1 : 0.9));
+      const auto = searched({ kind: 'platt', a: 1, b: 3 });
+      assert.equal(checkOnFinalModel('binary', auto, binary(probabilities), labels, 1), undefined);
+      assert.equal(auto.method, 'none');
+      assert.equal(auto.calibrator, null);
+      assert.equal(auto.refit, undefined);
+      assert.match(
+        auto.note!,
+        /^platt did not lower the final model's validation log loss \([\d.]+ against [\d.]+ without\): left uncalibrated$/,
+      );
+      const named = searched({ kind: 'platt', a: 1, b: 3 }, 'platt');
+      const warning = checkOnFinalModel('binary', named, binary(probabilities), labels, 1);
+      assert.match(warning ?? '', /^platt calibration, as asked, did not lower the final model's validation log loss/);
+      assert.equal(named.validation!.kept, true);
+      assert.deepEqual(named.calibrator, { kind: 'platt', a: 1, b: 3 });
+    });
   });
 
   it('"auto" takes the lowest log loss, but never one that costs more than 0.002 held-out ROC AUC', () => {

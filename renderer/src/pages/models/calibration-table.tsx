@@ -13,6 +13,33 @@ export interface CalibrationSummary {
   compared: CalibrationComparison[];
   rows: number;
   note?: string;
+  /** When the out-of-fold calibrator did not fit the final model: the methods compared again on its validation rows. */
+  refit?: { rows: number; compared: CalibrationComparison[] };
+}
+
+function ComparisonTable({ compared, applied, testId }: { compared: CalibrationComparison[]; applied: string; testId: string }) {
+  return (
+    <table data-testid={testId}>
+      <thead>
+        <tr>
+          <th>Method</th>
+          <th>Log loss</th>
+          <th>Brier</th>
+          <th>ECE</th>
+        </tr>
+      </thead>
+      <tbody>
+        {compared.map((c) => (
+          <tr key={c.method}>
+            <td>{c.method === applied ? <b>{c.method}</b> : c.method}</td>
+            <td>{c.cv_log_loss.toFixed(4)}</td>
+            <td>{c.cv_brier.toFixed(4)}</td>
+            <td>{c.cv_ece.toFixed(4)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
 }
 
 /** The calibration the search applied to the model's probabilities, and what it compared. */
@@ -25,32 +52,26 @@ export function CalibrationTable({ calibration }: { calibration: CalibrationSumm
       </h4>
       {calibration.note !== undefined && <p className="muted">{calibration.note}</p>}
       {calibration.compared.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th>Method</th>
-              <th>Log loss</th>
-              <th>Brier</th>
-              <th>ECE</th>
-            </tr>
-          </thead>
-          <tbody>
-            {calibration.compared.map((c) => (
-              <tr key={c.method}>
-                <td>{c.method === calibration.method ? <b>{c.method}</b> : c.method}</td>
-                <td>{c.cv_log_loss.toFixed(4)}</td>
-                <td>{c.cv_brier.toFixed(4)}</td>
-                <td>{c.cv_ece.toFixed(4)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ComparisonTable
+          compared={calibration.compared}
+          applied={calibration.refit === undefined ? calibration.method : ''}
+          testId="calibration-compared"
+        />
       )}
       {calibration.compared.length > 0 && (
         <p className="muted">
           Each method fitted on the other folds&apos; out-of-fold predictions and scored on the fold&apos;s own (
           {calibration.rows} rows); the applied calibrator is part of the model and of its ONNX graph.
         </p>
+      )}
+      {calibration.refit !== undefined && (
+        <>
+          <ComparisonTable compared={calibration.refit.compared} applied={calibration.method} testId="calibration-refit" />
+          <p className="muted">
+            Compared again on the final model&apos;s own predictions of its {calibration.refit.rows} validation rows (each of five
+            folds of them calibrated by the other four).
+          </p>
+        </>
       )}
     </div>
   );
