@@ -365,7 +365,8 @@ export function appendLogRows(db: Db, rows: readonly LogRow[]): number {
  * INSERT … SELECT before the migration dropped them. Returns how many rows were written.
  */
 export function appendLogBatches(db: Db, batches: readonly LogBatch[]): number {
-  const modelId = statement(db, 'SELECT id FROM models WHERE name = ?').pluck();
+  // Read as a row, not plucked: the statement is shared through the cache, and pluck() would change it for every user.
+  const modelId = statement(db, 'SELECT id FROM models WHERE name = ?');
   const tail = statement(
     db,
     'SELECT id, rows, min_at, max_at FROM prediction_log_segments WHERE model_id = ? AND version = ? ORDER BY id DESC LIMIT 1',
@@ -375,7 +376,7 @@ export function appendLogBatches(db: Db, batches: readonly LogBatch[]): number {
   const ids = new Map<string, number | undefined>();
   let written = 0;
   for (const batch of batches) {
-    if (!ids.has(batch.model)) ids.set(batch.model, modelId.get(batch.model) as number | undefined);
+    if (!ids.has(batch.model)) ids.set(batch.model, (modelId.get(batch.model) as { id: number } | undefined)?.id);
     const model = ids.get(batch.model);
     const rows = batch.ids.length;
     if (model === undefined || rows === 0) continue;
