@@ -62,13 +62,13 @@ export interface CalibrationReport {
   method: 'none' | CalibrationMethod;
   calibrator: Calibrator | null;
   compared: CalibrationComparison[];
-  /** Out-of-fold rows the calibrator was fitted on. */
+  /** Out-of-fold rows the methods were compared on (and the calibrator fitted on, unless `refit` replaced it). */
   rows: number;
   /** Why there was nothing to compare, when so. */
   note?: string;
   /**
-   * The check on the final model: its log loss on the validation rows (which neither it nor the calibrator saw) with
-   * and without the calibrator; the calibrator is dropped when it does not lower it.
+   * The check on the final model (checkOnFinalModel): the out-of-fold calibrator's log loss on the validation rows
+   * (which neither it nor the final model saw) against none, and whether it was kept.
    */
   validation?: {
     rows: number;
@@ -182,12 +182,15 @@ const refitRowsAtMost = 20_000;
  * Checks the search's calibrator on the final model, on validation rows that neither saw; `report` is updated in place.
  * The calibrator was fitted on the fold models' out-of-fold predictions, and the final model may be sharper or softer
  * than they were (a budget stops the final fit, or the folds', at its deadline; early stopping picks other rounds).
- * So the methods are also compared on the final model's own validation predictions, each of five folds of them
- * calibrated by the other four, and the served calibrator is the one with the lowest validation log loss of: none
- * (only when chosen automatically), the out-of-fold calibrator (unless it costs ROC AUC: isotonic's flat ends, past
- * the scores the folds gave, tie rows), and the method chosen again, fitted on all the validation rows. With too few
- * rows of a class to choose again, the out-of-fold calibrator is kept when it lowers the log loss without costing
- * ranking; otherwise an automatic choice is dropped and a named one kept with a warning.
+ * So the methods are also compared on the final model's own validation predictions (up to 20,000 of them, a
+ * stratified share past that), each of five folds calibrated by the other four, and the served calibrator is the one
+ * with the lowest mean log loss over those folds of: none (only when chosen automatically), the out-of-fold
+ * calibrator (for "auto", only when it lowers the log loss on all the validation rows without costing ROC AUC:
+ * isotonic's flat ends, past the scores the folds gave, tie rows), and the method chosen again, fitted on the share's
+ * rows, which must beat a working out-of-fold calibrator by more than a standard error. No calibrator is fitted on
+ * the validation rows when they are the run's evaluation rows too (`mayRefit` false), when the share has fewer than
+ * 20 rows of a class, or when a prediction is not finite: then a harmful automatic choice is dropped and a named one
+ * kept with a warning.
  * Returns a warning when a method asked for by name raises the validation log loss.
  */
 export function checkOnFinalModel(
@@ -197,6 +200,11 @@ export function checkOnFinalModel(
   uncalibrated: PredictionMatrix,
   labels: Int32Array,
   seed: number,
+  /**
+   * Whether a calibrator may be fitted on these rows: not when they are also the rows the run's metrics are
+   * measured on (no test rows), which would then no longer be unseen.
+   */
+  mayRefit: boolean,
 ): string | undefined {
   if (report.calibrator === null || uncalibrated.kind !== 'classification') return undefined;
   const k = uncalibrated.classes.length;
@@ -205,8 +213,14 @@ export function checkOnFinalModel(
   if (calibrated.kind !== 'classification') throw new HearthError('INTERNAL', 'calibration changed the prediction kind');
   const withCalibrator = logLoss(labels, calibrated.probabilities, k);
   const without = logLoss(labels, uncalibrated.probabilities, k);
+  const perClass = new Int32Array(k);
+  for (const label of labels) perClass[label]!++;
   const auc = (p: Float64Array): number => rocAuc(positiveLabels(labels), matrixColumn(p, 2, 1, n));
-  const aucs = k === 2 ? { rocAucWith: auc(calibrated.probabilities), rocAucWithout: auc(uncalibrated.probabilities) } : {};
+  // ROC AUC needs both classes among the rows.
+  const aucs =
+    k === 2 && perClass[0]! > 0 && perClass[1]! > 0
+      ? { rocAucWith: auc(calibrated.probabilities), rocAucWithout: auc(uncalibrated.probabilities) }
+      : {};
   const costsRanking = aucs.rocAucWith !== undefined && aucs.rocAucWith < aucs.rocAucWithout - rankingTolerance;
   const outOfFold = report.method;
   const why = costsRanking
@@ -215,21 +229,24 @@ export function checkOnFinalModel(
       ? `did not lower the final model's validation log loss (${withCalibrator.toFixed(4)} against ${without.toFixed(4)} without)`
       : `gave the final model a validation log loss of ${withCalibrator.toFixed(4)}`;
   const named = report.requested !== 'auto';
-  // What the out-of-fold calibrator scores: out of the running when it costs ranking (unless named: then it is
-  // what was asked for), and for "auto" when it does no better than none.
-  const outOfFoldScore = !named && (costsRanking || withCalibrator > without) ? Infinity : withCalibrator;
+  // Whether the out-of-fold calibrator stays in the running: for "auto", not when it does harm (a named method is
+  // what was asked for, and stays).
+  const outOfFoldEligible = named || (!costsRanking && withCalibrator <= without);
   const namedWarning =
     named && (costsRanking || withCalibrator > without) ? `${outOfFold} calibration, as asked, ${why}` : undefined;
   report.validation = { rows: n, withCalibrator, without, ...aucs, kept: true };
 
-  const perClass = new Int32Array(k);
-  for (const label of labels) perClass[label]!++;
-  if (perClass.every((count) => count >= refitRowsPerClass)) {
-    // A calibrator needs no more than refitRowsAtMost rows: past that, a stratified share of them (the check above
-    // used them all).
-    const share =
-      n <= refitRowsAtMost ? indices(n) : stratifiedFolds(indices(n), Math.ceil(n / refitRowsAtMost), seed, labels)[0]!;
-    const shareLabels = pick(labels, share);
+  // A calibrator needs no more than refitRowsAtMost rows: past that, a stratified share of them (the check above
+  // used them all). Choosing again needs enough rows of each class in that share, and finite predictions (a
+  // non-finite score has no place in an isotonic fit).
+  const share = n <= refitRowsAtMost ? indices(n) : stratifiedFolds(indices(n), Math.ceil(n / refitRowsAtMost), seed, labels)[0]!;
+  const shareLabels = pick(labels, share);
+  const shareCounts = new Int32Array(k);
+  for (const label of shareLabels) shareCounts[label]!++;
+  const shareProbabilities = take(uncalibrated.probabilities, share, k);
+  const canRefit =
+    mayRefit && shareCounts.every((count) => count >= refitRowsPerClass) && shareProbabilities.every(Number.isFinite);
+  if (canRefit) {
     const folds = stratifiedFolds(indices(share.length), refitFolds, seed, shareLabels).map((rows) => ({
       indices: rows,
       targets: pick(shareLabels, rows),
@@ -237,26 +254,26 @@ export function checkOnFinalModel(
     const foldLosses = new Map<string, number[]>();
     const again = chooseCalibration(
       task,
-      { ...uncalibrated, probabilities: take(uncalibrated.probabilities, share, k) },
+      { ...uncalibrated, probabilities: shareProbabilities },
       folds,
       report.requested,
       (method, losses) => foldLosses.set(method, losses),
     );
-    const chosen = again.compared.find((c) => c.method === again.method)!;
+    // Every score below is a mean over the same folds of the same rows: the out-of-fold calibrator's (fitted on
+    // none of them), the final model's as it is, and the method chosen again (each fold calibrated by the others).
+    const sharedCalibrated = take(calibrated.probabilities, share, k);
+    const outOfFoldFolds = folds.map((fold) => logLoss(fold.targets, take(sharedCalibrated, fold.indices, k), k));
+    const outOfFoldScore = outOfFoldEligible ? meanAndStd(outOfFoldFolds).mean : Infinity;
     const none = again.compared.find((c) => c.method === 'none')!;
-    // "none" chosen again stands for the final model as it is, whose validation log loss is `without`.
-    const againScore = again.calibrator === null ? without : chosen.cv_log_loss;
+    const chosen = again.compared.find((c) => c.method === again.method)!;
+    const againScore = chosen.cv_log_loss;
     if (outOfFoldScore <= againScore) return namedWarning;
     // A working out-of-fold calibrator is replaced only when the refit beats it on the same folds by more than the
     // standard error of the per-fold differences: a refit that differs by noise is not worth a different model.
-    if (Number.isFinite(outOfFoldScore) && again.calibrator !== null) {
-      const refitFoldsLoss = foldLosses.get(again.method)!;
-      const sharedCalibrated = take(calibrated.probabilities, share, k);
-      const differences = folds.map(
-        (fold, f) => logLoss(fold.targets, take(sharedCalibrated, fold.indices, k), k) - refitFoldsLoss[f]!,
-      );
-      const { mean, std } = meanAndStd(differences);
-      if (mean <= std / Math.sqrt(differences.length)) return namedWarning;
+    if (outOfFoldEligible && again.calibrator !== null) {
+      const refitFoldLosses = foldLosses.get(again.method)!;
+      const { mean, std } = meanAndStd(outOfFoldFolds.map((loss, f) => loss - refitFoldLosses[f]!));
+      if (mean <= std / Math.sqrt(folds.length)) return namedWarning;
     }
     report.validation.kept = false;
     report.refit = { rows: share.length, compared: again.compared };
@@ -264,15 +281,15 @@ export function checkOnFinalModel(
       report.method = again.method;
       report.calibrator = again.calibrator;
       report.note =
-        `the out-of-fold ${outOfFold} calibrator ${why}; ${again.method} refitted on the final model's ${share.length} validation ` +
-        `rows scores ${againScore.toFixed(4)} on them (cross-fitted)`;
+        `the out-of-fold ${outOfFold} calibrator ${why}; ${again.method} refitted on ${share.length} of the final ` +
+        `model's validation rows scores ${againScore.toFixed(4)} on them (cross-fitted)`;
       return named && chosen.cv_log_loss > none.cv_log_loss
         ? `${again.method} calibration, as asked, raises the cross-fitted validation log loss ` +
             `(${chosen.cv_log_loss.toFixed(4)} against ${none.cv_log_loss.toFixed(4)} without)`
         : undefined;
     }
   } else {
-    if (Number.isFinite(outOfFoldScore)) return namedWarning;
+    if (outOfFoldEligible) return namedWarning;
     report.validation.kept = false;
   }
   report.note = `${outOfFold} ${why}: left uncalibrated`;

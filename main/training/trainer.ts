@@ -285,7 +285,8 @@ export class Trainer {
         const { calibrator: _calibrator, ...plain } = model;
         const uncalibrated = predictAt(plain, { features: modelInputs(model) }, data.frame, split.validation);
         const labels = Int32Array.from(data.targetsOf(split.validation));
-        const warning = checkOnFinalModel(task, search.calibration, uncalibrated, labels, seed);
+        // A calibrator fitted on the validation rows is allowed only when the run's metrics come from test rows.
+        const warning = checkOnFinalModel(task, search.calibration, uncalibrated, labels, seed, split.test.length > 0);
         if (warning !== undefined) warnings.push({ kind: 'calibration', code: 'CALIBRATION', message: warning });
         if (search.calibration.calibrator === null) delete model.calibrator;
         else model.calibrator = search.calibration.calibrator;

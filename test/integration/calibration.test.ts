@@ -61,7 +61,7 @@ describe('calibration in training', () => {
     const model = parseStoredModel(engine.registry.modelJson('rare', done.result!.version)) as TrainedModel;
     const { validation } = calibration;
     if (!validation.kept) {
-      assert.ok(calibration.refit !== undefined && calibration.refit.rows === validation.rows, JSON.stringify(calibration));
+      assert.ok(calibration.refit !== undefined && calibration.refit.rows <= validation.rows, JSON.stringify(calibration));
       assert.deepEqual(
         calibration.refit.compared.map((c) => c.method),
         ['none', 'platt', 'isotonic'],
@@ -84,7 +84,7 @@ describe('calibration in training', () => {
       }
       assert.match(
         calibration.note ?? '',
-        new RegExp(`${calibration.method} refitted on the final model's ${validation.rows} validation rows`),
+        new RegExp(`${calibration.method} refitted on ${calibration.refit.rows} of the final model's validation rows`),
       );
     }
     assert.notEqual(

@@ -189,7 +189,7 @@ describe('choosing a calibration on out-of-fold predictions', () => {
     it('a calibrator that helps the final model is kept as it is', () => {
       const { probabilities, labels } = miscalibrated(4000, 21);
       const report = searched({ kind: 'platt', a: 1 / 3, b: -1 / 3 });
-      assert.equal(checkOnFinalModel('binary', report, binary(probabilities), labels, 1), undefined);
+      assert.equal(checkOnFinalModel('binary', report, binary(probabilities), labels, 1, true), undefined);
       assert.equal(report.validation!.kept, true);
       assert.ok(report.validation!.withCalibrator < report.validation!.without);
       assert.equal(report.refit, undefined);
@@ -197,7 +197,7 @@ describe('choosing a calibration on out-of-fold predictions', () => {
       // One that helps, but less than the method fitted again on the final model's predictions, fold for fold by more
       // than the standard error of the differences: replaced, and the report says by what.
       const halfway = searched({ kind: 'platt', a: 0.6, b: 0 });
-      checkOnFinalModel('binary', halfway, binary(probabilities), labels, 1);
+      checkOnFinalModel('binary', halfway, binary(probabilities), labels, 1, true);
       assert.equal(halfway.validation!.kept, false);
       assert.ok(halfway.validation!.withCalibrator < halfway.validation!.without);
       assert.match(
@@ -212,7 +212,7 @@ describe('choosing a calibration on out-of-fold predictions', () => {
       // The folds needed a = 3; the final model (sigmoid(3s + 1)) needs a = 1/3, b = −1/3.
       const { probabilities, labels } = miscalibrated(6000, 22);
       const report = searched({ kind: 'platt', a: 3, b: 0 });
-      checkOnFinalModel('binary', report, binary(probabilities), labels, 1);
+      checkOnFinalModel('binary', report, binary(probabilities), labels, 1, true);
       assert.equal(report.validation!.kept, false);
       assert.ok(report.validation!.withCalibrator > report.validation!.without);
       assert.equal(report.refit!.rows, 6000);
@@ -225,7 +225,7 @@ describe('choosing a calibration on out-of-fold predictions', () => {
       assert.match(
         report.note!,
         new RegExp(
-          `; ${report.method} refitted on the final model's 6000 validation rows scores [\\d.]+ on them \\(cross-fitted\\)$`,
+          `; ${report.method} refitted on 6000 of the final model's validation rows scores [\\d.]+ on them \\(cross-fitted\\)$`,
         ),
       );
       // Fresh rows from the same source: the refitted calibrator lowers their log loss.
@@ -236,7 +236,7 @@ describe('choosing a calibration on out-of-fold predictions', () => {
       assert.ok(calibrated.kind === 'classification' && loss(calibrated.probabilities) < 0.95 * loss(fresh.probabilities));
       // Asked for Platt by name: Platt is refitted, to the answer the final model needs.
       const named = searched({ kind: 'platt', a: 3, b: 0 }, 'platt');
-      assert.equal(checkOnFinalModel('binary', named, binary(probabilities), labels, 1), undefined);
+      assert.equal(checkOnFinalModel('binary', named, binary(probabilities), labels, 1, true), undefined);
       assert.equal(named.method, 'platt');
       const c = named.calibrator as Extract<Calibrator, { kind: 'platt' }>;
       close(c.a, 1 / 3, 0.05);
@@ -247,7 +247,7 @@ describe('choosing a calibration on out-of-fold predictions', () => {
       // Fitted where the fold models scored 0.45–0.55; the final model spreads over (0, 1), so most rows tie at the ends.
       const { probabilities, labels } = miscalibrated(4000, 24);
       const report = searched({ kind: 'isotonic', x: [0.45, 0.55], y: [0.3, 0.7] });
-      checkOnFinalModel('binary', report, binary(probabilities), labels, 1);
+      checkOnFinalModel('binary', report, binary(probabilities), labels, 1, true);
       const v = report.validation!;
       assert.equal(v.kept, false);
       assert.ok(v.rocAucWith! < v.rocAucWithout! - 0.002, JSON.stringify(v));
@@ -269,7 +269,7 @@ describe('choosing a calibration on out-of-fold predictions', () => {
       );
       const probabilities = Float64Array.from({ length: 400 }, (_, j) => (j % 2 === 1 ? 0.1 : 0.9));
       const auto = searched({ kind: 'platt', a: 1, b: 3 });
-      assert.equal(checkOnFinalModel('binary', auto, binary(probabilities), labels, 1), undefined);
+      assert.equal(checkOnFinalModel('binary', auto, binary(probabilities), labels, 1, true), undefined);
       assert.equal(auto.method, 'none');
       assert.equal(auto.calibrator, null);
       assert.equal(auto.refit, undefined);
@@ -278,10 +278,38 @@ describe('choosing a calibration on out-of-fold predictions', () => {
         /^platt did not lower the final model's validation log loss \([\d.]+ against [\d.]+ without\): left uncalibrated$/,
       );
       const named = searched({ kind: 'platt', a: 1, b: 3 }, 'platt');
-      const warning = checkOnFinalModel('binary', named, binary(probabilities), labels, 1);
+      const warning = checkOnFinalModel('binary', named, binary(probabilities), labels, 1, true);
       assert.match(warning ?? '', /^platt calibration, as asked, did not lower the final model's validation log loss/);
       assert.equal(named.validation!.kept, true);
       assert.deepEqual(named.calibrator, { kind: 'platt', a: 1, b: 3 });
+    });
+    it('fits nothing on validation rows that are also the evaluation rows, on a non-finite score, or on a share too rare in a class', () => {
+      const { probabilities, labels } = miscalibrated(6000, 25);
+      // The over-sharpening calibrator of the refit case above, with no test rows: dropped, not refitted.
+      const noTest = searched({ kind: 'platt', a: 3, b: 0 });
+      checkOnFinalModel('binary', noTest, binary(probabilities), labels, 1, false);
+      assert.equal(noTest.refit, undefined);
+      assert.equal(noTest.calibrator, null);
+      assert.match(noTest.note!, /^platt did not lower the final model's validation log loss .*: left uncalibrated$/);
+      // One NaN score (an isotonic fit over it would never end): no refit; the check itself still answers.
+      const withNaN = Float64Array.from(probabilities);
+      withNaN[2 * 17] = Number.NaN;
+      withNaN[2 * 17 + 1] = Number.NaN;
+      const nanReport = searched({ kind: 'isotonic', x: [0.45, 0.55], y: [0.3, 0.7] });
+      checkOnFinalModel('binary', nanReport, binary(withNaN), labels, 1, true);
+      assert.equal(nanReport.refit, undefined);
+      // 100,000 rows with 60 positives: the 20,000-row share keeps about 12, fewer than five folds need.
+      const n = 100_000;
+      const rare = Int32Array.from({ length: n }, (_, i) => (i % 1667 === 0 ? 1 : 0));
+      assert.equal(
+        rare.reduce((t, y) => t + y, 0),
+        60,
+      );
+      const flat = Float64Array.from({ length: 2 * n }, (_, j) => (j % 2 === 1 ? 0.2 : 0.8));
+      const rareReport = searched({ kind: 'platt', a: 1, b: 2 });
+      checkOnFinalModel('binary', rareReport, binary(flat), rare, 1, true);
+      assert.equal(rareReport.refit, undefined);
+      assert.equal(rareReport.calibrator, null);
     });
   });
 

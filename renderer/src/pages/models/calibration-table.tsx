@@ -61,15 +61,19 @@ export function CalibrationTable({ calibration }: { calibration: CalibrationSumm
       {calibration.compared.length > 0 && (
         <p className="muted">
           Each method fitted on the other folds&apos; out-of-fold predictions and scored on the fold&apos;s own (
-          {calibration.rows} rows); the applied calibrator is part of the model and of its ONNX graph.
+          {calibration.rows} rows)
+          {calibration.refit === undefined
+            ? '; the applied calibrator is part of the model and of its ONNX graph.'
+            : '; checked on the final model, this choice was not kept (see below).'}
         </p>
       )}
       {calibration.refit !== undefined && (
         <>
           <ComparisonTable compared={calibration.refit.compared} applied={calibration.method} testId="calibration-refit" />
           <p className="muted">
-            Compared again on the final model&apos;s own predictions of its {calibration.refit.rows} validation rows (each of five
-            folds of them calibrated by the other four).
+            Compared again on the final model&apos;s own predictions of {calibration.refit.rows} of its validation rows (each of
+            five folds of them calibrated by the other four); the applied calibrator, fitted on those rows, is part of the model
+            and of its ONNX graph.
           </p>
         </>
       )}
