@@ -137,6 +137,8 @@ export function chooseCalibration(
   const none = (note?: string): CalibrationReport => noCalibration(requested, note);
   if (oof.kind === 'regression' || task === 'regression') return none('regression: nothing to calibrate');
   if (requested === 'none') return none();
+  if (!oof.probabilities.every(Number.isFinite))
+    return none('the out-of-fold predictions hold a non-finite probability: nothing to calibrate');
   const k = oof.classes.length;
   const rows = folds.reduce((s, f) => s + f.indices.length, 0);
   const targets = new Int32Array(oof.probabilities.length / k);
@@ -207,6 +209,10 @@ export function checkOnFinalModel(
   mayRefit: boolean,
 ): string | undefined {
   if (report.calibrator === null || uncalibrated.kind !== 'classification') return undefined;
+  // A final model that scores a validation row as NaN or infinite is broken in a way no calibrator mends: the check
+  // has no number to go on, so the calibrator stays as searched, and the run says why.
+  if (!uncalibrated.probabilities.every(Number.isFinite))
+    return `the final model's validation predictions hold a non-finite probability: the ${report.method} calibrator was not checked on them`;
   const k = uncalibrated.classes.length;
   const n = labels.length;
   const calibrated = applyCalibrator(report.calibrator, uncalibrated);
@@ -268,11 +274,12 @@ export function checkOnFinalModel(
     const chosen = again.compared.find((c) => c.method === again.method)!;
     const againScore = chosen.cv_log_loss;
     if (outOfFoldScore <= againScore) return namedWarning;
-    // A working out-of-fold calibrator is replaced only when the refit beats it on the same folds by more than the
-    // standard error of the per-fold differences: a refit that differs by noise is not worth a different model.
-    if (outOfFoldEligible && again.calibrator !== null) {
-      const refitFoldLosses = foldLosses.get(again.method)!;
-      const { mean, std } = meanAndStd(outOfFoldFolds.map((loss, f) => loss - refitFoldLosses[f]!));
+    // A working out-of-fold calibrator is replaced (by the refit, or for "auto" by none) only when the replacement
+    // beats it on the same folds by more than the standard error of the per-fold differences: one that differs by
+    // noise is not worth a different model.
+    if (outOfFoldEligible) {
+      const replacementFoldLosses = foldLosses.get(again.method)!;
+      const { mean, std } = meanAndStd(outOfFoldFolds.map((loss, f) => loss - replacementFoldLosses[f]!));
       if (mean <= std / Math.sqrt(folds.length)) return namedWarning;
     }
     report.validation.kept = false;
@@ -287,6 +294,15 @@ export function checkOnFinalModel(
         ? `${again.method} calibration, as asked, raises the cross-fitted validation log loss ` +
             `(${chosen.cv_log_loss.toFixed(4)} against ${none.cv_log_loss.toFixed(4)} without)`
         : undefined;
+    }
+    if (outOfFoldEligible) {
+      // Only "auto" gets here with a working calibrator: the model as it is scored lower on the share's folds.
+      report.note =
+        `${outOfFold} ${why}, but the final model as it is scores ${againScore.toFixed(4)} on ${share.length} of its ` +
+        `validation rows against ${meanAndStd(outOfFoldFolds).mean.toFixed(4)} (cross-fitted folds): left uncalibrated`;
+      report.method = 'none';
+      report.calibrator = null;
+      return undefined;
     }
   } else {
     if (outOfFoldEligible) return namedWarning;
@@ -383,6 +399,7 @@ export function fitPlatt(z: Float64Array, y: Uint8Array): { a: number; b: number
  * Returns each block's value at its first and last x (the points scikit-learn's IsotonicRegression interpolates).
  */
 export function pav(x: Float64Array, y: ArrayLike<number>): { x: number[]; y: number[] } {
+  refuseNonFinite(x);
   const order = indices(x.length).sort((p, q) => x[p]! - x[q]!);
   const blocks: { sum: number; weight: number; first: number; last: number }[] = [];
   for (let i = 0; i < order.length;) {
@@ -429,6 +446,7 @@ export function pav(x: Float64Array, y: ArrayLike<number>): { x: number[]; y: nu
  * positive that lands there.
  */
 export function fitIsotonic(p: Float64Array, y: Uint8Array): { x: number[]; y: number[] } {
+  refuseNonFinite(p);
   const order = indices(p.length).sort((a, b) => p[a]! - p[b]!);
   const blocks: { sum: number; xSum: number; weight: number }[] = [];
   for (let i = 0; i < order.length;) {
@@ -518,6 +536,11 @@ function logLoss(labels: Int32Array, probabilities: Float64Array, k: number): nu
   for (let i = 0; i < labels.length; i++)
     sum -= Math.log(Math.min(1 - calibrationEpsilon, Math.max(calibrationEpsilon, probabilities[i * k + labels[i]!]!)));
   return sum / labels.length;
+}
+
+/** Pooling groups equal scores; NaN equals nothing, so a NaN score would never be passed and the loop never end. */
+function refuseNonFinite(scores: Float64Array): void {
+  if (!scores.every(Number.isFinite)) throw new HearthError('INVALID_INPUT', 'isotonic regression over a non-finite score');
 }
 
 function take(probabilities: Float64Array, rows: Int32Array, k: number): Float64Array {

@@ -291,13 +291,25 @@ describe('choosing a calibration on out-of-fold predictions', () => {
       assert.equal(noTest.refit, undefined);
       assert.equal(noTest.calibrator, null);
       assert.match(noTest.note!, /^platt did not lower the final model's validation log loss .*: left uncalibrated$/);
-      // One NaN score (an isotonic fit over it would never end): no refit; the check itself still answers.
+      // One NaN score (an isotonic fit over it would never end): nothing checked or fitted, and the run is told.
       const withNaN = Float64Array.from(probabilities);
       withNaN[2 * 17] = Number.NaN;
       withNaN[2 * 17 + 1] = Number.NaN;
       const nanReport = searched({ kind: 'isotonic', x: [0.45, 0.55], y: [0.3, 0.7] });
-      checkOnFinalModel('binary', nanReport, binary(withNaN), labels, 1, true);
+      const nanWarning = checkOnFinalModel('binary', nanReport, binary(withNaN), labels, 1, true);
+      assert.match(nanWarning ?? '', /non-finite probability: the isotonic calibrator was not checked/);
       assert.equal(nanReport.refit, undefined);
+      assert.equal(nanReport.validation, undefined);
+      assert.deepEqual(nanReport.calibrator, { kind: 'isotonic', x: [0.45, 0.55], y: [0.3, 0.7] });
+      // Nor in the search's own comparison, and isotonic regression itself refuses such a score rather than loop.
+      const oofWithNaN = chooseCalibration('binary', binary(withNaN), foldsOf(labels, 3), 'auto');
+      assert.equal(oofWithNaN.calibrator, null);
+      assert.match(oofWithNaN.note ?? '', /non-finite/);
+      assert.throws(
+        () => fitIsotonic(Float64Array.from([Number.NaN, 0.2, 0.5]), Uint8Array.from([1, 0, 1])),
+        (e: unknown) => e instanceof HearthError && e.code === 'INVALID_INPUT',
+      );
+      assert.throws(() => pav(Float64Array.from([0.1, Number.NaN]), [0, 1]), HearthError);
       // 100,000 rows with 60 positives: the 20,000-row share keeps about 12, fewer than five folds need.
       const n = 100_000;
       const rare = Int32Array.from({ length: n }, (_, i) => (i % 1667 === 0 ? 1 : 0));
@@ -310,6 +322,33 @@ describe('choosing a calibration on out-of-fold predictions', () => {
       checkOnFinalModel('binary', rareReport, binary(flat), rare, 1, true);
       assert.equal(rareReport.refit, undefined);
       assert.equal(rareReport.calibrator, null);
+    });
+
+    it('past 20,000 rows: a calibrator within noise of the model as it is stays, one clearly worse than a refit goes', () => {
+      // A calibrated model (its probability is the truth) and a near-identity Platt: on a 20,000-row share, none and
+      // the calibrator differ by noise, so the searched calibrator is kept.
+      const random = seededRandom(10);
+      const n = 40_000;
+      const labels = new Int32Array(n);
+      const probabilities = new Float64Array(2 * n);
+      for (let i = 0; i < n; i++) {
+        const p = 1 / (1 + Math.exp(-(4 * (random() - 0.5))));
+        probabilities[2 * i] = 1 - p;
+        probabilities[2 * i + 1] = p;
+        labels[i] = random() < p ? 1 : 0;
+      }
+      const nearIdentity = searched({ kind: 'platt', a: 1, b: -0.02 });
+      checkOnFinalModel('binary', nearIdentity, binary(probabilities), labels, 1, true);
+      assert.equal(nearIdentity.validation!.rows, n);
+      assert.deepEqual(nearIdentity.calibrator, { kind: 'platt', a: 1, b: -0.02 }, nearIdentity.note);
+      // One that halves the slope does harm: the methods compared again on a 20,000-row share find none better than
+      // the model as it is (already calibrated), so it is dropped.
+      const soft = searched({ kind: 'platt', a: 0.5, b: 0 });
+      checkOnFinalModel('binary', soft, binary(probabilities), labels, 1, true);
+      assert.equal(soft.validation!.kept, false);
+      assert.equal(soft.refit!.rows, 20_000);
+      assert.equal(soft.method, 'none');
+      assert.equal(soft.calibrator, null);
     });
   });
 

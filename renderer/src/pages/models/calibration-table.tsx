@@ -72,8 +72,10 @@ export function CalibrationTable({ calibration }: { calibration: CalibrationSumm
           <ComparisonTable compared={calibration.refit.compared} applied={calibration.method} testId="calibration-refit" />
           <p className="muted">
             Compared again on the final model&apos;s own predictions of {calibration.refit.rows} of its validation rows (each of
-            five folds of them calibrated by the other four); the applied calibrator, fitted on those rows, is part of the model
-            and of its ONNX graph.
+            five folds of them calibrated by the other four)
+            {calibration.method === 'none'
+              ? ': no calibrator beat the model as it is, so none is applied.'
+              : '; the applied calibrator, fitted on those rows, is part of the model and of its ONNX graph.'}
           </p>
         </>
       )}
