@@ -357,8 +357,11 @@ export function fitPlatt(z: Float64Array, y: Uint8Array): { a: number; b: number
     }
     return s;
   };
-  let a = 1;
-  let b = 0;
+  // Platt's own start: a flat map at the smoothed base rate. Starting from the identity (a = 1) stalled on saturated
+  // scores (probabilities of exactly 0 or 1, logits ±34.5): every row's hessian is ~0 there, the Newton step is
+  // enormous, and no step the line search tried lowered the loss.
+  let a = 0;
+  let b = Math.log((positives + 1) / (y.length - positives + 1));
   let current = loss(a, b);
   for (let iteration = 0; iteration < 100; iteration++) {
     let ga = 0;

@@ -94,6 +94,18 @@ describe('calibrator fits with known answers', () => {
     close(a, (2 * Math.log(5 / 2)) / Math.log(3), 1e-8);
   });
 
+  it('Platt on saturated scores (probabilities of exactly 0 and 1, logits ±34.5) still fits each side’s rate', () => {
+    // 10 rows scored 1: 9 positive; 10 scored 0: 1 positive. Smoothed targets 11/12 and 1/12 (10 of each class), so
+    // each side's mean target is (9·11/12 + 1/12)/10 = 5/6, and (11/12 + 9/12)/10 = 1/6 on the other.
+    // Started from the identity, every hessian was ~0 and the fit never left a = 1, b = 0 (log loss 7.5 held out).
+    const z = Float64Array.from({ length: 20 }, (_, i) => (i < 10 ? 34.5 : -34.5));
+    const y = Uint8Array.from({ length: 20 }, (_, i) => (i < 9 || i === 19 ? 1 : 0));
+    const { a, b } = fitPlatt(z, y);
+    const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
+    close(sigmoid(a * 34.5 + b), 5 / 6, 1e-8);
+    close(sigmoid(-a * 34.5 + b), 1 / 6, 1e-8);
+  });
+
   it('temperature: constant forecast [1/2, 1/4, 1/4] with 8 of 10 rows class 0 matches the smoothed class-0 rate', () => {
     // Platt's targets for k classes: a class-0 row puts (8 + 1)/(8 + 2) = 9/10 on class 0, a class-1 or class-2 row
     // (1 + 1)/(1 + 2) = 2/3 on its own class and 1/6 on each other. Class 0's target mass: (8·9/10 + 2·1/6)/10 =
