@@ -20,6 +20,8 @@ export class PredictorCache {
   private readonly capacity = 16;
   /** Null where HEARTH_SERVE_THREADS=0: sessions then run on the calling thread. Started on first use. */
   private pool: SessionPool | null | undefined;
+  /** Set by close(): a warm-up still running stops there instead of starting the pool again. */
+  private closed = false;
 
   constructor(
     private readonly registry: ModelRegistry,
@@ -37,6 +39,7 @@ export class PredictorCache {
 
   /** Stops the serving threads; requests still waiting fail as UNAVAILABLE. */
   async close(): Promise<void> {
+    this.closed = true;
     await this.pool?.close();
     this.pool = undefined;
     this.cache.clear();
@@ -50,6 +53,35 @@ export class PredictorCache {
   reloadAll(): void {
     for (const p of this.cache.values()) releaseLater(p);
     this.cache.clear();
+  }
+
+  /** Whether a model version is loaded, or loading. */
+  has(model: string, version: number): boolean {
+    return this.cache.has(`${model}@${version}`);
+  }
+
+  /**
+   * Loads model versions ahead of their first request, one after another, up to the cache's capacity: a fresh
+   * server's first prediction took 1.3–1.7 s (the serving pool's threads start, ONNX Runtime loads, the session is
+   * made), and every request that came meanwhile waited behind it. A version that does not load is reported, and the
+   * rest still load; the request that later asks for it gets the load's own error.
+   */
+  async warm(
+    versions: readonly { model: string; version: number }[],
+  ): Promise<{ loaded: string[]; failed: { key: string; message: string }[] }> {
+    const loaded: string[] = [];
+    const failed: { key: string; message: string }[] = [];
+    for (const { model, version } of versions.slice(0, this.capacity)) {
+      if (this.closed) break;
+      const key = `${model}@${version}`;
+      try {
+        await this.get(model, version);
+        loaded.push(key);
+      } catch (e) {
+        failed.push({ key, message: (e as Error).message });
+      }
+    }
+    return { loaded, failed };
   }
 
   get(model: string, version: number): Promise<Predictor> {

@@ -123,7 +123,7 @@ describe('hearth serve as a supervised daemon', () => {
       await until(() => receiver.messages.filter((m) => m === 'WATCHDOG=1').length >= 2, 'two WATCHDOG=1', 10_000);
       assert.ok(receiver.messages.some((m) => m.includes(`STATUS=listening on ${url}`)));
 
-      // Warm: the first prediction loads the model into the serving threads.
+      // The server loads the model into the serving threads once it listens; this first prediction waits on that load.
       const warm = await fetch(`${url}/v1/models/m/predict`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -173,11 +173,21 @@ describe('hearth serve as a supervised daemon', () => {
       assert.deepEqual(Object.keys(summary.errors), summary.refused === 0 ? [] : ['ECONNREFUSED'], JSON.stringify(summary));
       const logLines = stderr.trim().split('\n');
       for (const line of logLines) assert.equal(typeof (JSON.parse(line) as { event: string }).event, 'string', line);
+      const logged = logLines.map((l) => JSON.parse(l) as { event: string; loaded?: string[]; failed?: string[] });
+      // The warm-up's line comes whenever its load ends, before or after the refused request's.
       assert.deepEqual(
-        logLines.map((l) => (JSON.parse(l) as { event: string }).event),
+        logged.map((l) => l.event).filter((e) => e !== 'warmed'),
         ['request', 'stopping', 'stopped'],
       );
-      const request = JSON.parse(logLines[0]!) as { level: string; route: string; status: number; method: string };
+      const warmed = logged.filter((l) => l.event === 'warmed');
+      assert.equal(warmed.length, 1, stderr);
+      assert.deepEqual([warmed[0]!.loaded, warmed[0]!.failed], [['m@1'], []]);
+      const request = logged.find((l) => l.event === 'request') as unknown as {
+        level: string;
+        route: string;
+        status: number;
+        method: string;
+      };
       assert.deepEqual([request.level, request.method, request.route, request.status], ['warn', 'POST', '/api/:method', 401]);
       assert.ok(!stderr.includes('not-the-token-31f9e0') && !stderr.includes(token), 'no token in the log');
       assert.ok(receiver.messages.includes('STOPPING=1'));
@@ -188,9 +198,9 @@ describe('hearth serve as a supervised daemon', () => {
       const raw = new Database(join(dataDir, 'hearth.db'), { readonly: true });
       assert.equal(raw.pragma('integrity_check', { simple: true }), 'ok');
       // Every row answered is in the prediction log, and nothing more: no request was run and then cut.
-      const logged = (raw.prepare('SELECT count(*) AS n FROM prediction_log').get() as { n: number }).n;
+      const loggedRows = (raw.prepare('SELECT count(*) AS n FROM prediction_log').get() as { n: number }).n;
       raw.close();
-      assert.equal(logged, summary.rows + 1);
+      assert.equal(loggedRows, summary.rows + 1);
     } finally {
       if (server.exitCode === null) server.kill('SIGKILL');
       receiver.child.kill();

@@ -161,6 +161,7 @@ async function serve(engine: Engine, out: Output, flags: Flags, all = createHand
     service: serviceDoor(engine, handlers),
     schedule: (file) => scheduleDoor(engine, handlers, file),
   });
+  void warmServing(engine, log);
   const consoleUrl = auth.generatedToken === undefined ? `${server.url}/` : `${server.url}/#token=${auth.generatedToken}`;
   const mode = replica ? 'replica' : 'normal';
   const started = { url: server.url, console: consoleUrl, dataDir: engine.dataDir, tokenSource: auth.source, mode };
@@ -237,4 +238,31 @@ async function stop(server: RunningServer, services: RunningServices, drainMs: n
   ]);
   clearTimeout(timer);
   if (!stopped) log('warn', 'stopping', 'the background services did not stop within 5 s; closing the store regardless');
+}
+
+/**
+ * Loads each model's default version (production, else its latest) for serving once the server listens, in the
+ * background: the first prediction then does not wait for the serving threads, ONNX Runtime and the session (1.3–1.7
+ * s on a 2-core box). Says what it loaded, and what did not load, in the log; never fails the server.
+ */
+async function warmServing(engine: Engine, log: DaemonLog): Promise<void> {
+  const started = Date.now();
+  try {
+    const versions = engine.registry.list().flatMap((m) => {
+      try {
+        return [{ model: m.name, version: engine.registry.resolve(m.name) }];
+      } catch {
+        return [];
+      }
+    });
+    if (versions.length === 0) return;
+    const { loaded, failed } = await engine.predictors.warm(versions);
+    for (const f of failed) log('warn', 'warm-failed', `${f.key} did not load for serving: ${f.message}`, { version: f.key });
+    log('info', 'warmed', `${loaded.length} model version(s) loaded for serving in ${Date.now() - started} ms`, {
+      loaded,
+      failed: failed.map((f) => f.key),
+    });
+  } catch (e) {
+    log('warn', 'warm-failed', `loading models for serving ahead of requests failed: ${(e as Error).message}`);
+  }
 }
