@@ -219,8 +219,7 @@ export function checkOnFinalModel(
   if (calibrated.kind !== 'classification') throw new HearthError('INTERNAL', 'calibration changed the prediction kind');
   const withCalibrator = logLoss(labels, calibrated.probabilities, k);
   const without = logLoss(labels, uncalibrated.probabilities, k);
-  const perClass = new Int32Array(k);
-  for (const label of labels) perClass[label]!++;
+  const perClass = classCounts(labels, k);
   const auc = (p: Float64Array): number => rocAuc(positiveLabels(labels), matrixColumn(p, 2, 1, n));
   // ROC AUC needs both classes among the rows.
   const aucs =
@@ -243,16 +242,10 @@ export function checkOnFinalModel(
   report.validation = { rows: n, withCalibrator, without, ...aucs, kept: true };
 
   // A calibrator needs no more than refitRowsAtMost rows: past that, a stratified share of them (the check above
-  // used them all). Choosing again needs enough rows of each class in that share, and finite predictions (a
-  // non-finite score has no place in an isotonic fit).
+  // used them all). Choosing again needs enough rows of each class in that share.
   const share = n <= refitRowsAtMost ? indices(n) : stratifiedFolds(indices(n), Math.ceil(n / refitRowsAtMost), seed, labels)[0]!;
   const shareLabels = pick(labels, share);
-  const shareCounts = new Int32Array(k);
-  for (const label of shareLabels) shareCounts[label]!++;
-  const shareProbabilities = take(uncalibrated.probabilities, share, k);
-  const canRefit =
-    mayRefit && shareCounts.every((count) => count >= refitRowsPerClass) && shareProbabilities.every(Number.isFinite);
-  if (canRefit) {
+  if (mayRefit && classCounts(shareLabels, k).every((count) => count >= refitRowsPerClass)) {
     const folds = stratifiedFolds(indices(share.length), refitFolds, seed, shareLabels).map((rows) => ({
       indices: rows,
       targets: pick(shareLabels, rows),
@@ -260,7 +253,7 @@ export function checkOnFinalModel(
     const foldLosses = new Map<string, number[]>();
     const again = chooseCalibration(
       task,
-      { ...uncalibrated, probabilities: shareProbabilities },
+      { ...uncalibrated, probabilities: take(uncalibrated.probabilities, share, k) },
       folds,
       report.requested,
       (method, losses) => foldLosses.set(method, losses),
@@ -269,7 +262,8 @@ export function checkOnFinalModel(
     // none of them), the final model's as it is, and the method chosen again (each fold calibrated by the others).
     const sharedCalibrated = take(calibrated.probabilities, share, k);
     const outOfFoldFolds = folds.map((fold) => logLoss(fold.targets, take(sharedCalibrated, fold.indices, k), k));
-    const outOfFoldScore = outOfFoldEligible ? meanAndStd(outOfFoldFolds).mean : Infinity;
+    const outOfFoldMean = meanAndStd(outOfFoldFolds).mean;
+    const outOfFoldScore = outOfFoldEligible ? outOfFoldMean : Infinity;
     const none = again.compared.find((c) => c.method === 'none')!;
     const chosen = again.compared.find((c) => c.method === again.method)!;
     const againScore = chosen.cv_log_loss;
@@ -299,7 +293,7 @@ export function checkOnFinalModel(
       // Only "auto" gets here with a working calibrator: the model as it is scored lower on the share's folds.
       report.note =
         `${outOfFold} ${why}, but the final model as it is scores ${againScore.toFixed(4)} on ${share.length} of its ` +
-        `validation rows against ${meanAndStd(outOfFoldFolds).mean.toFixed(4)} (cross-fitted folds): left uncalibrated`;
+        `validation rows against ${outOfFoldMean.toFixed(4)} (cross-fitted folds): left uncalibrated`;
       report.method = 'none';
       report.calibrator = null;
       return undefined;
@@ -539,6 +533,13 @@ function logLoss(labels: Int32Array, probabilities: Float64Array, k: number): nu
   for (let i = 0; i < labels.length; i++)
     sum -= Math.log(Math.min(1 - calibrationEpsilon, Math.max(calibrationEpsilon, probabilities[i * k + labels[i]!]!)));
   return sum / labels.length;
+}
+
+/** How many of the labels are each of k classes. */
+function classCounts(labels: Int32Array, k: number): Int32Array {
+  const counts = new Int32Array(k);
+  for (const label of labels) counts[label]!++;
+  return counts;
 }
 
 /** Pooling groups equal scores; NaN equals nothing, so a NaN score would never be passed and the loop never end. */
