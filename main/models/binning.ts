@@ -1,6 +1,7 @@
 import { HearthError } from '../contracts/errors.js';
 import { candidateColumns, levelsByFrequency, type Frame } from '../table/frame.js';
 import { seededRandom } from '../stats/random.js';
+import { sortFloat64 } from '../stats/stats.js';
 
 /** Bin 255 holds missing values in every feature; real values use bins 0..254. */
 export const missingBin = 255;
@@ -64,10 +65,14 @@ export function fitBins(
   const ignored: { name: string; reason: string }[] = [];
   const random = seededRandom(seed);
   const sampleSize = Math.min(trainRows.length, 200_000);
-  const sample =
-    trainRows.length <= sampleSize
-      ? trainRows
-      : Int32Array.from({ length: sampleSize }, () => trainRows[Math.floor(random() * trainRows.length)]!);
+  let sample = trainRows;
+  if (trainRows.length > sampleSize) {
+    sample = new Int32Array(sampleSize);
+    for (let i = 0; i < sampleSize; i++) sample[i] = trainRows[Math.floor(random() * trainRows.length)]!;
+    // In row order, each column's sampled values are read forwards instead of at random (4-5x faster on 800k rows);
+    // they are sorted by value next, so the order they are read in changes nothing.
+    sample.sort();
+  }
   for (const column of candidateColumns(frame, target, excluded, ignored)) {
     if (column.kind === 'numeric') {
       const buffer = new Float64Array(sample.length);
@@ -76,37 +81,13 @@ export function fitBins(
         const v = column.values[sample[i]!]!;
         if (!Number.isNaN(v)) buffer[present++] = v;
       }
-      // A typed array sorts natively and numerically, far faster than an array with a comparator.
-      const values = buffer.subarray(0, present).sort();
+      // A radix sort: 2.5× TypedArray.prototype.sort on 200,000 values, and the same order (−0 before +0).
+      const values = sortFloat64(buffer.subarray(0, present));
       if (values.length === 0) {
         ignored.push({ name: column.name, reason: 'no values in the training rows' });
         continue;
       }
-      const distinct: number[] = [];
-      const counts: number[] = [];
-      for (const v of values) {
-        if (distinct.length > 0 && distinct[distinct.length - 1] === v) counts[counts.length - 1]!++;
-        else {
-          distinct.push(v);
-          counts.push(1);
-        }
-      }
-      const upper: number[] = [];
-      if (distinct.length <= maxValueBins) {
-        for (let i = 0; i + 1 < distinct.length; i++) upper.push(midpoint(distinct[i]!, distinct[i + 1]!));
-      } else {
-        // Equal-frequency edges over the sample, each placed between two distinct values.
-        const perBin = values.length / maxValueBins;
-        let cumulative = 0;
-        let nextCut = perBin;
-        for (let i = 0; i + 1 < distinct.length && upper.length < maxValueBins - 1; i++) {
-          cumulative += counts[i]!;
-          if (cumulative >= nextCut) {
-            upper.push(midpoint(distinct[i]!, distinct[i + 1]!));
-            while (nextCut <= cumulative) nextCut += perBin;
-          }
-        }
-      }
+      const upper = numericEdges(values);
       if (upper.length === 0) {
         ignored.push({ name: column.name, reason: 'constant in the training rows' });
         continue;
@@ -133,6 +114,35 @@ export function fitBins(
   }
   if (features.length === 0) throw new HearthError('VALIDATION_FAILED', 'no column can be used as a feature');
   return { features, ignored };
+}
+
+/**
+ * Bin edges over a sorted sample (no NaN): a midpoint between each pair of neighbouring distinct values when there
+ * are at most 255, else equal-frequency edges, each placed between two distinct values. Walks the sorted values in
+ * place (a distinct value's run ends where the next value differs), with no arrays of distinct values and counts:
+ * those made this a third of fitting the bins.
+ */
+function numericEdges(values: Float64Array): number[] {
+  const n = values.length;
+  let distinct = n === 0 ? 0 : 1;
+  for (let i = 1; i < n && distinct <= maxValueBins; i++) if (values[i] !== values[i - 1]) distinct++;
+  const upper: number[] = [];
+  if (distinct <= maxValueBins) {
+    for (let i = 0; i + 1 < n; i++) if (values[i] !== values[i + 1]) upper.push(midpoint(values[i]!, values[i + 1]!));
+    return upper;
+  }
+  const perBin = n / maxValueBins;
+  let nextCut = perBin;
+  for (let i = 0; i + 1 < n && upper.length < maxValueBins - 1; i++) {
+    if (values[i] === values[i + 1]) continue;
+    // Rows up to the end of this distinct value's run.
+    const cumulative = i + 1;
+    if (cumulative >= nextCut) {
+      upper.push(midpoint(values[i]!, values[i + 1]!));
+      while (nextCut <= cumulative) nextCut += perBin;
+    }
+  }
+  return upper;
 }
 
 function levelCounts(codes: Int32Array, rows: Int32Array, levels: number): Float64Array {
@@ -167,47 +177,75 @@ function midpoint(a: number, b: number): number {
   return m < b ? m : a;
 }
 
+/** Rows a block of binFrameRows covers: its rows' bins (F bytes each) stay in the cache while every feature fills them. */
+const binBlockRows = 4096;
+
 /** Row-major bin matrix (rows × features) for the given rows of a frame, optionally in shared memory. */
 export function binFrameRows(features: readonly FeatureBins[], frame: Frame, rows: Int32Array, shared = false): Uint8Array {
   const F = features.length;
   const out = shared ? new Uint8Array(new SharedArrayBuffer(rows.length * F)) : new Uint8Array(rows.length * F);
-  features.forEach((feature, f) => {
-    const column = frame.columns.find((c) => c.name === feature.name);
-    if (column === undefined)
-      throw new HearthError('VALIDATION_FAILED', `the data has no column "${feature.name}", which the model needs`);
-    if (feature.kind === 'numeric') {
-      if (column.kind !== 'numeric') throw new HearthError('VALIDATION_FAILED', `column "${feature.name}" must be numeric`);
-      const lookup = bucketLookup(feature.upper);
-      const upper = feature.upper;
-      const last = upper.length;
-      for (let i = 0; i < rows.length; i++) {
-        const v = column.values[rows[i]!]!;
+  const fillers = features.map((feature, f) => binFiller(feature, f, frame, rows, F, out));
+  // Block by block, each feature in turn: a feature's bytes are F apart, so filling one feature over all the rows
+  // would pull the whole matrix through the cache once per feature.
+  for (let start = 0; start < rows.length; start += binBlockRows) {
+    const end = Math.min(rows.length, start + binBlockRows);
+    for (const fill of fillers) fill(start, end);
+  }
+  return out;
+}
+
+/** What fills feature f's byte of rows[start, end) in `out` (checked against the frame once, not per block). */
+function binFiller(
+  feature: FeatureBins,
+  f: number,
+  frame: Frame,
+  rows: Int32Array,
+  F: number,
+  out: Uint8Array,
+): (start: number, end: number) => void {
+  const column = frame.columns.find((c) => c.name === feature.name);
+  if (column === undefined)
+    throw new HearthError('VALIDATION_FAILED', `the data has no column "${feature.name}", which the model needs`);
+  if (feature.kind === 'numeric') {
+    if (column.kind !== 'numeric') throw new HearthError('VALIDATION_FAILED', `column "${feature.name}" must be numeric`);
+    const { low, scale, first } = bucketLookup(feature.upper);
+    const upper = Float64Array.from(feature.upper);
+    const last = upper.length;
+    const lastFirst = first[first.length - 1]!;
+    const values = column.values;
+    return (start, end) => {
+      for (let i = start; i < end; i++) {
+        const v = values[rows[i]!]!;
         if (Number.isNaN(v)) {
           out[i * F + f] = missingBin;
           continue;
         }
         // Start from the bucket's first candidate bin and step up: a few comparisons instead of a binary search.
-        const bucket = Math.floor((v - lookup.low) * lookup.scale);
-        let b = bucket < 0 ? 0 : bucket >= lookup.first.length ? lookup.first[lookup.first.length - 1]! : lookup.first[bucket]!;
+        // (An infinite value over a single edge makes the bucket NaN: the scan then starts at bin 0.)
+        const bucket = Math.floor((v - low) * scale);
+        let b = bucket >= 0 ? (bucket < first.length ? first[bucket]! : lastFirst) : 0;
         while (b < last && v > upper[b]!) b++;
         out[i * F + f] = b;
       }
-    } else {
-      const index = new Map(feature.categories.map((c, i) => [c, i]));
-      const other = feature.categories.length;
-      if (column.kind === 'string') {
-        const byCode = column.dictionary.map((level) => index.get(level) ?? other);
-        for (let i = 0; i < rows.length; i++) {
-          const c = column.codes[rows[i]!]!;
-          out[i * F + f] = c < 0 ? missingBin : byCode[c]!;
-        }
-      } else {
-        for (let i = 0; i < rows.length; i++) {
-          const v = column.values[rows[i]!]!;
-          out[i * F + f] = Number.isNaN(v) ? missingBin : (index.get(String(v)) ?? other);
-        }
+    };
+  }
+  const index = new Map(feature.categories.map((c, i) => [c, i]));
+  const other = feature.categories.length;
+  if (column.kind === 'string') {
+    const byCode = Uint8Array.from(column.dictionary, (level) => index.get(level) ?? other);
+    const codes = column.codes;
+    return (start, end) => {
+      for (let i = start; i < end; i++) {
+        const c = codes[rows[i]!]!;
+        out[i * F + f] = c < 0 ? missingBin : byCode[c]!;
       }
+    };
+  }
+  const values = column.values;
+  return (start, end) => {
+    for (let i = start; i < end; i++) {
+      const v = values[rows[i]!]!;
+      out[i * F + f] = Number.isNaN(v) ? missingBin : (index.get(String(v)) ?? other);
     }
-  });
-  return out;
+  };
 }

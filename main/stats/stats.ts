@@ -253,7 +253,8 @@ export function psi(reference: number[], current: number[]): number {
 export function sortFloat64(values: Float64Array): Float64Array {
   const n = values.length;
   if (n < 2048) return values.sort();
-  let keys: Uint32Array = new Uint32Array(values.buffer, values.byteOffset, n * 2);
+  const input = new Uint32Array(values.buffer, values.byteOffset, n * 2);
+  let keys: Uint32Array = input;
   // Map each double to an unsigned key that sorts the same way: flip the sign bit of positives, every bit of
   // negatives. Words are little-endian pairs (low, high).
   for (let i = 0; i < n; i++) {
@@ -270,6 +271,8 @@ export function sortFloat64(values: Float64Array): Float64Array {
     const shift = (pass % 2) * 16;
     counts.fill(0);
     for (let i = 0; i < n; i++) counts[(keys[2 * i + word]! >>> shift) & 0xffff]!++;
+    // Every key has the same digit here (the low bits of integers, say): the pass would move nothing.
+    if (counts[(keys[word]! >>> shift) & 0xffff] === n) continue;
     let sum = 0;
     for (let d = 0; d < 65536; d++) {
       const c = counts[d]!;
@@ -283,13 +286,15 @@ export function sortFloat64(values: Float64Array): Float64Array {
     }
     [keys, scratch] = [scratch, keys];
   }
-  // After an even number of passes the sorted keys are back in the input's own buffer; undo the mapping.
+  // Undo the mapping, into the input's own buffer (a skipped pass may leave the sorted keys in the scratch one).
   for (let i = 0; i < n; i++) {
     const hi = keys[2 * i + 1]!;
-    if (hi & 0x80000000) keys[2 * i + 1] = (hi & 0x7fffffff) >>> 0;
-    else {
-      keys[2 * i] = ~keys[2 * i]! >>> 0;
-      keys[2 * i + 1] = ~hi >>> 0;
+    if (hi & 0x80000000) {
+      input[2 * i] = keys[2 * i]!;
+      input[2 * i + 1] = (hi & 0x7fffffff) >>> 0;
+    } else {
+      input[2 * i] = ~keys[2 * i]! >>> 0;
+      input[2 * i + 1] = ~hi >>> 0;
     }
   }
   return values;

@@ -369,6 +369,34 @@ describe('binning', () => {
       assert.ok(probeBins[i] === upper.length || v <= upper[probeBins[i]!]!);
     }
   });
+
+  it('places equal-frequency edges between distinct values: 510 values, one row each, give 254 edges two rows apart', async () => {
+    const frame = await frameOf(`x\n${Array.from({ length: 510 }, (_, i) => 509 - i).join('\n')}\n`);
+    const { features } = fitBins(
+      frame,
+      Int32Array.from({ length: 510 }, (_, i) => i),
+      'none',
+    );
+    assert.deepEqual(
+      (features[0] as { upper: number[] }).upper,
+      Array.from({ length: 254 }, (_, k) => 2 * k + 1.5),
+    );
+  });
+
+  it('bins a column holding infinities (1e999 in a CSV) by the same edge test, its finite values in their own bins', async () => {
+    const values = Array.from({ length: 2_000 }, (_, i) => (i % 50 === 0 ? '1e999' : i % 50 === 1 ? '-1e999' : String(i % 300)));
+    const frame = await frameOf(`x\n${values.join('\n')}\n`);
+    const column = frame.columns[0]!;
+    assert.ok(column.kind === 'numeric' && column.values.includes(Infinity) && column.values.includes(-Infinity));
+    const all = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
+    const { features } = fitBins(frame, all, 'none');
+    const upper = (features[0] as { upper: number[] }).upper;
+    const bins = binFrameRows(features, frame, all);
+    // Before, an infinite edge made the bin lookup's bucket NaN and every row of the column landed in bin 0.
+    for (let i = 0; i < frame.rowCount; i++)
+      assert.equal(bins[i], numericBin(upper, column.kind === 'numeric' ? column.values[i]! : 0));
+    assert.equal(new Set(bins).size, upper.length + 1);
+  });
 });
 
 describe('categorical regularisation', () => {
