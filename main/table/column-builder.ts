@@ -187,16 +187,22 @@ function sharedCopy<T extends Float64Array | Int32Array>(
   return out;
 }
 
+const maxCategoricalLevels = 65_536;
+
+/**
+ * Strings that repeat enough to be levels (few distinct values, or each seen twice on average) are categorical, up to
+ * 65,536 distinct values: airports, aircraft models, postcodes and product codes run to thousands of levels, and a
+ * text column is left out of every model. Past the cap, or where most values are one-offs, the column is text.
+ */
+export function isCategorical(distinct: number, present: number): boolean {
+  return distinct <= 20 || (distinct <= maxCategoricalLevels && distinct <= 0.5 * present);
+}
+
 /**
  * Accumulates one column while the CSV streams by, inferring its type as it goes. It starts from the first
  * value seen and widens when a later value does not fit (integer → number → string); the only lossy step is a
  * rare widening to string, where earlier numbers are re-formatted by JavaScript's shortest round-trip form.
  */
-/** Strings that repeat enough to be levels (few distinct values, or each seen twice on average) are categorical. */
-export function isCategorical(distinct: number, present: number): boolean {
-  return distinct <= 20 || (distinct <= 1000 && distinct <= 0.5 * present);
-}
-
 export class ColumnBuilder {
   private state: BuilderState = 'empty';
   private length = 0;

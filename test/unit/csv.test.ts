@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { parseIsoDate, parseNumberBytes } from '../../main/table/column-builder.js';
+import { fitBins } from '../../main/models/binning.js';
 import { readCsv } from '../../main/data/csv.js';
 import { cellValue, type Frame } from '../../main/table/frame.js';
 import { HearthError } from '../../main/contracts/errors.js';
@@ -57,6 +58,28 @@ describe('CSV reader', () => {
     const { frame } = await readCsv(file(`level,text\n${rows.join('\n')}\n`));
     assert.equal(column(frame, 'level').type, 'categorical');
     assert.equal(column(frame, 'text').type, 'text');
+  });
+
+  it('keeps a column of thousands of repeated codes categorical, so models use it', async () => {
+    // 1,100 airport codes, three rows each: levels, not text (at most 1,000 levels were categorical before, and a text
+    // column is left out of every model). 1,100 values in 1,500 rows are mostly one-offs: text.
+    const rows = Array.from(
+      { length: 3_300 },
+      (_, i) => `AP${String(i % 1_100).padStart(4, '0')},${i < 1_500 ? `note ${i % 1_100}` : ''}`,
+    );
+    const { frame } = await readCsv(file(`airport,note\n${rows.join('\n')}\n`));
+    assert.equal(column(frame, 'airport').type, 'categorical');
+    assert.equal(column(frame, 'note').type, 'text');
+    const { features, ignored } = fitBins(
+      frame,
+      Int32Array.from({ length: frame.rowCount }, (_, i) => i),
+      'none',
+    );
+    assert.deepEqual(
+      features.map((f) => [f.name, f.kind]),
+      [['airport', 'categorical']],
+    );
+    assert.deepEqual(ignored, [{ name: 'note', reason: 'free text (too many distinct values to split on)' }]);
   });
 
   it('widens integer to number and number to string as values demand', async () => {
