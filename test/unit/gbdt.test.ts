@@ -21,7 +21,7 @@ import {
 import { conditionalExpectation, explainTrees, treeShap } from '../../main/models/treeshap.js';
 import { fitBoosting, type BoostParams } from '../../workers/gbdt/boost.js';
 import { fitForest } from '../../workers/gbdt/forest.js';
-import { plainCategoricalSplits } from '../../workers/gbdt/tree.js';
+import { plainCategoricalSplits, sortByKey } from '../../workers/gbdt/tree.js';
 import { rocAuc } from '../../main/stats/metrics.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
 
@@ -400,6 +400,17 @@ describe('binning', () => {
 });
 
 describe('categorical regularisation', () => {
+  it('orders categories by key stably, as Array.prototype.sort does with a key comparator', () => {
+    const random = seededRandom(5);
+    for (const count of [0, 1, 2, 7, 64, 255, 256]) {
+      const keys = Float64Array.from({ length: 256 }, () => Math.round(random() * 8) / 4 - 1); // many ties, ±0
+      const items = Int32Array.from({ length: 256 }, (_, i) => 255 - i);
+      const expected = Array.from(items.subarray(0, count)).sort((a, b) => keys[a]! - keys[b]!);
+      sortByKey(items, count, keys, new Int32Array(256));
+      assert.deepEqual(Array.from(items.subarray(0, count)), expected, `${count} items`);
+    }
+  });
+
   it('splits one category against the rest when a node has at most maxCatToOnehot of them', async () => {
     // a and b average 0, c and d average 10: many-vs-many takes {a, b} (a perfect split); one-vs-rest cannot.
     const rows = ['c,y'];
