@@ -20,8 +20,6 @@ interface PathBuffer {
   zero: Float64Array;
   one: Float64Array;
   weight: Float64Array;
-  /** Scratch for one unwound path's weights. */
-  unwound: Float64Array;
 }
 
 const buffers = new WeakMap<TreeNodes, PathBuffer>();
@@ -39,7 +37,6 @@ function pathBuffer(tree: TreeNodes): PathBuffer {
     zero: new Float64Array(size),
     one: new Float64Array(size),
     weight: new Float64Array(size),
-    unwound: new Float64Array(stride),
   };
   buffers.set(tree, buffer);
   return buffer;
@@ -83,27 +80,29 @@ function unwind(p: PathBuffer, at: number, length: number, index: number): void 
 }
 
 /**
- * The total weight of the path with element `index` unwound, leaving the path as it was: the same arithmetic as
- * unwind, summed in the same order (first element first).
+ * The total weight of the path with element `index` unwound, leaving the path as it was (shap's unwound_path_sum):
+ * unwind's recurrence, summed as it goes, with its divisions by loop constants taken once. The hot loop of a leaf.
  */
 function unwoundSum(p: PathBuffer, at: number, length: number, index: number): number {
   const l = length - 1;
   const w = p.weight;
-  const u = p.unwound;
   const one = p.one[at + index]!;
   const zero = p.zero[at + index]!;
-  let n = w[at + l]!;
-  for (let j = l - 1; j >= 0; j--) {
-    if (one !== 0) {
-      u[j] = (n * (l + 1)) / ((j + 1) * one);
-      n = w[at + j]! - (u[j]! * zero * (l - j)) / (l + 1);
-    } else {
-      u[j] = (w[at + j]! * (l + 1)) / (zero * (l - j));
+  let total = 0;
+  if (one !== 0) {
+    const perOne = (l + 1) / one;
+    const perLength = zero / (l + 1);
+    let n = w[at + l]!;
+    for (let j = l - 1; j >= 0; j--) {
+      const u = (n * perOne) / (j + 1);
+      total += u;
+      n = w[at + j]! - u * perLength * (l - j);
     }
+  } else {
+    const perZero = (l + 1) / zero;
+    for (let j = l - 1; j >= 0; j--) total += (w[at + j]! * perZero) / (l - j);
   }
-  let sum = 0;
-  for (let j = 0; j < l; j++) sum += u[j]!;
-  return sum;
+  return total;
 }
 
 /** Which child a row follows at an internal node (missing values take the learned default). */
@@ -127,11 +126,15 @@ export function treeShap(tree: TreeNodes, x: Float64Array, offset: number, phi: 
   const recurse = (node: number, level: number, length: number, zero: number, one: number, feature: number): void => {
     const at = level * stride;
     if (level > 0) {
+      // Plain loops: a path is a few to a few tens of elements, and four copyWithin calls a node cost more in calls
+      // than in copying.
       const from = at - stride;
-      p.feature.copyWithin(at, from, from + length);
-      p.zero.copyWithin(at, from, from + length);
-      p.one.copyWithin(at, from, from + length);
-      p.weight.copyWithin(at, from, from + length);
+      for (let i = 0; i < length; i++) {
+        p.feature[at + i] = p.feature[from + i]!;
+        p.zero[at + i] = p.zero[from + i]!;
+        p.one[at + i] = p.one[from + i]!;
+        p.weight[at + i] = p.weight[from + i]!;
+      }
     }
     extend(p, at, length, zero, one, feature);
     let size = length + 1;
