@@ -28,7 +28,8 @@ export async function checkExport(
 }> {
   const parityRaw = rawInputsAt(inputs, frame, rows.subarray(0, Math.min(2000, rows.length)));
   const loaded = await createSession(onnx);
-  const parity = maxAbsDifference(await new Predictor('', 0, model, loaded).run(parityRaw), predictModel(model, parityRaw));
+  const expected = predictModel(model, parityRaw);
+  const parity = maxAbsDifference(await new Predictor('', 0, model, loaded).run(parityRaw), expected);
   // Single-row latency through the exported graph, for the run's record and its cost: 200 calls cycling over up to
   // 64 held-out rows, p50 and p99 (the same timing a search's limits use, search-limits.ts).
   const parityPredictor = new Predictor('', 0, model, loaded);
@@ -43,7 +44,7 @@ export async function checkExport(
         };
   const batch = rows.length === 0 ? null : await timeBatch(parityPredictor, inputs, frame, rows);
   await loaded.session.release();
-  const tolerance = parityTolerance(model, predictModel(model, parityRaw));
+  const tolerance = parityTolerance(model, expected);
   if (!(parity <= tolerance)) {
     throw new HearthError(
       'INTERNAL',

@@ -387,20 +387,23 @@ export class Trainer {
       }
     }
 
-    clock.phase('explain');
-    // Under a budget, TreeSHAP stops where the export's projected cost begins.
-    const shapEnd = projection === null ? null : explanationDeadline(clock.end, evaluationMs, planRows);
-    const { summary: shap, rows: explained } =
-      shapAside === null
-        ? shapSummaryOn(data, model, inputs, shapRows, shapEnd)
-        : { summary: await shapAside, rows: shapRows.length };
-    const toExplain = Math.min(500, shapRows.length);
-    if (shapEnd !== null && model.format === 'hearth.trees/1' && explained < toExplain)
-      clock.note(
-        explained === 0
-          ? 'SHAP summary skipped, for lack of time'
-          : `SHAP summary over ${explained} of ${toExplain} rows, for lack of time`,
-      );
+    // A model explained in a worker is exported and checked while the worker finishes (the explain phase is then
+    // what is left of it); otherwise TreeSHAP runs here first, stopping under a budget where the export's projected
+    // cost begins.
+    let shap: { feature: string; meanAbs: number }[] | null = null;
+    if (shapAside === null) {
+      clock.phase('explain');
+      const shapEnd = projection === null ? null : explanationDeadline(clock.end, evaluationMs, planRows);
+      const explained = shapSummaryOn(data, model, inputs, shapRows, shapEnd);
+      shap = explained.summary;
+      const toExplain = Math.min(500, shapRows.length);
+      if (shapEnd !== null && model.format === 'hearth.trees/1' && explained.rows < toExplain)
+        clock.note(
+          explained.rows === 0
+            ? 'SHAP summary skipped, for lack of time'
+            : `SHAP summary over ${explained.rows} of ${toExplain} rows, for lack of time`,
+        );
+    }
 
     // The exported graph must reproduce the TypeScript model: checked on held-out rows before registering.
     clock.phase('export');
@@ -418,6 +421,10 @@ export class Trainer {
       limits.registered = { modelBytes: onnx.length, latencyUs: predictLatencyUs, overLimit: over };
       if (over.length > 0)
         clock.note(`limits: the registered model, refitted on all rows, measured over the limit (${over.join(', ')})`);
+    }
+    if (shapAside !== null) {
+      clock.phase('explain');
+      shap = await shapAside;
     }
     clock.phase('register');
     const used = cpuSince(cpu);
