@@ -128,7 +128,11 @@ function numericEdges(values: Float64Array): number[] {
   for (let i = 1; i < n && distinct <= maxValueBins; i++) if (values[i] !== values[i - 1]) distinct++;
   const upper: number[] = [];
   if (distinct <= maxValueBins) {
-    for (let i = 0; i + 1 < n; i++) if (values[i] !== values[i + 1]) upper.push(midpoint(values[i]!, values[i + 1]!));
+    for (let i = 0; i + 1 < n; i++) {
+      if (values[i] === values[i + 1]) continue;
+      const edge = midpoint(values[i]!, values[i + 1]!);
+      if (edge !== null) upper.push(edge);
+    }
     return upper;
   }
   const perBin = n / maxValueBins;
@@ -138,7 +142,8 @@ function numericEdges(values: Float64Array): number[] {
     // Rows up to the end of this distinct value's run.
     const cumulative = i + 1;
     if (cumulative >= nextCut) {
-      upper.push(midpoint(values[i]!, values[i + 1]!));
+      const edge = midpoint(values[i]!, values[i + 1]!);
+      if (edge !== null) upper.push(edge);
       while (nextCut <= cumulative) nextCut += perBin;
     }
   }
@@ -165,14 +170,20 @@ function bucketLookup(upper: readonly number[]): { low: number; scale: number; f
   const scale = high > low ? buckets / (high - low) : 0;
   const first = new Int32Array(buckets + 1);
   for (let k = 0; k <= buckets; k++) first[k] = numericBin(upper, scale > 0 ? low + k / scale : low);
-  // A value just above a bucket's lower edge may still belong to the bin before the one at that edge; step back
-  // two so rounding in the bucket arithmetic can never make the forward scan start past the right bin.
+  // A value just above a bucket's lower edge may still belong to the bin before the one at that edge; start two
+  // back, so the forward scan rarely starts past the right bin (binFrameRows steps back when it does).
   for (let k = 0; k <= buckets; k++) first[k] = Math.max(0, first[k]! - 2);
   return { low, scale, first };
 }
 
-/** Midpoint that stays strictly between a and b, and is never rounded up to b. */
-function midpoint(a: number, b: number): number {
+/**
+ * An edge e with a <= e < b, finite: the midpoint, never rounded up to b, or a where it would be (a column spanning
+ * more than the largest double). Below a -Infinity, the lowest finite double (b above it), since a model is stored as
+ * JSON, which has no infinities (a -Infinity threshold came back as null and was read as a category split); null
+ * where no finite edge separates them (a = -Infinity, b the lowest double), and the two share a bin.
+ */
+function midpoint(a: number, b: number): number | null {
+  if (a === Number.NEGATIVE_INFINITY) return b > -Number.MAX_VALUE ? -Number.MAX_VALUE : null;
   const m = a + (b - a) / 2;
   return m < b ? m : a;
 }
@@ -225,6 +236,9 @@ function binFiller(
         const bucket = Math.floor((v - low) * scale);
         let b = bucket >= 0 ? (bucket < first.length ? first[bucket]! : lastFirst) : 0;
         while (b < last && v > upper[b]!) b++;
+        // The bucket's rounding can land a value past bins whose edges are packed within a few ulps: step back to
+        // the first edge at or above it, so the bin is always numericBin's.
+        while (b > 0 && v <= upper[b - 1]!) b--;
         out[i * F + f] = b;
       }
     };

@@ -396,6 +396,60 @@ describe('binning', () => {
     for (let i = 0; i < frame.rowCount; i++)
       assert.equal(bins[i], numericBin(upper, column.kind === 'numeric' ? column.values[i]! : 0));
     assert.equal(new Set(bins).size, upper.length + 1);
+    // Every edge is finite: a model is stored as JSON, where a -Infinity threshold came back as null and was then
+    // read as a category split (explain and compress failed on every row).
+    assert.ok(upper.every(Number.isFinite), `edges ${upper.slice(0, 3).join(', ')}…`);
+  });
+
+  it('bins values whose edges are packed within a few ulps of a lookup bucket’s boundary as numericBin does', () => {
+    // The lookup's 4,096 buckets span -1e6 to 0.001; 200 values a few ulps apart sit just below bucket 4094's lower
+    // bound, where the bucket arithmetic's rounding once put 197 of them up to 197 bins too high.
+    const low = -1e6;
+    const boundary = low + 4094 / (4096 / (0.001 - low));
+    const below = (x: number, ulps: number): number => {
+      const bits = new BigInt64Array(Float64Array.of(x).buffer);
+      bits[0] = bits[0]! + BigInt(x > 0 ? -ulps : ulps);
+      return new Float64Array(bits.buffer)[0]!;
+    };
+    const values = Float64Array.from([
+      low - 1,
+      low + 1,
+      0.0005,
+      0.0015,
+      ...Array.from({ length: 200 }, (_, j) => below(boundary, 5 * j)),
+    ]);
+    const frame: Frame = { rowCount: values.length, columns: [{ kind: 'numeric', name: 'x', type: 'number', values }] };
+    const all = Int32Array.from({ length: values.length }, (_, i) => i);
+    const { features } = fitBins(frame, all, 'none');
+    const upper = (features[0] as { upper: number[] }).upper;
+    const bins = binFrameRows(features, frame, all);
+    for (let i = 0; i < values.length; i++) assert.equal(bins[i], numericBin(upper, values[i]!), `value ${values[i]}`);
+  });
+
+  it('trains, stores and explains a model that splits off -1e999, its threshold finite through JSON', async () => {
+    const random = seededRandom(12);
+    const rows = Array.from({ length: 600 }, (_, i) => {
+      const low = i % 3 === 0;
+      return `${low ? '-1e999' : (random() * 10).toFixed(3)},${(low ? random() < 0.9 : random() < 0.1) ? 'a' : 'b'}`;
+    });
+    const frame = await frameOf(`x,y\n${rows.join('\n')}\n`);
+    const model = JSON.parse(JSON.stringify(fit(frame, 'y', 'binary', { trees: 5, minChildSamples: 5 }))) as TreeModel;
+    const thresholds = model.trees.flatMap((t) => t.threshold.filter((v, node) => t.feature[node]! >= 0 && v !== undefined));
+    assert.ok(
+      thresholds.length > 0 && thresholds.every((v) => typeof v === 'number' && Number.isFinite(v)),
+      JSON.stringify(thresholds),
+    );
+    const raw = rawInputsFromFrame(model, frame);
+    const p = predictTrees(model, raw);
+    assert.equal(p.kind, 'classification');
+    // The -1e999 rows are mostly "a", the others mostly "b": the trees split them apart.
+    assert.ok(p.probabilities[0]! > 0.7 && p.probabilities[2]! < 0.3, Array.from(p.probabilities.slice(0, 4)).join(', '));
+    const x = treeInputMatrix(model, raw);
+    const { expectedValue, phi } = explainTrees(model, x, 3, 0);
+    for (let i = 0; i < 3; i++) {
+      const margin = Math.log(p.probabilities[2 * i + 1]! / p.probabilities[2 * i]!);
+      assert.ok(Math.abs(expectedValue + phi[i]!.reduce((a, v) => a + v, 0) - margin) < 1e-9);
+    }
   });
 });
 
