@@ -87,6 +87,11 @@ function threshold(g: number, l1: number): number {
   return 0;
 }
 
+/** threshold(g, 0) without its branches: g itself, and 0 for NaN (a NaN gradient sum, as threshold gives). */
+function identity(g: number): number {
+  return g === g ? g : 0;
+}
+
 /**
  * A candidate split's gain: the left side's sums GL, HL of a node whose sums are G, H and whose own score is
  * `parent`; -Infinity where a side has too little hessian or too few (estimated) rows. Numeric and categorical
@@ -117,7 +122,7 @@ const scanned = { found: false, gain: 0, bin: 0, defaultLeft: false };
 /**
  * The numeric features' split scan, the hot loop of the split search (every bin of every feature of both children
  * of every split): each bin boundary, with missing values right and then left, in the order of the general
- * `consider` below and by splitGain's arithmetic (inlined, with l1 = 0's threshold taken as the identity it is), so
+ * `consider` below and by splitGain's arithmetic (inlined, with l1 = 0's threshold taken as the identity it is but for NaN), so
  * the same split wins. A plain function over numbers with its parameters read once: a closure per feature cost ~25 ns
  * a bin, and calling splitGain per candidate half of this scan's time. Once the right side is too small, it only
  * shrinks for the bins after (for both placements of the missing values), so the scan stops there.
@@ -153,8 +158,8 @@ function scanNumeric(
     // Missing values right.
     if (hl >= minChildWeight && hl * rowsPerHessian >= minChildSamples) {
       const GR = G - gl;
-      const tl = l1 === 0 ? gl : threshold(gl, l1);
-      const tr = l1 === 0 ? GR : threshold(GR, l1);
+      const tl = l1 === 0 ? identity(gl) : threshold(gl, l1);
+      const tr = l1 === 0 ? identity(GR) : threshold(GR, l1);
       const gain = (tl * tl) / (hl + l2) + (tr * tr) / (HR + l2) - parent;
       if (gain > bestGain) {
         bestGain = gain;
@@ -176,8 +181,8 @@ function scanNumeric(
       HR * rowsPerHessian >= minChildSamples
     ) {
       const GR = G - GL;
-      const tl = l1 === 0 ? GL : threshold(GL, l1);
-      const tr = l1 === 0 ? GR : threshold(GR, l1);
+      const tl = l1 === 0 ? identity(GL) : threshold(GL, l1);
+      const tr = l1 === 0 ? identity(GR) : threshold(GR, l1);
       const gain = (tl * tl) / (HL + l2) + (tr * tr) / (HR + l2) - parent;
       if (gain > bestGain) {
         bestGain = gain;
