@@ -10,9 +10,28 @@ import { rawInputsAt } from './predict-rows.js';
 import { COST_BATCH_ROWS } from './budget-plan.js';
 import { singleRowLatencies } from './search-limits.js';
 
+/** What a serving-cost measurement of the exported graph gives (ExportCheck.measure). */
+export interface ServingMeasures {
+  predictLatencyUs: number | null;
+  latency: CostMeasures['latency'];
+  batch: CostMeasures['batch'];
+}
+
+/** An exported graph that reproduced the model, with its session kept open to time it. */
+export interface ExportCheck {
+  parity: number;
+  /**
+   * Single-row latency and one batch's throughput, then the session released. Timed apart from the check so the
+   * caller can first let other work on this process finish: the batch's CPU time is the whole process's.
+   */
+  measure(): Promise<ServingMeasures>;
+  /** Releases the session without measuring (idempotent; measure releases it too). */
+  release(): Promise<void>;
+}
+
 /**
  * Checks that the model's exported ONNX graph reproduces the TypeScript model on held-out rows (up to 2,000 of
- * them) before anything is registered; measures single-row latency and one batch's throughput on the way.
+ * them) before anything is registered. A graph that does not is refused with INTERNAL (its session released).
  */
 export async function checkExport(
   model: TrainedModel,
@@ -20,38 +39,50 @@ export async function checkExport(
   inputs: { features: InputFeature[] },
   frame: Frame,
   rows: Int32Array,
-): Promise<{
-  parity: number;
-  predictLatencyUs: number | null;
-  latency: CostMeasures['latency'];
-  batch: CostMeasures['batch'];
-}> {
+): Promise<ExportCheck> {
   const parityRaw = rawInputsAt(inputs, frame, rows.subarray(0, Math.min(2000, rows.length)));
   const loaded = await createSession(onnx);
-  const expected = predictModel(model, parityRaw);
-  const parity = maxAbsDifference(await new Predictor('', 0, model, loaded).run(parityRaw), expected);
-  // Single-row latency through the exported graph, for the run's record and its cost: 200 calls cycling over up to
-  // 64 held-out rows, p50 and p99 (the same timing a search's limits use, search-limits.ts).
-  const parityPredictor = new Predictor('', 0, model, loaded);
-  const latencies = await singleRowLatencies(parityPredictor, parityRaw);
-  const latency =
-    latencies.length === 0
-      ? null
-      : {
-          p50Us: Number(latencies[latencies.length >> 1]!.toFixed(1)),
-          p99Us: Number(latencies[Math.min(latencies.length - 1, Math.ceil(0.99 * latencies.length) - 1)]!.toFixed(1)),
-          samples: latencies.length,
-        };
-  const batch = rows.length === 0 ? null : await timeBatch(parityPredictor, inputs, frame, rows);
-  await loaded.session.release();
-  const tolerance = parityTolerance(model, expected);
-  if (!(parity <= tolerance)) {
-    throw new HearthError(
-      'INTERNAL',
-      `the exported ONNX graph disagrees with the trained model (max difference ${parity}, allowed ${tolerance})`,
-    );
+  let released = false;
+  const release = async (): Promise<void> => {
+    if (released) return;
+    released = true;
+    await loaded.session.release();
+  };
+  try {
+    const expected = predictModel(model, parityRaw);
+    const parity = maxAbsDifference(await new Predictor('', 0, model, loaded).run(parityRaw), expected);
+    const tolerance = parityTolerance(model, expected);
+    if (!(parity <= tolerance)) {
+      throw new HearthError(
+        'INTERNAL',
+        `the exported ONNX graph disagrees with the trained model (max difference ${parity}, allowed ${tolerance})`,
+      );
+    }
+    const measure = async (): Promise<ServingMeasures> => {
+      try {
+        // Single-row latency through the exported graph, for the run's record and its cost: 200 calls cycling over
+        // up to 64 held-out rows, p50 and p99 (the same timing a search's limits use, search-limits.ts).
+        const parityPredictor = new Predictor('', 0, model, loaded);
+        const latencies = await singleRowLatencies(parityPredictor, parityRaw);
+        const latency =
+          latencies.length === 0
+            ? null
+            : {
+                p50Us: Number(latencies[latencies.length >> 1]!.toFixed(1)),
+                p99Us: Number(latencies[Math.min(latencies.length - 1, Math.ceil(0.99 * latencies.length) - 1)]!.toFixed(1)),
+                samples: latencies.length,
+              };
+        const batch = rows.length === 0 ? null : await timeBatch(parityPredictor, inputs, frame, rows);
+        return { predictLatencyUs: latency?.p50Us ?? null, latency, batch };
+      } finally {
+        await release();
+      }
+    };
+    return { parity, measure, release };
+  } catch (e) {
+    await release();
+    throw e;
   }
-  return { parity, predictLatencyUs: latency?.p50Us ?? null, latency, batch };
 }
 
 /**

@@ -26,7 +26,7 @@ import {
   type EvaluationData,
 } from './evaluation.js';
 import { fitFinal, refitOnAll } from './final-fit.js';
-import { checkExport } from './export-check.js';
+import { checkExport, type ServingMeasures } from './export-check.js';
 import { measureFootprint, overLimits, bytesPerKb } from './search-limits.js';
 import { finalWithinLimits } from './final-limits.js';
 import { cpuMark, cpuSince, type CpuMark } from './cpu-time.js';
@@ -387,9 +387,9 @@ export class Trainer {
       }
     }
 
-    // A model explained in a worker is exported and checked while the worker finishes (the explain phase is then
-    // what is left of it); otherwise TreeSHAP runs here first, stopping under a budget where the export's projected
-    // cost begins.
+    // A model explained in a worker is exported and its graph checked while the worker finishes (the explain phase is
+    // then what is left of it, before the serving cost is timed); otherwise TreeSHAP runs here first, stopping under a
+    // budget where the export's projected cost begins.
     let shap: { feature: string; meanAbs: number }[] | null = null;
     if (shapAside === null) {
       clock.phase('explain');
@@ -409,7 +409,22 @@ export class Trainer {
     clock.phase('export');
     const onnx = exportModelToOnnx(model, this.version);
     clock.phase('parity');
-    const { parity, predictLatencyUs, latency, batch } = await checkExport(model, onnx, inputs, frame, evaluationRows);
+    const checked = await checkExport(model, onnx, inputs, frame, evaluationRows);
+    let measured: ServingMeasures;
+    try {
+      // The serving cost is timed once the TreeSHAP worker is done: the batch's CPU time is the whole process's, and
+      // a worker still explaining beside it read as serving cost (1.8x the batch's own).
+      if (shapAside !== null) {
+        clock.phase('explain');
+        shap = await shapAside;
+        clock.phase('parity');
+      }
+      measured = await checked.measure();
+    } finally {
+      await checked.release();
+    }
+    const { parity } = checked;
+    const { predictLatencyUs, latency, batch } = measured;
     if (search !== null && search.limits !== null) {
       // The registered graph (refitted on all rows) as served, against the limits: recorded, and noted when over.
       const limits = search.limits;
@@ -421,10 +436,6 @@ export class Trainer {
       limits.registered = { modelBytes: onnx.length, latencyUs: predictLatencyUs, overLimit: over };
       if (over.length > 0)
         clock.note(`limits: the registered model, refitted on all rows, measured over the limit (${over.join(', ')})`);
-    }
-    if (shapAside !== null) {
-      clock.phase('explain');
-      shap = await shapAside;
     }
     clock.phase('register');
     const used = cpuSince(cpu);
