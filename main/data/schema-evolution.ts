@@ -33,11 +33,16 @@ export function evolveSchema(previous: Frame | null, next: Frame, force: boolean
   const narrowed: string[] = [];
   const columns: Column[] = next.columns.map((given) => {
     const old = before.get(given.name);
-    const column = old?.type === 'boolean' ? asBooleanColumn(given) : given;
+    let column = old?.type === 'boolean' ? asBooleanColumn(given) : given;
     if (old === undefined) {
       changes.added.push({ column: column.name, type: column.type });
       return column;
     }
+    // Categorical and text are one storage (strings and their dictionary), told apart by how often the values repeat,
+    // which a small file of a many-levelled column cannot show (600 rows of 1,100 codes read as text): a string column
+    // keeps the type its dataset gave it, so the models and rules written against it keep working.
+    if (old.kind === 'string' && column.kind === 'string' && old.type === 'categorical' && column.type === 'text')
+      column = { ...column, type: 'categorical' };
     if (old.type !== column.type) {
       if (fitsIn(column.type, old.type)) return { ...column, type: old.type } as Column;
       if (widens[old.type].includes(column.type))

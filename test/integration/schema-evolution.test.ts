@@ -95,4 +95,17 @@ describe('schema evolution: each change, with its expected outcome', () => {
         e.code === 'VALIDATION_FAILED' && /no column "price", which the model needs/.test(e.message),
     );
   });
+  it('a many-levelled string column stays categorical when a small file of it repeats too little to look it', async () => {
+    const codes = (rows: number, repeat: number) =>
+      `code,n\n${Array.from({ length: rows }, (_, i) => `AP${String(Math.floor(i / repeat) % 1_100).padStart(4, '0')},${i}`).join('\n')}\n`;
+    const call = (file: string, content: string) =>
+      h.client.call('datasets.ingest', { name: 'airports', path: writeFile(h.dataDir, file, content) });
+    // 1,100 codes three times each: categorical. Then 600 rows, most codes once: alone, that file reads as text.
+    const first = await call('codes1.csv', codes(3_300, 3));
+    assert.equal(first.columns.find((c) => c.name === 'code')?.type, 'categorical');
+    const next = await call('codes2.csv', codes(600, 1));
+    assert.equal(next.version, 2);
+    assert.equal(next.columns.find((c) => c.name === 'code')?.type, 'categorical');
+    assert.deepEqual(next.schemaChanges?.retyped, []);
+  });
 });
