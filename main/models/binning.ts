@@ -178,9 +178,9 @@ function bucketLookup(upper: readonly number[]): { low: number; scale: number; f
 
 /**
  * An edge e with a <= e < b, finite: the midpoint, never rounded up to b, or a where it would be (a column spanning
- * more than the largest double). Below a -Infinity, the lowest finite double (b above it), since a model is stored as
- * JSON, which has no infinities (a -Infinity threshold came back as null and was read as a category split); null
- * where no finite edge separates them (a = -Infinity, b the lowest double), and the two share a bin.
+ * more than the largest double). Between -Infinity and b, the lowest finite double: a model is stored as JSON, which
+ * has no infinities (a -Infinity threshold came back as null and was read as a category split). Null where no finite
+ * edge separates a and b (-Infinity and the lowest double), which then share a bin.
  */
 function midpoint(a: number, b: number): number | null {
   if (a === Number.NEGATIVE_INFINITY) return b > -Number.MAX_VALUE ? -Number.MAX_VALUE : null;

@@ -122,10 +122,10 @@ const scanned = { found: false, gain: 0, bin: 0, defaultLeft: false };
 /**
  * The numeric features' split scan, the hot loop of the split search (every bin of every feature of both children
  * of every split): each bin boundary, with missing values right and then left, in the order of the general
- * `consider` below and by splitGain's arithmetic (inlined, with l1 = 0's threshold taken as the identity it is but for NaN), so
- * the same split wins. A plain function over numbers with its parameters read once: a closure per feature cost ~25 ns
- * a bin, and calling splitGain per candidate half of this scan's time. Once the right side is too small, it only
- * shrinks for the bins after (for both placements of the missing values), so the scan stops there.
+ * `consider` below and by splitGain's arithmetic (inlined, with l1 = 0's threshold taken as the identity it is but
+ * for NaN), so the same split wins. A plain function over numbers with its parameters read once: a closure per
+ * feature cost ~25 ns a bin, and calling splitGain per candidate half of this scan's time. Once the right side is too
+ * small, it only shrinks for the bins after (for both placements of the missing values), so the scan stops there.
  */
 function scanNumeric(
   hist: Float64Array,
