@@ -22,6 +22,7 @@ import { conditionalExpectation, explainTrees, treeShap } from '../../main/model
 import { fitBoosting, type BoostParams } from '../../workers/gbdt/boost.js';
 import { fitForest } from '../../workers/gbdt/forest.js';
 import { plainCategoricalSplits, sortByKey } from '../../workers/gbdt/tree.js';
+import { treesToFloat32 } from '../../main/models/compress/trees.js';
 import { rocAuc } from '../../main/stats/metrics.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
 
@@ -450,6 +451,17 @@ describe('binning', () => {
       const margin = Math.log(p.probabilities[2 * i + 1]! / p.probabilities[2 * i]!);
       assert.ok(Math.abs(expectedValue + phi[i]!.reduce((a, v) => a + v, 0) - margin) < 1e-9);
     }
+    // Compressed to float32, the lowest double's edge is clamped to float32's range, not rounded to -Infinity.
+    const small = JSON.parse(JSON.stringify(treesToFloat32(model))) as TreeModel;
+    const smallThresholds = small.trees.flatMap((t) => t.threshold.filter((v, node) => t.feature[node]! >= 0 && v !== undefined));
+    assert.ok(
+      smallThresholds.every((v) => typeof v === 'number' && Number.isFinite(v)),
+      JSON.stringify(smallThresholds),
+    );
+    const smallP = predictTrees(small, raw);
+    assert.equal(smallP.kind, 'classification');
+    assert.ok(Math.abs(smallP.probabilities[0]! - p.probabilities[0]!) < 1e-5);
+    explainTrees(small, treeInputMatrix(small, raw), 3, 0);
   });
 });
 

@@ -34,14 +34,22 @@ export function truncateRounds(model: TreeModel, rounds: number): TreeModel {
   return keepTrees(model, kept);
 }
 
-/** Thresholds and leaf values rounded to single precision; the predictor and the graph then work in float32. */
+/** The largest float32. */
+const float32Max = 3.4028234663852886e38;
+
+/**
+ * Thresholds and leaf values rounded to single precision; the predictor and the graph then work in float32. A
+ * threshold past float32's range is clamped to it, not rounded to an infinity: a model is stored as JSON, which has
+ * none (an infinite threshold came back as null and was read as a category split), and in float32 the two compare
+ * alike but for the infinities themselves.
+ */
 export function treesToFloat32(model: TreeModel): TreeModel {
   return {
     ...model,
     precision: 'float32',
     trees: model.trees.map((tree) => ({
       ...tree,
-      threshold: tree.threshold.map((v) => (v === null ? null : Math.fround(v))),
+      threshold: tree.threshold.map((v) => (v === null ? null : Math.fround(Math.min(float32Max, Math.max(-float32Max, v))))),
       value: tree.value.map((v) => Math.fround(v)),
     })),
   };
