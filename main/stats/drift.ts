@@ -148,8 +148,10 @@ function groupRareLevels(given: { reference: Counted; current: Counted }): { ref
       .slice(0, maxDriftCategories - 2)
       .map(([level]) => level),
   );
-  const rare = `(${(given.reference.counts.size - kept.size).toLocaleString('en-US')} other levels)`;
-  const unseen = '(levels not in the reference)';
+  // The two groups' names, kept apart from any real level's (a level may be spelt like them).
+  const unused = (name: string): string => (levels.has(name) ? unused(`${name}*`) : name);
+  const rare = unused(`(${(given.reference.counts.size - kept.size).toLocaleString('en-US')} other levels)`);
+  const unseen = unused('(levels not in the reference)');
   const group = (side: Counted): Counted => {
     const counts = new Map<string, number>();
     for (const [level, n] of side.counts) {

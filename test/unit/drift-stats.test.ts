@@ -135,6 +135,14 @@ describe('drift statistics against SciPy', () => {
     assert.equal(same.test, 'jensenshannon');
     assert.ok(same.statistic < 0.1 && !same.drifted, `statistic ${same.statistic}`);
     assert.ok(same.distribution.bins.length <= 20 && same.distribution.bins.some((b) => b.endsWith('other levels)')));
+    // A real level spelt like a group is not taken for one: the new levels' group is renamed.
+    const spelt = columnDrift({
+      name: 'airport',
+      kind: 'categorical',
+      reference: [...reference, '(levels not in the reference)'],
+      current: [...draw(2_000), '(levels not in the reference)', 'ZZ1'],
+    });
+    assert.ok(spelt.distribution.bins.includes('(levels not in the reference)*'), spelt.distribution.bins.join(' | '));
     const moved = columnDrift({ name: 'airport', kind: 'categorical', reference, current: draw(2_000, true) });
     assert.ok(moved.drifted && moved.statistic > 0.3, `statistic ${moved.statistic}`);
   });
