@@ -111,8 +111,16 @@ function splitGain(
   const HR = H - HL;
   if (HL < p.minChildWeight || HR < p.minChildWeight) return Number.NEGATIVE_INFINITY;
   if (HL * rowsPerHessian < p.minChildSamples || HR * rowsPerHessian < p.minChildSamples) return Number.NEGATIVE_INFINITY;
-  const tl = threshold(GL, p.l1);
-  const tr = threshold(GR, p.l1);
+  return sidesGain(GL, HL, GR, HR, p.l1, l2, parent);
+}
+
+/**
+ * The gain of splitting a node whose own score is `parent` into sides (GL, HL) and (GR, HR): the one arithmetic
+ * splitGain and the numeric scan share. l1 = 0's threshold is the identity but for NaN, taken without its branches.
+ */
+function sidesGain(GL: number, HL: number, GR: number, HR: number, l1: number, l2: number, parent: number): number {
+  const tl = l1 === 0 ? identity(GL) : threshold(GL, l1);
+  const tr = l1 === 0 ? identity(GR) : threshold(GR, l1);
   return (tl * tl) / (HL + l2) + (tr * tr) / (HR + l2) - parent;
 }
 
@@ -122,9 +130,9 @@ const scanned = { found: false, gain: 0, bin: 0, defaultLeft: false };
 /**
  * The numeric features' split scan, the hot loop of the split search (every bin of every feature of both children
  * of every split): each bin boundary, with missing values right and then left, in the order of the general
- * `consider` below and by splitGain's arithmetic (inlined, with l1 = 0's threshold taken as the identity it is but
- * for NaN), so the same split wins. A plain function over numbers with its parameters read once: a closure per
- * feature cost ~25 ns a bin, and calling splitGain per candidate half of this scan's time. Once the right side is too
+ * `consider` below and by splitGain's arithmetic (sidesGain), so the same split wins. A plain function over numbers
+ * with its parameters read once: a closure per feature cost ~25 ns a bin, and calling splitGain (its checks reading
+ * the parameters object) per candidate half of this scan's time. Once the right side is too
  * small, it only shrinks for the bins after (for both placements of the missing values), so the scan stops there.
  */
 function scanNumeric(
@@ -157,10 +165,7 @@ function scanNumeric(
     if (HR < minChildWeight || HR * rowsPerHessian < minChildSamples) break;
     // Missing values right.
     if (hl >= minChildWeight && hl * rowsPerHessian >= minChildSamples) {
-      const GR = G - gl;
-      const tl = l1 === 0 ? identity(gl) : threshold(gl, l1);
-      const tr = l1 === 0 ? identity(GR) : threshold(GR, l1);
-      const gain = (tl * tl) / (hl + l2) + (tr * tr) / (HR + l2) - parent;
+      const gain = sidesGain(gl, hl, G - gl, HR, l1, l2, parent);
       if (gain > bestGain) {
         bestGain = gain;
         found = true;
@@ -180,10 +185,7 @@ function scanNumeric(
       HL * rowsPerHessian >= minChildSamples &&
       HR * rowsPerHessian >= minChildSamples
     ) {
-      const GR = G - GL;
-      const tl = l1 === 0 ? identity(GL) : threshold(GL, l1);
-      const tr = l1 === 0 ? identity(GR) : threshold(GR, l1);
-      const gain = (tl * tl) / (HL + l2) + (tr * tr) / (HR + l2) - parent;
+      const gain = sidesGain(GL, HL, G - GL, HR, l1, l2, parent);
       if (gain > bestGain) {
         bestGain = gain;
         found = true;
