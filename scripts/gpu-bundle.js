@@ -41,8 +41,10 @@ chmodSync(join(top, 'node'), 0o755);
 // The built engine and workers (the benchmark loads a few of their modules; they are small), and the benchmark.
 const app = join(top, 'app');
 for (const part of ['main', 'workers']) cpSync(join(root, 'dist', part), join(app, 'dist', part), { recursive: true });
-for (const file of ['bench/gpu.js', 'bench/gpu-child.js', 'fixtures/float-mlp.js'])
+for (const file of ['bench/gpu.js', 'bench/gpu-child.js', 'bench/gbdt-gpu.js', 'fixtures/float-mlp.js'])
   cpSync(join(root, 'dist', 'test', file), join(app, 'dist', 'test', file));
+// The GBDT bench's scikit-learn peer, where gbdt-gpu.js looks for it (app/test/bench, as in the repository).
+cpSync(join(root, 'test', 'bench', 'gbdt_gpu_peer.py'), join(app, 'test', 'bench', 'gbdt_gpu_peer.py'));
 writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'hearth-gpu-bench', private: true, type: 'module' }, null, 2));
 
 // The packages the benchmark imports and everything they depend on, found through their package.json files.
@@ -109,6 +111,7 @@ writeFileSync(
   join(top, 'run.sh'),
   `#!/bin/sh
 # Runs the GPU benchmark: JSON lines on stdout. HEARTH_GPU_BENCH_ROWS and HEARTH_GPU_BENCH_BUDGET_S size it.
+# './run.sh gbdt' runs the GBDT one instead (HEARTH_GBDT_GPU_BENCH_ROWS, HEARTH_GBDT_GPU_BENCH_MIN_ROWS).
 here=$(cd "$(dirname "$0")" && pwd)
 export LD_LIBRARY_PATH="$here/lib\${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export ORT_DISABLE_TELEMETRY=1
@@ -116,7 +119,9 @@ export ORT_DISABLE_TELEMETRY=1
 if [ -z "$VK_ICD_FILENAMES" ] && [ -z "$VK_DRIVER_FILES" ] && [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
   export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 fi
-exec "$here/node" "$here/app/dist/test/bench/gpu.js" "$@"
+bench=gpu
+if [ "$1" = gbdt ]; then bench=gbdt-gpu; shift; fi
+exec "$here/node" "$here/app/dist/test/bench/$bench.js" "$@"
 `,
 );
 chmodSync(join(top, 'run.sh'), 0o755);

@@ -1,4 +1,4 @@
-// `npm run bench [-- ingest|predict|gbdt|gbdt-kernel|gbdt-category-noise|mlp|automl|sync|drift|gpu|pii|compress]`: benchmarks with their peers measured in the same run; one JSON line each.
+// `npm run bench [-- ingest|predict|gbdt|gbdt-kernel|gbdt-gpu|gbdt-category-noise|mlp|automl|sync|drift|gpu|pii|compress]`: benchmarks with their peers measured in the same run; one JSON line each.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ import { scanFrame } from '../../main/privacy/pii.js';
 import { columnFromValues } from '../../main/data/transforms.js';
 import { runGpuBench } from './gpu.js';
 import { runGbdtKernelBench } from './gbdt-kernel.js';
+import { runGbdtGpuBench } from './gbdt-gpu.js';
 import { benchAutoml } from './automl.js';
 import { childJson, emit, python, root, round, sharedBench } from './bench-io.js';
 import { runCompressBench } from './compress.js';
@@ -478,6 +479,8 @@ if (all || which.has('predict')) await benchPredict();
 if (all || which.has('gbdt')) await benchGbdt();
 // An A/B of Hearth's own two kernels (no peer): only when named.
 if (which.has('gbdt-kernel')) runGbdtKernelBench();
+// GBDT histograms on WebGPU beside the CPU kernel and scikit-learn: only when named (a GPU machine's run).
+if (which.has('gbdt-gpu')) await runGbdtGpuBench();
 if (all || which.has('gbdt-category-noise')) await benchCategoricalNoise();
 
 async function benchMlp(): Promise<void> {

@@ -3,6 +3,7 @@ import type { Task } from '../../main/models/preprocess.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { HistogramPool } from './histogram.js';
 import { allocateTraining, kernelChoice, type KernelChoice, type KernelName } from './kernel.js';
+import { gpuMinRows, histogramDevice, type GpuReport, type HistogramDevice } from './gpu-histograms.js';
 import { growTree, leafOfBinnedRow, type GrowParams, type GrownTree } from './tree.js';
 
 export interface BoostParams extends GrowParams {
@@ -22,6 +23,8 @@ export interface BoostParams extends GrowParams {
   deadline?: number | null;
   /** The hot loops' kernel; by default HEARTH_GBDT_KERNEL's, else wasm when it loads. */
   kernel?: KernelChoice;
+  /** Where large nodes' histograms are built; by default HEARTH_GBDT_DEVICE's, else the CPU. */
+  device?: HistogramDevice;
 }
 
 export interface BoostInput {
@@ -45,6 +48,8 @@ export interface BoostResult {
   history: { iteration: number; loss: number; validationLoss: number | null }[];
   /** The kernel that grew the trees ("wasm-simd" or "typescript"). */
   kernel: KernelName;
+  /** Where large nodes' histograms were built, when on a GPU (HEARTH_GBDT_DEVICE=webgpu); null: all on the CPU. */
+  gpu: GpuReport | null;
   /**
    * The training rows' margins (n × outputs) after the trees kept, summed tree by tree from the base score as a
    * prediction sums them; null when early stopping dropped trees after the best round (these margins include them).
@@ -133,7 +138,9 @@ export function fitBoosting(
     arrays,
     Math.max(0, p.threads - 1),
     single ? { task, margins, targets: shared(targets), weights: weights && shared(weights), huberDelta: p.huberDelta } : null,
+    (p.device ?? histogramDevice()) === 'webgpu' ? gpuMinRows() : null,
   );
+  let gpu: GpuReport | null;
   const validation = input.validation;
   const vn = validation?.targets.length ?? 0;
   const vMargins = new Float64Array(vn * K);
@@ -213,6 +220,7 @@ export function fitBoosting(
       if (p.deadline !== undefined && p.deadline !== null && Date.now() > p.deadline) break;
     }
   } finally {
+    gpu = pool.gpuReport;
     pool.close();
   }
   const rounds = history.length;
@@ -225,6 +233,7 @@ export function fitBoosting(
     bestRound: keep / K,
     history,
     kernel: arrays.kernel,
+    gpu,
     // A plain copy: the shared buffer is the threads' working memory, and the caller keeps these.
     trainMargins: keep === trees.length ? margins.slice() : null,
   };

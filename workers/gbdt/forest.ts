@@ -3,6 +3,7 @@ import type { Task } from '../../main/models/preprocess.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { HistogramPool } from './histogram.js';
 import { allocateTraining, kernelChoice, type KernelChoice, type KernelName } from './kernel.js';
+import { gpuMinRows, histogramDevice, type GpuReport, type HistogramDevice } from './gpu-histograms.js';
 import { growTree, leafOfBinnedRow, plainCategoricalSplits, type GrownTree } from './tree.js';
 import type { BoostInput } from './boost.js';
 
@@ -21,6 +22,8 @@ export interface ForestParams {
   deadline?: number | null;
   /** The hot loops' kernel; by default HEARTH_GBDT_KERNEL's, else wasm when it loads. */
   kernel?: KernelChoice;
+  /** Where large nodes' histograms are built; by default HEARTH_GBDT_DEVICE's, else the CPU. */
+  device?: HistogramDevice;
 }
 
 export interface ForestResult {
@@ -31,6 +34,8 @@ export interface ForestResult {
   outputs: number;
   /** The kernel that grew the trees. */
   kernel: KernelName;
+  /** Where large nodes' histograms were built, when on a GPU (HEARTH_GBDT_DEVICE=webgpu); null: all on the CPU. */
+  gpu: GpuReport | null;
 }
 
 /**
@@ -53,7 +58,13 @@ export function fitForest(
   // Gradients are float32, as LightGBM keeps them: half the memory traffic of the histogram pass; sums stay float64.
   const arrays = allocateTraining(bins, n, F, sampleSize, p.threads, p.kernel ?? kernelChoice());
   const { rows, gradHess } = arrays;
-  const pool = new HistogramPool(arrays, Math.max(0, p.threads - 1));
+  const pool = new HistogramPool(
+    arrays,
+    Math.max(0, p.threads - 1),
+    null,
+    (p.device ?? histogramDevice()) === 'webgpu' ? gpuMinRows() : null,
+  );
+  let gpu: GpuReport | null;
   const perSplit =
     p.featuresPerSplit > 0
       ? Math.min(F, p.featuresPerSplit)
@@ -122,12 +133,13 @@ export function fitForest(
       if (p.deadline !== undefined && p.deadline !== null && Date.now() > p.deadline) break;
     }
   } finally {
+    gpu = pool.gpuReport;
     pool.close();
   }
   const oob = new Float64Array(n * K).fill(Number.NaN);
   for (let i = 0; i < n; i++)
     if (oobCount[i]! > 0) for (let c = 0; c < K; c++) oob[i * K + c] = oobSum[i * K + c]! / oobCount[i]!;
-  return { trees, treeOutputs, oob, outputs: K, kernel: arrays.kernel };
+  return { trees, treeOutputs, oob, outputs: K, kernel: arrays.kernel, gpu };
 }
 
 /** Out-of-bag loss so far: Brier-style squared error of the averaged predictions, over rows with any OOB tree. */

@@ -11,6 +11,7 @@ import {
 } from './kernel.js';
 
 import { addLeafValues, gradientsAndLoss } from './gradients.js';
+import { GpuHistograms, type GpuReport } from './gpu-histograms.js';
 import { waitUntil } from './handoff.js';
 
 export { histStride, histogramSize } from './kernel.js';
@@ -79,13 +80,19 @@ export class HistogramPool {
   readonly spareHistograms: Float64Array[] = [];
   /** The leaf table addLeafValues hands the helpers: [count, start, end, value per leaf]. */
   private readonly leaves: Float64Array | null;
+  /** Large nodes' histograms on a GPU (gpu-histograms.ts), when asked for; null on the CPU. */
+  private readonly gpu: GpuHistograms | null;
 
   constructor(
     private readonly data: TrainingArrays,
     helperCount: number,
     /** For gradientsAndLoss: the arrays it reads, shared with the helpers. */
     private readonly gradients: GradientData | null = null,
+    /** Send nodes of at least this many rows to the GPU (HEARTH_GBDT_DEVICE=webgpu); null: the CPU builds all. */
+    gpuMinRows: number | null = null,
   ) {
+    // A table with no node that large never starts the GPU thread.
+    this.gpu = gpuMinRows !== null && data.rows.length >= gpuMinRows ? new GpuHistograms(data, gpuMinRows) : null;
     const { F, wasm } = data;
     const length = histogramSize(F);
     const hists = wasm?.layout.hists ?? [];
@@ -137,8 +144,19 @@ export class HistogramPool {
     return this.data.kernel;
   }
 
+  /** What the fit reports of its histograms' device: null when every histogram was the CPU's. */
+  get gpuReport(): GpuReport | null {
+    return this.gpu?.report() ?? null;
+  }
+
+  /** A tree begins: its gradients are new (the GPU thread uploads them with the next node it is sent). */
+  beginTree(): void {
+    this.gpu?.beginTree();
+  }
+
   build(start: number, end: number, out: Float64Array): void {
     const n = end - start;
+    if (this.gpu?.takes(n) === true) return this.gpu.build(start, end, out);
     const { bins, F, rows, gradHess, wasm } = this.data;
     const parallel = this.helpers.length > 0 && n >= parallelThreshold;
     const parts = this.helpers.length + 1;
@@ -235,6 +253,7 @@ export class HistogramPool {
   }
 
   close(): void {
+    this.gpu?.close();
     for (const h of this.helpers) {
       Atomics.store(h.control, 0, -1);
       Atomics.notify(h.control, 0);

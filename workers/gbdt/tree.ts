@@ -392,6 +392,7 @@ export function growTree(
   };
 
   const rootHist = takeHist();
+  ctx.pool.beginTree();
   ctx.pool.build(0, rowCount, rootHist);
   let g0 = 0;
   let h0 = 0;

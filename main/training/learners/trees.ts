@@ -142,6 +142,8 @@ export const gbdtLearner: Learner = {
         bestRound: fit.bestRound,
         // Which hot-loop kernel grew the trees: "wasm-simd", or "typescript" (HEARTH_GBDT_KERNEL, or wasm unbuilt).
         kernel: fit.kernel,
+        // Where the large nodes' histograms were built: null on the CPU, else the GPU adapter and its share of nodes.
+        histogramDevice: fit.gpu,
         importance: treeImportance(model),
         features: model.features.map((f) => ({ name: f.name, kind: f.kind })),
       },
@@ -205,6 +207,8 @@ export const forestLearner: Learner = {
         trees: model.trees.length,
         oobScore: outOfBagScore(task, fit.oob, training.targets, fit.outputs),
         kernel: fit.kernel,
+        // Where the large nodes' histograms were built: null on the CPU, else the GPU adapter and its share of nodes.
+        histogramDevice: fit.gpu,
         importance: treeImportance(model),
         features: model.features.map((f) => ({ name: f.name, kind: f.kind })),
       },

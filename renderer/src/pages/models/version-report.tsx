@@ -20,6 +20,8 @@ export function VersionReport({
         oobScore?: { metric: string; value: number; rows: number };
         /** Tree learners: the kernel that grew the trees. */
         kernel?: 'wasm-simd' | 'typescript';
+        /** Where the large nodes' histograms were built (HEARTH_GBDT_DEVICE=webgpu); null on the CPU. */
+        histogramDevice?: { device: 'webgpu'; adapter: string; gpuNodes: number; cpuNodes: number; minRows: number } | null;
         backend?: { name: string; device?: string; simd: boolean | null; skipped: { name: string; reason: string }[] };
         epochs?: number;
         bestEpoch?: number;
@@ -131,6 +133,9 @@ export function VersionReport({
         {report?.kernel !== undefined && (
           <p className="muted" data-testid="tree-kernel">
             Trees grown by the <strong>{report.kernel === 'wasm-simd' ? 'WebAssembly (SIMD)' : 'TypeScript'}</strong> kernel
+            {report.histogramDevice !== undefined &&
+              report.histogramDevice !== null &&
+              `; histograms of nodes of ${report.histogramDevice.minRows.toLocaleString()}+ rows on the GPU (${report.histogramDevice.adapter.replace(/^software:/, 'software adapter: ')}): ${report.histogramDevice.gpuNodes.toLocaleString()} of ${(report.histogramDevice.gpuNodes + report.histogramDevice.cpuNodes).toLocaleString()} nodes`}
           </p>
         )}
         {report?.oobScore !== undefined && (
