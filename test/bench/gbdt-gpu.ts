@@ -81,7 +81,7 @@ export async function runGbdtGpuBench(
 ): Promise<void> {
   const adapter = await probeWebGpu();
   const cores = availableParallelism();
-  const threadCounts = [...new Set([2, cores])];
+  const threadCounts = process.env.HEARTH_GBDT_GPU_BENCH_THREADS?.split(',').map(Number) ?? [...new Set([2, cores])];
   emit({
     bench: 'gbdt-gpu',
     phase: 'probe',
@@ -144,6 +144,7 @@ export async function runGbdtGpuBench(
         fit_s: Number(gpuS.toFixed(3)),
         gpu_nodes: gpu.gpu?.gpuNodes,
         cpu_nodes: gpu.gpu?.cpuNodes,
+        gpu_ms: gpu.gpu?.ms,
         ...sameTrees(gpu, cpu),
         train_auc: Number(auc(gpu.trainMargins!, input.targets as Int32Array).toFixed(5)),
         speedup_over_cpu: Number((cpuS / gpuS).toFixed(2)),
@@ -152,7 +153,7 @@ export async function runGbdtGpuBench(
     delete process.env.HEARTH_GBDT_GPU_MIN_ROWS;
   }
   if (adapter.ok) histogramTimes(input);
-  peer(input, threadCounts, trees);
+  if (process.env.HEARTH_GBDT_GPU_BENCH_PEER !== '0') peer(input, threadCounts, trees);
 }
 
 /** One histogram alone: the root's (every row) and a deep node's (every tenth row), median of nine, per device. */

@@ -11,7 +11,7 @@ import { seededRandom } from '../../main/stats/random.js';
 import { fitBoosting, type BoostInput, type BoostParams } from '../../workers/gbdt/boost.js';
 import { fitForest } from '../../workers/gbdt/forest.js';
 import { gpuMinRows, histogramDevice } from '../../workers/gbdt/gpu-histograms.js';
-import { decodeHistogram, largestMagnitudes, shiftFor, wordsPerFeature } from '../../workers/gbdt/gpu-kernel.js';
+import { copyGradients, decodeHistogram, isIdentity, shiftFor, wordsPerFeature } from '../../workers/gbdt/gpu-kernel.js';
 import { HistogramPool } from '../../workers/gbdt/histogram.js';
 import { accumulateHistogram, allocateTraining, histogramSize } from '../../workers/gbdt/kernel.js';
 import type { GrownTree } from '../../workers/gbdt/tree.js';
@@ -49,9 +49,14 @@ describe('GPU histogram arithmetic', () => {
     assert.deepEqual([out[0], out[1], out[6], out[7]], [-0.125, 4294967301 / 2, -4294967296 / 8, 1.5]);
   });
 
-  it('finds the largest magnitudes over the rows asked for only', () => {
+  it('copies the rows asked for, and finds their largest magnitudes (NaN counting as not finite)', () => {
     const gh = Float32Array.from([-3, 0.5, 2, 0.25, 100, 9]);
-    assert.deepEqual(largestMagnitudes(gh, 2), { grad: 3, hess: 0.5 });
+    const to = new Float32Array(6);
+    assert.deepEqual(copyGradients(gh, to, 2), { grad: 3, hess: 0.5 });
+    assert.deepEqual([...to], [-3, 0.5, 2, 0.25, 0, 0]);
+    assert.ok(Number.isNaN(copyGradients(Float32Array.from([1, Number.NaN, 2, 0.5]), to, 2).hess));
+    assert.equal(isIdentity(Int32Array.from([0, 1, 2, 7]), 3), true);
+    assert.equal(isIdentity(Int32Array.from([0, 2, 1]), 3), false);
   });
 
   it('refuses a device or a row threshold it does not know, with a coded error', () => {
@@ -188,12 +193,14 @@ describe('GBDT histograms on WebGPU', () => {
   for (const task of ['binary', 'regression', 'multiclass'] as const)
     it(`grows the CPU's trees for a ${task} model, and says which device built what`, () => {
       const input = data(task);
-      const cpu = fitBoosting(input, { ...base, device: 'cpu' });
+      // Regression subsamples rows and features: its roots are not every row in order, so their row lists go up.
+      const p = task === 'regression' ? { ...base, rowSubsample: 0.8, colSubsample: 0.8 } : base;
+      const cpu = fitBoosting(input, { ...p, device: 'cpu' });
       const saved = process.env.HEARTH_GBDT_GPU_MIN_ROWS;
       // Every node on the GPU for one task; for the others, the large ones only, the rest on the CPU.
       process.env.HEARTH_GBDT_GPU_MIN_ROWS = task === 'binary' ? '0' : '3000';
       try {
-        const gpu = fitBoosting(input, { ...base, device: 'webgpu' });
+        const gpu = fitBoosting(input, { ...p, device: 'webgpu' });
         assertSameTrees(gpu.trees, cpu.trees);
         assert.equal(cpu.gpu, null);
         assert.equal(gpu.gpu?.device, 'webgpu');

@@ -1,7 +1,15 @@
 import { workerData } from 'node:worker_threads';
 import { probeWebGpu } from '../../main/accel/webgpu.js';
-import { decodeHistogram, histogramShader, largestMagnitudes, shiftFor, workgroupSize, wordsPerFeature } from './gpu-kernel.js';
-import { GpuControl, type GpuHelperData } from './gpu-histograms.js';
+import {
+  copyGradients,
+  decodeHistogram,
+  histogramShader,
+  isIdentity,
+  shiftFor,
+  workgroupSize,
+  wordsPerFeature,
+} from './gpu-kernel.js';
+import { GpuControl, GpuTiming, type GpuHelperData } from './gpu-histograms.js';
 
 /**
  * The GPU histogram thread: owns the WebGPU device, holds the training's bins on it for the whole fit, and builds
@@ -12,7 +20,7 @@ import { GpuControl, type GpuHelperData } from './gpu-histograms.js';
  * package on Node 20), so everything that goes up is first copied into this thread's own staging memory.
  */
 const data = workerData as GpuHelperData;
-const { control, message, result, n, F, rows, gradHess } = data;
+const { control, message, result, timing, n, F, rows, gradHess } = data;
 const words = Math.ceil(F / 4);
 
 function report(error: unknown): void {
@@ -93,26 +101,37 @@ let hessShift = 0;
 
 async function histogram(gpu: Gpu, start: number, end: number, newTree: boolean): Promise<void> {
   const { device } = gpu;
+  let t = performance.now();
+  const lap = (slot: number): void => {
+    const now = performance.now();
+    timing[slot]! += now - t;
+    t = now;
+  };
   if (newTree) {
     // This tree's gradients: the fixed-point scales from their largest magnitudes (a bound for any node's sums).
-    const { grad, hess } = largestMagnitudes(gradHess, n);
+    if (gradStaging.length !== 2 * n) gradStaging = new Float32Array(2 * n);
+    const { grad, hess } = copyGradients(gradHess, gradStaging, n);
     if (!Number.isFinite(grad) || !Number.isFinite(hess)) throw new Error('a gradient or hessian is not finite');
     gradShift = shiftFor(grad, data.rowCapacity);
     hessShift = shiftFor(hess, data.rowCapacity);
-    if (gradStaging.length !== 2 * n) gradStaging = new Float32Array(2 * n);
-    gradStaging.set(gradHess.subarray(0, 2 * n));
     device.queue.writeBuffer(gpu.gradBuffer, 0, gradStaging);
+    lap(GpuTiming.Gradients);
   }
   const count = end - start;
-  if (rowStaging.length < count) rowStaging = new Int32Array(Math.max(count, Math.min(data.rowCapacity, 2 * count)));
-  rowStaging.set(rows.subarray(start, end));
-  if (count > 0) device.queue.writeBuffer(gpu.rowsBuffer, 0, rowStaging, 0, count);
+  // A boosting tree's root (no subsampling) is every row in order: the shader indexes the rows itself.
+  const identity = start === 0 && count === n && isIdentity(rows, count);
+  if (!identity && count > 0) {
+    if (rowStaging.length < count) rowStaging = new Int32Array(Math.max(count, Math.min(data.rowCapacity, 2 * count)));
+    rowStaging.set(rows.subarray(start, end));
+    device.queue.writeBuffer(gpu.rowsBuffer, 0, rowStaging, 0, count);
+  }
+  lap(GpuTiming.Rows);
   // Workgroups along the rows: at least 4,096 rows each (sixteen a thread), so that adding a workgroup's 16 KiB into
   // the global histogram stays a small part of its work, and about a thousand in all, enough to fill a GPU of a
   // hundred-odd multiprocessors several times over.
   const groups = Math.max(1, Math.min(Math.ceil(count / (16 * workgroupSize)), Math.floor(1024 / words)));
   const rowsPerGroup = Math.max(1, Math.ceil(count / groups));
-  const params = new Int32Array([count, words, rowsPerGroup, gradShift, hessShift, 0, 0, 0]);
+  const params = new Int32Array([count, words, rowsPerGroup, gradShift, hessShift, identity ? 1 : 0, 0, 0]);
   device.queue.writeBuffer(gpu.paramsBuffer, 0, params);
   const encoder = device.createCommandEncoder();
   encoder.clearBuffer(gpu.histBuffer);
@@ -126,8 +145,10 @@ async function histogram(gpu: Gpu, start: number, end: number, newTree: boolean)
   encoder.copyBufferToBuffer(gpu.histBuffer, 0, gpu.readBuffer, 0, gpu.histBuffer.size);
   device.queue.submit([encoder.finish()]);
   await gpu.readBuffer.mapAsync(GPUMapMode.READ);
+  lap(GpuTiming.Device);
   decodeHistogram(new Uint32Array(gpu.readBuffer.getMappedRange()), F, gradShift, hessShift, result);
   gpu.readBuffer.unmap();
+  lap(GpuTiming.Decode);
 }
 
 /** Atomics.waitAsync (Node 16+, V8's), which this project's ES2022 lib carries no type for. */

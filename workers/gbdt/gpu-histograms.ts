@@ -54,12 +54,26 @@ export const enum GpuControl {
 }
 const controlSlots = 9;
 
+/** Milliseconds the GPU thread spent, summed over the fit, per part of a request (GpuHelperData.timing). */
+export const enum GpuTiming {
+  /** Copying a tree's gradients out of shared memory, finding their scale, handing them to the device. */
+  Gradients = 0,
+  /** Copying a node's row list and handing it to the device. */
+  Rows = 1,
+  /** From submitting the pass to the histogram mapped for reading: the device's work and the round trip. */
+  Device = 2,
+  /** Fixed point to float64. */
+  Decode = 3,
+}
+
 export interface GpuHelperData {
   control: Int32Array;
   /** UTF-8: the adapter's name once ready, else why it failed. */
   message: Uint8Array;
   /** The finished histogram, in the CPU kernels' layout. */
   result: Float64Array;
+  /** Milliseconds per GpuTiming slot, summed. */
+  timing: Float64Array;
   n: number;
   F: number;
   rowCapacity: number;
@@ -77,6 +91,11 @@ export interface GpuReport {
   gpuNodes: number;
   cpuNodes: number;
   minRows: number;
+  /**
+   * Milliseconds over the fit: `wait`, the tree builder's from asking for a GPU histogram to having it; the GPU
+   * thread's share of that per part (GpuTiming); the rest of `wait` is waking the threads.
+   */
+  ms: { wait: number; gradients: number; rows: number; device: number; decode: number };
 }
 
 /** How long a histogram may take before the GPU is taken to be hung (a driver reset, a lost device). */
@@ -90,6 +109,7 @@ export class GpuHistograms {
   private adapter = '';
   gpuNodes = 0;
   cpuNodes = 0;
+  private waitMs = 0;
 
   constructor(
     arrays: TrainingArrays,
@@ -100,6 +120,7 @@ export class GpuHistograms {
       control: new Int32Array(new SharedArrayBuffer(4 * controlSlots)),
       message: new Uint8Array(new SharedArrayBuffer(1024)),
       result: new Float64Array(new SharedArrayBuffer(histogramSize(F) * 8)),
+      timing: new Float64Array(new SharedArrayBuffer(4 * 8)),
       n,
       F,
       rowCapacity: rows.length,
@@ -132,8 +153,14 @@ export class GpuHistograms {
     Atomics.store(control, GpuControl.NewTree, this.newTree ? 1 : 0);
     Atomics.store(control, GpuControl.SeqIn, seq);
     Atomics.notify(control, GpuControl.SeqIn);
-    const deadline = performance.now() + requestTimeoutMs;
+    const now = performance.now();
+    this.waitMs -= now;
+    const deadline = now + requestTimeoutMs;
+    // A round trip takes a few hundred microseconds: spin through it (as the CPU helpers' handoff does) rather than
+    // sleep and pay a futex wake-up on top, then sleep in slices.
+    const spinUntil = now + 2;
     for (let done = Atomics.load(control, GpuControl.SeqDone); done !== seq; done = Atomics.load(control, GpuControl.SeqDone)) {
+      if (performance.now() < spinUntil) continue;
       if (performance.now() > deadline)
         throw new HearthError('INTERNAL', `the GPU histogram did not finish in ${requestTimeoutMs / 1000} s`);
       Atomics.wait(control, GpuControl.SeqDone, done, 1000);
@@ -142,10 +169,19 @@ export class GpuHistograms {
       throw new HearthError('INTERNAL', `the GPU histogram failed: ${this.message()}`);
     this.newTree = false;
     out.set(this.data.result);
+    this.waitMs += performance.now();
   }
 
   report(): GpuReport {
-    return { device: 'webgpu', adapter: this.adapter, gpuNodes: this.gpuNodes, cpuNodes: this.cpuNodes, minRows: this.minRows };
+    const [gradients, rows, device, decode] = Array.from(this.data.timing, (ms) => Math.round(ms));
+    return {
+      device: 'webgpu',
+      adapter: this.adapter,
+      gpuNodes: this.gpuNodes,
+      cpuNodes: this.cpuNodes,
+      minRows: this.minRows,
+      ms: { wait: Math.round(this.waitMs), gradients: gradients!, rows: rows!, device: device!, decode: decode! },
+    };
   }
 
   /** Blocks until the GPU thread holds the bins, or throws why it cannot (no adapter, data too large). */

@@ -29,6 +29,8 @@ struct Params {
   rowsPerGroup: u32,
   gradShift: i32,
   hessShift: i32,
+  // 1: the node is every row in order (a tree's root without subsampling), and no row list was uploaded.
+  identity: u32,
 }
 
 @group(0) @binding(0) var<storage, read> bins: array<u32>;
@@ -82,7 +84,10 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
   let begin = group.y * params.rowsPerGroup;
   let end = min(begin + params.rowsPerGroup, params.count);
   for (var k = begin + t; k < end; k += ${workgroupSize}u) {
-    let r = rows[k];
+    var r = k;
+    if (params.identity == 0u) {
+      r = rows[k];
+    }
     let gh = gradHess[r];
     let g = fixed(gh.x, params.gradShift);
     let h = fixed(gh.y, params.hessShift);
@@ -134,15 +139,30 @@ export function decodeHistogram(raw: Uint32Array, F: number, gradShift: number, 
   }
 }
 
-/** The largest |value| among a float32 array's gradients (even slots) and hessians (odd slots), over `count` rows. */
-export function largestMagnitudes(gradHess: Float32Array, count: number): { grad: number; hess: number } {
+/**
+ * Copies `count` rows' (gradient, hessian) pairs from `from` (shared memory) to `to` and returns the largest |gradient|
+ * and |hessian| among them; NaN, once found, is the answer (it is not finite). A block copy, then a scan of the
+ * thread's own copy: measured 0.3 + 1 ms for 800,000 rows, where one loop doing both took 10 ms (element reads of a
+ * SharedArrayBuffer are the slow part).
+ */
+export function copyGradients(from: Float32Array, to: Float32Array, count: number): { grad: number; hess: number } {
+  to.set(from.subarray(0, 2 * count));
   let grad = 0;
   let hess = 0;
-  for (let i = 0; i < count; i++) {
-    const g = Math.abs(gradHess[2 * i]!);
-    const h = Math.abs(gradHess[2 * i + 1]!);
-    if (g > grad) grad = g;
-    if (h > hess) hess = h;
+  for (let i = 0; i < 2 * count; i += 2) {
+    const ga = Math.abs(to[i]!);
+    const ha = Math.abs(to[i + 1]!);
+    // NaN sticks: no comparison with it is true, so once found it stays.
+    if (ga > grad) grad = ga;
+    else if (ga !== ga) grad = Number.NaN;
+    if (ha > hess) hess = ha;
+    else if (ha !== ha) hess = Number.NaN;
   }
   return { grad, hess };
+}
+
+/** Whether rows[0, count) is 0, 1, …, count − 1: a root whose row list need not be uploaded. */
+export function isIdentity(rows: Int32Array, count: number): boolean {
+  for (let k = 0; k < count; k++) if (rows[k] !== k) return false;
+  return true;
 }
