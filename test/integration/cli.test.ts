@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
+import { probeWebGpu } from '../../main/accel/webgpu.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
 
 const bin = fileURLToPath(new URL('../../../bin/hearth.js', import.meta.url));
@@ -10,7 +11,14 @@ const tmp = tempDir();
 after(tmp.cleanup);
 const dataDir = `${tmp.dir}/data`;
 
-function hearth(...args: string[]): {
+function hearth(...args: string[]): ReturnType<typeof hearthWith> {
+  return hearthWith({}, ...args);
+}
+
+function hearthWith(
+  env: Record<string, string>,
+  ...args: string[]
+): {
   status: number | null;
   stdout: string;
   stderr: string;
@@ -18,7 +26,7 @@ function hearth(...args: string[]): {
 } {
   const r = spawnSync(process.execPath, [bin, ...args, '--data-dir', dataDir], {
     encoding: 'utf8',
-    env: { ...process.env, HEARTH_DATA_DIR: '' },
+    env: { ...process.env, HEARTH_DATA_DIR: '', ...env },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) as Record<string, unknown> };
 }
@@ -191,6 +199,29 @@ describe('hearth CLI', () => {
     assert.ok(Math.abs(sum - p.value) < 1e-9, `${sum} vs ${p.value}`);
     const text = hearth('explain', '--model', 'sales-amount', JSON.stringify(row));
     assert.match(text.stdout, /linear-shap, value of "amount"/);
+  });
+
+  it('trains gbdt with its histograms on WebGPU when asked: the CPU’s model, and the report says so', async () => {
+    const probe = await probeWebGpu();
+    const args = ['train', '--dataset', 'sales', '--target', 'amount', '--algorithm', 'gbdt', '--trees', '12', '--json'];
+    const bad = hearthWith({ HEARTH_GBDT_DEVICE: 'cuda' }, ...args, '--model', 'sales-bad-device');
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stdout + bad.stderr, /HEARTH_GBDT_DEVICE must be cpu or webgpu/);
+    if (!probe.ok) {
+      assert.equal(process.env.HEARTH_REQUIRE_WEBGPU === '1', false, probe.reason);
+      return;
+    }
+    const cpu = hearth(...args, '--model', 'sales-cpu');
+    const gpu = hearthWith({ HEARTH_GBDT_DEVICE: 'webgpu', HEARTH_GBDT_GPU_MIN_ROWS: '0' }, ...args, '--model', 'sales-gpu');
+    assert.equal(cpu.status, 0, cpu.stderr);
+    assert.equal(gpu.status, 0, gpu.stderr);
+    const device = gpu.json().histogramDevice as { device: string; adapter: string; gpuNodes: number; cpuNodes: number };
+    assert.equal(cpu.json().histogramDevice, null);
+    assert.equal(device.device, 'webgpu');
+    assert.equal(device.adapter.startsWith('software:'), probe.info.software);
+    assert.ok(device.gpuNodes > 0 && device.cpuNodes === 0, JSON.stringify(device));
+    // The same trees, so the same predictions of the test rows, so the same metrics.
+    assert.deepEqual(gpu.json().metrics, cpu.json().metrics);
   });
 
   it('trains gradient-boosted trees and a random forest with hyper-parameters as options', () => {

@@ -131,6 +131,8 @@ export const trainCommand: Command = {
         backend: info.report.backend ?? null,
         // Tree learners: the hot-loop kernel that grew the trees (wasm-simd or typescript).
         kernel: info.report.kernel ?? null,
+        // Tree learners with HEARTH_GBDT_DEVICE=webgpu: the adapter and how many nodes' histograms it built; else null.
+        histogramDevice: info.report.histogramDevice ?? null,
         // The test rows' curves the console and the HTML report draw (which ones depends on the task).
         curves: Object.fromEntries(
           ['rocCurve', 'prCurve', 'calibration', 'calibrationOf', 'perClass', 'residuals']
