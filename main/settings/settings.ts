@@ -259,4 +259,14 @@ export const environmentOnly: readonly { env: string; flag?: string; doc: string
     doc: "the tree learners' hot loops: wasm (WebAssembly SIMD) or typescript; same trees either way (default: wasm when built)",
     secret: false,
   },
+  {
+    env: 'HEARTH_GBDT_DEVICE',
+    doc: "where the tree learners build large nodes' histograms: cpu (default) or webgpu (a GPU through Dawn; refused, not replaced, where no adapter is found); see [models.md](models.md#gbdt-histograms-on-a-gpu)",
+    secret: false,
+  },
+  {
+    env: 'HEARTH_GBDT_GPU_MIN_ROWS',
+    doc: 'with HEARTH_GBDT_DEVICE=webgpu, the smallest node sent to the GPU (default 65536; smaller nodes stay on the CPU, where a GPU round trip would cost more than the pass)',
+    secret: false,
+  },
 ];
