@@ -64,7 +64,8 @@ describe('GPU histogram arithmetic', () => {
     assert.equal(histogramDevice('webgpu'), 'webgpu');
     assert.throws(() => histogramDevice('cuda'), { code: 'INVALID_INPUT' });
     assert.equal(gpuMinRows('0'), 0);
-    for (const bad of ['-1', '1.5', 'many', 'Infinity']) assert.throws(() => gpuMinRows(bad), { code: 'INVALID_INPUT' });
+    for (const bad of ['-1', '1.5', 'many', 'Infinity', ' ', '\t', '0x10', '1e3', '99999999999999999999'])
+      assert.throws(() => gpuMinRows(bad), { code: 'INVALID_INPUT' }, JSON.stringify(bad));
   });
 });
 
@@ -184,7 +185,30 @@ describe('GBDT histograms on WebGPU', () => {
     const pool = new HistogramPool(arrays, 0, null, 0);
     try {
       pool.beginTree();
-      assert.throws(() => pool.build(0, 2000, new Float64Array(histogramSize(input.F))), /not finite/);
+      assert.throws(() => pool.build(0, 2000, new Float64Array(histogramSize(input.F))), {
+        code: 'VALIDATION_FAILED',
+        message: /not finite/,
+      });
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('refuses a table whose histogram the adapter cannot bind, rather than reading back zeros', () => {
+    // 32,772 features: a 128 MiB + 16 KiB histogram buffer, past lavapipe's (and WebGPU's default) 128 MiB binding.
+    const limit = probe.adapter.limits.maxStorageBufferBindingSize;
+    const F = Math.ceil((limit + 1) / 4096) + 4;
+    const n = 8;
+    const arrays = allocateTraining(new Uint8Array(n * F), n, F, n, 1, 'typescript');
+    arrays.gradHess.fill(0.5);
+    for (let i = 0; i < n; i++) arrays.rows[i] = i;
+    const pool = new HistogramPool(arrays, 0, null, 0);
+    try {
+      pool.beginTree();
+      assert.throws(() => pool.build(0, n, new Float64Array(histogramSize(F))), {
+        code: 'NOT_SUPPORTED',
+        message: /GPU buffer; the adapter binds at most/,
+      });
     } finally {
       pool.close();
     }

@@ -41,15 +41,31 @@ interface Gpu {
   paramsBuffer: GPUBuffer;
 }
 
+const aligned = (bytes: number): number => Math.max(16, Math.ceil(bytes / 16) * 16);
+
+/** A refusal the data causes (too large for the adapter, gradients not finite), not a failure of the GPU. */
+class GpuRefusal extends Error {}
+
+/** Pops the two error scopes pushed before a step (validation inside out-of-memory) and throws the first error. */
+async function checkScopes(device: GPUDevice, step: string): Promise<void> {
+  const validation = await device.popErrorScope();
+  const memory = await device.popErrorScope();
+  const error = validation ?? memory;
+  if (error !== null) throw new Error(`${step}: ${error.message.split('\n')[0]}`);
+}
+
 async function setUp(): Promise<Gpu> {
   const probe = await probeWebGpu();
   if (!probe.ok) throw new Error(probe.reason);
   const { adapter, info } = probe;
   const binBytes = n * words * 4;
+  const histBytes = words * 4 * wordsPerFeature * 4;
   const limits = adapter.limits;
-  const largest = Math.max(binBytes, n * 8, data.rowCapacity * 4);
+  // Every buffer is made a multiple of 16 bytes, and the device is asked for exactly the limits it needs: Dawn grants
+  // what is asked, so a limit of the unrounded size would refuse its own buffer.
+  const largest = aligned(Math.max(binBytes, n * 8, data.rowCapacity * 4, histBytes));
   if (largest > limits.maxStorageBufferBindingSize || largest > limits.maxBufferSize)
-    throw new Error(
+    throw new GpuRefusal(
       `${n} rows × ${F} features need a ${largest}-byte GPU buffer; the adapter binds at most ${limits.maxStorageBufferBindingSize}`,
     );
   const device = await adapter.requestDevice({
@@ -58,8 +74,11 @@ async function setUp(): Promise<Gpu> {
       maxBufferSize: Math.max(largest, 268_435_456),
     },
   });
+  // Dawn reports a refused call (a validation error, memory it could not get) only to an error scope or the console;
+  // unchecked, the pass reads back zeros. Setting up and every pass are checked.
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
-  const aligned = (bytes: number): number => Math.max(16, Math.ceil(bytes / 16) * 16);
   const binsBuffer = device.createBuffer({ size: aligned(binBytes), usage });
   // The bins as u32 words, four features a word, a slab of rows at a time through a staging copy.
   const slabRows = Math.max(1, Math.floor((4 << 20) / (words * 4)));
@@ -75,7 +94,6 @@ async function setUp(): Promise<Gpu> {
   }
   const rowsBuffer = device.createBuffer({ size: aligned(data.rowCapacity * 4), usage });
   const gradBuffer = device.createBuffer({ size: aligned(n * 8), usage });
-  const histBytes = words * 4 * wordsPerFeature * 4;
   const histBuffer = device.createBuffer({ size: histBytes, usage: usage | GPUBufferUsage.COPY_SRC });
   const readBuffer = device.createBuffer({ size: histBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   const paramsBuffer = device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
@@ -91,6 +109,7 @@ async function setUp(): Promise<Gpu> {
   const adapterName = new TextEncoder().encode(`${info.software ? 'software:' : ''}${info.device}`);
   message.set(adapterName.subarray(0, Math.min(adapterName.length, message.length)));
   Atomics.store(control, GpuControl.MessageLength, Math.min(adapterName.length, message.length));
+  await checkScopes(device, 'setting up the GPU');
   return { device, pipeline, bind, rowsBuffer, gradBuffer, histBuffer, readBuffer, paramsBuffer };
 }
 
@@ -111,9 +130,14 @@ async function histogram(gpu: Gpu, start: number, end: number, newTree: boolean)
     // This tree's gradients: the fixed-point scales from their largest magnitudes (a bound for any node's sums).
     if (gradStaging.length !== 2 * n) gradStaging = new Float32Array(2 * n);
     const { grad, hess } = copyGradients(gradHess, gradStaging, n);
-    if (!Number.isFinite(grad) || !Number.isFinite(hess)) throw new Error('a gradient or hessian is not finite');
+    if (!Number.isFinite(grad) || !Number.isFinite(hess))
+      throw new GpuRefusal('a gradient or hessian is not finite (a target or weight beyond float32, or a loss that diverged)');
     gradShift = shiftFor(grad, data.rowCapacity);
     hessShift = shiftFor(hess, data.rowCapacity);
+  }
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  if (newTree) {
     device.queue.writeBuffer(gpu.gradBuffer, 0, gradStaging);
     lap(GpuTiming.Gradients);
   }
@@ -144,7 +168,17 @@ async function histogram(gpu: Gpu, start: number, end: number, newTree: boolean)
   }
   encoder.copyBufferToBuffer(gpu.histBuffer, 0, gpu.readBuffer, 0, gpu.histBuffer.size);
   device.queue.submit([encoder.finish()]);
-  await gpu.readBuffer.mapAsync(GPUMapMode.READ);
+  // Both settled before either is acted on: the scopes' answer costs no second round trip, and no map is left in
+  // flight (destroying a device with one pending aborts the process).
+  const [mapped, checked] = await Promise.allSettled([
+    gpu.readBuffer.mapAsync(GPUMapMode.READ),
+    checkScopes(device, 'a histogram pass'),
+  ]);
+  if (checked.status === 'rejected') {
+    if (mapped.status === 'fulfilled') gpu.readBuffer.unmap();
+    throw checked.reason;
+  }
+  if (mapped.status === 'rejected') throw mapped.reason;
   lap(GpuTiming.Device);
   decodeHistogram(new Uint32Array(gpu.readBuffer.getMappedRange()), F, gradShift, hessShift, result);
   gpu.readBuffer.unmap();
@@ -198,7 +232,7 @@ async function serve(): Promise<void> {
       );
     } catch (error) {
       report(error);
-      failed = 1;
+      failed = error instanceof GpuRefusal ? 2 : 1;
     }
     Atomics.store(control, GpuControl.Failed, failed);
     Atomics.store(control, GpuControl.SeqDone, seq);

@@ -28,8 +28,8 @@ export function histogramDevice(value: string | undefined = process.env[deviceEn
 
 export function gpuMinRows(value: string | undefined = process.env[gpuMinRowsEnv]): number {
   if (value === undefined || value === '') return defaultGpuMinRows;
-  const rows = Number(value);
-  if (!Number.isInteger(rows) || rows < 0)
+  const rows = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(rows))
     throw new HearthError('INVALID_INPUT', `${gpuMinRowsEnv} must be a whole number of rows, not ${JSON.stringify(value)}`);
   return rows;
 }
@@ -46,7 +46,7 @@ export const enum GpuControl {
   NewTree = 4,
   /** 0 while the GPU thread starts, 1 once ready, -1 if it could not start (the message says why). */
   Ready = 5,
-  /** 1 when the last request failed (the message says why). */
+  /** 1 when the last request failed, 2 when the data was refused (the message says why). */
   Failed = 6,
   MessageLength = 7,
   /** 1 once the GPU thread has let its device go and is ending. */
@@ -128,7 +128,11 @@ export class GpuHistograms {
       rows,
       gradHess,
     };
-    startWorker(new URL('./gpu-helper.js', import.meta.url), { workerData: this.data }).unref();
+    const worker = startWorker(new URL('./gpu-helper.js', import.meta.url), { workerData: this.data });
+    worker.unref();
+    // A thread that dies (an error it did not catch) sets Stopped as it goes, and the builder stops waiting on it;
+    // its error event, delivered once the builder's loop is free again, must not end the training thread too.
+    worker.on('error', () => undefined);
   }
 
   /** Whether a node of this many rows goes to the GPU. */
@@ -161,12 +165,15 @@ export class GpuHistograms {
     const spinUntil = now + 2;
     for (let done = Atomics.load(control, GpuControl.SeqDone); done !== seq; done = Atomics.load(control, GpuControl.SeqDone)) {
       if (performance.now() < spinUntil) continue;
+      if (Atomics.load(control, GpuControl.Stopped) === 1)
+        throw new HearthError('INTERNAL', 'the GPU histogram thread ended unexpectedly');
       if (performance.now() > deadline)
         throw new HearthError('INTERNAL', `the GPU histogram did not finish in ${requestTimeoutMs / 1000} s`);
       Atomics.wait(control, GpuControl.SeqDone, done, 1000);
     }
-    if (Atomics.load(control, GpuControl.Failed) === 1)
-      throw new HearthError('INTERNAL', `the GPU histogram failed: ${this.message()}`);
+    const failed = Atomics.load(control, GpuControl.Failed);
+    if (failed === 2) throw new HearthError('VALIDATION_FAILED', `${deviceEnv}=webgpu: ${this.message()}`);
+    if (failed !== 0) throw new HearthError('INTERNAL', `the GPU histogram failed: ${this.message()}`);
     this.newTree = false;
     out.set(this.data.result);
     this.waitMs += performance.now();
@@ -190,6 +197,8 @@ export class GpuHistograms {
     const { control } = this.data;
     const deadline = performance.now() + requestTimeoutMs;
     while (Atomics.load(control, GpuControl.Ready) === 0) {
+      if (Atomics.load(control, GpuControl.Stopped) === 1)
+        throw new HearthError('NOT_SUPPORTED', `${deviceEnv}=webgpu: the GPU thread ended before it was ready`);
       if (performance.now() > deadline) throw new HearthError('NOT_SUPPORTED', `${deviceEnv}=webgpu: the GPU did not start`);
       Atomics.wait(control, GpuControl.Ready, 0, 1000);
     }
