@@ -6,15 +6,15 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { probeWebGpu } from '../../main/accel/webgpu.js';
-import { missingBin } from '../../main/models/binning.js';
 import { seededRandom } from '../../main/stats/random.js';
-import { fitBoosting, type BoostInput, type BoostParams } from '../../workers/gbdt/boost.js';
+import { fitBoosting, type BoostInput } from '../../workers/gbdt/boost.js';
 import { fitForest } from '../../workers/gbdt/forest.js';
 import { gpuMinRows, histogramDevice } from '../../workers/gbdt/gpu-histograms.js';
 import { copyGradients, decodeHistogram, isIdentity, shiftFor, wordsPerFeature } from '../../workers/gbdt/gpu-kernel.js';
 import { HistogramPool } from '../../workers/gbdt/histogram.js';
 import { accumulateHistogram, allocateTraining, histogramSize } from '../../workers/gbdt/kernel.js';
 import type { GrownTree } from '../../workers/gbdt/tree.js';
+import { binnedTable, boostDefaults } from '../fixtures/gbdt-table.js';
 
 /**
  * GBDT histograms on WebGPU (HEARTH_GBDT_DEVICE=webgpu) against the CPU kernel, on whatever adapter Dawn finds: in
@@ -69,55 +69,11 @@ describe('GPU histogram arithmetic', () => {
   });
 });
 
-const base: BoostParams = {
-  trees: 6,
-  learningRate: 0.3,
-  maxLeaves: 15,
-  maxDepth: 0,
-  minChildSamples: 20,
-  minChildWeight: 1e-3,
-  minSplitGain: 0,
-  l1: 0,
-  l2: 1,
-  catSmooth: 10,
-  catL2: 10,
-  maxCatThreshold: 32,
-  minDataPerGroup: 100,
-  maxCatToOnehot: 4,
-  rowSubsample: 1,
-  colSubsample: 1,
-  earlyStoppingRounds: 0,
-  seed: 7,
-  threads: 2,
-  classWeights: null,
-  huberDelta: null,
-};
+const base = { ...boostDefaults, trees: 6, threads: 2 };
 
-/** Seven features (not a multiple of four: the last bin word is padded), missing values, a categorical feature. */
+/** The fixture table; regression targets in the thousands, so the fixed-point scale is exercised. */
 function data(task: 'binary' | 'regression' | 'multiclass', n = 12_000): BoostInput {
-  const F = 7;
-  const binCounts = [255, 17, 64, 3, 255, 40, 12];
-  const random = seededRandom(5);
-  const bins = new Uint8Array(n * F);
-  const targets = task === 'regression' ? new Float64Array(n) : new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    for (let f = 0; f < F; f++) bins[i * F + f] = random() < 0.05 ? missingBin : Math.floor(random() * binCounts[f]!);
-    const b = (f: number): number => (bins[i * F + f] === missingBin ? 0 : bins[i * F + f]!);
-    const signal = b(0) / 255 - b(1) / 17 + (b(6) % 3 === 0 ? 0.6 : -0.2) + 0.5 * (random() - 0.5);
-    // Regression targets in the thousands: gradients far from log loss's unit range, so the scale is exercised.
-    targets[i] =
-      task === 'regression' ? 1000 * signal : task === 'binary' ? (signal > 0 ? 1 : 0) : signal > 0.3 ? 2 : signal > -0.3 ? 1 : 0;
-  }
-  return {
-    task,
-    classes: task === 'multiclass' ? 3 : 0,
-    bins,
-    F,
-    binCounts,
-    categorical: [false, false, false, false, false, false, true],
-    targets,
-    validation: null,
-  };
+  return binnedTable(task, n, 5, 1000);
 }
 
 function assertSameTrees(gpu: GrownTree[], cpu: GrownTree[]): void {

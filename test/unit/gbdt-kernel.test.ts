@@ -3,6 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import { missingBin } from '../../main/models/binning.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { fitBoosting, marginLoss, type BoostInput, type BoostParams } from '../../workers/gbdt/boost.js';
+import { binnedTable, boostDefaults } from '../fixtures/gbdt-table.js';
 import { fitForest } from '../../workers/gbdt/forest.js';
 import { HistogramPool } from '../../workers/gbdt/histogram.js';
 import { growTree, leafOfBinnedRow } from '../../workers/gbdt/tree.js';
@@ -16,57 +17,11 @@ import {
   partitionRows,
 } from '../../workers/gbdt/kernel.js';
 
-const params: BoostParams = {
-  trees: 8,
-  learningRate: 0.3,
-  maxLeaves: 15,
-  maxDepth: 0,
-  minChildSamples: 20,
-  minChildWeight: 1e-3,
-  minSplitGain: 0,
-  l1: 0,
-  l2: 1,
-  catSmooth: 10,
-  catL2: 10,
-  maxCatThreshold: 32,
-  minDataPerGroup: 100,
-  maxCatToOnehot: 4,
-  rowSubsample: 1,
-  colSubsample: 1,
-  earlyStoppingRounds: 0,
-  seed: 7,
-  threads: 1,
-  classWeights: null,
-  huberDelta: null,
-};
+const params = boostDefaults;
 
-/**
- * Binned rows with what the loops must get right: a feature count that is not a multiple of 4 (the unrolled loop's
- * tail), missing values, a many-level categorical feature, and enough rows (40,000) that helpers take part.
- */
+/** The fixture table, with enough rows (40,000 by default) that helpers take part. */
 function data(task: 'binary' | 'regression' | 'multiclass', n = 40_000): BoostInput {
-  const F = 7;
-  const binCounts = [255, 17, 64, 3, 255, 40, 12];
-  const random = seededRandom(11);
-  const bins = new Uint8Array(n * F);
-  const targets = task === 'regression' ? new Float64Array(n) : new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    for (let f = 0; f < F; f++) bins[i * F + f] = random() < 0.05 ? missingBin : Math.floor(random() * binCounts[f]!);
-    const b = (f: number): number => (bins[i * F + f] === missingBin ? 0 : bins[i * F + f]!);
-    const signal = b(0) / 255 - b(1) / 17 + (b(6) % 3 === 0 ? 0.6 : -0.2) + 0.5 * (random() - 0.5);
-    targets[i] =
-      task === 'regression' ? signal : task === 'binary' ? (signal > 0 ? 1 : 0) : signal > 0.3 ? 2 : signal > -0.3 ? 1 : 0;
-  }
-  return {
-    task,
-    classes: task === 'multiclass' ? 3 : 0,
-    bins,
-    F,
-    binCounts,
-    categorical: [false, false, false, false, false, false, true],
-    targets,
-    validation: null,
-  };
+  return binnedTable(task, n, 11);
 }
 
 const wasmBuilt = kernelModule();
