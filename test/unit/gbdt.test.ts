@@ -21,7 +21,7 @@ import {
 import { conditionalExpectation, explainTrees, treeShap } from '../../main/models/treeshap.js';
 import { fitBoosting, type BoostParams } from '../../workers/gbdt/boost.js';
 import { fitForest } from '../../workers/gbdt/forest.js';
-import { plainCategoricalSplits, sortByKey } from '../../workers/gbdt/tree.js';
+import { orderedEnds, plainCategoricalSplits } from '../../workers/gbdt/tree.js';
 import { treesToFloat32 } from '../../main/models/compress/trees.js';
 import { rocAuc } from '../../main/stats/metrics.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
@@ -466,14 +466,24 @@ describe('binning', () => {
 });
 
 describe('categorical regularisation', () => {
-  it('orders categories by key stably, as Array.prototype.sort does with a key comparator', () => {
+  it('takes both ends of the categories ordered by key, stably, as Array.prototype.sort does with a key comparator', () => {
     const random = seededRandom(5);
-    for (const count of [0, 1, 2, 7, 64, 255, 256]) {
-      const keys = Float64Array.from({ length: 256 }, () => Math.round(random() * 8) / 4 - 1); // many ties, ±0
-      const items = Int32Array.from({ length: 256 }, (_, i) => 255 - i);
-      const expected = Array.from(items.subarray(0, count)).sort((a, b) => keys[a]! - keys[b]!);
-      sortByKey(items, count, keys, new Int32Array(256));
-      assert.deepEqual(Array.from(items.subarray(0, count)), expected, `${count} items`);
+    const first = new Int32Array(256);
+    const last = new Int32Array(256);
+    for (const ties of [4, 1000]) {
+      for (const count of [1, 2, 7, 64, 255, 256]) {
+        for (const k of [1, 2, 5, 32, Math.ceil(count / 2), count]) {
+          if (k > count) continue;
+          // Few distinct keys (many ties, ±0 among them) or many; items in a scrambled order, which is what "stable" keeps.
+          const keys = Float64Array.from({ length: 256 }, (_, i) => (i % 9 === 0 ? -0 : Math.round(random() * ties) / 4 - 1));
+          const items = Int32Array.from({ length: 256 }, (_, i) => (i * 37 + 11) % 256);
+          const expected = Array.from(items.subarray(0, count)).sort((a, b) => keys[a]! - keys[b]!);
+          orderedEnds(items, count, keys, k, first, last);
+          const label = `${count} items, k = ${k}, ${ties} keys`;
+          assert.deepEqual(Array.from(first.subarray(0, k)), expected.slice(0, k), label);
+          assert.deepEqual(Array.from(last.subarray(0, k)), expected.reverse().slice(0, k), label);
+        }
+      }
     }
   });
 

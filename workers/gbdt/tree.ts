@@ -201,27 +201,39 @@ function scanNumeric(
 }
 
 /**
- * Sorts items[0, count) by keys[item] ascending, stably (equal keys keep their order): a bottom-up merge sort over
- * typed arrays, the order Array.prototype.sort gives with a key comparator but without a call and two divisions a
- * comparison (that sort was a fifth of a tree on a table of high-cardinality categoricals).
+ * The two ends of items[0, count) ordered by keys[item] ascending, stably (equal keys keep their order, as
+ * Array.prototype.sort with a key comparator): `first` gets the first k of that order, `last` the last k from the
+ * end inwards (last[0] is the greatest). A many-vs-many categorical split scans at most maxCatThreshold categories
+ * from either end, so the middle of the order is never needed: bounded insertion keeps only k a side, about 9 µs for
+ * 254 categories and k = 32 where a whole merge sort took 21 (its compares are coin flips the branch predictor
+ * loses; here most items fail one predictable compare against the kth). Items arrive in their order, so an item
+ * goes after every kept one of equal key on the `first` side, and before them (nearer the end) on the `last` side.
  */
-export function sortByKey(items: Int32Array, count: number, keys: Float64Array, scratch: Int32Array): void {
-  let from = items;
-  let to = scratch;
-  for (let width = 1; width < count; width *= 2) {
-    for (let lo = 0; lo < count; lo += 2 * width) {
-      const mid = Math.min(lo + width, count);
-      const hi = Math.min(lo + 2 * width, count);
-      let i = lo;
-      let j = mid;
-      let k = lo;
-      while (i < mid && j < hi) to[k++] = keys[from[j]!]! < keys[from[i]!]! ? from[j++]! : from[i++]!;
-      while (i < mid) to[k++] = from[i++]!;
-      while (j < hi) to[k++] = from[j++]!;
+export function orderedEnds(
+  items: Int32Array,
+  count: number,
+  keys: Float64Array,
+  k: number,
+  first: Int32Array,
+  last: Int32Array,
+): void {
+  if (k <= 0) return;
+  let nf = 0;
+  let nl = 0;
+  for (let i = 0; i < count; i++) {
+    const item = items[i]!;
+    const key = keys[item]!;
+    if (nf < k || key < keys[first[nf - 1]!]!) {
+      let j = nf < k ? nf++ : nf - 1;
+      for (; j > 0 && key < keys[first[j - 1]!]!; j--) first[j] = first[j - 1]!;
+      first[j] = item;
     }
-    [from, to] = [to, from];
+    if (nl < k || !(key < keys[last[nl - 1]!]!)) {
+      let j = nl < k ? nl++ : nl - 1;
+      for (; j > 0 && !(key < keys[last[j - 1]!]!); j--) last[j] = last[j - 1]!;
+      last[j] = item;
+    }
   }
-  if (from !== items) items.set(from.subarray(0, count));
 }
 
 /**
@@ -275,10 +287,10 @@ export function growTree(
   const takeHist = (): Float64Array => spare.pop() ?? new Float64Array(histLength);
 
   // A categorical feature's working arrays, made once a tree rather than per feature and node: its categories (in
-  // bin order, then sorted), their sort keys and the merge sort's scratch, and the candidate left set.
+  // bin order), their sort keys, the two ends of their order by key, and the candidate left set.
   const order = new Int32Array(256);
   const sortKeys = new Float64Array(256);
-  const sortScratch = new Int32Array(256);
+  const ends = [new Int32Array(256), new Int32Array(256)] as const;
   const set = new Uint8Array(256);
 
   const findSplit = (leaf: Leaf): Split | null => {
@@ -367,15 +379,15 @@ export function growTree(
         }
       }
       if (used === 0) continue;
-      sortByKey(order, used, sortKeys, sortScratch);
       const most = Math.min(p.maxCatThreshold, Math.floor((used + 1) / 2), hasMissing ? used : used - 1);
-      for (let direction = 1; direction >= -1; direction -= 2) {
+      orderedEnds(order, used, sortKeys, most, ends[0], ends[1]);
+      for (const end of ends) {
         set.fill(0);
         let gl = 0;
         let hl = 0;
         let group = 0;
         for (let k = 0; k < most; k++) {
-          const b = order[direction === 1 ? k : used - 1 - k]!;
+          const b = end[k]!;
           const o = base + b * histStride;
           gl += hist[o]!;
           hl += hist[o + 1]!;
