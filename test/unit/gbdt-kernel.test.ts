@@ -201,6 +201,37 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
     pool.close();
   });
 
+  it('partitions a large node across 1, 2 and 3 threads into exactly the single-thread order', () => {
+    const random = seededRandom(12);
+    const n = 50_001;
+    const F = 3;
+    const bins = Uint8Array.from({ length: n * F }, () => Math.floor(random() * 256));
+    const tables: [string, Uint8Array][] = [
+      ['random', Uint8Array.from({ length: 256 }, () => (random() < 0.4 ? 1 : 0))],
+      ['all left', new Uint8Array(256).fill(1)],
+      ['all right', new Uint8Array(256)],
+      // Only the last rows' bins go left, so the helpers' shares hold every left row and the caller's none.
+      ['one bin', Uint8Array.from({ length: 256 }, (_, b) => (b === bins[(n - 1) * F + 2] ? 1 : 0))],
+    ];
+    for (const threads of [1, 2, 3]) {
+      const arrays = allocateTraining(bins, n, F, n, threads, 'wasm');
+      const pool = new HistogramPool(arrays, threads - 1);
+      assert.equal(pool.threads, threads);
+      for (const [name, toLeft] of tables) {
+        // A scrambled row order over a subrange (start 3, end n − 2: shares of unequal size), as after earlier splits.
+        const order = Int32Array.from({ length: n }, (_, i) => (i * 7919) % n);
+        arrays.rows.set(order);
+        const mid = pool.partition(2, 3, n - 2, toLeft);
+        const expected = Int32Array.from(order);
+        const column = Uint8Array.from({ length: n }, (_, r) => bins[r * F + 2]!);
+        const expectedMid = partitionRows(column, expected, 3, n - 2, toLeft, new Int32Array(n));
+        assert.equal(mid, expectedMid, `${name}, ${threads} threads`);
+        assert.deepStrictEqual(arrays.rows.subarray(0, n), expected, `${name}, ${threads} threads`);
+      }
+      pool.close();
+    }
+  });
+
   it('sums a deep node’s spread-out rows (the gathered path) as the TypeScript loop does, the last row included', () => {
     const random = seededRandom(8);
     const n = 3001;

@@ -10,6 +10,7 @@ import { accumulateHistogram, instantiateKernel } from './kernel.js';
  */
 const data = workerData as HelperData;
 const { control, F, rows, gradHess, bins } = data;
+const kernel = data.kind === 'wasm' ? instantiateKernel(data.module, data.memory) : null;
 const fill: (start: number, end: number) => void =
   data.kind === 'typescript'
     ? (start, end) => {
@@ -17,9 +18,15 @@ const fill: (start: number, end: number) => void =
         accumulateHistogram(bins, F, rows, start, end, gradHess, data.hist);
       }
     : (
-        (kernel, at) => (start: number, end: number) =>
-          kernel.histogram(at.bins, F, at.rows, start, end, at.gradHess, at.hist, at.gather)
-      )(instantiateKernel(data.module, data.memory), data.at);
+        (at) => (start: number, end: number) =>
+          kernel!.histogram(at.bins, F, at.rows, start, end, at.gradHess, at.hist, at.gather)
+      )(data.at);
+/** A share of a large node's partition (wasm only; see HistogramPool.partition): returns how many rows went left. */
+const partitionShare = (feature: number, start: number, end: number): number => {
+  if (data.kind !== 'wasm') throw new Error('a partition share needs the wasm kernel');
+  const { at } = data;
+  return kernel!.partitionSide(at.columns + feature * at.n, at.rows, start, end, at.toLeft, at.scratch + start * 4);
+};
 const gradients = data.gradients;
 let seen = 0;
 for (;;) {
@@ -31,9 +38,10 @@ for (;;) {
   const start = Atomics.load(control, 2);
   const end = Atomics.load(control, 3);
   // What to do: 1 is the gradients' pass (histogram.ts Work.Gradients), 2 a tree's leaf values added to the margins
-  // (Work.Leaves), anything else a histogram.
+  // (Work.Leaves), 3 a share of a partition (Work.Partition), anything else a histogram.
   const work = Atomics.load(control, 4);
-  if (work === 1 && gradients !== null) {
+  if (work === 3) Atomics.store(control, 6, partitionShare(Atomics.load(control, 5), start, end));
+  else if (work === 1 && gradients !== null) {
     const { task, margins, targets, weights, huberDelta, loss } = gradients;
     loss[0] = gradientsAndLoss(task, margins, targets, weights, huberDelta, gradHess, start, end);
   } else if (work === 2 && gradients !== null) addLeafValues(gradients.margins, rows, gradients.leaves, start, end);

@@ -31,12 +31,16 @@ export interface GradientData {
 /** The most leaves a tree may have (the contract's maxLeaves bound): the size of the shared leaf table. */
 const maxLeafCount = 4096;
 
-/** A helper's control block: [0] sequence in, [1] sequence done, [2] start, [3] end, [4] what to do (a Work). */
-const controlInts = 5;
+/**
+ * A helper's control block: [0] sequence in, [1] sequence done, [2] start, [3] end, [4] what to do (a Work), [5] the
+ * feature a partition splits on, [6] what a partition sent left (the helper's answer).
+ */
+const controlInts = 7;
 const enum Work {
   Histogram = 0,
   Gradients = 1,
   Leaves = 2,
+  Partition = 3,
 }
 
 /** Below this many rows one thread is faster than waking the helpers. */
@@ -60,7 +64,18 @@ export type HelperData = {
       kind: 'wasm';
       module: WasmModule;
       memory: WasmMemory;
-      at: { bins: number; rows: number; gradHess: number; hist: number; gather: number };
+      at: {
+        bins: number;
+        rows: number;
+        gradHess: number;
+        hist: number;
+        gather: number;
+        /** For a share of a large node's partition: the column-major bins (n a feature), go-left table, scratch. */
+        columns: number;
+        n: number;
+        toLeft: number;
+        scratch: number;
+      };
     }
 );
 
@@ -127,6 +142,10 @@ export class HistogramPool {
           gradHess: layout.gradHess,
           hist: hists[i + 1]!,
           gather: layout.gathers[i + 1]!,
+          columns: layout.columns,
+          n: data.n,
+          toLeft: layout.toLeft,
+          scratch: layout.scratch,
         };
         workerData = { ...common, kind: 'wasm', module: wasm.module, memory: wasm.memory, at };
       }
@@ -230,13 +249,14 @@ export class HistogramPool {
    * Gives helper i the rows [start + chunk·(i+1), start + chunk·(i+2)) ∩ [start, end) for `work` (the caller keeps the
    * first chunk) and wakes it: the range and the work are stored before the sequence number the helper waits on.
    */
-  private handOut(work: Work, start: number, end: number, chunk: number): number {
+  private handOut(work: Work, start: number, end: number, chunk: number, feature = 0): number {
     const seq = ++this.seq;
     this.helpers.forEach((h, i) => {
       const s = start + chunk * (i + 1);
       Atomics.store(h.control, 2, Math.min(s, end));
       Atomics.store(h.control, 3, Math.min(s + chunk, end));
       Atomics.store(h.control, 4, work);
+      Atomics.store(h.control, 5, feature);
       Atomics.store(h.control, 0, seq);
       Atomics.notify(h.control, 0);
     });
@@ -248,8 +268,36 @@ export class HistogramPool {
     const { columns, rows, n, scratch, wasm } = this.data;
     if (wasm === null) return partitionRows(columns.subarray(f * n, (f + 1) * n), rows, start, end, toLeft, scratch);
     this.toLeft!.set(toLeft);
-    const { layout } = wasm;
-    return wasm.exports.partition(layout.columns + f * n, layout.rows, start, end, layout.toLeft, layout.scratch);
+    const { layout, exports } = wasm;
+    const column = layout.columns + f * n;
+    const count = end - start;
+    if (this.helpers.length === 0 || count < parallelThreshold)
+      return exports.partition(column, layout.rows, start, end, layout.toLeft, layout.scratch);
+    // A large node's rows split across the threads as a histogram's are: each partitions its share, lefts in place and
+    // rights to the scratch at the share's own offset; then the shares' lefts are closed up in thread order and their
+    // rights follow, in thread order: the single-thread partition's rows exactly, so the same trees.
+    const chunk = Math.ceil(count / (this.helpers.length + 1));
+    const seq = this.handOut(Work.Partition, start, end, chunk, f);
+    const own = Math.min(start + chunk, end);
+    const ownLeft = exports.partitionSide(column, layout.rows, start, own, layout.toLeft, layout.scratch + start * 4);
+    const shares = [{ from: start, to: own, left: ownLeft }];
+    this.helpers.forEach((h, i) => {
+      waitUntil(h.control, 1, seq);
+      const from = Math.min(start + chunk * (i + 1), end);
+      shares.push({ from, to: Math.min(from + chunk, end), left: Atomics.load(h.control, 6) });
+    });
+    let at = start + ownLeft;
+    for (const share of shares.slice(1)) {
+      rows.copyWithin(at, share.from, share.from + share.left);
+      at += share.left;
+    }
+    const mid = at;
+    for (const share of shares) {
+      const rights = share.to - share.from - share.left;
+      rows.set(scratch.subarray(share.from, share.from + rights), at);
+      at += rights;
+    }
+    return mid;
   }
 
   close(): void {

@@ -44,6 +44,7 @@ export interface KernelExports {
   gatherBytes(F: number): number;
   addInto(out: number, add: number, count: number): void;
   partition(column: number, rows: number, start: number, end: number, toLeft: number, scratch: number): number;
+  partitionSide(column: number, rows: number, start: number, end: number, toLeft: number, right: number): number;
 }
 
 /** Byte offsets of the training arrays in the shared wasm memory. */

@@ -102,17 +102,28 @@ export function addInto(out: usize, add: usize, count: i32): void {
  * partitionRows is the same algorithm.
  */
 export function partition(column: usize, rows: usize, start: i32, end: i32, toLeft: usize, scratch: usize): i32 {
-  let left = rows + ((<usize>start) << 2);
-  let right = scratch;
+  const left = partitionSide(column, rows, start, end, toLeft, scratch);
+  memory.copy(rows + ((<usize>(start + left)) << 2), scratch, (<usize>(end - start - left)) << 2);
+  return start + left;
+}
+
+/**
+ * partition's loop alone, for one thread's share of a large node: the left rows in place from `start`, the right
+ * rows to `right`, each side in its old order; returns how many went left. The caller joins the threads' shares
+ * (lefts in thread order, then rights), which is the single-thread partition exactly.
+ */
+export function partitionSide(column: usize, rows: usize, start: i32, end: i32, toLeft: usize, right: usize): i32 {
+  const first = rows + ((<usize>start) << 2);
+  let left = first;
+  let to = right;
   const stop = rows + ((<usize>end) << 2);
-  for (let p = left; p < stop; p += 4) {
+  for (let p = first; p < stop; p += 4) {
     const r = load<i32>(p);
     const go = <usize>load<u8>(toLeft + <usize>load<u8>(column + <usize>r));
     store<i32>(left, r);
-    store<i32>(right, r);
+    store<i32>(to, r);
     left += go << 2;
-    right += (go ^ 1) << 2;
+    to += (go ^ 1) << 2;
   }
-  memory.copy(left, scratch, right - scratch);
-  return <i32>((left - rows) >> 2);
+  return <i32>((left - first) >> 2);
 }
