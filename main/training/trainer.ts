@@ -32,7 +32,7 @@ import { finalWithinLimits } from './final-limits.js';
 import { cpuMark, cpuSince, type CpuMark } from './cpu-time.js';
 import { predictAt, predictTrainingRows, rawInputsAt } from './predict-rows.js';
 import type { LearnerHost } from './learners/index.js';
-import { runTrainingWorker, shapSummaryInWorker } from './worker-run.js';
+import { prewarmTrainingWorker, runTrainingWorker, shapSummaryInWorker } from './worker-run.js';
 import type { TrainArgs } from './train-args.js';
 import { readJob, type TrainingJob } from './jobs.js';
 import { explanationDeadline, finalFitDeadline, finishingMs, refitFits, RunClock, SearchBudget } from './budget-plan.js';
@@ -190,6 +190,8 @@ export class Trainer {
     cpu: CpuMark,
   ): Promise<ModelVersionInfo> {
     const args = job.args;
+    // Every learner fits in a training worker: its start-up overlaps the load and the split.
+    prewarmTrainingWorker();
     // From the moment the job was accepted: loading the table then (and any wait in the queue) is the load phase.
     clock.phase('load', started);
     const { frame, info } = this.datasets.loadFrame(args.dataset, args.datasetVersion);

@@ -8,7 +8,7 @@ import { selectRows } from '../../main/table/frame.js';
 import { evaluate } from '../../main/training/evaluation.js';
 import { labelledSplit } from '../../main/training/labels.js';
 import type { CalibrationReport } from '../../main/training/calibrate.js';
-import { idleTrainingWorkers } from '../../main/training/worker-run.js';
+import { idleTrainingWorkers, prewarmTrainingWorker } from '../../main/training/worker-run.js';
 import { tempDir, writeFile } from '../helpers.js';
 
 const tmp = tempDir();
@@ -212,5 +212,17 @@ describe('training workers', () => {
     const cancelled = await engine.trainer.wait(job.id);
     assert.equal(cancelled.status, 'cancelled', JSON.stringify(cancelled));
     assert.ok(idleTrainingWorkers() <= parked - 1, `${idleTrainingWorkers()} idle after a cancelled fit (was ${parked})`);
+  });
+
+  it('a run starts a worker as it begins, unless one already waits (its start-up overlaps loading the table)', async () => {
+    const before = idleTrainingWorkers();
+    prewarmTrainingWorker();
+    assert.equal(idleTrainingWorkers(), Math.max(1, before));
+    prewarmTrainingWorker();
+    assert.equal(idleTrainingWorkers(), Math.max(1, before), 'a second call starts no second worker');
+    // The parked worker fits: a run takes it rather than starting another.
+    const done = await engine.trainer.wait(engine.trainer.start({ dataset: 'few', target: 'label', algorithm: 'linear' }).id);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    assert.ok(idleTrainingWorkers() >= 1 && idleTrainingWorkers() <= 2);
   });
 });
