@@ -45,6 +45,7 @@ export interface KernelExports {
   addInto(out: number, add: number, count: number): void;
   partition(column: number, rows: number, start: number, end: number, toLeft: number, scratch: number): number;
   partitionSide(column: number, rows: number, start: number, end: number, toLeft: number, right: number): number;
+  moveInts(to: number, from: number, count: number): void;
 }
 
 /** Byte offsets of the training arrays in the shared wasm memory. */

@@ -127,3 +127,8 @@ export function partitionSide(column: usize, rows: usize, start: i32, end: i32, 
   }
   return <i32>((left - first) >> 2);
 }
+
+/** Copies `count` int32s from `from` to `to` (overlap allowed): the join of a partition's shares, as memory.copy. */
+export function moveInts(to: usize, from: usize, count: i32): void {
+  memory.copy(to, from, (<usize>count) << 2);
+}
