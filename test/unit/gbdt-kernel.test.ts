@@ -6,6 +6,7 @@ import { fitBoosting, marginLoss, type BoostInput, type BoostParams } from '../.
 import { binnedTable, boostDefaults } from '../fixtures/gbdt-table.js';
 import { fitForest } from '../../workers/gbdt/forest.js';
 import { HistogramPool } from '../../workers/gbdt/histogram.js';
+import { expNonPositive, gradientsAndLoss, lossFromProducts } from '../../workers/gbdt/gradients.js';
 import { growTree, leafOfBinnedRow } from '../../workers/gbdt/tree.js';
 import {
   accumulateHistogram,
@@ -311,5 +312,83 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
       code: 'NOT_SUPPORTED',
       message: /do not fit in wasm32 memory/,
     });
+  });
+
+  it('takes e^x as fdlibm does (Math.exp bit for bit) for every x ≤ 0, thresholds, subnormals and NaN included', () => {
+    const view = new DataView(new ArrayBuffer(8));
+    const high = (word: number): number => {
+      view.setUint32(0, word);
+      view.setUint32(4, 0);
+      return view.getFloat64(0);
+    };
+    // fdlibm's branch points (0.5 ln 2, 1.5 ln 2, 2^-28, ~709.78, the underflow at ~745.13) and either side of them.
+    const edges = [
+      high(0x3fd62e43),
+      high(0x3ff0a2b2),
+      high(0x3e300000),
+      high(0x40862e42),
+      745.1332191019411,
+      708,
+      1021 * Math.LN2,
+    ];
+    const xs = [0, -0, -5e-324, -1e-300, -Infinity, Number.NaN, -1e-5, -0.5, -1, -20, -100, -707.9, -708.4, -709.9, -744.9, -746];
+    for (const e of edges) xs.push(-e, -e * (1 + 2 ** -52), -e * (1 - 2 ** -52));
+    const random = seededRandom(21);
+    for (let i = 0; i < 200_000; i++) xs.push(-random() * [1e-9, 1, 40, 800][i % 4]!);
+    for (const x of xs) assert.ok(Object.is(expNonPositive(x), Math.exp(x)), `e^${x}: ${expNonPositive(x)} vs ${Math.exp(x)}`);
+  });
+
+  it('makes binary gradients and the loss in wasm bit for bit as TypeScript does, hostile margins and odd ranges included', () => {
+    const n = 1201;
+    const random = seededRandom(22);
+    const hostile = [0, -0, 1e-300, -1e-300, 0.3465, -0.3466, 1.0397, -1.0398, 707.99, -708, 708.01, -709.9, 745.2, -746, 1e308];
+    // Between 0.5 ln 2 and fdlibm's threshold above it (0x3fd62e43 in the high word), where fdlibm keeps k = 0.
+    for (let k = 0; k < 200; k++) hostile.push((k % 2 === 0 ? 1 : -1) * (0.34657359028 + (k / 200) * 9.5e-10));
+    const margins = Float64Array.from({ length: n }, (_, i) =>
+      i < hostile.length ? hostile[i]! : (random() * 2 - 1) * [1e-9, 1, 8, 40][i % 4]!,
+    );
+    const targets = Int32Array.from({ length: n }, () => (random() < 0.3 ? 1 : 0));
+    const weights = Float64Array.from(targets, (y) => (y === 1 ? 2.5 : 0.75));
+    for (const weighted of [false, true]) {
+      const arrays = allocateTraining(new Uint8Array(n), n, 1, n, 1, 'wasm', { weighted });
+      const binary = arrays.binary!;
+      const layout = arrays.wasm!.layout;
+      binary.margins.set(margins);
+      binary.targets.set(targets);
+      if (weighted) binary.weights!.set(weights);
+      const memory = new Float64Array(arrays.wasm!.memory.buffer);
+      // Even and odd starts and ends, a range of one row, and one past a 32-row product's end.
+      for (const [start, end] of [
+        [0, n],
+        [1, n],
+        [3, 64],
+        [31, 33],
+        [500, 501],
+        [0, 0],
+      ] as const) {
+        const expected = new Float32Array(2 * n);
+        const loss = gradientsAndLoss('binary', margins, targets, weighted ? weights : null, null, expected, start, end);
+        arrays.gradHess.fill(0);
+        const { margins: m, targets: t, weights: w, losses } = layout.binary!;
+        const count = arrays.wasm!.exports.binaryGradients(m, t, w, layout.gradHess, start, end, losses[0]!);
+        const label = `${weighted ? 'weighted' : 'unweighted'}, rows [${start}, ${end})`;
+        assert.deepStrictEqual(arrays.gradHess, expected, label);
+        assert.ok(Object.is(lossFromProducts(memory, losses[0]! / 8, count), loss), label);
+      }
+      // And the pass as boosting runs it, through the pool, against marginLoss's own per-row sum.
+      const pool = new HistogramPool(arrays, 0, {
+        task: 'binary',
+        margins: binary.margins,
+        targets: binary.targets,
+        weights: binary.weights,
+        huberDelta: null,
+      });
+      const finite = Float64Array.from(margins, (x) => Math.max(-700, Math.min(700, x)));
+      binary.margins.set(finite);
+      const total = pool.gradientsAndLoss(n);
+      const exact = marginLoss('binary', finite, targets, 1) * n;
+      assert.ok(Math.abs(total - exact) <= 1e-12 * exact, `${total} vs ${exact}`);
+      pool.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { HearthError } from '../../main/contracts/errors.js';
 import type { Task } from '../../main/models/preprocess.js';
 import { seededRandom } from '../../main/stats/random.js';
-import { HistogramPool } from './histogram.js';
+import { HistogramPool, type GradientData } from './histogram.js';
 import { allocateTraining, kernelChoice, type KernelChoice, type KernelName } from './kernel.js';
 import { gpuMinRows, histogramDevice, type GpuReport, type HistogramDevice } from './gpu-histograms.js';
 import { growTree, leafOfBinnedRow, type GrowParams, type GrownTree } from './tree.js';
@@ -116,10 +116,12 @@ export function fitBoosting(
   const K = outputsOf(task, input.classes);
   const random = seededRandom(p.seed);
   // Gradients are float32, as LightGBM keeps them: half the memory traffic of the histogram pass; sums stay float64.
-  const arrays = allocateTraining(bins, n, F, n, p.threads, p.kernel ?? kernelChoice());
-  const { rows, gradHess } = arrays;
   const weights =
     p.classWeights !== null && task !== 'regression' ? Float64Array.from(targets, (y) => p.classWeights![y]!) : null;
+  // A binary model's gradient pass runs in the wasm kernel, over margins, targets and weights kept in its memory.
+  const binarySpace = task === 'binary' ? { weighted: weights !== null } : null;
+  const arrays = allocateTraining(bins, n, F, n, p.threads, p.kernel ?? kernelChoice(), binarySpace);
+  const { rows, gradHess } = arrays;
 
   // Base score: the best constant (weighted): log-odds, log-priors or the mean.
   const baseScore = new Array<number>(K).fill(0);
@@ -139,14 +141,26 @@ export function fitBoosting(
     if (task === 'binary') baseScore[0] = Math.log(clampP(totals[1]! / all) / (1 - clampP(totals[1]! / all)));
     else for (let c = 0; c < K; c++) baseScore[c] = Math.log(clampP(totals[c]! / all));
   }
-  // Shared, with the targets and weights, so the pool's threads can make a single-output model's gradients.
-  const margins = new Float64Array(new SharedArrayBuffer(n * K * 8));
+  // Shared, with the targets and weights, so the pool's threads can make a single-output model's gradients (in the
+  // wasm memory for a binary model, when the kernel is wasm).
+  const inKernel = arrays.binary;
+  if (inKernel !== null) {
+    inKernel.targets.set(targets);
+    if (weights !== null) inKernel.weights!.set(weights);
+  }
+  const margins = inKernel?.margins ?? new Float64Array(new SharedArrayBuffer(n * K * 8));
   for (let i = 0; i < n; i++) for (let c = 0; c < K; c++) margins[i * K + c] = baseScore[c]!;
   const single = task !== 'multiclass';
+  const gradientData: GradientData | null =
+    task === 'multiclass'
+      ? null
+      : inKernel !== null
+        ? { task, margins, targets: inKernel.targets, weights: inKernel.weights, huberDelta: p.huberDelta }
+        : { task, margins, targets: shared(targets), weights: weights && shared(weights), huberDelta: p.huberDelta };
   const pool = new HistogramPool(
     arrays,
     Math.max(0, p.threads - 1),
-    single ? { task, margins, targets: shared(targets), weights: weights && shared(weights), huberDelta: p.huberDelta } : null,
+    gradientData,
     (p.device ?? histogramDevice()) === 'webgpu' ? gpuMinRows() : null,
   );
   let gpu: GpuReport | null;

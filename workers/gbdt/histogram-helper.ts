@@ -1,6 +1,6 @@
 import { workerData } from 'node:worker_threads';
 import type { HelperData } from './histogram.js';
-import { addLeafValues, gradientsAndLoss } from './gradients.js';
+import { addLeafValues, gradientsAndLoss, lossFromProducts } from './gradients.js';
 import { waitWhile } from './handoff.js';
 import { accumulateHistogram, instantiateKernel } from './kernel.js';
 
@@ -28,6 +28,22 @@ const partitionShare = (feature: number, start: number, end: number): number => 
   return kernel!.partitionSide(at.columns + feature * at.n, at.rows, start, end, at.toLeft, at.scratch + start * 4);
 };
 const gradients = data.gradients;
+/** A binary model's gradients through the wasm kernel, when its arrays are in the memory: the rows' loss. */
+const wasmBinary =
+  data.kind === 'wasm' && data.at.binary !== null && gradients?.task === 'binary'
+    ? ((at, binary, memory) => (start: number, end: number) => {
+        const count = kernel!.binaryGradients(
+          binary.margins,
+          binary.targets,
+          binary.weights,
+          at.gradHess,
+          start,
+          end,
+          binary.losses,
+        );
+        return lossFromProducts(memory, binary.losses / 8, count);
+      })(data.at, data.at.binary, new Float64Array(data.memory.buffer))
+    : null;
 let seen = 0;
 for (;;) {
   waitWhile(control, 0, seen);
@@ -43,7 +59,10 @@ for (;;) {
   if (work === 3) Atomics.store(control, 6, partitionShare(Atomics.load(control, 5), start, end));
   else if (work === 1 && gradients !== null) {
     const { task, margins, targets, weights, huberDelta, loss } = gradients;
-    loss[0] = gradientsAndLoss(task, margins, targets, weights, huberDelta, gradHess, start, end);
+    loss[0] =
+      wasmBinary === null
+        ? gradientsAndLoss(task, margins, targets, weights, huberDelta, gradHess, start, end)
+        : wasmBinary(start, end);
   } else if (work === 2 && gradients !== null) addLeafValues(gradients.margins, rows, gradients.leaves, start, end);
   else fill(start, end);
   Atomics.store(control, 1, seq);

@@ -10,7 +10,7 @@ import {
   type WasmModule,
 } from './kernel.js';
 
-import { addLeafValues, gradientsAndLoss } from './gradients.js';
+import { addLeafValues, gradientsAndLoss, lossFromProducts } from './gradients.js';
 import { GpuHistograms, type GpuReport } from './gpu-histograms.js';
 import { waitUntil } from './handoff.js';
 
@@ -75,6 +75,8 @@ export type HelperData = {
         n: number;
         toLeft: number;
         scratch: number;
+        /** A binary model's gradient arrays in the memory, and this helper's loss parts (binaryGradients). */
+        binary: { margins: number; targets: number; weights: number; losses: number } | null;
       };
     }
 );
@@ -99,6 +101,8 @@ export class HistogramPool {
   private readonly gpu: GpuHistograms | null;
   /** How many rows each thread's share of a parallel partition sent left (the caller's first). */
   private readonly shareLefts: Int32Array;
+  /** The wasm memory as float64s (the loss parts binaryGradients leaves), or null for TypeScript. */
+  private readonly memory: Float64Array | null;
 
   constructor(
     private readonly data: TrainingArrays,
@@ -121,6 +125,10 @@ export class HistogramPool {
     this.toLeft = wasm === null ? null : new Uint8Array(wasm.memory.buffer, wasm.layout.toLeft, 256);
     this.leaves = gradients === null ? null : new Float64Array(new SharedArrayBuffer(8 * (1 + 3 * maxLeafCount)));
     this.shareLefts = new Int32Array(helpers + 1);
+    // The wasm gradient pass reads the margins the booster updates: they must be the ones in the kernel's memory.
+    if (gradients !== null && data.binary !== null && gradients.margins !== data.binary.margins)
+      throw new Error('a binary model with wasm gradient space must keep its margins there');
+    this.memory = wasm === null ? null : new Float64Array(wasm.memory.buffer);
     for (let i = 0; i < helpers; i++) {
       const control = new Int32Array(new SharedArrayBuffer(4 * controlInts));
       const loss = new Float64Array(new SharedArrayBuffer(8));
@@ -149,6 +157,7 @@ export class HistogramPool {
           n: data.n,
           toLeft: layout.toLeft,
           scratch: layout.scratch,
+          binary: layout.binary === null ? null : { ...layout.binary, losses: layout.binary.losses[i + 1]! },
         };
         workerData = { ...common, kind: 'wasm', module: wasm.module, memory: wasm.memory, at };
       }
@@ -211,12 +220,20 @@ export class HistogramPool {
   gradientsAndLoss(n: number): number {
     const g = this.gradients;
     if (g === null) throw new Error('this pool was made without gradient data');
-    const { gradHess } = this.data;
+    const { gradHess, wasm } = this.data;
+    const binary = g.task === 'binary' ? (wasm?.layout.binary ?? null) : null;
+    // This thread's rows: the wasm kernel's pass for a binary model with its arrays in the memory, else TypeScript's.
+    const own = (end: number): number => {
+      if (binary === null) return gradientsAndLoss(g.task, g.margins, g.targets, g.weights, g.huberDelta, gradHess, 0, end);
+      const { margins, targets, weights, losses } = binary;
+      const count = wasm!.exports.binaryGradients(margins, targets, weights, wasm!.layout.gradHess, 0, end, losses[0]!);
+      return lossFromProducts(this.memory!, losses[0]! / 8, count);
+    };
     const parallel = this.helpers.length > 0 && n >= parallelThreshold;
-    if (!parallel) return gradientsAndLoss(g.task, g.margins, g.targets, g.weights, g.huberDelta, gradHess, 0, n);
+    if (!parallel) return own(n);
     const chunk = Math.ceil(n / (this.helpers.length + 1));
     const seq = this.handOut(Work.Gradients, 0, n, chunk);
-    let loss = gradientsAndLoss(g.task, g.margins, g.targets, g.weights, g.huberDelta, gradHess, 0, Math.min(chunk, n));
+    let loss = own(Math.min(chunk, n));
     for (const h of this.helpers) {
       waitUntil(h.control, 1, seq);
       loss += h.loss[0]!;

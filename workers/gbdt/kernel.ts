@@ -46,6 +46,15 @@ export interface KernelExports {
   partition(column: number, rows: number, start: number, end: number, toLeft: number, scratch: number): number;
   partitionSide(column: number, rows: number, start: number, end: number, toLeft: number, right: number): number;
   moveInts(to: number, from: number, count: number): void;
+  binaryGradients(
+    margins: number,
+    targets: number,
+    weights: number,
+    gradHess: number,
+    start: number,
+    end: number,
+    out: number,
+  ): number;
 }
 
 /** Byte offsets of the training arrays in the shared wasm memory. */
@@ -61,6 +70,15 @@ export interface WasmLayout {
   hists: number[];
   /** One gather buffer per thread (the caller's first), for the histogram of a node whose rows are spread out. */
   gathers: number[];
+  /** A binary model's gradient arrays (binaryGradients reads them here), when asked for; else null. */
+  binary: {
+    margins: number;
+    targets: number;
+    /** 0: unweighted. */
+    weights: number;
+    /** Each thread's loss parts (the caller's first), binaryGradients' `out`. */
+    losses: number[];
+  } | null;
 }
 
 export interface WasmKernel {
@@ -86,6 +104,11 @@ export interface TrainingArrays {
   scratch: Int32Array;
   /** Views into the wasm memory when the kernel is wasm; null for TypeScript. */
   wasm: WasmKernel | null;
+  /**
+   * A binary model's margins, targets (as float64) and weights in the wasm memory, for the kernel's gradient pass;
+   * null for TypeScript or when not asked for (the booster then keeps them in shared arrays of its own).
+   */
+  binary: { margins: Float64Array; targets: Float64Array; weights: Float64Array | null } | null;
 }
 
 export function kernelChoice(value: string | undefined = process.env[kernelEnv]): KernelChoice {
@@ -137,7 +160,13 @@ function typescriptArrays(bins: Uint8Array, n: number, F: number, rowCapacity: n
     gradHess: new Float32Array(new SharedArrayBuffer(n * 8)),
     scratch: new Int32Array(rowCapacity),
     wasm: null,
+    binary: null,
   };
+}
+
+/** What a binary model's gradient pass needs in the wasm memory (allocateTraining's `binary`). */
+export interface BinaryGradientSpace {
+  weighted: boolean;
 }
 
 /**
@@ -152,6 +181,7 @@ function wasmArrays(
   F: number,
   rowCapacity: number,
   threads: number,
+  binary: BinaryGradientSpace | null,
 ): TrainingArrays | null {
   // The first page is left to the module (AssemblyScript's static data and stack would go there).
   const binsAt = page;
@@ -164,7 +194,14 @@ function wasmArrays(
   const hists = Array.from({ length: threads }, (_, t) => align(scratchAt + rowCapacity * 4, 16) + t * histBytes);
   const gatherBytes = align(gatherSize(F), 64);
   const gathers = Array.from({ length: threads }, (_, t) => hists[threads - 1]! + histBytes + t * gatherBytes);
-  const end = gathers[threads - 1]! + gatherBytes;
+  // A binary model's margins, targets and weights (float64 each), then each thread's loss parts: the rows' sum and
+  // a product per 32 rows (a thread may be handed every row).
+  const marginsAt = gathers[threads - 1]! + gatherBytes;
+  const targetsAt = marginsAt + n * 8;
+  const weightsAt = targetsAt + n * 8;
+  const lossBytes = align((Math.ceil(n / 32) + 2) * 8, 16);
+  const losses = Array.from({ length: threads }, (_, t) => weightsAt + (binary?.weighted === true ? n * 8 : 0) + t * lossBytes);
+  const end = binary === null ? marginsAt : losses[threads - 1]! + lossBytes;
   const pages = Math.ceil(end / page);
   if (pages > maxPages) return null;
   let memory: WasmMemory;
@@ -202,8 +239,18 @@ function wasmArrays(
         scratch: scratchAt,
         hists,
         gathers,
+        binary:
+          binary === null ? null : { margins: marginsAt, targets: targetsAt, weights: binary.weighted ? weightsAt : 0, losses },
       },
     },
+    binary:
+      binary === null
+        ? null
+        : {
+            margins: new Float64Array(buffer, marginsAt, n),
+            targets: new Float64Array(buffer, targetsAt, n),
+            weights: binary.weighted ? new Float64Array(buffer, weightsAt, n) : null,
+          },
   };
 }
 
@@ -218,10 +265,12 @@ export function allocateTraining(
   rowCapacity: number,
   threads: number,
   choice: KernelChoice = kernelChoice(),
+  /** Room for a binary model's gradient pass in the wasm memory (TrainingArrays.binary); ignored by TypeScript. */
+  binary: BinaryGradientSpace | null = null,
 ): TrainingArrays {
   if (choice === 'typescript') return typescriptArrays(bins, n, F, rowCapacity);
   const module = kernelModule();
-  const arrays = module instanceof Error ? null : wasmArrays(module, bins, n, F, rowCapacity, Math.max(1, threads));
+  const arrays = module instanceof Error ? null : wasmArrays(module, bins, n, F, rowCapacity, Math.max(1, threads), binary);
   if (arrays !== null) return arrays;
   if (choice === 'wasm') {
     const why = module instanceof Error ? module.message : `${n} rows × ${F} features do not fit in wasm32 memory`;

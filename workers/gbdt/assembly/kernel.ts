@@ -132,3 +132,155 @@ export function partitionSide(column: usize, rows: usize, start: i32, end: i32, 
 export function moveInts(to: usize, from: usize, count: i32): void {
   memory.copy(to, from, (<usize>count) << 2);
 }
+
+// ---- Binary log loss gradients ----------------------------------------------------------------------------------
+// fdlibm's e_exp.c (the exp V8's Math.exp is), for arguments ≤ 0: the TypeScript kernel's expNonPositive (gradients.ts)
+// is the same port, so both kernels make the same gradients bit for bit, and both equal Math.exp (a test checks).
+const P1: f64 = 1.66666666666666019037e-1;
+const P2: f64 = -2.77777777770155933842e-3;
+const P3: f64 = 6.61375632143793436117e-5;
+const P4: f64 = -1.6533902205465251539e-6;
+const P5: f64 = 4.13813679705723846039e-8;
+const ln2Hi: f64 = 6.9314718036912381649e-1;
+const ln2Lo: f64 = 1.90821492927058770002e-10;
+const invLn2: f64 = 1.442695040888963387;
+/** fdlibm's thresholds on the high word of |x|, as doubles: 0.5 ln 2, 1.5 ln 2, 2^-28, ~709.78. */
+const halfLn2: f64 = reinterpret<f64>(0x3fd62e4300000000);
+const oneHalfLn2: f64 = reinterpret<f64>(0x3ff0a2b200000000);
+const tiny: f64 = reinterpret<f64>(0x3e30000000000000);
+const big: f64 = reinterpret<f64>(0x40862e4200000000);
+const underflow: f64 = -7.4513321910194110842e2;
+/** Below this |x| the vector path's 2^k is a normal number (k ≥ −1021): fdlibm's scaling by 2^-1000 is not needed. */
+const vectorLimit: f64 = 708;
+
+/** e^x for x ≤ 0 or NaN, fdlibm's arithmetic step for step. */
+function expNonPositive(x: f64): f64 {
+  const ax = -x;
+  if (!(ax < big)) {
+    if (x != x) return x;
+    if (x < underflow) return 0;
+  }
+  let hi: f64 = 0;
+  let lo: f64 = 0;
+  let k: i32 = 0;
+  if (ax >= halfLn2) {
+    if (ax < oneHalfLn2) {
+      hi = x + ln2Hi;
+      lo = -ln2Lo;
+      k = -1;
+    } else {
+      k = <i32>(invLn2 * x - 0.5);
+      hi = x - <f64>k * ln2Hi;
+      lo = <f64>k * ln2Lo;
+    }
+    x = hi - lo;
+  } else if (ax < tiny) return 1 + x;
+  const t = x * x;
+  const c = x - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+  if (k == 0) return 1 - ((x * c) / (c - 2) - x);
+  const y = 1 - (lo - (x * c) / (2 - c) - hi);
+  if (k >= -1021) return y * reinterpret<f64>((<i64>(0x3ff + k)) << 52);
+  return y * reinterpret<f64>((<i64>(0x3ff + k + 1000)) << 52) * reinterpret<f64>((<i64>(0x3ff - 1000)) << 52);
+}
+
+/**
+ * expNonPositive of two arguments x = −|m| at once, each |m| < vectorLimit: fdlibm's three reductions (k = 0 below
+ * 0.5 ln 2, −1 below 1.5 ln 2, else trunc(x/ln 2 − 0.5)) are one formula with k chosen per lane, since with k = 0 or
+ * −1 the general formula's operations are exactly the special paths' (x − 0·ln2Hi = x; x − (−1)·ln2Hi = x + ln2Hi;
+ * and 0 − a/(2 − c) = a/(c − 2)); 2^-28 and below is 1 + x, as fdlibm.
+ */
+function expPair(x: v128, ax: v128): v128 {
+  let kf = f64x2.trunc(f64x2.sub(f64x2.mul(f64x2.splat(invLn2), x), f64x2.splat(0.5)));
+  kf = v128.bitselect(f64x2.splat(-1), kf, f64x2.lt(ax, f64x2.splat(oneHalfLn2)));
+  kf = v128.bitselect(f64x2.splat(0), kf, f64x2.lt(ax, f64x2.splat(halfLn2)));
+  const hi = f64x2.sub(x, f64x2.mul(kf, f64x2.splat(ln2Hi)));
+  const lo = f64x2.mul(kf, f64x2.splat(ln2Lo));
+  const r = f64x2.sub(hi, lo);
+  const t = f64x2.mul(r, r);
+  let poly = f64x2.add(f64x2.splat(P4), f64x2.mul(t, f64x2.splat(P5)));
+  poly = f64x2.add(f64x2.splat(P3), f64x2.mul(t, poly));
+  poly = f64x2.add(f64x2.splat(P2), f64x2.mul(t, poly));
+  poly = f64x2.add(f64x2.splat(P1), f64x2.mul(t, poly));
+  const c = f64x2.sub(r, f64x2.mul(t, poly));
+  const quotient = f64x2.div(f64x2.mul(r, c), f64x2.sub(f64x2.splat(2), c));
+  const y = f64x2.sub(f64x2.splat(1), f64x2.sub(f64x2.sub(lo, quotient), hi));
+  const k = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(kf));
+  const twoPk = i64x2.shl(i64x2.add(k, i64x2.splat(0x3ff)), 52);
+  return v128.bitselect(f64x2.add(f64x2.splat(1), x), f64x2.mul(y, twoPk), f64x2.lt(ax, f64x2.splat(tiny)));
+}
+
+/**
+ * Binary log loss at the margins of rows [start, end): each row's gradient and hessian (float32, weighted) written
+ * to gradHess, as the TypeScript gradientsAndLoss makes them. The loss goes to `out`: out[0] the sum of the rows'
+ * max(m, 0) − y·m, then the products of 1 + e^-|m| over each run of rows up to an index ≡ 31 (mod 32), and the
+ * last run's; returns how many products. The caller adds their logarithms (wasm has no log) in order. `weights` 0:
+ * none. Two rows a step in f64x2 lanes where both |m| < 708 (else, and for an odd row at either end, one at a time).
+ */
+export function binaryGradients(
+  margins: usize,
+  targets: usize,
+  weights: usize,
+  gradHess: usize,
+  start: i32,
+  end: i32,
+  out: usize,
+): i32 {
+  let lin: f64 = 0;
+  let product: f64 = 1;
+  let count = 0;
+  let i = start;
+  const limit = f64x2.splat(vectorLimit);
+  while (i < end) {
+    const at = (<usize>i) << 3;
+    if ((i & 1) == 0 && i + 1 < end) {
+      const m = v128.load(margins + at);
+      const ax = f64x2.abs(m);
+      if (v128.all_true<i64>(f64x2.lt(ax, limit))) {
+        const y = v128.load(targets + at);
+        const e = expPair(f64x2.neg(ax), ax);
+        const onePlus = f64x2.add(f64x2.splat(1), e);
+        const q = v128.bitselect(f64x2.div(f64x2.splat(1), onePlus), f64x2.div(e, onePlus), f64x2.ge(m, f64x2.splat(0)));
+        let g = f64x2.sub(q, y);
+        let h = f64x2.max(f64x2.mul(q, f64x2.sub(f64x2.splat(1), q)), f64x2.splat(1e-16));
+        if (weights != 0) {
+          const w = v128.load(weights + at);
+          g = f64x2.mul(g, w);
+          h = f64x2.mul(h, w);
+        }
+        v128.store(gradHess + at, v128.shuffle<f32>(f32x4.demote_f64x2_zero(g), f32x4.demote_f64x2_zero(h), 0, 4, 1, 5));
+        const m0 = f64x2.extract_lane(m, 0);
+        const m1 = f64x2.extract_lane(m, 1);
+        product *= f64x2.extract_lane(onePlus, 0);
+        lin += (m0 > 0 ? m0 : 0) - f64x2.extract_lane(y, 0) * m0;
+        product *= f64x2.extract_lane(onePlus, 1);
+        lin += (m1 > 0 ? m1 : 0) - f64x2.extract_lane(y, 1) * m1;
+        if (((i + 1) & 31) == 31) {
+          count++;
+          store<f64>(out + ((<usize>count) << 3), product);
+          product = 1;
+        }
+        i += 2;
+        continue;
+      }
+    }
+    const m = load<f64>(margins + at);
+    const y = load<f64>(targets + at);
+    const w: f64 = weights == 0 ? 1 : load<f64>(weights + at);
+    const e = expNonPositive(-abs(m));
+    const q = m >= 0 ? 1 / (1 + e) : e / (1 + e);
+    store<f32>(gradHess + at, <f32>((q - y) * w));
+    store<f32>(gradHess + at + 4, <f32>(max(q * (1 - q), 1e-16) * w));
+    product *= 1 + e;
+    lin += (m > 0 ? m : 0) - y * m;
+    if ((i & 31) == 31) {
+      count++;
+      store<f64>(out + ((<usize>count) << 3), product);
+      product = 1;
+    }
+    i++;
+  }
+  count++;
+  store<f64>(out + ((<usize>count) << 3), product);
+  store<f64>(out, lin);
+  return count;
+}
