@@ -13,6 +13,7 @@ import {
 import { addLeafValues, gradientsAndLoss, lossFromProducts } from './gradients.js';
 import { GpuHistograms, type GpuReport } from './gpu-histograms.js';
 import { waitUntil } from './handoff.js';
+import { firstClaim, maxParts, runClaimedShares, shareLeft, taskInts, Work, type ShareResources } from './shares.js';
 
 export { histStride, histogramSize } from './kernel.js';
 
@@ -31,64 +32,41 @@ export interface GradientData {
 /** The most leaves a tree may have (the contract's maxLeaves bound): the size of the shared leaf table. */
 const maxLeafCount = 4096;
 
-/**
- * A helper's control block: [0] sequence in, [1] sequence done, [2] start, [3] end, [4] what to do (a Work), [5] the
- * feature a partition splits on, [6] what a partition sent left (the helper's answer).
- */
-const controlInts = 7;
-const enum Work {
-  Histogram = 0,
-  Gradients = 1,
-  Leaves = 2,
-  Partition = 3,
-}
-
 /** Below this many rows one thread is faster than waking the helpers. */
 const parallelThreshold = 16_384;
 
-/** What a helper thread is given: its control block, and the arrays (or the wasm memory) it reads. */
+/**
+ * What a helper thread is given: the task block and every share's outputs (shares.ts), the arrays, and which helper
+ * it is (its gather buffer); with the wasm kernel, the module and memory to instantiate the kernel over.
+ */
 export type HelperData = {
-  control: Int32Array;
-  /**
-   * With gradient data: the gradients' pass too, its loss sum written to `loss`, and adding a grown tree's leaf values
-   * to the margins (the leaf table in `leaves`, see addLeafValues).
-   */
-  gradients: (GradientData & { loss: Float64Array; leaves: Float64Array }) | null;
+  index: number;
+  task: Int32Array;
+  shareLoss: Float64Array;
+  gradients: ShareResources['gradients'];
   F: number;
   rows: Int32Array;
   gradHess: Float32Array;
   bins: Uint8Array;
 } & (
-  | { kind: 'typescript'; hist: Float64Array }
+  | { kind: 'typescript'; hists: Float64Array[] }
   | {
       kind: 'wasm';
       module: WasmModule;
       memory: WasmMemory;
-      at: {
-        bins: number;
-        rows: number;
-        gradHess: number;
-        hist: number;
-        gather: number;
-        /** For a share of a large node's partition: the column-major bins (n a feature), go-left table, scratch. */
-        columns: number;
-        n: number;
-        toLeft: number;
-        scratch: number;
-        /** A binary model's gradient arrays in the memory, and this helper's loss parts (binaryGradients). */
-        binary: { margins: number; targets: number; weights: number; losses: number } | null;
-      };
+      at: Omit<Extract<ShareResources['kernel'], { kind: 'wasm' }>['at'], 'gather'> & { gathers: number[] };
     }
 );
 
 /**
- * Builds histograms across threads over shared memory: the calling thread and `helpers` workers each take a slice
- * of the node's rows into their own histogram, then the caller sums them (its own first, then each helper's in
- * turn: the same order for both kernels, so the same sums). Synchronisation is by Atomics on a small control block
- * per helper (sequence number in, sequence number out), so the tree builder's loop stays synchronous.
+ * Runs the tree builder's parallel steps across threads over shared memory: a histogram (each share of the node's
+ * rows into its own histogram, summed by the caller in share order: the same order for both kernels, so the same
+ * sums), a large node's partition, the gradients' pass, adding leaf values. Synchronisation is by Atomics on one
+ * shared task block (shares.ts: any thread claims any share but the caller's first), so the tree builder's loop
+ * stays synchronous.
  */
 export class HistogramPool {
-  private readonly helpers: { worker: Worker; control: Int32Array; hist: Float64Array | null; loss: Float64Array }[] = [];
+  private readonly helpers: Worker[] = [];
   private seq = 0;
   /** The caller's histogram in wasm memory, as float64s. */
   private readonly ownHist: Float64Array | null;
@@ -99,10 +77,14 @@ export class HistogramPool {
   private readonly leaves: Float64Array | null;
   /** Large nodes' histograms on a GPU (gpu-histograms.ts), when asked for; null on the CPU. */
   private readonly gpu: GpuHistograms | null;
-  /** How many rows each thread's share of a parallel partition sent left (the caller's first). */
-  private readonly shareLefts: Int32Array;
   /** The wasm memory as float64s (the loss parts binaryGradients leaves), or null for TypeScript. */
   private readonly memory: Float64Array | null;
+  /** The task block every thread watches, each share's loss, and what this thread needs to run any share. */
+  private readonly task = new Int32Array(new SharedArrayBuffer(4 * taskInts));
+  private readonly shareLoss: Float64Array;
+  private readonly own: ShareResources;
+  /** With the TypeScript kernel: the histograms of shares 1 and up (share 0 writes the caller's output). */
+  private readonly shareHists: Float64Array[];
 
   constructor(
     private readonly data: TrainingArrays,
@@ -119,51 +101,65 @@ export class HistogramPool {
     const hists = wasm?.layout.hists ?? [];
     // No node of a table under the threshold is ever built in parallel: its helpers would only cost their start-up
     // (tens of milliseconds a thread, more than a whole fit of a search's small folds).
-    const wanted = data.rows.length < parallelThreshold ? 0 : helperCount;
+    const wanted = Math.min(data.rows.length < parallelThreshold ? 0 : helperCount, maxParts - 1);
     const helpers = wasm === null ? wanted : Math.min(wanted, hists.length - 1);
     this.ownHist = wasm === null ? null : new Float64Array(wasm.memory.buffer, hists[0], length);
     this.toLeft = wasm === null ? null : new Uint8Array(wasm.memory.buffer, wasm.layout.toLeft, 256);
     this.leaves = gradients === null ? null : new Float64Array(new SharedArrayBuffer(8 * (1 + 3 * maxLeafCount)));
-    this.shareLefts = new Int32Array(helpers + 1);
     // The wasm gradient pass reads the margins the booster updates: they must be the ones in the kernel's memory.
     if (gradients !== null && data.binary !== null && gradients.margins !== data.binary.margins)
       throw new Error('a binary model with wasm gradient space must keep its margins there');
     this.memory = wasm === null ? null : new Float64Array(wasm.memory.buffer);
+    this.shareLoss = new Float64Array(new SharedArrayBuffer(8 * (helpers + 1)));
+    this.shareHists =
+      wasm === null
+        ? Array.from({ length: helpers + 1 }, (_, j) => new Float64Array(new SharedArrayBuffer(j === 0 ? 0 : length * 8)))
+        : [];
+    const common = {
+      task: this.task,
+      shareLoss: this.shareLoss,
+      gradients: gradients === null ? null : { ...gradients, leaves: this.leaves! },
+      F,
+      rows: data.rows,
+      gradHess: data.gradHess,
+      bins: data.bins,
+    };
+    const at =
+      wasm === null
+        ? null
+        : {
+            bins: wasm.layout.bins,
+            rows: wasm.layout.rows,
+            gradHess: wasm.layout.gradHess,
+            columns: wasm.layout.columns,
+            n: data.n,
+            toLeft: wasm.layout.toLeft,
+            scratch: wasm.layout.scratch,
+            hists,
+            binary: wasm.layout.binary,
+          };
+    this.own = {
+      ...common,
+      kernel:
+        wasm === null || at === null
+          ? { kind: 'typescript', hists: this.shareHists }
+          : { kind: 'wasm', exports: wasm.exports, memory: this.memory!, at: { ...at, gather: wasm.layout.gathers[0]! } },
+    };
     for (let i = 0; i < helpers; i++) {
-      const control = new Int32Array(new SharedArrayBuffer(4 * controlInts));
-      const loss = new Float64Array(new SharedArrayBuffer(8));
-      const common = {
-        control,
-        gradients: gradients === null ? null : { ...gradients, loss, leaves: this.leaves! },
-        F,
-        rows: data.rows,
-        gradHess: data.gradHess,
-        bins: data.bins,
-      };
-      let workerData: HelperData;
-      let hist: Float64Array | null = null;
-      if (wasm === null) {
-        hist = new Float64Array(new SharedArrayBuffer(length * 8));
-        workerData = { ...common, kind: 'typescript', hist };
-      } else {
-        const { layout } = wasm;
-        const at = {
-          bins: layout.bins,
-          rows: layout.rows,
-          gradHess: layout.gradHess,
-          hist: hists[i + 1]!,
-          gather: layout.gathers[i + 1]!,
-          columns: layout.columns,
-          n: data.n,
-          toLeft: layout.toLeft,
-          scratch: layout.scratch,
-          binary: layout.binary === null ? null : { ...layout.binary, losses: layout.binary.losses[i + 1]! },
-        };
-        workerData = { ...common, kind: 'wasm', module: wasm.module, memory: wasm.memory, at };
-      }
+      const workerData: HelperData =
+        wasm === null || at === null
+          ? { ...common, index: i + 1, kind: 'typescript', hists: this.shareHists }
+          : {
+              ...common,
+              index: i + 1,
+              kind: 'wasm',
+              module: wasm.module,
+              memory: wasm.memory,
+              at: { ...at, gathers: wasm.layout.gathers },
+            };
       const worker = startWorker(new URL('./histogram-helper.js', import.meta.url), { workerData });
       worker.unref();
-      this.helpers.push({ worker, control, hist, loss });
+      this.helpers.push(worker);
     }
   }
 
@@ -192,7 +188,7 @@ export class HistogramPool {
     const parallel = this.helpers.length > 0 && n >= parallelThreshold;
     const parts = this.helpers.length + 1;
     const chunk = parallel ? Math.ceil(n / parts) : n;
-    const seq = parallel ? this.handOut(Work.Histogram, start, end, chunk) : 0;
+    if (parallel) this.handOut(Work.Histogram, start, end, chunk);
     const own = Math.min(start + chunk, end);
     if (wasm === null) {
       out.fill(0);
@@ -201,21 +197,22 @@ export class HistogramPool {
       const { layout, exports } = wasm;
       exports.histogram(layout.bins, F, layout.rows, start, own, layout.gradHess, layout.hists[0]!, layout.gathers[0]!);
     }
-    if (parallel)
-      this.helpers.forEach((h, i) => {
-        waitUntil(h.control, 1, seq);
-        if (wasm !== null) wasm.exports.addInto(wasm.layout.hists[0]!, wasm.layout.hists[i + 1]!, out.length);
+    if (parallel) {
+      this.finish();
+      for (let j = 1; j < parts; j++) {
+        if (wasm !== null) wasm.exports.addInto(wasm.layout.hists[0]!, wasm.layout.hists[j]!, out.length);
         else {
-          const hist = h.hist!;
+          const hist = this.shareHists[j]!;
           for (let k = 0; k < out.length; k++) out[k]! += hist[k]!;
         }
-      });
+      }
+    }
     if (this.ownHist !== null) out.set(this.ownHist);
   }
 
   /**
-   * gradientsAndLoss over rows [0, n), split across the threads as a histogram is: each writes its rows' gradients,
-   * and the loss sums are added in thread order (the same order whatever the timing, so the same loss).
+   * gradientsAndLoss over rows [0, n), split across the threads as a histogram is: each share writes its rows'
+   * gradients, and the shares' loss sums are added in share order (whatever thread ran them, so the same loss).
    */
   gradientsAndLoss(n: number): number {
     const g = this.gradients;
@@ -232,12 +229,10 @@ export class HistogramPool {
     const parallel = this.helpers.length > 0 && n >= parallelThreshold;
     if (!parallel) return own(n);
     const chunk = Math.ceil(n / (this.helpers.length + 1));
-    const seq = this.handOut(Work.Gradients, 0, n, chunk);
+    this.handOut(Work.Gradients, 0, n, chunk);
     let loss = own(Math.min(chunk, n));
-    for (const h of this.helpers) {
-      waitUntil(h.control, 1, seq);
-      loss += h.loss[0]!;
-    }
+    this.finish();
+    for (let j = 1; j <= this.helpers.length; j++) loss += this.shareLoss[j]!;
     return loss;
   }
 
@@ -260,27 +255,34 @@ export class HistogramPool {
     const parallel = this.helpers.length > 0 && n >= parallelThreshold;
     if (!parallel) return addLeafValues(g.margins, rows, table, 0, n);
     const chunk = Math.ceil(n / (this.helpers.length + 1));
-    const seq = this.handOut(Work.Leaves, 0, n, chunk);
+    this.handOut(Work.Leaves, 0, n, chunk);
     addLeafValues(g.margins, rows, table, 0, Math.min(chunk, n));
-    for (const h of this.helpers) waitUntil(h.control, 1, seq);
+    this.finish();
   }
 
   /**
-   * Gives helper i the rows [start + chunk·(i+1), start + chunk·(i+2)) ∩ [start, end) for `work` (the caller keeps the
-   * first chunk) and wakes it: the range and the work are stored before the sequence number the helper waits on.
+   * Hands out `work` over rows [start, end) in shares of `chunk` rows, one per thread (the caller keeps share 0): the
+   * task's fields are stored before the sequence number the helpers wait on, and the claim word names this task.
    */
-  private handOut(work: Work, start: number, end: number, chunk: number, feature = 0): number {
+  private handOut(work: Work, start: number, end: number, chunk: number, feature = 0): void {
     const seq = ++this.seq;
-    this.helpers.forEach((h, i) => {
-      const s = start + chunk * (i + 1);
-      Atomics.store(h.control, 2, Math.min(s, end));
-      Atomics.store(h.control, 3, Math.min(s + chunk, end));
-      Atomics.store(h.control, 4, work);
-      Atomics.store(h.control, 5, feature);
-      Atomics.store(h.control, 0, seq);
-      Atomics.notify(h.control, 0);
-    });
-    return seq;
+    const task = this.task;
+    Atomics.store(task, 3, work);
+    Atomics.store(task, 4, start);
+    Atomics.store(task, 5, end);
+    Atomics.store(task, 6, chunk);
+    Atomics.store(task, 7, feature);
+    Atomics.store(task, 8, this.helpers.length + 1);
+    Atomics.store(task, 2, 0);
+    Atomics.store(task, 1, firstClaim(seq));
+    Atomics.store(task, 0, seq);
+    Atomics.notify(task, 0);
+  }
+
+  /** After its own share: runs the shares no helper has claimed yet, then waits for those a helper is running. */
+  private finish(): void {
+    runClaimedShares(this.own, this.seq);
+    waitUntil(this.task, 2, this.helpers.length);
   }
 
   /** Partitions rows[start, end) by feature f's go-left table (256 entries, missing included); returns the split. */
@@ -293,30 +295,27 @@ export class HistogramPool {
     const count = end - start;
     if (this.helpers.length === 0 || count < parallelThreshold)
       return exports.partition(column, layout.rows, start, end, layout.toLeft, layout.scratch);
-    // A large node's rows split across the threads as a histogram's are: each partitions its share, lefts in place and
-    // rights to the scratch at the share's own offset; then the shares' lefts are closed up in thread order and their
-    // rights follow, in thread order: the single-thread partition's rows exactly, so the same trees.
-    // (The copies are wasm's memory.copy: TypedArray copyWithin and set over shared memory copied element by element,
-    // and took a third of what the second thread saved.)
-    const chunk = Math.ceil(count / (this.helpers.length + 1));
-    const seq = this.handOut(Work.Partition, start, end, chunk, f);
-    const own = Math.min(start + chunk, end);
-    const lefts = this.shareLefts;
-    lefts[0] = exports.partitionSide(column, layout.rows, start, own, layout.toLeft, layout.scratch + start * 4);
-    this.helpers.forEach((h, i) => {
-      waitUntil(h.control, 1, seq);
-      lefts[i + 1] = Atomics.load(h.control, 6);
-    });
+    // A large node's rows split into shares as a histogram's are: each share partitioned in place, its rights to the
+    // scratch at the share's own offset; then the shares' lefts are closed up in share order and their rights follow,
+    // in share order: the single-thread partition's rows exactly, so the same trees. (The copies are wasm's
+    // memory.copy: TypedArray copyWithin and set over shared memory went element by element, and took a third of
+    // what the second thread saved.)
     const parts = this.helpers.length + 1;
-    let at = start + lefts[0];
-    for (let i = 1; i < parts; i++) {
-      exports.moveInts(layout.rows + at * 4, layout.rows + Math.min(start + chunk * i, end) * 4, lefts[i]!);
-      at += lefts[i]!;
+    const chunk = Math.ceil(count / parts);
+    this.handOut(Work.Partition, start, end, chunk, f);
+    const own = Math.min(start + chunk, end);
+    const ownLeft = exports.partitionSide(column, layout.rows, start, own, layout.toLeft, layout.scratch + start * 4);
+    this.finish();
+    const left = (j: number): number => (j === 0 ? ownLeft : shareLeft(this.task, j));
+    let at = start + ownLeft;
+    for (let j = 1; j < parts; j++) {
+      exports.moveInts(layout.rows + at * 4, layout.rows + Math.min(start + chunk * j, end) * 4, left(j));
+      at += left(j);
     }
     const mid = at;
-    for (let i = 0; i < parts; i++) {
-      const from = Math.min(start + chunk * i, end);
-      const rights = Math.min(from + chunk, end) - from - lefts[i]!;
+    for (let j = 0; j < parts; j++) {
+      const from = Math.min(start + chunk * j, end);
+      const rights = Math.min(from + chunk, end) - from - left(j);
       exports.moveInts(layout.rows + at * 4, layout.scratch + from * 4, rights);
       at += rights;
     }
@@ -325,10 +324,8 @@ export class HistogramPool {
 
   close(): void {
     this.gpu?.close();
-    for (const h of this.helpers) {
-      Atomics.store(h.control, 0, -1);
-      Atomics.notify(h.control, 0);
-      void h.worker.terminate();
-    }
+    Atomics.store(this.task, 0, -1);
+    Atomics.notify(this.task, 0);
+    for (const worker of this.helpers) void worker.terminate();
   }
 }
