@@ -3,6 +3,7 @@ import { startWorker } from '../../main/accel/worker-thread.js';
 import {
   accumulateHistogram,
   histogramSize,
+  maxLeafCount,
   partitionRows,
   type KernelName,
   type TrainingArrays,
@@ -13,7 +14,7 @@ import {
 import { addLeafValues, gradientsAndLoss, lossFromProducts } from './gradients.js';
 import { GpuHistograms, type GpuReport } from './gpu-histograms.js';
 import { waitUntil } from './handoff.js';
-import { firstClaim, maxParts, runClaimedShares, shareLeft, taskInts, Work, type ShareResources } from './shares.js';
+import { firstClaim, maxParts, runClaimedShares, runShare, shareLeft, taskInts, Work, type ShareResources } from './shares.js';
 
 export { histStride, histogramSize } from './kernel.js';
 
@@ -28,9 +29,6 @@ export interface GradientData {
   weights: Float64Array | null;
   huberDelta: number | null;
 }
-
-/** The most leaves a tree may have (the contract's maxLeaves bound): the size of the shared leaf table. */
-const maxLeafCount = 4096;
 
 /** Below this many rows one thread is faster than waking the helpers. */
 const parallelThreshold = 16_384;
@@ -105,7 +103,9 @@ export class HistogramPool {
     const helpers = wasm === null ? wanted : Math.min(wanted, hists.length - 1);
     this.ownHist = wasm === null ? null : new Float64Array(wasm.memory.buffer, hists[0], length);
     this.toLeft = wasm === null ? null : new Uint8Array(wasm.memory.buffer, wasm.layout.toLeft, 256);
-    this.leaves = gradients === null ? null : new Float64Array(new SharedArrayBuffer(8 * (1 + 3 * maxLeafCount)));
+    // In the wasm memory with a binary model's margins (the kernel adds the leaf values there), else shared.
+    this.leaves =
+      gradients === null ? null : (data.binary?.leaves ?? new Float64Array(new SharedArrayBuffer(8 * (1 + 3 * maxLeafCount))));
     // The wasm gradient pass reads the margins the booster updates: they must be the ones in the kernel's memory.
     if (gradients !== null && data.binary !== null && gradients.margins !== data.binary.margins)
       throw new Error('a binary model with wasm gradient space must keep its margins there');
@@ -253,10 +253,14 @@ export class HistogramPool {
     });
     const { rows } = this.data;
     const parallel = this.helpers.length > 0 && n >= parallelThreshold;
-    if (!parallel) return addLeafValues(g.margins, rows, table, 0, n);
+    if (!parallel) {
+      const binary = this.data.wasm?.layout.binary ?? null;
+      if (binary === null) return addLeafValues(g.margins, rows, table, 0, n);
+      return this.data.wasm!.exports.addLeafValues(binary.margins, this.data.wasm!.layout.rows, binary.leaves, 0, n);
+    }
     const chunk = Math.ceil(n / (this.helpers.length + 1));
     this.handOut(Work.Leaves, 0, n, chunk);
-    addLeafValues(g.margins, rows, table, 0, Math.min(chunk, n));
+    runShare(this.own, 0);
     this.finish();
   }
 

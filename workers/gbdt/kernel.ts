@@ -46,6 +46,7 @@ export interface KernelExports {
   partition(column: number, rows: number, start: number, end: number, toLeft: number, scratch: number): number;
   partitionSide(column: number, rows: number, start: number, end: number, toLeft: number, right: number): number;
   moveInts(to: number, from: number, count: number): void;
+  addLeafValues(margins: number, rows: number, leaves: number, start: number, end: number): void;
   binaryGradients(
     margins: number,
     targets: number,
@@ -78,6 +79,8 @@ export interface WasmLayout {
     weights: number;
     /** Each thread's loss parts (the caller's first), binaryGradients' `out`. */
     losses: number[];
+    /** The leaf table addLeafValues reads: [count, then start, end, value per leaf]. */
+    leaves: number;
   } | null;
 }
 
@@ -108,8 +111,11 @@ export interface TrainingArrays {
    * A binary model's margins, targets (as float64) and weights in the wasm memory, for the kernel's gradient pass;
    * null for TypeScript or when not asked for (the booster then keeps them in shared arrays of its own).
    */
-  binary: { margins: Float64Array; targets: Float64Array; weights: Float64Array | null } | null;
+  binary: { margins: Float64Array; targets: Float64Array; weights: Float64Array | null; leaves: Float64Array } | null;
 }
+
+/** The most leaves a tree may have (the contract's maxLeaves bound): the size of the shared leaf table. */
+export const maxLeafCount = 4096;
 
 export function kernelChoice(value: string | undefined = process.env[kernelEnv]): KernelChoice {
   if (value === undefined || value === '' || value === 'auto') return 'auto';
@@ -201,7 +207,8 @@ function wasmArrays(
   const weightsAt = targetsAt + n * 8;
   const lossBytes = align((Math.ceil(n / 32) + 2) * 8, 16);
   const losses = Array.from({ length: threads }, (_, t) => weightsAt + (binary?.weighted === true ? n * 8 : 0) + t * lossBytes);
-  const end = binary === null ? marginsAt : losses[threads - 1]! + lossBytes;
+  const leavesAt = losses[threads - 1]! + lossBytes;
+  const end = binary === null ? marginsAt : leavesAt + (1 + 3 * maxLeafCount) * 8;
   const pages = Math.ceil(end / page);
   if (pages > maxPages) return null;
   let memory: WasmMemory;
@@ -240,7 +247,9 @@ function wasmArrays(
         hists,
         gathers,
         binary:
-          binary === null ? null : { margins: marginsAt, targets: targetsAt, weights: binary.weighted ? weightsAt : 0, losses },
+          binary === null
+            ? null
+            : { margins: marginsAt, targets: targetsAt, weights: binary.weighted ? weightsAt : 0, losses, leaves: leavesAt },
       },
     },
     binary:
@@ -250,6 +259,7 @@ function wasmArrays(
             margins: new Float64Array(buffer, marginsAt, n),
             targets: new Float64Array(buffer, targetsAt, n),
             weights: binary.weighted ? new Float64Array(buffer, weightsAt, n) : null,
+            leaves: new Float64Array(buffer, leavesAt, 1 + 3 * maxLeafCount),
           },
   };
 }

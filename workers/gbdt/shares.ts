@@ -106,7 +106,7 @@ export interface ShareResources {
           hists: number[];
           /** This thread's gather buffer. */
           gather: number;
-          binary: { margins: number; targets: number; weights: number; losses: number[] } | null;
+          binary: { margins: number; targets: number; weights: number; losses: number[]; leaves: number } | null;
         };
       };
 }
@@ -143,8 +143,12 @@ export function runShare(r: ShareResources, j: number): void {
       );
       r.shareLoss[j] = lossFromProducts(kernel.memory, out / 8, count);
     }
-  } else if (work === Work.Leaves && g !== null) addLeafValues(g.margins, rows, g.leaves, from, to);
-  else if (work === Work.Partition && kernel.kind === 'wasm') {
+  } else if (work === Work.Leaves && g !== null) {
+    // A binary model's margins and the leaf table are in the wasm memory: the kernel's loop; else TypeScript's.
+    const binary = kernel.kind === 'wasm' ? kernel.at.binary : null;
+    if (binary === null || kernel.kind !== 'wasm') addLeafValues(g.margins, rows, g.leaves, from, to);
+    else kernel.exports.addLeafValues(binary.margins, kernel.at.rows, binary.leaves, from, to);
+  } else if (work === Work.Partition && kernel.kind === 'wasm') {
     const { at } = kernel;
     const column = at.columns + Atomics.load(task, 7) * at.n;
     Atomics.store(task, leftAt + j, kernel.exports.partitionSide(column, at.rows, from, to, at.toLeft, at.scratch + from * 4));

@@ -284,3 +284,21 @@ export function binaryGradients(
   store<f64>(out, lin);
   return count;
 }
+
+/**
+ * Adds each leaf's value to the margins of its rows, for the rows at positions [start, end) of `rows`: the
+ * TypeScript addLeafValues (gradients.ts) over the same leaf table ([count, then start, end, value per leaf]).
+ */
+export function addLeafValues(margins: usize, rows: usize, leaves: usize, start: i32, end: i32): void {
+  const count = <i32>load<f64>(leaves);
+  for (let l = 0; l < count; l++) {
+    const at = leaves + 8 + <usize>l * 24;
+    const from = max(<i32>load<f64>(at), start);
+    const to = min(<i32>load<f64>(at + 8), end);
+    const value = load<f64>(at + 16);
+    for (let k = from; k < to; k++) {
+      const m = margins + ((<usize>load<i32>(rows + ((<usize>k) << 2))) << 3);
+      store<f64>(m, load<f64>(m) + value);
+    }
+  }
+}
