@@ -124,6 +124,44 @@ function sidesGain(GL: number, HL: number, GR: number, HR: number, l1: number, l
   return (tl * tl) / (HL + l2) + (tr * tr) / (HR + l2) - parent;
 }
 
+/** What considerSet found: whether a placement of the missing values beat the gain it was given, and which. */
+const considered = { found: false, gain: 0, defaultLeft: false };
+
+/**
+ * A categorical candidate (the left side's sums GL, HL without missing values) judged by splitGain with the missing
+ * values (gm, hm) right and then left: the better placement past `bestGain`, if any, in `considered`. With no missing
+ * rows in training, unseen missing values follow the heavier side.
+ */
+function considerSet(
+  gl: number,
+  hl: number,
+  gm: number,
+  hm: number,
+  G: number,
+  H: number,
+  parent: number,
+  rowsPerHessian: number,
+  l2: number,
+  p: GrowParams,
+  bestGain: number,
+): void {
+  const hasMissing = hm > 0;
+  let found = false;
+  let defaultLeft = false;
+  for (let missingLeft = 0; missingLeft < (hasMissing ? 2 : 1); missingLeft++) {
+    const HL = missingLeft === 1 ? hl + hm : hl;
+    const gain = splitGain(missingLeft === 1 ? gl + gm : gl, HL, G, H, parent, rowsPerHessian, l2, p);
+    if (gain > bestGain) {
+      bestGain = gain;
+      found = true;
+      defaultLeft = hasMissing ? missingLeft === 1 : HL >= H - HL;
+    }
+  }
+  considered.found = found;
+  considered.gain = bestGain;
+  considered.defaultLeft = defaultLeft;
+}
+
 /** What scanNumeric found: the best candidate past the gain it was given, if any. */
 const scanned = { found: false, gain: 0, bin: 0, defaultLeft: false };
 
@@ -292,6 +330,7 @@ export function growTree(
   const sortKeys = new Float64Array(256);
   const ends = [new Int32Array(256), new Int32Array(256)] as const;
   const set = new Uint8Array(256);
+  const bestSet = new Uint8Array(256);
 
   const findSplit = (leaf: Leaf): Split | null => {
     const { hist } = leaf;
@@ -301,8 +340,13 @@ export function growTree(
     const parent = score(leaf.g, leaf.h);
     // Rows per unit of hessian in this node: turns a side's hessian sum into an estimated row count.
     const rowsPerHessian = leaf.h > 0 ? rowsInLeaf / leaf.h : 0;
-    let best: Split | null = null;
+    // The best candidate so far, as numbers (a categorical one's set copied into bestSet): one Split made at the end
+    // rather than an object and a set copy at every improvement.
     let bestGain = p.minSplitGain;
+    let bestFeature = -1;
+    let bestBin = 0;
+    let bestDefaultLeft = false;
+    let bestIsSet = false;
     const usable = splitFeatures === undefined ? allowed : splitFeatures();
     for (let f = 0; f < ctx.F; f++) {
       if (usable[f] === 0) continue;
@@ -313,29 +357,25 @@ export function growTree(
       const hasMissing = hm > 0;
       const nb = ctx.binCounts[f]!;
       const categorical = ctx.categorical[f]!;
-      // One candidate split: the left side's sums (categories or bins), tried with missing values on either side.
-      const consider = (gl: number, hl: number, l2: number, bin: number, set: Uint8Array | null): void => {
-        for (let missingLeft = 0; missingLeft < (hasMissing ? 2 : 1); missingLeft++) {
-          const HL = missingLeft === 1 ? hl + hm : hl;
-          const gain = splitGain(missingLeft === 1 ? gl + gm : gl, HL, leaf.g, leaf.h, parent, rowsPerHessian, l2, p);
-          if (gain > bestGain) {
-            bestGain = gain;
-            best = {
-              gain,
-              feature: f,
-              bin,
-              leftSet: set === null ? null : Uint8Array.from(set),
-              // With no missing rows in training, unseen missing values follow the heavier side.
-              defaultLeft: hasMissing ? missingLeft === 1 : HL >= leaf.h - HL,
-            };
-          }
-        }
+      // One categorical candidate (the categories in `set` go left), tried with missing values on either side.
+      const consider = (gl: number, hl: number, l2: number): void => {
+        considerSet(gl, hl, gm, hm, leaf.g, leaf.h, parent, rowsPerHessian, l2, p, bestGain);
+        if (!considered.found) return;
+        bestGain = considered.gain;
+        bestFeature = f;
+        bestBin = -1;
+        bestDefaultLeft = considered.defaultLeft;
+        bestIsSet = true;
+        bestSet.set(set);
       };
       if (!categorical) {
         scanNumeric(hist, base, hasMissing ? nb : nb - 1, gm, hm, leaf.g, leaf.h, parent, rowsPerHessian, p, bestGain);
         if (scanned.found) {
           bestGain = scanned.gain;
-          best = { gain: scanned.gain, feature: f, bin: scanned.bin, leftSet: null, defaultLeft: scanned.defaultLeft };
+          bestFeature = f;
+          bestBin = scanned.bin;
+          bestDefaultLeft = scanned.defaultLeft;
+          bestIsSet = false;
         }
         continue;
       }
@@ -354,7 +394,7 @@ export function growTree(
           g += hist[base + b * histStride]!;
           h += hist[base + b * histStride + 1]!;
         }
-        consider(g, h, p.l2, -1, set);
+        consider(g, h, p.l2);
         set.fill(0);
       }
       if (present <= p.maxCatToOnehot) {
@@ -362,7 +402,7 @@ export function growTree(
         for (let k = 0; k < present; k++) {
           const b = order[k]!;
           set[b] = 1;
-          consider(hist[base + b * histStride]!, hist[base + b * histStride + 1]!, p.l2, -1, set);
+          consider(hist[base + b * histStride]!, hist[base + b * histStride + 1]!, p.l2);
           set[b] = 0;
         }
         continue;
@@ -396,11 +436,18 @@ export function growTree(
           if ((leaf.h - hl) * rowsPerHessian < p.minDataPerGroup) break;
           if (group < p.minDataPerGroup) continue;
           group = 0;
-          consider(gl, hl, p.l2 + p.catL2, -1, set);
+          consider(gl, hl, p.l2 + p.catL2);
         }
       }
     }
-    return best;
+    if (bestFeature < 0) return null;
+    return {
+      gain: bestGain,
+      feature: bestFeature,
+      bin: bestBin,
+      leftSet: bestIsSet ? Uint8Array.from(bestSet) : null,
+      defaultLeft: bestDefaultLeft,
+    };
   };
 
   const rootHist = takeHist();
@@ -457,7 +504,7 @@ export function growTree(
     const node = leaf.node;
     tree.feature[node] = f;
     tree.splitBin[node] = split.bin;
-    tree.leftBins[node] = split.leftSet === null ? null : [...split.leftSet.keys()].filter((b) => split.leftSet![b] === 1);
+    tree.leftBins[node] = split.leftSet === null ? null : binsOf(split.leftSet);
     tree.defaultLeft[node] = split.defaultLeft;
     tree.gain[node] = split.gain;
     const leftLeaf: Leaf = {
@@ -493,6 +540,14 @@ export function growTree(
     spare.push(leaf.hist);
   }
   return tree;
+}
+
+/** The bins a categorical split's set sends left, ascending (a loop: spreading the set's 256 keys and filtering them
+ * took a thirtieth of a fit on a table of many-level categoricals). */
+function binsOf(set: Uint8Array): number[] {
+  const bins: number[] = [];
+  for (let b = 0; b < set.length; b++) if (set[b] === 1) bins.push(b);
+  return bins;
 }
 
 /** Follows a tree for one binned row; returns the leaf's node id. */
