@@ -67,11 +67,14 @@ export function fitBins(
   const sampleSize = Math.min(trainRows.length, 200_000);
   let sample = trainRows;
   if (trainRows.length > sampleSize) {
-    sample = new Int32Array(sampleSize);
-    for (let i = 0; i < sampleSize; i++) sample[i] = trainRows[Math.floor(random() * trainRows.length)]!;
     // In row order, each column's sampled values are read forwards instead of at random (4-5x faster on 800k rows);
-    // they are sorted by value next, so the order they are read in changes nothing.
-    sample.sort();
+    // they are sorted by value next, so the order they are read in changes nothing. Put in row order by counting
+    // each row's draws (a pass over the rows) rather than sorting the draws: Int32Array sort was half of fitBins.
+    const draws = new Int32Array(frame.rowCount);
+    for (let i = 0; i < sampleSize; i++) draws[trainRows[Math.floor(random() * trainRows.length)]!]!++;
+    sample = new Int32Array(sampleSize);
+    let at = 0;
+    for (let row = 0; row < draws.length; row++) for (let k = draws[row]!; k > 0; k--) sample[at++] = row;
   }
   for (const column of candidateColumns(frame, target, excluded, ignored)) {
     if (column.kind === 'numeric') {
