@@ -15,14 +15,17 @@ export type FitProgress = Extract<WorkerReply, { type: 'progress' }>;
  * rows); a worker that failed or was cancelled is never reused. Idle workers are unreferenced, so they never keep
  * the process alive, and end after a few seconds unused.
  */
-const idle: { worker: Worker; timer: NodeJS.Timeout }[] = [];
+const idle: { worker: Worker; timer: NodeJS.Timeout; gone: () => void }[] = [];
 const maxIdle = 2;
 const idleMs = 5_000;
+const trainWorkerUrl = new URL('../../workers/train-worker.js', import.meta.url);
 
 function acquire(): Worker {
   const parked = idle.pop();
-  if (parked === undefined) return startWorker(new URL('../../workers/train-worker.js', import.meta.url));
+  if (parked === undefined) return startWorker(trainWorkerUrl);
   clearTimeout(parked.timer);
+  parked.worker.off('error', parked.gone);
+  parked.worker.off('exit', parked.gone);
   parked.worker.ref();
   return parked.worker;
 }
@@ -33,21 +36,29 @@ function release(worker: Worker): void {
     return;
   }
   worker.unref();
-  const timer = setTimeout(() => {
+  // A parked worker that fails (one still starting may fail to load, or be refused a thread) leaves the list: its
+  // error is handled here rather than left to end the process, and the next fit starts a fresh worker.
+  const gone = (): void => {
     const at = idle.findIndex((p) => p.worker === worker);
-    if (at >= 0) idle.splice(at, 1);
+    if (at < 0) return;
+    clearTimeout(idle[at]!.timer);
+    idle.splice(at, 1);
     void worker.terminate();
-  }, idleMs);
+  };
+  const timer = setTimeout(gone, idleMs);
   timer.unref();
-  idle.push({ worker, timer });
+  worker.on('error', gone);
+  worker.on('exit', gone);
+  idle.push({ worker, timer, gone });
 }
 
 /**
  * Starts a training worker now and parks it, unless one already waits: a run calls it as it begins, so the thread
  * loads its modules (~0.1 s) while this thread loads and splits the table, instead of when the fit asks for it.
+ * `url` is the worker's module (tests start one that fails to load).
  */
-export function prewarmTrainingWorker(): void {
-  if (idle.length === 0) release(startWorker(new URL('../../workers/train-worker.js', import.meta.url)));
+export function prewarmTrainingWorker(url: URL = trainWorkerUrl): void {
+  if (idle.length === 0) release(startWorker(url));
 }
 
 /** How many finished workers wait for a fit (for tests). */

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { Engine } from '../../main/engine/engine.js';
 import { modelInputs, parseStoredModel, predictModel, predictUncalibrated, type TrainedModel } from '../../main/models/model.js';
@@ -212,6 +214,13 @@ describe('training workers', () => {
     const cancelled = await engine.trainer.wait(job.id);
     assert.equal(cancelled.status, 'cancelled', JSON.stringify(cancelled));
     assert.ok(idleTrainingWorkers() <= parked - 1, `${idleTrainingWorkers()} idle after a cancelled fit (was ${parked})`);
+  });
+
+  it('a parked worker that fails while starting leaves the list instead of ending the process', () => {
+    const script = fileURLToPath(new URL('../fixtures/prewarm-failing.js', import.meta.url));
+    const child = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(child.status, 0, child.stderr);
+    assert.deepEqual(JSON.parse(child.stdout.trim()), { parked: 1, after: 0 });
   });
 
   it('a run starts a worker as it begins, unless one already waits (its start-up overlaps loading the table)', async () => {
