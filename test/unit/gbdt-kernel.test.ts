@@ -14,8 +14,10 @@ import {
   histogramSize,
   kernelChoice,
   kernelEnv,
+  fitsInWasm,
   kernelModule,
   partitionRows,
+  wasmPages,
 } from '../../workers/gbdt/kernel.js';
 
 const params = boostDefaults;
@@ -312,6 +314,17 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
       code: 'NOT_SUPPORTED',
       message: /do not fit in wasm32 memory/,
     });
+  });
+
+  it('keeps the wasm kernel for a table whose binary gradient space alone would pass wasm32’s 4 GiB', () => {
+    // 130M rows of one feature: the bins, rows and gradients fit; with margins and targets beside them they do not,
+    // and the gradient space (not the kernel) is what allocateTraining leaves out. Small layouts agree with the
+    // allocator's own (wasmArrays checks wasmPages against its offsets on every allocation).
+    const n = 130_000_000;
+    assert.ok(fitsInWasm(wasmPages(n, 1, n, 2, null)));
+    assert.ok(!fitsInWasm(wasmPages(n, 1, n, 2, { weighted: false })));
+    const arrays = allocateTraining(new Uint8Array(3000 * 5), 3000, 5, 3000, 3, 'wasm', { weighted: true });
+    assert.equal(arrays.wasm!.memory.buffer.byteLength, wasmPages(3000, 5, 3000, 3, { weighted: true }) * 65_536);
   });
 
   it('takes e^x as fdlibm does (Math.exp bit for bit) for every x ≤ 0, thresholds, subnormals and NaN included', () => {

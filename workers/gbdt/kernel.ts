@@ -210,6 +210,7 @@ function wasmArrays(
   const leavesAt = losses[threads - 1]! + lossBytes;
   const end = binary === null ? marginsAt : leavesAt + (1 + 3 * maxLeafCount) * 8;
   const pages = Math.ceil(end / page);
+  if (pages !== wasmPages(n, F, rowCapacity, threads, binary)) throw new Error('wasmPages disagrees with the layout');
   if (pages > maxPages) return null;
   let memory: WasmMemory;
   try {
@@ -265,6 +266,30 @@ function wasmArrays(
 }
 
 /**
+ * The wasm memory pages a training's layout takes (wasmArrays lays it out; it checks that the two agree): the bins
+ * twice, rows, gradients, scratch, a histogram and a gather buffer a thread, and a binary model's gradient space.
+ */
+export function wasmPages(
+  n: number,
+  F: number,
+  rowCapacity: number,
+  threads: number,
+  binary: BinaryGradientSpace | null,
+): number {
+  const histBytes = histogramSize(F) * 8;
+  const histsAt = align(align(align(align(page + 2 * n * F, 16) + rowCapacity * 4, 16) + n * 8 + 256, 16) + rowCapacity * 4, 16);
+  let end = histsAt + threads * histBytes + threads * align(gatherSize(F), 64);
+  if (binary !== null)
+    end += n * 8 * (binary.weighted ? 3 : 2) + threads * align((Math.ceil(n / 32) + 2) * 8, 16) + (1 + 3 * maxLeafCount) * 8;
+  return Math.ceil(end / page);
+}
+
+/** Whether a layout fits in the memory a shared wasm32 memory may have. */
+export function fitsInWasm(pages: number): boolean {
+  return pages <= maxPages;
+}
+
+/**
  * Allocates a training's shared arrays for the chosen kernel. `auto` falls back to TypeScript when the wasm kernel
  * cannot be had (not built, or the data past 4 GiB); an explicit `wasm` that cannot be had is refused.
  */
@@ -280,7 +305,15 @@ export function allocateTraining(
 ): TrainingArrays {
   if (choice === 'typescript') return typescriptArrays(bins, n, F, rowCapacity);
   const module = kernelModule();
-  const arrays = module instanceof Error ? null : wasmArrays(module, bins, n, F, rowCapacity, Math.max(1, threads), binary);
+  const t = Math.max(1, threads);
+  // A binary model's gradient space is left out (its gradients then made by TypeScript) rather than lose the wasm
+  // kernel for everything else, when only with it would the layout pass wasm32's 4 GiB, or the memory be refused.
+  const space = binary !== null && !fitsInWasm(wasmPages(n, F, rowCapacity, t, binary)) ? null : binary;
+  const arrays =
+    module instanceof Error
+      ? null
+      : (wasmArrays(module, bins, n, F, rowCapacity, t, space) ??
+        (space === null ? null : wasmArrays(module, bins, n, F, rowCapacity, t, null)));
   if (arrays !== null) return arrays;
   if (choice === 'wasm') {
     const why = module instanceof Error ? module.message : `${n} rows × ${F} features do not fit in wasm32 memory`;
