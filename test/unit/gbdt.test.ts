@@ -7,7 +7,7 @@ import { createSession } from '../../main/accel/onnx-runtime.js';
 import { loadOrt } from '../../main/accel/ort-load.js';
 import { openDirect } from '../../main/accel/ort-direct.js';
 import { Predictor } from '../../main/models/predictor.js';
-import { binCount, binFrameRows, fitBins, numericBin } from '../../main/models/binning.js';
+import { binCount, binFrameRows, fitBins, missingBin, numericBin } from '../../main/models/binning.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { rawInputsFromFrame, type Task } from '../../main/models/preprocess.js';
 import { maxAbsDifference } from '../../main/training/trainer.js';
@@ -369,6 +369,43 @@ describe('binning', () => {
       assert.equal(probeBins[i], numericBin(upper, v));
       assert.ok(probeBins[i] === upper.length || v <= upper[probeBins[i]!]!);
     }
+  });
+
+  it('bins a large shuffled set of rows (read in the frame’s order, then scattered) as it bins them in order', async () => {
+    // 90,000 rows, 80,000 of them binned (over the reordering threshold, 65,536): a numeric column with missing values, a string categorical with a
+    // missing level and one kept out of the bins, and a numeric column binned as categories.
+    const random = seededRandom(9);
+    const lines = ['x,c,k'];
+    for (let i = 0; i < 90_000; i++) {
+      const x = i % 53 === 0 ? '' : (random() * 1000 - 500).toFixed(3);
+      const c = i % 41 === 0 ? '' : `L${Math.floor(random() * 300)}`;
+      lines.push(`${x},${c},${i % 7}`);
+    }
+    const frame = await frameOf(`${lines.join('\n')}\n`);
+    const all = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
+    const { features } = fitBins(frame, all, 'none', 1, [], 10);
+    assert.deepEqual(
+      features.map((f) => f.kind),
+      ['numeric', 'categorical', 'numeric'],
+    );
+    const withK = [...features, { kind: 'categorical' as const, name: 'k', categories: ['3', '1', '6'] }];
+    // A seeded shuffle of 80,000 of the rows: what a training split hands binFrameRows.
+    const order = Int32Array.from(all);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    const rows = order.subarray(0, 80_000);
+    const shuffled = binFrameRows(withK, frame, rows, true);
+    const sorted = Int32Array.from(rows).sort();
+    const inOrder = binFrameRows(withK, frame, sorted);
+    const F = withK.length;
+    const place = new Map(Array.from(sorted, (row, i) => [row, i]));
+    for (let i = 0; i < rows.length; i++) {
+      const from = place.get(rows[i]!)! * F;
+      assert.deepEqual([...shuffled.subarray(i * F, i * F + F)], [...inOrder.subarray(from, from + F)], `row ${rows[i]}`);
+    }
+    assert.ok(shuffled.includes(missingBin), 'missing values took part');
   });
 
   it('places equal-frequency edges between distinct values: 510 values, one row each, give 254 edges two rows apart', async () => {
