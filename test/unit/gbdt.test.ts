@@ -372,8 +372,8 @@ describe('binning', () => {
   });
 
   it('bins a large shuffled set of rows (read in the frame’s order, then scattered) as it bins them in order', async () => {
-    // 90,000 rows, 80,000 of them binned (over the reordering threshold, 65,536): a numeric column with missing values, a string categorical with a
-    // missing level and one kept out of the bins, and a numeric column binned as categories.
+    // 90,000 rows, 80,000 of them binned (over the reordering threshold, 65,536): a numeric column with missing
+    // values, a string categorical with a missing level and rare levels pooled, and a numeric column as categories.
     const random = seededRandom(9);
     const lines = ['x,c,k'];
     for (let i = 0; i < 90_000; i++) {
