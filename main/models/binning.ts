@@ -172,10 +172,11 @@ function bucketLookup(upper: readonly number[]): { low: number; scale: number; f
   const high = upper[upper.length - 1]!;
   const scale = high > low ? buckets / (high - low) : 0;
   const first = new Int32Array(buckets + 1);
+  // The bin of each bucket's lowest value: most buckets hold no edge, so a value's bin is its bucket's, found with
+  // one compare each way; binFrameRows scans forward past edges inside the bucket and back where the bucket's
+  // rounding put a value one bucket high, so any start gives the same bin. (Starting two bins back, as before, made
+  // every value's forward scan two or three steps of branches the predictor missed: a quarter of the binning.)
   for (let k = 0; k <= buckets; k++) first[k] = numericBin(upper, scale > 0 ? low + k / scale : low);
-  // A value just above a bucket's lower edge may still belong to the bin before the one at that edge; start two
-  // back, so the forward scan rarely starts past the right bin (binFrameRows steps back when it does).
-  for (let k = 0; k <= buckets; k++) first[k] = Math.max(0, first[k]! - 2);
   return { low, scale, first };
 }
 
@@ -269,10 +270,12 @@ function binFiller(
           out[o] = missingBin;
           continue;
         }
-        // Start from the bucket's first candidate bin and step up: a few comparisons instead of a binary search.
-        // (An infinite value over a single edge makes the bucket NaN: the scan then starts at bin 0.)
-        const bucket = Math.floor((v - low) * scale);
-        let b = bucket >= 0 ? (bucket < first.length ? first[bucket]! : lastFirst) : 0;
+        // Start from the bin of the value's bucket and step to the right one: a compare or two instead of a binary
+        // search. The bucket is compared as a double, then truncated (x | 0) to read the table: Math.floor's double
+        // made the read a slow keyed load. Below the lowest edge the start is bin 0; past the last bucket (+Infinity,
+        // or NaN when an infinite value meets a single edge), the last bucket's bin; the scans correct any start.
+        const x = (v - low) * scale;
+        let b = x < first.length ? (x >= 0 ? first[x | 0]! : 0) : lastFirst;
         while (b < last && v > upper[b]!) b++;
         // The bucket's rounding can land a value past bins whose edges are packed within a few ulps: step back to
         // the first edge at or above it, so the bin is always numericBin's.

@@ -439,6 +439,32 @@ describe('binning', () => {
     assert.ok(upper.every(Number.isFinite), `edges ${upper.slice(0, 3).join(', ')}…`);
   });
 
+  it('bins values far outside the edges, and infinities against a single edge, as numericBin does', () => {
+    // Fitted on two values (one edge, so the lookup's scale is 0) and on 300 (254 edges); then binned: values past
+    // 2^31 buckets away, the extremes of the doubles, infinities, the edges themselves.
+    const hostile = [Infinity, -Infinity, 1e300, -1e300, Number.MAX_VALUE, -Number.MAX_VALUE, 5e-324, 0, 1, 0.5, 299, 1e12];
+    for (const fitted of [Float64Array.of(0, 1, 0, 1), Float64Array.from({ length: 300 }, (_, i) => i)]) {
+      const fitFrame: Frame = {
+        rowCount: fitted.length,
+        columns: [{ kind: 'numeric', name: 'x', type: 'number', values: fitted }],
+      };
+      const { features } = fitBins(
+        fitFrame,
+        Int32Array.from(fitted, (_, i) => i),
+        'none',
+      );
+      const upper = (features[0] as { upper: number[] }).upper;
+      const values = Float64Array.from([...hostile, ...upper]);
+      const frame: Frame = { rowCount: values.length, columns: [{ kind: 'numeric', name: 'x', type: 'number', values }] };
+      const bins = binFrameRows(
+        features,
+        frame,
+        Int32Array.from(values, (_, i) => i),
+      );
+      values.forEach((v, i) => assert.equal(bins[i], numericBin(upper, v), `${v} with ${upper.length} edge(s)`));
+    }
+  });
+
   it('bins values whose edges are packed within a few ulps of a lookup bucket’s boundary as numericBin does', () => {
     // The lookup's 4,096 buckets span -1e6 to 0.001; 200 values a few ulps apart sit just below bucket 4094's lower
     // bound, where the bucket arithmetic's rounding once put 197 of them up to 197 bins too high.
