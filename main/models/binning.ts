@@ -203,15 +203,14 @@ const reorderMinRows = 65_536;
  * split's rows come shuffled: read in that order, each of the F columns is read at random, a cache miss a cell (on
  * 800k rows × 32 features, most of a third of a second). So a large shuffled set of rows is read in the frame's
  * order instead, a block at a time into a small buffer, and each row's F bytes are then written at its place: every
- * column streamed, one scattered write a row. The same bytes either way.
+ * column streamed, one scattered write a row. The same bytes either way; rows given more than once, or few rows of a
+ * large frame, are read in their given order.
  */
 export function binFrameRows(features: readonly FeatureBins[], frame: Frame, rows: Int32Array, shared = false): Uint8Array {
   const F = features.length;
   const out = shared ? new Uint8Array(new SharedArrayBuffer(rows.length * F)) : new Uint8Array(rows.length * F);
   const fillers = features.map((feature, f) => binFiller(feature, f, frame, F));
-  let ascending = true;
-  for (let i = 1; i < rows.length && ascending; i++) ascending = rows[i]! > rows[i - 1]!;
-  if (ascending || rows.length < reorderMinRows) {
+  const inGivenOrder = (): Uint8Array => {
     // Block by block, each feature in turn: a feature's bytes are F apart, so filling one feature over all the rows
     // would pull the whole matrix through the cache once per feature.
     for (let start = 0; start < rows.length; start += binBlockRows) {
@@ -219,9 +218,18 @@ export function binFrameRows(features: readonly FeatureBins[], frame: Frame, row
       for (const fill of fillers) fill(rows, start, end, out, start);
     }
     return out;
-  }
+  };
+  let ascending = true;
+  for (let i = 1; i < rows.length && ascending; i++) ascending = rows[i]! > rows[i - 1]!;
+  // The frame-order pass walks every frame row: worth it only when the rows are a good part of the frame.
+  if (ascending || rows.length < reorderMinRows || rows.length * 4 < frame.rowCount) return inGivenOrder();
   const at = new Int32Array(frame.rowCount).fill(-1);
-  for (let i = 0; i < rows.length; i++) at[rows[i]!] = i;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    // A row given twice (a sample drawn with replacement) has two places, which one slot a frame row cannot hold.
+    if (!(row >= 0 && row < at.length) || at[row]! >= 0) return inGivenOrder();
+    at[row] = i;
+  }
   const block = new Int32Array(binBlockRows);
   const buffer = new Uint8Array(binBlockRows * F);
   let count = 0;

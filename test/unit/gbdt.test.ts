@@ -406,6 +406,21 @@ describe('binning', () => {
       assert.deepEqual([...shuffled.subarray(i * F, i * F + F)], [...inOrder.subarray(from, from + F)], `row ${rows[i]}`);
     }
     assert.ok(shuffled.includes(missingBin), 'missing values took part');
+    // Rows drawn with replacement (each of 40,000 rows twice, shuffled): every copy binned, none left at zero.
+    const twice = Int32Array.from({ length: 80_000 }, (_, i) => order[i % 40_000]!);
+    for (let i = twice.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [twice[i], twice[j]] = [twice[j]!, twice[i]!];
+    }
+    const repeated = binFrameRows(withK, frame, twice);
+    const sortedTwice = Int32Array.from(twice).sort();
+    const twiceInOrder = binFrameRows(withK, frame, sortedTwice);
+    const firstPlace = new Map<number, number>();
+    sortedTwice.forEach((row, i) => firstPlace.has(row) || firstPlace.set(row, i));
+    for (let i = 0; i < twice.length; i++) {
+      const from = firstPlace.get(twice[i]!)! * F;
+      assert.deepEqual([...repeated.subarray(i * F, i * F + F)], [...twiceInOrder.subarray(from, from + F)], `repeat ${i}`);
+    }
   });
 
   it('places equal-frequency edges between distinct values: 510 values, one row each, give 254 edges two rows apart', async () => {
