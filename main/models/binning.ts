@@ -195,72 +195,30 @@ function midpoint(a: number, b: number): number | null {
 /** Rows a block of binFrameRows covers: its rows' bins (F bytes each) stay in the cache while every feature fills them. */
 const binBlockRows = 4096;
 
-/** Below this many rows the frame's columns are read in the given row order (they stay in the cache anyway). */
-const reorderMinRows = 65_536;
-
-/**
- * Row-major bin matrix (rows × features) for the given rows of a frame, optionally in shared memory. A training
- * split's rows come shuffled: read in that order, each of the F columns is read at random, a cache miss a cell (on
- * 800k rows × 32 features, most of a third of a second). So a large shuffled set of rows is read in the frame's
- * order instead, a block at a time into a small buffer, and each row's F bytes are then written at its place: every
- * column streamed, one scattered write a row. The same bytes either way; rows given more than once, or few rows of a
- * large frame, are read in their given order.
- */
+/** Row-major bin matrix (rows × features) for the given rows of a frame, optionally in shared memory. */
 export function binFrameRows(features: readonly FeatureBins[], frame: Frame, rows: Int32Array, shared = false): Uint8Array {
   const F = features.length;
   const out = shared ? new Uint8Array(new SharedArrayBuffer(rows.length * F)) : new Uint8Array(rows.length * F);
-  const fillers = features.map((feature, f) => binFiller(feature, f, frame, F));
-  const inGivenOrder = (): Uint8Array => {
-    // Block by block, each feature in turn: a feature's bytes are F apart, so filling one feature over all the rows
-    // would pull the whole matrix through the cache once per feature.
-    for (let start = 0; start < rows.length; start += binBlockRows) {
-      const end = Math.min(rows.length, start + binBlockRows);
-      for (const fill of fillers) fill(rows, start, end, out, start);
-    }
-    return out;
-  };
-  let ascending = true;
-  for (let i = 1; i < rows.length && ascending; i++) ascending = rows[i]! > rows[i - 1]!;
-  // The frame-order pass walks every frame row: worth it only when the rows are a good part of the frame.
-  if (ascending || rows.length < reorderMinRows || rows.length * 4 < frame.rowCount) return inGivenOrder();
-  const at = new Int32Array(frame.rowCount).fill(-1);
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    // A row given twice (a sample drawn with replacement) has two places, which one slot a frame row cannot hold.
-    if (!(row >= 0 && row < at.length) || at[row]! >= 0) return inGivenOrder();
-    at[row] = i;
+  const fillers = features.map((feature, f) => binFiller(feature, f, frame, rows, F, out));
+  // Block by block, each feature in turn: a feature's bytes are F apart, so filling one feature over all the rows
+  // would pull the whole matrix through the cache once per feature. (Training splits and folds hand their rows in
+  // ascending order, so each column is read forwards.)
+  for (let start = 0; start < rows.length; start += binBlockRows) {
+    const end = Math.min(rows.length, start + binBlockRows);
+    for (const fill of fillers) fill(start, end);
   }
-  const block = new Int32Array(binBlockRows);
-  const buffer = new Uint8Array(binBlockRows * F);
-  let count = 0;
-  const flush = (): void => {
-    for (const fill of fillers) fill(block, 0, count, buffer, 0);
-    for (let k = 0; k < count; k++) {
-      const to = at[block[k]!]! * F;
-      const from = k * F;
-      for (let f = 0; f < F; f++) out[to + f] = buffer[from + f]!;
-    }
-    count = 0;
-  };
-  for (let row = 0; row < at.length; row++) {
-    if (at[row]! < 0) continue;
-    block[count++] = row;
-    if (count === binBlockRows) flush();
-  }
-  if (count > 0) flush();
   return out;
 }
 
-/**
- * What writes feature f's byte of frame rows source[start, end) into `out`, row start going to out's row `outRow`
- * (checked against the frame once, not per block).
- */
+/** What fills feature f's byte of rows[start, end) in `out` (checked against the frame once, not per block). */
 function binFiller(
   feature: FeatureBins,
   f: number,
   frame: Frame,
+  rows: Int32Array,
   F: number,
-): (source: Int32Array, start: number, end: number, out: Uint8Array, outRow: number) => void {
+  out: Uint8Array,
+): (start: number, end: number) => void {
   const column = frame.columns.find((c) => c.name === feature.name);
   if (column === undefined)
     throw new HearthError('VALIDATION_FAILED', `the data has no column "${feature.name}", which the model needs`);
@@ -271,9 +229,9 @@ function binFiller(
     const last = upper.length;
     const lastFirst = first[first.length - 1]!;
     const values = column.values;
-    return (source, start, end, out, outRow) => {
-      for (let i = start, o = outRow * F + f; i < end; i++, o += F) {
-        const v = values[source[i]!]!;
+    return (start, end) => {
+      for (let i = start, o = start * F + f; i < end; i++, o += F) {
+        const v = values[rows[i]!]!;
         if (Number.isNaN(v)) {
           out[o] = missingBin;
           continue;
@@ -297,17 +255,17 @@ function binFiller(
   if (column.kind === 'string') {
     const byCode = Uint8Array.from(column.dictionary, (level) => index.get(level) ?? other);
     const codes = column.codes;
-    return (source, start, end, out, outRow) => {
-      for (let i = start, o = outRow * F + f; i < end; i++, o += F) {
-        const c = codes[source[i]!]!;
+    return (start, end) => {
+      for (let i = start, o = start * F + f; i < end; i++, o += F) {
+        const c = codes[rows[i]!]!;
         out[o] = c < 0 ? missingBin : byCode[c]!;
       }
     };
   }
   const values = column.values;
-  return (source, start, end, out, outRow) => {
-    for (let i = start, o = outRow * F + f; i < end; i++, o += F) {
-      const v = values[source[i]!]!;
+  return (start, end) => {
+    for (let i = start, o = start * F + f; i < end; i++, o += F) {
+      const v = values[rows[i]!]!;
       out[o] = Number.isNaN(v) ? missingBin : (index.get(String(v)) ?? other);
     }
   };

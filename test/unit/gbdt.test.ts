@@ -371,9 +371,9 @@ describe('binning', () => {
     }
   });
 
-  it('bins a large shuffled set of rows (read in the frame’s order, then scattered) as it bins them in order', async () => {
-    // 90,000 rows, 80,000 of them binned (over the reordering threshold, 65,536): a numeric column with missing
-    // values, a string categorical with a missing level and rare levels pooled, and a numeric column as categories.
+  it('bins rows in any order, and rows given twice, each as it bins them in ascending order', async () => {
+    // 90,000 rows, 80,000 of them binned: a numeric column with missing values, a string categorical with a missing
+    // level and rare levels pooled, and a numeric column as categories.
     const random = seededRandom(9);
     const lines = ['x,c,k'];
     for (let i = 0; i < 90_000; i++) {
@@ -389,7 +389,7 @@ describe('binning', () => {
       ['numeric', 'categorical', 'numeric'],
     );
     const withK = [...features, { kind: 'categorical' as const, name: 'k', categories: ['3', '1', '6'] }];
-    // A seeded shuffle of 80,000 of the rows: what a training split hands binFrameRows.
+    // A seeded shuffle of 80,000 of the rows.
     const order = Int32Array.from(all);
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
