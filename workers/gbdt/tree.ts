@@ -242,8 +242,8 @@ function scanNumeric(
  * The two ends of items[0, count) ordered by keys[item] ascending, stably (equal keys keep their order, as
  * Array.prototype.sort with a key comparator): `first` gets the first k of that order, `last` the last k from the
  * end inwards (last[0] is the greatest). A many-vs-many categorical split scans at most maxCatThreshold categories
- * from either end, so the middle of the order is never needed: bounded insertion keeps only k a side, about 9 µs for
- * 254 categories and k = 32 where a whole merge sort took 21 (its compares are coin flips the branch predictor
+ * from either end, so the middle of the order is never needed: bounded insertion keeps only k a side, 9–12 µs for
+ * 254 categories and k = 32 where a whole merge sort took 21–23 (its compares are coin flips the branch predictor
  * loses; here most items fail one predictable compare against the kth). Items arrive in their order, so an item
  * goes after every kept one of equal key on the `first` side, and before them (nearer the end) on the `last` side.
  */
