@@ -318,8 +318,8 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
 
   it('keeps the wasm kernel for a table whose binary gradient space alone would pass wasm32’s 4 GiB', () => {
     // 130M rows of one feature: the bins, rows and gradients fit; with margins and targets beside them they do not,
-    // and the gradient space (not the kernel) is what allocateTraining leaves out. Small layouts agree with the
-    // allocator's own (wasmArrays checks wasmPages against its offsets on every allocation).
+    // and the gradient space (not the kernel) is what allocateTraining leaves out. A memory allocated is the size
+    // wasmPages gives (both read one layout).
     const n = 130_000_000;
     assert.ok(fitsInWasm(wasmPages(n, 1, n, 2, null)));
     assert.ok(!fitsInWasm(wasmPages(n, 1, n, 2, { weighted: false })));

@@ -176,6 +176,51 @@ export interface BinaryGradientSpace {
 }
 
 /**
+ * Where each training array sits in the wasm memory, and the pages it takes (the first page is left to the module:
+ * AssemblyScript's static data and stack would go there): the bins twice, rows, gradients, the go-left table,
+ * scratch, a histogram and a gather buffer a thread, then a binary model's gradient space when asked for: margins,
+ * targets and weights (float64 each), each thread's loss parts (the rows' sum and a product per 32 rows: a thread
+ * may be handed every row), and the leaf table.
+ */
+function wasmLayout(n: number, F: number, rowCapacity: number, threads: number, binary: BinaryGradientSpace | null) {
+  const binsAt = page;
+  const columnsAt = binsAt + n * F;
+  const rowsAt = align(columnsAt + n * F, 16);
+  const gradHessAt = align(rowsAt + rowCapacity * 4, 16);
+  const toLeftAt = gradHessAt + n * 8;
+  const scratchAt = align(toLeftAt + 256, 16);
+  const histBytes = histogramSize(F) * 8;
+  const hists = Array.from({ length: threads }, (_, t) => align(scratchAt + rowCapacity * 4, 16) + t * histBytes);
+  const gatherBytes = align(gatherSize(F), 64);
+  const gathers = Array.from({ length: threads }, (_, t) => hists[threads - 1]! + histBytes + t * gatherBytes);
+  const marginsAt = gathers[threads - 1]! + gatherBytes;
+  const targetsAt = marginsAt + n * 8;
+  const weightsAt = targetsAt + n * 8;
+  const lossBytes = align((Math.ceil(n / 32) + 2) * 8, 16);
+  const losses = Array.from({ length: threads }, (_, t) => weightsAt + (binary?.weighted === true ? n * 8 : 0) + t * lossBytes);
+  const leavesAt = losses[threads - 1]! + lossBytes;
+  const end = binary === null ? marginsAt : leavesAt + (1 + 3 * maxLeafCount) * 8;
+  return {
+    pages: Math.ceil(end / page),
+    gatherBytes,
+    layout: {
+      bins: binsAt,
+      columns: columnsAt,
+      rows: rowsAt,
+      gradHess: gradHessAt,
+      toLeft: toLeftAt,
+      scratch: scratchAt,
+      hists,
+      gathers,
+      binary:
+        binary === null
+          ? null
+          : { margins: marginsAt, targets: targetsAt, weights: binary.weighted ? weightsAt : 0, losses, leaves: leavesAt },
+    } satisfies WasmLayout,
+  };
+}
+
+/**
  * Lays the training arrays out in one shared wasm memory (bins and columns copied in once per training, never per
  * tree; rows and gradients written in place by the booster), so the caller and every helper thread run the kernel
  * over the same bytes. Null when it does not fit in wasm32's 4 GiB.
@@ -189,29 +234,8 @@ function wasmArrays(
   threads: number,
   binary: BinaryGradientSpace | null,
 ): TrainingArrays | null {
-  // The first page is left to the module (AssemblyScript's static data and stack would go there).
-  const binsAt = page;
-  const columnsAt = binsAt + n * F;
-  const rowsAt = align(columnsAt + n * F, 16);
-  const gradHessAt = align(rowsAt + rowCapacity * 4, 16);
-  const toLeftAt = gradHessAt + n * 8;
-  const scratchAt = align(toLeftAt + 256, 16);
-  const histBytes = histogramSize(F) * 8;
-  const hists = Array.from({ length: threads }, (_, t) => align(scratchAt + rowCapacity * 4, 16) + t * histBytes);
-  const gatherBytes = align(gatherSize(F), 64);
-  const gathers = Array.from({ length: threads }, (_, t) => hists[threads - 1]! + histBytes + t * gatherBytes);
-  // A binary model's margins, targets and weights (float64 each), then each thread's loss parts: the rows' sum and
-  // a product per 32 rows (a thread may be handed every row).
-  const marginsAt = gathers[threads - 1]! + gatherBytes;
-  const targetsAt = marginsAt + n * 8;
-  const weightsAt = targetsAt + n * 8;
-  const lossBytes = align((Math.ceil(n / 32) + 2) * 8, 16);
-  const losses = Array.from({ length: threads }, (_, t) => weightsAt + (binary?.weighted === true ? n * 8 : 0) + t * lossBytes);
-  const leavesAt = losses[threads - 1]! + lossBytes;
-  const end = binary === null ? marginsAt : leavesAt + (1 + 3 * maxLeafCount) * 8;
-  const pages = Math.ceil(end / page);
-  if (pages !== wasmPages(n, F, rowCapacity, threads, binary)) throw new Error('wasmPages disagrees with the layout');
-  if (pages > maxPages) return null;
+  const { pages, gatherBytes, layout } = wasmLayout(n, F, rowCapacity, threads, binary);
+  if (!fitsInWasm(pages)) return null;
   let memory: WasmMemory;
   try {
     memory = new wasmApi.Memory({ initial: pages, maximum: pages, shared: true });
@@ -221,54 +245,34 @@ function wasmArrays(
   const exports = instantiateKernel(module, memory);
   if (exports.gatherBytes(F) > gatherBytes) throw new Error('the wasm kernel wants a larger gather buffer than kernel.ts gives');
   const buffer = memory.buffer;
-  const inMemory = new Uint8Array(buffer, binsAt, n * F);
+  const inMemory = new Uint8Array(buffer, layout.bins, n * F);
   inMemory.set(bins);
-  const columns = new Uint8Array(buffer, columnsAt, n * F);
+  const columns = new Uint8Array(buffer, layout.columns, n * F);
   transpose(bins, n, F, columns);
+  const space = layout.binary;
   return {
     kernel: 'wasm-simd',
     n,
     F,
     bins: inMemory,
     columns,
-    rows: new Int32Array(buffer, rowsAt, rowCapacity),
-    gradHess: new Float32Array(buffer, gradHessAt, n * 2),
-    scratch: new Int32Array(buffer, scratchAt, rowCapacity),
-    wasm: {
-      module,
-      memory,
-      exports,
-      layout: {
-        bins: binsAt,
-        columns: columnsAt,
-        rows: rowsAt,
-        gradHess: gradHessAt,
-        toLeft: toLeftAt,
-        scratch: scratchAt,
-        hists,
-        gathers,
-        binary:
-          binary === null
-            ? null
-            : { margins: marginsAt, targets: targetsAt, weights: binary.weighted ? weightsAt : 0, losses, leaves: leavesAt },
-      },
-    },
+    rows: new Int32Array(buffer, layout.rows, rowCapacity),
+    gradHess: new Float32Array(buffer, layout.gradHess, n * 2),
+    scratch: new Int32Array(buffer, layout.scratch, rowCapacity),
+    wasm: { module, memory, exports, layout },
     binary:
-      binary === null
+      space === null
         ? null
         : {
-            margins: new Float64Array(buffer, marginsAt, n),
-            targets: new Float64Array(buffer, targetsAt, n),
-            weights: binary.weighted ? new Float64Array(buffer, weightsAt, n) : null,
-            leaves: new Float64Array(buffer, leavesAt, 1 + 3 * maxLeafCount),
+            margins: new Float64Array(buffer, space.margins, n),
+            targets: new Float64Array(buffer, space.targets, n),
+            weights: space.weights === 0 ? null : new Float64Array(buffer, space.weights, n),
+            leaves: new Float64Array(buffer, space.leaves, 1 + 3 * maxLeafCount),
           },
   };
 }
 
-/**
- * The wasm memory pages a training's layout takes (wasmArrays lays it out; it checks that the two agree): the bins
- * twice, rows, gradients, scratch, a histogram and a gather buffer a thread, and a binary model's gradient space.
- */
+/** The wasm memory pages a training's layout takes (wasmLayout's, as allocateTraining lays it out). */
 export function wasmPages(
   n: number,
   F: number,
@@ -276,12 +280,7 @@ export function wasmPages(
   threads: number,
   binary: BinaryGradientSpace | null,
 ): number {
-  const histBytes = histogramSize(F) * 8;
-  const histsAt = align(align(align(align(page + 2 * n * F, 16) + rowCapacity * 4, 16) + n * 8 + 256, 16) + rowCapacity * 4, 16);
-  let end = histsAt + threads * histBytes + threads * align(gatherSize(F), 64);
-  if (binary !== null)
-    end += n * 8 * (binary.weighted ? 3 : 2) + threads * align((Math.ceil(n / 32) + 2) * 8, 16) + (1 + 3 * maxLeafCount) * 8;
-  return Math.ceil(end / page);
+  return wasmLayout(n, F, rowCapacity, threads, binary).pages;
 }
 
 /** Whether a layout fits in the memory a shared wasm32 memory may have. */
