@@ -11,10 +11,20 @@ import {
   type WasmModule,
 } from './kernel.js';
 
-import { addLeafValues, gradientsAndLoss, lossFromProducts } from './gradients.js';
 import { GpuHistograms, type GpuReport } from './gpu-histograms.js';
 import { waitUntil } from './handoff.js';
-import { firstClaim, maxParts, runClaimedShares, runShare, shareLeft, taskInts, Work, type ShareResources } from './shares.js';
+import {
+  firstClaim,
+  gradientRows,
+  leafValueRows,
+  maxParts,
+  runClaimedShares,
+  runShare,
+  shareLeft,
+  taskInts,
+  Work,
+  type ShareResources,
+} from './shares.js';
 
 export { histStride, histogramSize } from './kernel.js';
 
@@ -75,8 +85,6 @@ export class HistogramPool {
   private readonly leaves: Float64Array | null;
   /** Large nodes' histograms on a GPU (gpu-histograms.ts), when asked for; null on the CPU. */
   private readonly gpu: GpuHistograms | null;
-  /** The wasm memory as float64s (the loss parts binaryGradients leaves), or null for TypeScript. */
-  private readonly memory: Float64Array | null;
   /** The task block every thread watches, each share's loss, and what this thread needs to run any share. */
   private readonly task = new Int32Array(new SharedArrayBuffer(4 * taskInts));
   private readonly shareLoss: Float64Array;
@@ -109,7 +117,6 @@ export class HistogramPool {
     // The wasm gradient pass reads the margins the booster updates: they must be the ones in the kernel's memory.
     if (gradients !== null && data.binary !== null && gradients.margins !== data.binary.margins)
       throw new Error('a binary model with wasm gradient space must keep its margins there');
-    this.memory = wasm === null ? null : new Float64Array(wasm.memory.buffer);
     this.shareLoss = new Float64Array(new SharedArrayBuffer(8 * (helpers + 1)));
     this.shareHists =
       wasm === null
@@ -143,7 +150,12 @@ export class HistogramPool {
       kernel:
         wasm === null || at === null
           ? { kind: 'typescript', hists: this.shareHists }
-          : { kind: 'wasm', exports: wasm.exports, memory: this.memory!, at: { ...at, gather: wasm.layout.gathers[0]! } },
+          : {
+              kind: 'wasm',
+              exports: wasm.exports,
+              memory: new Float64Array(wasm.memory.buffer),
+              at: { ...at, gather: wasm.layout.gathers[0]! },
+            },
     };
     for (let i = 0; i < helpers; i++) {
       const workerData: HelperData =
@@ -217,20 +229,11 @@ export class HistogramPool {
   gradientsAndLoss(n: number): number {
     const g = this.gradients;
     if (g === null) throw new Error('this pool was made without gradient data');
-    const { gradHess, wasm } = this.data;
-    const binary = g.task === 'binary' ? (wasm?.layout.binary ?? null) : null;
-    // This thread's rows: the wasm kernel's pass for a binary model with its arrays in the memory, else TypeScript's.
-    const own = (end: number): number => {
-      if (binary === null) return gradientsAndLoss(g.task, g.margins, g.targets, g.weights, g.huberDelta, gradHess, 0, end);
-      const { margins, targets, weights, losses } = binary;
-      const count = wasm!.exports.binaryGradients(margins, targets, weights, wasm!.layout.gradHess, 0, end, losses[0]!);
-      return lossFromProducts(this.memory!, losses[0]! / 8, count);
-    };
     const parallel = this.helpers.length > 0 && n >= parallelThreshold;
-    if (!parallel) return own(n);
+    if (!parallel) return gradientRows(this.own, 0, n, 0);
     const chunk = Math.ceil(n / (this.helpers.length + 1));
     this.handOut(Work.Gradients, 0, n, chunk);
-    let loss = own(Math.min(chunk, n));
+    let loss = gradientRows(this.own, 0, Math.min(chunk, n), 0);
     this.finish();
     for (let j = 1; j <= this.helpers.length; j++) loss += this.shareLoss[j]!;
     return loss;
@@ -251,13 +254,8 @@ export class HistogramPool {
       table[2 + 3 * l] = leaf.end;
       table[3 + 3 * l] = values[leaf.node]!;
     });
-    const { rows } = this.data;
     const parallel = this.helpers.length > 0 && n >= parallelThreshold;
-    if (!parallel) {
-      const binary = this.data.wasm?.layout.binary ?? null;
-      if (binary === null) return addLeafValues(g.margins, rows, table, 0, n);
-      return this.data.wasm!.exports.addLeafValues(binary.margins, this.data.wasm!.layout.rows, binary.leaves, 0, n);
-    }
+    if (!parallel) return leafValueRows(this.own, 0, n);
     const chunk = Math.ceil(n / (this.helpers.length + 1));
     this.handOut(Work.Leaves, 0, n, chunk);
     runShare(this.own, 0);
@@ -307,11 +305,10 @@ export class HistogramPool {
     const parts = this.helpers.length + 1;
     const chunk = Math.ceil(count / parts);
     this.handOut(Work.Partition, start, end, chunk, f);
-    const own = Math.min(start + chunk, end);
-    const ownLeft = exports.partitionSide(column, layout.rows, start, own, layout.toLeft, layout.scratch + start * 4);
+    runShare(this.own, 0);
     this.finish();
-    const left = (j: number): number => (j === 0 ? ownLeft : shareLeft(this.task, j));
-    let at = start + ownLeft;
+    const left = (j: number): number => shareLeft(this.task, j);
+    let at = start + left(0);
     for (let j = 1; j < parts; j++) {
       exports.moveInts(layout.rows + at * 4, layout.rows + Math.min(start + chunk * j, end) * 4, left(j));
       at += left(j);

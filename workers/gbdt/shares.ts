@@ -126,33 +126,40 @@ export function runShare(r: ShareResources, j: number): void {
       const { at } = kernel;
       kernel.exports.histogram(at.bins, F, at.rows, from, to, at.gradHess, at.hists[j]!, at.gather);
     }
-  } else if (work === Work.Gradients && g !== null) {
-    const binary = g.task === 'binary' && kernel.kind === 'wasm' ? kernel.at.binary : null;
-    if (binary === null || kernel.kind !== 'wasm')
-      r.shareLoss[j] = gradientsAndLoss(g.task, g.margins, g.targets, g.weights, g.huberDelta, gradHess, from, to);
-    else {
-      const out = binary.losses[j]!;
-      const count = kernel.exports.binaryGradients(
-        binary.margins,
-        binary.targets,
-        binary.weights,
-        kernel.at.gradHess,
-        from,
-        to,
-        out,
-      );
-      r.shareLoss[j] = lossFromProducts(kernel.memory, out / 8, count);
-    }
-  } else if (work === Work.Leaves && g !== null) {
-    // A binary model's margins and the leaf table are in the wasm memory: the kernel's loop; else TypeScript's.
-    const binary = kernel.kind === 'wasm' ? kernel.at.binary : null;
-    if (binary === null || kernel.kind !== 'wasm') addLeafValues(g.margins, rows, g.leaves, from, to);
-    else kernel.exports.addLeafValues(binary.margins, kernel.at.rows, binary.leaves, from, to);
-  } else if (work === Work.Partition && kernel.kind === 'wasm') {
+  } else if (work === Work.Gradients && g !== null) r.shareLoss[j] = gradientRows(r, from, to, j);
+  else if (work === Work.Leaves && g !== null) leafValueRows(r, from, to);
+  else if (work === Work.Partition && kernel.kind === 'wasm') {
     const { at } = kernel;
     const column = at.columns + Atomics.load(task, 7) * at.n;
     Atomics.store(task, leftAt + j, kernel.exports.partitionSide(column, at.rows, from, to, at.toLeft, at.scratch + from * 4));
   } else throw new Error(`no share of work ${work} for this kernel`);
+}
+
+/**
+ * The gradients of rows [from, to) at the margins, and the rows' loss: the wasm kernel's pass for a binary model with
+ * its arrays in the memory (its loss parts in share j's slot), else TypeScript's. The pool's own rows come here too.
+ */
+export function gradientRows(r: ShareResources, from: number, to: number, j: number): number {
+  const g = r.gradients!;
+  const { kernel } = r;
+  const binary = g.task === 'binary' && kernel.kind === 'wasm' ? kernel.at.binary : null;
+  if (binary === null || kernel.kind !== 'wasm')
+    return gradientsAndLoss(g.task, g.margins, g.targets, g.weights, g.huberDelta, r.gradHess, from, to);
+  const out = binary.losses[j]!;
+  const count = kernel.exports.binaryGradients(binary.margins, binary.targets, binary.weights, kernel.at.gradHess, from, to, out);
+  return lossFromProducts(kernel.memory, out / 8, count);
+}
+
+/**
+ * Adds the leaf table's values to the margins of rows [from, to): the kernel's loop where a binary model's margins
+ * and the table are in the wasm memory, else TypeScript's.
+ */
+export function leafValueRows(r: ShareResources, from: number, to: number): void {
+  const g = r.gradients!;
+  const { kernel } = r;
+  const binary = kernel.kind === 'wasm' ? kernel.at.binary : null;
+  if (binary === null || kernel.kind !== 'wasm') addLeafValues(g.margins, r.rows, g.leaves, from, to);
+  else kernel.exports.addLeafValues(binary.margins, kernel.at.rows, binary.leaves, from, to);
 }
 
 /** Claims and runs shares of task `seq` until none is left; returns how many this thread ran. */
