@@ -9,6 +9,7 @@ import { shapSummaryOn, type EvaluationData } from '../../main/training/evaluati
 import { fitBoosting } from '../../workers/gbdt/boost.js';
 import { minimizeLbfgs } from '../../workers/linear/lbfgs.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
+import { boostDefaults } from '../fixtures/gbdt-table.js';
 
 const tmp = tempDir();
 after(tmp.cleanup);
@@ -47,29 +48,7 @@ describe('what a time budget stops', () => {
         targets,
         validation: null,
       },
-      {
-        trees: 20,
-        learningRate: 0.1,
-        maxLeaves: 8,
-        maxDepth: 0,
-        minChildSamples: 5,
-        minChildWeight: 1e-3,
-        minSplitGain: 0,
-        l1: 0,
-        l2: 1,
-        catSmooth: 10,
-        catL2: 10,
-        maxCatThreshold: 32,
-        minDataPerGroup: 100,
-        maxCatToOnehot: 4,
-        rowSubsample: 1,
-        colSubsample: 1,
-        earlyStoppingRounds: 0,
-        seed: 1,
-        threads: 1,
-        classWeights: null,
-        huberDelta: null,
-      },
+      { ...boostDefaults, trees: 20, learningRate: 0.1, maxLeaves: 8, minChildSamples: 5, seed: 1 },
     );
     const model: TreeModel = {
       format: 'hearth.trees/1',
