@@ -1,0 +1,417 @@
+/*
+ * The split search: for one node's histogram, the best split over the features it may use (numeric thresholds with
+ * missing values on either side, one-vs-rest and LightGBM's many-vs-many categorical splits), by one arithmetic
+ * (splitGain) so the same split wins whichever thread searches. A pure function of the histogram and the node's sums:
+ * the tree builder runs the two children of a split on two threads (histogram.ts, shares.ts).
+ */
+import { missingBin } from '../../main/models/binning.js';
+import { histStride } from './kernel.js';
+
+export interface GrowParams {
+  maxLeaves: number;
+  /** 0 = unlimited. */
+  maxDepth: number;
+  minChildSamples: number;
+  minChildWeight: number;
+  minSplitGain: number;
+  l1: number;
+  l2: number;
+  learningRate: number;
+  /**
+   * Categorical splits, regularised as LightGBM regularises them (its parameter in brackets): added to the hessian
+   * when ordering categories by gradient statistics, and the fewest rows a category needs in a node to take part in
+   * a many-vs-many split [cat_smooth]; each child's extra L2 in such a split [cat_l2]; the most categories on the
+   * smaller side [max_cat_threshold]; the fewest rows each step of the scan adds, and the other side keeps
+   * [min_data_per_group]; up to this many categories in the node, one category against the rest [max_cat_to_onehot].
+   * Without them a many-level column finds a split that fits noise in almost every node.
+   */
+  catSmooth: number;
+  catL2: number;
+  maxCatThreshold: number;
+  minDataPerGroup: number;
+  maxCatToOnehot: number;
+}
+
+/** Categorical parameters that reproduce the unregularised split (every prefix of the ordered categories). */
+export const plainCategoricalSplits = {
+  catSmooth: 0,
+  catL2: 0,
+  maxCatThreshold: 255,
+  minDataPerGroup: 0,
+  maxCatToOnehot: 0,
+} as const;
+
+export interface Split {
+  gain: number;
+  feature: number;
+  bin: number;
+  leftSet: Uint8Array | null;
+  defaultLeft: boolean;
+}
+
+/** A thread's working arrays for categorical features (categories, their sort keys, the two ends, the sets). */
+export interface SplitScratch {
+  order: Int32Array;
+  usedOrder: Int32Array;
+  sortKeys: Float64Array;
+  ends: readonly [Int32Array, Int32Array];
+  set: Uint8Array;
+  bestSet: Uint8Array;
+}
+
+/**
+ * What a split search needs besides the node: the features' bin counts and kinds, the parameters, and this thread's
+ * scratch. A categorical feature's working arrays are made once (per tree or per thread) rather than per feature
+ * and node: its categories (in bin order), those of them a many-vs-many split orders, their sort keys, the two ends
+ * of that order, and the candidate left set.
+ */
+export interface SplitSearch {
+  F: number;
+  /** Number of binned values per feature (missing excluded). */
+  binCounts: readonly number[];
+  categorical: readonly boolean[];
+  p: GrowParams;
+  scratch: SplitScratch;
+}
+
+export function splitScratch(): SplitScratch {
+  return {
+    order: new Int32Array(256),
+    usedOrder: new Int32Array(256),
+    sortKeys: new Float64Array(256),
+    ends: [new Int32Array(256), new Int32Array(256)] as const,
+    set: new Uint8Array(256),
+    bestSet: new Uint8Array(256),
+  };
+}
+
+/** A node's own score, which its split's gain is measured against (splitGain's terms, for the whole node). */
+export function nodeScore(g: number, h: number, p: GrowParams): number {
+  const t = threshold(g, p.l1);
+  return (t * t) / (h + p.l2);
+}
+
+export function threshold(g: number, l1: number): number {
+  if (g > l1) return g - l1;
+  if (g < -l1) return g + l1;
+  return 0;
+}
+
+/** threshold(g, 0) without its branches: g itself, and 0 for NaN (a NaN gradient sum, as threshold gives). */
+function identity(g: number): number {
+  return g === g ? g : 0;
+}
+
+/**
+ * A candidate split's gain: the left side's sums GL, HL of a node whose sums are G, H and whose own score is
+ * `parent`; -Infinity where a side has too little hessian or too few (estimated) rows. Numeric and categorical
+ * candidates are both judged by it, so one arithmetic decides which split wins.
+ */
+function splitGain(
+  GL: number,
+  HL: number,
+  G: number,
+  H: number,
+  parent: number,
+  rowsPerHessian: number,
+  l2: number,
+  p: GrowParams,
+): number {
+  const GR = G - GL;
+  const HR = H - HL;
+  if (HL < p.minChildWeight || HR < p.minChildWeight) return Number.NEGATIVE_INFINITY;
+  if (HL * rowsPerHessian < p.minChildSamples || HR * rowsPerHessian < p.minChildSamples) return Number.NEGATIVE_INFINITY;
+  return sidesGain(GL, HL, GR, HR, p.l1, l2, parent);
+}
+
+/**
+ * The gain of splitting a node whose own score is `parent` into sides (GL, HL) and (GR, HR): the one arithmetic
+ * splitGain and the numeric scan share. l1 = 0's threshold is the identity but for NaN, taken without its branches.
+ */
+function sidesGain(GL: number, HL: number, GR: number, HR: number, l1: number, l2: number, parent: number): number {
+  const tl = l1 === 0 ? identity(GL) : threshold(GL, l1);
+  const tr = l1 === 0 ? identity(GR) : threshold(GR, l1);
+  return (tl * tl) / (HL + l2) + (tr * tr) / (HR + l2) - parent;
+}
+
+/** What considerSet found: whether a placement of the missing values beat the gain it was given, and which. */
+const considered = { found: false, gain: 0, defaultLeft: false };
+
+/**
+ * A categorical candidate (the left side's sums GL, HL without missing values) judged by splitGain with the missing
+ * values (gm, hm) right and then left: the better placement past `bestGain`, if any, in `considered`. With no missing
+ * rows in training, unseen missing values follow the heavier side.
+ */
+function considerSet(
+  gl: number,
+  hl: number,
+  gm: number,
+  hm: number,
+  G: number,
+  H: number,
+  parent: number,
+  rowsPerHessian: number,
+  l2: number,
+  p: GrowParams,
+  bestGain: number,
+): void {
+  const hasMissing = hm > 0;
+  let found = false;
+  let defaultLeft = false;
+  for (let missingLeft = 0; missingLeft < (hasMissing ? 2 : 1); missingLeft++) {
+    const HL = missingLeft === 1 ? hl + hm : hl;
+    const gain = splitGain(missingLeft === 1 ? gl + gm : gl, HL, G, H, parent, rowsPerHessian, l2, p);
+    if (gain > bestGain) {
+      bestGain = gain;
+      found = true;
+      defaultLeft = hasMissing ? missingLeft === 1 : HL >= H - HL;
+    }
+  }
+  considered.found = found;
+  considered.gain = bestGain;
+  considered.defaultLeft = defaultLeft;
+}
+
+/** What scanNumeric found: the best candidate past the gain it was given, if any. */
+const scanned = { found: false, gain: 0, bin: 0, defaultLeft: false };
+
+/**
+ * The numeric features' split scan, the hot loop of the split search (every bin of every feature of both children
+ * of every split): each bin boundary, with missing values right and then left, in the order of the general
+ * `consider` below and by splitGain's arithmetic (sidesGain), so the same split wins. A plain function over numbers
+ * with its parameters read once: a closure per feature cost ~25 ns a bin, and calling splitGain (its checks reading
+ * the parameters object) per candidate half of this scan's time. Once the right side is too
+ * small, it only shrinks for the bins after (for both placements of the missing values), so the scan stops there.
+ */
+function scanNumeric(
+  hist: Float64Array,
+  base: number,
+  steps: number,
+  gm: number,
+  hm: number,
+  G: number,
+  H: number,
+  parent: number,
+  rowsPerHessian: number,
+  p: GrowParams,
+  bestGain: number,
+): void {
+  const hasMissing = hm > 0;
+  const { minChildWeight, minChildSamples, l1, l2 } = p;
+  let found = false;
+  let bin = 0;
+  let defaultLeft = false;
+  let gl = 0;
+  let hl = 0;
+  for (let b = 0; b < steps; b++) {
+    const o = base + b * histStride;
+    const hb = hist[o + 1]!;
+    gl += hist[o]!;
+    hl += hb;
+    if (!(hb > 0)) continue;
+    let HR = H - hl;
+    if (HR < minChildWeight || HR * rowsPerHessian < minChildSamples) break;
+    // Missing values right.
+    if (hl >= minChildWeight && hl * rowsPerHessian >= minChildSamples) {
+      const gain = sidesGain(gl, hl, G - gl, HR, l1, l2, parent);
+      if (gain > bestGain) {
+        bestGain = gain;
+        found = true;
+        bin = b;
+        // With no missing rows in training, unseen missing values follow the heavier side.
+        defaultLeft = hasMissing ? false : hl >= H - hl;
+      }
+    }
+    if (!hasMissing) continue;
+    // Missing values left.
+    const HL = hl + hm;
+    const GL = gl + gm;
+    HR = H - HL;
+    if (
+      HL >= minChildWeight &&
+      HR >= minChildWeight &&
+      HL * rowsPerHessian >= minChildSamples &&
+      HR * rowsPerHessian >= minChildSamples
+    ) {
+      const gain = sidesGain(GL, HL, G - GL, HR, l1, l2, parent);
+      if (gain > bestGain) {
+        bestGain = gain;
+        found = true;
+        bin = b;
+        defaultLeft = true;
+      }
+    }
+  }
+  scanned.found = found;
+  scanned.gain = bestGain;
+  scanned.bin = bin;
+  scanned.defaultLeft = defaultLeft;
+}
+
+/**
+ * The two ends of items[0, count) ordered by keys[item] ascending, stably (equal keys keep their order, as
+ * Array.prototype.sort with a key comparator): `first` gets the first k of that order, `last` the last k from the
+ * end inwards (last[0] is the greatest). A many-vs-many categorical split scans at most maxCatThreshold categories
+ * from either end, so the middle of the order is never needed: bounded insertion keeps only k a side, 9–12 µs for
+ * 254 categories and k = 32 where a whole merge sort took 21–23 (its compares are coin flips the branch predictor
+ * loses; here most items fail one predictable compare against the kth). Items arrive in their order, so an item
+ * goes after every kept one of equal key on the `first` side, and before them (nearer the end) on the `last` side.
+ */
+export function orderedEnds(
+  items: Int32Array,
+  count: number,
+  keys: Float64Array,
+  k: number,
+  first: Int32Array,
+  last: Int32Array,
+): void {
+  if (k <= 0) return;
+  let nf = 0;
+  let nl = 0;
+  for (let i = 0; i < count; i++) {
+    const item = items[i]!;
+    const key = keys[item]!;
+    if (nf < k || key < keys[first[nf - 1]!]!) {
+      let j = nf < k ? nf++ : nf - 1;
+      for (; j > 0 && key < keys[first[j - 1]!]!; j--) first[j] = first[j - 1]!;
+      first[j] = item;
+    }
+    if (nl < k || !(key < keys[last[nl - 1]!]!)) {
+      let j = nl < k ? nl++ : nl - 1;
+      for (; j > 0 && !(key < keys[last[j - 1]!]!); j--) last[j] = last[j - 1]!;
+      last[j] = item;
+    }
+  }
+}
+
+/**
+ * The best split of a node (its histogram, rows, depth and gradient sums G, H) over the features `usable` marks, or
+ * null where none gains more than minSplitGain or the node may not split.
+ */
+export function findSplit(
+  search: SplitSearch,
+  hist: Float64Array,
+  rowsInLeaf: number,
+  depth: number,
+  G: number,
+  H: number,
+  usable: Uint8Array,
+): Split | null {
+  const { p } = search;
+  const { order, usedOrder, sortKeys, ends, set, bestSet } = search.scratch;
+  if (rowsInLeaf < 2 * p.minChildSamples) return null;
+  if (p.maxDepth > 0 && depth >= p.maxDepth) return null;
+  const parent = nodeScore(G, H, p);
+  // Rows per unit of hessian in this node: turns a side's hessian sum into an estimated row count.
+  const rowsPerHessian = H > 0 ? rowsInLeaf / H : 0;
+  // The best candidate so far, as numbers (a categorical one's set copied into bestSet): one Split made at the end
+  // rather than an object and a set copy at every improvement.
+  let bestGain = p.minSplitGain;
+  let bestFeature = -1;
+  let bestBin = 0;
+  let bestDefaultLeft = false;
+  let bestIsSet = false;
+  for (let f = 0; f < search.F; f++) {
+    if (usable[f] === 0) continue;
+    const base = (f << 8) * histStride;
+    const mo = base + missingBin * histStride;
+    const gm = hist[mo]!;
+    const hm = hist[mo + 1]!;
+    const hasMissing = hm > 0;
+    const nb = search.binCounts[f]!;
+    const categorical = search.categorical[f]!;
+    // One categorical candidate (the categories in `set` go left), tried with missing values on either side.
+    const consider = (gl: number, hl: number, l2: number): void => {
+      considerSet(gl, hl, gm, hm, G, H, parent, rowsPerHessian, l2, p, bestGain);
+      if (!considered.found) return;
+      bestGain = considered.gain;
+      bestFeature = f;
+      bestBin = -1;
+      bestDefaultLeft = considered.defaultLeft;
+      bestIsSet = true;
+      bestSet.set(set);
+    };
+    if (!categorical) {
+      scanNumeric(hist, base, hasMissing ? nb : nb - 1, gm, hm, G, H, parent, rowsPerHessian, p, bestGain);
+      if (scanned.found) {
+        bestGain = scanned.gain;
+        bestFeature = f;
+        bestBin = scanned.bin;
+        bestDefaultLeft = scanned.defaultLeft;
+        bestIsSet = false;
+      }
+      continue;
+    }
+    // The categories present in this node, ascending; and, for a many-vs-many split, those with enough rows in it
+    // (in `used`, with their sort keys: the smoothed mean gradient), in the same pass over the bins.
+    let present = 0;
+    let used = 0;
+    for (let b = 0; b < nb; b++) {
+      const o = base + b * histStride;
+      const hb = hist[o + 1]!;
+      if (!(hb > 0)) continue;
+      order[present++] = b;
+      if (hb * rowsPerHessian >= p.catSmooth) {
+        usedOrder[used++] = b;
+        sortKeys[b] = hist[o]! / (hb + p.catSmooth);
+      }
+    }
+    if (present < 2 && !hasMissing) continue;
+    set.fill(0);
+    if (hasMissing) {
+      // Every category against missing values alone (the set goes left: a category split needs a category).
+      let g = 0;
+      let h = 0;
+      for (let k = 0; k < present; k++) {
+        const b = order[k]!;
+        set[b] = 1;
+        g += hist[base + b * histStride]!;
+        h += hist[base + b * histStride + 1]!;
+      }
+      consider(g, h, p.l2);
+      set.fill(0);
+    }
+    if (present <= p.maxCatToOnehot) {
+      // Few categories: each one against the rest, with the ordinary penalty.
+      for (let k = 0; k < present; k++) {
+        const b = order[k]!;
+        set[b] = 1;
+        consider(hist[base + b * histStride]!, hist[base + b * histStride + 1]!, p.l2);
+        set[b] = 0;
+      }
+      continue;
+    }
+    // Many categories (LightGBM's many-vs-many split): the categories with enough rows in this node, ordered by
+    // smoothed mean gradient; prefixes from either end are the candidate left sets, at most maxCatThreshold
+    // categories and growing by at least minDataPerGroup rows between candidates. Rarer categories stay right.
+    if (used === 0) continue;
+    const most = Math.min(p.maxCatThreshold, Math.floor((used + 1) / 2), hasMissing ? used : used - 1);
+    orderedEnds(usedOrder, used, sortKeys, most, ends[0], ends[1]);
+    for (const end of ends) {
+      set.fill(0);
+      let gl = 0;
+      let hl = 0;
+      let group = 0;
+      for (let k = 0; k < most; k++) {
+        const b = end[k]!;
+        const o = base + b * histStride;
+        gl += hist[o]!;
+        hl += hist[o + 1]!;
+        group += hist[o + 1]! * rowsPerHessian;
+        set[b] = 1;
+        if ((H - hl) * rowsPerHessian < p.minDataPerGroup) break;
+        if (group < p.minDataPerGroup) continue;
+        group = 0;
+        consider(gl, hl, p.l2 + p.catL2);
+      }
+    }
+  }
+  if (bestFeature < 0) return null;
+  return {
+    gain: bestGain,
+    feature: bestFeature,
+    bin: bestBin,
+    leftSet: bestIsSet ? bestSet.slice() : null,
+    defaultLeft: bestDefaultLeft,
+  };
+}
