@@ -110,6 +110,68 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
     assert.deepStrictEqual(trees[0], trees[1]);
   });
 
+  it("searches sibling nodes' splits on two threads and finds what one thread finds, past the shared slots too", () => {
+    // Many-level categoricals (the many-vs-many search, its two ends, missing values on either side) beside numeric
+    // features, and trees with more leaves than the pool has shared histogram slots: those nodes are searched on
+    // the caller alone, the rest as two shares. Every split, gain and leaf value must match the one-thread tree.
+    const n = 30_000;
+    const F = 6;
+    const binCounts = [255, 200, 120, 64, 30, 255];
+    const categorical = [false, true, true, false, true, false];
+    const random = seededRandom(5);
+    const bins = new Uint8Array(n * F);
+    const gradHess = new Float32Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      for (let f = 0; f < F; f++) bins[i * F + f] = random() < 0.04 ? missingBin : Math.floor(random() ** 2 * binCounts[f]!);
+      const signal = (bins[i * F + 1]! % 7) / 7 - bins[i * F]! / 255 + (bins[i * F + 2]! % 5 === 0 ? 0.4 : 0) + random() - 0.5;
+      gradHess[2 * i] = signal > 0 ? -0.6 : 0.4;
+      gradHess[2 * i + 1] = 0.24;
+    }
+    for (const [maxLeaves, slotsCapped] of [
+      [31, false],
+      [400, true],
+    ] as const) {
+      const grow = { ...params, maxLeaves, minChildSamples: 5, minDataPerGroup: 20, catSmooth: 5 };
+      const grown = [1, 2].map((threads) => {
+        const arrays = allocateTraining(bins, n, F, n, threads, 'wasm');
+        arrays.gradHess.set(gradHess);
+        for (let i = 0; i < n; i++) arrays.rows[i] = i;
+        const setting = { binCounts, categorical, params: grow };
+        const pool = new HistogramPool(arrays, threads - 1, null, null, setting, slotsCapped ? 64 : undefined);
+        const tree = growTree({ F, binCounts, categorical, pool }, n, new Uint8Array(F).fill(1), grow);
+        const searched = pool.parallelSearches;
+        pool.close();
+        return { tree, searched };
+      });
+      assert.equal(grown[0]!.searched, 0, 'one thread searches alone');
+      assert.ok(grown[1]!.searched > 10, `${grown[1]!.searched} sibling searches on two threads (${maxLeaves} leaves)`);
+      const leaves = grown[0]!.tree.feature.filter((f) => f < 0).length;
+      assert.ok(leaves > (slotsCapped ? 64 : 30), `${leaves} leaves`);
+      assert.ok(
+        grown[0]!.tree.leftBins.some((set) => set !== null && set.length > 1),
+        'a many-vs-many categorical split',
+      );
+      assert.deepStrictEqual(grown[1]!.tree, grown[0]!.tree);
+    }
+  });
+
+  it("grows a random forest's trees alike on one thread and two: each node's feature draw in the same order", () => {
+    // A forest draws the features of every node that can split, the left child before the right; two threads
+    // search siblings together, so the draws must still come in that order (nodes too small to split draw none).
+    const input = data('binary', 20_000);
+    const p = { trees: 3, maxLeaves: 200, maxDepth: 0, minChildSamples: 30, featuresPerSplit: 4, sampleFraction: 1, seed: 9 };
+    const one = fitForest(input, { ...p, threads: 1, kernel: 'wasm' });
+    const two = fitForest(input, { ...p, threads: 2, kernel: 'wasm' });
+    assert.deepStrictEqual(two.trees, one.trees);
+    assert.deepStrictEqual([...two.oob], [...one.oob]);
+    // The third tree's first nodes as the forest grew them before sibling searches (a node that cannot split drew no
+    // features then either): a draw for such a node would shift every later one and change these.
+    assert.deepStrictEqual(
+      one.trees[2]!.feature.slice(0, 40),
+      [1, 6, 6, 0, 0, 2, 0, 2, 0, 1, 0, 0, 6, 0, 6, 0, 0, 1, 1, 1, 4, 2, 6, 5, 1, 2, 0, 4, 2, 5, -1, 1, 1, 0, 0, 2, 1, 1, 1, 6],
+    );
+  });
+
   it('fits the ordinary rows beside one huge regression target, with either kernel (no gradient is lost to it)', () => {
     // A forest's gradients are the targets themselves: 1e9 among targets in [0, 1). Histogram sums that quantised
     // gradients by the largest (a fixed point tried once) zeroed every other row's, and 18,770 of 19,999 rows missed.

@@ -58,11 +58,23 @@ export function fitForest(
   // Gradients are float32, as LightGBM keeps them: half the memory traffic of the histogram pass; sums stay float64.
   const arrays = allocateTraining(bins, n, F, sampleSize, p.threads, p.kernel ?? kernelChoice());
   const { rows, gradHess } = arrays;
+  const grow = {
+    learningRate: 1,
+    l1: 0,
+    l2: 0,
+    minChildWeight: 0,
+    minSplitGain: 0,
+    ...plainCategoricalSplits,
+    maxLeaves: p.maxLeaves,
+    maxDepth: p.maxDepth,
+    minChildSamples: p.minChildSamples,
+  };
   const pool = new HistogramPool(
     arrays,
     Math.max(0, p.threads - 1),
     null,
     (p.device ?? histogramDevice()) === 'webgpu' ? gpuMinRows() : null,
+    { binCounts: input.binCounts, categorical: input.categorical, params: grow },
   );
   let gpu: GpuReport | null;
   const perSplit =
@@ -81,17 +93,6 @@ export function fitForest(
     return mask;
   };
   const all = new Uint8Array(F).fill(1);
-  const grow = {
-    learningRate: 1,
-    l1: 0,
-    l2: 0,
-    minChildWeight: 0,
-    minSplitGain: 0,
-    ...plainCategoricalSplits,
-    maxLeaves: p.maxLeaves,
-    maxDepth: p.maxDepth,
-    minChildSamples: p.minChildSamples,
-  };
   const trees: GrownTree[] = [];
   const treeOutputs: number[] = [];
   const oobSum = new Float64Array(n * K);

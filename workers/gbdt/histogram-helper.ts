@@ -3,11 +3,12 @@ import type { HelperData } from './histogram.js';
 import { waitWhile } from './handoff.js';
 import { instantiateKernel } from './kernel.js';
 import { runClaimedShares, type ShareResources } from './shares.js';
+import { splitScratch } from './split-search.js';
 
 /**
  * A helper thread of a HistogramPool: waits for a task, claims and runs its shares (shares.ts) through its own
- * instance of the kernel (over the shared wasm memory, or the TypeScript loops over shared arrays), and goes back to
- * waiting; a sequence number of −1 ends it.
+ * instance of the kernel (over the shared wasm memory, or the TypeScript loops over shared arrays; split searches
+ * with its own scratch), and goes back to waiting; a sequence number of −1 ends it.
  */
 const data = workerData as HelperData;
 const { task, index } = data;
@@ -19,6 +20,19 @@ const resources: ShareResources = {
   gradHess: data.gradHess,
   bins: data.bins,
   gradients: data.gradients,
+  splits:
+    data.splits === null
+      ? null
+      : {
+          ...data.splits,
+          search: {
+            F: data.splits.F,
+            binCounts: data.splits.setting.binCounts,
+            categorical: data.splits.setting.categorical,
+            p: data.splits.setting.params,
+            scratch: splitScratch(),
+          },
+        },
   kernel:
     data.kind === 'typescript'
       ? { kind: 'typescript', hists: data.hists }

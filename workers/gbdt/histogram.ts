@@ -14,6 +14,16 @@ import {
 import { GpuHistograms, type GpuReport } from './gpu-histograms.js';
 import { waitUntil } from './handoff.js';
 import {
+  searchable,
+  setSplitShare,
+  splitOfShare,
+  splitScratch,
+  splitShareBlocks,
+  type GrowParams,
+  type Split,
+  type SplitShares,
+} from './split-search.js';
+import {
   firstClaim,
   gradientRows,
   leafValueRows,
@@ -44,6 +54,33 @@ export interface GradientData {
 const parallelThreshold = 16_384;
 
 /**
+ * Sibling split searches run on two threads when their features have at least this many bins between them (a
+ * search of fewer is a few microseconds, the order of a hand-over).
+ */
+const parallelSearchBins = 512;
+
+/** The most memory the shared histogram slots take (beyond it, a tree's further nodes get unshared histograms). */
+const slabBytes = 64 * 1024 * 1024;
+
+/** The split search's fixed inputs, for a pool whose threads search sibling nodes' splits. */
+export interface SplitSetting {
+  binCounts: readonly number[];
+  categorical: readonly boolean[];
+  /** The parameters every tree of the fit grows by (growTree searches in parallel only when given these). */
+  params: GrowParams;
+}
+
+/** One of two sibling nodes to search (split-search.ts's findSplit's arguments). */
+export interface SiblingNode {
+  hist: Float64Array;
+  rows: number;
+  depth: number;
+  g: number;
+  h: number;
+  usable: Uint8Array;
+}
+
+/**
  * What a helper thread is given: the task block and every share's outputs (shares.ts), the arrays, and which helper
  * it is (its gather buffer); with the wasm kernel, the module and memory to instantiate the kernel over.
  */
@@ -52,6 +89,8 @@ export type HelperData = {
   task: Int32Array;
   shareLoss: Float64Array;
   gradients: ShareResources['gradients'];
+  /** The split shares' blocks and the search's fixed inputs (the helper makes its own scratch); null: none. */
+  splits: (Omit<SplitShares, 'search'> & { F: number; setting: SplitSetting }) | null;
   F: number;
   rows: Int32Array;
   gradHess: Float32Array;
@@ -91,6 +130,10 @@ export class HistogramPool {
   private readonly own: ShareResources;
   /** With the TypeScript kernel: the histograms of shares 1 and up (share 0 writes the caller's output). */
   private readonly shareHists: Float64Array[];
+  /** The parameters sibling searches run in parallel for (SplitSetting's), else null. */
+  private readonly splitParams: GrowParams | null;
+  /** Sibling searches run as two shares so far. */
+  parallelSearches = 0;
 
   constructor(
     private readonly data: TrainingArrays,
@@ -99,6 +142,10 @@ export class HistogramPool {
     private readonly gradients: GradientData | null = null,
     /** Send nodes of at least this many rows to the GPU (HEARTH_GBDT_DEVICE=webgpu); null: the CPU builds all. */
     gpuMinRows: number | null = null,
+    /** The split search's fixed inputs: given, sibling nodes' splits are searched on two threads (searchSiblings). */
+    splitSetting: SplitSetting | null = null,
+    /** The most shared histogram slots (by default as many as 64 MB holds, up to a tree's leaves and one). */
+    slotLimit?: number,
   ) {
     // A table with no node that large never starts the GPU thread.
     this.gpu = gpuMinRows !== null && data.rows.length >= gpuMinRows ? new GpuHistograms(data, gpuMinRows) : null;
@@ -122,6 +169,14 @@ export class HistogramPool {
       wasm === null
         ? Array.from({ length: helpers + 1 }, (_, j) => new Float64Array(new SharedArrayBuffer(j === 0 ? 0 : length * 8)))
         : [];
+    // Node histograms in shared slots, one a leaf of a tree (and one for the child being built), so that a helper can
+    // search a node's splits; handed to the tree builder through spareHistograms.
+    const searching = splitSetting !== null && helpers > 0;
+    const slots = searching ? Math.min(splitSetting.params.maxLeaves + 1, slotLimit ?? Math.floor(slabBytes / (8 * length))) : 0;
+    const slab = new Float64Array(new SharedArrayBuffer(8 * length * slots));
+    for (let slot = slots - 1; slot >= 0; slot--) this.spareHistograms.push(slab.subarray(slot * length, (slot + 1) * length));
+    const splitBlocks = searching ? { slab, slotLength: length, ...splitShareBlocks(F) } : null;
+    this.splitParams = searching ? splitSetting.params : null;
     const common = {
       task: this.task,
       shareLoss: this.shareLoss,
@@ -147,6 +202,19 @@ export class HistogramPool {
           };
     this.own = {
       ...common,
+      splits:
+        splitBlocks === null
+          ? null
+          : {
+              ...splitBlocks,
+              search: {
+                F,
+                binCounts: splitSetting!.binCounts,
+                categorical: splitSetting!.categorical,
+                p: splitSetting!.params,
+                scratch: splitScratch(),
+              },
+            },
       kernel:
         wasm === null || at === null
           ? { kind: 'typescript', hists: this.shareHists }
@@ -158,11 +226,13 @@ export class HistogramPool {
             },
     };
     for (let i = 0; i < helpers; i++) {
+      const splits = splitBlocks === null ? null : { ...splitBlocks, F, setting: splitSetting! };
       const workerData: HelperData =
         wasm === null || at === null
-          ? { ...common, index: i + 1, kind: 'typescript', hists: this.shareHists }
+          ? { ...common, splits, index: i + 1, kind: 'typescript', hists: this.shareHists }
           : {
               ...common,
+              splits,
               index: i + 1,
               kind: 'wasm',
               module: wasm.module,
@@ -266,7 +336,7 @@ export class HistogramPool {
    * Hands out `work` over rows [start, end) in shares of `chunk` rows, one per thread (the caller keeps share 0): the
    * task's fields are stored before the sequence number the helpers wait on, and the claim word names this task.
    */
-  private handOut(work: Work, start: number, end: number, chunk: number, feature = 0): void {
+  private handOut(work: Work, start: number, end: number, chunk: number, feature = 0, shares = this.helpers.length + 1): void {
     const seq = ++this.seq;
     const task = this.task;
     Atomics.store(task, 3, work);
@@ -274,7 +344,7 @@ export class HistogramPool {
     Atomics.store(task, 5, end);
     Atomics.store(task, 6, chunk);
     Atomics.store(task, 7, feature);
-    Atomics.store(task, 8, this.helpers.length + 1);
+    Atomics.store(task, 8, shares);
     Atomics.store(task, 2, 0);
     Atomics.store(task, 1, firstClaim(seq));
     Atomics.store(task, 0, seq);
@@ -282,9 +352,42 @@ export class HistogramPool {
   }
 
   /** After its own share: runs the shares no helper has claimed yet, then waits for those a helper is running. */
-  private finish(): void {
+  private finish(shares = this.helpers.length + 1): void {
     runClaimedShares(this.own, this.seq);
-    waitUntil(this.task, 2, this.helpers.length);
+    waitUntil(this.task, 2, shares - 1);
+  }
+
+  /**
+   * The best splits of two sibling nodes, searched as two shares (the caller's and one any thread claims) when this
+   * pool was made to search with the tree's parameters `p`, both histograms are in its shared slots, and the search
+   * is worth a hand-over; otherwise null, and the caller searches both itself. Either way the same splits: each is
+   * findSplit of its own node.
+   */
+  searchSiblings(p: GrowParams, a: SiblingNode, b: SiblingNode): [Split | null, Split | null] | null {
+    const s = this.own.splits;
+    if (s === null || p !== this.splitParams) return null;
+    const slotA = this.slotOf(s, a.hist);
+    const slotB = this.slotOf(s, b.hist);
+    if (slotA < 0 || slotB < 0) return null;
+    // A node findSplit refuses at once, or features of few bins between them: not worth waking a helper.
+    if (!searchable(a.rows, a.depth, p) || !searchable(b.rows, b.depth, p)) return null;
+    const { binCounts } = s.search;
+    let bins = 0;
+    for (let f = 0; f < binCounts.length; f++) if (a.usable[f] !== 0 || b.usable[f] !== 0) bins += binCounts[f]!;
+    if (bins < parallelSearchBins) return null;
+    setSplitShare(s, 0, slotA, a.rows, a.depth, a.g, a.h, a.usable);
+    setSplitShare(s, 1, slotB, b.rows, b.depth, b.g, b.h, b.usable);
+    this.parallelSearches++;
+    this.handOut(Work.Split, 0, 2, 1, 0, 2);
+    runShare(this.own, 0);
+    this.finish(2);
+    return [splitOfShare(s, 0), splitOfShare(s, 1)];
+  }
+
+  /** The slot of a histogram in the shared slab, or −1 for one outside it. */
+  private slotOf(s: SplitShares, hist: Float64Array): number {
+    if (hist.buffer !== s.slab.buffer || hist.length !== s.slotLength) return -1;
+    return (hist.byteOffset - s.slab.byteOffset) / (8 * s.slotLength);
   }
 
   /** Partitions rows[start, end) by feature f's go-left table (256 entries, missing included); returns the split. */

@@ -1,9 +1,10 @@
 /*
- * A parallel step of the tree builder (a histogram, a partition, the gradients' pass, adding leaf values) is cut
- * into shares, one per thread, that any thread may claim: the caller takes share 0 and then claims what is left, the
- * helpers claim as they wake. Each share writes only its own outputs (its histogram, its rows' right side in the
- * scratch, its loss, how many rows it sent left), which the caller combines in share order: the same sums and the
- * same rows whichever thread ran which share, so the same trees.
+ * A parallel step of the tree builder (a histogram, a partition, the gradients' pass, adding leaf values, the two
+ * children's split searches) is cut into shares, one per thread (two for the split searches), that any thread may
+ * claim: the caller takes share 0 and then claims what is left, the helpers claim as they wake. Each share writes
+ * only its own outputs (its histogram, its rows' right side in the scratch, its loss, how many rows it sent left, the
+ * split it found), which the caller combines in share order: the same sums and the same rows whichever thread ran
+ * which share, so the same trees.
  *
  * Why claims rather than one fixed share per thread: on a small box the OS now and then preempts a helper for a few
  * milliseconds (a V8 background thread, a GC task); with fixed shares the caller then spun until it came back. On
@@ -11,12 +12,15 @@
  */
 import { accumulateHistogram, type KernelExports } from './kernel.js';
 import { addLeafValues, gradientsAndLoss, lossFromProducts } from './gradients.js';
+import { runSplitShare, type SplitShares } from './split-search.js';
 
 export const enum Work {
   Histogram = 0,
   Gradients = 1,
   Leaves = 2,
   Partition = 3,
+  /** Two sibling nodes' split searches (split-search.ts), a share each. */
+  Split = 4,
 }
 
 /** Threads a pool may have (a share's index fits the claim word's low 7 bits). */
@@ -83,6 +87,8 @@ export interface ShareResources {
     huberDelta: number | null;
     leaves: Float64Array;
   } | null;
+  /** The split shares' blocks and this thread's search scratch; null: the pool searches splits on its own thread. */
+  splits: SplitShares | null;
   kernel:
     | {
         kind: 'typescript';
@@ -128,6 +134,7 @@ export function runShare(r: ShareResources, j: number): void {
     }
   } else if (work === Work.Gradients && g !== null) r.shareLoss[j] = gradientRows(r, from, to, j);
   else if (work === Work.Leaves && g !== null) leafValueRows(r, from, to);
+  else if (work === Work.Split && r.splits !== null) runSplitShare(r.splits, j);
   else if (work === Work.Partition && kernel.kind === 'wasm') {
     const { at } = kernel;
     const column = at.columns + Atomics.load(task, 7) * at.n;

@@ -284,6 +284,11 @@ export function orderedEnds(
   }
 }
 
+/** Whether a node of `rows` rows at `depth` may split at all (findSplit returns null at once where not). */
+export function searchable(rows: number, depth: number, p: GrowParams): boolean {
+  return rows >= 2 * p.minChildSamples && (p.maxDepth <= 0 || depth < p.maxDepth);
+}
+
 /**
  * The best split of a node (its histogram, rows, depth and gradient sums G, H) over the features `usable` marks, or
  * null where none gains more than minSplitGain or the node may not split.
@@ -299,8 +304,7 @@ export function findSplit(
 ): Split | null {
   const { p } = search;
   const { order, usedOrder, sortKeys, ends, set, bestSet } = search.scratch;
-  if (rowsInLeaf < 2 * p.minChildSamples) return null;
-  if (p.maxDepth > 0 && depth >= p.maxDepth) return null;
+  if (!searchable(rowsInLeaf, depth, p)) return null;
   const parent = nodeScore(G, H, p);
   // Rows per unit of hessian in this node: turns a side's hessian sum into an estimated row count.
   const rowsPerHessian = H > 0 ? rowsInLeaf / H : 0;
@@ -413,5 +417,86 @@ export function findSplit(
     bin: bestBin,
     leftSet: bestIsSet ? bestSet.slice() : null,
     defaultLeft: bestDefaultLeft,
+  };
+}
+
+/**
+ * Two sibling nodes' split searches as shares of one task (shares.ts), searched by whichever threads claim them:
+ * the histograms in a slab of shared slots, and per share its node ([slot, rows, depth, G, H]), the features it may
+ * use (F bytes), and what it found ([found, gain, feature, bin, defaultLeft, isSet] and the left set's 256 bytes).
+ */
+export interface SplitShares {
+  search: SplitSearch;
+  slab: Float64Array;
+  /** Float64s a slot. */
+  slotLength: number;
+  inputs: Float64Array;
+  usable: Uint8Array;
+  results: Float64Array;
+  sets: Uint8Array;
+}
+
+const inputFields = 5;
+const resultFields = 6;
+
+/** The shared blocks of two split shares for F features (the slab is the pool's). */
+export function splitShareBlocks(F: number): Pick<SplitShares, 'inputs' | 'usable' | 'results' | 'sets'> {
+  return {
+    inputs: new Float64Array(new SharedArrayBuffer(8 * 2 * inputFields)),
+    usable: new Uint8Array(new SharedArrayBuffer(2 * F)),
+    results: new Float64Array(new SharedArrayBuffer(8 * 2 * resultFields)),
+    sets: new Uint8Array(new SharedArrayBuffer(2 * 256)),
+  };
+}
+
+/** Sets share j's node: its histogram's slot, rows, depth, gradient sums and usable features. */
+export function setSplitShare(
+  s: SplitShares,
+  j: number,
+  slot: number,
+  rows: number,
+  depth: number,
+  G: number,
+  H: number,
+  usable: Uint8Array,
+): void {
+  const at = j * inputFields;
+  s.inputs[at] = slot;
+  s.inputs[at + 1] = rows;
+  s.inputs[at + 2] = depth;
+  s.inputs[at + 3] = G;
+  s.inputs[at + 4] = H;
+  s.usable.set(usable, j * s.search.F);
+}
+
+/** Runs share j's split search with this thread's scratch and writes what it found. */
+export function runSplitShare(s: SplitShares, j: number): void {
+  const at = j * inputFields;
+  const slot = s.inputs[at]!;
+  const F = s.search.F;
+  const hist = s.slab.subarray(slot * s.slotLength, (slot + 1) * s.slotLength);
+  const usable = s.usable.subarray(j * F, (j + 1) * F);
+  const split = findSplit(s.search, hist, s.inputs[at + 1]!, s.inputs[at + 2]!, s.inputs[at + 3]!, s.inputs[at + 4]!, usable);
+  const out = j * resultFields;
+  s.results[out] = split === null ? 0 : 1;
+  if (split === null) return;
+  s.results[out + 1] = split.gain;
+  s.results[out + 2] = split.feature;
+  s.results[out + 3] = split.bin;
+  s.results[out + 4] = split.defaultLeft ? 1 : 0;
+  s.results[out + 5] = split.leftSet === null ? 0 : 1;
+  if (split.leftSet !== null) s.sets.set(split.leftSet, j * 256);
+}
+
+/** What share j found, as findSplit returns it. */
+export function splitOfShare(s: SplitShares, j: number): Split | null {
+  const out = j * resultFields;
+  if (s.results[out] === 0) return null;
+  return {
+    gain: s.results[out + 1]!,
+    feature: s.results[out + 2]!,
+    bin: s.results[out + 3]!,
+    defaultLeft: s.results[out + 4] === 1,
+    leftSet: s.results[out + 5] === 1 ? s.sets.slice(j * 256, (j + 1) * 256) : null,
   };
 }

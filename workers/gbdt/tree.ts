@@ -1,6 +1,6 @@
 import { missingBin } from '../../main/models/binning.js';
-import { histStride, histogramSize, type HistogramPool } from './histogram.js';
-import { findSplit, splitScratch, threshold, type GrowParams, type Split, type SplitSearch } from './split-search.js';
+import { histStride, histogramSize, type HistogramPool, type SiblingNode } from './histogram.js';
+import { findSplit, searchable, splitScratch, threshold, type GrowParams, type Split, type SplitSearch } from './split-search.js';
 
 export { orderedEnds, plainCategoricalSplits, type GrowParams } from './split-search.js';
 
@@ -88,16 +88,22 @@ export function growTree(
   const takeHist = (): Float64Array => spare.pop() ?? new Float64Array(histLength);
 
   const search: SplitSearch = { F: ctx.F, binCounts: ctx.binCounts, categorical: ctx.categorical, p, scratch: splitScratch() };
-  const searchLeaf = (leaf: Leaf): Split | null =>
-    findSplit(
-      search,
-      leaf.hist,
-      leaf.end - leaf.start,
-      leaf.depth,
-      leaf.g,
-      leaf.h,
-      splitFeatures === undefined ? allowed : splitFeatures(),
-    );
+  // The features a node's search may use: a copy of a forest's per-split draw (splitFeatures reuses its array, and
+  // a child's draw must survive its sibling's), else the tree's. A node that cannot split draws nothing, so the
+  // draws of the nodes that can follow one another in the seeded sequence as they always have.
+  const none = new Uint8Array(ctx.F);
+  const usableFor = (leaf: Leaf): Uint8Array =>
+    splitFeatures === undefined ? allowed : searchable(leaf.end - leaf.start, leaf.depth, p) ? splitFeatures().slice() : none;
+  const searchLeaf = (leaf: Leaf, usable: Uint8Array): Split | null =>
+    findSplit(search, leaf.hist, leaf.end - leaf.start, leaf.depth, leaf.g, leaf.h, usable);
+  const sibling = (leaf: Leaf, usable: Uint8Array): SiblingNode => ({
+    hist: leaf.hist,
+    rows: leaf.end - leaf.start,
+    depth: leaf.depth,
+    g: leaf.g,
+    h: leaf.h,
+    usable,
+  });
 
   const rootHist = takeHist();
   ctx.pool.beginTree();
@@ -109,7 +115,7 @@ export function growTree(
     h0 += rootHist[b * histStride + 1]!;
   }
   const root: Leaf = { node: addNode(rowCount), start: 0, end: rowCount, depth: 0, hist: rootHist, g: g0, h: h0, best: null };
-  root.best = searchLeaf(root);
+  root.best = searchLeaf(root, usableFor(root));
   const leaves: Leaf[] = [root];
 
   while (leaves.length < p.maxLeaves) {
@@ -178,8 +184,16 @@ export function growTree(
     };
     tree.left[node] = leftLeaf.node;
     tree.right[node] = rightLeaf.node;
-    leftLeaf.best = searchLeaf(leftLeaf);
-    rightLeaf.best = searchLeaf(rightLeaf);
+    // The children's searches, on two threads where the pool can (the left's features drawn first, as before). This
+    // thread takes the larger child, whose search is the longer (more categories present): a helper's search runs
+    // slower, its copy of the code less warmed up and the histogram in the other core's cache.
+    const usableLeft = usableFor(leftLeaf);
+    const usableRight = usableFor(rightLeaf);
+    const large = leftIsSmall ? sibling(rightLeaf, usableRight) : sibling(leftLeaf, usableLeft);
+    const small = leftIsSmall ? sibling(leftLeaf, usableLeft) : sibling(rightLeaf, usableRight);
+    const found = ctx.pool.searchSiblings(p, large, small);
+    leftLeaf.best = found === null ? searchLeaf(leftLeaf, usableLeft) : found[leftIsSmall ? 1 : 0];
+    rightLeaf.best = found === null ? searchLeaf(rightLeaf, usableRight) : found[leftIsSmall ? 0 : 1];
     leaves.splice(pick, 1, leftLeaf, rightLeaf);
   }
   tree.leaves = [];
