@@ -65,7 +65,17 @@ function sortScores(labels: Uint8Array, scores: Float64Array): SortedScores | nu
     if (labels[i] === 1) pos[p++] = s;
     else neg[q++] = s;
   }
-  return { pos: pos.sort(), neg: neg.sort() };
+  return { pos: ascending(pos), neg: ascending(neg) };
+}
+
+/**
+ * `values` sorted ascending, in place; one pass first, since scores already in order are common (a constant
+ * baseline's, where sorting 800k equal scores took 50 ms). Equal values, +0 and −0 among them, are one group to
+ * every metric, so their order within a run does not matter.
+ */
+function ascending(values: Float64Array): Float64Array {
+  for (let i = 1; i < values.length; i++) if (values[i]! < values[i - 1]!) return values.sort();
+  return values;
 }
 
 /**

@@ -17,6 +17,35 @@ const close = (actual: number, expected: number, tolerance = 1e-9): void =>
   assert.ok(Math.abs(actual - expected) <= tolerance, `${actual} ≠ ${expected}`);
 
 describe('metrics', () => {
+  it('ranks scores already in order, equal, or out of order alike (the sort is skipped only where it changes nothing)', () => {
+    // Positives at 0.2 and 0.9; negatives at 0.1, 0.2 and 0.5: of 6 pairs, 4.5 ranked right (0.9 above all three, 0.2
+    // above 0.1, and the 0.2 tie counts half).
+    const labels = Uint8Array.from([0, 1, 0, 0, 1]);
+    const ascending = Float64Array.from([0.1, 0.2, 0.2, 0.5, 0.9]);
+    close(rocAuc(labels, ascending), 4.5 / 6);
+    // The same rows shuffled: the same pairs.
+    const order = [3, 0, 4, 2, 1];
+    close(
+      rocAuc(
+        Uint8Array.from(order, (i) => labels[i]!),
+        Float64Array.from(order, (i) => ascending[i]!),
+      ),
+      4.5 / 6,
+    );
+    close(
+      averagePrecision(
+        Uint8Array.from(order, (i) => labels[i]!),
+        Float64Array.from(order, (i) => ascending[i]!),
+      ),
+      averagePrecision(labels, ascending),
+    );
+    // Every score equal (a constant baseline): one group, no pair ranked, AUC one half; AP the positive share.
+    close(rocAuc(labels, new Float64Array(5).fill(0.3)), 0.5);
+    close(averagePrecision(labels, new Float64Array(5).fill(0.3)), 2 / 5);
+    // Signed zeros are one score.
+    close(rocAuc(Uint8Array.from([1, 0]), Float64Array.from([0, -0])), 0.5);
+  });
+
   it('binary metrics at threshold 0.5', () => {
     const m = binaryMetrics(Uint8Array.from([0, 0, 1, 1]), Float64Array.from([0.1, 0.4, 0.35, 0.8]));
     close(m.accuracy, 0.75);
