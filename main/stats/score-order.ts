@@ -91,9 +91,9 @@ export function descendingSweep(sorted: SortedScores): Sweep {
 }
 
 export interface Sweep {
-  readonly tps: readonly number[];
-  readonly fps: readonly number[];
-  readonly thresholds: readonly number[];
+  readonly tps: ArrayLike<number>;
+  readonly fps: ArrayLike<number>;
+  readonly thresholds: ArrayLike<number>;
 }
 
 /** Sweeps made, by the sorted scores they were made from (kept while those are). */
@@ -101,9 +101,13 @@ const sweeps = new WeakMap<SortedScores, Sweep>();
 
 function sweepOf(sorted: SortedScores): Sweep {
   const { pos, neg } = sorted;
-  const tps: number[] = [];
-  const fps: number[] = [];
-  const thresholds: number[] = [];
+  // Typed arrays of the most distinct scores there can be, cut to those found: pushing 800k distinct scores onto
+  // three arrays took a tenth of a second.
+  const most = pos.length + neg.length;
+  const tps = new Float64Array(most);
+  const fps = new Float64Array(most);
+  const thresholds = new Float64Array(most);
+  let count = 0;
   let i = pos.length - 1;
   let j = neg.length - 1;
   let tp = 0;
@@ -118,11 +122,12 @@ function sweepOf(sorted: SortedScores): Sweep {
       fp++;
       j--;
     }
-    tps.push(tp);
-    fps.push(fp);
-    thresholds.push(v);
+    tps[count] = tp;
+    fps[count] = fp;
+    thresholds[count] = v;
+    count++;
   }
-  return { tps, fps, thresholds };
+  return { tps: tps.subarray(0, count), fps: fps.subarray(0, count), thresholds: thresholds.subarray(0, count) };
 }
 
 /**

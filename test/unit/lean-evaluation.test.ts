@@ -6,7 +6,13 @@ import { modelInputs, predictModel } from '../../main/models/model.js';
 import type { Task } from '../../main/models/preprocess.js';
 import { rawInputsFromFrame } from '../../main/models/preprocess.js';
 import { multiclassMetrics, rocAuc } from '../../main/stats/metrics.js';
-import { ascendingGroups, descendingSweep, sortedByLabel, withSharedScoreOrders } from '../../main/stats/score-order.js';
+import {
+  ascendingGroups,
+  descendingSweep,
+  sortedByLabel,
+  withSharedScoreOrders,
+  type Sweep,
+} from '../../main/stats/score-order.js';
 import { gbdtLearner } from '../../main/training/learners/trees.js';
 import type { FitReply, LearnerHost } from '../../main/training/learners/learner.js';
 import { predictAt, predictChunkRows, predictTrainingRows, rawInputsAt } from '../../main/training/predict-rows.js';
@@ -133,13 +139,19 @@ describe('a lean train job: predictions made once, in chunks, or taken from the 
 });
 
 describe('scores in order without a comparator sort', () => {
+  // The sweep's columns are typed arrays; compared as plain ones.
+  const plainSweep = (sweep: Sweep): { tps: number[]; fps: number[]; thresholds: number[] } => ({
+    tps: Array.from(sweep.tps),
+    fps: Array.from(sweep.fps),
+    thresholds: Array.from(sweep.thresholds),
+  });
   // Scores 0.9 (one positive, one negative), 0.4 (two positives), 0.1 (one negative).
   const labels = Uint8Array.from([1, 0, 1, 0, 1]);
   const scores = Float64Array.from([0.9, 0.9, 0.4, 0.1, 0.4]);
 
   it('sweeps the distinct scores from the top with cumulative counts, and groups them from the bottom', () => {
     const sorted = sortedByLabel(labels, scores)!;
-    assert.deepEqual(descendingSweep(sorted), { tps: [1, 3, 3], fps: [1, 1, 2], thresholds: [0.9, 0.4, 0.1] });
+    assert.deepEqual(plainSweep(descendingSweep(sorted)), { tps: [1, 3, 3], fps: [1, 1, 2], thresholds: [0.9, 0.4, 0.1] });
     const groups: number[][] = [];
     ascendingGroups(sorted, (a, b) => groups.push([a, b]));
     assert.deepEqual(groups, [
@@ -165,7 +177,7 @@ describe('scores in order without a comparator sort', () => {
       const changed = sortedByLabel(labelsHere, ours)!;
       assert.notEqual(changed, first);
       assert.deepEqual([...changed.neg], [0.9, 0.95]);
-      assert.deepEqual(descendingSweep(changed), { tps: [0, 1, 3], fps: [1, 2, 2], thresholds: [0.95, 0.9, 0.4] });
+      assert.deepEqual(plainSweep(descendingSweep(changed)), { tps: [0, 1, 3], fps: [1, 2, 2], thresholds: [0.95, 0.9, 0.4] });
       // A label changed in place: the same.
       labelsHere[1] = 1;
       assert.deepEqual([...sortedByLabel(labelsHere, ours)!.pos], [0.4, 0.4, 0.9, 0.9]);
