@@ -136,7 +136,7 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
         const arrays = allocateTraining(bins, n, F, n, threads, 'wasm');
         arrays.gradHess.set(gradHess);
         for (let i = 0; i < n; i++) arrays.rows[i] = i;
-        const setting = { binCounts, categorical, params: grow };
+        const setting = { binCounts, categorical, params: grow, searches: 1e6 };
         const pool = new HistogramPool(arrays, threads - 1, null, null, setting, slotsCapped ? 64 : undefined);
         const tree = growTree({ F, binCounts, categorical, pool }, n, new Uint8Array(F).fill(1), grow);
         const searched = pool.parallelSearches;
@@ -159,7 +159,8 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
     // A forest draws the features of every node that can split, the left child before the right; two threads
     // search siblings together, so the draws must still come in that order (nodes too small to split draw none).
     const input = data('binary', 20_000);
-    const p = { trees: 3, maxLeaves: 200, maxDepth: 0, minChildSamples: 30, featuresPerSplit: 4, sampleFraction: 1, seed: 9 };
+    // 11 trees of up to 200 leaves: enough searches (2,189) that the pool searches siblings on two threads.
+    const p = { trees: 11, maxLeaves: 200, maxDepth: 0, minChildSamples: 30, featuresPerSplit: 4, sampleFraction: 1, seed: 9 };
     const one = fitForest(input, { ...p, threads: 1, kernel: 'wasm' });
     const two = fitForest(input, { ...p, threads: 2, kernel: 'wasm' });
     assert.deepStrictEqual(two.trees, one.trees);

@@ -162,7 +162,7 @@ export function fitBoosting(
     Math.max(0, p.threads - 1),
     gradientData,
     (p.device ?? histogramDevice()) === 'webgpu' ? gpuMinRows() : null,
-    { binCounts: input.binCounts, categorical: input.categorical, params: p },
+    { binCounts: input.binCounts, categorical: input.categorical, params: p, searches: p.trees * K * (p.maxLeaves - 1) },
   );
   let gpu: GpuReport | null;
   const validation = input.validation;

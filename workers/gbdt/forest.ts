@@ -74,7 +74,7 @@ export function fitForest(
     Math.max(0, p.threads - 1),
     null,
     (p.device ?? histogramDevice()) === 'webgpu' ? gpuMinRows() : null,
-    { binCounts: input.binCounts, categorical: input.categorical, params: grow },
+    { binCounts: input.binCounts, categorical: input.categorical, params: grow, searches: p.trees * K * (p.maxLeaves - 1) },
   );
   let gpu: GpuReport | null;
   const perSplit =

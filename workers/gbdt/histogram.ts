@@ -59,8 +59,15 @@ const parallelThreshold = 16_384;
  */
 const parallelSearchBins = 512;
 
+/**
+ * ... and only in a fit expected to search at least this many sibling pairs. A helper's copy of the search starts
+ * cold (a helper thread is new with each pool) and runs its first thousand or so searches at a third of the
+ * caller's speed, while the caller waits on it: a fit of a few trees was slower on two threads than on one.
+ */
+const minParallelSearches = 2_000;
+
 /** The most memory the shared histogram slots take (beyond it, a tree's further nodes get unshared histograms). */
-const slabBytes = 64 * 1024 * 1024;
+const slabBytes = 16 * 1024 * 1024;
 
 /** The split search's fixed inputs, for a pool whose threads search sibling nodes' splits. */
 export interface SplitSetting {
@@ -68,6 +75,8 @@ export interface SplitSetting {
   categorical: readonly boolean[];
   /** The parameters every tree of the fit grows by (growTree searches in parallel only when given these). */
   params: GrowParams;
+  /** Sibling searches the fit is expected to make (trees × outputs × (maxLeaves − 1)). */
+  searches: number;
 }
 
 /** One of two sibling nodes to search (split-search.ts's findSplit's arguments). */
@@ -144,7 +153,7 @@ export class HistogramPool {
     gpuMinRows: number | null = null,
     /** The split search's fixed inputs: given, sibling nodes' splits are searched on two threads (searchSiblings). */
     splitSetting: SplitSetting | null = null,
-    /** The most shared histogram slots (by default as many as 64 MB holds, up to a tree's leaves and one). */
+    /** The most shared histogram slots (by default as many as 16 MB holds, up to a tree's leaves and one). */
     slotLimit?: number,
   ) {
     // A table with no node that large never starts the GPU thread.
@@ -171,7 +180,7 @@ export class HistogramPool {
         : [];
     // Node histograms in shared slots, one a leaf of a tree (and one for the child being built), so that a helper can
     // search a node's splits; handed to the tree builder through spareHistograms.
-    const searching = splitSetting !== null && helpers > 0;
+    const searching = splitSetting !== null && helpers > 0 && splitSetting.searches >= minParallelSearches;
     const slots = searching ? Math.min(splitSetting.params.maxLeaves + 1, slotLimit ?? Math.floor(slabBytes / (8 * length))) : 0;
     const slab = new Float64Array(new SharedArrayBuffer(8 * length * slots));
     for (let slot = slots - 1; slot >= 0; slot--) this.spareHistograms.push(slab.subarray(slot * length, (slot + 1) * length));
