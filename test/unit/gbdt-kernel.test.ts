@@ -6,6 +6,7 @@ import { fitBoosting, marginLoss, type BoostInput, type BoostParams } from '../.
 import { binnedTable, boostDefaults } from '../fixtures/gbdt-table.js';
 import { fitForest } from '../../workers/gbdt/forest.js';
 import { HistogramPool } from '../../workers/gbdt/histogram.js';
+import { claimShare, closeClaims, firstClaim, taskInts } from '../../workers/gbdt/shares.js';
 import { expNonPositive, gradientsAndLoss, lossFromProducts } from '../../workers/gbdt/gradients.js';
 import { growTree, leafOfBinnedRow } from '../../workers/gbdt/tree.js';
 import {
@@ -153,6 +154,29 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
       );
       assert.deepStrictEqual(grown[1]!.tree, grown[0]!.tree);
     }
+  });
+
+  it('gives a helper that woke late no share of the next task, even when that task has more shares', () => {
+    // Task 1: a pair of split searches (2 shares), every share claimed. A helper late for it has read the exhausted
+    // claim word; the next task, a histogram on 3 threads, stores its share count (3) before its own claim word.
+    const task = new Int32Array(new SharedArrayBuffer(4 * taskInts));
+    Atomics.store(task, 8, 2);
+    Atomics.store(task, 1, firstClaim(1));
+    assert.equal(claimShare(task, 1), 1);
+    assert.equal(claimShare(task, 1), -1, 'every share of task 1 is taken');
+    // Without closing the old claims first, raising the count reopens task 1's word: share 2, run with task 2's fields.
+    Atomics.store(task, 8, 3);
+    assert.equal(claimShare(task, 1), 2, 'the race closeClaims prevents');
+    // As the pool hands out: the claims closed first, then the fields, then the new word.
+    Atomics.store(task, 8, 2);
+    Atomics.store(task, 1, firstClaim(1) + 1);
+    closeClaims(task, 2);
+    Atomics.store(task, 8, 3);
+    assert.equal(claimShare(task, 1), -1, 'a late helper of task 1 gets nothing');
+    assert.equal(claimShare(task, 2), -1, "nor does task 2's helper before its word is out");
+    Atomics.store(task, 1, firstClaim(2));
+    assert.equal(claimShare(task, 2), 1);
+    assert.equal(claimShare(task, 1), -1);
   });
 
   it("grows a random forest's trees alike on one thread and two: each node's feature draw in the same order", () => {

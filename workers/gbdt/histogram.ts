@@ -24,6 +24,7 @@ import {
   type SplitShares,
 } from './split-search.js';
 import {
+  closeClaims,
   firstClaim,
   gradientRows,
   leafValueRows,
@@ -348,6 +349,7 @@ export class HistogramPool {
   private handOut(work: Work, start: number, end: number, chunk: number, feature = 0, shares = this.helpers.length + 1): void {
     const seq = ++this.seq;
     const task = this.task;
+    closeClaims(task, seq);
     Atomics.store(task, 3, work);
     Atomics.store(task, 4, start);
     Atomics.store(task, 5, end);

@@ -41,6 +41,18 @@ export function firstClaim(seq: number): number {
 }
 
 /**
+ * The first store of handing out task `seq`, before any of its fields: a claim word of the new tag with no share left
+ * (127 is past any share count). A helper that woke late for the last task may have read that task's exhausted claim
+ * word and be about to compare its next share with the share count; tasks differ in share count (a histogram has one
+ * a thread, a pair of split searches two), so once the new count is stored that share could look unclaimed, and
+ * the helper's claim would run it with the new task's fields. Its claim is a compare-and-swap on the old word, which
+ * this store has already replaced, so it fails.
+ */
+export function closeClaims(task: Int32Array, seq: number): void {
+  Atomics.store(task, 1, ((seq & 0xffffff) << 7) | 127);
+}
+
+/**
  * Claims the next share of task `seq` for this thread: its index, or −1 when every share is taken or the task is no
  * longer `seq` (a helper that woke late must not take a share of the next task on the word of this one).
  */
