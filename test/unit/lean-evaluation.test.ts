@@ -160,6 +160,9 @@ describe('scores in order without a comparator sort', () => {
       [1, 1],
     ]);
     assert.equal(sortedByLabel(labels, Float64Array.from([0.1, Number.NaN, 0, 0, 0])), null);
+    // Scores already ascending are kept as they are, but +0 before −0 is not ascending: sorted, −0 first.
+    const zeros = sortedByLabel(Uint8Array.from([0, 0, 0]), Float64Array.from([-1, 0, -0]))!;
+    assert.ok(Object.is(zeros.neg[1], -0) && Object.is(zeros.neg[2], 0), 'the negatives ascend as -1, −0, +0');
   });
 
   it('sorts the same scores once for all the metrics inside a shared scope, and again when they changed in place', () => {

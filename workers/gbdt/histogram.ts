@@ -118,7 +118,8 @@ export type HelperData = {
 /**
  * Runs the tree builder's parallel steps across threads over shared memory: a histogram (each share of the node's
  * rows into its own histogram, summed by the caller in share order: the same order for both kernels, so the same
- * sums), a large node's partition, the gradients' pass, adding leaf values. Synchronisation is by Atomics on one
+ * sums), a large node's partition, the gradients' pass, adding leaf values, two sibling nodes' split searches (a
+ * share each, over histograms in the pool's shared slots). Synchronisation is by Atomics on one
  * shared task block (shares.ts: any thread claims any share but the caller's first), so the tree builder's loop
  * stays synchronous.
  */
@@ -154,7 +155,7 @@ export class HistogramPool {
     gpuMinRows: number | null = null,
     /** The split search's fixed inputs: given, sibling nodes' splits are searched on two threads (searchSiblings). */
     splitSetting: SplitSetting | null = null,
-    /** The most shared histogram slots (by default as many as 16 MB holds, up to a tree's leaves and one). */
+    /** The most shared histogram slots (by default as many as 16 MB holds, up to a tree's leaves). */
     slotLimit?: number,
   ) {
     // A table with no node that large never starts the GPU thread.
@@ -179,10 +180,11 @@ export class HistogramPool {
       wasm === null
         ? Array.from({ length: helpers + 1 }, (_, j) => new Float64Array(new SharedArrayBuffer(j === 0 ? 0 : length * 8)))
         : [];
-    // Node histograms in shared slots, one a leaf of a tree (and one for the child being built), so that a helper can
-    // search a node's splits; handed to the tree builder through spareHistograms.
+    // Node histograms in shared slots, so that a helper can search a node's splits: as many as a tree has leaves (the
+    // most alive at once: a leaf's each, the one being split's reused by its larger child, one for its smaller),
+    // handed to the tree builder through spareHistograms.
     const searching = splitSetting !== null && helpers > 0 && splitSetting.searches >= minParallelSearches;
-    const slots = searching ? Math.min(splitSetting.params.maxLeaves + 1, slotLimit ?? Math.floor(slabBytes / (8 * length))) : 0;
+    const slots = searching ? Math.min(splitSetting.params.maxLeaves, slotLimit ?? Math.floor(slabBytes / (8 * length))) : 0;
     const slab = new Float64Array(new SharedArrayBuffer(8 * length * slots));
     for (let slot = slots - 1; slot >= 0; slot--) this.spareHistograms.push(slab.subarray(slot * length, (slot + 1) * length));
     const splitBlocks = searching ? { slab, slotLength: length, ...splitShareBlocks(F) } : null;
@@ -343,8 +345,10 @@ export class HistogramPool {
   }
 
   /**
-   * Hands out `work` over rows [start, end) in shares of `chunk` rows, one per thread (the caller keeps share 0): the
-   * task's fields are stored before the sequence number the helpers wait on, and the claim word names this task.
+   * Hands out `work` over rows [start, end) in shares of `chunk` rows, by default one per thread (the caller keeps
+   * share 0; a pair of split searches is rows [0, 2) in shares of one, share j the j-th node): the last task's claims
+   * are closed first, the task's fields stored before the sequence number the helpers wait on, and the claim word
+   * names this task.
    */
   private handOut(work: Work, start: number, end: number, chunk: number, feature = 0, shares = this.helpers.length + 1): void {
     const seq = ++this.seq;

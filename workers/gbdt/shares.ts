@@ -54,7 +54,8 @@ export function closeClaims(task: Int32Array, seq: number): void {
 
 /**
  * Claims the next share of task `seq` for this thread: its index, or −1 when every share is taken or the task is no
- * longer `seq` (a helper that woke late must not take a share of the next task on the word of this one).
+ * longer `seq` (a helper that woke late must not take a share of the next task on the word of this one: the word is
+ * replaced, by closeClaims, before any field of the next task is stored).
  */
 export function claimShare(task: Int32Array, seq: number): number {
   const tag = seq & 0xffffff;
