@@ -3,7 +3,7 @@ import type { HelperData } from './histogram.js';
 import { waitWhile } from './handoff.js';
 import { instantiateKernel } from './kernel.js';
 import { runClaimedShares, type ShareResources } from './shares.js';
-import { splitScratch } from './split-search.js';
+import { splitSearch } from './split-search.js';
 
 /**
  * A helper thread of a HistogramPool: waits for a task, claims and runs its shares (shares.ts) through its own
@@ -25,13 +25,7 @@ const resources: ShareResources = {
       ? null
       : {
           ...data.splits,
-          search: {
-            F: data.splits.F,
-            binCounts: data.splits.setting.binCounts,
-            categorical: data.splits.setting.categorical,
-            p: data.splits.setting.params,
-            scratch: splitScratch(),
-          },
+          search: splitSearch(data.F, data.splits.setting.binCounts, data.splits.setting.categorical, data.splits.setting.params),
         },
   kernel:
     data.kind === 'typescript'

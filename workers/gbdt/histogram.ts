@@ -17,7 +17,7 @@ import {
   searchable,
   setSplitShare,
   splitOfShare,
-  splitScratch,
+  splitSearch,
   splitShareBlocks,
   type GrowParams,
   type Split,
@@ -100,7 +100,7 @@ export type HelperData = {
   shareLoss: Float64Array;
   gradients: ShareResources['gradients'];
   /** The split shares' blocks and the search's fixed inputs (the helper makes its own scratch); null: none. */
-  splits: (Omit<SplitShares, 'search'> & { F: number; setting: SplitSetting }) | null;
+  splits: (Omit<SplitShares, 'search'> & { setting: SplitSetting }) | null;
   F: number;
   rows: Int32Array;
   gradHess: Float32Array;
@@ -141,8 +141,6 @@ export class HistogramPool {
   private readonly own: ShareResources;
   /** With the TypeScript kernel: the histograms of shares 1 and up (share 0 writes the caller's output). */
   private readonly shareHists: Float64Array[];
-  /** The parameters sibling searches run in parallel for (SplitSetting's), else null. */
-  private readonly splitParams: GrowParams | null;
   /** Sibling searches run as two shares so far. */
   parallelSearches = 0;
 
@@ -188,7 +186,6 @@ export class HistogramPool {
     const slab = new Float64Array(new SharedArrayBuffer(8 * length * slots));
     for (let slot = slots - 1; slot >= 0; slot--) this.spareHistograms.push(slab.subarray(slot * length, (slot + 1) * length));
     const splitBlocks = searching ? { slab, slotLength: length, ...splitShareBlocks(F) } : null;
-    this.splitParams = searching ? splitSetting.params : null;
     const common = {
       task: this.task,
       shareLoss: this.shareLoss,
@@ -217,16 +214,7 @@ export class HistogramPool {
       splits:
         splitBlocks === null
           ? null
-          : {
-              ...splitBlocks,
-              search: {
-                F,
-                binCounts: splitSetting!.binCounts,
-                categorical: splitSetting!.categorical,
-                p: splitSetting!.params,
-                scratch: splitScratch(),
-              },
-            },
+          : { ...splitBlocks, search: splitSearch(F, splitSetting!.binCounts, splitSetting!.categorical, splitSetting!.params) },
       kernel:
         wasm === null || at === null
           ? { kind: 'typescript', hists: this.shareHists }
@@ -238,7 +226,7 @@ export class HistogramPool {
             },
     };
     for (let i = 0; i < helpers; i++) {
-      const splits = splitBlocks === null ? null : { ...splitBlocks, F, setting: splitSetting! };
+      const splits = splitBlocks === null ? null : { ...splitBlocks, setting: splitSetting! };
       const workerData: HelperData =
         wasm === null || at === null
           ? { ...common, splits, index: i + 1, kind: 'typescript', hists: this.shareHists }
@@ -380,7 +368,7 @@ export class HistogramPool {
    */
   searchSiblings(p: GrowParams, a: SiblingNode, b: SiblingNode): [Split | null, Split | null] | null {
     const s = this.own.splits;
-    if (s === null || p !== this.splitParams) return null;
+    if (s === null || p !== s.search.p) return null;
     const slotA = this.slotOf(s, a.hist);
     const slotB = this.slotOf(s, b.hist);
     if (slotA < 0 || slotB < 0) return null;

@@ -74,7 +74,17 @@ export interface SplitSearch {
   scratch: SplitScratch;
 }
 
-export function splitScratch(): SplitScratch {
+/** A split search over F features with the given bin counts, kinds and parameters, and a fresh scratch. */
+export function splitSearch(
+  F: number,
+  binCounts: readonly number[],
+  categorical: readonly boolean[],
+  p: GrowParams,
+): SplitSearch {
+  return { F, binCounts, categorical, p, scratch: splitScratch() };
+}
+
+function splitScratch(): SplitScratch {
   return {
     order: new Int32Array(256),
     usedOrder: new Int32Array(256),

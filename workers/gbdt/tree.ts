@@ -1,6 +1,6 @@
 import { missingBin } from '../../main/models/binning.js';
 import { histStride, histogramSize, type HistogramPool, type SiblingNode } from './histogram.js';
-import { findSplit, searchable, splitScratch, threshold, type GrowParams, type Split, type SplitSearch } from './split-search.js';
+import { findSplit, searchable, splitSearch, threshold, type GrowParams, type Split } from './split-search.js';
 
 export { orderedEnds, plainCategoricalSplits, type GrowParams } from './split-search.js';
 
@@ -87,7 +87,7 @@ export function growTree(
   const spare = ctx.pool.spareHistograms;
   const takeHist = (): Float64Array => spare.pop() ?? new Float64Array(histLength);
 
-  const search: SplitSearch = { F: ctx.F, binCounts: ctx.binCounts, categorical: ctx.categorical, p, scratch: splitScratch() };
+  const search = splitSearch(ctx.F, ctx.binCounts, ctx.categorical, p);
   // The features a node's search may use: a copy of a forest's per-split draw (splitFeatures reuses its array, and
   // a child's draw must survive its sibling's), else the tree's. A node that cannot split draws nothing, so the
   // draws of the nodes that can follow one another in the seeded sequence as they always have.
