@@ -30,16 +30,21 @@ function pathBuffer(tree: TreeNodes): PathBuffer {
   const depthOf = (node: number): number =>
     tree.feature[node]! < 0 ? 0 : 1 + Math.max(depthOf(tree.left[node]!), depthOf(tree.right[node]!));
   const stride = depthOf(0) + 2;
-  const size = stride * stride;
-  buffer = {
+  buffer = pathSegments(stride, stride);
+  buffers.set(tree, buffer);
+  return buffer;
+}
+
+/** A path buffer of `segments` segments of `stride` elements. */
+function pathSegments(stride: number, segments: number): PathBuffer {
+  const size = stride * segments;
+  return {
     stride,
     feature: new Int32Array(size),
     zero: new Float64Array(size),
     one: new Float64Array(size),
     weight: new Float64Array(size),
   };
-  buffers.set(tree, buffer);
-  return buffer;
 }
 
 /** Appends an element to the path of `length` elements at `at` (Algorithm 2's EXTEND). */
@@ -170,6 +175,232 @@ export function treeShap(tree: TreeNodes, x: Float64Array, offset: number, phi: 
   recurse(0, 0, 0, 1, 1, -1);
 }
 
+/*
+ * Many rows at once. In path-dependent TreeSHAP a leaf's contribution to a row depends on the row only through which
+ * of the features on the leaf's path it satisfies (a feature's "one" fraction is 1 when the row meets all of that
+ * feature's conditions on the path, else 0); the "zero" fractions are the tree's own. So each leaf is computed once
+ * per distinct set of satisfied features among the rows, and a row adds up its leaves' remembered contributions. On
+ * 500 rows of a 100-tree, 31-leaf model, 92–95% of (leaf, row) pairs repeat one already computed: the summary took
+ * 570–610 ms a run, and most of a train job's explain phase.
+ */
+
+/** Leaves whose paths have more distinct features than this are explained row by row (a leaf's memo has 2^width slots). */
+const maxMemoWidth = 14;
+/** A categorical split's left codes are looked up in a table of this many entries at most. */
+const maxTableCode = 1 << 16;
+
+/** A tree's leaves as paths of distinct features, and each split as the bit of its feature on the paths through it. */
+interface LeafPaths {
+  /** Per internal node: its feature's position among the distinct features on the path from the root to it. */
+  bit: Int32Array;
+  /** Per leaf (by node): its path's distinct features and their zero fractions, at `start`, `width` of them. */
+  start: Int32Array;
+  width: Int32Array;
+  features: Int32Array;
+  zeros: Float64Array;
+  /** Per leaf: where its memo's 2^width slots start. */
+  memoStart: Int32Array;
+  memoSlots: number;
+  /** Per categorical split: the left codes as a lookup table (a split has up to hundreds of codes). */
+  leftTable: (Uint8Array | null)[];
+  /** The widest leaf's path: wider than maxMemoWidth (or Infinity, see leftTable), the tree is explained row by row. */
+  widest: number;
+  /**
+   * The tree's arrays as typed arrays, for the walk's hot loop (a stored tree's are plain arrays, its thresholds
+   * mixed with nulls): the threshold NaN at categorical splits, no nulls.
+   */
+  feature: Int32Array;
+  threshold: Float64Array;
+  defaultLeft: Uint8Array;
+  left: Int32Array;
+  right: Int32Array;
+}
+
+const leafPathsOf = new WeakMap<TreeNodes, LeafPaths>();
+
+function leafPaths(tree: TreeNodes): LeafPaths {
+  let paths = leafPathsOf.get(tree);
+  if (paths !== undefined) return paths;
+  const nodes = tree.feature.length;
+  const bit = new Int32Array(nodes).fill(-1);
+  const start = new Int32Array(nodes);
+  const width = new Int32Array(nodes);
+  const memoStart = new Int32Array(nodes);
+  const features: number[] = [];
+  const zeros: number[] = [];
+  let memoSlots = 0;
+  let widest = 0;
+  // The path's distinct features in order of first appearance, with their zero fractions so far.
+  const pathFeatures: number[] = [];
+  const pathZeros: number[] = [];
+  const walk = (node: number): void => {
+    const f = tree.feature[node]!;
+    if (f < 0) {
+      start[node] = features.length;
+      width[node] = pathFeatures.length;
+      features.push(...pathFeatures);
+      zeros.push(...pathZeros);
+      widest = Math.max(widest, pathFeatures.length);
+      memoStart[node] = memoSlots;
+      if (pathFeatures.length <= maxMemoWidth) memoSlots += 2 ** pathFeatures.length;
+      return;
+    }
+    let b = pathFeatures.indexOf(f);
+    const added = b < 0;
+    if (added) {
+      b = pathFeatures.length;
+      pathFeatures.push(f);
+      pathZeros.push(1);
+    }
+    bit[node] = b;
+    const before = pathZeros[b]!;
+    const cover = tree.count[node]!;
+    for (const child of [tree.left[node]!, tree.right[node]!]) {
+      pathZeros[b] = (before * tree.count[child]!) / cover;
+      walk(child);
+    }
+    pathZeros[b] = before;
+    if (added) {
+      pathFeatures.pop();
+      pathZeros.pop();
+    }
+  };
+  walk(0);
+  // Codes are category indices; a stored model with codes no table can hold is explained row by row.
+  const tableable = (codes: number[]): boolean => codes.every((c) => Number.isInteger(c) && c >= 0 && c < maxTableCode);
+  const leftTable = tree.leftCodes.map((codes) => {
+    if (codes === null || codes === undefined) return null;
+    if (!tableable(codes)) {
+      widest = Infinity;
+      return null;
+    }
+    const table = new Uint8Array(codes.reduce((top, c) => Math.max(top, c + 1), 0));
+    for (const code of codes) table[code] = 1;
+    return table;
+  });
+  paths = {
+    bit,
+    start,
+    width,
+    features: Int32Array.from(features),
+    zeros: Float64Array.from(zeros),
+    memoStart,
+    memoSlots,
+    leftTable,
+    widest,
+    feature: Int32Array.from(tree.feature),
+    threshold: Float64Array.from(tree.threshold, (t) => t ?? Number.NaN),
+    defaultLeft: Uint8Array.from(tree.defaultLeft, (d) => (d ? 1 : 0)),
+    left: Int32Array.from(tree.left),
+    right: Int32Array.from(tree.right),
+  };
+  leafPathsOf.set(tree, paths);
+  return paths;
+}
+
+/** Scratch for one leaf's path: a root element and up to maxMemoWidth features. */
+const leafScratch = pathSegments(maxMemoWidth + 2, 1);
+
+/**
+ * One leaf's contributions, for rows satisfying the features in `satisfied` (bit j: the path's j-th feature), into
+ * `out` at `at`: Algorithm 2 at the leaf, its path built from the root element and the leaf's distinct features.
+ */
+function leafContributions(
+  paths: LeafPaths,
+  leaf: number,
+  satisfied: number,
+  value: number,
+  out: Float64Array,
+  at: number,
+): void {
+  const p = leafScratch;
+  const first = paths.start[leaf]!;
+  const width = paths.width[leaf]!;
+  extend(p, 0, 0, 1, 1, -1);
+  for (let j = 0; j < width; j++) extend(p, 0, j + 1, paths.zeros[first + j]!, (satisfied >> j) & 1, j);
+  for (let j = 0; j < width; j++) {
+    const w = unwoundSum(p, 0, width + 1, j + 1);
+    out[at + j] = w * (p.one[j + 1]! - p.zero[j + 1]!) * value;
+  }
+}
+
+/** Grows a typed array to hold at least `size` elements, keeping its contents. */
+function grown<T extends Int32Array | Float64Array>(array: T, size: number): T {
+  if (array.length >= size) return array;
+  const bigger = new (array.constructor as new (n: number) => T)(Math.max(size, array.length * 2));
+  bigger.set(array);
+  return bigger;
+}
+
+let memo = new Int32Array(1024);
+let remembered = new Float64Array(4096);
+
+/** Adds one tree's contributions for `rows` rows of the input matrix into `phi` (row i's at i × F). */
+function treeShapRows(tree: TreeNodes, x: Float64Array, rows: number, F: number, phi: Float64Array, scale: number): void {
+  const paths = leafPaths(tree);
+  if (paths.widest > maxMemoWidth) {
+    for (let i = 0; i < rows; i++) {
+      const contributions = phi.subarray(i * F, (i + 1) * F);
+      treeShap(tree, x, i * F, contributions, scale);
+    }
+    return;
+  }
+  memo = grown(memo, paths.memoSlots);
+  const slots = memo;
+  slots.fill(-1, 0, paths.memoSlots);
+  let kept = remembered;
+  let used = 0;
+  const { value } = tree;
+  const { feature, threshold, defaultLeft, left, right, bit, start, width, features, memoStart, leftTable } = paths;
+  const nodes = feature.length;
+  // A node's two children are pushed when it is popped: the stack holds at most a path's siblings plus one.
+  const stackNode = new Int32Array(nodes + 1);
+  const stackMask = new Int32Array(nodes + 1);
+  for (let i = 0; i < rows; i++) {
+    const offset = i * F;
+    // Depth first from the root; a node's mask has the bits of the path's features the row still satisfies.
+    let top = 1;
+    stackNode[0] = 0;
+    stackMask[0] = -1;
+    while (top > 0) {
+      top--;
+      const node = stackNode[top]!;
+      const mask = stackMask[top]!;
+      const f = feature[node]!;
+      if (f < 0) {
+        const w = width[node]!;
+        const satisfied = mask & ((1 << w) - 1);
+        const slot = memoStart[node]! + satisfied;
+        let at = slots[slot]!;
+        if (at < 0) {
+          at = used;
+          used += w;
+          if (kept.length < used) remembered = kept = grown(kept, used);
+          leafContributions(paths, node, satisfied, value[node]! * scale, kept, at);
+          slots[slot] = at;
+        }
+        const first = start[node]!;
+        for (let j = 0; j < w; j++) phi[offset + features[first + j]!]! += kept[at + j]!;
+        continue;
+      }
+      const v = x[offset + f]!;
+      let goesLeft: boolean;
+      if (v !== v) goesLeft = defaultLeft[node] === 1;
+      else {
+        const t = threshold[node]!;
+        goesLeft = t === t ? v <= t : leftTable[node]![v | 0] === 1 && (v | 0) === v;
+      }
+      const cleared = mask & ~(1 << bit[node]!);
+      stackNode[top] = left[node]!;
+      stackMask[top] = goesLeft ? mask : cleared;
+      top++;
+      stackNode[top] = right[node]!;
+      stackMask[top] = goesLeft ? cleared : mask;
+      top++;
+    }
+  }
+}
+
 /** A tree's expected output: leaf values weighted by the share of training rows that reach them. */
 export function treeExpectation(tree: TreeNodes): number {
   let sum = 0;
@@ -221,14 +452,14 @@ export function explainTrees(
   model.trees.forEach((tree, t) => {
     if (model.treeOutputs[t] === k) expectedValue += treeExpectation(tree) * scale;
   });
-  const phi: Float64Array[] = [];
-  for (let i = 0; i < rows; i++) {
-    const contributions = new Float64Array(F);
-    model.trees.forEach((tree, t) => {
-      if (model.treeOutputs[t] === k) treeShap(tree, x, i * F, contributions, scale);
-    });
-    phi.push(contributions);
-  }
+  // Tree by tree over the rows: a tree's leaf memo serves every row (one row has nothing to share it with).
+  const all = new Float64Array(rows * F);
+  model.trees.forEach((tree, t) => {
+    if (model.treeOutputs[t] !== k) return;
+    if (rows === 1) treeShap(tree, x, 0, all, scale);
+    else treeShapRows(tree, x, rows, F, all, scale);
+  });
+  const phi = Array.from({ length: rows }, (_, i) => all.subarray(i * F, (i + 1) * F));
   return { expectedValue, phi };
 }
 
