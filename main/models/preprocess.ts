@@ -158,16 +158,19 @@ function emptyDesign(prep: Preprocessor, rows: number): Design {
   return { rows, numeric: [], categorical: [], offsets, dimension };
 }
 
-/** Each categorical feature's level → index map, made once per feature (a served row would otherwise rebuild it). */
-const categoryIndexes = new WeakMap<CategoricalFeature, { source: string[]; index: Map<string, number> }>();
+/*
+ * A model's level → index map, made once per list of levels (a model's are never changed once built): a served row
+ * would otherwise rebuild it for every categorical feature, a few hundred levels each, most of its time.
+ */
+const levelIndexes = new WeakMap<readonly string[], Map<string, number>>();
 
-function categoryIndex(feature: CategoricalFeature): Map<string, number> {
-  let cached = categoryIndexes.get(feature);
-  if (cached === undefined || cached.source !== feature.categories) {
-    cached = { source: feature.categories, index: new Map(feature.categories.map((c, i) => [c, i])) };
-    categoryIndexes.set(feature, cached);
+export function levelIndex(levels: readonly string[]): Map<string, number> {
+  let index = levelIndexes.get(levels);
+  if (index === undefined) {
+    index = new Map(levels.map((c, i) => [c, i]));
+    levelIndexes.set(levels, index);
   }
-  return cached.index;
+  return index;
 }
 
 /** Applies the preprocessor to rows of a stored frame. */
@@ -196,7 +199,7 @@ export function designFromFrame(prep: Preprocessor, frame: Frame, rows: Int32Arr
 }
 
 function encodeCategorical(feature: CategoricalFeature, column: Column, rows: Int32Array): Int32Array {
-  const index = categoryIndex(feature);
+  const index = levelIndex(feature.categories);
   const modeIndex = index.get(feature.mode) ?? -1;
   const out = new Int32Array(rows.length);
   if (column.kind === 'string') {
@@ -312,7 +315,7 @@ export function designFromRaw(prep: Preprocessor, raw: RawInputs): Design {
       }
       design.numeric.push(out);
     } else {
-      const index = categoryIndex(feature);
+      const index = levelIndex(feature.categories);
       const modeIndex = index.get(feature.mode) ?? -1;
       const values = raw.categorical[k++]!;
       // A plain loop: Int32Array.from with a mapper goes through the iterator protocol, a visible cost per served row.

@@ -2,7 +2,7 @@ import { HearthError } from '../contracts/errors.js';
 import type { GrownTree } from '../../workers/gbdt/tree.js';
 import type { FeatureBins } from './binning.js';
 import type { PredictionMatrix } from './linear-model.js';
-import type { RawInputs, Task } from './preprocess.js';
+import { levelIndex, type RawInputs, type Task } from './preprocess.js';
 import type { Calibrator } from './calibration.js';
 
 /** A tree model's input: numbers as given (NaN missing); categories as codes (see `categoricalCode`). */
@@ -103,7 +103,7 @@ export function treeInputMatrix(model: TreeModel, raw: RawInputs): Float64Array 
       if (model.precision === 'float32') for (let i = 0; i < raw.rows; i++) out[i * F + f] = Math.fround(values[i]!);
       else for (let i = 0; i < raw.rows; i++) out[i * F + f] = values[i]!;
     } else {
-      const index = new Map(feature.categories.map((c, i) => [c, i]));
+      const index = levelIndex(feature.categories);
       const values = raw.categorical[k++]!;
       for (let i = 0; i < raw.rows; i++) out[i * F + f] = categoricalCode(index, feature.categories.length, values[i]!);
     }
