@@ -58,3 +58,29 @@ describe('data checks', () => {
     assert.equal(duplicates([0, 1, 2, 3, 4, 5, 6], []), undefined);
   });
 });
+
+describe('splitRows', () => {
+  it('deals each class to the sides in proportion, each side ascending, every row once, in any input order', () => {
+    // 1,000 rows (the odd numbers below 2,000) of three classes (600, 200, 200), given in descending order.
+    const rows = Int32Array.from({ length: 1000 }, (_, i) => 2 * (999 - i) + 1);
+    const strata = Int32Array.from({ length: 2000 }, (_, r) => (r % 10 < 6 ? 0 : r % 10 < 8 ? 1 : 2));
+    const split = splitRows(rows, { seed: 7, validationFraction: 0.1, testFraction: 0.2, strata });
+    const perClass = (side: Int32Array) => [0, 1, 2].map((c) => side.filter((r) => strata[r] === c).length);
+    assert.deepEqual(perClass(split.test), [120, 40, 40]);
+    assert.deepEqual(perClass(split.validation), [60, 20, 20]);
+    assert.deepEqual(perClass(split.train), [420, 140, 140]);
+    for (const side of [split.train, split.validation, split.test])
+      assert.ok(
+        side.every((r, i) => i === 0 || side[i - 1]! < r),
+        'ascending',
+      );
+    const all = [...split.train, ...split.validation, ...split.test].sort((a, b) => a - b);
+    assert.deepEqual(
+      all,
+      [...rows].sort((a, b) => a - b),
+    );
+    // Seeded: the same call gives the same sides; another seed other ones.
+    assert.deepEqual(splitRows(rows, { seed: 7, validationFraction: 0.1, testFraction: 0.2, strata }), split);
+    assert.notDeepEqual(splitRows(rows, { seed: 8, validationFraction: 0.1, testFraction: 0.2, strata }).test, split.test);
+  });
+});

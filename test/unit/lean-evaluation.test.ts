@@ -163,6 +163,23 @@ describe('scores in order without a comparator sort', () => {
     // Scores already ascending are kept as they are, but +0 before −0 is not ascending: sorted, −0 first.
     const zeros = sortedByLabel(Uint8Array.from([0, 0, 0]), Float64Array.from([-1, 0, -0]))!;
     assert.ok(Object.is(zeros.neg[1], -0) && Object.is(zeros.neg[2], 0), 'the negatives ascend as -1, −0, +0');
+    // Many scores (the radix sort's size): the order TypedArray sort gives, zeros' signs, ties and extremes included.
+    const many = Float64Array.from({ length: 20_000 }, (_, i) =>
+      i % 7 === 0 ? 0 : i % 11 === 0 ? -0 : i % 13 === 0 ? -Number.MAX_VALUE : Math.sin(i * 12.9898) * 1e3 * (i % 5),
+    );
+    const manyLabels = Uint8Array.from(many, (_, i) => (i % 3 === 0 ? 1 : 0));
+    const byRadix = sortedByLabel(manyLabels, many)!;
+    for (const [side, label] of [
+      [byRadix.pos, 1],
+      [byRadix.neg, 0],
+    ] as const) {
+      const native = many.filter((_, i) => manyLabels[i] === label).sort();
+      assert.equal(side.length, native.length);
+      assert.ok(
+        native.every((v, i) => Object.is(v, side[i])),
+        `label ${label}: the radix order differs from TypedArray sort`,
+      );
+    }
   });
 
   it('sorts the same scores once for all the metrics inside a shared scope, and again when they changed in place', () => {
