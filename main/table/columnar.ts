@@ -84,7 +84,13 @@ export function arrowToFrame(bytes: Uint8Array): Frame {
       let dictionary: string[] = [];
       for (const chunk of vector.data as Data<DataType>[]) {
         const values = chunk.values as Int32Array;
-        for (let i = 0; i < chunk.length; i++) codes[offset + i] = chunk.getValid(i) ? values[i]! : -1;
+        // The validity bitmap read directly, bit (offset + i) for row i (getValid per row was a third of loading
+        // synth 1M's frame); none when nothing is missing.
+        const validity = chunk.nullCount > 0 ? chunk.nullBitmap : null;
+        if (validity === null || validity === undefined) codes.set(values.subarray(0, chunk.length), offset);
+        else
+          for (let i = 0, bit = chunk.offset; i < chunk.length; i++, bit++)
+            codes[offset + i] = (validity[bit >> 3]! >> (bit & 7)) & 1 ? values[i]! : -1;
         offset += chunk.length;
         if (chunk.dictionary !== undefined) dictionary = chunk.dictionary.toArray() as string[];
       }
