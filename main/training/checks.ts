@@ -164,13 +164,16 @@ function looClassification(
   y: Float64Array,
 ): { power: number; baseline: number; upper: number; pValue: number } {
   const n = y.length;
+  // Class indices as integers: a double read from y as an array index took the slow keyed path.
+  const classOf = Int32Array.from(y);
   let k = 0;
-  for (const v of y) k = Math.max(k, v + 1);
+  for (const v of classOf) k = Math.max(k, v + 1);
   const counts = new Float64Array(256 * k);
   const total = new Float64Array(k);
   for (let i = 0; i < n; i++) {
-    counts[bins[i * F + f]! * k + y[i]!]!++;
-    total[y[i]!]!++;
+    const c = classOf[i]!;
+    counts[bins[i * F + f]! * k + c]!++;
+    total[c]!++;
   }
   // Ties go to the class more frequent overall: what a predictor knowing nothing would say.
   const byFrequency = Array.from({ length: k }, (_, c) => c).sort((a, b) => total[b]! - total[a]!);

@@ -3,6 +3,8 @@ import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
 import { dataChecks } from '../../main/training/checks.js';
 import { splitRows } from '../../main/training/split.js';
+import { labelledSplit } from '../../main/training/labels.js';
+import type { Frame } from '../../main/table/frame.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
 
 const tmp = tempDir();
@@ -82,5 +84,47 @@ describe('splitRows', () => {
     // Seeded: the same call gives the same sides; another seed other ones.
     assert.deepEqual(splitRows(rows, { seed: 7, validationFraction: 0.1, testFraction: 0.2, strata }), split);
     assert.notDeepEqual(splitRows(rows, { seed: 8, validationFraction: 0.1, testFraction: 0.2, strata }).test, split.test);
+  });
+});
+
+describe('labelledSplit', () => {
+  it('reads classes from numbers, booleans and text alike, numbers in numeric order, missing labels left out', () => {
+    const frame: Frame = {
+      rowCount: 8,
+      columns: [
+        { kind: 'numeric', name: 'n', type: 'number', values: Float64Array.from([10, 2, -0, Number.NaN, 0, 2, 10, 2]) },
+        { kind: 'numeric', name: 'b', type: 'boolean', values: Float64Array.from([1, 0, 0, 1, Number.NaN, 1, 0, 1]) },
+        {
+          kind: 'string',
+          name: 't',
+          type: 'categorical',
+          codes: Int32Array.from([2, 0, -1, 2, 0, 1, 1, 0]),
+          dictionary: ['x', 'y', 'z', 'unused'],
+        },
+      ],
+    };
+    const split = (target: string, task?: 'multiclass') =>
+      labelledSplit(frame, {
+        dataset: 'd',
+        target,
+        algorithm: 'gbdt',
+        validationFraction: 0,
+        testFraction: 0,
+        ...(task ? { task } : {}),
+      });
+    // A number target is a regression unless asked for classes.
+    assert.equal(split('n').task, 'regression');
+    const numbers = split('n', 'multiclass');
+    // 0 and −0 are one class, "0"; "10" after "2".
+    assert.deepEqual(numbers.classes, ['0', '2', '10']);
+    assert.deepEqual([...numbers.classOf!], [2, 1, 0, -1, 0, 1, 2, 1]);
+    assert.deepEqual(numbers.labelled, [0, 1, 2, 4, 5, 6, 7]);
+    const booleans = split('b');
+    assert.equal(booleans.task, 'binary');
+    assert.deepEqual(booleans.classes, ['false', 'true']);
+    assert.deepEqual([...booleans.classOf!], [1, 0, 0, 1, -1, 1, 0, 1]);
+    const text = split('t');
+    assert.deepEqual(text.classes, ['x', 'y', 'z']);
+    assert.deepEqual([...text.classOf!], [2, 0, -1, 2, 0, 1, 1, 0]);
   });
 });
