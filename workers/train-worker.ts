@@ -1,6 +1,8 @@
 import { parentPort } from 'node:worker_threads';
 import { HearthError, serializeError, missingCase } from '../main/contracts/errors.js';
 import { fitBoosting } from './gbdt/boost.js';
+import { prestartHelpers } from './gbdt/histogram.js';
+import { defaultFitThreads } from '../main/accel/worker-thread.js';
 import { fitForest } from './gbdt/forest.js';
 import { fitLinear } from './linear/fit-linear.js';
 import { shapSummary } from '../main/models/treeshap.js';
@@ -50,6 +52,8 @@ async function fitMlpRequest(request: FitMlpRequest): Promise<void> {
 /** Training worker: runs one fit at a time off the engine's event loop and streams progress back. */
 const port = parentPort;
 if (port === null) throw new Error('train-worker must run as a worker thread');
+// A tree fit's helper threads start now, while the engine loads and splits the table (histogram.ts).
+prestartHelpers(defaultFitThreads() - 1);
 
 function reply(message: WorkerReply): void {
   port!.postMessage(message);

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
@@ -22,4 +23,9 @@ export function startWorker(script: URL | string, options?: WorkerOptions): Work
   }
   // eslint-disable-next-line no-restricted-syntax -- the one place a worker is constructed
   return new Worker(script, options);
+}
+
+/** The threads a fit uses unless told otherwise: as many as the machine has, up to four. */
+export function defaultFitThreads(): number {
+  return Math.min(4, availableParallelism());
 }

@@ -21,6 +21,7 @@ import {
 import { conditionalExpectation, explainTrees, treeShap } from '../../main/models/treeshap.js';
 import { fitBoosting, type BoostParams } from '../../workers/gbdt/boost.js';
 import { fitForest } from '../../workers/gbdt/forest.js';
+import { prestartHelpers, spareHelperCount } from '../../workers/gbdt/histogram.js';
 import { orderedEnds, plainCategoricalSplits } from '../../workers/gbdt/tree.js';
 import { treesToFloat32 } from '../../main/models/compress/trees.js';
 import { rocAuc } from '../../main/stats/metrics.js';
@@ -190,6 +191,12 @@ describe('gradient-boosted trees', () => {
     const a = predictTrees(one, rawInputsFromFrame(one, frame));
     const b = predictTrees(two, rawInputsFromFrame(two, frame));
     assert.ok(maxAbsDifference(a, b) < 1e-9);
+    // A helper started ahead of the fit (as a training worker starts them) is handed the fit's data: the same trees.
+    prestartHelpers(1);
+    assert.equal(spareHelperCount(), 1);
+    const parked = fit(frame, 'label', 'binary', { ...params, threads: 2 });
+    assert.equal(spareHelperCount(), 0);
+    assert.deepEqual(parked.trees, two.trees);
   });
 
   it('gives multiclass probabilities that sum to one', async () => {

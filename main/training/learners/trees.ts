@@ -1,5 +1,5 @@
-import { availableParallelism } from 'node:os';
 import { HearthError } from '../../contracts/errors.js';
+import { defaultFitThreads } from '../../accel/worker-thread.js';
 import type { BoostParams } from '../../../workers/gbdt/boost.js';
 import type { ForestParams } from '../../../workers/gbdt/forest.js';
 import type { GrownTree } from '../../../workers/gbdt/tree.js';
@@ -103,7 +103,7 @@ export const gbdtLearner: Learner = {
       // In a search, decided for the run by decideDefaults (the fitter applies it); otherwise it stops early.
       earlyStoppingRounds: a.earlyStoppingRounds ?? defaultEarlyStoppingRounds,
       seed,
-      threads: a.threads ?? Math.min(4, availableParallelism()),
+      threads: a.threads ?? defaultFitThreads(),
       classWeights,
       huberDelta: a.huberDelta ?? null,
       deadline,
@@ -187,7 +187,7 @@ export const forestLearner: Learner = {
       featuresPerSplit: a.featuresPerSplit ?? 0,
       sampleFraction: a.sampleFraction ?? 1,
       seed,
-      threads: a.threads ?? Math.min(4, availableParallelism()),
+      threads: a.threads ?? defaultFitThreads(),
       deadline,
     };
     const training = binnedTraining(input, bins);
