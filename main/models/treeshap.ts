@@ -203,8 +203,13 @@ interface LeafPaths {
   memoSlots: number;
   /** Per categorical split: the left codes as a lookup table (a split has up to hundreds of codes). */
   leftTable: (Uint8Array | null)[];
-  /** The widest leaf's path: wider than maxMemoWidth (or Infinity, see leftTable), the tree is explained row by row. */
+  /**
+   * The widest leaf's path: wider than maxMemoWidth (or Infinity: codes no table holds, nodes reached by two paths),
+   * the tree is explained row by row.
+   */
   widest: number;
+  /** The highest feature index a split reads (Infinity for one that is not an integer). */
+  highestFeature: number;
   /**
    * The tree's arrays as typed arrays, for the walk's hot loop (a stored tree's are plain arrays, its thresholds
    * mixed with nulls): the threshold NaN at categorical splits, no nulls.
@@ -233,7 +238,14 @@ function leafPaths(tree: TreeNodes): LeafPaths {
   // The path's distinct features in order of first appearance, with their zero fractions so far.
   const pathFeatures: number[] = [];
   const pathZeros: number[] = [];
+  // A stored tree whose nodes share a child (each child need only have a higher index than its parent) reaches a
+  // node by two paths: such a tree, or one whose features index past the rows', is explained row by row.
+  const visited = new Uint8Array(nodes);
+  let shared = false;
+  let highestFeature = -1;
   const walk = (node: number): void => {
+    if (visited[node] === 1) shared = true;
+    visited[node] = 1;
     const f = tree.feature[node]!;
     if (f < 0) {
       start[node] = features.length;
@@ -245,6 +257,7 @@ function leafPaths(tree: TreeNodes): LeafPaths {
       if (pathFeatures.length <= maxMemoWidth) memoSlots += 2 ** pathFeatures.length;
       return;
     }
+    highestFeature = Math.max(highestFeature, Number.isInteger(f) ? f : Infinity);
     let b = pathFeatures.indexOf(f);
     const added = b < 0;
     if (added) {
@@ -266,6 +279,7 @@ function leafPaths(tree: TreeNodes): LeafPaths {
     }
   };
   walk(0);
+  if (shared) widest = Infinity;
   // Codes are category indices; a stored model with codes no table can hold is explained row by row.
   const tableable = (codes: number[]): boolean => codes.every((c) => Number.isInteger(c) && c >= 0 && c < maxTableCode);
   const leftTable = tree.leftCodes.map((codes) => {
@@ -288,6 +302,7 @@ function leafPaths(tree: TreeNodes): LeafPaths {
     memoSlots,
     leftTable,
     widest,
+    highestFeature,
     feature: Int32Array.from(tree.feature),
     threshold: Float64Array.from(tree.threshold, (t) => t ?? Number.NaN),
     defaultLeft: Uint8Array.from(tree.defaultLeft, (d) => (d ? 1 : 0)),
@@ -310,6 +325,7 @@ function leafContributions(
   leaf: number,
   satisfied: number,
   value: number,
+  scale: number,
   out: Float64Array,
   at: number,
 ): void {
@@ -320,7 +336,8 @@ function leafContributions(
   for (let j = 0; j < width; j++) extend(p, 0, j + 1, paths.zeros[first + j]!, (satisfied >> j) & 1, j);
   for (let j = 0; j < width; j++) {
     const w = unwoundSum(p, 0, width + 1, j + 1);
-    out[at + j] = w * (p.one[j + 1]! - p.zero[j + 1]!) * value;
+    // As treeShap rounds it: times the value, then the scale.
+    out[at + j] = w * (p.one[j + 1]! - p.zero[j + 1]!) * value * scale;
   }
 }
 
@@ -332,23 +349,33 @@ function grown<T extends Int32Array | Float64Array>(array: T, size: number): T {
   return bigger;
 }
 
-let memo = new Int32Array(1024);
-let remembered = new Float64Array(4096);
+/** A call's memo of leaves and their remembered contributions, grown as its trees need and dropped after the call. */
+interface LeafMemo {
+  slots: Int32Array;
+  contributions: Float64Array;
+}
 
 /** Adds one tree's contributions for `rows` rows of the input matrix into `phi` (row i's at i × F). */
-function treeShapRows(tree: TreeNodes, x: Float64Array, rows: number, F: number, phi: Float64Array, scale: number): void {
+function treeShapRows(
+  tree: TreeNodes,
+  x: Float64Array,
+  rows: number,
+  F: number,
+  phi: Float64Array,
+  scale: number,
+  memo: LeafMemo,
+): void {
   const paths = leafPaths(tree);
-  if (paths.widest > maxMemoWidth) {
+  if (paths.widest > maxMemoWidth || paths.highestFeature >= F) {
     for (let i = 0; i < rows; i++) {
       const contributions = phi.subarray(i * F, (i + 1) * F);
       treeShap(tree, x, i * F, contributions, scale);
     }
     return;
   }
-  memo = grown(memo, paths.memoSlots);
-  const slots = memo;
+  const slots = (memo.slots = grown(memo.slots, paths.memoSlots));
   slots.fill(-1, 0, paths.memoSlots);
-  let kept = remembered;
+  let kept = memo.contributions;
   let used = 0;
   const { value } = tree;
   const { feature, threshold, defaultLeft, left, right, bit, start, width, features, memoStart, leftTable } = paths;
@@ -375,8 +402,8 @@ function treeShapRows(tree: TreeNodes, x: Float64Array, rows: number, F: number,
         if (at < 0) {
           at = used;
           used += w;
-          if (kept.length < used) remembered = kept = grown(kept, used);
-          leafContributions(paths, node, satisfied, value[node]! * scale, kept, at);
+          if (kept.length < used) memo.contributions = kept = grown(kept, used);
+          leafContributions(paths, node, satisfied, value[node]!, scale, kept, at);
           slots[slot] = at;
         }
         const first = start[node]!;
@@ -390,12 +417,12 @@ function treeShapRows(tree: TreeNodes, x: Float64Array, rows: number, F: number,
         const t = threshold[node]!;
         goesLeft = t === t ? v <= t : leftTable[node]![v | 0] === 1 && (v | 0) === v;
       }
-      const cleared = mask & ~(1 << bit[node]!);
-      stackNode[top] = left[node]!;
-      stackMask[top] = goesLeft ? mask : cleared;
+      // The cold child pushed first, so the hot one is walked first: leaves add into phi in treeShap's order.
+      stackNode[top] = goesLeft ? right[node]! : left[node]!;
+      stackMask[top] = mask & ~(1 << bit[node]!);
       top++;
-      stackNode[top] = right[node]!;
-      stackMask[top] = goesLeft ? cleared : mask;
+      stackNode[top] = goesLeft ? left[node]! : right[node]!;
+      stackMask[top] = mask;
       top++;
     }
   }
@@ -454,10 +481,11 @@ export function explainTrees(
   });
   // Tree by tree over the rows: a tree's leaf memo serves every row (one row has nothing to share it with).
   const all = new Float64Array(rows * F);
+  const memo: LeafMemo = { slots: new Int32Array(1024), contributions: new Float64Array(4096) };
   model.trees.forEach((tree, t) => {
     if (model.treeOutputs[t] !== k) return;
     if (rows === 1) treeShap(tree, x, 0, all, scale);
-    else treeShapRows(tree, x, rows, F, all, scale);
+    else treeShapRows(tree, x, rows, F, all, scale, memo);
   });
   const phi = Array.from({ length: rows }, (_, i) => all.subarray(i * F, (i + 1) * F));
   return { expectedValue, phi };

@@ -86,13 +86,23 @@ export function arrowToFrame(bytes: Uint8Array): Frame {
         const values = chunk.values as Int32Array;
         // The validity bitmap read directly, bit (offset + i) for row i (getValid per row was a third of loading
         // synth 1M's frame); none when nothing is missing.
-        const validity = chunk.nullCount > 0 ? chunk.nullBitmap : null;
-        if (validity === null || validity === undefined) codes.set(values.subarray(0, chunk.length), offset);
+        // An empty bitmap reads as "nothing missing", as Arrow's own getValid reads it.
+        const validity = chunk.nullCount > 0 && (chunk.nullBitmap?.byteLength ?? 0) > 0 ? chunk.nullBitmap : null;
+        if (validity === null) codes.set(values.subarray(0, chunk.length), offset);
         else
           for (let i = 0, bit = chunk.offset; i < chunk.length; i++, bit++)
             codes[offset + i] = (validity[bit >> 3]! >> (bit & 7)) & 1 ? values[i]! : -1;
         offset += chunk.length;
         if (chunk.dictionary !== undefined) dictionary = chunk.dictionary.toArray() as string[];
+      }
+      // A code outside its dictionary (a damaged or hand-made file) would read as some other level, or none.
+      for (let i = 0; i < rowCount; i++) {
+        const code = codes[i]!;
+        if (code < -1 || code >= dictionary.length)
+          throw new HearthError(
+            'INTERNAL',
+            `a stored dataset version could not be decoded: column "${field.name}" has a category code outside its dictionary`,
+          );
       }
       return { kind: 'string', name: field.name, type, codes, dictionary };
     }

@@ -1,4 +1,3 @@
-import { HearthError } from '../contracts/errors.js';
 import { seededRandom, shuffleInPlace } from '../stats/random.js';
 
 export interface Split {
@@ -70,11 +69,18 @@ function byStratum(rows: Int32Array, strata: Int32Array | undefined): { keys: nu
       else if (s > high) high = s;
     }
   }
-  if (high - low >= 1 << 20) throw new HearthError('INTERNAL', 'a split stratum is a class index');
-  const count = new Int32Array(high - low + 2);
   const key = new Int32Array(n);
-  if (strata !== undefined) for (let i = 0; i < n; i++) count[(key[i] = strata[rows[i]!]! - low)]!++;
-  else count[0] = n;
+  let count: Int32Array;
+  if (strata === undefined) (count = new Int32Array(2))[0] = n;
+  else if (high - low < 1 << 20) {
+    count = new Int32Array(high - low + 2);
+    for (let i = 0; i < n; i++) count[(key[i] = strata[rows[i]!]! - low)]!++;
+  } else {
+    // Strata spread wider (none a caller makes today): their ranks stand in for them, in the same order.
+    const rank = new Map([...new Set(Array.from(rows, (r) => strata[r]!))].sort((a, b) => a - b).map((v, i) => [v, i]));
+    count = new Int32Array(rank.size + 1);
+    for (let i = 0; i < n; i++) count[(key[i] = rank.get(strata[rows[i]!]!)!)]!++;
+  }
   // Each stratum present gets a group, in ascending order.
   const group = new Int32Array(count.length);
   const offsets: number[] = [0];

@@ -84,6 +84,9 @@ describe('splitRows', () => {
     // Seeded: the same call gives the same sides; another seed other ones.
     assert.deepEqual(splitRows(rows, { seed: 7, validationFraction: 0.1, testFraction: 0.2, strata }), split);
     assert.notDeepEqual(splitRows(rows, { seed: 8, validationFraction: 0.1, testFraction: 0.2, strata }).test, split.test);
+    // Strata millions apart split as their ranks do (the same groups in the same order).
+    const wide = Int32Array.from(strata, (c) => [-3_000_000, 0, 5_000_000][c]!);
+    assert.deepEqual(splitRows(rows, { seed: 7, validationFraction: 0.1, testFraction: 0.2, strata: wide }), split);
   });
 });
 

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { Dictionary, Int32, Table, Utf8, Vector, makeData, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { arrowToFrame, frameToArrow } from '../../main/table/columnar.js';
 import type { Frame } from '../../main/table/frame.js';
+import { HearthError } from '../../main/contracts/errors.js';
 
 describe('Arrow dataset blobs', () => {
   it('give back the frame stored: numbers, and categories with missing cells at every bit of the bitmap', () => {
@@ -70,5 +71,27 @@ describe('Arrow dataset blobs', () => {
     const decoded = Array.from(decodedColumn.codes, (code) => (code < 0 ? null : decodedColumn.dictionary[code]!));
     assert.deepEqual(decoded, parts.flat());
     assert.deepEqual(decodedColumn.dictionary, levels);
+  });
+
+  it('read an empty validity bitmap as nothing missing, and refuse a category code outside its dictionary', () => {
+    const dictionary = vectorFromArray(['p', 'q'], new Utf8());
+    const type = new Dictionary(new Utf8(), new Int32(), 0, false);
+    const file = (codes: number[], nullCount: number, nullBitmap: Uint8Array) => {
+      const table = new Table({
+        c: new Vector([
+          makeData({ type, length: codes.length, nullCount, nullBitmap, data: Int32Array.from(codes), dictionary }),
+        ]),
+      });
+      table.schema.fields[0]!.metadata.set('hearth.type', 'categorical');
+      return tableToIPC(table, 'file');
+    };
+    // A file claiming two missing cells with no bitmap to say which: Arrow reads every cell as present.
+    const column = arrowToFrame(file([0, 1, 0, 1], 2, new Uint8Array(0))).columns[0]!;
+    assert.equal(column.kind, 'string');
+    assert.deepEqual([...column.codes], [0, 1, 0, 1]);
+    assert.throws(
+      () => arrowToFrame(file([0, 1, 5, 0], 0, new Uint8Array(0))),
+      (e: unknown) => e instanceof HearthError && e.code === 'INTERNAL' && /outside its dictionary/.test(e.message),
+    );
   });
 });

@@ -17,6 +17,7 @@ import {
   treeFromGrown,
   treeInputMatrix,
   type TreeModel,
+  type TreeNodes,
 } from '../../main/models/tree-model.js';
 import { conditionalExpectation, explainTrees, treeShap } from '../../main/models/treeshap.js';
 import { fitBoosting, type BoostParams } from '../../workers/gbdt/boost.js';
@@ -244,14 +245,26 @@ describe('TreeSHAP', () => {
   });
 
   it('explains many rows as it explains each alone: remembered leaves change no contribution', async () => {
+    /** Whether some root-to-leaf path splits twice on one feature. */
+    const repeats = (tree: TreeNodes): boolean => {
+      const walk = (node: number, seen: Set<number>): boolean => {
+        const f = tree.feature[node]!;
+        if (f < 0) return false;
+        if (seen.has(f)) return true;
+        const next = new Set(seen).add(f);
+        return walk(tree.left[node]!, next) || walk(tree.right[node]!, next);
+      };
+      return walk(0, new Set());
+    };
     for (const [task, target] of [
       ['binary', 'label'],
       ['multiclass', 'kind'],
     ] as const) {
-      // Missing cells, a four-level category and 31-leaf trees: paths that repeat a feature, and leaves reached by
-      // the same satisfied features from many rows.
+      // Missing cells, a four-level category and trees of up to 31 leaves: paths that repeat a feature and paths that
+      // do not, and leaves reached by the same satisfied features from many rows.
       const frame = await frameOf(syntheticCsv(task, 3000, 23));
       const model = fit(frame, target, task, { trees: 12, learningRate: 0.3, maxLeaves: 31, minChildSamples: 5 });
+      const small = fit(frame, target, task, { trees: 12, learningRate: 0.3, maxLeaves: 4, minChildSamples: 5 });
       const F = model.features.length;
       const rows = 300;
       const x = treeInputMatrix(model, rawInputsFromFrame(model, frame));
@@ -260,19 +273,79 @@ describe('TreeSHAP', () => {
       const split = hostile.trees[0]!.leftCodes.findIndex((codes) => codes !== null && codes.length > 0);
       assert.ok(split >= 0, 'a categorical split');
       hostile.trees[0]!.leftCodes[split]!.push(1e9, 2.5);
-      for (const explained of [model, hostile])
-        for (let k = 0; k < (task === 'multiclass' ? 3 : 1); k++) {
-          const { phi } = explainTrees(explained, x, rows, k);
+      const kinds = { exact: 0, repeated: 0 };
+      for (const explained of [model, hostile, small])
+        explained.trees.forEach((tree, t) => {
+          const k = explained.treeOutputs[t]!;
+          const { phi } = explainTrees({ ...explained, trees: [tree], treeOutputs: [k] }, x, rows, k);
           let largest = 0;
+          let differing = 0;
           for (let i = 0; i < rows; i++) {
             const alone = new Float64Array(F);
-            explained.trees.forEach((tree, t) => {
-              if (explained.treeOutputs[t] === k) treeShap(tree, x, i * F, alone);
-            });
-            for (let f = 0; f < F; f++) largest = Math.max(largest, Math.abs(phi[i]![f]! - alone[f]!));
+            treeShap(tree, x, i * F, alone);
+            for (let f = 0; f < F; f++) {
+              largest = Math.max(largest, Math.abs(phi[i]![f]! - alone[f]!));
+              if (!Object.is(phi[i]![f], alone[f])) differing++;
+            }
           }
-          assert.ok(largest < 1e-12, `${task} output ${k}: rows differ by ${largest}`);
-        }
+          // The same arithmetic in the same order, bit for bit, unless a path splits twice on one feature: that
+          // feature's fractions are then combined as one element, where treeShap unwinds and extends it again (the
+          // same value, rounded differently).
+          if (repeats(tree)) {
+            kinds.repeated++;
+            assert.ok(largest < 1e-12, `${task} tree ${t}: rows differ by ${largest}`);
+          } else {
+            kinds.exact++;
+            assert.equal(differing, 0, `${task} tree ${t}: ${differing} contributions differ, by up to ${largest}`);
+          }
+        });
+      assert.ok(kinds.exact > 0 && kinds.repeated > 0, JSON.stringify(kinds));
+    }
+    // A stored tree whose two splits share a child (allowed: a child need only come after its parent), and one whose
+    // split reads a feature past the row's: each explained row by row, as treeShap does.
+    const shared: TreeNodes = {
+      feature: [0, 1, 2, -1, -1, -1],
+      threshold: [0, 0, 0, null, null, null],
+      leftCodes: [null, null, null, null, null, null],
+      defaultLeft: [true, true, false, false, false, false],
+      left: [1, 3, 3, -1, -1, -1],
+      right: [2, 4, 5, -1, -1, -1],
+      value: [0, 0, 0, 1.5, -2, 0.25],
+      count: [10, 7, 3, 4, 3, 1],
+      gain: [1, 1, 1, 0, 0, 0],
+    };
+    const past: TreeNodes = {
+      feature: [0, 1, 7, -1, -1, -1, -1],
+      threshold: [0, 0, 0, null, null, null, null],
+      leftCodes: [null, null, null, null, null, null, null],
+      defaultLeft: [true, true, false, false, false, false, false],
+      left: [1, 3, 5, -1, -1, -1, -1],
+      right: [2, 4, 6, -1, -1, -1, -1],
+      value: [0, 0, 0, 1.5, -2, 0.25, 3],
+      count: [10, 7, 3, 4, 3, 1, 2],
+      gain: [1, 1, 1, 0, 0, 0, 0],
+    };
+    const x = Float64Array.from({ length: 40 * 3 }, (_, i) => Math.sin(i * 1.7));
+    for (const tree of [shared, past]) {
+      const stored: TreeModel = {
+        format: 'hearth.trees/1',
+        algorithm: 'gbdt',
+        task: 'regression',
+        target: 'y',
+        classes: null,
+        features: ['a', 'b', 'c'].map((name) => ({ kind: 'numeric', name, sourceType: 'number' }) as const),
+        trees: [tree],
+        treeOutputs: [0],
+        baseScore: [0],
+        outputs: 1,
+        aggregation: 'sum',
+      };
+      const { phi } = explainTrees(stored, x, 40, 0);
+      for (let i = 0; i < 40; i++) {
+        const alone = new Float64Array(3);
+        treeShap(tree, x, i * 3, alone);
+        assert.deepEqual(Array.from(phi[i]!), Array.from(alone), `row ${i}`);
+      }
     }
   });
 
