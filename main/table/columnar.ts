@@ -85,8 +85,8 @@ export function arrowToFrame(bytes: Uint8Array): Frame {
       for (const chunk of vector.data as Data<DataType>[]) {
         const values = chunk.values as Int32Array;
         // The validity bitmap read directly, bit (offset + i) for row i (getValid per row was a third of loading
-        // synth 1M's frame); none when nothing is missing.
-        // An empty bitmap reads as "nothing missing", as Arrow's own getValid reads it.
+        // synth 1M's frame); none when nothing is missing, and an empty one reads as nothing missing, as getValid
+        // reads it.
         const validity = chunk.nullCount > 0 && (chunk.nullBitmap?.byteLength ?? 0) > 0 ? chunk.nullBitmap : null;
         if (validity === null) codes.set(values.subarray(0, chunk.length), offset);
         else

@@ -106,11 +106,13 @@ export function leakageScores(
   const F = features.length;
   const y = Float64Array.from(rows, targetOf);
   const n = y.length;
+  // Class indices as integers, once for every feature: a double read from y as an array index took the slow keyed path.
+  const classOf = task === 'regression' ? null : Int32Array.from(y);
   const raw = features.map((feature, f) => {
     const column = frame.columns.find((c) => c.name === feature.name);
     const values = feature.kind === 'numeric' && column?.kind === 'numeric' ? column.values : null;
     const groups = binGroups(bins, F, f, rows, values);
-    return task === 'regression' ? looRegression(groups, bins, F, f, y) : looClassification(groups, bins, F, f, y);
+    return classOf === null ? looRegression(groups, bins, F, f, y) : looClassification(groups, bins, F, f, classOf);
   });
   const adjusted = benjaminiHochberg(raw.map((r) => r.pValue));
   return features.map((feature, f) => {
@@ -161,11 +163,9 @@ function looClassification(
   bins: Uint8Array,
   F: number,
   f: number,
-  y: Float64Array,
+  classOf: Int32Array,
 ): { power: number; baseline: number; upper: number; pValue: number } {
-  const n = y.length;
-  // Class indices as integers: a double read from y as an array index took the slow keyed path.
-  const classOf = Int32Array.from(y);
+  const n = classOf.length;
   let k = 0;
   for (const v of classOf) k = Math.max(k, v + 1);
   const counts = new Float64Array(256 * k);

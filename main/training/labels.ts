@@ -99,7 +99,8 @@ function labelLevels(column: Frame['columns'][number], rows: number): { levels: 
   const levelOf = new Int32Array(rows);
   const levels: string[] = [];
   if (column.kind === 'string') {
-    // Dictionary entries are distinct strings: each used one becomes a level when first seen.
+    // Each dictionary entry used becomes a level when first seen (a hand-made dictionary may repeat a string: the
+    // callers' Set makes those one class).
     const byCode = new Int32Array(column.dictionary.length).fill(-1);
     for (let r = 0; r < rows; r++) {
       const code = column.codes[r]!;
