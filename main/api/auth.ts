@@ -2,6 +2,7 @@ import { environmentValue } from '../settings/environment.js';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CommitCache, type Db } from '../store/database.js';
 import { tokenDigest } from '../crypto/token-digest.js';
+import { cachedStatement } from '../table/statements.js';
 
 const settingKey = 'api_token_sha256';
 
@@ -20,7 +21,7 @@ export interface TokenVerifier {
 
 /**
  * The stored token's hash per connection, read again after any commit: `hearth token reset` runs in another process
- * on the same database (its commit changes PRAGMA data_version, seen within a millisecond), or on this connection
+ * on the same database (its commit changes PRAGMA data_version, seen within dataVersionWindowMs), or on this connection
  * (resetToken clears it, at once), and a running server must take the new token without a restart.
  */
 const storedHashes = new WeakMap<Db, CommitCache<Buffer | null>>();
@@ -32,7 +33,7 @@ function storedHash(db: Db): Buffer | null {
     storedHashes.set(db, cache);
   }
   return cache.get(settingKey, () => {
-    const row = db.prepare('SELECT value FROM settings WHERE key = ?').get(settingKey) as { value: string } | undefined;
+    const row = cachedStatement(db, 'SELECT value FROM settings WHERE key = ?').get(settingKey) as { value: string } | undefined;
     return row === undefined ? null : Buffer.from(row.value, 'hex');
   });
 }

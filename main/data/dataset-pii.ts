@@ -10,6 +10,7 @@ import {
 import { CommitCache, type Db } from '../store/database.js';
 import type { QuarantinedRow } from './csv.js';
 import type { Frame } from '../table/frame.js';
+import { cachedStatement } from '../table/statements.js';
 
 /**
  * A dataset's PII policies (per column) and their application, with this store's pseudonym key, to whatever would
@@ -31,12 +32,11 @@ export class DatasetPolicies {
   /** The PII policies of a dataset's columns (none: an empty record). */
   policies(name: string): Record<string, ColumnPolicy> {
     return this.cache.get(name, () => {
-      const rows = this.db
-        .prepare(
-          `SELECT p.column_name, p.policy, p.pii_type FROM pii_policies p JOIN datasets d ON d.id = p.dataset_id
-            WHERE d.name = ? ORDER BY p.column_name`,
-        )
-        .all(name) as { column_name: string; policy: PiiPolicy; pii_type: PiiType | null }[];
+      const rows = cachedStatement(
+        this.db,
+        `SELECT p.column_name, p.policy, p.pii_type FROM pii_policies p JOIN datasets d ON d.id = p.dataset_id
+          WHERE d.name = ? ORDER BY p.column_name`,
+      ).all(name) as { column_name: string; policy: PiiPolicy; pii_type: PiiType | null }[];
       return Object.fromEntries(rows.map((r) => [r.column_name, { policy: r.policy, type: r.pii_type }]));
     });
   }

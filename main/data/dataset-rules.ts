@@ -6,6 +6,7 @@ import type { DatasetPolicies } from './dataset-pii.js';
 import type { DatasetVersions } from './dataset-versions.js';
 import { cellValue, selectRows, type Frame } from '../table/frame.js';
 import { checkRulesCooperatively, isRowRule, maxCheckWork, rowProblem, suggestRules } from './rules.js';
+import { cachedStatement } from '../table/statements.js';
 
 /** A dataset's rules: stored per dataset, checked on demand, on served rows, and enforced on every version written. */
 export class DatasetRules {
@@ -23,9 +24,10 @@ export class DatasetRules {
   /** The dataset's rules ([] when none are set). */
   rules(name: string): DataRule[] {
     return this.cache.get(name, () => {
-      const row = this.db
-        .prepare('SELECT r.rules_json FROM dataset_rules r JOIN datasets d ON d.id = r.dataset_id WHERE d.name = ?')
-        .get(name) as { rules_json: string } | undefined;
+      const row = cachedStatement(
+        this.db,
+        'SELECT r.rules_json FROM dataset_rules r JOIN datasets d ON d.id = r.dataset_id WHERE d.name = ?',
+      ).get(name) as { rules_json: string } | undefined;
       return row === undefined ? [] : (JSON.parse(row.rules_json) as DataRule[]);
     });
   }

@@ -15,6 +15,7 @@ import type { Task } from '../models/preprocess.js';
 import { explainRefusalOfAlgorithm } from '../models/explain.js';
 import { costEstimate, type CostRate } from '../stats/cost.js';
 import { withCurrentKeys } from './legacy-keys.js';
+import { cachedStatement } from '../table/statements.js';
 
 export const productionAlias = 'production';
 
@@ -150,7 +151,7 @@ export class ModelRegistry {
   }
 
   private modelId(name: string): number {
-    const row = this.db.prepare('SELECT id FROM models WHERE name = ?').get(name) as { id: number } | undefined;
+    const row = cachedStatement(this.db, 'SELECT id FROM models WHERE name = ?').get(name) as { id: number } | undefined;
     if (row === undefined) throw new HearthError('NOT_FOUND', `no model named "${name}"`);
     return row.id;
   }
@@ -347,11 +348,11 @@ export class ModelRegistry {
     const id = this.modelId(name);
     if (typeof selector === 'number') return selector;
     const alias = selector ?? productionAlias;
-    const row = this.db.prepare('SELECT version FROM model_aliases WHERE model_id = ? AND alias = ?').get(id, alias) as
+    const row = cachedStatement(this.db, 'SELECT version FROM model_aliases WHERE model_id = ? AND alias = ?').get(id, alias) as
       { version: number } | undefined;
     if (row !== undefined) return row.version;
     if (selector !== undefined) throw new HearthError('NOT_FOUND', `model "${name}" has no alias "${alias}"`);
-    const latest = this.db.prepare('SELECT MAX(version) AS v FROM model_versions WHERE model_id = ?').get(id) as {
+    const latest = cachedStatement(this.db, 'SELECT MAX(version) AS v FROM model_versions WHERE model_id = ?').get(id) as {
       v: number | null;
     };
     if (latest.v === null) throw new HearthError('NOT_FOUND', `model "${name}" has no versions`);

@@ -3,6 +3,7 @@ import type { AuditEntry, Permission, TokenInfo } from '../contracts/index.js';
 import { HearthError, type ErrorCode } from '../contracts/errors.js';
 import { CommitCache, nowIso, type Db } from '../store/database.js';
 import { tokenDigest } from '../crypto/token-digest.js';
+import { cachedStatement } from '../table/statements.js';
 
 /**
  * Who may call what. Four roles: admin (everything), analyst (ingest, train, promote), viewer (read only) and
@@ -56,9 +57,10 @@ export class AccessControl {
     if (token === undefined || token === '') return null;
     const digest = tokenDigest(token);
     const active = this.tokens.get('active', () => {
-      const rows = this.db
-        .prepare('SELECT name, role, token_sha256, expires_at FROM api_tokens WHERE revoked_at IS NULL')
-        .all() as { name: string; role: Role; token_sha256: string; expires_at: string | null }[];
+      const rows = cachedStatement(
+        this.db,
+        'SELECT name, role, token_sha256, expires_at FROM api_tokens WHERE revoked_at IS NULL',
+      ).all() as { name: string; role: Role; token_sha256: string; expires_at: string | null }[];
       return new Map(rows.map((r) => [r.token_sha256, { name: r.name, role: r.role, expiresAt: r.expires_at }]));
     });
     const found = active.get(digest.hex);

@@ -2,6 +2,7 @@ import type { ServingRoute } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import { CommitCache, nowIso, type Db } from '../store/database.js';
+import { cachedStatement } from '../table/statements.js';
 
 /** Canary and shadow routes per model. Read on every prediction, so kept in a CommitCache, as production is. */
 export class Routes {
@@ -16,7 +17,7 @@ export class Routes {
 
   get(model: string): ServingRoute {
     return this.cache.get(model, () => {
-      const row = this.db.prepare('SELECT * FROM serving_routes WHERE model = ?').get(model) as
+      const row = cachedStatement(this.db, 'SELECT * FROM serving_routes WHERE model = ?').get(model) as
         { canary_version: number | null; canary_share: number; shadow_version: number | null } | undefined;
       return {
         model,

@@ -1,5 +1,6 @@
 import { endianness } from 'node:os';
 import type Database from 'better-sqlite3-multiple-ciphers';
+import { cachedStatement } from './statements.js';
 
 /** The connection the segment functions run on: the store's, or the log writer's own. */
 export type Db = Database.Database;
@@ -235,17 +236,6 @@ export function rowAt(
   return { inputs, prediction };
 }
 
-/** A connection's prepared statements, by SQL text: a batch otherwise prepared its half dozen again each time. */
-const statementCache = new WeakMap<Db, Map<string, Database.Statement>>();
-
-function statement(db: Db, sql: string): Database.Statement {
-  let cache = statementCache.get(db);
-  if (cache === undefined) statementCache.set(db, (cache = new Map<string, Database.Statement>()));
-  let prepared = cache.get(sql);
-  if (prepared === undefined) cache.set(sql, (prepared = db.prepare(sql)));
-  return prepared;
-}
-
 /**
  * Writes rows [from, to) of a batch's columns as a chunk of each column, starting at row `first` of the segment:
  * nothing the segment already holds is rewritten. A column new to the segment is missing for its earlier rows.
@@ -260,7 +250,7 @@ export function writeChunk(
 ): void {
   const known = new Map(
     (
-      statement(
+      cachedStatement(
         db,
         'SELECT part, name, MIN(ord) AS ord FROM prediction_log_columns WHERE segment_id = ? GROUP BY part, name',
       ).all(segment) as {
@@ -271,7 +261,7 @@ export function writeChunk(
     ).map((c) => [`${c.part}\u0000${c.name}`, c.ord]),
   );
   let next = known.size;
-  const insert = statement(
+  const insert = cachedStatement(
     db,
     'INSERT INTO prediction_log_columns (segment_id, part, name, ord, first, kind, data, dict, counts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
@@ -366,13 +356,13 @@ export function appendLogRows(db: Db, rows: readonly LogRow[]): number {
  */
 export function appendLogBatches(db: Db, batches: readonly LogBatch[]): number {
   // Read as a row, not plucked: the statement is shared through the cache, and pluck() would change it for every user.
-  const modelId = statement(db, 'SELECT id FROM models WHERE name = ?');
-  const tail = statement(
+  const modelId = cachedStatement(db, 'SELECT id FROM models WHERE name = ?');
+  const tail = cachedStatement(
     db,
     'SELECT id, rows, min_at, max_at FROM prediction_log_segments WHERE model_id = ? AND version = ? ORDER BY id DESC LIMIT 1',
   );
-  const insertMany = statement(db, insertRowsSql(insertRowsAtOnce));
-  const insertOne = statement(db, insertRowsSql(1));
+  const insertMany = cachedStatement(db, insertRowsSql(insertRowsAtOnce));
+  const insertOne = cachedStatement(db, insertRowsSql(1));
   const ids = new Map<string, number | undefined>();
   let written = 0;
   for (const batch of batches) {
@@ -390,14 +380,14 @@ export function appendLogBatches(db: Db, batches: readonly LogBatch[]): number {
       let segment: number;
       if (appendTo === null) {
         segment = Number(
-          statement(
+          cachedStatement(
             db,
             'INSERT INTO prediction_log_segments (model_id, version, rows, live, min_at, max_at) VALUES (?, ?, ?, ?, ?, ?)',
           ).run(model, batch.version, count, count, span.min, span.max).lastInsertRowid,
         );
       } else {
         segment = appendTo.id;
-        statement(
+        cachedStatement(
           db,
           'UPDATE prediction_log_segments SET rows = rows + ?, live = live + ?, min_at = ?, max_at = ? WHERE id = ?',
         ).run(count, count, span.min, span.max, segment);

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { allowed, methodPermission, roles, type Role } from '../../main/security/access.js';
 import { apiSchemas, type ApiMethod } from '../../main/contracts/api.js';
+import { dataVersionWindowMs } from '../../main/store/database.js';
 import { syntheticCsv, writeFile } from '../helpers.js';
 import { startHarness, testToken, type Harness } from './harness.js';
 
@@ -103,8 +104,8 @@ describe('roles, tokens, sessions and the audit log', () => {
     const other = new Database(join(h.dataDir, 'hearth.db'));
     other.prepare("UPDATE api_tokens SET expires_at = '2000-01-01T00:00:00.000Z' WHERE name = 'short'").run();
     other.close();
-    // Another connection's commit is seen within a millisecond (the store's data_version window).
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    // Another connection's commit is seen once the store's data_version window has passed.
+    await new Promise((resolve) => setTimeout(resolve, dataVersionWindowMs + 5));
     assert.equal((await post('/api/datasets.list', made.token, {})).status, 401);
     await h.client.call('tokens.revoke', { name: 'viewer-1' });
     assert.equal((await post('/api/datasets.list', tokens.viewer, {})).status, 401);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { packTensors, unpackTensors } from '../../main/accel/tensor-wire.js';
-import { CommitCache, openDatabase } from '../../main/store/database.js';
+import { CommitCache, dataVersionWindowMs, openDatabase } from '../../main/store/database.js';
 import { tempDir } from '../helpers.js';
 
 const tmp = tempDir();
@@ -55,9 +55,9 @@ describe('CommitCache', () => {
     assert.equal(a.get('k', load), 1);
     other.prepare('UPDATE t SET v = 2').run();
     // The same synchronous turn: the store was asked once, so the commit lands at a later turn, once the read's
-    // window (a millisecond) has passed.
+    // window has passed.
     assert.equal(a.get('k', load), 1);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, dataVersionWindowMs + 5));
     assert.equal(a.get('k', load), 2);
     assert.equal(b.get('k', load), 2);
     assert.equal(loads, 3);
