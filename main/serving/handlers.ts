@@ -8,7 +8,7 @@ import type { ModelRegistry } from '../registry/registry.js';
 import { modelInputs } from '../models/model.js';
 import { rawInputsFromRecords } from '../models/preprocess.js';
 import { assertExplainable, explainModel } from '../models/explain.js';
-import { toPredictions } from '../models/predictor.js';
+import { inlineProvider, toPredictions } from '../models/predictor.js';
 import type { PredictorCache } from './predictor-cache.js';
 import type { Routes } from './routing.js';
 
@@ -95,12 +95,15 @@ export function servingHandlers(deps: ServingHandlerDeps): HandlersOf<typeof ser
     // caches then ask SQLite whether anything changed once per request, not once per lookup (CommitCache).
     deps.assertServable(name, resolved, rows);
     const protectedRows = deps.protectInputs(name, resolved, rows);
-    const predictor = await deps.predictors.get(name, resolved);
+    // A loaded version and a request its TypeScript predictor answers (Predictor.inline) take no await: each is a
+    // promise and a turn of the microtask queue on every single-row request.
+    const predictor = deps.predictors.ready(name, resolved) ?? (await deps.predictors.get(name, resolved));
     const features = modelInputs(predictor.stored);
     // Refused before anything is predicted or logged: an explanation this model cannot give is not half-answered.
     if (explain === true) assertExplainable(predictor.stored, `${name} v${resolved}`);
     const raw = rawInputsFromRecords({ features }, protectedRows);
-    const predictions = toPredictions(await predictor.run(raw), predictor.threshold);
+    const inline = predictor.runInline(raw);
+    const predictions = toPredictions(inline ?? (await predictor.run(raw)), predictor.threshold);
     const ids = deps.predictionLog.record(name, resolved, features, raw, predictions, (performance.now() - started) * 1000);
     predictions.forEach((p, i) => (p.id = ids[i]));
     if (route !== null && route.shadow !== null && route.shadow !== resolved) void shadow(name, route.shadow, rows, ids);
@@ -109,6 +112,11 @@ export function servingHandlers(deps: ServingHandlerDeps): HandlersOf<typeof ser
       predictions.forEach((p, i) => (p.explanation = explanations[i]));
     }
     deps.servingMetrics.served(name, resolved, rows.length, (performance.now() - started) / 1000);
-    return { model: name, version: resolved, executionProvider: predictor.providerFor(raw), predictions };
+    return {
+      model: name,
+      version: resolved,
+      executionProvider: inline !== null ? inlineProvider : predictor.providerFor(raw),
+      predictions,
+    };
   }
 }

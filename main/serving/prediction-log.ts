@@ -101,7 +101,9 @@ export class PredictionLog {
     /** For a shadow's rows: the ids of the rows they shadow (logged whatever the sample said for those). */
     shadowOf?: string[],
   ): string[] {
-    const at = nowIso();
+    // One clock read for the row's time and its ids' (a served request reads the clock several times as it is).
+    const now = Date.now();
+    const at = nowIso(now);
     const latency = Math.round(latencyUs);
     // Checked before anything is appended: a batch that later requests share must never hold half a row.
     if (predictions.length !== raw.rows || raw.numeric.length + raw.categorical.length !== features.length)
@@ -113,7 +115,7 @@ export class PredictionLog {
     let batch: PendingBatch | null = null;
     let logged = 0;
     for (let i = 0; i < raw.rows; i++) {
-      const id = uuidV7();
+      const id = uuidV7(now);
       ids.push(id);
       if (shadowOf === undefined && this.sampleRate < 1 && Math.random() >= this.sampleRate) continue;
       batch ??= this.batchFor(model, version, features);

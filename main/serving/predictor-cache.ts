@@ -17,6 +17,8 @@ function inlineServingRows(): number {
  */
 export class PredictorCache {
   private readonly cache = new Map<string, Promise<Predictor>>();
+  /** The loaded ones among them, by the same promise: what a request can take without waiting a turn (ready). */
+  private readonly loaded = new WeakMap<Promise<Predictor>, Predictor>();
   private readonly capacity = 16;
   /** Null where HEARTH_SERVE_THREADS=0: sessions then run on the calling thread. Started on first use. */
   private pool: SessionPool | null | undefined;
@@ -84,14 +86,29 @@ export class PredictorCache {
     return { loaded, failed };
   }
 
+  /**
+   * A loaded version, marked most recently used as get marks it; undefined while it loads or when it is not cached
+   * (get then loads it). A request that finds its version loaded reads it in the same turn, without an await.
+   */
+  ready(model: string, version: number): Predictor | undefined {
+    const key = `${model}@${version}`;
+    const p = this.cache.get(key);
+    if (p === undefined) return undefined;
+    const predictor = this.loaded.get(p);
+    if (predictor !== undefined) this.touch(key, p);
+    return predictor;
+  }
+
+  /** Map order is insertion order: re-inserting marks the entry as most recently used. */
+  private touch(key: string, p: Promise<Predictor>): void {
+    this.cache.delete(key);
+    this.cache.set(key, p);
+  }
+
   get(model: string, version: number): Promise<Predictor> {
     const key = `${model}@${version}`;
     let p = this.cache.get(key);
-    if (p !== undefined) {
-      // Map order is insertion order: re-inserting marks the entry as most recently used.
-      this.cache.delete(key);
-      this.cache.set(key, p);
-    }
+    if (p !== undefined) this.touch(key, p);
     if (p === undefined) {
       p = (async () => {
         const stored = parseStoredModel(this.registry.modelJson(model, version));
@@ -101,7 +118,11 @@ export class PredictorCache {
         const inline = provider === 'cpu' ? await inlineRowsFor(stored, loaded, inlineServingRows()) : 0;
         return new Predictor(model, version, stored, loaded, inline);
       })();
-      p.catch(() => this.cache.delete(key));
+      const loading = p;
+      loading.then(
+        (predictor) => this.loaded.set(loading, predictor),
+        () => this.cache.delete(key),
+      );
       this.cache.set(key, p);
       if (this.cache.size > this.capacity) {
         const [oldestKey, oldest] = this.cache.entries().next().value!;

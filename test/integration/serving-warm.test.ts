@@ -41,9 +41,20 @@ describe('serving warm-up', () => {
       // A failed load is not kept: the request that asks for it later gets the load's own error.
       assert.equal(engine.predictors.has('b', 1), false);
       await assert.rejects(engine.predictors.get('b', 1), /damaged/);
-      // The loaded ones answer at once, from the warm session.
+      // The loaded ones answer at once, from the warm session, and in the same turn (ready): a failed or an unknown
+      // version is not ready, and neither is one still loading.
       const predictor = await engine.predictors.get('a', 1);
       assert.equal(predictor.version, 1);
+      assert.equal(engine.predictors.ready('a', 1), predictor);
+      assert.equal(engine.predictors.ready('b', 1), undefined);
+      assert.equal(engine.predictors.ready('a', 2), undefined);
+      engine.predictors.reloadAll();
+      assert.equal(engine.predictors.ready('a', 1), undefined);
+      const reloading = engine.predictors.get('a', 1);
+      assert.equal(engine.predictors.ready('a', 1), undefined, 'a version still loading is not ready');
+      const reloaded = await reloading;
+      assert.notEqual(reloaded, predictor);
+      assert.equal(engine.predictors.ready('a', 1), reloaded);
       // Past close, a warm-up starts nothing.
       await engine.predictors.close();
       assert.deepEqual(await engine.predictors.warm([{ model: 'c', version: 1 }]), { loaded: [], failed: [] });

@@ -27,4 +27,19 @@ describe('UUID version 7', () => {
     const tails = new Set(Array.from({ length: 1000 }, () => uuidV7(t).slice(19)));
     assert.equal(tails.size, 1000);
   });
+
+  // Last: ids made after these borrow from the latest time seen, as a clock that stepped back does.
+  it('writes every byte of the 48-bit time in its place', () => {
+    for (const [ms, prefix] of [
+      // Ascending, and past the earlier tests' times: an earlier one would borrow the latest time seen.
+      [0x200000000001, '20000000-0001'],
+      [0x7f0123456789, '7f012345-6789'],
+      [0xfedcba987654, 'fedcba98-7654'],
+      [0xffffffffffff, 'ffffffff-ffff'],
+    ] as const) {
+      const made = uuidV7(ms);
+      assert.match(made, layout);
+      assert.equal(made.slice(0, 13), prefix);
+    }
+  });
 });
