@@ -59,10 +59,18 @@ export function hostChecker(bound: string, allowedHosts: readonly string[]): (he
     Object.values(networkInterfaces()).some((addresses) =>
       (addresses ?? []).some((a) => (a.family === 'IPv6' ? bracketed(a.address.replace(/%.*$/, '')) : a.address) === host),
     );
+  // Headers already found to name loopback or a fixed name, as sent: every request of a client repeats its Host, and
+  // the parse is a regular expression and a lower-casing. An interface address is not kept (it can change), and the
+  // set stops growing at 64 spellings, so varied headers cost memory no more than they cost a parse.
+  const known = new Set<string>();
   return (header) => {
+    if (header !== undefined && known.has(header)) return true;
     const host = canonicalHost(header);
     if (host === null) return false;
-    if (isLoopback(host) || names.has(host)) return true;
+    if (isLoopback(host) || names.has(host)) {
+      if (known.size < 64) known.add(header!);
+      return true;
+    }
     return wildcard && (isIPv4(host) || host.startsWith('[')) && interfaceAddress(host);
   };
 }

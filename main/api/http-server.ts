@@ -18,6 +18,14 @@ import { httpResult } from './http-download.js';
 import { replicaRouteRefusal } from './replica.js';
 import { installReadiness } from './readiness.js';
 import { isProtected, publicRoutes } from './protected-paths.js';
+import { turnEnd } from './turn-end.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who the request acts as, once the onRequest guard has checked its token or session; null before, and on open routes. */
+    hearthPrincipal: Principal | null;
+  }
+}
 
 export interface HttpServerOptions {
   engine: Engine;
@@ -63,6 +71,10 @@ function jsonBody(request: FastifyRequest): unknown {
   if (typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function')
     throw new HearthError('VALIDATION_FAILED', 'send the arguments as JSON (content-type: application/json)');
   return body;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
 /** The largest JSON body: 8 MiB parses in well under a second whatever its shape (jsonShapeProblem). */
@@ -161,7 +173,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   /** The bootstrap token is the admin "bootstrap"; any other token is looked up among the named ones. */
   const principalOfToken = (token: string | undefined): Principal | null =>
     auth.verify(token) ? { name: 'bootstrap', role: 'admin' } : engine.access.authenticate(token);
-  const principals = new WeakMap<FastifyRequest, Principal>();
+  // Who the guard found each request to be: a slot on Fastify's request object (null until the guard sets it), read
+  // by the routes. A WeakMap keyed by request did the same at an ephemeron-table entry per request, which the young
+  // generation's collections walk.
+  app.decorateRequest('hearthPrincipal', null);
   /** A presented token that is unknown, revoked or expired: a guess, counted against its address and its prefix. */
   const refuse = (reply: FastifyReply, request: FastifyRequest, token: string, message: string): Promise<FastifyReply> => {
     const now = Date.now();
@@ -265,7 +280,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const signIn = route === '/api/session';
     // A protected path needs an identity whichever route (or none) serves it; an unmatched request elsewhere goes to
     // the not-found handler, which answers NOT_FOUND or the console's index page: no data.
-    const open = !isProtected(request.url) && (route === undefined || publicRoutes.has(route));
+    const open = (route === undefined || publicRoutes.has(route)) && !isProtected(request.url);
     if (open && !signIn) return;
     // Repeated failures from one address or network, or with one token prefix, are refused for a while before any token is
     // looked at (the sign-in route's token is in its body: its handler checks the prefix).
@@ -284,7 +299,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (presented !== undefined) {
       const principal = principalOfToken(presented);
       if (principal === null) return refuse(reply, request, presented, 'this API token is unknown, revoked or expired');
-      principals.set(request, principal);
+      request.hearthPrincipal = principal;
       return;
     }
     const session = engine.access.session(sessionOf(request), auth.verifyDigest);
@@ -306,7 +321,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         return sendError(reply, { code: 'FORBIDDEN', message: `cross-origin request refused (Origin ${origin ?? 'missing'})` });
       }
     }
-    principals.set(request, session);
+    request.hearthPrincipal = session;
     return undefined;
   };
   app.addHook('onRequest', (request, reply, done) => {
@@ -319,13 +334,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
    * one is a bug in the guard above, and it is refused rather than given any default.
    */
   const contextOf = (request: FastifyRequest): CallContext => {
-    const principal = principals.get(request);
+    const principal = request.hearthPrincipal ?? undefined;
     if (principal === undefined) throw new HearthError('UNAUTHORIZED', 'a valid API token is required');
     return { transport: 'http', principal, remote: request.ip };
   };
   /** A route's own role check (routes that do not go through dispatch); a refusal is audited as dispatch audits one. */
   const permit = (request: FastifyRequest, reply: FastifyReply, permission: Permission): boolean => {
-    const principal = principals.get(request);
+    const principal = request.hearthPrincipal ?? undefined;
     const replica = replicaRouteRefusal(handlers, permission);
     if (principal !== undefined && allowed(principal.role, permission) && replica === null) return true;
     const name = (request.params as { name?: unknown } | undefined)?.name;
@@ -409,11 +424,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       const uploadId = await engine.saveUpload(
         body,
         undefined,
-        principals.get(request)?.name,
+        request.hearthPrincipal?.name,
         Number.isSafeInteger(declared) ? declared : undefined,
       );
       // An upload writes to the data folder before any method reads it: who wrote what is in the audit log.
-      const principal = principals.get(request)!;
+      const principal = request.hearthPrincipal!;
       engine.access.audit({
         actor: principal.name,
         role: principal.role,
@@ -458,14 +473,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
 
   app.post('/v1/models/:name/predict', async (request: FastifyRequest<{ Params: { name: string } }>, reply) => {
-    const body = (jsonBody(request) ?? {}) as Record<string, unknown>;
-    const outcome = await dispatch(
-      handlers,
-      'models.predict',
-      { ...body, name: request.params.name },
-      contextOf(request),
-      engine.access,
-    );
+    const body = jsonBody(request) ?? {};
+    // The body JSON.parse made is this request's own: the name is set on it rather than on a spread copy, unless it
+    // is not a plain object (an array, a number), which the copy turns into one for validation to judge.
+    let args: Record<string, unknown>;
+    if (isPlainObject(body)) {
+      body.name = request.params.name;
+      args = body;
+    } else args = { ...body, name: request.params.name };
+    const outcome = await dispatch(handlers, 'models.predict', args, contextOf(request), engine.access);
+    // Answers of requests that arrived together leave together (turn-end.ts).
+    await turnEnd();
     return outcome.ok ? outcome.result : sendError(reply, outcome.error);
   });
 
@@ -485,7 +503,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function') {
       // A CSV body is an upload appended as a file is (`ingest --append`): spooled encrypted, malformed lines kept.
       if (!permit(request, reply, 'ingest')) return reply;
-      const uploadId = await engine.saveUpload(body as Readable, undefined, principals.get(request)?.name);
+      const uploadId = await engine.saveUpload(body as Readable, undefined, request.hearthPrincipal?.name);
       try {
         outcome = await dispatch(
           handlers,

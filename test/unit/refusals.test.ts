@@ -110,4 +110,20 @@ describe('Host header check', () => {
     assert.equal(one('BOX.example'), true);
     assert.equal(one('box.example.evil'), false);
   });
+
+  it('decides a repeated Host the same way, and keeps no more than 64 spellings of the names it accepted', () => {
+    const check = hostChecker('127.0.0.1', ['box.example']);
+    for (let round = 0; round < 3; round++) {
+      assert.equal(check('127.0.0.1:7420'), true);
+      assert.equal(check('BOX.example.'), true);
+      assert.equal(check('evil.example'), false);
+      assert.equal(check('box.example@evil.example'), false);
+      assert.equal(check(undefined), false);
+      assert.equal(check(''), false);
+    }
+    // Many accepted spellings (every port of localhost), then refused ones: each is still judged on its own.
+    for (let port = 1; port <= 500; port++) assert.equal(check(`localhost:${port}`), true);
+    for (let port = 1; port <= 500; port++) assert.equal(check(`evil.example:${port}`), false);
+    assert.equal(check('localhost:99999'), false, 'a port past 65535 is refused however many were accepted before');
+  });
 });
