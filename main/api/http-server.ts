@@ -18,7 +18,7 @@ import { httpResult } from './http-download.js';
 import { replicaRouteRefusal } from './replica.js';
 import { installReadiness } from './readiness.js';
 import { isProtected, publicRoutes } from './protected-paths.js';
-import { turnEnd } from './turn-end.js';
+import { turnEnd } from '../accel/turns.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -482,7 +482,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       args = body;
     } else args = { ...body, name: request.params.name };
     const outcome = await dispatch(handlers, 'models.predict', args, contextOf(request), engine.access);
-    // Answers of requests that arrived together leave together (turn-end.ts).
+    // Answers of requests that arrived together leave together (accel/turns.ts).
     await turnEnd();
     return outcome.ok ? outcome.result : sendError(reply, outcome.error);
   });

@@ -3,6 +3,7 @@ import { RE2JS } from 're2js';
 import { HearthError } from '../contracts/errors.js';
 import { columnDrift } from '../stats/drift.js';
 import { cellValue, type Column, type Frame } from '../table/frame.js';
+import { nextTurn } from '../accel/turns.js';
 
 /**
  * Data-quality rules: suggested from a version known to be good, checked against any version, enforced when a
@@ -346,7 +347,8 @@ export async function checkRulesCooperatively(
             'PAYLOAD_TOO_LARGE',
             `this check ran past ${maxCheckMs / 1000} s and was stopped: use fewer or simpler rules, or a smaller version`,
           );
-        await new Promise(setImmediate);
+        // After the answers that arrived meanwhile (accel/turns.ts), not ahead of them.
+        await nextTurn();
         since = performance.now();
       }
     }

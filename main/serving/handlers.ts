@@ -11,6 +11,7 @@ import { assertExplainable, explainModel } from '../models/explain.js';
 import { inlineProvider, toPredictions } from '../models/predictor.js';
 import type { PredictorCache } from './predictor-cache.js';
 import type { Routes } from './routing.js';
+import { nextTurn } from '../accel/turns.js';
 
 /** What predictions and routes use. */
 export interface ServingHandlerDeps {
@@ -60,8 +61,10 @@ export function servingHandlers(deps: ServingHandlerDeps): HandlersOf<typeof ser
     rows: ApiParsedArgs<'models.predict'>['rows'],
     ids: string[],
   ): Promise<void> {
-    // After the answer has gone: nothing of the shadow's runs in the turn that sends it.
-    await new Promise((resolve) => setImmediate(resolve));
+    // After the answer has gone: nothing of the shadow's runs in the turn that sends it. Answers leave at the end of
+    // their turn (accel/turns.ts), and the shadow's own continuation would be queued among theirs: it starts a turn on.
+    await nextTurn();
+    await nextTurn();
     const started = performance.now();
     try {
       const predictor = await deps.predictors.get(name, version);

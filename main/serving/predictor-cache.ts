@@ -121,7 +121,10 @@ export class PredictorCache {
       const loading = p;
       loading.then(
         (predictor) => this.loaded.set(loading, predictor),
-        () => this.cache.delete(key),
+        // Only this load's entry: after reloadAll, the key may hold a newer load, which a late failure must not drop.
+        () => {
+          if (this.cache.get(key) === loading) this.cache.delete(key);
+        },
       );
       this.cache.set(key, p);
       if (this.cache.size > this.capacity) {

@@ -25,6 +25,7 @@ import {
 import type { TrainArgs } from './train-args.js';
 // KB is 1,024 bytes here as in train --max-size and everywhere Hearth prints a size.
 import { bytesPerKb } from './search-limits.js';
+import { nextTurn } from '../accel/turns.js';
 
 /** What compression uses: the registry (versions in, a chosen variant out), the runs' settings and the data. */
 export interface CompressDeps {
@@ -288,7 +289,7 @@ export class Compressor {
   private async run(entry: Entry, source: Source, metric: string | undefined): Promise<void> {
     const { job } = entry;
     // Let start() return first: preparing the rows of a large table takes a while.
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     try {
       const judged = judgedRows(this.deps, source, metric);
       const { rows, shaping } = judged;
