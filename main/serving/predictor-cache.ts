@@ -17,6 +17,8 @@ function inlineServingRows(): number {
  */
 export class PredictorCache {
   private readonly cache = new Map<string, Promise<Predictor>>();
+  /** The key inserted into `cache` last (touch). */
+  private newest: string | undefined;
   /** The loaded ones among them, by the same promise: what a request can take without waiting a turn (ready). */
   private readonly loaded = new WeakMap<Promise<Predictor>, Predictor>();
   private readonly capacity = 16;
@@ -99,10 +101,15 @@ export class PredictorCache {
     return predictor;
   }
 
-  /** Map order is insertion order: re-inserting marks the entry as most recently used. */
+  /**
+   * Map order is insertion order: re-inserting marks the entry as most recently used. The entry inserted last is
+   * already so (a server answering one model touches it on every request: a delete and a set each time).
+   */
   private touch(key: string, p: Promise<Predictor>): void {
+    if (key === this.newest) return;
     this.cache.delete(key);
     this.cache.set(key, p);
+    this.newest = key;
   }
 
   get(model: string, version: number): Promise<Predictor> {
@@ -127,6 +134,7 @@ export class PredictorCache {
         },
       );
       this.cache.set(key, p);
+      this.newest = key;
       if (this.cache.size > this.capacity) {
         const [oldestKey, oldest] = this.cache.entries().next().value!;
         this.cache.delete(oldestKey);
