@@ -10,7 +10,7 @@ export const tokenCommand: Command = {
                                       named API tokens (stored hashed, shown once): admin does everything, analyst
                                       ingests, trains and promotes, viewer reads, service predicts and ingests
   token reset                         replace the bootstrap (admin) token and print the new one; a running server
-                                      takes it at once (unless it was started with $HEARTH_TOKEN)`,
+                                      takes it within 10 ms (unless it was started with $HEARTH_TOKEN)`,
   run: async ({ rest, flags, out, open }) => {
     const { engine, client } = open();
     const [sub, name] = rest;
