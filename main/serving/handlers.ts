@@ -106,7 +106,8 @@ export function servingHandlers(deps: ServingHandlerDeps): HandlersOf<typeof ser
     if (explain === true) assertExplainable(predictor.stored, `${name} v${resolved}`);
     const raw = rawInputsFromRecords({ features }, protectedRows);
     const inline = predictor.runInline(raw);
-    const predictions = toPredictions(inline ?? (await predictor.run(raw)), predictor.threshold);
+    // Not answered inline: the graph's, without asking again whether the rows qualify.
+    const predictions = toPredictions(inline ?? (await predictor.run(raw, false)), predictor.threshold);
     const ids = deps.predictionLog.record(name, resolved, features, raw, predictions, (performance.now() - started) * 1000);
     predictions.forEach((p, i) => (p.id = ids[i]));
     if (route !== null && route.shadow !== null && route.shadow !== resolved) void shadow(name, route.shadow, rows, ids);
@@ -118,7 +119,7 @@ export function servingHandlers(deps: ServingHandlerDeps): HandlersOf<typeof ser
     return {
       model: name,
       version: resolved,
-      executionProvider: inline !== null ? inlineProvider : predictor.providerFor(raw),
+      executionProvider: inline !== null ? inlineProvider : predictor.executionProvider,
       predictions,
     };
   }
