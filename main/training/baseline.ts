@@ -8,6 +8,7 @@ import { pairedMeanTest } from '../stats/significance.js';
 import type { DataWarning } from './checks.js';
 import { evaluate, type EvaluationData } from './evaluation.js';
 import { float64Of } from '../stats/arrays.js';
+import { constantPredictionMetrics } from '../stats/metrics.js';
 
 /** One-sided level of the paired tests: a model "clearly" beats knowing nothing when p is below it. */
 export const baselineAlpha = 0.05;
@@ -44,11 +45,12 @@ export function compareWithBaseline(
   let prior: Prior;
   if (prediction.kind === 'regression') {
     let mean = 0;
-    for (const t of trainTargets) mean += t;
+    // Indexed loops: for…of over a typed array runs the iterator protocol until optimised (~15 ms on 204k rows).
+    for (let i = 0; i < trainTargets.length; i++) mean += trainTargets[i]!;
     prior = { mean: mean / Math.max(1, trainTargets.length) };
   } else {
     const shares = new Array<number>(prediction.classes.length).fill(0);
-    for (const t of trainTargets) shares[t]!++;
+    for (let i = 0; i < trainTargets.length; i++) shares[trainTargets[i]!]!++;
     prior = { shares: shares.map((c) => c / Math.max(1, trainTargets.length)) };
   }
   return compareWithPrior(data.task, prediction, data.targetsOf(rows), prior, threshold);
@@ -106,23 +108,27 @@ export function compareWithPrior(
   if (!('shares' in prior) || prior.shares.length !== k)
     throw new HearthError('INTERNAL', 'a classification baseline needs one share per class');
   const shares = Float64Array.from(prior.shares);
-  const probabilities = new Float64Array(n * k);
-  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) probabilities[i * k + c] = shares[c]!;
-  const constant: PredictionMatrix = { kind: 'classification', classes: prediction.classes, probabilities };
-  const metrics = evaluate(task, constant, targets, prediction.classes, 0.5, false).metrics;
+  const counts = new Float64Array(k);
+  for (let i = 0; i < n; i++) counts[targets[i]!]!++;
+  const metrics = constantPredictionMetrics(shares, counts, task === 'binary');
   let majority = 0;
   for (let c = 1; c < k; c++) if (shares[c]! > shares[majority]!) majority = c;
-  // The model's answer per row, as its metrics count it: the positive class above the threshold, else the argmax.
-  const answer = (i: number): number => {
-    if (k === 2) return prediction.probabilities[2 * i + 1]! > threshold ? 1 : 0;
-    let best = 0;
-    for (let c = 1; c < k; c++) if (prediction.probabilities[i * k + c]! > prediction.probabilities[i * k + best]!) best = c;
-    return best;
-  };
-  const correct = pairedMeanTest(float64Of(n, (i) => (answer(i) === targets[i] ? 1 : 0) - (majority === targets[i] ? 1 : 0)));
-  const logLoss = pairedMeanTest(
-    float64Of(n, (i) => Math.log(clip(prediction.probabilities[i * k + targets[i]!]!)) - Math.log(clip(shares[targets[i]!]!))),
-  );
+  // Per row, the model's gain over the baseline: in correctness (the model's answer as its metrics count it: the
+  // positive class above the threshold, else the argmax) and in log loss.
+  const correctGain = new Float64Array(n);
+  const logLossGain = new Float64Array(n);
+  const logShares = shares.map((s) => Math.log(clip(s)));
+  const probabilities = prediction.probabilities;
+  for (let i = 0; i < n; i++) {
+    const y = targets[i]!;
+    let answer = 0;
+    if (k === 2) answer = probabilities[2 * i + 1]! > threshold ? 1 : 0;
+    else for (let c = 1; c < k; c++) if (probabilities[i * k + c]! > probabilities[i * k + answer]!) answer = c;
+    correctGain[i] = (answer === y ? 1 : 0) - (majority === y ? 1 : 0);
+    logLossGain[i] = Math.log(clip(probabilities[i * k + y]!)) - logShares[y]!;
+  }
+  const correct = pairedMeanTest(correctGain);
+  const logLoss = pairedMeanTest(logLossGain);
   const tests = [
     { metric: 'accuracy', improvement: correct.mean, se: correct.se, p: correct.p },
     { metric: 'log_loss', improvement: logLoss.mean, se: logLoss.se, p: logLoss.p },

@@ -4,6 +4,8 @@ import { baselineFromReport, compareWithBaseline } from '../../main/training/bas
 import { gate, type Scored } from '../../main/training/retrain.js';
 import type { PredictionMatrix } from '../../main/models/linear-model.js';
 import { seededRandom } from '../../main/stats/random.js';
+import { constantPredictionMetrics } from '../../main/stats/metrics.js';
+import { evaluate } from '../../main/training/evaluation.js';
 
 /** A split over rows 0..train-1 (training) and train..train+test-1 (test), with the given targets. */
 function data(task: 'binary' | 'multiclass' | 'regression', targets: number[], train: number, classes: string[] | null) {
@@ -174,5 +176,68 @@ describe('retraining gate', () => {
     assert.ok(better.test!.p < 0.001);
     assert.match(better.reason, /^challenger -\d\.\d{3} rmse/);
     assert.equal(gate('rmse', n, null, scored(good), scored(bad)).better, false);
+  });
+});
+
+describe("the baseline's metrics from class counts", () => {
+  /** The constant matrix evaluated row by row, as the baseline was before: the reference the closed form must match. */
+  const rowByRow = (task: 'binary' | 'multiclass', shares: number[], targets: Int32Array): Record<string, number> => {
+    const k = shares.length;
+    const probabilities = new Float64Array(targets.length * k);
+    for (let i = 0; i < targets.length; i++) for (let c = 0; c < k; c++) probabilities[i * k + c] = shares[c]!;
+    const classes = shares.map((_, c) => `c${c}`);
+    return evaluate(task, { kind: 'classification', classes, probabilities }, targets, classes, 0.5, false).metrics;
+  };
+  const same = (closed: Record<string, number>, reference: Record<string, number>, label: string): void => {
+    assert.deepEqual(Object.keys(closed).sort(), Object.keys(reference).sort(), label);
+    for (const [metric, value] of Object.entries(reference)) {
+      if (Number.isNaN(value)) assert.ok(Number.isNaN(closed[metric]), `${label} ${metric}: ${closed[metric]} against NaN`);
+      else assert.ok(Math.abs(closed[metric]! - value) <= 1e-12, `${label} ${metric}: ${closed[metric]} against ${value}`);
+    }
+  };
+  it('matches evaluating the constant matrix row by row, binary and multiclass, including absent classes and ties', () => {
+    const random = seededRandom(7);
+    const cases: { task: 'binary' | 'multiclass'; shares: number[]; n: number; weights: number[] }[] = [
+      { task: 'binary', shares: [0.75, 0.25], n: 1000, weights: [3, 1] },
+      { task: 'binary', shares: [0.3, 0.7], n: 999, weights: [1, 1] },
+      // Above the 0.5 threshold by the prior, with no positive row present; and a tie at exactly 0.5.
+      { task: 'binary', shares: [0.2, 0.8], n: 50, weights: [1, 0] },
+      { task: 'binary', shares: [0.5, 0.5], n: 40, weights: [1, 3] },
+      { task: 'binary', shares: [1, 0], n: 20, weights: [1, 1] },
+      { task: 'multiclass', shares: [0.5, 0.3, 0.2], n: 1200, weights: [2, 1, 1] },
+      // A class the evaluation rows never show, a tie between the two largest shares, shares that do not sum to 1.
+      { task: 'multiclass', shares: [0.1, 0.45, 0.45, 0], n: 300, weights: [1, 2, 0, 1] },
+      { task: 'multiclass', shares: [2, 1, 1], n: 10, weights: [0, 0, 1] },
+    ];
+    for (const [at, c] of cases.entries()) {
+      const total = c.weights.reduce((a, b) => a + b, 0);
+      const targets = new Int32Array(c.n);
+      const counts = new Float64Array(c.shares.length);
+      for (let i = 0; i < c.n; i++) {
+        let u = random() * total;
+        let y = 0;
+        while (u >= c.weights[y]! || c.weights[y] === 0) {
+          u -= c.weights[y]!;
+          y++;
+        }
+        targets[i] = y;
+        counts[y]!++;
+      }
+      same(
+        constantPredictionMetrics(Float64Array.from(c.shares), counts, c.task === 'binary'),
+        rowByRow(c.task, c.shares, targets),
+        `case ${at}`,
+      );
+    }
+  });
+  it('hand-computed on four rows: prior 0.25, one positive (log loss, Brier, ECE, PR AUC)', () => {
+    const m = constantPredictionMetrics(Float64Array.from([0.75, 0.25]), Float64Array.from([3, 1]), true);
+    assert.equal(m.accuracy, 0.75);
+    assert.equal(m.precision, 0);
+    assert.equal(m.roc_auc, 0.5);
+    assert.equal(m.pr_auc, 0.25);
+    assert.ok(Math.abs(m.log_loss! - -(Math.log(0.25) + 3 * Math.log(0.75)) / 4) < 1e-15);
+    assert.ok(Math.abs(m.brier! - (0.75 ** 2 + 3 * 0.25 ** 2) / 4) < 1e-15);
+    assert.equal(m.ece, 0);
   });
 });
