@@ -474,9 +474,11 @@ export function constantPredictionMetrics(
     squares += shares[c]! ** 2;
     if (presentBoth(c)) present++;
   }
-  // Σ_c (s_c − [y = c])² for a row of class y is Σ s² − 2 s_y + 1.
+  // Σ_c (s_c − [y = c])² for a row of class y is Σ s² − 2 s_y + 1. With two classes, brierScore and
+  // expectedCalibrationError take their binary forms (P(class 1) against class 1) whatever the task: so here.
   let brier = 0;
   for (let c = 0; c < k; c++) brier += counts[c]! * (squares - 2 * shares[c]! + 1);
+  if (k === 2) brier = counts[1]! * (shares[1]! - 1) ** 2 + counts[0]! * shares[1]! ** 2;
   // Only the argmax class is ever predicted: precision n_best / n, recall 1 (when it occurs); every other class's F1 is 0.
   const precision = n === 0 ? 0 : counts[best]! / n;
   const recall = counts[best]! > 0 ? 1 : 0;
@@ -487,6 +489,6 @@ export function constantPredictionMetrics(
     roc_auc: present === 0 ? Number.NaN : 0.5,
     log_loss: loss / n,
     brier: brier / n,
-    ece: n === 0 ? 0 : Math.abs(shares[best]! - counts[best]! / n),
+    ece: n === 0 ? 0 : k === 2 ? Math.abs(shares[1]! - counts[1]! / n) : Math.abs(shares[best]! - counts[best]! / n),
   };
 }

@@ -64,7 +64,10 @@ export function priorOf(baseline: BaselineComparison | undefined): Prior | null 
   // Reports are stored JSON: a version trained before baselines, or pulled from elsewhere, may lack the fields.
   if (baseline === undefined || baseline === null) return null;
   if (baseline.kind === 'mean') return Number.isFinite(Number(baseline.answer)) ? { mean: Number(baseline.answer) } : null;
-  return Array.isArray(baseline.prior) && baseline.prior.every((p) => typeof p === 'number') ? { shares: baseline.prior } : null;
+  // Shares are a distribution: a hand-edited or pulled report's negative or infinite share is no prior to compare with.
+  return Array.isArray(baseline.prior) && baseline.prior.every((p) => typeof p === 'number' && Number.isFinite(p) && p >= 0)
+    ? { shares: baseline.prior }
+    : null;
 }
 
 /**
@@ -109,7 +112,12 @@ export function compareWithPrior(
     throw new HearthError('INTERNAL', 'a classification baseline needs one share per class');
   const shares = Float64Array.from(prior.shares);
   const counts = new Float64Array(k);
-  for (let i = 0; i < n; i++) counts[targets[i]!]!++;
+  for (let i = 0; i < n; i++) {
+    const y = targets[i]!;
+    // A typed array ignores an index out of range: such a target would drop out of the counts unseen.
+    if (!(y >= 0 && y < k && Number.isInteger(y))) throw new HearthError('INTERNAL', `target ${y} is not a class index`);
+    counts[y]!++;
+  }
   const metrics = constantPredictionMetrics(shares, counts, task === 'binary');
   let majority = 0;
   for (let c = 1; c < k; c++) if (shares[c]! > shares[majority]!) majority = c;

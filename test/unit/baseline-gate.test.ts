@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { baselineFromReport, compareWithBaseline } from '../../main/training/baseline.js';
+import { baselineFromReport, compareWithBaseline, compareWithPrior, priorOf } from '../../main/training/baseline.js';
 import { gate, type Scored } from '../../main/training/retrain.js';
 import type { PredictionMatrix } from '../../main/models/linear-model.js';
 import { seededRandom } from '../../main/stats/random.js';
@@ -208,6 +208,9 @@ describe("the baseline's metrics from class counts", () => {
       // A class the evaluation rows never show, a tie between the two largest shares, shares that do not sum to 1.
       { task: 'multiclass', shares: [0.1, 0.45, 0.45, 0], n: 300, weights: [1, 2, 0, 1] },
       { task: 'multiclass', shares: [2, 1, 1], n: 10, weights: [0, 0, 1] },
+      // Two classes under the multiclass task (an imported graph can be declared so): Brier and ECE in binary form.
+      { task: 'multiclass', shares: [0.5, 0.3], n: 80, weights: [3, 5] },
+      { task: 'multiclass', shares: [0.7, 0.3], n: 0, weights: [1, 1] },
     ];
     for (const [at, c] of cases.entries()) {
       const total = c.weights.reduce((a, b) => a + b, 0);
@@ -239,5 +242,31 @@ describe("the baseline's metrics from class counts", () => {
     assert.ok(Math.abs(m.log_loss! - -(Math.log(0.25) + 3 * Math.log(0.75)) / 4) < 1e-15);
     assert.ok(Math.abs(m.brier! - (0.75 ** 2 + 3 * 0.25 ** 2) / 4) < 1e-15);
     assert.equal(m.ece, 0);
+  });
+});
+
+describe('the baseline against hostile priors and targets', () => {
+  const prediction: PredictionMatrix = {
+    kind: 'classification',
+    classes: ['a', 'b'],
+    probabilities: Float64Array.from([0.4, 0.6, 0.8, 0.2]),
+  };
+  it('a target that is not a class index is an error, not a row left out of the counts', () => {
+    for (const bad of [2, -1, 0.5])
+      assert.throws(
+        () => compareWithPrior('binary', prediction, Float64Array.from([0, bad]), { shares: [0.5, 0.5] }),
+        (e: Error & { code?: string }) => e.code === 'INTERNAL' && /not a class index/.test(e.message),
+      );
+  });
+  it("a stored report's negative, infinite or non-numeric share gives no prior", () => {
+    const report = (prior: unknown[]) => ({ kind: 'majority', answer: 'a', prior }) as never;
+    assert.deepEqual(priorOf(report([0.25, 0.75])), { shares: [0.25, 0.75] });
+    for (const prior of [
+      [-0.1, 1.1],
+      [Infinity, 0],
+      [Number.NaN, 1],
+      ['0.5', 0.5],
+    ])
+      assert.equal(priorOf(report(prior)), null, String(prior));
   });
 });
