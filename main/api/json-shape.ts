@@ -8,21 +8,24 @@
 export const jsonLimits = { depth: 64, keysPerObject: 10_000, elementsPerArray: 1_000_000 } as const;
 
 /** Why the text is refused (depth, or a container too large), or null when its shape is within the limits. */
-export function jsonShapeProblem(text: string, limits = jsonLimits): string | null {
+export function jsonShapeProblem(
+  text: string,
+  limits: { depth: number; keysPerObject: number; elementsPerArray: number } = jsonLimits,
+): string | null {
   // Per open container: whether it is an object, and how many commas it has seen (members - 1).
   const isObject: boolean[] = [];
   const commas: number[] = [];
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c)
-        i++; // a backslash escapes the next character
-      else if (c === 0x22) inString = false;
-      continue;
-    }
-    if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
+    if (c === 0x22) {
+      // A string: on to its closing quote, found by indexOf (rows are mostly strings, and a look at each of their
+      // characters was as long as JSON.parse itself on a single-row request). A quote after an odd run of
+      // backslashes is escaped; an unterminated string ends the look (JSON.parse refuses it).
+      let end = text.indexOf('"', i + 1);
+      while (end > 0 && escapedAt(text, end)) end = text.indexOf('"', end + 1);
+      if (end < 0) return null;
+      i = end;
+    } else if (c === 0x7b || c === 0x5b) {
       if (isObject.length >= limits.depth) return `the JSON body nests deeper than ${limits.depth} levels`;
       isObject.push(c === 0x7b);
       commas.push(0);
@@ -39,4 +42,11 @@ export function jsonShapeProblem(text: string, limits = jsonLimits): string | nu
     }
   }
   return null;
+}
+
+/** Whether the character at `at` follows an odd number of backslashes (so is escaped). */
+function escapedAt(text: string, at: number): boolean {
+  let backslashes = 0;
+  while (at - backslashes - 1 >= 0 && text.charCodeAt(at - backslashes - 1) === 0x5c) backslashes++;
+  return backslashes % 2 === 1;
 }
