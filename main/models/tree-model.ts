@@ -128,19 +128,24 @@ export function leafOf(tree: TreeNodes, x: Float64Array, offset: number): number
   }
 }
 
-/** The trees flattened into typed arrays for fast scoring (category sets as 256-entry membership tables). */
+/**
+ * The trees flattened for fast scoring. A node is four int32s in `meta` (feature, −1 for a leaf; left; right; flags:
+ * 1 = missing goes left, 2 = a category set) and one double in `numbers` (the threshold, the category set's offset
+ * into `members`, or the leaf's value); a category set is a 256-entry membership table. Packed so that a step down a
+ * tree reads one cache line of `meta` and one of `numbers`, where a field per array read five or six: a single row
+ * of synth 1M's 100 trees, rows in turn, 9.3 → 8.4 µs (the same row again and again 3.3 → 2.7).
+ */
 interface CompiledTrees {
   roots: Int32Array;
-  feature: Int32Array;
-  threshold: Float64Array;
-  /** Offset into `members` for categorical splits, −1 for numeric ones. */
-  memberOffset: Int32Array;
+  meta: Int32Array;
+  numbers: Float64Array;
   members: Uint8Array;
-  defaultLeft: Uint8Array;
-  left: Int32Array;
-  right: Int32Array;
-  value: Float64Array;
+  /** A forest averages each output over its trees (at least one): counted once, not on every call. */
+  treesPerOutput: Float64Array;
 }
+
+const missingLeft = 1;
+const categorySet = 2;
 
 const compiled = new WeakMap<TreeModel, CompiledTrees>();
 
@@ -176,15 +181,13 @@ function compile(model: TreeModel): CompiledTrees {
   const categoricalNodes = model.trees.reduce((s, t) => s + t.leftCodes.filter((l) => l !== null).length, 0);
   c = {
     roots: new Int32Array(model.trees.length),
-    feature: new Int32Array(total),
-    threshold: new Float64Array(total),
-    memberOffset: new Int32Array(total).fill(-1),
+    meta: new Int32Array(total * 4),
+    numbers: new Float64Array(total),
     members: new Uint8Array(categoricalNodes * 256),
-    defaultLeft: new Uint8Array(total),
-    left: new Int32Array(total),
-    right: new Int32Array(total),
-    value: new Float64Array(total),
+    treesPerOutput: new Float64Array(model.outputs),
   };
+  for (const o of model.treeOutputs) c.treesPerOutput[o]!++;
+  for (let k = 0; k < model.outputs; k++) c.treesPerOutput[k] = Math.max(1, c.treesPerOutput[k]!);
   let base = 0;
   let nextMember = 0;
   const round = model.precision === 'float32' ? Math.fround : (v: number) => v;
@@ -192,17 +195,18 @@ function compile(model: TreeModel): CompiledTrees {
     c.roots[t] = base;
     tree.feature.forEach((f, node) => {
       const i = base + node;
-      c.feature[i] = f;
-      c.value[i] = round(tree.value[node]!);
-      c.defaultLeft[i] = tree.defaultLeft[node]! ? 1 : 0;
-      c.left[i] = base + tree.left[node]!;
-      c.right[i] = base + tree.right[node]!;
       const threshold = tree.threshold[node];
-      if (f >= 0 && (threshold === null || threshold === undefined)) {
-        c.memberOffset[i] = nextMember;
+      const member = f >= 0 && (threshold === null || threshold === undefined);
+      c.meta[4 * i] = f;
+      c.meta[4 * i + 1] = base + tree.left[node]!;
+      c.meta[4 * i + 2] = base + tree.right[node]!;
+      c.meta[4 * i + 3] = (tree.defaultLeft[node]! ? missingLeft : 0) | (member ? categorySet : 0);
+      if (f < 0) c.numbers[i] = round(tree.value[node]!);
+      else if (member) {
+        c.numbers[i] = nextMember;
         for (const code of tree.leftCodes[node]!) if (code >= 0 && code < 256) c.members[nextMember + code] = 1;
         nextMember += 256;
-      } else c.threshold[i] = round(threshold ?? 0);
+      } else c.numbers[i] = round(threshold ?? 0);
     });
     base += tree.feature.length;
   });
@@ -214,35 +218,33 @@ function compile(model: TreeModel): CompiledTrees {
 export function treeScores(model: TreeModel, x: Float64Array, rows: number): Float64Array {
   const F = model.features.length;
   const K = model.outputs;
-  const c = compile(model);
+  const { roots, meta, numbers, members, treesPerOutput } = compile(model);
   const scores = new Float64Array(rows * K);
-  const perOutput = new Array<number>(K).fill(0);
-  for (const o of model.treeOutputs) perOutput[o]!++;
   for (let i = 0; i < rows; i++) for (let k = 0; k < K; k++) scores[i * K + k] = model.baseScore[k]!;
   // Tree by tree (its nodes stay in cache), each row adding the trees in order, as the ONNX graph sums them.
-  for (let t = 0; t < c.roots.length; t++) {
+  for (let t = 0; t < roots.length; t++) {
     const output = model.treeOutputs[t]!;
-    const root = c.roots[t]!;
+    const root = roots[t]!;
     for (let i = 0; i < rows; i++) {
       const offset = i * F;
       let node = root;
       for (;;) {
-        const f = c.feature[node]!;
+        const m = node << 2;
+        const f = meta[m]!;
         if (f < 0) break;
         const v = x[offset + f]!;
+        const flags = meta[m + 3]!;
         let goLeft: boolean;
-        if (Number.isNaN(v)) goLeft = c.defaultLeft[node] === 1;
-        else {
-          const m = c.memberOffset[node]!;
-          goLeft = m < 0 ? v <= c.threshold[node]! : v >= 0 && v < 256 && c.members[m + v] === 1;
-        }
-        node = goLeft ? c.left[node]! : c.right[node]!;
+        if (Number.isNaN(v)) goLeft = (flags & missingLeft) !== 0;
+        else if ((flags & categorySet) === 0) goLeft = v <= numbers[node]!;
+        else goLeft = v >= 0 && v < 256 && members[numbers[node]! + v] === 1;
+        node = goLeft ? meta[m + 1]! : meta[m + 2]!;
       }
-      scores[i * K + output]! += c.value[node]!;
+      scores[i * K + output]! += numbers[node]!;
     }
   }
   if (model.aggregation === 'average') {
-    for (let i = 0; i < rows; i++) for (let k = 0; k < K; k++) scores[i * K + k]! /= Math.max(1, perOutput[k]!);
+    for (let i = 0; i < rows; i++) for (let k = 0; k < K; k++) scores[i * K + k]! /= treesPerOutput[k]!;
   }
   return scores;
 }
