@@ -438,17 +438,20 @@ export function constantPredictionMetrics(
   for (let c = 0; c < k; c++) n += counts[c]!;
   // Both classes present: every row tied, the rank statistic counts each pair half (0.5); otherwise undefined.
   const presentBoth = (c: number): boolean => counts[c]! > 0 && counts[c]! < n;
+  // P(class 1) against class 1: how brierScore and expectedCalibrationError score two classes, whatever the task. One
+  // bin of the reliability diagram holds every row: its mean prediction p, its observed rate the class's share.
+  const p = shares[1]!;
+  const positives = counts[1]!;
+  const negatives = n - positives;
+  const binaryBrier = (positives * (p - 1) ** 2 + negatives * p ** 2) / n;
+  const binaryEce = n === 0 ? 0 : Math.abs(p - positives / n);
   if (binary) {
-    const p = shares[1]!;
-    const positives = counts[1]!;
-    const negatives = n - positives;
     const predictedPositive = p > threshold;
     const tp = predictedPositive ? positives : 0;
     const fp = predictedPositive ? negatives : 0;
     const tn = predictedPositive ? 0 : negatives;
     const precision = tp + fp === 0 ? 0 : tp / (tp + fp);
     const recall = positives === 0 ? 0 : tp / positives;
-    // One bin of the reliability diagram holds every row: its mean prediction p, its observed rate the positives'.
     return {
       accuracy: (tp + tn) / n,
       precision,
@@ -458,8 +461,8 @@ export function constantPredictionMetrics(
       // One threshold: recall 0 → 1 at precision positives / n.
       pr_auc: positives === 0 ? Number.NaN : positives / n,
       log_loss: (-positives * Math.log(clip(p)) - negatives * Math.log(clip(1 - p))) / n,
-      brier: (positives * (p - 1) ** 2 + negatives * p ** 2) / n,
-      ece: n === 0 ? 0 : Math.abs(p - positives / n),
+      brier: binaryBrier,
+      ece: binaryEce,
     };
   }
   let sum = 0;
@@ -474,11 +477,9 @@ export function constantPredictionMetrics(
     squares += shares[c]! ** 2;
     if (presentBoth(c)) present++;
   }
-  // Σ_c (s_c − [y = c])² for a row of class y is Σ s² − 2 s_y + 1. With two classes, brierScore and
-  // expectedCalibrationError take their binary forms (P(class 1) against class 1) whatever the task: so here.
+  // Σ_c (s_c − [y = c])² for a row of class y is Σ s² − 2 s_y + 1.
   let brier = 0;
   for (let c = 0; c < k; c++) brier += counts[c]! * (squares - 2 * shares[c]! + 1);
-  if (k === 2) brier = counts[1]! * (shares[1]! - 1) ** 2 + counts[0]! * shares[1]! ** 2;
   // Only the argmax class is ever predicted: precision n_best / n, recall 1 (when it occurs); every other class's F1 is 0.
   const precision = n === 0 ? 0 : counts[best]! / n;
   const recall = counts[best]! > 0 ? 1 : 0;
@@ -488,7 +489,7 @@ export function constantPredictionMetrics(
     f1: f1Best / k,
     roc_auc: present === 0 ? Number.NaN : 0.5,
     log_loss: loss / n,
-    brier: brier / n,
-    ece: n === 0 ? 0 : k === 2 ? Math.abs(shares[1]! - counts[1]! / n) : Math.abs(shares[best]! - counts[best]! / n),
+    brier: k === 2 ? binaryBrier : brier / n,
+    ece: k === 2 ? binaryEce : n === 0 ? 0 : Math.abs(shares[best]! - counts[best]! / n),
   };
 }
