@@ -67,39 +67,33 @@ const { frame } = await readCsv(test);
 const first = Object.fromEntries(frame.columns.map((c) => [c.name, cellValue(c, 0)]));
 const one = rawInputsFromRecords(features, [first]);
 // The first 2,000 calls (a session just loaded, its code not yet optimised, the heap still full of training's
-// garbage) are reported apart from the steady state a server answers in: the 20,000 calls after them.
-const singleRowUs = async (p: Predictor): Promise<{ cold: number[]; warm: number[] }> => {
+// garbage) are reported apart from the steady state a server answers in: the 20,000 calls after them, `rows` in turn.
+const singleRowUs = async (
+  p: Predictor,
+  rows: readonly ReturnType<typeof rawInputsFromRecords>[],
+): Promise<{ cold: number[]; warm: number[] }> => {
   const samples: number[] = [];
   for (let i = 0; i < 22_000; i++) {
+    const row = rows[i % rows.length]!;
     const t = process.hrtime.bigint();
-    await p.run(one);
+    await p.run(row);
     samples.push(Number(process.hrtime.bigint() - t) / 1000);
   }
   const sorted = (a: number[]): number[] => a.sort((x, y) => x - y);
   return { cold: sorted(samples.slice(0, 2000)), warm: sorted(samples.slice(2000)) };
 };
 const quantile = (sorted: number[], q: number): number => Number(sorted[Math.floor(q * sorted.length)]!.toFixed(1));
-const samples = await singleRowUs(predictor);
-const servedSamples = await singleRowUs(served);
-// The same, one row at a time over the first 1,000 test rows in turn, as a server sees them. One row asked again
-// and again flatters a tree graph: its path through every tree stays in the caches and the branch predictor. On
-// the 255k-row table's model (2,141 category-set splits, most over codes above 30, which ONNX Runtime tests in a
-// hash set) that row took 24 µs and the rows in turn 48.
+const samples = await singleRowUs(predictor, [one]);
+const servedSamples = await singleRowUs(served, [one]);
+// The same over the first 1,000 test rows in turn, as a server sees them. One row asked again and again flatters a
+// tree graph: its path through every tree stays in the caches and the branch predictor. On the 255k-row table's
+// model (2,141 category-set splits, most over codes above 30, which ONNX Runtime tests in a hash set) that row took
+// 24 µs and the rows in turn 48.
 const varied = Array.from({ length: Math.min(1000, frame.rowCount) }, (_, r) =>
   rawInputsFromRecords(features, [Object.fromEntries(frame.columns.map((c) => [c.name, cellValue(c, r)]))]),
 );
-const variedUs = async (p: Predictor): Promise<number[]> => {
-  const out: number[] = [];
-  for (let i = 0; i < 22_000; i++) {
-    const row = varied[i % varied.length]!;
-    const t = process.hrtime.bigint();
-    await p.run(row);
-    if (i >= 2000) out.push(Number(process.hrtime.bigint() - t) / 1000);
-  }
-  return out.sort((x, y) => x - y);
-};
-const variedSamples = await variedUs(predictor);
-const variedServed = await variedUs(served);
+const variedSamples = (await singleRowUs(predictor, varied)).warm;
+const variedServed = (await singleRowUs(served, varied)).warm;
 const rowsInBatch = Math.min(10_000, frame.rowCount);
 const batchFrame = {
   rowCount: rowsInBatch,

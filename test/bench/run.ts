@@ -6,6 +6,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../main/engine/engine.js';
 import { startJsonChild } from '../helpers.js';
+import { medianInPlace } from '../../main/models/preprocess.js';
 import { OciClient } from '../../main/sync/oci-client.js';
 import { datasetDrift, type DriftColumn } from '../../main/stats/drift.js';
 import { driftReport } from '../../main/monitoring/monitor.js';
@@ -187,11 +188,7 @@ async function benchPredict(): Promise<void> {
     const duration = Number(process.env.HEARTH_BENCH_SECONDS ?? '10');
     const rounds = Math.max(1, Number(process.env.HEARTH_BENCH_ROUNDS ?? '3'));
     const slice = Math.max(1, Math.round(duration / rounds));
-    const median = (values: number[]): number => {
-      const sorted = [...values].sort((a, b) => a - b);
-      const mid = sorted.length >> 1;
-      return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-    };
+    const median = (values: number[]): number => medianInPlace(Float64Array.from(values));
     for (const connections of [4, 16]) {
       for (const { url } of servers) {
         spawnSync('wrk', ['-t1', `-c${connections}`, '-d2s', '-s', script, `${url}/v1/models/birds/predict`], {
