@@ -11,6 +11,8 @@ export ORT_DISABLE_TELEMETRY=1
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need=()
+# A C compiler and make: node-gyp builds SQLite's binding at npm ci and the native GBDT kernel at npm run build.
+command -v cc >/dev/null 2>&1 && command -v make >/dev/null 2>&1 || need+=(gcc make)
 # Chromium for the browser tests (Playwright's own browser download cannot work offline).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # docker-registry (Distribution 2.8): the real OCI registry the sync tests start on a loopback port.

@@ -1,14 +1,15 @@
-// `npm run bench -- gbdt-kernel`: A/B of the GBDT hot-loop kernels (wasm-simd against TypeScript) on the same
+// `npm run bench -- gbdt-kernel`: A/B of the GBDT hot-loop kernels (native and wasm-simd against TypeScript; native
+// where its addon is built) on the same
 // binned data in one process, interleaved (ABAB...) so that load from other processes on a shared machine falls on
 // both alike. Shaped like synth 1M's training split: 800,000 rows, 28 numeric features (255 bins) and 4 categorical
 // (5/12/25/50 levels), 5% missing; a binary log-loss tree of 31 leaves on 2 threads. One JSON line per measure:
 // medians of the root histogram (every row), of a deep node's (every tenth row: the rows the wasm kernel gathers; per
-// row beside the root's) and of a whole tree, per kernel, and their ratio wasm/typescript.
+// row beside the root's) and of a whole tree, per kernel, and their ratios to TypeScript and native's to wasm.
 import { loadavg } from 'node:os';
 import { missingBin } from '../../main/models/binning.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { HistogramPool } from '../../workers/gbdt/histogram.js';
-import { allocateTraining, histogramSize, type TrainingArrays } from '../../workers/gbdt/kernel.js';
+import { allocateTraining, histogramSize, nativeKernel, type TrainingArrays } from '../../workers/gbdt/kernel.js';
 import { growTree, plainCategoricalSplits, type GrownTree } from '../../workers/gbdt/tree.js';
 
 function emit(line: Record<string, unknown>): void {
@@ -41,12 +42,14 @@ export function runGbdtKernelBench(
     gradHess[2 * i] = q0 - y;
     gradHess[2 * i + 1] = q0 * (1 - q0);
   }
-  const setUp = (choice: 'wasm' | 'typescript'): { arrays: TrainingArrays; pool: HistogramPool } => {
+  type Choice = 'native' | 'wasm' | 'typescript';
+  const setUp = (choice: Choice): { arrays: TrainingArrays; pool: HistogramPool } => {
     const arrays = allocateTraining(bins, n, F, n, threads, choice);
     arrays.gradHess.set(gradHess);
     return { arrays, pool: new HistogramPool(arrays, threads - 1) };
   };
-  const kernels = { typescript: setUp('typescript'), wasm: setUp('wasm') };
+  const names: Choice[] = nativeKernel() instanceof Error ? ['typescript', 'wasm'] : ['typescript', 'wasm', 'native'];
+  const kernels = Object.fromEntries(names.map((name) => [name, setUp(name)])) as Record<Choice, ReturnType<typeof setUp>>;
   const params = {
     maxLeaves: 31,
     maxDepth: 0,
@@ -61,15 +64,14 @@ export function runGbdtKernelBench(
   const allowed = new Uint8Array(F).fill(1);
   const deepRows = Math.floor(n / 10);
   const hist = new Float64Array(histogramSize(F));
-  const times = {
-    typescript: { root: [] as number[], deep: [] as number[], tree: [] as number[] },
-    wasm: { root: [] as number[], deep: [] as number[], tree: [] as number[] },
-  };
-  const grown: Partial<Record<'typescript' | 'wasm', GrownTree>> = {};
+  const times = Object.fromEntries(
+    names.map((name) => [name, { root: [] as number[], deep: [] as number[], tree: [] as number[] }]),
+  ) as Record<Choice, { root: number[]; deep: number[]; tree: number[] }>;
+  const grown: Partial<Record<Choice, GrownTree>> = {};
   const load = loadavg()[0]!;
   // The first round warms both up (JIT, page faults in fresh memory) and is not counted.
   for (let rep = 0; rep <= reps; rep++) {
-    for (const name of ['typescript', 'wasm'] as const) {
+    for (const name of names) {
       const { arrays, pool } = kernels[name];
       // A deep node's rows: every tenth, spread over all the bins (what the kernel gathers).
       for (let i = 0; i < deepRows; i++) arrays.rows[i] = 10 * i;
@@ -91,9 +93,9 @@ export function runGbdtKernelBench(
     }
   }
   for (const k of Object.values(kernels)) k.pool.close();
-  const same = JSON.stringify(grown.wasm) === JSON.stringify(grown.typescript);
+  const same = names.every((name) => JSON.stringify(grown[name]) === JSON.stringify(grown.typescript));
   const common = { bench: 'gbdt-kernel', rows: n, features: F, threads, reps, load_1m_at_start: Number(load.toFixed(2)) };
-  for (const name of ['typescript', 'wasm'] as const) {
+  for (const name of names) {
     emit({
       ...common,
       kernel: kernels[name].arrays.kernel,
@@ -103,12 +105,21 @@ export function runGbdtKernelBench(
       tree_ms_p50: Number(median(times[name].tree).toFixed(2)),
     });
   }
+  const ratio = (a: Choice, b: Choice, of: 'root' | 'deep' | 'tree'): number =>
+    Number((median(times[a][of]) / median(times[b][of])).toFixed(3));
   emit({
     ...common,
-    root_histogram_ratio_wasm_vs_typescript: Number((median(times.wasm.root) / median(times.typescript.root)).toFixed(3)),
-    tree_ratio_wasm_vs_typescript: Number((median(times.wasm.tree) / median(times.typescript.tree)).toFixed(3)),
+    root_histogram_ratio_wasm_vs_typescript: ratio('wasm', 'typescript', 'root'),
+    tree_ratio_wasm_vs_typescript: ratio('wasm', 'typescript', 'tree'),
+    ...(names.includes('native')
+      ? {
+          root_histogram_ratio_native_vs_wasm: ratio('native', 'wasm', 'root'),
+          deep_histogram_ratio_native_vs_wasm: ratio('native', 'wasm', 'deep'),
+          tree_ratio_native_vs_wasm: ratio('native', 'wasm', 'tree'),
+        }
+      : { native: 'not built (npm run build:native)' }),
     same_tree: same,
     load_1m_at_end: Number(loadavg()[0]!.toFixed(2)),
   });
-  if (!same) throw new Error('the two kernels grew different trees');
+  if (!same) throw new Error('the kernels grew different trees');
 }

@@ -17,6 +17,7 @@ import {
   kernelEnv,
   fitsInWasm,
   kernelModule,
+  nativeKernel,
   partitionRows,
   wasmPages,
 } from '../../workers/gbdt/kernel.js';
@@ -29,8 +30,12 @@ function data(task: 'binary' | 'regression' | 'multiclass', n = 40_000): BoostIn
 }
 
 const wasmBuilt = kernelModule();
+const nativeBuilt = nativeKernel();
+/** The compiled kernels to hold to the TypeScript one: native where its addon is built (CI requires it). */
+const compiled: ('native' | 'wasm')[] = nativeBuilt instanceof Error ? ['wasm'] : ['native', 'wasm'];
+const kernelNames = { native: 'native', wasm: 'wasm-simd', typescript: 'typescript' } as const;
 
-describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
+describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
   const saved = process.env[kernelEnv];
   afterEach(() => {
     if (saved === undefined) delete process.env[kernelEnv];
@@ -41,27 +46,38 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
     assert.ok(!(wasmBuilt instanceof Error), wasmBuilt instanceof Error ? wasmBuilt.message : '');
   });
 
+  it('the native kernel is built (npm run build:native) and loads, where HEARTH_REQUIRE_NATIVE=1 asks for it', (t) => {
+    if (nativeBuilt instanceof Error) {
+      if (process.env.HEARTH_REQUIRE_NATIVE === '1') assert.fail(nativeBuilt.message);
+      t.skip(nativeBuilt.message);
+      return;
+    }
+    assert.equal(typeof nativeBuilt.bind, 'function');
+  });
+
   for (const [task, threads, extra] of [
     ['binary', 2, {}],
     ['binary', 3, { rowSubsample: 0.7, colSubsample: 0.8 }],
     ['regression', 2, { huberDelta: 0.5 }],
     ['multiclass', 1, { trees: 4 }],
   ] as const) {
-    it(`grows bit-identical trees with either kernel: ${task}, ${threads} thread(s) ${JSON.stringify(extra)}`, () => {
+    it(`grows bit-identical trees with every kernel: ${task}, ${threads} thread(s) ${JSON.stringify(extra)}`, () => {
       const input = data(task);
       const p = { ...params, threads, ...extra };
-      const wasm = fitBoosting(input, { ...p, kernel: 'wasm' });
       const ts = fitBoosting(input, { ...p, kernel: 'typescript' });
-      assert.equal(wasm.kernel, 'wasm-simd');
       assert.equal(ts.kernel, 'typescript');
-      assert.equal(wasm.trees.length, ts.trees.length);
       assert.ok(
-        wasm.trees.every((t) => t.feature.filter((f) => f >= 0).length > 3),
+        ts.trees.every((t) => t.feature.filter((f) => f >= 0).length > 3),
         'the trees split',
       );
-      // deepStrictEqual compares numbers with Object.is: every threshold, leaf value and gain bit for bit.
-      assert.deepStrictEqual(wasm.trees, ts.trees);
-      assert.deepStrictEqual(wasm.history, ts.history);
+      for (const choice of compiled) {
+        const fit = fitBoosting(input, { ...p, kernel: choice });
+        assert.equal(fit.kernel, kernelNames[choice]);
+        assert.equal(fit.trees.length, ts.trees.length);
+        // deepStrictEqual compares numbers with Object.is: every threshold, leaf value and gain bit for bit.
+        assert.deepStrictEqual(fit.trees, ts.trees, choice);
+        assert.deepStrictEqual(fit.history, ts.history, choice);
+      }
     });
   }
 
@@ -98,7 +114,7 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
       i % 2 === 0 ? (random() * 2 - 1) * 2 ** -Math.floor(random() * 40) : (0.5 + random()) * 2 ** -Math.floor(random() * 20),
     );
     const grow = { ...params, maxLeaves: 31, minChildSamples: 5 };
-    const trees = (['wasm', 'typescript'] as const).map((choice) => {
+    const trees = [...compiled, 'typescript' as const].map((choice) => {
       const arrays = allocateTraining(bins, n, F, n, 2, choice);
       arrays.gradHess.set(gradHess);
       for (let i = 0; i < n; i++) arrays.rows[i] = i;
@@ -108,7 +124,7 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
       return tree;
     });
     assert.equal(trees[0]!.feature.filter((f) => f >= 0).length, 30);
-    assert.deepStrictEqual(trees[0], trees[1]);
+    for (const tree of trees.slice(1)) assert.deepStrictEqual(tree, trees[0]);
   });
 
   it("searches sibling nodes' splits on two threads and finds what one thread finds, past the shared slots too", () => {
@@ -231,22 +247,24 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
     }
   });
 
-  it('grows the same random forest with either kernel', () => {
+  it('grows the same random forest with every kernel', () => {
     const input = data('binary', 20_000);
     const p = { trees: 3, maxLeaves: 64, maxDepth: 0, minChildSamples: 2, featuresPerSplit: 0, sampleFraction: 1, seed: 3 };
-    const wasm = fitForest(input, { ...p, threads: 2, kernel: 'wasm' });
     const ts = fitForest(input, { ...p, threads: 2, kernel: 'typescript' });
-    assert.equal(wasm.kernel, 'wasm-simd');
     assert.equal(ts.kernel, 'typescript');
-    assert.deepStrictEqual(wasm.trees, ts.trees);
-    assert.deepStrictEqual([...wasm.oob], [...ts.oob]);
+    for (const choice of compiled) {
+      const fit = fitForest(input, { ...p, threads: 2, kernel: choice });
+      assert.equal(fit.kernel, kernelNames[choice]);
+      assert.deepStrictEqual(fit.trees, ts.trees, choice);
+      assert.deepStrictEqual([...fit.oob], [...ts.oob], choice);
+    }
   });
 
   it('fills a histogram with the hand-computed sums, and the TypeScript loop agrees bit for bit', () => {
     // 3 rows × 5 features (one past the unrolled four); rows 0 and 2 share bins in features 0 and 4.
     const F = 5;
     const bins = Uint8Array.from([1, 0, 7, 255, 2, 3, 0, 7, 9, 4, 1, 5, 6, 255, 2]);
-    for (const choice of ['wasm', 'typescript'] as const) {
+    for (const choice of [...compiled, 'typescript' as const]) {
       const arrays = allocateTraining(bins, 3, F, 3, 2, choice);
       arrays.rows.set([2, 0, 1]);
       arrays.gradHess.set([0.5, 1, -2, 0.25, 0.125, 3]);
@@ -273,22 +291,27 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
     const random = seededRandom(5);
     const n = 5000;
     const wide = Uint8Array.from({ length: n * 13 }, () => Math.floor(random() * 256));
-    const arrays = allocateTraining(wide, n, 13, n, 1, 'wasm');
-    for (let i = 0; i < n; i++) arrays.rows[i] = n - 1 - i;
     // Magnitudes spread over 2^-40..1, so float64 sums round and their order shows in the last bits.
-    for (let i = 0; i < 2 * n; i++) arrays.gradHess[i] = (random() * 2 - 1) * 2 ** -Math.floor(random() * 40);
-    const pool = new HistogramPool(arrays, 0);
-    const fromWasm = new Float64Array(histogramSize(13));
-    pool.build(100, 4900, fromWasm);
-    const fromTs = new Float64Array(histogramSize(13));
-    accumulateHistogram(wide, 13, arrays.rows, 100, 4900, arrays.gradHess, fromTs);
-    assert.deepStrictEqual([...fromWasm], [...fromTs]);
+    const gradients = Float32Array.from({ length: 2 * n }, () => (random() * 2 - 1) * 2 ** -Math.floor(random() * 40));
+    let fromTs = new Float64Array(histogramSize(13));
+    let arrays = allocateTraining(wide, n, 13, n, 1, 'typescript');
+    for (const choice of compiled) {
+      fromTs = new Float64Array(histogramSize(13));
+      arrays = allocateTraining(wide, n, 13, n, 1, choice);
+      for (let i = 0; i < n; i++) arrays.rows[i] = n - 1 - i;
+      arrays.gradHess.set(gradients);
+      const pool = new HistogramPool(arrays, 0);
+      const fromKernel = new Float64Array(histogramSize(13));
+      pool.build(100, 4900, fromKernel);
+      pool.close();
+      accumulateHistogram(wide, 13, arrays.rows, 100, 4900, arrays.gradHess, fromTs);
+      assert.deepStrictEqual([...fromKernel], [...fromTs], choice);
+    }
     // The same rows summed backwards differ: the equality above rests on the order, not on exact sums.
     const backwards = Int32Array.from(arrays.rows).reverse();
     const reversed = new Float64Array(histogramSize(13));
     accumulateHistogram(wide, 13, backwards, 100, 4900, arrays.gradHess, reversed);
     assert.notDeepStrictEqual([...reversed], [...fromTs]);
-    pool.close();
   });
 
   it('partitions a large node across 1, 2 and 3 threads into exactly the single-thread order', () => {
@@ -303,8 +326,8 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
       // Only the last rows' bins go left, so the helpers' shares hold every left row and the caller's none.
       ['one bin', Uint8Array.from({ length: 256 }, (_, b) => (b === bins[(n - 1) * F + 2] ? 1 : 0))],
     ];
-    for (const threads of [1, 2, 3]) {
-      const arrays = allocateTraining(bins, n, F, n, threads, 'wasm');
+    for (const [choice, threads] of compiled.flatMap((c) => [1, 2, 3].map((t) => [c, t] as const))) {
+      const arrays = allocateTraining(bins, n, F, n, threads, choice);
       const pool = new HistogramPool(arrays, threads - 1);
       assert.equal(pool.threads, threads);
       for (const [name, toLeft] of tables) {
@@ -315,8 +338,8 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
         const expected = Int32Array.from(order);
         const column = Uint8Array.from({ length: n }, (_, r) => bins[r * F + 2]!);
         const expectedMid = partitionRows(column, expected, 3, n - 2, toLeft, new Int32Array(n));
-        assert.equal(mid, expectedMid, `${name}, ${threads} threads`);
-        assert.deepStrictEqual(arrays.rows.subarray(0, n), expected, `${name}, ${threads} threads`);
+        assert.equal(mid, expectedMid, `${choice}: ${name}, ${threads} threads`);
+        assert.deepStrictEqual(arrays.rows.subarray(0, n), expected, `${choice}: ${name}, ${threads} threads`);
       }
       pool.close();
     }
@@ -326,9 +349,9 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
     const random = seededRandom(8);
     const n = 3001;
     // 13, 17 and 32 features: a row padded by 3, by 15 and by none in the gather buffer.
-    for (const F of [13, 17, 32]) {
+    for (const [choice, F] of compiled.flatMap((c) => [13, 17, 32].map((f) => [c, f] as const))) {
       const bins = Uint8Array.from({ length: n * F }, () => Math.floor(random() * 256));
-      const arrays = allocateTraining(bins, n, F, n, 1, 'wasm');
+      const arrays = allocateTraining(bins, n, F, n, 1, choice);
       // Every 7th row, ascending, ending at the very last row (whose 16-byte reads run past the bins): spread over
       // more than twice its count, so the kernel gathers; 429 rows, six whole blocks of 64 and a part.
       let count = 0;
@@ -340,11 +363,11 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
         [5, 70],
         [count - 1, count],
       ] as const) {
-        const fromWasm = new Float64Array(histogramSize(F)).fill(7);
-        pool.build(start, end, fromWasm);
+        const fromKernel = new Float64Array(histogramSize(F)).fill(7);
+        pool.build(start, end, fromKernel);
         const fromTs = new Float64Array(histogramSize(F));
         accumulateHistogram(bins, F, arrays.rows, start, end, arrays.gradHess, fromTs);
-        assert.deepStrictEqual([...fromWasm], [...fromTs], `F = ${F}, rows [${start}, ${end})`);
+        assert.deepStrictEqual([...fromKernel], [...fromTs], `${choice}: F = ${F}, rows [${start}, ${end})`);
       }
       pool.close();
     }
@@ -359,7 +382,7 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
     const toLeft = new Uint8Array(256);
     for (let b = 0; b <= 4; b++) toLeft[b] = 1;
     toLeft[missingBin] = 1;
-    const results = (['wasm', 'typescript'] as const).map((choice) => {
+    const results = [...compiled, 'typescript' as const].map((choice) => {
       const arrays = allocateTraining(bins, n, F, n, 1, choice);
       arrays.rows.set([0, 1, 2, 3, 4, 5, 6, 7]);
       const pool = new HistogramPool(arrays, 0);
@@ -369,17 +392,63 @@ describe('the GBDT kernels (wasm-simd and TypeScript)', () => {
     });
     // Rows 1..7 with bin ≤ 4 or missing go left (1, 3, 4, 6), the rest right (2, 5, 7); row 0 is outside the range.
     assert.deepEqual(results[0], { mid: 5, rows: [0, 1, 3, 4, 6, 2, 5, 7] });
-    assert.deepEqual(results[1], results[0]);
+    for (const result of results.slice(1)) assert.deepEqual(result, results[0]);
     const direct = Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7]);
     assert.equal(partitionRows(Uint8Array.from(col1), direct, 1, 8, toLeft, new Int32Array(8)), 5);
     assert.deepEqual([...direct], [0, 1, 3, 4, 6, 2, 5, 7]);
   });
 
-  it('takes the kernel from HEARTH_GBDT_KERNEL, wasm by default, and refuses an unknown one', () => {
+  it('refuses a native call whose range passes its memory, and a bind to anything but the whole memory', (t) => {
+    if (nativeBuilt instanceof Error) {
+      t.skip(nativeBuilt.message);
+      return;
+    }
+    const n = 100;
+    const F = 4;
+    const arrays = allocateTraining(new Uint8Array(n * F), n, F, n, 1, 'native');
+    const { exports, layout, memory } = arrays.wasm!;
+    const size = memory.buffer.byteLength;
+    const gather = layout.gathers[0]!;
+    // Each in range works; each past the end (or negative, or past wasm32's reach) is a RangeError, not a crash.
+    exports.histogram(layout.bins, F, layout.rows, 0, n, layout.gradHess, layout.hists[0]!, gather);
+    assert.throws(() => exports.histogram(layout.bins, F, layout.rows, 0, n, layout.gradHess, size - 100, gather), RangeError);
+    assert.throws(
+      () => exports.histogram(layout.bins, F, layout.rows, 0, n, layout.gradHess, layout.hists[0]!, size),
+      RangeError,
+    );
+    assert.throws(() => exports.histogram(layout.bins, F, size - 8, 0, n, layout.gradHess, layout.hists[0]!, gather), RangeError);
+    assert.throws(
+      () => exports.histogram(layout.bins, 0, layout.rows, 0, n, layout.gradHess, layout.hists[0]!, gather),
+      RangeError,
+    );
+    assert.throws(() => exports.addInto(size - 8, layout.hists[0]!, 4), /passes the end of the training memory/);
+    assert.throws(() => exports.moveInts(-4, layout.rows, 1), /not an integer in \[0, 2\^32\]/);
+    assert.throws(() => exports.moveInts(2 ** 33, layout.rows, 1), RangeError);
+    assert.throws(() => exports.partition(layout.columns, layout.rows, 0, 2 ** 31, layout.toLeft, layout.scratch), RangeError);
+    assert.throws(() => exports.partitionSide(layout.columns, layout.rows, 0, n, size - 2, layout.scratch), RangeError);
+    assert.throws(() => (exports.addInto as (...a: unknown[]) => void)('0', 0, 2), RangeError);
+    assert.throws(() => (exports.addInto as (...a: unknown[]) => void)(0), TypeError);
+    const bind = (view: unknown): unknown => nativeBuilt.bind(view as Uint8Array);
+    assert.throws(() => bind(new Float64Array(memory.buffer)), TypeError);
+    assert.throws(() => bind(new Uint8Array(memory.buffer, 16)), TypeError);
+    assert.throws(() => bind({}), TypeError);
+    // A function taken from its kernel keeps working after the rest is dropped: it holds its memory itself.
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- a Node-API function: it has no `this`.
+    const { partition } = exports;
+    arrays.rows.set(Array.from({ length: n }, (_, i) => n - 1 - i));
+    new Uint8Array(memory.buffer, layout.toLeft, 256).fill(1);
+    assert.equal(partition(layout.columns, layout.rows, 0, n, layout.toLeft, layout.scratch), n);
+  });
+
+  it('takes the kernel from HEARTH_GBDT_KERNEL, the fastest built by default, and refuses an unknown one', () => {
     const input = data('binary', 2000);
     const p = { ...params, trees: 1 };
     delete process.env[kernelEnv];
-    assert.equal(fitBoosting(input, p).kernel, 'wasm-simd');
+    assert.equal(fitBoosting(input, p).kernel, kernelNames[compiled[0]!]);
+    if (compiled.includes('native')) {
+      process.env[kernelEnv] = 'native';
+      assert.equal(fitBoosting(input, p).kernel, 'native');
+    }
     process.env[kernelEnv] = 'typescript';
     assert.equal(fitBoosting(input, p).kernel, 'typescript');
     process.env[kernelEnv] = 'wasm';

@@ -21,7 +21,7 @@ export interface BoostParams extends GrowParams {
   huberDelta: number | null;
   /** Stop adding trees after the round that ends past this time (ms since the epoch); searches set it. */
   deadline?: number | null;
-  /** The hot loops' kernel; by default HEARTH_GBDT_KERNEL's, else wasm when it loads. */
+  /** The hot loops' kernel; by default HEARTH_GBDT_KERNEL's, else native, else wasm, whichever loads first. */
   kernel?: KernelChoice;
   /** Where large nodes' histograms are built; by default HEARTH_GBDT_DEVICE's, else the CPU. */
   device?: HistogramDevice;
@@ -46,7 +46,7 @@ export interface BoostResult {
   rounds: number;
   bestRound: number;
   history: { iteration: number; loss: number; validationLoss: number | null }[];
-  /** The kernel that grew the trees ("wasm-simd" or "typescript"). */
+  /** The kernel that grew the trees ("native", "wasm-simd" or "typescript"). */
   kernel: KernelName;
   /** Where large nodes' histograms were built, when on a GPU (HEARTH_GBDT_DEVICE=webgpu); null: all on the CPU. */
   gpu: GpuReport | null;

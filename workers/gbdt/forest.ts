@@ -20,7 +20,7 @@ export interface ForestParams {
   threads: number;
   /** Stop growing after the tree that ends past this time (ms since the epoch); searches set it. */
   deadline?: number | null;
-  /** The hot loops' kernel; by default HEARTH_GBDT_KERNEL's, else wasm when it loads. */
+  /** The hot loops' kernel; by default HEARTH_GBDT_KERNEL's, else native, else wasm, whichever loads first. */
   kernel?: KernelChoice;
   /** Where large nodes' histograms are built; by default HEARTH_GBDT_DEVICE's, else the CPU. */
   device?: HistogramDevice;

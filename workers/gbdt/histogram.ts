@@ -152,6 +152,8 @@ export type HelperData = {
       kind: 'wasm';
       module: WasmModule;
       memory: WasmMemory;
+      /** The native addon's histogram and partition loops over the memory (WasmKernel.native). */
+      native: boolean;
       at: Omit<Extract<ShareResources['kernel'], { kind: 'wasm' }>['at'], 'gather'> & { gathers: number[] };
     }
 );
@@ -278,6 +280,7 @@ export class HistogramPool {
               kind: 'wasm',
               module: wasm.module,
               memory: wasm.memory,
+              native: wasm.native,
               at: { ...at, gathers: wasm.layout.gathers },
             };
       const worker = helperWith(workerData);

@@ -1,15 +1,20 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { HearthError } from '../../main/contracts/errors.js';
 
 /**
  * The kernel that runs the tree builder's hot loops (histogram accumulation, sums of the threads' histograms, row
- * partition at a split): WebAssembly with SIMD, built from workers/gbdt/assembly/kernel.ts by `npm run build`, or
- * the TypeScript loops it mirrors. Both give the same trees bit for bit; the wasm one is the default when it loads.
+ * partition at a split):
+ * - `native`: those loops in C (workers/gbdt/native/kernel.c, a Node-API addon built by `npm run build:native`) over
+ *   the wasm kernel's memory, the wasm kernel doing the rest (binary gradients, leaf values);
+ * - `wasm-simd`: WebAssembly with SIMD, built from workers/gbdt/assembly/kernel.ts by `npm run build`;
+ * - `typescript`: the loops both mirror.
+ * All three give the same trees bit for bit; `auto` takes the first that loads, in that order.
  */
-export type KernelName = 'wasm-simd' | 'typescript';
+export type KernelName = 'native' | 'wasm-simd' | 'typescript';
 
-/** What HEARTH_GBDT_KERNEL (or a caller) asks for; `auto` takes wasm when it loads and says so in the result. */
-export type KernelChoice = 'auto' | 'wasm' | 'typescript';
+/** What HEARTH_GBDT_KERNEL (or a caller) asks for; `auto` takes the fastest that loads and says so in the result. */
+export type KernelChoice = 'auto' | 'native' | 'wasm' | 'typescript';
 
 export const kernelEnv = 'HEARTH_GBDT_KERNEL';
 
@@ -87,6 +92,8 @@ export interface WasmLayout {
 export interface WasmKernel {
   module: WasmModule;
   memory: WasmMemory;
+  /** Whether the histogram and partition loops are the native addon's (instantiateKernel's `native`). */
+  native: boolean;
   exports: KernelExports;
   layout: WasmLayout;
 }
@@ -119,9 +126,10 @@ export const maxLeafCount = 4096;
 
 export function kernelChoice(value: string | undefined = process.env[kernelEnv]): KernelChoice {
   if (value === undefined || value === '' || value === 'auto') return 'auto';
+  if (value === 'native') return 'native';
   if (value === 'wasm' || value === 'wasm-simd') return 'wasm';
   if (value === 'typescript' || value === 'ts') return 'typescript';
-  throw new HearthError('INVALID_INPUT', `${kernelEnv} must be wasm, typescript or auto, not ${JSON.stringify(value)}`);
+  throw new HearthError('INVALID_INPUT', `${kernelEnv} must be native, wasm, typescript or auto, not ${JSON.stringify(value)}`);
 }
 
 let compiled: WasmModule | Error | undefined;
@@ -138,8 +146,37 @@ export function kernelModule(): WasmModule | Error {
   return compiled;
 }
 
-export function instantiateKernel(module: WasmModule, memory: WasmMemory): KernelExports {
-  return new wasmApi.Instance(module, { env: { memory } }).exports as KernelExports;
+/** The native addon's functions over one memory (kernel.c's bind); the rest of KernelExports stays wasm's. */
+type NativeLoops = Pick<KernelExports, 'histogram' | 'addInto' | 'partition' | 'partitionSide' | 'moveInts'>;
+interface NativeAddon {
+  bind(view: Uint8Array): NativeLoops;
+}
+
+let addon: NativeAddon | Error | undefined;
+
+/** The native kernel addon (loaded once per thread), or why it cannot be had. */
+export function nativeKernel(): NativeAddon | Error {
+  if (addon === undefined) {
+    try {
+      addon = createRequire(import.meta.url)('./kernel.node') as NativeAddon;
+    } catch (e) {
+      addon = new Error(`the native GBDT kernel did not load (run npm run build:native): ${(e as Error).message}`);
+    }
+  }
+  return addon;
+}
+
+/**
+ * The kernel's functions over `memory`: the wasm module's, with the histogram and partition loops taken from the
+ * native addon when `native` (the caller has checked that it loads).
+ */
+export function instantiateKernel(module: WasmModule, memory: WasmMemory, native: boolean): KernelExports {
+  const wasm = new wasmApi.Instance(module, { env: { memory } }).exports as KernelExports;
+  if (!native) return wasm;
+  const loaded = nativeKernel();
+  if (loaded instanceof Error) throw loaded;
+  // bind answers exactly NativeLoops' five functions; they replace wasm's of the same names.
+  return { ...wasm, ...loaded.bind(new Uint8Array(memory.buffer)) };
 }
 
 const page = 65_536;
@@ -227,6 +264,7 @@ function wasmLayout(n: number, F: number, rowCapacity: number, threads: number, 
  */
 function wasmArrays(
   module: WasmModule,
+  native: boolean,
   bins: Uint8Array,
   n: number,
   F: number,
@@ -242,7 +280,7 @@ function wasmArrays(
   } catch {
     return null;
   }
-  const exports = instantiateKernel(module, memory);
+  const exports = instantiateKernel(module, memory, native);
   if (exports.gatherBytes(F) > gatherBytes) throw new Error('the wasm kernel wants a larger gather buffer than kernel.ts gives');
   const buffer = memory.buffer;
   const inMemory = new Uint8Array(buffer, layout.bins, n * F);
@@ -251,7 +289,7 @@ function wasmArrays(
   transpose(bins, n, F, columns);
   const space = layout.binary;
   return {
-    kernel: 'wasm-simd',
+    kernel: native ? 'native' : 'wasm-simd',
     n,
     F,
     bins: inMemory,
@@ -259,7 +297,7 @@ function wasmArrays(
     rows: new Int32Array(buffer, layout.rows, rowCapacity),
     gradHess: new Float32Array(buffer, layout.gradHess, n * 2),
     scratch: new Int32Array(buffer, layout.scratch, rowCapacity),
-    wasm: { module, memory, exports, layout },
+    wasm: { module, memory, native, exports, layout },
     binary:
       space === null
         ? null
@@ -289,8 +327,9 @@ export function fitsInWasm(pages: number): boolean {
 }
 
 /**
- * Allocates a training's shared arrays for the chosen kernel. `auto` falls back to TypeScript when the wasm kernel
- * cannot be had (not built, or the data past 4 GiB); an explicit `wasm` that cannot be had is refused.
+ * Allocates a training's shared arrays for the chosen kernel. `auto` takes native, else wasm when the addon is not
+ * built, else TypeScript when the wasm kernel cannot be had (not built, or the data past 4 GiB); an explicit `native`
+ * or `wasm` that cannot be had is refused.
  */
 export function allocateTraining(
   bins: Uint8Array,
@@ -304,6 +343,11 @@ export function allocateTraining(
 ): TrainingArrays {
   if (choice === 'typescript') return typescriptArrays(bins, n, F, rowCapacity);
   const module = kernelModule();
+  // The native loops work in the wasm kernel's memory beside its gradient pass: they need the wasm module as well.
+  const addon = choice === 'wasm' ? null : nativeKernel();
+  if (choice === 'native' && addon instanceof Error)
+    throw new HearthError('NOT_SUPPORTED', `${kernelEnv}=native: ${addon.message}`);
+  const native = addon !== null && !(addon instanceof Error);
   const t = Math.max(1, threads);
   // A binary model's gradient space is left out (its gradients then made by TypeScript) rather than lose the wasm
   // kernel for everything else, when only with it would the layout pass wasm32's 4 GiB, or the memory be refused.
@@ -311,12 +355,12 @@ export function allocateTraining(
   const arrays =
     module instanceof Error
       ? null
-      : (wasmArrays(module, bins, n, F, rowCapacity, t, space) ??
-        (space === null ? null : wasmArrays(module, bins, n, F, rowCapacity, t, null)));
+      : (wasmArrays(module, native, bins, n, F, rowCapacity, t, space) ??
+        (space === null ? null : wasmArrays(module, native, bins, n, F, rowCapacity, t, null)));
   if (arrays !== null) return arrays;
-  if (choice === 'wasm') {
+  if (choice === 'wasm' || choice === 'native') {
     const why = module instanceof Error ? module.message : `${n} rows × ${F} features do not fit in wasm32 memory`;
-    throw new HearthError('NOT_SUPPORTED', `${kernelEnv}=wasm: ${why}`);
+    throw new HearthError('NOT_SUPPORTED', `${kernelEnv}=${choice}: ${why}`);
   }
   return typescriptArrays(bins, n, F, rowCapacity);
 }

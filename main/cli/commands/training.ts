@@ -129,7 +129,7 @@ export const trainCommand: Command = {
         trees: info.report.trees ?? null,
         bestRound: info.report.bestRound ?? null,
         backend: info.report.backend ?? null,
-        // Tree learners: the hot-loop kernel that grew the trees (wasm-simd or typescript).
+        // Tree learners: the hot-loop kernel that grew the trees (native, wasm-simd or typescript).
         kernel: info.report.kernel ?? null,
         // Tree learners with HEARTH_GBDT_DEVICE=webgpu: the adapter and how many nodes' histograms it built; else null.
         histogramDevice: info.report.histogramDevice ?? null,

@@ -140,7 +140,7 @@ export const gbdtLearner: Learner = {
         trees: model.trees.length,
         rounds: fit.rounds,
         bestRound: fit.bestRound,
-        // Which hot-loop kernel grew the trees: "wasm-simd", or "typescript" (HEARTH_GBDT_KERNEL, or wasm unbuilt).
+        // Which hot-loop kernel grew the trees: "native", "wasm-simd" or "typescript" (HEARTH_GBDT_KERNEL, or unbuilt).
         kernel: fit.kernel,
         // Where the large nodes' histograms were built: null on the CPU, else the GPU adapter and its share of nodes.
         histogramDevice: fit.gpu,
