@@ -424,6 +424,8 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
     assert.throws(() => exports.addInto(size - 8, layout.hists[0]!, 4), /passes the end of the training memory/);
     assert.throws(() => exports.moveInts(-4, layout.rows, 1), /not an integer in \[0, 2\^32\]/);
     assert.throws(() => exports.moveInts(2 ** 33, layout.rows, 1), RangeError);
+    assert.throws(() => exports.transpose(layout.bins, size - n * F + 1, n, F), RangeError);
+    assert.throws(() => exports.transpose(layout.bins, layout.columns, n, 2 ** 31), RangeError);
     assert.throws(() => exports.partition(layout.columns, layout.rows, 0, 2 ** 31, layout.toLeft, layout.scratch), RangeError);
     assert.throws(() => exports.partitionSide(layout.columns, layout.rows, 0, n, size - 2, layout.scratch), RangeError);
     assert.throws(() => (exports.addInto as (...a: unknown[]) => void)('0', 0, 2), RangeError);

@@ -5,8 +5,9 @@ import { HearthError } from '../../main/contracts/errors.js';
 /**
  * The kernel that runs the tree builder's hot loops (histogram accumulation, sums of the threads' histograms, row
  * partition at a split):
- * - `native`: those loops in C (workers/gbdt/native/kernel.c, a Node-API addon built by `npm run build:native`) over
- *   the wasm kernel's memory, the wasm kernel doing the rest (binary gradients, leaf values);
+ * - `native`: those loops and the bins' transpose in C (workers/gbdt/native/kernel.c, a Node-API addon built by
+ *   `npm run build:native`) over the wasm kernel's memory, the wasm kernel doing the rest (binary gradients, leaf
+ *   values);
  * - `wasm-simd`: WebAssembly with SIMD, built from workers/gbdt/assembly/kernel.ts by `npm run build`;
  * - `typescript`: the loops both mirror.
  * All three give the same trees bit for bit; `auto` takes the first that loads, in that order.
@@ -51,6 +52,7 @@ export interface KernelExports {
   partition(column: number, rows: number, start: number, end: number, toLeft: number, scratch: number): number;
   partitionSide(column: number, rows: number, start: number, end: number, toLeft: number, right: number): number;
   moveInts(to: number, from: number, count: number): void;
+  transpose(bins: number, columns: number, n: number, F: number): void;
   addLeafValues(margins: number, rows: number, leaves: number, start: number, end: number): void;
   binaryGradients(
     margins: number,
@@ -147,7 +149,7 @@ export function kernelModule(): WasmModule | Error {
 }
 
 /** The native addon's functions over one memory (kernel.c's bind); the rest of KernelExports stays wasm's. */
-type NativeLoops = Pick<KernelExports, 'histogram' | 'addInto' | 'partition' | 'partitionSide' | 'moveInts'>;
+type NativeLoops = Pick<KernelExports, 'histogram' | 'addInto' | 'partition' | 'partitionSide' | 'moveInts' | 'transpose'>;
 interface NativeAddon {
   bind(view: Uint8Array): NativeLoops;
 }
@@ -175,7 +177,7 @@ export function instantiateKernel(module: WasmModule, memory: WasmMemory, native
   if (!native) return wasm;
   const loaded = nativeKernel();
   if (loaded instanceof Error) throw loaded;
-  // bind answers exactly NativeLoops' five functions; they replace wasm's of the same names.
+  // bind answers exactly NativeLoops' six functions; they replace wasm's of the same names.
   return { ...wasm, ...loaded.bind(new Uint8Array(memory.buffer)) };
 }
 
@@ -286,7 +288,7 @@ function wasmArrays(
   const inMemory = new Uint8Array(buffer, layout.bins, n * F);
   inMemory.set(bins);
   const columns = new Uint8Array(buffer, layout.columns, n * F);
-  transpose(bins, n, F, columns);
+  exports.transpose(layout.bins, layout.columns, n, F);
   const space = layout.binary;
   return {
     kernel: native ? 'native' : 'wasm-simd',

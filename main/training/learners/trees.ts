@@ -142,6 +142,9 @@ export const gbdtLearner: Learner = {
         bestRound: fit.bestRound,
         // Which hot-loop kernel grew the trees: "native", "wasm-simd" or "typescript" (HEARTH_GBDT_KERNEL, or unbuilt).
         kernel: fit.kernel,
+        // The boosting rounds' wall time alone (the fit's fitMs also covers binning and moving the data to the
+        // worker): the figure LightGBM's own timer gives.
+        boostMs: fit.boostMs,
         // Where the large nodes' histograms were built: null on the CPU, else the GPU adapter and its share of nodes.
         histogramDevice: fit.gpu,
         importance: treeImportance(model),

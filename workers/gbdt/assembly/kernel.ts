@@ -128,6 +128,19 @@ export function partitionSide(column: usize, rows: usize, start: i32, end: i32, 
   return <i32>((left - first) >> 2);
 }
 
+/**
+ * Writes the row-major bins (n × F at `bins`) column-major (F × n at `columns`): one pass that reads the rows in
+ * order and writes F streams, once per training (kernel.ts's transpose, as the TypeScript kernel makes it).
+ */
+export function transpose(bins: usize, columns: usize, n: i32, F: i32): void {
+  const rows = <usize>n;
+  const stride = <usize>F;
+  for (let i: usize = 0; i < rows; i++) {
+    const row = bins + i * stride;
+    for (let f: usize = 0; f < stride; f++) store<u8>(columns + f * rows + i, load<u8>(row + f));
+  }
+}
+
 /** Copies `count` int32s from `from` to `to` (overlap allowed): the join of a partition's shares, as memory.copy. */
 export function moveInts(to: usize, from: usize, count: i32): void {
   memory.copy(to, from, (<usize>count) << 2);

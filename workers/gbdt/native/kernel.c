@@ -1,4 +1,4 @@
-// The GBDT tree builder's histogram and partition loops at native speed: the same algorithms as the wasm kernel
+// The GBDT tree builder's histogram and partition loops (and the bins' one transpose) at native speed: the same algorithms as the wasm kernel
 // (workers/gbdt/assembly/kernel.ts) and the TypeScript loops (workers/gbdt/kernel.ts), over the same shared wasm
 // memory and byte offsets into it, in the same order and precision, so every kernel grows the same trees bit for bit.
 // What native code adds over wasm: prefetching a deep node's scattered rows ahead of the copy that gathers them, and
@@ -123,6 +123,12 @@ static int partition_side(const uint8_t *column, int32_t *rows, int start, int e
   return (int)(left - first);
 }
 
+/** The wasm kernel's transpose: row-major bins (n x F) to column-major (F x n), the rows read in order. */
+static void transpose(const uint8_t *bins, uint8_t *columns, size_t n, size_t F) {
+  for (size_t i = 0; i < n; i++)
+    for (size_t f = 0; f < F; f++) columns[f * n + i] = bins[i * F + f];
+}
+
 // ---- Node-API glue --------------------------------------------------------------------------------------------
 
 static int argsOf(napi_env env, napi_callback_info info, size_t want, napi_value *argv, Memory **memory) {
@@ -154,13 +160,19 @@ static int inside(napi_env env, const Memory *memory, int64_t at, int64_t bytes)
   return 1;
 }
 
-static napi_value jsHistogram(napi_env env, napi_callback_info info) {
+/** The call's first `count` arguments (at most 8) as offsets or counts (intArg), and its memory. */
+static int intArgs(napi_env env, napi_callback_info info, size_t count, Memory **m, int64_t *a) {
   napi_value argv[8];
+  if (!argsOf(env, info, count, argv, m)) return 0;
+  for (size_t i = 0; i < count; i++)
+    if (!intArg(env, argv[i], &a[i])) return 0;
+  return 1;
+}
+
+static napi_value jsHistogram(napi_env env, napi_callback_info info) {
   Memory *m;
   int64_t a[8];
-  if (!argsOf(env, info, 8, argv, &m)) return NULL;
-  for (int i = 0; i < 8; i++)
-    if (!intArg(env, argv[i], &a[i])) return NULL;
+  if (!intArgs(env, info, 8, &m, a)) return NULL;
   const int64_t binsAt = a[0], F = a[1], rowsAt = a[2], start = a[3], end = a[4], gradAt = a[5], outAt = a[6], bufAt = a[7];
   const int64_t pad = (F + 15) & ~(int64_t)15;
   if (F < 1 || F > 65536) {
@@ -177,9 +189,7 @@ static napi_value jsHistogram(napi_env env, napi_callback_info info) {
 
 /** addInto's and moveInts' arguments: to, from, and a count of `size`-byte elements, each range in the memory. */
 static int copyArgs(napi_env env, napi_callback_info info, int64_t size, Memory **m, int64_t *a) {
-  napi_value argv[3];
-  return argsOf(env, info, 3, argv, m) && intArg(env, argv[0], &a[0]) && intArg(env, argv[1], &a[1]) &&
-         intArg(env, argv[2], &a[2]) && inside(env, *m, a[0], a[2] * size) && inside(env, *m, a[1], a[2] * size);
+  return intArgs(env, info, 3, m, a) && inside(env, *m, a[0], a[2] * size) && inside(env, *m, a[1], a[2] * size);
 }
 
 static napi_value jsAddInto(napi_env env, napi_callback_info info) {
@@ -191,10 +201,7 @@ static napi_value jsAddInto(napi_env env, napi_callback_info info) {
 
 /** partitionSide's and partition's arguments: column, rows, start, end, toLeft, and the right rows' place. */
 static int partitionArgs(napi_env env, napi_callback_info info, Memory **m, int64_t *a) {
-  napi_value argv[6];
-  if (!argsOf(env, info, 6, argv, m)) return 0;
-  for (int i = 0; i < 6; i++)
-    if (!intArg(env, argv[i], &a[i])) return 0;
+  if (!intArgs(env, info, 6, m, a)) return 0;
   const int64_t rows = a[1], start = a[2], end = a[3];
   if (start > end) {
     napi_throw_range_error(env, NULL, "gbdt kernel: a partition's start is past its end");
@@ -236,6 +243,14 @@ static napi_value jsMoveInts(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value jsTranspose(napi_env env, napi_callback_info info) {
+  Memory *m;
+  int64_t a[4];
+  if (intArgs(env, info, 4, &m, a) && inside(env, m, a[0], a[2] * a[3]) && inside(env, m, a[1], a[2] * a[3]))
+    transpose(m->base + a[0], m->base + a[1], (size_t)a[2], (size_t)a[3]);
+  return NULL;
+}
+
 static void freeMemory(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
@@ -267,7 +282,7 @@ static napi_value jsBind(napi_env env, napi_callback_info info) {
     const char *name;
     napi_callback cb;
   } fns[] = {{"histogram", jsHistogram},         {"addInto", jsAddInto},     {"partition", jsPartition},
-             {"partitionSide", jsPartitionSide}, {"moveInts", jsMoveInts}};
+             {"partitionSide", jsPartitionSide}, {"moveInts", jsMoveInts},   {"transpose", jsTranspose}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     // Each function owns its copy of the address (freed with the function) and holds the view, so the shared buffer
     // outlives every function taken from the object, however the caller keeps them.
