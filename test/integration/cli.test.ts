@@ -255,6 +255,7 @@ describe('hearth CLI', () => {
       durationMs: number;
       peakRssMb: number;
       fitMs: number;
+      boostMs: number;
       kernel: string;
       validationCurve: { iteration: number; loss: number; validationLoss: number }[];
       metrics: Record<string, number>;
@@ -264,6 +265,8 @@ describe('hearth CLI', () => {
     assert.equal(out.kernel, nativeKernel() instanceof Error ? 'wasm-simd' : 'native');
     assert.ok(out.trees >= 1 && out.trees <= 60);
     assert.ok(out.durationMs > 0 && out.fitMs > 0 && out.peakRssMb > 0);
+    // The boosting rounds are part of the fit, never all of it (binning comes first).
+    assert.ok(out.boostMs > 0 && out.boostMs < out.fitMs, `boost ${out.boostMs} ms of a ${out.fitMs} ms fit`);
     assert.ok(out.validationCurve.length >= out.trees);
     assert.ok(out.validationCurve[0]!.validationLoss > out.validationCurve[out.trees - 1]!.validationLoss);
     assert.ok(out.metrics.r2! > 0.85, `r2 ${out.metrics.r2}`);

@@ -118,6 +118,8 @@ export const trainCommand: Command = {
         durationMs: job.result!.durationMs,
         budget: job.result!.budget ?? null,
         fitMs: info.report.fitMs,
+        // Boosted trees: the boosting rounds alone (fitMs adds binning and the hand-off to the worker).
+        boostMs: info.report.boostMs ?? null,
         crossValidation: info.report.crossValidation ?? null,
         baseline: info.report.baseline ?? null,
         warnings: info.report.warnings ?? [],
