@@ -398,7 +398,7 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
     assert.deepEqual([...direct], [0, 1, 3, 4, 6, 2, 5, 7]);
   });
 
-  it('refuses a native call whose range passes its memory, and a bind to anything but the whole memory', (t) => {
+  it('refuses a native call a byte past its memory, a bad row index, and a bind to anything but a shared memory', (t) => {
     if (nativeBuilt instanceof Error) {
       t.skip(nativeBuilt.message);
       return;
@@ -408,38 +408,73 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
     const arrays = allocateTraining(new Uint8Array(n * F), n, F, n, 1, 'native');
     const { exports, layout, memory } = arrays.wasm!;
     const size = memory.buffer.byteLength;
-    const gather = layout.gathers[0]!;
-    // Each in range works; each past the end (or negative, or past wasm32's reach) is a RangeError, not a crash.
-    exports.histogram(layout.bins, F, layout.rows, 0, n, layout.gradHess, layout.hists[0]!, gather);
-    assert.throws(() => exports.histogram(layout.bins, F, layout.rows, 0, n, layout.gradHess, size - 100, gather), RangeError);
-    assert.throws(
-      () => exports.histogram(layout.bins, F, layout.rows, 0, n, layout.gradHess, layout.hists[0]!, size),
-      RangeError,
-    );
-    assert.throws(() => exports.histogram(layout.bins, F, size - 8, 0, n, layout.gradHess, layout.hists[0]!, gather), RangeError);
-    assert.throws(
-      () => exports.histogram(layout.bins, 0, layout.rows, 0, n, layout.gradHess, layout.hists[0]!, gather),
-      RangeError,
-    );
-    assert.throws(() => exports.addInto(size - 8, layout.hists[0]!, 4), /passes the end of the training memory/);
-    assert.throws(() => exports.moveInts(-4, layout.rows, 1), /not an integer in \[0, 2\^32\]/);
-    assert.throws(() => exports.moveInts(2 ** 33, layout.rows, 1), RangeError);
-    assert.throws(() => exports.transpose(layout.bins, size - n * F + 1, n, F), RangeError);
-    assert.throws(() => exports.transpose(layout.bins, layout.columns, n, 2 ** 31), RangeError);
-    assert.throws(() => exports.partition(layout.columns, layout.rows, 0, 2 ** 31, layout.toLeft, layout.scratch), RangeError);
-    assert.throws(() => exports.partitionSide(layout.columns, layout.rows, 0, n, size - 2, layout.scratch), RangeError);
-    assert.throws(() => (exports.addInto as (...a: unknown[]) => void)('0', 0, 2), RangeError);
+    const L = layout;
+    const gather = L.gathers[0]!;
+    type Call = [string, () => unknown];
+    /** Each pair: the call at the last offset that fits passes, the same a byte further throws a RangeError. */
+    const edges: [string, (shift: number) => unknown][] = [
+      // An empty row range reads no rows, so only the ranges' checks are at stake.
+      ['histogram out', (d) => exports.histogram(L.bins, F, L.rows, 0, 0, L.gradHess, size - (F << 12) + d, gather)],
+      ['histogram rows', (d) => exports.histogram(L.bins, F, size - 4 * n + d, n, n, L.gradHess, L.hists[0]!, gather)],
+      ['histogram gather', (d) => exports.histogram(L.bins, F, L.rows, 0, 0, L.gradHess, L.hists[0]!, size - 64 * 24 + d)],
+      // The bins with the 15 bytes a gathered row's last vector may read past them.
+      ['histogram bins', (d) => exports.histogram(size - n * F - 15 + d, F, L.rows, 0, 0, L.gradHess, L.hists[0]!, gather)],
+      ['histogram gradients', (d) => exports.histogram(L.bins, F, L.rows, 0, 0, size - 8 * n + d, L.hists[0]!, gather)],
+      ['addInto to', (d) => exports.addInto(size - 16 + d, L.hists[0]!, 2)],
+      ['addInto from', (d) => exports.addInto(L.hists[0]!, size - 16 + d, 2)],
+      ['moveInts to', (d) => exports.moveInts(size - 8 + d, L.rows, 2)],
+      ['moveInts from', (d) => exports.moveInts(L.scratch, size - 8 + d, 2)],
+      ['partition column', (d) => exports.partition(size - n + d, L.rows, 0, 0, L.toLeft, L.scratch)],
+      ['partition rows', (d) => exports.partitionSide(L.columns, size - 4 * n + d, n, n, L.toLeft, L.scratch)],
+      ['partition table', (d) => exports.partitionSide(L.columns, L.rows, 0, 0, size - 256 + d, L.scratch)],
+      ['partition right', (d) => exports.partitionSide(L.columns, L.rows, 0, 5, L.toLeft, size - 20 + d)],
+      ['transpose to', (d) => exports.transpose(L.bins, size - n * F + d, n, F)],
+      ['transpose from', (d) => exports.transpose(size - n * F + d, L.columns, n, F)],
+    ];
+    for (const [name, call] of edges) {
+      call(0);
+      assert.throws(() => call(1), { name: 'RangeError', message: /passes the end of the training memory/ }, name);
+    }
+    const refused: Call[] = [
+      ['start past end', () => exports.histogram(L.bins, F, L.rows, 5, 4, L.gradHess, L.hists[0]!, gather)],
+      ['end past 2^31', () => exports.partition(L.columns, L.rows, 0, 2 ** 31, L.toLeft, L.scratch)],
+      ['another F', () => exports.histogram(L.bins, F + 1, L.rows, 0, 0, L.gradHess, L.hists[0]!, gather)],
+      ['another shape', () => exports.transpose(L.bins, L.columns, n + 1, F)],
+      ['past 2^32', () => exports.moveInts(2 ** 32 + 4, L.rows, 1)],
+      ['negative', () => exports.moveInts(-4, L.rows, 1)],
+      ['NaN', () => exports.moveInts(L.rows, L.scratch, Number.NaN)],
+      ['Infinity', () => exports.addInto(L.hists[0]!, L.hists[0]!, Number.POSITIVE_INFINITY)],
+      ['a fraction', () => exports.moveInts(L.rows, L.scratch, 1.5)],
+      ['a string', () => (exports.addInto as (...a: unknown[]) => void)('0', 0, 2)],
+    ];
+    for (const [name, call] of refused) assert.throws(call, RangeError, name);
     assert.throws(() => (exports.addInto as (...a: unknown[]) => void)(0), TypeError);
-    const bind = (view: unknown): unknown => nativeBuilt.bind(view as Uint8Array);
-    assert.throws(() => bind(new Float64Array(memory.buffer)), TypeError);
-    assert.throws(() => bind(new Uint8Array(memory.buffer, 16)), TypeError);
-    assert.throws(() => bind({}), TypeError);
+    // A row index at or past n, or negative (a bug in the tree builder), throws instead of reading past the bins.
+    for (const bad of [n, -1, 2 ** 31 - 1]) {
+      arrays.rows.set([bad, 0]);
+      for (const [name, call] of [
+        ['histogram', () => exports.histogram(L.bins, F, L.rows, 0, 2, L.gradHess, L.hists[0]!, gather)],
+        ['partition', () => exports.partition(L.columns, L.rows, 0, 2, L.toLeft, L.scratch)],
+        ['partitionSide', () => exports.partitionSide(L.columns, L.rows, 0, 2, L.toLeft, L.scratch)],
+      ] as Call[])
+        assert.throws(call, { name: 'RangeError', message: /row index/ }, `${name}, row ${bad}`);
+    }
+    const bind = (...args: unknown[]): unknown => (nativeBuilt.bind as (...a: unknown[]) => unknown)(...args);
+    const whole = new Uint8Array(memory.buffer);
+    assert.throws(() => bind(new Float64Array(memory.buffer), n, F), TypeError);
+    assert.throws(() => bind(new Uint8Array(memory.buffer, 16), n, F), TypeError);
+    // A plain ArrayBuffer can be detached or resized under the kernel's cached address.
+    assert.throws(() => bind(new Uint8Array(1 << 16), 10, 4), TypeError);
+    assert.throws(() => bind({}, n, F), TypeError);
+    assert.throws(() => bind(whole), TypeError);
+    assert.throws(() => bind(whole, size, 2), RangeError);
+    assert.throws(() => bind(whole, n, 0), RangeError);
     // A function taken from its kernel keeps working after the rest is dropped: it holds its memory itself.
     // eslint-disable-next-line @typescript-eslint/unbound-method -- a Node-API function: it has no `this`.
     const { partition } = exports;
     arrays.rows.set(Array.from({ length: n }, (_, i) => n - 1 - i));
-    new Uint8Array(memory.buffer, layout.toLeft, 256).fill(1);
-    assert.equal(partition(layout.columns, layout.rows, 0, n, layout.toLeft, layout.scratch), n);
+    new Uint8Array(memory.buffer, L.toLeft, 256).fill(1);
+    assert.equal(partition(L.columns, L.rows, 0, n, L.toLeft, L.scratch), n);
   });
 
   it('takes the kernel from HEARTH_GBDT_KERNEL, the fastest built by default, and refuses an unknown one', () => {

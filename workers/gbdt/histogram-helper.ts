@@ -37,7 +37,7 @@ function run(data: HelperData): void {
         ? { kind: 'typescript', hists: data.hists }
         : {
             kind: 'wasm',
-            exports: instantiateKernel(data.module, data.memory, data.native),
+            exports: instantiateKernel(data.module, data.memory, data.native, data.bins.length / data.F, data.F),
             memory: new Float64Array(data.memory.buffer),
             at: { ...data.at, gather: data.at.gathers[index]! },
           },

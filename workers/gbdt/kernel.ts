@@ -151,7 +151,8 @@ export function kernelModule(): WasmModule | Error {
 /** The native addon's functions over one memory (kernel.c's bind); the rest of KernelExports stays wasm's. */
 type NativeLoops = Pick<KernelExports, 'histogram' | 'addInto' | 'partition' | 'partitionSide' | 'moveInts' | 'transpose'>;
 interface NativeAddon {
-  bind(view: Uint8Array): NativeLoops;
+  /** The loops over a shared memory (`view` spans all of it) holding a training of `n` rows × `F` features. */
+  bind(view: Uint8Array, n: number, F: number): NativeLoops;
 }
 
 let addon: NativeAddon | Error | undefined;
@@ -169,16 +170,16 @@ export function nativeKernel(): NativeAddon | Error {
 }
 
 /**
- * The kernel's functions over `memory`: the wasm module's, with the histogram and partition loops taken from the
- * native addon when `native` (the caller has checked that it loads).
+ * The kernel's functions over `memory`, which holds a training of `n` rows × `F` features: the wasm module's, with
+ * the histogram and partition loops taken from the native addon when `native` (the caller has checked that it loads).
  */
-export function instantiateKernel(module: WasmModule, memory: WasmMemory, native: boolean): KernelExports {
+export function instantiateKernel(module: WasmModule, memory: WasmMemory, native: boolean, n: number, F: number): KernelExports {
   const wasm = new wasmApi.Instance(module, { env: { memory } }).exports as KernelExports;
   if (!native) return wasm;
   const loaded = nativeKernel();
   if (loaded instanceof Error) throw loaded;
   // bind answers exactly NativeLoops' six functions; they replace wasm's of the same names.
-  return { ...wasm, ...loaded.bind(new Uint8Array(memory.buffer)) };
+  return { ...wasm, ...loaded.bind(new Uint8Array(memory.buffer), n, F) };
 }
 
 const page = 65_536;
@@ -282,7 +283,7 @@ function wasmArrays(
   } catch {
     return null;
   }
-  const exports = instantiateKernel(module, memory, native);
+  const exports = instantiateKernel(module, memory, native, n, F);
   if (exports.gatherBytes(F) > gatherBytes) throw new Error('the wasm kernel wants a larger gather buffer than kernel.ts gives');
   const buffer = memory.buffer;
   const inMemory = new Uint8Array(buffer, layout.bins, n * F);
