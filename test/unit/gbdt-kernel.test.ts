@@ -545,6 +545,7 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
   });
 
   it('makes binary gradients and the loss in wasm bit for bit as TypeScript does, hostile margins and odd ranges included', () => {
+    // Over the wasm kernel's memory as either compiled kernel lays it out (native keeps wasm's gradient pass).
     const n = 1201;
     const random = seededRandom(22);
     const hostile = [0, -0, 1e-300, -1e-300, 0.3465, -0.3466, 1.0397, -1.0398, 707.99, -708, 708.01, -709.9, 745.2, -746, 1e308];
@@ -555,8 +556,8 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
     );
     const targets = Int32Array.from({ length: n }, () => (random() < 0.3 ? 1 : 0));
     const weights = Float64Array.from(targets, (y) => (y === 1 ? 2.5 : 0.75));
-    for (const weighted of [false, true]) {
-      const arrays = allocateTraining(new Uint8Array(n), n, 1, n, 1, 'wasm', { weighted });
+    for (const [choice, weighted] of compiled.flatMap((c) => [false, true].map((w) => [c, w] as const))) {
+      const arrays = allocateTraining(new Uint8Array(n), n, 1, n, 1, choice, { weighted });
       const binary = arrays.binary!;
       const layout = arrays.wasm!.layout;
       binary.margins.set(margins);
@@ -577,7 +578,7 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
         arrays.gradHess.fill(0);
         const { margins: m, targets: t, weights: w, losses } = layout.binary!;
         const count = arrays.wasm!.exports.binaryGradients(m, t, w, layout.gradHess, start, end, losses[0]!);
-        const label = `${weighted ? 'weighted' : 'unweighted'}, rows [${start}, ${end})`;
+        const label = `${choice}: ${weighted ? 'weighted' : 'unweighted'}, rows [${start}, ${end})`;
         assert.deepStrictEqual(arrays.gradHess, expected, label);
         assert.ok(Object.is(lossFromProducts(memory, losses[0]! / 8, count), loss), label);
       }

@@ -2,6 +2,9 @@ import type { ModelVersionInfo } from '../../../../main/contracts/api.js';
 import { HorizontalBars, palette, TrainingCurve } from '../../components/charts.js';
 import { CalibrationTable, type CalibrationSummary } from './calibration-table.js';
 
+/** The tree kernels' names as a reader knows them (KernelName in workers/gbdt/kernel.ts). */
+const kernelLabels = { native: 'native (C)', 'wasm-simd': 'WebAssembly (SIMD)', typescript: 'TypeScript' } as const;
+
 /**
  * What training wrote about a version, one part a tab: the search, cross-validation and threshold (evaluation);
  * importance and coefficients (explanations); back end, out-of-bag score and loss curve (how it was trained).
@@ -19,7 +22,10 @@ export function VersionReport({
         permutationImportance?: { feature: string; increase: number }[];
         oobScore?: { metric: string; value: number; rows: number };
         /** Tree learners: the kernel that grew the trees. */
-        kernel?: 'wasm-simd' | 'typescript';
+        kernel?: keyof typeof kernelLabels;
+        /** Boosted trees: the boosting rounds' time alone, and the whole fit's (binning and hand-off included). */
+        boostMs?: number;
+        fitMs?: number;
         /** Where the large nodes' histograms were built (HEARTH_GBDT_DEVICE=webgpu); null on the CPU. */
         histogramDevice?: { device: 'webgpu'; adapter: string; gpuNodes: number; cpuNodes: number; minRows: number } | null;
         backend?: { name: string; device?: string; simd: boolean | null; skipped: { name: string; reason: string }[] };
@@ -132,7 +138,10 @@ export function VersionReport({
         )}
         {report?.kernel !== undefined && (
           <p className="muted" data-testid="tree-kernel">
-            Trees grown by the <strong>{report.kernel === 'wasm-simd' ? 'WebAssembly (SIMD)' : 'TypeScript'}</strong> kernel
+            Trees grown by the <strong>{kernelLabels[report.kernel]}</strong> kernel
+            {report.boostMs !== undefined &&
+              report.fitMs !== undefined &&
+              ` in ${(report.boostMs / 1000).toFixed(2)} s of boosting (${(report.fitMs / 1000).toFixed(2)} s with binning)`}
             {report.histogramDevice !== undefined &&
               report.histogramDevice !== null &&
               `; histograms of nodes of ${report.histogramDevice.minRows.toLocaleString()}+ rows on the GPU (${report.histogramDevice.adapter.replace(/^software:/, 'software adapter: ')}): ${report.histogramDevice.gpuNodes.toLocaleString()} of ${(report.histogramDevice.gpuNodes + report.histogramDevice.cpuNodes).toLocaleString()} nodes`}
