@@ -325,6 +325,9 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
       ['all right', new Uint8Array(256)],
       // Only the last rows' bins go left, so the helpers' shares hold every left row and the caller's none.
       ['one bin', Uint8Array.from({ length: 256 }, (_, b) => (b === bins[(n - 1) * F + 2] ? 1 : 0))],
+      // Bytes other than 0 and 1 (a hostile table; the tree builder writes only those two): only 1 goes left, as in
+      // TypeScript. The compiled loops once stepped their cursors by the byte, writing past the rows and the memory.
+      ['bytes other than 0 and 1', Uint8Array.from({ length: 256 }, (_, b) => [0, 1, 2, 255, 16, 1][b % 6]!)],
     ];
     for (const [choice, threads] of compiled.flatMap((c) => [1, 2, 3].map((t) => [c, t] as const))) {
       const arrays = allocateTraining(bins, n, F, n, threads, choice);
@@ -411,29 +414,34 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
     const L = layout;
     const gather = L.gathers[0]!;
     type Call = [string, () => unknown];
-    /** Each pair: the call at the last offset that fits passes, the same a byte further throws a RangeError. */
-    const edges: [string, (shift: number) => unknown][] = [
+    /**
+     * Each pair: the call at the last offset that fits passes, the same one element further (a byte for bytes, 4 for
+     * int32 and float arrays, 8 for doubles: offsets must be aligned) throws a RangeError.
+     */
+    const edges: [string, number, (shift: number) => unknown][] = [
       // An empty row range reads no rows, so only the ranges' checks are at stake.
-      ['histogram out', (d) => exports.histogram(L.bins, F, L.rows, 0, 0, L.gradHess, size - (F << 12) + d, gather)],
-      ['histogram rows', (d) => exports.histogram(L.bins, F, size - 4 * n + d, n, n, L.gradHess, L.hists[0]!, gather)],
-      ['histogram gather', (d) => exports.histogram(L.bins, F, L.rows, 0, 0, L.gradHess, L.hists[0]!, size - 64 * 24 + d)],
+      ['histogram out', 8, (d) => exports.histogram(L.bins, F, L.rows, 0, 0, L.gradHess, size - (F << 12) + d, gather)],
+      ['histogram rows', 4, (d) => exports.histogram(L.bins, F, size - 4 * n + d, n, n, L.gradHess, L.hists[0]!, gather)],
+      ['histogram gather', 4, (d) => exports.histogram(L.bins, F, L.rows, 0, 0, L.gradHess, L.hists[0]!, size - 64 * 24 + d)],
       // The bins with the 15 bytes a gathered row's last vector may read past them.
-      ['histogram bins', (d) => exports.histogram(size - n * F - 15 + d, F, L.rows, 0, 0, L.gradHess, L.hists[0]!, gather)],
-      ['histogram gradients', (d) => exports.histogram(L.bins, F, L.rows, 0, 0, size - 8 * n + d, L.hists[0]!, gather)],
-      ['addInto to', (d) => exports.addInto(size - 16 + d, L.hists[0]!, 2)],
-      ['addInto from', (d) => exports.addInto(L.hists[0]!, size - 16 + d, 2)],
-      ['moveInts to', (d) => exports.moveInts(size - 8 + d, L.rows, 2)],
-      ['moveInts from', (d) => exports.moveInts(L.scratch, size - 8 + d, 2)],
-      ['partition column', (d) => exports.partition(size - n + d, L.rows, 0, 0, L.toLeft, L.scratch)],
-      ['partition rows', (d) => exports.partitionSide(L.columns, size - 4 * n + d, n, n, L.toLeft, L.scratch)],
-      ['partition table', (d) => exports.partitionSide(L.columns, L.rows, 0, 0, size - 256 + d, L.scratch)],
-      ['partition right', (d) => exports.partitionSide(L.columns, L.rows, 0, 5, L.toLeft, size - 20 + d)],
-      ['transpose to', (d) => exports.transpose(L.bins, size - n * F + d, n, F)],
-      ['transpose from', (d) => exports.transpose(size - n * F + d, L.columns, n, F)],
+      ['histogram bins', 1, (d) => exports.histogram(size - n * F - 15 + d, F, L.rows, 0, 0, L.gradHess, L.hists[0]!, gather)],
+      ['histogram gradients', 4, (d) => exports.histogram(L.bins, F, L.rows, 0, 0, size - 8 * n + d, L.hists[0]!, gather)],
+      ['addInto to', 8, (d) => exports.addInto(size - 16 + d, L.hists[0]!, 2)],
+      ['addInto from', 8, (d) => exports.addInto(L.hists[0]!, size - 16 + d, 2)],
+      ['moveInts to', 4, (d) => exports.moveInts(size - 8 + d, L.rows, 2)],
+      ['moveInts from', 4, (d) => exports.moveInts(L.scratch, size - 8 + d, 2)],
+      ['partition column', 1, (d) => exports.partition(size - n + d, L.rows, 0, 0, L.toLeft, L.scratch)],
+      ['partition rows', 4, (d) => exports.partitionSide(L.columns, size - 4 * n + d, n, n, L.toLeft, L.scratch)],
+      ['partition table', 1, (d) => exports.partitionSide(L.columns, L.rows, 0, 0, size - 256 + d, L.scratch)],
+      ['partition right', 4, (d) => exports.partitionSide(L.columns, L.rows, 0, 5, L.toLeft, size - 20 + d)],
+      ['transpose to', 1, (d) => exports.transpose(L.bins, size - n * F + d, n, F)],
+      ['transpose from', 1, (d) => exports.transpose(size - n * F + d, L.columns, n, F)],
     ];
-    for (const [name, call] of edges) {
+    for (const [name, step, call] of edges) {
       call(0);
-      assert.throws(() => call(1), { name: 'RangeError', message: /passes the end of the training memory/ }, name);
+      assert.throws(() => call(step), { name: 'RangeError', message: /passes the end of the training memory/ }, name);
+      // A misaligned offset (C's int32 and double accesses need their alignment) is refused before it is used.
+      if (step > 1) assert.throws(() => call(-1), { name: 'RangeError', message: /not aligned/ }, `${name}, misaligned`);
     }
     const refused: Call[] = [
       ['start past end', () => exports.histogram(L.bins, F, L.rows, 5, 4, L.gradHess, L.hists[0]!, gather)],

@@ -119,7 +119,8 @@ export function partitionSide(column: usize, rows: usize, start: i32, end: i32, 
   const stop = rows + ((<usize>end) << 2);
   for (let p = first; p < stop; p += 4) {
     const r = load<i32>(p);
-    const go = <usize>load<u8>(toLeft + <usize>load<u8>(column + <usize>r));
+    // Exactly 1 goes left, as the TypeScript loop's === 1 (a table's other bytes would step the cursors apart).
+    const go = <usize>(load<u8>(toLeft + <usize>load<u8>(column + <usize>r)) == 1);
     store<i32>(left, r);
     store<i32>(to, r);
     left += go << 2;

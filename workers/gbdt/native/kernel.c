@@ -157,7 +157,9 @@ static int partition_side(const uint8_t *column, uint32_t n, int32_t *rows, int 
   for (int k = start; k < end; k++) {
     const int32_t r = rows[k];
     if ((uint32_t)r >= n) return -1;
-    const int go = toLeft[column[r]];
+    // Exactly 1 goes left, as the TypeScript loop's === 1: any other byte in a hostile table would step the two
+    // cursors past their checked ranges.
+    const int go = toLeft[column[r]] == 1;
     *left = r;
     *right = r;
     left += go;
@@ -213,6 +215,12 @@ static int intArgs(napi_env env, napi_callback_info info, size_t count, Memory *
   return 1;
 }
 
+/** Whether `at` is a multiple of `size` (C's int32, float and double accesses need their alignment); throws if not. */
+static int aligned(napi_env env, int64_t at, int64_t size) {
+  if (at % size != 0) return fail(env, "gbdt kernel: an offset is not aligned to its elements");
+  return 1;
+}
+
 /** A row range [start, end) that C's ints hold, start not past end. */
 static int rowRange(napi_env env, int64_t start, int64_t end) {
   if (start > end) return fail(env, "gbdt kernel: a range's start is past its end");
@@ -235,7 +243,8 @@ static napi_value jsHistogram(napi_env env, napi_callback_info info) {
     return NULL;
   }
   const int64_t pad = (F + 15) & ~(int64_t)15;
-  if (!rowRange(env, start, end) || !inside(env, m, outAt, F << 12) || !inside(env, m, rowsAt, end * 4) ||
+  if (!aligned(env, rowsAt, 4) || !aligned(env, gradAt, 4) || !aligned(env, outAt, 8) || !aligned(env, bufAt, 4) ||
+      !rowRange(env, start, end) || !inside(env, m, outAt, F << 12) || !inside(env, m, rowsAt, end * 4) ||
       !inside(env, m, bufAt, GATHER_BLOCK * (pad + 8)) || !binsInside(env, m, binsAt) ||
       !inside(env, m, gradAt, (int64_t)m->rows * 8))
     return NULL;
@@ -247,7 +256,8 @@ static napi_value jsHistogram(napi_env env, napi_callback_info info) {
 
 /** addInto's and moveInts' arguments: to, from, and a count of `size`-byte elements, each range in the memory. */
 static int copyArgs(napi_env env, napi_callback_info info, int64_t size, Memory **m, int64_t *a) {
-  return intArgs(env, info, 3, m, a) && inside(env, *m, a[0], a[2] * size) && inside(env, *m, a[1], a[2] * size);
+  return intArgs(env, info, 3, m, a) && aligned(env, a[0], size) && aligned(env, a[1], size) &&
+         inside(env, *m, a[0], a[2] * size) && inside(env, *m, a[1], a[2] * size);
 }
 
 static napi_value jsAddInto(napi_env env, napi_callback_info info) {
@@ -261,7 +271,7 @@ static napi_value jsAddInto(napi_env env, napi_callback_info info) {
 static int partitionArgs(napi_env env, napi_callback_info info, Memory **m, int64_t *a) {
   if (!intArgs(env, info, 6, m, a)) return 0;
   const int64_t column = a[0], rows = a[1], start = a[2], end = a[3];
-  return rowRange(env, start, end) && inside(env, *m, rows, end * 4) && inside(env, *m, a[4], 256) &&
+  return aligned(env, rows, 4) && aligned(env, a[5], 4) && rowRange(env, start, end) && inside(env, *m, rows, end * 4) && inside(env, *m, a[4], 256) &&
          inside(env, *m, a[5], (end - start) * 4) && inside(env, *m, column, (*m)->rows);
 }
 
