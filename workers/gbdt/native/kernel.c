@@ -267,45 +267,48 @@ static napi_value jsAddInto(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/** partitionSide's and partition's arguments: column, rows, start, end, toLeft, and the right rows' place. */
-static int partitionArgs(napi_env env, napi_callback_info info, Memory **m, int64_t *a) {
-  if (!intArgs(env, info, 6, m, a)) return 0;
-  const int64_t column = a[0], rows = a[1], start = a[2], end = a[3];
-  return aligned(env, rows, 4) && aligned(env, a[5], 4) && rowRange(env, start, end) && inside(env, *m, rows, end * 4) && inside(env, *m, a[4], 256) &&
-         inside(env, *m, a[5], (end - start) * 4) && inside(env, *m, column, (*m)->rows);
-}
-
-/** partition_side over a call's arguments (partitionArgs checked them); throws at a row index not below n. */
-static int partitionCall(napi_env env, const Memory *m, const int64_t *a) {
-  const int left = partition_side(m->base + a[0], m->rows, (int32_t *)(m->base + a[1]), (int)a[2], (int)a[3],
-                                  m->base + a[4], (int32_t *)(m->base + a[5]));
+/**
+ * partitionSide's and partition's shared part: the call's arguments (column, rows, start, end, toLeft, and the right
+ * rows' place) checked into `a`, then partition_side over them. Returns how many rows went left, or -1 after throwing
+ * (a failed check, or a row index not below n).
+ */
+static int partitionRun(napi_env env, napi_callback_info info, Memory **m, int64_t *a) {
+  if (!intArgs(env, info, 6, m, a)) return -1;
+  const Memory *memory = *m;
+  const int64_t column = a[0], rows = a[1], start = a[2], end = a[3], toLeft = a[4], right = a[5];
+  if (!aligned(env, rows, 4) || !aligned(env, right, 4) || !rowRange(env, start, end) ||
+      !inside(env, memory, rows, end * 4) || !inside(env, memory, toLeft, 256) ||
+      !inside(env, memory, right, (end - start) * 4) || !inside(env, memory, column, memory->rows))
+    return -1;
+  const int left = partition_side(memory->base + column, memory->rows, (int32_t *)(memory->base + rows), (int)start,
+                                  (int)end, memory->base + toLeft, (int32_t *)(memory->base + right));
   if (left < 0) fail(env, "gbdt kernel: a row index is not below the training's row count");
   return left;
+}
+
+/** A JavaScript number of `x`. */
+static napi_value int32Of(napi_env env, int x) {
+  napi_value result;
+  napi_create_int32(env, x, &result);
+  return result;
 }
 
 static napi_value jsPartitionSide(napi_env env, napi_callback_info info) {
   Memory *m;
   int64_t a[6];
-  if (!partitionArgs(env, info, &m, a)) return NULL;
-  const int left = partitionCall(env, m, a);
-  if (left < 0) return NULL;
-  napi_value result;
-  napi_create_int32(env, left, &result);
-  return result;
+  const int left = partitionRun(env, info, &m, a);
+  return left < 0 ? NULL : int32Of(env, left);
 }
 
 /** The wasm kernel's partition: partitionSide into `scratch`, then the right rows copied back after the left. */
 static napi_value jsPartition(napi_env env, napi_callback_info info) {
   Memory *m;
   int64_t a[6];
-  if (!partitionArgs(env, info, &m, a)) return NULL;
-  const int left = partitionCall(env, m, a);
+  const int left = partitionRun(env, info, &m, a);
   if (left < 0) return NULL;
   const int start = (int)a[2], end = (int)a[3];
   memmove(m->base + a[1] + 4 * ((size_t)start + (size_t)left), m->base + a[5], (size_t)(end - start - left) * 4);
-  napi_value result;
-  napi_create_int32(env, start + left, &result);
-  return result;
+  return int32Of(env, start + left);
 }
 
 static napi_value jsMoveInts(napi_env env, napi_callback_info info) {
