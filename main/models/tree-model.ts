@@ -54,18 +54,50 @@ export interface TreeModel {
   precision?: 'float32';
 }
 
+/** The model's features: one per binned feature, a wide column's blocks (CategoricalBins.offset) as one. */
 export function treeFeaturesFromBins(bins: readonly FeatureBins[]): TreeFeature[] {
-  return bins.map((b) =>
-    b.kind === 'numeric'
-      ? { kind: 'numeric', name: b.name, sourceType: b.sourceType }
-      : { kind: 'categorical', name: b.name, categories: b.categories },
-  );
+  const features: TreeFeature[] = [];
+  for (const b of bins) {
+    if (b.kind === 'numeric') features.push({ kind: 'numeric', name: b.name, sourceType: b.sourceType });
+    else if ((b.offset ?? 0) > 0) (features[features.length - 1] as { categories: string[] }).categories.push(...b.categories);
+    else features.push({ kind: 'categorical', name: b.name, categories: [...b.categories] });
+  }
+  return features;
+}
+
+/** The model feature each binned feature belongs to (a wide column's blocks share one). */
+function modelFeatureOfBins(bins: readonly FeatureBins[]): number[] {
+  let f = -1;
+  return bins.map((b) => (b.kind === 'categorical' && (b.offset ?? 0) > 0 ? f : ++f));
+}
+
+/**
+ * A categorical split's codes over the model feature: a block's bins shifted by its offset; where the block's
+ * "other" bin goes left, so does every level outside the block (the other blocks' and the column's "other" code).
+ */
+function leftCodesOf(leftBins: readonly number[], block: FeatureBins & { kind: 'categorical' }, levels: number): number[] {
+  const offset = block.offset ?? 0;
+  const size = block.categories.length;
+  if (offset === 0 && size === levels) return [...leftBins];
+  if (!leftBins.includes(size)) return leftBins.map((b) => b + offset);
+  const inBlockLeft = new Set(leftBins);
+  const codes: number[] = [];
+  for (let code = 0; code <= levels; code++) {
+    const inBlock = code >= offset && code < offset + size;
+    if (!inBlock || inBlockLeft.has(code - offset)) codes.push(code);
+  }
+  return codes;
 }
 
 /** Converts a grown tree over bins into thresholds over raw values: bin ≤ b is exactly value ≤ upper[b]. */
 export function treeFromGrown(tree: GrownTree, bins: readonly FeatureBins[]): TreeNodes {
+  const featureOf = modelFeatureOfBins(bins);
+  const levels = new Map<number, number>();
+  bins.forEach((b, f) => {
+    if (b.kind === 'categorical') levels.set(featureOf[f]!, (levels.get(featureOf[f]!) ?? 0) + b.categories.length);
+  });
   return {
-    feature: [...tree.feature],
+    feature: tree.feature.map((f) => (f < 0 ? f : featureOf[f]!)),
     threshold: tree.feature.map((f, node) => {
       if (f < 0) return null;
       const feature = bins[f]!;
@@ -75,7 +107,11 @@ export function treeFromGrown(tree: GrownTree, bins: readonly FeatureBins[]): Tr
       const bin = tree.splitBin[node]!;
       return bin < feature.upper.length ? feature.upper[bin]! : Number.MAX_VALUE;
     }),
-    leftCodes: tree.leftBins.map((b) => (b === null ? null : [...b])),
+    leftCodes: tree.leftBins.map((b, node) => {
+      if (b === null) return null;
+      const block = bins[tree.feature[node]!]!;
+      return block.kind === 'categorical' ? leftCodesOf(b, block, levels.get(featureOf[tree.feature[node]!]!)!) : [...b];
+    }),
     defaultLeft: [...tree.defaultLeft],
     left: [...tree.left],
     right: [...tree.right],
@@ -131,15 +167,18 @@ export function leafOf(tree: TreeNodes, x: Float64Array, offset: number): number
 /**
  * The trees flattened for fast scoring. A node is four int32s in `meta` (feature, −1 for a leaf; left; right; flags:
  * 1 = missing goes left, 2 = a category set) and one double in `numbers` (the threshold, the category set's offset
- * into `members`, or the leaf's value); a category set is a 256-entry membership table. Packed so that a step down a
- * tree reads one cache line of `meta` and one of `numbers`, where a field per array read five or six: a single row
- * of synth 1M's 100 trees, rows in turn, 9.3 → 8.4 µs (the same row again and again 3.3 → 2.7).
+ * into `members`, or the leaf's value); a category set is a membership table over its feature's codes (at least 256
+ * entries). Packed so that a step down a tree reads one cache line of `meta` and one of `numbers`, where a field per
+ * array read five or six: a single row of synth 1M's 100 trees, rows in turn, 9.3 → 8.4 µs (the same row again and
+ * again 3.3 → 2.7).
  */
 interface CompiledTrees {
   roots: Int32Array;
   meta: Int32Array;
   numbers: Float64Array;
   members: Uint8Array;
+  /** Each feature's category-set table width (0 for numeric features). */
+  tableWidth: Int32Array;
   /** A forest averages each output over its trees (at least one): counted once, not on every call. */
   treesPerOutput: Float64Array;
 }
@@ -178,12 +217,18 @@ function compile(model: TreeModel): CompiledTrees {
   if (c !== undefined) return c;
   treeDepths(model);
   const total = model.trees.reduce((s, t) => s + t.feature.length, 0);
-  const categoricalNodes = model.trees.reduce((s, t) => s + t.leftCodes.filter((l) => l !== null).length, 0);
+  // A category set's table spans its feature's codes: its levels and "other" (at least 256, as stored models had).
+  const tableWidth = model.features.map((f) => (f.kind === 'categorical' ? Math.max(256, f.categories.length + 1) : 0));
+  const membersSize = model.trees.reduce(
+    (s, t) => s + t.leftCodes.reduce((w, l, node) => (l === null || l === undefined ? w : w + tableWidth[t.feature[node]!]!), 0),
+    0,
+  );
   c = {
     roots: new Int32Array(model.trees.length),
     meta: new Int32Array(total * 4),
     numbers: new Float64Array(total),
-    members: new Uint8Array(categoricalNodes * 256),
+    members: new Uint8Array(membersSize),
+    tableWidth: Int32Array.from(tableWidth),
     treesPerOutput: new Float64Array(model.outputs),
   };
   for (const o of model.treeOutputs) c.treesPerOutput[o]!++;
@@ -204,8 +249,9 @@ function compile(model: TreeModel): CompiledTrees {
       if (f < 0) c.numbers[i] = round(tree.value[node]!);
       else if (member) {
         c.numbers[i] = nextMember;
-        for (const code of tree.leftCodes[node]!) if (code >= 0 && code < 256) c.members[nextMember + code] = 1;
-        nextMember += 256;
+        const width = tableWidth[f]!;
+        for (const code of tree.leftCodes[node]!) if (code >= 0 && code < width) c.members[nextMember + code] = 1;
+        nextMember += width;
       } else c.numbers[i] = round(threshold ?? 0);
     });
     base += tree.feature.length;
@@ -218,7 +264,7 @@ function compile(model: TreeModel): CompiledTrees {
 export function treeScores(model: TreeModel, x: Float64Array, rows: number): Float64Array {
   const F = model.features.length;
   const K = model.outputs;
-  const { roots, meta, numbers, members, treesPerOutput } = compile(model);
+  const { roots, meta, numbers, members, tableWidth, treesPerOutput } = compile(model);
   const scores = new Float64Array(rows * K);
   for (let i = 0; i < rows; i++) for (let k = 0; k < K; k++) scores[i * K + k] = model.baseScore[k]!;
   // Tree by tree (its nodes stay in cache), each row adding the trees in order, as the ONNX graph sums them.
@@ -237,7 +283,7 @@ export function treeScores(model: TreeModel, x: Float64Array, rows: number): Flo
         let goLeft: boolean;
         if (Number.isNaN(v)) goLeft = (flags & missingLeft) !== 0;
         else if ((flags & categorySet) === 0) goLeft = v <= numbers[node]!;
-        else goLeft = v >= 0 && v < 256 && members[numbers[node]! + v] === 1;
+        else goLeft = v >= 0 && v < tableWidth[f]! && members[numbers[node]! + v] === 1;
         node = goLeft ? meta[m + 1]! : meta[m + 2]!;
       }
       scores[i * K + output]! += numbers[node]!;

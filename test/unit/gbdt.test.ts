@@ -16,6 +16,7 @@ import {
   treeFeaturesFromBins,
   treeFromGrown,
   treeInputMatrix,
+  leafOf,
   type TreeModel,
   type TreeNodes,
 } from '../../main/models/tree-model.js';
@@ -23,7 +24,7 @@ import { conditionalExpectation, explainTrees, treeShap } from '../../main/model
 import { fitBoosting, type BoostParams } from '../../workers/gbdt/boost.js';
 import { fitForest } from '../../workers/gbdt/forest.js';
 import { prestartHelpers, spareHelperCount } from '../../workers/gbdt/histogram.js';
-import { orderedEnds, plainCategoricalSplits } from '../../workers/gbdt/tree.js';
+import { leafOfBinnedRow, orderedEnds, plainCategoricalSplits, type GrownTree } from '../../workers/gbdt/tree.js';
 import { treesToFloat32 } from '../../main/models/compress/trees.js';
 import { rocAuc } from '../../main/stats/metrics.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
@@ -788,5 +789,157 @@ describe('ONNX Runtime through its binding, run in place (accel/ort-direct)', ()
     await loaded.release();
     await direct.session.release();
     await reference.release();
+  });
+});
+
+describe('a column of more levels than one feature bins (blocks of 254)', () => {
+  const level = (k: number): string => `L${String(k).padStart(4, '0')}`;
+  /** A CSV of column c (level k given counts[k] rows, first seen in k's order), a noise number x and a label y. */
+  const csvOf = (counts: number[], label: (k: number, i: number) => number): string => {
+    const lines = ['c,x,y'];
+    let i = 0;
+    counts.forEach((n, k) => {
+      for (let j = 0; j < n; j++, i++) lines.push(`${level(k)},${(i * 7919) % 1000},${label(k, i)}`);
+    });
+    return `${lines.join('\n')}\n`;
+  };
+
+  it('keeps levels past the 254th in a second block while the first hold under 99% of the values, a thin last block not', async () => {
+    // 254 levels of 20 rows and 346 of 12: the first block holds 55% of the values, two hold 88% (the cap).
+    const wide = await frameOf(csvOf([...Array<number>(254).fill(20), ...Array<number>(346).fill(12)], (k) => k % 2));
+    const all = Int32Array.from({ length: wide.rowCount }, (_, i) => i);
+    const two = fitBins(wide, all, 'y', 1, [], 0, 2).features;
+    assert.deepEqual(
+      two.map((f) => [f.name, f.kind, f.kind === 'categorical' ? [f.categories.length, f.categories[0], f.offset ?? 0] : null]),
+      [
+        ['c', 'categorical', [254, level(0), 0]],
+        ['c', 'categorical', [254, level(254), 254]],
+        ['x', 'numeric', null],
+      ],
+    );
+    // One block unless asked for more: the levels past the 254th are "other".
+    assert.deepEqual(
+      fitBins(wide, all, 'y').features.map((f) => (f.kind === 'categorical' ? f.categories.length : -1)),
+      [254, -1],
+    );
+    // 254 levels of 40 rows hold 98.8%; 99% takes 5 of the 4-row levels, 0.2% of the values: left in "other".
+    const thin = await frameOf(csvOf([...Array<number>(254).fill(40), ...Array<number>(30).fill(4)], (k) => k % 2));
+    const thinRows = Int32Array.from({ length: thin.rowCount }, (_, i) => i);
+    assert.deepEqual(
+      fitBins(thin, thinRows, 'y', 1, [], 0, 4).features.map((f) => (f.kind === 'categorical' ? f.categories.length : -1)),
+      [254, -1],
+    );
+    // 254 levels hold 99% or more: no second block.
+    const covered = await frameOf(csvOf([...Array<number>(254).fill(100), ...Array<number>(40).fill(1)], (k) => k % 2));
+    const coveredRows = Int32Array.from({ length: covered.rowCount }, (_, i) => i);
+    assert.equal(fitBins(covered, coveredRows, 'y', 1, [], 0, 4).features.length, 2);
+  });
+
+  it('splits on the second block’s levels; the model routes raw levels as the booster routed bins, ONNX Runtime too', async () => {
+    // The label is the level's: 1 for levels 300-359 and 100-129, else 0 (a tenth of rows flipped). With one block,
+    // levels 300-359 are pooled in "other" with 240 others and no tree can find them.
+    const counts = Array.from({ length: 600 }, (_, k) => 30 - (k % 7));
+    const positive = (k: number): boolean => (k >= 300 && k < 360) || (k >= 100 && k < 130);
+    const frame = await frameOf(csvOf(counts, (k, i) => Number(positive(k) !== (i % 10 === 3))));
+    const all = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
+    const { features } = fitBins(frame, all, 'y', 1, [], 0, 2);
+    const y = frame.columns.find((c) => c.name === 'y')!;
+    assert.equal(y.kind, 'numeric');
+    const targets = Int32Array.from(all, (r) => (y.kind === 'numeric' ? y.values[r]! : -1));
+    const bins = binFrameRows(features, frame, all, true);
+    const categorical = features.map((f) => f.kind === 'categorical');
+    const result = fitBoosting(
+      {
+        task: 'binary',
+        classes: 2,
+        bins,
+        F: features.length,
+        binCounts: features.map(binCount),
+        categorical,
+        targets,
+        validation: null,
+      },
+      { ...defaults, trees: 20, learningRate: 0.3, maxLeaves: 8, minChildSamples: 10, l2: 1 },
+    );
+    const model: TreeModel = {
+      format: 'hearth.trees/1',
+      algorithm: 'gbdt',
+      task: 'binary',
+      target: 'y',
+      classes: ['0', '1'],
+      features: treeFeaturesFromBins(features),
+      trees: result.trees.map((t) => treeFromGrown(t, features)),
+      treeOutputs: result.treeOutputs,
+      baseScore: result.baseScore,
+      outputs: 1,
+      aggregation: 'sum',
+    };
+    assert.deepEqual(
+      model.features.map((f) => [f.name, f.kind === 'categorical' ? f.categories.length : 0]),
+      [
+        ['c', 508],
+        ['x', 0],
+      ],
+    );
+    assert.ok(
+      model.trees.some((t) => t.leftCodes.some((codes) => codes !== null && codes.some((c) => c >= 300 && c < 360))),
+      'a split names levels of the second block',
+    );
+    // Every level, an unseen one and a missing one: the leaf the model's codes reach is the one the bins reached.
+    const probe = await frameOf(
+      `c,x,y\n${[...Array.from({ length: 600 }, (_, k) => level(k)), 'never-seen', ''].map((c, i) => `${c},${i % 1000},0`).join('\n')}\n`,
+    );
+    const probeRows = Int32Array.from({ length: probe.rowCount }, (_, i) => i);
+    const probeBins = binFrameRows(features, probe, probeRows);
+    const raw = rawInputsFromFrame(model, probe);
+    const x = treeInputMatrix(model, raw);
+    result.trees.forEach((grown, t) => {
+      for (let r = 0; r < probe.rowCount; r++)
+        assert.equal(
+          leafOf(model.trees[t]!, x, r * 2),
+          leafOfBinnedRow(grown, probeBins, features.length, r, categorical),
+          `tree ${t} row ${r}`,
+        );
+    });
+    // What it learned: levels 300-359 score above the levels around them.
+    const p = predictTrees(model, raw);
+    const mean = (from: number, to: number): number => {
+      let s = 0;
+      for (let k = from; k < to; k++) s += (p as { probabilities: Float64Array }).probabilities[2 * k + 1]!;
+      return s / (to - from);
+    };
+    assert.ok(mean(300, 360) > mean(400, 460) + 0.3, `${mean(300, 360)} against ${mean(400, 460)}`);
+    const loaded = await createSession(exportModelToOnnx(model, 'test'));
+    const onnx = await new Predictor('m', 1, model, loaded).run(raw);
+    assert.ok(maxAbsDifference(onnx, p) < 1e-5, `max difference ${maxAbsDifference(onnx, p)}`);
+    await loaded.session.release();
+  });
+
+  it('maps a split that sends a block’s "other" bin left to every level outside the block, and back', () => {
+    const features = [
+      { kind: 'categorical' as const, name: 'c', categories: Array.from({ length: 254 }, (_, k) => level(k)) },
+      { kind: 'categorical' as const, name: 'c', categories: Array.from({ length: 100 }, (_, k) => level(254 + k)), offset: 254 },
+    ];
+    const grown: GrownTree = {
+      feature: [1, -1, -1],
+      splitBin: [0, 0, 0],
+      leftBins: [[3, 100, 7], null, null],
+      defaultLeft: [false, false, false],
+      left: [1, -1, -1],
+      right: [2, -1, -1],
+      value: [0, 1, 2],
+      count: [3, 2, 1],
+      gain: [1, 0, 0],
+    };
+    const nodes = treeFromGrown(grown, features);
+    assert.equal(nodes.feature[0], 0);
+    // Block 1's levels (0-253), block 2's 257 and 261, and the column's "other" (354) go left; the rest of block 2 right.
+    const expected = [...Array.from({ length: 254 }, (_, k) => k), 257, 261, 354];
+    assert.deepEqual(nodes.leftCodes[0], expected);
+    // Without the "other" bin, the block's bins shifted by its offset.
+    assert.deepEqual(treeFromGrown({ ...grown, leftBins: [[7, 3], null, null] }, features).leftCodes[0], [261, 257]);
+    assert.deepEqual(treeFeaturesFromBins(features), [
+      { kind: 'categorical', name: 'c', categories: [...features[0]!.categories, ...features[1]!.categories] },
+    ]);
   });
 });

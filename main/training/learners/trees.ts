@@ -53,6 +53,11 @@ const treeShap: Learner['shapSummary'] = (model, raw) => (model.format === 'hear
 /**
  * Boosting's categorical regularisation by default: LightGBM's defaults (cat_smooth, cat_l2, max_cat_threshold,
  * min_data_per_group, max_cat_to_onehot), and levels with under 10 training rows pooled into the "other" bin.
+ *
+ * A column of many levels keeps up to 508 of them, in two blocks of 254 (fitBins), where the first 254 hold under 99%
+ * of its values. On the bench's mixed set (an airport column of 1,100 levels, two more of 350 and 280), one block
+ * gave ROC AUC 0.7603 and LightGBM, which keeps levels up to 99% of the values, 0.7640 (0.7607 with its levels cut
+ * to 254 as Hearth's were); two blocks gave 0.7653 for 5-15% more fit time, four 0.7649 for 25-40% more.
  */
 export const categoricalDefaults = {
   catSmooth: 10,
@@ -61,6 +66,7 @@ export const categoricalDefaults = {
   minDataPerGroup: 100,
   maxCatToOnehot: 4,
   minCategoryRows: 10,
+  maxCategoryBlocks: 2,
 } as const;
 
 /**
@@ -81,7 +87,15 @@ export const gbdtLearner: Learner = {
   async fit(input, host) {
     const { task, classes, frame, rows, validationRows, targetsOf, args: a, seed, classWeights, deadline } = input;
     const minCategoryRows = a.minCategoryRows ?? categoricalDefaults.minCategoryRows;
-    const { features: bins, ignored } = fitBins(frame, rows, a.target, seed, excludedColumns(a), minCategoryRows);
+    const { features: bins, ignored } = fitBins(
+      frame,
+      rows,
+      a.target,
+      seed,
+      excludedColumns(a),
+      minCategoryRows,
+      categoricalDefaults.maxCategoryBlocks,
+    );
     const boost: BoostParams = {
       trees: a.trees ?? 100,
       learningRate: a.learningRate ?? 0.1,
