@@ -1,4 +1,5 @@
-// Builds the native GBDT kernel (workers/gbdt/native/kernel.c) with node-gyp into dist/workers/gbdt/kernel.node.
+// Builds the native GBDT kernel (workers/gbdt/native/kernel.c and split.c) with node-gyp into
+// dist/workers/gbdt/kernel.node.
 // The kernel is optional: training takes the wasm kernel where it is missing (kernel.ts), so a machine without a C
 // compiler still builds, and this says why the native one was left out. HEARTH_REQUIRE_NATIVE=1 (CI) turns that into
 // a failure, so a broken build cannot pass unseen behind the fallback.

@@ -9,6 +9,7 @@ import { HistogramPool } from '../../workers/gbdt/histogram.js';
 import { claimShare, closeClaims, firstClaim, taskInts } from '../../workers/gbdt/shares.js';
 import { expNonPositive, gradientsAndLoss, lossFromProducts } from '../../workers/gbdt/gradients.js';
 import { growTree, leafOfBinnedRow } from '../../workers/gbdt/tree.js';
+import { findSplit, splitSearch, type GrowParams } from '../../workers/gbdt/split-search.js';
 import {
   accumulateHistogram,
   allocateTraining,
@@ -483,6 +484,176 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
     arrays.rows.set(Array.from({ length: n }, (_, i) => n - 1 - i));
     new Uint8Array(memory.buffer, L.toLeft, 256).fill(1);
     assert.equal(partition(L.columns, L.rows, 0, n, L.toLeft, L.scratch), n);
+  });
+
+  it('searches splits in C as split-search.ts does: 3,000 random nodes, hostile sums and parameters included', (t) => {
+    if (nativeBuilt instanceof Error) {
+      t.skip(nativeBuilt.message);
+      return;
+    }
+    const random = seededRandom(29);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    let sets = 0;
+    let thresholds = 0;
+    for (let trial = 0; trial < 3000; trial++) {
+      const F = 1 + Math.floor(random() * 6);
+      const binCounts = Array.from({ length: F }, () => pick([1, 2, 3, 5, 17, 64, 200, 254, 255]));
+      const categorical = Array.from({ length: F }, () => random() < 0.5);
+      const p: GrowParams = {
+        maxLeaves: 31,
+        maxDepth: pick([0, 0, 3]),
+        minChildSamples: pick([1, 5, 20, 100]),
+        minChildWeight: pick([1e-3, 1e-6, 0.5]),
+        minSplitGain: pick([0, 0, 0.1]),
+        l1: pick([0, 0, 0.5]),
+        l2: pick([0, 1, 5]),
+        learningRate: 0.1,
+        catSmooth: pick([0, 10, 50]),
+        catL2: pick([0, 10]),
+        maxCatThreshold: pick([1, 4, 32, 255, 2.5]),
+        minDataPerGroup: pick([0, 20, 100]),
+        maxCatToOnehot: pick([0, 4, 300]),
+      };
+      const hist = new Float64Array(histogramSize(F));
+      const empty = random() < 0.3;
+      // Quarters now and then: sums that tie exactly, so every >, >= and < of the search is told apart.
+      const round = random() < 0.4 ? (x: number): number => Math.round(x * 4) / 4 : (x: number): number => x;
+      for (let f = 0; f < F; f++) {
+        for (let b = 0; b < binCounts[f]!; b++) {
+          if (empty && random() < 0.5) continue;
+          const h = random() < 0.05 ? 0 : round(random() * pick([0.01, 1, 100]));
+          hist[(f * 256 + b) * 2] = round((random() * 2 - 1) * pick([0.01, 1, 100])) * (random() < 0.01 ? Number.NaN : 1);
+          hist[(f * 256 + b) * 2 + 1] = h;
+        }
+        if (random() < 0.5) {
+          hist[(f * 256 + missingBin) * 2] = round(random() * 2 - 1);
+          hist[(f * 256 + missingBin) * 2 + 1] = round(random() * 10);
+        }
+      }
+      // The node's sums from feature 0 (any feature's bins hold every row), now and then off (a hostile caller).
+      let G = 0;
+      let H = 0;
+      for (let b = 0; b < 256; b++) {
+        G += hist[b * 2]!;
+        H += hist[b * 2 + 1]!;
+      }
+      if (random() < 0.05) H *= 0.5;
+      const rows = Math.max(0, Math.round(H * pick([1, 3, 50])) + pick([0, 1, 7]));
+      const depth = Math.floor(random() * 5);
+      const usable = Uint8Array.from({ length: F }, () => (random() < 0.85 ? 1 : 0));
+      const ts = findSplit(splitSearch(F, binCounts, categorical, p), hist, rows, depth, G, H, usable);
+      const native = findSplit(splitSearch(F, binCounts, categorical, p, true), hist, rows, depth, G, H, usable);
+      assert.deepStrictEqual(native, ts, `trial ${trial}`);
+      if (ts?.leftSet) sets++;
+      else if (ts) thresholds++;
+    }
+    assert.ok(sets > 300 && thresholds > 300, `${sets} set splits, ${thresholds} thresholds`);
+
+    // Exact ties at each boundary, worked by hand: the same answer from both, and the one the rules give.
+    const base: GrowParams = {
+      ...params,
+      maxDepth: 0,
+      minChildSamples: 1,
+      minChildWeight: 1e-3,
+      minSplitGain: 0,
+      l1: 0,
+      l2: 0,
+      catSmooth: 0,
+      catL2: 0,
+      maxCatThreshold: 32,
+      minDataPerGroup: 0,
+      maxCatToOnehot: 0,
+    };
+    const both = (bins: [number, number][], categorical: boolean, p: GrowParams): ReturnType<typeof findSplit> => {
+      const hist = new Float64Array(histogramSize(1));
+      bins.forEach(([g, h], b) => hist.set([g, h], b * 2));
+      const G = bins.reduce((s, [g]) => s + g, 0);
+      const H = bins.reduce((s, [, h]) => s + h, 0);
+      const usable = Uint8Array.of(1);
+      const ts = findSplit(splitSearch(1, [bins.length], [categorical], p), hist, H, 0, G, H, usable);
+      assert.deepStrictEqual(findSplit(splitSearch(1, [bins.length], [categorical], p, true), hist, H, 0, G, H, usable), ts);
+      return ts;
+    };
+    // Halves of equal hessian, no missing rows in training: unseen missing values go left (HL >= H - HL).
+    assert.equal(
+      both(
+        [
+          [-1, 2],
+          [1, 2],
+        ],
+        false,
+        base,
+      )?.defaultLeft,
+      true,
+    );
+    // The right side's hessian exactly minChildWeight: still a split.
+    assert.equal(
+      both(
+        [
+          [-1, 1],
+          [1, 0.5],
+        ],
+        false,
+        { ...base, minChildWeight: 0.5, minChildSamples: 0.25 },
+      )?.bin,
+      0,
+    );
+    // Six categories of 10 rows, minDataPerGroup 30: the third step leaves exactly 30 rows right and is a candidate.
+    const six: [number, number][] = [-6, -5, -4, 4, 5, 6].map((g) => [g, 10]);
+    const split = both(six, true, { ...base, minDataPerGroup: 30 });
+    assert.deepStrictEqual(
+      [...split!.leftSet!.subarray(0, 6)].map((x, b) => x * (b + 1)).filter((b) => b > 0),
+      [1, 2, 3],
+    );
+  });
+
+  it('refuses a native split search given short arrays, a bad shape or anything but typed arrays', (t) => {
+    if (nativeBuilt instanceof Error) {
+      t.skip(nativeBuilt.message);
+      return;
+    }
+    const find = nativeBuilt.findSplit as (...a: unknown[]) => number;
+    const F = 2;
+    const setting = (f: number, bins: number[]): Float64Array =>
+      Float64Array.from([f, 0, 1, 1e-3, 0, 0, 1, 10, 10, 32, 100, 4, ...bins, 0, 1]);
+    const good = [
+      new Float64Array(histogramSize(F)),
+      setting(F, [255, 9]),
+      new Uint8Array(F).fill(1),
+      Float64Array.from([100, 0, 1, 50]),
+      new Float64Array(4),
+      new Uint8Array(256),
+    ];
+    assert.equal(find(...good), 0);
+    const with_ = (i: number, value: unknown): unknown[] => good.map((g, j) => (j === i ? value : g));
+    for (const [name, args] of [
+      ['a histogram one double short', with_(0, new Float64Array(histogramSize(F) - 1))],
+      ['no usable byte for a feature', with_(2, new Uint8Array(1))],
+      ['a node of three numbers', with_(3, new Float64Array(3))],
+      ['an out of three numbers', with_(4, new Float64Array(3))],
+      ['a set of 255 bytes', with_(5, new Uint8Array(255))],
+      ['no features', with_(1, setting(0, [255, 9]))],
+      ['more features than the setting holds', with_(1, setting(3, [255, 9]))],
+      ['a fraction of a feature', with_(1, setting(1.5, [255, 9]))],
+      ['a bin count of 256', with_(1, setting(F, [256, 9]))],
+      ['a bin count of 0', with_(1, setting(F, [0, 9]))],
+      ['a fractional bin count', with_(1, setting(F, [2.5, 9]))],
+      ['a NaN bin count', with_(1, setting(F, [Number.NaN, 9]))],
+    ] as [string, unknown[]][])
+      assert.throws(() => find(...args), RangeError, name);
+    for (const [name, args] of [
+      ['a plain array', with_(0, [...new Float64Array(histogramSize(F))])],
+      ['a Float32Array histogram', with_(0, new Float32Array(histogramSize(F)))],
+      ['a Uint8Array setting', with_(1, new Uint8Array(40))],
+      ['too few arguments', good.slice(0, 5)],
+    ] as [string, unknown[]][])
+      assert.throws(() => find(...args), TypeError, name);
+    const subtract = nativeBuilt.subtract as (...a: unknown[]) => void;
+    assert.throws(() => subtract(new Float64Array(4), new Float64Array(3)), RangeError);
+    assert.throws(() => subtract(new Float64Array(4), new Uint8Array(4)), TypeError);
+    const large = Float64Array.from([1, 2, 0.1, -0]);
+    subtract(large, Float64Array.from([0.5, 2, 0.3, 0]));
+    assert.deepStrictEqual([...large], [0.5, 0, 0.1 - 0.3, -0]);
   });
 
   it('takes the kernel from HEARTH_GBDT_KERNEL, the fastest built by default, and refuses an unknown one', () => {

@@ -30,6 +30,7 @@ function run(data: HelperData): void {
               data.splits.setting.binCounts,
               data.splits.setting.categorical,
               data.splits.setting.params,
+              data.kind !== 'typescript' && data.native,
             ),
           },
     kernel:

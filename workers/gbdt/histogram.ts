@@ -257,7 +257,16 @@ export class HistogramPool {
       splits:
         splitBlocks === null
           ? null
-          : { ...splitBlocks, search: splitSearch(F, splitSetting!.binCounts, splitSetting!.categorical, splitSetting!.params) },
+          : {
+              ...splitBlocks,
+              search: splitSearch(
+                F,
+                splitSetting!.binCounts,
+                splitSetting!.categorical,
+                splitSetting!.params,
+                wasm?.native ?? false,
+              ),
+            },
       kernel:
         wasm === null || at === null
           ? { kind: 'typescript', hists: this.shareHists }

@@ -7,7 +7,7 @@ import { HearthError } from '../../main/contracts/errors.js';
  * partition at a split):
  * - `native`: those loops and the bins' transpose in C (workers/gbdt/native/kernel.c, a Node-API addon built by
  *   `npm run build:native`) over the wasm kernel's memory, the wasm kernel doing the rest (binary gradients, leaf
- *   values);
+ *   values); the addon also searches each node's splits and subtracts the histograms (native/split.c);
  * - `wasm-simd`: WebAssembly with SIMD, built from workers/gbdt/assembly/kernel.ts by `npm run build`;
  * - `typescript`: the loops both mirror.
  * All three give the same trees bit for bit; `auto` takes the first that loads, in that order.
@@ -153,9 +153,33 @@ type NativeLoops = Pick<KernelExports, 'histogram' | 'addInto' | 'partition' | '
 interface NativeAddon {
   /** The loops over a shared memory (`view` spans all of it) holding a training of `n` rows × `F` features. */
   bind(view: Uint8Array, n: number, F: number): NativeLoops;
+  /** split-search.ts's findSplit in C (split.c): 0 no split, 1 a threshold, 2 a category set (in outSet). */
+  findSplit: NativeFindSplit;
+  /** large[k] -= small[k] (arrays of one length): a larger child's histogram from its parent's and its sibling's. */
+  subtract: (large: Float64Array, small: Float64Array) => void;
 }
 
+/**
+ * The native split search over a node's histogram: `setting` is the search's shape and parameters (split-search.ts's
+ * nativeSetting), `node` [rows, depth, G, H]; writes [gain, feature, bin, defaultLeft] to `out` and a set's 256 bytes
+ * to `outSet`.
+ */
+export type NativeFindSplit = (
+  hist: Float64Array,
+  setting: Float64Array,
+  usable: Uint8Array,
+  node: Float64Array,
+  out: Float64Array,
+  outSet: Uint8Array,
+) => 0 | 1 | 2;
+
 let addon: NativeAddon | Error | undefined;
+
+/** The native histogram subtraction (split.c's subtract), where the addon loads; null where not. */
+export function nativeSubtract(): NativeAddon['subtract'] | null {
+  const loaded = nativeKernel();
+  return loaded instanceof Error ? null : loaded.subtract;
+}
 
 /** The native kernel addon (loaded once per thread), or why it cannot be had. */
 export function nativeKernel(): NativeAddon | Error {

@@ -5,7 +5,7 @@
  * the tree builder runs the two children of a split on two threads (histogram.ts, shares.ts).
  */
 import { missingBin } from '../../main/models/binning.js';
-import { histStride } from './kernel.js';
+import { histStride, nativeKernel, type NativeFindSplit } from './kernel.js';
 
 export interface GrowParams {
   maxLeaves: number;
@@ -72,16 +72,77 @@ export interface SplitSearch {
   categorical: readonly boolean[];
   p: GrowParams;
   scratch: SplitScratch;
+  /** The native search (split.c) with its arrays, where the training's kernel is native; null: this file's. */
+  native: NativeSearch | null;
 }
 
-/** A split search over F features with the given bin counts, kinds and parameters, and a fresh scratch. */
+/** The native findSplit and what it reads and writes besides the node's histogram and usable features. */
+interface NativeSearch {
+  find: NativeFindSplit;
+  setting: Float64Array;
+  node: Float64Array;
+  out: Float64Array;
+  outSet: Uint8Array;
+}
+
+/** Fields of a native search's setting before each feature's bin count and kind (split.c's SETTING_FIELDS). */
+const settingFields = 12;
+
+/** The native search's setting: F, the parameters in split.c's Params order, the bin counts, the kinds (1 categorical). */
+function nativeSetting(F: number, binCounts: readonly number[], categorical: readonly boolean[], p: GrowParams): Float64Array {
+  const setting = new Float64Array(settingFields + 2 * F);
+  setting.set([
+    F,
+    p.maxDepth,
+    p.minChildSamples,
+    p.minChildWeight,
+    p.minSplitGain,
+    p.l1,
+    p.l2,
+    p.catSmooth,
+    p.catL2,
+    p.maxCatThreshold,
+    p.minDataPerGroup,
+    p.maxCatToOnehot,
+  ]);
+  for (let f = 0; f < F; f++) {
+    setting[settingFields + f] = binCounts[f]!;
+    setting[settingFields + F + f] = categorical[f] ? 1 : 0;
+  }
+  return setting;
+}
+
+/**
+ * A split search over F features with the given bin counts, kinds and parameters, and a fresh scratch; `native`
+ * (the training's kernel is the native one, so its addon loads) searches in C, the same splits at full speed from
+ * the first node (the TypeScript search runs cold for much of a short fit in a fresh process).
+ */
 export function splitSearch(
   F: number,
   binCounts: readonly number[],
   categorical: readonly boolean[],
   p: GrowParams,
+  native = false,
 ): SplitSearch {
-  return { F, binCounts, categorical, p, scratch: splitScratch() };
+  const addon = native ? nativeKernel() : null;
+  if (addon instanceof Error) throw addon;
+  return {
+    F,
+    binCounts,
+    categorical,
+    p,
+    scratch: splitScratch(),
+    native:
+      addon === null
+        ? null
+        : {
+            find: addon.findSplit,
+            setting: nativeSetting(F, binCounts, categorical, p),
+            node: new Float64Array(4),
+            out: new Float64Array(4),
+            outSet: new Uint8Array(256),
+          },
+  };
 }
 
 function splitScratch(): SplitScratch {
@@ -315,6 +376,7 @@ export function findSplit(
   const { p } = search;
   const { order, usedOrder, sortKeys, ends, set, bestSet } = search.scratch;
   if (!searchable(rowsInLeaf, depth, p)) return null;
+  if (search.native !== null) return nativeSplit(search.native, hist, rowsInLeaf, depth, G, H, usable);
   const parent = nodeScore(G, H, p);
   // Rows per unit of hessian in this node: turns a side's hessian sum into an estimated row count.
   const rowsPerHessian = H > 0 ? rowsInLeaf / H : 0;
@@ -427,6 +489,31 @@ export function findSplit(
     bin: bestBin,
     leftSet: bestIsSet ? bestSet.slice() : null,
     defaultLeft: bestDefaultLeft,
+  };
+}
+
+/** findSplit through the native search: the same Split. */
+function nativeSplit(
+  n: NativeSearch,
+  hist: Float64Array,
+  rowsInLeaf: number,
+  depth: number,
+  G: number,
+  H: number,
+  usable: Uint8Array,
+): Split | null {
+  n.node[0] = rowsInLeaf;
+  n.node[1] = depth;
+  n.node[2] = G;
+  n.node[3] = H;
+  const found = n.find(hist, n.setting, usable, n.node, n.out, n.outSet);
+  if (found === 0) return null;
+  return {
+    gain: n.out[0]!,
+    feature: n.out[1]!,
+    bin: n.out[2]!,
+    leftSet: found === 2 ? n.outSet.slice() : null,
+    defaultLeft: n.out[3] === 1,
   };
 }
 

@@ -1,6 +1,7 @@
 import { missingBin } from '../../main/models/binning.js';
 import { histStride, histogramSize, type HistogramPool, type SiblingNode } from './histogram.js';
 import { findSplit, searchable, splitSearch, threshold, type GrowParams, type Split } from './split-search.js';
+import { nativeSubtract } from './kernel.js';
 
 export { orderedEnds, plainCategoricalSplits, type GrowParams } from './split-search.js';
 
@@ -87,7 +88,10 @@ export function growTree(
   const spare = ctx.pool.spareHistograms;
   const takeHist = (): Float64Array => spare.pop() ?? new Float64Array(histLength);
 
-  const search = splitSearch(ctx.F, ctx.binCounts, ctx.categorical, p);
+  const native = ctx.pool.kernel === 'native';
+  const search = splitSearch(ctx.F, ctx.binCounts, ctx.categorical, p, native);
+  // The native kernel's subtraction: the same differences, without the loop's cold start in a fresh process.
+  const subtract = native ? nativeSubtract() : null;
   // The features a node's search may use: a copy of a forest's per-split draw (splitFeatures reuses its array, and
   // a child's draw must survive its sibling's), else the tree's. A node that cannot split draws nothing, so the
   // draws of the nodes that can follow one another in the seeded sequence as they always have.
@@ -141,7 +145,8 @@ export function growTree(
     if (leftIsSmall) ctx.pool.build(leaf.start, mid, smallHist);
     else ctx.pool.build(mid, leaf.end, smallHist);
     const largeHist = leaf.hist;
-    for (let k = 0; k < histLength; k++) largeHist[k]! -= smallHist[k]!;
+    if (subtract !== null) subtract(largeHist, smallHist);
+    else for (let k = 0; k < histLength; k++) largeHist[k]! -= smallHist[k]!;
     const sums = (h: Float64Array): [number, number] => {
       // Any feature's bins partition the rows, so feature 0's bins give the node totals.
       let g = 0;

@@ -1,4 +1,5 @@
-// The GBDT tree builder's histogram and partition loops (and the bins' one transpose) at native speed: the same
+// The GBDT tree builder's histogram and partition loops (and the bins' one transpose) at native speed (the split
+// search and the histogram subtraction are split.c's, on the same addon): the same
 // algorithms as the wasm kernel (workers/gbdt/assembly/kernel.ts) and the TypeScript loops (workers/gbdt/kernel.ts),
 // over the same shared wasm memory and byte offsets into it, in the same order and precision, so every kernel grows
 // the same trees bit for bit. What native code adds over wasm: prefetching a deep node's scattered rows ahead of the
@@ -12,6 +13,7 @@
 // index in `rows` below n. A failed check throws a RangeError and touches nothing (a bad row index: nothing past the
 // memory; the outputs are then undefined).
 #include <node_api.h>
+#include "split.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -410,5 +412,6 @@ NAPI_MODULE_INIT() {
   napi_value bind;
   napi_create_function(env, "bind", NAPI_AUTO_LENGTH, jsBind, NULL, &bind);
   napi_set_named_property(env, exports, "bind", bind);
+  add_split_functions(env, exports);
   return exports;
 }
