@@ -1,5 +1,5 @@
 import { HearthError } from '../contracts/errors.js';
-import { candidateColumns, levelsByFrequency, type Frame } from '../table/frame.js';
+import { candidateColumns, levelCounts, levelsByCount, type Frame } from '../table/frame.js';
 import { seededRandom } from '../stats/random.js';
 import { sortFloat64 } from '../stats/stats.js';
 
@@ -96,8 +96,10 @@ export function fitBins(
         const v = column.values[sample[i]!]!;
         if (!Number.isNaN(v)) buffer[present++] = v;
       }
-      // A radix sort: 2.5× TypedArray.prototype.sort on 200,000 values, and the same order (−0 before +0).
-      const values = sortFloat64(buffer.subarray(0, present));
+      // A column of at most 255 distinct values (a year, a count, a flag) needs only those, found in one pass;
+      // others are sorted, by a radix sort: 2.5× TypedArray.prototype.sort on 200,000 values, and the same order
+      // (−0 before +0). Either way numericEdges makes the same edges.
+      const values = fewDistinct(buffer.subarray(0, present), maxValueBins) ?? sortFloat64(buffer.subarray(0, present));
       if (values.length === 0) {
         ignored.push({ name: column.name, reason: 'no values in the training rows' });
         continue;
@@ -111,18 +113,17 @@ export function fitBins(
     } else if (column.type === 'text') {
       ignored.push({ name: column.name, reason: 'free text (too many distinct values to split on)' });
     } else {
-      const order = levelsByFrequency(column, trainRows);
+      const counts = levelCounts(column, trainRows);
+      const order = levelsByCount(counts);
       if (order.length === 0) {
         ignored.push({ name: column.name, reason: 'no values in the training rows' });
         continue;
       }
-      const wide = maxCategoryBlocks > 1 && order.length > levelsPerBlock;
-      const counts = minCategoryRows > 1 || wide ? levelCounts(column.codes, trainRows, column.dictionary.length) : null;
       // Levels come most frequent first, so the rare ones are a tail; one level is always kept, so the feature
       // still separates it from the pooled rest.
-      const kept =
-        counts === null || minCategoryRows <= 1 ? order : order.filter((k, i) => i === 0 || counts[k]! >= minCategoryRows);
-      const levels = wide ? levelsToKeep(kept, counts!, maxCategoryBlocks) : Math.min(kept.length, levelsPerBlock);
+      const kept = minCategoryRows <= 1 ? order : order.filter((k, i) => i === 0 || counts[k]! >= minCategoryRows);
+      const wide = maxCategoryBlocks > 1 && kept.length > levelsPerBlock;
+      const levels = wide ? levelsToKeep(kept, counts, maxCategoryBlocks) : Math.min(kept.length, levelsPerBlock);
       for (let offset = 0; offset < levels; offset += levelsPerBlock) {
         const categories = kept.slice(offset, Math.min(levels, offset + levelsPerBlock)).map((k) => column.dictionary[k]!);
         features.push(
@@ -171,6 +172,41 @@ function numericEdges(values: Float64Array): number[] {
   return upper;
 }
 
+/**
+ * The distinct values of `values` (no NaN), ascending, when there are at most `most` of them; null as soon as there
+ * are more. −0 counts as 0 (they are one value to numericEdges, whose edges between them and their neighbours are
+ * the same either way). An open-addressed table of the values' bits: one pass, where sorting 200,000 values of a
+ * year column took 7–25 ms (a fresh process's first radix sort runs cold).
+ */
+function fewDistinct(values: Float64Array, most: number): Float64Array | null {
+  const slots = 1024;
+  const keys = new Float64Array(slots);
+  const used = new Uint8Array(slots);
+  // A value's two words, to hash its bits.
+  const probe = new Float64Array(1);
+  const bits = new Uint32Array(probe.buffer);
+  let count = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]! === 0 ? 0 : values[i]!;
+    probe[0] = v;
+    let slot = Math.imul(bits[0]! ^ Math.imul(bits[1]!, 0x9e3779b1), 0x85ebca6b) >>> 22;
+    for (;;) {
+      if (used[slot] === 0) {
+        if (++count > most) return null;
+        used[slot] = 1;
+        keys[slot] = v;
+        break;
+      }
+      if (keys[slot] === v) break;
+      slot = (slot + 1) & (slots - 1);
+    }
+  }
+  const distinct = new Float64Array(count);
+  let at = 0;
+  for (let slot = 0; slot < slots; slot++) if (used[slot] === 1) distinct[at++] = keys[slot]!;
+  return distinct.sort();
+}
+
 /** Levels one categorical feature's bins hold (bin 254 is "other", 255 missing). */
 const levelsPerBlock = maxValueBins - 1;
 
@@ -197,15 +233,6 @@ function levelsToKeep(kept: readonly number[], counts: Float64Array, maxBlocks: 
     levels = start;
   }
   return levels;
-}
-
-function levelCounts(codes: Int32Array, rows: Int32Array, levels: number): Float64Array {
-  const counts = new Float64Array(levels);
-  for (const r of rows) {
-    const c = codes[r]!;
-    if (c >= 0) counts[c]!++;
-  }
-  return counts;
 }
 
 /**

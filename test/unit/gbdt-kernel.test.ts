@@ -8,7 +8,7 @@ import { fitForest } from '../../workers/gbdt/forest.js';
 import { HistogramPool } from '../../workers/gbdt/histogram.js';
 import { claimShare, closeClaims, firstClaim, taskInts } from '../../workers/gbdt/shares.js';
 import { expNonPositive, gradientsAndLoss, lossFromProducts } from '../../workers/gbdt/gradients.js';
-import { growTree, leafOfBinnedRow } from '../../workers/gbdt/tree.js';
+import { addTreeToBinnedRows, growTree, leafOfBinnedRow } from '../../workers/gbdt/tree.js';
 import { findSplit, splitSearch, type GrowParams } from '../../workers/gbdt/split-search.js';
 import {
   accumulateHistogram,
@@ -245,6 +245,24 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
       }
       // The one leaf that holds the outlier is off for its other rows (about 1/63 of them, fewer with bootstrap luck).
       assert.ok(off < 400, `${kernel}: ${off} of ${n - 1} ordinary rows off by more than 0.05`);
+    }
+  });
+
+  it('scores binned rows through per-node tables as leafOfBinnedRow does: category sets, missing values, a lone leaf', () => {
+    const input = data('binary', 20_000);
+    const { bins, F, categorical } = input;
+    const n = input.targets.length;
+    const fit = fitBoosting(input, { ...params, trees: 12, threads: 1, rowSubsample: 0.8 });
+    assert.ok(fit.trees.some((t) => t.leftBins.some((set) => set !== null)) && bins.includes(missingBin));
+    const lone = { ...fit.trees[0]!, feature: [-1], left: [-1], right: [-1], value: [0.25], leftBins: [null] };
+    for (const tree of [...fit.trees, lone]) {
+      const K = 2;
+      const out = new Float64Array(n * K).fill(1);
+      addTreeToBinnedRows(tree, bins, F, n, out, K, 1);
+      for (let i = 0; i < n; i++) {
+        assert.equal(out[i * K], 1);
+        assert.equal(out[i * K + 1], 1 + tree.value[leafOfBinnedRow(tree, bins, F, i, categorical)]!);
+      }
     }
   });
 

@@ -550,6 +550,33 @@ describe('binning', () => {
     );
   });
 
+  it('finds a column’s edges from its distinct values when it has at most 255: −0 as 0, infinities, values apart only in their exponents', async () => {
+    const cell = ['3', '-0', '0', '1.5', '-1e999', '1e999', '3', '1e308', '-2', ''];
+    const frame = await frameOf(`x\n${Array.from({ length: 3000 }, (_, i) => cell[i % cell.length]).join('\n')}\n`);
+    const all = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
+    assert.deepEqual((fitBins(frame, all, 'none').features[0] as { upper: number[] }).upper, [
+      -Number.MAX_VALUE,
+      -1,
+      0.75,
+      2.25,
+      5e307,
+      1e308,
+    ]);
+    // 255 powers of two (their low words all zero) are 255 values: an edge between each pair; a 256th makes the
+    // edges equal-frequency ones (fewer, since every value is one row in 256).
+    const powers = (count: number): string =>
+      `x\n${Array.from({ length: count }, (_, k) => String(2 ** (k - 100))).join('\n')}\n`;
+    const rows = (count: number): Int32Array => Int32Array.from({ length: count }, (_, i) => i);
+    const few = (fitBins(await frameOf(powers(255)), rows(255), 'none').features[0] as { upper: number[] }).upper;
+    assert.deepEqual(
+      few,
+      Array.from({ length: 254 }, (_, k) => 2 ** (k - 100) + 2 ** (k - 101)),
+    );
+    const many = (fitBins(await frameOf(powers(256)), rows(256), 'none').features[0] as { upper: number[] }).upper;
+    assert.equal(many.length, 254);
+    assert.ok(many.every((edge, k) => k === 0 || edge > many[k - 1]!));
+  });
+
   it('bins a column holding infinities (1e999 in a CSV) by the same edge test, its finite values in their own bins', async () => {
     const values = Array.from({ length: 2_000 }, (_, i) => (i % 50 === 0 ? '1e999' : i % 50 === 1 ? '-1e999' : String(i % 300)));
     const frame = await frameOf(`x\n${values.join('\n')}\n`);

@@ -4,7 +4,7 @@ import { seededRandom } from '../../main/stats/random.js';
 import { HistogramPool, type GradientData } from './histogram.js';
 import { allocateTraining, kernelChoice, type KernelChoice, type KernelName } from './kernel.js';
 import { gpuMinRows, histogramDevice, type GpuReport, type HistogramDevice } from './gpu-histograms.js';
-import { growTree, leafOfBinnedRow, type GrowParams, type GrownTree } from './tree.js';
+import { addTreeToBinnedRows, growTree, type GrowParams, type GrownTree } from './tree.js';
 
 export interface BoostParams extends GrowParams {
   trees: number;
@@ -229,13 +229,9 @@ export function fitBoosting(
             const v = leafValue[leaf.node]!;
             for (let k = leaf.start; k < leaf.end; k++) margins[rows[k]! * K + c]! += v;
           }
-        } else
-          for (let i = 0; i < n; i++) margins[i * K + c]! += leafValue[leafOfBinnedRow(tree, bins, F, i, input.categorical)]!;
+        } else addTreeToBinnedRows(tree, bins, F, n, margins, K, c);
         delete tree.leaves;
-        if (validation !== null) {
-          for (let i = 0; i < vn; i++)
-            vMargins[i * K + c]! += leafValue[leafOfBinnedRow(tree, validation.bins, F, i, input.categorical)]!;
-        }
+        if (validation !== null) addTreeToBinnedRows(tree, validation.bins, F, vn, vMargins, K, c);
       }
       // A single-output model's loss comes from the pass that also makes the next round's gradients.
       const loss = single ? pool.gradientsAndLoss(n) / n : marginLoss(task, margins, targets, K);
