@@ -21,8 +21,9 @@ export interface NumericBins {
 
 /**
  * A categorical feature's bins: levels by training frequency; bin `categories.length` is every other level: levels
- * past the 254th, levels rarer than the fit's `minCategoryRows` (pooled there so no split can single out a handful
- * of rows) and levels never seen in training. Prediction and the ONNX graph map any level not listed to it.
+ * outside this feature's list (past its block's 254, or in the column's other block), levels rarer than the fit's
+ * `minCategoryRows` (pooled there so no split can single out a handful of rows) and levels never seen in training.
+ * Prediction and the ONNX graph map any level not in the model's list to the model's "other" code.
  */
 export interface CategoricalBins {
   kind: 'categorical';

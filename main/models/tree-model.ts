@@ -217,12 +217,15 @@ function compile(model: TreeModel): CompiledTrees {
   if (c !== undefined) return c;
   treeDepths(model);
   const total = model.trees.reduce((s, t) => s + t.feature.length, 0);
-  // A category set's table spans its feature's codes: its levels and "other" (at least 256, as stored models had).
-  const tableWidth = model.features.map((f) => (f.kind === 'categorical' ? Math.max(256, f.categories.length + 1) : 0));
-  const membersSize = model.trees.reduce(
-    (s, t) => s + t.leftCodes.reduce((w, l, node) => (l === null || l === undefined ? w : w + tableWidth[t.feature[node]!]!), 0),
-    0,
-  );
+  // A category set's table spans its feature's codes: its levels and "other" (at least 256, as every table was
+  // before a feature could hold more levels; a stored model's set on a numeric feature keeps 256 too).
+  const tableWidth = model.features.map((f) => (f.kind === 'categorical' ? Math.max(256, f.categories.length + 1) : 256));
+  // A node is a set by the fill's own rule below (a split without a threshold), whatever else it carries.
+  const isSet = (t: TreeNodes, node: number): boolean =>
+    t.feature[node]! >= 0 && (t.threshold[node] === null || t.threshold[node] === undefined);
+  let membersSize = 0;
+  for (const t of model.trees)
+    for (let node = 0; node < t.feature.length; node++) if (isSet(t, node)) membersSize += tableWidth[t.feature[node]!]!;
   c = {
     roots: new Int32Array(model.trees.length),
     meta: new Int32Array(total * 4),
@@ -241,7 +244,7 @@ function compile(model: TreeModel): CompiledTrees {
     tree.feature.forEach((f, node) => {
       const i = base + node;
       const threshold = tree.threshold[node];
-      const member = f >= 0 && (threshold === null || threshold === undefined);
+      const member = isSet(tree, node);
       c.meta[4 * i] = f;
       c.meta[4 * i + 1] = base + tree.left[node]!;
       c.meta[4 * i + 2] = base + tree.right[node]!;
@@ -250,7 +253,7 @@ function compile(model: TreeModel): CompiledTrees {
       else if (member) {
         c.numbers[i] = nextMember;
         const width = tableWidth[f]!;
-        for (const code of tree.leftCodes[node]!) if (code >= 0 && code < width) c.members[nextMember + code] = 1;
+        for (const code of tree.leftCodes[node] ?? []) if (code >= 0 && code < width) c.members[nextMember + code] = 1;
         nextMember += width;
       } else c.numbers[i] = round(threshold ?? 0);
     });

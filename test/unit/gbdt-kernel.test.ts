@@ -255,15 +255,17 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
     const fit = fitBoosting(input, { ...params, trees: 12, threads: 1, rowSubsample: 0.8 });
     assert.ok(fit.trees.some((t) => t.leftBins.some((set) => set !== null)) && bins.includes(missingBin));
     const lone = { ...fit.trees[0]!, feature: [-1], left: [-1], right: [-1], value: [0.25], leftBins: [null] };
-    for (const tree of [...fit.trees, lone]) {
-      const K = 2;
-      const out = new Float64Array(n * K).fill(1);
-      addTreeToBinnedRows(tree, bins, F, n, out, K, 1);
-      for (let i = 0; i < n; i++) {
-        assert.equal(out[i * K], 1);
-        assert.equal(out[i * K + 1], 1 + tree.value[leafOfBinnedRow(tree, bins, F, i, categorical)]!);
+    // All the rows (the tables), and 40 (fewer than 8 a node: walked as leafOfBinnedRow walks).
+    for (const rows of [n, 40])
+      for (const tree of [...fit.trees, lone]) {
+        const K = 2;
+        const out = new Float64Array(rows * K).fill(1);
+        addTreeToBinnedRows(tree, bins, F, rows, out, K, 1, categorical);
+        for (let i = 0; i < rows; i++) {
+          assert.equal(out[i * K], 1);
+          assert.equal(out[i * K + 1], 1 + tree.value[leafOfBinnedRow(tree, bins, F, i, categorical)]!);
+        }
       }
-    }
   });
 
   it('grows the same random forest with every kernel', () => {
@@ -528,7 +530,7 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
         learningRate: 0.1,
         catSmooth: pick([0, 10, 50]),
         catL2: pick([0, 10]),
-        maxCatThreshold: pick([1, 4, 32, 255, 2.5]),
+        maxCatThreshold: pick([1, 4, 32, 255, 2.5, Number.NaN]),
         minDataPerGroup: pick([0, 20, 100]),
         maxCatToOnehot: pick([0, 4, 300]),
       };

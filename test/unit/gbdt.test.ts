@@ -942,6 +942,37 @@ describe('a column of more levels than one feature bins (blocks of 254)', () => 
     await loaded.session.release();
   });
 
+  it('scores a stored model whose leaves carry empty code lists as leafOf walks it (the set tables sized as filled)', async () => {
+    const model: TreeModel = {
+      format: 'hearth.trees/1',
+      algorithm: 'gbdt',
+      task: 'regression',
+      target: 'y',
+      classes: null,
+      features: [{ kind: 'categorical', name: 'c', categories: ['a', 'b'] }],
+      trees: [
+        {
+          feature: [0, -1, -1],
+          threshold: [null, null, null],
+          leftCodes: [[1], [], []],
+          defaultLeft: [false, false, false],
+          left: [1, -1, -1],
+          right: [2, -1, -1],
+          value: [0, 10, -10],
+          count: [2, 1, 1],
+          gain: [1, 0, 0],
+        },
+      ],
+      treeOutputs: [0],
+      baseScore: [0],
+      outputs: 1,
+      aggregation: 'sum',
+    };
+    const probe = await frameOf('c,y\nb,0\na,0\n');
+    const p = predictTrees(model, rawInputsFromFrame(model, probe));
+    assert.deepEqual([...(p as { values: Float64Array }).values], [10, -10]);
+  });
+
   it('maps a split that sends a block’s "other" bin left to every level outside the block, and back', () => {
     const features = [
       { kind: 'categorical' as const, name: 'c', categories: Array.from({ length: 254 }, (_, k) => level(k)) },

@@ -229,9 +229,9 @@ export function fitBoosting(
             const v = leafValue[leaf.node]!;
             for (let k = leaf.start; k < leaf.end; k++) margins[rows[k]! * K + c]! += v;
           }
-        } else addTreeToBinnedRows(tree, bins, F, n, margins, K, c);
+        } else addTreeToBinnedRows(tree, bins, F, n, margins, K, c, input.categorical);
         delete tree.leaves;
-        if (validation !== null) addTreeToBinnedRows(tree, validation.bins, F, vn, vMargins, K, c);
+        if (validation !== null) addTreeToBinnedRows(tree, validation.bins, F, vn, vMargins, K, c, input.categorical);
       }
       // A single-output model's loss comes from the pass that also makes the next round's gradients.
       const loss = single ? pool.gradientsAndLoss(n) / n : marginLoss(task, margins, targets, K);

@@ -219,10 +219,10 @@ function binsOf(set: Uint8Array): number[] {
 }
 
 /**
- * Adds the tree's leaf value for each binned row i < n to out[i * K + c]. Each split node gets a 256-entry table of
- * where a bin goes (its child, or −1 − leaf for a leaf), so a step is one lookup whatever the split: boosting scored
- * its validation rows by leafOfBinnedRow, whose category-set test (an Array.includes per node) made that a
- * fifteenth of a fit on the mostly categorical bench set.
+ * Adds the tree's leaf value for each binned row i < n to out[i * K + c] (the leaf leafOfBinnedRow finds). Each
+ * split node gets a 256-entry table of where a bin goes (its child, or −1 − leaf for a leaf), so a step is one lookup
+ * whatever the split, where leafOfBinnedRow searches a category set's list at each set node: boosting's validation
+ * rows, 20,000 of the mixed bench set under 30 trees, 133 → 30 ms.
  */
 export function addTreeToBinnedRows(
   tree: GrownTree,
@@ -232,8 +232,15 @@ export function addTreeToBinnedRows(
   out: Float64Array,
   K: number,
   c: number,
+  categorical: readonly boolean[],
 ): void {
   const nodes = tree.feature.length;
+  // The tables cost 256 entries a node: a big tree over few rows is walked as leafOfBinnedRow walks it (an attack
+  // review timed 4,096 leaves over 500 rows: 54 ms of tables against 0.5 ms of walking).
+  if (n < 8 * nodes) {
+    for (let i = 0; i < n; i++) out[i * K + c]! += tree.value[leafOfBinnedRow(tree, bins, F, i, categorical)]!;
+    return;
+  }
   if (tree.feature[0]! < 0) {
     for (let i = 0; i < n; i++) out[i * K + c]! += tree.value[0]!;
     return;
@@ -241,18 +248,16 @@ export function addTreeToBinnedRows(
   const next = new Int32Array(nodes << 8);
   const feature = Int32Array.from(tree.feature);
   for (let node = 0; node < nodes; node++) {
-    if (feature[node]! < 0) continue;
+    const f = feature[node]!;
+    if (f < 0) continue;
     const [left, right] = [tree.left[node]!, tree.right[node]!].map((child) => (feature[child]! < 0 ? -1 - child : child));
-    const set = tree.leftBins[node];
-    for (let b = 0; b < 256; b++) {
-      const goLeft =
-        b === missingBin
-          ? tree.defaultLeft[node]!
-          : set !== null && set !== undefined
-            ? set.includes(b)
-            : b <= tree.splitBin[node]!;
-      next[(node << 8) + b] = goLeft ? left! : right!;
-    }
+    const row = node << 8;
+    if (categorical[f]) {
+      // Every bin right, then the set's bins left: one pass over the set, not a search of it for each bin.
+      next.fill(right!, row, row + missingBin);
+      for (const b of tree.leftBins[node]!) if (b >= 0 && b < missingBin) next[row + b] = left!;
+    } else for (let b = 0; b < missingBin; b++) next[row + b] = b <= tree.splitBin[node]! ? left! : right!;
+    next[row + missingBin] = tree.defaultLeft[node]! ? left! : right!;
   }
   const value = Float64Array.from(tree.value);
   for (let i = 0, row = 0; i < n; i++, row += F) {

@@ -1,4 +1,4 @@
-# The native GBDT kernel (kernel.c), built by `npm run build:native` (scripts/build-native.js) through node-gyp.
+# The native GBDT kernel (kernel.c: histograms, partitions; split.c: the split search), built by `npm run build:native` (scripts/build-native.js) through node-gyp.
 # Plain C against Node-API only, so one build loads in Node and in Electron alike. No -ffast-math, and no FMA
 # contraction, so every sum is the IEEE double addition the wasm and TypeScript kernels make: the same trees.
 {

@@ -8,12 +8,14 @@
 // nothing: hist is a node's histogram (F x 256 bins x (gradient, hessian) doubles, bin 255 missing), setting the
 // search's shape and parameters (nativeSetting in split-search.ts), usable a byte per feature, node its rows, depth
 // and gradient sums. It returns 0 (no split), 1 (a threshold) or 2 (a category set in outSet's first 256 bytes), and
-// writes [gain, feature, bin, defaultLeft] to out. Every length, count and parameter is checked first: a failed
-// check throws a RangeError and reads nothing.
+// writes [gain, feature, bin, defaultLeft] to out. Every array's type and length, F and each feature's bin count are
+// checked first (a failed check throws and reads nothing); the other parameters and the sums are only arithmetic
+// (any double, NaN included, gives TypeScript's answer, and none is an index).
 #include "split.h"
 
 #include <math.h> /* INFINITY only: nothing from libm */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MISSING_BIN 255
@@ -205,7 +207,8 @@ static void searchCategorical(const double *hist, int nb, const Node *node, cons
   if ((hasMissing ? used : used - 1) < most) most = hasMissing ? used : used - 1;
   // most is at most (used + 1) / 2 <= 128 here, and an integer unless maxCatThreshold is not (then the loops below
   // run to its ceiling, as a JavaScript k < most does).
-  const int steps = most <= 0 ? 0 : (int)most + ((double)(int)most < most);
+  // !(most > 0) takes NaN too (a NaN maxCatThreshold): no steps, as k < NaN never holds in JavaScript.
+  const int steps = !(most > 0) ? 0 : (int)most + ((double)(int)most < most);
   orderedEnds(usedOrder, used, sortKeys, steps, ends[0], ends[1]);
   for (int e = 0; e < 2; e++) {
     const int *end = ends[e];
@@ -272,17 +275,30 @@ static napi_value jsFindSplit(napi_env env, napi_callback_info info) {
   if (settingLength < (size_t)SETTING_FIELDS + 2 * (size_t)F || usableLength < (size_t)F ||
       histLength < (size_t)F * 256 * STRIDE)
     return failed(env, "gbdt split search: the setting, usable or hist array is shorter than its features need");
-  const double *binCounts = setting + SETTING_FIELDS;
-  const double *categorical = binCounts + F;
-  for (int f = 0; f < F; f++)
-    if (!(binCounts[f] >= 1 && binCounts[f] <= MISSING_BIN) || binCounts[f] != (double)(int)binCounts[f])
+  // Each feature's bin count and kind, read once and checked as read: `setting` may be a view of shared memory that
+  // another thread writes, and a count read again after its check could send the loops past `hist` and the
+  // 256-entry arrays (an attack review crashed a first version so).
+  uint8_t *shape = malloc(2 * (size_t)F);
+  if (shape == NULL) {
+    napi_throw_error(env, NULL, "gbdt split search: out of memory");
+    return NULL;
+  }
+  for (int f = 0; f < F; f++) {
+    const double count = setting[SETTING_FIELDS + f];
+    if (!(count >= 1 && count <= MISSING_BIN) || count != (double)(int)count) {
+      free(shape);
       return failed(env, "gbdt split search: a feature's bin count is not an integer in [1, 255]");
+    }
+    shape[f] = (uint8_t)count;
+    shape[F + f] = setting[SETTING_FIELDS + F + f] != 0;
+  }
   const Params p = {setting[1], setting[2], setting[3], setting[4], setting[5],  setting[6],
                     setting[7], setting[8], setting[9], setting[10], setting[11]};
   const double rows = node[0], depth = node[1], G = node[2], H = node[3];
   napi_value result;
   // searchable: a node too small or too deep for any split.
   if (!(rows >= 2 * p.minChildSamples && (p.maxDepth <= 0 || depth < p.maxDepth))) {
+    free(shape);
     napi_create_int32(env, 0, &result);
     return result;
   }
@@ -300,12 +316,13 @@ static napi_value jsFindSplit(napi_env env, napi_callback_info info) {
     n.gm = base[MISSING_BIN * STRIDE];
     n.hm = base[MISSING_BIN * STRIDE + 1];
     n.feature = f;
-    const int nb = (int)binCounts[f];
-    if (categorical[f] == 0)
+    const int nb = shape[f];
+    if (shape[F + f] == 0)
       scanNumeric(base, n.hm > 0 ? nb : nb - 1, &n, &p, &best);
     else
       searchCategorical(base, nb, &n, &p, &best);
   }
+  free(shape);
   if (best.feature < 0) {
     napi_create_int32(env, 0, &result);
     return result;
