@@ -56,8 +56,8 @@ export function numericBin(upper: readonly number[], v: number): number {
 }
 
 /**
- * Fits bin edges on the training rows (a seeded sample of at most 200,000 for numbers, as LightGBM's
- * bin_construct_sample_cnt does), with at most 255 value bins per feature. Categorical levels with fewer than
+ * Fits bin edges on the training rows (a seeded sample of at most `edgeSampleRows`, 200,000 by default as LightGBM's
+ * bin_construct_sample_cnt, for numbers), with at most 255 value bins per feature. Categorical levels with fewer than
  * `minCategoryRows` training rows share the "other" bin.
  *
  * A categorical column past 254 kept levels keeps more, most frequent first, while the kept ones hold under 99% of its
@@ -73,11 +73,12 @@ export function fitBins(
   excluded: readonly string[] = [],
   minCategoryRows = 0,
   maxCategoryBlocks = 1,
+  edgeSampleRows = 200_000,
 ): { features: FeatureBins[]; ignored: { name: string; reason: string }[] } {
   const features: FeatureBins[] = [];
   const ignored: { name: string; reason: string }[] = [];
   const random = seededRandom(seed);
-  const sampleSize = Math.min(trainRows.length, 200_000);
+  const sampleSize = Math.min(trainRows.length, edgeSampleRows);
   let sample = trainRows;
   if (trainRows.length > sampleSize) {
     // In row order, each column's sampled values are read forwards instead of at random (4-5x faster on 800k rows);

@@ -14,6 +14,7 @@ export interface DataWarning {
 }
 
 const sampleRows = 50_000;
+const edgeSampleRows = 10_000;
 /** The false discovery rate across the columns tested at once (Benjamini–Hochberg). */
 export const leakageFdr = 0.05;
 
@@ -101,7 +102,9 @@ export function leakageScores(
     train.length <= sampleRows
       ? train
       : Int32Array.from({ length: sampleRows }, () => train[Math.floor(random() * train.length)]!).sort();
-  const { features } = fitBins(frame, rows, target);
+  // Edges from 10,000 of the sample's rows: a screen for near-perfect predictors needs no finer quantiles, and
+  // sorting 50,000 values of each of synth 1M's 28 numeric columns was a fifth of the checks.
+  const { features } = fitBins(frame, rows, target, 1, [], 0, 1, edgeSampleRows);
   const bins = binFrameRows(features, frame, rows);
   const F = features.length;
   const y = Float64Array.from(rows, targetOf);
