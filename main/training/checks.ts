@@ -57,19 +57,7 @@ export function dataChecks(
   }
   // Identical rows (features and target) on both sides of the split inflate test metrics. The test rows' hashes are
   // the set (the smaller side, and none at all when nothing is held out), the training rows probe it.
-  const testHashes = new Map<number, number>();
-  for (const r of test) {
-    const h = rowHash(frame, r);
-    testHashes.set(h, (testHashes.get(h) ?? 0) + 1);
-  }
-  const matched = new Set<number>();
-  if (testHashes.size > 0)
-    for (const r of train) {
-      const h = rowHash(frame, r);
-      if (testHashes.has(h)) matched.add(h);
-    }
-  let duplicated = 0;
-  for (const h of matched) duplicated += testHashes.get(h)!;
+  const duplicated = test.length === 0 ? 0 : duplicatedRows(rowHashes(frame, test), rowHashes(frame, train));
   if (duplicated > 0) {
     warnings.push({
       kind: 'duplicates',
@@ -275,27 +263,65 @@ function looRegression(
  * A 53-bit hash of a row's cells (two FNV-1a streams over each number's bits or each category's code): equal rows
  * hash equal, and with 53 bits a million rows make an accidental match vanishingly rare.
  */
-function rowHash(frame: Frame, row: number): number {
-  let a = 0x811c9dc5;
-  let b = 0x01000193;
+/**
+ * Each row's hash over every column (its number's two words, or its level's code; the same hash a row at a time
+ * gave), column by column: a row at a time, each row walked the frame's column objects.
+ */
+function rowHashes(frame: Frame, rows: Int32Array): Float64Array {
+  const n = rows.length;
+  const a = new Int32Array(n).fill(0x811c9dc5 | 0);
+  const b = new Int32Array(n).fill(0x01000193);
+  const scratch = new Float64Array(1);
+  const words = new Uint32Array(scratch.buffer);
+  const mix = (i: number, lo: number, hi: number): void => {
+    a[i] = Math.imul(Math.imul(a[i]! ^ lo, 0x01000193) ^ hi, 0x01000193);
+    let h = b[i]!;
+    h = Math.imul(h ^ hi, 0x5bd1e995) ^ (h >>> 13);
+    b[i] = Math.imul(h ^ lo, 0x5bd1e995) ^ (h >>> 15);
+  };
   for (const column of frame.columns) {
-    let lo: number;
-    let hi: number;
     if (column.kind === 'numeric') {
-      scratch[0] = column.values[row]!;
-      lo = words[0]!;
-      hi = words[1]!;
+      const values = column.values;
+      for (let i = 0; i < n; i++) {
+        scratch[0] = values[rows[i]!]!;
+        mix(i, words[0]!, words[1]!);
+      }
     } else {
-      lo = column.codes[row]!;
-      hi = 0x5bd1e995;
+      const codes = column.codes;
+      for (let i = 0; i < n; i++) mix(i, codes[rows[i]!]!, 0x5bd1e995);
     }
-    a = Math.imul(a ^ lo, 0x01000193);
-    a = Math.imul(a ^ hi, 0x01000193);
-    b = Math.imul(b ^ hi, 0x5bd1e995) ^ (b >>> 13);
-    b = Math.imul(b ^ lo, 0x5bd1e995) ^ (b >>> 15);
   }
-  return (a >>> 0) * 2 ** 21 + ((b >>> 0) & 0x1fffff);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = (a[i]! >>> 0) * 2 ** 21 + ((b[i]! >>> 0) & 0x1fffff);
+  return out;
 }
 
-const scratch = new Float64Array(1);
-const words = new Uint32Array(scratch.buffer);
+/**
+ * How many of the test rows share their hash with a training row: an open-addressed table of the test hashes and
+ * their counts, probed by the training ones (a Map keyed by 53-bit numbers boxed every key).
+ */
+function duplicatedRows(test: Float64Array, train: Float64Array): number {
+  let size = 16;
+  while (size < 2 * test.length) size *= 2;
+  const mask = size - 1;
+  const keys = new Float64Array(size);
+  const counts = new Int32Array(size);
+  const matched = new Uint8Array(size);
+  const slotOf = (h: number): number => {
+    let slot = (Math.imul((h % 2 ** 21) ^ Math.floor(h / 2 ** 21), 0x9e3779b1) >>> 0) & mask;
+    while (counts[slot] !== 0 && keys[slot] !== h) slot = (slot + 1) & mask;
+    return slot;
+  };
+  for (const h of test) {
+    const slot = slotOf(h);
+    keys[slot] = h;
+    counts[slot]!++;
+  }
+  for (const h of train) {
+    const slot = slotOf(h);
+    if (counts[slot] !== 0) matched[slot] = 1;
+  }
+  let duplicated = 0;
+  for (let slot = 0; slot < size; slot++) if (matched[slot] === 1) duplicated += counts[slot]!;
+  return duplicated;
+}

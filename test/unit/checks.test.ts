@@ -5,6 +5,7 @@ import { dataChecks } from '../../main/training/checks.js';
 import { splitRows } from '../../main/training/split.js';
 import { labelledSplit } from '../../main/training/labels.js';
 import type { Frame } from '../../main/table/frame.js';
+import { seededRandom } from '../../main/stats/random.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
 
 const tmp = tempDir();
@@ -58,6 +59,40 @@ describe('data checks', () => {
     assert.equal(duplicates([1, 2, 3, 5], [0, 4, 6]), undefined);
     assert.match(duplicates([0, 2, 3], [1, 4]) ?? '', /^1 of 2 test rows/);
     assert.equal(duplicates([0, 1, 2, 3, 4, 5, 6], []), undefined);
+  });
+});
+
+describe('duplicate rows across the split, at scale', () => {
+  it('counts the test rows with a training twin exactly as a brute-force comparison of whole rows does', async () => {
+    // 30,000 rows drawn from a small pool of values (numbers, −0 and 0, missing cells, levels), so thousands of rows
+    // repeat on both sides; the count is every test row whose whole row is also a training row.
+    const random = seededRandom(5);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    const lines = ['x,z,k,c,label'];
+    for (let i = 0; i < 30_000; i++)
+      lines.push(
+        [
+          pick(['1', '2', '2.5', '']),
+          pick(['0', '-0', '7']),
+          String(Math.floor(random() * 1000)),
+          pick(['a', 'b', '', 'c']),
+          pick(['good', 'bad']),
+        ].join(','),
+      );
+    const { frame } = await readCsv(writeFile(tmp.dir, 'twins-at-scale.csv', `${lines.join('\n')}\n`));
+    const rows = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
+    const train = rows.subarray(0, 24_000);
+    const test = rows.subarray(24_000);
+    // A row's identity as the checks see it: its numbers' bits (−0 is not 0) and its levels' codes.
+    const key = (r: number): string =>
+      frame.columns
+        .map((c) => (c.kind === 'numeric' ? (Object.is(c.values[r], -0) ? '-0' : String(c.values[r])) : String(c.codes[r])))
+        .join('|');
+    const inTrain = new Set(Array.from(train, key));
+    const expected = Array.from(test, key).filter((k) => inTrain.has(k)).length;
+    assert.ok(expected > 1000 && expected < test.length, `${expected} twins`);
+    const warning = dataChecks(frame, 'label', 'binary', train, test, () => 0).find((w) => w.kind === 'duplicates');
+    assert.match(warning?.message ?? '', new RegExp(`^${expected} of ${test.length} test rows`));
   });
 });
 
