@@ -55,6 +55,13 @@ export function numericBin(upper: readonly number[], v: number): number {
   return lo;
 }
 
+/** What fitBins keeps of categorical levels, and how many rows it fits numeric edges on (see fitBins). */
+export interface BinningOptions {
+  minCategoryRows?: number;
+  maxCategoryBlocks?: number;
+  edgeSampleRows?: number;
+}
+
 /**
  * Fits bin edges on the training rows (a seeded sample of at most `edgeSampleRows`, 200,000 by default as LightGBM's
  * bin_construct_sample_cnt, for numbers), with at most 255 value bins per feature. Categorical levels with fewer than
@@ -71,9 +78,7 @@ export function fitBins(
   target: string,
   seed = 1,
   excluded: readonly string[] = [],
-  minCategoryRows = 0,
-  maxCategoryBlocks = 1,
-  edgeSampleRows = 200_000,
+  { minCategoryRows = 0, maxCategoryBlocks = 1, edgeSampleRows = 200_000 }: BinningOptions = {},
 ): { features: FeatureBins[]; ignored: { name: string; reason: string }[] } {
   const features: FeatureBins[] = [];
   const ignored: { name: string; reason: string }[] = [];

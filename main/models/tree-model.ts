@@ -177,7 +177,7 @@ interface CompiledTrees {
   meta: Int32Array;
   numbers: Float64Array;
   members: Uint8Array;
-  /** Each feature's category-set table width (0 for numeric features). */
+  /** Each feature's category-set table width (256 for a numeric feature, which only a stored model's set can name). */
   tableWidth: Int32Array;
   /** A forest averages each output over its trees (at least one): counted once, not on every call. */
   treesPerOutput: Float64Array;

@@ -92,7 +92,7 @@ export function leakageScores(
       : Int32Array.from({ length: sampleRows }, () => train[Math.floor(random() * train.length)]!).sort();
   // Edges from 10,000 of the sample's rows: a screen for near-perfect predictors needs no finer quantiles, and
   // sorting 50,000 values of each of synth 1M's 28 numeric columns was a fifth of the checks.
-  const { features } = fitBins(frame, rows, target, 1, [], 0, 1, edgeSampleRows);
+  const { features } = fitBins(frame, rows, target, 1, [], { edgeSampleRows });
   const bins = binFrameRows(features, frame, rows);
   const F = features.length;
   const y = Float64Array.from(rows, targetOf);
@@ -260,12 +260,9 @@ function looRegression(
 }
 
 /**
- * A 53-bit hash of a row's cells (two FNV-1a streams over each number's bits or each category's code): equal rows
- * hash equal, and with 53 bits a million rows make an accidental match vanishingly rare.
- */
-/**
- * Each row's hash over every column (its number's two words, or its level's code; the same hash a row at a time
- * gave), column by column: a row at a time, each row walked the frame's column objects.
+ * Each row's 53-bit hash of its cells (two FNV-1a streams over each number's bits or each category's code): equal
+ * rows hash equal, and with 53 bits a million rows make an accidental match vanishingly rare. Made column by column
+ * for all the rows at once (a row at a time, each row walked the frame's column objects).
  */
 function rowHashes(frame: Frame, rows: Int32Array): Float64Array {
   const n = rows.length;

@@ -497,7 +497,7 @@ describe('binning', () => {
     }
     const frame = await frameOf(`${lines.join('\n')}\n`);
     const all = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
-    const { features } = fitBins(frame, all, 'none', 1, [], 10);
+    const { features } = fitBins(frame, all, 'none', 1, [], { minCategoryRows: 10 });
     assert.deepEqual(
       features.map((f) => f.kind),
       ['numeric', 'categorical', 'numeric'],
@@ -741,7 +741,7 @@ describe('categorical regularisation', () => {
     for (const [level, n] of Object.entries(counts)) for (let i = 0; i < n; i++) rows.push(`${level},${i % 2}`);
     const frame = await frameOf(`${rows.join('\n')}\n`);
     const all = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
-    const { features } = fitBins(frame, all, 'y', 1, [], 10);
+    const { features } = fitBins(frame, all, 'y', 1, [], { minCategoryRows: 10 });
     assert.deepEqual(features[0], { kind: 'categorical', name: 'c', categories: ['a', 'b'] });
     const probe = await frameOf('c,y\na,0\nb,0\nc,0\nd,0\nnever-seen,0\n,0\n');
     const bins = binFrameRows(
@@ -835,7 +835,7 @@ describe('a column of more levels than one feature bins (blocks of 254)', () => 
     // 254 levels of 20 rows and 346 of 12: the first block holds 55% of the values, two hold 88% (the cap).
     const wide = await frameOf(csvOf([...Array<number>(254).fill(20), ...Array<number>(346).fill(12)], (k) => k % 2));
     const all = Int32Array.from({ length: wide.rowCount }, (_, i) => i);
-    const two = fitBins(wide, all, 'y', 1, [], 0, 2).features;
+    const two = fitBins(wide, all, 'y', 1, [], { maxCategoryBlocks: 2 }).features;
     assert.deepEqual(
       two.map((f) => [f.name, f.kind, f.kind === 'categorical' ? [f.categories.length, f.categories[0], f.offset ?? 0] : null]),
       [
@@ -853,13 +853,15 @@ describe('a column of more levels than one feature bins (blocks of 254)', () => 
     const thin = await frameOf(csvOf([...Array<number>(254).fill(40), ...Array<number>(30).fill(4)], (k) => k % 2));
     const thinRows = Int32Array.from({ length: thin.rowCount }, (_, i) => i);
     assert.deepEqual(
-      fitBins(thin, thinRows, 'y', 1, [], 0, 4).features.map((f) => (f.kind === 'categorical' ? f.categories.length : -1)),
+      fitBins(thin, thinRows, 'y', 1, [], { maxCategoryBlocks: 4 }).features.map((f) =>
+        f.kind === 'categorical' ? f.categories.length : -1,
+      ),
       [254, -1],
     );
     // 254 levels hold 99% or more: no second block.
     const covered = await frameOf(csvOf([...Array<number>(254).fill(100), ...Array<number>(40).fill(1)], (k) => k % 2));
     const coveredRows = Int32Array.from({ length: covered.rowCount }, (_, i) => i);
-    assert.equal(fitBins(covered, coveredRows, 'y', 1, [], 0, 4).features.length, 2);
+    assert.equal(fitBins(covered, coveredRows, 'y', 1, [], { maxCategoryBlocks: 4 }).features.length, 2);
   });
 
   it('splits on the second block’s levels; the model routes raw levels as the booster routed bins, ONNX Runtime too', async () => {
@@ -869,7 +871,7 @@ describe('a column of more levels than one feature bins (blocks of 254)', () => 
     const positive = (k: number): boolean => (k >= 300 && k < 360) || (k >= 100 && k < 130);
     const frame = await frameOf(csvOf(counts, (k, i) => Number(positive(k) !== (i % 10 === 3))));
     const all = Int32Array.from({ length: frame.rowCount }, (_, i) => i);
-    const { features } = fitBins(frame, all, 'y', 1, [], 0, 2);
+    const { features } = fitBins(frame, all, 'y', 1, [], { maxCategoryBlocks: 2 });
     const y = frame.columns.find((c) => c.name === 'y')!;
     assert.equal(y.kind, 'numeric');
     const targets = Int32Array.from(all, (r) => (y.kind === 'numeric' ? y.values[r]! : -1));

@@ -87,15 +87,10 @@ export const gbdtLearner: Learner = {
   async fit(input, host) {
     const { task, classes, frame, rows, validationRows, targetsOf, args: a, seed, classWeights, deadline } = input;
     const minCategoryRows = a.minCategoryRows ?? categoricalDefaults.minCategoryRows;
-    const { features: bins, ignored } = fitBins(
-      frame,
-      rows,
-      a.target,
-      seed,
-      excludedColumns(a),
+    const { features: bins, ignored } = fitBins(frame, rows, a.target, seed, excludedColumns(a), {
       minCategoryRows,
-      categoricalDefaults.maxCategoryBlocks,
-    );
+      maxCategoryBlocks: categoricalDefaults.maxCategoryBlocks,
+    });
     const boost: BoostParams = {
       trees: a.trees ?? 100,
       learningRate: a.learningRate ?? 0.1,
