@@ -1,6 +1,8 @@
 import type { SerializedError } from '../main/contracts/errors.js';
 import type { Design, RawInputs, Task } from '../main/models/preprocess.js';
 import type { TreeModel } from '../main/models/tree-model.js';
+import type { DataWarning } from '../main/models/data-checks.js';
+import type { Frame } from '../main/table/frame.js';
 import type { BoostInput, BoostParams, BoostResult } from './gbdt/boost.js';
 import type { ForestParams, ForestResult } from './gbdt/forest.js';
 import type { BackendChoice, BackendName } from './mlp/backend.js';
@@ -66,12 +68,30 @@ export interface ShapSummaryRequest {
   raw: RawInputs;
 }
 
-export type WorkerRequest = FitLinearRequest | FitGbdtRequest | FitForestRequest | FitMlpRequest | ShapSummaryRequest;
+/**
+ * The data checks on a run's split (data-checks.ts), beside the trainer's own work: the frame's columns are on shared
+ * memory (a store-loaded frame's are), so they arrive as they are, not copied.
+ */
+export interface DataChecksRequest {
+  seq: number;
+  type: 'data-checks';
+  frame: Frame;
+  target: string;
+  task: Task;
+  train: Int32Array;
+  test: Int32Array;
+  /** Each frame row's target: its class index, or its value for regression. */
+  targets: Int32Array | Float64Array;
+}
+
+export type WorkerRequest =
+  FitLinearRequest | FitGbdtRequest | FitForestRequest | FitMlpRequest | ShapSummaryRequest | DataChecksRequest;
 
 export type WorkerReply =
   | { seq: number; type: 'progress'; iteration: number; maxIterations: number; loss: number; validationLoss: number | null }
   | { seq: number; type: 'trees'; result: BoostResult; cpuMs: number }
   | { seq: number; type: 'shap'; summary: { feature: string; meanAbs: number }[]; cpuMs: number }
+  | { seq: number; type: 'checks'; warnings: DataWarning[]; cpuMs: number }
   | { seq: number; type: 'forest'; result: ForestResult; cpuMs: number }
   | { seq: number; type: 'mlp'; result: MlpResult; backend: BackendChoice; cpuMs: number }
   | {

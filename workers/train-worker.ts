@@ -6,6 +6,7 @@ import { defaultFitThreads } from '../main/accel/worker-thread.js';
 import { fitForest } from './gbdt/forest.js';
 import { fitLinear } from './linear/fit-linear.js';
 import { shapSummary } from '../main/models/treeshap.js';
+import { dataChecks } from '../main/models/data-checks.js';
 import type { FitMlpRequest, WorkerReply, WorkerRequest } from './protocol.js';
 
 /** TensorFlow.js is loaded only by workers that fit an MLP: tree and linear fits do not pay its start-up. */
@@ -127,6 +128,13 @@ port.on('message', (request: WorkerRequest) => {
         const summary = shapSummary(request.model, request.raw);
         const cpu = process.cpuUsage(started);
         reply({ seq: request.seq, type: 'shap', summary, cpuMs: (cpu.user + cpu.system) / 1000 });
+        return;
+      }
+      case 'data-checks': {
+        const { targets } = request;
+        const warnings = dataChecks(request.frame, request.target, request.task, request.train, request.test, (r) => targets[r]!);
+        const cpu = process.cpuUsage(started);
+        reply({ seq: request.seq, type: 'checks', warnings, cpuMs: (cpu.user + cpu.system) / 1000 });
         return;
       }
       default:

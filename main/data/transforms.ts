@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import { HearthError } from '../contracts/errors.js';
 import { isCategorical, parseIsoDate } from '../table/column-builder.js';
 import { columnTypeOf, compileExpression, type Value } from './expression.js';
-import { cellValue, selectRows, type Column, type ColumnType, type Frame } from '../table/frame.js';
+import {
+  cellValue,
+  selectRows,
+  sharedFloat64Array,
+  sharedInt32Array,
+  type Column,
+  type ColumnType,
+  type Frame,
+} from '../table/frame.js';
 
 /**
  * Frame-to-frame operations the pipeline steps are made of. Each takes a frame and returns a new one (columns not
@@ -212,7 +220,7 @@ export function unionFrames(frames: readonly Frame[]): Frame {
     if (type === 'categorical' || type === 'text') {
       const dictionary: string[] = [];
       const index = new Map<string, number>();
-      const codes = new Int32Array(rowCount).fill(-1);
+      const codes = sharedInt32Array(rowCount).fill(-1);
       let offset = 0;
       for (const f of frames) {
         const c = f.columns.find((x) => x.name === name);
@@ -244,7 +252,7 @@ export function unionFrames(frames: readonly Frame[]): Frame {
       }
       return { kind: 'string', name, type, codes, dictionary };
     }
-    const values = new Float64Array(rowCount).fill(Number.NaN);
+    const values = sharedFloat64Array(rowCount).fill(Number.NaN);
     let offset = 0;
     for (const f of frames) {
       const c = f.columns.find((x) => x.name === name);

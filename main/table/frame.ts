@@ -34,6 +34,24 @@ export interface SchemaField {
   type: ColumnType;
 }
 
+/**
+ * A column's values on shared memory: a frame loaded from the store (arrowToFrame, unionFrames) lives there, so a
+ * worker thread can read it as it is (the data checks run beside the trainer's binning) instead of a copy of every
+ * column (260 MB for synth 1M).
+ */
+export function sharedFloat64Array(length: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
+}
+
+export function sharedInt32Array(length: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(length * Int32Array.BYTES_PER_ELEMENT));
+}
+
+/** Whether every column of the frame is on shared memory (what a worker can read without a copy). */
+export function isSharedFrame(frame: Frame): boolean {
+  return frame.columns.every((c) => (c.kind === 'numeric' ? c.values : c.codes).buffer instanceof SharedArrayBuffer);
+}
+
 export function schemaOf(frame: Frame): SchemaField[] {
   return frame.columns.map((c) => ({ name: c.name, type: c.type }));
 }

@@ -5,7 +5,7 @@ import type { TrainedModel } from '../models/model.js';
 import type { InputFeature } from '../models/preprocess.js';
 import { predictAt } from './predict-rows.js';
 import { pairedMeanTest } from '../stats/significance.js';
-import type { DataWarning } from './checks.js';
+import type { DataWarning } from '../models/data-checks.js';
 import { evaluate, type EvaluationData } from './evaluation.js';
 import { float64Of } from '../stats/arrays.js';
 import { constantPredictionMetrics } from '../stats/metrics.js';

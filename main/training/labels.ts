@@ -1,7 +1,8 @@
 import { HearthError } from '../contracts/errors.js';
-import type { Frame } from '../table/frame.js';
+import { isSharedFrame, type Frame } from '../table/frame.js';
 import { checkCalibrationArgs } from './calibrate.js';
-import { dataChecks } from './checks.js';
+import { dataChecks, type DataWarning } from '../models/data-checks.js';
+import { dataChecksInWorker } from './worker-run.js';
 import type { Task } from '../models/preprocess.js';
 import { splitByScheme, type SplitScheme } from './split.js';
 import { excludedColumns, type TrainArgs } from './train-args.js';
@@ -181,26 +182,54 @@ export function splitWarnings(
   frame: Frame,
   args: TrainArgs,
   prepared: Pick<ReturnType<typeof labelledSplit>, 'task' | 'classOf' | 'values' | 'scheme' | 'split'>,
-): ReturnType<typeof dataChecks> {
-  const { task, classOf, values, scheme, split } = prepared;
+): DataWarning[] {
+  const { task, classOf, values, split } = prepared;
   const warnings = dataChecks(frame, args.target, task, split.train, split.test, (r) =>
     classOf === undefined ? values![r]! : classOf[r]!,
   );
-  if (scheme.kind === 'time' && split.test.length > 0) {
-    // Rows sharing a timestamp can straddle the cut: the test side then holds rows no later than training rows.
-    let latestTrain = Number.NEGATIVE_INFINITY;
-    for (const r of split.train) latestTrain = Math.max(latestTrain, scheme.times[r]!);
-    let notLater = 0;
-    for (const r of split.test) if (scheme.times[r]! <= latestTrain) notLater++;
-    if (notLater > 0) {
-      warnings.push({
-        kind: 'future',
-        code: 'FUTURE_ROWS',
-        message: `${notLater} test rows are not later than the latest training row in "${args.timeColumn}": the training side holds rows from their time`,
-      });
-    }
-  }
-  return warnings;
+  return [...warnings, ...futureRowWarnings(args, prepared)];
+}
+
+/**
+ * splitWarnings, with the data checks in a training worker thread where the frame's columns are on shared memory
+ * (a frame loaded from the store): the caller's thread bins the training rows meanwhile, where it would otherwise
+ * have run them first with the other core idle (synth 1M: 0.4 s of checks beside 0.6 s of binning). Any other
+ * frame is checked here, before this returns, as splitWarnings checks it.
+ */
+export async function splitWarningsAside(
+  frame: Frame,
+  args: TrainArgs,
+  prepared: Pick<ReturnType<typeof labelledSplit>, 'task' | 'classOf' | 'values' | 'scheme' | 'split'>,
+): Promise<DataWarning[]> {
+  if (!isSharedFrame(frame)) return splitWarnings(frame, args, prepared);
+  const { task, classOf, values, split } = prepared;
+  const warnings = await dataChecksInWorker({
+    frame,
+    target: args.target,
+    task,
+    train: split.train,
+    test: split.test,
+    targets: classOf ?? values!,
+  });
+  return [...warnings, ...futureRowWarnings(args, prepared)];
+}
+
+function futureRowWarnings(args: TrainArgs, prepared: Pick<ReturnType<typeof labelledSplit>, 'scheme' | 'split'>): DataWarning[] {
+  const { scheme, split } = prepared;
+  if (scheme.kind !== 'time' || split.test.length === 0) return [];
+  // Rows sharing a timestamp can straddle the cut: the test side then holds rows no later than training rows.
+  let latestTrain = Number.NEGATIVE_INFINITY;
+  for (const r of split.train) latestTrain = Math.max(latestTrain, scheme.times[r]!);
+  let notLater = 0;
+  for (const r of split.test) if (scheme.times[r]! <= latestTrain) notLater++;
+  if (notLater === 0) return [];
+  return [
+    {
+      kind: 'future',
+      code: 'FUTURE_ROWS',
+      message: `${notLater} test rows are not later than the latest training row in "${args.timeColumn}": the training side holds rows from their time`,
+    },
+  ];
 }
 
 /** The checks a run's arguments pass before it is queued (so mistakes fail fast): target, task, split, metric. */

@@ -11,7 +11,7 @@ import type { BackendName } from '../../workers/mlp/backend.js';
 import { readPins } from '../accel/pins.js';
 import { defaultFitThreads } from '../accel/worker-thread.js';
 import { exportModelToOnnx, modelInputs } from '../models/model.js';
-import { checkTrainArgs, labelledSplit, splitWarnings } from './labels.js';
+import { checkTrainArgs, labelledSplit, splitWarnings, splitWarningsAside } from './labels.js';
 import { withSharedScoreOrders } from '../stats/score-order.js';
 import { registration } from './run-report.js';
 import { baselineComparison } from './baseline.js';
@@ -192,8 +192,18 @@ export class Trainer {
     cpu: CpuMark,
   ): Promise<ModelVersionInfo> {
     const args = job.args;
-    // Every learner fits in a training worker: its start-up overlaps the load and the split.
-    prewarmTrainingWorker();
+    // The data checks (leakage, duplicates across the split) take a thread for 0.1 s on 255k rows, 0.3 s on synth
+    // 1M. Where a core is free beside the fit (the linear model and the MLP fit on one thread; or more cores than the
+    // tree learners' threads, up to four), they run on this thread during the fit. Elsewhere they slowed its threads
+    // by more than they took (mixed 255k: fit 0.97 → 0.85 s without them, the job the same): they run in a worker
+    // thread while this thread bins the training rows, the one stretch of a tree fit on one core, and the fit's
+    // threads wait for them; a search, whose first trials start with no binning of the run's own, runs them first.
+    const treeThreads = args.algorithm === 'gbdt' || args.algorithm === 'forest' || args.algorithm === 'auto';
+    const checksBeside = !treeThreads || availableParallelism() > (args.threads ?? defaultFitThreads());
+    const checksFirst = !checksBeside && args.algorithm === 'auto';
+    // Every learner fits in a training worker (and the checks may take one): its start-up overlaps the load and the
+    // split.
+    prewarmTrainingWorker(undefined, checksBeside || checksFirst ? 1 : 2);
     // From the moment the job was accepted: loading the table then (and any wait in the queue) is the load phase.
     clock.phase('load', started);
     const { frame, info } = this.datasets.loadFrame(args.dataset, args.datasetVersion);
@@ -207,15 +217,26 @@ export class Trainer {
       classOf === undefined ? gather(values!, rows) : gather(classOf, rows);
     if (args.resample === 'smote' && classOf === undefined)
       throw new HearthError('VALIDATION_FAILED', 'SMOTE needs a classification target');
-    // The data checks (leakage, drift between the splits) take this thread for ~60 ms on 255k rows. Beside the final
-    // fit only where a core is free for them: the tree learners' threads fill every core up to four, and on two cores
-    // the checks beside a boosted fit slowed its two threads by more than they took (mixed 255k: fit 0.97 → 0.85 s,
-    // the job the same). The linear model and the MLP fit on one thread.
-    const treeThreads = args.algorithm === 'gbdt' || args.algorithm === 'forest' || args.algorithm === 'auto';
-    const checksBeside = !treeThreads || availableParallelism() > (args.threads ?? defaultFitThreads());
-    const checkedFirst = checksBeside ? null : splitWarnings(frame, args, prepared);
+    const checkedFirst = checksFirst ? splitWarnings(frame, args, prepared) : null;
+    const checksAside = checksBeside || checksFirst ? null : splitWarningsAside(frame, args, prepared);
+    // Observed when awaited after the fit: a failed check is thrown there, not reported as unhandled meanwhile.
+    checksAside?.catch(() => undefined);
     const runRows = split.train.length + split.validation.length;
-    let fit = fitter({ frame, task, seed, classes, classOf, values, args, runRows }, this.host(job, cancel));
+    // The job's first fit threads start once the checks aside are done. The wait is the prepare phase's.
+    let checksWaitMs = 0;
+    const untilChecked =
+      checksAside === null
+        ? null
+        : async (): Promise<void> => {
+            const interrupted = clock.current();
+            clock.phase('prepare');
+            const waitStarted = performance.now();
+            await checksAside.catch(() => undefined);
+            if (interrupted === 'fit') checksWaitMs += performance.now() - waitStarted;
+            if (interrupted !== null) clock.phase(interrupted);
+          };
+    const host = this.host(job, cancel, untilChecked);
+    let fit = fitter({ frame, task, seed, classes, classOf, values, args, runRows }, host);
     const data: EvaluationData = { frame, task, seed, classes, split, targetsOf };
     // SMOTE asked for one learner: kept only if it beats the plain fit on cross-validation.
     let fitArgs = args;
@@ -223,7 +244,7 @@ export class Trainer {
     if (smoteGuard !== null && !smoteGuard.kept) {
       const { resample: _dropped, ...plain } = args;
       fitArgs = plain;
-      fit = fitter({ frame, task, seed, classes, classOf, values, args: fitArgs, runRows }, this.host(job, cancel));
+      fit = fitter({ frame, task, seed, classes, classOf, values, args: fitArgs, runRows }, host);
     }
 
     // Search or cross-validate (when asked). The search plans its end from what its candidates cost to fit and predict.
@@ -268,7 +289,7 @@ export class Trainer {
     // Observed when awaited below: a failed fit is thrown there, not reported as unhandled while the checks run.
     fitting.catch(() => undefined);
     // With a core free, the data checks run on this thread while the fit's worker fits (this thread would only wait).
-    const warnings = checkedFirst ?? splitWarnings(frame, args, prepared);
+    const warnings = checkedFirst ?? (checksAside === null ? splitWarnings(frame, args, prepared) : await checksAside);
     if (smoteGuard !== null && !smoteGuard.kept)
       warnings.push({ kind: 'resampling', code: 'RESAMPLING', message: String(smoteGuard.report.reason) });
     let final = await fitting;
@@ -305,7 +326,7 @@ export class Trainer {
     }
     if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
     // Binning (for trees) and fitting: what a peer library's fit() covers.
-    const fitMs = Math.round(performance.now() - fitStarted);
+    const fitMs = Math.round(performance.now() - fitStarted - checksWaitMs);
     this.progress(job, { phase: 'evaluating', fraction: 0.95 });
     clock.phase('evaluate');
     const evaluationStarted = Date.now();
@@ -498,11 +519,14 @@ export class Trainer {
   }
 
   /** What the job's learners fit with: workers whose progress goes to the job, and the job's cancel flag. */
-  private host(job: TrainingJob, cancel: Int32Array): LearnerHost {
+  private host(job: TrainingJob, cancel: Int32Array, beforeFirstFit: (() => Promise<void>) | null): LearnerHost {
+    // Awaited once, before the job's first fit hands its rows to worker threads.
+    let ready: Promise<void> | null = null;
     return {
       // Progress of folds, refits and members is reported under their label and kept out of the history.
-      runWorker: (request, label) =>
-        runTrainingWorker(request, (reply) => {
+      runWorker: async (request, label) => {
+        if (beforeFirstFit !== null) await (ready ??= beforeFirstFit());
+        return runTrainingWorker(request, (reply) => {
           if (label === null)
             job.history.push({ iteration: reply.iteration, loss: reply.loss, validationLoss: reply.validationLoss });
           this.progress(job, {
@@ -513,7 +537,8 @@ export class Trainer {
             validationLoss: reply.validationLoss,
             fraction: Math.min(0.9, reply.iteration / reply.maxIterations),
           });
-        }),
+        });
+      },
       nextSeq: () => ++this.seq,
       cancel: cancel.buffer as SharedArrayBuffer,
       preferredBackend: () => readPins(this.db).tfjs as BackendName | null,

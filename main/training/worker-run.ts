@@ -1,7 +1,8 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../accel/worker-thread.js';
 import { HearthError } from '../contracts/errors.js';
-import type { WorkerReply, WorkerRequest } from '../../workers/protocol.js';
+import type { DataChecksRequest, WorkerReply, WorkerRequest } from '../../workers/protocol.js';
+import type { DataWarning } from '../models/data-checks.js';
 import type { FitReply } from './learners/index.js';
 import type { RawInputs } from '../models/preprocess.js';
 import type { TreeModel } from '../models/tree-model.js';
@@ -53,12 +54,12 @@ function release(worker: Worker): void {
 }
 
 /**
- * Starts a training worker now and parks it, unless one already waits: a run calls it as it begins, so the thread
- * loads its modules (~0.1 s) while this thread loads and splits the table, instead of when the fit asks for it.
- * `url` is the worker's module (tests start one that fails to load).
+ * Starts training workers now and parks them until `count` wait (at most two): a run calls it as it begins, so the
+ * threads load their modules (~0.1 s) while this thread loads and splits the table, instead of when the fit (and
+ * the data checks beside the binning) ask for one. `url` is the worker's module (tests start one that fails to load).
  */
-export function prewarmTrainingWorker(url: URL = trainWorkerUrl): void {
-  if (idle.length === 0) release(startWorker(url));
+export function prewarmTrainingWorker(url: URL = trainWorkerUrl, count = 1): void {
+  while (idle.length < Math.min(count, maxIdle)) release(startWorker(url));
 }
 
 /** How many finished workers wait for a fit (for tests). */
@@ -79,6 +80,16 @@ export async function shapSummaryInWorker(model: TreeModel, raw: RawInputs): Pro
   const reply = await runWorker({ seq: 0, type: 'shap-summary', model, raw }, () => undefined);
   if (reply.type !== 'shap') throw new HearthError('INTERNAL', 'unexpected worker reply');
   return reply.summary;
+}
+
+/**
+ * The data checks on a split (dataChecks), in a training worker thread: they run there while this thread bins the
+ * training rows. The frame's columns must be on shared memory (isSharedFrame), or every column would be copied.
+ */
+export async function dataChecksInWorker(request: Omit<DataChecksRequest, 'seq' | 'type'>): Promise<DataWarning[]> {
+  const reply = await runWorker({ seq: 0, type: 'data-checks', ...request }, () => undefined);
+  if (reply.type !== 'checks') throw new HearthError('INTERNAL', 'unexpected worker reply');
+  return reply.warnings;
 }
 
 function runWorker(

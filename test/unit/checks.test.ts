@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
-import { dataChecks } from '../../main/training/checks.js';
+import { dataChecks } from '../../main/models/data-checks.js';
 import { splitRows } from '../../main/training/split.js';
-import { labelledSplit } from '../../main/training/labels.js';
-import type { Frame } from '../../main/table/frame.js';
+import { labelledSplit, splitWarnings, splitWarningsAside } from '../../main/training/labels.js';
+import { idleTrainingWorkers } from '../../main/training/worker-run.js';
+import { arrowToFrame, frameToArrow } from '../../main/table/columnar.js';
+import { unionFrames } from '../../main/data/transforms.js';
+import { isSharedFrame, type Frame } from '../../main/table/frame.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
 
@@ -93,6 +96,42 @@ describe('duplicate rows across the split, at scale', () => {
     assert.ok(expected > 1000 && expected < test.length, `${expected} twins`);
     const warning = dataChecks(frame, 'label', 'binary', train, test, () => 0).find((w) => w.kind === 'duplicates');
     assert.match(warning?.message ?? '', new RegExp(`^${expected} of ${test.length} test rows`));
+  });
+});
+
+describe('the data checks in a training worker', () => {
+  it('read a store-loaded frame on shared memory and warn exactly as on this thread; any other frame is checked here', async () => {
+    const lines = syntheticCsv('binary', 4000, 43).trim().split('\n');
+    const header = `${lines[0]},outcome_code`;
+    const rows = lines.slice(1).map((l) => `${l},${l.endsWith('good') ? 'G' : 'B'}${l.length % 3}`);
+    const csv = `${header}\n${[...rows, ...rows.slice(0, 400)].join('\n')}\n`;
+    const { frame: parsed } = await readCsv(writeFile(tmp.dir, 'aside.csv', csv));
+    // The same rows in ordinary memory, as a caller may build a frame.
+    const frame: Frame = {
+      rowCount: parsed.rowCount,
+      columns: parsed.columns.map((c) =>
+        c.kind === 'numeric' ? { ...c, values: Float64Array.from(c.values) } : { ...c, codes: Int32Array.from(c.codes) },
+      ),
+    };
+    // As the store hands a version to a run (arrowToFrame), and an appended one (unionFrames): shared columns.
+    const stored = arrowToFrame(frameToArrow(frame));
+    assert.equal(isSharedFrame(frame), false);
+    assert.equal(isSharedFrame(stored), true);
+    assert.equal(isSharedFrame(unionFrames([frame, frame])), true);
+    const args = { dataset: 'd', target: 'label', algorithm: 'gbdt' as const, testFraction: 0.2, seed: 4 };
+    const prepared = labelledSplit(stored, args);
+    const here = splitWarnings(stored, args, prepared);
+    assert.deepEqual(
+      here.map((w) => w.code),
+      ['LEAKAGE', 'DUPLICATES'],
+    );
+    const before = idleTrainingWorkers();
+    const aside = await splitWarningsAside(stored, args, prepared);
+    assert.deepEqual(aside, here);
+    // It ran in a training worker, which waits parked for the next fit.
+    assert.ok(idleTrainingWorkers() >= Math.min(1, before + 1));
+    // A frame not on shared memory would be copied column by column to a worker: it is checked on this thread.
+    assert.deepEqual(await splitWarningsAside(frame, args, labelledSplit(frame, args)), here);
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { readCsv } from '../../main/data/csv.js';
-import { leakageScores } from '../../main/training/checks.js';
+import { leakageScores } from '../../main/models/data-checks.js';
 import { columnDrift, datasetDrift, type DriftColumn } from '../../main/stats/drift.js';
 import { seededRandom } from '../../main/stats/random.js';
 import {

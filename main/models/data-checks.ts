@@ -1,6 +1,6 @@
 import type { Frame } from '../table/frame.js';
-import { binFrameRows, fitBins, missingBin } from '../models/binning.js';
-import type { Task } from '../models/preprocess.js';
+import { binFrameRows, fitBins, missingBin } from './binning.js';
+import type { Task } from './preprocess.js';
 import { seededRandom } from '../stats/random.js';
 import { benjaminiHochberg, binomialSf, wilsonUpper } from '../stats/significance.js';
 import { normalCdf } from '../stats/stats.js';
