@@ -6,7 +6,7 @@
 // Node's headers come from the node in use (its include/node beside the binary, as Debian's nodejs installs them)
 // unless npm's nodedir says otherwise: node-gyp would otherwise download them, which an offline box cannot.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -40,5 +40,8 @@ if (!process.env.npm_config_nodedir && existsSync(join(installed, 'include', 'no
 const built = spawnSync(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
 if (built.status !== 0) fail(`node-gyp exited with ${built.status ?? built.signal}`);
 mkdirSync(dirname(target), { recursive: true });
-copyFileSync(join(source, 'build', 'Release', 'gbdt_kernel.node'), target);
+// Copied beside the target and renamed over it: a process with the old addon loaded keeps its own file (copying
+// over it in place rewrote the pages that process runs, and it died of SIGILL mid-test).
+copyFileSync(join(source, 'build', 'Release', 'gbdt_kernel.node'), `${target}.new`);
+renameSync(`${target}.new`, target);
 rmSync(join(source, 'build'), { recursive: true, force: true });

@@ -5,10 +5,12 @@ import type { Frame } from '../../main/table/frame.js';
 import { exportModelToOnnx } from '../../main/models/model.js';
 import { createSession } from '../../main/accel/onnx-runtime.js';
 import { loadOrt } from '../../main/accel/ort-load.js';
+import { nativeBinFill } from '../../main/accel/gbdt-addon.js';
 import { openDirect } from '../../main/accel/ort-direct.js';
 import { Predictor } from '../../main/models/predictor.js';
 import { binCount, binFrameRows, fitBins, missingBin, numericBin } from '../../main/models/binning.js';
 import { seededRandom } from '../../main/stats/random.js';
+import { sortFloat64 } from '../../main/stats/stats.js';
 import { rawInputsFromFrame, type Task } from '../../main/models/preprocess.js';
 import { maxAbsDifference } from '../../main/training/trainer.js';
 import {
@@ -644,6 +646,93 @@ describe('binning', () => {
     const upper = (features[0] as { upper: number[] }).upper;
     const bins = binFrameRows(features, frame, all);
     for (let i = 0; i < values.length; i++) assert.equal(bins[i], numericBin(upper, values[i]!), `value ${values[i]}`);
+  });
+
+  it('samples, sorts and bins in C exactly as the TypeScript loops do, and refuses what would read or write out of bounds', () => {
+    const fill = nativeBinFill();
+    assert.ok(fill !== null, 'the native addon is built here (npm run build:native)');
+    const random = seededRandom(31);
+    const n = 20_000;
+    // Numbers spread, repeated, missing, infinite and signed zero; a column of few values; codes with missing ones and
+    // levels pooled in "other"; read through views that start past their buffers' first element.
+    const pool = [Number.NaN, Infinity, -Infinity, -0, 0, 1e300, -1e300, 5e-324];
+    const spread = Float64Array.from({ length: n + 3 }, () =>
+      random() < 0.05 ? pool[Math.floor(random() * pool.length)]! : (random() - 0.3) * 1e4,
+    ).subarray(3);
+    const few = Float64Array.from({ length: n }, () => (random() < 0.1 ? Number.NaN : Math.floor(random() * 7)));
+    const codes = Int32Array.from({ length: n + 1 }, () => (random() < 0.1 ? -1 : Math.floor(random() * 600))).subarray(1);
+    const frame: Frame = {
+      rowCount: n,
+      columns: [
+        { kind: 'numeric', name: 'spread', type: 'number', values: spread },
+        { kind: 'numeric', name: 'few', type: 'number', values: few },
+        { kind: 'string', name: 'level', type: 'categorical', codes, dictionary: Array.from({ length: 600 }, (_, i) => `l${i}`) },
+        { kind: 'numeric', name: 'y', type: 'number', values: Float64Array.from({ length: n }, () => random()) },
+      ],
+    };
+    const all = Int32Array.from({ length: n }, (_, i) => i);
+    const options = { minCategoryRows: 1, maxCategoryBlocks: 2, edgeSampleRows: 4000 };
+    const { features } = fitBins(frame, all.subarray(0, 5000), 'y', 1, [], options);
+    assert.equal(features.length, 4, 'two numeric features and two blocks of levels');
+    // The edges from the native sample and sort are TypeScript's (4,000 of 5,000 rows sampled; and all of them).
+    assert.deepEqual(fitBins(frame, all.subarray(0, 5000), 'y', 1, [], { ...options, native: null }).features, features);
+    assert.deepEqual(
+      fitBins(frame, all, 'y', 1, [], { ...options, edgeSampleRows: n }).features,
+      fitBins(frame, all, 'y', 1, [], { ...options, edgeSampleRows: n, native: null }).features,
+    );
+    // The sort orders doubles to the bit as sortFloat64 does (−0 before +0), past and below its 2,048-value cutover.
+    for (const size of [3, 2047, 5000]) {
+      const doubles = Float64Array.from({ length: size }, () =>
+        random() < 0.3 ? pool[1 + Math.floor(random() * (pool.length - 1))]! : (random() - 0.5) * 10 ** Math.floor(random() * 20),
+      );
+      const bits = (v: Float64Array): bigint[] => Array.from(new BigInt64Array(v.buffer, v.byteOffset, v.length));
+      assert.deepEqual(bits(fill.sortDoubles(doubles.slice())), bits(sortFloat64(doubles.slice())), `${size} values`);
+    }
+    // Rows in any order, some twice.
+    const rows = Int32Array.from({ length: 15_000 }, () => Math.floor(random() * n));
+    const native = binFrameRows(features, frame, rows, false, fill);
+    const typescript = binFrameRows(features, frame, rows, false, null);
+    assert.deepEqual(native, typescript);
+    assert.ok(native.includes(missingBin));
+
+    const values = Float64Array.of(1, 2, 3);
+    const upper = Float64Array.of(1.5, 2.5);
+    const first = new Uint8Array(16_385);
+    const out = new Uint8Array(12);
+    const ok = (): void => fill.fillNumeric(values, Int32Array.of(0, 1, 2), upper, first, 1.5, 16_384, out, 4, 1, 0, 3);
+    ok();
+    assert.deepEqual([out[1], out[5], out[9]], [0, 1, 2]);
+    // A table whose bins run past the edges is clamped to the last one: nothing read past `upper`.
+    fill.fillNumeric(values, Int32Array.of(2, 2, 2), upper, new Uint8Array(16_385).fill(200), 1.5, 16_384, out, 4, 1, 0, 3);
+    assert.deepEqual([out[1], out[5], out[9]], [2, 2, 2]);
+    const refusals: [string, () => void][] = [
+      ['a row past the column', () => fill.fillNumeric(values, Int32Array.of(0, 3), upper, first, 1.5, 1, out, 4, 1, 0, 2)],
+      ['a negative row', () => fill.fillCodes(Int32Array.of(0, 1), Int32Array.of(-1), Uint8Array.of(0, 1), out, 4, 0, 0, 1)],
+      [
+        'a code past its table',
+        () => fill.fillCodes(Int32Array.of(0, 9), Int32Array.of(1), Uint8Array.of(0, 1), out, 4, 0, 0, 1),
+      ],
+      [
+        'an output shorter than rows x F',
+        () => fill.fillNumeric(values, Int32Array.of(0, 1, 2), upper, first, 1.5, 1, out, 5, 1, 0, 3),
+      ],
+      ['f past F', () => fill.fillNumeric(values, Int32Array.of(0), upper, first, 1.5, 1, out, 4, 4, 0, 1)],
+      ['an end past the rows', () => fill.fillNumeric(values, Int32Array.of(0), upper, first, 1.5, 1, out, 4, 0, 0, 2)],
+      ['a start past the end', () => fill.fillNumeric(values, Int32Array.of(0, 1), upper, first, 1.5, 1, out, 4, 0, 2, 1)],
+      ['a sample row past the column', () => fill.gatherPresent(values, Int32Array.of(0, 7), new Float64Array(2))],
+      ['a sample shorter than its rows', () => fill.gatherPresent(values, Int32Array.of(0, 1), new Float64Array(1))],
+      ['a fractional count', () => fill.fillNumeric(values, Int32Array.of(0), upper, first, 1.5, 1, out, 4.5, 0, 0, 1)],
+      ['255 edges', () => fill.fillNumeric(values, Int32Array.of(0), new Float64Array(255), first, 1.5, 1, out, 4, 0, 0, 1)],
+      ['no bucket table', () => fill.fillNumeric(values, Int32Array.of(0), upper, new Uint8Array(0), 1.5, 1, out, 4, 0, 0, 1)],
+    ];
+    for (const [what, call] of refusals) assert.throws(call, RangeError, what);
+    const mistyped = [
+      () =>
+        fill.fillNumeric(Float32Array.of(1) as unknown as Float64Array, Int32Array.of(0), upper, first, 1.5, 1, out, 4, 0, 0, 1),
+      () => fill.fillCodes(Int32Array.of(0), Uint32Array.of(0) as unknown as Int32Array, Uint8Array.of(0), out, 4, 0, 0, 1),
+      () => fill.fillCodes(Int32Array.of(0), Int32Array.of(0), Uint8Array.of(0), [0] as unknown as Uint8Array, 4, 0, 0, 1),
+    ];
+    for (const call of mistyped) assert.throws(call, TypeError);
   });
 
   it('trains, stores and explains a model that splits off -1e999, its threshold finite through JSON', async () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { gbdtAddon } from '../../main/accel/gbdt-addon.js';
 import { HearthError } from '../../main/contracts/errors.js';
 
 /**
@@ -173,24 +173,16 @@ export type NativeFindSplit = (
   outSet: Uint8Array,
 ) => 0 | 1 | 2;
 
-let addon: NativeAddon | Error | undefined;
-
 /** The native histogram subtraction (split.c's subtract), where the addon loads; null where not. */
 export function nativeSubtract(): NativeAddon['subtract'] | null {
   const loaded = nativeKernel();
   return loaded instanceof Error ? null : loaded.subtract;
 }
 
-/** The native kernel addon (loaded once per thread), or why it cannot be had. */
+/** The native kernel addon (loaded once per thread, main/accel/gbdt-addon.ts), or why it cannot be had. */
 export function nativeKernel(): NativeAddon | Error {
-  if (addon === undefined) {
-    try {
-      addon = createRequire(import.meta.url)('./kernel.node') as NativeAddon;
-    } catch (e) {
-      addon = new Error(`the native GBDT kernel did not load (run npm run build:native): ${(e as Error).message}`);
-    }
-  }
-  return addon;
+  const loaded = gbdtAddon();
+  return loaded instanceof Error ? loaded : (loaded as unknown as NativeAddon);
 }
 
 /**

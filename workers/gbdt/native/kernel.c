@@ -14,6 +14,7 @@
 // memory; the outputs are then undefined).
 #include <node_api.h>
 #include "split.h"
+#include "bins.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -413,5 +414,6 @@ NAPI_MODULE_INIT() {
   napi_create_function(env, "bind", NAPI_AUTO_LENGTH, jsBind, NULL, &bind);
   napi_set_named_property(env, exports, "bind", bind);
   add_split_functions(env, exports);
+  add_bin_functions(env, exports);
   return exports;
 }
