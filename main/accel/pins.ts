@@ -10,7 +10,7 @@ export function readPins(db: Db): Record<AccelRuntime, string | null> {
     // A name from a newer or older Hearth that this one does not know is ignored rather than trusted.
     return row !== undefined && (backendsOf[runtime] as readonly string[]).includes(row.value) ? row.value : null;
   };
-  return { tfjs: read('tfjs'), onnxruntime: read('onnxruntime') };
+  return { tfjs: read('tfjs'), onnxruntime: read('onnxruntime'), gbdt: read('gbdt') };
 }
 
 export function writePin(db: Db, runtime: AccelRuntime, name: string | null): void {

@@ -10,6 +10,7 @@ import { probeOrtProviders } from './ort-providers.js';
 export interface Probes {
   tfjs: BackendProbe[];
   onnxruntime: BackendProbe[];
+  gbdt: BackendProbe[];
 }
 
 /*
@@ -27,25 +28,28 @@ export async function probeBackends(): Promise<Probes> {
 }
 
 export async function probeHere(): Promise<Probes> {
-  const [tfjs, onnxruntime] = await Promise.all([probeTfjs(), loadOrt().then(probeOrtProviders)]);
-  return { tfjs, onnxruntime };
+  const [tfjs, onnxruntime, gbdt] = await Promise.all([
+    probeInWorker('accel-probe.js', 'the TensorFlow.js back ends'),
+    loadOrt().then(probeOrtProviders),
+    probeInWorker('gbdt-probe.js', 'the GBDT kernels'),
+  ]);
+  return { tfjs, onnxruntime, gbdt };
 }
 
 async function probeInChild(): Promise<Probes> {
   return (await jsonFromChild(import.meta.url)) as Probes;
 }
 
-function probeTfjs(): Promise<BackendProbe[]> {
+/** A probe that runs in a worker thread of its own (workers/<script>), which posts its probes once. */
+function probeInWorker(script: string, what: string): Promise<BackendProbe[]> {
   return new Promise((resolve, reject) => {
-    const worker = startWorker(new URL('../../workers/accel-probe.js', import.meta.url));
+    const worker = startWorker(new URL(`../../workers/${script}`, import.meta.url));
     worker.once('message', (message: { ok: true; probes: BackendProbe[] } | { ok: false; reason: string }) => {
       void worker.terminate();
       if (message.ok) resolve(message.probes);
-      else reject(new HearthError('INTERNAL', `probing the TensorFlow.js back ends failed: ${message.reason}`));
+      else reject(new HearthError('INTERNAL', `probing ${what} failed: ${message.reason}`));
     });
-    worker.once('error', (error) =>
-      reject(new HearthError('INTERNAL', `probing the TensorFlow.js back ends failed: ${error.message}`)),
-    );
+    worker.once('error', (error) => reject(new HearthError('INTERNAL', `probing ${what} failed: ${error.message}`)));
   });
 }
 

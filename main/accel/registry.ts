@@ -8,21 +8,21 @@ import {
 import { HearthError } from '../contracts/errors.js';
 import { nowIso, type Db } from '../store/database.js';
 import type { BackendProbe } from './backend-probe.js';
-import { probeBackends } from './probe-all.js';
+import { probeBackends, type Probes } from './probe-all.js';
 import { readPins, writePin } from './pins.js';
 
 /**
- * One registry of compute back ends for both runtimes: TensorFlow.js (training the MLP) and ONNX Runtime
- * (serving). Each is probed once (a known computation, not just a load), then picked by the user's pin or the
+ * One registry of compute back ends: TensorFlow.js (training the MLP), ONNX Runtime (serving) and the GBDT kernels
+ * (training boosted trees and forests). Each is probed once (a known computation, not just a load), then picked by the user's pin or the
  * priority order; a software GPU adapter works but is never picked for speed unless pinned. `hearth doctor`, the
  * settings page and every run report the same thing.
  */
 export class AccelRegistry {
-  private probes: Promise<{ tfjs: BackendProbe[]; onnxruntime: BackendProbe[]; at: string }> | undefined;
+  private probes: Promise<Probes & { at: string }> | undefined;
 
   constructor(private readonly db: Db) {}
 
-  private probeAll(): Promise<{ tfjs: BackendProbe[]; onnxruntime: BackendProbe[]; at: string }> {
+  private probeAll(): Promise<Probes & { at: string }> {
     this.probes ??= (async () => {
       return { ...(await probeBackends()), at: nowIso() };
     })();
@@ -35,7 +35,11 @@ export class AccelRegistry {
     const probes = await this.probeAll();
     const pins = readPins(this.db);
     return {
-      backends: [...statuses('tfjs', probes.tfjs, pins.tfjs), ...statuses('onnxruntime', probes.onnxruntime, pins.onnxruntime)],
+      backends: [
+        ...statuses('tfjs', probes.tfjs, pins.tfjs),
+        ...statuses('onnxruntime', probes.onnxruntime, pins.onnxruntime),
+        ...statuses('gbdt', probes.gbdt, pins.gbdt),
+      ],
       pins,
       probedAt: probes.at,
     };

@@ -7,18 +7,35 @@ import { defineMethods, returns } from './method.js';
 export const backendsOf = {
   tfjs: ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'],
   onnxruntime: ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'],
+  // The boosted trees' and forests' hot loops: every kernel grows the same trees, at its own speed.
+  gbdt: ['native', 'wasm-simd', 'typescript'],
 } as const;
-const backendNames = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu', 'cuda', 'dml', 'coreml'] as const;
+const backendNames = [
+  'tensorflow-gpu',
+  'webgpu',
+  'tensorflow',
+  'wasm',
+  'cpu',
+  'cuda',
+  'dml',
+  'coreml',
+  'native',
+  'wasm-simd',
+  'typescript',
+] as const;
 
 export type AccelRuntime = keyof typeof backendsOf;
 export type TfjsBackendName = (typeof backendsOf.tfjs)[number];
 export type OrtProviderName = (typeof backendsOf.onnxruntime)[number];
+export type GbdtKernelName = (typeof backendsOf.gbdt)[number];
 
-/** One compute back end as `hearth doctor` reports it. */
+/** One compute back end (or GBDT kernel) as `hearth doctor` reports it. */
 export interface BackendReport {
   runtime: AccelRuntime;
   name: string;
-  /** selected: what the next fit (tfjs) or model load (onnxruntime) uses; available: works but is not chosen. */
+  /**
+   * selected: what the next fit (tfjs, gbdt) or model load (onnxruntime) uses; available: works but is not chosen.
+   */
   status: 'available' | 'unavailable' | 'selected';
   reason: string;
   /** The GPU adapter or CPU it runs on, where known. */
@@ -145,7 +162,7 @@ export const systemMethods = defineMethods({
     doc: 'Prefers one back end of a runtime (null: the automatic choice). A pin that stops working falls back, reported.',
     permission: 'admin',
     args: z
-      .object({ runtime: z.enum(['tfjs', 'onnxruntime']), name: z.enum(backendNames).nullable() })
+      .object({ runtime: z.enum(['tfjs', 'onnxruntime', 'gbdt']), name: z.enum(backendNames).nullable() })
       .strict()
       .refine((a) => a.name === null || (backendsOf[a.runtime] as readonly string[]).includes(a.name), {
         message: 'that back end belongs to the other runtime',

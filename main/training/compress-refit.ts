@@ -92,6 +92,7 @@ export function refitHost(cancel: Int32Array, onProgress: (p: FitProgress) => vo
     nextSeq: () => ++seq,
     cancel: cancel.buffer as SharedArrayBuffer,
     preferredBackend: () => null,
+    pinnedKernel: () => null,
   };
 }
 

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { CostMeasures, ModelVersionInfo, TrainingProgress } from '../contracts/api.js';
+import type { CostMeasures, GbdtKernelName, ModelVersionInfo, TrainingProgress } from '../contracts/api.js';
 import { HearthError, serializeError } from '../contracts/errors.js';
 import type { DatasetStore } from '../data/datasets.js';
 import { assertName } from '../data/datasets.js';
@@ -542,6 +542,7 @@ export class Trainer {
       nextSeq: () => ++this.seq,
       cancel: cancel.buffer as SharedArrayBuffer,
       preferredBackend: () => readPins(this.db).tfjs as BackendName | null,
+      pinnedKernel: () => readPins(this.db).gbdt as GbdtKernelName | null,
     };
   }
 

@@ -690,6 +690,9 @@ describe('web console in Chromium against a real hearth serve', () => {
       assert.equal(await ui.page.locator(`[data-testid^="backend-${runtime}-"][data-status]`).count(), 5);
       assert.equal(await ui.page.locator(`[data-testid^="backend-${runtime}-"][data-status="selected"]`).count(), 1);
     }
+    // The GBDT kernels: three, each probed against the TypeScript kernel's trees, the native one selected (CI builds it).
+    assert.equal(await ui.page.locator('[data-testid^="backend-gbdt-"][data-status]').count(), 3);
+    assert.equal(await ui.page.getByTestId('backend-gbdt-native').getAttribute('data-status'), 'selected');
     await ui.page.getByTestId('backends-pin-tfjs').selectOption('webgpu');
     const message = ui.page.getByTestId('backends-message');
     await message.waitFor();

@@ -32,6 +32,19 @@ describe('hearth doctor: every back end, what it is and why', () => {
   const tmp = tempDir();
   after(tmp.cleanup);
 
+  it('lists the GBDT kernels, each checked against the TypeScript kernel’s trees, the fastest built one selected', () => {
+    const report = doctor(tmp.dir);
+    const kernels = report.filter((b) => b.runtime === 'gbdt');
+    assert.deepEqual(
+      kernels.map((b) => b.name),
+      ['native', 'wasm-simd', 'typescript'],
+    );
+    // Built by npm run build (CI requires the native one): every kernel grows the reference trees.
+    for (const b of kernels) assert.notEqual(b.status, 'unavailable', `${b.name}: ${b.reason}`);
+    assert.equal(byName(report, 'gbdt', 'native').status, 'selected');
+    assert.match(byName(report, 'gbdt', 'native').reason, /TypeScript kernel's trees bit for bit/);
+  });
+
   it('lists both runtimes in priority order with exactly one selected each, the CPU always usable', () => {
     const report = doctor(tmp.dir);
     assert.deepEqual(
@@ -137,9 +150,53 @@ describe('pinned back ends: training and serving use them, and say so', () => {
     await h.client.call('system.pin-backend', { runtime: 'tfjs', name: null });
   });
 
+  it('a pinned GBDT kernel grows the trees, the same trees as the automatic choice; the report says which ran', async () => {
+    // Rows to predict with each version: the same trees give the same probabilities, bit for bit.
+    const random = seededRandom(12);
+    const colours = ['red', 'green', 'blue', 'amber'];
+    const rows = Array.from({ length: 50 }, () => ({
+      x1: 2 * random() - 1,
+      x2: 3 + 4 * (random() - 0.5),
+      colour: colours[Math.floor(random() * 4)]!,
+      flag: random() < 0.3,
+    }));
+    const trainGbdt = async (): Promise<{ kernel: string; predictions: unknown }> => {
+      const job = await h.client.call('training.start', {
+        dataset: 'customers',
+        target: 'label',
+        algorithm: 'gbdt',
+        trees: 5,
+        model: 'churn-gbdt',
+      });
+      const done = await waitForJob(h.client, job.id);
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+      const info = await h.client.call('models.version', { name: 'churn-gbdt', version: done.result!.version });
+      const predicted = await h.client.call('models.predict', { name: 'churn-gbdt', version: done.result!.version, rows });
+      return {
+        kernel: info.report.kernel as string,
+        predictions: predicted.predictions.map((p) => ('probabilities' in p ? p.probabilities : null)),
+      };
+    };
+    const automatic = await trainGbdt();
+    const report = await h.client.call('system.pin-backend', { runtime: 'gbdt', name: 'typescript' });
+    assert.equal(report.pins.gbdt, 'typescript');
+    assert.equal(byName(report.backends, 'gbdt', 'typescript').status, 'selected');
+    assert.match(byName(report.backends, 'gbdt', 'typescript').reason, /^pinned/);
+    const pinned = await trainGbdt();
+    assert.equal(pinned.kernel, 'typescript');
+    assert.notEqual(automatic.kernel, 'typescript', 'a compiled kernel is built here');
+    assert.deepEqual(pinned.predictions, automatic.predictions);
+    await h.client.call('system.pin-backend', { runtime: 'gbdt', name: null });
+    assert.equal((await trainGbdt()).kernel, automatic.kernel);
+  });
+
   it('refuses a back end of the other runtime', async () => {
     await assert.rejects(
       h.client.call('system.pin-backend', { runtime: 'tfjs', name: 'cuda' }),
+      (e: unknown) => (e as { code?: string }).code === 'VALIDATION_FAILED' && /other runtime/.test((e as Error).message),
+    );
+    await assert.rejects(
+      h.client.call('system.pin-backend', { runtime: 'gbdt', name: 'webgpu' }),
       (e: unknown) => (e as { code?: string }).code === 'VALIDATION_FAILED' && /other runtime/.test((e as Error).message),
     );
   });

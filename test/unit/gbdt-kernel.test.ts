@@ -12,6 +12,7 @@ import { addTreeToBinnedRows, growTree, leafOfBinnedRow } from '../../workers/gb
 import { findSplit, splitSearch, type GrowParams } from '../../workers/gbdt/split-search.js';
 import {
   accumulateHistogram,
+  allocatePinned,
   allocateTraining,
   histogramSize,
   kernelChoice,
@@ -21,7 +22,11 @@ import {
   nativeKernel,
   partitionRows,
   wasmPages,
+  type KernelChoice,
+  type TrainingArrays,
 } from '../../workers/gbdt/kernel.js';
+import { probeGbdtKernels } from '../../workers/gbdt/kernel-probe.js';
+import { HearthError } from '../../main/contracts/errors.js';
 
 const params = boostDefaults;
 
@@ -54,6 +59,49 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
       return;
     }
     assert.equal(typeof nativeBuilt.bind, 'function');
+  });
+
+  it('a pinned kernel runs where no fit or HEARTH_GBDT_KERNEL names one; one that cannot run falls back, saying why', () => {
+    delete process.env[kernelEnv];
+    const asked: string[] = [];
+    const arrays = { kernel: 'typescript' } as TrainingArrays;
+    const allocate = (refuse: string | null) => (choice: KernelChoice) => {
+      asked.push(choice);
+      if (choice === refuse) throw new HearthError('NOT_SUPPORTED', `${choice} is not built`);
+      return arrays;
+    };
+    assert.deepEqual(allocatePinned('wasm-simd', undefined, allocate(null)), { arrays, pinSkipped: null });
+    assert.deepEqual(asked.splice(0), ['wasm']);
+    const fallback = allocatePinned('native', undefined, allocate('native'));
+    assert.deepEqual(asked.splice(0), ['native', 'auto']);
+    assert.match(fallback.pinSkipped ?? '', /^the pinned native kernel cannot run: native is not built/);
+    // The fit's own kernel, then the environment's, come before the pin; a kernel the fit asks for is not replaced.
+    allocatePinned('native', 'typescript', allocate(null));
+    assert.deepEqual(asked.splice(0), ['typescript']);
+    assert.throws(() => allocatePinned('native', 'wasm', allocate('wasm')), /wasm is not built/);
+    assert.deepEqual(asked.splice(0), ['wasm']);
+    process.env[kernelEnv] = 'typescript';
+    allocatePinned('native', undefined, allocate(null));
+    assert.deepEqual(asked.splice(0), ['typescript']);
+    delete process.env[kernelEnv];
+    // Anything but an unavailable kernel is no reason to fall back.
+    assert.throws(
+      () =>
+        allocatePinned('native', undefined, () => {
+          throw new RangeError('memory');
+        }),
+      RangeError,
+    );
+    // Probed the way `hearth doctor` probes them: each built kernel grows the TypeScript kernel's trees.
+    const probes = probeGbdtKernels();
+    assert.deepEqual(
+      probes.map((p) => [p.name, p.usable]),
+      [
+        ['native', !(nativeBuilt instanceof Error)],
+        ['wasm-simd', true],
+        ['typescript', true],
+      ],
+    );
   });
 
   for (const [task, threads, extra] of [

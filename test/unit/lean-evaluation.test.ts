@@ -41,6 +41,7 @@ const inProcess: LearnerHost = {
   nextSeq: () => 1,
   cancel: new SharedArrayBuffer(4),
   preferredBackend: () => null,
+  pinnedKernel: () => null,
 };
 
 /** earlyStoppingRounds undefined: the default the learner decides for a run on these rows, validation rows given. */

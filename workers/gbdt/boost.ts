@@ -2,7 +2,7 @@ import { HearthError } from '../../main/contracts/errors.js';
 import type { Task } from '../../main/models/preprocess.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { HistogramPool, type GradientData } from './histogram.js';
-import { allocateTraining, kernelChoice, type KernelChoice, type KernelName } from './kernel.js';
+import { allocatePinned, allocateTraining, type KernelChoice, type KernelName } from './kernel.js';
 import { gpuMinRows, histogramDevice, type GpuReport, type HistogramDevice } from './gpu-histograms.js';
 import { addTreeToBinnedRows, growTree, type GrowParams, type GrownTree } from './tree.js';
 
@@ -23,6 +23,8 @@ export interface BoostParams extends GrowParams {
   deadline?: number | null;
   /** The hot loops' kernel; by default HEARTH_GBDT_KERNEL's, else native, else wasm, whichever loads first. */
   kernel?: KernelChoice;
+  /** The kernel pinned in the settings: taken where neither `kernel` nor HEARTH_GBDT_KERNEL names one, if it runs. */
+  pinnedKernel?: KernelName | null;
   /** Where large nodes' histograms are built; by default HEARTH_GBDT_DEVICE's, else the CPU. */
   device?: HistogramDevice;
 }
@@ -48,6 +50,8 @@ export interface BoostResult {
   history: { iteration: number; loss: number; validationLoss: number | null }[];
   /** The kernel that grew the trees ("native", "wasm-simd" or "typescript"). */
   kernel: KernelName;
+  /** Why the pinned kernel did not grow them (it cannot run here), or null. */
+  kernelPinSkipped: string | null;
   /** Where large nodes' histograms were built, when on a GPU (HEARTH_GBDT_DEVICE=webgpu); null: all on the CPU. */
   gpu: GpuReport | null;
   /**
@@ -125,7 +129,9 @@ export function fitBoosting(
     p.classWeights !== null && task !== 'regression' ? Float64Array.from(targets, (y) => p.classWeights![y]!) : null;
   // A binary model's gradient pass runs in the wasm kernel, over margins, targets and weights kept in its memory.
   const binarySpace = task === 'binary' ? { weighted: weights !== null } : null;
-  const arrays = allocateTraining(bins, n, F, n, p.threads, p.kernel ?? kernelChoice(), binarySpace);
+  const { arrays, pinSkipped } = allocatePinned(p.pinnedKernel, p.kernel, (choice) =>
+    allocateTraining(bins, n, F, n, p.threads, choice, binarySpace),
+  );
   const { rows, gradHess } = arrays;
 
   // Base score: the best constant (weighted): log-odds, log-priors or the mean.
@@ -261,6 +267,7 @@ export function fitBoosting(
     bestRound: keep / K,
     history,
     kernel: arrays.kernel,
+    kernelPinSkipped: pinSkipped,
     gpu,
     // A plain copy: the shared buffer is the threads' working memory, and the caller keeps these.
     trainMargins: keep === trees.length ? margins.slice() : null,

@@ -2,7 +2,7 @@ import { HearthError } from '../../main/contracts/errors.js';
 import type { Task } from '../../main/models/preprocess.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { HistogramPool } from './histogram.js';
-import { allocateTraining, kernelChoice, type KernelChoice, type KernelName } from './kernel.js';
+import { allocatePinned, allocateTraining, type KernelChoice, type KernelName } from './kernel.js';
 import { gpuMinRows, histogramDevice, type GpuReport, type HistogramDevice } from './gpu-histograms.js';
 import { growTree, leafOfBinnedRow, plainCategoricalSplits, type GrownTree } from './tree.js';
 import type { BoostInput } from './boost.js';
@@ -22,6 +22,8 @@ export interface ForestParams {
   deadline?: number | null;
   /** The hot loops' kernel; by default HEARTH_GBDT_KERNEL's, else native, else wasm, whichever loads first. */
   kernel?: KernelChoice;
+  /** The kernel pinned in the settings: taken where neither `kernel` nor HEARTH_GBDT_KERNEL names one, if it runs. */
+  pinnedKernel?: KernelName | null;
   /** Where large nodes' histograms are built; by default HEARTH_GBDT_DEVICE's, else the CPU. */
   device?: HistogramDevice;
 }
@@ -34,6 +36,8 @@ export interface ForestResult {
   outputs: number;
   /** The kernel that grew the trees. */
   kernel: KernelName;
+  /** Why the pinned kernel did not grow them (it cannot run here), or null. */
+  kernelPinSkipped: string | null;
   /** Where large nodes' histograms were built, when on a GPU (HEARTH_GBDT_DEVICE=webgpu); null: all on the CPU. */
   gpu: GpuReport | null;
 }
@@ -56,7 +60,9 @@ export function fitForest(
   const random = seededRandom(p.seed);
   const sampleSize = Math.max(1, Math.round(n * p.sampleFraction));
   // Gradients are float32, as LightGBM keeps them: half the memory traffic of the histogram pass; sums stay float64.
-  const arrays = allocateTraining(bins, n, F, sampleSize, p.threads, p.kernel ?? kernelChoice());
+  const { arrays, pinSkipped } = allocatePinned(p.pinnedKernel, p.kernel, (choice) =>
+    allocateTraining(bins, n, F, sampleSize, p.threads, choice),
+  );
   const { rows, gradHess } = arrays;
   const grow = {
     learningRate: 1,
@@ -140,7 +146,7 @@ export function fitForest(
   const oob = new Float64Array(n * K).fill(Number.NaN);
   for (let i = 0; i < n; i++)
     if (oobCount[i]! > 0) for (let c = 0; c < K; c++) oob[i * K + c] = oobSum[i * K + c]! / oobCount[i]!;
-  return { trees, treeOutputs, oob, outputs: K, kernel: arrays.kernel, gpu };
+  return { trees, treeOutputs, oob, outputs: K, kernel: arrays.kernel, kernelPinSkipped: pinSkipped, gpu };
 }
 
 /** Out-of-bag loss so far: Brier-style squared error of the averaged predictions, over rows with any OOB tree. */

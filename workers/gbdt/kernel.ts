@@ -384,6 +384,33 @@ export function allocateTraining(
   return typescriptArrays(bins, n, F, rowCapacity);
 }
 
+/** What a fit's training arrays were allocated with: the arrays, and why a pinned kernel was passed over (or null). */
+export interface PinnedAllocation {
+  arrays: TrainingArrays;
+  pinSkipped: string | null;
+}
+
+/**
+ * allocateTraining for a fit: its own kernel when it names one, else HEARTH_GBDT_KERNEL's when set, else the kernel
+ * pinned in the settings (`hearth backends pin gbdt`), which falls back to the automatic choice where it cannot run
+ * here, saying why, as a pinned TensorFlow.js back end does.
+ */
+export function allocatePinned(
+  pinned: KernelName | null | undefined,
+  asked: KernelChoice | undefined,
+  allocate: (choice: KernelChoice) => TrainingArrays,
+): PinnedAllocation {
+  const fromEnv = kernelChoice();
+  if (asked !== undefined || fromEnv !== 'auto' || pinned === null || pinned === undefined)
+    return { arrays: allocate(asked ?? fromEnv), pinSkipped: null };
+  try {
+    return { arrays: allocate(pinned === 'wasm-simd' ? 'wasm' : pinned), pinSkipped: null };
+  } catch (error) {
+    if (!(error instanceof HearthError) || error.code !== 'NOT_SUPPORTED') throw error;
+    return { arrays: allocate('auto'), pinSkipped: `the pinned ${pinned} kernel cannot run: ${error.message}` };
+  }
+}
+
 /**
  * Per bin: gradient sum and hessian sum; a histogram is features × 256 bins × 2. Row counts are not accumulated
  * (a third of the memory traffic): like LightGBM, split finding estimates them from hessians, scaled by the node's

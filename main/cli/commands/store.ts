@@ -153,14 +153,14 @@ export const doctorCommand: Command = {
 export const backendsCommand: Command = {
   name: 'backends',
   summary: 'pin or unpin a compute back end',
-  usage: `  backends pin tfjs|onnxruntime NAME | unpin tfjs|onnxruntime
+  usage: `  backends pin tfjs|onnxruntime|gbdt NAME | unpin tfjs|onnxruntime|gbdt
                                       prefer a back end (a software GPU adapter included); if it stops working the
                                       automatic choice runs instead, and says so`,
   run: async ({ rest, out, open }) => {
     const { client } = open();
     const [sub, runtime, name] = rest;
-    if ((sub !== 'pin' && sub !== 'unpin') || (runtime !== 'tfjs' && runtime !== 'onnxruntime'))
-      throw new UsageError('backends pin tfjs|onnxruntime NAME | unpin tfjs|onnxruntime');
+    if ((sub !== 'pin' && sub !== 'unpin') || (runtime !== 'tfjs' && runtime !== 'onnxruntime' && runtime !== 'gbdt'))
+      throw new UsageError('backends pin tfjs|onnxruntime|gbdt NAME | unpin tfjs|onnxruntime|gbdt');
     if (sub === 'pin' && name === undefined) throw new UsageError('backends pin takes a runtime and a back end name');
     const report = await client.call('system.pin-backend', {
       runtime,
@@ -239,11 +239,14 @@ async function backupFile(rest: string[], flags: Flags, out: Output): Promise<nu
 
 function formatBackends(report: ApiResults['system.backends']): string {
   const lines: string[] = [];
-  for (const runtime of ['tfjs', 'onnxruntime'] as const) {
+  const titles = {
+    tfjs: 'TensorFlow.js (training the MLP)',
+    onnxruntime: 'ONNX Runtime (serving)',
+    gbdt: 'GBDT kernel (training boosted trees and forests)',
+  } as const;
+  for (const runtime of ['tfjs', 'onnxruntime', 'gbdt'] as const) {
     const pin = report.pins[runtime];
-    lines.push(
-      `${runtime === 'tfjs' ? 'TensorFlow.js (training)' : 'ONNX Runtime (serving)'}${pin === null ? '' : `, pinned: ${pin}`}`,
-    );
+    lines.push(`${titles[runtime]}${pin === null ? '' : `, pinned: ${pin}`}`);
     for (const b of report.backends.filter((x) => x.runtime === runtime)) {
       const mark = b.status === 'selected' ? '*' : b.status === 'available' ? '+' : '-';
       lines.push(

@@ -133,6 +133,8 @@ export const trainCommand: Command = {
         backend: info.report.backend ?? null,
         // Tree learners: the hot-loop kernel that grew the trees (native, wasm-simd or typescript).
         kernel: info.report.kernel ?? null,
+        // Why the GBDT kernel pinned in the settings did not grow them (it cannot run here); null when it did or none is.
+        kernelPinSkipped: info.report.kernelPinSkipped ?? null,
         // Tree learners with HEARTH_GBDT_DEVICE=webgpu: the adapter and how many nodes' histograms it built; else null.
         histogramDevice: info.report.histogramDevice ?? null,
         // The test rows' curves the console and the HTML report draw (which ones depends on the task).

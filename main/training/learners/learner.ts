@@ -1,6 +1,7 @@
 import type { Frame } from '../../table/frame.js';
 import type { WorkerReply, WorkerRequest } from '../../../workers/protocol.js';
 import type { BackendName } from '../../../workers/mlp/backend.js';
+import type { GbdtKernelName } from '../../contracts/api.js';
 import type { SingleModel } from '../../models/ensemble-model.js';
 import type { RawInputs, Task } from '../../models/preprocess.js';
 import type { TrainArgs } from '../train-args.js';
@@ -18,6 +19,8 @@ export interface LearnerHost {
   cancel: SharedArrayBuffer;
   /** The pinned TensorFlow.js back end from the settings, read when a fit starts. */
   preferredBackend(): BackendName | null;
+  /** The GBDT kernel pinned in the settings (null: the automatic choice). */
+  pinnedKernel(): GbdtKernelName | null;
 }
 
 /** One fit's data, already prepared by the trainer (SMOTE applied, class weights computed). */

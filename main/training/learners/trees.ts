@@ -113,6 +113,7 @@ export const gbdtLearner: Learner = {
       earlyStoppingRounds: a.earlyStoppingRounds ?? defaultEarlyStoppingRounds,
       seed,
       threads: a.threads ?? defaultFitThreads(),
+      pinnedKernel: host.pinnedKernel(),
       classWeights,
       huberDelta: a.huberDelta ?? null,
       deadline,
@@ -133,7 +134,7 @@ export const gbdtLearner: Learner = {
     if (reply.type !== 'trees') throw new HearthError('INTERNAL', 'unexpected worker reply');
     const fit = reply.result;
     const model = treeModel(input, 'gbdt', bins, fit, fit.baseScore, task === 'multiclass' ? classes!.length : 1);
-    const { seed: _seed, threads: _threads, deadline: _boostDeadline, ...reported } = boost;
+    const { seed: _seed, threads: _threads, deadline: _boostDeadline, pinnedKernel: _pinned, ...reported } = boost;
     return {
       model,
       params: {
@@ -149,8 +150,10 @@ export const gbdtLearner: Learner = {
         trees: model.trees.length,
         rounds: fit.rounds,
         bestRound: fit.bestRound,
-        // Which hot-loop kernel grew the trees: "native", "wasm-simd" or "typescript" (HEARTH_GBDT_KERNEL, or unbuilt).
+        // Which hot-loop kernel grew the trees: "native", "wasm-simd" or "typescript" (HEARTH_GBDT_KERNEL, a pin, or
+        // what is built); and why a pinned one did not, where it could not run.
         kernel: fit.kernel,
+        ...(fit.kernelPinSkipped === null ? {} : { kernelPinSkipped: fit.kernelPinSkipped }),
         // The boosting rounds' wall time alone (the fit's fitMs also covers binning and moving the data to the
         // worker): the figure LightGBM's own timer gives.
         boostMs: fit.boostMs,
@@ -200,6 +203,7 @@ export const forestLearner: Learner = {
       sampleFraction: a.sampleFraction ?? 1,
       seed,
       threads: a.threads ?? defaultFitThreads(),
+      pinnedKernel: host.pinnedKernel(),
       deadline,
     };
     const training = binnedTraining(input, bins);
@@ -210,7 +214,7 @@ export const forestLearner: Learner = {
     if (reply.type !== 'forest') throw new HearthError('INTERNAL', 'unexpected worker reply');
     const fit = reply.result;
     const model = treeModel(input, 'forest', bins, fit, new Array<number>(fit.outputs).fill(0), fit.outputs);
-    const { seed: _seed, threads: _threads, deadline: _forestDeadline, ...reported } = forest;
+    const { seed: _seed, threads: _threads, deadline: _forestDeadline, pinnedKernel: _pinned, ...reported } = forest;
     return {
       model,
       params: { ...reported, seed, validationFraction: input.validationFraction, testFraction: input.testFraction },
@@ -219,6 +223,7 @@ export const forestLearner: Learner = {
         trees: model.trees.length,
         oobScore: outOfBagScore(task, fit.oob, training.targets, fit.outputs),
         kernel: fit.kernel,
+        ...(fit.kernelPinSkipped === null ? {} : { kernelPinSkipped: fit.kernelPinSkipped }),
         // Where the large nodes' histograms were built: null on the CPU, else the GPU adapter and its share of nodes.
         histogramDevice: fit.gpu,
         importance: treeImportance(model),

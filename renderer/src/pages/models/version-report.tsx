@@ -23,6 +23,8 @@ export function VersionReport({
         oobScore?: { metric: string; value: number; rows: number };
         /** Tree learners: the kernel that grew the trees. */
         kernel?: keyof typeof kernelLabels;
+        /** Why the kernel pinned in the settings did not grow them (it cannot run here). */
+        kernelPinSkipped?: string;
         /** Boosted trees: the boosting rounds' time alone, and the whole fit's (binning and hand-off included). */
         boostMs?: number;
         fitMs?: number;
@@ -145,6 +147,7 @@ export function VersionReport({
             {report.histogramDevice !== undefined &&
               report.histogramDevice !== null &&
               `; histograms of nodes of ${report.histogramDevice.minRows.toLocaleString()}+ rows on the GPU (${report.histogramDevice.adapter.replace(/^software:/, 'software adapter: ')}): ${report.histogramDevice.gpuNodes.toLocaleString()} of ${(report.histogramDevice.gpuNodes + report.histogramDevice.cpuNodes).toLocaleString()} nodes`}
+            {report.kernelPinSkipped !== undefined && `; ${report.kernelPinSkipped}`}
           </p>
         )}
         {report?.oobScore !== undefined && (

@@ -6,6 +6,7 @@ import { Outcome, useOutcome } from '../../components/outcome.js';
 const runtimes: { runtime: AccelRuntime; title: string; use: string }[] = [
   { runtime: 'tfjs', title: 'TensorFlow.js', use: 'trains the MLP' },
   { runtime: 'onnxruntime', title: 'ONNX Runtime', use: 'serves every model' },
+  { runtime: 'gbdt', title: 'GBDT kernel', use: 'trains boosted trees and forests; every kernel grows the same trees' },
 ];
 
 /**
