@@ -158,6 +158,10 @@ describe('splitRows', () => {
     // Seeded: the same call gives the same sides; another seed other ones.
     assert.deepEqual(splitRows(rows, { seed: 7, validationFraction: 0.1, testFraction: 0.2, strata }), split);
     assert.notDeepEqual(splitRows(rows, { seed: 8, validationFraction: 0.1, testFraction: 0.2, strata }).test, split.test);
+    // Nothing held out: every row trains, ascending, whatever the seed or strata.
+    const none = { train: Int32Array.from(rows).sort(), validation: new Int32Array(0), test: new Int32Array(0) };
+    assert.deepEqual(splitRows(rows, { seed: 7, validationFraction: 0, testFraction: 0, strata }), none);
+    assert.deepEqual(splitRows(rows, { seed: 9, validationFraction: 0, testFraction: 0 }), none);
     // Strata millions apart split as their ranks do (the same groups in the same order).
     const wide = Int32Array.from(strata, (c) => [-3_000_000, 0, 5_000_000][c]!);
     assert.deepEqual(splitRows(rows, { seed: 7, validationFraction: 0.1, testFraction: 0.2, strata: wide }), split);
