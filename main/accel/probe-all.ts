@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { WorkerOptions } from 'node:worker_threads';
 import { startWorker } from './worker-thread.js';
 import { HearthError } from '../contracts/errors.js';
 import type { BackendProbe } from './backend-probe.js';
@@ -23,15 +24,19 @@ export async function probeBackends(): Promise<Probes> {
   try {
     return await probeInChild();
   } catch {
-    return probeHere();
+    return probeHere(false);
   }
 }
 
-export async function probeHere(): Promise<Probes> {
+/**
+ * The probes, in this process. `inChild`: this is the probe child, where the native GBDT kernel is run too; in the
+ * host (the child could not start or answer) it is not, since a native crash would take the host down with it.
+ */
+export async function probeHere(inChild = true): Promise<Probes> {
   const [tfjs, onnxruntime, gbdt] = await Promise.all([
     probeInWorker('accel-probe.js', 'the TensorFlow.js back ends'),
     loadOrt().then(probeOrtProviders),
-    probeInWorker('gbdt-probe.js', 'the GBDT kernels'),
+    probeInWorker('gbdt-probe.js', 'the GBDT kernels', { workerData: { native: inChild } }),
   ]);
   return { tfjs, onnxruntime, gbdt };
 }
@@ -40,16 +45,33 @@ async function probeInChild(): Promise<Probes> {
   return (await jsonFromChild(import.meta.url)) as Probes;
 }
 
+/** How long a probe thread may take to answer before it is ended and the probe reported as failed. */
+const probeTimeoutMs = 120_000;
+
 /** A probe that runs in a worker thread of its own (workers/<script>), which posts its probes once. */
-function probeInWorker(script: string, what: string): Promise<BackendProbe[]> {
+function probeInWorker(script: string, what: string, options?: WorkerOptions): Promise<BackendProbe[]> {
   return new Promise((resolve, reject) => {
-    const worker = startWorker(new URL(`../../workers/${script}`, import.meta.url));
-    worker.once('message', (message: { ok: true; probes: BackendProbe[] } | { ok: false; reason: string }) => {
+    const worker = startWorker(new URL(`../../workers/${script}`, import.meta.url), options);
+    let settled = false;
+    const fail = (why: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
       void worker.terminate();
-      if (message.ok) resolve(message.probes);
-      else reject(new HearthError('INTERNAL', `probing ${what} failed: ${message.reason}`));
+      reject(new HearthError('INTERNAL', `probing ${what} failed: ${why}`));
+    };
+    // A thread that never answers (a driver that hangs) or ends without a word would leave the report waiting.
+    const timer = setTimeout(() => fail(`no answer in ${probeTimeoutMs / 1000} s`), probeTimeoutMs);
+    timer.unref();
+    worker.once('message', (message: { ok: true; probes: BackendProbe[] } | { ok: false; reason: string }) => {
+      if (!message.ok) return fail(message.reason);
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      resolve(message.probes);
     });
-    worker.once('error', (error) => reject(new HearthError('INTERNAL', `probing ${what} failed: ${error.message}`)));
+    worker.once('error', (error) => fail(error.message));
+    worker.once('exit', (code) => fail(`its thread ended (code ${code})`));
   });
 }
 

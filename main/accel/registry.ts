@@ -10,6 +10,7 @@ import { nowIso, type Db } from '../store/database.js';
 import type { BackendProbe } from './backend-probe.js';
 import { probeBackends, type Probes } from './probe-all.js';
 import { readPins, writePin } from './pins.js';
+import { environmentValue } from '../settings/environment.js';
 
 /**
  * One registry of compute back ends: TensorFlow.js (training the MLP), ONNX Runtime (serving) and the GBDT kernels
@@ -38,7 +39,7 @@ export class AccelRegistry {
       backends: [
         ...statuses('tfjs', probes.tfjs, pins.tfjs),
         ...statuses('onnxruntime', probes.onnxruntime, pins.onnxruntime),
-        ...statuses('gbdt', probes.gbdt, pins.gbdt),
+        ...gbdtStatuses(probes.gbdt, pins.gbdt, gbdtKernelFromEnv()),
       ],
       pins,
       probedAt: probes.at,
@@ -83,5 +84,39 @@ function statuses(runtime: AccelRuntime, probes: BackendProbe[], pin: string | n
       device: p.device,
       software: p.software,
     };
+  });
+}
+
+/** The kernel HEARTH_GBDT_KERNEL names (workers/gbdt/kernel.ts reads it in each fit), or null for the automatic choice. */
+function gbdtKernelFromEnv(value = environmentValue('HEARTH_GBDT_KERNEL')): string | null {
+  const names: Record<string, string> = {
+    native: 'native',
+    wasm: 'wasm-simd',
+    'wasm-simd': 'wasm-simd',
+    typescript: 'typescript',
+    ts: 'typescript',
+  };
+  return value === undefined ? null : (names[value] ?? null);
+}
+
+/**
+ * The GBDT kernels' statuses: as any runtime's (a pin, else the first that grew the reference trees), except that
+ * HEARTH_GBDT_KERNEL, which every fit reads first, selects its kernel outright, and a fit refuses it where it cannot
+ * run rather than fall back.
+ */
+function gbdtStatuses(probes: BackendProbe[], pin: string | null, fromEnv: string | null): BackendReport[] {
+  const reports = statuses('gbdt', probes, pin);
+  if (fromEnv === null) return reports;
+  return reports.map((r, i) => {
+    const probe = probes[i]!;
+    if (r.name === fromEnv)
+      return {
+        ...r,
+        status: 'selected',
+        reason: probe.usable
+          ? `HEARTH_GBDT_KERNEL selects it; ${probe.reason}`
+          : `HEARTH_GBDT_KERNEL selects it, but it cannot run here, so tree fits fail: ${probe.reason}`,
+      };
+    return { ...r, status: probe.usable ? 'available' : 'unavailable', reason: probe.reason };
   });
 }

@@ -168,7 +168,7 @@ export function refitFits(
 export class RunClock {
   readonly end: number;
   private readonly phases: BudgetPhase[] = [];
-  private running: { phase: string; started: number } | null = null;
+  private current: { phase: string; started: number } | null = null;
   private readonly notes: string[] = [];
   private plan: BudgetReport['plan'] = null;
 
@@ -183,12 +183,7 @@ export class RunClock {
   /** Ends the phase under way (if any) and starts `phase` (now, or at `at`: the first phase starts with the run). */
   phase(phase: string, at?: number): void {
     this.close();
-    this.running = { phase, started: at ?? this.now() };
-  }
-
-  /** The phase under way, or null before the first. */
-  current(): string | null {
-    return this.running?.phase ?? null;
+    this.current = { phase, started: at ?? this.now() };
   }
 
   /** A decision the budget forced, said in the run's record. */
@@ -216,7 +211,7 @@ export class RunClock {
     const t = this.now();
     const wallMs = t - this.started;
     const whole = this.budgetMs ?? Math.max(1, wallMs);
-    const phases = this.running === null ? this.phases : [...this.phases, this.entry(this.running, t)];
+    const phases = this.current === null ? this.phases : [...this.phases, this.entry(this.current, t)];
     return {
       budgetSeconds: this.budgetMs === null ? null : this.budgetMs / 1000,
       wallSeconds: seconds(wallMs),
@@ -237,9 +232,9 @@ export class RunClock {
   }
 
   private close(): void {
-    if (this.running === null) return;
-    this.phases.push(this.entry(this.running, this.now()));
-    this.running = null;
+    if (this.current === null) return;
+    this.phases.push(this.entry(this.current, this.now()));
+    this.current = null;
   }
 }
 

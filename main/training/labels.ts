@@ -203,14 +203,21 @@ export async function splitWarningsAside(
 ): Promise<DataWarning[]> {
   if (!isSharedFrame(frame)) return splitWarnings(frame, args, prepared);
   const { task, classOf, values, split } = prepared;
-  const warnings = await dataChecksInWorker({
-    frame,
-    target: args.target,
-    task,
-    train: split.train,
-    test: split.test,
-    targets: classOf ?? values!,
-  });
+  let warnings: DataWarning[];
+  try {
+    warnings = await dataChecksInWorker({
+      frame,
+      target: args.target,
+      task,
+      train: split.train,
+      test: split.test,
+      targets: classOf ?? values!,
+    });
+  } catch {
+    // A worker that could not check (it failed to start, died, ran out of memory) leaves the checks to this
+    // thread, as before they ran in a worker: a check that fails here fails the run before its fit starts.
+    return splitWarnings(frame, args, prepared);
+  }
   return [...warnings, ...futureRowWarnings(args, prepared)];
 }
 

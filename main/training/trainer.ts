@@ -49,6 +49,27 @@ export { balancedWeights } from './fit.js';
 export { searchSpace } from './search-space.js';
 export { maxAbsDifference, parityTolerance } from './export-check.js';
 
+/** `work`'s outcome, or CANCELLED as soon as the job's cancel flag is set (checked every 20 ms). */
+export function untilSettledOrCancelled<T>(work: Promise<T>, cancel: Int32Array): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (Atomics.load(cancel, 0) !== 1) return;
+      clearInterval(timer);
+      reject(new HearthError('CANCELLED', 'training was cancelled'));
+    }, 20);
+    work.then(
+      (value) => {
+        clearInterval(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearInterval(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
 export interface TrainerEvents {
   progress(p: TrainingProgress): void;
   /** A search candidate was scored (algorithm "auto"). */
@@ -197,10 +218,11 @@ export class Trainer {
     // tree learners' threads, up to four), they run on this thread during the fit. Elsewhere they slowed its threads
     // by more than they took (mixed 255k: fit 0.97 → 0.85 s without them, the job the same): they run in a worker
     // thread while this thread bins the training rows, the one stretch of a tree fit on one core, and the fit's
-    // threads wait for them; a search, whose first trials start with no binning of the run's own, runs them first.
+    // threads wait for them. A search, whose first trials start with no binning of the run's own, runs them first;
     const treeThreads = args.algorithm === 'gbdt' || args.algorithm === 'forest' || args.algorithm === 'auto';
     const checksBeside = !treeThreads || availableParallelism() > (args.threads ?? defaultFitThreads());
-    const checksFirst = !checksBeside && args.algorithm === 'auto';
+    // where cross-validation or SMOTE's guard fit first, they run first too (their folds would wait for them).
+    const checksFirst = !checksBeside && (args.algorithm === 'auto' || args.resample === 'smote' || (args.folds ?? 0) >= 2);
     // Every learner fits in a training worker (and the checks may take one): its start-up overlaps the load and the
     // split.
     prewarmTrainingWorker(undefined, checksBeside || checksFirst ? 1 : 2);
@@ -222,18 +244,21 @@ export class Trainer {
     // Observed when awaited after the fit: a failed check is thrown there, not reported as unhandled meanwhile.
     checksAside?.catch(() => undefined);
     const runRows = split.train.length + split.validation.length;
-    // The job's first fit threads start once the checks aside are done. The wait is the prepare phase's.
+    // The fit's threads start once the checks aside are done (the wait is the prepare phase's), and not at all when
+    // they failed or the job was cancelled meanwhile.
     let checksWaitMs = 0;
     const untilChecked =
       checksAside === null
         ? null
         : async (): Promise<void> => {
-            const interrupted = clock.current();
             clock.phase('prepare');
             const waitStarted = performance.now();
-            await checksAside.catch(() => undefined);
-            if (interrupted === 'fit') checksWaitMs += performance.now() - waitStarted;
-            if (interrupted !== null) clock.phase(interrupted);
+            try {
+              await untilSettledOrCancelled(checksAside, cancel);
+            } finally {
+              checksWaitMs += performance.now() - waitStarted;
+              clock.phase('fit');
+            }
           };
     const host = this.host(job, cancel, untilChecked);
     let fit = fitter({ frame, task, seed, classes, classOf, values, args, runRows }, host);

@@ -125,6 +125,12 @@ function runWorker(
     worker.on('message', onMessage);
     worker.on('error', onError);
     worker.on('exit', onExit);
-    worker.postMessage(request);
+    try {
+      worker.postMessage(request);
+    } catch (error) {
+      // A request that cannot be cloned (DataCloneError) never reached the worker: it is ended, not left holding
+      // the process open with these listeners on it.
+      finish(false, () => reject(error instanceof Error ? error : new Error(String(error))));
+    }
   });
 }

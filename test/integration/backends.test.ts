@@ -43,6 +43,11 @@ describe('hearth doctor: every back end, what it is and why', () => {
     for (const b of kernels) assert.notEqual(b.status, 'unavailable', `${b.name}: ${b.reason}`);
     assert.equal(byName(report, 'gbdt', 'native').status, 'selected');
     assert.match(byName(report, 'gbdt', 'native').reason, /TypeScript kernel's trees bit for bit/);
+    // HEARTH_GBDT_KERNEL, which every fit reads before a pin, is what the doctor shows selected.
+    const fromEnv = doctor(tmp.dir, { HEARTH_GBDT_KERNEL: 'typescript' });
+    assert.equal(byName(fromEnv, 'gbdt', 'typescript').status, 'selected');
+    assert.match(byName(fromEnv, 'gbdt', 'typescript').reason, /^HEARTH_GBDT_KERNEL selects it/);
+    assert.equal(byName(fromEnv, 'gbdt', 'native').status, 'available');
   });
 
   it('lists both runtimes in priority order with exactly one selected each, the CPU always usable', () => {

@@ -5,6 +5,7 @@ import { dataChecks } from '../../main/models/data-checks.js';
 import { splitRows } from '../../main/training/split.js';
 import { labelledSplit, splitWarnings, splitWarningsAside } from '../../main/training/labels.js';
 import { idleTrainingWorkers } from '../../main/training/worker-run.js';
+import { untilSettledOrCancelled } from '../../main/training/trainer.js';
 import { arrowToFrame, frameToArrow } from '../../main/table/columnar.js';
 import { unionFrames } from '../../main/data/transforms.js';
 import { isSharedFrame, type Frame } from '../../main/table/frame.js';
@@ -132,6 +133,20 @@ describe('the data checks in a training worker', () => {
     assert.ok(idleTrainingWorkers() >= Math.min(1, before + 1));
     // A frame not on shared memory would be copied column by column to a worker: it is checked on this thread.
     assert.deepEqual(await splitWarningsAside(frame, args, labelledSplit(frame, args)), here);
+    // A worker that cannot check (here: a request it cannot be sent) leaves the checks to this thread.
+    const unsendable = { ...stored, columns: stored.columns, extra: () => undefined } as Frame;
+    assert.deepEqual(await splitWarningsAside(unsendable, args, prepared), here);
+    // Waiting for them ends when the run is cancelled, and gives what they gave otherwise.
+    const cancel = new Int32Array(new SharedArrayBuffer(4));
+    const never = new Promise<never>(() => undefined);
+    const waiting = untilSettledOrCancelled(never, cancel);
+    Atomics.store(cancel, 0, 1);
+    await assert.rejects(waiting, (e: unknown) => (e as { code?: string }).code === 'CANCELLED');
+    assert.equal(await untilSettledOrCancelled(Promise.resolve(7), new Int32Array(new SharedArrayBuffer(4))), 7);
+    await assert.rejects(
+      untilSettledOrCancelled(Promise.reject(new Error('no')), new Int32Array(new SharedArrayBuffer(4))),
+      /no/,
+    );
   });
 });
 

@@ -102,6 +102,20 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
         ['typescript', true],
       ],
     );
+    // Outside the probe child (the host probing for itself), the native kernel is not run for a report.
+    const here = probeGbdtKernels(false);
+    assert.equal(here[0]!.usable, false);
+    assert.match(here[0]!.reason, /^not probed/);
+    assert.deepEqual(
+      here.slice(1).map((p) => p.usable),
+      [true, true],
+    );
+    // The fallback's reason names the pin, not the variable it did not set.
+    const refused = allocatePinned('native', undefined, (choice) => {
+      if (choice === 'native') throw new HearthError('NOT_SUPPORTED', `${kernelEnv}=native: the addon did not load`);
+      return arrays;
+    });
+    assert.equal(refused.pinSkipped, 'the pinned native kernel cannot run: the addon did not load');
   });
 
   for (const [task, threads, extra] of [

@@ -64,15 +64,23 @@ const probeParams: BoostParams = {
 /**
  * Each GBDT kernel probed with a known computation: six trees grown on a small table, which must be the TypeScript
  * kernel's trees bit for bit (the kernels' contract: the same model whichever runs). A kernel that does not load, or
- * grows other trees, is unusable, with the reason.
+ * grows other trees, is unusable, with the reason. `native`: whether to run the native kernel here.
  */
-export function probeGbdtKernels(): BackendProbe[] {
+export function probeGbdtKernels(native = true): BackendProbe[] {
   const input = probeTable();
   const reference = fitBoosting(input, { ...probeParams, kernel: 'typescript' });
   return kernels.map(({ name, choice, device }) => {
     const probe = { name, preferred: true, software: false };
     if (choice === 'typescript')
       return { ...probe, usable: true, device, reason: 'always available: the reference the others must match' };
+    // Run only in the probe child: in the host a crash in native code would end the host too.
+    if (choice === 'native' && !native)
+      return {
+        ...probe,
+        usable: false,
+        device: null,
+        reason: 'not probed: the probe process could not run, and this one does not load native code for a report',
+      };
     try {
       const fit = fitBoosting(input, { ...probeParams, kernel: choice });
       if (!isDeepStrictEqual(fit.trees, reference.trees))

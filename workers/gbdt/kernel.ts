@@ -407,7 +407,9 @@ export function allocatePinned(
     return { arrays: allocate(pinned === 'wasm-simd' ? 'wasm' : pinned), pinSkipped: null };
   } catch (error) {
     if (!(error instanceof HearthError) || error.code !== 'NOT_SUPPORTED') throw error;
-    return { arrays: allocate('auto'), pinSkipped: `the pinned ${pinned} kernel cannot run: ${error.message}` };
+    // allocateTraining names the variable in its refusal; here the pin asked.
+    const why = error.message.replace(`${kernelEnv}=${pinned === 'wasm-simd' ? 'wasm' : pinned}: `, '');
+    return { arrays: allocate('auto'), pinSkipped: `the pinned ${pinned} kernel cannot run: ${why}` };
   }
 }
 
