@@ -218,10 +218,11 @@ export class Trainer {
     // tree learners' threads, up to four), they run on this thread during the fit. Elsewhere they slowed its threads
     // by more than they took (mixed 255k: fit 0.97 → 0.85 s without them, the job the same): they run in a worker
     // thread while this thread bins the training rows, the one stretch of a tree fit on one core, and the fit's
-    // threads wait for them. A search, whose first trials start with no binning of the run's own, runs them first;
+    // threads wait for them.
     const treeThreads = args.algorithm === 'gbdt' || args.algorithm === 'forest' || args.algorithm === 'auto';
     const checksBeside = !treeThreads || availableParallelism() > (args.threads ?? defaultFitThreads());
-    // where cross-validation or SMOTE's guard fit first, they run first too (their folds would wait for them).
+    // A search's trials, cross-validation's folds and SMOTE's guard fit with no binning of the run's own to hide the
+    // checks behind (each would wait for them): there the checks run first, on this thread.
     const checksFirst = !checksBeside && (args.algorithm === 'auto' || args.resample === 'smote' || (args.folds ?? 0) >= 2);
     // Every learner fits in a training worker (and the checks may take one): its start-up overlaps the load and the
     // split.
