@@ -1,3 +1,4 @@
+import type { GbdtKernelName } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { Frame } from '../table/frame.js';
 import { gather } from '../table/frame.js';
@@ -84,15 +85,22 @@ export function checkRefit(source: RefitSource, leaves: number): void {
     );
 }
 
-/** A learner host for refits outside a training job: a training worker, the compression's cancel flag, its progress. */
-export function refitHost(cancel: Int32Array, onProgress: (p: FitProgress) => void): LearnerHost {
+/**
+ * A learner host for refits outside a training job: a training worker, the compression's cancel flag, its progress,
+ * and the GBDT kernel pinned in the settings (as a training run's fits take it).
+ */
+export function refitHost(
+  cancel: Int32Array,
+  onProgress: (p: FitProgress) => void,
+  pinnedKernel: () => GbdtKernelName | null = () => null,
+): LearnerHost {
   let seq = 0;
   return {
     runWorker: (request) => runTrainingWorker(request, onProgress),
     nextSeq: () => ++seq,
     cancel: cancel.buffer as SharedArrayBuffer,
     preferredBackend: () => null,
-    pinnedKernel: () => null,
+    pinnedKernel,
   };
 }
 

@@ -305,14 +305,18 @@ export class Compressor {
       const refits = new Map<number, Refit>();
       let current = '';
       // A refit's rounds move the job's progress within its variant's share.
-      const host = refitHost(entry.flag, (p) => {
-        const share = job.progress.done + Math.min(1, p.iteration / Math.max(1, p.maxIterations));
-        job.progress = {
-          ...job.progress,
-          current: `${current} (refit: round ${p.iteration} of ${p.maxIterations})`,
-          fraction: share / job.progress.total,
-        };
-      });
+      const host = refitHost(
+        entry.flag,
+        (p) => {
+          const share = job.progress.done + Math.min(1, p.iteration / Math.max(1, p.maxIterations));
+          job.progress = {
+            ...job.progress,
+            current: `${current} (refit: round ${p.iteration} of ${p.maxIterations})`,
+            fraction: share / job.progress.total,
+          };
+        },
+        () => this.deps.trainer.pinnedKernel(),
+      );
       job.progress = { done: 0, total: ids.length + 1, current: 'original', fraction: 0 };
       const original = await measureGraph(source.model, this.deps.registry.onnxBytes(source.name, source.version), rows);
       const results: CompressVariantResult[] = [];
@@ -390,7 +394,11 @@ export class Compressor {
     const judged = judgedRows(this.deps, source);
     const { rows, datasetVersionId } = judged;
     // A refit here is a fit like the job's, but nobody can cancel it: its flag is never set.
-    const host = refitHost(new Int32Array(new SharedArrayBuffer(4)), () => undefined);
+    const host = refitHost(
+      new Int32Array(new SharedArrayBuffer(4)),
+      () => undefined,
+      () => this.deps.trainer.pinnedKernel(),
+    );
     const { variant, refit } = await buildVariant(source, args.variant, judged, host, new Map());
     const onnx = exportModelToOnnx(variant.model, this.deps.version);
     const measured = await measureGraph(variant.model, onnx, rows);
@@ -428,7 +436,7 @@ export class Compressor {
   }
 }
 
-/** What a refit grew: its leaves cap, its trees and their largest, its rounds and the best one (boosting). */
+/** What a refit grew: its leaves cap, its trees and their largest, its rounds and the best one (boosting), its kernel. */
 function refitReport(refit: Refit): Record<string, unknown> {
   const trees = refit.model.trees;
   return {
@@ -437,5 +445,8 @@ function refitReport(refit: Refit): Record<string, unknown> {
     largestTreeLeaves: Math.max(0, ...trees.map(leafCount)),
     rounds: refit.fitReport.rounds ?? null,
     bestRound: refit.fitReport.bestRound ?? null,
+    // The kernel that grew them, and why a pinned one did not (it cannot run here).
+    kernel: refit.fitReport.kernel ?? null,
+    ...(refit.fitReport.kernelPinSkipped === undefined ? {} : { kernelPinSkipped: refit.fitReport.kernelPinSkipped }),
   };
 }

@@ -158,6 +158,11 @@ export class Trainer {
     return job;
   }
 
+  /** The GBDT kernel pinned in the settings (`hearth backends pin gbdt`): fits outside a job (compression's refits) take it too. */
+  pinnedKernel(): GbdtKernelName | null {
+    return readPins(this.db).gbdt as GbdtKernelName | null;
+  }
+
   /** Resolves when the job has finished, whatever its outcome. */
   async wait(id: string): Promise<TrainingJob> {
     for (;;) {
@@ -568,7 +573,7 @@ export class Trainer {
       nextSeq: () => ++this.seq,
       cancel: cancel.buffer as SharedArrayBuffer,
       preferredBackend: () => readPins(this.db).tfjs as BackendName | null,
-      pinnedKernel: () => readPins(this.db).gbdt as GbdtKernelName | null,
+      pinnedKernel: () => this.pinnedKernel(),
     };
   }
 

@@ -217,6 +217,17 @@ describe('models compress', () => {
     const fifteen = await refitWithLeaves(source, frame, labelledSplit(frame, run.args), 15, host);
     assert.equal(Math.max(...fifteen.model.trees.map(leafCount)), 15);
     assert.equal(fifteen.model.trees.length, 100);
+    // With the TypeScript kernel pinned, as `hearth backends pin gbdt typescript` pins it: that kernel grows them, and
+    // the same trees.
+    const pinned = refitHost(
+      new Int32Array(new SharedArrayBuffer(4)),
+      () => undefined,
+      () => 'typescript',
+    );
+    const again = await refitWithLeaves(source, frame, labelledSplit(frame, run.args), 15, pinned);
+    assert.equal(again.fitReport.kernel, 'typescript');
+    assert.notEqual(fifteen.fitReport.kernel, 'typescript', 'a compiled kernel is built here');
+    assert.deepEqual(again.model, fifteen.model);
   });
 
   it('leaves-15: trees of at most 15 leaves, its graph answers as its TypeScript model, judged on the same rows', async () => {
