@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "gbdt_kernel",
-      "sources": ["kernel.c", "split.c", "bins.c"],
+      "sources": ["kernel.c", "split.c", "bins.c", "args.c"],
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-O3", "-std=c11", "-ffp-contract=off", "-fno-fast-math", "-Wall", "-Wextra"],
       "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-std=c11", "-ffp-contract=off"] },

@@ -9,6 +9,7 @@
 // (a bad one throws a RangeError, the cells before it written), and a bucket's bin past the last edge is clamped to
 // it, so no table or edge list, however made, reads or writes outside its arrays.
 #include "bins.h"
+#include "args.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,17 +21,7 @@
 #define MAX_FEATURES 65536
 
 static int typed(napi_env env, napi_value value, napi_typedarray_type type, void **data, size_t *length) {
-  bool isTyped = false;
-  napi_typedarray_type actual;
-  napi_value buffer;
-  size_t offset;
-  if (napi_is_typedarray(env, value, &isTyped) != napi_ok || !isTyped ||
-      napi_get_typedarray_info(env, value, &actual, length, data, &buffer, &offset) != napi_ok || actual != type ||
-      (*data == NULL && *length > 0)) {
-    napi_throw_type_error(env, NULL, "binning: a typed array argument is missing or of the wrong kind");
-    return 0;
-  }
-  return 1;
+  return typed_array_arg(env, value, type, data, length, "binning: a typed array argument is missing or of the wrong kind");
 }
 
 /** An integer argument in [low, high]. */

@@ -12,6 +12,7 @@
 // checked first (a failed check throws and reads nothing); the other parameters and the sums are only arithmetic
 // (any double, NaN included, gives TypeScript's answer, and none is an index).
 #include "split.h"
+#include "args.h"
 
 #include <math.h> /* INFINITY only: nothing from libm */
 #include <stdint.h>
@@ -231,17 +232,8 @@ static void searchCategorical(const double *hist, int nb, const Node *node, cons
 
 /** The typed array `value`'s data and element count, when it is one of `type`; throws a TypeError when not. */
 static int typedArg(napi_env env, napi_value value, napi_typedarray_type type, void **data, size_t *length) {
-  bool isTyped = false;
-  napi_typedarray_type actual;
-  napi_value buffer;
-  size_t offset;
-  if (napi_is_typedarray(env, value, &isTyped) != napi_ok || !isTyped ||
-      napi_get_typedarray_info(env, value, &actual, length, data, &buffer, &offset) != napi_ok || actual != type ||
-      (*data == NULL && *length > 0)) {
-    napi_throw_type_error(env, NULL, "gbdt split search: findSplit takes Float64Array and Uint8Array arguments");
-    return 0;
-  }
-  return 1;
+  return typed_array_arg(env, value, type, data, length,
+                         "gbdt split search: findSplit takes Float64Array and Uint8Array arguments");
 }
 
 static napi_value failed(napi_env env, const char *message) {
