@@ -1,4 +1,4 @@
-// Builds the native GBDT kernel (workers/gbdt/native/kernel.c and split.c) with node-gyp into
+// Builds the native GBDT kernel (workers/gbdt/native: kernel.c, split.c, bins.c and args.c) with node-gyp into
 // dist/workers/gbdt/kernel.node.
 // The kernel is optional: training takes the wasm kernel where it is missing (kernel.ts), so a machine without a C
 // compiler still builds, and this says why the native one was left out. HEARTH_REQUIRE_NATIVE=1 (CI) turns that into

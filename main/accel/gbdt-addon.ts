@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { GbdtKernelName } from '../contracts/api.js';
 
 /**
  * The native GBDT addon (workers/gbdt/native: the histogram and partition loops, the split search, binning's matrix
@@ -35,6 +36,23 @@ export interface BinFill {
     start: number,
     end: number,
   ): void;
+}
+
+/**
+ * The GBDT kernel a HEARTH_GBDT_KERNEL value names (native; wasm or wasm-simd; typescript or ts), null for the
+ * automatic choice (unset, empty or auto), undefined for anything else. Every fit reads it (workers/gbdt/kernel.ts),
+ * and `hearth doctor` shows what it selects.
+ */
+export function gbdtKernelNamed(value: string | undefined): GbdtKernelName | null | undefined {
+  if (value === undefined || value === '' || value === 'auto') return null;
+  const names: Record<string, GbdtKernelName> = {
+    native: 'native',
+    wasm: 'wasm-simd',
+    'wasm-simd': 'wasm-simd',
+    typescript: 'typescript',
+    ts: 'typescript',
+  };
+  return Object.hasOwn(names, value) ? names[value] : undefined;
 }
 
 let addon: Record<string, unknown> | Error | undefined;

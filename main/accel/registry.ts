@@ -11,6 +11,7 @@ import type { BackendProbe } from './backend-probe.js';
 import { probeBackends, type Probes } from './probe-all.js';
 import { readPins, writePin } from './pins.js';
 import { environmentValue } from '../settings/environment.js';
+import { gbdtKernelNamed } from './gbdt-addon.js';
 
 /**
  * One registry of compute back ends: TensorFlow.js (training the MLP), ONNX Runtime (serving) and the GBDT kernels
@@ -87,16 +88,9 @@ function statuses(runtime: AccelRuntime, probes: BackendProbe[], pin: string | n
   });
 }
 
-/** The kernel HEARTH_GBDT_KERNEL names (workers/gbdt/kernel.ts reads it in each fit), or null for the automatic choice. */
-function gbdtKernelFromEnv(value = environmentValue('HEARTH_GBDT_KERNEL')): string | null {
-  const names: Record<string, string> = {
-    native: 'native',
-    wasm: 'wasm-simd',
-    'wasm-simd': 'wasm-simd',
-    typescript: 'typescript',
-    ts: 'typescript',
-  };
-  return value === undefined ? null : (names[value] ?? null);
+/** The kernel HEARTH_GBDT_KERNEL names, or null for the automatic choice (a value no fit accepts shows none). */
+function gbdtKernelFromEnv(): string | null {
+  return gbdtKernelNamed(environmentValue('HEARTH_GBDT_KERNEL')) ?? null;
 }
 
 /**

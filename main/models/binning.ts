@@ -98,6 +98,7 @@ export function fitBins(
     let at = 0;
     for (let row = 0; row < draws.length; row++) for (let k = draws[row]!; k > 0; k--) sample[at++] = row;
   }
+  const sorted = (v: Float64Array): Float64Array => (native === null ? sortFloat64(v) : native.sortDoubles(v));
   for (const column of candidateColumns(frame, target, excluded, ignored)) {
     if (column.kind === 'numeric') {
       const buffer = new Float64Array(sample.length);
@@ -112,7 +113,6 @@ export function fitBins(
       // others are sorted, by a radix sort: 2.5× TypedArray.prototype.sort on 200,000 values, and the same order
       // (−0 before +0); in C in half that time (the sorts were over half of fitting synth 1M's bins). Either way
       // numericEdges makes the same edges.
-      const sorted = (v: Float64Array): Float64Array => (native === null ? sortFloat64(v) : native.sortDoubles(v));
       const values = fewDistinct(buffer.subarray(0, present), maxValueBins) ?? sorted(buffer.subarray(0, present));
       if (values.length === 0) {
         ignored.push({ name: column.name, reason: 'no values in the training rows' });

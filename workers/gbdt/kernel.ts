@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { gbdtAddon } from '../../main/accel/gbdt-addon.js';
+import { gbdtAddon, gbdtKernelNamed } from '../../main/accel/gbdt-addon.js';
 import { HearthError } from '../../main/contracts/errors.js';
 
 /**
@@ -127,11 +127,15 @@ export interface TrainingArrays {
 export const maxLeafCount = 4096;
 
 export function kernelChoice(value: string | undefined = process.env[kernelEnv]): KernelChoice {
-  if (value === undefined || value === '' || value === 'auto') return 'auto';
-  if (value === 'native') return 'native';
-  if (value === 'wasm' || value === 'wasm-simd') return 'wasm';
-  if (value === 'typescript' || value === 'ts') return 'typescript';
-  throw new HearthError('INVALID_INPUT', `${kernelEnv} must be native, wasm, typescript or auto, not ${JSON.stringify(value)}`);
+  const named = gbdtKernelNamed(value);
+  if (named === undefined)
+    throw new HearthError('INVALID_INPUT', `${kernelEnv} must be native, wasm, typescript or auto, not ${JSON.stringify(value)}`);
+  return named === null ? 'auto' : choiceOf(named);
+}
+
+/** The allocation choice that asks for the kernel of that name. */
+function choiceOf(name: KernelName): Exclude<KernelChoice, 'auto'> {
+  return name === 'wasm-simd' ? 'wasm' : name;
 }
 
 let compiled: WasmModule | Error | undefined;
@@ -404,11 +408,11 @@ export function allocatePinned(
   if (asked !== undefined || fromEnv !== 'auto' || pinned === null || pinned === undefined)
     return { arrays: allocate(asked ?? fromEnv), pinSkipped: null };
   try {
-    return { arrays: allocate(pinned === 'wasm-simd' ? 'wasm' : pinned), pinSkipped: null };
+    return { arrays: allocate(choiceOf(pinned)), pinSkipped: null };
   } catch (error) {
     if (!(error instanceof HearthError) || error.code !== 'NOT_SUPPORTED') throw error;
     // allocateTraining names the variable in its refusal; here the pin asked.
-    const why = error.message.replace(`${kernelEnv}=${pinned === 'wasm-simd' ? 'wasm' : pinned}: `, '');
+    const why = error.message.replace(`${kernelEnv}=${choiceOf(pinned)}: `, '');
     return { arrays: allocate('auto'), pinSkipped: `the pinned ${pinned} kernel cannot run: ${why}` };
   }
 }
