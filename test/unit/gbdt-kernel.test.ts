@@ -83,6 +83,11 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
     process.env[kernelEnv] = 'typescript';
     allocatePinned('native', undefined, allocate(null));
     assert.deepEqual(asked.splice(0), ['typescript']);
+    // A value no kernel has fails a fit that names none, and leaves alone one that names its own (the doctor's probe).
+    process.env[kernelEnv] = 'bogus';
+    assert.throws(() => allocatePinned(null, undefined, allocate(null)), /must be native, wasm, typescript or auto/);
+    allocatePinned(null, 'wasm', allocate(null));
+    assert.deepEqual(asked.splice(0), ['wasm']);
     delete process.env[kernelEnv];
     // Anything but an unavailable kernel is no reason to fall back.
     assert.throws(

@@ -404,9 +404,11 @@ export function allocatePinned(
   asked: KernelChoice | undefined,
   allocate: (choice: KernelChoice) => TrainingArrays,
 ): PinnedAllocation {
+  // The variable is read only where the fit names no kernel, as before pins: a fit that names one (the doctor's
+  // probe) runs whatever the variable holds, even a value every other fit refuses.
+  if (asked !== undefined) return { arrays: allocate(asked), pinSkipped: null };
   const fromEnv = kernelChoice();
-  if (asked !== undefined || fromEnv !== 'auto' || pinned === null || pinned === undefined)
-    return { arrays: allocate(asked ?? fromEnv), pinSkipped: null };
+  if (fromEnv !== 'auto' || pinned === null || pinned === undefined) return { arrays: allocate(fromEnv), pinSkipped: null };
   try {
     return { arrays: allocate(choiceOf(pinned)), pinSkipped: null };
   } catch (error) {
