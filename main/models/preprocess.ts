@@ -261,18 +261,21 @@ export function rawInputsFromRecords(
 ): RawInputs {
   const numeric: Float64Array[] = [];
   const categorical: string[][] = [];
+  // Plain loops, not forEach and map with a closure per feature: a served row reads every feature this way.
+  const n = records.length;
   for (const feature of prep.features) {
+    const name = feature.name;
     if (feature.kind === 'numeric') {
-      const out = new Float64Array(records.length);
-      records.forEach((r, i) => (out[i] = toNumber(r[feature.name], feature, i)));
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) out[i] = toNumber(records[i]![name], feature, i);
       numeric.push(out);
     } else {
-      categorical.push(
-        records.map((r) => {
-          const v = r[feature.name];
-          return v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-        }),
-      );
+      const out = new Array<string>(n);
+      for (let i = 0; i < n; i++) {
+        const v = records[i]![name];
+        out[i] = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+      }
+      categorical.push(out);
     }
   }
   return { rows: records.length, numeric, categorical };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Design } from '../../main/models/preprocess.js';
 import { designFromRaw, linearMargins } from '../../main/models/preprocess.js';
-import { explainLinear, type LinearModel } from '../../main/models/linear-model.js';
+import { explainLinear, predictLinear, predictLinearDesign, type LinearModel } from '../../main/models/linear-model.js';
 import { HearthError } from '../../main/contracts/errors.js';
 import { explainRefusal } from '../../main/models/explain.js';
 import { seededRandom } from '../../main/stats/random.js';
@@ -140,6 +140,71 @@ describe('linear learner', () => {
     assert.equal([...a.validation].filter((r) => strata[r] === 1).length, 15);
     assert.equal(new Set([...a.train, ...a.validation, ...a.test]).size, 1000);
   });
+});
+
+describe('linear prediction from raw inputs', () => {
+  // predictLinear builds no design: its margins must be designFromRaw + linearMargins's to the bit, for every output
+  // count, missing values (NaN, ""), levels never seen, zero weights and the float32 variant.
+  const random = seededRandom(11);
+  const model = (outputs: number, precision?: 'float32'): LinearModel => {
+    const dimension = 2 + 3 + 2;
+    return {
+      format: 'hearth.linear/1',
+      task: outputs === 1 ? 'binary' : 'multiclass',
+      target: 'y',
+      classes: outputs === 1 ? ['no', 'yes'] : Array.from({ length: outputs }, (_, c) => `c${c}`),
+      preprocessor: {
+        features: [
+          { kind: 'numeric', name: 'a', sourceType: 'number', median: 0.25, mean: 0.1, std: 1.7 },
+          { kind: 'numeric', name: 'b', sourceType: 'integer', median: 3, mean: 2.9, std: 0.3 },
+          { kind: 'categorical', name: 'c', categories: ['x', 'y', 'z'], mode: 'y' },
+          { kind: 'categorical', name: 'd', categories: ['p', 'q'], mode: 'q' },
+        ],
+        ignored: [],
+      },
+      outputs,
+      dimension,
+      // One zero weight: skipped by both paths.
+      weights: Array.from({ length: outputs * dimension }, (_, i) => (i === 1 ? 0 : random() * 4 - 2)),
+      intercepts: Array.from({ length: outputs }, () => random() - 0.5),
+      ...(precision === undefined ? {} : { precision }),
+    };
+  };
+  const rows = 500;
+  const raw = {
+    rows,
+    numeric: [
+      Float64Array.from({ length: rows }, (_, i) => (i % 7 === 0 ? Number.NaN : random() * 10 - 5)),
+      Float64Array.from({ length: rows }, (_, i) => (i % 11 === 0 ? Number.NaN : Math.round(random() * 6))),
+    ],
+    categorical: [
+      Array.from({ length: rows }, (_, i) => ['x', 'y', 'z', '', 'unseen'][i % 5]!),
+      Array.from({ length: rows }, (_, i) => ['p', 'q', '', 'r'][i % 4]!),
+    ],
+  };
+  for (const [outputs, precision] of [[1], [3], [1, 'float32'], [3, 'float32']] as const) {
+    it(`equals the design's margins to the bit (${outputs} output${outputs > 1 ? 's' : ''}${precision ? ', float32' : ''})`, () => {
+      const m = model(outputs, precision);
+      const fused = predictLinear(m, raw);
+      const viaDesign = predictLinearDesign(m, designFromRaw(m.preprocessor, raw));
+      assert.equal(fused.kind, 'classification');
+      assert.equal(viaDesign.kind, 'classification');
+      if (fused.kind !== 'classification' || viaDesign.kind !== 'classification') return;
+      assert.deepEqual(fused.probabilities, viaDesign.probabilities);
+      // And one row at a time, as serving asks.
+      const one = {
+        rows: 1,
+        numeric: raw.numeric.map((c) => c.subarray(9, 10)),
+        categorical: raw.categorical.map((c) => c.slice(9, 10)),
+      };
+      const single = predictLinear(m, one);
+      assert.ok(single.kind === 'classification');
+      assert.deepEqual(
+        single.probabilities,
+        viaDesign.probabilities.subarray(9 * Math.max(2, outputs), 10 * Math.max(2, outputs)),
+      );
+    });
+  }
 });
 
 describe('time and group splits', () => {
