@@ -78,3 +78,9 @@ export function nativeBinFill(): BinFill | null {
   if (names.some((name) => typeof loaded[name] !== 'function')) return null;
   return loaded as unknown as BinFill;
 }
+
+/** The addon's sort of doubles (sortFloat64's order, to the bit), where the addon loads with it; null where not. */
+export function nativeSortDoubles(): ((values: Float64Array) => Float64Array) | null {
+  const fill = nativeBinFill();
+  return fill === null ? null : (values) => fill.sortDoubles(values);
+}

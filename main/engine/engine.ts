@@ -1,3 +1,5 @@
+import { useNativeFloat64Sort } from '../stats/stats.js';
+import { nativeSortDoubles } from '../accel/gbdt-addon.js';
 import { newSpoolCipher, spoolEncrypter, type SpoolCipher } from '../crypto/spool.js';
 import { storeKey, storeKeyId, type KeySource } from '../crypto/store-key.js';
 import { Retention } from '../store/retention.js';
@@ -120,6 +122,8 @@ export class Engine {
     // The file's lists and objects (watched folders, schedules, backups…) with their HEARTH_* JSON variables over them.
     this.config = effectiveConfig(readConfigFile(path));
     useConfigFile(this.config, path);
+    // Evaluation's score orders and drift's quantiles sort with the GBDT addon where it is built (the same order).
+    useNativeFloat64Sort(nativeSortDoubles);
     keySource ??= storeKeySource(this.config);
     this.storeKey = storeKey(dataDir, keySource, existsSync(join(dataDir, 'hearth.db')));
     this.storeKeyStatus = keyStatus(this.storeKey !== null, keySource);

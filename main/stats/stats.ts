@@ -247,10 +247,35 @@ export function psi(reference: number[], current: number[]): number {
 }
 
 /**
+ * A native sort of doubles that gives sortFloat64's order to the bit (the GBDT addon's sortDoubles), set by the engine
+ * (useNativeFloat64Sort): this floor loads no addon of its own. Loaded at the first sort that needs it. The radix sort
+ * below, cold in a fresh process now that binning sorts in C, took 37 ms of a train job's evaluation on 255k rows'
+ * scores where the native one took 6.
+ */
+let nativeSorter:
+  { load: () => ((values: Float64Array) => Float64Array) | null } | ((values: Float64Array) => Float64Array) | null = null;
+
+/** Has sortFloat64 use `load`'s sort (loaded at its first use; null there: this file's radix sort stays). */
+export function useNativeFloat64Sort(load: () => ((values: Float64Array) => Float64Array) | null): void {
+  nativeSorter = { load };
+}
+
+/**
  * Sorts doubles ascending with an LSD radix sort over their bits (four 16-bit passes), about five times faster than
  * TypedArray.prototype.sort on a million values; the caller removes NaNs first. −0 sorts before +0.
  */
 export function sortFloat64(values: Float64Array): Float64Array {
+  if (values.length < 2048) return values.sort();
+  if (nativeSorter !== null) {
+    // Asked once: the loader's answer (a function, or null without one) stands until another is installed.
+    const sort = typeof nativeSorter === 'function' ? nativeSorter : (nativeSorter = nativeSorter.load() ?? null);
+    if (sort !== null) return sort(values);
+  }
+  return radixSortFloat64(values);
+}
+
+/** sortFloat64's own radix sort, whatever sort is installed (what a native one is tested against). */
+export function radixSortFloat64(values: Float64Array): Float64Array {
   const n = values.length;
   if (n < 2048) return values.sort();
   const input = new Uint32Array(values.buffer, values.byteOffset, n * 2);

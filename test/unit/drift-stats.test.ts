@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { columnDrift, datasetDrift } from '../../main/stats/drift.js';
 import { estimateBinary, estimateMulticlass } from '../../main/monitoring/performance.js';
+import { nativeSortDoubles } from '../../main/accel/gbdt-addon.js';
+import { seededRandom } from '../../main/stats/random.js';
 import {
   chiSquareSf,
   gammaQ,
@@ -10,6 +12,8 @@ import {
   kolmogorovSmirnovSf,
   ksTwoSample,
   sortFloat64,
+  radixSortFloat64,
+  useNativeFloat64Sort,
   normalCdf,
   psi,
   std,
@@ -65,6 +69,44 @@ describe('drift statistics against SciPy', () => {
       assert.deepEqual(Array.from(part), sorted, 'in place');
       assert.deepEqual([...buffer.subarray(0, 1_000), ...buffer.subarray(9_000)], outside);
     }
+  });
+
+  it('hands large sorts to the native sort the engine installs, loaded once, and to its own without one', () => {
+    const random = seededRandom(5);
+    const values = Float64Array.from({ length: 5_000 }, (_, i) =>
+      i % 50 === 0 ? -0 : i % 51 === 0 ? 0 : (random() - 0.5) * 1e6,
+    );
+    const bits = (v: Float64Array): bigint[] =>
+      Array.from(new BigInt64Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength)));
+    const expected = bits(radixSortFloat64(values.slice()));
+    let loads = 0;
+    let calls = 0;
+    useNativeFloat64Sort(() => {
+      loads++;
+      return (v) => {
+        calls++;
+        return radixSortFloat64(v);
+      };
+    });
+    assert.deepEqual(bits(sortFloat64(values.slice())), expected);
+    assert.deepEqual(bits(sortFloat64(values.slice())), expected);
+    sortFloat64(values.slice(0, 100));
+    assert.deepEqual([loads, calls], [1, 2], 'loaded at the first large sort, and short arrays stay with TypedArray sort');
+    // The GBDT addon's sort, as the engine installs it (where the addon is built: CI builds it): the same bits, and
+    // a subarray of a larger buffer sorted in place with the rest left alone.
+    assert.ok(nativeSortDoubles() !== null, 'the native addon is built here (npm run build:native)');
+    useNativeFloat64Sort(nativeSortDoubles);
+    assert.deepEqual(bits(sortFloat64(values.slice())), expected);
+    const buffer = values.slice();
+    const part = buffer.subarray(1_000, 4_500);
+    const sortedPart = bits(radixSortFloat64(part.slice()));
+    sortFloat64(part);
+    assert.deepEqual(bits(part), sortedPart);
+    assert.deepEqual(bits(buffer.subarray(0, 1_000)), bits(values.subarray(0, 1_000)));
+    assert.deepEqual(bits(buffer.subarray(4_500)), bits(values.subarray(4_500)));
+    // A loader with nothing to give leaves the radix sort in place.
+    useNativeFloat64Sort(() => null);
+    assert.deepEqual(bits(sortFloat64(values.slice())), expected);
   });
 
   it('special functions', () => {

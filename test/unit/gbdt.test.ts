@@ -10,7 +10,7 @@ import { openDirect } from '../../main/accel/ort-direct.js';
 import { Predictor } from '../../main/models/predictor.js';
 import { binCount, binFrameRows, fitBins, missingBin, numericBin } from '../../main/models/binning.js';
 import { seededRandom } from '../../main/stats/random.js';
-import { sortFloat64 } from '../../main/stats/stats.js';
+import { radixSortFloat64 } from '../../main/stats/stats.js';
 import { rawInputsFromFrame, type Task } from '../../main/models/preprocess.js';
 import { maxAbsDifference } from '../../main/training/trainer.js';
 import {
@@ -680,13 +680,13 @@ describe('binning', () => {
       fitBins(frame, all, 'y', 1, [], { ...options, edgeSampleRows: n }).features,
       fitBins(frame, all, 'y', 1, [], { ...options, edgeSampleRows: n, native: null }).features,
     );
-    // The sort orders doubles to the bit as sortFloat64 does (−0 before +0), past and below its 2,048-value cutover.
+    // The sort orders doubles to the bit as stats.ts's radix sort does (−0 before +0), past and below its 2,048-value cutover.
     for (const size of [3, 2047, 5000]) {
       const doubles = Float64Array.from({ length: size }, () =>
         random() < 0.3 ? pool[1 + Math.floor(random() * (pool.length - 1))]! : (random() - 0.5) * 10 ** Math.floor(random() * 20),
       );
       const bits = (v: Float64Array): bigint[] => Array.from(new BigInt64Array(v.buffer, v.byteOffset, v.length));
-      assert.deepEqual(bits(fill.sortDoubles(doubles.slice())), bits(sortFloat64(doubles.slice())), `${size} values`);
+      assert.deepEqual(bits(fill.sortDoubles(doubles.slice())), bits(radixSortFloat64(doubles.slice())), `${size} values`);
     }
     // Rows in any order, some twice.
     const rows = Int32Array.from({ length: 15_000 }, () => Math.floor(random() * n));
