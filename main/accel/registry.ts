@@ -88,9 +88,15 @@ function statuses(runtime: AccelRuntime, probes: BackendProbe[], pin: string | n
   });
 }
 
-/** The kernel HEARTH_GBDT_KERNEL names, or null for the automatic choice (a value no fit accepts shows none). */
-function gbdtKernelFromEnv(): string | null {
-  return gbdtKernelNamed(environmentValue('HEARTH_GBDT_KERNEL')) ?? null;
+/**
+ * What HEARTH_GBDT_KERNEL says: the kernel it names, null for the automatic choice, or the value itself when it names
+ * no kernel (every fit that names none refuses it).
+ */
+function gbdtKernelFromEnv(): { name: string } | { invalid: string } | null {
+  const value = environmentValue('HEARTH_GBDT_KERNEL');
+  const named = gbdtKernelNamed(value);
+  if (named === undefined) return { invalid: value ?? '' };
+  return named === null ? null : { name: named };
 }
 
 /**
@@ -98,12 +104,26 @@ function gbdtKernelFromEnv(): string | null {
  * HEARTH_GBDT_KERNEL, which every fit reads first, selects its kernel outright, and a fit refuses it where it cannot
  * run rather than fall back.
  */
-function gbdtStatuses(probes: BackendProbe[], pin: string | null, fromEnv: string | null): BackendReport[] {
+function gbdtStatuses(
+  probes: BackendProbe[],
+  pin: string | null,
+  fromEnv: ReturnType<typeof gbdtKernelFromEnv>,
+): BackendReport[] {
   const reports = statuses('gbdt', probes, pin);
   if (fromEnv === null) return reports;
+  // A value no kernel has: fits refuse it (INVALID_INPUT), so none is selected, where the automatic choice was shown.
+  if ('invalid' in fromEnv)
+    return reports.map((r, i) => {
+      const probe = probes[i]!;
+      return {
+        ...r,
+        status: probe.usable ? 'available' : 'unavailable',
+        reason: `HEARTH_GBDT_KERNEL is ${JSON.stringify(fromEnv.invalid)}, which names no kernel (native, wasm, typescript or auto), so tree fits that name no kernel fail; ${probe.reason}`,
+      };
+    });
   return reports.map((r, i) => {
     const probe = probes[i]!;
-    if (r.name === fromEnv)
+    if (r.name === fromEnv.name)
       return {
         ...r,
         status: 'selected',

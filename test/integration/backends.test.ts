@@ -48,6 +48,13 @@ describe('hearth doctor: every back end, what it is and why', () => {
     assert.equal(byName(fromEnv, 'gbdt', 'typescript').status, 'selected');
     assert.match(byName(fromEnv, 'gbdt', 'typescript').reason, /^HEARTH_GBDT_KERNEL selects it/);
     assert.equal(byName(fromEnv, 'gbdt', 'native').status, 'available');
+    // A value that names no kernel: every fit that names none refuses it, so the doctor selects none and says so,
+    // where it showed the automatic choice as selected.
+    const invalid = doctor(tmp.dir, { HEARTH_GBDT_KERNEL: 'cuda' });
+    for (const b of invalid.filter((k) => k.runtime === 'gbdt')) {
+      assert.equal(b.status, 'available', b.name);
+      assert.match(b.reason, /^HEARTH_GBDT_KERNEL is "cuda", which names no kernel .* tree fits that name no kernel fail/);
+    }
   });
 
   it('lists both runtimes in priority order with exactly one selected each, the CPU always usable', () => {
