@@ -3,6 +3,7 @@ import {
   type AccelRuntime,
   type BackendReport,
   type BackendsReport,
+  type GbdtKernelName,
   type OrtProviderName,
 } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
@@ -21,15 +22,35 @@ import { gbdtKernelNamed } from './gbdt-addon.js';
  */
 export class AccelRegistry {
   private probes: Promise<Probes & { at: string }> | undefined;
+  /** The latest probes that finished: what fits read without waiting for any (gbdtFailedChecks). */
+  private settled: Probes | null = null;
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** How the back ends are probed (a test gives its own answers). */
+    private readonly probe: () => Promise<Probes> = probeBackends,
+  ) {}
 
   private probeAll(): Promise<Probes & { at: string }> {
     this.probes ??= (async () => {
-      return { ...(await probeBackends()), at: nowIso() };
+      const probes = await this.probe();
+      this.settled = probes;
+      return { ...probes, at: nowIso() };
     })();
     this.probes.catch(() => (this.probes = undefined));
     return this.probes;
+  }
+
+  /**
+   * The GBDT kernels the last finished probe saw grow other trees than the TypeScript kernel's, with why: every fit
+   * that chooses its kernel passes over them (a pin on one included), as the report shows them unusable. Empty until
+   * a probe has run in this process (a server's first model load, the settings page, `hearth doctor`): a probe costs
+   * a child process, which a one-off command does not start for its fit.
+   */
+  gbdtFailedChecks(): { name: GbdtKernelName; reason: string }[] {
+    return (this.settled?.gbdt ?? [])
+      .filter((p) => p.wrongAnswer === true)
+      .map((p) => ({ name: p.name as GbdtKernelName, reason: p.reason }));
   }
 
   async report(refresh = false): Promise<BackendsReport> {

@@ -87,12 +87,13 @@ export function checkRefit(source: RefitSource, leaves: number): void {
 
 /**
  * A learner host for refits outside a training job: a training worker, the compression's cancel flag, its progress,
- * and the GBDT kernel pinned in the settings (as a training run's fits take it).
+ * the GBDT kernel pinned in the settings and those that failed the engine's check (as a training run's fits take them).
  */
 export function refitHost(
   cancel: Int32Array,
   onProgress: (p: FitProgress) => void,
   pinnedKernel: () => GbdtKernelName | null = () => null,
+  failedKernels: () => { name: GbdtKernelName; reason: string }[] = () => [],
 ): LearnerHost {
   let seq = 0;
   return {
@@ -101,6 +102,7 @@ export function refitHost(
     cancel: cancel.buffer as SharedArrayBuffer,
     preferredBackend: () => null,
     pinnedKernel,
+    failedKernels,
   };
 }
 

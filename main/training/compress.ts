@@ -316,6 +316,7 @@ export class Compressor {
           };
         },
         () => this.deps.trainer.pinnedKernel(),
+        () => this.deps.trainer.failedKernels(),
       );
       job.progress = { done: 0, total: ids.length + 1, current: 'original', fraction: 0 };
       const original = await measureGraph(source.model, this.deps.registry.onnxBytes(source.name, source.version), rows);
@@ -398,6 +399,7 @@ export class Compressor {
       new Int32Array(new SharedArrayBuffer(4)),
       () => undefined,
       () => this.deps.trainer.pinnedKernel(),
+      () => this.deps.trainer.failedKernels(),
     );
     const { variant, refit } = await buildVariant(source, args.variant, judged, host, new Map());
     const onnx = exportModelToOnnx(variant.model, this.deps.version);
@@ -448,5 +450,6 @@ function refitReport(refit: Refit): Record<string, unknown> {
     // The kernel that grew them, and why a pinned one did not (it cannot run here).
     kernel: refit.fitReport.kernel ?? null,
     ...(refit.fitReport.kernelPinSkipped === undefined ? {} : { kernelPinSkipped: refit.fitReport.kernelPinSkipped }),
+    ...(refit.fitReport.kernelPassedOver === undefined ? {} : { kernelPassedOver: refit.fitReport.kernelPassedOver }),
   };
 }

@@ -92,6 +92,8 @@ export class Trainer {
     private readonly registry: ModelRegistry,
     private readonly events: TrainerEvents,
     private readonly version: string,
+    /** GBDT kernels the engine's back-end probe saw grow other trees (AccelRegistry.gbdtFailedChecks). */
+    private readonly failedGbdtKernels: () => { name: GbdtKernelName; reason: string }[] = () => [],
   ) {
     // Jobs that were running when the process stopped cannot resume; record that honestly.
     db.prepare(`UPDATE jobs SET status = 'failed', finished_at = ?, error_json = ? WHERE status IN ('queued', 'running')`).run(
@@ -161,6 +163,11 @@ export class Trainer {
   /** The GBDT kernel pinned in the settings (`hearth backends pin gbdt`): fits outside a job (compression's refits) take it too. */
   pinnedKernel(): GbdtKernelName | null {
     return readPins(this.db).gbdt as GbdtKernelName | null;
+  }
+
+  /** The GBDT kernels no fit chooses, by pin or automatically, since the engine's probe saw them grow other trees. */
+  failedKernels(): { name: GbdtKernelName; reason: string }[] {
+    return this.failedGbdtKernels();
   }
 
   /** Resolves when the job has finished, whatever its outcome. */
@@ -574,6 +581,7 @@ export class Trainer {
       cancel: cancel.buffer as SharedArrayBuffer,
       preferredBackend: () => readPins(this.db).tfjs as BackendName | null,
       pinnedKernel: () => this.pinnedKernel(),
+      failedKernels: () => this.failedKernels(),
     };
   }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { probeWebGpu } from '../../main/accel/webgpu.js';
@@ -9,6 +10,8 @@ import { seededRandom } from '../../main/stats/random.js';
 import { floatMlpGraph } from '../fixtures/float-mlp.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
 import { startHarness, waitForJob, type Harness } from './harness.js';
+import { AccelRegistry } from '../../main/accel/registry.js';
+import { openDatabase } from '../../main/store/database.js';
 
 const bin = fileURLToPath(new URL('../../../bin/hearth.js', import.meta.url));
 const adapter = await probeWebGpu();
@@ -200,6 +203,82 @@ describe('pinned back ends: training and serving use them, and say so', () => {
     assert.deepEqual(pinned.predictions, automatic.predictions);
     await h.client.call('system.pin-backend', { runtime: 'gbdt', name: null });
     assert.equal((await trainGbdt()).kernel, automatic.kernel);
+
+    // A kernel the engine's probe saw grow other trees is passed over by the automatic choice, and by a pin on it;
+    // the run says so, and its trees are still the reference's.
+    const reason = 'grew other trees than the TypeScript kernel on the probe table';
+    const failing = automatic.kernel as 'native' | 'wasm-simd';
+    h.engine.accel.gbdtFailedChecks = () => [{ name: failing, reason }];
+    try {
+      const job = await h.client.call('training.start', {
+        dataset: 'customers',
+        target: 'label',
+        algorithm: 'gbdt',
+        trees: 5,
+        model: 'churn-gbdt',
+      });
+      const done = await waitForJob(h.client, job.id);
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+      const info = await h.client.call('models.version', { name: 'churn-gbdt', version: done.result!.version });
+      assert.notEqual(info.report.kernel, failing);
+      assert.equal(info.report.kernelPassedOver, `${failing} passed over: ${failing} ${reason}`);
+      const predicted = await h.client.call('models.predict', { name: 'churn-gbdt', version: done.result!.version, rows });
+      assert.deepEqual(
+        predicted.predictions.map((p) => ('probabilities' in p ? p.probabilities : null)),
+        automatic.predictions,
+      );
+      await h.client.call('system.pin-backend', { runtime: 'gbdt', name: failing });
+      const pinnedJob = await h.client.call('training.start', {
+        dataset: 'customers',
+        target: 'label',
+        algorithm: 'gbdt',
+        trees: 5,
+        model: 'churn-gbdt',
+      });
+      const pinnedDone = await waitForJob(h.client, pinnedJob.id);
+      const pinnedInfo = await h.client.call('models.version', { name: 'churn-gbdt', version: pinnedDone.result!.version });
+      assert.notEqual(pinnedInfo.report.kernel, failing);
+      assert.equal(pinnedInfo.report.kernelPinSkipped, `the pinned ${failing} kernel failed the back-end check: it ${reason}`);
+    } finally {
+      delete (h.engine.accel as { gbdtFailedChecks?: unknown }).gbdtFailedChecks;
+      await h.client.call('system.pin-backend', { runtime: 'gbdt', name: null });
+    }
+  });
+
+  it('reads the kernels that failed from the probe: grown other trees, not merely absent or not probed', async () => {
+    const store = tempDir();
+    const db = openDatabase(join(store.dir, 'hearth.db'));
+    try {
+      const probe = (name: string, usable: boolean, reason: string, wrongAnswer?: true) => ({
+        name,
+        usable,
+        preferred: true,
+        software: false,
+        device: usable ? 'cpu' : null,
+        reason,
+        ...(wrongAnswer === undefined ? {} : { wrongAnswer }),
+      });
+      const registry = new AccelRegistry(db, async () => ({
+        tfjs: [probe('cpu', true, 'ok')],
+        onnxruntime: [probe('cpu', true, 'ok')],
+        gbdt: [
+          probe('native', false, 'not probed: the probe process could not run'),
+          probe('wasm-simd', false, 'grew other trees than the TypeScript kernel on the probe table', true),
+          probe('typescript', true, 'always available'),
+        ],
+      }));
+      assert.deepEqual(registry.gbdtFailedChecks(), [], 'nothing before a probe has run');
+      const report = await registry.report();
+      assert.deepEqual(registry.gbdtFailedChecks(), [
+        { name: 'wasm-simd', reason: 'grew other trees than the TypeScript kernel on the probe table' },
+      ]);
+      // The report and the fits agree: the kernel that failed is unusable, and TypeScript is what runs.
+      assert.equal(byName(report.backends, 'gbdt', 'wasm-simd').status, 'unavailable');
+      assert.equal(byName(report.backends, 'gbdt', 'typescript').status, 'selected');
+    } finally {
+      db.close();
+      store.cleanup();
+    }
   });
 
   it('refuses a back end of the other runtime', async () => {

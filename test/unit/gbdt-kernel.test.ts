@@ -61,6 +61,58 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
     assert.equal(typeof nativeBuilt.bind, 'function');
   });
 
+  it('passes over a kernel the engine saw grow other trees, pinned or automatic, unless a fit or HEARTH_GBDT_KERNEL names it', () => {
+    delete process.env[kernelEnv];
+    const asked: string[] = [];
+    const arrays = { kernel: 'typescript' } as TrainingArrays;
+    const allocate = (refuse: string[]) => (choice: KernelChoice) => {
+      asked.push(choice);
+      if (refuse.includes(choice)) throw new HearthError('NOT_SUPPORTED', `${choice} is not built`);
+      return arrays;
+    };
+    const wrong = 'grew other trees than the TypeScript kernel on the probe table';
+    const nativeFailed = [{ name: 'native' as const, reason: wrong }];
+    // Automatic: the next kernel in order, by name, and the run says which was passed over and why.
+    let got = allocatePinned(null, undefined, allocate([]), nativeFailed);
+    assert.deepEqual(asked.splice(0), ['wasm']);
+    assert.equal(got.pinSkipped, null);
+    assert.equal(got.passedOver, `native passed over: native ${wrong}`);
+    // Both fast kernels failed, or wasm cannot load here: TypeScript, the reference.
+    got = allocatePinned(null, undefined, allocate([]), [...nativeFailed, { name: 'wasm-simd', reason: wrong }]);
+    assert.deepEqual(asked.splice(0), ['typescript']);
+    assert.equal(got.passedOver, `native and wasm-simd passed over: native ${wrong}; wasm-simd ${wrong}`);
+    allocatePinned(null, undefined, allocate(['wasm']), nativeFailed);
+    assert.deepEqual(asked.splice(0), ['wasm', 'typescript']);
+    // Only wasm failed, and native cannot load: never 'auto' (which would fall back to the failed wasm kernel).
+    const wasmFailed = [{ name: 'wasm-simd' as const, reason: wrong }];
+    got = allocatePinned(null, undefined, allocate(['native']), wasmFailed);
+    assert.deepEqual(asked.splice(0), ['native', 'typescript']);
+    assert.equal(got.passedOver, `wasm-simd passed over: wasm-simd ${wrong}`);
+    // Only wasm failed, and native runs: nothing was passed over (native was the choice anyway).
+    got = allocatePinned(null, undefined, allocate([]), wasmFailed);
+    assert.deepEqual(asked.splice(0), ['native']);
+    assert.equal(got.passedOver, null);
+    // A pinned kernel that failed is not run; the automatic choice without it is, and both reasons are given.
+    got = allocatePinned('native', undefined, allocate([]), nativeFailed);
+    assert.deepEqual(asked.splice(0), ['wasm']);
+    assert.equal(got.pinSkipped, `the pinned native kernel failed the back-end check: it ${wrong}`);
+    // A pin on a kernel that passed runs as pinned.
+    got = allocatePinned('typescript', undefined, allocate([]), nativeFailed);
+    assert.deepEqual(asked.splice(0), ['typescript']);
+    assert.deepEqual([got.pinSkipped, got.passedOver], [null, null]);
+    // Named by the fit or the variable: run as named (that is how a failing kernel is examined).
+    allocatePinned(null, 'native', allocate([]), nativeFailed);
+    assert.deepEqual(asked.splice(0), ['native']);
+    process.env[kernelEnv] = 'native';
+    got = allocatePinned(null, undefined, allocate([]), nativeFailed);
+    assert.deepEqual(asked.splice(0), ['native']);
+    assert.equal(got.passedOver, null);
+    delete process.env[kernelEnv];
+    // Nothing failed: the automatic choice as before.
+    assert.deepEqual(allocatePinned(null, undefined, allocate([]), []), { arrays, pinSkipped: null, passedOver: null });
+    assert.deepEqual(asked.splice(0), ['auto']);
+  });
+
   it('a pinned kernel runs where no fit or HEARTH_GBDT_KERNEL names one; one that cannot run falls back, saying why', () => {
     delete process.env[kernelEnv];
     const asked: string[] = [];
@@ -70,7 +122,7 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
       if (choice === refuse) throw new HearthError('NOT_SUPPORTED', `${choice} is not built`);
       return arrays;
     };
-    assert.deepEqual(allocatePinned('wasm-simd', undefined, allocate(null)), { arrays, pinSkipped: null });
+    assert.deepEqual(allocatePinned('wasm-simd', undefined, allocate(null)), { arrays, pinSkipped: null, passedOver: null });
     assert.deepEqual(asked.splice(0), ['wasm']);
     const fallback = allocatePinned('native', undefined, allocate('native'));
     assert.deepEqual(asked.splice(0), ['native', 'auto']);

@@ -42,6 +42,7 @@ const inProcess: LearnerHost = {
   cancel: new SharedArrayBuffer(4),
   preferredBackend: () => null,
   pinnedKernel: () => null,
+  failedKernels: () => [],
 };
 
 /** earlyStoppingRounds undefined: the default the learner decides for a run on these rows, validation rows given. */

@@ -2,7 +2,7 @@ import { HearthError } from '../../main/contracts/errors.js';
 import type { Task } from '../../main/models/preprocess.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { HistogramPool, type GradientData } from './histogram.js';
-import { allocatePinned, allocateTraining, type KernelChoice, type KernelName } from './kernel.js';
+import { allocatePinned, allocateTraining, type FailedKernel, type KernelChoice, type KernelName } from './kernel.js';
 import { gpuMinRows, histogramDevice, type GpuReport, type HistogramDevice } from './gpu-histograms.js';
 import { addTreeToBinnedRows, growTree, type GrowParams, type GrownTree } from './tree.js';
 
@@ -25,6 +25,8 @@ export interface BoostParams extends GrowParams {
   kernel?: KernelChoice;
   /** The kernel pinned in the settings: taken where neither `kernel` nor HEARTH_GBDT_KERNEL names one, if it runs. */
   pinnedKernel?: KernelName | null;
+  /** Kernels the engine's probe saw grow other trees: a kernel chosen by pin or automatically is none of them. */
+  failedKernels?: FailedKernel[];
   /** Where large nodes' histograms are built; by default HEARTH_GBDT_DEVICE's, else the CPU. */
   device?: HistogramDevice;
 }
@@ -52,6 +54,8 @@ export interface BoostResult {
   kernel: KernelName;
   /** Why the pinned kernel did not grow them (it cannot run here), or null. */
   kernelPinSkipped: string | null;
+  /** Which faster kernel the automatic choice passed over for failing the engine's check, and why; or null. */
+  kernelPassedOver: string | null;
   /** Where large nodes' histograms were built, when on a GPU (HEARTH_GBDT_DEVICE=webgpu); null: all on the CPU. */
   gpu: GpuReport | null;
   /**
@@ -129,8 +133,11 @@ export function fitBoosting(
     p.classWeights !== null && task !== 'regression' ? Float64Array.from(targets, (y) => p.classWeights![y]!) : null;
   // A binary model's gradient pass runs in the wasm kernel, over margins, targets and weights kept in its memory.
   const binarySpace = task === 'binary' ? { weighted: weights !== null } : null;
-  const { arrays, pinSkipped } = allocatePinned(p.pinnedKernel, p.kernel, (choice) =>
-    allocateTraining(bins, n, F, n, p.threads, choice, binarySpace),
+  const { arrays, pinSkipped, passedOver } = allocatePinned(
+    p.pinnedKernel,
+    p.kernel,
+    (choice) => allocateTraining(bins, n, F, n, p.threads, choice, binarySpace),
+    p.failedKernels,
   );
   const { rows, gradHess } = arrays;
 
@@ -268,6 +275,7 @@ export function fitBoosting(
     history,
     kernel: arrays.kernel,
     kernelPinSkipped: pinSkipped,
+    kernelPassedOver: passedOver,
     gpu,
     // A plain copy: the shared buffer is the threads' working memory, and the caller keeps these.
     trainMargins: keep === trees.length ? margins.slice() : null,

@@ -2,7 +2,7 @@ import { HearthError } from '../../main/contracts/errors.js';
 import type { Task } from '../../main/models/preprocess.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { HistogramPool } from './histogram.js';
-import { allocatePinned, allocateTraining, type KernelChoice, type KernelName } from './kernel.js';
+import { allocatePinned, allocateTraining, type FailedKernel, type KernelChoice, type KernelName } from './kernel.js';
 import { gpuMinRows, histogramDevice, type GpuReport, type HistogramDevice } from './gpu-histograms.js';
 import { growTree, leafOfBinnedRow, plainCategoricalSplits, type GrownTree } from './tree.js';
 import type { BoostInput } from './boost.js';
@@ -24,6 +24,8 @@ export interface ForestParams {
   kernel?: KernelChoice;
   /** The kernel pinned in the settings: taken where neither `kernel` nor HEARTH_GBDT_KERNEL names one, if it runs. */
   pinnedKernel?: KernelName | null;
+  /** Kernels the engine's probe saw grow other trees: a kernel chosen by pin or automatically is none of them. */
+  failedKernels?: FailedKernel[];
   /** Where large nodes' histograms are built; by default HEARTH_GBDT_DEVICE's, else the CPU. */
   device?: HistogramDevice;
 }
@@ -38,6 +40,8 @@ export interface ForestResult {
   kernel: KernelName;
   /** Why the pinned kernel did not grow them (it cannot run here), or null. */
   kernelPinSkipped: string | null;
+  /** Which faster kernel the automatic choice passed over for failing the engine's check, and why; or null. */
+  kernelPassedOver: string | null;
   /** Where large nodes' histograms were built, when on a GPU (HEARTH_GBDT_DEVICE=webgpu); null: all on the CPU. */
   gpu: GpuReport | null;
 }
@@ -60,8 +64,11 @@ export function fitForest(
   const random = seededRandom(p.seed);
   const sampleSize = Math.max(1, Math.round(n * p.sampleFraction));
   // Gradients are float32, as LightGBM keeps them: half the memory traffic of the histogram pass; sums stay float64.
-  const { arrays, pinSkipped } = allocatePinned(p.pinnedKernel, p.kernel, (choice) =>
-    allocateTraining(bins, n, F, sampleSize, p.threads, choice),
+  const { arrays, pinSkipped, passedOver } = allocatePinned(
+    p.pinnedKernel,
+    p.kernel,
+    (choice) => allocateTraining(bins, n, F, sampleSize, p.threads, choice),
+    p.failedKernels,
   );
   const { rows, gradHess } = arrays;
   const grow = {
@@ -146,7 +153,16 @@ export function fitForest(
   const oob = new Float64Array(n * K).fill(Number.NaN);
   for (let i = 0; i < n; i++)
     if (oobCount[i]! > 0) for (let c = 0; c < K; c++) oob[i * K + c] = oobSum[i * K + c]! / oobCount[i]!;
-  return { trees, treeOutputs, oob, outputs: K, kernel: arrays.kernel, kernelPinSkipped: pinSkipped, gpu };
+  return {
+    trees,
+    treeOutputs,
+    oob,
+    outputs: K,
+    kernel: arrays.kernel,
+    kernelPinSkipped: pinSkipped,
+    kernelPassedOver: passedOver,
+    gpu,
+  };
 }
 
 /** Out-of-bag loss so far: Brier-style squared error of the averaged predictions, over rows with any OOB tree. */

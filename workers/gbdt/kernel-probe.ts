@@ -89,6 +89,7 @@ export function probeGbdtKernels(native = true): BackendProbe[] {
           usable: false,
           device: null,
           reason: 'grew other trees than the TypeScript kernel on the probe table',
+          wrongAnswer: true,
         };
       return { ...probe, usable: true, device, reason: "loads, and grows the TypeScript kernel's trees bit for bit" };
     } catch (error) {

@@ -388,35 +388,79 @@ export function allocateTraining(
   return typescriptArrays(bins, n, F, rowCapacity);
 }
 
-/** What a fit's training arrays were allocated with: the arrays, and why a pinned kernel was passed over (or null). */
+/**
+ * What a fit's training arrays were allocated with: the arrays, why a pinned kernel was passed over (or null), and
+ * which faster kernel the automatic choice passed over for failing the engine's check (or null).
+ */
 export interface PinnedAllocation {
   arrays: TrainingArrays;
   pinSkipped: string | null;
+  passedOver: string | null;
 }
+
+/** A kernel the engine's probe saw grow other trees than the TypeScript kernel (AccelRegistry.gbdtFailedChecks). */
+export interface FailedKernel {
+  name: KernelName;
+  reason: string;
+}
+
+/** The kernels in the order the automatic choice tries them. */
+const automaticOrder: readonly KernelName[] = ['native', 'wasm-simd', 'typescript'];
 
 /**
  * allocateTraining for a fit: its own kernel when it names one, else HEARTH_GBDT_KERNEL's when set, else the kernel
  * pinned in the settings (`hearth backends pin gbdt`), which falls back to the automatic choice where it cannot run
- * here, saying why, as a pinned TensorFlow.js back end does.
+ * here, saying why, as a pinned TensorFlow.js back end does. The automatic choice (and a pin) passes over every
+ * kernel in `failed`: the engine's probe saw it grow other trees, and the kernels' contract is one model whichever
+ * runs. A fit or HEARTH_GBDT_KERNEL that names a kernel gets it regardless: they are how such a kernel is examined.
  */
 export function allocatePinned(
   pinned: KernelName | null | undefined,
   asked: KernelChoice | undefined,
   allocate: (choice: KernelChoice) => TrainingArrays,
+  failed: readonly FailedKernel[] = [],
 ): PinnedAllocation {
   // The variable is read only where the fit names no kernel, as before pins: a fit that names one (the doctor's
   // probe) runs whatever the variable holds, even a value every other fit refuses.
-  if (asked !== undefined) return { arrays: allocate(asked), pinSkipped: null };
+  if (asked !== undefined) return { arrays: allocate(asked), pinSkipped: null, passedOver: null };
   const fromEnv = kernelChoice();
-  if (fromEnv !== 'auto' || pinned === null || pinned === undefined) return { arrays: allocate(fromEnv), pinSkipped: null };
-  try {
-    return { arrays: allocate(choiceOf(pinned)), pinSkipped: null };
-  } catch (error) {
-    if (!(error instanceof HearthError) || error.code !== 'NOT_SUPPORTED') throw error;
-    // allocateTraining names the variable in its refusal; here the pin asked.
-    const why = error.message.replace(`${kernelEnv}=${choiceOf(pinned)}: `, '');
-    return { arrays: allocate('auto'), pinSkipped: `the pinned ${pinned} kernel cannot run: ${why}` };
+  if (fromEnv !== 'auto') return { arrays: allocate(fromEnv), pinSkipped: null, passedOver: null };
+  const failure = (name: KernelName): FailedKernel | undefined => failed.find((k) => k.name === name);
+  let pinSkipped: string | null = null;
+  if (pinned !== null && pinned !== undefined) {
+    const pinFailed = failure(pinned);
+    if (pinFailed === undefined) {
+      try {
+        return { arrays: allocate(choiceOf(pinned)), pinSkipped: null, passedOver: null };
+      } catch (error) {
+        if (!(error instanceof HearthError) || error.code !== 'NOT_SUPPORTED') throw error;
+        // allocateTraining names the variable in its refusal; here the pin asked.
+        pinSkipped = `the pinned ${pinned} kernel cannot run: ${error.message.replace(`${kernelEnv}=${choiceOf(pinned)}: `, '')}`;
+      }
+    } else pinSkipped = `the pinned ${pinned} kernel failed the back-end check: it ${pinFailed.reason}`;
   }
+  if (failed.length === 0) return { arrays: allocate('auto'), pinSkipped, passedOver: null };
+  // The automatic order without the kernels that failed: the first of the rest that can run here (TypeScript, the
+  // reference, always can). Reported: the failed kernels ahead of the one that ran, which it would otherwise have been.
+  const passed: FailedKernel[] = [];
+  const passedOver = (): string | null =>
+    passed.length === 0
+      ? null
+      : `${passed.map((k) => k.name).join(' and ')} passed over: ${passed.map((k) => `${k.name} ${k.reason}`).join('; ')}`;
+  for (const name of automaticOrder) {
+    const failedHere = failure(name);
+    if (failedHere !== undefined) {
+      passed.push(failedHere);
+      continue;
+    }
+    // By name, so that a kernel that cannot load here moves on to the next one that did not fail, never to 'auto'.
+    try {
+      return { arrays: allocate(name === 'native' ? 'native' : choiceOf(name)), pinSkipped, passedOver: passedOver() };
+    } catch (error) {
+      if (!(error instanceof HearthError) || error.code !== 'NOT_SUPPORTED') throw error;
+    }
+  }
+  return { arrays: allocate('typescript'), pinSkipped, passedOver: passedOver() };
 }
 
 /**

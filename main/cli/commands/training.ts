@@ -135,6 +135,8 @@ export const trainCommand: Command = {
         kernel: info.report.kernel ?? null,
         // Why the GBDT kernel pinned in the settings did not grow them (it cannot run here); null when it did or none is.
         kernelPinSkipped: info.report.kernelPinSkipped ?? null,
+        // Which faster kernel was passed over for growing other trees in the engine's back-end check; null when none.
+        kernelPassedOver: info.report.kernelPassedOver ?? null,
         // Tree learners with HEARTH_GBDT_DEVICE=webgpu: the adapter and how many nodes' histograms it built; else null.
         histogramDevice: info.report.histogramDevice ?? null,
         // The test rows' curves the console and the HTML report draw (which ones depends on the task).

@@ -114,6 +114,7 @@ export const gbdtLearner: Learner = {
       seed,
       threads: a.threads ?? defaultFitThreads(),
       pinnedKernel: host.pinnedKernel(),
+      failedKernels: host.failedKernels(),
       classWeights,
       huberDelta: a.huberDelta ?? null,
       deadline,
@@ -134,7 +135,14 @@ export const gbdtLearner: Learner = {
     if (reply.type !== 'trees') throw new HearthError('INTERNAL', 'unexpected worker reply');
     const fit = reply.result;
     const model = treeModel(input, 'gbdt', bins, fit, fit.baseScore, task === 'multiclass' ? classes!.length : 1);
-    const { seed: _seed, threads: _threads, deadline: _boostDeadline, pinnedKernel: _pinned, ...reported } = boost;
+    const {
+      seed: _seed,
+      threads: _threads,
+      deadline: _boostDeadline,
+      pinnedKernel: _pinned,
+      failedKernels: _failed,
+      ...reported
+    } = boost;
     return {
       model,
       params: {
@@ -154,6 +162,7 @@ export const gbdtLearner: Learner = {
         // what is built); and why a pinned one did not, where it could not run.
         kernel: fit.kernel,
         ...(fit.kernelPinSkipped === null ? {} : { kernelPinSkipped: fit.kernelPinSkipped }),
+        ...(fit.kernelPassedOver === null ? {} : { kernelPassedOver: fit.kernelPassedOver }),
         // The boosting rounds' wall time alone (the fit's fitMs also covers binning and moving the data to the
         // worker): the figure LightGBM's own timer gives.
         boostMs: fit.boostMs,
@@ -204,6 +213,7 @@ export const forestLearner: Learner = {
       seed,
       threads: a.threads ?? defaultFitThreads(),
       pinnedKernel: host.pinnedKernel(),
+      failedKernels: host.failedKernels(),
       deadline,
     };
     const training = binnedTraining(input, bins);
@@ -214,7 +224,14 @@ export const forestLearner: Learner = {
     if (reply.type !== 'forest') throw new HearthError('INTERNAL', 'unexpected worker reply');
     const fit = reply.result;
     const model = treeModel(input, 'forest', bins, fit, new Array<number>(fit.outputs).fill(0), fit.outputs);
-    const { seed: _seed, threads: _threads, deadline: _forestDeadline, pinnedKernel: _pinned, ...reported } = forest;
+    const {
+      seed: _seed,
+      threads: _threads,
+      deadline: _forestDeadline,
+      pinnedKernel: _pinned,
+      failedKernels: _failed,
+      ...reported
+    } = forest;
     return {
       model,
       params: { ...reported, seed, validationFraction: input.validationFraction, testFraction: input.testFraction },
@@ -224,6 +241,7 @@ export const forestLearner: Learner = {
         oobScore: outOfBagScore(task, fit.oob, training.targets, fit.outputs),
         kernel: fit.kernel,
         ...(fit.kernelPinSkipped === null ? {} : { kernelPinSkipped: fit.kernelPinSkipped }),
+        ...(fit.kernelPassedOver === null ? {} : { kernelPassedOver: fit.kernelPassedOver }),
         // Where the large nodes' histograms were built: null on the CPU, else the GPU adapter and its share of nodes.
         histogramDevice: fit.gpu,
         importance: treeImportance(model),

@@ -25,6 +25,8 @@ export function VersionReport({
         kernel?: keyof typeof kernelLabels;
         /** Why the kernel pinned in the settings did not grow them (it cannot run here). */
         kernelPinSkipped?: string;
+        /** Which faster kernel the automatic choice passed over for failing the back-end check, and why. */
+        kernelPassedOver?: string;
         /** Boosted trees: the boosting rounds' time alone, and the whole fit's (binning and hand-off included). */
         boostMs?: number;
         fitMs?: number;
@@ -148,6 +150,7 @@ export function VersionReport({
               report.histogramDevice !== null &&
               `; histograms of nodes of ${report.histogramDevice.minRows.toLocaleString()}+ rows on the GPU (${report.histogramDevice.adapter.replace(/^software:/, 'software adapter: ')}): ${report.histogramDevice.gpuNodes.toLocaleString()} of ${(report.histogramDevice.gpuNodes + report.histogramDevice.cpuNodes).toLocaleString()} nodes`}
             {report.kernelPinSkipped !== undefined && `; ${report.kernelPinSkipped}`}
+            {report.kernelPassedOver !== undefined && `; ${report.kernelPassedOver}`}
           </p>
         )}
         {report?.oobScore !== undefined && (
