@@ -255,6 +255,17 @@ function toNumber(value: unknown, feature: Extract<InputFeature, { kind: 'numeri
   });
 }
 
+/**
+ * A row's value of a column, from its own keys: a column named as something every object inherits ("constructor",
+ * "toString", "__proto__") would otherwise read Object.prototype's function, or the prototype itself, from a row
+ * without it. Only those two kinds of value are looked at again (a JSON value is never either).
+ */
+function ownValue(record: Record<string, unknown>, name: string): unknown {
+  const v = record[name];
+  if ((typeof v === 'function' || v === Object.prototype) && !Object.hasOwn(record, name)) return undefined;
+  return v;
+}
+
 export function rawInputsFromRecords(
   prep: { features: readonly InputFeature[] },
   records: readonly Record<string, unknown>[],
@@ -267,12 +278,12 @@ export function rawInputsFromRecords(
     const name = feature.name;
     if (feature.kind === 'numeric') {
       const out = new Float64Array(n);
-      for (let i = 0; i < n; i++) out[i] = toNumber(records[i]![name], feature, i);
+      for (let i = 0; i < n; i++) out[i] = toNumber(ownValue(records[i]!, name), feature, i);
       numeric.push(out);
     } else {
       const out = new Array<string>(n);
       for (let i = 0; i < n; i++) {
-        const v = records[i]![name];
+        const v = ownValue(records[i]!, name);
         out[i] = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
       }
       categorical.push(out);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Design } from '../../main/models/preprocess.js';
-import { designFromRaw, linearMargins } from '../../main/models/preprocess.js';
+import { designFromRaw, linearMargins, rawInputsFromRecords } from '../../main/models/preprocess.js';
 import { explainLinear, predictLinear, predictLinearDesign, type LinearModel } from '../../main/models/linear-model.js';
 import { HearthError } from '../../main/contracts/errors.js';
 import { explainRefusal } from '../../main/models/explain.js';
@@ -205,6 +205,26 @@ describe('linear prediction from raw inputs', () => {
       );
     });
   }
+});
+
+describe('raw inputs of JSON rows', () => {
+  it("reads a column named as an object's inherited key from the row's own keys only", () => {
+    const features = [
+      { kind: 'numeric' as const, name: 'constructor', sourceType: 'number' as const },
+      { kind: 'categorical' as const, name: 'toString' },
+      { kind: 'categorical' as const, name: '__proto__' },
+    ];
+    // Rows without those keys: missing values (NaN, ""), not Object.prototype's function or the prototype itself.
+    const missing = rawInputsFromRecords({ features }, [{}]);
+    assert.ok(Number.isNaN(missing.numeric[0]![0]!));
+    assert.deepEqual(missing.categorical, [[''], ['']]);
+    // Rows with them (JSON.parse makes "__proto__" an own key): their values.
+    const given = rawInputsFromRecords({ features }, [
+      JSON.parse('{"constructor": 2.5, "toString": "a", "__proto__": "b"}') as Record<string, unknown>,
+    ]);
+    assert.equal(given.numeric[0]![0], 2.5);
+    assert.deepEqual(given.categorical, [['a'], ['b']]);
+  });
 });
 
 describe('time and group splits', () => {
