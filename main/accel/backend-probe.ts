@@ -9,9 +9,8 @@ export interface BackendProbe {
   device: string | null;
   /** The device is a software GPU adapter (a CPU behind the GPU API). */
   software: boolean;
-  /**
-   * It ran, and computed another answer than the reference (a GBDT kernel that grew other trees): not merely absent.
-   * Fits pass over such a kernel (AccelRegistry.gbdtFailedChecks), where one that does not load is passed over anyway.
-   */
+  /** It ran, and computed another answer than the reference (a GBDT kernel that grew other trees): not merely absent. */
   wrongAnswer?: true;
+  /** Not run at all (the native GBDT kernel, where the probe process could not start): unusable for want of a check. */
+  notProbed?: true;
 }

@@ -22,7 +22,7 @@ import { gbdtKernelNamed } from './gbdt-addon.js';
  */
 export class AccelRegistry {
   private probes: Promise<Probes & { at: string }> | undefined;
-  /** The latest probes that finished: what fits read without waiting for any (gbdtFailedChecks). */
+  /** The latest probes that finished: what fits read without waiting for any (gbdtUnusable). */
   private settled: Probes | null = null;
 
   constructor(
@@ -42,15 +42,14 @@ export class AccelRegistry {
   }
 
   /**
-   * The GBDT kernels the last finished probe saw grow other trees than the TypeScript kernel's, with why: every fit
-   * that chooses its kernel passes over them (a pin on one included), as the report shows them unusable. Empty until
-   * a probe has run in this process (a server's first model load, the settings page, `hearth doctor`): a probe costs
-   * a child process, which a one-off command does not start for its fit.
+   * The GBDT kernels the last finished probe found unusable, with why (one that grew other trees than the TypeScript
+   * kernel's, did not load, or was not probed because the probe process could not run): every fit that chooses its
+   * kernel passes over them (a pin on one included), so that fits run the kernel the report selects. Empty until a
+   * probe has run in this process (a server's first model load, the settings page): a probe costs a child process,
+   * which a one-off command does not start for its fit.
    */
-  gbdtFailedChecks(): { name: GbdtKernelName; reason: string }[] {
-    return (this.settled?.gbdt ?? [])
-      .filter((p) => p.wrongAnswer === true)
-      .map((p) => ({ name: p.name as GbdtKernelName, reason: p.reason }));
+  gbdtUnusable(): { name: GbdtKernelName; reason: string }[] {
+    return (this.settled?.gbdt ?? []).filter((p) => !p.usable).map((p) => ({ name: p.name as GbdtKernelName, reason: p.reason }));
   }
 
   async report(refresh = false): Promise<BackendsReport> {
@@ -150,7 +149,11 @@ function gbdtStatuses(
         status: 'selected',
         reason: probe.usable
           ? `HEARTH_GBDT_KERNEL selects it; ${probe.reason}`
-          : `HEARTH_GBDT_KERNEL selects it, but it cannot run here, so tree fits fail: ${probe.reason}`,
+          : probe.wrongAnswer === true
+            ? `HEARTH_GBDT_KERNEL selects it, and tree fits use it although it ${probe.reason}`
+            : probe.notProbed === true
+              ? `HEARTH_GBDT_KERNEL selects it, and tree fits use it where it loads; ${probe.reason}`
+              : `HEARTH_GBDT_KERNEL selects it, but it cannot run here, so tree fits fail: ${probe.reason}`,
       };
     return { ...r, status: probe.usable ? 'available' : 'unavailable', reason: probe.reason };
   });

@@ -177,7 +177,7 @@ export class Engine {
         finished: (job) => this.events.emit('training.did-finish', job),
       },
       this.version,
-      () => this.accel.gbdtFailedChecks(),
+      () => this.accel.gbdtUnusable(),
     );
     this.runs = new Runs(this.trainer, this.registry, this.db);
     this.compressor = new Compressor({

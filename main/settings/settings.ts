@@ -256,7 +256,7 @@ export const environmentOnly: readonly { env: string; flag?: string; doc: string
   { env: 'HEARTH_DAWN_FLAGS', doc: 'toggles passed to Dawn, the WebGPU implementation (diagnostics)', secret: false },
   {
     env: 'HEARTH_GBDT_KERNEL',
-    doc: "the tree learners' hot loops: native (C), wasm (WebAssembly SIMD) or typescript; same trees either way, and over a pin (`hearth backends pin gbdt`); refused, not replaced, where not built (default: the pin, else native, else wasm, whichever is built and, once the engine has probed its back ends, grew the TypeScript kernel's trees in that check)",
+    doc: "the tree learners' hot loops: native (C), wasm (WebAssembly SIMD) or typescript; same trees either way, and over a pin (`hearth backends pin gbdt`); refused, not replaced, where not built (default: the pin, else native, else wasm, whichever is built and, once the engine has probed its back ends, passed that check)",
     secret: false,
   },
   {

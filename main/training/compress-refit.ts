@@ -87,22 +87,24 @@ export function checkRefit(source: RefitSource, leaves: number): void {
 
 /**
  * A learner host for refits outside a training job: a training worker, the compression's cancel flag, its progress,
- * the GBDT kernel pinned in the settings and those that failed the engine's check (as a training run's fits take them).
+ * the GBDT kernel pinned in the settings and those the engine's probe found unusable (as a training run's fits take them).
  */
 export function refitHost(
   cancel: Int32Array,
   onProgress: (p: FitProgress) => void,
   pinnedKernel: () => GbdtKernelName | null = () => null,
-  failedKernels: () => { name: GbdtKernelName; reason: string }[] = () => [],
+  unusableKernels: () => { name: GbdtKernelName; reason: string }[] = () => [],
 ): LearnerHost {
   let seq = 0;
+  // Read once, as a training run reads it: every refit of the compression takes the same kernel.
+  const unusable = unusableKernels();
   return {
     runWorker: (request) => runTrainingWorker(request, onProgress),
     nextSeq: () => ++seq,
     cancel: cancel.buffer as SharedArrayBuffer,
     preferredBackend: () => null,
     pinnedKernel,
-    failedKernels,
+    unusableKernels: () => unusable,
   };
 }
 

@@ -316,7 +316,7 @@ export class Compressor {
           };
         },
         () => this.deps.trainer.pinnedKernel(),
-        () => this.deps.trainer.failedKernels(),
+        () => this.deps.trainer.unusableKernels(),
       );
       job.progress = { done: 0, total: ids.length + 1, current: 'original', fraction: 0 };
       const original = await measureGraph(source.model, this.deps.registry.onnxBytes(source.name, source.version), rows);
@@ -399,7 +399,7 @@ export class Compressor {
       new Int32Array(new SharedArrayBuffer(4)),
       () => undefined,
       () => this.deps.trainer.pinnedKernel(),
-      () => this.deps.trainer.failedKernels(),
+      () => this.deps.trainer.unusableKernels(),
     );
     const { variant, refit } = await buildVariant(source, args.variant, judged, host, new Map());
     const onnx = exportModelToOnnx(variant.model, this.deps.version);

@@ -92,8 +92,8 @@ export class Trainer {
     private readonly registry: ModelRegistry,
     private readonly events: TrainerEvents,
     private readonly version: string,
-    /** GBDT kernels the engine's back-end probe saw grow other trees (AccelRegistry.gbdtFailedChecks). */
-    private readonly failedGbdtKernels: () => { name: GbdtKernelName; reason: string }[] = () => [],
+    /** GBDT kernels the engine's back-end probe found unusable (AccelRegistry.gbdtUnusable). */
+    private readonly unusableGbdtKernels: () => { name: GbdtKernelName; reason: string }[] = () => [],
   ) {
     // Jobs that were running when the process stopped cannot resume; record that honestly.
     db.prepare(`UPDATE jobs SET status = 'failed', finished_at = ?, error_json = ? WHERE status IN ('queued', 'running')`).run(
@@ -165,9 +165,9 @@ export class Trainer {
     return readPins(this.db).gbdt as GbdtKernelName | null;
   }
 
-  /** The GBDT kernels no fit chooses, by pin or automatically, since the engine's probe saw them grow other trees. */
-  failedKernels(): { name: GbdtKernelName; reason: string }[] {
-    return this.failedGbdtKernels();
+  /** The GBDT kernels no fit chooses, by pin or automatically, since the engine's probe found them unusable. */
+  unusableKernels(): { name: GbdtKernelName; reason: string }[] {
+    return this.unusableGbdtKernels();
   }
 
   /** Resolves when the job has finished, whatever its outcome. */
@@ -560,6 +560,9 @@ export class Trainer {
   private host(job: TrainingJob, cancel: Int32Array, beforeFirstFit: (() => Promise<void>) | null): LearnerHost {
     // Awaited once, before the job's first fit hands its rows to worker threads.
     let ready: Promise<void> | null = null;
+    // Read once: every fit of the run (folds, trials, the final fit, its refit) takes the same kernel, even if a probe
+    // finishes while it runs.
+    const unusable = this.unusableKernels();
     return {
       // Progress of folds, refits and members is reported under their label and kept out of the history.
       runWorker: async (request, label) => {
@@ -581,7 +584,7 @@ export class Trainer {
       cancel: cancel.buffer as SharedArrayBuffer,
       preferredBackend: () => readPins(this.db).tfjs as BackendName | null,
       pinnedKernel: () => this.pinnedKernel(),
-      failedKernels: () => this.failedKernels(),
+      unusableKernels: () => unusable,
     };
   }
 

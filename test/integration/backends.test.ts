@@ -12,6 +12,7 @@ import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
 import { startHarness, waitForJob, type Harness } from './harness.js';
 import { AccelRegistry } from '../../main/accel/registry.js';
 import { openDatabase } from '../../main/store/database.js';
+import { allocatePinned, type TrainingArrays } from '../../workers/gbdt/kernel.js';
 
 const bin = fileURLToPath(new URL('../../../bin/hearth.js', import.meta.url));
 const adapter = await probeWebGpu();
@@ -204,11 +205,11 @@ describe('pinned back ends: training and serving use them, and say so', () => {
     await h.client.call('system.pin-backend', { runtime: 'gbdt', name: null });
     assert.equal((await trainGbdt()).kernel, automatic.kernel);
 
-    // A kernel the engine's probe saw grow other trees is passed over by the automatic choice, and by a pin on it;
-    // the run says so, and its trees are still the reference's.
+    // A kernel the engine's probe found unusable is passed over by the automatic choice, and by a pin on it; the run
+    // says so, and its trees are still the reference's.
     const reason = 'grew other trees than the TypeScript kernel on the probe table';
     const failing = automatic.kernel as 'native' | 'wasm-simd';
-    h.engine.accel.gbdtFailedChecks = () => [{ name: failing, reason }];
+    h.engine.accel.gbdtUnusable = () => [{ name: failing, reason }];
     try {
       const job = await h.client.call('training.start', {
         dataset: 'customers',
@@ -221,7 +222,10 @@ describe('pinned back ends: training and serving use them, and say so', () => {
       assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
       const info = await h.client.call('models.version', { name: 'churn-gbdt', version: done.result!.version });
       assert.notEqual(info.report.kernel, failing);
-      assert.equal(info.report.kernelPassedOver, `${failing} passed over: ${failing} ${reason}`);
+      assert.equal(
+        info.report.kernelPassedOver,
+        `${failing} passed over as unusable here (hearth doctor): ${failing}: ${reason}`,
+      );
       const predicted = await h.client.call('models.predict', { name: 'churn-gbdt', version: done.result!.version, rows });
       assert.deepEqual(
         predicted.predictions.map((p) => ('probabilities' in p ? p.probabilities : null)),
@@ -238,43 +242,64 @@ describe('pinned back ends: training and serving use them, and say so', () => {
       const pinnedDone = await waitForJob(h.client, pinnedJob.id);
       const pinnedInfo = await h.client.call('models.version', { name: 'churn-gbdt', version: pinnedDone.result!.version });
       assert.notEqual(pinnedInfo.report.kernel, failing);
-      assert.equal(pinnedInfo.report.kernelPinSkipped, `the pinned ${failing} kernel failed the back-end check: it ${reason}`);
+      assert.equal(
+        pinnedInfo.report.kernelPinSkipped,
+        `the pinned ${failing} kernel is unusable here (hearth doctor): ${reason}`,
+      );
     } finally {
-      delete (h.engine.accel as { gbdtFailedChecks?: unknown }).gbdtFailedChecks;
+      delete (h.engine.accel as { gbdtUnusable?: unknown }).gbdtUnusable;
       await h.client.call('system.pin-backend', { runtime: 'gbdt', name: null });
     }
   });
 
-  it('reads the kernels that failed from the probe: grown other trees, not merely absent or not probed', async () => {
+  it('fits run the GBDT kernel the report selects: every kernel the probe found unusable is passed over', async () => {
     const store = tempDir();
     const db = openDatabase(join(store.dir, 'hearth.db'));
+    const wrong = 'grew other trees than the TypeScript kernel on the probe table';
     try {
-      const probe = (name: string, usable: boolean, reason: string, wrongAnswer?: true) => ({
+      const probe = (name: string, usable: boolean, reason: string, flag?: 'wrongAnswer' | 'notProbed') => ({
         name,
         usable,
         preferred: true,
         software: false,
         device: usable ? 'cpu' : null,
         reason,
-        ...(wrongAnswer === undefined ? {} : { wrongAnswer }),
+        ...(flag === undefined ? {} : { [flag]: true as const }),
       });
       const registry = new AccelRegistry(db, async () => ({
         tfjs: [probe('cpu', true, 'ok')],
         onnxruntime: [probe('cpu', true, 'ok')],
         gbdt: [
-          probe('native', false, 'not probed: the probe process could not run'),
-          probe('wasm-simd', false, 'grew other trees than the TypeScript kernel on the probe table', true),
+          probe('native', false, 'not probed: the probe process could not run', 'notProbed'),
+          probe('wasm-simd', false, wrong, 'wrongAnswer'),
           probe('typescript', true, 'always available'),
         ],
       }));
-      assert.deepEqual(registry.gbdtFailedChecks(), [], 'nothing before a probe has run');
+      assert.deepEqual(registry.gbdtUnusable(), [], 'nothing before a probe has run');
       const report = await registry.report();
-      assert.deepEqual(registry.gbdtFailedChecks(), [
-        { name: 'wasm-simd', reason: 'grew other trees than the TypeScript kernel on the probe table' },
+      assert.deepEqual(registry.gbdtUnusable(), [
+        { name: 'native', reason: 'not probed: the probe process could not run' },
+        { name: 'wasm-simd', reason: wrong },
       ]);
-      // The report and the fits agree: the kernel that failed is unusable, and TypeScript is what runs.
-      assert.equal(byName(report.backends, 'gbdt', 'wasm-simd').status, 'unavailable');
+      // The report and a fit agree: TypeScript is selected, and TypeScript is what a fit allocates.
       assert.equal(byName(report.backends, 'gbdt', 'typescript').status, 'selected');
+      const asked: string[] = [];
+      const arrays = { kernel: 'typescript' } as TrainingArrays;
+      const fit = allocatePinned(null, undefined, (choice) => (asked.push(choice), arrays), registry.gbdtUnusable());
+      assert.deepEqual(asked, ['typescript']);
+      assert.match(fit.passedOver ?? '', /^native and wasm-simd passed over as unusable here \(hearth doctor\)/);
+      // HEARTH_GBDT_KERNEL naming the kernel that grew other trees: fits run it as named, and the report says so.
+      process.env.HEARTH_GBDT_KERNEL = 'wasm';
+      try {
+        const named = await registry.report();
+        assert.equal(byName(named.backends, 'gbdt', 'wasm-simd').status, 'selected');
+        assert.equal(
+          byName(named.backends, 'gbdt', 'wasm-simd').reason,
+          `HEARTH_GBDT_KERNEL selects it, and tree fits use it although it ${wrong}`,
+        );
+      } finally {
+        delete process.env.HEARTH_GBDT_KERNEL;
+      }
     } finally {
       db.close();
       store.cleanup();

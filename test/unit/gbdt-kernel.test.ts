@@ -61,7 +61,7 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
     assert.equal(typeof nativeBuilt.bind, 'function');
   });
 
-  it('passes over a kernel the engine saw grow other trees, pinned or automatic, unless a fit or HEARTH_GBDT_KERNEL names it', () => {
+  it('passes over a kernel the engine found unusable, pinned or automatic, unless a fit or HEARTH_GBDT_KERNEL names it', () => {
     delete process.env[kernelEnv];
     const asked: string[] = [];
     const arrays = { kernel: 'typescript' } as TrainingArrays;
@@ -76,18 +76,21 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
     let got = allocatePinned(null, undefined, allocate([]), nativeFailed);
     assert.deepEqual(asked.splice(0), ['wasm']);
     assert.equal(got.pinSkipped, null);
-    assert.equal(got.passedOver, `native passed over: native ${wrong}`);
+    assert.equal(got.passedOver, `native passed over as unusable here (hearth doctor): native: ${wrong}`);
     // Both fast kernels failed, or wasm cannot load here: TypeScript, the reference.
     got = allocatePinned(null, undefined, allocate([]), [...nativeFailed, { name: 'wasm-simd', reason: wrong }]);
     assert.deepEqual(asked.splice(0), ['typescript']);
-    assert.equal(got.passedOver, `native and wasm-simd passed over: native ${wrong}; wasm-simd ${wrong}`);
+    assert.equal(
+      got.passedOver,
+      `native and wasm-simd passed over as unusable here (hearth doctor): native: ${wrong}; wasm-simd: ${wrong}`,
+    );
     allocatePinned(null, undefined, allocate(['wasm']), nativeFailed);
     assert.deepEqual(asked.splice(0), ['wasm', 'typescript']);
     // Only wasm failed, and native cannot load: never 'auto' (which would fall back to the failed wasm kernel).
     const wasmFailed = [{ name: 'wasm-simd' as const, reason: wrong }];
     got = allocatePinned(null, undefined, allocate(['native']), wasmFailed);
     assert.deepEqual(asked.splice(0), ['native', 'typescript']);
-    assert.equal(got.passedOver, `wasm-simd passed over: wasm-simd ${wrong}`);
+    assert.equal(got.passedOver, `wasm-simd passed over as unusable here (hearth doctor): wasm-simd: ${wrong}`);
     // Only wasm failed, and native runs: nothing was passed over (native was the choice anyway).
     got = allocatePinned(null, undefined, allocate([]), wasmFailed);
     assert.deepEqual(asked.splice(0), ['native']);
@@ -95,7 +98,7 @@ describe('the GBDT kernels (native, wasm-simd and TypeScript)', () => {
     // A pinned kernel that failed is not run; the automatic choice without it is, and both reasons are given.
     got = allocatePinned('native', undefined, allocate([]), nativeFailed);
     assert.deepEqual(asked.splice(0), ['wasm']);
-    assert.equal(got.pinSkipped, `the pinned native kernel failed the back-end check: it ${wrong}`);
+    assert.equal(got.pinSkipped, `the pinned native kernel is unusable here (hearth doctor): ${wrong}`);
     // A pin on a kernel that passed runs as pinned.
     got = allocatePinned('typescript', undefined, allocate([]), nativeFailed);
     assert.deepEqual(asked.splice(0), ['typescript']);

@@ -42,7 +42,7 @@ const inProcess: LearnerHost = {
   cancel: new SharedArrayBuffer(4),
   preferredBackend: () => null,
   pinnedKernel: () => null,
-  failedKernels: () => [],
+  unusableKernels: () => [],
 };
 
 /** earlyStoppingRounds undefined: the default the learner decides for a run on these rows, validation rows given. */

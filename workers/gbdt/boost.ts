@@ -2,7 +2,7 @@ import { HearthError } from '../../main/contracts/errors.js';
 import type { Task } from '../../main/models/preprocess.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { HistogramPool, type GradientData } from './histogram.js';
-import { allocatePinned, allocateTraining, type FailedKernel, type KernelChoice, type KernelName } from './kernel.js';
+import { allocatePinned, allocateTraining, type UnusableKernel, type KernelChoice, type KernelName } from './kernel.js';
 import { gpuMinRows, histogramDevice, type GpuReport, type HistogramDevice } from './gpu-histograms.js';
 import { addTreeToBinnedRows, growTree, type GrowParams, type GrownTree } from './tree.js';
 
@@ -25,8 +25,8 @@ export interface BoostParams extends GrowParams {
   kernel?: KernelChoice;
   /** The kernel pinned in the settings: taken where neither `kernel` nor HEARTH_GBDT_KERNEL names one, if it runs. */
   pinnedKernel?: KernelName | null;
-  /** Kernels the engine's probe saw grow other trees: a kernel chosen by pin or automatically is none of them. */
-  failedKernels?: FailedKernel[];
+  /** Kernels the engine's probe found unusable: a kernel chosen by pin or automatically is none of them. */
+  unusableKernels?: UnusableKernel[];
   /** Where large nodes' histograms are built; by default HEARTH_GBDT_DEVICE's, else the CPU. */
   device?: HistogramDevice;
 }
@@ -137,7 +137,7 @@ export function fitBoosting(
     p.pinnedKernel,
     p.kernel,
     (choice) => allocateTraining(bins, n, F, n, p.threads, choice, binarySpace),
-    p.failedKernels,
+    p.unusableKernels,
   );
   const { rows, gradHess } = arrays;
 

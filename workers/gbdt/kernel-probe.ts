@@ -80,6 +80,7 @@ export function probeGbdtKernels(native = true): BackendProbe[] {
         usable: false,
         device: null,
         reason: 'not probed: the probe process could not run, and this one does not load native code for a report',
+        notProbed: true,
       };
     try {
       const fit = fitBoosting(input, { ...probeParams, kernel: choice });

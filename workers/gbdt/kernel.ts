@@ -390,7 +390,7 @@ export function allocateTraining(
 
 /**
  * What a fit's training arrays were allocated with: the arrays, why a pinned kernel was passed over (or null), and
- * which faster kernel the automatic choice passed over for failing the engine's check (or null).
+ * which faster kernel the automatic choice passed over as unusable in the engine's probe (or null).
  */
 export interface PinnedAllocation {
   arrays: TrainingArrays;
@@ -398,8 +398,8 @@ export interface PinnedAllocation {
   passedOver: string | null;
 }
 
-/** A kernel the engine's probe saw grow other trees than the TypeScript kernel (AccelRegistry.gbdtFailedChecks). */
-export interface FailedKernel {
+/** A kernel the engine's probe found unusable, with why (AccelRegistry.gbdtUnusable): grew other trees, did not load. */
+export interface UnusableKernel {
   name: KernelName;
   reason: string;
 }
@@ -411,21 +411,22 @@ const automaticOrder: readonly KernelName[] = ['native', 'wasm-simd', 'typescrip
  * allocateTraining for a fit: its own kernel when it names one, else HEARTH_GBDT_KERNEL's when set, else the kernel
  * pinned in the settings (`hearth backends pin gbdt`), which falls back to the automatic choice where it cannot run
  * here, saying why, as a pinned TensorFlow.js back end does. The automatic choice (and a pin) passes over every
- * kernel in `failed`: the engine's probe saw it grow other trees, and the kernels' contract is one model whichever
- * runs. A fit or HEARTH_GBDT_KERNEL that names a kernel gets it regardless: they are how such a kernel is examined.
+ * kernel in `unusable`, as the engine's probe (`hearth doctor`) does: one that grew other trees breaks the kernels'
+ * contract of one model whichever runs, and one not probed is not known to keep it. A fit or HEARTH_GBDT_KERNEL that
+ * names a kernel gets it regardless: they are how such a kernel is examined.
  */
 export function allocatePinned(
   pinned: KernelName | null | undefined,
   asked: KernelChoice | undefined,
   allocate: (choice: KernelChoice) => TrainingArrays,
-  failed: readonly FailedKernel[] = [],
+  unusable: readonly UnusableKernel[] = [],
 ): PinnedAllocation {
   // The variable is read only where the fit names no kernel, as before pins: a fit that names one (the doctor's
   // probe) runs whatever the variable holds, even a value every other fit refuses.
   if (asked !== undefined) return { arrays: allocate(asked), pinSkipped: null, passedOver: null };
   const fromEnv = kernelChoice();
   if (fromEnv !== 'auto') return { arrays: allocate(fromEnv), pinSkipped: null, passedOver: null };
-  const failure = (name: KernelName): FailedKernel | undefined => failed.find((k) => k.name === name);
+  const failure = (name: KernelName): UnusableKernel | undefined => unusable.find((k) => k.name === name);
   let pinSkipped: string | null = null;
   if (pinned !== null && pinned !== undefined) {
     const pinFailed = failure(pinned);
@@ -437,23 +438,23 @@ export function allocatePinned(
         // allocateTraining names the variable in its refusal; here the pin asked.
         pinSkipped = `the pinned ${pinned} kernel cannot run: ${error.message.replace(`${kernelEnv}=${choiceOf(pinned)}: `, '')}`;
       }
-    } else pinSkipped = `the pinned ${pinned} kernel failed the back-end check: it ${pinFailed.reason}`;
+    } else pinSkipped = `the pinned ${pinned} kernel is unusable here (hearth doctor): ${pinFailed.reason}`;
   }
-  if (failed.length === 0) return { arrays: allocate('auto'), pinSkipped, passedOver: null };
-  // The automatic order without the kernels that failed: the first of the rest that can run here (TypeScript, the
-  // reference, always can). Reported: the failed kernels ahead of the one that ran, which it would otherwise have been.
-  const passed: FailedKernel[] = [];
+  if (unusable.length === 0) return { arrays: allocate('auto'), pinSkipped, passedOver: null };
+  // The automatic order without the unusable kernels: the first of the rest that can run here (TypeScript, the
+  // reference, always can). Reported: the unusable kernels ahead of the one that ran, which it would otherwise have been.
+  const passed: UnusableKernel[] = [];
   const passedOver = (): string | null =>
     passed.length === 0
       ? null
-      : `${passed.map((k) => k.name).join(' and ')} passed over: ${passed.map((k) => `${k.name} ${k.reason}`).join('; ')}`;
+      : `${passed.map((k) => k.name).join(' and ')} passed over as unusable here (hearth doctor): ${passed.map((k) => `${k.name}: ${k.reason}`).join('; ')}`;
   for (const name of automaticOrder) {
     const failedHere = failure(name);
     if (failedHere !== undefined) {
       passed.push(failedHere);
       continue;
     }
-    // By name, so that a kernel that cannot load here moves on to the next one that did not fail, never to 'auto'.
+    // By name, so that a kernel that cannot load here moves on to the next usable one, never to 'auto'.
     try {
       return { arrays: allocate(name === 'native' ? 'native' : choiceOf(name)), pinSkipped, passedOver: passedOver() };
     } catch (error) {

@@ -244,8 +244,8 @@ async function stop(server: RunningServer, services: RunningServices, drainMs: n
  * Loads each model's default version (production, else its latest) for serving once the server listens, in the
  * background: the first prediction then does not wait for the serving threads, ONNX Runtime and the session (1.3–1.7
  * s on a 2-core box). Says what it loaded, and what did not load, in the log; never fails the server. Loading probes
- * the back ends (in a child process): a GBDT kernel the probe saw grow other trees than the TypeScript kernel's is
- * logged too, and the fits this server runs pass it over.
+ * the back ends (in a child process): a GBDT kernel the probe found unusable (it grew other trees than the TypeScript
+ * kernel's, say) is logged too, and the fits this server runs pass it over.
  */
 async function warmServing(engine: Engine, log: DaemonLog): Promise<void> {
   const started = Date.now();
@@ -259,10 +259,15 @@ async function warmServing(engine: Engine, log: DaemonLog): Promise<void> {
     });
     if (versions.length === 0) return;
     const { loaded, failed } = await engine.predictors.warm(versions);
-    for (const kernel of engine.accel.gbdtFailedChecks())
-      log('warn', 'gbdt-kernel-failed', `the ${kernel.name} GBDT kernel ${kernel.reason}: tree fits pass it over`, {
-        kernel: kernel.name,
-      });
+    for (const kernel of engine.accel.gbdtUnusable())
+      log(
+        'info',
+        'gbdt-kernel-unusable',
+        `the ${kernel.name} GBDT kernel is unusable here (${kernel.reason}): tree fits pass it over`,
+        {
+          kernel: kernel.name,
+        },
+      );
     for (const f of failed) log('warn', 'warm-failed', `${f.key} did not load for serving: ${f.message}`, { version: f.key });
     log('info', 'warmed', `${loaded.length} model version(s) loaded for serving in ${Date.now() - started} ms`, {
       loaded,

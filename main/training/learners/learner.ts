@@ -21,8 +21,8 @@ export interface LearnerHost {
   preferredBackend(): BackendName | null;
   /** The GBDT kernel pinned in the settings (null: the automatic choice). */
   pinnedKernel(): GbdtKernelName | null;
-  /** GBDT kernels the engine's probe saw grow other trees (AccelRegistry.gbdtFailedChecks): no fit chooses them. */
-  failedKernels(): { name: GbdtKernelName; reason: string }[];
+  /** GBDT kernels the engine's probe found unusable (AccelRegistry.gbdtUnusable): no fit chooses them by itself. */
+  unusableKernels(): { name: GbdtKernelName; reason: string }[];
 }
 
 /** One fit's data, already prepared by the trainer (SMOTE applied, class weights computed). */

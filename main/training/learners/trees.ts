@@ -114,7 +114,7 @@ export const gbdtLearner: Learner = {
       seed,
       threads: a.threads ?? defaultFitThreads(),
       pinnedKernel: host.pinnedKernel(),
-      failedKernels: host.failedKernels(),
+      unusableKernels: host.unusableKernels(),
       classWeights,
       huberDelta: a.huberDelta ?? null,
       deadline,
@@ -140,7 +140,7 @@ export const gbdtLearner: Learner = {
       threads: _threads,
       deadline: _boostDeadline,
       pinnedKernel: _pinned,
-      failedKernels: _failed,
+      unusableKernels: _failed,
       ...reported
     } = boost;
     return {
@@ -213,7 +213,7 @@ export const forestLearner: Learner = {
       seed,
       threads: a.threads ?? defaultFitThreads(),
       pinnedKernel: host.pinnedKernel(),
-      failedKernels: host.failedKernels(),
+      unusableKernels: host.unusableKernels(),
       deadline,
     };
     const training = binnedTraining(input, bins);
@@ -229,7 +229,7 @@ export const forestLearner: Learner = {
       threads: _threads,
       deadline: _forestDeadline,
       pinnedKernel: _pinned,
-      failedKernels: _failed,
+      unusableKernels: _failed,
       ...reported
     } = forest;
     return {
