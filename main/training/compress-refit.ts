@@ -1,4 +1,3 @@
-import type { GbdtKernelName } from '../contracts/api.js';
 import { HearthError } from '../contracts/errors.js';
 import type { Frame } from '../table/frame.js';
 import { gather } from '../table/frame.js';
@@ -85,6 +84,12 @@ export function checkRefit(source: RefitSource, leaves: number): void {
     );
 }
 
+/** Where a refit's GBDT kernel choice comes from: the Trainer, as a training run's fits take it. */
+export type KernelSettings = Pick<LearnerHost, 'pinnedKernel' | 'unusableKernels'>;
+
+/** No pin, and no kernel known to be unusable: the automatic choice. */
+const automaticKernel: KernelSettings = { pinnedKernel: () => null, unusableKernels: () => [] };
+
 /**
  * A learner host for refits outside a training job: a training worker, the compression's cancel flag, its progress,
  * the GBDT kernel pinned in the settings and those the engine's probe found unusable (as a training run's fits take them).
@@ -92,18 +97,17 @@ export function checkRefit(source: RefitSource, leaves: number): void {
 export function refitHost(
   cancel: Int32Array,
   onProgress: (p: FitProgress) => void,
-  pinnedKernel: () => GbdtKernelName | null = () => null,
-  unusableKernels: () => { name: GbdtKernelName; reason: string }[] = () => [],
+  kernels: KernelSettings = automaticKernel,
 ): LearnerHost {
   let seq = 0;
   // Read once, as a training run reads it: every refit of the compression takes the same kernel.
-  const unusable = unusableKernels();
+  const unusable = kernels.unusableKernels();
   return {
     runWorker: (request) => runTrainingWorker(request, onProgress),
     nextSeq: () => ++seq,
     cancel: cancel.buffer as SharedArrayBuffer,
     preferredBackend: () => null,
-    pinnedKernel,
+    pinnedKernel: () => kernels.pinnedKernel(),
     unusableKernels: () => unusable,
   };
 }

@@ -315,8 +315,7 @@ export class Compressor {
             fraction: share / job.progress.total,
           };
         },
-        () => this.deps.trainer.pinnedKernel(),
-        () => this.deps.trainer.unusableKernels(),
+        this.deps.trainer,
       );
       job.progress = { done: 0, total: ids.length + 1, current: 'original', fraction: 0 };
       const original = await measureGraph(source.model, this.deps.registry.onnxBytes(source.name, source.version), rows);
@@ -395,12 +394,7 @@ export class Compressor {
     const judged = judgedRows(this.deps, source);
     const { rows, datasetVersionId } = judged;
     // A refit here is a fit like the job's, but nobody can cancel it: its flag is never set.
-    const host = refitHost(
-      new Int32Array(new SharedArrayBuffer(4)),
-      () => undefined,
-      () => this.deps.trainer.pinnedKernel(),
-      () => this.deps.trainer.unusableKernels(),
-    );
+    const host = refitHost(new Int32Array(new SharedArrayBuffer(4)), () => undefined, this.deps.trainer);
     const { variant, refit } = await buildVariant(source, args.variant, judged, host, new Map());
     const onnx = exportModelToOnnx(variant.model, this.deps.version);
     const measured = await measureGraph(variant.model, onnx, rows);

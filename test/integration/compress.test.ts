@@ -219,11 +219,10 @@ describe('models compress', () => {
     assert.equal(fifteen.model.trees.length, 100);
     // With the TypeScript kernel pinned, as `hearth backends pin gbdt typescript` pins it: that kernel grows them, and
     // the same trees.
-    const pinned = refitHost(
-      new Int32Array(new SharedArrayBuffer(4)),
-      () => undefined,
-      () => 'typescript',
-    );
+    const pinned = refitHost(new Int32Array(new SharedArrayBuffer(4)), () => undefined, {
+      pinnedKernel: () => 'typescript',
+      unusableKernels: () => [],
+    });
     const again = await refitWithLeaves(source, frame, labelledSplit(frame, run.args), 15, pinned);
     assert.equal(again.fitReport.kernel, 'typescript');
     assert.notEqual(fifteen.fitReport.kernel, 'typescript', 'a compiled kernel is built here');

@@ -1,7 +1,7 @@
 import { HearthError } from '../../contracts/errors.js';
 import { defaultFitThreads } from '../../accel/worker-thread.js';
-import type { BoostParams } from '../../../workers/gbdt/boost.js';
-import type { ForestParams } from '../../../workers/gbdt/forest.js';
+import type { BoostParams, BoostResult } from '../../../workers/gbdt/boost.js';
+import type { ForestParams, ForestResult } from '../../../workers/gbdt/forest.js';
 import type { GrownTree } from '../../../workers/gbdt/tree.js';
 import { binCount, binFrameRows, fitBins, type FeatureBins } from '../../models/binning.js';
 import { regressionMetrics, rocAuc } from '../../stats/metrics.js';
@@ -135,18 +135,10 @@ export const gbdtLearner: Learner = {
     if (reply.type !== 'trees') throw new HearthError('INTERNAL', 'unexpected worker reply');
     const fit = reply.result;
     const model = treeModel(input, 'gbdt', bins, fit, fit.baseScore, task === 'multiclass' ? classes!.length : 1);
-    const {
-      seed: _seed,
-      threads: _threads,
-      deadline: _boostDeadline,
-      pinnedKernel: _pinned,
-      unusableKernels: _failed,
-      ...reported
-    } = boost;
     return {
       model,
       params: {
-        ...reported,
+        ...recordedParams(boost),
         minCategoryRows,
         seed,
         classWeight: a.classWeight ?? null,
@@ -158,11 +150,7 @@ export const gbdtLearner: Learner = {
         trees: model.trees.length,
         rounds: fit.rounds,
         bestRound: fit.bestRound,
-        // Which hot-loop kernel grew the trees: "native", "wasm-simd" or "typescript" (HEARTH_GBDT_KERNEL, a pin, or
-        // what is built); and why a pinned one did not, where it could not run.
-        kernel: fit.kernel,
-        ...(fit.kernelPinSkipped === null ? {} : { kernelPinSkipped: fit.kernelPinSkipped }),
-        ...(fit.kernelPassedOver === null ? {} : { kernelPassedOver: fit.kernelPassedOver }),
+        ...kernelReport(fit),
         // The boosting rounds' wall time alone (the fit's fitMs also covers binning and moving the data to the
         // worker): the figure LightGBM's own timer gives.
         boostMs: fit.boostMs,
@@ -198,6 +186,36 @@ export const gbdtLearner: Learner = {
   shapSummary: treeShap,
 };
 
+/**
+ * A tree fit's parameters as its run records them: without what the worker was told for this fit alone (its seed,
+ * recorded as the run's; its threads, deadline and kernel choice).
+ */
+function recordedParams<P extends BoostParams | ForestParams>(
+  p: P,
+): Omit<P, 'seed' | 'threads' | 'deadline' | 'pinnedKernel' | 'unusableKernels'> {
+  const {
+    seed: _seed,
+    threads: _threads,
+    deadline: _deadline,
+    pinnedKernel: _pinned,
+    unusableKernels: _unusable,
+    ...recorded
+  } = p;
+  return recorded;
+}
+
+/**
+ * Which hot-loop kernel grew the trees ("native", "wasm-simd" or "typescript": HEARTH_GBDT_KERNEL, a pin, or what is
+ * built and usable), and why a pinned one, or a faster one, did not, where either was passed over.
+ */
+function kernelReport(fit: BoostResult | ForestResult): Record<string, unknown> {
+  return {
+    kernel: fit.kernel,
+    ...(fit.kernelPinSkipped === null ? {} : { kernelPinSkipped: fit.kernelPinSkipped }),
+    ...(fit.kernelPassedOver === null ? {} : { kernelPassedOver: fit.kernelPassedOver }),
+  };
+}
+
 /** A random forest over the same shared bin matrix, scored out of bag. */
 export const forestLearner: Learner = {
   async fit(input, host) {
@@ -224,24 +242,14 @@ export const forestLearner: Learner = {
     if (reply.type !== 'forest') throw new HearthError('INTERNAL', 'unexpected worker reply');
     const fit = reply.result;
     const model = treeModel(input, 'forest', bins, fit, new Array<number>(fit.outputs).fill(0), fit.outputs);
-    const {
-      seed: _seed,
-      threads: _threads,
-      deadline: _forestDeadline,
-      pinnedKernel: _pinned,
-      unusableKernels: _failed,
-      ...reported
-    } = forest;
     return {
       model,
-      params: { ...reported, seed, validationFraction: input.validationFraction, testFraction: input.testFraction },
+      params: { ...recordedParams(forest), seed, validationFraction: input.validationFraction, testFraction: input.testFraction },
       fitReport: {
         ignoredColumns: ignored,
         trees: model.trees.length,
         oobScore: outOfBagScore(task, fit.oob, training.targets, fit.outputs),
-        kernel: fit.kernel,
-        ...(fit.kernelPinSkipped === null ? {} : { kernelPinSkipped: fit.kernelPinSkipped }),
-        ...(fit.kernelPassedOver === null ? {} : { kernelPassedOver: fit.kernelPassedOver }),
+        ...kernelReport(fit),
         // Where the large nodes' histograms were built: null on the CPU, else the GPU adapter and its share of nodes.
         histogramDevice: fit.gpu,
         importance: treeImportance(model),
