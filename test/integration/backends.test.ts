@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { probeWebGpu } from '../../main/accel/webgpu.js';
-import type { BackendReport } from '../../main/contracts/api.js';
+import type { BackendReport, ModelVersionInfo } from '../../main/contracts/api.js';
 import { seededRandom } from '../../main/stats/random.js';
 import { floatMlpGraph } from '../fixtures/float-mlp.js';
 import { syntheticCsv, tempDir, writeFile } from '../helpers.js';
@@ -136,17 +136,18 @@ describe('pinned back ends: training and serving use them, and say so', () => {
   });
   after(() => h?.close());
 
-  async function trainMlp(): Promise<{ name: string; device: string; skipped: { name: string; reason: string }[] }> {
-    const job = await h.client.call('training.start', {
-      dataset: 'customers',
-      target: 'label',
-      algorithm: 'mlp',
-      epochs: 3,
-      model: 'churn-mlp',
-    });
+  /** Trains on the customers table, waits for the run to succeed, and returns the registered version. */
+  async function trained(
+    args: { algorithm: 'mlp'; epochs: number; model: string } | { algorithm: 'gbdt'; trees: number; model: string },
+  ): Promise<ModelVersionInfo> {
+    const job = await h.client.call('training.start', { dataset: 'customers', target: 'label', ...args });
     const done = await waitForJob(h.client, job.id);
     assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
-    const info = await h.client.call('models.version', { name: 'churn-mlp', version: done.result!.version });
+    return h.client.call('models.version', { name: args.model, version: done.result!.version });
+  }
+
+  async function trainMlp(): Promise<{ name: string; device: string; skipped: { name: string; reason: string }[] }> {
+    const info = await trained({ algorithm: 'mlp', epochs: 3, model: 'churn-mlp' });
     return info.report.backend as { name: string; device: string; skipped: { name: string; reason: string }[] };
   }
 
@@ -177,17 +178,8 @@ describe('pinned back ends: training and serving use them, and say so', () => {
       flag: random() < 0.3,
     }));
     const trainGbdt = async (): Promise<{ kernel: string; report: Record<string, unknown>; predictions: unknown }> => {
-      const job = await h.client.call('training.start', {
-        dataset: 'customers',
-        target: 'label',
-        algorithm: 'gbdt',
-        trees: 5,
-        model: 'churn-gbdt',
-      });
-      const done = await waitForJob(h.client, job.id);
-      assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
-      const info = await h.client.call('models.version', { name: 'churn-gbdt', version: done.result!.version });
-      const predicted = await h.client.call('models.predict', { name: 'churn-gbdt', version: done.result!.version, rows });
+      const info = await trained({ algorithm: 'gbdt', trees: 5, model: 'churn-gbdt' });
+      const predicted = await h.client.call('models.predict', { name: 'churn-gbdt', version: info.version, rows });
       return {
         kernel: info.report.kernel as string,
         report: info.report,
