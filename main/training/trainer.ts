@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { CostMeasures, GbdtKernelName, ModelVersionInfo, TrainingProgress } from '../contracts/api.js';
 import { HearthError, serializeError } from '../contracts/errors.js';
@@ -9,9 +8,9 @@ import type { ModelRegistry } from '../registry/registry.js';
 import { nowIso, type Db } from '../store/database.js';
 import type { BackendName } from '../../workers/mlp/backend.js';
 import { readPins } from '../accel/pins.js';
-import { defaultFitThreads } from '../accel/worker-thread.js';
 import { exportModelToOnnx, modelInputs } from '../models/model.js';
-import { checkTrainArgs, labelledSplit, splitWarnings, splitWarningsAside } from './labels.js';
+import { checkTrainArgs, labelledSplit } from './labels.js';
+import { checksPlacement, scheduleChecks } from './checks-schedule.js';
 import { withSharedScoreOrders } from '../stats/score-order.js';
 import { registration } from './run-report.js';
 import { baselineComparison } from './baseline.js';
@@ -48,27 +47,6 @@ export { permutationImportance, summariseFolds } from './evaluation.js';
 export { balancedWeights } from './fit.js';
 export { searchSpace } from './search-space.js';
 export { maxAbsDifference, parityTolerance } from './export-check.js';
-
-/** `work`'s outcome, or CANCELLED as soon as the job's cancel flag is set (checked every 20 ms). */
-export function untilSettledOrCancelled<T>(work: Promise<T>, cancel: Int32Array): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (Atomics.load(cancel, 0) !== 1) return;
-      clearInterval(timer);
-      reject(new HearthError('CANCELLED', 'training was cancelled'));
-    }, 20);
-    work.then(
-      (value) => {
-        clearInterval(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearInterval(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
 
 export interface TrainerEvents {
   progress(p: TrainingProgress): void;
@@ -225,20 +203,11 @@ export class Trainer {
     cpu: CpuMark,
   ): Promise<ModelVersionInfo> {
     const args = job.args;
-    // The data checks (leakage, duplicates across the split) take a thread for 0.1 s on 255k rows, 0.3 s on synth
-    // 1M. Where a core is free beside the fit (the linear model and the MLP fit on one thread; or more cores than the
-    // tree learners' threads, up to four), they run on this thread during the fit. Elsewhere they slowed its threads
-    // by more than they took (mixed 255k: fit 0.97 → 0.85 s without them, the job the same): they run in a worker
-    // thread while this thread bins the training rows, the one stretch of a tree fit on one core, and the fit's
-    // threads wait for them.
-    const treeThreads = args.algorithm === 'gbdt' || args.algorithm === 'forest' || args.algorithm === 'auto';
-    const checksBeside = !treeThreads || availableParallelism() > (args.threads ?? defaultFitThreads());
-    // A search's trials, cross-validation's folds and SMOTE's guard fit with no binning of the run's own to hide the
-    // checks behind (each would wait for them): there the checks run first, on this thread.
-    const checksFirst = !checksBeside && (args.algorithm === 'auto' || args.resample === 'smote' || (args.folds ?? 0) >= 2);
+    // The data checks run beside the fit, first, or in a worker while the fit bins (checks-schedule.ts).
+    const placement = checksPlacement(args);
     // Every learner fits in a training worker (and the checks may take one): its start-up overlaps the load and the
     // split.
-    prewarmTrainingWorker(undefined, checksBeside || checksFirst ? 1 : 2);
+    prewarmTrainingWorker(undefined, placement === 'aside' ? 2 : 1);
     // From the moment the job was accepted: loading the table then (and any wait in the queue) is the load phase.
     clock.phase('load', started);
     const { frame, info } = this.datasets.loadFrame(args.dataset, args.datasetVersion);
@@ -252,28 +221,9 @@ export class Trainer {
       classOf === undefined ? gather(values!, rows) : gather(classOf, rows);
     if (args.resample === 'smote' && classOf === undefined)
       throw new HearthError('VALIDATION_FAILED', 'SMOTE needs a classification target');
-    const checkedFirst = checksFirst ? splitWarnings(frame, args, prepared) : null;
-    const checksAside = checksBeside || checksFirst ? null : splitWarningsAside(frame, args, prepared);
-    // Observed when awaited after the fit: a failed check is thrown there, not reported as unhandled meanwhile.
-    checksAside?.catch(() => undefined);
+    const checks = scheduleChecks(placement, frame, args, prepared, clock, cancel);
     const runRows = split.train.length + split.validation.length;
-    // The fit's threads start once the checks aside are done (the wait is the prepare phase's), and not at all when
-    // they failed or the job was cancelled meanwhile.
-    let checksWaitMs = 0;
-    const untilChecked =
-      checksAside === null
-        ? null
-        : async (): Promise<void> => {
-            clock.phase('prepare');
-            const waitStarted = performance.now();
-            try {
-              await untilSettledOrCancelled(checksAside, cancel);
-            } finally {
-              checksWaitMs += performance.now() - waitStarted;
-              clock.phase('fit');
-            }
-          };
-    const host = this.host(job, cancel, untilChecked);
+    const host = this.host(job, cancel, checks.beforeFirstFit);
     let fit = fitter({ frame, task, seed, classes, classOf, values, args, runRows }, host);
     const data: EvaluationData = { frame, task, seed, classes, split, targetsOf };
     // SMOTE asked for one learner: kept only if it beats the plain fit on cross-validation.
@@ -327,7 +277,7 @@ export class Trainer {
     // Observed when awaited below: a failed fit is thrown there, not reported as unhandled while the checks run.
     fitting.catch(() => undefined);
     // With a core free, the data checks run on this thread while the fit's worker fits (this thread would only wait).
-    const warnings = checkedFirst ?? (checksAside === null ? splitWarnings(frame, args, prepared) : await checksAside);
+    const warnings = await checks.warnings();
     if (smoteGuard !== null && !smoteGuard.kept)
       warnings.push({ kind: 'resampling', code: 'RESAMPLING', message: String(smoteGuard.report.reason) });
     let final = await fitting;
@@ -364,7 +314,7 @@ export class Trainer {
     }
     if (Atomics.load(cancel, 0) === 1) throw new HearthError('CANCELLED', 'training was cancelled');
     // Binning (for trees) and fitting: what a peer library's fit() covers.
-    const fitMs = Math.round(performance.now() - fitStarted - checksWaitMs);
+    const fitMs = Math.round(performance.now() - fitStarted - checks.waitedMs());
     this.progress(job, { phase: 'evaluating', fraction: 0.95 });
     clock.phase('evaluate');
     const evaluationStarted = Date.now();

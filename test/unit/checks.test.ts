@@ -5,7 +5,7 @@ import { dataChecks } from '../../main/models/data-checks.js';
 import { splitRows } from '../../main/training/split.js';
 import { labelledSplit, splitWarnings, splitWarningsAside } from '../../main/training/labels.js';
 import { idleTrainingWorkers } from '../../main/training/worker-run.js';
-import { untilSettledOrCancelled } from '../../main/training/trainer.js';
+import { untilSettledOrCancelled } from '../../main/training/checks-schedule.js';
 import { arrowToFrame, frameToArrow } from '../../main/table/columnar.js';
 import { unionFrames } from '../../main/data/transforms.js';
 import { isSharedFrame, type Frame } from '../../main/table/frame.js';
