@@ -353,14 +353,48 @@ async function benchGbdt(): Promise<void> {
           best_peer_roc_auc: best?.model,
           roc_auc_minus_best_peer:
             best === undefined ? undefined : round((hearth.roc_auc as number) - (best.roc_auc as number), 4),
-          goals:
-            'fit ≤ 1.0× XGBoost, ROC AUC ≥ XGBoost − 0.002, training peak RSS ≤ 1 GB (1M rows), train job ≤ 1.25× its fit, ONNX single row ≤ 20 µs p50',
+          goals: gbdtGoals(name, hearth, fastest, best),
         });
       }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * Issue 20's goals for one data set, each with the figure it is judged on and whether it held in this run: the fit
+ * within 1.0× the fastest peer's, ROC AUC within 0.002 of the best peer's, the train job within 1.25× its fit, ONNX
+ * Runtime's single row within 20 µs p50, and (on the 1M-row table, the one the goal names) training's peak RSS
+ * within 1 GB. A goal with no figure (no peer measured) is left out rather than passed.
+ */
+function gbdtGoals(
+  dataset: string,
+  hearth: Record<string, unknown>,
+  fastest: Record<string, unknown> | undefined,
+  best: Record<string, unknown> | undefined,
+): Record<string, { value: number; goal: string; held: boolean }> {
+  const goals: Record<string, { value: number; goal: string; held: boolean }> = {};
+  const judge = (key: string, value: number, goal: string, held: boolean): void => {
+    if (Number.isFinite(value)) goals[key] = { value, goal, held };
+  };
+  if (fastest !== undefined) {
+    const ratio = round((hearth.fit_s as number) / (fastest.fit_s as number), 2);
+    judge('fit_vs_fastest_peer', ratio, '≤ 1.0×', ratio <= 1);
+  }
+  if (best !== undefined) {
+    const gap = round((hearth.roc_auc as number) - (best.roc_auc as number), 4);
+    judge('roc_auc_vs_best_peer', gap, '≥ −0.002', gap >= -0.002);
+  }
+  const jobOverFit = hearth.job_over_fit as number;
+  judge('job_over_fit', jobOverFit, '≤ 1.25×', jobOverFit <= 1.25);
+  const onnxP50 = hearth.onnx_single_row_us_p50 as number;
+  judge('onnx_single_row_us_p50', onnxP50, '≤ 20 µs', onnxP50 <= 20);
+  if (dataset === 'synth_1m') {
+    const rss = hearth.train_peak_rss_mb as number;
+    judge('train_peak_rss_mb', rss, '≤ 1024 MB', rss <= 1024);
+  }
+  return goals;
 }
 
 /** LightGBM's CLI from `HEARTH_LIGHTGBM`, else `lightgbm` on PATH; undefined when neither is there. */
