@@ -50,6 +50,8 @@ const info = engine.registry.version('bench', done.result!.version);
 // Seconds per phase of the train job (a phase may recur, as evaluation after a refit: summed).
 const phases: Record<string, number> = {};
 for (const p of done.result!.budget?.phases ?? []) phases[p.phase] = Number(((phases[p.phase] ?? 0) + p.seconds).toFixed(3));
+const jobCpuSeconds = Number((info.cost?.training.cpuSeconds ?? Number.NaN).toFixed(2));
+const cores = info.cost?.training.cores ?? Number.NaN;
 const evaluation = await evaluateFile(engine, 'bench', test);
 
 // Prediction latency through ONNX Runtime (a session on this thread): one row at a time, and a batch of 10,000.
@@ -118,6 +120,10 @@ process.stdout.write(
     boost_s: (info.report.boostMs as number) / 1000,
     train_job_s: done.result!.durationMs / 1000,
     job_over_fit: Number((done.result!.durationMs / (info.report.fitMs as number)).toFixed(2)),
+    // The job's CPU time on every thread (its own cost record, the fit's threads' spin-waits included) and the cores
+    // it had: how close the job ran to filling them.
+    train_job_cpu_s: jobCpuSeconds,
+    cores,
     phases,
     trees: info.report.trees,
     kernel: info.report.kernel,
