@@ -85,6 +85,11 @@ export class DatasetVersions {
     }));
   }
 
+  /** How many rows a version holds (the latest when `version` is not given), read before its table is loaded. */
+  rowCount(name: string, version?: number): number {
+    return this.versionRow(name, version).row_count;
+  }
+
   /** A version's row (the latest when `version` is not given); NOT_FOUND when the dataset or version is missing. */
   versionRow(name: string, version?: number): VersionRow & { dataset_id: number } {
     const dataset = this.db.prepare('SELECT id FROM datasets WHERE name = ?').get(name) as { id: number } | undefined;

@@ -52,6 +52,9 @@ export class DatasetStore {
   versionById(id: number): DatasetVersionInfo {
     return this.store.versionById(id);
   }
+  rowCount(name: string, version?: number): number {
+    return this.store.rowCount(name, version);
+  }
   quarantine(
     name: string,
     version: number | undefined,

@@ -12,18 +12,33 @@ import type { TrainArgs } from './train-args.js';
  * 0.3 s on synth 1M.
  * - beside: where a core is free beside the fit (the linear model and the MLP fit on one thread; or more cores than
  *   the tree learners' threads, up to four), on the trainer's thread during the fit.
- * - first: a search's trials, cross-validation's folds and SMOTE's guard fit with no binning of the run's own to hide
- *   the checks behind (each would wait for them): on the trainer's thread, before anything is fitted.
+ * - first: on the trainer's thread, before anything is fitted, where nothing would hide them: a search's trials,
+ *   cross-validation's folds and SMOTE's guard fit with no binning of the run's own (each would wait for them), and
+ *   a table too small for its binning to outlast them plus a second worker's start-up.
  * - aside: elsewhere they slowed the fit's threads by more than they took (mixed 255k: fit 0.97 → 0.85 s without
  *   them, the job the same): in a worker thread while the trainer bins the training rows, the one stretch of a tree
  *   fit on one core, and the fit's threads wait for them.
  */
 export type ChecksPlacement = 'beside' | 'first' | 'aside';
 
-export function checksPlacement(args: TrainArgs): ChecksPlacement {
+/**
+ * The fewest rows for which a tree fit's checks go aside. The checks read a sample of at most 50,000 rows; the
+ * binning reads every row, at about a tenth of the checks' cost a cell, so it outlasts them from roughly 500,000
+ * rows on. Below that, the worker they took (its start-up is 60–75 ms of CPU on a two-core box, its histogram helpers
+ * included) and the wait for them cost more than the checks on the trainer's thread. Train jobs on the bench's
+ * mixed table (7 features) in fresh processes, alternated pairs, first against aside: 20,000 rows 0.74–0.76 against
+ * 0.82–0.85 s, 60,000 rows 1.01–1.06 against 1.13–1.18, 120,000 rows 1.05–1.06 against 1.12–1.13, 255,000 rows
+ * 1.29–1.40 against 1.29–1.47; on synth 1M's 800,000 rows × 32 the job took as long either way (5.7–6.6 s) and aside
+ * kept the checks inside the fit's binning (the job 1.17–1.20× the fit against 1.21–1.23×).
+ */
+export const asideChecksRows = 500_000;
+
+/** Where a run's checks go, by its learner, threads and options and its table's rows (see ChecksPlacement). */
+export function checksPlacement(args: TrainArgs, rows: number): ChecksPlacement {
   const treeThreads = args.algorithm === 'gbdt' || args.algorithm === 'forest' || args.algorithm === 'auto';
   if (!treeThreads || availableParallelism() > (args.threads ?? defaultFitThreads())) return 'beside';
-  return args.algorithm === 'auto' || args.resample === 'smote' || (args.folds ?? 0) >= 2 ? 'first' : 'aside';
+  const nothingToHideBehind = args.algorithm === 'auto' || args.resample === 'smote' || (args.folds ?? 0) >= 2;
+  return nothingToHideBehind || rows < asideChecksRows ? 'first' : 'aside';
 }
 
 /** `work`'s outcome, or CANCELLED as soon as the job's cancel flag is set (checked every 20 ms). */

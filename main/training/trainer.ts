@@ -203,8 +203,9 @@ export class Trainer {
     cpu: CpuMark,
   ): Promise<ModelVersionInfo> {
     const args = job.args;
-    // The data checks run beside the fit, first, or in a worker while the fit bins (checks-schedule.ts).
-    const placement = checksPlacement(args);
+    // The data checks run beside the fit, first, or in a worker while the fit bins (checks-schedule.ts), by the
+    // learner's threads and the table's rows, known before it loads.
+    const placement = checksPlacement(args, this.datasets.rowCount(args.dataset, args.datasetVersion));
     // Every learner fits in a training worker (and the checks may take one): its start-up overlaps the load and the
     // split.
     prewarmTrainingWorker(undefined, placement === 'aside' ? 2 : 1);

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { availableParallelism } from 'node:os';
 import { readCsv } from '../../main/data/csv.js';
 import { dataChecks } from '../../main/models/data-checks.js';
 import { splitRows } from '../../main/training/split.js';
 import { labelledSplit, splitWarnings, splitWarningsAside } from '../../main/training/labels.js';
 import { idleTrainingWorkers } from '../../main/training/worker-run.js';
-import { untilSettledOrCancelled } from '../../main/training/checks-schedule.js';
+import { asideChecksRows, checksPlacement, untilSettledOrCancelled } from '../../main/training/checks-schedule.js';
 import { arrowToFrame, frameToArrow } from '../../main/table/columnar.js';
 import { unionFrames } from '../../main/data/transforms.js';
 import { isSharedFrame, type Frame } from '../../main/table/frame.js';
@@ -147,6 +148,26 @@ describe('the data checks in a training worker', () => {
       untilSettledOrCancelled(Promise.reject(new Error('no')), new Int32Array(new SharedArrayBuffer(4))),
       /no/,
     );
+  });
+});
+
+describe('where the data checks run', () => {
+  it('aside only where a tree fit bins enough rows to hide them, first where nothing would, beside with a core free', () => {
+    // As many fit threads as cores, so no core is free beside a tree fit on any machine that runs this.
+    const threads = availableParallelism();
+    const gbdt = { dataset: 'd', target: 'label', algorithm: 'gbdt' as const, threads };
+    assert.equal(checksPlacement(gbdt, asideChecksRows), 'aside');
+    assert.equal(checksPlacement({ ...gbdt, algorithm: 'forest' }, 5_000_000), 'aside');
+    // A smaller table's binning ends before the checks would: they run on the trainer's thread first.
+    assert.equal(checksPlacement(gbdt, asideChecksRows - 1), 'first');
+    assert.equal(checksPlacement(gbdt, 569), 'first');
+    // Searches, folds and SMOTE's guard fit before any binning of the run's own, whatever the table's size.
+    assert.equal(checksPlacement({ ...gbdt, algorithm: 'auto' }, 5_000_000), 'first');
+    assert.equal(checksPlacement({ ...gbdt, folds: 5 }, 5_000_000), 'first');
+    assert.equal(checksPlacement({ ...gbdt, resample: 'smote' }, 5_000_000), 'first');
+    // One-thread learners leave a core free, as do tree fits given fewer threads than the machine has cores.
+    assert.equal(checksPlacement({ ...gbdt, algorithm: 'linear' }, 5_000_000), 'beside');
+    if (threads > 1) assert.equal(checksPlacement({ ...gbdt, threads: threads - 1 }, 5_000_000), 'beside');
   });
 });
 
